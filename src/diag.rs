@@ -1,0 +1,68 @@
+//! Diagnostics for files a person wrote: `FILE:LINE:COLUMN: message` plus a hint.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )?;
+        } else {
+            write!(f, "{}: {}", self.file, self.message)?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found in one file, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn sort(&mut self) {
+        self.0.sort_by_key(|d| (d.line, d.column));
+        self.0.dedup();
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Show the offending source line with a caret under the column.
+pub fn snippet(source: &str, d: &Diagnostic) -> Option<String> {
+    if d.line == 0 {
+        return None;
+    }
+    let text = source.lines().nth(usize::try_from(d.line - 1).ok()?)?;
+    let col = usize::try_from(d.column.max(1) - 1).ok()?;
+    let pad: String = text
+        .chars()
+        .take(col)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    Some(format!("{:>5} | {text}\n      | {pad}^", d.line))
+}

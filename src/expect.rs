@@ -1,0 +1,271 @@
+//! Checking a scenario's expectations against the trace of its run.
+
+use crate::message;
+use crate::scenario::{ExpectKind, Scenario};
+use crate::trace::Event;
+use std::collections::BTreeSet;
+
+pub struct Outcome {
+    pub ok: bool,
+    pub text: String,
+    pub line: u64,
+}
+
+pub fn check(sc: &Scenario, events: &[Event]) -> Vec<Outcome> {
+    sc.expect
+        .iter()
+        .map(|e| {
+            let (ok, text) = one(sc, events, &e.kind);
+            Outcome {
+                ok,
+                text,
+                line: e.line,
+            }
+        })
+        .collect()
+}
+
+/// The messages delivered to a mailbox, in order.
+pub fn delivered<'a>(events: &'a [Event], mailbox: &str) -> Vec<&'a str> {
+    events
+        .iter()
+        .filter(|e| e.kind == "deliver" && e.field_str("mailbox") == Some(mailbox))
+        .filter_map(|e| e.field_str("message"))
+        .collect()
+}
+
+/// Replies of the SMTP sessions a step opened, each with the command it answered.
+pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)> {
+    let sessions: BTreeSet<u64> = events
+        .iter()
+        .filter(|e| e.kind == "tcp.connect" && e.field_u64("step") == Some(step as u64))
+        .filter_map(|e| e.session)
+        .collect();
+    let mut out = Vec::new();
+    let mut last_cmd = std::collections::BTreeMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e.session.is_some_and(|s| sessions.contains(&s)))
+    {
+        let s = e.session.unwrap_or(0);
+        match e.kind.as_str() {
+            "smtp.cmd" => {
+                let verb = e
+                    .line
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(' ')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
+                last_cmd.insert(s, verb);
+            }
+            "smtp.reply" => {
+                let line = e.line.clone().unwrap_or_default();
+                // One entry per reply: skip continuation lines ("250-...").
+                if line.as_bytes().get(3) == Some(&b'-') {
+                    continue;
+                }
+                let cmd = last_cmd
+                    .get(&s)
+                    .cloned()
+                    .unwrap_or_else(|| "CONNECT".into());
+                let code = e.field_u64("code").unwrap_or(0) as u16;
+                out.push((cmd, code, line));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
+    match k {
+        ExpectKind::Reply {
+            step,
+            code,
+            command,
+        } => {
+            let replies = step_replies(events, *step);
+            let relevant: Vec<&(String, u16, String)> = replies
+                .iter()
+                .filter(|(c, _, _)| command.as_ref().is_none_or(|want| c == want))
+                .collect();
+            let what = match command {
+                Some(c) => format!("step {step}: a {code} reply to {c}"),
+                None => format!("step {step}: a {code} reply"),
+            };
+            match relevant.iter().find(|(_, c, _)| c == code) {
+                Some((_, _, line)) => (true, format!("{what} — got `{line}`")),
+                None => {
+                    let seen: Vec<String> = relevant
+                        .iter()
+                        .map(|(c, code, _)| format!("{code} to {c}"))
+                        .collect();
+                    let seen = if seen.is_empty() {
+                        "no reply at all".to_string()
+                    } else {
+                        seen.join(", ")
+                    };
+                    (false, format!("{what} — expected {code}, saw {seen}"))
+                }
+            }
+        }
+        ExpectKind::Delivered { to, count, subject } => {
+            let msgs = delivered(events, to);
+            let matching: Vec<&&str> = msgs
+                .iter()
+                .filter(|m| {
+                    subject.as_ref().is_none_or(|want| {
+                        let hs = message::headers(m.as_bytes());
+                        mail_subject(&hs).is_some_and(|s| s.contains(want.as_str()))
+                    })
+                })
+                .collect();
+            let about = subject
+                .as_ref()
+                .map(|s| format!(" with subject containing \"{s}\""))
+                .unwrap_or_default();
+            match count {
+                Some(n) => (
+                    matching.len() == *n,
+                    format!(
+                        "{n} message(s){about} delivered to {to} — found {}",
+                        matching.len()
+                    ),
+                ),
+                None => (
+                    !matching.is_empty(),
+                    format!(
+                        "a message{about} delivered to {to} — found {}",
+                        matching.len()
+                    ),
+                ),
+            }
+        }
+        ExpectKind::Header {
+            to,
+            name,
+            message: n,
+            count,
+            contains,
+        } => {
+            let msgs = delivered(events, to);
+            let Some(m) = msgs.get(n - 1) else {
+                return (
+                    false,
+                    format!(
+                        "header {name} in message {n} to {to} — only {} message(s) were delivered",
+                        msgs.len()
+                    ),
+                );
+            };
+            let hs = message::headers(m.as_bytes());
+            let vals = message::values(&hs, name);
+            let mut ok = true;
+            let mut parts = Vec::new();
+            if let Some(c) = count {
+                ok &= vals.len() == *c;
+                parts.push(format!("{c} field(s), found {}", vals.len()));
+            }
+            if let Some(s) = contains {
+                let hit = vals.iter().any(|v| v.contains(s.as_str()));
+                ok &= hit;
+                parts.push(format!(
+                    "one containing \"{s}\": {}",
+                    if hit { "yes" } else { "no" }
+                ));
+            }
+            if count.is_none() && contains.is_none() {
+                ok = !vals.is_empty();
+                parts.push(format!("present: {}", if ok { "yes" } else { "no" }));
+            }
+            (
+                ok,
+                format!("{name}: in message {n} to {to} — {}", parts.join("; ")),
+            )
+        }
+        ExpectKind::ReceivedChain {
+            to,
+            hops,
+            message: n,
+        } => {
+            let msgs = delivered(events, to);
+            let Some(m) = msgs.get(n - 1) else {
+                return (
+                    false,
+                    format!(
+                        "Received: chain of message {n} to {to} — only {} message(s) were delivered",
+                        msgs.len()
+                    ),
+                );
+            };
+            let hs = message::headers(m.as_bytes());
+            let seen: Vec<String> = message::values(&hs, "Received")
+                .iter()
+                .map(|v| message::received_by(v).unwrap_or_else(|| "?".into()))
+                .collect();
+            let want: Vec<String> = hops.iter().map(|&i| sc.hosts[i].hostname.clone()).collect();
+            (
+                seen == want,
+                format!(
+                    "Received: chain of message {n} to {to}, newest first — expected by {}, found by {}",
+                    want.join(" ← "),
+                    if seen.is_empty() {
+                        "(none)".into()
+                    } else {
+                        seen.join(" ← ")
+                    }
+                ),
+            )
+        }
+        ExpectKind::Log {
+            host,
+            pattern,
+            absent,
+        } => {
+            let name = &sc.hosts[*host].name;
+            let Ok(re) = regex::Regex::new(pattern) else {
+                return (false, format!("log of {name}: bad pattern {pattern}"));
+            };
+            let hit = events
+                .iter()
+                .filter(|e| e.kind == "log" && &e.host == name)
+                .find(|e| e.line.as_deref().is_some_and(|l| re.is_match(l)));
+            match (hit, absent) {
+                (Some(e), false) => (
+                    true,
+                    format!(
+                        "log of {name} matches /{pattern}/ — `{}`",
+                        e.line.as_deref().unwrap_or("")
+                    ),
+                ),
+                (None, false) => (
+                    false,
+                    format!("log of {name} matches /{pattern}/ — no such line"),
+                ),
+                (None, true) => (
+                    true,
+                    format!("log of {name} has no line matching /{pattern}/"),
+                ),
+                (Some(e), true) => (
+                    false,
+                    format!(
+                        "log of {name} has no line matching /{pattern}/ — but found `{}`",
+                        e.line.as_deref().unwrap_or("")
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+/// The Subject, decoded if it is an RFC 2047 encoded-word.
+fn mail_subject(hs: &[(String, String)]) -> Option<String> {
+    let raw = message::first(hs, "Subject")?;
+    let full = format!("Subject: {raw}\r\n\r\n");
+    mail_parser::MessageParser::new()
+        .parse_headers(full.as_bytes())
+        .and_then(|m| m.subject().map(str::to_string))
+        .or_else(|| Some(raw.to_string()))
+}

@@ -1,0 +1,11 @@
+//! Hosts: the virtual machines of a scenario, built from the protocol cores
+//! and run as tokio tasks over [`crate::net::Net`].
+
+pub mod dns;
+pub mod dsn;
+pub mod maillog;
+pub mod mta;
+pub mod mua;
+pub mod queue;
+pub mod resolver;
+pub mod smtp_client;

@@ -1,0 +1,560 @@
+//! The MTA host: one implementation for the relay, hub and MX roles.
+//!
+//! Inbound, it runs the SMTP server core with a policy that knows the
+//! host's local domains and users and its relay rules. Accepted mail goes
+//! into the queue ([`super::queue`]), which delivers to local mailboxes,
+//! forwards to the smarthost or to the destination's MX, retries what
+//! cannot go now and returns what can never go.
+
+use super::maillog::{Maillog, Program, postfix_qid, sendmail_qid};
+use super::queue::{self, QueueEntry};
+use super::resolver::Resolver;
+use crate::env::{ActivityGuard, HostCtx, rfc5322};
+use crate::net::Conn;
+use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
+use crate::proto::smtp::{Flavour, Mailbox, Reply};
+use crate::scenario::MtaConfig;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+
+pub const SMTP_PORT: u16 = 25;
+/// Server side: how long to wait for the next command (RFC 5321 §4.5.3.2.7).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// More Received: fields than this means a loop (sendmail's MaxHopCount).
+pub const MAX_HOPS: usize = 25;
+
+/// Where non-local mail goes when there is a smarthost.
+#[derive(Clone, Debug)]
+pub struct NextHop {
+    pub label: String,
+    pub hostname: String,
+    pub addr: SocketAddrV4,
+}
+
+pub struct Mta {
+    pub ctx: HostCtx,
+    pub cfg: MtaConfig,
+    pub local_users: BTreeSet<String>,
+    pub resolver: Option<Resolver>,
+    pub smarthost: Option<NextHop>,
+    pub log: Maillog,
+    pub state: Mutex<MtaState>,
+    pub wake: Notify,
+    pub retry: queue::RetryPolicy,
+}
+
+#[derive(Default)]
+pub struct MtaState {
+    pub queue: BTreeMap<u64, QueueEntry>,
+    pub next_entry: u64,
+    pub next_pid: u32,
+    pub qid_seq: u32,
+    pub mailboxes: BTreeMap<String, Vec<Vec<u8>>>,
+}
+
+impl Mta {
+    pub fn new(
+        ctx: HostCtx,
+        cfg: MtaConfig,
+        local_users: BTreeSet<String>,
+        resolver: Option<Resolver>,
+        smarthost: Option<NextHop>,
+    ) -> Arc<Self> {
+        let base = 1000 + ctx.env.rng.below(30000) as u32;
+        let log = Maillog {
+            ctx: ctx.clone(),
+            flavour: cfg.flavour,
+            daemon_pid: base,
+        };
+        Arc::new(Mta {
+            retry: queue::RetryPolicy::configured(cfg.flavour, &cfg.queue),
+            ctx,
+            cfg,
+            local_users,
+            resolver,
+            smarthost,
+            log,
+            state: Mutex::new(MtaState {
+                next_pid: base + 10,
+                ..Default::default()
+            }),
+            wake: Notify::new(),
+        })
+    }
+
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut MtaState) -> R) -> R {
+        match self.state.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    pub fn new_pid(&self) -> u32 {
+        self.with_state(|s| {
+            s.next_pid += 1;
+            s.next_pid
+        })
+    }
+
+    pub fn new_qid(&self, pid: u32) -> String {
+        match self.cfg.flavour {
+            Flavour::Sendmail => {
+                let seq = self.with_state(|s| {
+                    s.qid_seq += 1;
+                    s.qid_seq
+                });
+                sendmail_qid(self.ctx.now(), seq, pid)
+            }
+            Flavour::Postfix => postfix_qid(
+                u64::from(self.ctx.env.rng.u16()) << 24 | self.ctx.env.rng.below(1 << 24),
+            ),
+        }
+    }
+
+    pub fn is_local_domain(&self, d: &str) -> bool {
+        self.cfg.domains.iter().any(|x| x == d)
+    }
+
+    /// May this client relay to this recipient? (Local recipients never ask.)
+    fn relay_allowed(&self, ip: Ipv4Addr, ptr: Option<&str>, rcpt: &Mailbox) -> bool {
+        let by_net = self.cfg.relay_networks.iter().any(|c| c.contains(ip));
+        let by_domain = ptr.is_some_and(|n| {
+            self.cfg
+                .relay_client_domains
+                .iter()
+                .any(|d| n == d || n.ends_with(&format!(".{d}")))
+        });
+        let to_domain = self
+            .cfg
+            .relay_to_domains
+            .iter()
+            .any(|d| rcpt.domain == *d || rcpt.domain.ends_with(&format!(".{d}")));
+        by_net || by_domain || to_domain
+    }
+
+    /// Accept connections forever.
+    pub async fn serve(self: Arc<Self>) -> std::io::Result<()> {
+        let mut l = self
+            .ctx
+            .env
+            .net
+            .listen(SocketAddrV4::new(self.ctx.ip, SMTP_PORT))?;
+        let q = self.clone();
+        tokio::spawn(async move { q.run_queue().await });
+        loop {
+            let conn = l.accept().await?;
+            let guard = self.ctx.env.activity.begin();
+            let me = self.clone();
+            tokio::spawn(async move { me.session(conn, guard).await });
+        }
+    }
+
+    async fn session(self: Arc<Self>, conn: Conn, _busy: ActivityGuard) {
+        let Conn {
+            mut stream,
+            peer,
+            session,
+            ..
+        } = conn;
+        let ip = *peer.ip();
+        let label = self.ctx.peer_name(ip);
+        self.ctx.emit(
+            self.ctx
+                .ev("tcp.accept")
+                .session(session)
+                .peer(&label)
+                .line(format!("connection from {label} [{ip}]:{}", peer.port())),
+        );
+        let ptr = match &self.resolver {
+            Some(r) => r.ptr(ip).await,
+            None => None,
+        };
+        let pid = self.new_pid();
+        let mut pol = SessionPolicy {
+            mta: &self,
+            ip,
+            ptr: ptr.clone(),
+            pid,
+            qid: None,
+            counts: BTreeMap::new(),
+            last_verb: String::new(),
+        };
+        if self.cfg.flavour == Flavour::Postfix {
+            self.log.log(
+                Program::Smtpd,
+                pid,
+                &format!("connect from {}", pol.postfix_client()),
+            );
+        }
+        let mut server = Server::new(
+            ServerConfig {
+                hostname: self.ctx.hostname.clone(),
+                flavour: self.cfg.flavour,
+                max_message_size: self.cfg.max_message_size,
+                max_recipients: 100,
+            },
+            Peer { ip, name: ptr },
+        );
+        let mut buf = vec![0u8; 8192];
+        'outer: loop {
+            while let Some(o) = server.poll(&mut pol) {
+                match o {
+                    Output::Command(l) => {
+                        pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                        self.ctx.emit(
+                            self.ctx
+                                .ev("smtp.cmd")
+                                .session(session)
+                                .peer(&label)
+                                .line(l),
+                        );
+                    }
+                    Output::Data { octets, lines } => {
+                        self.ctx.emit(
+                            self.ctx
+                                .ev("smtp.data")
+                                .session(session)
+                                .peer(&label)
+                                .line(format!("(message content: {lines} lines, {octets} octets)"))
+                                .field("octets", octets),
+                        );
+                    }
+                    Output::Reply(r) => {
+                        pol.count(&r);
+                        for l in r.wire_lines() {
+                            self.ctx.emit(
+                                self.ctx
+                                    .ev("smtp.reply")
+                                    .session(session)
+                                    .peer(&label)
+                                    .line(l)
+                                    .field("code", r.code),
+                            );
+                        }
+                        if stream.write_all(&r.to_bytes()).await.is_err() {
+                            server.peer_closed();
+                            break 'outer;
+                        }
+                    }
+                    Output::Close => break 'outer,
+                }
+            }
+            match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    server.peer_closed();
+                    break;
+                }
+                Ok(Ok(n)) => server.feed(&buf[..n]),
+                Err(_) => {
+                    let r = Reply::new(
+                        421,
+                        format!("4.4.2 {} Error: timeout exceeded", self.ctx.hostname),
+                    );
+                    for l in r.wire_lines() {
+                        self.ctx.emit(
+                            self.ctx
+                                .ev("smtp.reply")
+                                .session(session)
+                                .peer(&label)
+                                .line(l)
+                                .field("code", 421),
+                        );
+                    }
+                    let _ = stream.write_all(&r.to_bytes()).await;
+                    break;
+                }
+            }
+        }
+        let _ = stream.shutdown().await;
+        if self.cfg.flavour == Flavour::Postfix {
+            self.log.log(
+                Program::Smtpd,
+                pid,
+                &format!(
+                    "disconnect from {}{}",
+                    pol.postfix_client(),
+                    pol.count_text()
+                ),
+            );
+        }
+        self.ctx.emit(
+            self.ctx
+                .ev("tcp.close")
+                .session(session)
+                .peer(&label)
+                .line("connection closed"),
+        );
+    }
+
+    /// Queue an accepted message and wake the queue runner.
+    pub fn enqueue(&self, e: QueueEntry) {
+        let rcpts: Vec<String> = e.rcpts.iter().map(|r| format!("<{r}>")).collect();
+        self.ctx.emit(
+            self.ctx
+                .ev("queue.add")
+                .line(format!("{}: from={} to={}", e.qid, e.from, rcpts.join(",")))
+                .field("qid", e.qid.clone())
+                .field("rcpts", e.rcpts.len()),
+        );
+        self.with_state(|s| {
+            s.next_entry += 1;
+            let k = s.next_entry;
+            s.queue.insert(k, e);
+        });
+        self.wake.notify_one();
+    }
+}
+
+/// The mail system's decisions for one SMTP session.
+struct SessionPolicy<'a> {
+    mta: &'a Mta,
+    ip: Ipv4Addr,
+    ptr: Option<String>,
+    pid: u32,
+    qid: Option<String>,
+    /// Postfix's disconnect summary: verb -> (ok, total).
+    counts: BTreeMap<String, (u32, u32)>,
+    last_verb: String,
+}
+
+impl SessionPolicy<'_> {
+    fn flavour(&self) -> Flavour {
+        self.mta.cfg.flavour
+    }
+    /// sendmail's `relay=` value: `name [ip]` or `[ip]`.
+    fn sendmail_relay(&self) -> String {
+        match &self.ptr {
+            Some(n) => format!("{n} [{}]", self.ip),
+            None => format!("[{}]", self.ip),
+        }
+    }
+    /// Postfix's client form: `name[ip]` or `unknown[ip]`.
+    fn postfix_client(&self) -> String {
+        format!("{}[{}]", self.ptr.as_deref().unwrap_or("unknown"), self.ip)
+    }
+    fn count(&mut self, r: &Reply) {
+        let v = std::mem::take(&mut self.last_verb);
+        if v.is_empty() || r.code == 354 {
+            self.last_verb = v;
+            return;
+        }
+        let e = self.counts.entry(v).or_insert((0, 0));
+        e.1 += 1;
+        if r.is_positive() {
+            e.0 += 1;
+        }
+    }
+    fn count_text(&self) -> String {
+        let mut out = String::new();
+        let (mut ok, mut all) = (0, 0);
+        for verb in [
+            "ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit",
+        ] {
+            if let Some((o, t)) = self.counts.get(verb) {
+                ok += o;
+                all += t;
+                if o == t {
+                    out.push_str(&format!(" {verb}={o}"));
+                } else {
+                    out.push_str(&format!(" {verb}={o}/{t}"));
+                }
+            }
+        }
+        let other: u32 = self
+            .counts
+            .iter()
+            .filter(|(k, _)| {
+                ![
+                    "ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit",
+                ]
+                .contains(&k.as_str())
+            })
+            .map(|(_, v)| v.1)
+            .sum();
+        if other > 0 {
+            out.push_str(&format!(" unknown=0/{other}"));
+            all += other;
+        }
+        if all == ok {
+            format!("{out} commands={ok}")
+        } else {
+            format!("{out} commands={ok}/{all}")
+        }
+    }
+    fn reject_log(&self, env: &Envelope, rcpt: &Mailbox, r: &Reply) {
+        let to = format!("<{rcpt}>");
+        match self.flavour() {
+            Flavour::Sendmail => {
+                let qid = self.qid.clone().unwrap_or_else(|| "NOQUEUE".into());
+                let is_relay = r.enhanced() == Some("5.7.1");
+                let msg = if is_relay {
+                    format!(
+                        "{qid}: ruleset=check_rcpt, arg1={to}, relay={}, reject={}",
+                        self.sendmail_relay(),
+                        r.one_line()
+                    )
+                } else {
+                    format!("{qid}: {to}... User unknown")
+                };
+                self.mta.log.log(Program::Smtpd, self.pid, &msg);
+            }
+            Flavour::Postfix => {
+                let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+                let msg = format!(
+                    "NOQUEUE: reject: RCPT from {}: {}; from={} to={to} proto={proto} helo=<{}>",
+                    self.postfix_client(),
+                    r.one_line(),
+                    env.from,
+                    env.helo
+                );
+                self.mta.log.log(Program::Smtpd, self.pid, &msg);
+            }
+        }
+    }
+}
+
+impl Policy for SessionPolicy<'_> {
+    fn greeting(&mut self) -> Reply {
+        self.flavour()
+            .greeting(&self.mta.ctx.hostname, &rfc5322(self.mta.ctx.now()))
+    }
+
+    fn mail(&mut self, env: &Envelope) -> Reply {
+        // sendmail names the transaction at MAIL; Postfix only once a recipient is accepted.
+        if self.flavour() == Flavour::Sendmail {
+            self.qid = Some(self.mta.new_qid(self.pid));
+        } else {
+            self.qid = None;
+        }
+        self.flavour().mail_ok(&env.from.to_string())
+    }
+
+    fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
+        let to = format!("<{rcpt}>");
+        let st = self.flavour();
+        let r = if self.mta.is_local_domain(&rcpt.domain) {
+            if self.mta.local_users.contains(&rcpt.key()) {
+                st.rcpt_ok(&to)
+            } else {
+                st.user_unknown(&to)
+            }
+        } else if self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt) {
+            st.rcpt_ok(&to)
+        } else {
+            st.relay_denied(&to)
+        };
+        if r.is_positive() {
+            if st == Flavour::Postfix && self.qid.is_none() {
+                let qid = self.mta.new_qid(self.pid);
+                self.mta.log.log(
+                    Program::Smtpd,
+                    self.pid,
+                    &format!("{qid}: client={}", self.postfix_client()),
+                );
+                self.qid = Some(qid);
+            }
+        } else {
+            self.reject_log(env, rcpt, &r);
+        }
+        r
+    }
+
+    fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
+        let st = self.flavour();
+        let qid = self
+            .qid
+            .take()
+            .unwrap_or_else(|| self.mta.new_qid(self.pid));
+        let hs = crate::message::headers(&data);
+        let hops = crate::message::values(&hs, "Received").len();
+        if hops >= MAX_HOPS {
+            let r = Reply::new(
+                554,
+                format!(
+                    "5.4.6 Too many hops {} (25 max): from {} via {}, to {}",
+                    hops + 1,
+                    env.from,
+                    self.mta.ctx.hostname,
+                    env.rcpts.first().map(|m| m.to_string()).unwrap_or_default()
+                ),
+            );
+            self.mta.log.log(
+                Program::Smtpd,
+                self.pid,
+                &format!("{qid}: {}", r.one_line()),
+            );
+            return r;
+        }
+        let now = self.mta.ctx.now();
+        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+        let from_part = match (st, &self.ptr) {
+            (Flavour::Sendmail, Some(n)) => format!("{} ({n} [{}])", env.helo, self.ip),
+            (Flavour::Sendmail, None) => format!("{} ([{}])", env.helo, self.ip),
+            (Flavour::Postfix, p) => format!(
+                "{} ({} [{}])",
+                env.helo,
+                p.as_deref().unwrap_or("unknown"),
+                self.ip
+            ),
+        };
+        let mut received = format!(
+            "Received: from {from_part}\r\n\tby {} ({}) with {proto} id {qid}",
+            self.mta.ctx.hostname,
+            st.software()
+        );
+        if let [one] = env.rcpts.as_slice() {
+            received.push_str(&format!("\r\n\tfor <{one}>"));
+        }
+        received.push_str(&format!("; {}\r\n", rfc5322(now)));
+        let mut full = received.into_bytes();
+        full.extend_from_slice(&data);
+        let msgid = crate::message::first(&hs, "Message-ID")
+            .unwrap_or("")
+            .trim_matches(|c| c == '<' || c == '>')
+            .to_string();
+        let size = full.len();
+        match st {
+            Flavour::Sendmail => {
+                self.mta.log.log(
+                    Program::Smtpd,
+                    self.pid,
+                    &format!(
+                        "{qid}: from={}, size={size}, class=0, nrcpts={}, msgid=<{msgid}>, proto={proto}, daemon=MTA, relay={}",
+                        env.from,
+                        env.rcpts.len(),
+                        self.sendmail_relay()
+                    ),
+                );
+            }
+            Flavour::Postfix => {
+                self.mta
+                    .log
+                    .log(Program::Cleanup, 0, &format!("{qid}: message-id=<{msgid}>"));
+                self.mta.log.log(
+                    Program::Qmgr,
+                    0,
+                    &format!(
+                        "{qid}: from={}, size={size}, nrcpt={} (queue active)",
+                        env.from,
+                        env.rcpts.len()
+                    ),
+                );
+            }
+        }
+        let entry = QueueEntry::new(
+            &self.mta.ctx,
+            qid.clone(),
+            env.from.clone(),
+            env.rcpts.clone(),
+            full,
+            msgid,
+            self.pid,
+        );
+        self.mta.enqueue(entry);
+        st.queued(&qid)
+    }
+}

@@ -1,0 +1,117 @@
+//! The MUA host: a mail client that composes a message and submits it by SMTP.
+
+use super::mta::SMTP_PORT;
+use super::smtp_client;
+use crate::env::{HostCtx, rfc5322};
+use crate::proto::smtp::Path;
+use crate::proto::smtp::address::parse_mailbox;
+use crate::proto::smtp::client::{Job, RcptResult};
+use crate::scenario::Send;
+use base64::Engine as _;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+/// Encode a header text as an RFC 2047 encoded-word when it is not ASCII.
+pub fn encode_header_text(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_string()
+    } else {
+        format!(
+            "=?UTF-8?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+        )
+    }
+}
+
+/// Build the message as the MUA would write it (RFC 5322), CRLF line ends.
+pub fn compose(ctx: &HostCtx, s: &Send, seq: usize) -> Vec<u8> {
+    let now = ctx.now();
+    let mut m = String::new();
+    m.push_str(&format!("Date: {}\r\n", rfc5322(now)));
+    m.push_str(&format!(
+        "From: {}\r\n",
+        s.header_from.as_deref().unwrap_or(&s.from)
+    ));
+    m.push_str(&format!("To: {}\r\n", s.to.join(", ")));
+    m.push_str(&format!("Subject: {}\r\n", encode_header_text(&s.subject)));
+    m.push_str(&format!(
+        "Message-ID: <{}.{seq}@{}>\r\n",
+        now.format("%Y%m%d%H%M%S"),
+        ctx.hostname
+    ));
+    for (k, v) in &s.headers {
+        m.push_str(&format!("{k}: {}\r\n", encode_header_text(v)));
+    }
+    m.push_str("MIME-Version: 1.0\r\n");
+    m.push_str("Content-Type: text/plain; charset=UTF-8\r\n");
+    let cte = if s.body.is_ascii() { "7bit" } else { "8bit" };
+    m.push_str(&format!("Content-Transfer-Encoding: {cte}\r\n\r\n"));
+    for line in s.body.lines() {
+        m.push_str(line);
+        m.push_str("\r\n");
+    }
+    m.into_bytes()
+}
+
+/// Run a `send` step: connect to the server, submit, report the result.
+pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
+    let label = ctx.peer_name(via);
+    let data = compose(ctx, s, step);
+    let from = match parse_mailbox(&s.from) {
+        Ok(m) => Path::Mailbox(m),
+        Err(_) => Path::Null,
+    };
+    let rcpts = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
+    let conn = match smtp_client::connect(
+        ctx,
+        SocketAddrV4::new(via, SMTP_PORT),
+        &label,
+        Some(step),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.emit(
+                ctx.ev("mua.result")
+                    .peer(&label)
+                    .line(format!("step {step}: could not connect: {e}"))
+                    .field("step", step),
+            );
+            return;
+        }
+    };
+    let session = conn.session;
+    let helo = s.helo.clone().unwrap_or_else(|| ctx.hostname.clone());
+    let out = smtp_client::transact(
+        conn,
+        Job {
+            helo,
+            from,
+            rcpts,
+            data,
+        },
+    )
+    .await;
+    let accepted = out
+        .results
+        .iter()
+        .filter(|(_, r)| matches!(r, RcptResult::Accepted(_)))
+        .count();
+    let mut line = format!(
+        "step {step}: {accepted} of {} recipient(s) accepted by {label}",
+        out.results.len()
+    );
+    for (m, r) in &out.results {
+        if let RcptResult::Refused { reply, .. } = r {
+            line.push_str(&format!("; <{m}> refused: {}", reply.one_line()));
+        }
+    }
+    ctx.emit(
+        ctx.ev("mua.result")
+            .peer(&label)
+            .session(session)
+            .line(line)
+            .field("step", step)
+            .field("accepted", accepted),
+    );
+}

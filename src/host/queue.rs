@@ -1,0 +1,740 @@
+//! An MTA's queue: deliver, forward, retry, bounce.
+//!
+//! Every accepted message is a [`QueueEntry`] until each of its recipients
+//! has one of three ends: delivered to a local mailbox, relayed (the next
+//! MTA answered 250 and took over), or bounced (a DSN went back to the
+//! sender). Recipients that cannot be served now wait for the next retry.
+
+use super::dsn::{self, Failure};
+use super::maillog::{Program, postfix_delay, sendmail_delay};
+use super::mta::{Mta, NextHop, SMTP_PORT};
+use super::resolver::{ResolveError, Target};
+use super::smtp_client;
+use crate::env::{ActivityGuard, HostCtx, rfc5322};
+use crate::proto::smtp::client::{Job, RcptResult};
+use crate::proto::smtp::{Flavour, Mailbox, Path};
+use chrono::{DateTime, FixedOffset};
+use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Wait before the first retry; later waits double up to `max_backoff`.
+    pub first: Duration,
+    pub max_backoff: Duration,
+    /// Give up and bounce after this long in the queue.
+    pub lifetime: Duration,
+    /// Send a "delayed" DSN once a message has waited this long.
+    pub warn_after: Option<Duration>,
+}
+
+impl RetryPolicy {
+    pub fn for_flavour(f: Flavour) -> Self {
+        match f {
+            // A queue run every 30 minutes (`sendmail -q30m`), Timeout.queuereturn=5d.
+            Flavour::Sendmail => RetryPolicy {
+                first: Duration::from_secs(1800),
+                max_backoff: Duration::from_secs(1800),
+                lifetime: Duration::from_secs(5 * 86400),
+                warn_after: None,
+            },
+            // minimal_backoff_time=300s, maximal_backoff_time=4000s, maximal_queue_lifetime=5d.
+            Flavour::Postfix => RetryPolicy {
+                first: Duration::from_secs(300),
+                max_backoff: Duration::from_secs(4000),
+                lifetime: Duration::from_secs(5 * 86400),
+                warn_after: None,
+            },
+        }
+    }
+    /// The flavour's defaults with the scenario's overrides.
+    pub fn configured(f: Flavour, q: &crate::scenario::QueueConfig) -> Self {
+        let d = Self::for_flavour(f);
+        let first = q.retry.unwrap_or(d.first);
+        RetryPolicy {
+            first,
+            max_backoff: q.max_backoff.unwrap_or(d.max_backoff.max(first)),
+            lifetime: q.lifetime.unwrap_or(d.lifetime),
+            warn_after: q.warn_after,
+        }
+    }
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let mut d = self.first;
+        for _ in 1..attempts {
+            d = (d * 2).min(self.max_backoff);
+        }
+        d.min(self.max_backoff)
+    }
+}
+
+pub struct QueueEntry {
+    pub qid: String,
+    pub from: Path,
+    pub rcpts: Vec<Mailbox>,
+    pub data: Arc<Vec<u8>>,
+    pub msgid: String,
+    pub arrival: DateTime<FixedOffset>,
+    pub arrived: Instant,
+    pub attempts: u32,
+    pub next_try: Instant,
+    pub pid: u32,
+    /// A "delayed" notice has gone to the sender.
+    pub warned: bool,
+    _busy: ActivityGuard,
+}
+
+impl QueueEntry {
+    pub fn new(
+        ctx: &HostCtx,
+        qid: String,
+        from: Path,
+        rcpts: Vec<Mailbox>,
+        data: Vec<u8>,
+        msgid: String,
+        pid: u32,
+    ) -> Self {
+        QueueEntry {
+            qid,
+            from,
+            rcpts,
+            data: Arc::new(data),
+            msgid,
+            arrival: ctx.now(),
+            arrived: Instant::now(),
+            attempts: 0,
+            next_try: Instant::now(),
+            pid,
+            warned: false,
+            _busy: ctx.env.activity.begin(),
+        }
+    }
+}
+
+/// How one recipient fared in one attempt.
+enum Fate {
+    Delivered,
+    Relayed {
+        via: String,
+        reply: String,
+        started: Instant,
+    },
+    Deferred {
+        reason: String,
+        via: Option<String>,
+    },
+    Bounced(Failure),
+}
+
+impl Mta {
+    pub async fn run_queue(self: Arc<Self>) {
+        loop {
+            let now = Instant::now();
+            let (due, next) = self.with_state(|s| {
+                let due: Vec<u64> = s
+                    .queue
+                    .iter()
+                    .filter(|(_, e)| e.next_try <= now)
+                    .map(|(k, _)| *k)
+                    .collect();
+                let next = s.queue.values().map(|e| e.next_try).min();
+                (due, next)
+            });
+            if due.is_empty() {
+                match next {
+                    Some(t) => {
+                        tokio::select! {
+                            biased;
+                            _ = self.wake.notified() => {}
+                            _ = tokio::time::sleep_until(t) => {}
+                        }
+                    }
+                    None => self.wake.notified().await,
+                }
+                continue;
+            }
+            for k in due {
+                self.attempt(k).await;
+            }
+        }
+    }
+
+    async fn attempt(&self, key: u64) {
+        let Some((qid, from, rcpts, data, attempts, pid, arrived)) = self.with_state(|s| {
+            s.queue.get(&key).map(|e| {
+                (
+                    e.qid.clone(),
+                    e.from.clone(),
+                    e.rcpts.clone(),
+                    e.data.clone(),
+                    e.attempts,
+                    e.pid,
+                    e.arrived,
+                )
+            })
+        }) else {
+            return;
+        };
+        if attempts > 0 {
+            self.ctx.emit(
+                self.ctx
+                    .ev("queue.retry")
+                    .line(format!(
+                        "{qid}: attempt {} for {} recipient(s)",
+                        attempts + 1,
+                        rcpts.len()
+                    ))
+                    .field("qid", qid.clone()),
+            );
+        }
+        // Group recipients: local ones, and remote ones by next hop.
+        let mut fates: Vec<(Mailbox, Fate)> = Vec::new();
+        let mut remote: BTreeMap<String, Vec<Mailbox>> = BTreeMap::new();
+        for r in rcpts {
+            if self.is_local_domain(&r.domain) {
+                let fate = self.deliver_local(&qid, &from, &r, &data);
+                fates.push((r, fate));
+            } else {
+                let group = if self.smarthost.is_some() {
+                    String::new()
+                } else {
+                    r.domain.clone()
+                };
+                remote.entry(group).or_default().push(r);
+            }
+        }
+        for (domain, rs) in remote {
+            let targets = match &self.smarthost {
+                Some(h) => Ok(vec![Target {
+                    name: h.hostname.clone(),
+                    ip: *h.addr.ip(),
+                    preference: 0,
+                }]),
+                None => self.mx_targets(&domain).await,
+            };
+            match targets {
+                Ok(ts) => fates.extend(self.send_remote(&from, &rs, &data, &ts).await),
+                Err(ResolveError::Temporary(e)) => fates.extend(rs.into_iter().map(|r| {
+                    (
+                        r,
+                        Fate::Deferred {
+                            reason: e.clone(),
+                            via: None,
+                        },
+                    )
+                })),
+                Err(ResolveError::Permanent(e)) => {
+                    let status = if e.contains("nullMX") {
+                        "5.1.10"
+                    } else if e.contains("loops back") {
+                        "5.4.6"
+                    } else {
+                        "5.1.2"
+                    };
+                    fates.extend(rs.into_iter().map(|r| {
+                        let f = Failure {
+                            rcpt: r.to_string(),
+                            action: "failed",
+                            status: status.into(),
+                            diagnostic: format!("X-Postfix; {e}"),
+                            remote_mta: None,
+                        };
+                        (r, Fate::Bounced(f))
+                    }));
+                }
+            }
+        }
+        self.settle(key, &qid, &from, &data, attempts, pid, arrived, fates);
+    }
+
+    async fn mx_targets(&self, domain: &str) -> Result<Vec<Target>, ResolveError> {
+        let Some(res) = &self.resolver else {
+            return Err(ResolveError::Permanent(format!(
+                "no route to {domain}: this host has neither a smarthost nor a DNS server"
+            )));
+        };
+        let mut ts = res.mx_targets(domain).await?;
+        // A relay that is itself an MX drops itself and every less preferred MX (RFC 5321 §5.1).
+        if let Some(me) = ts
+            .iter()
+            .find(|t| t.ip == self.ctx.ip)
+            .map(|t| t.preference)
+        {
+            ts.retain(|t| t.preference < me);
+            if ts.is_empty() {
+                return Err(ResolveError::Permanent(format!(
+                    "mail for {domain} loops back to myself"
+                )));
+            }
+        }
+        Ok(ts)
+    }
+
+    /// Try each target in order until one takes the transaction.
+    async fn send_remote(
+        &self,
+        from: &Path,
+        rcpts: &[Mailbox],
+        data: &Arc<Vec<u8>>,
+        targets: &[Target],
+    ) -> Vec<(Mailbox, Fate)> {
+        let mut last = String::from("no mail exchanger could be reached");
+        let mut last_via = None;
+        for t in targets {
+            let label = self.ctx.peer_name(t.ip);
+            let via = format!("{} [{}]", t.name, t.ip);
+            let started = Instant::now();
+            let conn = match smtp_client::connect(
+                &self.ctx,
+                SocketAddrV4::new(t.ip, SMTP_PORT),
+                &label,
+                None,
+            )
+            .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    last = match self.cfg.flavour {
+                        Flavour::Sendmail if e.contains("refused") => format!("{e} by {}.", t.name),
+                        Flavour::Sendmail => format!("{e} with {}.", t.name),
+                        Flavour::Postfix => {
+                            format!("connect to {}[{}]:{SMTP_PORT}: {e}", t.name, t.ip)
+                        }
+                    };
+                    last_via = Some(via);
+                    continue;
+                }
+            };
+            let job = Job {
+                helo: self.ctx.hostname.clone(),
+                from: from.clone(),
+                rcpts: rcpts.to_vec(),
+                data: data.as_ref().clone(),
+            };
+            let out = smtp_client::transact(conn, job).await;
+            // If the server failed the whole session for now before any recipient, try the next MX.
+            let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, crate::proto::smtp::client::Stage::Rcpt)));
+            if all_temp_early && !out.results.is_empty() {
+                last = out.results[0].1.reply().one_line();
+                last_via = Some(via);
+                continue;
+            }
+            return out
+                .results
+                .into_iter()
+                .map(|(m, r)| {
+                    let fate = match r {
+                        RcptResult::Accepted(reply) => Fate::Relayed {
+                            via: via.clone(),
+                            reply: reply.one_line(),
+                            started,
+                        },
+                        RcptResult::Refused { reply, stage } if reply.is_permanent() => {
+                            Fate::Bounced(Failure {
+                                rcpt: m.to_string(),
+                                action: "failed",
+                                status: reply.enhanced().unwrap_or("5.0.0").to_string(),
+                                diagnostic: format!(
+                                    "smtp; {} (in reply to {} command)",
+                                    reply.one_line(),
+                                    stage.as_str()
+                                ),
+                                remote_mta: Some(t.name.clone()),
+                            })
+                        }
+                        RcptResult::Refused { reply, .. } => Fate::Deferred {
+                            reason: reply.one_line(),
+                            via: Some(via.clone()),
+                        },
+                    };
+                    (m, fate)
+                })
+                .collect();
+        }
+        rcpts
+            .iter()
+            .map(|r| {
+                (
+                    r.clone(),
+                    Fate::Deferred {
+                        reason: last.clone(),
+                        via: last_via.clone(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn deliver_local(&self, qid: &str, from: &Path, rcpt: &Mailbox, data: &Arc<Vec<u8>>) -> Fate {
+        if !self.local_users.contains(&rcpt.key()) {
+            return Fate::Bounced(Failure {
+                rcpt: rcpt.to_string(),
+                action: "failed",
+                status: "5.1.1".into(),
+                diagnostic: format!("X-Unix; unknown user: \"{}\"", rcpt.local),
+                remote_mta: None,
+            });
+        }
+        let mut msg = format!("Return-Path: {from}\r\n").into_bytes();
+        if self.cfg.flavour == Flavour::Postfix {
+            msg.extend_from_slice(format!("Delivered-To: {rcpt}\r\n").as_bytes());
+        }
+        msg.extend_from_slice(data);
+        let n = self.with_state(|s| {
+            let mb = s.mailboxes.entry(rcpt.key()).or_default();
+            mb.push(msg.clone());
+            mb.len()
+        });
+        self.ctx.emit(
+            self.ctx
+                .ev("deliver")
+                .line(format!(
+                    "{qid}: <{rcpt}> mailbox now holds {n} message(s); this one is {} octets",
+                    msg.len()
+                ))
+                .field("mailbox", rcpt.key())
+                .field("qid", qid)
+                .field("message", String::from_utf8_lossy(&msg).into_owned()),
+        );
+        Fate::Delivered
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &self,
+        key: u64,
+        qid: &str,
+        from: &Path,
+        data: &Arc<Vec<u8>>,
+        attempts: u32,
+        pid: u32,
+        arrived: Instant,
+        fates: Vec<(Mailbox, Fate)>,
+    ) {
+        let now = Instant::now();
+        let delay = now.saturating_duration_since(arrived);
+        let flavour = self.cfg.flavour;
+        let size = data.len();
+        let nrcpt = fates.len().max(1);
+        let pri = size + 30000 * nrcpt + 90000 * attempts as usize;
+        let run_pid = if attempts == 0 {
+            pid
+        } else {
+            self.log.daemon_pid + 5
+        };
+        let mut still = Vec::new();
+        let mut failures = Vec::new();
+        let mut delayed = Vec::new();
+        let expired = delay >= self.retry.lifetime;
+        for (r, fate) in fates {
+            let fate = match fate {
+                Fate::Deferred { reason, via } if expired => Fate::Bounced(Failure {
+                    rcpt: r.to_string(),
+                    action: "failed",
+                    status: "4.4.7".into(),
+                    diagnostic: format!(
+                        "X-Unix; message could not be delivered for {} days: {reason}{}",
+                        self.retry.lifetime.as_secs() / 86400,
+                        via.map(|v| format!(" ({v})")).unwrap_or_default()
+                    ),
+                    remote_mta: None,
+                }),
+                f => f,
+            };
+            match fate {
+                Fate::Delivered => {
+                    let msg = match flavour {
+                        Flavour::Sendmail => format!(
+                            "{qid}: to=<{r}>, delay={}, xdelay=00:00:00, mailer=local, pri={pri}, dsn=2.0.0, stat=Sent",
+                            sendmail_delay(delay)
+                        ),
+                        Flavour::Postfix => format!(
+                            "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
+                            postfix_delay(delay),
+                            postfix_delay(delay)
+                        ),
+                    };
+                    self.log.log(
+                        if flavour == Flavour::Sendmail {
+                            Program::Smtpd
+                        } else {
+                            Program::Local
+                        },
+                        run_pid,
+                        &msg,
+                    );
+                }
+                Fate::Relayed {
+                    via,
+                    reply,
+                    started,
+                } => {
+                    let x = now.saturating_duration_since(started);
+                    let text = reply.split_once(' ').map(|p| p.1).unwrap_or(&reply);
+                    let msg = match flavour {
+                        Flavour::Sendmail => format!(
+                            "{qid}: to=<{r}>, delay={}, xdelay={}, mailer=esmtp, pri={pri}, relay={}, dsn=2.0.0, stat=Sent ({})",
+                            sendmail_delay(delay),
+                            sendmail_delay(x),
+                            sendmail_relay(&via),
+                            text.trim_start_matches("2.0.0 ")
+                        ),
+                        Flavour::Postfix => format!(
+                            "{qid}: to=<{r}>, relay={}:25, delay={}, delays={}/0/0/{}, dsn=2.0.0, status=sent ({reply})",
+                            postfix_relay(&via),
+                            postfix_delay(delay),
+                            postfix_delay(delay.saturating_sub(x)),
+                            postfix_delay(x)
+                        ),
+                    };
+                    self.log.log(
+                        if flavour == Flavour::Sendmail {
+                            Program::Smtpd
+                        } else {
+                            Program::Smtp
+                        },
+                        run_pid,
+                        &msg,
+                    );
+                    self.ctx.emit(
+                        self.ctx
+                            .ev("relay")
+                            .line(format!("{qid}: <{r}> handed to {via}"))
+                            .field("qid", qid)
+                            .field("rcpt", r.to_string()),
+                    );
+                }
+                Fate::Deferred { reason, via } => {
+                    let next = self.retry.backoff(attempts + 1);
+                    let msg = match flavour {
+                        Flavour::Sendmail => format!(
+                            "{qid}: to=<{r}>, delay={}, xdelay=00:00:00, mailer=esmtp, pri={pri}, {}dsn=4.0.0, stat=Deferred: {reason}",
+                            sendmail_delay(delay),
+                            via.as_ref()
+                                .map(|v| format!("relay={}, ", sendmail_relay(v)))
+                                .unwrap_or_default()
+                        ),
+                        Flavour::Postfix => format!(
+                            "{qid}: to=<{r}>, relay={}, delay={}, delays={}/0/0/0, dsn=4.4.1, status=deferred ({reason})",
+                            via.as_ref()
+                                .map(|v| postfix_relay(v))
+                                .unwrap_or_else(|| "none".into()),
+                            postfix_delay(delay),
+                            postfix_delay(delay)
+                        ),
+                    };
+                    self.log.log(
+                        if flavour == Flavour::Sendmail {
+                            Program::Smtpd
+                        } else {
+                            Program::Smtp
+                        },
+                        run_pid,
+                        &msg,
+                    );
+                    self.ctx.emit(
+                        self.ctx
+                            .ev("queue.deferred")
+                            .line(format!(
+                                "{qid}: <{r}> deferred: {reason}; next try in {}",
+                                crate::scenario::format_duration(next)
+                            ))
+                            .field("qid", qid)
+                            .field("rcpt", r.to_string()),
+                    );
+                    delayed.push(Failure {
+                        rcpt: r.to_string(),
+                        action: "delayed",
+                        status: "4.4.1".into(),
+                        diagnostic: format!("X-Postfix; {reason}"),
+                        remote_mta: None,
+                    });
+                    still.push(r);
+                }
+                Fate::Bounced(f) => {
+                    let msg = match flavour {
+                        Flavour::Sendmail => format!(
+                            "{qid}: to=<{r}>, delay={}, pri={pri}, dsn={}, stat={}",
+                            sendmail_delay(delay),
+                            f.status,
+                            f.diagnostic
+                                .split_once("; ")
+                                .map(|x| x.1)
+                                .unwrap_or(&f.diagnostic)
+                        ),
+                        Flavour::Postfix => format!(
+                            "{qid}: to=<{r}>, relay={}, delay={}, dsn={}, status=bounced ({})",
+                            f.remote_mta.clone().unwrap_or_else(|| "none".into()),
+                            postfix_delay(delay),
+                            f.status,
+                            f.diagnostic
+                                .split_once("; ")
+                                .map(|x| x.1)
+                                .unwrap_or(&f.diagnostic)
+                        ),
+                    };
+                    self.log.log(
+                        if flavour == Flavour::Sendmail {
+                            Program::Smtpd
+                        } else {
+                            Program::Smtp
+                        },
+                        run_pid,
+                        &msg,
+                    );
+                    self.ctx.emit(
+                        self.ctx
+                            .ev("bounce")
+                            .line(format!(
+                                "{qid}: <{r}> failed: {} {}",
+                                f.status, f.diagnostic
+                            ))
+                            .field("qid", qid)
+                            .field("rcpt", r.to_string())
+                            .field("status", f.status.clone()),
+                    );
+                    failures.push(f);
+                }
+            }
+        }
+        if !failures.is_empty() {
+            self.send_bounce(qid, from, data, &failures, run_pid);
+        }
+        let warn_due = self.retry.warn_after.is_some_and(|w| delay >= w) && !delayed.is_empty();
+        if warn_due && !self.with_state(|s| s.queue.get(&key).is_some_and(|e| e.warned)) {
+            self.with_state(|s| {
+                if let Some(e) = s.queue.get_mut(&key) {
+                    e.warned = true;
+                }
+            });
+            self.send_bounce(qid, from, data, &delayed, run_pid);
+        }
+        let done = self.with_state(|s| {
+            if still.is_empty() {
+                s.queue.remove(&key);
+                true
+            } else {
+                if let Some(e) = s.queue.get_mut(&key) {
+                    e.rcpts = still;
+                    e.attempts += 1;
+                    e.next_try = now + self.retry.backoff(e.attempts);
+                }
+                false
+            }
+        });
+        if done {
+            if flavour == Flavour::Postfix {
+                self.log.log(Program::Qmgr, 0, &format!("{qid}: removed"));
+            }
+            self.ctx.emit(
+                self.ctx
+                    .ev("queue.done")
+                    .line(format!("{qid}: done, removed from the queue"))
+                    .field("qid", qid),
+            );
+        }
+    }
+
+    /// Return a DSN to the sender; a bounce of a bounce goes nowhere (RFC 5321 §4.5.5).
+    fn send_bounce(
+        &self,
+        qid: &str,
+        from: &Path,
+        data: &Arc<Vec<u8>>,
+        failures: &[Failure],
+        pid: u32,
+    ) {
+        let Path::Mailbox(sender) = from else {
+            let msg = format!("{qid}: no bounce: the message came from the null sender <>");
+            self.log.log(Program::Bounce, pid, &msg);
+            self.ctx
+                .emit(self.ctx.ev("bounce.discard").line(msg).field("qid", qid));
+            return;
+        };
+        let new_qid = self.new_qid(pid);
+        let now = self.ctx.now();
+        let arrival = self
+            .with_state(|s| s.queue.values().find(|e| e.qid == qid).map(|e| e.arrival))
+            .unwrap_or(now);
+        let body = dsn::build(&dsn::Report {
+            flavour: self.cfg.flavour,
+            reporting_mta: &self.ctx.hostname,
+            qid,
+            to: &sender.to_string(),
+            date: &rfc5322(now),
+            arrival_date: &rfc5322(arrival),
+            message_id: &format!("{}.{new_qid}", now.format("%Y%m%d%H%M%S")),
+            failures,
+            original: data,
+        });
+        let delayed = failures.iter().all(|f| f.action == "delayed");
+        let first = failures
+            .first()
+            .map(|f| {
+                f.diagnostic
+                    .split_once("; ")
+                    .map(|x| x.1)
+                    .unwrap_or(&f.diagnostic)
+            })
+            .unwrap_or("");
+        let msg = match (self.cfg.flavour, delayed) {
+            (Flavour::Sendmail, false) => format!("{new_qid}: {qid}: DSN: {first}"),
+            (Flavour::Sendmail, true) => format!(
+                "{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}"
+            ),
+            (Flavour::Postfix, false) => {
+                format!("{qid}: sender non-delivery notification: {new_qid}")
+            }
+            (Flavour::Postfix, true) => format!("{qid}: sender delay notification: {new_qid}"),
+        };
+        self.log.log(Program::Bounce, pid, &msg);
+        let mut full = format!(
+            "Received: from localhost by {} ({}) id {new_qid}; {}\r\n",
+            self.ctx.hostname,
+            self.cfg.flavour.software(),
+            rfc5322(now)
+        )
+        .into_bytes();
+        full.extend_from_slice(&body);
+        let msgid = format!(
+            "{}.{new_qid}@{}",
+            now.format("%Y%m%d%H%M%S"),
+            self.ctx.hostname
+        );
+        let e = QueueEntry::new(
+            &self.ctx,
+            new_qid,
+            Path::Null,
+            vec![sender.clone()],
+            full,
+            msgid,
+            pid,
+        );
+        self.enqueue(e);
+    }
+}
+
+fn sendmail_relay(via: &str) -> String {
+    // "mx.example.com [192.0.2.1]" -> "mx.example.com. [192.0.2.1]"
+    match via.split_once(' ') {
+        Some((n, ip)) => format!("{n}. {ip}"),
+        None => via.to_string(),
+    }
+}
+
+fn postfix_relay(via: &str) -> String {
+    match via.split_once(' ') {
+        Some((n, ip)) => format!("{n}{ip}"),
+        None => via.to_string(),
+    }
+}
+
+pub fn next_hop(label: &str, hostname: &str, addr: SocketAddrV4) -> NextHop {
+    NextHop {
+        label: label.into(),
+        hostname: hostname.into(),
+        addr,
+    }
+}

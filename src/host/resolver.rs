@@ -1,0 +1,234 @@
+//! The stub resolver an MTA uses: DNS queries over UDP to the lab's DNS host,
+//! and MX target selection as RFC 5321 §5.1 describes it.
+
+use crate::env::HostCtx;
+use crate::proto::dns::{self, Answer, QType, Question, Rcode, RecordData};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+pub const DNS_PORT: u16 = 53;
+/// How long to wait for each answer, and how many times to ask.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+pub const QUERY_TRIES: usize = 2;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResolveError {
+    /// No answer in time, or SERVFAIL: try again later.
+    Temporary(String),
+    /// The name does not exist, or refuses mail: give up.
+    Permanent(String),
+}
+
+#[derive(Clone)]
+pub struct Resolver {
+    pub ctx: HostCtx,
+    pub server: SocketAddrV4,
+}
+
+/// One place to try delivery: an MX host (or the domain itself) and its address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub ip: Ipv4Addr,
+    pub preference: u16,
+}
+
+impl Resolver {
+    pub async fn query(&self, name: &str, qtype: QType) -> Result<Answer, ResolveError> {
+        let q = Question {
+            name: name.trim_end_matches('.').to_ascii_lowercase(),
+            qtype,
+        };
+        let net = &self.ctx.env.net;
+        for _ in 0..QUERY_TRIES {
+            let id = self.ctx.env.rng.u16();
+            let mut sock = net
+                .bind_udp(SocketAddrV4::new(self.ctx.ip, 0))
+                .map_err(|e| ResolveError::Temporary(e.to_string()))?;
+            let _ = sock.send_to(&dns::encode_query(id, &q), self.server).await;
+            let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
+            loop {
+                let got = tokio::time::timeout_at(deadline, sock.recv_from()).await;
+                let Ok(Ok((bytes, from))) = got else { break };
+                if from != self.server {
+                    continue;
+                }
+                match dns::decode_response(&bytes) {
+                    Ok(r) if r.id == id => return Ok(r.answer),
+                    _ => continue,
+                }
+            }
+            self.ctx.emit(
+                self.ctx
+                    .ev("dns.timeout")
+                    .peer(self.ctx.peer_name(*self.server.ip()))
+                    .line(format!(
+                        ";; connection timed out; no servers could be reached ({})",
+                        dns::dig_question(&q)
+                    )),
+            );
+        }
+        Err(ResolveError::Temporary(format!(
+            "DNS server {} did not answer",
+            self.server.ip()
+        )))
+    }
+
+    /// Reverse look-up of a client address; `None` when there is no PTR.
+    pub async fn ptr(&self, ip: Ipv4Addr) -> Option<String> {
+        let a = self.query(&dns::reverse_name(ip), QType::Ptr).await.ok()?;
+        a.answers.iter().find_map(|r| match &r.data {
+            RecordData::Ptr(n) => Some(n.clone()),
+            _ => None,
+        })
+    }
+
+    pub async fn a(&self, name: &str) -> Result<Vec<Ipv4Addr>, ResolveError> {
+        let a = self.query(name, QType::A).await?;
+        match a.rcode {
+            Rcode::NoError => Ok(a
+                .answers
+                .iter()
+                .filter_map(|r| match r.data {
+                    RecordData::A(ip) => Some(ip),
+                    _ => None,
+                })
+                .collect()),
+            Rcode::NxDomain => Err(ResolveError::Permanent(format!(
+                "Host or domain name not found. Name service error for name={name} type=A: Host not found"
+            ))),
+            rc => Err(ResolveError::Temporary(format!(
+                "Host or domain name not found. Name service error for name={name} type=A: {rc}"
+            ))),
+        }
+    }
+
+    /// Where to deliver mail for `domain`, most preferred first.
+    /// `order` shuffles equal preferences (RFC 5321 §5.1 asks for randomness).
+    pub async fn mx_targets(&self, domain: &str) -> Result<Vec<Target>, ResolveError> {
+        let a = self.query(domain, QType::Mx).await?;
+        match a.rcode {
+            Rcode::NoError => {}
+            Rcode::NxDomain => {
+                return Err(ResolveError::Permanent(format!(
+                    "Host or domain name not found. Name service error for name={domain} type=MX: Host not found"
+                )));
+            }
+            rc => {
+                return Err(ResolveError::Temporary(format!(
+                    "Host or domain name not found. Name service error for name={domain} type=MX: {rc}, try again"
+                )));
+            }
+        }
+        let mut mx: Vec<(u16, String)> = a
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RecordData::Mx {
+                    preference,
+                    exchange,
+                } => Some((*preference, exchange.clone())),
+                _ => None,
+            })
+            .collect();
+        if mx.iter().any(|(_, e)| e.is_empty()) {
+            return Err(ResolveError::Permanent(format!(
+                "Domain {domain} does not accept mail (nullMX)"
+            )));
+        }
+        if mx.is_empty() {
+            // Implicit MX: the domain's own address (RFC 5321 §5.1).
+            let ips = self.a(domain).await?;
+            if ips.is_empty() {
+                return Err(ResolveError::Permanent(format!(
+                    "Host or domain name not found. Name service error for name={domain} type=A: No data"
+                )));
+            }
+            return Ok(ips
+                .into_iter()
+                .map(|ip| Target {
+                    name: domain.to_string(),
+                    ip,
+                    preference: 0,
+                })
+                .collect());
+        }
+        let order = order_mx(&mut mx, |n| self.ctx.env.rng.below(n));
+        let mut out = Vec::new();
+        let mut temp = None;
+        for (pref, name) in order {
+            match self.a(&name).await {
+                Ok(ips) => out.extend(ips.into_iter().map(|ip| Target {
+                    name: name.clone(),
+                    ip,
+                    preference: pref,
+                })),
+                Err(ResolveError::Temporary(e)) => temp = Some(e),
+                Err(ResolveError::Permanent(_)) => {}
+            }
+        }
+        if out.is_empty() {
+            return Err(match temp {
+                Some(e) => ResolveError::Temporary(e),
+                None => ResolveError::Permanent(format!("no MX host of {domain} has an address")),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Sort MX records by preference (lowest first); records of equal preference
+/// are put in a random order drawn from `below(n)` (a number in 0..n).
+pub fn order_mx(mx: &mut [(u16, String)], mut below: impl FnMut(u64) -> u64) -> Vec<(u16, String)> {
+    mx.sort();
+    let mut out = Vec::with_capacity(mx.len());
+    let mut i = 0;
+    while i < mx.len() {
+        let pref = mx[i].0;
+        let mut group: Vec<(u16, String)> = mx[i..]
+            .iter()
+            .take_while(|r| r.0 == pref)
+            .cloned()
+            .collect();
+        i += group.len();
+        // Fisher-Yates with the seeded RNG.
+        for k in (1..group.len()).rev() {
+            let j = below(k as u64 + 1) as usize;
+            group.swap(k, j.min(k));
+        }
+        out.extend(group);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowest_preference_first_and_ties_shuffled() {
+        let mut mx = vec![
+            (20, "b".to_string()),
+            (10, "a".to_string()),
+            (30, "c".to_string()),
+        ];
+        let o = order_mx(&mut mx, |_| 0);
+        assert_eq!(
+            o.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
+        let mut tie = vec![
+            (10, "x".to_string()),
+            (10, "y".to_string()),
+            (5, "first".to_string()),
+        ];
+        let keep = order_mx(&mut tie.clone(), |n| n - 1);
+        let swap = order_mx(&mut tie, |_| 0);
+        assert_eq!(keep[0].1, "first");
+        assert_eq!(swap[0].1, "first");
+        assert_ne!(
+            keep[1].1, swap[1].1,
+            "a different draw gives a different order of equals"
+        );
+    }
+}

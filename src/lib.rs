@@ -1,0 +1,14 @@
+//! maillab: a teaching lab for e-mail systems.
+//!
+//! See ARCHITECTURE.md for the parts and the rules between them.
+
+pub mod diag;
+pub mod env;
+pub mod expect;
+pub mod host;
+pub mod message;
+pub mod net;
+pub mod proto;
+pub mod run;
+pub mod scenario;
+pub mod trace;

@@ -1,0 +1,179 @@
+//! The `maillab` command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use maillab::diag::{Diagnostics, snippet};
+use maillab::scenario;
+use maillab::trace::render;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "maillab",
+    version,
+    about = "A teaching lab for e-mail systems: SMTP relays, a hub, MX hosts and DNS, in virtual time"
+)]
+#[command(
+    after_help = "Start with:  maillab run scenarios/relay-chain.yaml\nThe book (book/) explains every command and the scenario format."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Human-readable lines (coloured on a terminal unless NO_COLOR is set).
+    Text,
+    /// One JSON object per trace event.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario in virtual time and print its trace and expectation results.
+    ///
+    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 for an invalid file or usage.
+    Run {
+        /// The scenario file (YAML).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Do not print the headers of delivered messages after the trace (text format).
+        #[arg(long)]
+        no_messages: bool,
+        /// Print only the log lines (maillog) of this host.
+        #[arg(long, value_name = "HOST")]
+        maillog: Option<String>,
+    },
+    /// Check scenario files and report every problem as FILE:LINE:COLUMN.
+    ///
+    /// Exit status: 0 when all files are valid, 2 otherwise.
+    Check {
+        /// One or more scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn print_diags(d: &Diagnostics, file: &std::path::Path) {
+    let src = std::fs::read_to_string(file).unwrap_or_default();
+    let mut err = std::io::stderr().lock();
+    for x in &d.0 {
+        let _ = writeln!(err, "{x}");
+        if let Some(s) = snippet(&src, x) {
+            let _ = writeln!(err, "{s}");
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    match cli.cmd {
+        Cmd::Check { files } => {
+            let mut bad = false;
+            for f in &files {
+                match scenario::load_file(f) {
+                    Ok(sc) => println!(
+                        "{}: ok ({} hosts, {} steps, {} expectations)",
+                        f.display(),
+                        sc.hosts.len(),
+                        sc.steps.len(),
+                        sc.expect.len()
+                    ),
+                    Err(d) => {
+                        print_diags(&d, f);
+                        bad = true;
+                    }
+                }
+            }
+            if bad {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Cmd::Run {
+            file,
+            format,
+            no_messages,
+            maillog,
+        } => {
+            let sc = match scenario::load_file(&file) {
+                Ok(s) => s,
+                Err(d) => {
+                    print_diags(&d, &file);
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(h) = &maillog
+                && sc.host_by_name(h).is_none()
+            {
+                eprintln!(
+                    "maillab: there is no host named `{h}` in {}",
+                    file.display()
+                );
+                return ExitCode::from(2);
+            }
+            let res = match maillab::run::run(&sc) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("maillab: could not start the simulator: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let out = match (format, &maillog) {
+                (_, Some(h)) => res
+                    .events
+                    .iter()
+                    .filter(|e| e.kind == "log" && &e.host == h)
+                    .filter_map(|e| e.line.clone())
+                    .map(|l| l + "\n")
+                    .collect(),
+                (Format::Json, None) => render::json_lines(&res.events),
+                (Format::Text, None) => {
+                    let mut s = render::text(
+                        &res.events,
+                        render::TextOptions {
+                            color,
+                            messages: !no_messages,
+                        },
+                    );
+                    s.push_str(&format!(
+                        "\n{} expectation(s): {} passed, {} failed\n",
+                        res.passed + res.failed,
+                        res.passed,
+                        res.failed
+                    ));
+                    s
+                }
+            };
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(out.as_bytes());
+            if res.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The transport the hosts run on: a connection-oriented stream service
+//! (for SMTP) and a datagram service (for DNS), plus the session numbers that
+//! tie trace events together.
+//!
+//! [`sim::SimNet`] is the simulated network (virtual time, latency); a real
+//! socket implementation plugs in behind the same [`Net`] type.
+
+pub mod sim;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
+
+pub type Stream = Box<dyn AsyncStream>;
+
+/// An established connection as one end sees it.
+pub struct Conn {
+    pub stream: Stream,
+    pub local: SocketAddrV4,
+    pub peer: SocketAddrV4,
+    /// A number for this connection, shared by both ends in the trace.
+    pub session: u64,
+}
+
+#[derive(Clone)]
+pub enum Net {
+    Sim(sim::SimNet),
+}
+
+pub enum Listener {
+    Sim(sim::SimListener),
+}
+
+pub enum UdpSocket {
+    Sim(sim::SimUdp),
+}
+
+impl Net {
+    pub async fn connect(&self, from: Ipv4Addr, to: SocketAddrV4) -> io::Result<Conn> {
+        match self {
+            Net::Sim(n) => n.connect(from, to).await,
+        }
+    }
+    pub fn listen(&self, addr: SocketAddrV4) -> io::Result<Listener> {
+        match self {
+            Net::Sim(n) => n.listen(addr).map(Listener::Sim),
+        }
+    }
+    pub fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<UdpSocket> {
+        match self {
+            Net::Sim(n) => n.bind_udp(addr).map(UdpSocket::Sim),
+        }
+    }
+}
+
+impl Listener {
+    pub async fn accept(&mut self) -> io::Result<Conn> {
+        match self {
+            Listener::Sim(l) => l.accept().await,
+        }
+    }
+}
+
+impl UdpSocket {
+    pub async fn send_to(&self, data: &[u8], to: SocketAddrV4) -> io::Result<()> {
+        match self {
+            UdpSocket::Sim(s) => s.send_to(data, to),
+        }
+    }
+    pub async fn recv_from(&mut self) -> io::Result<(Vec<u8>, SocketAddrV4)> {
+        match self {
+            UdpSocket::Sim(s) => s.recv_from().await,
+        }
+    }
+    pub fn local_addr(&self) -> SocketAddrV4 {
+        match self {
+            UdpSocket::Sim(s) => s.local_addr(),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Protocol cores: parsers and state machines with no I/O, clocks or tasks.
+
+pub mod dns;
+pub mod smtp;

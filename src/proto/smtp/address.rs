@@ -1,0 +1,188 @@
+//! Mail addresses (RFC 5321 §4.1.2) as the lab uses them: `local@domain`.
+
+use std::fmt;
+
+/// A mailbox `local@domain`. The local part keeps its case (RFC 5321 §2.4);
+/// the domain is stored in lower case, since domains are not case-sensitive.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Mailbox {
+    pub local: String,
+    pub domain: String,
+}
+
+impl Mailbox {
+    /// The form used to look a user up: local part as written, domain lower-cased.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.local, self.domain)
+    }
+}
+
+impl fmt::Display for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.local, self.domain)
+    }
+}
+
+pub const MAX_LOCAL: usize = 64;
+pub const MAX_DOMAIN: usize = 255;
+pub const MAX_PATH: usize = 256;
+
+fn atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
+/// Check a domain name: dot-separated labels of letters, digits and hyphens.
+pub fn check_domain(d: &str) -> Result<(), String> {
+    if d.is_empty() {
+        return Err("the domain is empty".into());
+    }
+    if d.len() > MAX_DOMAIN {
+        return Err(format!("the domain is longer than {MAX_DOMAIN} octets"));
+    }
+    for label in d.split('.') {
+        if label.is_empty() {
+            return Err(format!(
+                "`{d}` has an empty label (two dots in a row, or a dot at an end)"
+            ));
+        }
+        if label.len() > 63 {
+            return Err(format!("a label of `{d}` is longer than 63 characters"));
+        }
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "`{d}` may hold only letters, digits, hyphens and dots"
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("a label of `{d}` starts or ends with a hyphen"));
+        }
+    }
+    Ok(())
+}
+
+/// Parse `local@domain` (no angle brackets).
+pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return Err(format!("`{s}` is not a mail address: it has no `@`"));
+    };
+    if local.is_empty() {
+        return Err(format!("`{s}` has nothing before the `@`"));
+    }
+    if local.len() > MAX_LOCAL {
+        return Err(format!(
+            "the local part of `{s}` is longer than {MAX_LOCAL} octets"
+        ));
+    }
+    let dot_atom = !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| atext(c) || c == '.');
+    let quoted = local.len() >= 2
+        && local.starts_with('"')
+        && local.ends_with('"')
+        && local[1..local.len() - 1]
+            .chars()
+            .all(|c| (' '..='~').contains(&c) && c != '"' && c != '\\');
+    if !dot_atom && !quoted {
+        return Err(format!(
+            "the local part of `{s}` has a character that is not allowed there"
+        ));
+    }
+    check_domain(domain).map_err(|e| format!("in `{s}`: {e}"))?;
+    Ok(Mailbox {
+        local: local.to_string(),
+        domain: domain.to_ascii_lowercase(),
+    })
+}
+
+/// A reverse-path or forward-path: `<>` (null, only for MAIL) or `<mailbox>`.
+/// Source routes (`<@a,@b:user@c>`) are accepted and ignored, as RFC 5321 §4.1.1.3 allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Path {
+    Null,
+    Mailbox(Mailbox),
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Null => write!(f, "<>"),
+            Path::Mailbox(m) => write!(f, "<{m}>"),
+        }
+    }
+}
+
+/// Parse a path in angle brackets; returns the path and the rest of the
+/// argument (ESMTP parameters).
+pub fn parse_path(arg: &str) -> Result<(Path, &str), String> {
+    let arg = arg.trim_start();
+    if !arg.starts_with('<') {
+        return Err(
+            "the address must be written in angle brackets, like <user@example.com>".into(),
+        );
+    }
+    let Some(end) = arg.find('>') else {
+        return Err("the address has no closing `>`".into());
+    };
+    let inner = &arg[1..end];
+    let rest = &arg[end + 1..];
+    if end + 1 > MAX_PATH {
+        return Err(format!("path longer than {MAX_PATH} octets"));
+    }
+    if inner.is_empty() {
+        return Ok((Path::Null, rest));
+    }
+    let mailbox = match inner.split_once(':') {
+        Some((route, mb)) if route.starts_with('@') => mb,
+        _ => inner,
+    };
+    Ok((Path::Mailbox(parse_mailbox(mailbox)?), rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailbox_ok_and_domain_lowered() {
+        let m = parse_mailbox("Hanako.Tokushima@Foo.COM").unwrap();
+        assert_eq!(m.local, "Hanako.Tokushima");
+        assert_eq!(m.domain, "foo.com");
+        assert!(parse_mailbox("kouya_543@sist.ac.jp").is_ok());
+        assert!(parse_mailbox("\"odd name\"@example.com").is_ok());
+    }
+
+    #[test]
+    fn mailbox_errors() {
+        for bad in [
+            "nobody",
+            "@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a@",
+            "a@exa mple.com",
+            "a@-x.com",
+            "a@x..com",
+            "a b@example.com",
+        ] {
+            assert!(parse_mailbox(bad).is_err(), "{bad} should be refused");
+        }
+        let long = format!("{}@example.com", "x".repeat(65));
+        assert!(parse_mailbox(&long).is_err());
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(parse_path("<>").unwrap().0, Path::Null);
+        let (p, rest) = parse_path("<a@b.example> SIZE=100").unwrap();
+        assert_eq!(p.to_string(), "<a@b.example>");
+        assert_eq!(rest, " SIZE=100");
+        let (p, _) = parse_path("<@hub.example,@relay.example:joe@c.example>").unwrap();
+        assert_eq!(p.to_string(), "<joe@c.example>");
+        assert!(parse_path("a@b.example").is_err());
+        assert!(parse_path("<a@b.example").is_err());
+    }
+}

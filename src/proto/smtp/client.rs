@@ -1,0 +1,337 @@
+//! The SMTP client side as a sans-IO state machine (RFC 5321 §3, §4.5.2).
+//!
+//! It sends one message to one server: greeting, EHLO (falling back to
+//! HELO), MAIL, one RCPT per recipient, DATA with dot-stuffing, QUIT. Feed it
+//! the server's bytes with [`Client::feed`]; [`Client::poll`] returns bytes to
+//! write and, at the end, the [`Outcome`] for every recipient.
+
+use super::address::{Mailbox, Path};
+use super::reply::{Reply, ReplyParser};
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub helo: String,
+    pub from: Path,
+    pub rcpts: Vec<Mailbox>,
+    /// The message, lines ending in CRLF, not yet dot-stuffed.
+    pub data: Vec<u8>,
+}
+
+/// What became of one recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RcptResult {
+    /// The server took responsibility (250 after the final dot).
+    Accepted(Reply),
+    /// The server refused, for good (5xx) or for now (4xx).
+    Refused { reply: Reply, stage: Stage },
+}
+
+impl RcptResult {
+    pub fn reply(&self) -> &Reply {
+        match self {
+            RcptResult::Accepted(r) | RcptResult::Refused { reply: r, .. } => r,
+        }
+    }
+}
+
+/// Which command the reply answered, as bounces and logs say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Greeting,
+    Helo,
+    Mail,
+    Rcpt,
+    Data,
+    EndOfData,
+    Connection,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Greeting => "initial greeting",
+            Stage::Helo => "EHLO",
+            Stage::Mail => "MAIL FROM",
+            Stage::Rcpt => "RCPT TO",
+            Stage::Data => "DATA",
+            Stage::EndOfData => "end of DATA",
+            Stage::Connection => "connection",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub results: Vec<(Mailbox, RcptResult)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientOutput {
+    /// Write these bytes. `line` is the command for the trace (None for message content).
+    Send {
+        bytes: Vec<u8>,
+        line: Option<String>,
+    },
+    /// A reply arrived, for the trace.
+    Received(Reply),
+    /// All is settled; close the connection.
+    Done(Outcome),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Greeting,
+    Ehlo,
+    Helo,
+    Mail,
+    Rcpt(usize),
+    Data,
+    EndOfData,
+    Quit,
+    Done,
+}
+
+pub struct Client {
+    job: Job,
+    state: State,
+    parser: ReplyParser,
+    out: VecDeque<ClientOutput>,
+    size_ok: bool,
+    eightbit_ok: bool,
+    results: Vec<Option<RcptResult>>,
+}
+
+impl Client {
+    pub fn new(job: Job) -> Self {
+        let n = job.rcpts.len();
+        Client {
+            job,
+            state: State::Greeting,
+            parser: ReplyParser::default(),
+            out: VecDeque::new(),
+            size_ok: false,
+            eightbit_ok: false,
+            results: vec![None; n],
+        }
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.feed(bytes);
+    }
+
+    /// The connection broke: every unsettled recipient is a temporary failure.
+    pub fn connection_lost(&mut self, why: &str) {
+        if self.state == State::Done {
+            return;
+        }
+        let r = Reply::new(421, format!("4.4.2 {why}"));
+        self.settle_all(&r, Stage::Connection);
+        self.finish();
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    pub fn poll(&mut self) -> Option<ClientOutput> {
+        loop {
+            if let Some(o) = self.out.pop_front() {
+                return Some(o);
+            }
+            if self.state == State::Done {
+                return None;
+            }
+            match self.parser.next_reply() {
+                Ok(Some(r)) => {
+                    self.out.push_back(ClientOutput::Received(r.clone()));
+                    self.on_reply(r);
+                }
+                Ok(None) => return None,
+                Err(bad) => {
+                    let r =
+                        Reply::new(421, format!("4.5.0 Malformed reply from server: {}", bad.0));
+                    self.settle_all(&r, Stage::Connection);
+                    self.send_line("QUIT".into());
+                    self.state = State::Quit;
+                }
+            }
+        }
+    }
+
+    fn send_line(&mut self, line: String) {
+        let mut bytes = line.clone().into_bytes();
+        bytes.extend_from_slice(b"\r\n");
+        self.out.push_back(ClientOutput::Send {
+            bytes,
+            line: Some(line),
+        });
+    }
+
+    fn settle_all(&mut self, r: &Reply, stage: Stage) {
+        for slot in self.results.iter_mut().filter(|s| s.is_none()) {
+            *slot = Some(RcptResult::Refused {
+                reply: r.clone(),
+                stage,
+            });
+        }
+    }
+
+    fn finish(&mut self) {
+        self.state = State::Done;
+        let results = self
+            .job
+            .rcpts
+            .iter()
+            .cloned()
+            .zip(self.results.iter().cloned())
+            .map(|(m, r)| {
+                let r = r.unwrap_or(RcptResult::Refused {
+                    reply: Reply::new(451, "4.3.0 No result"),
+                    stage: Stage::Connection,
+                });
+                (m, r)
+            })
+            .collect();
+        self.out.push_back(ClientOutput::Done(Outcome { results }));
+    }
+
+    fn give_up(&mut self, r: &Reply, stage: Stage) {
+        self.settle_all(r, stage);
+        if r.code == 421 {
+            // The server is closing anyway (RFC 5321 §3.8).
+            self.finish();
+        } else {
+            self.send_line("QUIT".into());
+            self.state = State::Quit;
+        }
+    }
+
+    fn mail_cmd(&mut self) {
+        let mut cmd = format!("MAIL FROM:{}", self.job.from);
+        if self.size_ok {
+            cmd.push_str(&format!(" SIZE={}", self.job.data.len()));
+        }
+        if self.eightbit_ok && self.job.data.iter().any(|b| *b >= 0x80) {
+            cmd.push_str(" BODY=8BITMIME");
+        }
+        self.send_line(cmd);
+        self.state = State::Mail;
+    }
+
+    fn on_reply(&mut self, r: Reply) {
+        match self.state {
+            State::Greeting => {
+                if r.code == 220 {
+                    self.send_line(format!("EHLO {}", self.job.helo));
+                    self.state = State::Ehlo;
+                } else {
+                    self.give_up(&r, Stage::Greeting);
+                }
+            }
+            State::Ehlo => {
+                if r.code == 250 {
+                    let has = |kw: &str| {
+                        r.lines.iter().skip(1).any(|l| {
+                            l.split(' ')
+                                .next()
+                                .is_some_and(|k| k.eq_ignore_ascii_case(kw))
+                        })
+                    };
+                    self.size_ok = has("SIZE");
+                    self.eightbit_ok = has("8BITMIME");
+                    self.mail_cmd();
+                } else if r.is_permanent() && r.code != 421 {
+                    // An old server without ESMTP (RFC 5321 §3.2).
+                    self.send_line(format!("HELO {}", self.job.helo));
+                    self.state = State::Helo;
+                } else {
+                    self.give_up(&r, Stage::Helo);
+                }
+            }
+            State::Helo => {
+                if r.code == 250 {
+                    self.mail_cmd();
+                } else {
+                    self.give_up(&r, Stage::Helo);
+                }
+            }
+            State::Mail => {
+                if r.is_positive() {
+                    self.next_rcpt(0);
+                } else {
+                    self.give_up(&r, Stage::Mail);
+                }
+            }
+            State::Rcpt(i) => {
+                if !r.is_positive() {
+                    if r.code == 421 {
+                        return self.give_up(&r, Stage::Rcpt);
+                    }
+                    if let Some(slot) = self.results.get_mut(i) {
+                        *slot = Some(RcptResult::Refused {
+                            reply: r,
+                            stage: Stage::Rcpt,
+                        });
+                    }
+                }
+                self.next_rcpt(i + 1);
+            }
+            State::Data => {
+                if r.code == 354 {
+                    let mut bytes = stuff(&self.job.data);
+                    bytes.extend_from_slice(b".\r\n");
+                    self.out.push_back(ClientOutput::Send { bytes, line: None });
+                    self.state = State::EndOfData;
+                } else {
+                    self.give_up(&r, Stage::Data);
+                }
+            }
+            State::EndOfData => {
+                if r.code == 250 {
+                    for slot in self.results.iter_mut().filter(|s| s.is_none()) {
+                        *slot = Some(RcptResult::Accepted(r.clone()));
+                    }
+                    self.send_line("QUIT".into());
+                    self.state = State::Quit;
+                } else {
+                    self.give_up(&r, Stage::EndOfData);
+                }
+            }
+            State::Quit => self.finish(),
+            State::Done => {}
+        }
+    }
+
+    fn next_rcpt(&mut self, i: usize) {
+        if let Some(m) = self.job.rcpts.get(i) {
+            let line = format!("RCPT TO:<{m}>");
+            self.send_line(line);
+            self.state = State::Rcpt(i);
+        } else if self.results.iter().all(|r| r.is_some()) {
+            // Every recipient was refused: no DATA (RFC 5321 §3.3).
+            self.send_line("QUIT".into());
+            self.state = State::Quit;
+        } else {
+            self.send_line("DATA".into());
+            self.state = State::Data;
+        }
+    }
+}
+
+/// Dot-stuffing (RFC 5321 §4.5.2); also makes sure the data ends in CRLF.
+pub fn stuff(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 16);
+    let mut at_line_start = true;
+    for &b in data {
+        if at_line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        at_line_start = b == b'\n';
+    }
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}

@@ -1,0 +1,190 @@
+//! SMTP replies (RFC 5321 §4.2): a three-digit code and one or more text lines.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    /// Text of each line, without the code. Never empty.
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    pub fn new(code: u16, text: impl Into<String>) -> Self {
+        Reply {
+            code,
+            lines: vec![text.into()],
+        }
+    }
+    pub fn multi(code: u16, lines: Vec<String>) -> Self {
+        let lines = if lines.is_empty() {
+            vec![String::new()]
+        } else {
+            lines
+        };
+        Reply { code, lines }
+    }
+    pub fn is_positive(&self) -> bool {
+        (200..400).contains(&self.code)
+    }
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+    pub fn is_permanent(&self) -> bool {
+        self.code >= 500
+    }
+    /// The lines as they go on the wire, each without CRLF.
+    pub fn wire_lines(&self) -> Vec<String> {
+        let n = self.lines.len();
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let sep = if i + 1 == n { ' ' } else { '-' };
+                if t.is_empty() && i + 1 == n {
+                    format!("{}", self.code)
+                } else {
+                    format!("{}{sep}{t}", self.code)
+                }
+            })
+            .collect()
+    }
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for l in self.wire_lines() {
+            out.extend_from_slice(l.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+    /// One-line form for logs and DSNs: `550 5.1.1 <x@y>... User unknown`.
+    pub fn one_line(&self) -> String {
+        format!("{} {}", self.code, self.lines.join(" "))
+    }
+    /// The enhanced status code (RFC 3463) at the start of the text, if any.
+    pub fn enhanced(&self) -> Option<&str> {
+        let first = self.lines.first()?.split(' ').next()?;
+        let parts: Vec<&str> = first.split('.').collect();
+        let ok = parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+            && matches!(parts[0], "2" | "4" | "5");
+        ok.then_some(first)
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.wire_lines().join("\n"))
+    }
+}
+
+/// Incremental reply parser for the client side.
+#[derive(Debug, Default)]
+pub struct ReplyParser {
+    buf: Vec<u8>,
+    pending: Vec<String>,
+    pending_code: Option<u16>,
+}
+
+/// A reply line that does not follow RFC 5321's reply syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadReply(pub String);
+
+pub const MAX_REPLY_LINE: usize = 4096;
+
+impl ReplyParser {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+    /// The next complete reply, if one has arrived.
+    pub fn next_reply(&mut self) -> Result<Option<Reply>, BadReply> {
+        loop {
+            let Some(pos) = self.buf.iter().position(|&b| b == b'\n') else {
+                if self.buf.len() > MAX_REPLY_LINE {
+                    return Err(BadReply("reply line too long".into()));
+                }
+                return Ok(None);
+            };
+            let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            let line = String::from_utf8_lossy(&line).into_owned();
+            let b = line.as_bytes();
+            if b.len() < 3 || !b[..3].iter().all(u8::is_ascii_digit) {
+                return Err(BadReply(line));
+            }
+            let code: u16 = line[..3].parse().map_err(|_| BadReply(line.clone()))?;
+            if let Some(pc) = self.pending_code
+                && pc != code
+            {
+                return Err(BadReply(line));
+            }
+            let (more, text) = match b.get(3) {
+                None => (false, String::new()),
+                Some(b' ') => (false, line[4..].to_string()),
+                Some(b'-') => (true, line[4..].to_string()),
+                Some(_) => return Err(BadReply(line)),
+            };
+            self.pending.push(text);
+            if more {
+                self.pending_code = Some(code);
+                continue;
+            }
+            self.pending_code = None;
+            return Ok(Some(Reply::multi(code, std::mem::take(&mut self.pending))));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_multiline() {
+        let r = Reply::multi(
+            250,
+            vec!["mx.example".into(), "PIPELINING".into(), "SIZE 100".into()],
+        );
+        assert_eq!(
+            String::from_utf8(r.to_bytes()).unwrap(),
+            "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n"
+        );
+        assert_eq!(Reply::new(550, "5.1.1 nope").enhanced(), Some("5.1.1"));
+        assert_eq!(Reply::new(250, "OK").enhanced(), None);
+    }
+
+    #[test]
+    fn parser_split_at_every_byte() {
+        let wire = b"220 hi there\r\n250-a\r\n250-b\r\n250 c\r\n354\r\n";
+        for cut in 0..wire.len() {
+            let mut p = ReplyParser::default();
+            let mut got = Vec::new();
+            p.feed(&wire[..cut]);
+            while let Some(r) = p.next_reply().unwrap() {
+                got.push(r);
+            }
+            p.feed(&wire[cut..]);
+            while let Some(r) = p.next_reply().unwrap() {
+                got.push(r);
+            }
+            assert_eq!(got.len(), 3, "cut at {cut}");
+            assert_eq!(got[1].lines, vec!["a", "b", "c"]);
+            assert_eq!(got[2].code, 354);
+        }
+    }
+
+    #[test]
+    fn parser_rejects_garbage() {
+        let mut p = ReplyParser::default();
+        p.feed(b"hello\r\n");
+        assert!(p.next_reply().is_err());
+        let mut p = ReplyParser::default();
+        p.feed(b"250-a\r\n251 b\r\n");
+        assert!(p.next_reply().is_err());
+    }
+}

@@ -1,0 +1,479 @@
+//! The SMTP server side as a sans-IO state machine (RFC 5321).
+//!
+//! Bytes go in with [`Server::feed`]; [`Server::poll`] hands back, one at a
+//! time, what happened: a command line that arrived, a reply to write, the end
+//! of a message, or the order to close. Decisions that belong to the mail
+//! system (may this sender relay? does this user exist? queue the message)
+//! are asked of a [`Policy`] passed to `poll`, so this file knows SMTP and
+//! nothing about hosts, sockets or clocks.
+
+use super::address::{Mailbox, Path, parse_path};
+use super::reply::Reply;
+use super::style::Flavour;
+use std::collections::VecDeque;
+
+/// Longest command line, CRLF included (RFC 5321 §4.5.3.1.4).
+pub const MAX_COMMAND_LINE: usize = 512;
+/// Longest text line in DATA, CRLF included (RFC 5321 §4.5.3.1.6).
+pub const MAX_TEXT_LINE: usize = 1000;
+/// After this many bad commands the server gives up on the client.
+pub const MAX_ERRORS: u32 = 20;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub hostname: String,
+    pub flavour: Flavour,
+    /// Largest message accepted, in octets; advertised with SIZE.
+    pub max_message_size: u64,
+    /// Most recipients in one transaction (RFC 5321 asks for at least 100).
+    pub max_recipients: usize,
+}
+
+/// What is known about the client when the session starts.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub ip: std::net::Ipv4Addr,
+    /// Name from the reverse (PTR) look-up, if it gave one.
+    pub name: Option<String>,
+}
+
+/// One mail transaction as accepted so far.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    pub helo: String,
+    pub esmtp: bool,
+    pub from: Path,
+    pub rcpts: Vec<Mailbox>,
+    pub declared_size: Option<u64>,
+}
+
+/// What the mail system decides; each method returns the reply to send.
+pub trait Policy {
+    /// The greeting; a 554 here refuses the whole session (RFC 5321 §3.1).
+    fn greeting(&mut self) -> Reply;
+    /// MAIL FROM was well formed; accept (2xx) or refuse.
+    fn mail(&mut self, env: &Envelope) -> Reply;
+    /// RCPT TO was well formed; accept (2xx) or refuse.
+    fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply;
+    /// The whole message arrived (dot-unstuffed, CRLF line ends). The
+    /// reply to the final dot: 250 means the system is now responsible.
+    fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply;
+}
+
+/// Everything the host must act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A command line arrived (CRLF removed), for the trace.
+    Command(String),
+    /// The message content arrived: its size, for the trace.
+    Data { octets: usize, lines: usize },
+    /// Write these bytes to the client.
+    Reply(Reply),
+    /// Close the connection (after writing everything before it).
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Start,
+    /// The greeting was 554: only QUIT is honoured (RFC 5321 §3.1).
+    Refused,
+    Command,
+    Data,
+    Closed,
+}
+
+pub struct Server {
+    cfg: ServerConfig,
+    peer: Peer,
+    state: State,
+    input: Vec<u8>,
+    /// Skipping the rest of an over-long line.
+    discarding: bool,
+    helo: Option<(String, bool)>,
+    tx: Option<Envelope>,
+    data: Vec<u8>,
+    data_lines: usize,
+    data_too_big: bool,
+    data_long_line: bool,
+    /// The previous DATA line ended in CRLF (or DATA just started).
+    data_at_crlf: bool,
+    errors: u32,
+    out: VecDeque<Output>,
+    /// A finished message waiting for the policy, asked only after the
+    /// `Data` output has been handed out (so the trace shows it first).
+    pending: Option<(Envelope, Vec<u8>)>,
+}
+
+impl Server {
+    pub fn new(cfg: ServerConfig, peer: Peer) -> Self {
+        Server {
+            cfg,
+            peer,
+            state: State::Start,
+            input: Vec::new(),
+            discarding: false,
+            helo: None,
+            tx: None,
+            data: Vec::new(),
+            data_lines: 0,
+            data_too_big: false,
+            data_long_line: false,
+            data_at_crlf: true,
+            errors: 0,
+            out: VecDeque::new(),
+            pending: None,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.state != State::Closed {
+            self.input.extend_from_slice(bytes);
+        }
+    }
+
+    /// The peer went away: whatever transaction was open is dropped.
+    pub fn peer_closed(&mut self) {
+        self.state = State::Closed;
+        self.tx = None;
+        self.data.clear();
+    }
+
+    /// Next thing to do, or `None` when more input is needed.
+    pub fn poll(&mut self, policy: &mut dyn Policy) -> Option<Output> {
+        loop {
+            if let Some(o) = self.out.pop_front() {
+                return Some(o);
+            }
+            if let Some((env, data)) = self.pending.take() {
+                let r = policy.message(&env, data);
+                self.reply(r);
+                continue;
+            }
+            match self.state {
+                State::Closed => return None,
+                State::Start => {
+                    let g = policy.greeting();
+                    self.state = if g.code == 220 {
+                        State::Command
+                    } else {
+                        State::Refused
+                    };
+                    self.out.push_back(Output::Reply(g));
+                }
+                State::Data => {
+                    if !self.step_data() {
+                        return None;
+                    }
+                }
+                State::Command | State::Refused => {
+                    let line = self.take_line(MAX_COMMAND_LINE)?;
+                    match line {
+                        Line::TooLong => {
+                            self.error(Reply::new(500, "5.5.2 Line too long"));
+                        }
+                        Line::Text(l) => {
+                            self.out.push_back(Output::Command(l.clone()));
+                            self.command(&l, policy);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_line(&mut self, limit: usize) -> Option<Line> {
+        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+            if self.input.len() > limit {
+                self.input.clear();
+                self.discarding = true;
+            }
+            return None;
+        };
+        let mut l: Vec<u8> = self.input.drain(..=pos).collect();
+        if std::mem::take(&mut self.discarding) || l.len() > limit {
+            return Some(Line::TooLong);
+        }
+        l.pop();
+        if l.last() == Some(&b'\r') {
+            l.pop();
+        }
+        Some(Line::Text(String::from_utf8_lossy(&l).into_owned()))
+    }
+
+    fn reply(&mut self, r: Reply) {
+        self.out.push_back(Output::Reply(r));
+    }
+
+    fn error(&mut self, r: Reply) {
+        self.errors += 1;
+        self.reply(r);
+        if self.errors >= MAX_ERRORS {
+            let text = format!("4.7.0 {} Error: too many errors", self.cfg.hostname);
+            self.reply(Reply::new(421, text));
+            self.out.push_back(Output::Close);
+            self.state = State::Closed;
+        }
+    }
+
+    fn command(&mut self, line: &str, policy: &mut dyn Policy) {
+        let (verb, arg) = match line.find(' ') {
+            Some(i) => (&line[..i], line[i + 1..].trim()),
+            None => (line, ""),
+        };
+        let verb = verb.to_ascii_uppercase();
+        let st = self.cfg.flavour;
+        let host = self.cfg.hostname.clone();
+        if self.state == State::Refused {
+            if verb == "QUIT" {
+                self.reply(st.quit(&host));
+                self.out.push_back(Output::Close);
+                self.state = State::Closed;
+            } else {
+                self.error(Reply::new(503, "5.5.1 Bad sequence of commands"));
+            }
+            return;
+        }
+        match verb.as_str() {
+            "HELO" | "EHLO" => {
+                let esmtp = verb == "EHLO";
+                if arg.is_empty() || arg.contains(' ') {
+                    return self.error(st.helo_syntax(&verb));
+                }
+                // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
+                self.tx = None;
+                self.helo = Some((arg.to_string(), esmtp));
+                let greet = st.helo_greet(&host, arg, &self.peer);
+                if esmtp {
+                    let mut lines = vec![greet];
+                    lines.extend(st.extensions(self.cfg.max_message_size));
+                    self.reply(Reply::multi(250, lines));
+                } else {
+                    self.reply(Reply::new(250, greet));
+                }
+            }
+            "MAIL" => {
+                let Some((helo, esmtp)) = self.helo.clone() else {
+                    return self.error(st.need_helo());
+                };
+                if self.tx.is_some() {
+                    return self.error(st.nested_mail());
+                }
+                let Some(rest) = strip_prefix_ci(arg, "FROM:") else {
+                    return self.error(st.mail_syntax());
+                };
+                let (path, params) = match parse_path(rest) {
+                    Ok(p) => p,
+                    Err(e) => return self.error(st.bad_address(&e)),
+                };
+                let mut declared_size = None;
+                for p in params.split_whitespace() {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    match k.to_ascii_uppercase().as_str() {
+                        "SIZE" if esmtp => match v.parse::<u64>() {
+                            Ok(n) => declared_size = Some(n),
+                            Err(_) => {
+                                return self.error(Reply::new(501, "5.5.4 Bad SIZE parameter"));
+                            }
+                        },
+                        "BODY"
+                            if esmtp
+                                && matches!(
+                                    v.to_ascii_uppercase().as_str(),
+                                    "7BIT" | "8BITMIME"
+                                ) => {}
+                        _ => {
+                            return self
+                                .error(Reply::new(555, format!("5.5.4 Unsupported option: {p}")));
+                        }
+                    }
+                }
+                if let Some(n) = declared_size
+                    && self.cfg.max_message_size > 0
+                    && n > self.cfg.max_message_size
+                {
+                    return self.reply(st.too_big());
+                }
+                let env = Envelope {
+                    helo,
+                    esmtp,
+                    from: path,
+                    rcpts: Vec::new(),
+                    declared_size,
+                };
+                let r = policy.mail(&env);
+                if r.is_positive() {
+                    self.tx = Some(env);
+                }
+                self.reply(r);
+            }
+            "RCPT" => {
+                let Some(env) = self.tx.clone() else {
+                    return self.error(st.need_mail());
+                };
+                let Some(rest) = strip_prefix_ci(arg, "TO:") else {
+                    return self.error(st.rcpt_syntax());
+                };
+                let mailbox = match parse_path(rest) {
+                    Ok((Path::Mailbox(m), params)) if params.trim().is_empty() => m,
+                    Ok((Path::Mailbox(_), params)) => {
+                        return self.error(Reply::new(
+                            555,
+                            format!("5.5.4 Unsupported option: {}", params.trim()),
+                        ));
+                    }
+                    Ok((Path::Null, _)) => {
+                        return self.error(st.bad_address("the recipient may not be <>"));
+                    }
+                    Err(e) => return self.error(st.bad_address(&e)),
+                };
+                if env.rcpts.len() >= self.cfg.max_recipients {
+                    return self.reply(Reply::new(452, "4.5.3 Error: too many recipients"));
+                }
+                let r = policy.rcpt(&env, &mailbox);
+                if r.is_positive()
+                    && let Some(tx) = self.tx.as_mut()
+                {
+                    tx.rcpts.push(mailbox);
+                }
+                self.reply(r);
+            }
+            "DATA" => {
+                if !arg.is_empty() {
+                    return self.error(Reply::new(
+                        501,
+                        "5.5.4 Syntax error: DATA takes no argument",
+                    ));
+                }
+                match &self.tx {
+                    None => self.error(st.need_mail()),
+                    Some(tx) if tx.rcpts.is_empty() => self.error(st.need_rcpt()),
+                    Some(_) => {
+                        self.state = State::Data;
+                        self.data.clear();
+                        self.data_lines = 0;
+                        self.data_too_big = false;
+                        self.data_long_line = false;
+                        self.data_at_crlf = true;
+                        self.reply(st.data_go());
+                    }
+                }
+            }
+            "RSET" => {
+                if !arg.is_empty() {
+                    return self.error(Reply::new(
+                        501,
+                        "5.5.4 Syntax error: RSET takes no argument",
+                    ));
+                }
+                self.tx = None;
+                self.reply(st.rset());
+            }
+            "NOOP" => self.reply(st.noop()),
+            "QUIT" => {
+                self.reply(st.quit(&host));
+                self.out.push_back(Output::Close);
+                self.state = State::Closed;
+            }
+            "VRFY" => {
+                if arg.is_empty() {
+                    return self.error(Reply::new(501, "5.5.4 Syntax: VRFY address"));
+                }
+                self.reply(st.vrfy(arg));
+            }
+            "EXPN" => self.reply(st.expn()),
+            "HELP" => self.reply(st.help()),
+            "AUTH" => self.error(st.auth_not_available()),
+            "STARTTLS" => self.error(st.not_implemented("STARTTLS")),
+            "" => self.error(st.empty_command()),
+            _ => self.error(st.unknown(&verb)),
+        }
+    }
+
+    /// Consume DATA lines; returns false when more input is needed.
+    fn step_data(&mut self) -> bool {
+        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+            // Keep memory bounded for a line with no end.
+            if self.input.len() > MAX_TEXT_LINE {
+                self.data_long_line = true;
+                self.input.clear();
+                self.discarding = true;
+            }
+            return false;
+        };
+        let raw: Vec<u8> = self.input.drain(..=pos).collect();
+        if std::mem::take(&mut self.discarding) {
+            self.data_at_crlf = raw.ends_with(b"\r\n");
+            return true;
+        }
+        let crlf = raw.ends_with(b"\r\n");
+        let body = &raw[..raw.len() - if crlf { 2 } else { 1 }];
+        // Only <CRLF>.<CRLF> ends the data (RFC 5321 §4.1.1.4): a "." line
+        // reached through a bare LF, or ended by one, is content.
+        if body == b"." && crlf && self.data_at_crlf {
+            self.finish_data();
+            return true;
+        }
+        self.data_at_crlf = crlf;
+        if raw.len() > MAX_TEXT_LINE {
+            self.data_long_line = true;
+        }
+        let body = body.strip_prefix(b".").unwrap_or(body);
+        self.data_lines += 1;
+        if self.cfg.max_message_size > 0
+            && (self.data.len() + body.len() + 2) as u64 > self.cfg.max_message_size
+        {
+            self.data_too_big = true;
+        }
+        if !self.data_too_big {
+            // Bare LF is stored as CRLF, as Postfix's "normalize" mode does.
+            self.data.extend_from_slice(body);
+            self.data.extend_from_slice(b"\r\n");
+        }
+        true
+    }
+
+    fn finish_data(&mut self) {
+        self.state = State::Command;
+        let data = std::mem::take(&mut self.data);
+        let tx = self.tx.take();
+        self.out.push_back(Output::Data {
+            octets: data.len(),
+            lines: self.data_lines,
+        });
+        let st = self.cfg.flavour;
+        if self.data_too_big {
+            self.reply(st.too_big());
+        } else if self.data_long_line {
+            self.reply(Reply::new(
+                554,
+                "5.6.0 Message has a line longer than 1000 octets",
+            ));
+        } else {
+            match tx {
+                Some(env) => self.pending = Some((env, data)),
+                None => self.reply(st.need_mail()),
+            }
+        }
+    }
+}
+
+enum Line {
+    Text(String),
+    TooLong,
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    if s.len() >= prefix.len()
+        && s.is_char_boundary(prefix.len())
+        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+    {
+        Some(&s[prefix.len()..])
+    } else {
+        None
+    }
+}

@@ -1,0 +1,402 @@
+//! Transcript tests of the SMTP cores: a line in, the reply code out.
+
+use super::client::{Client, ClientOutput, Job, RcptResult, stuff};
+use super::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
+use super::*;
+use std::net::Ipv4Addr;
+
+/// Accepts mail for example.com users alice and bob, refuses the rest.
+#[derive(Default)]
+struct TestPolicy {
+    messages: Vec<(Envelope, Vec<u8>)>,
+}
+
+impl Policy for TestPolicy {
+    fn greeting(&mut self) -> Reply {
+        Flavour::Postfix.greeting("mx.example.com", "")
+    }
+    fn mail(&mut self, env: &Envelope) -> Reply {
+        Flavour::Postfix.mail_ok(&env.from.to_string())
+    }
+    fn rcpt(&mut self, _env: &Envelope, rcpt: &Mailbox) -> Reply {
+        let to = format!("<{rcpt}>");
+        if rcpt.domain != "example.com" {
+            Flavour::Postfix.relay_denied(&to)
+        } else if rcpt.local == "alice" || rcpt.local == "bob" {
+            Flavour::Postfix.rcpt_ok(&to)
+        } else {
+            Flavour::Postfix.user_unknown(&to)
+        }
+    }
+    fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
+        self.messages.push((env.clone(), data));
+        Flavour::Postfix.queued("ABC123")
+    }
+}
+
+fn server(flavour: Flavour) -> Server {
+    Server::new(
+        ServerConfig {
+            hostname: "mx.example.com".into(),
+            flavour,
+            max_message_size: 2000,
+            max_recipients: 3,
+        },
+        Peer {
+            ip: Ipv4Addr::new(192, 0, 2, 7),
+            name: Some("pc7.example.net".into()),
+        },
+    )
+}
+
+/// Feeds `input`, returns the reply codes produced and whether the server closed.
+fn run(s: &mut Server, p: &mut TestPolicy, input: &[u8]) -> (Vec<u16>, bool) {
+    s.feed(input);
+    let mut codes = Vec::new();
+    let mut closed = false;
+    while let Some(o) = s.poll(p) {
+        match o {
+            Output::Reply(r) => codes.push(r.code),
+            Output::Close => closed = true,
+            _ => {}
+        }
+    }
+    (codes, closed)
+}
+
+fn session() -> (Server, TestPolicy) {
+    let mut s = server(Flavour::Postfix);
+    let mut p = TestPolicy::default();
+    assert_eq!(run(&mut s, &mut p, b"").0, vec![220]);
+    (s, p)
+}
+
+#[test]
+fn happy_path_with_dot_stuffing() {
+    let (mut s, mut p) = session();
+    let (codes, _) = run(
+        &mut s,
+        &mut p,
+        b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n",
+    );
+    assert_eq!(codes, vec![250, 250, 250, 354]);
+    let (codes, closed) = run(
+        &mut s,
+        &mut p,
+        b"Subject: hi\r\n\r\n..leading dot\r\n.\r\nQUIT\r\n",
+    );
+    assert_eq!(codes, vec![250, 221]);
+    assert!(closed);
+    assert_eq!(p.messages.len(), 1);
+    assert_eq!(p.messages[0].1, b"Subject: hi\r\n\r\n.leading dot\r\n");
+    assert_eq!(p.messages[0].0.rcpts.len(), 1);
+}
+
+#[test]
+fn sequence_errors() {
+    let (mut s, mut p) = session();
+    assert_eq!(
+        run(&mut s, &mut p, b"MAIL FROM:<a@b.example>\r\n").0,
+        vec![503]
+    );
+    assert_eq!(
+        run(&mut s, &mut p, b"RCPT TO:<alice@example.com>\r\n").0,
+        vec![503]
+    );
+    assert_eq!(run(&mut s, &mut p, b"HELO\r\n").0, vec![501]);
+    assert_eq!(
+        run(&mut s, &mut p, b"HELO pc7\r\nDATA\r\n").0,
+        vec![250, 503]
+    );
+    assert_eq!(
+        run(
+            &mut s,
+            &mut p,
+            b"MAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n"
+        )
+        .0,
+        vec![250, 503]
+    );
+    // Every RCPT refused: DATA has no valid recipients.
+    assert_eq!(
+        run(&mut s, &mut p, b"RCPT TO:<zoe@example.com>\r\nDATA\r\n").0,
+        vec![550, 554]
+    );
+    assert_eq!(
+        run(&mut s, &mut p, b"RSET\r\nNOOP\r\nVRFY alice\r\n").0,
+        vec![250, 250, 252]
+    );
+    assert_eq!(
+        run(&mut s, &mut p, b"DATA extra\r\nRSET now\r\n").0,
+        vec![501, 501]
+    );
+}
+
+#[test]
+fn syntax_errors_and_unknown_commands() {
+    let (mut s, mut p) = session();
+    run(&mut s, &mut p, b"EHLO pc7\r\n");
+    assert_eq!(
+        run(&mut s, &mut p, b"MAIL FROM:x@y.example\r\n").0,
+        vec![501]
+    );
+    assert_eq!(
+        run(&mut s, &mut p, b"MAIL TO:<x@y.example>\r\n").0,
+        vec![501]
+    );
+    assert_eq!(
+        run(&mut s, &mut p, b"MAIL FROM:<x@y.example> FOO=1\r\n").0,
+        vec![555]
+    );
+    assert_eq!(
+        run(&mut s, &mut p, b"MAIL FROM:<x@y.example> SIZE=99999\r\n").0,
+        vec![552]
+    );
+    assert_eq!(run(&mut s, &mut p, b"XYZZY\r\n").0, vec![502]);
+    assert_eq!(run(&mut s, &mut p, b"\r\n").0, vec![500]);
+    assert_eq!(
+        run(&mut s, &mut p, b"MAIL FROM:<>\r\nRCPT TO:<>\r\n").0,
+        vec![250, 501]
+    );
+    let mut sm = server(Flavour::Sendmail);
+    run(&mut sm, &mut p, b"");
+    assert_eq!(run(&mut sm, &mut p, b"XYZZY\r\n").0, vec![500]);
+}
+
+#[test]
+fn relay_denied_and_unknown_user_texts() {
+    let (mut s, mut p) = session();
+    s.feed(b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<v@elsewhere.example>\r\nRCPT TO:<zoe@example.com>\r\n");
+    let replies: Vec<String> = std::iter::from_fn(|| s.poll(&mut p))
+        .filter_map(|o| match o {
+            Output::Reply(r) => Some(r.one_line()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        replies[2],
+        "554 5.7.1 <v@elsewhere.example>: Relay access denied"
+    );
+    assert!(replies[3].starts_with("550 5.1.1 <zoe@example.com>: Recipient address rejected"));
+    assert_eq!(
+        Flavour::Sendmail.relay_denied("<x@example.net>").one_line(),
+        "550 5.7.1 <x@example.net>... Relaying denied"
+    );
+}
+
+#[test]
+fn line_limits() {
+    let (mut s, mut p) = session();
+    let mut long = vec![b'N'; 600];
+    long.extend_from_slice(b"\r\nNOOP\r\n");
+    assert_eq!(run(&mut s, &mut p, &long).0, vec![500, 250]);
+    // A long line split over many reads is still one error, and memory stays bounded.
+    let (mut s, mut p) = session();
+    for _ in 0..50 {
+        assert_eq!(run(&mut s, &mut p, &[b'x'; 100]).0, Vec::<u16>::new());
+    }
+    assert_eq!(run(&mut s, &mut p, b"\r\n").0, vec![500]);
+    // Data line over 1000 octets: the message is refused at the final dot.
+    let (mut s, mut p) = session();
+    run(
+        &mut s,
+        &mut p,
+        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
+    );
+    let mut body = vec![b'y'; 1200];
+    body.extend_from_slice(b"\r\n.\r\n");
+    assert_eq!(run(&mut s, &mut p, &body).0, vec![554]);
+    assert!(p.messages.is_empty());
+}
+
+#[test]
+fn size_limit_in_data() {
+    let (mut s, mut p) = session();
+    run(
+        &mut s,
+        &mut p,
+        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
+    );
+    let mut body = Vec::new();
+    for _ in 0..40 {
+        body.extend_from_slice(&[b'z'; 98]);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b".\r\nNOOP\r\n");
+    assert_eq!(run(&mut s, &mut p, &body).0, vec![552, 250]);
+    assert!(p.messages.is_empty());
+}
+
+#[test]
+fn recipient_limit() {
+    let (mut s, mut p) = session();
+    run(&mut s, &mut p, b"EHLO a\r\nMAIL FROM:<a@b.example>\r\n");
+    let mut cmds = Vec::new();
+    for _ in 0..4 {
+        cmds.extend_from_slice(b"RCPT TO:<bob@example.com>\r\n");
+    }
+    assert_eq!(run(&mut s, &mut p, &cmds).0, vec![250, 250, 250, 452]);
+}
+
+#[test]
+fn only_crlf_dot_crlf_ends_data() {
+    // Smuggling attempts: <LF>.<LF> and <LF>.<CRLF> are content, not the end.
+    let (mut s, mut p) = session();
+    run(
+        &mut s,
+        &mut p,
+        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
+    );
+    let (codes, _) = run(
+        &mut s,
+        &mut p,
+        b"one\n.\nMAIL FROM:<evil@x.example>\r\ntwo\n.\r\nthree\r\n.\r\n",
+    );
+    assert_eq!(codes, vec![250]);
+    assert_eq!(p.messages.len(), 1);
+    let text = String::from_utf8(p.messages[0].1.clone()).unwrap();
+    assert!(text.contains("MAIL FROM:<evil@x.example>"));
+    assert!(text.ends_with("three\r\n"));
+}
+
+#[test]
+fn every_split_gives_the_same_replies() {
+    let input: &[u8] = b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nRCPT TO:<no@example.com>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n";
+    let (mut s0, mut p0) = session();
+    let want = run(&mut s0, &mut p0, input).0;
+    for cut in 0..input.len() {
+        let (mut s, mut p) = session();
+        let mut got = run(&mut s, &mut p, &input[..cut]).0;
+        got.extend(run(&mut s, &mut p, &input[cut..]).0);
+        assert_eq!(got, want, "split at {cut}");
+        assert_eq!(p.messages[0].1, b"hello\r\n");
+    }
+}
+
+#[test]
+fn too_many_errors_closes_with_421() {
+    let (mut s, mut p) = session();
+    let (codes, closed) = run(&mut s, &mut p, &b"BAD\r\n".repeat(25));
+    assert_eq!(codes.len(), 21);
+    assert_eq!(codes.last(), Some(&421));
+    assert!(closed);
+}
+
+#[test]
+fn refused_greeting_allows_only_quit() {
+    struct Closed;
+    impl Policy for Closed {
+        fn greeting(&mut self) -> Reply {
+            Reply::new(554, "5.3.2 No SMTP service here")
+        }
+        fn mail(&mut self, _: &Envelope) -> Reply {
+            unreachable!()
+        }
+        fn rcpt(&mut self, _: &Envelope, _: &Mailbox) -> Reply {
+            unreachable!()
+        }
+        fn message(&mut self, _: &Envelope, _: Vec<u8>) -> Reply {
+            unreachable!()
+        }
+    }
+    let mut s = server(Flavour::Sendmail);
+    s.feed(b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nQUIT\r\n");
+    let codes: Vec<u16> = std::iter::from_fn(|| s.poll(&mut Closed))
+        .filter_map(|o| match o {
+            Output::Reply(r) => Some(r.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, vec![554, 503, 503, 221]);
+}
+
+/// Runs the client core against the server core, byte for byte.
+fn converse(job: Job) -> (Vec<(Mailbox, RcptResult)>, TestPolicy, Vec<String>) {
+    let mut s = server(Flavour::Postfix);
+    let mut p = TestPolicy::default();
+    let mut c = Client::new(job);
+    let mut sent = Vec::new();
+    loop {
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                c.feed(&r.to_bytes());
+            }
+        }
+        let mut progressed = false;
+        while let Some(o) = c.poll() {
+            progressed = true;
+            match o {
+                ClientOutput::Send { bytes, line } => {
+                    if let Some(l) = line {
+                        sent.push(l);
+                    }
+                    s.feed(&bytes);
+                }
+                ClientOutput::Received(_) => {}
+                ClientOutput::Done(out) => return (out.results, p, sent),
+            }
+        }
+        assert!(progressed, "client and server stalled");
+    }
+}
+
+fn mb(s: &str) -> Mailbox {
+    address::parse_mailbox(s).unwrap()
+}
+
+#[test]
+fn client_and_server_agree() {
+    let job = Job {
+        helo: "hub.example.org".into(),
+        from: Path::Mailbox(mb("x@example.org")),
+        rcpts: vec![
+            mb("alice@example.com"),
+            mb("zoe@example.com"),
+            mb("bob@example.com"),
+        ],
+        data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
+    };
+    let (results, p, sent) = converse(job);
+    assert!(matches!(results[0].1, RcptResult::Accepted(_)));
+    assert!(matches!(results[1].1, RcptResult::Refused { ref reply, .. } if reply.code == 550));
+    assert!(matches!(results[2].1, RcptResult::Accepted(_)));
+    assert_eq!(p.messages[0].1, b"Subject: t\r\n\r\n.dot\r\nend\r\n");
+    assert_eq!(sent[0], "EHLO hub.example.org");
+    assert!(sent[1].starts_with("MAIL FROM:<x@example.org> SIZE="));
+    assert_eq!(sent.last().map(String::as_str), Some("QUIT"));
+}
+
+#[test]
+fn client_skips_data_when_all_refused() {
+    let job = Job {
+        helo: "h.example".into(),
+        from: Path::Null,
+        rcpts: vec![mb("v@elsewhere.example")],
+        data: b"x\r\n".to_vec(),
+    };
+    let (results, p, sent) = converse(job);
+    assert!(matches!(results[0].1, RcptResult::Refused { ref reply, .. } if reply.code == 554));
+    assert!(p.messages.is_empty());
+    assert!(!sent.iter().any(|l| l == "DATA"));
+}
+
+#[test]
+fn client_connection_lost_is_temporary() {
+    let mut c = Client::new(Job {
+        helo: "h".into(),
+        from: Path::Null,
+        rcpts: vec![mb("a@b.example")],
+        data: vec![],
+    });
+    c.connection_lost("Connection reset");
+    match c.poll() {
+        Some(ClientOutput::Done(o)) => assert!(o.results[0].1.reply().is_transient()),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn stuffing() {
+    assert_eq!(stuff(b".a\r\nb\r\n.\r\n"), b"..a\r\nb\r\n..\r\n");
+    assert_eq!(stuff(b"no newline"), b"no newline\r\n");
+}

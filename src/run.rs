@@ -1,0 +1,392 @@
+//! Run a scenario on the simulated network, in virtual time.
+
+use crate::env::{Activity, Clock, Env, HostCtx, Rng};
+use crate::expect;
+use crate::host::mta::{Mta, SMTP_PORT};
+use crate::host::resolver::{DNS_PORT, Resolver};
+use crate::host::{dns, mua, queue};
+use crate::net::Net;
+use crate::net::sim::SimNet;
+use crate::scenario::{Action, Fault, Role, Scenario};
+use crate::trace::{Event, Trace, ev};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddrV4;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::time::{Instant, sleep, sleep_until};
+
+/// The host name used for events of the scenario itself (steps, expectations).
+pub const SCENARIO_HOST: &str = "scenario";
+
+pub struct RunResult {
+    pub events: Vec<Event>,
+    pub passed: usize,
+    pub failed: usize,
+}
+
+/// Run to the end and check the expectations.
+pub fn run(sc: &Scenario) -> std::io::Result<RunResult> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()?;
+    let events = rt.block_on(simulate(sc));
+    drop(rt);
+    let trace_only = events;
+    let results = expect::check(sc, &trace_only);
+    let mut events = trace_only;
+    let end = events.last().map(|e| e.t).unwrap_or(sc.start);
+    let (mut passed, mut failed) = (0, 0);
+    for r in results {
+        let kind = if r.ok {
+            passed += 1;
+            "expect.pass"
+        } else {
+            failed += 1;
+            "expect.fail"
+        };
+        events.push(
+            ev(end, SCENARIO_HOST, kind)
+                .line(r.text)
+                .field("expect_line", r.line),
+        );
+    }
+    Ok(RunResult {
+        events,
+        passed,
+        failed,
+    })
+}
+
+fn ctx_for(env: &Env, sc: &Scenario, i: usize) -> HostCtx {
+    let h = &sc.hosts[i];
+    HostCtx {
+        env: env.clone(),
+        name: h.name.clone(),
+        ip: h.address,
+        hostname: h.hostname.clone(),
+    }
+}
+
+async fn simulate(sc: &Scenario) -> Vec<Event> {
+    let trace = Trace::new();
+    let net = SimNet::new(sc.latency);
+    for (a, b, d) in &sc.links {
+        net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
+    }
+    let names: BTreeMap<_, _> = sc
+        .hosts
+        .iter()
+        .map(|h| (h.address, h.name.clone()))
+        .collect();
+    let env = Env {
+        net: Net::Sim(net),
+        trace: trace.clone(),
+        clock: Clock::new(sc.start),
+        rng: Rng::seeded(sc.seed),
+        activity: Activity::default(),
+        names: Arc::new(names),
+    };
+    let sim = match &env.net {
+        Net::Sim(s) => s.clone(),
+    };
+    let mut servfail: BTreeMap<usize, Arc<AtomicBool>> = BTreeMap::new();
+    let t0 = Instant::now();
+    let scen = |kind: &str| ev(env.clock.now(), SCENARIO_HOST, kind);
+    trace.push(scen("run.start").line(format!(
+        "scenario {} ({} hosts), virtual time starts {}",
+        sc.name,
+        sc.hosts.len(),
+        sc.start.to_rfc3339()
+    )));
+
+    let mut mtas: Vec<(usize, Arc<Mta>)> = Vec::new();
+    for (i, h) in sc.hosts.iter().enumerate() {
+        let ctx = ctx_for(&env, sc, i);
+        match h.role {
+            Role::Dns => {
+                if let Some(cfg) = &h.dns {
+                    let db = dns::build_db(cfg, sc);
+                    let flag = Arc::new(AtomicBool::new(false));
+                    servfail.insert(i, flag.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = dns::run(ctx.clone(), db, flag).await {
+                            ctx.emit(
+                                ctx.ev("host.error")
+                                    .line(format!("DNS service stopped: {e}")),
+                            );
+                        }
+                    });
+                }
+            }
+            Role::Relay | Role::Hub | Role::Mx => {
+                let Some(cfg) = h.mta.clone() else { continue };
+                let users: BTreeSet<String> = sc
+                    .users
+                    .iter()
+                    .filter(|u| u.host == i)
+                    .map(|u| u.address.clone())
+                    .collect();
+                let resolver = cfg.resolver.map(|r| Resolver {
+                    ctx: ctx.clone(),
+                    server: SocketAddrV4::new(sc.hosts[r].address, DNS_PORT),
+                });
+                let smarthost = cfg.smarthost.map(|s| {
+                    let sh = &sc.hosts[s];
+                    queue::next_hop(
+                        &sh.name,
+                        &sh.hostname,
+                        SocketAddrV4::new(sh.address, SMTP_PORT),
+                    )
+                });
+                let mta = Mta::new(ctx.clone(), cfg, users, resolver, smarthost);
+                mtas.push((i, mta.clone()));
+                tokio::spawn(async move {
+                    if let Err(e) = mta.serve().await {
+                        ctx.emit(
+                            ctx.ev("host.error")
+                                .line(format!("SMTP service stopped: {e}")),
+                        );
+                    }
+                });
+            }
+            Role::Mua => {}
+        }
+    }
+    // Let every host bind its sockets before the first step.
+    tokio::task::yield_now().await;
+    let faults = Faults {
+        hosts: Arc::new(
+            sc.hosts
+                .iter()
+                .map(|h| (h.name.clone(), h.address))
+                .collect(),
+        ),
+        latency: sc.latency,
+        links: Arc::new(
+            sc.links
+                .iter()
+                .map(|(a, b, d)| ((*a.min(b), *a.max(b)), *d))
+                .collect(),
+        ),
+        sim: sim.clone(),
+        servfail: Arc::new(servfail),
+        trace: trace.clone(),
+        clock: env.clock.clone(),
+    };
+
+    for (n, step) in sc.steps.iter().enumerate() {
+        let n = n + 1;
+        if let Some(at) = step.at {
+            sleep_until(t0 + at).await;
+        }
+        let note = step.note.en.clone().or_else(|| step.note.ja.clone());
+        match &step.action {
+            Action::Send(s) => {
+                let what = format!(
+                    "step {n}: {} sends to {} via {}",
+                    sc.hosts[s.mua].name,
+                    s.to.join(", "),
+                    sc.hosts[s.via].name
+                );
+                trace.push(
+                    scen("step")
+                        .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
+                        .field("step", n),
+                );
+                let ctx = ctx_for(&env, sc, s.mua);
+                mua::send(&ctx, s, sc.hosts[s.via].address, n).await;
+            }
+            Action::Wait(d) => {
+                let what = format!("step {n}: wait {}", crate::scenario::format_duration(*d));
+                trace.push(
+                    scen("step")
+                        .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
+                        .field("step", n),
+                );
+                sleep(*d).await;
+            }
+            Action::Fault { fault, undo_after } => {
+                let mut what = format!("step {n}: {}", faults.describe(fault));
+                if let Some(d) = undo_after {
+                    what.push_str(&format!(" for {}", crate::scenario::format_duration(*d)));
+                }
+                trace.push(
+                    scen("step")
+                        .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
+                        .field("step", n),
+                );
+                faults.apply(fault);
+                if let Some(d) = *undo_after {
+                    let undo = faults.inverse(fault);
+                    let f = faults.clone();
+                    tokio::spawn(async move {
+                        sleep(d).await;
+                        f.apply(&undo);
+                    });
+                }
+            }
+        }
+    }
+    let limit = t0 + sc.run_limit;
+    tokio::select! {
+        biased;
+        _ = env.activity.wait_idle() => {}
+        _ = sleep_until(limit) => {
+            trace.push(scen("run.limit").line(format!("run limit of {} reached; stopping with work still pending", crate::scenario::format_duration(sc.run_limit))));
+        }
+    }
+    // What each MTA still holds, and the accounting of every accepted recipient.
+    for (i, mta) in &mtas {
+        let left: Vec<(String, usize)> = mta.with_state(|s| {
+            s.queue
+                .values()
+                .map(|e| (e.qid.clone(), e.rcpts.len()))
+                .collect()
+        });
+        for (qid, n) in &left {
+            trace.push(
+                ev(env.clock.now(), &sc.hosts[*i].name, "queue.left")
+                    .line(format!(
+                        "{qid}: {n} recipient(s) still queued at the end of the run"
+                    ))
+                    .field("qid", qid.clone())
+                    .field("rcpts", *n),
+            );
+        }
+    }
+    let events = trace.events();
+    for (i, _) in &mtas {
+        let host = &sc.hosts[*i].name;
+        let c = accounting(&events, host);
+        trace.push(
+            ev(env.clock.now(), host, "summary")
+                .line(format!(
+                    "accepted {} recipient(s): {} delivered here, {} relayed on, {} bounced, {} still queued",
+                    c.accepted, c.delivered, c.relayed, c.bounced, c.queued
+                ))
+                .field("accepted", c.accepted)
+                .field("delivered", c.delivered)
+                .field("relayed", c.relayed)
+                .field("bounced", c.bounced)
+                .field("queued", c.queued),
+        );
+    }
+    trace.push(scen("run.end").line(format!(
+        "virtual time elapsed: {}",
+        crate::scenario::format_duration(env.clock.elapsed())
+    )));
+    trace.events()
+}
+
+/// Per-host fate of every accepted recipient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accounting {
+    pub accepted: u64,
+    pub delivered: u64,
+    pub relayed: u64,
+    pub bounced: u64,
+    pub queued: u64,
+}
+
+impl Accounting {
+    /// Nothing lost: every accepted recipient has exactly one end.
+    pub fn balanced(&self) -> bool {
+        self.accepted == self.delivered + self.relayed + self.bounced + self.queued
+    }
+}
+
+pub fn accounting(events: &[Event], host: &str) -> Accounting {
+    let mut a = Accounting::default();
+    for e in events.iter().filter(|e| e.host == host) {
+        match e.kind.as_str() {
+            "queue.add" => a.accepted += e.field_u64("rcpts").unwrap_or(0),
+            "deliver" => a.delivered += 1,
+            "relay" => a.relayed += 1,
+            "bounce" => a.bounced += 1,
+            "queue.left" => a.queued += e.field_u64("rcpts").unwrap_or(0),
+            _ => {}
+        }
+    }
+    a
+}
+
+/// Applies the network faults that steps ask for.
+#[derive(Clone)]
+struct Faults {
+    hosts: Arc<Vec<(String, std::net::Ipv4Addr)>>,
+    latency: Duration,
+    links: Arc<BTreeMap<(usize, usize), Duration>>,
+    sim: SimNet,
+    servfail: Arc<BTreeMap<usize, Arc<AtomicBool>>>,
+    trace: Trace,
+    clock: crate::env::Clock,
+}
+
+impl Faults {
+    fn name(&self, i: usize) -> &str {
+        self.hosts.get(i).map(|h| h.0.as_str()).unwrap_or("?")
+    }
+    fn ip(&self, i: usize) -> std::net::Ipv4Addr {
+        self.hosts
+            .get(i)
+            .map(|h| h.1)
+            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
+    }
+    fn describe(&self, f: &Fault) -> String {
+        match f {
+            Fault::Down(h) => format!("host {} goes down", self.name(*h)),
+            Fault::Up(h) => format!("host {} comes back up", self.name(*h)),
+            Fault::Cut(a, b) => format!("link {} ↔ {} is cut", self.name(*a), self.name(*b)),
+            Fault::Restore(a, b) => {
+                format!("link {} ↔ {} is restored", self.name(*a), self.name(*b))
+            }
+            Fault::Latency(a, b, d) => format!(
+                "link {} ↔ {} now has latency {}",
+                self.name(*a),
+                self.name(*b),
+                crate::scenario::format_duration(*d)
+            ),
+            Fault::ServFail(h, true) => {
+                format!("DNS host {} answers SERVFAIL to everything", self.name(*h))
+            }
+            Fault::ServFail(h, false) => {
+                format!("DNS host {} answers normally again", self.name(*h))
+            }
+        }
+    }
+    fn inverse(&self, f: &Fault) -> Fault {
+        match f {
+            Fault::Down(h) => Fault::Up(*h),
+            Fault::Up(h) => Fault::Down(*h),
+            Fault::Cut(a, b) => Fault::Restore(*a, *b),
+            Fault::Restore(a, b) => Fault::Cut(*a, *b),
+            Fault::Latency(a, b, _) => {
+                let d = self
+                    .links
+                    .get(&(*a.min(b), *a.max(b)))
+                    .copied()
+                    .unwrap_or(self.latency);
+                Fault::Latency(*a, *b, d)
+            }
+            Fault::ServFail(h, on) => Fault::ServFail(*h, !on),
+        }
+    }
+    fn apply(&self, f: &Fault) {
+        match f {
+            Fault::Down(h) => self.sim.set_down(self.ip(*h), true),
+            Fault::Up(h) => self.sim.set_down(self.ip(*h), false),
+            Fault::Cut(a, b) => self.sim.set_cut(self.ip(*a), self.ip(*b), true),
+            Fault::Restore(a, b) => self.sim.set_cut(self.ip(*a), self.ip(*b), false),
+            Fault::Latency(a, b, d) => self.sim.set_link_latency(self.ip(*a), self.ip(*b), *d),
+            Fault::ServFail(h, on) => {
+                if let Some(flag) = self.servfail.get(h) {
+                    flag.store(*on, Ordering::SeqCst);
+                }
+            }
+        }
+        self.trace
+            .push(ev(self.clock.now(), SCENARIO_HOST, "fault").line(self.describe(f)));
+    }
+}

@@ -1,0 +1,1078 @@
+//! Read a scenario file and check it, collecting every problem with its position.
+
+use super::raw::{RawExpect, RawHost, RawScenario, RawStep, S};
+use super::*;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::proto::dns;
+use crate::proto::smtp::address::{check_domain, parse_mailbox};
+use std::collections::BTreeMap;
+
+pub const DEFAULT_START: &str = "2026-04-01T10:00:00+09:00";
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(5);
+pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 86400);
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 10_240_000;
+
+pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(src) => load_str(&src, &file),
+        Err(e) => Err(Diagnostics(vec![Diagnostic {
+            file,
+            line: 0,
+            column: 0,
+            message: format!("cannot read the file: {e}"),
+            hint: Some("check the path; scenarios ship in the scenarios/ folder".into()),
+        }])),
+    }
+}
+
+/// Turn a serde-saphyr error into a diagnostic with a hint.
+pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let raw = e.without_snippet().to_string();
+    let message = match raw.rfind(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw,
+    };
+    let hint = if message.starts_with("unknown field") {
+        format!(
+            "remove the key or correct its spelling; the {what} format is described in the book (`book/src/`)"
+        )
+    } else if message.starts_with("missing field") {
+        "add the missing key here".to_string()
+    } else if message.starts_with("unknown variant") {
+        "use one of the values listed".to_string()
+    } else if message.starts_with("invalid") || message.starts_with("expected") {
+        "this value has the wrong type: check quoting, and whether a list or a single value is wanted".to_string()
+    } else {
+        "check the YAML syntax near here: indentation, a missing `:` or an unclosed bracket or quote".to_string()
+    };
+    Diagnostic {
+        file: file.to_string(),
+        line,
+        column,
+        message,
+        hint: Some(hint),
+    }
+}
+
+pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
+    let raw: RawScenario = match serde_saphyr::from_str(src) {
+        Ok(r) => r,
+        Err(e) => return Err(Diagnostics(vec![yaml_error(file, &e, "scenario")])),
+    };
+    let mut c = Checker {
+        file: file.to_string(),
+        diags: Vec::new(),
+    };
+    let sc = c.scenario(raw);
+    if c.diags.is_empty()
+        && let Some(sc) = sc
+    {
+        return Ok(sc);
+    }
+    let mut d = Diagnostics(c.diags);
+    d.sort();
+    Err(d)
+}
+
+struct Checker {
+    file: String,
+    diags: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn err<T>(&mut self, at: &S<T>, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            file: self.file.clone(),
+            line: at.referenced.line(),
+            column: at.referenced.column(),
+            message: message.into(),
+            hint: Some(hint.into()).filter(|h: &String| !h.is_empty()),
+        });
+    }
+
+    fn duration(&mut self, s: &S<String>) -> Option<Duration> {
+        match parse_duration(&s.value) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.err(
+                    s,
+                    e,
+                    "write a number and a unit: 20ms, 30s, 5m, 2h, 5d (or 1h30m)",
+                );
+                None
+            }
+        }
+    }
+
+    fn mailbox(&mut self, s: &S<String>) -> bool {
+        match parse_mailbox(&s.value) {
+            Ok(_) => true,
+            Err(e) => {
+                self.err(
+                    s,
+                    format!("malformed mail address: {e}"),
+                    "write it as user@example.com",
+                );
+                false
+            }
+        }
+    }
+
+    fn domain(&mut self, s: &S<String>) -> Option<String> {
+        match check_domain(&s.value) {
+            Ok(()) => Some(s.value.to_ascii_lowercase()),
+            Err(e) => {
+                self.err(
+                    s,
+                    format!("malformed domain name: {e}"),
+                    "write it as example.com",
+                );
+                None
+            }
+        }
+    }
+
+    fn host_ref(
+        &mut self,
+        names: &BTreeMap<String, usize>,
+        hosts: &[RawHost],
+        s: &S<String>,
+        want: &[Role],
+        what: &str,
+    ) -> Option<usize> {
+        let Some(&i) = names.get(&s.value) else {
+            let known: Vec<&str> = names.keys().map(String::as_str).collect();
+            self.err(
+                s,
+                format!("there is no host named `{}`", s.value),
+                format!("hosts are: {}", known.join(", ")),
+            );
+            return None;
+        };
+        let role = role_of(&hosts[i]);
+        if let Some(r) = role
+            && !want.contains(&r)
+        {
+            let wanted: Vec<&str> = want.iter().map(|r| r.name()).collect();
+            self.err(
+                s,
+                format!(
+                    "{what} must be a host with role {}, but `{}` is a {}",
+                    wanted.join(" or "),
+                    s.value,
+                    r.name()
+                ),
+                "name another host, or change that host's role",
+            );
+            return None;
+        }
+        Some(i)
+    }
+
+    fn scenario(&mut self, raw: RawScenario) -> Option<Scenario> {
+        if raw.version.value != 1 {
+            self.err(
+                &raw.version,
+                format!("unknown scenario version {}", raw.version.value),
+                "this maillab reads `version: 1`",
+            );
+        }
+        if raw.name.value.trim().is_empty() {
+            self.err(
+                &raw.name,
+                "the scenario name is empty",
+                "give it a short name, e.g. relay-chain",
+            );
+        }
+        let start = match &raw.start {
+            None => DateTime::parse_from_rfc3339(DEFAULT_START).ok(),
+            Some(s) => match DateTime::parse_from_rfc3339(&s.value) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    self.err(
+                        s,
+                        format!("`{}` is not a date and time: {e}", s.value),
+                        "write it as 2026-04-01T10:00:00+09:00 (RFC 3339, with a zone offset)",
+                    );
+                    None
+                }
+            },
+        };
+        let (mut latency, mut run_limit) = (DEFAULT_LATENCY, DEFAULT_RUN_LIMIT);
+        if let Some(n) = &raw.network {
+            if let Some(l) = &n.latency {
+                latency = self.duration(l).unwrap_or(latency);
+            }
+            if let Some(l) = &n.run_limit {
+                run_limit = self.duration(l).unwrap_or(run_limit);
+            }
+        }
+
+        // Hosts: names and addresses first, so that references can be checked.
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        let mut addrs: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+        for (i, h) in raw.hosts.iter().enumerate() {
+            let n = &h.name.value;
+            if n.is_empty()
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                self.err(
+                    &h.name,
+                    format!("`{n}` is not a usable host name"),
+                    "use letters, digits, `-` and `_` only, e.g. dept-relay",
+                );
+            }
+            if names.insert(n.clone(), i).is_some() {
+                self.err(
+                    &h.name,
+                    format!("a second host is named `{n}`"),
+                    "host names must be unique",
+                );
+            }
+            match h.address.value.parse::<Ipv4Addr>() {
+                Ok(a) => {
+                    if let Some(other) = addrs.insert(a, n.clone()) {
+                        self.err(
+                            &h.address,
+                            format!("address {a} is already used by host `{other}`"),
+                            "give every host its own address",
+                        );
+                    }
+                }
+                Err(_) => self.err(
+                    &h.address,
+                    format!("`{}` is not an IPv4 address", h.address.value),
+                    "write four numbers 0-255 with dots, e.g. 192.0.2.10",
+                ),
+            }
+            if role_of(h).is_none() {
+                let all: Vec<&str> = Role::ALL.iter().map(|(n, _)| *n).collect();
+                self.err(
+                    &h.role,
+                    format!("unknown role `{}`", h.role.value),
+                    format!("roles are: {}", all.join(", ")),
+                );
+            }
+        }
+        let dns_hosts: Vec<usize> = raw
+            .hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| role_of(h) == Some(Role::Dns))
+            .map(|(i, _)| i)
+            .collect();
+
+        let mut hosts = Vec::new();
+        for h in &raw.hosts {
+            if let Some(host) = self.host(h, &raw.hosts, &names, &dns_hosts) {
+                hosts.push(host);
+            }
+        }
+        let hosts_ok = hosts.len() == raw.hosts.len();
+
+        let mut links = Vec::new();
+        if let Some(n) = &raw.network {
+            for l in &n.links {
+                if l.between.value.len() != 2 {
+                    self.err(
+                        &l.between,
+                        "a link is between exactly two hosts",
+                        "write between: [a, b]",
+                    );
+                    continue;
+                }
+                let a = self.host_ref(
+                    &names,
+                    &raw.hosts,
+                    &l.between.value[0],
+                    &[Role::Mua, Role::Relay, Role::Hub, Role::Mx, Role::Dns],
+                    "a link end",
+                );
+                let b = self.host_ref(
+                    &names,
+                    &raw.hosts,
+                    &l.between.value[1],
+                    &[Role::Mua, Role::Relay, Role::Hub, Role::Mx, Role::Dns],
+                    "a link end",
+                );
+                let d = self.duration(&l.latency);
+                if let (Some(a), Some(b), Some(d)) = (a, b, d) {
+                    links.push((a, b, d));
+                }
+            }
+        }
+
+        // Users live on the MTA whose local domains include theirs.
+        let mut users = Vec::new();
+        let mut seen_users = BTreeMap::new();
+        for u in &raw.users {
+            if !self.mailbox(&u.address) {
+                continue;
+            }
+            let Ok(mb) = parse_mailbox(&u.address.value) else {
+                continue;
+            };
+            if seen_users.insert(mb.key(), ()).is_some() {
+                self.err(
+                    &u.address,
+                    format!("user {} is listed twice", u.address.value),
+                    "list each user once",
+                );
+                continue;
+            }
+            let owners: Vec<usize> = hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| {
+                    h.mta
+                        .as_ref()
+                        .is_some_and(|m| m.domains.contains(&mb.domain))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            match owners.as_slice() {
+                [i] => users.push(User {
+                    address: mb.key(),
+                    name: u.name.clone(),
+                    password: u.password.clone(),
+                    host: *i,
+                }),
+                [] if hosts_ok => self.err(
+                    &u.address,
+                    format!(
+                        "no host receives mail for the domain {} of this user",
+                        mb.domain
+                    ),
+                    format!(
+                        "add `{}` to the `domains:` of the mx host that keeps this mailbox",
+                        mb.domain
+                    ),
+                ),
+                [] => {}
+                _ => self.err(
+                    &u.address,
+                    format!("several hosts list {} in their domains", mb.domain),
+                    "a mailbox lives on one host: list the domain on one mx only",
+                ),
+            }
+        }
+
+        let mut steps = Vec::new();
+        for (i, s) in raw.steps.iter().enumerate() {
+            if let Some(st) = self.step(i + 1, s, &raw.hosts, &names) {
+                steps.push(st);
+            }
+        }
+        let mut expect = Vec::new();
+        for e in &raw.expect {
+            if let Some(x) = self.expect(e, &raw.steps, &raw.hosts, &names) {
+                expect.push(x);
+            }
+        }
+        if !self.diags.is_empty() {
+            return None;
+        }
+        Some(Scenario {
+            file: self.file.clone(),
+            name: raw.name.value,
+            title: raw.title.unwrap_or_default(),
+            description: raw.description.unwrap_or_default(),
+            start: start?,
+            seed: raw.seed.unwrap_or(1),
+            latency,
+            links,
+            run_limit,
+            hosts,
+            users,
+            steps,
+            expect,
+        })
+    }
+
+    fn host(
+        &mut self,
+        h: &RawHost,
+        all: &[RawHost],
+        names: &BTreeMap<String, usize>,
+        dns_hosts: &[usize],
+    ) -> Option<Host> {
+        let role = role_of(h)?;
+        let address = h.address.value.parse::<Ipv4Addr>().ok()?;
+        let hostname = match &h.hostname {
+            Some(n) => self.domain(n)?,
+            None => h.name.value.to_ascii_lowercase(),
+        };
+        let mta_only = |c: &mut Checker, present: bool, at: Option<&S<String>>, key: &str| {
+            if present && !role.is_mta() {
+                if let Some(at) = at {
+                    c.err(
+                        at,
+                        format!(
+                            "`{key}` is a setting of relay, hub and mx hosts, not of a {}",
+                            role.name()
+                        ),
+                        "remove it, or change the role",
+                    );
+                } else {
+                    c.err(
+                        &h.role,
+                        format!(
+                            "`{key}` is a setting of relay, hub and mx hosts, not of a {}",
+                            role.name()
+                        ),
+                        "remove it, or change the role",
+                    );
+                }
+            }
+        };
+        mta_only(self, h.flavour.is_some(), h.flavour.as_ref(), "flavour");
+        mta_only(self, !h.domains.is_empty(), h.domains.first(), "domains");
+        mta_only(self, h.allow_relay.is_some(), None, "allow_relay");
+        mta_only(
+            self,
+            h.smarthost.is_some(),
+            h.smarthost.as_ref(),
+            "smarthost",
+        );
+        mta_only(self, h.resolver.is_some(), h.resolver.as_ref(), "resolver");
+        mta_only(self, h.queue.is_some(), None, "queue");
+        mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
+        if role != Role::Dns && (!h.zones.is_empty() || h.reverse_dns.is_some()) {
+            self.err(
+                &h.role,
+                format!(
+                    "`zones` and `reverse_dns` are settings of a dns host, not of a {}",
+                    role.name()
+                ),
+                "move the zones to the dns host",
+            );
+        }
+        let mut mta = None;
+        if role.is_mta() {
+            let flavour = match h.flavour.as_ref().map(|f| f.value.as_str()) {
+                None | Some("sendmail") => Flavour::Sendmail,
+                Some("postfix") => Flavour::Postfix,
+                Some(other) => {
+                    if let Some(f) = &h.flavour {
+                        self.err(
+                            f,
+                            format!("unknown MTA flavour `{other}`"),
+                            "use sendmail or postfix",
+                        );
+                    }
+                    Flavour::Sendmail
+                }
+            };
+            let domains: Vec<String> = h.domains.iter().filter_map(|d| self.domain(d)).collect();
+            if role == Role::Mx && h.domains.is_empty() {
+                self.err(
+                    &h.role,
+                    "an mx host needs the domains it receives mail for",
+                    "add e.g. `domains: [example.com]`",
+                );
+            }
+            let (mut nets, mut cds, mut tds) = (Vec::new(), Vec::new(), Vec::new());
+            if let Some(r) = &h.allow_relay {
+                for n in &r.networks {
+                    match parse_cidr(&n.value) {
+                        Ok(c) => nets.push(c),
+                        Err(e) => self.err(n, e, "write a network as 192.0.2.0/24"),
+                    }
+                }
+                cds = r
+                    .client_domains
+                    .iter()
+                    .filter_map(|d| self.domain(d))
+                    .collect();
+                tds = r.to_domains.iter().filter_map(|d| self.domain(d)).collect();
+            }
+            let smarthost = match &h.smarthost {
+                Some(s) => {
+                    let i = self.host_ref(
+                        names,
+                        all,
+                        s,
+                        &[Role::Relay, Role::Hub, Role::Mx],
+                        "a smarthost",
+                    )?;
+                    if all[i].name.value == h.name.value {
+                        self.err(
+                            s,
+                            "a host cannot be its own smarthost",
+                            "name the hub it forwards to",
+                        );
+                        return None;
+                    }
+                    Some(i)
+                }
+                None => None,
+            };
+            let resolver = match &h.resolver {
+                Some(s) => Some(self.host_ref(names, all, s, &[Role::Dns], "the resolver")?),
+                None => match dns_hosts {
+                    [one] => Some(*one),
+                    _ => None,
+                },
+            };
+            // An MX that only receives may do without DNS; a relay or hub forwards, so it needs a route.
+            if smarthost.is_none() && resolver.is_none() && role != Role::Mx {
+                let hint = if dns_hosts.is_empty() {
+                    "add a host with role dns (and its zones), or give this host a `smarthost:`"
+                } else {
+                    "there are several dns hosts: say which with `resolver: NAME`"
+                };
+                self.err(
+                    &h.role,
+                    format!(
+                        "host `{}` sends mail by DNS MX look-up but has no DNS server to ask",
+                        h.name.value
+                    ),
+                    hint,
+                );
+            }
+            let max_message_size = h
+                .max_message_size
+                .as_ref()
+                .map(|s| s.value)
+                .unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
+            let mut queue = QueueConfig::default();
+            if let Some(q) = &h.queue {
+                let mut d = |x: &Option<S<String>>| x.as_ref().and_then(|v| self.duration(v));
+                queue = QueueConfig {
+                    retry: d(&q.retry),
+                    max_backoff: d(&q.max_backoff),
+                    lifetime: d(&q.lifetime),
+                    warn_after: d(&q.warn_after),
+                };
+                if let (Some(r), Some(m)) = (queue.retry, queue.max_backoff)
+                    && m < r
+                    && let Some(at) = &q.max_backoff
+                {
+                    self.err(
+                        at,
+                        "max_backoff is shorter than retry",
+                        "the first wait is `retry`; later waits double up to `max_backoff`",
+                    );
+                }
+                if queue.retry.is_some_and(|r| r.is_zero())
+                    && let Some(at) = &q.retry
+                {
+                    self.err(
+                        at,
+                        "a retry interval of zero would retry without pause",
+                        "use at least a few seconds, e.g. 5m",
+                    );
+                }
+            }
+            mta = Some(MtaConfig {
+                flavour,
+                domains,
+                relay_networks: nets,
+                relay_client_domains: cds,
+                relay_to_domains: tds,
+                smarthost,
+                resolver,
+                max_message_size,
+                queue,
+            });
+        }
+        let mut dnsc = None;
+        if role == Role::Dns {
+            let mut zones = Vec::new();
+            for (origin, recs) in &h.zones {
+                let origin_l = origin.trim_end_matches('.').to_ascii_lowercase();
+                if let Err(e) = check_domain(&origin_l) {
+                    let at = recs
+                        .first()
+                        .map(|r| (r.referenced.line(), r.referenced.column()))
+                        .unwrap_or((h.role.referenced.line(), 1));
+                    self.diags.push(Diagnostic {
+                        file: self.file.clone(),
+                        line: at.0,
+                        column: at.1,
+                        message: format!("zone `{origin}` is not a domain name: {e}"),
+                        hint: Some("zones are keyed by their origin, e.g. `example.com:`".into()),
+                    });
+                    continue;
+                }
+                let mut out = Vec::new();
+                for r in recs {
+                    match dns::parse_record(&r.value, &origin_l) {
+                        Ok(rec) => out.push(rec),
+                        Err(e) => self.diags.push(Diagnostic {
+                            file: self.file.clone(),
+                            line: r.referenced.line(),
+                            column: r.referenced.column() + e.column as u64,
+                            message: format!("bad DNS record `{}`: {}", r.value, e.message),
+                            hint: Some(e.hint),
+                        }),
+                    }
+                }
+                zones.push((origin_l, out));
+            }
+            dnsc = Some(DnsConfig {
+                zones,
+                reverse: h.reverse_dns.unwrap_or(true),
+            });
+        }
+        Some(Host {
+            name: h.name.value.clone(),
+            address,
+            hostname,
+            role,
+            mta,
+            dns: dnsc,
+        })
+    }
+
+    fn step(
+        &mut self,
+        n: usize,
+        s: &RawStep,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Step> {
+        let at = match &s.at {
+            Some(a) => Some(self.duration(a)?),
+            None => None,
+        };
+        let line =
+            s.at.as_ref()
+                .map(|a| a.referenced.line())
+                .or_else(|| s.send.as_ref().map(|x| x.from_host.referenced.line()))
+                .or_else(|| s.wait.as_ref().map(|w| w.referenced.line()))
+                .or_else(|| {
+                    [&s.down, &s.up, &s.servfail]
+                        .iter()
+                        .find_map(|f| f.as_ref().map(|f| f.host.referenced.line()))
+                })
+                .or_else(|| {
+                    [&s.cut, &s.slow]
+                        .iter()
+                        .find_map(|f| f.as_ref().map(|f| f.between.referenced.line()))
+                })
+                .unwrap_or(0);
+        let set = [
+            s.send.is_some(),
+            s.wait.is_some(),
+            s.down.is_some(),
+            s.up.is_some(),
+            s.cut.is_some(),
+            s.slow.is_some(),
+            s.servfail.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if set != 1 {
+            self.diags.push(Diagnostic {
+                file: self.file.clone(),
+                line,
+                column: 1,
+                message: if set == 0 {
+                    format!("step {n} does nothing")
+                } else {
+                    format!("step {n} has more than one action")
+                },
+                hint: Some(
+                    "give each step exactly one of send, wait, down, up, cut, slow, servfail"
+                        .into(),
+                ),
+            });
+            return None;
+        }
+        let any = [Role::Mua, Role::Relay, Role::Hub, Role::Mx, Role::Dns];
+        let action = if let Some(send) = &s.send {
+            Action::Send(self.send(send, hosts, names)?)
+        } else if let Some(w) = &s.wait {
+            Action::Wait(self.duration(w)?)
+        } else if let Some(f) = s.down.as_ref().or(s.up.as_ref()).or(s.servfail.as_ref()) {
+            let want: &[Role] = if s.servfail.is_some() {
+                &[Role::Dns]
+            } else {
+                &any
+            };
+            let h = self.host_ref(names, hosts, &f.host, want, "this step's host")?;
+            let undo_after = match &f.duration {
+                Some(d) => Some(self.duration(d)?),
+                None => None,
+            };
+            if s.up.is_some() && undo_after.is_some() {
+                self.err(
+                    &f.host,
+                    "`up` takes no `for`",
+                    "to bring a host back for a while, use `down` with `for`",
+                );
+                return None;
+            }
+            let fault = if s.down.is_some() {
+                Fault::Down(h)
+            } else if s.up.is_some() {
+                Fault::Up(h)
+            } else {
+                Fault::ServFail(h, true)
+            };
+            Action::Fault { fault, undo_after }
+        } else if let Some(f) = s.cut.as_ref().or(s.slow.as_ref()) {
+            if f.between.value.len() != 2 {
+                self.err(
+                    &f.between,
+                    "a link is between exactly two hosts",
+                    "write between: [a, b]",
+                );
+                return None;
+            }
+            let a = self.host_ref(names, hosts, &f.between.value[0], &any, "a link end");
+            let b = self.host_ref(names, hosts, &f.between.value[1], &any, "a link end");
+            let (a, b) = (a?, b?);
+            let undo_after = match &f.duration {
+                Some(d) => Some(self.duration(d)?),
+                None => None,
+            };
+            let fault = if s.cut.is_some() {
+                if let Some(l) = &f.latency {
+                    self.err(
+                        l,
+                        "`cut` takes no latency",
+                        "use `slow` to change a link's latency",
+                    );
+                    return None;
+                }
+                Fault::Cut(a, b)
+            } else {
+                let Some(l) = &f.latency else {
+                    self.err(
+                        &f.between,
+                        "`slow` needs a `latency`",
+                        "add e.g. latency: 2s",
+                    );
+                    return None;
+                };
+                Fault::Latency(a, b, self.duration(l)?)
+            };
+            Action::Fault { fault, undo_after }
+        } else {
+            return None;
+        };
+        Some(Step {
+            at,
+            note: s.note.clone().unwrap_or_default(),
+            action,
+            line,
+        })
+    }
+
+    fn send(
+        &mut self,
+        send: &super::raw::RawSend,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Send> {
+        let mua = self.host_ref(
+            names,
+            hosts,
+            &send.from_host,
+            &[Role::Mua],
+            "the sending host (from_host)",
+        );
+        let via = self.host_ref(
+            names,
+            hosts,
+            &send.via,
+            &[Role::Relay, Role::Hub, Role::Mx],
+            "the server a message is sent via",
+        );
+        let mut ok = self.mailbox(&send.from);
+        if send.to.value.is_empty() {
+            self.err(
+                &send.to,
+                "a message needs at least one recipient",
+                "write to: [user@example.com]",
+            );
+            ok = false;
+        }
+        for t in &send.to.value {
+            ok &= self.mailbox(t);
+        }
+        if let Some(hf) = &send.header_from
+            && hf.value.contains('\n')
+        {
+            self.err(hf, "a header value cannot span lines here", "");
+            ok = false;
+        }
+        if let Some(h) = &send.helo {
+            ok &= self.domain(h).is_some();
+        }
+        for k in send.headers.keys() {
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_graphic() && c != ':') {
+                self.err(
+                    &send.from_host,
+                    format!("`{k}` is not a header field name"),
+                    "use letters, digits and hyphens, e.g. X-Course",
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(Send {
+            mua: mua?,
+            via: via?,
+            from: send.from.value.clone(),
+            to: send.to.value.iter().map(|t| t.value.clone()).collect(),
+            header_from: send.header_from.as_ref().map(|h| h.value.clone()),
+            subject: send
+                .subject
+                .clone()
+                .unwrap_or_else(|| "(no subject)".into()),
+            body: send.body.clone().unwrap_or_default(),
+            helo: send.helo.as_ref().map(|h| h.value.clone()),
+            headers: send
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
+
+    fn expect(
+        &mut self,
+        e: &RawExpect,
+        steps: &[RawStep],
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Expect> {
+        let mut kinds = Vec::new();
+        if let Some(r) = &e.reply {
+            let line = r.step.referenced.line();
+            let ok_step = match steps.get(r.step.value.wrapping_sub(1)) {
+                Some(s) if s.send.is_some() => true,
+                Some(_) => {
+                    self.err(
+                        &r.step,
+                        format!(
+                            "step {} sends nothing, so it has no SMTP replies",
+                            r.step.value
+                        ),
+                        "point at a step with `send:`",
+                    );
+                    false
+                }
+                None => {
+                    self.err(
+                        &r.step,
+                        format!(
+                            "there is no step {} (steps are numbered from 1; this scenario has {})",
+                            r.step.value,
+                            steps.len()
+                        ),
+                        "",
+                    );
+                    false
+                }
+            };
+            if !(200..=599).contains(&r.code.value) {
+                self.err(
+                    &r.code,
+                    format!("{} is not an SMTP reply code", r.code.value),
+                    "reply codes run from 200 to 599, e.g. 250 or 550",
+                );
+            }
+            let command = r.command.as_ref().map(|c| c.value.to_ascii_uppercase());
+            if let (Some(c), Some(raw)) = (&command, &r.command)
+                && ![
+                    "CONNECT", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "QUIT", "RSET",
+                ]
+                .contains(&c.as_str())
+            {
+                self.err(raw, format!("`{c}` is not an SMTP command"), "use CONNECT (the greeting), EHLO, HELO, MAIL, RCPT, DATA (the 354) or QUIT; the reply to the message itself is under DATA too");
+            }
+            if ok_step {
+                kinds.push((
+                    ExpectKind::Reply {
+                        step: r.step.value,
+                        code: r.code.value,
+                        command,
+                    },
+                    line,
+                ));
+            }
+        }
+        if let Some(d) = &e.delivered
+            && self.mailbox(&d.to)
+        {
+            kinds.push((
+                ExpectKind::Delivered {
+                    to: norm(&d.to.value),
+                    count: d.count,
+                    subject: d.subject.clone(),
+                },
+                d.to.referenced.line(),
+            ));
+        }
+        if let Some(h) = &e.header {
+            let ok = self.mailbox(&h.to);
+            if h.name.value.is_empty() || h.name.value.contains(':') || h.name.value.contains(' ') {
+                self.err(
+                    &h.name,
+                    format!("`{}` is not a header field name", h.name.value),
+                    "write the name without the colon, e.g. Received",
+                );
+            } else if ok {
+                kinds.push((
+                    ExpectKind::Header {
+                        to: norm(&h.to.value),
+                        name: h.name.value.clone(),
+                        message: self.index(&h.message)?,
+                        count: h.count,
+                        contains: h.contains.clone(),
+                    },
+                    h.to.referenced.line(),
+                ));
+            }
+        }
+        if let Some(c) = &e.received_chain {
+            let ok = self.mailbox(&c.to);
+            let mut hops = Vec::new();
+            for hp in &c.hops.value {
+                if let Some(i) = self.host_ref(
+                    names,
+                    hosts,
+                    hp,
+                    &[Role::Relay, Role::Hub, Role::Mx],
+                    "a hop of a Received: chain",
+                ) {
+                    hops.push(i);
+                }
+            }
+            if c.hops.value.is_empty() {
+                self.err(
+                    &c.hops,
+                    "the chain names no hops",
+                    "list the MTAs, newest first: [mx, hub, dept]",
+                );
+            } else if ok && hops.len() == c.hops.value.len() {
+                kinds.push((
+                    ExpectKind::ReceivedChain {
+                        to: norm(&c.to.value),
+                        hops,
+                        message: self.index(&c.message)?,
+                    },
+                    c.to.referenced.line(),
+                ));
+            }
+        }
+        if let Some(l) = &e.log {
+            let host = self.host_ref(
+                names,
+                hosts,
+                &l.host,
+                &[Role::Relay, Role::Hub, Role::Mx, Role::Dns, Role::Mua],
+                "a log's host",
+            );
+            if let Err(err) = regex::Regex::new(&l.matches.value) {
+                let first = err.to_string().lines().last().unwrap_or("").to_string();
+                self.err(
+                    &l.matches,
+                    format!(
+                        "`{}` is not a valid regular expression: {first}",
+                        l.matches.value
+                    ),
+                    "escape special characters such as . ( [ with a backslash, or quote the text",
+                );
+            } else if let Some(h) = host {
+                kinds.push((
+                    ExpectKind::Log {
+                        host: h,
+                        pattern: l.matches.value.clone(),
+                        absent: l.absent,
+                    },
+                    l.host.referenced.line(),
+                ));
+            }
+        }
+        let count = [
+            e.reply.is_some(),
+            e.delivered.is_some(),
+            e.header.is_some(),
+            e.received_chain.is_some(),
+            e.log.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        match count {
+            0 => {
+                self.diags.push(Diagnostic {
+                    file: self.file.clone(),
+                    line: 0,
+                    column: 0,
+                    message: "an expectation is empty".into(),
+                    hint: Some("each item under `expect:` needs one of reply, delivered, header, received_chain, log".into()),
+                });
+                None
+            }
+            1 => kinds.pop().map(|(kind, line)| Expect { kind, line }),
+            _ => {
+                let line = kinds.first().map(|k| k.1).unwrap_or(0);
+                self.diags.push(Diagnostic {
+                    file: self.file.clone(),
+                    line,
+                    column: 1,
+                    message: "one expectation has several kinds".into(),
+                    hint: Some("start each with its own `- ` list item".into()),
+                });
+                None
+            }
+        }
+    }
+
+    fn index(&mut self, m: &Option<S<usize>>) -> Option<usize> {
+        match m {
+            None => Some(1),
+            Some(s) if s.value >= 1 => Some(s.value),
+            Some(s) => {
+                self.err(
+                    s,
+                    "messages are counted from 1",
+                    "write message: 1 for the first message delivered",
+                );
+                None
+            }
+        }
+    }
+}
+
+fn norm(addr: &str) -> String {
+    parse_mailbox(addr)
+        .map(|m| m.key())
+        .unwrap_or_else(|_| addr.to_string())
+}
+
+fn role_of(h: &RawHost) -> Option<Role> {
+    Role::ALL
+        .iter()
+        .find(|(n, _)| *n == h.role.value)
+        .map(|(_, r)| *r)
+}
+
+pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
+    let (a, b) = s.split_once('/').unwrap_or((s, "32"));
+    let net = a
+        .parse::<Ipv4Addr>()
+        .map_err(|_| format!("`{s}` is not a network: `{a}` is not an IPv4 address"))?;
+    let bits = b
+        .parse::<u8>()
+        .ok()
+        .filter(|b| *b <= 32)
+        .ok_or_else(|| format!("`{s}`: the prefix length must be 0 to 32"))?;
+    Ok(Cidr { net, bits })
+}

@@ -1,0 +1,317 @@
+//! Scenarios: the lab's networks and what happens in them.
+//!
+//! [`raw`] is the file as written; [`load`] reads it with serde-saphyr and
+//! checks it into the [`Scenario`] model below, where every reference is
+//! resolved (host names to indices, addresses parsed, durations in
+//! `Duration`), so the simulator never meets a bad value.
+
+pub mod load;
+pub mod raw;
+
+use crate::proto::dns::ZoneRecord;
+use crate::proto::smtp::Flavour;
+use chrono::{DateTime, FixedOffset};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+pub use load::{load_file, load_str};
+pub use raw::Text;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Mua,
+    Relay,
+    Hub,
+    Mx,
+    Dns,
+}
+
+impl Role {
+    pub const ALL: [(&'static str, Role); 5] = [
+        ("mua", Role::Mua),
+        ("relay", Role::Relay),
+        ("hub", Role::Hub),
+        ("mx", Role::Mx),
+        ("dns", Role::Dns),
+    ];
+    pub fn name(self) -> &'static str {
+        Role::ALL
+            .iter()
+            .find(|(_, r)| *r == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+    pub fn is_mta(self) -> bool {
+        matches!(self, Role::Relay | Role::Hub | Role::Mx)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub file: String,
+    pub name: String,
+    pub title: Text,
+    pub description: Text,
+    pub start: DateTime<FixedOffset>,
+    pub seed: u64,
+    pub latency: Duration,
+    pub links: Vec<(usize, usize, Duration)>,
+    /// The run stops after this much virtual time even if mail is still queued.
+    pub run_limit: Duration,
+    pub hosts: Vec<Host>,
+    pub users: Vec<User>,
+    pub steps: Vec<Step>,
+    pub expect: Vec<Expect>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: String,
+    pub address: Ipv4Addr,
+    pub hostname: String,
+    pub role: Role,
+    pub mta: Option<MtaConfig>,
+    pub dns: Option<DnsConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cidr {
+    pub net: Ipv4Addr,
+    pub bits: u8,
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = if self.bits == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(self.bits))
+        };
+        (u32::from(ip) & mask) == (u32::from(self.net) & mask)
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.net, self.bits)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MtaConfig {
+    pub flavour: Flavour,
+    /// Final-destination domains: mail for them goes into local mailboxes.
+    pub domains: Vec<String>,
+    pub relay_networks: Vec<Cidr>,
+    pub relay_client_domains: Vec<String>,
+    pub relay_to_domains: Vec<String>,
+    /// Host index of the smarthost; `None` = route by DNS MX.
+    pub smarthost: Option<usize>,
+    /// Host index of the DNS server this MTA asks.
+    pub resolver: Option<usize>,
+    pub max_message_size: u64,
+    pub queue: QueueConfig,
+}
+
+/// Overrides of the flavour's retry defaults.
+#[derive(Clone, Debug, Default)]
+pub struct QueueConfig {
+    pub retry: Option<Duration>,
+    pub max_backoff: Option<Duration>,
+    pub lifetime: Option<Duration>,
+    pub warn_after: Option<Duration>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DnsConfig {
+    pub zones: Vec<(String, Vec<ZoneRecord>)>,
+    pub reverse: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub address: String,
+    pub name: Option<String>,
+    pub password: Option<String>,
+    /// The MTA host whose local domain holds this mailbox.
+    pub host: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Virtual time offset from the start; `None` = right after the step before.
+    pub at: Option<Duration>,
+    pub note: Text,
+    pub action: Action,
+    pub line: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    Send(Send),
+    Wait(Duration),
+    Fault {
+        fault: Fault,
+        undo_after: Option<Duration>,
+    },
+}
+
+/// A change to the network, made by a step and possibly undone later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    Down(usize),
+    Up(usize),
+    Cut(usize, usize),
+    Restore(usize, usize),
+    Latency(usize, usize, Duration),
+    ServFail(usize, bool),
+}
+
+#[derive(Clone, Debug)]
+pub struct Send {
+    pub mua: usize,
+    pub via: usize,
+    pub from: String,
+    pub to: Vec<String>,
+    pub header_from: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub helo: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expect {
+    pub kind: ExpectKind,
+    /// Line in the scenario file, for reports.
+    pub line: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExpectKind {
+    Reply {
+        step: usize,
+        code: u16,
+        command: Option<String>,
+    },
+    Delivered {
+        to: String,
+        count: Option<usize>,
+        subject: Option<String>,
+    },
+    Header {
+        to: String,
+        name: String,
+        message: usize,
+        count: Option<usize>,
+        contains: Option<String>,
+    },
+    ReceivedChain {
+        to: String,
+        hops: Vec<usize>,
+        message: usize,
+    },
+    Log {
+        host: usize,
+        pattern: String,
+        absent: bool,
+    },
+}
+
+impl Scenario {
+    pub fn host_by_name(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+}
+
+/// `30s`, `5m`, `2h`, `5d`, `20ms`, or a combination such as `1h30m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(format!("`{s}` is not a duration"));
+        }
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{s}`: number too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let d = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            "d" => Duration::from_secs(n.saturating_mul(86400)),
+            "" => return Err(format!("`{s}` needs a unit after {n}")),
+            u => return Err(format!("`{u}` is not a unit of time")),
+        };
+        total = total.saturating_add(d);
+    }
+    Ok(total)
+}
+
+/// `1h30m` style text for a duration (used in the trace and reports).
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [
+        ("d", 86_400_000u128),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("20ms").unwrap(), Duration::from_millis(20));
+        assert_eq!(parse_duration("5d").unwrap(), Duration::from_secs(432_000));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_millis(20)), "20ms");
+    }
+
+    #[test]
+    fn cidr() {
+        let c = Cidr {
+            net: Ipv4Addr::new(192, 0, 2, 0),
+            bits: 24,
+        };
+        assert!(c.contains(Ipv4Addr::new(192, 0, 2, 200)));
+        assert!(!c.contains(Ipv4Addr::new(192, 0, 3, 1)));
+        assert!(
+            Cidr {
+                net: Ipv4Addr::UNSPECIFIED,
+                bits: 0
+            }
+            .contains(Ipv4Addr::new(8, 8, 8, 8))
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! The scenario file as written: serde types with source positions.
+//!
+//! These types mirror the YAML one to one. `deny_unknown_fields` turns a
+//! misspelt key into an error with its line and column. Everything that
+//! needs cross-checking (host references, addresses, durations) is kept as a
+//! `Spanned` string here and checked in [`super::validate`].
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub version: S<u32>,
+    pub name: S<String>,
+    #[serde(default)]
+    pub title: Option<Text>,
+    #[serde(default)]
+    pub description: Option<Text>,
+    #[serde(default)]
+    pub start: Option<S<String>>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub network: Option<RawNetwork>,
+    pub hosts: Vec<RawHost>,
+    #[serde(default)]
+    pub users: Vec<RawUser>,
+    #[serde(default)]
+    pub steps: Vec<RawStep>,
+    #[serde(default)]
+    pub expect: Vec<RawExpect>,
+}
+
+/// A text in English and Japanese (either may be left out).
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    #[serde(default)]
+    pub en: Option<String>,
+    #[serde(default)]
+    pub ja: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    #[serde(default)]
+    pub latency: Option<S<String>>,
+    #[serde(default)]
+    pub links: Vec<RawLink>,
+    #[serde(default)]
+    pub run_limit: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub between: S<Vec<S<String>>>,
+    pub latency: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHost {
+    pub name: S<String>,
+    pub address: S<String>,
+    pub role: S<String>,
+    #[serde(default)]
+    pub hostname: Option<S<String>>,
+    // --- MTA settings (relay, hub, mx) ---
+    #[serde(default)]
+    pub flavour: Option<S<String>>,
+    #[serde(default)]
+    pub domains: Vec<S<String>>,
+    #[serde(default)]
+    pub allow_relay: Option<RawRelay>,
+    #[serde(default)]
+    pub smarthost: Option<S<String>>,
+    #[serde(default)]
+    pub resolver: Option<S<String>>,
+    #[serde(default)]
+    pub max_message_size: Option<S<u64>>,
+    #[serde(default)]
+    pub queue: Option<RawQueue>,
+    // --- DNS settings ---
+    #[serde(default)]
+    pub zones: IndexMap<String, Vec<S<String>>>,
+    #[serde(default)]
+    pub reverse_dns: Option<bool>,
+}
+
+/// How an MTA retries what it cannot deliver now.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    /// Wait before the first retry.
+    #[serde(default)]
+    pub retry: Option<S<String>>,
+    /// Later waits double up to this.
+    #[serde(default)]
+    pub max_backoff: Option<S<String>>,
+    /// Give up (bounce) after this long.
+    #[serde(default)]
+    pub lifetime: Option<S<String>>,
+    /// Send one "delayed" notice to the sender after this long.
+    #[serde(default)]
+    pub warn_after: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelay {
+    /// Client networks (CIDR) allowed to relay.
+    #[serde(default)]
+    pub networks: Vec<S<String>>,
+    /// Client domains (by the client's reverse DNS name) allowed to relay.
+    #[serde(default)]
+    pub client_domains: Vec<S<String>>,
+    /// Destination domains this host relays to for anyone (a backup MX, a gateway).
+    #[serde(default)]
+    pub to_domains: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUser {
+    pub address: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    #[serde(default)]
+    pub at: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<Text>,
+    #[serde(default)]
+    pub send: Option<RawSend>,
+    #[serde(default)]
+    pub wait: Option<S<String>>,
+    /// Take a host off the network (it answers nothing), optionally for a while.
+    #[serde(default)]
+    pub down: Option<RawHostFault>,
+    /// Bring a host back.
+    #[serde(default)]
+    pub up: Option<RawHostFault>,
+    /// Cut the link between two hosts.
+    #[serde(default)]
+    pub cut: Option<RawLinkFault>,
+    /// Give a link a new latency.
+    #[serde(default)]
+    pub slow: Option<RawLinkFault>,
+    /// Make a DNS host answer SERVFAIL to every query.
+    #[serde(default)]
+    pub servfail: Option<RawHostFault>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHostFault {
+    pub host: S<String>,
+    #[serde(default, rename = "for")]
+    pub duration: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLinkFault {
+    pub between: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub latency: Option<S<String>>,
+    #[serde(default, rename = "for")]
+    pub duration: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSend {
+    /// The MUA host that sends.
+    pub from_host: S<String>,
+    /// The server it submits to.
+    pub via: S<String>,
+    /// Envelope sender (MAIL FROM). Also the From: header unless `header_from` is given.
+    pub from: S<String>,
+    /// Envelope recipients (RCPT TO).
+    pub to: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub header_from: Option<S<String>>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub helo: Option<S<String>>,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    #[serde(default)]
+    pub reply: Option<RawExpectReply>,
+    #[serde(default)]
+    pub delivered: Option<RawExpectDelivered>,
+    #[serde(default)]
+    pub header: Option<RawExpectHeader>,
+    #[serde(default)]
+    pub received_chain: Option<RawExpectChain>,
+    #[serde(default)]
+    pub log: Option<RawExpectLog>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectReply {
+    pub step: S<usize>,
+    pub code: S<u16>,
+    #[serde(default)]
+    pub command: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectDelivered {
+    pub to: S<String>,
+    #[serde(default)]
+    pub count: Option<usize>,
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectHeader {
+    pub to: S<String>,
+    pub name: S<String>,
+    #[serde(default)]
+    pub message: Option<S<usize>>,
+    #[serde(default)]
+    pub count: Option<usize>,
+    #[serde(default)]
+    pub contains: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectChain {
+    pub to: S<String>,
+    /// Hosts that must appear in the `by` part of the Received: headers, newest (top) first.
+    pub hops: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub message: Option<S<usize>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectLog {
+    pub host: S<String>,
+    pub matches: S<String>,
+    #[serde(default)]
+    pub absent: bool,
+}

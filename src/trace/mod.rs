@@ -1,0 +1,115 @@
+//! The trace: the one record of a run. Hosts append [`Event`]s; every view
+//! (text log, JSON lines, maillog, expectations) is rendered from it.
+
+pub mod render;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// One observable step.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Event {
+    /// Virtual (or, when serving, real) wall-clock time.
+    #[serde(serialize_with = "ser_time")]
+    pub t: DateTime<FixedOffset>,
+    pub host: String,
+    /// What happened, dotted: `smtp.cmd`, `smtp.reply`, `dns.query`, `log`, `deliver`, …
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// Further structured facts (mailbox, queue id, the delivered message, …).
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false))
+}
+
+impl Event {
+    pub fn field_str(&self, k: &str) -> Option<&str> {
+        self.fields.get(k).and_then(|v| v.as_str())
+    }
+    pub fn field_u64(&self, k: &str) -> Option<u64> {
+        self.fields.get(k).and_then(|v| v.as_u64())
+    }
+}
+
+type Sink = Box<dyn FnMut(&Event) + Send>;
+
+/// Shared recorder of events. Cheap to clone; all clones append to one list.
+#[derive(Clone, Default)]
+pub struct Trace {
+    inner: Arc<Mutex<TraceInner>>,
+}
+
+#[derive(Default)]
+struct TraceInner {
+    events: Vec<Event>,
+    /// Called for each event as it is recorded (the live view of `serve`).
+    sink: Option<Sink>,
+}
+
+impl Trace {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn set_sink(&self, sink: Sink) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.sink = Some(sink);
+        }
+    }
+    pub fn push(&self, ev: Event) {
+        tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
+        if let Ok(mut g) = self.inner.lock() {
+            if let Some(s) = g.sink.as_mut() {
+                s(&ev);
+            }
+            g.events.push(ev);
+        }
+    }
+    pub fn events(&self) -> Vec<Event> {
+        self.inner
+            .lock()
+            .map(|g| g.events.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Builder used by hosts: `ev(t, host, kind).session(s).line(l)`.
+pub fn ev(t: DateTime<FixedOffset>, host: &str, kind: &str) -> Event {
+    Event {
+        t,
+        host: host.to_string(),
+        kind: kind.to_string(),
+        session: None,
+        peer: None,
+        line: None,
+        fields: BTreeMap::new(),
+    }
+}
+
+impl Event {
+    pub fn session(mut self, s: u64) -> Self {
+        self.session = Some(s);
+        self
+    }
+    pub fn peer(mut self, p: impl Into<String>) -> Self {
+        self.peer = Some(p.into());
+        self
+    }
+    pub fn line(mut self, l: impl Into<String>) -> Self {
+        self.line = Some(l.into());
+        self
+    }
+    pub fn field(mut self, k: &str, v: impl Into<serde_json::Value>) -> Self {
+        self.fields.insert(k.to_string(), v.into());
+        self
+    }
+}

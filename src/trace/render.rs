@@ -1,0 +1,161 @@
+//! Views of a trace: the human text log and JSON lines.
+
+use super::Event;
+use crate::run::SCENARIO_HOST;
+use std::fmt::Write as _;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Print the header section of every delivered message at the end.
+    pub messages: bool,
+}
+
+const RESET: &str = "\x1b[0m";
+
+fn paint(on: bool, code: &str, s: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{s}{RESET}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn reply_colour(code: u64) -> &'static str {
+    match code {
+        200..=399 => "32",
+        400..=499 => "33",
+        _ => "31",
+    }
+}
+
+/// Width of the host columns, from the longest host name.
+fn width(events: &[Event]) -> usize {
+    events
+        .iter()
+        .map(|e| {
+            e.host
+                .len()
+                .max(e.peer.as_deref().map(str::len).unwrap_or(0))
+        })
+        .max()
+        .unwrap_or(8)
+        .clamp(6, 14)
+}
+
+pub fn text(events: &[Event], opt: TextOptions) -> String {
+    let w = width(events);
+    let mut out = String::new();
+    for e in events {
+        let _ = writeln!(out, "{}", text_line(e, w, opt.color));
+    }
+    if opt.messages {
+        let delivered: Vec<&Event> = events.iter().filter(|e| e.kind == "deliver").collect();
+        if !delivered.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(
+                    opt.color,
+                    "1",
+                    "Delivered messages (header section; Received: fields read bottom-up give the path):"
+                )
+            );
+            for e in delivered {
+                let mailbox = e.field_str("mailbox").unwrap_or("?");
+                let _ = writeln!(
+                    out,
+                    "\n== {} · mailbox {mailbox} on {} ==",
+                    e.t.format("%H:%M:%S%.3f"),
+                    e.host
+                );
+                let msg = e.field_str("message").unwrap_or("");
+                for l in msg.split("\r\n") {
+                    if l.is_empty() {
+                        break;
+                    }
+                    let _ = writeln!(out, "  {l}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One event as one line (multi-line content stays on one line).
+pub fn text_line(e: &Event, w: usize, color: bool) -> String {
+    let t = e.t.format("%H:%M:%S%.3f").to_string();
+    let sess = e.session.map(|s| format!("#{s}")).unwrap_or_default();
+    let line = e.line.as_deref().unwrap_or("");
+    let peer = e.peer.as_deref().unwrap_or("?");
+    let (who, body) = match e.kind.as_str() {
+        "smtp.cmd" | "smtp.data" => (
+            format!("{peer:>w$} → {:<w$}", e.host),
+            paint(color, "36", &format!("C: {line}")),
+        ),
+        "smtp.reply" => {
+            let c = reply_colour(e.field_u64("code").unwrap_or(0));
+            (
+                format!("{peer:>w$} ← {:<w$}", e.host),
+                paint(color, c, &format!("S: {line}")),
+            )
+        }
+        "dns.query" => (
+            format!("{peer:>w$} → {:<w$}", e.host),
+            paint(color, "35", &format!("DNS query   {line}")),
+        ),
+        "dns.answer" => (
+            format!("{peer:>w$} ← {:<w$}", e.host),
+            paint(color, "35", &format!("DNS answer  {line}")),
+        ),
+        "tcp.connect" | "tcp.error" => (
+            format!("{:>w$} → {peer:<w$}", e.host),
+            paint(color, "2", line),
+        ),
+        "tcp.accept" | "tcp.close" => (
+            format!("{peer:>w$} · {:<w$}", e.host),
+            paint(color, "2", line),
+        ),
+        "log" => (
+            format!("{:>w$}   {:<w$}", e.host, ""),
+            paint(color, "33", &format!("maillog  {line}")),
+        ),
+        "expect.pass" => (
+            format!("{:>w$}   {:<w$}", e.host, ""),
+            paint(color, "32", &format!("PASS  {line}")),
+        ),
+        "expect.fail" => (
+            format!("{:>w$}   {:<w$}", e.host, ""),
+            paint(color, "31;1", &format!("FAIL  {line}")),
+        ),
+        "step" => (
+            format!("{:>w$}   {:<w$}", SCENARIO_HOST, ""),
+            paint(color, "1", &format!("▶ {line}")),
+        ),
+        "deliver" => (
+            format!("{:>w$}   {:<w$}", e.host, ""),
+            paint(color, "32", &format!("delivered  {line}")),
+        ),
+        "bounce" => (
+            format!("{:>w$}   {:<w$}", e.host, ""),
+            paint(color, "31", &format!("bounce  {line}")),
+        ),
+        k => (
+            format!("{:>w$}   {:<w$}", e.host, ""),
+            format!("{k}  {line}"),
+        ),
+    };
+    format!("{t} {sess:>4} {who}  {body}")
+}
+
+/// One JSON object per line.
+pub fn json_lines(events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events {
+        if let Ok(s) = serde_json::to_string(e) {
+            out.push_str(&s);
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,112 @@
+//! The book must stay true to the code: every complete scenario example in it
+//! passes the checker, and every scenario file and command it names exists.
+
+use std::path::{Path, PathBuf};
+
+fn chapters() -> Vec<(PathBuf, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src");
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("book/src exists").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                let text = std::fs::read_to_string(&p).expect("chapter is UTF-8");
+                out.push((p, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Fenced ```yaml blocks with the line they start on.
+fn yaml_blocks(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut cur: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        match &mut cur {
+            None if t.starts_with("```yaml") => cur = Some((i + 2, String::new())),
+            Some(_) if t.starts_with("```") => out.extend(cur.take()),
+            Some((_, body)) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn complete_examples_pass_the_checker() {
+    let mut checked = 0;
+    for (path, text) in chapters() {
+        for (line, block) in yaml_blocks(&text) {
+            if !block.starts_with("version: 1") {
+                continue;
+            }
+            let name = format!("{}:{line}", path.display());
+            if let Err(d) = maillab::scenario::load_str(&block, &name) {
+                panic!("example at {name} does not pass `maillab check`:\n{d}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "the book has no complete scenario example");
+}
+
+/// Code in a chapter: fenced blocks (other than YAML) and inline `code` spans.
+fn code_parts(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fenced: Option<bool> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") {
+            fenced = match fenced {
+                None => Some(t.starts_with("```yaml")),
+                Some(_) => None,
+            };
+            continue;
+        }
+        match fenced {
+            Some(false) => out.push(line.to_string()),
+            Some(true) => {}
+            None => out.extend(line.split('`').skip(1).step_by(2).map(str::to_string)),
+        }
+    }
+    out
+}
+
+#[test]
+fn named_files_and_commands_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file_re = regex::Regex::new(r"(scenarios|tests/fixtures|lessons)/[A-Za-z0-9_./-]+\.ya?ml")
+        .expect("regex");
+    let cmd_re = regex::Regex::new(r"(?:^|[\s$])(?:maillab|cargo run --release --) ([a-z][a-z-]*)")
+        .expect("regex");
+    let commands = ["run", "check"];
+    for (path, text) in chapters() {
+        for m in file_re.find_iter(&text) {
+            assert!(
+                root.join(m.as_str()).exists(),
+                "{} names {}, which does not exist",
+                path.display(),
+                m.as_str()
+            );
+        }
+        for code in code_parts(&text) {
+            for c in cmd_re.captures_iter(code.trim_start()) {
+                let sub = &c[1];
+                assert!(
+                    commands.contains(&sub),
+                    "{} shows `maillab {sub}`, which is not a command",
+                    path.display()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The command line as a user meets it: exit codes, messages, help.
+
+use std::process::Command;
+
+fn maillab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the maillab binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_passing_scenario_exits_0() {
+    let (code, out, _) = maillab(&["run", "scenarios/relay-chain.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("passed, 0 failed"));
+    assert!(out.contains("C: EHLO pc1.cs.example.ac.jp"));
+    assert!(out.contains("Delivered messages"));
+}
+
+#[test]
+fn failing_expectation_exits_1_and_says_what_was_seen() {
+    let (code, out, _) = maillab(&["run", "tests/fixtures/fail-expect.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL  step 1: a 550 reply to RCPT — expected 550, saw 250 to RCPT"),
+        "{out}"
+    );
+    assert!(
+        out.contains("PASS  a message delivered to alice@example.com"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_events_have_the_documented_fields() {
+    let (code, out, _) = maillab(&["run", "scenarios/relay-chain.yaml", "--format", "json"]);
+    assert_eq!(code, 0);
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(
+            v["t"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("2026-04-01T10:")),
+            "{line}"
+        );
+        assert!(v["host"].is_string() && v["kind"].is_string(), "{line}");
+        let k = v["kind"].as_str().unwrap_or_default().to_string();
+        if k.starts_with("smtp.") {
+            assert!(
+                v["session"].is_u64() && v["peer"].is_string() && v["line"].is_string(),
+                "{line}"
+            );
+        }
+        kinds.insert(k);
+    }
+    for k in [
+        "smtp.cmd",
+        "smtp.reply",
+        "dns.query",
+        "dns.answer",
+        "deliver",
+        "log",
+        "expect.pass",
+    ] {
+        assert!(kinds.contains(k), "no {k} event in {kinds:?}");
+    }
+}
+
+#[test]
+fn maillog_view_prints_syslog_lines_of_one_host() {
+    let (code, out, _) = maillab(&["run", "scenarios/relay-denial.yaml", "--maillog", "dept"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines().all(|l| l.contains(" minerva sendmail[")),
+        "{out}"
+    );
+    assert!(out.contains("ruleset=check_rcpt, arg1=<victim@example.org>, relay=ppp-192-216-194-73.tstonramp.example [192.216.194.73], reject=550 5.7.1 <victim@example.org>... Relaying denied"));
+    let (code, _, err) = maillab(&["run", "scenarios/relay-denial.yaml", "--maillog", "nosuch"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no host named `nosuch`"));
+}
+
+#[test]
+fn check_accepts_shipped_scenarios() {
+    let (code, out, err) = maillab(&[
+        "check",
+        "scenarios/relay-chain.yaml",
+        "scenarios/relay-denial.yaml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("relay-chain.yaml: ok"));
+}
+
+/// Each broken file gives FILE:LINE:COLUMN, the problem and a hint, and exit 2.
+#[test]
+fn check_reports_problems_with_positions() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "bad-unknown-field.yaml",
+            &[
+                "bad-unknown-field.yaml:6:5: unknown field `adress`",
+                "hint:",
+            ],
+        ),
+        ("bad-syntax.yaml", &["bad-syntax.yaml:6:", "hint:"]),
+        ("bad-type.yaml", &["bad-type.yaml:10:23: invalid", "hint:"]),
+        (
+            "bad-refs.yaml",
+            &[
+                "bad-refs.yaml:10:16: there is no host named `hubb`",
+                "bad-refs.yaml:11:11: a second host is named `relay`",
+                "bad-refs.yaml:13:14: address 192.0.2.2 is already used by host `relay`",
+                "bad-refs.yaml:19:12: there is no host named `nowhere`",
+                "bad-refs.yaml:21:12: malformed mail address",
+                "bad-refs.yaml:23:20: there is no step 3",
+                "hint: hosts are: pc, relay",
+            ],
+        ),
+    ];
+    for (file, wants) in cases {
+        let path = format!("tests/fixtures/{file}");
+        let (code, _, err) = maillab(&["check", &path]);
+        assert_eq!(code, 2, "{file}: {err}");
+        for w in *wants {
+            assert!(err.contains(w), "{file}: expected `{w}` in:\n{err}");
+        }
+        // `run` refuses the same file the same way.
+        let (code, _, err2) = maillab(&["run", &path]);
+        assert_eq!(code, 2);
+        assert_eq!(err, err2);
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn missing_file_and_bad_usage_exit_2() {
+    let (code, _, err) = maillab(&["check", "no/such/file.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read the file"));
+    let (code, _, _) = maillab(&["frobnicate"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = maillab(&["run"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["run", "--help"], &["check", "--help"]] {
+        let (code, out, _) = maillab(args);
+        assert_eq!(code, 0);
+        assert!(out.contains("Usage:"), "{args:?}");
+    }
+}

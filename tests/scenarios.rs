@@ -1,0 +1,121 @@
+//! Every shipped scenario: its expectations hold, its run is deterministic,
+//! nothing accepted is lost, and its trace matches the reviewed snapshot.
+
+use maillab::run::{accounting, run};
+use maillab::scenario::load_file;
+use maillab::trace::render;
+use std::path::Path;
+
+/// Scenarios with a snapshot test below. A new scenario must be added here.
+const SHIPPED: &[&str] = &[
+    "bounce",
+    "mx-fallback",
+    "queue-lifetime",
+    "queue-retry",
+    "relay-chain",
+    "relay-denial",
+];
+
+fn text_of(name: &str) -> (String, String, usize) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(format!("{name}.yaml"));
+    let sc = load_file(&path).unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
+    let r = run(&sc).expect("runtime starts");
+    let text = render::text(
+        &r.events,
+        render::TextOptions {
+            color: false,
+            messages: true,
+        },
+    );
+    (text, render::json_lines(&r.events), r.failed)
+}
+
+#[test]
+fn every_scenario_file_is_listed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .expect("scenarios/ exists")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".yaml"))
+                .map(str::to_string)
+        })
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = SHIPPED.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        found, listed,
+        "add the new scenario to SHIPPED and give it a snapshot test"
+    );
+}
+
+#[test]
+fn runs_are_byte_identical() {
+    for name in SHIPPED {
+        let (a, ja, _) = text_of(name);
+        let (b, jb, _) = text_of(name);
+        assert_eq!(a, b, "{name}: text differs between two runs");
+        assert_eq!(ja, jb, "{name}: JSON differs between two runs");
+    }
+}
+
+#[test]
+fn expectations_hold_and_nothing_is_lost() {
+    for name in SHIPPED {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(format!("{name}.yaml"));
+        let sc = load_file(&path).expect("loads");
+        let r = run(&sc).expect("runs");
+        assert_eq!(r.failed, 0, "{name}: an expectation failed");
+        assert!(r.passed > 0, "{name}: no expectations");
+        for h in sc.hosts.iter().filter(|h| h.role.is_mta()) {
+            let a = accounting(&r.events, &h.name);
+            assert!(
+                a.balanced(),
+                "{name}/{}: accepted recipients not accounted for: {a:?}",
+                h.name
+            );
+        }
+    }
+}
+
+fn snapshot(name: &str) {
+    let (text, _, _) = text_of(name);
+    insta::assert_snapshot!(name, text);
+}
+
+#[test]
+fn snapshot_relay_chain() {
+    snapshot("relay-chain");
+}
+
+#[test]
+fn snapshot_relay_denial() {
+    snapshot("relay-denial");
+}
+
+#[test]
+fn snapshot_bounce() {
+    snapshot("bounce");
+}
+
+#[test]
+fn snapshot_mx_fallback() {
+    snapshot("mx-fallback");
+}
+
+#[test]
+fn snapshot_queue_lifetime() {
+    snapshot("queue-lifetime");
+}
+
+#[test]
+fn snapshot_queue_retry() {
+    snapshot("queue-retry");
+}
