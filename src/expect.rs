@@ -111,10 +111,16 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                 }
             }
         }
-        ExpectKind::Delivered { to, count, subject } => {
+        ExpectKind::Delivered {
+            to,
+            count,
+            subject,
+            contains,
+        } => {
             let msgs = delivered(events, to);
             let matching: Vec<&&str> = msgs
                 .iter()
+                .filter(|m| contains.as_ref().is_none_or(|c| m.contains(c.as_str())))
                 .filter(|m| {
                     subject.as_ref().is_none_or(|want| {
                         let hs = message::headers(m.as_bytes());
@@ -122,10 +128,13 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                     })
                 })
                 .collect();
-            let about = subject
+            let mut about = subject
                 .as_ref()
                 .map(|s| format!(" with subject containing \"{s}\""))
                 .unwrap_or_default();
+            if let Some(c) = contains {
+                about.push_str(&format!(" containing {c:?}"));
+            }
             match count {
                 Some(n) => (
                     matching.len() == *n,

@@ -11,4 +11,5 @@ pub mod net;
 pub mod proto;
 pub mod run;
 pub mod scenario;
+pub mod store;
 pub mod trace;

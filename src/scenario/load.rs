@@ -914,6 +914,7 @@ impl Checker {
                     to: norm(&d.to.value),
                     count: d.count,
                     subject: d.subject.clone(),
+                    contains: d.contains.clone(),
                 },
                 d.to.referenced.line(),
             ));

@@ -198,6 +198,7 @@ pub enum ExpectKind {
         to: String,
         count: Option<usize>,
         subject: Option<String>,
+        contains: Option<String>,
     },
     Header {
         to: String,

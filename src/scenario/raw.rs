@@ -236,6 +236,9 @@ pub struct RawExpectDelivered {
     pub count: Option<usize>,
     #[serde(default)]
     pub subject: Option<String>,
+    /// Text that must appear somewhere in the message (headers or body).
+    #[serde(default)]
+    pub contains: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,316 @@
+//! The mail store: accounts, mailboxes, messages with UIDs and flags.
+//!
+//! Pure data with no I/O, shared by the POP3 and IMAP cores and by local
+//! delivery. UIDs follow RFC 3501 §2.3.1.1: they only ever grow within a
+//! mailbox, and a mailbox that is deleted and created again gets a new
+//! UIDVALIDITY, so a client's cached UIDs can never point at the wrong mail.
+
+use chrono::{DateTime, FixedOffset};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+pub const INBOX: &str = "INBOX";
+
+/// Flags a client may set (RFC 3501 §2.3.2); `\Recent` is managed by the server.
+pub const SYSTEM_FLAGS: [&str; 5] = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"];
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub uid: u32,
+    pub flags: BTreeSet<String>,
+    pub internal_date: DateTime<FixedOffset>,
+    pub data: Arc<Vec<u8>>,
+}
+
+impl Message {
+    pub fn size(&self) -> usize {
+        self.data.len()
+    }
+    pub fn has(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Mailbox {
+    pub uid_validity: u32,
+    pub uid_next: u32,
+    pub messages: Vec<Message>,
+    /// UIDs that are \Recent: arrived since the last session that selected the mailbox.
+    pub recent: BTreeSet<u32>,
+}
+
+impl Mailbox {
+    fn new(uid_validity: u32) -> Self {
+        Mailbox {
+            uid_validity,
+            uid_next: 1,
+            messages: Vec::new(),
+            recent: BTreeSet::new(),
+        }
+    }
+    pub fn append(
+        &mut self,
+        data: Arc<Vec<u8>>,
+        flags: BTreeSet<String>,
+        date: DateTime<FixedOffset>,
+    ) -> u32 {
+        let uid = self.uid_next;
+        self.uid_next += 1;
+        self.messages.push(Message {
+            uid,
+            flags,
+            internal_date: date,
+            data,
+        });
+        self.recent.insert(uid);
+        uid
+    }
+    pub fn unseen(&self) -> usize {
+        self.messages.iter().filter(|m| !m.has("\\Seen")).count()
+    }
+    pub fn by_uid(&self, uid: u32) -> Option<&Message> {
+        self.messages.iter().find(|m| m.uid == uid)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// The login name (the mail address).
+    pub user: String,
+    pub password: String,
+    pub mailboxes: BTreeMap<String, Mailbox>,
+    pub subscribed: BTreeSet<String>,
+}
+
+/// All accounts of one mailstore host.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    accounts: BTreeMap<String, Account>,
+    /// Source of UIDVALIDITY values; grows with every mailbox created.
+    next_validity: u32,
+}
+
+/// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
+pub fn canonical(name: &str) -> String {
+    if name.eq_ignore_ascii_case(INBOX) {
+        INBOX.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store {
+            accounts: BTreeMap::new(),
+            next_validity: 1,
+        }
+    }
+
+    fn validity(&mut self) -> u32 {
+        let v = self.next_validity;
+        self.next_validity += 1;
+        v
+    }
+
+    pub fn add_account(&mut self, user: &str, password: &str) {
+        let v = self.validity();
+        let mut mailboxes = BTreeMap::new();
+        mailboxes.insert(INBOX.to_string(), Mailbox::new(v));
+        let mut subscribed = BTreeSet::new();
+        subscribed.insert(INBOX.to_string());
+        self.accounts.insert(
+            user.to_string(),
+            Account {
+                user: user.to_string(),
+                password: password.to_string(),
+                mailboxes,
+                subscribed,
+            },
+        );
+    }
+
+    pub fn account(&self, user: &str) -> Option<&Account> {
+        self.accounts.get(user)
+    }
+    pub fn account_mut(&mut self, user: &str) -> Option<&mut Account> {
+        self.accounts.get_mut(user)
+    }
+    pub fn has_user(&self, user: &str) -> bool {
+        self.accounts.contains_key(user)
+    }
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(String::as_str)
+    }
+
+    /// Check a password; `None` if the user does not exist.
+    pub fn check_password(&self, user: &str, password: &str) -> Option<bool> {
+        self.accounts.get(user).map(|a| a.password == password)
+    }
+
+    pub fn password(&self, user: &str) -> Option<&str> {
+        self.accounts.get(user).map(|a| a.password.as_str())
+    }
+
+    /// Local delivery into a user's INBOX; returns the new UID.
+    pub fn deliver(
+        &mut self,
+        user: &str,
+        data: Arc<Vec<u8>>,
+        date: DateTime<FixedOffset>,
+    ) -> Option<u32> {
+        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(INBOX)?;
+        Some(mb.append(data, BTreeSet::new(), date))
+    }
+
+    pub fn mailbox(&self, user: &str, name: &str) -> Option<&Mailbox> {
+        self.accounts.get(user)?.mailboxes.get(&canonical(name))
+    }
+    pub fn mailbox_mut(&mut self, user: &str, name: &str) -> Option<&mut Mailbox> {
+        self.accounts
+            .get_mut(user)?
+            .mailboxes
+            .get_mut(&canonical(name))
+    }
+
+    pub fn create(&mut self, user: &str, name: &str) -> Result<(), String> {
+        let name = canonical(name);
+        let v = self.validity();
+        let acct = self.accounts.get_mut(user).ok_or("no such user")?;
+        if acct.mailboxes.contains_key(&name) {
+            return Err(format!("mailbox {name} already exists"));
+        }
+        acct.mailboxes.insert(name, Mailbox::new(v));
+        Ok(())
+    }
+
+    pub fn delete(&mut self, user: &str, name: &str) -> Result<(), String> {
+        let name = canonical(name);
+        if name == INBOX {
+            return Err("INBOX cannot be deleted".into());
+        }
+        let acct = self.accounts.get_mut(user).ok_or("no such user")?;
+        acct.mailboxes
+            .remove(&name)
+            .map(|_| ())
+            .ok_or_else(|| format!("no mailbox {name}"))
+    }
+
+    /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
+    pub fn rename(&mut self, user: &str, from: &str, to: &str) -> Result<(), String> {
+        let (from, to) = (canonical(from), canonical(to));
+        let v = self.validity();
+        let v2 = self.validity();
+        let acct = self.accounts.get_mut(user).ok_or("no such user")?;
+        if !acct.mailboxes.contains_key(&from) {
+            return Err(format!("no mailbox {from}"));
+        }
+        if acct.mailboxes.contains_key(&to) {
+            return Err(format!("mailbox {to} already exists"));
+        }
+        if from == INBOX {
+            let old = acct
+                .mailboxes
+                .insert(INBOX.to_string(), Mailbox::new(v2))
+                .ok_or("no INBOX")?;
+            let mut moved = Mailbox::new(v);
+            for m in old.messages {
+                moved.append(m.data, m.flags, m.internal_date);
+            }
+            acct.mailboxes.insert(to, moved);
+        } else if let Some(mb) = acct.mailboxes.remove(&from) {
+            acct.mailboxes.insert(to, mb);
+        }
+        Ok(())
+    }
+
+    /// Remove every message flagged \Deleted; returns their sequence numbers,
+    /// highest first is NOT used: they are returned in the order an IMAP
+    /// server reports them (each number valid at the time it is sent).
+    pub fn expunge(&mut self, user: &str, name: &str) -> Vec<u32> {
+        let Some(mb) = self.mailbox_mut(user, name) else {
+            return Vec::new();
+        };
+        let mut gone = Vec::new();
+        let mut i = 0;
+        while i < mb.messages.len() {
+            if mb.messages[i].has("\\Deleted") {
+                let m = mb.messages.remove(i);
+                mb.recent.remove(&m.uid);
+                gone.push(i as u32 + 1);
+            } else {
+                i += 1;
+            }
+        }
+        gone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").unwrap()
+    }
+
+    #[test]
+    fn uids_grow_and_validity_changes_on_recreate() {
+        let mut s = Store::new();
+        s.add_account("alice@example.com", "pw");
+        let d = Arc::new(b"Subject: x\r\n\r\nhi\r\n".to_vec());
+        assert_eq!(s.deliver("alice@example.com", d.clone(), t()), Some(1));
+        assert_eq!(s.deliver("alice@example.com", d.clone(), t()), Some(2));
+        s.create("alice@example.com", "Work").unwrap();
+        let v1 = s.mailbox("alice@example.com", "Work").unwrap().uid_validity;
+        s.delete("alice@example.com", "Work").unwrap();
+        s.create("alice@example.com", "Work").unwrap();
+        assert_ne!(
+            v1,
+            s.mailbox("alice@example.com", "Work").unwrap().uid_validity
+        );
+        assert!(s.delete("alice@example.com", "inbox").is_err());
+        assert_eq!(
+            s.mailbox("alice@example.com", "inbox")
+                .unwrap()
+                .messages
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn expunge_reports_sequence_numbers_as_sent() {
+        let mut s = Store::new();
+        s.add_account("u", "p");
+        for _ in 0..4 {
+            s.deliver("u", Arc::new(b"x\r\n".to_vec()), t());
+        }
+        let mb = s.mailbox_mut("u", INBOX).unwrap();
+        mb.messages[1].flags.insert("\\Deleted".into());
+        mb.messages[2].flags.insert("\\Deleted".into());
+        // Messages 2 and 3 go: after 2 is expunged, old 3 is the new 2.
+        assert_eq!(s.expunge("u", INBOX), vec![2, 2]);
+        let uids: Vec<u32> = s
+            .mailbox("u", INBOX)
+            .unwrap()
+            .messages
+            .iter()
+            .map(|m| m.uid)
+            .collect();
+        assert_eq!(uids, vec![1, 4]);
+        // New mail never reuses a UID.
+        assert_eq!(s.deliver("u", Arc::new(b"y\r\n".to_vec()), t()), Some(5));
+    }
+
+    #[test]
+    fn rename_inbox_moves_mail() {
+        let mut s = Store::new();
+        s.add_account("u", "p");
+        s.deliver("u", Arc::new(b"x\r\n".to_vec()), t());
+        s.rename("u", "INBOX", "Old").unwrap();
+        assert_eq!(s.mailbox("u", "Old").unwrap().messages.len(), 1);
+        assert!(s.mailbox("u", INBOX).unwrap().messages.is_empty());
+    }
+}
