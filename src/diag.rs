@@ -14,11 +14,7 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file, self.line, self.column, self.message
-            )?;
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
         } else {
             write!(f, "{}: {}", self.file, self.message)?;
         }
@@ -59,10 +55,6 @@ pub fn snippet(source: &str, d: &Diagnostic) -> Option<String> {
     }
     let text = source.lines().nth(usize::try_from(d.line - 1).ok()?)?;
     let col = usize::try_from(d.column.max(1) - 1).ok()?;
-    let pad: String = text
-        .chars()
-        .take(col)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
+    let pad: String = text.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     Some(format!("{:>5} | {text}\n      | {pad}^", d.line))
 }

@@ -23,10 +23,7 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(start_wall: DateTime<FixedOffset>) -> Self {
-        Clock {
-            start_wall,
-            start: Instant::now(),
-        }
+        Clock { start_wall, start: Instant::now() }
     }
     pub fn now(&self) -> DateTime<FixedOffset> {
         let el = Instant::now().saturating_duration_since(self.start);
@@ -125,11 +122,7 @@ impl HostCtx {
     }
     /// The scenario name of the host at `ip`, or the address itself.
     pub fn peer_name(&self, ip: Ipv4Addr) -> String {
-        self.env
-            .names
-            .get(&ip)
-            .cloned()
-            .unwrap_or_else(|| ip.to_string())
+        self.env.names.get(&ip).cloned().unwrap_or_else(|| ip.to_string())
     }
 }
 

@@ -5,6 +5,9 @@ use crate::scenario::{ExpectKind, Scenario};
 use crate::trace::Event;
 use std::collections::BTreeSet;
 
+const SMTP_VERBS: [&str; 13] =
+    ["HELO", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS"];
+
 pub struct Outcome {
     pub ok: bool,
     pub text: String,
@@ -16,11 +19,7 @@ pub fn check(sc: &Scenario, events: &[Event]) -> Vec<Outcome> {
         .iter()
         .map(|e| {
             let (ok, text) = one(sc, events, &e.kind);
-            Outcome {
-                ok,
-                text,
-                line: e.line,
-            }
+            Outcome { ok, text, line: e.line }
         })
         .collect()
 }
@@ -43,22 +42,15 @@ pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)>
         .collect();
     let mut out = Vec::new();
     let mut last_cmd = std::collections::BTreeMap::new();
-    for e in events
-        .iter()
-        .filter(|e| e.session.is_some_and(|s| sessions.contains(&s)))
-    {
+    for e in events.iter().filter(|e| e.session.is_some_and(|s| sessions.contains(&s))) {
         let s = e.session.unwrap_or(0);
         match e.kind.as_str() {
             "smtp.cmd" => {
-                let verb = e
-                    .line
-                    .as_deref()
-                    .unwrap_or("")
-                    .split(' ')
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_uppercase();
-                last_cmd.insert(s, verb);
+                let verb = e.line.as_deref().unwrap_or("").split(' ').next().unwrap_or("").to_ascii_uppercase();
+                // Lines answering an AUTH challenge are not commands: keep the verb before them.
+                if SMTP_VERBS.contains(&verb.as_str()) {
+                    last_cmd.insert(s, verb);
+                }
             }
             "smtp.reply" => {
                 let line = e.line.clone().unwrap_or_default();
@@ -66,10 +58,7 @@ pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)>
                 if line.as_bytes().get(3) == Some(&b'-') {
                     continue;
                 }
-                let cmd = last_cmd
-                    .get(&s)
-                    .cloned()
-                    .unwrap_or_else(|| "CONNECT".into());
+                let cmd = last_cmd.get(&s).cloned().unwrap_or_else(|| "CONNECT".into());
                 let code = e.field_u64("code").unwrap_or(0) as u16;
                 out.push((cmd, code, line));
             }
@@ -81,16 +70,45 @@ pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)>
 
 fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
     match k {
-        ExpectKind::Reply {
-            step,
-            code,
-            command,
-        } => {
-            let replies = step_replies(events, *step);
-            let relevant: Vec<&(String, u16, String)> = replies
+        ExpectKind::Trace { kind, host, pattern, absent } => {
+            let Ok(re) = regex::Regex::new(pattern) else {
+                return (false, format!("trace: bad pattern {pattern}"));
+            };
+            let name = host.map(|h| sc.hosts[h].name.clone());
+            let hit = events
                 .iter()
-                .filter(|(c, _, _)| command.as_ref().is_none_or(|want| c == want))
-                .collect();
+                .filter(|e| &e.kind == kind && name.as_ref().is_none_or(|n| &e.host == n))
+                .find(|e| e.line.as_deref().is_some_and(|l| re.is_match(l)));
+            let on = name.map(|n| format!(" on {n}")).unwrap_or_default();
+            match (hit, absent) {
+                (Some(e), false) => {
+                    (true, format!("a {kind} event{on} matching /{pattern}/ — `{}`", e.line.as_deref().unwrap_or("")))
+                }
+                (None, false) => (false, format!("a {kind} event{on} matching /{pattern}/ — none")),
+                (None, true) => (true, format!("no {kind} event{on} matching /{pattern}/")),
+                (Some(e), true) => (
+                    false,
+                    format!(
+                        "no {kind} event{on} matching /{pattern}/ — but found `{}`",
+                        e.line.as_deref().unwrap_or("")
+                    ),
+                ),
+            }
+        }
+        ExpectKind::Fetched { step, count } => {
+            let got = events
+                .iter()
+                .find(|e| e.kind == "mua.fetch" && e.field_u64("step") == Some(*step as u64))
+                .and_then(|e| e.field_u64("count"));
+            match got {
+                Some(n) => (n == *count as u64, format!("step {step}: {count} message(s) read — read {n}")),
+                None => (false, format!("step {step}: {count} message(s) read — the step did not run")),
+            }
+        }
+        ExpectKind::Reply { step, code, command } => {
+            let replies = step_replies(events, *step);
+            let relevant: Vec<&(String, u16, String)> =
+                replies.iter().filter(|(c, _, _)| command.as_ref().is_none_or(|want| c == want)).collect();
             let what = match command {
                 Some(c) => format!("step {step}: a {code} reply to {c}"),
                 None => format!("step {step}: a {code} reply"),
@@ -98,25 +116,13 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
             match relevant.iter().find(|(_, c, _)| c == code) {
                 Some((_, _, line)) => (true, format!("{what} — got `{line}`")),
                 None => {
-                    let seen: Vec<String> = relevant
-                        .iter()
-                        .map(|(c, code, _)| format!("{code} to {c}"))
-                        .collect();
-                    let seen = if seen.is_empty() {
-                        "no reply at all".to_string()
-                    } else {
-                        seen.join(", ")
-                    };
+                    let seen: Vec<String> = relevant.iter().map(|(c, code, _)| format!("{code} to {c}")).collect();
+                    let seen = if seen.is_empty() { "no reply at all".to_string() } else { seen.join(", ") };
                     (false, format!("{what} — expected {code}, saw {seen}"))
                 }
             }
         }
-        ExpectKind::Delivered {
-            to,
-            count,
-            subject,
-            contains,
-        } => {
+        ExpectKind::Delivered { to, count, subject, contains } => {
             let msgs = delivered(events, to);
             let matching: Vec<&&str> = msgs
                 .iter()
@@ -128,45 +134,26 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                     })
                 })
                 .collect();
-            let mut about = subject
-                .as_ref()
-                .map(|s| format!(" with subject containing \"{s}\""))
-                .unwrap_or_default();
+            let mut about = subject.as_ref().map(|s| format!(" with subject containing \"{s}\"")).unwrap_or_default();
             if let Some(c) = contains {
                 about.push_str(&format!(" containing {c:?}"));
             }
             match count {
                 Some(n) => (
                     matching.len() == *n,
-                    format!(
-                        "{n} message(s){about} delivered to {to} — found {}",
-                        matching.len()
-                    ),
+                    format!("{n} message(s){about} delivered to {to} — found {}", matching.len()),
                 ),
-                None => (
-                    !matching.is_empty(),
-                    format!(
-                        "a message{about} delivered to {to} — found {}",
-                        matching.len()
-                    ),
-                ),
+                None => {
+                    (!matching.is_empty(), format!("a message{about} delivered to {to} — found {}", matching.len()))
+                }
             }
         }
-        ExpectKind::Header {
-            to,
-            name,
-            message: n,
-            count,
-            contains,
-        } => {
+        ExpectKind::Header { to, name, message: n, count, contains } => {
             let msgs = delivered(events, to);
             let Some(m) = msgs.get(n - 1) else {
                 return (
                     false,
-                    format!(
-                        "header {name} in message {n} to {to} — only {} message(s) were delivered",
-                        msgs.len()
-                    ),
+                    format!("header {name} in message {n} to {to} — only {} message(s) were delivered", msgs.len()),
                 );
             };
             let hs = message::headers(m.as_bytes());
@@ -180,33 +167,20 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
             if let Some(s) = contains {
                 let hit = vals.iter().any(|v| v.contains(s.as_str()));
                 ok &= hit;
-                parts.push(format!(
-                    "one containing \"{s}\": {}",
-                    if hit { "yes" } else { "no" }
-                ));
+                parts.push(format!("one containing \"{s}\": {}", if hit { "yes" } else { "no" }));
             }
             if count.is_none() && contains.is_none() {
                 ok = !vals.is_empty();
                 parts.push(format!("present: {}", if ok { "yes" } else { "no" }));
             }
-            (
-                ok,
-                format!("{name}: in message {n} to {to} — {}", parts.join("; ")),
-            )
+            (ok, format!("{name}: in message {n} to {to} — {}", parts.join("; ")))
         }
-        ExpectKind::ReceivedChain {
-            to,
-            hops,
-            message: n,
-        } => {
+        ExpectKind::ReceivedChain { to, hops, message: n } => {
             let msgs = delivered(events, to);
             let Some(m) = msgs.get(n - 1) else {
                 return (
                     false,
-                    format!(
-                        "Received: chain of message {n} to {to} — only {} message(s) were delivered",
-                        msgs.len()
-                    ),
+                    format!("Received: chain of message {n} to {to} — only {} message(s) were delivered", msgs.len()),
                 );
             };
             let hs = message::headers(m.as_bytes());
@@ -220,19 +194,11 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                 format!(
                     "Received: chain of message {n} to {to}, newest first — expected by {}, found by {}",
                     want.join(" ← "),
-                    if seen.is_empty() {
-                        "(none)".into()
-                    } else {
-                        seen.join(" ← ")
-                    }
+                    if seen.is_empty() { "(none)".into() } else { seen.join(" ← ") }
                 ),
             )
         }
-        ExpectKind::Log {
-            host,
-            pattern,
-            absent,
-        } => {
+        ExpectKind::Log { host, pattern, absent } => {
             let name = &sc.hosts[*host].name;
             let Ok(re) = regex::Regex::new(pattern) else {
                 return (false, format!("log of {name}: bad pattern {pattern}"));
@@ -242,21 +208,11 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                 .filter(|e| e.kind == "log" && &e.host == name)
                 .find(|e| e.line.as_deref().is_some_and(|l| re.is_match(l)));
             match (hit, absent) {
-                (Some(e), false) => (
-                    true,
-                    format!(
-                        "log of {name} matches /{pattern}/ — `{}`",
-                        e.line.as_deref().unwrap_or("")
-                    ),
-                ),
-                (None, false) => (
-                    false,
-                    format!("log of {name} matches /{pattern}/ — no such line"),
-                ),
-                (None, true) => (
-                    true,
-                    format!("log of {name} has no line matching /{pattern}/"),
-                ),
+                (Some(e), false) => {
+                    (true, format!("log of {name} matches /{pattern}/ — `{}`", e.line.as_deref().unwrap_or("")))
+                }
+                (None, false) => (false, format!("log of {name} matches /{pattern}/ — no such line")),
+                (None, true) => (true, format!("log of {name} has no line matching /{pattern}/")),
                 (Some(e), true) => (
                     false,
                     format!(

@@ -74,11 +74,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
     if std::env::var_os("RUST_LOG").is_some() {
@@ -105,18 +101,9 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if bad {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            }
+            if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
         }
-        Cmd::Run {
-            file,
-            format,
-            no_messages,
-            maillog,
-        } => {
+        Cmd::Run { file, format, no_messages, maillog } => {
             let sc = match scenario::load_file(&file) {
                 Ok(s) => s,
                 Err(d) => {
@@ -127,10 +114,7 @@ fn main() -> ExitCode {
             if let Some(h) = &maillog
                 && sc.host_by_name(h).is_none()
             {
-                eprintln!(
-                    "maillab: there is no host named `{h}` in {}",
-                    file.display()
-                );
+                eprintln!("maillab: there is no host named `{h}` in {}", file.display());
                 return ExitCode::from(2);
             }
             let res = match maillab::run::run(&sc) {
@@ -151,13 +135,7 @@ fn main() -> ExitCode {
                     .collect(),
                 (Format::Json, None) => render::json_lines(&res.events),
                 (Format::Text, None) => {
-                    let mut s = render::text(
-                        &res.events,
-                        render::TextOptions {
-                            color,
-                            messages: !no_messages,
-                        },
-                    );
+                    let mut s = render::text(&res.events, render::TextOptions { color, messages: !no_messages });
                     s.push_str(&format!(
                         "\n{} expectation(s): {} passed, {} failed\n",
                         res.passed + res.failed,
@@ -169,11 +147,7 @@ fn main() -> ExitCode {
             };
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(out.as_bytes());
-            if res.failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            if res.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
     }
 }

@@ -5,9 +5,7 @@ pub fn headers(data: &[u8]) -> Vec<(String, String)> {
     let Some(m) = mail_parser::MessageParser::new().parse_headers(data) else {
         return Vec::new();
     };
-    m.headers_raw()
-        .map(|(n, v)| (n.to_string(), unfold(v)))
-        .collect()
+    m.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect()
 }
 
 /// Join folded lines (CRLF followed by white space) into one line.
@@ -27,10 +25,7 @@ pub fn unfold(v: &str) -> String {
 
 /// Values of every field called `name` (case-insensitive), top to bottom.
 pub fn values<'a>(hs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    hs.iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-        .collect()
+    hs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
 }
 
 pub fn first<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -42,9 +37,7 @@ pub fn received_by(v: &str) -> Option<String> {
     let mut words = v.split_whitespace();
     while let Some(w) = words.next() {
         if w.eq_ignore_ascii_case("by") {
-            return words
-                .next()
-                .map(|h| h.trim_end_matches(';').to_ascii_lowercase());
+            return words.next().map(|h| h.trim_end_matches(';').to_ascii_lowercase());
         }
     }
     None

@@ -9,7 +9,7 @@ use crate::net::Net;
 use crate::net::sim::SimNet;
 use crate::scenario::{Action, Fault, Role, Scenario};
 use crate::trace::{Event, Trace, ev};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,10 +27,7 @@ pub struct RunResult {
 
 /// Run to the end and check the expectations.
 pub fn run(sc: &Scenario) -> std::io::Result<RunResult> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
     let events = rt.block_on(simulate(sc));
     drop(rt);
     let trace_only = events;
@@ -46,27 +43,14 @@ pub fn run(sc: &Scenario) -> std::io::Result<RunResult> {
             failed += 1;
             "expect.fail"
         };
-        events.push(
-            ev(end, SCENARIO_HOST, kind)
-                .line(r.text)
-                .field("expect_line", r.line),
-        );
+        events.push(ev(end, SCENARIO_HOST, kind).line(r.text).field("expect_line", r.line));
     }
-    Ok(RunResult {
-        events,
-        passed,
-        failed,
-    })
+    Ok(RunResult { events, passed, failed })
 }
 
 fn ctx_for(env: &Env, sc: &Scenario, i: usize) -> HostCtx {
     let h = &sc.hosts[i];
-    HostCtx {
-        env: env.clone(),
-        name: h.name.clone(),
-        ip: h.address,
-        hostname: h.hostname.clone(),
-    }
+    HostCtx { env: env.clone(), name: h.name.clone(), ip: h.address, hostname: h.hostname.clone() }
 }
 
 async fn simulate(sc: &Scenario) -> Vec<Event> {
@@ -75,11 +59,7 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
     for (a, b, d) in &sc.links {
         net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
     }
-    let names: BTreeMap<_, _> = sc
-        .hosts
-        .iter()
-        .map(|h| (h.address, h.name.clone()))
-        .collect();
+    let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
     let env = Env {
         net: Net::Sim(net),
         trace: trace.clone(),
@@ -112,42 +92,34 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
                     servfail.insert(i, flag.clone());
                     tokio::spawn(async move {
                         if let Err(e) = dns::run(ctx.clone(), db, flag).await {
-                            ctx.emit(
-                                ctx.ev("host.error")
-                                    .line(format!("DNS service stopped: {e}")),
-                            );
+                            ctx.emit(ctx.ev("host.error").line(format!("DNS service stopped: {e}")));
                         }
                     });
                 }
             }
-            Role::Relay | Role::Hub | Role::Mx => {
+            Role::Relay | Role::Hub | Role::Mx | Role::Mailstore => {
                 let Some(cfg) = h.mta.clone() else { continue };
-                let users: BTreeSet<String> = sc
-                    .users
-                    .iter()
-                    .filter(|u| u.host == i)
-                    .map(|u| u.address.clone())
-                    .collect();
-                let resolver = cfg.resolver.map(|r| Resolver {
-                    ctx: ctx.clone(),
-                    server: SocketAddrV4::new(sc.hosts[r].address, DNS_PORT),
-                });
+                let mut store = crate::store::Store::new();
+                for u in sc.users.iter().filter(|u| u.host == i) {
+                    store.add_account(&u.address, u.password.as_deref().unwrap_or(""));
+                }
+                let auth_users: BTreeMap<String, String> =
+                    sc.users.iter().filter_map(|u| u.password.clone().map(|p| (u.address.clone(), p))).collect();
+                let resolver = cfg
+                    .resolver
+                    .map(|r| Resolver { ctx: ctx.clone(), server: SocketAddrV4::new(sc.hosts[r].address, DNS_PORT) });
                 let smarthost = cfg.smarthost.map(|s| {
                     let sh = &sc.hosts[s];
-                    queue::next_hop(
-                        &sh.name,
-                        &sh.hostname,
-                        SocketAddrV4::new(sh.address, SMTP_PORT),
-                    )
+                    queue::next_hop(&sh.name, &sh.hostname, SocketAddrV4::new(sh.address, SMTP_PORT))
                 });
-                let mta = Mta::new(ctx.clone(), cfg, users, resolver, smarthost);
+                let mta = Mta::new(ctx.clone(), cfg, store, auth_users, resolver, smarthost);
                 mtas.push((i, mta.clone()));
+                if h.role == Role::Mailstore {
+                    crate::host::mailstore::spawn(mta.clone());
+                }
                 tokio::spawn(async move {
                     if let Err(e) = mta.serve().await {
-                        ctx.emit(
-                            ctx.ev("host.error")
-                                .line(format!("SMTP service stopped: {e}")),
-                        );
+                        ctx.emit(ctx.ev("host.error").line(format!("SMTP service stopped: {e}")));
                     }
                 });
             }
@@ -157,19 +129,9 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
     // Let every host bind its sockets before the first step.
     tokio::task::yield_now().await;
     let faults = Faults {
-        hosts: Arc::new(
-            sc.hosts
-                .iter()
-                .map(|h| (h.name.clone(), h.address))
-                .collect(),
-        ),
+        hosts: Arc::new(sc.hosts.iter().map(|h| (h.name.clone(), h.address)).collect()),
         latency: sc.latency,
-        links: Arc::new(
-            sc.links
-                .iter()
-                .map(|(a, b, d)| ((*a.min(b), *a.max(b)), *d))
-                .collect(),
-        ),
+        links: Arc::new(sc.links.iter().map(|(a, b, d)| ((*a.min(b), *a.max(b)), *d)).collect()),
         sim: sim.clone(),
         servfail: Arc::new(servfail),
         trace: trace.clone(),
@@ -190,21 +152,29 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
                     s.to.join(", "),
                     sc.hosts[s.via].name
                 );
-                trace.push(
-                    scen("step")
-                        .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
-                        .field("step", n),
-                );
+                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
                 let ctx = ctx_for(&env, sc, s.mua);
                 mua::send(&ctx, s, sc.hosts[s.via].address, n).await;
             }
+            Action::Fetch(f) => {
+                let what = format!(
+                    "step {n}: {} reads the mailbox of {} on {} with {}",
+                    sc.hosts[f.mua].name,
+                    f.user,
+                    sc.hosts[f.server].name,
+                    match f.protocol {
+                        crate::scenario::FetchProtocol::Pop3 if f.apop => "POP3 (APOP)",
+                        crate::scenario::FetchProtocol::Pop3 => "POP3",
+                        crate::scenario::FetchProtocol::Imap => "IMAP",
+                    }
+                );
+                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
+                let ctx = ctx_for(&env, sc, f.mua);
+                crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
+            }
             Action::Wait(d) => {
                 let what = format!("step {n}: wait {}", crate::scenario::format_duration(*d));
-                trace.push(
-                    scen("step")
-                        .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
-                        .field("step", n),
-                );
+                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
                 sleep(*d).await;
             }
             Action::Fault { fault, undo_after } => {
@@ -212,11 +182,7 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
                 if let Some(d) = undo_after {
                     what.push_str(&format!(" for {}", crate::scenario::format_duration(*d)));
                 }
-                trace.push(
-                    scen("step")
-                        .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
-                        .field("step", n),
-                );
+                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
                 faults.apply(fault);
                 if let Some(d) = *undo_after {
                     let undo = faults.inverse(fault);
@@ -239,18 +205,12 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
     }
     // What each MTA still holds, and the accounting of every accepted recipient.
     for (i, mta) in &mtas {
-        let left: Vec<(String, usize)> = mta.with_state(|s| {
-            s.queue
-                .values()
-                .map(|e| (e.qid.clone(), e.rcpts.len()))
-                .collect()
-        });
+        let left: Vec<(String, usize)> =
+            mta.with_state(|s| s.queue.values().map(|e| (e.qid.clone(), e.rcpts.len())).collect());
         for (qid, n) in &left {
             trace.push(
                 ev(env.clock.now(), &sc.hosts[*i].name, "queue.left")
-                    .line(format!(
-                        "{qid}: {n} recipient(s) still queued at the end of the run"
-                    ))
+                    .line(format!("{qid}: {n} recipient(s) still queued at the end of the run"))
                     .field("qid", qid.clone())
                     .field("rcpts", *n),
             );
@@ -273,10 +233,10 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
                 .field("queued", c.queued),
         );
     }
-    trace.push(scen("run.end").line(format!(
-        "virtual time elapsed: {}",
-        crate::scenario::format_duration(env.clock.elapsed())
-    )));
+    trace.push(
+        scen("run.end")
+            .line(format!("virtual time elapsed: {}", crate::scenario::format_duration(env.clock.elapsed()))),
+    );
     trace.events()
 }
 
@@ -329,10 +289,7 @@ impl Faults {
         self.hosts.get(i).map(|h| h.0.as_str()).unwrap_or("?")
     }
     fn ip(&self, i: usize) -> std::net::Ipv4Addr {
-        self.hosts
-            .get(i)
-            .map(|h| h.1)
-            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
+        self.hosts.get(i).map(|h| h.1).unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
     }
     fn describe(&self, f: &Fault) -> String {
         match f {
@@ -363,11 +320,7 @@ impl Faults {
             Fault::Cut(a, b) => Fault::Restore(*a, *b),
             Fault::Restore(a, b) => Fault::Cut(*a, *b),
             Fault::Latency(a, b, _) => {
-                let d = self
-                    .links
-                    .get(&(*a.min(b), *a.max(b)))
-                    .copied()
-                    .unwrap_or(self.latency);
+                let d = self.links.get(&(*a.min(b), *a.max(b))).copied().unwrap_or(self.latency);
                 Fault::Latency(*a, *b, d)
             }
             Fault::ServFail(h, on) => Fault::ServFail(*h, !on),
@@ -386,7 +339,6 @@ impl Faults {
                 }
             }
         }
-        self.trace
-            .push(ev(self.clock.now(), SCENARIO_HOST, "fault").line(self.describe(f)));
+        self.trace.push(ev(self.clock.now(), SCENARIO_HOST, "fault").line(self.describe(f)));
     }
 }

@@ -42,27 +42,12 @@ pub struct Mailbox {
 
 impl Mailbox {
     fn new(uid_validity: u32) -> Self {
-        Mailbox {
-            uid_validity,
-            uid_next: 1,
-            messages: Vec::new(),
-            recent: BTreeSet::new(),
-        }
+        Mailbox { uid_validity, uid_next: 1, messages: Vec::new(), recent: BTreeSet::new() }
     }
-    pub fn append(
-        &mut self,
-        data: Arc<Vec<u8>>,
-        flags: BTreeSet<String>,
-        date: DateTime<FixedOffset>,
-    ) -> u32 {
+    pub fn append(&mut self, data: Arc<Vec<u8>>, flags: BTreeSet<String>, date: DateTime<FixedOffset>) -> u32 {
         let uid = self.uid_next;
         self.uid_next += 1;
-        self.messages.push(Message {
-            uid,
-            flags,
-            internal_date: date,
-            data,
-        });
+        self.messages.push(Message { uid, flags, internal_date: date, data });
         self.recent.insert(uid);
         uid
     }
@@ -93,19 +78,12 @@ pub struct Store {
 
 /// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
 pub fn canonical(name: &str) -> String {
-    if name.eq_ignore_ascii_case(INBOX) {
-        INBOX.to_string()
-    } else {
-        name.to_string()
-    }
+    if name.eq_ignore_ascii_case(INBOX) { INBOX.to_string() } else { name.to_string() }
 }
 
 impl Store {
     pub fn new() -> Self {
-        Store {
-            accounts: BTreeMap::new(),
-            next_validity: 1,
-        }
+        Store { accounts: BTreeMap::new(), next_validity: 1 }
     }
 
     fn validity(&mut self) -> u32 {
@@ -122,12 +100,7 @@ impl Store {
         subscribed.insert(INBOX.to_string());
         self.accounts.insert(
             user.to_string(),
-            Account {
-                user: user.to_string(),
-                password: password.to_string(),
-                mailboxes,
-                subscribed,
-            },
+            Account { user: user.to_string(), password: password.to_string(), mailboxes, subscribed },
         );
     }
 
@@ -154,12 +127,7 @@ impl Store {
     }
 
     /// Local delivery into a user's INBOX; returns the new UID.
-    pub fn deliver(
-        &mut self,
-        user: &str,
-        data: Arc<Vec<u8>>,
-        date: DateTime<FixedOffset>,
-    ) -> Option<u32> {
+    pub fn deliver(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
         let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(INBOX)?;
         Some(mb.append(data, BTreeSet::new(), date))
     }
@@ -168,10 +136,7 @@ impl Store {
         self.accounts.get(user)?.mailboxes.get(&canonical(name))
     }
     pub fn mailbox_mut(&mut self, user: &str, name: &str) -> Option<&mut Mailbox> {
-        self.accounts
-            .get_mut(user)?
-            .mailboxes
-            .get_mut(&canonical(name))
+        self.accounts.get_mut(user)?.mailboxes.get_mut(&canonical(name))
     }
 
     pub fn create(&mut self, user: &str, name: &str) -> Result<(), String> {
@@ -191,10 +156,7 @@ impl Store {
             return Err("INBOX cannot be deleted".into());
         }
         let acct = self.accounts.get_mut(user).ok_or("no such user")?;
-        acct.mailboxes
-            .remove(&name)
-            .map(|_| ())
-            .ok_or_else(|| format!("no mailbox {name}"))
+        acct.mailboxes.remove(&name).map(|_| ()).ok_or_else(|| format!("no mailbox {name}"))
     }
 
     /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
@@ -210,10 +172,7 @@ impl Store {
             return Err(format!("mailbox {to} already exists"));
         }
         if from == INBOX {
-            let old = acct
-                .mailboxes
-                .insert(INBOX.to_string(), Mailbox::new(v2))
-                .ok_or("no INBOX")?;
+            let old = acct.mailboxes.insert(INBOX.to_string(), Mailbox::new(v2)).ok_or("no INBOX")?;
             let mut moved = Mailbox::new(v);
             for m in old.messages {
                 moved.append(m.data, m.flags, m.internal_date);
@@ -266,18 +225,9 @@ mod tests {
         let v1 = s.mailbox("alice@example.com", "Work").unwrap().uid_validity;
         s.delete("alice@example.com", "Work").unwrap();
         s.create("alice@example.com", "Work").unwrap();
-        assert_ne!(
-            v1,
-            s.mailbox("alice@example.com", "Work").unwrap().uid_validity
-        );
+        assert_ne!(v1, s.mailbox("alice@example.com", "Work").unwrap().uid_validity);
         assert!(s.delete("alice@example.com", "inbox").is_err());
-        assert_eq!(
-            s.mailbox("alice@example.com", "inbox")
-                .unwrap()
-                .messages
-                .len(),
-            2
-        );
+        assert_eq!(s.mailbox("alice@example.com", "inbox").unwrap().messages.len(), 2);
     }
 
     #[test]
@@ -292,13 +242,7 @@ mod tests {
         mb.messages[2].flags.insert("\\Deleted".into());
         // Messages 2 and 3 go: after 2 is expunged, old 3 is the new 2.
         assert_eq!(s.expunge("u", INBOX), vec![2, 2]);
-        let uids: Vec<u32> = s
-            .mailbox("u", INBOX)
-            .unwrap()
-            .messages
-            .iter()
-            .map(|m| m.uid)
-            .collect();
+        let uids: Vec<u32> = s.mailbox("u", INBOX).unwrap().messages.iter().map(|m| m.uid).collect();
         assert_eq!(uids, vec![1, 4]);
         // New mail never reuses a UID.
         assert_eq!(s.deliver("u", Arc::new(b"y\r\n".to_vec()), t()), Some(5));

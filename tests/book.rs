@@ -84,28 +84,17 @@ fn code_parts(text: &str) -> Vec<String> {
 #[test]
 fn named_files_and_commands_exist() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let file_re = regex::Regex::new(r"(scenarios|tests/fixtures|lessons)/[A-Za-z0-9_./-]+\.ya?ml")
-        .expect("regex");
-    let cmd_re = regex::Regex::new(r"(?:^|[\s$])(?:maillab|cargo run --release --) ([a-z][a-z-]*)")
-        .expect("regex");
+    let file_re = regex::Regex::new(r"(scenarios|tests/fixtures|lessons)/[A-Za-z0-9_./-]+\.ya?ml").expect("regex");
+    let cmd_re = regex::Regex::new(r"(?:^|[\s$])(?:maillab|cargo run --release --) ([a-z][a-z-]*)").expect("regex");
     let commands = ["run", "check"];
     for (path, text) in chapters() {
         for m in file_re.find_iter(&text) {
-            assert!(
-                root.join(m.as_str()).exists(),
-                "{} names {}, which does not exist",
-                path.display(),
-                m.as_str()
-            );
+            assert!(root.join(m.as_str()).exists(), "{} names {}, which does not exist", path.display(), m.as_str());
         }
         for code in code_parts(&text) {
             for c in cmd_re.captures_iter(code.trim_start()) {
                 let sub = &c[1];
-                assert!(
-                    commands.contains(&sub),
-                    "{} shows `maillab {sub}`, which is not a command",
-                    path.display()
-                );
+                assert!(commands.contains(&sub), "{} shows `maillab {sub}`, which is not a command", path.display());
             }
         }
     }

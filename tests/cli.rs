@@ -29,14 +29,8 @@ fn run_passing_scenario_exits_0() {
 fn failing_expectation_exits_1_and_says_what_was_seen() {
     let (code, out, _) = maillab(&["run", "tests/fixtures/fail-expect.yaml"]);
     assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("FAIL  step 1: a 550 reply to RCPT — expected 550, saw 250 to RCPT"),
-        "{out}"
-    );
-    assert!(
-        out.contains("PASS  a message delivered to alice@example.com"),
-        "{out}"
-    );
+    assert!(out.contains("FAIL  step 1: a 550 reply to RCPT — expected 550, saw 250 to RCPT"), "{out}");
+    assert!(out.contains("PASS  a message delivered to alice@example.com"), "{out}");
 }
 
 #[test]
@@ -46,31 +40,15 @@ fn json_events_have_the_documented_fields() {
     let mut kinds = std::collections::BTreeSet::new();
     for line in out.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
-        assert!(
-            v["t"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("2026-04-01T10:")),
-            "{line}"
-        );
+        assert!(v["t"].as_str().is_some_and(|t| t.starts_with("2026-04-01T10:")), "{line}");
         assert!(v["host"].is_string() && v["kind"].is_string(), "{line}");
         let k = v["kind"].as_str().unwrap_or_default().to_string();
         if k.starts_with("smtp.") {
-            assert!(
-                v["session"].is_u64() && v["peer"].is_string() && v["line"].is_string(),
-                "{line}"
-            );
+            assert!(v["session"].is_u64() && v["peer"].is_string() && v["line"].is_string(), "{line}");
         }
         kinds.insert(k);
     }
-    for k in [
-        "smtp.cmd",
-        "smtp.reply",
-        "dns.query",
-        "dns.answer",
-        "deliver",
-        "log",
-        "expect.pass",
-    ] {
+    for k in ["smtp.cmd", "smtp.reply", "dns.query", "dns.answer", "deliver", "log", "expect.pass"] {
         assert!(kinds.contains(k), "no {k} event in {kinds:?}");
     }
 }
@@ -79,10 +57,7 @@ fn json_events_have_the_documented_fields() {
 fn maillog_view_prints_syslog_lines_of_one_host() {
     let (code, out, _) = maillab(&["run", "scenarios/relay-denial.yaml", "--maillog", "dept"]);
     assert_eq!(code, 0);
-    assert!(
-        out.lines().all(|l| l.contains(" minerva sendmail[")),
-        "{out}"
-    );
+    assert!(out.lines().all(|l| l.contains(" minerva sendmail[")), "{out}");
     assert!(out.contains("ruleset=check_rcpt, arg1=<victim@example.org>, relay=ppp-192-216-194-73.tstonramp.example [192.216.194.73], reject=550 5.7.1 <victim@example.org>... Relaying denied"));
     let (code, _, err) = maillab(&["run", "scenarios/relay-denial.yaml", "--maillog", "nosuch"]);
     assert_eq!(code, 2);
@@ -91,11 +66,7 @@ fn maillog_view_prints_syslog_lines_of_one_host() {
 
 #[test]
 fn check_accepts_shipped_scenarios() {
-    let (code, out, err) = maillab(&[
-        "check",
-        "scenarios/relay-chain.yaml",
-        "scenarios/relay-denial.yaml",
-    ]);
+    let (code, out, err) = maillab(&["check", "scenarios/relay-chain.yaml", "scenarios/relay-denial.yaml"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("relay-chain.yaml: ok"));
 }
@@ -104,13 +75,7 @@ fn check_accepts_shipped_scenarios() {
 #[test]
 fn check_reports_problems_with_positions() {
     let cases: &[(&str, &[&str])] = &[
-        (
-            "bad-unknown-field.yaml",
-            &[
-                "bad-unknown-field.yaml:6:5: unknown field `adress`",
-                "hint:",
-            ],
-        ),
+        ("bad-unknown-field.yaml", &["bad-unknown-field.yaml:6:5: unknown field `adress`", "hint:"]),
         ("bad-syntax.yaml", &["bad-syntax.yaml:6:", "hint:"]),
         ("bad-type.yaml", &["bad-type.yaml:10:23: invalid", "hint:"]),
         (
@@ -123,6 +88,19 @@ fn check_reports_problems_with_positions() {
                 "bad-refs.yaml:21:12: malformed mail address",
                 "bad-refs.yaml:23:20: there is no step 3",
                 "hint: hosts are: pc, relay",
+            ],
+        ),
+        (
+            "bad-features.yaml",
+            &[
+                "bad-features.yaml:8:11: unknown auth mode `sometimes`",
+                "bad-features.yaml:11:24: POP-before-SMTP needs the POP3/IMAP server on the same host",
+                "bad-features.yaml:12:87: a retry interval of zero",
+                "bad-features.yaml:16:5: step 1 has more than one action",
+                "bad-features.yaml:18:36: the POP3/IMAP server must be a host with role mailstore, but `mx` is a mx",
+                "bad-features.yaml:18:46: user alice@example.com has no password",
+                "bad-features.yaml:19:5: step 3 does nothing",
+                "bad-features.yaml:21:22: step 1 reads no mail",
             ],
         ),
     ];

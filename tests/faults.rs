@@ -52,9 +52,7 @@ STEPS
 "#;
 
 fn scenario(seed: u64, steps: &str) -> Vec<Event> {
-    let src = BASE
-        .replace("SEED", &seed.to_string())
-        .replace("STEPS", steps);
+    let src = BASE.replace("SEED", &seed.to_string()).replace("STEPS", steps);
     let sc = load_str(&src, "faults.yaml").unwrap_or_else(|d| panic!("{d}\n{src}"));
     let r = run(&sc).expect("runs");
     for h in sc.hosts.iter().filter(|h| h.role.is_mta()) {
@@ -65,32 +63,20 @@ fn scenario(seed: u64, steps: &str) -> Vec<Event> {
 }
 
 fn delivered(events: &[Event], mailbox: &str) -> usize {
-    events
-        .iter()
-        .filter(|e| e.kind == "deliver" && e.field_str("mailbox") == Some(mailbox))
-        .count()
+    events.iter().filter(|e| e.kind == "deliver" && e.field_str("mailbox") == Some(mailbox)).count()
 }
 
-const SEND: &str = "  - send: { from_host: pc, via: dept, from: taro@example.ac.jp, to: [alice@example.com, bob@implicit.example] }\n";
+const SEND: &str =
+    "  - send: { from_host: pc, via: dept, from: taro@example.ac.jp, to: [alice@example.com, bob@implicit.example] }\n";
 
 #[test]
 fn servfail_defers_then_delivers() {
     let steps = format!("  - servfail: {{ host: ns, for: 30m }}\n{SEND}");
     let ev = scenario(1, &steps);
-    assert!(
-        ev.iter().any(|e| e.kind == "dns.answer"
-            && e.line.as_deref().is_some_and(|l| l.starts_with("SERVFAIL")))
-    );
-    assert!(
-        ev.iter()
-            .any(|e| e.kind == "queue.deferred" && e.host == "hub")
-    );
+    assert!(ev.iter().any(|e| e.kind == "dns.answer" && e.line.as_deref().is_some_and(|l| l.starts_with("SERVFAIL"))));
+    assert!(ev.iter().any(|e| e.kind == "queue.deferred" && e.host == "hub"));
     assert_eq!(delivered(&ev, "alice@example.com"), 1);
-    assert_eq!(
-        delivered(&ev, "bob@implicit.example"),
-        1,
-        "implicit MX: the domain's own A record"
-    );
+    assert_eq!(delivered(&ev, "bob@implicit.example"), 1, "implicit MX: the domain's own A record");
 }
 
 #[test]
@@ -98,11 +84,7 @@ fn backup_mx_when_primary_is_down() {
     let steps = format!("  - down: {{ host: mx1, for: 2h }}\n{SEND}");
     let ev = scenario(1, &steps);
     assert!(ev.iter().any(|e| {
-        e.kind == "relay"
-            && e.host == "hub"
-            && e.line
-                .as_deref()
-                .is_some_and(|l| l.contains("mx2.example.com"))
+        e.kind == "relay" && e.host == "hub" && e.line.as_deref().is_some_and(|l| l.contains("mx2.example.com"))
     }));
     assert_eq!(delivered(&ev, "alice@example.com"), 1);
 }
@@ -111,10 +93,7 @@ fn backup_mx_when_primary_is_down() {
 fn lifetime_expiry_bounces_to_the_sender() {
     let steps = format!("  - down: {{ host: imx }}\n{SEND}");
     let ev = scenario(1, &steps);
-    assert!(
-        ev.iter()
-            .any(|e| e.kind == "bounce" && e.field_str("status") == Some("4.4.7"))
-    );
+    assert!(ev.iter().any(|e| e.kind == "bounce" && e.field_str("status") == Some("4.4.7")));
     assert_eq!(delivered(&ev, "taro@example.ac.jp"), 1, "one DSN for bob");
     assert_eq!(delivered(&ev, "alice@example.com"), 1);
 }
@@ -123,10 +102,7 @@ fn lifetime_expiry_bounces_to_the_sender() {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -146,9 +122,7 @@ fn random_fault_schedules_lose_nothing() {
                 0 => format!("  - {{ at: {t}m, down: {{ host: {h}, for: {d}m }} }}\n"),
                 1 => format!("  - {{ at: {t}m, servfail: {{ host: ns, for: {d}m }} }}\n"),
                 2 => format!("  - {{ at: {t}m, cut: {{ between: [{h}, pc], for: {d}m }} }}\n"),
-                3 => format!(
-                    "  - {{ at: {t}m, slow: {{ between: [hub, {h}], latency: 2s, for: {d}m }} }}\n"
-                ),
+                3 => format!("  - {{ at: {t}m, slow: {{ between: [hub, {h}], latency: 2s, for: {d}m }} }}\n"),
                 _ => format!(
                     "  - {{ at: {t}m, send: {{ from_host: pc, via: dept, from: taro@example.ac.jp, to: [alice@example.com, bob@implicit.example, nobody@example.com] }} }}\n"
                 ),
@@ -158,9 +132,6 @@ fn random_fault_schedules_lose_nothing() {
         steps.push_str(&format!("  - {{ at: {}m, send: {{ from_host: pc, via: hub, from: taro@example.ac.jp, to: [alice@example.com] }} }}\n", t + 1));
         let ev = scenario(seed, &steps);
         // The queue never holds work after the run limit when lifetimes are short.
-        assert!(
-            !ev.iter().any(|e| e.kind == "run.limit"),
-            "seed {seed}: run did not settle\n{steps}"
-        );
+        assert!(!ev.iter().any(|e| e.kind == "run.limit"), "seed {seed}: run did not settle\n{steps}");
     }
 }

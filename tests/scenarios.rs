@@ -10,25 +10,20 @@ use std::path::Path;
 const SHIPPED: &[&str] = &[
     "bounce",
     "mx-fallback",
+    "pop-before-smtp",
+    "pop-vs-imap",
     "queue-lifetime",
     "queue-retry",
     "relay-chain",
     "relay-denial",
+    "smtp-auth",
 ];
 
 fn text_of(name: &str) -> (String, String, usize) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.yaml"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
     let sc = load_file(&path).unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
     let r = run(&sc).expect("runtime starts");
-    let text = render::text(
-        &r.events,
-        render::TextOptions {
-            color: false,
-            messages: true,
-        },
-    );
+    let text = render::text(&r.events, render::TextOptions { color: false, messages: true });
     (text, render::json_lines(&r.events), r.failed)
 }
 
@@ -38,20 +33,12 @@ fn every_scenario_file_is_listed() {
     let mut found: Vec<String> = std::fs::read_dir(dir)
         .expect("scenarios/ exists")
         .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".yaml"))
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
         .collect();
     found.sort();
     let mut listed: Vec<String> = SHIPPED.iter().map(|s| s.to_string()).collect();
     listed.sort();
-    assert_eq!(
-        found, listed,
-        "add the new scenario to SHIPPED and give it a snapshot test"
-    );
+    assert_eq!(found, listed, "add the new scenario to SHIPPED and give it a snapshot test");
 }
 
 #[test]
@@ -67,20 +54,14 @@ fn runs_are_byte_identical() {
 #[test]
 fn expectations_hold_and_nothing_is_lost() {
     for name in SHIPPED {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenarios")
-            .join(format!("{name}.yaml"));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
         let sc = load_file(&path).expect("loads");
         let r = run(&sc).expect("runs");
         assert_eq!(r.failed, 0, "{name}: an expectation failed");
         assert!(r.passed > 0, "{name}: no expectations");
         for h in sc.hosts.iter().filter(|h| h.role.is_mta()) {
             let a = accounting(&r.events, &h.name);
-            assert!(
-                a.balanced(),
-                "{name}/{}: accepted recipients not accounted for: {a:?}",
-                h.name
-            );
+            assert!(a.balanced(), "{name}/{}: accepted recipients not accounted for: {a:?}", h.name);
         }
     }
 }
@@ -118,4 +99,19 @@ fn snapshot_queue_lifetime() {
 #[test]
 fn snapshot_queue_retry() {
     snapshot("queue-retry");
+}
+
+#[test]
+fn snapshot_pop_before_smtp() {
+    snapshot("pop-before-smtp");
+}
+
+#[test]
+fn snapshot_pop_vs_imap() {
+    snapshot("pop-vs-imap");
+}
+
+#[test]
+fn snapshot_smtp_auth() {
+    snapshot("smtp-auth");
 }

@@ -32,29 +32,24 @@ pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
 
 /// `servfail`, while set, makes the server fail every query (a fault a step can inject).
 pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>) -> std::io::Result<()> {
-    let mut sock = ctx
-        .env
-        .net
-        .bind_udp(SocketAddrV4::new(ctx.ip, super::resolver::DNS_PORT))?;
+    let mut sock = ctx.env.net.bind_udp(SocketAddrV4::new(ctx.ip, super::resolver::DNS_PORT))?;
     loop {
         let (pkt, from) = sock.recv_from().await?;
         let peer = ctx.peer_name(*from.ip());
         match dns::decode_query(&pkt) {
             Ok(q) => {
-                ctx.emit(
-                    ctx.ev("dns.query")
-                        .peer(&peer)
-                        .line(dns::dig_question(&q.question))
-                        .field("id", q.id),
-                );
+                ctx.emit(ctx.ev("dns.query").peer(&peer).line(dns::dig_question(&q.question)).field("id", q.id));
                 let a = if servfail.load(Ordering::SeqCst) {
-                    dns::Answer {
-                        rcode: dns::Rcode::ServFail,
-                        answers: Vec::new(),
-                        authoritative: false,
-                    }
+                    dns::Answer { rcode: dns::Rcode::ServFail, answers: Vec::new(), authoritative: false }
                 } else {
-                    db.answer(&q.question)
+                    let a = db.answer(&q.question);
+                    // The lab's DNS stands in for the whole DNS: a name outside
+                    // every zone does not exist, as the root would answer.
+                    if a.rcode == dns::Rcode::Refused {
+                        dns::Answer { rcode: dns::Rcode::NxDomain, answers: Vec::new(), authoritative: false }
+                    } else {
+                        a
+                    }
                 };
                 ctx.emit(
                     ctx.ev("dns.answer")
@@ -66,11 +61,7 @@ pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>) -> std::io:
                 sock.send_to(&dns::encode_response(&q, &a), from).await?;
             }
             Err(e) => {
-                ctx.emit(
-                    ctx.ev("dns.error")
-                        .peer(&peer)
-                        .line(format!("malformed query ({} octets): {e}", pkt.len())),
-                );
+                ctx.emit(ctx.ev("dns.error").peer(&peer).line(format!("malformed query ({} octets): {e}", pkt.len())));
                 if let Some(r) = dns::encode_formerr(&pkt) {
                     sock.send_to(&r, from).await?;
                 }

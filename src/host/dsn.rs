@@ -32,11 +32,7 @@ pub struct Report<'a> {
 pub fn header_section(msg: &[u8]) -> &[u8] {
     let mut i = 0;
     while i < msg.len() {
-        let end = msg[i..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|p| i + p + 1)
-            .unwrap_or(msg.len());
+        let end = msg[i..].iter().position(|&b| b == b'\n').map(|p| i + p + 1).unwrap_or(msg.len());
         let line = &msg[i..end];
         if line == b"\r\n" || line == b"\n" {
             return &msg[..i];
@@ -50,44 +46,31 @@ pub fn build(r: &Report) -> Vec<u8> {
     let boundary = format!("{}.{}/{}", r.qid, r.message_id.len(), r.reporting_mta);
     let delayed = r.failures.iter().all(|f| f.action == "delayed");
     let (from, subject) = match (r.flavour, delayed) {
-        (Flavour::Sendmail, false) => (
-            "Mail Delivery Subsystem",
-            "Returned mail: see transcript for details".to_string(),
-        ),
-        (Flavour::Sendmail, true) => (
-            "Mail Delivery Subsystem",
-            "Warning: could not send message for past 4 hours".to_string(),
-        ),
-        (Flavour::Postfix, false) => (
-            "Mail Delivery System",
-            "Undelivered Mail Returned to Sender".to_string(),
-        ),
-        (Flavour::Postfix, true) => (
-            "Mail Delivery System",
-            "Delayed Mail (still being retried)".to_string(),
-        ),
+        (Flavour::Sendmail, false) => {
+            ("Mail Delivery Subsystem", "Returned mail: see transcript for details".to_string())
+        }
+        (Flavour::Sendmail, true) => {
+            ("Mail Delivery Subsystem", "Warning: could not send message for past 4 hours".to_string())
+        }
+        (Flavour::Postfix, false) => ("Mail Delivery System", "Undelivered Mail Returned to Sender".to_string()),
+        (Flavour::Postfix, true) => ("Mail Delivery System", "Delayed Mail (still being retried)".to_string()),
     };
     let mut m = String::new();
-    m.push_str(&format!(
-        "From: {from} <MAILER-DAEMON@{}>\r\n",
-        r.reporting_mta
-    ));
+    m.push_str(&format!("From: {from} <MAILER-DAEMON@{}>\r\n", r.reporting_mta));
     m.push_str(&format!("To: <{}>\r\n", r.to));
     m.push_str(&format!("Subject: {subject}\r\n"));
     m.push_str(&format!("Date: {}\r\n", r.date));
-    m.push_str(&format!(
-        "Message-ID: <{}@{}>\r\n",
-        r.message_id, r.reporting_mta
-    ));
+    m.push_str(&format!("Message-ID: <{}@{}>\r\n", r.message_id, r.reporting_mta));
     m.push_str("Auto-Submitted: auto-replied\r\n");
     m.push_str("MIME-Version: 1.0\r\n");
-    m.push_str(&format!("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"));
-    m.push_str("\r\nThis is a MIME-encapsulated message.\r\n\r\n");
-    m.push_str(&format!("--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"));
     m.push_str(&format!(
-        "This is the mail system at host {}.\r\n\r\n",
-        r.reporting_mta
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"
     ));
+    m.push_str("\r\nThis is a MIME-encapsulated message.\r\n\r\n");
+    m.push_str(&format!(
+        "--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+    ));
+    m.push_str(&format!("This is the mail system at host {}.\r\n\r\n", r.reporting_mta));
     if delayed {
         m.push_str("Your message could not be delivered yet. The mail system will keep\r\ntrying; you do not need to send it again.\r\n\r\n");
     } else {
@@ -97,13 +80,12 @@ pub fn build(r: &Report) -> Vec<u8> {
         m.push_str(&format!(
             "<{}>: {}\r\n",
             f.rcpt,
-            f.diagnostic
-                .split_once("; ")
-                .map(|x| x.1)
-                .unwrap_or(&f.diagnostic)
+            f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
         ));
     }
-    m.push_str(&format!("\r\n--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"));
+    m.push_str(&format!(
+        "\r\n--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
+    ));
     m.push_str(&format!("Reporting-MTA: dns; {}\r\n", r.reporting_mta));
     m.push_str(&format!("Arrival-Date: {}\r\n", r.arrival_date));
     for f in r.failures {
@@ -114,10 +96,7 @@ pub fn build(r: &Report) -> Vec<u8> {
         if let Some(mta) = &f.remote_mta {
             m.push_str(&format!("Remote-MTA: dns; {mta}\r\n"));
         }
-        m.push_str(&format!(
-            "Diagnostic-Code: {}\r\nLast-Attempt-Date: {}\r\n",
-            f.diagnostic, r.date
-        ));
+        m.push_str(&format!("Diagnostic-Code: {}\r\nLast-Attempt-Date: {}\r\n", f.diagnostic, r.date));
     }
     m.push_str(&format!("\r\n--{boundary}\r\nContent-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\n\r\n"));
     let mut out = m.into_bytes();
@@ -153,9 +132,7 @@ mod tests {
         });
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("report-type=delivery-status"));
-        assert!(text.contains(
-            "Final-Recipient: rfc822; zoe@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        ));
+        assert!(text.contains("Final-Recipient: rfc822; zoe@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
         assert!(text.contains("Diagnostic-Code: smtp; 550 5.1.1"));
         assert!(text.contains("Content-Type: text/rfc822-headers\r\n\r\nSubject: hi\r\n"));
         assert!(!text.contains("secret body"), "only the headers come back");

@@ -35,13 +35,7 @@ pub struct Maillog {
 impl Maillog {
     pub fn line(&self, prog: Program, pid: u32, msg: &str) -> String {
         let t = self.ctx.now();
-        let short = self
-            .ctx
-            .hostname
-            .split('.')
-            .next()
-            .unwrap_or(&self.ctx.hostname)
-            .to_string();
+        let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname).to_string();
         let name = match (self.flavour, prog) {
             (Flavour::Sendmail, _) => "sendmail".to_string(),
             (Flavour::Postfix, Program::Smtpd) => "postfix/smtpd".into(),
@@ -59,14 +53,17 @@ impl Maillog {
         format!("{} {short} {name}[{pid}]: {msg}", syslog_time(t))
     }
 
+    /// A line from another program on the same host (e.g. the POP3/IMAP server).
+    pub fn log_as(&self, program: &str, pid: u32, msg: &str) {
+        let t = self.ctx.now();
+        let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname).to_string();
+        let l = format!("{} {short} {program}[{pid}]: {msg}", syslog_time(t));
+        self.ctx.emit(self.ctx.ev("log").line(l).field("program", program));
+    }
+
     pub fn log(&self, prog: Program, pid: u32, msg: &str) {
         let l = self.line(prog, pid, msg);
-        self.ctx.emit(
-            self.ctx
-                .ev("log")
-                .line(l)
-                .field("flavour", self.flavour.name()),
-        );
+        self.ctx.emit(self.ctx.ev("log").line(l).field("flavour", self.flavour.name()));
     }
 }
 
@@ -101,11 +98,7 @@ pub fn sendmail_delay(d: Duration) -> String {
     let s = d.as_secs();
     let (days, s) = (s / 86400, s % 86400);
     let hms = format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60);
-    if days > 0 {
-        format!("{days}+{hms}")
-    } else {
-        hms
-    }
+    if days > 0 { format!("{days}+{hms}") } else { hms }
 }
 
 /// Postfix's `delay=` form: seconds, two decimals below 10 s.
@@ -114,11 +107,7 @@ pub fn postfix_delay(d: Duration) -> String {
     if s < 10.0 {
         let t = format!("{s:.2}");
         let t = t.trim_end_matches('0').trim_end_matches('.');
-        if t.is_empty() {
-            "0".into()
-        } else {
-            t.to_string()
-        }
+        if t.is_empty() { "0".into() } else { t.to_string() }
     } else {
         format!("{}", s.round() as u64)
     }

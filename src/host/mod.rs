@@ -3,7 +3,9 @@
 
 pub mod dns;
 pub mod dsn;
+pub mod fetch;
 pub mod maillog;
+pub mod mailstore;
 pub mod mta;
 pub mod mua;
 pub mod queue;

@@ -13,13 +13,16 @@ use crate::env::{ActivityGuard, HostCtx, rfc5322};
 use crate::net::Conn;
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
 use crate::proto::smtp::{Flavour, Mailbox, Reply};
-use crate::scenario::MtaConfig;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::scenario::{AuthMode, MtaConfig};
+use crate::store::Store;
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 pub const SMTP_PORT: u16 = 25;
 /// Server side: how long to wait for the next command (RFC 5321 §4.5.3.2.7).
@@ -38,7 +41,14 @@ pub struct NextHop {
 pub struct Mta {
     pub ctx: HostCtx,
     pub cfg: MtaConfig,
-    pub local_users: BTreeSet<String>,
+    /// Local mailboxes (accounts of the users whose domain this host serves).
+    pub store: Arc<Mutex<Store>>,
+    /// Bumped on every local delivery, so IMAP sessions can report new mail.
+    pub store_version: watch::Sender<u64>,
+    /// SMTP AUTH accounts: user -> password.
+    pub auth_users: BTreeMap<String, String>,
+    /// POP-before-SMTP: client address -> until when it may relay.
+    pub popauth: Mutex<BTreeMap<Ipv4Addr, Instant>>,
     pub resolver: Option<Resolver>,
     pub smarthost: Option<NextHop>,
     pub log: Maillog,
@@ -53,35 +63,31 @@ pub struct MtaState {
     pub next_entry: u64,
     pub next_pid: u32,
     pub qid_seq: u32,
-    pub mailboxes: BTreeMap<String, Vec<Vec<u8>>>,
 }
 
 impl Mta {
     pub fn new(
         ctx: HostCtx,
         cfg: MtaConfig,
-        local_users: BTreeSet<String>,
+        store: Store,
+        auth_users: BTreeMap<String, String>,
         resolver: Option<Resolver>,
         smarthost: Option<NextHop>,
     ) -> Arc<Self> {
         let base = 1000 + ctx.env.rng.below(30000) as u32;
-        let log = Maillog {
-            ctx: ctx.clone(),
-            flavour: cfg.flavour,
-            daemon_pid: base,
-        };
+        let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
         Arc::new(Mta {
             retry: queue::RetryPolicy::configured(cfg.flavour, &cfg.queue),
             ctx,
             cfg,
-            local_users,
+            store: Arc::new(Mutex::new(store)),
+            store_version: watch::channel(0).0,
+            auth_users,
+            popauth: Mutex::new(BTreeMap::new()),
             resolver,
             smarthost,
             log,
-            state: Mutex::new(MtaState {
-                next_pid: base + 10,
-                ..Default::default()
-            }),
+            state: Mutex::new(MtaState { next_pid: base + 10, ..Default::default() }),
             wake: Notify::new(),
         })
     }
@@ -109,10 +115,65 @@ impl Mta {
                 });
                 sendmail_qid(self.ctx.now(), seq, pid)
             }
-            Flavour::Postfix => postfix_qid(
-                u64::from(self.ctx.env.rng.u16()) << 24 | self.ctx.env.rng.below(1 << 24),
-            ),
+            Flavour::Postfix => postfix_qid(u64::from(self.ctx.env.rng.u16()) << 24 | self.ctx.env.rng.below(1 << 24)),
         }
+    }
+
+    pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        match self.store.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    pub fn has_local_user(&self, key: &str) -> bool {
+        self.with_store(|s| s.has_user(key))
+    }
+
+    /// POP-before-SMTP: a login from `ip` lets it relay for the configured window.
+    pub fn popauth_add(self: &Arc<Self>, ip: Ipv4Addr, user: &str, how: &str) {
+        let Some(window) = self.cfg.pop_before_smtp else { return };
+        let until = Instant::now() + window;
+        if let Ok(mut g) = self.popauth.lock() {
+            g.insert(ip, until);
+        }
+        let wall = self.ctx.now() + chrono::Duration::from_std(window).unwrap_or_default();
+        self.ctx.emit(
+            self.ctx
+                .ev("popauth.add")
+                .peer(self.ctx.peer_name(ip))
+                .line(format!("{ip} may relay until {} ({how} login by {user})", wall.format("%H:%M:%S")))
+                .field("ip", ip.to_string()),
+        );
+        let me = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(until).await;
+            let expired = me
+                .popauth
+                .lock()
+                .map(|mut g| {
+                    if g.get(&ip).is_some_and(|t| *t <= Instant::now()) {
+                        g.remove(&ip);
+                        true
+                    } else {
+                        false
+                    }
+                })
+                .unwrap_or(false);
+            if expired {
+                me.ctx.emit(
+                    me.ctx
+                        .ev("popauth.expire")
+                        .peer(me.ctx.peer_name(ip))
+                        .line(format!("{ip} may no longer relay: its POP-before-SMTP window has passed"))
+                        .field("ip", ip.to_string()),
+                );
+            }
+        });
+    }
+
+    fn popauth_allows(&self, ip: Ipv4Addr) -> bool {
+        self.popauth.lock().map(|g| g.get(&ip).is_some_and(|t| *t > Instant::now())).unwrap_or(false)
     }
 
     pub fn is_local_domain(&self, d: &str) -> bool {
@@ -122,27 +183,16 @@ impl Mta {
     /// May this client relay to this recipient? (Local recipients never ask.)
     fn relay_allowed(&self, ip: Ipv4Addr, ptr: Option<&str>, rcpt: &Mailbox) -> bool {
         let by_net = self.cfg.relay_networks.iter().any(|c| c.contains(ip));
-        let by_domain = ptr.is_some_and(|n| {
-            self.cfg
-                .relay_client_domains
-                .iter()
-                .any(|d| n == d || n.ends_with(&format!(".{d}")))
-        });
-        let to_domain = self
-            .cfg
-            .relay_to_domains
-            .iter()
-            .any(|d| rcpt.domain == *d || rcpt.domain.ends_with(&format!(".{d}")));
+        let by_domain =
+            ptr.is_some_and(|n| self.cfg.relay_client_domains.iter().any(|d| n == d || n.ends_with(&format!(".{d}"))));
+        let to_domain =
+            self.cfg.relay_to_domains.iter().any(|d| rcpt.domain == *d || rcpt.domain.ends_with(&format!(".{d}")));
         by_net || by_domain || to_domain
     }
 
     /// Accept connections forever.
     pub async fn serve(self: Arc<Self>) -> std::io::Result<()> {
-        let mut l = self
-            .ctx
-            .env
-            .net
-            .listen(SocketAddrV4::new(self.ctx.ip, SMTP_PORT))?;
+        let mut l = self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, SMTP_PORT))?;
         let q = self.clone();
         tokio::spawn(async move { q.run_queue().await });
         loop {
@@ -154,12 +204,7 @@ impl Mta {
     }
 
     async fn session(self: Arc<Self>, conn: Conn, _busy: ActivityGuard) {
-        let Conn {
-            mut stream,
-            peer,
-            session,
-            ..
-        } = conn;
+        let Conn { mut stream, peer, session, .. } = conn;
         let ip = *peer.ip();
         let label = self.ctx.peer_name(ip);
         self.ctx.emit(
@@ -182,13 +227,10 @@ impl Mta {
             qid: None,
             counts: BTreeMap::new(),
             last_verb: String::new(),
+            auth_mech: String::new(),
         };
         if self.cfg.flavour == Flavour::Postfix {
-            self.log.log(
-                Program::Smtpd,
-                pid,
-                &format!("connect from {}", pol.postfix_client()),
-            );
+            self.log.log(Program::Smtpd, pid, &format!("connect from {}", pol.postfix_client()));
         }
         let mut server = Server::new(
             ServerConfig {
@@ -196,6 +238,8 @@ impl Mta {
                 flavour: self.cfg.flavour,
                 max_message_size: self.cfg.max_message_size,
                 max_recipients: 100,
+                auth: self.cfg.auth != crate::scenario::AuthMode::Off,
+                show_secrets: self.cfg.show_secrets,
             },
             Peer { ip, name: ptr },
         );
@@ -205,13 +249,7 @@ impl Mta {
                 match o {
                     Output::Command(l) => {
                         pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
-                        self.ctx.emit(
-                            self.ctx
-                                .ev("smtp.cmd")
-                                .session(session)
-                                .peer(&label)
-                                .line(l),
-                        );
+                        self.ctx.emit(self.ctx.ev("smtp.cmd").session(session).peer(&label).line(l));
                     }
                     Output::Data { octets, lines } => {
                         self.ctx.emit(
@@ -227,12 +265,7 @@ impl Mta {
                         pol.count(&r);
                         for l in r.wire_lines() {
                             self.ctx.emit(
-                                self.ctx
-                                    .ev("smtp.reply")
-                                    .session(session)
-                                    .peer(&label)
-                                    .line(l)
-                                    .field("code", r.code),
+                                self.ctx.ev("smtp.reply").session(session).peer(&label).line(l).field("code", r.code),
                             );
                         }
                         if stream.write_all(&r.to_bytes()).await.is_err() {
@@ -250,19 +283,10 @@ impl Mta {
                 }
                 Ok(Ok(n)) => server.feed(&buf[..n]),
                 Err(_) => {
-                    let r = Reply::new(
-                        421,
-                        format!("4.4.2 {} Error: timeout exceeded", self.ctx.hostname),
-                    );
+                    let r = Reply::new(421, format!("4.4.2 {} Error: timeout exceeded", self.ctx.hostname));
                     for l in r.wire_lines() {
-                        self.ctx.emit(
-                            self.ctx
-                                .ev("smtp.reply")
-                                .session(session)
-                                .peer(&label)
-                                .line(l)
-                                .field("code", 421),
-                        );
+                        self.ctx
+                            .emit(self.ctx.ev("smtp.reply").session(session).peer(&label).line(l).field("code", 421));
                     }
                     let _ = stream.write_all(&r.to_bytes()).await;
                     break;
@@ -271,23 +295,9 @@ impl Mta {
         }
         let _ = stream.shutdown().await;
         if self.cfg.flavour == Flavour::Postfix {
-            self.log.log(
-                Program::Smtpd,
-                pid,
-                &format!(
-                    "disconnect from {}{}",
-                    pol.postfix_client(),
-                    pol.count_text()
-                ),
-            );
+            self.log.log(Program::Smtpd, pid, &format!("disconnect from {}{}", pol.postfix_client(), pol.count_text()));
         }
-        self.ctx.emit(
-            self.ctx
-                .ev("tcp.close")
-                .session(session)
-                .peer(&label)
-                .line("connection closed"),
-        );
+        self.ctx.emit(self.ctx.ev("tcp.close").session(session).peer(&label).line("connection closed"));
     }
 
     /// Queue an accepted message and wake the queue runner.
@@ -319,6 +329,7 @@ struct SessionPolicy<'a> {
     /// Postfix's disconnect summary: verb -> (ok, total).
     counts: BTreeMap<String, (u32, u32)>,
     last_verb: String,
+    auth_mech: String,
 }
 
 impl SessionPolicy<'_> {
@@ -351,9 +362,7 @@ impl SessionPolicy<'_> {
     fn count_text(&self) -> String {
         let mut out = String::new();
         let (mut ok, mut all) = (0, 0);
-        for verb in [
-            "ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit",
-        ] {
+        for verb in ["ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"] {
             if let Some((o, t)) = self.counts.get(verb) {
                 ok += o;
                 all += t;
@@ -368,10 +377,7 @@ impl SessionPolicy<'_> {
             .counts
             .iter()
             .filter(|(k, _)| {
-                ![
-                    "ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit",
-                ]
-                .contains(&k.as_str())
+                !["ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"].contains(&k.as_str())
             })
             .map(|(_, v)| v.1)
             .sum();
@@ -379,11 +385,7 @@ impl SessionPolicy<'_> {
             out.push_str(&format!(" unknown=0/{other}"));
             all += other;
         }
-        if all == ok {
-            format!("{out} commands={ok}")
-        } else {
-            format!("{out} commands={ok}/{all}")
-        }
+        if all == ok { format!("{out} commands={ok}") } else { format!("{out} commands={ok}/{all}") }
     }
     fn reject_log(&self, env: &Envelope, rcpt: &Mailbox, r: &Reply) {
         let to = format!("<{rcpt}>");
@@ -419,11 +421,27 @@ impl SessionPolicy<'_> {
 
 impl Policy for SessionPolicy<'_> {
     fn greeting(&mut self) -> Reply {
-        self.flavour()
-            .greeting(&self.mta.ctx.hostname, &rfc5322(self.mta.ctx.now()))
+        self.flavour().greeting(&self.mta.ctx.hostname, &rfc5322(self.mta.ctx.now()))
     }
 
     fn mail(&mut self, env: &Envelope) -> Reply {
+        if self.mta.cfg.auth == AuthMode::Required && env.auth.is_none() {
+            let r = Reply::new(530, "5.7.0 Authentication required");
+            let msg = match self.flavour() {
+                Flavour::Sendmail => {
+                    format!("NOQUEUE: {}: MAIL FROM: {}, relay={}", env.from, r.one_line(), self.sendmail_relay())
+                }
+                Flavour::Postfix => format!(
+                    "NOQUEUE: reject: MAIL from {}: {}; from={} proto=ESMTP helo=<{}>",
+                    self.postfix_client(),
+                    r.one_line(),
+                    env.from,
+                    env.helo
+                ),
+            };
+            self.mta.log.log(Program::Smtpd, self.pid, &msg);
+            return r;
+        }
         // sendmail names the transaction at MAIL; Postfix only once a recipient is accepted.
         if self.flavour() == Flavour::Sendmail {
             self.qid = Some(self.mta.new_qid(self.pid));
@@ -437,24 +455,26 @@ impl Policy for SessionPolicy<'_> {
         let to = format!("<{rcpt}>");
         let st = self.flavour();
         let r = if self.mta.is_local_domain(&rcpt.domain) {
-            if self.mta.local_users.contains(&rcpt.key()) {
-                st.rcpt_ok(&to)
-            } else {
-                st.user_unknown(&to)
-            }
-        } else if self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt) {
+            if self.mta.has_local_user(&rcpt.key()) { st.rcpt_ok(&to) } else { st.user_unknown(&to) }
+        } else if env.auth.is_some()
+            || self.mta.popauth_allows(self.ip)
+            || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)
+        {
             st.rcpt_ok(&to)
+        } else if st == Flavour::Sendmail && self.mta.cfg.auth != AuthMode::Off {
+            Reply::new(550, format!("5.7.1 {to}... Relaying denied. Proper authentication required."))
         } else {
             st.relay_denied(&to)
         };
         if r.is_positive() {
             if st == Flavour::Postfix && self.qid.is_none() {
                 let qid = self.mta.new_qid(self.pid);
-                self.mta.log.log(
-                    Program::Smtpd,
-                    self.pid,
-                    &format!("{qid}: client={}", self.postfix_client()),
-                );
+                let sasl = env
+                    .auth
+                    .as_ref()
+                    .map(|u| format!(", sasl_method={}, sasl_username={u}", self.auth_mech))
+                    .unwrap_or_default();
+                self.mta.log.log(Program::Smtpd, self.pid, &format!("{qid}: client={}{sasl}", self.postfix_client()));
                 self.qid = Some(qid);
             }
         } else {
@@ -463,12 +483,37 @@ impl Policy for SessionPolicy<'_> {
         r
     }
 
+    fn password(&mut self, user: &str) -> Option<String> {
+        self.mta.auth_users.get(user).cloned()
+    }
+
+    fn challenge(&mut self) -> String {
+        format!("<{}.{}@{}>", self.pid, self.mta.ctx.now().timestamp(), self.mta.ctx.hostname)
+    }
+
+    fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {
+        self.auth_mech = mech.to_string();
+        let msg = match (self.flavour(), ok) {
+            (Flavour::Sendmail, true) => {
+                format!("AUTH=server, relay={}, authid={user}, mech={mech}, bits=0", self.sendmail_relay())
+            }
+            (Flavour::Sendmail, false) => format!(
+                "AUTH failure ({mech}): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user={user}, relay={}",
+                self.sendmail_relay()
+            ),
+            (Flavour::Postfix, true) => return,
+            (Flavour::Postfix, false) => format!(
+                "warning: {}: SASL {mech} authentication failed: authentication failure, sasl_username={user}",
+                self.postfix_client()
+            ),
+        };
+        let qid = if self.flavour() == Flavour::Sendmail { "NOQUEUE: " } else { "" };
+        self.mta.log.log(Program::Smtpd, self.pid, &format!("{qid}{msg}"));
+    }
+
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
         let st = self.flavour();
-        let qid = self
-            .qid
-            .take()
-            .unwrap_or_else(|| self.mta.new_qid(self.pid));
+        let qid = self.qid.take().unwrap_or_else(|| self.mta.new_qid(self.pid));
         let hs = crate::message::headers(&data);
         let hops = crate::message::values(&hs, "Received").len();
         if hops >= MAX_HOPS {
@@ -482,27 +527,26 @@ impl Policy for SessionPolicy<'_> {
                     env.rcpts.first().map(|m| m.to_string()).unwrap_or_default()
                 ),
             );
-            self.mta.log.log(
-                Program::Smtpd,
-                self.pid,
-                &format!("{qid}: {}", r.one_line()),
-            );
+            self.mta.log.log(Program::Smtpd, self.pid, &format!("{qid}: {}", r.one_line()));
             return r;
         }
         let now = self.mta.ctx.now();
-        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+        let proto = match (env.esmtp, env.auth.is_some()) {
+            (true, true) => "ESMTPA",
+            (true, false) => "ESMTP",
+            (false, _) => "SMTP",
+        };
         let from_part = match (st, &self.ptr) {
             (Flavour::Sendmail, Some(n)) => format!("{} ({n} [{}])", env.helo, self.ip),
             (Flavour::Sendmail, None) => format!("{} ([{}])", env.helo, self.ip),
-            (Flavour::Postfix, p) => format!(
-                "{} ({} [{}])",
-                env.helo,
-                p.as_deref().unwrap_or("unknown"),
-                self.ip
-            ),
+            (Flavour::Postfix, p) => format!("{} ({} [{}])", env.helo, p.as_deref().unwrap_or("unknown"), self.ip),
+        };
+        let authed = match (st, &env.auth) {
+            (Flavour::Postfix, Some(u)) => format!("\r\n\t(Authenticated sender: {u})"),
+            _ => String::new(),
         };
         let mut received = format!(
-            "Received: from {from_part}\r\n\tby {} ({}) with {proto} id {qid}",
+            "Received: from {from_part}{authed}\r\n\tby {} ({}) with {proto} id {qid}",
             self.mta.ctx.hostname,
             st.software()
         );
@@ -512,10 +556,8 @@ impl Policy for SessionPolicy<'_> {
         received.push_str(&format!("; {}\r\n", rfc5322(now)));
         let mut full = received.into_bytes();
         full.extend_from_slice(&data);
-        let msgid = crate::message::first(&hs, "Message-ID")
-            .unwrap_or("")
-            .trim_matches(|c| c == '<' || c == '>')
-            .to_string();
+        let msgid =
+            crate::message::first(&hs, "Message-ID").unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_string();
         let size = full.len();
         match st {
             Flavour::Sendmail => {
@@ -531,29 +573,16 @@ impl Policy for SessionPolicy<'_> {
                 );
             }
             Flavour::Postfix => {
-                self.mta
-                    .log
-                    .log(Program::Cleanup, 0, &format!("{qid}: message-id=<{msgid}>"));
+                self.mta.log.log(Program::Cleanup, 0, &format!("{qid}: message-id=<{msgid}>"));
                 self.mta.log.log(
                     Program::Qmgr,
                     0,
-                    &format!(
-                        "{qid}: from={}, size={size}, nrcpt={} (queue active)",
-                        env.from,
-                        env.rcpts.len()
-                    ),
+                    &format!("{qid}: from={}, size={size}, nrcpt={} (queue active)", env.from, env.rcpts.len()),
                 );
             }
         }
-        let entry = QueueEntry::new(
-            &self.mta.ctx,
-            qid.clone(),
-            env.from.clone(),
-            env.rcpts.clone(),
-            full,
-            msgid,
-            self.pid,
-        );
+        let entry =
+            QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid);
         self.mta.enqueue(entry);
         st.queued(&qid)
     }

@@ -5,7 +5,7 @@ use super::smtp_client;
 use crate::env::{HostCtx, rfc5322};
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
-use crate::proto::smtp::client::{Job, RcptResult};
+use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
 use crate::scenario::Send;
 use base64::Engine as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -15,10 +15,7 @@ pub fn encode_header_text(s: &str) -> String {
     if s.is_ascii() {
         s.to_string()
     } else {
-        format!(
-            "=?UTF-8?B?{}?=",
-            base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
-        )
+        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
     }
 }
 
@@ -27,17 +24,10 @@ pub fn compose(ctx: &HostCtx, s: &Send, seq: usize) -> Vec<u8> {
     let now = ctx.now();
     let mut m = String::new();
     m.push_str(&format!("Date: {}\r\n", rfc5322(now)));
-    m.push_str(&format!(
-        "From: {}\r\n",
-        s.header_from.as_deref().unwrap_or(&s.from)
-    ));
+    m.push_str(&format!("From: {}\r\n", s.header_from.as_deref().unwrap_or(&s.from)));
     m.push_str(&format!("To: {}\r\n", s.to.join(", ")));
     m.push_str(&format!("Subject: {}\r\n", encode_header_text(&s.subject)));
-    m.push_str(&format!(
-        "Message-ID: <{}.{seq}@{}>\r\n",
-        now.format("%Y%m%d%H%M%S"),
-        ctx.hostname
-    ));
+    m.push_str(&format!("Message-ID: <{}.{seq}@{}>\r\n", now.format("%Y%m%d%H%M%S"), ctx.hostname));
     for (k, v) in &s.headers {
         m.push_str(&format!("{k}: {}\r\n", encode_header_text(v)));
     }
@@ -61,14 +51,7 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         Err(_) => Path::Null,
     };
     let rcpts = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
-    let conn = match smtp_client::connect(
-        ctx,
-        SocketAddrV4::new(via, SMTP_PORT),
-        &label,
-        Some(step),
-    )
-    .await
-    {
+    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, SMTP_PORT), &label, Some(step)).await {
         Ok(c) => c,
         Err(e) => {
             ctx.emit(
@@ -82,36 +65,20 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
     };
     let session = conn.session;
     let helo = s.helo.clone().unwrap_or_else(|| ctx.hostname.clone());
-    let out = smtp_client::transact(
-        conn,
-        Job {
-            helo,
-            from,
-            rcpts,
-            data,
-        },
-    )
-    .await;
-    let accepted = out
-        .results
-        .iter()
-        .filter(|(_, r)| matches!(r, RcptResult::Accepted(_)))
-        .count();
-    let mut line = format!(
-        "step {step}: {accepted} of {} recipient(s) accepted by {label}",
-        out.results.len()
-    );
+    let auth = s.auth.as_ref().map(|a| ClientAuth {
+        user: a.user.clone(),
+        password: a.password.clone(),
+        mechanism: a.mechanism.clone(),
+    });
+    let out = smtp_client::transact(conn, Job { helo, from, rcpts, data, auth }).await;
+    let accepted = out.results.iter().filter(|(_, r)| matches!(r, RcptResult::Accepted(_))).count();
+    let mut line = format!("step {step}: {accepted} of {} recipient(s) accepted by {label}", out.results.len());
     for (m, r) in &out.results {
         if let RcptResult::Refused { reply, .. } = r {
             line.push_str(&format!("; <{m}> refused: {}", reply.one_line()));
         }
     }
     ctx.emit(
-        ctx.ev("mua.result")
-            .peer(&label)
-            .session(session)
-            .line(line)
-            .field("step", step)
-            .field("accepted", accepted),
+        ctx.ev("mua.result").peer(&label).session(session).line(line).field("step", step).field("accepted", accepted),
     );
 }

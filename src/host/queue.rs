@@ -116,15 +116,8 @@ impl QueueEntry {
 /// How one recipient fared in one attempt.
 enum Fate {
     Delivered,
-    Relayed {
-        via: String,
-        reply: String,
-        started: Instant,
-    },
-    Deferred {
-        reason: String,
-        via: Option<String>,
-    },
+    Relayed { via: String, reply: String, started: Instant },
+    Deferred { reason: String, via: Option<String> },
     Bounced(Failure),
 }
 
@@ -133,12 +126,7 @@ impl Mta {
         loop {
             let now = Instant::now();
             let (due, next) = self.with_state(|s| {
-                let due: Vec<u64> = s
-                    .queue
-                    .iter()
-                    .filter(|(_, e)| e.next_try <= now)
-                    .map(|(k, _)| *k)
-                    .collect();
+                let due: Vec<u64> = s.queue.iter().filter(|(_, e)| e.next_try <= now).map(|(k, _)| *k).collect();
                 let next = s.queue.values().map(|e| e.next_try).min();
                 (due, next)
             });
@@ -163,17 +151,9 @@ impl Mta {
 
     async fn attempt(&self, key: u64) {
         let Some((qid, from, rcpts, data, attempts, pid, arrived)) = self.with_state(|s| {
-            s.queue.get(&key).map(|e| {
-                (
-                    e.qid.clone(),
-                    e.from.clone(),
-                    e.rcpts.clone(),
-                    e.data.clone(),
-                    e.attempts,
-                    e.pid,
-                    e.arrived,
-                )
-            })
+            s.queue
+                .get(&key)
+                .map(|e| (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone(), e.attempts, e.pid, e.arrived))
         }) else {
             return;
         };
@@ -181,11 +161,7 @@ impl Mta {
             self.ctx.emit(
                 self.ctx
                     .ev("queue.retry")
-                    .line(format!(
-                        "{qid}: attempt {} for {} recipient(s)",
-                        attempts + 1,
-                        rcpts.len()
-                    ))
+                    .line(format!("{qid}: attempt {} for {} recipient(s)", attempts + 1, rcpts.len()))
                     .field("qid", qid.clone()),
             );
         }
@@ -197,34 +173,20 @@ impl Mta {
                 let fate = self.deliver_local(&qid, &from, &r, &data);
                 fates.push((r, fate));
             } else {
-                let group = if self.smarthost.is_some() {
-                    String::new()
-                } else {
-                    r.domain.clone()
-                };
+                let group = if self.smarthost.is_some() { String::new() } else { r.domain.clone() };
                 remote.entry(group).or_default().push(r);
             }
         }
         for (domain, rs) in remote {
             let targets = match &self.smarthost {
-                Some(h) => Ok(vec![Target {
-                    name: h.hostname.clone(),
-                    ip: *h.addr.ip(),
-                    preference: 0,
-                }]),
+                Some(h) => Ok(vec![Target { name: h.hostname.clone(), ip: *h.addr.ip(), preference: 0 }]),
                 None => self.mx_targets(&domain).await,
             };
             match targets {
                 Ok(ts) => fates.extend(self.send_remote(&from, &rs, &data, &ts).await),
-                Err(ResolveError::Temporary(e)) => fates.extend(rs.into_iter().map(|r| {
-                    (
-                        r,
-                        Fate::Deferred {
-                            reason: e.clone(),
-                            via: None,
-                        },
-                    )
-                })),
+                Err(ResolveError::Temporary(e)) => {
+                    fates.extend(rs.into_iter().map(|r| (r, Fate::Deferred { reason: e.clone(), via: None })))
+                }
                 Err(ResolveError::Permanent(e)) => {
                     let status = if e.contains("nullMX") {
                         "5.1.10"
@@ -257,16 +219,10 @@ impl Mta {
         };
         let mut ts = res.mx_targets(domain).await?;
         // A relay that is itself an MX drops itself and every less preferred MX (RFC 5321 §5.1).
-        if let Some(me) = ts
-            .iter()
-            .find(|t| t.ip == self.ctx.ip)
-            .map(|t| t.preference)
-        {
+        if let Some(me) = ts.iter().find(|t| t.ip == self.ctx.ip).map(|t| t.preference) {
             ts.retain(|t| t.preference < me);
             if ts.is_empty() {
-                return Err(ResolveError::Permanent(format!(
-                    "mail for {domain} loops back to myself"
-                )));
+                return Err(ResolveError::Permanent(format!("mail for {domain} loops back to myself")));
             }
         }
         Ok(ts)
@@ -286,14 +242,7 @@ impl Mta {
             let label = self.ctx.peer_name(t.ip);
             let via = format!("{} [{}]", t.name, t.ip);
             let started = Instant::now();
-            let conn = match smtp_client::connect(
-                &self.ctx,
-                SocketAddrV4::new(t.ip, SMTP_PORT),
-                &label,
-                None,
-            )
-            .await
-            {
+            let conn = match smtp_client::connect(&self.ctx, SocketAddrV4::new(t.ip, SMTP_PORT), &label, None).await {
                 Ok(c) => c,
                 Err(e) => {
                     last = match self.cfg.flavour {
@@ -312,6 +261,7 @@ impl Mta {
                 from: from.clone(),
                 rcpts: rcpts.to_vec(),
                 data: data.as_ref().clone(),
+                auth: None,
             };
             let out = smtp_client::transact(conn, job).await;
             // If the server failed the whole session for now before any recipient, try the next MX.
@@ -326,49 +276,29 @@ impl Mta {
                 .into_iter()
                 .map(|(m, r)| {
                     let fate = match r {
-                        RcptResult::Accepted(reply) => Fate::Relayed {
-                            via: via.clone(),
-                            reply: reply.one_line(),
-                            started,
-                        },
-                        RcptResult::Refused { reply, stage } if reply.is_permanent() => {
-                            Fate::Bounced(Failure {
-                                rcpt: m.to_string(),
-                                action: "failed",
-                                status: reply.enhanced().unwrap_or("5.0.0").to_string(),
-                                diagnostic: format!(
-                                    "smtp; {} (in reply to {} command)",
-                                    reply.one_line(),
-                                    stage.as_str()
-                                ),
-                                remote_mta: Some(t.name.clone()),
-                            })
+                        RcptResult::Accepted(reply) => {
+                            Fate::Relayed { via: via.clone(), reply: reply.one_line(), started }
                         }
-                        RcptResult::Refused { reply, .. } => Fate::Deferred {
-                            reason: reply.one_line(),
-                            via: Some(via.clone()),
-                        },
+                        RcptResult::Refused { reply, stage } if reply.is_permanent() => Fate::Bounced(Failure {
+                            rcpt: m.to_string(),
+                            action: "failed",
+                            status: reply.enhanced().unwrap_or("5.0.0").to_string(),
+                            diagnostic: format!("smtp; {} (in reply to {} command)", reply.one_line(), stage.as_str()),
+                            remote_mta: Some(t.name.clone()),
+                        }),
+                        RcptResult::Refused { reply, .. } => {
+                            Fate::Deferred { reason: reply.one_line(), via: Some(via.clone()) }
+                        }
                     };
                     (m, fate)
                 })
                 .collect();
         }
-        rcpts
-            .iter()
-            .map(|r| {
-                (
-                    r.clone(),
-                    Fate::Deferred {
-                        reason: last.clone(),
-                        via: last_via.clone(),
-                    },
-                )
-            })
-            .collect()
+        rcpts.iter().map(|r| (r.clone(), Fate::Deferred { reason: last.clone(), via: last_via.clone() })).collect()
     }
 
     fn deliver_local(&self, qid: &str, from: &Path, rcpt: &Mailbox, data: &Arc<Vec<u8>>) -> Fate {
-        if !self.local_users.contains(&rcpt.key()) {
+        if !self.has_local_user(&rcpt.key()) {
             return Fate::Bounced(Failure {
                 rcpt: rcpt.to_string(),
                 action: "failed",
@@ -382,17 +312,20 @@ impl Mta {
             msg.extend_from_slice(format!("Delivered-To: {rcpt}\r\n").as_bytes());
         }
         msg.extend_from_slice(data);
-        let n = self.with_state(|s| {
-            let mb = s.mailboxes.entry(rcpt.key()).or_default();
-            mb.push(msg.clone());
-            mb.len()
+        let size = msg.len();
+        let msg = Arc::new(msg);
+        let now = self.ctx.now();
+        let (uid, n) = self.with_store(|s| {
+            let uid = s.deliver(&rcpt.key(), msg.clone(), now);
+            (uid, s.mailbox(&rcpt.key(), crate::store::INBOX).map(|m| m.messages.len()).unwrap_or(0))
         });
+        self.store_version.send_modify(|v| *v += 1);
         self.ctx.emit(
             self.ctx
                 .ev("deliver")
                 .line(format!(
-                    "{qid}: <{rcpt}> mailbox now holds {n} message(s); this one is {} octets",
-                    msg.len()
+                    "{qid}: <{rcpt}> INBOX now holds {n} message(s); this one is {size} octets, UID {}",
+                    uid.unwrap_or(0)
                 ))
                 .field("mailbox", rcpt.key())
                 .field("qid", qid)
@@ -419,11 +352,7 @@ impl Mta {
         let size = data.len();
         let nrcpt = fates.len().max(1);
         let pri = size + 30000 * nrcpt + 90000 * attempts as usize;
-        let run_pid = if attempts == 0 {
-            pid
-        } else {
-            self.log.daemon_pid + 5
-        };
+        let run_pid = if attempts == 0 { pid } else { self.log.daemon_pid + 5 };
         let mut still = Vec::new();
         let mut failures = Vec::new();
         let mut delayed = Vec::new();
@@ -457,20 +386,12 @@ impl Mta {
                         ),
                     };
                     self.log.log(
-                        if flavour == Flavour::Sendmail {
-                            Program::Smtpd
-                        } else {
-                            Program::Local
-                        },
+                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Local },
                         run_pid,
                         &msg,
                     );
                 }
-                Fate::Relayed {
-                    via,
-                    reply,
-                    started,
-                } => {
+                Fate::Relayed { via, reply, started } => {
                     let x = now.saturating_duration_since(started);
                     let text = reply.split_once(' ').map(|p| p.1).unwrap_or(&reply);
                     let msg = match flavour {
@@ -490,11 +411,7 @@ impl Mta {
                         ),
                     };
                     self.log.log(
-                        if flavour == Flavour::Sendmail {
-                            Program::Smtpd
-                        } else {
-                            Program::Smtp
-                        },
+                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Smtp },
                         run_pid,
                         &msg,
                     );
@@ -512,25 +429,17 @@ impl Mta {
                         Flavour::Sendmail => format!(
                             "{qid}: to=<{r}>, delay={}, xdelay=00:00:00, mailer=esmtp, pri={pri}, {}dsn=4.0.0, stat=Deferred: {reason}",
                             sendmail_delay(delay),
-                            via.as_ref()
-                                .map(|v| format!("relay={}, ", sendmail_relay(v)))
-                                .unwrap_or_default()
+                            via.as_ref().map(|v| format!("relay={}, ", sendmail_relay(v))).unwrap_or_default()
                         ),
                         Flavour::Postfix => format!(
                             "{qid}: to=<{r}>, relay={}, delay={}, delays={}/0/0/0, dsn=4.4.1, status=deferred ({reason})",
-                            via.as_ref()
-                                .map(|v| postfix_relay(v))
-                                .unwrap_or_else(|| "none".into()),
+                            via.as_ref().map(|v| postfix_relay(v)).unwrap_or_else(|| "none".into()),
                             postfix_delay(delay),
                             postfix_delay(delay)
                         ),
                     };
                     self.log.log(
-                        if flavour == Flavour::Sendmail {
-                            Program::Smtpd
-                        } else {
-                            Program::Smtp
-                        },
+                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Smtp },
                         run_pid,
                         &msg,
                     );
@@ -559,38 +468,25 @@ impl Mta {
                             "{qid}: to=<{r}>, delay={}, pri={pri}, dsn={}, stat={}",
                             sendmail_delay(delay),
                             f.status,
-                            f.diagnostic
-                                .split_once("; ")
-                                .map(|x| x.1)
-                                .unwrap_or(&f.diagnostic)
+                            f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
                         ),
                         Flavour::Postfix => format!(
                             "{qid}: to=<{r}>, relay={}, delay={}, dsn={}, status=bounced ({})",
                             f.remote_mta.clone().unwrap_or_else(|| "none".into()),
                             postfix_delay(delay),
                             f.status,
-                            f.diagnostic
-                                .split_once("; ")
-                                .map(|x| x.1)
-                                .unwrap_or(&f.diagnostic)
+                            f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
                         ),
                     };
                     self.log.log(
-                        if flavour == Flavour::Sendmail {
-                            Program::Smtpd
-                        } else {
-                            Program::Smtp
-                        },
+                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Smtp },
                         run_pid,
                         &msg,
                     );
                     self.ctx.emit(
                         self.ctx
                             .ev("bounce")
-                            .line(format!(
-                                "{qid}: <{r}> failed: {} {}",
-                                f.status, f.diagnostic
-                            ))
+                            .line(format!("{qid}: <{r}> failed: {} {}", f.status, f.diagnostic))
                             .field("qid", qid)
                             .field("rcpt", r.to_string())
                             .field("status", f.status.clone()),
@@ -628,36 +524,22 @@ impl Mta {
             if flavour == Flavour::Postfix {
                 self.log.log(Program::Qmgr, 0, &format!("{qid}: removed"));
             }
-            self.ctx.emit(
-                self.ctx
-                    .ev("queue.done")
-                    .line(format!("{qid}: done, removed from the queue"))
-                    .field("qid", qid),
-            );
+            self.ctx
+                .emit(self.ctx.ev("queue.done").line(format!("{qid}: done, removed from the queue")).field("qid", qid));
         }
     }
 
     /// Return a DSN to the sender; a bounce of a bounce goes nowhere (RFC 5321 §4.5.5).
-    fn send_bounce(
-        &self,
-        qid: &str,
-        from: &Path,
-        data: &Arc<Vec<u8>>,
-        failures: &[Failure],
-        pid: u32,
-    ) {
+    fn send_bounce(&self, qid: &str, from: &Path, data: &Arc<Vec<u8>>, failures: &[Failure], pid: u32) {
         let Path::Mailbox(sender) = from else {
             let msg = format!("{qid}: no bounce: the message came from the null sender <>");
             self.log.log(Program::Bounce, pid, &msg);
-            self.ctx
-                .emit(self.ctx.ev("bounce.discard").line(msg).field("qid", qid));
+            self.ctx.emit(self.ctx.ev("bounce.discard").line(msg).field("qid", qid));
             return;
         };
         let new_qid = self.new_qid(pid);
         let now = self.ctx.now();
-        let arrival = self
-            .with_state(|s| s.queue.values().find(|e| e.qid == qid).map(|e| e.arrival))
-            .unwrap_or(now);
+        let arrival = self.with_state(|s| s.queue.values().find(|e| e.qid == qid).map(|e| e.arrival)).unwrap_or(now);
         let body = dsn::build(&dsn::Report {
             flavour: self.cfg.flavour,
             reporting_mta: &self.ctx.hostname,
@@ -670,20 +552,13 @@ impl Mta {
             original: data,
         });
         let delayed = failures.iter().all(|f| f.action == "delayed");
-        let first = failures
-            .first()
-            .map(|f| {
-                f.diagnostic
-                    .split_once("; ")
-                    .map(|x| x.1)
-                    .unwrap_or(&f.diagnostic)
-            })
-            .unwrap_or("");
+        let first =
+            failures.first().map(|f| f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)).unwrap_or("");
         let msg = match (self.cfg.flavour, delayed) {
             (Flavour::Sendmail, false) => format!("{new_qid}: {qid}: DSN: {first}"),
-            (Flavour::Sendmail, true) => format!(
-                "{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}"
-            ),
+            (Flavour::Sendmail, true) => {
+                format!("{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}")
+            }
             (Flavour::Postfix, false) => {
                 format!("{qid}: sender non-delivery notification: {new_qid}")
             }
@@ -698,20 +573,8 @@ impl Mta {
         )
         .into_bytes();
         full.extend_from_slice(&body);
-        let msgid = format!(
-            "{}.{new_qid}@{}",
-            now.format("%Y%m%d%H%M%S"),
-            self.ctx.hostname
-        );
-        let e = QueueEntry::new(
-            &self.ctx,
-            new_qid,
-            Path::Null,
-            vec![sender.clone()],
-            full,
-            msgid,
-            pid,
-        );
+        let msgid = format!("{}.{new_qid}@{}", now.format("%Y%m%d%H%M%S"), self.ctx.hostname);
+        let e = QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![sender.clone()], full, msgid, pid);
         self.enqueue(e);
     }
 }
@@ -732,9 +595,5 @@ fn postfix_relay(via: &str) -> String {
 }
 
 pub fn next_hop(label: &str, hostname: &str, addr: SocketAddrV4) -> NextHop {
-    NextHop {
-        label: label.into(),
-        hostname: hostname.into(),
-        addr,
-    }
+    NextHop { label: label.into(), hostname: hostname.into(), addr }
 }

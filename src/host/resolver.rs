@@ -35,16 +35,12 @@ pub struct Target {
 
 impl Resolver {
     pub async fn query(&self, name: &str, qtype: QType) -> Result<Answer, ResolveError> {
-        let q = Question {
-            name: name.trim_end_matches('.').to_ascii_lowercase(),
-            qtype,
-        };
+        let q = Question { name: name.trim_end_matches('.').to_ascii_lowercase(), qtype };
         let net = &self.ctx.env.net;
         for _ in 0..QUERY_TRIES {
             let id = self.ctx.env.rng.u16();
-            let mut sock = net
-                .bind_udp(SocketAddrV4::new(self.ctx.ip, 0))
-                .map_err(|e| ResolveError::Temporary(e.to_string()))?;
+            let mut sock =
+                net.bind_udp(SocketAddrV4::new(self.ctx.ip, 0)).map_err(|e| ResolveError::Temporary(e.to_string()))?;
             let _ = sock.send_to(&dns::encode_query(id, &q), self.server).await;
             let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
             loop {
@@ -62,16 +58,10 @@ impl Resolver {
                 self.ctx
                     .ev("dns.timeout")
                     .peer(self.ctx.peer_name(*self.server.ip()))
-                    .line(format!(
-                        ";; connection timed out; no servers could be reached ({})",
-                        dns::dig_question(&q)
-                    )),
+                    .line(format!(";; connection timed out; no servers could be reached ({})", dns::dig_question(&q))),
             );
         }
-        Err(ResolveError::Temporary(format!(
-            "DNS server {} did not answer",
-            self.server.ip()
-        )))
+        Err(ResolveError::Temporary(format!("DNS server {} did not answer", self.server.ip())))
     }
 
     /// Reverse look-up of a client address; `None` when there is no PTR.
@@ -124,17 +114,12 @@ impl Resolver {
             .answers
             .iter()
             .filter_map(|r| match &r.data {
-                RecordData::Mx {
-                    preference,
-                    exchange,
-                } => Some((*preference, exchange.clone())),
+                RecordData::Mx { preference, exchange } => Some((*preference, exchange.clone())),
                 _ => None,
             })
             .collect();
         if mx.iter().any(|(_, e)| e.is_empty()) {
-            return Err(ResolveError::Permanent(format!(
-                "Domain {domain} does not accept mail (nullMX)"
-            )));
+            return Err(ResolveError::Permanent(format!("Domain {domain} does not accept mail (nullMX)")));
         }
         if mx.is_empty() {
             // Implicit MX: the domain's own address (RFC 5321 §5.1).
@@ -144,25 +129,14 @@ impl Resolver {
                     "Host or domain name not found. Name service error for name={domain} type=A: No data"
                 )));
             }
-            return Ok(ips
-                .into_iter()
-                .map(|ip| Target {
-                    name: domain.to_string(),
-                    ip,
-                    preference: 0,
-                })
-                .collect());
+            return Ok(ips.into_iter().map(|ip| Target { name: domain.to_string(), ip, preference: 0 }).collect());
         }
         let order = order_mx(&mut mx, |n| self.ctx.env.rng.below(n));
         let mut out = Vec::new();
         let mut temp = None;
         for (pref, name) in order {
             match self.a(&name).await {
-                Ok(ips) => out.extend(ips.into_iter().map(|ip| Target {
-                    name: name.clone(),
-                    ip,
-                    preference: pref,
-                })),
+                Ok(ips) => out.extend(ips.into_iter().map(|ip| Target { name: name.clone(), ip, preference: pref })),
                 Err(ResolveError::Temporary(e)) => temp = Some(e),
                 Err(ResolveError::Permanent(_)) => {}
             }
@@ -185,11 +159,7 @@ pub fn order_mx(mx: &mut [(u16, String)], mut below: impl FnMut(u64) -> u64) -> 
     let mut i = 0;
     while i < mx.len() {
         let pref = mx[i].0;
-        let mut group: Vec<(u16, String)> = mx[i..]
-            .iter()
-            .take_while(|r| r.0 == pref)
-            .cloned()
-            .collect();
+        let mut group: Vec<(u16, String)> = mx[i..].iter().take_while(|r| r.0 == pref).cloned().collect();
         i += group.len();
         // Fisher-Yates with the seeded RNG.
         for k in (1..group.len()).rev() {
@@ -207,28 +177,14 @@ mod tests {
 
     #[test]
     fn lowest_preference_first_and_ties_shuffled() {
-        let mut mx = vec![
-            (20, "b".to_string()),
-            (10, "a".to_string()),
-            (30, "c".to_string()),
-        ];
+        let mut mx = vec![(20, "b".to_string()), (10, "a".to_string()), (30, "c".to_string())];
         let o = order_mx(&mut mx, |_| 0);
-        assert_eq!(
-            o.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
-            ["a", "b", "c"]
-        );
-        let mut tie = vec![
-            (10, "x".to_string()),
-            (10, "y".to_string()),
-            (5, "first".to_string()),
-        ];
+        assert_eq!(o.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        let mut tie = vec![(10, "x".to_string()), (10, "y".to_string()), (5, "first".to_string())];
         let keep = order_mx(&mut tie.clone(), |n| n - 1);
         let swap = order_mx(&mut tie, |_| 0);
         assert_eq!(keep[0].1, "first");
         assert_eq!(swap[0].1, "first");
-        assert_ne!(
-            keep[1].1, swap[1].1,
-            "a different draw gives a different order of equals"
-        );
+        assert_ne!(keep[1].1, swap[1].1, "a different draw gives a different order of equals");
     }
 }

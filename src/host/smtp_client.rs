@@ -13,24 +13,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Open a connection to `to`, tracing it. `label` names the peer in the trace.
-pub async fn connect(
-    ctx: &HostCtx,
-    to: SocketAddrV4,
-    label: &str,
-    step: Option<usize>,
-) -> Result<Conn, String> {
+pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<usize>) -> Result<Conn, String> {
     match ctx.env.net.connect(ctx.ip, to).await {
         Ok(c) => {
-            let mut e = ctx
-                .ev("tcp.connect")
-                .peer(label)
-                .session(c.session)
-                .line(format!(
-                    "connect to {label} [{}]:{} from port {}",
-                    to.ip(),
-                    to.port(),
-                    c.local.port()
-                ));
+            let mut e = ctx.ev("tcp.connect").peer(label).session(c.session).line(format!(
+                "connect to {label} [{}]:{} from port {}",
+                to.ip(),
+                to.port(),
+                c.local.port()
+            ));
             if let Some(s) = step {
                 e = e.field("step", s);
             }
@@ -38,11 +29,8 @@ pub async fn connect(
             Ok(c)
         }
         Err(err) => {
-            let mut e = ctx.ev("tcp.error").peer(label).line(format!(
-                "connect to {label} [{}]:{}: {err}",
-                to.ip(),
-                to.port()
-            ));
+            let mut e =
+                ctx.ev("tcp.error").peer(label).line(format!("connect to {label} [{}]:{}: {err}", to.ip(), to.port()));
             if let Some(s) = step {
                 e = e.field("step", s);
             }

@@ -57,10 +57,7 @@ impl SimNet {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> io::Result<R> {
-        self.inner
-            .lock()
-            .map(|mut g| f(&mut g))
-            .map_err(|_| io::Error::other("simulated network state poisoned"))
+        self.inner.lock().map(|mut g| f(&mut g)).map_err(|_| io::Error::other("simulated network state poisoned"))
     }
 
     pub fn set_link_latency(&self, a: Ipv4Addr, b: Ipv4Addr, d: Duration) {
@@ -90,19 +87,14 @@ impl SimNet {
     }
 
     fn latency(&self, a: Ipv4Addr, b: Ipv4Addr) -> Duration {
-        self.with(|g| g.links.get(&key(a, b)).copied().unwrap_or(g.latency))
-            .unwrap_or_default()
+        self.with(|g| g.links.get(&key(a, b)).copied().unwrap_or(g.latency)).unwrap_or_default()
     }
 
     fn ephemeral(&self, ip: Ipv4Addr) -> io::Result<u16> {
         self.with(|g| {
             let p = g.next_port.entry(ip).or_insert(FIRST_EPHEMERAL);
             let port = *p;
-            *p = if *p == u16::MAX {
-                FIRST_EPHEMERAL
-            } else {
-                *p + 1
-            };
+            *p = if *p == u16::MAX { FIRST_EPHEMERAL } else { *p + 1 };
             port
         })
     }
@@ -112,23 +104,16 @@ impl SimNet {
         let local = SocketAddrV4::new(from, self.ephemeral(from)?);
         // SYN travels to the server.
         sleep(lat).await;
-        let (target, down) =
-            self.with(|g| (g.listeners.get(&to).cloned(), g.blocked(from, *to.ip())))?;
+        let (target, down) = self.with(|g| (g.listeners.get(&to).cloned(), g.blocked(from, *to.ip())))?;
         if down {
             // Nothing answers: the client gives up after its connect timeout.
             sleep(CONNECT_TIMEOUT.saturating_sub(lat)).await;
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "Connection timed out",
-            ));
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "Connection timed out"));
         }
         let Some(target) = target else {
             // RST comes back.
             sleep(lat).await;
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionRefused,
-                "Connection refused",
-            ));
+            return Err(io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused"));
         };
         let session = self.with(|g| {
             g.next_session += 1;
@@ -140,12 +125,7 @@ impl SimNet {
         let (sr, sw) = tokio::io::split(server_net);
         pump(cr, sw, lat);
         pump(sr, cw, lat);
-        let accepted = Conn {
-            stream: Box::new(server_app) as Stream,
-            local: to,
-            peer: local,
-            session,
-        };
+        let accepted = Conn { stream: Box::new(server_app) as Stream, local: to, peer: local, session };
         // SYN-ACK travels back; the client is connected. The server's
         // accept() returns when the client's ACK arrives, half a round trip later.
         sleep(lat).await;
@@ -153,22 +133,14 @@ impl SimNet {
             sleep(lat).await;
             let _ = target.send(accepted);
         });
-        Ok(Conn {
-            stream: Box::new(client_app),
-            local,
-            peer: to,
-            session,
-        })
+        Ok(Conn { stream: Box::new(client_app), local, peer: to, session })
     }
 
     pub fn listen(&self, addr: SocketAddrV4) -> io::Result<SimListener> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.with(|g| {
             if g.listeners.contains_key(&addr) {
-                return Err(io::Error::new(
-                    io::ErrorKind::AddrInUse,
-                    format!("{addr} is already in use"),
-                ));
+                return Err(io::Error::new(io::ErrorKind::AddrInUse, format!("{addr} is already in use")));
             }
             g.listeners.insert(addr, tx);
             Ok(())
@@ -177,27 +149,16 @@ impl SimNet {
     }
 
     pub fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<SimUdp> {
-        let addr = if addr.port() == 0 {
-            SocketAddrV4::new(*addr.ip(), self.ephemeral(*addr.ip())?)
-        } else {
-            addr
-        };
+        let addr = if addr.port() == 0 { SocketAddrV4::new(*addr.ip(), self.ephemeral(*addr.ip())?) } else { addr };
         let (tx, rx) = mpsc::unbounded_channel();
         self.with(|g| {
             if g.udp.contains_key(&addr) {
-                return Err(io::Error::new(
-                    io::ErrorKind::AddrInUse,
-                    format!("{addr} is already in use"),
-                ));
+                return Err(io::Error::new(io::ErrorKind::AddrInUse, format!("{addr} is already in use")));
             }
             g.udp.insert(addr, tx);
             Ok(())
         })??;
-        Ok(SimUdp {
-            net: self.clone(),
-            addr,
-            rx,
-        })
+        Ok(SimUdp { net: self.clone(), addr, rx })
     }
 
     fn unbind_udp(&self, addr: SocketAddrV4) {
@@ -209,11 +170,7 @@ impl SimNet {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Carry bytes from `r` to `w`, each chunk arriving `lat` after it was sent.
-fn pump(
-    mut r: ReadHalf<tokio::io::DuplexStream>,
-    mut w: WriteHalf<tokio::io::DuplexStream>,
-    lat: Duration,
-) {
+fn pump(mut r: ReadHalf<tokio::io::DuplexStream>, mut w: WriteHalf<tokio::io::DuplexStream>, lat: Duration) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Option<Vec<u8>>)>();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 16 * 1024];
@@ -224,10 +181,7 @@ fn pump(
                     break;
                 }
                 Ok(n) => {
-                    if tx
-                        .send((Instant::now() + lat, Some(buf[..n].to_vec())))
-                        .is_err()
-                    {
+                    if tx.send((Instant::now() + lat, Some(buf[..n].to_vec()))).is_err() {
                         break;
                     }
                 }
@@ -258,10 +212,7 @@ pub struct SimListener {
 
 impl SimListener {
     pub async fn accept(&mut self) -> io::Result<Conn> {
-        self.rx
-            .recv()
-            .await
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "listener closed"))
+        self.rx.recv().await.ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "listener closed"))
     }
 }
 
@@ -284,13 +235,7 @@ impl SimUdp {
         tokio::spawn(async move {
             sleep(lat).await;
             let target = net
-                .with(|g| {
-                    if g.blocked(*from.ip(), *to.ip()) {
-                        None
-                    } else {
-                        g.udp.get(&to).cloned()
-                    }
-                })
+                .with(|g| if g.blocked(*from.ip(), *to.ip()) { None } else { g.udp.get(&to).cloned() })
                 .ok()
                 .flatten();
             if let Some(t) = target {
@@ -300,10 +245,7 @@ impl SimUdp {
         Ok(())
     }
     pub async fn recv_from(&mut self) -> io::Result<(Vec<u8>, SocketAddrV4)> {
-        self.rx
-            .recv()
-            .await
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket closed"))
+        self.rx.recv().await.ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "socket closed"))
     }
 }
 

@@ -1,4 +1,5 @@
 //! Protocol cores: parsers and state machines with no I/O, clocks or tasks.
 
 pub mod dns;
+pub mod pop3;
 pub mod smtp;

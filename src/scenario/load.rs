@@ -28,19 +28,14 @@ pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
 
 /// Turn a serde-saphyr error into a diagnostic with a hint.
 pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
+    let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
     let raw = e.without_snippet().to_string();
     let message = match raw.rfind(" at line ") {
         Some(i) => raw[..i].to_string(),
         None => raw,
     };
     let hint = if message.starts_with("unknown field") {
-        format!(
-            "remove the key or correct its spelling; the {what} format is described in the book (`book/src/`)"
-        )
+        format!("remove the key or correct its spelling; the {what} format is described in the book (`book/src/`)")
     } else if message.starts_with("missing field") {
         "add the missing key here".to_string()
     } else if message.starts_with("unknown variant") {
@@ -50,13 +45,7 @@ pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic
     } else {
         "check the YAML syntax near here: indentation, a missing `:` or an unclosed bracket or quote".to_string()
     };
-    Diagnostic {
-        file: file.to_string(),
-        line,
-        column,
-        message,
-        hint: Some(hint),
-    }
+    Diagnostic { file: file.to_string(), line, column, message, hint: Some(hint) }
 }
 
 pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
@@ -64,10 +53,7 @@ pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
         Ok(r) => r,
         Err(e) => return Err(Diagnostics(vec![yaml_error(file, &e, "scenario")])),
     };
-    let mut c = Checker {
-        file: file.to_string(),
-        diags: Vec::new(),
-    };
+    let mut c = Checker { file: file.to_string(), diags: Vec::new(), passwords: BTreeMap::new() };
     let sc = c.scenario(raw);
     if c.diags.is_empty()
         && let Some(sc) = sc
@@ -82,6 +68,8 @@ pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
 struct Checker {
     file: String,
     diags: Vec<Diagnostic>,
+    /// Users' passwords by address, for steps that log in.
+    passwords: BTreeMap<String, Option<String>>,
 }
 
 impl Checker {
@@ -99,11 +87,7 @@ impl Checker {
         match parse_duration(&s.value) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.err(
-                    s,
-                    e,
-                    "write a number and a unit: 20ms, 30s, 5m, 2h, 5d (or 1h30m)",
-                );
+                self.err(s, e, "write a number and a unit: 20ms, 30s, 5m, 2h, 5d (or 1h30m)");
                 None
             }
         }
@@ -113,11 +97,7 @@ impl Checker {
         match parse_mailbox(&s.value) {
             Ok(_) => true,
             Err(e) => {
-                self.err(
-                    s,
-                    format!("malformed mail address: {e}"),
-                    "write it as user@example.com",
-                );
+                self.err(s, format!("malformed mail address: {e}"), "write it as user@example.com");
                 false
             }
         }
@@ -127,11 +107,7 @@ impl Checker {
         match check_domain(&s.value) {
             Ok(()) => Some(s.value.to_ascii_lowercase()),
             Err(e) => {
-                self.err(
-                    s,
-                    format!("malformed domain name: {e}"),
-                    "write it as example.com",
-                );
+                self.err(s, format!("malformed domain name: {e}"), "write it as example.com");
                 None
             }
         }
@@ -147,11 +123,7 @@ impl Checker {
     ) -> Option<usize> {
         let Some(&i) = names.get(&s.value) else {
             let known: Vec<&str> = names.keys().map(String::as_str).collect();
-            self.err(
-                s,
-                format!("there is no host named `{}`", s.value),
-                format!("hosts are: {}", known.join(", ")),
-            );
+            self.err(s, format!("there is no host named `{}`", s.value), format!("hosts are: {}", known.join(", ")));
             return None;
         };
         let role = role_of(&hosts[i]);
@@ -161,12 +133,7 @@ impl Checker {
             let wanted: Vec<&str> = want.iter().map(|r| r.name()).collect();
             self.err(
                 s,
-                format!(
-                    "{what} must be a host with role {}, but `{}` is a {}",
-                    wanted.join(" or "),
-                    s.value,
-                    r.name()
-                ),
+                format!("{what} must be a host with role {}, but `{}` is a {}", wanted.join(" or "), s.value, r.name()),
                 "name another host, or change that host's role",
             );
             return None;
@@ -183,11 +150,7 @@ impl Checker {
             );
         }
         if raw.name.value.trim().is_empty() {
-            self.err(
-                &raw.name,
-                "the scenario name is empty",
-                "give it a short name, e.g. relay-chain",
-            );
+            self.err(&raw.name, "the scenario name is empty", "give it a short name, e.g. relay-chain");
         }
         let start = match &raw.start {
             None => DateTime::parse_from_rfc3339(DEFAULT_START).ok(),
@@ -218,11 +181,7 @@ impl Checker {
         let mut addrs: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
         for (i, h) in raw.hosts.iter().enumerate() {
             let n = &h.name.value;
-            if n.is_empty()
-                || !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 self.err(
                     &h.name,
                     format!("`{n}` is not a usable host name"),
@@ -230,11 +189,7 @@ impl Checker {
                 );
             }
             if names.insert(n.clone(), i).is_some() {
-                self.err(
-                    &h.name,
-                    format!("a second host is named `{n}`"),
-                    "host names must be unique",
-                );
+                self.err(&h.name, format!("a second host is named `{n}`"), "host names must be unique");
             }
             match h.address.value.parse::<Ipv4Addr>() {
                 Ok(a) => {
@@ -254,20 +209,11 @@ impl Checker {
             }
             if role_of(h).is_none() {
                 let all: Vec<&str> = Role::ALL.iter().map(|(n, _)| *n).collect();
-                self.err(
-                    &h.role,
-                    format!("unknown role `{}`", h.role.value),
-                    format!("roles are: {}", all.join(", ")),
-                );
+                self.err(&h.role, format!("unknown role `{}`", h.role.value), format!("roles are: {}", all.join(", ")));
             }
         }
-        let dns_hosts: Vec<usize> = raw
-            .hosts
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| role_of(h) == Some(Role::Dns))
-            .map(|(i, _)| i)
-            .collect();
+        let dns_hosts: Vec<usize> =
+            raw.hosts.iter().enumerate().filter(|(_, h)| role_of(h) == Some(Role::Dns)).map(|(i, _)| i).collect();
 
         let mut hosts = Vec::new();
         for h in &raw.hosts {
@@ -281,27 +227,11 @@ impl Checker {
         if let Some(n) = &raw.network {
             for l in &n.links {
                 if l.between.value.len() != 2 {
-                    self.err(
-                        &l.between,
-                        "a link is between exactly two hosts",
-                        "write between: [a, b]",
-                    );
+                    self.err(&l.between, "a link is between exactly two hosts", "write between: [a, b]");
                     continue;
                 }
-                let a = self.host_ref(
-                    &names,
-                    &raw.hosts,
-                    &l.between.value[0],
-                    &[Role::Mua, Role::Relay, Role::Hub, Role::Mx, Role::Dns],
-                    "a link end",
-                );
-                let b = self.host_ref(
-                    &names,
-                    &raw.hosts,
-                    &l.between.value[1],
-                    &[Role::Mua, Role::Relay, Role::Hub, Role::Mx, Role::Dns],
-                    "a link end",
-                );
+                let a = self.host_ref(&names, &raw.hosts, &l.between.value[0], &Role::ALL.map(|r| r.1), "a link end");
+                let b = self.host_ref(&names, &raw.hosts, &l.between.value[1], &Role::ALL.map(|r| r.1), "a link end");
                 let d = self.duration(&l.latency);
                 if let (Some(a), Some(b), Some(d)) = (a, b, d) {
                     links.push((a, b, d));
@@ -320,40 +250,23 @@ impl Checker {
                 continue;
             };
             if seen_users.insert(mb.key(), ()).is_some() {
-                self.err(
-                    &u.address,
-                    format!("user {} is listed twice", u.address.value),
-                    "list each user once",
-                );
+                self.err(&u.address, format!("user {} is listed twice", u.address.value), "list each user once");
                 continue;
             }
             let owners: Vec<usize> = hosts
                 .iter()
                 .enumerate()
-                .filter(|(_, h)| {
-                    h.mta
-                        .as_ref()
-                        .is_some_and(|m| m.domains.contains(&mb.domain))
-                })
+                .filter(|(_, h)| h.mta.as_ref().is_some_and(|m| m.domains.contains(&mb.domain)))
                 .map(|(i, _)| i)
                 .collect();
             match owners.as_slice() {
-                [i] => users.push(User {
-                    address: mb.key(),
-                    name: u.name.clone(),
-                    password: u.password.clone(),
-                    host: *i,
-                }),
+                [i] => {
+                    users.push(User { address: mb.key(), name: u.name.clone(), password: u.password.clone(), host: *i })
+                }
                 [] if hosts_ok => self.err(
                     &u.address,
-                    format!(
-                        "no host receives mail for the domain {} of this user",
-                        mb.domain
-                    ),
-                    format!(
-                        "add `{}` to the `domains:` of the mx host that keeps this mailbox",
-                        mb.domain
-                    ),
+                    format!("no host receives mail for the domain {} of this user", mb.domain),
+                    format!("add `{}` to the `domains:` of the mx host that keeps this mailbox", mb.domain),
                 ),
                 [] => {}
                 _ => self.err(
@@ -364,6 +277,11 @@ impl Checker {
             }
         }
 
+        self.passwords = raw
+            .users
+            .iter()
+            .filter_map(|u| parse_mailbox(&u.address.value).ok().map(|m| (m.key(), u.password.clone())))
+            .collect();
         let mut steps = Vec::new();
         for (i, s) in raw.steps.iter().enumerate() {
             if let Some(st) = self.step(i + 1, s, &raw.hosts, &names) {
@@ -414,19 +332,13 @@ impl Checker {
                 if let Some(at) = at {
                     c.err(
                         at,
-                        format!(
-                            "`{key}` is a setting of relay, hub and mx hosts, not of a {}",
-                            role.name()
-                        ),
+                        format!("`{key}` is a setting of relay, hub, mx and mailstore hosts, not of a {}", role.name()),
                         "remove it, or change the role",
                     );
                 } else {
                     c.err(
                         &h.role,
-                        format!(
-                            "`{key}` is a setting of relay, hub and mx hosts, not of a {}",
-                            role.name()
-                        ),
+                        format!("`{key}` is a setting of relay, hub, mx and mailstore hosts, not of a {}", role.name()),
                         "remove it, or change the role",
                     );
                 }
@@ -435,22 +347,16 @@ impl Checker {
         mta_only(self, h.flavour.is_some(), h.flavour.as_ref(), "flavour");
         mta_only(self, !h.domains.is_empty(), h.domains.first(), "domains");
         mta_only(self, h.allow_relay.is_some(), None, "allow_relay");
-        mta_only(
-            self,
-            h.smarthost.is_some(),
-            h.smarthost.as_ref(),
-            "smarthost",
-        );
+        mta_only(self, h.smarthost.is_some(), h.smarthost.as_ref(), "smarthost");
         mta_only(self, h.resolver.is_some(), h.resolver.as_ref(), "resolver");
         mta_only(self, h.queue.is_some(), None, "queue");
+        mta_only(self, h.auth.is_some(), h.auth.as_ref(), "auth");
+        mta_only(self, h.show_secrets.is_some(), None, "show_secrets");
         mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
         if role != Role::Dns && (!h.zones.is_empty() || h.reverse_dns.is_some()) {
             self.err(
                 &h.role,
-                format!(
-                    "`zones` and `reverse_dns` are settings of a dns host, not of a {}",
-                    role.name()
-                ),
+                format!("`zones` and `reverse_dns` are settings of a dns host, not of a {}", role.name()),
                 "move the zones to the dns host",
             );
         }
@@ -461,17 +367,13 @@ impl Checker {
                 Some("postfix") => Flavour::Postfix,
                 Some(other) => {
                     if let Some(f) = &h.flavour {
-                        self.err(
-                            f,
-                            format!("unknown MTA flavour `{other}`"),
-                            "use sendmail or postfix",
-                        );
+                        self.err(f, format!("unknown MTA flavour `{other}`"), "use sendmail or postfix");
                     }
                     Flavour::Sendmail
                 }
             };
             let domains: Vec<String> = h.domains.iter().filter_map(|d| self.domain(d)).collect();
-            if role == Role::Mx && h.domains.is_empty() {
+            if role.is_final() && h.domains.is_empty() {
                 self.err(
                     &h.role,
                     "an mx host needs the domains it receives mail for",
@@ -486,11 +388,7 @@ impl Checker {
                         Err(e) => self.err(n, e, "write a network as 192.0.2.0/24"),
                     }
                 }
-                cds = r
-                    .client_domains
-                    .iter()
-                    .filter_map(|d| self.domain(d))
-                    .collect();
+                cds = r.client_domains.iter().filter_map(|d| self.domain(d)).collect();
                 tds = r.to_domains.iter().filter_map(|d| self.domain(d)).collect();
             }
             let smarthost = match &h.smarthost {
@@ -499,15 +397,11 @@ impl Checker {
                         names,
                         all,
                         s,
-                        &[Role::Relay, Role::Hub, Role::Mx],
+                        &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore],
                         "a smarthost",
                     )?;
                     if all[i].name.value == h.name.value {
-                        self.err(
-                            s,
-                            "a host cannot be its own smarthost",
-                            "name the hub it forwards to",
-                        );
+                        self.err(s, "a host cannot be its own smarthost", "name the hub it forwards to");
                         return None;
                     }
                     Some(i)
@@ -522,7 +416,7 @@ impl Checker {
                 },
             };
             // An MX that only receives may do without DNS; a relay or hub forwards, so it needs a route.
-            if smarthost.is_none() && resolver.is_none() && role != Role::Mx {
+            if smarthost.is_none() && resolver.is_none() && !role.is_final() {
                 let hint = if dns_hosts.is_empty() {
                     "add a host with role dns (and its zones), or give this host a `smarthost:`"
                 } else {
@@ -530,18 +424,11 @@ impl Checker {
                 };
                 self.err(
                     &h.role,
-                    format!(
-                        "host `{}` sends mail by DNS MX look-up but has no DNS server to ask",
-                        h.name.value
-                    ),
+                    format!("host `{}` sends mail by DNS MX look-up but has no DNS server to ask", h.name.value),
                     hint,
                 );
             }
-            let max_message_size = h
-                .max_message_size
-                .as_ref()
-                .map(|s| s.value)
-                .unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
+            let max_message_size = h.max_message_size.as_ref().map(|s| s.value).unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
             let mut queue = QueueConfig::default();
             if let Some(q) = &h.queue {
                 let mut d = |x: &Option<S<String>>| x.as_ref().and_then(|v| self.duration(v));
@@ -571,6 +458,28 @@ impl Checker {
                     );
                 }
             }
+            let auth = match h.auth.as_ref().map(|a| a.value.as_str()) {
+                None | Some("off") => AuthMode::Off,
+                Some("offered") => AuthMode::Offered,
+                Some("required") => AuthMode::Required,
+                Some(other) => {
+                    if let Some(a) = &h.auth {
+                        self.err(a, format!("unknown auth mode `{other}`"), "use off, offered or required");
+                    }
+                    AuthMode::Off
+                }
+            };
+            let mut pop_before_smtp = None;
+            if let Some(p) = h.allow_relay.as_ref().and_then(|r| r.pop_before_smtp.as_ref()) {
+                if role != Role::Mailstore {
+                    self.err(
+                        p,
+                        "POP-before-SMTP needs the POP3/IMAP server on the same host",
+                        "give this host the role mailstore, so that its own logins open the relay",
+                    );
+                }
+                pop_before_smtp = self.duration(p);
+            }
             mta = Some(MtaConfig {
                 flavour,
                 domains,
@@ -581,6 +490,9 @@ impl Checker {
                 resolver,
                 max_message_size,
                 queue,
+                auth,
+                show_secrets: h.show_secrets.unwrap_or(false),
+                pop_before_smtp,
             });
         }
         let mut dnsc = None;
@@ -617,48 +529,33 @@ impl Checker {
                 }
                 zones.push((origin_l, out));
             }
-            dnsc = Some(DnsConfig {
-                zones,
-                reverse: h.reverse_dns.unwrap_or(true),
-            });
+            dnsc = Some(DnsConfig { zones, reverse: h.reverse_dns.unwrap_or(true) });
         }
-        Some(Host {
-            name: h.name.value.clone(),
-            address,
-            hostname,
-            role,
-            mta,
-            dns: dnsc,
-        })
+        Some(Host { name: h.name.value.clone(), address, hostname, role, mta, dns: dnsc })
     }
 
     fn step(
         &mut self,
         n: usize,
-        s: &RawStep,
+        spanned: &S<RawStep>,
         hosts: &[RawHost],
         names: &BTreeMap<String, usize>,
     ) -> Option<Step> {
+        let s = &spanned.value;
         let at = match &s.at {
             Some(a) => Some(self.duration(a)?),
             None => None,
         };
-        let line =
-            s.at.as_ref()
-                .map(|a| a.referenced.line())
-                .or_else(|| s.send.as_ref().map(|x| x.from_host.referenced.line()))
-                .or_else(|| s.wait.as_ref().map(|w| w.referenced.line()))
-                .or_else(|| {
-                    [&s.down, &s.up, &s.servfail]
-                        .iter()
-                        .find_map(|f| f.as_ref().map(|f| f.host.referenced.line()))
-                })
-                .or_else(|| {
-                    [&s.cut, &s.slow]
-                        .iter()
-                        .find_map(|f| f.as_ref().map(|f| f.between.referenced.line()))
-                })
-                .unwrap_or(0);
+        let line = s
+            .at
+            .as_ref()
+            .map(|a| a.referenced.line())
+            .or_else(|| s.send.as_ref().map(|x| x.from_host.referenced.line()))
+            .or_else(|| s.wait.as_ref().map(|w| w.referenced.line()))
+            .or_else(|| [&s.down, &s.up, &s.servfail].iter().find_map(|f| f.as_ref().map(|f| f.host.referenced.line())))
+            .or_else(|| [&s.cut, &s.slow].iter().find_map(|f| f.as_ref().map(|f| f.between.referenced.line())))
+            .or_else(|| [&s.pop3, &s.imap].iter().find_map(|f| f.as_ref().map(|f| f.from_host.referenced.line())))
+            .unwrap_or(spanned.referenced.line());
         let set = [
             s.send.is_some(),
             s.wait.is_some(),
@@ -667,6 +564,8 @@ impl Checker {
             s.cut.is_some(),
             s.slow.is_some(),
             s.servfail.is_some(),
+            s.pop3.is_some(),
+            s.imap.is_some(),
         ]
         .iter()
         .filter(|b| **b)
@@ -675,41 +574,36 @@ impl Checker {
             self.diags.push(Diagnostic {
                 file: self.file.clone(),
                 line,
-                column: 1,
+                column: if line == spanned.referenced.line() { spanned.referenced.column() } else { 1 },
                 message: if set == 0 {
                     format!("step {n} does nothing")
                 } else {
                     format!("step {n} has more than one action")
                 },
                 hint: Some(
-                    "give each step exactly one of send, wait, down, up, cut, slow, servfail"
-                        .into(),
+                    "give each step exactly one of send, pop3, imap, wait, down, up, cut, slow, servfail".into(),
                 ),
             });
             return None;
         }
-        let any = [Role::Mua, Role::Relay, Role::Hub, Role::Mx, Role::Dns];
+        let any = Role::ALL.map(|r| r.1);
         let action = if let Some(send) = &s.send {
             Action::Send(self.send(send, hosts, names)?)
+        } else if let Some(f) = &s.pop3 {
+            Action::Fetch(self.fetch(f, FetchProtocol::Pop3, hosts, names)?)
+        } else if let Some(f) = &s.imap {
+            Action::Fetch(self.fetch(f, FetchProtocol::Imap, hosts, names)?)
         } else if let Some(w) = &s.wait {
             Action::Wait(self.duration(w)?)
         } else if let Some(f) = s.down.as_ref().or(s.up.as_ref()).or(s.servfail.as_ref()) {
-            let want: &[Role] = if s.servfail.is_some() {
-                &[Role::Dns]
-            } else {
-                &any
-            };
+            let want: &[Role] = if s.servfail.is_some() { &[Role::Dns] } else { &any };
             let h = self.host_ref(names, hosts, &f.host, want, "this step's host")?;
             let undo_after = match &f.duration {
                 Some(d) => Some(self.duration(d)?),
                 None => None,
             };
             if s.up.is_some() && undo_after.is_some() {
-                self.err(
-                    &f.host,
-                    "`up` takes no `for`",
-                    "to bring a host back for a while, use `down` with `for`",
-                );
+                self.err(&f.host, "`up` takes no `for`", "to bring a host back for a while, use `down` with `for`");
                 return None;
             }
             let fault = if s.down.is_some() {
@@ -722,11 +616,7 @@ impl Checker {
             Action::Fault { fault, undo_after }
         } else if let Some(f) = s.cut.as_ref().or(s.slow.as_ref()) {
             if f.between.value.len() != 2 {
-                self.err(
-                    &f.between,
-                    "a link is between exactly two hosts",
-                    "write between: [a, b]",
-                );
+                self.err(&f.between, "a link is between exactly two hosts", "write between: [a, b]");
                 return None;
             }
             let a = self.host_ref(names, hosts, &f.between.value[0], &any, "a link end");
@@ -738,21 +628,13 @@ impl Checker {
             };
             let fault = if s.cut.is_some() {
                 if let Some(l) = &f.latency {
-                    self.err(
-                        l,
-                        "`cut` takes no latency",
-                        "use `slow` to change a link's latency",
-                    );
+                    self.err(l, "`cut` takes no latency", "use `slow` to change a link's latency");
                     return None;
                 }
                 Fault::Cut(a, b)
             } else {
                 let Some(l) = &f.latency else {
-                    self.err(
-                        &f.between,
-                        "`slow` needs a `latency`",
-                        "add e.g. latency: 2s",
-                    );
+                    self.err(&f.between, "`slow` needs a `latency`", "add e.g. latency: 2s");
                     return None;
                 };
                 Fault::Latency(a, b, self.duration(l)?)
@@ -761,41 +643,21 @@ impl Checker {
         } else {
             return None;
         };
-        Some(Step {
-            at,
-            note: s.note.clone().unwrap_or_default(),
-            action,
-            line,
-        })
+        Some(Step { at, note: s.note.clone().unwrap_or_default(), action, line })
     }
 
-    fn send(
-        &mut self,
-        send: &super::raw::RawSend,
-        hosts: &[RawHost],
-        names: &BTreeMap<String, usize>,
-    ) -> Option<Send> {
-        let mua = self.host_ref(
-            names,
-            hosts,
-            &send.from_host,
-            &[Role::Mua],
-            "the sending host (from_host)",
-        );
+    fn send(&mut self, send: &super::raw::RawSend, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Send> {
+        let mua = self.host_ref(names, hosts, &send.from_host, &[Role::Mua], "the sending host (from_host)");
         let via = self.host_ref(
             names,
             hosts,
             &send.via,
-            &[Role::Relay, Role::Hub, Role::Mx],
+            &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore],
             "the server a message is sent via",
         );
         let mut ok = self.mailbox(&send.from);
         if send.to.value.is_empty() {
-            self.err(
-                &send.to,
-                "a message needs at least one recipient",
-                "write to: [user@example.com]",
-            );
+            self.err(&send.to, "a message needs at least one recipient", "write to: [user@example.com]");
             ok = false;
         }
         for t in &send.to.value {
@@ -820,6 +682,21 @@ impl Checker {
                 ok = false;
             }
         }
+        let mut auth = None;
+        if let Some(a) = &send.auth {
+            let mechanism =
+                a.mechanism.as_ref().map(|m| m.value.to_ascii_uppercase()).unwrap_or_else(|| "PLAIN".into());
+            if !["PLAIN", "LOGIN", "CRAM-MD5"].contains(&mechanism.as_str()) {
+                if let Some(m) = &a.mechanism {
+                    self.err(m, format!("unknown AUTH mechanism `{}`", m.value), "use PLAIN, LOGIN or CRAM-MD5");
+                }
+                ok = false;
+            }
+            match self.password_for(&a.user, &a.password) {
+                Some(password) => auth = Some(SmtpAuth { user: a.user.value.clone(), password, mechanism }),
+                None => ok = false,
+            }
+        }
         if !ok {
             return None;
         }
@@ -829,27 +706,79 @@ impl Checker {
             from: send.from.value.clone(),
             to: send.to.value.iter().map(|t| t.value.clone()).collect(),
             header_from: send.header_from.as_ref().map(|h| h.value.clone()),
-            subject: send
-                .subject
-                .clone()
-                .unwrap_or_else(|| "(no subject)".into()),
+            subject: send.subject.clone().unwrap_or_else(|| "(no subject)".into()),
             body: send.body.clone().unwrap_or_default(),
             helo: send.helo.as_ref().map(|h| h.value.clone()),
-            headers: send
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            headers: send.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            auth,
+        })
+    }
+
+    /// The password for a login: given in the step, or the user's from `users:`.
+    fn password_for(&mut self, user: &S<String>, given: &Option<String>) -> Option<String> {
+        if let Some(p) = given {
+            return Some(p.clone());
+        }
+        let key = parse_mailbox(&user.value).map(|m| m.key()).unwrap_or_else(|_| user.value.clone());
+        match self.passwords.get(&key) {
+            Some(Some(p)) => Some(p.clone()),
+            Some(None) => {
+                self.err(
+                    user,
+                    format!("user {} has no password", user.value),
+                    "add `password:` to the user in `users:`, or to this step",
+                );
+                None
+            }
+            None => {
+                self.err(
+                    user,
+                    format!("{} is not a user of this scenario", user.value),
+                    "list the user under `users:` with a password, or give `password:` in this step",
+                );
+                None
+            }
+        }
+    }
+
+    fn fetch(
+        &mut self,
+        f: &super::raw::RawFetch,
+        protocol: FetchProtocol,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Fetch> {
+        let mua = self.host_ref(names, hosts, &f.from_host, &[Role::Mua], "the reading host (from_host)");
+        let server = self.host_ref(names, hosts, &f.server, &[Role::Mailstore], "the POP3/IMAP server");
+        let password = self.password_for(&f.user, &f.password);
+        if protocol == FetchProtocol::Imap && (f.apop || f.delete.is_some()) {
+            self.err(
+                &f.from_host,
+                "`apop` and `delete` are POP3 settings",
+                "IMAP leaves mail on the server; remove them",
+            );
+            return None;
+        }
+        Some(Fetch {
+            protocol,
+            mua: mua?,
+            server: server?,
+            user: parse_mailbox(&f.user.value).map(|m| m.key()).unwrap_or_else(|_| f.user.value.clone()),
+            password: password?,
+            apop: f.apop,
+            delete: f.delete.unwrap_or(true),
         })
     }
 
     fn expect(
         &mut self,
-        e: &RawExpect,
-        steps: &[RawStep],
+        spanned: &S<RawExpect>,
+        steps: &[S<RawStep>],
         hosts: &[RawHost],
         names: &BTreeMap<String, usize>,
     ) -> Option<Expect> {
+        let e = &spanned.value;
+        let steps: Vec<&RawStep> = steps.iter().map(|s| &s.value).collect();
         let mut kinds = Vec::new();
         if let Some(r) = &e.reply {
             let line = r.step.referenced.line();
@@ -858,10 +787,7 @@ impl Checker {
                 Some(_) => {
                     self.err(
                         &r.step,
-                        format!(
-                            "step {} sends nothing, so it has no SMTP replies",
-                            r.step.value
-                        ),
+                        format!("step {} sends nothing, so it has no SMTP replies", r.step.value),
                         "point at a step with `send:`",
                     );
                     false
@@ -888,22 +814,12 @@ impl Checker {
             }
             let command = r.command.as_ref().map(|c| c.value.to_ascii_uppercase());
             if let (Some(c), Some(raw)) = (&command, &r.command)
-                && ![
-                    "CONNECT", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "QUIT", "RSET",
-                ]
-                .contains(&c.as_str())
+                && !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET"].contains(&c.as_str())
             {
-                self.err(raw, format!("`{c}` is not an SMTP command"), "use CONNECT (the greeting), EHLO, HELO, MAIL, RCPT, DATA (the 354) or QUIT; the reply to the message itself is under DATA too");
+                self.err(raw, format!("`{c}` is not an SMTP command"), "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too");
             }
             if ok_step {
-                kinds.push((
-                    ExpectKind::Reply {
-                        step: r.step.value,
-                        code: r.code.value,
-                        command,
-                    },
-                    line,
-                ));
+                kinds.push((ExpectKind::Reply { step: r.step.value, code: r.code.value, command }, line));
             }
         }
         if let Some(d) = &e.delivered
@@ -948,64 +864,97 @@ impl Checker {
                     names,
                     hosts,
                     hp,
-                    &[Role::Relay, Role::Hub, Role::Mx],
+                    &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore],
                     "a hop of a Received: chain",
                 ) {
                     hops.push(i);
                 }
             }
             if c.hops.value.is_empty() {
-                self.err(
-                    &c.hops,
-                    "the chain names no hops",
-                    "list the MTAs, newest first: [mx, hub, dept]",
-                );
+                self.err(&c.hops, "the chain names no hops", "list the MTAs, newest first: [mx, hub, dept]");
             } else if ok && hops.len() == c.hops.value.len() {
                 kinds.push((
-                    ExpectKind::ReceivedChain {
-                        to: norm(&c.to.value),
-                        hops,
-                        message: self.index(&c.message)?,
-                    },
+                    ExpectKind::ReceivedChain { to: norm(&c.to.value), hops, message: self.index(&c.message)? },
                     c.to.referenced.line(),
                 ));
             }
         }
         if let Some(l) = &e.log {
-            let host = self.host_ref(
-                names,
-                hosts,
-                &l.host,
-                &[Role::Relay, Role::Hub, Role::Mx, Role::Dns, Role::Mua],
-                "a log's host",
-            );
+            let host = self.host_ref(names, hosts, &l.host, &Role::ALL.map(|r| r.1), "a log's host");
             if let Err(err) = regex::Regex::new(&l.matches.value) {
                 let first = err.to_string().lines().last().unwrap_or("").to_string();
                 self.err(
                     &l.matches,
-                    format!(
-                        "`{}` is not a valid regular expression: {first}",
-                        l.matches.value
-                    ),
+                    format!("`{}` is not a valid regular expression: {first}", l.matches.value),
                     "escape special characters such as . ( [ with a backslash, or quote the text",
                 );
             } else if let Some(h) = host {
                 kinds.push((
-                    ExpectKind::Log {
-                        host: h,
-                        pattern: l.matches.value.clone(),
-                        absent: l.absent,
-                    },
+                    ExpectKind::Log { host: h, pattern: l.matches.value.clone(), absent: l.absent },
                     l.host.referenced.line(),
                 ));
             }
         }
+        if let Some(f) = &e.fetched {
+            match steps.get(f.step.value.wrapping_sub(1)) {
+                Some(s) if s.pop3.is_some() || s.imap.is_some() => {
+                    kinds.push((ExpectKind::Fetched { step: f.step.value, count: f.count }, f.step.referenced.line()))
+                }
+                Some(_) => self.err(
+                    &f.step,
+                    format!("step {} reads no mail", f.step.value),
+                    "point at a step with `pop3:` or `imap:`",
+                ),
+                None => self.err(&f.step, format!("there is no step {}", f.step.value), ""),
+            }
+        }
+        if let Some(t) = &e.trace {
+            let host = match &t.host {
+                Some(h) => self.host_ref(names, hosts, h, &Role::ALL.map(|r| r.1), "the trace event's host"),
+                None => None,
+            };
+            let pattern = t.matches.as_ref().map(|m| m.value.clone()).unwrap_or_default();
+            let re_ok = match &t.matches {
+                Some(m) => match regex::Regex::new(&m.value) {
+                    Ok(_) => true,
+                    Err(err) => {
+                        self.err(
+                            m,
+                            format!(
+                                "`{}` is not a valid regular expression: {}",
+                                m.value,
+                                err.to_string().lines().last().unwrap_or("")
+                            ),
+                            "escape special characters with a backslash",
+                        );
+                        false
+                    }
+                },
+                None => true,
+            };
+            if !t.kind.value.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit())
+                || t.kind.value.is_empty()
+            {
+                self.err(
+                    &t.kind,
+                    format!("`{}` is not an event kind", t.kind.value),
+                    "kinds look like smtp.reply, dns.answer, popauth.add, mua.fetch (see `--format json`)",
+                );
+            } else if re_ok && (t.host.is_none() || host.is_some()) {
+                kinds.push((
+                    ExpectKind::Trace { kind: t.kind.value.clone(), host, pattern, absent: t.absent },
+                    t.kind.referenced.line(),
+                ));
+            }
+        }
         let count = [
+            e.trace.is_some(),
             e.reply.is_some(),
             e.delivered.is_some(),
             e.header.is_some(),
             e.received_chain.is_some(),
             e.log.is_some(),
+            e.fetched.is_some(),
         ]
         .iter()
         .filter(|b| **b)
@@ -1014,10 +963,12 @@ impl Checker {
             0 => {
                 self.diags.push(Diagnostic {
                     file: self.file.clone(),
-                    line: 0,
-                    column: 0,
+                    line: spanned.referenced.line(),
+                    column: spanned.referenced.column(),
                     message: "an expectation is empty".into(),
-                    hint: Some("each item under `expect:` needs one of reply, delivered, header, received_chain, log".into()),
+                    hint: Some(
+                        "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace".into(),
+                    ),
                 });
                 None
             }
@@ -1041,11 +992,7 @@ impl Checker {
             None => Some(1),
             Some(s) if s.value >= 1 => Some(s.value),
             Some(s) => {
-                self.err(
-                    s,
-                    "messages are counted from 1",
-                    "write message: 1 for the first message delivered",
-                );
+                self.err(s, "messages are counted from 1", "write message: 1 for the first message delivered");
                 None
             }
         }
@@ -1053,27 +1000,17 @@ impl Checker {
 }
 
 fn norm(addr: &str) -> String {
-    parse_mailbox(addr)
-        .map(|m| m.key())
-        .unwrap_or_else(|_| addr.to_string())
+    parse_mailbox(addr).map(|m| m.key()).unwrap_or_else(|_| addr.to_string())
 }
 
 fn role_of(h: &RawHost) -> Option<Role> {
-    Role::ALL
-        .iter()
-        .find(|(n, _)| *n == h.role.value)
-        .map(|(_, r)| *r)
+    Role::ALL.iter().find(|(n, _)| *n == h.role.value).map(|(_, r)| *r)
 }
 
 pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
     let (a, b) = s.split_once('/').unwrap_or((s, "32"));
-    let net = a
-        .parse::<Ipv4Addr>()
-        .map_err(|_| format!("`{s}` is not a network: `{a}` is not an IPv4 address"))?;
-    let bits = b
-        .parse::<u8>()
-        .ok()
-        .filter(|b| *b <= 32)
-        .ok_or_else(|| format!("`{s}`: the prefix length must be 0 to 32"))?;
+    let net = a.parse::<Ipv4Addr>().map_err(|_| format!("`{s}` is not a network: `{a}` is not an IPv4 address"))?;
+    let bits =
+        b.parse::<u8>().ok().filter(|b| *b <= 32).ok_or_else(|| format!("`{s}`: the prefix length must be 0 to 32"))?;
     Ok(Cidr { net, bits })
 }

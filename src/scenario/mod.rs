@@ -23,26 +23,29 @@ pub enum Role {
     Relay,
     Hub,
     Mx,
+    /// An MX that also serves its mailboxes over POP3 and IMAP.
+    Mailstore,
     Dns,
 }
 
 impl Role {
-    pub const ALL: [(&'static str, Role); 5] = [
+    pub const ALL: [(&'static str, Role); 6] = [
         ("mua", Role::Mua),
         ("relay", Role::Relay),
         ("hub", Role::Hub),
         ("mx", Role::Mx),
+        ("mailstore", Role::Mailstore),
         ("dns", Role::Dns),
     ];
     pub fn name(self) -> &'static str {
-        Role::ALL
-            .iter()
-            .find(|(_, r)| *r == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("?")
+        Role::ALL.iter().find(|(_, r)| *r == self).map(|(n, _)| *n).unwrap_or("?")
     }
     pub fn is_mta(self) -> bool {
-        matches!(self, Role::Relay | Role::Hub | Role::Mx)
+        matches!(self, Role::Relay | Role::Hub | Role::Mx | Role::Mailstore)
+    }
+    /// Receives mail for its own domains into local mailboxes.
+    pub fn is_final(self) -> bool {
+        matches!(self, Role::Mx | Role::Mailstore)
     }
 }
 
@@ -82,11 +85,7 @@ pub struct Cidr {
 
 impl Cidr {
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = if self.bits == 0 {
-            0
-        } else {
-            u32::MAX << (32 - u32::from(self.bits))
-        };
+        let mask = if self.bits == 0 { 0 } else { u32::MAX << (32 - u32::from(self.bits)) };
         (u32::from(ip) & mask) == (u32::from(self.net) & mask)
     }
 }
@@ -111,6 +110,20 @@ pub struct MtaConfig {
     pub resolver: Option<usize>,
     pub max_message_size: u64,
     pub queue: QueueConfig,
+    pub auth: AuthMode,
+    pub show_secrets: bool,
+    /// Relay for a client address this long after a POP3/IMAP login from it.
+    pub pop_before_smtp: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthMode {
+    #[default]
+    Off,
+    /// AUTH is advertised; authenticated clients may relay.
+    Offered,
+    /// Every sender must authenticate first (530 5.7.0 otherwise).
+    Required,
 }
 
 /// Overrides of the flavour's retry defaults.
@@ -149,11 +162,9 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub enum Action {
     Send(Send),
+    Fetch(Fetch),
     Wait(Duration),
-    Fault {
-        fault: Fault,
-        undo_after: Option<Duration>,
-    },
+    Fault { fault: Fault, undo_after: Option<Duration> },
 }
 
 /// A change to the network, made by a step and possibly undone later.
@@ -178,6 +189,31 @@ pub struct Send {
     pub body: String,
     pub helo: Option<String>,
     pub headers: Vec<(String, String)>,
+    pub auth: Option<SmtpAuth>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpAuth {
+    pub user: String,
+    pub password: String,
+    pub mechanism: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchProtocol {
+    Pop3,
+    Imap,
+}
+
+#[derive(Clone, Debug)]
+pub struct Fetch {
+    pub protocol: FetchProtocol,
+    pub mua: usize,
+    pub server: usize,
+    pub user: String,
+    pub password: String,
+    pub apop: bool,
+    pub delete: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -189,34 +225,13 @@ pub struct Expect {
 
 #[derive(Clone, Debug)]
 pub enum ExpectKind {
-    Reply {
-        step: usize,
-        code: u16,
-        command: Option<String>,
-    },
-    Delivered {
-        to: String,
-        count: Option<usize>,
-        subject: Option<String>,
-        contains: Option<String>,
-    },
-    Header {
-        to: String,
-        name: String,
-        message: usize,
-        count: Option<usize>,
-        contains: Option<String>,
-    },
-    ReceivedChain {
-        to: String,
-        hops: Vec<usize>,
-        message: usize,
-    },
-    Log {
-        host: usize,
-        pattern: String,
-        absent: bool,
-    },
+    Reply { step: usize, code: u16, command: Option<String> },
+    Delivered { to: String, count: Option<usize>, subject: Option<String>, contains: Option<String> },
+    Header { to: String, name: String, message: usize, count: Option<usize>, contains: Option<String> },
+    ReceivedChain { to: String, hops: Vec<usize>, message: usize },
+    Log { host: usize, pattern: String, absent: bool },
+    Fetched { step: usize, count: usize },
+    Trace { kind: String, host: Option<usize>, pattern: String, absent: bool },
 }
 
 impl Scenario {
@@ -238,9 +253,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(format!("`{s}` is not a duration"));
         }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{s}`: number too large"))?;
+        let n: u64 = rest[..digits].parse().map_err(|_| format!("`{s}`: number too large"))?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
         let unit = &rest[..unit_len];
@@ -267,13 +280,7 @@ pub fn format_duration(d: Duration) -> String {
     }
     let mut out = String::new();
     let mut rest = ms;
-    for (unit, size) in [
-        ("d", 86_400_000u128),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ] {
+    for (unit, size) in [("d", 86_400_000u128), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;
@@ -301,18 +308,9 @@ mod tests {
 
     #[test]
     fn cidr() {
-        let c = Cidr {
-            net: Ipv4Addr::new(192, 0, 2, 0),
-            bits: 24,
-        };
+        let c = Cidr { net: Ipv4Addr::new(192, 0, 2, 0), bits: 24 };
         assert!(c.contains(Ipv4Addr::new(192, 0, 2, 200)));
         assert!(!c.contains(Ipv4Addr::new(192, 0, 3, 1)));
-        assert!(
-            Cidr {
-                net: Ipv4Addr::UNSPECIFIED,
-                bits: 0
-            }
-            .contains(Ipv4Addr::new(8, 8, 8, 8))
-        );
+        assert!(Cidr { net: Ipv4Addr::UNSPECIFIED, bits: 0 }.contains(Ipv4Addr::new(8, 8, 8, 8)));
     }
 }

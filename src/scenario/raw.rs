@@ -30,9 +30,9 @@ pub struct RawScenario {
     #[serde(default)]
     pub users: Vec<RawUser>,
     #[serde(default)]
-    pub steps: Vec<RawStep>,
+    pub steps: Vec<S<RawStep>>,
     #[serde(default)]
-    pub expect: Vec<RawExpect>,
+    pub expect: Vec<S<RawExpect>>,
 }
 
 /// A text in English and Japanese (either may be left out).
@@ -86,6 +86,12 @@ pub struct RawHost {
     pub max_message_size: Option<S<u64>>,
     #[serde(default)]
     pub queue: Option<RawQueue>,
+    /// SMTP AUTH: off (default), offered, or required.
+    #[serde(default)]
+    pub auth: Option<S<String>>,
+    /// Show passwords and AUTH data in the trace instead of masking them.
+    #[serde(default)]
+    pub show_secrets: Option<bool>,
     // --- DNS settings ---
     #[serde(default)]
     pub zones: IndexMap<String, Vec<S<String>>>,
@@ -123,6 +129,9 @@ pub struct RawRelay {
     /// Destination domains this host relays to for anyone (a backup MX, a gateway).
     #[serde(default)]
     pub to_domains: Vec<S<String>>,
+    /// After a POP3/IMAP login on this host, relay for that address this long.
+    #[serde(default)]
+    pub pop_before_smtp: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +170,12 @@ pub struct RawStep {
     /// Make a DNS host answer SERVFAIL to every query.
     #[serde(default)]
     pub servfail: Option<RawHostFault>,
+    /// A MUA downloads mail with POP3.
+    #[serde(default)]
+    pub pop3: Option<RawFetch>,
+    /// A MUA reads mail with IMAP.
+    #[serde(default)]
+    pub imap: Option<RawFetch>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +217,39 @@ pub struct RawSend {
     pub helo: Option<S<String>>,
     #[serde(default)]
     pub headers: IndexMap<String, String>,
+    /// Authenticate with SMTP AUTH before sending.
+    #[serde(default)]
+    pub auth: Option<RawAuth>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub user: S<String>,
+    /// Defaults to the user's password in `users:`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// PLAIN (default), LOGIN or CRAM-MD5.
+    #[serde(default)]
+    pub mechanism: Option<S<String>>,
+}
+
+/// A mail client reads its mailbox.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFetch {
+    pub from_host: S<String>,
+    pub server: S<String>,
+    pub user: S<String>,
+    /// Defaults to the user's password in `users:`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// POP3 only: log in with APOP instead of USER/PASS.
+    #[serde(default)]
+    pub apop: bool,
+    /// POP3 only: delete the messages on the server after download (default true, as the lecture describes POP).
+    #[serde(default)]
+    pub delete: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +265,31 @@ pub struct RawExpect {
     pub received_chain: Option<RawExpectChain>,
     #[serde(default)]
     pub log: Option<RawExpectLog>,
+    #[serde(default)]
+    pub fetched: Option<RawExpectFetched>,
+    #[serde(default)]
+    pub trace: Option<RawExpectTrace>,
+}
+
+/// Any trace event of a kind, optionally on one host, whose line matches.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectTrace {
+    pub kind: S<String>,
+    #[serde(default)]
+    pub host: Option<S<String>>,
+    #[serde(default)]
+    pub matches: Option<S<String>>,
+    #[serde(default)]
+    pub absent: bool,
+}
+
+/// How many messages a POP3/IMAP step downloaded.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectFetched {
+    pub step: S<usize>,
+    pub count: usize,
 }
 
 #[derive(Debug, Deserialize)]

@@ -75,10 +75,7 @@ impl Trace {
         }
     }
     pub fn events(&self) -> Vec<Event> {
-        self.inner
-            .lock()
-            .map(|g| g.events.clone())
-            .unwrap_or_default()
+        self.inner.lock().map(|g| g.events.clone()).unwrap_or_default()
     }
 }
 

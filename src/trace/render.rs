@@ -14,11 +14,7 @@ pub struct TextOptions {
 const RESET: &str = "\x1b[0m";
 
 fn paint(on: bool, code: &str, s: &str) -> String {
-    if on {
-        format!("\x1b[{code}m{s}{RESET}")
-    } else {
-        s.to_string()
-    }
+    if on { format!("\x1b[{code}m{s}{RESET}") } else { s.to_string() }
 }
 
 fn reply_colour(code: u64) -> &'static str {
@@ -33,11 +29,7 @@ fn reply_colour(code: u64) -> &'static str {
 fn width(events: &[Event]) -> usize {
     events
         .iter()
-        .map(|e| {
-            e.host
-                .len()
-                .max(e.peer.as_deref().map(str::len).unwrap_or(0))
-        })
+        .map(|e| e.host.len().max(e.peer.as_deref().map(str::len).unwrap_or(0)))
         .max()
         .unwrap_or(8)
         .clamp(6, 14)
@@ -63,12 +55,7 @@ pub fn text(events: &[Event], opt: TextOptions) -> String {
             );
             for e in delivered {
                 let mailbox = e.field_str("mailbox").unwrap_or("?");
-                let _ = writeln!(
-                    out,
-                    "\n== {} · mailbox {mailbox} on {} ==",
-                    e.t.format("%H:%M:%S%.3f"),
-                    e.host
-                );
+                let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", e.t.format("%H:%M:%S%.3f"), e.host);
                 let msg = e.field_str("message").unwrap_or("");
                 for l in msg.split("\r\n") {
                     if l.is_empty() {
@@ -89,61 +76,29 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
     let line = e.line.as_deref().unwrap_or("");
     let peer = e.peer.as_deref().unwrap_or("?");
     let (who, body) = match e.kind.as_str() {
-        "smtp.cmd" | "smtp.data" => (
-            format!("{peer:>w$} → {:<w$}", e.host),
-            paint(color, "36", &format!("C: {line}")),
-        ),
+        "smtp.cmd" | "smtp.data" | "pop3.cmd" | "imap.cmd" => {
+            (format!("{peer:>w$} → {:<w$}", e.host), paint(color, "36", &format!("C: {line}")))
+        }
+        "pop3.reply" | "imap.reply" => {
+            let c =
+                if line.starts_with("-ERR") || line.contains(" NO ") || line.contains(" BAD ") { "31" } else { "32" };
+            (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, c, &format!("S: {line}")))
+        }
         "smtp.reply" => {
             let c = reply_colour(e.field_u64("code").unwrap_or(0));
-            (
-                format!("{peer:>w$} ← {:<w$}", e.host),
-                paint(color, c, &format!("S: {line}")),
-            )
+            (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, c, &format!("S: {line}")))
         }
-        "dns.query" => (
-            format!("{peer:>w$} → {:<w$}", e.host),
-            paint(color, "35", &format!("DNS query   {line}")),
-        ),
-        "dns.answer" => (
-            format!("{peer:>w$} ← {:<w$}", e.host),
-            paint(color, "35", &format!("DNS answer  {line}")),
-        ),
-        "tcp.connect" | "tcp.error" => (
-            format!("{:>w$} → {peer:<w$}", e.host),
-            paint(color, "2", line),
-        ),
-        "tcp.accept" | "tcp.close" => (
-            format!("{peer:>w$} · {:<w$}", e.host),
-            paint(color, "2", line),
-        ),
-        "log" => (
-            format!("{:>w$}   {:<w$}", e.host, ""),
-            paint(color, "33", &format!("maillog  {line}")),
-        ),
-        "expect.pass" => (
-            format!("{:>w$}   {:<w$}", e.host, ""),
-            paint(color, "32", &format!("PASS  {line}")),
-        ),
-        "expect.fail" => (
-            format!("{:>w$}   {:<w$}", e.host, ""),
-            paint(color, "31;1", &format!("FAIL  {line}")),
-        ),
-        "step" => (
-            format!("{:>w$}   {:<w$}", SCENARIO_HOST, ""),
-            paint(color, "1", &format!("▶ {line}")),
-        ),
-        "deliver" => (
-            format!("{:>w$}   {:<w$}", e.host, ""),
-            paint(color, "32", &format!("delivered  {line}")),
-        ),
-        "bounce" => (
-            format!("{:>w$}   {:<w$}", e.host, ""),
-            paint(color, "31", &format!("bounce  {line}")),
-        ),
-        k => (
-            format!("{:>w$}   {:<w$}", e.host, ""),
-            format!("{k}  {line}"),
-        ),
+        "dns.query" => (format!("{peer:>w$} → {:<w$}", e.host), paint(color, "35", &format!("DNS query   {line}"))),
+        "dns.answer" => (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, "35", &format!("DNS answer  {line}"))),
+        "tcp.connect" | "tcp.error" => (format!("{:>w$} → {peer:<w$}", e.host), paint(color, "2", line)),
+        "tcp.accept" | "tcp.close" => (format!("{peer:>w$} · {:<w$}", e.host), paint(color, "2", line)),
+        "log" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "33", &format!("maillog  {line}"))),
+        "expect.pass" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "32", &format!("PASS  {line}"))),
+        "expect.fail" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "31;1", &format!("FAIL  {line}"))),
+        "step" => (format!("{:>w$}   {:<w$}", SCENARIO_HOST, ""), paint(color, "1", &format!("▶ {line}"))),
+        "deliver" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "32", &format!("delivered  {line}"))),
+        "bounce" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "31", &format!("bounce  {line}"))),
+        k => (format!("{:>w$}   {:<w$}", e.host, ""), format!("{k}  {line}")),
     };
     format!("{t} {sess:>4} {who}  {body}")
 }

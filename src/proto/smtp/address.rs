@@ -41,20 +41,13 @@ pub fn check_domain(d: &str) -> Result<(), String> {
     }
     for label in d.split('.') {
         if label.is_empty() {
-            return Err(format!(
-                "`{d}` has an empty label (two dots in a row, or a dot at an end)"
-            ));
+            return Err(format!("`{d}` has an empty label (two dots in a row, or a dot at an end)"));
         }
         if label.len() > 63 {
             return Err(format!("a label of `{d}` is longer than 63 characters"));
         }
-        if !label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(format!(
-                "`{d}` may hold only letters, digits, hyphens and dots"
-            ));
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("`{d}` may hold only letters, digits, hyphens and dots"));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!("a label of `{d}` starts or ends with a hyphen"));
@@ -72,9 +65,7 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
         return Err(format!("`{s}` has nothing before the `@`"));
     }
     if local.len() > MAX_LOCAL {
-        return Err(format!(
-            "the local part of `{s}` is longer than {MAX_LOCAL} octets"
-        ));
+        return Err(format!("the local part of `{s}` is longer than {MAX_LOCAL} octets"));
     }
     let dot_atom = !local.starts_with('.')
         && !local.ends_with('.')
@@ -83,19 +74,12 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
     let quoted = local.len() >= 2
         && local.starts_with('"')
         && local.ends_with('"')
-        && local[1..local.len() - 1]
-            .chars()
-            .all(|c| (' '..='~').contains(&c) && c != '"' && c != '\\');
+        && local[1..local.len() - 1].chars().all(|c| (' '..='~').contains(&c) && c != '"' && c != '\\');
     if !dot_atom && !quoted {
-        return Err(format!(
-            "the local part of `{s}` has a character that is not allowed there"
-        ));
+        return Err(format!("the local part of `{s}` has a character that is not allowed there"));
     }
     check_domain(domain).map_err(|e| format!("in `{s}`: {e}"))?;
-    Ok(Mailbox {
-        local: local.to_string(),
-        domain: domain.to_ascii_lowercase(),
-    })
+    Ok(Mailbox { local: local.to_string(), domain: domain.to_ascii_lowercase() })
 }
 
 /// A reverse-path or forward-path: `<>` (null, only for MAIL) or `<mailbox>`.
@@ -120,9 +104,7 @@ impl fmt::Display for Path {
 pub fn parse_path(arg: &str) -> Result<(Path, &str), String> {
     let arg = arg.trim_start();
     if !arg.starts_with('<') {
-        return Err(
-            "the address must be written in angle brackets, like <user@example.com>".into(),
-        );
+        return Err("the address must be written in angle brackets, like <user@example.com>".into());
     }
     let Some(end) = arg.find('>') else {
         return Err("the address has no closing `>`".into());

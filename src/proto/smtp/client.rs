@@ -16,6 +16,16 @@ pub struct Job {
     pub rcpts: Vec<Mailbox>,
     /// The message, lines ending in CRLF, not yet dot-stuffed.
     pub data: Vec<u8>,
+    /// Authenticate (RFC 4954) after EHLO.
+    pub auth: Option<ClientAuth>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientAuth {
+    pub user: String,
+    pub password: String,
+    /// PLAIN, LOGIN or CRAM-MD5.
+    pub mechanism: String,
 }
 
 /// What became of one recipient.
@@ -40,6 +50,7 @@ impl RcptResult {
 pub enum Stage {
     Greeting,
     Helo,
+    Auth,
     Mail,
     Rcpt,
     Data,
@@ -52,6 +63,7 @@ impl Stage {
         match self {
             Stage::Greeting => "initial greeting",
             Stage::Helo => "EHLO",
+            Stage::Auth => "AUTH",
             Stage::Mail => "MAIL FROM",
             Stage::Rcpt => "RCPT TO",
             Stage::Data => "DATA",
@@ -69,10 +81,7 @@ pub struct Outcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientOutput {
     /// Write these bytes. `line` is the command for the trace (None for message content).
-    Send {
-        bytes: Vec<u8>,
-        line: Option<String>,
-    },
+    Send { bytes: Vec<u8>, line: Option<String> },
     /// A reply arrived, for the trace.
     Received(Reply),
     /// All is settled; close the connection.
@@ -84,6 +93,8 @@ enum State {
     Greeting,
     Ehlo,
     Helo,
+    /// Waiting for 334 or 235; how many challenges were answered.
+    Auth(u8),
     Mail,
     Rcpt(usize),
     Data,
@@ -149,8 +160,7 @@ impl Client {
                 }
                 Ok(None) => return None,
                 Err(bad) => {
-                    let r =
-                        Reply::new(421, format!("4.5.0 Malformed reply from server: {}", bad.0));
+                    let r = Reply::new(421, format!("4.5.0 Malformed reply from server: {}", bad.0));
                     self.settle_all(&r, Stage::Connection);
                     self.send_line("QUIT".into());
                     self.state = State::Quit;
@@ -162,18 +172,12 @@ impl Client {
     fn send_line(&mut self, line: String) {
         let mut bytes = line.clone().into_bytes();
         bytes.extend_from_slice(b"\r\n");
-        self.out.push_back(ClientOutput::Send {
-            bytes,
-            line: Some(line),
-        });
+        self.out.push_back(ClientOutput::Send { bytes, line: Some(line) });
     }
 
     fn settle_all(&mut self, r: &Reply, stage: Stage) {
         for slot in self.results.iter_mut().filter(|s| s.is_none()) {
-            *slot = Some(RcptResult::Refused {
-                reply: r.clone(),
-                stage,
-            });
+            *slot = Some(RcptResult::Refused { reply: r.clone(), stage });
         }
     }
 
@@ -207,6 +211,22 @@ impl Client {
         }
     }
 
+    fn auth_or_mail(&mut self) {
+        match &self.job.auth {
+            Some(a) if a.mechanism == "PLAIN" => {
+                let line = format!("AUTH PLAIN {}", super::auth::plain_response(&a.user, &a.password));
+                self.send_line(line);
+                self.state = State::Auth(2);
+            }
+            Some(a) => {
+                let line = format!("AUTH {}", a.mechanism);
+                self.send_line(line);
+                self.state = State::Auth(0);
+            }
+            None => self.mail_cmd(),
+        }
+    }
+
     fn mail_cmd(&mut self) {
         let mut cmd = format!("MAIL FROM:{}", self.job.from);
         if self.size_ok {
@@ -232,15 +252,11 @@ impl Client {
             State::Ehlo => {
                 if r.code == 250 {
                     let has = |kw: &str| {
-                        r.lines.iter().skip(1).any(|l| {
-                            l.split(' ')
-                                .next()
-                                .is_some_and(|k| k.eq_ignore_ascii_case(kw))
-                        })
+                        r.lines.iter().skip(1).any(|l| l.split(' ').next().is_some_and(|k| k.eq_ignore_ascii_case(kw)))
                     };
                     self.size_ok = has("SIZE");
                     self.eightbit_ok = has("8BITMIME");
-                    self.mail_cmd();
+                    self.auth_or_mail();
                 } else if r.is_permanent() && r.code != 421 {
                     // An old server without ESMTP (RFC 5321 §3.2).
                     self.send_line(format!("HELO {}", self.job.helo));
@@ -251,11 +267,27 @@ impl Client {
             }
             State::Helo => {
                 if r.code == 250 {
-                    self.mail_cmd();
+                    self.auth_or_mail();
                 } else {
                     self.give_up(&r, Stage::Helo);
                 }
             }
+            State::Auth(n) => match (r.code, &self.job.auth) {
+                (235, _) => self.mail_cmd(),
+                (334, Some(a)) if n < 2 => {
+                    use super::auth::{b64, cram_response, unb64};
+                    let challenge = unb64(r.lines.first().map(String::as_str).unwrap_or("")).unwrap_or_default();
+                    let answer = match a.mechanism.as_str() {
+                        "CRAM-MD5" => cram_response(&a.user, &a.password, &String::from_utf8_lossy(&challenge)),
+                        "LOGIN" if n == 0 => b64(a.user.as_bytes()),
+                        "LOGIN" => b64(a.password.as_bytes()),
+                        _ => super::auth::plain_response(&a.user, &a.password),
+                    };
+                    self.send_line(answer);
+                    self.state = State::Auth(n + 1);
+                }
+                _ => self.give_up(&r, Stage::Auth),
+            },
             State::Mail => {
                 if r.is_positive() {
                     self.next_rcpt(0);
@@ -269,10 +301,7 @@ impl Client {
                         return self.give_up(&r, Stage::Rcpt);
                     }
                     if let Some(slot) = self.results.get_mut(i) {
-                        *slot = Some(RcptResult::Refused {
-                            reply: r,
-                            stage: Stage::Rcpt,
-                        });
+                        *slot = Some(RcptResult::Refused { reply: r, stage: Stage::Rcpt });
                     }
                 }
                 self.next_rcpt(i + 1);

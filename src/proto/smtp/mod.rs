@@ -1,6 +1,7 @@
 //! SMTP (RFC 5321): addresses, replies, and the server and client cores.
 
 pub mod address;
+pub mod auth;
 pub mod client;
 pub mod reply;
 pub mod server;

@@ -11,17 +11,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(code: u16, text: impl Into<String>) -> Self {
-        Reply {
-            code,
-            lines: vec![text.into()],
-        }
+        Reply { code, lines: vec![text.into()] }
     }
     pub fn multi(code: u16, lines: Vec<String>) -> Self {
-        let lines = if lines.is_empty() {
-            vec![String::new()]
-        } else {
-            lines
-        };
+        let lines = if lines.is_empty() { vec![String::new()] } else { lines };
         Reply { code, lines }
     }
     pub fn is_positive(&self) -> bool {
@@ -41,11 +34,7 @@ impl Reply {
             .enumerate()
             .map(|(i, t)| {
                 let sep = if i + 1 == n { ' ' } else { '-' };
-                if t.is_empty() && i + 1 == n {
-                    format!("{}", self.code)
-                } else {
-                    format!("{}{sep}{t}", self.code)
-                }
+                if t.is_empty() && i + 1 == n { format!("{}", self.code) } else { format!("{}{sep}{t}", self.code) }
             })
             .collect()
     }
@@ -66,9 +55,7 @@ impl Reply {
         let first = self.lines.first()?.split(' ').next()?;
         let parts: Vec<&str> = first.split('.').collect();
         let ok = parts.len() == 3
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+            && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
             && matches!(parts[0], "2" | "4" | "5");
         ok.then_some(first)
     }
@@ -146,14 +133,8 @@ mod tests {
 
     #[test]
     fn wire_form_multiline() {
-        let r = Reply::multi(
-            250,
-            vec!["mx.example".into(), "PIPELINING".into(), "SIZE 100".into()],
-        );
-        assert_eq!(
-            String::from_utf8(r.to_bytes()).unwrap(),
-            "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n"
-        );
+        let r = Reply::multi(250, vec!["mx.example".into(), "PIPELINING".into(), "SIZE 100".into()]);
+        assert_eq!(String::from_utf8(r.to_bytes()).unwrap(), "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
         assert_eq!(Reply::new(550, "5.1.1 nope").enhanced(), Some("5.1.1"));
         assert_eq!(Reply::new(250, "OK").enhanced(), None);
     }

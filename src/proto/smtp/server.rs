@@ -27,6 +27,10 @@ pub struct ServerConfig {
     pub max_message_size: u64,
     /// Most recipients in one transaction (RFC 5321 asks for at least 100).
     pub max_recipients: usize,
+    /// Offer SMTP AUTH (RFC 4954) with PLAIN, LOGIN and CRAM-MD5.
+    pub auth: bool,
+    /// Show credentials in the trace instead of masking them.
+    pub show_secrets: bool,
 }
 
 /// What is known about the client when the session starts.
@@ -45,6 +49,8 @@ pub struct Envelope {
     pub from: Path,
     pub rcpts: Vec<Mailbox>,
     pub declared_size: Option<u64>,
+    /// The user who authenticated with AUTH before this transaction.
+    pub auth: Option<String>,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -58,6 +64,25 @@ pub trait Policy {
     /// The whole message arrived (dot-unstuffed, CRLF line ends). The
     /// reply to the final dot: 250 means the system is now responsible.
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply;
+    /// The password of a user, to check AUTH; `None` if there is no such user.
+    fn password(&mut self, _user: &str) -> Option<String> {
+        None
+    }
+    /// A fresh CRAM-MD5 challenge such as `<12345.1712000000@mail.example>`.
+    fn challenge(&mut self) -> String {
+        "<0.0@localhost>".into()
+    }
+    /// AUTH finished, well or badly (for logs and policy).
+    fn auth_done(&mut self, _user: &str, _mechanism: &str, _ok: bool) {}
+}
+
+/// Where an AUTH exchange stands while it waits for the client's next line.
+#[derive(Clone, Debug)]
+enum AuthStep {
+    Plain,
+    LoginUser,
+    LoginPass(String),
+    Cram(String),
 }
 
 /// Everything the host must act on.
@@ -103,6 +128,10 @@ pub struct Server {
     /// A finished message waiting for the policy, asked only after the
     /// `Data` output has been handed out (so the trace shows it first).
     pending: Option<(Envelope, Vec<u8>)>,
+    authed: Option<String>,
+    auth_step: Option<AuthStep>,
+    /// A line handed out for the trace and not yet acted on.
+    pending_line: Option<String>,
 }
 
 impl Server {
@@ -123,6 +152,9 @@ impl Server {
             errors: 0,
             out: VecDeque::new(),
             pending: None,
+            authed: None,
+            auth_step: None,
+            pending_line: None,
         }
     }
 
@@ -149,6 +181,13 @@ impl Server {
             if let Some(o) = self.out.pop_front() {
                 return Some(o);
             }
+            if let Some(l) = self.pending_line.take() {
+                match self.auth_step.take() {
+                    Some(step) => self.auth_line(step, &l, policy),
+                    None => self.command(&l, policy),
+                }
+                continue;
+            }
             if let Some((env, data)) = self.pending.take() {
                 let r = policy.message(&env, data);
                 self.reply(r);
@@ -158,11 +197,7 @@ impl Server {
                 State::Closed => return None,
                 State::Start => {
                     let g = policy.greeting();
-                    self.state = if g.code == 220 {
-                        State::Command
-                    } else {
-                        State::Refused
-                    };
+                    self.state = if g.code == 220 { State::Command } else { State::Refused };
                     self.out.push_back(Output::Reply(g));
                 }
                 State::Data => {
@@ -177,8 +212,12 @@ impl Server {
                             self.error(Reply::new(500, "5.5.2 Line too long"));
                         }
                         Line::Text(l) => {
-                            self.out.push_back(Output::Command(l.clone()));
-                            self.command(&l, policy);
+                            // Hand out the line first, act on it at the next poll,
+                            // so the trace shows the command before its effects.
+                            let shown =
+                                if self.auth_step.is_some() { self.mask_response(&l) } else { self.mask_command(&l) };
+                            self.out.push_back(Output::Command(shown));
+                            self.pending_line = Some(l);
                         }
                     }
                 }
@@ -251,6 +290,10 @@ impl Server {
                 if esmtp {
                     let mut lines = vec![greet];
                     lines.extend(st.extensions(self.cfg.max_message_size));
+                    if self.cfg.auth {
+                        let at = lines.len().saturating_sub(1).max(1);
+                        lines.insert(at, format!("AUTH {}", super::auth::MECHANISMS));
+                    }
                     self.reply(Reply::multi(250, lines));
                 } else {
                     self.reply(Reply::new(250, greet));
@@ -280,15 +323,9 @@ impl Server {
                                 return self.error(Reply::new(501, "5.5.4 Bad SIZE parameter"));
                             }
                         },
-                        "BODY"
-                            if esmtp
-                                && matches!(
-                                    v.to_ascii_uppercase().as_str(),
-                                    "7BIT" | "8BITMIME"
-                                ) => {}
+                        "BODY" if esmtp && matches!(v.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") => {}
                         _ => {
-                            return self
-                                .error(Reply::new(555, format!("5.5.4 Unsupported option: {p}")));
+                            return self.error(Reply::new(555, format!("5.5.4 Unsupported option: {p}")));
                         }
                     }
                 }
@@ -298,13 +335,8 @@ impl Server {
                 {
                     return self.reply(st.too_big());
                 }
-                let env = Envelope {
-                    helo,
-                    esmtp,
-                    from: path,
-                    rcpts: Vec::new(),
-                    declared_size,
-                };
+                let env =
+                    Envelope { helo, esmtp, from: path, rcpts: Vec::new(), declared_size, auth: self.authed.clone() };
                 let r = policy.mail(&env);
                 if r.is_positive() {
                     self.tx = Some(env);
@@ -321,10 +353,7 @@ impl Server {
                 let mailbox = match parse_path(rest) {
                     Ok((Path::Mailbox(m), params)) if params.trim().is_empty() => m,
                     Ok((Path::Mailbox(_), params)) => {
-                        return self.error(Reply::new(
-                            555,
-                            format!("5.5.4 Unsupported option: {}", params.trim()),
-                        ));
+                        return self.error(Reply::new(555, format!("5.5.4 Unsupported option: {}", params.trim())));
                     }
                     Ok((Path::Null, _)) => {
                         return self.error(st.bad_address("the recipient may not be <>"));
@@ -344,10 +373,7 @@ impl Server {
             }
             "DATA" => {
                 if !arg.is_empty() {
-                    return self.error(Reply::new(
-                        501,
-                        "5.5.4 Syntax error: DATA takes no argument",
-                    ));
+                    return self.error(Reply::new(501, "5.5.4 Syntax error: DATA takes no argument"));
                 }
                 match &self.tx {
                     None => self.error(st.need_mail()),
@@ -365,10 +391,7 @@ impl Server {
             }
             "RSET" => {
                 if !arg.is_empty() {
-                    return self.error(Reply::new(
-                        501,
-                        "5.5.4 Syntax error: RSET takes no argument",
-                    ));
+                    return self.error(Reply::new(501, "5.5.4 Syntax error: RSET takes no argument"));
                 }
                 self.tx = None;
                 self.reply(st.rset());
@@ -387,10 +410,117 @@ impl Server {
             }
             "EXPN" => self.reply(st.expn()),
             "HELP" => self.reply(st.help()),
-            "AUTH" => self.error(st.auth_not_available()),
+            "AUTH" => self.auth_command(arg, policy),
             "STARTTLS" => self.error(st.not_implemented("STARTTLS")),
             "" => self.error(st.empty_command()),
             _ => self.error(st.unknown(&verb)),
+        }
+    }
+
+    /// The trace form of a command: AUTH's initial response is masked.
+    fn mask_command(&self, line: &str) -> String {
+        let mut words = line.splitn(3, ' ');
+        let (verb, mech, rest) = (words.next().unwrap_or(""), words.next(), words.next());
+        match (verb.eq_ignore_ascii_case("AUTH"), mech, rest) {
+            (true, Some(m), Some(r)) => {
+                if self.cfg.show_secrets {
+                    format!("{line}{}", decoded_note(r))
+                } else {
+                    format!("{verb} {m} ****")
+                }
+            }
+            _ => line.to_string(),
+        }
+    }
+
+    /// The trace form of a line answering an AUTH challenge.
+    fn mask_response(&self, line: &str) -> String {
+        if line.trim() == "*" {
+            "*".into()
+        } else if self.cfg.show_secrets {
+            format!("{line}{}", decoded_note(line))
+        } else {
+            "****".into()
+        }
+    }
+
+    fn auth_command(&mut self, arg: &str, policy: &mut dyn Policy) {
+        let st = self.cfg.flavour;
+        if !self.cfg.auth {
+            return self.error(st.auth_not_available());
+        }
+        if self.helo.is_none() {
+            return self.error(st.need_helo());
+        }
+        if self.authed.is_some() {
+            return self.error(Reply::new(503, "5.5.1 Error: already authenticated"));
+        }
+        if self.tx.is_some() {
+            return self.error(Reply::new(503, "5.5.1 Error: MAIL transaction in progress"));
+        }
+        let mut words = arg.split_whitespace();
+        let mech = words.next().unwrap_or("").to_ascii_uppercase();
+        let initial = words.next();
+        match (mech.as_str(), initial) {
+            ("PLAIN", Some(r)) => self.auth_line(AuthStep::Plain, r, policy),
+            ("PLAIN", None) => {
+                self.auth_step = Some(AuthStep::Plain);
+                self.reply(Reply::new(334, ""));
+            }
+            ("LOGIN", Some(r)) => self.auth_line(AuthStep::LoginUser, r, policy),
+            ("LOGIN", None) => {
+                self.auth_step = Some(AuthStep::LoginUser);
+                self.reply(Reply::new(334, super::auth::b64(b"Username:")));
+            }
+            ("CRAM-MD5", None) => {
+                let c = policy.challenge();
+                self.reply(Reply::new(334, super::auth::b64(c.as_bytes())));
+                self.auth_step = Some(AuthStep::Cram(c));
+            }
+            ("", _) => self.error(Reply::new(501, "5.5.4 Syntax: AUTH mechanism")),
+            _ => self.error(Reply::new(504, "5.5.4 Unrecognized authentication type")),
+        }
+    }
+
+    fn auth_line(&mut self, step: AuthStep, line: &str, policy: &mut dyn Policy) {
+        use super::auth::{hex, hmac_md5, parse_plain, unb64};
+        if line.trim() == "*" {
+            return self.error(Reply::new(501, "5.7.0 Authentication aborted"));
+        }
+        let Ok(raw) = unb64(line) else {
+            return self.error(Reply::new(501, "5.5.2 Cannot decode response"));
+        };
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (user, ok, mech) = match step {
+            AuthStep::Plain => match parse_plain(&raw) {
+                Ok((u, p)) => {
+                    let ok = policy.password(&u).is_some_and(|want| want == p);
+                    (u, ok, "PLAIN")
+                }
+                Err(_) => return self.error(Reply::new(501, "5.5.2 Invalid authentication data")),
+            },
+            AuthStep::LoginUser => {
+                self.auth_step = Some(AuthStep::LoginPass(text));
+                return self.reply(Reply::new(334, super::auth::b64(b"Password:")));
+            }
+            AuthStep::LoginPass(u) => {
+                let ok = policy.password(&u).is_some_and(|want| want == text);
+                (u, ok, "LOGIN")
+            }
+            AuthStep::Cram(challenge) => {
+                let (u, digest) = text.rsplit_once(' ').unwrap_or((&text, ""));
+                let ok = policy
+                    .password(u)
+                    .is_some_and(|p| hex(&hmac_md5(p.as_bytes(), challenge.as_bytes())).eq_ignore_ascii_case(digest));
+                (u.to_string(), ok, "CRAM-MD5")
+            }
+        };
+        policy.auth_done(&user, mech, ok);
+        if ok {
+            self.authed = Some(user);
+            self.reply(Reply::new(235, "2.7.0 Authentication successful"));
+        } else {
+            self.error(Reply::new(535, "5.7.8 Error: authentication failed: authentication failure"));
         }
     }
 
@@ -424,9 +554,7 @@ impl Server {
         }
         let body = body.strip_prefix(b".").unwrap_or(body);
         self.data_lines += 1;
-        if self.cfg.max_message_size > 0
-            && (self.data.len() + body.len() + 2) as u64 > self.cfg.max_message_size
-        {
+        if self.cfg.max_message_size > 0 && (self.data.len() + body.len() + 2) as u64 > self.cfg.max_message_size {
             self.data_too_big = true;
         }
         if !self.data_too_big {
@@ -441,18 +569,12 @@ impl Server {
         self.state = State::Command;
         let data = std::mem::take(&mut self.data);
         let tx = self.tx.take();
-        self.out.push_back(Output::Data {
-            octets: data.len(),
-            lines: self.data_lines,
-        });
+        self.out.push_back(Output::Data { octets: data.len(), lines: self.data_lines });
         let st = self.cfg.flavour;
         if self.data_too_big {
             self.reply(st.too_big());
         } else if self.data_long_line {
-            self.reply(Reply::new(
-                554,
-                "5.6.0 Message has a line longer than 1000 octets",
-            ));
+            self.reply(Reply::new(554, "5.6.0 Message has a line longer than 1000 octets"));
         } else {
             match tx {
                 Some(env) => self.pending = Some((env, data)),
@@ -468,12 +590,21 @@ enum Line {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len()
-        && s.is_char_boundary(prefix.len())
-        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
-    {
+    if s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
         Some(&s[prefix.len()..])
     } else {
         None
+    }
+}
+
+/// `  (base64 of "...")`: what a base64 credential says, for lessons that show it.
+fn decoded_note(b64: &str) -> String {
+    match super::auth::unb64(b64) {
+        Ok(raw) => {
+            let shown: String =
+                String::from_utf8_lossy(&raw).chars().map(|c| if c == '\0' { '␀' } else { c }).collect();
+            format!("   (base64 of \"{shown}\")")
+        }
+        Err(_) => String::new(),
     }
 }

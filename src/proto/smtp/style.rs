@@ -28,10 +28,9 @@ impl Flavour {
     /// `date` is an RFC 5322 date-time.
     pub fn greeting(self, host: &str, date: &str) -> Reply {
         match self {
-            Flavour::Sendmail => Reply::new(
-                220,
-                format!("{host} ESMTP Sendmail {SENDMAIL_VERSION}/{SENDMAIL_VERSION}; {date}"),
-            ),
+            Flavour::Sendmail => {
+                Reply::new(220, format!("{host} ESMTP Sendmail {SENDMAIL_VERSION}/{SENDMAIL_VERSION}; {date}"))
+            }
             Flavour::Postfix => Reply::new(220, format!("{host} ESMTP Postfix")),
         }
     }
@@ -100,17 +99,13 @@ impl Flavour {
     }
     pub fn mail_syntax(self) -> Reply {
         match self {
-            Flavour::Sendmail => {
-                Reply::new(501, "5.5.2 Syntax error in parameters scanning \"from\"")
-            }
+            Flavour::Sendmail => Reply::new(501, "5.5.2 Syntax error in parameters scanning \"from\""),
             Flavour::Postfix => Reply::new(501, "5.5.4 Syntax: MAIL FROM:<address>"),
         }
     }
     pub fn rcpt_syntax(self) -> Reply {
         match self {
-            Flavour::Sendmail => {
-                Reply::new(501, "5.5.2 Syntax error in parameters scanning \"to\"")
-            }
+            Flavour::Sendmail => Reply::new(501, "5.5.2 Syntax error in parameters scanning \"to\""),
             Flavour::Postfix => Reply::new(501, "5.5.4 Syntax: RCPT TO:<address>"),
         }
     }
@@ -149,10 +144,9 @@ impl Flavour {
     }
     pub fn vrfy(self, arg: &str) -> Reply {
         match self {
-            Flavour::Sendmail => Reply::new(
-                252,
-                "2.5.2 Cannot VRFY user; try RCPT to attempt delivery (or try finger)",
-            ),
+            Flavour::Sendmail => {
+                Reply::new(252, "2.5.2 Cannot VRFY user; try RCPT to attempt delivery (or try finger)")
+            }
             Flavour::Postfix => Reply::new(252, format!("2.0.0 {arg}")),
         }
     }
@@ -213,9 +207,7 @@ impl Flavour {
     }
     pub fn queued(self, qid: &str) -> Reply {
         match self {
-            Flavour::Sendmail => {
-                Reply::new(250, format!("2.0.0 {qid} Message accepted for delivery"))
-            }
+            Flavour::Sendmail => Reply::new(250, format!("2.0.0 {qid} Message accepted for delivery")),
             Flavour::Postfix => Reply::new(250, format!("2.0.0 Ok: queued as {qid}")),
         }
     }
@@ -231,9 +223,7 @@ impl Flavour {
             Flavour::Sendmail => Reply::new(550, format!("5.1.1 {to}... User unknown")),
             Flavour::Postfix => Reply::new(
                 550,
-                format!(
-                    "5.1.1 {to}: Recipient address rejected: User unknown in local recipient table"
-                ),
+                format!("5.1.1 {to}: Recipient address rejected: User unknown in local recipient table"),
             ),
         }
     }

@@ -41,11 +41,10 @@ fn server(flavour: Flavour) -> Server {
             flavour,
             max_message_size: 2000,
             max_recipients: 3,
+            auth: false,
+            show_secrets: false,
         },
-        Peer {
-            ip: Ipv4Addr::new(192, 0, 2, 7),
-            name: Some("pc7.example.net".into()),
-        },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()) },
     )
 }
 
@@ -74,17 +73,10 @@ fn session() -> (Server, TestPolicy) {
 #[test]
 fn happy_path_with_dot_stuffing() {
     let (mut s, mut p) = session();
-    let (codes, _) = run(
-        &mut s,
-        &mut p,
-        b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n",
-    );
+    let (codes, _) =
+        run(&mut s, &mut p, b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n");
     assert_eq!(codes, vec![250, 250, 250, 354]);
-    let (codes, closed) = run(
-        &mut s,
-        &mut p,
-        b"Subject: hi\r\n\r\n..leading dot\r\n.\r\nQUIT\r\n",
-    );
+    let (codes, closed) = run(&mut s, &mut p, b"Subject: hi\r\n\r\n..leading dot\r\n.\r\nQUIT\r\n");
     assert_eq!(codes, vec![250, 221]);
     assert!(closed);
     assert_eq!(p.messages.len(), 1);
@@ -95,69 +87,28 @@ fn happy_path_with_dot_stuffing() {
 #[test]
 fn sequence_errors() {
     let (mut s, mut p) = session();
-    assert_eq!(
-        run(&mut s, &mut p, b"MAIL FROM:<a@b.example>\r\n").0,
-        vec![503]
-    );
-    assert_eq!(
-        run(&mut s, &mut p, b"RCPT TO:<alice@example.com>\r\n").0,
-        vec![503]
-    );
+    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:<a@b.example>\r\n").0, vec![503]);
+    assert_eq!(run(&mut s, &mut p, b"RCPT TO:<alice@example.com>\r\n").0, vec![503]);
     assert_eq!(run(&mut s, &mut p, b"HELO\r\n").0, vec![501]);
-    assert_eq!(
-        run(&mut s, &mut p, b"HELO pc7\r\nDATA\r\n").0,
-        vec![250, 503]
-    );
-    assert_eq!(
-        run(
-            &mut s,
-            &mut p,
-            b"MAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n"
-        )
-        .0,
-        vec![250, 503]
-    );
+    assert_eq!(run(&mut s, &mut p, b"HELO pc7\r\nDATA\r\n").0, vec![250, 503]);
+    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n").0, vec![250, 503]);
     // Every RCPT refused: DATA has no valid recipients.
-    assert_eq!(
-        run(&mut s, &mut p, b"RCPT TO:<zoe@example.com>\r\nDATA\r\n").0,
-        vec![550, 554]
-    );
-    assert_eq!(
-        run(&mut s, &mut p, b"RSET\r\nNOOP\r\nVRFY alice\r\n").0,
-        vec![250, 250, 252]
-    );
-    assert_eq!(
-        run(&mut s, &mut p, b"DATA extra\r\nRSET now\r\n").0,
-        vec![501, 501]
-    );
+    assert_eq!(run(&mut s, &mut p, b"RCPT TO:<zoe@example.com>\r\nDATA\r\n").0, vec![550, 554]);
+    assert_eq!(run(&mut s, &mut p, b"RSET\r\nNOOP\r\nVRFY alice\r\n").0, vec![250, 250, 252]);
+    assert_eq!(run(&mut s, &mut p, b"DATA extra\r\nRSET now\r\n").0, vec![501, 501]);
 }
 
 #[test]
 fn syntax_errors_and_unknown_commands() {
     let (mut s, mut p) = session();
     run(&mut s, &mut p, b"EHLO pc7\r\n");
-    assert_eq!(
-        run(&mut s, &mut p, b"MAIL FROM:x@y.example\r\n").0,
-        vec![501]
-    );
-    assert_eq!(
-        run(&mut s, &mut p, b"MAIL TO:<x@y.example>\r\n").0,
-        vec![501]
-    );
-    assert_eq!(
-        run(&mut s, &mut p, b"MAIL FROM:<x@y.example> FOO=1\r\n").0,
-        vec![555]
-    );
-    assert_eq!(
-        run(&mut s, &mut p, b"MAIL FROM:<x@y.example> SIZE=99999\r\n").0,
-        vec![552]
-    );
+    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:x@y.example\r\n").0, vec![501]);
+    assert_eq!(run(&mut s, &mut p, b"MAIL TO:<x@y.example>\r\n").0, vec![501]);
+    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:<x@y.example> FOO=1\r\n").0, vec![555]);
+    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:<x@y.example> SIZE=99999\r\n").0, vec![552]);
     assert_eq!(run(&mut s, &mut p, b"XYZZY\r\n").0, vec![502]);
     assert_eq!(run(&mut s, &mut p, b"\r\n").0, vec![500]);
-    assert_eq!(
-        run(&mut s, &mut p, b"MAIL FROM:<>\r\nRCPT TO:<>\r\n").0,
-        vec![250, 501]
-    );
+    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:<>\r\nRCPT TO:<>\r\n").0, vec![250, 501]);
     let mut sm = server(Flavour::Sendmail);
     run(&mut sm, &mut p, b"");
     assert_eq!(run(&mut sm, &mut p, b"XYZZY\r\n").0, vec![500]);
@@ -173,10 +124,7 @@ fn relay_denied_and_unknown_user_texts() {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        replies[2],
-        "554 5.7.1 <v@elsewhere.example>: Relay access denied"
-    );
+    assert_eq!(replies[2], "554 5.7.1 <v@elsewhere.example>: Relay access denied");
     assert!(replies[3].starts_with("550 5.1.1 <zoe@example.com>: Recipient address rejected"));
     assert_eq!(
         Flavour::Sendmail.relay_denied("<x@example.net>").one_line(),
@@ -198,11 +146,7 @@ fn line_limits() {
     assert_eq!(run(&mut s, &mut p, b"\r\n").0, vec![500]);
     // Data line over 1000 octets: the message is refused at the final dot.
     let (mut s, mut p) = session();
-    run(
-        &mut s,
-        &mut p,
-        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
-    );
+    run(&mut s, &mut p, b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n");
     let mut body = vec![b'y'; 1200];
     body.extend_from_slice(b"\r\n.\r\n");
     assert_eq!(run(&mut s, &mut p, &body).0, vec![554]);
@@ -212,11 +156,7 @@ fn line_limits() {
 #[test]
 fn size_limit_in_data() {
     let (mut s, mut p) = session();
-    run(
-        &mut s,
-        &mut p,
-        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
-    );
+    run(&mut s, &mut p, b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n");
     let mut body = Vec::new();
     for _ in 0..40 {
         body.extend_from_slice(&[b'z'; 98]);
@@ -242,16 +182,8 @@ fn recipient_limit() {
 fn only_crlf_dot_crlf_ends_data() {
     // Smuggling attempts: <LF>.<LF> and <LF>.<CRLF> are content, not the end.
     let (mut s, mut p) = session();
-    run(
-        &mut s,
-        &mut p,
-        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
-    );
-    let (codes, _) = run(
-        &mut s,
-        &mut p,
-        b"one\n.\nMAIL FROM:<evil@x.example>\r\ntwo\n.\r\nthree\r\n.\r\n",
-    );
+    run(&mut s, &mut p, b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n");
+    let (codes, _) = run(&mut s, &mut p, b"one\n.\nMAIL FROM:<evil@x.example>\r\ntwo\n.\r\nthree\r\n.\r\n");
     assert_eq!(codes, vec![250]);
     assert_eq!(p.messages.len(), 1);
     let text = String::from_utf8(p.messages[0].1.clone()).unwrap();
@@ -349,12 +281,9 @@ fn client_and_server_agree() {
     let job = Job {
         helo: "hub.example.org".into(),
         from: Path::Mailbox(mb("x@example.org")),
-        rcpts: vec![
-            mb("alice@example.com"),
-            mb("zoe@example.com"),
-            mb("bob@example.com"),
-        ],
+        rcpts: vec![mb("alice@example.com"), mb("zoe@example.com"), mb("bob@example.com")],
         data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
+        auth: None,
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Accepted(_)));
@@ -373,6 +302,7 @@ fn client_skips_data_when_all_refused() {
         from: Path::Null,
         rcpts: vec![mb("v@elsewhere.example")],
         data: b"x\r\n".to_vec(),
+        auth: None,
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Refused { ref reply, .. } if reply.code == 554));
@@ -387,6 +317,7 @@ fn client_connection_lost_is_temporary() {
         from: Path::Null,
         rcpts: vec![mb("a@b.example")],
         data: vec![],
+        auth: None,
     });
     c.connection_lost("Connection reset");
     match c.poll() {

@@ -1,0 +1,1235 @@
+//! The POP3 server side as a sans-IO state machine (RFC 1939, CAPA and
+//! response codes from RFC 2449, `[AUTH]` from RFC 3206).
+//!
+//! Bytes go in with [`Server::feed`]; [`Server::poll`] hands back one output
+//! at a time: a command line for the trace, bytes to write, a login result,
+//! or the order to close. The session works on the user's INBOX in a
+//! [`Store`]: the list of messages is fixed at login (RFC 1939 §8), DELE only
+//! marks, and the marked messages leave the store at QUIT (the UPDATE state).
+//! A dropped connection removes nothing (RFC 1939 §6).
+//!
+//! Mailbox locking (`[IN-USE]`) is not done here: two sessions for one user
+//! each see their own snapshot, and each removes only what it deleted.
+
+use crate::store::{INBOX, Store};
+use md5::{Digest, Md5};
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+
+/// Longest command line, CRLF included.
+pub const MAX_COMMAND_LINE: usize = 512;
+/// Failed logins before the server hangs up.
+pub const MAX_AUTH_FAILURES: u32 = 3;
+
+/// What the server announces to CAPA (RFC 2449 §6, RFC 3206 §6).
+pub const CAPABILITIES: [&str; 7] =
+    ["USER", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION maillab"];
+
+#[derive(Clone, Debug)]
+pub struct Pop3Config {
+    pub hostname: String,
+    /// Show PASS arguments in the trace; if false they read `***`.
+    /// (An APOP digest is not a secret and is always shown.)
+    pub show_secrets: bool,
+}
+
+/// Everything the host must act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A command line as received, CRLF removed, for the trace (PASS
+    /// argument masked unless `show_secrets`).
+    Received(String),
+    /// Write `bytes`; `lines` are the response for the trace, with a
+    /// multi-line message body summarized as one line before the ".".
+    Send {
+        bytes: Vec<u8>,
+        lines: Vec<String>,
+    },
+    LoginOk {
+        user: String,
+    },
+    LoginFailed {
+        user: String,
+        reason: String,
+    },
+    /// Close the connection (after writing everything before it).
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Start,
+    Authorization,
+    Transaction,
+    Closed,
+}
+
+/// One message of the maildrop as it was at login.
+#[derive(Clone, Debug)]
+struct Entry {
+    uid: u32,
+    data: Arc<Vec<u8>>,
+    /// Octets with every line ended by CRLF, before dot-stuffing.
+    size: usize,
+    deleted: bool,
+}
+
+pub struct Server {
+    cfg: Pop3Config,
+    timestamp: String,
+    state: State,
+    input: Vec<u8>,
+    /// Skipping the rest of an over-long line.
+    discarding: bool,
+    /// Name from a USER command that PASS may follow.
+    pending_user: Option<String>,
+    user: Option<String>,
+    failures: u32,
+    uid_validity: u32,
+    maildrop: Vec<Entry>,
+    out: VecDeque<Output>,
+}
+
+/// Lowercase hex MD5 of `timestamp` followed by `secret` (RFC 1939 §7).
+pub fn apop_digest(timestamp: &str, secret: &str) -> String {
+    let mut h = Md5::new();
+    h.update(timestamp.as_bytes());
+    h.update(secret.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Server {
+    /// `timestamp` is the APOP banner timestamp, e.g. `<1896.697170952@dbc.mtview.ca.us>`.
+    pub fn new(cfg: Pop3Config, timestamp: String) -> Self {
+        Server {
+            cfg,
+            timestamp,
+            state: State::Start,
+            input: Vec::new(),
+            discarding: false,
+            pending_user: None,
+            user: None,
+            failures: 0,
+            uid_validity: 0,
+            maildrop: Vec::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.state != State::Closed {
+            self.input.extend_from_slice(bytes);
+        }
+    }
+
+    /// The connection dropped: no UPDATE state, so nothing is deleted.
+    pub fn peer_closed(&mut self) {
+        self.state = State::Closed;
+        self.input.clear();
+        for e in &mut self.maildrop {
+            e.deleted = false;
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// The logged-in user (the store's account key), once login succeeded.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Next thing to do, or `None` when more input is needed.
+    pub fn poll(&mut self, store: &mut Store) -> Option<Output> {
+        loop {
+            if let Some(o) = self.out.pop_front() {
+                return Some(o);
+            }
+            match self.state {
+                State::Closed => return None,
+                State::Start => {
+                    self.state = State::Authorization;
+                    let g = format!("+OK {} POP3 server ready {}", self.cfg.hostname, self.timestamp);
+                    self.send(g);
+                }
+                State::Authorization | State::Transaction => match self.take_line()? {
+                    Line::TooLong => self.send("-ERR line too long"),
+                    Line::Text(l) => {
+                        self.out.push_back(Output::Received(self.masked(&l)));
+                        self.command(&l, store);
+                    }
+                },
+            }
+        }
+    }
+
+    fn take_line(&mut self) -> Option<Line> {
+        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+            // Keep memory bounded for a line with no end.
+            if self.input.len() > MAX_COMMAND_LINE {
+                self.input.clear();
+                self.discarding = true;
+            }
+            return None;
+        };
+        let mut l: Vec<u8> = self.input.drain(..=pos).collect();
+        if std::mem::take(&mut self.discarding) || l.len() > MAX_COMMAND_LINE {
+            return Some(Line::TooLong);
+        }
+        l.pop();
+        if l.last() == Some(&b'\r') {
+            l.pop();
+        }
+        Some(Line::Text(String::from_utf8_lossy(&l).into_owned()))
+    }
+
+    /// The line for the trace: anything after PASS hidden unless configured.
+    fn masked(&self, line: &str) -> String {
+        match line.get(..4) {
+            Some(verb) if !self.cfg.show_secrets && line.len() > 4 && verb.eq_ignore_ascii_case("PASS") => {
+                format!("{verb} ***")
+            }
+            _ => line.to_string(),
+        }
+    }
+
+    fn send(&mut self, line: impl Into<String>) {
+        let line = line.into();
+        let mut bytes = line.clone().into_bytes();
+        bytes.extend_from_slice(b"\r\n");
+        self.out.push_back(Output::Send { bytes, lines: vec![line] });
+    }
+
+    /// A multi-line response whose lines are all shown in the trace.
+    fn send_list(&mut self, first: String, items: Vec<String>) {
+        let mut bytes = Vec::new();
+        let mut lines = Vec::with_capacity(items.len() + 2);
+        lines.push(first);
+        lines.extend(items);
+        for l in &lines {
+            bytes.extend_from_slice(l.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(b".\r\n");
+        lines.push(".".into());
+        self.out.push_back(Output::Send { bytes, lines });
+    }
+
+    /// A multi-line response carrying message text, summarized in the trace.
+    fn send_text(&mut self, first: String, what: &str, text: &[&[u8]]) {
+        let mut bytes = first.clone().into_bytes();
+        bytes.extend_from_slice(b"\r\n");
+        let mut octets = 0;
+        for l in text {
+            if l.first() == Some(&b'.') {
+                bytes.push(b'.');
+            }
+            bytes.extend_from_slice(l);
+            bytes.extend_from_slice(b"\r\n");
+            octets += l.len() + 2;
+        }
+        bytes.extend_from_slice(b".\r\n");
+        let summary = format!("({what}: {} lines, {octets} octets)", text.len());
+        self.out.push_back(Output::Send { bytes, lines: vec![first, summary, ".".into()] });
+    }
+
+    fn close(&mut self) {
+        self.out.push_back(Output::Close);
+        self.state = State::Closed;
+        self.input.clear();
+    }
+
+    fn command(&mut self, line: &str, store: &mut Store) {
+        let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let verb = verb.to_ascii_uppercase();
+        let args: Vec<&str> = rest.split_ascii_whitespace().collect();
+        // PASS must come straight after USER (RFC 1939 §7).
+        let pending = self.pending_user.take();
+        if self.state == State::Authorization {
+            self.authorization(&verb, rest, &args, pending, store);
+        } else {
+            self.transaction(&verb, &args, store);
+        }
+    }
+
+    fn authorization(&mut self, verb: &str, rest: &str, args: &[&str], pending: Option<String>, store: &mut Store) {
+        match verb {
+            "USER" => {
+                let [name] = args else {
+                    return self.send("-ERR syntax: USER name");
+                };
+                // The same answer for every name, so names cannot be probed.
+                self.pending_user = Some((*name).to_string());
+                self.send(format!("+OK send PASS for {}", printable(name)));
+            }
+            "PASS" => {
+                let Some(name) = pending else {
+                    return self.send("-ERR give USER first");
+                };
+                if rest.is_empty() {
+                    return self.send("-ERR syntax: PASS password");
+                }
+                // Spaces belong to the password (RFC 1939 §7).
+                match find_user(store, &name) {
+                    None => self.login_failed(name, "no such user"),
+                    Some(u) if store.check_password(&u, rest) == Some(true) => self.login(u, store),
+                    Some(u) => self.login_failed(u, "wrong password"),
+                }
+            }
+            "APOP" => {
+                let [name, digest] = args else {
+                    return self.send("-ERR syntax: APOP name digest");
+                };
+                if self.timestamp.is_empty() {
+                    return self.send("-ERR APOP not available");
+                }
+                let name = (*name).to_string();
+                match find_user(store, &name) {
+                    None => self.login_failed(name, "no such user"),
+                    Some(u) => {
+                        let want = apop_digest(&self.timestamp, store.password(&u).unwrap_or(""));
+                        if digest.eq_ignore_ascii_case(&want) {
+                            self.login(u, store);
+                        } else {
+                            self.login_failed(u, "wrong APOP digest");
+                        }
+                    }
+                }
+            }
+            "CAPA" => self.capa(args),
+            "QUIT" => {
+                if !args.is_empty() {
+                    return self.send("-ERR syntax: QUIT takes no argument");
+                }
+                self.send(format!("+OK {} POP3 server signing off", self.cfg.hostname));
+                self.close();
+            }
+            "STAT" | "LIST" | "RETR" | "DELE" | "NOOP" | "RSET" | "TOP" | "UIDL" => {
+                self.send(format!("-ERR {verb} is not allowed before login: use USER and PASS, or APOP"));
+            }
+            "" => self.send("-ERR empty command"),
+            _ => self.send("-ERR unknown command"),
+        }
+    }
+
+    fn login(&mut self, user: String, store: &Store) {
+        self.maildrop.clear();
+        if let Some(mb) = store.mailbox(&user, INBOX) {
+            self.uid_validity = mb.uid_validity;
+            for m in &mb.messages {
+                self.maildrop.push(Entry {
+                    uid: m.uid,
+                    size: lines_of(&m.data).iter().map(|l| l.len() + 2).sum(),
+                    data: m.data.clone(),
+                    deleted: false,
+                });
+            }
+        }
+        self.state = State::Transaction;
+        self.out.push_back(Output::LoginOk { user: user.clone() });
+        let (n, octets) = self.totals();
+        self.send(format!("+OK {user}'s maildrop has {} ({octets} octets)", messages(n)));
+        self.user = Some(user);
+    }
+
+    fn login_failed(&mut self, user: String, reason: &str) {
+        self.failures += 1;
+        self.out.push_back(Output::LoginFailed { user: printable(&user), reason: reason.into() });
+        if self.failures >= MAX_AUTH_FAILURES {
+            self.send("-ERR [AUTH] too many failures");
+            self.close();
+        } else {
+            self.send("-ERR [AUTH] invalid user name or password");
+        }
+    }
+
+    fn capa(&mut self, args: &[&str]) {
+        if !args.is_empty() {
+            return self.send("-ERR syntax: CAPA takes no argument");
+        }
+        let items = CAPABILITIES.iter().map(|c| c.to_string()).collect();
+        self.send_list("+OK capability list follows".into(), items);
+    }
+
+    fn transaction(&mut self, verb: &str, args: &[&str], store: &mut Store) {
+        match verb {
+            "STAT" => {
+                if !args.is_empty() {
+                    return self.send("-ERR syntax: STAT takes no argument");
+                }
+                let (n, octets) = self.totals();
+                self.send(format!("+OK {n} {octets}"));
+            }
+            "LIST" => match args {
+                [] => {
+                    let (n, octets) = self.totals();
+                    let items = self.live().map(|(i, e)| format!("{i} {}", e.size)).collect();
+                    self.send_list(format!("+OK {} ({octets} octets)", messages(n)), items);
+                }
+                [m] => match self.message(m) {
+                    Ok(i) => {
+                        let size = self.maildrop.get(i - 1).map_or(0, |e| e.size);
+                        self.send(format!("+OK {i} {size}"));
+                    }
+                    Err(e) => self.send(e),
+                },
+                _ => self.send("-ERR syntax: LIST [msg]"),
+            },
+            "UIDL" => match args {
+                [] => {
+                    let items = self.live().map(|(i, e)| format!("{i} {}.{}", self.uid_validity, e.uid)).collect();
+                    self.send_list("+OK unique-id listing follows".into(), items);
+                }
+                [m] => match self.message(m) {
+                    Ok(i) => {
+                        let uid = self.maildrop.get(i - 1).map_or(0, |e| e.uid);
+                        self.send(format!("+OK {i} {}.{uid}", self.uid_validity));
+                    }
+                    Err(e) => self.send(e),
+                },
+                _ => self.send("-ERR syntax: UIDL [msg]"),
+            },
+            "RETR" => {
+                let [m] = args else {
+                    return self.send("-ERR syntax: RETR msg");
+                };
+                match self.message(m) {
+                    Ok(i) => {
+                        let Some(e) = self.maildrop.get(i - 1) else {
+                            return self.send("-ERR no such message");
+                        };
+                        let data = e.data.clone();
+                        let first = format!("+OK {} octets", e.size);
+                        self.send_text(first, "message", &lines_of(&data));
+                    }
+                    Err(e) => self.send(e),
+                }
+            }
+            "TOP" => {
+                let [m, n] = args else {
+                    return self.send("-ERR syntax: TOP msg n");
+                };
+                let Some(body_lines) = number(n) else {
+                    return self.send("-ERR syntax: TOP msg n (n is a number of lines)");
+                };
+                match self.message(m) {
+                    Ok(i) => {
+                        let Some(e) = self.maildrop.get(i - 1) else {
+                            return self.send("-ERR no such message");
+                        };
+                        let data = e.data.clone();
+                        let all = lines_of(&data);
+                        // The header, the empty line after it, then n body lines.
+                        let head = all.iter().position(|l| l.is_empty()).map_or(all.len(), |p| p + 1);
+                        let end = head.saturating_add(body_lines).min(all.len());
+                        let text = all.get(..end).unwrap_or(&all);
+                        self.send_text("+OK top of message follows".into(), "top of message", text);
+                    }
+                    Err(e) => self.send(e),
+                }
+            }
+            "DELE" => {
+                let [m] = args else {
+                    return self.send("-ERR syntax: DELE msg");
+                };
+                if let Some(i) = number(m)
+                    && self.maildrop.get(i.wrapping_sub(1)).is_some_and(|e| e.deleted)
+                {
+                    return self.send(format!("-ERR message {i} already deleted"));
+                }
+                match self.message(m) {
+                    Ok(i) => {
+                        if let Some(e) = self.maildrop.get_mut(i - 1) {
+                            e.deleted = true;
+                        }
+                        self.send(format!("+OK message {i} deleted"));
+                    }
+                    Err(e) => self.send(e),
+                }
+            }
+            "NOOP" => {
+                if !args.is_empty() {
+                    return self.send("-ERR syntax: NOOP takes no argument");
+                }
+                self.send("+OK");
+            }
+            "RSET" => {
+                if !args.is_empty() {
+                    return self.send("-ERR syntax: RSET takes no argument");
+                }
+                for e in &mut self.maildrop {
+                    e.deleted = false;
+                }
+                let (n, octets) = self.totals();
+                self.send(format!("+OK maildrop has {} ({octets} octets)", messages(n)));
+            }
+            "QUIT" => {
+                if !args.is_empty() {
+                    return self.send("-ERR syntax: QUIT takes no argument");
+                }
+                let left = self.update(store);
+                let left = if left == 0 { "maildrop empty".to_string() } else { format!("{} left", messages(left)) };
+                self.send(format!("+OK {} POP3 server signing off ({left})", self.cfg.hostname));
+                self.close();
+            }
+            "CAPA" => self.capa(args),
+            "USER" | "PASS" | "APOP" => self.send("-ERR already logged in"),
+            "" => self.send("-ERR empty command"),
+            _ => self.send("-ERR unknown command"),
+        }
+    }
+
+    /// Messages not marked deleted, with their numbers.
+    fn live(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.maildrop.iter().enumerate().filter(|(_, e)| !e.deleted).map(|(i, e)| (i + 1, e))
+    }
+
+    fn totals(&self) -> (usize, usize) {
+        self.live().fold((0, 0), |(n, octets), (_, e)| (n + 1, octets + e.size))
+    }
+
+    /// A message number (from 1) that names a message not marked deleted.
+    fn message(&self, arg: &str) -> Result<usize, String> {
+        let Some(i) = number(arg) else {
+            return Err("-ERR invalid message number".into());
+        };
+        match self.maildrop.get(i.wrapping_sub(1)) {
+            Some(e) if !e.deleted => Ok(i),
+            _ => Err("-ERR no such message".into()),
+        }
+    }
+
+    /// The UPDATE state: remove the messages this session deleted; returns
+    /// how many messages the INBOX keeps.
+    fn update(&mut self, store: &mut Store) -> usize {
+        let Some(user) = self.user.clone() else {
+            return 0;
+        };
+        let doomed: BTreeSet<u32> = self.maildrop.iter().filter(|e| e.deleted).map(|e| e.uid).collect();
+        let Some(mb) = store.mailbox_mut(&user, INBOX) else {
+            return 0;
+        };
+        if doomed.is_empty() {
+            return mb.messages.len();
+        }
+        // Another client's \Deleted marks are hidden during the expunge and
+        // put back afterwards, so only this session's deletions go.
+        let mut hidden: Vec<(u32, Vec<String>)> = Vec::new();
+        for m in &mut mb.messages {
+            if doomed.contains(&m.uid) {
+                m.flags.insert("\\Deleted".into());
+            } else if m.has("\\Deleted") {
+                let marks: Vec<String> =
+                    m.flags.iter().filter(|f| f.eq_ignore_ascii_case("\\Deleted")).cloned().collect();
+                for f in &marks {
+                    m.flags.remove(f);
+                }
+                hidden.push((m.uid, marks));
+            }
+        }
+        store.expunge(&user, INBOX);
+        let Some(mb) = store.mailbox_mut(&user, INBOX) else {
+            return 0;
+        };
+        for (uid, marks) in hidden {
+            if let Some(m) = mb.messages.iter_mut().find(|m| m.uid == uid) {
+                m.flags.extend(marks);
+            }
+        }
+        mb.messages.len()
+    }
+}
+
+enum Line {
+    Text(String),
+    TooLong,
+}
+
+/// A decimal number of digits only; too large values saturate.
+fn number(s: &str) -> Option<usize> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.parse().unwrap_or(usize::MAX))
+}
+
+fn messages(n: usize) -> String {
+    if n == 1 { "1 message".into() } else { format!("{n} messages") }
+}
+
+/// Client text made safe to echo: control characters become `?`, and it is cut short.
+fn printable(s: &str) -> String {
+    s.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// The account a login name refers to: an exact key, else one that differs only in case.
+fn find_user(store: &Store, name: &str) -> Option<String> {
+    if store.has_user(name) {
+        return Some(name.to_string());
+    }
+    store.users().find(|u| u.eq_ignore_ascii_case(name)).map(str::to_string)
+}
+
+/// Message text split into lines without their ends (CRLF or bare LF).
+fn lines_of(data: &[u8]) -> Vec<&[u8]> {
+    let mut v: Vec<&[u8]> = data.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
+    if data.is_empty() || data.ends_with(b"\n") {
+        v.pop();
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, FixedOffset};
+
+    const TS: &str = "<1896.697170952@dbc.mtview.ca.us>";
+    const ALICE: &str = "alice@example.com";
+    const M1: &[u8] = b"From: bob@example.com\r\nSubject: one\r\n\r\nHello Alice.\r\n";
+    const M2: &[u8] = b"Subject: dots\r\n\r\n.hidden\r\n.\r\nend\r\n";
+    const M3: &[u8] = b"Subject: three\r\n\r\nline1\r\nline2\r\nline3\r\n";
+
+    fn date() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").unwrap()
+    }
+
+    fn deliver(st: &mut Store, user: &str, data: &[u8]) -> u32 {
+        st.deliver(user, Arc::new(data.to_vec()), date()).unwrap()
+    }
+
+    /// alice has three messages, bob none.
+    fn store() -> Store {
+        let mut st = Store::new();
+        st.add_account(ALICE, "secret");
+        st.add_account("bob@example.com", "bobpw");
+        for m in [M1, M2, M3] {
+            deliver(&mut st, ALICE, m);
+        }
+        st
+    }
+
+    fn server(show_secrets: bool) -> Server {
+        Server::new(Pop3Config { hostname: "pop.example.com".into(), show_secrets }, TS.into())
+    }
+
+    fn run(s: &mut Server, st: &mut Store, input: &[u8]) -> Vec<Output> {
+        s.feed(input);
+        std::iter::from_fn(|| s.poll(st)).collect()
+    }
+
+    /// The trace lines of every response.
+    fn lines(outs: &[Output]) -> Vec<String> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Output::Send { lines, .. } => Some(lines.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// The first line of each response: one per command.
+    fn firsts(outs: &[Output]) -> Vec<String> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Output::Send { lines, .. } => lines.first().cloned(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ok_err(outs: &[Output]) -> Vec<&'static str> {
+        firsts(outs)
+            .iter()
+            .map(|l| {
+                if l.starts_with("+OK") {
+                    "+OK"
+                } else if l.starts_with("-ERR") {
+                    "-ERR"
+                } else {
+                    "?"
+                }
+            })
+            .collect()
+    }
+
+    fn wire(outs: &[Output]) -> Vec<u8> {
+        outs.iter()
+            .filter_map(|o| match o {
+                Output::Send { bytes, .. } => Some(bytes.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    fn closed(outs: &[Output]) -> bool {
+        outs.last() == Some(&Output::Close)
+    }
+
+    /// A session past the greeting.
+    fn session(st: &mut Store) -> Server {
+        let mut s = server(false);
+        let g = run(&mut s, st, b"");
+        assert_eq!(lines(&g), vec![format!("+OK pop.example.com POP3 server ready {TS}")]);
+        s
+    }
+
+    /// A session logged in as alice.
+    fn alice(st: &mut Store) -> Server {
+        let mut s = session(st);
+        let o = run(&mut s, st, b"USER alice@example.com\r\nPASS secret\r\n");
+        assert_eq!(ok_err(&o), vec!["+OK", "+OK"]);
+        assert_eq!(s.user(), Some(ALICE));
+        s
+    }
+
+    fn uids(st: &Store, user: &str) -> Vec<u32> {
+        st.mailbox(user, INBOX).unwrap().messages.iter().map(|m| m.uid).collect()
+    }
+
+    #[test]
+    fn apop_digest_of_rfc_1939() {
+        assert_eq!(apop_digest(TS, "tanstaaf"), "c4c9334bac560ecc979e58001b3e22fb");
+    }
+
+    /// A message of exactly `size` octets.
+    fn sized(size: usize) -> Vec<u8> {
+        let mut m = b"Subject: x\r\n\r\n".to_vec();
+        m.extend(std::iter::repeat_n(b'a', size - m.len() - 2));
+        m.extend_from_slice(b"\r\n");
+        m
+    }
+
+    #[test]
+    fn rfc_1939_example_session() {
+        let mut st = Store::new();
+        st.add_account("mrose", "tanstaaf");
+        deliver(&mut st, "mrose", &sized(120));
+        deliver(&mut st, "mrose", &sized(200));
+        let mut s = Server::new(Pop3Config { hostname: "dbc.mtview.ca.us".into(), show_secrets: false }, TS.into());
+        let o = run(
+            &mut s,
+            &mut st,
+            b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\nSTAT\r\nLIST\r\nRETR 1\r\nDELE 1\r\nRETR 2\r\nDELE 2\r\nQUIT\r\n",
+        );
+        assert_eq!(
+            lines(&o),
+            vec![
+                "+OK dbc.mtview.ca.us POP3 server ready <1896.697170952@dbc.mtview.ca.us>",
+                "+OK mrose's maildrop has 2 messages (320 octets)",
+                "+OK 2 320",
+                "+OK 2 messages (320 octets)",
+                "1 120",
+                "2 200",
+                ".",
+                "+OK 120 octets",
+                "(message: 3 lines, 120 octets)",
+                ".",
+                "+OK message 1 deleted",
+                "+OK 200 octets",
+                "(message: 3 lines, 200 octets)",
+                ".",
+                "+OK message 2 deleted",
+                "+OK dbc.mtview.ca.us POP3 server signing off (maildrop empty)",
+            ]
+        );
+        assert!(o.contains(&Output::Received("APOP mrose c4c9334bac560ecc979e58001b3e22fb".into())));
+        assert!(o.contains(&Output::LoginOk { user: "mrose".into() }));
+        assert!(closed(&o) && s.is_closed());
+        assert!(uids(&st, "mrose").is_empty());
+        // RETR 1 on the wire: the message as stored, then the dot.
+        let w = wire(&o);
+        let mut want = b"+OK 120 octets\r\n".to_vec();
+        want.extend(sized(120));
+        want.extend_from_slice(b".\r\n");
+        assert!(w.windows(want.len()).any(|x| x == want.as_slice()));
+    }
+
+    #[test]
+    fn authorization_state_commands() {
+        let mut st = store();
+        let mut s = session(&mut st);
+        let o = run(
+            &mut s,
+            &mut st,
+            b"STAT\r\nLIST\r\nLIST 1\r\nRETR 1\r\nDELE 1\r\nNOOP\r\nRSET\r\nTOP 1 0\r\nUIDL\r\nUIDL 1\r\nXYZZY\r\n\r\n",
+        );
+        assert_eq!(ok_err(&o), vec!["-ERR"; 12]);
+        assert_eq!(firsts(&o)[0], "-ERR STAT is not allowed before login: use USER and PASS, or APOP");
+        let o = run(&mut s, &mut st, b"CAPA\r\n");
+        assert_eq!(
+            lines(&o),
+            vec![
+                "+OK capability list follows",
+                "USER",
+                "TOP",
+                "UIDL",
+                "RESP-CODES",
+                "AUTH-RESP-CODE",
+                "PIPELINING",
+                "IMPLEMENTATION maillab",
+                "."
+            ]
+        );
+        // PASS needs a USER right before it.
+        let o = run(
+            &mut s,
+            &mut st,
+            b"PASS secret\r\nUSER\r\nUSER a b\r\nUSER alice@example.com\r\nNOOP\r\nPASS secret\r\nAPOP alice@example.com\r\nPASS\r\n",
+        );
+        assert_eq!(ok_err(&o), vec!["-ERR", "-ERR", "-ERR", "+OK", "-ERR", "-ERR", "-ERR", "-ERR"]);
+        assert_eq!(s.user(), None);
+        let o = run(&mut s, &mut st, b"USER alice@example.com\r\nPASS\r\n");
+        assert_eq!(firsts(&o), vec!["+OK send PASS for alice@example.com", "-ERR syntax: PASS password"]);
+        let o = run(&mut s, &mut st, b"QUIT\r\n");
+        assert_eq!(firsts(&o), vec!["+OK pop.example.com POP3 server signing off"]);
+        assert!(closed(&o) && s.is_closed());
+        assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+        // Input after close is ignored.
+        assert!(run(&mut s, &mut st, b"STAT\r\n").is_empty());
+    }
+
+    #[test]
+    fn failed_logins_and_too_many() {
+        let mut st = store();
+        let mut s = session(&mut st);
+        let o = run(&mut s, &mut st, b"USER alice@example.com\r\nPASS wrong\r\nPASS secret\r\n");
+        assert_eq!(
+            firsts(&o),
+            vec![
+                "+OK send PASS for alice@example.com",
+                "-ERR [AUTH] invalid user name or password",
+                "-ERR give USER first"
+            ]
+        );
+        assert!(o.contains(&Output::LoginFailed { user: ALICE.into(), reason: "wrong password".into() }));
+        // An unknown user gets +OK at USER and fails at PASS, like a bad password.
+        let o = run(&mut s, &mut st, b"USER zoe@example.com\r\nPASS x\r\n");
+        assert_eq!(ok_err(&o), vec!["+OK", "-ERR"]);
+        assert!(o.contains(&Output::LoginFailed { user: "zoe@example.com".into(), reason: "no such user".into() }));
+        assert!(!s.is_closed());
+        let o = run(&mut s, &mut st, b"APOP alice@example.com 00000000000000000000000000000000\r\nSTAT\r\n");
+        assert_eq!(firsts(&o), vec!["-ERR [AUTH] too many failures"]);
+        assert!(closed(&o) && s.is_closed());
+        assert_eq!(s.user(), None);
+    }
+
+    #[test]
+    fn user_pass_and_apop_login() {
+        let mut st = store();
+        let mut s = session(&mut st);
+        let o = run(&mut s, &mut st, b"user alice@example.com\r\npass secret\r\n");
+        assert_eq!(
+            firsts(&o),
+            vec!["+OK send PASS for alice@example.com", "+OK alice@example.com's maildrop has 3 messages (126 octets)"]
+        );
+        assert!(o.contains(&Output::LoginOk { user: ALICE.into() }));
+        // APOP, with the digest in capitals and the name in another case.
+        let mut s = session(&mut st);
+        let d = apop_digest(TS, "bobpw").to_ascii_uppercase();
+        let o = run(&mut s, &mut st, format!("APOP Bob@Example.com {d}\r\n").as_bytes());
+        assert_eq!(firsts(&o), vec!["+OK bob@example.com's maildrop has 0 messages (0 octets)"]);
+        assert_eq!(s.user(), Some("bob@example.com"));
+        // Without a timestamp there is no APOP.
+        let mut s = Server::new(Pop3Config { hostname: "h".into(), show_secrets: false }, String::new());
+        let o = run(&mut s, &mut st, format!("APOP bob@example.com {d}\r\n").as_bytes());
+        assert_eq!(firsts(&o)[1], "-ERR APOP not available");
+    }
+
+    #[test]
+    fn pass_is_masked_unless_configured() {
+        let mut st = store();
+        let mut s = session(&mut st);
+        let o = run(&mut s, &mut st, b"USER alice@example.com\r\npass secret\r\n");
+        assert_eq!(o[0], Output::Received("USER alice@example.com".into()));
+        assert!(o.contains(&Output::Received("pass ***".into())));
+        assert!(!format!("{o:?}").contains("secret"));
+        let o = run(&mut s, &mut st, b"PASS\tsecret\r\nPASS\r\n");
+        assert_eq!(o[0], Output::Received("PASS ***".into()));
+        assert!(o.contains(&Output::Received("PASS".into())));
+        let mut s = server(true);
+        let o = run(&mut s, &mut st, b"USER alice@example.com\r\nPASS secret\r\n");
+        assert!(o.contains(&Output::Received("PASS secret".into())));
+    }
+
+    #[test]
+    fn passwords_may_contain_spaces() {
+        let mut st = store();
+        st.add_account("c@example.com", "two words");
+        let mut s = session(&mut st);
+        let o = run(&mut s, &mut st, b"USER c@example.com\r\nPASS two words\r\n");
+        assert_eq!(ok_err(&o), vec!["+OK", "+OK"]);
+    }
+
+    #[test]
+    fn transaction_state_commands() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let o = run(
+            &mut s,
+            &mut st,
+            b"STAT\r\nLIST\r\nLIST 2\r\nLIST 4\r\nLIST 0\r\nLIST x\r\nLIST 1 2\r\nUIDL\r\nUIDL 3\r\nUIDL 9\r\n",
+        );
+        assert_eq!(
+            lines(&o),
+            vec![
+                "+OK 3 126",
+                "+OK 3 messages (126 octets)",
+                "1 53",
+                "2 34",
+                "3 39",
+                ".",
+                "+OK 2 34",
+                "-ERR no such message",
+                "-ERR no such message",
+                "-ERR invalid message number",
+                "-ERR syntax: LIST [msg]",
+                "+OK unique-id listing follows",
+                "1 1.1",
+                "2 1.2",
+                "3 1.3",
+                ".",
+                "+OK 3 1.3",
+                "-ERR no such message",
+            ]
+        );
+        let o = run(
+            &mut s,
+            &mut st,
+            b"RETR 1\r\nRETR\r\nRETR 99999999999999999999999\r\nTOP 1 0\r\nTOP 1\r\nTOP 1 -1\r\nTOP 7 1\r\nNOOP\r\nNOOP x\r\nSTAT x\r\nCAPA\r\n",
+        );
+        assert_eq!(
+            ok_err(&o),
+            vec!["+OK", "-ERR", "-ERR", "+OK", "-ERR", "-ERR", "-ERR", "+OK", "-ERR", "-ERR", "+OK"]
+        );
+        let o = run(
+            &mut s,
+            &mut st,
+            b"DELE 1\r\nDELE 1\r\nDELE 5\r\nDELE\r\nRETR 1\r\nTOP 1 1\r\nLIST 1\r\nUIDL 1\r\nSTAT\r\n",
+        );
+        assert_eq!(
+            firsts(&o),
+            vec![
+                "+OK message 1 deleted",
+                "-ERR message 1 already deleted",
+                "-ERR no such message",
+                "-ERR syntax: DELE msg",
+                "-ERR no such message",
+                "-ERR no such message",
+                "-ERR no such message",
+                "-ERR no such message",
+                "+OK 2 73",
+            ]
+        );
+        let o = run(
+            &mut s,
+            &mut st,
+            b"USER alice@example.com\r\nPASS secret\r\nAPOP a b\r\nFOO\r\n\r\nRSET x\r\nRSET\r\nSTAT\r\nQUIT now\r\n",
+        );
+        assert_eq!(
+            firsts(&o),
+            vec![
+                "-ERR already logged in",
+                "-ERR already logged in",
+                "-ERR already logged in",
+                "-ERR unknown command",
+                "-ERR empty command",
+                "-ERR syntax: RSET takes no argument",
+                "+OK maildrop has 3 messages (126 octets)",
+                "+OK 3 126",
+                "-ERR syntax: QUIT takes no argument",
+            ]
+        );
+        let o = run(&mut s, &mut st, b"DELE 2\r\nQUIT\r\n");
+        assert_eq!(
+            firsts(&o),
+            vec!["+OK message 2 deleted", "+OK pop.example.com POP3 server signing off (2 messages left)"]
+        );
+        assert!(closed(&o));
+        assert_eq!(uids(&st, ALICE), vec![1, 3]);
+    }
+
+    #[test]
+    fn deletions_happen_only_at_quit() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let o = run(&mut s, &mut st, b"DELE 1\r\nDELE 3\r\nSTAT\r\nLIST\r\nUIDL\r\n");
+        assert_eq!(
+            lines(&o),
+            vec![
+                "+OK message 1 deleted",
+                "+OK message 3 deleted",
+                "+OK 1 34",
+                "+OK 1 message (34 octets)",
+                "2 34",
+                ".",
+                "+OK unique-id listing follows",
+                "2 1.2",
+                ".",
+            ]
+        );
+        assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+        assert!(st.mailbox(ALICE, INBOX).unwrap().messages.iter().all(|m| !m.has("\\Deleted")));
+        let o = run(&mut s, &mut st, b"QUIT\r\n");
+        assert_eq!(firsts(&o), vec!["+OK pop.example.com POP3 server signing off (1 message left)"]);
+        assert_eq!(uids(&st, ALICE), vec![2]);
+    }
+
+    #[test]
+    fn rset_undoes_deletions() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let o = run(&mut s, &mut st, b"DELE 1\r\nDELE 2\r\nRSET\r\nSTAT\r\nRETR 1\r\nQUIT\r\n");
+        assert_eq!(ok_err(&o), vec!["+OK"; 6]);
+        assert_eq!(firsts(&o)[3], "+OK 3 126");
+        assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn dropped_connection_deletes_nothing() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        run(&mut s, &mut st, b"DELE 1\r\nDELE 2\r\nDELE 3\r\n");
+        s.feed(b"QUI");
+        s.peer_closed();
+        assert!(s.is_closed());
+        assert_eq!(s.poll(&mut st), None);
+        assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn other_clients_deleted_marks_are_not_expunged() {
+        let mut st = store();
+        // An IMAP client marked message 3 \Deleted (in its own spelling) but has not expunged.
+        st.mailbox_mut(ALICE, INBOX).unwrap().messages[2].flags.insert("\\deleted".into());
+        let mut s = alice(&mut st);
+        run(&mut s, &mut st, b"DELE 1\r\nQUIT\r\n");
+        assert_eq!(uids(&st, ALICE), vec![2, 3]);
+        let mb = st.mailbox(ALICE, INBOX).unwrap();
+        assert!(!mb.messages[0].has("\\Deleted"));
+        assert!(mb.messages[1].flags.contains("\\deleted"));
+    }
+
+    #[test]
+    fn maildrop_is_fixed_at_login_and_uids_are_stable() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let new_uid = deliver(&mut st, ALICE, b"Subject: late\r\n\r\nx\r\n");
+        let o = run(&mut s, &mut st, b"STAT\r\nRETR 4\r\nUIDL 3\r\nDELE 2\r\nQUIT\r\n");
+        assert_eq!(
+            firsts(&o),
+            vec![
+                "+OK 3 126",
+                "-ERR no such message",
+                "+OK 3 1.3",
+                "+OK message 2 deleted",
+                "+OK pop.example.com POP3 server signing off (3 messages left)"
+            ]
+        );
+        assert_eq!(uids(&st, ALICE), vec![1, 3, new_uid]);
+        // The next session sees the new message; message 3 keeps its unique-id.
+        let mut s = alice(&mut st);
+        let o = run(&mut s, &mut st, b"UIDL\r\n");
+        assert_eq!(lines(&o), vec!["+OK unique-id listing follows", "1 1.1", "2 1.3", "3 1.4", "."]);
+    }
+
+    #[test]
+    fn message_removed_by_another_client_can_still_be_read() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        st.mailbox_mut(ALICE, INBOX).unwrap().messages[0].flags.insert("\\Deleted".into());
+        st.expunge(ALICE, INBOX);
+        let o = run(&mut s, &mut st, b"RETR 1\r\nDELE 1\r\nQUIT\r\n");
+        assert_eq!(ok_err(&o), vec!["+OK"; 3]);
+        assert_eq!(uids(&st, ALICE), vec![2, 3]);
+    }
+
+    #[test]
+    fn retr_is_dot_stuffed() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let o = run(&mut s, &mut st, b"RETR 2\r\n");
+        assert_eq!(wire(&o), b"+OK 34 octets\r\nSubject: dots\r\n\r\n..hidden\r\n..\r\nend\r\n.\r\n");
+        assert_eq!(lines(&o), vec!["+OK 34 octets", "(message: 5 lines, 34 octets)", "."]);
+    }
+
+    #[test]
+    fn bare_lf_and_unterminated_messages_go_out_with_crlf() {
+        let mut st = Store::new();
+        st.add_account("u", "p");
+        deliver(&mut st, "u", b"Subject: lf\n\n.x\nlast");
+        deliver(&mut st, "u", b"");
+        let mut s = session(&mut st);
+        run(&mut s, &mut st, b"USER u\nPASS p\n");
+        let o = run(&mut s, &mut st, b"LIST\nRETR 1\nRETR 2\nTOP 2 5\n");
+        assert_eq!(
+            String::from_utf8(wire(&o)).unwrap(),
+            "+OK 2 messages (25 octets)\r\n1 25\r\n2 0\r\n.\r\n\
+             +OK 25 octets\r\nSubject: lf\r\n\r\n..x\r\nlast\r\n.\r\n\
+             +OK 0 octets\r\n.\r\n\
+             +OK top of message follows\r\n.\r\n"
+        );
+    }
+
+    #[test]
+    fn top_sends_header_and_n_body_lines() {
+        let mut st = store();
+        st.add_account("h@example.com", "p");
+        deliver(&mut st, "h@example.com", b"Subject: header only\r\nX: y\r\n");
+        let mut s = alice(&mut st);
+        let top = |s: &mut Server, st: &mut Store, cmd: &[u8]| -> Vec<u8> {
+            let w = wire(&run(s, st, cmd));
+            w.strip_prefix(b"+OK top of message follows\r\n".as_slice()).unwrap().to_vec()
+        };
+        assert_eq!(top(&mut s, &mut st, b"TOP 3 0\r\n"), b"Subject: three\r\n\r\n.\r\n");
+        assert_eq!(top(&mut s, &mut st, b"TOP 3 2\r\n"), b"Subject: three\r\n\r\nline1\r\nline2\r\n.\r\n");
+        let all = b"Subject: three\r\n\r\nline1\r\nline2\r\nline3\r\n.\r\n";
+        assert_eq!(top(&mut s, &mut st, b"TOP 3 10\r\n"), all);
+        assert_eq!(top(&mut s, &mut st, b"TOP 3 99999999999999999999999999\r\n"), all);
+        assert_eq!(top(&mut s, &mut st, b"TOP 2 1\r\n"), b"Subject: dots\r\n\r\n..hidden\r\n.\r\n");
+        let o = run(&mut s, &mut st, b"TOP 3 1\r\n");
+        assert_eq!(lines(&o)[1], "(top of message: 3 lines, 25 octets)");
+        let mut s = session(&mut st);
+        run(&mut s, &mut st, b"USER h@example.com\r\nPASS p\r\n");
+        assert_eq!(top(&mut s, &mut st, b"TOP 1 3\r\n"), b"Subject: header only\r\nX: y\r\n.\r\n");
+    }
+
+    #[test]
+    fn long_lines_are_refused_and_memory_stays_bounded() {
+        let mut st = store();
+        let mut s = session(&mut st);
+        let mut long = vec![b'N'; 600];
+        long.extend_from_slice(b"\r\nCAPA\r\n");
+        let o = run(&mut s, &mut st, &long);
+        assert_eq!(firsts(&o), vec!["-ERR line too long", "+OK capability list follows"]);
+        for _ in 0..100 {
+            assert!(run(&mut s, &mut st, &[b'x'; 100]).is_empty());
+            assert!(s.input.len() <= MAX_COMMAND_LINE + 100);
+        }
+        let o = run(&mut s, &mut st, b"\r\nQUIT\r\n");
+        assert_eq!(ok_err(&o), vec!["-ERR", "+OK"]);
+        // 510 octets and CRLF is the longest line taken.
+        let mut s = session(&mut st);
+        let mut l = b"NOOP ".to_vec();
+        l.resize(510, b'x');
+        l.extend_from_slice(b"\r\n");
+        assert_eq!(
+            firsts(&run(&mut s, &mut st, &l)),
+            vec!["-ERR NOOP is not allowed before login: use USER and PASS, or APOP"]
+        );
+        l.insert(0, b' ');
+        assert_eq!(firsts(&run(&mut s, &mut st, &l)), vec!["-ERR line too long"]);
+    }
+
+    #[test]
+    fn non_utf8_and_control_bytes_are_harmless() {
+        let mut st = store();
+        let mut s = session(&mut st);
+        let o = run(&mut s, &mut st, b"USER \xff\x01x\r\nPASS \x00\r\nSTAT\xfe\r\n");
+        assert_eq!(
+            firsts(&o),
+            vec!["+OK send PASS for \u{fffd}?x", "-ERR [AUTH] invalid user name or password", "-ERR unknown command"]
+        );
+        let w = wire(&o);
+        assert!(w.windows(2).all(|p| p[0] != b'\r' || p[1] == b'\n'));
+    }
+
+    const SESSION: &[u8] = b"CAPA\r\nUSER alice@example.com\r\nPASS secret\r\nSTAT\nLIST\r\nRETR 2\r\nTOP 3 1\r\nDELE 1\r\nDELE 1\r\nUIDL\r\nNOOP\r\nQUIT\r\n";
+
+    #[test]
+    fn every_split_gives_the_same_output() {
+        let mut st0 = store();
+        let mut s0 = session(&mut st0);
+        let want = run(&mut s0, &mut st0, SESSION);
+        assert!(closed(&want));
+        for cut in 0..=SESSION.len() {
+            let mut st = store();
+            let mut s = session(&mut st);
+            let mut got = run(&mut s, &mut st, &SESSION[..cut]);
+            got.extend(run(&mut s, &mut st, &SESSION[cut..]));
+            assert_eq!(got, want, "split at {cut}");
+            assert_eq!(uids(&st, ALICE), vec![2, 3]);
+        }
+    }
+
+    #[test]
+    fn pipelined_commands_fed_before_the_greeting() {
+        let mut st = store();
+        let mut s = server(false);
+        s.feed(SESSION);
+        let o: Vec<Output> = std::iter::from_fn(|| s.poll(&mut st)).collect();
+        assert!(firsts(&o)[0].starts_with("+OK pop.example.com POP3 server ready"));
+        assert_eq!(firsts(&o).len(), 13);
+        assert!(closed(&o));
+    }
+
+    /// Random words and bytes in random reads: no panic, every response well formed.
+    #[test]
+    fn random_input_never_panics() {
+        let words: [&[u8]; 24] = [
+            b"USER",
+            b"PASS",
+            b"APOP",
+            b"STAT",
+            b"LIST",
+            b"RETR",
+            b"DELE",
+            b"NOOP",
+            b"RSET",
+            b"TOP",
+            b"UIDL",
+            b"QUIT",
+            b"CAPA",
+            b" ",
+            b"  ",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"0",
+            b"1",
+            b"3",
+            b"-1",
+            b"alice@example.com",
+            b"secret",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..400 {
+            let mut st = store();
+            let mut s = if round % 2 == 0 { session(&mut st) } else { alice(&mut st) };
+            let mut input = Vec::new();
+            for _ in 0..next(80) {
+                match next(10) {
+                    0 => input.push(next(256) as u8),
+                    1 => input.extend(std::iter::repeat_n(b'A', next(700))),
+                    _ => input.extend_from_slice(words[next(words.len())]),
+                }
+            }
+            let mut pos = 0;
+            while pos < input.len() {
+                let end = (pos + 1 + next(40)).min(input.len());
+                for o in run(&mut s, &mut st, &input[pos..end]) {
+                    if let Output::Send { bytes, lines } = o {
+                        assert!(bytes.ends_with(b"\r\n"));
+                        assert!(lines[0].starts_with("+OK") || lines[0].starts_with("-ERR"));
+                    }
+                }
+                pos = end;
+            }
+            if next(2) == 0 {
+                s.peer_closed();
+            } else {
+                run(&mut s, &mut st, b"\r\nQUIT\r\n");
+            }
+            assert!(s.is_closed());
+        }
+    }
+}
