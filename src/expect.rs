@@ -71,29 +71,9 @@ pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)>
 fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
     match k {
         ExpectKind::Trace { kind, host, pattern, absent } => {
-            let Ok(re) = regex::Regex::new(pattern) else {
-                return (false, format!("trace: bad pattern {pattern}"));
-            };
-            let name = host.map(|h| sc.hosts[h].name.clone());
-            let hit = events
-                .iter()
-                .filter(|e| &e.kind == kind && name.as_ref().is_none_or(|n| &e.host == n))
-                .find(|e| e.line.as_deref().is_some_and(|l| re.is_match(l)));
-            let on = name.map(|n| format!(" on {n}")).unwrap_or_default();
-            match (hit, absent) {
-                (Some(e), false) => {
-                    (true, format!("a {kind} event{on} matching /{pattern}/ — `{}`", e.line.as_deref().unwrap_or("")))
-                }
-                (None, false) => (false, format!("a {kind} event{on} matching /{pattern}/ — none")),
-                (None, true) => (true, format!("no {kind} event{on} matching /{pattern}/")),
-                (Some(e), true) => (
-                    false,
-                    format!(
-                        "no {kind} event{on} matching /{pattern}/ — but found `{}`",
-                        e.line.as_deref().unwrap_or("")
-                    ),
-                ),
-            }
+            let name = host.map(|h| sc.hosts[h].name.as_str());
+            let what = format!("{kind} event{}", name.map(|n| format!(" on {n}")).unwrap_or_default());
+            find_line(events, kind, name, pattern, *absent, &what)
         }
         ExpectKind::Fetched { step, count } => {
             let got = events
@@ -199,29 +179,33 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
             )
         }
         ExpectKind::Log { host, pattern, absent } => {
-            let name = &sc.hosts[*host].name;
-            let Ok(re) = regex::Regex::new(pattern) else {
-                return (false, format!("log of {name}: bad pattern {pattern}"));
-            };
-            let hit = events
-                .iter()
-                .filter(|e| e.kind == "log" && &e.host == name)
-                .find(|e| e.line.as_deref().is_some_and(|l| re.is_match(l)));
-            match (hit, absent) {
-                (Some(e), false) => {
-                    (true, format!("log of {name} matches /{pattern}/ — `{}`", e.line.as_deref().unwrap_or("")))
-                }
-                (None, false) => (false, format!("log of {name} matches /{pattern}/ — no such line")),
-                (None, true) => (true, format!("log of {name} has no line matching /{pattern}/")),
-                (Some(e), true) => (
-                    false,
-                    format!(
-                        "log of {name} has no line matching /{pattern}/ — but found `{}`",
-                        e.line.as_deref().unwrap_or("")
-                    ),
-                ),
-            }
+            let name = sc.hosts[*host].name.as_str();
+            find_line(events, "log", Some(name), pattern, *absent, &format!("log line of {name}"))
         }
+    }
+}
+
+/// Is there an event of `kind` (on `host`) whose line matches `pattern`?
+fn find_line(
+    events: &[Event],
+    kind: &str,
+    host: Option<&str>,
+    pattern: &str,
+    absent: bool,
+    what: &str,
+) -> (bool, String) {
+    let Ok(re) = regex::Regex::new(pattern) else {
+        return (false, format!("a {what}: bad pattern {pattern}"));
+    };
+    let hit = events
+        .iter()
+        .filter(|e| e.kind == kind && host.is_none_or(|n| e.host == n))
+        .find_map(|e| e.line.as_deref().filter(|l| re.is_match(l)));
+    match (hit, absent) {
+        (Some(l), false) => (true, format!("a {what} matching /{pattern}/ — `{l}`")),
+        (None, false) => (false, format!("a {what} matching /{pattern}/ — none")),
+        (None, true) => (true, format!("no {what} matching /{pattern}/")),
+        (Some(l), true) => (false, format!("no {what} matching /{pattern}/ — but found `{l}`")),
     }
 }
 

@@ -11,5 +11,6 @@ pub mod net;
 pub mod proto;
 pub mod run;
 pub mod scenario;
+pub mod serve;
 pub mod store;
 pub mod trace;

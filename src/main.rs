@@ -48,6 +48,24 @@ enum Cmd {
         #[arg(long, value_name = "HOST")]
         maillog: Option<String>,
     },
+    /// Start every host of a scenario on real sockets, each on its own loopback address.
+    ///
+    /// Talk to them with telnet/nc (use `nc -C`: only CRLF.CRLF ends DATA), Python's
+    /// smtplib/poplib/imaplib, curl, swaks or a mail client. The scenario's steps are not run.
+    /// Ctrl-C stops the hosts and reports what is still queued.
+    Serve {
+        /// The scenario file (YAML).
+        file: PathBuf,
+        /// Live trace format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Write the endpoint table and client settings as JSON here once every listener is up.
+        #[arg(long, value_name = "PATH")]
+        ready_file: Option<PathBuf>,
+        /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353).
+        #[arg(long = "port", value_name = "SERVICE=PORT")]
+        ports: Vec<String>,
+    },
     /// Check scenario files and report every problem as FILE:LINE:COLUMN.
     ///
     /// Exit status: 0 when all files are valid, 2 otherwise.
@@ -102,6 +120,49 @@ fn main() -> ExitCode {
                 }
             }
             if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
+        }
+        Cmd::Serve { file, format, ready_file, ports } => {
+            let sc = match scenario::load_file(&file) {
+                Ok(s) => s,
+                Err(d) => {
+                    print_diags(&d, &file);
+                    return ExitCode::from(2);
+                }
+            };
+            let mut map = maillab::net::real::PortMap::default();
+            for p in &ports {
+                let parsed = p.split_once('=').and_then(|(svc, port)| {
+                    let scenario_port = match svc {
+                        "smtp" => 25,
+                        "pop3" => 110,
+                        "imap" => 143,
+                        "dns" => 53,
+                        _ => return None,
+                    };
+                    port.parse::<u16>().ok().filter(|p| *p > 0).map(|p| (scenario_port, p))
+                });
+                match parsed {
+                    Some((s, r)) => {
+                        map.0.insert(s, r);
+                    }
+                    None => {
+                        eprintln!(
+                            "maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns"
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let opt =
+                maillab::serve::ServeOptions { ports: map, ready_file, json: matches!(format, Format::Json), color };
+            match maillab::serve::serve(&sc, opt) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("maillab serve: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Cmd::Run { file, format, no_messages, maillog } => {
             let sc = match scenario::load_file(&file) {

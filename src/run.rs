@@ -53,45 +53,30 @@ fn ctx_for(env: &Env, sc: &Scenario, i: usize) -> HostCtx {
     HostCtx { env: env.clone(), name: h.name.clone(), ip: h.address, hostname: h.hostname.clone() }
 }
 
-async fn simulate(sc: &Scenario) -> Vec<Event> {
-    let trace = Trace::new();
-    let net = SimNet::new(sc.latency);
-    for (a, b, d) in &sc.links {
-        net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
-    }
-    let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
-    let env = Env {
-        net: Net::Sim(net),
-        trace: trace.clone(),
-        clock: Clock::new(sc.start),
-        rng: Rng::seeded(sc.seed),
-        activity: Activity::default(),
-        names: Arc::new(names),
-    };
-    let sim = match &env.net {
-        Net::Sim(s) => s.clone(),
-    };
-    let mut servfail: BTreeMap<usize, Arc<AtomicBool>> = BTreeMap::new();
-    let t0 = Instant::now();
-    let scen = |kind: &str| ev(env.clock.now(), SCENARIO_HOST, kind);
-    trace.push(scen("run.start").line(format!(
-        "scenario {} ({} hosts), virtual time starts {}",
-        sc.name,
-        sc.hosts.len(),
-        sc.start.to_rfc3339()
-    )));
+/// The running hosts of a scenario, for whoever drives them.
+pub struct Started {
+    pub mtas: Vec<(usize, Arc<Mta>)>,
+    /// Per DNS host: set to make it answer SERVFAIL.
+    pub servfail: BTreeMap<usize, Arc<AtomicBool>>,
+}
 
+/// Open every host's ports, then spawn one task per host and service on
+/// `env`'s network. Fails (a port taken, an address not available) before
+/// anything runs.
+pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
     let mut mtas: Vec<(usize, Arc<Mta>)> = Vec::new();
+    let mut servfail: BTreeMap<usize, Arc<AtomicBool>> = BTreeMap::new();
     for (i, h) in sc.hosts.iter().enumerate() {
-        let ctx = ctx_for(&env, sc, i);
+        let ctx = ctx_for(env, sc, i);
         match h.role {
             Role::Dns => {
                 if let Some(cfg) = &h.dns {
                     let db = dns::build_db(cfg, sc);
                     let flag = Arc::new(AtomicBool::new(false));
                     servfail.insert(i, flag.clone());
+                    let sock = dns::bind(&ctx).await?;
                     tokio::spawn(async move {
-                        if let Err(e) = dns::run(ctx.clone(), db, flag).await {
+                        if let Err(e) = dns::run(ctx.clone(), db, flag, sock).await {
                             ctx.emit(ctx.ev("host.error").line(format!("DNS service stopped: {e}")));
                         }
                     });
@@ -114,11 +99,12 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
                 });
                 let mta = Mta::new(ctx.clone(), cfg, store, auth_users, resolver, smarthost);
                 mtas.push((i, mta.clone()));
+                let listener = mta.bind().await?;
                 if h.role == Role::Mailstore {
-                    crate::host::mailstore::spawn(mta.clone());
+                    crate::host::mailstore::start(mta.clone()).await?;
                 }
                 tokio::spawn(async move {
-                    if let Err(e) = mta.serve().await {
+                    if let Err(e) = mta.serve(listener).await {
                         ctx.emit(ctx.ev("host.error").line(format!("SMTP service stopped: {e}")));
                     }
                 });
@@ -126,8 +112,41 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
             Role::Mua => {}
         }
     }
-    // Let every host bind its sockets before the first step.
-    tokio::task::yield_now().await;
+    Ok(Started { mtas, servfail })
+}
+
+async fn simulate(sc: &Scenario) -> Vec<Event> {
+    let trace = Trace::new();
+    let net = SimNet::new(sc.latency);
+    for (a, b, d) in &sc.links {
+        net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
+    }
+    let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
+    let env = Env {
+        net: Net::Sim(net.clone()),
+        trace: trace.clone(),
+        clock: Clock::new(sc.start),
+        rng: Rng::seeded(sc.seed),
+        activity: Activity::default(),
+        names: Arc::new(names),
+    };
+    let sim = net;
+    let t0 = Instant::now();
+    let scen = |kind: &str| ev(env.clock.now(), SCENARIO_HOST, kind);
+    trace.push(scen("run.start").line(format!(
+        "scenario {} ({} hosts), virtual time starts {}",
+        sc.name,
+        sc.hosts.len(),
+        sc.start.to_rfc3339()
+    )));
+
+    let Started { mtas, servfail } = match start_hosts(sc, &env).await {
+        Ok(s) => s,
+        Err(e) => {
+            trace.push(scen("host.error").line(format!("a host could not start: {e}")));
+            return trace.events();
+        }
+    };
     let faults = Faults {
         hosts: Arc::new(sc.hosts.iter().map(|h| (h.name.clone(), h.address)).collect()),
         latency: sc.latency,

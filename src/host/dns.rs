@@ -31,8 +31,16 @@ pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
 }
 
 /// `servfail`, while set, makes the server fail every query (a fault a step can inject).
-pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>) -> std::io::Result<()> {
-    let mut sock = ctx.env.net.bind_udp(SocketAddrV4::new(ctx.ip, super::resolver::DNS_PORT))?;
+pub async fn bind(ctx: &HostCtx) -> std::io::Result<crate::net::UdpSocket> {
+    ctx.env.net.bind_udp(SocketAddrV4::new(ctx.ip, super::resolver::DNS_PORT)).await
+}
+
+pub async fn run(
+    ctx: HostCtx,
+    db: DnsDb,
+    servfail: Arc<AtomicBool>,
+    mut sock: crate::net::UdpSocket,
+) -> std::io::Result<()> {
     loop {
         let (pkt, from) = sock.recv_from().await?;
         let peer = ctx.peer_name(*from.ip());

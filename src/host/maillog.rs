@@ -45,6 +45,7 @@ impl Maillog {
             (Flavour::Postfix, Program::Local) => "postfix/local".into(),
             (Flavour::Postfix, Program::Bounce) => "postfix/bounce".into(),
         };
+        // sendmail delivers in the same process that received the message.
         let pid = match (self.flavour, prog) {
             (Flavour::Sendmail, Program::Smtpd) | (Flavour::Postfix, Program::Smtpd) => pid,
             (Flavour::Sendmail, _) => pid,

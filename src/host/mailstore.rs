@@ -22,17 +22,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const POP3_IDLE: Duration = Duration::from_secs(600);
 const IMAP_IDLE: Duration = Duration::from_secs(1800);
 
-pub fn spawn(mta: Arc<Mta>) {
+/// Open the POP3 and IMAP ports, then serve them in background tasks.
+pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
     for (port, proto) in [(POP3_PORT, "pop3"), (IMAP_PORT, "imap")] {
+        let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
         tokio::spawn(async move {
-            let mut l = match m.ctx.env.net.listen(SocketAddrV4::new(m.ctx.ip, port)) {
-                Ok(l) => l,
-                Err(e) => {
-                    m.ctx.emit(m.ctx.ev("host.error").line(format!("{proto} service did not start: {e}")));
-                    return;
-                }
-            };
             while let Ok(conn) = l.accept().await {
                 let guard = m.ctx.env.activity.begin();
                 let m2 = m.clone();
@@ -47,6 +42,7 @@ pub fn spawn(mta: Arc<Mta>) {
             }
         });
     }
+    Ok(())
 }
 
 fn login_log(mta: &Mta, service: &str, ok: bool, user: &str, ip: Ipv4Addr, pid: u32, why: &str) {

@@ -190,9 +190,13 @@ impl Mta {
         by_net || by_domain || to_domain
     }
 
-    /// Accept connections forever.
-    pub async fn serve(self: Arc<Self>) -> std::io::Result<()> {
-        let mut l = self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, SMTP_PORT))?;
+    /// Open the SMTP port; the returned listener goes to [`Mta::serve`].
+    pub async fn bind(&self) -> std::io::Result<crate::net::Listener> {
+        self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, SMTP_PORT)).await
+    }
+
+    /// Run the queue and accept connections forever.
+    pub async fn serve(self: Arc<Self>, mut l: crate::net::Listener) -> std::io::Result<()> {
         let q = self.clone();
         tokio::spawn(async move { q.run_queue().await });
         loop {

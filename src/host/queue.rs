@@ -410,11 +410,7 @@ impl Mta {
                             postfix_delay(x)
                         ),
                     };
-                    self.log.log(
-                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Smtp },
-                        run_pid,
-                        &msg,
-                    );
+                    self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
                             .ev("relay")
@@ -438,11 +434,7 @@ impl Mta {
                             postfix_delay(delay)
                         ),
                     };
-                    self.log.log(
-                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Smtp },
-                        run_pid,
-                        &msg,
-                    );
+                    self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
                             .ev("queue.deferred")
@@ -478,11 +470,7 @@ impl Mta {
                             f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
                         ),
                     };
-                    self.log.log(
-                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Smtp },
-                        run_pid,
-                        &msg,
-                    );
+                    self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
                             .ev("bounce")

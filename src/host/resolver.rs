@@ -39,8 +39,10 @@ impl Resolver {
         let net = &self.ctx.env.net;
         for _ in 0..QUERY_TRIES {
             let id = self.ctx.env.rng.u16();
-            let mut sock =
-                net.bind_udp(SocketAddrV4::new(self.ctx.ip, 0)).map_err(|e| ResolveError::Temporary(e.to_string()))?;
+            let mut sock = net
+                .bind_udp(SocketAddrV4::new(self.ctx.ip, 0))
+                .await
+                .map_err(|e| ResolveError::Temporary(e.to_string()))?;
             let _ = sock.send_to(&dns::encode_query(id, &q), self.server).await;
             let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
             loop {

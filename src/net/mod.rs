@@ -2,9 +2,11 @@
 //! (for SMTP) and a datagram service (for DNS), plus the session numbers that
 //! tie trace events together.
 //!
-//! [`sim::SimNet`] is the simulated network (virtual time, latency); a real
-//! socket implementation plugs in behind the same [`Net`] type.
+//! [`sim::SimNet`] is the simulated network (virtual time, latency);
+//! [`real::RealNet`] is real TCP and UDP on loopback addresses. Hosts see
+//! only [`Net`], so the same host code runs on both.
 
+pub mod real;
 pub mod sim;
 
 use std::io;
@@ -28,30 +30,36 @@ pub struct Conn {
 #[derive(Clone)]
 pub enum Net {
     Sim(sim::SimNet),
+    Real(real::RealNet),
 }
 
 pub enum Listener {
     Sim(sim::SimListener),
+    Real(real::RealListener),
 }
 
 pub enum UdpSocket {
     Sim(sim::SimUdp),
+    Real(real::RealUdp),
 }
 
 impl Net {
     pub async fn connect(&self, from: Ipv4Addr, to: SocketAddrV4) -> io::Result<Conn> {
         match self {
             Net::Sim(n) => n.connect(from, to).await,
+            Net::Real(n) => n.connect(from, to).await,
         }
     }
-    pub fn listen(&self, addr: SocketAddrV4) -> io::Result<Listener> {
+    pub async fn listen(&self, addr: SocketAddrV4) -> io::Result<Listener> {
         match self {
             Net::Sim(n) => n.listen(addr).map(Listener::Sim),
+            Net::Real(n) => n.listen(addr).await.map(Listener::Real),
         }
     }
-    pub fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<UdpSocket> {
+    pub async fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<UdpSocket> {
         match self {
             Net::Sim(n) => n.bind_udp(addr).map(UdpSocket::Sim),
+            Net::Real(n) => n.bind_udp(addr).await.map(UdpSocket::Real),
         }
     }
 }
@@ -60,6 +68,7 @@ impl Listener {
     pub async fn accept(&mut self) -> io::Result<Conn> {
         match self {
             Listener::Sim(l) => l.accept().await,
+            Listener::Real(l) => l.accept().await,
         }
     }
 }
@@ -68,16 +77,19 @@ impl UdpSocket {
     pub async fn send_to(&self, data: &[u8], to: SocketAddrV4) -> io::Result<()> {
         match self {
             UdpSocket::Sim(s) => s.send_to(data, to),
+            UdpSocket::Real(s) => s.send_to(data, to).await,
         }
     }
     pub async fn recv_from(&mut self) -> io::Result<(Vec<u8>, SocketAddrV4)> {
         match self {
             UdpSocket::Sim(s) => s.recv_from().await,
+            UdpSocket::Real(s) => s.recv_from().await,
         }
     }
     pub fn local_addr(&self) -> SocketAddrV4 {
         match self {
             UdpSocket::Sim(s) => s.local_addr(),
+            UdpSocket::Real(s) => s.local_addr(),
         }
     }
 }

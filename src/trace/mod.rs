@@ -54,16 +54,17 @@ struct TraceInner {
     events: Vec<Event>,
     /// Called for each event as it is recorded (the live view of `serve`).
     sink: Option<Sink>,
+    /// A live trace passes events to its sink and does not keep them.
+    live: bool,
 }
 
 impl Trace {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn set_sink(&self, sink: Sink) {
-        if let Ok(mut g) = self.inner.lock() {
-            g.sink = Some(sink);
-        }
+    /// A trace that hands every event to `sink` and keeps none (for long `serve` runs).
+    pub fn live(sink: Sink) -> Self {
+        Trace { inner: Arc::new(Mutex::new(TraceInner { events: Vec::new(), sink: Some(sink), live: true })) }
     }
     pub fn push(&self, ev: Event) {
         tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
@@ -71,7 +72,9 @@ impl Trace {
             if let Some(s) = g.sink.as_mut() {
                 s(&ev);
             }
-            g.events.push(ev);
+            if !g.live {
+                g.events.push(ev);
+            }
         }
     }
     pub fn events(&self) -> Vec<Event> {

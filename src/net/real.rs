@@ -1,0 +1,178 @@
+//! Real sockets for `maillab serve`: every scenario host gets its own
+//! loopback address, and its services listen on unprivileged ports.
+//!
+//! Hosts keep speaking in scenario terms (192.0.2.10 port 25): this layer
+//! maps the address to 127.x.y.z and the port to, say, 2525 on the way
+//! out, and maps peers back, so relay rules written for the scenario's
+//! networks act on real connections unchanged. A client from a loopback
+//! address that belongs to no host is seen as that 127.x.y.z address.
+
+use super::{Conn, Stream};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Scenario port → real port.
+#[derive(Clone, Debug)]
+pub struct PortMap(pub BTreeMap<u16, u16>);
+
+impl Default for PortMap {
+    fn default() -> Self {
+        PortMap(BTreeMap::from([(25, 2525), (110, 1110), (143, 1143), (53, 5353), (80, 8080)]))
+    }
+}
+
+#[derive(Clone)]
+pub struct RealNet {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Scenario address → real (loopback or --listen) address.
+    to_real: BTreeMap<Ipv4Addr, Ipv4Addr>,
+    to_scenario: BTreeMap<Ipv4Addr, Ipv4Addr>,
+    ports: PortMap,
+    next_session: AtomicU64,
+}
+
+/// Loopback addresses for each scenario address: 127.b.c.d from a.b.c.d,
+/// or the next free 127.0.x.y when that is taken.
+pub fn loopback_plan(addrs: &[Ipv4Addr]) -> BTreeMap<Ipv4Addr, Ipv4Addr> {
+    let mut out = BTreeMap::new();
+    let mut used = std::collections::BTreeSet::new();
+    let mut spare: u32 = u32::from(Ipv4Addr::new(127, 0, 100, 1));
+    for a in addrs {
+        let o = a.octets();
+        let mut cand = Ipv4Addr::new(127, o[1], o[2], o[3]);
+        if used.contains(&cand) || o[3] == 0 || o[3] == 255 || cand == Ipv4Addr::LOCALHOST {
+            while used.contains(&Ipv4Addr::from(spare)) {
+                spare += 1;
+            }
+            cand = Ipv4Addr::from(spare);
+        }
+        used.insert(cand);
+        out.insert(*a, cand);
+    }
+    out
+}
+
+impl RealNet {
+    pub fn new(to_real: BTreeMap<Ipv4Addr, Ipv4Addr>, ports: PortMap) -> Self {
+        let to_scenario = to_real.iter().map(|(s, r)| (*r, *s)).collect();
+        RealNet { inner: Arc::new(Inner { to_real, to_scenario, ports, next_session: AtomicU64::new(0) }) }
+    }
+
+    pub fn real_ip(&self, scenario: Ipv4Addr) -> Ipv4Addr {
+        self.inner.to_real.get(&scenario).copied().unwrap_or(scenario)
+    }
+    pub fn real_port(&self, port: u16) -> u16 {
+        self.inner.ports.0.get(&port).copied().unwrap_or(port)
+    }
+    fn real(&self, a: SocketAddrV4) -> SocketAddrV4 {
+        SocketAddrV4::new(self.real_ip(*a.ip()), self.real_port(a.port()))
+    }
+    fn scenario(&self, a: SocketAddr) -> SocketAddrV4 {
+        let (ip, port) = match a {
+            SocketAddr::V4(v4) => (*v4.ip(), v4.port()),
+            SocketAddr::V6(v6) => (v6.ip().to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED), v6.port()),
+        };
+        let ip = self.inner.to_scenario.get(&ip).copied().unwrap_or(ip);
+        let port = self.inner.ports.0.iter().find(|(_, r)| **r == port).map(|(s, _)| *s).unwrap_or(port);
+        SocketAddrV4::new(ip, port)
+    }
+    fn session(&self) -> u64 {
+        self.inner.next_session.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    pub async fn connect(&self, from: Ipv4Addr, to: SocketAddrV4) -> io::Result<Conn> {
+        let sock = tokio::net::TcpSocket::new_v4()?;
+        let local_ip = self.real_ip(from);
+        // Speak from the host's own loopback address, so the peer sees who it is.
+        if local_ip.is_loopback() || self.inner.to_real.contains_key(&from) {
+            sock.bind(SocketAddr::V4(SocketAddrV4::new(local_ip, 0)))?;
+        }
+        let target = self.real(to);
+        let s = tokio::time::timeout(super::sim::CONNECT_TIMEOUT, sock.connect(SocketAddr::V4(target)))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "Connection timed out"))??;
+        let local = self.scenario(s.local_addr()?);
+        Ok(Conn { stream: Box::new(s) as Stream, local, peer: to, session: self.session() })
+    }
+
+    pub async fn listen(&self, addr: SocketAddrV4) -> io::Result<RealListener> {
+        let real = self.real(addr);
+        let l = tokio::net::TcpListener::bind(SocketAddr::V4(real))
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {real} (scenario {addr}): {e}")))?;
+        Ok(RealListener { net: self.clone(), l, local: addr })
+    }
+
+    pub async fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<RealUdp> {
+        let real = if addr.port() == 0 { SocketAddrV4::new(self.real_ip(*addr.ip()), 0) } else { self.real(addr) };
+        let s = tokio::net::UdpSocket::bind(SocketAddr::V4(real))
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind UDP {real} (scenario {addr}): {e}")))?;
+        let local = self.scenario(s.local_addr()?);
+        Ok(RealUdp { net: self.clone(), s, local })
+    }
+}
+
+pub struct RealListener {
+    net: RealNet,
+    l: tokio::net::TcpListener,
+    local: SocketAddrV4,
+}
+
+impl RealListener {
+    pub async fn accept(&mut self) -> io::Result<Conn> {
+        let (s, peer) = self.l.accept().await?;
+        let _ = s.set_nodelay(true);
+        Ok(Conn { stream: Box::new(s), local: self.local, peer: self.net.scenario(peer), session: self.net.session() })
+    }
+}
+
+pub struct RealUdp {
+    net: RealNet,
+    s: tokio::net::UdpSocket,
+    local: SocketAddrV4,
+}
+
+impl RealUdp {
+    pub fn local_addr(&self) -> SocketAddrV4 {
+        self.local
+    }
+    pub async fn send_to(&self, data: &[u8], to: SocketAddrV4) -> io::Result<()> {
+        // A reply goes back to where the query came from: map only scenario addresses.
+        let real = if self.net.inner.to_real.contains_key(to.ip()) { self.net.real(to) } else { to };
+        self.s.send_to(data, SocketAddr::V4(real)).await.map(|_| ())
+    }
+    pub async fn recv_from(&mut self) -> io::Result<(Vec<u8>, SocketAddrV4)> {
+        let mut buf = vec![0u8; 4096];
+        let (n, from) = self.s.recv_from(&mut buf).await?;
+        buf.truncate(n);
+        let from = match from {
+            SocketAddr::V4(v4) if self.net.inner.to_scenario.contains_key(v4.ip()) => self.net.scenario(from),
+            SocketAddr::V4(v4) => v4,
+            SocketAddr::V6(_) => self.net.scenario(from),
+        };
+        Ok((buf, from))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_addresses_follow_the_scenario() {
+        let a = Ipv4Addr::new(192, 0, 2, 10);
+        let b = Ipv4Addr::new(198, 0, 2, 10);
+        let c = Ipv4Addr::new(203, 0, 113, 0);
+        let plan = loopback_plan(&[a, b, c]);
+        assert_eq!(plan[&a], Ipv4Addr::new(127, 0, 2, 10));
+        assert_ne!(plan[&b], plan[&a], "a collision gets a spare address");
+        assert!(plan[&c].is_loopback() && plan[&c].octets()[3] != 0);
+    }
+}

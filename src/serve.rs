@@ -1,0 +1,204 @@
+//! `maillab serve`: the scenario's hosts on real sockets, in real time.
+//!
+//! The hosts are the same code as in a simulation; only the network
+//! ([`RealNet`]) and the clock differ. Every host gets its own loopback
+//! address, so a student can point telnet, Python's smtplib or a mail client
+//! at "the department relay" or "the mail store" and meet the same policies.
+
+use crate::env::{Activity, Clock, Env, Rng};
+use crate::host::fetch::{IMAP_PORT, POP3_PORT};
+use crate::host::mta::SMTP_PORT;
+use crate::host::resolver::DNS_PORT;
+use crate::net::Net;
+use crate::net::real::{PortMap, RealNet, loopback_plan};
+use crate::run::start_hosts;
+use crate::scenario::{Role, Scenario};
+use crate::trace::{Trace, render};
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct ServeOptions {
+    pub ports: PortMap,
+    pub ready_file: Option<PathBuf>,
+    pub json: bool,
+    pub color: bool,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Endpoint {
+    pub host: String,
+    pub role: String,
+    pub scenario_address: String,
+    pub address: String,
+    pub service: String,
+    pub port: u16,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct ClientSettings {
+    pub user: String,
+    pub incoming_protocol: String,
+    pub incoming_server: String,
+    pub incoming_port: u16,
+    pub outgoing_server: String,
+    pub outgoing_port: u16,
+    pub connection_security: String,
+    pub authentication: String,
+    pub user_name: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Ready {
+    pub scenario: String,
+    pub endpoints: Vec<Endpoint>,
+    pub clients: Vec<ClientSettings>,
+}
+
+/// Which services each host offers, on which real address and port.
+pub fn endpoints(sc: &Scenario, plan: &BTreeMap<Ipv4Addr, Ipv4Addr>, ports: &PortMap) -> Vec<Endpoint> {
+    let real = |p: u16| ports.0.get(&p).copied().unwrap_or(p);
+    let mut out = Vec::new();
+    for h in &sc.hosts {
+        let mut services = Vec::new();
+        if h.role.is_mta() {
+            services.push(("smtp", SMTP_PORT));
+        }
+        if h.role == Role::Mailstore {
+            services.push(("pop3", POP3_PORT));
+            services.push(("imap", IMAP_PORT));
+        }
+        if h.role == Role::Dns {
+            services.push(("dns", DNS_PORT));
+        }
+        for (service, port) in services {
+            out.push(Endpoint {
+                host: h.name.clone(),
+                role: h.role.name().to_string(),
+                scenario_address: h.address.to_string(),
+                address: plan.get(&h.address).copied().unwrap_or(h.address).to_string(),
+                service: service.into(),
+                port: real(port),
+            });
+        }
+    }
+    out
+}
+
+/// The settings a user types into a mail client's manual setup screen.
+pub fn client_settings(sc: &Scenario, eps: &[Endpoint]) -> Vec<ClientSettings> {
+    let mut out = Vec::new();
+    for u in &sc.users {
+        let store = &sc.hosts[u.host];
+        if store.role != Role::Mailstore || u.password.is_none() {
+            continue;
+        }
+        let find = |host: &str, svc: &str| eps.iter().find(|e| e.host == host && e.service == svc);
+        let (Some(imap), Some(smtp)) = (find(&store.name, "imap"), find(&store.name, "smtp")) else { continue };
+        let auth = match store.mta.as_ref().map(|m| m.auth) {
+            Some(crate::scenario::AuthMode::Off) | None => "none (the server relays by address)",
+            _ => "normal password",
+        };
+        out.push(ClientSettings {
+            user: u.address.clone(),
+            incoming_protocol: "IMAP".into(),
+            incoming_server: imap.address.clone(),
+            incoming_port: imap.port,
+            outgoing_server: smtp.address.clone(),
+            outgoing_port: smtp.port,
+            connection_security: "none".into(),
+            authentication: auth.into(),
+            user_name: u.address.clone(),
+        });
+    }
+    out
+}
+
+fn now() -> DateTime<FixedOffset> {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    DateTime::from_timestamp(secs as i64, 0).unwrap_or_default().fixed_offset()
+}
+
+pub fn table(r: &Ready) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("maillab serve: scenario {}\n\n", r.scenario));
+    s.push_str(&format!(
+        "{:<12} {:<10} {:<16} {:<6} {:<16} {}\n",
+        "HOST", "ROLE", "SCENARIO ADDR", "SERV", "LISTENS ON", "PORT"
+    ));
+    for e in &r.endpoints {
+        s.push_str(&format!(
+            "{:<12} {:<10} {:<16} {:<6} {:<16} {}\n",
+            e.host, e.role, e.scenario_address, e.service, e.address, e.port
+        ));
+    }
+    for c in &r.clients {
+        s.push_str(&format!(
+            "\nMail client settings for {}:\n  Incoming server: {} {}  port {}  connection security: {}  authentication: normal password  user name: {}\n  Outgoing server (SMTP): {}  port {}  connection security: {}  authentication: {}  user name: {}\n",
+            c.user,
+            c.incoming_protocol,
+            c.incoming_server,
+            c.incoming_port,
+            c.connection_security,
+            c.user_name,
+            c.outgoing_server,
+            c.outgoing_port,
+            c.connection_security,
+            c.authentication,
+            c.user_name
+        ));
+    }
+    s.push_str("\nThe trace follows. Ctrl-C stops every host.\n");
+    s
+}
+
+pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let addrs: Vec<Ipv4Addr> = sc.hosts.iter().map(|h| h.address).collect();
+        let plan = loopback_plan(&addrs);
+        let net = RealNet::new(plan.clone(), opt.ports.clone());
+        let (json, color) = (opt.json, opt.color);
+        let trace = Trace::live(Box::new(move |e| {
+            let line = if json { serde_json::to_string(e).unwrap_or_default() } else { render::text_line(e, 10, color) };
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }));
+        let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
+        let env = Env {
+            net: Net::Real(net),
+            trace: trace.clone(),
+            clock: Clock::new(now()),
+            rng: Rng::seeded(sc.seed),
+            activity: Activity::default(),
+            names: Arc::new(names),
+        };
+        let eps = endpoints(sc, &plan, &opt.ports);
+        let started = start_hosts(sc, &env).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc."))
+        })?;
+        let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps };
+        if !json {
+            print!("{}", table(&ready));
+        }
+        if let Some(p) = &opt.ready_file {
+            std::fs::write(p, serde_json::to_string_pretty(&ready).unwrap_or_default())?;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        let mut left = 0;
+        for (i, m) in &started.mtas {
+            let n: usize = m.with_state(|s| s.queue.values().map(|e| e.rcpts.len()).sum());
+            if n > 0 {
+                eprintln!("{}: {n} recipient(s) still queued", sc.hosts[*i].name);
+            }
+            left += n;
+        }
+        eprintln!("maillab serve: stopped ({left} recipient(s) left in queues)");
+        Ok(())
+    })
+}

@@ -1,0 +1,89 @@
+//! `maillab serve` on real loopback sockets, driven by clients we did not
+//! write (Python's smtplib and poplib).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `maillab serve` on ports of its own; wait for the ready file.
+fn serve(scenario: &str, base_port: u16, ready: &Path) -> Server {
+    let _ = std::fs::remove_file(ready);
+    let child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", scenario, "--ready-file"])
+        .arg(ready)
+        .args(["--port", &format!("smtp={base_port}")])
+        .args(["--port", &format!("pop3={}", base_port + 1)])
+        .args(["--port", &format!("imap={}", base_port + 2)])
+        .args(["--port", &format!("dns={}", base_port + 3)])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("maillab starts");
+    let server = Server(child);
+    let t = Instant::now();
+    while !ready.exists() {
+        assert!(t.elapsed() < Duration::from_secs(20), "serve did not become ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    server
+}
+
+#[test]
+fn python_smtplib_and_poplib_against_serve() {
+    let ready = std::env::temp_dir().join(format!("maillab-ready-{}.json", std::process::id()));
+    let _server = serve("tests/fixtures/serve-lab.yaml", 25250, &ready);
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/clients.py"))
+        .arg(&ready)
+        .output()
+        .expect("python3 is installed (see .ci/run)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "client checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all client checks passed"), "{stdout}");
+}
+
+#[test]
+fn ready_file_lists_endpoints_and_client_settings() {
+    let ready = std::env::temp_dir().join(format!("maillab-ready2-{}.json", std::process::id()));
+    let _server = serve("tests/fixtures/serve-lab.yaml", 25260, &ready);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file")).expect("JSON");
+    let eps = v["endpoints"].as_array().expect("endpoints");
+    let find = |host: &str, svc: &str| eps.iter().find(|e| e["host"] == host && e["service"] == svc).cloned();
+    let smtp = find("mail", "smtp").expect("mail smtp");
+    assert_eq!(smtp["address"], "127.0.2.25");
+    assert_eq!(smtp["port"], 25260);
+    assert_eq!(find("mail-net", "pop3").expect("pop3")["address"], "127.51.100.30");
+    assert!(find("ns", "dns").is_some());
+    let clients = v["clients"].as_array().expect("clients");
+    assert!(clients.iter().any(|c| c["user"] == "taro@example.ac.jp" && c["incoming_protocol"] == "IMAP"));
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let l = std::net::TcpListener::bind("127.0.2.25:25270").expect("bind a port first");
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", "tests/fixtures/serve-lab.yaml", "--port", "smtp=25270", "--port", "pop3=25271"])
+        .args(["--port", "imap=25272", "--port", "dns=25273"])
+        .output()
+        .expect("runs");
+    drop(l);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot listen on 127.0.2.25:25270"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
