@@ -62,7 +62,7 @@ enum Cmd {
         /// Write the endpoint table and client settings as JSON here once every listener is up.
         #[arg(long, value_name = "PATH")]
         ready_file: Option<PathBuf>,
-        /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353).
+        /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080).
         #[arg(long = "port", value_name = "SERVICE=PORT")]
         ports: Vec<String>,
     },
@@ -137,6 +137,7 @@ fn main() -> ExitCode {
                         "pop3" => 110,
                         "imap" => 143,
                         "dns" => 53,
+                        "http" => 80,
                         _ => return None,
                     };
                     port.parse::<u16>().ok().filter(|p| *p > 0).map(|p| (scenario_port, p))
@@ -147,7 +148,7 @@ fn main() -> ExitCode {
                     }
                     None => {
                         eprintln!(
-                            "maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns"
+                            "maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns, http"
                         );
                         return ExitCode::from(2);
                     }

@@ -5,6 +5,7 @@
 //! address, so a student can point telnet, Python's smtplib or a mail client
 //! at "the department relay" or "the mail store" and meet the same policies.
 
+use crate::autoconfig::{self, Provider};
 use crate::env::{Activity, Clock, Env, Rng};
 use crate::host::fetch::{IMAP_PORT, POP3_PORT};
 use crate::host::mta::SMTP_PORT;
@@ -75,6 +76,9 @@ pub fn endpoints(sc: &Scenario, plan: &BTreeMap<Ipv4Addr, Ipv4Addr>, ports: &Por
         if h.role == Role::Dns {
             services.push(("dns", DNS_PORT));
         }
+        if h.role == Role::Mailstore {
+            services.push(("http", HTTP_PORT));
+        }
         for (service, port) in services {
             out.push(Endpoint {
                 host: h.name.clone(),
@@ -123,6 +127,74 @@ fn now() -> DateTime<FixedOffset> {
     DateTime::from_timestamp(secs as i64, 0).unwrap_or_default().fixed_offset()
 }
 
+/// Scenario port of the autoconfig web service.
+pub const HTTP_PORT: u16 = 80;
+
+/// Serve Thunderbird autoconfig from every mailstore host's address.
+async fn start_autoconfig(
+    sc: &Scenario,
+    plan: &BTreeMap<Ipv4Addr, Ipv4Addr>,
+    ports: &PortMap,
+    env: &Env,
+) -> std::io::Result<()> {
+    let real = |p: u16| ports.0.get(&p).copied().unwrap_or(p);
+    let mut providers = Vec::new();
+    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore) {
+        let ip = plan.get(&h.address).copied().unwrap_or(h.address).to_string();
+        let Some(m) = &h.mta else { continue };
+        for d in &m.domains {
+            providers.push(Provider {
+                domain: d.clone(),
+                imap: Some((ip.clone(), real(IMAP_PORT))),
+                pop3: Some((ip.clone(), real(POP3_PORT))),
+                smtp: (ip.clone(), real(SMTP_PORT)),
+                smtp_auth: if m.auth == crate::scenario::AuthMode::Off {
+                    "client-IP-address"
+                } else {
+                    "password-cleartext"
+                },
+            });
+        }
+    }
+    let providers = Arc::new(providers);
+    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore) {
+        let addr = std::net::SocketAddrV4::new(h.address, HTTP_PORT);
+        let mut l = env.net.listen(addr).await?;
+        let (providers, trace, clock, name) = (providers.clone(), env.trace.clone(), env.clock.clone(), h.name.clone());
+        tokio::spawn(async move {
+            while let Ok(conn) = l.accept().await {
+                let (providers, trace, clock, name) = (providers.clone(), trace.clone(), clock.clone(), name.clone());
+                tokio::spawn(async move { http_once(conn, &providers, &trace, &clock, &name).await });
+            }
+        });
+    }
+    Ok(())
+}
+
+async fn http_once(conn: crate::net::Conn, providers: &[Provider], trace: &Trace, clock: &Clock, host: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let crate::net::Conn { mut stream, peer, session, .. } = conn;
+    let mut req = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 8192 {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => req.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let (code, resp) = autoconfig::respond(&req, providers);
+    let first = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
+    trace.push(
+        crate::trace::ev(clock.now(), host, "http.request")
+            .session(session)
+            .peer(peer.ip().to_string())
+            .line(format!("{first} -> {code}"))
+            .field("code", code),
+    );
+    let _ = stream.write_all(&resp).await;
+    let _ = stream.shutdown().await;
+}
+
 pub fn table(r: &Ready) -> String {
     let mut s = String::new();
     s.push_str(&format!("maillab serve: scenario {}\n\n", r.scenario));
@@ -150,6 +222,12 @@ pub fn table(r: &Ready) -> String {
             c.connection_security,
             c.authentication,
             c.user_name
+        ));
+    }
+    if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
+        s.push_str(&format!(
+            "\nAutoconfig for mail clients: http://{}:{}/mail/config-v1.1.xml?emailaddress=USER@DOMAIN\n",
+            h.address, h.port
         ));
     }
     s.push_str("\nThe trace follows. Ctrl-C stops every host.\n");
@@ -182,6 +260,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let started = start_hosts(sc, &env).await.map_err(|e| {
             std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc."))
         })?;
+        start_autoconfig(sc, &plan, &opt.ports, &env).await?;
         let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps };
         if !json {
             print!("{}", table(&ready));

@@ -25,6 +25,7 @@ fn serve(scenario: &str, base_port: u16, ready: &Path) -> Server {
         .args(["--port", &format!("pop3={}", base_port + 1)])
         .args(["--port", &format!("imap={}", base_port + 2)])
         .args(["--port", &format!("dns={}", base_port + 3)])
+        .args(["--port", &format!("http={}", base_port + 4)])
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -86,4 +87,76 @@ fn a_taken_port_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("cannot listen on 127.0.2.25:25270"), "{err}");
     assert!(err.contains("hint:"), "{err}");
+}
+
+fn run(cmd: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} is installed (see .ci/run): {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn dig_curl_and_swaks_against_serve() {
+    let ready = std::env::temp_dir().join(format!("maillab-ready3-{}.json", std::process::id()));
+    let _server = serve("tests/fixtures/serve-lab.yaml", 25280, &ready);
+    // dig: MX, A and a DNSBL look-up through the lab's DNS.
+    let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "+short", "example.net", "MX"]);
+    assert!(ok && out.trim() == "10 mail.example.net.", "{out}");
+    let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "+short", "mail.example.ac.jp", "A"]);
+    assert!(ok && out.trim() == "192.0.2.25", "{out}");
+    let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "+short", "2.0.0.127.bl.example.org", "A"]);
+    assert!(ok && out.trim() == "127.0.0.2", "{out}");
+    let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "nosuch.example", "A"]);
+    assert!(ok && out.contains("status: NXDOMAIN"), "{out}");
+    // swaks: a refused relay and an accepted local delivery, as the server words them
+    // (before any POP3 login from 127.0.0.1, which would open the relay for it).
+    let (_, out) =
+        run("swaks", &["--server", "127.0.2.25:25280", "--from", "x@example.org", "--to", "friend@example.net"]);
+    assert!(out.contains("550 5.7.1 <friend@example.net>... Relaying denied"), "{out}");
+    let (ok, out) =
+        run("swaks", &["--server", "127.0.2.25:25280", "--from", "x@example.org", "--to", "taro@example.ac.jp"]);
+    assert!(ok && out.contains("Message accepted for delivery"), "{out}");
+    // curl: send with smtp://, read back with pop3://.
+    let msg = std::env::temp_dir().join(format!("maillab-msg-{}.txt", std::process::id()));
+    std::fs::write(
+        &msg,
+        "From: x@example.org\r\nTo: taro@example.ac.jp\r\nSubject: by curl\r\n\r\nhello from curl\r\n",
+    )
+    .expect("write");
+    let msg_path = msg.to_str().unwrap_or_default();
+    let (ok, out) = run(
+        "curl",
+        &[
+            "-sS",
+            "smtp://127.0.2.25:25280",
+            "--mail-from",
+            "x@example.org",
+            "--mail-rcpt",
+            "taro@example.ac.jp",
+            "--upload-file",
+            msg_path,
+        ],
+    );
+    assert!(ok, "{out}");
+    let mut got = String::new();
+    for _ in 0..50 {
+        // Message 1 is the one swaks delivered; curl's is message 2.
+        got = run("curl", &["-sS", "pop3://127.0.2.25:25281/2", "-u", "taro@example.ac.jp:s3cret"]).1;
+        if got.contains("hello from curl") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(got.contains("Subject: by curl") && got.contains("Received: from"), "{got}");
+    let (ok, list) = run("curl", &["-sS", "pop3://127.0.2.25:25281/", "-u", "taro@example.ac.jp:s3cret"]);
+    assert!(ok && list.starts_with("1 "), "{list}");
+    // Autoconfig over HTTP, as Thunderbird asks for it.
+    let (ok, xml) = run(
+        "curl",
+        &[
+            "-sS",
+            "http://127.0.2.25:25284/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp",
+        ],
+    );
+    assert!(ok && xml.contains("<clientConfig version=\"1.1\">") && xml.contains("<port>25282</port>"), "{xml}");
 }
