@@ -65,6 +65,10 @@ enum Cmd {
         /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080).
         #[arg(long = "port", value_name = "SERVICE=PORT")]
         ports: Vec<String>,
+        /// Let one host listen on a real address instead of loopback, e.g. `--listen mx=10.1.2.3`
+        /// (so classmates' labs can reach it; a warning is printed).
+        #[arg(long = "listen", value_name = "HOST=ADDR")]
+        listen: Vec<String>,
     },
     /// Check scenario files and report every problem as FILE:LINE:COLUMN.
     ///
@@ -121,7 +125,7 @@ fn main() -> ExitCode {
             }
             if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
         }
-        Cmd::Serve { file, format, ready_file, ports } => {
+        Cmd::Serve { file, format, ready_file, ports, listen } => {
             let sc = match scenario::load_file(&file) {
                 Ok(s) => s,
                 Err(d) => {
@@ -154,9 +158,29 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            let mut listen_on = Vec::new();
+            for l in &listen {
+                match l
+                    .split_once('=')
+                    .and_then(|(h, a)| a.parse::<std::net::Ipv4Addr>().ok().map(|a| (h.to_string(), a)))
+                {
+                    Some((h, a)) if sc.host_by_name(&h).is_some() => listen_on.push((h, a)),
+                    _ => {
+                        eprintln!(
+                            "maillab: `--listen {l}`: write HOST=ADDR with a host of the scenario and an IPv4 address"
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let opt =
-                maillab::serve::ServeOptions { ports: map, ready_file, json: matches!(format, Format::Json), color };
+            let opt = maillab::serve::ServeOptions {
+                ports: map,
+                listen: listen_on,
+                ready_file,
+                json: matches!(format, Format::Json),
+                color,
+            };
             match maillab::serve::serve(&sc, opt) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -68,6 +68,14 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
     let mut servfail: BTreeMap<usize, Arc<AtomicBool>> = BTreeMap::new();
     for (i, h) in sc.hosts.iter().enumerate() {
         let ctx = ctx_for(env, sc, i);
+        if let Some(x) = h.external {
+            ctx.emit(ctx.ev("host.external").line(format!(
+                "{} is played by the real server at {x}; it is not started here{}",
+                h.name,
+                if matches!(env.net, Net::Sim(_)) { " (in a simulation nothing answers at its address)" } else { "" }
+            )));
+            continue;
+        }
         match h.role {
             Role::Dns => {
                 if let Some(cfg) = &h.dns {

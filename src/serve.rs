@@ -25,6 +25,8 @@ use std::sync::Arc;
 
 pub struct ServeOptions {
     pub ports: PortMap,
+    /// Hosts to listen on an address of their own choosing instead of loopback.
+    pub listen: Vec<(String, Ipv4Addr)>,
     pub ready_file: Option<PathBuf>,
     pub json: bool,
     pub color: bool,
@@ -64,7 +66,7 @@ pub struct Ready {
 pub fn endpoints(sc: &Scenario, plan: &BTreeMap<Ipv4Addr, Ipv4Addr>, ports: &PortMap) -> Vec<Endpoint> {
     let real = |p: u16| ports.0.get(&p).copied().unwrap_or(p);
     let mut out = Vec::new();
-    for h in &sc.hosts {
+    for h in sc.hosts.iter().filter(|h| h.external.is_none()) {
         let mut services = Vec::new();
         if h.role.is_mta() {
             services.push(("smtp", SMTP_PORT));
@@ -139,7 +141,7 @@ async fn start_autoconfig(
 ) -> std::io::Result<()> {
     let real = |p: u16| ports.0.get(&p).copied().unwrap_or(p);
     let mut providers = Vec::new();
-    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore) {
+    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
         let ip = plan.get(&h.address).copied().unwrap_or(h.address).to_string();
         let Some(m) = &h.mta else { continue };
         for d in &m.domains {
@@ -157,7 +159,7 @@ async fn start_autoconfig(
         }
     }
     let providers = Arc::new(providers);
-    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore) {
+    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
         let addr = std::net::SocketAddrV4::new(h.address, HTTP_PORT);
         let mut l = env.net.listen(addr).await?;
         let (providers, trace, clock, name) = (providers.clone(), env.trace.clone(), env.clock.clone(), h.name.clone());
@@ -237,9 +239,21 @@ pub fn table(r: &Ready) -> String {
 pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let addrs: Vec<Ipv4Addr> = sc.hosts.iter().map(|h| h.address).collect();
-        let plan = loopback_plan(&addrs);
-        let net = RealNet::new(plan.clone(), opt.ports.clone());
+        let addrs: Vec<Ipv4Addr> = sc.hosts.iter().filter(|h| h.external.is_none()).map(|h| h.address).collect();
+        let mut plan = loopback_plan(&addrs);
+        for (host, ip) in &opt.listen {
+            if let Some(h) = sc.hosts.iter().find(|h| &h.name == host) {
+                plan.insert(h.address, *ip);
+                if !ip.is_loopback() {
+                    eprintln!(
+                        "warning: host {host} listens on {ip}, outside loopback: anyone who can reach that address can use it (an open lab server on a campus network is a risk)"
+                    );
+                }
+            }
+        }
+        let external: BTreeMap<Ipv4Addr, std::net::SocketAddrV4> =
+            sc.hosts.iter().filter_map(|h| h.external.map(|x| (h.address, x))).collect();
+        let net = RealNet::new(plan.clone(), external, opt.ports.clone());
         let (json, color) = (opt.json, opt.color);
         let trace = Trace::live(Box::new(move |e| {
             let line = if json { serde_json::to_string(e).unwrap_or_default() } else { render::text_line(e, 10, color) };

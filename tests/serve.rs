@@ -160,3 +160,115 @@ fn dig_curl_and_swaks_against_serve() {
     );
     assert!(ok && xml.contains("<clientConfig version=\"1.1\">") && xml.contains("<port>25282</port>"), "{xml}");
 }
+
+/// Start serve on a scenario text (written to a temp file), capturing the JSON trace.
+fn serve_json(yaml: &str, tag: &str, base_port: u16) -> (Server, std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("maillab-{tag}-{}.yaml", std::process::id()));
+    let ready = dir.join(format!("maillab-{tag}-{}.json", std::process::id()));
+    let log = dir.join(format!("maillab-{tag}-{}.log", std::process::id()));
+    std::fs::write(&file, yaml).expect("write scenario");
+    let _ = std::fs::remove_file(&ready);
+    let child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .args(["serve", "--format", "json", "--ready-file"])
+        .arg(&ready)
+        .arg(&file)
+        .args(["--port", &format!("smtp={base_port}"), "--port", &format!("pop3={}", base_port + 1)])
+        .args(["--port", &format!("imap={}", base_port + 2), "--port", &format!("dns={}", base_port + 3)])
+        .args(["--port", &format!("http={}", base_port + 4)])
+        .stdout(Stdio::from(std::fs::File::create(&log).expect("log file")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("maillab starts");
+    let server = Server(child);
+    let t = Instant::now();
+    while !ready.exists() {
+        assert!(t.elapsed() < Duration::from_secs(20), "serve {tag} did not become ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, ready, log)
+}
+
+/// Wait until the JSON trace has an event of `kind` whose line contains `text`.
+fn wait_for(log: &Path, kind: &str, text: &str) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(15) {
+        let s = std::fs::read_to_string(log).unwrap_or_default();
+        if s.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|v| v["kind"] == kind && v["line"].as_str().is_some_and(|l| l.contains(text)))
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn two_serve_processes_join_into_one_mail_network() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let b_yaml = std::fs::read_to_string(root.join("tests/fixtures/join-b.yaml")).expect("join-b");
+    let (_b, _ready_b, _log_b) = serve_json(&b_yaml, "join-b", 25300);
+    // B's mailstore listens on 127.51.100.30:25300; A's scenario points its external host there.
+    let a_yaml = std::fs::read_to_string(root.join("tests/fixtures/join-a.yaml"))
+        .expect("join-a")
+        .replace("EXTERNAL", "127.51.100.30:25300");
+    let (_a, _ready_a, log_a) = serve_json(&a_yaml, "join-a", 25310);
+    let script = r#"
+import smtplib, poplib, sys, time
+s = smtplib.SMTP("127.0.2.25", 25310, timeout=10)
+s.login("taro@example.ac.jp", "s3cret")
+assert s.sendmail("taro@example.ac.jp", ["friend@example.net"], "Subject: across machines\r\n\r\nhi\r\n") == {}
+s.quit()
+deadline = time.time() + 10
+while True:
+    p = poplib.POP3("127.51.100.30", 25301, timeout=10)
+    p.user("friend@example.net"); p.pass_("fr1end")
+    n = p.stat()[0]
+    if n or time.time() > deadline: break
+    p.quit(); time.sleep(0.2)
+assert n == 1, n
+text = b"\n".join(p.retr(1)[1])
+assert text.index(b"by mail.example.net") < text.index(b"by mail.example.ac.jp"), text
+p.quit()
+print("joined")
+"#;
+    let out = Command::new("python3").args(["-c", script]).output().expect("python3");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(wait_for(&log_a, "relay", "handed to mail.example.net [198.51.100.30]"), "A's trace shows no relay to B");
+}
+
+#[test]
+fn relays_to_postfix_smtp_sink_as_an_external_mx() {
+    let port = 25320;
+    // As root (as in CI) smtp-sink must be told whom to run as.
+    let mut args = vec![format!("127.0.0.77:{port}"), "10".into()];
+    if Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0")) {
+        args.splice(0..0, ["-u".to_string(), "nobody".to_string()]);
+    }
+    let mut sink = Command::new("smtp-sink")
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smtp-sink from the postfix package is installed (see .ci/run)");
+    std::thread::sleep(Duration::from_millis(300));
+    let a_yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/join-a.yaml"))
+        .expect("join-a")
+        .replace("EXTERNAL", &format!("127.0.0.77:{port}"));
+    let (_a, _ready, log) = serve_json(&a_yaml, "sink", 25330);
+    let script = r#"
+import smtplib
+s = smtplib.SMTP("127.0.2.25", 25330, timeout=10)
+s.login("taro@example.ac.jp", "s3cret")
+assert s.sendmail("taro@example.ac.jp", ["anyone@example.net"], "Subject: to the sink\r\n\r\nhi\r\n") == {}
+s.quit()
+"#;
+    let out = Command::new("python3").args(["-c", script]).output().expect("python3");
+    let relayed = wait_for(&log, "relay", "handed to mail.example.net");
+    let _ = sink.kill();
+    let _ = sink.wait();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(relayed, "the message did not reach smtp-sink");
+}

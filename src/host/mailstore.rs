@@ -27,17 +27,34 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
     for (port, proto) in [(POP3_PORT, "pop3"), (IMAP_PORT, "imap")] {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
+        let slots = Arc::new(tokio::sync::Semaphore::new(super::mta::MAX_SESSIONS));
         tokio::spawn(async move {
-            while let Ok(conn) = l.accept().await {
+            while let Ok(mut conn) = l.accept().await {
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    let bye: &[u8] = if proto == "pop3" {
+                        b"-ERR [SYS/TEMP] too many connections\r\n"
+                    } else {
+                        b"* BYE too many connections\r\n"
+                    };
+                    let _ = conn.stream.write_all(bye).await;
+                    let _ = conn.stream.shutdown().await;
+                    continue;
+                };
                 let guard = m.ctx.env.activity.begin();
                 let m2 = m.clone();
                 if proto == "pop3" {
-                    tokio::spawn(async move { pop3_session(m2, conn, guard).await });
+                    tokio::spawn(async move {
+                        pop3_session(m2, conn, guard).await;
+                        drop(permit);
+                    });
                 } else {
                     #[cfg(any())]
-                    tokio::spawn(async move { imap_session(m2, conn, guard).await });
+                    tokio::spawn(async move {
+                        imap_session(m2, conn, guard).await;
+                        drop(permit);
+                    });
                     #[cfg(not(any()))]
-                    drop((m2, conn, guard));
+                    drop((m2, conn, guard, permit));
                 }
             }
         });

@@ -29,6 +29,8 @@ pub const SMTP_PORT: u16 = 25;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// More Received: fields than this means a loop (sendmail's MaxHopCount).
 pub const MAX_HOPS: usize = 25;
+/// Sessions served at once; more get 421 and are closed.
+pub const MAX_SESSIONS: usize = 100;
 
 /// Where non-local mail goes when there is a smarthost.
 #[derive(Clone, Debug)]
@@ -199,11 +201,30 @@ impl Mta {
     pub async fn serve(self: Arc<Self>, mut l: crate::net::Listener) -> std::io::Result<()> {
         let q = self.clone();
         tokio::spawn(async move { q.run_queue().await });
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
         loop {
-            let conn = l.accept().await?;
+            let mut conn = l.accept().await?;
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                // Too many at once: say so and hang up, as Postfix's anvil limit does.
+                let r = Reply::new(421, format!("4.7.0 {} Error: too many connections", self.ctx.hostname));
+                self.ctx.emit(
+                    self.ctx
+                        .ev("smtp.reply")
+                        .session(conn.session)
+                        .peer(self.ctx.peer_name(*conn.peer.ip()))
+                        .line(r.one_line())
+                        .field("code", 421),
+                );
+                let _ = conn.stream.write_all(&r.to_bytes()).await;
+                let _ = conn.stream.shutdown().await;
+                continue;
+            };
             let guard = self.ctx.env.activity.begin();
             let me = self.clone();
-            tokio::spawn(async move { me.session(conn, guard).await });
+            tokio::spawn(async move {
+                me.session(conn, guard).await;
+                drop(permit);
+            });
         }
     }
 

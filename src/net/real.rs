@@ -33,6 +33,8 @@ struct Inner {
     /// Scenario address → real (loopback or --listen) address.
     to_real: BTreeMap<Ipv4Addr, Ipv4Addr>,
     to_scenario: BTreeMap<Ipv4Addr, Ipv4Addr>,
+    /// Scenario hosts played by real servers elsewhere: every port goes there.
+    external: BTreeMap<Ipv4Addr, SocketAddrV4>,
     ports: PortMap,
     next_session: AtomicU64,
 }
@@ -59,9 +61,16 @@ pub fn loopback_plan(addrs: &[Ipv4Addr]) -> BTreeMap<Ipv4Addr, Ipv4Addr> {
 }
 
 impl RealNet {
-    pub fn new(to_real: BTreeMap<Ipv4Addr, Ipv4Addr>, ports: PortMap) -> Self {
-        let to_scenario = to_real.iter().map(|(s, r)| (*r, *s)).collect();
-        RealNet { inner: Arc::new(Inner { to_real, to_scenario, ports, next_session: AtomicU64::new(0) }) }
+    pub fn new(
+        to_real: BTreeMap<Ipv4Addr, Ipv4Addr>,
+        external: BTreeMap<Ipv4Addr, SocketAddrV4>,
+        ports: PortMap,
+    ) -> Self {
+        let mut to_scenario: BTreeMap<Ipv4Addr, Ipv4Addr> = to_real.iter().map(|(s, r)| (*r, *s)).collect();
+        for (s, x) in &external {
+            to_scenario.entry(*x.ip()).or_insert(*s);
+        }
+        RealNet { inner: Arc::new(Inner { to_real, to_scenario, external, ports, next_session: AtomicU64::new(0) }) }
     }
 
     pub fn real_ip(&self, scenario: Ipv4Addr) -> Ipv4Addr {
@@ -71,7 +80,10 @@ impl RealNet {
         self.inner.ports.0.get(&port).copied().unwrap_or(port)
     }
     fn real(&self, a: SocketAddrV4) -> SocketAddrV4 {
-        SocketAddrV4::new(self.real_ip(*a.ip()), self.real_port(a.port()))
+        match self.inner.external.get(a.ip()) {
+            Some(x) => *x,
+            None => SocketAddrV4::new(self.real_ip(*a.ip()), self.real_port(a.port())),
+        }
     }
     fn scenario(&self, a: SocketAddr) -> SocketAddrV4 {
         let (ip, port) = match a {
@@ -145,7 +157,8 @@ impl RealUdp {
     }
     pub async fn send_to(&self, data: &[u8], to: SocketAddrV4) -> io::Result<()> {
         // A reply goes back to where the query came from: map only scenario addresses.
-        let real = if self.net.inner.to_real.contains_key(to.ip()) { self.net.real(to) } else { to };
+        let mapped = self.net.inner.to_real.contains_key(to.ip()) || self.net.inner.external.contains_key(to.ip());
+        let real = if mapped { self.net.real(to) } else { to };
         self.s.send_to(data, SocketAddr::V4(real)).await.map(|_| ())
     }
     pub async fn recv_from(&mut self) -> io::Result<(Vec<u8>, SocketAddrV4)> {

@@ -531,7 +531,29 @@ impl Checker {
             }
             dnsc = Some(DnsConfig { zones, reverse: h.reverse_dns.unwrap_or(true) });
         }
-        Some(Host { name: h.name.value.clone(), address, hostname, role, mta, dns: dnsc })
+        let external = match &h.external {
+            None => None,
+            Some(x) => match x.value.parse::<std::net::SocketAddrV4>() {
+                Ok(_) if role == Role::Mua => {
+                    self.err(
+                        x,
+                        "a mua host cannot be external",
+                        "external hosts stand for servers: relay, hub, mx, mailstore or dns",
+                    );
+                    None
+                }
+                Ok(a) => Some(a),
+                Err(_) => {
+                    self.err(
+                        x,
+                        format!("`{}` is not an address:port", x.value),
+                        "write the real server's IPv4 address and port, e.g. 10.1.2.3:2525",
+                    );
+                    None
+                }
+            },
+        };
+        Some(Host { name: h.name.value.clone(), address, hostname, role, mta, dns: dnsc, external })
     }
 
     fn step(

@@ -75,6 +75,8 @@ pub struct Host {
     pub role: Role,
     pub mta: Option<MtaConfig>,
     pub dns: Option<DnsConfig>,
+    /// Played by a real server elsewhere (only in `maillab serve`); not started here.
+    pub external: Option<std::net::SocketAddrV4>,
 }
 
 #[derive(Clone, Debug)]

@@ -97,6 +97,9 @@ pub struct RawHost {
     pub zones: IndexMap<String, Vec<S<String>>>,
     #[serde(default)]
     pub reverse_dns: Option<bool>,
+    /// A real server elsewhere (`address:port`) that plays this host in `maillab serve`.
+    #[serde(default)]
+    pub external: Option<S<String>>,
 }
 
 /// How an MTA retries what it cannot deliver now.

@@ -1,1 +1,812 @@
-//! x
+//! The IMAP4rev1 server side (RFC 3501) as a sans-IO state machine, with
+//! IDLE (RFC 2177), LITERAL+ (RFC 7888) and AUTHENTICATE PLAIN (RFC 4616).
+//!
+//! Bytes go in with [`Server::feed`]; [`Server::poll`] hands back one output
+//! at a time: a client line for the trace, bytes to write, a login result,
+//! or the order to close. The session works on a [`Store`] passed to each
+//! `poll`, shared with other sessions and with delivery, so nothing about
+//! the mailbox is cached between calls except what the client has been told:
+//! the UIDs behind its sequence numbers and the flags last reported. Each
+//! command compares that view with the store and reports the difference
+//! (`EXISTS`, `RECENT`, `FETCH (FLAGS ..)`, and `EXPUNGE` where RFC 3501
+//! §7.4.1 allows it).
+//!
+//! Commands are read as lines; a line ending in `{n}` announces a literal of
+//! n octets that belongs to the same command (`{n+}` without waiting for a
+//! `+` continuation). Memory stays bounded: lines are cut at [`MAX_LINE`],
+//! literals at `max_literal`, and a refused LITERAL+ literal is skipped
+//! without being stored.
+
+mod mailbox;
+mod mime;
+mod parse;
+mod resp;
+mod search;
+mod selected;
+#[cfg(test)]
+mod tests;
+
+use crate::store::{Mailbox, SYSTEM_FLAGS, Store};
+use base64::Engine as _;
+use chrono::{DateTime, FixedOffset};
+use parse::{PResult, Parser, literal_marker};
+use std::collections::{BTreeSet, VecDeque};
+
+/// What CAPABILITY and the greeting announce.
+pub const CAPABILITIES: &str = "IMAP4rev1 AUTH=PLAIN IDLE LITERAL+";
+/// Longest line (without a literal) the server reads, in octets.
+pub const MAX_LINE: usize = 64 * 1024;
+/// After this many BAD replies the server gives up on the client.
+pub const MAX_ERRORS: u32 = 20;
+
+#[derive(Clone, Debug)]
+pub struct ImapConfig {
+    pub hostname: String,
+    /// Show passwords in LOGIN/AUTHENTICATE trace lines; if false they read `***`.
+    pub show_secrets: bool,
+    /// Largest literal accepted from the client (an APPENDed message), in octets.
+    pub max_literal: usize,
+}
+
+/// Everything the host must act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A line as the client sent it, CRLF removed, for the trace (password
+    /// masked unless `show_secrets`; the line after a literal starts with a
+    /// summary such as `(literal: 310 octets)` instead of its content).
+    Received(String),
+    /// Write `bytes`; `lines` are the same response for the trace, with a
+    /// literal's content shown as a line `(n octets)`.
+    Send { bytes: Vec<u8>, lines: Vec<String> },
+    /// A successful LOGIN/AUTHENTICATE.
+    LoginOk { user: String },
+    LoginFailed { user: String },
+    /// Close the connection after writing everything before it.
+    Close,
+}
+
+/// A message as the client knows it.
+#[derive(Clone, Debug)]
+struct Known {
+    uid: u32,
+    /// Flags as last reported to the client.
+    flags: BTreeSet<String>,
+    /// This session holds the message's \Recent.
+    recent: bool,
+}
+
+/// The selected mailbox as the client sees it.
+#[derive(Clone, Debug)]
+struct Selected {
+    name: String,
+    read_only: bool,
+    validity: u32,
+    /// Sequence number i+1 is `msgs[i]`; expunged messages stay until reported.
+    msgs: Vec<Known>,
+    /// Messages with this UID or higher have not been announced yet.
+    next_uid: u32,
+}
+
+/// A command waiting for more lines from the client.
+#[derive(Clone, Debug)]
+enum Pending {
+    Idle(String),
+    AuthPlain(String),
+}
+
+/// How a command ended.
+#[derive(Clone, Debug)]
+enum Done {
+    Ok(String),
+    No(String),
+    Bad(String),
+    /// Not yet: the command goes on with a continuation (IDLE, AUTHENTICATE).
+    Later,
+}
+
+enum Line {
+    Text(Vec<u8>),
+    /// The line was longer than [`MAX_LINE`]: its start and end were kept.
+    TooLong { head: Vec<u8>, tail: Vec<u8>, len: usize },
+}
+
+/// An over-long line being thrown away as it arrives.
+struct Discard {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    len: usize,
+}
+
+const HEAD_KEEP: usize = 64;
+const TAIL_KEEP: usize = 32;
+
+pub struct Server {
+    cfg: ImapConfig,
+    input: Vec<u8>,
+    discard: Option<Discard>,
+    /// The command being assembled: lines joined by CRLF, literals inline.
+    cmd: Vec<u8>,
+    /// Literal octets still to be read into `cmd`.
+    literal: usize,
+    /// Literal octets still to be thrown away (a refused LITERAL+ literal).
+    skip: usize,
+    /// The rest of the current command is thrown away.
+    skipping: bool,
+    /// Summary of the literal just read, shown before the next line's text.
+    note: Option<String>,
+    /// The LOGIN password starts the next line (the user name was a literal).
+    mask_next: bool,
+    pending: Option<Pending>,
+    user: Option<String>,
+    sel: Option<Selected>,
+    errors: u32,
+    closed: bool,
+    /// The host said the store changed (looked at while idling).
+    changed: bool,
+    out: VecDeque<Output>,
+}
+
+impl Server {
+    /// A new session; the first `poll` returns the greeting.
+    pub fn new(cfg: ImapConfig) -> Self {
+        let greeting = format!("* OK [CAPABILITY {CAPABILITIES}] {} IMAP4rev1 maillab ready", cfg.hostname);
+        let mut out = VecDeque::new();
+        out.push_back(resp::line(greeting));
+        Server {
+            cfg,
+            input: Vec::new(),
+            discard: None,
+            cmd: Vec::new(),
+            literal: 0,
+            skip: 0,
+            skipping: false,
+            note: None,
+            mask_next: false,
+            pending: None,
+            user: None,
+            sel: None,
+            errors: 0,
+            closed: false,
+            changed: false,
+            out,
+        }
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if !self.closed {
+            self.input.extend_from_slice(bytes);
+        }
+    }
+
+    /// Mail arrived (or the store changed otherwise): an idling session
+    /// reports it at once; otherwise it is reported with the next command.
+    pub fn mailbox_changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// The client went away.
+    pub fn peer_closed(&mut self) {
+        self.closed = true;
+        self.input.clear();
+        self.cmd.clear();
+        self.pending = None;
+        self.out.clear();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The logged-in user (the store's account key).
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Next thing to do, or `None` when more input is needed.
+    pub fn poll(&mut self, store: &mut Store, now: DateTime<FixedOffset>) -> Option<Output> {
+        loop {
+            if let Some(o) = self.out.pop_front() {
+                return Some(o);
+            }
+            if self.closed {
+                return None;
+            }
+            if self.skip > 0 {
+                let n = self.skip.min(self.input.len());
+                if n == 0 {
+                    return None;
+                }
+                self.input.drain(..n);
+                self.skip -= n;
+                continue;
+            }
+            if self.literal > 0 {
+                let n = self.literal.min(self.input.len());
+                if n == 0 {
+                    return None;
+                }
+                self.cmd.extend(self.input.drain(..n));
+                self.literal -= n;
+                continue;
+            }
+            if matches!(self.pending, Some(Pending::Idle(_))) && std::mem::take(&mut self.changed) {
+                self.sync(store, true);
+                continue;
+            }
+            let line = self.take_line()?;
+            match self.pending.take() {
+                Some(Pending::Idle(tag)) => self.idle_line(&tag, line, store),
+                Some(Pending::AuthPlain(tag)) => self.auth_line(&tag, line, store),
+                None => self.command_line(line, store, now),
+            }
+        }
+    }
+
+    fn take_line(&mut self) -> Option<Line> {
+        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+            if self.input.len() > MAX_LINE || self.discard.is_some() {
+                let d = self.discard.get_or_insert(Discard { head: Vec::new(), tail: Vec::new(), len: 0 });
+                if d.len == 0 {
+                    d.head = self.input.iter().take(HEAD_KEEP).copied().collect();
+                }
+                d.len += self.input.len();
+                d.tail.extend(self.input.drain(..));
+                let cut = d.tail.len().saturating_sub(TAIL_KEEP);
+                d.tail.drain(..cut);
+            }
+            return None;
+        };
+        let mut l: Vec<u8> = self.input.drain(..=pos).collect();
+        l.pop();
+        if l.last() == Some(&b'\r') {
+            l.pop();
+        }
+        if let Some(mut d) = self.discard.take() {
+            d.len += l.len();
+            d.tail.extend_from_slice(&l);
+            let cut = d.tail.len().saturating_sub(TAIL_KEEP);
+            d.tail.drain(..cut);
+            return Some(Line::TooLong { head: d.head, tail: d.tail, len: d.len });
+        }
+        if l.len() > MAX_LINE {
+            let head = l.iter().take(HEAD_KEEP).copied().collect();
+            let tail = l.get(l.len().saturating_sub(TAIL_KEEP)..).unwrap_or_default().to_vec();
+            return Some(Line::TooLong { head, tail, len: l.len() });
+        }
+        Some(Line::Text(l))
+    }
+
+    /// The largest command (all its lines and literals) kept in memory.
+    fn max_command(&self) -> usize {
+        self.cfg.max_literal.saturating_add(MAX_LINE)
+    }
+
+    /// Throw away `n` literal octets and the rest of the command.
+    fn start_skip(&mut self, n: usize) {
+        self.skip = n;
+        self.skipping = true;
+        self.note = Some(format!("(literal: {n} octets, discarded)"));
+    }
+
+    fn command_line(&mut self, line: Line, store: &mut Store, now: DateTime<FixedOffset>) {
+        let l = match line {
+            Line::TooLong { head, tail, len } => {
+                let tag = if self.cmd.is_empty() { tag_of(&head) } else { tag_of(&self.cmd) };
+                let was_skipping = std::mem::take(&mut self.skipping);
+                self.cmd.clear();
+                self.mask_next = false;
+                self.note = None;
+                self.received(format!("{}... ({len} octets, too long)", String::from_utf8_lossy(&head)));
+                if let Some((n, true)) = literal_marker(&tail) {
+                    self.start_skip(n);
+                }
+                if !was_skipping {
+                    self.bad(&tag, &format!("Line too long (limit {MAX_LINE} octets)"));
+                }
+                return;
+            }
+            Line::Text(l) => l,
+        };
+        if self.skipping {
+            let text = self.fragment_text(&l, false);
+            self.received(text);
+            match literal_marker(&l) {
+                Some((n, true)) => self.start_skip(n),
+                _ => self.skipping = false,
+            }
+            return;
+        }
+        let first = self.cmd.is_empty();
+        if first && l.iter().all(u8::is_ascii_whitespace) {
+            // Blank lines (a telnet user pressing Enter) are ignored.
+            return;
+        }
+        let text = self.fragment_text(&l, first);
+        self.received(text);
+        let marker = literal_marker(&l);
+        if self.cmd.len() + l.len() > self.max_command() {
+            let tag = tag_of(if first { &l } else { &self.cmd });
+            self.cmd.clear();
+            self.mask_next = false;
+            if let Some((n, true)) = marker {
+                self.start_skip(n);
+            }
+            return self.bad(&tag, "Command too long");
+        }
+        self.cmd.extend_from_slice(&l);
+        let Some((n, plus)) = marker else {
+            let cmd = std::mem::take(&mut self.cmd);
+            self.mask_next = false;
+            return self.execute(&cmd, store, now);
+        };
+        self.cmd.extend_from_slice(b"\r\n");
+        if n > self.cfg.max_literal || self.cmd.len().saturating_add(n) > self.max_command() {
+            let tag = tag_of(&self.cmd);
+            self.cmd.clear();
+            self.mask_next = false;
+            if plus {
+                self.start_skip(n);
+            }
+            let limit = self.cfg.max_literal;
+            self.bad(&tag, &format!("[TOOBIG] Literal of {n} octets is too big (limit {limit} octets)"));
+        } else if let Some((tag, done)) = (first && !plus).then(|| self.precheck(&l)).flatten() {
+            // Refused before the client sends the data (RFC 3501 §7.5).
+            self.cmd.clear();
+            self.mask_next = false;
+            self.complete_now(&tag, done);
+        } else {
+            if !plus {
+                self.send("+ Ready for literal data");
+            }
+            self.literal = n;
+            self.note = Some(format!("(literal: {n} octets)"));
+        }
+    }
+
+    /// The trace text of a command line: literal summary first, secrets masked.
+    fn fragment_text(&mut self, l: &[u8], first: bool) -> String {
+        let note = self.note.take();
+        let text = String::from_utf8_lossy(l).into_owned();
+        let text = if first {
+            let (t, next) = mask_command(&text, self.cfg.show_secrets);
+            self.mask_next = next;
+            t
+        } else if std::mem::take(&mut self.mask_next) && !self.cfg.show_secrets {
+            mask_rest(&text)
+        } else {
+            text
+        };
+        match note {
+            Some(n) => format!("{n}{text}"),
+            None => text,
+        }
+    }
+
+    fn received(&mut self, s: String) {
+        self.out.push_back(Output::Received(s));
+    }
+
+    fn send(&mut self, s: impl Into<String>) {
+        self.out.push_back(resp::line(s));
+    }
+
+    /// A tagged BAD; too many of them end the session.
+    fn bad(&mut self, tag: &str, text: &str) {
+        self.send(format!("{tag} BAD {text}"));
+        self.errors += 1;
+        if self.errors >= MAX_ERRORS {
+            self.send("* BYE Too many invalid commands");
+            self.out.push_back(Output::Close);
+            self.closed = true;
+        }
+    }
+
+    /// The tagged completion, after the mailbox updates the client is owed.
+    fn complete(&mut self, tag: &str, done: Done, store: &mut Store, allow_expunge: bool) {
+        if matches!(done, Done::Ok(_) | Done::No(_)) && !self.sync(store, allow_expunge) {
+            return;
+        }
+        self.complete_now(tag, done);
+    }
+
+    fn complete_now(&mut self, tag: &str, done: Done) {
+        match done {
+            Done::Ok(t) => self.send(format!("{tag} OK {t}")),
+            Done::No(t) => self.send(format!("{tag} NO {t}")),
+            Done::Bad(t) => self.bad(tag, &t),
+            Done::Later => {}
+        }
+    }
+
+    /// May `name` run in the current state? (`Err` is the reply if not.)
+    fn allowed(&self, name: &str) -> Result<(), Done> {
+        let need = match name {
+            "CAPABILITY" | "NOOP" | "LOGOUT" => 0,
+            "LOGIN" | "AUTHENTICATE" => 1,
+            "SELECT" | "EXAMINE" | "CREATE" | "DELETE" | "RENAME" | "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST" | "LSUB"
+            | "STATUS" | "APPEND" | "IDLE" => 2,
+            "CHECK" | "CLOSE" | "EXPUNGE" | "SEARCH" | "FETCH" | "STORE" | "COPY" | "UID" => 3,
+            "STARTTLS" => return Err(Done::Bad("STARTTLS is not available (no TLS in this lab)".into())),
+            _ => return Err(Done::Bad(format!("Unknown command {}", shown(name)))),
+        };
+        match need {
+            1 if self.user.is_some() => Err(Done::No("Already logged in".into())),
+            2 | 3 if self.user.is_none() => Err(Done::No("Not logged in: use LOGIN or AUTHENTICATE first".into())),
+            3 if self.sel.is_none() => Err(Done::No("No mailbox selected: use SELECT or EXAMINE first".into())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Before asking for a synchronizing literal: would the command be refused anyway?
+    fn precheck(&self, first_line: &[u8]) -> Option<(String, Done)> {
+        let mut p = Parser::new(first_line);
+        let Ok(tag) = p.tag() else {
+            return Some(("*".into(), Done::Bad("Missing or invalid tag".into())));
+        };
+        let name = match p.sp().and_then(|_| p.atom()) {
+            Ok(n) => n.to_ascii_uppercase(),
+            Err(_) => return Some((tag, Done::Bad("Missing command".into()))),
+        };
+        self.allowed(&name).err().map(|d| (tag, d))
+    }
+
+    fn execute(&mut self, cmd: &[u8], store: &mut Store, now: DateTime<FixedOffset>) {
+        let mut p = Parser::new(cmd);
+        let Ok(tag) = p.tag() else {
+            return self.bad("*", "Missing or invalid tag");
+        };
+        let name = match p.sp().and_then(|_| p.atom()) {
+            Ok(n) => n.to_ascii_uppercase(),
+            Err(_) => return self.bad(&tag, "Missing command"),
+        };
+        if let Err(done) = self.allowed(&name) {
+            return self.complete_now(&tag, done);
+        }
+        // FETCH, STORE and SEARCH must not report expunges (RFC 3501 §7.4.1).
+        let mut allow_expunge = true;
+        let result: PResult<Done> = match name.as_str() {
+            "CAPABILITY" => p.end().map(|_| {
+                self.send(format!("* CAPABILITY {CAPABILITIES}"));
+                Done::Ok("CAPABILITY completed".into())
+            }),
+            "NOOP" => p.end().map(|_| Done::Ok("NOOP completed".into())),
+            "CHECK" => p.end().map(|_| Done::Ok("CHECK completed".into())),
+            "LOGOUT" => match p.end() {
+                Ok(()) => {
+                    self.send(format!("* BYE {} IMAP4rev1 server logging out", self.cfg.hostname));
+                    self.send(format!("{tag} OK LOGOUT completed"));
+                    self.out.push_back(Output::Close);
+                    self.closed = true;
+                    return;
+                }
+                Err(e) => Err(e),
+            },
+            "LOGIN" => self.cmd_login(&mut p, store),
+            "AUTHENTICATE" => self.cmd_authenticate(&tag, &mut p, store),
+            "IDLE" => p.end().map(|_| {
+                self.pending = Some(Pending::Idle(tag.clone()));
+                self.changed = true;
+                self.send("+ idling");
+                Done::Later
+            }),
+            "SELECT" => self.cmd_select(&mut p, store, false),
+            "EXAMINE" => self.cmd_select(&mut p, store, true),
+            "CREATE" => self.cmd_create(&mut p, store),
+            "DELETE" => self.cmd_delete(&mut p, store),
+            "RENAME" => self.cmd_rename(&mut p, store),
+            "SUBSCRIBE" => self.cmd_subscribe(&mut p, store, true),
+            "UNSUBSCRIBE" => self.cmd_subscribe(&mut p, store, false),
+            "LIST" => self.cmd_list(&mut p, store, false),
+            "LSUB" => self.cmd_list(&mut p, store, true),
+            "STATUS" => self.cmd_status(&mut p, store),
+            "APPEND" => self.cmd_append(&mut p, store, now),
+            "CLOSE" => self.cmd_close(&mut p, store),
+            "EXPUNGE" => self.cmd_expunge(&mut p, store),
+            "SEARCH" | "FETCH" | "STORE" => {
+                allow_expunge = false;
+                self.selected_cmd(&name, &mut p, store, false)
+            }
+            "COPY" => self.selected_cmd(&name, &mut p, store, false),
+            "UID" => match p.sp().and_then(|_| p.atom()) {
+                Ok(sub) => {
+                    let sub = sub.to_ascii_uppercase();
+                    if matches!(sub.as_str(), "SEARCH" | "FETCH" | "STORE" | "COPY") {
+                        self.selected_cmd(&sub, &mut p, store, true)
+                    } else {
+                        Ok(Done::Bad(format!("Unknown UID command {}", shown(&sub))))
+                    }
+                }
+                Err(_) => Err("UID needs a command: FETCH, STORE, SEARCH or COPY".into()),
+            },
+            _ => Ok(Done::Bad(format!("Unknown command {}", shown(&name)))),
+        };
+        let done = result.unwrap_or_else(|e| Done::Bad(format!("Syntax error: {e}")));
+        self.complete(&tag, done, store, allow_expunge);
+    }
+
+    fn cmd_login(&mut self, p: &mut Parser, store: &Store) -> PResult<Done> {
+        p.sp()?;
+        let user = p.astring_text()?;
+        p.sp()?;
+        let pass = p.astring_text()?;
+        p.end()?;
+        Ok(self.try_login(user, &pass, store))
+    }
+
+    fn try_login(&mut self, user: String, pass: &str, store: &Store) -> Done {
+        // Login names are mail addresses: let Alice@Example.COM find alice@example.com.
+        let user = if store.has_user(&user) || !store.has_user(&user.to_lowercase()) { user } else { user.to_lowercase() };
+        if store.check_password(&user, pass) == Some(true) {
+            self.out.push_back(Output::LoginOk { user: user.clone() });
+            self.user = Some(user);
+            Done::Ok(format!("[CAPABILITY {CAPABILITIES}] Logged in"))
+        } else {
+            self.out.push_back(Output::LoginFailed { user });
+            Done::No("[AUTHENTICATIONFAILED] Authentication failed".into())
+        }
+    }
+
+    fn cmd_authenticate(&mut self, tag: &str, p: &mut Parser, store: &Store) -> PResult<Done> {
+        p.sp()?;
+        let mech = p.atom()?;
+        let initial = if p.at_end() {
+            None
+        } else {
+            p.sp()?;
+            Some(p.atom()?)
+        };
+        p.end()?;
+        if !mech.eq_ignore_ascii_case("PLAIN") {
+            return Ok(Done::No(format!("Unsupported authentication mechanism {}", shown(&mech))));
+        }
+        match initial {
+            Some(r) => Ok(self.auth_plain(&r, store)),
+            None => {
+                self.pending = Some(Pending::AuthPlain(tag.to_string()));
+                self.send("+ ");
+                Ok(Done::Later)
+            }
+        }
+    }
+
+    /// Check a PLAIN response: base64 of `authzid NUL authcid NUL password`.
+    fn auth_plain(&mut self, response: &str, store: &Store) -> Done {
+        let response = response.trim();
+        if response == "*" {
+            return Done::Bad("Authentication cancelled".into());
+        }
+        let raw = if response == "=" {
+            Vec::new()
+        } else {
+            match base64::engine::general_purpose::STANDARD.decode(response) {
+                Ok(r) => r,
+                Err(_) => return Done::Bad("Invalid base64 data".into()),
+            }
+        };
+        let parts: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
+        let [authz, user, pass] = parts.as_slice() else {
+            self.out.push_back(Output::LoginFailed { user: String::new() });
+            return Done::No("[AUTHENTICATIONFAILED] PLAIN wants authzid NUL user NUL password".into());
+        };
+        let user = String::from_utf8_lossy(user).into_owned();
+        if !authz.is_empty() && *authz != user.as_bytes() {
+            self.out.push_back(Output::LoginFailed { user });
+            return Done::No("[AUTHORIZATIONFAILED] Cannot act as another user".into());
+        }
+        self.try_login(user, &String::from_utf8_lossy(pass), store)
+    }
+
+    fn auth_line(&mut self, tag: &str, line: Line, store: &mut Store) {
+        let Line::Text(l) = line else {
+            self.received("(line too long)".into());
+            return self.bad(tag, "Line too long");
+        };
+        let text = String::from_utf8_lossy(&l).into_owned();
+        let shown = if text.trim() == "*" {
+            "*".to_string()
+        } else if self.cfg.show_secrets {
+            format!("{text}{}", decoded_note(&text))
+        } else {
+            "***".to_string()
+        };
+        self.received(shown);
+        let done = self.auth_plain(&text, store);
+        self.complete(tag, done, store, true);
+    }
+
+    fn idle_line(&mut self, tag: &str, line: Line, store: &mut Store) {
+        match line {
+            Line::Text(l) if String::from_utf8_lossy(&l).trim().eq_ignore_ascii_case("DONE") => {
+                self.received("DONE".into());
+                self.complete(tag, Done::Ok("IDLE terminated".into()), store, true);
+            }
+            Line::Text(l) => {
+                self.received(String::from_utf8_lossy(&l).into_owned());
+                self.bad(tag, "Expected DONE to end IDLE");
+            }
+            Line::TooLong { len, .. } => {
+                self.received(format!("({len} octets, too long)"));
+                self.bad(tag, "Expected DONE to end IDLE");
+            }
+        }
+    }
+
+    /// Report what changed in the selected mailbox since the client last
+    /// heard: expunges (when allowed), flag changes, new messages. Returns
+    /// false if the mailbox is gone and the session was ended.
+    fn sync(&mut self, store: &mut Store, allow_expunge: bool) -> bool {
+        let (Some(user), Some(sel)) = (self.user.as_deref(), self.sel.as_mut()) else {
+            return true;
+        };
+        let mb = match store.mailbox_mut(user, &sel.name) {
+            Some(mb) if mb.uid_validity == sel.validity => mb,
+            _ => {
+                self.send("* BYE The selected mailbox was deleted or renamed by another session");
+                self.out.push_back(Output::Close);
+                self.closed = true;
+                return false;
+            }
+        };
+        let mut lines = Vec::new();
+        if allow_expunge {
+            let mut i = 0;
+            while i < sel.msgs.len() {
+                if sel.msgs.get(i).is_some_and(|k| find_pos(mb, k.uid).is_none()) {
+                    sel.msgs.remove(i);
+                    lines.push(format!("* {} EXPUNGE", i + 1));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        for (i, k) in sel.msgs.iter_mut().enumerate() {
+            if let Some(m) = find_pos(mb, k.uid).and_then(|p| mb.messages.get(p))
+                && m.flags != k.flags
+            {
+                k.flags = m.flags.clone();
+                lines.push(format!("* {} FETCH (FLAGS {})", i + 1, flag_list(&k.flags, k.recent)));
+            }
+        }
+        let before = sel.msgs.len();
+        let Mailbox { messages, recent, uid_next, .. } = mb;
+        for m in messages.iter().filter(|m| m.uid >= sel.next_uid) {
+            let r = if sel.read_only { recent.contains(&m.uid) } else { recent.remove(&m.uid) };
+            sel.msgs.push(Known { uid: m.uid, flags: m.flags.clone(), recent: r });
+            sel.next_uid = sel.next_uid.max(m.uid.saturating_add(1));
+        }
+        sel.next_uid = sel.next_uid.max(*uid_next);
+        if sel.msgs.len() != before {
+            lines.push(format!("* {} EXISTS", sel.msgs.len()));
+            lines.push(format!("* {} RECENT", sel.msgs.iter().filter(|k| k.recent).count()));
+        }
+        for l in lines {
+            self.send(l);
+        }
+        true
+    }
+}
+
+/// The tag at the start of a command, or `*` if there is none.
+fn tag_of(cmd: &[u8]) -> String {
+    Parser::new(cmd).tag().unwrap_or_else(|_| "*".into())
+}
+
+/// A client word for an error text: printable and short.
+fn shown(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(40).collect()
+}
+
+/// Where in the store a UID is (messages are kept in UID order).
+fn find_pos(mb: &Mailbox, uid: u32) -> Option<usize> {
+    match mb.messages.binary_search_by_key(&uid, |m| m.uid) {
+        Ok(i) => Some(i),
+        Err(_) => mb.messages.iter().position(|m| m.uid == uid),
+    }
+}
+
+/// `(\Seen \Recent)`
+fn flag_list(flags: &BTreeSet<String>, recent: bool) -> String {
+    let mut v: Vec<&str> = flags.iter().map(String::as_str).collect();
+    if recent {
+        v.push("\\Recent");
+    }
+    format!("({})", v.join(" "))
+}
+
+/// Flags from a client, checked: system flags in their usual spelling,
+/// keywords as given, no `\Recent` (only the server sets it).
+fn check_flags(flags: Vec<String>) -> PResult<BTreeSet<String>> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for f in flags {
+        let f = if f.starts_with('\\') {
+            match SYSTEM_FLAGS.iter().find(|s| s.eq_ignore_ascii_case(&f)) {
+                Some(s) => s.to_string(),
+                None if f.eq_ignore_ascii_case("\\Recent") => return Err("\\Recent cannot be set by a client".into()),
+                None => return Err(format!("Unknown system flag {}", shown(&f))),
+            }
+        } else {
+            f
+        };
+        if !out.iter().any(|x| x.eq_ignore_ascii_case(&f)) {
+            out.insert(f);
+        }
+    }
+    Ok(out)
+}
+
+/// Mask the password of LOGIN and the initial response of AUTHENTICATE.
+/// The second value says the password comes on the next line.
+fn mask_command(line: &str, show: bool) -> (String, bool) {
+    let mut it = line.splitn(3, ' ');
+    let (Some(tag), Some(verb), Some(rest)) = (it.next(), it.next(), it.next()) else {
+        return (line.to_string(), false);
+    };
+    if verb.eq_ignore_ascii_case("LOGIN") {
+        let rest = rest.trim_start();
+        let (user, after) = rest.split_at_checked(astring_len(rest)).unwrap_or((rest, ""));
+        let after = after.trim();
+        if after.is_empty() {
+            let literal_user = user.starts_with('{') && literal_marker(user.as_bytes()).is_some();
+            return (line.to_string(), literal_user && !show);
+        }
+        if show {
+            return (line.to_string(), false);
+        }
+        let pass = if after.starts_with('{') && literal_marker(after.as_bytes()).is_some() { after } else { "***" };
+        return (format!("{tag} {verb} {user} {pass}"), false);
+    }
+    if verb.eq_ignore_ascii_case("AUTHENTICATE") {
+        let mut w = rest.splitn(2, ' ');
+        let mech = w.next().unwrap_or_default();
+        if let Some(initial) = w.next().filter(|r| !r.trim().is_empty()) {
+            return if show {
+                (format!("{line}{}", decoded_note(initial)), false)
+            } else {
+                (format!("{tag} {verb} {mech} ***"), false)
+            };
+        }
+    }
+    (line.to_string(), false)
+}
+
+/// The rest of a LOGIN after a literal user name: the password, masked.
+fn mask_rest(text: &str) -> String {
+    let t = text.trim();
+    if t.is_empty() || (t.starts_with('{') && literal_marker(t.as_bytes()).is_some()) {
+        text.to_string()
+    } else {
+        " ***".to_string()
+    }
+}
+
+/// Octets of the astring at the start of `s` (quoted, literal marker or atom).
+fn astring_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    match b.first() {
+        Some(b'"') => {
+            let mut i = 1;
+            while i < b.len() {
+                match b.get(i) {
+                    Some(b'\\') => i += 2,
+                    Some(b'"') => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            s.len()
+        }
+        Some(b'{') => b.iter().position(|&c| c == b'}').map_or(s.len(), |p| p + 1),
+        _ => b.iter().position(|&c| c == b' ').unwrap_or(s.len()),
+    }
+}
+
+/// `   (base64 of "...")`: what a base64 credential says, for lessons that show it.
+fn decoded_note(b64: &str) -> String {
+    match base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+        Ok(raw) => {
+            let shown: String =
+                String::from_utf8_lossy(&raw).chars().map(|c| if c == '\0' { '␀' } else { c }).collect();
+            format!("   (base64 of \"{shown}\")")
+        }
+        Err(_) => String::new(),
+    }
+}

@@ -66,9 +66,10 @@ impl W {
     }
 }
 
-/// A one-line response.
+/// A one-line response. Control characters (from a client's literal, say)
+/// are replaced so that a response can never be split into two.
 pub(super) fn line(s: impl Into<String>) -> Output {
-    let s = s.into();
+    let s: String = s.into().chars().map(|c| if c.is_control() { '?' } else { c }).collect();
     let mut bytes = s.clone().into_bytes();
     bytes.extend_from_slice(b"\r\n");
     Output::Send { bytes, lines: vec![s] }
