@@ -6,6 +6,7 @@ pub mod autoconfig;
 pub mod diag;
 pub mod env;
 pub mod expect;
+pub mod graph;
 pub mod host;
 pub mod message;
 pub mod net;

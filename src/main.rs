@@ -30,6 +30,13 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Svg,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario in virtual time and print its trace and expectation results.
@@ -69,6 +76,14 @@ enum Cmd {
         /// (so classmates' labs can reach it; a warning is printed).
         #[arg(long = "listen", value_name = "HOST=ADDR")]
         listen: Vec<String>,
+    },
+    /// Draw a scenario's network: hosts by role, who forwards to whom, MX records, DNS.
+    Graph {
+        /// The scenario file (YAML).
+        file: PathBuf,
+        /// dot (Graphviz), mermaid, or svg (drawn without Graphviz).
+        #[arg(long, value_enum, default_value = "svg")]
+        format: GraphFormat,
     },
     /// Check scenario files and report every problem as FILE:LINE:COLUMN.
     ///
@@ -124,6 +139,22 @@ fn main() -> ExitCode {
                 }
             }
             if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
+        }
+        Cmd::Graph { file, format } => {
+            let sc = match scenario::load_file(&file) {
+                Ok(s) => s,
+                Err(d) => {
+                    print_diags(&d, &file);
+                    return ExitCode::from(2);
+                }
+            };
+            let out = match format {
+                GraphFormat::Dot => maillab::graph::dot(&sc),
+                GraphFormat::Mermaid => maillab::graph::mermaid(&sc),
+                GraphFormat::Svg => maillab::graph::svg(&sc),
+            };
+            print!("{out}");
+            ExitCode::SUCCESS
         }
         Cmd::Serve { file, format, ready_file, ports, listen } => {
             let sc = match scenario::load_file(&file) {
