@@ -31,6 +31,18 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum SeqFormat {
+    Mermaid,
+    Svg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeqZoom {
+    Lines,
+    Sessions,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Dot,
     Mermaid,
@@ -54,6 +66,12 @@ enum Cmd {
         /// Print only the log lines (maillog) of this host.
         #[arg(long, value_name = "HOST")]
         maillog: Option<String>,
+        /// Print a sequence diagram of the run instead of the trace.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        seq: Option<SeqFormat>,
+        /// With --seq: an arrow per protocol line, or one per connection.
+        #[arg(long, value_enum, default_value = "lines")]
+        zoom: SeqZoom,
     },
     /// Start every host of a scenario on real sockets, each on its own loopback address.
     ///
@@ -220,7 +238,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Cmd::Run { file, format, no_messages, maillog } => {
+        Cmd::Run { file, format, no_messages, maillog, seq, zoom } => {
             let sc = match scenario::load_file(&file) {
                 Ok(s) => s,
                 Err(d) => {
@@ -242,7 +260,15 @@ fn main() -> ExitCode {
                 }
             };
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let z = match zoom {
+                SeqZoom::Lines => maillab::trace::seq::Zoom::Lines,
+                SeqZoom::Sessions => maillab::trace::seq::Zoom::Sessions,
+            };
             let out = match (format, &maillog) {
+                _ if seq.is_some() => match seq {
+                    Some(SeqFormat::Svg) => maillab::trace::seq::svg(&res.events, z),
+                    _ => maillab::trace::seq::mermaid(&res.events, z),
+                },
                 (_, Some(h)) => res
                     .events
                     .iter()

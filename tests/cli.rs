@@ -132,9 +132,29 @@ fn missing_file_and_bad_usage_exit_2() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["run", "--help"], &["check", "--help"]] {
+    for args in [&["--help"][..], &["run", "--help"], &["check", "--help"], &["serve", "--help"], &["graph", "--help"]]
+    {
         let (code, out, _) = maillab(args);
         assert_eq!(code, 0);
         assert!(out.contains("Usage:"), "{args:?}");
     }
+}
+
+#[test]
+fn pictures_sequence_diagrams_and_graphs() {
+    let (code, out, _) = maillab(&["run", "scenarios/relay-denial.yaml", "--seq", "mermaid"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("sequenceDiagram\n"));
+    assert!(out.contains("outsider->>dept:") && out.contains("dept--xoutsider:"), "refusals are drawn as failures");
+    let (code, out, _) = maillab(&["run", "scenarios/relay-denial.yaml", "--seq", "svg", "--zoom", "sessions"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("<svg") && out.contains("Relaying denied") && out.contains("#c5221f"));
+    for f in ["dot", "mermaid", "svg"] {
+        let (code, out, _) = maillab(&["graph", "scenarios/relay-chain.yaml", "--format", f]);
+        assert_eq!(code, 0);
+        assert!(out.contains("mx.example.com"), "{f}: {out}");
+    }
+    let (code, _, err) = maillab(&["graph", "tests/fixtures/bad-refs.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad-refs.yaml:10:16"));
 }

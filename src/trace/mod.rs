@@ -2,6 +2,7 @@
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
 pub mod render;
+pub mod seq;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;

@@ -669,12 +669,13 @@ impl Server {
         }
         let before = sel.msgs.len();
         let Mailbox { messages, recent, uid_next, .. } = mb;
+        let mut next = sel.next_uid.max(*uid_next);
         for m in messages.iter().filter(|m| m.uid >= sel.next_uid) {
             let r = if sel.read_only { recent.contains(&m.uid) } else { recent.remove(&m.uid) };
             sel.msgs.push(Known { uid: m.uid, flags: m.flags.clone(), recent: r });
-            sel.next_uid = sel.next_uid.max(m.uid.saturating_add(1));
+            next = next.max(m.uid.saturating_add(1));
         }
-        sel.next_uid = sel.next_uid.max(*uid_next);
+        sel.next_uid = next;
         if sel.msgs.len() != before {
             lines.push(format!("* {} EXISTS", sel.msgs.len()));
             lines.push(format!("* {} RECENT", sel.msgs.iter().filter(|k| k.recent).count()));

@@ -246,15 +246,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    pub fn nstring(&mut self) -> PResult<Option<Vec<u8>>> {
-        if self.peek_word("NIL") {
-            self.i += 3;
-            Ok(None)
-        } else {
-            self.string().map(Some)
-        }
-    }
-
     fn quoted(&mut self) -> PResult<Vec<u8>> {
         self.expect(b'"')?;
         let mut out = Vec::new();
@@ -392,13 +383,6 @@ impl<'a> Parser<'a> {
         }
         parse_date(&String::from_utf8_lossy(text)).ok_or_else(|| "Invalid date, expected e.g. 1-Feb-2024".into())
     }
-
-    /// APPEND date-time: `"17-Jul-1996 02:44:25 -0700"`.
-    pub fn date_time(&mut self) -> PResult<DateTime<FixedOffset>> {
-        let s = self.quoted()?;
-        parse_date_time(&String::from_utf8_lossy(&s))
-            .ok_or_else(|| "Invalid date-time, expected e.g. \"17-Jul-1996 02:44:25 -0700\"".into())
-    }
 }
 
 pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -426,14 +410,12 @@ mod tests {
 
     #[test]
     fn strings_and_literals() {
-        let mut p = Parser::new(b"a\\b \"x \\\"y\\\\\" {3}\r\nabc NIL ~{1+}\r\nz");
-        assert_eq!(p.astring().unwrap(), b"a\\b");
+        let mut p = Parser::new(b"a]b \"x \\\"y\\\\\" {3}\r\nabc ~{1+}\r\nz");
+        assert_eq!(p.astring().unwrap(), b"a]b");
         p.sp().unwrap();
         assert_eq!(p.astring().unwrap(), b"x \"y\\");
         p.sp().unwrap();
         assert_eq!(p.astring().unwrap(), b"abc");
-        p.sp().unwrap();
-        assert_eq!(p.nstring().unwrap(), None);
         p.sp().unwrap();
         assert_eq!(p.string().unwrap(), b"z");
         assert!(p.at_end());
@@ -476,7 +458,7 @@ mod tests {
         assert_eq!(Parser::new(b"1-Feb-1994").date().unwrap(), NaiveDate::from_ymd_opt(1994, 2, 1).unwrap());
         assert_eq!(Parser::new(b"\"01-feb-1994\"").date().unwrap(), NaiveDate::from_ymd_opt(1994, 2, 1).unwrap());
         assert!(Parser::new(b"31-Feb-1994").date().is_err());
-        assert!(Parser::new(b"\" 7-Jul-1996 02:44:25 -0700\"").date_time().is_ok());
-        assert!(Parser::new(b"\"7-Jul-1996 02:44\"").date_time().is_err());
+        assert!(parse_date_time(" 7-Jul-1996 02:44:25 -0700").is_some());
+        assert!(parse_date_time("7-Jul-1996 02:44").is_none());
     }
 }
