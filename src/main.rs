@@ -72,6 +72,9 @@ enum Cmd {
         /// With --seq: an arrow per protocol line, or one per connection.
         #[arg(long, value_enum, default_value = "lines")]
         zoom: SeqZoom,
+        /// Also write a self-contained HTML report (network, sequence diagram, events, messages).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Start every host of a scenario on real sockets, each on its own loopback address.
     ///
@@ -238,7 +241,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Cmd::Run { file, format, no_messages, maillog, seq, zoom } => {
+        Cmd::Run { file, format, no_messages, maillog, seq, zoom, html } => {
             let sc = match scenario::load_file(&file) {
                 Ok(s) => s,
                 Err(d) => {
@@ -259,6 +262,12 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            if let Some(path) = &html
+                && let Err(e) = std::fs::write(path, maillab::trace::html::report(&sc, &res.events))
+            {
+                eprintln!("maillab: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let z = match zoom {
                 SeqZoom::Lines => maillab::trace::seq::Zoom::Lines,

@@ -1,6 +1,7 @@
 //! The trace: the one record of a run. Hosts append [`Event`]s; every view
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
+pub mod html;
 pub mod render;
 pub mod seq;
 

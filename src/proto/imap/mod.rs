@@ -340,7 +340,14 @@ impl Server {
             return self.execute(&cmd, store, now);
         };
         self.cmd.extend_from_slice(b"\r\n");
-        if n > self.cfg.max_literal || self.cmd.len().saturating_add(n) > self.max_command() {
+        // A synchronizing literal can be refused before the client sends it
+        // (RFC 3501 §7.5): first for the command itself, then for its size.
+        let refusal = if plus { None } else { first.then(|| self.precheck(&l, store)).flatten() };
+        if let Some((tag, done)) = refusal {
+            self.cmd.clear();
+            self.mask_next = false;
+            self.complete_now(&tag, done);
+        } else if n > self.cfg.max_literal || self.cmd.len().saturating_add(n) > self.max_command() {
             let tag = tag_of(&self.cmd);
             self.cmd.clear();
             self.mask_next = false;
@@ -349,11 +356,6 @@ impl Server {
             }
             let limit = self.cfg.max_literal;
             self.bad(&tag, &format!("[TOOBIG] Literal of {n} octets is too big (limit {limit} octets)"));
-        } else if let Some((tag, done)) = (first && !plus).then(|| self.precheck(&l)).flatten() {
-            // Refused before the client sends the data (RFC 3501 §7.5).
-            self.cmd.clear();
-            self.mask_next = false;
-            self.complete_now(&tag, done);
         } else {
             if !plus {
                 self.send("+ Ready for literal data");
@@ -437,8 +439,9 @@ impl Server {
         }
     }
 
-    /// Before asking for a synchronizing literal: would the command be refused anyway?
-    fn precheck(&self, first_line: &[u8]) -> Option<(String, Done)> {
+    /// Before asking for a synchronizing literal: would the command be
+    /// refused anyway? (Unknown, wrong state, APPEND to a missing mailbox.)
+    fn precheck(&self, first_line: &[u8], store: &Store) -> Option<(String, Done)> {
         let mut p = Parser::new(first_line);
         let Ok(tag) = p.tag() else {
             return Some(("*".into(), Done::Bad("Missing or invalid tag".into())));
@@ -447,7 +450,18 @@ impl Server {
             Ok(n) => n.to_ascii_uppercase(),
             Err(_) => return Some((tag, Done::Bad("Missing command".into()))),
         };
-        self.allowed(&name).err().map(|d| (tag, d))
+        if let Err(d) = self.allowed(&name) {
+            return Some((tag, d));
+        }
+        if name == "APPEND"
+            && p.sp().is_ok()
+            && p.peek() != Some(b'{')
+            && let Ok(mailbox) = p.astring_text()
+            && store.mailbox(self.user.as_deref().unwrap_or_default(), &mailbox).is_none()
+        {
+            return Some((tag, Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&mailbox)))));
+        }
+        None
     }
 
     fn execute(&mut self, cmd: &[u8], store: &mut Store, now: DateTime<FixedOffset>) {
@@ -520,7 +534,7 @@ impl Server {
             },
             _ => Ok(Done::Bad(format!("Unknown command {}", shown(&name)))),
         };
-        let done = result.unwrap_or_else(|e| Done::Bad(format!("Syntax error: {e}")));
+        let done = result.unwrap_or_else(Done::Bad);
         self.complete(&tag, done, store, allow_expunge);
     }
 
@@ -687,9 +701,13 @@ impl Server {
     }
 }
 
-/// The tag at the start of a command, or `*` if there is none.
+/// The tag at the start of a command (followed by a space), or `*`.
 fn tag_of(cmd: &[u8]) -> String {
-    Parser::new(cmd).tag().unwrap_or_else(|_| "*".into())
+    let mut p = Parser::new(cmd);
+    match p.tag() {
+        Ok(t) if p.peek() == Some(b' ') => t,
+        _ => "*".into(),
+    }
 }
 
 /// A client word for an error text: printable and short.

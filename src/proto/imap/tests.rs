@@ -1,1 +1,985 @@
-//! Transcript tests of the IMAP server core.
+//! Transcript tests of the IMAP server core: lines in, response lines out.
+
+use super::*;
+use crate::store::{INBOX, Store};
+use chrono::{DateTime, FixedOffset};
+use std::sync::Arc;
+
+const ALICE: &str = "alice@example.com";
+
+const SIMPLE: &[u8] = b"From: Alice Example <alice@example.com>\r\n\
+To: bob@example.com\r\n\
+Subject: Hello\r\n\
+Date: Wed, 1 Apr 2026 09:00:00 +0900\r\n\
+Message-ID: <1@example.com>\r\n\
+\r\n\
+Hello Bob,\r\n\
+see you at the lab.\r\n";
+
+const MULTI: &[u8] = b"From: \"Bob B.\" <bob@example.com>\r\n\
+To: alice@example.com, Carol <carol@example.net>\r\n\
+Cc: team: dave@example.org;\r\n\
+Subject: Report attached\r\n\
+Date: Thu, 2 Apr 2026 12:30:00 +0000\r\n\
+Message-ID: <2@example.com>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\
+\r\n\
+This is a multi-part message in MIME format.\r\n\
+--XYZ\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: 7bit\r\n\
+\r\n\
+Here is the report.\r\n\
+--XYZ\r\n\
+Content-Type: application/pdf; name=\"report.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\
+Content-Disposition: attachment; filename=\"report.pdf\"\r\n\
+\r\n\
+JVBERi0xLjQKJcfsj6IK\r\n\
+--XYZ--\r\n";
+
+const THIRD: &[u8] = b"From: carol@example.net\r\nTo: alice@example.com\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nX-Spam: no\r\n\r\nA third message, quite short.\r\n";
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn now() -> DateTime<FixedOffset> {
+    at("2026-04-03T10:00:00+09:00")
+}
+
+fn cfg() -> ImapConfig {
+    ImapConfig { hostname: "mail.example.com".into(), show_secrets: false, max_literal: 4096 }
+}
+
+/// Alice has SIMPLE, MULTI and THIRD in INBOX (UIDs 1-3, all \Recent) and a folder Work.
+fn store() -> Store {
+    let mut st = Store::new();
+    st.add_account(ALICE, "secret");
+    st.add_account("bob@example.com", "pw");
+    st.add_account("FRED FOOBAR", "fat man");
+    st.add_account("quote@example.com", "a\"b\\c");
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), at("2026-04-01T09:00:05+09:00"));
+    st.deliver(ALICE, Arc::new(MULTI.to_vec()), at("2026-04-02T21:30:05+09:00"));
+    st.deliver(ALICE, Arc::new(THIRD.to_vec()), at("2026-04-03T08:00:00+09:00"));
+    st.create(ALICE, "Work").unwrap();
+    st
+}
+
+fn run(s: &mut Server, st: &mut Store, input: &[u8]) -> Vec<Output> {
+    s.feed(input);
+    std::iter::from_fn(|| s.poll(st, now())).collect()
+}
+
+/// The response lines (trace form) for `input`.
+fn lines(s: &mut Server, st: &mut Store, input: &str) -> Vec<String> {
+    sent(run(s, st, input.as_bytes()))
+}
+
+fn sent(outs: Vec<Output>) -> Vec<String> {
+    outs.into_iter()
+        .flat_map(|o| match o {
+            Output::Send { lines, .. } => lines,
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// The octets written to the client for `input`.
+fn wire(s: &mut Server, st: &mut Store, input: &str) -> Vec<u8> {
+    run(s, st, input.as_bytes())
+        .into_iter()
+        .flat_map(|o| match o {
+            Output::Send { bytes, .. } => bytes,
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+fn received(outs: &[Output]) -> Vec<String> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Received(l) => Some(l.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn session(st: &mut Store) -> Server {
+    let mut s = Server::new(cfg());
+    let g = lines(&mut s, st, "");
+    assert_eq!(g, vec!["* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] mail.example.com IMAP4rev1 maillab ready"]);
+    s
+}
+
+fn logged_in(st: &mut Store) -> Server {
+    let mut s = session(st);
+    let l = lines(&mut s, st, "a1 LOGIN alice@example.com secret\r\n");
+    assert!(l.last().unwrap().starts_with("a1 OK"), "{l:?}");
+    s
+}
+
+fn selected(st: &mut Store) -> Server {
+    let mut s = logged_in(st);
+    let l = lines(&mut s, st, "a2 SELECT INBOX\r\n");
+    assert_eq!(l.last().unwrap(), "a2 OK [READ-WRITE] SELECT completed");
+    s
+}
+
+/// One command; asserts the tagged reply starts with `want` and returns all lines.
+fn cmd(s: &mut Server, st: &mut Store, line: &str, want: &str) -> Vec<String> {
+    let l = lines(s, st, &format!("{line}\r\n"));
+    let tag = line.split(' ').next().unwrap();
+    let last = l.last().cloned().unwrap_or_default();
+    assert!(last.starts_with(&format!("{tag} {want}")), "{line} -> {l:#?}");
+    l
+}
+
+fn search(s: &mut Server, st: &mut Store, keys: &str) -> String {
+    let l = cmd(s, st, &format!("s SEARCH {keys}"), "OK");
+    l.iter().find(|x| x.starts_with("* SEARCH")).cloned().unwrap()
+}
+
+#[test]
+fn greeting_capability_noop_logout() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    assert_eq!(
+        cmd(&mut s, &mut st, "A001 CAPABILITY", "OK"),
+        vec!["* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+", "A001 OK CAPABILITY completed"]
+    );
+    assert_eq!(cmd(&mut s, &mut st, "A002 noop", "OK"), vec!["A002 OK NOOP completed"]);
+    let outs = run(&mut s, &mut st, b"A003 LOGOUT\r\nA004 NOOP\r\n");
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert_eq!(
+        sent(outs),
+        vec!["* BYE mail.example.com IMAP4rev1 server logging out", "A003 OK LOGOUT completed"]
+    );
+    assert!(s.is_closed());
+}
+
+#[test]
+fn login_results() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"a LOGIN alice@example.com wrong\r\n");
+    assert!(outs.contains(&Output::LoginFailed { user: ALICE.into() }));
+    assert_eq!(sent(outs), vec!["a NO [AUTHENTICATIONFAILED] Authentication failed"]);
+    assert_eq!(s.user(), None);
+    // imaplib quotes the password, escaping `"` and `\`.
+    let outs = run(&mut s, &mut st, b"b LOGIN quote@example.com \"a\\\"b\\\\c\"\r\n");
+    assert!(outs.contains(&Output::LoginOk { user: "quote@example.com".into() }));
+    assert_eq!(s.user(), Some("quote@example.com"));
+    assert_eq!(cmd(&mut s, &mut st, "c LOGIN alice@example.com secret", "NO"), vec!["c NO Already logged in"]);
+    // The address is found whatever its case.
+    let mut s = session(&mut st);
+    cmd(&mut s, &mut st, "d LOGIN Alice@Example.COM secret", "OK");
+    assert_eq!(s.user(), Some(ALICE));
+    let mut s = session(&mut st);
+    cmd(&mut s, &mut st, "e LOGIN nobody@example.com x", "NO");
+    cmd(&mut s, &mut st, "f LOGIN alice@example.com", "BAD");
+}
+
+#[test]
+fn authenticate_plain() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    assert_eq!(lines(&mut s, &mut st, "a AUTHENTICATE PLAIN\r\n"), vec!["+ "]);
+    let outs = run(&mut s, &mut st, b"AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n");
+    assert!(outs.contains(&Output::LoginOk { user: ALICE.into() }));
+    assert!(sent(outs).last().unwrap().starts_with("a OK"));
+    // Initial response (SASL-IR form), a wrong password, cancel, bad base64, other mechanisms.
+    let mut s = session(&mut st);
+    cmd(&mut s, &mut st, "b AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==", "OK");
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"c AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHdyb25n\r\n");
+    assert!(outs.contains(&Output::LoginFailed { user: ALICE.into() }));
+    assert!(sent(outs)[0].starts_with("c NO [AUTHENTICATIONFAILED]"));
+    assert_eq!(lines(&mut s, &mut st, "d AUTHENTICATE plain\r\n*\r\n"), vec!["+ ", "d BAD Authentication cancelled"]);
+    assert_eq!(lines(&mut s, &mut st, "e AUTHENTICATE PLAIN\r\n!!!\r\n"), vec!["+ ", "e BAD Invalid base64 data"]);
+    cmd(&mut s, &mut st, "f AUTHENTICATE CRAM-MD5", "NO");
+    cmd(&mut s, &mut st, "g AUTHENTICATE PLAIN =", "NO");
+    cmd(&mut s, &mut st, "h AUTHENTICATE", "BAD");
+    assert_eq!(s.user(), None);
+}
+
+#[test]
+fn secrets_are_masked_in_the_trace() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"a LOGIN alice@example.com \"secret\"\r\n");
+    assert_eq!(received(&outs), vec!["a LOGIN alice@example.com ***"]);
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"b AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n");
+    assert_eq!(received(&outs), vec!["b AUTHENTICATE PLAIN ***"]);
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"c AUTHENTICATE PLAIN\r\nAGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n");
+    assert_eq!(received(&outs), vec!["c AUTHENTICATE PLAIN", "***"]);
+    // A literal user name: the password on the next line is masked too.
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"d LOGIN {17+}\r\nalice@example.com secret\r\n");
+    assert_eq!(received(&outs), vec!["d LOGIN {17+}", "(literal: 17 octets) ***"]);
+    assert_eq!(s.user(), Some(ALICE));
+    // A literal password is never shown.
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"e LOGIN alice@example.com {6+}\r\nsecret\r\n");
+    assert_eq!(received(&outs), vec!["e LOGIN alice@example.com {6+}", "(literal: 6 octets)"]);
+    // With show_secrets the lines are shown as sent, base64 decoded for the lesson.
+    let mut s = Server::new(ImapConfig { show_secrets: true, ..cfg() });
+    let outs = run(&mut s, &mut st, b"f LOGIN alice@example.com secret\r\ng LOGOUT\r\n");
+    assert_eq!(received(&outs)[0], "f LOGIN alice@example.com secret");
+    let mut s = Server::new(ImapConfig { show_secrets: true, ..cfg() });
+    let outs = run(&mut s, &mut st, b"h AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n");
+    assert_eq!(
+        received(&outs)[0],
+        "h AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==   (base64 of \"␀alice@example.com␀secret\")"
+    );
+}
+
+#[test]
+fn commands_in_the_wrong_state() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    for c in ["SELECT INBOX", "LIST \"\" *", "CREATE x", "APPEND INBOX {1+}\r\nx", "IDLE", "STATUS INBOX (MESSAGES)"] {
+        let l = lines(&mut s, &mut st, &format!("t {c}\r\n"));
+        assert_eq!(l.last().unwrap(), "t NO Not logged in: use LOGIN or AUTHENTICATE first", "{c}");
+    }
+    for c in ["FETCH 1 FLAGS", "STORE 1 +FLAGS \\Seen", "SEARCH ALL", "EXPUNGE", "CLOSE", "CHECK", "UID FETCH 1 FLAGS", "COPY 1 Work"] {
+        let l = lines(&mut s, &mut st, &format!("t {c}\r\n"));
+        assert!(l.last().unwrap().starts_with("t NO Not logged in"), "{c}");
+    }
+    cmd(&mut s, &mut st, "a LOGIN alice@example.com secret", "OK");
+    for c in ["FETCH 1 FLAGS", "STORE 1 +FLAGS \\Seen", "SEARCH ALL", "EXPUNGE", "CLOSE", "CHECK", "UID SEARCH ALL", "COPY 1 Work"] {
+        let l = lines(&mut s, &mut st, &format!("t {c}\r\n"));
+        assert_eq!(l.last().unwrap(), "t NO No mailbox selected: use SELECT or EXAMINE first", "{c}");
+    }
+    assert_eq!(cmd(&mut s, &mut st, "b AUTHENTICATE PLAIN", "NO"), vec!["b NO Already logged in"]);
+    // Unknown commands and syntax errors are BAD.
+    assert_eq!(cmd(&mut s, &mut st, "c XYZZY", "BAD"), vec!["c BAD Unknown command XYZZY"]);
+    cmd(&mut s, &mut st, "e STARTTLS", "BAD");
+    cmd(&mut s, &mut st, "f SELECT", "BAD");
+    cmd(&mut s, &mut st, "g NOOP now", "BAD");
+    assert_eq!(lines(&mut s, &mut st, "h\r\n"), vec!["h BAD Missing command"]);
+    assert_eq!(lines(&mut s, &mut st, "+x NOOP\r\n"), vec!["* BAD Missing or invalid tag"]);
+    // A blank line (Enter in telnet) is ignored.
+    assert!(lines(&mut s, &mut st, "\r\n  \r\n").is_empty());
+}
+
+#[test]
+fn rfc3501_sample_session() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    assert_eq!(lines(&mut s, &mut st, "a001 login alice@example.com secret\r\n")[0], "a001 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] Logged in");
+    let uv = st.mailbox(ALICE, INBOX).unwrap().uid_validity;
+    assert_eq!(
+        lines(&mut s, &mut st, "a002 select inbox\r\n"),
+        vec![
+            "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)".to_string(),
+            "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft \\*)] Flags permitted".into(),
+            "* 3 EXISTS".into(),
+            "* 3 RECENT".into(),
+            "* OK [UNSEEN 1] Message 1 is the first unseen".into(),
+            format!("* OK [UIDVALIDITY {uv}] UIDs valid"),
+            "* OK [UIDNEXT 4] Predicted next UID".into(),
+            "a002 OK [READ-WRITE] SELECT completed".into(),
+        ]
+    );
+    let full = lines(&mut s, &mut st, "a003 fetch 1 full\r\n");
+    assert_eq!(full.len(), 2);
+    assert!(full[0].starts_with(
+        "* 1 FETCH (FLAGS (\\Recent) INTERNALDATE \"01-Apr-2026 09:00:05 +0900\" RFC822.SIZE 180 ENVELOPE (\"Wed, 1 Apr 2026 09:00:00 +0900\" \"Hello\" "
+    ), "{}", full[0]);
+    assert!(full[0].ends_with(" BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 33 2))"));
+    assert_eq!(full[1], "a003 OK FETCH completed");
+    let hdr = wire(&mut s, &mut st, "a004 fetch 1 body[header]\r\n");
+    let text = String::from_utf8(hdr).unwrap();
+    assert!(text.starts_with("* 1 FETCH (BODY[HEADER] {147}\r\nFrom: Alice Example <alice@example.com>\r\n"), "{text}");
+    assert!(text.ends_with("Message-ID: <1@example.com>\r\n\r\n FLAGS (\\Seen \\Recent))\r\na004 OK FETCH completed\r\n"));
+    assert_eq!(
+        lines(&mut s, &mut st, "a005 store 1 +flags \\deleted\r\n"),
+        vec!["* 1 FETCH (FLAGS (\\Deleted \\Seen \\Recent))", "a005 OK STORE completed"]
+    );
+    let outs = run(&mut s, &mut st, b"a006 logout\r\n");
+    assert_eq!(sent(outs.clone()), vec!["* BYE mail.example.com IMAP4rev1 server logging out", "a006 OK LOGOUT completed"]);
+    assert_eq!(outs.last(), Some(&Output::Close));
+    // LOGOUT does not expunge.
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 3);
+}
+
+#[test]
+fn select_examine_and_recent() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    let l = cmd(&mut s, &mut st, "b EXAMINE INBOX", "OK [READ-ONLY] EXAMINE completed");
+    assert!(l.contains(&"* OK [PERMANENTFLAGS ()] Read-only mailbox".to_string()));
+    assert!(l.contains(&"* 3 RECENT".to_string()));
+    // EXAMINE keeps \Recent in the store; SELECT takes it.
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().recent.len(), 3);
+    cmd(&mut s, &mut st, "c STORE 1 +FLAGS \\Seen", "NO [READ-ONLY]");
+    cmd(&mut s, &mut st, "d EXPUNGE", "NO [READ-ONLY]");
+    cmd(&mut s, &mut st, "e FETCH 1 BODY[TEXT]", "OK");
+    assert!(!st.mailbox(ALICE, INBOX).unwrap().messages[0].has("\\Seen"), "EXAMINE must not set \\Seen");
+    let l = cmd(&mut s, &mut st, "f SELECT INBOX", "OK [READ-WRITE]");
+    assert!(l.contains(&"* 3 RECENT".to_string()));
+    assert!(st.mailbox(ALICE, INBOX).unwrap().recent.is_empty());
+    let mut s2 = logged_in(&mut st);
+    let l = cmd(&mut s2, &mut st, "g SELECT inbox", "OK");
+    assert!(l.contains(&"* 0 RECENT".to_string()));
+    assert_eq!(cmd(&mut s2, &mut st, "h SELECT Nope", "NO"), vec!["h NO Mailbox doesn't exist: Nope"]);
+    // A failed SELECT leaves no mailbox selected.
+    cmd(&mut s2, &mut st, "i FETCH 1 FLAGS", "NO No mailbox selected");
+    let l = cmd(&mut s2, &mut st, "j SELECT \"Work\"", "OK");
+    assert!(l.contains(&"* 0 EXISTS".to_string()));
+    assert!(!l.iter().any(|x| x.contains("UNSEEN")));
+}
+
+#[test]
+fn list_and_lsub() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    assert_eq!(cmd(&mut s, &mut st, "a LIST \"\" \"\"", "OK"), vec!["* LIST (\\Noselect) \"/\" \"\"", "a OK LIST completed"]);
+    cmd(&mut s, &mut st, "b CREATE Projects/2026/Lab", "OK");
+    st.delete(ALICE, "Projects").unwrap();
+    assert_eq!(
+        cmd(&mut s, &mut st, "c LIST \"\" *", "OK"),
+        vec![
+            "* LIST (\\HasNoChildren) \"/\" \"INBOX\"",
+            "* LIST (\\Noselect \\HasChildren) \"/\" \"Projects\"",
+            "* LIST (\\HasChildren) \"/\" \"Projects/2026\"",
+            "* LIST (\\HasNoChildren) \"/\" \"Projects/2026/Lab\"",
+            "* LIST (\\HasNoChildren) \"/\" \"Work\"",
+            "c OK LIST completed",
+        ]
+    );
+    assert_eq!(
+        cmd(&mut s, &mut st, "d LIST \"\" %", "OK"),
+        vec![
+            "* LIST (\\HasNoChildren) \"/\" \"INBOX\"",
+            "* LIST (\\Noselect \\HasChildren) \"/\" \"Projects\"",
+            "* LIST (\\HasNoChildren) \"/\" \"Work\"",
+            "d OK LIST completed",
+        ]
+    );
+    assert_eq!(cmd(&mut s, &mut st, "e LIST Projects/ %", "OK")[0], "* LIST (\\HasChildren) \"/\" \"Projects/2026\"");
+    assert_eq!(cmd(&mut s, &mut st, "f list \"\" \"inbox\"", "OK")[0], "* LIST (\\HasNoChildren) \"/\" \"INBOX\"");
+    assert_eq!(cmd(&mut s, &mut st, "g LIST \"\" nothing*", "OK").len(), 1);
+    // Extended LIST (RFC 5258) is not offered.
+    cmd(&mut s, &mut st, "h LIST (SUBSCRIBED) \"\" \"*\"", "BAD");
+    assert_eq!(cmd(&mut s, &mut st, "i LSUB \"\" \"*\"", "OK"), vec!["* LSUB () \"/\" \"INBOX\"", "i OK LSUB completed"]);
+    cmd(&mut s, &mut st, "j SUBSCRIBE Projects/2026/Lab", "OK");
+    cmd(&mut s, &mut st, "k SUBSCRIBE Nope", "NO");
+    assert_eq!(
+        cmd(&mut s, &mut st, "l LSUB \"\" %", "OK"),
+        vec!["* LSUB () \"/\" \"INBOX\"", "* LSUB (\\Noselect) \"/\" \"Projects\"", "l OK LSUB completed"]
+    );
+    assert_eq!(cmd(&mut s, &mut st, "m LSUB \"\" *", "OK").len(), 3);
+    cmd(&mut s, &mut st, "n UNSUBSCRIBE Projects/2026/Lab", "OK");
+    assert_eq!(cmd(&mut s, &mut st, "o LSUB \"\" *", "OK").len(), 2);
+}
+
+#[test]
+fn create_delete_rename() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    cmd(&mut s, &mut st, "a CREATE Archive/2026/", "OK");
+    assert!(st.mailbox(ALICE, "Archive").is_some() && st.mailbox(ALICE, "Archive/2026").is_some());
+    cmd(&mut s, &mut st, "b CREATE Work", "NO [ALREADYEXISTS]");
+    cmd(&mut s, &mut st, "c CREATE inbox", "NO");
+    cmd(&mut s, &mut st, "d CREATE \"a*b\"", "NO");
+    cmd(&mut s, &mut st, "e DELETE INBOX", "NO");
+    cmd(&mut s, &mut st, "f DELETE Nope", "NO");
+    cmd(&mut s, &mut st, "g RENAME Archive Old", "OK");
+    assert!(st.mailbox(ALICE, "Old/2026").is_some() && st.mailbox(ALICE, "Archive/2026").is_none());
+    cmd(&mut s, &mut st, "h RENAME Old Work", "NO");
+    cmd(&mut s, &mut st, "i RENAME Nope Other", "NO");
+    cmd(&mut s, &mut st, "j DELETE Old", "OK");
+    assert!(st.mailbox(ALICE, "Old/2026").is_some());
+    // Renaming INBOX moves its mail and leaves it empty.
+    cmd(&mut s, &mut st, "k RENAME INBOX Saved", "OK");
+    assert_eq!(st.mailbox(ALICE, "Saved").unwrap().messages.len(), 3);
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages.is_empty());
+    // Deleting the selected mailbox leaves the selected state.
+    cmd(&mut s, &mut st, "l SELECT Saved", "OK");
+    cmd(&mut s, &mut st, "m DELETE Saved", "OK");
+    cmd(&mut s, &mut st, "n FETCH 1 FLAGS", "NO No mailbox selected");
+    // Renaming the selected mailbox keeps it selected under the new name.
+    cmd(&mut s, &mut st, "o SELECT Work", "OK");
+    cmd(&mut s, &mut st, "p RENAME Work Job", "OK");
+    cmd(&mut s, &mut st, "q NOOP", "OK");
+    cmd(&mut s, &mut st, "r CHECK", "OK");
+}
+
+#[test]
+fn status() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    let uv = st.mailbox(ALICE, INBOX).unwrap().uid_validity;
+    assert_eq!(
+        cmd(&mut s, &mut st, "a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)", "OK")[0],
+        format!("* STATUS \"INBOX\" (MESSAGES 3 RECENT 3 UIDNEXT 4 UIDVALIDITY {uv} UNSEEN 3)")
+    );
+    assert_eq!(cmd(&mut s, &mut st, "b status Work (messages)", "OK")[0], "* STATUS \"Work\" (MESSAGES 0)");
+    cmd(&mut s, &mut st, "c STATUS Work (SIZE)", "BAD");
+    cmd(&mut s, &mut st, "d STATUS Work ()", "BAD");
+    cmd(&mut s, &mut st, "e STATUS Nope (MESSAGES)", "NO");
+}
+
+#[test]
+fn append_with_literals() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    let msg = "Subject: appended\r\n\r\nbody\r\n";
+    // imaplib: flags, date-time and a synchronizing literal.
+    let outs = run(&mut s, &mut st, format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}\r\n", msg.len()).as_bytes());
+    assert_eq!(sent(outs.clone()), vec!["+ Ready for literal data"]);
+    let outs2 = run(&mut s, &mut st, format!("{msg}\r\n").as_bytes());
+    assert_eq!(sent(outs2.clone()), vec!["a OK APPEND completed"]);
+    assert_eq!(received(&outs), vec![format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}", msg.len())]);
+    assert_eq!(received(&outs2), vec![format!("(literal: {} octets)", msg.len())]);
+    let mb = st.mailbox(ALICE, INBOX).unwrap();
+    let m = mb.by_uid(4).unwrap();
+    assert_eq!(m.data.as_slice(), msg.as_bytes());
+    assert!(m.has("\\Seen"));
+    assert_eq!(m.internal_date, at("2026-04-01T10:00:00+09:00"));
+    // LITERAL+: no continuation; no date: the time passed to poll.
+    let l = lines(&mut s, &mut st, &format!("b APPEND Work {{{}+}}\r\n{msg}\r\n", msg.len()));
+    assert_eq!(l, vec!["b OK APPEND completed"]);
+    assert_eq!(st.mailbox(ALICE, "Work").unwrap().messages[0].internal_date, now());
+    // A missing mailbox: TRYCREATE, refused before the data is sent.
+    assert_eq!(lines(&mut s, &mut st, "c APPEND Nope {5}\r\n"), vec!["c NO [TRYCREATE] Mailbox doesn't exist: Nope"]);
+    cmd(&mut s, &mut st, "d APPEND INBOX (\\Recent) {1+}\r\nx", "BAD");
+    cmd(&mut s, &mut st, "e APPEND INBOX \"not a date\" {1+}\r\nx", "BAD");
+    cmd(&mut s, &mut st, "f APPEND INBOX {0+}\r\n", "NO");
+    cmd(&mut s, &mut st, "g APPEND INBOX \"Subject: typed by hand\"", "OK");
+    // Appending to the selected mailbox is announced before the tagged OK.
+    cmd(&mut s, &mut st, "h SELECT Work", "OK");
+    assert_eq!(
+        lines(&mut s, &mut st, &format!("i APPEND Work {{{}+}}\r\n{msg}\r\n", msg.len())),
+        vec!["* 2 EXISTS", "* 2 RECENT", "i OK APPEND completed"]
+    );
+}
+
+#[test]
+fn fetch_items() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    assert_eq!(
+        cmd(&mut s, &mut st, "a FETCH 1:2 (UID FLAGS RFC822.SIZE INTERNALDATE)", "OK"),
+        vec![
+            "* 1 FETCH (UID 1 FLAGS (\\Recent) RFC822.SIZE 180 INTERNALDATE \"01-Apr-2026 09:00:05 +0900\")",
+            "* 2 FETCH (UID 2 FLAGS (\\Recent) RFC822.SIZE 605 INTERNALDATE \"02-Apr-2026 21:30:05 +0900\")",
+            "a OK FETCH completed",
+        ]
+    );
+    assert_eq!(cmd(&mut s, &mut st, "b FETCH 3 FAST", "OK")[0], "* 3 FETCH (FLAGS (\\Recent) INTERNALDATE \"03-Apr-2026 08:00:00 +0900\" RFC822.SIZE 131)");
+    assert!(cmd(&mut s, &mut st, "c FETCH 3 ALL", "OK")[0].contains(" ENVELOPE (NIL \"=?utf-8?q?Gr=C3=BC=C3=9Fe?=\" ((NIL NIL \"carol\" \"example.net\"))"));
+    let w = String::from_utf8(wire(&mut s, &mut st, "d FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject to)] BODY.PEEK[HEADER.FIELDS.NOT (From To Date Message-ID)])\r\n")).unwrap();
+    assert_eq!(
+        w,
+        "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT TO)] {39}\r\nTo: bob@example.com\r\nSubject: Hello\r\n\r\n BODY[HEADER.FIELDS.NOT (FROM TO DATE MESSAGE-ID)] {18}\r\nSubject: Hello\r\n\r\n)\r\nd OK FETCH completed\r\n"
+    );
+    let w = String::from_utf8(wire(&mut s, &mut st, "e FETCH 1 (BODY.PEEK[TEXT] BODY.PEEK[1] RFC822.HEADER)\r\n")).unwrap();
+    assert!(w.starts_with("* 1 FETCH (BODY[TEXT] {33}\r\nHello Bob,\r\nsee you at the lab.\r\n BODY[1] {33}\r\nHello Bob,\r\n"), "{w}");
+    assert!(w.contains(" RFC822.HEADER {147}\r\nFrom: "));
+    // Multipart: parts, MIME headers, a part that does not exist.
+    let w = String::from_utf8(wire(&mut s, &mut st, "f FETCH 2 (BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[2] BODY.PEEK[3] BODY.PEEK[1.1])\r\n")).unwrap();
+    assert_eq!(
+        w,
+        "* 2 FETCH (BODY[1] {19}\r\nHere is the report. BODY[2.MIME] {143}\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n\r\n BODY[2] {20}\r\nJVBERi0xLjQKJcfsj6IK BODY[3] NIL BODY[1.1] NIL)\r\nf OK FETCH completed\r\n"
+    );
+    // The trace shows literal sizes, not contents.
+    let l = lines(&mut s, &mut st, "g FETCH 1 BODY.PEEK[]\r\n");
+    assert_eq!(l, vec!["* 1 FETCH (BODY[] {180}", "(180 octets)", ")", "g OK FETCH completed"]);
+    let w = wire(&mut s, &mut st, "h FETCH 1 (RFC822.TEXT RFC822)\r\n");
+    assert!(w.starts_with(b"* 1 FETCH (RFC822.TEXT {33}\r\nHello Bob,"));
+    cmd(&mut s, &mut st, "i FETCH 1 (BODY[0])", "BAD");
+    cmd(&mut s, &mut st, "j FETCH 1 (BODY[MIME])", "BAD");
+    cmd(&mut s, &mut st, "k FETCH 1 (FLAGS", "BAD");
+    cmd(&mut s, &mut st, "l FETCH 1 BINARY[1]", "BAD");
+    cmd(&mut s, &mut st, "l2 UID EXPUNGE 1", "BAD");
+    cmd(&mut s, &mut st, "m FETCH 4 FLAGS", "BAD");
+    cmd(&mut s, &mut st, "n FETCH 1:* ()", "BAD");
+    cmd(&mut s, &mut st, "o FETCH * (FLAGS)", "OK");
+    cmd(&mut s, &mut st, "p FETCH 1 (BODY[1]<0.0>)", "BAD");
+}
+
+#[test]
+fn partial_fetch() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    let w = wire(&mut s, &mut st, "a FETCH 1 (BODY.PEEK[]<0.4> BODY.PEEK[TEXT]<6.3> BODY.PEEK[1]<30.100> BODY.PEEK[]<500.10>)\r\n");
+    assert_eq!(
+        String::from_utf8(w).unwrap(),
+        "* 1 FETCH (BODY[]<0> {4}\r\nFrom BODY[TEXT]<6> {3}\r\nBob BODY[1]<30> {3}\r\n.\r\n BODY[]<500> {0}\r\n)\r\na OK FETCH completed\r\n"
+    );
+}
+
+#[test]
+fn peek_does_not_set_seen() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    let l = cmd(&mut s, &mut st, "a FETCH 1 (BODY.PEEK[] RFC822.HEADER)", "OK");
+    assert!(!l.iter().any(|x| x.contains("FLAGS")));
+    assert!(!st.mailbox(ALICE, INBOX).unwrap().messages[0].has("\\Seen"));
+    let l = cmd(&mut s, &mut st, "b FETCH 1 BODY[]", "OK");
+    assert_eq!(l[2], " FLAGS (\\Seen \\Recent))");
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages[0].has("\\Seen"));
+    // Already seen: no FLAGS the second time.
+    let l = cmd(&mut s, &mut st, "c FETCH 1 BODY[]", "OK");
+    assert_eq!(l[2], ")");
+    // RFC822 and RFC822.TEXT set \Seen too; FLAGS already asked for is not repeated.
+    let l = cmd(&mut s, &mut st, "d FETCH 2 (FLAGS RFC822.TEXT)", "OK");
+    assert!(l[0].starts_with("* 2 FETCH (FLAGS (\\Seen \\Recent) RFC822.TEXT {"));
+    assert!(!l.iter().skip(1).any(|x| x.contains("FLAGS")));
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages[1].has("\\Seen"));
+    // The client was told, so NOOP has nothing more to say.
+    assert_eq!(cmd(&mut s, &mut st, "e NOOP", "OK"), vec!["e OK NOOP completed"]);
+}
+
+#[test]
+fn envelope_and_bodystructure() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    let l = cmd(&mut s, &mut st, "a FETCH 1 (ENVELOPE BODYSTRUCTURE)", "OK");
+    assert_eq!(
+        l[0],
+        "* 1 FETCH (ENVELOPE (\"Wed, 1 Apr 2026 09:00:00 +0900\" \"Hello\" ((\"Alice Example\" NIL \"alice\" \"example.com\")) ((\"Alice Example\" NIL \"alice\" \"example.com\")) ((\"Alice Example\" NIL \"alice\" \"example.com\")) ((NIL NIL \"bob\" \"example.com\")) NIL NIL NIL \"<1@example.com>\") BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 33 2 NIL NIL NIL NIL))"
+    );
+    let l = cmd(&mut s, &mut st, "b FETCH 2 (ENVELOPE BODYSTRUCTURE BODY)", "OK");
+    assert_eq!(
+        l[0],
+        "* 2 FETCH (ENVELOPE (\"Thu, 2 Apr 2026 12:30:00 +0000\" \"Report attached\" ((\"Bob B.\" NIL \"bob\" \"example.com\")) ((\"Bob B.\" NIL \"bob\" \"example.com\")) ((\"Bob B.\" NIL \"bob\" \"example.com\")) ((NIL NIL \"alice\" \"example.com\")(\"Carol\" NIL \"carol\" \"example.net\")) ((NIL NIL \"team\" NIL)(NIL NIL \"dave\" \"example.org\")(NIL NIL NIL NIL)) NIL NIL \"<2@example.com>\") \
+BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 19 1 NIL NIL NIL NIL)(\"APPLICATION\" \"PDF\" (\"NAME\" \"report.pdf\") NIL NIL \"BASE64\" 20 NIL (\"ATTACHMENT\" (\"FILENAME\" \"report.pdf\")) NIL NIL) \"MIXED\" (\"BOUNDARY\" \"XYZ\") NIL NIL NIL) \
+BODY ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 19 1)(\"APPLICATION\" \"PDF\" (\"NAME\" \"report.pdf\") NIL NIL \"BASE64\" 20) \"MIXED\"))"
+    );
+    // A non-ASCII display name goes out as an RFC 2047 word.
+    let msg = "From: =?utf-8?q?J=C3=B6rg?= <jorg@example.de>\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: x@y.example\r\n\r\nhi\r\n";
+    cmd(&mut s, &mut st, &format!("c APPEND INBOX {{{}+}}\r\n{msg}", msg.len()), "OK");
+    let l = cmd(&mut s, &mut st, "d FETCH 4 (ENVELOPE BODYSTRUCTURE)", "OK");
+    assert!(l[0].contains("((\"=?utf-8?b?SsO2cmc=?=\" NIL \"jorg\" \"example.de\"))"), "{}", l[0]);
+    assert!(
+        l[0].ends_with("BODYSTRUCTURE (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 41 (NIL \"inner\" ((NIL NIL \"x\" \"y.example\")) ((NIL NIL \"x\" \"y.example\")) ((NIL NIL \"x\" \"y.example\")) NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 4 1 NIL NIL NIL NIL) 4 NIL NIL NIL NIL))"),
+        "{}",
+        l[0]
+    );
+    let w = wire(&mut s, &mut st, "e FETCH 4 (BODY.PEEK[1.HEADER] BODY.PEEK[1.TEXT] BODY.PEEK[1.1])\r\n");
+    assert_eq!(
+        String::from_utf8(w).unwrap(),
+        "* 4 FETCH (BODY[1.HEADER] {37}\r\nSubject: inner\r\nFrom: x@y.example\r\n\r\n BODY[1.TEXT] {4}\r\nhi\r\n BODY[1.1] {4}\r\nhi\r\n)\r\ne OK FETCH completed\r\n"
+    );
+}
+
+#[test]
+fn uids_are_stable_across_expunge() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    cmd(&mut s, &mut st, "a STORE 1:2 +FLAGS.SILENT (\\Deleted)", "OK");
+    assert_eq!(cmd(&mut s, &mut st, "b EXPUNGE", "OK"), vec!["* 1 EXPUNGE", "* 1 EXPUNGE", "b OK EXPUNGE completed"]);
+    assert_eq!(cmd(&mut s, &mut st, "c FETCH 1 UID", "OK")[0], "* 1 FETCH (UID 3)");
+    // UID FETCH always answers with UID; unknown UIDs are ignored; n:* includes the highest UID.
+    assert_eq!(cmd(&mut s, &mut st, "d UID FETCH 1:2 FLAGS", "OK"), vec!["d OK UID FETCH completed"]);
+    assert_eq!(cmd(&mut s, &mut st, "e UID FETCH 3 FLAGS", "OK")[0], "* 1 FETCH (UID 3 FLAGS (\\Recent))");
+    assert_eq!(cmd(&mut s, &mut st, "f UID FETCH 10:* FLAGS", "OK")[0], "* 1 FETCH (UID 3 FLAGS (\\Recent))");
+    assert_eq!(search(&mut s, &mut st, "ALL"), "* SEARCH 1");
+    assert_eq!(cmd(&mut s, &mut st, "g UID SEARCH ALL", "OK")[0], "* SEARCH 3");
+    // New mail gets a new UID, never an old one.
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    assert_eq!(cmd(&mut s, &mut st, "h NOOP", "OK"), vec!["* 2 EXISTS", "* 2 RECENT", "h OK NOOP completed"]);
+    assert_eq!(cmd(&mut s, &mut st, "i FETCH 1:* (UID)", "OK")[..2], ["* 1 FETCH (UID 3)", "* 2 FETCH (UID 4)"]);
+    assert_eq!(cmd(&mut s, &mut st, "j UID FETCH * UID", "OK")[0], "* 2 FETCH (UID 4)");
+    // curl: UID FETCH n BODY[]
+    let l = cmd(&mut s, &mut st, "A004 UID FETCH 4 BODY[]", "OK");
+    assert_eq!(l[0], "* 2 FETCH (UID 4 BODY[] {180}");
+}
+
+#[test]
+fn store_flags() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    assert_eq!(
+        cmd(&mut s, &mut st, "a STORE 1 FLAGS (\\Flagged $Label1)", "OK"),
+        vec!["* 1 FETCH (FLAGS ($Label1 \\Flagged \\Recent))", "a OK STORE completed"]
+    );
+    assert_eq!(cmd(&mut s, &mut st, "b STORE 1 +FLAGS (\\seen \\FLAGGED)", "OK")[0], "* 1 FETCH (FLAGS ($Label1 \\Flagged \\Seen \\Recent))");
+    assert_eq!(cmd(&mut s, &mut st, "c STORE 1 -FLAGS $label1", "OK")[0], "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))");
+    assert_eq!(cmd(&mut s, &mut st, "d STORE 1:3 +FLAGS.SILENT \\Answered", "OK"), vec!["d OK STORE completed"]);
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages.iter().all(|m| m.has("\\Answered")));
+    assert_eq!(
+        cmd(&mut s, &mut st, "e UID STORE 2 -FLAGS (\\Answered)", "OK")[0],
+        "* 2 FETCH (FLAGS (\\Recent) UID 2)"
+    );
+    cmd(&mut s, &mut st, "f STORE 1 +FLAGS (\\Recent)", "BAD");
+    cmd(&mut s, &mut st, "g STORE 1 +FLAGS (\\Bogus)", "BAD");
+    cmd(&mut s, &mut st, "h STORE 1 +FLAGZ (\\Seen)", "BAD");
+    cmd(&mut s, &mut st, "i STORE 9 +FLAGS (\\Seen)", "BAD");
+    cmd(&mut s, &mut st, "j STORE 1 FLAGS ()", "OK");
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages[0].flags.is_empty());
+}
+
+#[test]
+fn copy() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    cmd(&mut s, &mut st, "a STORE 2 +FLAGS.SILENT (\\Flagged)", "OK");
+    cmd(&mut s, &mut st, "b COPY 2:3 Work", "OK");
+    let work = st.mailbox(ALICE, "Work").unwrap();
+    assert_eq!(work.messages.len(), 2);
+    assert!(work.messages[0].has("\\Flagged"));
+    assert_eq!(work.messages[0].data.as_slice(), MULTI);
+    assert_eq!(work.recent.len(), 2);
+    cmd(&mut s, &mut st, "c COPY 1 Nope", "NO [TRYCREATE]");
+    cmd(&mut s, &mut st, "d UID COPY 3 Work", "OK UID COPY completed");
+    assert_eq!(st.mailbox(ALICE, "Work").unwrap().messages.len(), 3);
+    // Copying into the selected mailbox shows up as new messages.
+    assert_eq!(cmd(&mut s, &mut st, "e COPY 1 INBOX", "OK")[..2], ["* 4 EXISTS", "* 4 RECENT"]);
+}
+
+#[test]
+fn search_keys() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    cmd(&mut s, &mut st, "a STORE 1 +FLAGS.SILENT (\\Seen \\Answered)", "OK");
+    cmd(&mut s, &mut st, "b STORE 2 +FLAGS.SILENT (\\Flagged \\Deleted $Work)", "OK");
+    cmd(&mut s, &mut st, "c STORE 3 +FLAGS.SILENT (\\Draft)", "OK");
+    let cases = [
+        ("ALL", "1 2 3"),
+        ("ANSWERED", "1"),
+        ("UNANSWERED", "2 3"),
+        ("DELETED", "2"),
+        ("UNDELETED", "1 3"),
+        ("FLAGGED", "2"),
+        ("UNFLAGGED", "1 3"),
+        ("SEEN", "1"),
+        ("UNSEEN", "2 3"),
+        ("DRAFT", "3"),
+        ("UNDRAFT", "1 2"),
+        ("KEYWORD $work", "2"),
+        ("UNKEYWORD $Work", "1 3"),
+        ("RECENT", "1 2 3"),
+        ("NEW", "2 3"),
+        ("OLD", ""),
+        ("FROM alice", "1"),
+        ("FROM \"bob b.\"", "2"),
+        ("TO carol", "2"),
+        ("CC dave", "2"),
+        ("BCC x", ""),
+        ("SUBJECT hello", "1"),
+        ("SUBJECT Grüße", "3"),
+        ("SUBJECT {6}\r\nREPORT", "2"),
+        ("BODY \"at the lab\"", "1"),
+        ("BODY report", "2"),
+        ("TEXT Report", "2"),
+        ("TEXT example.com", "1 2 3"),
+        ("HEADER X-Spam no", "3"),
+        ("HEADER X-Spam \"\"", "3"),
+        ("HEADER Message-ID <2@", "2"),
+        ("LARGER 600", "2"),
+        ("SMALLER 150", "3"),
+        ("BEFORE 2-Apr-2026", "1"),
+        ("ON 02-Apr-2026", "2"),
+        ("SINCE \"2-Apr-2026\"", "2 3"),
+        ("SENTBEFORE 2-Apr-2026", "1"),
+        ("SENTON 2-Apr-2026", "2"),
+        ("SENTSINCE 1-Apr-2026", "1 2"),
+        ("UID 2:*", "2 3"),
+        ("2,3", "2 3"),
+        ("*", "3"),
+        ("1:2 UNSEEN", "2"),
+        ("NOT SEEN", "2 3"),
+        ("OR SEEN FLAGGED", "1 2"),
+        ("OR (SEEN ANSWERED) DRAFT", "1 3"),
+        ("NOT (FROM alice)", "2 3"),
+        ("CHARSET UTF-8 SUBJECT hello", "1"),
+        ("charset us-ascii all", "1 2 3"),
+    ];
+    for (keys, want) in cases {
+        let got = search(&mut s, &mut st, keys);
+        assert_eq!(got.trim_end(), format!("* SEARCH {want}").trim_end(), "SEARCH {keys}");
+    }
+    assert_eq!(cmd(&mut s, &mut st, "d UID SEARCH FLAGGED", "OK")[0], "* SEARCH 2");
+    cmd(&mut s, &mut st, "e SEARCH CHARSET KOI8-R ALL", "NO [BADCHARSET (UTF-8 US-ASCII)]");
+    cmd(&mut s, &mut st, "f SEARCH FOO", "BAD");
+    cmd(&mut s, &mut st, "g SEARCH", "BAD");
+    cmd(&mut s, &mut st, "h SEARCH (SEEN", "BAD");
+    cmd(&mut s, &mut st, "i SEARCH BEFORE yesterday", "BAD");
+    cmd(&mut s, &mut st, "j SEARCH 99", "OK");
+}
+
+#[test]
+fn expunge_and_close() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    cmd(&mut s, &mut st, "a STORE 1,3 +FLAGS (\\Deleted)", "OK");
+    assert_eq!(cmd(&mut s, &mut st, "b EXPUNGE", "OK"), vec!["* 1 EXPUNGE", "* 2 EXPUNGE", "b OK EXPUNGE completed"]);
+    assert_eq!(cmd(&mut s, &mut st, "c EXPUNGE", "OK"), vec!["c OK EXPUNGE completed"]);
+    cmd(&mut s, &mut st, "d STORE 1 +FLAGS (\\Deleted)", "OK");
+    // CLOSE expunges silently and leaves the selected state.
+    assert_eq!(cmd(&mut s, &mut st, "e CLOSE", "OK"), vec!["e OK CLOSE completed"]);
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages.is_empty());
+    cmd(&mut s, &mut st, "f FETCH 1 FLAGS", "NO");
+    // After EXAMINE, CLOSE expunges nothing.
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    st.mailbox_mut(ALICE, INBOX).unwrap().messages[0].flags.insert("\\Deleted".into());
+    cmd(&mut s, &mut st, "g EXAMINE INBOX", "OK");
+    cmd(&mut s, &mut st, "h CLOSE", "OK");
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 1);
+}
+
+#[test]
+fn idle_reports_new_mail() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    assert_eq!(lines(&mut s, &mut st, "a IDLE\r\n"), vec!["+ idling"]);
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    // Nothing until the host says the store changed.
+    assert!(lines(&mut s, &mut st, "").is_empty());
+    s.mailbox_changed();
+    assert_eq!(lines(&mut s, &mut st, ""), vec!["* 4 EXISTS", "* 4 RECENT"]);
+    assert!(lines(&mut s, &mut st, "").is_empty());
+    // Another session expunges: while idling that is reported at once.
+    let mut other = selected(&mut st);
+    cmd(&mut other, &mut st, "x STORE 2 +FLAGS.SILENT (\\Deleted)", "OK");
+    cmd(&mut other, &mut st, "y EXPUNGE", "OK");
+    s.mailbox_changed();
+    assert_eq!(lines(&mut s, &mut st, ""), vec!["* 2 EXPUNGE"]);
+    let outs = run(&mut s, &mut st, b"DONE\r\n");
+    assert_eq!(received(&outs), vec!["DONE"]);
+    assert_eq!(sent(outs), vec!["a OK IDLE terminated"]);
+    // Not idling: the news comes with the next command.
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    s.mailbox_changed();
+    assert!(lines(&mut s, &mut st, "").is_empty());
+    assert_eq!(cmd(&mut s, &mut st, "b NOOP", "OK"), vec!["* 4 EXISTS", "* 4 RECENT", "b OK NOOP completed"]);
+    // Anything but DONE ends IDLE with BAD; IDLE works unselected too.
+    assert_eq!(lines(&mut s, &mut st, "c idle\r\nd NOOP\r\n"), vec!["+ idling", "c BAD Expected DONE to end IDLE"]);
+    cmd(&mut s, &mut st, "e CLOSE", "OK");
+    assert_eq!(lines(&mut s, &mut st, "f IDLE\r\ndone\r\n"), vec!["+ idling", "f OK IDLE terminated"]);
+}
+
+#[test]
+fn two_sessions_share_the_store() {
+    let mut st = store();
+    let mut a = selected(&mut st);
+    let mut b = logged_in(&mut st);
+    cmd(&mut b, &mut st, "b1 SELECT INBOX", "OK");
+    // Only the first session to see new mail gets \Recent.
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    assert_eq!(cmd(&mut b, &mut st, "b2 NOOP", "OK")[..2], ["* 4 EXISTS", "* 1 RECENT"]);
+    assert_eq!(cmd(&mut a, &mut st, "a1 NOOP", "OK")[..2], ["* 4 EXISTS", "* 3 RECENT"]);
+    // Flag changes from the other session are reported.
+    cmd(&mut a, &mut st, "a2 STORE 1 +FLAGS.SILENT (\\Deleted)", "OK");
+    assert_eq!(cmd(&mut b, &mut st, "b3 NOOP", "OK")[0], "* 1 FETCH (FLAGS (\\Deleted))");
+    cmd(&mut a, &mut st, "a3 EXPUNGE", "OK");
+    // FETCH, STORE and SEARCH must not report the expunge; the message
+    // keeps its sequence number until then.
+    let l = cmd(&mut b, &mut st, "b4 FETCH 1:* (UID)", "OK");
+    assert_eq!(l, vec!["* 2 FETCH (UID 2)", "* 3 FETCH (UID 3)", "* 4 FETCH (UID 4)", "b4 OK FETCH completed"]);
+    assert_eq!(search(&mut b, &mut st, "ALL"), "* SEARCH 2 3 4");
+    assert_eq!(cmd(&mut b, &mut st, "b5 STORE 4 +FLAGS (\\Seen)", "OK")[0], "* 4 FETCH (FLAGS (\\Seen \\Recent))");
+    // A UID command may report it, and so may NOOP.
+    assert_eq!(cmd(&mut b, &mut st, "b6 UID FETCH 4 UID", "OK"), vec!["* 4 FETCH (UID 4)", "* 1 EXPUNGE", "b6 OK UID FETCH completed"]);
+    assert_eq!(cmd(&mut b, &mut st, "b7 NOOP", "OK"), vec!["b7 OK NOOP completed"]);
+    // The selected mailbox deleted by another session ends the session.
+    cmd(&mut a, &mut st, "a4 CREATE Tmp", "OK");
+    cmd(&mut b, &mut st, "b8 SELECT Tmp", "OK");
+    cmd(&mut a, &mut st, "a5 DELETE Tmp", "OK");
+    let outs = run(&mut b, &mut st, b"b9 NOOP\r\n");
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert!(sent(outs)[0].starts_with("* BYE"));
+}
+
+#[test]
+fn rfc3501_literal_example() {
+    let mut st = store();
+    st.deliver("FRED FOOBAR", Arc::new(SIMPLE.to_vec()), now());
+    let mut s = session(&mut st);
+    assert_eq!(lines(&mut s, &mut st, "A001 LOGIN {11}\r\n"), vec!["+ Ready for literal data"]);
+    assert_eq!(lines(&mut s, &mut st, "FRED FOOBAR {7}\r\n"), vec!["+ Ready for literal data"]);
+    let outs = run(&mut s, &mut st, b"fat man\r\n");
+    assert!(outs.contains(&Output::LoginOk { user: "FRED FOOBAR".into() }));
+    assert_eq!(received(&outs), vec!["(literal: 7 octets)"]);
+    assert!(sent(outs)[0].starts_with("A001 OK"));
+    // An unknown command is refused before its literal is sent.
+    assert_eq!(lines(&mut s, &mut st, "A044 BLURDYBLOOP {102856}\r\n"), vec!["A044 BAD Unknown command BLURDYBLOOP"]);
+    assert_eq!(cmd(&mut s, &mut st, "A045 SELECT {5+}\r\nINBOX", "OK").last().unwrap(), "A045 OK [READ-WRITE] SELECT completed");
+    // Literals anywhere: the mailbox of LIST, a header name in FETCH.
+    cmd(&mut s, &mut st, "A046 LIST {0}\r\n {1}\r\n*", "OK");
+    let l = cmd(&mut s, &mut st, "A047 FETCH 1 BODY.PEEK[HEADER.FIELDS ({7+}\r\nSubject)]", "OK");
+    assert_eq!(l[0], "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {18}");
+}
+
+#[test]
+fn too_big_literals() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    // Synchronizing: refused at once, no continuation, nothing is waited for.
+    let l = lines(&mut s, &mut st, "a APPEND INBOX {999999999999}\r\n");
+    assert_eq!(l, vec!["a BAD [TOOBIG] Literal of 999999999999 octets is too big (limit 4096 octets)"]);
+    assert_eq!(cmd(&mut s, &mut st, "b NOOP", "OK"), vec!["b OK NOOP completed"]);
+    // LITERAL+: the octets are read and dropped, then the session goes on.
+    let big = "x".repeat(5000);
+    let outs = run(&mut s, &mut st, format!("c APPEND INBOX {{5000+}}\r\n{big}\r\nd NOOP\r\n").as_bytes());
+    assert_eq!(received(&outs), vec!["c APPEND INBOX {5000+}", "(literal: 5000 octets, discarded)", "d NOOP"]);
+    assert_eq!(sent(outs), vec!["c BAD [TOOBIG] Literal of 5000 octets is too big (limit 4096 octets)", "d OK NOOP completed"]);
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 3);
+    // In small pieces, and with a second literal in the same command.
+    let input = format!("e APPEND INBOX {{5000+}}\r\n{big} {{3+}}\r\nabc\r\nf NOOP\r\n");
+    let mut got = Vec::new();
+    for chunk in input.as_bytes().chunks(7) {
+        got.extend(sent(run(&mut s, &mut st, chunk)));
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1], "f OK NOOP completed");
+    // Many small literals cannot add up past the limit either.
+    let mut many = String::from("g LOGIN");
+    for _ in 0..40 {
+        many.push_str(" {2000+}\r\n");
+        many.push_str(&"y".repeat(2000));
+    }
+    many.push_str("\r\nh NOOP\r\n");
+    let l = lines(&mut s, &mut st, &many);
+    assert!(l[0].starts_with("g BAD [TOOBIG]"), "{l:?}");
+    assert_eq!(l.last().unwrap(), "h OK NOOP completed");
+}
+
+#[test]
+fn long_lines_are_refused() {
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    let long = format!("a LIST \"\" \"{}\"\r\nb NOOP\r\n", "x".repeat(MAX_LINE + 10));
+    let l = lines(&mut s, &mut st, &long);
+    assert_eq!(l, vec![format!("a BAD Line too long (limit {MAX_LINE} octets)"), "b OK NOOP completed".into()]);
+    // Fed in pieces, memory stays bounded and the line is still one error.
+    for _ in 0..100 {
+        assert!(lines(&mut s, &mut st, &"z".repeat(10_000)).is_empty());
+        assert!(s.input.len() <= MAX_LINE + 10_000);
+    }
+    assert_eq!(lines(&mut s, &mut st, "\r\nc NOOP\r\n"), vec![format!("* BAD Line too long (limit {MAX_LINE} octets)"), "c OK NOOP completed".into()]);
+    // A long line ending in a LITERAL+ marker: its literal is skipped too.
+    let long = format!("d X{} {{5+}}\r\n12345\r\ne NOOP\r\n", "y".repeat(MAX_LINE));
+    assert_eq!(lines(&mut s, &mut st, &long), vec![format!("d BAD Line too long (limit {MAX_LINE} octets)"), "e OK NOOP completed".into()]);
+}
+
+#[test]
+fn too_many_errors_close_the_session() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, "x BOGUS\r\n".repeat(25).as_bytes());
+    let l = sent(outs.clone());
+    assert_eq!(l.len(), MAX_ERRORS as usize + 1);
+    assert_eq!(l.last().unwrap(), "* BYE Too many invalid commands");
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert!(s.is_closed());
+    assert!(run(&mut s, &mut st, b"y NOOP\r\n").is_empty());
+}
+
+#[test]
+fn bare_lf_in_crlf_out() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    let w = wire(&mut s, &mut st, "a LOGIN alice@example.com secret\nb SELECT INBOX\nc FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\n");
+    let text = String::from_utf8(w).unwrap();
+    assert!(text.contains("b OK [READ-WRITE] SELECT completed\r\n"));
+    assert!(text.ends_with("{18}\r\nSubject: Hello\r\n\r\n)\r\nc OK FETCH completed\r\n"));
+    assert!(!text.replace("\r\n", "").contains('\n'));
+}
+
+#[test]
+fn thunderbird_and_imaplib_commands() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    cmd(&mut s, &mut st, "1 capability", "OK");
+    cmd(&mut s, &mut st, "3 login \"alice@example.com\" \"secret\"", "OK");
+    cmd(&mut s, &mut st, "4 list \"\" \"*\"", "OK");
+    cmd(&mut s, &mut st, "5 lsub \"\" \"*\"", "OK");
+    cmd(&mut s, &mut st, "7 list \"\" \"Trash\"", "OK");
+    cmd(&mut s, &mut st, "8 create \"Trash\"", "OK");
+    cmd(&mut s, &mut st, "10 select \"INBOX\"", "OK");
+    assert_eq!(cmd(&mut s, &mut st, "11 UID fetch 1:* (FLAGS)", "OK").len(), 4);
+    let l = cmd(&mut s, &mut st, "12 UID fetch 2 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])", "OK");
+    assert_eq!(l[0], "* 2 FETCH (UID 2 RFC822.SIZE 605 FLAGS (\\Recent) BODY[HEADER.FIELDS (FROM TO CC BCC SUBJECT DATE MESSAGE-ID PRIORITY X-PRIORITY REFERENCES NEWSGROUPS IN-REPLY-TO CONTENT-TYPE REPLY-TO)] {255}");
+    assert_eq!(lines(&mut s, &mut st, "13 IDLE\r\nDONE\r\n"), vec!["+ idling", "13 OK IDLE terminated"]);
+    cmd(&mut s, &mut st, "14 noop", "OK");
+    // imaplib
+    assert_eq!(search(&mut s, &mut st, "ALL"), "* SEARCH 1 2 3");
+    cmd(&mut s, &mut st, "KDHB5 FETCH 1 (BODY.PEEK[])", "OK");
+    cmd(&mut s, &mut st, "KDHB6 STORE 1 +FLAGS (\\Seen)", "OK");
+    cmd(&mut s, &mut st, "KDHB7 UID SEARCH UNSEEN", "OK");
+    cmd(&mut s, &mut st, "KDHB8 EXPUNGE", "OK");
+    cmd(&mut s, &mut st, "KDHB9 FETCH 1 (RFC822)", "OK");
+}
+
+/// A whole session with both kinds of literal, IDLE and fetches.
+const SESSION: &[u8] = b"a1 CAPABILITY\r\na2 LOGIN {17}\r\nalice@example.com \"secret\"\r\na3 SELECT INBOX\r\n\
+a4 APPEND INBOX (\\Flagged) {12+}\r\nSubject: x\r\n\r\na5 FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n\
+a6 APPEND Work {9}\r\nhi\r\nbye\r\n\na7 IDLE\r\nDONE\nA8 SEARCH UNSEEN\r\na9 FETCH 2 BODY[1]<0.10>\r\na10 LOGOUT\r\n";
+
+#[test]
+fn every_split_gives_the_same_outputs() {
+    let mut st0 = store();
+    let mut s0 = Server::new(cfg());
+    let want = run(&mut s0, &mut st0, SESSION);
+    assert_eq!(want.last(), Some(&Output::Close));
+    assert!(!sent(want.clone()).iter().any(|l| l.contains(" BAD ") || l.contains(" NO ")), "{want:#?}");
+    for cut in 0..SESSION.len() {
+        let mut st = store();
+        let mut s = Server::new(cfg());
+        let mut got = run(&mut s, &mut st, &SESSION[..cut]);
+        got.extend(run(&mut s, &mut st, &SESSION[cut..]));
+        assert_eq!(got, want, "split at {cut}");
+        assert_eq!(st.mailbox(ALICE, "Work").unwrap().messages[0].data.as_slice(), b"hi\r\nbye\r\n");
+    }
+    // Byte by byte, too.
+    let mut st = store();
+    let mut s = Server::new(cfg());
+    let mut got = Vec::new();
+    for b in SESSION {
+        got.extend(run(&mut s, &mut st, std::slice::from_ref(b)));
+    }
+    assert_eq!(got, want);
+}
+
+/// Random input must never panic, and the server must keep answering.
+#[test]
+fn random_input_does_not_panic() {
+    let words: &[&str] = &[
+        "a", "LOGIN", "alice@example.com", "secret", "SELECT", "INBOX", "FETCH", "1:*", "*", "2,3", "(", ")", "[", "]",
+        "BODY[]", "BODY.PEEK[1.MIME]", "BODY[2.HEADER.FIELDS", "<0.5>", "{3}", "{2+}", "{0}", "\"", "\\", "STORE",
+        "+FLAGS", "(\\Seen)", "SEARCH", "OR", "NOT", "UID", "COPY", "Work", "APPEND", "IDLE", "DONE", "LIST", "%", "\"\"",
+        "EXPUNGE", "CLOSE", "EXAMINE", "AUTHENTICATE", "PLAIN", "=", "BODYSTRUCTURE", "ENVELOPE", "RENAME", "CREATE",
+        "a/b", "DELETE", "STATUS", "(MESSAGES", "UNSEEN)", "HEADER", "SINCE", "1-Jan-2026", "\r\n", "\n", "\r\n", "\u{e9}",
+        "\0", "~{1}", "4294967295", "4294967296", "0",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..300 {
+        let mut st = store();
+        let mut s = Server::new(cfg());
+        run(&mut s, &mut st, b"a LOGIN alice@example.com secret\r\nb SELECT INBOX\r\n");
+        for _ in 0..40 {
+            let mut input = Vec::new();
+            for _ in 0..(next() % 12) {
+                let w = words[(next() % words.len() as u64) as usize];
+                input.extend_from_slice(w.as_bytes());
+                if next() % 3 > 0 {
+                    input.push(b' ');
+                }
+            }
+            if next() % 4 == 0 {
+                input.push((next() % 256) as u8);
+            }
+            input.extend_from_slice(b"\r\n");
+            run(&mut s, &mut st, &input);
+            if next() % 10 == 0 {
+                s.mailbox_changed();
+                st.deliver(ALICE, Arc::new(MULTI.to_vec()), now());
+            }
+        }
+    }
+}
