@@ -138,12 +138,9 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         sessions.entry(e.session.unwrap_or(0)).or_default().push(e);
     }
     for (s, evs) in &sessions {
-        let first = evs[0];
-        let (client, server) = if first.kind.ends_with(".reply") {
-            (first.peer.clone().unwrap_or_default(), first.host.clone())
-        } else {
-            (first.peer.clone().unwrap_or_default(), first.host.clone())
-        };
+        // Server-side events: the host is the server, the peer the client.
+        let Some(first) = evs.first() else { continue };
+        let (client, server) = (first.peer.clone().unwrap_or_default(), first.host.clone());
         let _ = writeln!(
             h,
             "<details><summary>#{s} {} → {} ({} lines)</summary><pre>",

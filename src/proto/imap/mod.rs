@@ -250,7 +250,7 @@ impl Server {
                     d.head = self.input.iter().take(HEAD_KEEP).copied().collect();
                 }
                 d.len += self.input.len();
-                d.tail.extend(self.input.drain(..));
+                d.tail.append(&mut self.input);
                 let cut = d.tail.len().saturating_sub(TAIL_KEEP);
                 d.tail.drain(..cut);
             }
