@@ -75,6 +75,9 @@ enum Cmd {
         /// Also write a self-contained HTML report (network, sequence diagram, events, messages).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Also write the run's traffic as a pcap file for Wireshark/tshark.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
     },
     /// Start every host of a scenario on real sockets, each on its own loopback address.
     ///
@@ -241,7 +244,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Cmd::Run { file, format, no_messages, maillog, seq, zoom, html } => {
+        Cmd::Run { file, format, no_messages, maillog, seq, zoom, html, pcap } => {
             let sc = match scenario::load_file(&file) {
                 Ok(s) => s,
                 Err(d) => {
@@ -267,6 +270,15 @@ fn main() -> ExitCode {
             {
                 eprintln!("maillab: cannot write {}: {e}", path.display());
                 return ExitCode::from(2);
+            }
+            if let Some(path) = &pcap {
+                let written = std::fs::File::create(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| maillab::trace::pcap::write(&res.events, std::io::BufWriter::new(f)));
+                if let Err(e) = written {
+                    eprintln!("maillab: cannot write {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
             }
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let z = match zoom {

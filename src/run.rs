@@ -125,7 +125,9 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
 
 async fn simulate(sc: &Scenario) -> Vec<Event> {
     let trace = Trace::new();
-    let net = SimNet::new(sc.latency);
+    let clock = Clock::new(sc.start);
+    let mut net = SimNet::new(sc.latency);
+    net.set_tap(crate::net::sim::Tap { trace: trace.clone(), clock: clock.clone() });
     for (a, b, d) in &sc.links {
         net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
     }
@@ -133,7 +135,7 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
     let env = Env {
         net: Net::Sim(net.clone()),
         trace: trace.clone(),
-        clock: Clock::new(sc.start),
+        clock,
         rng: Rng::seeded(sc.seed),
         activity: Activity::default(),
         names: Arc::new(names),

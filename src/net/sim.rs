@@ -22,6 +22,40 @@ const FIRST_EPHEMERAL: u16 = 49152;
 #[derive(Clone, Default)]
 pub struct SimNet {
     inner: Arc<Mutex<Inner>>,
+    tap: Option<Tap>,
+}
+
+/// Records every segment and datagram as a `wire` trace event (for pcap files).
+#[derive(Clone)]
+pub struct Tap {
+    pub trace: crate::trace::Trace,
+    pub clock: crate::env::Clock,
+}
+
+impl Tap {
+    /// `flags`: S, SA, A, F, R for TCP control segments, "" for data; `proto`: tcp or udp.
+    fn record(
+        &self,
+        proto: &str,
+        src: SocketAddrV4,
+        dst: SocketAddrV4,
+        flags: &str,
+        data: &[u8],
+        session: Option<u64>,
+    ) {
+        use base64::Engine as _;
+        let mut e = crate::trace::ev(self.clock.now(), "wire", "wire")
+            .line(format!("{} {src} > {dst} [{flags}] {} octets", proto.to_uppercase(), data.len()))
+            .field("proto", proto)
+            .field("src", src.to_string())
+            .field("dst", dst.to_string())
+            .field("flags", flags)
+            .field("data", base64::engine::general_purpose::STANDARD.encode(data));
+        if let Some(s) = session {
+            e = e.session(s);
+        }
+        self.trace.push(e);
+    }
 }
 
 #[derive(Default)]
@@ -54,6 +88,11 @@ impl SimNet {
             g.latency = latency;
         }
         net
+    }
+
+    /// Record the traffic in `trace` as `wire` events.
+    pub fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> io::Result<R> {
@@ -102,6 +141,14 @@ impl SimNet {
     pub async fn connect(&self, from: Ipv4Addr, to: SocketAddrV4) -> io::Result<Conn> {
         let lat = self.latency(from, *to.ip());
         let local = SocketAddrV4::new(from, self.ephemeral(from)?);
+        let session = self.with(|g| {
+            g.next_session += 1;
+            g.next_session
+        })?;
+        let tap = self.tap.clone();
+        if let Some(t) = &tap {
+            t.record("tcp", local, to, "S", &[], Some(session));
+        }
         // SYN travels to the server.
         sleep(lat).await;
         let (target, down) = self.with(|g| (g.listeners.get(&to).cloned(), g.blocked(from, *to.ip())))?;
@@ -112,23 +159,28 @@ impl SimNet {
         }
         let Some(target) = target else {
             // RST comes back.
+            if let Some(t) = &tap {
+                t.record("tcp", to, local, "R", &[], Some(session));
+            }
             sleep(lat).await;
             return Err(io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused"));
         };
-        let session = self.with(|g| {
-            g.next_session += 1;
-            g.next_session
-        })?;
+        if let Some(t) = &tap {
+            t.record("tcp", to, local, "SA", &[], Some(session));
+        }
         let (client_app, client_net) = tokio::io::duplex(PIPE);
         let (server_app, server_net) = tokio::io::duplex(PIPE);
         let (cr, cw) = tokio::io::split(client_net);
         let (sr, sw) = tokio::io::split(server_net);
-        pump(cr, sw, lat);
-        pump(sr, cw, lat);
+        pump(cr, sw, lat, tap.clone().map(|t| (t, local, to, session)));
+        pump(sr, cw, lat, tap.clone().map(|t| (t, to, local, session)));
         let accepted = Conn { stream: Box::new(server_app) as Stream, local: to, peer: local, session };
         // SYN-ACK travels back; the client is connected. The server's
         // accept() returns when the client's ACK arrives, half a round trip later.
         sleep(lat).await;
+        if let Some(t) = &tap {
+            t.record("tcp", local, to, "A", &[], Some(session));
+        }
         tokio::spawn(async move {
             sleep(lat).await;
             let _ = target.send(accepted);
@@ -170,17 +222,29 @@ impl SimNet {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Carry bytes from `r` to `w`, each chunk arriving `lat` after it was sent.
-fn pump(mut r: ReadHalf<tokio::io::DuplexStream>, mut w: WriteHalf<tokio::io::DuplexStream>, lat: Duration) {
+/// `tap` records what is sent, from `src` to `dst`, at the moment it is sent.
+fn pump(
+    mut r: ReadHalf<tokio::io::DuplexStream>,
+    mut w: WriteHalf<tokio::io::DuplexStream>,
+    lat: Duration,
+    tap: Option<(Tap, SocketAddrV4, SocketAddrV4, u64)>,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Option<Vec<u8>>)>();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             match r.read(&mut buf).await {
                 Ok(0) | Err(_) => {
+                    if let Some((t, src, dst, s)) = &tap {
+                        t.record("tcp", *src, *dst, "F", &[], Some(*s));
+                    }
                     let _ = tx.send((Instant::now() + lat, None));
                     break;
                 }
                 Ok(n) => {
+                    if let Some((t, src, dst, s)) = &tap {
+                        t.record("tcp", *src, *dst, "", &buf[..n], Some(*s));
+                    }
                     if tx.send((Instant::now() + lat, Some(buf[..n].to_vec()))).is_err() {
                         break;
                     }
@@ -229,6 +293,9 @@ impl SimUdp {
     /// Datagrams to an address nobody listens on, or to a host that is down, are lost.
     pub fn send_to(&self, data: &[u8], to: SocketAddrV4) -> io::Result<()> {
         let lat = self.net.latency(*self.addr.ip(), *to.ip());
+        if let Some(t) = &self.net.tap {
+            t.record("udp", self.addr, to, "", data, None);
+        }
         let net = self.net.clone();
         let from = self.addr;
         let data = data.to_vec();

@@ -156,7 +156,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
     }
 
     // The full event table.
-    let mut kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let mut kinds: Vec<&str> = events.iter().filter(|e| e.kind != "wire").map(|e| e.kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();
     h.push_str("<h2>Every event</h2>\n<p><input id=\"filter\" placeholder=\"filter: host, text, code…\"> <select id=\"kind\"><option value=\"\">all kinds</option>");
@@ -164,7 +164,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         let _ = write!(h, "<option>{}</option>", esc(k));
     }
     h.push_str("</select> <span id=\"count\"></span></p>\n<table id=\"events\"><thead><tr><th>time</th><th>#</th><th>host</th><th>peer</th><th>kind</th><th>line</th></tr></thead><tbody>\n");
-    for e in events {
+    for e in events.iter().filter(|e| e.kind != "wire") {
         let _ = writeln!(
             h,
             "<tr data-kind=\"{}\"{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"line\">{}</td></tr>",

@@ -2,6 +2,7 @@
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
 pub mod html;
+pub mod pcap;
 pub mod render;
 pub mod seq;
 

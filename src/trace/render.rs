@@ -29,6 +29,7 @@ fn reply_colour(code: u64) -> &'static str {
 fn width(events: &[Event]) -> usize {
     events
         .iter()
+        .filter(|e| e.kind != "wire")
         .map(|e| e.host.len().max(e.peer.as_deref().map(str::len).unwrap_or(0)))
         .max()
         .unwrap_or(8)
@@ -38,7 +39,7 @@ fn width(events: &[Event]) -> usize {
 pub fn text(events: &[Event], opt: TextOptions) -> String {
     let w = width(events);
     let mut out = String::new();
-    for e in events {
+    for e in events.iter().filter(|e| e.kind != "wire") {
         let _ = writeln!(out, "{}", text_line(e, w, opt.color));
     }
     if opt.messages {
@@ -103,10 +104,10 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
     format!("{t} {sess:>4} {who}  {body}")
 }
 
-/// One JSON object per line.
+/// One JSON object per line. `wire` events (raw segments, for `--pcap`) are left out.
 pub fn json_lines(events: &[Event]) -> String {
     let mut out = String::new();
-    for e in events {
+    for e in events.iter().filter(|e| e.kind != "wire") {
         if let Ok(s) = serde_json::to_string(e) {
             out.push_str(&s);
             out.push('\n');

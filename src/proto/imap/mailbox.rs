@@ -61,9 +61,8 @@ fn wildcard(pat: &[char], name: &str) -> bool {
             }
             '%' => {
                 for j in 0..next.len() {
-                    let extend = j > 0
-                        && next.get(j - 1).copied().unwrap_or(false)
-                        && n.get(j - 1).is_some_and(|&c| c != '/');
+                    let extend =
+                        j > 0 && next.get(j - 1).copied().unwrap_or(false) && n.get(j - 1).is_some_and(|&c| c != '/');
                     if let Some(slot) = next.get_mut(j) {
                         *slot = cur.get(j).copied().unwrap_or(false) || extend;
                     }
@@ -71,7 +70,8 @@ fn wildcard(pat: &[char], name: &str) -> bool {
             }
             _ => {
                 for j in 1..next.len() {
-                    let same = n.get(j - 1).is_some_and(|&c| c == pc || (inbox && j <= 5 && c.eq_ignore_ascii_case(&pc)));
+                    let same =
+                        n.get(j - 1).is_some_and(|&c| c == pc || (inbox && j <= 5 && c.eq_ignore_ascii_case(&pc)));
                     if let Some(slot) = next.get_mut(j) {
                         *slot = same && cur.get(j - 1).copied().unwrap_or(false);
                     }
@@ -130,7 +130,11 @@ impl Server {
         for l in lines {
             self.send(l);
         }
-        Ok(Done::Ok(if read_only { "[READ-ONLY] EXAMINE completed".into() } else { "[READ-WRITE] SELECT completed".into() }))
+        Ok(Done::Ok(if read_only {
+            "[READ-ONLY] EXAMINE completed".into()
+        } else {
+            "[READ-WRITE] SELECT completed".into()
+        }))
     }
 
     pub(super) fn cmd_create(&mut self, p: &mut Parser, store: &mut Store) -> PResult<Done> {
@@ -351,7 +355,12 @@ impl Server {
         Ok(Done::Ok("STATUS completed".into()))
     }
 
-    pub(super) fn cmd_append(&mut self, p: &mut Parser, store: &mut Store, now: DateTime<FixedOffset>) -> PResult<Done> {
+    pub(super) fn cmd_append(
+        &mut self,
+        p: &mut Parser,
+        store: &mut Store,
+        now: DateTime<FixedOffset>,
+    ) -> PResult<Done> {
         p.sp()?;
         let name = mailbox_arg(p)?;
         p.sp()?;
@@ -365,9 +374,10 @@ impl Server {
         if !p.at_end() {
             // What came first was the date-time (a quoted string).
             let text = String::from_utf8_lossy(&data).into_owned();
-            date = Some(super::parse::parse_date_time(&text).ok_or_else(|| {
-                "Invalid date-time, expected e.g. \"17-Jul-1996 02:44:25 -0700\"".to_string()
-            })?);
+            date = Some(
+                super::parse::parse_date_time(&text)
+                    .ok_or_else(|| "Invalid date-time, expected e.g. \"17-Jul-1996 02:44:25 -0700\"".to_string())?,
+            );
             p.sp()?;
             data = p.string()?;
         }

@@ -261,7 +261,11 @@ pub(super) fn unfold_value(field: &[u8]) -> String {
 
 /// Values of every field called `name`, unfolded.
 pub(super) fn raw_values(hdr: &[u8], name: &str) -> Vec<String> {
-    fields(hdr).into_iter().filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, f)| unfold_value(f)).collect()
+    fields(hdr)
+        .into_iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        .map(|(_, f)| unfold_value(f))
+        .collect()
 }
 
 fn raw_field(hdr: &[u8], name: &str) -> Option<String> {
@@ -511,16 +515,10 @@ pub(super) fn envelope(w: &mut W, hdr: &[u8]) {
     w.text(" ");
     opt(w, &raw("Subject"));
     let from = addrs(HeaderName::From);
-    for (i, name) in [
-        HeaderName::From,
-        HeaderName::Sender,
-        HeaderName::ReplyTo,
-        HeaderName::To,
-        HeaderName::Cc,
-        HeaderName::Bcc,
-    ]
-    .into_iter()
-    .enumerate()
+    for (i, name) in
+        [HeaderName::From, HeaderName::Sender, HeaderName::ReplyTo, HeaderName::To, HeaderName::Cc, HeaderName::Bcc]
+            .into_iter()
+            .enumerate()
     {
         w.text(" ");
         let a = addrs(name).filter(|a| !address_list_is_empty(a));

@@ -57,10 +57,17 @@ pub enum Output {
     Received(String),
     /// Write `bytes`; `lines` are the same response for the trace, with a
     /// literal's content shown as a line `(n octets)`.
-    Send { bytes: Vec<u8>, lines: Vec<String> },
+    Send {
+        bytes: Vec<u8>,
+        lines: Vec<String>,
+    },
     /// A successful LOGIN/AUTHENTICATE.
-    LoginOk { user: String },
-    LoginFailed { user: String },
+    LoginOk {
+        user: String,
+    },
+    LoginFailed {
+        user: String,
+    },
     /// Close the connection after writing everything before it.
     Close,
 }
@@ -107,7 +114,11 @@ enum Done {
 enum Line {
     Text(Vec<u8>),
     /// The line was longer than [`MAX_LINE`]: its start and end were kept.
-    TooLong { head: Vec<u8>, tail: Vec<u8>, len: usize },
+    TooLong {
+        head: Vec<u8>,
+        tail: Vec<u8>,
+        len: usize,
+    },
 }
 
 /// An over-long line being thrown away as it arrives.
@@ -123,6 +134,8 @@ const TAIL_KEEP: usize = 32;
 pub struct Server {
     cfg: ImapConfig,
     input: Vec<u8>,
+    /// Octets at the start of `input` known to hold no line feed.
+    scanned: usize,
     discard: Option<Discard>,
     /// The command being assembled: lines joined by CRLF, literals inline.
     cmd: Vec<u8>,
@@ -155,6 +168,7 @@ impl Server {
         Server {
             cfg,
             input: Vec::new(),
+            scanned: 0,
             discard: None,
             cmd: Vec::new(),
             literal: 0,
@@ -217,6 +231,7 @@ impl Server {
                     return None;
                 }
                 self.input.drain(..n);
+                self.scanned = 0;
                 self.skip -= n;
                 continue;
             }
@@ -226,6 +241,7 @@ impl Server {
                     return None;
                 }
                 self.cmd.extend(self.input.drain(..n));
+                self.scanned = 0;
                 self.literal -= n;
                 continue;
             }
@@ -243,7 +259,11 @@ impl Server {
     }
 
     fn take_line(&mut self) -> Option<Line> {
-        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+        let from = self.scanned.min(self.input.len());
+        let found = self.input.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'\n'));
+        self.scanned = 0;
+        let Some(pos) = found.map(|p| from + p) else {
+            self.scanned = self.input.len();
             if self.input.len() > MAX_LINE || self.discard.is_some() {
                 let d = self.discard.get_or_insert(Discard { head: Vec::new(), tail: Vec::new(), len: 0 });
                 if d.len == 0 {
@@ -253,6 +273,7 @@ impl Server {
                 d.tail.append(&mut self.input);
                 let cut = d.tail.len().saturating_sub(TAIL_KEEP);
                 d.tail.drain(..cut);
+                self.scanned = 0;
             }
             return None;
         };
@@ -549,7 +570,8 @@ impl Server {
 
     fn try_login(&mut self, user: String, pass: &str, store: &Store) -> Done {
         // Login names are mail addresses: let Alice@Example.COM find alice@example.com.
-        let user = if store.has_user(&user) || !store.has_user(&user.to_lowercase()) { user } else { user.to_lowercase() };
+        let user =
+            if store.has_user(&user) || !store.has_user(&user.to_lowercase()) { user } else { user.to_lowercase() };
         if store.check_password(&user, pass) == Some(true) {
             self.out.push_back(Output::LoginOk { user: user.clone() });
             self.user = Some(user);
@@ -753,15 +775,19 @@ fn check_flags(flags: Vec<String>) -> PResult<BTreeSet<String>> {
     Ok(out)
 }
 
+/// The first word of `s` and what follows it, leading spaces skipped.
+fn word(s: &str) -> (&str, &str) {
+    let s = s.trim_start_matches(' ');
+    s.split_once(' ').unwrap_or((s, ""))
+}
+
 /// Mask the password of LOGIN and the initial response of AUTHENTICATE.
 /// The second value says the password comes on the next line.
 fn mask_command(line: &str, show: bool) -> (String, bool) {
-    let mut it = line.splitn(3, ' ');
-    let (Some(tag), Some(verb), Some(rest)) = (it.next(), it.next(), it.next()) else {
-        return (line.to_string(), false);
-    };
-    if verb.eq_ignore_ascii_case("LOGIN") {
-        let rest = rest.trim_start();
+    let (tag, rest) = word(line);
+    let (verb, rest) = word(rest);
+    let rest = rest.trim_start_matches(' ');
+    if verb.eq_ignore_ascii_case("LOGIN") && !rest.is_empty() {
         let (user, after) = rest.split_at_checked(astring_len(rest)).unwrap_or((rest, ""));
         let after = after.trim();
         if after.is_empty() {
@@ -775,9 +801,8 @@ fn mask_command(line: &str, show: bool) -> (String, bool) {
         return (format!("{tag} {verb} {user} {pass}"), false);
     }
     if verb.eq_ignore_ascii_case("AUTHENTICATE") {
-        let mut w = rest.splitn(2, ' ');
-        let mech = w.next().unwrap_or_default();
-        if let Some(initial) = w.next().filter(|r| !r.trim().is_empty()) {
+        let (mech, initial) = word(rest);
+        if !initial.trim().is_empty() {
             return if show {
                 (format!("{line}{}", decoded_note(initial)), false)
             } else {

@@ -138,8 +138,10 @@ impl<'a> Parser<'a> {
             None => "at end of command".into(),
             Some(_) => {
                 let rest = self.b.get(self.i..).unwrap_or_default();
-                let shown: String =
-                    String::from_utf8_lossy(rest.get(..20).unwrap_or(rest)).chars().filter(|c| !c.is_control()).collect();
+                let shown: String = String::from_utf8_lossy(rest.get(..20).unwrap_or(rest))
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
                 format!("at \"{shown}\"")
             }
         }

@@ -164,12 +164,26 @@ pub(super) struct Candidate<'m> {
     pub max_seq: u32,
     pub max_uid: u32,
     hdr_end: OnceCell<usize>,
-    texts: OnceCell<Vec<String>>,
+    /// Lower-cased header, body and decoded text parts, made on first use.
+    lower_header: OnceCell<String>,
+    lower_body: OnceCell<String>,
+    lower_texts: OnceCell<Vec<String>>,
 }
 
 impl<'m> Candidate<'m> {
     pub fn new(seq: u32, uid: u32, msg: &'m Message, recent: bool, max_seq: u32, max_uid: u32) -> Self {
-        Candidate { seq, uid, msg, recent, max_seq, max_uid, hdr_end: OnceCell::new(), texts: OnceCell::new() }
+        Candidate {
+            seq,
+            uid,
+            msg,
+            recent,
+            max_seq,
+            max_uid,
+            hdr_end: OnceCell::new(),
+            lower_header: OnceCell::new(),
+            lower_body: OnceCell::new(),
+            lower_texts: OnceCell::new(),
+        }
     }
 
     fn data(&self) -> &'m [u8] {
@@ -194,8 +208,18 @@ impl<'m> Candidate<'m> {
     }
 
     fn body_has(&self, needle: &str) -> bool {
-        contains_ci(&String::from_utf8_lossy(self.body()), needle)
-            || self.texts.get_or_init(|| mime::decoded_texts(self.data())).iter().any(|t| contains_ci(t, needle))
+        let needle = needle.to_lowercase();
+        self.lower_body.get_or_init(|| String::from_utf8_lossy(self.body()).to_lowercase()).contains(&needle)
+            || self
+                .lower_texts
+                .get_or_init(|| mime::decoded_texts(self.data()).iter().map(|t| t.to_lowercase()).collect())
+                .iter()
+                .any(|t| t.contains(&needle))
+    }
+
+    fn header_text_has(&self, needle: &str) -> bool {
+        let needle = needle.to_lowercase();
+        self.lower_header.get_or_init(|| String::from_utf8_lossy(self.header()).to_lowercase()).contains(&needle)
     }
 
     pub fn matches(&self, k: &Key) -> bool {
@@ -215,7 +239,7 @@ impl<'m> Candidate<'m> {
             Key::Recent => self.recent,
             Key::Header(f, s) => self.header_has(f, s),
             Key::Body(s) => self.body_has(s),
-            Key::Text(s) => contains_ci(&String::from_utf8_lossy(self.header()), s) || self.body_has(s),
+            Key::Text(s) => self.header_text_has(s) || self.body_has(s),
             Key::Larger(n) => self.msg.size() as u64 > *n,
             Key::Smaller(n) => (self.msg.size() as u64) < *n,
             Key::Before(d) => date() < *d,
@@ -263,5 +287,4 @@ mod tests {
         assert!(keys(&format!("{}ALL", "NOT ".repeat(100))).is_err());
         assert!(keys(&"(".repeat(100)).is_err());
     }
-
 }

@@ -109,7 +109,10 @@ fn received(outs: &[Output]) -> Vec<String> {
 fn session(st: &mut Store) -> Server {
     let mut s = Server::new(cfg());
     let g = lines(&mut s, st, "");
-    assert_eq!(g, vec!["* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] mail.example.com IMAP4rev1 maillab ready"]);
+    assert_eq!(
+        g,
+        vec!["* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] mail.example.com IMAP4rev1 maillab ready"]
+    );
     s
 }
 
@@ -152,10 +155,7 @@ fn greeting_capability_noop_logout() {
     assert_eq!(cmd(&mut s, &mut st, "A002 noop", "OK"), vec!["A002 OK NOOP completed"]);
     let outs = run(&mut s, &mut st, b"A003 LOGOUT\r\nA004 NOOP\r\n");
     assert_eq!(outs.last(), Some(&Output::Close));
-    assert_eq!(
-        sent(outs),
-        vec!["* BYE mail.example.com IMAP4rev1 server logging out", "A003 OK LOGOUT completed"]
-    );
+    assert_eq!(sent(outs), vec!["* BYE mail.example.com IMAP4rev1 server logging out", "A003 OK LOGOUT completed"]);
     assert!(s.is_closed());
 }
 
@@ -245,12 +245,30 @@ fn commands_in_the_wrong_state() {
         let l = lines(&mut s, &mut st, &format!("t {c}\r\n"));
         assert_eq!(l.last().unwrap(), "t NO Not logged in: use LOGIN or AUTHENTICATE first", "{c}");
     }
-    for c in ["FETCH 1 FLAGS", "STORE 1 +FLAGS \\Seen", "SEARCH ALL", "EXPUNGE", "CLOSE", "CHECK", "UID FETCH 1 FLAGS", "COPY 1 Work"] {
+    for c in [
+        "FETCH 1 FLAGS",
+        "STORE 1 +FLAGS \\Seen",
+        "SEARCH ALL",
+        "EXPUNGE",
+        "CLOSE",
+        "CHECK",
+        "UID FETCH 1 FLAGS",
+        "COPY 1 Work",
+    ] {
         let l = lines(&mut s, &mut st, &format!("t {c}\r\n"));
         assert!(l.last().unwrap().starts_with("t NO Not logged in"), "{c}");
     }
     cmd(&mut s, &mut st, "a LOGIN alice@example.com secret", "OK");
-    for c in ["FETCH 1 FLAGS", "STORE 1 +FLAGS \\Seen", "SEARCH ALL", "EXPUNGE", "CLOSE", "CHECK", "UID SEARCH ALL", "COPY 1 Work"] {
+    for c in [
+        "FETCH 1 FLAGS",
+        "STORE 1 +FLAGS \\Seen",
+        "SEARCH ALL",
+        "EXPUNGE",
+        "CLOSE",
+        "CHECK",
+        "UID SEARCH ALL",
+        "COPY 1 Work",
+    ] {
         let l = lines(&mut s, &mut st, &format!("t {c}\r\n"));
         assert_eq!(l.last().unwrap(), "t NO No mailbox selected: use SELECT or EXAMINE first", "{c}");
     }
@@ -270,7 +288,10 @@ fn commands_in_the_wrong_state() {
 fn rfc3501_sample_session() {
     let mut st = store();
     let mut s = session(&mut st);
-    assert_eq!(lines(&mut s, &mut st, "a001 login alice@example.com secret\r\n")[0], "a001 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] Logged in");
+    assert_eq!(
+        lines(&mut s, &mut st, "a001 login alice@example.com secret\r\n")[0],
+        "a001 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] Logged in"
+    );
     let uv = st.mailbox(ALICE, INBOX).unwrap().uid_validity;
     assert_eq!(
         lines(&mut s, &mut st, "a002 select inbox\r\n"),
@@ -295,13 +316,18 @@ fn rfc3501_sample_session() {
     let hdr = wire(&mut s, &mut st, "a004 fetch 1 body[header]\r\n");
     let text = String::from_utf8(hdr).unwrap();
     assert!(text.starts_with("* 1 FETCH (BODY[HEADER] {147}\r\nFrom: Alice Example <alice@example.com>\r\n"), "{text}");
-    assert!(text.ends_with("Message-ID: <1@example.com>\r\n\r\n FLAGS (\\Seen \\Recent))\r\na004 OK FETCH completed\r\n"));
+    assert!(
+        text.ends_with("Message-ID: <1@example.com>\r\n\r\n FLAGS (\\Seen \\Recent))\r\na004 OK FETCH completed\r\n")
+    );
     assert_eq!(
         lines(&mut s, &mut st, "a005 store 1 +flags \\deleted\r\n"),
         vec!["* 1 FETCH (FLAGS (\\Deleted \\Seen \\Recent))", "a005 OK STORE completed"]
     );
     let outs = run(&mut s, &mut st, b"a006 logout\r\n");
-    assert_eq!(sent(outs.clone()), vec!["* BYE mail.example.com IMAP4rev1 server logging out", "a006 OK LOGOUT completed"]);
+    assert_eq!(
+        sent(outs.clone()),
+        vec!["* BYE mail.example.com IMAP4rev1 server logging out", "a006 OK LOGOUT completed"]
+    );
     assert_eq!(outs.last(), Some(&Output::Close));
     // LOGOUT does not expunge.
     assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 3);
@@ -338,7 +364,10 @@ fn select_examine_and_recent() {
 fn list_and_lsub() {
     let mut st = store();
     let mut s = logged_in(&mut st);
-    assert_eq!(cmd(&mut s, &mut st, "a LIST \"\" \"\"", "OK"), vec!["* LIST (\\Noselect) \"/\" \"\"", "a OK LIST completed"]);
+    assert_eq!(
+        cmd(&mut s, &mut st, "a LIST \"\" \"\"", "OK"),
+        vec!["* LIST (\\Noselect) \"/\" \"\"", "a OK LIST completed"]
+    );
     cmd(&mut s, &mut st, "b CREATE Projects/2026/Lab", "OK");
     st.delete(ALICE, "Projects").unwrap();
     assert_eq!(
@@ -366,7 +395,10 @@ fn list_and_lsub() {
     assert_eq!(cmd(&mut s, &mut st, "g LIST \"\" nothing*", "OK").len(), 1);
     // Extended LIST (RFC 5258) is not offered.
     cmd(&mut s, &mut st, "h LIST (SUBSCRIBED) \"\" \"*\"", "BAD");
-    assert_eq!(cmd(&mut s, &mut st, "i LSUB \"\" \"*\"", "OK"), vec!["* LSUB () \"/\" \"INBOX\"", "i OK LSUB completed"]);
+    assert_eq!(
+        cmd(&mut s, &mut st, "i LSUB \"\" \"*\"", "OK"),
+        vec!["* LSUB () \"/\" \"INBOX\"", "i OK LSUB completed"]
+    );
     cmd(&mut s, &mut st, "j SUBSCRIBE Projects/2026/Lab", "OK");
     cmd(&mut s, &mut st, "k SUBSCRIBE Nope", "NO");
     assert_eq!(
@@ -431,11 +463,18 @@ fn append_with_literals() {
     let mut s = logged_in(&mut st);
     let msg = "Subject: appended\r\n\r\nbody\r\n";
     // imaplib: flags, date-time and a synchronizing literal.
-    let outs = run(&mut s, &mut st, format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}\r\n", msg.len()).as_bytes());
+    let outs = run(
+        &mut s,
+        &mut st,
+        format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}\r\n", msg.len()).as_bytes(),
+    );
     assert_eq!(sent(outs.clone()), vec!["+ Ready for literal data"]);
     let outs2 = run(&mut s, &mut st, format!("{msg}\r\n").as_bytes());
     assert_eq!(sent(outs2.clone()), vec!["a OK APPEND completed"]);
-    assert_eq!(received(&outs), vec![format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}", msg.len())]);
+    assert_eq!(
+        received(&outs),
+        vec![format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}", msg.len())]
+    );
     assert_eq!(received(&outs2), vec![format!("(literal: {} octets)", msg.len())]);
     let mb = st.mailbox(ALICE, INBOX).unwrap();
     let m = mb.by_uid(4).unwrap();
@@ -472,18 +511,40 @@ fn fetch_items() {
             "a OK FETCH completed",
         ]
     );
-    assert_eq!(cmd(&mut s, &mut st, "b FETCH 3 FAST", "OK")[0], "* 3 FETCH (FLAGS (\\Recent) INTERNALDATE \"03-Apr-2026 08:00:00 +0900\" RFC822.SIZE 131)");
-    assert!(cmd(&mut s, &mut st, "c FETCH 3 ALL", "OK")[0].contains(" ENVELOPE (NIL \"=?utf-8?q?Gr=C3=BC=C3=9Fe?=\" ((NIL NIL \"carol\" \"example.net\"))"));
-    let w = String::from_utf8(wire(&mut s, &mut st, "d FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject to)] BODY.PEEK[HEADER.FIELDS.NOT (From To Date Message-ID)])\r\n")).unwrap();
+    assert_eq!(
+        cmd(&mut s, &mut st, "b FETCH 3 FAST", "OK")[0],
+        "* 3 FETCH (FLAGS (\\Recent) INTERNALDATE \"03-Apr-2026 08:00:00 +0900\" RFC822.SIZE 131)"
+    );
+    assert!(
+        cmd(&mut s, &mut st, "c FETCH 3 ALL", "OK")[0]
+            .contains(" ENVELOPE (NIL \"=?utf-8?q?Gr=C3=BC=C3=9Fe?=\" ((NIL NIL \"carol\" \"example.net\"))")
+    );
+    let w = String::from_utf8(wire(
+        &mut s,
+        &mut st,
+        "d FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject to)] BODY.PEEK[HEADER.FIELDS.NOT (From To Date Message-ID)])\r\n",
+    ))
+    .unwrap();
     assert_eq!(
         w,
         "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT TO)] {39}\r\nTo: bob@example.com\r\nSubject: Hello\r\n\r\n BODY[HEADER.FIELDS.NOT (FROM TO DATE MESSAGE-ID)] {18}\r\nSubject: Hello\r\n\r\n)\r\nd OK FETCH completed\r\n"
     );
-    let w = String::from_utf8(wire(&mut s, &mut st, "e FETCH 1 (BODY.PEEK[TEXT] BODY.PEEK[1] RFC822.HEADER)\r\n")).unwrap();
-    assert!(w.starts_with("* 1 FETCH (BODY[TEXT] {33}\r\nHello Bob,\r\nsee you at the lab.\r\n BODY[1] {33}\r\nHello Bob,\r\n"), "{w}");
+    let w =
+        String::from_utf8(wire(&mut s, &mut st, "e FETCH 1 (BODY.PEEK[TEXT] BODY.PEEK[1] RFC822.HEADER)\r\n")).unwrap();
+    assert!(
+        w.starts_with(
+            "* 1 FETCH (BODY[TEXT] {33}\r\nHello Bob,\r\nsee you at the lab.\r\n BODY[1] {33}\r\nHello Bob,\r\n"
+        ),
+        "{w}"
+    );
     assert!(w.contains(" RFC822.HEADER {147}\r\nFrom: "));
     // Multipart: parts, MIME headers, a part that does not exist.
-    let w = String::from_utf8(wire(&mut s, &mut st, "f FETCH 2 (BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[2] BODY.PEEK[3] BODY.PEEK[1.1])\r\n")).unwrap();
+    let w = String::from_utf8(wire(
+        &mut s,
+        &mut st,
+        "f FETCH 2 (BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[2] BODY.PEEK[3] BODY.PEEK[1.1])\r\n",
+    ))
+    .unwrap();
     assert_eq!(
         w,
         "* 2 FETCH (BODY[1] {19}\r\nHere is the report. BODY[2.MIME] {143}\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n\r\n BODY[2] {20}\r\nJVBERi0xLjQKJcfsj6IK BODY[3] NIL BODY[1.1] NIL)\r\nf OK FETCH completed\r\n"
@@ -508,7 +569,11 @@ fn fetch_items() {
 fn partial_fetch() {
     let mut st = store();
     let mut s = selected(&mut st);
-    let w = wire(&mut s, &mut st, "a FETCH 1 (BODY.PEEK[]<0.4> BODY.PEEK[TEXT]<6.3> BODY.PEEK[1]<30.100> BODY.PEEK[]<500.10>)\r\n");
+    let w = wire(
+        &mut s,
+        &mut st,
+        "a FETCH 1 (BODY.PEEK[]<0.4> BODY.PEEK[TEXT]<6.3> BODY.PEEK[1]<30.100> BODY.PEEK[]<500.10>)\r\n",
+    );
     assert_eq!(
         String::from_utf8(w).unwrap(),
         "* 1 FETCH (BODY[]<0> {4}\r\nFrom BODY[TEXT]<6> {3}\r\nBob BODY[1]<30> {3}\r\n.\r\n BODY[]<500> {0}\r\n)\r\na OK FETCH completed\r\n"
@@ -601,8 +666,14 @@ fn store_flags() {
         cmd(&mut s, &mut st, "a STORE 1 FLAGS (\\Flagged $Label1)", "OK"),
         vec!["* 1 FETCH (FLAGS ($Label1 \\Flagged \\Recent))", "a OK STORE completed"]
     );
-    assert_eq!(cmd(&mut s, &mut st, "b STORE 1 +FLAGS (\\seen \\FLAGGED)", "OK")[0], "* 1 FETCH (FLAGS ($Label1 \\Flagged \\Seen \\Recent))");
-    assert_eq!(cmd(&mut s, &mut st, "c STORE 1 -FLAGS $label1", "OK")[0], "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))");
+    assert_eq!(
+        cmd(&mut s, &mut st, "b STORE 1 +FLAGS (\\seen \\FLAGGED)", "OK")[0],
+        "* 1 FETCH (FLAGS ($Label1 \\Flagged \\Seen \\Recent))"
+    );
+    assert_eq!(
+        cmd(&mut s, &mut st, "c STORE 1 -FLAGS $label1", "OK")[0],
+        "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))"
+    );
     assert_eq!(cmd(&mut s, &mut st, "d STORE 1:3 +FLAGS.SILENT \\Answered", "OK"), vec!["d OK STORE completed"]);
     assert!(st.mailbox(ALICE, INBOX).unwrap().messages.iter().all(|m| m.has("\\Answered")));
     assert_eq!(
@@ -778,7 +849,10 @@ fn two_sessions_share_the_store() {
     assert_eq!(search(&mut b, &mut st, "ALL"), "* SEARCH 2 3 4");
     assert_eq!(cmd(&mut b, &mut st, "b5 STORE 4 +FLAGS (\\Seen)", "OK")[0], "* 4 FETCH (FLAGS (\\Seen \\Recent))");
     // A UID command may report it, and so may NOOP.
-    assert_eq!(cmd(&mut b, &mut st, "b6 UID FETCH 4 UID", "OK"), vec!["* 4 FETCH (UID 4)", "* 1 EXPUNGE", "b6 OK UID FETCH completed"]);
+    assert_eq!(
+        cmd(&mut b, &mut st, "b6 UID FETCH 4 UID", "OK"),
+        vec!["* 4 FETCH (UID 4)", "* 1 EXPUNGE", "b6 OK UID FETCH completed"]
+    );
     assert_eq!(cmd(&mut b, &mut st, "b7 NOOP", "OK"), vec!["b7 OK NOOP completed"]);
     // The selected mailbox deleted by another session ends the session.
     cmd(&mut a, &mut st, "a4 CREATE Tmp", "OK");
@@ -802,7 +876,10 @@ fn rfc3501_literal_example() {
     assert!(sent(outs)[0].starts_with("A001 OK"));
     // An unknown command is refused before its literal is sent.
     assert_eq!(lines(&mut s, &mut st, "A044 BLURDYBLOOP {102856}\r\n"), vec!["A044 BAD Unknown command BLURDYBLOOP"]);
-    assert_eq!(cmd(&mut s, &mut st, "A045 SELECT {5+}\r\nINBOX", "OK").last().unwrap(), "A045 OK [READ-WRITE] SELECT completed");
+    assert_eq!(
+        cmd(&mut s, &mut st, "A045 SELECT {5+}\r\nINBOX", "OK").last().unwrap(),
+        "A045 OK [READ-WRITE] SELECT completed"
+    );
     // Literals anywhere: the mailbox of LIST, a header name in FETCH.
     cmd(&mut s, &mut st, "A046 LIST {0}\r\n {1}\r\n*", "OK");
     let l = cmd(&mut s, &mut st, "A047 FETCH 1 BODY.PEEK[HEADER.FIELDS ({7+}\r\nSubject)]", "OK");
@@ -821,7 +898,10 @@ fn too_big_literals() {
     let big = "x".repeat(5000);
     let outs = run(&mut s, &mut st, format!("c APPEND INBOX {{5000+}}\r\n{big}\r\nd NOOP\r\n").as_bytes());
     assert_eq!(received(&outs), vec!["c APPEND INBOX {5000+}", "(literal: 5000 octets, discarded)", "d NOOP"]);
-    assert_eq!(sent(outs), vec!["c BAD [TOOBIG] Literal of 5000 octets is too big (limit 4096 octets)", "d OK NOOP completed"]);
+    assert_eq!(
+        sent(outs),
+        vec!["c BAD [TOOBIG] Literal of 5000 octets is too big (limit 4096 octets)", "d OK NOOP completed"]
+    );
     assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 3);
     // In small pieces, and with a second literal in the same command.
     let input = format!("e APPEND INBOX {{5000+}}\r\n{big} {{3+}}\r\nabc\r\nf NOOP\r\n");
@@ -855,10 +935,16 @@ fn long_lines_are_refused() {
         assert!(lines(&mut s, &mut st, &"z".repeat(10_000)).is_empty());
         assert!(s.input.len() <= MAX_LINE + 10_000);
     }
-    assert_eq!(lines(&mut s, &mut st, "\r\nc NOOP\r\n"), vec![format!("* BAD Line too long (limit {MAX_LINE} octets)"), "c OK NOOP completed".into()]);
+    assert_eq!(
+        lines(&mut s, &mut st, "\r\nc NOOP\r\n"),
+        vec![format!("* BAD Line too long (limit {MAX_LINE} octets)"), "c OK NOOP completed".into()]
+    );
     // A long line ending in a LITERAL+ marker: its literal is skipped too.
     let long = format!("d X{} {{5+}}\r\n12345\r\ne NOOP\r\n", "y".repeat(MAX_LINE));
-    assert_eq!(lines(&mut s, &mut st, &long), vec![format!("d BAD Line too long (limit {MAX_LINE} octets)"), "e OK NOOP completed".into()]);
+    assert_eq!(
+        lines(&mut s, &mut st, &long),
+        vec![format!("d BAD Line too long (limit {MAX_LINE} octets)"), "e OK NOOP completed".into()]
+    );
 }
 
 #[test]
@@ -878,7 +964,11 @@ fn too_many_errors_close_the_session() {
 fn bare_lf_in_crlf_out() {
     let mut st = store();
     let mut s = session(&mut st);
-    let w = wire(&mut s, &mut st, "a LOGIN alice@example.com secret\nb SELECT INBOX\nc FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\n");
+    let w = wire(
+        &mut s,
+        &mut st,
+        "a LOGIN alice@example.com secret\nb SELECT INBOX\nc FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\n",
+    );
     let text = String::from_utf8(w).unwrap();
     assert!(text.contains("b OK [READ-WRITE] SELECT completed\r\n"));
     assert!(text.ends_with("{18}\r\nSubject: Hello\r\n\r\n)\r\nc OK FETCH completed\r\n"));
@@ -897,8 +987,16 @@ fn thunderbird_and_imaplib_commands() {
     cmd(&mut s, &mut st, "8 create \"Trash\"", "OK");
     cmd(&mut s, &mut st, "10 select \"INBOX\"", "OK");
     assert_eq!(cmd(&mut s, &mut st, "11 UID fetch 1:* (FLAGS)", "OK").len(), 4);
-    let l = cmd(&mut s, &mut st, "12 UID fetch 2 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])", "OK");
-    assert_eq!(l[0], "* 2 FETCH (UID 2 RFC822.SIZE 605 FLAGS (\\Recent) BODY[HEADER.FIELDS (FROM TO CC BCC SUBJECT DATE MESSAGE-ID PRIORITY X-PRIORITY REFERENCES NEWSGROUPS IN-REPLY-TO CONTENT-TYPE REPLY-TO)] {255}");
+    let l = cmd(
+        &mut s,
+        &mut st,
+        "12 UID fetch 2 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])",
+        "OK",
+    );
+    assert_eq!(
+        l[0],
+        "* 2 FETCH (UID 2 RFC822.SIZE 605 FLAGS (\\Recent) BODY[HEADER.FIELDS (FROM TO CC BCC SUBJECT DATE MESSAGE-ID PRIORITY X-PRIORITY REFERENCES NEWSGROUPS IN-REPLY-TO CONTENT-TYPE REPLY-TO)] {255}"
+    );
     assert_eq!(lines(&mut s, &mut st, "13 IDLE\r\nDONE\r\n"), vec!["+ idling", "13 OK IDLE terminated"]);
     cmd(&mut s, &mut st, "14 noop", "OK");
     // imaplib
@@ -944,12 +1042,71 @@ fn every_split_gives_the_same_outputs() {
 #[test]
 fn random_input_does_not_panic() {
     let words: &[&str] = &[
-        "a", "LOGIN", "alice@example.com", "secret", "SELECT", "INBOX", "FETCH", "1:*", "*", "2,3", "(", ")", "[", "]",
-        "BODY[]", "BODY.PEEK[1.MIME]", "BODY[2.HEADER.FIELDS", "<0.5>", "{3}", "{2+}", "{0}", "\"", "\\", "STORE",
-        "+FLAGS", "(\\Seen)", "SEARCH", "OR", "NOT", "UID", "COPY", "Work", "APPEND", "IDLE", "DONE", "LIST", "%", "\"\"",
-        "EXPUNGE", "CLOSE", "EXAMINE", "AUTHENTICATE", "PLAIN", "=", "BODYSTRUCTURE", "ENVELOPE", "RENAME", "CREATE",
-        "a/b", "DELETE", "STATUS", "(MESSAGES", "UNSEEN)", "HEADER", "SINCE", "1-Jan-2026", "\r\n", "\n", "\r\n", "\u{e9}",
-        "\0", "~{1}", "4294967295", "4294967296", "0",
+        "a",
+        "LOGIN",
+        "alice@example.com",
+        "secret",
+        "SELECT",
+        "INBOX",
+        "FETCH",
+        "1:*",
+        "*",
+        "2,3",
+        "(",
+        ")",
+        "[",
+        "]",
+        "BODY[]",
+        "BODY.PEEK[1.MIME]",
+        "BODY[2.HEADER.FIELDS",
+        "<0.5>",
+        "{3}",
+        "{2+}",
+        "{0}",
+        "\"",
+        "\\",
+        "STORE",
+        "+FLAGS",
+        "(\\Seen)",
+        "SEARCH",
+        "OR",
+        "NOT",
+        "UID",
+        "COPY",
+        "Work",
+        "APPEND",
+        "IDLE",
+        "DONE",
+        "LIST",
+        "%",
+        "\"\"",
+        "EXPUNGE",
+        "CLOSE",
+        "EXAMINE",
+        "AUTHENTICATE",
+        "PLAIN",
+        "=",
+        "BODYSTRUCTURE",
+        "ENVELOPE",
+        "RENAME",
+        "CREATE",
+        "a/b",
+        "DELETE",
+        "STATUS",
+        "(MESSAGES",
+        "UNSEEN)",
+        "HEADER",
+        "SINCE",
+        "1-Jan-2026",
+        "\r\n",
+        "\n",
+        "\r\n",
+        "\u{e9}",
+        "\0",
+        "~{1}",
+        "4294967295",
+        "4294967296",
+        "0",
     ];
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
