@@ -272,3 +272,40 @@ s.quit()
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(relayed, "the message did not reach smtp-sink");
 }
+
+#[test]
+fn clients_that_hang_up_mid_command_or_mid_data_do_no_harm() {
+    use std::io::{BufRead, BufReader, Write};
+    let ready = std::env::temp_dir().join(format!("maillab-ready4-{}.json", std::process::id()));
+    let _server = serve("tests/fixtures/serve-lab.yaml", 25340, &ready);
+    let talk = |lines: &[&[u8]]| {
+        let s = std::net::TcpStream::connect("127.0.2.25:25340").expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut r = BufReader::new(s.try_clone().expect("clone"));
+        let mut w = s;
+        let mut greeting = String::new();
+        r.read_line(&mut greeting).expect("greeting");
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        for l in lines {
+            w.write_all(l).expect("write");
+        }
+        // Hang up without QUIT.
+    };
+    talk(&[b"MAIL FR"]);
+    talk(&[
+        b"EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<taro@example.ac.jp>\r\nDATA\r\n",
+        b"Subject: cut\r\n\r\nhalf a mess",
+    ]);
+    talk(&[&[0xff, 0xfe, 0x00, b'\r', b'\n'], &vec![b'A'; 5000]]);
+    std::thread::sleep(Duration::from_millis(200));
+    // The server still answers, and the half-sent message was not delivered.
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import smtplib,poplib\ns=smtplib.SMTP('127.0.2.25',25340,timeout=5)\nprint(s.noop()[0])\ns.quit()\np=poplib.POP3('127.0.2.25',25341,timeout=5)\np.user('taro@example.ac.jp');p.pass_('s3cret')\nprint('messages',p.stat()[0])\np.quit()",
+        ])
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("250") && text.contains("messages 0"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}
