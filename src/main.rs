@@ -30,6 +30,60 @@ enum Format {
     Json,
 }
 
+#[derive(Subcommand)]
+enum LessonCmd {
+    /// List the lessons in lessons/.
+    List {
+        /// Language (default from the locale: ja if LANG starts with ja).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+    /// Work through a lesson in the terminal; answers are saved so you can resume.
+    Run {
+        /// Lesson name (a file in lessons/) or path.
+        name: String,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// Forget saved answers and start again.
+        #[arg(long)]
+        restart: bool,
+    },
+    /// Grade a file of answers (checkpoint id: answer) without questions.
+    ///
+    /// Exit status: 0 when the pass mark is reached, 1 when not, 2 for bad input.
+    Grade {
+        /// Lesson name (a file in lessons/) or path.
+        name: String,
+        /// YAML map from checkpoint id to answer.
+        #[arg(long, value_name = "FILE")]
+        answers: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Ja,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NewKind {
+    Scenario,
+    Lesson,
+}
+
+fn lang_of(l: Option<LangArg>) -> maillab::lesson::Lang {
+    match l {
+        Some(LangArg::En) => maillab::lesson::Lang::En,
+        Some(LangArg::Ja) => maillab::lesson::Lang::Ja,
+        None => maillab::lesson::Lang::from_env(),
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SeqFormat {
     Mermaid,
@@ -109,7 +163,20 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "svg")]
         format: GraphFormat,
     },
-    /// Check scenario files and report every problem as FILE:LINE:COLUMN.
+    /// Work through a lesson: read, look at the trace, answer checkpoints.
+    Lesson {
+        #[command(subcommand)]
+        cmd: LessonCmd,
+    },
+    /// Write a commented starting file for a new scenario or lesson.
+    New {
+        /// What to create.
+        #[arg(value_enum)]
+        what: NewKind,
+        /// Its name; the file NAME.yaml is written in scenarios/ or lessons/ (or give a path ending in .yaml).
+        name: String,
+    },
+    /// Check scenario and lesson files and report every problem as FILE:LINE:COLUMN.
     ///
     /// Exit status: 0 when all files are valid, 2 otherwise.
     Check {
@@ -117,6 +184,18 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// Print to stdout, ignoring a closed pipe (`maillab run … | head`).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+macro_rules! sayln {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
 }
 
 fn print_diags(d: &Diagnostics, file: &std::path::Path) {
@@ -148,14 +227,18 @@ fn main() -> ExitCode {
         Cmd::Check { files } => {
             let mut bad = false;
             for f in &files {
-                match scenario::load_file(f) {
-                    Ok(sc) => println!(
-                        "{}: ok ({} hosts, {} steps, {} expectations)",
-                        f.display(),
-                        sc.hosts.len(),
-                        sc.steps.len(),
-                        sc.expect.len()
-                    ),
+                let is_lesson = std::fs::read_to_string(f).map(|s| maillab::lesson::is_lesson(&s)).unwrap_or(false);
+                let res = if is_lesson {
+                    maillab::lesson::load_file(f).map(|l| {
+                        format!("lesson, {} sections, {} checkpoints", l.sections.len(), l.checkpoints().count())
+                    })
+                } else {
+                    scenario::load_file(f).map(|sc| {
+                        format!("{} hosts, {} steps, {} expectations", sc.hosts.len(), sc.steps.len(), sc.expect.len())
+                    })
+                };
+                match res {
+                    Ok(what) => sayln!("{}: ok ({what})", f.display()),
                     Err(d) => {
                         print_diags(&d, f);
                         bad = true;
@@ -163,6 +246,39 @@ fn main() -> ExitCode {
                 }
             }
             if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
+        }
+        Cmd::Lesson { cmd } => lesson_cmd(cmd),
+        Cmd::New { what, name } => {
+            let (dir, text) = match what {
+                NewKind::Scenario => ("scenarios", maillab::templates::SCENARIO.replace("NAME", &name)),
+                NewKind::Lesson => ("lessons", maillab::templates::LESSON.replace("NAME", &name)),
+            };
+            let path = if name.ends_with(".yaml") {
+                PathBuf::from(&name)
+            } else {
+                PathBuf::from(dir).join(format!("{name}.yaml"))
+            };
+            if path.exists() {
+                eprintln!("maillab: {} exists already; choose another name", path.display());
+                return ExitCode::from(2);
+            }
+            if let Some(d) = path.parent()
+                && !d.as_os_str().is_empty()
+                && let Err(e) = std::fs::create_dir_all(d)
+            {
+                eprintln!("maillab: cannot create {}: {e}", d.display());
+                return ExitCode::from(2);
+            }
+            match std::fs::write(&path, text) {
+                Ok(()) => {
+                    sayln!("wrote {}; edit it, then run `maillab check {}`", path.display(), path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("maillab: cannot write {}: {e}", path.display());
+                    ExitCode::from(2)
+                }
+            }
         }
         Cmd::Graph { file, format } => {
             let sc = match scenario::load_file(&file) {
@@ -177,7 +293,7 @@ fn main() -> ExitCode {
                 GraphFormat::Mermaid => maillab::graph::mermaid(&sc),
                 GraphFormat::Svg => maillab::graph::svg(&sc),
             };
-            print!("{out}");
+            say!("{out}");
             ExitCode::SUCCESS
         }
         Cmd::Serve { file, format, ready_file, ports, listen } => {
@@ -312,6 +428,95 @@ fn main() -> ExitCode {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(out.as_bytes());
             if res.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+    }
+}
+
+fn lesson_cmd(cmd: LessonCmd) -> ExitCode {
+    use maillab::lesson;
+    match cmd {
+        LessonCmd::List { lang } => {
+            let lang = lang_of(lang);
+            let all = lesson::list(std::path::Path::new("lessons"));
+            if all.is_empty() {
+                eprintln!("maillab: no lessons in ./lessons (run maillab from the project folder)");
+                return ExitCode::from(2);
+            }
+            for (p, l) in all {
+                let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+                match l {
+                    Ok(l) => sayln!(
+                        "{stem:<22} {}  ({} checkpoints, scenario {})",
+                        lang.pick(&l.title),
+                        l.checkpoints().count(),
+                        l.scenario.name
+                    ),
+                    Err(_) => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        LessonCmd::Run { name, lang, restart } => {
+            let path = lesson::locate(&name);
+            let l = match lesson::load_file(&path) {
+                Ok(l) => l,
+                Err(d) => {
+                    print_diags(&d, &path);
+                    return ExitCode::from(2);
+                }
+            };
+            let ppath = lesson::interactive::progress_path(&l.name);
+            let mut progress = if restart { Default::default() } else { lesson::interactive::load_progress(&ppath) };
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            let mut out = std::io::stdout().lock();
+            let mut save = |p: &lesson::interactive::Progress| lesson::interactive::save_progress(&ppath, p);
+            match lesson::interactive::run(&l, lang_of(lang), &mut input, &mut out, &mut progress, &mut save) {
+                Ok(Some(r)) if r.passed => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("maillab: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        LessonCmd::Grade { name, answers, format, lang } => {
+            let path = lesson::locate(&name);
+            let l = match lesson::load_file(&path) {
+                Ok(l) => l,
+                Err(d) => {
+                    print_diags(&d, &path);
+                    return ExitCode::from(2);
+                }
+            };
+            let given = match lesson::load_answers(&answers) {
+                Ok(a) => a,
+                Err(d) => {
+                    print_diags(&d, &answers);
+                    return ExitCode::from(2);
+                }
+            };
+            let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
+            if !unknown.is_empty() {
+                eprintln!(
+                    "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
+                    answers.display(),
+                    l.name
+                );
+                return ExitCode::from(2);
+            }
+            let r = match lesson::grade(&l, &given, lang_of(lang)) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("maillab: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match format {
+                Format::Json => sayln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),
+                Format::Text => say!("{}", lesson::report_text(&r)),
+            }
+            if r.passed { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
     }
 }

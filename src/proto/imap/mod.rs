@@ -314,10 +314,17 @@ impl Server {
             Line::TooLong { head, tail, len } => {
                 let tag = if self.cmd.is_empty() { tag_of(&head) } else { tag_of(&self.cmd) };
                 let was_skipping = std::mem::take(&mut self.skipping);
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let shown = if std::mem::take(&mut self.mask_next) && !self.cfg.show_secrets {
+                    "***".to_string()
+                } else if self.cmd.is_empty() {
+                    mask_command(&head, self.cfg.show_secrets).0
+                } else {
+                    head
+                };
                 self.cmd.clear();
-                self.mask_next = false;
                 self.note = None;
-                self.received(format!("{}... ({len} octets, too long)", String::from_utf8_lossy(&head)));
+                self.received(format!("{shown}... ({len} octets, too long)"));
                 if let Some((n, true)) = literal_marker(&tail) {
                     self.start_skip(n);
                 }
@@ -464,7 +471,7 @@ impl Server {
     /// refused anyway? (Unknown, wrong state, APPEND to a missing mailbox.)
     fn precheck(&self, first_line: &[u8], store: &Store) -> Option<(String, Done)> {
         let mut p = Parser::new(first_line);
-        let Ok(tag) = p.tag() else {
+        let Some(tag) = p.tag().ok().filter(|_| matches!(p.peek(), None | Some(b' '))) else {
             return Some(("*".into(), Done::Bad("Missing or invalid tag".into())));
         };
         let name = match p.sp().and_then(|_| p.atom()) {
@@ -487,7 +494,7 @@ impl Server {
 
     fn execute(&mut self, cmd: &[u8], store: &mut Store, now: DateTime<FixedOffset>) {
         let mut p = Parser::new(cmd);
-        let Ok(tag) = p.tag() else {
+        let Some(tag) = p.tag().ok().filter(|_| matches!(p.peek(), None | Some(b' '))) else {
             return self.bad("*", "Missing or invalid tag");
         };
         let name = match p.sp().and_then(|_| p.atom()) {

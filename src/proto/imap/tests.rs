@@ -216,6 +216,11 @@ fn secrets_are_masked_in_the_trace() {
     let mut s = session(&mut st);
     let outs = run(&mut s, &mut st, b"c AUTHENTICATE PLAIN\r\nAGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n");
     assert_eq!(received(&outs), vec!["c AUTHENTICATE PLAIN", "***"]);
+    // Extra spaces (telnet) do not defeat the mask.
+    let mut s = session(&mut st);
+    let outs = run(&mut s, &mut st, b"c2  login   alice@example.com   secret\r\n");
+    assert_eq!(received(&outs), vec!["c2 login alice@example.com ***"]);
+    assert_eq!(s.user(), Some(ALICE));
     // A literal user name: the password on the next line is masked too.
     let mut s = session(&mut st);
     let outs = run(&mut s, &mut st, b"d LOGIN {17+}\r\nalice@example.com secret\r\n");
@@ -280,6 +285,8 @@ fn commands_in_the_wrong_state() {
     cmd(&mut s, &mut st, "g NOOP now", "BAD");
     assert_eq!(lines(&mut s, &mut st, "h\r\n"), vec!["h BAD Missing command"]);
     assert_eq!(lines(&mut s, &mut st, "+x NOOP\r\n"), vec!["* BAD Missing or invalid tag"]);
+    assert_eq!(lines(&mut s, &mut st, "a+b NOOP\r\n"), vec!["* BAD Missing or invalid tag"]);
+    assert_eq!(lines(&mut s, &mut st, "a(b NOOP {3}\r\n"), vec!["* BAD Missing or invalid tag"]);
     // A blank line (Enter in telnet) is ignored.
     assert!(lines(&mut s, &mut st, "\r\n  \r\n").is_empty());
 }
@@ -939,6 +946,18 @@ fn long_lines_are_refused() {
         lines(&mut s, &mut st, "\r\nc NOOP\r\n"),
         vec![format!("* BAD Line too long (limit {MAX_LINE} octets)"), "c OK NOOP completed".into()]
     );
+    // Fed one octet at a time, a long line still costs little.
+    let start = std::time::Instant::now();
+    for _ in 0..60_000 {
+        s.feed(b"w");
+        assert_eq!(s.poll(&mut st, now()), None);
+    }
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    let l = lines(&mut s, &mut st, "\r\n");
+    assert!(l.len() == 1 && l[0].ends_with("w BAD Missing command"));
+    // The start of an over-long LOGIN line is shown, but not its password.
+    let outs = run(&mut s, &mut st, format!("l LOGIN alice@example.com secret{}\r\n", "s".repeat(MAX_LINE)).as_bytes());
+    assert_eq!(received(&outs), vec![format!("l LOGIN alice@example.com ***... ({} octets, too long)", MAX_LINE + 32)]);
     // A long line ending in a LITERAL+ marker: its literal is skipped too.
     let long = format!("d X{} {{5+}}\r\n12345\r\ne NOOP\r\n", "y".repeat(MAX_LINE));
     assert_eq!(

@@ -1,0 +1,155 @@
+//! `maillab lesson run`: a lesson in the terminal. Text, then the part of the
+//! trace it talks about, then its questions, with feedback at once. Answers
+//! are saved after each one, so a student can stop and resume.
+
+use super::{Graded, Kind, Lang, Lesson, grade_one, report};
+use crate::trace::render::text_line;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub answers: BTreeMap<String, String>,
+}
+
+/// Where a student's progress in a lesson is kept:
+/// `$MAILLAB_HOME/progress/<user>/<lesson>.json` (MAILLAB_HOME defaults to ~/.local/share/maillab).
+pub fn progress_path(lesson: &str) -> PathBuf {
+    let home = std::env::var_os("MAILLAB_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        let h = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        h.join(".local/share/maillab")
+    });
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty() && u.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or_else(|| "student".into());
+    home.join("progress").join(user).join(format!("{lesson}.json"))
+}
+
+pub fn load_progress(path: &std::path::Path) -> Progress {
+    std::fs::read_to_string(path).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+pub fn save_progress(path: &std::path::Path, p: &Progress) -> io::Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(p).unwrap_or_default())
+}
+
+fn t(lang: Lang, en: &str, ja: &str) -> String {
+    match lang {
+        Lang::En => en.to_string(),
+        Lang::Ja => ja.to_string(),
+    }
+}
+
+/// Run the lesson. Returns the graded items, or None if the input ended
+/// before the last question (the progress so far is saved).
+pub fn run(
+    l: &Lesson,
+    lang: Lang,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    progress: &mut Progress,
+    save: &mut dyn FnMut(&Progress) -> io::Result<()>,
+) -> io::Result<Option<super::Report>> {
+    let run = crate::run::run(&l.scenario)?;
+    let events: Vec<&crate::trace::Event> = run.events.iter().filter(|e| e.kind != "wire").collect();
+    let step_at: BTreeMap<u64, usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == "step")
+        .filter_map(|(i, e)| e.field_u64("step").map(|s| (s, i)))
+        .collect();
+    let end = events.iter().position(|e| e.kind == "summary").unwrap_or(events.len());
+    let mut shown = 0;
+    writeln!(out, "\n=== {} ===", lang.pick(&l.title))?;
+    let summary = lang.pick(&l.summary);
+    if !summary.is_empty() {
+        writeln!(out, "{summary}")?;
+    }
+    let mut graded: Vec<Graded> = Vec::new();
+    let total = l.sections.len();
+    for (i, s) in l.sections.iter().enumerate() {
+        writeln!(out, "\n--- {}/{} ---\n{}", i + 1, total, lang.pick(&s.text))?;
+        if let Some(k) = s.run_to_step {
+            let cut = step_at.get(&(k as u64 + 1)).copied().unwrap_or(end).max(shown);
+            writeln!(out, "\n{}", t(lang, "[trace]", "[トレース]"))?;
+            for e in &events[shown..cut] {
+                writeln!(out, "{}", text_line(e, 10, false))?;
+            }
+            shown = cut;
+        }
+        if let Some(look) = &s.look_at {
+            writeln!(out, "\n{} {}", t(lang, "Look at:", "注目:"), lang.pick(look))?;
+        }
+        if s.checkpoints.is_empty() && i + 1 < total {
+            write!(out, "\n{}", t(lang, "[Enter] to go on > ", "[Enter] で次へ > "))?;
+            out.flush()?;
+            let mut line = String::new();
+            if input.read_line(&mut line)? == 0 {
+                writeln!(out)?;
+                return Ok(None);
+            }
+        }
+        for cp in &s.checkpoints {
+            writeln!(out, "\nQ ({}): {}", cp.id, lang.pick(&cp.question))?;
+            if let Kind::Choice { options, .. } = &cp.kind {
+                for (n, o) in options.iter().enumerate() {
+                    writeln!(out, "  {}) {}", n + 1, lang.pick(o))?;
+                }
+            }
+            let given = match progress.answers.get(&cp.id) {
+                Some(a) => {
+                    writeln!(out, "{} {a}", t(lang, "(answered before:)", "(前回の回答:)"))?;
+                    a.clone()
+                }
+                None => {
+                    write!(out, "> ")?;
+                    out.flush()?;
+                    let mut line = String::new();
+                    if input.read_line(&mut line)? == 0 {
+                        writeln!(
+                            out,
+                            "\n{}",
+                            t(
+                                lang,
+                                "Stopped. Your answers are saved; run the lesson again to go on.",
+                                "中断しました。回答は保存されています。もう一度実行すると続きから始まります。"
+                            )
+                        )?;
+                        return Ok(None);
+                    }
+                    let a = line.trim().to_string();
+                    progress.answers.insert(cp.id.clone(), a.clone());
+                    save(progress)?;
+                    a
+                }
+            };
+            let g = grade_one(cp, Some(&given), &run.events, lang);
+            if g.correct {
+                writeln!(out, "✓ {}", t(lang, "Correct.", "正解です。"))?;
+            } else {
+                writeln!(out, "✗ {} {}", t(lang, "Not quite. The answer is", "残念。正解は"), g.expected)?;
+            }
+            if let Some(e) = &g.explain {
+                writeln!(out, "  {e}")?;
+            }
+            graded.push(g);
+        }
+    }
+    let r = report(l, graded, lang);
+    writeln!(
+        out,
+        "\n{} {}/{} ({}%) — {}",
+        t(lang, "Score:", "得点:"),
+        r.score,
+        r.max,
+        r.percent,
+        if r.passed { t(lang, "passed", "合格") } else { t(lang, "not passed yet", "不合格") }
+    )?;
+    Ok(Some(r))
+}

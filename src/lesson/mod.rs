@@ -1,0 +1,653 @@
+//! Lessons: an explanation in Japanese and English, a scenario to run, pauses
+//! that point at the trace, and checkpoints that are graded.
+//!
+//! Answers that come from the run itself (a reply code, a number of
+//! Received: fields) are computed from the trace when the lesson is used,
+//! so an edited scenario keeps its lesson correct.
+
+pub mod interactive;
+pub mod raw;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::expect;
+use crate::scenario::raw::S;
+use crate::scenario::{self, Scenario, Text};
+use crate::trace::Event;
+use raw::{RawCheckpoint, RawLesson};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_PASS_MARK: u32 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// From the locale (LC_ALL, LC_MESSAGES, LANG): Japanese if it says ja.
+    pub fn from_env() -> Lang {
+        for v in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Ok(s) = std::env::var(v)
+                && !s.is_empty()
+            {
+                return if s.starts_with("ja") { Lang::Ja } else { Lang::En };
+            }
+        }
+        Lang::En
+    }
+    pub fn pick(self, t: &Text) -> String {
+        let (a, b) = match self {
+            Lang::En => (&t.en, &t.ja),
+            Lang::Ja => (&t.ja, &t.en),
+        };
+        a.clone().or_else(|| b.clone()).unwrap_or_default().trim_end().to_string()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Lesson {
+    pub file: PathBuf,
+    pub name: String,
+    pub title: Text,
+    pub summary: Text,
+    pub scenario: Scenario,
+    pub pass_mark: u32,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Section {
+    pub text: Text,
+    pub run_to_step: Option<usize>,
+    pub look_at: Option<Text>,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub id: String,
+    pub question: Text,
+    pub points: u32,
+    pub explain: Option<Text>,
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    Choice { options: Vec<Text>, answer: usize },
+    Short { answer: String, accept: Vec<String> },
+    Number { answer: f64, tolerance: f64 },
+    FromTrace(TraceQuestion),
+}
+
+#[derive(Clone, Debug)]
+pub enum TraceQuestion {
+    ReplyCode { step: usize, command: String },
+    ReceivedCount { to: String, message: usize },
+    DeliveredCount { to: String },
+    FetchedCount { step: usize },
+    EventCount { kind: String, host: Option<String> },
+}
+
+impl Lesson {
+    pub fn checkpoints(&self) -> impl Iterator<Item = &Checkpoint> {
+        self.sections.iter().flat_map(|s| s.checkpoints.iter())
+    }
+}
+
+/// Find a lesson by name (in lessons/) or by path.
+pub fn locate(name: &str) -> PathBuf {
+    let p = Path::new(name);
+    if p.extension().is_some() || p.components().count() > 1 {
+        p.to_path_buf()
+    } else {
+        Path::new("lessons").join(format!("{name}.yaml"))
+    }
+}
+
+/// Does this YAML text look like a lesson (a top-level `lesson:` key)?
+pub fn is_lesson(src: &str) -> bool {
+    src.lines().any(|l| l.starts_with("lesson:"))
+}
+
+pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
+    let file = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the lesson: {e}"),
+            hint: Some("`maillab lesson list` shows the lessons in lessons/".into()),
+        }])
+    })?;
+    load_str(&src, path)
+}
+
+pub fn load_str(src: &str, path: &Path) -> Result<Lesson, Diagnostics> {
+    let file = path.display().to_string();
+    let raw: RawLesson =
+        serde_saphyr::from_str(src).map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
+    let mut c = Checker { file: file.clone(), diags: Vec::new() };
+    let lesson = c.lesson(raw, path);
+    match lesson {
+        Some(l) if c.diags.is_empty() => Ok(l),
+        _ => {
+            let mut d = Diagnostics(c.diags);
+            d.sort();
+            Err(d)
+        }
+    }
+}
+
+struct Checker {
+    file: String,
+    diags: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn err<T>(&mut self, at: &S<T>, message: impl Into<String>, hint: impl Into<String>) {
+        let hint: String = hint.into();
+        self.diags.push(Diagnostic {
+            file: self.file.clone(),
+            line: at.referenced.line(),
+            column: at.referenced.column(),
+            message: message.into(),
+            hint: (!hint.is_empty()).then_some(hint),
+        });
+    }
+
+    /// Lessons are taught in both languages: each text needs `en` and `ja`.
+    fn both(&mut self, t: &S<Text>, what: &str) {
+        let missing: Vec<&str> = [("en", &t.value.en), ("ja", &t.value.ja)]
+            .iter()
+            .filter(|(_, v)| v.as_ref().is_none_or(|s| s.trim().is_empty()))
+            .map(|(k, _)| *k)
+            .collect();
+        if !missing.is_empty() {
+            self.err(
+                t,
+                format!("{what} has no `{}` text", missing.join("` or `")),
+                "give every text in English (en:) and Japanese (ja:)",
+            );
+        }
+    }
+
+    fn lesson(&mut self, raw: RawLesson, path: &Path) -> Option<Lesson> {
+        if raw.lesson.value != 1 {
+            self.err(
+                &raw.lesson,
+                format!("unknown lesson format {}", raw.lesson.value),
+                "this maillab reads `lesson: 1`",
+            );
+        }
+        self.both(&raw.title, "the title");
+        if let Some(s) = &raw.summary {
+            self.both(s, "the summary");
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let sc_path = if raw.scenario.value.ends_with(".yaml") {
+            dir.join(&raw.scenario.value)
+        } else {
+            dir.join("..").join("scenarios").join(format!("{}.yaml", raw.scenario.value))
+        };
+        let scenario = match scenario::load_file(&sc_path) {
+            Ok(s) => Some(s),
+            Err(d) => {
+                let first = d.0.first().map(|x| x.to_string()).unwrap_or_default();
+                self.err(
+                    &raw.scenario,
+                    format!("the scenario `{}` ({}) cannot be used: {}", raw.scenario.value, sc_path.display(), first.lines().next().unwrap_or("")),
+                    "name a file of scenarios/ without .yaml (e.g. relay-chain), or a path ending in .yaml relative to this lesson; run `maillab check` on it",
+                );
+                None
+            }
+        };
+        let pass_mark = match &raw.pass_mark {
+            Some(p) if p.value > 100 => {
+                self.err(p, "the pass mark is a percentage", "use a number from 0 to 100");
+                DEFAULT_PASS_MARK
+            }
+            Some(p) => p.value,
+            None => DEFAULT_PASS_MARK,
+        };
+        let mut ids = BTreeSet::new();
+        let mut sections = Vec::new();
+        for s in &raw.sections {
+            let s = &s.value;
+            self.both(&s.text, "a section's text");
+            if let Some(l) = &s.look_at {
+                self.both(l, "`look_at`");
+            }
+            if let (Some(r), Some(sc)) = (&s.run_to_step, &scenario)
+                && (r.value == 0 || r.value > sc.steps.len())
+            {
+                self.err(
+                    r,
+                    format!("the scenario has no step {} (it has {})", r.value, sc.steps.len()),
+                    "steps are numbered from 1",
+                );
+            }
+            let mut cps = Vec::new();
+            for cp in &s.checkpoints {
+                if !ids.insert(cp.value.id.value.clone()) {
+                    self.err(
+                        &cp.value.id,
+                        format!("a second checkpoint is called `{}`", cp.value.id.value),
+                        "checkpoint ids must be unique in a lesson (answer files use them)",
+                    );
+                }
+                if let Some(c) = self.checkpoint(cp, scenario.as_ref()) {
+                    cps.push(c);
+                }
+            }
+            sections.push(Section {
+                text: s.text.value.clone(),
+                run_to_step: s.run_to_step.as_ref().map(|r| r.value),
+                look_at: s.look_at.as_ref().map(|l| l.value.clone()),
+                checkpoints: cps,
+            });
+        }
+        if raw.sections.is_empty() {
+            self.err(&raw.name, "the lesson has no sections", "add `sections:` with text and checkpoints");
+        }
+        Some(Lesson {
+            file: path.to_path_buf(),
+            name: raw.name.value,
+            title: raw.title.value,
+            summary: raw.summary.map(|s| s.value).unwrap_or_default(),
+            scenario: scenario?,
+            pass_mark,
+            sections,
+        })
+    }
+
+    fn checkpoint(&mut self, s: &S<RawCheckpoint>, sc: Option<&Scenario>) -> Option<Checkpoint> {
+        let cp = &s.value;
+        self.both(&cp.question, "a question");
+        if let Some(e) = &cp.explain {
+            self.both(e, "an explanation");
+        }
+        let n = [cp.choice.is_some(), cp.short.is_some(), cp.number.is_some(), cp.from_trace.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if n != 1 {
+            self.err(
+                &cp.id,
+                format!("checkpoint `{}` needs exactly one of choice, short, number, from_trace", cp.id.value),
+                "",
+            );
+            return None;
+        }
+        let kind = if let Some(c) = &cp.choice {
+            for (i, o) in c.options.value.iter().enumerate() {
+                if o.en.is_none() || o.ja.is_none() {
+                    self.err(
+                        &c.options,
+                        format!("option {} has no en or no ja text", i + 1),
+                        "write each option as {en: ..., ja: ...}",
+                    );
+                }
+            }
+            if c.answer.value == 0 || c.answer.value > c.options.value.len() {
+                self.err(
+                    &c.answer,
+                    format!("answer {} is not one of the {} options", c.answer.value, c.options.value.len()),
+                    "options are numbered from 1",
+                );
+            }
+            Kind::Choice { options: c.options.value.clone(), answer: c.answer.value }
+        } else if let Some(sh) = &cp.short {
+            if normalize(&sh.answer.value).is_empty() {
+                self.err(&sh.answer, "the answer is empty", "");
+            }
+            Kind::Short { answer: sh.answer.value.clone(), accept: sh.accept.clone() }
+        } else if let Some(nu) = &cp.number {
+            Kind::Number { answer: nu.answer.value, tolerance: nu.tolerance.unwrap_or(0.0).abs() }
+        } else if let Some(t) = &cp.from_trace {
+            Kind::FromTrace(self.trace_question(t, sc, &cp.id)?)
+        } else {
+            return None;
+        };
+        Some(Checkpoint {
+            id: cp.id.value.clone(),
+            question: cp.question.value.clone(),
+            points: cp.points.unwrap_or(1),
+            explain: cp.explain.as_ref().map(|e| e.value.clone()),
+            kind,
+        })
+    }
+
+    fn step_ok(
+        &mut self,
+        step: &S<usize>,
+        sc: Option<&Scenario>,
+        want: &str,
+        pred: impl Fn(&scenario::Action) -> bool,
+    ) -> bool {
+        let Some(sc) = sc else { return false };
+        match sc.steps.get(step.value.wrapping_sub(1)) {
+            Some(s) if pred(&s.action) => true,
+            Some(_) => {
+                self.err(step, format!("step {} of the scenario is not {want}", step.value), "");
+                false
+            }
+            None => {
+                self.err(step, format!("the scenario has no step {}", step.value), "");
+                false
+            }
+        }
+    }
+
+    fn trace_question(
+        &mut self,
+        t: &raw::RawFromTrace,
+        sc: Option<&Scenario>,
+        id: &S<String>,
+    ) -> Option<TraceQuestion> {
+        let n = [
+            t.reply_code.is_some(),
+            t.received_count.is_some(),
+            t.delivered_count.is_some(),
+            t.fetched_count.is_some(),
+            t.event_count.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if n != 1 {
+            self.err(
+                id,
+                "`from_trace` needs exactly one question",
+                "use one of reply_code, received_count, delivered_count, fetched_count, event_count",
+            );
+            return None;
+        }
+        let user = |c: &mut Checker, to: &S<String>| -> Option<String> {
+            let key = crate::proto::smtp::address::parse_mailbox(&to.value).map(|m| m.key()).ok();
+            match (key, sc) {
+                (Some(k), Some(sc)) if sc.users.iter().any(|u| u.address == k) => Some(k),
+                (Some(_), Some(_)) => {
+                    c.err(
+                        to,
+                        format!("{} is not a user of the scenario", to.value),
+                        "name a mailbox listed under the scenario's users:",
+                    );
+                    None
+                }
+                _ => None,
+            }
+        };
+        if let Some(r) = &t.reply_code {
+            let ok = self.step_ok(&r.step, sc, "a send step", |a| matches!(a, scenario::Action::Send(_)));
+            let cmd = r.command.value.to_ascii_uppercase();
+            if !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"].contains(&cmd.as_str()) {
+                self.err(
+                    &r.command,
+                    format!("`{}` is not an SMTP command", r.command.value),
+                    "use CONNECT, EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT",
+                );
+                return None;
+            }
+            return ok.then_some(TraceQuestion::ReplyCode { step: r.step.value, command: cmd });
+        }
+        if let Some(m) = &t.received_count {
+            return user(self, &m.to)
+                .map(|to| TraceQuestion::ReceivedCount { to, message: m.message.unwrap_or(1).max(1) });
+        }
+        if let Some(m) = &t.delivered_count {
+            return user(self, &m.to).map(|to| TraceQuestion::DeliveredCount { to });
+        }
+        if let Some(f) = &t.fetched_count {
+            let ok = self.step_ok(&f.step, sc, "a pop3 or imap step", |a| matches!(a, scenario::Action::Fetch(_)));
+            return ok.then_some(TraceQuestion::FetchedCount { step: f.step.value });
+        }
+        if let Some(e) = &t.event_count {
+            let host = match (&e.host, sc) {
+                (Some(h), Some(sc)) if sc.host_by_name(&h.value).is_none() => {
+                    self.err(h, format!("there is no host named `{}`", h.value), "");
+                    return None;
+                }
+                (Some(h), _) => Some(h.value.clone()),
+                (None, _) => None,
+            };
+            return Some(TraceQuestion::EventCount { kind: e.kind.value.clone(), host });
+        }
+        None
+    }
+}
+
+/// The answer a trace question has in this run, or None if the run never got there.
+pub fn trace_answer(q: &TraceQuestion, events: &[Event]) -> Option<u64> {
+    match q {
+        // The last reply to the command: for DATA that is the reply to the message itself.
+        TraceQuestion::ReplyCode { step, command } => expect::step_replies(events, *step)
+            .into_iter()
+            .rev()
+            .find(|(c, _, _)| c == command)
+            .map(|(_, code, _)| u64::from(code)),
+        TraceQuestion::ReceivedCount { to, message } => {
+            let msgs = expect::delivered(events, to);
+            let m = msgs.get(message - 1)?;
+            Some(crate::message::values(&crate::message::headers(m.as_bytes()), "Received").len() as u64)
+        }
+        TraceQuestion::DeliveredCount { to } => Some(expect::delivered(events, to).len() as u64),
+        TraceQuestion::FetchedCount { step } => events
+            .iter()
+            .find(|e| e.kind == "mua.fetch" && e.field_u64("step") == Some(*step as u64))
+            .and_then(|e| e.field_u64("count")),
+        TraceQuestion::EventCount { kind, host } => {
+            Some(events.iter().filter(|e| &e.kind == kind && host.as_ref().is_none_or(|h| &e.host == h)).count() as u64)
+        }
+    }
+}
+
+/// Fold case and width: `ＳＭＴＰ`, ` smtp ` and `SMTP` compare equal.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        let c = match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out.trim().to_string()
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    normalize(s).trim_end_matches('.').parse::<f64>().ok()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Graded {
+    pub id: String,
+    pub correct: bool,
+    pub given: Option<String>,
+    pub expected: String,
+    pub points: u32,
+    pub earned: u32,
+    pub explain: Option<String>,
+}
+
+/// Check one answer. `events` is the trace of the lesson's scenario.
+pub fn grade_one(cp: &Checkpoint, given: Option<&str>, events: &[Event], lang: Lang) -> Graded {
+    let (correct, expected) = match &cp.kind {
+        Kind::Choice { options, answer } => {
+            let want = lang.pick(&options[answer - 1]);
+            let ok = given.is_some_and(|g| {
+                let n = normalize(g);
+                let by_number = n.parse::<usize>().ok() == Some(*answer);
+                let by_letter = n.len() == 1 && n.as_bytes()[0].wrapping_sub(b'a') as usize + 1 == *answer;
+                let by_text = options
+                    .get(answer - 1)
+                    .is_some_and(|o| [&o.en, &o.ja].iter().any(|t| t.as_ref().is_some_and(|t| normalize(t) == n)));
+                by_number || by_letter || by_text
+            });
+            (ok, format!("{answer} ({want})"))
+        }
+        Kind::Short { answer, accept } => {
+            let ok = given.is_some_and(|g| {
+                let n = normalize(g);
+                std::iter::once(answer).chain(accept.iter()).any(|a| normalize(a) == n)
+            });
+            (ok, answer.clone())
+        }
+        Kind::Number { answer, tolerance } => {
+            let ok = given.and_then(parse_number).is_some_and(|g| (g - answer).abs() <= *tolerance + f64::EPSILON);
+            (ok, answer.to_string())
+        }
+        Kind::FromTrace(q) => match trace_answer(q, events) {
+            Some(v) => (given.and_then(parse_number).is_some_and(|g| g == v as f64), v.to_string()),
+            None => (false, "(the run did not reach this point)".into()),
+        },
+    };
+    Graded {
+        id: cp.id.clone(),
+        correct,
+        given: given.map(str::to_string),
+        expected,
+        points: cp.points,
+        earned: if correct { cp.points } else { 0 },
+        explain: cp.explain.as_ref().map(|e| lang.pick(e)),
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub lesson: String,
+    pub lang: Lang,
+    pub score: u32,
+    pub max: u32,
+    pub percent: u32,
+    pub pass_mark: u32,
+    pub passed: bool,
+    pub items: Vec<Graded>,
+}
+
+/// Run the lesson's scenario once and grade a set of answers (id -> text).
+pub fn grade(l: &Lesson, answers: &std::collections::BTreeMap<String, String>, lang: Lang) -> std::io::Result<Report> {
+    let run = crate::run::run(&l.scenario)?;
+    let items: Vec<Graded> =
+        l.checkpoints().map(|cp| grade_one(cp, answers.get(&cp.id).map(String::as_str), &run.events, lang)).collect();
+    Ok(report(l, items, lang))
+}
+
+pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
+    let score: u32 = items.iter().map(|g| g.earned).sum();
+    let max: u32 = items.iter().map(|g| g.points).sum();
+    let percent = if max == 0 { 100 } else { score * 100 / max };
+    Report {
+        lesson: l.name.clone(),
+        lang,
+        score,
+        max,
+        percent,
+        pass_mark: l.pass_mark,
+        passed: percent >= l.pass_mark,
+        items,
+    }
+}
+
+pub fn report_text(r: &Report) -> String {
+    let mut s = format!(
+        "lesson {}: {} of {} points ({}%), pass mark {}%: {}\n",
+        r.lesson,
+        r.score,
+        r.max,
+        r.percent,
+        r.pass_mark,
+        if r.passed { "PASSED" } else { "not passed" }
+    );
+    for g in &r.items {
+        let mark = if g.correct { "✓" } else { "✗" };
+        s.push_str(&format!(
+            "  {mark} {}: {} (expected {})\n",
+            g.id,
+            g.given.as_deref().unwrap_or("(no answer)"),
+            g.expected
+        ));
+    }
+    s
+}
+
+/// Read an answers file: a map from checkpoint id to answer.
+pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, String>, Diagnostics> {
+    let file = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the answers: {e}"),
+            hint: None,
+        }])
+    })?;
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Answer {
+        Int(i64),
+        Float(f64),
+        Text(String),
+    }
+    let raw: std::collections::BTreeMap<String, Answer> = serde_saphyr::from_str(&src)
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "answers")]))?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                Answer::Int(i) => i.to_string(),
+                Answer::Float(f) => f.to_string(),
+                Answer::Text(t) => t,
+            };
+            (k, s)
+        })
+        .collect())
+}
+
+/// Every lesson in a folder, sorted by file name.
+pub fn list(dir: &Path) -> Vec<(PathBuf, Result<Lesson, Diagnostics>)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "yaml") && !p.to_string_lossy().ends_with(".answers.yaml")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let l = load_file(&p);
+            (p, l)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_and_case_folding() {
+        assert_eq!(normalize("ＳＭＴＰ"), "smtp");
+        assert_eq!(normalize("  Mail\u{3000} Transfer   Agent "), "mail transfer agent");
+        assert_eq!(normalize("５５０"), "550");
+        assert_eq!(parse_number("３."), Some(3.0));
+    }
+}

@@ -1,0 +1,129 @@
+//! The lesson file as written (YAML), with positions for diagnostics.
+
+use crate::scenario::raw::{S, Text};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLesson {
+    /// Format version: `lesson: 1`.
+    pub lesson: S<u32>,
+    pub name: S<String>,
+    pub title: S<Text>,
+    #[serde(default)]
+    pub summary: Option<S<Text>>,
+    /// A scenario in ../scenarios (by name) or a path relative to the lesson file.
+    pub scenario: S<String>,
+    /// Percentage of points needed to pass (default 60).
+    #[serde(default)]
+    pub pass_mark: Option<S<u32>>,
+    pub sections: Vec<S<RawSection>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSection {
+    pub text: S<Text>,
+    /// Show the trace up to the end of this step of the scenario.
+    #[serde(default)]
+    pub run_to_step: Option<S<usize>>,
+    /// What to look for in the trace.
+    #[serde(default)]
+    pub look_at: Option<S<Text>>,
+    #[serde(default)]
+    pub checkpoints: Vec<S<RawCheckpoint>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheckpoint {
+    pub id: S<String>,
+    pub question: S<Text>,
+    #[serde(default)]
+    pub points: Option<u32>,
+    #[serde(default)]
+    pub explain: Option<S<Text>>,
+    #[serde(default)]
+    pub choice: Option<RawChoice>,
+    #[serde(default)]
+    pub short: Option<RawShort>,
+    #[serde(default)]
+    pub number: Option<RawNumber>,
+    #[serde(default)]
+    pub from_trace: Option<RawFromTrace>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub options: S<Vec<Text>>,
+    /// 1-based number of the right option.
+    pub answer: S<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShort {
+    pub answer: S<String>,
+    /// Other accepted answers (synonyms, the other language).
+    #[serde(default)]
+    pub accept: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNumber {
+    pub answer: S<f64>,
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
+
+/// An answer computed from the scenario's trace (exactly one key).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFromTrace {
+    /// The reply code a step's SMTP session got to a command.
+    #[serde(default)]
+    pub reply_code: Option<RawReplyCode>,
+    /// How many Received: fields a delivered message carries.
+    #[serde(default)]
+    pub received_count: Option<RawMailbox>,
+    /// How many messages were delivered to a mailbox.
+    #[serde(default)]
+    pub delivered_count: Option<RawMailbox>,
+    /// How many messages a POP3/IMAP step read.
+    #[serde(default)]
+    pub fetched_count: Option<RawStepRef>,
+    /// How many trace events of a kind (optionally on one host) there are.
+    #[serde(default)]
+    pub event_count: Option<RawEventCount>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplyCode {
+    pub step: S<usize>,
+    pub command: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMailbox {
+    pub to: S<String>,
+    #[serde(default)]
+    pub message: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepRef {
+    pub step: S<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventCount {
+    pub kind: S<String>,
+    #[serde(default)]
+    pub host: Option<S<String>>,
+}
