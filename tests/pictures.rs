@@ -33,5 +33,8 @@ fn committed_pictures_are_fresh() {
             }
         }
     }
-    assert!(stale.is_empty(), "stale pictures in book/src/pictures (run UPDATE_PICTURES=1 cargo test --test pictures): {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "stale pictures in book/src/pictures (run UPDATE_PICTURES=1 cargo test --test pictures): {stale:?}"
+    );
 }

@@ -548,7 +548,7 @@ pub fn grade(l: &Lesson, answers: &std::collections::BTreeMap<String, String>, l
 pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
     let score: u32 = items.iter().map(|g| g.earned).sum();
     let max: u32 = items.iter().map(|g| g.points).sum();
-    let percent = if max == 0 { 100 } else { score * 100 / max };
+    let percent = (score * 100).checked_div(max).unwrap_or(100);
     Report {
         lesson: l.name.clone(),
         lang,
