@@ -14,6 +14,7 @@ pub mod net;
 pub mod proto;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 pub mod serve;
 pub mod store;
 pub mod templates;

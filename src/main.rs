@@ -168,6 +168,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: LessonCmd,
     },
+    /// Print the JSON Schema of the scenario or lesson format (for editors that complete and check YAML).
+    Schema {
+        #[arg(value_enum)]
+        what: NewKind,
+    },
     /// Write a commented starting file for a new scenario or lesson.
     New {
         /// What to create.
@@ -248,6 +253,14 @@ fn main() -> ExitCode {
             if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
         }
         Cmd::Lesson { cmd } => lesson_cmd(cmd),
+        Cmd::Schema { what } => {
+            let schema = match what {
+                NewKind::Scenario => maillab::schema::scenario(),
+                NewKind::Lesson => maillab::schema::lesson(),
+            };
+            sayln!("{schema}");
+            ExitCode::SUCCESS
+        }
         Cmd::New { what, name } => {
             let (dir, text) = match what {
                 NewKind::Scenario => ("scenarios", maillab::templates::SCENARIO.replace("NAME", &name)),

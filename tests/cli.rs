@@ -1,5 +1,6 @@
 //! The command line as a user meets it: exit codes, messages, help.
 
+use std::path::Path;
 use std::process::Command;
 
 fn maillab(args: &[&str]) -> (i32, String, String) {
@@ -157,4 +158,17 @@ fn pictures_sequence_diagrams_and_graphs() {
     let (code, _, err) = maillab(&["graph", "tests/fixtures/bad-refs.yaml"]);
     assert_eq!(code, 2);
     assert!(err.contains("bad-refs.yaml:10:16"));
+}
+
+#[test]
+fn committed_schemas_match_the_code() {
+    for (what, file) in [("scenario", "schemas/scenario.schema.json"), ("lesson", "schemas/lesson.schema.json")] {
+        let (code, out, _) = maillab(&["schema", what]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        assert_eq!(v["additionalProperties"], serde_json::Value::Bool(false), "unknown keys are refused");
+        let committed =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).expect("committed schema");
+        assert_eq!(committed.trim_end(), out.trim_end(), "{file} is stale: run `maillab schema {what} > {file}`");
+    }
 }

@@ -42,7 +42,7 @@ fn serve(scenario: &str, base_port: u16, ready: &Path) -> Server {
 }
 
 #[test]
-fn python_smtplib_and_poplib_against_serve() {
+fn python_smtplib_poplib_and_imaplib_against_serve() {
     let ready = std::env::temp_dir().join(format!("maillab-ready-{}.json", std::process::id()));
     let _server = serve("tests/fixtures/serve-lab.yaml", 25250, &ready);
     let out = Command::new("python3")
@@ -150,6 +150,12 @@ fn dig_curl_and_swaks_against_serve() {
     assert!(got.contains("Subject: by curl") && got.contains("Received: from"), "{got}");
     let (ok, list) = run("curl", &["-sS", "pop3://127.0.2.25:25281/", "-u", "taro@example.ac.jp:s3cret"]);
     assert!(ok && list.starts_with("1 "), "{list}");
+    // curl with imap://: fetch by UID, and a search.
+    let (ok, msg1) = run("curl", &["-sS", "imap://127.0.2.25:25282/INBOX;UID=2", "-u", "taro@example.ac.jp:s3cret"]);
+    assert!(ok && msg1.contains("Subject: by curl"), "{msg1}");
+    let (ok, found) =
+        run("curl", &["-sS", "imap://127.0.2.25:25282/INBOX?SUBJECT%20curl", "-u", "taro@example.ac.jp:s3cret"]);
+    assert!(ok && found.contains("SEARCH 2"), "{found}");
     // Autoconfig over HTTP, as Thunderbird asks for it.
     let (ok, xml) = run(
         "curl",

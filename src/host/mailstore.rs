@@ -9,9 +9,7 @@ use super::fetch::{IMAP_PORT, POP3_PORT};
 use super::mta::Mta;
 use crate::env::ActivityGuard;
 use crate::net::Conn;
-#[cfg(any())]
-use crate::proto::imap;
-use crate::proto::pop3;
+use crate::proto::{imap, pop3};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,13 +46,10 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
                         drop(permit);
                     });
                 } else {
-                    #[cfg(any())]
                     tokio::spawn(async move {
                         imap_session(m2, conn, guard).await;
                         drop(permit);
                     });
-                    #[cfg(not(any()))]
-                    drop((m2, conn, guard, permit));
                 }
             }
         });
@@ -122,7 +117,6 @@ async fn pop3_session(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard) {
     ctx.emit(ctx.ev("tcp.close").session(session).peer(&label).line("connection closed"));
 }
 
-#[cfg(any())]
 async fn imap_session(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard) {
     let Conn { mut stream, peer, session, .. } = conn;
     let ip = *peer.ip();

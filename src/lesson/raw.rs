@@ -1,47 +1,62 @@
 //! The lesson file as written (YAML), with positions for diagnostics.
 
 use crate::scenario::raw::{S, Text};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLesson {
     /// Format version: `lesson: 1`.
+    #[schemars(with = "u32")]
     pub lesson: S<u32>,
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "Text")]
     pub title: S<Text>,
     #[serde(default)]
+    #[schemars(with = "Option<Text>")]
     pub summary: Option<S<Text>>,
     /// A scenario in ../scenarios (by name) or a path relative to the lesson file.
+    #[schemars(with = "String")]
     pub scenario: S<String>,
     /// Percentage of points needed to pass (default 60).
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub pass_mark: Option<S<u32>>,
+    #[schemars(with = "Vec<RawSection>")]
     pub sections: Vec<S<RawSection>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSection {
+    #[schemars(with = "Text")]
     pub text: S<Text>,
     /// Show the trace up to the end of this step of the scenario.
     #[serde(default)]
+    #[schemars(with = "Option<usize>")]
     pub run_to_step: Option<S<usize>>,
     /// What to look for in the trace.
     #[serde(default)]
+    #[schemars(with = "Option<Text>")]
     pub look_at: Option<S<Text>>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawCheckpoint>")]
     pub checkpoints: Vec<S<RawCheckpoint>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheckpoint {
+    #[schemars(with = "String")]
     pub id: S<String>,
+    #[schemars(with = "Text")]
     pub question: S<Text>,
     #[serde(default)]
     pub points: Option<u32>,
     #[serde(default)]
+    #[schemars(with = "Option<Text>")]
     pub explain: Option<S<Text>>,
     #[serde(default)]
     pub choice: Option<RawChoice>,
@@ -53,33 +68,37 @@ pub struct RawCheckpoint {
     pub from_trace: Option<RawFromTrace>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChoice {
+    #[schemars(with = "Vec<Text>")]
     pub options: S<Vec<Text>>,
     /// 1-based number of the right option.
+    #[schemars(with = "usize")]
     pub answer: S<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawShort {
+    #[schemars(with = "String")]
     pub answer: S<String>,
     /// Other accepted answers (synonyms, the other language).
     #[serde(default)]
     pub accept: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNumber {
+    #[schemars(with = "f64")]
     pub answer: S<f64>,
     #[serde(default)]
     pub tolerance: Option<f64>,
 }
 
 /// An answer computed from the scenario's trace (exactly one key).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFromTrace {
     /// The reply code a step's SMTP session got to a command.
@@ -99,31 +118,37 @@ pub struct RawFromTrace {
     pub event_count: Option<RawEventCount>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReplyCode {
+    #[schemars(with = "usize")]
     pub step: S<usize>,
+    #[schemars(with = "String")]
     pub command: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMailbox {
+    #[schemars(with = "String")]
     pub to: S<String>,
     #[serde(default)]
     pub message: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStepRef {
+    #[schemars(with = "usize")]
     pub step: S<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawEventCount {
+    #[schemars(with = "String")]
     pub kind: S<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub host: Option<S<String>>,
 }

@@ -1,5 +1,6 @@
 //! Protocol cores: parsers and state machines with no I/O, clocks or tasks.
 
 pub mod dns;
+pub mod imap;
 pub mod pop3;
 pub mod smtp;

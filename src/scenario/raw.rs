@@ -6,21 +6,25 @@
 //! `Spanned` string here and checked in [`super::validate`].
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    #[schemars(with = "u32")]
     pub version: S<u32>,
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(default)]
     pub title: Option<Text>,
     #[serde(default)]
     pub description: Option<Text>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub start: Option<S<String>>,
     #[serde(default)]
     pub seed: Option<u64>,
@@ -30,13 +34,15 @@ pub struct RawScenario {
     #[serde(default)]
     pub users: Vec<RawUser>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<S<RawStep>>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawExpect>")]
     pub expect: Vec<S<RawExpect>>,
 }
 
 /// A text in English and Japanese (either may be left out).
-#[derive(Debug, Deserialize, Clone, Default)]
+#[derive(Debug, Deserialize, Clone, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     #[serde(default)]
@@ -45,101 +51,126 @@ pub struct Text {
     pub ja: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub latency: Option<S<String>>,
     #[serde(default)]
     pub links: Vec<RawLink>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub run_limit: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
+    #[schemars(with = "Vec<String>")]
     pub between: S<Vec<S<String>>>,
+    #[schemars(with = "String")]
     pub latency: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHost {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "String")]
     pub address: S<String>,
+    #[schemars(with = "String")]
     pub role: S<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub hostname: Option<S<String>>,
     // --- MTA settings (relay, hub, mx) ---
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub flavour: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub domains: Vec<S<String>>,
     #[serde(default)]
     pub allow_relay: Option<RawRelay>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub smarthost: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub resolver: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<u64>")]
     pub max_message_size: Option<S<u64>>,
     #[serde(default)]
     pub queue: Option<RawQueue>,
     /// SMTP AUTH: off (default), offered, or required.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub auth: Option<S<String>>,
     /// Show passwords and AUTH data in the trace instead of masking them.
     #[serde(default)]
     pub show_secrets: Option<bool>,
     // --- DNS settings ---
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, Vec<String>>")]
     pub zones: IndexMap<String, Vec<S<String>>>,
     #[serde(default)]
     pub reverse_dns: Option<bool>,
     /// A real server elsewhere (`address:port`) that plays this host in `maillab serve`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub external: Option<S<String>>,
 }
 
 /// How an MTA retries what it cannot deliver now.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawQueue {
     /// Wait before the first retry.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub retry: Option<S<String>>,
     /// Later waits double up to this.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub max_backoff: Option<S<String>>,
     /// Give up (bounce) after this long.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub lifetime: Option<S<String>>,
     /// Send one "delayed" notice to the sender after this long.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub warn_after: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRelay {
     /// Client networks (CIDR) allowed to relay.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub networks: Vec<S<String>>,
     /// Client domains (by the client's reverse DNS name) allowed to relay.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub client_domains: Vec<S<String>>,
     /// Destination domains this host relays to for anyone (a backup MX, a gateway).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub to_domains: Vec<S<String>>,
     /// After a POP3/IMAP login on this host, relay for that address this long.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub pop_before_smtp: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUser {
+    #[schemars(with = "String")]
     pub address: S<String>,
     #[serde(default)]
     pub name: Option<String>,
@@ -147,16 +178,18 @@ pub struct RawUser {
     pub password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub at: Option<S<String>>,
     #[serde(default)]
     pub note: Option<Text>,
     #[serde(default)]
     pub send: Option<RawSend>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub wait: Option<S<String>>,
     /// Take a host off the network (it answers nothing), optionally for a while.
     #[serde(default)]
@@ -181,42 +214,53 @@ pub struct RawStep {
     pub imap: Option<RawFetch>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHostFault {
+    #[schemars(with = "String")]
     pub host: S<String>,
     #[serde(default, rename = "for")]
+    #[schemars(with = "Option<String>")]
     pub duration: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLinkFault {
+    #[schemars(with = "Vec<String>")]
     pub between: S<Vec<S<String>>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub latency: Option<S<String>>,
     #[serde(default, rename = "for")]
+    #[schemars(with = "Option<String>")]
     pub duration: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSend {
     /// The MUA host that sends.
+    #[schemars(with = "String")]
     pub from_host: S<String>,
     /// The server it submits to.
+    #[schemars(with = "String")]
     pub via: S<String>,
     /// Envelope sender (MAIL FROM). Also the From: header unless `header_from` is given.
+    #[schemars(with = "String")]
     pub from: S<String>,
     /// Envelope recipients (RCPT TO).
+    #[schemars(with = "Vec<String>")]
     pub to: S<Vec<S<String>>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub header_from: Option<S<String>>,
     #[serde(default)]
     pub subject: Option<String>,
     #[serde(default)]
     pub body: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub helo: Option<S<String>>,
     #[serde(default)]
     pub headers: IndexMap<String, String>,
@@ -225,24 +269,29 @@ pub struct RawSend {
     pub auth: Option<RawAuth>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
+    #[schemars(with = "String")]
     pub user: S<String>,
     /// Defaults to the user's password in `users:`.
     #[serde(default)]
     pub password: Option<String>,
     /// PLAIN (default), LOGIN or CRAM-MD5.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub mechanism: Option<S<String>>,
 }
 
 /// A mail client reads its mailbox.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFetch {
+    #[schemars(with = "String")]
     pub from_host: S<String>,
+    #[schemars(with = "String")]
     pub server: S<String>,
+    #[schemars(with = "String")]
     pub user: S<String>,
     /// Defaults to the user's password in `users:`.
     #[serde(default)]
@@ -255,7 +304,7 @@ pub struct RawFetch {
     pub delete: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     #[serde(default)]
@@ -275,38 +324,46 @@ pub struct RawExpect {
 }
 
 /// Any trace event of a kind, optionally on one host, whose line matches.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectTrace {
+    #[schemars(with = "String")]
     pub kind: S<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub host: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub matches: Option<S<String>>,
     #[serde(default)]
     pub absent: bool,
 }
 
 /// How many messages a POP3/IMAP step downloaded.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectFetched {
+    #[schemars(with = "usize")]
     pub step: S<usize>,
     pub count: usize,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectReply {
+    #[schemars(with = "usize")]
     pub step: S<usize>,
+    #[schemars(with = "u16")]
     pub code: S<u16>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub command: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectDelivered {
+    #[schemars(with = "String")]
     pub to: S<String>,
     #[serde(default)]
     pub count: Option<usize>,
@@ -317,12 +374,15 @@ pub struct RawExpectDelivered {
     pub contains: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectHeader {
+    #[schemars(with = "String")]
     pub to: S<String>,
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(default)]
+    #[schemars(with = "Option<usize>")]
     pub message: Option<S<usize>>,
     #[serde(default)]
     pub count: Option<usize>,
@@ -330,20 +390,25 @@ pub struct RawExpectHeader {
     pub contains: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectChain {
+    #[schemars(with = "String")]
     pub to: S<String>,
     /// Hosts that must appear in the `by` part of the Received: headers, newest (top) first.
+    #[schemars(with = "Vec<String>")]
     pub hops: S<Vec<S<String>>>,
     #[serde(default)]
+    #[schemars(with = "Option<usize>")]
     pub message: Option<S<usize>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectLog {
+    #[schemars(with = "String")]
     pub host: S<String>,
+    #[schemars(with = "String")]
     pub matches: S<String>,
     #[serde(default)]
     pub absent: bool,

@@ -3,6 +3,7 @@
 Usage: clients.py READY_JSON
 Each check prints one line; any failure raises and exits non-zero.
 """
+import imaplib
 import json
 import poplib
 import smtplib
@@ -96,4 +97,72 @@ s = smtplib.SMTP(host, port, source_address=(OUTSIDE, 0), timeout=10)
 assert s.sendmail("taro@example.ac.jp", ["friend@example.net"], "Subject: after POP\r\n\r\nhi\r\n") == {}
 s.quit()
 ok("POP-before-SMTP")
+# 6. End to end with imaplib: smtplib to one domain's relay, imaplib from the other domain's mailstore.
+host, port = ep[("mail", "smtp")]
+s = smtplib.SMTP(host, port, timeout=10)
+s.login("taro@example.ac.jp", "s3cret")
+assert s.sendmail("taro@example.ac.jp", ["friend@example.net"], "Subject: for IMAP\r\n\r\nread me on the server\r\n") == {}
+s.quit()
+host, port = ep[("mail-net", "imap")]
+deadline = time.time() + 10
+while True:
+    m = imaplib.IMAP4(host, port, timeout=10)
+    m.login("friend@example.net", "fr1end")
+    typ, data = m.select("INBOX")
+    assert typ == "OK", data
+    typ, data = m.search(None, "SUBJECT", '"for IMAP"')
+    if data[0] or time.time() > deadline:
+        break
+    m.logout()
+    time.sleep(0.2)
+nums = data[0].split()
+assert len(nums) == 1, data
+typ, data = m.fetch(nums[0], "(BODY.PEEK[] FLAGS)")
+raw = data[0][1]
+assert b"read me on the server" in raw and raw.count(b"Received:") == 2, raw
+assert b"\\Seen" not in data[0][0], data  # PEEK leaves it unread
+typ, _ = m.store(nums[0], "+FLAGS", "(\\Seen)")
+assert typ == "OK"
+typ, data = m.fetch(nums[0], "(FLAGS)")
+assert b"\\Seen" in data[0], data
+typ, data = m.list()
+assert typ == "OK" and any(b"INBOX" in l for l in data), data
+typ, data = m.append("INBOX", "(\\Draft)", None, b"Subject: draft\r\n\r\nsaved by imaplib\r\n")
+assert typ == "OK", data
+typ, data = m.search(None, "DRAFT")
+draft = data[0].split()
+assert len(draft) == 1, data
+m.store(draft[0], "+FLAGS", "(\\Deleted)")
+typ, data = m.expunge()
+assert typ == "OK" and data[0] == draft[0], data
+m.logout()
+ok("imaplib LOGIN, LIST, SELECT, SEARCH, FETCH BODY.PEEK, STORE, APPEND, EXPUNGE; Received: chain of 2")
+
+# 7. IDLE (RFC 2177), spoken by hand: a new message is announced while idling.
+c = socket.create_connection((host, port), timeout=10)
+f = c.makefile("rwb")
+f.readline()
+def cmd(tag, line):
+    f.write(tag + b" " + line + b"\r\n")
+    f.flush()
+    while True:
+        l = f.readline()
+        if l.startswith(tag + b" "):
+            return l
+cmd(b"a1", b'LOGIN friend@example.net "fr1end"')
+cmd(b"a2", b"SELECT INBOX")
+f.write(b"a3 IDLE\r\n")
+f.flush()
+assert f.readline().startswith(b"+"), "no continuation for IDLE"
+s = smtplib.SMTP(ep[("mail-net", "smtp")][0], ep[("mail-net", "smtp")][1], timeout=10)
+s.sendmail("someone@example.org", ["friend@example.net"], "Subject: while idling\r\n\r\nhi\r\n")
+s.quit()
+line = f.readline()
+assert line.startswith(b"* ") and b"EXISTS" in line, line
+f.write(b"DONE\r\n")
+f.flush()
+while not f.readline().startswith(b"a3 OK"):
+    pass
+c.close()
+ok("IMAP IDLE announces new mail")
 print("all client checks passed")
