@@ -72,7 +72,7 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
     match k {
         ExpectKind::Trace { kind, host, pattern, absent } => {
             let name = host.map(|h| sc.hosts[h].name.as_str());
-            let what = format!("{kind} event{}", name.map(|n| format!(" on {n}")).unwrap_or_default());
+            let what = format!("`{kind}` event{}", name.map(|n| format!(" on {n}")).unwrap_or_default());
             find_line(events, kind, name, pattern, *absent, &what)
         }
         ExpectKind::Fetched { step, count } => {

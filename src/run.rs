@@ -291,6 +291,8 @@ pub fn accounting(events: &[Event], host: &str) -> Accounting {
     for e in events.iter().filter(|e| e.host == host) {
         match e.kind.as_str() {
             "queue.add" => a.accepted += e.field_u64("rcpts").unwrap_or(0),
+            // One alias becomes several recipients, each with its own end.
+            "alias.expand" => a.accepted += e.field_u64("added").unwrap_or(0),
             "deliver" => a.delivered += 1,
             "relay" => a.relayed += 1,
             "bounce" => a.bounced += 1,

@@ -8,6 +8,7 @@ use std::path::Path;
 
 /// Scenarios with a snapshot test below. A new scenario must be added here.
 const SHIPPED: &[&str] = &[
+    "aliases-list",
     "bounce",
     "mx-fallback",
     "pop-before-smtp",
@@ -114,4 +115,9 @@ fn snapshot_pop_vs_imap() {
 #[test]
 fn snapshot_smtp_auth() {
     snapshot("smtp-auth");
+}
+
+#[test]
+fn snapshot_aliases_list() {
+    snapshot("aliases-list");
 }

@@ -480,7 +480,8 @@ impl Policy for SessionPolicy<'_> {
         let to = format!("<{rcpt}>");
         let st = self.flavour();
         let r = if self.mta.is_local_domain(&rcpt.domain) {
-            if self.mta.has_local_user(&rcpt.key()) { st.rcpt_ok(&to) } else { st.user_unknown(&to) }
+            let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
+            if alias || self.mta.has_local_user(&rcpt.key()) { st.rcpt_ok(&to) } else { st.user_unknown(&to) }
         } else if env.auth.is_some()
             || self.mta.popauth_allows(self.ip)
             || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)

@@ -168,7 +168,15 @@ impl Mta {
         // Group recipients: local ones, and remote ones by next hop.
         let mut fates: Vec<(Mailbox, Fate)> = Vec::new();
         let mut remote: BTreeMap<String, Vec<Mailbox>> = BTreeMap::new();
+        let mut expanded = Vec::new();
         for r in rcpts {
+            match self.expand_alias(&qid, &r) {
+                Some(Ok(targets)) => expanded.extend(targets),
+                Some(Err(f)) => fates.push((r, Fate::Bounced(f))),
+                None => expanded.push(r),
+            }
+        }
+        for r in expanded {
             if self.is_local_domain(&r.domain) {
                 let fate = self.deliver_local(&qid, &from, &r, &data);
                 fates.push((r, fate));
@@ -209,6 +217,62 @@ impl Mta {
             }
         }
         self.settle(key, &qid, &from, &data, attempts, pid, arrived, fates);
+    }
+
+    /// Expand a local alias (like /etc/aliases), following nested aliases.
+    /// `None`: not an alias. The envelope sender stays as it was (RFC 5321 §3.9).
+    fn expand_alias(&self, qid: &str, r: &Mailbox) -> Option<Result<Vec<Mailbox>, Failure>> {
+        if !self.is_local_domain(&r.domain) || self.has_local_user(&r.key()) {
+            return None;
+        }
+        let name = r.local.to_ascii_lowercase();
+        self.cfg.aliases.get(&name)?;
+        let mut out: Vec<Mailbox> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![(name.clone(), 0usize)];
+        while let Some((n, depth)) = todo.pop() {
+            if !seen.insert(n.clone()) || depth > 10 {
+                return Some(Err(Failure {
+                    rcpt: r.to_string(),
+                    action: "failed",
+                    status: "5.4.6".into(),
+                    diagnostic: format!("X-Unix; alias loop: `{n}` expands to itself"),
+                    remote_mta: None,
+                }));
+            }
+            for t in self.cfg.aliases.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
+                if t.contains('@') {
+                    if let Ok(m) = crate::proto::smtp::address::parse_mailbox(t)
+                        && !out.contains(&m)
+                    {
+                        out.push(m);
+                    }
+                } else {
+                    todo.push((t.clone(), depth + 1));
+                }
+            }
+        }
+        if out.is_empty() {
+            return Some(Err(Failure {
+                rcpt: r.to_string(),
+                action: "failed",
+                status: "5.2.4".into(),
+                diagnostic: format!("X-Unix; alias `{name}` names no address"),
+                remote_mta: None,
+            }));
+        }
+        let list: Vec<String> = out.iter().map(|m| format!("<{m}>")).collect();
+        self.ctx.emit(
+            self.ctx
+                .ev("alias.expand")
+                .line(format!("{qid}: <{r}> expands to {}", list.join(", ")))
+                .field("qid", qid)
+                .field("rcpt", r.to_string())
+                .field("added", out.len().saturating_sub(1)),
+        );
+        let msg = format!("{qid}: alias <{r}> => {}", list.join(", "));
+        self.log.log(super::maillog::Program::Local, self.log.daemon_pid, &msg);
+        Some(Ok(out))
     }
 
     async fn mx_targets(&self, domain: &str) -> Result<Vec<Target>, ResolveError> {

@@ -350,6 +350,7 @@ impl Checker {
         mta_only(self, h.smarthost.is_some(), h.smarthost.as_ref(), "smarthost");
         mta_only(self, h.resolver.is_some(), h.resolver.as_ref(), "resolver");
         mta_only(self, h.queue.is_some(), None, "queue");
+        mta_only(self, !h.aliases.is_empty(), None, "aliases");
         mta_only(self, h.auth.is_some(), h.auth.as_ref(), "auth");
         mta_only(self, h.show_secrets.is_some(), None, "show_secrets");
         mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
@@ -480,6 +481,43 @@ impl Checker {
                 }
                 pop_before_smtp = self.duration(p);
             }
+            let mut aliases = std::collections::BTreeMap::new();
+            for (name, targets) in &h.aliases {
+                if name.is_empty()
+                    || name.contains('@')
+                    || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+                {
+                    self.err(
+                        targets,
+                        format!("alias name `{name}` must be a local part (no @)"),
+                        "write e.g. `ohanashi: [yamada@example.com]`",
+                    );
+                    continue;
+                }
+                let mut list = Vec::new();
+                for t in &targets.value {
+                    if t.value.contains('@') {
+                        if self.mailbox(t) {
+                            list.push(parse_mailbox(&t.value).map(|m| m.key()).unwrap_or_default());
+                        }
+                    } else if h.aliases.contains_key(&t.value) {
+                        list.push(t.value.clone());
+                    } else {
+                        self.err(
+                            t,
+                            format!("`{}` is neither a mail address nor another alias of this host", t.value),
+                            "write a full address (user@domain) or the name of an alias defined here",
+                        );
+                    }
+                }
+                if list.is_empty() {
+                    self.err(targets, format!("alias `{name}` has no targets"), "list at least one address");
+                }
+                aliases.insert(name.to_ascii_lowercase(), list);
+            }
+            if !h.aliases.is_empty() && h.domains.is_empty() {
+                self.err(&h.role, "aliases need the local domains they apply to", "add `domains:` to this host");
+            }
             mta = Some(MtaConfig {
                 flavour,
                 domains,
@@ -493,6 +531,7 @@ impl Checker {
                 auth,
                 show_secrets: h.show_secrets.unwrap_or(false),
                 pop_before_smtp,
+                aliases,
             });
         }
         let mut dnsc = None;

@@ -116,6 +116,8 @@ pub struct MtaConfig {
     pub show_secrets: bool,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
+    /// Local name -> targets (full addresses, or other local names).
+    pub aliases: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -105,6 +105,10 @@ pub struct RawHost {
     pub max_message_size: Option<S<u64>>,
     #[serde(default)]
     pub queue: Option<RawQueue>,
+    /// Like /etc/aliases: a local name expands to other addresses or names.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, Vec<String>>")]
+    pub aliases: IndexMap<String, S<Vec<S<String>>>>,
     /// SMTP AUTH: off (default), offered, or required.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
