@@ -89,6 +89,10 @@ fn named_files_and_commands_exist() {
     let commands = ["run", "check", "serve", "graph", "lesson", "new", "schema"];
     for (path, text) in chapters() {
         for m in file_re.find_iter(&text) {
+            // Placeholders, and the files the tutorial has the reader create.
+            if m.as_str().contains("NAME") || m.as_str().contains("my-first") {
+                continue;
+            }
             assert!(root.join(m.as_str()).exists(), "{} names {}, which does not exist", path.display(), m.as_str());
         }
         for code in code_parts(&text) {
