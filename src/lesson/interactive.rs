@@ -81,6 +81,19 @@ pub fn run(
             for e in &events[shown..cut] {
                 writeln!(out, "{}", text_line(e, 10, false))?;
             }
+            // The header sections of messages delivered in this part, as `maillab run` prints them.
+            for e in events[shown..cut].iter().filter(|e| e.kind == "deliver") {
+                writeln!(
+                    out,
+                    "\n{} {} ({})",
+                    t(lang, "[delivered message]", "[配達されたメール]"),
+                    e.field_str("mailbox").unwrap_or("?"),
+                    e.host
+                )?;
+                for l in e.field_str("message").unwrap_or("").split("\r\n").take_while(|l| !l.is_empty()) {
+                    writeln!(out, "  {l}")?;
+                }
+            }
             shown = cut;
         }
         if let Some(look) = &s.look_at {
