@@ -57,11 +57,12 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn login_log(mta: &Mta, service: &str, ok: bool, user: &str, ip: Ipv4Addr, pid: u32, why: &str) {
+#[allow(clippy::too_many_arguments)]
+fn login_log(mta: &Mta, service: &str, ok: bool, user: &str, method: &str, ip: Ipv4Addr, pid: u32, why: &str) {
     let msg = if ok {
-        format!("{service}-login: Login: user=<{user}>, method=PLAIN, rip={ip}, lip={}, mpid={pid}", mta.ctx.ip)
+        format!("{service}-login: Login: user=<{user}>, method={method}, rip={ip}, lip={}, mpid={pid}", mta.ctx.ip)
     } else {
-        format!("{service}-login: Disconnected ({why}): user=<{user}>, method=PLAIN, rip={ip}, lip={}", mta.ctx.ip)
+        format!("{service}-login: Disconnected ({why}): user=<{user}>, method={method}, rip={ip}, lip={}", mta.ctx.ip)
     };
     mta.log.log_as("dovecot", pid, &msg);
 }
@@ -81,11 +82,19 @@ async fn pop3_session(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard) {
     let timestamp = format!("<{pid}.{}@{}>", ctx.now().timestamp(), ctx.hostname);
     let cfg = pop3::Pop3Config { hostname: ctx.hostname.clone(), show_secrets: mta.cfg.show_secrets };
     let mut srv = pop3::Server::new(cfg, timestamp);
+    let mut method = "PLAIN";
     let mut buf = vec![0u8; 8192];
     'outer: loop {
         while let Some(o) = mta.with_store(|st| srv.poll(st)) {
             match o {
-                pop3::Output::Received(l) => ctx.emit(ctx.ev("pop3.cmd").session(session).peer(&label).line(l)),
+                pop3::Output::Received(l) => {
+                    if l.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("APOP")) {
+                        method = "APOP";
+                    } else if l.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("USER")) {
+                        method = "PLAIN";
+                    }
+                    ctx.emit(ctx.ev("pop3.cmd").session(session).peer(&label).line(l))
+                }
                 pop3::Output::Send { bytes, lines } => {
                     for l in lines {
                         ctx.emit(ctx.ev("pop3.reply").session(session).peer(&label).line(l));
@@ -96,11 +105,11 @@ async fn pop3_session(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard) {
                     }
                 }
                 pop3::Output::LoginOk { user } => {
-                    login_log(&mta, "pop3", true, &user, ip, pid, "");
+                    login_log(&mta, "pop3", true, &user, method, ip, pid, "");
                     mta.popauth_add(ip, &user, "POP3");
                 }
                 pop3::Output::LoginFailed { user, reason } => {
-                    login_log(&mta, "pop3", false, &user, ip, pid, &format!("auth failed: {reason}"));
+                    login_log(&mta, "pop3", false, &user, method, ip, pid, &format!("auth failed: {reason}"));
                 }
                 pop3::Output::Close => break 'outer,
             }
@@ -151,11 +160,11 @@ async fn imap_session(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard) {
                     }
                 }
                 imap::Output::LoginOk { user } => {
-                    login_log(&mta, "imap", true, &user, ip, pid, "");
+                    login_log(&mta, "imap", true, &user, "PLAIN", ip, pid, "");
                     mta.popauth_add(ip, &user, "IMAP");
                 }
                 imap::Output::LoginFailed { user } => {
-                    login_log(&mta, "imap", false, &user, ip, pid, "auth failed");
+                    login_log(&mta, "imap", false, &user, "PLAIN", ip, pid, "auth failed");
                 }
                 imap::Output::Close => break 'outer,
             }

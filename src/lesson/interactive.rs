@@ -149,7 +149,7 @@ pub fn run(
                 writeln!(out, "✗ {} {}", t(lang, "Not quite. The answer is", "残念。正解は"), g.expected)?;
             }
             if let Some(e) = &g.explain {
-                writeln!(out, "  {e}")?;
+                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
             }
             graded.push(g);
         }
