@@ -2,6 +2,8 @@
 //! script errors, for every shipped scenario; a screenshot of each is kept
 //! in target/report-screenshots/ for people to look at.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,15 +39,9 @@ fn reports_render_without_script_errors() {
     std::fs::create_dir_all(&shots).expect("screenshot folder");
     let work = std::env::temp_dir().join(format!("maillab-html-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("temp folder");
-    let mut names: Vec<String> = std::fs::read_dir(root.join("scenarios"))
-        .expect("scenarios/")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
-        .collect();
-    names.sort();
+    let names = common::scenario_names();
     for name in names {
-        let sc = maillab::scenario::load_file(&root.join(format!("scenarios/{name}.yaml"))).expect("loads");
-        let r = maillab::run::run(&sc).expect("runs");
+        let (sc, r) = common::run(&name);
         let page = work.join(format!("{name}.html"));
         std::fs::write(&page, maillab::trace::html::report(&sc, &r.events)).expect("write report");
         let url = format!("file://{}", page.display());

@@ -2,7 +2,8 @@
 //! command line): SMTP, POP, IMAP and DNS decode with no malformed packets,
 //! and the SMTP commands tshark sees are the ones in the trace.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 const VERBS: [&str; 9] = ["HELO", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"];
@@ -14,19 +15,12 @@ fn tshark(args: &[&str]) -> String {
 
 #[test]
 fn tshark_decodes_every_capture() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut names: Vec<String> = std::fs::read_dir(root.join("scenarios"))
-        .expect("scenarios/")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
-        .collect();
-    names.sort();
+    let names = common::scenario_names();
     let dir = std::env::temp_dir().join(format!("maillab-pcap-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut protocols = std::collections::BTreeSet::new();
     for name in names {
-        let sc = maillab::scenario::load_file(&root.join(format!("scenarios/{name}.yaml"))).expect("loads");
-        let r = maillab::run::run(&sc).expect("runs");
+        let (_, r) = common::run(&name);
         let file = dir.join(format!("{name}.pcap"));
         let f = std::fs::File::create(&file).expect("create");
         maillab::trace::pcap::write(&r.events, f).expect("write pcap");

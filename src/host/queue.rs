@@ -208,7 +208,7 @@ impl Mta {
                             rcpt: r.to_string(),
                             action: "failed",
                             status: status.into(),
-                            diagnostic: format!("X-Postfix; {e}"),
+                            diagnostic: format!("{}; {e}", self.diag_type()),
                             remote_mta: None,
                         };
                         (r, Fate::Bounced(f))
@@ -217,6 +217,14 @@ impl Mta {
             }
         }
         self.settle(key, &qid, &from, &data, attempts, pid, arrived, fates);
+    }
+
+    /// The diagnostic type of a DSN for a failure that is not an SMTP reply.
+    fn diag_type(&self) -> &'static str {
+        match self.cfg.flavour {
+            Flavour::Sendmail => "X-Unix",
+            Flavour::Postfix => "X-Postfix",
+        }
     }
 
     /// Expand a local alias (like /etc/aliases), following nested aliases.
@@ -513,7 +521,7 @@ impl Mta {
                         rcpt: r.to_string(),
                         action: "delayed",
                         status: "4.4.1".into(),
-                        diagnostic: format!("X-Postfix; {reason}"),
+                        diagnostic: format!("{}; {reason}", self.diag_type()),
                         remote_mta: None,
                     });
                     still.push(r);

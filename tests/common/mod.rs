@@ -1,0 +1,30 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The names of the shipped scenarios (files of scenarios/ without .yaml), sorted.
+pub fn scenario_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/ exists")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Load and run a shipped scenario.
+pub fn run(name: &str) -> (maillab::scenario::Scenario, maillab::run::RunResult) {
+    let sc =
+        maillab::scenario::load_file(&scenario_path(name)).unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
+    let r = maillab::run::run(&sc).expect("the runtime starts");
+    (sc, r)
+}
+
+pub fn scenario_path(name: &str) -> PathBuf {
+    root().join("scenarios").join(format!("{name}.yaml"))
+}
