@@ -445,6 +445,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Load a lesson by name or path, printing its problems.
+fn load_lesson(name: &str) -> Result<maillab::lesson::Lesson, ExitCode> {
+    let path = maillab::lesson::locate(name);
+    maillab::lesson::load_file(&path).map_err(|d| {
+        print_diags(&d, &path);
+        ExitCode::from(2)
+    })
+}
+
 fn lesson_cmd(cmd: LessonCmd) -> ExitCode {
     use maillab::lesson;
     match cmd {
@@ -470,13 +479,9 @@ fn lesson_cmd(cmd: LessonCmd) -> ExitCode {
             ExitCode::SUCCESS
         }
         LessonCmd::Run { name, lang, restart } => {
-            let path = lesson::locate(&name);
-            let l = match lesson::load_file(&path) {
+            let l = match load_lesson(&name) {
                 Ok(l) => l,
-                Err(d) => {
-                    print_diags(&d, &path);
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let ppath = lesson::interactive::progress_path(&l.name);
             let mut progress = if restart { Default::default() } else { lesson::interactive::load_progress(&ppath) };
@@ -494,13 +499,9 @@ fn lesson_cmd(cmd: LessonCmd) -> ExitCode {
             }
         }
         LessonCmd::Grade { name, answers, format, lang } => {
-            let path = lesson::locate(&name);
-            let l = match lesson::load_file(&path) {
+            let l = match load_lesson(&name) {
                 Ok(l) => l,
-                Err(d) => {
-                    print_diags(&d, &path);
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let given = match lesson::load_answers(&answers) {
                 Ok(a) => a,
