@@ -22,6 +22,8 @@ pub struct Report<'a> {
     pub to: &'a str,
     pub date: &'a str,
     pub arrival_date: &'a str,
+    /// How long the message has waited (for the wording of a "delayed" notice).
+    pub waited: std::time::Duration,
     pub message_id: &'a str,
     pub failures: &'a [Failure],
     /// The original message; only its header section is returned.
@@ -49,9 +51,10 @@ pub fn build(r: &Report) -> Vec<u8> {
         (Flavour::Sendmail, false) => {
             ("Mail Delivery Subsystem", "Returned mail: see transcript for details".to_string())
         }
-        (Flavour::Sendmail, true) => {
-            ("Mail Delivery Subsystem", "Warning: could not send message for past 4 hours".to_string())
-        }
+        (Flavour::Sendmail, true) => (
+            "Mail Delivery Subsystem",
+            format!("Warning: could not send message for past {}", crate::scenario::format_duration(r.waited)),
+        ),
         (Flavour::Postfix, false) => ("Mail Delivery System", "Undelivered Mail Returned to Sender".to_string()),
         (Flavour::Postfix, true) => ("Mail Delivery System", "Delayed Mail (still being retried)".to_string()),
     };
@@ -126,6 +129,7 @@ mod tests {
             to: "a@b.example",
             date: "Wed, 1 Apr 2026 10:00:00 +0900",
             arrival_date: "Wed, 1 Apr 2026 09:59:00 +0900",
+            waited: std::time::Duration::from_secs(60),
             message_id: "20260401.ABC",
             failures: &f,
             original: orig,

@@ -236,6 +236,7 @@ impl Mta {
         let name = r.local.to_ascii_lowercase();
         self.cfg.aliases.get(&name)?;
         let mut out: Vec<Mailbox> = Vec::new();
+        let mut have = std::collections::BTreeSet::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut todo = vec![(name.clone(), 0usize)];
         while let Some((n, depth)) = todo.pop() {
@@ -251,7 +252,7 @@ impl Mta {
             for t in self.cfg.aliases.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
                 if t.contains('@') {
                     if let Ok(m) = crate::proto::smtp::address::parse_mailbox(t)
-                        && !out.contains(&m)
+                        && have.insert(m.clone())
                     {
                         out.push(m);
                     }
@@ -607,6 +608,7 @@ impl Mta {
             to: &sender.to_string(),
             date: &rfc5322(now),
             arrival_date: &rfc5322(arrival),
+            waited: (now - arrival).to_std().unwrap_or_default(),
             message_id: &format!("{}.{new_qid}", now.format("%Y%m%d%H%M%S")),
             failures,
             original: data,

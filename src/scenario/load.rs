@@ -26,6 +26,17 @@ pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
     }
 }
 
+/// The reader's safety limits, raised for big generated labs (a list of
+/// 100,000 members) while still stopping runaway input.
+pub fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 5_000_000;
+    budget.max_events = 20_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
 /// Turn a serde-saphyr error into a diagnostic with a hint.
 pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic {
     let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
@@ -40,6 +51,8 @@ pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic
         "add the missing key here".to_string()
     } else if message.starts_with("unknown variant") {
         "use one of the values listed".to_string()
+    } else if message.starts_with("budget breached") {
+        "the file is larger than maillab reads (5 million YAML nodes); split the scenario".to_string()
     } else if message.starts_with("invalid") || message.starts_with("expected") {
         "this value has the wrong type: check quoting, and whether a list or a single value is wanted".to_string()
     } else {
@@ -49,7 +62,7 @@ pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic
 }
 
 pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
-    let raw: RawScenario = match serde_saphyr::from_str(src) {
+    let raw: RawScenario = match serde_saphyr::from_str_with_options(src, yaml_options()) {
         Ok(r) => r,
         Err(e) => return Err(Diagnostics(vec![yaml_error(file, &e, "scenario")])),
     };

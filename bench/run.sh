@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# maillab benchmarks: prints figures, asserts nothing. Run from the project folder:
+#   bash bench/run.sh            # shipped scenarios + list scale 10k/100k
+# Results and how to read them: bench/RESULTS.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/maillab
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+measure() { # prints "seconds peak-KB" for a maillab run
+  /usr/bin/time -f "%e %M" "$bin" run "$1" --format json 2>&1 >/dev/null | tail -1
+}
+
+echo "== every shipped scenario (wall seconds, peak RSS KB)"
+for f in scenarios/*.yaml; do
+  printf '%-34s %s\n' "$f" "$(measure "$f")"
+done
+
+echo
+echo "== list scale: one post to an alias of N members over 1000 domains"
+declare -A secs
+for n in 10000 100000; do
+  python3 bench/scale.py "$n" 1000 > "$tmp/scale-$n.yaml"
+  read -r s kb < <(measure "$tmp/scale-$n.yaml")
+  secs[$n]=$s
+  printf 'N=%-7s wall %6ss  peak %8s KB\n' "$n" "$s" "$kb"
+done
+python3 -c "print('ratio 100k/10k wall time: %.1f (linear would be 10)' % (${secs[100000]} / max(${secs[10000]}, 0.001)))"
