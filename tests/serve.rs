@@ -106,6 +106,8 @@ fn dig_curl_and_swaks_against_serve() {
     assert!(ok && out.trim() == "192.0.2.25", "{out}");
     let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "+short", "2.0.0.127.bl.example.org", "A"]);
     assert!(ok && out.trim() == "127.0.0.2", "{out}");
+    let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "+tcp", "+short", "example.net", "MX"]);
+    assert!(ok && out.trim() == "10 mail.example.net.", "DNS over TCP: {out}");
     let (ok, out) = run("dig", &["@127.0.2.53", "-p", "25283", "nosuch.example", "A"]);
     assert!(ok && out.contains("status: NXDOMAIN"), "{out}");
     // swaks: a refused relay and an accepted local delivery, as the server words them
