@@ -16,25 +16,26 @@ impl Drop for Server {
 
 /// Start `maillab serve` on ports of its own; wait for the ready file.
 fn serve(scenario: &str, base_port: u16, ready: &Path) -> Server {
+    spawn_serve(Path::new(scenario), base_port, ready, Stdio::null(), "text")
+}
+
+/// Start `maillab serve FILE` on five ports from `base_port` (smtp, pop3,
+/// imap, dns, http); wait until its ready file appears.
+fn spawn_serve(file: &Path, base_port: u16, ready: &Path, stdout: Stdio, format: &str) -> Server {
     let _ = std::fs::remove_file(ready);
-    let child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["serve", scenario, "--ready-file"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", "--format", format, "--ready-file"])
         .arg(ready)
-        .args(["--port", &format!("smtp={base_port}")])
-        .args(["--port", &format!("pop3={}", base_port + 1)])
-        .args(["--port", &format!("imap={}", base_port + 2)])
-        .args(["--port", &format!("dns={}", base_port + 3)])
-        .args(["--port", &format!("http={}", base_port + 4)])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("maillab starts");
+        .arg(file);
+    for (i, svc) in ["smtp", "pop3", "imap", "dns", "http"].iter().enumerate() {
+        cmd.args(["--port", &format!("{svc}={}", base_port + i as u16)]);
+    }
+    let child = cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null()).spawn().expect("maillab starts");
     let server = Server(child);
     let t = Instant::now();
     while !ready.exists() {
-        assert!(t.elapsed() < Duration::from_secs(20), "serve did not become ready");
+        assert!(t.elapsed() < Duration::from_secs(20), "serve {} did not become ready", file.display());
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(100));
@@ -176,24 +177,8 @@ fn serve_json(yaml: &str, tag: &str, base_port: u16) -> (Server, std::path::Path
     let ready = dir.join(format!("maillab-{tag}-{}.json", std::process::id()));
     let log = dir.join(format!("maillab-{tag}-{}.log", std::process::id()));
     std::fs::write(&file, yaml).expect("write scenario");
-    let _ = std::fs::remove_file(&ready);
-    let child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-        .args(["serve", "--format", "json", "--ready-file"])
-        .arg(&ready)
-        .arg(&file)
-        .args(["--port", &format!("smtp={base_port}"), "--port", &format!("pop3={}", base_port + 1)])
-        .args(["--port", &format!("imap={}", base_port + 2), "--port", &format!("dns={}", base_port + 3)])
-        .args(["--port", &format!("http={}", base_port + 4)])
-        .stdout(Stdio::from(std::fs::File::create(&log).expect("log file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("maillab starts");
-    let server = Server(child);
-    let t = Instant::now();
-    while !ready.exists() {
-        assert!(t.elapsed() < Duration::from_secs(20), "serve {tag} did not become ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve(&file, base_port, &ready, out, "json");
     (server, ready, log)
 }
 
