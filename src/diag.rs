@@ -11,6 +11,30 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
+impl Diagnostic {
+    /// A problem at a value's position in the file; an empty hint is left out.
+    pub fn at<T>(
+        file: &str,
+        at: &serde_saphyr::Spanned<T>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        let hint: String = hint.into();
+        Diagnostic {
+            file: file.to_string(),
+            line: at.referenced.line(),
+            column: at.referenced.column(),
+            message: message.into(),
+            hint: (!hint.is_empty()).then_some(hint),
+        }
+    }
+
+    /// A problem with the file as a whole (it cannot be read, say).
+    pub fn whole_file(file: &str, message: impl Into<String>, hint: Option<String>) -> Self {
+        Diagnostic { file: file.to_string(), line: 0, column: 0, message: message.into(), hint }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {

@@ -117,13 +117,11 @@ pub fn is_lesson(src: &str) -> bool {
 pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
     let src = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the lesson: {e}"),
-            hint: Some("`maillab lesson list` shows the lessons in lessons/".into()),
-        }])
+        Diagnostics(vec![Diagnostic::whole_file(
+            &file,
+            format!("cannot read the lesson: {e}"),
+            Some("`maillab lesson list` shows the lessons in lessons/".into()),
+        )])
     })?;
     load_str(&src, path)
 }
@@ -151,14 +149,7 @@ struct Checker {
 
 impl Checker {
     fn err<T>(&mut self, at: &S<T>, message: impl Into<String>, hint: impl Into<String>) {
-        let hint: String = hint.into();
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: at.referenced.line(),
-            column: at.referenced.column(),
-            message: message.into(),
-            hint: (!hint.is_empty()).then_some(hint),
-        });
+        self.diags.push(Diagnostic::at(&self.file, at, message, hint));
     }
 
     /// Lessons are taught in both languages: each text needs `en` and `ja`.
@@ -586,15 +577,8 @@ pub fn report_text(r: &Report) -> String {
 /// Read an answers file: a map from checkpoint id to answer.
 pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, String>, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the answers: {e}"),
-            hint: None,
-        }])
-    })?;
+    let src = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, format!("cannot read the answers: {e}"), None)]))?;
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum Answer {

@@ -16,13 +16,11 @@ pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(src) => load_str(&src, &file),
-        Err(e) => Err(Diagnostics(vec![Diagnostic {
-            file,
-            line: 0,
-            column: 0,
-            message: format!("cannot read the file: {e}"),
-            hint: Some("check the path; scenarios ship in the scenarios/ folder".into()),
-        }])),
+        Err(e) => Err(Diagnostics(vec![Diagnostic::whole_file(
+            &file,
+            format!("cannot read the file: {e}"),
+            Some("check the path; scenarios ship in the scenarios/ folder".into()),
+        )])),
     }
 }
 
@@ -87,13 +85,7 @@ struct Checker {
 
 impl Checker {
     fn err<T>(&mut self, at: &S<T>, message: impl Into<String>, hint: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: at.referenced.line(),
-            column: at.referenced.column(),
-            message: message.into(),
-            hint: Some(hint.into()).filter(|h: &String| !h.is_empty()),
-        });
+        self.diags.push(Diagnostic::at(&self.file, at, message, hint));
     }
 
     fn duration(&mut self, s: &S<String>) -> Option<Duration> {
