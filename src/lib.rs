@@ -9,6 +9,7 @@ pub mod expect;
 pub mod graph;
 pub mod host;
 pub mod lesson;
+pub mod listserv;
 pub mod message;
 pub mod net;
 pub mod proto;

@@ -8,6 +8,16 @@ pub fn headers(data: &[u8]) -> Vec<(String, String)> {
     m.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect()
 }
 
+/// Encode a header text as an RFC 2047 encoded-word when it is not ASCII.
+pub fn encode_header_text(s: &str) -> String {
+    use base64::Engine as _;
+    if s.is_ascii() {
+        s.to_string()
+    } else {
+        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+    }
+}
+
 /// Join folded lines (CRLF followed by white space) into one line.
 pub fn unfold(v: &str) -> String {
     let mut out = String::with_capacity(v.len());

@@ -7,17 +7,9 @@ use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
 use crate::scenario::Send;
-use base64::Engine as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-/// Encode a header text as an RFC 2047 encoded-word when it is not ASCII.
-pub fn encode_header_text(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_string()
-    } else {
-        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-    }
-}
+pub use crate::message::encode_header_text;
 
 /// Build the message as the MUA would write it (RFC 5322), CRLF line ends.
 pub fn compose(ctx: &HostCtx, s: &Send, seq: usize) -> Vec<u8> {
