@@ -121,6 +121,7 @@ fn shape(role: Role) -> (&'static str, &'static str) {
         Role::Hub => ("box3d", "#fde7c8"),
         Role::Mx => ("cylinder", "#e6f4ea"),
         Role::Mailstore => ("cylinder", "#d2f0dc"),
+        Role::List => ("folder", "#fce8e6"),
         Role::Dns => ("hexagon", "#f3e8fd"),
     }
 }
@@ -166,6 +167,7 @@ pub fn mermaid(sc: &Scenario) -> String {
             Role::Mua => ("[", "]"),
             Role::Relay | Role::Hub => ("[[", "]]"),
             Role::Mx | Role::Mailstore => ("[(", ")]"),
+            Role::List => ("[/", "/]"),
             Role::Dns => ("{{", "}}"),
         };
         let _ = writeln!(s, "  n{}{open}\"{label}\"{close}", n.index());
@@ -195,7 +197,7 @@ pub fn svg(sc: &Scenario) -> String {
         Role::Mua => 0,
         Role::Relay => 1,
         Role::Hub => 2,
-        Role::Mx | Role::Mailstore => 3,
+        Role::Mx | Role::Mailstore | Role::List => 3,
         Role::Dns => 4,
     };
     let used: Vec<usize> = (0..4).filter(|c| g.node_indices().any(|n| band(g[n].role) == *c)).collect();

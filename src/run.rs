@@ -90,7 +90,7 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
                     });
                 }
             }
-            Role::Relay | Role::Hub | Role::Mx | Role::Mailstore => {
+            Role::Relay | Role::Hub | Role::Mx | Role::Mailstore | Role::List => {
                 let Some(cfg) = h.mta.clone() else { continue };
                 let mut store = crate::store::Store::new();
                 for u in sc.users.iter().filter(|u| u.host == i) {
@@ -167,6 +167,8 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
         clock: env.clock.clone(),
     };
 
+    // What each MUA has downloaded, for `reply` steps.
+    let mut fetched: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (n, step) in sc.steps.iter().enumerate() {
         let n = n + 1;
         if let Some(at) = step.at {
@@ -174,6 +176,38 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
         }
         let note = step.note.en.clone().or_else(|| step.note.ja.clone());
         match &step.action {
+            Action::Send(s) if s.reply.is_some() => {
+                let got = fetched.get(&s.mua).map(Vec::as_slice).unwrap_or(&[]);
+                let ctx = ctx_for(&env, sc, s.mua);
+                match mua::reply_to(s, got) {
+                    Some(r) => {
+                        let what = format!(
+                            "step {n}: {} replies to \"{}\" (to {}) via {}",
+                            sc.hosts[s.mua].name,
+                            r.subject,
+                            r.to.join(", "),
+                            sc.hosts[s.via].name
+                        );
+                        trace.push(
+                            scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n),
+                        );
+                        mua::send(&ctx, &r, sc.hosts[r.via].address, n).await;
+                    }
+                    None => {
+                        let what = format!(
+                            "step {n}: {} has fetched no message to reply to{}",
+                            sc.hosts[s.mua].name,
+                            s.reply
+                                .as_ref()
+                                .and_then(|r| r.subject.as_ref())
+                                .map(|x| format!(" with \"{x}\" in the subject"))
+                                .unwrap_or_default()
+                        );
+                        trace.push(scen("step").line(what.clone()).field("step", n));
+                        ctx.emit(ctx.ev("mua.result").line(format!("{what}; nothing sent")).field("step", n));
+                    }
+                }
+            }
             Action::Send(s) => {
                 let what = format!(
                     "step {n}: {} sends to {} via {}",
@@ -199,7 +233,8 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
                 );
                 trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
                 let ctx = ctx_for(&env, sc, f.mua);
-                crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
+                let got = crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
+                fetched.entry(f.mua).or_default().extend(got);
             }
             Action::Wait(d) => {
                 let what = format!("step {n}: wait {}", crate::scenario::format_duration(*d));
@@ -293,7 +328,8 @@ pub fn accounting(events: &[Event], host: &str) -> Accounting {
             "queue.add" => a.accepted += e.field_u64("rcpts").unwrap_or(0),
             // One alias becomes several recipients, each with its own end.
             "alias.expand" => a.accepted += e.field_u64("added").unwrap_or(0),
-            "deliver" => a.delivered += 1,
+            // Into a mailbox, or piped to the list server, which then submits its own mail.
+            "deliver" | "list.receive" => a.delivered += 1,
             "relay" => a.relayed += 1,
             "bounce" => a.bounced += 1,
             "queue.left" => a.queued += e.field_u64("rcpts").unwrap_or(0),

@@ -10,6 +10,9 @@ use std::path::Path;
 const SHIPPED: &[&str] = &[
     "aliases-list",
     "bounce",
+    "list-digest",
+    "list-join",
+    "list-moderated",
     "mx-fallback",
     "pop-before-smtp",
     "pop-vs-imap",
@@ -120,4 +123,49 @@ fn snapshot_smtp_auth() {
 #[test]
 fn snapshot_aliases_list() {
     snapshot("aliases-list");
+}
+
+#[test]
+fn snapshot_list_join() {
+    snapshot("list-join");
+}
+
+#[test]
+fn snapshot_list_moderated() {
+    snapshot("list-moderated");
+}
+
+#[test]
+fn snapshot_list_digest() {
+    snapshot("list-digest");
+}
+
+/// Every message the list server submits reaches each of its recipients,
+/// bounces, or is still queued: one post to N members gives N ends.
+#[test]
+fn list_mail_is_accounted_per_recipient() {
+    for name in ["list-join", "list-moderated", "list-digest"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
+        let sc = load_file(&path).expect("loads");
+        let r = run(&sc).expect("runs");
+        let sends: Vec<_> = r.events.iter().filter(|e| e.kind == "list.send").collect();
+        assert!(!sends.is_empty(), "{name}: the list sent nothing");
+        for s in sends {
+            let qid = s.field_str("qid").expect("qid");
+            let n = s.field_u64("rcpts").expect("rcpts");
+            let ends = r
+                .events
+                .iter()
+                .filter(|e| e.host == s.host && e.field_str("qid") == Some(qid))
+                .map(|e| match e.kind.as_str() {
+                    "relay" | "deliver" | "bounce" => 1,
+                    "queue.left" => e.field_u64("rcpts").unwrap_or(0),
+                    _ => 0,
+                })
+                .sum::<u64>();
+            assert_eq!(ends, n, "{name}: {qid} went to {n} recipient(s) but {ends} ended");
+        }
+        let dist = r.events.iter().filter(|e| e.kind == "list.distribute").count();
+        assert!(dist > 0, "{name}: no post was distributed");
+    }
 }

@@ -66,7 +66,8 @@ pub struct Fetched {
     pub note: String,
 }
 
-pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) {
+/// Run a fetch step; the messages it brought home (for a later `reply`).
+pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> Vec<String> {
     let label = ctx.peer_name(server);
     let (port, proto) = match f.protocol {
         FetchProtocol::Pop3 => (POP3_PORT, "POP3"),
@@ -82,7 +83,7 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) {
                     .field("step", step)
                     .field("count", 0),
             );
-            return;
+            return Vec::new();
         }
     };
     let session = conn.session;
@@ -112,15 +113,19 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) {
                     .field("step", step)
                     .field("count", got.messages.len()),
             );
+            got.messages
         }
-        Err(e) => ctx.emit(
-            ctx.ev("mua.fetch")
-                .peer(&label)
-                .session(session)
-                .line(format!("step {step}: {proto} failed: {e}"))
-                .field("step", step)
-                .field("count", 0),
-        ),
+        Err(e) => {
+            ctx.emit(
+                ctx.ev("mua.fetch")
+                    .peer(&label)
+                    .session(session)
+                    .line(format!("step {step}: {proto} failed: {e}"))
+                    .field("step", step)
+                    .field("count", 0),
+            );
+            Vec::new()
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Program {
     Smtp,
     Local,
     Bounce,
+    /// Postfix's pickup: mail submitted on the host itself.
+    Pickup,
 }
 
 /// Writes `log` events for one MTA host.
@@ -44,6 +46,7 @@ impl Maillog {
             (Flavour::Postfix, Program::Smtp) => "postfix/smtp".into(),
             (Flavour::Postfix, Program::Local) => "postfix/local".into(),
             (Flavour::Postfix, Program::Bounce) => "postfix/bounce".into(),
+            (Flavour::Postfix, Program::Pickup) => "postfix/pickup".into(),
         };
         // sendmail delivers in the same process that received the message.
         let pid = match (self.flavour, prog) {

@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod dsn;
 pub mod fetch;
+pub mod list;
 pub mod maillog;
 pub mod mailstore;
 pub mod mta;

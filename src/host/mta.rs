@@ -57,6 +57,8 @@ pub struct Mta {
     pub state: Mutex<MtaState>,
     pub wake: Notify,
     pub retry: queue::RetryPolicy,
+    /// Mailing lists (a list host only).
+    pub lists: Vec<super::list::HostedList>,
 }
 
 #[derive(Default)]
@@ -78,7 +80,10 @@ impl Mta {
     ) -> Arc<Self> {
         let base = 1000 + ctx.env.rng.below(30000) as u32;
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
+        let lists =
+            cfg.lists.iter().map(|l| super::list::HostedList::new(crate::listserv::List::new(l.clone()))).collect();
         Arc::new(Mta {
+            lists,
             retry: queue::RetryPolicy::configured(cfg.flavour, &cfg.queue),
             ctx,
             cfg,
@@ -201,6 +206,8 @@ impl Mta {
     pub async fn serve(self: Arc<Self>, mut l: crate::net::Listener) -> std::io::Result<()> {
         let q = self.clone();
         tokio::spawn(async move { q.run_queue().await });
+        let d = self.clone();
+        tokio::spawn(async move { d.run_digests().await });
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
         loop {
             let mut conn = l.accept().await?;
@@ -481,7 +488,8 @@ impl Policy for SessionPolicy<'_> {
         let st = self.flavour();
         let r = if self.mta.is_local_domain(&rcpt.domain) {
             let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
-            if alias || self.mta.has_local_user(&rcpt.key()) { st.rcpt_ok(&to) } else { st.user_unknown(&to) }
+            let list = self.mta.list_for(rcpt).is_some();
+            if alias || list || self.mta.has_local_user(&rcpt.key()) { st.rcpt_ok(&to) } else { st.user_unknown(&to) }
         } else if env.auth.is_some()
             || self.mta.popauth_allows(self.ip)
             || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)

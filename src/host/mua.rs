@@ -74,3 +74,56 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         ctx.ev("mua.result").peer(&label).session(session).line(line).field("step", step).field("accepted", accepted),
     );
 }
+
+/// Turn a `reply` step into a message: answer the newest fetched message
+/// that fits, to its Reply-To (else From), keeping the lines asked for.
+/// `None` when no fetched message fits.
+pub fn reply_to(s: &Send, fetched: &[String]) -> Option<Send> {
+    let spec = s.reply.as_ref()?;
+    let found = fetched.iter().rev().find(|m| {
+        let subject = crate::listserv::mime::subject(m.as_bytes());
+        let subject_ok = spec.subject.as_ref().is_none_or(|want| subject.to_lowercase().contains(&want.to_lowercase()));
+        let keep_ok = spec.keep.as_ref().is_none_or(|k| !kept_lines(m, k).is_empty());
+        subject_ok && keep_ok
+    })?;
+    let data = found.as_bytes();
+    let hs = crate::message::headers(data);
+    let parser = mail_parser::MessageParser::new();
+    let parsed = parser.parse_headers(data)?;
+    let to = parsed
+        .reply_to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .or_else(|| parsed.from().and_then(|a| a.first()).and_then(|a| a.address()))?
+        .to_string();
+    let subject = crate::listserv::mime::subject(data);
+    let subject = if subject.to_ascii_lowercase().starts_with("re:") { subject } else { format!("Re: {subject}") };
+    let mut body = String::new();
+    if let Some(k) = &spec.keep {
+        for l in kept_lines(found, k) {
+            body.push_str(&l);
+            body.push('\n');
+        }
+    }
+    body.push_str(&s.body);
+    let mut headers = s.headers.clone();
+    if let Some(id) = crate::message::first(&hs, "Message-ID") {
+        headers.push(("In-Reply-To".into(), id.to_string()));
+        headers.push(("References".into(), id.to_string()));
+    }
+    Some(Send { to: vec![to], subject, body, headers, reply: None, ..s.clone() })
+}
+
+/// Body lines of a message that start with `word` (as a whole word), trimmed.
+fn kept_lines(m: &str, word: &str) -> Vec<String> {
+    let text = crate::listserv::mime::body_text(m.as_bytes());
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.len() >= word.len()
+                && l[..word.len()].eq_ignore_ascii_case(word)
+                && l[word.len()..].chars().next().is_none_or(char::is_whitespace)
+        })
+        .map(str::to_string)
+        .collect()
+}

@@ -116,8 +116,17 @@ impl QueueEntry {
 /// How one recipient fared in one attempt.
 enum Fate {
     Delivered,
-    Relayed { via: String, reply: String, started: Instant },
-    Deferred { reason: String, via: Option<String> },
+    /// Piped to a program on this host (the list server).
+    Program(String),
+    Relayed {
+        via: String,
+        reply: String,
+        started: Instant,
+    },
+    Deferred {
+        reason: String,
+        via: Option<String>,
+    },
     Bounced(Failure),
 }
 
@@ -170,6 +179,14 @@ impl Mta {
         let mut remote: BTreeMap<String, Vec<Mailbox>> = BTreeMap::new();
         let mut expanded = Vec::new();
         for r in rcpts {
+            if self.is_local_domain(&r.domain)
+                && let Some((i, dest)) = self.list_for(&r)
+            {
+                self.to_list(&qid, &from, &r, i, dest, &data);
+                let prog = self.list_program(i, dest);
+                fates.push((r, Fate::Program(prog)));
+                continue;
+            }
             match self.expand_alias(&qid, &r) {
                 Some(Ok(targets)) => expanded.extend(targets),
                 Some(Err(f)) => fates.push((r, Fate::Bounced(f))),
@@ -454,6 +471,24 @@ impl Mta {
                         ),
                         Flavour::Postfix => format!(
                             "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
+                            postfix_delay(delay),
+                            postfix_delay(delay)
+                        ),
+                    };
+                    self.log.log(
+                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Local },
+                        run_pid,
+                        &msg,
+                    );
+                }
+                Fate::Program(cmd) => {
+                    let msg = match flavour {
+                        Flavour::Sendmail => format!(
+                            "{qid}: to=\"|{cmd}\", ctladdr=<{r}> (1001/1001), delay={}, xdelay=00:00:00, mailer=prog, pri={pri}, dsn=2.0.0, stat=Sent",
+                            sendmail_delay(delay)
+                        ),
+                        Flavour::Postfix => format!(
+                            "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent (delivered to command: {cmd})",
                             postfix_delay(delay),
                             postfix_delay(delay)
                         ),

@@ -25,12 +25,12 @@ pub fn fields(header: &[u8]) -> Vec<String> {
         if line.is_empty() {
             continue;
         }
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = out.last_mut() {
-                last.push_str("\r\n");
-                last.push_str(line);
-                continue;
-            }
+        if line.starts_with([' ', '\t'])
+            && let Some(last) = out.last_mut()
+        {
+            last.push_str("\r\n");
+            last.push_str(line);
+            continue;
         }
         out.push(line.to_string());
     }

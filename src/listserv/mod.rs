@@ -374,7 +374,7 @@ impl List {
         Out::Mail(OutMail { what, from: Some(self.cfg.admin_address()), to: vec![to.to_string()], data })
     }
 
-    fn to_admins(&mut self, cx: &Cx, subject: &str, body: &str) -> Vec<Out> {
+    fn notify_admins(&mut self, cx: &Cx, subject: &str, body: &str) -> Vec<Out> {
         let admins = self.cfg.admins.clone();
         admins.iter().map(|a| self.text_mail(cx, "notice", a, subject, body)).collect()
     }
@@ -516,7 +516,7 @@ impl List {
             mime::subject(data)
         );
         let ml = self.ml();
-        out.extend(self.to_admins(cx, &format!("Post refused ({ml})"), &body));
+        out.extend(self.notify_admins(cx, &format!("Post refused ({ml})"), &body));
         out
     }
 
@@ -540,16 +540,23 @@ impl List {
         let notice = format!(
             "A post to {} is waiting for your decision.\n\n  From: {from}\n  Subject: {subject}\n  Why it was held: {why}\n\n\
              To distribute it, send this line in the body of a mail to {ctl}:\n\napprove {key}\n\n\
-             To turn it down instead, send: reject {key}\n\nThe post begins:\n\n{quoted}",
+             To turn it down instead, send:\n\nreject {key}\n\nThe post begins:\n\n{quoted}",
             self.cfg.post_address()
         );
         let mods: Vec<String> =
             if self.moderators.is_empty() { self.cfg.admins.clone() } else { self.moderators.clone() };
         let ml = self.ml();
         for m in &mods {
-            out.push(self.text_mail(cx, "notice", m, &format!("Post held for approval ({ml})"), &notice));
+            out.push(self.text_mail(
+                cx,
+                "notice",
+                m,
+                &format!("Post held for approval: \"{subject}\" ({ml})"),
+                &notice,
+            ));
         }
-        if self.answerable(Some(from), from, data) {
+        // Only members hear about it: telling a stranger would send mail to forged senders (backscatter).
+        if self.is_member(from) && self.answerable(Some(from), from, data) {
             let body = format!(
                 "Your message \"{subject}\" to {} is waiting for a moderator.\nYou will hear from the list if it is turned down.\n",
                 self.cfg.post_address()
@@ -896,7 +903,8 @@ impl List {
                         format!("held post {key} from {} rejected by {from}", h.from),
                         from,
                     ));
-                    if self.answerable(Some(&h.from), &h.from, &h.data) {
+                    let told = self.is_member(&h.from) && self.answerable(Some(&h.from), &h.from, &h.data);
+                    if told {
                         let body = format!(
                             "A moderator decided not to distribute your message \"{}\" to {}.\n(It was held because {}.)\n",
                             h.subject,
@@ -913,7 +921,12 @@ impl List {
                             &body,
                         ));
                     }
-                    format!("Rejected: \"{}\" from {} is not distributed; the sender is told.", h.subject, h.from)
+                    let tell = if told {
+                        "the sender is told"
+                    } else {
+                        "the sender is not a member and is not told (it may be a forged address)"
+                    };
+                    format!("Rejected: \"{}\" from {} is not distributed; {tell}.", h.subject, h.from)
                 }
                 None => format!("No held post has the key {key} (already decided, or mistyped)."),
             },
@@ -940,7 +953,7 @@ impl List {
                 self.cfg.ctl_address()
             );
             let ml = self.ml();
-            mails.extend(self.to_admins(cx, &format!("Join request ({ml})"), &body));
+            mails.extend(self.notify_admins(cx, &format!("Join request ({ml})"), &body));
             return "This list adds members by hand: your request has gone to the administrator.".into();
         }
         let key = format!("{:08}", (cx.key)() % 100_000_000);
@@ -986,7 +999,7 @@ impl List {
                     self.members.len()
                 );
                 let ml = self.ml();
-                mails.extend(self.to_admins(cx, &format!("New member ({ml})"), &body));
+                mails.extend(self.notify_admins(cx, &format!("New member ({ml})"), &body));
                 format!(
                     "Welcome! {from} is now a member of {}.\nPost by writing to {}; send \"help\" to {} for the commands.\n\n{}",
                     self.cfg.post_address(),
@@ -1008,7 +1021,7 @@ impl List {
                     self.cfg.ctl_address()
                 );
                 let ml = self.ml();
-                mails.extend(self.to_admins(cx, &format!("Join request to approve ({ml})"), &body));
+                mails.extend(self.notify_admins(cx, &format!("Join request to approve ({ml})"), &body));
                 "Thank you: your address is confirmed. The administrator checks every new member by hand; you will get a welcome mail when you are added.".into()
             }
         }

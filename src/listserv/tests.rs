@@ -149,16 +149,25 @@ fn moderated_list_holds_then_a_moderator_approves_by_command_mail() {
 }
 
 #[test]
-fn reject_of_a_held_post_tells_the_poster() {
+fn reject_of_a_held_post_tells_a_member_but_not_a_stranger() {
     let mut c = cfg();
     c.others = Others::Hold;
+    c.kind = Kind::Moderated;
     let mut r = Run::new(c);
-    let out = r.send(Dest::Post, "stranger@example.org", "Q", "Hello");
+    // A member's held post: the member hears about the hold and the decision.
+    let out = r.send(Dest::Post, "tora@pp.nyaoon.example", "Q", "Hello");
     let key = r.list.held_keys()[0].clone();
-    assert!(mails(&out).iter().any(|m| m.to == vec!["stranger@example.org".to_string()]));
+    assert!(mails(&out).iter().any(|m| m.to == vec!["tora@pp.nyaoon.example".to_string()]));
     let out = r.send(Dest::Ctl, "admin@hogehoge.example", "x", &format!("reject {key}"));
     let m = mails(&out);
-    assert!(m.iter().any(|m| m.to == vec!["stranger@example.org".to_string()] && text(m).contains("decided not to")));
+    assert!(m.iter().any(|m| m.to == vec!["tora@pp.nyaoon.example".to_string()] && text(m).contains("decided not to")));
+    // A stranger's held post: no mail to a possibly forged sender (no backscatter).
+    let out = r.send(Dest::Post, "stranger@example.org", "Q", "Hello");
+    assert!(mails(&out).iter().all(|m| m.to != vec!["stranger@example.org".to_string()]));
+    let key2 = r.list.held_keys()[0].clone();
+    let out = r.send(Dest::Ctl, "admin@hogehoge.example", "x", &format!("reject {key2}"));
+    assert!(mails(&out).iter().all(|m| m.to != vec!["stranger@example.org".to_string()]));
+    assert!(text(mails(&out).last().unwrap()).contains("is not told"));
     let out = r.send(Dest::Ctl, "admin@hogehoge.example", "x", &format!("approve {key}"));
     assert!(text(mails(&out).last().unwrap()).contains("No held post has the key"));
 }

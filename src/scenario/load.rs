@@ -403,7 +403,7 @@ impl Checker {
                         names,
                         all,
                         s,
-                        &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore],
+                        &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List],
                         "a smarthost",
                     )?;
                     if all[i].name.value == h.name.value {
@@ -523,6 +523,7 @@ impl Checker {
             if !h.aliases.is_empty() && h.domains.is_empty() {
                 self.err(&h.role, "aliases need the local domains they apply to", "add `domains:` to this host");
             }
+            let lists = self.lists(h, role, &domains, &aliases);
             mta = Some(MtaConfig {
                 flavour,
                 domains,
@@ -537,6 +538,7 @@ impl Checker {
                 show_secrets: h.show_secrets.unwrap_or(false),
                 pop_before_smtp,
                 aliases,
+                lists,
             });
         }
         let mut dnsc = None;
@@ -600,6 +602,187 @@ impl Checker {
         Some(Host { name: h.name.value.clone(), address, hostname, role, mta, dns: dnsc, external })
     }
 
+    /// The `lists:` of a list host, checked into list-server settings.
+    fn lists(
+        &mut self,
+        h: &RawHost,
+        role: Role,
+        domains: &[String],
+        aliases: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Vec<crate::listserv::ListConfig> {
+        use crate::listserv::{
+            Attachments, Delivery, DigestFormat, Kind, ListConfig, Member, Others, Subscribe, TooLarge,
+        };
+        if role != Role::List {
+            if !h.lists.is_empty() {
+                self.err(
+                    &h.role,
+                    format!("`lists` belong on a host with role list, not {}", role.name()),
+                    "write `role: list` for the host that runs the lists",
+                );
+            }
+            return Vec::new();
+        }
+        if h.lists.is_empty() {
+            self.err(
+                &h.role,
+                "a list host needs at least one list",
+                "add e.g. `lists: { ohanashi: { admin: [you@example.com], members: [...] } }`",
+            );
+        }
+        let mut out = Vec::new();
+        for (key, l) in &h.lists {
+            let (name, domain) = match key.split_once('@') {
+                Some((n, d)) => (n.to_ascii_lowercase(), d.to_ascii_lowercase()),
+                None => (key.to_ascii_lowercase(), domains.first().cloned().unwrap_or_default()),
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                self.err(
+                    &l.admin,
+                    format!("list name `{key}` must be a local part such as `ohanashi`"),
+                    "use letters, digits, `.`, `_` and `-`",
+                );
+                continue;
+            }
+            if !domains.contains(&domain) {
+                self.err(
+                    &l.admin,
+                    format!("the list `{key}` is in domain `{domain}`, which is not among this host's domains"),
+                    "add the domain to `domains:` or write the list as name@one-of-the-domains",
+                );
+                continue;
+            }
+            for suffix in ["", "-ctl", "-admin", "-request"] {
+                if aliases.contains_key(&format!("{name}{suffix}")) {
+                    self.err(
+                        &l.admin,
+                        format!("`{name}{suffix}` is both an alias and an address of the list `{name}`"),
+                        "remove the alias: the list server answers at that address",
+                    );
+                }
+            }
+            let mut c = ListConfig::new(&name, &domain);
+            c.title = l.title.clone();
+            let addr_list = |this: &mut Self, v: &[S<String>]| -> Vec<String> {
+                v.iter().filter(|a| this.mailbox(a)).map(|a| a.value.clone()).collect()
+            };
+            c.admins = addr_list(self, &l.admin.value);
+            if l.admin.value.is_empty() {
+                self.err(
+                    &l.admin,
+                    "a list needs at least one administrator",
+                    "write `admin: [you@example.com]`: mail to NAME-admin and the list's notices go there",
+                );
+            }
+            c.moderators = addr_list(self, &l.moderators);
+            c.password = l.password.clone();
+            let mut seen = std::collections::BTreeSet::new();
+            for m in &l.members {
+                if self.mailbox(m) {
+                    if !seen.insert(m.value.to_ascii_lowercase()) {
+                        self.err(m, format!("`{}` is listed twice", m.value), "list each member once");
+                        continue;
+                    }
+                    c.members.push(Member { address: m.value.clone(), name: String::new(), delivery: Delivery::Each });
+                }
+            }
+            for (addr, mode) in &l.delivery {
+                let d = match mode.value.as_str() {
+                    "each" => Delivery::Each,
+                    "digest" => Delivery::Digest,
+                    "nomail" => Delivery::NoMail,
+                    other => {
+                        self.err(mode, format!("unknown delivery `{other}`"), "use each, digest or nomail");
+                        continue;
+                    }
+                };
+                match c.members.iter_mut().find(|m| m.address.eq_ignore_ascii_case(addr)) {
+                    Some(m) => m.delivery = d,
+                    None => self.err(
+                        mode,
+                        format!("`{addr}` has a delivery mode but is not in `members`"),
+                        "add the address to members, or remove this line",
+                    ),
+                }
+            }
+            let pick = |this: &mut Self, v: &Option<S<String>>, what: &str, choices: &[&str]| -> Option<usize> {
+                let v = v.as_ref()?;
+                match choices.iter().position(|c| *c == v.value) {
+                    Some(i) => Some(i),
+                    None => {
+                        this.err(v, format!("unknown {what} `{}`", v.value), format!("use {}", choices.join(", ")));
+                        None
+                    }
+                }
+            };
+            c.kind = match pick(self, &l.kind, "list type", &["participatory", "moderated"]) {
+                Some(1) => Kind::Moderated,
+                _ => Kind::Participatory,
+            };
+            c.others = match pick(self, &l.others, "setting for others' posts", &["reject", "hold", "ignore"]) {
+                Some(0) => Others::Reject,
+                Some(1) => Others::Hold,
+                Some(_) => Others::Ignore,
+                None if c.kind == Kind::Moderated => Others::Hold,
+                None => Others::Reject,
+            };
+            if c.kind == Kind::Moderated && c.moderators.is_empty() && c.admins.is_empty() {
+                self.err(
+                    &l.admin,
+                    "a moderated list needs moderators (or admins) to post and approve",
+                    "add `moderators: [...]`",
+                );
+            }
+            c.max_size = l.max_size.map(|n| n as usize);
+            c.too_large = match pick(self, &l.too_large, "setting for large posts", &["reject", "ignore"]) {
+                Some(1) => TooLarge::Ignore,
+                _ => TooLarge::Reject,
+            };
+            c.attachments = match pick(self, &l.attachments, "attachment setting", &["keep", "strip", "reject"]) {
+                Some(1) => Attachments::Strip,
+                Some(2) => Attachments::Reject,
+                _ => Attachments::Keep,
+            };
+            c.subscribe = match pick(
+                self,
+                &l.subscribe,
+                "subscribe policy",
+                &["confirm", "confirm_then_approve", "admin_only"],
+            ) {
+                Some(1) => Subscribe::ConfirmThenApprove,
+                Some(2) => Subscribe::AdminOnly,
+                _ => Subscribe::Confirm,
+            };
+            if c.password.is_none() && c.subscribe != Subscribe::Confirm {
+                self.err(
+                    l.subscribe.as_ref().unwrap_or(&h.role),
+                    "the administrator adds members by `admin add`, which needs a `password:`",
+                    "give the list a password for remote administration",
+                );
+            }
+            c.subject_tag = l.subject_tag.unwrap_or(true);
+            c.reply_to_list = l.reply_to_list.unwrap_or(true);
+            if let Some(d) = &l.digest {
+                if let Some(e) = &d.every {
+                    match self.duration(e) {
+                        Some(x) if x < Duration::from_secs(60) => {
+                            self.err(e, "digests more often than once a minute make no sense", "use e.g. 1h or 1d")
+                        }
+                        Some(x) => c.digest_every = x,
+                        None => {}
+                    }
+                }
+                c.digest_format = match pick(self, &d.format, "digest format", &["mime", "rfc1153"]) {
+                    Some(1) => DigestFormat::Rfc1153,
+                    _ => DigestFormat::Mime,
+                };
+            }
+            c.guide = l.guide.clone();
+            out.push(c);
+        }
+        out
+    }
+
     fn step(
         &mut self,
         n: usize,
@@ -617,6 +800,7 @@ impl Checker {
             .as_ref()
             .map(|a| a.referenced.line())
             .or_else(|| s.send.as_ref().map(|x| x.from_host.referenced.line()))
+            .or_else(|| s.reply.as_ref().map(|x| x.from_host.referenced.line()))
             .or_else(|| s.wait.as_ref().map(|w| w.referenced.line()))
             .or_else(|| [&s.down, &s.up, &s.servfail].iter().find_map(|f| f.as_ref().map(|f| f.host.referenced.line())))
             .or_else(|| [&s.cut, &s.slow].iter().find_map(|f| f.as_ref().map(|f| f.between.referenced.line())))
@@ -624,6 +808,7 @@ impl Checker {
             .unwrap_or(spanned.referenced.line());
         let set = [
             s.send.is_some(),
+            s.reply.is_some(),
             s.wait.is_some(),
             s.down.is_some(),
             s.up.is_some(),
@@ -647,14 +832,16 @@ impl Checker {
                     format!("step {n} has more than one action")
                 },
                 hint: Some(
-                    "give each step exactly one of send, pop3, imap, wait, down, up, cut, slow, servfail".into(),
+                    "give each step exactly one of send, reply, pop3, imap, wait, down, up, cut, slow, servfail".into(),
                 ),
             });
             return None;
         }
         let any = Role::ALL.map(|r| r.1);
         let action = if let Some(send) = &s.send {
-            Action::Send(self.send(send, hosts, names)?)
+            Action::Send(Box::new(self.send(send, hosts, names)?))
+        } else if let Some(r) = &s.reply {
+            Action::Send(Box::new(self.reply(r, hosts, names)?))
         } else if let Some(f) = &s.pop3 {
             Action::Fetch(self.fetch(f, FetchProtocol::Pop3, hosts, names)?)
         } else if let Some(f) = &s.imap {
@@ -718,7 +905,7 @@ impl Checker {
             names,
             hosts,
             &send.via,
-            &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore],
+            &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List],
             "the server a message is sent via",
         );
         let mut ok = self.mailbox(&send.from);
@@ -748,21 +935,7 @@ impl Checker {
                 ok = false;
             }
         }
-        let mut auth = None;
-        if let Some(a) = &send.auth {
-            let mechanism =
-                a.mechanism.as_ref().map(|m| m.value.to_ascii_uppercase()).unwrap_or_else(|| "PLAIN".into());
-            if !["PLAIN", "LOGIN", "CRAM-MD5"].contains(&mechanism.as_str()) {
-                if let Some(m) = &a.mechanism {
-                    self.err(m, format!("unknown AUTH mechanism `{}`", m.value), "use PLAIN, LOGIN or CRAM-MD5");
-                }
-                ok = false;
-            }
-            match self.password_for(&a.user, &a.password) {
-                Some(password) => auth = Some(SmtpAuth { user: a.user.value.clone(), password, mechanism }),
-                None => ok = false,
-            }
-        }
+        let auth = self.smtp_auth(&send.auth, &mut ok);
         if !ok {
             return None;
         }
@@ -777,6 +950,62 @@ impl Checker {
             helo: send.helo.as_ref().map(|h| h.value.clone()),
             headers: send.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             auth,
+            reply: None,
+        })
+    }
+
+    fn smtp_auth(&mut self, a: &Option<super::raw::RawAuth>, ok: &mut bool) -> Option<SmtpAuth> {
+        let a = a.as_ref()?;
+        let mechanism = a.mechanism.as_ref().map(|m| m.value.to_ascii_uppercase()).unwrap_or_else(|| "PLAIN".into());
+        if !["PLAIN", "LOGIN", "CRAM-MD5"].contains(&mechanism.as_str()) {
+            if let Some(m) = &a.mechanism {
+                self.err(m, format!("unknown AUTH mechanism `{}`", m.value), "use PLAIN, LOGIN or CRAM-MD5");
+            }
+            *ok = false;
+        }
+        match self.password_for(&a.user, &a.password) {
+            Some(password) => Some(SmtpAuth { user: a.user.value.clone(), password, mechanism }),
+            None => {
+                *ok = false;
+                None
+            }
+        }
+    }
+
+    fn reply(&mut self, r: &super::raw::RawReply, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Send> {
+        let mua = self.host_ref(names, hosts, &r.from_host, &[Role::Mua], "the replying host (from_host)");
+        let via = self.host_ref(
+            names,
+            hosts,
+            &r.via,
+            &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List],
+            "the server the reply is sent via",
+        );
+        let mut ok = self.mailbox(&r.from);
+        if r.keep.is_none() && r.body.is_none() {
+            self.err(
+                &r.from_host,
+                "a reply needs `keep` (lines to copy) or `body`",
+                "write e.g. `keep: confirm` to answer a confirmation request",
+            );
+            ok = false;
+        }
+        let auth = self.smtp_auth(&r.auth, &mut ok);
+        if !ok {
+            return None;
+        }
+        Some(Send {
+            mua: mua?,
+            via: via?,
+            from: r.from.value.clone(),
+            to: Vec::new(),
+            header_from: None,
+            subject: String::new(),
+            body: r.body.clone().unwrap_or_default(),
+            helo: None,
+            headers: Vec::new(),
+            auth,
+            reply: Some(super::ReplyTo { subject: r.subject.clone(), keep: r.keep.clone() }),
         })
     }
 
@@ -849,7 +1078,7 @@ impl Checker {
         if let Some(r) = &e.reply {
             let line = r.step.referenced.line();
             let ok_step = match steps.get(r.step.value.wrapping_sub(1)) {
-                Some(s) if s.send.is_some() => true,
+                Some(s) if s.send.is_some() || s.reply.is_some() => true,
                 Some(_) => {
                     self.err(
                         &r.step,
@@ -930,7 +1159,7 @@ impl Checker {
                     names,
                     hosts,
                     hp,
-                    &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore],
+                    &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List],
                     "a hop of a Received: chain",
                 ) {
                     hops.push(i);

@@ -25,27 +25,30 @@ pub enum Role {
     Mx,
     /// An MX that also serves its mailboxes over POP3 and IMAP.
     Mailstore,
+    /// An MX that runs mailing lists (posting, -ctl and -admin addresses).
+    List,
     Dns,
 }
 
 impl Role {
-    pub const ALL: [(&'static str, Role); 6] = [
+    pub const ALL: [(&'static str, Role); 7] = [
         ("mua", Role::Mua),
         ("relay", Role::Relay),
         ("hub", Role::Hub),
         ("mx", Role::Mx),
         ("mailstore", Role::Mailstore),
+        ("list", Role::List),
         ("dns", Role::Dns),
     ];
     pub fn name(self) -> &'static str {
         Role::ALL.iter().find(|(_, r)| *r == self).map(|(n, _)| *n).unwrap_or("?")
     }
     pub fn is_mta(self) -> bool {
-        matches!(self, Role::Relay | Role::Hub | Role::Mx | Role::Mailstore)
+        matches!(self, Role::Relay | Role::Hub | Role::Mx | Role::Mailstore | Role::List)
     }
     /// Receives mail for its own domains into local mailboxes.
     pub fn is_final(self) -> bool {
-        matches!(self, Role::Mx | Role::Mailstore)
+        matches!(self, Role::Mx | Role::Mailstore | Role::List)
     }
 }
 
@@ -118,6 +121,8 @@ pub struct MtaConfig {
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).
     pub aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// Mailing lists (list hosts only).
+    pub lists: Vec<crate::listserv::ListConfig>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -165,7 +170,7 @@ pub struct Step {
 
 #[derive(Clone, Debug)]
 pub enum Action {
-    Send(Send),
+    Send(Box<Send>),
     Fetch(Fetch),
     Wait(Duration),
     Fault { fault: Fault, undo_after: Option<Duration> },
@@ -194,6 +199,15 @@ pub struct Send {
     pub helo: Option<String>,
     pub headers: Vec<(String, String)>,
     pub auth: Option<SmtpAuth>,
+    /// Fill in recipient, subject and body from a fetched message when the step runs.
+    pub reply: Option<ReplyTo>,
+}
+
+/// Which fetched message a `reply` step answers, and what it copies.
+#[derive(Clone, Debug)]
+pub struct ReplyTo {
+    pub subject: Option<String>,
+    pub keep: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -116,6 +116,9 @@ pub struct RawHost {
     /// Show passwords and AUTH data in the trace instead of masking them.
     #[serde(default)]
     pub show_secrets: Option<bool>,
+    /// Mailing lists served by a list host: name (or name@domain) -> settings.
+    #[serde(default)]
+    pub lists: IndexMap<String, RawList>,
     // --- DNS settings ---
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Vec<String>>")]
@@ -126,6 +129,79 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub external: Option<S<String>>,
+}
+
+/// A mailing list on a `list` host: NAME@ posts, NAME-ctl@ takes command mail, NAME-admin@ reaches the admins.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawList {
+    /// participatory (members post; the default) or moderated (only moderators post).
+    #[serde(default, rename = "type")]
+    #[schemars(with = "Option<String>")]
+    pub kind: Option<S<String>>,
+    /// A description, shown in List-Id: and the guide.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Addresses of the people who run the list (mail to NAME-admin goes to them).
+    #[schemars(with = "Vec<String>")]
+    pub admin: S<Vec<S<String>>>,
+    /// Password for `admin pass` in command mail; without one there is no remote administration.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub moderators: Vec<S<String>>,
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub members: Vec<S<String>>,
+    /// Members who do not get each post: address -> digest | nomail (each is the default).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
+    pub delivery: IndexMap<String, S<String>>,
+    /// Posts from someone who may not post: reject (default of participatory lists), hold (default of moderated lists) or ignore.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub others: Option<S<String>>,
+    /// Largest post in octets; larger ones are handled as `too_large` says.
+    #[serde(default)]
+    pub max_size: Option<u64>,
+    /// reject (default: tell the sender) or ignore.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub too_large: Option<S<String>>,
+    /// keep (default), strip (distribute only the text) or reject.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub attachments: Option<S<String>>,
+    /// confirm (default), confirm_then_approve or admin_only.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub subscribe: Option<S<String>>,
+    /// Put `[name:00012]` in front of each subject (default true).
+    #[serde(default)]
+    pub subject_tag: Option<bool>,
+    /// Add `Reply-To:` the list unless the poster set one (default true).
+    #[serde(default)]
+    pub reply_to_list: Option<bool>,
+    #[serde(default)]
+    pub digest: Option<RawDigest>,
+    /// The text the `guide` command sends (a description of the list is made up otherwise).
+    #[serde(default)]
+    pub guide: Option<String>,
+}
+
+/// When and how digests go out.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigest {
+    /// How often (default 1d).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub every: Option<S<String>>,
+    /// mime (default; multipart/digest) or rfc1153 (plain text).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub format: Option<S<String>>,
 }
 
 /// How an MTA retries what it cannot deliver now.
@@ -210,6 +286,9 @@ pub struct RawStep {
     /// Make a DNS host answer SERVFAIL to every query.
     #[serde(default)]
     pub servfail: Option<RawHostFault>,
+    /// A MUA answers a message it fetched before (e.g. a list's confirmation request).
+    #[serde(default)]
+    pub reply: Option<RawReply>,
     /// A MUA downloads mail with POP3.
     #[serde(default)]
     pub pop3: Option<RawFetch>,
@@ -269,6 +348,30 @@ pub struct RawSend {
     #[serde(default)]
     pub headers: IndexMap<String, String>,
     /// Authenticate with SMTP AUTH before sending.
+    #[serde(default)]
+    pub auth: Option<RawAuth>,
+}
+
+/// Reply to the newest message the MUA fetched with pop3/imap (that matches `subject`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReply {
+    #[schemars(with = "String")]
+    pub from_host: S<String>,
+    #[schemars(with = "String")]
+    pub via: S<String>,
+    /// Envelope sender and From: of the reply.
+    #[schemars(with = "String")]
+    pub from: S<String>,
+    /// Only a message whose Subject: contains this text.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Copy the body lines of that message that start with this word (e.g. `confirm`, `approve`).
+    #[serde(default)]
+    pub keep: Option<String>,
+    /// More text for the reply's body.
+    #[serde(default)]
+    pub body: Option<String>,
     #[serde(default)]
     pub auth: Option<RawAuth>,
 }

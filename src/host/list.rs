@@ -1,0 +1,205 @@
+//! The list host: an MX whose MTA hands mail for list addresses to the list
+//! server ([`crate::listserv`]) — as an aliases line `ohanashi: "|fml.pl …"`
+//! pipes it to fml — and queues what the list server sends back, as a local
+//! submission (Postfix's pickup, sendmail's `-bm` from the command line).
+
+use super::maillog::Program;
+use super::mta::Mta;
+use super::queue::QueueEntry;
+use crate::env::{ActivityGuard, rfc5322};
+use crate::listserv::{Cx, Dest, List, Out};
+use crate::proto::smtp::address::parse_mailbox;
+use crate::proto::smtp::{Flavour, Mailbox, Path};
+use std::sync::{Arc, Mutex};
+
+/// One list on the host, with the activity it keeps open while a digest is due.
+pub struct HostedList {
+    pub list: Mutex<List>,
+    digest_due: Mutex<Option<ActivityGuard>>,
+}
+
+impl HostedList {
+    pub fn new(list: List) -> Self {
+        HostedList { list: Mutex::new(list), digest_due: Mutex::new(None) }
+    }
+    fn with<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
+        match self.list.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+}
+
+impl Mta {
+    /// The list and which of its addresses a local recipient names.
+    pub fn list_for(&self, r: &Mailbox) -> Option<(usize, Dest)> {
+        self.lists.iter().enumerate().find_map(|(i, l)| {
+            let cfg = l.with(|l| (l.cfg.domain.clone(), l.cfg.dest_of(&r.local)));
+            (cfg.0.eq_ignore_ascii_case(&r.domain)).then_some(cfg.1).flatten().map(|d| (i, d))
+        })
+    }
+
+    /// The program an aliases line would pipe this address to (for the maillog).
+    pub fn list_program(&self, i: usize, dest: Dest) -> String {
+        let name = self.lists.get(i).map(|l| l.with(|l| l.cfg.name.clone())).unwrap_or_default();
+        let what = match dest {
+            Dest::Post => "post",
+            Dest::Ctl => "ctl",
+            Dest::Admin => "admin",
+        };
+        format!("/usr/libexec/maillab/listserv {name} {what}")
+    }
+
+    /// Hand one message to the list server and act on what it answers.
+    pub fn to_list(&self, qid: &str, from: &Path, r: &Mailbox, i: usize, dest: Dest, data: &[u8]) {
+        let Some(hosted) = self.lists.get(i) else { return };
+        self.ctx.emit(
+            self.ctx
+                .ev("list.receive")
+                .line(format!("{qid}: <{r}> handed to the list server ({})", dest.name()))
+                .field("qid", qid)
+                .field("rcpt", r.to_string()),
+        );
+        let env_from = match from {
+            Path::Mailbox(m) => Some(m.to_string()),
+            Path::Null => None,
+        };
+        let rng = self.ctx.env.rng.clone();
+        let mut key = move || rng.below(100_000_000) as u32;
+        let mut cx = Cx { now: self.ctx.now(), key: &mut key };
+        let (name, outs, due) = hosted.with(|l| {
+            let outs = l.receive(dest, env_from.as_deref(), data, &mut cx);
+            (l.cfg.name.clone(), outs, l.digest_pending())
+        });
+        self.list_outputs(&name, outs);
+        self.digest_activity(hosted, due);
+    }
+
+    /// Keep the run going while a digest has posts waiting, so that none is lost.
+    fn digest_activity(&self, hosted: &HostedList, due: bool) {
+        if let Ok(mut g) = hosted.digest_due.lock() {
+            match (due, g.is_some()) {
+                (true, false) => *g = Some(self.ctx.env.activity.begin()),
+                (false, true) => *g = None,
+                _ => {}
+            }
+        }
+    }
+
+    fn list_outputs(&self, name: &str, outs: Vec<Out>) {
+        let pid = self.log.daemon_pid + 20;
+        for o in outs {
+            match o {
+                Out::Note { kind, text, who } => {
+                    self.ctx.emit(
+                        self.ctx
+                            .ev(&format!("list.{kind}"))
+                            .line(format!("{name}: {text}"))
+                            .field("list", name)
+                            .field("who", who.clone()),
+                    );
+                    self.log.log_as("listserv", pid, &format!("{name}: {text} ({who})"));
+                }
+                Out::Mail(m) => {
+                    let rcpts: Vec<Mailbox> = m.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
+                    if rcpts.is_empty() {
+                        continue;
+                    }
+                    let from = match m.from.as_deref().map(parse_mailbox) {
+                        Some(Ok(f)) => Path::Mailbox(f),
+                        _ => Path::Null,
+                    };
+                    let qid = self.submit_local(from, rcpts, m.data, "listserv");
+                    let n = m.to.len();
+                    self.ctx.emit(
+                        self.ctx
+                            .ev("list.send")
+                            .line(format!("{name}: {} submitted as {qid} to {n} recipient(s)", m.what))
+                            .field("list", name)
+                            .field("what", m.what)
+                            .field("qid", qid)
+                            .field("rcpts", n),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Queue a message written on this host (not received by SMTP): log it
+    /// as the MTA's pickup does, with a Received: field for the local hop.
+    pub fn submit_local(&self, from: Path, rcpts: Vec<Mailbox>, data: Vec<u8>, user: &str) -> String {
+        let pid = self.new_pid();
+        let qid = self.new_qid(pid);
+        let now = self.ctx.now();
+        let received = match self.cfg.flavour {
+            Flavour::Sendmail => format!(
+                "Received: (from {user}@localhost)\r\n\tby {} ({}/Submit) id {qid};\r\n\t{}\r\n",
+                self.ctx.hostname,
+                self.cfg.flavour.software(),
+                rfc5322(now)
+            ),
+            Flavour::Postfix => format!(
+                "Received: by {} ({}, from userid 1001)\r\n\tid {qid}; {}\r\n",
+                self.ctx.hostname,
+                self.cfg.flavour.software(),
+                rfc5322(now)
+            ),
+        };
+        let mut full = received.into_bytes();
+        full.extend_from_slice(&data);
+        let hs = crate::message::headers(&data);
+        let msgid =
+            crate::message::first(&hs, "Message-ID").unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_string();
+        let size = full.len();
+        match self.cfg.flavour {
+            Flavour::Sendmail => self.log.log(
+                Program::Smtpd,
+                pid,
+                &format!(
+                    "{qid}: from={from}, size={size}, class=0, nrcpts={}, msgid=<{msgid}>, relay={user}@localhost",
+                    rcpts.len()
+                ),
+            ),
+            Flavour::Postfix => {
+                self.log.log(Program::Pickup, 0, &format!("{qid}: uid=1001 from={from}"));
+                self.log.log(Program::Cleanup, 0, &format!("{qid}: message-id=<{msgid}>"));
+                self.log.log(
+                    Program::Qmgr,
+                    0,
+                    &format!("{qid}: from={from}, size={size}, nrcpt={} (queue active)", rcpts.len()),
+                );
+            }
+        }
+        let e = QueueEntry::new(&self.ctx, qid.clone(), from, rcpts, full, msgid, pid);
+        self.enqueue(e);
+        qid
+    }
+
+    /// Send each list's digest on its schedule (virtual time in a simulation).
+    pub async fn run_digests(self: Arc<Self>) {
+        if self.lists.is_empty() {
+            return;
+        }
+        let mut next: Vec<tokio::time::Instant> =
+            self.lists.iter().map(|l| tokio::time::Instant::now() + l.with(|l| l.cfg.digest_every)).collect();
+        loop {
+            let Some(&when) = next.iter().min() else { return };
+            tokio::time::sleep_until(when).await;
+            for (i, hosted) in self.lists.iter().enumerate() {
+                if next[i] > tokio::time::Instant::now() {
+                    continue;
+                }
+                next[i] += hosted.with(|l| l.cfg.digest_every);
+                let rng = self.ctx.env.rng.clone();
+                let mut key = move || rng.below(100_000_000) as u32;
+                let cx = Cx { now: self.ctx.now(), key: &mut key };
+                let (name, outs, due) = hosted.with(|l| {
+                    let outs = l.digest(&cx);
+                    (l.cfg.name.clone(), outs, l.digest_pending())
+                });
+                self.list_outputs(&name, outs);
+                self.digest_activity(hosted, due);
+            }
+        }
+    }
+}
