@@ -4,27 +4,107 @@
 //! A successful login records the client's address for POP-before-SMTP
 //! when the host's relay rules ask for it, and every login, good or bad,
 //! goes to the maillog in the style of Dovecot.
+//!
+//! Password guessing is slowed down as Dovecot does it: the reply to a
+//! failed login is held back, 2 s for the first failure from a client
+//! address and twice as long for each further one in the last 10 minutes,
+//! up to 15 s (an `auth.delay` event says so). A successful login from the
+//! address forgets its failures. The cores only report the failure; the
+//! waiting is done here, on tokio's clock.
 
 use super::fetch::{IMAP_PORT, POP3_PORT};
 use super::mta::Mta;
 use crate::env::ActivityGuard;
 use crate::net::Conn;
 use crate::proto::{imap, pop3};
-use std::net::SocketAddrV4;
-use std::sync::Arc;
+use crate::scenario::format_duration;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
 
 /// Idle time after which a reading session is dropped (RFC 1939 asks for at
 /// least 10 minutes; RFC 3501 for at least 30).
 const POP3_IDLE: Duration = Duration::from_secs(600);
 const IMAP_IDLE: Duration = Duration::from_secs(1800);
 
+/// How long the reply to the first failed login from an address is held
+/// back (Dovecot's `AUTH_PENALTY_INIT_SECS`).
+pub const AUTH_DELAY: Duration = Duration::from_secs(2);
+/// The longest hold-back, however many failures (`AUTH_PENALTY_MAX_SECS`).
+pub const AUTH_DELAY_MAX: Duration = Duration::from_secs(15);
+/// Failed logins older than this no longer count.
+pub const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(600);
+/// Failures remembered per address (the delay stops growing long before).
+const MAX_REMEMBERED: usize = 100;
+
+/// The hold-back for the `n`th failed login from an address in the window
+/// (counted from 1): 2 s, 4 s, 8 s, then 15 s.
+pub fn auth_delay(n: usize) -> Duration {
+    let doublings = u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
+    AUTH_DELAY.saturating_mul(1 << doublings).min(AUTH_DELAY_MAX)
+}
+
+/// Recent failed logins per client address, shared by the POP3 and IMAP
+/// servers of one host.
+#[derive(Default)]
+struct Penalties(Mutex<BTreeMap<Ipv4Addr, VecDeque<Instant>>>);
+
+impl Penalties {
+    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<Ipv4Addr, VecDeque<Instant>>) -> R) -> R {
+        match self.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// Note a failed login from `ip` at `now`; returns how many failures
+    /// from `ip` the window now holds, this one included.
+    fn failed(&self, ip: Ipv4Addr, now: Instant) -> usize {
+        self.with(|m| {
+            // Forget what is too old, for every address, so the map stays small.
+            m.retain(|_, times| {
+                while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= AUTH_FAILURE_WINDOW) {
+                    times.pop_front();
+                }
+                !times.is_empty()
+            });
+            let times = m.entry(ip).or_default();
+            times.push_back(now);
+            if times.len() > MAX_REMEMBERED {
+                times.pop_front();
+            }
+            times.len()
+        })
+    }
+
+    /// A successful login from `ip`: its failures no longer count.
+    fn succeeded(&self, ip: Ipv4Addr) {
+        self.with(|m| m.remove(&ip));
+    }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, … `11th`, … `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// Open the POP3 and IMAP ports, then serve them in background tasks.
 pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
+    let penalties = Arc::new(Penalties::default());
     for (port, proto) in [(POP3_PORT, "pop3"), (IMAP_PORT, "imap")] {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
+        let penalties = penalties.clone();
         let slots = Arc::new(tokio::sync::Semaphore::new(super::mta::MAX_SESSIONS));
         tokio::spawn(async move {
             while let Ok(mut conn) = l.accept().await {
@@ -40,14 +120,15 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
                 };
                 let guard = m.ctx.env.activity.begin();
                 let m2 = m.clone();
+                let p2 = penalties.clone();
                 if proto == "pop3" {
                     tokio::spawn(async move {
-                        pop3_session(m2, conn, guard).await;
+                        pop3_session(m2, p2, conn, guard).await;
                         drop(permit);
                     });
                 } else {
                     tokio::spawn(async move {
-                        imap_session(m2, conn, guard).await;
+                        imap_session(m2, p2, conn, guard).await;
                         drop(permit);
                     });
                 }
@@ -121,26 +202,34 @@ impl Reader for imap::Server {
     }
 }
 
-async fn pop3_session(mta: Arc<Mta>, conn: Conn, busy: ActivityGuard) {
+async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard) {
     let pid = mta.new_pid();
     let timestamp = format!("<{pid}.{}@{}>", mta.ctx.now().timestamp(), mta.ctx.hostname);
     let cfg = pop3::Pop3Config { hostname: mta.ctx.hostname.clone(), show_secrets: mta.cfg.show_secrets };
-    session(mta, conn, busy, pid, pop3::Server::new(cfg, timestamp)).await
+    session(mta, penalties, conn, busy, pid, pop3::Server::new(cfg, timestamp)).await
 }
 
-async fn imap_session(mta: Arc<Mta>, conn: Conn, busy: ActivityGuard) {
+async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard) {
     let pid = mta.new_pid();
     let cfg = imap::ImapConfig {
         hostname: mta.ctx.hostname.clone(),
         show_secrets: mta.cfg.show_secrets,
         max_literal: 10 * 1024 * 1024,
     };
-    session(mta, conn, busy, pid, imap::Server::new(cfg)).await
+    session(mta, penalties, conn, busy, pid, imap::Server::new(cfg)).await
 }
 
-/// One POP3 or IMAP connection: trace every line, log logins, feed
-/// POP-before-SMTP, and tell the core about new mail.
-async fn session<R: Reader>(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard, pid: u32, mut srv: R) {
+/// One POP3 or IMAP connection: trace every line, log logins, hold back
+/// the reply to a failed one, feed POP-before-SMTP, and tell the core about
+/// new mail.
+async fn session<R: Reader>(
+    mta: Arc<Mta>,
+    penalties: Arc<Penalties>,
+    conn: Conn,
+    _busy: ActivityGuard,
+    pid: u32,
+    mut srv: R,
+) {
     let Conn { mut stream, peer, session, .. } = conn;
     let ip = *peer.ip();
     let label = mta.ctx.peer_name(ip);
@@ -180,9 +269,29 @@ async fn session<R: Reader>(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard, pid
                         ctx.ip
                     );
                     mta.log.log_as("dovecot", pid, &msg);
+                    penalties.succeeded(ip);
                     mta.popauth_add(ip, &user, &R::NAME.to_ascii_uppercase());
                 }
                 Act::LoginFailed(user, why) => {
+                    // The core has queued the negative reply behind this
+                    // output: it goes out when the delay is over.
+                    let n = penalties.failed(ip, Instant::now());
+                    let delay = auth_delay(n);
+                    ctx.emit(
+                        ctx.ev("auth.delay")
+                            .session(session)
+                            .peer(&label)
+                            .line(format!(
+                                "{} failed login from {ip} in the last {}: reply held back {}",
+                                ordinal(n),
+                                format_duration(AUTH_FAILURE_WINDOW),
+                                format_duration(delay)
+                            ))
+                            .field("ip", ip.to_string())
+                            .field("failures", n)
+                            .field("delay_ms", u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+                    );
+                    tokio::time::sleep(delay).await;
                     let msg = format!(
                         "{}-login: Disconnected ({why}): user=<{user}>, method={method}, rip={ip}, lip={}",
                         R::NAME,
@@ -211,4 +320,50 @@ async fn session<R: Reader>(mta: Arc<Mta>, conn: Conn, _busy: ActivityGuard, pid
     }
     let _ = stream.shutdown().await;
     ctx.emit(ctx.ev("tcp.close").session(session).peer(&label).line("connection closed"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_doubles_up_to_the_cap() {
+        let secs: Vec<u64> = (1..=6).map(|n| auth_delay(n).as_secs()).collect();
+        assert_eq!(secs, vec![2, 4, 8, 15, 15, 15]);
+        assert_eq!(auth_delay(0), AUTH_DELAY);
+        assert_eq!(auth_delay(usize::MAX), AUTH_DELAY_MAX);
+    }
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].into_iter().map(ordinal).collect();
+        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_count_per_address_within_the_window() {
+        let p = Penalties::default();
+        let (a, b) = (Ipv4Addr::new(192, 0, 2, 9), Ipv4Addr::new(192, 0, 2, 10));
+        let t0 = Instant::now();
+        assert_eq!(p.failed(a, t0), 1);
+        assert_eq!(p.failed(a, t0 + Duration::from_secs(60)), 2);
+        assert_eq!(p.failed(a, t0 + Duration::from_secs(120)), 3);
+        // Another address starts at one.
+        assert_eq!(p.failed(b, t0 + Duration::from_secs(120)), 1);
+        // Ten minutes after the first failure it no longer counts.
+        assert_eq!(p.failed(a, t0 + AUTH_FAILURE_WINDOW), 3);
+        // A quiet period forgets everything, and old addresses leave the map.
+        assert_eq!(p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW), 1);
+        assert_eq!(p.with(|m| m.len()), 1);
+        // A successful login forgets the address's failures, not another's.
+        p.failed(b, t0 + 3 * AUTH_FAILURE_WINDOW);
+        p.succeeded(a);
+        assert_eq!(p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW), 1);
+        assert_eq!(p.failed(b, t0 + 3 * AUTH_FAILURE_WINDOW), 2);
+        // Memory per address is bounded.
+        for _ in 0..2 * MAX_REMEMBERED {
+            p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW);
+        }
+        assert_eq!(p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW), MAX_REMEMBERED);
+    }
 }

@@ -38,6 +38,9 @@ pub const CAPABILITIES: &str = "IMAP4rev1 AUTH=PLAIN IDLE LITERAL+";
 pub const MAX_LINE: usize = 64 * 1024;
 /// After this many BAD replies the server gives up on the client.
 pub const MAX_ERRORS: u32 = 20;
+/// Failed logins (LOGIN or AUTHENTICATE) before the server hangs up, as the
+/// POP3 server does.
+pub const MAX_AUTH_FAILURES: u32 = 3;
 
 #[derive(Clone, Debug)]
 pub struct ImapConfig {
@@ -153,6 +156,8 @@ pub struct Server {
     user: Option<String>,
     sel: Option<Selected>,
     errors: u32,
+    /// Failed logins in this session.
+    auth_failures: u32,
     closed: bool,
     /// The host said the store changed (looked at while idling).
     changed: bool,
@@ -180,6 +185,7 @@ impl Server {
             user: None,
             sel: None,
             errors: 0,
+            auth_failures: 0,
             closed: false,
             changed: false,
             out,
@@ -446,6 +452,11 @@ impl Server {
             Done::Bad(t) => self.bad(tag, &t),
             Done::Later => {}
         }
+        if self.auth_failures >= MAX_AUTH_FAILURES && !self.closed {
+            self.send("* BYE Too many authentication failures");
+            self.out.push_back(Output::Close);
+            self.closed = true;
+        }
     }
 
     /// May `name` run in the current state? (`Err` is the reply if not.)
@@ -584,9 +595,16 @@ impl Server {
             self.user = Some(user);
             Done::Ok(format!("[CAPABILITY {CAPABILITIES}] Logged in"))
         } else {
-            self.out.push_back(Output::LoginFailed { user });
+            self.login_failed(user);
             Done::No("[AUTHENTICATIONFAILED] Authentication failed".into())
         }
+    }
+
+    /// Report a failed login; the tagged NO that follows it ends the session
+    /// once there have been [`MAX_AUTH_FAILURES`].
+    fn login_failed(&mut self, user: String) {
+        self.auth_failures += 1;
+        self.out.push_back(Output::LoginFailed { user });
     }
 
     fn cmd_authenticate(&mut self, tag: &str, p: &mut Parser, store: &Store) -> PResult<Done> {
@@ -628,12 +646,12 @@ impl Server {
         };
         let parts: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
         let [authz, user, pass] = parts.as_slice() else {
-            self.out.push_back(Output::LoginFailed { user: String::new() });
+            self.login_failed(String::new());
             return Done::No("[AUTHENTICATIONFAILED] PLAIN wants authzid NUL user NUL password".into());
         };
         let user = String::from_utf8_lossy(user).into_owned();
         if !authz.is_empty() && *authz != user.as_bytes() {
-            self.out.push_back(Output::LoginFailed { user });
+            self.login_failed(user);
             return Done::No("[AUTHORIZATIONFAILED] Cannot act as another user".into());
         }
         self.try_login(user, &String::from_utf8_lossy(pass), store)

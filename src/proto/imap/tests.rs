@@ -205,6 +205,30 @@ fn authenticate_plain() {
 }
 
 #[test]
+fn too_many_failed_logins_end_the_session() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    cmd(&mut s, &mut st, "a LOGIN alice@example.com wrong", "NO");
+    // AUTHENTICATE failures count too, and so does a malformed PLAIN response.
+    cmd(&mut s, &mut st, "b AUTHENTICATE PLAIN =", "NO");
+    let outs = run(&mut s, &mut st, b"c LOGIN alice@example.com guess\r\nd LOGIN alice@example.com secret\r\n");
+    assert!(outs.contains(&Output::LoginFailed { user: ALICE.into() }));
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert_eq!(
+        sent(outs),
+        vec!["c NO [AUTHENTICATIONFAILED] Authentication failed", "* BYE Too many authentication failures"]
+    );
+    assert!(s.is_closed());
+    assert_eq!(s.user(), None);
+    // Each session counts its own failures: two of them still leave room for a login.
+    let mut s = session(&mut st);
+    cmd(&mut s, &mut st, "e LOGIN alice@example.com wrong", "NO");
+    cmd(&mut s, &mut st, "f LOGIN alice@example.com wrong", "NO");
+    cmd(&mut s, &mut st, "g LOGIN alice@example.com secret", "OK");
+    assert!(!s.is_closed());
+}
+
+#[test]
 fn secrets_are_masked_in_the_trace() {
     let mut st = store();
     let mut s = session(&mut st);
