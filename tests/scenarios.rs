@@ -13,6 +13,7 @@ const SHIPPED: &[&str] = &[
     "list-digest",
     "list-join",
     "list-moderated",
+    "list-security",
     "mx-fallback",
     "pop-before-smtp",
     "pop-vs-imap",
@@ -136,6 +137,11 @@ fn snapshot_list_moderated() {
 }
 
 #[test]
+fn snapshot_list_security() {
+    snapshot("list-security");
+}
+
+#[test]
 fn snapshot_list_digest() {
     snapshot("list-digest");
 }
@@ -144,7 +150,7 @@ fn snapshot_list_digest() {
 /// bounces, or is still queued: one post to N members gives N ends.
 #[test]
 fn list_mail_is_accounted_per_recipient() {
-    for name in ["list-join", "list-moderated", "list-digest"] {
+    for name in ["list-join", "list-moderated", "list-digest", "list-security"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
         let sc = load_file(&path).expect("loads");
         let r = run(&sc).expect("runs");

@@ -12,6 +12,9 @@ pub const DEFAULT_LATENCY: Duration = Duration::from_millis(5);
 pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 86400);
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 10_240_000;
 
+/// The largest attachment a send step may make up (10 MB).
+const MAX_ATTACHMENT: u64 = 10_000_000;
+
 pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
     match std::fs::read_to_string(path) {
@@ -936,6 +939,51 @@ impl Checker {
             }
         }
         let auth = self.smtp_auth(&send.auth, &mut ok);
+        let mut attachments = Vec::new();
+        for a in &send.attachments {
+            let name_ok = !a.name.value.is_empty() && !a.name.value.contains(['"', '\r', '\n', '/', '\\']);
+            if !name_ok {
+                self.err(
+                    &a.name,
+                    format!("`{}` is not a file name", a.name.value),
+                    "write a plain name such as minutes.pdf",
+                );
+                ok = false;
+            }
+            let ct = a
+                .content_type
+                .as_ref()
+                .map(|t| t.value.to_ascii_lowercase())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let ct_ok = ct.split_once('/').is_some_and(|(t, s)| {
+                let tok = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c));
+                tok(t) && tok(s) && t != "multipart" && t != "message"
+            });
+            if !ct_ok {
+                if let Some(t) = &a.content_type {
+                    self.err(
+                        t,
+                        format!("`{}` is not a MIME type for a file", t.value),
+                        "write e.g. application/pdf or image/png",
+                    );
+                }
+                ok = false;
+            }
+            let octets = a.octets.unwrap_or(1024);
+            if octets > MAX_ATTACHMENT {
+                self.err(
+                    &a.name,
+                    format!("{octets} octets is too large for an attachment here"),
+                    format!("use at most {MAX_ATTACHMENT} octets"),
+                );
+                ok = false;
+            }
+            attachments.push(super::Attachment {
+                name: a.name.value.clone(),
+                content_type: ct,
+                octets: octets as usize,
+            });
+        }
         if !ok {
             return None;
         }
@@ -951,6 +999,7 @@ impl Checker {
             headers: send.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             auth,
             reply: None,
+            attachments,
         })
     }
 
@@ -1006,6 +1055,7 @@ impl Checker {
             headers: Vec::new(),
             auth,
             reply: Some(super::ReplyTo { subject: r.subject.clone(), keep: r.keep.clone() }),
+            attachments: Vec::new(),
         })
     }
 

@@ -201,6 +201,14 @@ pub struct Send {
     pub auth: Option<SmtpAuth>,
     /// Fill in recipient, subject and body from a fetched message when the step runs.
     pub reply: Option<ReplyTo>,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub octets: usize,
 }
 
 /// Which fetched message a `reply` step answers, and what it copies.

@@ -350,6 +350,24 @@ pub struct RawSend {
     /// Authenticate with SMTP AUTH before sending.
     #[serde(default)]
     pub auth: Option<RawAuth>,
+    /// Files to attach (the message becomes multipart/mixed).
+    #[serde(default)]
+    pub attachments: Vec<RawAttachment>,
+}
+
+/// An attached file, filled with made-up content of the given size.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttachment {
+    #[schemars(with = "String")]
+    pub name: S<String>,
+    /// MIME type (default application/octet-stream).
+    #[serde(default, rename = "type")]
+    #[schemars(with = "Option<String>")]
+    pub content_type: Option<S<String>>,
+    /// Size of the file in octets before base64 (default 1024).
+    #[serde(default)]
+    pub octets: Option<u64>,
 }
 
 /// Reply to the newest message the MUA fetched with pop3/imap (that matches `subject`).
