@@ -387,7 +387,8 @@ fn main() -> ExitCode {
                 eprintln!("maillab: there is no host named `{h}` in {}", file.display());
                 return ExitCode::from(2);
             }
-            let res = match maillab::run::run(&sc) {
+            let opts = maillab::run::RunOptions { wire: pcap.is_some() };
+            let res = match maillab::run::run_with(&sc, opts) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("maillab: could not start the simulator: {e}");

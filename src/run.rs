@@ -25,10 +25,22 @@ pub struct RunResult {
     pub failed: usize,
 }
 
-/// Run to the end and check the expectations.
+/// What a run records besides the trace every view needs.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Keep every TCP segment and UDP datagram as a `wire` event (for `--pcap`).
+    pub wire: bool,
+}
+
+/// Run to the end and check the expectations, recording the wire too.
 pub fn run(sc: &Scenario) -> std::io::Result<RunResult> {
+    run_with(sc, RunOptions { wire: true })
+}
+
+/// Run to the end and check the expectations.
+pub fn run_with(sc: &Scenario, opts: RunOptions) -> std::io::Result<RunResult> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
-    let events = rt.block_on(simulate(sc));
+    let events = rt.block_on(simulate(sc, opts));
     drop(rt);
     let trace_only = events;
     let results = expect::check(sc, &trace_only);
@@ -123,11 +135,13 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
     Ok(Started { mtas, servfail })
 }
 
-async fn simulate(sc: &Scenario) -> Vec<Event> {
+async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
     let trace = Trace::new();
     let clock = Clock::new(sc.start);
     let mut net = SimNet::new(sc.latency);
-    net.set_tap(crate::net::sim::Tap { trace: trace.clone(), clock: clock.clone() });
+    if opts.wire {
+        net.set_tap(crate::net::sim::Tap { trace: trace.clone(), clock: clock.clone() });
+    }
     for (a, b, d) in &sc.links {
         net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
     }
@@ -154,7 +168,7 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
         Ok(s) => s,
         Err(e) => {
             trace.push(scen("host.error").line(format!("a host could not start: {e}")));
-            return trace.events();
+            return trace.take_events();
         }
     };
     let faults = Faults {
@@ -280,10 +294,9 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
             );
         }
     }
-    let events = trace.events();
     for (i, _) in &mtas {
         let host = &sc.hosts[*i].name;
-        let c = accounting(&events, host);
+        let c = trace.with_events(|events| accounting(events, host));
         trace.push(
             ev(env.clock.now(), host, "summary")
                 .line(format!(
@@ -301,7 +314,7 @@ async fn simulate(sc: &Scenario) -> Vec<Event> {
         scen("run.end")
             .line(format!("virtual time elapsed: {}", crate::scenario::format_duration(env.clock.elapsed()))),
     );
-    trace.events()
+    trace.take_events()
 }
 
 /// Per-host fate of every accepted recipient.

@@ -80,8 +80,23 @@ impl Trace {
             }
         }
     }
+    /// A copy of the events so far.
     pub fn events(&self) -> Vec<Event> {
-        self.inner.lock().map(|g| g.events.clone()).unwrap_or_default()
+        self.with_events(|e| e.to_vec())
+    }
+    /// Look at the events so far without copying them.
+    pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
+        match self.inner.lock() {
+            Ok(g) => f(&g.events),
+            Err(p) => f(&p.into_inner().events),
+        }
+    }
+    /// Move the events out (the end of a run: no copy of a large trace).
+    pub fn take_events(&self) -> Vec<Event> {
+        match self.inner.lock() {
+            Ok(mut g) => std::mem::take(&mut g.events),
+            Err(p) => std::mem::take(&mut p.into_inner().events),
+        }
     }
 }
 
