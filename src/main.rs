@@ -427,7 +427,11 @@ fn main() -> ExitCode {
                     .filter_map(|e| e.line.clone())
                     .map(|l| l + "\n")
                     .collect(),
-                (Format::Json, None) => render::json_lines(&res.events),
+                (Format::Json, None) => {
+                    let out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let _ = render::write_json_lines(&res.events, out);
+                    return if res.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS };
+                }
                 (Format::Text, None) => {
                     let mut s = render::text(&res.events, render::TextOptions { color, messages: !no_messages });
                     s.push_str(&format!(

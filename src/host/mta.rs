@@ -59,6 +59,8 @@ pub struct Mta {
     pub retry: queue::RetryPolicy,
     /// Mailing lists (a list host only).
     pub lists: Vec<super::list::HostedList>,
+    /// `cfg.domains` as a set: an MX may serve thousands of domains.
+    local_domains: std::collections::BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -82,8 +84,10 @@ impl Mta {
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
         let lists =
             cfg.lists.iter().map(|l| super::list::HostedList::new(crate::listserv::List::new(l.clone()))).collect();
+        let local_domains = cfg.domains.iter().cloned().collect();
         Arc::new(Mta {
             lists,
+            local_domains,
             retry: queue::RetryPolicy::configured(cfg.flavour, &cfg.queue),
             ctx,
             cfg,
@@ -184,7 +188,7 @@ impl Mta {
     }
 
     pub fn is_local_domain(&self, d: &str) -> bool {
-        self.cfg.domains.iter().any(|x| x == d)
+        self.local_domains.contains(d)
     }
 
     /// May this client relay to this recipient? (Local recipients never ask.)

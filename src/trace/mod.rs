@@ -8,7 +8,6 @@ pub mod seq;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// One observable step.
@@ -28,7 +27,39 @@ pub struct Event {
     pub line: Option<String>,
     /// Further structured facts (mailbox, queue id, the delivered message, …).
     #[serde(flatten)]
-    pub fields: BTreeMap<String, serde_json::Value>,
+    pub fields: Fields,
+}
+
+/// An event's named facts, kept sorted by name. A small vector rather than
+/// a BTreeMap: events have a handful of fields, and a large trace holds
+/// hundreds of thousands of events.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fields(Vec<(String, serde_json::Value)>);
+
+impl Fields {
+    pub fn get(&self, k: &str) -> Option<&serde_json::Value> {
+        self.0.binary_search_by(|(n, _)| n.as_str().cmp(k)).ok().map(|i| &self.0[i].1)
+    }
+    pub fn insert(&mut self, k: &str, v: serde_json::Value) {
+        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(k)) {
+            Ok(i) => self.0[i].1 = v,
+            Err(i) => self.0.insert(i, (k.to_string(), v)),
+        }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 fn ser_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
@@ -109,7 +140,7 @@ pub fn ev(t: DateTime<FixedOffset>, host: &str, kind: &str) -> Event {
         session: None,
         peer: None,
         line: None,
-        fields: BTreeMap::new(),
+        fields: Fields::default(),
     }
 }
 
@@ -127,7 +158,7 @@ impl Event {
         self
     }
     pub fn field(mut self, k: &str, v: impl Into<serde_json::Value>) -> Self {
-        self.fields.insert(k.to_string(), v.into());
+        self.fields.insert(k, v.into());
         self
     }
 }

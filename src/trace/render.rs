@@ -105,6 +105,15 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
 }
 
 /// One JSON object per line. `wire` events (raw segments, for `--pcap`) are left out.
+/// JSON lines written straight to `w` (a large trace is never held twice).
+pub fn write_json_lines(events: &[Event], mut w: impl std::io::Write) -> std::io::Result<()> {
+    for e in events.iter().filter(|e| e.kind != "wire") {
+        serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
+
 pub fn json_lines(events: &[Event]) -> String {
     let mut out = String::new();
     for e in events.iter().filter(|e| e.kind != "wire") {
