@@ -182,7 +182,7 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
     };
 
     // What each MUA has downloaded, for `reply` steps.
-    let mut fetched: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut fetched: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
     for (n, step) in sc.steps.iter().enumerate() {
         let n = n + 1;
         if let Some(at) = step.at {
@@ -191,9 +191,13 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
         let note = step.note.en.clone().or_else(|| step.note.ja.clone());
         match &step.action {
             Action::Send(s) if s.reply.is_some() => {
-                let got = fetched.get(&s.mua).map(Vec::as_slice).unwrap_or(&[]);
+                // The replying user's own mailbox, as downloaded by this MUA; else anything it downloaded.
+                let all = fetched.get(&s.mua).map(Vec::as_slice).unwrap_or(&[]);
+                let own: Vec<String> =
+                    all.iter().filter(|(u, _)| u.eq_ignore_ascii_case(&s.from)).map(|(_, m)| m.clone()).collect();
+                let got: Vec<String> = if own.is_empty() { all.iter().map(|(_, m)| m.clone()).collect() } else { own };
                 let ctx = ctx_for(&env, sc, s.mua);
-                match mua::reply_to(s, got) {
+                match mua::reply_to(s, &got) {
                     Some(r) => {
                         let what = format!(
                             "step {n}: {} replies to \"{}\" (to {}) via {}",
@@ -248,7 +252,7 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                 trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
                 let ctx = ctx_for(&env, sc, f.mua);
                 let got = crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
-                fetched.entry(f.mua).or_default().extend(got);
+                fetched.entry(f.mua).or_default().extend(got.into_iter().map(|m| (f.user.clone(), m)));
             }
             Action::Wait(d) => {
                 let what = format!("step {n}: wait {}", crate::scenario::format_duration(*d));
@@ -300,8 +304,17 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
         trace.push(
             ev(env.clock.now(), host, "summary")
                 .line(format!(
-                    "accepted {} recipient(s): {} delivered here, {} relayed on, {} bounced, {} still queued",
-                    c.accepted, c.delivered, c.relayed, c.bounced, c.queued
+                    "accepted {} recipient(s): {} delivered here{}, {} relayed on, {} bounced, {} still queued",
+                    c.accepted,
+                    c.delivered,
+                    if c.to_lists > 0 {
+                        format!(" ({} of them to the list server)", c.to_lists)
+                    } else {
+                        String::new()
+                    },
+                    c.relayed,
+                    c.bounced,
+                    c.queued
                 ))
                 .field("accepted", c.accepted)
                 .field("delivered", c.delivered)
@@ -325,6 +338,8 @@ pub struct Accounting {
     pub relayed: u64,
     pub bounced: u64,
     pub queued: u64,
+    /// Of the delivered: handed to the list server rather than put in a mailbox.
+    pub to_lists: u64,
 }
 
 impl Accounting {
@@ -342,7 +357,11 @@ pub fn accounting(events: &[Event], host: &str) -> Accounting {
             // One alias becomes several recipients, each with its own end.
             "alias.expand" => a.accepted += e.field_u64("added").unwrap_or(0),
             // Into a mailbox, or piped to the list server, which then submits its own mail.
-            "deliver" | "list.receive" => a.delivered += 1,
+            "deliver" => a.delivered += 1,
+            "list.receive" => {
+                a.delivered += 1;
+                a.to_lists += 1;
+            }
             "relay" => a.relayed += 1,
             "bounce" => a.bounced += 1,
             "queue.left" => a.queued += e.field_u64("rcpts").unwrap_or(0),

@@ -87,7 +87,8 @@ impl Mta {
     }
 
     fn list_outputs(&self, name: &str, outs: Vec<Out>) {
-        let pid = self.log.daemon_pid + 20;
+        // Below the daemon's own pid: the per-session and queue pids count upwards from above it.
+        let pid = self.log.daemon_pid.saturating_sub(1);
         for o in outs {
             match o {
                 Out::Note { kind, text, who } => {
@@ -98,7 +99,9 @@ impl Mta {
                             .field("list", name)
                             .field("who", who.clone()),
                     );
-                    self.log.log_as("listserv", pid, &format!("{name}: {text} ({who})"));
+                    let who =
+                        if who.is_empty() || text.contains(who.as_str()) { String::new() } else { format!(" ({who})") };
+                    self.log.log_as("listserv", pid, &format!("{name}: {text}{who}"));
                 }
                 Out::Mail(m) => {
                     let rcpts: Vec<Mailbox> = m.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();

@@ -341,7 +341,8 @@ impl List {
     }
 
     /// A message written by the list itself (replies, notices, digests).
-    fn compose(&mut self, cx: &Cx, to: &str, subject: &str, content: &str) -> Vec<u8> {
+    /// `auto`: RFC 3834's Auto-Submitted value (auto-replied for answers to command mail, auto-generated otherwise).
+    fn compose(&mut self, cx: &Cx, auto: &str, to: &str, subject: &str, content: &str) -> Vec<u8> {
         self.mails += 1;
         let c = &self.cfg;
         let mut m = format!(
@@ -359,7 +360,7 @@ impl List {
             c.name,
         );
         m.push_str(&self.list_fields());
-        m.push_str("Precedence: list\r\nAuto-Submitted: auto-replied\r\n");
+        m.push_str(&format!("Precedence: list\r\nAuto-Submitted: {auto}\r\n"));
         m.push_str(content);
         m.into_bytes()
     }
@@ -370,7 +371,8 @@ impl List {
             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: {}\r\n\r\n{body}",
             if body.is_ascii() { "7bit" } else { "8bit" }
         );
-        let data = self.compose(cx, to, subject, &content);
+        let auto = if what == "reply" { "auto-replied" } else { "auto-generated" };
+        let data = self.compose(cx, auto, to, subject, &content);
         Out::Mail(OutMail { what, from: Some(self.cfg.admin_address()), to: vec![to.to_string()], data })
     }
 
@@ -428,12 +430,6 @@ impl List {
             out.push(self.forward_admin(None, data));
             return out;
         }
-        if let Some(max) = self.cfg.max_size
-            && data.len() > max
-        {
-            let why = format!("{} octets is over the limit of {max}", data.len());
-            return self.refuse(cx, "size", self.cfg.too_large == TooLarge::Ignore, &from, envelope_from, data, &why);
-        }
         if !self.may_post(&from) {
             let who = match self.cfg.kind {
                 Kind::Participatory => "only members may post",
@@ -445,6 +441,13 @@ impl List {
                 Others::Reject => self.refuse(cx, "reject", false, &from, envelope_from, data, &why),
                 Others::Ignore => self.refuse(cx, "reject", true, &from, envelope_from, data, &why),
             };
+        }
+        // Outsiders are sorted out first, so that an oversized spam is not answered.
+        if let Some(max) = self.cfg.max_size
+            && data.len() > max
+        {
+            let why = format!("{} octets is over the limit of {max}", data.len());
+            return self.refuse(cx, "size", self.cfg.too_large == TooLarge::Ignore, &from, envelope_from, data, &why);
         }
         self.accept(cx, &from, data)
     }
@@ -473,7 +476,7 @@ impl List {
                 if !extra.is_empty() {
                     let list: Vec<String> = extra.iter().map(|r| r.to_string()).collect();
                     let why = format!("attachments are not allowed on this list: {}", list.join(", "));
-                    out.extend(self.refuse(cx, "reject", false, from, Some(from), data, &why));
+                    out.extend(self.refuse(cx, "content", false, from, Some(from), data, &why));
                     return out;
                 }
             }
@@ -653,7 +656,10 @@ impl List {
             self.members.iter().filter(|m| m.delivery == Delivery::Each).map(|m| m.address.clone()).collect();
         let digest = self.members.iter().filter(|m| m.delivery == Delivery::Digest).count();
         let nomail = self.members.iter().filter(|m| m.delivery == Delivery::NoMail).count();
-        self.digest_queue.push(n);
+        // Only while someone reads digests: a member who turns them on later starts from there.
+        if digest > 0 {
+            self.digest_queue.push(n);
+        }
         let mut out = vec![Self::note(
             "distribute",
             format!(
@@ -735,6 +741,7 @@ impl List {
         if lines.is_empty() {
             report.push_str("Your mail had no commands in it. Send \"help\" for the list of commands.\n");
         }
+        let mut read = 0;
         for (i, line) in lines.iter().enumerate() {
             if i == command::MAX_COMMANDS {
                 report.push_str(&format!(
@@ -744,6 +751,7 @@ impl List {
                 break;
             }
             let cmd = command::parse(line);
+            read += 1;
             let shown = if line.to_ascii_lowercase().starts_with("admin pass") { "admin pass ********" } else { line };
             report.push_str(&format!(">>> {shown}\n"));
             if cmd == Command::End {
@@ -760,8 +768,7 @@ impl List {
             report.push('\n');
             out.append(&mut mails);
         }
-        let n = lines.len().min(command::MAX_COMMANDS);
-        out.insert(0, Self::note("command", format!("{n} command line(s) from {from}"), &from));
+        out.insert(0, Self::note("command", format!("{read} command line(s) read"), &from));
         let reply = self.text_mail(cx, "reply", &from, &subject, &report);
         out.push(reply);
         out
@@ -899,8 +906,8 @@ impl List {
             Command::Reject(key) => match self.held.remove(&key) {
                 Some(h) => {
                     mails.push(Self::note(
-                        "reject",
-                        format!("held post {key} from {} rejected by {from}", h.from),
+                        "decline",
+                        format!("held post {key} from {} declined by {from}", h.from),
                         from,
                     ));
                     let told = self.is_member(&h.from) && self.answerable(Some(&h.from), &h.from, &h.data);
@@ -1001,11 +1008,11 @@ impl List {
                 let ml = self.ml();
                 mails.extend(self.notify_admins(cx, &format!("New member ({ml})"), &body));
                 format!(
-                    "Welcome! {from} is now a member of {}.\nPost by writing to {}; send \"help\" to {} for the commands.\n\n{}",
+                    "Welcome! {from} is now a member of {}.\nPost by writing to {}; send \"help\" to {} for the commands.\n{}",
                     self.cfg.post_address(),
                     self.cfg.post_address(),
                     self.cfg.ctl_address(),
-                    self.guide_text()
+                    self.cfg.guide.as_deref().map(|g| format!("\n{g}")).unwrap_or_default()
                 )
             }
             Subscribe::ConfirmThenApprove => {
@@ -1070,11 +1077,11 @@ impl List {
                 self.members.push(Member { address: address.clone(), name, delivery: Delivery::Each });
                 mails.push(Self::note("admin", format!("admin add {address}"), from));
                 let body = format!(
-                    "Welcome! The administrator has added {address} to {}.\nPost by writing to {}; send \"help\" to {} for the commands.\n\n{}",
+                    "Welcome! The administrator has added {address} to {}.\nPost by writing to {}; send \"help\" to {} for the commands.\n{}",
                     self.cfg.post_address(),
                     self.cfg.post_address(),
                     self.cfg.ctl_address(),
-                    self.guide_text()
+                    self.cfg.guide.as_deref().map(|g| format!("\n{g}")).unwrap_or_default()
                 );
                 let ml = self.ml();
                 mails.push(self.text_mail(cx, "reply", &address, &format!("Welcome to the {ml}"), &body));
@@ -1162,7 +1169,7 @@ impl List {
             String::from_utf8_lossy(&a.data).trim_end()
         );
         let subject = format!("Article {} ({})", a.n, self.ml());
-        let data = self.compose(cx, to, &subject, &content);
+        let data = self.compose(cx, "auto-replied", to, &subject, &content);
         Out::Mail(OutMail { what: "article", from: Some(self.cfg.admin_address()), to: vec![to.to_string()], data })
     }
 
@@ -1179,6 +1186,7 @@ impl List {
         let issue = self.digest_issue;
         let first = ns.first().copied().unwrap_or(0);
         let last = ns.last().copied().unwrap_or(0);
+        let range = if first == last { format!("article {first}") } else { format!("articles {first}-{last}") };
         let name = self.cfg.name.clone();
         let mut topics = String::new();
         for a in &arts {
@@ -1191,7 +1199,7 @@ impl List {
                 let mut c = format!(
                     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n\
                      --{b}\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\
-                     {name} digest, issue {issue}: {} article(s), numbers {first} to {last}\r\n\r\nTopics:\r\n{topics}\
+                     {name} digest, issue {issue}: {} article(s), {range}\r\n\r\nTopics:\r\n{topics}\
                      \r\n--{b}\r\nContent-Type: multipart/digest; boundary=\"{d}\"\r\n\r\n",
                     arts.len()
                 );
@@ -1200,7 +1208,7 @@ impl List {
                     c.push_str(&format!("--{d}\r\n\r\n{}\r\n", String::from_utf8_lossy(&a.data).trim_end()));
                 }
                 c.push_str(&format!("--{d}--\r\n\r\n--{b}--\r\n"));
-                (format!("{name} digest, issue {issue} (articles {first}-{last})"), c)
+                (format!("{name} digest, issue {issue} ({range})"), c)
             }
             DigestFormat::Rfc1153 => {
                 let mut c = String::from("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n");
@@ -1232,11 +1240,11 @@ impl List {
             }
         };
         let post = self.cfg.post_address();
-        let data = self.compose(cx, &post, &subject, &content);
+        let data = self.compose(cx, "auto-generated", &post, &subject, &content);
         vec![
             Self::note(
                 "digest",
-                format!("digest issue {issue} (articles {first}-{last}) sent to {} member(s)", to.len()),
+                format!("digest issue {issue} ({range}) sent to {} member(s)", to.len()),
                 &self.cfg.admin_address(),
             ),
             Out::Mail(OutMail { what: "digest", from: Some(self.cfg.admin_address()), to, data }),

@@ -288,6 +288,11 @@ fn members_index_get_chaddr_and_digest_modes() {
     let out = r.send(Dest::Post, "yamada@hogehoge.example", "Second", "two");
     assert_eq!(mails(&out)[0].to, vec!["yamada@hogehoge.example".to_string()]);
     assert!(r.list.digest_pending());
+    // The digest holds only what was posted after Tora turned it on.
+    let mut key = || 1;
+    let cx = Cx { now: r.t, key: &mut key };
+    let d = r.list.digest(&cx);
+    assert!(text(mails(&d)[0]).contains("(article 2)"), "{}", text(mails(&d)[0]));
 }
 
 fn digest_of(format: DigestFormat) -> String {
@@ -311,6 +316,7 @@ fn digest_of(format: DigestFormat) -> String {
 #[test]
 fn mime_digest_is_multipart_digest() {
     let d = digest_of(DigestFormat::Mime);
+    assert!(d.contains("Auto-Submitted: auto-generated\r\n"));
     assert!(d.contains("Subject: ohanashi digest, issue 1 (articles 1-2)"));
     assert!(d.contains("Content-Type: multipart/digest;"));
     let parsed = mail_parser::MessageParser::new().parse(d.as_bytes()).unwrap();
@@ -352,6 +358,7 @@ fn size_limit_and_attachments() {
     let mut r = Run::new(c);
     let out = r.raw(Dest::Post, Some("yamada@hogehoge.example"), data.as_bytes());
     assert!(mails(&out).iter().all(|m| m.what != "distribute"));
+    assert_eq!(notes(&out)[0].0, "content");
     assert!(notes(&out)[0].1.contains("attachments are not allowed"));
 }
 

@@ -340,13 +340,19 @@ impl Checker {
                 if let Some(at) = at {
                     c.err(
                         at,
-                        format!("`{key}` is a setting of relay, hub, mx and mailstore hosts, not of a {}", role.name()),
+                        format!(
+                            "`{key}` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
+                            role.name()
+                        ),
                         "remove it, or change the role",
                     );
                 } else {
                     c.err(
                         &h.role,
-                        format!("`{key}` is a setting of relay, hub, mx and mailstore hosts, not of a {}", role.name()),
+                        format!(
+                            "`{key}` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
+                            role.name()
+                        ),
                         "remove it, or change the role",
                     );
                 }
@@ -425,7 +431,8 @@ impl Checker {
                 },
             };
             // An MX that only receives may do without DNS; a relay or hub forwards, so it needs a route.
-            if smarthost.is_none() && resolver.is_none() && !role.is_final() {
+            // A list host sends too: its distributions and answers.
+            if smarthost.is_none() && resolver.is_none() && (!role.is_final() || role == Role::List) {
                 let hint = if dns_hosts.is_empty() {
                     "add a host with role dns (and its zones), or give this host a `smarthost:`"
                 } else {
@@ -729,13 +736,6 @@ impl Checker {
                 None if c.kind == Kind::Moderated => Others::Hold,
                 None => Others::Reject,
             };
-            if c.kind == Kind::Moderated && c.moderators.is_empty() && c.admins.is_empty() {
-                self.err(
-                    &l.admin,
-                    "a moderated list needs moderators (or admins) to post and approve",
-                    "add `moderators: [...]`",
-                );
-            }
             c.max_size = l.max_size.map(|n| n as usize);
             c.too_large = match pick(self, &l.too_large, "setting for large posts", &["reject", "ignore"]) {
                 Some(1) => TooLarge::Ignore,
