@@ -233,7 +233,10 @@ fn main() -> ExitCode {
             let mut bad = false;
             for f in &files {
                 let is_lesson = std::fs::read_to_string(f).map(|s| maillab::lesson::is_lesson(&s)).unwrap_or(false);
-                let res = if is_lesson {
+                let answers_of = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".answers.yaml"));
+                let res = if let Some(stem) = answers_of {
+                    check_answers(f, stem)
+                } else if is_lesson {
                     maillab::lesson::load_file(f).map(|l| {
                         format!("lesson, {} sections, {} checkpoints", l.sections.len(), l.checkpoints().count())
                     })
@@ -448,6 +451,27 @@ fn main() -> ExitCode {
             if res.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
     }
+}
+
+/// An answer key `NAME.answers.yaml`: it must read, and name only checkpoints of the lesson `NAME.yaml` beside it.
+fn check_answers(f: &std::path::Path, stem: &str) -> Result<String, maillab::diag::Diagnostics> {
+    let given = maillab::lesson::load_answers(f)?;
+    let lesson_path = f.with_file_name(format!("{stem}.yaml"));
+    let l = maillab::lesson::load_file(&lesson_path)?;
+    let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
+    if let Some(k) = unknown.first() {
+        let src = std::fs::read_to_string(f).unwrap_or_default();
+        let line = src.lines().position(|l| l.trim_start().starts_with(&format!("{k}:"))).map(|i| i as u64 + 1);
+        let d = maillab::diag::Diagnostic {
+            file: f.display().to_string(),
+            line: line.unwrap_or(1),
+            column: 1,
+            message: format!("`{k}` is not a checkpoint of lesson {}", l.name),
+            hint: Some(format!("the checkpoint ids are in {}", lesson_path.display())),
+        };
+        return Err(maillab::diag::Diagnostics(vec![d]));
+    }
+    Ok(format!("answer key of lesson {}, {} of {} checkpoints answered", l.name, given.len(), l.checkpoints().count()))
 }
 
 /// Load a lesson by name or path, printing its problems.

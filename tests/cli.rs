@@ -172,3 +172,23 @@ fn committed_schemas_match_the_code() {
         assert_eq!(committed.trim_end(), out.trim_end(), "{file} is stale: run `maillab schema {what} > {file}`");
     }
 }
+
+#[test]
+fn check_reads_answer_keys_against_their_lesson() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, out, _) =
+        maillab(&["check", root.join("lessons/01-addresses-and-messages.answers.yaml").to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("answer key of lesson 01-addresses-and-messages, 8 of 8 checkpoints answered"), "{out}");
+    // A key naming a checkpoint the lesson does not have is an error with its line.
+    let dir = std::env::temp_dir().join(format!("maillab-answers-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lessons")).unwrap();
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    std::fs::copy(root.join("scenarios/relay-chain.yaml"), dir.join("scenarios/relay-chain.yaml")).unwrap();
+    std::fs::copy(root.join("lessons/01-addresses-and-messages.yaml"), dir.join("lessons/x.yaml")).unwrap();
+    std::fs::write(dir.join("lessons/x.answers.yaml"), "# key\nno-such-checkpoint: a\n").unwrap();
+    let (code, _, err) = maillab(&["check", dir.join("lessons/x.answers.yaml").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("x.answers.yaml:2:1: `no-such-checkpoint` is not a checkpoint of lesson"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
