@@ -302,3 +302,18 @@ fn clients_that_hang_up_mid_command_or_mid_data_do_no_harm() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("250") && text.contains("messages 0"), "{text}{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_list_server_is_joined_with_python_over_real_sockets() {
+    let ready = std::env::temp_dir().join(format!("maillab-ready-list-{}.json", std::process::id()));
+    let _server = serve("scenarios/list-join.yaml", 25320, &ready);
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/list_join.py"))
+        .arg(&ready)
+        .output()
+        .expect("python3 is installed (see .ci/run)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the join failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("list join over real sockets passed"), "{stdout}");
+}
