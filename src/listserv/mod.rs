@@ -125,6 +125,8 @@ pub struct ListConfig {
     pub guide: Option<String>,
     /// A subscription key is good for this long.
     pub confirm_expiry: Duration,
+    /// After this many permanent bounces a member's delivery is stopped (as Mailman does); `None` = never.
+    pub bounce_limit: Option<u32>,
 }
 
 impl ListConfig {
@@ -150,6 +152,7 @@ impl ListConfig {
             digest_format: DigestFormat::Mime,
             guide: None,
             confirm_expiry: Duration::from_secs(7 * 86400),
+            bounce_limit: Some(5),
         }
     }
     pub fn post_address(&self) -> String {
@@ -255,6 +258,8 @@ pub struct List {
     digest_queue: Vec<u32>,
     digest_issue: u32,
     mails: u32,
+    /// Permanent bounces per member address (lower case).
+    bounces: BTreeMap<String, u32>,
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -277,6 +282,7 @@ impl List {
             digest_queue: Vec::new(),
             digest_issue: 0,
             mails: 0,
+            bounces: BTreeMap::new(),
         }
     }
 
@@ -386,7 +392,7 @@ impl List {
         match dest {
             Dest::Post => self.post(envelope_from, data, cx),
             Dest::Ctl => self.commands(envelope_from, data, cx),
-            Dest::Admin => self.admin_mail(envelope_from, data),
+            Dest::Admin => self.admin_mail(envelope_from, data, cx),
         }
     }
 
@@ -689,7 +695,7 @@ impl List {
     }
 
     /// Mail to NAME-admin: bounces of distributed mail, and questions for the people running the list.
-    fn admin_mail(&mut self, envelope_from: Option<&str>, data: &[u8]) -> Vec<Out> {
+    fn admin_mail(&mut self, envelope_from: Option<&str>, data: &[u8], cx: &Cx) -> Vec<Out> {
         let from = mime::from_address(data).or(envelope_from.map(str::to_string)).unwrap_or_else(|| "<>".into());
         let mut out = Vec::new();
         if envelope_from.is_none() {
@@ -711,6 +717,9 @@ impl List {
                 for f in &failed {
                     let m = if self.is_member(f) { "member" } else { "address" };
                     out.push(Self::note("bounce", format!("delivery to {m} {f} failed ({status})"), &from));
+                    if self.is_member(f) && status.starts_with('5') {
+                        out.extend(self.count_bounce(f, cx));
+                    }
                 }
             }
         } else {
@@ -718,6 +727,40 @@ impl List {
         }
         out.push(self.forward_admin(envelope_from, data));
         out
+    }
+
+    /// One more permanent bounce for a member; at the limit, stop sending to it.
+    fn count_bounce(&mut self, addr: &str, cx: &Cx) -> Vec<Out> {
+        let Some(limit) = self.cfg.bounce_limit else { return Vec::new() };
+        let n = self.bounces.entry(addr.to_ascii_lowercase()).or_insert(0);
+        *n += 1;
+        let n = *n;
+        if n < limit {
+            return vec![Self::note(
+                "bounce",
+                format!("{addr} has bounced {n} time(s); delivery stops at {limit}"),
+                addr,
+            )];
+        }
+        match self.members.iter_mut().find(|m| same(&m.address, addr)) {
+            Some(m) if m.delivery != Delivery::NoMail => {
+                m.delivery = Delivery::NoMail;
+                let body = format!(
+                    "Mail to {addr} has bounced {n} time(s), so the list no longer sends there.\n\
+                     The address is still a member. To remove it, send to {}:\n\nadmin pass PASSWORD\nadmin bye {addr}\n",
+                    self.cfg.ctl_address()
+                );
+                let ml = self.ml();
+                let mut out = self.notify_admins(cx, &format!("Delivery stopped for {addr} ({ml})"), &body);
+                out.insert(0, Self::note(
+                    "disable",
+                    format!("{addr} bounced {n} time(s): no more mail is sent there (still a member; the administrator may remove it)"),
+                    addr,
+                ));
+                out
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Command mail to NAME-ctl: run each line, answer with one status report.

@@ -391,3 +391,26 @@ fn addresses_of_a_list() {
     assert_eq!(c.dest_of("ohanashi-request"), Some(Dest::Admin));
     assert_eq!(c.dest_of("ohanashi-x"), None);
 }
+
+#[test]
+fn members_whose_mail_keeps_bouncing_get_no_more() {
+    let mut c = cfg();
+    c.bounce_limit = Some(2);
+    let mut r = Run::new(c);
+    let dsn =
+        b"From: MAILER-DAEMON@mx.example\r\n\r\nFinal-Recipient: rfc822; tora@pp.nyaoon.example\r\nStatus: 5.1.1\r\n";
+    let out = r.raw(Dest::Admin, None, dsn);
+    assert!(notes(&out).iter().any(|(_, t)| t.contains("bounced 1 time(s); delivery stops at 2")));
+    // A temporary failure does not count.
+    let later =
+        b"From: MAILER-DAEMON@mx.example\r\n\r\nFinal-Recipient: rfc822; tora@pp.nyaoon.example\r\nStatus: 4.4.1\r\n";
+    r.raw(Dest::Admin, None, later);
+    let out = r.raw(Dest::Admin, None, dsn);
+    assert!(notes(&out).iter().any(|(k, _)| *k == "disable"));
+    let out = r.send(Dest::Post, "yamada@hogehoge.example", "x", "y");
+    assert_eq!(mails(&out)[0].to.len(), 2, "tora gets nothing now");
+    // Tora can turn delivery back on.
+    r.send(Dest::Ctl, "tora@pp.nyaoon.example", "", "digest off");
+    let out = r.send(Dest::Post, "yamada@hogehoge.example", "x", "y");
+    assert_eq!(mails(&out)[0].to.len(), 3);
+}

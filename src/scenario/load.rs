@@ -781,6 +781,9 @@ impl Checker {
                 };
             }
             c.guide = l.guide.clone();
+            if let Some(n) = l.bounce_limit {
+                c.bounce_limit = (n > 0).then_some(n);
+            }
             out.push(c);
         }
         out

@@ -188,6 +188,9 @@ pub struct RawList {
     /// The text the `guide` command sends (a description of the list is made up otherwise).
     #[serde(default)]
     pub guide: Option<String>,
+    /// Stop sending to a member after this many permanent bounces (default 5; 0 = never).
+    #[serde(default)]
+    pub bounce_limit: Option<u32>,
 }
 
 /// When and how digests go out.
