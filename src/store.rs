@@ -20,6 +20,26 @@ pub struct Message {
     pub flags: BTreeSet<String>,
     pub internal_date: DateTime<FixedOffset>,
     pub data: Arc<Vec<u8>>,
+    /// Octets with every line ended by CRLF (what POP3's LIST and STAT count), worked out once at delivery.
+    pub wire_size: usize,
+}
+
+/// Size of `data` as sent on the wire with CRLF line ends: a bare LF counts
+/// two octets, and an unterminated last line gets its CRLF.
+pub fn crlf_size(data: &[u8]) -> usize {
+    let mut n = data.len();
+    let mut prev = 0u8;
+    for &b in data {
+        if b == b'\n' && prev != b'\r' {
+            n += 1;
+        }
+        prev = b;
+    }
+    match data.last() {
+        None | Some(b'\n') => n,
+        Some(b'\r') => n + 1,
+        Some(_) => n + 2,
+    }
 }
 
 impl Message {
@@ -47,7 +67,8 @@ impl Mailbox {
     pub fn append(&mut self, data: Arc<Vec<u8>>, flags: BTreeSet<String>, date: DateTime<FixedOffset>) -> u32 {
         let uid = self.uid_next;
         self.uid_next += 1;
-        self.messages.push(Message { uid, flags, internal_date: date, data });
+        let wire_size = crlf_size(&data);
+        self.messages.push(Message { uid, flags, internal_date: date, data, wire_size });
         self.recent.insert(uid);
         uid
     }

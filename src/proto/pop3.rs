@@ -318,12 +318,7 @@ impl Server {
         if let Some(mb) = store.mailbox(&user, INBOX) {
             self.uid_validity = mb.uid_validity;
             for m in &mb.messages {
-                self.maildrop.push(Entry {
-                    uid: m.uid,
-                    size: lines_of(&m.data).iter().map(|l| l.len() + 2).sum(),
-                    data: m.data.clone(),
-                    deleted: false,
-                });
+                self.maildrop.push(Entry { uid: m.uid, size: m.wire_size, data: m.data.clone(), deleted: false });
             }
         }
         self.state = State::Transaction;
@@ -586,6 +581,14 @@ mod tests {
     use chrono::{DateTime, FixedOffset};
 
     const TS: &str = "<1896.697170952@dbc.mtview.ca.us>";
+
+    #[test]
+    fn wire_size_counts_like_the_lines_sent() {
+        for d in [&b""[..], b"a", b"a\r\n", b"a\nb\n", b"a\r\nb", b"a\r", b"a\r\r\n", b"\n\n", b"x\r\ny\nz\r\n.\r\n"] {
+            let by_lines: usize = lines_of(d).iter().map(|l| l.len() + 2).sum();
+            assert_eq!(crate::store::crlf_size(d), by_lines, "{:?}", String::from_utf8_lossy(d));
+        }
+    }
     const ALICE: &str = "alice@example.com";
     const M1: &[u8] = b"From: bob@example.com\r\nSubject: one\r\n\r\nHello Alice.\r\n";
     const M2: &[u8] = b"Subject: dots\r\n\r\n.hidden\r\n.\r\nend\r\n";

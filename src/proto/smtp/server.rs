@@ -113,6 +113,8 @@ pub struct Server {
     peer: Peer,
     state: State,
     input: Vec<u8>,
+    /// Octets of `input` already read (a cursor, so a long DATA section is not shifted line by line).
+    start: usize,
     /// Skipping the rest of an over-long line.
     discarding: bool,
     helo: Option<(String, bool)>,
@@ -141,6 +143,7 @@ impl Server {
             peer,
             state: State::Start,
             input: Vec::new(),
+            start: 0,
             discarding: false,
             helo: None,
             tx: None,
@@ -225,15 +228,33 @@ impl Server {
         }
     }
 
+    /// Mark `n` more octets of input as read; drop what was read once it is worth it.
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start >= self.input.len() {
+            self.input.clear();
+            self.start = 0;
+        } else if self.start > 65536 && self.start * 2 > self.input.len() {
+            self.input.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    fn clear_input(&mut self) {
+        self.input.clear();
+        self.start = 0;
+    }
+
     fn take_line(&mut self, limit: usize) -> Option<Line> {
-        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
-            if self.input.len() > limit {
-                self.input.clear();
+        let Some(pos) = self.input[self.start..].iter().position(|&b| b == b'\n') else {
+            if self.input.len() - self.start > limit {
+                self.clear_input();
                 self.discarding = true;
             }
             return None;
         };
-        let mut l: Vec<u8> = self.input.drain(..=pos).collect();
+        let mut l: Vec<u8> = self.input[self.start..=self.start + pos].to_vec();
+        self.consume(pos + 1);
         if std::mem::take(&mut self.discarding) || l.len() > limit {
             return Some(Line::TooLong);
         }
@@ -526,25 +547,28 @@ impl Server {
 
     /// Consume DATA lines; returns false when more input is needed.
     fn step_data(&mut self) -> bool {
-        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+        let Some(pos) = self.input[self.start..].iter().position(|&b| b == b'\n') else {
             // Keep memory bounded for a line with no end.
-            if self.input.len() > MAX_TEXT_LINE {
+            if self.input.len() - self.start > MAX_TEXT_LINE {
                 self.data_long_line = true;
-                self.input.clear();
+                self.clear_input();
                 self.discarding = true;
             }
             return false;
         };
-        let raw: Vec<u8> = self.input.drain(..=pos).collect();
+        let (from, len) = (self.start, pos + 1);
         if std::mem::take(&mut self.discarding) {
-            self.data_at_crlf = raw.ends_with(b"\r\n");
+            self.data_at_crlf = self.input[from..from + len].ends_with(b"\r\n");
+            self.consume(len);
             return true;
         }
+        let raw = &self.input[from..from + len];
         let crlf = raw.ends_with(b"\r\n");
         let body = &raw[..raw.len() - if crlf { 2 } else { 1 }];
         // Only <CRLF>.<CRLF> ends the data (RFC 5321 §4.1.1.4): a "." line
         // reached through a bare LF, or ended by one, is content.
         if body == b"." && crlf && self.data_at_crlf {
+            self.consume(len);
             self.finish_data();
             return true;
         }
@@ -562,6 +586,7 @@ impl Server {
             self.data.extend_from_slice(body);
             self.data.extend_from_slice(b"\r\n");
         }
+        self.consume(len);
         true
     }
 
