@@ -183,9 +183,10 @@ enum Cmd {
     },
     /// Check scenario and lesson files and report every problem as FILE:LINE:COLUMN.
     ///
+    /// A lesson's answer key (NAME.answers.yaml) is checked against the lesson NAME.yaml beside it.
     /// Exit status: 0 when all files are valid, 2 otherwise.
     Check {
-        /// One or more scenario files.
+        /// One or more scenario, lesson or answer-key files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
