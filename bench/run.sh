@@ -28,3 +28,13 @@ for n in 10000 100000; do
   printf 'N=%-7s wall %6ss  peak %8s KB\n' "$n" "$s" "$kb"
 done
 python3 -c "print('ratio 100k/10k wall time: %.1f (linear would be 10)' % (${secs[100000]} / max(${secs[10000]}, 0.001)))"
+
+echo
+echo "== list server scale: one post to a list (role list) of N members over 1000 domains"
+for n in 10000 100000; do
+  python3 bench/scale.py "$n" 1000 list > "$tmp/list-$n.yaml"
+  read -r s kb < <(measure "$tmp/list-$n.yaml")
+  secs[$n]=$s
+  printf 'N=%-7s wall %6ss  peak %8s KB\n' "$n" "$s" "$kb"
+done
+python3 -c "print('ratio 100k/10k wall time: %.1f (linear would be 10)' % (${secs[100000]} / max(${secs[10000]}, 0.001)))"

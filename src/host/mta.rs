@@ -592,7 +592,8 @@ impl Policy for SessionPolicy<'_> {
             received.push_str(&format!("\r\n\tfor <{one}>"));
         }
         received.push_str(&format!("; {}\r\n", rfc5322(now)));
-        let mut full = received.into_bytes();
+        let mut full = Vec::with_capacity(received.len() + data.len());
+        full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(&data);
         let msgid =
             crate::message::first(&hs, "Message-ID").unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_string();

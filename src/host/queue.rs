@@ -397,10 +397,12 @@ impl Mta {
                 remote_mta: None,
             });
         }
-        let mut msg = format!("Return-Path: {from}\r\n").into_bytes();
+        let mut head = format!("Return-Path: {from}\r\n");
         if self.cfg.flavour == Flavour::Postfix {
-            msg.extend_from_slice(format!("Delivered-To: {rcpt}\r\n").as_bytes());
+            head.push_str(&format!("Delivered-To: {rcpt}\r\n"));
         }
+        let mut msg = Vec::with_capacity(head.len() + data.len());
+        msg.extend_from_slice(head.as_bytes());
         msg.extend_from_slice(data);
         let size = msg.len();
         let msg = Arc::new(msg);
