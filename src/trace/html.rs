@@ -109,7 +109,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         let _ = writeln!(
             h,
             "<details open><summary>{} · mailbox {} on {}</summary>",
-            e.t.format("%H:%M:%S%.3f"),
+            super::render::clock(e.t),
             esc(e.field_str("mailbox").unwrap_or("?")),
             esc(&e.host)
         );
@@ -170,7 +170,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
             "<tr data-kind=\"{}\"{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"line\">{}</td></tr>",
             esc(&e.kind),
             if bad(e) { " class=\"bad\"" } else { "" },
-            e.t.format("%H:%M:%S%.3f"),
+            super::render::clock(e.t),
             e.session.map(|s| s.to_string()).unwrap_or_default(),
             esc(&e.host),
             esc(e.peer.as_deref().unwrap_or("")),

@@ -56,7 +56,7 @@ pub fn text(events: &[Event], opt: TextOptions) -> String {
             );
             for e in delivered {
                 let mailbox = e.field_str("mailbox").unwrap_or("?");
-                let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", e.t.format("%H:%M:%S%.3f"), e.host);
+                let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", clock(e.t), e.host);
                 let msg = e.field_str("message").unwrap_or("");
                 for l in msg.split("\r\n") {
                     if l.is_empty() {
@@ -72,7 +72,7 @@ pub fn text(events: &[Event], opt: TextOptions) -> String {
 
 /// One event as one line (multi-line content stays on one line).
 pub fn text_line(e: &Event, w: usize, color: bool) -> String {
-    let t = e.t.format("%H:%M:%S%.3f").to_string();
+    let t = clock(e.t);
     let sess = e.session.map(|s| format!("#{s}")).unwrap_or_default();
     let line = e.line.as_deref().unwrap_or("");
     let peer = e.peer.as_deref().unwrap_or("?");
@@ -105,6 +105,14 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
 }
 
 /// One JSON object per line. `wire` events (raw segments, for `--pcap`) are left out.
+/// `10:00:00.123`: the time of day with milliseconds (by hand: chrono's
+/// `format` parses its pattern on every call, and the live trace of `serve`
+/// formats one per event).
+pub fn clock(t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    use chrono::Timelike;
+    format!("{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.nanosecond() / 1_000_000 % 1000)
+}
+
 /// JSON lines written straight to `w` (a large trace is never held twice).
 pub fn write_json_lines(events: &[Event], mut w: impl std::io::Write) -> std::io::Result<()> {
     for e in events.iter().filter(|e| e.kind != "wire") {

@@ -36,7 +36,7 @@ fn failure_line(kind: &str, line: &str, code: Option<u64>) -> bool {
 /// The arrows of a trace, in order.
 pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
     let mut out = Vec::new();
-    let t = |e: &Event| e.t.format("%H:%M:%S%.3f").to_string();
+    let t = |e: &Event| super::render::clock(e.t);
     // For the session view: per connection, the first and the worst reply.
     let mut open: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
     for e in events {
