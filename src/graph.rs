@@ -189,7 +189,7 @@ fn xml(s: &str) -> String {
 }
 
 /// A left-to-right layered SVG: clients, relays, hubs, then MX hosts and
-/// mailstores; DNS servers in a band above, with the look-ups and MX
+/// mailstores, then list servers; DNS servers in a band above, with the look-ups and MX
 /// records as curves up and down.
 pub fn svg(sc: &Scenario) -> String {
     let g = build(sc);
@@ -197,10 +197,12 @@ pub fn svg(sc: &Scenario) -> String {
         Role::Mua => 0,
         Role::Relay => 1,
         Role::Hub => 2,
-        Role::Mx | Role::Mailstore | Role::List => 3,
-        Role::Dns => 4,
+        Role::Mx | Role::Mailstore => 3,
+        // A list server sits behind the mail servers it sends through.
+        Role::List => 4,
+        Role::Dns => 5,
     };
-    let used: Vec<usize> = (0..4).filter(|c| g.node_indices().any(|n| band(g[n].role) == *c)).collect();
+    let used: Vec<usize> = (0..5).filter(|c| g.node_indices().any(|n| band(g[n].role) == *c)).collect();
     let col_of = |c: usize| used.iter().position(|u| *u == c).unwrap_or(0);
     let longest = g.node_indices().map(|n| g[n].hostname.len().max(g[n].name.len() + 12)).max().unwrap_or(20);
     let (w, h, gx, gy, left) = ((7.0 * longest as f64 + 20.0).max(190.0), 64.0, 110.0, 36.0, 30.0);
@@ -211,7 +213,7 @@ pub fn svg(sc: &Scenario) -> String {
     let mut pos = BTreeMap::new();
     for n in g.node_indices() {
         let c = band(g[n].role);
-        if c == 4 {
+        if c == 5 {
             let x = left + (used.len().saturating_sub(1) as f64 / 2.0 + dns_count as f64) * (w + gx) * 0.9;
             pos.insert(n, (x, 50.0));
             dns_count += 1;
