@@ -90,6 +90,8 @@ impl ReplyParser {
         loop {
             let Some(pos) = self.buf.iter().position(|&b| b == b'\n') else {
                 if self.buf.len() > MAX_REPLY_LINE {
+                    // Drop the bytes reported, or every later call reports them again.
+                    self.buf.clear();
                     return Err(BadReply("reply line too long".into()));
                 }
                 return Ok(None);
@@ -167,5 +169,13 @@ mod tests {
         let mut p = ReplyParser::default();
         p.feed(b"250-a\r\n251 b\r\n");
         assert!(p.next_reply().is_err());
+    }
+
+    #[test]
+    fn overlong_line_is_reported_once() {
+        let mut p = ReplyParser::default();
+        p.feed(&[b'2'; MAX_REPLY_LINE + 1]);
+        assert!(p.next_reply().is_err());
+        assert_eq!(p.next_reply(), Ok(None));
     }
 }

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Run every fuzz target in turn, one process at a time, at the lowest CPU
+# priority, for MINUTES each (default 12). Logs go to fuzz/logs/TARGET.log;
+# a summary line per target (from libFuzzer's last status line) is printed
+# at the end. Crashes are left in fuzz/artifacts/TARGET/ as usual.
+#
+#   fuzz/run-all.sh [MINUTES] [TARGET...]
+#
+# More libFuzzer options can be given in FUZZ_ARGS, e.g.
+#   FUZZ_ARGS=-max_len=65536 fuzz/run-all.sh 12
+set -u
+cd "$(dirname "$0")"
+minutes=${1:-12}
+[ $# -gt 0 ] && shift
+targets=${*:-"smtp_server smtp_client pop3 imap dns scenario lesson"}
+secs=$((minutes * 60))
+export RUSTC_BOOTSTRAP=1
+mkdir -p logs
+nice -n 19 cargo fuzz build || exit 1
+status=0
+for t in $targets; do
+    mkdir -p "corpus/$t"
+    echo "== $t: $minutes min, started $(date -u +%H:%M:%SZ)"
+    nice -n 19 cargo fuzz run "$t" -- \
+        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 ${FUZZ_ARGS:-} \
+        >"logs/$t.log" 2>&1
+    rc=$?
+    [ $rc -ne 0 ] && status=1
+    echo "   exit $rc, corpus $(ls "corpus/$t" | wc -l) files"
+done
+echo
+echo "target | execs | exec/s | cov | ft | corpus files | result"
+for t in $targets; do
+    last=$(grep -E '^#[0-9]+' "logs/$t.log" | tail -n 1)
+    execs=$(echo "$last" | sed -E 's/^#([0-9]+).*/\1/')
+    field() { echo "$last" | sed -nE "s|.* $1: ([0-9]+).*|\\1|p"; }
+    if grep -qE 'ERROR: libFuzzer|deadly signal|panicked at|==ERROR' "logs/$t.log"; then
+        result="CRASH: $(grep -m1 -oE 'ERROR: libFuzzer: [a-z-]+|panicked at .*' "logs/$t.log")"
+    else
+        result="ok"
+    fi
+    echo "$t | $execs | $(field exec/s) | $(field cov) | $(field ft) | $(ls "corpus/$t" | wc -l) | $result"
+done
+exit $status
