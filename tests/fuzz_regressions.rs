@@ -20,7 +20,7 @@ use maillab::proto::smtp::server::{self, Envelope, Peer, Policy, ServerConfig};
 use maillab::proto::smtp::{Flavour, Mailbox, Path as SmtpPath, Reply};
 use maillab::store::Store;
 
-const TARGETS: &[&str] = &["smtp_server", "smtp_client", "pop3", "imap", "dns", "scenario", "lesson"];
+const TARGETS: &[&str] = &["smtp_server", "smtp_client", "pop3", "imap", "dns", "scenario", "lesson", "listserv"];
 
 fn regressions_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions")
@@ -267,4 +267,52 @@ fn lesson_input(data: &[u8]) {
 #[test]
 fn lesson() {
     check("lesson", lesson_input);
+}
+
+/// As `fuzz/fuzz_targets/listserv.rs`: messages separated by NUL, the first
+/// byte of each picking the list address and the envelope sender.
+fn listserv_input(data: &[u8]) {
+    use maillab::listserv::{Attachments, Cx, Delivery, Dest, Kind, List, ListConfig, Member, Others};
+    let mut c = ListConfig::new("ohanashi", "mailing-list.jp");
+    c.admins = vec!["admin@example.org".into()];
+    c.password = Some("pw".into());
+    c.moderators = vec!["mod@example.org".into()];
+    c.kind = Kind::Moderated;
+    c.others = Others::Hold;
+    c.max_size = Some(4000);
+    c.attachments = Attachments::Strip;
+    for (a, d) in [("a@example.org", Delivery::Each), ("b@example.org", Delivery::Digest)] {
+        c.members.push(Member { address: a.into(), name: String::new(), delivery: d });
+    }
+    let mut list = List::new(c);
+    let t = fixed_time();
+    let mut k = 7u32;
+    let mut key = move || {
+        k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        k
+    };
+    for msg in data.split(|b| *b == 0) {
+        let Some((&sel, body)) = msg.split_first() else { continue };
+        let dest = match sel % 3 {
+            0 => Dest::Post,
+            1 => Dest::Ctl,
+            _ => Dest::Admin,
+        };
+        let from = match (sel / 3) % 4 {
+            0 => None,
+            1 => Some("a@example.org"),
+            2 => Some("mod@example.org"),
+            _ => Some("admin@example.org"),
+        };
+        let mut cx = Cx { now: t, key: &mut key };
+        let _ = list.receive(dest, from, body, &mut cx);
+        if sel & 0x80 != 0 {
+            let _ = list.digest(&cx);
+        }
+    }
+}
+
+#[test]
+fn listserv() {
+    check("listserv", listserv_input);
 }

@@ -96,3 +96,16 @@ w("scenario", "hand-merge-keys-in-hosts", "version: 1\nname: m\nhosts:\n  - &h {
 w("lesson", "hand-merge-keys-in-sections", "lesson: 1\nname: m\nscenario: relay-chain\nsections:\n  - &s {text: {en: x}, checkpoints: [&c {id: a, question: {en: q}, short: {answer: x}}, {<<: *c}]}\n  - {<<: [*s, *s]}\n")
 # the hang found on 2026-11-29 (see README.md), in its minimal form: 4,097 bytes without a newline
 w("smtp_client", "hang-overlong-reply-line", b"220 " + b"x" * 4093)
+
+# listserv: messages separated by NUL; the first byte of each picks the address (byte % 3: post, ctl, admin),
+# the envelope sender ((byte / 3) % 4: <>, a member, the moderator, the admin) and a digest run (bit 7)
+w("listserv", "hand-subscribe-confirm", b"\x01From: x@example.org\r\n\r\nsubscribe X\r\nconfirm 12345678 X\r\n\x00\x04From: a@example.org\r\n\r\nmembers\r\nindex\r\nget 1-10\r\ndigest on\r\nchaddr a@example.org c@example.org\r\n")
+w("listserv", "hand-many-command-lines", b"\x04From: a@example.org\r\n\r\n" + b"help\r\n" * 20000)
+nest = b"From: mod@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+for i in range(200):
+    nest += b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+nest += b"--b200\r\nContent-Type: application/octet-stream; name=x.bin\r\n\r\nAAAA\r\n"
+w("listserv", "hand-deep-multipart", b"\x06" + nest)
+w("listserv", "hand-dsn-many-recipients", b"\x02From: MAILER-DAEMON@x\r\n\r\n" + b"Final-Recipient: rfc822; a@example.org\r\nStatus: 5.1.1\r\n" * 5000)
+w("listserv", "hand-admin-and-approve", b"\x0aFrom: admin@example.org\r\n\r\nadmin pass pw\r\nadmin add z@example.org Z\r\nadmin moderate z@example.org\r\napprove 00000000\r\nreject 99999999\r\nadmin bye a@example.org\r\n\x00\x86From: a@example.org\r\nSubject: =?UTF-8?B?5pel5pys6Kqe?= [ohanashi:00001] Re: re: x\r\n\r\nbody\r\n")
+w("listserv", "hand-binary-garbage", bytes(range(256)) * 40)
