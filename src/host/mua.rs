@@ -160,10 +160,20 @@ fn kept_lines(m: &str, word: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| {
-            l.len() >= word.len()
-                && l[..word.len()].eq_ignore_ascii_case(word)
+            l.get(..word.len()).is_some_and(|p| p.eq_ignore_ascii_case(word))
                 && l[word.len()..].chars().next().is_none_or(char::is_whitespace)
         })
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_lines;
+
+    #[test]
+    fn kept_lines_take_whole_words_and_any_text() {
+        let m = "Subject: x\r\n\r\nconfirm 1234 Anne\r\nconfirmation is needed\r\n\u{78ba}\u{8a8d} confirm\r\n  CONFIRM 5 B\r\n";
+        assert_eq!(kept_lines(m, "confirm"), vec!["confirm 1234 Anne".to_string(), "CONFIRM 5 B".into()]);
+    }
 }

@@ -580,12 +580,13 @@ impl List {
         let mut re = false;
         let open = format!("[{}:", self.cfg.name);
         loop {
-            if rest.len() >= open.len() && rest[..open.len()].eq_ignore_ascii_case(&open) {
+            // `get` rather than indexing: a subject is any UTF-8, and a cut inside a character is no prefix.
+            if rest.get(..open.len()).is_some_and(|p| p.eq_ignore_ascii_case(&open)) {
                 match rest.find(']') {
                     Some(end) => rest = rest[end + 1..].trim_start(),
                     None => break,
                 }
-            } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case("re:") {
+            } else if rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) {
                 re = true;
                 rest = rest[3..].trim_start();
             } else {

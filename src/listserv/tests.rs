@@ -414,3 +414,13 @@ fn members_whose_mail_keeps_bouncing_get_no_more() {
     let out = r.send(Dest::Post, "yamada@hogehoge.example", "x", "y");
     assert_eq!(mails(&out)[0].to.len(), 3);
 }
+
+/// Found by the listserv fuzz target: a subject whose third octet is inside a character.
+#[test]
+fn subjects_are_cut_at_character_boundaries_only() {
+    let mut r = Run::new(cfg());
+    for subject in ["[\u{fffd}$", "r\u{e9}: x", "\u{65e5}\u{672c}", "[ohanashi:\u{3042}"] {
+        let out = r.send(Dest::Post, "yamada@hogehoge.example", subject, "x");
+        assert_eq!(mails(&out).len(), 1, "{subject}");
+    }
+}
