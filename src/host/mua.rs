@@ -160,8 +160,7 @@ fn kept_lines(m: &str, word: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| {
-            l.len() >= word.len()
-                && l[..word.len()].eq_ignore_ascii_case(word)
+            l.get(..word.len()).is_some_and(|p| p.eq_ignore_ascii_case(word))
                 && l[word.len()..].chars().next().is_none_or(char::is_whitespace)
         })
         .map(str::to_string)
