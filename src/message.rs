@@ -10,12 +10,13 @@ pub fn headers(data: &[u8]) -> Vec<(String, String)> {
 
 /// Encode a header text as an RFC 2047 encoded-word when it is not ASCII.
 pub fn encode_header_text(s: &str) -> String {
+    if s.is_ascii() { s.to_string() } else { encode_header_text_always(s) }
+}
+
+/// One RFC 2047 encoded-word (`=?UTF-8?B?…?=`) for `s`, ASCII or not.
+pub fn encode_header_text_always(s: &str) -> String {
     use base64::Engine as _;
-    if s.is_ascii() {
-        s.to_string()
-    } else {
-        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-    }
+    format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
 }
 
 /// Join folded lines (CRLF followed by white space) into one line.

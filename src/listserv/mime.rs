@@ -106,6 +106,15 @@ pub fn extra_parts(data: &[u8]) -> Vec<Removed> {
 /// message with a note listing what was taken out. `None` when there was
 /// nothing to remove.
 pub fn strip_attachments(data: &[u8], note_intro: &str) -> Option<(Vec<u8>, Vec<Removed>)> {
+    strip_attachments_with(data, note_intro, |r| r.to_string())
+}
+
+/// [`strip_attachments`], with each removed part described by `item` (for a note in another language).
+pub fn strip_attachments_with(
+    data: &[u8],
+    note_intro: &str,
+    item: impl Fn(&Removed) -> String,
+) -> Option<(Vec<u8>, Vec<Removed>)> {
     let removed = extra_parts(data);
     if removed.is_empty() {
         return None;
@@ -130,7 +139,7 @@ pub fn strip_attachments(data: &[u8], note_intro: &str) -> Option<(Vec<u8>, Vec<
     body.push_str(note_intro);
     body.push_str("\r\n");
     for r in &removed {
-        body.push_str(&format!("  - {r}\r\n"));
+        body.push_str(&format!("  - {}\r\n", item(r)));
     }
     out.push_str("MIME-Version: 1.0\r\n");
     out.push_str("Content-Type: text/plain; charset=UTF-8\r\n");
@@ -139,9 +148,30 @@ pub fn strip_attachments(data: &[u8], note_intro: &str) -> Option<(Vec<u8>, Vec<
     Some((out.into_bytes(), removed))
 }
 
-/// RFC 2047 encoded-word for a header text that is not plain ASCII.
+/// RFC 2047 encoded-words for a header text that is not plain ASCII (ASCII text
+/// is returned as it is). A long text becomes several encoded-words on folded
+/// lines, each well under the 75 characters RFC 2047 allows, split between
+/// characters so that every word decodes on its own.
 pub fn encode_word(s: &str) -> String {
-    crate::message::encode_header_text(s)
+    /// Octets of UTF-8 per word: 48 characters of base64, 60 with the `=?UTF-8?B?` frame.
+    const CHUNK: usize = 36;
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    let mut words = Vec::new();
+    let mut start = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        if i + c.len_utf8() - start > CHUNK && end > start {
+            words.push(crate::message::encode_header_text_always(&s[start..end]));
+            start = end;
+        }
+        end = i + c.len_utf8();
+    }
+    if end > start {
+        words.push(crate::message::encode_header_text_always(&s[start..end]));
+    }
+    words.join("\r\n ")
 }
 
 /// CRLF line ends for a body written with `\n`.
@@ -208,6 +238,18 @@ JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFI+PgpzdHJlYW0K\r\n\
         assert_eq!(x[0].content_type, "text/html");
         let (out, _) = strip_attachments(m.as_bytes(), "note").unwrap();
         assert!(String::from_utf8(out).unwrap().contains("hi\r\n"));
+    }
+
+    #[test]
+    fn long_text_is_split_into_short_encoded_words() {
+        assert_eq!(encode_word("Command results"), "Command results");
+        let text = "承認待ちの参加の申し込み (ohanashi ML) と、とても長い件名がつづきます";
+        let enc = encode_word(text);
+        let words: Vec<&str> = enc.split("\r\n ").collect();
+        assert!(words.len() > 1, "{enc}");
+        assert!(words.iter().all(|w| w.starts_with("=?UTF-8?B?") && w.ends_with("?=") && w.len() <= 75), "{enc}");
+        let mail = format!("From: a@example.org\r\nSubject: {enc}\r\n\r\nx\r\n");
+        assert_eq!(subject(mail.as_bytes()), text);
     }
 
     #[test]

@@ -382,6 +382,129 @@ fn loops_bounces_and_automatic_mail() {
     assert_eq!(m[0].from, None);
 }
 
+fn ja_cfg() -> ListConfig {
+    let mut c = cfg();
+    c.language = Lang::Ja;
+    c
+}
+
+/// A mail as a reader's program sees it: it must parse; its decoded subject and first text body.
+fn read(m: &OutMail) -> (String, String) {
+    let p = mail_parser::MessageParser::new().parse(&m.data).expect("the list's mail parses");
+    (p.subject().unwrap_or_default().to_string(), p.body_text(0).map(|t| t.into_owned()).unwrap_or_default())
+}
+
+#[test]
+fn a_japanese_list_answers_help_in_japanese() {
+    let mut r = Run::new(ja_cfg());
+    let out = r.send(Dest::Ctl, "anne@example.org", "", "help");
+    let m = mails(&out)[0];
+    let (subject, body) = read(m);
+    assert_eq!(subject, "コマンドの処理結果 (ohanashi ML)");
+    let s = text(m);
+    assert!(s.contains("\r\nSubject: =?UTF-8?B?"), "{s}");
+    assert!(s.contains("Content-Transfer-Encoding: 8bit\r\n"));
+    // The echo and the command words are as on an English list, the explanations Japanese.
+    assert!(body.lines().any(|l| l == ">>> help"), "{body}");
+    assert!(body.contains("subscribe YOUR NAME    参加を申し込む"), "{body}");
+    assert!(body.contains("admin pass PASSWORD"));
+    // The trace stays English.
+    assert_eq!(notes(&out), vec![("command", "1 command line(s) read".to_string())]);
+}
+
+#[test]
+fn a_japanese_confirmation_request_keeps_the_confirm_line() {
+    let mut r = Run::new(ja_cfg());
+    let out = r.send(Dest::Ctl, "anne@example.org", "", "subscribe Anne Shirley");
+    let m = mails(&out)[0];
+    let (subject, body) = read(m);
+    assert_eq!(subject, "参加確認のお願い (ohanashi ML)");
+    assert!(body.contains("参加の申し込みがありました"), "{body}");
+    assert!(body.contains("この鍵の有効期間は 7 日です。"), "{body}");
+    let confirm = line_with(m, "confirm ");
+    let key = confirm.split_whitespace().nth(1).unwrap_or_default().to_string();
+    assert_eq!(confirm, format!("confirm {key} Anne Shirley"));
+    assert_eq!(command::parse(&confirm), Command::Confirm { key: key.clone(), name: "Anne Shirley".into() });
+    assert!(
+        notes(&out)
+            .iter()
+            .any(|(_, t)| t == &format!("join request from anne@example.org: confirmation key {key} sent"))
+    );
+    // Sent back, it works, and the welcome and the administrator's notice are Japanese too.
+    let out = r.send(Dest::Ctl, "anne@example.org", "Re: 参加確認のお願い", &format!("> {confirm}\n{confirm}"));
+    assert!(r.list.members().iter().any(|m| m.address == "anne@example.org" && m.name == "Anne Shirley"));
+    let m = mails(&out);
+    let notice = m.iter().find(|m| m.what == "notice").expect("a notice to the administrator");
+    assert_eq!(read(notice).0, "新しいメンバー (ohanashi ML)");
+    let (_, welcome) = read(m.last().unwrap());
+    assert!(
+        welcome.contains("ようこそ！anne@example.org は ohanashi@mailing-list.jp のメンバーになりました。"),
+        "{welcome}"
+    );
+}
+
+#[test]
+fn a_japanese_refusal_says_why_in_japanese() {
+    let mut r = Run::new(ja_cfg());
+    let out = r.send(Dest::Post, "offers@spam.example", "当選しました", "Click");
+    // The trace keeps the English reason.
+    assert_eq!(notes(&out)[0], ("reject", "rejected: offers@spam.example may not post: only members may post".into()));
+    let m = mails(&out);
+    assert_eq!(m.len(), 2);
+    let (subject, body) = read(m[0]);
+    assert_eq!(subject, "投稿は配信されませんでした (ohanashi ML)");
+    assert!(
+        body.contains("理由: offers@spam.example からは投稿できません（投稿できるのはメンバーだけです）"),
+        "{body}"
+    );
+    assert!(body.contains("件名: 当選しました"), "{body}");
+    let (subject, body) = read(m[1]);
+    assert_eq!(subject, "配信を断った投稿 (ohanashi ML)");
+    assert!(body.contains("差出人: offers@spam.example"));
+}
+
+#[test]
+fn a_japanese_digest_has_a_japanese_table_of_contents() {
+    let mut c = ja_cfg();
+    c.members[2].delivery = Delivery::Digest;
+    let mut r = Run::new(c);
+    r.send(Dest::Post, "yamada@hogehoge.example", "お茶会", "土曜日は?");
+    r.send(Dest::Post, "Hanako.Tokushima@foo.example", "Re: [ohanashi:00001] お茶会", "はい!");
+    let mut key = || 1;
+    let cx = Cx { now: r.t, key: &mut key };
+    let out = r.list.digest(&cx);
+    assert_eq!(notes(&out)[0].1, "digest issue 1 (articles 1-2) sent to 1 member(s)");
+    let d = mails(&out)[0];
+    let (subject, toc) = read(d);
+    assert_eq!(subject, "ohanashi ダイジェスト 第 1 号 (記事 1-2)");
+    assert!(toc.starts_with("ohanashi ダイジェスト 第 1 号: 2 件（記事 1-2）"), "{toc}");
+    assert!(toc.contains("目次:"));
+    assert!(toc.contains("1. お茶会 (yamada@hogehoge.example)"), "{toc}");
+    let parsed = mail_parser::MessageParser::new().parse(&d.data).expect("parses");
+    let inner: Vec<_> = parsed.parts.iter().filter_map(|p| p.message()).collect();
+    assert_eq!(inner.len(), 2);
+    assert_eq!(inner[1].subject(), Some("[ohanashi:00002] Re: お茶会"));
+}
+
+#[test]
+fn english_stays_the_default_and_language_is_read_from_a_scenario() {
+    assert_eq!(ListConfig::new("x", "example.org").language, Lang::En);
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/list-join.yaml"))
+        .expect("the shipped scenario");
+    let with = |lang: &str| {
+        src.replace(
+            "        title: Ohanashi chat\n",
+            &format!("        title: Ohanashi chat\n        language: {lang}\n"),
+        )
+    };
+    let sc = crate::scenario::load_str(&with("ja"), "ja.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let list = sc.hosts.iter().filter_map(|h| h.mta.as_ref()).flat_map(|m| &m.lists).next().expect("a list");
+    assert_eq!(list.language, Lang::Ja);
+    let err = crate::scenario::load_str(&with("fr"), "fr.yaml").expect_err("refused").to_string();
+    assert!(err.contains("unknown language `fr`"), "{err}");
+    assert!(err.contains("use en or ja"), "{err}");
+}
+
 #[test]
 fn addresses_of_a_list() {
     let c = cfg();

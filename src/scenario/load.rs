@@ -784,6 +784,12 @@ impl Checker {
             if let Some(n) = l.bounce_limit {
                 c.bounce_limit = (n > 0).then_some(n);
             }
+            if let Some(lang) = &l.language {
+                match crate::listserv::Lang::from_name(&lang.value) {
+                    Some(x) => c.language = x,
+                    None => self.err(lang, format!("unknown language `{}`", lang.value), "use en or ja"),
+                }
+            }
             out.push(c);
         }
         out

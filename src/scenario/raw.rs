@@ -191,6 +191,10 @@ pub struct RawList {
     /// Stop sending to a member after this many permanent bounces (default 5; 0 = never).
     #[serde(default)]
     pub bounce_limit: Option<u32>,
+    /// The language of the mail the list writes for people (replies, notices, help, guide, digests' contents): en (default) or ja.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub language: Option<S<String>>,
 }
 
 /// When and how digests go out.
