@@ -465,34 +465,27 @@ impl Mta {
                 f => f,
             };
             match fate {
-                Fate::Delivered => {
-                    let msg = match flavour {
-                        Flavour::Sendmail => format!(
+                Fate::Delivered | Fate::Program(_) => {
+                    // Into a mailbox, or piped to a program (the list server) as an aliases line would.
+                    let cmd = match &fate {
+                        Fate::Program(c) => Some(c.as_str()),
+                        _ => None,
+                    };
+                    let msg = match (flavour, cmd) {
+                        (Flavour::Sendmail, None) => format!(
                             "{qid}: to=<{r}>, delay={}, xdelay=00:00:00, mailer=local, pri={pri}, dsn=2.0.0, stat=Sent",
                             sendmail_delay(delay)
                         ),
-                        Flavour::Postfix => format!(
-                            "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
-                            postfix_delay(delay),
-                            postfix_delay(delay)
-                        ),
-                    };
-                    self.log.log(
-                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Local },
-                        run_pid,
-                        &msg,
-                    );
-                }
-                Fate::Program(cmd) => {
-                    let msg = match flavour {
-                        Flavour::Sendmail => format!(
+                        (Flavour::Sendmail, Some(cmd)) => format!(
                             "{qid}: to=\"|{cmd}\", ctladdr=<{r}> (1001/1001), delay={}, xdelay=00:00:00, mailer=prog, pri={pri}, dsn=2.0.0, stat=Sent",
                             sendmail_delay(delay)
                         ),
-                        Flavour::Postfix => format!(
-                            "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent (delivered to command: {cmd})",
+                        (Flavour::Postfix, cmd) => format!(
+                            "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent ({})",
                             postfix_delay(delay),
-                            postfix_delay(delay)
+                            postfix_delay(delay),
+                            cmd.map(|c| format!("delivered to command: {c}"))
+                                .unwrap_or_else(|| "delivered to mailbox".into())
                         ),
                     };
                     self.log.log(
