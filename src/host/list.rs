@@ -7,20 +7,22 @@ use super::maillog::Program;
 use super::mta::Mta;
 use super::queue::QueueEntry;
 use crate::env::{ActivityGuard, rfc5322};
-use crate::listserv::{Cx, Dest, List, Out};
+use crate::listserv::{Cx, Dest, List, ListConfig, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::{Flavour, Mailbox, Path};
 use std::sync::{Arc, Mutex};
 
 /// One list on the host, with the activity it keeps open while a digest is due.
 pub struct HostedList {
+    /// The list's fixed settings (name, domain, schedule), read without the lock on every recipient.
+    cfg: ListConfig,
     pub list: Mutex<List>,
     digest_due: Mutex<Option<ActivityGuard>>,
 }
 
 impl HostedList {
     pub fn new(list: List) -> Self {
-        HostedList { list: Mutex::new(list), digest_due: Mutex::new(None) }
+        HostedList { cfg: list.cfg.clone(), list: Mutex::new(list), digest_due: Mutex::new(None) }
     }
     fn with<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
         match self.list.lock() {
@@ -34,14 +36,16 @@ impl Mta {
     /// The list and which of its addresses a local recipient names.
     pub fn list_for(&self, r: &Mailbox) -> Option<(usize, Dest)> {
         self.lists.iter().enumerate().find_map(|(i, l)| {
-            let cfg = l.with(|l| (l.cfg.domain.clone(), l.cfg.dest_of(&r.local)));
-            (cfg.0.eq_ignore_ascii_case(&r.domain)).then_some(cfg.1).flatten().map(|d| (i, d))
+            if !l.cfg.domain.eq_ignore_ascii_case(&r.domain) {
+                return None;
+            }
+            l.cfg.dest_of(&r.local).map(|d| (i, d))
         })
     }
 
     /// The program an aliases line would pipe this address to (for the maillog).
     pub fn list_program(&self, i: usize, dest: Dest) -> String {
-        let name = self.lists.get(i).map(|l| l.with(|l| l.cfg.name.clone())).unwrap_or_default();
+        let name = self.lists.get(i).map(|l| l.cfg.name.as_str()).unwrap_or_default();
         let what = match dest {
             Dest::Post => "post",
             Dest::Ctl => "ctl",
@@ -184,7 +188,7 @@ impl Mta {
             return;
         }
         let mut next: Vec<tokio::time::Instant> =
-            self.lists.iter().map(|l| tokio::time::Instant::now() + l.with(|l| l.cfg.digest_every)).collect();
+            self.lists.iter().map(|l| tokio::time::Instant::now() + l.cfg.digest_every).collect();
         loop {
             let Some(&when) = next.iter().min() else { return };
             tokio::time::sleep_until(when).await;
@@ -192,7 +196,7 @@ impl Mta {
                 if next[i] > tokio::time::Instant::now() {
                     continue;
                 }
-                next[i] += hosted.with(|l| l.cfg.digest_every);
+                next[i] += hosted.cfg.digest_every;
                 let rng = self.ctx.env.rng.clone();
                 let mut key = move || rng.below(100_000_000) as u32;
                 let cx = Cx { now: self.ctx.now(), key: &mut key };
