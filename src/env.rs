@@ -5,7 +5,7 @@
 //! offset to a wall-clock start, and all randomness comes from one seeded RNG.
 
 use crate::net::Net;
-use crate::trace::{Event, Trace, ev};
+use crate::trace::{Event, Kind, Trace, ev};
 use chrono::{DateTime, FixedOffset};
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -114,7 +114,7 @@ impl HostCtx {
     pub fn now(&self) -> DateTime<FixedOffset> {
         self.env.clock.now()
     }
-    pub fn ev(&self, kind: &str) -> Event {
+    pub fn ev(&self, kind: Kind) -> Event {
         ev(self.now(), &self.name, kind)
     }
     pub fn emit(&self, e: Event) {

@@ -3,6 +3,7 @@
 use crate::message;
 use crate::scenario::{ExpectKind, Scenario};
 use crate::trace::Event;
+use crate::trace::{Field, Kind};
 use std::collections::BTreeSet;
 
 const SMTP_VERBS: [&str; 13] =
@@ -28,8 +29,8 @@ pub fn check(sc: &Scenario, events: &[Event]) -> Vec<Outcome> {
 pub fn delivered<'a>(events: &'a [Event], mailbox: &str) -> Vec<&'a str> {
     events
         .iter()
-        .filter(|e| e.kind == "deliver" && e.field_str("mailbox") == Some(mailbox))
-        .filter_map(|e| e.field_str("message"))
+        .filter(|e| e.kind == Kind::Deliver && e.field_str(Field::Mailbox) == Some(mailbox))
+        .filter_map(|e| e.field_str(Field::Message))
         .collect()
 }
 
@@ -37,29 +38,29 @@ pub fn delivered<'a>(events: &'a [Event], mailbox: &str) -> Vec<&'a str> {
 pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)> {
     let sessions: BTreeSet<u64> = events
         .iter()
-        .filter(|e| e.kind == "tcp.connect" && e.field_u64("step") == Some(step as u64))
+        .filter(|e| e.kind == Kind::TcpConnect && e.field_u64(Field::Step) == Some(step as u64))
         .filter_map(|e| e.session)
         .collect();
     let mut out = Vec::new();
     let mut last_cmd = std::collections::BTreeMap::new();
     for e in events.iter().filter(|e| e.session.is_some_and(|s| sessions.contains(&s))) {
         let s = e.session.unwrap_or(0);
-        match e.kind.as_str() {
-            "smtp.cmd" => {
+        match e.kind {
+            Kind::SmtpCmd => {
                 let verb = e.line.as_deref().unwrap_or("").split(' ').next().unwrap_or("").to_ascii_uppercase();
                 // Lines answering an AUTH challenge are not commands: keep the verb before them.
                 if SMTP_VERBS.contains(&verb.as_str()) {
                     last_cmd.insert(s, verb);
                 }
             }
-            "smtp.reply" => {
+            Kind::SmtpReply => {
                 let line = e.line.clone().unwrap_or_default();
                 // One entry per reply: skip continuation lines ("250-...").
                 if line.as_bytes().get(3) == Some(&b'-') {
                     continue;
                 }
                 let cmd = last_cmd.get(&s).cloned().unwrap_or_else(|| "CONNECT".into());
-                let code = e.field_u64("code").unwrap_or(0) as u16;
+                let code = e.field_u64(Field::Code).unwrap_or(0) as u16;
                 out.push((cmd, code, line));
             }
             _ => {}
@@ -73,13 +74,13 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
         ExpectKind::Trace { kind, host, pattern, absent } => {
             let name = host.map(|h| sc.hosts[h].name.as_str());
             let what = format!("`{kind}` event{}", name.map(|n| format!(" on {n}")).unwrap_or_default());
-            find_line(events, kind, name, pattern, *absent, &what)
+            find_line(events, *kind, name, pattern, *absent, &what)
         }
         ExpectKind::Fetched { step, count } => {
             let got = events
                 .iter()
-                .find(|e| e.kind == "mua.fetch" && e.field_u64("step") == Some(*step as u64))
-                .and_then(|e| e.field_u64("count"));
+                .find(|e| e.kind == Kind::MuaFetch && e.field_u64(Field::Step) == Some(*step as u64))
+                .and_then(|e| e.field_u64(Field::Count));
             match got {
                 Some(n) => (n == *count as u64, format!("step {step}: {count} message(s) read — read {n}")),
                 None => (false, format!("step {step}: {count} message(s) read — the step did not run")),
@@ -180,7 +181,7 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
         }
         ExpectKind::Log { host, pattern, absent } => {
             let name = sc.hosts[*host].name.as_str();
-            find_line(events, "log", Some(name), pattern, *absent, &format!("log line of {name}"))
+            find_line(events, Kind::Log, Some(name), pattern, *absent, &format!("log line of {name}"))
         }
     }
 }
@@ -188,7 +189,7 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
 /// Is there an event of `kind` (on `host`) whose line matches `pattern`?
 fn find_line(
     events: &[Event],
-    kind: &str,
+    kind: Kind,
     host: Option<&str>,
     pattern: &str,
     absent: bool,

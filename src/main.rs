@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use maillab::diag::{Diagnostics, snippet};
 use maillab::scenario;
+use maillab::trace::Kind;
 use maillab::trace::render;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -427,7 +428,7 @@ fn main() -> ExitCode {
                 (_, Some(h)) => res
                     .events
                     .iter()
-                    .filter(|e| e.kind == "log" && &e.host == h)
+                    .filter(|e| e.kind == Kind::Log && &e.host == h)
                     .filter_map(|e| e.line.clone())
                     .map(|l| l + "\n")
                     .collect(),

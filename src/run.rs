@@ -9,6 +9,7 @@ use crate::net::Net;
 use crate::net::sim::SimNet;
 use crate::scenario::{Action, Fault, Role, Scenario};
 use crate::trace::{Event, Trace, ev};
+use crate::trace::{Field, Kind};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::sync::Arc;
@@ -50,12 +51,12 @@ pub fn run_with(sc: &Scenario, opts: RunOptions) -> std::io::Result<RunResult> {
     for r in results {
         let kind = if r.ok {
             passed += 1;
-            "expect.pass"
+            Kind::ExpectPass
         } else {
             failed += 1;
-            "expect.fail"
+            Kind::ExpectFail
         };
-        events.push(ev(end, SCENARIO_HOST, kind).line(r.text).field("expect_line", r.line));
+        events.push(ev(end, SCENARIO_HOST, kind).line(r.text).field(Field::ExpectLine, r.line));
     }
     Ok(RunResult { events, passed, failed })
 }
@@ -81,7 +82,7 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
     for (i, h) in sc.hosts.iter().enumerate() {
         let ctx = ctx_for(env, sc, i);
         if let Some(x) = h.external {
-            ctx.emit(ctx.ev("host.external").line(format!(
+            ctx.emit(ctx.ev(Kind::HostExternal).line(format!(
                 "{} is played by the real server at {x}; it is not started here{}",
                 h.name,
                 if matches!(env.net, Net::Sim(_)) { " (in a simulation nothing answers at its address)" } else { "" }
@@ -97,7 +98,7 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
                     let sock = dns::bind(&ctx).await?;
                     tokio::spawn(async move {
                         if let Err(e) = dns::run(ctx.clone(), db, flag, sock).await {
-                            ctx.emit(ctx.ev("host.error").line(format!("DNS service stopped: {e}")));
+                            ctx.emit(ctx.ev(Kind::HostError).line(format!("DNS service stopped: {e}")));
                         }
                     });
                 }
@@ -125,7 +126,7 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Started> {
                 }
                 tokio::spawn(async move {
                     if let Err(e) = mta.serve(listener).await {
-                        ctx.emit(ctx.ev("host.error").line(format!("SMTP service stopped: {e}")));
+                        ctx.emit(ctx.ev(Kind::HostError).line(format!("SMTP service stopped: {e}")));
                     }
                 });
             }
@@ -156,8 +157,8 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
     };
     let sim = net;
     let t0 = Instant::now();
-    let scen = |kind: &str| ev(env.clock.now(), SCENARIO_HOST, kind);
-    trace.push(scen("run.start").line(format!(
+    let scen = |kind: Kind| ev(env.clock.now(), SCENARIO_HOST, kind);
+    trace.push(scen(Kind::RunStart).line(format!(
         "scenario {} ({} hosts), virtual time starts {}",
         sc.name,
         sc.hosts.len(),
@@ -167,7 +168,7 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
     let Started { mtas, servfail } = match start_hosts(sc, &env).await {
         Ok(s) => s,
         Err(e) => {
-            trace.push(scen("host.error").line(format!("a host could not start: {e}")));
+            trace.push(scen(Kind::HostError).line(format!("a host could not start: {e}")));
             return trace.take_events();
         }
     };
@@ -207,7 +208,9 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                             sc.hosts[s.via].name
                         );
                         trace.push(
-                            scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n),
+                            scen(Kind::Step)
+                                .line(note.map(|t| format!("{what} — {t}")).unwrap_or(what))
+                                .field(Field::Step, n),
                         );
                         mua::send(&ctx, &r, sc.hosts[r.via].address, n).await;
                     }
@@ -221,8 +224,8 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                                 .map(|x| format!(" with \"{x}\" in the subject"))
                                 .unwrap_or_default()
                         );
-                        trace.push(scen("step").line(what.clone()).field("step", n));
-                        ctx.emit(ctx.ev("mua.result").line(format!("{what}; nothing sent")).field("step", n));
+                        trace.push(scen(Kind::Step).line(what.clone()).field(Field::Step, n));
+                        ctx.emit(ctx.ev(Kind::MuaResult).line(format!("{what}; nothing sent")).field(Field::Step, n));
                     }
                 }
             }
@@ -233,7 +236,9 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                     s.to.join(", "),
                     sc.hosts[s.via].name
                 );
-                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
+                trace.push(
+                    scen(Kind::Step).line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field(Field::Step, n),
+                );
                 let ctx = ctx_for(&env, sc, s.mua);
                 mua::send(&ctx, s, sc.hosts[s.via].address, n).await;
             }
@@ -249,14 +254,18 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                         crate::scenario::FetchProtocol::Imap => "IMAP",
                     }
                 );
-                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
+                trace.push(
+                    scen(Kind::Step).line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field(Field::Step, n),
+                );
                 let ctx = ctx_for(&env, sc, f.mua);
                 let got = crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
                 fetched.entry(f.mua).or_default().extend(got.into_iter().map(|m| (f.user.clone(), m)));
             }
             Action::Wait(d) => {
                 let what = format!("step {n}: wait {}", crate::scenario::format_duration(*d));
-                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
+                trace.push(
+                    scen(Kind::Step).line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field(Field::Step, n),
+                );
                 sleep(*d).await;
             }
             Action::Fault { fault, undo_after } => {
@@ -264,7 +273,9 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                 if let Some(d) = undo_after {
                     what.push_str(&format!(" for {}", crate::scenario::format_duration(*d)));
                 }
-                trace.push(scen("step").line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field("step", n));
+                trace.push(
+                    scen(Kind::Step).line(note.map(|t| format!("{what} — {t}")).unwrap_or(what)).field(Field::Step, n),
+                );
                 faults.apply(fault);
                 if let Some(d) = *undo_after {
                     let undo = faults.inverse(fault);
@@ -282,7 +293,7 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
         biased;
         _ = env.activity.wait_idle() => {}
         _ = sleep_until(limit) => {
-            trace.push(scen("run.limit").line(format!("run limit of {} reached; stopping with work still pending", crate::scenario::format_duration(sc.run_limit))));
+            trace.push(scen(Kind::RunLimit).line(format!("run limit of {} reached; stopping with work still pending", crate::scenario::format_duration(sc.run_limit))));
         }
     }
     // What each MTA still holds, and the accounting of every accepted recipient.
@@ -291,10 +302,10 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
             mta.with_state(|s| s.queue.values().map(|e| (e.qid.clone(), e.rcpts.len())).collect());
         for (qid, n) in &left {
             trace.push(
-                ev(env.clock.now(), &sc.hosts[*i].name, "queue.left")
+                ev(env.clock.now(), &sc.hosts[*i].name, Kind::QueueLeft)
                     .line(format!("{qid}: {n} recipient(s) still queued at the end of the run"))
-                    .field("qid", qid.clone())
-                    .field("rcpts", *n),
+                    .field(Field::Qid, qid.clone())
+                    .field(Field::Rcpts, *n),
             );
         }
     }
@@ -302,7 +313,7 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
         let host = &sc.hosts[*i].name;
         let c = trace.with_events(|events| accounting(events, host));
         trace.push(
-            ev(env.clock.now(), host, "summary")
+            ev(env.clock.now(), host, Kind::Summary)
                 .line(format!(
                     "accepted {} recipient(s): {} delivered here{}, {} relayed on, {} bounced, {} still queued",
                     c.accepted,
@@ -316,15 +327,15 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
                     c.bounced,
                     c.queued
                 ))
-                .field("accepted", c.accepted)
-                .field("delivered", c.delivered)
-                .field("relayed", c.relayed)
-                .field("bounced", c.bounced)
-                .field("queued", c.queued),
+                .field(Field::Accepted, c.accepted)
+                .field(Field::Delivered, c.delivered)
+                .field(Field::Relayed, c.relayed)
+                .field(Field::Bounced, c.bounced)
+                .field(Field::Queued, c.queued),
         );
     }
     trace.push(
-        scen("run.end")
+        scen(Kind::RunEnd)
             .line(format!("virtual time elapsed: {}", crate::scenario::format_duration(env.clock.elapsed()))),
     );
     trace.take_events()
@@ -352,19 +363,19 @@ impl Accounting {
 pub fn accounting(events: &[Event], host: &str) -> Accounting {
     let mut a = Accounting::default();
     for e in events.iter().filter(|e| e.host == host) {
-        match e.kind.as_str() {
-            "queue.add" => a.accepted += e.field_u64("rcpts").unwrap_or(0),
+        match e.kind {
+            Kind::QueueAdd => a.accepted += e.field_u64(Field::Rcpts).unwrap_or(0),
             // One alias becomes several recipients, each with its own end.
-            "alias.expand" => a.accepted += e.field_u64("added").unwrap_or(0),
+            Kind::AliasExpand => a.accepted += e.field_u64(Field::Added).unwrap_or(0),
             // Into a mailbox, or piped to the list server, which then submits its own mail.
-            "deliver" => a.delivered += 1,
-            "list.receive" => {
+            Kind::Deliver => a.delivered += 1,
+            Kind::ListReceive => {
                 a.delivered += 1;
                 a.to_lists += 1;
             }
-            "relay" => a.relayed += 1,
-            "bounce" => a.bounced += 1,
-            "queue.left" => a.queued += e.field_u64("rcpts").unwrap_or(0),
+            Kind::Relay => a.relayed += 1,
+            Kind::Bounce => a.bounced += 1,
+            Kind::QueueLeft => a.queued += e.field_u64(Field::Rcpts).unwrap_or(0),
             _ => {}
         }
     }
@@ -438,6 +449,6 @@ impl Faults {
                 }
             }
         }
-        self.trace.push(ev(self.clock.now(), SCENARIO_HOST, "fault").line(self.describe(f)));
+        self.trace.push(ev(self.clock.now(), SCENARIO_HOST, Kind::Fault).line(self.describe(f)));
     }
 }

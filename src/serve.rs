@@ -14,6 +14,7 @@ use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
 use crate::run::start_hosts;
 use crate::scenario::{Role, Scenario};
+use crate::trace::{Field, Kind};
 use crate::trace::{Trace, render};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -187,11 +188,11 @@ async fn http_once(conn: crate::net::Conn, providers: &[Provider], trace: &Trace
     let (code, resp) = autoconfig::respond(&req, providers);
     let first = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
     trace.push(
-        crate::trace::ev(clock.now(), host, "http.request")
+        crate::trace::ev(clock.now(), host, Kind::HttpRequest)
             .session(session)
             .peer(peer.ip().to_string())
             .line(format!("{first} -> {code}"))
-            .field("code", code),
+            .field(Field::Code, code),
     );
     let _ = stream.write_all(&resp).await;
     let _ = stream.shutdown().await;

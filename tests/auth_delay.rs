@@ -7,6 +7,7 @@
 use maillab::run::run;
 use maillab::scenario::load_str;
 use maillab::trace::Event;
+use maillab::trace::{Field, Kind};
 
 /// `guesser` tries passwords for Alice's mailbox; `laptop` is Alice, who
 /// mistypes hers once.
@@ -48,7 +49,7 @@ fn events() -> Vec<Event> {
 fn session_of(events: &[Event], step: usize) -> u64 {
     events
         .iter()
-        .find(|e| e.kind == "tcp.connect" && e.field_u64("step") == Some(step as u64))
+        .find(|e| e.kind == Kind::TcpConnect && e.field_u64(Field::Step) == Some(step as u64))
         .and_then(|e| e.session)
         .unwrap_or_else(|| panic!("step {step} made no connection"))
 }
@@ -59,14 +60,12 @@ fn login_and_reply(events: &[Event], step: usize) -> (&Event, &Event) {
     let mine: Vec<&Event> = events.iter().filter(|e| e.host == "mail" && e.session == Some(s)).collect();
     let is_login = |e: &&Event| {
         let l = e.line.as_deref().unwrap_or("");
-        (e.kind == "pop3.cmd" && (l.starts_with("PASS") || l.starts_with("APOP")))
-            || (e.kind == "imap.cmd" && l.contains(" LOGIN "))
+        (e.kind == Kind::Pop3Cmd && (l.starts_with("PASS") || l.starts_with("APOP")))
+            || (e.kind == Kind::ImapCmd && l.contains(" LOGIN "))
     };
     let i = mine.iter().position(is_login).unwrap_or_else(|| panic!("step {step}: no login command"));
-    let reply = mine[i..]
-        .iter()
-        .find(|e| e.kind.ends_with(".reply"))
-        .unwrap_or_else(|| panic!("step {step}: no answer to the login"));
+    let reply =
+        mine[i..].iter().find(|e| e.kind.is_reply()).unwrap_or_else(|| panic!("step {step}: no answer to the login"));
     (mine[i], reply)
 }
 
@@ -84,7 +83,7 @@ fn refused(events: &[Event], step: usize) -> bool {
 /// The `auth.delay` lines of a step's session.
 fn delay_lines(events: &[Event], step: usize) -> Vec<String> {
     let s = session_of(events, step);
-    events.iter().filter(|e| e.kind == "auth.delay" && e.session == Some(s)).filter_map(|e| e.line.clone()).collect()
+    events.iter().filter(|e| e.kind == Kind::AuthDelay && e.session == Some(s)).filter_map(|e| e.line.clone()).collect()
 }
 
 #[test]
@@ -99,13 +98,14 @@ fn a_wrong_password_is_answered_after_two_seconds() {
     let (_, reply) = login_and_reply(&ev, 1);
     let log = ev
         .iter()
-        .find(|e| e.kind == "log" && e.line.as_deref().is_some_and(|l| l.contains("pop3-login: Disconnected")))
+        .find(|e| e.kind == Kind::Log && e.line.as_deref().is_some_and(|l| l.contains("pop3-login: Disconnected")))
         .expect("the failure is logged");
     assert!(log.line.as_deref().is_some_and(|l| l.contains("rip=198.51.100.66")), "{log:?}");
     assert_eq!(log.t, reply.t);
     // The client sees it too: its step ends over two seconds after it started.
-    let start = ev.iter().find(|e| e.kind == "step" && e.field_u64("step") == Some(1)).expect("step 1 starts");
-    let fetch = ev.iter().find(|e| e.kind == "mua.fetch" && e.field_u64("step") == Some(1)).expect("step 1 ends");
+    let start = ev.iter().find(|e| e.kind == Kind::Step && e.field_u64(Field::Step) == Some(1)).expect("step 1 starts");
+    let fetch =
+        ev.iter().find(|e| e.kind == Kind::MuaFetch && e.field_u64(Field::Step) == Some(1)).expect("step 1 ends");
     assert!(fetch.line.as_deref().is_some_and(|l| l.contains("login refused: -ERR [AUTH]")), "{fetch:?}");
     assert!((fetch.t - start.t).num_milliseconds() > 2000, "{start:?} {fetch:?}");
 }
@@ -118,9 +118,10 @@ fn repeated_failures_from_one_address_grow_the_delay() {
     assert_eq!(guesser, vec![2000, 4000, 8000, 15000, 15000]);
     assert_eq!(delay_lines(&ev, 3), vec!["3rd failed login from 198.51.100.66 in the last 10m: reply held back 8s"]);
     assert_eq!(delay_lines(&ev, 6), vec!["5th failed login from 198.51.100.66 in the last 10m: reply held back 15s"]);
-    let e = ev.iter().find(|e| e.kind == "auth.delay" && e.field_u64("failures") == Some(4)).expect("4th failure");
-    assert_eq!(e.field_u64("delay_ms"), Some(15000));
-    assert_eq!(e.field_str("ip"), Some("198.51.100.66"));
+    let e =
+        ev.iter().find(|e| e.kind == Kind::AuthDelay && e.field_u64(Field::Failures) == Some(4)).expect("4th failure");
+    assert_eq!(e.field_u64(Field::DelayMs), Some(15000));
+    assert_eq!(e.field_str(Field::Ip), Some("198.51.100.66"));
     assert_eq!(e.peer.as_deref(), Some("guesser"));
 }
 

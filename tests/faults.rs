@@ -5,6 +5,7 @@
 use maillab::run::{accounting, run};
 use maillab::scenario::load_str;
 use maillab::trace::Event;
+use maillab::trace::{Field, Kind};
 
 const BASE: &str = r#"
 version: 1
@@ -63,7 +64,7 @@ fn scenario(seed: u64, steps: &str) -> Vec<Event> {
 }
 
 fn delivered(events: &[Event], mailbox: &str) -> usize {
-    events.iter().filter(|e| e.kind == "deliver" && e.field_str("mailbox") == Some(mailbox)).count()
+    events.iter().filter(|e| e.kind == Kind::Deliver && e.field_str(Field::Mailbox) == Some(mailbox)).count()
 }
 
 const SEND: &str =
@@ -73,8 +74,10 @@ const SEND: &str =
 fn servfail_defers_then_delivers() {
     let steps = format!("  - servfail: {{ host: ns, for: 30m }}\n{SEND}");
     let ev = scenario(1, &steps);
-    assert!(ev.iter().any(|e| e.kind == "dns.answer" && e.line.as_deref().is_some_and(|l| l.starts_with("SERVFAIL"))));
-    assert!(ev.iter().any(|e| e.kind == "queue.deferred" && e.host == "hub"));
+    assert!(
+        ev.iter().any(|e| e.kind == Kind::DnsAnswer && e.line.as_deref().is_some_and(|l| l.starts_with("SERVFAIL")))
+    );
+    assert!(ev.iter().any(|e| e.kind == Kind::QueueDeferred && e.host == "hub"));
     assert_eq!(delivered(&ev, "alice@example.com"), 1);
     assert_eq!(delivered(&ev, "bob@implicit.example"), 1, "implicit MX: the domain's own A record");
 }
@@ -84,7 +87,7 @@ fn backup_mx_when_primary_is_down() {
     let steps = format!("  - down: {{ host: mx1, for: 2h }}\n{SEND}");
     let ev = scenario(1, &steps);
     assert!(ev.iter().any(|e| {
-        e.kind == "relay" && e.host == "hub" && e.line.as_deref().is_some_and(|l| l.contains("mx2.example.com"))
+        e.kind == Kind::Relay && e.host == "hub" && e.line.as_deref().is_some_and(|l| l.contains("mx2.example.com"))
     }));
     assert_eq!(delivered(&ev, "alice@example.com"), 1);
 }
@@ -93,7 +96,7 @@ fn backup_mx_when_primary_is_down() {
 fn lifetime_expiry_bounces_to_the_sender() {
     let steps = format!("  - down: {{ host: imx }}\n{SEND}");
     let ev = scenario(1, &steps);
-    assert!(ev.iter().any(|e| e.kind == "bounce" && e.field_str("status") == Some("4.4.7")));
+    assert!(ev.iter().any(|e| e.kind == Kind::Bounce && e.field_str(Field::Status) == Some("4.4.7")));
     assert_eq!(delivered(&ev, "taro@example.ac.jp"), 1, "one DSN for bob");
     assert_eq!(delivered(&ev, "alice@example.com"), 1);
 }
@@ -132,6 +135,6 @@ fn random_fault_schedules_lose_nothing() {
         steps.push_str(&format!("  - {{ at: {}m, send: {{ from_host: pc, via: hub, from: taro@example.ac.jp, to: [alice@example.com] }} }}\n", t + 1));
         let ev = scenario(seed, &steps);
         // The queue never holds work after the run limit when lifetimes are short.
-        assert!(!ev.iter().any(|e| e.kind == "run.limit"), "seed {seed}: run did not settle\n{steps}");
+        assert!(!ev.iter().any(|e| e.kind == Kind::RunLimit), "seed {seed}: run did not settle\n{steps}");
     }
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use maillab::trace::Kind;
 use std::process::Command;
 
 const VERBS: [&str; 9] = ["HELO", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"];
@@ -59,7 +60,7 @@ fn tshark_decodes_every_capture() {
         let mut want: Vec<String> = r
             .events
             .iter()
-            .filter(|e| e.kind == "smtp.cmd")
+            .filter(|e| e.kind == Kind::SmtpCmd)
             .filter_map(|e| e.line.clone())
             .filter(|l| VERBS.contains(&l.split(' ').next().unwrap_or("").to_ascii_uppercase().as_str()))
             .map(|l| if l.starts_with("AUTH") { l.split(' ').take(2).collect::<Vec<_>>().join(" ") } else { l })

@@ -4,6 +4,7 @@
 use maillab::run::{accounting, run};
 use maillab::scenario::load_file;
 use maillab::trace::render;
+use maillab::trace::{Field, Kind};
 use std::path::Path;
 
 /// Scenarios with a snapshot test below. A new scenario must be added here.
@@ -154,24 +155,24 @@ fn list_mail_is_accounted_per_recipient() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
         let sc = load_file(&path).expect("loads");
         let r = run(&sc).expect("runs");
-        let sends: Vec<_> = r.events.iter().filter(|e| e.kind == "list.send").collect();
+        let sends: Vec<_> = r.events.iter().filter(|e| e.kind == Kind::ListSend).collect();
         assert!(!sends.is_empty(), "{name}: the list sent nothing");
         for s in sends {
-            let qid = s.field_str("qid").expect("qid");
-            let n = s.field_u64("rcpts").expect("rcpts");
+            let qid = s.field_str(Field::Qid).expect("qid");
+            let n = s.field_u64(Field::Rcpts).expect("rcpts");
             let ends = r
                 .events
                 .iter()
-                .filter(|e| e.host == s.host && e.field_str("qid") == Some(qid))
-                .map(|e| match e.kind.as_str() {
-                    "relay" | "deliver" | "bounce" => 1,
-                    "queue.left" => e.field_u64("rcpts").unwrap_or(0),
+                .filter(|e| e.host == s.host && e.field_str(Field::Qid) == Some(qid))
+                .map(|e| match e.kind {
+                    Kind::Relay | Kind::Deliver | Kind::Bounce => 1,
+                    Kind::QueueLeft => e.field_u64(Field::Rcpts).unwrap_or(0),
                     _ => 0,
                 })
                 .sum::<u64>();
             assert_eq!(ends, n, "{name}: {qid} went to {n} recipient(s) but {ends} ended");
         }
-        let dist = r.events.iter().filter(|e| e.kind == "list.distribute").count();
+        let dist = r.events.iter().filter(|e| e.kind == Kind::ListDistribute).count();
         assert!(dist > 0, "{name}: no post was distributed");
     }
 }

@@ -3,6 +3,7 @@
 use crate::env::HostCtx;
 use crate::proto::dns::{self, DnsDb, RecordData, ZoneRecord};
 use crate::scenario::{DnsConfig, Scenario};
+use crate::trace::{Field, Kind};
 use std::net::SocketAddrV4;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,7 +48,7 @@ pub async fn bind(ctx: &HostCtx) -> std::io::Result<Sockets> {
 fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &str) -> Option<Vec<u8>> {
     match dns::decode_query(pkt) {
         Ok(q) => {
-            ctx.emit(ctx.ev("dns.query").peer(peer).line(dns::dig_question(&q.question)).field("id", q.id));
+            ctx.emit(ctx.ev(Kind::DnsQuery).peer(peer).line(dns::dig_question(&q.question)).field(Field::Id, q.id));
             let a = if servfail.load(Ordering::SeqCst) {
                 dns::Answer { rcode: dns::Rcode::ServFail, answers: Vec::new(), authoritative: false }
             } else {
@@ -61,16 +62,16 @@ fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &s
                 }
             };
             ctx.emit(
-                ctx.ev("dns.answer")
+                ctx.ev(Kind::DnsAnswer)
                     .peer(peer)
                     .line(dns::dig_answer(&q.question, &a))
-                    .field("id", q.id)
-                    .field("rcode", a.rcode.to_string()),
+                    .field(Field::Id, q.id)
+                    .field(Field::Rcode, a.rcode.to_string()),
             );
             Some(dns::encode_response(&q, &a))
         }
         Err(e) => {
-            ctx.emit(ctx.ev("dns.error").peer(peer).line(format!("malformed query ({} octets): {e}", pkt.len())));
+            ctx.emit(ctx.ev(Kind::DnsError).peer(peer).line(format!("malformed query ({} octets): {e}", pkt.len())));
             dns::encode_formerr(pkt)
         }
     }

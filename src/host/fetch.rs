@@ -8,6 +8,7 @@ use super::smtp_client;
 use crate::env::HostCtx;
 use crate::net::Stream;
 use crate::scenario::{Fetch, FetchProtocol};
+use crate::trace::{Field, Kind};
 use md5::{Digest, Md5};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -77,11 +78,11 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> V
         Ok(c) => c,
         Err(e) => {
             ctx.emit(
-                ctx.ev("mua.fetch")
+                ctx.ev(Kind::MuaFetch)
                     .peer(&label)
                     .line(format!("step {step}: could not connect: {e}"))
-                    .field("step", step)
-                    .field("count", 0),
+                    .field(Field::Step, step)
+                    .field(Field::Count, 0),
             );
             return Vec::new();
         }
@@ -97,32 +98,32 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> V
         Ok(got) => {
             for m in &got.messages {
                 ctx.emit(
-                    ctx.ev("mua.message")
+                    ctx.ev(Kind::MuaMessage)
                         .peer(&label)
                         .session(session)
-                        .field("step", step)
-                        .field("message", m.clone())
+                        .field(Field::Step, step)
+                        .field(Field::Message, m.clone())
                         .line(format!("step {step}: read {}", summary(m))),
                 );
             }
             ctx.emit(
-                ctx.ev("mua.fetch")
+                ctx.ev(Kind::MuaFetch)
                     .peer(&label)
                     .session(session)
                     .line(format!("step {step}: {proto}: {}", got.note))
-                    .field("step", step)
-                    .field("count", got.messages.len()),
+                    .field(Field::Step, step)
+                    .field(Field::Count, got.messages.len()),
             );
             got.messages
         }
         Err(e) => {
             ctx.emit(
-                ctx.ev("mua.fetch")
+                ctx.ev(Kind::MuaFetch)
                     .peer(&label)
                     .session(session)
                     .line(format!("step {step}: {proto} failed: {e}"))
-                    .field("step", step)
-                    .field("count", 0),
+                    .field(Field::Step, step)
+                    .field(Field::Count, 0),
             );
             Vec::new()
         }

@@ -10,6 +10,7 @@ use crate::env::{ActivityGuard, rfc5322};
 use crate::listserv::{Cx, Dest, List, ListConfig, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::{Flavour, Mailbox, Path};
+use crate::trace::{Field, Kind};
 use std::sync::{Arc, Mutex};
 
 /// One list on the host, with the activity it keeps open while a digest is due.
@@ -59,10 +60,10 @@ impl Mta {
         let Some(hosted) = self.lists.get(i) else { return };
         self.ctx.emit(
             self.ctx
-                .ev("list.receive")
+                .ev(Kind::ListReceive)
                 .line(format!("{qid}: <{r}> handed to the list server ({})", dest.name()))
-                .field("qid", qid)
-                .field("rcpt", r.to_string()),
+                .field(Field::Qid, qid)
+                .field(Field::Rcpt, r.to_string()),
         );
         let env_from = match from {
             Path::Mailbox(m) => Some(m.to_string()),
@@ -98,10 +99,10 @@ impl Mta {
                 Out::Note { kind, text, who } => {
                     self.ctx.emit(
                         self.ctx
-                            .ev(&format!("list.{kind}"))
+                            .ev(Kind::from_name(&format!("list.{kind}")).unwrap_or(Kind::ListAdmin))
                             .line(format!("{name}: {text}"))
-                            .field("list", name)
-                            .field("who", who.clone()),
+                            .field(Field::List, name)
+                            .field(Field::Who, who.clone()),
                     );
                     let who =
                         if who.is_empty() || text.contains(who.as_str()) { String::new() } else { format!(" ({who})") };
@@ -120,12 +121,12 @@ impl Mta {
                     let n = m.to.len();
                     self.ctx.emit(
                         self.ctx
-                            .ev("list.send")
+                            .ev(Kind::ListSend)
                             .line(format!("{name}: {} submitted as {qid} to {n} recipient(s)", m.what))
-                            .field("list", name)
-                            .field("what", m.what)
-                            .field("qid", qid)
-                            .field("rcpts", n),
+                            .field(Field::List, name)
+                            .field(Field::What, m.what)
+                            .field(Field::Qid, qid)
+                            .field(Field::Rcpts, n),
                     );
                 }
             }

@@ -8,6 +8,7 @@
 
 use crate::env::{HostCtx, syslog_time};
 use crate::proto::smtp::Flavour;
+use crate::trace::{Field, Kind};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use std::time::Duration;
 
@@ -62,12 +63,12 @@ impl Maillog {
         let t = self.ctx.now();
         let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname).to_string();
         let l = format!("{} {short} {program}[{pid}]: {msg}", syslog_time(t));
-        self.ctx.emit(self.ctx.ev("log").line(l).field("program", program));
+        self.ctx.emit(self.ctx.ev(Kind::Log).line(l).field(Field::Program, program));
     }
 
     pub fn log(&self, prog: Program, pid: u32, msg: &str) {
         let l = self.line(prog, pid, msg);
-        self.ctx.emit(self.ctx.ev("log").line(l).field("flavour", self.flavour.name()));
+        self.ctx.emit(self.ctx.ev(Kind::Log).line(l).field(Field::Flavour, self.flavour.name()));
     }
 }
 

@@ -18,6 +18,7 @@ use crate::env::ActivityGuard;
 use crate::net::Conn;
 use crate::proto::{imap, pop3};
 use crate::scenario::format_duration;
+use crate::trace::{Field, Kind};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
@@ -151,6 +152,9 @@ enum Act {
 trait Reader {
     /// `pop3` or `imap`: trace kinds and log lines are named after it.
     const NAME: &'static str;
+    /// The trace kinds of the lines it receives and sends.
+    const CMD: Kind;
+    const REPLY: Kind;
     const IDLE: Duration;
     fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Act>;
     fn feed(&mut self, bytes: &[u8]);
@@ -161,6 +165,8 @@ trait Reader {
 
 impl Reader for pop3::Server {
     const NAME: &'static str = "pop3";
+    const CMD: Kind = Kind::Pop3Cmd;
+    const REPLY: Kind = Kind::Pop3Reply;
     const IDLE: Duration = POP3_IDLE;
     fn poll(&mut self, store: &mut crate::store::Store, _now: chrono::DateTime<chrono::FixedOffset>) -> Option<Act> {
         Some(match pop3::Server::poll(self, store)? {
@@ -181,6 +187,8 @@ impl Reader for pop3::Server {
 
 impl Reader for imap::Server {
     const NAME: &'static str = "imap";
+    const CMD: Kind = Kind::ImapCmd;
+    const REPLY: Kind = Kind::ImapReply;
     const IDLE: Duration = IMAP_IDLE;
     fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Act> {
         Some(match imap::Server::poll(self, store, now)? {
@@ -235,12 +243,11 @@ async fn session<R: Reader>(
     let label = mta.ctx.peer_name(ip);
     let ctx = mta.ctx.clone();
     ctx.emit(
-        ctx.ev("tcp.accept")
+        ctx.ev(Kind::TcpAccept)
             .session(session)
             .peer(&label)
             .line(format!("connection from {label} [{ip}]:{}", peer.port())),
     );
-    let (cmd_kind, reply_kind) = (format!("{}.cmd", R::NAME), format!("{}.reply", R::NAME));
     let mut method = "PLAIN";
     let mut changes = mta.store_version.subscribe();
     let mut buf = vec![0u8; 8192];
@@ -251,11 +258,11 @@ async fn session<R: Reader>(
                     if l.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("APOP")) {
                         method = "APOP";
                     }
-                    ctx.emit(ctx.ev(&cmd_kind).session(session).peer(&label).line(l));
+                    ctx.emit(ctx.ev(R::CMD).session(session).peer(&label).line(l));
                 }
                 Act::Send { bytes, lines } => {
                     for l in lines {
-                        ctx.emit(ctx.ev(&reply_kind).session(session).peer(&label).line(l));
+                        ctx.emit(ctx.ev(R::REPLY).session(session).peer(&label).line(l));
                     }
                     if stream.write_all(&bytes).await.is_err() {
                         srv.peer_closed();
@@ -278,7 +285,7 @@ async fn session<R: Reader>(
                     let n = penalties.failed(ip, Instant::now());
                     let delay = auth_delay(n);
                     ctx.emit(
-                        ctx.ev("auth.delay")
+                        ctx.ev(Kind::AuthDelay)
                             .session(session)
                             .peer(&label)
                             .line(format!(
@@ -287,9 +294,9 @@ async fn session<R: Reader>(
                                 format_duration(AUTH_FAILURE_WINDOW),
                                 format_duration(delay)
                             ))
-                            .field("ip", ip.to_string())
-                            .field("failures", n)
-                            .field("delay_ms", u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+                            .field(Field::Ip, ip.to_string())
+                            .field(Field::Failures, n)
+                            .field(Field::DelayMs, u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
                     );
                     tokio::time::sleep(delay).await;
                     let msg = format!(
@@ -319,7 +326,7 @@ async fn session<R: Reader>(
         }
     }
     let _ = stream.shutdown().await;
-    ctx.emit(ctx.ev("tcp.close").session(session).peer(&label).line("connection closed"));
+    ctx.emit(ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerC
 use crate::proto::smtp::{Flavour, Mailbox, Reply};
 use crate::scenario::{AuthMode, MtaConfig};
 use crate::store::Store;
+use crate::trace::{Field, Kind};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
@@ -151,10 +152,10 @@ impl Mta {
         let wall = self.ctx.now() + chrono::Duration::from_std(window).unwrap_or_default();
         self.ctx.emit(
             self.ctx
-                .ev("popauth.add")
+                .ev(Kind::PopauthAdd)
                 .peer(self.ctx.peer_name(ip))
                 .line(format!("{ip} may relay until {} ({how} login by {user})", wall.format("%H:%M:%S")))
-                .field("ip", ip.to_string()),
+                .field(Field::Ip, ip.to_string()),
         );
         let me = self.clone();
         tokio::spawn(async move {
@@ -174,10 +175,10 @@ impl Mta {
             if expired {
                 me.ctx.emit(
                     me.ctx
-                        .ev("popauth.expire")
+                        .ev(Kind::PopauthExpire)
                         .peer(me.ctx.peer_name(ip))
                         .line(format!("{ip} may no longer relay: its POP-before-SMTP window has passed"))
-                        .field("ip", ip.to_string()),
+                        .field(Field::Ip, ip.to_string()),
                 );
             }
         });
@@ -220,11 +221,11 @@ impl Mta {
                 let r = Reply::new(421, format!("4.7.0 {} Error: too many connections", self.ctx.hostname));
                 self.ctx.emit(
                     self.ctx
-                        .ev("smtp.reply")
+                        .ev(Kind::SmtpReply)
                         .session(conn.session)
                         .peer(self.ctx.peer_name(*conn.peer.ip()))
                         .line(r.one_line())
-                        .field("code", 421),
+                        .field(Field::Code, 421),
                 );
                 let _ = conn.stream.write_all(&r.to_bytes()).await;
                 let _ = conn.stream.shutdown().await;
@@ -245,7 +246,7 @@ impl Mta {
         let label = self.ctx.peer_name(ip);
         self.ctx.emit(
             self.ctx
-                .ev("tcp.accept")
+                .ev(Kind::TcpAccept)
                 .session(session)
                 .peer(&label)
                 .line(format!("connection from {label} [{ip}]:{}", peer.port())),
@@ -285,23 +286,28 @@ impl Mta {
                 match o {
                     Output::Command(l) => {
                         pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
-                        self.ctx.emit(self.ctx.ev("smtp.cmd").session(session).peer(&label).line(l));
+                        self.ctx.emit(self.ctx.ev(Kind::SmtpCmd).session(session).peer(&label).line(l));
                     }
                     Output::Data { octets, lines } => {
                         self.ctx.emit(
                             self.ctx
-                                .ev("smtp.data")
+                                .ev(Kind::SmtpData)
                                 .session(session)
                                 .peer(&label)
                                 .line(format!("(message content: {lines} lines, {octets} octets)"))
-                                .field("octets", octets),
+                                .field(Field::Octets, octets),
                         );
                     }
                     Output::Reply(r) => {
                         pol.count(&r);
                         for l in r.wire_lines() {
                             self.ctx.emit(
-                                self.ctx.ev("smtp.reply").session(session).peer(&label).line(l).field("code", r.code),
+                                self.ctx
+                                    .ev(Kind::SmtpReply)
+                                    .session(session)
+                                    .peer(&label)
+                                    .line(l)
+                                    .field(Field::Code, r.code),
                             );
                         }
                         if stream.write_all(&r.to_bytes()).await.is_err() {
@@ -321,8 +327,9 @@ impl Mta {
                 Err(_) => {
                     let r = Reply::new(421, format!("4.4.2 {} Error: timeout exceeded", self.ctx.hostname));
                     for l in r.wire_lines() {
-                        self.ctx
-                            .emit(self.ctx.ev("smtp.reply").session(session).peer(&label).line(l).field("code", 421));
+                        self.ctx.emit(
+                            self.ctx.ev(Kind::SmtpReply).session(session).peer(&label).line(l).field(Field::Code, 421),
+                        );
                     }
                     let _ = stream.write_all(&r.to_bytes()).await;
                     break;
@@ -333,7 +340,7 @@ impl Mta {
         if self.cfg.flavour == Flavour::Postfix {
             self.log.log(Program::Smtpd, pid, &format!("disconnect from {}{}", pol.postfix_client(), pol.count_text()));
         }
-        self.ctx.emit(self.ctx.ev("tcp.close").session(session).peer(&label).line("connection closed"));
+        self.ctx.emit(self.ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
     }
 
     /// Queue an accepted message and wake the queue runner.
@@ -341,10 +348,10 @@ impl Mta {
         let rcpts: Vec<String> = e.rcpts.iter().map(|r| format!("<{r}>")).collect();
         self.ctx.emit(
             self.ctx
-                .ev("queue.add")
+                .ev(Kind::QueueAdd)
                 .line(format!("{}: from={} to={}", e.qid, e.from, rcpts.join(",")))
-                .field("qid", e.qid.clone())
-                .field("rcpts", e.rcpts.len()),
+                .field(Field::Qid, e.qid.clone())
+                .field(Field::Rcpts, e.rcpts.len()),
         );
         self.with_state(|s| {
             s.next_entry += 1;

@@ -7,6 +7,7 @@ use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
 use crate::scenario::Send;
+use crate::trace::{Field, Kind};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 pub use crate::message::encode_header_text;
@@ -87,10 +88,10 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         Ok(c) => c,
         Err(e) => {
             ctx.emit(
-                ctx.ev("mua.result")
+                ctx.ev(Kind::MuaResult)
                     .peer(&label)
                     .line(format!("step {step}: could not connect: {e}"))
-                    .field("step", step),
+                    .field(Field::Step, step),
             );
             return;
         }
@@ -111,7 +112,12 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         }
     }
     ctx.emit(
-        ctx.ev("mua.result").peer(&label).session(session).line(line).field("step", step).field("accepted", accepted),
+        ctx.ev(Kind::MuaResult)
+            .peer(&label)
+            .session(session)
+            .line(line)
+            .field(Field::Step, step)
+            .field(Field::Accepted, accepted),
     );
 }
 

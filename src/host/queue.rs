@@ -8,11 +8,12 @@
 use super::dsn::{self, Failure};
 use super::maillog::{Program, postfix_delay, sendmail_delay};
 use super::mta::{Mta, NextHop, SMTP_PORT};
-use super::resolver::{ResolveError, Target};
+use super::resolver::{ResolveError, Target, Unroutable};
 use super::smtp_client;
 use crate::env::{ActivityGuard, HostCtx, rfc5322};
 use crate::proto::smtp::client::{Job, RcptResult};
 use crate::proto::smtp::{Flavour, Mailbox, Path};
+use crate::trace::{Field, Kind};
 use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
@@ -169,9 +170,9 @@ impl Mta {
         if attempts > 0 {
             self.ctx.emit(
                 self.ctx
-                    .ev("queue.retry")
+                    .ev(Kind::QueueRetry)
                     .line(format!("{qid}: attempt {} for {} recipient(s)", attempts + 1, rcpts.len()))
-                    .field("qid", qid.clone()),
+                    .field(Field::Qid, qid.clone()),
             );
         }
         // Group recipients: local ones, and remote ones by next hop.
@@ -212,14 +213,8 @@ impl Mta {
                 Err(ResolveError::Temporary(e)) => {
                     fates.extend(rs.into_iter().map(|r| (r, Fate::Deferred { reason: e.clone(), via: None })))
                 }
-                Err(ResolveError::Permanent(e)) => {
-                    let status = if e.contains("nullMX") {
-                        "5.1.10"
-                    } else if e.contains("loops back") {
-                        "5.4.6"
-                    } else {
-                        "5.1.2"
-                    };
+                Err(ResolveError::Permanent(why, e)) => {
+                    let status = why.status();
                     fates.extend(rs.into_iter().map(|r| {
                         let f = Failure {
                             rcpt: r.to_string(),
@@ -290,11 +285,11 @@ impl Mta {
         let list: Vec<String> = out.iter().map(|m| format!("<{m}>")).collect();
         self.ctx.emit(
             self.ctx
-                .ev("alias.expand")
+                .ev(Kind::AliasExpand)
                 .line(format!("{qid}: <{r}> expands to {}", list.join(", ")))
-                .field("qid", qid)
-                .field("rcpt", r.to_string())
-                .field("added", out.len().saturating_sub(1)),
+                .field(Field::Qid, qid)
+                .field(Field::Rcpt, r.to_string())
+                .field(Field::Added, out.len().saturating_sub(1)),
         );
         let msg = format!("{qid}: alias <{r}> => {}", list.join(", "));
         self.log.log(super::maillog::Program::Local, self.log.daemon_pid, &msg);
@@ -303,16 +298,20 @@ impl Mta {
 
     async fn mx_targets(&self, domain: &str) -> Result<Vec<Target>, ResolveError> {
         let Some(res) = &self.resolver else {
-            return Err(ResolveError::Permanent(format!(
-                "no route to {domain}: this host has neither a smarthost nor a DNS server"
-            )));
+            return Err(ResolveError::Permanent(
+                Unroutable::NoRoute,
+                format!("no route to {domain}: this host has neither a smarthost nor a DNS server"),
+            ));
         };
         let mut ts = res.mx_targets(domain).await?;
         // A relay that is itself an MX drops itself and every less preferred MX (RFC 5321 §5.1).
         if let Some(me) = ts.iter().find(|t| t.ip == self.ctx.ip).map(|t| t.preference) {
             ts.retain(|t| t.preference < me);
             if ts.is_empty() {
-                return Err(ResolveError::Permanent(format!("mail for {domain} loops back to myself")));
+                return Err(ResolveError::Permanent(
+                    Unroutable::LoopsBack,
+                    format!("mail for {domain} loops back to myself"),
+                ));
             }
         }
         Ok(ts)
@@ -336,7 +335,9 @@ impl Mta {
                 Ok(c) => c,
                 Err(e) => {
                     last = match self.cfg.flavour {
-                        Flavour::Sendmail if e.contains("refused") => format!("{e} by {}.", t.name),
+                        Flavour::Sendmail if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                            format!("{e} by {}.", t.name)
+                        }
                         Flavour::Sendmail => format!("{e} with {}.", t.name),
                         Flavour::Postfix => {
                             format!("connect to {}[{}]:{SMTP_PORT}: {e}", t.name, t.ip)
@@ -414,14 +415,14 @@ impl Mta {
         self.store_version.send_modify(|v| *v += 1);
         self.ctx.emit(
             self.ctx
-                .ev("deliver")
+                .ev(Kind::Deliver)
                 .line(format!(
                     "{qid}: <{rcpt}> INBOX now holds {n} message(s); this one is {size} octets, UID {}",
                     uid.unwrap_or(0)
                 ))
-                .field("mailbox", rcpt.key())
-                .field("qid", qid)
-                .field("message", String::from_utf8_lossy(&msg).into_owned()),
+                .field(Field::Mailbox, rcpt.key())
+                .field(Field::Qid, qid)
+                .field(Field::Message, String::from_utf8_lossy(&msg).into_owned()),
         );
         Fate::Delivered
     }
@@ -516,10 +517,10 @@ impl Mta {
                     self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
-                            .ev("relay")
+                            .ev(Kind::Relay)
                             .line(format!("{qid}: <{r}> handed to {via}"))
-                            .field("qid", qid)
-                            .field("rcpt", r.to_string()),
+                            .field(Field::Qid, qid)
+                            .field(Field::Rcpt, r.to_string()),
                     );
                 }
                 Fate::Deferred { reason, via } => {
@@ -540,13 +541,13 @@ impl Mta {
                     self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
-                            .ev("queue.deferred")
+                            .ev(Kind::QueueDeferred)
                             .line(format!(
                                 "{qid}: <{r}> deferred: {reason}; next try in {}",
                                 crate::scenario::format_duration(next)
                             ))
-                            .field("qid", qid)
-                            .field("rcpt", r.to_string()),
+                            .field(Field::Qid, qid)
+                            .field(Field::Rcpt, r.to_string()),
                     );
                     delayed.push(Failure {
                         rcpt: r.to_string(),
@@ -576,11 +577,11 @@ impl Mta {
                     self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
-                            .ev("bounce")
+                            .ev(Kind::Bounce)
                             .line(format!("{qid}: <{r}> failed: {} {}", f.status, f.diagnostic))
-                            .field("qid", qid)
-                            .field("rcpt", r.to_string())
-                            .field("status", f.status.clone()),
+                            .field(Field::Qid, qid)
+                            .field(Field::Rcpt, r.to_string())
+                            .field(Field::Status, f.status.clone()),
                     );
                     failures.push(f);
                 }
@@ -615,8 +616,12 @@ impl Mta {
             if flavour == Flavour::Postfix {
                 self.log.log(Program::Qmgr, 0, &format!("{qid}: removed"));
             }
-            self.ctx
-                .emit(self.ctx.ev("queue.done").line(format!("{qid}: done, removed from the queue")).field("qid", qid));
+            self.ctx.emit(
+                self.ctx
+                    .ev(Kind::QueueDone)
+                    .line(format!("{qid}: done, removed from the queue"))
+                    .field(Field::Qid, qid),
+            );
         }
     }
 
@@ -625,7 +630,7 @@ impl Mta {
         let Path::Mailbox(sender) = from else {
             let msg = format!("{qid}: no bounce: the message came from the null sender <>");
             self.log.log(Program::Bounce, pid, &msg);
-            self.ctx.emit(self.ctx.ev("bounce.discard").line(msg).field("qid", qid));
+            self.ctx.emit(self.ctx.ev(Kind::BounceDiscard).line(msg).field(Field::Qid, qid));
             return;
         };
         let new_qid = self.new_qid(pid);

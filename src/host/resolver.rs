@@ -3,6 +3,7 @@
 
 use crate::env::HostCtx;
 use crate::proto::dns::{self, Answer, QType, Question, Rcode, RecordData};
+use crate::trace::Kind;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
@@ -16,7 +17,32 @@ pub enum ResolveError {
     /// No answer in time, or SERVFAIL: try again later.
     Temporary(String),
     /// The name does not exist, or refuses mail: give up.
-    Permanent(String),
+    Permanent(Unroutable, String),
+}
+
+/// Why mail for a domain can never be delivered; decides the DSN status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unroutable {
+    /// No such domain, or no address for it or its MX hosts.
+    NoSuchDomain,
+    /// The domain publishes a null MX (RFC 7505).
+    NullMx,
+    /// Its best MX is this host itself, and it is not a local domain.
+    LoopsBack,
+    /// This host has no way to look the domain up (no smarthost, no DNS server).
+    NoRoute,
+}
+
+impl Unroutable {
+    /// The RFC 3463 status code of the bounce.
+    pub fn status(self) -> &'static str {
+        match self {
+            Unroutable::NoSuchDomain | Unroutable::NoRoute => "5.1.2",
+            // RFC 7505 §4.2.
+            Unroutable::NullMx => "5.1.10",
+            Unroutable::LoopsBack => "5.4.6",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -58,7 +84,7 @@ impl Resolver {
             }
             self.ctx.emit(
                 self.ctx
-                    .ev("dns.timeout")
+                    .ev(Kind::DnsTimeout)
                     .peer(self.ctx.peer_name(*self.server.ip()))
                     .line(format!(";; connection timed out; no servers could be reached ({})", dns::dig_question(&q))),
             );
@@ -86,9 +112,10 @@ impl Resolver {
                     _ => None,
                 })
                 .collect()),
-            Rcode::NxDomain => Err(ResolveError::Permanent(format!(
-                "Host or domain name not found. Name service error for name={name} type=A: Host not found"
-            ))),
+            Rcode::NxDomain => Err(ResolveError::Permanent(
+                Unroutable::NoSuchDomain,
+                format!("Host or domain name not found. Name service error for name={name} type=A: Host not found"),
+            )),
             rc => Err(ResolveError::Temporary(format!(
                 "Host or domain name not found. Name service error for name={name} type=A: {rc}"
             ))),
@@ -102,9 +129,12 @@ impl Resolver {
         match a.rcode {
             Rcode::NoError => {}
             Rcode::NxDomain => {
-                return Err(ResolveError::Permanent(format!(
-                    "Host or domain name not found. Name service error for name={domain} type=MX: Host not found"
-                )));
+                return Err(ResolveError::Permanent(
+                    Unroutable::NoSuchDomain,
+                    format!(
+                        "Host or domain name not found. Name service error for name={domain} type=MX: Host not found"
+                    ),
+                ));
             }
             rc => {
                 return Err(ResolveError::Temporary(format!(
@@ -121,15 +151,19 @@ impl Resolver {
             })
             .collect();
         if mx.iter().any(|(_, e)| e.is_empty()) {
-            return Err(ResolveError::Permanent(format!("Domain {domain} does not accept mail (nullMX)")));
+            return Err(ResolveError::Permanent(
+                Unroutable::NullMx,
+                format!("Domain {domain} does not accept mail (nullMX)"),
+            ));
         }
         if mx.is_empty() {
             // Implicit MX: the domain's own address (RFC 5321 §5.1).
             let ips = self.a(domain).await?;
             if ips.is_empty() {
-                return Err(ResolveError::Permanent(format!(
-                    "Host or domain name not found. Name service error for name={domain} type=A: No data"
-                )));
+                return Err(ResolveError::Permanent(
+                    Unroutable::NoSuchDomain,
+                    format!("Host or domain name not found. Name service error for name={domain} type=A: No data"),
+                ));
             }
             return Ok(ips.into_iter().map(|ip| Target { name: domain.to_string(), ip, preference: 0 }).collect());
         }
@@ -140,13 +174,15 @@ impl Resolver {
             match self.a(&name).await {
                 Ok(ips) => out.extend(ips.into_iter().map(|ip| Target { name: name.clone(), ip, preference: pref })),
                 Err(ResolveError::Temporary(e)) => temp = Some(e),
-                Err(ResolveError::Permanent(_)) => {}
+                Err(ResolveError::Permanent(..)) => {}
             }
         }
         if out.is_empty() {
             return Err(match temp {
                 Some(e) => ResolveError::Temporary(e),
-                None => ResolveError::Permanent(format!("no MX host of {domain} has an address")),
+                None => {
+                    ResolveError::Permanent(Unroutable::NoSuchDomain, format!("no MX host of {domain} has an address"))
+                }
             });
         }
         Ok(out)

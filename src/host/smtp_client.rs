@@ -4,6 +4,7 @@
 use crate::env::HostCtx;
 use crate::net::Conn;
 use crate::proto::smtp::client::{Client, ClientOutput, Job, Outcome};
+use crate::trace::{Field, Kind};
 use std::net::SocketAddrV4;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -13,29 +14,32 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Open a connection to `to`, tracing it. `label` names the peer in the trace.
-pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<usize>) -> Result<Conn, String> {
+pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<usize>) -> std::io::Result<Conn> {
     match ctx.env.net.connect(ctx.ip, to).await {
         Ok(c) => {
-            let mut e = ctx.ev("tcp.connect").peer(label).session(c.session).line(format!(
+            let mut e = ctx.ev(Kind::TcpConnect).peer(label).session(c.session).line(format!(
                 "connect to {label} [{}]:{} from port {}",
                 to.ip(),
                 to.port(),
                 c.local.port()
             ));
             if let Some(s) = step {
-                e = e.field("step", s);
+                e = e.field(Field::Step, s);
             }
             ctx.emit(e);
             Ok(c)
         }
         Err(err) => {
-            let mut e =
-                ctx.ev("tcp.error").peer(label).line(format!("connect to {label} [{}]:{}: {err}", to.ip(), to.port()));
+            let mut e = ctx.ev(Kind::TcpError).peer(label).line(format!(
+                "connect to {label} [{}]:{}: {err}",
+                to.ip(),
+                to.port()
+            ));
             if let Some(s) = step {
-                e = e.field("step", s);
+                e = e.field(Field::Step, s);
             }
             ctx.emit(e);
-            Err(err.to_string())
+            Err(err)
         }
     }
 }

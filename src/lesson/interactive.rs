@@ -4,6 +4,7 @@
 
 use super::{Graded, Kind, Lang, Lesson, grade_one, report};
 use crate::trace::render::text_line;
+use crate::trace::{Field, Kind as EventKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -57,14 +58,14 @@ pub fn run(
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
     let run = crate::run::run(&l.scenario)?;
-    let events: Vec<&crate::trace::Event> = run.events.iter().filter(|e| e.kind != "wire").collect();
+    let events: Vec<&crate::trace::Event> = run.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
     let step_at: BTreeMap<u64, usize> = events
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.kind == "step")
-        .filter_map(|(i, e)| e.field_u64("step").map(|s| (s, i)))
+        .filter(|(_, e)| e.kind == EventKind::Step)
+        .filter_map(|(i, e)| e.field_u64(Field::Step).map(|s| (s, i)))
         .collect();
-    let end = events.iter().position(|e| e.kind == "summary").unwrap_or(events.len());
+    let end = events.iter().position(|e| e.kind == EventKind::Summary).unwrap_or(events.len());
     let mut shown = 0;
     writeln!(out, "\n=== {} ===", lang.pick(&l.title))?;
     let summary = lang.pick(&l.summary);
@@ -82,15 +83,15 @@ pub fn run(
                 writeln!(out, "{}", text_line(e, 10, false))?;
             }
             // The header sections of messages delivered in this part, as `maillab run` prints them.
-            for e in events[shown..cut].iter().filter(|e| e.kind == "deliver") {
+            for e in events[shown..cut].iter().filter(|e| e.kind == EventKind::Deliver) {
                 writeln!(
                     out,
                     "\n{} {} ({})",
                     t(lang, "[delivered message]", "[配達されたメール]"),
-                    e.field_str("mailbox").unwrap_or("?"),
+                    e.field_str(Field::Mailbox).unwrap_or("?"),
                     e.host
                 )?;
-                for l in e.field_str("message").unwrap_or("").split("\r\n").take_while(|l| !l.is_empty()) {
+                for l in e.field_str(Field::Message).unwrap_or("").split("\r\n").take_while(|l| !l.is_empty()) {
                     writeln!(out, "  {l}")?;
                 }
             }

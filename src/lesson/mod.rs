@@ -13,6 +13,7 @@ use crate::expect;
 use crate::scenario::raw::S;
 use crate::scenario::{self, Scenario, Text};
 use crate::trace::Event;
+use crate::trace::{Field, Kind as EventKind};
 use raw::{RawCheckpoint, RawLesson};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -90,7 +91,7 @@ pub enum TraceQuestion {
     ReceivedCount { to: String, message: usize },
     DeliveredCount { to: String },
     FetchedCount { step: usize },
-    EventCount { kind: String, host: Option<String> },
+    EventCount { kind: crate::trace::Kind, host: Option<String> },
 }
 
 impl Lesson {
@@ -407,7 +408,12 @@ impl Checker {
                 (Some(h), _) => Some(h.value.clone()),
                 (None, _) => None,
             };
-            return Some(TraceQuestion::EventCount { kind: e.kind.value.clone(), host });
+            let Some(kind) = crate::trace::Kind::from_name(&e.kind.value) else {
+                let (message, hint) = crate::trace::Kind::unknown(&e.kind.value);
+                self.err(&e.kind, message, hint);
+                return None;
+            };
+            return Some(TraceQuestion::EventCount { kind, host });
         }
         None
     }
@@ -430,10 +436,10 @@ pub fn trace_answer(q: &TraceQuestion, events: &[Event]) -> Option<u64> {
         TraceQuestion::DeliveredCount { to } => Some(expect::delivered(events, to).len() as u64),
         TraceQuestion::FetchedCount { step } => events
             .iter()
-            .find(|e| e.kind == "mua.fetch" && e.field_u64("step") == Some(*step as u64))
-            .and_then(|e| e.field_u64("count")),
+            .find(|e| e.kind == EventKind::MuaFetch && e.field_u64(Field::Step) == Some(*step as u64))
+            .and_then(|e| e.field_u64(Field::Count)),
         TraceQuestion::EventCount { kind, host } => {
-            Some(events.iter().filter(|e| &e.kind == kind && host.as_ref().is_none_or(|h| &e.host == h)).count() as u64)
+            Some(events.iter().filter(|e| e.kind == *kind && host.as_ref().is_none_or(|h| &e.host == h)).count() as u64)
         }
     }
 }
@@ -626,6 +632,20 @@ pub fn list(dir: &Path) -> Vec<(PathBuf, Result<Lesson, Diagnostics>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_event_kind_in_a_question_is_refused_with_a_hint() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/02-mta-roles-and-mx.yaml"));
+        let src = std::fs::read_to_string(path).expect("lesson 02 is shipped");
+        let good = "event_count: { kind: dns.query, host: ns }";
+        assert!(src.contains(good));
+        let Err(d) = load_str(&src.replacen(good, "event_count: { kind: dns.qeury, host: ns }", 1), path) else {
+            panic!("a misspelt kind was accepted")
+        };
+        let d = d.0.iter().find(|d| d.message.contains("dns.qeury")).expect("a diagnostic names the kind");
+        assert_eq!(d.message, "`dns.qeury` is not an event kind");
+        assert!(d.hint.as_deref().is_some_and(|h| h.contains("did you mean `dns.query`?")), "{d:?}");
+    }
 
     #[test]
     fn width_and_case_folding() {

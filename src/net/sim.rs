@@ -6,6 +6,7 @@
 //! costs no real time. Nothing here reads the real clock.
 
 use super::{Conn, Stream};
+use crate::trace::{Field, Kind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -44,13 +45,13 @@ impl Tap {
         session: Option<u64>,
     ) {
         use base64::Engine as _;
-        let mut e = crate::trace::ev(self.clock.now(), "wire", "wire")
+        let mut e = crate::trace::ev(self.clock.now(), "wire", Kind::Wire)
             .line(format!("{} {src} > {dst} [{flags}] {} octets", proto.to_uppercase(), data.len()))
-            .field("proto", proto)
-            .field("src", src.to_string())
-            .field("dst", dst.to_string())
-            .field("flags", flags)
-            .field("data", base64::engine::general_purpose::STANDARD.encode(data));
+            .field(Field::Proto, proto)
+            .field(Field::Src, src.to_string())
+            .field(Field::Dst, dst.to_string())
+            .field(Field::Flags, flags)
+            .field(Field::Data, base64::engine::general_purpose::STANDARD.encode(data));
         if let Some(s) = session {
             e = e.session(s);
         }

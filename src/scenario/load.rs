@@ -1286,19 +1286,15 @@ impl Checker {
                 },
                 None => true,
             };
-            if !t.kind.value.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit())
-                || t.kind.value.is_empty()
-            {
-                self.err(
-                    &t.kind,
-                    format!("`{}` is not an event kind", t.kind.value),
-                    "kinds look like smtp.reply, dns.answer, popauth.add, mua.fetch (see `--format json`)",
-                );
-            } else if re_ok && (t.host.is_none() || host.is_some()) {
-                kinds.push((
-                    ExpectKind::Trace { kind: t.kind.value.clone(), host, pattern, absent: t.absent },
-                    t.kind.referenced.line(),
-                ));
+            match crate::trace::Kind::from_name(&t.kind.value) {
+                None => {
+                    let (message, hint) = crate::trace::Kind::unknown(&t.kind.value);
+                    self.err(&t.kind, message, hint);
+                }
+                Some(kind) if re_ok && (t.host.is_none() || host.is_some()) => {
+                    kinds.push((ExpectKind::Trace { kind, host, pattern, absent: t.absent }, t.kind.referenced.line()));
+                }
+                Some(_) => {}
             }
         }
         let count = [

@@ -257,7 +257,7 @@ pub enum ExpectKind {
     ReceivedChain { to: String, hops: Vec<usize>, message: usize },
     Log { host: usize, pattern: String, absent: bool },
     Fetched { step: usize, count: usize },
-    Trace { kind: String, host: Option<usize>, pattern: String, absent: bool },
+    Trace { kind: crate::trace::Kind, host: Option<usize>, pattern: String, absent: bool },
 }
 
 impl Scenario {
@@ -330,6 +330,22 @@ mod tests {
         assert!(parse_duration("3 weeks").is_err());
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(format_duration(Duration::from_millis(20)), "20ms");
+    }
+
+    #[test]
+    fn a_misspelt_event_kind_is_refused_with_a_hint() {
+        let src = include_str!("../../scenarios/aliases-list.yaml");
+        let (good, bad) = ("kind: alias.expand", "kind: alias.expnad");
+        assert!(src.contains(good), "the scenario still has an alias.expand expectation");
+        assert!(super::load::load_str(src, "aliases-list.yaml").is_ok());
+        let line = src[..src.find(good).unwrap_or(0)].lines().count() as u64;
+        let Err(d) = super::load::load_str(&src.replacen(good, bad, 1), "aliases-list.yaml") else {
+            panic!("a misspelt kind was accepted")
+        };
+        let d = d.0.first().expect("one diagnostic");
+        assert_eq!(d.line, line);
+        assert_eq!(d.message, "`alias.expnad` is not an event kind");
+        assert!(d.hint.as_deref().is_some_and(|h| h.contains("did you mean `alias.expand`?")), "{d:?}");
     }
 
     #[test]

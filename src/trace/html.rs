@@ -5,6 +5,7 @@
 
 use super::Event;
 use super::seq::{self, Zoom};
+use super::{Field, Kind};
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -51,12 +52,6 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-fn bad(e: &Event) -> bool {
-    matches!(e.kind.as_str(), "expect.fail" | "tcp.error" | "bounce" | "dns.timeout" | "run.limit")
-        || e.kind == "smtp.reply" && e.field_u64("code").is_some_and(|c| c >= 400)
-        || e.kind == "pop3.reply" && e.line.as_deref().is_some_and(|l| l.starts_with("-ERR"))
-}
-
 /// The hops of a message, oldest first, from its Received: fields.
 fn hops(msg: &str) -> Vec<String> {
     let hs = crate::message::headers(msg.as_bytes());
@@ -81,16 +76,16 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         let _ = writeln!(h, "<p>{}</p>", esc(d));
     }
     let (pass, fail) = (
-        events.iter().filter(|e| e.kind == "expect.pass").count(),
-        events.iter().filter(|e| e.kind == "expect.fail").count(),
+        events.iter().filter(|e| e.kind == Kind::ExpectPass).count(),
+        events.iter().filter(|e| e.kind == Kind::ExpectFail).count(),
     );
     let _ = writeln!(
         h,
         "<p><b>Expectations:</b> <span class=\"pass\">{pass} passed</span>, <span class=\"{}\">{fail} failed</span></p><ul>",
         if fail > 0 { "fail" } else { "pass" }
     );
-    for e in events.iter().filter(|e| e.kind.starts_with("expect.")) {
-        let cls = if e.kind == "expect.pass" { "pass" } else { "fail" };
+    for e in events.iter().filter(|e| matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail)) {
+        let cls = if e.kind == Kind::ExpectPass { "pass" } else { "fail" };
         let _ = writeln!(h, "<li class=\"{cls}\">{}</li>", esc(e.line.as_deref().unwrap_or("")));
     }
     h.push_str("</ul>\n<h2>Network</h2>\n<div class=\"scroll\">");
@@ -103,14 +98,14 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
 
     // Delivered messages with their path.
     h.push_str("<h2>Delivered messages</h2>\n");
-    for e in events.iter().filter(|e| e.kind == "deliver") {
-        let msg = e.field_str("message").unwrap_or("");
+    for e in events.iter().filter(|e| e.kind == Kind::Deliver) {
+        let msg = e.field_str(Field::Message).unwrap_or("");
         let head = msg.split("\r\n\r\n").next().unwrap_or("");
         let _ = writeln!(
             h,
             "<details open><summary>{} · mailbox {} on {}</summary>",
             super::render::clock(e.t),
-            esc(e.field_str("mailbox").unwrap_or("?")),
+            esc(e.field_str(Field::Mailbox).unwrap_or("?")),
             esc(&e.host)
         );
         h.push_str("<p>The path, read from the Received: fields bottom-up (oldest hop first):</p>\n");
@@ -132,9 +127,10 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
     // Transcripts per connection.
     h.push_str("<h2>Transcripts</h2>\n");
     let mut sessions: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
-    for e in events.iter().filter(|e| {
-        e.session.is_some() && (e.kind.ends_with(".cmd") || e.kind.ends_with(".reply") || e.kind == "smtp.data")
-    }) {
+    for e in events
+        .iter()
+        .filter(|e| e.session.is_some() && (e.kind.is_command() || e.kind.is_reply() || e.kind == Kind::SmtpData))
+    {
         sessions.entry(e.session.unwrap_or(0)).or_default().push(e);
     }
     for (s, evs) in &sessions {
@@ -149,14 +145,14 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
             evs.len()
         );
         for e in evs {
-            let who = if e.kind.ends_with(".reply") { "S" } else { "C" };
+            let who = if e.kind.is_reply() { "S" } else { "C" };
             let _ = writeln!(h, "{who}: {}", esc(e.line.as_deref().unwrap_or("")));
         }
         h.push_str("</pre></details>\n");
     }
 
     // The full event table.
-    let mut kinds: Vec<&str> = events.iter().filter(|e| e.kind != "wire").map(|e| e.kind.as_str()).collect();
+    let mut kinds: Vec<&str> = events.iter().filter(|e| e.kind != Kind::Wire).map(|e| e.kind.name()).collect();
     kinds.sort();
     kinds.dedup();
     h.push_str("<h2>Every event</h2>\n<p><input id=\"filter\" placeholder=\"filter: host, text, code…\"> <select id=\"kind\"><option value=\"\">all kinds</option>");
@@ -164,17 +160,17 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         let _ = write!(h, "<option>{}</option>", esc(k));
     }
     h.push_str("</select> <span id=\"count\"></span></p>\n<table id=\"events\"><thead><tr><th>time</th><th>#</th><th>host</th><th>peer</th><th>kind</th><th>line</th></tr></thead><tbody>\n");
-    for e in events.iter().filter(|e| e.kind != "wire") {
+    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
         let _ = writeln!(
             h,
             "<tr data-kind=\"{}\"{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"line\">{}</td></tr>",
-            esc(&e.kind),
-            if bad(e) { " class=\"bad\"" } else { "" },
+            e.kind,
+            if e.is_failure() { " class=\"bad\"" } else { "" },
             super::render::clock(e.t),
             e.session.map(|s| s.to_string()).unwrap_or_default(),
             esc(&e.host),
             esc(e.peer.as_deref().unwrap_or("")),
-            esc(&e.kind),
+            e.kind,
             esc(e.line.as_deref().unwrap_or(""))
         );
     }

@@ -1,10 +1,15 @@
 //! The trace: the one record of a run. Hosts append [`Event`]s; every view
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
+pub mod field;
 pub mod html;
+pub mod kind;
 pub mod pcap;
 pub mod render;
 pub mod seq;
+
+pub use field::Field;
+pub use kind::{Kind, Side};
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -17,8 +22,8 @@ pub struct Event {
     #[serde(serialize_with = "ser_time")]
     pub t: DateTime<FixedOffset>,
     pub host: String,
-    /// What happened, dotted: `smtp.cmd`, `smtp.reply`, `dns.query`, `log`, `deliver`, …
-    pub kind: String,
+    /// What happened; serialised dotted: `smtp.cmd`, `smtp.reply`, `dns.query`, `log`, `deliver`, …
+    pub kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,20 +39,20 @@ pub struct Event {
 /// a BTreeMap: events have a handful of fields, and a large trace holds
 /// hundreds of thousands of events.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fields(Vec<(String, serde_json::Value)>);
+pub struct Fields(Vec<(Field, serde_json::Value)>);
 
 impl Fields {
-    pub fn get(&self, k: &str) -> Option<&serde_json::Value> {
-        self.0.binary_search_by(|(n, _)| n.as_str().cmp(k)).ok().map(|i| &self.0[i].1)
+    pub fn get(&self, k: Field) -> Option<&serde_json::Value> {
+        self.0.binary_search_by(|(n, _)| n.name().cmp(k.name())).ok().map(|i| &self.0[i].1)
     }
-    pub fn insert(&mut self, k: &str, v: serde_json::Value) {
-        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(k)) {
+    pub fn insert(&mut self, k: Field, v: serde_json::Value) {
+        match self.0.binary_search_by(|(n, _)| n.name().cmp(k.name())) {
             Ok(i) => self.0[i].1 = v,
-            Err(i) => self.0.insert(i, (k.to_string(), v)),
+            Err(i) => self.0.insert(i, (k, v)),
         }
     }
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &serde_json::Value)> {
+        self.0.iter().map(|(k, v)| (*k, v))
     }
 }
 
@@ -56,7 +61,7 @@ impl Serialize for Fields {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
+            m.serialize_entry(k.name(), v)?;
         }
         m.end()
     }
@@ -67,11 +72,34 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::
 }
 
 impl Event {
-    pub fn field_str(&self, k: &str) -> Option<&str> {
+    pub fn field_str(&self, k: Field) -> Option<&str> {
         self.fields.get(k).and_then(|v| v.as_str())
     }
-    pub fn field_u64(&self, k: &str) -> Option<u64> {
+    pub fn field_u64(&self, k: Field) -> Option<u64> {
         self.fields.get(k).and_then(|v| v.as_u64())
+    }
+    /// Is this event a failure? The one rule every renderer and grader uses:
+    /// refused or timed-out connections and look-ups, 4xx/5xx SMTP replies,
+    /// POP3 `-ERR`, IMAP `NO`/`BAD`, DNS answers other than NOERROR, bounces,
+    /// stopped hosts, a run cut off at its limit and failed expectations.
+    pub fn is_failure(&self) -> bool {
+        let line = self.line.as_deref().unwrap_or("");
+        match self.kind {
+            Kind::SmtpReply => self.field_u64(Field::Code).is_some_and(|c| c >= 400),
+            Kind::Pop3Reply => line.starts_with("-ERR"),
+            Kind::ImapReply => line.split_whitespace().nth(1).is_some_and(|w| w == "NO" || w == "BAD"),
+            Kind::DnsAnswer => !line.starts_with("NOERROR"),
+            Kind::HttpRequest => self.field_u64(Field::Code).is_some_and(|c| c >= 400),
+            Kind::TcpError
+            | Kind::DnsTimeout
+            | Kind::DnsError
+            | Kind::Bounce
+            | Kind::BounceDiscard
+            | Kind::HostError
+            | Kind::RunLimit
+            | Kind::ExpectFail => true,
+            _ => false,
+        }
     }
 }
 
@@ -101,6 +129,12 @@ impl Trace {
         Trace { inner: Arc::new(Mutex::new(TraceInner { events: Vec::new(), sink: Some(sink), live: true })) }
     }
     pub fn push(&self, ev: Event) {
+        debug_assert!(
+            ev.fields.iter().all(|(f, _)| ev.kind.fields().contains(&f)),
+            "{} event with a field its kind does not declare: {:?}",
+            ev.kind,
+            ev.fields
+        );
         tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
         if let Ok(mut g) = self.inner.lock() {
             if let Some(s) = g.sink.as_mut() {
@@ -132,16 +166,8 @@ impl Trace {
 }
 
 /// Builder used by hosts: `ev(t, host, kind).session(s).line(l)`.
-pub fn ev(t: DateTime<FixedOffset>, host: &str, kind: &str) -> Event {
-    Event {
-        t,
-        host: host.to_string(),
-        kind: kind.to_string(),
-        session: None,
-        peer: None,
-        line: None,
-        fields: Fields::default(),
-    }
+pub fn ev(t: DateTime<FixedOffset>, host: &str, kind: Kind) -> Event {
+    Event { t, host: host.to_string(), kind, session: None, peer: None, line: None, fields: Fields::default() }
 }
 
 impl Event {
@@ -157,7 +183,7 @@ impl Event {
         self.line = Some(l.into());
         self
     }
-    pub fn field(mut self, k: &str, v: impl Into<serde_json::Value>) -> Self {
+    pub fn field(mut self, k: Field, v: impl Into<serde_json::Value>) -> Self {
         self.fields.insert(k, v.into());
         self
     }

@@ -7,6 +7,7 @@
 //! teardown, and timestamps from virtual time.
 
 use super::Event;
+use super::{Field, Kind};
 use base64::Engine as _;
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapPacket, PcapWriter};
@@ -37,23 +38,23 @@ pub fn packets(events: &[Event]) -> Vec<(Duration, Vec<u8>)> {
     let mut out = Vec::new();
     // Per connection: (client addr, client dir, server dir).
     let mut conns: BTreeMap<u64, (SocketAddrV4, Dir, Dir)> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "wire") {
+    for e in events.iter().filter(|e| e.kind == Kind::Wire) {
         let (Some(src), Some(dst)) = (
-            e.field_str("src").and_then(|s| s.parse::<SocketAddrV4>().ok()),
-            e.field_str("dst").and_then(|s| s.parse::<SocketAddrV4>().ok()),
+            e.field_str(Field::Src).and_then(|s| s.parse::<SocketAddrV4>().ok()),
+            e.field_str(Field::Dst).and_then(|s| s.parse::<SocketAddrV4>().ok()),
         ) else {
             continue;
         };
         let data = e
-            .field_str("data")
+            .field_str(Field::Data)
             .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
             .unwrap_or_default();
-        let flags = e.field_str("flags").unwrap_or("");
+        let flags = e.field_str(Field::Flags).unwrap_or("");
         let t = Duration::from_micros(e.t.timestamp_micros().max(0) as u64);
         let base =
             PacketBuilder::ethernet2(mac(src.ip()), mac(dst.ip())).ipv4(src.ip().octets(), dst.ip().octets(), 64);
         let mut buf = Vec::new();
-        if e.field_str("proto") == Some("udp") {
+        if e.field_str(Field::Proto) == Some("udp") {
             let b = base.udp(src.port(), dst.port());
             if b.write(&mut buf, &data).is_ok() {
                 out.push((t, buf));

@@ -1,6 +1,7 @@
 //! Views of a trace: the human text log and JSON lines.
 
 use super::Event;
+use super::{Field, Kind};
 use crate::run::SCENARIO_HOST;
 use std::fmt::Write as _;
 
@@ -29,7 +30,7 @@ fn reply_colour(code: u64) -> &'static str {
 fn width(events: &[Event]) -> usize {
     events
         .iter()
-        .filter(|e| e.kind != "wire")
+        .filter(|e| e.kind != Kind::Wire)
         .map(|e| e.host.len().max(e.peer.as_deref().map(str::len).unwrap_or(0)))
         .max()
         .unwrap_or(8)
@@ -39,11 +40,11 @@ fn width(events: &[Event]) -> usize {
 pub fn text(events: &[Event], opt: TextOptions) -> String {
     let w = width(events);
     let mut out = String::new();
-    for e in events.iter().filter(|e| e.kind != "wire") {
+    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
         let _ = writeln!(out, "{}", text_line(e, w, opt.color));
     }
     if opt.messages {
-        let delivered: Vec<&Event> = events.iter().filter(|e| e.kind == "deliver").collect();
+        let delivered: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Deliver).collect();
         if !delivered.is_empty() {
             let _ = writeln!(
                 out,
@@ -55,9 +56,9 @@ pub fn text(events: &[Event], opt: TextOptions) -> String {
                 )
             );
             for e in delivered {
-                let mailbox = e.field_str("mailbox").unwrap_or("?");
+                let mailbox = e.field_str(Field::Mailbox).unwrap_or("?");
                 let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", clock(e.t), e.host);
-                let msg = e.field_str("message").unwrap_or("");
+                let msg = e.field_str(Field::Message).unwrap_or("");
                 for l in msg.split("\r\n") {
                     if l.is_empty() {
                         break;
@@ -76,29 +77,28 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
     let sess = e.session.map(|s| format!("#{s}")).unwrap_or_default();
     let line = e.line.as_deref().unwrap_or("");
     let peer = e.peer.as_deref().unwrap_or("?");
-    let (who, body) = match e.kind.as_str() {
-        "smtp.cmd" | "smtp.data" | "pop3.cmd" | "imap.cmd" => {
+    let (who, body) = match e.kind {
+        Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd => {
             (format!("{peer:>w$} → {:<w$}", e.host), paint(color, "36", &format!("C: {line}")))
         }
-        "pop3.reply" | "imap.reply" => {
-            let c =
-                if line.starts_with("-ERR") || line.contains(" NO ") || line.contains(" BAD ") { "31" } else { "32" };
+        Kind::Pop3Reply | Kind::ImapReply => {
+            let c = if e.is_failure() { "31" } else { "32" };
             (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, c, &format!("S: {line}")))
         }
-        "smtp.reply" => {
-            let c = reply_colour(e.field_u64("code").unwrap_or(0));
+        Kind::SmtpReply => {
+            let c = reply_colour(e.field_u64(Field::Code).unwrap_or(0));
             (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, c, &format!("S: {line}")))
         }
-        "dns.query" => (format!("{peer:>w$} → {:<w$}", e.host), paint(color, "35", &format!("DNS query   {line}"))),
-        "dns.answer" => (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, "35", &format!("DNS answer  {line}"))),
-        "tcp.connect" | "tcp.error" => (format!("{:>w$} → {peer:<w$}", e.host), paint(color, "2", line)),
-        "tcp.accept" | "tcp.close" => (format!("{peer:>w$} · {:<w$}", e.host), paint(color, "2", line)),
-        "log" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "33", &format!("maillog  {line}"))),
-        "expect.pass" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "32", &format!("PASS  {line}"))),
-        "expect.fail" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "31;1", &format!("FAIL  {line}"))),
-        "step" => (format!("{:>w$}   {:<w$}", SCENARIO_HOST, ""), paint(color, "1", &format!("▶ {line}"))),
-        "deliver" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "32", &format!("delivered  {line}"))),
-        "bounce" => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "31", &format!("bounce  {line}"))),
+        Kind::DnsQuery => (format!("{peer:>w$} → {:<w$}", e.host), paint(color, "35", &format!("DNS query   {line}"))),
+        Kind::DnsAnswer => (format!("{peer:>w$} ← {:<w$}", e.host), paint(color, "35", &format!("DNS answer  {line}"))),
+        Kind::TcpConnect | Kind::TcpError => (format!("{:>w$} → {peer:<w$}", e.host), paint(color, "2", line)),
+        Kind::TcpAccept | Kind::TcpClose => (format!("{peer:>w$} · {:<w$}", e.host), paint(color, "2", line)),
+        Kind::Log => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "33", &format!("maillog  {line}"))),
+        Kind::ExpectPass => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "32", &format!("PASS  {line}"))),
+        Kind::ExpectFail => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "31;1", &format!("FAIL  {line}"))),
+        Kind::Step => (format!("{:>w$}   {:<w$}", SCENARIO_HOST, ""), paint(color, "1", &format!("▶ {line}"))),
+        Kind::Deliver => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "32", &format!("delivered  {line}"))),
+        Kind::Bounce => (format!("{:>w$}   {:<w$}", e.host, ""), paint(color, "31", &format!("bounce  {line}"))),
         k => (format!("{:>w$}   {:<w$}", e.host, ""), format!("{k}  {line}")),
     };
     format!("{t} {sess:>4} {who}  {body}")
@@ -115,7 +115,7 @@ pub fn clock(t: chrono::DateTime<chrono::FixedOffset>) -> String {
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
 pub fn write_json_lines(events: &[Event], mut w: impl std::io::Write) -> std::io::Result<()> {
-    for e in events.iter().filter(|e| e.kind != "wire") {
+    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
         serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
         w.write_all(b"\n")?;
     }
@@ -124,7 +124,7 @@ pub fn write_json_lines(events: &[Event], mut w: impl std::io::Write) -> std::io
 
 pub fn json_lines(events: &[Event]) -> String {
     let mut out = String::new();
-    for e in events.iter().filter(|e| e.kind != "wire") {
+    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
         if let Ok(s) = serde_json::to_string(e) {
             out.push_str(&s);
             out.push('\n');

@@ -3,6 +3,7 @@
 //! (4xx/5xx replies, -ERR, NO/BAD, refused connections, bounces) in red.
 
 use super::Event;
+use super::Kind;
 use std::fmt::Write as _;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,16 +24,6 @@ pub struct Arrow {
     pub failure: bool,
 }
 
-fn failure_line(kind: &str, line: &str, code: Option<u64>) -> bool {
-    match kind {
-        "smtp.reply" => code.is_some_and(|c| c >= 400),
-        "pop3.reply" => line.starts_with("-ERR"),
-        "imap.reply" => line.split_whitespace().nth(1).is_some_and(|w| w == "NO" || w == "BAD"),
-        "dns.answer" => !line.starts_with("NOERROR"),
-        _ => false,
-    }
-}
-
 /// The arrows of a trace, in order.
 pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
     let mut out = Vec::new();
@@ -42,28 +33,27 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
     for e in events {
         let line = e.line.clone().unwrap_or_default();
         let peer = e.peer.clone().unwrap_or_default();
-        let code = e.field_u64("code");
-        match (zoom, e.kind.as_str()) {
-            (Zoom::Lines, "smtp.cmd" | "smtp.data" | "pop3.cmd" | "imap.cmd") => {
+        match (zoom, e.kind) {
+            (Zoom::Lines, Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd) => {
                 out.push(Arrow { time: t(e), from: peer, to: e.host.clone(), text: line, failure: false })
             }
-            (Zoom::Lines, k @ ("smtp.reply" | "pop3.reply" | "imap.reply")) => {
-                let failure = failure_line(k, &line, code);
+            (Zoom::Lines, Kind::SmtpReply | Kind::Pop3Reply | Kind::ImapReply) => {
+                let failure = e.is_failure();
                 out.push(Arrow { time: t(e), from: e.host.clone(), to: peer, text: line, failure })
             }
-            (_, "dns.query") if zoom == Zoom::Lines => out.push(Arrow {
+            (_, Kind::DnsQuery) if zoom == Zoom::Lines => out.push(Arrow {
                 time: t(e),
                 from: peer,
                 to: e.host.clone(),
                 text: format!("DNS? {line}"),
                 failure: false,
             }),
-            (_, "dns.answer") => {
-                let failure = failure_line("dns.answer", &line, None);
+            (_, Kind::DnsAnswer) => {
+                let failure = e.is_failure();
                 let text = if zoom == Zoom::Lines { line } else { format!("DNS {line}") };
                 out.push(Arrow { time: t(e), from: e.host.clone(), to: peer, text, failure })
             }
-            (Zoom::Sessions, "tcp.accept") => {
+            (Zoom::Sessions, Kind::TcpAccept) => {
                 if let Some(s) = e.session {
                     open.insert(s, out.len());
                     out.push(Arrow {
@@ -75,12 +65,12 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                     });
                 }
             }
-            (Zoom::Sessions, k @ ("smtp.reply" | "pop3.reply" | "imap.reply")) => {
+            (Zoom::Sessions, k @ (Kind::SmtpReply | Kind::Pop3Reply | Kind::ImapReply)) => {
                 if let Some(i) = e.session.and_then(|s| open.get(&s)).copied()
                     && let Some(a) = out.get_mut(i)
                 {
-                    let failure = failure_line(k, &line, code);
-                    let proto = k.split('.').next().unwrap_or("").to_ascii_uppercase();
+                    let failure = e.is_failure();
+                    let proto = k.name().split('.').next().unwrap_or("").to_ascii_uppercase();
                     if a.text == "connect" {
                         a.text = format!("{proto} session");
                     }
@@ -90,7 +80,7 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                     }
                 }
             }
-            (_, "tcp.error") => {
+            (_, Kind::TcpError) => {
                 out.push(Arrow { time: t(e), from: e.host.clone(), to: peer, text: line, failure: true })
             }
             _ => {}

@@ -1,0 +1,90 @@
+//! The named facts an event can carry besides time, host, kind, session,
+//! peer and line. One enum, so that code which writes a field and code which
+//! reads it back cannot disagree on its name.
+
+use std::fmt;
+
+macro_rules! fields {
+    ($( $(#[$m:meta])* $v:ident = $name:literal ),* $(,)?) => {
+        /// A field's name, serialised as written here (`rcpts`, `delay_ms`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Field { $( $(#[$m])* $v ),* }
+
+        impl Field {
+            pub const ALL: &'static [Field] = &[ $( Field::$v ),* ];
+            pub fn name(self) -> &'static str {
+                match self { $( Field::$v => $name ),* }
+            }
+        }
+    };
+}
+
+fields! {
+    /// Recipients a MUA's submission got accepted; per-MTA accepted recipients in `summary`.
+    Accepted = "accepted",
+    /// Addresses an alias added.
+    Added = "added",
+    Bounced = "bounced",
+    /// A reply code (SMTP, HTTP).
+    Code = "code",
+    /// Messages a fetch read.
+    Count = "count",
+    /// A wire segment's payload, hex.
+    Data = "data",
+    DelayMs = "delay_ms",
+    Delivered = "delivered",
+    Dst = "dst",
+    /// The line of an expectation in the scenario file.
+    ExpectLine = "expect_line",
+    Failures = "failures",
+    /// TCP flags of a wire segment.
+    Flags = "flags",
+    /// `sendmail` or `postfix`.
+    Flavour = "flavour",
+    /// A DNS message id.
+    Id = "id",
+    Ip = "ip",
+    /// A mailing list's name.
+    List = "list",
+    Mailbox = "mailbox",
+    /// A whole message.
+    Message = "message",
+    Octets = "octets",
+    /// The program that wrote a log line.
+    Program = "program",
+    Proto = "proto",
+    /// A queue id.
+    Qid = "qid",
+    Queued = "queued",
+    /// A DNS response code.
+    Rcode = "rcode",
+    Rcpt = "rcpt",
+    Rcpts = "rcpts",
+    Relayed = "relayed",
+    Src = "src",
+    /// An RFC 3463 status code.
+    Status = "status",
+    /// The scenario step that caused an event.
+    Step = "step",
+    What = "what",
+    Who = "who",
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in Field::ALL {
+            assert!(seen.insert(f.name()), "{} twice", f.name());
+        }
+    }
+}
