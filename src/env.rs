@@ -2,13 +2,15 @@
 //!
 //! Hosts never read the system clock or make their own randomness: time is
 //! tokio's clock (paused and virtual in a simulation, real when serving)
-//! offset to a wall-clock start, and all randomness comes from one seeded RNG.
+//! offset to a wall-clock start, and all randomness comes from seeded random
+//! streams, one per host and purpose (see [`Streams`]).
 
 use crate::net::Net;
 use crate::trace::{Event, Kind, Trace, ev};
 use chrono::{DateTime, FixedOffset};
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,21 +36,100 @@ impl Clock {
     }
 }
 
+/// What a random draw is for. Each host has one stream per purpose, so a
+/// new draw for one purpose on one host changes nothing anywhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Purpose {
+    /// The daemon's process id, from which later pids count up.
+    Pid,
+    /// Postfix's random queue ids.
+    QueueId,
+    /// DNS message ids of the resolver.
+    DnsId,
+    /// The order of MX hosts of equal preference (RFC 5321 §5.1).
+    MxOrder,
+    /// The list server's confirmation and moderation keys.
+    ListKey,
+}
+
+impl Purpose {
+    fn name(self) -> &'static str {
+        match self {
+            Purpose::Pid => "pid",
+            Purpose::QueueId => "queue-id",
+            Purpose::DnsId => "dns-id",
+            Purpose::MxOrder => "mx-order",
+            Purpose::ListKey => "list-key",
+        }
+    }
+}
+
+/// The random streams of a run, derived from the scenario's seed: one per
+/// (host, purpose), created on first use.
 #[derive(Clone)]
-pub struct Rng(Arc<Mutex<ChaCha8Rng>>);
+pub struct Streams {
+    seed: u64,
+    streams: Arc<Mutex<BTreeMap<(String, Purpose), ChaCha8Rng>>>,
+}
+
+impl Streams {
+    pub fn new(seed: u64) -> Self {
+        Streams { seed, streams: Arc::default() }
+    }
+    /// The stream of `host` for `purpose`.
+    pub fn stream(&self, host: &str, purpose: Purpose) -> Rng {
+        Rng { streams: self.clone(), host: Arc::from(host), purpose }
+    }
+    fn draw<R>(&self, host: &str, purpose: Purpose, f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
+        let mut g = match self.streams.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let rng = g
+            .entry((host.to_string(), purpose))
+            .or_insert_with(|| ChaCha8Rng::seed_from_u64(stream_seed(self.seed, host, purpose)));
+        f(rng)
+    }
+}
+
+/// A stream's seed: FNV-1a over (seed, host, purpose), finished with
+/// SplitMix64 — stable across platforms and Rust versions (unlike std's hasher).
+fn stream_seed(seed: u64, host: &str, purpose: Purpose) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed
+        .to_le_bytes()
+        .iter()
+        .chain([0xff].iter())
+        .chain(host.as_bytes())
+        .chain([0xff].iter())
+        .chain(purpose.name().as_bytes())
+    {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// One host's random stream for one purpose.
+#[derive(Clone)]
+pub struct Rng {
+    streams: Streams,
+    host: Arc<str>,
+    purpose: Purpose,
+}
 
 impl Rng {
-    pub fn seeded(seed: u64) -> Self {
-        Rng(Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed))))
-    }
+    /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&self, n: u64) -> u64 {
         if n == 0 {
             return 0;
         }
-        self.0.lock().map(|mut r| r.random_range(0..n)).unwrap_or(0)
+        self.streams.draw(&self.host, self.purpose, |r| r.random_range(0..n))
     }
     pub fn u16(&self) -> u16 {
-        self.0.lock().map(|mut r| r.random()).unwrap_or(0)
+        self.streams.draw(&self.host, self.purpose, |r| r.random())
     }
 }
 
@@ -95,10 +176,10 @@ pub struct Env {
     pub net: Net,
     pub trace: Trace,
     pub clock: Clock,
-    pub rng: Rng,
+    pub rng: Streams,
     pub activity: Activity,
     /// Host names by address, to name the peer of a connection in the trace.
-    pub names: Arc<std::collections::BTreeMap<Ipv4Addr, String>>,
+    pub names: Arc<BTreeMap<Ipv4Addr, String>>,
 }
 
 /// One host's view of the environment.
@@ -113,6 +194,10 @@ pub struct HostCtx {
 impl HostCtx {
     pub fn now(&self) -> DateTime<FixedOffset> {
         self.env.clock.now()
+    }
+    /// This host's random stream for `purpose`.
+    pub fn rng(&self, purpose: Purpose) -> Rng {
+        self.env.rng.stream(&self.name, purpose)
     }
     pub fn ev(&self, kind: Kind) -> Event {
         ev(self.now(), &self.name, kind)
@@ -134,4 +219,33 @@ pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
 /// Syslog's timestamp: `Apr  1 10:00:00`.
 pub fn syslog_time(t: DateTime<FixedOffset>) -> String {
     t.format("%b %e %H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_independent_per_host_and_purpose() {
+        let draws =
+            |s: &Streams, h: &str, p: Purpose| (0..5).map(|_| s.stream(h, p).below(1 << 30)).collect::<Vec<_>>();
+        let a = Streams::new(7);
+        let dept_ids = draws(&a, "dept", Purpose::QueueId);
+        // Another run where other hosts and purposes draw first.
+        let b = Streams::new(7);
+        let _ = draws(&b, "hub", Purpose::QueueId);
+        let _ = draws(&b, "dept", Purpose::Pid);
+        let _ = draws(&b, "dept", Purpose::DnsId);
+        assert_eq!(draws(&b, "dept", Purpose::QueueId), dept_ids, "a draw elsewhere shifted dept's queue ids");
+        assert_ne!(draws(&Streams::new(8), "dept", Purpose::QueueId), dept_ids, "the seed matters");
+        assert_ne!(draws(&Streams::new(7), "hub", Purpose::QueueId), dept_ids, "the host matters");
+        assert_ne!(draws(&Streams::new(7), "dept", Purpose::Pid), dept_ids, "the purpose matters");
+    }
+
+    #[test]
+    fn stream_seeds_are_fixed() {
+        // Snapshots of every scenario depend on these: they must not change with the platform.
+        assert_eq!(stream_seed(1, "dept", Purpose::Pid), stream_seed(1, "dept", Purpose::Pid));
+        assert_ne!(stream_seed(1, "de", Purpose::Pid), stream_seed(1, "d", Purpose::Pid));
+    }
 }

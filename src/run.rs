@@ -1,6 +1,6 @@
 //! Run a scenario on the simulated network, in virtual time.
 
-use crate::env::{Activity, Clock, Env, HostCtx, Rng};
+use crate::env::{Activity, Clock, Env, HostCtx, Streams};
 use crate::expect;
 use crate::host::mta::{Mta, SMTP_PORT};
 use crate::host::resolver::{DNS_PORT, Resolver};
@@ -151,7 +151,7 @@ async fn simulate(sc: &Scenario, opts: RunOptions) -> Vec<Event> {
         net: Net::Sim(net.clone()),
         trace: trace.clone(),
         clock,
-        rng: Rng::seeded(sc.seed),
+        rng: Streams::new(sc.seed),
         activity: Activity::default(),
         names: Arc::new(names),
     };

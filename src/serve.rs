@@ -6,7 +6,7 @@
 //! at "the department relay" or "the mail store" and meet the same policies.
 
 use crate::autoconfig::{self, Provider};
-use crate::env::{Activity, Clock, Env, Rng};
+use crate::env::{Activity, Clock, Env, Streams};
 use crate::host::fetch::{IMAP_PORT, POP3_PORT};
 use crate::host::mta::SMTP_PORT;
 use crate::host::resolver::DNS_PORT;
@@ -267,7 +267,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             net: Net::Real(net),
             trace: trace.clone(),
             clock: Clock::new(now()),
-            rng: Rng::seeded(sc.seed),
+            rng: Streams::new(sc.seed),
             activity: Activity::default(),
             names: Arc::new(names),
         };

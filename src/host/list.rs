@@ -6,7 +6,7 @@
 use super::maillog::Program;
 use super::mta::Mta;
 use super::queue::QueueEntry;
-use crate::env::{ActivityGuard, rfc5322};
+use crate::env::{ActivityGuard, Purpose, rfc5322};
 use crate::listserv::{Cx, Dest, List, ListConfig, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::{Flavour, Mailbox, Path};
@@ -69,7 +69,7 @@ impl Mta {
             Path::Mailbox(m) => Some(m.to_string()),
             Path::Null => None,
         };
-        let rng = self.ctx.env.rng.clone();
+        let rng = self.ctx.rng(Purpose::ListKey);
         let mut key = move || rng.below(100_000_000) as u32;
         let mut cx = Cx { now: self.ctx.now(), key: &mut key };
         let (name, outs, due) = hosted.with(|l| {
@@ -198,7 +198,7 @@ impl Mta {
                     continue;
                 }
                 next[i] += hosted.cfg.digest_every;
-                let rng = self.ctx.env.rng.clone();
+                let rng = self.ctx.rng(Purpose::ListKey);
                 let mut key = move || rng.below(100_000_000) as u32;
                 let cx = Cx { now: self.ctx.now(), key: &mut key };
                 let (name, outs, due) = hosted.with(|l| {

@@ -9,7 +9,7 @@
 use super::maillog::{Maillog, Program, postfix_qid, sendmail_qid};
 use super::queue::{self, QueueEntry};
 use super::resolver::Resolver;
-use crate::env::{ActivityGuard, HostCtx, rfc5322};
+use crate::env::{ActivityGuard, HostCtx, Purpose, rfc5322};
 use crate::net::Conn;
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
 use crate::proto::smtp::{Flavour, Mailbox, Reply};
@@ -81,7 +81,7 @@ impl Mta {
         resolver: Option<Resolver>,
         smarthost: Option<NextHop>,
     ) -> Arc<Self> {
-        let base = 1000 + ctx.env.rng.below(30000) as u32;
+        let base = 1000 + ctx.rng(Purpose::Pid).below(30000) as u32;
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
         let lists =
             cfg.lists.iter().map(|l| super::list::HostedList::new(crate::listserv::List::new(l.clone()))).collect();
@@ -127,7 +127,10 @@ impl Mta {
                 });
                 sendmail_qid(self.ctx.now(), seq, pid)
             }
-            Flavour::Postfix => postfix_qid(u64::from(self.ctx.env.rng.u16()) << 24 | self.ctx.env.rng.below(1 << 24)),
+            Flavour::Postfix => {
+                let rng = self.ctx.rng(Purpose::QueueId);
+                postfix_qid(u64::from(rng.u16()) << 24 | rng.below(1 << 24))
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! The stub resolver an MTA uses: DNS queries over UDP to the lab's DNS host,
 //! and MX target selection as RFC 5321 §5.1 describes it.
 
-use crate::env::HostCtx;
+use crate::env::{HostCtx, Purpose};
 use crate::proto::dns::{self, Answer, QType, Question, Rcode, RecordData};
 use crate::trace::Kind;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -64,7 +64,7 @@ impl Resolver {
         let q = Question { name: name.trim_end_matches('.').to_ascii_lowercase(), qtype };
         let net = &self.ctx.env.net;
         for _ in 0..QUERY_TRIES {
-            let id = self.ctx.env.rng.u16();
+            let id = self.ctx.rng(Purpose::DnsId).u16();
             let mut sock = net
                 .bind_udp(SocketAddrV4::new(self.ctx.ip, 0))
                 .await
@@ -167,7 +167,8 @@ impl Resolver {
             }
             return Ok(ips.into_iter().map(|ip| Target { name: domain.to_string(), ip, preference: 0 }).collect());
         }
-        let order = order_mx(&mut mx, |n| self.ctx.env.rng.below(n));
+        let rng = self.ctx.rng(Purpose::MxOrder);
+        let order = order_mx(&mut mx, |n| rng.below(n));
         let mut out = Vec::new();
         let mut temp = None;
         for (pref, name) in order {
