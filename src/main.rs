@@ -392,8 +392,8 @@ fn main() -> ExitCode {
                 eprintln!("maillab: there is no host named `{h}` in {}", file.display());
                 return ExitCode::from(2);
             }
-            let opts = maillab::run::RunOptions { wire: pcap.is_some() };
-            let res = match maillab::run::run_with(&sc, opts) {
+            let opts = maillab::lab::RunOptions { wire: pcap.is_some() };
+            let res = match maillab::lab::run_with(&sc, opts) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("maillab: could not start the simulator: {e}");

@@ -10,9 +10,9 @@ use crate::env::{Activity, Clock, Env, Streams};
 use crate::host::fetch::{IMAP_PORT, POP3_PORT};
 use crate::host::mta::SMTP_PORT;
 use crate::host::resolver::DNS_PORT;
+use crate::lab::start_hosts;
 use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
-use crate::run::start_hosts;
 use crate::scenario::{Role, Scenario};
 use crate::trace::{Field, Kind};
 use crate::trace::{Trace, render};
@@ -285,10 +285,10 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         }
         let _ = tokio::signal::ctrl_c().await;
         let mut left = 0;
-        for (i, m) in &started.mtas {
-            let n: usize = m.with_state(|s| s.queue.values().map(|e| e.rcpts.len()).sum());
+        for (i, queued) in started.queued() {
+            let n: usize = queued.iter().map(|(_, n)| n).sum();
             if n > 0 {
-                eprintln!("{}: {n} recipient(s) still queued", sc.hosts[*i].name);
+                eprintln!("{}: {n} recipient(s) still queued", sc.hosts[i].name);
             }
             left += n;
         }

@@ -4,7 +4,7 @@
 //! A good login is answered at once and forgets the address's failures;
 //! other addresses are not affected; ten quiet minutes forget them too.
 
-use maillab::run::run;
+use maillab::lab::run;
 use maillab::scenario::load_str;
 use maillab::trace::Event;
 use maillab::trace::{Field, Kind};

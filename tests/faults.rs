@@ -2,7 +2,7 @@
 //! network does, every recipient an MTA accepted ends delivered, relayed,
 //! bounced or still queued — never lost.
 
-use maillab::run::{accounting, run};
+use maillab::lab::{accounting, run};
 use maillab::scenario::load_str;
 use maillab::trace::Event;
 use maillab::trace::{Field, Kind};

@@ -1,7 +1,7 @@
 //! Every shipped scenario: its expectations hold, its run is deterministic,
 //! nothing accepted is lost, and its trace matches the reviewed snapshot.
 
-use maillab::run::{accounting, run};
+use maillab::lab::{accounting, run};
 use maillab::scenario::load_file;
 use maillab::trace::render;
 use maillab::trace::{Field, Kind};

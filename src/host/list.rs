@@ -25,7 +25,7 @@ impl HostedList {
     pub fn new(list: List) -> Self {
         HostedList { cfg: list.cfg.clone(), list: Mutex::new(list), digest_due: Mutex::new(None) }
     }
-    fn with<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
         match self.list.lock() {
             Ok(mut g) => f(&mut g),
             Err(p) => f(&mut p.into_inner()),

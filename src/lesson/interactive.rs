@@ -57,7 +57,7 @@ pub fn run(
     progress: &mut Progress,
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
-    let run = crate::run::run(&l.scenario)?;
+    let run = crate::lab::run(&l.scenario)?;
     let events: Vec<&crate::trace::Event> = run.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
     let step_at: BTreeMap<u64, usize> = events
         .iter()

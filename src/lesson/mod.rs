@@ -536,7 +536,7 @@ pub struct Report {
 
 /// Run the lesson's scenario once and grade a set of answers (id -> text).
 pub fn grade(l: &Lesson, answers: &std::collections::BTreeMap<String, String>, lang: Lang) -> std::io::Result<Report> {
-    let run = crate::run::run(&l.scenario)?;
+    let run = crate::lab::run(&l.scenario)?;
     let items: Vec<Graded> =
         l.checkpoints().map(|cp| grade_one(cp, answers.get(&cp.id).map(String::as_str), &run.events, lang)).collect();
     Ok(report(l, items, lang))

@@ -115,6 +115,11 @@ impl SimNet {
         });
     }
 
+    /// Is the host at `ip` down?
+    pub fn is_down(&self, ip: Ipv4Addr) -> bool {
+        self.with(|g| g.down.contains(&ip)).unwrap_or(false)
+    }
+
     /// A cut link carries nothing, in either direction, until restored.
     pub fn set_cut(&self, a: Ipv4Addr, b: Ipv4Addr, cut: bool) {
         let _ = self.with(|g| {

@@ -15,6 +15,9 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
+/// The host name used for events of the scenario itself (steps, faults, expectations).
+pub const SCENARIO_HOST: &str = "scenario";
+
 /// One observable step.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Event {
@@ -118,6 +121,10 @@ struct TraceInner {
     sink: Option<Sink>,
     /// A live trace passes events to its sink and does not keep them.
     live: bool,
+    /// Events recorded so far (kept or not).
+    count: usize,
+    /// Told of every event, for whoever waits for the run to reach a point.
+    progress: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Trace {
@@ -126,7 +133,21 @@ impl Trace {
     }
     /// A trace that hands every event to `sink` and keeps none (for long `serve` runs).
     pub fn live(sink: Sink) -> Self {
-        Trace { inner: Arc::new(Mutex::new(TraceInner { events: Vec::new(), sink: Some(sink), live: true })) }
+        Trace { inner: Arc::new(Mutex::new(TraceInner { sink: Some(sink), live: true, ..Default::default() })) }
+    }
+    /// A trace that wakes `progress` (one permit) whenever an event is recorded.
+    pub fn with_progress(progress: Arc<tokio::sync::Notify>) -> Self {
+        Trace { inner: Arc::new(Mutex::new(TraceInner { progress: Some(progress), ..Default::default() })) }
+    }
+    /// How many events have been recorded.
+    pub fn len(&self) -> usize {
+        match self.inner.lock() {
+            Ok(g) => g.count,
+            Err(p) => p.into_inner().count,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
     pub fn push(&self, ev: Event) {
         debug_assert!(
@@ -142,6 +163,10 @@ impl Trace {
             }
             if !g.live {
                 g.events.push(ev);
+            }
+            g.count += 1;
+            if let Some(p) = &g.progress {
+                p.notify_one();
             }
         }
     }

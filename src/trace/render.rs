@@ -1,8 +1,8 @@
 //! Views of a trace: the human text log and JSON lines.
 
 use super::Event;
+use super::SCENARIO_HOST;
 use super::{Field, Kind};
-use crate::run::SCENARIO_HOST;
 use std::fmt::Write as _;
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -18,10 +18,10 @@ pub fn scenario_names() -> Vec<String> {
 }
 
 /// Load and run a shipped scenario.
-pub fn run(name: &str) -> (maillab::scenario::Scenario, maillab::run::RunResult) {
+pub fn run(name: &str) -> (maillab::scenario::Scenario, maillab::lab::RunResult) {
     let sc =
         maillab::scenario::load_file(&scenario_path(name)).unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
-    let r = maillab::run::run(&sc).expect("the runtime starts");
+    let r = maillab::lab::run(&sc).expect("the runtime starts");
     (sc, r)
 }
 

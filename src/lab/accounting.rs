@@ -1,0 +1,44 @@
+//! Per-host fate of every recipient an MTA accepted, read from the trace.
+
+use crate::trace::{Event, Field, Kind};
+
+/// Per-host fate of every accepted recipient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accounting {
+    pub accepted: u64,
+    pub delivered: u64,
+    pub relayed: u64,
+    pub bounced: u64,
+    pub queued: u64,
+    /// Of the delivered: handed to the list server rather than put in a mailbox.
+    pub to_lists: u64,
+}
+
+impl Accounting {
+    /// Nothing lost: every accepted recipient has exactly one end.
+    pub fn balanced(&self) -> bool {
+        self.accepted == self.delivered + self.relayed + self.bounced + self.queued
+    }
+}
+
+pub fn accounting(events: &[Event], host: &str) -> Accounting {
+    let mut a = Accounting::default();
+    for e in events.iter().filter(|e| e.host == host) {
+        match e.kind {
+            Kind::QueueAdd => a.accepted += e.field_u64(Field::Rcpts).unwrap_or(0),
+            // One alias becomes several recipients, each with its own end.
+            Kind::AliasExpand => a.accepted += e.field_u64(Field::Added).unwrap_or(0),
+            // Into a mailbox, or piped to the list server, which then submits its own mail.
+            Kind::Deliver => a.delivered += 1,
+            Kind::ListReceive => {
+                a.delivered += 1;
+                a.to_lists += 1;
+            }
+            Kind::Relay => a.relayed += 1,
+            Kind::Bounce => a.bounced += 1,
+            Kind::QueueLeft => a.queued += e.field_u64(Field::Rcpts).unwrap_or(0),
+            _ => {}
+        }
+    }
+    a
+}

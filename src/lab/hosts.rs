@@ -1,0 +1,211 @@
+//! Starting a scenario's hosts on a network (simulated or real), and
+//! looking inside them while they run.
+
+use super::snapshot::{HostSnapshot, ListMember, ListSnapshot, MailboxSnapshot, PopAuth, QueuedMessage, StoredMessage};
+use crate::env::{Clock, Env, HostCtx};
+use crate::host::mta::{Mta, SMTP_PORT};
+use crate::host::resolver::{DNS_PORT, Resolver};
+use crate::host::{dns, queue};
+use crate::listserv::Delivery;
+use crate::net::Net;
+use crate::scenario::{Role, Scenario};
+use crate::trace::{Event, Kind};
+use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+pub(crate) fn ctx_for(env: &Env, sc: &Scenario, i: usize) -> HostCtx {
+    let h = &sc.hosts[i];
+    HostCtx { env: env.clone(), name: h.name.clone(), ip: h.address, hostname: h.hostname.clone() }
+}
+
+/// The running hosts of a scenario, for whoever drives them.
+pub struct Hosts {
+    pub mtas: Vec<(usize, Arc<Mta>)>,
+    /// Per DNS host: set to make it answer SERVFAIL.
+    pub servfail: BTreeMap<usize, Arc<AtomicBool>>,
+    /// Per DNS host: its records as zone-file lines (they do not change in a run).
+    pub zones: BTreeMap<usize, Vec<String>>,
+}
+
+/// Open every host's ports, then spawn one task per host and service on
+/// `env`'s network. Fails (a port taken, an address not available) before
+/// anything runs.
+pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
+    let mut out = Hosts { mtas: Vec::new(), servfail: BTreeMap::new(), zones: BTreeMap::new() };
+    for (i, h) in sc.hosts.iter().enumerate() {
+        let ctx = ctx_for(env, sc, i);
+        if let Some(x) = h.external {
+            ctx.emit(ctx.ev(Kind::HostExternal).line(format!(
+                "{} is played by the real server at {x}; it is not started here{}",
+                h.name,
+                if matches!(env.net, Net::Sim(_)) { " (in a simulation nothing answers at its address)" } else { "" }
+            )));
+            continue;
+        }
+        match h.role {
+            Role::Dns => {
+                if let Some(cfg) = &h.dns {
+                    let db = dns::build_db(cfg, sc);
+                    out.zones.insert(i, db.records().iter().map(|r| r.to_string()).collect());
+                    let flag = Arc::new(AtomicBool::new(false));
+                    out.servfail.insert(i, flag.clone());
+                    let sock = dns::bind(&ctx).await?;
+                    tokio::spawn(async move {
+                        if let Err(e) = dns::run(ctx.clone(), db, flag, sock).await {
+                            ctx.emit(ctx.ev(Kind::HostError).line(format!("DNS service stopped: {e}")));
+                        }
+                    });
+                }
+            }
+            Role::Relay | Role::Hub | Role::Mx | Role::Mailstore | Role::List => {
+                let Some(cfg) = h.mta.clone() else { continue };
+                let mut store = crate::store::Store::new();
+                for u in sc.users.iter().filter(|u| u.host == i) {
+                    store.add_account(&u.address, u.password.as_deref().unwrap_or(""));
+                }
+                let auth_users: BTreeMap<String, String> =
+                    sc.users.iter().filter_map(|u| u.password.clone().map(|p| (u.address.clone(), p))).collect();
+                let resolver = cfg
+                    .resolver
+                    .map(|r| Resolver { ctx: ctx.clone(), server: SocketAddrV4::new(sc.hosts[r].address, DNS_PORT) });
+                let smarthost = cfg.smarthost.map(|s| {
+                    let sh = &sc.hosts[s];
+                    queue::next_hop(&sh.name, &sh.hostname, SocketAddrV4::new(sh.address, SMTP_PORT))
+                });
+                let mta = Mta::new(ctx.clone(), cfg, store, auth_users, resolver, smarthost);
+                out.mtas.push((i, mta.clone()));
+                let listener = mta.bind().await?;
+                if h.role == Role::Mailstore {
+                    crate::host::mailstore::start(mta.clone()).await?;
+                }
+                tokio::spawn(async move {
+                    if let Err(e) = mta.serve(listener).await {
+                        ctx.emit(ctx.ev(Kind::HostError).line(format!("SMTP service stopped: {e}")));
+                    }
+                });
+            }
+            Role::Mua => {}
+        }
+    }
+    Ok(out)
+}
+
+impl Hosts {
+    /// Recipients still queued, per MTA (in scenario order).
+    pub fn queued(&self) -> Vec<(usize, Vec<(String, usize)>)> {
+        self.mtas
+            .iter()
+            .map(|(i, m)| (*i, m.with_state(|s| s.queue.values().map(|e| (e.qid.clone(), e.rcpts.len())).collect())))
+            .collect()
+    }
+
+    /// Every host as it is now. `events` is the trace so far (for the maillog).
+    pub fn snapshot(&self, sc: &Scenario, net: &Net, clock: &Clock, events: &[Event]) -> Vec<HostSnapshot> {
+        let now = tokio::time::Instant::now();
+        let at = |i: tokio::time::Instant| {
+            let wall = clock.now();
+            let d = chrono::Duration::from_std(i.saturating_duration_since(now)).unwrap_or_default();
+            (wall + d).to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+        };
+        sc.hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let mut s = HostSnapshot {
+                    name: h.name.clone(),
+                    role: h.role.name().to_string(),
+                    address: h.address.to_string(),
+                    down: matches!(net, Net::Sim(n) if n.is_down(h.address)),
+                    queue: Vec::new(),
+                    mailboxes: Vec::new(),
+                    popauth: Vec::new(),
+                    lists: Vec::new(),
+                    dns: self.zones.get(&i).cloned().unwrap_or_default(),
+                    maillog: events
+                        .iter()
+                        .filter(|e| e.kind == Kind::Log && e.host == h.name)
+                        .filter_map(|e| e.line.clone())
+                        .collect(),
+                };
+                if let Some((_, m)) = self.mtas.iter().find(|(j, _)| *j == i) {
+                    fill_mta(&mut s, m, &at);
+                }
+                s
+            })
+            .collect()
+    }
+}
+
+fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> String) {
+    s.queue = m.with_state(|st| {
+        st.queue
+            .values()
+            .map(|e| QueuedMessage {
+                qid: e.qid.clone(),
+                from: e.from.to_string(),
+                rcpts: e.rcpts.iter().map(|r| r.to_string()).collect(),
+                size: e.data.len(),
+                arrival: e.arrival.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+                attempts: e.attempts,
+                next_try: at(e.next_try),
+            })
+            .collect()
+    });
+    s.mailboxes = m.with_store(|st| {
+        let mut out = Vec::new();
+        for user in st.users().map(str::to_string).collect::<Vec<_>>() {
+            let Some(acc) = st.account(&user) else { continue };
+            for (name, mb) in &acc.mailboxes {
+                out.push(MailboxSnapshot {
+                    user: user.clone(),
+                    mailbox: name.clone(),
+                    uid_validity: mb.uid_validity,
+                    uid_next: mb.uid_next,
+                    messages: mb
+                        .messages
+                        .iter()
+                        .map(|msg| {
+                            let hs = crate::message::headers(&msg.data);
+                            StoredMessage {
+                                uid: msg.uid,
+                                flags: msg.flags.iter().cloned().collect(),
+                                size: msg.size(),
+                                from: crate::message::first(&hs, "From").unwrap_or("").to_string(),
+                                subject: crate::message::first(&hs, "Subject").unwrap_or("").to_string(),
+                            }
+                        })
+                        .collect(),
+                });
+            }
+        }
+        out
+    });
+    if let Ok(g) = m.popauth.lock() {
+        s.popauth = g.iter().map(|(ip, until)| PopAuth { ip: ip.to_string(), until: at(*until) }).collect();
+    }
+    s.lists = m
+        .lists
+        .iter()
+        .map(|hl| {
+            hl.with(|l| ListSnapshot {
+                name: l.cfg.name.clone(),
+                members: l
+                    .members()
+                    .iter()
+                    .map(|mem| ListMember {
+                        address: mem.address.clone(),
+                        delivery: match mem.delivery {
+                            Delivery::Each => "each",
+                            Delivery::Digest => "digest",
+                            Delivery::NoMail => "nomail",
+                        },
+                    })
+                    .collect(),
+                held: l.held_keys(),
+                archive: l.archive().iter().map(|a| (a.n, a.from.clone(), a.subject.clone())).collect(),
+            })
+        })
+        .collect();
+}

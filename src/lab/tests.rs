@@ -1,0 +1,140 @@
+//! The lab bench: a paused and resumed run is the same run; snapshots show
+//! what is inside the hosts at that point.
+
+use super::*;
+use std::path::Path;
+
+fn scenario(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
+    match crate::scenario::load_file(&path) {
+        Ok(sc) => sc,
+        Err(d) => panic!("{name}: {d}"),
+    }
+}
+
+fn shipped() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn opts() -> RunOptions {
+    RunOptions { wire: false }
+}
+
+#[test]
+fn a_run_paused_anywhere_is_the_same_run() {
+    let names = shipped();
+    assert!(names.len() >= 10, "the shipped scenarios are found");
+    for name in names {
+        let sc = scenario(&name);
+        let whole = run_with(&sc, opts()).map(|r| r.events).unwrap_or_default();
+        // Pause at many points (every event for small runs), looking inside each time.
+        let stride = (whole.len() / 150).max(1);
+        let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut k = 1;
+        while !lab.is_finished() {
+            lab.run_until(Until::Event(k));
+            let snap = lab.snapshot();
+            let n = lab.events_len();
+            assert!(n >= k.min(whole.len()) || lab.is_finished(), "{name}: stopped early at {n} < {k}");
+            assert_eq!(snap.events, n);
+            lab.with_events(|e| assert!(whole.starts_with(e), "{name}: the first {n} events differ"));
+            k += stride;
+        }
+        let paused = lab.finish().events;
+        assert_eq!(paused, whole, "{name}: a paused run ended differently");
+    }
+}
+
+#[test]
+fn run_until_a_step_stops_as_it_starts() {
+    let sc = scenario("pop-before-smtp");
+    let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lab.current_step(), 0);
+    lab.run_until(Until::Step(2));
+    assert_eq!(lab.current_step(), 2);
+    let last_step = lab.with_events(|e| e.iter().rev().find(|e| e.kind == Kind::Step).cloned());
+    assert_eq!(last_step.and_then(|e| e.field_u64(Field::Step)), Some(2));
+    // Running to an earlier point does nothing.
+    let n = lab.events_len();
+    lab.run_until(Until::Step(1));
+    assert_eq!(lab.events_len(), n);
+}
+
+#[test]
+fn a_queued_message_and_its_next_retry_are_visible_while_the_hub_is_down() {
+    let sc = scenario("queue-retry");
+    let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+    lab.run_until(Until::Time(Duration::from_secs(30 * 60)));
+    let snap = lab.snapshot();
+    assert!(
+        snap.time.starts_with(&(sc.start + chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M").to_string()),
+        "{}",
+        snap.time
+    );
+    let hub = snap.host("hub").expect("hub");
+    assert!(hub.down, "the hub is down for 2h");
+    let dept = snap.host("dept").expect("dept");
+    assert_eq!(dept.queue.len(), 1, "{dept:?}");
+    let q = &dept.queue[0];
+    assert_eq!(q.rcpts, vec!["alice@example.com".to_string()]);
+    assert!(q.attempts >= 1);
+    assert!(q.next_try > snap.time, "the next retry ({}) is after now ({})", q.next_try, snap.time);
+    assert!(dept.maillog.iter().any(|l| l.contains("status=deferred")), "{:?}", dept.maillog);
+    // At the end: delivered, nothing queued, the hub up again.
+    lab.run_until(Until::End);
+    let snap = lab.snapshot();
+    assert!(snap.finished);
+    assert!(!snap.host("hub").expect("hub").down);
+    assert!(snap.hosts.iter().all(|h| h.queue.is_empty()));
+    let stored: usize = snap
+        .hosts
+        .iter()
+        .flat_map(|h| &h.mailboxes)
+        .filter(|m| m.user == "alice@example.com")
+        .map(|m| m.messages.len())
+        .sum();
+    assert_eq!(stored, 1);
+}
+
+#[test]
+fn mailboxes_flags_popauth_and_dns_data_are_in_the_snapshot() {
+    let sc = scenario("pop-before-smtp");
+    let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+    let mut saw_popauth = false;
+    while !lab.is_finished() {
+        let before = lab.events_len();
+        lab.step();
+        if lab.with_events(|e| e[before..].iter().any(|e| e.kind == Kind::PopauthAdd)) {
+            let snap = lab.snapshot();
+            saw_popauth = snap.hosts.iter().any(|h| !h.popauth.is_empty());
+            break;
+        }
+    }
+    assert!(saw_popauth, "a POP3 login opens the relay, and the table shows it");
+    let snap = lab.snapshot();
+    let dns: Vec<&String> = snap.hosts.iter().flat_map(|h| &h.dns).collect();
+    assert!(dns.iter().any(|l| l.contains(" MX ")), "{dns:?}");
+}
+
+#[test]
+fn list_members_grow_when_a_join_is_confirmed() {
+    let sc = scenario("list-join");
+    let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+    let members =
+        |lab: &mut Lab| -> usize { lab.snapshot().hosts.iter().flat_map(|h| &h.lists).map(|l| l.members.len()).sum() };
+    let before = members(&mut lab);
+    lab.run_until(Until::End);
+    let after = members(&mut lab);
+    assert!(after > before, "members {before} -> {after}");
+    let archived: usize = lab.snapshot().hosts.iter().flat_map(|h| &h.lists).map(|l| l.archive.len()).sum();
+    assert!(archived > 0);
+}
