@@ -12,6 +12,7 @@
 //! randomness: the time and a key source come in through [`Cx`].
 
 pub mod command;
+pub mod duration;
 pub mod mime;
 
 use chrono::{DateTime, FixedOffset};
@@ -278,7 +279,7 @@ fn cte_8bit(text: &str) -> &'static str {
 fn duration_ja(d: Duration) -> String {
     let s = d.as_secs();
     if s == 0 {
-        return crate::scenario::format_duration(d);
+        return duration::format_duration(d);
     }
     let mut out = Vec::new();
     let mut rest = s;
@@ -415,7 +416,7 @@ impl List {
     /// How long something lasts, as the list's language writes it.
     fn duration_text(&self, d: Duration) -> String {
         match self.cfg.language {
-            Lang::En => crate::scenario::format_duration(d),
+            Lang::En => duration::format_duration(d),
             Lang::Ja => duration_ja(d),
         }
     }
