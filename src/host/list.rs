@@ -98,7 +98,7 @@ impl Mta {
                 Out::Note { kind, text, who } => {
                     self.ctx.emit(
                         self.ctx
-                            .ev(&format!("list.{kind}"))
+                            .ev(&format!("list.{}", kind.as_str()))
                             .line(format!("{name}: {text}"))
                             .field("list", name)
                             .field("who", who.clone()),

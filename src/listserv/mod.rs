@@ -233,11 +233,116 @@ pub struct Cx<'a> {
     pub key: &'a mut dyn FnMut() -> u32,
 }
 
+/// What a note for the trace is about; the host records it as `list.KIND`
+/// with KIND from [`NoteKind::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteKind {
+    /// An `admin` command, accepted or refused.
+    Admin,
+    /// A moderator let a held post through.
+    Approve,
+    /// A delivery failure reported to NAME-admin, or a member's count of them.
+    Bounce,
+    /// A member moved to a new address.
+    Chaddr,
+    /// Command mail was read.
+    Command,
+    /// A join request was confirmed and waits for the administrator.
+    Confirm,
+    /// A post was refused for its content (attachments).
+    Content,
+    /// A moderator turned a held post down.
+    Decline,
+    /// A member changed how posts reach them (each, digest, nomail).
+    Delivery,
+    /// A digest was sent.
+    Digest,
+    /// A member's mail bounced too often; delivery to it stopped.
+    Disable,
+    /// A post was numbered, archived and sent.
+    Distribute,
+    /// Mail was passed on to the administrators.
+    Forward,
+    /// A post was held for a moderator.
+    Hold,
+    /// Mail was dropped without a reply.
+    Ignore,
+    /// Someone confirmed and became a member.
+    Join,
+    /// A post that had been through this list already (a mail loop).
+    Loop,
+    /// A post from someone who may not post was refused.
+    Reject,
+    /// Mail over the size limit was refused.
+    Size,
+    /// Attachments were removed from a post.
+    Strip,
+    /// Someone asked to join.
+    Subscribe,
+    /// A member left.
+    Unsubscribe,
+}
+
+impl NoteKind {
+    pub const ALL: [NoteKind; 22] = [
+        NoteKind::Admin,
+        NoteKind::Approve,
+        NoteKind::Bounce,
+        NoteKind::Chaddr,
+        NoteKind::Command,
+        NoteKind::Confirm,
+        NoteKind::Content,
+        NoteKind::Decline,
+        NoteKind::Delivery,
+        NoteKind::Digest,
+        NoteKind::Disable,
+        NoteKind::Distribute,
+        NoteKind::Forward,
+        NoteKind::Hold,
+        NoteKind::Ignore,
+        NoteKind::Join,
+        NoteKind::Loop,
+        NoteKind::Reject,
+        NoteKind::Size,
+        NoteKind::Strip,
+        NoteKind::Subscribe,
+        NoteKind::Unsubscribe,
+    ];
+
+    /// The word after `list.` in the trace kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteKind::Admin => "admin",
+            NoteKind::Approve => "approve",
+            NoteKind::Bounce => "bounce",
+            NoteKind::Chaddr => "chaddr",
+            NoteKind::Command => "command",
+            NoteKind::Confirm => "confirm",
+            NoteKind::Content => "content",
+            NoteKind::Decline => "decline",
+            NoteKind::Delivery => "delivery",
+            NoteKind::Digest => "digest",
+            NoteKind::Disable => "disable",
+            NoteKind::Distribute => "distribute",
+            NoteKind::Forward => "forward",
+            NoteKind::Hold => "hold",
+            NoteKind::Ignore => "ignore",
+            NoteKind::Join => "join",
+            NoteKind::Loop => "loop",
+            NoteKind::Reject => "reject",
+            NoteKind::Size => "size",
+            NoteKind::Strip => "strip",
+            NoteKind::Subscribe => "subscribe",
+            NoteKind::Unsubscribe => "unsubscribe",
+        }
+    }
+}
+
 /// One thing the list did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Out {
     /// For the trace (as `list.KIND`) and the list's log.
-    Note { kind: &'static str, text: String, who: String },
+    Note { kind: NoteKind, text: String, who: String },
     /// A message to submit to the local MTA. `from` is the envelope sender (`None` = `<>`).
     Mail(OutMail),
 }
@@ -424,7 +529,7 @@ impl List {
     fn name_or_none<'a>(&self, name: &'a str) -> &'a str {
         if name.is_empty() { self.tr("no name given", "名前なし") } else { name }
     }
-    fn note(kind: &'static str, text: impl Into<String>, who: &str) -> Out {
+    fn note(kind: NoteKind, text: impl Into<String>, who: &str) -> Out {
         Out::Note { kind, text: text.into(), who: who.to_string() }
     }
 
@@ -524,7 +629,7 @@ impl List {
         let ours = crate::message::values(&hs, "X-ML-Name").iter().any(|v| same(v.trim(), &self.cfg.name));
         if ours {
             out.push(Self::note(
-                "loop",
+                NoteKind::Loop,
                 "dropped: the message already carries this list's X-ML-Name (a mail loop)",
                 &from,
             ));
@@ -532,7 +637,7 @@ impl List {
         }
         if envelope_from.is_none() {
             out.push(Self::note(
-                "forward",
+                NoteKind::Forward,
                 "a message from the null sender <> (a bounce?) reached the posting address; passed to the administrator",
                 &from,
             ));
@@ -551,8 +656,8 @@ impl List {
                 self.reason(format!("{from} may not post: {who}"), format!("{from} からは投稿できません（{who_ja}）"));
             return match self.cfg.others {
                 Others::Hold => self.hold(cx, &from, &subject, data, &why),
-                Others::Reject => self.refuse(cx, "reject", false, &from, envelope_from, data, &why),
-                Others::Ignore => self.refuse(cx, "reject", true, &from, envelope_from, data, &why),
+                Others::Reject => self.refuse(cx, NoteKind::Reject, false, &from, envelope_from, data, &why),
+                Others::Ignore => self.refuse(cx, NoteKind::Reject, true, &from, envelope_from, data, &why),
             };
         }
         // Outsiders are sorted out first, so that an oversized spam is not answered.
@@ -563,7 +668,15 @@ impl List {
                 format!("{} octets is over the limit of {max}", data.len()),
                 format!("{} オクテットで、上限の {max} オクテットを超えています", data.len()),
             );
-            return self.refuse(cx, "size", self.cfg.too_large == TooLarge::Ignore, &from, envelope_from, data, &why);
+            return self.refuse(
+                cx,
+                NoteKind::Size,
+                self.cfg.too_large == TooLarge::Ignore,
+                &from,
+                envelope_from,
+                data,
+                &why,
+            );
         }
         self.accept(cx, &from, data)
     }
@@ -586,7 +699,7 @@ impl List {
                 if let Some((stripped, removed)) = mime::strip_attachments_with(data, intro, item) {
                     let list: Vec<String> = removed.iter().map(|r| r.to_string()).collect();
                     out.push(Self::note(
-                        "strip",
+                        NoteKind::Strip,
                         format!("removed {} part(s): {}", removed.len(), list.join(", ")),
                         from,
                     ));
@@ -602,7 +715,7 @@ impl List {
                         format!("attachments are not allowed on this list: {}", list.join(", ")),
                         format!("このリストには添付ファイルを送れません: {}", list_ja.join(", ")),
                     );
-                    out.extend(self.refuse(cx, "content", false, from, Some(from), data, &why));
+                    out.extend(self.refuse(cx, NoteKind::Content, false, from, Some(from), data, &why));
                     return out;
                 }
             }
@@ -615,7 +728,7 @@ impl List {
     fn refuse(
         &mut self,
         cx: &Cx,
-        kind: &'static str,
+        kind: NoteKind,
         silent: bool,
         from: &str,
         envelope_from: Option<&str>,
@@ -624,7 +737,7 @@ impl List {
     ) -> Vec<Out> {
         let mut out = Vec::new();
         if silent {
-            out.push(Self::note("ignore", format!("ignored without reply: {}", why.note), from));
+            out.push(Self::note(NoteKind::Ignore, format!("ignored without reply: {}", why.note), from));
             return out;
         }
         out.push(Self::note(kind, format!("rejected: {}", why.note), from));
@@ -668,7 +781,7 @@ impl List {
             key.clone(),
             Held { from: from.into(), subject: subject.into(), data: data.to_vec(), reason: why.text.clone() },
         );
-        let mut out = vec![Self::note("hold", format!("held for a moderator as {key}: {}", why.note), from)];
+        let mut out = vec![Self::note(NoteKind::Hold, format!("held for a moderator as {key}: {}", why.note), from)];
         let why = &why.text;
         let mut quoted = String::new();
         for l in mime::body_text(data).lines().take(40) {
@@ -806,7 +919,7 @@ impl List {
             self.digest_queue.push(n);
         }
         let mut out = vec![Self::note(
-            "distribute",
+            NoteKind::Distribute,
             format!(
                 "ARTICLE {n}: \"{subject}\" archived; sent to {} member(s), {digest} get it in the next digest, {nomail} receive no mail",
                 each.len()
@@ -851,18 +964,18 @@ impl List {
                 }
             }
             if failed.is_empty() {
-                out.push(Self::note("bounce", "a message from <> that names no failed recipient", &from));
+                out.push(Self::note(NoteKind::Bounce, "a message from <> that names no failed recipient", &from));
             } else {
                 for f in &failed {
                     let m = if self.is_member(f) { "member" } else { "address" };
-                    out.push(Self::note("bounce", format!("delivery to {m} {f} failed ({status})"), &from));
+                    out.push(Self::note(NoteKind::Bounce, format!("delivery to {m} {f} failed ({status})"), &from));
                     if self.is_member(f) && status.starts_with('5') {
                         out.extend(self.count_bounce(f, cx));
                     }
                 }
             }
         } else {
-            out.push(Self::note("forward", "mail for the administrator", &from));
+            out.push(Self::note(NoteKind::Forward, "mail for the administrator", &from));
         }
         out.push(self.forward_admin(envelope_from, data));
         out
@@ -876,7 +989,7 @@ impl List {
         let n = *n;
         if n < limit {
             return vec![Self::note(
-                "bounce",
+                NoteKind::Bounce,
                 format!("{addr} has bounced {n} time(s); delivery stops at {limit}"),
                 addr,
             )];
@@ -899,7 +1012,7 @@ impl List {
                     .tr(format!("Delivery stopped for {addr} ({ml})"), format!("{addr} への配信を止めました ({ml})"));
                 let mut out = self.notify_admins(cx, &title, &body);
                 out.insert(0, Self::note(
-                    "disable",
+                    NoteKind::Disable,
                     format!("{addr} bounced {n} time(s): no more mail is sent there (still a member; the administrator may remove it)"),
                     addr,
                 ));
@@ -914,7 +1027,7 @@ impl List {
         let from = mime::from_address(data).or(envelope_from.map(str::to_string)).unwrap_or_default();
         let mut out = Vec::new();
         if !self.answerable(envelope_from, &from, data) {
-            out.push(Self::note("ignore", "command mail from <> or an automatic sender: not answered", &from));
+            out.push(Self::note(NoteKind::Ignore, "command mail from <> or an automatic sender: not answered", &from));
             return out;
         }
         if let Some(max) = self.cfg.max_size
@@ -927,7 +1040,15 @@ impl List {
                     data.len()
                 ),
             );
-            return self.refuse(cx, "size", self.cfg.too_large == TooLarge::Ignore, &from, envelope_from, data, &why);
+            return self.refuse(
+                cx,
+                NoteKind::Size,
+                self.cfg.too_large == TooLarge::Ignore,
+                &from,
+                envelope_from,
+                data,
+                &why,
+            );
         }
         let lines = command::command_lines(&mime::body_text(data));
         let mut report = String::new();
@@ -968,7 +1089,7 @@ impl List {
             report.push('\n');
             out.append(&mut mails);
         }
-        out.insert(0, Self::note("command", format!("{read} command line(s) read"), &from));
+        out.insert(0, Self::note(NoteKind::Command, format!("{read} command line(s) read"), &from));
         let reply = self.text_mail(cx, "reply", &from, &subject, &report);
         out.push(reply);
         out
@@ -1000,7 +1121,7 @@ impl List {
             Command::Unsubscribe => match self.members.iter().position(|m| same(&m.address, from)) {
                 Some(i) => {
                     self.members.remove(i);
-                    mails.push(Self::note("unsubscribe", format!("{from} left the list"), from));
+                    mails.push(Self::note(NoteKind::Unsubscribe, format!("{from} left the list"), from));
                     self.tr(
                         format!("{from} has left the list. Goodbye!"),
                         format!("{from} はリストから退会しました。これまでありがとうございました。"),
@@ -1090,7 +1211,7 @@ impl List {
                     match self.members.iter_mut().find(|m| same(&m.address, &old)) {
                         Some(m) => {
                             m.address = new.clone();
-                            mails.push(Self::note("chaddr", format!("{old} is now {new}"), from));
+                            mails.push(Self::note(NoteKind::Chaddr, format!("{old} is now {new}"), from));
                             done
                         }
                         None => not_member,
@@ -1113,7 +1234,7 @@ impl List {
                             DigestArg::NoMail => Delivery::NoMail,
                         };
                         let d = m.delivery;
-                        mails.push(Self::note("delivery", format!("{from} now receives: {}", d.name()), from));
+                        mails.push(Self::note(NoteKind::Delivery, format!("{from} now receives: {}", d.name()), from));
                         match d {
                             Delivery::Digest => tr(
                                 format!("From now on you get {format} every {every} instead of each post."),
@@ -1145,7 +1266,7 @@ impl List {
             Command::Approve(key) => match self.held.remove(&key) {
                 Some(h) => {
                     mails.push(Self::note(
-                        "approve",
+                        NoteKind::Approve,
                         format!("held post {key} from {} approved by {from}", h.from),
                         from,
                     ));
@@ -1161,7 +1282,7 @@ impl List {
             Command::Reject(key) => match self.held.remove(&key) {
                 Some(h) => {
                     mails.push(Self::note(
-                        "decline",
+                        NoteKind::Decline,
                         format!("held post {key} from {} declined by {from}", h.from),
                         from,
                     ));
@@ -1229,7 +1350,11 @@ impl List {
         }
         let (post, ctl, ml) = (self.cfg.post_address(), self.cfg.ctl_address(), self.ml());
         if self.cfg.subscribe == Subscribe::AdminOnly {
-            mails.push(Self::note("subscribe", format!("join request from {from}: passed to the administrator"), from));
+            mails.push(Self::note(
+                NoteKind::Subscribe,
+                format!("join request from {from}: passed to the administrator"),
+                from,
+            ));
             let who = self.name_or_none(name);
             let body = self.tr(
                 format!(
@@ -1252,7 +1377,11 @@ impl List {
         let key = format!("{:08}", (cx.key)() % 100_000_000);
         let shown_name = if name.is_empty() { "YOUR NAME".to_string() } else { name.to_string() };
         self.pending.insert(key.clone(), Pending { address: from.into(), name: name.into(), at: cx.now });
-        mails.push(Self::note("subscribe", format!("join request from {from}: confirmation key {key} sent"), from));
+        mails.push(Self::note(
+            NoteKind::Subscribe,
+            format!("join request from {from}: confirmation key {key} sent"),
+            from,
+        ));
         let expiry = self.duration_text(self.cfg.confirm_expiry);
         self.tr(
             format!(
@@ -1305,7 +1434,7 @@ impl List {
         match self.cfg.subscribe {
             Subscribe::Confirm | Subscribe::AdminOnly => {
                 self.members.push(Member { address: from.into(), name: name.clone(), delivery: Delivery::Each });
-                mails.push(Self::note("join", format!("{from} confirmed and joined"), from));
+                mails.push(Self::note(NoteKind::Join, format!("{from} confirmed and joined"), from));
                 let n = self.members.len();
                 let body = self.tr(
                     format!("{from} ({who}) joined {post} after confirming; the list now has {n} member(s).\n"),
@@ -1329,7 +1458,11 @@ impl List {
                     from.to_ascii_lowercase(),
                     Pending { address: from.into(), name: name.clone(), at: cx.now },
                 );
-                mails.push(Self::note("confirm", format!("{from} confirmed; waiting for the administrator"), from));
+                mails.push(Self::note(
+                    NoteKind::Confirm,
+                    format!("{from} confirmed; waiting for the administrator"),
+                    from,
+                ));
                 let body = self.tr(
                     format!(
                         "{from} ({who}) confirmed a request to join {post}.\nTo let them in, send to {ctl}:\n\nadmin pass PASSWORD\nadmin add {from}\n"
@@ -1354,7 +1487,7 @@ impl List {
     fn admin(&mut self, cx: &mut Cx, from: &str, a: Admin, admin_ok: &mut bool, mails: &mut Vec<Out>) -> String {
         if let Admin::Pass(pw) = &a {
             let Some(want) = &self.cfg.password else {
-                mails.push(Self::note("admin", "admin pass refused: remote administration is off", from));
+                mails.push(Self::note(NoteKind::Admin, "admin pass refused: remote administration is off", from));
                 return self
                     .tr(
                         "Refused: this list has no remote administration.",
@@ -1363,7 +1496,11 @@ impl List {
                     .into();
             };
             if !self.is_admin(from) {
-                mails.push(Self::note("admin", format!("admin pass refused: {from} is not an administrator"), from));
+                mails.push(Self::note(
+                    NoteKind::Admin,
+                    format!("admin pass refused: {from} is not an administrator"),
+                    from,
+                ));
                 return self.tr(
                     format!("Refused: {from} is not an administrator of this list."),
                     format!("お断りします: {from} はこのリストの管理者ではありません。"),
@@ -1371,7 +1508,7 @@ impl List {
             }
             if pw != want {
                 *admin_ok = false;
-                mails.push(Self::note("admin", "admin pass refused: wrong password", from));
+                mails.push(Self::note(NoteKind::Admin, "admin pass refused: wrong password", from));
                 return self
                     .tr(
                         "Refused: wrong password. Admin commands in this mail will not run.",
@@ -1380,7 +1517,7 @@ impl List {
                     .into();
             }
             *admin_ok = true;
-            mails.push(Self::note("admin", "admin pass accepted", from));
+            mails.push(Self::note(NoteKind::Admin, "admin pass accepted", from));
             return self
                 .tr(
                     "Password accepted: admin commands in the rest of this mail will run.",
@@ -1401,7 +1538,7 @@ impl List {
                 .into();
         }
         if !*admin_ok {
-            mails.push(Self::note("admin", "admin command refused: no valid \"admin pass\" before it", from));
+            mails.push(Self::note(NoteKind::Admin, "admin command refused: no valid \"admin pass\" before it", from));
             return self
                 .tr(
                     "Refused: start the mail with \"admin pass PASSWORD\" (from an administrator's address).",
@@ -1421,7 +1558,7 @@ impl List {
                 };
                 self.awaiting.remove(&address.to_ascii_lowercase());
                 self.members.push(Member { address: address.clone(), name, delivery: Delivery::Each });
-                mails.push(Self::note("admin", format!("admin add {address}"), from));
+                mails.push(Self::note(NoteKind::Admin, format!("admin add {address}"), from));
                 let (post, ctl, ml) = (self.cfg.post_address(), self.cfg.ctl_address(), self.ml());
                 let guide = self.cfg.guide.as_deref().map(|g| format!("\n{g}")).unwrap_or_default();
                 let body = self.tr(
@@ -1444,7 +1581,7 @@ impl List {
             Admin::Bye(address) => match self.members.iter().position(|m| same(&m.address, &address)) {
                 Some(i) => {
                     self.members.remove(i);
-                    mails.push(Self::note("admin", format!("admin bye {address}"), from));
+                    mails.push(Self::note(NoteKind::Admin, format!("admin bye {address}"), from));
                     let n = self.members.len();
                     self.tr(
                         format!("Removed {address}; the list now has {n} member(s)."),
@@ -1461,7 +1598,7 @@ impl List {
                     );
                 }
                 self.moderators.push(address.clone());
-                mails.push(Self::note("admin", format!("admin moderate {address}"), from));
+                mails.push(Self::note(NoteKind::Admin, format!("admin moderate {address}"), from));
                 self.tr(format!("{address} is now a moderator."), format!("{address} をモデレータにしました。"))
             }
             Admin::Usage(u) => self.tr(format!("Usage: {u}"), format!("使い方: {}", usage_ja(u))),
@@ -1659,7 +1796,7 @@ impl List {
         let data = self.compose(cx, "auto-generated", &post, &subject, &content);
         vec![
             Self::note(
-                "digest",
+                NoteKind::Digest,
                 format!("digest issue {issue} ({range}) sent to {} member(s)", to.len()),
                 &self.cfg.admin_address(),
             ),

@@ -52,7 +52,7 @@ fn mails(out: &[Out]) -> Vec<&OutMail> {
 fn notes(out: &[Out]) -> Vec<(&'static str, String)> {
     out.iter()
         .filter_map(|o| match o {
-            Out::Note { kind, text, .. } => Some((*kind, text.clone())),
+            Out::Note { kind, text, .. } => Some((kind.as_str(), text.clone())),
             _ => None,
         })
         .collect()
@@ -532,4 +532,11 @@ fn subjects_are_cut_at_character_boundaries_only() {
         let out = r.send(Dest::Post, "yamada@hogehoge.example", subject, "x");
         assert_eq!(mails(&out).len(), 1, "{subject}");
     }
+}
+
+#[test]
+fn every_note_kind_has_its_own_trace_word() {
+    let words: std::collections::BTreeSet<&str> = NoteKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(words.len(), NoteKind::ALL.len());
+    assert!(words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())), "{words:?}");
 }
