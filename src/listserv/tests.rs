@@ -1,5 +1,6 @@
 use super::*;
 use chrono::TimeZone;
+use command::Command;
 
 fn cfg() -> ListConfig {
     let mut c = ListConfig::new("ohanashi", "mailing-list.jp");
