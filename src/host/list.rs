@@ -7,7 +7,7 @@ use super::maillog::Program;
 use super::mta::Mta;
 use super::queue::QueueEntry;
 use crate::env::{ActivityGuard, Purpose, rfc5322};
-use crate::listserv::{Cx, Dest, List, ListConfig, Out};
+use crate::listserv::{Cx, Dest, List, ListConfig, NoteKind, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::{Flavour, Mailbox, Path};
 use crate::trace::{Field, Kind};
@@ -99,7 +99,7 @@ impl Mta {
                 Out::Note { kind, text, who } => {
                     self.ctx.emit(
                         self.ctx
-                            .ev(Kind::from_name(&format!("list.{kind}")).unwrap_or(Kind::ListAdmin))
+                            .ev(trace_kind(kind))
                             .line(format!("{name}: {text}"))
                             .field(Field::List, name)
                             .field(Field::Who, who.clone()),
@@ -208,6 +208,46 @@ impl Mta {
                 self.list_outputs(&name, outs);
                 self.digest_activity(hosted, due);
             }
+        }
+    }
+}
+
+/// The trace kind of a list server's note (`list.distribute`, `list.hold`, …).
+fn trace_kind(k: NoteKind) -> Kind {
+    match k {
+        NoteKind::Admin => Kind::ListAdmin,
+        NoteKind::Approve => Kind::ListApprove,
+        NoteKind::Bounce => Kind::ListBounce,
+        NoteKind::Chaddr => Kind::ListChaddr,
+        NoteKind::Command => Kind::ListCommand,
+        NoteKind::Confirm => Kind::ListConfirm,
+        NoteKind::Content => Kind::ListContent,
+        NoteKind::Decline => Kind::ListDecline,
+        NoteKind::Delivery => Kind::ListDelivery,
+        NoteKind::Digest => Kind::ListDigest,
+        NoteKind::Disable => Kind::ListDisable,
+        NoteKind::Distribute => Kind::ListDistribute,
+        NoteKind::Forward => Kind::ListForward,
+        NoteKind::Hold => Kind::ListHold,
+        NoteKind::Ignore => Kind::ListIgnore,
+        NoteKind::Join => Kind::ListJoin,
+        NoteKind::Loop => Kind::ListLoop,
+        NoteKind::Reject => Kind::ListReject,
+        NoteKind::Size => Kind::ListSize,
+        NoteKind::Strip => Kind::ListStrip,
+        NoteKind::Subscribe => Kind::ListSubscribe,
+        NoteKind::Unsubscribe => Kind::ListUnsubscribe,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_note_kind_has_the_trace_kind_of_its_name() {
+        for k in NoteKind::ALL {
+            assert_eq!(trace_kind(*k).name(), format!("list.{}", k.as_str()));
         }
     }
 }

@@ -33,7 +33,7 @@ pub enum Command {
     /// A known command with wrong arguments: the usage to show.
     Usage {
         command: String,
-        usage: &'static str,
+        usage: Usage,
     },
     Unknown(String),
 }
@@ -52,7 +52,7 @@ pub enum Admin {
     Bye(String),
     Moderate(String),
     Help,
-    Usage(&'static str),
+    Usage(Usage),
     Unknown(String),
 }
 
@@ -61,16 +61,21 @@ pub const MAX_GET: usize = 10;
 /// Lines read from one command mail; the rest is ignored (and said so).
 pub const MAX_COMMANDS: usize = 50;
 
-pub const USAGE_GET: &str = "get N   (or get N-M, at most 10 articles)";
-pub const USAGE_CHADDR: &str = "chaddr OLD-ADDRESS NEW-ADDRESS";
-pub const USAGE_DIGEST: &str = "digest on | digest off | digest nomail";
-pub const USAGE_CONFIRM: &str = "confirm KEY YOUR NAME   (copy the line from the confirmation request)";
-pub const USAGE_APPROVE: &str = "approve KEY   (the key in the notice about the held post)";
-pub const USAGE_REJECT: &str = "reject KEY   (the key in the notice about the held post)";
-pub const USAGE_ADMIN_ADD: &str = "admin add ADDRESS [NAME]";
-pub const USAGE_ADMIN_BYE: &str = "admin bye ADDRESS";
-pub const USAGE_ADMIN_MOD: &str = "admin moderate ADDRESS";
-pub const USAGE_ADMIN_PASS: &str = "admin pass PASSWORD";
+/// A command given the wrong arguments: which usage line to show (the
+/// lines themselves are texts, in [`super::texts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Usage {
+    Get,
+    Chaddr,
+    Digest,
+    Confirm,
+    Approve,
+    Reject,
+    AdminAdd,
+    AdminBye,
+    AdminModerate,
+    AdminPass,
+}
 
 fn looks_like_address(s: &str) -> bool {
     let s = s.trim_matches(|c| c == '<' || c == '>');
@@ -116,32 +121,32 @@ pub fn parse(line: &str) -> Command {
             Some(k) if k.chars().all(|c| c.is_ascii_alphanumeric()) => {
                 Command::Confirm { key: k.to_string(), name: args[1..].join(" ") }
             }
-            _ => Command::Usage { command: "confirm".into(), usage: USAGE_CONFIRM },
+            _ => Command::Usage { command: "confirm".into(), usage: Usage::Confirm },
         },
         "unsubscribe" | "bye" | "leave" => Command::Unsubscribe,
         "members" | "member" => Command::Members,
         "index" => Command::Index,
         "get" | "send" => match parse_range(&args) {
             Some(ns) => Command::Get(ns),
-            None => Command::Usage { command: "get".into(), usage: USAGE_GET },
+            None => Command::Usage { command: "get".into(), usage: Usage::Get },
         },
         "chaddr" | "change-address" | "change" => match args.as_slice() {
             [o, n] if looks_like_address(o) && looks_like_address(n) => Command::Chaddr { old: bare(o), new: bare(n) },
-            _ => Command::Usage { command: "chaddr".into(), usage: USAGE_CHADDR },
+            _ => Command::Usage { command: "chaddr".into(), usage: Usage::Chaddr },
         },
         "digest" => match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
             Some("on") if args.len() == 1 => Command::Digest(DigestArg::On),
             Some("off") if args.len() == 1 => Command::Digest(DigestArg::Off),
             Some("nomail") if args.len() == 1 => Command::Digest(DigestArg::NoMail),
-            _ => Command::Usage { command: "digest".into(), usage: USAGE_DIGEST },
+            _ => Command::Usage { command: "digest".into(), usage: Usage::Digest },
         },
         "approve" => match args.as_slice() {
             [k] => Command::Approve(k.to_string()),
-            _ => Command::Usage { command: "approve".into(), usage: USAGE_APPROVE },
+            _ => Command::Usage { command: "approve".into(), usage: Usage::Approve },
         },
         "reject" => match args.as_slice() {
             [k] => Command::Reject(k.to_string()),
-            _ => Command::Usage { command: "reject".into(), usage: USAGE_REJECT },
+            _ => Command::Usage { command: "reject".into(), usage: Usage::Reject },
         },
         "admin" | "approve-admin" => Command::Admin(parse_admin(&args)),
         "end" | "quit" | "exit" => Command::End,
@@ -155,19 +160,19 @@ fn parse_admin(args: &[&str]) -> Admin {
     match sub.to_ascii_lowercase().as_str() {
         "pass" | "password" => match rest {
             [p] => Admin::Pass(p.to_string()),
-            _ => Admin::Usage(USAGE_ADMIN_PASS),
+            _ => Admin::Usage(Usage::AdminPass),
         },
         "add" | "subscribe" => match rest {
             [a, name @ ..] if looks_like_address(a) => Admin::Add { address: bare(a), name: name.join(" ") },
-            _ => Admin::Usage(USAGE_ADMIN_ADD),
+            _ => Admin::Usage(Usage::AdminAdd),
         },
         "bye" | "unsubscribe" => match rest {
             [a] if looks_like_address(a) => Admin::Bye(bare(a)),
-            _ => Admin::Usage(USAGE_ADMIN_BYE),
+            _ => Admin::Usage(Usage::AdminBye),
         },
         "moderate" | "moderator" => match rest {
             [a] if looks_like_address(a) => Admin::Moderate(bare(a)),
-            _ => Admin::Usage(USAGE_ADMIN_MOD),
+            _ => Admin::Usage(Usage::AdminModerate),
         },
         "help" => Admin::Help,
         other => Admin::Unknown(other.to_string()),
