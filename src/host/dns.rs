@@ -113,8 +113,12 @@ pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>, sockets: So
     loop {
         let (pkt, from) = udp.recv_from().await?;
         let peer = ctx.peer_name(*from.ip());
-        if let Some(r) = handle(&ctx, &db, &servfail, &pkt, &peer) {
-            udp.send_to(&r, from).await?;
+        // An answer that cannot be sent (on real sockets, to port 0 or a
+        // broadcast address) is lost like any datagram; the server goes on.
+        if let Some(r) = handle(&ctx, &db, &servfail, &pkt, &peer)
+            && let Err(e) = udp.send_to(&r, from).await
+        {
+            ctx.emit(ctx.ev("dns.error").peer(&peer).line(format!("cannot send the answer to {from}: {e}")));
         }
     }
 }
