@@ -84,7 +84,7 @@ fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &s
         }
         Err(e) => {
             ctx.emit(ctx.ev("dns.error").peer(peer).line(format!("malformed query ({} octets): {e}", pkt.len())));
-            dns::encode_formerr(pkt)
+            dns::encode_rejection(pkt)
         }
     }
 }

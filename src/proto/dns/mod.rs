@@ -28,7 +28,8 @@ pub use dig::{dig_answer, dig_question, dig_record};
 pub use model::{Answer, QType, Question, Rcode, RecordData, ZoneRecord};
 pub use names::{dnsbl_name, reverse_name};
 pub use wire::{
-    Query, Response, decode_query, decode_response, encode_formerr, encode_query, encode_response, try_encode_query,
+    Query, Response, decode_query, decode_response, encode_formerr, encode_query, encode_rejection, encode_response,
+    try_encode_query,
 };
 pub use zone::{RecordError, parse_record};
 

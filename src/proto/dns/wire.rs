@@ -257,6 +257,21 @@ pub fn encode_response(q: &Query, a: &Answer) -> Vec<u8> {
 /// Input that claims to be a response gets no reply, so that two servers
 /// cannot bounce errors back and forth.
 pub fn encode_formerr(bytes: &[u8]) -> Option<Vec<u8>> {
+    error_reply(bytes, Rcode::FormErr)
+}
+
+/// The reply to a message that `decode_query` rejects: NOTIMP for a
+/// well-formed query with an opcode other than QUERY (RFC 1035 §4.1.1: the
+/// server does not support that kind of query), FORMERR for anything else,
+/// and, as for `encode_formerr`, nothing for a response or a stub.
+pub fn encode_rejection(bytes: &[u8]) -> Option<Vec<u8>> {
+    let other_opcode =
+        Message::from_vec(bytes).is_ok_and(|m| m.message_type() == MessageType::Query && m.op_code() != OpCode::Query);
+    error_reply(bytes, if other_opcode { Rcode::NotImp } else { Rcode::FormErr })
+}
+
+/// An error reply with the id, opcode and RD bit of `bytes` and no sections.
+fn error_reply(bytes: &[u8], rcode: Rcode) -> Option<Vec<u8>> {
     let id = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
     let flags = bytes.get(2).copied().unwrap_or(0);
     if flags & 0x80 != 0 {
@@ -269,10 +284,10 @@ pub fn encode_formerr(bytes: &[u8]) -> Option<Vec<u8>> {
         .set_message_type(MessageType::Response)
         .set_op_code(OpCode::from_u8(opcode))
         .set_recursion_desired(rd)
-        .set_response_code(ResponseCode::FormErr);
+        .set_response_code(rcode.to_wire());
     m.to_vec().ok().or_else(|| {
         let rd = if rd { FLAG_RD } else { 0 };
-        Some(bare_header(id, FLAG_QR | (u16::from(opcode) << 11) | rd | u16::from(Rcode::FormErr.code())))
+        Some(bare_header(id, FLAG_QR | (u16::from(opcode) << 11) | rd | u16::from(rcode.code())))
     })
 }
 
@@ -524,6 +539,31 @@ mod tests {
         assert!(encode_formerr(&[1, 2, 0x80]).is_none());
     }
 
+    #[test]
+    fn rejection_is_notimp_for_other_opcodes_and_formerr_for_the_rest() {
+        let name = Name::from_ascii("example.com.").unwrap();
+        let rcode = |bytes: &[u8]| decode_response(&encode_rejection(bytes).unwrap()).unwrap().answer.rcode;
+        // A well-formed UPDATE, NOTIFY or IQUERY: NOTIMP, with id and opcode copied.
+        for op in [OpCode::Update, OpCode::Notify, OpCode::from_u8(1)] {
+            let mut m = Message::new();
+            m.set_id(21).set_message_type(MessageType::Query).set_op_code(op);
+            m.add_query(WireQuery::query(name.clone(), RecordType::SOA));
+            let bytes = m.to_vec().unwrap();
+            assert!(decode_query(&bytes).unwrap_err().contains("opcode"));
+            let r = Message::from_vec(&encode_rejection(&bytes).unwrap()).unwrap();
+            assert_eq!((r.id(), r.op_code(), r.response_code()), (21, op, ResponseCode::NotImp));
+            // Cut short, the same message is malformed: FORMERR.
+            assert_eq!(rcode(&bytes[..bytes.len() - 1]), Rcode::FormErr);
+        }
+        // Malformed queries and ones with the wrong number of questions: FORMERR.
+        assert_eq!(rcode(&[0x12, 0x34]), Rcode::FormErr);
+        assert_eq!(rcode(&encode_query(5, &q("a..b", QType::A))), Rcode::FormErr);
+        // Responses and stubs get nothing, as with encode_formerr.
+        let qq = wire_q(6, "example.com", QType::A);
+        assert_eq!(encode_rejection(&encode_response(&qq, &db().answer(&qq.question))), None);
+        assert_eq!(encode_rejection(&[1]), None);
+    }
+
     /// Pseudo-random bytes from a fixed seed.
     fn junk(seed: &mut u32, len: usize) -> Vec<u8> {
         (0..len)
@@ -538,6 +578,7 @@ mod tests {
         let _ = decode_query(bytes);
         let _ = decode_response(bytes);
         let _ = encode_formerr(bytes);
+        let _ = encode_rejection(bytes);
         if let Ok(qq) = decode_query(bytes) {
             let a = db().answer(&qq.question);
             let _ = dig_answer(&qq.question, &a);
