@@ -1,12 +1,25 @@
-//! The DNS host: an authoritative server for the scenario's zones, over UDP.
+//! The DNS host: an authoritative server for the scenario's zones, over UDP
+//! and TCP.
 
 use crate::env::HostCtx;
+use crate::net::{Conn, Stream};
 use crate::proto::dns::{self, DnsDb, RecordData, ZoneRecord};
 use crate::scenario::{DnsConfig, Scenario};
 use crate::trace::{Field, Kind};
 use std::net::SocketAddrV4;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// DNS over TCP (RFC 7766 §6.2.3 asks servers to close idle connections):
+/// how long the server waits for the whole of the next message, and for a
+/// client to take an answer.
+pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP clients served at once, as many as the MTA's SMTP sessions; a
+/// client past the cap is closed at once, unanswered.
+pub const MAX_TCP_SESSIONS: usize = super::mta::MAX_SESSIONS;
 
 /// The zones of one dns host, plus PTR records for every host of the
 /// scenario when `reverse_dns` is on (like an ISP's reverse zone).
@@ -72,7 +85,7 @@ fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &s
         }
         Err(e) => {
             ctx.emit(ctx.ev(Kind::DnsError).peer(peer).line(format!("malformed query ({} octets): {e}", pkt.len())));
-            dns::encode_formerr(pkt)
+            dns::encode_rejection(pkt)
         }
     }
 }
@@ -82,42 +95,262 @@ pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>, sockets: So
     let db = Arc::new(db);
     {
         let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_SESSIONS));
         tokio::spawn(async move {
             while let Ok(conn) = tcp.accept().await {
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    // Too many at once: hang up without reading, as BIND does past tcp-clients.
+                    refuse(&ctx, conn).await;
+                    continue;
+                };
                 let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());
-                tokio::spawn(async move { tcp_session(ctx, &db, &servfail, conn).await });
+                tokio::spawn(async move {
+                    tcp_session(ctx, &db, &servfail, conn).await;
+                    drop(permit);
+                });
             }
         });
     }
     loop {
         let (pkt, from) = udp.recv_from().await?;
         let peer = ctx.peer_name(*from.ip());
-        if let Some(r) = handle(&ctx, &db, &servfail, &pkt, &peer) {
-            udp.send_to(&r, from).await?;
+        // An answer that cannot be sent (on real sockets, to port 0 or a
+        // broadcast address) is lost like any datagram; the server goes on.
+        if let Some(r) = handle(&ctx, &db, &servfail, &pkt, &peer)
+            && let Err(e) = udp.send_to(&r, from).await
+        {
+            ctx.emit(ctx.ev(Kind::DnsError).peer(&peer).line(format!("cannot send the answer to {from}: {e}")));
         }
     }
 }
 
+/// A TCP client over the session cap: traced, then closed unread.
+async fn refuse(ctx: &HostCtx, conn: Conn) {
+    let Conn { mut stream, peer, session, .. } = conn;
+    ctx.emit(
+        ctx.ev(Kind::DnsError)
+            .session(session)
+            .peer(ctx.peer_name(*peer.ip()))
+            .line(format!("too many TCP clients ({MAX_TCP_SESSIONS} at once); connection closed")),
+    );
+    let _ = tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.shutdown()).await;
+}
+
+/// Reads until `buf` is full, the peer closes, or `deadline` passes;
+/// gives the number of octets read.
+async fn read_until(stream: &mut Stream, buf: &mut [u8], deadline: Instant) -> usize {
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+        match tokio::time::timeout_at(deadline, stream.read(rest)).await {
+            Ok(Ok(n)) if n > 0 => got += n,
+            _ => break,
+        }
+    }
+    got
+}
+
 /// DNS over TCP: each message is preceded by its length in two octets.
-async fn tcp_session(ctx: HostCtx, db: &DnsDb, servfail: &AtomicBool, conn: crate::net::Conn) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let crate::net::Conn { mut stream, peer, .. } = conn;
+/// A message (length and body) must arrive whole within `TCP_IDLE_TIMEOUT`
+/// of the server starting to wait for it, and an answer must be taken
+/// within the same time; otherwise the server closes the connection.
+async fn tcp_session(ctx: HostCtx, db: &DnsDb, servfail: &AtomicBool, conn: Conn) {
+    let Conn { mut stream, peer, session, .. } = conn;
     let peer = ctx.peer_name(*peer.ip());
     loop {
+        let deadline = Instant::now() + TCP_IDLE_TIMEOUT;
         let mut len = [0u8; 2];
-        let Ok(Ok(_)) = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_exact(&mut len)).await
-        else {
+        let got = read_until(&mut stream, &mut len, deadline).await;
+        if got < len.len() {
+            if got > 0 {
+                incomplete(&ctx, session, &peer, "of its length", got, len.len(), deadline);
+            }
             break;
-        };
+        }
+        // At most 65535 octets: the length prefix bounds what is read.
         let mut pkt = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        if stream.read_exact(&mut pkt).await.is_err() {
+        let got = read_until(&mut stream, &mut pkt, deadline).await;
+        if got < pkt.len() {
+            incomplete(&ctx, session, &peer, "of a message", got, pkt.len(), deadline);
             break;
         }
         let Some(r) = handle(&ctx, db, servfail, &pkt, &peer) else { continue };
         let Ok(n) = u16::try_from(r.len()) else { break };
-        if stream.write_all(&n.to_be_bytes()).await.is_err() || stream.write_all(&r).await.is_err() {
+        let mut framed = Vec::with_capacity(r.len() + 2);
+        framed.extend_from_slice(&n.to_be_bytes());
+        framed.extend_from_slice(&r);
+        if !matches!(tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.write_all(&framed)).await, Ok(Ok(()))) {
             break;
         }
     }
-    let _ = stream.shutdown().await;
+    let _ = tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.shutdown()).await;
+}
+
+/// Traces a TCP message cut short: the peer closed, or time ran out.
+fn incomplete(ctx: &HostCtx, session: u64, peer: &str, what: &str, got: usize, want: usize, deadline: Instant) {
+    let why = if Instant::now() >= deadline {
+        format!("not sent within {} s", TCP_IDLE_TIMEOUT.as_secs())
+    } else {
+        "the client closed the connection".to_string()
+    };
+    ctx.emit(
+        ctx.ev(Kind::DnsError)
+            .session(session)
+            .peer(peer)
+            .line(format!("incomplete TCP message: {got} of {want} octets {what} ({why}); connection closed")),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::{Activity, Clock, Env, Streams};
+    use crate::net::Net;
+    use crate::net::sim::SimNet;
+    use crate::proto::dns::{QType, Question};
+    use crate::trace::Trace;
+    use std::net::Ipv4Addr;
+
+    const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 53);
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+    const LATENCY: Duration = Duration::from_millis(5);
+    /// Longer than any wait of the server: a read that lasts this long hangs.
+    const HANG: Duration = Duration::from_secs(300);
+
+    /// A DNS server for example.com on a simulated network, running.
+    async fn start() -> (SimNet, Trace) {
+        let net = SimNet::new(LATENCY);
+        let trace = Trace::new();
+        let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+        let env = Env {
+            net: Net::Sim(net.clone()),
+            trace: trace.clone(),
+            clock: Clock::new(start),
+            rng: Streams::new(1),
+            activity: Activity::default(),
+            names: Arc::new([(CLIENT, "client".to_string())].into_iter().collect()),
+        };
+        let ctx = HostCtx { env, name: "dns".into(), ip: SERVER, hostname: "ns.example.com".into() };
+        let mut db = DnsDb::new();
+        db.add_zone("example.com");
+        db.add(dns::parse_record("@ MX 10 mx.example.com.", "example.com").expect("a record"));
+        let sockets = bind(&ctx).await.expect("port 53 is free");
+        tokio::spawn(run(ctx, db, Arc::new(AtomicBool::new(false)), sockets));
+        (net, trace)
+    }
+
+    async fn connect(net: &SimNet) -> Stream {
+        net.connect(CLIENT, SocketAddrV4::new(SERVER, super::super::resolver::DNS_PORT)).await.expect("connects").stream
+    }
+
+    fn framed_query(id: u16) -> Vec<u8> {
+        let q = dns::encode_query(id, &Question { name: "example.com".into(), qtype: QType::Mx });
+        let mut out = u16::try_from(q.len()).expect("short").to_be_bytes().to_vec();
+        out.extend(q);
+        out
+    }
+
+    /// Asks for example.com's MX over `s` and checks the answer.
+    async fn ask(s: &mut Stream, id: u16) {
+        s.write_all(&framed_query(id)).await.expect("sent");
+        let mut len = [0u8; 2];
+        tokio::time::timeout(HANG, s.read_exact(&mut len)).await.expect("an answer in time").expect("a length");
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut body).await.expect("the answer");
+        let r = dns::decode_response(&body).expect("a response");
+        assert_eq!((r.id, r.answer.rcode, r.answer.answers.len()), (id, dns::Rcode::NoError, 1));
+    }
+
+    /// How long until the server closes `s` (reading nothing more), or None
+    /// when it keeps the connection open for `HANG`.
+    async fn closed_after(s: &mut Stream) -> Option<Duration> {
+        let t0 = Instant::now();
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(HANG, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => Some(t0.elapsed()),
+            Ok(Ok(n)) => panic!("unexpected {n} octets from the server"),
+            Err(_) => None,
+        }
+    }
+
+    fn errors(trace: &Trace) -> Vec<String> {
+        trace.events().into_iter().filter(|e| e.kind == Kind::DnsError).filter_map(|e| e.line).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tcp_answers_then_closes_an_idle_client() {
+        let (net, trace) = start().await;
+        let mut s = connect(&net).await;
+        ask(&mut s, 1).await;
+        ask(&mut s, 2).await;
+        let t = closed_after(&mut s).await.expect("closed");
+        assert!(t >= TCP_IDLE_TIMEOUT && t < TCP_IDLE_TIMEOUT + Duration::from_secs(1), "{t:?}");
+        // Silence between messages is no error.
+        assert_eq!(errors(&trace), Vec::<String>::new());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tcp_closes_a_client_that_stops_mid_message() {
+        let (net, trace) = start().await;
+        // The length says 40 octets; 5 come, then nothing.
+        let mut s = connect(&net).await;
+        s.write_all(&[0, 40, 1, 2, 3, 4, 5]).await.expect("sent");
+        let t = closed_after(&mut s).await.expect("the server must not wait forever for the rest");
+        assert!(t >= TCP_IDLE_TIMEOUT && t < TCP_IDLE_TIMEOUT + Duration::from_secs(1), "{t:?}");
+        // Half a length prefix, then nothing.
+        let mut s = connect(&net).await;
+        s.write_all(&[0]).await.expect("sent");
+        assert!(closed_after(&mut s).await.expect("closed") < TCP_IDLE_TIMEOUT + Duration::from_secs(1));
+        // A message dribbled out an octet a second is cut off after the timeout too.
+        let mut s = connect(&net).await;
+        let q = framed_query(3);
+        for b in &q {
+            if s.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        assert!(q.len() > TCP_IDLE_TIMEOUT.as_secs() as usize + 2);
+        assert!(closed_after(&mut s).await.is_some());
+        assert_eq!(
+            errors(&trace),
+            [
+                "incomplete TCP message: 5 of 40 octets of a message (not sent within 10 s); connection closed",
+                "incomplete TCP message: 1 of 2 octets of its length (not sent within 10 s); connection closed",
+                format!(
+                    "incomplete TCP message: 8 of {} octets of a message (not sent within 10 s); connection closed",
+                    q.len() - 2
+                )
+                .as_str(),
+            ]
+        );
+        // A client that gives up half-way is traced as such.
+        let mut s = connect(&net).await;
+        s.write_all(&[0, 40, 1]).await.expect("sent");
+        s.shutdown().await.expect("closed");
+        assert!(closed_after(&mut s).await.expect("closed") < Duration::from_secs(1));
+        assert!(errors(&trace)[3].contains("1 of 40 octets of a message (the client closed the connection)"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tcp_sessions_are_capped() {
+        let (net, trace) = start().await;
+        let mut open = Vec::new();
+        for _ in 0..MAX_TCP_SESSIONS {
+            open.push(connect(&net).await);
+        }
+        // One more is closed at once, long before the idle timeout.
+        let mut extra = connect(&net).await;
+        let t = closed_after(&mut extra).await.expect("closed");
+        assert!(t < Duration::from_secs(1), "{t:?}");
+        assert_eq!(errors(&trace), ["too many TCP clients (100 at once); connection closed"]);
+        // Those within the cap are served.
+        ask(&mut open[0], 7).await;
+        ask(&mut open[MAX_TCP_SESSIONS - 1], 8).await;
+        // When one leaves, there is room for another.
+        drop(open.pop());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut next = connect(&net).await;
+        ask(&mut next, 9).await;
+        assert_eq!(errors(&trace).len(), 1);
+    }
 }

@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn every_note_kind_has_the_trace_kind_of_its_name() {
         for k in NoteKind::ALL {
-            assert_eq!(trace_kind(*k).name(), format!("list.{}", k.as_str()));
+            assert_eq!(trace_kind(k).name(), format!("list.{}", k.as_str()));
         }
     }
 }

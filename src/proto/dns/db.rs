@@ -1,0 +1,301 @@
+//! The authoritative database: the zones a server serves, their records,
+//! and the answer to a question.
+
+use super::names::{is_under, normalize_name};
+use super::{Answer, QType, Question, Rcode, RecordData, ZoneRecord};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Longest CNAME chain that `DnsDb::answer` follows.
+const MAX_CNAME_HOPS: usize = 8;
+
+/// All zones a server is authoritative for, and their records.
+#[derive(Clone, Debug, Default)]
+pub struct DnsDb {
+    /// name -> data -> ttl; a name holds each datum once.
+    records: BTreeMap<String, BTreeMap<RecordData, u32>>,
+    origins: BTreeSet<String>,
+}
+
+impl DnsDb {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the server authoritative for `origin` and every name below it.
+    /// The root (`""` or `"."`) covers every name.
+    pub fn add_zone(&mut self, origin: &str) {
+        self.origins.insert(normalize_name(origin));
+    }
+
+    /// Adds a record; the same name and data twice is kept once (first TTL wins).
+    pub fn add(&mut self, rec: ZoneRecord) {
+        self.records.entry(normalize_name(&rec.name)).or_default().entry(rec.data.normalized()).or_insert(rec.ttl);
+    }
+
+    pub fn is_authoritative_for(&self, name: &str) -> bool {
+        let n = normalize_name(name);
+        self.origins.iter().any(|o| is_under(&n, o))
+    }
+
+    /// The zone origins, sorted.
+    pub fn zones(&self) -> impl Iterator<Item = &str> {
+        self.origins.iter().map(String::as_str)
+    }
+
+    /// Every record, sorted by name and then data.
+    pub fn records(&self) -> Vec<ZoneRecord> {
+        self.records
+            .iter()
+            .flat_map(|(name, set)| {
+                set.iter().map(|(data, ttl)| ZoneRecord { name: name.clone(), ttl: *ttl, data: data.clone() })
+            })
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.values().map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Does the node exist: records, a zone apex, or a parent of a name
+    /// with records (an empty non-terminal)?
+    fn node_exists(&self, name: &str) -> bool {
+        name.is_empty()
+            || self.origins.contains(name)
+            || self.records.contains_key(name)
+            || self.records.keys().any(|k| is_under(k, name))
+    }
+
+    /// Answers as an authoritative server (RFC 1034 §4.3.2, without
+    /// delegations or wildcards):
+    /// - records of the name with the type (`Any`: all of them), sorted;
+    /// - a CNAME at the name is given, then followed inside our zones (up
+    ///   to a few hops); a target in our zones that does not exist makes the
+    ///   answer NXDOMAIN, as RFC 6604 says;
+    /// - a name with other types only, or an empty non-terminal: NOERROR
+    ///   with no records (NODATA);
+    /// - a missing name inside our zones: NXDOMAIN;
+    /// - a name outside every zone: REFUSED, not authoritative.
+    pub fn answer(&self, q: &Question) -> Answer {
+        let name = normalize_name(&q.name);
+        if !self.is_authoritative_for(&name) {
+            return Answer { rcode: Rcode::Refused, answers: Vec::new(), authoritative: false };
+        }
+        let qtype = q.qtype.normalized();
+        let mut answers = Vec::new();
+        let mut rcode = Rcode::NoError;
+        let mut seen = BTreeSet::new();
+        let mut cur = name;
+        loop {
+            let Some(set) = self.records.get(&cur) else {
+                if !self.node_exists(&cur) {
+                    rcode = Rcode::NxDomain;
+                }
+                break;
+            };
+            let before = answers.len();
+            answers.extend(
+                set.iter().filter(|(d, _)| qtype == QType::Any || d.qtype() == qtype).map(|(d, ttl)| ZoneRecord {
+                    name: cur.clone(),
+                    ttl: *ttl,
+                    data: d.clone(),
+                }),
+            );
+            if answers.len() > before {
+                break;
+            }
+            let Some((target, ttl)) = set.iter().find_map(|(d, ttl)| match d {
+                RecordData::Cname(t) => Some((t.clone(), *ttl)),
+                _ => None,
+            }) else {
+                break;
+            };
+            answers.push(ZoneRecord { name: cur.clone(), ttl, data: RecordData::Cname(target.clone()) });
+            seen.insert(cur);
+            if seen.contains(&target) || seen.len() >= MAX_CNAME_HOPS || !self.is_authoritative_for(&target) {
+                break;
+            }
+            cur = target;
+        }
+        Answer { rcode, answers, authoritative: true }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::dns::test_util::*;
+    use crate::proto::dns::{DEFAULT_TTL, dig_answer};
+
+    #[test]
+    fn answer_exact_match_sorted() {
+        let d = db();
+        let a = d.answer(&q("example.com", QType::Mx));
+        assert_eq!(a.rcode, Rcode::NoError);
+        assert!(a.authoritative);
+        let datas: Vec<_> = a.answers.iter().map(|r| r.data.clone()).collect();
+        assert_eq!(datas, vec![mx(10, "a.example.com"), mx(20, "b.example.com")]);
+        let a = d.answer(&q("b.example.com", QType::A));
+        assert_eq!(a.answers.len(), 2);
+        assert_eq!(
+            a.answers[0],
+            ZoneRecord { name: "b.example.com".into(), ttl: 300, data: RecordData::A(ip("192.0.2.2")) }
+        );
+        assert_eq!(a.answers[1].data, RecordData::A(ip("192.0.2.3")));
+        // Deterministic: the same question gives the same answer.
+        assert_eq!(d.answer(&q("example.com", QType::Mx)), d.answer(&q("example.com", QType::Mx)));
+    }
+
+    #[test]
+    fn answer_is_case_insensitive_and_ignores_final_dot() {
+        let d = db();
+        let want = d.answer(&q("example.com", QType::Mx));
+        for name in ["EXAMPLE.com", "Example.Com.", " example.com "] {
+            let a = d.answer(&q(name, QType::Mx));
+            assert_eq!(a, want, "{name}");
+        }
+        assert_eq!(d.answer(&q("MX.example.NET", QType::A)).answers.len(), 1);
+        assert!(d.is_authoritative_for("WWW.EXAMPLE.COM."));
+    }
+
+    #[test]
+    fn answer_nodata() {
+        let d = db();
+        let a = d.answer(&q("a.example.com", QType::Mx));
+        assert_eq!((a.rcode, a.answers.len(), a.authoritative), (Rcode::NoError, 0, true));
+        let a = d.answer(&q("example.net", QType::Mx));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 0), "zone apex without records");
+        let a = d.answer(&q("a.example.com", QType::Other(28)));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 0));
+    }
+
+    #[test]
+    fn answer_nxdomain() {
+        let d = db();
+        let a = d.answer(&q("nope.example.com", QType::A));
+        assert_eq!((a.rcode, a.answers.len(), a.authoritative), (Rcode::NxDomain, 0, true));
+        assert_eq!(d.answer(&q("a.a.example.com", QType::A)).rcode, Rcode::NxDomain);
+        assert_eq!(d.answer(&q("z.y.example.com", QType::A)).rcode, Rcode::NxDomain);
+    }
+
+    #[test]
+    fn answer_empty_non_terminal() {
+        let d = db();
+        let a = d.answer(&q("y.example.com", QType::A));
+        assert_eq!((a.rcode, a.answers.len(), a.authoritative), (Rcode::NoError, 0, true));
+        // "y" is a parent of x.y; "xy" and "x.y.y" are not.
+        assert_eq!(d.answer(&q("xy.example.com", QType::A)).rcode, Rcode::NxDomain);
+        assert_eq!(d.answer(&q("x.y.y.example.com", QType::A)).rcode, Rcode::NxDomain);
+    }
+
+    #[test]
+    fn answer_refused_outside_zones() {
+        let d = db();
+        for name in ["example.org", "notexample.com", "com", "", "host.example.org"] {
+            let a = d.answer(&q(name, QType::A));
+            assert_eq!((a.rcode, a.answers.len(), a.authoritative), (Rcode::Refused, 0, false), "{name:?}");
+        }
+        assert!(!d.is_authoritative_for("notexample.com"));
+        assert!(DnsDb::new().answer(&q("example.com", QType::A)).rcode == Rcode::Refused);
+    }
+
+    #[test]
+    fn answer_root_zone_covers_everything() {
+        let mut d = DnsDb::new();
+        d.add_zone(".");
+        d.add(ZoneRecord { name: "mx.example.org".into(), ttl: 60, data: RecordData::A(ip("192.0.2.9")) });
+        assert_eq!(d.answer(&q("mx.example.org", QType::A)).answers.len(), 1);
+        assert_eq!(d.answer(&q("nxdomain.example", QType::Mx)).rcode, Rcode::NxDomain);
+        assert_eq!(d.answer(&q("example.org", QType::Mx)).rcode, Rcode::NoError);
+        assert_eq!(d.answer(&q("", QType::Ns)).rcode, Rcode::NoError);
+    }
+
+    #[test]
+    fn answer_follows_cname() {
+        let d = db();
+        let a = d.answer(&q("www.example.com", QType::A));
+        assert_eq!(a.rcode, Rcode::NoError);
+        assert_eq!(
+            a.answers,
+            vec![
+                ZoneRecord {
+                    name: "www.example.com".into(),
+                    ttl: 3600,
+                    data: RecordData::Cname("a.example.com".into())
+                },
+                ZoneRecord { name: "a.example.com".into(), ttl: 3600, data: RecordData::A(ip("192.0.2.1")) },
+            ]
+        );
+        // A chain of CNAMEs.
+        let a = d.answer(&q("chain1.example.com", QType::A));
+        let names: Vec<_> = a.answers.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["chain1.example.com", "chain2.example.com", "www.example.com", "a.example.com"]);
+        // Across our own zones.
+        let a = d.answer(&q("net.example.com", QType::A));
+        assert_eq!(a.answers.last().unwrap().data, RecordData::A(ip("198.51.100.25")));
+        // Target outside our zones: just the CNAME.
+        let a = d.answer(&q("ext.example.com", QType::A));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 1));
+        // Target has no records of the type: the CNAME, NODATA.
+        let a = d.answer(&q("www.example.com", QType::Mx));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 1));
+        // Target missing in our zone: the CNAME and NXDOMAIN (RFC 6604).
+        let a = d.answer(&q("gone.example.com", QType::A));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NxDomain, 1));
+        assert_eq!(
+            dig_answer(&q("gone.example.com", QType::A), &a),
+            "NXDOMAIN gone.example.com. IN A: gone.example.com. 3600 IN CNAME missing.example.com."
+        );
+        // A loop ends.
+        let a = d.answer(&q("loop1.example.com", QType::A));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 2));
+        // Asking for the CNAME itself does not follow it.
+        let a = d.answer(&q("www.example.com", QType::Cname));
+        assert_eq!(a.answers, vec![rec("www CNAME a")]);
+    }
+
+    #[test]
+    fn answer_cname_chain_is_bounded() {
+        let mut d = DnsDb::new();
+        d.add_zone("example.com");
+        for i in 0..50 {
+            d.add(rec(&format!("c{i} CNAME c{}", i + 1)));
+        }
+        d.add(rec("c50 A 192.0.2.1"));
+        let a = d.answer(&q("c0.example.com", QType::A));
+        assert_eq!(a.answers.len(), MAX_CNAME_HOPS);
+        assert!(a.answers.iter().all(|r| r.data.qtype() == QType::Cname));
+    }
+
+    #[test]
+    fn answer_any_and_other_codes() {
+        let d = db();
+        let a = d.answer(&q("example.com", QType::Any));
+        let types: Vec<_> = a.answers.iter().map(|r| r.data.qtype()).collect();
+        assert_eq!(types, vec![QType::Mx, QType::Mx, QType::Txt]);
+        // ANY at an alias gives the alias only.
+        assert_eq!(d.answer(&q("www.example.com", QType::Any)).answers.len(), 1);
+        assert_eq!(d.answer(&q("y.example.com", QType::Any)).rcode, Rcode::NoError);
+        // Other(15) is MX.
+        assert_eq!(d.answer(&q("example.com", QType::Other(15))), d.answer(&q("example.com", QType::Mx)));
+    }
+
+    #[test]
+    fn db_dedups_and_normalizes() {
+        let mut d = DnsDb::new();
+        assert!(d.is_empty());
+        d.add_zone("example.com");
+        d.add(rec("a A 192.0.2.1"));
+        d.add(rec("a A 192.0.2.1"));
+        d.add(rec("a 60 A 192.0.2.1"));
+        d.add(ZoneRecord { name: "A.Example.Com.".into(), ttl: 5, data: RecordData::A(ip("192.0.2.1")) });
+        d.add(ZoneRecord { name: "ptr.example.com".into(), ttl: 5, data: RecordData::Ptr("PC1.Example.COM.".into()) });
+        assert_eq!(d.len(), 2);
+        assert_eq!(d.records()[0].ttl, DEFAULT_TTL);
+        assert_eq!(d.records()[1].data, RecordData::Ptr("pc1.example.com".into()));
+        assert_eq!(d.zones().collect::<Vec<_>>(), ["example.com"]);
+    }
+}

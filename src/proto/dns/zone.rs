@@ -1,0 +1,811 @@
+//! Zone-file-like lines (`NAME [TTL] [IN] TYPE RDATA`) and the diagnostics
+//! that say where a line is wrong and how to mend it.
+
+use super::dig::dotted;
+use super::model::SUPPORTED_TYPES;
+use super::names::{MAX_LABEL_LEN, MAX_NAME_LEN, is_under, normalize_name};
+use super::{DEFAULT_TTL, RecordData, ZoneRecord};
+use std::fmt;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    pub message: String,
+    pub hint: String,
+    /// 0-based byte offset in the line where the problem starts.
+    pub column: usize,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {} ({})", self.column + 1, self.message, self.hint)
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+fn rerr(message: impl Into<String>, hint: impl Into<String>, column: usize) -> RecordError {
+    RecordError { message: message.into(), hint: hint.into(), column }
+}
+
+/// One whitespace-separated word of a line and where it starts.
+#[derive(Clone, Copy, Debug)]
+struct Word<'a> {
+    at: usize,
+    text: &'a str,
+}
+
+fn split_words(line: &str) -> Vec<Word<'_>> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push(Word { at: s, text: line.get(s..i).unwrap_or_default() });
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(Word { at: s, text: line.get(s..).unwrap_or_default() });
+    }
+    out
+}
+
+fn label_char_ok(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Checks the labels of `body` (a name without its final dot); on a problem
+/// gives the message, hint and byte offset inside `body`.
+fn check_labels(body: &str) -> Result<(), (String, String, usize)> {
+    let mut offset = 0;
+    for label in body.split('.') {
+        if label.is_empty() {
+            return Err((
+                format!("`{body}` has an empty label (two dots in a row, or a dot at the start)"),
+                "separate labels with single dots, e.g. `mx.example.com.`".into(),
+                offset,
+            ));
+        }
+        if let Some((i, c)) = label.char_indices().find(|&(_, c)| !label_char_ok(c)) {
+            let hint = if c == '@' {
+                "`@` alone stands for the zone itself; it cannot be part of a longer name"
+            } else if c == '*' {
+                "wildcard names are not supported; write each name out"
+            } else if !c.is_ascii() {
+                "use letters, digits, `-` and `_`; write an internationalised name in its xn-- (punycode) form"
+            } else {
+                "use only letters, digits, `-` and `_` between the dots"
+            };
+            return Err((format!("`{body}` contains `{c}`, which is not allowed in a name"), hint.into(), offset + i));
+        }
+        if label.len() > MAX_LABEL_LEN {
+            return Err((
+                format!("the label `{label}` is {} characters long; at most {MAX_LABEL_LEN} are allowed", label.len()),
+                "shorten that part of the name".into(),
+                offset,
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err((
+                format!("the label `{label}` begins or ends with `-`"),
+                "a hyphen may only stand inside a label, e.g. `mail-1`".into(),
+                offset,
+            ));
+        }
+        offset += label.len() + 1;
+    }
+    Ok(())
+}
+
+/// Resolves a name written in a zone line (`@`, `name.` or relative `name`)
+/// against the origin, checking its syntax.
+fn zone_name(w: Word<'_>, origin: &str) -> Result<String, RecordError> {
+    let text = w.text;
+    if text == "@" {
+        return Ok(origin.to_string());
+    }
+    if text == "." {
+        return Ok(String::new());
+    }
+    let (body, absolute) = match text.strip_suffix('.') {
+        Some(b) => (b, true),
+        None => (text, false),
+    };
+    check_labels(body).map_err(|(m, h, i)| rerr(m, h, w.at + i))?;
+    let lower = body.to_ascii_lowercase();
+    if !absolute && !origin.is_empty() && is_under(&lower, origin) {
+        // `mx.example.com` in zone example.com means mx.example.com.example.com:
+        // almost always a forgotten final dot.
+        return Err(rerr(
+            format!("`{text}` has no final dot, so it is relative to the zone and would mean `{lower}.{origin}`"),
+            format!("end a full name with a dot: `{text}.`"),
+            w.at,
+        ));
+    }
+    let full = if absolute || origin.is_empty() { lower } else { format!("{lower}.{origin}") };
+    if full.len() > MAX_NAME_LEN {
+        return Err(rerr(
+            format!("the name `{full}` is {} characters long; at most {MAX_NAME_LEN} are allowed", full.len()),
+            "use a shorter name",
+            w.at,
+        ));
+    }
+    Ok(full)
+}
+
+enum TtlError {
+    Syntax,
+    TooLarge,
+}
+
+/// A TTL: seconds, or BIND-style units such as `1h30m` (s, m, h, d, w).
+fn parse_ttl(t: &str) -> Result<u32, TtlError> {
+    let mut total: u64 = 0;
+    let mut num: Option<u64> = None;
+    for c in t.chars() {
+        if let Some(d) = c.to_digit(10) {
+            let n = num.unwrap_or(0).checked_mul(10).and_then(|n| n.checked_add(u64::from(d)));
+            num = Some(n.ok_or(TtlError::TooLarge)?);
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(TtlError::Syntax),
+        };
+        let n = num.take().ok_or(TtlError::Syntax)?;
+        total = n.checked_mul(unit).and_then(|v| v.checked_add(total)).ok_or(TtlError::TooLarge)?;
+    }
+    if let Some(n) = num {
+        total = total.checked_add(n).ok_or(TtlError::TooLarge)?;
+    }
+    u32::try_from(total).map_err(|_| TtlError::TooLarge)
+}
+
+/// Error for a word left over after the data.
+fn extra_word(w: Word<'_>, after: &str, hint: &str) -> RecordError {
+    if w.text.starts_with(';') {
+        rerr(
+            "comments are not allowed inside a record",
+            "remove the `;` and what follows; a YAML comment (`#`) goes outside the quotes",
+            w.at,
+        )
+    } else {
+        rerr(format!("unexpected `{}` after the {after}", w.text), hint, w.at)
+    }
+}
+
+/// Text of a TXT record written as one or more quoted strings (joined).
+fn parse_quoted(raw: &str, base: usize) -> Result<String, RecordError> {
+    let mut out = String::new();
+    let mut chars = raw.char_indices().peekable();
+    loop {
+        while chars.next_if(|&(_, c)| c.is_whitespace()).is_some() {}
+        let Some((qi, c)) = chars.next() else { break };
+        if c != '"' {
+            return Err(rerr(
+                "unexpected text after the closing `\"`",
+                "put all of the text inside the quotes, e.g. `@ TXT \"v=spf1 mx -all\"`",
+                base + qi,
+            ));
+        }
+        let mut closed = false;
+        while let Some((_, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, e)) => out.push(e),
+                    None => break,
+                },
+                '"' => {
+                    closed = true;
+                    break;
+                }
+                c => out.push(c),
+            }
+        }
+        if !closed {
+            return Err(rerr(
+                "the text has no closing `\"`",
+                "end the text with a double quote, e.g. `@ TXT \"v=spf1 mx -all\"`; write `\\\"` for a quote inside it",
+                base + qi,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses one zone-file-like line: `NAME [TTL] [IN] TYPE RDATA`.
+///
+/// NAME is `@` for the origin, absolute when it ends in a dot, and relative
+/// to the origin otherwise; names in RDATA follow the same rule. Names must
+/// lie inside the origin's zone. Every error says where and how to mend it.
+pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError> {
+    let origin = normalize_name(origin);
+    if !origin.is_empty()
+        && let Err((m, _, _)) = check_labels(&origin)
+    {
+        return Err(rerr(
+            format!("the zone `{origin}` is not a valid domain name: {m}"),
+            "name the zone like `example.com`",
+            0,
+        ));
+    }
+    let words = split_words(line);
+    let end = line.trim_end().len();
+    let Some(&name_word) = words.first() else {
+        return Err(rerr("the record is empty", "write it as `NAME [TTL] [IN] TYPE DATA`, e.g. `mx A 192.0.2.25`", 0));
+    };
+    let name = zone_name(name_word, &origin)?;
+    if !is_under(&name, &origin) {
+        return Err(rerr(
+            format!("`{}` is outside the zone {origin}", dotted(&name)),
+            format!(
+                "name records inside the zone: `@`, a short name such as `mx`, or a full name ending in `.{origin}.`"
+            ),
+            name_word.at,
+        ));
+    }
+
+    // Optional TTL and class, in either order.
+    let mut i = 1;
+    let mut ttl: Option<u32> = None;
+    let mut class_seen = false;
+    while let Some(&w) = words.get(i) {
+        if w.text.starts_with(|c: char| c.is_ascii_digit()) {
+            if w.text.parse::<Ipv4Addr>().is_ok() {
+                return Err(rerr(
+                    format!("the record has no type before `{}`", w.text),
+                    format!("put the type before the data, e.g. `{} A {}`", name_word.text, w.text),
+                    w.at,
+                ));
+            }
+            if ttl.is_some() {
+                return Err(rerr(format!("a second TTL `{}`", w.text), "write one TTL, right after the name", w.at));
+            }
+            ttl = Some(parse_ttl(w.text).map_err(|e| match e {
+                TtlError::Syntax => rerr(
+                    format!("`{}` is not a TTL", w.text),
+                    "a TTL is a number of seconds such as 3600, or a time such as 1h, 30m or 1d",
+                    w.at,
+                ),
+                TtlError::TooLarge => rerr(
+                    format!("the TTL `{}` is too large", w.text),
+                    format!("a TTL is at most {} seconds; 3600 (an hour) is usual", u32::MAX),
+                    w.at,
+                ),
+            })?);
+        } else if w.text.eq_ignore_ascii_case("IN") {
+            if class_seen {
+                return Err(rerr("the class `IN` is written twice", "write `IN` once, before the type", w.at));
+            }
+            class_seen = true;
+        } else if ["CH", "CS", "HS"].iter().any(|c| w.text.eq_ignore_ascii_case(c)) {
+            return Err(rerr(
+                format!("class `{}` is not supported", w.text),
+                "only the Internet class `IN` is supported; it may be left out",
+                w.at,
+            ));
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let ttl = ttl.unwrap_or(DEFAULT_TTL);
+
+    let Some(&type_word) = words.get(i) else {
+        return Err(rerr(
+            "the record has no type",
+            format!(
+                "after the name write a type and its data, e.g. `mx A 192.0.2.25`; the types are {SUPPORTED_TYPES}"
+            ),
+            end,
+        ));
+    };
+    let rest = words.get(i + 1..).unwrap_or_default();
+    let kind = type_word.text.to_ascii_uppercase();
+    let data = match kind.as_str() {
+        "A" => {
+            let Some(&w) = rest.first() else {
+                return Err(rerr("A record needs an IPv4 address", "write it as `mx A 192.0.2.25`", end));
+            };
+            let ip = w.text.parse::<Ipv4Addr>().map_err(|_| {
+                rerr(
+                    format!("`{}` is not an IPv4 address", w.text),
+                    "write four numbers from 0 to 255 separated by dots, e.g. `192.0.2.25`",
+                    w.at,
+                )
+            })?;
+            if let Some(&x) = rest.get(1) {
+                return Err(extra_word(x, "address", "an A record holds one address; write one record per address"));
+            }
+            RecordData::A(ip)
+        }
+        "MX" => {
+            let (Some(&p), Some(&e)) = (rest.first(), rest.get(1)) else {
+                let at = match rest.first() {
+                    Some(w) if !w.text.bytes().all(|b| b.is_ascii_digit()) => w.at,
+                    _ => end,
+                };
+                return Err(rerr(
+                    "MX record needs a preference and a mail exchanger",
+                    "write it as `@ MX 10 mx.example.com.`",
+                    at,
+                ));
+            };
+            let pref_hint =
+                "the preference is a number from 0 to 65535 (lower is tried first), e.g. `@ MX 10 mx.example.com.`";
+            if !p.text.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(rerr(format!("`{}` is not a preference", p.text), pref_hint, p.at));
+            }
+            let preference = p
+                .text
+                .parse::<u16>()
+                .map_err(|_| rerr(format!("the preference `{}` is too large", p.text), pref_hint, p.at))?;
+            let exchange = if e.text == "." {
+                if preference != 0 {
+                    return Err(rerr(
+                        "a null MX (`.`) must have preference 0",
+                        "write it as `@ MX 0 .` (RFC 7505)",
+                        p.at,
+                    ));
+                }
+                String::new()
+            } else {
+                zone_name(e, &origin)?
+            };
+            if let Some(&x) = rest.get(2) {
+                return Err(extra_word(
+                    x,
+                    "mail exchanger",
+                    "an MX record holds one preference and one name; write one record per mail exchanger",
+                ));
+            }
+            RecordData::Mx { preference, exchange }
+        }
+        "TXT" => {
+            let Some(&w) = rest.first() else {
+                return Err(rerr("TXT record needs some text", "write it as `@ TXT \"v=spf1 mx -all\"`", end));
+            };
+            let raw = line.get(w.at..).unwrap_or_default().trim_end();
+            if raw.starts_with('"') {
+                RecordData::Txt(parse_quoted(raw, w.at)?)
+            } else {
+                RecordData::Txt(raw.to_string())
+            }
+        }
+        "PTR" | "CNAME" | "NS" => {
+            let example = match kind.as_str() {
+                "PTR" => "`23 PTR pc1.example.com.`",
+                "CNAME" => "`www CNAME web.example.com.`",
+                _ => "`@ NS ns.example.com.`",
+            };
+            let Some(&w) = rest.first() else {
+                return Err(rerr(format!("{kind} record needs a host name"), format!("write it as {example}"), end));
+            };
+            if w.text == "." {
+                return Err(rerr("the root `.` is not a host name", format!("write it as {example}"), w.at));
+            }
+            let target = zone_name(w, &origin)?;
+            if let Some(&x) = rest.get(1) {
+                return Err(extra_word(x, "name", &format!("a {kind} record holds one name; write it as {example}")));
+            }
+            match kind.as_str() {
+                "PTR" => RecordData::Ptr(target),
+                "CNAME" => RecordData::Cname(target),
+                _ => RecordData::Ns(target),
+            }
+        }
+        _ => {
+            let starts_with_type =
+                ["A", "MX", "TXT", "PTR", "CNAME", "NS"].iter().any(|t| name_word.text.eq_ignore_ascii_case(t));
+            let hint = if starts_with_type {
+                format!(
+                    "a record starts with its name (`@` for the zone itself), e.g. `@ MX 10 mx.example.com.`; the types are {SUPPORTED_TYPES}"
+                )
+            } else {
+                format!("the supported types are {SUPPORTED_TYPES}")
+            };
+            return Err(rerr(format!("unknown record type `{}`", type_word.text), hint, type_word.at));
+        }
+    };
+    Ok(ZoneRecord { name, ttl, data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::dns::dig_record;
+    use crate::proto::dns::test_util::*;
+
+    fn err(line: &str) -> RecordError {
+        match parse_record(line, ORIGIN) {
+            Ok(r) => panic!("{line:?} parsed as {r:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Byte offset of `needle` in `line`, for expected columns.
+    fn at(line: &str, needle: &str) -> usize {
+        line.find(needle).unwrap()
+    }
+
+    // ---- parse_record: each type and the name rules
+
+    #[test]
+    fn parses_a() {
+        let r = rec("mx A 192.0.2.25");
+        assert_eq!(
+            r,
+            ZoneRecord { name: "mx.example.com".into(), ttl: DEFAULT_TTL, data: RecordData::A(ip("192.0.2.25")) }
+        );
+    }
+
+    #[test]
+    fn parses_mx_relative_absolute_and_at() {
+        assert_eq!(rec("@ MX 10 mx").data, mx(10, "mx.example.com"));
+        assert_eq!(rec("@ MX 20 backup.example.net.").data, mx(20, "backup.example.net"));
+        assert_eq!(rec("@ MX 30 @").data, mx(30, "example.com"));
+        assert_eq!(rec("@ MX 65535 mx").data, mx(65535, "mx.example.com"));
+        assert_eq!(rec("@ MX 10 mx").name, "example.com");
+    }
+
+    #[test]
+    fn parses_null_mx() {
+        let r = rec("@ MX 0 .");
+        assert_eq!(r.data, mx(0, ""));
+        assert_eq!(dig_record(&r), "example.com. 3600 IN MX 0 .");
+    }
+
+    #[test]
+    fn parses_txt() {
+        assert_eq!(rec("@ TXT \"v=spf1 mx -all\"").data, RecordData::Txt("v=spf1 mx -all".into()));
+        assert_eq!(rec("@ TXT v=spf1 mx -all").data, RecordData::Txt("v=spf1 mx -all".into()));
+        assert_eq!(rec("@ TXT \"v=spf1 \" \"-all\"").data, RecordData::Txt("v=spf1 -all".into()));
+        assert_eq!(rec(r#"@ TXT "say \"hi\" \\ bye""#).data, RecordData::Txt(r#"say "hi" \ bye"#.into()));
+        assert_eq!(rec("@ TXT \"\"").data, RecordData::Txt(String::new()));
+        // Semicolons are text inside TXT.
+        assert_eq!(rec("sel._domainkey TXT \"v=DKIM1; k=rsa\"").data, RecordData::Txt("v=DKIM1; k=rsa".into()));
+        assert_eq!(rec("sel._domainkey TXT \"v=DKIM1; k=rsa\"").name, "sel._domainkey.example.com");
+        // Text keeps its case and inner spacing; trailing space is dropped.
+        assert_eq!(rec("@ TXT Hello   World  ").data, RecordData::Txt("Hello   World".into()));
+    }
+
+    #[test]
+    fn parses_ptr_cname_ns() {
+        let r = parse_record("23 PTR pc1.example.com.", "2.0.192.in-addr.arpa").unwrap();
+        assert_eq!(r.name, "23.2.0.192.in-addr.arpa");
+        assert_eq!(r.data, RecordData::Ptr("pc1.example.com".into()));
+        assert_eq!(rec("www CNAME web").data, RecordData::Cname("web.example.com".into()));
+        assert_eq!(rec("www CNAME web.example.org.").data, RecordData::Cname("web.example.org".into()));
+        assert_eq!(rec("@ NS ns1").data, RecordData::Ns("ns1.example.com".into()));
+        assert_eq!(rec("@ NS ns.example.net.").data, RecordData::Ns("ns.example.net".into()));
+    }
+
+    #[test]
+    fn parses_ttl_class_case_and_spacing() {
+        let r = rec("mx 300 IN A 192.0.2.25");
+        assert_eq!((r.name.as_str(), r.ttl), ("mx.example.com", 300));
+        assert_eq!(rec("mx IN 300 A 192.0.2.25").ttl, 300);
+        assert_eq!(rec("mx in a 192.0.2.25").ttl, DEFAULT_TTL);
+        assert_eq!(rec("mx 0 A 192.0.2.25").ttl, 0);
+        assert_eq!(rec("mx 4294967295 A 192.0.2.25").ttl, u32::MAX);
+        assert_eq!(rec("mx 1h A 192.0.2.25").ttl, 3600);
+        assert_eq!(rec("mx 1h30m A 192.0.2.25").ttl, 5400);
+        assert_eq!(rec("mx 1D A 192.0.2.25").ttl, 86_400);
+        assert_eq!(rec("mx 1w2d3h4m5s A 192.0.2.25").ttl, 604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5);
+        assert_eq!(rec("MX.Example.COM. mx 10 MX.EXAMPLE.COM.").data, mx(10, "mx.example.com"));
+        assert_eq!(rec("MX.Example.COM. mx 10 MX.EXAMPLE.COM.").name, "mx.example.com");
+        assert_eq!(rec("\t  mx\tA\t192.0.2.25\r").name, "mx.example.com");
+        // Unicode whitespace (an ideographic space) separates words too.
+        assert_eq!(rec("mx\u{3000}A 192.0.2.25").data, RecordData::A(ip("192.0.2.25")));
+        assert_eq!(rec("_dmarc TXT \"v=DMARC1; p=none\"").name, "_dmarc.example.com");
+        assert_eq!(rec("mail-1 A 192.0.2.1").name, "mail-1.example.com");
+    }
+
+    #[test]
+    fn origin_forms() {
+        // The origin may have a final dot and capitals.
+        assert_eq!(parse_record("mx A 192.0.2.1", "Example.COM.").unwrap().name, "mx.example.com");
+        // An empty origin (the root) takes names as they are.
+        assert_eq!(parse_record("mx.example.org A 192.0.2.1", "").unwrap().name, "mx.example.org");
+        assert_eq!(parse_record("@ MX 10 mx.example.com.", ".").unwrap().name, "");
+        let e = parse_record("mx A 192.0.2.1", "bad..zone").unwrap_err();
+        assert_eq!(e.column, 0);
+        assert!(e.message.contains("zone"), "{e}");
+    }
+
+    // ---- parse_record: errors and their columns
+
+    #[test]
+    fn error_empty_line() {
+        for line in ["", "   ", "\t"] {
+            let e = err(line);
+            assert_eq!(e.column, 0);
+            assert!(e.message.contains("empty"), "{e}");
+            assert!(e.hint.contains("TYPE"), "{e}");
+        }
+    }
+
+    #[test]
+    fn error_bad_owner_names() {
+        let line = "bad!name A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "!"));
+        assert!(e.message.contains('!'), "{e}");
+
+        let line = "  mx..x A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, at(line, ".x"));
+        assert!(e.message.contains("empty label"), "{e}");
+
+        let line = ".mx A 192.0.2.1";
+        assert_eq!(err(line).column, 0);
+
+        let long = "a".repeat(64);
+        let line = format!("ok.{long} A 192.0.2.1");
+        let e = err(&line);
+        assert_eq!(e.column, 3);
+        assert!(e.message.contains("64"), "{e}");
+
+        let line = "x.-bad A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 2);
+        assert!(e.message.contains('-'), "{e}");
+        assert_eq!(err("bad- A 192.0.2.1").column, 0);
+
+        let line = "b\u{fc}cher A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 1);
+        assert!(e.hint.contains("punycode"), "{e}");
+
+        let e = err("*.mx A 192.0.2.1");
+        assert!(e.hint.contains("wildcard"), "{e}");
+
+        let e = err("@mx A 192.0.2.1");
+        assert_eq!(e.column, 0);
+        assert!(e.hint.contains("`@` alone"), "{e}");
+    }
+
+    #[test]
+    fn error_name_too_long() {
+        // Labels are fine but the whole name passes 253 characters.
+        let owner = vec!["a".repeat(60); 4].join(".");
+        let line = format!("{owner} A 192.0.2.1");
+        let e = err(&line);
+        assert_eq!(e.column, 0);
+        assert!(e.message.contains("253"), "{e}");
+        // 253 exactly is fine.
+        let exact = format!("{}.", vec!["b".repeat(49); 5].join(".") + ".abc");
+        assert_eq!(exact.len() - 1, 253);
+        assert!(parse_record(&format!("{exact} A 192.0.2.1"), "").is_ok());
+    }
+
+    #[test]
+    fn error_owner_outside_zone() {
+        let line = "mx.example.org. A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 0);
+        assert!(e.message.contains("outside the zone example.com"), "{e}");
+        assert!(err(". A 192.0.2.1").message.contains("outside"));
+        // Inside, written absolutely, is fine.
+        assert_eq!(rec("mx.example.com. A 192.0.2.1").name, "mx.example.com");
+        assert_eq!(rec("example.com. MX 10 mx").name, "example.com");
+    }
+
+    #[test]
+    fn error_forgotten_final_dot() {
+        let line = "@ MX 10 mx.example.com";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "mx."));
+        assert!(e.message.contains("mx.example.com.example.com"), "{e}");
+        assert!(e.hint.contains("`mx.example.com.`"), "{e}");
+        let e = err("example.com A 192.0.2.1");
+        assert_eq!(e.column, 0);
+        assert!(e.hint.contains("`example.com.`"), "{e}");
+        // A relative name merely ending like the zone is fine.
+        assert_eq!(rec("www CNAME web.example.org").data, RecordData::Cname("web.example.org.example.com".into()));
+    }
+
+    #[test]
+    fn error_ttl() {
+        let line = "mx 3600x A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 3);
+        assert!(e.message.contains("not a TTL"), "{e}");
+        let line = "mx 4294967296 A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 3);
+        assert!(e.message.contains("too large"), "{e}");
+        assert!(err("mx 99999999999999999999999 A 192.0.2.1").message.contains("too large"));
+        assert!(err("mx 5000000w A 192.0.2.1").message.contains("too large"));
+        assert!(err("mx 1hh A 192.0.2.1").message.contains("not a TTL"));
+        let line = "mx 300 600 A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "600"));
+        assert!(e.message.contains("second TTL"), "{e}");
+        let line = "mx IN IN A 192.0.2.1";
+        assert_eq!(err(line).column, 6);
+        let line = "mx CH A 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 3);
+        assert!(e.hint.contains("IN"), "{e}");
+    }
+
+    #[test]
+    fn error_missing_type() {
+        let line = "mx";
+        let e = err(line);
+        assert_eq!(e.column, 2);
+        assert!(e.message.contains("no type"), "{e}");
+        assert!(e.hint.contains("A, MX, TXT, PTR, CNAME and NS"), "{e}");
+        let line = "mx 300 IN   ";
+        assert_eq!(err(line).column, at(line, "IN") + 2);
+        let line = "mx 192.0.2.1";
+        let e = err(line);
+        assert_eq!(e.column, 3);
+        assert!(e.hint.contains("`mx A 192.0.2.1`"), "{e}");
+    }
+
+    #[test]
+    fn error_unknown_type() {
+        let line = "@ SRV 1 2 3 x";
+        let e = err(line);
+        assert_eq!(e.column, 2);
+        assert!(e.message.contains("`SRV`"), "{e}");
+        assert!(e.hint.contains("A, MX, TXT, PTR, CNAME and NS"), "{e}");
+        let line = "mx 300 IN AAAA 2001:db8::1";
+        assert_eq!(err(line).column, at(line, "AAAA"));
+        // A line that forgot its name: "MX" is taken as the name.
+        let line = "MX 10 mx.example.com.";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "mx."));
+        assert!(e.hint.contains("starts with its name"), "{e}");
+    }
+
+    #[test]
+    fn error_a_data() {
+        let line = "mx A";
+        let e = err(line);
+        assert_eq!(e.column, 4);
+        assert!(e.message.contains("IPv4 address"), "{e}");
+        for bad in ["192.0.2.256", "192.0.2", "mx.example.com.", "2001:db8::1", "192.0.2.1.5"] {
+            let line = format!("mx A {bad}");
+            let e = err(&line);
+            assert_eq!(e.column, 5, "{line}");
+            assert!(e.message.contains(bad), "{e}");
+            assert!(e.hint.contains("0 to 255"), "{e}");
+        }
+        let line = "mx A 192.0.2.1 192.0.2.2";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "192.0.2.2"));
+        assert!(e.hint.contains("one record per address"), "{e}");
+        let line = "mx A 192.0.2.1 ; the mail host";
+        let e = err(line);
+        assert_eq!(e.column, at(line, ";"));
+        assert!(e.message.contains("comments"), "{e}");
+    }
+
+    #[test]
+    fn error_mx_data() {
+        let line = "@ MX";
+        let e = err(line);
+        assert_eq!(e.message, "MX record needs a preference and a mail exchanger");
+        assert_eq!(e.hint, "write it as `@ MX 10 mx.example.com.`");
+        assert_eq!(e.column, 4);
+        let line = "@ MX 10";
+        assert_eq!(err(line).column, 7);
+        let line = "@ MX mx.example.com.";
+        let e = err(line);
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("preference and a mail exchanger"), "{e}");
+        let line = "@ MX ten mx";
+        let e = err(line);
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("`ten` is not a preference"), "{e}");
+        let line = "@ MX -1 mx";
+        assert_eq!(err(line).column, 5);
+        let line = "@ MX 65536 mx";
+        let e = err(line);
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("too large"), "{e}");
+        assert!(e.hint.contains("65535"), "{e}");
+        let line = "@ MX 10 .";
+        let e = err(line);
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("null MX"), "{e}");
+        let line = "@ MX 10 mx backup";
+        assert_eq!(err(line).column, at(line, "backup"));
+        let line = "@ MX 10 bad_name!";
+        assert_eq!(err(line).column, at(line, "!"));
+    }
+
+    #[test]
+    fn error_txt_data() {
+        let line = "@ TXT";
+        let e = err(line);
+        assert_eq!(e.column, 5);
+        assert!(e.message.contains("needs some text"), "{e}");
+        let line = "@ TXT \"v=spf1 -all";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "\""));
+        assert!(e.message.contains("closing"), "{e}");
+        let line = "@ TXT \"a\" \"b";
+        assert_eq!(err(line).column, at(line, "\"b"));
+        let line = "@ TXT \"v=spf1\" -all";
+        let e = err(line);
+        assert_eq!(e.column, at(line, "-all"));
+        assert!(e.hint.contains("inside the quotes"), "{e}");
+        let line = "@ TXT \"ends in a backslash\\";
+        assert_eq!(err(line).column, 6);
+    }
+
+    #[test]
+    fn error_name_data() {
+        for (line, kind) in [("23 PTR", "PTR"), ("www CNAME", "CNAME"), ("@ NS", "NS")] {
+            let e = err(line);
+            assert_eq!(e.column, line.len(), "{line}");
+            assert_eq!(e.message, format!("{kind} record needs a host name"));
+            assert!(e.hint.contains(kind), "{e}");
+        }
+        let line = "www CNAME .";
+        let e = err(line);
+        assert_eq!(e.column, 10);
+        assert!(e.message.contains("root"), "{e}");
+        let line = "www CNAME a b";
+        assert_eq!(err(line).column, 12);
+        let line = "www CNAME a..b";
+        assert_eq!(err(line).column, at(line, ".b"));
+        let line = "@ NS ns.example.com";
+        assert!(err(line).message.contains("final dot"));
+    }
+
+    #[test]
+    fn record_error_display() {
+        let e = err("mx A 300.0.0.1");
+        assert_eq!(
+            e.to_string(),
+            "column 6: `300.0.0.1` is not an IPv4 address (write four numbers from 0 to 255 separated by dots, e.g. `192.0.2.25`)"
+        );
+    }
+
+    #[test]
+    fn parse_never_panics() {
+        let samples = [
+            "@ MX 10 mx",
+            "mx A 192.0.2.1",
+            "@ TXT \"a\\\"b\" \"c\"",
+            "23 PTR x.",
+            "www 1h IN CNAME y",
+            "\u{3000}é\u{1F600} MX 1 .",
+        ];
+        for s in samples {
+            for end in 0..=s.len() {
+                if let Some(prefix) = s.get(..end) {
+                    let _ = parse_record(prefix, ORIGIN);
+                    let _ = parse_record(prefix, "");
+                    let _ = parse_record(ORIGIN, prefix);
+                }
+            }
+        }
+        let mut x: u32 = 7;
+        let alphabet: Vec<char> = " \t.@\"\\;0123456789aAmMxX-_*é\u{3000}".chars().collect();
+        for len in 0..300 {
+            let line: String = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    alphabet[(x >> 16) as usize % alphabet.len()]
+                })
+                .collect();
+            let _ = parse_record(&line, ORIGIN);
+            let _ = parse_record(&format!("@ TXT {line}"), ORIGIN);
+            let _ = parse_record(&format!("@ MX {line}"), ORIGIN);
+        }
+    }
+}
