@@ -188,12 +188,13 @@ fn fetch_client_input(data: &[u8]) {
     let mut now = Duration::ZERO;
     settle(|| c.poll());
     for piece in rest.chunks(1 + usize::from(sel >> 4)) {
-        if sel & 8 != 0 && piece.first() == Some(&0) {
-            if let Some(t) = c.poll_timeout() {
-                now = t;
-                c.handle_timeout(now);
-                settle(|| c.poll());
-            }
+        if sel & 8 != 0
+            && piece.first() == Some(&0)
+            && let Some(t) = c.poll_timeout()
+        {
+            now = t;
+            c.handle_timeout(now);
+            settle(|| c.poll());
         }
         now += Duration::from_millis(10);
         c.feed(now, piece);

@@ -25,12 +25,13 @@ fuzz_target!(|data: &[u8]| {
     let mut now = Duration::ZERO;
     while c.poll().is_some() {}
     for piece in rest.chunks(1 + usize::from(sel >> 4)) {
-        if sel & 8 != 0 && piece.first() == Some(&0) {
-            if let Some(t) = c.poll_timeout() {
-                now = t;
-                c.handle_timeout(now);
-                while c.poll().is_some() {}
-            }
+        if sel & 8 != 0
+            && piece.first() == Some(&0)
+            && let Some(t) = c.poll_timeout()
+        {
+            now = t;
+            c.handle_timeout(now);
+            while c.poll().is_some() {}
         }
         now += Duration::from_millis(10);
         c.feed(now, piece);

@@ -183,16 +183,8 @@ impl Imap {
     /// A whole untagged response.
     fn untagged(&mut self, io: &mut Io, r: Resp) {
         match &self.state {
-            State::Command(Cmd::Select) => {
-                if self.exists.is_none() {
-                    self.exists = exists(&r.line);
-                }
-            }
-            State::Command(Cmd::Flags) => {
-                if r.line.contains("FETCH") && !r.line.contains("\\Seen") {
-                    self.unseen += 1;
-                }
-            }
+            State::Command(Cmd::Select) if self.exists.is_none() => self.exists = exists(&r.line),
+            State::Command(Cmd::Flags) if r.line.contains("FETCH") && !r.line.contains("\\Seen") => self.unseen += 1,
             State::Command(Cmd::Bodies) if !r.literal.is_empty() => {
                 match io.message(String::from_utf8_lossy(&r.literal).into_owned()) {
                     Ok(()) => self.messages += 1,
