@@ -20,7 +20,8 @@ use maillab::proto::smtp::server::{self, Envelope, Peer, Policy, ServerConfig};
 use maillab::proto::smtp::{Flavour, Mailbox, Path as SmtpPath, Reply};
 use maillab::store::Store;
 
-const TARGETS: &[&str] = &["smtp_server", "smtp_client", "pop3", "imap", "dns", "scenario", "lesson", "listserv"];
+const TARGETS: &[&str] =
+    &["smtp_server", "smtp_client", "fetch_client", "pop3", "imap", "dns", "scenario", "lesson", "listserv"];
 
 fn regressions_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions")
@@ -164,6 +165,49 @@ fn smtp_client_input(data: &[u8]) {
 #[test]
 fn smtp_client() {
     check("smtp_client", smtp_client_input);
+}
+
+// --- fetch_client (fuzz/fuzz_targets/fetch_client.rs) ---
+
+/// The first byte picks the job: bit 0 IMAP, bit 1 APOP, bit 2 delete, bit 3
+/// timeouts before pieces that start with NUL; the high nibble plus one is
+/// the size of the pieces fed.
+fn fetch_client_input(data: &[u8]) {
+    use maillab::proto::fetch::{Client, Job, Limits, Protocol};
+    use std::time::Duration;
+    let Some((&sel, rest)) = data.split_first() else { return };
+    let job = Job {
+        protocol: if sel & 1 == 0 { Protocol::Pop3 } else { Protocol::Imap },
+        user: "alice@example.com".into(),
+        password: "pw".into(),
+        apop: sel & 2 != 0,
+        delete: sel & 4 != 0,
+        limits: Limits { max_line: 256, max_message: 1024, max_total: 2048, max_messages: 8, ..Limits::default() },
+    };
+    let mut c = Client::new(job, Duration::ZERO);
+    let mut now = Duration::ZERO;
+    settle(|| c.poll());
+    for piece in rest.chunks(1 + usize::from(sel >> 4)) {
+        if sel & 8 != 0
+            && piece.first() == Some(&0)
+            && let Some(t) = c.poll_timeout()
+        {
+            now = t;
+            c.handle_timeout(now);
+            settle(|| c.poll());
+        }
+        now += Duration::from_millis(10);
+        c.feed(now, piece);
+        settle(|| c.poll());
+    }
+    c.connection_lost("end of input");
+    settle(|| c.poll());
+    assert!(c.is_done(), "a closed connection ends the session");
+}
+
+#[test]
+fn fetch_client() {
+    check("fetch_client", fetch_client_input);
 }
 
 // --- pop3 (fuzz/fuzz_targets/pop3.rs) ---

@@ -109,3 +109,16 @@ w("listserv", "hand-deep-multipart", b"\x06" + nest)
 w("listserv", "hand-dsn-many-recipients", b"\x02From: MAILER-DAEMON@x\r\n\r\n" + b"Final-Recipient: rfc822; a@example.org\r\nStatus: 5.1.1\r\n" * 5000)
 w("listserv", "hand-admin-and-approve", b"\x0aFrom: admin@example.org\r\n\r\nadmin pass pw\r\nadmin add z@example.org Z\r\nadmin moderate z@example.org\r\napprove 00000000\r\nreject 99999999\r\nadmin bye a@example.org\r\n\x00\x86From: a@example.org\r\nSubject: =?UTF-8?B?5pel5pys6Kqe?= [ohanashi:00001] Re: re: x\r\n\r\nbody\r\n")
 w("listserv", "hand-binary-garbage", bytes(range(256)) * 40)
+
+# fetch_client: the first byte picks the job (bit 0 IMAP, bit 1 APOP, bit 2 delete, bit 3 timeouts before
+# pieces starting with NUL, high nibble + 1 = piece size); the limits are 256-octet lines, 1 KB messages, 2 KB in all, 8 messages
+G = b"+OK pop.example POP3 server ready <1.2@pop.example>\r\n"
+w("fetch_client", "hand-pop3-100k-line", b"\x70" + b"+OK " + b"x" * 100_000)
+w("fetch_client", "hand-pop3-stat-huge-and-endless-retr", b"\xf4" + G + b"+OK\r\n+OK in\r\n+OK 18446744073709551615 0\r\n+OK\r\n.\r\n" + b"+OK\r\n.\r\n+OK\r\n" * 50 + b"+OK\r\n" + b"0123456789\r\n" * 500)
+w("fetch_client", "hand-pop3-apop-garbage", b"\x22+OK <\xff\xfe>\r\n-ERR\r\n\x00\r\n+OK\r\n+OK 2\r\n+OK\r\n..\r\n.\r\n+OK\r\n\r\n\r\n")
+w("fetch_client", "hand-pop3-timeouts", b"\x08" + b"\x00+OK\r\n\x00-ERR\r\n\x00\x00\x00\x00" * 8)
+I = b"* OK ready\r\na1 OK\r\n* 1 EXISTS\r\na2 OK\r\n* 1 FETCH (FLAGS ())\r\na3 OK\r\n"
+w("fetch_client", "hand-imap-literal-4294967295", b"\x31" + I + b"* 1 FETCH (BODY[] {4294967295}\r\n" + b"x" * 5000 + b"\r\na4 OK\r\na5 OK\r\n")
+w("fetch_client", "hand-imap-literal-chain", b"\x51" + I + b"* 1 FETCH (BODY[] {0}\r\n" + b"{0}\r\n" * 2000 + b"{999999999999999999999}\r\n{18446744073709551616}\r\n")
+w("fetch_client", "hand-imap-many-bodies", b"\xf1" + I + b"* 1 FETCH (BODY[] {300}\r\n" + b"y" * 300 + b")\r\n" + (b"* 1 FETCH (BODY[] {1}\r\nz)\r\n" * 20) + b"a4 OK\r\n* BYE\r\n")
+w("fetch_client", "hand-imap-tags-and-junk", b"\x19* OK\r\na1 NO\r\n\x00a9\r\n* OK\r\na1 OK\r\na2 OK\r\n\xff\xfe\r\n\r\n\x00a1 BAD\r\n")

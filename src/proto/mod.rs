@@ -1,6 +1,7 @@
 //! Protocol cores: parsers and state machines with no I/O, clocks or tasks.
 
 pub mod dns;
+pub mod fetch;
 pub mod imap;
 pub mod pop3;
 pub mod smtp;

@@ -1,0 +1,187 @@
+//! The POP3 script (RFC 1939): greeting, USER/PASS or APOP, STAT, UIDL,
+//! then RETR (and DELE if asked) for every message, QUIT.
+//!
+//! A refused login is answered with QUIT (its reply awaited, whatever it
+//! is); any other failure ends the session at once. The messages count only
+//! if QUIT is acknowledged: until then the server has deleted nothing.
+
+use super::{Io, Job, Read};
+use crate::proto::pop3::apop_digest;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    Greeting,
+    /// USER sent.
+    User,
+    /// PASS or APOP sent.
+    Login,
+    /// Login refused (the reason kept); QUIT sent, its reply awaited.
+    LoginQuit(String),
+    Stat,
+    /// A multi-line answer: to UIDL, or to RETR of the next message.
+    /// `body` once the +OK status line was read.
+    Uidl {
+        body: bool,
+    },
+    Retr {
+        body: bool,
+    },
+    Dele,
+    Quit,
+    Done,
+}
+
+pub(super) struct Pop3 {
+    job: Job,
+    state: State,
+    /// Messages in the maildrop, from STAT.
+    count: usize,
+    /// Messages downloaded so far.
+    got: usize,
+    /// The message being downloaded, lines unstuffed and ended by CRLF.
+    message: String,
+}
+
+fn ok(line: &str) -> bool {
+    line.starts_with("+OK")
+}
+
+/// The `<...>` timestamp of an APOP greeting (RFC 1939 §7).
+fn timestamp(greeting: &str) -> Option<&str> {
+    let a = greeting.find('<')?;
+    let b = greeting.get(a..)?.find('>')?;
+    greeting.get(a..=a + b)
+}
+
+impl Pop3 {
+    pub(super) fn new(job: Job) -> Self {
+        Pop3 { job, state: State::Greeting, count: 0, got: 0, message: String::new() }
+    }
+
+    /// Work through one line of input; false if it has not come yet.
+    pub(super) fn step(&mut self, io: &mut Io) -> bool {
+        if self.state == State::Done {
+            return false;
+        }
+        match io.input.line() {
+            Read::Ready(l) => self.line(io, l),
+            Read::Failed(e) => self.fail(io, e),
+            Read::Pending => return false,
+        }
+        true
+    }
+
+    fn finish(&mut self, io: &mut Io, r: Result<String, String>) {
+        self.state = State::Done;
+        self.message = String::new();
+        io.finish(r);
+    }
+
+    fn login_refused(&mut self, io: &mut Io, why: String) {
+        io.send("QUIT".into());
+        self.state = State::LoginQuit(why);
+    }
+
+    fn next_retr(&mut self, io: &mut Io) {
+        if self.got < self.count {
+            io.send(format!("RETR {}", self.got + 1));
+            self.state = State::Retr { body: false };
+        } else {
+            io.send("QUIT".into());
+            self.state = State::Quit;
+        }
+    }
+
+    fn line(&mut self, io: &mut Io, l: String) {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Greeting if ok(&l) => {
+                if self.job.apop {
+                    let Some(ts) = timestamp(&l) else {
+                        io.send("QUIT".into());
+                        return self.finish(io, Err("the server offers no APOP timestamp".into()));
+                    };
+                    io.send(format!("APOP {} {}", self.job.user, apop_digest(ts, &self.job.password)));
+                } else {
+                    io.send(format!("USER {}", self.job.user));
+                    self.state = State::User;
+                    return;
+                }
+                self.state = State::Login;
+            }
+            State::User if ok(&l) => {
+                io.send(format!("PASS {}", self.job.password));
+                self.state = State::Login;
+            }
+            State::User | State::Login if !ok(&l) => self.login_refused(io, l),
+            State::Login => {
+                io.send("STAT".into());
+                self.state = State::Stat;
+            }
+            State::LoginQuit(why) => self.finish(io, Err(format!("login refused: {why}"))),
+            State::Stat if ok(&l) => {
+                self.count = l.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+                io.send("UIDL".into());
+                self.state = State::Uidl { body: false };
+            }
+            State::Uidl { body: false } if ok(&l) => self.state = State::Uidl { body: true },
+            State::Uidl { body: true } if l == "." => self.next_retr(io),
+            // The unique ids are not kept: every message is downloaded.
+            State::Uidl { body: true } => self.state = State::Uidl { body: true },
+            State::Retr { body: false } if ok(&l) => self.state = State::Retr { body: true },
+            State::Retr { body: true } if l == "." => {
+                self.got += 1;
+                let mut m = std::mem::take(&mut self.message);
+                if m.is_empty() {
+                    // As a MUA stores it: every message ends in CRLF.
+                    m.push_str("\r\n");
+                }
+                if let Err(e) = io.message(m) {
+                    return self.finish(io, Err(e));
+                }
+                if self.job.delete {
+                    io.send(format!("DELE {}", self.got));
+                    self.state = State::Dele;
+                } else {
+                    self.next_retr(io);
+                }
+            }
+            State::Retr { body: true } => {
+                let text = l.strip_prefix('.').unwrap_or(&l);
+                if let Err(e) = io.check_size(self.message.len().saturating_add(text.len() + 2)) {
+                    return self.finish(io, Err(e));
+                }
+                self.message.push_str(text);
+                self.message.push_str("\r\n");
+                self.state = State::Retr { body: true };
+            }
+            State::Dele if ok(&l) => self.next_retr(io),
+            State::Quit if ok(&l) => {
+                let kept = if self.job.delete { "deleted on the server" } else { "left on the server" };
+                self.finish(io, Ok(format!("downloaded {} message(s), {kept}", self.got)));
+            }
+            State::Done => {}
+            // An -ERR (or anything else) where +OK was due.
+            _ => self.finish(io, Err(l)),
+        }
+    }
+
+    /// The wait in progress failed: the connection is gone, the server took
+    /// too long, or its input broke a limit.
+    pub(super) fn fail(&mut self, io: &mut Io, why: String) {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::User | State::Login => self.login_refused(io, why),
+            State::LoginQuit(refused) => self.finish(io, Err(format!("login refused: {refused}"))),
+            State::Done => {}
+            _ => self.finish(io, Err(why)),
+        }
+    }
+
+    /// Writing the last command failed. After a refused login the QUIT is a
+    /// courtesy, and its reply is awaited all the same.
+    pub(super) fn send_failed(&mut self, io: &mut Io, why: String) {
+        match self.state {
+            State::LoginQuit(_) | State::Done => {}
+            _ => self.finish(io, Err(why)),
+        }
+    }
+}
