@@ -2,7 +2,7 @@
 //! script errors, for every shipped scenario; a screenshot of each is kept
 //! in target/report-screenshots/ for people to look at.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! command line): SMTP, POP, IMAP and DNS decode with no malformed packets,
 //! and the SMTP commands tshark sees are the ones in the trace.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
