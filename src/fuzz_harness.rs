@@ -1,0 +1,236 @@
+//! The fuzz targets' driving code, in one place: each `fuzz/fuzz_targets/T.rs`
+//! calls `T(data)`, and the test suite's `fuzz_regressions` replays every
+//! input of `fuzz/regressions/T/` through the same function. Not part of the
+//! crate's interface (hidden from the docs).
+//!
+//! Every function must not panic on any input; one that loops polling a core
+//! stops with a panic ("poll never settles") instead of hanging.
+
+use crate::proto::dns;
+use crate::proto::imap::{self, ImapConfig};
+use crate::proto::pop3::{self, Pop3Config};
+use crate::proto::smtp::address::parse_mailbox;
+use crate::proto::smtp::client::{Client, ClientAuth, Job};
+use crate::proto::smtp::server::{self, Envelope, Peer, Policy, ServerConfig};
+use crate::proto::smtp::{Flavour, Mailbox, Path as SmtpPath, Reply};
+use crate::store::Store;
+use std::sync::Arc;
+
+/// A fuzz target's driving function: any bytes, never a panic.
+pub type Target = fn(&[u8]);
+
+/// Every target: its name (the folder of `fuzz/regressions/` and the binary
+/// of `fuzz/Cargo.toml`) and its function.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("smtp_server", smtp_server),
+    ("smtp_client", smtp_client),
+    ("pop3", pop3),
+    ("imap", imap),
+    ("dns", dns),
+    ("scenario", scenario),
+    ("lesson", lesson),
+    ("listserv", listserv),
+];
+
+/// Poll until there is nothing more to do; a core that never settles panics
+/// (a finding for the fuzzer, a failure for the regression test).
+fn settle<T>(mut poll: impl FnMut() -> Option<T>) {
+    let mut n = 0;
+    while poll().is_some() {
+        n += 1;
+        assert!(n < 100_000, "poll never settles");
+    }
+}
+
+fn fixed_time() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::from_timestamp(1_775_000_000, 0).unwrap_or_default().fixed_offset()
+}
+
+struct Accept;
+impl Policy for Accept {
+    fn greeting(&mut self) -> Reply {
+        Reply::new(220, "fuzz ESMTP")
+    }
+    fn mail(&mut self, _: &Envelope) -> Reply {
+        Reply::new(250, "2.1.0 Ok")
+    }
+    fn rcpt(&mut self, _: &Envelope, m: &Mailbox) -> Reply {
+        if m.local.len().is_multiple_of(2) { Reply::new(250, "2.1.5 Ok") } else { Reply::new(550, "5.1.1 no") }
+    }
+    fn message(&mut self, _: &Envelope, data: Vec<u8>) -> Reply {
+        assert!(data.len() <= 4096 + 1002);
+        Reply::new(250, "2.0.0 queued")
+    }
+    fn password(&mut self, u: &str) -> Option<String> {
+        (u == "bob").then(|| "secret".to_string())
+    }
+}
+
+/// Any bytes from a client, split into two reads at any point (the first
+/// byte picks where): the SMTP server core, both flavours, AUTH on, must
+/// never panic and must stay bounded.
+pub fn smtp_server(data: &[u8]) {
+    let cut = data.first().map(|b| *b as usize).unwrap_or(0).min(data.len());
+    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+        let cfg = ServerConfig {
+            hostname: "mx.example".into(),
+            flavour,
+            max_message_size: 4096,
+            max_recipients: 5,
+            auth: true,
+            show_secrets: true,
+        };
+        let mut s = server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None });
+        let mut p = Accept;
+        for part in [&data[..cut], &data[cut..]] {
+            s.feed(part);
+            settle(|| s.poll(&mut p));
+        }
+    }
+}
+
+/// Any bytes from a server: the reply parser and the client core never panic.
+pub fn smtp_client(data: &[u8]) {
+    let Ok(rcpt) = parse_mailbox("alice@example.com") else { return };
+    let auth = data.len().is_multiple_of(2).then(|| ClientAuth {
+        user: "u".into(),
+        password: "p".into(),
+        mechanism: "CRAM-MD5".into(),
+    });
+    let mut c = Client::new(Job {
+        helo: "h.example".into(),
+        from: SmtpPath::Null,
+        rcpts: vec![rcpt],
+        data: b"x\r\n".to_vec(),
+        auth,
+    });
+    for chunk in data.chunks(7) {
+        c.feed(chunk);
+        settle(|| c.poll());
+    }
+    c.connection_lost("end of input");
+    settle(|| c.poll());
+}
+
+/// Any bytes from a POP3 client, logged in to a maildrop with two messages.
+pub fn pop3(data: &[u8]) {
+    let mut store = Store::new();
+    store.add_account("alice@example.com", "pw");
+    let t = fixed_time();
+    store.deliver("alice@example.com", Arc::new(b"Subject: a\r\n\r\n.dot\r\nbody\r\n".to_vec()), t);
+    store.deliver("alice@example.com", Arc::new(b"Subject: b\r\n\r\nx\r\n".to_vec()), t);
+    let mut s = pop3::Server::new(
+        Pop3Config { hostname: "pop.example".into(), show_secrets: false },
+        "<1.2@pop.example>".into(),
+    );
+    let mut input = b"USER alice@example.com\r\nPASS pw\r\n".to_vec();
+    input.extend_from_slice(data);
+    for chunk in input.chunks(11) {
+        s.feed(chunk);
+        settle(|| s.poll(&mut store));
+    }
+    s.peer_closed();
+}
+
+/// Any bytes from an IMAP client (logged in, two messages, one multipart),
+/// including literals.
+pub fn imap(data: &[u8]) {
+    let mut store = Store::new();
+    store.add_account("alice@example.com", "pw");
+    let t = fixed_time();
+    let mime = b"Subject: m\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nAAAA\r\n--b--\r\n";
+    store.deliver("alice@example.com", Arc::new(mime.to_vec()), t);
+    store.deliver("alice@example.com", Arc::new(b"Subject: b\r\n\r\nx\r\n".to_vec()), t);
+    let mut s =
+        imap::Server::new(ImapConfig { hostname: "imap.example".into(), show_secrets: false, max_literal: 4096 });
+    let mut input = b"a LOGIN alice@example.com pw\r\nb SELECT INBOX\r\n".to_vec();
+    input.extend_from_slice(data);
+    for chunk in input.chunks(13) {
+        s.feed(chunk);
+        settle(|| s.poll(&mut store, t));
+    }
+    s.mailbox_changed();
+    settle(|| s.poll(&mut store, t));
+    s.peer_closed();
+}
+
+/// DNS messages and zone lines from anywhere: decoding never panics, and
+/// whatever decodes as a query gets an answer that encodes.
+pub fn dns(data: &[u8]) {
+    let _ = dns::decode_response(data);
+    let _ = dns::encode_formerr(data);
+    if let Ok(q) = dns::decode_query(data) {
+        let mut db = dns::DnsDb::new();
+        db.add_zone("example.com");
+        if let Ok(r) = dns::parse_record("@ MX 10 mx.example.com.", "example.com") {
+            db.add(r);
+        }
+        let a = db.answer(&q.question);
+        let _ = dns::decode_response(&dns::encode_response(&q, &a));
+    }
+    let line = String::from_utf8_lossy(data);
+    let _ = dns::parse_record(&line, "example.com");
+}
+
+/// Hand-edited scenario files: the loader reports problems, never panics.
+pub fn scenario(data: &[u8]) {
+    let src = String::from_utf8_lossy(data);
+    let _ = crate::scenario::load_str(&src, "fuzz.yaml");
+}
+
+/// Hand-edited lesson files: the loader reports problems, never panics. The
+/// lesson sits in the project's lessons/ folder, whatever the working
+/// directory, so that `scenario: relay-chain` finds scenarios/relay-chain.yaml
+/// and the checks that need the scenario run too.
+pub fn lesson(data: &[u8]) {
+    let src = String::from_utf8_lossy(data);
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/fuzz.yaml"));
+    let _ = crate::lesson::load_str(&src, path);
+}
+
+/// Any message to any of a list's three addresses, one after another
+/// (separated by NUL, so that command sequences such as subscribe, then
+/// confirm, are reachable): the first byte of each picks the address and
+/// the envelope sender, the rest is the message. A moderated list with
+/// digests, size limit and stripping, so every path of the list server is
+/// reachable.
+pub fn listserv(data: &[u8]) {
+    use crate::listserv::{Attachments, Cx, Delivery, Dest, Kind, List, ListConfig, Member, Others};
+    let mut c = ListConfig::new("ohanashi", "mailing-list.jp");
+    c.admins = vec!["admin@example.org".into()];
+    c.password = Some("pw".into());
+    c.moderators = vec!["mod@example.org".into()];
+    c.kind = Kind::Moderated;
+    c.others = Others::Hold;
+    c.max_size = Some(4000);
+    c.attachments = Attachments::Strip;
+    for (a, d) in [("a@example.org", Delivery::Each), ("b@example.org", Delivery::Digest)] {
+        c.members.push(Member { address: a.into(), name: String::new(), delivery: d });
+    }
+    let mut list = List::new(c);
+    let t = fixed_time();
+    let mut k = 7u32;
+    let mut key = move || {
+        k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        k
+    };
+    for msg in data.split(|b| *b == 0) {
+        let Some((&sel, body)) = msg.split_first() else { continue };
+        let dest = match sel % 3 {
+            0 => Dest::Post,
+            1 => Dest::Ctl,
+            _ => Dest::Admin,
+        };
+        let from = match (sel / 3) % 4 {
+            0 => None,
+            1 => Some("a@example.org"),
+            2 => Some("mod@example.org"),
+            _ => Some("admin@example.org"),
+        };
+        let mut cx = Cx { now: t, key: &mut key };
+        let _ = list.receive(dest, from, body, &mut cx);
+        if sel & 0x80 != 0 {
+            let _ = list.digest(&cx);
+        }
+    }
+}
