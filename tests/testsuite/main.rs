@@ -1,5 +1,10 @@
 //! maillab's integration tests, one test binary (as mdBook lays them out):
 //! one module per area. Run one area with `cargo test --test testsuite cli::`.
+//!
+//! Tests that drive programs other than cargo's (Chromium, tshark, python3,
+//! swaks, dig, curl, Postfix's smtp-sink) go through [`support::tools`]:
+//! without the cargo feature `external-tools` a missing program skips the
+//! test with one line on stderr; with it, a missing program fails the test.
 
 mod auth_delay;
 mod book;
@@ -13,3 +18,4 @@ mod pcap;
 mod pictures;
 mod scenarios;
 mod serve;
+mod support;
