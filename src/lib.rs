@@ -6,6 +6,8 @@ pub mod autoconfig;
 pub mod diag;
 pub mod env;
 pub mod expect;
+#[doc(hidden)]
+pub mod fuzz_harness;
 pub mod graph;
 pub mod host;
 pub mod lab;

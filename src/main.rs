@@ -148,7 +148,8 @@ enum Cmd {
         /// Write the endpoint table and client settings as JSON here once every listener is up.
         #[arg(long, value_name = "PATH")]
         ready_file: Option<PathBuf>,
-        /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080).
+        /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080);
+        /// 0 lets the system choose a free port for each host (the table and the ready file show it).
         #[arg(long = "port", value_name = "SERVICE=PORT")]
         ports: Vec<String>,
         /// Let one host listen on a real address instead of loopback, e.g. `--listen mx=10.1.2.3`
@@ -333,7 +334,7 @@ fn main() -> ExitCode {
                         "http" => 80,
                         _ => return None,
                     };
-                    port.parse::<u16>().ok().filter(|p| *p > 0).map(|p| (scenario_port, p))
+                    port.parse::<u16>().ok().map(|p| (scenario_port, p))
                 });
                 match parsed {
                     Some((s, r)) => {

@@ -63,9 +63,13 @@ pub struct Ready {
     pub clients: Vec<ClientSettings>,
 }
 
-/// Which services each host offers, on which real address and port.
-pub fn endpoints(sc: &Scenario, plan: &BTreeMap<Ipv4Addr, Ipv4Addr>, ports: &PortMap) -> Vec<Endpoint> {
-    let real = |p: u16| ports.0.get(&p).copied().unwrap_or(p);
+/// Which services each host offers, on which real address and port
+/// (`real(scenario address, scenario port)`: the port it listens on).
+pub fn endpoints(
+    sc: &Scenario,
+    plan: &BTreeMap<Ipv4Addr, Ipv4Addr>,
+    real: impl Fn(Ipv4Addr, u16) -> u16,
+) -> Vec<Endpoint> {
     let mut out = Vec::new();
     for h in sc.hosts.iter().filter(|h| h.external.is_none()) {
         let mut services = Vec::new();
@@ -89,7 +93,7 @@ pub fn endpoints(sc: &Scenario, plan: &BTreeMap<Ipv4Addr, Ipv4Addr>, ports: &Por
                 scenario_address: h.address.to_string(),
                 address: plan.get(&h.address).copied().unwrap_or(h.address).to_string(),
                 service: service.into(),
-                port: real(port),
+                port: real(h.address, port),
             });
         }
     }
@@ -137,10 +141,9 @@ pub const HTTP_PORT: u16 = 80;
 async fn start_autoconfig(
     sc: &Scenario,
     plan: &BTreeMap<Ipv4Addr, Ipv4Addr>,
-    ports: &PortMap,
+    net: &RealNet,
     env: &Env,
 ) -> std::io::Result<()> {
-    let real = |p: u16| ports.0.get(&p).copied().unwrap_or(p);
     let mut providers = Vec::new();
     for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
         let ip = plan.get(&h.address).copied().unwrap_or(h.address).to_string();
@@ -148,9 +151,9 @@ async fn start_autoconfig(
         for d in &m.domains {
             providers.push(Provider {
                 domain: d.clone(),
-                imap: Some((ip.clone(), real(IMAP_PORT))),
-                pop3: Some((ip.clone(), real(POP3_PORT))),
-                smtp: (ip.clone(), real(SMTP_PORT)),
+                imap: Some((ip.clone(), net.bound_port(h.address, IMAP_PORT))),
+                pop3: Some((ip.clone(), net.bound_port(h.address, POP3_PORT))),
+                smtp: (ip.clone(), net.bound_port(h.address, SMTP_PORT)),
                 smtp_auth: if m.auth == crate::scenario::AuthMode::Off {
                     "client-IP-address"
                 } else {
@@ -255,6 +258,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let external: BTreeMap<Ipv4Addr, std::net::SocketAddrV4> =
             sc.hosts.iter().filter_map(|h| h.external.map(|x| (h.address, x))).collect();
         let net = RealNet::new(plan.clone(), external, opt.ports.clone());
+        let real = net.clone();
         let (json, color) = (opt.json, opt.color);
         let trace = Trace::live(Box::new(move |e| {
             let line = if json { serde_json::to_string(e).unwrap_or_default() } else { render::text_line(e, 10, color) };
@@ -271,11 +275,12 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             activity: Activity::default(),
             names: Arc::new(names),
         };
-        let eps = endpoints(sc, &plan, &opt.ports);
         let started = start_hosts(sc, &env).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc."))
+            std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc. (0: the system chooses)"))
         })?;
-        start_autoconfig(sc, &plan, &opt.ports, &env).await?;
+        start_autoconfig(sc, &plan, &real, &env).await?;
+        // Only now are the ports known that the OS chose (a service given port 0).
+        let eps = endpoints(sc, &plan, |a, p| real.bound_port(a, p));
         let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps };
         if !json {
             print!("{}", table(&ready));

@@ -11,10 +11,12 @@ use super::{Conn, Stream};
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// Scenario port → real port.
+/// Scenario port → real port. A real port of 0 means "let the OS choose":
+/// each host's listener then gets a port of its own, which
+/// [`RealNet::bound_port`] reports (and connections between hosts use).
 #[derive(Clone, Debug)]
 pub struct PortMap(pub BTreeMap<u16, u16>);
 
@@ -36,6 +38,9 @@ struct Inner {
     /// Scenario hosts played by real servers elsewhere: every port goes there.
     external: BTreeMap<Ipv4Addr, SocketAddrV4>,
     ports: PortMap,
+    /// Ports the OS chose, for services whose real port is 0:
+    /// (real address, scenario port) → the port bound.
+    bound: Mutex<BTreeMap<(Ipv4Addr, u16), u16>>,
     next_session: AtomicU64,
 }
 
@@ -70,7 +75,16 @@ impl RealNet {
         for (s, x) in &external {
             to_scenario.entry(*x.ip()).or_insert(*s);
         }
-        RealNet { inner: Arc::new(Inner { to_real, to_scenario, external, ports, next_session: AtomicU64::new(0) }) }
+        RealNet {
+            inner: Arc::new(Inner {
+                to_real,
+                to_scenario,
+                external,
+                ports,
+                bound: Mutex::new(BTreeMap::new()),
+                next_session: AtomicU64::new(0),
+            }),
+        }
     }
 
     pub fn real_ip(&self, scenario: Ipv4Addr) -> Ipv4Addr {
@@ -79,10 +93,28 @@ impl RealNet {
     pub fn real_port(&self, port: u16) -> u16 {
         self.inner.ports.0.get(&port).copied().unwrap_or(port)
     }
+    /// The real port a scenario host's service listens on: the one the OS
+    /// chose when the service's port is 0, else the port map's.
+    pub fn bound_port(&self, scenario: Ipv4Addr, port: u16) -> u16 {
+        let ip = self.real_ip(scenario);
+        self.bound().get(&(ip, port)).copied().unwrap_or_else(|| self.real_port(port))
+    }
+    fn bound(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Ipv4Addr, u16), u16>> {
+        self.inner.bound.lock().unwrap_or_else(|e| e.into_inner())
+    }
     fn real(&self, a: SocketAddrV4) -> SocketAddrV4 {
         match self.inner.external.get(a.ip()) {
             Some(x) => *x,
-            None => SocketAddrV4::new(self.real_ip(*a.ip()), self.real_port(a.port())),
+            None => SocketAddrV4::new(self.real_ip(*a.ip()), self.bound_port(*a.ip(), a.port())),
+        }
+    }
+    /// After binding `real` for the scenario address `addr`: remember the
+    /// port the OS chose, if it chose one.
+    fn note_bound(&self, addr: SocketAddrV4, real: SocketAddrV4, local: io::Result<SocketAddr>) {
+        if real.port() == 0
+            && let Ok(local) = local
+        {
+            self.bound().insert((*real.ip(), addr.port()), local.port());
         }
     }
     fn scenario(&self, a: SocketAddr) -> SocketAddrV4 {
@@ -90,8 +122,10 @@ impl RealNet {
             SocketAddr::V4(v4) => (*v4.ip(), v4.port()),
             SocketAddr::V6(v6) => (v6.ip().to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED), v6.port()),
         };
+        let chosen = self.bound().iter().find(|((i, _), r)| *i == ip && **r == port).map(|((_, s), _)| *s);
         let ip = self.inner.to_scenario.get(&ip).copied().unwrap_or(ip);
-        let port = self.inner.ports.0.iter().find(|(_, r)| **r == port).map(|(s, _)| *s).unwrap_or(port);
+        let port =
+            chosen.or_else(|| self.inner.ports.0.iter().find(|(_, r)| **r == port).map(|(s, _)| *s)).unwrap_or(port);
         SocketAddrV4::new(ip, port)
     }
     fn session(&self) -> u64 {
@@ -118,6 +152,7 @@ impl RealNet {
         let l = tokio::net::TcpListener::bind(SocketAddr::V4(real))
             .await
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {real} (scenario {addr}): {e}")))?;
+        self.note_bound(addr, real, l.local_addr());
         Ok(RealListener { net: self.clone(), l, local: addr })
     }
 
@@ -126,6 +161,9 @@ impl RealNet {
         let s = tokio::net::UdpSocket::bind(SocketAddr::V4(real))
             .await
             .map_err(|e| io::Error::new(e.kind(), format!("cannot bind UDP {real} (scenario {addr}): {e}")))?;
+        if addr.port() != 0 {
+            self.note_bound(addr, real, s.local_addr());
+        }
         let local = self.scenario(s.local_addr()?);
         Ok(RealUdp { net: self.clone(), s, local })
     }

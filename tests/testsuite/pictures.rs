@@ -1,8 +1,8 @@
 //! The pictures in the book are generated from the shipped scenarios. This
 //! test fails when a committed picture no longer matches its scenario; run
-//! `UPDATE_PICTURES=1 cargo test --test pictures` to draw them again.
+//! `UPDATE_PICTURES=1 cargo test --test testsuite pictures::` to draw them again.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -31,6 +31,6 @@ fn committed_pictures_are_fresh() {
     }
     assert!(
         stale.is_empty(),
-        "stale pictures in book/src/pictures (run UPDATE_PICTURES=1 cargo test --test pictures): {stale:?}"
+        "stale pictures in book/src/pictures (run UPDATE_PICTURES=1 cargo test --test testsuite pictures::): {stale:?}"
     );
 }

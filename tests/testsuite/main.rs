@@ -1,0 +1,21 @@
+//! maillab's integration tests, one test binary (as mdBook lays them out):
+//! one module per area. Run one area with `cargo test --test testsuite cli::`.
+//!
+//! Tests that drive programs other than cargo's (Chromium, tshark, python3,
+//! swaks, dig, curl, Postfix's smtp-sink) go through [`support::tools`]:
+//! without the cargo feature `external-tools` a missing program skips the
+//! test with one line on stderr; with it, a missing program fails the test.
+
+mod auth_delay;
+mod book;
+mod cli;
+mod common;
+mod faults;
+mod fuzz_regressions;
+mod html;
+mod lessons;
+mod pcap;
+mod pictures;
+mod scenarios;
+mod serve;
+mod support;

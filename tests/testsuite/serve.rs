@@ -1,0 +1,487 @@
+//! `maillab serve` on real loopback sockets. Every server takes its ports
+//! from the system (`--port smtp=0` …) and the tests read them from the
+//! ready file, so runs never collide with each other or with other programs.
+//!
+//! The tests that need only Rust speak SMTP, POP3 and HTTP with the small
+//! line client below; the others drive clients we did not write (Python's
+//! smtplib, poplib and imaplib, dig, curl, swaks, Postfix's smtp-sink) and
+//! are gated by [`crate::support::tools`].
+
+use crate::support::tools;
+use base64::Engine as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SERVICES: [&str; 5] = ["smtp", "pop3", "imap", "dns", "http"];
+
+/// A child process, killed when dropped.
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running `maillab serve` (stopped when dropped) and its ready file.
+struct Server {
+    child: Kill,
+    ready: serde_json::Value,
+    ready_file: PathBuf,
+}
+
+impl Server {
+    /// The real address and port of a host's service, from the ready file.
+    fn endpoint(&self, host: &str, service: &str) -> (String, u16) {
+        let e = self.ready["endpoints"]
+            .as_array()
+            .and_then(|eps| eps.iter().find(|e| e["host"] == host && e["service"] == service))
+            .unwrap_or_else(|| panic!("no {service} endpoint for {host} in {}", self.ready));
+        let address = e["address"].as_str().expect("address").to_string();
+        let port = e["port"].as_u64().and_then(|p| u16::try_from(p).ok()).expect("port");
+        (address, port)
+    }
+    fn port(&self, host: &str, service: &str) -> u16 {
+        self.endpoint(host, service).1
+    }
+}
+
+fn temp(tag: &str, ext: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("maillab-{tag}-{}.{ext}", std::process::id()))
+}
+
+/// Start `maillab serve FILE` with every port chosen by the system; wait
+/// until its ready file holds the endpoint table.
+fn spawn_serve(file: &Path, tag: &str, stdout: Stdio, format: &str) -> Server {
+    let ready_file = temp(tag, "ready.json");
+    let _ = std::fs::remove_file(&ready_file);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", "--format", format, "--ready-file"])
+        .arg(&ready_file)
+        .arg(file);
+    for svc in SERVICES {
+        cmd.args(["--port", &format!("{svc}=0")]);
+    }
+    let child = cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null()).spawn().expect("maillab starts");
+    let mut server = Server { child: Kill(child), ready: serde_json::Value::Null, ready_file };
+    let t = Instant::now();
+    loop {
+        // The file may be seen half written: wait until it parses.
+        if let Some(v) = std::fs::read_to_string(&server.ready_file)
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        {
+            server.ready = v;
+            return server;
+        }
+        if let Ok(Some(status)) = server.child.0.try_wait() {
+            panic!("serve {} exited before it was ready: {status}", file.display());
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "serve {} did not become ready", file.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn serve(scenario: &str, tag: &str) -> Server {
+    spawn_serve(Path::new(scenario), tag, Stdio::null(), "text")
+}
+
+/// Start serve on a scenario text (written to a temp file), capturing the JSON trace.
+fn serve_json(yaml: &str, tag: &str) -> (Server, PathBuf) {
+    let file = temp(tag, "yaml");
+    let log = temp(tag, "log");
+    std::fs::write(&file, yaml).expect("write scenario");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    (spawn_serve(&file, tag, out, "json"), log)
+}
+
+/// Wait until the JSON trace has an event of `kind` whose line contains `text`.
+fn wait_for(log: &Path, kind: &str, text: &str) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(15) {
+        let s = std::fs::read_to_string(log).unwrap_or_default();
+        if s.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|v| v["kind"] == kind && v["line"].as_str().is_some_and(|l| l.contains(text)))
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A line-at-a-time client for SMTP, POP3 and HTTP: enough to probe serve
+/// on a machine with nothing but Rust.
+struct Client {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Client {
+    fn connect((address, port): &(String, u16)) -> Client {
+        let s =
+            TcpStream::connect((address.as_str(), *port)).unwrap_or_else(|e| panic!("connect {address}:{port}: {e}"));
+        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        Client { r: BufReader::new(s.try_clone().expect("clone")), w: s }
+    }
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.r.read_line(&mut l).expect("a line from the server");
+        l
+    }
+    /// One SMTP reply, all its lines.
+    fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let l = self.line();
+            all.push_str(&l);
+            if l.len() < 4 || l.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+    fn send(&mut self, line: &str) {
+        self.w.write_all(format!("{line}\r\n").as_bytes()).expect("write");
+    }
+    /// Send an SMTP command; its reply must start with `code`.
+    fn smtp(&mut self, line: &str, code: &str) -> String {
+        self.send(line);
+        let r = self.reply();
+        assert!(r.starts_with(code), "{line} -> {r}");
+        r
+    }
+    /// Send a POP3 command; the reply must be +OK.
+    fn pop(&mut self, line: &str) -> String {
+        self.send(line);
+        let r = self.line();
+        assert!(r.starts_with("+OK"), "{line} -> {r}");
+        r
+    }
+    /// The rest of a POP3 multi-line answer, up to the lone dot.
+    fn pop_lines(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let l = self.line();
+            if l == ".\r\n" || l.is_empty() {
+                return all;
+            }
+            all.push_str(&l);
+        }
+    }
+}
+
+/// Submit a message by SMTP with AUTH PLAIN.
+fn submit(ep: &(String, u16), user: &str, password: &str, from: &str, to: &str, text: &str) {
+    let mut c = Client::connect(ep);
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    c.smtp(&format!("AUTH PLAIN {token}"), "235");
+    c.smtp(&format!("MAIL FROM:<{from}>"), "250");
+    c.smtp(&format!("RCPT TO:<{to}>"), "250");
+    c.smtp("DATA", "354");
+    c.w.write_all(text.as_bytes()).expect("write");
+    c.smtp("\r\n.", "250");
+    c.smtp("QUIT", "221");
+}
+
+/// Log in by POP3; the number of messages (STAT).
+fn pop_login(ep: &(String, u16), user: &str, password: &str) -> (Client, usize) {
+    let mut c = Client::connect(ep);
+    assert!(c.line().starts_with("+OK"));
+    c.pop(&format!("USER {user}"));
+    c.pop(&format!("PASS {password}"));
+    let stat = c.pop("STAT");
+    let n = stat.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+    (c, n)
+}
+
+/// Poll by POP3 until the mailbox holds `want` messages; return the last one.
+fn wait_for_mail(ep: &(String, u16), user: &str, password: &str, want: usize) -> String {
+    let t = Instant::now();
+    loop {
+        let (mut c, n) = pop_login(ep, user, password);
+        if n >= want {
+            c.pop(&format!("RETR {n}"));
+            let text = c.pop_lines();
+            c.pop("QUIT");
+            return text;
+        }
+        c.pop("QUIT");
+        assert!(t.elapsed() < Duration::from_secs(15), "{user}: {n} message(s), waiting for {want}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ready_file_lists_endpoints_and_client_settings() {
+    let server = serve("tests/fixtures/serve-lab.yaml", "ready");
+    let v = &server.ready;
+    let (address, smtp) = server.endpoint("mail", "smtp");
+    assert_eq!(address, "127.0.2.25");
+    assert_ne!(smtp, 0, "the port the system chose is reported, not 0");
+    assert_eq!(server.endpoint("mail-net", "pop3").0, "127.51.100.30");
+    assert_ne!(server.port("ns", "dns"), 0);
+    let clients = v["clients"].as_array().expect("clients");
+    let taro = clients
+        .iter()
+        .find(|c| c["user"] == "taro@example.ac.jp" && c["incoming_protocol"] == "IMAP")
+        .expect("taro's settings");
+    assert_eq!(taro["outgoing_port"], smtp);
+    assert_eq!(taro["incoming_port"], server.port("mail", "imap"));
+    // The reported ports are the ones listening.
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    let greeting = c.reply();
+    assert!(greeting.starts_with("220 mail.example.ac.jp"), "{greeting}");
+    c.smtp("QUIT", "221");
+    let mut p = Client::connect(&server.endpoint("mail-net", "pop3"));
+    assert!(p.line().starts_with("+OK"));
+    // Autoconfig, as Thunderbird asks for it, names the chosen ports too.
+    let mut h = Client::connect(&server.endpoint("mail", "http"));
+    h.send("GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp HTTP/1.0\r\nHost: x");
+    let mut xml = String::new();
+    let _ = h.r.read_to_string(&mut xml);
+    assert!(xml.contains("<clientConfig version=\"1.1\">"), "{xml}");
+    assert!(xml.contains(&format!("<port>{}</port>", server.port("mail", "imap"))), "{xml}");
+    assert!(xml.contains(&format!("<port>{smtp}</port>")), "{xml}");
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let l = std::net::TcpListener::bind("127.0.2.25:0").expect("bind a port first");
+    let port = l.local_addr().expect("bound").port();
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", "tests/fixtures/serve-lab.yaml", "--port", &format!("smtp={port}"), "--port", "pop3=0"])
+        .args(["--port", "imap=0", "--port", "dns=0", "--port", "http=0"])
+        .output()
+        .expect("runs");
+    drop(l);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("cannot listen on 127.0.2.25:{port}")), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn clients_that_hang_up_mid_command_or_mid_data_do_no_harm() {
+    let server = serve("tests/fixtures/serve-lab.yaml", "hangup");
+    let smtp = server.endpoint("mail", "smtp");
+    let talk = |parts: &[&[u8]]| {
+        let mut c = Client::connect(&smtp);
+        let greeting = c.reply();
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        for p in parts {
+            c.w.write_all(p).expect("write");
+        }
+        // Hang up without QUIT.
+    };
+    talk(&[b"MAIL FR"]);
+    talk(&[
+        b"EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<taro@example.ac.jp>\r\nDATA\r\n",
+        b"Subject: cut\r\n\r\nhalf a mess",
+    ]);
+    talk(&[&[0xff, 0xfe, 0x00, b'\r', b'\n'], &[b'A'; 5000]]);
+    // The server still answers, and the half-sent message was not delivered.
+    let mut c = Client::connect(&smtp);
+    assert!(c.reply().starts_with("220"));
+    c.smtp("NOOP", "250");
+    c.smtp("QUIT", "221");
+    let (mut p, n) = pop_login(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret");
+    p.pop("QUIT");
+    assert_eq!(n, 0, "a message cut off before its end was delivered");
+}
+
+#[test]
+fn two_serve_processes_join_into_one_mail_network() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let b_yaml = std::fs::read_to_string(root.join("tests/fixtures/join-b.yaml")).expect("join-b");
+    let (b, _log_b) = serve_json(&b_yaml, "join-b");
+    // A's scenario points its external host at B's mail store.
+    let (b_addr, b_smtp) = b.endpoint("mail-net", "smtp");
+    let a_yaml = std::fs::read_to_string(root.join("tests/fixtures/join-a.yaml"))
+        .expect("join-a")
+        .replace("EXTERNAL", &format!("{b_addr}:{b_smtp}"));
+    let (a, log_a) = serve_json(&a_yaml, "join-a");
+    submit(
+        &a.endpoint("mail", "smtp"),
+        "taro@example.ac.jp",
+        "s3cret",
+        "taro@example.ac.jp",
+        "friend@example.net",
+        "Subject: across machines\r\n\r\nhi",
+    );
+    let text = wait_for_mail(&b.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
+    let (by_b, by_a) = (text.find("by mail.example.net"), text.find("by mail.example.ac.jp"));
+    assert!(by_b.is_some() && by_a.is_some() && by_b < by_a, "{text}");
+    assert!(wait_for(&log_a, "relay", "handed to mail.example.net [198.51.100.30]"), "A's trace shows no relay to B");
+}
+
+#[test]
+fn python_smtplib_poplib_and_imaplib_against_serve() {
+    if !tools("serve::python_smtplib_poplib_and_imaplib_against_serve", &["python3"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "python");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/clients.py"))
+        .arg(&server.ready_file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "client checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all client checks passed"), "{stdout}");
+}
+
+#[test]
+fn a_list_server_is_joined_with_python_over_real_sockets() {
+    if !tools("serve::a_list_server_is_joined_with_python_over_real_sockets", &["python3"]) {
+        return;
+    }
+    let server = serve("scenarios/list-join.yaml", "list");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/list_join.py"))
+        .arg(&server.ready_file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the join failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("list join over real sockets passed"), "{stdout}");
+}
+
+fn run(cmd: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} runs: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn dig_curl_and_swaks_against_serve() {
+    if !tools("serve::dig_curl_and_swaks_against_serve", &["dig", "curl", "swaks"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "tools");
+    let (ns, dns) = server.endpoint("ns", "dns");
+    let (mail, smtp) = server.endpoint("mail", "smtp");
+    let (pop3, imap, http) = (server.port("mail", "pop3"), server.port("mail", "imap"), server.port("mail", "http"));
+    let (at_ns, dns) = (format!("@{ns}"), dns.to_string());
+    let dig = |q: &[&str]| run("dig", &[&[at_ns.as_str(), "-p", dns.as_str()], q].concat());
+    // dig: MX, A and a DNSBL look-up through the lab's DNS, over UDP and TCP.
+    let (ok, out) = dig(&["+short", "example.net", "MX"]);
+    assert!(ok && out.trim() == "10 mail.example.net.", "{out}");
+    let (ok, out) = dig(&["+short", "mail.example.ac.jp", "A"]);
+    assert!(ok && out.trim() == "192.0.2.25", "{out}");
+    let (ok, out) = dig(&["+short", "2.0.0.127.bl.example.org", "A"]);
+    assert!(ok && out.trim() == "127.0.0.2", "{out}");
+    let (ok, out) = dig(&["+tcp", "+short", "example.net", "MX"]);
+    assert!(ok && out.trim() == "10 mail.example.net.", "DNS over TCP: {out}");
+    let (ok, out) = dig(&["nosuch.example", "A"]);
+    assert!(ok && out.contains("status: NXDOMAIN"), "{out}");
+    // swaks: a refused relay and an accepted local delivery, as the server words them
+    // (before any POP3 login from 127.0.0.1, which would open the relay for it).
+    let at = format!("{mail}:{smtp}");
+    let (_, out) = run("swaks", &["--server", &at, "--from", "x@example.org", "--to", "friend@example.net"]);
+    assert!(out.contains("550 5.7.1 <friend@example.net>... Relaying denied"), "{out}");
+    let (ok, out) = run("swaks", &["--server", &at, "--from", "x@example.org", "--to", "taro@example.ac.jp"]);
+    assert!(ok && out.contains("Message accepted for delivery"), "{out}");
+    // curl: send with smtp://, read back with pop3://.
+    let msg = temp("curl-msg", "txt");
+    std::fs::write(
+        &msg,
+        "From: x@example.org\r\nTo: taro@example.ac.jp\r\nSubject: by curl\r\n\r\nhello from curl\r\n",
+    )
+    .expect("write");
+    let msg_path = msg.to_str().unwrap_or_default();
+    let (ok, out) = run(
+        "curl",
+        &[
+            "-sS",
+            &format!("smtp://{mail}:{smtp}"),
+            "--mail-from",
+            "x@example.org",
+            "--mail-rcpt",
+            "taro@example.ac.jp",
+            "--upload-file",
+            msg_path,
+        ],
+    );
+    assert!(ok, "{out}");
+    let user = ["-u", "taro@example.ac.jp:s3cret"];
+    // Message 1 is the one swaks delivered; curl's is message 2 (local delivery can take a moment).
+    let t = Instant::now();
+    let got = loop {
+        let got = run("curl", &[&["-sS", &format!("pop3://{mail}:{pop3}/2")], &user[..]].concat()).1;
+        if got.contains("hello from curl") || t.elapsed() > Duration::from_secs(15) {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(got.contains("Subject: by curl") && got.contains("Received: from"), "{got}");
+    let (ok, list) = run("curl", &[&["-sS", &format!("pop3://{mail}:{pop3}/")], &user[..]].concat());
+    assert!(ok && list.starts_with("1 "), "{list}");
+    // curl with imap://: fetch by UID, and a search.
+    let (ok, msg1) = run("curl", &[&["-sS", &format!("imap://{mail}:{imap}/INBOX;UID=2")], &user[..]].concat());
+    assert!(ok && msg1.contains("Subject: by curl"), "{msg1}");
+    let (ok, found) =
+        run("curl", &[&["-sS", &format!("imap://{mail}:{imap}/INBOX?SUBJECT%20curl")], &user[..]].concat());
+    assert!(ok && found.contains("SEARCH 2"), "{found}");
+    // Autoconfig over HTTP, as Thunderbird asks for it.
+    let url =
+        format!("http://{mail}:{http}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp");
+    let (ok, xml) = run("curl", &["-sS", &url]);
+    assert!(
+        ok && xml.contains("<clientConfig version=\"1.1\">") && xml.contains(&format!("<port>{imap}</port>")),
+        "{xml}"
+    );
+}
+
+#[test]
+fn relays_to_postfix_smtp_sink_as_an_external_mx() {
+    if !tools("serve::relays_to_postfix_smtp_sink_as_an_external_mx", &["smtp-sink"]) {
+        return;
+    }
+    // A port the system hands out, given to smtp-sink.
+    let port = std::net::TcpListener::bind("127.0.0.77:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port on 127.0.0.77")
+        .port();
+    // As root (as in CI) smtp-sink must be told whom to run as.
+    let mut args = vec![format!("127.0.0.77:{port}"), "10".into()];
+    if Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0")) {
+        args.splice(0..0, ["-u".to_string(), "nobody".to_string()]);
+    }
+    let sink = Command::new("smtp-sink")
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smtp-sink starts");
+    let sink = Kill(sink);
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.77", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(15), "smtp-sink does not listen on 127.0.0.77:{port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let a_yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/join-a.yaml"))
+        .expect("join-a")
+        .replace("EXTERNAL", &format!("127.0.0.77:{port}"));
+    let (a, log) = serve_json(&a_yaml, "sink");
+    submit(
+        &a.endpoint("mail", "smtp"),
+        "taro@example.ac.jp",
+        "s3cret",
+        "taro@example.ac.jp",
+        "anyone@example.net",
+        "Subject: to the sink\r\n\r\nhi",
+    );
+    assert!(wait_for(&log, "relay", "handed to mail.example.net"), "the message did not reach smtp-sink");
+    drop(sink);
+}
