@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # maillab benchmarks: prints figures, asserts nothing. Run from the project folder:
-#   bash bench/run.sh            # shipped scenarios + list scale 10k/100k
+#   bash bench/run.sh            # shipped scenarios + list scale 10k/100k + rewinding
 # Results and how to read them: bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +38,9 @@ for n in 10000 100000; do
   printf 'N=%-7s wall %6ss  peak %8s KB\n' "$n" "$s" "$kb"
 done
 python3 -c "print('ratio 100k/10k wall time: %.1f (linear would be 10)' % (${secs[100000]} / max(${secs[10000]}, 0.001)))"
+
+echo
+echo "== rewinding the lab bench: rebuild the state at 50 points of each run (fresh Lab, run to the event, snapshot)"
+cargo run --release --quiet --example rewind
+python3 bench/scale.py 10000 1000 list > "$tmp/list-10000.yaml"
+cargo run --release --quiet --example rewind -- "$tmp/list-10000.yaml"
