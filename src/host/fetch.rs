@@ -4,16 +4,14 @@
 //! These are small scripted clients, the way a MUA's "get mail" button
 //! works; the servers trace every line of the conversation.
 
+use super::session::{Core, Io, Lost, Session};
 use super::smtp_client;
 use crate::env::HostCtx;
-use crate::net::Stream;
 use crate::proto::fetch::{Client, Job, Limits, Output, Protocol};
 use crate::scenario::{Fetch, FetchProtocol};
 use crate::trace::{Field, Kind};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::Instant;
 
 pub const POP3_PORT: u16 = 110;
 pub const IMAP_PORT: u16 = 143;
@@ -45,7 +43,6 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> V
         }
     };
     let session = conn.session;
-    let mut stream = conn.stream;
     let job = Job {
         protocol: match f.protocol {
             FetchProtocol::Pop3 => Protocol::Pop3,
@@ -57,8 +54,10 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> V
         delete: f.delete,
         limits: Limits::default(),
     };
-    let res = drive(&mut stream, job).await;
-    let _ = stream.shutdown().await;
+    // The client core's clock starts with the driver's.
+    let mut core = Reading { client: Client::new(job, Duration::ZERO), messages: Vec::new(), result: None };
+    Session::new(ctx, conn.stream, session, &label).run(&mut core).await;
+    let res = core.result.unwrap_or_else(|| Err("the client stopped without a result".into()));
     match res {
         Ok(got) => {
             for m in &got.messages {
@@ -102,33 +101,43 @@ fn summary(m: &str) -> String {
     format!("\"{subject}\" from {from} ({} octets)", m.len())
 }
 
-/// Run the client core over the connection until it is done: write what it
-/// sends, read with its deadline, feed it what arrives.
-async fn drive(stream: &mut Stream, job: Job) -> Result<Fetched, String> {
-    let start = Instant::now();
-    let mut client = Client::new(job, Duration::ZERO);
-    let mut messages = Vec::new();
-    let mut buf = vec![0u8; 8192];
-    loop {
-        while let Some(o) = client.poll() {
-            match o {
-                Output::Send { bytes, .. } => {
-                    if let Err(e) = stream.write_all(&bytes).await {
-                        client.send_failed(&e.to_string());
-                    }
+/// The fetch client core as the session driver runs it; the client side
+/// traces nothing of the conversation (the server traces every line).
+struct Reading {
+    client: Client,
+    messages: Vec<String>,
+    result: Option<Result<Fetched, String>>,
+}
+
+impl Core for Reading {
+    type Action = std::convert::Infallible;
+    fn feed(&mut self, now: Duration, bytes: &[u8]) {
+        self.client.feed(now, bytes);
+    }
+    fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        loop {
+            match self.client.poll()? {
+                Output::Send { bytes, .. } => return Some(Io::Send { bytes, notes: Vec::new() }),
+                Output::Message(m) => self.messages.push(m),
+                Output::Done(r) => {
+                    let messages = std::mem::take(&mut self.messages);
+                    self.result = Some(r.map(|note| Fetched { note, messages }));
+                    return Some(Io::Close);
                 }
-                Output::Message(m) => messages.push(m),
-                Output::Done(r) => return r.map(|note| Fetched { note, messages }),
             }
         }
-        let Some(deadline) = client.poll_timeout() else {
-            return Err("the client stopped without a result".into());
-        };
-        match tokio::time::timeout_at(start + deadline, stream.read(&mut buf)).await {
-            Ok(Ok(0)) => client.connection_lost("connection closed by the server"),
-            Ok(Ok(n)) => client.feed(start.elapsed(), &buf[..n]),
-            Ok(Err(e)) => client.connection_lost(&e.to_string()),
-            Err(_) => client.handle_timeout(start.elapsed()),
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        self.client.poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        self.client.handle_timeout(now);
+    }
+    fn peer_closed(&mut self, how: Lost) {
+        match how {
+            Lost::Closed => self.client.connection_lost("connection closed by the server"),
+            Lost::Read(e) => self.client.connection_lost(&e.to_string()),
+            Lost::Write(e) => self.client.send_failed(&e.to_string()),
         }
     }
 }

@@ -14,6 +14,7 @@
 
 use super::fetch::{IMAP_PORT, POP3_PORT};
 use super::mta::Mta;
+use super::session::{Core, Io, Lost, Note, Session};
 use crate::env::ActivityGuard;
 use crate::net::Conn;
 use crate::proto::{imap, pop3};
@@ -23,13 +24,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
-
-/// Idle time after which a reading session is dropped (RFC 1939 asks for at
-/// least 10 minutes; RFC 3501 for at least 30).
-const POP3_IDLE: Duration = Duration::from_secs(600);
-const IMAP_IDLE: Duration = Duration::from_secs(1800);
 
 /// How long the reply to the first failed login from an address is held
 /// back (Dovecot's `AUTH_PENALTY_INIT_SECS`).
@@ -108,15 +103,14 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
         let penalties = penalties.clone();
         let slots = Arc::new(tokio::sync::Semaphore::new(super::mta::MAX_SESSIONS));
         tokio::spawn(async move {
-            while let Ok(mut conn) = l.accept().await {
+            while let Ok(conn) = l.accept().await {
                 let Ok(permit) = slots.clone().try_acquire_owned() else {
-                    let bye: &[u8] = if proto == "pop3" {
-                        b"-ERR [SYS/TEMP] too many connections\r\n"
+                    // Too many at once: the core refuses, traced like any reply.
+                    if proto == "pop3" {
+                        refuse_busy(&m, conn, pop3::Server::refuse_busy(pop3_config(&m))).await;
                     } else {
-                        b"* BYE too many connections\r\n"
-                    };
-                    let _ = conn.stream.write_all(bye).await;
-                    let _ = conn.stream.shutdown().await;
+                        refuse_busy(&m, conn, imap::Server::refuse_busy(imap_config(&m))).await;
+                    }
                     continue;
                 };
                 let guard = m.ctx.env.activity.begin();
@@ -139,8 +133,31 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// What a POP3 or IMAP core asks its session to do, in common terms.
+/// What a POP3 or IMAP session needs its host for.
 enum Act {
+    LoginOk(String),
+    LoginFailed(String, String),
+}
+
+/// The part of a reading protocol's core that the session driver runs.
+trait Reader {
+    /// `pop3` or `imap`: trace kinds and log lines are named after it.
+    const NAME: &'static str;
+    /// The trace kinds of the lines it receives and sends.
+    const CMD: Kind;
+    const REPLY: Kind;
+    fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Output>;
+    fn feed(&mut self, bytes: &[u8]);
+    fn peer_closed(&mut self);
+    fn waiting(&mut self, now: Duration);
+    fn poll_timeout(&self) -> Option<Duration>;
+    fn handle_timeout(&mut self, now: Duration);
+    /// New mail was delivered (IMAP reports it; POP3's maildrop is fixed at login).
+    fn mailbox_changed(&mut self) {}
+}
+
+/// A POP3 or IMAP output, in common terms.
+enum Output {
     Received(String),
     Send { bytes: Vec<u8>, lines: Vec<String> },
     LoginOk(String),
@@ -148,33 +165,17 @@ enum Act {
     Close,
 }
 
-/// The part of a reading protocol's core that the session loop drives.
-trait Reader {
-    /// `pop3` or `imap`: trace kinds and log lines are named after it.
-    const NAME: &'static str;
-    /// The trace kinds of the lines it receives and sends.
-    const CMD: Kind;
-    const REPLY: Kind;
-    const IDLE: Duration;
-    fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Act>;
-    fn feed(&mut self, bytes: &[u8]);
-    fn peer_closed(&mut self);
-    /// New mail was delivered (IMAP reports it; POP3's maildrop is fixed at login).
-    fn mailbox_changed(&mut self) {}
-}
-
 impl Reader for pop3::Server {
     const NAME: &'static str = "pop3";
     const CMD: Kind = Kind::Pop3Cmd;
     const REPLY: Kind = Kind::Pop3Reply;
-    const IDLE: Duration = POP3_IDLE;
-    fn poll(&mut self, store: &mut crate::store::Store, _now: chrono::DateTime<chrono::FixedOffset>) -> Option<Act> {
+    fn poll(&mut self, store: &mut crate::store::Store, _now: chrono::DateTime<chrono::FixedOffset>) -> Option<Output> {
         Some(match pop3::Server::poll(self, store)? {
-            pop3::Output::Received(l) => Act::Received(l),
-            pop3::Output::Send { bytes, lines } => Act::Send { bytes, lines },
-            pop3::Output::LoginOk { user } => Act::LoginOk(user),
-            pop3::Output::LoginFailed { user, reason } => Act::LoginFailed(user, format!("auth failed: {reason}")),
-            pop3::Output::Close => Act::Close,
+            pop3::Output::Received(l) => Output::Received(l),
+            pop3::Output::Send { bytes, lines } => Output::Send { bytes, lines },
+            pop3::Output::LoginOk { user } => Output::LoginOk(user),
+            pop3::Output::LoginFailed { user, reason } => Output::LoginFailed(user, format!("auth failed: {reason}")),
+            pop3::Output::Close => Output::Close,
         })
     }
     fn feed(&mut self, bytes: &[u8]) {
@@ -183,20 +184,28 @@ impl Reader for pop3::Server {
     fn peer_closed(&mut self) {
         pop3::Server::peer_closed(self)
     }
+    fn waiting(&mut self, now: Duration) {
+        pop3::Server::waiting(self, now)
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        pop3::Server::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        pop3::Server::handle_timeout(self, now)
+    }
 }
 
 impl Reader for imap::Server {
     const NAME: &'static str = "imap";
     const CMD: Kind = Kind::ImapCmd;
     const REPLY: Kind = Kind::ImapReply;
-    const IDLE: Duration = IMAP_IDLE;
-    fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Act> {
+    fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Output> {
         Some(match imap::Server::poll(self, store, now)? {
-            imap::Output::Received(l) => Act::Received(l),
-            imap::Output::Send { bytes, lines } => Act::Send { bytes, lines },
-            imap::Output::LoginOk { user } => Act::LoginOk(user),
-            imap::Output::LoginFailed { user } => Act::LoginFailed(user, "auth failed".into()),
-            imap::Output::Close => Act::Close,
+            imap::Output::Received(l) => Output::Received(l),
+            imap::Output::Send { bytes, lines } => Output::Send { bytes, lines },
+            imap::Output::LoginOk { user } => Output::LoginOk(user),
+            imap::Output::LoginFailed { user } => Output::LoginFailed(user, "auth failed".into()),
+            imap::Output::Close => Output::Close,
         })
     }
     fn feed(&mut self, bytes: &[u8]) {
@@ -205,26 +214,100 @@ impl Reader for imap::Server {
     fn peer_closed(&mut self) {
         imap::Server::peer_closed(self)
     }
+    fn waiting(&mut self, now: Duration) {
+        imap::Server::waiting(self, now)
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        imap::Server::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        imap::Server::handle_timeout(self, now)
+    }
     fn mailbox_changed(&mut self) {
         imap::Server::mailbox_changed(self)
     }
 }
 
+/// A POP3 or IMAP core on the host's store, as the session driver runs it.
+struct Reading<R> {
+    mta: Arc<Mta>,
+    srv: R,
+    /// How the client logs in, for the log: PLAIN unless it used APOP.
+    method: &'static str,
+}
+
+impl<R: Reader> Core for Reading<R> {
+    type Action = Act;
+    fn feed(&mut self, _now: Duration, bytes: &[u8]) {
+        self.srv.feed(bytes);
+    }
+    fn poll(&mut self, _now: Duration) -> Option<Io<Act>> {
+        let now = self.mta.ctx.now();
+        Some(match self.mta.with_store(|st| self.srv.poll(st, now))? {
+            Output::Received(l) => {
+                if l.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("APOP")) {
+                    self.method = "APOP";
+                }
+                Io::Trace(Note::new(R::CMD, l))
+            }
+            Output::Send { bytes, lines } => {
+                Io::Send { bytes, notes: lines.into_iter().map(|l| Note::new(R::REPLY, l)).collect() }
+            }
+            Output::LoginOk(user) => Io::Host(Act::LoginOk(user)),
+            Output::LoginFailed(user, why) => Io::Host(Act::LoginFailed(user, why)),
+            Output::Close => Io::Close,
+        })
+    }
+    fn waiting(&mut self, now: Duration) {
+        self.srv.waiting(now);
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        self.srv.poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        self.srv.handle_timeout(now);
+    }
+    fn peer_closed(&mut self, _how: Lost) {
+        self.srv.peer_closed();
+    }
+    fn signalled(&mut self) {
+        self.srv.mailbox_changed();
+    }
+}
+
+fn pop3_config(mta: &Mta) -> pop3::Pop3Config {
+    pop3::Pop3Config { hostname: mta.ctx.hostname.clone(), show_secrets: mta.cfg.show_secrets }
+}
+
+fn imap_config(mta: &Mta) -> imap::ImapConfig {
+    imap::ImapConfig {
+        hostname: mta.ctx.hostname.clone(),
+        show_secrets: mta.cfg.show_secrets,
+        max_literal: 10 * 1024 * 1024,
+    }
+}
+
+/// A connection over the session limit: the refusing core's reply, traced,
+/// then close (no session of its own: no `tcp.accept`, no process id).
+async fn refuse_busy<R: Reader>(mta: &Arc<Mta>, conn: Conn, srv: R) {
+    let label = mta.ctx.peer_name(*conn.peer.ip());
+    let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
+    let mut driver = Session::new(&mta.ctx, conn.stream, conn.session, label);
+    // A refusing core logs nobody in.
+    while driver.next(&mut core).await.is_some() {}
+}
+
 async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard) {
     let pid = mta.new_pid();
     let timestamp = format!("<{pid}.{}@{}>", mta.ctx.now().timestamp(), mta.ctx.hostname);
-    let cfg = pop3::Pop3Config { hostname: mta.ctx.hostname.clone(), show_secrets: mta.cfg.show_secrets };
-    session(mta, penalties, conn, busy, pid, pop3::Server::new(cfg, timestamp)).await
+    let srv = pop3::Server::new(pop3_config(&mta), timestamp);
+    session(mta, penalties, conn, busy, pid, srv).await
 }
 
 async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard) {
     let pid = mta.new_pid();
-    let cfg = imap::ImapConfig {
-        hostname: mta.ctx.hostname.clone(),
-        show_secrets: mta.cfg.show_secrets,
-        max_literal: 10 * 1024 * 1024,
-    };
-    session(mta, penalties, conn, busy, pid, imap::Server::new(cfg)).await
+    let srv = imap::Server::new(imap_config(&mta));
+    session(mta, penalties, conn, busy, pid, srv).await
 }
 
 /// One POP3 or IMAP connection: trace every line, log logins, hold back
@@ -236,9 +319,9 @@ async fn session<R: Reader>(
     conn: Conn,
     _busy: ActivityGuard,
     pid: u32,
-    mut srv: R,
+    srv: R,
 ) {
-    let Conn { mut stream, peer, session, .. } = conn;
+    let Conn { stream, peer, session, .. } = conn;
     let ip = *peer.ip();
     let label = mta.ctx.peer_name(ip);
     let ctx = mta.ctx.clone();
@@ -248,84 +331,50 @@ async fn session<R: Reader>(
             .peer(&label)
             .line(format!("connection from {label} [{ip}]:{}", peer.port())),
     );
-    let mut method = "PLAIN";
-    let mut changes = mta.store_version.subscribe();
-    let mut buf = vec![0u8; 8192];
-    'outer: loop {
-        while let Some(o) = mta.with_store(|st| srv.poll(st, ctx.now())) {
-            match o {
-                Act::Received(l) => {
-                    if l.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("APOP")) {
-                        method = "APOP";
-                    }
-                    ctx.emit(ctx.ev(R::CMD).session(session).peer(&label).line(l));
-                }
-                Act::Send { bytes, lines } => {
-                    for l in lines {
-                        ctx.emit(ctx.ev(R::REPLY).session(session).peer(&label).line(l));
-                    }
-                    if stream.write_all(&bytes).await.is_err() {
-                        srv.peer_closed();
-                        break 'outer;
-                    }
-                }
-                Act::LoginOk(user) => {
-                    let msg = format!(
-                        "{}-login: Login: user=<{user}>, method={method}, rip={ip}, lip={}, mpid={pid}",
-                        R::NAME,
-                        ctx.ip
-                    );
-                    mta.log.log_as("dovecot", pid, &msg);
-                    penalties.succeeded(ip);
-                    mta.popauth_add(ip, &user, &R::NAME.to_ascii_uppercase());
-                }
-                Act::LoginFailed(user, why) => {
-                    // The core has queued the negative reply behind this
-                    // output: it goes out when the delay is over.
-                    let n = penalties.failed(ip, Instant::now());
-                    let delay = auth_delay(n);
-                    ctx.emit(
-                        ctx.ev(Kind::AuthDelay)
-                            .session(session)
-                            .peer(&label)
-                            .line(format!(
-                                "{} failed login from {ip} in the last {}: reply held back {}",
-                                ordinal(n),
-                                format_duration(AUTH_FAILURE_WINDOW),
-                                format_duration(delay)
-                            ))
-                            .field(Field::Ip, ip.to_string())
-                            .field(Field::Failures, n)
-                            .field(Field::DelayMs, u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
-                    );
-                    tokio::time::sleep(delay).await;
-                    let msg = format!(
-                        "{}-login: Disconnected ({why}): user=<{user}>, method={method}, rip={ip}, lip={}",
-                        R::NAME,
-                        ctx.ip
-                    );
-                    mta.log.log_as("dovecot", pid, &msg);
-                }
-                Act::Close => break 'outer,
+    let mut driver = Session::new(&ctx, stream, session, &label).signal(mta.store_version.subscribe());
+    let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
+    while let Some(act) = driver.next(&mut core).await {
+        let method = core.method;
+        match act {
+            Act::LoginOk(user) => {
+                let msg = format!(
+                    "{}-login: Login: user=<{user}>, method={method}, rip={ip}, lip={}, mpid={pid}",
+                    R::NAME,
+                    ctx.ip
+                );
+                mta.log.log_as("dovecot", pid, &msg);
+                penalties.succeeded(ip);
+                mta.popauth_add(ip, &user, &R::NAME.to_ascii_uppercase());
             }
-        }
-        tokio::select! {
-            biased;
-            r = tokio::time::timeout(R::IDLE, stream.read(&mut buf)) => match r {
-                Ok(Ok(n)) if n > 0 => srv.feed(&buf[..n]),
-                _ => {
-                    srv.peer_closed();
-                    break;
-                }
-            },
-            c = changes.changed() => {
-                if c.is_ok() {
-                    srv.mailbox_changed();
-                }
+            Act::LoginFailed(user, why) => {
+                // The core has queued the negative reply behind this
+                // output: it goes out when the delay is over.
+                let n = penalties.failed(ip, Instant::now());
+                let delay = auth_delay(n);
+                ctx.emit(
+                    ctx.ev(Kind::AuthDelay)
+                        .session(session)
+                        .peer(&label)
+                        .line(format!(
+                            "{} failed login from {ip} in the last {}: reply held back {}",
+                            ordinal(n),
+                            format_duration(AUTH_FAILURE_WINDOW),
+                            format_duration(delay)
+                        ))
+                        .field(Field::Ip, ip.to_string())
+                        .field(Field::Failures, n)
+                        .field(Field::DelayMs, u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+                );
+                tokio::time::sleep(delay).await;
+                let msg = format!(
+                    "{}-login: Disconnected ({why}): user=<{user}>, method={method}, rip={ip}, lip={}",
+                    R::NAME,
+                    ctx.ip
+                );
+                mta.log.log_as("dovecot", pid, &msg);
             }
         }
     }
-    let _ = stream.shutdown().await;
     ctx.emit(ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
 }
 

@@ -11,4 +11,5 @@ pub mod mta;
 pub mod mua;
 pub mod queue;
 pub mod resolver;
+pub mod session;
 pub mod smtp_client;

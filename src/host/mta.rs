@@ -9,6 +9,7 @@
 use super::maillog::{Maillog, Program, postfix_qid, sendmail_qid};
 use super::queue::{self, QueueEntry};
 use super::resolver::Resolver;
+use super::session::{Core, Io, Lost, Note, Session};
 use crate::env::{ActivityGuard, HostCtx, Purpose, rfc5322};
 use crate::net::Conn;
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
@@ -20,14 +21,11 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 pub const SMTP_PORT: u16 = 25;
-/// Server side: how long to wait for the next command (RFC 5321 §4.5.3.2.7).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// More Received: fields than this means a loop (sendmail's MaxHopCount).
 pub const MAX_HOPS: usize = 25;
 /// Sessions served at once; more get 421 and are closed.
@@ -218,20 +216,10 @@ impl Mta {
         tokio::spawn(async move { d.run_digests().await });
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
         loop {
-            let mut conn = l.accept().await?;
+            let conn = l.accept().await?;
             let Ok(permit) = slots.clone().try_acquire_owned() else {
                 // Too many at once: say so and hang up, as Postfix's anvil limit does.
-                let r = Reply::new(421, format!("4.7.0 {} Error: too many connections", self.ctx.hostname));
-                self.ctx.emit(
-                    self.ctx
-                        .ev(Kind::SmtpReply)
-                        .session(conn.session)
-                        .peer(self.ctx.peer_name(*conn.peer.ip()))
-                        .line(r.one_line())
-                        .field(Field::Code, 421),
-                );
-                let _ = conn.stream.write_all(&r.to_bytes()).await;
-                let _ = conn.stream.shutdown().await;
+                self.refuse_busy(conn).await;
                 continue;
             };
             let guard = self.ctx.env.activity.begin();
@@ -244,7 +232,7 @@ impl Mta {
     }
 
     async fn session(self: Arc<Self>, conn: Conn, _busy: ActivityGuard) {
-        let Conn { mut stream, peer, session, .. } = conn;
+        let Conn { stream, peer, session, .. } = conn;
         let ip = *peer.ip();
         let label = self.ctx.peer_name(ip);
         self.ctx.emit(
@@ -259,7 +247,7 @@ impl Mta {
             None => None,
         };
         let pid = self.new_pid();
-        let mut pol = SessionPolicy {
+        let pol = SessionPolicy {
             mta: &self,
             ip,
             ptr: ptr.clone(),
@@ -272,78 +260,34 @@ impl Mta {
         if self.cfg.flavour == Flavour::Postfix {
             self.log.log(Program::Smtpd, pid, &format!("connect from {}", pol.postfix_client()));
         }
-        let mut server = Server::new(
-            ServerConfig {
-                hostname: self.ctx.hostname.clone(),
-                flavour: self.cfg.flavour,
-                max_message_size: self.cfg.max_message_size,
-                max_recipients: 100,
-                auth: self.cfg.auth != crate::scenario::AuthMode::Off,
-                show_secrets: self.cfg.show_secrets,
-            },
-            Peer { ip, name: ptr },
-        );
-        let mut buf = vec![0u8; 8192];
-        'outer: loop {
-            while let Some(o) = server.poll(&mut pol) {
-                match o {
-                    Output::Command(l) => {
-                        pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
-                        self.ctx.emit(self.ctx.ev(Kind::SmtpCmd).session(session).peer(&label).line(l));
-                    }
-                    Output::Data { octets, lines } => {
-                        self.ctx.emit(
-                            self.ctx
-                                .ev(Kind::SmtpData)
-                                .session(session)
-                                .peer(&label)
-                                .line(format!("(message content: {lines} lines, {octets} octets)"))
-                                .field(Field::Octets, octets),
-                        );
-                    }
-                    Output::Reply(r) => {
-                        pol.count(&r);
-                        for l in r.wire_lines() {
-                            self.ctx.emit(
-                                self.ctx
-                                    .ev(Kind::SmtpReply)
-                                    .session(session)
-                                    .peer(&label)
-                                    .line(l)
-                                    .field(Field::Code, r.code),
-                            );
-                        }
-                        if stream.write_all(&r.to_bytes()).await.is_err() {
-                            server.peer_closed();
-                            break 'outer;
-                        }
-                    }
-                    Output::Close => break 'outer,
-                }
-            }
-            match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => {
-                    server.peer_closed();
-                    break;
-                }
-                Ok(Ok(n)) => server.feed(&buf[..n]),
-                Err(_) => {
-                    let r = Reply::new(421, format!("4.4.2 {} Error: timeout exceeded", self.ctx.hostname));
-                    for l in r.wire_lines() {
-                        self.ctx.emit(
-                            self.ctx.ev(Kind::SmtpReply).session(session).peer(&label).line(l).field(Field::Code, 421),
-                        );
-                    }
-                    let _ = stream.write_all(&r.to_bytes()).await;
-                    break;
-                }
-            }
-        }
-        let _ = stream.shutdown().await;
+        let server = Server::new(self.server_config(), Peer { ip, name: ptr });
+        let mut core = SmtpSession { server, pol, timed_out: false };
+        Session::new(&self.ctx, stream, session, &label).run(&mut core).await;
+        let pol = core.pol;
         if self.cfg.flavour == Flavour::Postfix {
             self.log.log(Program::Smtpd, pid, &format!("disconnect from {}{}", pol.postfix_client(), pol.count_text()));
         }
         self.ctx.emit(self.ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
+    }
+
+    /// A connection over the session limit: the core's 421, traced, then
+    /// close (no session of its own: no `tcp.accept`, no process id).
+    async fn refuse_busy(&self, conn: Conn) {
+        let ip = *conn.peer.ip();
+        let cfg = self.server_config();
+        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None }));
+        Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
+    }
+
+    fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            hostname: self.ctx.hostname.clone(),
+            flavour: self.cfg.flavour,
+            max_message_size: self.cfg.max_message_size,
+            max_recipients: 100,
+            auth: self.cfg.auth != crate::scenario::AuthMode::Off,
+            show_secrets: self.cfg.show_secrets,
+        }
     }
 
     /// Queue an accepted message and wake the queue runner.
@@ -362,6 +306,105 @@ impl Mta {
             s.queue.insert(k, e);
         });
         self.wake.notify_one();
+    }
+}
+
+/// The SMTP server core and the session's policy, as the session driver
+/// runs them: commands, message sizes and replies go to the trace, and
+/// replies are counted for Postfix's disconnect line.
+struct SmtpSession<'a> {
+    server: Server,
+    pol: SessionPolicy<'a>,
+    /// The idle timer fired: its 421 answers no command and is not counted.
+    timed_out: bool,
+}
+
+/// The trace lines of a reply, one per line on the wire.
+fn reply_notes(r: &Reply) -> Vec<Note> {
+    r.wire_lines().into_iter().map(|l| Note::new(Kind::SmtpReply, l).field(Field::Code, r.code)).collect()
+}
+
+impl Core for SmtpSession<'_> {
+    type Action = std::convert::Infallible;
+    fn feed(&mut self, _now: Duration, bytes: &[u8]) {
+        self.server.feed(bytes);
+    }
+    fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        Some(match self.server.poll(&mut self.pol)? {
+            Output::Command(l) => {
+                self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                Io::Trace(Note::new(Kind::SmtpCmd, l))
+            }
+            Output::Data { octets, lines } => Io::Trace(
+                Note::new(Kind::SmtpData, format!("(message content: {lines} lines, {octets} octets)"))
+                    .field(Field::Octets, octets),
+            ),
+            Output::Reply(r) => {
+                if !self.timed_out {
+                    self.pol.count(&r);
+                }
+                Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() }
+            }
+            Output::Close => Io::Close,
+        })
+    }
+    fn waiting(&mut self, now: Duration) {
+        self.server.waiting(now);
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        self.server.poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        self.server.handle_timeout(now);
+        self.timed_out = self.server.poll_timeout().is_none();
+    }
+    fn peer_closed(&mut self, _how: Lost) {
+        self.server.peer_closed();
+    }
+}
+
+/// A server core that only refuses ([`Server::refuse_busy`]); its policy is never asked.
+struct SmtpRefusal(Server);
+
+impl Core for SmtpRefusal {
+    type Action = std::convert::Infallible;
+    fn feed(&mut self, _now: Duration, bytes: &[u8]) {
+        self.0.feed(bytes);
+    }
+    fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        Some(match self.0.poll(&mut Refuse)? {
+            Output::Reply(r) => Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() },
+            Output::Command(l) => Io::Trace(Note::new(Kind::SmtpCmd, l)),
+            Output::Data { .. } => return None,
+            Output::Close => Io::Close,
+        })
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        self.0.poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        self.0.handle_timeout(now);
+    }
+    fn peer_closed(&mut self, _how: Lost) {
+        self.0.peer_closed();
+    }
+}
+
+/// The policy of a refusing server: refuses everything (and is never asked).
+struct Refuse;
+
+impl Policy for Refuse {
+    fn greeting(&mut self) -> Reply {
+        Reply::new(554, "5.3.2 Service not available")
+    }
+    fn mail(&mut self, _env: &Envelope) -> Reply {
+        Reply::new(503, "5.5.1 Bad sequence of commands")
+    }
+    fn rcpt(&mut self, _env: &Envelope, _rcpt: &Mailbox) -> Reply {
+        Reply::new(503, "5.5.1 Bad sequence of commands")
+    }
+    fn message(&mut self, _env: &Envelope, _data: Vec<u8>) -> Reply {
+        Reply::new(554, "5.3.2 Service not available")
     }
 }
 

@@ -103,7 +103,7 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         password: a.password.clone(),
         mechanism: a.mechanism.clone(),
     });
-    let out = smtp_client::transact(conn, Job { helo, from, rcpts, data, auth }).await;
+    let out = smtp_client::transact(ctx, conn, &label, Job { helo, from, rcpts, data, auth }).await;
     let accepted = out.results.iter().filter(|(_, r)| matches!(r, RcptResult::Accepted(_))).count();
     let mut line = format!("step {step}: {accepted} of {} recipient(s) accepted by {label}", out.results.len());
     for (m, r) in &out.results {

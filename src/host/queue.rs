@@ -354,7 +354,7 @@ impl Mta {
                 data: data.as_ref().clone(),
                 auth: None,
             };
-            let out = smtp_client::transact(conn, job).await;
+            let out = smtp_client::transact(&self.ctx, conn, &label, job).await;
             // If the server failed the whole session for now before any recipient, try the next MX.
             let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, crate::proto::smtp::client::Stage::Rcpt)));
             if all_temp_early && !out.results.is_empty() {

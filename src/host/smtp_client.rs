@@ -1,17 +1,13 @@
 //! Driving the SMTP client core over a connection: used by MTAs to relay
 //! and by MUAs to submit.
 
+use super::session::{Core, Io, Lost, Session};
 use crate::env::HostCtx;
 use crate::net::Conn;
 use crate::proto::smtp::client::{Client, ClientOutput, Job, Outcome};
 use crate::trace::{Field, Kind};
 use std::net::SocketAddrV4;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// How long the client waits for any one reply (RFC 5321 §4.5.3.2 allows
-/// 2 to 10 minutes depending on the command; 5 is a fair middle).
-pub const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Open a connection to `to`, tracing it. `label` names the peer in the trace.
 pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<usize>) -> std::io::Result<Conn> {
@@ -44,31 +40,58 @@ pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<
     }
 }
 
-/// Run one SMTP transaction to its end.
-pub async fn transact(conn: Conn, job: Job) -> Outcome {
-    let Conn { mut stream, .. } = conn;
-    let mut client = Client::new(job);
-    let mut buf = vec![0u8; 8192];
-    loop {
-        while let Some(o) = client.poll() {
-            match o {
-                ClientOutput::Send { bytes, .. } => {
-                    if let Err(e) = stream.write_all(&bytes).await {
-                        client.connection_lost(&format!("write failed: {e}"));
-                    }
-                }
+/// Run one SMTP transaction to its end. The client side traces nothing
+/// of the conversation: the server traces every line.
+pub async fn transact(ctx: &HostCtx, conn: Conn, label: &str, job: Job) -> Outcome {
+    let mut core = Transaction { client: Client::new(job), outcome: None };
+    Session::new(ctx, conn.stream, conn.session, label).run(&mut core).await;
+    // The client always ends with an outcome; this is for the impossible case.
+    core.outcome.unwrap_or_else(|| {
+        core.client.connection_lost("the client stopped without a result");
+        match core.client.poll() {
+            Some(ClientOutput::Done(out)) => out,
+            _ => Outcome { results: Vec::new() },
+        }
+    })
+}
+
+/// The SMTP client core as the session driver runs it.
+struct Transaction {
+    client: Client,
+    outcome: Option<Outcome>,
+}
+
+impl Core for Transaction {
+    type Action = std::convert::Infallible;
+    fn feed(&mut self, _now: Duration, bytes: &[u8]) {
+        self.client.feed(bytes);
+    }
+    fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        loop {
+            match self.client.poll()? {
+                ClientOutput::Send { bytes, .. } => return Some(Io::Send { bytes, notes: Vec::new() }),
                 ClientOutput::Received(_) => {}
                 ClientOutput::Done(out) => {
-                    let _ = stream.shutdown().await;
-                    return out;
+                    self.outcome = Some(out);
+                    return Some(Io::Close);
                 }
             }
         }
-        match tokio::time::timeout(REPLY_TIMEOUT, stream.read(&mut buf)).await {
-            Ok(Ok(0)) => client.connection_lost("Connection closed by the server"),
-            Ok(Ok(n)) => client.feed(&buf[..n]),
-            Ok(Err(e)) => client.connection_lost(&format!("read failed: {e}")),
-            Err(_) => client.connection_lost("Timed out waiting for a reply"),
+    }
+    fn waiting(&mut self, now: Duration) {
+        self.client.waiting(now);
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        self.client.poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        self.client.handle_timeout(now);
+    }
+    fn peer_closed(&mut self, how: Lost) {
+        match how {
+            Lost::Closed => self.client.connection_lost("Connection closed by the server"),
+            Lost::Read(e) => self.client.connection_lost(&format!("read failed: {e}")),
+            Lost::Write(e) => self.client.connection_lost(&format!("write failed: {e}")),
         }
     }
 }

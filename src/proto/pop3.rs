@@ -15,11 +15,15 @@ use crate::store::{INBOX, Store};
 use md5::{Digest, Md5};
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Longest command line, CRLF included.
 pub const MAX_COMMAND_LINE: usize = 512;
 /// Failed logins before the server hangs up.
 pub const MAX_AUTH_FAILURES: u32 = 3;
+/// The autologout timer: how long a silent client is kept (RFC 1939 §3
+/// asks for at least 10 minutes).
+pub const AUTOLOGOUT: Duration = Duration::from_secs(600);
 
 /// What the server announces to CAPA (RFC 2449 §6, RFC 3206 §6).
 pub const CAPABILITIES: [&str; 7] =
@@ -88,6 +92,8 @@ pub struct Server {
     uid_validity: u32,
     maildrop: Vec<Entry>,
     out: VecDeque<Output>,
+    /// Since when the server waits for the client (see [`Server::waiting`]).
+    waiting_since: Duration,
 }
 
 /// Lowercase hex MD5 of `timestamp` followed by `secret` (RFC 1939 §7).
@@ -113,6 +119,39 @@ impl Server {
             uid_validity: 0,
             maildrop: Vec::new(),
             out: VecDeque::new(),
+            waiting_since: Duration::ZERO,
+        }
+    }
+
+    /// A server over its session limit: its only output is a negative
+    /// greeting (RFC 2449's `[SYS/TEMP]`), then the order to close.
+    pub fn refuse_busy(cfg: Pop3Config) -> Self {
+        let mut s = Server::new(cfg, String::new());
+        s.send("-ERR [SYS/TEMP] too many connections");
+        s.close();
+        s
+    }
+
+    /// The host has written everything asked of it and waits for the
+    /// client from `now` on (time since the connection opened): the
+    /// autologout timer starts again.
+    pub fn waiting(&mut self, now: Duration) {
+        self.waiting_since = now;
+    }
+
+    /// When the autologout timer expires, unless the client sends
+    /// something first; `None` once the session is over.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        (self.state != State::Closed).then(|| self.waiting_since.saturating_add(AUTOLOGOUT))
+    }
+
+    /// The time is `now`: past the deadline, the server closes the
+    /// connection without a word and without entering the UPDATE state, so
+    /// nothing marked is deleted (RFC 1939 §3).
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.poll_timeout().is_some_and(|d| now >= d) {
+            self.peer_closed();
+            self.out.push_back(Output::Close);
         }
     }
 
@@ -122,10 +161,12 @@ impl Server {
         }
     }
 
-    /// The connection dropped: no UPDATE state, so nothing is deleted.
+    /// The connection dropped: no UPDATE state, so nothing is deleted, and
+    /// nothing more is said.
     pub fn peer_closed(&mut self) {
         self.state = State::Closed;
         self.input.clear();
+        self.out.clear();
         for e in &mut self.maildrop {
             e.deleted = false;
         }
@@ -1001,6 +1042,50 @@ mod tests {
         assert!(s.is_closed());
         assert_eq!(s.poll(&mut st), None);
         assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn autologout_closes_silently_and_deletes_nothing() {
+        use std::time::Duration;
+        let mut st = store();
+        let mut s = alice(&mut st);
+        run(&mut s, &mut st, b"DELE 1\r\n");
+        // The host waits from 70 s on: the timer runs from there, not from the start.
+        s.waiting(Duration::from_secs(70));
+        assert_eq!(s.poll_timeout(), Some(Duration::from_secs(70) + AUTOLOGOUT));
+        assert_eq!(AUTOLOGOUT, Duration::from_secs(600), "RFC 1939: at least 10 minutes");
+        s.handle_timeout(Duration::from_secs(669));
+        assert_eq!(s.poll(&mut st), None, "not yet");
+        s.handle_timeout(Duration::from_secs(670));
+        // No reply (RFC 1939 §3: the server closes without a word), no UPDATE state.
+        assert_eq!(run(&mut s, &mut st, b"QUIT\r\n"), vec![Output::Close]);
+        assert!(s.is_closed());
+        assert_eq!(s.poll_timeout(), None);
+        assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+        // A late timer does nothing more.
+        s.handle_timeout(Duration::from_secs(10_000));
+        assert_eq!(s.poll(&mut st), None);
+    }
+
+    #[test]
+    fn a_busy_server_refuses_and_closes() {
+        let mut st = store();
+        let mut s = Server::refuse_busy(Pop3Config { hostname: "pop.example.com".into(), show_secrets: false });
+        let o = run(&mut s, &mut st, b"USER alice@example.com\r\n");
+        assert_eq!(lines(&o), vec!["-ERR [SYS/TEMP] too many connections"]);
+        assert_eq!(wire(&o), b"-ERR [SYS/TEMP] too many connections\r\n");
+        assert!(closed(&o));
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn nothing_is_said_after_the_peer_closed() {
+        let mut st = store();
+        let mut s = alice(&mut st);
+        s.feed(b"STAT\r\nLIST\r\n");
+        assert!(matches!(s.poll(&mut st), Some(Output::Received(_))));
+        s.peer_closed();
+        assert_eq!(s.poll(&mut st), None);
     }
 
     #[test]

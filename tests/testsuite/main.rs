@@ -18,4 +18,5 @@ mod pcap;
 mod pictures;
 mod scenarios;
 mod serve;
+mod sessions;
 mod support;

@@ -31,6 +31,7 @@ use base64::Engine as _;
 use chrono::{DateTime, FixedOffset};
 use parse::{PResult, Parser, literal_marker};
 use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
 
 /// What CAPABILITY and the greeting announce.
 pub const CAPABILITIES: &str = "IMAP4rev1 AUTH=PLAIN IDLE LITERAL+";
@@ -41,6 +42,9 @@ pub const MAX_ERRORS: u32 = 20;
 /// Failed logins (LOGIN or AUTHENTICATE) before the server hangs up, as the
 /// POP3 server does.
 pub const MAX_AUTH_FAILURES: u32 = 3;
+/// The autologout timer: how long a silent client is kept (RFC 3501 §5.4
+/// asks for at least 30 minutes).
+pub const AUTOLOGOUT: Duration = Duration::from_secs(1800);
 
 #[derive(Clone, Debug)]
 pub struct ImapConfig {
@@ -162,6 +166,8 @@ pub struct Server {
     /// The host said the store changed (looked at while idling).
     changed: bool,
     out: VecDeque<Output>,
+    /// Since when the server waits for the client (see [`Server::waiting`]).
+    waiting_since: Duration,
 }
 
 impl Server {
@@ -189,6 +195,40 @@ impl Server {
             closed: false,
             changed: false,
             out,
+            waiting_since: Duration::ZERO,
+        }
+    }
+
+    /// A server over its session limit: its only output is `* BYE`
+    /// instead of a greeting (RFC 3501 §7.1.5), then the order to close.
+    pub fn refuse_busy(cfg: ImapConfig) -> Self {
+        let mut s = Server::new(cfg);
+        s.out.clear();
+        s.out.push_back(resp::line("* BYE too many connections"));
+        s.out.push_back(Output::Close);
+        s.closed = true;
+        s
+    }
+
+    /// The host has written everything asked of it and waits for the
+    /// client from `now` on (time since the connection opened): the
+    /// autologout timer starts again.
+    pub fn waiting(&mut self, now: Duration) {
+        self.waiting_since = now;
+    }
+
+    /// When the autologout timer expires, unless the client sends
+    /// something first; `None` once the session is over.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        (!self.closed).then(|| self.waiting_since.saturating_add(AUTOLOGOUT))
+    }
+
+    /// The time is `now`: past the deadline, the server closes the
+    /// connection (silently; RFC 3501 §5.4 makes the `* BYE` optional).
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.poll_timeout().is_some_and(|d| now >= d) {
+            self.peer_closed();
+            self.out.push_back(Output::Close);
         }
     }
 

@@ -1183,3 +1183,36 @@ fn random_input_does_not_panic() {
         }
     }
 }
+
+#[test]
+fn autologout_closes_silently() {
+    use std::time::Duration;
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    s.waiting(Duration::from_secs(5));
+    assert_eq!(AUTOLOGOUT, Duration::from_secs(1800), "RFC 3501: at least 30 minutes");
+    assert_eq!(s.poll_timeout(), Some(Duration::from_secs(5) + AUTOLOGOUT));
+    s.handle_timeout(Duration::from_secs(1804));
+    assert_eq!(s.poll(&mut st, now()), None, "not yet");
+    // Input counts once the host waits again.
+    let l = lines(&mut s, &mut st, "a2 NOOP\r\n");
+    assert_eq!(l.last().map(String::as_str), Some("a2 OK NOOP completed"));
+    s.waiting(Duration::from_secs(1000));
+    s.handle_timeout(Duration::from_secs(1805));
+    assert_eq!(s.poll(&mut st, now()), None, "the timer started again at 1000 s");
+    s.handle_timeout(Duration::from_secs(2800));
+    assert_eq!(run(&mut s, &mut st, b"a3 NOOP\r\n"), vec![Output::Close]);
+    assert!(s.is_closed());
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn a_busy_server_says_bye_instead_of_a_greeting() {
+    let mut st = store();
+    let mut s = Server::refuse_busy(cfg());
+    let outs = run(&mut s, &mut st, b"a LOGIN alice@example.com secret\r\n");
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert_eq!(sent(outs), vec!["* BYE too many connections"]);
+    assert!(s.is_closed());
+    assert_eq!(s.poll_timeout(), None);
+}

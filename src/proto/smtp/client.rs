@@ -8,6 +8,13 @@
 use super::address::{Mailbox, Path};
 use super::reply::{Reply, ReplyParser};
 use std::collections::VecDeque;
+use std::time::Duration;
+
+/// How long the client waits for any one reply (RFC 5321 §4.5.3.2 allows
+/// 2 to 10 minutes depending on the command; 5 is a fair middle).
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
+/// What an unsettled recipient is told when no reply came in time.
+pub const TIMED_OUT: &str = "Timed out waiting for a reply";
 
 #[derive(Clone, Debug)]
 pub struct Job {
@@ -111,6 +118,8 @@ pub struct Client {
     size_ok: bool,
     eightbit_ok: bool,
     results: Vec<Option<RcptResult>>,
+    /// Since when the client waits for the server (see [`Client::waiting`]).
+    waiting_since: Duration,
 }
 
 impl Client {
@@ -124,6 +133,26 @@ impl Client {
             size_ok: false,
             eightbit_ok: false,
             results: vec![None; n],
+            waiting_since: Duration::ZERO,
+        }
+    }
+
+    /// The host has written everything asked of it and waits for the
+    /// server's reply from `now` on (time since the connection opened).
+    pub fn waiting(&mut self, now: Duration) {
+        self.waiting_since = now;
+    }
+
+    /// When the client gives up waiting for a reply; `None` once done.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        (self.state != State::Done).then(|| self.waiting_since.saturating_add(REPLY_TIMEOUT))
+    }
+
+    /// The time is `now`: past the deadline, every unsettled recipient
+    /// fails for now (421 4.4.2) and the client is done.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.poll_timeout().is_some_and(|d| now >= d) {
+            self.connection_lost(TIMED_OUT);
         }
     }
 

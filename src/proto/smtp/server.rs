@@ -11,6 +11,7 @@ use super::address::{Mailbox, Path, parse_path};
 use super::reply::Reply;
 use super::style::Flavour;
 use std::collections::VecDeque;
+use std::time::Duration;
 
 /// Longest command line, CRLF included (RFC 5321 §4.5.3.1.4).
 pub const MAX_COMMAND_LINE: usize = 512;
@@ -18,6 +19,9 @@ pub const MAX_COMMAND_LINE: usize = 512;
 pub const MAX_TEXT_LINE: usize = 1000;
 /// After this many bad commands the server gives up on the client.
 pub const MAX_ERRORS: u32 = 20;
+/// How long the server waits for the client's next command or the rest of
+/// the message (RFC 5321 §4.5.3.2.7: at least 5 minutes).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -134,6 +138,8 @@ pub struct Server {
     auth_step: Option<AuthStep>,
     /// A line handed out for the trace and not yet acted on.
     pending_line: Option<String>,
+    /// Since when the server waits for the client (see [`Server::waiting`]).
+    waiting_since: Duration,
 }
 
 impl Server {
@@ -158,6 +164,46 @@ impl Server {
             authed: None,
             auth_step: None,
             pending_line: None,
+            waiting_since: Duration::ZERO,
+        }
+    }
+
+    /// A server over its session limit: its only output is a 421 (the
+    /// wording of Postfix's anvil limit), then the order to close.
+    pub fn refuse_busy(cfg: ServerConfig, peer: Peer) -> Self {
+        let r = Reply::new(421, format!("4.7.0 {} Error: too many connections", cfg.hostname));
+        let mut s = Server::new(cfg, peer);
+        s.out.push_back(Output::Reply(r));
+        s.out.push_back(Output::Close);
+        s.state = State::Closed;
+        s
+    }
+
+    /// The host has written everything asked of it and waits for the
+    /// client from `now` on (time since the connection opened): the idle
+    /// timer starts again.
+    pub fn waiting(&mut self, now: Duration) {
+        self.waiting_since = now;
+    }
+
+    /// When the server gives up on a silent client (RFC 5321 §4.5.3.2.7),
+    /// unless it sends something first; `None` once the session is over.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        (self.state != State::Closed).then(|| self.waiting_since.saturating_add(IDLE_TIMEOUT))
+    }
+
+    /// The time is `now`: past the deadline, the server says 421 and closes.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.poll_timeout().is_some_and(|d| now >= d) {
+            let r = Reply::new(421, format!("4.4.2 {} Error: timeout exceeded", self.cfg.hostname));
+            self.out.push_back(Output::Reply(r));
+            self.out.push_back(Output::Close);
+            self.state = State::Closed;
+            self.tx = None;
+            self.data.clear();
+            self.pending = None;
+            self.pending_line = None;
+            self.auth_step = None;
         }
     }
 
@@ -171,11 +217,17 @@ impl Server {
         }
     }
 
-    /// The peer went away: whatever transaction was open is dropped.
+    /// The peer went away: whatever transaction was open is dropped, and
+    /// nothing more is said (a message whose end came but was not yet
+    /// answered is not taken: its sender cannot hear the reply).
     pub fn peer_closed(&mut self) {
         self.state = State::Closed;
         self.tx = None;
         self.data.clear();
+        self.out.clear();
+        self.pending = None;
+        self.pending_line = None;
+        self.clear_input();
     }
 
     /// Next thing to do, or `None` when more input is needed.

@@ -327,6 +327,119 @@ fn client_connection_lost_is_temporary() {
 }
 
 #[test]
+fn server_idle_timeout_says_421_and_closes() {
+    use super::server::IDLE_TIMEOUT;
+    use std::time::Duration;
+    assert_eq!(IDLE_TIMEOUT, Duration::from_secs(300), "RFC 5321 §4.5.3.2.7: 5 minutes");
+    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        run(
+            &mut s,
+            &mut p,
+            b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhalf a mess",
+        );
+        let t = Duration::from_secs(42);
+        s.waiting(t);
+        assert_eq!(s.poll_timeout(), Some(t + IDLE_TIMEOUT));
+        s.handle_timeout(t + IDLE_TIMEOUT - Duration::from_millis(1));
+        assert_eq!(s.poll(&mut p), None, "not yet");
+        s.handle_timeout(t + IDLE_TIMEOUT);
+        let outs: Vec<Output> = std::iter::from_fn(|| s.poll(&mut p)).collect();
+        assert_eq!(
+            outs,
+            vec![Output::Reply(Reply::new(421, "4.4.2 mx.example.com Error: timeout exceeded")), Output::Close]
+        );
+        assert!(s.is_closed());
+        assert_eq!(s.poll_timeout(), None);
+        // The half message is dropped, and nothing more is read.
+        assert_eq!(run(&mut s, &mut p, b"age\r\n.\r\n"), (vec![], false));
+        assert!(p.messages.is_empty());
+    }
+}
+
+#[test]
+fn server_input_restarts_the_idle_timer_only_when_the_host_waits_again() {
+    use super::server::IDLE_TIMEOUT;
+    use std::time::Duration;
+    let (mut s, mut p) = session();
+    s.waiting(Duration::from_secs(200));
+    assert_eq!(run(&mut s, &mut p, b"NOOP\r\n").0, vec![250]);
+    // Still the old deadline until the host says it waits again.
+    assert_eq!(s.poll_timeout(), Some(Duration::from_secs(200) + IDLE_TIMEOUT));
+    s.waiting(Duration::from_secs(400));
+    s.handle_timeout(Duration::from_secs(600));
+    assert_eq!(s.poll(&mut p), None);
+    assert_eq!(s.poll_timeout(), Some(Duration::from_secs(700)));
+}
+
+#[test]
+fn a_busy_server_refuses_with_421_and_closes() {
+    let cfg = ServerConfig {
+        hostname: "mx.example.com".into(),
+        flavour: Flavour::Sendmail,
+        max_message_size: 2000,
+        max_recipients: 3,
+        auth: false,
+        show_secrets: false,
+    };
+    let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None });
+    let mut p = TestPolicy::default();
+    s.feed(b"EHLO pc7\r\n");
+    let outs: Vec<Output> = std::iter::from_fn(|| s.poll(&mut p)).collect();
+    assert_eq!(
+        outs,
+        vec![Output::Reply(Reply::new(421, "4.7.0 mx.example.com Error: too many connections")), Output::Close]
+    );
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn server_says_nothing_after_the_peer_closed() {
+    let (mut s, mut p) = session();
+    s.feed(b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nx\r\n.\r\n");
+    assert!(matches!(s.poll(&mut p), Some(Output::Command(_))));
+    s.peer_closed();
+    assert_eq!(s.poll(&mut p), None);
+    assert!(p.messages.is_empty(), "a message whose sender left is not taken");
+}
+
+#[test]
+fn client_reply_timeout_fails_every_open_recipient_for_now() {
+    use super::client::{REPLY_TIMEOUT, Stage, TIMED_OUT};
+    use std::time::Duration;
+    let mut c = Client::new(Job {
+        helo: "h".into(),
+        from: Path::Null,
+        rcpts: vec![mb("a@b.example"), mb("c@b.example")],
+        data: vec![],
+        auth: None,
+    });
+    c.waiting(Duration::from_secs(3));
+    assert_eq!(c.poll_timeout(), Some(Duration::from_secs(3) + REPLY_TIMEOUT));
+    c.handle_timeout(Duration::from_secs(302));
+    assert_eq!(c.poll(), None, "not yet");
+    c.handle_timeout(Duration::from_secs(303));
+    match c.poll() {
+        Some(ClientOutput::Done(o)) => {
+            assert_eq!(o.results.len(), 2);
+            for (_, r) in &o.results {
+                assert_eq!(
+                    r,
+                    &RcptResult::Refused {
+                        reply: Reply::new(421, format!("4.4.2 {TIMED_OUT}")),
+                        stage: Stage::Connection
+                    }
+                );
+            }
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(c.is_done());
+    assert_eq!(c.poll_timeout(), None);
+}
+
+#[test]
 fn stuffing() {
     assert_eq!(stuff(b".a\r\nb\r\n.\r\n"), b"..a\r\nb\r\n..\r\n");
     assert_eq!(stuff(b"no newline"), b"no newline\r\n");

@@ -1,0 +1,462 @@
+//! The one session driver: runs a protocol core over a connection, server
+//! side or client side.
+//!
+//! A core (one of `proto/`, behind a small adapter in the host that owns
+//! it) is asked what to do with [`Core::poll`]: bytes to write and the lines
+//! they stand for in the trace, a line to trace, the order to close, or an
+//! action only its host knows how to carry out. When it has nothing more to
+//! say, the driver tells it that it now waits ([`Core::waiting`]), asks for
+//! its deadline ([`Core::poll_timeout`]) and reads until bytes come
+//! ([`Core::feed`]), the deadline passes ([`Core::handle_timeout`]), the
+//! connection goes ([`Core::peer_closed`]), or the host's signal fires
+//! ([`Core::signalled`]). Every timeout is the core's: the driver has none.
+//!
+//! Time is tokio's clock (virtual in a simulation), handed to the core as a
+//! [`Duration`] since the driver started, which is what the cores take.
+//!
+//! The driver lives in `host/`, not `net/`, because it traces: events carry
+//! the host's name and clock, the connection's session number and the
+//! peer's name, all from [`HostCtx`].
+//!
+//! TLS is meant to be a swap of [`Session::stream`] here: a core that has
+//! sent `220 Ready to start TLS` (or `+OK Begin TLS`) would return an
+//! `Io::StartTls`, and the driver would replace the boxed stream with a TLS
+//! stream wrapped around it, the core reading and writing plaintext as before.
+
+use crate::env::HostCtx;
+use crate::net::Stream;
+use crate::trace::{Field, Kind};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// One line for the trace: its kind, text and fields. The driver adds the
+/// time, host, session and peer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub kind: Kind,
+    pub line: String,
+    pub fields: Vec<(Field, serde_json::Value)>,
+}
+
+impl Note {
+    pub fn new(kind: Kind, line: impl Into<String>) -> Self {
+        Note { kind, line: line.into(), fields: Vec::new() }
+    }
+    pub fn field(mut self, k: Field, v: impl Into<serde_json::Value>) -> Self {
+        self.fields.push((k, v.into()));
+        self
+    }
+}
+
+/// What a core asks of the driver.
+#[derive(Debug)]
+pub enum Io<A> {
+    /// Trace `notes`, then write `bytes`.
+    Send { bytes: Vec<u8>, notes: Vec<Note> },
+    /// Trace a line (a command that arrived, a message's size).
+    Trace(Note),
+    /// Close the connection (everything before it has been written).
+    Close,
+    /// Something only the host can do (log a login, hold back a reply):
+    /// [`Session::next`] returns it.
+    Host(A),
+}
+
+/// How the connection went away.
+#[derive(Debug)]
+pub enum Lost {
+    /// The peer closed it (read returned end of file).
+    Closed,
+    /// Reading failed.
+    Read(std::io::Error),
+    /// Writing failed.
+    Write(std::io::Error),
+}
+
+/// A protocol core as the driver sees it. Times are [`Duration`]s since
+/// the driver started.
+pub trait Core {
+    /// What [`Io::Host`] carries.
+    type Action;
+    /// Bytes from the peer, received at `now`.
+    fn feed(&mut self, now: Duration, bytes: &[u8]);
+    /// The next thing to do, or `None` when the core waits for input. After
+    /// [`Core::peer_closed`], a server core has nothing more to say; a
+    /// client core still hands out its result.
+    fn poll(&mut self, now: Duration) -> Option<Io<Self::Action>>;
+    /// Everything asked has been done; the driver waits for the peer from
+    /// `now` on (a timer that runs while the core waits starts here).
+    fn waiting(&mut self, _now: Duration) {}
+    /// When the core gives up waiting, unless something comes first.
+    fn poll_timeout(&self) -> Option<Duration>;
+    /// The deadline has come (the core checks it against `now`).
+    fn handle_timeout(&mut self, now: Duration);
+    /// The connection is gone; nothing more will be read or written.
+    fn peer_closed(&mut self, how: Lost);
+    /// The host's signal fired (see [`Session::signal`]).
+    fn signalled(&mut self) {}
+}
+
+/// The driver of one connection.
+pub struct Session {
+    ctx: HostCtx,
+    /// The byte stream. (Replaced by a TLS stream around it when TLS comes.)
+    stream: Stream,
+    session: u64,
+    peer: String,
+    start: Instant,
+    buf: Vec<u8>,
+    /// A host signal that wakes the core ([`Core::signalled`]), e.g. new mail.
+    signal: Option<watch::Receiver<u64>>,
+    /// The connection is gone: nothing more is written or read.
+    lost: bool,
+    done: bool,
+}
+
+impl Session {
+    /// Drive `stream`, traced as connection `session` with the peer `peer`;
+    /// the core's time starts now.
+    pub fn new(ctx: &HostCtx, stream: Stream, session: u64, peer: impl Into<String>) -> Self {
+        Session {
+            ctx: ctx.clone(),
+            stream,
+            session,
+            peer: peer.into(),
+            start: Instant::now(),
+            buf: vec![0u8; 8192],
+            signal: None,
+            lost: false,
+            done: false,
+        }
+    }
+
+    /// Wake the core with [`Core::signalled`] whenever `rx` changes.
+    pub fn signal(mut self, rx: watch::Receiver<u64>) -> Self {
+        self.signal = Some(rx);
+        self
+    }
+
+    /// The core's clock: time since the driver started.
+    pub fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn emit(&self, n: Note) {
+        let mut e = self.ctx.ev(n.kind).session(self.session).peer(&self.peer).line(n.line);
+        for (k, v) in n.fields {
+            e = e.field(k, v);
+        }
+        self.ctx.emit(e);
+    }
+
+    /// Drive `core` until it asks the host for something (`Some`) or the
+    /// session is over (`None`, the stream shut down).
+    pub async fn next<C: Core>(&mut self, core: &mut C) -> Option<C::Action> {
+        while !self.done {
+            while let Some(io) = core.poll(self.now()) {
+                match io {
+                    Io::Host(a) => return Some(a),
+                    Io::Close => {
+                        self.finish().await;
+                        return None;
+                    }
+                    // Once the connection is gone, a client core may still
+                    // send; nothing reaches the peer or the trace.
+                    Io::Send { .. } | Io::Trace(_) if self.lost => {}
+                    Io::Trace(n) => self.emit(n),
+                    Io::Send { bytes, notes } => {
+                        for n in notes {
+                            self.emit(n);
+                        }
+                        if let Err(e) = self.stream.write_all(&bytes).await {
+                            self.lost = true;
+                            core.peer_closed(Lost::Write(e));
+                        }
+                    }
+                }
+            }
+            if self.lost {
+                self.finish().await;
+                return None;
+            }
+            core.waiting(self.now());
+            let deadline = core.poll_timeout().map(|d| self.start + d);
+            let Session { stream, buf, signal, .. } = self;
+            let woke = tokio::select! {
+                biased;
+                r = stream.read(buf) => Woke::Read(r),
+                _ = until(deadline) => Woke::Timer,
+                c = changed(signal) => Woke::Signal(c),
+            };
+            match woke {
+                Woke::Read(Ok(0)) => {
+                    self.lost = true;
+                    core.peer_closed(Lost::Closed);
+                }
+                Woke::Read(Ok(n)) => core.feed(self.now(), &self.buf[..n]),
+                Woke::Read(Err(e)) => {
+                    self.lost = true;
+                    core.peer_closed(Lost::Read(e));
+                }
+                Woke::Timer => core.handle_timeout(self.now()),
+                Woke::Signal(true) => core.signalled(),
+                // The sender is gone: no more signals.
+                Woke::Signal(false) => self.signal = None,
+            }
+        }
+        None
+    }
+
+    /// Drive a core that never asks its host for anything to its end.
+    pub async fn run<C: Core>(&mut self, core: &mut C) {
+        while self.next(core).await.is_some() {}
+    }
+
+    async fn finish(&mut self) {
+        if !self.done {
+            self.done = true;
+            let _ = self.stream.shutdown().await;
+        }
+    }
+}
+
+enum Woke {
+    Read(std::io::Result<usize>),
+    Timer,
+    Signal(bool),
+}
+
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn changed(signal: &mut Option<watch::Receiver<u64>>) -> bool {
+    match signal {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::{Activity, Clock, Env, Streams};
+    use crate::net::Net;
+    use crate::net::sim::SimNet;
+    use crate::trace::Trace;
+    use std::net::Ipv4Addr;
+    use std::sync::Arc;
+
+    const IDLE: Duration = Duration::from_secs(30);
+
+    fn ctx() -> (HostCtx, Trace) {
+        let trace = Trace::new();
+        let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+        let env = Env {
+            net: Net::Sim(SimNet::new(Duration::from_millis(5))),
+            trace: trace.clone(),
+            clock: Clock::new(start),
+            rng: Streams::new(1),
+            activity: Activity::default(),
+            names: Arc::new(Default::default()),
+        };
+        (HostCtx { env, name: "mx".into(), ip: Ipv4Addr::new(192, 0, 2, 1), hostname: "mx.example".into() }, trace)
+    }
+
+    /// A line echo server: greets, echoes each line, says bye after `IDLE`
+    /// of silence, asks its host about every line that starts with `?`.
+    #[derive(Default)]
+    struct Echo {
+        input: Vec<u8>,
+        out: std::collections::VecDeque<Io<String>>,
+        greeted: bool,
+        since: Duration,
+        closed: bool,
+        lost: Vec<String>,
+        signals: usize,
+        fed_at: Vec<Duration>,
+    }
+
+    impl Echo {
+        fn say(&mut self, l: &str) {
+            self.out.push_back(Io::Send {
+                bytes: format!("{l}\r\n").into_bytes(),
+                notes: vec![Note::new(Kind::SmtpReply, l).field(Field::Code, 250)],
+            });
+        }
+    }
+
+    impl Core for Echo {
+        type Action = String;
+        fn feed(&mut self, now: Duration, bytes: &[u8]) {
+            self.fed_at.push(now);
+            self.input.extend_from_slice(bytes);
+        }
+        fn poll(&mut self, _now: Duration) -> Option<Io<String>> {
+            if !self.greeted {
+                self.greeted = true;
+                self.say("hello");
+            }
+            if let Some(o) = self.out.pop_front() {
+                return Some(o);
+            }
+            if self.closed {
+                return None;
+            }
+            let p = self.input.iter().position(|b| *b == b'\n')?;
+            let line: Vec<u8> = self.input.drain(..=p).collect();
+            let line = String::from_utf8_lossy(&line).trim_end().to_string();
+            self.out.push_back(Io::Trace(Note::new(Kind::SmtpCmd, line.clone())));
+            if let Some(q) = line.strip_prefix('?') {
+                self.out.push_back(Io::Host(q.to_string()));
+            } else if line == "quit" {
+                self.say("bye");
+                self.out.push_back(Io::Close);
+                self.closed = true;
+            } else {
+                self.say(&line);
+            }
+            self.poll(_now)
+        }
+        fn waiting(&mut self, now: Duration) {
+            self.since = now;
+        }
+        fn poll_timeout(&self) -> Option<Duration> {
+            (!self.closed).then(|| self.since + IDLE)
+        }
+        fn handle_timeout(&mut self, now: Duration) {
+            if self.poll_timeout().is_some_and(|d| now >= d) {
+                self.say("timeout");
+                self.out.push_back(Io::Close);
+                self.closed = true;
+            }
+        }
+        fn peer_closed(&mut self, how: Lost) {
+            self.lost.push(format!("{how:?}"));
+            self.closed = true;
+            self.out.clear();
+        }
+        fn signalled(&mut self) {
+            self.signals += 1;
+        }
+    }
+
+    fn lines(trace: &Trace) -> Vec<String> {
+        trace
+            .events()
+            .into_iter()
+            .map(|e| {
+                assert_eq!((e.session, e.peer.as_deref()), (Some(7), Some("pc")));
+                format!("{} {}", e.kind.name(), e.line.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    async fn read_all(s: &mut tokio::io::DuplexStream) -> String {
+        let mut v = Vec::new();
+        let _ = s.read_to_end(&mut v).await;
+        String::from_utf8_lossy(&v).into_owned()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn traces_writes_and_closes_when_the_core_says_so() {
+        let (ctx, trace) = ctx();
+        let (mine, mut peer) = tokio::io::duplex(1024);
+        let mut core = Echo::default();
+        let mut s = Session::new(&ctx, Box::new(mine), 7, "pc");
+        peer.write_all(b"one\r\n?what\r\ntwo\r\n").await.expect("written");
+        assert_eq!(s.next(&mut core).await.as_deref(), Some("what"));
+        peer.write_all(b"quit\r\n").await.expect("written");
+        assert_eq!(s.next(&mut core).await, None);
+        assert_eq!(s.next(&mut core).await, None, "over is over");
+        assert_eq!(read_all(&mut peer).await, "hello\r\none\r\ntwo\r\nbye\r\n");
+        assert_eq!(
+            lines(&trace),
+            [
+                "smtp.reply hello",
+                "smtp.cmd one",
+                "smtp.reply one",
+                "smtp.cmd ?what",
+                "smtp.cmd two",
+                "smtp.reply two",
+                "smtp.cmd quit",
+                "smtp.reply bye"
+            ]
+        );
+        assert!(core.lost.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_core_deadline_counts_from_when_the_driver_waits() {
+        let (ctx, trace) = ctx();
+        let (mine, mut peer) = tokio::io::duplex(1024);
+        let t0 = Instant::now();
+        let task = tokio::spawn(async move {
+            let mut core = Echo::default();
+            let mut s = Session::new(&ctx, Box::new(mine), 7, "pc");
+            while s.next(&mut core).await.is_some() {
+                // The host takes 10 s over its part: not the peer's idle time.
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+            core
+        });
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        peer.write_all(b"?x\r\n").await.expect("written");
+        assert_eq!(read_all(&mut peer).await, "hello\r\ntimeout\r\n");
+        let core = task.await.expect("the session ends");
+        // 20 s to the line, 10 s for the host, then 30 s of silence.
+        assert_eq!(t0.elapsed(), Duration::from_secs(60));
+        assert_eq!(core.fed_at, vec![Duration::from_secs(20)]);
+        assert_eq!(lines(&trace).last().map(String::as_str), Some("smtp.reply timeout"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_goes_away_ends_the_session() {
+        let (ctx, trace) = ctx();
+        let (mine, mut peer) = tokio::io::duplex(1024);
+        let mut core = Echo::default();
+        let mut s = Session::new(&ctx, Box::new(mine), 7, "pc");
+        peer.write_all(b"one\r\n").await.expect("written");
+        peer.shutdown().await.expect("shut");
+        assert_eq!(s.next(&mut core).await, None);
+        assert_eq!(core.lost, vec!["Closed"]);
+        assert_eq!(lines(&trace), ["smtp.reply hello", "smtp.cmd one", "smtp.reply one"]);
+        // Writing to a peer that is gone: the core hears of it, nothing more is traced.
+        let (ctx, trace) = super::tests::ctx();
+        let (mine, peer) = tokio::io::duplex(1024);
+        drop(peer);
+        let mut core = Echo::default();
+        let mut s = Session::new(&ctx, Box::new(mine), 7, "pc");
+        assert_eq!(s.next(&mut core).await, None);
+        assert_eq!(core.lost.len(), 1);
+        assert!(core.lost[0].starts_with("Write("), "{:?}", core.lost);
+        assert_eq!(lines(&trace), ["smtp.reply hello"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_host_signal_reaches_the_core() {
+        let (ctx, _trace) = ctx();
+        let (mine, mut peer) = tokio::io::duplex(1024);
+        let (tx, rx) = watch::channel(0u64);
+        let mut core = Echo::default();
+        let mut s = Session::new(&ctx, Box::new(mine), 7, "pc").signal(rx);
+        let writer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tx.send_replace(1);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tx.send_replace(2);
+            drop(tx);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            peer.write_all(b"quit\r\n").await.expect("written");
+            read_all(&mut peer).await
+        });
+        assert_eq!(s.next(&mut core).await, None);
+        assert_eq!(core.signals, 2);
+        assert_eq!(writer.await.expect("ran"), "hello\r\nbye\r\n");
+    }
+}

@@ -1,0 +1,116 @@
+//! The connection loops on a running mailstore host (SMTP, POP3, IMAP on
+//! the one session driver): sessions over the cap are refused by the
+//! cores and traced; silent clients are dropped when the cores' timers say so.
+
+use maillab::env::{Activity, Clock, Env, Streams};
+use maillab::host::fetch::{IMAP_PORT, POP3_PORT};
+use maillab::host::mta::{MAX_SESSIONS, SMTP_PORT};
+use maillab::net::sim::SimNet;
+use maillab::net::{Net, Stream};
+use maillab::trace::{Kind, Trace};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::time::Instant;
+
+const SCENARIO: &str = r#"
+version: 1
+name: wire
+start: 2026-04-01T10:00:00+09:00
+hosts:
+  - { name: pc, role: mua, address: 192.0.2.31 }
+  - { name: mail, role: mailstore, address: 192.0.2.25, hostname: mail.example.com, domains: [example.com] }
+users:
+  - { address: alice@example.com, password: wonderland }
+steps: []
+"#;
+const PC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
+const MAIL: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
+
+async fn start() -> (Net, Trace) {
+    let sc = maillab::scenario::load_str(SCENARIO, "wire.yaml").expect("a scenario");
+    let trace = Trace::new();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+    let net = Net::Sim(SimNet::new(Duration::from_millis(5)));
+    let env = Env {
+        net: net.clone(),
+        trace: trace.clone(),
+        clock: Clock::new(start),
+        rng: Streams::new(1),
+        activity: Activity::default(),
+        names: Arc::new([(PC, "pc".to_string())].into_iter().collect()),
+    };
+    maillab::lab::start_hosts(&sc, &env).await.expect("started");
+    (net, trace)
+}
+
+/// Everything the server sends until it closes.
+async fn all(s: &mut Stream) -> String {
+    let mut v = Vec::new();
+    let _ = s.read_to_end(&mut v).await;
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+async fn first_line(s: &mut Stream) -> String {
+    let mut v = Vec::new();
+    let mut b = [0u8; 1];
+    while s.read(&mut b).await.is_ok_and(|n| n == 1) {
+        v.push(b[0]);
+        if b[0] == b'\n' {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn over_the_cap_the_cores_refuse_and_the_trace_says_so() {
+    for (port, kind, want) in [
+        (SMTP_PORT, Kind::SmtpReply, "421 4.7.0 mail.example.com Error: too many connections"),
+        (POP3_PORT, Kind::Pop3Reply, "-ERR [SYS/TEMP] too many connections"),
+        (IMAP_PORT, Kind::ImapReply, "* BYE too many connections"),
+    ] {
+        let (net, trace) = start().await;
+        let mut open = Vec::new();
+        for _ in 0..MAX_SESSIONS {
+            let mut c = net.connect(PC, SocketAddrV4::new(MAIL, port)).await.expect("connected");
+            assert!(!first_line(&mut c.stream).await.contains("too many"));
+            open.push(c);
+        }
+        let mut c = net.connect(PC, SocketAddrV4::new(MAIL, port)).await.expect("connected");
+        assert_eq!(all(&mut c.stream).await, format!("{want}\r\n"));
+        let ev = trace.events().into_iter().filter(|e| e.session == Some(c.session)).collect::<Vec<_>>();
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!((ev[0].kind, ev[0].line.as_deref(), ev[0].peer.as_deref()), (kind, Some(want), Some("pc")));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_clients_are_dropped_by_the_cores_timers() {
+    let (net, trace) = start().await;
+    for (port, after, last) in [
+        (SMTP_PORT, 300, Some("421 4.4.2 mail.example.com Error: timeout exceeded")),
+        (POP3_PORT, 600, None),
+        (IMAP_PORT, 1800, None),
+    ] {
+        let mut c = net.connect(PC, SocketAddrV4::new(MAIL, port)).await.expect("connected");
+        let greeting = first_line(&mut c.stream).await;
+        let t0 = Instant::now();
+        let rest = all(&mut c.stream).await;
+        let waited = t0.elapsed();
+        assert!(
+            waited >= Duration::from_secs(after) && waited < Duration::from_secs(after + 1),
+            "{port}: {waited:?} after {greeting:?}"
+        );
+        assert_eq!(rest, last.map(|l| format!("{l}\r\n")).unwrap_or_default());
+        let kinds: Vec<Kind> = trace
+            .events()
+            .into_iter()
+            .filter(|e| e.session == Some(c.session) && e.host == "mail")
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds.first(), Some(&Kind::TcpAccept));
+        assert_eq!(kinds.last(), Some(&Kind::TcpClose));
+    }
+}
