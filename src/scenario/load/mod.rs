@@ -185,3 +185,6 @@ pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
         b.parse::<u8>().ok().filter(|b| *b <= 32).ok_or_else(|| format!("`{s}`: the prefix length must be 0 to 32"))?;
     Ok(Cidr { net, bits })
 }
+
+#[cfg(test)]
+mod tests;
