@@ -1,0 +1,110 @@
+//! `maillab lesson list | run | grade`.
+
+use super::output::{pass_fail, print_diags};
+use super::{Format, LangArg, LessonCmd};
+use maillab::lesson::{self, Lang, Lesson, interactive};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn lesson(cmd: LessonCmd) -> ExitCode {
+    match cmd {
+        LessonCmd::List { lang } => list(lang_of(lang)),
+        LessonCmd::Run { name, lang, restart } => run(&name, lang_of(lang), restart),
+        LessonCmd::Grade { name, answers, format, lang } => grade(&name, &answers, format, lang_of(lang)),
+    }
+}
+
+/// `--lang`, or the locale's language.
+fn lang_of(l: Option<LangArg>) -> Lang {
+    match l {
+        Some(LangArg::En) => Lang::En,
+        Some(LangArg::Ja) => Lang::Ja,
+        None => Lang::from_env(),
+    }
+}
+
+/// Load a lesson by name or path, printing its problems.
+fn load_lesson(name: &str) -> Result<Lesson, ExitCode> {
+    let path = lesson::locate(name);
+    lesson::load_file(&path).map_err(|d| {
+        print_diags(&d, &path);
+        ExitCode::from(2)
+    })
+}
+
+fn list(lang: Lang) -> ExitCode {
+    let all = lesson::list(Path::new("lessons"));
+    if all.is_empty() {
+        eprintln!("maillab: no lessons in ./lessons (run maillab from the project folder)");
+        return ExitCode::from(2);
+    }
+    for (p, l) in all {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+        match l {
+            Ok(l) => sayln!(
+                "{stem:<22} {}  ({} checkpoints, scenario {})",
+                lang.pick(&l.title),
+                l.checkpoints().count(),
+                l.scenario.name
+            ),
+            Err(_) => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn run(name: &str, lang: Lang, restart: bool) -> ExitCode {
+    let l = match load_lesson(name) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let ppath = interactive::progress_path(&l.name);
+    let mut progress = if restart { Default::default() } else { interactive::load_progress(&ppath) };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    let mut save = |p: &interactive::Progress| interactive::save_progress(&ppath, p);
+    match interactive::run(&l, lang, &mut input, &mut out, &mut progress, &mut save) {
+        Ok(Some(r)) if r.passed => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("maillab: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn grade(name: &str, answers: &Path, format: Format, lang: Lang) -> ExitCode {
+    let l = match load_lesson(name) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let given = match lesson::load_answers(answers) {
+        Ok(a) => a,
+        Err(d) => {
+            print_diags(&d, answers);
+            return ExitCode::from(2);
+        }
+    };
+    let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
+    if !unknown.is_empty() {
+        eprintln!(
+            "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
+            answers.display(),
+            l.name
+        );
+        return ExitCode::from(2);
+    }
+    let r = match lesson::grade(&l, &given, lang) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("maillab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match format {
+        Format::Json => sayln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),
+        Format::Text => say!("{}", lesson::report_text(&r)),
+    }
+    pass_fail(r.passed)
+}

@@ -1,0 +1,213 @@
+//! The command line: clap's types for every subcommand, and one module per
+//! subcommand that does its work and returns the exit code. Only this part
+//! of the program (with `main.rs`) prints or exits.
+
+#[macro_use]
+mod output;
+pub mod check;
+pub mod graph;
+pub mod lesson;
+pub mod new;
+pub mod run;
+pub mod schema;
+pub mod serve;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "maillab",
+    version,
+    about = "A teaching lab for e-mail systems: SMTP relays, a hub, MX hosts and DNS, in virtual time"
+)]
+#[command(
+    after_help = "Start with:  maillab run scenarios/relay-chain.yaml\nThe book (book/) explains every command and the scenario format."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Human-readable lines (coloured on a terminal unless NO_COLOR is set).
+    Text,
+    /// One JSON object per trace event.
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum LessonCmd {
+    /// List the lessons in lessons/.
+    List {
+        /// Language (default from the locale: ja if LANG starts with ja).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+    /// Work through a lesson in the terminal; answers are saved so you can resume.
+    Run {
+        /// Lesson name (a file in lessons/) or path.
+        name: String,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// Forget saved answers and start again.
+        #[arg(long)]
+        restart: bool,
+    },
+    /// Grade a file of answers (checkpoint id: answer) without questions.
+    ///
+    /// Exit status: 0 when the pass mark is reached, 1 when not, 2 for bad input.
+    Grade {
+        /// Lesson name (a file in lessons/) or path.
+        name: String,
+        /// YAML map from checkpoint id to answer.
+        #[arg(long, value_name = "FILE")]
+        answers: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    En,
+    Ja,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum NewKind {
+    Scenario,
+    Lesson,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SeqFormat {
+    Mermaid,
+    Svg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SeqZoom {
+    Lines,
+    Sessions,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Svg,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run a scenario in virtual time and print its trace and expectation results.
+    ///
+    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 for an invalid file or usage.
+    Run(RunArgs),
+    /// Start every host of a scenario on real sockets, each on its own loopback address.
+    ///
+    /// Talk to them with telnet/nc (use `nc -C`: only CRLF.CRLF ends DATA), Python's
+    /// smtplib/poplib/imaplib, curl, swaks or a mail client. The scenario's steps are not run.
+    /// Ctrl-C stops the hosts and reports what is still queued.
+    Serve(ServeArgs),
+    /// Draw a scenario's network: hosts by role, who forwards to whom, MX records, DNS.
+    Graph {
+        /// The scenario file (YAML).
+        file: PathBuf,
+        /// dot (Graphviz), mermaid, or svg (drawn without Graphviz).
+        #[arg(long, value_enum, default_value = "svg")]
+        format: GraphFormat,
+    },
+    /// Work through a lesson: read, look at the trace, answer checkpoints.
+    Lesson {
+        #[command(subcommand)]
+        cmd: LessonCmd,
+    },
+    /// Print the JSON Schema of the scenario or lesson format (for editors that complete and check YAML).
+    Schema {
+        #[arg(value_enum)]
+        what: NewKind,
+    },
+    /// Write a commented starting file for a new scenario or lesson.
+    New {
+        /// What to create.
+        #[arg(value_enum)]
+        what: NewKind,
+        /// Its name; the file NAME.yaml is written in scenarios/ or lessons/ (or give a path ending in .yaml).
+        name: String,
+    },
+    /// Check scenario and lesson files and report every problem as FILE:LINE:COLUMN.
+    ///
+    /// A lesson's answer key (NAME.answers.yaml) is checked against the lesson NAME.yaml beside it.
+    /// Exit status: 0 when all files are valid, 2 otherwise.
+    Check {
+        /// One or more scenario, lesson or answer-key files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+// No doc comments on the argument structs: the variant's text is the subcommand's help.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The scenario file (YAML).
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Do not print the headers of delivered messages after the trace (text format).
+    #[arg(long)]
+    pub no_messages: bool,
+    /// Print only the log lines (maillog) of this host.
+    #[arg(long, value_name = "HOST")]
+    pub maillog: Option<String>,
+    /// Print a sequence diagram of the run instead of the trace.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub seq: Option<SeqFormat>,
+    /// With --seq: an arrow per protocol line, or one per connection.
+    #[arg(long, value_enum, default_value = "lines")]
+    pub zoom: SeqZoom,
+    /// Also write a self-contained HTML report (network, sequence diagram, events, messages).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Also write the run's traffic as a pcap file for Wireshark/tshark.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The scenario file (YAML).
+    pub file: PathBuf,
+    /// Live trace format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the endpoint table and client settings as JSON here once every listener is up.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
+    /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080);
+    /// 0 lets the system choose a free port for each host (the table and the ready file show it).
+    #[arg(long = "port", value_name = "SERVICE=PORT")]
+    pub ports: Vec<String>,
+    /// Let one host listen on a real address instead of loopback, e.g. `--listen mx=10.1.2.3`
+    /// (so classmates' labs can reach it; a warning is printed).
+    #[arg(long = "listen", value_name = "HOST=ADDR")]
+    pub listen: Vec<String>,
+}
+
+/// Run one subcommand; the exit code says how it went.
+pub fn dispatch(cmd: Cmd) -> std::process::ExitCode {
+    match cmd {
+        Cmd::Run(args) => run::run(args),
+        Cmd::Serve(args) => serve::serve(args),
+        Cmd::Graph { file, format } => graph::graph(&file, format),
+        Cmd::Lesson { cmd } => lesson::lesson(cmd),
+        Cmd::Schema { what } => schema::schema(what),
+        Cmd::New { what, name } => new::new(what, &name),
+        Cmd::Check { files } => check::check(&files),
+    }
+}

@@ -1,0 +1,81 @@
+//! `maillab serve`: the scenario's hosts on real sockets.
+
+use super::output::{color, load_scenario};
+use super::{Format, ServeArgs};
+use maillab::net::real::PortMap;
+use maillab::scenario::Scenario;
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+
+pub fn serve(args: ServeArgs) -> ExitCode {
+    let ServeArgs { file, format, ready_file, ports, listen } = args;
+    let sc = match load_scenario(&file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let map = match port_map(&ports) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let listen_on = match listen_on(&sc, &listen) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let opt = maillab::serve::ServeOptions {
+        ports: map,
+        listen: listen_on,
+        ready_file,
+        json: matches!(format, Format::Json),
+        color: color(),
+    };
+    match maillab::serve::serve(&sc, opt) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("maillab serve: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--port SERVICE=PORT`: the real port for each scenario port.
+fn port_map(ports: &[String]) -> Result<PortMap, ExitCode> {
+    let mut map = PortMap::default();
+    for p in ports {
+        let parsed = p.split_once('=').and_then(|(svc, port)| {
+            let scenario_port = match svc {
+                "smtp" => 25,
+                "pop3" => 110,
+                "imap" => 143,
+                "dns" => 53,
+                "http" => 80,
+                _ => return None,
+            };
+            port.parse::<u16>().ok().map(|p| (scenario_port, p))
+        });
+        match parsed {
+            Some((s, r)) => {
+                map.0.insert(s, r);
+            }
+            None => {
+                eprintln!("maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns, http");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// `--listen HOST=ADDR`: hosts that listen on a real address instead of loopback.
+fn listen_on(sc: &Scenario, listen: &[String]) -> Result<Vec<(String, Ipv4Addr)>, ExitCode> {
+    let mut listen_on = Vec::new();
+    for l in listen {
+        match l.split_once('=').and_then(|(h, a)| a.parse::<Ipv4Addr>().ok().map(|a| (h.to_string(), a))) {
+            Some((h, a)) if sc.host_by_name(&h).is_some() => listen_on.push((h, a)),
+            _ => {
+                eprintln!("maillab: `--listen {l}`: write HOST=ADDR with a host of the scenario and an IPv4 address");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(listen_on)
+}

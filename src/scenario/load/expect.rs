@@ -1,0 +1,281 @@
+//! Expectations: one kind each (reply, delivered, header, received_chain,
+//! log, fetched, trace), checked against the steps and hosts they name.
+
+use super::super::raw::{
+    RawExpect, RawExpectChain, RawExpectFetched, RawExpectHeader, RawExpectLog, RawExpectReply, RawExpectTrace,
+    RawHost, RawStep, S,
+};
+use super::{Checker, MTA_ROLES, norm};
+use crate::diag::Diagnostic;
+use crate::scenario::{Expect, ExpectKind, Role};
+use std::collections::BTreeMap;
+
+/// The kinds found in one expectation, each with the line to report it at.
+type Kinds = Vec<(ExpectKind, u64)>;
+
+impl Checker {
+    pub(super) fn expect(
+        &mut self,
+        spanned: &S<RawExpect>,
+        steps: &[S<RawStep>],
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Expect> {
+        let e = &spanned.value;
+        let steps: Vec<&RawStep> = steps.iter().map(|s| &s.value).collect();
+        let mut kinds = Vec::new();
+        if let Some(r) = &e.reply {
+            self.expect_reply(r, &steps, &mut kinds);
+        }
+        if let Some(d) = &e.delivered
+            && self.mailbox(&d.to)
+        {
+            kinds.push((
+                ExpectKind::Delivered {
+                    to: norm(&d.to.value),
+                    count: d.count,
+                    subject: d.subject.clone(),
+                    contains: d.contains.clone(),
+                },
+                d.to.referenced.line(),
+            ));
+        }
+        if let Some(h) = &e.header {
+            self.expect_header(h, &mut kinds)?;
+        }
+        if let Some(c) = &e.received_chain {
+            self.expect_chain(c, hosts, names, &mut kinds)?;
+        }
+        if let Some(l) = &e.log {
+            self.expect_log(l, hosts, names, &mut kinds);
+        }
+        if let Some(f) = &e.fetched {
+            self.expect_fetched(f, &steps, &mut kinds);
+        }
+        if let Some(t) = &e.trace {
+            self.expect_trace(t, hosts, names, &mut kinds);
+        }
+        self.one_kind(spanned, kinds)
+    }
+
+    /// An expectation has exactly one kind.
+    fn one_kind(&mut self, spanned: &S<RawExpect>, mut kinds: Kinds) -> Option<Expect> {
+        let e = &spanned.value;
+        let count = [
+            e.trace.is_some(),
+            e.reply.is_some(),
+            e.delivered.is_some(),
+            e.header.is_some(),
+            e.received_chain.is_some(),
+            e.log.is_some(),
+            e.fetched.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        match count {
+            0 => {
+                self.diags.push(Diagnostic {
+                    file: self.file.clone(),
+                    line: spanned.referenced.line(),
+                    column: spanned.referenced.column(),
+                    message: "an expectation is empty".into(),
+                    hint: Some(
+                        "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace".into(),
+                    ),
+                });
+                None
+            }
+            1 => kinds.pop().map(|(kind, line)| Expect { kind, line }),
+            _ => {
+                let line = kinds.first().map(|k| k.1).unwrap_or(0);
+                self.diags.push(Diagnostic {
+                    file: self.file.clone(),
+                    line,
+                    column: 1,
+                    message: "one expectation has several kinds".into(),
+                    hint: Some("start each with its own `- ` list item".into()),
+                });
+                None
+            }
+        }
+    }
+
+    fn expect_reply(&mut self, r: &RawExpectReply, steps: &[&RawStep], kinds: &mut Kinds) {
+        let line = r.step.referenced.line();
+        let ok_step = match steps.get(r.step.value.wrapping_sub(1)) {
+            Some(s) if s.send.is_some() || s.reply.is_some() => true,
+            Some(_) => {
+                self.err(
+                    &r.step,
+                    format!("step {} sends nothing, so it has no SMTP replies", r.step.value),
+                    "point at a step with `send:`",
+                );
+                false
+            }
+            None => {
+                self.err(
+                    &r.step,
+                    format!(
+                        "there is no step {} (steps are numbered from 1; this scenario has {})",
+                        r.step.value,
+                        steps.len()
+                    ),
+                    "",
+                );
+                false
+            }
+        };
+        if !(200..=599).contains(&r.code.value) {
+            self.err(
+                &r.code,
+                format!("{} is not an SMTP reply code", r.code.value),
+                "reply codes run from 200 to 599, e.g. 250 or 550",
+            );
+        }
+        let command = r.command.as_ref().map(|c| c.value.to_ascii_uppercase());
+        if let (Some(c), Some(raw)) = (&command, &r.command)
+            && !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET"].contains(&c.as_str())
+        {
+            self.err(raw, format!("`{c}` is not an SMTP command"), "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too");
+        }
+        if ok_step {
+            kinds.push((ExpectKind::Reply { step: r.step.value, code: r.code.value, command }, line));
+        }
+    }
+
+    /// `None` when the message number is bad: the expectation is not checked further.
+    fn expect_header(&mut self, h: &RawExpectHeader, kinds: &mut Kinds) -> Option<()> {
+        let ok = self.mailbox(&h.to);
+        if h.name.value.is_empty() || h.name.value.contains(':') || h.name.value.contains(' ') {
+            self.err(
+                &h.name,
+                format!("`{}` is not a header field name", h.name.value),
+                "write the name without the colon, e.g. Received",
+            );
+        } else if ok {
+            kinds.push((
+                ExpectKind::Header {
+                    to: norm(&h.to.value),
+                    name: h.name.value.clone(),
+                    message: self.index(&h.message)?,
+                    count: h.count,
+                    contains: h.contains.clone(),
+                },
+                h.to.referenced.line(),
+            ));
+        }
+        Some(())
+    }
+
+    /// `None` when the message number is bad: the expectation is not checked further.
+    fn expect_chain(
+        &mut self,
+        c: &RawExpectChain,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+        kinds: &mut Kinds,
+    ) -> Option<()> {
+        let ok = self.mailbox(&c.to);
+        let mut hops = Vec::new();
+        for hp in &c.hops.value {
+            if let Some(i) = self.host_ref(names, hosts, hp, MTA_ROLES, "a hop of a Received: chain") {
+                hops.push(i);
+            }
+        }
+        if c.hops.value.is_empty() {
+            self.err(&c.hops, "the chain names no hops", "list the MTAs, newest first: [mx, hub, dept]");
+        } else if ok && hops.len() == c.hops.value.len() {
+            kinds.push((
+                ExpectKind::ReceivedChain { to: norm(&c.to.value), hops, message: self.index(&c.message)? },
+                c.to.referenced.line(),
+            ));
+        }
+        Some(())
+    }
+
+    fn expect_log(&mut self, l: &RawExpectLog, hosts: &[RawHost], names: &BTreeMap<String, usize>, kinds: &mut Kinds) {
+        let host = self.host_ref(names, hosts, &l.host, &Role::ALL.map(|r| r.1), "a log's host");
+        if let Err(err) = regex::Regex::new(&l.matches.value) {
+            let first = err.to_string().lines().last().unwrap_or("").to_string();
+            self.err(
+                &l.matches,
+                format!("`{}` is not a valid regular expression: {first}", l.matches.value),
+                "escape special characters such as . ( [ with a backslash, or quote the text",
+            );
+        } else if let Some(h) = host {
+            kinds.push((
+                ExpectKind::Log { host: h, pattern: l.matches.value.clone(), absent: l.absent },
+                l.host.referenced.line(),
+            ));
+        }
+    }
+
+    fn expect_fetched(&mut self, f: &RawExpectFetched, steps: &[&RawStep], kinds: &mut Kinds) {
+        match steps.get(f.step.value.wrapping_sub(1)) {
+            Some(s) if s.pop3.is_some() || s.imap.is_some() => {
+                kinds.push((ExpectKind::Fetched { step: f.step.value, count: f.count }, f.step.referenced.line()))
+            }
+            Some(_) => self.err(
+                &f.step,
+                format!("step {} reads no mail", f.step.value),
+                "point at a step with `pop3:` or `imap:`",
+            ),
+            None => self.err(&f.step, format!("there is no step {}", f.step.value), ""),
+        }
+    }
+
+    fn expect_trace(
+        &mut self,
+        t: &RawExpectTrace,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+        kinds: &mut Kinds,
+    ) {
+        let host = match &t.host {
+            Some(h) => self.host_ref(names, hosts, h, &Role::ALL.map(|r| r.1), "the trace event's host"),
+            None => None,
+        };
+        let pattern = t.matches.as_ref().map(|m| m.value.clone()).unwrap_or_default();
+        let re_ok = match &t.matches {
+            Some(m) => match regex::Regex::new(&m.value) {
+                Ok(_) => true,
+                Err(err) => {
+                    self.err(
+                        m,
+                        format!(
+                            "`{}` is not a valid regular expression: {}",
+                            m.value,
+                            err.to_string().lines().last().unwrap_or("")
+                        ),
+                        "escape special characters with a backslash",
+                    );
+                    false
+                }
+            },
+            None => true,
+        };
+        match crate::trace::Kind::from_name(&t.kind.value) {
+            None => {
+                let (message, hint) = crate::trace::Kind::unknown(&t.kind.value);
+                self.err(&t.kind, message, hint);
+            }
+            Some(kind) if re_ok && (t.host.is_none() || host.is_some()) => {
+                kinds.push((ExpectKind::Trace { kind, host, pattern, absent: t.absent }, t.kind.referenced.line()));
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// `message:` of a header or chain expectation: which delivered message, from 1.
+    fn index(&mut self, m: &Option<S<usize>>) -> Option<usize> {
+        match m {
+            None => Some(1),
+            Some(s) if s.value >= 1 => Some(s.value),
+            Some(s) => {
+                self.err(s, "messages are counted from 1", "write message: 1 for the first message delivered");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Hosts: names and addresses, which settings fit which role, and the
+//! settings every host has (hostname, external server).
+
+use super::super::raw::{RawHost, S};
+use super::{Checker, role_of};
+use crate::scenario::{Host, Role};
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+impl Checker {
+    /// Every host's name, address and role, before any reference is followed.
+    pub(super) fn host_names(&mut self, hosts: &[RawHost]) -> BTreeMap<String, usize> {
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        let mut addrs: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+        for (i, h) in hosts.iter().enumerate() {
+            let n = &h.name.value;
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                self.err(
+                    &h.name,
+                    format!("`{n}` is not a usable host name"),
+                    "use letters, digits, `-` and `_` only, e.g. dept-relay",
+                );
+            }
+            if names.insert(n.clone(), i).is_some() {
+                self.err(&h.name, format!("a second host is named `{n}`"), "host names must be unique");
+            }
+            match h.address.value.parse::<Ipv4Addr>() {
+                Ok(a) => {
+                    if let Some(other) = addrs.insert(a, n.clone()) {
+                        self.err(
+                            &h.address,
+                            format!("address {a} is already used by host `{other}`"),
+                            "give every host its own address",
+                        );
+                    }
+                }
+                Err(_) => self.err(
+                    &h.address,
+                    format!("`{}` is not an IPv4 address", h.address.value),
+                    "write four numbers 0-255 with dots, e.g. 192.0.2.10",
+                ),
+            }
+            if role_of(h).is_none() {
+                let all: Vec<&str> = Role::ALL.iter().map(|(n, _)| *n).collect();
+                self.err(&h.role, format!("unknown role `{}`", h.role.value), format!("roles are: {}", all.join(", ")));
+            }
+        }
+        names
+    }
+
+    /// One host, once its name, address and role are known to be good.
+    pub(super) fn host(
+        &mut self,
+        h: &RawHost,
+        all: &[RawHost],
+        names: &BTreeMap<String, usize>,
+        dns_hosts: &[usize],
+    ) -> Option<Host> {
+        let role = role_of(h)?;
+        let address = h.address.value.parse::<Ipv4Addr>().ok()?;
+        let hostname = match &h.hostname {
+            Some(n) => self.domain(n)?,
+            None => h.name.value.to_ascii_lowercase(),
+        };
+        self.settings_fit_role(h, role);
+        let mta = if role.is_mta() { Some(self.mta_config(h, role, all, names, dns_hosts)?) } else { None };
+        let dns = if role == Role::Dns { Some(self.dns_config(h)) } else { None };
+        let external = self.external(&h.external, role);
+        Some(Host { name: h.name.value.clone(), address, hostname, role, mta, dns, external })
+    }
+
+    /// MTA settings on a host that runs no MTA, zones on a host that is not a DNS server.
+    fn settings_fit_role(&mut self, h: &RawHost, role: Role) {
+        let mta_only = |c: &mut Checker, present: bool, at: Option<&S<String>>, key: &str| {
+            if present && !role.is_mta() {
+                let message = format!(
+                    "`{key}` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
+                    role.name()
+                );
+                match at {
+                    Some(at) => c.err(at, message, "remove it, or change the role"),
+                    None => c.err(&h.role, message, "remove it, or change the role"),
+                }
+            }
+        };
+        mta_only(self, h.flavour.is_some(), h.flavour.as_ref(), "flavour");
+        mta_only(self, !h.domains.is_empty(), h.domains.first(), "domains");
+        mta_only(self, h.allow_relay.is_some(), None, "allow_relay");
+        mta_only(self, h.smarthost.is_some(), h.smarthost.as_ref(), "smarthost");
+        mta_only(self, h.resolver.is_some(), h.resolver.as_ref(), "resolver");
+        mta_only(self, h.queue.is_some(), None, "queue");
+        mta_only(self, !h.aliases.is_empty(), None, "aliases");
+        mta_only(self, h.auth.is_some(), h.auth.as_ref(), "auth");
+        mta_only(self, h.show_secrets.is_some(), None, "show_secrets");
+        mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
+        if role != Role::Dns && (!h.zones.is_empty() || h.reverse_dns.is_some()) {
+            self.err(
+                &h.role,
+                format!("`zones` and `reverse_dns` are settings of a dns host, not of a {}", role.name()),
+                "move the zones to the dns host",
+            );
+        }
+    }
+
+    /// `external:`, the real server a host stands for in `maillab serve`.
+    fn external(&mut self, external: &Option<S<String>>, role: Role) -> Option<SocketAddrV4> {
+        let x = external.as_ref()?;
+        match x.value.parse::<SocketAddrV4>() {
+            Ok(_) if role == Role::Mua => {
+                self.err(
+                    x,
+                    "a mua host cannot be external",
+                    "external hosts stand for servers: relay, hub, mx, mailstore or dns",
+                );
+                None
+            }
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.err(
+                    x,
+                    format!("`{}` is not an address:port", x.value),
+                    "write the real server's IPv4 address and port, e.g. 10.1.2.3:2525",
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! An MTA's settings: flavour, local domains, relay rules, routes (smarthost,
+//! resolver), size limit, queue, AUTH, POP-before-SMTP and aliases.
+
+use super::super::raw::{RawHost, RawQueue, RawRelay, S};
+use super::{Checker, DEFAULT_MAX_MESSAGE_SIZE, MTA_ROLES, parse_cidr};
+use crate::proto::smtp::Flavour;
+use crate::proto::smtp::address::parse_mailbox;
+use crate::scenario::{AuthMode, Cidr, MtaConfig, QueueConfig, Role};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Who may relay: client networks, client domains (by reverse DNS), destination domains.
+type RelayRules = (Vec<Cidr>, Vec<String>, Vec<String>);
+
+impl Checker {
+    /// The MTA of a relay, hub, mx, mailstore or list host. `None` when a
+    /// route names a host that cannot be used (the rest is not checked then).
+    pub(super) fn mta_config(
+        &mut self,
+        h: &RawHost,
+        role: Role,
+        all: &[RawHost],
+        names: &BTreeMap<String, usize>,
+        dns_hosts: &[usize],
+    ) -> Option<MtaConfig> {
+        let flavour = self.flavour(&h.flavour);
+        let domains: Vec<String> = h.domains.iter().filter_map(|d| self.domain(d)).collect();
+        if role.is_final() && h.domains.is_empty() {
+            self.err(&h.role, "an mx host needs the domains it receives mail for", "add e.g. `domains: [example.com]`");
+        }
+        let (relay_networks, relay_client_domains, relay_to_domains) = self.relay_rules(&h.allow_relay);
+        let smarthost = self.smarthost(h, all, names)?;
+        let resolver = match &h.resolver {
+            Some(s) => Some(self.host_ref(names, all, s, &[Role::Dns], "the resolver")?),
+            None => match dns_hosts {
+                [one] => Some(*one),
+                _ => None,
+            },
+        };
+        self.route(h, role, smarthost.is_some() || resolver.is_some(), dns_hosts);
+        let max_message_size = h.max_message_size.as_ref().map(|s| s.value).unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
+        let queue = h.queue.as_ref().map(|q| self.queue(q)).unwrap_or_default();
+        let auth = self.auth_mode(&h.auth);
+        let pop_before_smtp = self.pop_before_smtp(h, role);
+        let aliases = self.aliases(h);
+        let lists = self.lists(h, role, &domains, &aliases);
+        Some(MtaConfig {
+            flavour,
+            domains,
+            relay_networks,
+            relay_client_domains,
+            relay_to_domains,
+            smarthost,
+            resolver,
+            max_message_size,
+            queue,
+            auth,
+            show_secrets: h.show_secrets.unwrap_or(false),
+            pop_before_smtp,
+            aliases,
+            lists,
+        })
+    }
+
+    fn flavour(&mut self, flavour: &Option<S<String>>) -> Flavour {
+        match flavour.as_ref().map(|f| f.value.as_str()) {
+            None | Some("sendmail") => Flavour::Sendmail,
+            Some("postfix") => Flavour::Postfix,
+            Some(other) => {
+                if let Some(f) = flavour {
+                    self.err(f, format!("unknown MTA flavour `{other}`"), "use sendmail or postfix");
+                }
+                Flavour::Sendmail
+            }
+        }
+    }
+
+    fn relay_rules(&mut self, relay: &Option<RawRelay>) -> RelayRules {
+        let (mut nets, mut cds, mut tds) = (Vec::new(), Vec::new(), Vec::new());
+        if let Some(r) = relay {
+            for n in &r.networks {
+                match parse_cidr(&n.value) {
+                    Ok(c) => nets.push(c),
+                    Err(e) => self.err(n, e, "write a network as 192.0.2.0/24"),
+                }
+            }
+            cds = r.client_domains.iter().filter_map(|d| self.domain(d)).collect();
+            tds = r.to_domains.iter().filter_map(|d| self.domain(d)).collect();
+        }
+        (nets, cds, tds)
+    }
+
+    /// `Some(None)`: no smarthost; `None`: a smarthost that cannot be used.
+    fn smarthost(&mut self, h: &RawHost, all: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Option<usize>> {
+        let Some(s) = &h.smarthost else {
+            return Some(None);
+        };
+        let i = self.host_ref(names, all, s, MTA_ROLES, "a smarthost")?;
+        if all[i].name.value == h.name.value {
+            self.err(s, "a host cannot be its own smarthost", "name the hub it forwards to");
+            return None;
+        }
+        Some(Some(i))
+    }
+
+    /// An MX that only receives may do without DNS; a relay or hub forwards, so it needs a route.
+    /// A list host sends too: its distributions and answers.
+    fn route(&mut self, h: &RawHost, role: Role, has_route: bool, dns_hosts: &[usize]) {
+        if !has_route && (!role.is_final() || role == Role::List) {
+            let hint = if dns_hosts.is_empty() {
+                "add a host with role dns (and its zones), or give this host a `smarthost:`"
+            } else {
+                "there are several dns hosts: say which with `resolver: NAME`"
+            };
+            self.err(
+                &h.role,
+                format!("host `{}` sends mail by DNS MX look-up but has no DNS server to ask", h.name.value),
+                hint,
+            );
+        }
+    }
+
+    fn queue(&mut self, q: &RawQueue) -> QueueConfig {
+        let mut d = |x: &Option<S<String>>| x.as_ref().and_then(|v| self.duration(v));
+        let queue = QueueConfig {
+            retry: d(&q.retry),
+            max_backoff: d(&q.max_backoff),
+            lifetime: d(&q.lifetime),
+            warn_after: d(&q.warn_after),
+        };
+        if let (Some(r), Some(m)) = (queue.retry, queue.max_backoff)
+            && m < r
+            && let Some(at) = &q.max_backoff
+        {
+            self.err(
+                at,
+                "max_backoff is shorter than retry",
+                "the first wait is `retry`; later waits double up to `max_backoff`",
+            );
+        }
+        if queue.retry.is_some_and(|r| r.is_zero())
+            && let Some(at) = &q.retry
+        {
+            self.err(at, "a retry interval of zero would retry without pause", "use at least a few seconds, e.g. 5m");
+        }
+        queue
+    }
+
+    fn auth_mode(&mut self, auth: &Option<S<String>>) -> AuthMode {
+        match auth.as_ref().map(|a| a.value.as_str()) {
+            None | Some("off") => AuthMode::Off,
+            Some("offered") => AuthMode::Offered,
+            Some("required") => AuthMode::Required,
+            Some(other) => {
+                if let Some(a) = auth {
+                    self.err(a, format!("unknown auth mode `{other}`"), "use off, offered or required");
+                }
+                AuthMode::Off
+            }
+        }
+    }
+
+    fn pop_before_smtp(&mut self, h: &RawHost, role: Role) -> Option<Duration> {
+        let p = h.allow_relay.as_ref().and_then(|r| r.pop_before_smtp.as_ref())?;
+        if role != Role::Mailstore {
+            self.err(
+                p,
+                "POP-before-SMTP needs the POP3/IMAP server on the same host",
+                "give this host the role mailstore, so that its own logins open the relay",
+            );
+        }
+        self.duration(p)
+    }
+
+    /// `aliases:`: local name -> full addresses or other aliases of the host.
+    fn aliases(&mut self, h: &RawHost) -> BTreeMap<String, Vec<String>> {
+        let mut aliases = BTreeMap::new();
+        for (name, targets) in &h.aliases {
+            if name.is_empty()
+                || name.contains('@')
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+            {
+                self.err(
+                    targets,
+                    format!("alias name `{name}` must be a local part (no @)"),
+                    "write e.g. `ohanashi: [yamada@example.com]`",
+                );
+                continue;
+            }
+            let list = self.alias_targets(h, targets);
+            if list.is_empty() {
+                self.err(targets, format!("alias `{name}` has no targets"), "list at least one address");
+            }
+            aliases.insert(name.to_ascii_lowercase(), list);
+        }
+        if !h.aliases.is_empty() && h.domains.is_empty() {
+            self.err(&h.role, "aliases need the local domains they apply to", "add `domains:` to this host");
+        }
+        aliases
+    }
+
+    fn alias_targets(&mut self, h: &RawHost, targets: &S<Vec<S<String>>>) -> Vec<String> {
+        let mut list = Vec::new();
+        for t in &targets.value {
+            if t.value.contains('@') {
+                if self.mailbox(t) {
+                    list.push(parse_mailbox(&t.value).map(|m| m.key()).unwrap_or_default());
+                }
+            } else if h.aliases.contains_key(&t.value) {
+                list.push(t.value.clone());
+            } else {
+                self.err(
+                    t,
+                    format!("`{}` is neither a mail address nor another alias of this host", t.value),
+                    "write a full address (user@domain) or the name of an alias defined here",
+                );
+            }
+        }
+        list
+    }
+}

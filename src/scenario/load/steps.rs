@@ -1,0 +1,179 @@
+//! Steps: exactly one action each (send, reply, pop3, imap, wait, or a fault:
+//! down, up, cut, slow, servfail), at an optional time.
+
+use super::super::raw::{RawFetch, RawHost, RawStep, S};
+use super::Checker;
+use crate::diag::Diagnostic;
+use crate::proto::smtp::address::parse_mailbox;
+use crate::scenario::{Action, Fault, Fetch, FetchProtocol, Role, Step};
+use std::collections::BTreeMap;
+
+impl Checker {
+    pub(super) fn step(
+        &mut self,
+        n: usize,
+        spanned: &S<RawStep>,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Step> {
+        let s = &spanned.value;
+        let at = match &s.at {
+            Some(a) => Some(self.duration(a)?),
+            None => None,
+        };
+        let line = step_line(spanned);
+        let set = [
+            s.send.is_some(),
+            s.reply.is_some(),
+            s.wait.is_some(),
+            s.down.is_some(),
+            s.up.is_some(),
+            s.cut.is_some(),
+            s.slow.is_some(),
+            s.servfail.is_some(),
+            s.pop3.is_some(),
+            s.imap.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if set != 1 {
+            self.diags.push(Diagnostic {
+                file: self.file.clone(),
+                line,
+                column: if line == spanned.referenced.line() { spanned.referenced.column() } else { 1 },
+                message: if set == 0 {
+                    format!("step {n} does nothing")
+                } else {
+                    format!("step {n} has more than one action")
+                },
+                hint: Some(
+                    "give each step exactly one of send, reply, pop3, imap, wait, down, up, cut, slow, servfail".into(),
+                ),
+            });
+            return None;
+        }
+        let action = self.action(s, hosts, names)?;
+        Some(Step { at, note: s.note.clone().unwrap_or_default(), action, line })
+    }
+
+    /// The step's one action.
+    fn action(&mut self, s: &RawStep, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Action> {
+        Some(if let Some(send) = &s.send {
+            Action::Send(Box::new(self.send(send, hosts, names)?))
+        } else if let Some(r) = &s.reply {
+            Action::Send(Box::new(self.reply(r, hosts, names)?))
+        } else if let Some(f) = &s.pop3 {
+            Action::Fetch(self.fetch(f, FetchProtocol::Pop3, hosts, names)?)
+        } else if let Some(f) = &s.imap {
+            Action::Fetch(self.fetch(f, FetchProtocol::Imap, hosts, names)?)
+        } else if let Some(w) = &s.wait {
+            Action::Wait(self.duration(w)?)
+        } else if s.down.is_some() || s.up.is_some() || s.servfail.is_some() {
+            self.host_fault(s, hosts, names)?
+        } else if s.cut.is_some() || s.slow.is_some() {
+            self.link_fault(s, hosts, names)?
+        } else {
+            return None;
+        })
+    }
+
+    /// `down`, `up` or `servfail` of one host.
+    fn host_fault(&mut self, s: &RawStep, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Action> {
+        let f = s.down.as_ref().or(s.up.as_ref()).or(s.servfail.as_ref())?;
+        let any = Role::ALL.map(|r| r.1);
+        let want: &[Role] = if s.servfail.is_some() { &[Role::Dns] } else { &any };
+        let h = self.host_ref(names, hosts, &f.host, want, "this step's host")?;
+        let undo_after = match &f.duration {
+            Some(d) => Some(self.duration(d)?),
+            None => None,
+        };
+        if s.up.is_some() && undo_after.is_some() {
+            self.err(&f.host, "`up` takes no `for`", "to bring a host back for a while, use `down` with `for`");
+            return None;
+        }
+        let fault = if s.down.is_some() {
+            Fault::Down(h)
+        } else if s.up.is_some() {
+            Fault::Up(h)
+        } else {
+            Fault::ServFail(h, true)
+        };
+        Some(Action::Fault { fault, undo_after })
+    }
+
+    /// `cut` or `slow` of the link between two hosts.
+    fn link_fault(&mut self, s: &RawStep, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Action> {
+        let f = s.cut.as_ref().or(s.slow.as_ref())?;
+        if f.between.value.len() != 2 {
+            self.err(&f.between, "a link is between exactly two hosts", "write between: [a, b]");
+            return None;
+        }
+        let any = Role::ALL.map(|r| r.1);
+        let a = self.host_ref(names, hosts, &f.between.value[0], &any, "a link end");
+        let b = self.host_ref(names, hosts, &f.between.value[1], &any, "a link end");
+        let (a, b) = (a?, b?);
+        let undo_after = match &f.duration {
+            Some(d) => Some(self.duration(d)?),
+            None => None,
+        };
+        let fault = if s.cut.is_some() {
+            if let Some(l) = &f.latency {
+                self.err(l, "`cut` takes no latency", "use `slow` to change a link's latency");
+                return None;
+            }
+            Fault::Cut(a, b)
+        } else {
+            let Some(l) = &f.latency else {
+                self.err(&f.between, "`slow` needs a `latency`", "add e.g. latency: 2s");
+                return None;
+            };
+            Fault::Latency(a, b, self.duration(l)?)
+        };
+        Some(Action::Fault { fault, undo_after })
+    }
+
+    /// A `pop3` or `imap` step: a MUA reads a mailbox on a mailstore.
+    fn fetch(
+        &mut self,
+        f: &RawFetch,
+        protocol: FetchProtocol,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Fetch> {
+        let mua = self.host_ref(names, hosts, &f.from_host, &[Role::Mua], "the reading host (from_host)");
+        let server = self.host_ref(names, hosts, &f.server, &[Role::Mailstore], "the POP3/IMAP server");
+        let password = self.password_for(&f.user, &f.password);
+        if protocol == FetchProtocol::Imap && (f.apop || f.delete.is_some()) {
+            self.err(
+                &f.from_host,
+                "`apop` and `delete` are POP3 settings",
+                "IMAP leaves mail on the server; remove them",
+            );
+            return None;
+        }
+        Some(Fetch {
+            protocol,
+            mua: mua?,
+            server: server?,
+            user: parse_mailbox(&f.user.value).map(|m| m.key()).unwrap_or_else(|_| f.user.value.clone()),
+            password: password?,
+            apop: f.apop,
+            delete: f.delete.unwrap_or(true),
+        })
+    }
+}
+
+/// The line a step is reported at: its `at:`, else its action's first key.
+fn step_line(spanned: &S<RawStep>) -> u64 {
+    let s = &spanned.value;
+    s.at.as_ref()
+        .map(|a| a.referenced.line())
+        .or_else(|| s.send.as_ref().map(|x| x.from_host.referenced.line()))
+        .or_else(|| s.reply.as_ref().map(|x| x.from_host.referenced.line()))
+        .or_else(|| s.wait.as_ref().map(|w| w.referenced.line()))
+        .or_else(|| [&s.down, &s.up, &s.servfail].iter().find_map(|f| f.as_ref().map(|f| f.host.referenced.line())))
+        .or_else(|| [&s.cut, &s.slow].iter().find_map(|f| f.as_ref().map(|f| f.between.referenced.line())))
+        .or_else(|| [&s.pop3, &s.imap].iter().find_map(|f| f.as_ref().map(|f| f.from_host.referenced.line())))
+        .unwrap_or(spanned.referenced.line())
+}

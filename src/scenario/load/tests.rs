@@ -1,0 +1,133 @@
+//! Diagnostics that no shipped scenario or fixture shows: each with its exact
+//! message and position.
+
+use super::load_str;
+use crate::diag::Diagnostic;
+
+/// A small valid scenario; each test changes one line of it.
+const BASE: &str = "version: 1
+name: t
+hosts:
+  - name: pc
+    role: mua
+    address: 192.0.2.1
+  - name: mx
+    role: mx
+    address: 192.0.2.2
+    domains: [example.com]
+users:
+  - address: alice@example.com
+    password: pw
+steps:
+  - send:
+      from_host: pc
+      via: mx
+      from: bob@example.org
+      to: [alice@example.com]
+expect:
+  - delivered:
+      to: alice@example.com
+";
+
+/// `BASE` with `old` replaced by `new`, and its diagnostics.
+fn problems(old: &str, new: &str) -> (String, Vec<Diagnostic>) {
+    assert!(BASE.contains(old), "`{old}` is not in the base scenario");
+    let src = BASE.replacen(old, new, 1);
+    match load_str(&src, "t.yaml") {
+        Ok(_) => panic!("accepted:\n{src}"),
+        Err(d) => (src, d.0),
+    }
+}
+
+/// Line and column (from 1) of the first `needle` in `src`.
+fn pos(src: &str, needle: &str) -> (u64, u64) {
+    let at = src.find(needle).unwrap_or_else(|| panic!("`{needle}` is not in the source"));
+    let line = src[..at].lines().count() as u64 + u64::from(src[..at].ends_with('\n'));
+    let col = at - src[..at].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line.max(1), col as u64)
+}
+
+/// Exactly one diagnostic, at `needle`, with this message and hint.
+fn assert_one(src: &str, d: &[Diagnostic], needle: &str, message: &str, hint: &str) {
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(src, needle), "{d:?}");
+    assert_eq!(d[0].message, message);
+    assert_eq!(d[0].hint.as_deref(), Some(hint));
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    assert!(load_str(BASE, "t.yaml").is_ok());
+}
+
+#[test]
+fn a_host_is_not_its_own_smarthost() {
+    let (src, d) = problems("    domains: [example.com]\n", "    domains: [example.com]\n    smarthost: mx\n");
+    assert_one(&src, &d, "mx\nusers:", "a host cannot be its own smarthost", "name the hub it forwards to");
+}
+
+#[test]
+fn max_backoff_shorter_than_retry() {
+    let (src, d) = problems(
+        "    domains: [example.com]\n",
+        "    domains: [example.com]\n    queue: { retry: 1h, max_backoff: 5m }\n",
+    );
+    assert_one(
+        &src,
+        &d,
+        "5m",
+        "max_backoff is shorter than retry",
+        "the first wait is `retry`; later waits double up to `max_backoff`",
+    );
+}
+
+#[test]
+fn up_takes_no_for() {
+    let (src, d) = problems("steps:\n", "steps:\n  - up: { host: mx, for: 5m }\n");
+    assert_one(&src, &d, "mx, for", "`up` takes no `for`", "to bring a host back for a while, use `down` with `for`");
+}
+
+#[test]
+fn cut_takes_no_latency_and_slow_needs_one() {
+    let (src, d) = problems("steps:\n", "steps:\n  - cut: { between: [pc, mx], latency: 2s }\n");
+    assert_one(&src, &d, "2s", "`cut` takes no latency", "use `slow` to change a link's latency");
+    let (src, d) = problems("steps:\n", "steps:\n  - slow: { between: [pc, mx] }\n");
+    assert_one(&src, &d, "[pc, mx]", "`slow` needs a `latency`", "add e.g. latency: 2s");
+}
+
+#[test]
+fn an_alias_without_usable_targets() {
+    let (src, d) =
+        problems("    domains: [example.com]\n", "    domains: [example.com]\n    aliases: { team: [nobody] }\n");
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(&src, "[nobody]"));
+    assert_eq!(d[0].message, "alias `team` has no targets");
+    assert_eq!(d[0].hint.as_deref(), Some("list at least one address"));
+    assert_eq!((d[1].line, d[1].column), pos(&src, "nobody"));
+    assert_eq!(d[1].message, "`nobody` is neither a mail address nor another alias of this host");
+    assert_eq!(d[1].hint.as_deref(), Some("write a full address (user@domain) or the name of an alias defined here"));
+}
+
+#[test]
+fn a_mua_cannot_be_external() {
+    let (src, d) = problems("    address: 192.0.2.1\n", "    address: 192.0.2.1\n    external: 10.1.2.3:2525\n");
+    assert_one(
+        &src,
+        &d,
+        "10.1.2.3:2525",
+        "a mua host cannot be external",
+        "external hosts stand for servers: relay, hub, mx, mailstore or dns",
+    );
+}
+
+#[test]
+fn an_empty_expectation() {
+    let (src, d) = problems("expect:\n", "expect:\n  - {}\n");
+    assert_one(
+        &src,
+        &d,
+        "{}",
+        "an expectation is empty",
+        "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace",
+    );
+}

@@ -1,0 +1,84 @@
+//! Users: each lives on the one MTA whose local domains include theirs; their
+//! passwords are what the steps log in with.
+
+use super::super::raw::{RawUser, S};
+use super::Checker;
+use crate::proto::smtp::address::parse_mailbox;
+use crate::scenario::{Host, User};
+use std::collections::BTreeMap;
+
+impl Checker {
+    /// `hosts_ok`: every host was checked, so a domain no host lists is a mistake
+    /// and not the echo of another.
+    pub(super) fn users(&mut self, raw: &[RawUser], hosts: &[Host], hosts_ok: bool) -> Vec<User> {
+        let mut users = Vec::new();
+        let mut seen_users = BTreeMap::new();
+        for u in raw {
+            if !self.mailbox(&u.address) {
+                continue;
+            }
+            let Ok(mb) = parse_mailbox(&u.address.value) else {
+                continue;
+            };
+            if seen_users.insert(mb.key(), ()).is_some() {
+                self.err(&u.address, format!("user {} is listed twice", u.address.value), "list each user once");
+                continue;
+            }
+            let owners: Vec<usize> = hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.mta.as_ref().is_some_and(|m| m.domains.contains(&mb.domain)))
+                .map(|(i, _)| i)
+                .collect();
+            match owners.as_slice() {
+                [i] => {
+                    users.push(User { address: mb.key(), name: u.name.clone(), password: u.password.clone(), host: *i })
+                }
+                [] if hosts_ok => self.err(
+                    &u.address,
+                    format!("no host receives mail for the domain {} of this user", mb.domain),
+                    format!("add `{}` to the `domains:` of the mx host that keeps this mailbox", mb.domain),
+                ),
+                [] => {}
+                _ => self.err(
+                    &u.address,
+                    format!("several hosts list {} in their domains", mb.domain),
+                    "a mailbox lives on one host: list the domain on one mx only",
+                ),
+            }
+        }
+        users
+    }
+
+    /// The password for a login: given in the step, or the user's from `users:`.
+    pub(super) fn password_for(&mut self, user: &S<String>, given: &Option<String>) -> Option<String> {
+        if let Some(p) = given {
+            return Some(p.clone());
+        }
+        let key = parse_mailbox(&user.value).map(|m| m.key()).unwrap_or_else(|_| user.value.clone());
+        match self.passwords.get(&key) {
+            Some(Some(p)) => Some(p.clone()),
+            Some(None) => {
+                self.err(
+                    user,
+                    format!("user {} has no password", user.value),
+                    "add `password:` to the user in `users:`, or to this step",
+                );
+                None
+            }
+            None => {
+                self.err(
+                    user,
+                    format!("{} is not a user of this scenario", user.value),
+                    "list the user under `users:` with a password, or give `password:` in this step",
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Every user's password by address (the last one wins for a user listed twice).
+pub(super) fn passwords(raw: &[RawUser]) -> BTreeMap<String, Option<String>> {
+    raw.iter().filter_map(|u| parse_mailbox(&u.address.value).ok().map(|m| (m.key(), u.password.clone()))).collect()
+}

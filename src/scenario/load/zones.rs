@@ -1,0 +1,53 @@
+//! A dns host's zones: origins and record lines.
+
+use super::super::raw::{RawHost, S};
+use super::Checker;
+use crate::diag::Diagnostic;
+use crate::proto::dns;
+use crate::proto::dns::ZoneRecord;
+use crate::proto::smtp::address::check_domain;
+use crate::scenario::DnsConfig;
+
+impl Checker {
+    pub(super) fn dns_config(&mut self, h: &RawHost) -> DnsConfig {
+        let mut zones = Vec::new();
+        for (origin, recs) in &h.zones {
+            let origin_l = origin.trim_end_matches('.').to_ascii_lowercase();
+            if let Err(e) = check_domain(&origin_l) {
+                let at = recs
+                    .first()
+                    .map(|r| (r.referenced.line(), r.referenced.column()))
+                    .unwrap_or((h.role.referenced.line(), 1));
+                self.diags.push(Diagnostic {
+                    file: self.file.clone(),
+                    line: at.0,
+                    column: at.1,
+                    message: format!("zone `{origin}` is not a domain name: {e}"),
+                    hint: Some("zones are keyed by their origin, e.g. `example.com:`".into()),
+                });
+                continue;
+            }
+            let out = self.zone_records(recs, &origin_l);
+            zones.push((origin_l, out));
+        }
+        DnsConfig { zones, reverse: h.reverse_dns.unwrap_or(true) }
+    }
+
+    /// The record lines of one zone; a bad line is reported at the column of its problem.
+    fn zone_records(&mut self, recs: &[S<String>], origin: &str) -> Vec<ZoneRecord> {
+        let mut out = Vec::new();
+        for r in recs {
+            match dns::parse_record(&r.value, origin) {
+                Ok(rec) => out.push(rec),
+                Err(e) => self.diags.push(Diagnostic {
+                    file: self.file.clone(),
+                    line: r.referenced.line(),
+                    column: r.referenced.column() + e.column as u64,
+                    message: format!("bad DNS record `{}`: {}", r.value, e.message),
+                    hint: Some(e.hint),
+                }),
+            }
+        }
+        out
+    }
+}
