@@ -81,10 +81,7 @@ impl Streams {
         Rng { streams: self.clone(), host: Arc::from(host), purpose }
     }
     fn draw<R>(&self, host: &str, purpose: Purpose, f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
-        let mut g = match self.streams.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let mut g = crate::base::sync::lock(&self.streams);
         let rng = g
             .entry((host.to_string(), purpose))
             .or_insert_with(|| ChaCha8Rng::seed_from_u64(stream_seed(self.seed, host, purpose)));

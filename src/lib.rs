@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the parts and the rules between them.
 
 pub mod autoconfig;
+pub mod base;
 pub mod diag;
 pub mod env;
 pub mod expect;

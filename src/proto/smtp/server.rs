@@ -8,8 +8,9 @@
 //! nothing about hosts, sockets or clocks.
 
 use super::address::{Mailbox, Path, parse_path};
+pub use super::envelope::{Envelope, Peer};
+use super::persona::{Flavour, Persona};
 use super::reply::Reply;
-use super::style::Flavour;
 use std::collections::VecDeque;
 
 /// Longest command line, CRLF included (RFC 5321 §4.5.3.1.4).
@@ -31,26 +32,6 @@ pub struct ServerConfig {
     pub auth: bool,
     /// Show credentials in the trace instead of masking them.
     pub show_secrets: bool,
-}
-
-/// What is known about the client when the session starts.
-#[derive(Clone, Debug)]
-pub struct Peer {
-    pub ip: std::net::Ipv4Addr,
-    /// Name from the reverse (PTR) look-up, if it gave one.
-    pub name: Option<String>,
-}
-
-/// One mail transaction as accepted so far.
-#[derive(Clone, Debug)]
-pub struct Envelope {
-    pub helo: String,
-    pub esmtp: bool,
-    pub from: Path,
-    pub rcpts: Vec<Mailbox>,
-    pub declared_size: Option<u64>,
-    /// The user who authenticated with AUTH before this transaction.
-    pub auth: Option<String>,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -161,6 +142,11 @@ impl Server {
         }
     }
 
+    /// The flavour's wording for every reply this core sends.
+    fn persona(&self) -> &'static dyn Persona {
+        self.cfg.flavour.persona()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed
     }
@@ -212,7 +198,7 @@ impl Server {
                     let line = self.take_line(MAX_COMMAND_LINE)?;
                     match line {
                         Line::TooLong => {
-                            self.error(Reply::new(500, "5.5.2 Line too long"));
+                            self.error(self.persona().line_too_long());
                         }
                         Line::Text(l) => {
                             // Hand out the line first, act on it at the next poll,
@@ -273,8 +259,8 @@ impl Server {
         self.errors += 1;
         self.reply(r);
         if self.errors >= MAX_ERRORS {
-            let text = format!("4.7.0 {} Error: too many errors", self.cfg.hostname);
-            self.reply(Reply::new(421, text));
+            let r = self.persona().too_many_errors(&self.cfg.hostname);
+            self.reply(r);
             self.out.push_back(Output::Close);
             self.state = State::Closed;
         }
@@ -286,7 +272,7 @@ impl Server {
             None => (line, ""),
         };
         let verb = verb.to_ascii_uppercase();
-        let st = self.cfg.flavour;
+        let st = self.persona();
         let host = self.cfg.hostname.clone();
         if self.state == State::Refused {
             if verb == "QUIT" {
@@ -294,7 +280,7 @@ impl Server {
                 self.out.push_back(Output::Close);
                 self.state = State::Closed;
             } else {
-                self.error(Reply::new(503, "5.5.1 Bad sequence of commands"));
+                self.error(st.bad_sequence());
             }
             return;
         }
@@ -307,7 +293,7 @@ impl Server {
                 // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
                 self.tx = None;
                 self.helo = Some((arg.to_string(), esmtp));
-                let greet = st.helo_greet(&host, arg, &self.peer);
+                let greet = st.helo_greet(&host, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
                     lines.extend(st.extensions(self.cfg.max_message_size));
@@ -341,12 +327,12 @@ impl Server {
                         "SIZE" if esmtp => match v.parse::<u64>() {
                             Ok(n) => declared_size = Some(n),
                             Err(_) => {
-                                return self.error(Reply::new(501, "5.5.4 Bad SIZE parameter"));
+                                return self.error(st.bad_size_parameter());
                             }
                         },
                         "BODY" if esmtp && matches!(v.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") => {}
                         _ => {
-                            return self.error(Reply::new(555, format!("5.5.4 Unsupported option: {p}")));
+                            return self.error(st.unsupported_option(p));
                         }
                     }
                 }
@@ -374,7 +360,7 @@ impl Server {
                 let mailbox = match parse_path(rest) {
                     Ok((Path::Mailbox(m), params)) if params.trim().is_empty() => m,
                     Ok((Path::Mailbox(_), params)) => {
-                        return self.error(Reply::new(555, format!("5.5.4 Unsupported option: {}", params.trim())));
+                        return self.error(st.unsupported_option(params.trim()));
                     }
                     Ok((Path::Null, _)) => {
                         return self.error(st.bad_address("the recipient may not be <>"));
@@ -382,7 +368,7 @@ impl Server {
                     Err(e) => return self.error(st.bad_address(&e)),
                 };
                 if env.rcpts.len() >= self.cfg.max_recipients {
-                    return self.reply(Reply::new(452, "4.5.3 Error: too many recipients"));
+                    return self.reply(st.too_many_recipients());
                 }
                 let r = policy.rcpt(&env, &mailbox);
                 if r.is_positive()
@@ -394,7 +380,7 @@ impl Server {
             }
             "DATA" => {
                 if !arg.is_empty() {
-                    return self.error(Reply::new(501, "5.5.4 Syntax error: DATA takes no argument"));
+                    return self.error(st.takes_no_argument("DATA"));
                 }
                 match &self.tx {
                     None => self.error(st.need_mail()),
@@ -412,7 +398,7 @@ impl Server {
             }
             "RSET" => {
                 if !arg.is_empty() {
-                    return self.error(Reply::new(501, "5.5.4 Syntax error: RSET takes no argument"));
+                    return self.error(st.takes_no_argument("RSET"));
                 }
                 self.tx = None;
                 self.reply(st.rset());
@@ -425,7 +411,7 @@ impl Server {
             }
             "VRFY" => {
                 if arg.is_empty() {
-                    return self.error(Reply::new(501, "5.5.4 Syntax: VRFY address"));
+                    return self.error(st.vrfy_syntax());
                 }
                 self.reply(st.vrfy(arg));
             }
@@ -466,7 +452,7 @@ impl Server {
     }
 
     fn auth_command(&mut self, arg: &str, policy: &mut dyn Policy) {
-        let st = self.cfg.flavour;
+        let st = self.persona();
         if !self.cfg.auth {
             return self.error(st.auth_not_available());
         }
@@ -474,10 +460,10 @@ impl Server {
             return self.error(st.need_helo());
         }
         if self.authed.is_some() {
-            return self.error(Reply::new(503, "5.5.1 Error: already authenticated"));
+            return self.error(st.already_authenticated());
         }
         if self.tx.is_some() {
-            return self.error(Reply::new(503, "5.5.1 Error: MAIL transaction in progress"));
+            return self.error(st.auth_in_transaction());
         }
         let mut words = arg.split_whitespace();
         let mech = words.next().unwrap_or("").to_ascii_uppercase();
@@ -498,18 +484,18 @@ impl Server {
                 self.reply(Reply::new(334, super::auth::b64(c.as_bytes())));
                 self.auth_step = Some(AuthStep::Cram(c));
             }
-            ("", _) => self.error(Reply::new(501, "5.5.4 Syntax: AUTH mechanism")),
-            _ => self.error(Reply::new(504, "5.5.4 Unrecognized authentication type")),
+            ("", _) => self.error(st.auth_syntax()),
+            _ => self.error(st.auth_mechanism_unknown()),
         }
     }
 
     fn auth_line(&mut self, step: AuthStep, line: &str, policy: &mut dyn Policy) {
         use super::auth::{hex, hmac_md5, parse_plain, unb64};
         if line.trim() == "*" {
-            return self.error(Reply::new(501, "5.7.0 Authentication aborted"));
+            return self.error(self.persona().auth_aborted());
         }
         let Ok(raw) = unb64(line) else {
-            return self.error(Reply::new(501, "5.5.2 Cannot decode response"));
+            return self.error(self.persona().auth_undecodable());
         };
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (user, ok, mech) = match step {
@@ -518,7 +504,7 @@ impl Server {
                     let ok = policy.password(&u).is_some_and(|want| want == p);
                     (u, ok, "PLAIN")
                 }
-                Err(_) => return self.error(Reply::new(501, "5.5.2 Invalid authentication data")),
+                Err(_) => return self.error(self.persona().auth_invalid_data()),
             },
             AuthStep::LoginUser => {
                 self.auth_step = Some(AuthStep::LoginPass(text));
@@ -539,9 +525,9 @@ impl Server {
         policy.auth_done(&user, mech, ok);
         if ok {
             self.authed = Some(user);
-            self.reply(Reply::new(235, "2.7.0 Authentication successful"));
+            self.reply(self.persona().auth_ok());
         } else {
-            self.error(Reply::new(535, "5.7.8 Error: authentication failed: authentication failure"));
+            self.error(self.persona().auth_failed());
         }
     }
 
@@ -595,11 +581,11 @@ impl Server {
         let data = std::mem::take(&mut self.data);
         let tx = self.tx.take();
         self.out.push_back(Output::Data { octets: data.len(), lines: self.data_lines });
-        let st = self.cfg.flavour;
+        let st = self.persona();
         if self.data_too_big {
             self.reply(st.too_big());
         } else if self.data_long_line {
-            self.reply(Reply::new(554, "5.6.0 Message has a line longer than 1000 octets"));
+            self.reply(st.long_line_in_data());
         } else {
             match tx {
                 Some(env) => self.pending = Some((env, data)),

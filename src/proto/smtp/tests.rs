@@ -13,24 +13,24 @@ struct TestPolicy {
 
 impl Policy for TestPolicy {
     fn greeting(&mut self) -> Reply {
-        Flavour::Postfix.greeting("mx.example.com", "")
+        Flavour::Postfix.persona().greeting("mx.example.com", "")
     }
     fn mail(&mut self, env: &Envelope) -> Reply {
-        Flavour::Postfix.mail_ok(&env.from.to_string())
+        Flavour::Postfix.persona().mail_ok(&env.from.to_string())
     }
     fn rcpt(&mut self, _env: &Envelope, rcpt: &Mailbox) -> Reply {
         let to = format!("<{rcpt}>");
         if rcpt.domain != "example.com" {
-            Flavour::Postfix.relay_denied(&to)
+            Flavour::Postfix.persona().relay_denied(&to, false)
         } else if rcpt.local == "alice" || rcpt.local == "bob" {
-            Flavour::Postfix.rcpt_ok(&to)
+            Flavour::Postfix.persona().rcpt_ok(&to)
         } else {
-            Flavour::Postfix.user_unknown(&to)
+            Flavour::Postfix.persona().user_unknown(&to)
         }
     }
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
         self.messages.push((env.clone(), data));
-        Flavour::Postfix.queued("ABC123")
+        Flavour::Postfix.persona().queued("ABC123")
     }
 }
 
@@ -127,7 +127,7 @@ fn relay_denied_and_unknown_user_texts() {
     assert_eq!(replies[2], "554 5.7.1 <v@elsewhere.example>: Relay access denied");
     assert!(replies[3].starts_with("550 5.1.1 <zoe@example.com>: Recipient address rejected"));
     assert_eq!(
-        Flavour::Sendmail.relay_denied("<x@example.net>").one_line(),
+        Flavour::Sendmail.persona().relay_denied("<x@example.net>", false).one_line(),
         "550 5.7.1 <x@example.net>... Relaying denied"
     );
 }
