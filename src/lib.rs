@@ -4,6 +4,7 @@
 
 pub mod autoconfig;
 pub mod base;
+pub mod clock;
 pub mod diag;
 pub mod env;
 pub mod expect;

@@ -4,32 +4,15 @@
 //! submission (Postfix's pickup, sendmail's `-bm` from the command line).
 
 use super::mta::Mta;
-use super::queue::QueueEntry;
-use crate::env::{ActivityGuard, Purpose, rfc5322};
-use crate::listserv::{Cx, Dest, List, ListConfig, NoteKind, Out};
+use super::spool::{HostedList, QueueEntry};
+use crate::env::{Purpose, rfc5322};
+use crate::listserv::{Cx, Dest, NoteKind, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::persona::{Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
-use std::sync::{Arc, Mutex};
-
-/// One list on the host, with the activity it keeps open while a digest is due.
-pub struct HostedList {
-    /// The list's fixed settings (name, domain, schedule), read without the lock on every recipient.
-    cfg: ListConfig,
-    pub list: Mutex<List>,
-    digest_due: Mutex<Option<ActivityGuard>>,
-}
-
-impl HostedList {
-    pub fn new(list: List) -> Self {
-        HostedList { cfg: list.cfg.clone(), list: Mutex::new(list), digest_due: Mutex::new(None) }
-    }
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
-        f(&mut crate::base::sync::lock(&self.list))
-    }
-}
+use std::sync::Arc;
 
 impl Mta {
     /// The list and which of its addresses a local recipient names.
@@ -80,12 +63,11 @@ impl Mta {
 
     /// Keep the run going while a digest has posts waiting, so that none is lost.
     fn digest_activity(&self, hosted: &HostedList, due: bool) {
-        if let Ok(mut g) = hosted.digest_due.lock() {
-            match (due, g.is_some()) {
-                (true, false) => *g = Some(self.ctx.env.activity.begin()),
-                (false, true) => *g = None,
-                _ => {}
-            }
+        let mut g = crate::base::sync::lock(&hosted.digest_due);
+        match (due, g.is_some()) {
+            (true, false) => *g = Some(self.ctx.env.activity.begin()),
+            (false, true) => *g = None,
+            _ => {}
         }
     }
 

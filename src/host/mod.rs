@@ -12,3 +12,4 @@ pub mod mua;
 pub mod queue;
 pub mod resolver;
 pub mod smtp_client;
+pub mod spool;

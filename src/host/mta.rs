@@ -7,8 +7,8 @@
 //! cannot go now and returns what can never go.
 
 use super::maillog::{Maillog, Program};
-use super::queue::{self, QueueEntry};
 use super::resolver::Resolver;
+use super::spool::{HostedList, NextHop, QueueEntry, RetryPolicy};
 use crate::base::sync::lock;
 use crate::env::{ActivityGuard, HostCtx, Purpose, rfc5322};
 use crate::net::Conn;
@@ -36,14 +36,6 @@ pub const MAX_HOPS: usize = 25;
 /// Sessions served at once; more get 421 and are closed.
 pub const MAX_SESSIONS: usize = 100;
 
-/// Where non-local mail goes when there is a smarthost.
-#[derive(Clone, Debug)]
-pub struct NextHop {
-    pub label: String,
-    pub hostname: String,
-    pub addr: SocketAddrV4,
-}
-
 pub struct Mta {
     pub ctx: HostCtx,
     pub cfg: MtaConfig,
@@ -60,9 +52,9 @@ pub struct Mta {
     pub log: Maillog,
     pub state: Mutex<MtaState>,
     pub wake: Notify,
-    pub retry: queue::RetryPolicy,
+    pub retry: RetryPolicy,
     /// Mailing lists (a list host only).
-    pub lists: Vec<super::list::HostedList>,
+    pub lists: Vec<HostedList>,
     /// `cfg.domains` as a set: an MX may serve thousands of domains.
     local_domains: std::collections::BTreeSet<String>,
 }
@@ -86,13 +78,12 @@ impl Mta {
     ) -> Arc<Self> {
         let base = 1000 + ctx.rng(Purpose::Pid).below(30000) as u32;
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
-        let lists =
-            cfg.lists.iter().map(|l| super::list::HostedList::new(crate::listserv::List::new(l.clone()))).collect();
+        let lists = cfg.lists.iter().map(|l| HostedList::new(crate::listserv::List::new(l.clone()))).collect();
         let local_domains = cfg.domains.iter().cloned().collect();
         Arc::new(Mta {
             lists,
             local_domains,
-            retry: queue::RetryPolicy::configured(cfg.flavour, &cfg.queue),
+            retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
             ctx,
             cfg,
             store: Arc::new(Mutex::new(store)),

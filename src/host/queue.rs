@@ -7,101 +7,21 @@
 
 use super::dsn::{self, Failure};
 use super::maillog::Program;
-use super::mta::{Mta, NextHop};
+use super::mta::Mta;
 use super::resolver::{ResolveError, Target, Unroutable};
 use super::smtp_client;
-use crate::env::{ActivityGuard, HostCtx, rfc5322};
+use super::spool::QueueEntry;
+use crate::env::rfc5322;
 use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult};
 use crate::proto::smtp::persona::Attempt;
 use crate::proto::smtp::received::{Via, received};
-use crate::proto::smtp::{Flavour, Mailbox, Path};
+use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
-use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::time::Instant;
-
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Wait before the first retry; later waits double up to `max_backoff`.
-    pub first: Duration,
-    pub max_backoff: Duration,
-    /// Give up and bounce after this long in the queue.
-    pub lifetime: Duration,
-    /// Send a "delayed" DSN once a message has waited this long.
-    pub warn_after: Option<Duration>,
-}
-
-impl RetryPolicy {
-    pub fn for_flavour(f: Flavour) -> Self {
-        let t = f.persona().queue_times();
-        RetryPolicy { first: t.first_retry, max_backoff: t.max_backoff, lifetime: t.lifetime, warn_after: None }
-    }
-    /// The flavour's defaults with the scenario's overrides.
-    pub fn configured(f: Flavour, q: &crate::scenario::QueueConfig) -> Self {
-        let d = Self::for_flavour(f);
-        let first = q.retry.unwrap_or(d.first);
-        RetryPolicy {
-            first,
-            max_backoff: q.max_backoff.unwrap_or(d.max_backoff.max(first)),
-            lifetime: q.lifetime.unwrap_or(d.lifetime),
-            warn_after: q.warn_after,
-        }
-    }
-    pub fn backoff(&self, attempts: u32) -> Duration {
-        let mut d = self.first;
-        for _ in 1..attempts {
-            d = (d * 2).min(self.max_backoff);
-        }
-        d.min(self.max_backoff)
-    }
-}
-
-pub struct QueueEntry {
-    pub qid: String,
-    pub from: Path,
-    pub rcpts: Vec<Mailbox>,
-    pub data: Arc<Vec<u8>>,
-    pub msgid: String,
-    pub arrival: DateTime<FixedOffset>,
-    pub arrived: Instant,
-    pub attempts: u32,
-    pub next_try: Instant,
-    pub pid: u32,
-    /// A "delayed" notice has gone to the sender.
-    pub warned: bool,
-    _busy: ActivityGuard,
-}
-
-impl QueueEntry {
-    pub fn new(
-        ctx: &HostCtx,
-        qid: String,
-        from: Path,
-        rcpts: Vec<Mailbox>,
-        data: Vec<u8>,
-        msgid: String,
-        pid: u32,
-    ) -> Self {
-        QueueEntry {
-            qid,
-            from,
-            rcpts,
-            data: Arc::new(data),
-            msgid,
-            arrival: ctx.now(),
-            arrived: Instant::now(),
-            attempts: 0,
-            next_try: Instant::now(),
-            pid,
-            warned: false,
-            _busy: ctx.env.activity.begin(),
-        }
-    }
-}
 
 /// How one recipient fared in one attempt.
 enum Fate {
@@ -578,8 +498,4 @@ impl Mta {
         let e = QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![sender.clone()], full, msgid, pid);
         self.enqueue(e);
     }
-}
-
-pub fn next_hop(label: &str, hostname: &str, addr: SocketAddrV4) -> NextHop {
-    NextHop { label: label.into(), hostname: hostname.into(), addr }
 }

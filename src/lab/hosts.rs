@@ -5,7 +5,7 @@ use super::snapshot::{HostSnapshot, ListMember, ListSnapshot, MailboxSnapshot, P
 use crate::env::{Clock, Env, HostCtx};
 use crate::host::mta::Mta;
 use crate::host::resolver::Resolver;
-use crate::host::{dns, queue};
+use crate::host::{dns, spool};
 use crate::listserv::Delivery;
 use crate::net::Net;
 use crate::proto::ports;
@@ -73,7 +73,7 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
                     .map(|r| Resolver { ctx: ctx.clone(), server: SocketAddrV4::new(sc.hosts[r].address, ports::DNS) });
                 let smarthost = cfg.smarthost.map(|s| {
                     let sh = &sc.hosts[s];
-                    queue::next_hop(&sh.name, &sh.hostname, SocketAddrV4::new(sh.address, ports::SMTP))
+                    spool::next_hop(&sh.name, &sh.hostname, SocketAddrV4::new(sh.address, ports::SMTP))
                 });
                 let mta = Mta::new(ctx.clone(), cfg, store, auth_users, resolver, smarthost);
                 out.mtas.push((i, mta.clone()));
