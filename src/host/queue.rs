@@ -163,7 +163,7 @@ impl Mta {
                     rcpt: r.to_string(),
                     action: "failed",
                     status: "5.4.6".into(),
-                    diagnostic: format!("X-Unix; alias loop: `{n}` expands to itself"),
+                    diagnostic: format!("{}; alias loop: `{n}` expands to itself", self.diag_type()),
                     remote_mta: None,
                 }));
             }
@@ -184,7 +184,7 @@ impl Mta {
                 rcpt: r.to_string(),
                 action: "failed",
                 status: "5.2.4".into(),
-                diagnostic: format!("X-Unix; alias `{name}` names no address"),
+                diagnostic: format!("{}; alias `{name}` names no address", self.diag_type()),
                 remote_mta: None,
             }));
         }
@@ -292,7 +292,7 @@ impl Mta {
                 rcpt: rcpt.to_string(),
                 action: "failed",
                 status: "5.1.1".into(),
-                diagnostic: format!("X-Unix; unknown user: \"{}\"", rcpt.local),
+                diagnostic: format!("{}; unknown user: \"{}\"", self.diag_type(), rcpt.local),
                 remote_mta: None,
             });
         }
@@ -355,7 +355,8 @@ impl Mta {
                     action: "failed",
                     status: "4.4.7".into(),
                     diagnostic: format!(
-                        "X-Unix; message could not be delivered for {} days: {reason}{}",
+                        "{}; message could not be delivered for {} days: {reason}{}",
+                        self.diag_type(),
                         self.retry.lifetime.as_secs() / 86400,
                         via.map(|v| format!(" ({v})")).unwrap_or_default()
                     ),
