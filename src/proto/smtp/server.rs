@@ -383,7 +383,7 @@ impl Server {
                     return self.error(st.takes_no_argument("DATA"));
                 }
                 match &self.tx {
-                    None => self.error(st.need_mail()),
+                    None => self.error(st.data_needs_mail()),
                     Some(tx) if tx.rcpts.is_empty() => self.error(st.need_rcpt()),
                     Some(_) => {
                         self.state = State::Data;

@@ -98,6 +98,26 @@ fn sequence_errors() {
     assert_eq!(run(&mut s, &mut p, b"DATA extra\r\nRSET now\r\n").0, vec![501, 501]);
 }
 
+/// DATA before MAIL has its own text, not RCPT-before-MAIL's (sendmail's
+/// srvrsmtp.c smtp_data, Postfix's smtpd.c data_cmd).
+#[test]
+fn data_before_mail_texts() {
+    for (flavour, want) in
+        [(Flavour::Sendmail, "503 5.0.0 Need MAIL command"), (Flavour::Postfix, "503 5.5.1 Error: need RCPT command")]
+    {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        s.feed(b"HELO pc7\r\nDATA\r\n");
+        let mut replies = Vec::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                replies.push(r.one_line());
+            }
+        }
+        assert_eq!(replies.last().map(String::as_str), Some(want), "{flavour:?}");
+    }
+}
+
 #[test]
 fn syntax_errors_and_unknown_commands() {
     let (mut s, mut p) = session();

@@ -115,7 +115,11 @@ pub trait Persona: Sync {
     fn helo_syntax(&self, verb: &str) -> Reply;
     fn need_helo(&self) -> Reply;
     fn nested_mail(&self) -> Reply;
+    /// RCPT before MAIL.
     fn need_mail(&self) -> Reply;
+    /// DATA before MAIL.
+    fn data_needs_mail(&self) -> Reply;
+    /// DATA in a transaction with no accepted recipient.
     fn need_rcpt(&self) -> Reply;
     fn mail_syntax(&self) -> Reply;
     fn rcpt_syntax(&self) -> Reply;

@@ -101,6 +101,10 @@ impl Persona for Postfix {
     fn need_mail(&self) -> Reply {
         Reply::new(503, "5.5.1 Error: need MAIL command")
     }
+    fn data_needs_mail(&self) -> Reply {
+        // smtpd.c data_cmd(): outside a mail transaction Postfix asks for RCPT.
+        Reply::new(503, "5.5.1 Error: need RCPT command")
+    }
     fn need_rcpt(&self) -> Reply {
         Reply::new(554, "5.5.1 Error: no valid recipients")
     }

@@ -92,6 +92,10 @@ impl Persona for Sendmail {
     fn need_mail(&self) -> Reply {
         Reply::new(503, "5.0.0 Need MAIL before RCPT")
     }
+    fn data_needs_mail(&self) -> Reply {
+        // srvrsmtp.c smtp_data(): distinct from RCPT's "Need MAIL before RCPT".
+        Reply::new(503, "5.0.0 Need MAIL command")
+    }
     fn need_rcpt(&self) -> Reply {
         Reply::new(503, "5.0.0 Need RCPT (recipient)")
     }
