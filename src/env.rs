@@ -5,6 +5,7 @@
 //! offset to a wall-clock start, and all randomness comes from seeded random
 //! streams, one per host and purpose (see [`Streams`]).
 
+pub use crate::clock::Clock;
 use crate::net::Net;
 use crate::trace::{Event, Kind, Trace, ev};
 use chrono::{DateTime, FixedOffset};
@@ -15,26 +16,6 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
-use tokio::time::Instant;
-
-#[derive(Clone)]
-pub struct Clock {
-    start_wall: DateTime<FixedOffset>,
-    start: Instant,
-}
-
-impl Clock {
-    pub fn new(start_wall: DateTime<FixedOffset>) -> Self {
-        Clock { start_wall, start: Instant::now() }
-    }
-    pub fn now(&self) -> DateTime<FixedOffset> {
-        let el = Instant::now().saturating_duration_since(self.start);
-        self.start_wall + chrono::Duration::from_std(el).unwrap_or_default()
-    }
-    pub fn elapsed(&self) -> std::time::Duration {
-        Instant::now().saturating_duration_since(self.start)
-    }
-}
 
 /// What a random draw is for. Each host has one stream per purpose, so a
 /// new draw for one purpose on one host changes nothing anywhere else.
@@ -81,10 +62,7 @@ impl Streams {
         Rng { streams: self.clone(), host: Arc::from(host), purpose }
     }
     fn draw<R>(&self, host: &str, purpose: Purpose, f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
-        let mut g = match self.streams.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let mut g = crate::base::sync::lock(&self.streams);
         let rng = g
             .entry((host.to_string(), purpose))
             .or_insert_with(|| ChaCha8Rng::seed_from_u64(stream_seed(self.seed, host, purpose)));

@@ -3,6 +3,8 @@
 //! See ARCHITECTURE.md for the parts and the rules between them.
 
 pub mod autoconfig;
+pub mod base;
+pub mod clock;
 pub mod diag;
 pub mod env;
 pub mod expect;

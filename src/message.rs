@@ -8,17 +8,6 @@ pub fn headers(data: &[u8]) -> Vec<(String, String)> {
     m.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect()
 }
 
-/// Encode a header text as an RFC 2047 encoded-word when it is not ASCII.
-pub fn encode_header_text(s: &str) -> String {
-    if s.is_ascii() { s.to_string() } else { encode_header_text_always(s) }
-}
-
-/// One RFC 2047 encoded-word (`=?UTF-8?B?…?=`) for `s`, ASCII or not.
-pub fn encode_header_text_always(s: &str) -> String {
-    use base64::Engine as _;
-    format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-}
-
 /// Join folded lines (CRLF followed by white space) into one line.
 pub fn unfold(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -41,6 +30,12 @@ pub fn values<'a>(hs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 
 pub fn first<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     values(hs, name).into_iter().next()
+}
+
+/// The message identifier of the Message-ID: field without its angle
+/// brackets (RFC 5322 §3.6.4), or empty when there is none.
+pub fn message_id(hs: &[(String, String)]) -> String {
+    first(hs, "Message-ID").unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_string()
 }
 
 /// The host named in a Received: field's `by` clause.

@@ -7,12 +7,10 @@
 
 use crate::autoconfig::{self, Provider};
 use crate::env::{Activity, Clock, Env, Streams};
-use crate::host::fetch::{IMAP_PORT, POP3_PORT};
-use crate::host::mta::SMTP_PORT;
-use crate::host::resolver::DNS_PORT;
 use crate::lab::start_hosts;
 use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
+use crate::proto::ports;
 use crate::scenario::{Role, Scenario};
 use crate::trace::{Field, Kind};
 use crate::trace::{Trace, render};
@@ -74,17 +72,17 @@ pub fn endpoints(
     for h in sc.hosts.iter().filter(|h| h.external.is_none()) {
         let mut services = Vec::new();
         if h.role.is_mta() {
-            services.push(("smtp", SMTP_PORT));
+            services.push(("smtp", ports::SMTP));
         }
         if h.role == Role::Mailstore {
-            services.push(("pop3", POP3_PORT));
-            services.push(("imap", IMAP_PORT));
+            services.push(("pop3", ports::POP3));
+            services.push(("imap", ports::IMAP));
         }
         if h.role == Role::Dns {
-            services.push(("dns", DNS_PORT));
+            services.push(("dns", ports::DNS));
         }
         if h.role == Role::Mailstore {
-            services.push(("http", HTTP_PORT));
+            services.push(("http", ports::HTTP));
         }
         for (service, port) in services {
             out.push(Endpoint {
@@ -134,9 +132,6 @@ fn now() -> DateTime<FixedOffset> {
     DateTime::from_timestamp(secs as i64, 0).unwrap_or_default().fixed_offset()
 }
 
-/// Scenario port of the autoconfig web service.
-pub const HTTP_PORT: u16 = 80;
-
 /// Serve Thunderbird autoconfig from every mailstore host's address.
 async fn start_autoconfig(
     sc: &Scenario,
@@ -151,9 +146,9 @@ async fn start_autoconfig(
         for d in &m.domains {
             providers.push(Provider {
                 domain: d.clone(),
-                imap: Some((ip.clone(), net.bound_port(h.address, IMAP_PORT))),
-                pop3: Some((ip.clone(), net.bound_port(h.address, POP3_PORT))),
-                smtp: (ip.clone(), net.bound_port(h.address, SMTP_PORT)),
+                imap: Some((ip.clone(), net.bound_port(h.address, ports::IMAP))),
+                pop3: Some((ip.clone(), net.bound_port(h.address, ports::POP3))),
+                smtp: (ip.clone(), net.bound_port(h.address, ports::SMTP)),
                 smtp_auth: if m.auth == crate::scenario::AuthMode::Off {
                     "client-IP-address"
                 } else {
@@ -164,7 +159,7 @@ async fn start_autoconfig(
     }
     let providers = Arc::new(providers);
     for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
-        let addr = std::net::SocketAddrV4::new(h.address, HTTP_PORT);
+        let addr = std::net::SocketAddrV4::new(h.address, ports::HTTP);
         let mut l = env.net.listen(addr).await?;
         let (providers, trace, clock, name) = (providers.clone(), env.trace.clone(), env.clock.clone(), h.name.clone());
         tokio::spawn(async move {

@@ -4,6 +4,7 @@
 use crate::env::HostCtx;
 use crate::net::{Conn, Stream};
 use crate::proto::dns::{self, DnsDb, RecordData, ZoneRecord};
+use crate::proto::ports;
 use crate::scenario::{DnsConfig, Scenario};
 use crate::trace::{Field, Kind};
 use std::net::SocketAddrV4;
@@ -52,7 +53,7 @@ pub struct Sockets {
 }
 
 pub async fn bind(ctx: &HostCtx) -> std::io::Result<Sockets> {
-    let addr = SocketAddrV4::new(ctx.ip, super::resolver::DNS_PORT);
+    let addr = SocketAddrV4::new(ctx.ip, ports::DNS);
     Ok(Sockets { udp: ctx.env.net.bind_udp(addr).await?, tcp: ctx.env.net.listen(addr).await? })
 }
 
@@ -239,7 +240,7 @@ mod tests {
     }
 
     async fn connect(net: &SimNet) -> Stream {
-        net.connect(CLIENT, SocketAddrV4::new(SERVER, super::super::resolver::DNS_PORT)).await.expect("connects").stream
+        net.connect(CLIENT, SocketAddrV4::new(SERVER, crate::proto::ports::DNS)).await.expect("connects").stream
     }
 
     fn framed_query(id: u16) -> Vec<u8> {

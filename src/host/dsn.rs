@@ -47,17 +47,9 @@ pub fn header_section(msg: &[u8]) -> &[u8] {
 pub fn build(r: &Report) -> Vec<u8> {
     let boundary = format!("{}.{}/{}", r.qid, r.message_id.len(), r.reporting_mta);
     let delayed = r.failures.iter().all(|f| f.action == "delayed");
-    let (from, subject) = match (r.flavour, delayed) {
-        (Flavour::Sendmail, false) => {
-            ("Mail Delivery Subsystem", "Returned mail: see transcript for details".to_string())
-        }
-        (Flavour::Sendmail, true) => (
-            "Mail Delivery Subsystem",
-            format!("Warning: could not send message for past {}", crate::scenario::format_duration(r.waited)),
-        ),
-        (Flavour::Postfix, false) => ("Mail Delivery System", "Undelivered Mail Returned to Sender".to_string()),
-        (Flavour::Postfix, true) => ("Mail Delivery System", "Delayed Mail (still being retried)".to_string()),
-    };
+    let persona = r.flavour.persona();
+    let from = persona.dsn_sender();
+    let subject = persona.dsn_subject(delayed, &crate::scenario::format_duration(r.waited));
     let mut m = String::new();
     m.push_str(&format!("From: {from} <MAILER-DAEMON@{}>\r\n", r.reporting_mta));
     m.push_str(&format!("To: <{}>\r\n", r.to));

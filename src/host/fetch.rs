@@ -8,13 +8,11 @@ use super::session::{Core, Io, Lost, Session};
 use super::smtp_client;
 use crate::env::HostCtx;
 use crate::proto::fetch::{Client, Job, Limits, Output, Protocol};
+use crate::proto::ports;
 use crate::scenario::{Fetch, FetchProtocol};
 use crate::trace::{Field, Kind};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
-
-pub const POP3_PORT: u16 = 110;
-pub const IMAP_PORT: u16 = 143;
 
 /// What a fetch step brought home.
 pub struct Fetched {
@@ -26,8 +24,8 @@ pub struct Fetched {
 pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> Vec<String> {
     let label = ctx.peer_name(server);
     let (port, proto) = match f.protocol {
-        FetchProtocol::Pop3 => (POP3_PORT, "POP3"),
-        FetchProtocol::Imap => (IMAP_PORT, "IMAP"),
+        FetchProtocol::Pop3 => (ports::POP3, "POP3"),
+        FetchProtocol::Imap => (ports::IMAP, "IMAP"),
     };
     let conn = match smtp_client::connect(ctx, SocketAddrV4::new(server, port), &label, Some(step)).await {
         Ok(c) => c,

@@ -3,35 +3,16 @@
 //! pipes it to fml — and queues what the list server sends back, as a local
 //! submission (Postfix's pickup, sendmail's `-bm` from the command line).
 
-use super::maillog::Program;
 use super::mta::Mta;
-use super::queue::QueueEntry;
-use crate::env::{ActivityGuard, Purpose, rfc5322};
-use crate::listserv::{Cx, Dest, List, ListConfig, NoteKind, Out};
+use super::spool::{HostedList, QueueEntry};
+use crate::env::{Purpose, rfc5322};
+use crate::listserv::{Cx, Dest, NoteKind, Out};
 use crate::proto::smtp::address::parse_mailbox;
-use crate::proto::smtp::{Flavour, Mailbox, Path};
+use crate::proto::smtp::persona::{Arrival, Source};
+use crate::proto::smtp::received::{Via, received};
+use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
-use std::sync::{Arc, Mutex};
-
-/// One list on the host, with the activity it keeps open while a digest is due.
-pub struct HostedList {
-    /// The list's fixed settings (name, domain, schedule), read without the lock on every recipient.
-    cfg: ListConfig,
-    pub list: Mutex<List>,
-    digest_due: Mutex<Option<ActivityGuard>>,
-}
-
-impl HostedList {
-    pub fn new(list: List) -> Self {
-        HostedList { cfg: list.cfg.clone(), list: Mutex::new(list), digest_due: Mutex::new(None) }
-    }
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
-        match self.list.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
-        }
-    }
-}
+use std::sync::Arc;
 
 impl Mta {
     /// The list and which of its addresses a local recipient names.
@@ -82,12 +63,11 @@ impl Mta {
 
     /// Keep the run going while a digest has posts waiting, so that none is lost.
     fn digest_activity(&self, hosted: &HostedList, due: bool) {
-        if let Ok(mut g) = hosted.digest_due.lock() {
-            match (due, g.is_some()) {
-                (true, false) => *g = Some(self.ctx.env.activity.begin()),
-                (false, true) => *g = None,
-                _ => {}
-            }
+        let mut g = crate::base::sync::lock(&hosted.digest_due);
+        match (due, g.is_some()) {
+            (true, false) => *g = Some(self.ctx.env.activity.begin()),
+            (false, true) => *g = None,
+            _ => {}
         }
     }
 
@@ -139,45 +119,20 @@ impl Mta {
         let pid = self.new_pid();
         let qid = self.new_qid(pid);
         let now = self.ctx.now();
-        let received = match self.cfg.flavour {
-            Flavour::Sendmail => format!(
-                "Received: (from {user}@localhost)\r\n\tby {} ({}/Submit) id {qid};\r\n\t{}\r\n",
-                self.ctx.hostname,
-                self.cfg.flavour.software(),
-                rfc5322(now)
-            ),
-            Flavour::Postfix => format!(
-                "Received: by {} ({}, from userid 1001)\r\n\tid {qid}; {}\r\n",
-                self.ctx.hostname,
-                self.cfg.flavour.software(),
-                rfc5322(now)
-            ),
-        };
+        let p = self.persona();
+        let received = received(p, &self.ctx.hostname, &qid, &Via::Submit { user }, &rfc5322(now));
         let mut full = received.into_bytes();
         full.extend_from_slice(&data);
-        let hs = crate::message::headers(&data);
-        let msgid =
-            crate::message::first(&hs, "Message-ID").unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_string();
-        let size = full.len();
-        match self.cfg.flavour {
-            Flavour::Sendmail => self.log.log(
-                Program::Smtpd,
-                pid,
-                &format!(
-                    "{qid}: from={from}, size={size}, class=0, nrcpts={}, msgid=<{msgid}>, relay={user}@localhost",
-                    rcpts.len()
-                ),
-            ),
-            Flavour::Postfix => {
-                self.log.log(Program::Pickup, 0, &format!("{qid}: uid=1001 from={from}"));
-                self.log.log(Program::Cleanup, 0, &format!("{qid}: message-id=<{msgid}>"));
-                self.log.log(
-                    Program::Qmgr,
-                    0,
-                    &format!("{qid}: from={from}, size={size}, nrcpt={} (queue active)", rcpts.len()),
-                );
-            }
-        }
+        let msgid = crate::message::message_id(&crate::message::headers(&data));
+        let arrival = Arrival {
+            qid: &qid,
+            from: &from.to_string(),
+            size: full.len(),
+            nrcpts: rcpts.len(),
+            msgid: &msgid,
+            source: Source::Local { user },
+        };
+        self.log.log_lines(pid, p.log_arrival(&arrival));
         let e = QueueEntry::new(&self.ctx, qid.clone(), from, rcpts, full, msgid, pid);
         self.enqueue(e);
         qid

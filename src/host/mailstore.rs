@@ -12,11 +12,11 @@
 //! address forgets its failures. The cores only report the failure; the
 //! waiting is done here, on tokio's clock.
 
-use super::fetch::{IMAP_PORT, POP3_PORT};
 use super::mta::Mta;
 use super::session::{Core, Io, Lost, Note, Session};
 use crate::env::ActivityGuard;
 use crate::net::Conn;
+use crate::proto::ports;
 use crate::proto::{imap, pop3};
 use crate::scenario::format_duration;
 use crate::trace::{Field, Kind};
@@ -50,10 +50,7 @@ struct Penalties(Mutex<BTreeMap<Ipv4Addr, VecDeque<Instant>>>);
 
 impl Penalties {
     fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<Ipv4Addr, VecDeque<Instant>>) -> R) -> R {
-        match self.0.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
-        }
+        f(&mut crate::base::sync::lock(&self.0))
     }
 
     /// Note a failed login from `ip` at `now`; returns how many failures
@@ -97,7 +94,7 @@ fn ordinal(n: usize) -> String {
 /// Open the POP3 and IMAP ports, then serve them in background tasks.
 pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
     let penalties = Arc::new(Penalties::default());
-    for (port, proto) in [(POP3_PORT, "pop3"), (IMAP_PORT, "imap")] {
+    for (port, proto) in [(ports::POP3, "pop3"), (ports::IMAP, "imap")] {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
         let penalties = penalties.clone();

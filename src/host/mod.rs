@@ -13,3 +13,4 @@ pub mod queue;
 pub mod resolver;
 pub mod session;
 pub mod smtp_client;
+pub mod spool;

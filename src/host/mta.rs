@@ -6,14 +6,18 @@
 //! forwards to the smarthost or to the destination's MX, retries what
 //! cannot go now and returns what can never go.
 
-use super::maillog::{Maillog, Program, postfix_qid, sendmail_qid};
-use super::queue::{self, QueueEntry};
+use super::maillog::{Maillog, Program};
 use super::resolver::Resolver;
 use super::session::{Core, Io, Lost, Note, Session};
+use super::spool::{HostedList, NextHop, QueueEntry, RetryPolicy};
+use crate::base::sync::lock;
 use crate::env::{ActivityGuard, HostCtx, Purpose, rfc5322};
 use crate::net::Conn;
+use crate::proto::ports;
+use crate::proto::smtp::persona::{Arrival, Source};
+use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
-use crate::proto::smtp::{Flavour, Mailbox, Reply};
+use crate::proto::smtp::{Mailbox, Persona, Reply};
 use crate::scenario::{AuthMode, MtaConfig};
 use crate::store::Store;
 use crate::trace::{Field, Kind};
@@ -25,19 +29,10 @@ use tokio::sync::Notify;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub const SMTP_PORT: u16 = 25;
 /// More Received: fields than this means a loop (sendmail's MaxHopCount).
 pub const MAX_HOPS: usize = 25;
 /// Sessions served at once; more get 421 and are closed.
 pub const MAX_SESSIONS: usize = 100;
-
-/// Where non-local mail goes when there is a smarthost.
-#[derive(Clone, Debug)]
-pub struct NextHop {
-    pub label: String,
-    pub hostname: String,
-    pub addr: SocketAddrV4,
-}
 
 pub struct Mta {
     pub ctx: HostCtx,
@@ -55,9 +50,9 @@ pub struct Mta {
     pub log: Maillog,
     pub state: Mutex<MtaState>,
     pub wake: Notify,
-    pub retry: queue::RetryPolicy,
+    pub retry: RetryPolicy,
     /// Mailing lists (a list host only).
-    pub lists: Vec<super::list::HostedList>,
+    pub lists: Vec<HostedList>,
     /// `cfg.domains` as a set: an MX may serve thousands of domains.
     local_domains: std::collections::BTreeSet<String>,
 }
@@ -81,13 +76,12 @@ impl Mta {
     ) -> Arc<Self> {
         let base = 1000 + ctx.rng(Purpose::Pid).below(30000) as u32;
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
-        let lists =
-            cfg.lists.iter().map(|l| super::list::HostedList::new(crate::listserv::List::new(l.clone()))).collect();
+        let lists = cfg.lists.iter().map(|l| HostedList::new(crate::listserv::List::new(l.clone()))).collect();
         let local_domains = cfg.domains.iter().cloned().collect();
         Arc::new(Mta {
             lists,
             local_domains,
-            retry: queue::RetryPolicy::configured(cfg.flavour, &cfg.queue),
+            retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
             ctx,
             cfg,
             store: Arc::new(Mutex::new(store)),
@@ -103,10 +97,7 @@ impl Mta {
     }
 
     pub fn with_state<R>(&self, f: impl FnOnce(&mut MtaState) -> R) -> R {
-        match self.state.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
-        }
+        f(&mut lock(&self.state))
     }
 
     pub fn new_pid(&self) -> u32 {
@@ -117,26 +108,26 @@ impl Mta {
     }
 
     pub fn new_qid(&self, pid: u32) -> String {
-        match self.cfg.flavour {
-            Flavour::Sendmail => {
-                let seq = self.with_state(|s| {
-                    s.qid_seq += 1;
-                    s.qid_seq
-                });
-                sendmail_qid(self.ctx.now(), seq, pid)
-            }
-            Flavour::Postfix => {
-                let rng = self.ctx.rng(Purpose::QueueId);
-                postfix_qid(u64::from(rng.u16()) << 24 | rng.below(1 << 24))
-            }
-        }
+        let mut seq = || {
+            self.with_state(|s| {
+                s.qid_seq += 1;
+                s.qid_seq
+            })
+        };
+        let mut random = || {
+            let rng = self.ctx.rng(Purpose::QueueId);
+            u64::from(rng.u16()) << 24 | rng.below(1 << 24)
+        };
+        self.persona().queue_id(self.ctx.now(), pid, &mut seq, &mut random)
+    }
+
+    /// The words of this host's MTA flavour.
+    pub fn persona(&self) -> &'static dyn Persona {
+        self.cfg.flavour.persona()
     }
 
     pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        match self.store.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
-        }
+        f(&mut lock(&self.store))
     }
 
     pub fn has_local_user(&self, key: &str) -> bool {
@@ -147,9 +138,7 @@ impl Mta {
     pub fn popauth_add(self: &Arc<Self>, ip: Ipv4Addr, user: &str, how: &str) {
         let Some(window) = self.cfg.pop_before_smtp else { return };
         let until = Instant::now() + window;
-        if let Ok(mut g) = self.popauth.lock() {
-            g.insert(ip, until);
-        }
+        lock(&self.popauth).insert(ip, until);
         let wall = self.ctx.now() + chrono::Duration::from_std(window).unwrap_or_default();
         self.ctx.emit(
             self.ctx
@@ -161,18 +150,14 @@ impl Mta {
         let me = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep_until(until).await;
-            let expired = me
-                .popauth
-                .lock()
-                .map(|mut g| {
-                    if g.get(&ip).is_some_and(|t| *t <= Instant::now()) {
-                        g.remove(&ip);
-                        true
-                    } else {
-                        false
-                    }
-                })
-                .unwrap_or(false);
+            let expired = {
+                let mut g = lock(&me.popauth);
+                let due = g.get(&ip).is_some_and(|t| *t <= Instant::now());
+                if due {
+                    g.remove(&ip);
+                }
+                due
+            };
             if expired {
                 me.ctx.emit(
                     me.ctx
@@ -186,7 +171,7 @@ impl Mta {
     }
 
     fn popauth_allows(&self, ip: Ipv4Addr) -> bool {
-        self.popauth.lock().map(|g| g.get(&ip).is_some_and(|t| *t > Instant::now())).unwrap_or(false)
+        lock(&self.popauth).get(&ip).is_some_and(|t| *t > Instant::now())
     }
 
     pub fn is_local_domain(&self, d: &str) -> bool {
@@ -205,7 +190,7 @@ impl Mta {
 
     /// Open the SMTP port; the returned listener goes to [`Mta::serve`].
     pub async fn bind(&self) -> std::io::Result<crate::net::Listener> {
-        self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, SMTP_PORT)).await
+        self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, ports::SMTP)).await
     }
 
     /// Run the queue and accept connections forever.
@@ -257,15 +242,15 @@ impl Mta {
             last_verb: String::new(),
             auth_mech: String::new(),
         };
-        if self.cfg.flavour == Flavour::Postfix {
-            self.log.log(Program::Smtpd, pid, &format!("connect from {}", pol.postfix_client()));
+        if let Some(l) = self.persona().log_connect(&pol.peer()) {
+            self.log.log(Program::Smtpd, pid, &l);
         }
         let server = Server::new(self.server_config(), Peer { ip, name: ptr });
         let mut core = SmtpSession { server, pol, timed_out: false };
         Session::new(&self.ctx, stream, session, &label).run(&mut core).await;
         let pol = core.pol;
-        if self.cfg.flavour == Flavour::Postfix {
-            self.log.log(Program::Smtpd, pid, &format!("disconnect from {}{}", pol.postfix_client(), pol.count_text()));
+        if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
+            self.log.log(Program::Smtpd, pid, &l);
         }
         self.ctx.emit(self.ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
     }
@@ -422,19 +407,11 @@ struct SessionPolicy<'a> {
 }
 
 impl SessionPolicy<'_> {
-    fn flavour(&self) -> Flavour {
-        self.mta.cfg.flavour
+    fn persona(&self) -> &'static dyn Persona {
+        self.mta.persona()
     }
-    /// sendmail's `relay=` value: `name [ip]` or `[ip]`.
-    fn sendmail_relay(&self) -> String {
-        match &self.ptr {
-            Some(n) => format!("{n} [{}]", self.ip),
-            None => format!("[{}]", self.ip),
-        }
-    }
-    /// Postfix's client form: `name[ip]` or `unknown[ip]`.
-    fn postfix_client(&self) -> String {
-        format!("{}[{}]", self.ptr.as_deref().unwrap_or("unknown"), self.ip)
+    fn peer(&self) -> Peer {
+        Peer { ip: self.ip, name: self.ptr.clone() }
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
@@ -448,128 +425,51 @@ impl SessionPolicy<'_> {
             e.0 += 1;
         }
     }
-    fn count_text(&self) -> String {
-        let mut out = String::new();
-        let (mut ok, mut all) = (0, 0);
-        for verb in ["ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"] {
-            if let Some((o, t)) = self.counts.get(verb) {
-                ok += o;
-                all += t;
-                if o == t {
-                    out.push_str(&format!(" {verb}={o}"));
-                } else {
-                    out.push_str(&format!(" {verb}={o}/{t}"));
-                }
-            }
-        }
-        let other: u32 = self
-            .counts
-            .iter()
-            .filter(|(k, _)| {
-                !["ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"].contains(&k.as_str())
-            })
-            .map(|(_, v)| v.1)
-            .sum();
-        if other > 0 {
-            out.push_str(&format!(" unknown=0/{other}"));
-            all += other;
-        }
-        if all == ok { format!("{out} commands={ok}") } else { format!("{out} commands={ok}/{all}") }
-    }
-    fn reject_log(&self, env: &Envelope, rcpt: &Mailbox, r: &Reply) {
-        let to = format!("<{rcpt}>");
-        match self.flavour() {
-            Flavour::Sendmail => {
-                let qid = self.qid.clone().unwrap_or_else(|| "NOQUEUE".into());
-                let is_relay = r.enhanced() == Some("5.7.1");
-                let msg = if is_relay {
-                    format!(
-                        "{qid}: ruleset=check_rcpt, arg1={to}, relay={}, reject={}",
-                        self.sendmail_relay(),
-                        r.one_line()
-                    )
-                } else {
-                    format!("{qid}: {to}... User unknown")
-                };
-                self.mta.log.log(Program::Smtpd, self.pid, &msg);
-            }
-            Flavour::Postfix => {
-                let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
-                let msg = format!(
-                    "NOQUEUE: reject: RCPT from {}: {}; from={} to={to} proto={proto} helo=<{}>",
-                    self.postfix_client(),
-                    r.one_line(),
-                    env.from,
-                    env.helo
-                );
-                self.mta.log.log(Program::Smtpd, self.pid, &msg);
-            }
-        }
-    }
 }
 
 impl Policy for SessionPolicy<'_> {
     fn greeting(&mut self) -> Reply {
-        self.flavour().greeting(&self.mta.ctx.hostname, &rfc5322(self.mta.ctx.now()))
+        self.persona().greeting(&self.mta.ctx.hostname, &rfc5322(self.mta.ctx.now()))
     }
 
     fn mail(&mut self, env: &Envelope) -> Reply {
+        let p = self.persona();
         if self.mta.cfg.auth == AuthMode::Required && env.auth.is_none() {
-            let r = Reply::new(530, "5.7.0 Authentication required");
-            let msg = match self.flavour() {
-                Flavour::Sendmail => {
-                    format!("NOQUEUE: {}: MAIL FROM: {}, relay={}", env.from, r.one_line(), self.sendmail_relay())
-                }
-                Flavour::Postfix => format!(
-                    "NOQUEUE: reject: MAIL from {}: {}; from={} proto=ESMTP helo=<{}>",
-                    self.postfix_client(),
-                    r.one_line(),
-                    env.from,
-                    env.helo
-                ),
-            };
-            self.mta.log.log(Program::Smtpd, self.pid, &msg);
+            let r = p.auth_required();
+            self.mta.log.log(Program::Smtpd, self.pid, &p.log_mail_reject(&self.peer(), env, &r));
             return r;
         }
-        // sendmail names the transaction at MAIL; Postfix only once a recipient is accepted.
-        if self.flavour() == Flavour::Sendmail {
-            self.qid = Some(self.mta.new_qid(self.pid));
-        } else {
-            self.qid = None;
-        }
-        self.flavour().mail_ok(&env.from.to_string())
+        self.qid = if p.names_transaction_at_mail() { Some(self.mta.new_qid(self.pid)) } else { None };
+        p.mail_ok(&env.from.to_string())
     }
 
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
         let to = format!("<{rcpt}>");
-        let st = self.flavour();
+        let p = self.persona();
         let r = if self.mta.is_local_domain(&rcpt.domain) {
             let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
             let list = self.mta.list_for(rcpt).is_some();
-            if alias || list || self.mta.has_local_user(&rcpt.key()) { st.rcpt_ok(&to) } else { st.user_unknown(&to) }
+            if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
             || self.mta.popauth_allows(self.ip)
             || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)
         {
-            st.rcpt_ok(&to)
-        } else if st == Flavour::Sendmail && self.mta.cfg.auth != AuthMode::Off {
-            Reply::new(550, format!("5.7.1 {to}... Relaying denied. Proper authentication required."))
+            p.rcpt_ok(&to)
         } else {
-            st.relay_denied(&to)
+            p.relay_denied(&to, self.mta.cfg.auth != AuthMode::Off)
         };
         if r.is_positive() {
-            if st == Flavour::Postfix && self.qid.is_none() {
+            if self.qid.is_none() {
                 let qid = self.mta.new_qid(self.pid);
-                let sasl = env
-                    .auth
-                    .as_ref()
-                    .map(|u| format!(", sasl_method={}, sasl_username={u}", self.auth_mech))
-                    .unwrap_or_default();
-                self.mta.log.log(Program::Smtpd, self.pid, &format!("{qid}: client={}{sasl}", self.postfix_client()));
+                let sasl = env.auth.as_deref().map(|u| (self.auth_mech.as_str(), u));
+                if let Some(l) = p.log_client(&qid, &self.peer(), sasl) {
+                    self.mta.log.log(Program::Smtpd, self.pid, &l);
+                }
                 self.qid = Some(qid);
             }
         } else {
-            self.reject_log(env, rcpt, &r);
+            let l = p.log_rcpt_reject(&self.peer(), self.qid.as_deref(), env, &to, &r);
+            self.mta.log.log(Program::Smtpd, self.pid, &l);
         }
         r
     }
@@ -584,98 +484,41 @@ impl Policy for SessionPolicy<'_> {
 
     fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {
         self.auth_mech = mech.to_string();
-        let msg = match (self.flavour(), ok) {
-            (Flavour::Sendmail, true) => {
-                format!("AUTH=server, relay={}, authid={user}, mech={mech}, bits=0", self.sendmail_relay())
-            }
-            (Flavour::Sendmail, false) => format!(
-                "AUTH failure ({mech}): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user={user}, relay={}",
-                self.sendmail_relay()
-            ),
-            (Flavour::Postfix, true) => return,
-            (Flavour::Postfix, false) => format!(
-                "warning: {}: SASL {mech} authentication failed: authentication failure, sasl_username={user}",
-                self.postfix_client()
-            ),
-        };
-        let qid = if self.flavour() == Flavour::Sendmail { "NOQUEUE: " } else { "" };
-        self.mta.log.log(Program::Smtpd, self.pid, &format!("{qid}{msg}"));
+        if let Some(l) = self.persona().log_auth(&self.peer(), user, mech, ok) {
+            self.mta.log.log(Program::Smtpd, self.pid, &l);
+        }
     }
 
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
-        let st = self.flavour();
+        let p = self.persona();
         let qid = self.qid.take().unwrap_or_else(|| self.mta.new_qid(self.pid));
         let hs = crate::message::headers(&data);
         let hops = crate::message::values(&hs, "Received").len();
         if hops >= MAX_HOPS {
-            let r = Reply::new(
-                554,
-                format!(
-                    "5.4.6 Too many hops {} (25 max): from {} via {}, to {}",
-                    hops + 1,
-                    env.from,
-                    self.mta.ctx.hostname,
-                    env.rcpts.first().map(|m| m.to_string()).unwrap_or_default()
-                ),
-            );
-            self.mta.log.log(Program::Smtpd, self.pid, &format!("{qid}: {}", r.one_line()));
+            let to = env.rcpts.first().map(|m| m.to_string()).unwrap_or_default();
+            let r = p.too_many_hops(hops, MAX_HOPS, &env.from.to_string(), &self.mta.ctx.hostname, &to);
+            self.mta.log.log(Program::Smtpd, self.pid, &p.log_hops(&qid, &r));
             return r;
         }
-        let now = self.mta.ctx.now();
-        let proto = match (env.esmtp, env.auth.is_some()) {
-            (true, true) => "ESMTPA",
-            (true, false) => "ESMTP",
-            (false, _) => "SMTP",
-        };
-        let from_part = match (st, &self.ptr) {
-            (Flavour::Sendmail, Some(n)) => format!("{} ({n} [{}])", env.helo, self.ip),
-            (Flavour::Sendmail, None) => format!("{} ([{}])", env.helo, self.ip),
-            (Flavour::Postfix, p) => format!("{} ({} [{}])", env.helo, p.as_deref().unwrap_or("unknown"), self.ip),
-        };
-        let authed = match (st, &env.auth) {
-            (Flavour::Postfix, Some(u)) => format!("\r\n\t(Authenticated sender: {u})"),
-            _ => String::new(),
-        };
-        let mut received = format!(
-            "Received: from {from_part}{authed}\r\n\tby {} ({}) with {proto} id {qid}",
-            self.mta.ctx.hostname,
-            st.software()
-        );
-        if let [one] = env.rcpts.as_slice() {
-            received.push_str(&format!("\r\n\tfor <{one}>"));
-        }
-        received.push_str(&format!("; {}\r\n", rfc5322(now)));
+        let peer = self.peer();
+        let received =
+            received(p, &self.mta.ctx.hostname, &qid, &Via::Smtp { env, peer: &peer }, &rfc5322(self.mta.ctx.now()));
         let mut full = Vec::with_capacity(received.len() + data.len());
         full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(&data);
-        let msgid =
-            crate::message::first(&hs, "Message-ID").unwrap_or("").trim_matches(|c| c == '<' || c == '>').to_string();
-        let size = full.len();
-        match st {
-            Flavour::Sendmail => {
-                self.mta.log.log(
-                    Program::Smtpd,
-                    self.pid,
-                    &format!(
-                        "{qid}: from={}, size={size}, class=0, nrcpts={}, msgid=<{msgid}>, proto={proto}, daemon=MTA, relay={}",
-                        env.from,
-                        env.rcpts.len(),
-                        self.sendmail_relay()
-                    ),
-                );
-            }
-            Flavour::Postfix => {
-                self.mta.log.log(Program::Cleanup, 0, &format!("{qid}: message-id=<{msgid}>"));
-                self.mta.log.log(
-                    Program::Qmgr,
-                    0,
-                    &format!("{qid}: from={}, size={size}, nrcpt={} (queue active)", env.from, env.rcpts.len()),
-                );
-            }
-        }
+        let msgid = crate::message::message_id(&hs);
+        let arrival = Arrival {
+            qid: &qid,
+            from: &env.from.to_string(),
+            size: full.len(),
+            nrcpts: env.rcpts.len(),
+            msgid: &msgid,
+            source: Source::Smtp { peer: &peer, protocol: env.protocol() },
+        };
+        self.mta.log.log_lines(self.pid, p.log_arrival(&arrival));
         let entry =
             QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid);
         self.mta.enqueue(entry);
-        st.queued(&qid)
+        p.queued(&qid)
     }
 }

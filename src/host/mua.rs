@@ -1,16 +1,15 @@
 //! The MUA host: a mail client that composes a message and submits it by SMTP.
 
-use super::mta::SMTP_PORT;
 use super::smtp_client;
+use crate::base::rfc2047;
 use crate::env::{HostCtx, rfc5322};
+use crate::proto::ports;
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
 use crate::scenario::Send;
 use crate::trace::{Field, Kind};
 use std::net::{Ipv4Addr, SocketAddrV4};
-
-pub use crate::message::encode_header_text;
 
 /// Build the message as the MUA would write it (RFC 5322), CRLF line ends.
 pub fn compose(ctx: &HostCtx, s: &Send, seq: usize) -> Vec<u8> {
@@ -19,10 +18,10 @@ pub fn compose(ctx: &HostCtx, s: &Send, seq: usize) -> Vec<u8> {
     m.push_str(&format!("Date: {}\r\n", rfc5322(now)));
     m.push_str(&format!("From: {}\r\n", s.header_from.as_deref().unwrap_or(&s.from)));
     m.push_str(&format!("To: {}\r\n", s.to.join(", ")));
-    m.push_str(&format!("Subject: {}\r\n", encode_header_text(&s.subject)));
+    m.push_str(&format!("Subject: {}\r\n", rfc2047::encode(&s.subject, rfc2047::ONE_WORD)));
     m.push_str(&format!("Message-ID: <{}.{seq}@{}>\r\n", now.format("%Y%m%d%H%M%S"), ctx.hostname));
     for (k, v) in &s.headers {
-        m.push_str(&format!("{k}: {}\r\n", encode_header_text(v)));
+        m.push_str(&format!("{k}: {}\r\n", rfc2047::encode(v, rfc2047::ONE_WORD)));
     }
     m.push_str("MIME-Version: 1.0\r\n");
     let cte = if s.body.is_ascii() { "7bit" } else { "8bit" };
@@ -84,7 +83,7 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         Err(_) => Path::Null,
     };
     let rcpts = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
-    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, SMTP_PORT), &label, Some(step)).await {
+    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, ports::SMTP), &label, Some(step)).await {
         Ok(c) => c,
         Err(e) => {
             ctx.emit(

@@ -6,113 +6,22 @@
 //! sender). Recipients that cannot be served now wait for the next retry.
 
 use super::dsn::{self, Failure};
-use super::maillog::{Program, postfix_delay, sendmail_delay};
-use super::mta::{Mta, NextHop, SMTP_PORT};
+use super::maillog::Program;
+use super::mta::Mta;
 use super::resolver::{ResolveError, Target, Unroutable};
 use super::smtp_client;
-use crate::env::{ActivityGuard, HostCtx, rfc5322};
+use super::spool::QueueEntry;
+use crate::env::rfc5322;
+use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult};
-use crate::proto::smtp::{Flavour, Mailbox, Path};
+use crate::proto::smtp::persona::Attempt;
+use crate::proto::smtp::received::{Via, received};
+use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
-use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::time::Instant;
-
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Wait before the first retry; later waits double up to `max_backoff`.
-    pub first: Duration,
-    pub max_backoff: Duration,
-    /// Give up and bounce after this long in the queue.
-    pub lifetime: Duration,
-    /// Send a "delayed" DSN once a message has waited this long.
-    pub warn_after: Option<Duration>,
-}
-
-impl RetryPolicy {
-    pub fn for_flavour(f: Flavour) -> Self {
-        match f {
-            // A queue run every 30 minutes (`sendmail -q30m`), Timeout.queuereturn=5d.
-            Flavour::Sendmail => RetryPolicy {
-                first: Duration::from_secs(1800),
-                max_backoff: Duration::from_secs(1800),
-                lifetime: Duration::from_secs(5 * 86400),
-                warn_after: None,
-            },
-            // minimal_backoff_time=300s, maximal_backoff_time=4000s, maximal_queue_lifetime=5d.
-            Flavour::Postfix => RetryPolicy {
-                first: Duration::from_secs(300),
-                max_backoff: Duration::from_secs(4000),
-                lifetime: Duration::from_secs(5 * 86400),
-                warn_after: None,
-            },
-        }
-    }
-    /// The flavour's defaults with the scenario's overrides.
-    pub fn configured(f: Flavour, q: &crate::scenario::QueueConfig) -> Self {
-        let d = Self::for_flavour(f);
-        let first = q.retry.unwrap_or(d.first);
-        RetryPolicy {
-            first,
-            max_backoff: q.max_backoff.unwrap_or(d.max_backoff.max(first)),
-            lifetime: q.lifetime.unwrap_or(d.lifetime),
-            warn_after: q.warn_after,
-        }
-    }
-    pub fn backoff(&self, attempts: u32) -> Duration {
-        let mut d = self.first;
-        for _ in 1..attempts {
-            d = (d * 2).min(self.max_backoff);
-        }
-        d.min(self.max_backoff)
-    }
-}
-
-pub struct QueueEntry {
-    pub qid: String,
-    pub from: Path,
-    pub rcpts: Vec<Mailbox>,
-    pub data: Arc<Vec<u8>>,
-    pub msgid: String,
-    pub arrival: DateTime<FixedOffset>,
-    pub arrived: Instant,
-    pub attempts: u32,
-    pub next_try: Instant,
-    pub pid: u32,
-    /// A "delayed" notice has gone to the sender.
-    pub warned: bool,
-    _busy: ActivityGuard,
-}
-
-impl QueueEntry {
-    pub fn new(
-        ctx: &HostCtx,
-        qid: String,
-        from: Path,
-        rcpts: Vec<Mailbox>,
-        data: Vec<u8>,
-        msgid: String,
-        pid: u32,
-    ) -> Self {
-        QueueEntry {
-            qid,
-            from,
-            rcpts,
-            data: Arc::new(data),
-            msgid,
-            arrival: ctx.now(),
-            arrived: Instant::now(),
-            attempts: 0,
-            next_try: Instant::now(),
-            pid,
-            warned: false,
-            _busy: ctx.env.activity.begin(),
-        }
-    }
-}
 
 /// How one recipient fared in one attempt.
 enum Fate {
@@ -233,10 +142,7 @@ impl Mta {
 
     /// The diagnostic type of a DSN for a failure that is not an SMTP reply.
     fn diag_type(&self) -> &'static str {
-        match self.cfg.flavour {
-            Flavour::Sendmail => "X-Unix",
-            Flavour::Postfix => "X-Postfix",
-        }
+        self.persona().diagnostic_type()
     }
 
     /// Expand a local alias (like /etc/aliases), following nested aliases.
@@ -257,7 +163,7 @@ impl Mta {
                     rcpt: r.to_string(),
                     action: "failed",
                     status: "5.4.6".into(),
-                    diagnostic: format!("X-Unix; alias loop: `{n}` expands to itself"),
+                    diagnostic: format!("{}; alias loop: `{n}` expands to itself", self.diag_type()),
                     remote_mta: None,
                 }));
             }
@@ -278,7 +184,7 @@ impl Mta {
                 rcpt: r.to_string(),
                 action: "failed",
                 status: "5.2.4".into(),
-                diagnostic: format!("X-Unix; alias `{name}` names no address"),
+                diagnostic: format!("{}; alias `{name}` names no address", self.diag_type()),
                 remote_mta: None,
             }));
         }
@@ -331,18 +237,10 @@ impl Mta {
             let label = self.ctx.peer_name(t.ip);
             let via = format!("{} [{}]", t.name, t.ip);
             let started = Instant::now();
-            let conn = match smtp_client::connect(&self.ctx, SocketAddrV4::new(t.ip, SMTP_PORT), &label, None).await {
+            let conn = match smtp_client::connect(&self.ctx, SocketAddrV4::new(t.ip, ports::SMTP), &label, None).await {
                 Ok(c) => c,
                 Err(e) => {
-                    last = match self.cfg.flavour {
-                        Flavour::Sendmail if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                            format!("{e} by {}.", t.name)
-                        }
-                        Flavour::Sendmail => format!("{e} with {}.", t.name),
-                        Flavour::Postfix => {
-                            format!("connect to {}[{}]:{SMTP_PORT}: {e}", t.name, t.ip)
-                        }
-                    };
+                    last = self.persona().connect_failure(&e, &t.name, t.ip, ports::SMTP);
                     last_via = Some(via);
                     continue;
                 }
@@ -394,12 +292,12 @@ impl Mta {
                 rcpt: rcpt.to_string(),
                 action: "failed",
                 status: "5.1.1".into(),
-                diagnostic: format!("X-Unix; unknown user: \"{}\"", rcpt.local),
+                diagnostic: format!("{}; unknown user: \"{}\"", self.diag_type(), rcpt.local),
                 remote_mta: None,
             });
         }
         let mut head = format!("Return-Path: {from}\r\n");
-        if self.cfg.flavour == Flavour::Postfix {
+        if self.persona().writes_delivered_to() {
             head.push_str(&format!("Delivered-To: {rcpt}\r\n"));
         }
         let mut msg = Vec::with_capacity(head.len() + data.len());
@@ -441,7 +339,7 @@ impl Mta {
     ) {
         let now = Instant::now();
         let delay = now.saturating_duration_since(arrived);
-        let flavour = self.cfg.flavour;
+        let persona = self.persona();
         let size = data.len();
         let nrcpt = fates.len().max(1);
         let pri = size + 30000 * nrcpt + 90000 * attempts as usize;
@@ -457,7 +355,8 @@ impl Mta {
                     action: "failed",
                     status: "4.4.7".into(),
                     diagnostic: format!(
-                        "X-Unix; message could not be delivered for {} days: {reason}{}",
+                        "{}; message could not be delivered for {} days: {reason}{}",
+                        self.diag_type(),
                         self.retry.lifetime.as_secs() / 86400,
                         via.map(|v| format!(" ({v})")).unwrap_or_default()
                     ),
@@ -465,6 +364,8 @@ impl Mta {
                 }),
                 f => f,
             };
+            let rcpt = r.to_string();
+            let attempt = Attempt { qid, rcpt: &rcpt, delay, pri };
             match fate {
                 Fate::Delivered | Fate::Program(_) => {
                     // Into a mailbox, or piped to a program (the list server) as an aliases line would.
@@ -472,48 +373,12 @@ impl Mta {
                         Fate::Program(c) => Some(c.as_str()),
                         _ => None,
                     };
-                    let msg = match (flavour, cmd) {
-                        (Flavour::Sendmail, None) => format!(
-                            "{qid}: to=<{r}>, delay={}, xdelay=00:00:00, mailer=local, pri={pri}, dsn=2.0.0, stat=Sent",
-                            sendmail_delay(delay)
-                        ),
-                        (Flavour::Sendmail, Some(cmd)) => format!(
-                            "{qid}: to=\"|{cmd}\", ctladdr=<{r}> (1001/1001), delay={}, xdelay=00:00:00, mailer=prog, pri={pri}, dsn=2.0.0, stat=Sent",
-                            sendmail_delay(delay)
-                        ),
-                        (Flavour::Postfix, cmd) => format!(
-                            "{qid}: to=<{r}>, relay=local, delay={}, delays={}/0/0/0, dsn=2.0.0, status=sent ({})",
-                            postfix_delay(delay),
-                            postfix_delay(delay),
-                            cmd.map(|c| format!("delivered to command: {c}"))
-                                .unwrap_or_else(|| "delivered to mailbox".into())
-                        ),
-                    };
-                    self.log.log(
-                        if flavour == Flavour::Sendmail { Program::Smtpd } else { Program::Local },
-                        run_pid,
-                        &msg,
-                    );
+                    let (prog, msg) = persona.log_delivered(&attempt, cmd);
+                    self.log.log(prog, run_pid, &msg);
                 }
                 Fate::Relayed { via, reply, started } => {
                     let x = now.saturating_duration_since(started);
-                    let text = reply.split_once(' ').map(|p| p.1).unwrap_or(&reply);
-                    let msg = match flavour {
-                        Flavour::Sendmail => format!(
-                            "{qid}: to=<{r}>, delay={}, xdelay={}, mailer=esmtp, pri={pri}, relay={}, dsn=2.0.0, stat=Sent ({})",
-                            sendmail_delay(delay),
-                            sendmail_delay(x),
-                            sendmail_relay(&via),
-                            text.trim_start_matches("2.0.0 ")
-                        ),
-                        Flavour::Postfix => format!(
-                            "{qid}: to=<{r}>, relay={}:25, delay={}, delays={}/0/0/{}, dsn=2.0.0, status=sent ({reply})",
-                            postfix_relay(&via),
-                            postfix_delay(delay),
-                            postfix_delay(delay.saturating_sub(x)),
-                            postfix_delay(x)
-                        ),
-                    };
+                    let msg = persona.log_relayed(&attempt, &via, x, &reply);
                     self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
@@ -525,19 +390,7 @@ impl Mta {
                 }
                 Fate::Deferred { reason, via } => {
                     let next = self.retry.backoff(attempts + 1);
-                    let msg = match flavour {
-                        Flavour::Sendmail => format!(
-                            "{qid}: to=<{r}>, delay={}, xdelay=00:00:00, mailer=esmtp, pri={pri}, {}dsn=4.0.0, stat=Deferred: {reason}",
-                            sendmail_delay(delay),
-                            via.as_ref().map(|v| format!("relay={}, ", sendmail_relay(v))).unwrap_or_default()
-                        ),
-                        Flavour::Postfix => format!(
-                            "{qid}: to=<{r}>, relay={}, delay={}, delays={}/0/0/0, dsn=4.4.1, status=deferred ({reason})",
-                            via.as_ref().map(|v| postfix_relay(v)).unwrap_or_else(|| "none".into()),
-                            postfix_delay(delay),
-                            postfix_delay(delay)
-                        ),
-                    };
+                    let msg = persona.log_deferred(&attempt, via.as_deref(), &reason);
                     self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
@@ -559,21 +412,8 @@ impl Mta {
                     still.push(r);
                 }
                 Fate::Bounced(f) => {
-                    let msg = match flavour {
-                        Flavour::Sendmail => format!(
-                            "{qid}: to=<{r}>, delay={}, pri={pri}, dsn={}, stat={}",
-                            sendmail_delay(delay),
-                            f.status,
-                            f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
-                        ),
-                        Flavour::Postfix => format!(
-                            "{qid}: to=<{r}>, relay={}, delay={}, dsn={}, status=bounced ({})",
-                            f.remote_mta.clone().unwrap_or_else(|| "none".into()),
-                            postfix_delay(delay),
-                            f.status,
-                            f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
-                        ),
-                    };
+                    let reason = f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic);
+                    let msg = persona.log_bounced(&attempt, &f.status, f.remote_mta.as_deref(), reason);
                     self.log.log(Program::Smtp, run_pid, &msg);
                     self.ctx.emit(
                         self.ctx
@@ -613,8 +453,8 @@ impl Mta {
             }
         });
         if done {
-            if flavour == Flavour::Postfix {
-                self.log.log(Program::Qmgr, 0, &format!("{qid}: removed"));
+            if let Some(l) = persona.log_removed(qid) {
+                self.log.log(Program::Qmgr, 0, &l);
             }
             self.ctx.emit(
                 self.ctx
@@ -651,46 +491,12 @@ impl Mta {
         let delayed = failures.iter().all(|f| f.action == "delayed");
         let first =
             failures.first().map(|f| f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)).unwrap_or("");
-        let msg = match (self.cfg.flavour, delayed) {
-            (Flavour::Sendmail, false) => format!("{new_qid}: {qid}: DSN: {first}"),
-            (Flavour::Sendmail, true) => {
-                format!("{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}")
-            }
-            (Flavour::Postfix, false) => {
-                format!("{qid}: sender non-delivery notification: {new_qid}")
-            }
-            (Flavour::Postfix, true) => format!("{qid}: sender delay notification: {new_qid}"),
-        };
+        let msg = self.persona().log_dsn(qid, &new_qid, delayed, first);
         self.log.log(Program::Bounce, pid, &msg);
-        let mut full = format!(
-            "Received: from localhost by {} ({}) id {new_qid}; {}\r\n",
-            self.ctx.hostname,
-            self.cfg.flavour.software(),
-            rfc5322(now)
-        )
-        .into_bytes();
+        let mut full = received(self.persona(), &self.ctx.hostname, &new_qid, &Via::Bounce, &rfc5322(now)).into_bytes();
         full.extend_from_slice(&body);
         let msgid = format!("{}.{new_qid}@{}", now.format("%Y%m%d%H%M%S"), self.ctx.hostname);
         let e = QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![sender.clone()], full, msgid, pid);
         self.enqueue(e);
     }
-}
-
-fn sendmail_relay(via: &str) -> String {
-    // "mx.example.com [192.0.2.1]" -> "mx.example.com. [192.0.2.1]"
-    match via.split_once(' ') {
-        Some((n, ip)) => format!("{n}. {ip}"),
-        None => via.to_string(),
-    }
-}
-
-fn postfix_relay(via: &str) -> String {
-    match via.split_once(' ') {
-        Some((n, ip)) => format!("{n}{ip}"),
-        None => via.to_string(),
-    }
-}
-
-pub fn next_hop(label: &str, hostname: &str, addr: SocketAddrV4) -> NextHop {
-    NextHop { label: label.into(), hostname: hostname.into(), addr }
 }

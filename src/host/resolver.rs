@@ -7,7 +7,6 @@ use crate::trace::Kind;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-pub const DNS_PORT: u16 = 53;
 /// How long to wait for each answer, and how many times to ask.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 pub const QUERY_TRIES: usize = 2;

@@ -3,11 +3,12 @@
 
 use super::snapshot::{HostSnapshot, ListMember, ListSnapshot, MailboxSnapshot, PopAuth, QueuedMessage, StoredMessage};
 use crate::env::{Clock, Env, HostCtx};
-use crate::host::mta::{Mta, SMTP_PORT};
-use crate::host::resolver::{DNS_PORT, Resolver};
-use crate::host::{dns, queue};
+use crate::host::mta::Mta;
+use crate::host::resolver::Resolver;
+use crate::host::{dns, spool};
 use crate::listserv::Delivery;
 use crate::net::Net;
+use crate::proto::ports;
 use crate::scenario::{Role, Scenario};
 use crate::trace::{Event, Kind};
 use std::collections::BTreeMap;
@@ -69,10 +70,10 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
                     sc.users.iter().filter_map(|u| u.password.clone().map(|p| (u.address.clone(), p))).collect();
                 let resolver = cfg
                     .resolver
-                    .map(|r| Resolver { ctx: ctx.clone(), server: SocketAddrV4::new(sc.hosts[r].address, DNS_PORT) });
+                    .map(|r| Resolver { ctx: ctx.clone(), server: SocketAddrV4::new(sc.hosts[r].address, ports::DNS) });
                 let smarthost = cfg.smarthost.map(|s| {
                     let sh = &sc.hosts[s];
-                    queue::next_hop(&sh.name, &sh.hostname, SocketAddrV4::new(sh.address, SMTP_PORT))
+                    spool::next_hop(&sh.name, &sh.hostname, SocketAddrV4::new(sh.address, ports::SMTP))
                 });
                 let mta = Mta::new(ctx.clone(), cfg, store, auth_users, resolver, smarthost);
                 out.mtas.push((i, mta.clone()));

@@ -149,29 +149,9 @@ pub fn strip_attachments_with(
 }
 
 /// RFC 2047 encoded-words for a header text that is not plain ASCII (ASCII text
-/// is returned as it is). A long text becomes several encoded-words on folded
-/// lines, each well under the 75 characters RFC 2047 allows, split between
-/// characters so that every word decodes on its own.
+/// is returned as it is), folded into several words when long.
 pub fn encode_word(s: &str) -> String {
-    /// Octets of UTF-8 per word: 48 characters of base64, 60 with the `=?UTF-8?B?` frame.
-    const CHUNK: usize = 36;
-    if s.is_ascii() {
-        return s.to_string();
-    }
-    let mut words = Vec::new();
-    let mut start = 0;
-    let mut end = 0;
-    for (i, c) in s.char_indices() {
-        if i + c.len_utf8() - start > CHUNK && end > start {
-            words.push(crate::message::encode_header_text_always(&s[start..end]));
-            start = end;
-        }
-        end = i + c.len_utf8();
-    }
-    if end > start {
-        words.push(crate::message::encode_header_text_always(&s[start..end]));
-    }
-    words.join("\r\n ")
+    crate::base::rfc2047::encode(s, crate::base::rfc2047::FOLDED)
 }
 
 /// CRLF line ends for a body written with `\n`.

@@ -100,7 +100,7 @@ impl RealNet {
         self.bound().get(&(ip, port)).copied().unwrap_or_else(|| self.real_port(port))
     }
     fn bound(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Ipv4Addr, u16), u16>> {
-        self.inner.bound.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::sync::lock(&self.inner.bound)
     }
     fn real(&self, a: SocketAddrV4) -> SocketAddrV4 {
         match self.inner.external.get(a.ip()) {

@@ -30,7 +30,7 @@ pub struct SimNet {
 #[derive(Clone)]
 pub struct Tap {
     pub trace: crate::trace::Trace,
-    pub clock: crate::env::Clock,
+    pub clock: crate::clock::Clock,
 }
 
 impl Tap {

@@ -4,4 +4,5 @@ pub mod dns;
 pub mod fetch;
 pub mod imap;
 pub mod pop3;
+pub mod ports;
 pub mod smtp;

@@ -11,6 +11,7 @@ pub mod seq;
 pub use field::Field;
 pub use kind::{Kind, Side};
 
+use crate::base::sync::lock;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -141,10 +142,7 @@ impl Trace {
     }
     /// How many events have been recorded.
     pub fn len(&self) -> usize {
-        match self.inner.lock() {
-            Ok(g) => g.count,
-            Err(p) => p.into_inner().count,
-        }
+        lock(&self.inner).count
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -157,17 +155,16 @@ impl Trace {
             ev.fields
         );
         tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
-        if let Ok(mut g) = self.inner.lock() {
-            if let Some(s) = g.sink.as_mut() {
-                s(&ev);
-            }
-            if !g.live {
-                g.events.push(ev);
-            }
-            g.count += 1;
-            if let Some(p) = &g.progress {
-                p.notify_one();
-            }
+        let mut g = lock(&self.inner);
+        if let Some(s) = g.sink.as_mut() {
+            s(&ev);
+        }
+        if !g.live {
+            g.events.push(ev);
+        }
+        g.count += 1;
+        if let Some(p) = &g.progress {
+            p.notify_one();
         }
     }
     /// A copy of the events so far.
@@ -176,17 +173,11 @@ impl Trace {
     }
     /// Look at the events so far without copying them.
     pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
-        match self.inner.lock() {
-            Ok(g) => f(&g.events),
-            Err(p) => f(&p.into_inner().events),
-        }
+        f(&lock(&self.inner).events)
     }
     /// Move the events out (the end of a run: no copy of a large trace).
     pub fn take_events(&self) -> Vec<Event> {
-        match self.inner.lock() {
-            Ok(mut g) => std::mem::take(&mut g.events),
-            Err(p) => std::mem::take(&mut p.into_inner().events),
-        }
+        std::mem::take(&mut lock(&self.inner).events)
     }
 }
 

@@ -3,10 +3,10 @@
 //! cores and traced; silent clients are dropped when the cores' timers say so.
 
 use maillab::env::{Activity, Clock, Env, Streams};
-use maillab::host::fetch::{IMAP_PORT, POP3_PORT};
-use maillab::host::mta::{MAX_SESSIONS, SMTP_PORT};
+use maillab::host::mta::MAX_SESSIONS;
 use maillab::net::sim::SimNet;
 use maillab::net::{Net, Stream};
+use maillab::proto::ports::{IMAP as IMAP_PORT, POP3 as POP3_PORT, SMTP as SMTP_PORT};
 use maillab::trace::{Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;

@@ -7,7 +7,6 @@
 //! mail-parser. ENVELOPE and BODYSTRUCTURE are written from that tree.
 
 use super::resp::W;
-use base64::Engine as _;
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser};
 use std::ops::Range;
 
@@ -587,11 +586,7 @@ fn address(w: &mut W, a: &mail_parser::Addr<'_>) {
 
 /// Non-ASCII text as one RFC 2047 encoded word, as clients expect in ENVELOPE.
 fn encode_word(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_string()
-    } else {
-        format!("=?utf-8?b?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-    }
+    crate::base::rfc2047::encode(s, crate::base::rfc2047::ENVELOPE)
 }
 
 /// Header text with RFC 2047 words decoded (for SEARCH).

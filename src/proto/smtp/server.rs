@@ -8,8 +8,9 @@
 //! nothing about hosts, sockets or clocks.
 
 use super::address::{Mailbox, Path, parse_path};
+pub use super::envelope::{Envelope, Peer};
+use super::persona::{Flavour, Persona};
 use super::reply::Reply;
-use super::style::Flavour;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -35,26 +36,6 @@ pub struct ServerConfig {
     pub auth: bool,
     /// Show credentials in the trace instead of masking them.
     pub show_secrets: bool,
-}
-
-/// What is known about the client when the session starts.
-#[derive(Clone, Debug)]
-pub struct Peer {
-    pub ip: std::net::Ipv4Addr,
-    /// Name from the reverse (PTR) look-up, if it gave one.
-    pub name: Option<String>,
-}
-
-/// One mail transaction as accepted so far.
-#[derive(Clone, Debug)]
-pub struct Envelope {
-    pub helo: String,
-    pub esmtp: bool,
-    pub from: Path,
-    pub rcpts: Vec<Mailbox>,
-    pub declared_size: Option<u64>,
-    /// The user who authenticated with AUTH before this transaction.
-    pub auth: Option<String>,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -171,7 +152,7 @@ impl Server {
     /// A server over its session limit: its only output is a 421 (the
     /// wording of Postfix's anvil limit), then the order to close.
     pub fn refuse_busy(cfg: ServerConfig, peer: Peer) -> Self {
-        let r = Reply::new(421, format!("4.7.0 {} Error: too many connections", cfg.hostname));
+        let r = cfg.flavour.persona().too_many_connections(&cfg.hostname);
         let mut s = Server::new(cfg, peer);
         s.out.push_back(Output::Reply(r));
         s.out.push_back(Output::Close);
@@ -195,7 +176,7 @@ impl Server {
     /// The time is `now`: past the deadline, the server says 421 and closes.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.poll_timeout().is_some_and(|d| now >= d) {
-            let r = Reply::new(421, format!("4.4.2 {} Error: timeout exceeded", self.cfg.hostname));
+            let r = self.persona().idle_timeout(&self.cfg.hostname);
             self.out.push_back(Output::Reply(r));
             self.out.push_back(Output::Close);
             self.state = State::Closed;
@@ -205,6 +186,11 @@ impl Server {
             self.pending_line = None;
             self.auth_step = None;
         }
+    }
+
+    /// The flavour's wording for every reply this core sends.
+    fn persona(&self) -> &'static dyn Persona {
+        self.cfg.flavour.persona()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -264,7 +250,7 @@ impl Server {
                     let line = self.take_line(MAX_COMMAND_LINE)?;
                     match line {
                         Line::TooLong => {
-                            self.error(Reply::new(500, "5.5.2 Line too long"));
+                            self.error(self.persona().line_too_long());
                         }
                         Line::Text(l) => {
                             // Hand out the line first, act on it at the next poll,
@@ -325,8 +311,8 @@ impl Server {
         self.errors += 1;
         self.reply(r);
         if self.errors >= MAX_ERRORS {
-            let text = format!("4.7.0 {} Error: too many errors", self.cfg.hostname);
-            self.reply(Reply::new(421, text));
+            let r = self.persona().too_many_errors(&self.cfg.hostname);
+            self.reply(r);
             self.out.push_back(Output::Close);
             self.state = State::Closed;
         }
@@ -338,7 +324,7 @@ impl Server {
             None => (line, ""),
         };
         let verb = verb.to_ascii_uppercase();
-        let st = self.cfg.flavour;
+        let st = self.persona();
         let host = self.cfg.hostname.clone();
         if self.state == State::Refused {
             if verb == "QUIT" {
@@ -346,7 +332,7 @@ impl Server {
                 self.out.push_back(Output::Close);
                 self.state = State::Closed;
             } else {
-                self.error(Reply::new(503, "5.5.1 Bad sequence of commands"));
+                self.error(st.bad_sequence());
             }
             return;
         }
@@ -359,7 +345,7 @@ impl Server {
                 // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
                 self.tx = None;
                 self.helo = Some((arg.to_string(), esmtp));
-                let greet = st.helo_greet(&host, arg, &self.peer);
+                let greet = st.helo_greet(&host, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
                     lines.extend(st.extensions(self.cfg.max_message_size));
@@ -393,12 +379,12 @@ impl Server {
                         "SIZE" if esmtp => match v.parse::<u64>() {
                             Ok(n) => declared_size = Some(n),
                             Err(_) => {
-                                return self.error(Reply::new(501, "5.5.4 Bad SIZE parameter"));
+                                return self.error(st.bad_size_parameter());
                             }
                         },
                         "BODY" if esmtp && matches!(v.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") => {}
                         _ => {
-                            return self.error(Reply::new(555, format!("5.5.4 Unsupported option: {p}")));
+                            return self.error(st.unsupported_option(p));
                         }
                     }
                 }
@@ -426,7 +412,7 @@ impl Server {
                 let mailbox = match parse_path(rest) {
                     Ok((Path::Mailbox(m), params)) if params.trim().is_empty() => m,
                     Ok((Path::Mailbox(_), params)) => {
-                        return self.error(Reply::new(555, format!("5.5.4 Unsupported option: {}", params.trim())));
+                        return self.error(st.unsupported_option(params.trim()));
                     }
                     Ok((Path::Null, _)) => {
                         return self.error(st.bad_address("the recipient may not be <>"));
@@ -434,7 +420,7 @@ impl Server {
                     Err(e) => return self.error(st.bad_address(&e)),
                 };
                 if env.rcpts.len() >= self.cfg.max_recipients {
-                    return self.reply(Reply::new(452, "4.5.3 Error: too many recipients"));
+                    return self.reply(st.too_many_recipients());
                 }
                 let r = policy.rcpt(&env, &mailbox);
                 if r.is_positive()
@@ -446,10 +432,10 @@ impl Server {
             }
             "DATA" => {
                 if !arg.is_empty() {
-                    return self.error(Reply::new(501, "5.5.4 Syntax error: DATA takes no argument"));
+                    return self.error(st.takes_no_argument("DATA"));
                 }
                 match &self.tx {
-                    None => self.error(st.need_mail()),
+                    None => self.error(st.data_needs_mail()),
                     Some(tx) if tx.rcpts.is_empty() => self.error(st.need_rcpt()),
                     Some(_) => {
                         self.state = State::Data;
@@ -464,7 +450,7 @@ impl Server {
             }
             "RSET" => {
                 if !arg.is_empty() {
-                    return self.error(Reply::new(501, "5.5.4 Syntax error: RSET takes no argument"));
+                    return self.error(st.takes_no_argument("RSET"));
                 }
                 self.tx = None;
                 self.reply(st.rset());
@@ -477,7 +463,7 @@ impl Server {
             }
             "VRFY" => {
                 if arg.is_empty() {
-                    return self.error(Reply::new(501, "5.5.4 Syntax: VRFY address"));
+                    return self.error(st.vrfy_syntax());
                 }
                 self.reply(st.vrfy(arg));
             }
@@ -518,7 +504,7 @@ impl Server {
     }
 
     fn auth_command(&mut self, arg: &str, policy: &mut dyn Policy) {
-        let st = self.cfg.flavour;
+        let st = self.persona();
         if !self.cfg.auth {
             return self.error(st.auth_not_available());
         }
@@ -526,10 +512,10 @@ impl Server {
             return self.error(st.need_helo());
         }
         if self.authed.is_some() {
-            return self.error(Reply::new(503, "5.5.1 Error: already authenticated"));
+            return self.error(st.already_authenticated());
         }
         if self.tx.is_some() {
-            return self.error(Reply::new(503, "5.5.1 Error: MAIL transaction in progress"));
+            return self.error(st.auth_in_transaction());
         }
         let mut words = arg.split_whitespace();
         let mech = words.next().unwrap_or("").to_ascii_uppercase();
@@ -550,18 +536,18 @@ impl Server {
                 self.reply(Reply::new(334, super::auth::b64(c.as_bytes())));
                 self.auth_step = Some(AuthStep::Cram(c));
             }
-            ("", _) => self.error(Reply::new(501, "5.5.4 Syntax: AUTH mechanism")),
-            _ => self.error(Reply::new(504, "5.5.4 Unrecognized authentication type")),
+            ("", _) => self.error(st.auth_syntax()),
+            _ => self.error(st.auth_mechanism_unknown()),
         }
     }
 
     fn auth_line(&mut self, step: AuthStep, line: &str, policy: &mut dyn Policy) {
         use super::auth::{hex, hmac_md5, parse_plain, unb64};
         if line.trim() == "*" {
-            return self.error(Reply::new(501, "5.7.0 Authentication aborted"));
+            return self.error(self.persona().auth_aborted());
         }
         let Ok(raw) = unb64(line) else {
-            return self.error(Reply::new(501, "5.5.2 Cannot decode response"));
+            return self.error(self.persona().auth_undecodable());
         };
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (user, ok, mech) = match step {
@@ -570,7 +556,7 @@ impl Server {
                     let ok = policy.password(&u).is_some_and(|want| want == p);
                     (u, ok, "PLAIN")
                 }
-                Err(_) => return self.error(Reply::new(501, "5.5.2 Invalid authentication data")),
+                Err(_) => return self.error(self.persona().auth_invalid_data()),
             },
             AuthStep::LoginUser => {
                 self.auth_step = Some(AuthStep::LoginPass(text));
@@ -591,9 +577,9 @@ impl Server {
         policy.auth_done(&user, mech, ok);
         if ok {
             self.authed = Some(user);
-            self.reply(Reply::new(235, "2.7.0 Authentication successful"));
+            self.reply(self.persona().auth_ok());
         } else {
-            self.error(Reply::new(535, "5.7.8 Error: authentication failed: authentication failure"));
+            self.error(self.persona().auth_failed());
         }
     }
 
@@ -647,11 +633,11 @@ impl Server {
         let data = std::mem::take(&mut self.data);
         let tx = self.tx.take();
         self.out.push_back(Output::Data { octets: data.len(), lines: self.data_lines });
-        let st = self.cfg.flavour;
+        let st = self.persona();
         if self.data_too_big {
             self.reply(st.too_big());
         } else if self.data_long_line {
-            self.reply(Reply::new(554, "5.6.0 Message has a line longer than 1000 octets"));
+            self.reply(st.long_line_in_data());
         } else {
             match tx {
                 Some(env) => self.pending = Some((env, data)),

@@ -13,24 +13,24 @@ struct TestPolicy {
 
 impl Policy for TestPolicy {
     fn greeting(&mut self) -> Reply {
-        Flavour::Postfix.greeting("mx.example.com", "")
+        Flavour::Postfix.persona().greeting("mx.example.com", "")
     }
     fn mail(&mut self, env: &Envelope) -> Reply {
-        Flavour::Postfix.mail_ok(&env.from.to_string())
+        Flavour::Postfix.persona().mail_ok(&env.from.to_string())
     }
     fn rcpt(&mut self, _env: &Envelope, rcpt: &Mailbox) -> Reply {
         let to = format!("<{rcpt}>");
         if rcpt.domain != "example.com" {
-            Flavour::Postfix.relay_denied(&to)
+            Flavour::Postfix.persona().relay_denied(&to, false)
         } else if rcpt.local == "alice" || rcpt.local == "bob" {
-            Flavour::Postfix.rcpt_ok(&to)
+            Flavour::Postfix.persona().rcpt_ok(&to)
         } else {
-            Flavour::Postfix.user_unknown(&to)
+            Flavour::Postfix.persona().user_unknown(&to)
         }
     }
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
         self.messages.push((env.clone(), data));
-        Flavour::Postfix.queued("ABC123")
+        Flavour::Postfix.persona().queued("ABC123")
     }
 }
 
@@ -98,6 +98,26 @@ fn sequence_errors() {
     assert_eq!(run(&mut s, &mut p, b"DATA extra\r\nRSET now\r\n").0, vec![501, 501]);
 }
 
+/// DATA before MAIL has its own text, not RCPT-before-MAIL's (sendmail's
+/// srvrsmtp.c smtp_data, Postfix's smtpd.c data_cmd).
+#[test]
+fn data_before_mail_texts() {
+    for (flavour, want) in
+        [(Flavour::Sendmail, "503 5.0.0 Need MAIL command"), (Flavour::Postfix, "503 5.5.1 Error: need RCPT command")]
+    {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        s.feed(b"HELO pc7\r\nDATA\r\n");
+        let mut replies = Vec::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                replies.push(r.one_line());
+            }
+        }
+        assert_eq!(replies.last().map(String::as_str), Some(want), "{flavour:?}");
+    }
+}
+
 #[test]
 fn syntax_errors_and_unknown_commands() {
     let (mut s, mut p) = session();
@@ -127,7 +147,7 @@ fn relay_denied_and_unknown_user_texts() {
     assert_eq!(replies[2], "554 5.7.1 <v@elsewhere.example>: Relay access denied");
     assert!(replies[3].starts_with("550 5.1.1 <zoe@example.com>: Recipient address rejected"));
     assert_eq!(
-        Flavour::Sendmail.relay_denied("<x@example.net>").one_line(),
+        Flavour::Sendmail.persona().relay_denied("<x@example.net>", false).one_line(),
         "550 5.7.1 <x@example.net>... Relaying denied"
     );
 }

@@ -1,0 +1,35 @@
+//! What an SMTP session knows about its client and its transaction: the
+//! facts the server core collects and the persona's wording is built from.
+
+use super::address::{Mailbox, Path};
+
+/// What is known about the client when the session starts.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub ip: std::net::Ipv4Addr,
+    /// Name from the reverse (PTR) look-up, if it gave one.
+    pub name: Option<String>,
+}
+
+/// One mail transaction as accepted so far.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    pub helo: String,
+    pub esmtp: bool,
+    pub from: Path,
+    pub rcpts: Vec<Mailbox>,
+    pub declared_size: Option<u64>,
+    /// The user who authenticated with AUTH before this transaction.
+    pub auth: Option<String>,
+}
+
+impl Envelope {
+    /// The `with` protocol of a Received: field and the maillog (RFC 3848).
+    pub fn protocol(&self) -> &'static str {
+        match (self.esmtp, self.auth.is_some()) {
+            (true, true) => "ESMTPA",
+            (true, false) => "ESMTP",
+            (false, _) => "SMTP",
+        }
+    }
+}

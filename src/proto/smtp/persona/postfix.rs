@@ -1,0 +1,354 @@
+//! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
+
+use super::{Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use crate::proto::smtp::envelope::{Envelope, Peer};
+use crate::proto::smtp::reply::Reply;
+use chrono::{DateTime, FixedOffset};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+pub struct Postfix;
+
+/// Postfix's client form: `name[ip]` or `unknown[ip]`.
+pub fn client(peer: &Peer) -> String {
+    format!("{}[{}]", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
+}
+
+/// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com[192.0.2.1]`.
+fn relay_host(via: &str) -> String {
+    match via.split_once(' ') {
+        Some((n, ip)) => format!("{n}{ip}"),
+        None => via.to_string(),
+    }
+}
+
+/// A Postfix (short format) queue id: ten hexadecimal digits.
+pub fn qid(r: u64) -> String {
+    format!("{:010X}", r & 0xFF_FFFF_FFFF)
+}
+
+/// Postfix's `delay=` form: seconds, two decimals below 10 s.
+pub fn delay(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        let t = format!("{s:.2}");
+        let t = t.trim_end_matches('0').trim_end_matches('.');
+        if t.is_empty() { "0".into() } else { t.to_string() }
+    } else {
+        format!("{}", s.round() as u64)
+    }
+}
+
+/// The verbs the disconnect summary names one by one, in its order.
+const SUMMARY_VERBS: [&str; 9] = ["ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"];
+
+/// The ` ehlo=1 mail=1 … commands=5` summary of a disconnect line.
+pub fn command_counts(counts: &BTreeMap<String, (u32, u32)>) -> String {
+    let mut out = String::new();
+    let (mut ok, mut all) = (0, 0);
+    for verb in SUMMARY_VERBS {
+        if let Some((o, t)) = counts.get(verb) {
+            ok += o;
+            all += t;
+            if o == t {
+                out.push_str(&format!(" {verb}={o}"));
+            } else {
+                out.push_str(&format!(" {verb}={o}/{t}"));
+            }
+        }
+    }
+    let other: u32 = counts.iter().filter(|(k, _)| !SUMMARY_VERBS.contains(&k.as_str())).map(|(_, v)| v.1).sum();
+    if other > 0 {
+        out.push_str(&format!(" unknown=0/{other}"));
+        all += other;
+    }
+    if all == ok { format!("{out} commands={ok}") } else { format!("{out} commands={ok}/{all}") }
+}
+
+impl Persona for Postfix {
+    fn flavour(&self) -> Flavour {
+        Flavour::Postfix
+    }
+    fn name(&self) -> &'static str {
+        "postfix"
+    }
+
+    fn greeting(&self, host: &str, _date: &str) -> Reply {
+        Reply::new(220, format!("{host} ESMTP Postfix"))
+    }
+    fn helo_greet(&self, host: &str, _peer: &Peer) -> String {
+        host.to_string()
+    }
+    fn extensions(&self, max_size: u64) -> Vec<String> {
+        vec![
+            "PIPELINING".into(),
+            format!("SIZE {max_size}"),
+            "VRFY".into(),
+            "ENHANCEDSTATUSCODES".into(),
+            "8BITMIME".into(),
+        ]
+    }
+    fn helo_syntax(&self, verb: &str) -> Reply {
+        Reply::new(501, format!("Syntax: {verb} hostname"))
+    }
+    fn need_helo(&self) -> Reply {
+        Reply::new(503, "5.5.1 Error: send HELO/EHLO first")
+    }
+    fn nested_mail(&self) -> Reply {
+        Reply::new(503, "5.5.1 Error: nested MAIL command")
+    }
+    fn need_mail(&self) -> Reply {
+        Reply::new(503, "5.5.1 Error: need MAIL command")
+    }
+    fn data_needs_mail(&self) -> Reply {
+        // smtpd.c data_cmd(): outside a mail transaction Postfix asks for RCPT.
+        Reply::new(503, "5.5.1 Error: need RCPT command")
+    }
+    fn need_rcpt(&self) -> Reply {
+        Reply::new(554, "5.5.1 Error: no valid recipients")
+    }
+    fn mail_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.4 Syntax: MAIL FROM:<address>")
+    }
+    fn rcpt_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.4 Syntax: RCPT TO:<address>")
+    }
+    fn too_big(&self) -> Reply {
+        Reply::new(552, "5.3.4 Message size exceeds fixed limit")
+    }
+    fn data_go(&self) -> Reply {
+        Reply::new(354, "End data with <CR><LF>.<CR><LF>")
+    }
+    fn rset(&self) -> Reply {
+        Reply::new(250, "2.0.0 Ok")
+    }
+    fn noop(&self) -> Reply {
+        Reply::new(250, "2.0.0 Ok")
+    }
+    fn quit(&self, _host: &str) -> Reply {
+        Reply::new(221, "2.0.0 Bye")
+    }
+    fn vrfy(&self, arg: &str) -> Reply {
+        Reply::new(252, format!("2.0.0 {arg}"))
+    }
+    fn expn(&self) -> Reply {
+        Reply::new(502, "5.5.1 Error: command not implemented")
+    }
+    fn unknown(&self, _verb: &str) -> Reply {
+        Reply::new(502, "5.5.2 Error: command not recognized")
+    }
+    fn empty_command(&self) -> Reply {
+        Reply::new(500, "5.5.2 Error: bad syntax")
+    }
+    fn not_implemented(&self, _verb: &str) -> Reply {
+        Reply::new(502, "5.5.1 Error: command not implemented")
+    }
+    fn auth_not_available(&self) -> Reply {
+        Reply::new(503, "5.5.1 Error: authentication not enabled")
+    }
+
+    fn mail_ok(&self, _from: &str) -> Reply {
+        Reply::new(250, "2.1.0 Ok")
+    }
+    fn rcpt_ok(&self, _to: &str) -> Reply {
+        Reply::new(250, "2.1.5 Ok")
+    }
+    fn queued(&self, qid: &str) -> Reply {
+        Reply::new(250, format!("2.0.0 Ok: queued as {qid}"))
+    }
+    fn relay_denied(&self, to: &str, _auth_offered: bool) -> Reply {
+        Reply::new(554, format!("5.7.1 {to}: Relay access denied"))
+    }
+    fn user_unknown(&self, to: &str) -> Reply {
+        Reply::new(550, format!("5.1.1 {to}: Recipient address rejected: User unknown in local recipient table"))
+    }
+
+    fn software(&self) -> String {
+        "Postfix".into()
+    }
+    fn received_from(&self, helo: &str, peer: &Peer) -> String {
+        format!("{helo} ({} [{}])", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
+    }
+    fn received_auth(&self, user: &str) -> Option<String> {
+        Some(format!("(Authenticated sender: {user})"))
+    }
+    fn received_submit(&self, by: &str, qid: &str, _user: &str, date: &str) -> String {
+        format!("Received: by {by} ({}, from userid 1001)\r\n\tid {qid}; {date}\r\n", self.software())
+    }
+
+    fn program_name(&self, prog: Program) -> &'static str {
+        match prog {
+            Program::Smtpd => "postfix/smtpd",
+            Program::Cleanup => "postfix/cleanup",
+            Program::Qmgr => "postfix/qmgr",
+            Program::Smtp => "postfix/smtp",
+            Program::Local => "postfix/local",
+            Program::Bounce => "postfix/bounce",
+            Program::Pickup => "postfix/pickup",
+        }
+    }
+    fn log_pid(&self, prog: Program, pid: u32, daemon_pid: u32) -> u32 {
+        // smtpd runs per session; the other daemons live long, one PID each.
+        match prog {
+            Program::Smtpd => pid,
+            p => daemon_pid + p as u32,
+        }
+    }
+    fn queue_id(
+        &self,
+        _now: DateTime<FixedOffset>,
+        _pid: u32,
+        _seq: &mut dyn FnMut() -> u32,
+        random: &mut dyn FnMut() -> u64,
+    ) -> String {
+        qid(random())
+    }
+    fn names_transaction_at_mail(&self) -> bool {
+        false
+    }
+    fn log_connect(&self, peer: &Peer) -> Option<String> {
+        Some(format!("connect from {}", client(peer)))
+    }
+    fn log_disconnect(&self, peer: &Peer, counts: &BTreeMap<String, (u32, u32)>) -> Option<String> {
+        Some(format!("disconnect from {}{}", client(peer), command_counts(counts)))
+    }
+    fn log_mail_reject(&self, peer: &Peer, env: &Envelope, reply: &Reply) -> String {
+        format!(
+            "NOQUEUE: reject: MAIL from {}: {}; from={} proto=ESMTP helo=<{}>",
+            client(peer),
+            reply.one_line(),
+            env.from,
+            env.helo
+        )
+    }
+    fn log_rcpt_reject(&self, peer: &Peer, _qid: Option<&str>, env: &Envelope, to: &str, reply: &Reply) -> String {
+        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+        format!(
+            "NOQUEUE: reject: RCPT from {}: {}; from={} to={to} proto={proto} helo=<{}>",
+            client(peer),
+            reply.one_line(),
+            env.from,
+            env.helo
+        )
+    }
+    fn log_client(&self, qid: &str, peer: &Peer, sasl: Option<(&str, &str)>) -> Option<String> {
+        let sasl = sasl.map(|(mech, u)| format!(", sasl_method={mech}, sasl_username={u}")).unwrap_or_default();
+        Some(format!("{qid}: client={}{sasl}", client(peer)))
+    }
+    fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String> {
+        (!ok).then(|| {
+            format!(
+                "warning: {}: SASL {mechanism} authentication failed: authentication failure, sasl_username={user}",
+                client(peer)
+            )
+        })
+    }
+    fn log_arrival(&self, a: &Arrival) -> Vec<(Program, String)> {
+        let Arrival { qid, from, size, nrcpts, msgid, .. } = a;
+        let mut out = Vec::new();
+        if let Source::Local { .. } = a.source {
+            out.push((Program::Pickup, format!("{qid}: uid=1001 from={from}")));
+        }
+        out.push((Program::Cleanup, format!("{qid}: message-id=<{msgid}>")));
+        out.push((Program::Qmgr, format!("{qid}: from={from}, size={size}, nrcpt={nrcpts} (queue active)")));
+        out
+    }
+
+    fn queue_times(&self) -> QueueTimes {
+        // minimal_backoff_time=300s, maximal_backoff_time=4000s, maximal_queue_lifetime=5d.
+        QueueTimes {
+            first_retry: Duration::from_secs(300),
+            max_backoff: Duration::from_secs(4000),
+            lifetime: Duration::from_secs(5 * 86400),
+        }
+    }
+    fn diagnostic_type(&self) -> &'static str {
+        "X-Postfix"
+    }
+    fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String {
+        format!("connect to {name}[{ip}]:{port}: {err}")
+    }
+    fn writes_delivered_to(&self) -> bool {
+        true
+    }
+    fn log_delivered(&self, a: &Attempt, program: Option<&str>) -> (Program, String) {
+        let Attempt { qid, rcpt, .. } = a;
+        let d = delay(a.delay);
+        let what =
+            program.map(|c| format!("delivered to command: {c}")).unwrap_or_else(|| "delivered to mailbox".into());
+        (
+            Program::Local,
+            format!("{qid}: to=<{rcpt}>, relay=local, delay={d}, delays={d}/0/0/0, dsn=2.0.0, status=sent ({what})"),
+        )
+    }
+    fn log_relayed(&self, a: &Attempt, via: &str, xdelay: Duration, reply: &str) -> String {
+        let Attempt { qid, rcpt, .. } = a;
+        format!(
+            "{qid}: to=<{rcpt}>, relay={}:25, delay={}, delays={}/0/0/{}, dsn=2.0.0, status=sent ({reply})",
+            relay_host(via),
+            delay(a.delay),
+            delay(a.delay.saturating_sub(xdelay)),
+            delay(xdelay)
+        )
+    }
+    fn log_deferred(&self, a: &Attempt, via: Option<&str>, reason: &str) -> String {
+        let Attempt { qid, rcpt, .. } = a;
+        let d = delay(a.delay);
+        format!(
+            "{qid}: to=<{rcpt}>, relay={}, delay={d}, delays={d}/0/0/0, dsn=4.4.1, status=deferred ({reason})",
+            via.map(relay_host).unwrap_or_else(|| "none".into()),
+        )
+    }
+    fn log_bounced(&self, a: &Attempt, status: &str, remote_mta: Option<&str>, reason: &str) -> String {
+        let Attempt { qid, rcpt, .. } = a;
+        format!(
+            "{qid}: to=<{rcpt}>, relay={}, delay={}, dsn={status}, status=bounced ({reason})",
+            remote_mta.unwrap_or("none"),
+            delay(a.delay)
+        )
+    }
+    fn log_removed(&self, qid: &str) -> Option<String> {
+        Some(format!("{qid}: removed"))
+    }
+    fn log_dsn(&self, qid: &str, new_qid: &str, delayed: bool, _first: &str) -> String {
+        if delayed {
+            format!("{qid}: sender delay notification: {new_qid}")
+        } else {
+            format!("{qid}: sender non-delivery notification: {new_qid}")
+        }
+    }
+
+    fn dsn_sender(&self) -> &'static str {
+        "Mail Delivery System"
+    }
+    fn dsn_subject(&self, delayed: bool, _waited: &str) -> String {
+        if delayed { "Delayed Mail (still being retried)".into() } else { "Undelivered Mail Returned to Sender".into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qid_shape() {
+        assert_eq!(qid(0x3F2A41C0B5).len(), 10);
+    }
+
+    #[test]
+    fn delays() {
+        assert_eq!(delay(Duration::from_millis(520)), "0.52");
+        assert_eq!(delay(Duration::from_millis(0)), "0");
+        assert_eq!(delay(Duration::from_secs(7200)), "7200");
+    }
+
+    #[test]
+    fn disconnect_summary() {
+        let mut c = BTreeMap::new();
+        c.insert("ehlo".to_string(), (1, 1));
+        c.insert("rcpt".to_string(), (1, 2));
+        c.insert("bogus".to_string(), (0, 1));
+        assert_eq!(command_counts(&c), " ehlo=1 rcpt=1/2 unknown=0/1 commands=2/4");
+    }
+}

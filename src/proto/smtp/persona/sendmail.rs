@@ -1,0 +1,336 @@
+//! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
+
+use super::{Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use crate::proto::smtp::envelope::{Envelope, Peer};
+use crate::proto::smtp::reply::Reply;
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+pub const VERSION: &str = "8.18.1";
+
+pub struct Sendmail;
+
+/// sendmail's `relay=` value: `name [ip]` or `[ip]`.
+fn relay(peer: &Peer) -> String {
+    match &peer.name {
+        Some(n) => format!("{n} [{}]", peer.ip),
+        None => format!("[{}]", peer.ip),
+    }
+}
+
+/// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com. [192.0.2.1]`.
+fn relay_host(via: &str) -> String {
+    match via.split_once(' ') {
+        Some((n, ip)) => format!("{n}. {ip}"),
+        None => via.to_string(),
+    }
+}
+
+const QID_CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx";
+
+/// A sendmail queue id: time in base 60 (UTC), a sequence, and the PID.
+pub fn qid(t: DateTime<FixedOffset>, seq: u32, pid: u32) -> String {
+    let u = t.with_timezone(&Utc);
+    let c = |n: u32| QID_CHARS[(n % 60) as usize] as char;
+    let year = (u.year() - 1900).max(0) as u32;
+    format!(
+        "{}{}{}{}{}{}{}{}{:06}",
+        c(year),
+        c(u.month0()),
+        c(u.day()),
+        c(u.hour()),
+        c(u.minute()),
+        c(u.second()),
+        c(seq / 60),
+        c(seq),
+        pid % 1_000_000
+    )
+}
+
+/// sendmail's `delay=` form: `HH:MM:SS`, with `D+` for days.
+pub fn delay(d: Duration) -> String {
+    let s = d.as_secs();
+    let (days, s) = (s / 86400, s % 86400);
+    let hms = format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60);
+    if days > 0 { format!("{days}+{hms}") } else { hms }
+}
+
+impl Persona for Sendmail {
+    fn flavour(&self) -> Flavour {
+        Flavour::Sendmail
+    }
+    fn name(&self) -> &'static str {
+        "sendmail"
+    }
+
+    fn greeting(&self, host: &str, date: &str) -> Reply {
+        Reply::new(220, format!("{host} ESMTP Sendmail {VERSION}/{VERSION}; {date}"))
+    }
+    fn helo_greet(&self, host: &str, peer: &Peer) -> String {
+        format!("{host} Hello {}, pleased to meet you", relay(peer))
+    }
+    fn extensions(&self, max_size: u64) -> Vec<String> {
+        vec![
+            "ENHANCEDSTATUSCODES".into(),
+            "PIPELINING".into(),
+            "8BITMIME".into(),
+            format!("SIZE {max_size}"),
+            "HELP".into(),
+        ]
+    }
+    fn helo_syntax(&self, verb: &str) -> Reply {
+        Reply::new(501, format!("5.0.0 {verb} requires domain address"))
+    }
+    fn need_helo(&self) -> Reply {
+        Reply::new(503, "5.0.0 Polite people say HELO first")
+    }
+    fn nested_mail(&self) -> Reply {
+        Reply::new(503, "5.5.0 Sender already specified")
+    }
+    fn need_mail(&self) -> Reply {
+        Reply::new(503, "5.0.0 Need MAIL before RCPT")
+    }
+    fn data_needs_mail(&self) -> Reply {
+        // srvrsmtp.c smtp_data(): distinct from RCPT's "Need MAIL before RCPT".
+        Reply::new(503, "5.0.0 Need MAIL command")
+    }
+    fn need_rcpt(&self) -> Reply {
+        Reply::new(503, "5.0.0 Need RCPT (recipient)")
+    }
+    fn mail_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.2 Syntax error in parameters scanning \"from\"")
+    }
+    fn rcpt_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.2 Syntax error in parameters scanning \"to\"")
+    }
+    fn too_big(&self) -> Reply {
+        Reply::new(552, "5.2.3 Message size exceeds maximum value")
+    }
+    fn data_go(&self) -> Reply {
+        Reply::new(354, "Enter mail, end with \".\" on a line by itself")
+    }
+    fn rset(&self) -> Reply {
+        Reply::new(250, "2.0.0 Reset state")
+    }
+    fn noop(&self) -> Reply {
+        Reply::new(250, "2.0.0 OK")
+    }
+    fn quit(&self, host: &str) -> Reply {
+        Reply::new(221, format!("2.0.0 {host} closing connection"))
+    }
+    fn vrfy(&self, _arg: &str) -> Reply {
+        Reply::new(252, "2.5.2 Cannot VRFY user; try RCPT to attempt delivery (or try finger)")
+    }
+    fn expn(&self) -> Reply {
+        Reply::new(502, "5.7.0 Sorry, we do not allow this operation")
+    }
+    fn unknown(&self, verb: &str) -> Reply {
+        Reply::new(500, format!("5.5.1 Command unrecognized: \"{verb}\""))
+    }
+    fn empty_command(&self) -> Reply {
+        Reply::new(500, "5.5.1 Command unrecognized: \"\"")
+    }
+    fn not_implemented(&self, verb: &str) -> Reply {
+        self.unknown(verb)
+    }
+    fn auth_not_available(&self) -> Reply {
+        Reply::new(503, "5.3.3 AUTH not available")
+    }
+
+    fn mail_ok(&self, from: &str) -> Reply {
+        Reply::new(250, format!("2.1.0 {from}... Sender ok"))
+    }
+    fn rcpt_ok(&self, to: &str) -> Reply {
+        Reply::new(250, format!("2.1.5 {to}... Recipient ok"))
+    }
+    fn queued(&self, qid: &str) -> Reply {
+        Reply::new(250, format!("2.0.0 {qid} Message accepted for delivery"))
+    }
+    fn relay_denied(&self, to: &str, auth_offered: bool) -> Reply {
+        if auth_offered {
+            // confRELAY_MSG when AUTH is configured (cf/m4/proto.m4).
+            Reply::new(550, format!("5.7.1 {to}... Relaying denied. Proper authentication required."))
+        } else {
+            Reply::new(550, format!("5.7.1 {to}... Relaying denied"))
+        }
+    }
+    fn user_unknown(&self, to: &str) -> Reply {
+        Reply::new(550, format!("5.1.1 {to}... User unknown"))
+    }
+
+    fn software(&self) -> String {
+        format!("{VERSION}/{VERSION}")
+    }
+    fn received_from(&self, helo: &str, peer: &Peer) -> String {
+        format!("{helo} ({})", relay(peer))
+    }
+    fn received_auth(&self, _user: &str) -> Option<String> {
+        None
+    }
+    fn received_submit(&self, by: &str, qid: &str, user: &str, date: &str) -> String {
+        format!("Received: (from {user}@localhost)\r\n\tby {by} ({}/Submit) id {qid};\r\n\t{date}\r\n", self.software())
+    }
+
+    fn program_name(&self, _prog: Program) -> &'static str {
+        "sendmail"
+    }
+    fn log_pid(&self, _prog: Program, pid: u32, _daemon_pid: u32) -> u32 {
+        // sendmail delivers in the same process that received the message.
+        pid
+    }
+    fn queue_id(
+        &self,
+        now: DateTime<FixedOffset>,
+        pid: u32,
+        seq: &mut dyn FnMut() -> u32,
+        _random: &mut dyn FnMut() -> u64,
+    ) -> String {
+        qid(now, seq(), pid)
+    }
+    fn names_transaction_at_mail(&self) -> bool {
+        true
+    }
+    fn log_connect(&self, _peer: &Peer) -> Option<String> {
+        None
+    }
+    fn log_disconnect(&self, _peer: &Peer, _counts: &BTreeMap<String, (u32, u32)>) -> Option<String> {
+        None
+    }
+    fn log_mail_reject(&self, peer: &Peer, env: &Envelope, reply: &Reply) -> String {
+        format!("NOQUEUE: {}: MAIL FROM: {}, relay={}", env.from, reply.one_line(), relay(peer))
+    }
+    fn log_rcpt_reject(&self, peer: &Peer, qid: Option<&str>, _env: &Envelope, to: &str, reply: &Reply) -> String {
+        let qid = qid.unwrap_or("NOQUEUE");
+        if reply.enhanced() == Some("5.7.1") {
+            format!("{qid}: ruleset=check_rcpt, arg1={to}, relay={}, reject={}", relay(peer), reply.one_line())
+        } else {
+            format!("{qid}: {to}... User unknown")
+        }
+    }
+    fn log_client(&self, _qid: &str, _peer: &Peer, _sasl: Option<(&str, &str)>) -> Option<String> {
+        None
+    }
+    fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String> {
+        Some(if ok {
+            format!("NOQUEUE: AUTH=server, relay={}, authid={user}, mech={mechanism}, bits=0", relay(peer))
+        } else {
+            format!(
+                "NOQUEUE: AUTH failure ({mechanism}): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user={user}, relay={}",
+                relay(peer)
+            )
+        })
+    }
+    fn log_arrival(&self, a: &Arrival) -> Vec<(Program, String)> {
+        let Arrival { qid, from, size, nrcpts, msgid, .. } = a;
+        let tail = match &a.source {
+            Source::Smtp { peer, protocol } => format!("proto={protocol}, daemon=MTA, relay={}", relay(peer)),
+            Source::Local { user } => format!("relay={user}@localhost"),
+        };
+        vec![(
+            Program::Smtpd,
+            format!("{qid}: from={from}, size={size}, class=0, nrcpts={nrcpts}, msgid=<{msgid}>, {tail}"),
+        )]
+    }
+
+    fn queue_times(&self) -> QueueTimes {
+        // A queue run every 30 minutes (`sendmail -q30m`), Timeout.queuereturn=5d.
+        QueueTimes {
+            first_retry: Duration::from_secs(1800),
+            max_backoff: Duration::from_secs(1800),
+            lifetime: Duration::from_secs(5 * 86400),
+        }
+    }
+    fn diagnostic_type(&self) -> &'static str {
+        "X-Unix"
+    }
+    fn connect_failure(&self, err: &std::io::Error, name: &str, _ip: Ipv4Addr, _port: u16) -> String {
+        if err.kind() == std::io::ErrorKind::ConnectionRefused {
+            format!("{err} by {name}.")
+        } else {
+            format!("{err} with {name}.")
+        }
+    }
+    fn writes_delivered_to(&self) -> bool {
+        false
+    }
+    fn log_delivered(&self, a: &Attempt, program: Option<&str>) -> (Program, String) {
+        let Attempt { qid, rcpt, pri, .. } = a;
+        let d = delay(a.delay);
+        let msg = match program {
+            None => {
+                format!("{qid}: to=<{rcpt}>, delay={d}, xdelay=00:00:00, mailer=local, pri={pri}, dsn=2.0.0, stat=Sent")
+            }
+            Some(cmd) => format!(
+                "{qid}: to=\"|{cmd}\", ctladdr=<{rcpt}> (1001/1001), delay={d}, xdelay=00:00:00, mailer=prog, pri={pri}, dsn=2.0.0, stat=Sent"
+            ),
+        };
+        (Program::Smtpd, msg)
+    }
+    fn log_relayed(&self, a: &Attempt, via: &str, xdelay: Duration, reply: &str) -> String {
+        let Attempt { qid, rcpt, pri, .. } = a;
+        let text = reply.split_once(' ').map(|p| p.1).unwrap_or(reply);
+        format!(
+            "{qid}: to=<{rcpt}>, delay={}, xdelay={}, mailer=esmtp, pri={pri}, relay={}, dsn=2.0.0, stat=Sent ({})",
+            delay(a.delay),
+            delay(xdelay),
+            relay_host(via),
+            text.trim_start_matches("2.0.0 ")
+        )
+    }
+    fn log_deferred(&self, a: &Attempt, via: Option<&str>, reason: &str) -> String {
+        let Attempt { qid, rcpt, pri, .. } = a;
+        format!(
+            "{qid}: to=<{rcpt}>, delay={}, xdelay=00:00:00, mailer=esmtp, pri={pri}, {}dsn=4.0.0, stat=Deferred: {reason}",
+            delay(a.delay),
+            via.map(|v| format!("relay={}, ", relay_host(v))).unwrap_or_default()
+        )
+    }
+    fn log_bounced(&self, a: &Attempt, status: &str, _remote_mta: Option<&str>, reason: &str) -> String {
+        let Attempt { qid, rcpt, pri, .. } = a;
+        format!("{qid}: to=<{rcpt}>, delay={}, pri={pri}, dsn={status}, stat={reason}", delay(a.delay))
+    }
+    fn log_removed(&self, _qid: &str) -> Option<String> {
+        None
+    }
+    fn log_dsn(&self, qid: &str, new_qid: &str, delayed: bool, first: &str) -> String {
+        if delayed {
+            format!("{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}")
+        } else {
+            format!("{new_qid}: {qid}: DSN: {first}")
+        }
+    }
+
+    fn dsn_sender(&self) -> &'static str {
+        "Mail Delivery Subsystem"
+    }
+    fn dsn_subject(&self, delayed: bool, waited: &str) -> String {
+        if delayed {
+            format!("Warning: could not send message for past {waited}")
+        } else {
+            "Returned mail: see transcript for details".into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qid_shape() {
+        let t = DateTime::parse_from_rfc3339("2002-05-08T16:33:45+09:00").unwrap();
+        let q = qid(t, 1, 15258);
+        assert_eq!(q.len(), 14);
+        // Year 102 -> 'g', May -> '4', day 8, 07 UTC -> '7'.
+        assert!(q.starts_with("g487X"), "{q}");
+        assert!(q.ends_with("015258"), "{q}");
+    }
+
+    #[test]
+    fn delays() {
+        assert_eq!(delay(Duration::from_secs(3661)), "01:01:01");
+        assert_eq!(delay(Duration::from_secs(86400 + 5)), "1+00:00:05");
+    }
+}

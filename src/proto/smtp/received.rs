@@ -1,0 +1,37 @@
+//! The Received: header field (RFC 5321 §4.4), the one place it is built.
+//!
+//! The caller gives the facts (who handed the message over, how, which queue
+//! id, when); the persona gives the flavour's words for them.
+
+use super::envelope::{Envelope, Peer};
+use super::persona::Persona;
+
+/// How the message reached the host that adds the field.
+pub enum Via<'a> {
+    /// By SMTP from `peer`, in the transaction `env`.
+    Smtp { env: &'a Envelope, peer: &'a Peer },
+    /// Written on the host by a local program run as `user` (the list server).
+    Submit { user: &'a str },
+    /// A DSN the host itself wrote.
+    Bounce,
+}
+
+/// The whole field, CRLF included. `by` is the host adding it, `date` an RFC 5322 date-time.
+pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> String {
+    match via {
+        Via::Smtp { env, peer } => {
+            let mut f = format!("Received: from {}", p.received_from(&env.helo, peer));
+            if let Some(a) = env.auth.as_deref().and_then(|u| p.received_auth(u)) {
+                f.push_str(&format!("\r\n\t{a}"));
+            }
+            f.push_str(&format!("\r\n\tby {by} ({}) with {} id {qid}", p.software(), env.protocol()));
+            if let [one] = env.rcpts.as_slice() {
+                f.push_str(&format!("\r\n\tfor <{one}>"));
+            }
+            f.push_str(&format!("; {date}\r\n"));
+            f
+        }
+        Via::Submit { user } => p.received_submit(by, qid, user, date),
+        Via::Bounce => format!("Received: from localhost by {by} ({}) id {qid}; {date}\r\n", p.software()),
+    }
+}
