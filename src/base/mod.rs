@@ -1,5 +1,10 @@
 //! Small helpers with no dependency on the rest of the crate, usable from
-//! every layer (`proto/` and `listserv/` included).
+//! every layer (`proto/` and `listserv/` included): diagnostics, reading
+//! message headers, RFC 2047, a poison-tolerant lock, header and log
+//! time formats.
 
+pub mod diag;
+pub mod message;
 pub mod rfc2047;
 pub mod sync;
+pub mod time;

@@ -1,7 +1,7 @@
 //! `maillab check`: scenario, lesson and answer-key files, every problem as FILE:LINE:COLUMN.
 
 use super::output::print_diags;
-use maillab::diag::{Diagnostic, Diagnostics};
+use maillab::base::diag::{Diagnostic, Diagnostics};
 use maillab::{lesson, scenario};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -11,9 +11,9 @@ pub fn graph(file: &Path, format: GraphFormat) -> ExitCode {
         Err(code) => return code,
     };
     let out = match format {
-        GraphFormat::Dot => maillab::graph::dot(&sc),
-        GraphFormat::Mermaid => maillab::graph::mermaid(&sc),
-        GraphFormat::Svg => maillab::graph::svg(&sc),
+        GraphFormat::Dot => maillab::report::graph::dot(&sc),
+        GraphFormat::Mermaid => maillab::report::graph::mermaid(&sc),
+        GraphFormat::Svg => maillab::report::graph::svg(&sc),
     };
     say!("{out}");
     ExitCode::SUCCESS

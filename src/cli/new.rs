@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 pub fn new(what: NewKind, name: &str) -> ExitCode {
     let (dir, text) = match what {
-        NewKind::Scenario => ("scenarios", maillab::templates::SCENARIO.replace("NAME", name)),
-        NewKind::Lesson => ("lessons", maillab::templates::LESSON.replace("NAME", name)),
+        NewKind::Scenario => ("scenarios", maillab::authoring::templates::SCENARIO.replace("NAME", name)),
+        NewKind::Lesson => ("lessons", maillab::authoring::templates::LESSON.replace("NAME", name)),
     };
     let path =
         if name.ends_with(".yaml") { PathBuf::from(name) } else { PathBuf::from(dir).join(format!("{name}.yaml")) };

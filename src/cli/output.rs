@@ -1,7 +1,7 @@
 //! What every subcommand prints with: stdout that tolerates a closed pipe,
 //! diagnostics with their source snippet, and loading a scenario or saying why not.
 
-use maillab::diag::{Diagnostics, snippet};
+use maillab::base::diag::{Diagnostics, snippet};
 use maillab::scenario::{self, Scenario};
 use std::io::{IsTerminal, Write};
 use std::path::Path;

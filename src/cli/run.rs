@@ -30,7 +30,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     if let Some(path) = &args.html
-        && let Err(e) = std::fs::write(path, maillab::trace::html::report(&sc, &res.events))
+        && let Err(e) = std::fs::write(path, maillab::report::html::report(&sc, &res.events))
     {
         eprintln!("maillab: cannot write {}: {e}", path.display());
         return ExitCode::from(2);

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 pub fn schema(what: NewKind) -> ExitCode {
     let schema = match what {
-        NewKind::Scenario => maillab::schema::scenario(),
-        NewKind::Lesson => maillab::schema::lesson(),
+        NewKind::Scenario => maillab::authoring::schema::scenario(),
+        NewKind::Lesson => maillab::authoring::schema::lesson(),
     };
     sayln!("{schema}");
     ExitCode::SUCCESS

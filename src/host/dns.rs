@@ -1,7 +1,7 @@
 //! The DNS host: an authoritative server for the scenario's zones, over UDP
 //! and TCP.
 
-use crate::env::HostCtx;
+use crate::host::env::HostCtx;
 use crate::net::{Conn, Stream};
 use crate::proto::dns::{self, DnsDb, RecordData, ZoneRecord};
 use crate::proto::ports;
@@ -204,7 +204,7 @@ fn incomplete(ctx: &HostCtx, session: u64, peer: &str, what: &str, got: usize, w
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::{Activity, Clock, Env, Streams};
+    use crate::host::env::{Activity, Clock, Env, Streams};
     use crate::net::Net;
     use crate::net::sim::SimNet;
     use crate::proto::dns::{QType, Question};

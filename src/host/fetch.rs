@@ -6,7 +6,7 @@
 
 use super::session::{Core, Io, Lost, Session};
 use super::smtp_client;
-use crate::env::HostCtx;
+use crate::host::env::HostCtx;
 use crate::proto::fetch::{Client, Job, Limits, Output, Protocol};
 use crate::proto::ports;
 use crate::scenario::{Fetch, FetchProtocol};
@@ -93,9 +93,9 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> V
 }
 
 fn summary(m: &str) -> String {
-    let hs = crate::message::headers(m.as_bytes());
-    let subject = crate::message::first(&hs, "Subject").unwrap_or("(no subject)");
-    let from = crate::message::first(&hs, "From").unwrap_or("?");
+    let hs = crate::base::message::headers(m.as_bytes());
+    let subject = crate::base::message::first(&hs, "Subject").unwrap_or("(no subject)");
+    let from = crate::base::message::first(&hs, "From").unwrap_or("?");
     format!("\"{subject}\" from {from} ({} octets)", m.len())
 }
 

@@ -5,7 +5,7 @@
 
 use super::mta::Mta;
 use super::spool::{HostedList, QueueEntry};
-use crate::env::{Purpose, rfc5322};
+use crate::host::env::{Purpose, rfc5322};
 use crate::listserv::{Cx, Dest, NoteKind, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::persona::{Arrival, Source};
@@ -123,7 +123,7 @@ impl Mta {
         let received = received(p, &self.ctx.hostname, &qid, &Via::Submit { user }, &rfc5322(now));
         let mut full = received.into_bytes();
         full.extend_from_slice(&data);
-        let msgid = crate::message::message_id(&crate::message::headers(&data));
+        let msgid = crate::base::message::message_id(&crate::base::message::headers(&data));
         let arrival = Arrival {
             qid: &qid,
             from: &from.to_string(),

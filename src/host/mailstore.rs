@@ -14,7 +14,7 @@
 
 use super::mta::Mta;
 use super::session::{Core, Io, Lost, Note, Session};
-use crate::env::ActivityGuard;
+use crate::host::env::ActivityGuard;
 use crate::net::Conn;
 use crate::proto::ports;
 use crate::proto::{imap, pop3};

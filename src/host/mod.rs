@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod dsn;
+pub mod env;
 pub mod fetch;
 pub mod list;
 pub mod maillog;

@@ -11,7 +11,7 @@ use super::resolver::Resolver;
 use super::session::{Core, Io, Lost, Note, Session};
 use super::spool::{HostedList, NextHop, QueueEntry, RetryPolicy};
 use crate::base::sync::lock;
-use crate::env::{ActivityGuard, HostCtx, Purpose, rfc5322};
+use crate::host::env::{ActivityGuard, HostCtx, Purpose, rfc5322};
 use crate::net::Conn;
 use crate::proto::ports;
 use crate::proto::smtp::persona::{Arrival, Source};
@@ -492,8 +492,8 @@ impl Policy for SessionPolicy<'_> {
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
         let p = self.persona();
         let qid = self.qid.take().unwrap_or_else(|| self.mta.new_qid(self.pid));
-        let hs = crate::message::headers(&data);
-        let hops = crate::message::values(&hs, "Received").len();
+        let hs = crate::base::message::headers(&data);
+        let hops = crate::base::message::values(&hs, "Received").len();
         if hops >= MAX_HOPS {
             let to = env.rcpts.first().map(|m| m.to_string()).unwrap_or_default();
             let r = p.too_many_hops(hops, MAX_HOPS, &env.from.to_string(), &self.mta.ctx.hostname, &to);
@@ -506,7 +506,7 @@ impl Policy for SessionPolicy<'_> {
         let mut full = Vec::with_capacity(received.len() + data.len());
         full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(&data);
-        let msgid = crate::message::message_id(&hs);
+        let msgid = crate::base::message::message_id(&hs);
         let arrival = Arrival {
             qid: &qid,
             from: &env.from.to_string(),

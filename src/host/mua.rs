@@ -2,7 +2,7 @@
 
 use super::smtp_client;
 use crate::base::rfc2047;
-use crate::env::{HostCtx, rfc5322};
+use crate::host::env::{HostCtx, rfc5322};
 use crate::proto::ports;
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
@@ -132,7 +132,7 @@ pub fn reply_to(s: &Send, fetched: &[String]) -> Option<Send> {
         subject_ok && keep_ok
     })?;
     let data = found.as_bytes();
-    let hs = crate::message::headers(data);
+    let hs = crate::base::message::headers(data);
     let parser = mail_parser::MessageParser::new();
     let parsed = parser.parse_headers(data)?;
     let to = parsed
@@ -152,7 +152,7 @@ pub fn reply_to(s: &Send, fetched: &[String]) -> Option<Send> {
     }
     body.push_str(&s.body);
     let mut headers = s.headers.clone();
-    if let Some(id) = crate::message::first(&hs, "Message-ID") {
+    if let Some(id) = crate::base::message::first(&hs, "Message-ID") {
         headers.push(("In-Reply-To".into(), id.to_string()));
         headers.push(("References".into(), id.to_string()));
     }

@@ -1,7 +1,7 @@
 //! The stub resolver an MTA uses: DNS queries over UDP to the lab's DNS host,
 //! and MX target selection as RFC 5321 §5.1 describes it.
 
-use crate::env::{HostCtx, Purpose};
+use crate::host::env::{HostCtx, Purpose};
 use crate::proto::dns::{self, Answer, QType, Question, Rcode, RecordData};
 use crate::trace::Kind;
 use std::net::{Ipv4Addr, SocketAddrV4};

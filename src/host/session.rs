@@ -23,7 +23,7 @@
 //! `Io::StartTls`, and the driver would replace the boxed stream with a TLS
 //! stream wrapped around it, the core reading and writing plaintext as before.
 
-use crate::env::HostCtx;
+use crate::host::env::HostCtx;
 use crate::net::Stream;
 use crate::trace::{Field, Kind};
 use std::time::Duration;
@@ -245,7 +245,7 @@ async fn changed(signal: &mut Option<watch::Receiver<u64>>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::{Activity, Clock, Env, Streams};
+    use crate::host::env::{Activity, Clock, Env, Streams};
     use crate::net::Net;
     use crate::net::sim::SimNet;
     use crate::trace::Trace;

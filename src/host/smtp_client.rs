@@ -2,7 +2,7 @@
 //! and by MUAs to submit.
 
 use super::session::{Core, Io, Lost, Session};
-use crate::env::HostCtx;
+use crate::host::env::HostCtx;
 use crate::net::Conn;
 use crate::proto::smtp::client::{Client, ClientOutput, Job, Outcome};
 use crate::trace::{Field, Kind};

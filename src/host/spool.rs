@@ -3,7 +3,7 @@
 //! and `list.rs` (the list server) each add methods to [`super::mta::Mta`]
 //! and import these types from here, not from each other.
 
-use crate::env::{ActivityGuard, HostCtx};
+use crate::host::env::{ActivityGuard, HostCtx};
 use crate::listserv::{List, ListConfig};
 use crate::proto::smtp::{Flavour, Mailbox, Path};
 use chrono::{DateTime, FixedOffset};

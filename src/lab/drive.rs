@@ -4,7 +4,7 @@
 
 use super::accounting::accounting;
 use super::hosts::{Hosts, ctx_for};
-use crate::env::Env;
+use crate::host::env::Env;
 use crate::host::mua;
 use crate::net::sim::SimNet;
 use crate::scenario::{Action, Fault, Scenario, format_duration};
@@ -179,7 +179,7 @@ struct Faults {
     sim: SimNet,
     servfail: Arc<BTreeMap<usize, Arc<AtomicBool>>>,
     trace: Trace,
-    clock: crate::env::Clock,
+    clock: crate::host::env::Clock,
 }
 
 impl Faults {

@@ -2,7 +2,7 @@
 //! looking inside them while they run.
 
 use super::snapshot::{HostSnapshot, ListMember, ListSnapshot, MailboxSnapshot, PopAuth, QueuedMessage, StoredMessage};
-use crate::env::{Clock, Env, HostCtx};
+use crate::host::env::{Clock, Env, HostCtx};
 use crate::host::mta::Mta;
 use crate::host::resolver::Resolver;
 use crate::host::{dns, spool};
@@ -168,13 +168,13 @@ fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> 
                         .messages
                         .iter()
                         .map(|msg| {
-                            let hs = crate::message::headers(&msg.data);
+                            let hs = crate::base::message::headers(&msg.data);
                             StoredMessage {
                                 uid: msg.uid,
                                 flags: msg.flags.iter().cloned().collect(),
                                 size: msg.size(),
-                                from: crate::message::first(&hs, "From").unwrap_or("").to_string(),
-                                subject: crate::message::first(&hs, "Subject").unwrap_or("").to_string(),
+                                from: crate::base::message::first(&hs, "From").unwrap_or("").to_string(),
+                                subject: crate::base::message::first(&hs, "Subject").unwrap_or("").to_string(),
                             }
                         })
                         .collect(),

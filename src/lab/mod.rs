@@ -16,6 +16,7 @@
 
 pub mod accounting;
 mod drive;
+pub mod expect;
 pub mod hosts;
 pub mod snapshot;
 
@@ -23,8 +24,8 @@ pub use accounting::{Accounting, accounting};
 pub use hosts::{Hosts, start_hosts};
 pub use snapshot::Snapshot;
 
-use crate::env::{Activity, Clock, Env, Streams};
-use crate::expect;
+use crate::host::env::{Activity, Clock, Env, Streams};
+
 use crate::net::Net;
 use crate::net::sim::SimNet;
 use crate::scenario::Scenario;

@@ -8,8 +8,8 @@
 pub mod interactive;
 pub mod raw;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::expect;
+use crate::base::diag::{Diagnostic, Diagnostics};
+use crate::lab::expect;
 use crate::scenario::raw::S;
 use crate::scenario::{self, Scenario, Text};
 use crate::trace::Event;
@@ -431,7 +431,7 @@ pub fn trace_answer(q: &TraceQuestion, events: &[Event]) -> Option<u64> {
         TraceQuestion::ReceivedCount { to, message } => {
             let msgs = expect::delivered(events, to);
             let m = msgs.get(message - 1)?;
-            Some(crate::message::values(&crate::message::headers(m.as_bytes()), "Received").len() as u64)
+            Some(crate::base::message::values(&crate::base::message::headers(m.as_bytes()), "Received").len() as u64)
         }
         TraceQuestion::DeliveredCount { to } => Some(expect::delivered(events, to).len() as u64),
         TraceQuestion::FetchedCount { step } => events

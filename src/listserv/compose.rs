@@ -39,7 +39,7 @@ impl List {
         let mut m = format!(
             "Date: {}\r\nFrom: {} <{}>\r\nTo: {to}\r\nSubject: {}\r\nMessage-ID: <{}.ml{}.{}@{}>\r\n\
              Reply-To: {}\r\nX-ML-Name: {}\r\n",
-            crate::env::rfc5322(cx.now),
+            crate::base::time::rfc5322(cx.now),
             self.ml(),
             c.admin_address(),
             mime::encode_word(subject),
@@ -81,9 +81,9 @@ impl List {
         if [c.post_address(), c.ctl_address(), c.admin_address()].iter().any(|a| same(a, from)) {
             return false;
         }
-        let hs = crate::message::headers(data);
-        let auto = crate::message::first(&hs, "Auto-Submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no"));
-        let bulk = crate::message::first(&hs, "Precedence")
+        let hs = crate::base::message::headers(data);
+        let auto = crate::base::message::first(&hs, "Auto-Submitted").is_some_and(|v| !v.eq_ignore_ascii_case("no"));
+        let bulk = crate::base::message::first(&hs, "Precedence")
             .is_some_and(|v| ["bulk", "list", "junk"].iter().any(|p| v.eq_ignore_ascii_case(p)));
         !(auto || bulk)
     }

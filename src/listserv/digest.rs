@@ -58,9 +58,9 @@ impl List {
                 }
                 c.push_str(&format!("\r\n{}\r\n\r\n", "-".repeat(70)));
                 for a in &arts {
-                    let hs = crate::message::headers(&a.data);
+                    let hs = crate::base::message::headers(&a.data);
                     for f in ["Date", "From", "Subject", "Message-ID"] {
-                        if let Some(v) = crate::message::first(&hs, f) {
+                        if let Some(v) = crate::base::message::first(&hs, f) {
                             c.push_str(&format!("{f}: {v}\r\n"));
                         }
                     }

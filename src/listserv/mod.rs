@@ -18,7 +18,7 @@
 //! NAME-admin), `digest.rs`, `compose.rs` (the list's own mail), `texts/`
 //! (everything people read, one table per language), `mime.rs`,
 //! `duration.rs`. This module depends on no other part of the crate but the
-//! pure helpers `message.rs`, `env::rfc5322` and the SMTP address parser.
+//! pure helpers `message.rs`, `base::time::rfc5322` and the SMTP address parser.
 
 mod admin;
 mod bounce;

@@ -10,10 +10,10 @@ impl List {
     pub(super) fn post(&mut self, envelope_from: Option<&str>, data: &[u8], cx: &mut Cx) -> Vec<Out> {
         let from = mime::from_address(data).or(envelope_from.map(str::to_string)).unwrap_or_default();
         let subject = mime::subject(data);
-        let hs = crate::message::headers(data);
+        let hs = crate::base::message::headers(data);
         let mut out = Vec::new();
         // A post that already went through this list is a loop.
-        let ours = crate::message::values(&hs, "X-ML-Name").iter().any(|v| same(v.trim(), &self.cfg.name));
+        let ours = crate::base::message::values(&hs, "X-ML-Name").iter().any(|v| same(v.trim(), &self.cfg.name));
         if ours {
             out.push(Self::note(
                 NoteKind::Loop,

@@ -6,6 +6,7 @@
 //! [`real::RealNet`] is real TCP and UDP on loopback addresses. Hosts see
 //! only [`Net`], so the same host code runs on both.
 
+pub mod clock;
 pub mod real;
 pub mod sim;
 

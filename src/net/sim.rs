@@ -30,7 +30,7 @@ pub struct SimNet {
 #[derive(Clone)]
 pub struct Tap {
     pub trace: crate::trace::Trace,
-    pub clock: crate::clock::Clock,
+    pub clock: crate::net::clock::Clock,
 }
 
 impl Tap {

@@ -2,7 +2,6 @@
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
 pub mod field;
-pub mod html;
 pub mod kind;
 pub mod pcap;
 pub mod render;

@@ -17,7 +17,7 @@ fn committed_pictures_are_fresh() {
     for name in names {
         let (sc, r) = common::run(&name);
         let pictures = [
-            (format!("{name}-network.svg"), maillab::graph::svg(&sc)),
+            (format!("{name}-network.svg"), maillab::report::graph::svg(&sc)),
             (format!("{name}-sequence.svg"), maillab::trace::seq::svg(&r.events, maillab::trace::seq::Zoom::Sessions)),
         ];
         for (file, fresh) in pictures {

@@ -2,7 +2,7 @@
 //! the one session driver): sessions over the cap are refused by the
 //! cores and traced; silent clients are dropped when the cores' timers say so.
 
-use maillab::env::{Activity, Clock, Env, Streams};
+use maillab::host::env::{Activity, Clock, Env, Streams};
 use maillab::host::mta::MAX_SESSIONS;
 use maillab::net::sim::SimNet;
 use maillab::net::{Net, Stream};

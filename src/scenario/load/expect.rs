@@ -6,7 +6,7 @@ use super::super::raw::{
     RawHost, RawStep, S,
 };
 use super::{Checker, MTA_ROLES, norm};
-use crate::diag::Diagnostic;
+use crate::base::diag::Diagnostic;
 use crate::scenario::{Expect, ExpectKind, Role};
 use std::collections::BTreeMap;
 

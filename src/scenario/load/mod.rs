@@ -22,7 +22,7 @@ mod zones;
 
 use super::raw::{RawHost, RawScenario, S};
 use super::*;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::base::diag::{Diagnostic, Diagnostics};
 use crate::proto::smtp::address::{check_domain, parse_mailbox};
 use std::collections::BTreeMap;
 

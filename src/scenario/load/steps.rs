@@ -3,7 +3,7 @@
 
 use super::super::raw::{RawFetch, RawHost, RawStep, S};
 use super::Checker;
-use crate::diag::Diagnostic;
+use crate::base::diag::Diagnostic;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::scenario::{Action, Fault, Fetch, FetchProtocol, Role, Step};
 use std::collections::BTreeMap;

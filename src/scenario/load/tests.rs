@@ -2,7 +2,7 @@
 //! message and position.
 
 use super::load_str;
-use crate::diag::Diagnostic;
+use crate::base::diag::Diagnostic;
 
 /// A small valid scenario; each test changes one line of it.
 const BASE: &str = "version: 1

@@ -2,7 +2,7 @@
 
 use super::super::raw::{RawHost, S};
 use super::Checker;
-use crate::diag::Diagnostic;
+use crate::base::diag::Diagnostic;
 use crate::proto::dns;
 use crate::proto::dns::ZoneRecord;
 use crate::proto::smtp::address::check_domain;

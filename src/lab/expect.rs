@@ -1,6 +1,6 @@
 //! Checking a scenario's expectations against the trace of its run.
 
-use crate::message;
+use crate::base::message;
 use crate::scenario::{ExpectKind, Scenario};
 use crate::trace::Event;
 use crate::trace::{Field, Kind};

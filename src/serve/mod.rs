@@ -5,8 +5,9 @@
 //! address, so a student can point telnet, Python's smtplib or a mail client
 //! at "the department relay" or "the mail store" and meet the same policies.
 
-use crate::autoconfig::{self, Provider};
-use crate::env::{Activity, Clock, Env, Streams};
+pub mod autoconfig;
+
+use crate::host::env::{Activity, Clock, Env, Streams};
 use crate::lab::start_hosts;
 use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
@@ -14,6 +15,7 @@ use crate::proto::ports;
 use crate::scenario::{Role, Scenario};
 use crate::trace::{Field, Kind};
 use crate::trace::{Trace, render};
+use autoconfig::Provider;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use std::collections::BTreeMap;

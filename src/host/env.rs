@@ -5,8 +5,8 @@
 //! offset to a wall-clock start, and all randomness comes from seeded random
 //! streams, one per host and purpose (see [`Streams`]).
 
-pub use crate::clock::Clock;
 use crate::net::Net;
+pub use crate::net::clock::Clock;
 use crate::trace::{Event, Kind, Trace, ev};
 use chrono::{DateTime, FixedOffset};
 use rand::{Rng as _, SeedableRng};
@@ -189,15 +189,7 @@ impl HostCtx {
     }
 }
 
-/// RFC 5322 date-time, as in Date: and Received: headers.
-pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
-    t.format("%a, %-d %b %Y %H:%M:%S %z").to_string()
-}
-
-/// Syslog's timestamp: `Apr  1 10:00:00`.
-pub fn syslog_time(t: DateTime<FixedOffset>) -> String {
-    t.format("%b %e %H:%M:%S").to_string()
-}
+pub use crate::base::time::{rfc5322, syslog_time};
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,10 @@
 //! and each delivered message with its Received: chain read hop by hop.
 //! Everything is inline (CSS, script, SVG): the file opens without a network.
 
-use super::Event;
-use super::seq::{self, Zoom};
-use super::{Field, Kind};
 use crate::scenario::Scenario;
+use crate::trace::Event;
+use crate::trace::seq::{self, Zoom};
+use crate::trace::{Field, Kind};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -54,8 +54,8 @@ const SCRIPT: &str = r#"
 
 /// The hops of a message, oldest first, from its Received: fields.
 fn hops(msg: &str) -> Vec<String> {
-    let hs = crate::message::headers(msg.as_bytes());
-    let mut v: Vec<String> = crate::message::values(&hs, "Received").iter().map(|s| s.to_string()).collect();
+    let hs = crate::base::message::headers(msg.as_bytes());
+    let mut v: Vec<String> = crate::base::message::values(&hs, "Received").iter().map(|s| s.to_string()).collect();
     v.reverse();
     v
 }
@@ -89,7 +89,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         let _ = writeln!(h, "<li class=\"{cls}\">{}</li>", esc(e.line.as_deref().unwrap_or("")));
     }
     h.push_str("</ul>\n<h2>Network</h2>\n<div class=\"scroll\">");
-    h.push_str(&crate::graph::svg(sc));
+    h.push_str(&crate::report::graph::svg(sc));
     h.push_str("</div>\n<h2>Sequence of connections</h2>\n<div class=\"scroll\">");
     h.push_str(&seq::svg(events, Zoom::Sessions));
     h.push_str("</div>\n<details><summary>Every protocol line</summary><div class=\"scroll\">");
@@ -104,13 +104,13 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         let _ = writeln!(
             h,
             "<details open><summary>{} · mailbox {} on {}</summary>",
-            super::render::clock(e.t),
+            crate::trace::render::clock(e.t),
             esc(e.field_str(Field::Mailbox).unwrap_or("?")),
             esc(&e.host)
         );
         h.push_str("<p>The path, read from the Received: fields bottom-up (oldest hop first):</p>\n");
         for (i, r) in hops(msg).iter().enumerate() {
-            let by = crate::message::received_by(r).unwrap_or_else(|| "?".into());
+            let by = crate::base::message::received_by(r).unwrap_or_else(|| "?".into());
             let from = r.split_whitespace().nth(1).unwrap_or("?");
             let _ = writeln!(
                 h,
@@ -166,7 +166,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
             "<tr data-kind=\"{}\"{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"line\">{}</td></tr>",
             e.kind,
             if e.is_failure() { " class=\"bad\"" } else { "" },
-            super::render::clock(e.t),
+            crate::trace::render::clock(e.t),
             e.session.map(|s| s.to_string()).unwrap_or_default(),
             esc(&e.host),
             esc(e.peer.as_deref().unwrap_or("")),
