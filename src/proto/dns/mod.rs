@@ -12,12 +12,14 @@
 //! - `zone.rs`: zone-file-like lines and their diagnostics;
 //! - `db.rs`: the authoritative database and how it answers;
 //! - `wire.rs`: encoding and decoding messages with hickory-proto;
-//! - `dig.rs`: the text `dig` would print.
+//! - `dig.rs`: the text `dig` would print;
+//! - `tcp.rs`: DNS over TCP, the framing and idle timeout of a connection.
 
 mod db;
 mod dig;
 mod model;
 mod names;
+pub mod tcp;
 #[cfg(test)]
 mod test_util;
 mod wire;
