@@ -2,7 +2,9 @@
 //! and TCP.
 
 use crate::host::env::HostCtx;
-use crate::net::{Conn, Stream};
+use crate::host::session::{Core, Io, Lost, Note, Session};
+use crate::net::Conn;
+use crate::proto::dns::tcp::{self, TcpServer};
 use crate::proto::dns::{self, DnsDb, RecordData, ZoneRecord};
 use crate::proto::ports;
 use crate::scenario::{DnsConfig, Scenario};
@@ -11,8 +13,13 @@ use std::net::SocketAddrV4;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::Instant;
+// The tests below talk to the server over a raw stream.
+#[cfg(test)]
+use {
+    crate::net::Stream,
+    tokio::io::{AsyncReadExt, AsyncWriteExt},
+    tokio::time::Instant,
+};
 
 /// DNS over TCP (RFC 7766 §6.2.3 asks servers to close idle connections):
 /// how long the server waits for the whole of the next message, and for a
@@ -127,78 +134,92 @@ pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>, sockets: So
 
 /// A TCP client over the session cap: traced, then closed unread.
 async fn refuse(ctx: &HostCtx, conn: Conn) {
-    let Conn { mut stream, peer, session, .. } = conn;
-    ctx.emit(
-        ctx.ev(Kind::DnsError)
-            .session(session)
-            .peer(ctx.peer_name(*peer.ip()))
-            .line(format!("too many TCP clients ({MAX_TCP_SESSIONS} at once); connection closed")),
-    );
-    let _ = tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.shutdown()).await;
+    let note =
+        Note::new(Kind::DnsError, format!("too many TCP clients ({MAX_TCP_SESSIONS} at once); connection closed"));
+    let mut driver = Session::new(ctx, conn.stream, conn.session, ctx.peer_name(*conn.peer.ip()));
+    driver.run(&mut Refusal(Some(note))).await;
 }
 
-/// Reads until `buf` is full, the peer closes, or `deadline` passes;
-/// gives the number of octets read.
-async fn read_until(stream: &mut Stream, buf: &mut [u8], deadline: Instant) -> usize {
-    let mut got = 0;
-    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
-        match tokio::time::timeout_at(deadline, stream.read(rest)).await {
-            Ok(Ok(n)) if n > 0 => got += n,
-            _ => break,
+/// A core that traces its one line and closes, reading nothing.
+struct Refusal(Option<Note>);
+
+impl Core for Refusal {
+    type Action = std::convert::Infallible;
+    fn feed(&mut self, _now: Duration, _bytes: &[u8]) {}
+    fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        Some(match self.0.take() {
+            Some(n) => Io::Trace(n),
+            None => Io::Close,
+        })
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        None
+    }
+    fn handle_timeout(&mut self, _now: Duration) {}
+    fn peer_closed(&mut self, _how: Lost) {}
+}
+
+/// What the TCP core asks of the DNS host.
+enum Ask {
+    /// Answer this query (through [`handle`], traced like one over UDP).
+    Query(Vec<u8>),
+    /// Trace a message cut short (the driver traces nothing once the
+    /// client has gone, so the host does).
+    Cut(tcp::Incomplete),
+}
+
+/// The DNS-over-TCP core ([`tcp::TcpServer`]) as the session driver runs it.
+struct DnsTcp(TcpServer);
+
+impl Core for DnsTcp {
+    type Action = Ask;
+    fn feed(&mut self, _now: Duration, bytes: &[u8]) {
+        self.0.feed(bytes);
+    }
+    fn poll(&mut self, now: Duration) -> Option<Io<Ask>> {
+        Some(match self.0.poll(now)? {
+            tcp::Output::Query(q) => Io::Host(Ask::Query(q)),
+            tcp::Output::Send(bytes) => Io::Send { bytes, notes: Vec::new() },
+            tcp::Output::Incomplete(c) => Io::Host(Ask::Cut(c)),
+            tcp::Output::Close => Io::Close,
+        })
+    }
+    fn waiting(&mut self, now: Duration) {
+        self.0.waiting(now);
+    }
+    fn poll_timeout(&self) -> Option<Duration> {
+        self.0.poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Duration) {
+        self.0.handle_timeout(now);
+    }
+    fn peer_closed(&mut self, how: Lost) {
+        match how {
+            Lost::Write(_) => self.0.stop(),
+            Lost::Closed | Lost::Read(_) => self.0.peer_closed(),
         }
     }
-    got
 }
 
-/// DNS over TCP: each message is preceded by its length in two octets.
-/// A message (length and body) must arrive whole within `TCP_IDLE_TIMEOUT`
-/// of the server starting to wait for it, and an answer must be taken
-/// within the same time; otherwise the server closes the connection.
+/// DNS over TCP on the session driver: each message is preceded by its
+/// length in two octets; a message (length and body) must arrive whole
+/// within `TCP_IDLE_TIMEOUT` of the server starting to wait for it,
+/// otherwise the server closes the connection (the core's timer).
 async fn tcp_session(ctx: HostCtx, db: &DnsDb, servfail: &AtomicBool, conn: Conn) {
-    let Conn { mut stream, peer, session, .. } = conn;
+    let Conn { stream, peer, session, .. } = conn;
     let peer = ctx.peer_name(*peer.ip());
-    loop {
-        let deadline = Instant::now() + TCP_IDLE_TIMEOUT;
-        let mut len = [0u8; 2];
-        let got = read_until(&mut stream, &mut len, deadline).await;
-        if got < len.len() {
-            if got > 0 {
-                incomplete(&ctx, session, &peer, "of its length", got, len.len(), deadline);
+    let mut core = DnsTcp(TcpServer::new(TCP_IDLE_TIMEOUT));
+    let mut driver = Session::new(&ctx, stream, session, &peer);
+    while let Some(ask) = driver.next(&mut core).await {
+        match ask {
+            Ask::Query(q) => {
+                if let Some(r) = handle(&ctx, db, servfail, &q, &peer) {
+                    core.0.answer(&r);
+                }
             }
-            break;
-        }
-        // At most 65535 octets: the length prefix bounds what is read.
-        let mut pkt = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        let got = read_until(&mut stream, &mut pkt, deadline).await;
-        if got < pkt.len() {
-            incomplete(&ctx, session, &peer, "of a message", got, pkt.len(), deadline);
-            break;
-        }
-        let Some(r) = handle(&ctx, db, servfail, &pkt, &peer) else { continue };
-        let Ok(n) = u16::try_from(r.len()) else { break };
-        let mut framed = Vec::with_capacity(r.len() + 2);
-        framed.extend_from_slice(&n.to_be_bytes());
-        framed.extend_from_slice(&r);
-        if !matches!(tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.write_all(&framed)).await, Ok(Ok(()))) {
-            break;
+            Ask::Cut(c) => ctx.emit(ctx.ev(Kind::DnsError).session(session).peer(&peer).line(c.to_string())),
         }
     }
-    let _ = tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.shutdown()).await;
-}
-
-/// Traces a TCP message cut short: the peer closed, or time ran out.
-fn incomplete(ctx: &HostCtx, session: u64, peer: &str, what: &str, got: usize, want: usize, deadline: Instant) {
-    let why = if Instant::now() >= deadline {
-        format!("not sent within {} s", TCP_IDLE_TIMEOUT.as_secs())
-    } else {
-        "the client closed the connection".to_string()
-    };
-    ctx.emit(
-        ctx.ev(Kind::DnsError)
-            .session(session)
-            .peer(peer)
-            .line(format!("incomplete TCP message: {got} of {want} octets {what} ({why}); connection closed")),
-    );
 }
 
 #[cfg(test)]
