@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("pop3", pop3),
     ("imap", imap),
     ("dns", dns),
+    ("dns_tcp", dns_tcp),
     ("scenario", scenario),
     ("lesson", lesson),
     ("listserv", listserv),
@@ -208,6 +209,63 @@ pub fn dns(data: &[u8]) {
     }
     let line = String::from_utf8_lossy(data);
     let _ = dns::parse_record(&line, "example.com");
+}
+
+/// A DNS-over-TCP client's bytes, in two reads split at any point (the
+/// first byte picks where), then the same bytes one at a time: the TCP
+/// core hands out the same queries both ways, answers each as the DNS host
+/// does (a response to a query, a rejection or nothing for the rest), ends
+/// at its idle timeout, and never panics.
+pub fn dns_tcp(data: &[u8]) {
+    use dns::tcp::{MAX_MESSAGE, Output, TcpServer};
+    use std::time::Duration;
+    const IDLE: Duration = Duration::from_secs(10);
+    let rest = data.get(1..).unwrap_or_default();
+    let cut = data.first().map(|b| *b as usize).unwrap_or(0).min(rest.len());
+    let mut db = dns::DnsDb::new();
+    db.add_zone("example.com");
+    if let Ok(r) = dns::parse_record("@ MX 10 mx.example.com.", "example.com") {
+        db.add(r);
+    }
+    let answer = |q: &[u8]| match dns::decode_query(q) {
+        Ok(q) => Some(dns::encode_response(&q, &db.answer(&q.question))),
+        Err(_) => dns::encode_rejection(q),
+    };
+    // At most a query and its answer per two octets, then a close.
+    let bound = rest.len() + 10;
+    let run = |reads: Vec<&[u8]>| {
+        let mut s = TcpServer::new(IDLE);
+        let (mut queries, mut n) = (Vec::new(), 0);
+        let mut drain = |s: &mut TcpServer, now: Duration| {
+            while let Some(o) = s.poll(now) {
+                n += 1;
+                assert!(n < bound, "poll never settles");
+                match o {
+                    Output::Query(q) => {
+                        assert!(q.len() <= MAX_MESSAGE);
+                        if let Some(r) = answer(&q) {
+                            s.answer(&r);
+                        }
+                        queries.push(q);
+                    }
+                    Output::Send(b) => assert!(b.len() <= MAX_MESSAGE + 2),
+                    Output::Incomplete(c) => assert!(c.got < c.want && !c.to_string().is_empty()),
+                    Output::Close => {}
+                }
+            }
+            s.waiting(now);
+        };
+        for r in reads {
+            s.feed(r);
+            drain(&mut s, Duration::ZERO);
+        }
+        s.handle_timeout(IDLE);
+        drain(&mut s, IDLE);
+        assert_eq!(s.poll_timeout(), None, "over after the timeout");
+        queries
+    };
+    let (a, b) = rest.split_at(cut);
+    assert_eq!(run(vec![a, b]), run(rest.chunks(1).collect()));
 }
 
 /// Hand-edited scenario files: the loader reports problems, never panics.

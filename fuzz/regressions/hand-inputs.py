@@ -68,6 +68,13 @@ w("dns", "hand-zone-line-junk", b"@ MX 99999999999 mx.example.com. \"unterminate
 w("dns", "hand-zone-line-long-label", b"@ IN 4294967296 TXT \"" + b"t" * 100_000 + b"\"")
 w("dns", "hand-zone-line-cname-root", b"* CNAME .")
 
+# dns_tcp: first byte = cut point between the two reads, then length-prefixed messages
+frame = lambda m: struct.pack(">H", len(m)) + m
+mxq = hdr(1, 0x0100, 1, 0, 0, 0) + b"\x07example\x03com\x00\x00\x0f\x00\x01"
+w("dns_tcp", "hand-queries-then-cut", b"\x05" + frame(mxq) + frame(b"") + frame(b"\xff\x00\x01") + frame(mxq) + b"\x00\x28\x01\x02\x03")
+w("dns_tcp", "hand-65535-announced-1000-sent", b"\xff\xff\xff" + mxq * 30)
+w("dns_tcp", "hand-5000-empty-messages-half-length", b"\x01" + b"\x00\x00" * 5000 + b"\x00")
+
 # YAML bombs and nesting, for both loaders
 def laughs(levels=9, width=10):
     out = ["lol0: &l0 \"lol\""]

@@ -101,6 +101,11 @@ fn dns() {
 }
 
 #[test]
+fn dns_tcp() {
+    check("dns_tcp", maillab::fuzz_harness::dns_tcp);
+}
+
+#[test]
 fn scenario() {
     check("scenario", maillab::fuzz_harness::scenario);
 }

@@ -57,8 +57,9 @@ impl fmt::Display for Incomplete {
 #[derive(Debug)]
 pub struct TcpServer {
     idle: Duration,
-    /// Octets received and not yet handed out (at most one message and a read).
+    /// Octets received; those before `pos` have been handed out.
     input: Vec<u8>,
+    pos: usize,
     out: VecDeque<Output>,
     /// When the server started waiting for the message now coming.
     since: Option<Duration>,
@@ -72,13 +73,16 @@ impl TcpServer {
     /// A server that closes a connection when a message takes longer than
     /// `idle` to arrive whole.
     pub fn new(idle: Duration) -> Self {
-        TcpServer { idle, input: Vec::new(), out: VecDeque::new(), since: None, gone: false, done: false }
+        TcpServer { idle, input: Vec::new(), pos: 0, out: VecDeque::new(), since: None, gone: false, done: false }
     }
 
-    /// Octets from the client. (Nothing is read while a message is whole in
-    /// the buffer, so the buffer stays bounded by one message and one read.)
+    /// Octets from the client. (A driver reads only once every whole
+    /// message has been handed out, so the buffer stays bounded by one
+    /// message and one read.)
     pub fn feed(&mut self, bytes: &[u8]) {
         if !self.done && !self.gone {
+            self.input.drain(..self.pos);
+            self.pos = 0;
             self.input.extend_from_slice(bytes);
         }
     }
@@ -113,23 +117,22 @@ impl TcpServer {
             let late = self.since.is_some_and(|s| now >= s + self.idle);
             return self.cut(late.then_some(self.idle)).map(Output::Incomplete);
         }
-        let len = usize::from(u16::from_be_bytes([*self.input.first()?, *self.input.get(1)?]));
-        if self.input.len() < 2 + len {
-            return None;
-        }
-        let q: Vec<u8> = self.input.drain(..2 + len).skip(2).collect();
+        let rest = self.input.get(self.pos..)?;
+        let len = usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?]));
+        let q = rest.get(2..2 + len)?.to_vec();
+        self.pos += 2 + len;
         self.since = None;
         Some(Output::Query(q))
     }
 
     /// What came of the message now coming, if anything did.
     fn cut(&self, timed_out: Option<Duration>) -> Option<Incomplete> {
-        match self.input.len() {
-            0 => None,
-            1 => Some(Incomplete { got: 1, want: 2, body: false, timed_out }),
-            n => Some(Incomplete {
-                got: n - 2,
-                want: usize::from(u16::from_be_bytes([self.input[0], self.input[1]])),
+        match self.input.get(self.pos..).unwrap_or_default() {
+            [] => None,
+            [_] => Some(Incomplete { got: 1, want: 2, body: false, timed_out }),
+            [hi, lo, body @ ..] => Some(Incomplete {
+                got: body.len(),
+                want: usize::from(u16::from_be_bytes([*hi, *lo])),
                 body: true,
                 timed_out,
             }),
@@ -232,7 +235,7 @@ mod tests {
                 got.extend(drain(&mut s, Duration::from_secs(1)));
             }
             assert_eq!(got, want, "cut at {cut}");
-            assert!(s.input.is_empty());
+            assert_eq!(s.pos, s.input.len());
         }
     }
 
