@@ -193,6 +193,11 @@ impl Core for DnsTcp {
     fn handle_timeout(&mut self, now: Duration) {
         self.0.handle_timeout(now);
     }
+    /// A client that never reads its answers is dropped as soon as one
+    /// that never sends its query would be.
+    fn write_timeout(&self) -> Duration {
+        TCP_IDLE_TIMEOUT
+    }
     fn peer_closed(&mut self, how: Lost) {
         match how {
             Lost::Write(_) => self.0.stop(),

@@ -97,7 +97,16 @@ pub trait Core {
     fn peer_closed(&mut self, how: Lost);
     /// The host's signal fired (see [`Session::signal`]).
     fn signalled(&mut self) {}
+    /// How long one write may take before the peer counts as gone (a peer
+    /// that never reads must not hold a session for ever). RFC 5321
+    /// §4.5.3.2 gives SMTP 3 to 10 minutes per block; 5 is the default.
+    fn write_timeout(&self) -> Duration {
+        WRITE_TIMEOUT
+    }
 }
+
+/// The default [`Core::write_timeout`].
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The driver of one connection.
 pub struct Session {
@@ -170,7 +179,15 @@ impl Session {
                         for n in notes {
                             self.emit(n);
                         }
-                        if let Err(e) = self.stream.write_all(&bytes).await {
+                        let limit = core.write_timeout();
+                        let written = match tokio::time::timeout(limit, self.stream.write_all(&bytes)).await {
+                            Ok(r) => r,
+                            Err(_) => Err(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "the peer did not read what was sent in time",
+                            )),
+                        };
+                        if let Err(e) = written {
                             self.lost = true;
                             core.peer_closed(Lost::Write(e));
                         }
@@ -217,7 +234,8 @@ impl Session {
     async fn finish(&mut self) {
         if !self.done {
             self.done = true;
-            let _ = self.stream.shutdown().await;
+            // A peer that reads nothing cannot hold the close up for long either.
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, self.stream.shutdown()).await;
         }
     }
 }
@@ -436,6 +454,34 @@ mod tests {
         assert_eq!(core.lost.len(), 1);
         assert!(core.lost[0].starts_with("Write("), "{:?}", core.lost);
         assert_eq!(lines(&trace), ["smtp.reply hello"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_never_reads_is_dropped_after_the_write_timeout() {
+        let (ctx, _trace) = ctx();
+        // A pipe that holds 16 octets: the echo of a long line cannot be written.
+        let (mine, mut peer) = tokio::io::duplex(16);
+        let t0 = Instant::now();
+        let task = tokio::spawn(async move {
+            let mut core = Echo::default();
+            let mut s = Session::new(&ctx, Box::new(mine), 7, "pc");
+            while s.next(&mut core).await.is_some() {}
+            core
+        });
+        let mut line = vec![b'x'; 4000];
+        line.extend_from_slice(b"\r\n");
+        for chunk in line.chunks(16) {
+            peer.write_all(chunk).await.expect("written");
+        }
+        // The peer reads nothing more and keeps the connection open.
+        let core = tokio::time::timeout(WRITE_TIMEOUT * 3, task)
+            .await
+            .expect("the session ends in time")
+            .expect("the session ends");
+        assert_eq!(core.lost.len(), 1, "{:?}", core.lost);
+        assert!(core.lost[0].contains("TimedOut"), "{:?}", core.lost);
+        assert!(t0.elapsed() >= WRITE_TIMEOUT && t0.elapsed() < WRITE_TIMEOUT * 2, "{:?}", t0.elapsed());
+        drop(peer);
     }
 
     #[tokio::test(start_paused = true)]
