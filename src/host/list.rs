@@ -5,7 +5,8 @@
 
 use super::mta::Mta;
 use super::spool::{HostedList, QueueEntry};
-use crate::host::env::{Purpose, rfc5322};
+use crate::base::time::rfc5322;
+use crate::host::env::Purpose;
 use crate::listserv::{Cx, Dest, NoteKind, Out};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::persona::{Arrival, Source};

@@ -7,7 +7,8 @@
 //! queue ids. Both are rendered as syslog lines so a student can compare
 //! them with a real `/var/log/maillog`.
 
-use crate::host::env::{HostCtx, syslog_time};
+use crate::base::time::syslog_time;
+use crate::host::env::HostCtx;
 pub use crate::proto::smtp::persona::Program;
 use crate::proto::smtp::{Flavour, Persona};
 use crate::trace::{Field, Kind};

@@ -2,7 +2,8 @@
 
 use super::smtp_client;
 use crate::base::rfc2047;
-use crate::host::env::{HostCtx, rfc5322};
+use crate::base::time::rfc5322;
+use crate::host::env::HostCtx;
 use crate::proto::ports;
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;

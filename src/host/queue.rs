@@ -11,7 +11,7 @@ use super::mta::Mta;
 use super::resolver::{ResolveError, Target, Unroutable};
 use super::smtp_client;
 use super::spool::QueueEntry;
-use crate::host::env::rfc5322;
+use crate::base::time::rfc5322;
 use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult};
 use crate::proto::smtp::persona::Attempt;
