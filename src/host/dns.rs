@@ -64,32 +64,51 @@ pub async fn bind(ctx: &HostCtx) -> std::io::Result<Sockets> {
     Ok(Sockets { udp: ctx.env.net.bind_udp(addr).await?, tcp: ctx.env.net.listen(addr).await? })
 }
 
+/// How a query came: a UDP answer must fit the client's limit (else it is
+/// truncated and the client asks again over TCP); a TCP answer need not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Udp,
+    Tcp,
+}
+
 /// Answer one query (wire format in, wire format out), tracing both.
 /// `servfail`, while set, makes the server fail every query (a fault a step can inject).
-fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &str) -> Option<Vec<u8>> {
+fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &str, over: Over) -> Option<Vec<u8>> {
     match dns::decode_query(pkt) {
         Ok(q) => {
             ctx.emit(ctx.ev(Kind::DnsQuery).peer(peer).line(dns::dig_question(&q.question)).field(Field::Id, q.id));
-            let a = if servfail.load(Ordering::SeqCst) {
-                dns::Answer { rcode: dns::Rcode::ServFail, answers: Vec::new(), authoritative: false }
+            let a = if let Some(refusal) = dns::edns_refusal(&q) {
+                refusal
+            } else if servfail.load(Ordering::SeqCst) {
+                dns::Answer::empty(dns::Rcode::ServFail, false)
             } else {
                 let a = db.answer(&q.question);
                 // The lab's DNS stands in for the whole DNS: a name outside
-                // every zone does not exist, as the root would answer.
+                // every zone does not exist, as the root would answer (with
+                // the root's SOA, as a negative answer carries, RFC 2308).
                 if a.rcode == dns::Rcode::Refused {
-                    dns::Answer { rcode: dns::Rcode::NxDomain, answers: Vec::new(), authoritative: false }
+                    let mut a = dns::Answer::empty(dns::Rcode::NxDomain, false);
+                    a.authority.push(db.negative_soa(""));
+                    a
                 } else {
                     a
                 }
             };
+            let bytes = match over {
+                Over::Udp => dns::encode_udp_response(&q, &a),
+                Over::Tcp => dns::encode_response(&q, &a),
+            };
+            let truncated = over == Over::Udp && dns::decode_response(&bytes).is_ok_and(|r| r.truncated);
+            let line = dns::dig_answer(&q.question, &a);
             ctx.emit(
                 ctx.ev(Kind::DnsAnswer)
                     .peer(peer)
-                    .line(dns::dig_answer(&q.question, &a))
+                    .line(if truncated { format!("{line} (truncated: too large for UDP; ask over TCP)") } else { line })
                     .field(Field::Id, q.id)
                     .field(Field::Rcode, a.rcode.to_string()),
             );
-            Some(dns::encode_response(&q, &a))
+            Some(bytes)
         }
         Err(e) => {
             ctx.emit(ctx.ev(Kind::DnsError).peer(peer).line(format!("malformed query ({} octets): {e}", pkt.len())));
@@ -98,8 +117,9 @@ fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &s
     }
 }
 
-pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>, sockets: Sockets) -> std::io::Result<()> {
+pub async fn run(ctx: HostCtx, mut db: DnsDb, servfail: Arc<AtomicBool>, sockets: Sockets) -> std::io::Result<()> {
     let Sockets { mut udp, mut tcp } = sockets;
+    db.set_server_name(&ctx.hostname);
     let db = Arc::new(db);
     {
         let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());
@@ -124,7 +144,7 @@ pub async fn run(ctx: HostCtx, db: DnsDb, servfail: Arc<AtomicBool>, sockets: So
         let peer = ctx.peer_name(*from.ip());
         // An answer that cannot be sent (on real sockets, to port 0 or a
         // broadcast address) is lost like any datagram; the server goes on.
-        if let Some(r) = handle(&ctx, &db, &servfail, &pkt, &peer)
+        if let Some(r) = handle(&ctx, &db, &servfail, &pkt, &peer, Over::Udp)
             && let Err(e) = udp.send_to(&r, from).await
         {
             ctx.emit(ctx.ev(Kind::DnsError).peer(&peer).line(format!("cannot send the answer to {from}: {e}")));
@@ -218,7 +238,7 @@ async fn tcp_session(ctx: HostCtx, db: &DnsDb, servfail: &AtomicBool, conn: Conn
     while let Some(ask) = driver.next(&mut core).await {
         match ask {
             Ask::Query(q) => {
-                if let Some(r) = handle(&ctx, db, servfail, &q, &peer) {
+                if let Some(r) = handle(&ctx, db, servfail, &q, &peer, Over::Tcp) {
                     core.0.answer(&r);
                 }
             }

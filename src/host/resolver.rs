@@ -68,7 +68,11 @@ impl Resolver {
                 .bind_udp(SocketAddrV4::new(self.ctx.ip, 0))
                 .await
                 .map_err(|e| ResolveError::Temporary(e.to_string()))?;
-            let _ = sock.send_to(&dns::encode_query(id, &q), self.server).await;
+            // EDNS (RFC 6891) with a 1232-octet payload, as stub resolvers
+            // send today, so that answers up to that size come over UDP.
+            let query = dns::try_encode_query_edns(id, &q, Some(dns::Edns::ours()))
+                .unwrap_or_else(|_| dns::encode_query(id, &q));
+            let _ = sock.send_to(&query, self.server).await;
             let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
             loop {
                 let got = tokio::time::timeout_at(deadline, sock.recv_from()).await;
@@ -77,6 +81,16 @@ impl Resolver {
                     continue;
                 }
                 match dns::decode_response(&bytes) {
+                    Ok(r) if r.id == id && r.truncated => {
+                        // The lab's zones stay far below 1232 octets per
+                        // answer; a larger one is a lab this resolver cannot
+                        // serve (it does not retry over TCP), said plainly.
+                        return Err(ResolveError::Temporary(format!(
+                            "the answer to {} was truncated (larger than {} octets) and this resolver does not retry over TCP",
+                            dns::dig_question(&q),
+                            dns::EDNS_PAYLOAD
+                        )));
+                    }
                     Ok(r) if r.id == id => return Ok(r.answer),
                     _ => continue,
                 }

@@ -385,6 +385,21 @@ fn dig_curl_and_swaks_against_serve() {
     assert!(ok && out.trim() == "10 mail.example.net.", "DNS over TCP: {out}");
     let (ok, out) = dig(&["nosuch.example", "A"]);
     assert!(ok && out.contains("status: NXDOMAIN"), "{out}");
+    // Negative answers carry the zone's SOA (RFC 2308); EDNS is answered
+    // (RFC 6891) with our payload size and the DO bit copied; a zone's SOA.
+    let (ok, out) = dig(&["+dnssec", "+bufsize=4096", "nosuch.example.net", "A"]);
+    assert!(ok && out.contains("status: NXDOMAIN"), "{out}");
+    assert!(
+        out.contains("AUTHORITY SECTION")
+            && out.contains("300\tIN\tSOA\tns.example.ac.jp. hostmaster.example.net. 1 3600 900 604800 300"),
+        "SOA: {out}"
+    );
+    assert!(out.contains("EDNS: version: 0, flags: do; udp: 1232"), "EDNS: {out}");
+    let (ok, out) = dig(&["+short", "example.net", "SOA"]);
+    assert!(ok && out.contains("hostmaster.example.net. 1 3600 900 604800 300"), "{out}");
+    let (ok, out) = dig(&["+noall", "+comments", "+edns=1", "example.net", "MX"]);
+    // dig reads BADVERS and asks again with version 0 (RFC 6891 §6.1.3).
+    assert!(ok && out.contains("BADVERS, retrying with EDNS version 0"), "EDNS version 1: {out}");
     // swaks: a refused relay and an accepted local delivery, as the server words them
     // (before any POP3 login from 127.0.0.1, which would open the relay for it).
     let at = format!("{mail}:{smtp}");

@@ -2,7 +2,7 @@
 //! and the answer to a question.
 
 use super::names::{is_under, normalize_name};
-use super::{Answer, QType, Question, Rcode, RecordData, ZoneRecord};
+use super::{Answer, QType, Question, Rcode, RecordData, Soa, ZoneRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest CNAME chain that `DnsDb::answer` follows.
@@ -14,7 +14,19 @@ pub struct DnsDb {
     /// name -> data -> ttl; a name holds each datum once.
     records: BTreeMap<String, BTreeMap<RecordData, u32>>,
     origins: BTreeSet<String>,
+    /// The server's own name, the primary (`MNAME`) of a zone without NS records.
+    server: String,
 }
+
+/// The SOA timers the lab's zones use: BIND's example values of RFC 1912
+/// §2.2 for refresh, retry and expire; an hour for the record itself and
+/// five minutes for remembering a negative answer (RFC 2308 §5 suggests
+/// one to three hours for real zones; a lab run is shorter).
+pub const SOA_TTL: u32 = 3600;
+pub const SOA_REFRESH: u32 = 3600;
+pub const SOA_RETRY: u32 = 900;
+pub const SOA_EXPIRE: u32 = 604_800;
+pub const NEGATIVE_TTL: u32 = 300;
 
 impl DnsDb {
     pub fn new() -> Self {
@@ -25,6 +37,53 @@ impl DnsDb {
     /// The root (`""` or `"."`) covers every name.
     pub fn add_zone(&mut self, origin: &str) {
         self.origins.insert(normalize_name(origin));
+    }
+
+    /// Names the server itself (its host name), used as a zone's primary
+    /// in the SOA when the zone has no NS record.
+    pub fn set_server_name(&mut self, name: &str) {
+        self.server = normalize_name(name);
+    }
+
+    /// The zone that holds `name`: the longest origin it lies under.
+    pub fn zone_of(&self, name: &str) -> Option<&str> {
+        let n = normalize_name(name);
+        self.origins.iter().filter(|o| is_under(&n, o)).max_by_key(|o| o.len()).map(String::as_str)
+    }
+
+    /// The SOA record of a zone this server serves: the primary is the
+    /// zone's first NS target (else the server's own name), the mailbox
+    /// `hostmaster@` the zone (`hostmaster.` + the zone), serial 1.
+    pub fn soa(&self, zone: &str) -> ZoneRecord {
+        let zone = normalize_name(zone);
+        let ns = self.records.get(&zone).and_then(|set| {
+            set.keys().find_map(|d| match d {
+                RecordData::Ns(n) => Some(n.clone()),
+                _ => None,
+            })
+        });
+        let mname =
+            ns.unwrap_or_else(|| if self.server.is_empty() { format!("ns.{zone}") } else { self.server.clone() });
+        let rname = if zone.is_empty() { "hostmaster".to_string() } else { format!("hostmaster.{zone}") };
+        let soa = Soa {
+            mname: mname.trim_end_matches('.').to_string(),
+            rname,
+            serial: 1,
+            refresh: SOA_REFRESH,
+            retry: SOA_RETRY,
+            expire: SOA_EXPIRE,
+            minimum: NEGATIVE_TTL,
+        };
+        ZoneRecord { name: zone, ttl: SOA_TTL, data: RecordData::Soa(soa) }
+    }
+
+    /// The SOA to put in the authority section of a negative answer about
+    /// `name`: its TTL is the smaller of the record's and its MINIMUM (RFC 2308 §3).
+    pub fn negative_soa(&self, name: &str) -> ZoneRecord {
+        let zone = self.zone_of(name).unwrap_or("").to_string();
+        let mut r = self.soa(&zone);
+        r.ttl = r.ttl.min(NEGATIVE_TTL);
+        r
     }
 
     /// Adds a record; the same name and data twice is kept once (first TTL wins).
@@ -82,9 +141,20 @@ impl DnsDb {
     pub fn answer(&self, q: &Question) -> Answer {
         let name = normalize_name(&q.name);
         if !self.is_authoritative_for(&name) {
-            return Answer { rcode: Rcode::Refused, answers: Vec::new(), authoritative: false };
+            return Answer::empty(Rcode::Refused, false);
         }
         let qtype = q.qtype.normalized();
+        let apex = self.origins.contains(&name);
+        if qtype == QType::Soa && apex {
+            // The SOA of a zone lives at its apex.
+            return Answer {
+                rcode: Rcode::NoError,
+                answers: vec![self.soa(&name)],
+                authoritative: true,
+                authority: vec![],
+            };
+        }
+        let apex_soa = (qtype == QType::Any && apex).then(|| self.soa(&name));
         let mut answers = Vec::new();
         let mut rcode = Rcode::NoError;
         let mut seen = BTreeSet::new();
@@ -114,13 +184,25 @@ impl DnsDb {
                 break;
             };
             answers.push(ZoneRecord { name: cur.clone(), ttl, data: RecordData::Cname(target.clone()) });
-            seen.insert(cur);
+            seen.insert(cur.clone());
             if seen.contains(&target) || seen.len() >= MAX_CNAME_HOPS || !self.is_authoritative_for(&target) {
                 break;
             }
             cur = target;
         }
-        Answer { rcode, answers, authoritative: true }
+        if let Some(soa) = apex_soa {
+            // ANY at a zone's apex shows its SOA first, as BIND does.
+            answers.insert(0, soa);
+        }
+        // A negative answer (no such name, or no record of the type at the
+        // end of the CNAME chain) carries the zone's SOA (RFC 2308 §2.1, §2.2).
+        let nodata = rcode == Rcode::NoError && !answers.iter().any(|r| qtype == QType::Any || r.data.qtype() == qtype);
+        let authority = if (rcode == Rcode::NxDomain || nodata) && self.is_authoritative_for(&cur) {
+            vec![self.negative_soa(&cur)]
+        } else {
+            Vec::new()
+        };
+        Answer { rcode, answers, authoritative: true, authority }
     }
 }
 
@@ -275,12 +357,56 @@ mod tests {
         let d = db();
         let a = d.answer(&q("example.com", QType::Any));
         let types: Vec<_> = a.answers.iter().map(|r| r.data.qtype()).collect();
-        assert_eq!(types, vec![QType::Mx, QType::Mx, QType::Txt]);
+        assert_eq!(types, vec![QType::Soa, QType::Mx, QType::Mx, QType::Txt], "the apex's SOA first");
         // ANY at an alias gives the alias only.
         assert_eq!(d.answer(&q("www.example.com", QType::Any)).answers.len(), 1);
         assert_eq!(d.answer(&q("y.example.com", QType::Any)).rcode, Rcode::NoError);
         // Other(15) is MX.
         assert_eq!(d.answer(&q("example.com", QType::Other(15))), d.answer(&q("example.com", QType::Mx)));
+    }
+
+    #[test]
+    fn soa_at_the_apex_and_in_negative_answers() {
+        let mut d = db();
+        d.set_server_name("ns1.lab.example.");
+        let a = d.answer(&q("example.com", QType::Soa));
+        assert_eq!((a.rcode, a.answers.len(), a.authority.len()), (Rcode::NoError, 1, 0));
+        let RecordData::Soa(soa) = &a.answers[0].data else { panic!("not an SOA: {:?}", a.answers[0]) };
+        assert_eq!((soa.rname.as_str(), soa.serial, soa.minimum), ("hostmaster.example.com", 1, NEGATIVE_TTL));
+        assert_eq!(a.answers[0].ttl, SOA_TTL);
+        // Below the apex there is no SOA: NODATA, with the zone's SOA as authority.
+        let a = d.answer(&q("www.example.com", QType::Soa));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 1), "www is a CNAME");
+        let a = d.answer(&q("a.example.com", QType::Soa));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 0));
+        assert_eq!(a.authority.len(), 1);
+        // NXDOMAIN and NODATA carry the SOA with the negative TTL (RFC 2308 §3).
+        for (name, qtype, rcode) in
+            [("nope.example.com", QType::A, Rcode::NxDomain), ("a.example.com", QType::Mx, Rcode::NoError)]
+        {
+            let a = d.answer(&q(name, qtype));
+            assert_eq!(a.rcode, rcode, "{name}");
+            assert!(a.answers.is_empty(), "{name}");
+            assert_eq!(a.authority.len(), 1, "{name}");
+            assert_eq!((a.authority[0].name.as_str(), a.authority[0].ttl), ("example.com", NEGATIVE_TTL));
+        }
+        // A positive answer has no authority section; a refusal none either.
+        assert!(d.answer(&q("example.com", QType::Mx)).authority.is_empty());
+        assert!(d.answer(&q("example.org", QType::A)).authority.is_empty());
+        // The primary is the zone's NS when it has one, else the server's name.
+        let mut z = DnsDb::new();
+        z.add_zone("lab.example");
+        z.set_server_name("dns.lab.example");
+        let RecordData::Soa(s) = z.soa("lab.example").data else { panic!() };
+        assert_eq!(s.mname, "dns.lab.example");
+        z.add(ZoneRecord { name: "lab.example".into(), ttl: 60, data: RecordData::Ns("ns9.lab.example".into()) });
+        let RecordData::Soa(s) = z.soa("lab.example").data else { panic!() };
+        assert_eq!(s.mname, "ns9.lab.example");
+        // The zone of a name is the longest origin above it.
+        z.add_zone("sub.lab.example");
+        assert_eq!(z.zone_of("a.sub.lab.example"), Some("sub.lab.example"));
+        assert_eq!(z.zone_of("a.lab.example"), Some("lab.example"));
+        assert_eq!(z.zone_of("a.other"), None);
     }
 
     #[test]

@@ -11,6 +11,16 @@ impl RecordData {
             RecordData::Mx { preference, exchange } => format!("{preference} {}", dotted(exchange)),
             RecordData::Txt(t) => quote_txt(t),
             RecordData::Ptr(n) | RecordData::Cname(n) | RecordData::Ns(n) => dotted(n),
+            RecordData::Soa(s) => format!(
+                "{} {} {} {} {} {} {}",
+                dotted(&s.mname),
+                dotted(&s.rname),
+                s.serial,
+                s.refresh,
+                s.retry,
+                s.expire,
+                s.minimum
+            ),
         }
     }
 }
@@ -122,7 +132,7 @@ mod tests {
         assert_eq!(dig_answer(&eq, &d.answer(&eq)), "NOERROR (no records) a.example.com. IN TYPE28");
         let rq = q("example.org", QType::A);
         assert_eq!(dig_answer(&rq, &d.answer(&rq)), "REFUSED example.org. IN A");
-        let sf = Answer { rcode: Rcode::ServFail, answers: vec![], authoritative: false };
+        let sf = Answer { rcode: Rcode::ServFail, answers: vec![], authoritative: false, authority: vec![] };
         assert_eq!(dig_answer(&rq, &sf), "SERVFAIL example.org. IN A");
     }
 }

@@ -27,11 +27,12 @@ mod zone;
 
 pub use db::DnsDb;
 pub use dig::{dig_answer, dig_question, dig_record};
-pub use model::{Answer, QType, Question, Rcode, RecordData, ZoneRecord};
+pub use model::{Answer, QType, Question, Rcode, RecordData, Soa, ZoneRecord};
 pub use names::{dnsbl_name, reverse_name};
 pub use wire::{
-    Query, Response, decode_query, decode_response, encode_formerr, encode_query, encode_rejection, encode_response,
-    try_encode_query,
+    CLASSIC_UDP_PAYLOAD, EDNS_PAYLOAD, Edns, Query, Response, decode_query, decode_response, edns_refusal,
+    encode_formerr, encode_query, encode_rejection, encode_response, encode_udp_response, try_encode_query,
+    try_encode_query_edns, udp_limit,
 };
 pub use zone::{RecordError, parse_record};
 

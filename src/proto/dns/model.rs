@@ -7,6 +7,23 @@ use std::str::FromStr;
 
 pub(super) const SUPPORTED_TYPES: &str = "A, MX, TXT, PTR, CNAME and NS";
 
+/// The start of authority of a zone (RFC 1035 §3.3.13). The lab's DNS host
+/// writes one for each zone it serves (see `DnsDb::soa`); zone lines do not
+/// give it. Negative answers carry it in the authority section (RFC 2308).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Soa {
+    /// The primary name server of the zone.
+    pub mname: String,
+    /// The mailbox of the zone's administrator, its `@` written as a dot.
+    pub rname: String,
+    pub serial: u32,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    /// How long a resolver may remember that a name or type does not exist (RFC 2308 §4).
+    pub minimum: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RecordData {
     A(Ipv4Addr),
@@ -15,6 +32,7 @@ pub enum RecordData {
     Ptr(String),
     Cname(String),
     Ns(String),
+    Soa(Soa),
 }
 
 impl RecordData {
@@ -27,6 +45,7 @@ impl RecordData {
             RecordData::Ptr(_) => QType::Ptr,
             RecordData::Cname(_) => QType::Cname,
             RecordData::Ns(_) => QType::Ns,
+            RecordData::Soa(_) => QType::Soa,
         }
     }
 
@@ -41,6 +60,11 @@ impl RecordData {
             RecordData::Ptr(n) => RecordData::Ptr(normalize_name(n)),
             RecordData::Cname(n) => RecordData::Cname(normalize_name(n)),
             RecordData::Ns(n) => RecordData::Ns(normalize_name(n)),
+            RecordData::Soa(soa) => RecordData::Soa(Soa {
+                mname: normalize_name(&soa.mname),
+                rname: normalize_name(&soa.rname),
+                ..soa.clone()
+            }),
         }
     }
 }
@@ -60,6 +84,7 @@ pub enum QType {
     Ptr,
     Cname,
     Ns,
+    Soa,
     Any,
     Other(u16),
 }
@@ -70,6 +95,7 @@ impl QType {
         match self {
             QType::A => 1,
             QType::Ns => 2,
+            QType::Soa => 6,
             QType::Cname => 5,
             QType::Ptr => 12,
             QType::Mx => 15,
@@ -84,6 +110,7 @@ impl QType {
         match code {
             1 => QType::A,
             2 => QType::Ns,
+            6 => QType::Soa,
             5 => QType::Cname,
             12 => QType::Ptr,
             15 => QType::Mx,
@@ -120,6 +147,7 @@ impl fmt::Display for QType {
             QType::Ptr => f.write_str("PTR"),
             QType::Cname => f.write_str("CNAME"),
             QType::Ns => f.write_str("NS"),
+            QType::Soa => f.write_str("SOA"),
             QType::Any => f.write_str("ANY"),
             QType::Other(n) => write!(f, "TYPE{n}"),
         }
@@ -139,6 +167,7 @@ impl FromStr for QType {
             "PTR" => Ok(QType::Ptr),
             "CNAME" => Ok(QType::Cname),
             "NS" => Ok(QType::Ns),
+            "SOA" => Ok(QType::Soa),
             "ANY" | "*" => Ok(QType::Any),
             _ => u
                 .strip_prefix("TYPE")
@@ -163,10 +192,12 @@ pub enum Rcode {
     NxDomain,
     NotImp,
     Refused,
+    /// The query's EDNS version is not one the server speaks (RFC 6891 §6.1.3; an extended code, 16).
+    BadVers,
 }
 
 impl Rcode {
-    /// The 4-bit RCODE of the header.
+    /// The RCODE: 4 bits in the header, more in the EDNS OPT record (BADVERS).
     pub fn code(self) -> u8 {
         match self {
             Rcode::NoError => 0,
@@ -175,6 +206,7 @@ impl Rcode {
             Rcode::NxDomain => 3,
             Rcode::NotImp => 4,
             Rcode::Refused => 5,
+            Rcode::BadVers => 16,
         }
     }
 }
@@ -188,6 +220,7 @@ impl fmt::Display for Rcode {
             Rcode::NxDomain => "NXDOMAIN",
             Rcode::NotImp => "NOTIMP",
             Rcode::Refused => "REFUSED",
+            Rcode::BadVers => "BADVERS",
         })
     }
 }
@@ -197,6 +230,16 @@ pub struct Answer {
     pub rcode: Rcode,
     pub answers: Vec<ZoneRecord>,
     pub authoritative: bool,
+    /// The authority section: the zone's SOA in a negative answer (NXDOMAIN,
+    /// or NOERROR with no records), as RFC 2308 §3 asks.
+    pub authority: Vec<ZoneRecord>,
+}
+
+impl Answer {
+    /// An answer with no records.
+    pub fn empty(rcode: Rcode, authoritative: bool) -> Answer {
+        Answer { rcode, answers: Vec::new(), authoritative, authority: Vec::new() }
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +255,7 @@ mod tests {
             (QType::Ptr, "PTR"),
             (QType::Cname, "CNAME"),
             (QType::Ns, "NS"),
+            (QType::Soa, "SOA"),
             (QType::Any, "ANY"),
             (QType::Other(65), "TYPE65"),
         ];
@@ -232,6 +276,7 @@ mod tests {
             (Rcode::NxDomain, "NXDOMAIN"),
             (Rcode::NotImp, "NOTIMP"),
             (Rcode::Refused, "REFUSED"),
+            (Rcode::BadVers, "BADVERS"),
         ];
         for (r, s) in rc {
             assert_eq!(r.to_string(), s);

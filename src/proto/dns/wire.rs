@@ -1,9 +1,9 @@
 //! The RFC 1035 wire format, encoded and decoded with hickory-proto.
 
 use super::names::{MAX_LABEL_LEN, normalize_name};
-use super::{Answer, QType, Question, Rcode, RecordData, ZoneRecord};
-use hickory_proto::op::{Message, MessageType, OpCode, Query as WireQuery, ResponseCode};
-use hickory_proto::rr::rdata::{A, CNAME, MX, NS, PTR, TXT};
+use super::{Answer, QType, Question, Rcode, RecordData, Soa, ZoneRecord};
+use hickory_proto::op::{Edns as WireEdns, Message, MessageType, OpCode, Query as WireQuery, ResponseCode};
+use hickory_proto::rr::rdata::{A, CNAME, MX, NS, PTR, SOA, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
 /// Longest single string inside a TXT record on the wire.
@@ -19,6 +19,7 @@ impl Rcode {
             Rcode::NxDomain => ResponseCode::NXDomain,
             Rcode::NotImp => ResponseCode::NotImp,
             Rcode::Refused => ResponseCode::Refused,
+            Rcode::BadVers => ResponseCode::BADVERS,
         }
     }
 
@@ -30,6 +31,10 @@ impl Rcode {
             ResponseCode::NXDomain => Rcode::NxDomain,
             ResponseCode::NotImp => Rcode::NotImp,
             ResponseCode::Refused => Rcode::Refused,
+            // Code 16 is BADVERS in an answer with OPT (RFC 6891) and BADSIG
+            // with TSIG (RFC 8945); hickory-proto reads it as BADSIG. The lab
+            // signs nothing, so 16 is BADVERS here.
+            ResponseCode::BADVERS | ResponseCode::BADSIG => Rcode::BadVers,
             _ => Rcode::ServFail,
         }
     }
@@ -132,11 +137,20 @@ fn to_record(r: &ZoneRecord) -> Result<Record, String> {
         RecordData::Ptr(n) => RData::PTR(PTR(to_name(n)?)),
         RecordData::Cname(n) => RData::CNAME(CNAME(to_name(n)?)),
         RecordData::Ns(n) => RData::NS(NS(to_name(n)?)),
+        RecordData::Soa(soa) => RData::SOA(SOA::new(
+            to_name(&soa.mname)?,
+            to_name(&soa.rname)?,
+            soa.serial,
+            i32::try_from(soa.refresh).unwrap_or(i32::MAX),
+            i32::try_from(soa.retry).unwrap_or(i32::MAX),
+            i32::try_from(soa.expire).unwrap_or(i32::MAX),
+            soa.minimum,
+        )),
     };
     Ok(Record::from_rdata(to_name(&r.name)?, r.ttl, rdata))
 }
 
-/// The records we model; others (AAAA, SOA, ...) and other classes give None.
+/// The records we model; others (AAAA, ...) and other classes give None.
 fn from_record(r: &Record) -> Option<ZoneRecord> {
     if r.dns_class() != DNSClass::IN {
         return None;
@@ -151,6 +165,15 @@ fn from_record(r: &Record) -> Option<ZoneRecord> {
         RData::PTR(p) => RecordData::Ptr(name_text(&p.0)),
         RData::CNAME(c) => RecordData::Cname(name_text(&c.0)),
         RData::NS(n) => RecordData::Ns(name_text(&n.0)),
+        RData::SOA(soa) => RecordData::Soa(Soa {
+            mname: name_text(soa.mname()),
+            rname: name_text(soa.rname()),
+            serial: soa.serial(),
+            refresh: u32::try_from(soa.refresh()).unwrap_or(0),
+            retry: u32::try_from(soa.retry()).unwrap_or(0),
+            expire: u32::try_from(soa.expire()).unwrap_or(0),
+            minimum: soa.minimum(),
+        }),
         _ => return None,
     };
     Some(ZoneRecord { name: name_text(r.name()), ttl: r.ttl(), data })
@@ -174,9 +197,17 @@ const FLAG_RD: u16 = 0x0100;
 
 /// A standard query with RD set, or why the question cannot be encoded.
 pub fn try_encode_query(id: u16, q: &Question) -> Result<Vec<u8>, String> {
+    try_encode_query_edns(id, q, None)
+}
+
+/// A standard query with RD set and, if given, an EDNS OPT record.
+pub fn try_encode_query_edns(id: u16, q: &Question, edns: Option<Edns>) -> Result<Vec<u8>, String> {
     let mut m = Message::new();
     m.set_id(id).set_message_type(MessageType::Query).set_op_code(OpCode::Query).set_recursion_desired(true);
     m.add_query(wire_question(q)?);
+    if let Some(e) = edns {
+        m.set_edns(e.wire());
+    }
     m.to_vec().map_err(|e| e.to_string())
 }
 
@@ -192,6 +223,49 @@ pub struct Query {
     pub id: u16,
     pub question: Question,
     pub recursion_desired: bool,
+    /// The query's EDNS OPT record (RFC 6891), if it had one.
+    pub edns: Option<Edns>,
+}
+
+/// What an EDNS OPT record says (RFC 6891 §6.1.3; the DO bit of RFC 3225).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edns {
+    /// The largest UDP message the sender can take.
+    pub payload: u16,
+    pub version: u8,
+    /// DNSSEC OK: the sender wants DNSSEC records (the lab's zones are not
+    /// signed, so none come; the bit is copied back as RFC 3225 §3 says).
+    pub dnssec_ok: bool,
+}
+
+/// The largest UDP answer the lab's server sends and advertises: the size
+/// DNS Flag Day 2020 recommends (no IP fragmentation on common paths).
+pub const EDNS_PAYLOAD: u16 = 1232;
+/// The limit for a UDP answer to a query without EDNS (RFC 1035 §4.2.1).
+pub const CLASSIC_UDP_PAYLOAD: usize = 512;
+
+impl Edns {
+    /// The resolver's own OPT record: EDNS version 0, our payload size.
+    pub fn ours() -> Edns {
+        Edns { payload: EDNS_PAYLOAD, version: 0, dnssec_ok: false }
+    }
+
+    fn wire(self) -> WireEdns {
+        let mut e = WireEdns::new();
+        e.set_max_payload(self.payload.max(CLASSIC_UDP_PAYLOAD as u16))
+            .set_version(self.version)
+            .set_dnssec_ok(self.dnssec_ok);
+        e
+    }
+}
+
+/// How large a UDP answer to `q` may be: 512 octets without EDNS, else the
+/// smaller of what the client and the server accept (never below 512, RFC 6891 §6.2.5).
+pub fn udp_limit(q: &Query) -> usize {
+    match q.edns {
+        None => CLASSIC_UDP_PAYLOAD,
+        Some(e) => usize::from(e.payload.min(EDNS_PAYLOAD)).max(CLASSIC_UDP_PAYLOAD),
+    }
 }
 
 fn decode_message(bytes: &[u8]) -> Result<Message, String> {
@@ -215,37 +289,81 @@ pub fn decode_query(bytes: &[u8]) -> Result<Query, String> {
     if q.query_class() != DNSClass::IN {
         return Err(format!("class {:?} is not supported, only IN", q.query_class()));
     }
+    let edns = m.extensions().as_ref().map(|e| Edns {
+        payload: e.max_payload(),
+        version: e.version(),
+        dnssec_ok: e.flags().dnssec_ok,
+    });
     Ok(Query {
         id: m.id(),
         question: Question { name: name_text(q.name()), qtype: QType::from_code(q.query_type().into()) },
         recursion_desired: m.recursion_desired(),
+        edns,
     })
 }
 
-fn build_response(q: &Query, rcode: Rcode, aa: bool, answers: Vec<Record>) -> Option<Vec<u8>> {
+/// The answer a server gives to a query whose EDNS version it does not speak:
+/// BADVERS with no records (RFC 6891 §6.1.3). None for version 0 or no EDNS.
+pub fn edns_refusal(q: &Query) -> Option<Answer> {
+    q.edns.filter(|e| e.version > 0).map(|_| Answer::empty(Rcode::BadVers, false))
+}
+
+struct Sections {
+    answers: Vec<Record>,
+    authority: Vec<Record>,
+}
+
+fn build_response(q: &Query, rcode: Rcode, aa: bool, s: Sections, truncated: bool) -> Option<Vec<u8>> {
     let mut m = Message::new();
     m.set_id(q.id)
         .set_message_type(MessageType::Response)
         .set_op_code(OpCode::Query)
         .set_authoritative(aa)
+        .set_truncated(truncated)
         .set_recursion_desired(q.recursion_desired)
         .set_recursion_available(false)
         .set_response_code(rcode.to_wire());
     m.add_query(wire_question(&q.question).ok()?);
-    m.insert_answers(answers);
+    m.insert_answers(s.answers);
+    m.insert_name_servers(s.authority);
+    if let Some(e) = q.edns {
+        // Our OPT record: version 0, our payload size, the DO bit copied.
+        m.set_edns(Edns { payload: EDNS_PAYLOAD, version: 0, dnssec_ok: e.dnssec_ok }.wire());
+    }
     m.to_vec().ok()
 }
 
 /// The response to `q`: same id and question, QR set, AA as the answer
-/// says, RD copied, RA clear. Answers that cannot be encoded turn the
-/// response into SERVFAIL rather than silently dropping records; a question
-/// that cannot be encoded leaves a bare SERVFAIL header.
+/// says, RD copied, RA clear, the authority section (a negative answer's
+/// SOA), and an OPT record when the query had one. Answers that cannot be
+/// encoded turn the response into SERVFAIL rather than silently dropping
+/// records; a question that cannot be encoded leaves a bare SERVFAIL header.
 pub fn encode_response(q: &Query, a: &Answer) -> Vec<u8> {
-    let records: Result<Vec<Record>, String> = a.answers.iter().map(to_record).collect();
-    records
+    encode_limited(q, a, usize::MAX)
+}
+
+/// The response to `q` over UDP: when it is larger than the client can take
+/// (`udp_limit`), the records are left out and the TC bit set, so that the
+/// client asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
+pub fn encode_udp_response(q: &Query, a: &Answer) -> Vec<u8> {
+    encode_limited(q, a, udp_limit(q))
+}
+
+fn encode_limited(q: &Query, a: &Answer, limit: usize) -> Vec<u8> {
+    let sections = || -> Result<Sections, String> {
+        Ok(Sections {
+            answers: a.answers.iter().map(to_record).collect::<Result<_, _>>()?,
+            authority: a.authority.iter().map(to_record).collect::<Result<_, _>>()?,
+        })
+    };
+    let empty = || Sections { answers: Vec::new(), authority: Vec::new() };
+    sections()
         .ok()
-        .and_then(|recs| build_response(q, a.rcode, a.authoritative, recs))
-        .or_else(|| build_response(q, Rcode::ServFail, false, Vec::new()))
+        .and_then(|s| build_response(q, a.rcode, a.authoritative, s, false))
+        .and_then(|full| {
+            if full.len() <= limit { Some(full) } else { build_response(q, a.rcode, a.authoritative, empty(), true) }
+        })
+        .or_else(|| build_response(q, Rcode::ServFail, false, empty(), false))
         .unwrap_or_else(|| {
             let rd = if q.recursion_desired { FLAG_RD } else { 0 };
             bare_header(q.id, FLAG_QR | rd | u16::from(Rcode::ServFail.code()))
@@ -296,6 +414,8 @@ pub struct Response {
     pub id: u16,
     pub question: Option<Question>,
     pub answer: Answer,
+    /// The TC bit: the answer did not fit; ask again over TCP.
+    pub truncated: bool,
 }
 
 /// Decodes a response. Answer records of types we do not model are skipped;
@@ -316,7 +436,9 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, String> {
             rcode: Rcode::from_wire(m.response_code()),
             answers: m.answers().iter().filter_map(from_record).collect(),
             authoritative: m.authoritative(),
+            authority: m.name_servers().iter().filter_map(from_record).collect(),
         },
+        truncated: m.truncated(),
     })
 }
 
@@ -327,7 +449,7 @@ mod tests {
     use crate::proto::dns::{dig_answer, dig_question, dig_record};
 
     fn wire_q(id: u16, name: &str, qtype: QType) -> Query {
-        Query { id, question: q(name, qtype), recursion_desired: true }
+        Query { id, question: q(name, qtype), recursion_desired: true, edns: None }
     }
 
     #[test]
@@ -346,7 +468,7 @@ mod tests {
             let question = q(name, qtype);
             let bytes = encode_query(4242, &question);
             let got = decode_query(&bytes).unwrap();
-            assert_eq!(got, Query { id: 4242, question, recursion_desired: true });
+            assert_eq!(got, Query { id: 4242, question, recursion_desired: true, edns: None });
         }
         // Names are lower-cased and lose the final dot on the way.
         assert_eq!(
@@ -388,10 +510,87 @@ mod tests {
             let a = d.answer(&qq.question);
             let bytes = encode_response(&qq, &a);
             let r = decode_response(&bytes).unwrap();
-            assert_eq!(r, Response { id: 7, question: Some(qq.question.clone()), answer: a }, "{name} {qtype}");
+            assert_eq!(
+                r,
+                Response { id: 7, question: Some(qq.question.clone()), answer: a, truncated: false },
+                "{name} {qtype}"
+            );
         }
         let a = d.answer(&q("long.example.com", QType::Txt));
         assert_eq!(a.answers[0].data, RecordData::Txt(long_txt));
+    }
+
+    #[test]
+    fn negative_answers_carry_the_soa_on_the_wire() {
+        let d = db();
+        for (name, qtype) in [("nope.example.com", QType::A), ("a.example.com", QType::Mx), ("example.com", QType::Soa)]
+        {
+            let qq = wire_q(3, name, qtype);
+            let a = d.answer(&qq.question);
+            let r = decode_response(&encode_response(&qq, &a)).unwrap();
+            assert_eq!(r.answer, a, "{name}");
+        }
+        let qq = wire_q(3, "nope.example.com", QType::A);
+        let m = Message::from_vec(&encode_response(&qq, &d.answer(&qq.question))).unwrap();
+        assert_eq!((m.answers().len(), m.name_servers().len()), (0, 1));
+        assert_eq!(m.name_servers()[0].record_type(), RecordType::SOA);
+    }
+
+    #[test]
+    fn edns_is_echoed_and_bad_versions_refused() {
+        let d = db();
+        let question = q("example.com", QType::Mx);
+        // A query with OPT (payload 4096, DO set), as `dig +dnssec +bufsize=4096` sends.
+        let edns = Edns { payload: 4096, version: 0, dnssec_ok: true };
+        let bytes = try_encode_query_edns(5, &question, Some(edns)).unwrap();
+        let qq = decode_query(&bytes).unwrap();
+        assert_eq!(qq.edns, Some(edns));
+        assert_eq!(udp_limit(&qq), usize::from(EDNS_PAYLOAD), "the smaller of theirs and ours");
+        assert_eq!(edns_refusal(&qq), None);
+        let m = Message::from_vec(&encode_udp_response(&qq, &d.answer(&question))).unwrap();
+        let opt = m.extensions().as_ref().expect("the answer has an OPT record");
+        assert_eq!((opt.max_payload(), opt.version(), opt.flags().dnssec_ok), (EDNS_PAYLOAD, 0, true));
+        assert_eq!(m.answers().len(), 2);
+        // Without OPT in the query, none in the answer, and the limit is 512.
+        let plain = decode_query(&encode_query(6, &question)).unwrap();
+        assert_eq!((plain.edns, udp_limit(&plain)), (None, CLASSIC_UDP_PAYLOAD));
+        let m = Message::from_vec(&encode_response(&plain, &d.answer(&question))).unwrap();
+        assert!(m.extensions().is_none());
+        // A payload below 512 counts as 512 (RFC 6891 §6.2.5).
+        let small = decode_query(&try_encode_query_edns(7, &question, Some(Edns { payload: 100, ..edns })).unwrap());
+        assert_eq!(udp_limit(&small.unwrap()), CLASSIC_UDP_PAYLOAD);
+        // EDNS version 1: BADVERS (16, its high bits in the OPT record), with our OPT.
+        let v1 =
+            decode_query(&try_encode_query_edns(8, &question, Some(Edns { version: 1, ..edns })).unwrap()).unwrap();
+        let refusal = edns_refusal(&v1).expect("version 1 is refused");
+        let bytes = encode_response(&v1, &refusal);
+        let r = decode_response(&bytes).unwrap();
+        assert_eq!(r.answer.rcode, Rcode::BadVers);
+        assert_eq!(Message::from_vec(&bytes).unwrap().extensions().as_ref().map(|e| e.version()), Some(0));
+    }
+
+    #[test]
+    fn udp_answers_too_large_are_truncated() {
+        let mut d = db();
+        for i in 0..40 {
+            d.add(rec(&format!("big A 192.0.2.{i}")));
+        }
+        let question = q("big.example.com", QType::A);
+        let a = d.answer(&question);
+        let plain = decode_query(&encode_query(9, &question)).unwrap();
+        // 40 A records are more than 512 octets: TC set, no records, the question kept.
+        let udp = encode_udp_response(&plain, &a);
+        assert!(udp.len() <= CLASSIC_UDP_PAYLOAD);
+        let r = decode_response(&udp).unwrap();
+        assert!(r.truncated);
+        assert!(r.answer.answers.is_empty());
+        assert_eq!(r.question, Some(question.clone()));
+        // Over TCP the whole answer goes; with EDNS 1232 it fits in UDP too.
+        let r = decode_response(&encode_response(&plain, &a)).unwrap();
+        assert_eq!((r.truncated, r.answer.answers.len()), (false, 40));
+        let with_edns = decode_query(&try_encode_query_edns(9, &question, Some(Edns::ours())).unwrap()).unwrap();
+        let r = decode_response(&encode_udp_response(&with_edns, &a)).unwrap();
+        assert_eq!((r.truncated, r.answer.answers.len()), (false, 40));
     }
 
     #[test]
@@ -412,7 +611,7 @@ mod tests {
         assert!(!m.recursion_desired());
         assert_eq!(m.response_code(), ResponseCode::Refused);
         for rcode in [Rcode::NoError, Rcode::FormErr, Rcode::ServFail, Rcode::NxDomain, Rcode::NotImp, Rcode::Refused] {
-            let a = Answer { rcode, answers: Vec::new(), authoritative: false };
+            let a = Answer { rcode, answers: Vec::new(), authoritative: false, authority: vec![] };
             assert_eq!(decode_response(&encode_response(&qq, &a)).unwrap().answer.rcode, rcode);
         }
     }
@@ -421,15 +620,18 @@ mod tests {
     fn unencodable_answers_become_servfail() {
         let qq = wire_q(3, "example.com", QType::Mx);
         let bad = ZoneRecord { name: "example.com".into(), ttl: 1, data: mx(10, "a..b") };
-        let a = Answer { rcode: Rcode::NoError, answers: vec![bad], authoritative: true };
+        let a = Answer { rcode: Rcode::NoError, answers: vec![bad], authoritative: true, authority: vec![] };
         let r = decode_response(&encode_response(&qq, &a)).unwrap();
-        assert_eq!(r.answer, Answer { rcode: Rcode::ServFail, answers: Vec::new(), authoritative: false });
+        assert_eq!(
+            r.answer,
+            Answer { rcode: Rcode::ServFail, answers: Vec::new(), authoritative: false, authority: vec![] }
+        );
         assert_eq!(r.question, Some(qq.question.clone()));
         // Even the question is bad: a bare SERVFAIL header.
         let qq = wire_q(4, &"x".repeat(70), QType::A);
         let r = decode_response(&encode_response(
             &qq,
-            &Answer { rcode: Rcode::NoError, answers: vec![], authoritative: true },
+            &Answer { rcode: Rcode::NoError, answers: vec![], authoritative: true, authority: vec![] },
         ))
         .unwrap();
         assert_eq!((r.id, r.question, r.answer.rcode), (4, None, Rcode::ServFail));
@@ -523,7 +725,8 @@ mod tests {
             Response {
                 id: 0x1234,
                 question: None,
-                answer: Answer { rcode: Rcode::FormErr, answers: vec![], authoritative: false }
+                answer: Answer { rcode: Rcode::FormErr, answers: vec![], authoritative: false, authority: vec![] },
+                truncated: false,
             }
         );
         // Opcode and RD are copied.

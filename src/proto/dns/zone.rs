@@ -402,6 +402,13 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
                 _ => RecordData::Ns(target),
             }
         }
+        "SOA" => {
+            return Err(rerr(
+                "a zone's SOA record is not written in the scenario",
+                "the DNS host writes the SOA of each zone it serves itself (primary server, `hostmaster.` mailbox, a negative-answer TTL of 300 s); delete this line",
+                type_word.at,
+            ));
+        }
         _ => {
             let starts_with_type =
                 ["A", "MX", "TXT", "PTR", "CNAME", "NS"].iter().any(|t| name_word.text.eq_ignore_ascii_case(t));
