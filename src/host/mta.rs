@@ -66,11 +66,14 @@ pub struct MtaState {
     pub qid_seq: u32,
 }
 
+/// The local part every mail domain must accept (RFC 5321 §4.5.1).
+pub const POSTMASTER: &str = "postmaster";
+
 impl Mta {
     pub fn new(
         ctx: HostCtx,
-        cfg: MtaConfig,
-        store: Store,
+        mut cfg: MtaConfig,
+        mut store: Store,
         auth_users: BTreeMap<String, String>,
         resolver: Option<Resolver>,
         smarthost: Option<NextHop>,
@@ -78,7 +81,23 @@ impl Mta {
         let base = 1000 + ctx.rng(Purpose::Pid).below(30000) as u32;
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
         let lists = cfg.lists.iter().map(|l| HostedList::new(crate::listserv::List::new(l.clone()))).collect();
-        let local_domains = cfg.domains.iter().cloned().collect();
+        // The host's own name is a local destination too, as Postfix's
+        // default `mydestination = $myhostname, …` and sendmail's class w
+        // make it: that is where the bare `RCPT TO:<postmaster>` goes.
+        let own = ctx.hostname.to_ascii_lowercase();
+        let mut local_domains: std::collections::BTreeSet<String> = cfg.domains.iter().cloned().collect();
+        local_domains.insert(own.clone());
+        // postmaster@ every local domain must be accepted (RFC 5321 §4.5.1).
+        // Unless the scenario routes it (an alias or a user `postmaster@…`),
+        // it goes to a system mailbox on this host, as /etc/aliases sends
+        // `postmaster` to root.
+        if !cfg.aliases.contains_key(POSTMASTER) {
+            let mailbox = format!("{POSTMASTER}@{own}");
+            if !store.has_user(&mailbox) {
+                store.add_system_account(&mailbox);
+            }
+            cfg.aliases.insert(POSTMASTER.to_string(), vec![mailbox]);
+        }
         Arc::new(Mta {
             lists,
             local_domains,

@@ -138,3 +138,25 @@ fn list_members_grow_when_a_join_is_confirmed() {
     let archived: usize = lab.snapshot().hosts.iter().flat_map(|h| &h.lists).map(|l| l.archive.len()).sum();
     assert!(archived > 0);
 }
+
+#[test]
+fn postmaster_is_accepted_at_every_local_domain_and_the_host_name() {
+    // RFC 5321 §4.5.1: postmaster@ each served domain, and the host's own
+    // name, reach the host's postmaster mailbox (no alias in this scenario).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/relay-chain.yaml");
+    let src = std::fs::read_to_string(&path).unwrap_or_default().replace(
+        "to: [alice@example.com]",
+        "to: [alice@example.com, Postmaster@example.com, postmaster@mx.example.com]",
+    );
+    let sc = crate::scenario::load_str(&src, "relay-chain-postmaster.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+    lab.run_until(Until::End);
+    let snap = lab.snapshot();
+    let mx = snap.host("mx").unwrap_or_else(|| panic!("no mx in {snap:?}"));
+    let count = |user: &str| mx.mailboxes.iter().find(|m| m.user == user).map(|m| m.messages.len());
+    assert_eq!(count("postmaster@mx.example.com"), Some(2), "{:?}", mx.mailboxes);
+    assert_eq!(count("alice@example.com"), Some(1));
+    let failures =
+        lab.with_events(|e| e.iter().filter(|e| e.is_failure()).map(|e| format!("{e:?}")).collect::<Vec<_>>());
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -85,6 +85,9 @@ pub struct Account {
     /// The login name (the mail address).
     pub user: String,
     pub password: String,
+    /// False for a system mailbox (such as `postmaster`): mail is delivered
+    /// to it, but no password opens it over POP3 or IMAP.
+    pub login: bool,
     pub mailboxes: BTreeMap<String, Mailbox>,
     pub subscribed: BTreeSet<String>,
 }
@@ -114,6 +117,16 @@ impl Store {
     }
 
     pub fn add_account(&mut self, user: &str, password: &str) {
+        self.add(user, password, true);
+    }
+
+    /// A mailbox that receives mail but cannot be logged into, like root's
+    /// mailbox on a Unix host (the MTA's `postmaster`).
+    pub fn add_system_account(&mut self, user: &str) {
+        self.add(user, "", false);
+    }
+
+    fn add(&mut self, user: &str, password: &str, login: bool) {
         let v = self.validity();
         let mut mailboxes = BTreeMap::new();
         mailboxes.insert(INBOX.to_string(), Mailbox::new(v));
@@ -121,7 +134,7 @@ impl Store {
         subscribed.insert(INBOX.to_string());
         self.accounts.insert(
             user.to_string(),
-            Account { user: user.to_string(), password: password.to_string(), mailboxes, subscribed },
+            Account { user: user.to_string(), password: password.to_string(), login, mailboxes, subscribed },
         );
     }
 
@@ -140,11 +153,13 @@ impl Store {
 
     /// Check a password; `None` if the user does not exist.
     pub fn check_password(&self, user: &str, password: &str) -> Option<bool> {
-        self.accounts.get(user).map(|a| a.password == password)
+        self.accounts.get(user).map(|a| a.login && a.password == password)
     }
 
+    /// The password, for a challenge-response login; `None` if the user does
+    /// not exist or cannot log in.
     pub fn password(&self, user: &str) -> Option<&str> {
-        self.accounts.get(user).map(|a| a.password.as_str())
+        self.accounts.get(user).filter(|a| a.login).map(|a| a.password.as_str())
     }
 
     /// Local delivery into a user's INBOX; returns the new UID.

@@ -31,6 +31,14 @@ fn atext(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
 }
 
+fn is_dot_atom(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && !s.ends_with('.')
+        && !s.contains("..")
+        && s.chars().all(|c| atext(c) || c == '.')
+}
+
 /// Check a domain name: dot-separated labels of letters, digits and hyphens.
 pub fn check_domain(d: &str) -> Result<(), String> {
     if d.is_empty() {
@@ -79,6 +87,13 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
         return Err(format!("the local part of `{s}` has a character that is not allowed there"));
     }
     check_domain(domain).map_err(|e| format!("in `{s}`: {e}"))?;
+    // `"taro"@example.com` is `taro@example.com`: quotes around a local part
+    // that needs none are dropped, the form RFC 5321 §4.1.2 asks senders to
+    // use and RFC 5322 §3.2.4 makes equivalent.
+    let local = match local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+        Some(inner) if is_dot_atom(inner) => inner,
+        _ => local,
+    };
     Ok(Mailbox { local: local.to_string(), domain: domain.to_ascii_lowercase() })
 }
 
@@ -97,6 +112,21 @@ impl fmt::Display for Path {
             Path::Mailbox(m) => write!(f, "<{m}>"),
         }
     }
+}
+
+/// Parse the argument of `RCPT TO:`: a path as `parse_path` reads it, or
+/// the bare `<Postmaster>` (any case) that RFC 5321 §4.1.1.3 allows without
+/// a domain, which means the postmaster of the server's own host:
+/// `postmaster_domain`. The local part keeps the case it was written in.
+pub fn parse_forward_path<'a>(arg: &'a str, postmaster_domain: &str) -> Result<(Path, &'a str), String> {
+    let trimmed = arg.trim_start();
+    if let Some(inner) = trimmed.strip_prefix('<').and_then(|r| r.split_once('>'))
+        && inner.0.eq_ignore_ascii_case("postmaster")
+    {
+        let local = inner.0.to_string();
+        return Ok((Path::Mailbox(Mailbox { local, domain: postmaster_domain.to_ascii_lowercase() }), inner.1));
+    }
+    parse_path(arg)
 }
 
 /// Parse a path in angle brackets; returns the path and the rest of the
@@ -135,6 +165,26 @@ mod tests {
         assert_eq!(m.domain, "foo.com");
         assert!(parse_mailbox("kouya_543@sist.ac.jp").is_ok());
         assert!(parse_mailbox("\"odd name\"@example.com").is_ok());
+        // Needless quotes go; needed ones stay.
+        assert_eq!(parse_mailbox("\"taro\"@example.jp").unwrap().local, "taro");
+        assert_eq!(parse_mailbox("\"taro.y\"@example.jp").unwrap().to_string(), "taro.y@example.jp");
+        assert_eq!(parse_mailbox("\"odd name\"@example.com").unwrap().local, "\"odd name\"");
+        assert_eq!(parse_mailbox("\"a..b\"@example.com").unwrap().local, "\"a..b\"");
+        assert_eq!(parse_mailbox("\"\"@example.com").unwrap().local, "\"\"");
+    }
+
+    #[test]
+    fn bare_postmaster() {
+        for (arg, local) in
+            [("<postmaster>", "postmaster"), ("<Postmaster> ", "Postmaster"), (" <POSTMASTER>", "POSTMASTER")]
+        {
+            let (p, _) = parse_forward_path(arg, "MX.Example.NET").unwrap();
+            assert_eq!(p, Path::Mailbox(Mailbox { local: local.into(), domain: "mx.example.net".into() }), "{arg}");
+        }
+        let (p, _) = parse_forward_path("<postmaster@example.com>", "mx.example.net").unwrap();
+        assert_eq!(p.to_string(), "<postmaster@example.com>");
+        assert!(parse_forward_path("<webmaster>", "mx.example.net").is_err());
+        assert!(parse_forward_path("<postmaster", "mx.example.net").is_err());
     }
 
     #[test]

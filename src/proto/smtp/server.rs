@@ -7,7 +7,7 @@
 //! are asked of a [`Policy`] passed to `poll`, so this file knows SMTP and
 //! nothing about hosts, sockets or clocks.
 
-use super::address::{Mailbox, Path, parse_path};
+use super::address::{Mailbox, Path, parse_forward_path, parse_path};
 pub use super::envelope::{Envelope, Peer};
 use super::persona::{Flavour, Persona};
 use super::reply::Reply;
@@ -409,7 +409,7 @@ impl Server {
                 let Some(rest) = strip_prefix_ci(arg, "TO:") else {
                     return self.error(st.rcpt_syntax());
                 };
-                let mailbox = match parse_path(rest) {
+                let mailbox = match parse_forward_path(rest, &self.cfg.hostname) {
                     Ok((Path::Mailbox(m), params)) if params.trim().is_empty() => m,
                     Ok((Path::Mailbox(_), params)) => {
                         return self.error(st.unsupported_option(params.trim()));
@@ -423,8 +423,12 @@ impl Server {
                     return self.reply(st.too_many_recipients());
                 }
                 let r = policy.rcpt(&env, &mailbox);
+                // A recipient given twice is accepted twice and kept once, so
+                // it gets one copy (Postfix's cleanup and sendmail's recipient
+                // list drop such duplicates without a log line).
                 if r.is_positive()
                     && let Some(tx) = self.tx.as_mut()
+                    && !tx.rcpts.contains(&mailbox)
                 {
                     tx.rcpts.push(mailbox);
                 }

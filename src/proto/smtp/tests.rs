@@ -20,9 +20,11 @@ impl Policy for TestPolicy {
     }
     fn rcpt(&mut self, _env: &Envelope, rcpt: &Mailbox) -> Reply {
         let to = format!("<{rcpt}>");
-        if rcpt.domain != "example.com" {
+        if rcpt.local.eq_ignore_ascii_case("postmaster") && rcpt.domain == "mx.example.com" {
+            Flavour::Postfix.persona().rcpt_ok(&to)
+        } else if rcpt.domain != "example.com" {
             Flavour::Postfix.persona().relay_denied(&to, false)
-        } else if rcpt.local == "alice" || rcpt.local == "bob" {
+        } else if rcpt.local == "alice" || rcpt.local.starts_with("bob") {
             Flavour::Postfix.persona().rcpt_ok(&to)
         } else {
             Flavour::Postfix.persona().user_unknown(&to)
@@ -192,10 +194,33 @@ fn recipient_limit() {
     let (mut s, mut p) = session();
     run(&mut s, &mut p, b"EHLO a\r\nMAIL FROM:<a@b.example>\r\n");
     let mut cmds = Vec::new();
-    for _ in 0..4 {
-        cmds.extend_from_slice(b"RCPT TO:<bob@example.com>\r\n");
+    for i in 0..4 {
+        cmds.extend_from_slice(format!("RCPT TO:<bob{i}@example.com>\r\n").as_bytes());
     }
     assert_eq!(run(&mut s, &mut p, &cmds).0, vec![250, 250, 250, 452]);
+}
+
+#[test]
+fn a_recipient_given_twice_is_kept_once() {
+    let (mut s, mut p) = session();
+    let cmds = b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<bob@example.com>\r\n\
+                 RCPT TO:<alice@example.com>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n";
+    let (codes, _) = run(&mut s, &mut p, cmds);
+    assert_eq!(codes, vec![250, 250, 250, 250, 250, 354, 250]);
+    let rcpts: Vec<String> = p.messages[0].0.rcpts.iter().map(|m| m.to_string()).collect();
+    assert_eq!(rcpts, vec!["bob@example.com", "alice@example.com"]);
+}
+
+#[test]
+fn bare_postmaster_is_the_servers_own() {
+    let (mut s, mut p) = session();
+    let (codes, _) = run(
+        &mut s,
+        &mut p,
+        b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<Postmaster>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n",
+    );
+    assert_eq!(codes, vec![250, 250, 250, 354, 250]);
+    assert_eq!(p.messages[0].0.rcpts[0].to_string(), "Postmaster@mx.example.com");
 }
 
 #[test]
