@@ -12,6 +12,11 @@ import { Inspectors, renderSession, renderEvent } from "./inspectors.js";
 import { renderMessage } from "./message.js";
 import { LessonPanel } from "./lesson.js";
 
+// Script errors are kept for the browser tests (window.maillabErrors) as well as logged.
+window.maillabErrors = [];
+window.addEventListener("error", (e) => window.maillabErrors.push(String(e.message || e)));
+window.addEventListener("unhandledrejection", (e) => window.maillabErrors.push(String(e.reason && e.reason.message ? e.reason.message : e.reason)));
+
 const $ = (sel) => document.querySelector(sel);
 const params = new URLSearchParams(location.search);
 

@@ -84,7 +84,7 @@ export class LessonPanel {
                 "aria-label": t("lesson.runto.label", { n: s.run_to_step ?? "" }),
                 onclick: () => this.app.goTo(s.run_to, { fromLesson: true }),
               },
-              "⏵ " + t("lesson.runto"),
+              "▶ " + t("lesson.runto"),
             )
           : null,
       ),

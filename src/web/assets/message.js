@@ -9,7 +9,7 @@ import { h, when } from "./inspectors.js";
 function delay(s) {
   if (s === null || s === undefined) return "—";
   if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
   const hrs = Math.floor(s / 3600);
   const min = Math.floor((s % 3600) / 60);
   return `${hrs} h ${min} min`;
