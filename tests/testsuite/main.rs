@@ -20,3 +20,4 @@ mod scenarios;
 mod serve;
 mod sessions;
 mod support;
+mod web;
