@@ -41,6 +41,7 @@ class App {
 
     $("#scenario-name").textContent = meta.scenario.name;
     $("#scenario-desc").textContent = meta.scenario.description || "";
+    $("#scenario-desc").title = meta.scenario.description || "";
     document.body.classList.toggle("live", this.live);
 
     this.topology = new Topology($("#topology"), meta, { onHost: (n) => this.selectHost(n, true) });

@@ -34,12 +34,12 @@ export function when(iso) {
 }
 
 function table(cols, rows, cls) {
-  return h(
+  return h("div", { class: "table-wrap" }, h(
     "table",
     { class: "grid " + (cls || "") },
     h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, t(c))))),
     h("tbody", {}, rows),
-  );
+  ));
 }
 
 function section(id, title, count, ...body) {
@@ -159,9 +159,9 @@ export class Inspectors {
                     h("td", {}, q.from),
                     h("td", {}, (q.rcpts || []).join(", ")),
                     h("td", { class: "num" }, String(q.size)),
-                    h("td", {}, when(q.arrival)),
+                    h("td", { title: q.arrival }, clockOf(q.arrival)),
                     h("td", { class: "num" }, String(q.attempts)),
-                    h("td", {}, when(q.next_try)),
+                    h("td", { title: q.next_try }, clockOf(q.next_try)),
                     h("td", { class: q.last_error ? "fail-text" : "" }, q.last_error || ""),
                   ),
                 ),
