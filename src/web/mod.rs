@@ -134,7 +134,12 @@ impl App {
     /// Run the scenario to the end once (for the event list) and start the
     /// lab worker that rewinds it.
     pub fn simulate(sc: Scenario, lang: Lang, lesson: Option<crate::lesson::Lesson>) -> std::io::Result<App> {
-        let run = crate::lab::run_with(&sc, RunOptions { wire: false })?;
+        // On a thread of its own: a Lab has its own runtime, and the caller may be inside one.
+        let run = std::thread::scope(|s| {
+            s.spawn(|| crate::lab::run_with(&sc, RunOptions { wire: false }))
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the run panicked")))
+        })?;
         let events = Arc::new(run.events);
         let index = Index::build(sc.start, host_names(&sc), &events);
         let worker = worker::Worker::start(sc.clone(), events.clone())?;

@@ -344,3 +344,102 @@ async fn lesson_result(State(app): State<Arc<App>>, q: Q) -> ApiResult {
     let events = read(&app.events).clone();
     Ok(Json(l.result(&events, lang)).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn app() -> Arc<App> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/relay-chain.yaml");
+        let sc = match crate::scenario::load_file(&path) {
+            Ok(sc) => sc,
+            Err(d) => panic!("{d}"),
+        };
+        match App::simulate(sc, Lang::En, None) {
+            Ok(a) => Arc::new(a),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    async fn get(app: &Arc<App>, uri: &str) -> (StatusCode, serde_json::Value) {
+        let req = Request::builder().uri(uri).body(Body::empty()).unwrap_or_default();
+        let res = match router(app.clone()).oneshot(req).await {
+            Ok(r) => r,
+            Err(e) => match e {},
+        };
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap_or_default();
+        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+    }
+
+    #[tokio::test]
+    async fn the_api_answers_and_refuses_bad_values() {
+        let app = app();
+        let (s, meta) = get(&app, "/api/meta").await;
+        assert_eq!(s, StatusCode::OK);
+        let total = meta["total"].as_u64().unwrap_or(0);
+        assert_eq!(meta["categories"].as_array().map(Vec::len), Some(10));
+        assert!(meta["mx"].as_array().is_some_and(|m| !m.is_empty()), "{}", meta["mx"]);
+        let (s, ev) = get(&app, "/api/events?limit=99999&cat=smtp,dns").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            ev["rows"]
+                .as_array()
+                .is_some_and(|r| r.len() <= MAX_LIMIT && r.iter().all(|r| r["cat"] == "smtp" || r["cat"] == "dns"))
+        );
+        let (_, st) = get(&app, "/api/state?at=99999999").await;
+        assert_eq!(st["at"].as_u64(), Some(total), "clamped");
+        assert!(st["open"].is_array());
+        let (_, e) = get(&app, "/api/event/3").await;
+        assert!(e["fields"].is_object());
+        let (_, j) = get(&app, "/api/jump?time=10:00:00").await;
+        assert!(j["at"].as_u64().is_some_and(|a| a > 0));
+        for bad in [
+            "/api/state?at=-1",
+            "/api/events?offset=x",
+            "/api/events?fail=maybe",
+            "/api/events?session=s",
+            "/api/nav?dir=up",
+            "/api/jump",
+            "/api/jump?time=noon",
+            "/api/event/x",
+            "/api/session/x",
+            "/api/message?host=mx",
+            "/api/message?host=mx&user=a&uid=z",
+            "/api/lesson?lang=fr",
+        ] {
+            let (s, body) = get(&app, bad).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {body}");
+            assert!(body["error"].is_string(), "{bad}");
+        }
+        for missing in
+            ["/api/message?host=nohost&qid=1", "/api/lesson", "/api/session/9999", "/nothing", "/assets/nothing.js"]
+        {
+            let (s, _) = get(&app, missing).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{missing}");
+        }
+    }
+
+    #[test]
+    fn asset_paths_stay_inside_the_folder() {
+        assert!(asset_bytes("index.html").is_some());
+        for p in ["../Cargo.toml", "a/../../x", "/etc/passwd", "", "a//b", "..\\x"] {
+            assert!(asset_bytes(p).is_none(), "{p}");
+        }
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+    }
+
+    #[test]
+    fn times_to_jump_to() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").unwrap_or_default();
+        let t = |s| parse_time(s, start).map(|t| t.to_rfc3339());
+        assert_eq!(t("10:30").as_deref(), Some("2026-04-01T10:30:00+09:00"));
+        assert_eq!(t("10:30:05").as_deref(), Some("2026-04-01T10:30:05+09:00"));
+        assert_eq!(t("2026-04-02T01:00:00Z").as_deref(), Some("2026-04-02T01:00:00+00:00"));
+        assert_eq!(t("25:00"), None);
+        assert_eq!(t("soon"), None);
+    }
+}
