@@ -305,16 +305,12 @@ export async function renderSession(root, s, at) {
   return r;
 }
 
-// Whether a transcript row is something the client said.
+// Whether a transcript row is something the client said (or did).
 function isClientLine(row, sess) {
   const k = row.kind;
-  const saidByPeer = /\.(cmd|query|data)$/.test(k) || k === "tcp.accept";
-  const saidByHost = /\.(reply|answer)$/.test(k) || k === "tcp.connect";
-  let speaker;
-  if (saidByPeer) speaker = row.peer;
-  else if (saidByHost) speaker = row.host;
-  else speaker = row.host;
-  if (row.side === "client") speaker = saidByPeer ? row.host : saidByHost ? row.peer : row.host;
+  let speaker = row.host;
+  if (/\.(cmd|query|data)$/.test(k)) speaker = row.side === "client" ? row.host : row.peer;
+  else if (/\.(reply|answer)$/.test(k)) speaker = row.side === "client" ? row.peer : row.host;
   return speaker === sess.client;
 }
 

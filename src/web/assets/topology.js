@@ -27,15 +27,17 @@ function protoOf(row) {
 export function direction(row, byName) {
   if (!row || !row.peer || !byName.has(row.host) || !byName.has(row.peer)) return null;
   const k = row.kind;
-  const toward = /\.(cmd|query|data)$/.test(k) || k === "tcp.accept" || k === "mua.fetch";
-  const back = /\.(reply|answer|error|timeout)$/.test(k) || k === "tcp.connect" || k === "relay";
-  let fromPeer;
-  if (toward) fromPeer = true;
-  else if (back) fromPeer = false;
-  else return null;
-  // A client-side record of a command goes from the host to its peer.
-  if (row.side === "client") fromPeer = !fromPeer;
-  return fromPeer ? [row.peer, row.host] : [row.host, row.peer];
+  const said = /\.(cmd|query|data)$/.test(k);
+  const answered = /\.(reply|answer)$/.test(k);
+  if (said || answered) {
+    // A server records what its peer said and what it answered; a client the other way round.
+    const fromPeer = row.side === "client" ? answered : said;
+    return fromPeer ? [row.peer, row.host] : [row.host, row.peer];
+  }
+  // The host that records these is the one that acts: it connects, fails to reach, relays…
+  if (k === "tcp.connect" || k === "tcp.error" || k === "dns.timeout" || k === "relay") return [row.host, row.peer];
+  if (k === "tcp.accept" || k === "mua.fetch") return [row.peer, row.host];
+  return null;
 }
 
 export class Topology {
