@@ -143,6 +143,9 @@ export class Inspectors {
     const mta = ["relay", "hub", "mx", "mailstore", "list"].includes(x.role);
     const queue = x.queue || [];
     if (mta || queue.length) {
+      // "last error" only when the server tells one.
+      const errors = queue.some((q) => q.last_error);
+      const cols = ["q.qid", "q.from", "q.rcpts", "q.size", "q.arrival", "q.attempts", "q.next"].concat(errors ? ["q.error"] : []);
       parts.push(
         section(
           "queue",
@@ -150,19 +153,19 @@ export class Inspectors {
           queue.length,
           queue.length
             ? table(
-                ["q.qid", "q.from", "q.rcpts", "q.size", "q.arrival", "q.attempts", "q.next", "q.error"],
+                cols,
                 queue.map((q) =>
                   h(
                     "tr",
                     {},
-                    h("td", {}, h("button", { type: "button", class: "link", onclick: () => this.app.openMessage({ host: x.name, qid: q.qid }) }, q.qid)),
+                    h("td", { class: "nowrap" }, h("button", { type: "button", class: "link", onclick: () => this.app.openMessage({ host: x.name, qid: q.qid }) }, q.qid)),
                     h("td", {}, q.from),
                     h("td", {}, (q.rcpts || []).join(", ")),
                     h("td", { class: "num" }, String(q.size)),
-                    h("td", { title: q.arrival }, clockOf(q.arrival)),
+                    h("td", { class: "nowrap", title: q.arrival }, clockOf(q.arrival)),
                     h("td", { class: "num" }, String(q.attempts)),
-                    h("td", { title: q.next_try }, clockOf(q.next_try)),
-                    h("td", { class: q.last_error ? "fail-text" : "" }, q.last_error || ""),
+                    h("td", { class: "nowrap", title: q.next_try }, clockOf(q.next_try)),
+                    errors ? h("td", { class: q.last_error ? "fail-text" : "" }, q.last_error || "") : null,
                   ),
                 ),
               )
