@@ -53,6 +53,10 @@ function section(id, title, count, ...body) {
 
 const empty = (key) => h("p", { class: "empty" }, t(key));
 
+// How much of a big host is drawn at once (the counts always tell the whole).
+const MAX_BOXES = 50;
+const MAX_LOG = 1000;
+
 export class Inspectors {
   // app: { openMessage(params), openSession(s), selectHost(name), at }
   constructor(root, app) {
@@ -175,7 +179,10 @@ export class Inspectors {
     }
     const boxes = x.mailboxes || [];
     if (boxes.length || x.role === "mailstore" || x.role === "mx") {
-      parts.push(section("mailboxes", "insp.mailboxes", boxes.reduce((n, b) => n + b.messages.length, 0), boxes.length ? boxes.map((b) => this.mailbox(x, b)) : empty("insp.mailboxes.empty")));
+      // A big run can hold thousands of mailboxes: the first ones are drawn, the rest counted.
+      const shown = boxes.slice(0, MAX_BOXES).map((b) => this.mailbox(x, b));
+      if (boxes.length > MAX_BOXES) shown.push(h("p", { class: "muted" }, t("insp.more", { n: boxes.length - MAX_BOXES })));
+      parts.push(section("mailboxes", "insp.mailboxes", boxes.reduce((n, b) => n + b.messages.length, 0), boxes.length ? shown : empty("insp.mailboxes.empty")));
     }
     const pa = x.popauth || [];
     if (pa.length) {
@@ -183,11 +190,14 @@ export class Inspectors {
     }
     for (const l of x.lists || []) parts.push(this.list(l));
     if ((x.dns || []).length) {
-      parts.push(section("dns", "insp.dns", x.dns.length, h("pre", { class: "zone" }, x.dns.join("\n"))));
+      const zone = x.dns.length > MAX_LOG ? x.dns.slice(0, MAX_LOG).concat([t("insp.more", { n: x.dns.length - MAX_LOG })]) : x.dns;
+      parts.push(section("dns", "insp.dns", x.dns.length, h("pre", { class: "zone", tabindex: "0" }, zone.join("\n"))));
     }
     const log = x.maillog || [];
     if (mta || log.length) {
-      const pre = h("pre", { class: "maillog", tabindex: "0", "aria-label": t("insp.maillog") }, log.join("\n"));
+      // The last lines (a big run logs thousands); the count says how many there are.
+      const tail = log.length > MAX_LOG ? [t("insp.more.before", { n: log.length - MAX_LOG })].concat(log.slice(-MAX_LOG)) : log;
+      const pre = h("pre", { class: "maillog", tabindex: "0", "aria-label": t("insp.maillog") }, tail.join("\n"));
       parts.push(section("maillog", "insp.maillog", log.length, log.length ? pre : empty("insp.maillog.empty")));
       requestAnimationFrame(() => {
         pre.scrollTop = pre.scrollHeight;
