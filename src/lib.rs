@@ -18,3 +18,4 @@ pub mod scenario;
 pub mod serve;
 pub mod store;
 pub mod trace;
+pub mod web;

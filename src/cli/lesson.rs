@@ -15,7 +15,7 @@ pub fn lesson(cmd: LessonCmd) -> ExitCode {
 }
 
 /// `--lang`, or the locale's language.
-fn lang_of(l: Option<LangArg>) -> Lang {
+pub(super) fn lang_of(l: Option<LangArg>) -> Lang {
     match l {
         Some(LangArg::En) => Lang::En,
         Some(LangArg::Ja) => Lang::Ja,
@@ -24,7 +24,7 @@ fn lang_of(l: Option<LangArg>) -> Lang {
 }
 
 /// Load a lesson by name or path, printing its problems.
-fn load_lesson(name: &str) -> Result<Lesson, ExitCode> {
+pub(super) fn load_lesson(name: &str) -> Result<Lesson, ExitCode> {
     let path = lesson::locate(name);
     lesson::load_file(&path).map_err(|d| {
         print_diags(&d, &path);

@@ -11,6 +11,7 @@ pub mod new;
 pub mod run;
 pub mod schema;
 pub mod serve;
+pub mod web;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -114,6 +115,13 @@ pub enum Cmd {
     /// smtplib/poplib/imaplib, curl, swaks or a mail client. The scenario's steps are not run.
     /// Ctrl-C stops the hosts and reports what is still queued.
     Serve(ServeArgs),
+    /// Open the lab in a web browser: step through a run forward and back, look inside every host.
+    ///
+    /// Runs the scenario (or a lesson's scenario, with its checkpoints on the page) in virtual
+    /// time and serves a page and its JSON API on 127.0.0.1; prints the address
+    /// (`maillab web: http://127.0.0.1:PORT/`) and serves until Ctrl-C. Nothing is fetched
+    /// from the Internet.
+    Web(WebArgs),
     /// Draw a scenario's network: hosts by role, who forwards to whom, MX records, DNS.
     Graph {
         /// The scenario file (YAML).
@@ -197,6 +205,36 @@ pub struct ServeArgs {
     /// (so classmates' labs can reach it; a warning is printed).
     #[arg(long = "listen", value_name = "HOST=ADDR")]
     pub listen: Vec<String>,
+    /// Also show the hosts' events live in the browser lab (its address is printed first).
+    #[arg(long)]
+    pub web: bool,
+    /// Port of the browser lab with --web (default 0: the system chooses a free one).
+    #[arg(long, value_name = "PORT", default_value_t = 0, requires = "web")]
+    pub web_port: u16,
+}
+
+#[derive(Args)]
+pub struct WebArgs {
+    /// The scenario file (YAML); not needed with --lesson.
+    #[arg(required_unless_present = "lesson")]
+    pub file: Option<PathBuf>,
+    /// Work through a lesson on the page (a name in lessons/ or a path); answers are saved
+    /// where `maillab lesson run` saves them.
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub lesson: Option<String>,
+    /// Language of the page and the lesson (default from the locale: ja if LANG starts with ja).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Port to listen on; 0 (the default) lets the system choose a free one.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback lets others on the network use the lab
+    /// (a warning is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Open the page in the default browser (xdg-open or open); a failure is only a warning.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// Run one subcommand; the exit code says how it went.
@@ -204,6 +242,7 @@ pub fn dispatch(cmd: Cmd) -> std::process::ExitCode {
     match cmd {
         Cmd::Run(args) => run::run(args),
         Cmd::Serve(args) => serve::serve(args),
+        Cmd::Web(args) => web::web(args),
         Cmd::Graph { file, format } => graph::graph(&file, format),
         Cmd::Lesson { cmd } => lesson::lesson(cmd),
         Cmd::Schema { what } => schema::schema(what),

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 pub fn serve(args: ServeArgs) -> ExitCode {
-    let ServeArgs { file, format, ready_file, ports, listen } = args;
+    let ServeArgs { file, format, ready_file, ports, listen, web, web_port } = args;
     let sc = match load_scenario(&file) {
         Ok(s) => s,
         Err(code) => return code,
@@ -21,12 +21,33 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
+    let observer = if web {
+        let (app, observer) = match maillab::web::live::start(sc.clone(), super::lesson::lang_of(None)) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("maillab serve: cannot start the browser lab: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let bind = std::net::SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), web_port);
+        match maillab::web::spawn(app, bind) {
+            Ok(addr) => sayln!("maillab web: http://{addr}/"),
+            Err(e) => {
+                eprintln!("maillab serve: cannot listen on {bind} for the browser lab: {e}");
+                return ExitCode::from(1);
+            }
+        }
+        Some(observer)
+    } else {
+        None
+    };
     let opt = maillab::serve::ServeOptions {
         ports: map,
         listen: listen_on,
         ready_file,
         json: matches!(format, Format::Json),
         color: color(),
+        observer,
     };
     match maillab::serve::serve(&sc, opt) {
         Ok(()) => ExitCode::SUCCESS,

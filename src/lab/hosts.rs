@@ -139,6 +139,31 @@ impl Hosts {
     }
 }
 
+/// Which message to look at in a host: one in a mailbox, or one in the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageRef {
+    Stored { user: String, mailbox: String, uid: u32 },
+    Queued { qid: String },
+}
+
+impl Hosts {
+    /// The whole text of a message as a host holds it now (None if it has no such message).
+    pub fn message(&self, sc: &Scenario, host: &str, which: &MessageRef) -> Option<Vec<u8>> {
+        let i = sc.hosts.iter().position(|h| h.name == host)?;
+        let (_, m) = self.mtas.iter().find(|(j, _)| *j == i)?;
+        match which {
+            MessageRef::Queued { qid } => {
+                m.with_state(|st| st.queue.values().find(|e| &e.qid == qid).map(|e| e.data.to_vec()))
+            }
+            MessageRef::Stored { user, mailbox, uid } => m.with_store(|st| {
+                let acc = st.account(user)?;
+                let mb = acc.mailboxes.get(mailbox)?;
+                mb.messages.iter().find(|msg| msg.uid == *uid).map(|msg| msg.data.to_vec())
+            }),
+        }
+    }
+}
+
 fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> String) {
     s.queue = m.with_state(|st| {
         st.queue

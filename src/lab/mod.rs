@@ -21,7 +21,7 @@ pub mod hosts;
 pub mod snapshot;
 
 pub use accounting::{Accounting, accounting};
-pub use hosts::{Hosts, start_hosts};
+pub use hosts::{Hosts, MessageRef, start_hosts};
 pub use snapshot::Snapshot;
 
 use crate::host::env::{Activity, Clock, Env, Streams};
@@ -243,6 +243,12 @@ impl Lab {
             None => Vec::new(),
         };
         Snapshot { events: self.events_len(), time, step: self.step, finished: self.is_finished(), hosts }
+    }
+
+    /// The text of one message a host holds now (in a mailbox or its queue).
+    pub fn message(&self, host: &str, which: &MessageRef) -> Option<Vec<u8>> {
+        let _rt = self.rt.enter();
+        self.hosts.as_ref()?.message(&self.sc, host, which)
     }
 
     /// Run to the end and check the expectations.

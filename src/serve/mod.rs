@@ -31,6 +31,22 @@ pub struct ServeOptions {
     pub ready_file: Option<PathBuf>,
     pub json: bool,
     pub color: bool,
+    /// Someone else watching the hosts (the browser lab of `serve --web`).
+    pub observer: Option<Observer>,
+}
+
+/// A hook for a viewer above this layer: every event as it is recorded
+/// (it must not block: it runs while the trace is locked), and the hosts' state on
+/// request, answered on the hosts' runtime.
+pub struct Observer {
+    pub on_event: Box<dyn FnMut(&crate::trace::Event) + Send>,
+    pub snapshots: tokio::sync::mpsc::Receiver<SnapshotRequest>,
+}
+
+/// A request for the served hosts' state (without their maillog: the trace is not kept).
+pub enum SnapshotRequest {
+    Hosts(tokio::sync::oneshot::Sender<Vec<crate::lab::snapshot::HostSnapshot>>),
+    Message { host: String, which: crate::lab::MessageRef, reply: tokio::sync::oneshot::Sender<Option<Vec<u8>>> },
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -257,7 +273,14 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let net = RealNet::new(plan.clone(), external, opt.ports.clone());
         let real = net.clone();
         let (json, color) = (opt.json, opt.color);
+        let (mut on_event, snapshots) = match opt.observer {
+            Some(o) => (Some(o.on_event), Some(o.snapshots)),
+            None => (None, None),
+        };
         let trace = Trace::live(Box::new(move |e| {
+            if let Some(f) = on_event.as_mut() {
+                f(e);
+            }
             let line = if json { serde_json::to_string(e).unwrap_or_default() } else { render::text_line(e, 10, color) };
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
@@ -275,6 +298,22 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let started = start_hosts(sc, &env).await.map_err(|e| {
             std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc. (0: the system chooses)"))
         })?;
+        let started = Arc::new(started);
+        if let Some(mut rx) = snapshots {
+            let (hosts, sc, env) = (started.clone(), Arc::new(sc.clone()), env.clone());
+            tokio::spawn(async move {
+                while let Some(req) = rx.recv().await {
+                    match req {
+                        SnapshotRequest::Hosts(reply) => {
+                            let _ = reply.send(hosts.snapshot(&sc, &env.net, &env.clock, &[]));
+                        }
+                        SnapshotRequest::Message { host, which, reply } => {
+                            let _ = reply.send(hosts.message(&sc, &host, &which));
+                        }
+                    }
+                }
+            });
+        }
         start_autoconfig(sc, &plan, &real, &env).await?;
         // Only now are the ports known that the OS chose (a service given port 0).
         let eps = endpoints(sc, &plan, |a, p| real.bound_port(a, p));

@@ -209,6 +209,54 @@ fn book_fields(k: Kind) -> Vec<&'static str> {
     }
 }
 
+/// A family of event kinds, for filters and colours (the browser lab's
+/// event list): every kind belongs to exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    Smtp,
+    Dns,
+    Pop3,
+    Imap,
+    Tcp,
+    Queue,
+    Maillog,
+    List,
+    Mua,
+    Scenario,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Category::Smtp,
+        Category::Dns,
+        Category::Pop3,
+        Category::Imap,
+        Category::Tcp,
+        Category::Queue,
+        Category::Maillog,
+        Category::List,
+        Category::Mua,
+        Category::Scenario,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Smtp => "smtp",
+            Category::Dns => "dns",
+            Category::Pop3 => "pop3",
+            Category::Imap => "imap",
+            Category::Tcp => "tcp",
+            Category::Queue => "queue",
+            Category::Maillog => "maillog",
+            Category::List => "list",
+            Category::Mua => "mua",
+            Category::Scenario => "scenario",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Category> {
+        Category::ALL.iter().copied().find(|c| c.name() == s)
+    }
+}
+
 impl Kind {
     /// A command line a server received (SMTP, POP3, IMAP).
     pub fn is_command(self) -> bool {
@@ -217,6 +265,31 @@ impl Kind {
     /// A reply line a server sent (SMTP, POP3, IMAP).
     pub fn is_reply(self) -> bool {
         matches!(self, Kind::SmtpReply | Kind::Pop3Reply | Kind::ImapReply)
+    }
+    /// The family this kind belongs to. POP-before-SMTP and the login delay
+    /// count as `pop3` (they follow a POP3 or IMAP login), the autoconfig
+    /// service's `http.request` and raw `wire` records as `tcp`, and the
+    /// end-of-run accounting (`summary`) as `queue`.
+    pub fn category(self) -> Category {
+        use Kind::*;
+        match self {
+            SmtpCmd | SmtpReply | SmtpData => Category::Smtp,
+            Pop3Cmd | Pop3Reply | PopauthAdd | PopauthExpire | AuthDelay => Category::Pop3,
+            ImapCmd | ImapReply => Category::Imap,
+            TcpConnect | TcpAccept | TcpClose | TcpError | HttpRequest | Wire => Category::Tcp,
+            DnsQuery | DnsAnswer | DnsTimeout | DnsError => Category::Dns,
+            Log => Category::Maillog,
+            QueueAdd | QueueRetry | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce
+            | BounceDiscard | AliasExpand | Summary => Category::Queue,
+            ListReceive | ListSend | ListDistribute | ListHold | ListApprove | ListReject | ListContent
+            | ListDecline | ListIgnore | ListSize | ListStrip | ListLoop | ListForward | ListBounce | ListDisable
+            | ListCommand | ListSubscribe | ListConfirm | ListJoin | ListUnsubscribe | ListChaddr | ListDelivery
+            | ListAdmin | ListDigest => Category::List,
+            MuaResult | MuaFetch | MuaMessage => Category::Mua,
+            Fault | Step | HostExternal | HostError | RunStart | RunEnd | RunLimit | ExpectPass | ExpectFail => {
+                Category::Scenario
+            }
+        }
     }
     /// A kind by its dotted name.
     pub fn from_name(s: &str) -> Option<Kind> {

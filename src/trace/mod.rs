@@ -8,7 +8,7 @@ pub mod render;
 pub mod seq;
 
 pub use field::Field;
-pub use kind::{Kind, Side};
+pub use kind::{Category, Kind, Side};
 
 use crate::base::sync::lock;
 use chrono::{DateTime, FixedOffset};

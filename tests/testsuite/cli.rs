@@ -133,8 +133,14 @@ fn missing_file_and_bad_usage_exit_2() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["run", "--help"], &["check", "--help"], &["serve", "--help"], &["graph", "--help"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["check", "--help"],
+        &["serve", "--help"],
+        &["graph", "--help"],
+        &["web", "--help"],
+    ] {
         let (code, out, _) = maillab(args);
         assert_eq!(code, 0);
         assert!(out.contains("Usage:"), "{args:?}");

@@ -20,3 +20,5 @@ mod scenarios;
 mod serve;
 mod sessions;
 mod support;
+mod web;
+mod web_browser;

@@ -1,0 +1,237 @@
+// The lesson panel (with `maillab web --lesson NAME`): the lesson's text by
+// section with "run to here", checkpoints answered inline and graded by the
+// server (the same grader and progress file as `maillab lesson run`), the
+// progress, and the result.
+
+import { api } from "./api.js";
+import { t, lang } from "./i18n.js";
+import { h } from "./inspectors.js";
+
+// Paragraphs of the lesson's plain text (blank lines split; `code` kept).
+function prose(text, l) {
+  const paras = String(text || "")
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return paras.map((p) => h("p", { lang: l }, inline(p)));
+}
+
+function inline(p) {
+  const out = [];
+  const re = /`([^`]+)`/g;
+  let last = 0;
+  let m;
+  while ((m = re.exec(p))) {
+    if (m.index > last) out.push(p.slice(last, m.index));
+    out.push(h("code", {}, m[1]));
+    last = re.lastIndex;
+  }
+  if (last < p.length) out.push(p.slice(last));
+  return out;
+}
+
+export class LessonPanel {
+  // app: { goTo(at), error(e) }
+  constructor(root, app) {
+    this.root = root;
+    this.app = app;
+    this.data = null;
+    this.view = "lesson";
+  }
+
+  async load() {
+    this.data = await api.lesson(lang());
+    this.render();
+  }
+
+  render() {
+    if (this.view === "result") return this.showResult();
+    const d = this.data;
+    if (!d) return;
+    const l = d.lang || lang();
+    const p = d.progress || { answered: 0, total: 0, score: 0, max: 0 };
+    const pct = p.total ? Math.round((100 * p.answered) / p.total) : 0;
+    this.root.replaceChildren(
+      h("h2", { lang: l, class: "lesson-title" }, d.title),
+      h("p", { lang: l, class: "lesson-summary" }, d.summary),
+      h(
+        "div",
+        { class: "progress-wrap" },
+        h("progress", { max: String(p.total || 1), value: String(p.answered), "aria-label": t("lesson.progress", p) }),
+        h("span", { id: "lesson-progress", class: "progress-text", "data-pct": String(pct) }, t("lesson.progress", p)),
+      ),
+      ...d.sections.map((s) => this.section(s, l)),
+      h("div", { class: "lesson-end" }, h("button", { type: "button", id: "lesson-result", onclick: () => this.result() }, t("lesson.result"))),
+    );
+  }
+
+  section(s, l) {
+    const n = s.index + 1;
+    return h(
+      "section",
+      { class: "lesson-sec", id: `lesson-sec-${s.index}`, "aria-labelledby": `lesson-sec-h-${s.index}` },
+      h(
+        "div",
+        { class: "lesson-sec-head" },
+        h("h3", { id: `lesson-sec-h-${s.index}` }, t("lesson.section", { n })),
+        s.run_to !== null && s.run_to !== undefined
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "run-to",
+                "data-run-to": String(s.run_to),
+                "aria-label": t("lesson.runto.label", { n: s.run_to_step ?? "" }),
+                onclick: () => this.app.goTo(s.run_to, { fromLesson: true }),
+              },
+              "▶ " + t("lesson.runto"),
+            )
+          : null,
+      ),
+      prose(s.text, l),
+      s.look_at ? h("p", { class: "look-at", lang: l }, h("strong", {}, t("lesson.lookat") + ": "), s.look_at) : null,
+      (s.checkpoints || []).map((cp) => this.checkpoint(cp, l)),
+    );
+  }
+
+  checkpoint(cp, l) {
+    const st = cp.state || {};
+    const id = `cp-${cp.id}`;
+    let input;
+    if (cp.kind === "choice" && cp.options) {
+      input = h(
+        "fieldset",
+        { class: "choices" },
+        h("legend", { class: "sr-only" }, t("lesson.answer.label")),
+        cp.options.map((o, k) =>
+          h(
+            "label",
+            { class: "choice" },
+            h("input", { type: "radio", name: id, value: String(k + 1), checked: st.given === String(k + 1) ? true : null }),
+            h("span", { lang: l }, ` ${k + 1}. ${o}`),
+          ),
+        ),
+      );
+    } else {
+      input = h("input", {
+        type: cp.kind === "number" ? "text" : "text",
+        inputmode: cp.kind === "number" ? "numeric" : null,
+        class: "answer-input",
+        name: id,
+        id: `${id}-input`,
+        value: st.given ?? "",
+        "aria-label": t("lesson.answer.label"),
+        autocomplete: "off",
+      });
+    }
+    const feedback = h("div", { class: "feedback", role: "status", "aria-live": "polite" });
+    this.fillFeedback(feedback, st, null, l);
+    const form = h(
+      "form",
+      {
+        class: "checkpoint" + (st.answered ? (st.correct ? " is-correct" : " is-wrong") : ""),
+        "data-id": cp.id,
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          this.submit(cp, form, feedback);
+        },
+      },
+      h("p", { class: "question", lang: l }, h("span", { class: "points" }, t("lesson.points", { n: cp.points })), " ", cp.question),
+      input,
+      h("div", { class: "cp-actions" }, h("button", { type: "submit", class: "check" }, t("lesson.check")), st.attempts ? h("span", { class: "muted attempts" }, t("lesson.attempts", { n: st.attempts })) : null),
+      feedback,
+    );
+    return form;
+  }
+
+  fillFeedback(el, st, outcome, l) {
+    const parts = [];
+    const o = outcome || (st.answered ? (st.correct ? "correct" : "wrong") : null);
+    if (o) {
+      const cls = o === "correct" ? "ok" : o === "invalid" ? "warn" : o === "revealed" ? "info" : "bad";
+      parts.push(h("p", { class: `verdict ${cls}` }, t("lesson." + o)));
+    }
+    if (st.hint && !st.correct) parts.push(h("p", { class: "hint answer-only", lang: l }, h("strong", {}, t("lesson.hint") + ": "), st.hint));
+    if (st.expected) parts.push(h("p", { class: "expected answer-only", lang: l }, h("strong", {}, t("lesson.expected") + ": "), st.expected));
+    if (st.explain) parts.push(h("p", { class: "explain answer-only", lang: l }, h("strong", {}, t("lesson.explain") + ": "), st.explain));
+    if (parts.some((p) => p.classList.contains("answer-only"))) parts.push(h("p", { class: "presenter-note" }, t("presenter.hidden")));
+    el.replaceChildren(...parts);
+  }
+
+  async submit(cp, form, feedback) {
+    let answer = "";
+    const radio = form.querySelector("input[type=radio]:checked");
+    if (radio) answer = radio.value;
+    const text = form.querySelector(".answer-input");
+    if (text) answer = text.value;
+    try {
+      const r = await api.answer(cp.id, answer, lang());
+      cp.state = r.state;
+      const l = (this.data && this.data.lang) || lang();
+      this.fillFeedback(feedback, r.state || {}, r.outcome, l);
+      if (r.message) feedback.append(h("p", { class: "message", lang: l }, r.message));
+      form.classList.toggle("is-correct", r.outcome === "correct");
+      form.classList.toggle("is-wrong", r.outcome === "wrong");
+      form.dataset.outcome = r.outcome;
+      // The progress line.
+      const fresh = await api.lesson(lang());
+      this.data.progress = fresh.progress;
+      const p = fresh.progress;
+      const pt = this.root.querySelector("#lesson-progress");
+      if (pt) pt.textContent = t("lesson.progress", p);
+      const bar = this.root.querySelector("progress");
+      if (bar) {
+        bar.max = String(p.total || 1);
+        bar.value = String(p.answered);
+      }
+      const att = form.querySelector(".attempts") || h("span", { class: "muted attempts" });
+      att.textContent = t("lesson.attempts", { n: (r.state && r.state.attempts) || 0 });
+      form.querySelector(".cp-actions").append(att);
+    } catch (e) {
+      this.app.error(e);
+    }
+  }
+
+  async result() {
+    this.view = "result";
+    await this.showResult();
+  }
+
+  async showResult() {
+    try {
+      const r = await api.result(lang());
+      const l = r.lang || lang();
+      const titles = new Map();
+      for (const s of (this.data && this.data.sections) || []) for (const cp of s.checkpoints || []) titles.set(cp.id, cp.question);
+      this.root.replaceChildren(
+        h("h2", {}, t("lesson.result.title"), " — ", h("span", { lang: l }, (this.data && this.data.title) || r.lesson)),
+        h("p", { class: "result-score " + (r.passed ? "ok" : "bad"), id: "result-score" }, h("strong", {}, t(r.passed ? "lesson.result.passed" : "lesson.result.failed")), " · ", t("lesson.result.score", { score: r.score, max: r.max, percent: r.percent, pass: r.pass_mark })),
+        h(
+          "table",
+          { class: "grid result" },
+          h("tbody", {},
+            (r.items || []).map((it) =>
+              h(
+                "tr",
+                { class: it.correct ? "ok" : "bad" },
+                h("td", {}, it.correct ? "✓" : "✗"),
+                h("td", { lang: l }, titles.get(it.id) || it.id),
+                h("td", {}, h("span", { class: "muted" }, t("lesson.result.given") + ": "), it.given ?? t("lesson.result.none")),
+                h("td", { class: "answer-only", lang: l }, it.expected),
+                h("td", { class: "num" }, `${it.earned}/${it.points}`),
+              ),
+            ),
+          ),
+        ),
+        h("button", { type: "button", id: "lesson-back", onclick: () => this.back() }, t("lesson.back")),
+      );
+    } catch (e) {
+      this.app.error(e);
+    }
+  }
+
+  async back() {
+    this.view = "lesson";
+    await this.load();
+  }
+}

@@ -1,0 +1,313 @@
+// The network picture: hosts in columns by role (clients on the left, final
+// destinations on the right, DNS servers in a row below), the scenario's
+// edges between them, and the current event's exchange moving along its link.
+
+import { t } from "./i18n.js";
+
+const NS = "http://www.w3.org/2000/svg";
+const COLUMN = { mua: 0, relay: 1, hub: 2, mx: 3, list: 3, mailstore: 4 };
+const BOX_W = 178;
+const COL_W = 250;
+const ROW_GAP = 26;
+const MARGIN = 24;
+
+function el(name, attrs = {}, text) {
+  const e = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// The category of a protocol row, for its colour.
+function protoOf(row) {
+  return row.cat;
+}
+
+// Which way the bytes of an event go: [from, to] host names, or null.
+export function direction(row, byName) {
+  if (!row || !row.peer || !byName.has(row.host) || !byName.has(row.peer)) return null;
+  const k = row.kind;
+  const said = /\.(cmd|query|data)$/.test(k);
+  const answered = /\.(reply|answer)$/.test(k);
+  if (said || answered) {
+    // A server records what its peer said and what it answered; a client the other way round.
+    const fromPeer = row.side === "client" ? answered : said;
+    return fromPeer ? [row.peer, row.host] : [row.host, row.peer];
+  }
+  // The host that records these is the one that acts: it connects, fails to reach, relays…
+  if (k === "tcp.connect" || k === "tcp.error" || k === "dns.timeout" || k === "relay") return [row.host, row.peer];
+  if (k === "tcp.accept" || k === "mua.fetch") return [row.peer, row.host];
+  return null;
+}
+
+export class Topology {
+  constructor(svg, meta, { onHost }) {
+    this.svg = svg;
+    this.meta = meta;
+    this.onHost = onHost;
+    this.byName = new Map(meta.hosts.map((h) => [h.name, h]));
+    this.boxes = new Map();
+    this.anim = null;
+    this.layout();
+    this.draw();
+  }
+
+  layout() {
+    const hosts = this.meta.hosts;
+    const mxOf = new Map();
+    for (const m of this.meta.mx || []) {
+      if (!mxOf.has(m.host)) mxOf.set(m.host, []);
+      mxOf.get(m.host).push(m);
+    }
+    this.mxOf = mxOf;
+    const lines = (h) => {
+      const n = 3 + (h.domains && h.domains.length ? 1 : 0) + (mxOf.get(h.name) || []).length;
+      return n;
+    };
+    const height = (h) => 18 + lines(h) * 16;
+    const cols = new Map();
+    const dns = [];
+    for (const h of hosts) {
+      const c = COLUMN[h.role];
+      if (c === undefined) {
+        dns.push(h);
+        continue;
+      }
+      if (!cols.has(c)) cols.set(c, []);
+      cols.get(c).push(h);
+    }
+    const used = [...cols.keys()].sort((a, b) => a - b);
+    const colHeight = (list) => list.reduce((s, h) => s + height(h) + ROW_GAP, -ROW_GAP);
+    const tallest = Math.max(0, ...used.map((c) => colHeight(cols.get(c))));
+    used.forEach((c, ci) => {
+      const list = cols.get(c);
+      let y = MARGIN + (tallest - colHeight(list)) / 2;
+      for (const h of list) {
+        this.boxes.set(h.name, { x: MARGIN + ci * COL_W, y, w: BOX_W, h: height(h) });
+        y += height(h) + ROW_GAP;
+      }
+    });
+    const width = Math.max(used.length, dns.length, 1) * COL_W - (COL_W - BOX_W) + 2 * MARGIN;
+    let bottom = MARGIN + tallest;
+    if (dns.length) {
+      const top = bottom + (used.length ? 48 : 0);
+      const row = dns.length * COL_W - (COL_W - BOX_W);
+      let x = (width - row) / 2;
+      let maxh = 0;
+      for (const h of dns) {
+        this.boxes.set(h.name, { x, y: top, w: BOX_W, h: height(h) });
+        x += COL_W;
+        maxh = Math.max(maxh, height(h));
+      }
+      bottom = top + maxh;
+    }
+    this.width = width;
+    this.height = bottom + MARGIN;
+  }
+
+  center(name) {
+    const b = this.boxes.get(name);
+    return { x: b.x + b.w / 2, y: b.y + b.h / 2 };
+  }
+
+  // Where the line from a's centre towards b's leaves a's box.
+  edgePoint(a, b) {
+    const ba = this.boxes.get(a);
+    const ca = this.center(a);
+    const cb = this.center(b);
+    const dx = cb.x - ca.x;
+    const dy = cb.y - ca.y;
+    if (dx === 0 && dy === 0) return ca;
+    const sx = dx === 0 ? Infinity : ba.w / 2 / Math.abs(dx);
+    const sy = dy === 0 ? Infinity : ba.h / 2 / Math.abs(dy);
+    const s = Math.min(sx, sy);
+    return { x: ca.x + dx * s, y: ca.y + dy * s };
+  }
+
+  draw() {
+    const svg = this.svg;
+    svg.replaceChildren();
+    svg.setAttribute("viewBox", `0 0 ${this.width} ${this.height}`);
+    svg.setAttribute("role", "group");
+    const defs = el("defs");
+    for (const [id, cls] of [
+      ["arrow", "edge-arrow"],
+      ["arrow-live", "live-arrow"],
+      ["arrow-fail", "fail-arrow"],
+    ]) {
+      const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+      m.append(el("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
+      defs.append(m);
+    }
+    svg.append(defs);
+
+    // Edges: one line per pair of hosts, the labels of every edge between them joined.
+    const pairs = new Map();
+    for (const e of this.meta.edges || []) {
+      if (!this.boxes.has(e.from) || !this.boxes.has(e.to) || e.from === e.to) continue;
+      const key = [e.from, e.to].sort().join("\u0000");
+      if (!pairs.has(key)) pairs.set(key, { a: e.from, b: e.to, kinds: new Set(), labels: [] });
+      const p = pairs.get(key);
+      p.kinds.add(e.kind);
+      if (e.label && !p.labels.includes(e.label)) p.labels.push(e.label);
+    }
+    const edges = el("g", { class: "edges" });
+    this.edgeEls = new Map();
+    for (const [key, p] of pairs) {
+      const a = this.edgePoint(p.a, p.b);
+      const b = this.edgePoint(p.b, p.a);
+      const kind = [...p.kinds][0];
+      const line = el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: `edge edge-${kind}`, "marker-end": "url(#arrow)" });
+      edges.append(line);
+      const mx = (a.x + b.x) / 2;
+      const my = (a.y + b.y) / 2;
+      if (p.labels.length) {
+        const label = el("text", { x: mx, y: my - 5, class: "edge-label", "text-anchor": "middle" }, p.labels.join(" · "));
+        edges.append(label);
+      }
+      this.edgeEls.set(key, line);
+    }
+    svg.append(edges);
+    this.openLayer = el("g", { class: "open" });
+    svg.append(this.openLayer);
+
+    const hostsG = el("g", { class: "hosts" });
+    this.hostEls = new Map();
+    for (const h of this.meta.hosts) {
+      const b = this.boxes.get(h.name);
+      const g = el("g", {
+        class: `host role-${h.role}`,
+        transform: `translate(${b.x},${b.y})`,
+        tabindex: 0,
+        role: "button",
+        "data-host": h.name,
+        "aria-label": `${h.name} (${h.role}) ${h.address}`,
+      });
+      g.append(this.shape(h.role, b.w, b.h));
+      let y = 22;
+      const name = el("text", { x: 12, y, class: "host-name" }, h.name);
+      g.append(name);
+      g.append(el("text", { x: b.w - 10, y, class: "host-role", "text-anchor": "end" }, h.role + (h.flavour ? " · " + h.flavour : "")));
+      y += 17;
+      g.append(el("text", { x: 12, y, class: "host-addr" }, h.address));
+      y += 16;
+      if (h.domains && h.domains.length) {
+        g.append(el("text", { x: 12, y, class: "host-domains" }, h.domains.join(", ")));
+        y += 16;
+      }
+      const services = (h.services || []).join(" ");
+      g.append(el("text", { x: 12, y, class: "host-services" }, services));
+      y += 16;
+      for (const m of this.mxOf.get(h.name) || []) {
+        g.append(el("text", { x: 12, y, class: "host-mx" }, `MX ${m.preference} ${m.domain}`));
+        y += 16;
+      }
+      const strike = el("line", { x1: 8, y1: 17, x2: 12 + h.name.length * 9, y2: 17, class: "host-strike" });
+      g.append(strike);
+      g.append(el("text", { x: b.w - 10, y: 22, class: "host-down", "text-anchor": "end" }, t("topo.down")));
+      const title = el("title", {}, `${h.name} — ${h.role} ${h.address}`);
+      g.append(title);
+      g.addEventListener("click", () => this.onHost(h.name));
+      g.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          ev.stopPropagation();
+          this.onHost(h.name);
+        }
+      });
+      hostsG.append(g);
+      this.hostEls.set(h.name, g);
+    }
+    svg.append(hostsG);
+    this.actLayer = el("g", { class: "activity", "aria-hidden": "true" });
+    svg.append(this.actLayer);
+  }
+
+  shape(role, w, h) {
+    const g = el("g", { class: "host-shape" });
+    switch (role) {
+      case "mua":
+        g.append(el("rect", { width: w, height: h, rx: 14, class: "box" }));
+        break;
+      case "dns":
+        g.append(el("path", { d: `M12,0 H${w - 12} L${w},${h / 2} L${w - 12},${h} H12 L0,${h / 2} z`, class: "box" }));
+        break;
+      case "mx":
+      case "mailstore":
+        g.append(el("rect", { width: w, height: h, rx: 4, class: "box" }));
+        g.append(el("rect", { width: 6, height: h, class: "band" }));
+        break;
+      case "list":
+        g.append(el("rect", { width: w, height: h, rx: 4, class: "box" }));
+        g.append(el("path", { d: `M${w - 26},0 v8 h26`, class: "band-line" }));
+        break;
+      default:
+        g.append(el("rect", { x: 4, y: 4, width: w, height: h, rx: 3, class: "box-back" }));
+        g.append(el("rect", { width: w, height: h, rx: 3, class: "box" }));
+    }
+    return g;
+  }
+
+  setLabels() {
+    for (const g of this.hostEls.values()) {
+      const d = g.querySelector(".host-down");
+      if (d) d.textContent = t("topo.down");
+    }
+  }
+
+  // The state at a moment: down hosts, open connections, the selected host.
+  setState(state, selected) {
+    const down = new Set((state && state.hosts ? state.hosts : []).filter((h) => h.down).map((h) => h.name));
+    for (const [name, g] of this.hostEls) {
+      g.classList.toggle("is-down", down.has(name));
+      g.classList.toggle("is-selected", name === selected);
+    }
+    this.openLayer.replaceChildren();
+    for (const o of (state && state.open) || []) {
+      if (!this.boxes.has(o.client) || !this.boxes.has(o.server)) continue;
+      const a = this.edgePoint(o.client, o.server);
+      const b = this.edgePoint(o.server, o.client);
+      this.openLayer.append(el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: `open-conn cat-${o.proto}` }));
+    }
+  }
+
+  // Show the current event: the host that recorded it, and its exchange along
+  // the link (moving when `animate` gives a duration in ms).
+  setEvent(row, animate) {
+    if (this.anim) cancelAnimationFrame(this.anim);
+    this.anim = null;
+    this.actLayer.replaceChildren();
+    for (const g of this.hostEls.values()) g.classList.remove("is-current");
+    if (!row) return;
+    const hostEl = this.hostEls.get(row.host);
+    if (hostEl) hostEl.classList.add("is-current");
+    const dir = direction(row, this.byName);
+    if (!dir) return;
+    const [from, to] = dir;
+    const a = this.edgePoint(from, to);
+    const b = this.edgePoint(to, from);
+    const cls = row.fail ? "flight fail" : `flight cat-${protoOf(row)}`;
+    const path = el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: cls, "marker-end": row.fail ? "url(#arrow-fail)" : "url(#arrow-live)" });
+    this.actLayer.append(path);
+    const env = el("g", { class: row.fail ? "envelope fail" : "envelope" });
+    env.append(el("rect", { x: -11, y: -8, width: 22, height: 16, rx: 2 }));
+    env.append(el("path", { d: "M-11,-8 L0,1 L11,-8" }));
+    if (row.fail) env.append(el("path", { d: "M-6,-5 L6,7 M6,-5 L-6,7", class: "cross" }));
+    this.actLayer.append(env);
+    const place = (f) => env.setAttribute("transform", `translate(${a.x + (b.x - a.x) * f},${a.y + (b.y - a.y) * f})`);
+    if (!animate || window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+      place(row.fail ? 0.5 : 0.85);
+      return;
+    }
+    const t0 = performance.now();
+    const end = row.fail ? 0.5 : 0.85;
+    const tick = (now) => {
+      const f = Math.min(1, (now - t0) / animate);
+      place(f * end);
+      if (f < 1) this.anim = requestAnimationFrame(tick);
+      else this.anim = null;
+    };
+    place(0);
+    this.anim = requestAnimationFrame(tick);
+  }
+}

@@ -1,0 +1,511 @@
+//! The browser lab (`maillab web`) in a real browser: headless Chromium driven
+//! through WebDriver (Debian's `chromedriver`, the fantoccini client).
+//! Needs `chromium` and `chromedriver` (skipped without them unless the
+//! feature `external-tools` is on). The inspectors are checked against the
+//! CLI's trace (`maillab run --format json`); a screenshot of each view is
+//! kept in target/web-screenshots/ for people to look at.
+
+use crate::support::{tools, which};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SCENARIO: &str = "scenarios/mx-fallback.yaml";
+const LESSON: &str = "02-mta-roles-and-mx";
+
+/// A child process killed when the test ends, however it ends.
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// `maillab web ARGS --port 0`; returns the process and the address it prints.
+fn start_web(args: &[&str], home: &Path) -> (Kill, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(root())
+        .arg("web")
+        .args(args)
+        .args(["--port", "0"])
+        .env("MAILLAB_HOME", home)
+        .env("USER", "webtest")
+        .env_remove("MAILLAB_WEB_ASSETS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("maillab web starts");
+    let out = child.stdout.take().expect("stdout");
+    let child = Kill(child);
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).expect("maillab web prints its address");
+    let url = line.trim().strip_prefix("maillab web: ").unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "binds 127.0.0.1 by default: {url}");
+    (child, url.trim_end_matches('/').to_string())
+}
+
+fn start_chromedriver() -> (Kill, String) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let child = Kill(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "chromedriver does not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+async fn browser(driver: &str, profile: &Path) -> Client {
+    let binary = which("chromium").map(|p| p.display().to_string()).unwrap_or_else(|| "chromium".into());
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": binary,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,900", "--lang=en-US", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    let caps = match caps {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}
+
+/// The CLI's trace of the scenario: one JSON object per event.
+fn cli_trace() -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(root())
+        .args(["run", SCENARIO, "--format", "json"])
+        .output()
+        .expect("maillab run");
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
+fn s<'a>(e: &'a Value, k: &str) -> &'a str {
+    e.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+struct Page {
+    c: Client,
+    shots: PathBuf,
+}
+
+impl Page {
+    async fn js(&self, script: &str) -> Value {
+        self.c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script {script}: {e}"))
+    }
+
+    /// Wait until `expr` (a JavaScript expression) is true.
+    async fn until(&self, expr: &str, what: &str) {
+        let t0 = Instant::now();
+        loop {
+            if self.js(&format!("return !!({expr});")).await == Value::Bool(true) {
+                return;
+            }
+            if t0.elapsed() > Duration::from_secs(10) {
+                let state = self.js("return document.body.dataset.at + ' ' + document.body.dataset.busy + ' ' + JSON.stringify(window.maillabErrors);").await;
+                panic!("waited 10 s for {what} ({expr}); page: {state}");
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    async fn at(&self, n: usize, what: &str) {
+        self.until(&format!("document.body.dataset.at === '{n}' && document.body.dataset.busy === 'no'"), what).await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+    }
+
+    async fn click(&self, css: &str) {
+        self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+    }
+
+    async fn keys(&self, keys: &[char]) {
+        let mut seq = KeyActions::new("keyboard".into());
+        for &k in keys {
+            seq = seq.then(KeyAction::Down { value: k });
+        }
+        for &k in keys.iter().rev() {
+            seq = seq.then(KeyAction::Up { value: k });
+        }
+        self.c.perform_actions(seq).await.expect("keys");
+    }
+
+    async fn key(&self, k: Key) {
+        self.keys(&[k.into()]).await;
+    }
+
+    /// Type into the jump box and go: "#N" is an event number.
+    async fn jump(&self, n: usize) {
+        let input = self.c.find(Locator::Css("#jump")).await.expect("jump box");
+        input.clear().await.expect("clear");
+        input.send_keys(&format!("#{n}")).await.expect("type");
+        self.click("#jump-go").await;
+        self.at(n, &format!("position {n}")).await;
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.c.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    async fn no_script_errors(&self, when: &str) {
+        let errs = self.js("return window.maillabErrors || [];").await;
+        assert_eq!(errs, json!([]), "script errors {when}");
+    }
+}
+
+#[test]
+fn web_lab_in_chromium() {
+    if !tools("web_browser::web_lab_in_chromium", &["chromium", "chromedriver"]) {
+        return;
+    }
+    let shots = root().join("target/web-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let work = std::env::temp_dir().join(format!("maillab-web-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("temp folder");
+    let home = work.join("home");
+
+    let trace = cli_trace();
+    let (_web, url) = start_web(&[SCENARIO], &home);
+    let (_lesson_web, lesson_url) = start_web(&["--lesson", LESSON, "--lang", "en"], &home);
+    let (_driver, driver) = start_chromedriver();
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let page = Page { c: browser(&driver, &work.join("profile")).await, shots: shots.clone() };
+        let t0 = Instant::now();
+        scenario_views(&page, &url, &trace).await;
+        filters(&page, &url, &trace).await;
+        keyboard(&page, &url, &trace).await;
+        language_and_projector(&page, &url).await;
+        lesson(&page, &lesson_url, &home).await;
+        eprintln!("web_browser: the browser part took {:.1} s", t0.elapsed().as_secs_f64());
+        let _ = page.c.close().await;
+    });
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Open the scenario, step forward and back, and compare the inspectors with the CLI's trace.
+async fn scenario_views(p: &Page, url: &str, trace: &[Value]) {
+    p.c.goto(&format!("{url}/")).await.expect("open the page");
+    p.until("document.body.dataset.ready === 'yes'", "the page to load").await;
+    p.at(0, "the start").await;
+    p.no_script_errors("on load").await;
+    let hosts = p.js("return document.querySelectorAll('#topology g.host').length;").await;
+    assert_eq!(hosts, json!(5), "mx-fallback has five hosts in the picture");
+    let mx = p.js("return [...document.querySelectorAll('#topology .host-mx')].map(e => e.textContent);").await;
+    assert_eq!(mx, json!(["MX 10 example.com", "MX 20 example.com"]), "the MX records are shown at their hosts");
+    p.shot("01-start").await;
+
+    // The message reaches mx1's mailbox at the first `deliver` event. The Lab pauses
+    // between moments of virtual time (events recorded at one moment come together),
+    // so "before" is the last event of an earlier moment.
+    let deliver = trace.iter().position(|e| s(e, "kind") == "deliver").expect("a deliver event");
+    let before = trace.iter().take_while(|e| s(e, "t") < s(&trace[deliver], "t")).count();
+    let mailbox_count =
+        |n: usize| format!("document.querySelector('#host-panel .sec-mailboxes .count').textContent === '{n}'");
+    p.jump(before).await;
+    p.click("#tab-hosts").await;
+    p.click("#host-tabs [data-host='mx1']").await;
+    p.until(&mailbox_count(0), "an empty mailbox before delivery").await;
+    p.jump(deliver + 1).await;
+    let current = p.text("#current-line").await;
+    assert!(current.contains(s(&trace[deliver], "line")), "the current event is the CLI's event {deliver}: {current}");
+    p.until(&mailbox_count(1), "the delivered message").await;
+    let mailbox = p.text("#host-panel .sec-mailboxes").await;
+    assert!(mailbox.contains("Report draft") && mailbox.contains("alice@example.com"), "{mailbox}");
+    // mx1 is up again by then; at the start it is down in the picture.
+    assert_eq!(
+        p.js("return document.querySelector('#topology [data-host=mx1]').classList.contains('is-down');").await,
+        json!(false)
+    );
+    p.shot("02-hosts-mailbox").await;
+    // Back one event from the first of the delivery's moment: exactly as before.
+    p.jump(before + 1).await;
+    p.key(Key::Left).await;
+    p.at(before, "one event back").await;
+    p.until(&mailbox_count(0), "the mailbox empty again").await;
+    p.key(Key::Right).await;
+    p.at(before + 1, "one event forward").await;
+    let current = p.text("#current-line").await;
+    assert!(current.contains(s(&trace[before], "line")), "the current event is the CLI's event {before}: {current}");
+
+    // The backup MX holds the message in its queue while mx1 is down.
+    let queued =
+        trace.iter().position(|e| s(e, "kind") == "queue.add" && s(e, "host") == "backup").expect("backup queues");
+    let qid = s(&trace[queued], "qid").to_string();
+    p.jump(queued + 1).await;
+    p.click("#host-tabs [data-host='backup']").await;
+    p.until(
+        &format!("document.querySelector('#host-panel .sec-queue').textContent.includes('{qid}')"),
+        "the queued message",
+    )
+    .await;
+    assert_eq!(
+        p.js("return document.querySelector('#topology [data-host=mx1]').classList.contains('is-down');").await,
+        json!(true),
+        "mx1 is down then"
+    );
+    // The maillog so far: the backup's log lines of the CLI's trace up to here.
+    let logs: Vec<&str> = trace[..=queued]
+        .iter()
+        .filter(|e| s(e, "kind") == "log" && s(e, "host") == "backup")
+        .map(|e| s(e, "line"))
+        .collect();
+    let maillog = p.text("#host-panel .maillog").await;
+    for l in &logs {
+        assert!(maillog.contains(l.trim()), "maillog lacks {l}\n{maillog}");
+    }
+    p.shot("03-queue").await;
+
+    // The connection's transcript: client and server lines.
+    let ehlo = trace.iter().position(|e| s(e, "kind") == "smtp.cmd").expect("an SMTP command");
+    p.jump(ehlo + 1).await;
+    p.click("#tab-session").await;
+    p.until("document.querySelectorAll('#view-session .tr-line').length > 1", "the transcript").await;
+    let (client, server) = (
+        p.js("return document.querySelectorAll('#view-session .tr-line.from-client').length;").await,
+        p.js("return document.querySelectorAll('#view-session .tr-line.from-server').length;").await,
+    );
+    assert!(client.as_u64() >= Some(1) && server.as_u64() >= Some(1), "both sides: {client} {server}");
+    let cur = p.text("#view-session .tr-line.current").await;
+    assert!(cur.contains(s(&trace[ehlo], "line")), "the transcript marks the current command: {cur}");
+    p.shot("04-connection").await;
+
+    // The message inspector: three hops, in travel order.
+    let total = p.js("return window.maillab.total;").await.as_u64().expect("total") as usize;
+    p.jump(total).await;
+    p.click("#tab-hosts").await;
+    p.click("#host-tabs [data-host='mx1']").await;
+    p.click("#host-panel .sec-mailboxes button.link").await;
+    p.until("document.querySelectorAll('#view-message .hops > li').length > 0", "the message's hops").await;
+    let hops =
+        p.js("return [...document.querySelectorAll('#view-message .hops > li strong')].map(e => e.textContent);").await;
+    let hops: Vec<String> =
+        hops.as_array().expect("hops").iter().map(|h| h.as_str().unwrap_or("").to_string()).collect();
+    assert_eq!(hops.len(), 3, "hub, backup, mx1: {hops:?}");
+    for (h, want) in hops.iter().zip(["hub", "backup", "mx1"]) {
+        assert!(h.contains(want), "hops in travel order: {hops:?}");
+    }
+    p.shot("05-message").await;
+    p.click("#tab-event").await;
+    p.until("document.querySelector('#view-event h3') !== null", "the event view").await;
+    p.no_script_errors("in the scenario views").await;
+}
+
+/// The event list's filters against the CLI's trace.
+async fn filters(p: &Page, url: &str, trace: &[Value]) {
+    p.c.goto(&format!("{url}/")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes'", "the page").await;
+    let smtp = trace.iter().filter(|e| s(e, "kind").starts_with("smtp.")).count();
+    p.click("#cat-chips [data-cat='smtp']").await;
+    p.until(&format!("document.querySelector('#event-count').textContent.startsWith('{smtp} ')"), "the SMTP rows")
+        .await;
+    let other = p.js("return [...document.querySelectorAll('#event-rows .ev-row')].filter(r => !r.classList.contains('cat-smtp')).length;").await;
+    assert_eq!(other, json!(0), "only SMTP rows are shown");
+    // A click on a row moves time there.
+    let i = p
+        .js("return Number(document.querySelectorAll('#event-rows .ev-row')[3].dataset.i);")
+        .await
+        .as_u64()
+        .expect("a row") as usize;
+    p.click(&format!("#ev-{i}")).await;
+    p.at(i + 1, "the clicked row").await;
+    assert!(p.text(&format!("#ev-{i}")).await.contains(s(&trace[i], "line").get(..20).unwrap_or(s(&trace[i], "line"))));
+    // Text and host together.
+    p.click("#clear-filters").await;
+    p.c.find(Locator::Css("#text-filter")).await.expect("filter").send_keys("Deferred").await.expect("type");
+    p.c.find(Locator::Css("#host-filter")).await.expect("host").select_by_value("backup").await.expect("select");
+    p.until("document.querySelector('#events').classList.contains('filtered') && document.querySelectorAll('#event-rows .ev-row').length > 0 && [...document.querySelectorAll('#event-rows .ev-row')].every(r => r.textContent.toLowerCase().includes('deferred') && r.querySelector('.c-host').textContent === 'backup')", "rows of backup with Deferred").await;
+    p.shot("06-filtered").await;
+    // Failures only.
+    p.click("#clear-filters").await;
+    p.click("#fail-filter").await;
+    p.until("document.querySelectorAll('#event-rows .ev-row').length > 0 && [...document.querySelectorAll('#event-rows .ev-row')].every(r => r.classList.contains('fail'))", "failures only").await;
+    p.no_script_errors("filtering").await;
+}
+
+/// Everything with the keyboard alone.
+async fn keyboard(p: &Page, url: &str, trace: &[Value]) {
+    p.c.goto(&format!("{url}/")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes'", "the page").await;
+    // Tab reaches every control.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        p.key(Key::Tab).await;
+        let id = p.js("const a = document.activeElement; return a ? (a.id || a.dataset.cat || a.dataset.host || a.tagName) : '';").await;
+        seen.insert(id.as_str().unwrap_or("").to_string());
+    }
+    for id in [
+        "lang-ja",
+        "projector",
+        "presenter",
+        "help-btn",
+        "to-start",
+        "prev-step",
+        "prev-cmd",
+        "prev-event",
+        "play",
+        "next-event",
+        "next-cmd",
+        "next-fail",
+        "next-step",
+        "to-end",
+        "speed",
+        "jump",
+        "scrub",
+        "text-filter",
+        "host-filter",
+        "session-filter",
+        "fail-filter",
+        "event-scroll",
+        "smtp",
+    ] {
+        assert!(seen.contains(id), "Tab never reaches #{id}; reached {seen:?}");
+    }
+    // A focus outline is visible on a focused button.
+    let outline = p.js("document.querySelector('#next-event').focus(); return getComputedStyle(document.activeElement).outlineStyle;").await;
+    assert_ne!(outline, json!("none"), "focused controls show an outline");
+    p.js("document.activeElement.blur(); return 0;").await;
+    let total = p.js("return window.maillab.total;").await.as_u64().expect("total") as usize;
+    p.key(Key::End).await;
+    p.at(total, "End").await;
+    p.key(Key::Home).await;
+    p.at(0, "Home").await;
+    p.key(Key::Right).await;
+    p.at(1, "→").await;
+    p.keys(&[Key::Shift.into(), Key::Right.into()]).await;
+    let cmd = trace
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, e)| ["smtp.cmd", "pop3.cmd", "imap.cmd", "dns.query"].contains(&s(e, "kind")))
+        .map(|(i, _)| i)
+        .expect("a command");
+    p.at(cmd + 1, "Shift+→ to the next protocol command").await;
+    // mx-fallback's two steps both start before the first command: PageUp goes back to one.
+    p.key(Key::PageUp).await;
+    p.until(
+        &format!("Number(document.body.dataset.at) < {} && document.body.dataset.busy === 'no'", cmd + 1),
+        "PageUp",
+    )
+    .await;
+    p.keys(&[' ']).await;
+    p.until("document.querySelector('#play').dataset.state === 'playing'", "Space plays").await;
+    p.keys(&[' ']).await;
+    p.until("document.querySelector('#play').dataset.state === 'paused'", "Space pauses").await;
+    p.keys(&['?']).await;
+    p.until("document.querySelector('#help').open", "? shows the shortcuts").await;
+    p.shot("07-shortcuts").await;
+    p.key(Key::Escape).await;
+    p.until("!document.querySelector('#help').open", "Esc closes them").await;
+    p.keys(&['/']).await;
+    p.until("document.activeElement.id === 'text-filter'", "/ focuses the filter").await;
+    p.no_script_errors("with the keyboard").await;
+}
+
+async fn language_and_projector(p: &Page, url: &str) {
+    p.c.goto(&format!("{url}/?at=40")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes'", "the page").await;
+    p.click("#lang-ja").await;
+    p.until("document.documentElement.lang === 'ja'", "lang=ja on <html>").await;
+    assert_eq!(p.text("#topo-h").await, "ネットワーク");
+    assert_eq!(p.text("#tab-hosts").await, "ホスト");
+    // The Japanese text is drawn with a font that has the glyphs: its width differs from the
+    // same number of missing-glyph boxes, and a Japanese font is installed.
+    if which("fc-list").is_some() {
+        let out = Command::new("fc-list").arg(":lang=ja").arg("family").output().expect("fc-list");
+        assert!(!out.stdout.is_empty(), "no Japanese font installed (fonts-noto-cjk)");
+    }
+    p.shot("08-japanese").await;
+    p.click("#lang-en").await;
+    p.until("document.documentElement.lang === 'en'", "back to English").await;
+    p.click("#projector").await;
+    p.until("document.body.classList.contains('projector')", "projector mode").await;
+    assert_eq!(p.js("return getComputedStyle(document.body).fontSize;").await, json!("19px"));
+    p.shot("09-projector").await;
+    p.click("#projector").await;
+    p.c.goto(&format!("{url}/?projector=1")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes' && document.body.classList.contains('projector')", "?projector=1")
+        .await;
+    p.no_script_errors("switching language and view").await;
+}
+
+/// A lesson: run to a section, answer checkpoints wrong and right, progress saved, the result.
+async fn lesson(p: &Page, url: &str, home: &Path) {
+    p.c.goto(&format!("{url}/?presenter=1")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes' && document.querySelector('form[data-id=mta-name]')", "the lesson")
+        .await;
+    assert_eq!(p.js("return document.body.classList.contains('presenter');").await, json!(true));
+    let run_to = p.js("return Number(document.querySelector('.run-to').dataset.runTo);").await.as_u64().expect("run_to")
+        as usize;
+    p.click(".run-to").await;
+    p.at(run_to, "run to here").await;
+
+    let input = p.c.find(Locator::Css("form[data-id=mta-name] .answer-input")).await.expect("answer box");
+    input.send_keys("SMTP").await.expect("type");
+    p.click("form[data-id=mta-name] button.check").await;
+    p.until("document.querySelector('form[data-id=mta-name]').dataset.outcome === 'wrong'", "a wrong answer graded")
+        .await;
+    // Presenter mode hides the explanation.
+    let shown = p.js("return [...document.querySelectorAll('form[data-id=mta-name] .answer-only')].some(e => e.offsetParent !== null);").await;
+    assert_eq!(shown, json!(false), "presenter mode hides answers");
+    p.shot("10-lesson-presenter").await;
+    p.click("#presenter").await;
+    input.clear().await.expect("clear");
+    input.send_keys("MTA").await.expect("type");
+    p.click("form[data-id=mta-name] button.check").await;
+    p.until("document.querySelector('form[data-id=mta-name]').dataset.outcome === 'correct'", "a right answer graded")
+        .await;
+    p.click("form[data-id=not-an-mta] input[value='4']").await;
+    p.click("form[data-id=not-an-mta] button.check").await;
+    p.until("document.querySelector('form[data-id=not-an-mta]').dataset.outcome === 'correct'", "a choice graded")
+        .await;
+    p.until("document.querySelector('#lesson-progress').textContent.startsWith('2 of')", "the progress").await;
+    p.shot("11-lesson").await;
+    // Saved where `maillab lesson run` keeps it.
+    let saved = home.join("progress/webtest").join(format!("{LESSON}.json"));
+    let text = std::fs::read_to_string(&saved).unwrap_or_else(|e| panic!("{}: {e}", saved.display()));
+    assert!(text.contains("mta-name") && text.contains("not-an-mta"), "{text}");
+    // The lesson in Japanese.
+    p.click("#lang-ja").await;
+    p.until("document.querySelector('.lesson-title') && document.querySelector('.lesson-title').textContent.includes('MTA とその役割')", "the lesson in Japanese").await;
+    p.shot("12-lesson-ja").await;
+    p.click("#lesson-result").await;
+    p.until("document.querySelector('#result-score') !== null", "the result").await;
+    p.shot("13-lesson-result").await;
+    p.no_script_errors("in the lesson").await;
+}
