@@ -3,6 +3,7 @@
 //! error when one is bad), caps page sizes, and holds the lab worker only
 //! for the one answer it needs.
 
+pub use super::error::ApiError;
 use super::index::{By, Filter};
 use super::{App, read};
 use crate::lab::MessageRef;
@@ -29,21 +30,6 @@ struct Assets;
 pub const MAX_LIMIT: usize = 1000;
 
 type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
-
-/// An error answer: `{"error": "..."}` with a 4xx/5xx status.
-pub struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl ApiError {
-    pub fn unavailable(msg: impl Into<String>) -> ApiError {
-        ApiError(StatusCode::SERVICE_UNAVAILABLE, msg.into())
-    }
-}
 
 fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
