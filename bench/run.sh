@@ -44,3 +44,8 @@ echo "== rewinding the lab bench: rebuild the state at 50 points of each run (fr
 cargo run --release --quiet --example rewind
 python3 bench/scale.py 10000 1000 list > "$tmp/list-10000.yaml"
 cargo run --release --quiet --example rewind -- "$tmp/list-10000.yaml"
+
+echo
+echo "== the browser lab: first paint, steps forward and back, jumps (bench/web.rs)"
+cargo run --release --quiet --example web
+cargo run --release --quiet --example web -- "$tmp/list-10000.yaml"

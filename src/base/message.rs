@@ -23,6 +23,41 @@ pub fn unfold(v: &str) -> String {
     out.trim().to_string()
 }
 
+/// The first value of the field `name` (case-insensitive), unfolded and
+/// trimmed like [`headers`], found by a plain scan of the header section
+/// (no full parse: a snapshot of thousands of stored messages reads two
+/// fields of each).
+pub fn first_quick(data: &[u8], name: &str) -> Option<String> {
+    let head = match data.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(p) => &data[..p + 2],
+        None => match data.windows(2).position(|w| w == b"\n\n") {
+            Some(p) => &data[..p + 1],
+            None => data,
+        },
+    };
+    let text = String::from_utf8_lossy(head);
+    let mut found: Option<String> = None;
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with([' ', '\t']) {
+            if let Some(v) = found.as_mut() {
+                v.push('\n');
+                v.push_str(line);
+            }
+            continue;
+        }
+        if found.is_some() {
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':')
+            && n.eq_ignore_ascii_case(name)
+        {
+            found = Some(v.to_string());
+        }
+    }
+    found.map(|v| unfold(&v))
+}
+
 /// Values of every field called `name` (case-insensitive), top to bottom.
 pub fn values<'a>(hs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     hs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
@@ -52,6 +87,17 @@ pub fn received_by(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_scan_agrees_with_the_parser() {
+        let m = b"Received: from a\r\n\tby b; x\r\nfrom: Taro <t@x.example>\r\nSubject: a long\r\n  subject\r\n\r\nSubject: body\r\n";
+        let hs = headers(m);
+        for name in ["From", "Subject", "Received", "X-None"] {
+            assert_eq!(first_quick(m, name).as_deref(), first(&hs, name), "{name}");
+        }
+        assert_eq!(first_quick(b"Subject: no body", "subject").as_deref(), Some("no body"));
+        assert_eq!(first_quick(b"", "From"), None);
+    }
 
     #[test]
     fn headers_unfolded_in_order() {

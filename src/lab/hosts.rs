@@ -192,15 +192,12 @@ fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> 
                     messages: mb
                         .messages
                         .iter()
-                        .map(|msg| {
-                            let hs = crate::base::message::headers(&msg.data);
-                            StoredMessage {
-                                uid: msg.uid,
-                                flags: msg.flags.iter().cloned().collect(),
-                                size: msg.size(),
-                                from: crate::base::message::first(&hs, "From").unwrap_or("").to_string(),
-                                subject: crate::base::message::first(&hs, "Subject").unwrap_or("").to_string(),
-                            }
+                        .map(|msg| StoredMessage {
+                            uid: msg.uid,
+                            flags: msg.flags.iter().cloned().collect(),
+                            size: msg.size(),
+                            from: crate::base::message::first_quick(&msg.data, "From").unwrap_or_default(),
+                            subject: crate::base::message::first_quick(&msg.data, "Subject").unwrap_or_default(),
                         })
                         .collect(),
                 });

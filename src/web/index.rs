@@ -328,9 +328,9 @@ mod tests {
         assert_eq!(ix.len(), 12);
         let r = &ix.rows[2];
         assert_eq!((r.cat, r.side, r.step, r.peer.as_deref()), ("tcp", "client", 1, Some("dept")));
-        assert_eq!(ix.rows[5].fail, true, "NXDOMAIN is a failure");
-        assert_eq!(ix.rows[8].fail, true);
-        assert_eq!(ix.rows[7].fail, false);
+        assert!(ix.rows[5].fail, "NXDOMAIN is a failure");
+        assert!(ix.rows[8].fail);
+        assert!(!ix.rows[7].fail);
         assert_eq!(ix.rows[11].step, 2);
         assert_eq!(ix.rows[11].ms, 60_010);
         assert_eq!(ix.steps(), vec![(1, 1), (2, 10)]);

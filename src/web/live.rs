@@ -39,10 +39,10 @@ pub struct Live {
 
 impl Live {
     /// The hosts now (with each host's maillog from the events so far).
-    pub async fn state(&self, app: &App) -> Result<LabState, super::routes::ApiError> {
+    pub async fn state(&self, app: &App) -> Result<LabState, super::error::ApiError> {
         let (reply, rx) = oneshot::channel();
         let unavailable =
-            || super::routes::ApiError::unavailable("the served hosts do not answer (is `maillab serve` stopping?)");
+            || super::error::ApiError::unavailable("the served hosts do not answer (is `maillab serve` stopping?)");
         self.requests.try_send(SnapshotRequest::Hosts(reply)).map_err(|_| unavailable())?;
         let mut hosts = tokio::time::timeout(Duration::from_secs(2), rx)
             .await

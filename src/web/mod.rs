@@ -9,6 +9,7 @@
 //! The top layer: it uses lab/, lesson/, report/, trace/ and serve/; nothing
 //! below uses it.
 
+pub mod error;
 pub mod index;
 pub mod inspect;
 pub mod lesson;

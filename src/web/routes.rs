@@ -3,6 +3,7 @@
 //! error when one is bad), caps page sizes, and holds the lab worker only
 //! for the one answer it needs.
 
+pub use super::error::ApiError;
 use super::index::{By, Filter};
 use super::{App, read};
 use crate::lab::MessageRef;
@@ -29,21 +30,6 @@ struct Assets;
 pub const MAX_LIMIT: usize = 1000;
 
 type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
-
-/// An error answer: `{"error": "..."}` with a 4xx/5xx status.
-pub struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl ApiError {
-    pub fn unavailable(msg: impl Into<String>) -> ApiError {
-        ApiError(StatusCode::SERVICE_UNAVAILABLE, msg.into())
-    }
-}
 
 fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
@@ -114,8 +100,8 @@ fn filter(q: &BTreeMap<String, String>) -> Result<Filter, ApiError> {
     Ok(Filter { cats, hosts: list("host").into_iter().collect(), session: num(q, "session")?, q: q_text, fail })
 }
 
-fn json_text(s: Arc<String>) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], s.as_str().to_owned()).into_response()
+fn json_text(s: String) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], s).into_response()
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -199,18 +185,18 @@ async fn state(State(app): State<Arc<App>>, q: Q) -> ApiResult {
     }
     let w = app.worker.as_ref().ok_or_else(|| ApiError(StatusCode::SERVICE_UNAVAILABLE, "no lab".into()))?;
     let s = w.state(at).await.ok_or_else(|| ApiError(StatusCode::SERVICE_UNAVAILABLE, "the lab stopped".into()))?;
-    let mut v: serde_json::Value =
-        serde_json::from_str(&s).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    // The connections open at that moment, for the picture.
+    // The connections open at that moment, for the picture, added to the
+    // cached text (no second parse of a large state).
     let open: Vec<serde_json::Value> = read(&app.index)
         .open_at(at)
         .into_iter()
         .map(|s| serde_json::json!({ "session": s.session, "client": s.client, "server": s.server, "proto": s.proto }))
         .collect();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("open".into(), serde_json::Value::Array(open));
-    }
-    Ok(json_text(Arc::new(v.to_string())))
+    let body = s
+        .trim_end()
+        .strip_suffix('}')
+        .ok_or_else(|| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "bad state".into()))?;
+    Ok(json_text(format!("{body},\"open\":{}}}", serde_json::Value::Array(open))))
 }
 
 async fn nav(State(app): State<Arc<App>>, q: Q) -> ApiResult {

@@ -247,7 +247,12 @@ impl Labs {
     /// without a checkpoint (starting a builder when there is none).
     pub fn idle(&mut self) {
         if self.builder.is_none() {
-            let Some(&t) = self.targets.iter().find(|&&t| !self.has_checkpoint_for(t)) else { return };
+            // The missing checkpoint nearest below the current position first
+            // (the next steps back need it), then the lowest.
+            let cur = self.current.as_ref().map(|l| l.events_len()).unwrap_or(0);
+            let missing: Vec<usize> = self.targets.iter().copied().filter(|&t| !self.has_checkpoint_for(t)).collect();
+            let pick = missing.iter().copied().filter(|&t| t <= cur).max().or_else(|| missing.first().copied());
+            let Some(t) = pick else { return };
             match Lab::new(&self.sc, opts()) {
                 Ok(l) => self.builder = Some((t, l)),
                 Err(_) => {
