@@ -3,13 +3,14 @@
 use super::output::{pass_fail, print_diags};
 use super::{Format, LangArg, LessonCmd};
 use maillab::lesson::{self, Lang, Lesson, interactive};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn lesson(cmd: LessonCmd) -> ExitCode {
     match cmd {
         LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart } => run(&name, lang_of(lang), restart),
+        LessonCmd::Run { name, lang, restart, redo } => run(&name, lang_of(lang), restart, &redo),
         LessonCmd::Grade { name, answers, format, lang } => grade(&name, &answers, format, lang_of(lang)),
     }
 }
@@ -53,17 +54,74 @@ fn list(lang: Lang) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(name: &str, lang: Lang, restart: bool) -> ExitCode {
+fn run(name: &str, lang: Lang, restart: bool, redo: &[String]) -> ExitCode {
     let l = match load_lesson(name) {
         Ok(l) => l,
         Err(code) => return code,
     };
+    let unknown: Vec<&String> = redo.iter().filter(|id| !l.checkpoints().any(|c| &c.id == *id)).collect();
+    if !unknown.is_empty() {
+        let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "maillab: lesson {} has no checkpoint {unknown:?}; its checkpoints are: {}",
+                    l.name,
+                    ids.join(", ")
+                ),
+                Lang::Ja => format!(
+                    "maillab: レッスン {} にチェックポイント {unknown:?} はありません。チェックポイントは次のとおりです: {}",
+                    l.name,
+                    ids.join(", ")
+                ),
+            }
+        );
+        return ExitCode::from(2);
+    }
     let ppath = interactive::progress_path(&l.name);
-    let mut progress = if restart { Default::default() } else { interactive::load_progress(&ppath) };
+    let mut progress = interactive::load_progress(&ppath);
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
+    if restart {
+        let _ = write!(
+            out,
+            "{}",
+            match lang {
+                Lang::En =>
+                    "Forget your answers to this lesson (in English; Japanese answers are kept) and start again? [y/N] ",
+                Lang::Ja =>
+                    "このレッスンの回答 (日本語での回答。英語での回答は残ります) を消して最初からやり直しますか？ [y/N] ",
+            }
+        );
+        let _ = out.flush();
+        let mut line = String::new();
+        let yes = std::io::BufRead::read_line(&mut input, &mut line).is_ok()
+            && matches!(lesson::answer::fold(&line).as_str(), "y" | "yes" | "はい");
+        if !yes {
+            sayln!(
+                "{}",
+                if lang == Lang::Ja {
+                    "\nやり直しはやめました。回答はそのままです。"
+                } else {
+                    "\nNothing was forgotten."
+                }
+            );
+            return ExitCode::from(1);
+        }
+        progress.restart(lang);
+    }
+    for id in redo {
+        progress.lang(lang).redo(id);
+    }
     let mut save = |p: &interactive::Progress| interactive::save_progress(&ppath, p);
+    if (restart || !redo.is_empty())
+        && let Err(e) = save(&progress)
+    {
+        eprintln!("maillab: {}: {e}", ppath.display());
+        return ExitCode::from(2);
+    }
     match interactive::run(&l, lang, &mut input, &mut out, &mut progress, &mut save) {
         Ok(Some(r)) if r.passed => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),

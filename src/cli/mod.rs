@@ -46,14 +46,20 @@ pub enum LessonCmd {
         lang: Option<LangArg>,
     },
     /// Work through a lesson in the terminal; answers are saved so you can resume.
+    ///
+    /// A wrong answer gets a hint and another try (the lesson says how many).
     Run {
         /// Lesson name (a file in lessons/) or path.
         name: String,
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
-        /// Forget saved answers and start again.
+        /// Forget your answers in this language and start again (asks first;
+        /// the other language's answers are kept).
         #[arg(long)]
         restart: bool,
+        /// Answer this checkpoint again (its id, as shown in "Q (id)"); may be repeated.
+        #[arg(long, value_name = "CHECKPOINT")]
+        redo: Vec<String>,
     },
     /// Grade a file of answers (checkpoint id: answer) without questions.
     ///

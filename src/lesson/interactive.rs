@@ -1,19 +1,17 @@
 //! `maillab lesson run`: a lesson in the terminal. Text, then the part of the
-//! trace it talks about, then its questions, with feedback at once. Answers
-//! are saved after each one, so a student can stop and resume.
+//! trace it talks about, then its questions, with feedback at once: a hint
+//! and another try after a wrong answer, the answer and why after the last
+//! try (see [`super::attempt`], which the browser lab uses too). Answers are
+//! saved after each one, so a student can stop and resume.
 
-use super::{Graded, Kind, Lang, Lesson, grade_one, report};
+pub use super::attempt::Progress;
+use super::attempt::{self, Outcome};
+use super::{Context, Kind, Lang, Lesson};
 use crate::trace::render::text_line;
 use crate::trace::{Field, Kind as EventKind};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Progress {
-    pub answers: BTreeMap<String, String>,
-}
 
 /// Where a student's progress in a lesson is kept:
 /// `$MAILLAB_HOME/progress/<user>/<lesson>.json` (MAILLAB_HOME defaults to ~/.local/share/maillab).
@@ -29,6 +27,7 @@ pub fn progress_path(lesson: &str) -> PathBuf {
     home.join("progress").join(user).join(format!("{lesson}.json"))
 }
 
+/// Read a progress file (either format); a missing or unreadable one is empty progress.
 pub fn load_progress(path: &std::path::Path) -> Progress {
     std::fs::read_to_string(path).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
 }
@@ -47,8 +46,8 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
     }
 }
 
-/// Run the lesson. Returns the graded items, or None if the input ended
-/// before the last question (the progress so far is saved).
+/// Run the lesson. Returns the report, or None if the input ended before the
+/// last question (the progress so far is saved).
 pub fn run(
     l: &Lesson,
     lang: Lang,
@@ -57,8 +56,21 @@ pub fn run(
     progress: &mut Progress,
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
-    let run = crate::lab::run(&l.scenario)?;
-    let events: Vec<&crate::trace::Event> = run.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
+    let ctx = Context::run(l)?;
+    run_with(l, &ctx, lang, input, out, progress, save)
+}
+
+/// [`run`] on a run already made (a student's variant).
+pub fn run_with(
+    l: &Lesson,
+    ctx: &Context,
+    lang: Lang,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    progress: &mut Progress,
+    save: &mut dyn FnMut(&Progress) -> io::Result<()>,
+) -> io::Result<Option<super::Report>> {
+    let events: Vec<&crate::trace::Event> = ctx.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
     let step_at: BTreeMap<u64, usize> = events
         .iter()
         .enumerate()
@@ -67,12 +79,22 @@ pub fn run(
         .collect();
     let end = events.iter().position(|e| e.kind == EventKind::Summary).unwrap_or(events.len());
     let mut shown = 0;
+    let stopped = |out: &mut dyn Write| {
+        writeln!(
+            out,
+            "\n{}",
+            t(
+                lang,
+                "Stopped. Your answers are saved; run the lesson again to go on.",
+                "中断しました。回答は保存されています。もう一度実行すると続きから始まります。"
+            )
+        )
+    };
     writeln!(out, "\n=== {} ===", lang.pick(&l.title))?;
     let summary = lang.pick(&l.summary);
     if !summary.is_empty() {
         writeln!(out, "{summary}")?;
     }
-    let mut graded: Vec<Graded> = Vec::new();
     let total = l.sections.len();
     for (i, s) in l.sections.iter().enumerate() {
         writeln!(out, "\n--- {}/{} ---\n{}", i + 1, total, lang.pick(&s.text))?;
@@ -116,46 +138,69 @@ pub fn run(
                     writeln!(out, "  {}) {}", n + 1, lang.pick(o))?;
                 }
             }
-            let given = match progress.answers.get(&cp.id) {
-                Some(a) => {
-                    writeln!(out, "{} {a}", t(lang, "(answered before:)", "(前回の回答:)"))?;
-                    a.clone()
+            let rec = progress.lang(lang).record(&cp.id);
+            if rec.done {
+                let before = rec.answers.join(" → ");
+                // Graded again: an old progress file did not say.
+                rec.correct =
+                    rec.answers.last().is_some_and(|a| super::check(cp, a, ctx) == super::answer::Verdict::Right);
+                let mark = if rec.correct { "✓" } else { "✗" };
+                writeln!(out, "{} {before} {mark}", t(lang, "(answered before:)", "(前回の回答:)"))?;
+                continue;
+            }
+            loop {
+                write!(out, "> ")?;
+                out.flush()?;
+                let mut line = String::new();
+                if input.read_line(&mut line)? == 0 {
+                    stopped(out)?;
+                    return Ok(None);
                 }
-                None => {
-                    write!(out, "> ")?;
-                    out.flush()?;
-                    let mut line = String::new();
-                    if input.read_line(&mut line)? == 0 {
+                let rec = progress.lang(lang).record(&cp.id);
+                let outcome = attempt::answer(l, cp, rec, &line, ctx, lang);
+                if !matches!(outcome, Outcome::Invalid { .. } | Outcome::Done) {
+                    save(progress)?;
+                }
+                match outcome {
+                    Outcome::Invalid { message } => {
+                        writeln!(out, "  {message}")?;
+                    }
+                    Outcome::Wrong { hint, tries_left } => {
                         writeln!(
                             out,
-                            "\n{}",
-                            t(
-                                lang,
-                                "Stopped. Your answers are saved; run the lesson again to go on.",
-                                "中断しました。回答は保存されています。もう一度実行すると続きから始まります。"
-                            )
+                            "✗ {}",
+                            match lang {
+                                Lang::En => format!(
+                                    "Not quite. {tries_left} more {} left.",
+                                    if tries_left == 1 { "try" } else { "tries" }
+                                ),
+                                Lang::Ja => format!("違います。あと {tries_left} 回答えられます。"),
+                            }
                         )?;
-                        return Ok(None);
+                        if let Some(h) = hint {
+                            writeln!(out, "  {} {}", t(lang, "Hint:", "ヒント:"), h.replace('\n', "\n  "))?;
+                        }
                     }
-                    let a = line.trim().to_string();
-                    progress.answers.insert(cp.id.clone(), a.clone());
-                    save(progress)?;
-                    a
+                    Outcome::Correct { explain } => {
+                        writeln!(out, "✓ {}", t(lang, "Correct.", "正解です。"))?;
+                        if let Some(e) = explain {
+                            writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+                        }
+                        break;
+                    }
+                    Outcome::Revealed { expected, explain } => {
+                        writeln!(out, "✗ {} {expected}", t(lang, "Not quite. The answer is", "残念。正解は"))?;
+                        if let Some(e) = explain {
+                            writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+                        }
+                        break;
+                    }
+                    Outcome::Done => break,
                 }
-            };
-            let g = grade_one(cp, Some(&given), &run.events, lang);
-            if g.correct {
-                writeln!(out, "✓ {}", t(lang, "Correct.", "正解です。"))?;
-            } else {
-                writeln!(out, "✗ {} {}", t(lang, "Not quite. The answer is", "残念。正解は"), g.expected)?;
             }
-            if let Some(e) = &g.explain {
-                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
-            }
-            graded.push(g);
         }
     }
-    let r = report(l, graded, lang);
+    let r = attempt::grade(l, progress.lang(lang), ctx, lang);
     writeln!(
         out,
         "\n{} {}/{} ({}%) — {}",

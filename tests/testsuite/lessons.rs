@@ -104,9 +104,57 @@ fn interactive_run_from_stdin_and_resume() {
     assert!(text.contains("(前回の回答:) 250"), "{text}");
     assert!(text.contains("得点: 4/4 (100%) — 合格"), "{text}");
     assert_eq!(out.status.code(), Some(0));
-    // --restart forgets them.
-    let out = start("", &["--restart"]);
+    // --redo asks one question again; a wrong answer gets a hint and a second try.
+    let out = start("POP\nSMTP\n", &["--redo", "protocol"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(前回の回答:) 250 ✓"), "{text}");
+    assert!(text.contains("✗ 違います。あと 1 回答えられます。") && text.contains("ヒント: いま読んだ"), "{text}");
+    assert!(text.contains("得点: 4/4 (100%) — 合格"), "{text}");
+    // Empty input and a choice that does not exist are asked again, not stored.
+    let out = start("\n7\n3\n", &["--redo", "role"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("回答を入力して") && text.contains("選択肢の番号"), "{text}");
+    assert!(text.contains("得点: 4/4"), "{text}");
+    // --restart asks first; "n" keeps everything.
+    let out = start("n\n", &["--restart"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("やり直しはやめました"));
+    assert!(saved.exists());
+    // English answers are kept when the Japanese ones are wiped.
+    let en = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "en"])
+        .env("MAILLAB_HOME", &home)
+        .env("USER", "tester")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&en.stdout).contains("Stopped"));
+    let out = start("y\n", &["--restart"]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("前回の回答"));
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&saved).expect("saved")).expect("json");
+    assert!(p["langs"]["ja"].is_null(), "{p}");
+}
+
+#[test]
+fn an_old_progress_file_is_read() {
+    let home = std::env::temp_dir().join(format!("maillab-oldhome-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join("progress/tester")).expect("dir");
+    std::fs::write(home.join("progress/tester/demo.json"), r#"{"answers":{"data-code":"250","protocol":"SMTP"}}"#)
+        .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "en"])
+        .env("MAILLAB_HOME", &home)
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(b"3\nc\n").expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(answered before:) 250 ✓") && text.contains("Score: 4/4"), "{text}");
 }
 
 #[test]
