@@ -190,3 +190,53 @@ fn lesson_errors_have_positions() {
     assert!(err.contains("bad.yaml:4:11: the scenario `nosuch`"), "{err}");
     assert!(err.contains("bad.yaml:10:56: answer 2 is not one of the 1 options"), "{err}");
 }
+
+/// A trace question sees the trace as far as its section has shown it: in
+/// pop-vs-imap, two messages have arrived by the end of step 2 and three by the
+/// end of step 5. The same question counts 2 at step 2, 3 with `at_step: 5`,
+/// and 3 where no section has run a step yet (the whole run).
+#[test]
+fn trace_answers_are_computed_at_the_checkpoints_moment() {
+    let src = r#"
+lesson: 1
+name: moment
+title: { en: t, ja: t }
+scenario: ../../scenarios/pop-vs-imap.yaml
+sections:
+  - text: { en: a, ja: a }
+    checkpoints:
+      - id: before-any-step
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com } }
+  - text: { en: a, ja: a }
+    run_to_step: 2
+    checkpoints:
+      - id: at-step-2
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com } }
+      - id: stated-step-5
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com }, at_step: 5 }
+  - text: { en: a, ja: a }
+    checkpoints:
+      - id: still-step-2
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com } }
+"#;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moment.yaml");
+    let l = maillab::lesson::load_str(src, &path).expect("loads");
+    let ctx = maillab::lesson::Context::run(&l).expect("runs");
+    let value = |id: &str| ctx.trace_value(l.checkpoints().find(|c| c.id == id).expect("checkpoint"));
+    assert_eq!(value("before-any-step"), Some(3));
+    assert_eq!(value("at-step-2"), Some(2));
+    assert_eq!(value("stated-step-5"), Some(3));
+    assert_eq!(value("still-step-2"), Some(2));
+    // Graded the same way: "2通" is right at step 2, wrong for the whole run.
+    let answers: BTreeMap<String, String> = [("at-step-2", "2通"), ("before-any-step", "2通")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let r = maillab::lesson::grade(&l, &answers, maillab::lesson::Lang::Ja).expect("grades");
+    let ok = |id: &str| r.items.iter().find(|g| g.id == id).expect("graded").correct;
+    assert!(ok("at-step-2") && !ok("before-any-step"), "{r:?}");
+}
