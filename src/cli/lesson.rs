@@ -10,8 +10,10 @@ use std::process::ExitCode;
 pub fn lesson(cmd: LessonCmd) -> ExitCode {
     match cmd {
         LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart, redo } => run(&name, lang_of(lang), restart, &redo),
-        LessonCmd::Grade { name, answers, format, lang } => grade(&name, &answers, format, lang_of(lang)),
+        LessonCmd::Run { name, lang, restart, redo, student } => run(&name, lang_of(lang), restart, &redo, student),
+        LessonCmd::Grade { name, answers, format, lang, student } => {
+            grade(&name, &answers, format, lang_of(lang), student.as_deref())
+        }
     }
 }
 
@@ -25,9 +27,9 @@ fn lang_of(l: Option<LangArg>) -> Lang {
 }
 
 /// Load a lesson by name or path, printing its problems.
-fn load_lesson(name: &str) -> Result<Lesson, ExitCode> {
+fn load_lesson(name: &str, student: Option<&str>) -> Result<Lesson, ExitCode> {
     let path = lesson::locate(name);
-    lesson::load_file(&path).map_err(|d| {
+    lesson::load_file_for(&path, student).map_err(|d| {
         print_diags(&d, &path);
         ExitCode::from(2)
     })
@@ -54,11 +56,17 @@ fn list(lang: Lang) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(name: &str, lang: Lang, restart: bool, redo: &[String]) -> ExitCode {
-    let l = match load_lesson(name) {
+fn run(name: &str, lang: Lang, restart: bool, redo: &[String], student: Option<String>) -> ExitCode {
+    // The student ID is remembered with the progress: later runs need not repeat it.
+    let name_only = lesson::locate(name);
+    let saved =
+        lesson::load_file(&name_only).ok().map(|l| interactive::load_progress(&interactive::progress_path(&l.name)));
+    let student = student.or_else(|| saved.and_then(|p| p.student));
+    let l = match load_lesson(name, student.as_deref()) {
         Ok(l) => l,
         Err(code) => return code,
     };
+
     let unknown: Vec<&String> = redo.iter().filter(|id| !l.checkpoints().any(|c| &c.id == *id)).collect();
     if !unknown.is_empty() {
         let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
@@ -81,6 +89,39 @@ fn run(name: &str, lang: Lang, restart: bool, redo: &[String]) -> ExitCode {
     }
     let ppath = interactive::progress_path(&l.name);
     let mut progress = interactive::load_progress(&ppath);
+    if progress.student != student {
+        // Answers to another student's variant do not carry over.
+        if !restart && (!progress.langs.is_empty() || !progress.answers.is_empty()) {
+            let was = progress.student.clone().unwrap_or_else(|| "-".into());
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::En => format!(
+                        "maillab: your saved answers are for student ID {was}; add --restart to start again as {}",
+                        student.as_deref().unwrap_or("-")
+                    ),
+                    Lang::Ja => format!(
+                        "maillab: 保存されている回答は学生番号 {was} のものです。{} としてやり直すには --restart を付けてください",
+                        student.as_deref().unwrap_or("-")
+                    ),
+                }
+            );
+            return ExitCode::from(2);
+        }
+        progress = Default::default();
+        progress.student = student.clone();
+    }
+    if !l.scenario.variant.values.is_empty() {
+        sayln!(
+            "{}",
+            match (lang, &student) {
+                (Lang::Ja, Some(s)) => format!("(学生番号 {s} のバリアント: {})", l.scenario.variant.label()),
+                (Lang::En, Some(s)) => format!("(the variant of student {s}: {})", l.scenario.variant.label()),
+                (Lang::Ja, None) => "(--student 学生番号 を付けると、自分専用のネットワークで取り組めます)".to_string(),
+                (Lang::En, None) => "(with --student ID you get a network of your own)".to_string(),
+            }
+        );
+    }
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
@@ -132,8 +173,8 @@ fn run(name: &str, lang: Lang, restart: bool, redo: &[String]) -> ExitCode {
     }
 }
 
-fn grade(name: &str, answers: &Path, format: Format, lang: Lang) -> ExitCode {
-    let l = match load_lesson(name) {
+fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option<&str>) -> ExitCode {
+    let l = match load_lesson(name, student) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -60,6 +60,10 @@ pub enum LessonCmd {
         /// Answer this checkpoint again (its id, as shown in "Q (id)"); may be repeated.
         #[arg(long, value_name = "CHECKPOINT")]
         redo: Vec<String>,
+        /// Your student ID: a lesson whose scenario has variants gives you your own
+        /// network and answers (remembered with your progress).
+        #[arg(long, value_name = "ID")]
+        student: Option<String>,
     },
     /// Grade a file of answers (checkpoint id: answer) without questions.
     ///
@@ -74,6 +78,9 @@ pub enum LessonCmd {
         format: Format,
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
+        /// Grade against this student's variant of the lesson's scenario.
+        #[arg(long, value_name = "ID")]
+        student: Option<String>,
     },
 }
 
@@ -183,6 +190,9 @@ pub struct RunArgs {
     /// Also write the run's traffic as a pcap file for Wireshark/tshark.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Run this student's variant of a scenario with `variants:` (same ID, same network and trace).
+    #[arg(long, value_name = "ID")]
+    pub student: Option<String>,
 }
 
 #[derive(Args)]

@@ -129,6 +129,12 @@ pub fn is_lesson(src: &str) -> bool {
 }
 
 pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
+    load_file_for(path, None)
+}
+
+/// Load a lesson as a student's variant of its scenario (`--student`): the
+/// scenario's `${...}` values are put into the lesson's texts and answers too.
+pub fn load_file_for(path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
     let src = std::fs::read_to_string(path).map_err(|e| {
         Diagnostics(vec![Diagnostic::whole_file(
@@ -137,14 +143,46 @@ pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
             Some("`maillab lesson list` shows the lessons in lessons/".into()),
         )])
     })?;
-    load_str(&src, path)
+    load_str_for(&src, path, student)
 }
 
 pub fn load_str(src: &str, path: &Path) -> Result<Lesson, Diagnostics> {
+    load_str_for(src, path, None)
+}
+
+/// Where a lesson's `scenario:` value points.
+fn scenario_path(lesson: &Path, value: &str) -> PathBuf {
+    let dir = lesson.parent().unwrap_or(Path::new("."));
+    if value.ends_with(".yaml") {
+        dir.join(value)
+    } else {
+        dir.join("..").join("scenarios").join(format!("{value}.yaml"))
+    }
+}
+
+/// The variant a student gets of the lesson's scenario (none if it declares no `variants:`).
+pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::vary::Variant {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        scenario: String,
+    }
+    let Ok(head) = serde_saphyr::from_str::<Head>(src) else { return Default::default() };
+    let sc_path = scenario_path(path, &head.scenario);
+    let Ok(sc_src) = std::fs::read_to_string(&sc_path) else { return Default::default() };
+    scenario::vary::source_for(&sc_src, &sc_path.display().to_string(), student).map(|(_, v)| v).unwrap_or_default()
+}
+
+pub fn load_str_for(src: &str, path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
+    load_str_with(src, path, variant_of(src, path, student))
+}
+
+/// Load a lesson with the given values of its scenario's variants.
+pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
-    let raw: RawLesson =
-        serde_saphyr::from_str(src).map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
-    let mut c = Checker { file: file.clone(), diags: Vec::new() };
+    let text = variant.apply(src);
+    let raw: RawLesson = serde_saphyr::from_str(&text)
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
+    let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
     let lesson = c.lesson(raw, path);
     match lesson {
         Some(l) if c.diags.is_empty() => Ok(l),
@@ -159,6 +197,7 @@ pub fn load_str(src: &str, path: &Path) -> Result<Lesson, Diagnostics> {
 struct Checker {
     file: String,
     diags: Vec<Diagnostic>,
+    variant: scenario::vary::Variant,
 }
 
 impl Checker {
@@ -194,13 +233,8 @@ impl Checker {
         if let Some(s) = &raw.summary {
             self.both(s, "the summary");
         }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let sc_path = if raw.scenario.value.ends_with(".yaml") {
-            dir.join(&raw.scenario.value)
-        } else {
-            dir.join("..").join("scenarios").join(format!("{}.yaml", raw.scenario.value))
-        };
-        let scenario = match scenario::load_file(&sc_path) {
+        let sc_path = scenario_path(path, &raw.scenario.value);
+        let scenario = match scenario::vary::load_file_with(&sc_path, &self.variant) {
             Ok(s) => Some(s),
             Err(d) => {
                 let first = d.0.first().map(|x| x.to_string()).unwrap_or_default();

@@ -240,3 +240,41 @@ sections:
     let ok = |id: &str| r.items.iter().find(|g| g.id == id).expect("graded").correct;
     assert!(ok("at-step-2") && !ok("before-any-step"), "{r:?}");
 }
+
+/// Lesson 06 on a student's variant of aliases-list: the list's size, the
+/// question texts and the trace answer follow the student ID; the same ID
+/// always gets the same.
+#[test]
+fn a_students_variant_changes_the_network_the_texts_and_the_answers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/06-mailing-lists.yaml");
+    let copies = |student: Option<&str>| {
+        let l = maillab::lesson::load_file_for(&path, student).expect("loads");
+        let ctx = maillab::lesson::Context::run(&l).expect("runs");
+        let cp = l.checkpoints().find(|c| c.id == "aliases-line").expect("checkpoint");
+        let question = maillab::lesson::Lang::En.pick(&cp.question);
+        let cp = l.checkpoints().find(|c| c.id == "spam-copies").expect("checkpoint");
+        (ctx.trace_value(cp), question, l.scenario.variant.label())
+    };
+    let default = copies(None);
+    assert_eq!(default.0, Some(6));
+    assert!(default.1.contains("these 3 people"), "{}", default.1);
+    let five = copies(Some("d4"));
+    assert_eq!(five, copies(Some("d4")), "the same student, the same variant");
+    assert_eq!(five.0, Some(10), "{five:?}");
+    assert!(five.1.contains("these 5 people"), "{}", five.1);
+    assert_eq!(copies(Some("b2")).0, Some(6));
+    // `lesson grade --student` grades against that variant.
+    let dir = std::env::temp_dir().join(format!("maillab-variant-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let answers = dir.join("a.yaml");
+    std::fs::write(&answers, "spam-copies: 10通\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "grade", "06-mailing-lists", "--student", "d4", "--format", "json", "--answers"])
+        .arg(&answers)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let item = v["items"].as_array().expect("items").iter().find(|i| i["id"] == "spam-copies").cloned();
+    assert_eq!(item.map(|i| i["correct"].clone()), Some(serde_json::Value::Bool(true)));
+}
