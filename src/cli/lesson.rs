@@ -1,16 +1,19 @@
 //! `maillab lesson list | run | grade`.
 
 use super::output::{pass_fail, print_diags};
-use super::{Format, LangArg, LessonCmd};
+use super::{ClassCmd, Format, LangArg, LessonCmd};
 use maillab::lesson::{self, Lang, Lesson, interactive};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn lesson(cmd: LessonCmd) -> ExitCode {
     match cmd {
         LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart, redo, student } => run(&name, lang_of(lang), restart, &redo, student),
+        LessonCmd::Run { name, lang, restart, redo, student, exam, submission } => {
+            run(&name, lang_of(lang), restart, &redo, student, exam.then_some(submission))
+        }
+        LessonCmd::ExamCopy { name, out } => exam_copy(&name, &out),
         LessonCmd::Grade { name, answers, format, lang, student } => {
             grade(&name, &answers, format, lang_of(lang), student.as_deref())
         }
@@ -56,7 +59,15 @@ fn list(lang: Lang) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(name: &str, lang: Lang, restart: bool, redo: &[String], student: Option<String>) -> ExitCode {
+/// `exam`: Some(where to write the submission) in exam mode.
+fn run(
+    name: &str,
+    lang: Lang,
+    restart: bool,
+    redo: &[String],
+    student: Option<String>,
+    exam: Option<Option<PathBuf>>,
+) -> ExitCode {
     // The student ID is remembered with the progress: later runs need not repeat it.
     let name_only = lesson::locate(name);
     let saved =
@@ -163,7 +174,40 @@ fn run(name: &str, lang: Lang, restart: bool, redo: &[String], student: Option<S
         eprintln!("maillab: {}: {e}", ppath.display());
         return ExitCode::from(2);
     }
-    match interactive::run(&l, lang, &mut input, &mut out, &mut progress, &mut save) {
+    let ctx = match lesson::Context::run(&l) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("maillab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = interactive::run_with(&l, &ctx, lang, exam.is_some(), &mut input, &mut out, &mut progress, &mut save);
+    if let (Some(file), Ok(Some(_)), Some(id)) = (&exam, &result, &student) {
+        let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name).to_string();
+        let file = file.clone().unwrap_or_else(|| PathBuf::from(format!("{stem}-{id}.submission.json")));
+        let sub = lesson::exam::Submission::new(&l, id, lang, progress.lang(lang));
+        return match std::fs::write(&file, serde_json::to_string_pretty(&sub).unwrap_or_default()) {
+            Ok(()) => {
+                sayln!(
+                    "{}",
+                    match lang {
+                        Lang::En => format!("Your submission is in {}: hand this file in.", file.display()),
+                        Lang::Ja => format!(
+                            "提出用ファイルを {} に書き出しました。このファイルを提出してください。",
+                            file.display()
+                        ),
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("maillab: cannot write {}: {e}", file.display());
+                ExitCode::from(2)
+            }
+        };
+    }
+    match result {
+        Ok(Some(_)) if exam.is_some() => ExitCode::SUCCESS,
         Ok(Some(r)) if r.passed => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
@@ -206,4 +250,75 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
         Format::Text => say!("{}", lesson::report_text(&r)),
     }
     pass_fail(r.passed)
+}
+
+fn exam_copy(name: &str, out: &Path) -> ExitCode {
+    let path = lesson::locate(name);
+    let src = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("maillab: cannot read {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(d) = lesson::load_file(&path) {
+        print_diags(&d, &path);
+        return ExitCode::from(2);
+    }
+    let file = out.join(path.file_name().unwrap_or_default());
+    let copy = lesson::exam::exam_copy(&src);
+    if let Err(e) = std::fs::create_dir_all(out).and_then(|_| std::fs::write(&file, copy)) {
+        eprintln!("maillab: cannot write {}: {e}", file.display());
+        return ExitCode::from(2);
+    }
+    sayln!("{}: the lesson without its keys (give it to the students with the scenarios/ folder)", file.display());
+    ExitCode::SUCCESS
+}
+
+/// `maillab class grade`.
+pub fn class(cmd: ClassCmd) -> ExitCode {
+    let ClassCmd::Grade { submissions, keys, out } = cmd;
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&submissions) {
+        Ok(d) => d
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".submission.json"))
+            .collect(),
+        Err(e) => {
+            eprintln!("maillab: cannot read {}: {e}", submissions.display());
+            return ExitCode::from(2);
+        }
+    };
+    files.sort();
+    let mut graded = Vec::new();
+    let mut bad = false;
+    for f in &files {
+        match lesson::exam::grade_submission(f, &keys) {
+            Ok(g) => {
+                for n in &g.notes {
+                    eprintln!("maillab: {}: {n}", f.display());
+                }
+                graded.push(g);
+            }
+            Err(d) => {
+                print_diags(&d, f);
+                bad = true;
+            }
+        }
+    }
+    let summary_path =
+        out.with_file_name(format!("{}-questions.csv", out.file_stem().and_then(|s| s.to_str()).unwrap_or("grades")));
+    let written = std::fs::write(&out, lesson::exam::grades_csv(&graded))
+        .and_then(|_| std::fs::write(&summary_path, lesson::exam::question_summary(&graded)));
+    if let Err(e) = written {
+        eprintln!("maillab: cannot write {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    sayln!(
+        "{} submissions graded: {} (Moodle grade import, column \"ID number\"), {} (per question, most missed first)",
+        graded.len(),
+        out.display(),
+        summary_path.display()
+    );
+    if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }

@@ -57,14 +57,17 @@ pub fn run(
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
     let ctx = Context::run(l)?;
-    run_with(l, &ctx, lang, input, out, progress, save)
+    run_with(l, &ctx, lang, false, input, out, progress, save)
 }
 
-/// [`run`] on a run already made (a student's variant).
+/// [`run`] on a run already made (a student's variant). In exam mode
+/// answers are recorded once each, with no feedback and no score.
+#[allow(clippy::too_many_arguments)]
 pub fn run_with(
     l: &Lesson,
     ctx: &Context,
     lang: Lang,
+    exam: bool,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
     progress: &mut Progress,
@@ -139,6 +142,10 @@ pub fn run_with(
                 }
             }
             let rec = progress.lang(lang).record(&cp.id);
+            if exam && rec.done {
+                writeln!(out, "{} {}", t(lang, "(answered before:)", "(前回の回答:)"), rec.answers.join(" → "))?;
+                continue;
+            }
             if rec.done {
                 let before = rec.answers.join(" → ");
                 // Graded again: an old progress file did not say.
@@ -157,6 +164,21 @@ pub fn run_with(
                     return Ok(None);
                 }
                 let rec = progress.lang(lang).record(&cp.id);
+                if exam {
+                    match super::check(cp, &line, ctx) {
+                        super::answer::Verdict::Invalid(en, ja) => {
+                            writeln!(out, "  {}", t(lang, en, ja))?;
+                            continue;
+                        }
+                        _ => {
+                            *rec =
+                                attempt::Record { answers: vec![line.trim().to_string()], correct: false, done: true };
+                            save(progress)?;
+                            writeln!(out, "  {}", t(lang, "Answer recorded.", "回答を記録しました。"))?;
+                            break;
+                        }
+                    }
+                }
                 let outcome = attempt::answer(l, cp, rec, &line, ctx, lang);
                 if !matches!(outcome, Outcome::Invalid { .. } | Outcome::Done) {
                     save(progress)?;
@@ -201,6 +223,10 @@ pub fn run_with(
         }
     }
     let r = attempt::grade(l, progress.lang(lang), ctx, lang);
+    if exam {
+        writeln!(out, "\n{}", t(lang, "Every question is answered.", "すべての問題に回答しました。"))?;
+        return Ok(Some(r));
+    }
     writeln!(
         out,
         "\n{} {}/{} ({}%) — {}",

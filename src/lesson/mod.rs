@@ -7,6 +7,7 @@
 
 pub mod answer;
 pub mod attempt;
+pub mod exam;
 pub mod interactive;
 pub mod raw;
 

@@ -278,3 +278,73 @@ fn a_students_variant_changes_the_network_the_texts_and_the_answers() {
     let item = v["items"].as_array().expect("items").iter().find(|i| i["id"] == "spam-copies").cloned();
     assert_eq!(item.map(|i| i["correct"].clone()), Some(serde_json::Value::Bool(true)));
 }
+
+/// Exam mode end to end: the instructor writes a copy without keys, two
+/// students answer their variants with no feedback and hand in submission
+/// files, and `class grade` re-runs each variant into a Moodle CSV and a
+/// per-question summary.
+#[test]
+fn exam_copy_submissions_and_class_grades() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-exam-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scenarios")).expect("dir");
+    std::fs::create_dir_all(dir.join("subs")).expect("dir");
+    std::fs::copy(root.join("scenarios/aliases-list.yaml"), dir.join("scenarios/aliases-list.yaml")).expect("copy");
+    let maillab = |args: &[&str], input: &str, student: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+            .current_dir(root)
+            .args(args)
+            .env("MAILLAB_HOME", dir.join(format!("home-{student}")))
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child.wait_with_output().expect("finishes")
+    };
+    let lessons = dir.join("lessons");
+    let out = maillab(&["lesson", "exam-copy", "06-mailing-lists", "--out", lessons.to_str().unwrap()], "", "x");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let copy = std::fs::read_to_string(lessons.join("06-mailing-lists.yaml")).expect("copy written");
+    assert!(!copy.contains("explain:") && !copy.contains("answer: 2") && copy.contains("answer: 1"), "{copy}");
+    // Student d4 has five members (10 copies), b2 three (6); both answer 10.
+    let answers = "\n2\n\n1\n\n2\n\n10\n\n2\n\n1\n\n3\n\n1\n";
+    for student in ["d4", "b2"] {
+        let sub = dir.join(format!("subs/{student}.submission.json"));
+        let out = maillab(
+            &[
+                "lesson",
+                "run",
+                lessons.join("06-mailing-lists.yaml").to_str().unwrap(),
+                "--exam",
+                "--student",
+                student,
+                "--lang",
+                "ja",
+                "--submission",
+                sub.to_str().unwrap(),
+            ],
+            answers,
+            student,
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains("回答を記録しました。") && text.contains("提出用ファイル"), "{text}");
+        assert!(!text.contains("正解") && !text.contains("得点"), "no feedback in exam mode: {text}");
+    }
+    let grades = dir.join("grades.csv");
+    let out = maillab(
+        &["class", "grade", dir.join("subs").to_str().unwrap(), "--keys", "lessons", "--out", grades.to_str().unwrap()],
+        "",
+        "x",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(&grades).expect("grades");
+    assert_eq!(csv, "ID number,06-mailing-lists,notes\nb2,87,\nd4,100,\n", "{csv}");
+    let summary = std::fs::read_to_string(dir.join("grades-questions.csv")).expect("summary");
+    let first = summary.lines().nth(1).expect("a row");
+    assert!(first.starts_with("06-mailing-lists,spam-copies,2,1,1,50,"), "{summary}");
+}
