@@ -696,23 +696,41 @@ pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
 }
 
 pub fn report_text(r: &Report) -> String {
-    let mut s = format!(
-        "lesson {}: {} of {} points ({}%), pass mark {}%: {}\n",
-        r.lesson,
-        r.score,
-        r.max,
-        r.percent,
-        r.pass_mark,
-        if r.passed { "PASSED" } else { "not passed" }
-    );
+    let mut s = match r.lang {
+        Lang::En => format!(
+            "lesson {}: {} of {} points ({}%), pass mark {}%: {}\n",
+            r.lesson,
+            r.score,
+            r.max,
+            r.percent,
+            r.pass_mark,
+            if r.passed { "PASSED" } else { "not passed" }
+        ),
+        Lang::Ja => format!(
+            "レッスン {}: {} 点中 {} 点 ({}%)、合格点 {}%: {}\n",
+            r.lesson,
+            r.max,
+            r.score,
+            r.percent,
+            r.pass_mark,
+            if r.passed { "合格" } else { "不合格" }
+        ),
+    };
     for g in &r.items {
         let mark = if g.correct { "✓" } else { "✗" };
-        s.push_str(&format!(
-            "  {mark} {}: {} (expected {})\n",
-            g.id,
-            g.given.as_deref().unwrap_or("(no answer)"),
-            g.expected
-        ));
+        let given = g.given.clone().unwrap_or_else(|| match r.lang {
+            Lang::En => "(no answer)".into(),
+            Lang::Ja => "(未回答)".into(),
+        });
+        let tries = match (r.lang, g.attempts) {
+            (_, 0 | 1) => String::new(),
+            (Lang::En, n) => format!(", {n} tries"),
+            (Lang::Ja, n) => format!("、{n} 回目で回答"),
+        };
+        s.push_str(&match r.lang {
+            Lang::En => format!("  {mark} {}: {given} (expected {}{tries})\n", g.id, g.expected),
+            Lang::Ja => format!("  {mark} {}: {given} (正解 {}{tries})\n", g.id, g.expected),
+        });
     }
     s
 }
