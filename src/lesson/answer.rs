@@ -155,6 +155,10 @@ pub fn key(s: &str) -> String {
     out
 }
 
+fn is_edge_punct_but_bracket(c: char) -> bool {
+    c != ')' && is_edge_punct(c)
+}
+
 fn is_kana(c: char) -> bool {
     ('\u{3040}'..='\u{30FF}').contains(&c)
 }
@@ -302,10 +306,16 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["モデレータ", "moderator", "モデレーター", "管理者"],
 ];
 
+/// The synonym groups in [`key`] form, made once.
+fn synonym_keys() -> &'static [Vec<String>] {
+    static KEYS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| SYNONYMS.iter().map(|g| g.iter().map(|t| key(t)).collect()).collect())
+}
+
 fn same_group(a: &str, b: &str) -> bool {
     a == b
-        || SYNONYMS.iter().any(|g| {
-            let has = |x: &str| g.iter().any(|t| key(t) == x);
+        || synonym_keys().iter().any(|g| {
+            let has = |x: &str| g.iter().any(|t| t == x);
             has(a) && has(b)
         })
 }
@@ -369,10 +379,16 @@ fn form_matches(form: &str, given: &str, names: &Names) -> bool {
         return a == b;
     }
     // Rule 8, "term (reading)": `メーリングリスト (mailing list)` accepts each part.
+    // Only one pair of brackets, at the end: `A (B)`.
     let parts = |s: &str| -> Option<(String, String)> {
-        let s = fold(s).replace(['（', '）'], "");
-        let (a, b) = s.split_once('(')?;
-        Some((a.trim().to_string(), b.trim_end_matches(')').trim().to_string()))
+        let s = fold(s);
+        let s = s.trim_end_matches(is_edge_punct_but_bracket);
+        let inner = s.strip_suffix(')')?;
+        let (a, b) = inner.split_once('(')?;
+        if b.contains(['(', ')']) || a.contains(['(', ')']) || a.trim().is_empty() {
+            return None;
+        }
+        Some((a.trim().to_string(), b.trim().to_string()))
     };
     if let Some((a, b)) = parts(form)
         && (form_matches(&a, given, names) || form_matches(&b, given, names))
