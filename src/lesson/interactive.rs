@@ -236,5 +236,27 @@ pub fn run_with(
         r.percent,
         if r.passed { t(lang, "passed", "合格") } else { t(lang, "not passed yet", "不合格") }
     )?;
+    let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name);
+    writeln!(
+        out,
+        "{}",
+        match lang {
+            Lang::En => format!("The whole run as a picture, step by step: maillab web --lesson {stem}"),
+            Lang::Ja => format!("実行の全体を図で、1ステップずつ見るには: maillab web --lesson {stem}"),
+        }
+    )?;
+    if let Some((name, next)) = next_lesson(l) {
+        writeln!(out, "{} {name} — {}", t(lang, "Next lesson:", "次のレッスン:"), lang.pick(&next.title))?;
+    }
     Ok(Some(r))
+}
+
+/// The lesson after this one in its folder (by file name), if any.
+pub fn next_lesson(l: &Lesson) -> Option<(String, Lesson)> {
+    let dir = l.file.parent()?;
+    let me = l.file.file_name()?.to_os_string();
+    super::list(dir)
+        .into_iter()
+        .filter(|(p, _)| p.file_name().is_some_and(|n| n > me.as_os_str()))
+        .find_map(|(p, r)| r.ok().map(|x| (p.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string(), x)))
 }
