@@ -41,19 +41,37 @@ fn load_lesson(name: &str, student: Option<&str>) -> Result<Lesson, ExitCode> {
 fn list(lang: Lang) -> ExitCode {
     let all = lesson::list(Path::new("lessons"));
     if all.is_empty() {
-        eprintln!("maillab: no lessons in ./lessons (run maillab from the project folder)");
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::En => "maillab: no lessons in ./lessons (run maillab from the project folder)",
+                Lang::Ja =>
+                    "maillab: ./lessons にレッスンがありません (maillab はプロジェクトのフォルダで実行してください)",
+            }
+        );
         return ExitCode::from(2);
     }
     for (p, l) in all {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         match l {
-            Ok(l) => sayln!(
-                "{stem:<22} {}  ({} checkpoints, scenario {})",
-                lang.pick(&l.title),
-                l.checkpoints().count(),
-                l.scenario.name
-            ),
-            Err(_) => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
+            Ok(l) => match lang {
+                Lang::En => sayln!(
+                    "{stem:<22} {}  ({} checkpoints, scenario {})",
+                    lang.pick(&l.title),
+                    l.checkpoints().count(),
+                    l.scenario.name
+                ),
+                Lang::Ja => sayln!(
+                    "{stem:<22} {}  (問題 {} 問、シナリオ {})",
+                    lang.pick(&l.title),
+                    l.checkpoints().count(),
+                    l.scenario.name
+                ),
+            },
+            Err(_) => match lang {
+                Lang::En => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
+                Lang::Ja => sayln!("{stem:<22} (誤りがあります: `maillab check {}` で確かめてください)", p.display()),
+            },
         }
     }
     ExitCode::SUCCESS
@@ -231,11 +249,18 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
     };
     let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
     if !unknown.is_empty() {
-        eprintln!(
-            "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
-            answers.display(),
-            l.name
-        );
+        match lang {
+            Lang::En => eprintln!(
+                "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
+                answers.display(),
+                l.name
+            ),
+            Lang::Ja => eprintln!(
+                "maillab: {} には、レッスン {} にないチェックポイントへの回答があります: {unknown:?}",
+                answers.display(),
+                l.name
+            ),
+        }
         return ExitCode::from(2);
     }
     let r = match lesson::grade(&l, &given, lang) {
