@@ -12,6 +12,8 @@
 //!     Outcome::Done                        => already finished (redo to try again),
 //! }
 //! save(progress)
+//! attempt::state(&lesson, cp, Some(rec), &ctx, lang)  // what to show of it now
+//! attempt::grade(&lesson, progress.lang(lang), &ctx, lang)  // the Report
 //! ```
 //!
 //! The progress record keeps every valid answer per checkpoint, per language,
@@ -152,6 +154,38 @@ pub fn answer(l: &Lesson, cp: &Checkpoint, rec: &mut Record, input: &str, ctx: &
     }
 }
 
+/// What a front end shows of a checkpoint now (the browser lab's `state`).
+/// The answer and the explanation only once the checkpoint is finished; the
+/// hint while the last answer is wrong and a try is left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct State {
+    pub answered: bool,
+    pub correct: Option<bool>,
+    pub given: Option<String>,
+    pub attempts: u32,
+    pub tries_left: u32,
+    pub expected: Option<String>,
+    pub explain: Option<String>,
+    pub hint: Option<String>,
+}
+
+pub fn state(l: &Lesson, cp: &Checkpoint, rec: Option<&Record>, ctx: &Context, lang: Lang) -> State {
+    let empty = Record::default();
+    let rec = rec.unwrap_or(&empty);
+    let pick = |t: &Option<crate::scenario::Text>| t.as_ref().map(|t| lang.pick(t));
+    let wrong_so_far = !rec.done && !rec.answers.is_empty();
+    State {
+        answered: rec.done,
+        correct: rec.done.then_some(rec.correct),
+        given: rec.answers.last().cloned(),
+        attempts: rec.attempts(),
+        tries_left: if rec.done { 0 } else { l.attempts.saturating_sub(rec.attempts()) },
+        expected: rec.done.then(|| expected(cp, ctx, lang)),
+        explain: if rec.done { pick(&cp.explain) } else { None },
+        hint: if wrong_so_far { pick(&cp.hint) } else { None },
+    }
+}
+
 /// Grade a whole progress record in one language (unanswered checkpoints count 0).
 pub fn grade(l: &Lesson, p: &LangProgress, ctx: &Context, lang: Lang) -> super::Report {
     let items: Vec<Graded> = l
@@ -211,7 +245,15 @@ mod tests {
         let r = grade(&l, &p, &ctx, Lang::En);
         let g = r.items.iter().find(|g| g.id == "protocol").expect("graded");
         assert_eq!((g.correct, g.attempts, g.earned), (true, 2, 1));
+        let s = state(&l, cp, p.checkpoints.get("protocol"), &ctx, Lang::En);
+        assert_eq!((s.answered, s.correct, s.attempts, s.expected.as_deref()), (true, Some(true), 2, Some("SMTP")));
         // A redo forgets it.
+        p.redo("protocol");
+        let s = state(&l, cp, p.checkpoints.get("protocol"), &ctx, Lang::En);
+        assert_eq!((s.answered, s.correct, s.tries_left, s.expected), (false, None, 2, None));
+        answer(&l, cp, p.record("protocol"), "POP", &ctx, Lang::En);
+        let s = state(&l, cp, p.checkpoints.get("protocol"), &ctx, Lang::En);
+        assert!(s.hint.is_some() && s.expected.is_none() && s.tries_left == 1, "{s:?}");
         p.redo("protocol");
         assert!(!p.checkpoints.contains_key("protocol"));
     }
