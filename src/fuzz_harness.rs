@@ -282,6 +282,34 @@ pub fn lesson(data: &[u8]) {
     let src = String::from_utf8_lossy(data);
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/fuzz.yaml"));
     let _ = crate::lesson::load_str(&src, path);
+    // What a student types, and the keyless exam copy: never a panic.
+    answers(&src);
+    let _ = crate::lesson::exam::exam_copy(&src);
+}
+
+/// Every answer matcher on every line of the input, as the expected answer
+/// and as the given one (a student types anything).
+fn answers(src: &str) {
+    use crate::lesson::answer;
+    let names = answer::Names { hosts: vec![vec!["dept".into(), "dept.cs.example.ac.jp".into(), "192.0.2.25".into()]] };
+    let options: Vec<crate::scenario::Text> = src
+        .lines()
+        .take(4)
+        .map(|l| crate::scenario::Text { en: Some(l.to_string()), ja: Some(l.to_string()) })
+        .collect();
+    let accept: Vec<answer::Accept> =
+        src.lines().take(2).filter(|l| l.len() < 100).filter_map(|l| answer::Accept::parse(l).ok()).collect();
+    for line in src.lines().take(32) {
+        let _ = answer::fold(line);
+        let _ = answer::key(line);
+        let _ = answer::number(line);
+        let _ = answer::reply_code(line);
+        let _ = answer::short(line, &accept, "smtp (simple mail transfer protocol)", &names);
+        let _ = answer::short("Received:", &accept, line, &names);
+        let _ = answer::numeric(3.0, 0.0, line);
+        let _ = answer::code(250, line);
+        let _ = answer::choice(&options, options.len().max(1), line, &names);
+    }
 }
 
 /// Any message to any of a list's three addresses, one after another

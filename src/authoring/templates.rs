@@ -77,6 +77,7 @@ summary:
   ja: "シナリオを実行してトレースを読みます。"
 scenario: relay-chain        # a file of scenarios/ (without .yaml)
 pass_mark: 60                # percent of the points
+attempts: 2                  # tries at each question before the answer is shown
 
 sections:
   - text:
@@ -102,8 +103,11 @@ sections:
           en: "What is the name of the protocol that sends mail?"
           ja: "メールを送信するためのプロトコルの名前は？"
         short:
-          answer: SMTP
-          accept: [Simple Mail Transfer Protocol]
+          answer: SMTP       # case, width, quotes and the lecture's synonyms do not matter
+          accept: [Simple Mail Transfer Protocol]   # more answers; /regex/ for a pattern
+        hint:                # shown after a wrong answer, before the next try
+          en: "It is the protocol of the C: and S: lines above."
+          ja: "上の C: と S: の行のプロトコルです。"
       - id: hops
         question:
           en: "How many Received: fields does the delivered message carry?"

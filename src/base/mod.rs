@@ -6,5 +6,6 @@
 pub mod diag;
 pub mod message;
 pub mod rfc2047;
+pub mod seed;
 pub mod sync;
 pub mod time;

@@ -27,12 +27,92 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
     if let Some(stem) = answers_of {
         check_answers(f, stem)
     } else if is_lesson {
-        lesson::load_file(f)
-            .map(|l| format!("lesson, {} sections, {} checkpoints", l.sections.len(), l.checkpoints().count()))
+        let l = lesson::load_file(f)?;
+        let n = check_lesson_variants(f, &l)?;
+        Ok(format!(
+            "lesson, {} sections, {} checkpoints{}",
+            l.sections.len(),
+            l.checkpoints().count(),
+            variants_note(n)
+        ))
     } else {
-        scenario::load_file(f)
-            .map(|sc| format!("{} hosts, {} steps, {} expectations", sc.hosts.len(), sc.steps.len(), sc.expect.len()))
+        let sc = scenario::load_file(f)?;
+        let n = check_scenario_variants(f)?;
+        Ok(format!(
+            "{} hosts, {} steps, {} expectations{}",
+            sc.hosts.len(),
+            sc.steps.len(),
+            sc.expect.len(),
+            variants_note(n)
+        ))
     }
+}
+
+fn variants_note(n: usize) -> String {
+    if n == 0 { String::new() } else { format!("; {n} variants load and meet their expectations") }
+}
+
+/// The variants `maillab check` tries: every one, or the declared sample.
+fn variants(src: &str, file: &str) -> Result<Vec<scenario::vary::Variant>, Diagnostics> {
+    let (seed, vars) = scenario::vary::declared(src, file)?;
+    Ok(vars.map(|v| scenario::vary::all(seed, &v)).unwrap_or_default())
+}
+
+fn in_variant(mut d: Diagnostics, v: &scenario::vary::Variant) -> Diagnostics {
+    for x in &mut d.0 {
+        x.message = format!("in the variant {}: {}", v.label(), x.message);
+    }
+    d
+}
+
+/// Every variant of a scenario loads, runs and meets its `expect:` list.
+fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
+    let file = f.display().to_string();
+    let src = std::fs::read_to_string(f).unwrap_or_default();
+    let all = variants(&src, &file)?;
+    for v in &all {
+        let sc = scenario::vary::load_file_with(f, v).map_err(|d| in_variant(d, v))?;
+        let run = maillab::lab::run(&sc)
+            .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, e.to_string(), None)]))?;
+        if let Some(o) = maillab::lab::expect::check(&sc, &run.events).into_iter().find(|o| !o.ok) {
+            return Err(Diagnostics(vec![Diagnostic {
+                file: file.clone(),
+                line: o.line,
+                column: 1,
+                message: format!("in the variant {}: the expectation fails: {}", v.label(), o.text),
+                hint: Some("`maillab run FILE --student ID` runs one student's variant".into()),
+            }]));
+        }
+    }
+    Ok(all.len())
+}
+
+/// Every variant of a lesson's scenario gives a lesson that loads, and every
+/// trace question has an answer in it.
+fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnostics> {
+    let file = f.display().to_string();
+    let src = std::fs::read_to_string(f).unwrap_or_default();
+    let sc_src = std::fs::read_to_string(&l.scenario.file).unwrap_or_default();
+    let all = variants(&sc_src, &l.scenario.file)?;
+    for v in &all {
+        let lv = lesson::load_str_with(&src, f, v.clone()).map_err(|d| in_variant(d, v))?;
+        let ctx = lesson::Context::run(&lv)
+            .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, e.to_string(), None)]))?;
+        if let Some(cp) =
+            lv.checkpoints().find(|cp| matches!(cp.kind, lesson::Kind::FromTrace(_)) && ctx.trace_value(cp).is_none())
+        {
+            return Err(Diagnostics(vec![Diagnostic::whole_file(
+                &file,
+                format!(
+                    "in the variant {}: checkpoint `{}` has no answer (the run never gets there)",
+                    v.label(),
+                    cp.id
+                ),
+                Some("`maillab lesson run NAME --student ID` runs one student's variant".into()),
+            )]));
+        }
+    }
+    Ok(all.len())
 }
 
 /// An answer key `NAME.answers.yaml`: it must read, and name only checkpoints of the lesson `NAME.yaml` beside it.

@@ -1,16 +1,22 @@
 //! `maillab lesson list | run | grade`.
 
 use super::output::{pass_fail, print_diags};
-use super::{Format, LangArg, LessonCmd};
+use super::{ClassCmd, Format, LangArg, LessonCmd};
 use maillab::lesson::{self, Lang, Lesson, interactive};
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn lesson(cmd: LessonCmd) -> ExitCode {
     match cmd {
         LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart } => run(&name, lang_of(lang), restart),
-        LessonCmd::Grade { name, answers, format, lang } => grade(&name, &answers, format, lang_of(lang)),
+        LessonCmd::Run { name, lang, restart, redo, student, exam, submission } => {
+            run(&name, lang_of(lang), restart, &redo, student, exam.then_some(submission))
+        }
+        LessonCmd::ExamCopy { name, out } => exam_copy(&name, &out),
+        LessonCmd::Grade { name, answers, format, lang, student } => {
+            grade(&name, &answers, format, lang_of(lang), student.as_deref())
+        }
     }
 }
 
@@ -24,9 +30,9 @@ pub(super) fn lang_of(l: Option<LangArg>) -> Lang {
 }
 
 /// Load a lesson by name or path, printing its problems.
-pub(super) fn load_lesson(name: &str) -> Result<Lesson, ExitCode> {
+pub(super) fn load_lesson(name: &str, student: Option<&str>) -> Result<Lesson, ExitCode> {
     let path = lesson::locate(name);
-    lesson::load_file(&path).map_err(|d| {
+    lesson::load_file_for(&path, student).map_err(|d| {
         print_diags(&d, &path);
         ExitCode::from(2)
     })
@@ -35,36 +41,191 @@ pub(super) fn load_lesson(name: &str) -> Result<Lesson, ExitCode> {
 fn list(lang: Lang) -> ExitCode {
     let all = lesson::list(Path::new("lessons"));
     if all.is_empty() {
-        eprintln!("maillab: no lessons in ./lessons (run maillab from the project folder)");
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::En => "maillab: no lessons in ./lessons (run maillab from the project folder)",
+                Lang::Ja =>
+                    "maillab: ./lessons にレッスンがありません (maillab はプロジェクトのフォルダで実行してください)",
+            }
+        );
         return ExitCode::from(2);
     }
     for (p, l) in all {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         match l {
-            Ok(l) => sayln!(
-                "{stem:<22} {}  ({} checkpoints, scenario {})",
-                lang.pick(&l.title),
-                l.checkpoints().count(),
-                l.scenario.name
-            ),
-            Err(_) => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
+            Ok(l) => match lang {
+                Lang::En => sayln!(
+                    "{stem:<22} {}  ({} checkpoints, scenario {})",
+                    lang.pick(&l.title),
+                    l.checkpoints().count(),
+                    l.scenario.name
+                ),
+                Lang::Ja => sayln!(
+                    "{stem:<22} {}  (問題 {} 問、シナリオ {})",
+                    lang.pick(&l.title),
+                    l.checkpoints().count(),
+                    l.scenario.name
+                ),
+            },
+            Err(_) => match lang {
+                Lang::En => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
+                Lang::Ja => sayln!("{stem:<22} (誤りがあります: `maillab check {}` で確かめてください)", p.display()),
+            },
         }
     }
     ExitCode::SUCCESS
 }
 
-fn run(name: &str, lang: Lang, restart: bool) -> ExitCode {
-    let l = match load_lesson(name) {
+/// `exam`: Some(where to write the submission) in exam mode.
+fn run(
+    name: &str,
+    lang: Lang,
+    restart: bool,
+    redo: &[String],
+    student: Option<String>,
+    exam: Option<Option<PathBuf>>,
+) -> ExitCode {
+    // The student ID is remembered with the progress: later runs need not repeat it.
+    let name_only = lesson::locate(name);
+    let saved =
+        lesson::load_file(&name_only).ok().map(|l| interactive::load_progress(&interactive::progress_path(&l.name)));
+    let student = student.or_else(|| saved.and_then(|p| p.student));
+    let l = match load_lesson(name, student.as_deref()) {
         Ok(l) => l,
         Err(code) => return code,
     };
+
+    let unknown: Vec<&String> = redo.iter().filter(|id| !l.checkpoints().any(|c| &c.id == *id)).collect();
+    if !unknown.is_empty() {
+        let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "maillab: lesson {} has no checkpoint {unknown:?}; its checkpoints are: {}",
+                    l.name,
+                    ids.join(", ")
+                ),
+                Lang::Ja => format!(
+                    "maillab: レッスン {} にチェックポイント {unknown:?} はありません。チェックポイントは次のとおりです: {}",
+                    l.name,
+                    ids.join(", ")
+                ),
+            }
+        );
+        return ExitCode::from(2);
+    }
     let ppath = interactive::progress_path(&l.name);
-    let mut progress = if restart { Default::default() } else { interactive::load_progress(&ppath) };
+    let mut progress = interactive::load_progress(&ppath);
+    if progress.student != student {
+        // Answers to another student's variant do not carry over.
+        if !restart && (!progress.langs.is_empty() || !progress.answers.is_empty()) {
+            let was = progress.student.clone().unwrap_or_else(|| "-".into());
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::En => format!(
+                        "maillab: your saved answers are for student ID {was}; add --restart to start again as {}",
+                        student.as_deref().unwrap_or("-")
+                    ),
+                    Lang::Ja => format!(
+                        "maillab: 保存されている回答は学生番号 {was} のものです。{} としてやり直すには --restart を付けてください",
+                        student.as_deref().unwrap_or("-")
+                    ),
+                }
+            );
+            return ExitCode::from(2);
+        }
+        progress = Default::default();
+        progress.student = student.clone();
+    }
+    if !l.scenario.variant.values.is_empty() {
+        sayln!(
+            "{}",
+            match (lang, &student) {
+                (Lang::Ja, Some(s)) => format!("(学生番号 {s} のバリアント: {})", l.scenario.variant.label()),
+                (Lang::En, Some(s)) => format!("(the variant of student {s}: {})", l.scenario.variant.label()),
+                (Lang::Ja, None) => "(--student 学生番号 を付けると、自分専用のネットワークで取り組めます)".to_string(),
+                (Lang::En, None) => "(with --student ID you get a network of your own)".to_string(),
+            }
+        );
+    }
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
+    if restart {
+        let _ = write!(
+            out,
+            "{}",
+            match lang {
+                Lang::En =>
+                    "Forget your answers to this lesson (in English; Japanese answers are kept) and start again? [y/N] ",
+                Lang::Ja =>
+                    "このレッスンの回答 (日本語での回答。英語での回答は残ります) を消して最初からやり直しますか？ [y/N] ",
+            }
+        );
+        let _ = out.flush();
+        let mut line = String::new();
+        let yes = std::io::BufRead::read_line(&mut input, &mut line).is_ok()
+            && matches!(lesson::answer::fold(&line).as_str(), "y" | "yes" | "はい");
+        if !yes {
+            sayln!(
+                "{}",
+                if lang == Lang::Ja {
+                    "\nやり直しはやめました。回答はそのままです。"
+                } else {
+                    "\nNothing was forgotten."
+                }
+            );
+            return ExitCode::from(1);
+        }
+        progress.restart(lang);
+    }
+    for id in redo {
+        progress.lang(lang).redo(id);
+    }
     let mut save = |p: &interactive::Progress| interactive::save_progress(&ppath, p);
-    match interactive::run(&l, lang, &mut input, &mut out, &mut progress, &mut save) {
+    if (restart || !redo.is_empty())
+        && let Err(e) = save(&progress)
+    {
+        eprintln!("maillab: {}: {e}", ppath.display());
+        return ExitCode::from(2);
+    }
+    let ctx = match lesson::Context::run(&l) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("maillab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = interactive::run_with(&l, &ctx, lang, exam.is_some(), &mut input, &mut out, &mut progress, &mut save);
+    if let (Some(file), Ok(Some(_)), Some(id)) = (&exam, &result, &student) {
+        let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name).to_string();
+        let file = file.clone().unwrap_or_else(|| PathBuf::from(format!("{stem}-{id}.submission.json")));
+        let sub = lesson::exam::Submission::new(&l, id, lang, progress.lang(lang));
+        return match std::fs::write(&file, serde_json::to_string_pretty(&sub).unwrap_or_default()) {
+            Ok(()) => {
+                sayln!(
+                    "{}",
+                    match lang {
+                        Lang::En => format!("Your submission is in {}: hand this file in.", file.display()),
+                        Lang::Ja => format!(
+                            "提出用ファイルを {} に書き出しました。このファイルを提出してください。",
+                            file.display()
+                        ),
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("maillab: cannot write {}: {e}", file.display());
+                ExitCode::from(2)
+            }
+        };
+    }
+    match result {
+        Ok(Some(_)) if exam.is_some() => ExitCode::SUCCESS,
         Ok(Some(r)) if r.passed => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
@@ -74,8 +235,8 @@ fn run(name: &str, lang: Lang, restart: bool) -> ExitCode {
     }
 }
 
-fn grade(name: &str, answers: &Path, format: Format, lang: Lang) -> ExitCode {
-    let l = match load_lesson(name) {
+fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option<&str>) -> ExitCode {
+    let l = match load_lesson(name, student) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -88,11 +249,18 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang) -> ExitCode {
     };
     let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
     if !unknown.is_empty() {
-        eprintln!(
-            "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
-            answers.display(),
-            l.name
-        );
+        match lang {
+            Lang::En => eprintln!(
+                "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
+                answers.display(),
+                l.name
+            ),
+            Lang::Ja => eprintln!(
+                "maillab: {} には、レッスン {} にないチェックポイントへの回答があります: {unknown:?}",
+                answers.display(),
+                l.name
+            ),
+        }
         return ExitCode::from(2);
     }
     let r = match lesson::grade(&l, &given, lang) {
@@ -107,4 +275,75 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang) -> ExitCode {
         Format::Text => say!("{}", lesson::report_text(&r)),
     }
     pass_fail(r.passed)
+}
+
+fn exam_copy(name: &str, out: &Path) -> ExitCode {
+    let path = lesson::locate(name);
+    let src = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("maillab: cannot read {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(d) = lesson::load_file(&path) {
+        print_diags(&d, &path);
+        return ExitCode::from(2);
+    }
+    let file = out.join(path.file_name().unwrap_or_default());
+    let copy = lesson::exam::exam_copy(&src);
+    if let Err(e) = std::fs::create_dir_all(out).and_then(|_| std::fs::write(&file, copy)) {
+        eprintln!("maillab: cannot write {}: {e}", file.display());
+        return ExitCode::from(2);
+    }
+    sayln!("{}: the lesson without its keys (give it to the students with the scenarios/ folder)", file.display());
+    ExitCode::SUCCESS
+}
+
+/// `maillab class grade`.
+pub fn class(cmd: ClassCmd) -> ExitCode {
+    let ClassCmd::Grade { submissions, keys, out } = cmd;
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&submissions) {
+        Ok(d) => d
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".submission.json"))
+            .collect(),
+        Err(e) => {
+            eprintln!("maillab: cannot read {}: {e}", submissions.display());
+            return ExitCode::from(2);
+        }
+    };
+    files.sort();
+    let mut graded = Vec::new();
+    let mut bad = false;
+    for f in &files {
+        match lesson::exam::grade_submission(f, &keys) {
+            Ok(g) => {
+                for n in &g.notes {
+                    eprintln!("maillab: {}: {n}", f.display());
+                }
+                graded.push(g);
+            }
+            Err(d) => {
+                print_diags(&d, f);
+                bad = true;
+            }
+        }
+    }
+    let summary_path =
+        out.with_file_name(format!("{}-questions.csv", out.file_stem().and_then(|s| s.to_str()).unwrap_or("grades")));
+    let written = std::fs::write(&out, lesson::exam::grades_csv(&graded))
+        .and_then(|_| std::fs::write(&summary_path, lesson::exam::question_summary(&graded)));
+    if let Err(e) = written {
+        eprintln!("maillab: cannot write {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    sayln!(
+        "{} submissions graded: {} (Moodle grade import, column \"ID number\"), {} (per question, most missed first)",
+        graded.len(),
+        out.display(),
+        summary_path.display()
+    );
+    if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }

@@ -47,14 +47,41 @@ pub enum LessonCmd {
         lang: Option<LangArg>,
     },
     /// Work through a lesson in the terminal; answers are saved so you can resume.
+    ///
+    /// A wrong answer gets a hint and another try (the lesson says how many).
     Run {
         /// Lesson name (a file in lessons/) or path.
         name: String,
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
-        /// Forget saved answers and start again.
+        /// Forget your answers in this language and start again (asks first;
+        /// the other language's answers are kept).
         #[arg(long)]
         restart: bool,
+        /// Answer this checkpoint again (its id, as shown in "Q (id)"); may be repeated.
+        #[arg(long, value_name = "CHECKPOINT")]
+        redo: Vec<String>,
+        /// Your student ID: a lesson whose scenario has variants gives you your own
+        /// network and answers (remembered with your progress).
+        #[arg(long, value_name = "ID")]
+        student: Option<String>,
+        /// Exam mode: one answer per question, no feedback; writes a submission file (needs --student).
+        #[arg(long, requires = "student")]
+        exam: bool,
+        /// With --exam: where to write the submission (default: NAME-ID.submission.json here).
+        #[arg(long, value_name = "FILE", requires = "exam")]
+        submission: Option<PathBuf>,
+    },
+    /// For instructors: write a copy of a lesson without its keys, for an exam.
+    ///
+    /// Answers of short, number and choice questions are withheld; accept: and
+    /// explain: are left out. Trace questions are computed from the run.
+    ExamCopy {
+        /// Lesson name (a file in lessons/) or path.
+        name: String,
+        /// The folder to write the copy to (as NAME.yaml).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Grade a file of answers (checkpoint id: answer) without questions.
     ///
@@ -69,6 +96,27 @@ pub enum LessonCmd {
         format: Format,
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
+        /// Grade against this student's variant of the lesson's scenario.
+        #[arg(long, value_name = "ID")]
+        student: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClassCmd {
+    /// Grade every submission (*.submission.json) in a folder against the full lessons.
+    ///
+    /// Writes a CSV for Moodle's grade import (column "ID number", one column per
+    /// lesson, in percent) and, beside it, a per-question summary (most missed first).
+    Grade {
+        /// The folder of submission files.
+        submissions: PathBuf,
+        /// The folder of the full lessons with their keys (e.g. lessons/).
+        #[arg(long, value_name = "DIR")]
+        keys: PathBuf,
+        /// The grades CSV; the summary goes to the same name with -questions.csv.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -135,6 +183,11 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: LessonCmd,
     },
+    /// For instructors: grade a class's exam submissions.
+    Class {
+        #[command(subcommand)]
+        cmd: ClassCmd,
+    },
     /// Print the JSON Schema of the scenario or lesson format (for editors that complete and check YAML).
     Schema {
         #[arg(value_enum)]
@@ -185,6 +238,9 @@ pub struct RunArgs {
     /// Also write the run's traffic as a pcap file for Wireshark/tshark.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Run this student's variant of a scenario with `variants:` (same ID, same network and trace).
+    #[arg(long, value_name = "ID")]
+    pub student: Option<String>,
 }
 
 #[derive(Args)]
@@ -245,6 +301,7 @@ pub fn dispatch(cmd: Cmd) -> std::process::ExitCode {
         Cmd::Web(args) => web::web(args),
         Cmd::Graph { file, format } => graph::graph(&file, format),
         Cmd::Lesson { cmd } => lesson::lesson(cmd),
+        Cmd::Class { cmd } => lesson::class(cmd),
         Cmd::Schema { what } => schema::schema(what),
         Cmd::New { what, name } => new::new(what, &name),
         Cmd::Check { files } => check::check(&files),

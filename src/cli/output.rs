@@ -35,7 +35,12 @@ pub fn print_diags(d: &Diagnostics, file: &Path) {
 
 /// The checked scenario, or its problems printed and exit code 2.
 pub fn load_scenario(file: &Path) -> Result<Scenario, ExitCode> {
-    scenario::load_file(file).map_err(|d| {
+    load_scenario_for(file, None)
+}
+
+/// A student's variant of a scenario (`--student`; the first values without one).
+pub fn load_scenario_for(file: &Path, student: Option<&str>) -> Result<Scenario, ExitCode> {
+    scenario::vary::load_file(file, student).map_err(|d| {
         print_diags(&d, file);
         ExitCode::from(2)
     })

@@ -2,7 +2,7 @@
 //! host's maillog or a sequence diagram on stdout, and the HTML report and
 //! pcap capture written to files.
 
-use super::output::{color, load_scenario, pass_fail};
+use super::output::{color, load_scenario_for, pass_fail};
 use super::{Format, RunArgs, SeqFormat, SeqZoom};
 use maillab::lab::RunResult;
 use maillab::trace::{Kind, render, seq};
@@ -11,10 +11,17 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(args: RunArgs) -> ExitCode {
-    let sc = match load_scenario(&args.file) {
+    let sc = match load_scenario_for(&args.file, args.student.as_deref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if !sc.variant.values.is_empty() {
+        eprintln!(
+            "maillab: variant{}: {}",
+            sc.variant.student.as_deref().map(|s| format!(" of student {s}")).unwrap_or_default(),
+            sc.variant.label()
+        );
+    }
     if let Some(h) = &args.maillog
         && sc.host_by_name(h).is_none()
     {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub fn web(args: WebArgs) -> ExitCode {
     let lang = lang_of(args.lang);
     let (sc, lesson) = match (&args.lesson, &args.file) {
-        (Some(name), _) => match load_lesson(name) {
+        (Some(name), _) => match load_lesson(name, None) {
             Ok(l) => (l.scenario.clone(), Some(l)),
             Err(code) => return code,
         },

@@ -70,24 +70,9 @@ impl Streams {
     }
 }
 
-/// A stream's seed: FNV-1a over (seed, host, purpose), finished with
-/// SplitMix64 — stable across platforms and Rust versions (unlike std's hasher).
+/// A stream's seed (see [`crate::base::seed::derive`]).
 fn stream_seed(seed: u64, host: &str, purpose: Purpose) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed
-        .to_le_bytes()
-        .iter()
-        .chain([0xff].iter())
-        .chain(host.as_bytes())
-        .chain([0xff].iter())
-        .chain(purpose.name().as_bytes())
-    {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    crate::base::seed::derive(seed, host, purpose.name())
 }
 
 /// One host's random stream for one purpose.

@@ -1,19 +1,17 @@
 //! `maillab lesson run`: a lesson in the terminal. Text, then the part of the
-//! trace it talks about, then its questions, with feedback at once. Answers
-//! are saved after each one, so a student can stop and resume.
+//! trace it talks about, then its questions, with feedback at once: a hint
+//! and another try after a wrong answer, the answer and why after the last
+//! try (see [`super::attempt`], which the browser lab uses too). Answers are
+//! saved after each one, so a student can stop and resume.
 
-use super::{Graded, Kind, Lang, Lesson, grade_one, report};
+pub use super::attempt::Progress;
+use super::attempt::{self, Outcome};
+use super::{Context, Kind, Lang, Lesson};
 use crate::trace::render::text_line;
 use crate::trace::{Field, Kind as EventKind};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Progress {
-    pub answers: BTreeMap<String, String>,
-}
 
 /// Where a student's progress in a lesson is kept:
 /// `$MAILLAB_HOME/progress/<user>/<lesson>.json` (MAILLAB_HOME defaults to ~/.local/share/maillab).
@@ -29,6 +27,7 @@ pub fn progress_path(lesson: &str) -> PathBuf {
     home.join("progress").join(user).join(format!("{lesson}.json"))
 }
 
+/// Read a progress file (either format); a missing or unreadable one is empty progress.
 pub fn load_progress(path: &std::path::Path) -> Progress {
     std::fs::read_to_string(path).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
 }
@@ -47,8 +46,8 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
     }
 }
 
-/// Run the lesson. Returns the graded items, or None if the input ended
-/// before the last question (the progress so far is saved).
+/// Run the lesson. Returns the report, or None if the input ended before the
+/// last question (the progress so far is saved).
 pub fn run(
     l: &Lesson,
     lang: Lang,
@@ -57,8 +56,24 @@ pub fn run(
     progress: &mut Progress,
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
-    let run = crate::lab::run(&l.scenario)?;
-    let events: Vec<&crate::trace::Event> = run.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
+    let ctx = Context::run(l)?;
+    run_with(l, &ctx, lang, false, input, out, progress, save)
+}
+
+/// [`run`] on a run already made (a student's variant). In exam mode
+/// answers are recorded once each, with no feedback and no score.
+#[allow(clippy::too_many_arguments)]
+pub fn run_with(
+    l: &Lesson,
+    ctx: &Context,
+    lang: Lang,
+    exam: bool,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    progress: &mut Progress,
+    save: &mut dyn FnMut(&Progress) -> io::Result<()>,
+) -> io::Result<Option<super::Report>> {
+    let events: Vec<&crate::trace::Event> = ctx.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
     let step_at: BTreeMap<u64, usize> = events
         .iter()
         .enumerate()
@@ -67,12 +82,22 @@ pub fn run(
         .collect();
     let end = events.iter().position(|e| e.kind == EventKind::Summary).unwrap_or(events.len());
     let mut shown = 0;
+    let stopped = |out: &mut dyn Write| {
+        writeln!(
+            out,
+            "\n{}",
+            t(
+                lang,
+                "Stopped. Your answers are saved; run the lesson again to go on.",
+                "中断しました。回答は保存されています。もう一度実行すると続きから始まります。"
+            )
+        )
+    };
     writeln!(out, "\n=== {} ===", lang.pick(&l.title))?;
     let summary = lang.pick(&l.summary);
     if !summary.is_empty() {
         writeln!(out, "{summary}")?;
     }
-    let mut graded: Vec<Graded> = Vec::new();
     let total = l.sections.len();
     for (i, s) in l.sections.iter().enumerate() {
         writeln!(out, "\n--- {}/{} ---\n{}", i + 1, total, lang.pick(&s.text))?;
@@ -116,46 +141,92 @@ pub fn run(
                     writeln!(out, "  {}) {}", n + 1, lang.pick(o))?;
                 }
             }
-            let given = match progress.answers.get(&cp.id) {
-                Some(a) => {
-                    writeln!(out, "{} {a}", t(lang, "(answered before:)", "(前回の回答:)"))?;
-                    a.clone()
+            let rec = progress.lang(lang).record(&cp.id);
+            if exam && rec.done {
+                writeln!(out, "{} {}", t(lang, "(answered before:)", "(前回の回答:)"), rec.answers.join(" → "))?;
+                continue;
+            }
+            if rec.done {
+                let before = rec.answers.join(" → ");
+                // Graded again: an old progress file did not say.
+                rec.correct =
+                    rec.answers.last().is_some_and(|a| super::check(cp, a, ctx) == super::answer::Verdict::Right);
+                let mark = if rec.correct { "✓" } else { "✗" };
+                writeln!(out, "{} {before} {mark}", t(lang, "(answered before:)", "(前回の回答:)"))?;
+                continue;
+            }
+            loop {
+                write!(out, "> ")?;
+                out.flush()?;
+                let mut line = String::new();
+                if input.read_line(&mut line)? == 0 {
+                    stopped(out)?;
+                    return Ok(None);
                 }
-                None => {
-                    write!(out, "> ")?;
-                    out.flush()?;
-                    let mut line = String::new();
-                    if input.read_line(&mut line)? == 0 {
+                let rec = progress.lang(lang).record(&cp.id);
+                if exam {
+                    match super::check(cp, &line, ctx) {
+                        super::answer::Verdict::Invalid(en, ja) => {
+                            writeln!(out, "  {}", t(lang, en, ja))?;
+                            continue;
+                        }
+                        _ => {
+                            *rec =
+                                attempt::Record { answers: vec![line.trim().to_string()], correct: false, done: true };
+                            save(progress)?;
+                            writeln!(out, "  {}", t(lang, "Answer recorded.", "回答を記録しました。"))?;
+                            break;
+                        }
+                    }
+                }
+                let outcome = attempt::answer(l, cp, rec, &line, ctx, lang);
+                if !matches!(outcome, Outcome::Invalid { .. } | Outcome::Done) {
+                    save(progress)?;
+                }
+                match outcome {
+                    Outcome::Invalid { message } => {
+                        writeln!(out, "  {message}")?;
+                    }
+                    Outcome::Wrong { hint, tries_left } => {
                         writeln!(
                             out,
-                            "\n{}",
-                            t(
-                                lang,
-                                "Stopped. Your answers are saved; run the lesson again to go on.",
-                                "中断しました。回答は保存されています。もう一度実行すると続きから始まります。"
-                            )
+                            "✗ {}",
+                            match lang {
+                                Lang::En => format!(
+                                    "Not quite. {tries_left} more {} left.",
+                                    if tries_left == 1 { "try" } else { "tries" }
+                                ),
+                                Lang::Ja => format!("違います。あと {tries_left} 回答えられます。"),
+                            }
                         )?;
-                        return Ok(None);
+                        if let Some(h) = hint {
+                            writeln!(out, "  {} {}", t(lang, "Hint:", "ヒント:"), h.replace('\n', "\n  "))?;
+                        }
                     }
-                    let a = line.trim().to_string();
-                    progress.answers.insert(cp.id.clone(), a.clone());
-                    save(progress)?;
-                    a
+                    Outcome::Correct { explain } => {
+                        writeln!(out, "✓ {}", t(lang, "Correct.", "正解です。"))?;
+                        if let Some(e) = explain {
+                            writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+                        }
+                        break;
+                    }
+                    Outcome::Revealed { expected, explain } => {
+                        writeln!(out, "✗ {} {expected}", t(lang, "Not quite. The answer is", "残念。正解は"))?;
+                        if let Some(e) = explain {
+                            writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+                        }
+                        break;
+                    }
+                    Outcome::Done => break,
                 }
-            };
-            let g = grade_one(cp, Some(&given), &run.events, lang);
-            if g.correct {
-                writeln!(out, "✓ {}", t(lang, "Correct.", "正解です。"))?;
-            } else {
-                writeln!(out, "✗ {} {}", t(lang, "Not quite. The answer is", "残念。正解は"), g.expected)?;
             }
-            if let Some(e) = &g.explain {
-                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
-            }
-            graded.push(g);
         }
     }
-    let r = report(l, graded, lang);
+    let r = attempt::grade(l, progress.lang(lang), ctx, lang);
+    if exam {
+        writeln!(out, "\n{}", t(lang, "Every question is answered.", "すべての問題に回答しました。"))?;
+        return Ok(Some(r));
+    }
     writeln!(
         out,
         "\n{} {}/{} ({}%) — {}",
@@ -165,5 +236,27 @@ pub fn run(
         r.percent,
         if r.passed { t(lang, "passed", "合格") } else { t(lang, "not passed yet", "不合格") }
     )?;
+    let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name);
+    writeln!(
+        out,
+        "{}",
+        match lang {
+            Lang::En => format!("The whole run as a picture, step by step: maillab web --lesson {stem}"),
+            Lang::Ja => format!("実行の全体を図で、1ステップずつ見るには: maillab web --lesson {stem}"),
+        }
+    )?;
+    if let Some((name, next)) = next_lesson(l) {
+        writeln!(out, "{} {name} — {}", t(lang, "Next lesson:", "次のレッスン:"), lang.pick(&next.title))?;
+    }
     Ok(Some(r))
+}
+
+/// The lesson after this one in its folder (by file name), if any.
+pub fn next_lesson(l: &Lesson) -> Option<(String, Lesson)> {
+    let dir = l.file.parent()?;
+    let me = l.file.file_name()?.to_os_string();
+    super::list(dir)
+        .into_iter()
+        .filter(|(p, _)| p.file_name().is_some_and(|n| n > me.as_os_str()))
+        .find_map(|(p, r)| r.ok().map(|x| (p.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string(), x)))
 }

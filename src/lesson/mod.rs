@@ -5,6 +5,9 @@
 //! Received: fields) are computed from the trace when the lesson is used,
 //! so an edited scenario keeps its lesson correct.
 
+pub mod answer;
+pub mod attempt;
+pub mod exam;
 pub mod interactive;
 pub mod raw;
 
@@ -14,14 +17,17 @@ use crate::scenario::raw::S;
 use crate::scenario::{self, Scenario, Text};
 use crate::trace::Event;
 use crate::trace::{Field, Kind as EventKind};
+use answer::{Accept, Names, Verdict};
 use raw::{RawCheckpoint, RawLesson};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_PASS_MARK: u32 = 60;
+/// Tries at each question before the answer is shown.
+pub const DEFAULT_ATTEMPTS: u32 = 2;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     En,
@@ -57,6 +63,10 @@ pub struct Lesson {
     pub summary: Text,
     pub scenario: Scenario,
     pub pass_mark: u32,
+    /// Tries at each question (at least 1).
+    pub attempts: u32,
+    /// Percent of a question's points taken off per try after the first.
+    pub retry_penalty: u32,
     pub sections: Vec<Section>,
 }
 
@@ -74,13 +84,17 @@ pub struct Checkpoint {
     pub question: Text,
     pub points: u32,
     pub explain: Option<Text>,
+    /// Shown after a wrong answer when another try is left.
+    pub hint: Option<Text>,
     pub kind: Kind,
+    /// A trace question reads the trace up to the end of this step (None: the whole run).
+    pub moment: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
 pub enum Kind {
     Choice { options: Vec<Text>, answer: usize },
-    Short { answer: String, accept: Vec<String> },
+    Short { answer: String, accept: Vec<Accept> },
     Number { answer: f64, tolerance: f64 },
     FromTrace(TraceQuestion),
 }
@@ -116,6 +130,12 @@ pub fn is_lesson(src: &str) -> bool {
 }
 
 pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
+    load_file_for(path, None)
+}
+
+/// Load a lesson as a student's variant of its scenario (`--student`): the
+/// scenario's `${...}` values are put into the lesson's texts and answers too.
+pub fn load_file_for(path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
     let src = std::fs::read_to_string(path).map_err(|e| {
         Diagnostics(vec![Diagnostic::whole_file(
@@ -124,14 +144,46 @@ pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
             Some("`maillab lesson list` shows the lessons in lessons/".into()),
         )])
     })?;
-    load_str(&src, path)
+    load_str_for(&src, path, student)
 }
 
 pub fn load_str(src: &str, path: &Path) -> Result<Lesson, Diagnostics> {
+    load_str_for(src, path, None)
+}
+
+/// Where a lesson's `scenario:` value points.
+fn scenario_path(lesson: &Path, value: &str) -> PathBuf {
+    let dir = lesson.parent().unwrap_or(Path::new("."));
+    if value.ends_with(".yaml") {
+        dir.join(value)
+    } else {
+        dir.join("..").join("scenarios").join(format!("{value}.yaml"))
+    }
+}
+
+/// The variant a student gets of the lesson's scenario (none if it declares no `variants:`).
+pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::vary::Variant {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        scenario: String,
+    }
+    let Ok(head) = serde_saphyr::from_str::<Head>(src) else { return Default::default() };
+    let sc_path = scenario_path(path, &head.scenario);
+    let Ok(sc_src) = std::fs::read_to_string(&sc_path) else { return Default::default() };
+    scenario::vary::source_for(&sc_src, &sc_path.display().to_string(), student).map(|(_, v)| v).unwrap_or_default()
+}
+
+pub fn load_str_for(src: &str, path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
+    load_str_with(src, path, variant_of(src, path, student))
+}
+
+/// Load a lesson with the given values of its scenario's variants.
+pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
-    let raw: RawLesson =
-        serde_saphyr::from_str(src).map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
-    let mut c = Checker { file: file.clone(), diags: Vec::new() };
+    let text = variant.apply(src);
+    let raw: RawLesson = serde_saphyr::from_str(&text)
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
+    let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
     let lesson = c.lesson(raw, path);
     match lesson {
         Some(l) if c.diags.is_empty() => Ok(l),
@@ -146,6 +198,7 @@ pub fn load_str(src: &str, path: &Path) -> Result<Lesson, Diagnostics> {
 struct Checker {
     file: String,
     diags: Vec<Diagnostic>,
+    variant: scenario::vary::Variant,
 }
 
 impl Checker {
@@ -181,13 +234,8 @@ impl Checker {
         if let Some(s) = &raw.summary {
             self.both(s, "the summary");
         }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let sc_path = if raw.scenario.value.ends_with(".yaml") {
-            dir.join(&raw.scenario.value)
-        } else {
-            dir.join("..").join("scenarios").join(format!("{}.yaml", raw.scenario.value))
-        };
-        let scenario = match scenario::load_file(&sc_path) {
+        let sc_path = scenario_path(path, &raw.scenario.value);
+        let scenario = match scenario::vary::load_file_with(&sc_path, &self.variant) {
             Ok(s) => Some(s),
             Err(d) => {
                 let first = d.0.first().map(|x| x.to_string()).unwrap_or_default();
@@ -207,8 +255,26 @@ impl Checker {
             Some(p) => p.value,
             None => DEFAULT_PASS_MARK,
         };
+        let attempts = match &raw.attempts {
+            Some(a) if a.value == 0 => {
+                self.err(a, "a student needs at least one try", "use `attempts: 1` for no second try");
+                1
+            }
+            Some(a) => a.value,
+            None => DEFAULT_ATTEMPTS,
+        };
+        let retry_penalty = match &raw.retry_penalty {
+            Some(p) if p.value > 100 => {
+                self.err(p, "the penalty is a percentage", "use a number from 0 to 100");
+                0
+            }
+            Some(p) => p.value,
+            None => 0,
+        };
         let mut ids = BTreeSet::new();
         let mut sections = Vec::new();
+        // The last step the student has seen the trace of.
+        let mut seen: Option<usize> = None;
         for s in &raw.sections {
             let s = &s.value;
             self.both(&s.text, "a section's text");
@@ -224,6 +290,9 @@ impl Checker {
                     "steps are numbered from 1",
                 );
             }
+            if let Some(r) = &s.run_to_step {
+                seen = Some(r.value);
+            }
             let mut cps = Vec::new();
             for cp in &s.checkpoints {
                 if !ids.insert(cp.value.id.value.clone()) {
@@ -233,7 +302,7 @@ impl Checker {
                         "checkpoint ids must be unique in a lesson (answer files use them)",
                     );
                 }
-                if let Some(c) = self.checkpoint(cp, scenario.as_ref()) {
+                if let Some(c) = self.checkpoint(cp, scenario.as_ref(), seen) {
                     cps.push(c);
                 }
             }
@@ -254,16 +323,22 @@ impl Checker {
             summary: raw.summary.map(|s| s.value).unwrap_or_default(),
             scenario: scenario?,
             pass_mark,
+            attempts,
+            retry_penalty,
             sections,
         })
     }
 
-    fn checkpoint(&mut self, s: &S<RawCheckpoint>, sc: Option<&Scenario>) -> Option<Checkpoint> {
+    fn checkpoint(&mut self, s: &S<RawCheckpoint>, sc: Option<&Scenario>, seen: Option<usize>) -> Option<Checkpoint> {
         let cp = &s.value;
         self.both(&cp.question, "a question");
         if let Some(e) = &cp.explain {
             self.both(e, "an explanation");
         }
+        if let Some(h) = &cp.hint {
+            self.both(h, "a hint");
+        }
+        let mut moment = seen;
         let n = [cp.choice.is_some(), cp.short.is_some(), cp.number.is_some(), cp.from_trace.is_some()]
             .iter()
             .filter(|b| **b)
@@ -295,13 +370,26 @@ impl Checker {
             }
             Kind::Choice { options: c.options.value.clone(), answer: c.answer.value }
         } else if let Some(sh) = &cp.short {
-            if normalize(&sh.answer.value).is_empty() {
+            if answer::key(&sh.answer.value).is_empty() {
                 self.err(&sh.answer, "the answer is empty", "");
             }
-            Kind::Short { answer: sh.answer.value.clone(), accept: sh.accept.clone() }
+            let mut accept = Vec::new();
+            for a in &sh.accept {
+                match Accept::parse(&a.value) {
+                    Ok(x) => accept.push(x),
+                    Err(e) => self.err(a, e, "write a pattern as /regex/, e.g. /relay(ing)? denied/"),
+                }
+            }
+            Kind::Short { answer: sh.answer.value.clone(), accept }
         } else if let Some(nu) = &cp.number {
             Kind::Number { answer: nu.answer.value, tolerance: nu.tolerance.unwrap_or(0.0).abs() }
         } else if let Some(t) = &cp.from_trace {
+            if let Some(at) = &t.at_step {
+                if sc.is_some_and(|sc| at.value == 0 || at.value > sc.steps.len()) {
+                    self.err(at, format!("the scenario has no step {}", at.value), "steps are numbered from 1");
+                }
+                moment = Some(at.value);
+            }
             Kind::FromTrace(self.trace_question(t, sc, &cp.id)?)
         } else {
             return None;
@@ -311,7 +399,9 @@ impl Checker {
             question: cp.question.value.clone(),
             points: cp.points.unwrap_or(1),
             explain: cp.explain.as_ref().map(|e| e.value.clone()),
+            hint: cp.hint.as_ref().map(|h| h.value.clone()),
             kind,
+            moment,
         })
     }
 
@@ -444,82 +534,129 @@ pub fn trace_answer(q: &TraceQuestion, events: &[Event]) -> Option<u64> {
     }
 }
 
-/// Fold case and width: `ＳＭＴＰ`, ` smtp ` and `SMTP` compare equal.
+/// Fold case and width: `ＳＭＴＰ`, ` smtp ` and `SMTP` compare equal
+/// (the first rule of [`answer`]).
 pub fn normalize(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.trim().chars() {
-        let c = match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
-        if c.is_whitespace() {
-            if !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out.trim().to_string()
+    answer::fold(s)
 }
 
-fn parse_number(s: &str) -> Option<f64> {
-    normalize(s).trim_end_matches('.').parse::<f64>().ok()
+/// What grading needs from a run of the lesson's scenario: its trace and the
+/// names its hosts go by.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub events: Vec<Event>,
+    pub names: Names,
+    /// Where the trace ends after each step: step k's events are `events[..cut[k]]`.
+    cuts: std::collections::BTreeMap<usize, usize>,
+}
+
+impl Context {
+    pub fn new(sc: &Scenario, events: Vec<Event>) -> Context {
+        let starts: Vec<(usize, usize)> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EventKind::Step)
+            .filter_map(|(i, e)| e.field_u64(Field::Step).map(|s| (s as usize, i)))
+            .collect();
+        let end = events.iter().position(|e| e.kind == EventKind::Summary).unwrap_or(events.len());
+        let cuts = (1..=sc.steps.len())
+            .map(|k| (k, starts.iter().find(|(s, _)| *s == k + 1).map(|(_, i)| *i).unwrap_or(end)))
+            .collect();
+        Context { events, names: Names::of(sc), cuts }
+    }
+    /// Run the lesson's scenario and keep what grading needs.
+    pub fn run(l: &Lesson) -> std::io::Result<Context> {
+        let run = crate::lab::run(&l.scenario)?;
+        Ok(Context::new(&l.scenario, run.events))
+    }
+    /// The trace up to the end of a step (all of it for None).
+    pub fn events_at(&self, step: Option<usize>) -> &[Event] {
+        match step.and_then(|k| self.cuts.get(&k)) {
+            Some(&cut) => &self.events[..cut.min(self.events.len())],
+            None => &self.events,
+        }
+    }
+    /// The value a trace question has at its checkpoint's moment.
+    pub fn trace_value(&self, cp: &Checkpoint) -> Option<u64> {
+        match &cp.kind {
+            Kind::FromTrace(q) => trace_answer(q, self.events_at(cp.moment)),
+            _ => None,
+        }
+    }
+}
+
+/// Check one answer: right, wrong, or not an answer (asked again).
+pub fn check(cp: &Checkpoint, given: &str, ctx: &Context) -> Verdict {
+    match &cp.kind {
+        Kind::Choice { options, answer } => answer::choice(options, *answer, given, &ctx.names),
+        Kind::Short { answer, accept } => answer::short(answer, accept, given, &ctx.names),
+        Kind::Number { answer, tolerance } => answer::numeric(*answer, *tolerance, given),
+        Kind::FromTrace(q) => match (ctx.trace_value(cp), q) {
+            (Some(v), TraceQuestion::ReplyCode { .. }) => answer::code(v, given),
+            (Some(v), _) => answer::numeric(v as f64, 0.0, given),
+            (None, _) if answer::fold(given).is_empty() => answer::EMPTY,
+            (None, _) => Verdict::Wrong,
+        },
+    }
+}
+
+/// The expected answer, as shown to the student.
+pub fn expected(cp: &Checkpoint, ctx: &Context, lang: Lang) -> String {
+    match &cp.kind {
+        Kind::Choice { options, answer } => format!("{answer} ({})", lang.pick(&options[answer - 1])),
+        Kind::Short { answer, .. } => answer.clone(),
+        Kind::Number { answer, .. } => answer.to_string(),
+        Kind::FromTrace(_) => match ctx.trace_value(cp) {
+            Some(v) => v.to_string(),
+            None => match lang {
+                Lang::En => "(the run did not reach this point)".into(),
+                Lang::Ja => "(実行がこの時点まで進みませんでした)".into(),
+            },
+        },
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Graded {
     pub id: String,
     pub correct: bool,
+    /// The last answer given.
     pub given: Option<String>,
     pub expected: String,
+    /// How many (valid) answers were given.
+    pub attempts: u32,
     pub points: u32,
     pub earned: u32,
     pub explain: Option<String>,
 }
 
-/// Check one answer. `events` is the trace of the lesson's scenario.
-pub fn grade_one(cp: &Checkpoint, given: Option<&str>, events: &[Event], lang: Lang) -> Graded {
-    let (correct, expected) = match &cp.kind {
-        Kind::Choice { options, answer } => {
-            let want = lang.pick(&options[answer - 1]);
-            let ok = given.is_some_and(|g| {
-                let n = normalize(g);
-                let by_number = n.parse::<usize>().ok() == Some(*answer);
-                let by_letter = n.len() == 1 && n.as_bytes()[0].wrapping_sub(b'a') as usize + 1 == *answer;
-                let by_text = options
-                    .get(answer - 1)
-                    .is_some_and(|o| [&o.en, &o.ja].iter().any(|t| t.as_ref().is_some_and(|t| normalize(t) == n)));
-                by_number || by_letter || by_text
-            });
-            (ok, format!("{answer} ({want})"))
-        }
-        Kind::Short { answer, accept } => {
-            let ok = given.is_some_and(|g| {
-                let n = normalize(g);
-                std::iter::once(answer).chain(accept.iter()).any(|a| normalize(a) == n)
-            });
-            (ok, answer.clone())
-        }
-        Kind::Number { answer, tolerance } => {
-            let ok = given.and_then(parse_number).is_some_and(|g| (g - answer).abs() <= *tolerance + f64::EPSILON);
-            (ok, answer.to_string())
-        }
-        Kind::FromTrace(q) => match trace_answer(q, events) {
-            Some(v) => (given.and_then(parse_number).is_some_and(|g| g == v as f64), v.to_string()),
-            None => (false, "(the run did not reach this point)".into()),
-        },
-    };
+/// Points earned for a right answer after `attempts` tries.
+pub fn earned(l: &Lesson, points: u32, attempts: u32) -> u32 {
+    let off = l.retry_penalty.saturating_mul(attempts.saturating_sub(1)).min(100);
+    points * (100 - off) / 100
+}
+
+/// Grade one checkpoint from the answers a student gave (in order; the last counts).
+pub fn grade_tries(l: &Lesson, cp: &Checkpoint, tries: &[String], ctx: &Context, lang: Lang) -> Graded {
+    let last = tries.last();
+    let correct = last.is_some_and(|g| check(cp, g, ctx) == Verdict::Right);
+    let attempts = tries.len() as u32;
     Graded {
         id: cp.id.clone(),
         correct,
-        given: given.map(str::to_string),
-        expected,
+        given: last.cloned(),
+        expected: expected(cp, ctx, lang),
+        attempts,
         points: cp.points,
-        earned: if correct { cp.points } else { 0 },
+        earned: if correct { earned(l, cp.points, attempts) } else { 0 },
         explain: cp.explain.as_ref().map(|e| lang.pick(e)),
     }
+}
+
+/// Check one answer given once. `ctx` is the run of the lesson's scenario.
+pub fn grade_one(l: &Lesson, cp: &Checkpoint, given: Option<&str>, ctx: &Context, lang: Lang) -> Graded {
+    let tries: Vec<String> = given.into_iter().map(str::to_string).collect();
+    grade_tries(l, cp, &tries, ctx, lang)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -536,9 +673,9 @@ pub struct Report {
 
 /// Run the lesson's scenario once and grade a set of answers (id -> text).
 pub fn grade(l: &Lesson, answers: &std::collections::BTreeMap<String, String>, lang: Lang) -> std::io::Result<Report> {
-    let run = crate::lab::run(&l.scenario)?;
+    let ctx = Context::run(l)?;
     let items: Vec<Graded> =
-        l.checkpoints().map(|cp| grade_one(cp, answers.get(&cp.id).map(String::as_str), &run.events, lang)).collect();
+        l.checkpoints().map(|cp| grade_one(l, cp, answers.get(&cp.id).map(String::as_str), &ctx, lang)).collect();
     Ok(report(l, items, lang))
 }
 
@@ -559,23 +696,41 @@ pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
 }
 
 pub fn report_text(r: &Report) -> String {
-    let mut s = format!(
-        "lesson {}: {} of {} points ({}%), pass mark {}%: {}\n",
-        r.lesson,
-        r.score,
-        r.max,
-        r.percent,
-        r.pass_mark,
-        if r.passed { "PASSED" } else { "not passed" }
-    );
+    let mut s = match r.lang {
+        Lang::En => format!(
+            "lesson {}: {} of {} points ({}%), pass mark {}%: {}\n",
+            r.lesson,
+            r.score,
+            r.max,
+            r.percent,
+            r.pass_mark,
+            if r.passed { "PASSED" } else { "not passed" }
+        ),
+        Lang::Ja => format!(
+            "レッスン {}: {} 点中 {} 点 ({}%)、合格点 {}%: {}\n",
+            r.lesson,
+            r.max,
+            r.score,
+            r.percent,
+            r.pass_mark,
+            if r.passed { "合格" } else { "不合格" }
+        ),
+    };
     for g in &r.items {
         let mark = if g.correct { "✓" } else { "✗" };
-        s.push_str(&format!(
-            "  {mark} {}: {} (expected {})\n",
-            g.id,
-            g.given.as_deref().unwrap_or("(no answer)"),
-            g.expected
-        ));
+        let given = g.given.clone().unwrap_or_else(|| match r.lang {
+            Lang::En => "(no answer)".into(),
+            Lang::Ja => "(未回答)".into(),
+        });
+        let tries = match (r.lang, g.attempts) {
+            (_, 0 | 1) => String::new(),
+            (Lang::En, n) => format!(", {n} tries"),
+            (Lang::Ja, n) => format!("、{n} 回目で回答"),
+        };
+        s.push_str(&match r.lang {
+            Lang::En => format!("  {mark} {}: {given} (expected {}{tries})\n", g.id, g.expected),
+            Lang::Ja => format!("  {mark} {}: {given} (正解 {}{tries})\n", g.id, g.expected),
+        });
     }
     s
 }
@@ -645,13 +800,5 @@ mod tests {
         let d = d.0.iter().find(|d| d.message.contains("dns.qeury")).expect("a diagnostic names the kind");
         assert_eq!(d.message, "`dns.qeury` is not an event kind");
         assert!(d.hint.as_deref().is_some_and(|h| h.contains("did you mean `dns.query`?")), "{d:?}");
-    }
-
-    #[test]
-    fn width_and_case_folding() {
-        assert_eq!(normalize("ＳＭＴＰ"), "smtp");
-        assert_eq!(normalize("  Mail\u{3000} Transfer   Agent "), "mail transfer agent");
-        assert_eq!(normalize("５５０"), "550");
-        assert_eq!(parse_number("３."), Some(3.0));
     }
 }

@@ -24,6 +24,16 @@ pub struct RawLesson {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub pass_mark: Option<S<u32>>,
+    /// How many tries a student gets at each question before the answer is
+    /// shown (default 2).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub attempts: Option<S<u32>>,
+    /// Percent of a question's points taken off for each try after the first
+    /// (default 0).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub retry_penalty: Option<S<u32>>,
     #[schemars(with = "Vec<RawSection>")]
     pub sections: Vec<S<RawSection>>,
 }
@@ -58,6 +68,10 @@ pub struct RawCheckpoint {
     #[serde(default)]
     #[schemars(with = "Option<Text>")]
     pub explain: Option<S<Text>>,
+    /// Shown after a wrong answer, before the next try.
+    #[serde(default)]
+    #[schemars(with = "Option<Text>")]
+    pub hint: Option<S<Text>>,
     #[serde(default)]
     pub choice: Option<RawChoice>,
     #[serde(default)]
@@ -83,9 +97,11 @@ pub struct RawChoice {
 pub struct RawShort {
     #[schemars(with = "String")]
     pub answer: S<String>,
-    /// Other accepted answers (synonyms, the other language).
+    /// Other accepted answers (synonyms, the other language); `/.../` is a
+    /// regular expression matched against the whole answer.
     #[serde(default)]
-    pub accept: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub accept: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -101,6 +117,11 @@ pub struct RawNumber {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFromTrace {
+    /// The trace is read up to the end of this step (default: the section's
+    /// `run_to_step`, or the last one before it; the whole run if none).
+    #[serde(default)]
+    #[schemars(with = "Option<usize>")]
+    pub at_step: Option<S<usize>>,
     /// The reply code a step's SMTP session got to a command.
     #[serde(default)]
     pub reply_code: Option<RawReplyCode>,

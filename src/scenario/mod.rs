@@ -7,6 +7,7 @@
 
 pub mod load;
 pub mod raw;
+pub mod vary;
 
 use crate::proto::dns::ZoneRecord;
 use crate::proto::smtp::Flavour;
@@ -70,6 +71,8 @@ pub struct Scenario {
     pub users: Vec<User>,
     pub steps: Vec<Step>,
     pub expect: Vec<Expect>,
+    /// The per-student values this scenario was loaded with (`variants:`; empty without).
+    pub variant: vary::Variant,
 }
 
 #[derive(Clone, Debug)]

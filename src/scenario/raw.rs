@@ -39,6 +39,10 @@ pub struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<RawExpect>")]
     pub expect: Vec<S<RawExpect>>,
+    /// Per-student values: `${name}` elsewhere in the file is replaced by a
+    /// student's value (see `maillab run --student`).
+    #[serde(default)]
+    pub variants: Option<super::vary::RawVariants>,
 }
 
 /// A text in English and Japanese (either may be left out).

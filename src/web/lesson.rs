@@ -1,43 +1,28 @@
 //! The lesson adapter: a lesson's sections and checkpoints for the page,
-//! answers graded by the same grader as `maillab lesson run`
-//! ([`crate::lesson::grade_one`]) and saved to the same progress file, so a
-//! student can move between the terminal and the browser. Kept small: it
-//! only maps the lesson module's API onto `/api/lesson*`.
+//! answered through the same API as `maillab lesson run`
+//! ([`crate::lesson::attempt`]: hints, a second try, the answer after the
+//! last one) and saved to the same progress file, so a student can move
+//! between the terminal and the browser. Kept small: it only maps the lesson
+//! module's API onto `/api/lesson*`.
 //!
 //! A section that runs the scenario to step N covers the events up to the
 //! start of step N+1 (what the terminal lesson shows for it); its trace
-//! questions are graded on those events.
+//! questions are graded on those events (the lesson module's `Context`).
 
 use crate::base::sync::lock;
+use crate::lesson::attempt::{self, Outcome, State};
 use crate::lesson::interactive::{Progress, load_progress, progress_path, save_progress};
-use crate::lesson::{Checkpoint, Kind, Lang, Lesson, grade_one, report};
-use crate::trace::{Event, Field, Kind as EventKind};
+use crate::lesson::{Context, Kind, Lang, Lesson};
+use crate::trace::Event;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 pub struct LessonState {
     pub lesson: Lesson,
+    ctx: Context,
     path: PathBuf,
     progress: Mutex<Progress>,
-    /// Answers given on the page since the server started, per checkpoint.
-    attempts: Mutex<BTreeMap<String, u32>>,
-    /// Per section: the position its run reaches (None: it does not run the scenario).
-    run_to: Vec<Option<usize>>,
-    /// Per checkpoint id: the position whose events its trace question is graded on.
-    graded_on: BTreeMap<String, usize>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct CpState {
-    pub answered: bool,
-    pub correct: Option<bool>,
-    pub given: Option<String>,
-    pub attempts: u32,
-    pub expected: Option<String>,
-    pub explain: Option<String>,
-    pub hint: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -47,7 +32,7 @@ pub struct CpView {
     pub kind: &'static str,
     pub options: Option<Vec<String>>,
     pub points: u32,
-    pub state: CpState,
+    pub state: State,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -80,9 +65,10 @@ pub struct LessonView {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AnswerOut {
+    /// `invalid`, `correct`, `wrong` (another try left) or `revealed` (the answer shown).
     pub outcome: &'static str,
     pub message: String,
-    pub state: CpState,
+    pub state: State,
 }
 
 fn t(lang: Lang, en: &str, ja: &str) -> String {
@@ -100,72 +86,19 @@ impl LessonState {
     }
 
     pub fn with_progress_file(lesson: Lesson, events: &[Event], path: PathBuf) -> LessonState {
-        let step_at: BTreeMap<u64, usize> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind == EventKind::Step)
-            .filter_map(|(i, e)| e.field_u64(Field::Step).map(|s| (s, i)))
-            .collect();
-        let end = events.iter().position(|e| e.kind == EventKind::Summary).unwrap_or(events.len());
-        let mut run_to = Vec::new();
-        let mut graded_on = BTreeMap::new();
-        let mut reached = 0;
-        for s in &lesson.sections {
-            let cut = s.run_to_step.map(|k| step_at.get(&(k as u64 + 1)).copied().unwrap_or(end).max(reached));
-            if let Some(c) = cut {
-                reached = c;
-            }
-            run_to.push(cut);
-            for cp in &s.checkpoints {
-                // A question before any run is graded on the whole run (as the terminal does).
-                graded_on.insert(cp.id.clone(), if reached == 0 { events.len() } else { reached });
-            }
-        }
+        let ctx = Context::new(&lesson.scenario, events.to_vec());
         let progress = Mutex::new(load_progress(&path));
-        LessonState { lesson, path, progress, attempts: Mutex::new(BTreeMap::new()), run_to, graded_on }
+        LessonState { lesson, ctx, path, progress }
     }
 
-    fn checkpoint(&self, id: &str) -> Option<&Checkpoint> {
-        self.lesson.checkpoints().find(|c| c.id == id)
+    fn state(&self, cp: &crate::lesson::Checkpoint, lang: Lang) -> State {
+        let mut p = lock(&self.progress);
+        let rec = p.lang(lang).checkpoints.get(&cp.id).cloned();
+        attempt::state(&self.lesson, cp, rec.as_ref(), &self.ctx, lang)
     }
 
-    fn grade(&self, cp: &Checkpoint, given: &str, events: &[Event], lang: Lang) -> crate::lesson::Graded {
-        let upto = self.graded_on.get(&cp.id).copied().unwrap_or(events.len()).min(events.len());
-        grade_one(cp, Some(given), &events[..upto], lang)
-    }
-
-    fn cp_state(&self, cp: &Checkpoint, events: &[Event], lang: Lang) -> CpState {
-        let given = lock(&self.progress).answers.get(&cp.id).cloned();
-        let attempts = lock(&self.attempts).get(&cp.id).copied().unwrap_or(u32::from(given.is_some()));
-        match given {
-            Some(g) => {
-                let r = self.grade(cp, &g, events, lang);
-                CpState {
-                    answered: true,
-                    correct: Some(r.correct),
-                    given: Some(g),
-                    attempts,
-                    expected: Some(r.expected),
-                    explain: r.explain,
-                    hint: None,
-                }
-            }
-            None => CpState {
-                answered: false,
-                correct: None,
-                given: None,
-                attempts,
-                expected: None,
-                explain: None,
-                hint: None,
-            },
-        }
-    }
-
-    pub fn view(&self, events: &[Event], lang: Lang) -> LessonView {
-        let mut answered = 0;
-        let mut items = Vec::new();
-        let sections = self
+    pub fn view(&self, lang: Lang) -> LessonView {
+        let sections: Vec<SectionView> = self
             .lesson
             .sections
             .iter()
@@ -175,20 +108,11 @@ impl LessonState {
                 text: lang.pick(&s.text),
                 look_at: s.look_at.as_ref().map(|l| lang.pick(l)),
                 run_to_step: s.run_to_step,
-                run_to: self.run_to.get(i).copied().flatten(),
+                run_to: s.run_to_step.map(|k| self.ctx.events_at(Some(k)).len()),
                 checkpoints: s
                     .checkpoints
                     .iter()
                     .map(|cp| {
-                        let state = self.cp_state(cp, events, lang);
-                        if state.answered {
-                            answered += 1;
-                        }
-                        if let Some(g) = &state.given {
-                            items.push(self.grade(cp, g, events, lang));
-                        } else {
-                            items.push(grade_one(cp, None, &[], lang));
-                        }
                         let (kind, options) = match &cp.kind {
                             Kind::Choice { options, .. } => {
                                 ("choice", Some(options.iter().map(|o| lang.pick(o)).collect()))
@@ -203,13 +127,14 @@ impl LessonState {
                             kind,
                             options,
                             points: cp.points,
-                            state,
+                            state: self.state(cp, lang),
                         }
                     })
                     .collect(),
             })
             .collect();
-        let r = report(&self.lesson, items, lang);
+        let answered = sections.iter().flat_map(|s| &s.checkpoints).filter(|c| c.state.answered).count();
+        let r = self.result(lang);
         LessonView {
             name: self.lesson.name.clone(),
             title: lang.pick(&self.lesson.title),
@@ -220,51 +145,63 @@ impl LessonState {
         }
     }
 
-    /// Grade and save one answer. None: no such checkpoint.
-    pub fn answer(&self, id: &str, given: &str, events: &[Event], lang: Lang) -> Option<std::io::Result<AnswerOut>> {
-        let cp = self.checkpoint(id)?;
-        let given = given.trim();
-        if given.is_empty() || given.len() > 1000 {
-            return Some(Ok(AnswerOut {
-                outcome: "invalid",
-                message: t(lang, "Type an answer first.", "先に回答を入力してください。"),
-                state: self.cp_state(cp, events, lang),
-            }));
-        }
-        let saved = {
+    /// Take one answer and save the progress. None: no such checkpoint.
+    pub fn answer(&self, id: &str, given: &str, lang: Lang) -> Option<std::io::Result<AnswerOut>> {
+        let cp = self.lesson.checkpoints().find(|c| c.id == id)?;
+        let outcome = {
             let mut p = lock(&self.progress);
-            p.answers.insert(cp.id.clone(), given.to_string());
-            save_progress(&self.path, &p)
+            let lp = p.lang(lang);
+            let outcome = attempt::answer(&self.lesson, cp, lp.record(id), given, &self.ctx, lang);
+            if lp.checkpoints.get(id).is_some_and(|r| r.answers.is_empty()) {
+                // Nothing was taken (a blank answer): leave no empty record behind.
+                lp.redo(id);
+            }
+            if !matches!(outcome, Outcome::Invalid { .. } | Outcome::Done)
+                && let Err(e) = save_progress(&self.path, &p)
+            {
+                return Some(Err(e));
+            }
+            outcome
         };
-        if let Err(e) = saved {
-            return Some(Err(e));
-        }
-        *lock(&self.attempts).entry(cp.id.clone()).or_insert(0) += 1;
-        let r = self.grade(cp, given, events, lang);
-        let message = if r.correct {
-            t(lang, "Correct.", "正解です。")
-        } else {
-            format!("{} {}", t(lang, "Not quite. The answer is", "残念。正解は"), r.expected)
+        let state = self.state(cp, lang);
+        let (outcome, message) = match outcome {
+            Outcome::Invalid { message } => ("invalid", message),
+            Outcome::Correct { .. } => ("correct", t(lang, "Correct.", "正解です。")),
+            Outcome::Wrong { tries_left, .. } => (
+                "wrong",
+                match lang {
+                    Lang::En => format!("Not quite. Tries left: {tries_left}."),
+                    Lang::Ja => format!("不正解です。あと {tries_left} 回答えられます。"),
+                },
+            ),
+            Outcome::Revealed { expected, .. } => (
+                "revealed",
+                match lang {
+                    Lang::En => format!("Not quite. The answer is {expected}"),
+                    Lang::Ja => format!("残念。正解は {expected}"),
+                },
+            ),
+            Outcome::Done => (
+                if state.correct == Some(true) { "correct" } else { "revealed" },
+                match lang {
+                    Lang::En => format!(
+                        "This question is finished; `maillab lesson run {} --redo {id}` asks it again.",
+                        self.lesson.name
+                    ),
+                    Lang::Ja => format!(
+                        "この問題は終わっています。`maillab lesson run {} --redo {id}` でもう一度答えられます。",
+                        self.lesson.name
+                    ),
+                },
+            ),
         };
-        Some(Ok(AnswerOut {
-            outcome: if r.correct { "correct" } else { "wrong" },
-            message,
-            state: self.cp_state(cp, events, lang),
-        }))
+        Some(Ok(AnswerOut { outcome, message, state }))
     }
 
     /// The result page: every checkpoint graded as it stands (unanswered ones score nothing).
-    pub fn result(&self, events: &[Event], lang: Lang) -> crate::lesson::Report {
-        let answers = lock(&self.progress).answers.clone();
-        let items = self
-            .lesson
-            .checkpoints()
-            .map(|cp| match answers.get(&cp.id) {
-                Some(g) => self.grade(cp, g, events, lang),
-                None => grade_one(cp, None, events, lang),
-            })
-            .collect();
-        report(&self.lesson, items, lang)
+    pub fn result(&self, lang: Lang) -> crate::lesson::Report {
+        let mut p = lock(&self.progress);
+        attempt::grade(&self.lesson, p.lang(lang), &self.ctx, lang)
     }
 }
 
@@ -283,23 +220,32 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("maillab-web-lesson-{}", std::process::id()));
         let file = dir.join("p.json");
         let st = LessonState::with_progress_file(l.clone(), &events, file.clone());
-        let v = st.view(&events, Lang::En);
+        let v = st.view(Lang::En);
         assert_eq!(v.progress.answered, 0);
         assert!(v.sections.iter().any(|s| s.run_to.is_some()));
         let cp = l.checkpoints().next().map(|c| c.id.clone()).unwrap_or_default();
-        let out = st.answer(&cp, "  ", &events, Lang::En).and_then(Result::ok).map(|o| o.outcome);
+        // Nothing typed: asked again, nothing stored.
+        let out = st.answer(&cp, "  ", Lang::En).and_then(Result::ok).map(|o| o.outcome);
         assert_eq!(out, Some("invalid"));
-        let out = st.answer(&cp, "certainly not this", &events, Lang::Ja).and_then(Result::ok);
+        // A wrong answer with a try left, then the answer shown.
+        let out = st.answer(&cp, "certainly not this", Lang::Ja).and_then(Result::ok);
         let out = out.unwrap_or_else(|| panic!("an answer"));
         assert_eq!(out.outcome, "wrong");
-        assert!(out.message.starts_with("残念"));
-        assert_eq!((out.state.answered, out.state.attempts), (true, 1));
-        // The same file the terminal lesson reads.
-        let saved = load_progress(&file);
-        assert_eq!(saved.answers.get(&cp).map(String::as_str), Some("certainly not this"));
-        assert!(st.answer("no-such-id", "1", &events, Lang::En).is_none());
-        let r = st.result(&events, Lang::En);
-        assert_eq!(r.score, 0);
+        assert!(out.message.starts_with("不正解"), "{}", out.message);
+        assert_eq!((out.state.answered, out.state.attempts, out.state.expected.clone()), (false, 1, None));
+        let out = st.answer(&cp, "still not this", Lang::Ja).and_then(Result::ok);
+        let out = out.unwrap_or_else(|| panic!("an answer"));
+        assert_eq!(out.outcome, "revealed");
+        assert!(out.message.starts_with("残念"), "{}", out.message);
+        assert_eq!((out.state.answered, out.state.correct, out.state.attempts), (true, Some(false), 2));
+        // The same file the terminal lesson reads, per language.
+        let mut saved = load_progress(&file);
+        let answers = saved.lang(Lang::Ja).record(&cp).answers.clone();
+        assert_eq!(answers, vec!["certainly not this", "still not this"]);
+        assert!(saved.lang(Lang::En).checkpoints.is_empty(), "the other language is untouched");
+        assert!(st.answer("no-such-id", "1", Lang::En).is_none());
+        assert_eq!(st.result(Lang::Ja).score, 0);
+        assert_eq!(st.view(Lang::Ja).progress.answered, 1);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

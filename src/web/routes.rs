@@ -299,9 +299,7 @@ fn lesson_of(app: &App) -> Result<&super::lesson::LessonState, ApiError> {
 async fn lesson(State(app): State<Arc<App>>, q: Q) -> ApiResult {
     let q = query(q)?;
     let lang = lang_of(&app, q.get("lang").map(String::as_str))?;
-    let l = lesson_of(&app)?;
-    let events = read(&app.events).clone();
-    Ok(Json(l.view(&events, lang)).into_response())
+    Ok(Json(lesson_of(&app)?.view(lang)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -314,9 +312,7 @@ struct Answer {
 async fn lesson_answer(State(app): State<Arc<App>>, body: Result<Json<Answer>, JsonRejection>) -> ApiResult {
     let Json(a) = body.map_err(|e| bad(format!("bad answer: {}", e.body_text())))?;
     let lang = lang_of(&app, a.lang.as_deref())?;
-    let l = lesson_of(&app)?;
-    let events = read(&app.events).clone();
-    match l.answer(&a.id, &a.answer, &events, lang) {
+    match lesson_of(&app)?.answer(&a.id, &a.answer, lang) {
         None => Err(not_found(format!("there is no checkpoint `{}`", a.id))),
         Some(Err(e)) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot save the progress: {e}"))),
         Some(Ok(out)) => Ok(Json(out).into_response()),
@@ -326,9 +322,7 @@ async fn lesson_answer(State(app): State<Arc<App>>, body: Result<Json<Answer>, J
 async fn lesson_result(State(app): State<Arc<App>>, q: Q) -> ApiResult {
     let q = query(q)?;
     let lang = lang_of(&app, q.get("lang").map(String::as_str))?;
-    let l = lesson_of(&app)?;
-    let events = read(&app.events).clone();
-    Ok(Json(l.result(&events, lang)).into_response())
+    Ok(Json(lesson_of(&app)?.result(lang)).into_response())
 }
 
 #[cfg(test)]

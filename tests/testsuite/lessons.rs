@@ -104,9 +104,57 @@ fn interactive_run_from_stdin_and_resume() {
     assert!(text.contains("(前回の回答:) 250"), "{text}");
     assert!(text.contains("得点: 4/4 (100%) — 合格"), "{text}");
     assert_eq!(out.status.code(), Some(0));
-    // --restart forgets them.
-    let out = start("", &["--restart"]);
+    // --redo asks one question again; a wrong answer gets a hint and a second try.
+    let out = start("POP\nSMTP\n", &["--redo", "protocol"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(前回の回答:) 250 ✓"), "{text}");
+    assert!(text.contains("✗ 違います。あと 1 回答えられます。") && text.contains("ヒント: いま読んだ"), "{text}");
+    assert!(text.contains("得点: 4/4 (100%) — 合格"), "{text}");
+    // Empty input and a choice that does not exist are asked again, not stored.
+    let out = start("\n7\n3\n", &["--redo", "role"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("回答を入力して") && text.contains("選択肢の番号"), "{text}");
+    assert!(text.contains("得点: 4/4"), "{text}");
+    // --restart asks first; "n" keeps everything.
+    let out = start("n\n", &["--restart"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("やり直しはやめました"));
+    assert!(saved.exists());
+    // English answers are kept when the Japanese ones are wiped.
+    let en = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "en"])
+        .env("MAILLAB_HOME", &home)
+        .env("USER", "tester")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&en.stdout).contains("Stopped"));
+    let out = start("y\n", &["--restart"]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("前回の回答"));
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&saved).expect("saved")).expect("json");
+    assert!(p["langs"]["ja"].is_null(), "{p}");
+}
+
+#[test]
+fn an_old_progress_file_is_read() {
+    let home = std::env::temp_dir().join(format!("maillab-oldhome-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join("progress/tester")).expect("dir");
+    std::fs::write(home.join("progress/tester/demo.json"), r#"{"answers":{"data-code":"250","protocol":"SMTP"}}"#)
+        .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "en"])
+        .env("MAILLAB_HOME", &home)
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(b"3\nc\n").expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(answered before:) 250 ✓") && text.contains("Score: 4/4"), "{text}");
 }
 
 #[test]
@@ -141,4 +189,162 @@ fn lesson_errors_have_positions() {
     assert!(err.contains("bad.yaml:3:8: the title has no `ja` text"), "{err}");
     assert!(err.contains("bad.yaml:4:11: the scenario `nosuch`"), "{err}");
     assert!(err.contains("bad.yaml:10:56: answer 2 is not one of the 1 options"), "{err}");
+}
+
+/// A trace question sees the trace as far as its section has shown it: in
+/// pop-vs-imap, two messages have arrived by the end of step 2 and three by the
+/// end of step 5. The same question counts 2 at step 2, 3 with `at_step: 5`,
+/// and 3 where no section has run a step yet (the whole run).
+#[test]
+fn trace_answers_are_computed_at_the_checkpoints_moment() {
+    let src = r#"
+lesson: 1
+name: moment
+title: { en: t, ja: t }
+scenario: ../../scenarios/pop-vs-imap.yaml
+sections:
+  - text: { en: a, ja: a }
+    checkpoints:
+      - id: before-any-step
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com } }
+  - text: { en: a, ja: a }
+    run_to_step: 2
+    checkpoints:
+      - id: at-step-2
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com } }
+      - id: stated-step-5
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com }, at_step: 5 }
+  - text: { en: a, ja: a }
+    checkpoints:
+      - id: still-step-2
+        question: { en: q, ja: q }
+        from_trace: { delivered_count: { to: alice@example.com } }
+"#;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moment.yaml");
+    let l = maillab::lesson::load_str(src, &path).expect("loads");
+    let ctx = maillab::lesson::Context::run(&l).expect("runs");
+    let value = |id: &str| ctx.trace_value(l.checkpoints().find(|c| c.id == id).expect("checkpoint"));
+    assert_eq!(value("before-any-step"), Some(3));
+    assert_eq!(value("at-step-2"), Some(2));
+    assert_eq!(value("stated-step-5"), Some(3));
+    assert_eq!(value("still-step-2"), Some(2));
+    // Graded the same way: "2通" is right at step 2, wrong for the whole run.
+    let answers: BTreeMap<String, String> = [("at-step-2", "2通"), ("before-any-step", "2通")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let r = maillab::lesson::grade(&l, &answers, maillab::lesson::Lang::Ja).expect("grades");
+    let ok = |id: &str| r.items.iter().find(|g| g.id == id).expect("graded").correct;
+    assert!(ok("at-step-2") && !ok("before-any-step"), "{r:?}");
+}
+
+/// Lesson 06 on a student's variant of aliases-list: the list's size, the
+/// question texts and the trace answer follow the student ID; the same ID
+/// always gets the same.
+#[test]
+fn a_students_variant_changes_the_network_the_texts_and_the_answers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/06-mailing-lists.yaml");
+    let copies = |student: Option<&str>| {
+        let l = maillab::lesson::load_file_for(&path, student).expect("loads");
+        let ctx = maillab::lesson::Context::run(&l).expect("runs");
+        let cp = l.checkpoints().find(|c| c.id == "aliases-line").expect("checkpoint");
+        let question = maillab::lesson::Lang::En.pick(&cp.question);
+        let cp = l.checkpoints().find(|c| c.id == "spam-copies").expect("checkpoint");
+        (ctx.trace_value(cp), question, l.scenario.variant.label())
+    };
+    let default = copies(None);
+    assert_eq!(default.0, Some(6));
+    assert!(default.1.contains("these 3 people"), "{}", default.1);
+    let five = copies(Some("d4"));
+    assert_eq!(five, copies(Some("d4")), "the same student, the same variant");
+    assert_eq!(five.0, Some(10), "{five:?}");
+    assert!(five.1.contains("these 5 people"), "{}", five.1);
+    assert_eq!(copies(Some("b2")).0, Some(6));
+    // `lesson grade --student` grades against that variant.
+    let dir = std::env::temp_dir().join(format!("maillab-variant-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let answers = dir.join("a.yaml");
+    std::fs::write(&answers, "spam-copies: 10通\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "grade", "06-mailing-lists", "--student", "d4", "--format", "json", "--answers"])
+        .arg(&answers)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let item = v["items"].as_array().expect("items").iter().find(|i| i["id"] == "spam-copies").cloned();
+    assert_eq!(item.map(|i| i["correct"].clone()), Some(serde_json::Value::Bool(true)));
+}
+
+/// Exam mode end to end: the instructor writes a copy without keys, two
+/// students answer their variants with no feedback and hand in submission
+/// files, and `class grade` re-runs each variant into a Moodle CSV and a
+/// per-question summary.
+#[test]
+fn exam_copy_submissions_and_class_grades() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-exam-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scenarios")).expect("dir");
+    std::fs::create_dir_all(dir.join("subs")).expect("dir");
+    std::fs::copy(root.join("scenarios/aliases-list.yaml"), dir.join("scenarios/aliases-list.yaml")).expect("copy");
+    let maillab = |args: &[&str], input: &str, student: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+            .current_dir(root)
+            .args(args)
+            .env("MAILLAB_HOME", dir.join(format!("home-{student}")))
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child.wait_with_output().expect("finishes")
+    };
+    let lessons = dir.join("lessons");
+    let out = maillab(&["lesson", "exam-copy", "06-mailing-lists", "--out", lessons.to_str().unwrap()], "", "x");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let copy = std::fs::read_to_string(lessons.join("06-mailing-lists.yaml")).expect("copy written");
+    assert!(!copy.contains("explain:") && !copy.contains("answer: 2") && copy.contains("answer: 1"), "{copy}");
+    // Student d4 has five members (10 copies), b2 three (6); both answer 10.
+    let answers = "\n2\n\n1\n\n2\n\n10\n\n2\n\n1\n\n3\n\n1\n";
+    for student in ["d4", "b2"] {
+        let sub = dir.join(format!("subs/{student}.submission.json"));
+        let out = maillab(
+            &[
+                "lesson",
+                "run",
+                lessons.join("06-mailing-lists.yaml").to_str().unwrap(),
+                "--exam",
+                "--student",
+                student,
+                "--lang",
+                "ja",
+                "--submission",
+                sub.to_str().unwrap(),
+            ],
+            answers,
+            student,
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains("回答を記録しました。") && text.contains("提出用ファイル"), "{text}");
+        assert!(!text.contains("正解") && !text.contains("得点"), "no feedback in exam mode: {text}");
+    }
+    let grades = dir.join("grades.csv");
+    let out = maillab(
+        &["class", "grade", dir.join("subs").to_str().unwrap(), "--keys", "lessons", "--out", grades.to_str().unwrap()],
+        "",
+        "x",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(&grades).expect("grades");
+    assert_eq!(csv, "ID number,06-mailing-lists,notes\nb2,87,\nd4,100,\n", "{csv}");
+    let summary = std::fs::read_to_string(dir.join("grades-questions.csv")).expect("summary");
+    let first = summary.lines().nth(1).expect("a row");
+    assert!(first.starts_with("06-mailing-lists,spam-copies,2,1,1,50,"), "{summary}");
 }

@@ -81,7 +81,14 @@ pub fn yaml_error(file: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic
     Diagnostic { file: file.to_string(), line, column, message, hint: Some(hint) }
 }
 
+/// Load a scenario source; one with `variants:` gets its first values (see
+/// [`crate::scenario::vary`] for a student's).
 pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
+    crate::scenario::vary::load_str(src, file, None)
+}
+
+/// Load a scenario source whose `${...}` values are already in place.
+pub fn load_plain(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
     let raw: RawScenario = match serde_saphyr::from_str_with_options(src, yaml_options()) {
         Ok(r) => r,
         Err(e) => return Err(Diagnostics(vec![yaml_error(file, &e, "scenario")])),

@@ -62,6 +62,7 @@ impl Checker {
             users,
             steps,
             expect,
+            variant: Default::default(),
         })
     }
 

@@ -1,0 +1,642 @@
+//! Fair answer matching: what a student types is folded to a normal form
+//! before it is compared, so `４つ`, `3通`, `587番`, `3 messages`, `Received`
+//! for `Received:`, `250 2.0.0` for `250`, `dept.cs.example.ac.jp` for `dept`
+//! and `メーラー` for `MUA` all count. The rules are listed in the book
+//! (`book/src/lesson-format.md`, "How answers are compared"); each has a test
+//! below.
+//!
+//! A matcher says one of three things: the answer is right, wrong, or not an
+//! answer to this question at all ([`Verdict::Invalid`]: empty, not a number
+//! where a number is asked, "7" on a four-option question). Invalid input is
+//! asked again and never stored.
+
+use crate::scenario::Scenario;
+
+/// What the scenario knows that an answer may name: every host's short name,
+/// FQDN and address, each host one group.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub hosts: Vec<Vec<String>>,
+}
+
+impl Names {
+    pub fn of(sc: &Scenario) -> Names {
+        Names {
+            hosts: sc.hosts.iter().map(|h| vec![fold(&h.name), fold(&h.hostname), h.address.to_string()]).collect(),
+        }
+    }
+    /// The names of the host one of whose names is `s` (folded, a trailing dot ignored).
+    fn host_of(&self, s: &str) -> Option<&Vec<String>> {
+        let s = fold(s);
+        let s = s.trim_end_matches('.');
+        self.hosts.iter().find(|h| h.iter().any(|n| n == s))
+    }
+}
+
+/// What a matcher found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Right,
+    Wrong,
+    /// Not an answer to this question; the text says what is asked for (en, ja).
+    Invalid(&'static str, &'static str),
+}
+
+impl Verdict {
+    fn of(b: bool) -> Verdict {
+        if b { Verdict::Right } else { Verdict::Wrong }
+    }
+}
+
+pub const EMPTY: Verdict =
+    Verdict::Invalid("Type an answer and press Enter.", "回答を入力して Enter を押してください。");
+const NOT_A_NUMBER: Verdict = Verdict::Invalid("Answer with a number (for example 3).", "数で答えてください (例: 3)。");
+const NOT_A_CODE: Verdict = Verdict::Invalid(
+    "Answer with a three-digit reply code (for example 250).",
+    "3 桁の応答コードで答えてください (例: 250)。",
+);
+const NOT_AN_OPTION: Verdict = Verdict::Invalid(
+    "Answer with one of the options: its number, its letter or its text.",
+    "選択肢の番号・記号 (a, b, …)・文のどれかで答えてください。",
+);
+
+/// Rule 1, width and case: full-width ASCII (`ＳＭＴＰ`, `５８７`, `：`) and the
+/// ideographic space become ASCII, circled numbers (`③`) become digits,
+/// letters are lower-cased, runs of white space become one space, and the
+/// ends are trimmed.
+pub fn fold(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        let c = match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            // ① … ⑨ (⑩ and up are rare in answers and become two digits below)
+            '\u{2460}'..='\u{2468}' => char::from_u32(c as u32 - 0x2460 + u32::from(b'1')).unwrap_or(c),
+            _ => c,
+        };
+        if ('\u{2469}'..='\u{2473}').contains(&c) {
+            out.push_str(&(c as u32 - 0x2460 + 1).to_string());
+            continue;
+        }
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Punctuation that may surround an answer without changing it.
+fn is_edge_punct(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '…'
+            | '。'
+            | '、'
+            | ','
+            | '!'
+            | '?'
+            | '"'
+            | '\''
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '('
+            | ')'
+            | '（'
+            | '）'
+            | '<'
+            | '>'
+            | '＜'
+            | '＞'
+            | ':'
+            | '`'
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | ' '
+    )
+}
+
+/// Rule 2, the text form used to compare words: [`fold`], then surrounding
+/// punctuation, quotes and brackets (`「…」`, `"…"`, `<…>`, a trailing `:`
+/// or `。`) are dropped, a polite ending (`です`) is dropped, a long-vowel
+/// mark at the end of a word is ignored (`メールリーダー` = `メールリーダ`), and
+/// spaces and `・` between words are ignored (`mailing list` = `mailinglist`
+/// = `メーリング・リスト`); so are `-` and `_`, except in addresses and
+/// domain names (anything with `@` or `.`).
+pub fn key(s: &str) -> String {
+    let f = fold(s);
+    let mut t = f.trim_matches(is_edge_punct).to_string();
+    for end in ["です", "でした", "だ"] {
+        if t.chars().count() > end.chars().count() + 1
+            && let Some(x) = t.strip_suffix(end)
+        {
+            t = x.trim_end_matches(is_edge_punct).to_string();
+        }
+    }
+    let addressy = t.contains('@') || t.contains('.');
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let sep = |c: char| c == ' ' || c == '・' || (!addressy && (c == '-' || c == '_'));
+        match *c {
+            c if sep(c) => {}
+            'ー' if next.is_none_or(|n| sep(n) || !is_kana(n)) && i > 0 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_edge_punct_but_bracket(c: char) -> bool {
+    c != ')' && is_edge_punct(c)
+}
+
+fn is_kana(c: char) -> bool {
+    ('\u{3040}'..='\u{30FF}').contains(&c)
+}
+
+/// Rule 3, numbers: [`fold`], then a counter or unit after the number is
+/// dropped (つ 個 通 件 番 回 行 秒 分 本 台 人 日 時間 and "messages",
+/// "lines", "times", "seconds", "minutes", "hops", "fields", "queries", …), so
+/// are `port`/`ポート` and `約`/`about` before it; kanji numerals up to 99
+/// (`三つ`, `十二`) are read as numbers.
+pub fn number(s: &str) -> Option<f64> {
+    let f = fold(s);
+    let mut t: &str = f.trim_matches(|c: char| is_edge_punct(c) && c != '.').trim_end_matches(['.', '。']);
+    for end in ["です", "でした"] {
+        t = t.strip_suffix(end).unwrap_or(t).trim_end();
+    }
+    for pre in ["port ", "port", "ポート", "約", "about ", "およそ"] {
+        t = t.strip_prefix(pre).unwrap_or(t).trim_start();
+    }
+    const UNITS: &[&str] = &[
+        "番ポート",
+        "時間",
+        "messages",
+        "message",
+        "emails",
+        "email",
+        "mails",
+        "mail",
+        "lines",
+        "line",
+        "times",
+        "time",
+        "seconds",
+        "second",
+        "secs",
+        "sec",
+        "minutes",
+        "minute",
+        "mins",
+        "min",
+        "hops",
+        "hop",
+        "fields",
+        "field",
+        "queries",
+        "query",
+        "replies",
+        "reply",
+        "headers",
+        "header",
+        "events",
+        "event",
+        "hosts",
+        "host",
+        "people",
+        "members",
+        "member",
+        "つ",
+        "個",
+        "通",
+        "件",
+        "番",
+        "回",
+        "行",
+        "秒",
+        "分",
+        "本",
+        "台",
+        "人",
+        "日",
+        "s",
+    ];
+    let digits_end = t
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || is_kanji_digit(*c)))
+        .map(|(i, _)| i)
+        .unwrap_or(t.len());
+    let (num, rest) = t.split_at(digits_end);
+    let rest = rest.trim();
+    if !rest.is_empty() && !UNITS.contains(&rest) {
+        return None;
+    }
+    if num.chars().all(is_kanji_digit) && !num.is_empty() {
+        return kanji_number(num);
+    }
+    num.trim_end_matches('.').parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn is_kanji_digit(c: char) -> bool {
+    "〇一二三四五六七八九十".contains(c)
+}
+
+/// 一 … 九十九.
+fn kanji_number(s: &str) -> Option<f64> {
+    let d = |c: char| "〇一二三四五六七八九".chars().position(|x| x == c).map(|n| n as u32);
+    let cs: Vec<char> = s.chars().collect();
+    let v = match cs.as_slice() {
+        [a] if *a == '十' => 10,
+        [a] => d(*a)?,
+        ['十', b] => 10 + d(*b)?,
+        [a, '十'] => d(*a)? * 10,
+        [a, '十', b] => d(*a)? * 10 + d(*b)?,
+        _ => return None,
+    };
+    Some(f64::from(v))
+}
+
+/// Rule 4, reply codes: the three digits, with or without the enhanced status
+/// code or the text after them (`250`, `250 2.0.0`, `250-2.1.5 Ok`, `２５０`).
+pub fn reply_code(s: &str) -> Option<u64> {
+    let f = fold(s);
+    let t = f.trim_matches(is_edge_punct);
+    let (code, rest) = t.split_at(t.char_indices().nth(3).map(|(i, _)| i).unwrap_or(t.len()));
+    let ok = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) && matches!(code.as_bytes()[0], b'1'..=b'5');
+    (ok && (rest.is_empty() || rest.starts_with([' ', '-']))).then(|| code.parse().ok()).flatten()
+}
+
+/// Rule 5, synonyms: terms of the lecture that mean the same, in Japanese and
+/// English. An answer in the same group as the expected one counts.
+pub const SYNONYMS: &[&[&str]] = &[
+    &["SMTP", "Simple Mail Transfer Protocol"],
+    &["MTA", "Mail Transfer Agent", "Message Transfer Agent", "メール転送エージェント", "メッセージ転送エージェント"],
+    &[
+        "MUA",
+        "Mail User Agent",
+        "メールクライアント",
+        "メーラー",
+        "メールソフト",
+        "メールソフトウェア",
+        "メールリーダー",
+        "メーラ",
+        "mail client",
+        "email client",
+        "e-mail client",
+        "mail reader",
+    ],
+    &["POP", "POP3", "Post Office Protocol", "Post Office Protocol 3", "Post Office Protocol version 3"],
+    &["IMAP", "IMAP4", "IMAP4rev1", "Internet Message Access Protocol"],
+    &["メーリングリスト", "mailing list", "ML", "メーリス"],
+    &["DNS", "Domain Name System", "ドメインネームシステム"],
+    &["MX", "MX record", "MXレコード", "Mail Exchanger", "Mail Exchange"],
+    &["PTR", "PTR record", "PTRレコード"],
+    &["エイリアス", "alias", "別名", "aliases"],
+    &["ダイジェスト", "digest"],
+    &["バウンス", "bounce", "バウンスメール", "エラーメール", "bounce message"],
+    &["モデレータ", "moderator", "モデレーター", "管理者"],
+];
+
+/// The synonym groups in [`key`] form, made once.
+fn synonym_keys() -> &'static [Vec<String>] {
+    static KEYS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| SYNONYMS.iter().map(|g| g.iter().map(|t| key(t)).collect()).collect())
+}
+
+fn same_group(a: &str, b: &str) -> bool {
+    a == b
+        || synonym_keys().iter().any(|g| {
+            let has = |x: &str| g.iter().any(|t| t == x);
+            has(a) && has(b)
+        })
+}
+
+/// Rule 6, header names: `Received`, `Received:`, `received:` and "the
+/// Received header" (`Receivedヘッダ`, `Received: field`) name the same field.
+fn header_name(expected: &str, given: &str) -> bool {
+    let e = fold(expected);
+    let Some(name) = e.strip_suffix(':') else { return false };
+    let mut g = fold(given);
+    if let Some(x) = g.strip_prefix("the ") {
+        g = x.to_string();
+    }
+    for suf in [" header", " field", "header", "field", "ヘッダー", "ヘッダ", "フィールド", "欄"] {
+        if let Some(x) = g.strip_suffix(suf) {
+            g = x.trim_end().to_string();
+            break;
+        }
+    }
+    g.trim_end_matches(':').trim() == name.trim()
+}
+
+/// An author's other accepted answer: a literal (compared by [`key`]) or,
+/// written `/.../`, a regular expression matched case-blind against the whole
+/// folded answer.
+#[derive(Clone, Debug)]
+pub enum Accept {
+    Text(String),
+    Pattern(regex::Regex),
+}
+
+impl Accept {
+    /// Read an `accept:` entry; a pattern that does not compile is an error.
+    pub fn parse(s: &str) -> Result<Accept, String> {
+        match s.strip_prefix('/').and_then(|x| x.strip_suffix('/')) {
+            Some(p) if !p.is_empty() => regex::Regex::new(&format!("(?i)^(?:{p})$"))
+                .map(Accept::Pattern)
+                .map_err(|e| format!("`{s}` is not a regular expression: {e}")),
+            _ => Ok(Accept::Text(s.to_string())),
+        }
+    }
+    pub fn text(&self) -> String {
+        match self {
+            Accept::Text(t) => t.clone(),
+            Accept::Pattern(p) => format!("/{}/", p.as_str()),
+        }
+    }
+}
+
+/// Does one accepted form match the given answer?
+fn form_matches(form: &str, given: &str, names: &Names) -> bool {
+    let (f, g) = (key(form), key(given));
+    if f.is_empty() || g.is_empty() {
+        return false;
+    }
+    if same_group(&f, &g) || header_name(form, given) {
+        return true;
+    }
+    // Rule 7, hosts: a host's short name, FQDN or address stand for each other.
+    if let (Some(a), Some(b)) = (names.host_of(form), names.host_of(given)) {
+        return a == b;
+    }
+    // Rule 8, "term (reading)": `メーリングリスト (mailing list)` accepts each part.
+    // Only one pair of brackets, at the end: `A (B)`.
+    let parts = |s: &str| -> Option<(String, String)> {
+        let s = fold(s);
+        let s = s.trim_end_matches(is_edge_punct_but_bracket);
+        let inner = s.strip_suffix(')')?;
+        let (a, b) = inner.split_once('(')?;
+        if b.contains(['(', ')']) || a.contains(['(', ')']) || a.trim().is_empty() {
+            return None;
+        }
+        Some((a.trim().to_string(), b.trim().to_string()))
+    };
+    if let Some((a, b)) = parts(form)
+        && (form_matches(&a, given, names) || form_matches(&b, given, names))
+    {
+        return true;
+    }
+    if let Some((a, b)) = parts(given) {
+        return form_matches(form, &a, names) && form_matches(form, &b, names);
+    }
+    false
+}
+
+/// A short answer: the expected answer, its synonyms, the scenario's other
+/// names for the same host, or one of the author's `accept:` forms.
+pub fn short(answer: &str, accept: &[Accept], given: &str, names: &Names) -> Verdict {
+    if key(given).is_empty() {
+        return EMPTY;
+    }
+    let ok = form_matches(answer, given, names)
+        || accept.iter().any(|a| match a {
+            Accept::Text(t) => form_matches(t, given, names),
+            Accept::Pattern(p) => p.is_match(&fold(given)),
+        });
+    Verdict::of(ok)
+}
+
+/// A number, with a tolerance.
+pub fn numeric(answer: f64, tolerance: f64, given: &str) -> Verdict {
+    if fold(given).is_empty() {
+        return EMPTY;
+    }
+    match number(given) {
+        Some(g) => Verdict::of((g - answer).abs() <= tolerance + f64::EPSILON),
+        None => NOT_A_NUMBER,
+    }
+}
+
+/// A reply code.
+pub fn code(answer: u64, given: &str) -> Verdict {
+    if fold(given).is_empty() {
+        return EMPTY;
+    }
+    match reply_code(given) {
+        Some(g) => Verdict::of(g == answer),
+        None => NOT_A_CODE,
+    }
+}
+
+/// Rule 9, options: which option an answer picks — its number (`3`, `３`,
+/// `(3)`, `③`), its letter (`c`, `C)`), its text in either language, or, for
+/// an option that is a host's name, any name or address of that host. None
+/// when it picks none (asked again).
+pub fn option_index(options: &[crate::scenario::Text], given: &str, names: &Names) -> Option<usize> {
+    let f = fold(given);
+    let t = f.trim_matches(is_edge_punct);
+    if let Some(n) = number(t).filter(|n| n.fract() == 0.0 && *n >= 1.0) {
+        let n = n as usize;
+        return (n <= options.len()).then_some(n - 1);
+    }
+    if t.len() == 1 && t.as_bytes()[0].is_ascii_lowercase() {
+        let n = usize::from(t.as_bytes()[0] - b'a');
+        return (n < options.len()).then_some(n);
+    }
+    let k = key(given);
+    if k.is_empty() {
+        return None;
+    }
+    let texts = |o: &crate::scenario::Text| [o.en.clone(), o.ja.clone()].into_iter().flatten().collect::<Vec<_>>();
+    // Exact text first, then synonyms and host names.
+    options
+        .iter()
+        .position(|o| texts(o).iter().any(|x| key(x) == k))
+        .or_else(|| options.iter().position(|o| texts(o).iter().any(|x| form_matches(x, given, names))))
+}
+
+/// A choice: right when the picked option is the answer (1-based).
+pub fn choice(options: &[crate::scenario::Text], answer: usize, given: &str, names: &Names) -> Verdict {
+    if fold(given).is_empty() {
+        return EMPTY;
+    }
+    match option_index(options, given, names) {
+        Some(i) => Verdict::of(i + 1 == answer),
+        None => NOT_AN_OPTION,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Text;
+
+    fn names() -> Names {
+        Names {
+            hosts: vec![
+                vec!["dept".into(), "dept.cs.example.ac.jp".into(), "192.0.2.25".into()],
+                vec!["hub".into(), "hub.example.ac.jp".into(), "198.51.100.10".into()],
+            ],
+        }
+    }
+    fn opts(v: &[&str]) -> Vec<Text> {
+        v.iter().map(|s| Text { en: Some(s.to_string()), ja: Some(format!("{s}（日本語）")) }).collect()
+    }
+
+    #[test]
+    fn rule1_width_case_and_space() {
+        assert_eq!(fold("ＳＭＴＰ"), "smtp");
+        assert_eq!(fold("  Mail\u{3000} Transfer   Agent "), "mail transfer agent");
+        assert_eq!(fold("５５０"), "550");
+        assert_eq!(fold("③"), "3");
+        assert_eq!(fold("⑫"), "12");
+        assert_eq!(short("SMTP", &[], "ｓｍｔｐ", &Names::default()), Verdict::Right);
+    }
+
+    #[test]
+    fn rule2_punctuation_separators_and_long_vowels() {
+        assert_eq!(key("「SMTP」です。"), "smtp");
+        assert_eq!(key("mailing-list"), "mailinglist");
+        assert_eq!(key("メーリング・リスト"), "メーリングリスト");
+        assert_eq!(key("メールリーダー"), key("メールリーダ"));
+        assert_eq!(key("<ohanashi-ctl@mailing-list.jp>"), "ohanashi-ctl@mailing-list.jp");
+        assert_eq!(key("cs.example.ac.jp."), "cs.example.ac.jp");
+        assert_eq!(key("... Relaying denied"), "relayingdenied");
+        // The long-vowel mark inside a word stays.
+        assert_eq!(key("メーラー"), "メーラ");
+        assert_eq!(short("MTA", &[], "", &Names::default()), EMPTY);
+        assert_eq!(short("MTA", &[], " 。", &Names::default()), EMPTY);
+    }
+
+    #[test]
+    fn rule3_numbers_with_counters_and_units() {
+        for (s, n) in [
+            ("４つ", 4.0),
+            ("3通", 3.0),
+            ("587番", 587.0),
+            ("ポート587", 587.0),
+            ("port 587", 587.0),
+            ("3 messages", 3.0),
+            ("5 lines", 5.0),
+            ("2回", 2.0),
+            ("12行", 12.0),
+            ("30秒", 30.0),
+            ("5分", 5.0),
+            ("4個", 4.0),
+            ("6件", 6.0),
+            ("三つ", 3.0),
+            ("十二", 12.0),
+            ("3つです", 3.0),
+            ("３.", 3.0),
+            ("1.5", 1.5),
+            ("約 30 秒", 30.0),
+            ("5 minutes", 5.0),
+            ("3 hops", 3.0),
+        ] {
+            assert_eq!(number(s), Some(n), "{s}");
+        }
+        for s in ["", "three apples", "3 4", "abc", "3x"] {
+            assert_eq!(number(s), None, "{s}");
+        }
+        assert_eq!(numeric(3.0, 0.0, "3通"), Verdict::Right);
+        assert_eq!(numeric(3.0, 0.0, "4つ"), Verdict::Wrong);
+        assert_eq!(numeric(3.0, 0.0, "たくさん"), NOT_A_NUMBER);
+        assert_eq!(numeric(3.0, 0.0, "  "), EMPTY);
+    }
+
+    #[test]
+    fn rule4_reply_codes_with_or_without_enhanced_status() {
+        for s in ["250", "250 2.0.0", "250-2.1.5 Ok", "２５０", "250 OK", "「250」"] {
+            assert_eq!(code(250, s), Verdict::Right, "{s}");
+        }
+        assert_eq!(code(250, "550 5.7.1"), Verdict::Wrong);
+        assert_eq!(code(250, "2.0.0"), NOT_A_CODE);
+        assert_eq!(code(250, "2500"), NOT_A_CODE);
+        assert_eq!(code(250, "ok"), NOT_A_CODE);
+    }
+
+    #[test]
+    fn rule5_japanese_and_english_synonyms() {
+        let n = Names::default();
+        for g in ["メーラー", "メールクライアント", "mail user agent", "メールソフト", "ＭＵＡ"] {
+            assert_eq!(short("MUA", &[], g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(short("MUA", &[], "MTA", &n), Verdict::Wrong);
+        assert_eq!(short("POP", &[], "pop 3", &n), Verdict::Right);
+        assert_eq!(short("メーリングリスト", &[], "Mailing List", &n), Verdict::Right);
+    }
+
+    #[test]
+    fn rule6_header_names_with_or_without_the_colon() {
+        let n = Names::default();
+        for g in ["Received", "received:", "Received: header", "Receivedヘッダ", "the Received field", "Received："]
+        {
+            assert_eq!(short("Received:", &[], g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(short("Received:", &[], "From", &n), Verdict::Wrong);
+    }
+
+    #[test]
+    fn rule7_a_hosts_short_name_fqdn_or_address() {
+        let n = names();
+        for g in ["dept", "dept.cs.example.ac.jp", "dept.cs.example.ac.jp.", "192.0.2.25", "ＤＥＰＴ"] {
+            assert_eq!(short("dept", &[], g, &n), Verdict::Right, "{g}");
+            assert_eq!(short("dept.cs.example.ac.jp", &[], g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(short("dept", &[], "hub", &n), Verdict::Wrong);
+        // In a choice, an option that is a host's name is picked by any of its names.
+        let o = opts(&["pc1", "dept", "hub"]);
+        assert_eq!(choice(&o, 2, "dept.cs.example.ac.jp", &n), Verdict::Right);
+        assert_eq!(choice(&o, 3, "198.51.100.10", &n), Verdict::Right);
+    }
+
+    #[test]
+    fn rule8_term_with_its_reading() {
+        let n = Names::default();
+        for g in ["メーリングリスト", "mailing list", "メーリングリスト（mailing list）"] {
+            assert_eq!(short("メーリングリスト (mailing list)", &[], g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(short("SMTP", &[], "SMTP (Simple Mail Transfer Protocol)", &n), Verdict::Right);
+        assert_eq!(short("SMTP", &[], "SMTP (Post Office Protocol)", &n), Verdict::Wrong);
+    }
+
+    #[test]
+    fn rule9_option_number_letter_or_text() {
+        let n = Names::default();
+        let o = opts(&["the MUA", "the hub", "the MX", "the DNS server"]);
+        for g in ["3", "３", "(3)", "3)", "③", "c", "C", "ｃ", "c)", "the MX", "ＴＨＥ ＭＸ", "the MX（日本語）"]
+        {
+            assert_eq!(choice(&o, 3, g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(choice(&o, 3, "1", &n), Verdict::Wrong);
+        assert_eq!(choice(&o, 3, "a", &n), Verdict::Wrong);
+        // Out of range or no option at all: asked again, not graded.
+        for g in ["7", "0", "e", "z", "something else", ""] {
+            assert!(matches!(choice(&o, 3, g, &n), Verdict::Invalid(..)), "{g}");
+        }
+    }
+
+    #[test]
+    fn rule10_author_accept_patterns() {
+        let n = Names::default();
+        let acc = vec![
+            Accept::parse("/relay(ing)? (is )?denied\\.?/").expect("compiles"),
+            Accept::parse("拒否").expect("text"),
+        ];
+        for g in ["Relay denied", "relaying is denied.", "拒否", "「拒否」"] {
+            assert_eq!(short("Relaying denied", &acc, g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(short("Relaying denied", &acc, "accepted", &n), Verdict::Wrong);
+        assert!(Accept::parse("/(unclosed/").is_err());
+        assert!(matches!(Accept::parse("/"), Ok(Accept::Text(_))));
+    }
+}

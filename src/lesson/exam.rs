@@ -1,0 +1,279 @@
+//! Exam mode: the student's copy of a lesson carries no keys, the runner
+//! gives no feedback and writes a submission file, and the instructor grades
+//! a folder of submissions against the full lessons (the keys) into a CSV
+//! that Moodle's grade import reads.
+//!
+//! - [`exam_copy`] writes a lesson without its keys: every `answer:` of a
+//!   `short`, `number` or `choice` checkpoint is withheld, `accept:` and
+//!   `explain:` are left out. Trace questions need no key: their answer is
+//!   computed from the run, on the instructor's side too.
+//! - [`Submission`] is what the student hands in: ID, lesson, variant, every
+//!   answer with its attempts, the tool's version and a hash of the lesson
+//!   and scenario files the student had.
+//! - [`grade_class`] re-runs each student's variant with the instructor's
+//!   lesson and grades the answers.
+
+use super::attempt::LangProgress;
+use super::{Context, Lang, Lesson, Report};
+use crate::base::diag::{Diagnostic, Diagnostics};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What a withheld short answer reads in the exam copy.
+pub const WITHHELD: &str = "(withheld)";
+
+/// The lesson source without its keys.
+pub fn exam_copy(src: &str) -> String {
+    let mut out = String::new();
+    // While Some(indent): lines indented deeper than it are dropped.
+    let mut skipping: Option<usize> = None;
+    let mut kind: Option<&str> = None;
+    let mut kind_indent = 0;
+    for line in src.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if let Some(i) = skipping {
+            if t.is_empty() || indent > i {
+                continue;
+            }
+            skipping = None;
+        }
+        if kind.is_some() && !t.is_empty() && indent <= kind_indent {
+            kind = None;
+        }
+        let key = t.trim_start_matches("- ").split(':').next().unwrap_or("");
+        match key {
+            "short" | "number" if t.contains(": {") => {
+                let value = if key == "short" { format!("\"{WITHHELD}\"") } else { "0".into() };
+                out.push_str(&format!("{}{key}: {{ answer: {value} }}\n", &line[..indent]));
+                continue;
+            }
+            "short" | "number" | "choice" if t.ends_with(':') || t.contains(": {") => {
+                kind = Some(if key == "short" {
+                    "short"
+                } else if key == "number" {
+                    "number"
+                } else {
+                    "choice"
+                });
+                kind_indent = indent;
+            }
+            "explain" | "accept" => {
+                skipping = Some(indent);
+                continue;
+            }
+            "answer" if kind.is_some() => {
+                let value = match kind {
+                    Some("short") => format!("\"{WITHHELD}\""),
+                    Some("number") => "0".into(),
+                    _ => "1".into(),
+                };
+                out.push_str(&format!("{}answer: {value}\n", &line[..indent]));
+                continue;
+            }
+            _ => {}
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// A hash of the files a lesson is made of (the exam copy and the scenario),
+/// so the instructor sees when a student worked on other files.
+pub fn files_hash(exam_src: &str, scenario_src: &str) -> String {
+    let a = crate::base::seed::derive(0, exam_src, "lesson");
+    let b = crate::base::seed::derive(a, scenario_src, "scenario");
+    format!("{b:016x}")
+}
+
+/// The hash of a lesson's files as the student had them (the exam copy).
+pub fn lesson_hash(l: &Lesson) -> String {
+    let src = std::fs::read_to_string(&l.file).unwrap_or_default();
+    let copy = if src.contains(WITHHELD) { src } else { exam_copy(&src) };
+    files_hash(&copy, &std::fs::read_to_string(&l.scenario.file).unwrap_or_default())
+}
+
+/// One checkpoint of a submission.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Answered {
+    pub answers: Vec<String>,
+}
+
+/// What a student hands in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub format: u32,
+    pub student: String,
+    /// The lesson's file name without `.yaml` (as in `lessons/`).
+    pub lesson: String,
+    pub lang: Lang,
+    /// The variant's label (`lab=#2`), empty without variants.
+    pub variant: String,
+    pub answers: BTreeMap<String, Answered>,
+    pub tool_version: String,
+    pub lesson_hash: String,
+}
+
+impl Submission {
+    pub fn new(l: &Lesson, student: &str, lang: Lang, p: &LangProgress) -> Submission {
+        Submission {
+            format: 1,
+            student: student.to_string(),
+            lesson: l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name).to_string(),
+            lang,
+            variant: l.scenario.variant.label(),
+            answers: p
+                .checkpoints
+                .iter()
+                .map(|(id, r)| (id.clone(), Answered { answers: r.answers.clone() }))
+                .collect(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            lesson_hash: lesson_hash(l),
+        }
+    }
+}
+
+/// One student's graded submission.
+#[derive(Clone, Debug)]
+pub struct GradedSubmission {
+    pub file: PathBuf,
+    pub submission: Submission,
+    pub report: Report,
+    /// Problems the instructor should see (other lesson files, another variant).
+    pub notes: Vec<String>,
+}
+
+/// Grade one submission against the instructor's lesson in `keys`.
+pub fn grade_submission(file: &Path, keys: &Path) -> Result<GradedSubmission, Diagnostics> {
+    let name = file.display().to_string();
+    let bad = |m: String| Diagnostics(vec![Diagnostic::whole_file(&name, m, None)]);
+    let text = std::fs::read_to_string(file).map_err(|e| bad(format!("cannot read the submission: {e}")))?;
+    let s: Submission = serde_json::from_str(&text).map_err(|e| bad(format!("not a submission file: {e}")))?;
+    let lesson_file = keys.join(format!("{}.yaml", s.lesson));
+    let l = super::load_file_for(&lesson_file, Some(&s.student))?;
+    let ctx = Context::run(&l).map_err(|e| bad(e.to_string()))?;
+    let mut p = LangProgress::default();
+    for (id, a) in &s.answers {
+        p.record(id).answers = a.answers.clone();
+    }
+    let report = super::attempt::grade(&l, &p, &ctx, s.lang);
+    let mut notes = Vec::new();
+    if s.lesson_hash != lesson_hash(&l) {
+        notes.push("the student's lesson or scenario files differ from the key's".to_string());
+    }
+    if s.variant != l.scenario.variant.label() {
+        notes.push(format!("variant {} submitted, {} expected", s.variant, l.scenario.variant.label()));
+    }
+    let unknown: Vec<&String> = s.answers.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
+    if !unknown.is_empty() {
+        notes.push(format!("answers to unknown checkpoints {unknown:?}"));
+    }
+    Ok(GradedSubmission { file: file.to_path_buf(), submission: s, report, notes })
+}
+
+/// A CSV field, quoted when it needs to be.
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// The class's grades: one row per student (the column `ID number`, which
+/// Moodle's import matches against the user's ID number), one column per
+/// lesson (the percentage), then the problems noticed.
+pub fn grades_csv(all: &[GradedSubmission]) -> String {
+    let lessons: std::collections::BTreeSet<&str> = all.iter().map(|g| g.submission.lesson.as_str()).collect();
+    let mut rows: BTreeMap<&str, (BTreeMap<&str, u32>, Vec<String>)> = BTreeMap::new();
+    for g in all {
+        let row = rows.entry(g.submission.student.as_str()).or_default();
+        row.0.insert(g.submission.lesson.as_str(), g.report.percent);
+        row.1.extend(g.notes.iter().map(|n| format!("{}: {n}", g.submission.lesson)));
+    }
+    let mut out = String::from("ID number");
+    for l in &lessons {
+        out.push(',');
+        out.push_str(&csv(l));
+    }
+    out.push_str(",notes\n");
+    for (student, (grades, notes)) in rows {
+        out.push_str(&csv(student));
+        for l in &lessons {
+            out.push(',');
+            if let Some(p) = grades.get(l) {
+                out.push_str(&p.to_string());
+            }
+        }
+        out.push(',');
+        out.push_str(&csv(&notes.join("; ")));
+        out.push('\n');
+    }
+    out
+}
+
+/// Per question: how many students answered, got it right, and needed a
+/// second try — most missed first.
+pub fn question_summary(all: &[GradedSubmission]) -> String {
+    let mut by: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
+    for g in all {
+        for i in &g.report.items {
+            let e = by.entry((g.submission.lesson.clone(), i.id.clone())).or_default();
+            e.0 += 1;
+            if i.correct {
+                e.1 += 1;
+            }
+            if i.attempts > 1 {
+                e.2 += 1;
+            }
+        }
+    }
+    let mut rows: Vec<_> = by.into_iter().collect();
+    rows.sort_by_key(|((l, id), (n, right, _))| {
+        (std::cmp::Reverse((n - right) * 1000 / (*n).max(1)), l.clone(), id.clone())
+    });
+    let mut out = String::from("lesson,checkpoint,students,right,missed,missed_percent,more_than_one_try\n");
+    for ((l, id), (n, right, tries)) in rows {
+        out.push_str(&format!(
+            "{},{},{n},{right},{},{},{tries}\n",
+            csv(&l),
+            csv(&id),
+            n - right,
+            (n - right) * 100 / n.max(1)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exam_copy_has_no_keys() {
+        let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/07-review-quiz.yaml"))
+            .expect("shipped");
+        let copy = exam_copy(&src);
+        for key in [
+            "answer: SMTP",
+            "answer: MTA",
+            "Simple Mail Transfer Protocol",
+            "answer: 2",
+            "メーリングリスト (mailing list)",
+        ] {
+            assert!(src.contains(key) && !copy.contains(key), "{key}");
+        }
+        assert!(copy.contains("answer: \"(withheld)\"") && copy.contains("question:"));
+        assert!(!copy.contains("explain:") && !copy.contains("accept:"));
+        // It still loads, so the student can run it.
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/07-review-quiz.yaml"));
+        let l = super::super::load_str(&copy, path).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(l.checkpoints().count(), 7);
+        assert_eq!(exam_copy(&copy), copy, "stripping twice changes nothing");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv("s1"), "s1");
+        assert_eq!(csv("a,b"), "\"a,b\"");
+        assert_eq!(csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,337 @@
+//! Per-student variants. A scenario may declare `variants:`: named values,
+//! each a list of choices or a range of numbers. The scenario (and a lesson
+//! on it) writes `${name}` where a value goes; a choice may set several
+//! values at once (`${down.host}`, `${down.minutes}`).
+//!
+//! ```yaml
+//! variants:
+//!   vars:
+//!     user: { choices: [alice, carol, dave] }
+//!     members: { range: [3, 6] }
+//!   sample: 8          # how many variants `maillab check` runs (default: all, at most 64)
+//! ```
+//!
+//! Without a student ID every value is its first choice (or the range's
+//! lower end), so the file also reads as one plain scenario. With one
+//! (`--student ID`) the values are drawn from a random stream seeded by the
+//! scenario's seed and the ID (the project's seed derivation,
+//! [`crate::base::seed::derive`]): the same ID always gets the same network,
+//! trace and answers; another ID most likely another.
+
+use super::Scenario;
+use crate::base::diag::{Diagnostic, Diagnostics};
+use rand::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `variants:` as written.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariants {
+    /// The values, by name; `${name}` in the scenario (and its lessons) is replaced by the value.
+    pub vars: BTreeMap<String, RawVar>,
+    /// How many variants `maillab check` runs when there are more than 64 (default 16).
+    #[serde(default)]
+    pub sample: Option<usize>,
+}
+
+/// One value: exactly one of `choices` and `range`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVar {
+    /// The values to pick from; a choice may be a map, setting `${name.key}` for each key.
+    #[serde(default)]
+    pub choices: Option<Vec<RawChoice>>,
+    /// Whole numbers from the first to the second, both included.
+    #[serde(default)]
+    pub range: Option<[i64; 2]>,
+    /// The distance between numbers of the range (default 1).
+    #[serde(default)]
+    pub step: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawChoice {
+    Int(i64),
+    Text(String),
+    Group(BTreeMap<String, RawScalar>),
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawScalar {
+    Int(i64),
+    Text(String),
+}
+
+impl RawScalar {
+    fn text(&self) -> String {
+        match self {
+            RawScalar::Int(i) => i.to_string(),
+            RawScalar::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// The values one variant gives (`name` or `name.key` → text), and whose it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Variant {
+    pub student: Option<String>,
+    pub values: BTreeMap<String, String>,
+    /// What was picked for each name: the value, or `#N` for the N-th of a group of values.
+    pub picks: BTreeMap<String, String>,
+}
+
+impl Variant {
+    /// Replace every `${name}` this variant has a value for.
+    pub fn apply(&self, src: &str) -> String {
+        if self.values.is_empty() || !src.contains("${") {
+            return src.to_string();
+        }
+        let mut out = String::with_capacity(src.len());
+        let mut rest = src;
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            match after.find('}').and_then(|j| self.values.get(&after[..j]).map(|v| (j, v))) {
+                Some((j, v)) => {
+                    out.push_str(v);
+                    rest = &after[j + 1..];
+                }
+                None => {
+                    out.push_str("${");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+    /// A short label: `user=carol members=#2`.
+    pub fn label(&self) -> String {
+        self.picks.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// What the head of a scenario file says about variants (the rest is not read).
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    variants: Option<RawVariants>,
+}
+
+/// The variants a scenario source declares, and its seed.
+pub fn declared(src: &str, file: &str) -> Result<(u64, Option<RawVariants>), Diagnostics> {
+    // Most scenarios have none: do not read a big file twice.
+    if !src.starts_with("variants:") && !src.contains("\nvariants:") {
+        return Ok((1, None));
+    }
+    // Only the top-level `seed:` and `variants:` are read here: `${...}`
+    // elsewhere need not be valid YAML before it is replaced. Blank lines
+    // keep the line numbers of diagnostics.
+    let mut head_src = String::new();
+    let mut inside = false;
+    for line in src.lines() {
+        let top = !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty();
+        if top {
+            inside = line.starts_with("variants:");
+        }
+        if inside || (top && line.starts_with("seed:")) {
+            head_src.push_str(line);
+        }
+        head_src.push('\n');
+    }
+    let head: Head = serde_saphyr::from_str_with_options(&head_src, super::load::yaml_options())
+        .map_err(|e| Diagnostics(vec![super::load::yaml_error(file, &e, "scenario")]))?;
+    if let Some(v) = &head.variants {
+        for (name, var) in &v.vars {
+            let bad = |m: String| {
+                Diagnostics(vec![Diagnostic::whole_file(
+                    file,
+                    format!("variants: `{name}` {m}"),
+                    Some("give each value `choices: [...]` or `range: [LOW, HIGH]`".into()),
+                )])
+            };
+            match (&var.choices, &var.range) {
+                (Some(c), None) if !c.is_empty() => {}
+                (None, Some([a, b])) if a <= b && var.step.is_none_or(|s| s > 0) => {}
+                (None, Some(_)) => return Err(bad("has an empty range or a step that is not positive".into())),
+                _ => return Err(bad("needs exactly one of a non-empty `choices` and `range`".into())),
+            }
+        }
+    }
+    Ok((head.seed.unwrap_or(1), head.variants))
+}
+
+fn count(v: &RawVar) -> u64 {
+    match (&v.choices, v.range) {
+        (Some(c), _) => c.len() as u64,
+        (None, Some([a, b])) => ((b - a) / v.step.unwrap_or(1).max(1)) as u64 + 1,
+        _ => 1,
+    }
+}
+
+fn value(name: &str, v: &RawVar, i: u64, out: &mut BTreeMap<String, String>, picks: &mut BTreeMap<String, String>) {
+    let pick = match (&v.choices, v.range) {
+        (Some(c), _) if matches!(c.get(i as usize), Some(RawChoice::Group(_))) => format!("#{}", i + 1),
+        _ => String::new(),
+    };
+    match (&v.choices, v.range) {
+        (Some(c), _) => match c.get(i as usize) {
+            Some(RawChoice::Int(n)) => {
+                out.insert(name.to_string(), n.to_string());
+            }
+            Some(RawChoice::Text(t)) => {
+                out.insert(name.to_string(), t.clone());
+            }
+            Some(RawChoice::Group(g)) => {
+                for (k, s) in g {
+                    out.insert(format!("{name}.{k}"), s.text());
+                }
+            }
+            None => {}
+        },
+        (None, Some([a, _])) => {
+            out.insert(name.to_string(), (a + i as i64 * v.step.unwrap_or(1).max(1)).to_string());
+        }
+        _ => {}
+    }
+    let shown = if pick.is_empty() { out.get(name).cloned().unwrap_or_default() } else { pick };
+    picks.insert(name.to_string(), shown);
+}
+
+/// The variant of a student (None: the first of every value).
+pub fn pick(seed: u64, vars: &RawVariants, student: Option<&str>) -> Variant {
+    let mut values = BTreeMap::new();
+    let mut picks = BTreeMap::new();
+    let mut rng = student.map(|id| ChaCha8Rng::seed_from_u64(crate::base::seed::derive(seed, id, "variant")));
+    for (name, v) in &vars.vars {
+        let n = count(v);
+        let i = match &mut rng {
+            Some(r) if n > 1 => r.random_range(0..n),
+            _ => 0,
+        };
+        value(name, v, i, &mut values, &mut picks);
+    }
+    Variant { student: student.map(str::to_string), values, picks }
+}
+
+/// Every variant (when there are at most 64), else `sample` (default 16)
+/// students' variants: what `maillab check` runs.
+pub fn all(seed: u64, vars: &RawVariants) -> Vec<Variant> {
+    let total: u64 = vars.vars.values().map(count).fold(1u64, |a, n| a.saturating_mul(n));
+    if total <= 64 {
+        let mut out = Vec::new();
+        for mut k in 0..total {
+            let mut values = BTreeMap::new();
+            let mut picks = BTreeMap::new();
+            for (name, v) in &vars.vars {
+                let n = count(v);
+                value(name, v, k % n, &mut values, &mut picks);
+                k /= n;
+            }
+            out.push(Variant { student: None, values, picks });
+        }
+        out
+    } else {
+        (1..=vars.sample.unwrap_or(16)).map(|i| pick(seed, vars, Some(&format!("sample-{i}")))).collect()
+    }
+}
+
+/// A scenario source with a student's values in place (the source unchanged
+/// when it declares no variants).
+pub fn source_for(src: &str, file: &str, student: Option<&str>) -> Result<(String, Variant), Diagnostics> {
+    let (seed, vars) = declared(src, file)?;
+    let v = vars.map(|vars| pick(seed, &vars, student)).unwrap_or_default();
+    let v = Variant { student: student.map(str::to_string), ..v };
+    Ok((v.apply(src), v))
+}
+
+/// Load a scenario file as a student's variant.
+pub fn load_file(path: &std::path::Path, student: Option<&str>) -> Result<Scenario, Diagnostics> {
+    let file = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::whole_file(
+            &file,
+            format!("cannot read the file: {e}"),
+            Some("check the path; scenarios ship in the scenarios/ folder".into()),
+        )])
+    })?;
+    load_str(&src, &file, student)
+}
+
+/// Load a scenario file with the given values.
+pub fn load_file_with(path: &std::path::Path, v: &Variant) -> Result<Scenario, Diagnostics> {
+    let file = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::whole_file(
+            &file,
+            format!("cannot read the file: {e}"),
+            Some("check the path; scenarios ship in the scenarios/ folder".into()),
+        )])
+    })?;
+    let mut sc = super::load::load_plain(&v.apply(&src), &file)?;
+    sc.variant = v.clone();
+    Ok(sc)
+}
+
+/// Load a scenario source as a student's variant.
+pub fn load_str(src: &str, file: &str, student: Option<&str>) -> Result<Scenario, Diagnostics> {
+    let (text, v) = source_for(src, file, student)?;
+    let mut sc = super::load::load_plain(&text, file)?;
+    sc.variant = v;
+    Ok(sc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "seed: 7\nvariants:\n  vars:\n    user: { choices: [alice, carol, dave] }\n    n: { range: [3, 6] }\n    down: { choices: [{ host: mx1, minutes: 20 }, { host: mx2, minutes: 45 }] }\nx: ${user} ${n} ${down.host} ${down.minutes} ${other}\n";
+
+    #[test]
+    fn no_student_gets_the_first_values() {
+        let (text, v) = source_for(SRC, "t", None).expect("reads");
+        assert!(text.ends_with("x: alice 3 mx1 20 ${other}\n"), "{text}");
+        assert_eq!(v.label(), "down=#1 n=3 user=alice");
+    }
+
+    #[test]
+    fn a_student_always_gets_the_same_variant_and_students_differ() {
+        let a = source_for(SRC, "t", Some("s1234")).expect("reads");
+        let b = source_for(SRC, "t", Some("s1234")).expect("reads");
+        assert_eq!(a, b);
+        let labels: std::collections::BTreeSet<String> =
+            (0..20).map(|i| source_for(SRC, "t", Some(&format!("s{i}"))).expect("reads").1.label()).collect();
+        assert!(labels.len() > 5, "{labels:?}");
+    }
+
+    #[test]
+    fn check_sees_every_variant_or_a_sample() {
+        let (seed, vars) = declared(SRC, "t").expect("reads");
+        let vars = vars.expect("declared");
+        assert_eq!(all(seed, &vars).len(), 3 * 4 * 2);
+        let big = RawVariants {
+            vars: [("n".to_string(), RawVar { range: Some([1, 1000]), ..Default::default() })].into(),
+            sample: Some(5),
+        };
+        assert_eq!(all(seed, &big).len(), 5);
+    }
+
+    #[test]
+    fn bad_declarations_are_refused() {
+        for bad in [
+            "variants:\n  vars:\n    a: {}\n",
+            "variants:\n  vars:\n    a: { range: [5, 1] }\n",
+            "variants:\n  vars:\n    a: { choices: [] }\n",
+            "variants:\n  vars:\n    a: { choices: [x], range: [1, 2] }\n",
+        ] {
+            assert!(declared(bad, "t").is_err(), "{bad}");
+        }
+    }
+}
