@@ -4,7 +4,6 @@ use super::smtp_client;
 use crate::base::rfc2047;
 use crate::base::time::rfc5322;
 use crate::host::env::HostCtx;
-use crate::proto::ports;
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
@@ -84,7 +83,7 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         Err(_) => Path::Null,
     };
     let rcpts = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
-    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, ports::SMTP), &label, Some(step)).await {
+    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, s.port), &label, Some(step)).await {
         Ok(c) => c,
         Err(e) => {
             ctx.emit(

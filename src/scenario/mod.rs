@@ -119,6 +119,8 @@ pub struct MtaConfig {
     pub queue: QueueConfig,
     pub auth: AuthMode,
     pub show_secrets: bool,
+    /// Also serve message submission (RFC 6409) on port 587.
+    pub submission: bool,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).
@@ -201,6 +203,8 @@ pub struct Send {
     pub helo: Option<String>,
     pub headers: Vec<(String, String)>,
     pub auth: Option<SmtpAuth>,
+    /// The server port the MUA connects to (25 or 587).
+    pub port: u16,
     /// Fill in recipient, subject and body from a fetched message when the step runs.
     pub reply: Option<ReplyTo>,
     pub attachments: Vec<Attachment>,

@@ -116,6 +116,11 @@ pub struct RawHost {
     /// Show passwords and AUTH data in the trace instead of masking them.
     #[serde(default)]
     pub show_secrets: Option<bool>,
+    /// Also listen on port 587 for message submission (RFC 6409): AUTH is
+    /// offered there and required before MAIL, and only users who logged in may relay.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub submission: Option<S<bool>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,
@@ -357,6 +362,10 @@ pub struct RawSend {
     /// Authenticate with SMTP AUTH before sending.
     #[serde(default)]
     pub auth: Option<RawAuth>,
+    /// The server's port: 25 (SMTP, the default) or 587 (submission; the `via` host needs `submission: true`).
+    #[serde(default)]
+    #[schemars(with = "Option<u16>")]
+    pub port: Option<S<u16>>,
     /// Files to attach (the message becomes multipart/mixed).
     #[serde(default)]
     pub attachments: Vec<RawAttachment>,

@@ -104,6 +104,15 @@ fn check_reports_problems_with_positions() {
                 "bad-features.yaml:21:22: step 1 reads no mail",
             ],
         ),
+        (
+            "bad-submission.yaml",
+            &[
+                "bad-submission.yaml:4:60: `submission` is a setting of relay, hub, mx, mailstore and list hosts, not of a mua",
+                "bad-submission.yaml:10:92: host `relay` does not listen on port 587",
+                "hint: give host `relay` the setting `submission: true`, or send to port 25",
+                "bad-submission.yaml:11:89: port 2525 is not an SMTP port here",
+            ],
+        ),
     ];
     for (file, wants) in cases {
         let path = format!("tests/fixtures/{file}");

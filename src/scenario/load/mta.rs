@@ -56,6 +56,7 @@ impl Checker {
             queue,
             auth,
             show_secrets: h.show_secrets.unwrap_or(false),
+            submission: h.submission.as_ref().is_some_and(|s| s.value),
             pop_before_smtp,
             aliases,
             lists,

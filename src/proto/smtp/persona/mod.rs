@@ -57,6 +57,10 @@ pub enum Program {
     Bounce,
     /// Postfix's pickup: mail submitted on the host itself.
     Pickup,
+    /// The SMTP server of the submission port (RFC 6409): Postfix's
+    /// master.cf runs it with `syslog_name=postfix/submission`; sendmail's
+    /// MSA is the same daemon.
+    SubmissionSmtpd,
 }
 
 /// How a message entered the queue, for the maillog line that records it.

@@ -186,12 +186,13 @@ impl Persona for Postfix {
             Program::Local => "postfix/local",
             Program::Bounce => "postfix/bounce",
             Program::Pickup => "postfix/pickup",
+            Program::SubmissionSmtpd => "postfix/submission/smtpd",
         }
     }
     fn log_pid(&self, prog: Program, pid: u32, daemon_pid: u32) -> u32 {
         // smtpd runs per session; the other daemons live long, one PID each.
         match prog {
-            Program::Smtpd => pid,
+            Program::Smtpd | Program::SubmissionSmtpd => pid,
             p => daemon_pid + p as u32,
         }
     }
