@@ -136,6 +136,7 @@ impl Core for Reading {
             Lost::Closed => self.client.connection_lost("connection closed by the server"),
             Lost::Read(e) => self.client.connection_lost(&e.to_string()),
             Lost::Write(e) => self.client.send_failed(&e.to_string()),
+            Lost::Tls(e) => self.client.connection_lost(&format!("TLS handshake failed: {e}")),
         }
     }
 }

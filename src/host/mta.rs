@@ -19,6 +19,7 @@ use crate::proto::smtp::persona::{Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
 use crate::proto::smtp::{Mailbox, Persona, Reply};
+use crate::proto::tls::TlsMode;
 use crate::scenario::{AuthMode, MtaConfig};
 use crate::store::Store;
 use crate::trace::{Field, Kind};
@@ -56,6 +57,8 @@ pub struct Mta {
     pub lists: Vec<HostedList>,
     /// `cfg.domains` as a set: an MX may serve thousands of domains.
     local_domains: std::collections::BTreeSet<String>,
+    /// The server side of TLS (certificate from the lab CA), when `tls` is on.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Default)]
@@ -79,7 +82,19 @@ impl Mta {
         let log = Maillog { ctx: ctx.clone(), flavour: cfg.flavour, daemon_pid: base };
         let lists = cfg.lists.iter().map(|l| HostedList::new(crate::listserv::List::new(l.clone()))).collect();
         let local_domains = cfg.domains.iter().cloned().collect();
+        let tls = match cfg.tls {
+            TlsMode::Off => None,
+            _ => match super::tls::server_config(&ctx) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    // STARTTLS is then not offered (the 454 case of RFC 3207).
+                    ctx.emit(ctx.ev(Kind::HostError).line(e.to_string()));
+                    None
+                }
+            },
+        };
         Arc::new(Mta {
+            tls,
             lists,
             local_domains,
             retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
@@ -298,7 +313,8 @@ impl Mta {
         }
         let server = Server::new(self.server_config(service), Peer { ip, name: ptr });
         let mut core = SmtpSession { server, pol, timed_out: false };
-        Session::new(&self.ctx, stream, session, &label).run(&mut core).await;
+        let tls = self.tls.clone().map(super::session::Tls::Server);
+        Session::new(&self.ctx, stream, session, &label).tls(tls).run(&mut core).await;
         let pol = core.pol;
         if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
             self.log.log(service.program(), pid, &l);
@@ -324,6 +340,7 @@ impl Mta {
             // Submission always offers AUTH (RFC 6409 §4.3 wants it authenticated).
             auth: self.cfg.auth != crate::scenario::AuthMode::Off || service != Service::Smtp,
             show_secrets: self.cfg.show_secrets,
+            tls: if self.tls.is_some() { self.cfg.tls } else { TlsMode::Off },
         }
     }
 
@@ -369,7 +386,10 @@ impl Core for SmtpSession<'_> {
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
-                self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                // The lines answering AUTH's 334 challenges belong to AUTH.
+                if self.pol.last_verb != "auth" {
+                    self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                }
                 Io::Trace(Note::new(Kind::SmtpCmd, l))
             }
             Output::Data { octets, lines } => Io::Trace(
@@ -383,7 +403,11 @@ impl Core for SmtpSession<'_> {
                 Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() }
             }
             Output::Close => Io::Close,
+            Output::StartTls => Io::StartTls,
         })
+    }
+    fn tls_started(&mut self, info: &crate::proto::tls::TlsInfo) {
+        self.server.tls_started(info.clone());
     }
     fn waiting(&mut self, now: Duration) {
         self.server.waiting(now);
@@ -412,7 +436,7 @@ impl Core for SmtpRefusal {
         Some(match self.0.poll(&mut Refuse)? {
             Output::Reply(r) => Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() },
             Output::Command(l) => Io::Trace(Note::new(Kind::SmtpCmd, l)),
-            Output::Data { .. } => return None,
+            Output::Data { .. } | Output::StartTls => return None,
             Output::Close => Io::Close,
         })
     }
@@ -505,7 +529,7 @@ impl SessionPolicy<'_> {
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
-        if v.is_empty() || r.code == 354 {
+        if v.is_empty() || r.code == 354 || r.code == 334 {
             self.last_verb = v;
             return;
         }

@@ -75,7 +75,7 @@ fn base64_lines(data: &[u8]) -> String {
 }
 
 /// Run a `send` step: connect to the server, submit, report the result.
-pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
+pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, step: usize) {
     let label = ctx.peer_name(via);
     let data = compose(ctx, s, step);
     let from = match parse_mailbox(&s.from) {
@@ -102,7 +102,9 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         password: a.password.clone(),
         mechanism: a.mechanism.clone(),
     });
-    let out = smtp_client::transact(ctx, conn, &label, Job { helo, from, rcpts, data, auth }).await;
+    let out =
+        smtp_client::transact(ctx, conn, &label, via_hostname, Job { helo, from, rcpts, data, auth, starttls: true })
+            .await;
     let accepted = out.results.iter().filter(|(_, r)| matches!(r, RcptResult::Accepted(_))).count();
     let mut line = format!("step {step}: {accepted} of {} recipient(s) accepted by {label}", out.results.len());
     for (m, r) in &out.results {

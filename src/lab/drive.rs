@@ -58,7 +58,7 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                             r.to.join(", "),
                             sc.hosts[s.via].name
                         )));
-                        mua::send(&ctx, &r, sc.hosts[r.via].address, n).await;
+                        mua::send(&ctx, &r, sc.hosts[r.via].address, &sc.hosts[r.via].hostname, n).await;
                     }
                     None => {
                         let what = format!(
@@ -83,7 +83,7 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                     sc.hosts[s.via].name
                 )));
                 let ctx = ctx_for(&env, &sc, s.mua);
-                mua::send(&ctx, s, sc.hosts[s.via].address, n).await;
+                mua::send(&ctx, s, sc.hosts[s.via].address, &sc.hosts[s.via].hostname, n).await;
             }
             Action::Fetch(f) => {
                 trace.push(started(format!(

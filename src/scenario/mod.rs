@@ -121,6 +121,8 @@ pub struct MtaConfig {
     pub show_secrets: bool,
     /// Also serve message submission (RFC 6409) on port 587.
     pub submission: bool,
+    /// STARTTLS (SMTP; POP3 STLS and IMAP STARTTLS on a mailstore).
+    pub tls: crate::proto::tls::TlsMode,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).

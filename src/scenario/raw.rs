@@ -121,6 +121,11 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub submission: Option<S<bool>>,
+    /// TLS with a certificate from the lab CA: off (default), offered (STARTTLS) or
+    /// required (530 5.7.0 Must issue a STARTTLS command first before it).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tls: Option<S<String>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,
