@@ -215,11 +215,15 @@ impl Mta {
         Ok(out)
     }
 
-    /// The SMTP services this host runs: port 25 always, 587 with `submission`.
+    /// The SMTP services this host runs: port 25 always, 587 with
+    /// `submission`, and 465 when it has TLS too.
     pub fn services(&self) -> Vec<Service> {
         let mut v = vec![Service::Smtp];
         if self.cfg.submission {
             v.push(Service::Submission);
+            if self.tls.is_some() {
+                v.push(Service::Submissions);
+            }
         }
         v
     }
@@ -314,7 +318,10 @@ impl Mta {
         let server = Server::new(self.server_config(service), Peer { ip, name: ptr });
         let mut core = SmtpSession { server, pol, timed_out: false };
         let tls = self.tls.clone().map(super::session::Tls::Server);
-        Session::new(&self.ctx, stream, session, &label).tls(tls).run(&mut core).await;
+        let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
+        if service != Service::Submissions || s.handshake_first(&mut core).await {
+            s.run(&mut core).await;
+        }
         let pol = core.pol;
         if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
             self.log.log(service.program(), pid, &l);
@@ -339,8 +346,9 @@ impl Mta {
             max_recipients: 100,
             // Submission always offers AUTH (RFC 6409 §4.3 wants it authenticated).
             auth: self.cfg.auth != crate::scenario::AuthMode::Off || service != Service::Smtp,
+            // On 465 TLS is up before the first word: no STARTTLS there.
             show_secrets: self.cfg.show_secrets,
-            tls: if self.tls.is_some() { self.cfg.tls } else { TlsMode::Off },
+            tls: if self.tls.is_some() && service != Service::Submissions { self.cfg.tls } else { TlsMode::Off },
         }
     }
 
@@ -477,6 +485,9 @@ pub enum Service {
     /// Port 587: message submission (RFC 6409): AUTH before MAIL, and relay
     /// for authenticated users only (the client's network counts for nothing).
     Submission,
+    /// Port 465: the same over implicit TLS (RFC 8314): the TLS handshake
+    /// comes first, before the greeting.
+    Submissions,
 }
 
 impl Service {
@@ -484,6 +495,7 @@ impl Service {
         match self {
             Service::Smtp => ports::SMTP,
             Service::Submission => ports::SUBMISSION,
+            Service::Submissions => ports::SUBMISSIONS,
         }
     }
     /// The IANA service name.
@@ -491,13 +503,14 @@ impl Service {
         match self {
             Service::Smtp => "smtp",
             Service::Submission => "submission",
+            Service::Submissions => "submissions",
         }
     }
     /// The program whose maillog lines a session of this service writes.
     fn program(self) -> Program {
         match self {
             Service::Smtp => Program::Smtpd,
-            Service::Submission => Program::SubmissionSmtpd,
+            Service::Submission | Service::Submissions => Program::SubmissionSmtpd,
         }
     }
     /// Does this service take mail only from users who logged in?

@@ -102,9 +102,15 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, st
         password: a.password.clone(),
         mechanism: a.mechanism.clone(),
     });
-    let out =
-        smtp_client::transact(ctx, conn, &label, via_hostname, Job { helo, from, rcpts, data, auth, starttls: true })
-            .await;
+    let out = smtp_client::transact(
+        ctx,
+        conn,
+        &label,
+        via_hostname,
+        s.port == crate::proto::ports::SUBMISSIONS,
+        Job { helo, from, rcpts, data, auth, starttls: true },
+    )
+    .await;
     let accepted = out.results.iter().filter(|(_, r)| matches!(r, RcptResult::Accepted(_))).count();
     let mut line = format!("step {step}: {accepted} of {} recipient(s) accepted by {label}", out.results.len());
     for (m, r) in &out.results {

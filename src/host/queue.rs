@@ -254,7 +254,7 @@ impl Mta {
                 // Opportunistic STARTTLS between MTAs, as Postfix's `may` level.
                 starttls: true,
             };
-            let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, job).await;
+            let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, false, job).await;
             // If the server failed the whole session for now before any recipient, try the next MX.
             let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, crate::proto::smtp::client::Stage::Rcpt)));
             if all_temp_early && !out.results.is_empty() {

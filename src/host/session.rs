@@ -237,6 +237,26 @@ impl Session {
         Ok(info)
     }
 
+    /// Implicit TLS (RFC 8314: ports 465, 993, 995): the handshake before
+    /// the core says or reads anything. `false` when it failed (traced as
+    /// `tls.error`; the stream is shut down and the core told).
+    pub async fn handshake_first<C: Core>(&mut self, core: &mut C) -> bool {
+        match self.start_tls(core.write_timeout()).await {
+            Ok(info) => {
+                self.trace_tls(&info);
+                core.tls_started(&info);
+                true
+            }
+            Err(e) => {
+                self.emit(Note::new(Kind::TlsError, format!("TLS handshake failed: {e}")));
+                self.lost = true;
+                core.peer_closed(Lost::Tls(e));
+                self.finish().await;
+                false
+            }
+        }
+    }
+
     /// The handshake's trace line (the server's end records it).
     fn trace_tls(&self, info: &TlsInfo) {
         if matches!(self.tls, Some(Tls::Server(_))) {

@@ -45,10 +45,23 @@ pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<
 ///
 /// STARTTLS is used when the job asks for it and the server offers it; the
 /// server's certificate must be the lab CA's for `server_name`.
-pub async fn transact(ctx: &HostCtx, conn: Conn, label: &str, server_name: &str, job: Job) -> Outcome {
-    let tls = job.starttls.then(|| Tls::Client(server_name.to_string()));
+///
+/// With `implicit_tls` (port 465, RFC 8314) the TLS handshake comes first.
+pub async fn transact(
+    ctx: &HostCtx,
+    conn: Conn,
+    label: &str,
+    server_name: &str,
+    implicit_tls: bool,
+    mut job: Job,
+) -> Outcome {
+    let tls = (job.starttls || implicit_tls).then(|| Tls::Client(server_name.to_string()));
+    job.starttls &= !implicit_tls;
     let mut core = Transaction { client: Client::new(job), outcome: None };
-    Session::new(ctx, conn.stream, conn.session, label).tls(tls).run(&mut core).await;
+    let mut s = Session::new(ctx, conn.stream, conn.session, label).tls(tls);
+    if !implicit_tls || s.handshake_first(&mut core).await {
+        s.run(&mut core).await;
+    }
     // The client always ends with an outcome; this is for the impossible case.
     core.outcome.unwrap_or_else(|| {
         core.client.connection_lost("the client stopped without a result");

@@ -367,7 +367,8 @@ pub struct RawSend {
     /// Authenticate with SMTP AUTH before sending.
     #[serde(default)]
     pub auth: Option<RawAuth>,
-    /// The server's port: 25 (SMTP, the default) or 587 (submission; the `via` host needs `submission: true`).
+    /// The server's port: 25 (SMTP, the default), 587 (submission; the `via` host needs `submission: true`)
+    /// or 465 (submission over implicit TLS; the `via` host also needs `tls`).
     #[serde(default)]
     #[schemars(with = "Option<u16>")]
     pub port: Option<S<u16>>,

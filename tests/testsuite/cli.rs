@@ -111,6 +111,7 @@ fn check_reports_problems_with_positions() {
                 "bad-submission.yaml:10:92: host `relay` does not listen on port 587",
                 "hint: give host `relay` the setting `submission: true`, or send to port 25",
                 "bad-submission.yaml:11:89: port 2525 is not an SMTP port here",
+                "bad-submission.yaml:13:89: host `mx` does not listen on port 465",
             ],
         ),
     ];

@@ -48,12 +48,29 @@ impl Checker {
         })
     }
 
-    /// `port:` 25 (the default) or 587 on a host that offers submission.
+    /// `port:` 25 (the default), 587 on a host that offers submission, 465 on one that has TLS too.
     fn send_port(&mut self, send: &RawSend, via: Option<&RawHost>, ok: &mut bool) -> u16 {
-        use crate::proto::ports::{SMTP, SUBMISSION};
+        use crate::proto::ports::{SMTP, SUBMISSION, SUBMISSIONS};
         let Some(p) = &send.port else { return SMTP };
         match p.value {
             SMTP => SMTP,
+            SUBMISSIONS => {
+                let tls = |h: &RawHost| h.tls.as_ref().is_some_and(|t| t.value != "off");
+                if let Some(h) = via
+                    && !(h.submission.as_ref().is_some_and(|s| s.value) && tls(h))
+                {
+                    self.err(
+                        p,
+                        format!("host `{}` does not listen on port 465", h.name.value),
+                        format!(
+                            "port 465 (submission over TLS) needs `submission: true` and `tls: offered` or `required` on host `{}`",
+                            h.name.value
+                        ),
+                    );
+                    *ok = false;
+                }
+                SUBMISSIONS
+            }
             SUBMISSION => {
                 if let Some(h) = via
                     && !h.submission.as_ref().is_some_and(|s| s.value)
@@ -68,7 +85,11 @@ impl Checker {
                 SUBMISSION
             }
             other => {
-                self.err(p, format!("port {other} is not an SMTP port here"), "use 25 (SMTP) or 587 (submission)");
+                self.err(
+                    p,
+                    format!("port {other} is not an SMTP port here"),
+                    "use 25 (SMTP), 587 (submission) or 465 (submission over TLS)",
+                );
                 *ok = false;
                 SMTP
             }
