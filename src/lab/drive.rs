@@ -98,7 +98,9 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                     }
                 )));
                 let ctx = ctx_for(&env, &sc, f.mua);
-                let got = crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
+                let got =
+                    crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, &sc.hosts[f.server].hostname, n)
+                        .await;
                 fetched.entry(f.mua).or_default().extend(got.into_iter().map(|m| (f.user.clone(), m)));
             }
             Action::Wait(d) => {

@@ -248,6 +248,8 @@ pub struct Fetch {
     pub password: String,
     pub apop: bool,
     pub delete: bool,
+    /// Over implicit TLS (995/993).
+    pub tls: bool,
 }
 
 #[derive(Clone, Debug)]

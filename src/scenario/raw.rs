@@ -449,6 +449,10 @@ pub struct RawFetch {
     /// POP3 only: delete the messages on the server after download (default true, as the lecture describes POP).
     #[serde(default)]
     pub delete: Option<bool>,
+    /// Connect to the implicit-TLS port (995 for POP3, 993 for IMAP, RFC 8314); the server needs `tls`.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub tls: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -202,3 +202,14 @@ fn check_reads_answer_keys_against_their_lesson() {
     assert!(err.contains("x.answers.yaml:2:1: `no-such-checkpoint` is not a checkpoint of lesson"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Implicit TLS (RFC 8314): submission on 465, IMAPS on 993, POP3S on 995;
+/// Dovecot's login lines say TLS.
+#[test]
+fn implicit_tls_ports_carry_submission_imap_and_pop3() {
+    let (code, out, err) = maillab(&["run", "tests/fixtures/tls-mailstore.yaml"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("4 expectation(s): 4 passed, 0 failed"), "{out}");
+    assert!(out.contains("on port 993 (TLS)") && out.contains("on port 995 (TLS)"), "{out}");
+    assert_eq!(out.matches("tls.handshake  TLS established: TLSv1.3").count(), 3, "{out}");
+}
