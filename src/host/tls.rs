@@ -139,6 +139,10 @@ pub fn client_config(ctx: &HostCtx) -> Result<Arc<ClientConfig>, SetupError> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     cfg.resumption = rustls::client::Resumption::disabled();
+    // SSLKEYLOGFILE=FILE: the session keys in NSS's key log format, so that
+    // Wireshark/tshark can decrypt a `--pcap` capture (a teaching aid; the
+    // clients write it, as browsers and curl do). Nothing is written without it.
+    cfg.key_log = Arc::new(rustls::KeyLogFile::new());
     Ok(Arc::new(cfg))
 }
 

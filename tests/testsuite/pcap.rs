@@ -247,3 +247,30 @@ fn tshark_reads_the_clear_password_and_only_tls_after_starttls() {
     assert!(!records.trim().is_empty(), "the session under STARTTLS carries TLS application data");
     let _ = std::fs::remove_file(&file);
 }
+
+/// With SSLKEYLOGFILE set, the run writes the TLS session keys, and tshark
+/// decrypts the sessions under STARTTLS and on 465: the password is there too.
+#[test]
+fn a_key_log_lets_tshark_decrypt_the_tls_sessions() {
+    if !tools("pcap::a_key_log_lets_tshark_decrypt_the_tls_sessions", &["tshark"]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("maillab-keylog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (keys, pcap) = (dir.join("keys.txt"), dir.join("eavesdrop.pcap"));
+    let status = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "scenarios/eavesdrop.yaml", "--pcap"])
+        .arg(&pcap)
+        .env("SSLKEYLOGFILE", &keys)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("maillab runs");
+    assert!(status.success());
+    let keylog = format!("tls.keylog_file:{}", keys.display());
+    let path = pcap.to_str().expect("a UTF-8 temp path");
+    let auth =
+        tshark(&["-r", path, "-o", &keylog, "-Y", "smtp.req.command == \"AUTH\"", "-T", "fields", "-e", "ip.dst"]);
+    assert_eq!(auth.lines().collect::<Vec<_>>(), ["192.0.2.10", "192.0.2.11", "192.0.2.11"], "{auth}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
