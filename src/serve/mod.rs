@@ -233,12 +233,12 @@ pub fn table(r: &Ready) -> String {
     let mut s = String::new();
     s.push_str(&format!("maillab serve: scenario {}\n\n", r.scenario));
     s.push_str(&format!(
-        "{:<12} {:<10} {:<16} {:<6} {:<16} {}\n",
-        "HOST", "ROLE", "SCENARIO ADDR", "SERV", "LISTENS ON", "PORT"
+        "{:<12} {:<10} {:<16} {:<11} {:<16} {}\n",
+        "HOST", "ROLE", "SCENARIO ADDR", "SERVICE", "LISTENS ON", "PORT"
     ));
     for e in &r.endpoints {
         s.push_str(&format!(
-            "{:<12} {:<10} {:<16} {:<6} {:<16} {}\n",
+            "{:<12} {:<10} {:<16} {:<11} {:<16} {}\n",
             e.host, e.role, e.scenario_address, e.service, e.address, e.port
         ));
     }
@@ -259,7 +259,11 @@ pub fn table(r: &Ready) -> String {
         ));
     }
     if let Some(ca) = &r.ca_file {
-        let host = r.endpoints.iter().find(|e| e.service == "submission" || e.service == "smtp");
+        let host = r
+            .endpoints
+            .iter()
+            .find(|e| e.service == "submission")
+            .or_else(|| r.endpoints.iter().find(|e| e.service == "smtp"));
         let (a, p) = host.map(|e| (e.address.as_str(), e.port)).unwrap_or(("127.0.0.1", 0));
         s.push_str(&format!(
             "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
