@@ -69,24 +69,43 @@ impl Policy for Accept {
 }
 
 /// Any bytes from a client, split into two reads at any point (the first
-/// byte picks where): the SMTP server core, both flavours, AUTH on, must
-/// never panic and must stay bounded.
+/// byte picks where): the SMTP server core, both flavours, AUTH on, TLS off,
+/// offered and required (a STARTTLS the core accepts is followed at once by
+/// a finished handshake), must never panic and must stay bounded.
 pub fn smtp_server(data: &[u8]) {
+    use crate::proto::tls::{TlsInfo, TlsMode};
     let cut = data.first().map(|b| *b as usize).unwrap_or(0).min(data.len());
     for flavour in [Flavour::Sendmail, Flavour::Postfix] {
-        let cfg = ServerConfig {
-            hostname: "mx.example".into(),
-            flavour,
-            max_message_size: 4096,
-            max_recipients: 5,
-            auth: true,
-            show_secrets: true,
-        };
-        let mut s = server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None });
-        let mut p = Accept;
-        for part in [&data[..cut], &data[cut..]] {
-            s.feed(part);
-            settle(|| s.poll(&mut p));
+        for tls in [TlsMode::Off, TlsMode::Offered, TlsMode::Required] {
+            let cfg = ServerConfig {
+                hostname: "mx.example".into(),
+                flavour,
+                max_message_size: 4096,
+                max_recipients: 5,
+                auth: true,
+                show_secrets: true,
+                tls,
+            };
+            let mut s = server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None });
+            let mut p = Accept;
+            for part in [&data[..cut], &data[cut..]] {
+                s.feed(part);
+                let mut n = 0;
+                while let Some(o) = s.poll(&mut p) {
+                    if o == server::Output::StartTls {
+                        s.tls_started(TlsInfo {
+                            version: "TLSv1.3".into(),
+                            cipher: "TLS_AES_256_GCM_SHA384".into(),
+                            bits: 256,
+                            subject: "mx.example".into(),
+                            group: "X25519".into(),
+                            signature: "ED25519".into(),
+                        });
+                    }
+                    n += 1;
+                    assert!(n < 100_000, "poll never settles");
+                }
+            }
         }
     }
 }
@@ -105,10 +124,18 @@ pub fn smtp_client(data: &[u8]) {
         rcpts: vec![rcpt],
         data: b"x\r\n".to_vec(),
         auth,
+        starttls: true,
     });
     for chunk in data.chunks(7) {
         c.feed(chunk);
-        settle(|| c.poll());
+        let mut n = 0;
+        while let Some(o) = c.poll() {
+            if o == crate::proto::smtp::client::ClientOutput::StartTls {
+                c.tls_started();
+            }
+            n += 1;
+            assert!(n < 100_000, "poll never settles");
+        }
     }
     c.connection_lost("end of input");
     settle(|| c.poll());

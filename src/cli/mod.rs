@@ -253,7 +253,7 @@ pub struct ServeArgs {
     /// Write the endpoint table and client settings as JSON here once every listener is up.
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
-    /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080);
+    /// Real port for a service, e.g. `--port smtp=2526` (defaults: smtp=2525 pop3=1110 imap=1143 dns=5353 http=8080 submission=5587 submissions=4465 imaps=9993 pop3s=9995);
     /// 0 lets the system choose a free port for each host (the table and the ready file show it).
     #[arg(long = "port", value_name = "SERVICE=PORT")]
     pub ports: Vec<String>,

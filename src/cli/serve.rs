@@ -69,6 +69,10 @@ fn port_map(ports: &[String]) -> Result<PortMap, ExitCode> {
                 "imap" => 143,
                 "dns" => 53,
                 "http" => 80,
+                "submission" => 587,
+                "submissions" => 465,
+                "imaps" => 993,
+                "pop3s" => 995,
                 _ => return None,
             };
             port.parse::<u16>().ok().map(|p| (scenario_port, p))
@@ -78,7 +82,9 @@ fn port_map(ports: &[String]) -> Result<PortMap, ExitCode> {
                 map.0.insert(s, r);
             }
             None => {
-                eprintln!("maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns, http");
+                eprintln!(
+                    "maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns, http, submission, submissions, imaps, pop3s"
+                );
                 return Err(ExitCode::from(2));
             }
         }

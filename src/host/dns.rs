@@ -221,7 +221,7 @@ impl Core for DnsTcp {
     fn peer_closed(&mut self, how: Lost) {
         match how {
             Lost::Write(_) => self.0.stop(),
-            Lost::Closed | Lost::Read(_) => self.0.peer_closed(),
+            Lost::Closed | Lost::Read(_) | Lost::Tls(_) => self.0.peer_closed(),
         }
     }
 }

@@ -31,6 +31,10 @@ pub enum Purpose {
     MxOrder,
     /// The list server's confirmation and moderation keys.
     ListKey,
+    /// TLS handshakes: randoms and ephemeral key-exchange keys (host/tls.rs).
+    Tls,
+    /// TLS key pairs: a server's certificate key, the lab CA's key.
+    TlsKey,
 }
 
 impl Purpose {
@@ -41,6 +45,8 @@ impl Purpose {
             Purpose::DnsId => "dns-id",
             Purpose::MxOrder => "mx-order",
             Purpose::ListKey => "list-key",
+            Purpose::Tls => "tls",
+            Purpose::TlsKey => "tls-key",
         }
     }
 }
@@ -60,6 +66,12 @@ impl Streams {
     /// The stream of `host` for `purpose`.
     pub fn stream(&self, host: &str, purpose: Purpose) -> Rng {
         Rng { streams: self.clone(), host: Arc::from(host), purpose }
+    }
+    /// Octets derived from (seed, `host`, `purpose`) alone: the same on
+    /// every call, whatever was drawn before (for key material).
+    pub fn derive(&self, host: &str, purpose: Purpose, buf: &mut [u8]) {
+        let mut r = ChaCha8Rng::seed_from_u64(stream_seed(self.seed, host, purpose));
+        rand::RngCore::fill_bytes(&mut r, buf);
     }
     fn draw<R>(&self, host: &str, purpose: Purpose, f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
         let mut g = crate::base::sync::lock(&self.streams);
@@ -83,6 +95,12 @@ pub struct Rng {
     purpose: Purpose,
 }
 
+impl std::fmt::Debug for Rng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rng({}, {})", self.host, self.purpose.name())
+    }
+}
+
 impl Rng {
     /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&self, n: u64) -> u64 {
@@ -93,6 +111,10 @@ impl Rng {
     }
     pub fn u16(&self) -> u16 {
         self.streams.draw(&self.host, self.purpose, |r| r.random())
+    }
+    /// Fill `buf` with random octets.
+    pub fn fill(&self, buf: &mut [u8]) {
+        self.streams.draw(&self.host, self.purpose, |r| rand::RngCore::fill_bytes(r, buf))
     }
 }
 

@@ -21,11 +21,13 @@ pub struct Fetched {
 }
 
 /// Run a fetch step; the messages it brought home (for a later `reply`).
-pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> Vec<String> {
+pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, server_name: &str, step: usize) -> Vec<String> {
     let label = ctx.peer_name(server);
-    let (port, proto) = match f.protocol {
-        FetchProtocol::Pop3 => (ports::POP3, "POP3"),
-        FetchProtocol::Imap => (ports::IMAP, "IMAP"),
+    let (port, proto) = match (f.protocol, f.tls) {
+        (FetchProtocol::Pop3, false) => (ports::POP3, "POP3"),
+        (FetchProtocol::Pop3, true) => (ports::POP3S, "POP3"),
+        (FetchProtocol::Imap, false) => (ports::IMAP, "IMAP"),
+        (FetchProtocol::Imap, true) => (ports::IMAPS, "IMAP"),
     };
     let conn = match smtp_client::connect(ctx, SocketAddrV4::new(server, port), &label, Some(step)).await {
         Ok(c) => c,
@@ -54,7 +56,11 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, step: usize) -> V
     };
     // The client core's clock starts with the driver's.
     let mut core = Reading { client: Client::new(job, Duration::ZERO), messages: Vec::new(), result: None };
-    Session::new(ctx, conn.stream, session, &label).run(&mut core).await;
+    let tls = f.tls.then(|| super::session::Tls::Client(server_name.to_string()));
+    let mut driver = Session::new(ctx, conn.stream, session, &label).tls(tls);
+    if !f.tls || driver.handshake_first(&mut core).await {
+        driver.run(&mut core).await;
+    }
     let res = core.result.unwrap_or_else(|| Err("the client stopped without a result".into()));
     match res {
         Ok(got) => {
@@ -136,6 +142,7 @@ impl Core for Reading {
             Lost::Closed => self.client.connection_lost("connection closed by the server"),
             Lost::Read(e) => self.client.connection_lost(&e.to_string()),
             Lost::Write(e) => self.client.send_failed(&e.to_string()),
+            Lost::Tls(e) => self.client.connection_lost(&format!("TLS handshake failed: {e}")),
         }
     }
 }

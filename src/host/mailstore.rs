@@ -94,7 +94,12 @@ fn ordinal(n: usize) -> String {
 /// Open the POP3 and IMAP ports, then serve them in background tasks.
 pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
     let penalties = Arc::new(Penalties::default());
-    for (port, proto) in [(ports::POP3, "pop3"), (ports::IMAP, "imap")] {
+    let mut services = vec![(ports::POP3, "pop3", false), (ports::IMAP, "imap", false)];
+    if mta.tls.is_some() {
+        // Implicit TLS (RFC 8314): POP3S and IMAPS.
+        services.extend([(ports::POP3S, "pop3", true), (ports::IMAPS, "imap", true)]);
+    }
+    for (port, proto, implicit) in services {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
         let penalties = penalties.clone();
@@ -115,12 +120,12 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
                 let p2 = penalties.clone();
                 if proto == "pop3" {
                     tokio::spawn(async move {
-                        pop3_session(m2, p2, conn, guard).await;
+                        pop3_session(m2, p2, conn, guard, implicit).await;
                         drop(permit);
                     });
                 } else {
                     tokio::spawn(async move {
-                        imap_session(m2, p2, conn, guard).await;
+                        imap_session(m2, p2, conn, guard, implicit).await;
                         drop(permit);
                     });
                 }
@@ -294,17 +299,17 @@ async fn refuse_busy<R: Reader>(mta: &Arc<Mta>, conn: Conn, srv: R) {
     while driver.next(&mut core).await.is_some() {}
 }
 
-async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard) {
+async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
     let timestamp = format!("<{pid}.{}@{}>", mta.ctx.now().timestamp(), mta.ctx.hostname);
     let srv = pop3::Server::new(pop3_config(&mta), timestamp);
-    session(mta, penalties, conn, busy, pid, srv).await
+    session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
-async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard) {
+async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
     let srv = imap::Server::new(imap_config(&mta));
-    session(mta, penalties, conn, busy, pid, srv).await
+    session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
 /// One POP3 or IMAP connection: trace every line, log logins, hold back
@@ -317,25 +322,34 @@ async fn session<R: Reader>(
     _busy: ActivityGuard,
     pid: u32,
     srv: R,
+    implicit: bool,
 ) {
-    let Conn { stream, peer, session, .. } = conn;
+    let Conn { stream, peer, session, local } = conn;
     let ip = *peer.ip();
     let label = mta.ctx.peer_name(ip);
     let ctx = mta.ctx.clone();
+    let on = if implicit { format!(" on port {} (TLS)", local.port()) } else { String::new() };
     ctx.emit(
         ctx.ev(Kind::TcpAccept)
             .session(session)
             .peer(&label)
-            .line(format!("connection from {label} [{ip}]:{}", peer.port())),
+            .line(format!("connection from {label} [{ip}]:{}{on}", peer.port())),
     );
-    let mut driver = Session::new(&ctx, stream, session, &label).signal(mta.store_version.subscribe());
+    let tls = if implicit { mta.tls.clone().map(super::session::Tls::Server) } else { None };
+    let mut driver = Session::new(&ctx, stream, session, &label).signal(mta.store_version.subscribe()).tls(tls);
     let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
+    if implicit && !driver.handshake_first(&mut core).await {
+        ctx.emit(ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
+        return;
+    }
     while let Some(act) = driver.next(&mut core).await {
         let method = core.method;
         match act {
             Act::LoginOk(user) => {
+                // Dovecot adds `TLS` to the login line of an encrypted connection.
+                let tls = if driver.encrypted() { ", TLS" } else { "" };
                 let msg = format!(
-                    "{}-login: Login: user=<{user}>, method={method}, rip={ip}, lip={}, mpid={pid}",
+                    "{}-login: Login: user=<{user}>, method={method}, rip={ip}, lip={}, mpid={pid}{tls}",
                     R::NAME,
                     ctx.ip
                 );

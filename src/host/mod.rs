@@ -15,3 +15,4 @@ pub mod resolver;
 pub mod session;
 pub mod smtp_client;
 pub mod spool;
+pub mod tls;

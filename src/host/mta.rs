@@ -19,6 +19,7 @@ use crate::proto::smtp::persona::{Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
 use crate::proto::smtp::{Mailbox, Persona, Reply};
+use crate::proto::tls::TlsMode;
 use crate::scenario::{AuthMode, MtaConfig};
 use crate::store::Store;
 use crate::trace::{Field, Kind};
@@ -56,6 +57,8 @@ pub struct Mta {
     pub lists: Vec<HostedList>,
     /// `cfg.domains` as a set: an MX may serve thousands of domains.
     local_domains: std::collections::BTreeSet<String>,
+    /// The server side of TLS (certificate from the lab CA), when `tls` is on.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Default)]
@@ -98,7 +101,19 @@ impl Mta {
             }
             cfg.aliases.insert(POSTMASTER.to_string(), vec![mailbox]);
         }
+        let tls = match cfg.tls {
+            TlsMode::Off => None,
+            _ => match super::tls::server_config(&ctx) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    // STARTTLS is then not offered (the 454 case of RFC 3207).
+                    ctx.emit(ctx.ev(Kind::HostError).line(e.to_string()));
+                    None
+                }
+            },
+        };
         Arc::new(Mta {
+            tls,
             lists,
             local_domains,
             retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
@@ -208,18 +223,67 @@ impl Mta {
         by_net || by_domain || to_domain
     }
 
-    /// Open the SMTP port; the returned listener goes to [`Mta::serve`].
-    pub async fn bind(&self) -> std::io::Result<crate::net::Listener> {
-        self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, ports::SMTP)).await
+    /// Open the SMTP port, and the submission port when the host offers
+    /// submission; the listeners go to [`Mta::serve`].
+    pub async fn bind(&self) -> std::io::Result<Vec<(Service, crate::net::Listener)>> {
+        let mut out = Vec::new();
+        for service in self.services() {
+            let l = self.ctx.env.net.listen(SocketAddrV4::new(self.ctx.ip, service.port())).await?;
+            out.push((service, l));
+        }
+        Ok(out)
     }
 
-    /// Run the queue and accept connections forever.
-    pub async fn serve(self: Arc<Self>, mut l: crate::net::Listener) -> std::io::Result<()> {
+    /// The SMTP services this host runs: port 25 always, 587 with
+    /// `submission`, and 465 when it has TLS too.
+    pub fn services(&self) -> Vec<Service> {
+        let mut v = vec![Service::Smtp];
+        if self.cfg.submission {
+            v.push(Service::Submission);
+            if self.tls.is_some() {
+                v.push(Service::Submissions);
+            }
+        }
+        v
+    }
+
+    /// Run the queue and accept connections on every listener forever.
+    pub async fn serve(self: Arc<Self>, listeners: Vec<(Service, crate::net::Listener)>) -> std::io::Result<()> {
         let q = self.clone();
         tokio::spawn(async move { q.run_queue().await });
         let d = self.clone();
         tokio::spawn(async move { d.run_digests().await });
+        // One limit for all the host's SMTP services, as one smtpd process limit.
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
+        let mut first = None;
+        for (service, l) in listeners {
+            if first.is_none() {
+                first = Some((service, l));
+                continue;
+            }
+            let me = self.clone();
+            let slots = slots.clone();
+            let ctx = self.ctx.clone();
+            tokio::spawn(async move {
+                if let Err(e) = me.accept_loop(service, l, slots).await {
+                    ctx.emit(
+                        ctx.ev(Kind::HostError).line(format!("SMTP service on port {} stopped: {e}", service.port())),
+                    );
+                }
+            });
+        }
+        match first {
+            Some((service, l)) => self.accept_loop(service, l, slots).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn accept_loop(
+        self: &Arc<Self>,
+        service: Service,
+        mut l: crate::net::Listener,
+        slots: Arc<tokio::sync::Semaphore>,
+    ) -> std::io::Result<()> {
         loop {
             let conn = l.accept().await?;
             let Ok(permit) = slots.clone().try_acquire_owned() else {
@@ -230,22 +294,26 @@ impl Mta {
             let guard = self.ctx.env.activity.begin();
             let me = self.clone();
             tokio::spawn(async move {
-                me.session(conn, guard).await;
+                me.session(conn, guard, service).await;
                 drop(permit);
             });
         }
     }
 
-    async fn session(self: Arc<Self>, conn: Conn, _busy: ActivityGuard) {
+    async fn session(self: Arc<Self>, conn: Conn, _busy: ActivityGuard, service: Service) {
         let Conn { stream, peer, session, .. } = conn;
         let ip = *peer.ip();
         let label = self.ctx.peer_name(ip);
+        let on = match service {
+            Service::Smtp => String::new(),
+            s => format!(" on port {} ({})", s.port(), s.name()),
+        };
         self.ctx.emit(
             self.ctx
                 .ev(Kind::TcpAccept)
                 .session(session)
                 .peer(&label)
-                .line(format!("connection from {label} [{ip}]:{}", peer.port())),
+                .line(format!("connection from {label} [{ip}]:{}{on}", peer.port())),
         );
         let ptr = match &self.resolver {
             Some(r) => r.ptr(ip).await,
@@ -254,6 +322,7 @@ impl Mta {
         let pid = self.new_pid();
         let pol = SessionPolicy {
             mta: &self,
+            service,
             ip,
             ptr: ptr.clone(),
             pid,
@@ -263,14 +332,18 @@ impl Mta {
             auth_mech: String::new(),
         };
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
-            self.log.log(Program::Smtpd, pid, &l);
+            self.log.log(service.program(), pid, &l);
         }
-        let server = Server::new(self.server_config(), Peer { ip, name: ptr });
+        let server = Server::new(self.server_config(service), Peer { ip, name: ptr });
         let mut core = SmtpSession { server, pol, timed_out: false };
-        Session::new(&self.ctx, stream, session, &label).run(&mut core).await;
+        let tls = self.tls.clone().map(super::session::Tls::Server);
+        let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
+        if service != Service::Submissions || s.handshake_first(&mut core).await {
+            s.run(&mut core).await;
+        }
         let pol = core.pol;
         if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
-            self.log.log(Program::Smtpd, pid, &l);
+            self.log.log(service.program(), pid, &l);
         }
         self.ctx.emit(self.ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
     }
@@ -279,19 +352,22 @@ impl Mta {
     /// close (no session of its own: no `tcp.accept`, no process id).
     async fn refuse_busy(&self, conn: Conn) {
         let ip = *conn.peer.ip();
-        let cfg = self.server_config();
+        let cfg = self.server_config(Service::Smtp);
         let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None }));
         Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
     }
 
-    fn server_config(&self) -> ServerConfig {
+    fn server_config(&self, service: Service) -> ServerConfig {
         ServerConfig {
             hostname: self.ctx.hostname.clone(),
             flavour: self.cfg.flavour,
             max_message_size: self.cfg.max_message_size,
             max_recipients: 100,
-            auth: self.cfg.auth != crate::scenario::AuthMode::Off,
+            // Submission always offers AUTH (RFC 6409 §4.3 wants it authenticated).
+            auth: self.cfg.auth != crate::scenario::AuthMode::Off || service != Service::Smtp,
+            // On 465 TLS is up before the first word: no STARTTLS there.
             show_secrets: self.cfg.show_secrets,
+            tls: if self.tls.is_some() && service != Service::Submissions { self.cfg.tls } else { TlsMode::Off },
         }
     }
 
@@ -337,7 +413,10 @@ impl Core for SmtpSession<'_> {
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
-                self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                // The lines answering AUTH's 334 challenges belong to AUTH.
+                if self.pol.last_verb != "auth" {
+                    self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                }
                 Io::Trace(Note::new(Kind::SmtpCmd, l))
             }
             Output::Data { octets, lines } => Io::Trace(
@@ -351,7 +430,11 @@ impl Core for SmtpSession<'_> {
                 Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() }
             }
             Output::Close => Io::Close,
+            Output::StartTls => Io::StartTls,
         })
+    }
+    fn tls_started(&mut self, info: &crate::proto::tls::TlsInfo) {
+        self.server.tls_started(info.clone());
     }
     fn waiting(&mut self, now: Duration) {
         self.server.waiting(now);
@@ -380,7 +463,7 @@ impl Core for SmtpRefusal {
         Some(match self.0.poll(&mut Refuse)? {
             Output::Reply(r) => Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() },
             Output::Command(l) => Io::Trace(Note::new(Kind::SmtpCmd, l)),
-            Output::Data { .. } => return None,
+            Output::Data { .. } | Output::StartTls => return None,
             Output::Close => Io::Close,
         })
     }
@@ -413,9 +496,52 @@ impl Policy for Refuse {
     }
 }
 
+/// Which of the MTA's SMTP services a connection came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// Port 25: mail from other MTAs (RFC 5321), relay rules as configured.
+    Smtp,
+    /// Port 587: message submission (RFC 6409): AUTH before MAIL, and relay
+    /// for authenticated users only (the client's network counts for nothing).
+    Submission,
+    /// Port 465: the same over implicit TLS (RFC 8314): the TLS handshake
+    /// comes first, before the greeting.
+    Submissions,
+}
+
+impl Service {
+    pub fn port(self) -> u16 {
+        match self {
+            Service::Smtp => ports::SMTP,
+            Service::Submission => ports::SUBMISSION,
+            Service::Submissions => ports::SUBMISSIONS,
+        }
+    }
+    /// The IANA service name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Smtp => "smtp",
+            Service::Submission => "submission",
+            Service::Submissions => "submissions",
+        }
+    }
+    /// The program whose maillog lines a session of this service writes.
+    fn program(self) -> Program {
+        match self {
+            Service::Smtp => Program::Smtpd,
+            Service::Submission | Service::Submissions => Program::SubmissionSmtpd,
+        }
+    }
+    /// Does this service take mail only from users who logged in?
+    fn requires_auth(self) -> bool {
+        self != Service::Smtp
+    }
+}
+
 /// The mail system's decisions for one SMTP session.
 struct SessionPolicy<'a> {
     mta: &'a Mta,
+    service: Service,
     ip: Ipv4Addr,
     ptr: Option<String>,
     pid: u32,
@@ -435,7 +561,7 @@ impl SessionPolicy<'_> {
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
-        if v.is_empty() || r.code == 354 {
+        if v.is_empty() || r.code == 354 || r.code == 334 {
             self.last_verb = v;
             return;
         }
@@ -454,9 +580,9 @@ impl Policy for SessionPolicy<'_> {
 
     fn mail(&mut self, env: &Envelope) -> Reply {
         let p = self.persona();
-        if self.mta.cfg.auth == AuthMode::Required && env.auth.is_none() {
+        if (self.mta.cfg.auth == AuthMode::Required || self.service.requires_auth()) && env.auth.is_none() {
             let r = p.auth_required();
-            self.mta.log.log(Program::Smtpd, self.pid, &p.log_mail_reject(&self.peer(), env, &r));
+            self.mta.log.log(self.service.program(), self.pid, &p.log_mail_reject(&self.peer(), env, &r));
             return r;
         }
         self.qid = if p.names_transaction_at_mail() { Some(self.mta.new_qid(self.pid)) } else { None };
@@ -471,8 +597,8 @@ impl Policy for SessionPolicy<'_> {
             let list = self.mta.list_for(rcpt).is_some();
             if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
-            || self.mta.popauth_allows(self.ip)
-            || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)
+            || (!self.service.requires_auth()
+                && (self.mta.popauth_allows(self.ip) || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)))
         {
             p.rcpt_ok(&to)
         } else {
@@ -483,13 +609,13 @@ impl Policy for SessionPolicy<'_> {
                 let qid = self.mta.new_qid(self.pid);
                 let sasl = env.auth.as_deref().map(|u| (self.auth_mech.as_str(), u));
                 if let Some(l) = p.log_client(&qid, &self.peer(), sasl) {
-                    self.mta.log.log(Program::Smtpd, self.pid, &l);
+                    self.mta.log.log(self.service.program(), self.pid, &l);
                 }
                 self.qid = Some(qid);
             }
         } else {
             let l = p.log_rcpt_reject(&self.peer(), self.qid.as_deref(), env, &to, &r);
-            self.mta.log.log(Program::Smtpd, self.pid, &l);
+            self.mta.log.log(self.service.program(), self.pid, &l);
         }
         r
     }
@@ -505,7 +631,7 @@ impl Policy for SessionPolicy<'_> {
     fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {
         self.auth_mech = mech.to_string();
         if let Some(l) = self.persona().log_auth(&self.peer(), user, mech, ok) {
-            self.mta.log.log(Program::Smtpd, self.pid, &l);
+            self.mta.log.log(self.service.program(), self.pid, &l);
         }
     }
 
@@ -517,7 +643,7 @@ impl Policy for SessionPolicy<'_> {
         if hops >= MAX_HOPS {
             let to = env.rcpts.first().map(|m| m.to_string()).unwrap_or_default();
             let r = p.too_many_hops(hops, MAX_HOPS, &env.from.to_string(), &self.mta.ctx.hostname, &to);
-            self.mta.log.log(Program::Smtpd, self.pid, &p.log_hops(&qid, &r));
+            self.mta.log.log(self.service.program(), self.pid, &p.log_hops(&qid, &r));
             return r;
         }
         let peer = self.peer();

@@ -4,7 +4,6 @@ use super::smtp_client;
 use crate::base::rfc2047;
 use crate::base::time::rfc5322;
 use crate::host::env::HostCtx;
-use crate::proto::ports;
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
@@ -76,7 +75,7 @@ fn base64_lines(data: &[u8]) -> String {
 }
 
 /// Run a `send` step: connect to the server, submit, report the result.
-pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
+pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, step: usize) {
     let label = ctx.peer_name(via);
     let data = compose(ctx, s, step);
     let from = match parse_mailbox(&s.from) {
@@ -84,7 +83,7 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         Err(_) => Path::Null,
     };
     let rcpts = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
-    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, ports::SMTP), &label, Some(step)).await {
+    let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, s.port), &label, Some(step)).await {
         Ok(c) => c,
         Err(e) => {
             ctx.emit(
@@ -103,7 +102,15 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, step: usize) {
         password: a.password.clone(),
         mechanism: a.mechanism.clone(),
     });
-    let out = smtp_client::transact(ctx, conn, &label, Job { helo, from, rcpts, data, auth }).await;
+    let out = smtp_client::transact(
+        ctx,
+        conn,
+        &label,
+        via_hostname,
+        s.port == crate::proto::ports::SUBMISSIONS,
+        Job { helo, from, rcpts, data, auth, starttls: true },
+    )
+    .await;
     let accepted = out.results.iter().filter(|(_, r)| matches!(r, RcptResult::Accepted(_))).count();
     let mut line = format!("step {step}: {accepted} of {} recipient(s) accepted by {label}", out.results.len());
     for (m, r) in &out.results {

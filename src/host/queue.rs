@@ -251,8 +251,10 @@ impl Mta {
                 rcpts: rcpts.to_vec(),
                 data: data.as_ref().clone(),
                 auth: None,
+                // Opportunistic STARTTLS between MTAs, as Postfix's `may` level.
+                starttls: true,
             };
-            let out = smtp_client::transact(&self.ctx, conn, &label, job).await;
+            let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, false, job).await;
             // If the server failed the whole session for now before any recipient, try the next MX.
             let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, crate::proto::smtp::client::Stage::Rcpt)));
             if all_temp_early && !out.results.is_empty() {

@@ -18,12 +18,17 @@
 //! the host's name and clock, the connection's session number and the
 //! peer's name, all from [`HostCtx`].
 //!
-//! TLS is meant to be a swap of [`Session::stream`] here: a core that has
-//! sent `220 Ready to start TLS` (or `+OK Begin TLS`) would return an
-//! `Io::StartTls`, and the driver would replace the boxed stream with a TLS
-//! stream wrapped around it, the core reading and writing plaintext as before.
+//! TLS is a swap of [`Session::stream`] here: a core that has sent
+//! `220 2.0.0 Ready to start TLS` (or `+OK Begin TLS`), or a client core that
+//! read it, returns [`Io::StartTls`]; the driver runs the handshake over the
+//! same stream (with the [`Tls`] side the host gave it), replaces the boxed
+//! stream with the TLS stream wrapped around it, traces `tls.handshake`, and
+//! tells the core ([`Core::tls_started`]), which goes on reading and writing
+//! plaintext as before. Every later line is traced with `tls: true`. One code
+//! path for simulated and real connections: both are a [`Stream`].
 
 use crate::host::env::HostCtx;
+use crate::host::tls::{TlsInfo, info as tls_info};
 use crate::net::Stream;
 use crate::trace::{Field, Kind};
 use std::time::Duration;
@@ -62,6 +67,19 @@ pub enum Io<A> {
     /// Something only the host can do (log a login, hold back a reply):
     /// [`Session::next`] returns it.
     Host(A),
+    /// Start TLS on this connection now (everything before it has been
+    /// written; nothing read after the command that led here may be kept).
+    StartTls,
+}
+
+/// This end's part in a TLS handshake.
+#[derive(Clone)]
+pub enum Tls {
+    /// The server, with its certificate.
+    Server(std::sync::Arc<rustls::ServerConfig>),
+    /// The client, checking the server's certificate against this name
+    /// (the configuration is made when TLS starts: most sessions never do).
+    Client(String),
 }
 
 /// How the connection went away.
@@ -73,6 +91,8 @@ pub enum Lost {
     Read(std::io::Error),
     /// Writing failed.
     Write(std::io::Error),
+    /// The TLS handshake failed (or this end has no TLS to offer).
+    Tls(String),
 }
 
 /// A protocol core as the driver sees it. Times are [`Duration`]s since
@@ -103,6 +123,8 @@ pub trait Core {
     fn write_timeout(&self) -> Duration {
         WRITE_TIMEOUT
     }
+    /// TLS is up (after [`Io::StartTls`]); what follows is encrypted.
+    fn tls_started(&mut self, _info: &TlsInfo) {}
 }
 
 /// The default [`Core::write_timeout`].
@@ -122,6 +144,10 @@ pub struct Session {
     /// The connection is gone: nothing more is written or read.
     lost: bool,
     done: bool,
+    /// This end's TLS, for [`Io::StartTls`] and implicit TLS.
+    tls: Option<Tls>,
+    /// TLS is up: later lines are traced with `tls: true`.
+    encrypted: bool,
 }
 
 impl Session {
@@ -138,7 +164,20 @@ impl Session {
             signal: None,
             lost: false,
             done: false,
+            tls: None,
+            encrypted: false,
         }
+    }
+
+    /// The TLS this end can start (see [`Io::StartTls`]).
+    pub fn tls(mut self, tls: Option<Tls>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Is the connection encrypted by now?
+    pub fn encrypted(&self) -> bool {
+        self.encrypted
     }
 
     /// Wake the core with [`Core::signalled`] whenever `rx` changes.
@@ -157,7 +196,83 @@ impl Session {
         for (k, v) in n.fields {
             e = e.field(k, v);
         }
+        if self.encrypted && n.kind.fields().contains(&Field::Tls) {
+            e = e.field(Field::Tls, true);
+        }
         self.ctx.emit(e);
+    }
+
+    /// Run the TLS handshake over the stream and swap the stream for the TLS
+    /// one. `Err` says why not (traced as `tls.error` by the caller).
+    pub async fn start_tls(&mut self, limit: Duration) -> Result<TlsInfo, String> {
+        let Some(tls) = self.tls.clone() else {
+            return Err("this end has no TLS configured".into());
+        };
+        // The placeholder for the moment the stream is moved into the handshake.
+        let gone: Stream = Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink()));
+        let plain = std::mem::replace(&mut self.stream, gone);
+        let shake = async {
+            match tls {
+                Tls::Server(cfg) => {
+                    let s = tokio_rustls::TlsAcceptor::from(cfg).accept(plain).await.map_err(|e| e.to_string())?;
+                    let info = tls_info(s.get_ref().1, &self.ctx.hostname);
+                    Ok::<_, String>((Box::new(s) as Stream, info))
+                }
+                Tls::Client(subject) => {
+                    let cfg = crate::host::tls::client_config(&self.ctx).map_err(|e| e.to_string())?;
+                    let name = crate::host::tls::server_name(&subject).map_err(|e| e.to_string())?;
+                    let s =
+                        tokio_rustls::TlsConnector::from(cfg).connect(name, plain).await.map_err(|e| e.to_string())?;
+                    let info = tls_info(s.get_ref().1, &subject);
+                    Ok((Box::new(s) as Stream, info))
+                }
+            }
+        };
+        let (stream, info) = match tokio::time::timeout(limit, shake).await {
+            Ok(r) => r?,
+            Err(_) => return Err("the TLS handshake timed out".into()),
+        };
+        self.stream = stream;
+        self.encrypted = true;
+        Ok(info)
+    }
+
+    /// Implicit TLS (RFC 8314: ports 465, 993, 995): the handshake before
+    /// the core says or reads anything. `false` when it failed (traced as
+    /// `tls.error`; the stream is shut down and the core told).
+    pub async fn handshake_first<C: Core>(&mut self, core: &mut C) -> bool {
+        match self.start_tls(core.write_timeout()).await {
+            Ok(info) => {
+                self.trace_tls(&info);
+                core.tls_started(&info);
+                true
+            }
+            Err(e) => {
+                self.emit(Note::new(Kind::TlsError, format!("TLS handshake failed: {e}")));
+                self.lost = true;
+                core.peer_closed(Lost::Tls(e));
+                self.finish().await;
+                false
+            }
+        }
+    }
+
+    /// The handshake's trace line (the server's end records it).
+    fn trace_tls(&self, info: &TlsInfo) {
+        if matches!(self.tls, Some(Tls::Server(_))) {
+            self.emit(
+                Note::new(
+                    Kind::TlsHandshake,
+                    format!(
+                        "TLS established: {} with cipher {}, certificate CN={}",
+                        info.version, info.cipher, info.subject
+                    ),
+                )
+                .field(Field::TlsVersion, info.version.clone())
+                .field(Field::Cipher, info.cipher.clone())
+                .field(Field::Subject, info.subject.clone()),
+            );
+        }
     }
 
     /// Drive `core` until it asks the host for something (`Some`) or the
@@ -173,7 +288,18 @@ impl Session {
                     }
                     // Once the connection is gone, a client core may still
                     // send; nothing reaches the peer or the trace.
-                    Io::Send { .. } | Io::Trace(_) if self.lost => {}
+                    Io::Send { .. } | Io::Trace(_) | Io::StartTls if self.lost => {}
+                    Io::StartTls => match self.start_tls(core.write_timeout()).await {
+                        Ok(info) => {
+                            self.trace_tls(&info);
+                            core.tls_started(&info);
+                        }
+                        Err(e) => {
+                            self.emit(Note::new(Kind::TlsError, format!("TLS handshake failed: {e}")));
+                            self.lost = true;
+                            core.peer_closed(Lost::Tls(e));
+                        }
+                    },
                     Io::Trace(n) => self.emit(n),
                     Io::Send { bytes, notes } => {
                         for n in notes {

@@ -1,7 +1,7 @@
 //! Driving the SMTP client core over a connection: used by MTAs to relay
 //! and by MUAs to submit.
 
-use super::session::{Core, Io, Lost, Session};
+use super::session::{Core, Io, Lost, Session, Tls};
 use crate::host::env::HostCtx;
 use crate::net::Conn;
 use crate::proto::smtp::client::{Client, ClientOutput, Job, Outcome};
@@ -42,9 +42,26 @@ pub async fn connect(ctx: &HostCtx, to: SocketAddrV4, label: &str, step: Option<
 
 /// Run one SMTP transaction to its end. The client side traces nothing
 /// of the conversation: the server traces every line.
-pub async fn transact(ctx: &HostCtx, conn: Conn, label: &str, job: Job) -> Outcome {
+///
+/// STARTTLS is used when the job asks for it and the server offers it; the
+/// server's certificate must be the lab CA's for `server_name`.
+///
+/// With `implicit_tls` (port 465, RFC 8314) the TLS handshake comes first.
+pub async fn transact(
+    ctx: &HostCtx,
+    conn: Conn,
+    label: &str,
+    server_name: &str,
+    implicit_tls: bool,
+    mut job: Job,
+) -> Outcome {
+    let tls = (job.starttls || implicit_tls).then(|| Tls::Client(server_name.to_string()));
+    job.starttls &= !implicit_tls;
     let mut core = Transaction { client: Client::new(job), outcome: None };
-    Session::new(ctx, conn.stream, conn.session, label).run(&mut core).await;
+    let mut s = Session::new(ctx, conn.stream, conn.session, label).tls(tls);
+    if !implicit_tls || s.handshake_first(&mut core).await {
+        s.run(&mut core).await;
+    }
     // The client always ends with an outcome; this is for the impossible case.
     core.outcome.unwrap_or_else(|| {
         core.client.connection_lost("the client stopped without a result");
@@ -71,6 +88,7 @@ impl Core for Transaction {
             match self.client.poll()? {
                 ClientOutput::Send { bytes, .. } => return Some(Io::Send { bytes, notes: Vec::new() }),
                 ClientOutput::Received(_) => {}
+                ClientOutput::StartTls => return Some(Io::StartTls),
                 ClientOutput::Done(out) => {
                     self.outcome = Some(out);
                     return Some(Io::Close);
@@ -80,6 +98,9 @@ impl Core for Transaction {
     }
     fn waiting(&mut self, now: Duration) {
         self.client.waiting(now);
+    }
+    fn tls_started(&mut self, _info: &crate::proto::tls::TlsInfo) {
+        self.client.tls_started();
     }
     fn poll_timeout(&self) -> Option<Duration> {
         self.client.poll_timeout()
@@ -92,6 +113,7 @@ impl Core for Transaction {
             Lost::Closed => self.client.connection_lost("Connection closed by the server"),
             Lost::Read(e) => self.client.connection_lost(&format!("read failed: {e}")),
             Lost::Write(e) => self.client.connection_lost(&format!("write failed: {e}")),
+            Lost::Tls(e) => self.client.connection_lost(&format!("TLS handshake failed: {e}")),
         }
     }
 }

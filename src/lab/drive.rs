@@ -58,7 +58,7 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                             r.to.join(", "),
                             sc.hosts[s.via].name
                         )));
-                        mua::send(&ctx, &r, sc.hosts[r.via].address, n).await;
+                        mua::send(&ctx, &r, sc.hosts[r.via].address, &sc.hosts[r.via].hostname, n).await;
                     }
                     None => {
                         let what = format!(
@@ -83,7 +83,7 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                     sc.hosts[s.via].name
                 )));
                 let ctx = ctx_for(&env, &sc, s.mua);
-                mua::send(&ctx, s, sc.hosts[s.via].address, n).await;
+                mua::send(&ctx, s, sc.hosts[s.via].address, &sc.hosts[s.via].hostname, n).await;
             }
             Action::Fetch(f) => {
                 trace.push(started(format!(
@@ -98,7 +98,9 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                     }
                 )));
                 let ctx = ctx_for(&env, &sc, f.mua);
-                let got = crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, n).await;
+                let got =
+                    crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, &sc.hosts[f.server].hostname, n)
+                        .await;
                 fetched.entry(f.mua).or_default().extend(got.into_iter().map(|m| (f.user.clone(), m)));
             }
             Action::Wait(d) => {

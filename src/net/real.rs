@@ -22,7 +22,17 @@ pub struct PortMap(pub BTreeMap<u16, u16>);
 
 impl Default for PortMap {
     fn default() -> Self {
-        PortMap(BTreeMap::from([(25, 2525), (110, 1110), (143, 1143), (53, 5353), (80, 8080)]))
+        PortMap(BTreeMap::from([
+            (25, 2525),
+            (110, 1110),
+            (143, 1143),
+            (53, 5353),
+            (80, 8080),
+            (587, 5587),
+            (465, 4465),
+            (993, 9993),
+            (995, 9995),
+        ]))
     }
 }
 

@@ -6,3 +6,4 @@ pub mod imap;
 pub mod pop3;
 pub mod ports;
 pub mod smtp;
+pub mod tls;

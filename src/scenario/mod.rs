@@ -122,6 +122,10 @@ pub struct MtaConfig {
     pub queue: QueueConfig,
     pub auth: AuthMode,
     pub show_secrets: bool,
+    /// Also serve message submission (RFC 6409) on port 587.
+    pub submission: bool,
+    /// STARTTLS (SMTP; POP3 STLS and IMAP STARTTLS on a mailstore).
+    pub tls: crate::proto::tls::TlsMode,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).
@@ -204,6 +208,8 @@ pub struct Send {
     pub helo: Option<String>,
     pub headers: Vec<(String, String)>,
     pub auth: Option<SmtpAuth>,
+    /// The server port the MUA connects to (25 or 587).
+    pub port: u16,
     /// Fill in recipient, subject and body from a fetched message when the step runs.
     pub reply: Option<ReplyTo>,
     pub attachments: Vec<Attachment>,
@@ -245,6 +251,8 @@ pub struct Fetch {
     pub password: String,
     pub apop: bool,
     pub delete: bool,
+    /// Over implicit TLS (995/993).
+    pub tls: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -120,6 +120,16 @@ pub struct RawHost {
     /// Show passwords and AUTH data in the trace instead of masking them.
     #[serde(default)]
     pub show_secrets: Option<bool>,
+    /// Also listen on port 587 for message submission (RFC 6409): AUTH is
+    /// offered there and required before MAIL, and only users who logged in may relay.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub submission: Option<S<bool>>,
+    /// TLS with a certificate from the lab CA: off (default), offered (STARTTLS) or
+    /// required (530 5.7.0 Must issue a STARTTLS command first before it).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tls: Option<S<String>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,
@@ -361,6 +371,11 @@ pub struct RawSend {
     /// Authenticate with SMTP AUTH before sending.
     #[serde(default)]
     pub auth: Option<RawAuth>,
+    /// The server's port: 25 (SMTP, the default), 587 (submission; the `via` host needs `submission: true`)
+    /// or 465 (submission over implicit TLS; the `via` host also needs `tls`).
+    #[serde(default)]
+    #[schemars(with = "Option<u16>")]
+    pub port: Option<S<u16>>,
     /// Files to attach (the message becomes multipart/mixed).
     #[serde(default)]
     pub attachments: Vec<RawAttachment>,
@@ -438,6 +453,10 @@ pub struct RawFetch {
     /// POP3 only: delete the messages on the server after download (default true, as the lecture describes POP).
     #[serde(default)]
     pub delete: Option<bool>,
+    /// Connect to the implicit-TLS port (995 for POP3, 993 for IMAP, RFC 8314); the server needs `tls`.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub tls: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

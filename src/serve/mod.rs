@@ -77,6 +77,8 @@ pub struct Ready {
     pub scenario: String,
     pub endpoints: Vec<Endpoint>,
     pub clients: Vec<ClientSettings>,
+    /// The lab CA's certificate (PEM), when a host has TLS: clients trust it.
+    pub ca_file: Option<String>,
 }
 
 /// Which services each host offers, on which real address and port
@@ -89,12 +91,23 @@ pub fn endpoints(
     let mut out = Vec::new();
     for h in sc.hosts.iter().filter(|h| h.external.is_none()) {
         let mut services = Vec::new();
+        let tls = h.mta.as_ref().is_some_and(|m| m.tls != crate::proto::tls::TlsMode::Off);
         if h.role.is_mta() {
             services.push(("smtp", ports::SMTP));
+            if h.mta.as_ref().is_some_and(|m| m.submission) {
+                services.push(("submission", ports::SUBMISSION));
+                if tls {
+                    services.push(("submissions", ports::SUBMISSIONS));
+                }
+            }
         }
         if h.role == Role::Mailstore {
             services.push(("pop3", ports::POP3));
             services.push(("imap", ports::IMAP));
+            if tls {
+                services.push(("pop3s", ports::POP3S));
+                services.push(("imaps", ports::IMAPS));
+            }
         }
         if h.role == Role::Dns {
             services.push(("dns", ports::DNS));
@@ -143,6 +156,24 @@ pub fn client_settings(sc: &Scenario, eps: &[Endpoint]) -> Vec<ClientSettings> {
         });
     }
     out
+}
+
+/// Write the lab CA's certificate to a file in the temp folder when a host
+/// has TLS; its path.
+fn write_ca(sc: &Scenario, env: &Env) -> std::io::Result<Option<String>> {
+    if !sc.hosts.iter().any(|h| h.mta.as_ref().is_some_and(|m| m.tls != crate::proto::tls::TlsMode::Off)) {
+        return Ok(None);
+    }
+    let ctx = crate::host::env::HostCtx {
+        env: env.clone(),
+        name: "(serve)".into(),
+        ip: Ipv4Addr::LOCALHOST,
+        hostname: "localhost".into(),
+    };
+    let ca = crate::host::tls::LabCa::of(&ctx).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let path = std::env::temp_dir().join(format!("maillab-{}-ca.pem", sc.name));
+    std::fs::write(&path, &ca.pem)?;
+    Ok(Some(path.display().to_string()))
 }
 
 fn now() -> DateTime<FixedOffset> {
@@ -218,12 +249,12 @@ pub fn table(r: &Ready) -> String {
     let mut s = String::new();
     s.push_str(&format!("maillab serve: scenario {}\n\n", r.scenario));
     s.push_str(&format!(
-        "{:<12} {:<10} {:<16} {:<6} {:<16} {}\n",
-        "HOST", "ROLE", "SCENARIO ADDR", "SERV", "LISTENS ON", "PORT"
+        "{:<12} {:<10} {:<16} {:<11} {:<16} {}\n",
+        "HOST", "ROLE", "SCENARIO ADDR", "SERVICE", "LISTENS ON", "PORT"
     ));
     for e in &r.endpoints {
         s.push_str(&format!(
-            "{:<12} {:<10} {:<16} {:<6} {:<16} {}\n",
+            "{:<12} {:<10} {:<16} {:<11} {:<16} {}\n",
             e.host, e.role, e.scenario_address, e.service, e.address, e.port
         ));
     }
@@ -241,6 +272,22 @@ pub fn table(r: &Ready) -> String {
             c.connection_security,
             c.authentication,
             c.user_name
+        ));
+    }
+    if let Some(ca) = &r.ca_file {
+        let host = r
+            .endpoints
+            .iter()
+            .find(|e| e.service == "submission")
+            .or_else(|| r.endpoints.iter().find(|e| e.service == "smtp"));
+        let (a, p) = host.map(|e| (e.address.as_str(), e.port)).unwrap_or(("127.0.0.1", 0));
+        s.push_str(&format!(
+            "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
+             Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import\n  \
+             curl --cacert {ca} ...\n  \
+             openssl s_client -starttls smtp -CAfile {ca} -connect {a}:{p}\n  \
+             Python: ssl.create_default_context(cafile=\"{ca}\")\n\
+             The certificates name the scenario's host names (e.g. mail.example.ac.jp), not 127.x.y.z: map the name to the address (/etc/hosts, curl --resolve) or set the name to check (openssl -verify_hostname, Python server_hostname=).\n"
         ));
     }
     if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
@@ -317,7 +364,8 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         start_autoconfig(sc, &plan, &real, &env).await?;
         // Only now are the ports known that the OS chose (a service given port 0).
         let eps = endpoints(sc, &plan, |a, p| real.bound_port(a, p));
-        let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps };
+        let ca_file = write_ca(sc, &env)?;
+        let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps, ca_file };
         if !json {
             print!("{}", table(&ready));
         }

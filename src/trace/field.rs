@@ -66,6 +66,14 @@ fields! {
     Status = "status",
     /// The scenario step that caused an event.
     Step = "step",
+    /// A TLS cipher suite (IANA name).
+    Cipher = "cipher",
+    /// The subject (common name) of a TLS server certificate.
+    Subject = "subject",
+    /// `true` on a line that crossed the network inside TLS (encrypted).
+    Tls = "tls",
+    /// The TLS version of a handshake (`TLSv1.3`).
+    TlsVersion = "tls_version",
     What = "what",
     Who = "who",
 }

@@ -54,19 +54,19 @@ macro_rules! kinds {
 }
 
 kinds! {
-    SmtpCmd = "smtp.cmd", Server, [],
+    SmtpCmd = "smtp.cmd", Server, [Tls],
         "a command line the SMTP server received (AUTH data masked unless `show_secrets`)";
-    SmtpReply = "smtp.reply", Server, [Code],
+    SmtpReply = "smtp.reply", Server, [Code, Tls],
         "one reply line the SMTP server sent";
-    SmtpData = "smtp.data", Server, [Octets],
+    SmtpData = "smtp.data", Server, [Octets, Tls],
         "the message content the SMTP server received after `DATA`";
-    Pop3Cmd = "pop3.cmd", Server, [],
+    Pop3Cmd = "pop3.cmd", Server, [Tls],
         "a command line the POP3 server of a `mailstore` received (the password masked)";
-    Pop3Reply = "pop3.reply", Server, [],
+    Pop3Reply = "pop3.reply", Server, [Tls],
         "one line the POP3 server sent";
-    ImapCmd = "imap.cmd", Server, [],
+    ImapCmd = "imap.cmd", Server, [Tls],
         "a command line the IMAP server of a `mailstore` received (the password masked)";
-    ImapReply = "imap.reply", Server, [],
+    ImapReply = "imap.reply", Server, [Tls],
         "one line the IMAP server sent";
     TcpConnect = "tcp.connect", Client, [Step],
         "a client opened a connection (`host` is the client)";
@@ -74,6 +74,10 @@ kinds! {
         "a server accepted a connection";
     TcpClose = "tcp.close", Server, [],
         "the server closed the connection";
+    TlsHandshake = "tls.handshake", Server, [TlsVersion, Cipher, Subject],
+        "a TLS handshake finished (after `STARTTLS`/`STLS`, or at once on an implicit-TLS port): version, cipher suite, the server certificate's subject; every later line of the connection carries `tls: true` (it crossed the network encrypted)";
+    TlsError = "tls.error", Server, [],
+        "a TLS handshake failed, or TLS was asked for and could not be had; the connection ends (`host` is the end that noticed)";
     TcpError = "tcp.error", Client, [Step],
         "a connection could not be opened: refused, or timed out";
     DnsQuery = "dns.query", Server, [Id],
@@ -268,7 +272,8 @@ impl Kind {
     }
     /// The family this kind belongs to. POP-before-SMTP and the login delay
     /// count as `pop3` (they follow a POP3 or IMAP login), the autoconfig
-    /// service's `http.request` and raw `wire` records as `tcp`, and the
+    /// service's `http.request`, the TLS handshake (`tls.*`, a layer of the
+    /// connection) and raw `wire` records as `tcp`, and the
     /// end-of-run accounting (`summary`) as `queue`.
     pub fn category(self) -> Category {
         use Kind::*;
@@ -276,7 +281,9 @@ impl Kind {
             SmtpCmd | SmtpReply | SmtpData => Category::Smtp,
             Pop3Cmd | Pop3Reply | PopauthAdd | PopauthExpire | AuthDelay => Category::Pop3,
             ImapCmd | ImapReply => Category::Imap,
-            TcpConnect | TcpAccept | TcpClose | TcpError | HttpRequest | Wire => Category::Tcp,
+            TcpConnect | TcpAccept | TcpClose | TcpError | TlsHandshake | TlsError | HttpRequest | Wire => {
+                Category::Tcp
+            }
             DnsQuery | DnsAnswer | DnsTimeout | DnsError => Category::Dns,
             Log => Category::Maillog,
             QueueAdd | QueueRetry | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce

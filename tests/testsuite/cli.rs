@@ -104,6 +104,16 @@ fn check_reports_problems_with_positions() {
                 "bad-features.yaml:21:22: step 1 reads no mail",
             ],
         ),
+        (
+            "bad-submission.yaml",
+            &[
+                "bad-submission.yaml:4:60: `submission` is a setting of relay, hub, mx, mailstore and list hosts, not of a mua",
+                "bad-submission.yaml:10:92: host `relay` does not listen on port 587",
+                "hint: give host `relay` the setting `submission: true`, or send to port 25",
+                "bad-submission.yaml:11:89: port 2525 is not an SMTP port here",
+                "bad-submission.yaml:13:89: host `mx` does not listen on port 465",
+            ],
+        ),
     ];
     for (file, wants) in cases {
         let path = format!("tests/fixtures/{file}");
@@ -197,4 +207,15 @@ fn check_reads_answer_keys_against_their_lesson() {
     assert_eq!(code, 2);
     assert!(err.contains("x.answers.yaml:2:1: `no-such-checkpoint` is not a checkpoint of lesson"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Implicit TLS (RFC 8314): submission on 465, IMAPS on 993, POP3S on 995;
+/// Dovecot's login lines say TLS.
+#[test]
+fn implicit_tls_ports_carry_submission_imap_and_pop3() {
+    let (code, out, err) = maillab(&["run", "tests/fixtures/tls-mailstore.yaml"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("4 expectation(s): 4 passed, 0 failed"), "{out}");
+    assert!(out.contains("on port 993 (TLS)") && out.contains("on port 995 (TLS)"), "{out}");
+    assert_eq!(out.matches("tls.handshake  TLS established: TLSv1.3").count(), 3, "{out}");
 }

@@ -13,13 +13,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::process::Command;
 
-const VERBS: [&str; 9] = ["HELO", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"];
+const VERBS: [&str; 10] = ["HELO", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "STARTTLS"];
 
-/// The SMTP commands of a run as the trace has them (AUTH with its mechanism only), sorted.
+/// The SMTP commands of a run as the trace has them (AUTH with its mechanism
+/// only), sorted; those that crossed the network inside TLS (`tls: true`)
+/// cannot be read in a capture and are left out.
 fn trace_commands(events: &[maillab::trace::Event]) -> Vec<String> {
     let mut want: Vec<String> = events
         .iter()
         .filter(|e| e.kind == Kind::SmtpCmd)
+        .filter(|e| e.fields.get(maillab::trace::Field::Tls).is_none())
         .filter_map(|e| e.line.clone())
         .filter(|l| VERBS.contains(&l.split(' ').next().unwrap_or("").to_ascii_uppercase().as_str()))
         .map(|l| if l.starts_with("AUTH") { l.split(' ').take(2).collect::<Vec<_>>().join(" ") } else { l })
@@ -75,7 +78,7 @@ fn captures_parse_and_carry_the_traced_smtp_commands() {
                     let used = t.payload().len() as u32 + u32::from(t.syn() || t.fin());
                     next_seq.insert(flow, t.sequence_number().wrapping_add(used));
                     streams.entry(flow).or_default().extend_from_slice(t.payload());
-                    for (port, proto) in [(25, "smtp"), (110, "pop"), (143, "imap")] {
+                    for (port, proto) in [(25, "smtp"), (587, "smtp"), (110, "pop"), (143, "imap")] {
                         if !t.payload().is_empty() && (t.source_port() == port || t.destination_port() == port) {
                             protocols.insert(proto);
                         }
@@ -96,9 +99,11 @@ fn captures_parse_and_carry_the_traced_smtp_commands() {
         // The SMTP commands in the client streams; message text (after a DATA
         // the server answered with 354) is not commands.
         let mut seen = Vec::new();
-        for ((src, sport, dst, dport), data) in streams.iter().filter(|((_, _, _, p), _)| *p == 25) {
+        for ((src, sport, dst, dport), data) in streams.iter().filter(|((_, _, _, p), _)| *p == 25 || *p == 587) {
             let replies = streams.get(&(*dst, *dport, *src, *sport)).map(|r| String::from_utf8_lossy(r).into_owned());
-            let mut accepted = replies.unwrap_or_default().split("\r\n").filter(|l| l.starts_with("354")).count();
+            let replies = replies.unwrap_or_default();
+            let tls_ready = replies.contains("\r\n220 2.0.0 Ready to start TLS\r\n");
+            let mut accepted = replies.split("\r\n").filter(|l| l.starts_with("354")).count();
             let mut in_text = false;
             for line in String::from_utf8_lossy(data).split("\r\n") {
                 if in_text {
@@ -118,6 +123,10 @@ fn captures_parse_and_carry_the_traced_smtp_commands() {
                 } else {
                     line.into()
                 });
+                if verb == "STARTTLS" && tls_ready {
+                    // What follows is TLS records: nothing more to read.
+                    break;
+                }
             }
         }
         seen.sort();
@@ -168,6 +177,9 @@ fn tshark_decodes_every_capture() {
             let (v, p) = l.split_once('\t').unwrap_or((l, ""));
             if v == "AUTH" {
                 format!("AUTH {}", p.split(' ').next().unwrap_or(""))
+            } else if (v, p) == ("STAR", "TLS") {
+                // tshark splits STARTTLS after four letters, as other verbs.
+                "STARTTLS".into()
             } else {
                 format!("{v} {p}").trim_end().to_string()
             }
@@ -179,4 +191,86 @@ fn tshark_decodes_every_capture() {
     for p in ["smtp", "pop", "imap", "dns"] {
         assert!(protocols.contains(p), "no shipped scenario's capture has {p}");
     }
+}
+
+/// In the eavesdrop scenario's capture tshark reads the password of the
+/// AUTH PLAIN in the clear, and sees the TLS handshakes (the client's
+/// server name, the lab's TLS 1.3) but no AUTH in the session under STARTTLS.
+#[test]
+fn tshark_reads_the_clear_password_and_only_tls_after_starttls() {
+    if !tools("pcap::tshark_reads_the_clear_password_and_only_tls_after_starttls", &["tshark"]) {
+        return;
+    }
+    let (_, r) = common::run("eavesdrop");
+    let file = std::env::temp_dir().join(format!("maillab-eavesdrop-{}.pcap", std::process::id()));
+    maillab::trace::pcap::write(&r.events, std::fs::File::create(&file).expect("create")).expect("write pcap");
+    let path = file.to_str().expect("a UTF-8 temp path");
+    let auth = tshark(&[
+        "-r",
+        path,
+        "-Y",
+        "smtp.req.command == \"AUTH\"",
+        "-T",
+        "fields",
+        "-e",
+        "ip.dst",
+        "-e",
+        "smtp.req.parameter",
+    ]);
+    // base64 of NUL taro@example.ac.jp NUL s3cret, to the server without TLS only.
+    assert_eq!(auth.trim(), "192.0.2.10\tPLAIN AHRhcm9AZXhhbXBsZS5hYy5qcABzM2NyZXQ=", "{auth}");
+    let hellos = tshark(&[
+        "-r",
+        path,
+        "-Y",
+        "tls.handshake.type == 1",
+        "-T",
+        "fields",
+        "-e",
+        "ip.dst",
+        "-e",
+        "tls.handshake.extensions_server_name",
+    ]);
+    assert!(hellos.contains("192.0.2.11\tsmtp.example.ac.jp"), "{hellos}");
+    let versions = tshark(&[
+        "-r",
+        path,
+        "-Y",
+        "tls.handshake.type == 2",
+        "-T",
+        "fields",
+        "-e",
+        "tls.handshake.extensions.supported_version",
+    ]);
+    assert!(versions.lines().all(|l| l.trim() == "0x0304"), "TLS 1.3 everywhere: {versions}");
+    let records = tshark(&["-r", path, "-Y", "tls.app_data && ip.dst == 192.0.2.11"]);
+    assert!(!records.trim().is_empty(), "the session under STARTTLS carries TLS application data");
+    let _ = std::fs::remove_file(&file);
+}
+
+/// With SSLKEYLOGFILE set, the run writes the TLS session keys, and tshark
+/// decrypts the sessions under STARTTLS and on 465: the password is there too.
+#[test]
+fn a_key_log_lets_tshark_decrypt_the_tls_sessions() {
+    if !tools("pcap::a_key_log_lets_tshark_decrypt_the_tls_sessions", &["tshark"]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("maillab-keylog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (keys, pcap) = (dir.join("keys.txt"), dir.join("eavesdrop.pcap"));
+    let status = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "scenarios/eavesdrop.yaml", "--pcap"])
+        .arg(&pcap)
+        .env("SSLKEYLOGFILE", &keys)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("maillab runs");
+    assert!(status.success());
+    let keylog = format!("tls.keylog_file:{}", keys.display());
+    let path = pcap.to_str().expect("a UTF-8 temp path");
+    let auth =
+        tshark(&["-r", path, "-o", &keylog, "-Y", "smtp.req.command == \"AUTH\"", "-T", "fields", "-e", "ip.dst"]);
+    assert_eq!(auth.lines().collect::<Vec<_>>(), ["192.0.2.10", "192.0.2.11", "192.0.2.11"], "{auth}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

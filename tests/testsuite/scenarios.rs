@@ -11,6 +11,7 @@ use std::path::Path;
 const SHIPPED: &[&str] = &[
     "aliases-list",
     "bounce",
+    "eavesdrop",
     "list-digest",
     "list-join",
     "list-moderated",
@@ -175,4 +176,9 @@ fn list_mail_is_accounted_per_recipient() {
         let dist = r.events.iter().filter(|e| e.kind == Kind::ListDistribute).count();
         assert!(dist > 0, "{name}: no post was distributed");
     }
+}
+
+#[test]
+fn snapshot_eavesdrop() {
+    snapshot("eavesdrop");
 }

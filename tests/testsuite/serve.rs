@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SERVICES: [&str; 5] = ["smtp", "pop3", "imap", "dns", "http"];
+const SERVICES: [&str; 9] = ["smtp", "pop3", "imap", "dns", "http", "submission", "submissions", "imaps", "pop3s"];
 
 /// A child process, killed when dropped.
 struct Kill(Child);
@@ -499,4 +499,35 @@ fn relays_to_postfix_smtp_sink_as_an_external_mx() {
     );
     assert!(wait_for(&log, "relay", "handed to mail.example.net"), "the message did not reach smtp-sink");
     drop(sink);
+}
+
+/// Python's smtplib (STARTTLS on 587, SMTP_SSL on 465), imaplib.IMAP4_SSL and
+/// poplib.POP3_SSL against serve, trusting the lab CA serve wrote; and
+/// openssl s_client -starttls smtp verifies the certificate for the host's name.
+#[test]
+fn real_tls_clients_against_serve() {
+    if !tools("serve::real_tls_clients_against_serve", &["python3", "openssl"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-tls.yaml", "tls");
+    let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/tls_clients.py"))
+        .arg(&server.ready_file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "TLS client checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all TLS client checks passed"), "{stdout}");
+    let (a, p) = server.endpoint("mail", "submission");
+    let out = Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-CAfile", &ca, "-verify_hostname", "mail.example.ac.jp"])
+        .args(["-verify_return_error", "-brief", "-connect", &format!("{a}:{p}")])
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("Verification: OK"), "{text}");
+    assert!(text.contains("TLSv1.3"), "{text}");
 }

@@ -25,6 +25,8 @@ pub struct Job {
     pub data: Vec<u8>,
     /// Authenticate (RFC 4954) after EHLO.
     pub auth: Option<ClientAuth>,
+    /// Use STARTTLS (RFC 3207) when the server offers it (opportunistic TLS).
+    pub starttls: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +95,9 @@ pub enum ClientOutput {
     Received(Reply),
     /// All is settled; close the connection.
     Done(Outcome),
+    /// The server said 220 to STARTTLS: start TLS now, then call
+    /// [`Client::tls_started`].
+    StartTls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +105,10 @@ enum State {
     Greeting,
     Ehlo,
     Helo,
+    /// STARTTLS sent, waiting for 220.
+    StartTls,
+    /// 220 came: the handshake runs.
+    Handshake,
     /// Waiting for 334 or 235; how many challenges were answered.
     Auth(u8),
     Mail,
@@ -120,6 +129,8 @@ pub struct Client {
     results: Vec<Option<RcptResult>>,
     /// Since when the client waits for the server (see [`Client::waiting`]).
     waiting_since: Duration,
+    /// TLS is up.
+    tls: bool,
 }
 
 impl Client {
@@ -134,6 +145,17 @@ impl Client {
             eightbit_ok: false,
             results: vec![None; n],
             waiting_since: Duration::ZERO,
+            tls: false,
+        }
+    }
+
+    /// The TLS handshake after STARTTLS finished: say EHLO again (RFC 3207 §4.2).
+    pub fn tls_started(&mut self) {
+        if self.state == State::Handshake {
+            self.tls = true;
+            self.parser = ReplyParser::default();
+            self.send_line(format!("EHLO {}", self.job.helo));
+            self.state = State::Ehlo;
         }
     }
 
@@ -285,7 +307,12 @@ impl Client {
                     };
                     self.size_ok = has("SIZE");
                     self.eightbit_ok = has("8BITMIME");
-                    self.auth_or_mail();
+                    if self.job.starttls && !self.tls && has("STARTTLS") {
+                        self.send_line("STARTTLS".into());
+                        self.state = State::StartTls;
+                    } else {
+                        self.auth_or_mail();
+                    }
                 } else if r.is_permanent() && r.code != 421 {
                     // An old server without ESMTP (RFC 5321 §3.2).
                     self.send_line(format!("HELO {}", self.job.helo));
@@ -294,6 +321,18 @@ impl Client {
                     self.give_up(&r, Stage::Helo);
                 }
             }
+            State::StartTls => {
+                if r.code == 220 {
+                    self.out.push_back(ClientOutput::StartTls);
+                    self.state = State::Handshake;
+                } else if r.code == 421 {
+                    self.give_up(&r, Stage::Helo);
+                } else {
+                    // Opportunistic: without TLS, go on in the clear.
+                    self.auth_or_mail();
+                }
+            }
+            State::Handshake => {}
             State::Helo => {
                 if r.code == 250 {
                     self.auth_or_mail();

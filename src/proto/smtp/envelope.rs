@@ -21,15 +21,19 @@ pub struct Envelope {
     pub declared_size: Option<u64>,
     /// The user who authenticated with AUTH before this transaction.
     pub auth: Option<String>,
+    /// The session's TLS, when STARTTLS (or an implicit-TLS port) set it up.
+    pub tls: Option<crate::proto::tls::TlsInfo>,
 }
 
 impl Envelope {
     /// The `with` protocol of a Received: field and the maillog (RFC 3848).
     pub fn protocol(&self) -> &'static str {
-        match (self.esmtp, self.auth.is_some()) {
-            (true, true) => "ESMTPA",
-            (true, false) => "ESMTP",
-            (false, _) => "SMTP",
+        match (self.esmtp, self.tls.is_some(), self.auth.is_some()) {
+            (true, true, true) => "ESMTPSA",
+            (true, true, false) => "ESMTPS",
+            (true, false, true) => "ESMTPA",
+            (true, false, false) => "ESMTP",
+            (false, _, _) => "SMTP",
         }
     }
 }

@@ -21,10 +21,16 @@ pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> 
     match via {
         Via::Smtp { env, peer } => {
             let mut f = format!("Received: from {}", p.received_from(&env.helo, peer));
+            for t in env.tls.as_ref().map(|t| p.received_tls_before_by(t)).unwrap_or_default() {
+                f.push_str(&format!("\r\n\t{t}"));
+            }
             if let Some(a) = env.auth.as_deref().and_then(|u| p.received_auth(u)) {
                 f.push_str(&format!("\r\n\t{a}"));
             }
             f.push_str(&format!("\r\n\tby {by} ({}) with {} id {qid}", p.software(), env.protocol()));
+            if let Some(t) = env.tls.as_ref().and_then(|t| p.received_tls_after_by(t)) {
+                f.push_str(&format!("\r\n\t{t}"));
+            }
             if let [one] = env.rcpts.as_slice() {
                 f.push_str(&format!("\r\n\tfor <{one}>"));
             }

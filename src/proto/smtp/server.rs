@@ -11,6 +11,7 @@ use super::address::{Mailbox, Path, parse_forward_path, parse_path};
 pub use super::envelope::{Envelope, Peer};
 use super::persona::{Flavour, Persona};
 use super::reply::Reply;
+use crate::proto::tls::{TlsInfo, TlsMode};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct ServerConfig {
     pub auth: bool,
     /// Show credentials in the trace instead of masking them.
     pub show_secrets: bool,
+    /// STARTTLS (RFC 3207): off, offered, or required before anything else.
+    pub tls: TlsMode,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -81,6 +84,9 @@ pub enum Output {
     Reply(Reply),
     /// Close the connection (after writing everything before it).
     Close,
+    /// Start TLS now (after writing everything before it); the host answers
+    /// with [`Server::tls_started`] or ends the session.
+    StartTls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +127,10 @@ pub struct Server {
     pending_line: Option<String>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
+    /// The session's TLS, once the handshake after STARTTLS is done.
+    tls: Option<TlsInfo>,
+    /// STARTTLS was answered with 220: nothing is read until TLS is up.
+    tls_pending: bool,
 }
 
 impl Server {
@@ -146,7 +156,27 @@ impl Server {
             auth_step: None,
             pending_line: None,
             waiting_since: Duration::ZERO,
+            tls: None,
+            tls_pending: false,
         }
+    }
+
+    /// TLS is up (after [`Output::StartTls`], or from the start on an
+    /// implicit-TLS port): the session starts afresh (RFC 3207 §4.2: the
+    /// client says EHLO again and nothing it said before counts).
+    pub fn tls_started(&mut self, info: TlsInfo) {
+        self.tls = Some(info);
+        self.tls_pending = false;
+        self.helo = None;
+        self.tx = None;
+        self.authed = None;
+        self.auth_step = None;
+        self.clear_input();
+    }
+
+    /// The session's TLS, if any.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
     }
 
     /// A server over its session limit: its only output is a 421 (the
@@ -247,6 +277,9 @@ impl Server {
                     }
                 }
                 State::Command | State::Refused => {
+                    if self.tls_pending {
+                        return None;
+                    }
                     let line = self.take_line(MAX_COMMAND_LINE)?;
                     match line {
                         Line::TooLong => {
@@ -349,7 +382,12 @@ impl Server {
                 if esmtp {
                     let mut lines = vec![greet];
                     lines.extend(st.extensions(self.cfg.max_message_size));
-                    if self.cfg.auth {
+                    if self.cfg.tls != TlsMode::Off && self.tls.is_none() {
+                        let at = lines.len().saturating_sub(1).max(1);
+                        lines.insert(at, "STARTTLS".into());
+                    }
+                    // AUTH only inside TLS when TLS is required (Postfix's smtpd_tls_auth_only).
+                    if self.cfg.auth && !self.must_starttls() {
                         let at = lines.len().saturating_sub(1).max(1);
                         lines.insert(at, format!("AUTH {}", super::auth::MECHANISMS));
                     }
@@ -358,6 +396,7 @@ impl Server {
                     self.reply(Reply::new(250, greet));
                 }
             }
+            "MAIL" | "RCPT" | "DATA" if self.must_starttls() => self.error(st.must_starttls()),
             "MAIL" => {
                 let Some((helo, esmtp)) = self.helo.clone() else {
                     return self.error(st.need_helo());
@@ -394,8 +433,15 @@ impl Server {
                 {
                     return self.reply(st.too_big());
                 }
-                let env =
-                    Envelope { helo, esmtp, from: path, rcpts: Vec::new(), declared_size, auth: self.authed.clone() };
+                let env = Envelope {
+                    helo,
+                    esmtp,
+                    from: path,
+                    rcpts: Vec::new(),
+                    declared_size,
+                    auth: self.authed.clone(),
+                    tls: self.tls.clone(),
+                };
                 let r = policy.mail(&env);
                 if r.is_positive() {
                     self.tx = Some(env);
@@ -473,11 +519,31 @@ impl Server {
             }
             "EXPN" => self.reply(st.expn()),
             "HELP" => self.reply(st.help()),
+            "AUTH" if self.must_starttls() => self.error(st.must_starttls()),
             "AUTH" => self.auth_command(arg, policy),
-            "STARTTLS" => self.error(st.not_implemented("STARTTLS")),
+            "STARTTLS" if self.cfg.tls == TlsMode::Off => self.error(st.not_implemented("STARTTLS")),
+            "STARTTLS" => {
+                if !arg.is_empty() {
+                    return self.error(st.starttls_syntax());
+                }
+                if self.tls.is_some() {
+                    return self.error(st.tls_already_active());
+                }
+                self.reply(st.starttls_ready());
+                self.out.push_back(Output::StartTls);
+                // Anything the client sent after STARTTLS in the clear is
+                // dropped (RFC 3207 §4.2; the command-injection attack).
+                self.clear_input();
+                self.tls_pending = true;
+            }
             "" => self.error(st.empty_command()),
             _ => self.error(st.unknown(&verb)),
         }
+    }
+
+    /// TLS is required and not yet up.
+    fn must_starttls(&self) -> bool {
+        self.cfg.tls == TlsMode::Required && self.tls.is_none()
     }
 
     /// The trace form of a command: AUTH's initial response is masked.

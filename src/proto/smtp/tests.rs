@@ -34,6 +34,9 @@ impl Policy for TestPolicy {
         self.messages.push((env.clone(), data));
         Flavour::Postfix.persona().queued("ABC123")
     }
+    fn password(&mut self, user: &str) -> Option<String> {
+        (user == "bob").then(|| "secret".to_string())
+    }
 }
 
 fn server(flavour: Flavour) -> Server {
@@ -45,6 +48,7 @@ fn server(flavour: Flavour) -> Server {
             max_recipients: 3,
             auth: false,
             show_secrets: false,
+            tls: crate::proto::tls::TlsMode::Off,
         },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()) },
     )
@@ -310,6 +314,7 @@ fn converse(job: Job) -> (Vec<(Mailbox, RcptResult)>, TestPolicy, Vec<String>) {
                     s.feed(&bytes);
                 }
                 ClientOutput::Received(_) => {}
+                ClientOutput::StartTls => unreachable!("the server offers no TLS"),
                 ClientOutput::Done(out) => return (out.results, p, sent),
             }
         }
@@ -329,6 +334,7 @@ fn client_and_server_agree() {
         rcpts: vec![mb("alice@example.com"), mb("zoe@example.com"), mb("bob@example.com")],
         data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
         auth: None,
+        starttls: true,
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Accepted(_)));
@@ -348,6 +354,7 @@ fn client_skips_data_when_all_refused() {
         rcpts: vec![mb("v@elsewhere.example")],
         data: b"x\r\n".to_vec(),
         auth: None,
+        starttls: true,
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Refused { ref reply, .. } if reply.code == 554));
@@ -363,6 +370,7 @@ fn client_connection_lost_is_temporary() {
         rcpts: vec![mb("a@b.example")],
         data: vec![],
         auth: None,
+        starttls: true,
     });
     c.connection_lost("Connection reset");
     match c.poll() {
@@ -427,6 +435,7 @@ fn a_busy_server_refuses_with_421_and_closes() {
         max_recipients: 3,
         auth: false,
         show_secrets: false,
+        tls: crate::proto::tls::TlsMode::Off,
     };
     let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None });
     let mut p = TestPolicy::default();
@@ -459,6 +468,7 @@ fn client_reply_timeout_fails_every_open_recipient_for_now() {
         rcpts: vec![mb("a@b.example"), mb("c@b.example")],
         data: vec![],
         auth: None,
+        starttls: true,
     });
     c.waiting(Duration::from_secs(3));
     assert_eq!(c.poll_timeout(), Some(Duration::from_secs(3) + REPLY_TIMEOUT));
@@ -488,4 +498,168 @@ fn client_reply_timeout_fails_every_open_recipient_for_now() {
 fn stuffing() {
     assert_eq!(stuff(b".a\r\nb\r\n.\r\n"), b"..a\r\nb\r\n..\r\n");
     assert_eq!(stuff(b"no newline"), b"no newline\r\n");
+}
+
+fn tls_info() -> crate::proto::tls::TlsInfo {
+    crate::proto::tls::TlsInfo {
+        version: "TLSv1.3".into(),
+        cipher: "TLS_AES_256_GCM_SHA384".into(),
+        bits: 256,
+        subject: "mx.example.com".into(),
+        group: "X25519".into(),
+        signature: "ED25519".into(),
+    }
+}
+
+fn tls_server(mode: crate::proto::tls::TlsMode) -> Server {
+    Server::new(
+        ServerConfig {
+            hostname: "mx.example.com".into(),
+            flavour: Flavour::Postfix,
+            max_message_size: 2000,
+            max_recipients: 3,
+            auth: true,
+            show_secrets: false,
+            tls: mode,
+        },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None },
+    )
+}
+
+/// Feeds `before` in two reads split at every point, the second read
+/// carrying `inject` too (clear text pipelined after STARTTLS); a StartTls
+/// output is followed by a finished handshake at once, then `after` comes
+/// (inside TLS). Returns the replies (lines joined by `|`), `<TLS>` where
+/// TLS started.
+fn tls_run(mode: crate::proto::tls::TlsMode, before: &[u8], inject: &[u8], after: &[u8]) -> Vec<String> {
+    let mut all: Option<Vec<String>> = None;
+    // The last cut would put `inject` in a read of its own, after the
+    // handshake began: that is garbage to TLS, not a case for the core.
+    for cut in 0..before.len().max(1) {
+        let mut s = tls_server(mode);
+        let mut p = TestPolicy::default();
+        let mut out = Vec::new();
+        let step = |s: &mut Server, p: &mut TestPolicy, out: &mut Vec<String>| {
+            while let Some(o) = s.poll(p) {
+                match o {
+                    Output::Reply(r) => out.push(r.wire_lines().join("|")),
+                    Output::StartTls => {
+                        out.push("<TLS>".into());
+                        s.tls_started(tls_info());
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let second = [&before[cut..], inject].concat();
+        for part in [&before[..cut], &second[..]] {
+            s.feed(part);
+            step(&mut s, &mut p, &mut out);
+        }
+        s.feed(after);
+        step(&mut s, &mut p, &mut out);
+        match &all {
+            None => all = Some(out),
+            Some(a) => assert_eq!(a, &out, "split at {cut}"),
+        }
+    }
+    all.unwrap_or_default()
+}
+
+#[test]
+fn starttls_is_offered_then_the_session_starts_afresh() {
+    use crate::proto::tls::TlsMode;
+    // MAIL pipelined after STARTTLS in the clear is dropped (RFC 3207 §4.2).
+    let out = tls_run(
+        TlsMode::Offered,
+        b"EHLO pc\r\nSTARTTLS\r\n",
+        b"MAIL FROM:<evil@example.net>\r\n",
+        b"MAIL FROM:<a@example.net>\r\nEHLO pc\r\nSTARTTLS\r\nSTARTTLS now\r\n",
+    );
+    assert!(out[1].contains("|250-STARTTLS|") && out[1].contains("AUTH PLAIN"), "{out:?}");
+    assert_eq!(out[2], "220 2.0.0 Ready to start TLS");
+    assert_eq!(out[3], "<TLS>");
+    // After TLS: the EHLO of before no longer counts.
+    assert!(out[4].starts_with("503"), "{out:?}");
+    assert!(!out[5].contains("STARTTLS") && out[5].contains("AUTH"), "{out:?}");
+    assert_eq!(out[6], "554 5.5.1 Error: TLS already active");
+    assert_eq!(out[7], "501 5.5.4 Syntax: STARTTLS");
+    assert_eq!(out.len(), 8, "{out:?}");
+}
+
+#[test]
+fn starttls_required_refuses_auth_and_mail_before_it() {
+    use crate::proto::tls::TlsMode;
+    let out = tls_run(
+        TlsMode::Required,
+        b"EHLO pc\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\nMAIL FROM:<a@example.net>\r\nNOOP\r\nSTARTTLS\r\n",
+        b"",
+        b"EHLO pc\r\nMAIL FROM:<a@example.net>\r\n",
+    );
+    assert!(out[1].contains("STARTTLS") && !out[1].contains("AUTH"), "no AUTH before TLS: {out:?}");
+    assert_eq!(out[2], "530 5.7.0 Must issue a STARTTLS command first");
+    assert_eq!(out[3], "530 5.7.0 Must issue a STARTTLS command first");
+    assert!(out[4].starts_with("250"));
+    assert_eq!(out[5], "220 2.0.0 Ready to start TLS");
+    assert_eq!(out[6], "<TLS>");
+    assert!(out[7].contains("AUTH") && !out[7].contains("STARTTLS"), "{out:?}");
+    assert!(out[8].starts_with("250"), "{out:?}");
+}
+
+#[test]
+fn starttls_off_is_an_unknown_command_as_before() {
+    use crate::proto::tls::TlsMode;
+    let out = tls_run(TlsMode::Off, b"EHLO pc\r\nSTARTTLS\r\n", b"", b"");
+    assert!(!out[1].contains("STARTTLS"));
+    assert!(out[2].starts_with("502"), "{out:?}");
+}
+
+/// The client core says STARTTLS when offered, EHLO again after the
+/// handshake, and only then AUTH; the Received: protocol is ESMTPSA.
+#[test]
+fn the_client_upgrades_with_starttls_before_auth() {
+    use crate::proto::tls::TlsMode;
+    let mut s = tls_server(TlsMode::Required);
+    let mut p = TestPolicy::default();
+    let mut c = Client::new(Job {
+        helo: "pc.example.net".into(),
+        from: Path::Mailbox(mb("bob@example.net")),
+        rcpts: vec![mb("alice@example.com")],
+        data: b"Subject: x\r\n\r\nhi\r\n".to_vec(),
+        auth: Some(crate::proto::smtp::client::ClientAuth {
+            user: "bob".into(),
+            password: "secret".into(),
+            mechanism: "PLAIN".into(),
+        }),
+        starttls: true,
+    });
+    let mut sent = Vec::new();
+    let mut done = None;
+    for _ in 0..100 {
+        while let Some(o) = s.poll(&mut p) {
+            match o {
+                Output::Reply(r) => c.feed(&r.to_bytes()),
+                Output::StartTls => s.tls_started(tls_info()),
+                _ => {}
+            }
+        }
+        while let Some(o) = c.poll() {
+            match o {
+                ClientOutput::Send { bytes, line } => {
+                    sent.extend(line);
+                    s.feed(&bytes);
+                }
+                ClientOutput::StartTls => c.tls_started(),
+                ClientOutput::Received(_) => {}
+                ClientOutput::Done(out) => done = Some(out),
+            }
+        }
+        if done.is_some() {
+            break;
+        }
+    }
+    let verbs: Vec<&str> = sent.iter().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    assert_eq!(verbs, ["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"]);
+    assert!(matches!(done.map(|d| d.results[0].1.clone()), Some(RcptResult::Accepted(_))));
+    assert_eq!(p.messages[0].0.protocol(), "ESMTPSA");
 }

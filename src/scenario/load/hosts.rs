@@ -92,6 +92,19 @@ impl Checker {
         mta_only(self, !h.aliases.is_empty(), None, "aliases");
         mta_only(self, h.auth.is_some(), h.auth.as_ref(), "auth");
         mta_only(self, h.show_secrets.is_some(), None, "show_secrets");
+        mta_only(self, h.tls.is_some(), h.tls.as_ref(), "tls");
+        if let Some(sub) = &h.submission
+            && !role.is_mta()
+        {
+            self.err(
+                sub,
+                format!(
+                    "`submission` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
+                    role.name()
+                ),
+                "remove it, or change the role",
+            );
+        }
         mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
         if role != Role::Dns && (!h.zones.is_empty() || h.reverse_dns.is_some()) {
             self.err(

@@ -56,6 +56,8 @@ impl Checker {
             queue,
             auth,
             show_secrets: h.show_secrets.unwrap_or(false),
+            submission: h.submission.as_ref().is_some_and(|s| s.value),
+            tls: self.tls_mode(&h.tls),
             pop_before_smtp,
             aliases,
             lists,
@@ -156,6 +158,21 @@ impl Checker {
                     self.err(a, format!("unknown auth mode `{other}`"), "use off, offered or required");
                 }
                 AuthMode::Off
+            }
+        }
+    }
+
+    fn tls_mode(&mut self, tls: &Option<S<String>>) -> crate::proto::tls::TlsMode {
+        use crate::proto::tls::TlsMode;
+        match tls.as_ref().map(|a| a.value.as_str()) {
+            None | Some("off") => TlsMode::Off,
+            Some("offered") => TlsMode::Offered,
+            Some("required") => TlsMode::Required,
+            Some(other) => {
+                if let Some(a) = tls {
+                    self.err(a, format!("unknown tls mode `{other}`"), "use off, offered or required");
+                }
+                TlsMode::Off
             }
         }
     }

@@ -23,6 +23,7 @@ impl Checker {
         }
         ok &= self.send_header_fields(send);
         let auth = self.smtp_auth(&send.auth, &mut ok);
+        let port = self.send_port(send, via.map(|v| &hosts[v]), &mut ok);
         let mut attachments = Vec::new();
         for a in &send.attachments {
             attachments.push(self.attachment(a, &mut ok));
@@ -41,9 +42,58 @@ impl Checker {
             helo: send.helo.as_ref().map(|h| h.value.clone()),
             headers: send.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             auth,
+            port,
             reply: None,
             attachments,
         })
+    }
+
+    /// `port:` 25 (the default), 587 on a host that offers submission, 465 on one that has TLS too.
+    fn send_port(&mut self, send: &RawSend, via: Option<&RawHost>, ok: &mut bool) -> u16 {
+        use crate::proto::ports::{SMTP, SUBMISSION, SUBMISSIONS};
+        let Some(p) = &send.port else { return SMTP };
+        match p.value {
+            SMTP => SMTP,
+            SUBMISSIONS => {
+                let tls = |h: &RawHost| h.tls.as_ref().is_some_and(|t| t.value != "off");
+                if let Some(h) = via
+                    && !(h.submission.as_ref().is_some_and(|s| s.value) && tls(h))
+                {
+                    self.err(
+                        p,
+                        format!("host `{}` does not listen on port 465", h.name.value),
+                        format!(
+                            "port 465 (submission over TLS) needs `submission: true` and `tls: offered` or `required` on host `{}`",
+                            h.name.value
+                        ),
+                    );
+                    *ok = false;
+                }
+                SUBMISSIONS
+            }
+            SUBMISSION => {
+                if let Some(h) = via
+                    && !h.submission.as_ref().is_some_and(|s| s.value)
+                {
+                    self.err(
+                        p,
+                        format!("host `{}` does not listen on port 587", h.name.value),
+                        format!("give host `{}` the setting `submission: true`, or send to port 25", h.name.value),
+                    );
+                    *ok = false;
+                }
+                SUBMISSION
+            }
+            other => {
+                self.err(
+                    p,
+                    format!("port {other} is not an SMTP port here"),
+                    "use 25 (SMTP), 587 (submission) or 465 (submission over TLS)",
+                );
+                *ok = false;
+                SMTP
+            }
+        }
     }
 
     /// `header_from`, `helo` and the names of extra `headers`; false when one is bad.
@@ -158,6 +208,7 @@ impl Checker {
             helo: None,
             headers: Vec::new(),
             auth,
+            port: crate::proto::ports::SMTP,
             reply: Some(ReplyTo { subject: r.subject.clone(), keep: r.keep.clone() }),
             attachments: Vec::new(),
         })

@@ -152,7 +152,20 @@ impl Checker {
             );
             return None;
         }
+        let tls = f.tls.as_ref().is_some_and(|t| t.value);
+        if let (Some(t), Some(i)) = (&f.tls, server)
+            && t.value
+            && hosts[i].tls.as_ref().is_none_or(|m| m.value == "off")
+        {
+            self.err(
+                t,
+                format!("host `{}` has no TLS", hosts[i].name.value),
+                format!("give host `{}` the setting `tls: offered` (or required)", hosts[i].name.value),
+            );
+            return None;
+        }
         Some(Fetch {
+            tls,
             protocol,
             mua: mua?,
             server: server?,

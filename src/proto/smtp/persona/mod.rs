@@ -57,6 +57,10 @@ pub enum Program {
     Bounce,
     /// Postfix's pickup: mail submitted on the host itself.
     Pickup,
+    /// The SMTP server of the submission port (RFC 6409): Postfix's
+    /// master.cf runs it with `syslog_name=postfix/submission`; sendmail's
+    /// MSA is the same daemon.
+    SubmissionSmtpd,
 }
 
 /// How a message entered the queue, for the maillog line that records it.
@@ -215,6 +219,27 @@ pub trait Persona: Sync {
     fn auth_failed(&self) -> Reply {
         Reply::new(535, "5.7.8 Error: authentication failed: authentication failure")
     }
+    /// The answer to STARTTLS (RFC 3207 §4).
+    fn starttls_ready(&self) -> Reply {
+        Reply::new(220, "2.0.0 Ready to start TLS")
+    }
+    /// A command other than EHLO, NOOP, QUIT or STARTTLS before TLS, on a
+    /// server that requires it (RFC 3207 §4).
+    fn must_starttls(&self) -> Reply {
+        Reply::new(530, "5.7.0 Must issue a STARTTLS command first")
+    }
+    /// STARTTLS with an argument.
+    fn starttls_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.4 Syntax: STARTTLS")
+    }
+    /// STARTTLS inside TLS.
+    fn tls_already_active(&self) -> Reply {
+        Reply::new(554, "5.5.1 Error: TLS already active")
+    }
+    /// TLS cannot be had (RFC 3207 §4: the server's certificate is missing, say).
+    fn tls_not_available(&self) -> Reply {
+        Reply::new(454, "4.7.0 TLS not available due to local problem")
+    }
     fn auth_required(&self) -> Reply {
         Reply::new(530, "5.7.0 Authentication required")
     }
@@ -235,6 +260,16 @@ pub trait Persona: Sync {
 
     /// The `(…)` part of a Received: header's `by` clause.
     fn software(&self) -> String;
+    /// Comment lines about the session's TLS that come before `by` in
+    /// `Received:` (Postfix's `smtpd_tls_received_header = yes`).
+    fn received_tls_before_by(&self, _tls: &crate::proto::tls::TlsInfo) -> Vec<String> {
+        Vec::new()
+    }
+    /// A comment about the session's TLS after `by … id …` (sendmail's
+    /// default `Received:` template has `(version=… cipher=… bits=… verify=…)`).
+    fn received_tls_after_by(&self, _tls: &crate::proto::tls::TlsInfo) -> Option<String> {
+        None
+    }
     /// The `from` clause after `from `: the HELO name and what is known of the client.
     fn received_from(&self, helo: &str, peer: &Peer) -> String;
     /// A comment line naming the authenticated sender, if the flavour writes one.

@@ -41,7 +41,9 @@ pub fn delay(d: Duration) -> String {
 }
 
 /// The verbs the disconnect summary names one by one, in its order.
-const SUMMARY_VERBS: [&str; 9] = ["ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"];
+/// In the order of smtpd.c's command table (STARTTLS and AUTH after HELO/EHLO).
+const SUMMARY_VERBS: [&str; 11] =
+    ["ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"];
 
 /// The ` ehlo=1 mail=1 … commands=5` summary of a disconnect line.
 pub fn command_counts(counts: &BTreeMap<String, (u32, u32)>) -> String {
@@ -170,6 +172,16 @@ impl Persona for Postfix {
     fn received_from(&self, helo: &str, peer: &Peer) -> String {
         format!("{helo} ({} [{}])", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
     }
+    fn received_tls_before_by(&self, tls: &crate::proto::tls::TlsInfo) -> Vec<String> {
+        // smtpd.c, with smtpd_tls_received_header = yes.
+        vec![
+            format!(
+                "(using {} with cipher {} ({}/{} bits)\r\n\t key-exchange {} server-signature {})",
+                tls.version, tls.cipher, tls.bits, tls.bits, tls.group, tls.signature
+            ),
+            "(No client certificate requested)".into(),
+        ]
+    }
     fn received_auth(&self, user: &str) -> Option<String> {
         Some(format!("(Authenticated sender: {user})"))
     }
@@ -186,12 +198,13 @@ impl Persona for Postfix {
             Program::Local => "postfix/local",
             Program::Bounce => "postfix/bounce",
             Program::Pickup => "postfix/pickup",
+            Program::SubmissionSmtpd => "postfix/submission/smtpd",
         }
     }
     fn log_pid(&self, prog: Program, pid: u32, daemon_pid: u32) -> u32 {
         // smtpd runs per session; the other daemons live long, one PID each.
         match prog {
-            Program::Smtpd => pid,
+            Program::Smtpd | Program::SubmissionSmtpd => pid,
             p => daemon_pid + p as u32,
         }
     }

@@ -166,6 +166,11 @@ impl Persona for Sendmail {
     fn received_from(&self, helo: &str, peer: &Peer) -> String {
         format!("{helo} ({})", relay(peer))
     }
+    fn received_tls_after_by(&self, tls: &crate::proto::tls::TlsInfo) -> Option<String> {
+        // cf/m4/cfhead.m4's confRECEIVED_HEADER: ${tls_version}, ${cipher},
+        // ${cipher_bits}, ${verify} (NO: a client certificate was asked for, none came).
+        Some(format!("(version={} cipher={} bits={} verify=NO)", tls.version, tls.cipher, tls.bits))
+    }
     fn received_auth(&self, _user: &str) -> Option<String> {
         None
     }

@@ -1,0 +1,67 @@
+"""Real TLS clients against `maillab serve tests/fixtures/serve-tls.yaml`.
+
+Argument: the ready file. Python's smtplib (STARTTLS on the submission
+port, and implicit TLS on 465), imaplib.IMAP4_SSL and poplib.POP3_SSL, each
+checking the server's certificate against the lab CA that serve wrote.
+"""
+import imaplib
+import json
+import poplib
+import smtplib
+import ssl
+import sys
+import time
+
+ready = json.load(open(sys.argv[1]))
+
+
+def ep(service):
+    for e in ready["endpoints"]:
+        if e["host"] == "mail" and e["service"] == service:
+            return e["address"], e["port"]
+    raise SystemExit(f"no {service} endpoint")
+
+
+ctx = ssl.create_default_context(cafile=ready["ca_file"])
+# The certificate names mail.example.ac.jp; the client connects to 127.x.y.z.
+ctx.check_hostname = False
+assert ctx.verify_mode == ssl.CERT_REQUIRED
+
+host, port = ep("submission")
+with smtplib.SMTP(host, port, timeout=10) as s:
+    s.ehlo("pc.example")
+    assert s.has_extn("starttls"), s.esmtp_features
+    s.starttls(context=ctx)
+    s.ehlo("pc.example")
+    s.login("taro@example.ac.jp", "s3cret")
+    s.sendmail("taro@example.ac.jp", ["taro@example.ac.jp"], "Subject: over STARTTLS\r\n\r\nhello\r\n")
+    print("smtplib starttls ok", s.sock.version())
+
+host, port = ep("submissions")
+with smtplib.SMTP_SSL(host, port, timeout=10, context=ctx) as s:
+    s.login("taro@example.ac.jp", "s3cret")
+    s.sendmail("taro@example.ac.jp", ["taro@example.ac.jp"], "Subject: over 465\r\n\r\nhello\r\n")
+    print("smtplib SMTP_SSL ok", s.sock.version())
+
+host, port = ep("imaps")
+for _ in range(50):
+    m = imaplib.IMAP4_SSL(host, port, ssl_context=ctx)
+    m.login("taro@example.ac.jp", "s3cret")
+    typ, data = m.select("INBOX")
+    n = int(data[0])
+    m.logout()
+    if n >= 2:
+        break
+    time.sleep(0.1)
+assert n >= 2, n
+print("imaplib IMAP4_SSL ok", n)
+
+host, port = ep("pop3s")
+p = poplib.POP3_SSL(host, port, context=ctx, timeout=10)
+p.user("taro@example.ac.jp")
+p.pass_("s3cret")
+count, _ = p.stat()
+p.quit()
+assert count >= 2, count
+print("poplib POP3_SSL ok", count)
+print("all TLS client checks passed")
