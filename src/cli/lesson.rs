@@ -77,6 +77,48 @@ fn list(lang: Lang) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Load a lesson for a student and the progress saved for it. The student ID
+/// is remembered with the progress, so later runs (and `maillab web
+/// --lesson`) need not repeat it; answers saved for another student's variant
+/// do not carry over: without `restart` that is an error, with it they are
+/// dropped (when saved again).
+pub(super) fn open_for_student(
+    name: &str,
+    student: Option<String>,
+    restart: bool,
+    lang: Lang,
+) -> Result<(Lesson, interactive::Progress), ExitCode> {
+    let name_only = lesson::locate(name);
+    let saved =
+        lesson::load_file(&name_only).ok().map(|l| interactive::load_progress(&interactive::progress_path(&l.name)));
+    let student = student.or_else(|| saved.and_then(|p| p.student));
+    let l = load_lesson(name, student.as_deref())?;
+    let ppath = interactive::progress_path(&l.name);
+    let mut progress = interactive::load_progress(&ppath);
+    if progress.student != student {
+        if !restart && (!progress.langs.is_empty() || !progress.answers.is_empty()) {
+            let was = progress.student.clone().unwrap_or_else(|| "-".into());
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::En => format!(
+                        "maillab: your saved answers are for student ID {was}; add --restart to start again as {}",
+                        student.as_deref().unwrap_or("-")
+                    ),
+                    Lang::Ja => format!(
+                        "maillab: 保存されている回答は学生番号 {was} のものです。{} としてやり直すには --restart を付けてください",
+                        student.as_deref().unwrap_or("-")
+                    ),
+                }
+            );
+            return Err(ExitCode::from(2));
+        }
+        progress = Default::default();
+        progress.student = student;
+    }
+    Ok((l, progress))
+}
+
 /// `exam`: Some(where to write the submission) in exam mode.
 fn run(
     name: &str,
@@ -86,16 +128,12 @@ fn run(
     student: Option<String>,
     exam: Option<Option<PathBuf>>,
 ) -> ExitCode {
-    // The student ID is remembered with the progress: later runs need not repeat it.
-    let name_only = lesson::locate(name);
-    let saved =
-        lesson::load_file(&name_only).ok().map(|l| interactive::load_progress(&interactive::progress_path(&l.name)));
-    let student = student.or_else(|| saved.and_then(|p| p.student));
-    let l = match load_lesson(name, student.as_deref()) {
-        Ok(l) => l,
+    let (l, mut progress) = match open_for_student(name, student, restart, lang) {
+        Ok(x) => x,
         Err(code) => return code,
     };
-
+    let student = progress.student.clone();
+    let ppath = interactive::progress_path(&l.name);
     let unknown: Vec<&String> = redo.iter().filter(|id| !l.checkpoints().any(|c| &c.id == *id)).collect();
     if !unknown.is_empty() {
         let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
@@ -115,30 +153,6 @@ fn run(
             }
         );
         return ExitCode::from(2);
-    }
-    let ppath = interactive::progress_path(&l.name);
-    let mut progress = interactive::load_progress(&ppath);
-    if progress.student != student {
-        // Answers to another student's variant do not carry over.
-        if !restart && (!progress.langs.is_empty() || !progress.answers.is_empty()) {
-            let was = progress.student.clone().unwrap_or_else(|| "-".into());
-            eprintln!(
-                "{}",
-                match lang {
-                    Lang::En => format!(
-                        "maillab: your saved answers are for student ID {was}; add --restart to start again as {}",
-                        student.as_deref().unwrap_or("-")
-                    ),
-                    Lang::Ja => format!(
-                        "maillab: 保存されている回答は学生番号 {was} のものです。{} としてやり直すには --restart を付けてください",
-                        student.as_deref().unwrap_or("-")
-                    ),
-                }
-            );
-            return ExitCode::from(2);
-        }
-        progress = Default::default();
-        progress.student = student.clone();
     }
     if !l.scenario.variant.values.is_empty() {
         sayln!(

@@ -278,6 +278,11 @@ pub struct WebArgs {
     /// where `maillab lesson run` saves them.
     #[arg(long, value_name = "NAME", conflicts_with = "file")]
     pub lesson: Option<String>,
+    /// With --lesson: your student ID, for a lesson whose network differs per student (as
+    /// `maillab lesson run --student`); remembered with your answers, so later runs need not
+    /// repeat it.
+    #[arg(long, value_name = "ID", requires = "lesson")]
+    pub student: Option<String>,
     /// Language of the page and the lesson (default from the locale: ja if LANG starts with ja).
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,

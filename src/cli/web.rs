@@ -2,7 +2,7 @@
 //! checkpoints), served on loopback until Ctrl-C.
 
 use super::WebArgs;
-use super::lesson::{lang_of, load_lesson};
+use super::lesson::{lang_of, open_for_student};
 use super::output::load_scenario;
 use maillab::web::{App, ServerOptions};
 use std::net::SocketAddr;
@@ -12,8 +12,8 @@ use std::sync::Arc;
 pub fn web(args: WebArgs) -> ExitCode {
     let lang = lang_of(args.lang);
     let (sc, lesson) = match (&args.lesson, &args.file) {
-        (Some(name), _) => match load_lesson(name, None) {
-            Ok(l) => (l.scenario.clone(), Some(l)),
+        (Some(name), _) => match open_for_student(name, args.student.clone(), false, lang) {
+            Ok((l, _)) => (l.scenario.clone(), Some(l)),
             Err(code) => return code,
         },
         (None, Some(file)) => match load_scenario(file) {

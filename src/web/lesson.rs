@@ -87,7 +87,14 @@ impl LessonState {
 
     pub fn with_progress_file(lesson: Lesson, events: &[Event], path: PathBuf) -> LessonState {
         let ctx = Context::new(&lesson.scenario, events.to_vec());
-        let progress = Mutex::new(load_progress(&path));
+        let mut progress = load_progress(&path);
+        let student = lesson.scenario.variant.student.clone();
+        if progress.student != student {
+            // Answers to another student's variant do not carry over (the
+            // command line refuses before it gets here unless none are saved).
+            progress = Progress { student, ..Default::default() };
+        }
+        let progress = Mutex::new(progress);
         LessonState { lesson, ctx, path, progress }
     }
 
