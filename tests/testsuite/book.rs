@@ -103,3 +103,88 @@ fn named_files_and_commands_exist() {
         }
     }
 }
+
+/// mdBook's id of a heading: letters, digits, `_` and `-` kept (lower-cased),
+/// white space made `-`, everything else dropped; the heading's Markdown
+/// (code spans, emphasis, link targets) does not count.
+fn heading_id(heading: &str) -> String {
+    let link = regex::Regex::new(r"\[([^\]]*)\]\([^)]*\)").expect("regex");
+    let text = link.replace_all(heading, "$1");
+    text.chars()
+        .filter(|c| !matches!(c, '`' | '*'))
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c.to_lowercase().collect::<String>())
+            } else if c.is_whitespace() {
+                Some("-".into())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The ids of a chapter's headings (outside fenced code).
+fn anchors(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced && line.starts_with('#') {
+            out.push(heading_id(line.trim_start_matches('#').trim()));
+        }
+    }
+    out
+}
+
+#[test]
+fn links_lead_somewhere() {
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").expect("regex");
+    let mut checked = 0;
+    for (path, text) in chapters() {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut fenced = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                continue;
+            }
+            if fenced {
+                continue;
+            }
+            // Code spans may hold Markdown-looking text that is not a link.
+            let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+            for c in link.captures_iter(&prose) {
+                let target = &c[1];
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+                let at = format!("{}:{}", path.display(), n + 1);
+                let dest = if file.is_empty() { path.clone() } else { dir.join(file) };
+                assert!(dest.exists(), "{at}: the link to {target} leads to no file");
+                if !anchor.is_empty() {
+                    let dest_text = std::fs::read_to_string(&dest).unwrap_or_default();
+                    assert!(
+                        anchors(&dest_text).iter().any(|a| a == anchor),
+                        "{at}: {} has no heading with the id #{anchor}",
+                        dest.display()
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "the book's links were not found ({checked})");
+}
+
+#[test]
+fn heading_ids_are_mdbooks() {
+    assert_eq!(heading_id("Event kinds"), "event-kinds");
+    assert_eq!(heading_id("Mailing lists (`list:` only)"), "mailing-lists-list-only");
+    assert_eq!(heading_id("The lab in your browser: maillab web"), "the-lab-in-your-browser-maillab-web");
+    assert_eq!(heading_id("メールの経路"), "メールの経路");
+}
