@@ -1,14 +1,17 @@
 //! The book must stay true to the code: every complete scenario example in it
 //! passes the checker, and every scenario file and command it names exists.
+//! Both books are checked: the English one (`book/src`) and the Japanese one
+//! (`book/ja/src`).
 
 use std::path::{Path, PathBuf};
 
 fn chapters() -> Vec<(PathBuf, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    let mut stack = vec![dir];
+    // book/ja/src is not under book/src, so the two walks do not overlap.
+    let mut stack = vec![root.join("book/src"), root.join("book/ja/src")];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("book/src exists").flatten() {
+        for e in std::fs::read_dir(&d).expect("book/src and book/ja/src exist").flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
@@ -101,5 +104,26 @@ fn named_files_and_commands_exist() {
                 assert!(commands.contains(&sub), "{} shows `maillab {sub}`, which is not a command", path.display());
             }
         }
+    }
+}
+
+/// The Japanese book has a page for every English chapter (a translation, or a
+/// short page pointing to the English one), and its SUMMARY.md links only to
+/// pages that exist.
+#[test]
+fn japanese_book_has_every_chapter() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let en = root.join("book/src");
+    let ja = root.join("book/ja/src");
+    for e in std::fs::read_dir(&en).expect("book/src exists").flatten() {
+        let name = e.file_name();
+        if e.path().extension().is_some_and(|x| x == "md") {
+            assert!(ja.join(&name).exists(), "book/src/{} has no page in book/ja/src", name.to_string_lossy());
+        }
+    }
+    let summary = std::fs::read_to_string(ja.join("SUMMARY.md")).expect("book/ja/src/SUMMARY.md exists");
+    let link = regex::Regex::new(r"\]\(([^)#]+\.md)").expect("regex");
+    for c in link.captures_iter(&summary) {
+        assert!(ja.join(&c[1]).exists(), "book/ja/src/SUMMARY.md links to {}, which does not exist", &c[1]);
     }
 }
