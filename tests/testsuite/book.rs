@@ -132,4 +132,52 @@ fn japanese_book_has_every_chapter() {
             assert!(ja.join(&c[1]).exists(), "{} links to {}, which does not exist", path.display(), &c[1]);
         }
     }
+    // Anchors (`page.md#heading`, `#heading`) name a heading of the page, by
+    // mdBook's rule for heading ids; Japanese headings make these easy to get
+    // wrong (full-width brackets are dropped, spaces become `-`).
+    let anchor = regex::Regex::new(r"\]\(([^)#:]*\.md)?#([^)]+)\)").expect("regex");
+    for (path, text) in chapters() {
+        if !path.starts_with(&ja) {
+            continue;
+        }
+        for c in anchor.captures_iter(&text) {
+            let target = c.get(1).map_or(path.clone(), |m| ja.join(m.as_str()));
+            let page = std::fs::read_to_string(&target).expect("linked page exists");
+            assert!(
+                heading_ids(&page).contains(&c[2].to_string()),
+                "{} links to {}#{}, but that page has no such heading",
+                path.display(),
+                target.display(),
+                &c[2]
+            );
+        }
+    }
+}
+
+/// The ids mdBook gives a page's headings: the heading's text without inline
+/// code marks, lower-cased, spaces as `-`, other signs dropped.
+fn heading_ids(page: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for line in page.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            let text = line.trim_start_matches('#').trim().replace('`', "");
+            let id: String = text
+                .chars()
+                .filter_map(|ch| {
+                    if ch.is_alphanumeric() || ch == '_' || ch == '-' {
+                        Some(ch.to_ascii_lowercase())
+                    } else if ch.is_whitespace() {
+                        Some('-')
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            out.push(id);
+        }
+    }
+    out
 }
