@@ -181,3 +181,24 @@ fn heading_ids(page: &str) -> Vec<String> {
     }
     out
 }
+
+/// The Japanese running chapter's table of event kinds names every kind that
+/// the English table (made from `trace::Kind`) names, and no other: a kind
+/// added to the code must be described in Japanese too.
+#[test]
+fn japanese_event_kind_table_has_every_kind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ja = std::fs::read_to_string(root.join("book/ja/src/running.md")).expect("book/ja/src/running.md exists");
+    let start = ja.find("| `kind` | 意味 | 追加のフィールド |").expect("the Japanese table of event kinds");
+    let first_cell = regex::Regex::new(r"^\| ([^|]+) \|").expect("regex");
+    let name = regex::Regex::new(r"`([a-z0-9_.]+)`").expect("regex");
+    let mut listed = std::collections::BTreeSet::new();
+    for line in ja[start..].lines().skip(2).take_while(|l| l.starts_with('|')) {
+        if let Some(c) = first_cell.captures(line) {
+            listed.extend(name.captures_iter(&c[1]).map(|n| n[1].to_string()));
+        }
+    }
+    let wanted: std::collections::BTreeSet<String> =
+        maillab::trace::Kind::ALL.iter().map(|k| k.name().to_string()).filter(|n| n != "wire").collect();
+    assert_eq!(listed, wanted, "book/ja/src/running.md's table of event kinds differs from trace::Kind");
+}
