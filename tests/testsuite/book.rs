@@ -1,14 +1,17 @@
 //! The book must stay true to the code: every complete scenario example in it
 //! passes the checker, and every scenario file and command it names exists.
+//! Both books are checked: the English one (`book/src`) and the Japanese one
+//! (`book/ja/src`).
 
 use std::path::{Path, PathBuf};
 
 fn chapters() -> Vec<(PathBuf, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    let mut stack = vec![dir];
+    // book/ja/src is not under book/src, so the two walks do not overlap.
+    let mut stack = vec![root.join("book/src"), root.join("book/ja/src")];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("book/src exists").flatten() {
+        for e in std::fs::read_dir(&d).expect("book/src and book/ja/src exist").flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
@@ -104,6 +107,22 @@ fn named_files_and_commands_exist() {
     }
 }
 
+/// The Japanese book has a page for every English chapter (a translation, or a
+/// short page pointing to the English one); `links_lead_somewhere` checks its
+/// links with the English book's.
+#[test]
+fn japanese_book_has_every_chapter() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let en = root.join("book/src");
+    let ja = root.join("book/ja/src");
+    for e in std::fs::read_dir(&en).expect("book/src exists").flatten() {
+        let name = e.file_name();
+        if e.path().extension().is_some_and(|x| x == "md") {
+            assert!(ja.join(&name).exists(), "book/src/{} has no page in book/ja/src", name.to_string_lossy());
+        }
+    }
+}
+
 /// mdBook's id of a heading: letters, digits, `_` and `-` kept (lower-cased),
 /// white space made `-`, everything else dropped; the heading's Markdown
 /// (code spans, emphasis, link targets) does not count.
@@ -187,4 +206,25 @@ fn heading_ids_are_mdbooks() {
     assert_eq!(heading_id("Mailing lists (`list:` only)"), "mailing-lists-list-only");
     assert_eq!(heading_id("The lab in your browser: maillab web"), "the-lab-in-your-browser-maillab-web");
     assert_eq!(heading_id("メールの経路"), "メールの経路");
+}
+
+/// The Japanese running chapter's table of event kinds names every kind that
+/// the English table (made from `trace::Kind`) names, and no other: a kind
+/// added to the code must be described in Japanese too.
+#[test]
+fn japanese_event_kind_table_has_every_kind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ja = std::fs::read_to_string(root.join("book/ja/src/running.md")).expect("book/ja/src/running.md exists");
+    let start = ja.find("| `kind` | 意味 | 追加のフィールド |").expect("the Japanese table of event kinds");
+    let first_cell = regex::Regex::new(r"^\| ([^|]+) \|").expect("regex");
+    let name = regex::Regex::new(r"`([a-z0-9_.]+)`").expect("regex");
+    let mut listed = std::collections::BTreeSet::new();
+    for line in ja[start..].lines().skip(2).take_while(|l| l.starts_with('|')) {
+        if let Some(c) = first_cell.captures(line) {
+            listed.extend(name.captures_iter(&c[1]).map(|n| n[1].to_string()));
+        }
+    }
+    let wanted: std::collections::BTreeSet<String> =
+        maillab::trace::Kind::ALL.iter().map(|k| k.name().to_string()).filter(|n| n != "wire").collect();
+    assert_eq!(listed, wanted, "book/ja/src/running.md's table of event kinds differs from trace::Kind");
 }
