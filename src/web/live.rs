@@ -10,7 +10,7 @@
 //! and the stream says how many.
 
 use super::index::Index;
-use super::worker::State as LabState;
+use super::worker::{HostState, State as LabState};
 use super::{App, Mode, read, write};
 use crate::lab::MessageRef;
 use crate::lesson::Lang;
@@ -56,6 +56,7 @@ impl Live {
                 .filter_map(|e| e.line.clone())
                 .collect();
         }
+        let hosts = hosts.into_iter().map(HostState::cut_whole).collect();
         let n = events.len();
         let time = events.last().map(|e| e.t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)).unwrap_or_default();
         let step = read(&app.index).rows.last().map(|r| r.step).unwrap_or(0);

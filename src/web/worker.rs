@@ -38,6 +38,16 @@ const MAX_CHECKPOINTS: usize = 12;
 const IDLE_CHUNK: usize = 2_000;
 /// Cached answers, by total size.
 const CACHE_BYTES: usize = 64 << 20;
+/// While the page rests at a position, idle time fills the cache with the
+/// states of this many positions before it, so steps back are cache hits.
+const TRAIL: usize = 48;
+/// A state sends at most this many mailboxes of a host (the page draws as
+/// many), list members, maillog lines (the last ones) and zone lines; the
+/// totals say how many there are.
+pub const MAX_BOXES: usize = 50;
+pub const MAX_MEMBERS: usize = 500;
+pub const MAX_LOG: usize = 1_000;
+pub const MAX_ZONE: usize = 1_000;
 
 /// The lab after N events, as `/api/state` sends it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -48,7 +58,51 @@ pub struct State {
     pub time: String,
     pub step: usize,
     pub finished: bool,
-    pub hosts: Vec<HostSnapshot>,
+    pub hosts: Vec<HostState>,
+}
+
+/// One host as the page gets it: what the page draws, and how much there is.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HostState {
+    #[serde(flatten)]
+    pub host: HostSnapshot,
+    /// Mailboxes in all (the first [`MAX_BOXES`] are sent).
+    pub mailboxes_total: usize,
+    /// Messages in all the host's mailboxes.
+    pub messages_total: usize,
+    /// Maillog lines so far (the last [`MAX_LOG`] are sent).
+    pub maillog_total: usize,
+    /// Zone lines (the first [`MAX_ZONE`] are sent).
+    pub dns_total: usize,
+    /// Members of each list, in the order of `lists` (the first [`MAX_MEMBERS`] are sent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members_total: Vec<usize>,
+}
+
+impl HostState {
+    /// Cut a host's snapshot to what the page draws. `maillog` is the host's
+    /// last lines and `maillog_total` how many it has logged.
+    pub fn cut(mut host: HostSnapshot, maillog: Vec<String>, maillog_total: usize) -> HostState {
+        let mailboxes_total = host.mailboxes.len();
+        let messages_total = host.mailboxes.iter().map(|b| b.messages.len()).sum();
+        host.mailboxes.truncate(MAX_BOXES);
+        let dns_total = host.dns.len();
+        host.dns.truncate(MAX_ZONE);
+        let members_total = host.lists.iter().map(|l| l.members.len()).collect();
+        for l in &mut host.lists {
+            l.members.truncate(MAX_MEMBERS);
+        }
+        host.maillog = maillog;
+        HostState { host, mailboxes_total, messages_total, maillog_total, dns_total, members_total }
+    }
+
+    /// Cut a snapshot whose maillog holds every line.
+    pub fn cut_whole(mut host: HostSnapshot) -> HostState {
+        let all = std::mem::take(&mut host.maillog);
+        let total = all.len();
+        let tail = all[total.saturating_sub(MAX_LOG)..].to_vec();
+        HostState::cut(host, tail, total)
+    }
 }
 
 enum Job {
@@ -101,6 +155,12 @@ pub struct Labs {
     builder: Option<(usize, Lab)>,
     cache: VecDeque<(usize, Arc<String>)>,
     cache_bytes: usize,
+    /// Where each host's maillog lines are in the trace.
+    logs: BTreeMap<String, Vec<usize>>,
+    /// The position asked for last: the trail is made behind it.
+    last_at: usize,
+    /// A Lab on its way through the trail.
+    trail: Option<Lab>,
 }
 
 fn opts() -> RunOptions {
@@ -116,6 +176,12 @@ impl Labs {
             let spacing = (total / (MAX_CHECKPOINTS + 1)).max(CHECKPOINT_MIN_SPACING);
             (1..).map(|k| k * spacing).take_while(|&p| p < total).take(MAX_CHECKPOINTS).collect()
         };
+        let mut logs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            if e.kind == Kind::Log {
+                logs.entry(e.host.clone()).or_default().push(i);
+            }
+        }
         Labs {
             sc,
             events,
@@ -125,6 +191,9 @@ impl Labs {
             builder: None,
             cache: VecDeque::new(),
             cache_bytes: 0,
+            logs,
+            last_at: 0,
+            trail: None,
         }
     }
 
@@ -163,12 +232,15 @@ impl Labs {
         if !reuse {
             let from_ckpt = self.checkpoints.range(..=at).next_back().map(|(p, _)| *p);
             let from_builder = self.builder.as_ref().filter(|(_, l)| l.events_len() <= at).map(|(_, l)| l.events_len());
+            let from_trail = self.trail.as_ref().filter(|l| l.events_len() <= at).map(|l| l.events_len());
             let cur_pos = self.current.as_ref().map(|l| l.events_len());
             // Use whichever paused Lab is nearest below `at`.
-            let lab = match (from_ckpt, from_builder) {
-                (c, Some(b)) if c.is_none_or(|c| b >= c) => self.builder.take().map(|(_, l)| l),
-                (Some(c), _) => self.checkpoints.remove(&c),
-                _ => None,
+            let best = [from_ckpt, from_builder, from_trail].into_iter().flatten().max();
+            let lab = match best {
+                None => None,
+                Some(p) if from_trail == Some(p) => self.trail.take(),
+                Some(p) if from_builder == Some(p) => self.builder.take().map(|(_, l)| l),
+                Some(p) => self.checkpoints.remove(&p),
             };
             let lab = match lab {
                 Some(l) => l,
@@ -198,44 +270,100 @@ impl Labs {
     /// The state after `at` events as JSON (cached).
     pub fn state_json(&mut self, at: usize) -> Arc<String> {
         let at = at.min(self.total());
-        if let Some((_, s)) = self.cache.iter().find(|(p, _)| *p == at) {
-            return s.clone();
+        self.last_at = at;
+        if let Some(s) = self.cached(at) {
+            return s;
         }
         let s = Arc::new(serde_json::to_string(&self.state(at)).unwrap_or_else(|_| "{}".into()));
+        self.remember(at, s.clone());
+        s
+    }
+
+    fn cached(&self, at: usize) -> Option<Arc<String>> {
+        self.cache.iter().find(|(p, _)| *p == at).map(|(_, s)| s.clone())
+    }
+
+    fn remember(&mut self, at: usize, s: Arc<String>) {
         self.cache_bytes += s.len();
-        self.cache.push_back((at, s.clone()));
+        self.cache.push_back((at, s));
         while self.cache_bytes > CACHE_BYTES || self.cache.len() > 256 {
             match self.cache.pop_front() {
                 Some((_, old)) => self.cache_bytes -= old.len(),
                 None => break,
             }
         }
-        s
     }
 
     /// The state after `at` events.
     pub fn state(&mut self, at: usize) -> State {
         let at = at.min(self.total());
         let events = self.events.clone();
-        let Some(lab) = self.lab_at(at) else {
-            return State { at, events: 0, time: String::new(), step: 0, finished: false, hosts: Vec::new() };
+        let logs = std::mem::take(&mut self.logs);
+        let s = match self.lab_at(at) {
+            Some(lab) => state_of(lab, at, &events, &logs),
+            None => State { at, events: 0, time: String::new(), step: 0, finished: false, hosts: Vec::new() },
         };
-        let snap = lab.snapshot();
-        let mut hosts = snap.hosts;
-        // The maillog of exactly the first `at` events.
-        let upto = &events[..at.min(events.len())];
-        for h in &mut hosts {
-            h.maillog = upto
-                .iter()
-                .filter(|e| e.kind == Kind::Log && e.host == h.name)
-                .filter_map(|e| e.line.clone())
-                .collect();
-        }
-        State { at, events: snap.events, time: snap.time, step: snap.step, finished: snap.finished, hosts }
+        self.logs = logs;
+        s
     }
 
     fn idle_work_left(&self) -> bool {
-        self.builder.is_some() || self.targets.iter().any(|t| !self.has_checkpoint_for(*t))
+        self.trail_missing().is_some()
+            || self.builder.is_some()
+            || self.targets.iter().any(|t| !self.has_checkpoint_for(*t))
+    }
+
+    /// The first position of the trail behind the last one asked for whose
+    /// state is not cached.
+    fn trail_missing(&self) -> Option<usize> {
+        (self.last_at.saturating_sub(TRAIL)..self.last_at).find(|p| self.cached(*p).is_none())
+    }
+
+    /// One slice of trail work: bring a Lab to the first missing position
+    /// of the trail (at most [`IDLE_CHUNK`] events at a time) and cache the
+    /// states of every position that Lab stands for. False: nothing to do.
+    fn trail_step(&mut self) -> bool {
+        let Some(want) = self.trail_missing() else { return false };
+        let usable = self.trail.as_ref().is_some_and(|l| l.events_len() <= want);
+        if !usable {
+            // The nearest paused Lab at or before `want`, as for a rewind.
+            let from_ckpt = self.checkpoints.range(..=want).next_back().map(|(p, _)| *p);
+            let from_builder =
+                self.builder.as_ref().filter(|(_, l)| l.events_len() <= want).map(|(_, l)| l.events_len());
+            let lab = match (from_ckpt, from_builder) {
+                (c, Some(b)) if c.is_none_or(|c| b >= c) => self.builder.take().map(|(_, l)| l),
+                (Some(c), _) => self.checkpoints.remove(&c),
+                _ => None,
+            };
+            self.trail = match lab {
+                Some(l) => Some(l),
+                None => Lab::new(&self.sc, opts()).ok(),
+            };
+        }
+        let events = self.events.clone();
+        let Some(lab) = self.trail.as_mut() else { return false };
+        let next = (lab.events_len() + IDLE_CHUNK).min(want);
+        lab.run_until(Until::Event(next));
+        if lab.events_len() < want && !lab.is_finished() {
+            return true;
+        }
+        // A Lab that ran to `want` and paused at `q` is what a new Lab run to
+        // any position in want..=q would be: it stopped at the first moment
+        // with at least `want` events.
+        let q = lab.events_len().min(self.last_at.saturating_sub(1)).max(want);
+        let logs = std::mem::take(&mut self.logs);
+        let mut made = Vec::new();
+        for p in want..=q {
+            if self.cache.iter().all(|(c, _)| *c != p) {
+                let st = state_of(lab, p, &events, &logs);
+                made.push((p, Arc::new(serde_json::to_string(&st).unwrap_or_else(|_| "{}".into()))));
+            }
+        }
+        self.logs = logs;
+        for (p, s) in made {
+            self.remember(p, s);
+        }
+        true
     }
 
     fn has_checkpoint_for(&self, t: usize) -> bool {
@@ -246,6 +374,9 @@ impl Labs {
     /// One slice of idle work: move the builder on towards the lowest target
     /// without a checkpoint (starting a builder when there is none).
     pub fn idle(&mut self) {
+        if self.trail_step() {
+            return;
+        }
         if self.builder.is_none() {
             // The missing checkpoint nearest below the current position first
             // (the next steps back need it), then the lowest.
@@ -280,6 +411,23 @@ impl Labs {
     }
 }
 
+/// The state of a Lab paused after (at least) `at` events, with each host's
+/// maillog of exactly the first `at` events (`logs`: where each host's lines are).
+fn state_of(lab: &mut Lab, at: usize, events: &[Event], logs: &BTreeMap<String, Vec<usize>>) -> State {
+    let snap = lab.snapshot();
+    let hosts = snap
+        .hosts
+        .into_iter()
+        .map(|h| {
+            let at_host = logs.get(&h.name).map(Vec::as_slice).unwrap_or(&[]);
+            let n = at_host.partition_point(|&i| i < at);
+            let tail = at_host[n.saturating_sub(MAX_LOG)..n].iter().filter_map(|&i| events[i].line.clone()).collect();
+            HostState::cut(h, tail, n)
+        })
+        .collect();
+    State { at, events: snap.events, time: snap.time, step: snap.step, finished: snap.finished, hosts }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +460,48 @@ mod tests {
                 assert_eq!(got.at, p.min(n));
             }
         }
+    }
+
+    #[test]
+    fn resting_fills_the_trail_with_exact_states() {
+        let sc = scenario("queue-retry");
+        let events = Arc::new(crate::lab::run_with(&sc, opts()).map(|r| r.events).unwrap_or_default());
+        let n = events.len();
+        let mut labs = Labs::new(sc.clone(), events.clone());
+        let at = n * 2 / 3;
+        labs.state_json(at);
+        labs.settle();
+        for p in at - TRAIL..at {
+            let cached = labs.cached(p).unwrap_or_else(|| panic!("position {p} is not in the trail"));
+            let fresh = serde_json::to_string(&fresh(&sc, &events, p)).unwrap_or_default();
+            assert_eq!(*cached, fresh, "trail state at {p}");
+        }
+        // Stepping back through it asks no Lab to move.
+        for p in (at - TRAIL..at).rev() {
+            let before = labs.current.as_ref().map(Lab::events_len);
+            labs.state_json(p);
+            assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
+        }
+    }
+
+    #[test]
+    fn a_big_host_is_cut_to_what_the_page_draws() {
+        let sc = scenario("relay-chain");
+        let events = Arc::new(crate::lab::run_with(&sc, opts()).map(|r| r.events).unwrap_or_default());
+        let mut labs = Labs::new(sc, events.clone());
+        let end = labs.state(events.len());
+        for h in &end.hosts {
+            let logged = events.iter().filter(|e| e.kind == Kind::Log && e.host == h.host.name).count();
+            assert_eq!(h.maillog_total, logged, "{}", h.host.name);
+            assert_eq!(h.host.maillog.len(), logged.min(MAX_LOG));
+        }
+        let mut big = end.hosts[0].host.clone();
+        big.maillog = (0..MAX_LOG + 5).map(|i| format!("line {i}")).collect();
+        big.dns = (0..MAX_ZONE + 2).map(|i| format!("h{i} A 192.0.2.1")).collect();
+        let cut = HostState::cut_whole(big);
+        assert_eq!((cut.maillog_total, cut.host.maillog.len()), (MAX_LOG + 5, MAX_LOG));
+        assert_eq!(cut.host.maillog.first().map(String::as_str), Some("line 5"), "the last lines are kept");
+        assert_eq!((cut.dns_total, cut.host.dns.len()), (MAX_ZONE + 2, MAX_ZONE));
     }
 
     #[test]

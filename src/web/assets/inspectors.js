@@ -179,26 +179,35 @@ export class Inspectors {
     }
     const boxes = x.mailboxes || [];
     if (boxes.length || x.role === "mailstore" || x.role === "mx") {
-      // A big run can hold thousands of mailboxes: the first ones are drawn, the rest counted.
+      // A big run can hold thousands of mailboxes: the server sends the first
+      // ones (and how many there are), the page draws them and counts the rest.
+      const nboxes = x.mailboxes_total ?? boxes.length;
       const shown = boxes.slice(0, MAX_BOXES).map((b) => this.mailbox(x, b));
-      if (boxes.length > MAX_BOXES) shown.push(h("p", { class: "muted" }, t("insp.more", { n: boxes.length - MAX_BOXES })));
-      parts.push(section("mailboxes", "insp.mailboxes", boxes.reduce((n, b) => n + b.messages.length, 0), boxes.length ? shown : empty("insp.mailboxes.empty")));
+      const drawn = Math.min(boxes.length, MAX_BOXES);
+      if (nboxes > drawn) shown.push(h("p", { class: "muted" }, t("insp.more", { n: nboxes - drawn })));
+      const nmsgs = x.messages_total ?? boxes.reduce((n, b) => n + b.messages.length, 0);
+      parts.push(section("mailboxes", "insp.mailboxes", nmsgs, boxes.length ? shown : empty("insp.mailboxes.empty")));
     }
     const pa = x.popauth || [];
     if (pa.length) {
       parts.push(section("popauth", "insp.popauth", pa.length, table(["pa.ip", "pa.until"], pa.map((p) => h("tr", {}, h("td", {}, p.ip), h("td", {}, when(p.until)))))));
     }
-    for (const l of x.lists || []) parts.push(this.list(l));
+    (x.lists || []).forEach((l, i) => parts.push(this.list(l, (x.members_total || [])[i])));
     if ((x.dns || []).length) {
-      const zone = x.dns.length > MAX_LOG ? x.dns.slice(0, MAX_LOG).concat([t("insp.more", { n: x.dns.length - MAX_LOG })]) : x.dns;
-      parts.push(section("dns", "insp.dns", x.dns.length, h("pre", { class: "zone", tabindex: "0" }, zone.join("\n"))));
+      const nzone = x.dns_total ?? x.dns.length;
+      const lines = x.dns.slice(0, MAX_LOG);
+      const zone = nzone > lines.length ? lines.concat([t("insp.more", { n: nzone - lines.length })]) : lines;
+      parts.push(section("dns", "insp.dns", nzone, h("pre", { class: "zone", tabindex: "0" }, zone.join("\n"))));
     }
     const log = x.maillog || [];
     if (mta || log.length) {
-      // The last lines (a big run logs thousands); the count says how many there are.
-      const tail = log.length > MAX_LOG ? [t("insp.more.before", { n: log.length - MAX_LOG })].concat(log.slice(-MAX_LOG)) : log;
+      // The last lines (a big run logs thousands; the server sends the last
+      // ones and how many there are).
+      const nlog = x.maillog_total ?? log.length;
+      const last = log.slice(-MAX_LOG);
+      const tail = nlog > last.length ? [t("insp.more.before", { n: nlog - last.length })].concat(last) : last;
       const pre = h("pre", { class: "maillog", tabindex: "0", "aria-label": t("insp.maillog") }, tail.join("\n"));
-      parts.push(section("maillog", "insp.maillog", log.length, log.length ? pre : empty("insp.maillog.empty")));
+      parts.push(section("maillog", "insp.maillog", nlog, log.length ? pre : empty("insp.maillog.empty")));
       requestAnimationFrame(() => {
         pre.scrollTop = pre.scrollHeight;
       });
@@ -231,10 +240,13 @@ export class Inspectors {
     );
   }
 
-  list(l) {
+  // `total`: how many members the list has (the server sends the first 500).
+  list(l, total) {
     const members = l.members || [];
+    const nmembers = total ?? members.length;
     const held = l.held || [];
     const archive = l.archive || [];
+    const rows = members.slice(0, 500).map((m) => h("tr", {}, h("td", {}, m.address), h("td", {}, m.delivery)));
     return section(
       "list",
       "insp.lists",
@@ -242,14 +254,10 @@ export class Inspectors {
       h("h4", {}, l.name),
       h(
         "details",
-        { open: members.length <= 20 ? true : null },
-        h("summary", {}, `${t("list.members")} (${members.length})`),
-        members.length
-          ? table(
-              ["pa.ip", "list.delivery"],
-              members.slice(0, 500).map((m) => h("tr", {}, h("td", {}, m.address), h("td", {}, m.delivery))),
-            )
-          : empty("list.none"),
+        { open: nmembers <= 20 ? true : null },
+        h("summary", {}, `${t("list.members")} (${nmembers})`),
+        members.length ? table(["pa.ip", "list.delivery"], rows) : empty("list.none"),
+        nmembers > rows.length ? h("p", { class: "muted" }, t("insp.more", { n: nmembers - rows.length })) : null,
       ),
       h("div", {}, h("strong", {}, t("list.held") + ": "), held.length ? held.join(", ") : t("list.none")),
       h(
