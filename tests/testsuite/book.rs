@@ -1,7 +1,7 @@
 //! The book must stay true to the code: every complete scenario example in it
 //! passes the checker, and every scenario file and command it names exists.
 //! Both books are checked: the English one (`book/src`) and the Japanese one
-//! (`book/ja/src`).
+//! (`book/ja/src`, with `README.ja.md`).
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,10 @@ fn chapters() -> Vec<(PathBuf, String)> {
             }
         }
     }
+    // The Japanese README is checked with the book it introduces.
+    let readme = root.join("README.ja.md");
+    let text = std::fs::read_to_string(&readme).expect("README.ja.md exists");
+    out.push((readme, text));
     out.sort();
     out
 }
@@ -122,14 +126,15 @@ fn japanese_book_has_every_chapter() {
         }
     }
     // Links and pictures (the Japanese pages show the English book's
-    // pictures through `../../src/pictures/…`) must point to files that exist.
+    // pictures through `../../src/pictures/…`) must point to files that exist,
+    // in the book and in README.ja.md.
     let link = regex::Regex::new(r"\]\(([^)#:]+\.(?:md|png|svg))").expect("regex");
     for (path, text) in chapters() {
-        if !path.starts_with(&ja) {
+        let Some(dir) = path.parent().filter(|d| d.starts_with(&ja) || path.ends_with("README.ja.md")) else {
             continue;
-        }
+        };
         for c in link.captures_iter(&text) {
-            assert!(ja.join(&c[1]).exists(), "{} links to {}, which does not exist", path.display(), &c[1]);
+            assert!(dir.join(&c[1]).exists(), "{} links to {}, which does not exist", path.display(), &c[1]);
         }
     }
     // Anchors (`page.md#heading`, `#heading`) name a heading of the page, by
