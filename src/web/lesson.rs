@@ -255,4 +255,32 @@ mod tests {
         assert_eq!(st.view(Lang::Ja).progress.answered, 1);
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[test]
+    fn answers_belong_to_one_students_variant() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/03-relay-security.yaml");
+        let l = match crate::lesson::load_file_for(&path, Some("s1")) {
+            Ok(l) => l,
+            Err(d) => panic!("{d}"),
+        };
+        let events = crate::lab::run(&l.scenario).map(|r| r.events).unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!("maillab-web-student-{}", std::process::id()));
+        let file = dir.join("p.json");
+        let st = LessonState::with_progress_file(l.clone(), &events, file.clone());
+        let cp = l.checkpoints().next().map(|c| c.id.clone()).unwrap_or_default();
+        // An option number or a word: whichever the question takes is stored.
+        let taken = ["1", "250", "certainly not this"]
+            .iter()
+            .any(|a| st.answer(&cp, a, Lang::En).and_then(Result::ok).is_some_and(|o| o.outcome != "invalid"));
+        assert!(taken, "an answer was taken");
+        assert_eq!(load_progress(&file).student.as_deref(), Some("s1"), "the student is saved with the answers");
+        // The same file opened for the lesson without a student: nothing carries over.
+        let base = match crate::lesson::load_file(&path) {
+            Ok(l) => l,
+            Err(d) => panic!("{d}"),
+        };
+        let st = LessonState::with_progress_file(base, &events, file.clone());
+        assert_eq!(st.view(Lang::En).progress.answered, 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
