@@ -233,3 +233,57 @@ fn japanese_event_kind_table_has_every_kind() {
         maillab::trace::Kind::ALL.iter().map(|k| k.name().to_string()).filter(|n| n != "wire").collect();
     assert_eq!(listed, wanted, "book/ja/src/running.md's table of event kinds differs from trace::Kind");
 }
+
+/// Fenced blocks (without their indentation), in order. In shell blocks the
+/// comments (which a translation translates) are left out, and `--lang en`
+/// reads `--lang ja` (which the Japanese book shows instead).
+fn fenced_blocks(text: &str) -> Vec<String> {
+    let comment = regex::Regex::new(r"\s+# .*$").expect("regex");
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        match &mut cur {
+            None if t.starts_with("```") => cur = Some(format!("{t}\n")),
+            Some(b) if t.starts_with("```") => {
+                b.push_str(t);
+                out.extend(cur.take());
+            }
+            Some(b) if b.starts_with("```sh") => {
+                b.push_str(&comment.replace(t, "").replace("--lang en", "--lang ja"));
+                b.push('\n');
+            }
+            Some(b) => {
+                b.push_str(t);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// Every command, YAML example and trace excerpt of an English chapter is
+/// also in its Japanese page, unchanged: when an English chapter gains or
+/// changes an example, the Japanese one must follow.
+#[test]
+fn japanese_pages_show_the_english_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for e in std::fs::read_dir(root.join("book/src")).expect("book/src exists").flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "md") {
+            continue;
+        }
+        let en = std::fs::read_to_string(&p).expect("chapter is UTF-8");
+        let ja_path = root.join("book/ja/src").join(e.file_name());
+        let ja = fenced_blocks(&std::fs::read_to_string(&ja_path).unwrap_or_default());
+        for block in fenced_blocks(&en) {
+            assert!(
+                ja.contains(&block),
+                "{} has an example that {} lacks (translate the change):\n{block}",
+                p.display(),
+                ja_path.display()
+            );
+        }
+    }
+}
