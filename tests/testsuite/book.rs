@@ -1,7 +1,7 @@
 //! The book must stay true to the code: every complete scenario example in it
 //! passes the checker, and every scenario file and command it names exists.
 //! Both books are checked: the English one (`book/src`) and the Japanese one
-//! (`book/ja/src`).
+//! (`book/ja/src`, with `README.ja.md`).
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,11 @@ fn chapters() -> Vec<(PathBuf, String)> {
             }
         }
     }
+    // The Japanese README is checked with the book it introduces (its
+    // commands, the files it names, its links).
+    let readme = root.join("README.ja.md");
+    let text = std::fs::read_to_string(&readme).expect("README.ja.md exists");
+    out.push((readme, text));
     out.sort();
     out
 }
@@ -227,4 +232,58 @@ fn japanese_event_kind_table_has_every_kind() {
     let wanted: std::collections::BTreeSet<String> =
         maillab::trace::Kind::ALL.iter().map(|k| k.name().to_string()).filter(|n| n != "wire").collect();
     assert_eq!(listed, wanted, "book/ja/src/running.md's table of event kinds differs from trace::Kind");
+}
+
+/// Fenced blocks (without their indentation), in order. In shell blocks the
+/// comments (which a translation translates) are left out, and `--lang en`
+/// reads `--lang ja` (which the Japanese book shows instead).
+fn fenced_blocks(text: &str) -> Vec<String> {
+    let comment = regex::Regex::new(r"\s+# .*$").expect("regex");
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        match &mut cur {
+            None if t.starts_with("```") => cur = Some(format!("{t}\n")),
+            Some(b) if t.starts_with("```") => {
+                b.push_str(t);
+                out.extend(cur.take());
+            }
+            Some(b) if b.starts_with("```sh") => {
+                b.push_str(&comment.replace(t, "").replace("--lang en", "--lang ja"));
+                b.push('\n');
+            }
+            Some(b) => {
+                b.push_str(t);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// Every command, YAML example and trace excerpt of an English chapter is
+/// also in its Japanese page, unchanged: when an English chapter gains or
+/// changes an example, the Japanese one must follow.
+#[test]
+fn japanese_pages_show_the_english_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for e in std::fs::read_dir(root.join("book/src")).expect("book/src exists").flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "md") {
+            continue;
+        }
+        let en = std::fs::read_to_string(&p).expect("chapter is UTF-8");
+        let ja_path = root.join("book/ja/src").join(e.file_name());
+        let ja = fenced_blocks(&std::fs::read_to_string(&ja_path).unwrap_or_default());
+        for block in fenced_blocks(&en) {
+            assert!(
+                ja.contains(&block),
+                "{} has an example that {} lacks (translate the change):\n{block}",
+                p.display(),
+                ja_path.display()
+            );
+        }
+    }
 }
