@@ -1,6 +1,6 @@
 //! `maillab check`: scenario, lesson and answer-key files, every problem as FILE:LINE:COLUMN.
 
-use super::output::print_diags;
+use super::output::{print_diags, print_warnings};
 use maillab::base::diag::{Diagnostic, Diagnostics};
 use maillab::{lesson, scenario};
 use std::path::{Path, PathBuf};
@@ -37,6 +37,7 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
         ))
     } else {
         let sc = scenario::load_file(f)?;
+        print_warnings(&sc.warnings, f);
         let n = check_scenario_variants(f)?;
         Ok(format!(
             "{} hosts, {} steps, {} expectations{}",

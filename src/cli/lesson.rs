@@ -22,11 +22,18 @@ pub fn lesson(cmd: LessonCmd) -> ExitCode {
 
 /// `--lang`, or the locale's language.
 pub(super) fn lang_of(l: Option<LangArg>) -> Lang {
-    match l {
+    let l = match l {
         Some(LangArg::En) => Lang::En,
         Some(LangArg::Ja) => Lang::Ja,
         None => Lang::from_env(),
-    }
+    };
+    // Diagnostics follow the lesson's language.
+    maillab::base::diag::set_lang(if l == Lang::Ja {
+        maillab::base::diag::Lang::Ja
+    } else {
+        maillab::base::diag::Lang::En
+    });
+    l
 }
 
 /// Load a lesson by name or path, printing its problems.

@@ -136,14 +136,7 @@ pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
 /// Load a lesson as a student's variant of its scenario (`--student`): the
 /// scenario's `${...}` values are put into the lesson's texts and answers too.
 pub fn load_file_for(path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
-    let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::whole_file(
-            &file,
-            format!("cannot read the lesson: {e}"),
-            Some("`maillab lesson list` shows the lessons in lessons/".into()),
-        )])
-    })?;
+    let src = scenario::load::read_source(path, "lesson")?;
     load_str_for(&src, path, student)
 }
 
@@ -182,7 +175,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     let file = path.display().to_string();
     let text = variant.apply(src);
     let raw: RawLesson = serde_saphyr::from_str(&text)
-        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
     let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
     let lesson = c.lesson(raw, path);
     match lesson {
@@ -738,8 +731,7 @@ pub fn report_text(r: &Report) -> String {
 /// Read an answers file: a map from checkpoint id to answer.
 pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, String>, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, format!("cannot read the answers: {e}"), None)]))?;
+    let src = scenario::load::read_source(path, "answers")?;
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum Answer {
@@ -748,7 +740,7 @@ pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, St
         Text(String),
     }
     let raw: std::collections::BTreeMap<String, Answer> = serde_saphyr::from_str(&src)
-        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "answers")]))?;
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &src, &e, "answers")]))?;
     Ok(raw
         .into_iter()
         .map(|(k, v)| {
