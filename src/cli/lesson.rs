@@ -254,20 +254,10 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
             return ExitCode::from(2);
         }
     };
-    let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
+    let src = std::fs::read_to_string(answers).unwrap_or_default();
+    let unknown = lesson::unknown_answers(&l, &given, &answers.display().to_string(), &src);
     if !unknown.is_empty() {
-        match lang {
-            Lang::En => eprintln!(
-                "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
-                answers.display(),
-                l.name
-            ),
-            Lang::Ja => eprintln!(
-                "maillab: {} には、レッスン {} にないチェックポイントへの回答があります: {unknown:?}",
-                answers.display(),
-                l.name
-            ),
-        }
+        print_diags(&unknown, answers);
         return ExitCode::from(2);
     }
     let r = match lesson::grade(&l, &given, lang) {
