@@ -364,7 +364,11 @@ impl Checker {
             Kind::Choice { options: c.options.value.clone(), answer: c.answer.value }
         } else if let Some(sh) = &cp.short {
             if answer::key(&sh.answer.value).is_empty() {
-                self.err(&sh.answer, "the answer is empty", "write the expected answer after `answer:`; more accepted forms go under `accept:`");
+                self.err(
+                    &sh.answer,
+                    "the answer is empty",
+                    "write the expected answer after `answer:`; more accepted forms go under `accept:`",
+                );
             }
             let mut accept = Vec::new();
             for a in &sh.accept {
@@ -410,7 +414,11 @@ impl Checker {
             Some(s) if pred(&s.action) => true,
             Some(_) => {
                 let steps = describe_steps(sc);
-                self.err(step, format!("step {} of the scenario is not {want}", step.value), format!("the scenario's steps: {steps}"));
+                self.err(
+                    step,
+                    format!("step {} of the scenario is not {want}", step.value),
+                    format!("the scenario's steps: {steps}"),
+                );
                 false
             }
             None => {
@@ -776,9 +784,8 @@ pub fn unknown_answers(
             x.strip_prefix(k.as_str()).is_some_and(|r| r.trim_start().starts_with(':'))
                 || x.strip_prefix(&format!("\"{k}\"")).is_some_and(|r| r.trim_start().starts_with(':'))
         });
-        let (line, column) = at
-            .map(|(i, x)| (i as u64 + 1, (x.len() - x.trim_start().len()) as u64 + 1))
-            .unwrap_or((1, 1));
+        let (line, column) =
+            at.map(|(i, x)| (i as u64 + 1, (x.len() - x.trim_start().len()) as u64 + 1)).unwrap_or((1, 1));
         let hint = match nearest(k, ids.iter().copied()) {
             Some(n) => tr(format!("did you mean `{n}`?"), format!("`{n}` の書き間違いではありませんか?")),
             None => tr(
