@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dns", dns),
     ("dns_tcp", dns_tcp),
     ("scenario", scenario),
+    ("scenario_run", scenario_run),
     ("lesson", lesson),
     ("listserv", listserv),
 ];
@@ -299,6 +300,24 @@ pub fn dns_tcp(data: &[u8]) {
 pub fn scenario(data: &[u8]) {
     let src = String::from_utf8_lossy(data);
     let _ = crate::scenario::load_str(&src, "fuzz.yaml");
+}
+
+/// Events a fuzzed run may record before the lab stops it (a real run's budget is
+/// `lab::EVENT_BUDGET`); small, so that an input runs in milliseconds.
+pub const FUZZ_EVENT_BUDGET: usize = 20_000;
+
+/// A scenario that passes the checks of `maillab check` runs in virtual time
+/// to its end (or the event budget) without panicking; libFuzzer's `-timeout`
+/// catches a run that spins. The expectations are checked too, as `run` does.
+pub fn scenario_run(data: &[u8]) {
+    let src = String::from_utf8_lossy(data);
+    let Ok(sc) = crate::scenario::load_str(&src, "fuzz.yaml") else { return };
+    for w in &sc.warnings {
+        let _ = w.as_warning().to_string();
+    }
+    let Ok(lab) = crate::lab::Lab::new(&sc, crate::lab::RunOptions { wire: false }) else { return };
+    let r = lab.with_event_budget(FUZZ_EVENT_BUDGET).finish();
+    assert!(r.events.len() <= FUZZ_EVENT_BUDGET + 10_000, "the run went past its budget: {} events", r.events.len());
 }
 
 /// Hand-edited lesson files: the loader reports problems, never panics. The

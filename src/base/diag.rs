@@ -1,6 +1,62 @@
 //! Diagnostics for files a person wrote: `FILE:LINE:COLUMN: message` plus a hint.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The language diagnostics are written in (`--lang`, or the locale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+static LANG: AtomicU8 = AtomicU8::new(0);
+
+/// Choose the language of the diagnostics this process writes (the command line does, once).
+pub fn set_lang(l: Lang) {
+    LANG.store(if l == Lang::Ja { 1 } else { 0 }, Ordering::Relaxed);
+}
+
+/// The language diagnostics are written in (English unless [`set_lang`] chose Japanese).
+pub fn lang() -> Lang {
+    if LANG.load(Ordering::Relaxed) == 1 { Lang::Ja } else { Lang::En }
+}
+
+/// The English or the Japanese text, in the diagnostics' language.
+pub fn tr(en: impl Into<String>, ja: impl Into<String>) -> String {
+    match lang() {
+        Lang::En => en.into(),
+        Lang::Ja => ja.into(),
+    }
+}
+
+/// The closest of `known` to `word` (edit distance at most a third of its length, and at least 1),
+/// for "did you mean" hints.
+pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    known
+        .into_iter()
+        .map(|k| (edit_distance(&word.to_ascii_lowercase(), &k.to_ascii_lowercase()), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -35,17 +91,37 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostic {
+    fn write(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+            write!(f, "{}:{}:{}: {label}{}", self.file, self.line, self.column, self.message)?;
         } else {
-            write!(f, "{}: {}", self.file, self.message)?;
+            write!(f, "{}: {label}{}", self.file, self.message)?;
         }
         if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
+            write!(f, "\n  {}: {h}", tr("hint", "ヒント"))?;
         }
         Ok(())
+    }
+
+    /// Shown as a warning: `FILE:LINE:COLUMN: warning: message` (the file still loads).
+    pub fn as_warning(&self) -> Warning<'_> {
+        Warning(self)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "")
+    }
+}
+
+/// A diagnostic shown as a warning.
+pub struct Warning<'a>(&'a Diagnostic);
+
+impl fmt::Display for Warning<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, &tr("warning: ", "警告: "))
     }
 }
 

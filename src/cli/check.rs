@@ -1,7 +1,7 @@
 //! `maillab check`: scenario, lesson and answer-key files, every problem as FILE:LINE:COLUMN.
 
-use super::output::print_diags;
-use maillab::base::diag::{Diagnostic, Diagnostics};
+use super::output::{print_diags, print_warnings};
+use maillab::base::diag::{Diagnostic, Diagnostics, tr};
 use maillab::{lesson, scenario};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,8 +35,21 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
             l.checkpoints().count(),
             variants_note(n)
         ))
+    } else if std::fs::read_to_string(f).is_ok_and(|s| lesson::looks_like_answers(&s)) {
+        Err(Diagnostics(vec![Diagnostic::whole_file(
+            &f.display().to_string(),
+            tr(
+                "this looks like answers to a lesson (`checkpoint-id: answer` lines), not a scenario",
+                "これはシナリオではなく、レッスンの解答 (`チェックポイントID: 答え` の行) のようです",
+            ),
+            Some(tr(
+                "name it LESSON.answers.yaml beside the lesson LESSON.yaml, and `maillab check` checks it against the lesson; `maillab lesson grade LESSON --answers FILE` grades it",
+                "レッスン LESSON.yaml の隣に LESSON.answers.yaml という名前で置けば、`maillab check` がレッスンと照らし合わせます。採点は `maillab lesson grade LESSON --answers FILE` です",
+            )),
+        )]))
     } else {
         let sc = scenario::load_file(f)?;
+        print_warnings(&sc.warnings, f);
         let n = check_scenario_variants(f)?;
         Ok(format!(
             "{} hosts, {} steps, {} expectations{}",
@@ -120,18 +133,10 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
     let given = lesson::load_answers(f)?;
     let lesson_path = f.with_file_name(format!("{stem}.yaml"));
     let l = lesson::load_file(&lesson_path)?;
-    let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
-    if let Some(k) = unknown.first() {
-        let src = std::fs::read_to_string(f).unwrap_or_default();
-        let line = src.lines().position(|l| l.trim_start().starts_with(&format!("{k}:"))).map(|i| i as u64 + 1);
-        let d = Diagnostic {
-            file: f.display().to_string(),
-            line: line.unwrap_or(1),
-            column: 1,
-            message: format!("`{k}` is not a checkpoint of lesson {}", l.name),
-            hint: Some(format!("the checkpoint ids are in {}", lesson_path.display())),
-        };
-        return Err(Diagnostics(vec![d]));
+    let src = std::fs::read_to_string(f).unwrap_or_default();
+    let unknown = lesson::unknown_answers(&l, &given, &f.display().to_string(), &src);
+    if !unknown.is_empty() {
+        return Err(unknown);
     }
     Ok(format!("answer key of lesson {}, {} of {} checkpoints answered", l.name, given.len(), l.checkpoints().count()))
 }

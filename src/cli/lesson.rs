@@ -22,11 +22,18 @@ pub fn lesson(cmd: LessonCmd) -> ExitCode {
 
 /// `--lang`, or the locale's language.
 pub(super) fn lang_of(l: Option<LangArg>) -> Lang {
-    match l {
+    let l = match l {
         Some(LangArg::En) => Lang::En,
         Some(LangArg::Ja) => Lang::Ja,
         None => Lang::from_env(),
-    }
+    };
+    // Diagnostics follow the lesson's language.
+    maillab::base::diag::set_lang(if l == Lang::Ja {
+        maillab::base::diag::Lang::Ja
+    } else {
+        maillab::base::diag::Lang::En
+    });
+    l
 }
 
 /// Load a lesson by name or path, printing its problems.
@@ -261,20 +268,10 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
             return ExitCode::from(2);
         }
     };
-    let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
+    let src = std::fs::read_to_string(answers).unwrap_or_default();
+    let unknown = lesson::unknown_answers(&l, &given, &answers.display().to_string(), &src);
     if !unknown.is_empty() {
-        match lang {
-            Lang::En => eprintln!(
-                "maillab: {} answers checkpoints that lesson {} does not have: {unknown:?}",
-                answers.display(),
-                l.name
-            ),
-            Lang::Ja => eprintln!(
-                "maillab: {} には、レッスン {} にないチェックポイントへの回答があります: {unknown:?}",
-                answers.display(),
-                l.name
-            ),
-        }
+        print_diags(&unknown, answers);
         return ExitCode::from(2);
     }
     let r = match lesson::grade(&l, &given, lang) {

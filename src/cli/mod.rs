@@ -209,6 +209,9 @@ pub enum Cmd {
         /// One or more scenario, lesson or answer-key files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Language of the messages (default from the locale: ja if LANG starts with ja).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
     },
 }
 
@@ -300,6 +303,8 @@ pub struct WebArgs {
 
 /// Run one subcommand; the exit code says how it went.
 pub fn dispatch(cmd: Cmd) -> std::process::ExitCode {
+    // Diagnostics in the locale's language; `--lang` of a command overrides it.
+    lesson::lang_of(None);
     match cmd {
         Cmd::Run(args) => run::run(args),
         Cmd::Serve(args) => serve::serve(args),
@@ -309,6 +314,9 @@ pub fn dispatch(cmd: Cmd) -> std::process::ExitCode {
         Cmd::Class { cmd } => lesson::class(cmd),
         Cmd::Schema { what } => schema::schema(what),
         Cmd::New { what, name } => new::new(what, &name),
-        Cmd::Check { files } => check::check(&files),
+        Cmd::Check { files, lang } => {
+            lesson::lang_of(lang);
+            check::check(&files)
+        }
     }
 }

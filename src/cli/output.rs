@@ -1,7 +1,7 @@
 //! What every subcommand prints with: stdout that tolerates a closed pipe,
 //! diagnostics with their source snippet, and loading a scenario or saying why not.
 
-use maillab::base::diag::{Diagnostics, snippet};
+use maillab::base::diag::{Diagnostic, Diagnostics, snippet};
 use maillab::scenario::{self, Scenario};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -33,17 +33,34 @@ pub fn print_diags(d: &Diagnostics, file: &Path) {
     }
 }
 
-/// The checked scenario, or its problems printed and exit code 2.
+/// Each warning on stderr (`FILE:LINE:COLUMN: warning: …`), followed by the lines of `file` it points at.
+pub fn print_warnings(w: &[Diagnostic], file: &Path) {
+    if w.is_empty() {
+        return;
+    }
+    let src = std::fs::read_to_string(file).unwrap_or_default();
+    let mut err = std::io::stderr().lock();
+    for x in w {
+        let _ = writeln!(err, "{}", x.as_warning());
+        if let Some(s) = snippet(&src, x) {
+            let _ = writeln!(err, "{s}");
+        }
+    }
+}
+
+/// The checked scenario (its warnings printed), or its problems printed and exit code 2.
 pub fn load_scenario(file: &Path) -> Result<Scenario, ExitCode> {
     load_scenario_for(file, None)
 }
 
 /// A student's variant of a scenario (`--student`; the first values without one).
 pub fn load_scenario_for(file: &Path, student: Option<&str>) -> Result<Scenario, ExitCode> {
-    scenario::vary::load_file(file, student).map_err(|d| {
+    let sc = scenario::vary::load_file(file, student).map_err(|d| {
         print_diags(&d, file);
         ExitCode::from(2)
-    })
+    })?;
+    print_warnings(&sc.warnings, file);
+    Ok(sc)
 }
 
 /// Colour the text output: stdout is a terminal and NO_COLOR is not set.

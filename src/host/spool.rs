@@ -52,9 +52,13 @@ impl RetryPolicy {
         }
     }
     pub fn backoff(&self, attempts: u32) -> Duration {
+        // Doubling stops at the cap: a year of retries every second must not cost a loop each.
         let mut d = self.first;
         for _ in 1..attempts {
-            d = (d * 2).min(self.max_backoff);
+            if d >= self.max_backoff {
+                break;
+            }
+            d = d.saturating_mul(2).min(self.max_backoff);
         }
         d.min(self.max_backoff)
     }

@@ -160,3 +160,17 @@ fn postmaster_is_accepted_at_every_local_domain_and_the_host_name() {
         lab.with_events(|e| e.iter().filter(|e| e.is_failure()).map(|e| format!("{e:?}")).collect::<Vec<_>>());
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// A scenario that retries every second for a year ends at the event budget
+/// with a `run.limit` line, instead of running (apparently) for ever.
+#[test]
+fn an_endless_run_stops_at_the_event_budget() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken/retry-forever.yaml");
+    let sc = crate::scenario::load_file(&path).unwrap_or_else(|d| panic!("{d}"));
+    let lab = Lab::new(&sc, opts()).expect("a runtime").with_event_budget(2_000);
+    let r = lab.finish();
+    let limit = r.events.iter().find(|e| e.kind == Kind::RunLimit).expect("a run.limit event");
+    let line = limit.line.clone().unwrap_or_default();
+    assert!(line.contains("event budget of 2000 events reached"), "{line}");
+    assert!(r.events.len() < 2_200, "{}", r.events.len());
+}

@@ -136,14 +136,7 @@ pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
 /// Load a lesson as a student's variant of its scenario (`--student`): the
 /// scenario's `${...}` values are put into the lesson's texts and answers too.
 pub fn load_file_for(path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
-    let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::whole_file(
-            &file,
-            format!("cannot read the lesson: {e}"),
-            Some("`maillab lesson list` shows the lessons in lessons/".into()),
-        )])
-    })?;
+    let src = scenario::load::read_source(path, "lesson")?;
     load_str_for(&src, path, student)
 }
 
@@ -182,7 +175,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     let file = path.display().to_string();
     let text = variant.apply(src);
     let raw: RawLesson = serde_saphyr::from_str(&text)
-        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "lesson")]))?;
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
     let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
     let lesson = c.lesson(raw, path);
     match lesson {
@@ -371,7 +364,11 @@ impl Checker {
             Kind::Choice { options: c.options.value.clone(), answer: c.answer.value }
         } else if let Some(sh) = &cp.short {
             if answer::key(&sh.answer.value).is_empty() {
-                self.err(&sh.answer, "the answer is empty", "");
+                self.err(
+                    &sh.answer,
+                    "the answer is empty",
+                    "write the expected answer after `answer:`; more accepted forms go under `accept:`",
+                );
             }
             let mut accept = Vec::new();
             for a in &sh.accept {
@@ -416,11 +413,20 @@ impl Checker {
         match sc.steps.get(step.value.wrapping_sub(1)) {
             Some(s) if pred(&s.action) => true,
             Some(_) => {
-                self.err(step, format!("step {} of the scenario is not {want}", step.value), "");
+                let steps = describe_steps(sc);
+                self.err(
+                    step,
+                    format!("step {} of the scenario is not {want}", step.value),
+                    format!("the scenario's steps: {steps}"),
+                );
                 false
             }
             None => {
-                self.err(step, format!("the scenario has no step {}", step.value), "");
+                self.err(
+                    step,
+                    format!("the scenario has no step {}", step.value),
+                    format!("steps are numbered from 1; the scenario has {}: {}", sc.steps.len(), describe_steps(sc)),
+                );
                 false
             }
         }
@@ -492,7 +498,12 @@ impl Checker {
         if let Some(e) = &t.event_count {
             let host = match (&e.host, sc) {
                 (Some(h), Some(sc)) if sc.host_by_name(&h.value).is_none() => {
-                    self.err(h, format!("there is no host named `{}`", h.value), "");
+                    let known: Vec<&str> = sc.hosts.iter().map(|h| h.name.as_str()).collect();
+                    let hint = match crate::base::diag::nearest(&h.value, known.iter().copied()) {
+                        Some(k) => format!("did you mean `{k}`? (hosts are: {})", known.join(", ")),
+                        None => format!("hosts are: {}", known.join(", ")),
+                    };
+                    self.err(h, format!("there is no host named `{}`", h.value), hint);
                     return None;
                 }
                 (Some(h), _) => Some(h.value.clone()),
@@ -735,11 +746,97 @@ pub fn report_text(r: &Report) -> String {
     s
 }
 
+/// Each step of a scenario in a few words (`1 send, 2 pop3, 3 wait`), for hints.
+fn describe_steps(sc: &Scenario) -> String {
+    let words: Vec<String> = sc
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let w = match &s.action {
+                scenario::Action::Send(x) if x.reply.is_some() => "reply",
+                scenario::Action::Send(_) => "send",
+                scenario::Action::Fetch(f) if f.protocol == scenario::FetchProtocol::Imap => "imap",
+                scenario::Action::Fetch(_) => "pop3",
+                scenario::Action::Wait(_) => "wait",
+                scenario::Action::Fault { .. } => "fault",
+            };
+            format!("{} {w}", i + 1)
+        })
+        .collect();
+    if words.is_empty() { "none".into() } else { words.join(", ") }
+}
+
+/// Answers to checkpoints a lesson does not have, each at its line in the
+/// answers file (`src`), with the nearest checkpoint id as a "did you mean".
+pub fn unknown_answers(
+    l: &Lesson,
+    given: &std::collections::BTreeMap<String, String>,
+    file: &str,
+    src: &str,
+) -> Diagnostics {
+    use crate::base::diag::{nearest, tr};
+    let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
+    let mut out = Vec::new();
+    for k in given.keys().filter(|k| !ids.contains(&k.as_str())) {
+        let at = src.lines().enumerate().find(|(_, x)| {
+            let x = x.trim_start();
+            x.strip_prefix(k.as_str()).is_some_and(|r| r.trim_start().starts_with(':'))
+                || x.strip_prefix(&format!("\"{k}\"")).is_some_and(|r| r.trim_start().starts_with(':'))
+        });
+        let (line, column) =
+            at.map(|(i, x)| (i as u64 + 1, (x.len() - x.trim_start().len()) as u64 + 1)).unwrap_or((1, 1));
+        let hint = match nearest(k, ids.iter().copied()) {
+            Some(n) => tr(format!("did you mean `{n}`?"), format!("`{n}` の書き間違いではありませんか?")),
+            None => tr(
+                format!("the checkpoint ids of lesson {} are: {}", l.name, ids.join(", ")),
+                format!("レッスン {} のチェックポイント ID: {}", l.name, ids.join(", ")),
+            ),
+        };
+        out.push(Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            message: tr(
+                format!("`{k}` is not a checkpoint of lesson {}", l.name),
+                format!("`{k}` はレッスン {} のチェックポイントではありません", l.name),
+            ),
+            hint: Some(hint),
+        });
+    }
+    let mut d = Diagnostics(out);
+    d.sort();
+    d
+}
+
+/// Does this text look like a file of answers (`checkpoint-id: answer` lines and nothing else)?
+pub fn looks_like_answers(src: &str) -> bool {
+    let mut any = false;
+    for line in src.lines() {
+        let t = line.trim_end();
+        if t.is_empty() || t.trim_start().starts_with('#') {
+            continue;
+        }
+        if t.starts_with([' ', '\t', '-']) {
+            return false;
+        }
+        let Some((k, v)) = t.split_once(':') else { return false };
+        let v = v.trim();
+        if k.is_empty() || v.is_empty() || v.starts_with(['[', '{', '|', '>']) {
+            return false;
+        }
+        if ["version", "name", "hosts", "title", "scenario", "sections", "lesson"].contains(&k) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Read an answers file: a map from checkpoint id to answer.
 pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, String>, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, format!("cannot read the answers: {e}"), None)]))?;
+    let src = scenario::load::read_source(path, "answers")?;
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum Answer {
@@ -748,7 +845,7 @@ pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, St
         Text(String),
     }
     let raw: std::collections::BTreeMap<String, Answer> = serde_saphyr::from_str(&src)
-        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &e, "answers")]))?;
+        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &src, &e, "answers")]))?;
     Ok(raw
         .into_iter()
         .map(|(k, v)| {

@@ -18,7 +18,11 @@ impl Clock {
     }
     pub fn now(&self) -> DateTime<FixedOffset> {
         let el = Instant::now().saturating_duration_since(self.start);
-        self.start_wall + chrono::Duration::from_std(el).unwrap_or_default()
+        // Scenarios cap their durations (scenario::load::MAX_STEPS_TIME); past chrono's range the clock stops.
+        chrono::Duration::from_std(el)
+            .ok()
+            .and_then(|d| self.start_wall.checked_add_signed(d))
+            .unwrap_or(self.start_wall)
     }
     pub fn elapsed(&self) -> std::time::Duration {
         Instant::now().saturating_duration_since(self.start)

@@ -73,6 +73,8 @@ pub struct Scenario {
     pub expect: Vec<Expect>,
     /// The per-student values this scenario was loaded with (`variants:`; empty without).
     pub variant: vary::Variant,
+    /// What `maillab check` warns about (the scenario runs, but likely not as meant).
+    pub warnings: Vec<crate::base::diag::Diagnostic>,
 }
 
 #[derive(Clone, Debug)]

@@ -147,7 +147,7 @@ pub fn declared(src: &str, file: &str) -> Result<(u64, Option<RawVariants>), Dia
         head_src.push('\n');
     }
     let head: Head = serde_saphyr::from_str_with_options(&head_src, super::load::yaml_options())
-        .map_err(|e| Diagnostics(vec![super::load::yaml_error(file, &e, "scenario")]))?;
+        .map_err(|e| Diagnostics(vec![super::load::yaml_error(file, &head_src, &e, "scenario")]))?;
     if let Some(v) = &head.variants {
         for (name, var) in &v.vars {
             let bad = |m: String| {
@@ -255,26 +255,14 @@ pub fn source_for(src: &str, file: &str, student: Option<&str>) -> Result<(Strin
 /// Load a scenario file as a student's variant.
 pub fn load_file(path: &std::path::Path, student: Option<&str>) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::whole_file(
-            &file,
-            format!("cannot read the file: {e}"),
-            Some("check the path; scenarios ship in the scenarios/ folder".into()),
-        )])
-    })?;
+    let src = super::load::read_source(path, "scenario")?;
     load_str(&src, &file, student)
 }
 
 /// Load a scenario file with the given values.
 pub fn load_file_with(path: &std::path::Path, v: &Variant) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::whole_file(
-            &file,
-            format!("cannot read the file: {e}"),
-            Some("check the path; scenarios ship in the scenarios/ folder".into()),
-        )])
-    })?;
+    let src = super::load::read_source(path, "scenario")?;
     let mut sc = super::load::load_plain(&v.apply(&src), &file)?;
     sc.variant = v.clone();
     Ok(sc)

@@ -111,6 +111,11 @@ fn scenario() {
 }
 
 #[test]
+fn scenario_run() {
+    check("scenario_run", maillab::fuzz_harness::scenario_run);
+}
+
+#[test]
 fn lesson() {
     check("lesson", maillab::fuzz_harness::lesson);
 }

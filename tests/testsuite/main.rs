@@ -8,6 +8,7 @@
 
 mod auth_delay;
 mod book;
+mod broken;
 mod cli;
 mod common;
 mod faults;

@@ -131,3 +131,33 @@ fn an_empty_expectation() {
         "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace",
     );
 }
+
+#[test]
+fn durations_are_capped_and_the_steps_bounded() {
+    let huge = BASE.replace("  - send:\n", "  - at: 366d\n    send:\n");
+    let d = load_str(&huge, "t.yaml").expect_err("refused");
+    assert_eq!(d.0[0].message, "`366d` is longer than maillab allows: at most 365 days");
+    let many = BASE.replace("steps:\n", &format!("steps:\n{}", "  - wait: 365d\n".repeat(11)));
+    let d = load_str(&many, "t.yaml").expect_err("refused");
+    assert!(d.0[0].message.starts_with("the steps reach 4015d of virtual time here: at most 10 years"), "{d}");
+}
+
+#[test]
+fn warnings_leave_the_scenario_loadable() {
+    let late =
+        BASE.replace("users:", "network:\n  run_limit: 1h\nusers:").replace("  - send:\n", "  - at: 2h\n    send:\n");
+    let sc = load_str(&late, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(sc.warnings.len(), 1);
+    assert!(sc.warnings[0].message.starts_with("step 1 starts at 2h, after the run limit of 1h"));
+    let w = sc.warnings[0].as_warning().to_string();
+    assert!(w.starts_with("t.yaml:17:9: warning: step 1"), "{w}");
+    assert!(load_str(BASE, "t.yaml").is_ok_and(|sc| sc.warnings.is_empty()));
+}
+
+#[test]
+fn did_you_mean() {
+    use crate::base::diag::nearest;
+    assert_eq!(nearest("rlay", ["mx", "relay", "pc"]), Some("relay"));
+    assert_eq!(nearest("alow_relay", ["allow_relay", "aliases"]), Some("allow_relay"));
+    assert_eq!(nearest("zzz", ["mx", "relay"]), None);
+}

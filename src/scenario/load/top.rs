@@ -45,6 +45,14 @@ impl Checker {
                 expect.push(x);
             }
         }
+        self.some_hosts(&raw);
+        if !self.diags.is_empty() {
+            return None;
+        }
+        // The whole: only once every part is good (the indices line up).
+        self.timeline(&raw, &steps, run_limit);
+        self.dns_leads_somewhere(&raw.hosts, &hosts);
+        self.relays_accept(&raw, &hosts, &steps, &expect);
         if !self.diags.is_empty() {
             return None;
         }
@@ -63,6 +71,7 @@ impl Checker {
             steps,
             expect,
             variant: Default::default(),
+            warnings: Vec::new(),
         })
     }
 

@@ -3,6 +3,7 @@
 
 use super::super::raw::{RawUser, S};
 use super::Checker;
+use crate::base::diag::tr;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::scenario::{Host, User};
 use std::collections::BTreeMap;
@@ -40,11 +41,21 @@ impl Checker {
                     format!("add `{}` to the `domains:` of the mx host that keeps this mailbox", mb.domain),
                 ),
                 [] => {}
-                _ => self.err(
-                    &u.address,
-                    format!("several hosts list {} in their domains", mb.domain),
-                    "a mailbox lives on one host: list the domain on one mx only",
-                ),
+                _ => {
+                    let names: Vec<String> = owners.iter().map(|i| format!("`{}`", hosts[*i].name)).collect();
+                    let both = names.join(tr(" and ", " と ").as_str());
+                    self.err(
+                        &u.address,
+                        tr(
+                            format!("the mailbox of {} would be in two places: {both} both list {} in their `domains:`", mb.key(), mb.domain),
+                            format!("{} のメールボックスが 2 か所になります: {both} のどちらも `domains:` に {} を挙げています", mb.key(), mb.domain),
+                        ),
+                        tr(
+                            format!("a mailbox lives on one host: keep {} in the `domains:` of one of them only (a backup MX relays it with `allow_relay: to_domains:`)", mb.domain),
+                            format!("メールボックスは 1 台のホストにあります: {} はどちらか一方の `domains:` にだけ書いてください (予備の MX は `allow_relay: to_domains:` で中継します)", mb.domain),
+                        ),
+                    )
+                }
             }
         }
         users

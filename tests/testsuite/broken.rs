@@ -1,0 +1,80 @@
+//! The corpus of broken files (`tests/fixtures/broken/`): each `NAME.yaml` is
+//! checked with `maillab check --lang en`, each `NAME.args` runs those
+//! arguments, and the exit code, stdout and stderr must be exactly those in
+//! `NAME.expected`. A message that changes fails here until the corpus
+//! changes with it: `MAILLAB_UPDATE_BROKEN=1 cargo test --test testsuite broken::`
+//! rewrites the `.expected` files (read the diff before committing it).
+
+use std::path::Path;
+use std::process::Command;
+
+const DIR: &str = "tests/fixtures/broken";
+
+fn run(args: &[String]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
+        .output()
+        .expect("the maillab binary runs");
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn every_broken_file_gets_its_expected_message() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR);
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .expect("the corpus folder")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".args"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "the corpus holds at least 15 kinds of mistake");
+    let update = std::env::var_os("MAILLAB_UPDATE_BROKEN").is_some();
+    let mut failed = Vec::new();
+    for n in &names {
+        let (stem, args) = if let Some(stem) = n.strip_suffix(".args") {
+            let text = std::fs::read_to_string(root.join(n)).expect("an args file");
+            (stem, text.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        } else {
+            let stem = n.trim_end_matches(".yaml");
+            (stem, vec!["check".into(), "--lang".into(), "en".into(), format!("{DIR}/{n}")])
+        };
+        let got = run(&args);
+        assert!(!got.contains("panicked"), "{n}: {got}");
+        let expected_path = root.join(format!("{stem}.expected"));
+        if update {
+            std::fs::write(&expected_path, &got).expect("write the expected output");
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if want != got {
+            failed.push(format!("{n}:\n--- expected\n{want}\n--- got\n{got}"));
+        }
+    }
+    assert!(failed.is_empty(), "messages changed without the corpus:\n{}", failed.join("\n"));
+}
+
+/// The same mistakes in Japanese: at least the words change, the positions do not.
+#[test]
+fn broken_files_are_explained_in_japanese_too() {
+    for (file, want) in [
+        ("tab.yaml", "tab.yaml:5:1: タブ文字があります"),
+        ("empty.yaml", "ファイルが空です"),
+        ("relay-refuses.yaml", "relay-refuses.yaml:32:12: 警告: ホスト `relay` は"),
+        ("huge-at.yaml", "huge-at.yaml:28:9: `99999999999999999d` は長すぎます: 最長 365 日です"),
+        ("misspelt-host.yaml", "`relay` の書き間違いではありませんか?"),
+    ] {
+        let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);
+        assert!(got.contains(want), "{file}: expected `{want}` in:\n{got}");
+        assert!(got.contains("ヒント: "), "{file}: {got}");
+    }
+}
