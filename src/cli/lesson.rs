@@ -44,9 +44,10 @@ fn list(lang: Lang) -> ExitCode {
         eprintln!(
             "{}",
             match lang {
-                Lang::En => "maillab: no lessons in ./lessons (run maillab from the project folder)",
+                Lang::En =>
+                    "maillab: no lessons in ./lessons (without that folder, maillab lists its built-in lessons)",
                 Lang::Ja =>
-                    "maillab: ./lessons にレッスンがありません (maillab はプロジェクトのフォルダで実行してください)",
+                    "maillab: ./lessons にレッスンがありません (このフォルダがなければ、maillab に組み込まれたレッスンを使います)",
             }
         );
         return ExitCode::from(2);
@@ -293,7 +294,7 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
 
 fn exam_copy(name: &str, out: &Path) -> ExitCode {
     let path = lesson::locate(name);
-    let src = match std::fs::read_to_string(&path) {
+    let src = match maillab::base::shipped::read(&path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("maillab: cannot read {}: {e}", path.display());

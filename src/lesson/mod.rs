@@ -114,7 +114,7 @@ impl Lesson {
     }
 }
 
-/// Find a lesson by name (in lessons/) or by path.
+/// Find a lesson by name (in lessons/, on disk or built in) or by path.
 pub fn locate(name: &str) -> PathBuf {
     let p = Path::new(name);
     if p.extension().is_some() || p.components().count() > 1 {
@@ -137,7 +137,7 @@ pub fn load_file(path: &Path) -> Result<Lesson, Diagnostics> {
 /// scenario's `${...}` values are put into the lesson's texts and answers too.
 pub fn load_file_for(path: &Path, student: Option<&str>) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
+    let src = crate::base::shipped::read(path).map_err(|e| {
         Diagnostics(vec![Diagnostic::whole_file(
             &file,
             format!("cannot read the lesson: {e}"),
@@ -169,7 +169,7 @@ pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::va
     }
     let Ok(head) = serde_saphyr::from_str::<Head>(src) else { return Default::default() };
     let sc_path = scenario_path(path, &head.scenario);
-    let Ok(sc_src) = std::fs::read_to_string(&sc_path) else { return Default::default() };
+    let Ok(sc_src) = crate::base::shipped::read(&sc_path) else { return Default::default() };
     scenario::vary::source_for(&sc_src, &sc_path.display().to_string(), student).map(|(_, v)| v).unwrap_or_default()
 }
 
@@ -762,21 +762,12 @@ pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, St
         .collect())
 }
 
-/// Every lesson in a folder, sorted by file name.
+/// Every lesson in a folder, sorted by file name (the built-in lessons for
+/// `lessons` when there is no such folder on disk).
 pub fn list(dir: &Path) -> Vec<(PathBuf, Result<Lesson, Diagnostics>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.extension().is_some_and(|x| x == "yaml") && !p.to_string_lossy().ends_with(".answers.yaml")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    crate::base::shipped::list(dir)
         .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".answers.yaml"))
         .map(|p| {
             let l = load_file(&p);
             (p, l)

@@ -255,7 +255,7 @@ pub fn source_for(src: &str, file: &str, student: Option<&str>) -> Result<(Strin
 /// Load a scenario file as a student's variant.
 pub fn load_file(path: &std::path::Path, student: Option<&str>) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
+    let src = crate::base::shipped::read(path).map_err(|e| {
         Diagnostics(vec![Diagnostic::whole_file(
             &file,
             format!("cannot read the file: {e}"),
@@ -268,7 +268,7 @@ pub fn load_file(path: &std::path::Path, student: Option<&str>) -> Result<Scenar
 /// Load a scenario file with the given values.
 pub fn load_file_with(path: &std::path::Path, v: &Variant) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
+    let src = crate::base::shipped::read(path).map_err(|e| {
         Diagnostics(vec![Diagnostic::whole_file(
             &file,
             format!("cannot read the file: {e}"),

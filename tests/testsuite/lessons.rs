@@ -348,3 +348,53 @@ fn exam_copy_submissions_and_class_grades() {
     let first = summary.lines().nth(1).expect("a row");
     assert!(first.starts_with("06-mailing-lists,spam-copies,2,1,1,50,"), "{summary}");
 }
+
+/// The lessons and scenarios are built into the binary: from a folder with
+/// no lessons/ or scenarios/ every student command still finds them, and a
+/// lessons/ folder on disk overrides the built-in one.
+#[test]
+fn lessons_and_scenarios_work_from_any_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-anywhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key = dir.join("key.yaml");
+    std::fs::copy(root.join("lessons/01-addresses-and-messages.answers.yaml"), &key).expect("copy");
+    let maillab = |cwd: &Path, args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+            .current_dir(cwd)
+            .args(args)
+            .env("MAILLAB_HOME", dir.join("home"))
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child.wait_with_output().expect("finishes")
+    };
+    let out = maillab(&dir, &["lesson", "list", "--lang", "en"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("01-addresses-and-messages") && text.contains("08-list-server"), "{text}");
+    let out = maillab(&dir, &["lesson", "grade", "01-addresses-and-messages", "--answers", "key.yaml"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = maillab(&dir, &["lesson", "run", "01-addresses-and-messages", "--lang", "en"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("=== Mail addresses and the make-up of a message ==="), "{text}");
+    let out = maillab(&dir, &["run", "scenarios/relay-chain.yaml"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = maillab(&dir, &["check", "scenarios/relay-chain.yaml"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A lessons/ folder here wins over the built-in lessons (its scenario still built in).
+    std::fs::create_dir_all(dir.join("lessons")).expect("dir");
+    let src = std::fs::read_to_string(root.join("lessons/01-addresses-and-messages.yaml")).expect("shipped");
+    let title = "Mail addresses and the make-up of a message";
+    assert!(src.contains(title));
+    std::fs::write(dir.join("lessons/01-addresses-and-messages.yaml"), src.replace(title, "My own lesson"))
+        .expect("write");
+    let out = maillab(&dir, &["lesson", "list", "--lang", "en"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("My own lesson") && !text.contains("08-list-server"), "{text}");
+}

@@ -36,7 +36,7 @@ const MTA_ROLES: &[Role] = &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, 
 
 pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match crate::base::shipped::read(path) {
         Ok(src) => load_str(&src, &file),
         Err(e) => Err(Diagnostics(vec![Diagnostic::whole_file(
             &file,
