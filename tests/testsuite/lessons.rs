@@ -398,3 +398,36 @@ fn lessons_and_scenarios_work_from_any_folder() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("My own lesson") && !text.contains("08-list-server"), "{text}");
 }
+
+/// A lesson fits about 30 minutes of a class: a bounded number of questions
+/// and of Japanese text to read (about 500 characters a minute), and its
+/// last screen names the next lesson.
+#[test]
+fn every_shipped_lesson_fits_a_class() {
+    use maillab::lesson::{Kind, Lang};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let all = maillab::lesson::list(&root.join("lessons"));
+    let n = all.len();
+    for (i, (path, l)) in all.into_iter().enumerate() {
+        let l = l.unwrap_or_else(|d| panic!("{} does not load:\n{d}", path.display()));
+        let ja = |t: &maillab::scenario::Text| t.ja.as_deref().map_or(0, |s| s.chars().count());
+        let mut chars = ja(&l.title) + ja(&l.summary);
+        for s in &l.sections {
+            chars += ja(&s.text) + s.look_at.as_ref().map_or(0, ja);
+            for c in &s.checkpoints {
+                chars += ja(&c.question) + c.explain.as_ref().map_or(0, ja) + c.hint.as_ref().map_or(0, ja);
+                if let Kind::Choice { options, .. } = &c.kind {
+                    chars += options.iter().map(ja).sum::<usize>();
+                }
+            }
+        }
+        let questions = l.checkpoints().count();
+        assert!(questions <= 10, "{}: {questions} checkpoints", path.display());
+        assert!(chars <= 7000, "{}: {chars} characters of Japanese to read", path.display());
+        let next = maillab::lesson::interactive::next_lesson(&l);
+        assert_eq!(next.is_some(), i + 1 < n, "{}: the next lesson", path.display());
+        if let Some((name, next)) = next {
+            assert!(!name.is_empty() && !Lang::Ja.pick(&next.title).is_empty());
+        }
+    }
+}
