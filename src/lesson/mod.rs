@@ -10,6 +10,7 @@ pub mod attempt;
 pub mod exam;
 pub mod interactive;
 pub mod raw;
+pub mod view;
 
 use crate::base::diag::{Diagnostic, Diagnostics};
 use crate::lab::expect;
@@ -75,6 +76,8 @@ pub struct Section {
     pub text: Text,
     pub run_to_step: Option<usize>,
     pub look_at: Option<Text>,
+    /// What the section's trace excerpt shows.
+    pub show: view::Show,
     pub checkpoints: Vec<Checkpoint>,
 }
 
@@ -310,6 +313,7 @@ impl Checker {
                 text: s.text.value.clone(),
                 run_to_step: s.run_to_step.as_ref().map(|r| r.value),
                 look_at: s.look_at.as_ref().map(|l| l.value.clone()),
+                show: self.show(s.show.as_ref(), scenario.as_ref()),
                 checkpoints: cps,
             });
         }
@@ -403,6 +407,40 @@ impl Checker {
             kind,
             moment,
         })
+    }
+
+    /// A section's `show:`, checked against the scenario.
+    fn show(&mut self, raw: Option<&raw::RawShow>, sc: Option<&Scenario>) -> view::Show {
+        let Some(raw) = raw else { return view::Show::default() };
+        let mut show =
+            view::Show { fold: raw.fold.unwrap_or(true), sessions: raw.sessions.clone(), ..Default::default() };
+        for h in &raw.hosts {
+            if sc.is_some_and(|sc| sc.host_by_name(&h.value).is_none()) {
+                self.err(h, format!("there is no host named `{}`", h.value), "name a host of the scenario's hosts:");
+            } else {
+                show.hosts.push(h.value.clone());
+            }
+        }
+        for k in &raw.kinds {
+            match view::kinds_named(&k.value) {
+                Some(ks) => show.kinds.extend(ks),
+                None => {
+                    let (message, hint) = crate::trace::Kind::unknown(&k.value);
+                    self.err(
+                        k,
+                        message,
+                        format!("{hint}; or a category (smtp, dns, list, …) or a prefix such as list.*"),
+                    );
+                }
+            }
+        }
+        if let Some(st) = &raw.step_connection {
+            if sc.is_some_and(|sc| st.value == 0 || st.value > sc.steps.len()) {
+                self.err(st, format!("the scenario has no step {}", st.value), "steps are numbered from 1");
+            }
+            show.step_connection = Some(st.value);
+        }
+        show
     }
 
     fn step_ok(

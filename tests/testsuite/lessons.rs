@@ -431,3 +431,63 @@ fn every_shipped_lesson_fits_a_class() {
         }
     }
 }
+
+/// A focused section: `show:` narrows the excerpt, capability lines and PTR
+/// look-ups are folded, `:t`, `:all` and `:h` at a prompt show the section's
+/// trace, the whole trace so far and the keys; `check` refuses a `show:` that
+/// names what the scenario does not have.
+#[test]
+fn a_section_shows_a_focused_trace_and_keys_show_it_again() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-show-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let src = std::fs::read_to_string(root.join("tests/fixtures/lesson-demo.yaml")).expect("fixture");
+    let src = src.replace(
+        "scenario: ../../scenarios/relay-chain.yaml",
+        &format!("scenario: {}", root.join("scenarios/relay-chain.yaml").display()),
+    );
+    let focused = src.replacen(
+        "    run_to_step: 1           # show the trace up to the end of step 1\n",
+        "    run_to_step: 1\n    show: { hosts: [pc1], kinds: [smtp, dns] }\n",
+        1,
+    );
+    assert_ne!(focused, src);
+    let lesson = dir.join("focused.yaml");
+    std::fs::write(&lesson, &focused).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(&dir)
+        .args(["lesson", "run"])
+        .arg(&lesson)
+        .args(["--lang", "en"])
+        .env("MAILLAB_HOME", dir.join("home"))
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(b":t\n:all\n:h\n").expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (first, rest) = text.split_once("(:t shows this trace again").expect("the keys are named");
+    assert!(first.contains("[trace: the part this section is about; :all shows everything]"), "{text}");
+    assert!(first.contains("C: EHLO pc1.cs.example.ac.jp") && !first.contains("maillog"), "narrowed: {first}");
+    assert!(first.contains("(+5 more lines: ENHANCEDSTATUSCODES"), "folded: {first}");
+    assert!(!first.contains("dept → hub"), "only pc1's connection: {first}");
+    let (again, rest) = rest.split_once("[the whole trace so far]").expect(":all");
+    assert!(again.contains("[trace]") && again.contains("C: EHLO pc1.cs.example.ac.jp"), ":t: {again}");
+    assert!(rest.contains("maillog") && rest.contains("S: 250-PIPELINING"), ":all is not narrowed or folded: {rest}");
+    assert!(rest.contains("maillab web --lesson focused"), ":h names the browser lab: {rest}");
+    // What the scenario does not have is refused.
+    let bad = src.replacen(
+        "    run_to_step: 1           # show the trace up to the end of step 1\n",
+        "    run_to_step: 1\n    show: { hosts: [pc9], kinds: [smtp.cmdd], step_connection: 9 }\n",
+        1,
+    );
+    std::fs::write(&lesson, bad).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab")).arg("check").arg(&lesson).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no host named `pc9`") && err.contains("did you mean `smtp.cmd`?"), "{err}");
+    assert!(err.contains("the scenario has no step 9"), "{err}");
+}
