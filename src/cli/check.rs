@@ -68,7 +68,7 @@ fn in_variant(mut d: Diagnostics, v: &scenario::vary::Variant) -> Diagnostics {
 /// Every variant of a scenario loads, runs and meets its `expect:` list.
 fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
     let file = f.display().to_string();
-    let src = std::fs::read_to_string(f).unwrap_or_default();
+    let src = maillab::base::shipped::read(f).unwrap_or_default();
     let all = variants(&src, &file)?;
     for v in &all {
         let sc = scenario::vary::load_file_with(f, v).map_err(|d| in_variant(d, v))?;
@@ -91,8 +91,8 @@ fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
 /// trace question has an answer in it.
 fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnostics> {
     let file = f.display().to_string();
-    let src = std::fs::read_to_string(f).unwrap_or_default();
-    let sc_src = std::fs::read_to_string(&l.scenario.file).unwrap_or_default();
+    let src = maillab::base::shipped::read(f).unwrap_or_default();
+    let sc_src = maillab::base::shipped::read(Path::new(&l.scenario.file)).unwrap_or_default();
     let all = variants(&sc_src, &l.scenario.file)?;
     for v in &all {
         let lv = lesson::load_str_with(&src, f, v.clone()).map_err(|d| in_variant(d, v))?;
@@ -122,7 +122,7 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
     let l = lesson::load_file(&lesson_path)?;
     let unknown: Vec<&String> = given.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
     if let Some(k) = unknown.first() {
-        let src = std::fs::read_to_string(f).unwrap_or_default();
+        let src = maillab::base::shipped::read(f).unwrap_or_default();
         let line = src.lines().position(|l| l.trim_start().starts_with(&format!("{k}:"))).map(|i| i as u64 + 1);
         let d = Diagnostic {
             file: f.display().to_string(),
