@@ -154,7 +154,7 @@ trait Reader {
     fn waiting(&mut self, now: Duration);
     fn poll_timeout(&self) -> Option<Duration>;
     fn handle_timeout(&mut self, now: Duration);
-    /// New mail was delivered (IMAP reports it; POP3's maildrop is fixed at login).
+    /// The store changed (IMAP reports it; POP3's maildrop is fixed at login).
     fn mailbox_changed(&mut self) {}
 }
 

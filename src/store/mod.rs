@@ -4,6 +4,14 @@
 //! delivery. UIDs follow RFC 3501 §2.3.1.1: they only ever grow within a
 //! mailbox, and a mailbox that is deleted and created again gets a new
 //! UIDVALIDITY, so a client's cached UIDs can never point at the wrong mail.
+//!
+//! Every change another session could see (mail delivered or appended,
+//! flags stored, messages expunged, mailboxes created, deleted or renamed)
+//! raises the store's [`Store::version`]: the host compares it before and
+//! after each use and wakes the sessions that wait (an IMAP client in IDLE
+//! learns of it at once, whichever session or protocol made the change).
+//! The store's own methods raise it; code that changes a [`Mailbox`] it got
+//! from [`Store::mailbox_mut`] calls [`Store::touch`].
 
 use chrono::{DateTime, FixedOffset};
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,6 +106,8 @@ pub struct Store {
     accounts: BTreeMap<String, Account>,
     /// Source of UIDVALIDITY values; grows with every mailbox created.
     next_validity: u32,
+    /// Raised by every change a session could see (see the module's text).
+    version: u64,
 }
 
 /// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
@@ -107,7 +117,19 @@ pub fn canonical(name: &str) -> String {
 
 impl Store {
     pub fn new() -> Self {
-        Store { accounts: BTreeMap::new(), next_validity: 1 }
+        Store { accounts: BTreeMap::new(), next_validity: 1, version: 0 }
+    }
+
+    /// How many changes the store has seen: compare two readings to know
+    /// whether anything changed in between.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Something in a mailbox changed (flags, messages): sessions waiting
+    /// on the store are to look again.
+    pub fn touch(&mut self) {
+        self.version = self.version.wrapping_add(1);
     }
 
     fn validity(&mut self) -> u32 {
@@ -165,7 +187,9 @@ impl Store {
     /// Local delivery into a user's INBOX; returns the new UID.
     pub fn deliver(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
         let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(INBOX)?;
-        Some(mb.append(data, BTreeSet::new(), date))
+        let uid = mb.append(data, BTreeSet::new(), date);
+        self.touch();
+        Some(uid)
     }
 
     pub fn mailbox(&self, user: &str, name: &str) -> Option<&Mailbox> {
@@ -183,6 +207,7 @@ impl Store {
             return Err(format!("mailbox {name} already exists"));
         }
         acct.mailboxes.insert(name, Mailbox::new(v));
+        self.touch();
         Ok(())
     }
 
@@ -192,7 +217,9 @@ impl Store {
             return Err("INBOX cannot be deleted".into());
         }
         let acct = self.accounts.get_mut(user).ok_or("no such user")?;
-        acct.mailboxes.remove(&name).map(|_| ()).ok_or_else(|| format!("no mailbox {name}"))
+        acct.mailboxes.remove(&name).ok_or_else(|| format!("no mailbox {name}"))?;
+        self.touch();
+        Ok(())
     }
 
     /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
@@ -217,6 +244,7 @@ impl Store {
         } else if let Some(mb) = acct.mailboxes.remove(&from) {
             acct.mailboxes.insert(to, mb);
         }
+        self.touch();
         Ok(())
     }
 
@@ -237,6 +265,9 @@ impl Store {
             } else {
                 i += 1;
             }
+        }
+        if !gone.is_empty() {
+            self.touch();
         }
         gone
     }

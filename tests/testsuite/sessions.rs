@@ -1,6 +1,7 @@
 //! The connection loops on a running mailstore host (SMTP, POP3, IMAP on
 //! the one session driver): sessions over the cap are refused by the
-//! cores and traced; silent clients are dropped when the cores' timers say so.
+//! cores and traced; silent clients are dropped when the cores' timers say so;
+//! an IMAP client in IDLE hears of every change other sessions make.
 
 use maillab::host::env::{Activity, Clock, Env, Streams};
 use maillab::host::mta::MAX_SESSIONS;
@@ -11,7 +12,7 @@ use maillab::trace::{Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 const SCENARIO: &str = r#"
@@ -113,4 +114,74 @@ async fn silent_clients_are_dropped_by_the_cores_timers() {
         assert_eq!(kinds.first(), Some(&Kind::TcpAccept));
         assert_eq!(kinds.last(), Some(&Kind::TcpClose));
     }
+}
+
+async fn say(s: &mut Stream, line: &str) {
+    s.write_all(format!("{line}\r\n").as_bytes()).await.expect("written");
+}
+
+/// Lines from the server (CRLF removed) up to the first that starts with `until`.
+async fn lines_until(s: &mut Stream, until: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    loop {
+        let l = first_line(s).await;
+        assert!(!l.is_empty(), "closed before {until:?}: {v:?}");
+        let l = l.trim_end().to_string();
+        let done = l.starts_with(until);
+        v.push(l);
+        if done {
+            return v;
+        }
+    }
+}
+
+/// A command and its answer, which must be OK.
+async fn ok(s: &mut Stream, tag: &str, line: &str) -> Vec<String> {
+    say(s, &format!("{tag} {line}")).await;
+    let v = lines_until(s, &format!("{tag} ")).await;
+    assert!(v.last().is_some_and(|l| l.starts_with(&format!("{tag} OK"))), "{line}: {v:?}");
+    v
+}
+
+async fn imap_login(net: &Net) -> Stream {
+    let mut s = net.connect(PC, SocketAddrV4::new(MAIL, IMAP_PORT)).await.expect("connected").stream;
+    first_line(&mut s).await;
+    ok(&mut s, "l", "LOGIN alice@example.com wonderland").await;
+    ok(&mut s, "s", "SELECT INBOX").await;
+    s
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idling_imap_client_hears_what_other_imap_and_pop3_sessions_change() {
+    let (net, _trace) = start().await;
+    let mut a = imap_login(&net).await;
+    let mut b = imap_login(&net).await;
+    say(&mut a, "i IDLE").await;
+    assert_eq!(first_line(&mut a).await, "+ idling\r\n");
+    // B appends: A hears of the new message at once (B, which appended, holds its \Recent).
+    ok(&mut b, "b1", "APPEND INBOX {20+}\r\nSubject: one\r\n\r\nhi\r\n").await;
+    assert_eq!(lines_until(&mut a, "* 0 RECENT").await, ["* 1 EXISTS", "* 0 RECENT"]);
+    // B flags it.
+    ok(&mut b, "b2", "STORE 1 +FLAGS (\\Flagged)").await;
+    assert_eq!(first_line(&mut a).await, "* 1 FETCH (FLAGS (\\Flagged))\r\n");
+    ok(&mut b, "b3", "APPEND INBOX {20+}\r\nSubject: two\r\n\r\nhi\r\n").await;
+    assert_eq!(lines_until(&mut a, "* 0 RECENT").await, ["* 2 EXISTS", "* 0 RECENT"]);
+    // A POP3 client deletes the first message and quits.
+    let mut p = net.connect(PC, SocketAddrV4::new(MAIL, POP3_PORT)).await.expect("connected").stream;
+    first_line(&mut p).await;
+    for l in ["USER alice@example.com", "PASS wonderland", "DELE 1", "QUIT"] {
+        say(&mut p, l).await;
+        assert!(first_line(&mut p).await.starts_with("+OK"), "{l}");
+    }
+    assert_eq!(first_line(&mut a).await, "* 1 EXPUNGE\r\n");
+    assert_eq!(ok(&mut b, "b4", "NOOP").await, ["* 1 EXPUNGE", "b4 OK NOOP completed"]);
+    // B expunges the other one.
+    ok(&mut b, "b5", "STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    assert_eq!(first_line(&mut a).await, "* 1 FETCH (FLAGS (\\Deleted))\r\n");
+    let l = ok(&mut b, "b6", "EXPUNGE").await;
+    assert_eq!(l, ["* 1 EXPUNGE", "b6 OK EXPUNGE completed"]);
+    assert_eq!(first_line(&mut a).await, "* 1 EXPUNGE\r\n");
+    say(&mut a, "DONE").await;
+    assert_eq!(first_line(&mut a).await, "i OK IDLE terminated\r\n");
+    assert_eq!(ok(&mut a, "n", "NOOP").await, ["n OK NOOP completed"]);
 }

@@ -391,6 +391,7 @@ impl Server {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));
         };
         mb.append(Arc::new(data), flags, date.unwrap_or(now));
+        store.touch();
         Ok(Done::Ok("APPEND completed".into()))
     }
 }

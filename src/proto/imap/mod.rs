@@ -238,8 +238,10 @@ impl Server {
         }
     }
 
-    /// Mail arrived (or the store changed otherwise): an idling session
-    /// reports it at once; otherwise it is reported with the next command.
+    /// The store changed (mail arrived, or another session or protocol
+    /// changed flags or messages; the host knows from [`Store::version`]):
+    /// an idling session reports it at once; otherwise it is reported with
+    /// the next command.
     pub fn mailbox_changed(&mut self) {
         self.changed = true;
     }

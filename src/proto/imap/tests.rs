@@ -859,6 +859,74 @@ fn idle_reports_new_mail() {
     assert_eq!(lines(&mut s, &mut st, "f IDLE\r\ndone\r\n"), vec!["+ idling", "f OK IDLE terminated"]);
 }
 
+/// What the host does after each use of the store: if its version moved,
+/// wake the idling session; returns what that session then says.
+fn wake(a: &mut Server, st: &mut Store, seen: &mut u64) -> Vec<String> {
+    assert_ne!(st.version(), *seen, "the change did not move the store's version");
+    *seen = st.version();
+    a.mailbox_changed();
+    let l = lines(a, st, "");
+    // Reporting changes is no change: idlers cannot wake each other for ever.
+    assert_eq!(st.version(), *seen, "reporting moved the version");
+    l
+}
+
+#[test]
+fn idle_sees_every_change_from_any_session_or_protocol() {
+    let mut st = store();
+    let mut a = selected(&mut st);
+    let mut b = selected(&mut st);
+    assert_eq!(lines(&mut a, &mut st, "i IDLE\r\n"), vec!["+ idling"]);
+    let mut v = st.version();
+    // Reading without changing anything wakes nobody.
+    cmd(&mut b, &mut st, "b1 FETCH 1:* (FLAGS BODY.PEEK[HEADER])", "OK");
+    cmd(&mut b, &mut st, "b2 STORE 1 -FLAGS (\\Seen)", "OK");
+    cmd(&mut b, &mut st, "b3 SEARCH ALL", "OK");
+    cmd(&mut b, &mut st, "b4 NOOP", "OK");
+    assert_eq!(st.version(), v, "nothing changed");
+    assert!(lines(&mut a, &mut st, "").is_empty());
+    // Another session APPENDs: EXISTS and RECENT (b, which appended, took its \Recent).
+    cmd(&mut b, &mut st, "b6 APPEND INBOX {8+}\r\nSubject:", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 4 EXISTS", "* 3 RECENT"]);
+    // Its STORE, and its FETCH that sets \Seen: FETCH FLAGS.
+    cmd(&mut b, &mut st, "b7 STORE 1 +FLAGS (\\Flagged)", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 1 FETCH (FLAGS (\\Flagged \\Recent))"]);
+    cmd(&mut b, &mut st, "b8 FETCH 2 BODY[TEXT]", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 2 FETCH (FLAGS (\\Seen \\Recent))"]);
+    // Its EXPUNGE of messages 2 and 4: the second number is counted after the first went.
+    cmd(&mut b, &mut st, "b9 STORE 2,4 +FLAGS.SILENT (\\Deleted)", "OK");
+    assert_eq!(
+        wake(&mut a, &mut st, &mut v),
+        vec!["* 2 FETCH (FLAGS (\\Deleted \\Seen \\Recent))", "* 4 FETCH (FLAGS (\\Deleted))"]
+    );
+    cmd(&mut b, &mut st, "b10 EXPUNGE", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 2 EXPUNGE", "* 3 EXPUNGE"]);
+    // New mail and an expunge at once: the expunge first, then EXISTS (b,
+    // which saw the new mail first, took its \Recent).
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    cmd(&mut b, &mut st, "b11 STORE 1 +FLAGS.SILENT (\\Deleted)", "OK");
+    cmd(&mut b, &mut st, "b12 CLOSE", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 1 EXPUNGE", "* 2 EXISTS", "* 1 RECENT"]);
+    // A POP3 session deletes a message and quits.
+    let mut pop = crate::proto::pop3::Server::new(
+        crate::proto::pop3::Pop3Config { hostname: "mail.example.com".into(), show_secrets: false },
+        String::new(),
+    );
+    pop.feed(b"USER alice@example.com\r\nPASS secret\r\nDELE 1\r\n");
+    while pop.poll(&mut st).is_some() {}
+    assert_eq!(st.version(), v, "DELE alone changes nothing until QUIT");
+    pop.feed(b"QUIT\r\n");
+    while pop.poll(&mut st).is_some() {}
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 1 EXPUNGE"]);
+    // Mailboxes created elsewhere move the version too (LIST would show them).
+    cmd(&mut b, &mut st, "b13 CREATE Later", "OK");
+    assert!(wake(&mut a, &mut st, &mut v).is_empty());
+    assert_eq!(lines(&mut a, &mut st, "DONE\r\n"), vec!["i OK IDLE terminated"]);
+    // Polling with NOOP from a third session sees the same mailbox.
+    let mut c = selected(&mut st);
+    assert_eq!(cmd(&mut c, &mut st, "c1 FETCH 1 (UID FLAGS)", "OK")[0], "* 1 FETCH (UID 5 FLAGS ())");
+}
+
 #[test]
 fn two_sessions_share_the_store() {
     let mut st = store();
