@@ -59,8 +59,45 @@ impl Message {
     }
 }
 
+/// What a mailbox is for (RFC 6154 SPECIAL-USE), shown to IMAP clients as
+/// a LIST attribute so that they file sent mail, drafts, deleted and junk
+/// mail where every other client of the account does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SpecialUse {
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+}
+
+impl SpecialUse {
+    pub const ALL: [SpecialUse; 4] = [SpecialUse::Sent, SpecialUse::Drafts, SpecialUse::Trash, SpecialUse::Junk];
+
+    /// The LIST attribute: `\Sent`, `\Drafts`, `\Trash`, `\Junk`.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Trash => "\\Trash",
+            SpecialUse::Junk => "\\Junk",
+        }
+    }
+
+    /// The mailbox name Thunderbird gives it.
+    pub fn default_name(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "Sent",
+            SpecialUse::Drafts => "Drafts",
+            SpecialUse::Trash => "Trash",
+            SpecialUse::Junk => "Junk",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Mailbox {
+    /// What the mailbox is for, if it is one of the special ones.
+    pub special_use: Option<SpecialUse>,
     pub uid_validity: u32,
     pub uid_next: u32,
     pub messages: Vec<Message>,
@@ -70,7 +107,7 @@ pub struct Mailbox {
 
 impl Mailbox {
     fn new(uid_validity: u32) -> Self {
-        Mailbox { uid_validity, uid_next: 1, messages: Vec::new(), recent: BTreeSet::new() }
+        Mailbox { special_use: None, uid_validity, uid_next: 1, messages: Vec::new(), recent: BTreeSet::new() }
     }
     pub fn append(&mut self, data: Arc<Vec<u8>>, flags: BTreeSet<String>, date: DateTime<FixedOffset>) -> u32 {
         let uid = self.uid_next;
@@ -246,6 +283,41 @@ impl Store {
         }
         self.touch();
         Ok(())
+    }
+
+    /// Give `user` the special-use mailboxes under Thunderbird's names (Sent,
+    /// Drafts, Trash, Junk), subscribed; a mailbox of that name that exists
+    /// already is marked.
+    pub fn add_special_mailboxes(&mut self, user: &str) -> Result<(), String> {
+        for u in SpecialUse::ALL {
+            let name = u.default_name();
+            if self.mailbox(user, name).is_none() {
+                self.create(user, name)?;
+            }
+            let acct = self.accounts.get_mut(user).ok_or("no such user")?;
+            if let Some(mb) = acct.mailboxes.get_mut(name) {
+                mb.special_use = Some(u);
+            }
+            acct.subscribed.insert(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// Remove the messages with these UIDs, whatever their flags (UID
+    /// EXPUNGE picks the \Deleted ones first; MOVE removes what it moved);
+    /// returns how many went.
+    pub fn remove_uids(&mut self, user: &str, name: &str, uids: &BTreeSet<u32>) -> usize {
+        let Some(mb) = self.mailbox_mut(user, name) else {
+            return 0;
+        };
+        let before = mb.messages.len();
+        mb.messages.retain(|m| !uids.contains(&m.uid));
+        mb.recent.retain(|u| !uids.contains(u));
+        let gone = before - mb.messages.len();
+        if gone > 0 {
+            self.touch();
+        }
+        gone
     }
 
     /// Remove every message flagged \Deleted; returns their sequence numbers,

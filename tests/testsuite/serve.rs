@@ -340,6 +340,25 @@ fn python_smtplib_poplib_and_imaplib_against_serve() {
     assert!(stdout.contains("all client checks passed"), "{stdout}");
 }
 
+/// The IMAP extensions a client library probes for (NAMESPACE, ID,
+/// ENABLE, SPECIAL-USE, UIDPLUS, MOVE, UNSELECT), spoken by imaplib.
+#[test]
+fn python_imaplib_uses_the_imap_extensions() {
+    if !tools("serve::python_imaplib_uses_the_imap_extensions", &["python3"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "imapext");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/imap_extensions.py"))
+        .arg(&server.ready_file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "imaplib checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all imap extension checks passed"), "{stdout}");
+}
+
 #[test]
 fn a_list_server_is_joined_with_python_over_real_sockets() {
     if !tools("serve::a_list_server_is_joined_with_python_over_real_sockets", &["python3"]) {

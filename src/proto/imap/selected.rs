@@ -157,7 +157,7 @@ impl Server {
     }
 
     /// Indices into the session's view for a set of sequence numbers or UIDs.
-    fn resolve(&self, set: &SeqSet, uid: bool) -> PResult<Vec<usize>> {
+    pub(super) fn resolve(&self, set: &SeqSet, uid: bool) -> PResult<Vec<usize>> {
         let Some(sel) = self.sel.as_ref() else {
             return Ok(Vec::new());
         };
@@ -334,28 +334,17 @@ impl Server {
         let dest = crate::store::canonical(&p.astring_text()?);
         p.end()?;
         let idx = self.resolve(&set, uid)?;
-        let (Some(sel), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
+        let (Some(_), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };
         if store.mailbox(user, &dest).is_none() {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&dest))));
         }
-        let copies: Vec<Message> = match store.mailbox(user, &sel.name) {
-            Some(mb) => idx
-                .iter()
-                .filter_map(|&i| sel.msgs.get(i))
-                .filter_map(|k| find_pos(mb, k.uid).and_then(|pos| mb.messages.get(pos)))
-                .cloned()
-                .collect(),
-            None => Vec::new(),
+        let code = match self.copy_into(&idx, &dest, store).1 {
+            Some(c) => format!("[{c}] "),
+            None => String::new(),
         };
-        if let Some(d) = store.mailbox_mut(user, &dest) {
-            for m in copies {
-                d.append(m.data, m.flags, m.internal_date);
-            }
-            store.touch();
-        }
-        Ok(Done::Ok(format!("{}COPY completed", if uid { "UID " } else { "" })))
+        Ok(Done::Ok(format!("{code}{}COPY completed", if uid { "UID " } else { "" })))
     }
 }
 
