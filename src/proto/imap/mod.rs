@@ -172,6 +172,10 @@ pub struct Server {
     out: VecDeque<Output>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
+    /// The client sent something since the timer last started: the next
+    /// [`Server::waiting`] starts it again (news pushed to an idling client
+    /// does not).
+    heard: bool,
 }
 
 impl Server {
@@ -200,6 +204,7 @@ impl Server {
             changed: false,
             out,
             waiting_since: Duration::ZERO,
+            heard: true,
         }
     }
 
@@ -215,10 +220,14 @@ impl Server {
     }
 
     /// The host has written everything asked of it and waits for the
-    /// client from `now` on (time since the connection opened): the
-    /// autologout timer starts again.
+    /// client from `now` on (time since the connection opened). The
+    /// autologout timer counts from the client's last command: it starts
+    /// again only if the client sent something since it last started, not
+    /// after mail news the server pushed on its own.
     pub fn waiting(&mut self, now: Duration) {
-        self.waiting_since = now;
+        if std::mem::take(&mut self.heard) {
+            self.waiting_since = now;
+        }
     }
 
     /// When the autologout timer expires, unless the client sends
@@ -227,18 +236,21 @@ impl Server {
         (!self.closed).then(|| self.waiting_since.saturating_add(AUTOLOGOUT))
     }
 
-    /// The time is `now`: past the deadline, the server closes the
-    /// connection (silently; RFC 3501 §5.4 makes the `* BYE` optional).
+    /// The time is `now`: past the deadline, the server says `* BYE` (the
+    /// autologout of RFC 3501 §7.1.5, in Dovecot's words) and closes the
+    /// connection.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.poll_timeout().is_some_and(|d| now >= d) {
             self.peer_closed();
+            self.send("* BYE Disconnected for inactivity.");
             self.out.push_back(Output::Close);
         }
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
-        if !self.closed {
+        if !self.closed && !bytes.is_empty() {
             self.input.extend_from_slice(bytes);
+            self.heard = true;
         }
     }
 

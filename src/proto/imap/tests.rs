@@ -1407,23 +1407,36 @@ fn random_input_does_not_panic() {
 }
 
 #[test]
-fn autologout_closes_silently() {
+fn autologout_counts_from_the_last_command_and_says_bye() {
     use std::time::Duration;
     let mut st = store();
-    let mut s = logged_in(&mut st);
+    let mut s = selected(&mut st);
     s.waiting(Duration::from_secs(5));
     assert_eq!(AUTOLOGOUT, Duration::from_secs(1800), "RFC 3501: at least 30 minutes");
     assert_eq!(s.poll_timeout(), Some(Duration::from_secs(5) + AUTOLOGOUT));
-    s.handle_timeout(Duration::from_secs(1804));
-    assert_eq!(s.poll(&mut st, now()), None, "not yet");
-    // Input counts once the host waits again.
-    let l = lines(&mut s, &mut st, "a2 NOOP\r\n");
-    assert_eq!(l.last().map(String::as_str), Some("a2 OK NOOP completed"));
-    s.waiting(Duration::from_secs(1000));
+    // News pushed to the client (the host wakes the session for every
+    // change to the store) does not keep a silent client: the timer goes on.
+    assert_eq!(lines(&mut s, &mut st, "i IDLE\r\n"), vec!["+ idling"]);
+    s.waiting(Duration::from_secs(6));
+    for t in [600, 1200] {
+        st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+        s.mailbox_changed();
+        assert_eq!(lines(&mut s, &mut st, "").len(), 2, "EXISTS and RECENT");
+        s.waiting(Duration::from_secs(t));
+        assert_eq!(s.poll_timeout(), Some(Duration::from_secs(6) + AUTOLOGOUT));
+    }
     s.handle_timeout(Duration::from_secs(1805));
+    assert_eq!(s.poll(&mut st, now()), None, "not yet");
+    // A command starts it again once the host waits again.
+    assert_eq!(lines(&mut s, &mut st, "DONE\r\n"), vec!["i OK IDLE terminated"]);
+    s.waiting(Duration::from_secs(1000));
+    s.handle_timeout(Duration::from_secs(1806));
     assert_eq!(s.poll(&mut st, now()), None, "the timer started again at 1000 s");
+    // Autologout: `* BYE` first (RFC 3501 §7.1.5), then the connection closes.
     s.handle_timeout(Duration::from_secs(2800));
-    assert_eq!(run(&mut s, &mut st, b"a3 NOOP\r\n"), vec![Output::Close]);
+    let outs = run(&mut s, &mut st, b"a3 NOOP\r\n");
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert_eq!(sent(outs), vec!["* BYE Disconnected for inactivity."]);
     assert!(s.is_closed());
     assert_eq!(s.poll_timeout(), None);
 }
