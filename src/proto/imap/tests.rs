@@ -1270,7 +1270,9 @@ fn thunderbird_and_imaplib_commands() {
 /// A whole session with both kinds of literal, IDLE and fetches.
 const SESSION: &[u8] = b"a1 CAPABILITY\r\na2 LOGIN {17}\r\nalice@example.com \"secret\"\r\na3 SELECT INBOX\r\n\
 a4 APPEND INBOX (\\Flagged) {12+}\r\nSubject: x\r\n\r\na5 FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n\
-a6 APPEND Work {9}\r\nhi\r\nbye\r\n\na7 IDLE\r\nDONE\nA8 SEARCH UNSEEN\r\na9 FETCH 2 BODY[1]<0.10>\r\na10 LOGOUT\r\n";
+a6 APPEND Work {9}\r\nhi\r\nbye\r\n\na7 IDLE\r\nDONE\nA8 SEARCH UNSEEN\r\na9 FETCH 2 BODY[1]<0.10>\r\n\
+b1 ID (\"name\" {4}\r\nmutt)\r\nb2 NAMESPACE\r\nb3 ENABLE CONDSTORE\r\nb4 UID MOVE 1 Work\r\n\
+b5 STORE 1 +FLAGS (\\Deleted)\r\nb6 UID EXPUNGE 1:*\r\nb7 UNSELECT\r\na10 LOGOUT\r\n";
 
 #[test]
 fn every_split_gives_the_same_outputs() {
