@@ -14,6 +14,7 @@ use crate::base::sync::lock;
 use crate::base::time::rfc5322;
 use crate::host::env::{ActivityGuard, HostCtx, Purpose};
 use crate::net::Conn;
+use crate::proto::dns::{self, QType, Rcode, RecordData};
 use crate::proto::ports;
 use crate::proto::smtp::persona::{Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
@@ -215,12 +216,48 @@ impl Mta {
 
     /// May this client relay to this recipient? (Local recipients never ask.)
     fn relay_allowed(&self, ip: Ipv4Addr, ptr: Option<&str>, rcpt: &Mailbox) -> bool {
-        let by_net = self.cfg.relay_networks.iter().any(|c| c.contains(ip));
+        let by_net = self.in_relay_networks(ip);
         let by_domain =
             ptr.is_some_and(|n| self.cfg.relay_client_domains.iter().any(|d| n == d || n.ends_with(&format!(".{d}"))));
         let to_domain =
             self.cfg.relay_to_domains.iter().any(|d| rcpt.domain == *d || rcpt.domain.ends_with(&format!(".{d}")));
         by_net || by_domain || to_domain
+    }
+
+    /// Is `ip` in the networks this host relays for (Postfix's `mynetworks`)?
+    fn in_relay_networks(&self, ip: Ipv4Addr) -> bool {
+        self.cfg.relay_networks.iter().any(|c| c.contains(ip))
+    }
+
+    /// Look the client up in the host's DNSBLs (RFC 5782), in order: the
+    /// first zone that has an A record for `d.c.b.a.zone` lists it (its
+    /// TXT record, when the flavour asks, is the reason). A list that does
+    /// not answer or fails lists nobody: the flavour logs it (Postfix) or
+    /// passes silently (sendmail's dnsbl without its third argument).
+    async fn dnsbl_lookup(&self, ip: Ipv4Addr, program: Program, pid: u32) -> Option<Listing> {
+        let r = self.resolver.as_ref()?;
+        let p = self.persona();
+        for zone in &self.cfg.dnsbl {
+            let q = dns::dnsbl_name(ip, zone);
+            let failed = match r.query(&q, QType::A).await {
+                Ok(a) if a.rcode == Rcode::NoError => {
+                    if a.answers.iter().any(|x| matches!(x.data, RecordData::A(_))) {
+                        let reason = if p.dnsbl_asks_reason() { dnsbl_reason(r, &q).await } else { None };
+                        return Some(Listing { zone: zone.clone(), reason });
+                    }
+                    None
+                }
+                Ok(a) if a.rcode == Rcode::NxDomain => None,
+                Ok(a) => Some(a.rcode == Rcode::ServFail),
+                Err(_) => Some(true),
+            };
+            if let Some(temporary) = failed
+                && let Some(l) = p.log_dnsbl_error(&q, temporary)
+            {
+                self.log.log(program, pid, &l);
+            }
+        }
+        None
     }
 
     /// Open the SMTP port, and the submission port when the host offers
@@ -320,7 +357,24 @@ impl Mta {
             None => None,
         };
         let pid = self.new_pid();
+        let p = self.persona();
+        // sendmail asks its DNSBLs before the greeting (check_relay); a listed
+        // client is greeted, then refused every command but HELO, EHLO, NOOP,
+        // RSET and QUIT. The lists guard port 25 only: submission is for users who log in.
+        let mut refusal = None;
+        if service == Service::Smtp
+            && p.dnsbl_at_connect()
+            && let Some(l) = self.dnsbl_lookup(ip, service.program(), pid).await
+        {
+            let r = p.dnsbl_reject(ip, &l.zone, l.reason.as_deref());
+            if let Some(line) = p.log_connect_reject(&Peer { ip, name: ptr.clone() }, &r) {
+                self.log.log(service.program(), pid, &line);
+            }
+            refusal = Some(r);
+        }
         let pol = SessionPolicy {
+            refusal,
+            dnsbl: Dnsbl::NotAsked,
             mta: &self,
             service,
             ip,
@@ -339,7 +393,11 @@ impl Mta {
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
         if service != Service::Submissions || s.handshake_first(&mut core).await {
-            s.run(&mut core).await;
+            // Postfix asks its DNSBLs at the first RCPT (smtpd_delay_reject).
+            while let Some(Ask::Dnsbl) = s.next(&mut core).await {
+                let l = self.dnsbl_lookup(ip, service.program(), pid).await;
+                core.pol.dnsbl = Dnsbl::Done(l);
+            }
         }
         let pol = core.pol;
         if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
@@ -405,17 +463,30 @@ fn reply_notes(r: &Reply) -> Vec<Note> {
     r.wire_lines().into_iter().map(|l| Note::new(Kind::SmtpReply, l).field(Field::Code, r.code)).collect()
 }
 
+/// What the SMTP session asks of its host between commands.
+enum Ask {
+    /// Look the client up in the DNSBLs (before the RCPT just traced is answered).
+    Dnsbl,
+}
+
 impl Core for SmtpSession<'_> {
-    type Action = std::convert::Infallible;
+    type Action = Ask;
     fn feed(&mut self, _now: Duration, bytes: &[u8]) {
         self.server.feed(bytes);
     }
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        if matches!(self.pol.dnsbl, Dnsbl::Wanted) {
+            self.pol.dnsbl = Dnsbl::Asking;
+            return Some(Io::Host(Ask::Dnsbl));
+        }
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
                 // The lines answering AUTH's 334 challenges belong to AUTH.
                 if self.pol.last_verb != "auth" {
                     self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                    if self.pol.last_verb == "rcpt" && self.pol.dnsbl_due() {
+                        self.pol.dnsbl = Dnsbl::Wanted;
+                    }
                 }
                 Io::Trace(Note::new(Kind::SmtpCmd, l))
             }
@@ -538,8 +609,47 @@ impl Service {
     }
 }
 
+/// A client's listing in a DNSBL.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub zone: String,
+    /// The list's TXT record, when the flavour asked for it.
+    pub reason: Option<String>,
+}
+
+/// The TXT record at a listed name: the list's reason, on one line, at most
+/// 500 characters (Postfix's RBL_TXT_LIMIT).
+async fn dnsbl_reason(r: &Resolver, name: &str) -> Option<String> {
+    let a = r.query(name, QType::Txt).await.ok()?;
+    let texts: Vec<&str> = a
+        .answers
+        .iter()
+        .filter_map(|x| match &x.data {
+            RecordData::Txt(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    if texts.is_empty() {
+        return None;
+    }
+    let one: String = texts.join(" ").chars().map(|c| if c.is_control() { ' ' } else { c }).take(500).collect();
+    Some(one)
+}
+
+/// Where a Postfix session's DNSBL look-up stands (it is made once, at the first RCPT).
+enum Dnsbl {
+    NotAsked,
+    /// An RCPT arrived: ask the host before answering it.
+    Wanted,
+    Asking,
+    Done(Option<Listing>),
+}
+
 /// The mail system's decisions for one SMTP session.
 struct SessionPolicy<'a> {
+    /// sendmail's refusal of a client its check_relay rejected (a DNSBL listing).
+    refusal: Option<Reply>,
+    dnsbl: Dnsbl,
     mta: &'a Mta,
     service: Service,
     ip: Ipv4Addr,
@@ -558,6 +668,18 @@ impl SessionPolicy<'_> {
     }
     fn peer(&self) -> Peer {
         Peer { ip: self.ip, name: self.ptr.clone() }
+    }
+    /// Should a Postfix session ask its DNSBLs now? Its restrictions are
+    /// modelled as `smtpd_client_restrictions = permit_mynetworks,
+    /// permit_sasl_authenticated, reject_rbl_client ZONE …`, evaluated at RCPT
+    /// (the look-up is made at the first RCPT even for a client that logged
+    /// in; its answer is not used for it).
+    fn dnsbl_due(&self) -> bool {
+        matches!(self.dnsbl, Dnsbl::NotAsked)
+            && self.service == Service::Smtp
+            && !self.mta.cfg.dnsbl.is_empty()
+            && !self.persona().dnsbl_at_connect()
+            && !self.mta.in_relay_networks(self.ip)
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
@@ -592,7 +714,13 @@ impl Policy for SessionPolicy<'_> {
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
         let to = format!("<{rcpt}>");
         let p = self.persona();
-        let r = if self.mta.is_local_domain(&rcpt.domain) {
+        let listed = match &self.dnsbl {
+            Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.mta.in_relay_networks(self.ip) => Some(l),
+            _ => None,
+        };
+        let r = if let Some(l) = listed {
+            p.dnsbl_reject(self.ip, &l.zone, l.reason.as_deref())
+        } else if self.mta.is_local_domain(&rcpt.domain) {
             let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
             let list = self.mta.list_for(rcpt).is_some();
             if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
@@ -626,6 +754,10 @@ impl Policy for SessionPolicy<'_> {
 
     fn challenge(&mut self) -> String {
         format!("<{}.{}@{}>", self.pid, self.mta.ctx.now().timestamp(), self.mta.ctx.hostname)
+    }
+
+    fn session_refusal(&mut self) -> Option<Reply> {
+        self.refusal.clone()
     }
 
     fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {

@@ -114,6 +114,8 @@ pub struct MtaConfig {
     pub relay_networks: Vec<Cidr>,
     pub relay_client_domains: Vec<String>,
     pub relay_to_domains: Vec<String>,
+    /// DNS blocklist zones (RFC 5782) the client's address is looked up in.
+    pub dnsbl: Vec<String>,
     /// Host index of the smarthost; `None` = route by DNS MX.
     pub smarthost: Option<usize>,
     /// Host index of the DNS server this MTA asks.

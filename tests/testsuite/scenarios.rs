@@ -11,6 +11,7 @@ use std::path::Path;
 const SHIPPED: &[&str] = &[
     "aliases-list",
     "bounce",
+    "dnsbl",
     "eavesdrop",
     "list-digest",
     "list-join",
@@ -86,6 +87,11 @@ fn snapshot_relay_chain() {
 #[test]
 fn snapshot_relay_denial() {
     snapshot("relay-denial");
+}
+
+#[test]
+fn snapshot_dnsbl() {
+    snapshot("dnsbl");
 }
 
 #[test]

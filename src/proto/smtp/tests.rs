@@ -9,6 +9,8 @@ use std::net::Ipv4Addr;
 #[derive(Default)]
 struct TestPolicy {
     messages: Vec<(Envelope, Vec<u8>)>,
+    /// sendmail's "nullserver" refusal (a client check_relay rejected).
+    refusal: Option<Reply>,
 }
 
 impl Policy for TestPolicy {
@@ -36,6 +38,9 @@ impl Policy for TestPolicy {
     }
     fn password(&mut self, user: &str) -> Option<String> {
         (user == "bob").then(|| "secret".to_string())
+    }
+    fn session_refusal(&mut self) -> Option<Reply> {
+        self.refusal.clone()
     }
 }
 
@@ -252,6 +257,62 @@ fn every_split_gives_the_same_replies() {
         assert_eq!(got, want, "split at {cut}");
         assert_eq!(p.messages[0].1, b"hello\r\n");
     }
+}
+
+#[test]
+fn a_refused_session_answers_only_helo_noop_rset_and_quit() {
+    let input: &[u8] =
+        b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nVRFY alice\r\nNOOP\r\nRSET\r\nQUIT\r\n";
+    let refusal = Flavour::Sendmail.persona().dnsbl_reject(Ipv4Addr::new(192, 0, 2, 7), "bl.example.org", None);
+    assert_eq!(refusal.wire_lines(), ["550 5.7.1 Rejected: 192.0.2.7 listed at bl.example.org"]);
+    let start = || {
+        let mut s = server(Flavour::Sendmail);
+        let mut p = TestPolicy { refusal: Some(refusal.clone()), ..Default::default() };
+        assert_eq!(run(&mut s, &mut p, b"").0, vec![220], "the greeting is not refused");
+        (s, p)
+    };
+    let (mut s0, mut p0) = start();
+    let (want, closed) = run(&mut s0, &mut p0, input);
+    assert_eq!(want, vec![250, 550, 550, 550, 550, 250, 250, 221]);
+    assert!(closed && p0.messages.is_empty());
+    for cut in 0..input.len() {
+        let (mut s, mut p) = start();
+        let mut got = run(&mut s, &mut p, &input[..cut]).0;
+        got.extend(run(&mut s, &mut p, &input[cut..]).0);
+        assert_eq!(got, want, "split at {cut}");
+    }
+}
+
+#[test]
+fn dnsbl_refusals_in_each_flavour() {
+    let ip = Ipv4Addr::new(198, 51, 100, 99);
+    let pf = Flavour::Postfix.persona();
+    assert_eq!(
+        pf.dnsbl_reject(ip, "bl.example.org", Some("spam source")).wire_lines(),
+        ["554 5.7.1 Service unavailable; Client host [198.51.100.99] blocked using bl.example.org; spam source"]
+    );
+    assert_eq!(
+        pf.dnsbl_reject(ip, "bl.example.org", None).wire_lines(),
+        ["554 5.7.1 Service unavailable; Client host [198.51.100.99] blocked using bl.example.org"]
+    );
+    assert!(!pf.dnsbl_at_connect() && pf.dnsbl_asks_reason());
+    let sm = Flavour::Sendmail.persona();
+    assert!(sm.dnsbl_at_connect() && !sm.dnsbl_asks_reason());
+    let r = sm.dnsbl_reject(ip, "bl.example.org", Some("ignored"));
+    let peer = Peer { ip, name: None };
+    assert_eq!(
+        sm.log_connect_reject(&peer, &r).as_deref(),
+        Some(
+            "ruleset=check_relay, arg1=[198.51.100.99], arg2=198.51.100.99, relay=[198.51.100.99], reject=550 5.7.1 Rejected: 198.51.100.99 listed at bl.example.org"
+        )
+    );
+    assert_eq!(sm.log_dnsbl_error("99.100.51.198.bl.example.org", true), None);
+    assert_eq!(
+        pf.log_dnsbl_error("99.100.51.198.bl.example.org", true).as_deref(),
+        Some(
+            "warning: 99.100.51.198.bl.example.org: RBL lookup error: Host or domain name not found. Name service error for name=99.100.51.198.bl.example.org type=A: Host not found, try again"
+        )
+    );
 }
 
 #[test]

@@ -131,3 +131,16 @@ fn an_empty_expectation() {
         "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace",
     );
 }
+
+#[test]
+fn a_dnsbl_needs_a_dns_server() {
+    let (src, d) =
+        problems("    domains: [example.com]\n", "    domains: [example.com]\n    dnsbl: [bl.example.org]\n");
+    assert_one(
+        &src,
+        &d,
+        "bl.example.org",
+        "a DNSBL is asked through DNS, but this host has no DNS server to ask",
+        "add a host with role dns that serves the list's zone, or say which with `resolver: NAME`",
+    );
+}

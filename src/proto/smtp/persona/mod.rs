@@ -314,6 +314,24 @@ pub trait Persona: Sync {
         format!("{qid}: {}", reply.one_line())
     }
 
+    // --- DNS blocklists (RFC 5782) ---
+
+    /// Does the flavour look the client up in its DNSBLs when it connects
+    /// (sendmail: `FEATURE(dnsbl)` in the check_relay ruleset) rather than
+    /// at each RCPT (Postfix: `reject_rbl_client` with the default
+    /// `smtpd_delay_reject = yes`)?
+    fn dnsbl_at_connect(&self) -> bool;
+    /// Does it also ask the list's TXT record, to quote its reason?
+    fn dnsbl_asks_reason(&self) -> bool;
+    /// The refusal of a client whose address is listed at `zone`.
+    fn dnsbl_reject(&self, ip: Ipv4Addr, zone: &str, reason: Option<&str>) -> Reply;
+    /// The maillog line of a client refused when it connected (sendmail's
+    /// check_relay); `None` when the flavour logs refusals per command.
+    fn log_connect_reject(&self, peer: &Peer, reply: &Reply) -> Option<String>;
+    /// The maillog line when a DNSBL look-up of `query` fails: `temporary`
+    /// for a timeout or SERVFAIL, else a refusal such as REFUSED.
+    fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String>;
+
     // --- the queue ---
 
     fn queue_times(&self) -> QueueTimes;

@@ -245,6 +245,30 @@ impl Persona for Postfix {
             env.helo
         )
     }
+    fn dnsbl_at_connect(&self) -> bool {
+        false
+    }
+    fn dnsbl_asks_reason(&self) -> bool {
+        true
+    }
+    fn dnsbl_reject(&self, ip: Ipv4Addr, zone: &str, reason: Option<&str>) -> Reply {
+        // default_rbl_reply: `$rbl_code Service unavailable; $rbl_class
+        // [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}`,
+        // maps_rbl_reject_code = 554 (postconf(5)).
+        let reason = reason.map(|r| format!("; {r}")).unwrap_or_default();
+        Reply::new(554, format!("5.7.1 Service unavailable; Client host [{ip}] blocked using {zone}{reason}"))
+    }
+    fn log_connect_reject(&self, _peer: &Peer, _reply: &Reply) -> Option<String> {
+        None
+    }
+    fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String> {
+        // smtpd_check.c rbl_lookup(): "%s: RBL lookup error: %s", the text of
+        // dns_lookup() with the resolver's h_errno (TRY_AGAIN, NO_RECOVERY).
+        let why = if temporary { "Host not found, try again" } else { "Non-recoverable error" };
+        Some(format!(
+            "warning: {query}: RBL lookup error: Host or domain name not found. Name service error for name={query} type=A: {why}"
+        ))
+    }
     fn log_client(&self, qid: &str, peer: &Peer, sasl: Option<(&str, &str)>) -> Option<String> {
         let sasl = sasl.map(|(mech, u)| format!(", sasl_method={mech}, sasl_username={u}")).unwrap_or_default();
         Some(format!("{qid}: client={}{sasl}", client(peer)))

@@ -214,6 +214,31 @@ impl Persona for Sendmail {
             format!("{qid}: {to}... User unknown")
         }
     }
+    fn dnsbl_at_connect(&self) -> bool {
+        true
+    }
+    fn dnsbl_asks_reason(&self) -> bool {
+        false
+    }
+    fn dnsbl_reject(&self, ip: Ipv4Addr, zone: &str, _reason: Option<&str>) -> Reply {
+        // cf/feature/dnsbl.m4: `"550 Rejected: " $&{client_addr} " listed at " zone`, 5.7.1.
+        Reply::new(550, format!("5.7.1 Rejected: {ip} listed at {zone}"))
+    }
+    fn log_connect_reject(&self, peer: &Peer, reply: &Reply) -> Option<String> {
+        // parseaddr.c rscheck(): no queue id yet; arg1 is the client's name
+        // (`[ip]` without one), arg2 its address.
+        let name = peer.name.clone().unwrap_or_else(|| format!("[{}]", peer.ip));
+        Some(format!(
+            "ruleset=check_relay, arg1={name}, arg2={}, relay={}, reject={}",
+            peer.ip,
+            relay(peer),
+            reply.one_line()
+        ))
+    }
+    fn log_dnsbl_error(&self, _query: &str, _temporary: bool) -> Option<String> {
+        // dnsbl.m4 without its third argument: a failed look-up is TMPOK, silently.
+        None
+    }
     fn log_client(&self, _qid: &str, _peer: &Peer, _sasl: Option<(&str, &str)>) -> Option<String> {
         None
     }
