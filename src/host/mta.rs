@@ -7,7 +7,7 @@
 //! cannot go now and returns what can never go.
 
 use super::maillog::{Maillog, Program};
-use super::resolver::Resolver;
+use super::resolver::{ResolveError, Resolver};
 use super::session::{Core, Io, Lost, Note, Session};
 use super::spool::{HostedList, NextHop, QueueEntry, RetryPolicy};
 use crate::base::sync::lock;
@@ -229,6 +229,32 @@ impl Mta {
         self.cfg.relay_networks.iter().any(|c| c.contains(ip))
     }
 
+    /// Does a name decide anything here? Then the client's PTR name is
+    /// checked forwards at connect. (Real MTAs check at every connection;
+    /// the lab skips the query where no rule trusts a name.)
+    fn trusts_names(&self) -> bool {
+        !self.cfg.relay_client_domains.is_empty()
+    }
+
+    /// Forward-confirmed reverse DNS: does the PTR name `name` have an A
+    /// record leading back to `ip`? Returns (forged, trusted): a name that
+    /// leads elsewhere or does not exist is forged; one whose look-up fails
+    /// for now is neither forged nor trusted.
+    async fn confirm_name(&self, ip: Ipv4Addr, name: &str, program: Program, pid: u32) -> (bool, bool) {
+        let Some(r) = &self.resolver else { return (false, false) };
+        let why = match r.a(name).await {
+            Ok(ips) if ips.contains(&ip) => return (false, true),
+            Ok(ips) if ips.is_empty() => Some("No address associated with hostname"),
+            Ok(_) => None,
+            Err(ResolveError::Permanent(..)) => Some("Name or service not known"),
+            Err(ResolveError::Temporary(_)) => return (false, false),
+        };
+        if let Some(l) = self.persona().log_forged(name, ip, why) {
+            self.log.log(program, pid, &l);
+        }
+        (true, false)
+    }
+
     /// Look the client up in the host's DNSBLs (RFC 5782), in order: the
     /// first zone that has an A record for `d.c.b.a.zone` lists it (its
     /// TXT record, when the flavour asks, is the reason). A list that does
@@ -358,6 +384,12 @@ impl Mta {
         };
         let pid = self.new_pid();
         let p = self.persona();
+        let (forged, name_trusted) = match &ptr {
+            Some(n) if service == Service::Smtp && self.trusts_names() => {
+                self.confirm_name(ip, n, service.program(), pid).await
+            }
+            _ => (false, false),
+        };
         // sendmail asks its DNSBLs before the greeting (check_relay); a listed
         // client is greeted, then refused every command but HELO, EHLO, NOOP,
         // RSET and QUIT. The lists guard port 25 only: submission is for users who log in.
@@ -367,7 +399,7 @@ impl Mta {
             && let Some(l) = self.dnsbl_lookup(ip, service.program(), pid).await
         {
             let r = p.dnsbl_reject(ip, &l.zone, l.reason.as_deref());
-            if let Some(line) = p.log_connect_reject(&Peer { ip, name: ptr.clone() }, &r) {
+            if let Some(line) = p.log_connect_reject(&Peer { ip, name: ptr.clone(), forged }, &r) {
                 self.log.log(service.program(), pid, &line);
             }
             refusal = Some(r);
@@ -379,6 +411,8 @@ impl Mta {
             service,
             ip,
             ptr: ptr.clone(),
+            forged,
+            name_trusted,
             pid,
             qid: None,
             counts: BTreeMap::new(),
@@ -388,7 +422,7 @@ impl Mta {
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
-        let server = Server::new(self.server_config(service), Peer { ip, name: ptr });
+        let server = Server::new(self.server_config(service), Peer { ip, name: ptr, forged });
         let mut core = SmtpSession { server, pol, timed_out: false };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
@@ -411,7 +445,7 @@ impl Mta {
     async fn refuse_busy(&self, conn: Conn) {
         let ip = *conn.peer.ip();
         let cfg = self.server_config(Service::Smtp);
-        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None }));
+        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None, forged: false }));
         Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
     }
 
@@ -654,6 +688,10 @@ struct SessionPolicy<'a> {
     service: Service,
     ip: Ipv4Addr,
     ptr: Option<String>,
+    /// The PTR name does not lead back to the address.
+    forged: bool,
+    /// The PTR name was confirmed forwards: rules by client domain may use it.
+    name_trusted: bool,
     pid: u32,
     qid: Option<String>,
     /// Postfix's disconnect summary: verb -> (ok, total).
@@ -667,7 +705,7 @@ impl SessionPolicy<'_> {
         self.mta.persona()
     }
     fn peer(&self) -> Peer {
-        Peer { ip: self.ip, name: self.ptr.clone() }
+        Peer { ip: self.ip, name: self.ptr.clone(), forged: self.forged }
     }
     /// Should a Postfix session ask its DNSBLs now? Its restrictions are
     /// modelled as `smtpd_client_restrictions = permit_mynetworks,
@@ -726,11 +764,13 @@ impl Policy for SessionPolicy<'_> {
             if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
             || (!self.service.requires_auth()
-                && (self.mta.popauth_allows(self.ip) || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)))
+                && (self.mta.popauth_allows(self.ip)
+                    || self.mta.relay_allowed(self.ip, self.ptr.as_deref().filter(|_| self.name_trusted), rcpt)))
         {
             p.rcpt_ok(&to)
         } else {
-            p.relay_denied(&to, self.mta.cfg.auth != AuthMode::Off)
+            let forged = if self.forged { p.relay_denied_forged(&to, self.ip) } else { None };
+            forged.unwrap_or_else(|| p.relay_denied(&to, self.mta.cfg.auth != AuthMode::Off))
         };
         if r.is_positive() {
             if self.qid.is_none() {

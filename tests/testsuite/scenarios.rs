@@ -13,6 +13,7 @@ const SHIPPED: &[&str] = &[
     "bounce",
     "dnsbl",
     "eavesdrop",
+    "forged-ptr",
     "list-digest",
     "list-join",
     "list-moderated",
@@ -92,6 +93,11 @@ fn snapshot_relay_denial() {
 #[test]
 fn snapshot_dnsbl() {
     snapshot("dnsbl");
+}
+
+#[test]
+fn snapshot_forged_ptr() {
+    snapshot("forged-ptr");
 }
 
 #[test]

@@ -55,7 +55,7 @@ fn server(flavour: Flavour) -> Server {
             show_secrets: false,
             tls: crate::proto::tls::TlsMode::Off,
         },
-        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()) },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false },
     )
 }
 
@@ -299,7 +299,7 @@ fn dnsbl_refusals_in_each_flavour() {
     let sm = Flavour::Sendmail.persona();
     assert!(sm.dnsbl_at_connect() && !sm.dnsbl_asks_reason());
     let r = sm.dnsbl_reject(ip, "bl.example.org", Some("ignored"));
-    let peer = Peer { ip, name: None };
+    let peer = Peer { ip, name: None, forged: false };
     assert_eq!(
         sm.log_connect_reject(&peer, &r).as_deref(),
         Some(
@@ -312,6 +312,47 @@ fn dnsbl_refusals_in_each_flavour() {
         Some(
             "warning: 99.100.51.198.bl.example.org: RBL lookup error: Host or domain name not found. Name service error for name=99.100.51.198.bl.example.org type=A: Host not found, try again"
         )
+    );
+}
+
+#[test]
+fn a_forged_name_in_each_flavour() {
+    let ip = Ipv4Addr::new(203, 0, 113, 66);
+    let peer = Peer { ip, name: Some("lab66.cs.example.ac.jp".into()), forged: true };
+    let env = Envelope {
+        helo: "lab66".into(),
+        esmtp: true,
+        from: address::parse_path("<a@cs.example.ac.jp>").map(|p| p.0).unwrap_or_else(|_| unreachable!()),
+        rcpts: vec![],
+        declared_size: None,
+        auth: None,
+        tls: None,
+    };
+    let sm = Flavour::Sendmail.persona();
+    let r = sm.relay_denied_forged("<f@example.net>", ip).unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        r.wire_lines(),
+        ["550 5.7.1 <f@example.net>... Relaying denied. IP name possibly forged [203.0.113.66]"]
+    );
+    assert_eq!(
+        sm.log_rcpt_reject(&peer, Some("Q1"), &env, "<f@example.net>", &r),
+        "Q1: ruleset=check_rcpt, arg1=<f@example.net>, relay=lab66.cs.example.ac.jp [203.0.113.66] (may be forged), reject=550 5.7.1 <f@example.net>... Relaying denied. IP name possibly forged [203.0.113.66]"
+    );
+    assert!(sm.received_from("lab66", &peer).ends_with("(lab66.cs.example.ac.jp [203.0.113.66] (may be forged))"));
+    assert_eq!(sm.log_forged("lab66.cs.example.ac.jp", ip, None), None);
+    let pf = Flavour::Postfix.persona();
+    assert!(pf.relay_denied_forged("<f@example.net>", ip).is_none());
+    assert_eq!(pf.log_connect(&peer).as_deref(), Some("connect from unknown[203.0.113.66]"));
+    assert_eq!(pf.received_from("lab66", &peer), "lab66 (unknown [203.0.113.66])");
+    assert_eq!(
+        pf.log_forged("lab66.cs.example.ac.jp", ip, Some("Name or service not known")).as_deref(),
+        Some(
+            "warning: hostname lab66.cs.example.ac.jp does not resolve to address 203.0.113.66: Name or service not known"
+        )
+    );
+    assert_eq!(
+        pf.log_forged("lab66.cs.example.ac.jp", ip, None).as_deref(),
+        Some("warning: hostname lab66.cs.example.ac.jp does not resolve to address 203.0.113.66")
     );
 }
 
@@ -498,7 +539,7 @@ fn a_busy_server_refuses_with_421_and_closes() {
         show_secrets: false,
         tls: crate::proto::tls::TlsMode::Off,
     };
-    let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None });
+    let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
     let mut p = TestPolicy::default();
     s.feed(b"EHLO pc7\r\n");
     let outs: Vec<Output> = std::iter::from_fn(|| s.poll(&mut p)).collect();
@@ -583,7 +624,7 @@ fn tls_server(mode: crate::proto::tls::TlsMode) -> Server {
             show_secrets: false,
             tls: mode,
         },
-        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
     )
 }
 

@@ -328,6 +328,15 @@ pub trait Persona: Sync {
     /// The maillog line of a client refused when it connected (sendmail's
     /// check_relay); `None` when the flavour logs refusals per command.
     fn log_connect_reject(&self, peer: &Peer, reply: &Reply) -> Option<String>;
+    /// The refusal to relay for a client whose name is forged, when the
+    /// flavour words it apart from [`Persona::relay_denied`] (sendmail's
+    /// Relay_ok ruleset: `{client_resolve}` is FORGED).
+    fn relay_denied_forged(&self, _to: &str, _ip: Ipv4Addr) -> Option<Reply> {
+        None
+    }
+    /// The maillog line when a client's PTR name `name` does not lead back
+    /// to `ip`; `why`: the resolver's reason when the name has no address at all.
+    fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String>;
     /// The maillog line when a DNSBL look-up of `query` fails: `temporary`
     /// for a timeout or SERVFAIL, else a refusal such as REFUSED.
     fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String>;

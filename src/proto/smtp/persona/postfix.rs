@@ -12,7 +12,16 @@ pub struct Postfix;
 
 /// Postfix's client form: `name[ip]` or `unknown[ip]`.
 pub fn client(peer: &Peer) -> String {
-    format!("{}[{}]", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
+    format!("{}[{}]", name(peer), peer.ip)
+}
+
+/// The client's name as Postfix uses it: `unknown` without a PTR name or
+/// when the name does not lead back to the address (smtpd_peer.c).
+fn name(peer: &Peer) -> &str {
+    match &peer.name {
+        Some(n) if !peer.forged => n,
+        _ => "unknown",
+    }
 }
 
 /// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com[192.0.2.1]`.
@@ -170,7 +179,7 @@ impl Persona for Postfix {
         "Postfix".into()
     }
     fn received_from(&self, helo: &str, peer: &Peer) -> String {
-        format!("{helo} ({} [{}])", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
+        format!("{helo} ({} [{}])", name(peer), peer.ip)
     }
     fn received_tls_before_by(&self, tls: &crate::proto::tls::TlsInfo) -> Vec<String> {
         // smtpd.c, with smtpd_tls_received_header = yes.
@@ -260,6 +269,12 @@ impl Persona for Postfix {
     }
     fn log_connect_reject(&self, _peer: &Peer, _reply: &Reply) -> Option<String> {
         None
+    }
+    fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String> {
+        // smtpd_peer.c: the forward look-up failed (with getaddrinfo's
+        // reason), or gave other addresses.
+        let why = why.map(|w| format!(": {w}")).unwrap_or_default();
+        Some(format!("warning: hostname {name} does not resolve to address {ip}{why}"))
     }
     fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String> {
         // smtpd_check.c rbl_lookup(): "%s: RBL lookup error: %s", the text of

@@ -15,6 +15,8 @@ pub struct Sendmail;
 /// sendmail's `relay=` value: `name [ip]` or `[ip]`.
 fn relay(peer: &Peer) -> String {
     match &peer.name {
+        // The `$_` macro: a name whose A record does not lead back is marked.
+        Some(n) if peer.forged => format!("{n} [{}] (may be forged)", peer.ip),
         Some(n) => format!("{n} [{}]", peer.ip),
         None => format!("[{}]", peer.ip),
     }
@@ -227,13 +229,26 @@ impl Persona for Sendmail {
     fn log_connect_reject(&self, peer: &Peer, reply: &Reply) -> Option<String> {
         // parseaddr.c rscheck(): no queue id yet; arg1 is the client's name
         // (`[ip]` without one), arg2 its address.
-        let name = peer.name.clone().unwrap_or_else(|| format!("[{}]", peer.ip));
+        // `{client_name}` is `[ip]` when there is no name or it is forged.
+        let name = match &peer.name {
+            Some(n) if !peer.forged => n.clone(),
+            _ => format!("[{}]", peer.ip),
+        };
         Some(format!(
             "ruleset=check_relay, arg1={name}, arg2={}, relay={}, reject={}",
             peer.ip,
             relay(peer),
             reply.one_line()
         ))
+    }
+    fn relay_denied_forged(&self, to: &str, ip: Ipv4Addr) -> Option<Reply> {
+        // cf/m4/proto.m4, Relay_ok: `R<FORGED> $#error $@ 5.7.1 $: "550
+        // Relaying denied. IP name possibly forged " $&{client_name}`.
+        Some(Reply::new(550, format!("5.7.1 {to}... Relaying denied. IP name possibly forged [{ip}]")))
+    }
+    fn log_forged(&self, _name: &str, _ip: Ipv4Addr, _why: Option<&str>) -> Option<String> {
+        // No line of its own: `relay=` says "(may be forged)" wherever it appears.
+        None
     }
     fn log_dnsbl_error(&self, _query: &str, _temporary: bool) -> Option<String> {
         // dnsbl.m4 without its third argument: a failed look-up is TMPOK, silently.
