@@ -16,11 +16,12 @@ use crate::host::env::{ActivityGuard, HostCtx, Purpose};
 use crate::net::Conn;
 use crate::proto::dns::{self, QType, Rcode, RecordData};
 use crate::proto::ports;
-use crate::proto::smtp::persona::{Arrival, Source};
+use crate::proto::smtp::persona::{AccessCheck, Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
 use crate::proto::smtp::{Mailbox, Persona, Reply};
 use crate::proto::tls::TlsMode;
+use crate::scenario::access::{self, Action};
 use crate::scenario::{AuthMode, MtaConfig};
 use crate::store::Store;
 use crate::trace::{Field, Kind};
@@ -234,6 +235,11 @@ impl Mta {
     /// the lab skips the query where no rule trusts a name.)
     fn trusts_names(&self) -> bool {
         !self.cfg.relay_client_domains.is_empty()
+            || self
+                .cfg
+                .access
+                .iter()
+                .any(|e| e.tag == access::Tag::Connect && !e.key.chars().all(|c| c.is_ascii_digit() || c == '.'))
     }
 
     /// Forward-confirmed reverse DNS: does the PTR name `name` have an A
@@ -390,22 +396,53 @@ impl Mta {
             }
             _ => (false, false),
         };
-        // sendmail asks its DNSBLs before the greeting (check_relay); a listed
-        // client is greeted, then refused every command but HELO, EHLO, NOOP,
-        // RSET and QUIT. The lists guard port 25 only: submission is for users who log in.
+        // The access database's Connect: entry (by address, or by a
+        // forward-confirmed name). Port 25 only, like the DNSBLs.
+        let client_access = if service == Service::Smtp {
+            let name = ptr.as_deref().filter(|_| name_trusted);
+            access::client(&self.cfg.access, ip, name).map(|e| e.action.clone())
+        } else {
+            None
+        };
+        // sendmail's check_relay runs before the greeting: an access REJECT
+        // or a DNSBL listing makes a client that is greeted, then refused
+        // every command but HELO, EHLO, NOOP, RSET and QUIT. The lists guard
+        // port 25 only: submission is for users who log in.
         let mut refusal = None;
-        if service == Service::Smtp
-            && p.dnsbl_at_connect()
-            && let Some(l) = self.dnsbl_lookup(ip, service.program(), pid).await
-        {
-            let r = p.dnsbl_reject(ip, &l.zone, l.reason.as_deref());
-            if let Some(line) = p.log_connect_reject(&Peer { ip, name: ptr.clone(), forged }, &r) {
-                self.log.log(service.program(), pid, &line);
+        let mut discard = false;
+        let peer0 = Peer { ip, name: ptr.clone(), forged };
+        if service == Service::Smtp && p.dnsbl_at_connect() {
+            match &client_access {
+                Some(a @ (Action::Reject | Action::Error { .. })) => {
+                    let r = p.access_reply(AccessCheck::Client, &peer0, "", custom(a));
+                    let line = p.log_access(AccessCheck::Client, &peer0, None, None, "", Some(&r));
+                    self.log.log(service.program(), pid, &line);
+                    refusal = Some(r);
+                }
+                Some(Action::Discard) => {
+                    discard = true;
+                    let line = p.log_access(AccessCheck::Client, &peer0, None, None, "", None);
+                    self.log.log(service.program(), pid, &line);
+                }
+                _ => {}
             }
-            refusal = Some(r);
+            let trusted = matches!(client_access, Some(Action::Ok | Action::Relay));
+            if refusal.is_none()
+                && !trusted
+                && let Some(l) = self.dnsbl_lookup(ip, service.program(), pid).await
+            {
+                let r = p.dnsbl_reject(ip, &l.zone, l.reason.as_deref());
+                if let Some(line) = p.log_connect_reject(&peer0, &r) {
+                    self.log.log(service.program(), pid, &line);
+                }
+                refusal = Some(r);
+            }
         }
         let pol = SessionPolicy {
             refusal,
+            client_access,
+            sender_access: None,
+            discard,
             dnsbl: Dnsbl::NotAsked,
             mta: &self,
             service,
@@ -670,6 +707,18 @@ async fn dnsbl_reason(r: &Resolver, name: &str) -> Option<String> {
     Some(one)
 }
 
+/// The (status, code, text) of an `ERROR:` entry.
+fn custom(a: &Action) -> Option<(&str, u16, &str)> {
+    match a {
+        Action::Error { status, code, text } => Some((status.as_str(), *code, text.as_str())),
+        _ => None,
+    }
+}
+
+fn refuses(a: &Option<Action>) -> bool {
+    matches!(a, Some(Action::Reject | Action::Error { .. }))
+}
+
 /// Where a Postfix session's DNSBL look-up stands (it is made once, at the first RCPT).
 enum Dnsbl {
     NotAsked,
@@ -683,6 +732,12 @@ enum Dnsbl {
 struct SessionPolicy<'a> {
     /// sendmail's refusal of a client its check_relay rejected (a DNSBL listing).
     refusal: Option<Reply>,
+    /// The access database's entry for the client (port 25).
+    client_access: Option<Action>,
+    /// The entry for this transaction's sender, for Postfix to use at RCPT.
+    sender_access: Option<Action>,
+    /// A DISCARD matched: accept the message and throw it away.
+    discard: bool,
     dnsbl: Dnsbl,
     mta: &'a Mta,
     service: Service,
@@ -717,6 +772,7 @@ impl SessionPolicy<'_> {
             && self.service == Service::Smtp
             && !self.mta.cfg.dnsbl.is_empty()
             && !self.persona().dnsbl_at_connect()
+            && !matches!(self.client_access, Some(Action::Ok | Action::Relay))
             && !self.mta.in_relay_networks(self.ip)
     }
     fn count(&mut self, r: &Reply) {
@@ -746,7 +802,34 @@ impl Policy for SessionPolicy<'_> {
             return r;
         }
         self.qid = if p.names_transaction_at_mail() { Some(self.mta.new_qid(self.pid)) } else { None };
-        p.mail_ok(&env.from.to_string())
+        let from = env.from.to_string();
+        let entry = match &env.from {
+            crate::proto::smtp::address::Path::Mailbox(m) if self.service == Service::Smtp => {
+                access::address(&self.mta.cfg.access, access::Tag::From, &m.local, &m.domain).map(|e| e.action.clone())
+            }
+            _ => None,
+        };
+        if p.dnsbl_at_connect() {
+            // sendmail's check_mail, at MAIL.
+            match &entry {
+                Some(a @ (Action::Reject | Action::Error { .. })) => {
+                    let r = p.access_reply(AccessCheck::Sender, &self.peer(), &from, custom(a));
+                    let l = p.log_access(AccessCheck::Sender, &self.peer(), self.qid.as_deref(), None, &from, Some(&r));
+                    self.mta.log.log(self.service.program(), self.pid, &l);
+                    return r;
+                }
+                Some(Action::Discard) if !self.discard => {
+                    self.discard = true;
+                    let l = p.log_access(AccessCheck::Sender, &self.peer(), self.qid.as_deref(), None, &from, None);
+                    self.mta.log.log(self.service.program(), self.pid, &l);
+                }
+                _ => {}
+            }
+        } else {
+            // Postfix: smtpd_sender_restrictions, evaluated at RCPT.
+            self.sender_access = entry;
+        }
+        p.mail_ok(&from)
     }
 
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
@@ -756,15 +839,42 @@ impl Policy for SessionPolicy<'_> {
             Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.mta.in_relay_networks(self.ip) => Some(l),
             _ => None,
         };
-        let r = if let Some(l) = listed {
+        let to_access = if self.service == Service::Smtp {
+            access::address(&self.mta.cfg.access, access::Tag::To, &rcpt.local, &rcpt.domain).map(|e| e.action.clone())
+        } else {
+            None
+        };
+        let postfix_order = !p.dnsbl_at_connect();
+        let outside = env.auth.is_none() && !self.mta.in_relay_networks(self.ip);
+        let from = env.from.to_string();
+        let peer = self.peer();
+        let access_relay = matches!(to_access, Some(Action::Relay))
+            || matches!(self.client_access, Some(Action::Relay))
+            || (postfix_order && matches!(self.client_access, Some(Action::Ok)));
+        // Postfix's order: client (check_client_access, reject_rbl_client),
+        // sender (check_sender_access), then recipient and relay rules.
+        let mut by_access = None;
+        let r = if postfix_order && outside && refuses(&self.client_access) {
+            by_access = Some((AccessCheck::Client, String::new()));
+            let a = self.client_access.as_ref().and_then(custom);
+            p.access_reply(AccessCheck::Client, &peer, "", a)
+        } else if let Some(l) = listed {
             p.dnsbl_reject(self.ip, &l.zone, l.reason.as_deref())
+        } else if postfix_order && refuses(&self.sender_access) {
+            by_access = Some((AccessCheck::Sender, from.clone()));
+            let a = self.sender_access.as_ref().and_then(custom);
+            p.access_reply(AccessCheck::Sender, &peer, &from, a)
+        } else if refuses(&to_access) {
+            by_access = Some((AccessCheck::Recipient, to.clone()));
+            p.access_reply(AccessCheck::Recipient, &peer, &to, to_access.as_ref().and_then(custom))
         } else if self.mta.is_local_domain(&rcpt.domain) {
             let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
             let list = self.mta.list_for(rcpt).is_some();
             if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
             || (!self.service.requires_auth()
-                && (self.mta.popauth_allows(self.ip)
+                && (access_relay
+                    || self.mta.popauth_allows(self.ip)
                     || self.mta.relay_allowed(self.ip, self.ptr.as_deref().filter(|_| self.name_trusted), rcpt)))
         {
             p.rcpt_ok(&to)
@@ -781,8 +891,31 @@ impl Policy for SessionPolicy<'_> {
                 }
                 self.qid = Some(qid);
             }
+            // DISCARD: the recipient is accepted, the message will be thrown away.
+            let discard = [
+                (AccessCheck::Client, &self.client_access, String::new()),
+                (AccessCheck::Sender, &self.sender_access, from.clone()),
+                (AccessCheck::Recipient, &to_access, to.clone()),
+            ]
+            .into_iter()
+            .find(|(what, a, _)| {
+                matches!(a, Some(Action::Discard)) && (postfix_order || *what == AccessCheck::Recipient)
+            })
+            .map(|(what, _, subject)| (what, subject));
+            if let Some((what, subject)) = discard
+                && !self.discard
+            {
+                self.discard = true;
+                let l = p.log_access(what, &peer, self.qid.as_deref(), Some((env, &to)), &subject, None);
+                self.mta.log.log(self.service.program(), self.pid, &l);
+            }
         } else {
-            let l = p.log_rcpt_reject(&self.peer(), self.qid.as_deref(), env, &to, &r);
+            let l = match &by_access {
+                Some((what, subject)) => {
+                    p.log_access(*what, &peer, self.qid.as_deref(), Some((env, &to)), subject, Some(&r))
+                }
+                None => p.log_rcpt_reject(&peer, self.qid.as_deref(), env, &to, &r),
+            };
             self.mta.log.log(self.service.program(), self.pid, &l);
         }
         r
@@ -810,6 +943,11 @@ impl Policy for SessionPolicy<'_> {
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
         let p = self.persona();
         let qid = self.qid.take().unwrap_or_else(|| self.mta.new_qid(self.pid));
+        if self.discard {
+            // Accepted and thrown away; a client's DISCARD lasts the session.
+            self.discard = matches!(self.client_access, Some(Action::Discard));
+            return p.queued(&qid);
+        }
         let hs = crate::base::message::headers(&data);
         let hops = crate::base::message::values(&hs, "Received").len();
         if hops >= MAX_HOPS {

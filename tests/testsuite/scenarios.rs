@@ -9,6 +9,7 @@ use std::path::Path;
 
 /// Scenarios with a snapshot test below. A new scenario must be added here.
 const SHIPPED: &[&str] = &[
+    "access",
     "aliases-list",
     "bounce",
     "dnsbl",
@@ -98,6 +99,11 @@ fn snapshot_dnsbl() {
 #[test]
 fn snapshot_forged_ptr() {
     snapshot("forged-ptr");
+}
+
+#[test]
+fn snapshot_access() {
+    snapshot("access");
 }
 
 #[test]

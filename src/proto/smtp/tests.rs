@@ -357,6 +357,32 @@ fn a_forged_name_in_each_flavour() {
 }
 
 #[test]
+fn access_refusals_in_each_flavour() {
+    use super::persona::AccessCheck;
+    let ip = Ipv4Addr::new(198, 51, 100, 99);
+    let peer = Peer { ip, name: Some("host99.spam.example".into()), forged: false };
+    let sm = Flavour::Sendmail.persona();
+    let pf = Flavour::Postfix.persona();
+    assert_eq!(sm.access_reply(AccessCheck::Client, &peer, "", None).wire_lines(), ["550 5.7.1 Access denied"]);
+    assert_eq!(
+        sm.access_reply(AccessCheck::Sender, &peer, "<a@ads.example>", None).wire_lines(),
+        ["550 5.7.1 <a@ads.example>... Access denied"]
+    );
+    assert_eq!(
+        pf.access_reply(AccessCheck::Client, &peer, "", None).wire_lines(),
+        ["554 5.7.1 <host99.spam.example[198.51.100.99]>: Client host rejected: Access denied"]
+    );
+    assert_eq!(
+        pf.access_reply(AccessCheck::Recipient, &peer, "<b@x.example>", Some(("5.7.1", 550, "No thanks"))).wire_lines(),
+        ["550 5.7.1 <b@x.example>: Recipient address rejected: No thanks"]
+    );
+    assert_eq!(
+        sm.log_access(AccessCheck::Sender, &peer, Some("Q1"), None, "<a@ads.example>", None),
+        "Q1: ruleset=check_mail, arg1=<a@ads.example>, relay=host99.spam.example [198.51.100.99], discard"
+    );
+}
+
+#[test]
 fn too_many_errors_closes_with_421() {
     let (mut s, mut p) = session();
     let (codes, closed) = run(&mut s, &mut p, &b"BAD\r\n".repeat(25));

@@ -39,6 +39,17 @@ impl Checker {
         };
         self.route(h, role, smarthost.is_some() || resolver.is_some(), dns_hosts);
         let dnsbl: Vec<String> = h.dnsbl.iter().filter_map(|d| self.domain(d)).collect();
+        let access = h
+            .access
+            .iter()
+            .filter_map(|l| match crate::scenario::access::parse_line(&l.value) {
+                Ok(e) => Some(e),
+                Err((message, hint)) => {
+                    self.err(l, message, hint);
+                    None
+                }
+            })
+            .collect();
         if let (Some(first), None) = (h.dnsbl.first(), resolver) {
             self.err(
                 first,
@@ -59,6 +70,7 @@ impl Checker {
             relay_client_domains,
             relay_to_domains,
             dnsbl,
+            access,
             smarthost,
             resolver,
             max_message_size,

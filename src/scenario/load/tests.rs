@@ -144,3 +144,16 @@ fn a_dnsbl_needs_a_dns_server() {
         "add a host with role dns that serves the list's zone, or say which with `resolver: NAME`",
     );
 }
+
+#[test]
+fn an_access_line_needs_a_tag() {
+    let (src, d) =
+        problems("    domains: [example.com]\n", "    domains: [example.com]\n    access: [\"spam.example REJECT\"]\n");
+    assert_one(
+        &src,
+        &d,
+        "\"spam.example",
+        "access key `spam.example` has no tag",
+        "start it with Connect: (client), From: (sender) or To: (recipient)",
+    );
+}

@@ -102,6 +102,14 @@ pub struct QueueTimes {
     pub lifetime: Duration,
 }
 
+/// What an access-database entry was about (Postfix names it in its reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessCheck {
+    Client,
+    Sender,
+    Recipient,
+}
+
 /// Everything an MTA says, in one flavour's words.
 pub trait Persona: Sync {
     fn flavour(&self) -> Flavour;
@@ -337,6 +345,22 @@ pub trait Persona: Sync {
     /// The maillog line when a client's PTR name `name` does not lead back
     /// to `ip`; `why`: the resolver's reason when the name has no address at all.
     fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String>;
+    /// A refusal by the access database: `subject` is the address in angle
+    /// brackets (unused for the client); `custom` is an `ERROR:` entry's
+    /// (status, code, text).
+    fn access_reply(&self, what: AccessCheck, peer: &Peer, subject: &str, custom: Option<(&str, u16, &str)>) -> Reply;
+    /// The maillog line of a refusal (`reply`) or, with `None`, a DISCARD by
+    /// the access database, for `what` = `subject`; `env` is the transaction
+    /// and the recipient (`<a@b>`) being answered, at RCPT.
+    fn log_access(
+        &self,
+        what: AccessCheck,
+        peer: &Peer,
+        qid: Option<&str>,
+        env: Option<(&Envelope, &str)>,
+        subject: &str,
+        reply: Option<&Reply>,
+    ) -> String;
     /// The maillog line when a DNSBL look-up of `query` fails: `temporary`
     /// for a timeout or SERVFAIL, else a refusal such as REFUSED.
     fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String>;

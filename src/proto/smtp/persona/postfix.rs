@@ -1,6 +1,6 @@
 //! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
 
-use super::{Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use super::{AccessCheck, Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, FixedOffset};
@@ -269,6 +269,47 @@ impl Persona for Postfix {
     }
     fn log_connect_reject(&self, _peer: &Peer, _reply: &Reply) -> Option<String> {
         None
+    }
+    fn access_reply(&self, what: AccessCheck, peer: &Peer, subject: &str, custom: Option<(&str, u16, &str)>) -> Reply {
+        // smtpd_check.c check_table_result(): access_map_reject_code = 554,
+        // "<%s>: %s rejected: %s" with the class and the text (default
+        // "Access denied").
+        let (status, code, text) = custom.unwrap_or(("5.7.1", 554, "Access denied"));
+        let (who, class) = match what {
+            AccessCheck::Client => (format!("<{}>", client(peer)), "Client host"),
+            AccessCheck::Sender => (subject.to_string(), "Sender address"),
+            AccessCheck::Recipient => (subject.to_string(), "Recipient address"),
+        };
+        Reply::new(code, format!("{status} {who}: {class} rejected: {text}"))
+    }
+    fn log_access(
+        &self,
+        what: AccessCheck,
+        peer: &Peer,
+        _qid: Option<&str>,
+        env: Option<(&Envelope, &str)>,
+        subject: &str,
+        reply: Option<&Reply>,
+    ) -> String {
+        // log_whatsup(): "NOQUEUE: reject|discard: RCPT from NAME[ADDR]: …;
+        // from=<…> to=<…> proto=… helo=<…>"; a DISCARD says "<%s>: %s
+        // triggers DISCARD action".
+        let (class, who) = match what {
+            AccessCheck::Client => ("Client host", format!("<{}>", client(peer))),
+            AccessCheck::Sender => ("Sender address", subject.to_string()),
+            AccessCheck::Recipient => ("Recipient address", subject.to_string()),
+        };
+        let (verb, said) = match reply {
+            Some(r) => ("reject", r.one_line()),
+            None => ("discard", format!("{who}: {class} triggers DISCARD action")),
+        };
+        let tail = env
+            .map(|(e, to)| {
+                let proto = if e.esmtp { "ESMTP" } else { "SMTP" };
+                format!(" from={} to={to} proto={proto} helo=<{}>", e.from, e.helo)
+            })
+            .unwrap_or_default();
+        format!("NOQUEUE: {verb}: RCPT from {}: {said};{tail}", client(peer))
     }
     fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String> {
         // smtpd_peer.c: the forward look-up failed (with getaddrinfo's

@@ -1,6 +1,6 @@
 //! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
 
-use super::{Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use super::{AccessCheck, Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
@@ -240,6 +240,45 @@ impl Persona for Sendmail {
             relay(peer),
             reply.one_line()
         ))
+    }
+    fn access_reply(&self, what: AccessCheck, _peer: &Peer, subject: &str, custom: Option<(&str, u16, &str)>) -> Reply {
+        // proto.m4: REJECT is `$#error $@ 5.7.1 $: "550 Access denied"`
+        // (confREJECT_MSG); ERROR:d.s.n:text is `$#error $@ d.s.n $: text`.
+        // At MAIL and RCPT the reply names the address.
+        let (status, code, text) = custom.unwrap_or(("5.7.1", 550, "Access denied"));
+        match what {
+            AccessCheck::Client => Reply::new(code, format!("{status} {text}")),
+            AccessCheck::Sender | AccessCheck::Recipient => Reply::new(code, format!("{status} {subject}... {text}")),
+        }
+    }
+    fn log_access(
+        &self,
+        what: AccessCheck,
+        peer: &Peer,
+        qid: Option<&str>,
+        _env: Option<(&Envelope, &str)>,
+        subject: &str,
+        reply: Option<&Reply>,
+    ) -> String {
+        // parseaddr.c rscheck(): "ruleset=%s, arg1=%s%s, reject=%s", or
+        // ", discard" when the ruleset discards.
+        let end = match reply {
+            Some(r) => format!("reject={}", r.one_line()),
+            None => "discard".into(),
+        };
+        match what {
+            AccessCheck::Client => {
+                let name = match &peer.name {
+                    Some(n) if !peer.forged => n.clone(),
+                    _ => format!("[{}]", peer.ip),
+                };
+                format!("ruleset=check_relay, arg1={name}, arg2={}, relay={}, {end}", peer.ip, relay(peer))
+            }
+            AccessCheck::Sender | AccessCheck::Recipient => {
+                let rs = if what == AccessCheck::Sender { "check_mail" } else { "check_rcpt" };
+                format!("{}: ruleset={rs}, arg1={subject}, relay={}, {end}", qid.unwrap_or("NOQUEUE"), relay(peer))
+            }
+        }
     }
     fn relay_denied_forged(&self, to: &str, ip: Ipv4Addr) -> Option<Reply> {
         // cf/m4/proto.m4, Relay_ok: `R<FORGED> $#error $@ 5.7.1 $: "550
