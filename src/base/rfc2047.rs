@@ -130,6 +130,23 @@ pub fn encode_always(s: &str, style: Style) -> String {
     words.join("\r\n ")
 }
 
+/// A name as one encoded-word in `cs` with the label and `b` in lower case,
+/// as IMAP servers write ENVELOPE names (`=?iso-2022-jp?b?…?=`); ASCII as it
+/// is, and UTF-8 when `cs` cannot write the text.
+pub fn envelope_word(s: &str, cs: Charset) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    match cs.encode(s) {
+        Ok(bytes) if cs != Charset::Utf8 => format!(
+            "=?{}?b?{}?=",
+            cs.label().to_ascii_lowercase(),
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ),
+        _ => encode(s, ENVELOPE),
+    }
+}
+
 /// The longest an encoded-word may be (RFC 2047 §2).
 pub const MAX_WORD: usize = 75;
 /// The longest a header line holding an encoded-word may be (RFC 2047 §2).

@@ -12,6 +12,7 @@ const SHIPPED: &[&str] = &[
     "aliases-list",
     "bounce",
     "eavesdrop",
+    "japanese-mail",
     "list-digest",
     "list-join",
     "list-moderated",
@@ -86,6 +87,11 @@ fn snapshot_relay_chain() {
 #[test]
 fn snapshot_relay_denial() {
     snapshot("relay-denial");
+}
+
+#[test]
+fn snapshot_japanese_mail() {
+    snapshot("japanese-mail");
 }
 
 #[test]

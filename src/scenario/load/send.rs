@@ -328,3 +328,82 @@ impl Checker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::load_str;
+    use crate::base::rfc2047::Charset;
+    use crate::scenario::Action;
+
+    const BASE: &str = "version: 1
+name: t
+hosts:
+  - name: pc
+    role: mua
+    address: 192.0.2.1
+  - name: mx
+    role: mx
+    address: 192.0.2.2
+    domains: [example.com]
+users:
+  - address: alice@example.com
+    password: pw
+steps:
+  - send:
+      from_host: pc
+      via: mx
+      from: bob@example.org
+      to: [alice@example.com]
+";
+
+    /// The diagnostics of `BASE` with `extra` lines added to the send step:
+    /// (line, column, message, hint) each.
+    fn problems(extra: &str) -> Vec<(u64, u64, String, String)> {
+        let src = format!("{BASE}{extra}");
+        match load_str(&src, "t.yaml") {
+            Ok(_) => panic!("accepted:\n{src}"),
+            Err(d) => d.0.into_iter().map(|d| (d.line, d.column, d.message, d.hint.unwrap_or_default())).collect(),
+        }
+    }
+
+    #[test]
+    fn display_names_and_charset_reach_the_model() {
+        let src = BASE.replace("from: bob@example.org", "from: 山田 太郎 <bob@example.org>").replace(
+            "to: [alice@example.com]",
+            "to: [\"Alice <alice@example.com>\", alice@example.com]\n      charset: ISO-2022-JP\n      subject: 会議",
+        );
+        let sc = load_str(&src, "t.yaml").expect("valid");
+        let Action::Send(s) = &sc.steps[0].action else { panic!("a send step") };
+        assert_eq!((s.from.as_str(), s.from_name.as_deref()), ("bob@example.org", Some("山田 太郎")));
+        assert_eq!(s.to, ["alice@example.com", "alice@example.com"]);
+        assert_eq!(s.to_names, [Some("Alice".to_string()), None]);
+        assert_eq!(s.charset, Charset::Iso2022Jp);
+    }
+
+    #[test]
+    fn headers_the_client_writes_are_refused_where_they_stand() {
+        let d =
+            problems("      headers:\n        X-Course: ok\n        content-type: text/plain; charset=ISO-2022-JP\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0, d[0].1), (22, 9));
+        assert_eq!(
+            d[0].2,
+            "the mail client writes `content-type:` itself; a second one would make the message malformed"
+        );
+        assert!(d[0].3.contains("charset: iso-2022-jp"), "{}", d[0].3);
+        let d = problems("      headers:\n        Subject: x\n        Message-ID: <1@x>\n");
+        assert_eq!(d.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>(), [(21, 9), (22, 9)]);
+    }
+
+    #[test]
+    fn iso_2022_jp_cannot_write_everything() {
+        let d = problems("      charset: iso-2022-jp\n      subject: 絵文字 😀\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0, d[0].1), (20, 16));
+        assert_eq!(d[0].2, "ISO-2022-JP cannot write `😀` (U+1F600), found in the subject");
+        let d = problems("      charset: latin-1\n");
+        assert_eq!(d[0].2, "unknown charset `latin-1`");
+        let d = problems("      header_from: 山田 <taro@example.org\n");
+        assert_eq!(d[0].2, "`山田 <taro@example.org` is not an address with a display name");
+    }
+}
