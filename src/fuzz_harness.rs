@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("scenario_run", scenario_run),
     ("lesson", lesson),
     ("listserv", listserv),
+    ("rfc2047", rfc2047),
 ];
 
 /// Poll until there is nothing more to do; a core that never settles panics
@@ -405,4 +406,38 @@ pub fn listserv(data: &[u8]) {
             let _ = list.digest(&cx);
         }
     }
+}
+
+/// Header text in and out: the first byte picks the charset (even: UTF-8,
+/// odd: ISO-2022-JP), the rest (as UTF-8, lossily) is a subject, a display
+/// name and a raw header value. Encoded-words are never longer than 75
+/// characters; reading any raw value (decoding, the charset of its first
+/// word, `Name <addr>`) never panics.
+pub fn rfc2047(data: &[u8]) {
+    use crate::base::rfc2047::{self as r, Charset, Mailbox};
+    let Some((&sel, rest)) = data.split_first() else { return };
+    let cs = if sel % 2 == 0 { Charset::Utf8 } else { Charset::Iso2022Jp };
+    let text = String::from_utf8_lossy(rest);
+    let words_fit = |field: &str| {
+        for w in field.split([' ', '\r', '\n']).filter(|w| w.starts_with("=?") && w.ends_with("?=")) {
+            // Only the words the encoder wrote (the charset label it uses).
+            if w.starts_with(&format!("=?{}?B?", cs.label())) {
+                assert!(w.len() <= r::MAX_WORD, "an encoded-word of {} characters: {w}", w.len());
+            }
+        }
+    };
+    if let Some(f) = r::unstructured_field("Subject", &text, cs) {
+        words_fit(&f);
+        let _ = r::decode(f.split_once(':').map(|(_, v)| v).unwrap_or(""));
+    }
+    let name = text.replace(['\r', '\n'], " ");
+    let m = Mailbox { name: Some(name), addr: "a@example.org".into() };
+    if let Some(f) = r::address_field("To", &[m.clone(), m], cs) {
+        words_fit(&f);
+    }
+    let _ = r::decode(&text);
+    let _ = r::charset_of(&text);
+    let _ = Mailbox::parse(&text);
+    let _ = cs.body(&text);
+    let _ = r::envelope_word(&text, cs);
 }

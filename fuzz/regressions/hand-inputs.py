@@ -130,3 +130,10 @@ w("fetch_client", "hand-imap-literal-4294967295", b"\x31" + I + b"* 1 FETCH (BOD
 w("fetch_client", "hand-imap-literal-chain", b"\x51" + I + b"* 1 FETCH (BODY[] {0}\r\n" + b"{0}\r\n" * 2000 + b"{999999999999999999999}\r\n{18446744073709551616}\r\n")
 w("fetch_client", "hand-imap-many-bodies", b"\xf1" + I + b"* 1 FETCH (BODY[] {300}\r\n" + b"y" * 300 + b")\r\n" + (b"* 1 FETCH (BODY[] {1}\r\nz)\r\n" * 20) + b"a4 OK\r\n* BYE\r\n")
 w("fetch_client", "hand-imap-tags-and-junk", b"\x19* OK\r\na1 NO\r\n\x00a9\r\n* OK\r\na1 OK\r\na2 OK\r\n\xff\xfe\r\n\r\n\x00a1 BAD\r\n")
+
+# rfc2047: the first byte picks the charset (even UTF-8, odd ISO-2022-JP); the rest is header text
+w("rfc2047", "hand-long-japanese-iso2022jp", b"\x01" + ("第3回 ネットワーク演習の資料について（4月8日のゼミで使います）" * 4).encode())
+w("rfc2047", "hand-mixed-utf8", b"\x00" + "Re: [lab] 課題 No.3 について  (再送) =?x?B?y?= 😀".encode())
+w("rfc2047", "hand-unwritable-iso2022jp", b"\x01" + "絵文字😀と한국어 ｶﾀｶﾅ".encode())
+w("rfc2047", "hand-raw-encoded-words", b"\x00=?ISO-2022-JP?B?GyRCMnE1RBsoQg==?= =?utf-8?q?a_b?= =?bad?B?***?= =? \"Name\" <a@b> <<")
+w("rfc2047", "hand-binary-garbage", bytes(range(256)))

@@ -100,8 +100,12 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, server_name: &str
 
 fn summary(m: &str) -> String {
     let hs = crate::base::message::headers(m.as_bytes());
-    let subject = crate::base::message::first(&hs, "Subject").unwrap_or("(no subject)");
-    let from = crate::base::message::first(&hs, "From").unwrap_or("?");
+    // As a mail client shows them: encoded-words (RFC 2047) decoded.
+    let shown = |v: &str| {
+        if crate::base::rfc2047::has_encoded_words(v) { crate::base::rfc2047::decode(v) } else { v.to_string() }
+    };
+    let subject = crate::base::message::first(&hs, "Subject").map(shown).unwrap_or_else(|| "(no subject)".into());
+    let from = crate::base::message::first(&hs, "From").map(shown).unwrap_or_else(|| "?".into());
     format!("\"{subject}\" from {from} ({} octets)", m.len())
 }
 

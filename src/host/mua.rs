@@ -1,7 +1,7 @@
 //! The MUA host: a mail client that composes a message and submits it by SMTP.
 
 use super::smtp_client;
-use crate::base::rfc2047;
+use crate::base::rfc2047::{self, Mailbox};
 use crate::base::time::rfc5322;
 use crate::host::env::HostCtx;
 use crate::proto::smtp::Path;
@@ -11,25 +11,52 @@ use crate::scenario::Send;
 use crate::trace::{Field, Kind};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-/// Build the message as the MUA would write it (RFC 5322), CRLF line ends.
+/// Build the message as the MUA would write it (RFC 5322), CRLF line ends:
+/// header text that is not ASCII as RFC 2047 encoded-words in the step's
+/// charset (folded to 76 columns), the body in that charset (ISO-2022-JP as
+/// 7bit, RFC 1468). A reply that copies text ISO-2022-JP cannot write goes
+/// out as UTF-8, as a mail client falls back.
 pub fn compose(ctx: &HostCtx, s: &Send, seq: usize) -> Vec<u8> {
     let now = ctx.now();
+    let writable = |cs: rfc2047::Charset| {
+        let names = s.from_name.iter().chain(s.to_names.iter().flatten());
+        let header_from = s.header_from.as_deref().and_then(Mailbox::parse).and_then(|m| m.name);
+        [&s.subject, &s.body].into_iter().chain(names).chain(header_from.as_ref()).all(|t| cs.unwritable(t).is_none())
+            && s.headers.iter().all(|(_, v)| cs.unwritable(v).is_none())
+    };
+    let cs = if writable(s.charset) { s.charset } else { rfc2047::Charset::Utf8 };
+    let from = match s.header_from.as_deref() {
+        Some(h) => Mailbox::parse(h),
+        None => Some(Mailbox { name: s.from_name.clone(), addr: s.from.clone() }),
+    };
+    let to: Vec<Mailbox> =
+        s.to.iter()
+            .enumerate()
+            .map(|(i, a)| Mailbox { name: s.to_names.get(i).cloned().flatten(), addr: a.clone() })
+            .collect();
+    let line = |f: Option<String>, fallback: String| f.unwrap_or(fallback) + "\r\n";
     let mut m = String::new();
     m.push_str(&format!("Date: {}\r\n", rfc5322(now)));
-    m.push_str(&format!("From: {}\r\n", s.header_from.as_deref().unwrap_or(&s.from)));
-    m.push_str(&format!("To: {}\r\n", s.to.join(", ")));
-    m.push_str(&format!("Subject: {}\r\n", rfc2047::encode(&s.subject, rfc2047::ONE_WORD)));
+    m.push_str(&line(
+        from.and_then(|f| rfc2047::address_field("From", &[f], cs)),
+        format!("From: {}", s.header_from.as_deref().unwrap_or(&s.from)),
+    ));
+    m.push_str(&line(rfc2047::address_field("To", &to, cs), format!("To: {}", s.to.join(", "))));
+    m.push_str(&line(
+        rfc2047::unstructured_field("Subject", &s.subject, cs),
+        format!("Subject: {}", rfc2047::encode(&s.subject, rfc2047::ONE_WORD)),
+    ));
     m.push_str(&format!("Message-ID: <{}.{seq}@{}>\r\n", now.format("%Y%m%d%H%M%S"), ctx.hostname));
     for (k, v) in &s.headers {
-        m.push_str(&format!("{k}: {}\r\n", rfc2047::encode(v, rfc2047::ONE_WORD)));
+        m.push_str(&line(
+            rfc2047::unstructured_field(k, v, cs),
+            format!("{k}: {}", rfc2047::encode(v, rfc2047::ONE_WORD)),
+        ));
     }
     m.push_str("MIME-Version: 1.0\r\n");
-    let cte = if s.body.is_ascii() { "7bit" } else { "8bit" };
-    let mut text = format!("Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: {cte}\r\n\r\n");
-    for line in s.body.lines() {
-        text.push_str(line);
-        text.push_str("\r\n");
-    }
+    let (body, cte) = cs.body(&s.body).or_else(|| rfc2047::Charset::Utf8.body(&s.body)).unwrap_or_default();
+    let text =
+        format!("Content-Type: text/plain; charset={}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n{body}", cs.label());
     if s.attachments.is_empty() {
         m.push_str(&text);
         return m.into_bytes();

@@ -116,6 +116,20 @@ impl List {
         out
     }
 
+    /// The `Subject:` field of a distributed post (no line end): the tag in
+    /// front of the decoded subject, encoded again in the charset the poster's
+    /// client used (`raw`: the field as it came), so a Japanese subject in
+    /// ISO-2022-JP stays ISO-2022-JP.
+    fn subject_field(&self, n: u32, subject: &str, raw: &str) -> String {
+        use crate::base::rfc2047::{Charset, unstructured_field};
+        let text = self.tagged_subject(n, subject);
+        let cs = crate::base::rfc2047::charset_of(raw).unwrap_or(Charset::Utf8);
+        unstructured_field("Subject", &text, cs)
+            .or_else(|| unstructured_field("Subject", &text, Charset::Utf8))
+            .unwrap_or_else(|| format!("Subject: {}", mime::encode_word(&text)))
+    }
+
+    /// The subject with the list's tag in front (decoded text).
     fn tagged_subject(&self, n: u32, subject: &str) -> String {
         let mut rest = subject.trim();
         let mut re = false;
@@ -135,11 +149,7 @@ impl List {
             }
         }
         let body = if re { format!("Re: {rest}") } else { rest.to_string() };
-        if self.cfg.subject_tag {
-            format!("[{}:{n:05}] {}", self.cfg.name, mime::encode_word(&body))
-        } else {
-            mime::encode_word(&body)
-        }
+        if self.cfg.subject_tag { format!("[{}:{n:05}] {body}", self.cfg.name) } else { body }
     }
 
     /// Number, archive and send a post.
@@ -167,7 +177,8 @@ impl List {
             }
             if name == "subject" {
                 if !had_subject {
-                    h.push_str(&format!("Subject: {}\r\n", self.tagged_subject(n, &subject)));
+                    h.push_str(&self.subject_field(n, &subject, &f));
+                    h.push_str("\r\n");
                 }
                 had_subject = true;
                 continue;
@@ -179,7 +190,8 @@ impl List {
             h.push_str("\r\n");
         }
         if !had_subject {
-            h.push_str(&format!("Subject: {}\r\n", self.tagged_subject(n, "(no subject)")));
+            h.push_str(&self.subject_field(n, "(no subject)", ""));
+            h.push_str("\r\n");
         }
         if self.cfg.reply_to_list && !had_reply_to && self.cfg.kind == Kind::Participatory {
             h.push_str(&format!("Reply-To: {}\r\n", self.cfg.post_address()));

@@ -541,3 +541,30 @@ fn every_note_kind_has_its_own_trace_word() {
     assert_eq!(words.len(), NoteKind::ALL.len());
     assert!(words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())), "{words:?}");
 }
+
+#[test]
+fn a_japanese_subject_keeps_its_charset_through_the_tag() {
+    use crate::base::rfc2047::{Charset, decode, unstructured_field};
+    for cs in [Charset::Iso2022Jp, Charset::Utf8] {
+        let mut r = Run::new(cfg());
+        let text = "Re: 来週の輪講について、資料は前日までに共有フォルダに置いてください";
+        let field = unstructured_field("Subject", text, cs).unwrap();
+        let subject = field.strip_prefix("Subject: ").unwrap();
+        let out = r.send(Dest::Post, "yamada@hogehoge.example", subject, "本文");
+        let m = text_of_distribution(&out);
+        let got = crate::base::message::headers(m.as_bytes());
+        let raw = m.split("\r\nSubject:").nth(1).unwrap().split("\r\nX-ML-Name").next().unwrap();
+        let raw = raw.split("\r\n").take_while(|l| l.is_empty() || l.starts_with(' ')).collect::<Vec<_>>();
+        assert!(raw[0].starts_with(" [ohanashi:00001] Re: =?"), "{raw:?}");
+        assert!(raw[0].len() + "Subject:".len() <= 76 && raw[1..].iter().all(|l| l.len() <= 76), "{raw:?}");
+        let label = format!("=?{}?B?", cs.label());
+        assert!(raw.iter().skip(1).all(|l| l.trim_start().starts_with(&label)), "{raw:?}");
+        let value = crate::base::message::first(&got, "Subject").unwrap();
+        assert_eq!(decode(value), format!("[ohanashi:00001] {text}"));
+    }
+}
+
+fn text_of_distribution(out: &[Out]) -> String {
+    let m = mails(out).into_iter().find(|m| m.what == "distribute").expect("a distribution");
+    text(m)
+}

@@ -24,6 +24,7 @@ td, th { border-bottom: 1px solid #eee; padding: 2px 6px; text-align: left; vert
 td.line { font-family: Menlo, Consolas, monospace; white-space: pre-wrap; word-break: break-all; }
 tr.bad td.line { color: #c5221f; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; font-size: 12px; }
+.decoded { color: #57606a; }
 details { margin: 0.4em 0; } summary { cursor: pointer; font-weight: bold; }
 .hop { margin: 0.2em 0 0.2em 1em; font-size: 13px; }
 #filter { width: 30em; padding: 4px; }
@@ -100,7 +101,6 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
     h.push_str("<h2>Delivered messages</h2>\n");
     for e in events.iter().filter(|e| e.kind == Kind::Deliver) {
         let msg = e.field_str(Field::Message).unwrap_or("");
-        let head = msg.split("\r\n\r\n").next().unwrap_or("");
         let _ = writeln!(
             h,
             "<details open><summary>{} · mailbox {} on {}</summary>",
@@ -121,7 +121,11 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
                 esc(r)
             );
         }
-        let _ = writeln!(h, "<pre>{}</pre></details>", esc(head));
+        let lines: Vec<String> = crate::trace::render::header_lines(msg)
+            .into_iter()
+            .map(|(l, decoded)| if decoded { format!("<i class=\"decoded\">{}</i>", esc(&l)) } else { esc(&l) })
+            .collect();
+        let _ = writeln!(h, "<pre>{}</pre></details>", lines.join("\n"));
     }
 
     // Transcripts per connection.

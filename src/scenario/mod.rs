@@ -210,9 +210,17 @@ pub enum Fault {
 pub struct Send {
     pub mua: usize,
     pub via: usize,
+    /// The envelope sender's address.
     pub from: String,
+    /// The sender's display name for the From: header.
+    pub from_name: Option<String>,
+    /// The envelope recipients' addresses.
     pub to: Vec<String>,
+    /// Display names for the To: header, one per recipient (empty: none).
+    pub to_names: Vec<Option<String>>,
     pub header_from: Option<String>,
+    /// What the mail client writes header words and the body in.
+    pub charset: crate::base::rfc2047::Charset,
     pub subject: String,
     pub body: String,
     pub helo: Option<String>,

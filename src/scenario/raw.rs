@@ -366,14 +366,23 @@ pub struct RawSend {
     #[schemars(with = "String")]
     pub via: S<String>,
     /// Envelope sender (MAIL FROM). Also the From: header unless `header_from` is given.
+    /// May carry a display name, `山田 太郎 <taro@example.jp>`: the name goes only into the header.
     #[schemars(with = "String")]
     pub from: S<String>,
-    /// Envelope recipients (RCPT TO).
+    /// Envelope recipients (RCPT TO), each `user@example` or `Display Name <user@example>`
+    /// (the name goes only into the To: header).
     #[schemars(with = "Vec<String>")]
     pub to: S<Vec<S<String>>>,
+    /// The From: header, when it differs from the envelope sender (`Name <addr>` or `addr`).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub header_from: Option<S<String>>,
+    /// The charset the mail client writes: `utf-8` (the default: 8bit body, `=?UTF-8?B?…?=` header words)
+    /// or `iso-2022-jp` (7bit body with escape sequences, `=?ISO-2022-JP?B?…?=` header words), as
+    /// Japanese mail clients long did.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub charset: Option<S<String>>,
     #[serde(default)]
     pub subject: Option<String>,
     #[serde(default)]
@@ -381,8 +390,11 @@ pub struct RawSend {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub helo: Option<S<String>>,
+    /// More header fields (not the ones the mail client writes itself: From, To, Subject, Date,
+    /// Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding).
     #[serde(default)]
-    pub headers: IndexMap<String, String>,
+    #[schemars(with = "IndexMap<String, String>")]
+    pub headers: IndexMap<S<String>, String>,
     /// Authenticate with SMTP AUTH before sending.
     #[serde(default)]
     pub auth: Option<RawAuth>,

@@ -59,15 +59,45 @@ pub fn text(events: &[Event], opt: TextOptions) -> String {
                 let mailbox = e.field_str(Field::Mailbox).unwrap_or("?");
                 let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", clock(e.t), e.host);
                 let msg = e.field_str(Field::Message).unwrap_or("");
-                for l in msg.split("\r\n") {
-                    if l.is_empty() {
-                        break;
+                for (l, decoded) in header_lines(msg) {
+                    if decoded {
+                        let _ = writeln!(out, "  {}", paint(opt.color, "2", &l));
+                    } else {
+                        let _ = writeln!(out, "  {l}");
                     }
-                    let _ = writeln!(out, "  {l}");
                 }
             }
         }
     }
+    out
+}
+
+/// The lines of a message's header section, each field that holds RFC 2047
+/// encoded-words followed by its decoded text (`↳ decoded: …`, flagged
+/// `true`): what crossed the network and what a mail client shows.
+pub fn header_lines(msg: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let flush = |field: &mut String, out: &mut Vec<(String, bool)>| {
+        if let Some((_, v)) = field.split_once(':')
+            && crate::base::rfc2047::has_encoded_words(v)
+        {
+            out.push((format!("↳ decoded: {}", crate::base::rfc2047::decode(v)), true));
+        }
+        field.clear();
+    };
+    for l in msg.split("\r\n") {
+        if l.is_empty() {
+            break;
+        }
+        if !l.starts_with([' ', '\t']) {
+            flush(&mut field, &mut out);
+        }
+        field.push_str(l);
+        field.push_str("\r\n");
+        out.push((l.to_string(), false));
+    }
+    flush(&mut field, &mut out);
     out
 }
 

@@ -125,6 +125,11 @@ fn listserv() {
     check("listserv", maillab::fuzz_harness::listserv);
 }
 
+#[test]
+fn rfc2047() {
+    check("rfc2047", maillab::fuzz_harness::rfc2047);
+}
+
 /// The fuzz crate (not built by `cargo test`) stays in step with the harness:
 /// each target has a binary in fuzz/Cargo.toml whose source calls its function.
 #[test]

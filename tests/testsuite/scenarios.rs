@@ -15,6 +15,7 @@ const SHIPPED: &[&str] = &[
     "dnsbl",
     "eavesdrop",
     "forged-ptr",
+    "japanese-mail",
     "list-digest",
     "list-join",
     "list-moderated",
@@ -104,6 +105,11 @@ fn snapshot_forged_ptr() {
 #[test]
 fn snapshot_access() {
     snapshot("access");
+}
+
+#[test]
+fn snapshot_japanese_mail() {
+    snapshot("japanese-mail");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! mail-parser. ENVELOPE and BODYSTRUCTURE are written from that tree.
 
 use super::resp::W;
+use crate::base::rfc2047::Charset;
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser};
 use std::ops::Range;
 
@@ -520,9 +521,13 @@ pub(super) fn envelope(w: &mut W, hdr: &[u8]) {
             .enumerate()
     {
         w.text(" ");
+        // Names go back in the charset the sender's client wrote them in.
+        let field = name.as_str().to_string();
         let a = addrs(name).filter(|a| !address_list_is_empty(a));
+        let field = if a.is_none() && (i == 1 || i == 2) { "From" } else { field.as_str() };
+        let cs = raw(field).as_deref().and_then(crate::base::rfc2047::charset_of).unwrap_or_default();
         let a = if i == 1 || i == 2 { a.or(from) } else { a };
-        address_list(w, a);
+        address_list(w, a, cs);
     }
     w.text(" ");
     opt(w, &raw("In-Reply-To"));
@@ -538,23 +543,23 @@ fn address_list_is_empty(a: &Address<'_>) -> bool {
     }
 }
 
-fn address_list(w: &mut W, a: Option<&Address<'_>>) {
+fn address_list(w: &mut W, a: Option<&Address<'_>>, cs: Charset) {
     let Some(a) = a.filter(|a| !address_list_is_empty(a)) else {
         return w.text("NIL");
     };
     w.text("(");
     match a {
-        Address::List(l) => l.iter().for_each(|x| address(w, x)),
+        Address::List(l) => l.iter().for_each(|x| address(w, x, cs)),
         Address::Group(groups) => {
             for g in groups {
                 match &g.name {
                     // Addresses outside any group come as a group without a name.
-                    None => g.addresses.iter().for_each(|x| address(w, x)),
+                    None => g.addresses.iter().for_each(|x| address(w, x, cs)),
                     Some(name) => {
                         w.text("(NIL NIL ");
-                        w.string(encode_word(name).as_bytes());
+                        w.string(encode_word(name, cs).as_bytes());
                         w.text(" NIL)");
-                        g.addresses.iter().for_each(|x| address(w, x));
+                        g.addresses.iter().for_each(|x| address(w, x, cs));
                         w.text("(NIL NIL NIL NIL)");
                     }
                 }
@@ -564,7 +569,7 @@ fn address_list(w: &mut W, a: Option<&Address<'_>>) {
     w.text(")");
 }
 
-fn address(w: &mut W, a: &mail_parser::Addr<'_>) {
+fn address(w: &mut W, a: &mail_parser::Addr<'_>, cs: Charset) {
     let Some(addr) = a.address.as_deref() else {
         return;
     };
@@ -574,7 +579,7 @@ fn address(w: &mut W, a: &mail_parser::Addr<'_>) {
     };
     w.text("(");
     match a.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(n) => w.string(encode_word(n).as_bytes()),
+        Some(n) => w.string(encode_word(n, cs).as_bytes()),
         None => w.text("NIL"),
     }
     w.text(" NIL ");
@@ -584,9 +589,10 @@ fn address(w: &mut W, a: &mail_parser::Addr<'_>) {
     w.text(")");
 }
 
-/// Non-ASCII text as one RFC 2047 encoded word, as clients expect in ENVELOPE.
-fn encode_word(s: &str) -> String {
-    crate::base::rfc2047::encode(s, crate::base::rfc2047::ENVELOPE)
+/// Non-ASCII text as one RFC 2047 encoded word, as clients expect in ENVELOPE,
+/// in the charset of the field it came from.
+fn encode_word(s: &str, cs: Charset) -> String {
+    crate::base::rfc2047::envelope_word(s, cs)
 }
 
 /// Header text with RFC 2047 words decoded (for SEARCH).
@@ -622,6 +628,44 @@ pub(super) fn sent_date(hdr: &[u8]) -> Option<chrono::NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn written(f: impl FnOnce(&mut W)) -> String {
+        let mut w = W::new();
+        f(&mut w);
+        match w.finish() {
+            super::super::Output::Send { bytes, .. } => String::from_utf8_lossy(&bytes).trim_end().to_string(),
+            _ => String::new(),
+        }
+    }
+
+    #[test]
+    fn japanese_mail_keeps_its_charset_in_envelope_and_bodystructure() {
+        use crate::base::rfc2047::{Charset, Mailbox, address_field, unstructured_field};
+        let cs = Charset::Iso2022Jp;
+        let from = Mailbox::parse("山田 太郎 <taro@example.jp>").unwrap();
+        let to = Mailbox::parse("花子 <hanako@example.jp>").unwrap();
+        let (body, cte) = cs.body("こんにちは").unwrap();
+        let m = format!(
+            "{}\r\n{}\r\n{}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\
+             Content-Transfer-Encoding: {cte}\r\n\r\n{body}",
+            address_field("From", &[from], cs).unwrap(),
+            address_field("To", &[to], Charset::Utf8).unwrap(),
+            unstructured_field("Subject", "会議", cs).unwrap(),
+        );
+        let (hdr, _) = m.split_at(split_header(m.as_bytes(), 0..m.len()));
+        let env = written(|w| envelope(w, hdr.as_bytes()));
+        assert_eq!(
+            env,
+            "(NIL \"=?ISO-2022-JP?B?GyRCMnE1RBsoQg==?=\" \
+             ((\"=?iso-2022-jp?b?GyRCOzNFRBsoQiAbJEJCQE86GyhC?=\" NIL \"taro\" \"example.jp\")) \
+             ((\"=?iso-2022-jp?b?GyRCOzNFRBsoQiAbJEJCQE86GyhC?=\" NIL \"taro\" \"example.jp\")) \
+             ((\"=?iso-2022-jp?b?GyRCOzNFRBsoQiAbJEJCQE86GyhC?=\" NIL \"taro\" \"example.jp\")) \
+             ((\"=?utf-8?b?6Iqx5a2Q?=\" NIL \"hanako\" \"example.jp\")) NIL NIL NIL NIL)"
+        );
+        let root = parse(m.as_bytes());
+        let bs = written(|w| body_structure(w, m.as_bytes(), &root, true));
+        assert!(bs.starts_with("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"ISO-2022-JP\") NIL NIL \"7BIT\" 18 1"), "{bs}");
+    }
 
     fn text(data: &[u8], path: &[u32], t: SectionText) -> Option<String> {
         let root = parse(data);

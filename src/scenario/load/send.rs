@@ -1,10 +1,29 @@
 //! Steps that send mail: `send` (a new message, with attachments) and
 //! `reply` (an answer to a fetched message), with optional SMTP AUTH.
 
-use super::super::raw::{RawAttachment, RawAuth, RawHost, RawReply, RawSend};
+use super::super::raw::{RawAttachment, RawAuth, RawHost, RawReply, RawSend, S};
 use super::{Checker, MTA_ROLES};
+use crate::base::rfc2047::{Charset, Mailbox};
+use crate::proto::smtp::address::parse_mailbox;
 use crate::scenario::{Attachment, ReplyTo, Role, Send, SmtpAuth};
 use std::collections::BTreeMap;
+
+/// A header field the MUA writes in every message, and what to write instead.
+fn written_by_the_client(name: &str) -> Option<&'static str> {
+    let hint = match name.to_ascii_lowercase().as_str() {
+        "from" => {
+            "write the sender (with a display name if you like) under `from:`, or a different one under `header_from:`"
+        }
+        "to" => "write the recipients (with display names if you like) under `to:`",
+        "subject" => "write it under `subject:`",
+        "date" | "message-id" => "the client writes it from the run's clock and its host name; leave this line out",
+        "mime-version" | "content-type" | "content-transfer-encoding" => {
+            "choose the body's charset with `charset: iso-2022-jp` or `charset: utf-8`; the client writes the MIME fields to match"
+        }
+        _ => return None,
+    };
+    Some(hint)
+}
 
 /// The largest attachment a send step may make up (10 MB).
 const MAX_ATTACHMENT: u64 = 10_000_000;
@@ -13,15 +32,21 @@ impl Checker {
     pub(super) fn send(&mut self, send: &RawSend, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Send> {
         let mua = self.host_ref(names, hosts, &send.from_host, &[Role::Mua], "the sending host (from_host)");
         let via = self.host_ref(names, hosts, &send.via, MTA_ROLES, "the server a message is sent via");
-        let mut ok = self.mailbox(&send.from);
+        let from = self.named_mailbox(&send.from);
+        let mut ok = from.is_some();
         if send.to.value.is_empty() {
             self.err(&send.to, "a message needs at least one recipient", "write to: [user@example.com]");
             ok = false;
         }
+        let mut to = Vec::new();
         for t in &send.to.value {
-            ok &= self.mailbox(t);
+            match self.named_mailbox(t) {
+                Some(m) => to.push(m),
+                None => ok = false,
+            }
         }
         ok &= self.send_header_fields(send);
+        let charset = self.charset(send, from.as_ref(), &to, &mut ok);
         let auth = self.smtp_auth(&send.auth, &mut ok);
         let port = self.send_port(send, via.map(|v| &hosts[v]), &mut ok);
         let mut attachments = Vec::new();
@@ -31,16 +56,24 @@ impl Checker {
         if !ok {
             return None;
         }
+        let from = from?;
         Some(Send {
             mua: mua?,
             via: via?,
-            from: send.from.value.clone(),
-            to: send.to.value.iter().map(|t| t.value.clone()).collect(),
+            from: from.addr,
+            from_name: from.name,
+            to_names: if to.iter().any(|m| m.name.is_some()) {
+                to.iter().map(|m| m.name.clone()).collect()
+            } else {
+                Vec::new()
+            },
+            to: to.into_iter().map(|m| m.addr).collect(),
             header_from: send.header_from.as_ref().map(|h| h.value.clone()),
+            charset,
             subject: send.subject.clone().unwrap_or_else(|| "(no subject)".into()),
             body: send.body.clone().unwrap_or_default(),
             helo: send.helo.as_ref().map(|h| h.value.clone()),
-            headers: send.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            headers: send.headers.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect(),
             auth,
             port,
             reply: None,
@@ -96,25 +129,103 @@ impl Checker {
         }
     }
 
-    /// `header_from`, `helo` and the names of extra `headers`; false when one is bad.
+    /// An address with an optional display name (`Name <user@example>`); `None`
+    /// after a diagnostic when it is malformed.
+    fn named_mailbox(&mut self, s: &S<String>) -> Option<Mailbox> {
+        let Some(m) = Mailbox::parse(&s.value) else {
+            self.err(
+                s,
+                format!("`{}` is not an address with a display name", s.value),
+                "write user@example.com or Display Name <user@example.com>",
+            );
+            return None;
+        };
+        if m.name.as_deref().is_some_and(|n| n.contains(['\r', '\n'])) {
+            self.err(s, "a display name cannot span lines", "write the name on one line");
+            return None;
+        }
+        match parse_mailbox(&m.addr) {
+            Ok(_) => Some(m),
+            Err(e) => {
+                self.err(s, format!("malformed mail address: {e}"), "write it as user@example.com");
+                None
+            }
+        }
+    }
+
+    /// `charset:` (`utf-8` or `iso-2022-jp`), and whether that charset can
+    /// write the subject, the body, the display names and the extra headers.
+    fn charset(&mut self, send: &RawSend, from: Option<&Mailbox>, to: &[Mailbox], ok: &mut bool) -> Charset {
+        let Some(c) = &send.charset else { return Charset::Utf8 };
+        let Some(cs) = Charset::from_label(&c.value) else {
+            self.err(
+                c,
+                format!("unknown charset `{}`", c.value),
+                "use utf-8 (the default) or iso-2022-jp (Japanese mail as clients long wrote it)",
+            );
+            *ok = false;
+            return Charset::Utf8;
+        };
+        let hf = send.header_from.as_ref().and_then(|h| Mailbox::parse(&h.value)).and_then(|m| m.name);
+        let names =
+            from.and_then(|m| m.name.clone()).into_iter().chain(hf).chain(to.iter().filter_map(|m| m.name.clone()));
+        let texts = [("the subject", send.subject.clone()), ("the body", send.body.clone())]
+            .into_iter()
+            .filter_map(|(w, t)| Some((w.to_string(), t?)))
+            .chain(names.map(|n| (format!("the display name `{n}`"), n)))
+            .chain(send.headers.iter().map(|(k, v)| (format!("the header field {}", k.value), v.clone())));
+        for (what, text) in texts {
+            if let Some(bad) = cs.unwritable(&text) {
+                self.err(
+                    c,
+                    format!("{} cannot write `{bad}` (U+{:04X}), found in {what}", cs.label(), u32::from(bad)),
+                    "ISO-2022-JP has only ASCII and the JIS X 0208 characters (kana, kanji, full-width symbols); \
+                     leave the character out or write `charset: utf-8`",
+                );
+                *ok = false;
+            }
+        }
+        cs
+    }
+
+    /// `header_from`, `helo` and the extra `headers`; false when one is bad.
     fn send_header_fields(&mut self, send: &RawSend) -> bool {
         let mut ok = true;
-        if let Some(hf) = &send.header_from
-            && hf.value.contains('\n')
-        {
-            self.err(hf, "a header value cannot span lines here", "");
-            ok = false;
+        if let Some(hf) = &send.header_from {
+            if hf.value.contains('\n') {
+                self.err(hf, "a header value cannot span lines here", "");
+                ok = false;
+            } else if Mailbox::parse(&hf.value).is_none() {
+                self.err(
+                    hf,
+                    format!("`{}` is not an address with a display name", hf.value),
+                    "write user@example.com or Display Name <user@example.com>",
+                );
+                ok = false;
+            }
         }
         if let Some(h) = &send.helo {
             ok &= self.domain(h).is_some();
         }
-        for k in send.headers.keys() {
-            if k.is_empty() || !k.chars().all(|c| c.is_ascii_graphic() && c != ':') {
+        for (k, v) in &send.headers {
+            let name = k.value.as_str();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic() && c != ':') {
                 self.err(
-                    &send.from_host,
-                    format!("`{k}` is not a header field name"),
+                    k,
+                    format!("`{name}` is not a header field name"),
                     "use letters, digits and hyphens, e.g. X-Course",
                 );
+                ok = false;
+            } else if let Some(hint) = written_by_the_client(name) {
+                self.err(
+                    k,
+                    format!("the mail client writes `{name}:` itself; a second one would make the message malformed"),
+                    hint,
+                );
+                ok = false;
+            }
+            if v.contains(['\r', '\n']) {
+                self.err(k, format!("the value of `{name}` spans lines"), "write a header value on one line");
                 ok = false;
             }
         }
@@ -201,8 +312,11 @@ impl Checker {
             mua: mua?,
             via: via?,
             from: r.from.value.clone(),
+            from_name: None,
             to: Vec::new(),
+            to_names: Vec::new(),
             header_from: None,
+            charset: Charset::Utf8,
             subject: String::new(),
             body: r.body.clone().unwrap_or_default(),
             helo: None,
@@ -212,5 +326,84 @@ impl Checker {
             reply: Some(ReplyTo { subject: r.subject.clone(), keep: r.keep.clone() }),
             attachments: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load_str;
+    use crate::base::rfc2047::Charset;
+    use crate::scenario::Action;
+
+    const BASE: &str = "version: 1
+name: t
+hosts:
+  - name: pc
+    role: mua
+    address: 192.0.2.1
+  - name: mx
+    role: mx
+    address: 192.0.2.2
+    domains: [example.com]
+users:
+  - address: alice@example.com
+    password: pw
+steps:
+  - send:
+      from_host: pc
+      via: mx
+      from: bob@example.org
+      to: [alice@example.com]
+";
+
+    /// The diagnostics of `BASE` with `extra` lines added to the send step:
+    /// (line, column, message, hint) each.
+    fn problems(extra: &str) -> Vec<(u64, u64, String, String)> {
+        let src = format!("{BASE}{extra}");
+        match load_str(&src, "t.yaml") {
+            Ok(_) => panic!("accepted:\n{src}"),
+            Err(d) => d.0.into_iter().map(|d| (d.line, d.column, d.message, d.hint.unwrap_or_default())).collect(),
+        }
+    }
+
+    #[test]
+    fn display_names_and_charset_reach_the_model() {
+        let src = BASE.replace("from: bob@example.org", "from: 山田 太郎 <bob@example.org>").replace(
+            "to: [alice@example.com]",
+            "to: [\"Alice <alice@example.com>\", alice@example.com]\n      charset: ISO-2022-JP\n      subject: 会議",
+        );
+        let sc = load_str(&src, "t.yaml").expect("valid");
+        let Action::Send(s) = &sc.steps[0].action else { panic!("a send step") };
+        assert_eq!((s.from.as_str(), s.from_name.as_deref()), ("bob@example.org", Some("山田 太郎")));
+        assert_eq!(s.to, ["alice@example.com", "alice@example.com"]);
+        assert_eq!(s.to_names, [Some("Alice".to_string()), None]);
+        assert_eq!(s.charset, Charset::Iso2022Jp);
+    }
+
+    #[test]
+    fn headers_the_client_writes_are_refused_where_they_stand() {
+        let d =
+            problems("      headers:\n        X-Course: ok\n        content-type: text/plain; charset=ISO-2022-JP\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0, d[0].1), (22, 9));
+        assert_eq!(
+            d[0].2,
+            "the mail client writes `content-type:` itself; a second one would make the message malformed"
+        );
+        assert!(d[0].3.contains("charset: iso-2022-jp"), "{}", d[0].3);
+        let d = problems("      headers:\n        Subject: x\n        Message-ID: <1@x>\n");
+        assert_eq!(d.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>(), [(21, 9), (22, 9)]);
+    }
+
+    #[test]
+    fn iso_2022_jp_cannot_write_everything() {
+        let d = problems("      charset: iso-2022-jp\n      subject: 絵文字 😀\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0, d[0].1), (20, 16));
+        assert_eq!(d[0].2, "ISO-2022-JP cannot write `😀` (U+1F600), found in the subject");
+        let d = problems("      charset: latin-1\n");
+        assert_eq!(d[0].2, "unknown charset `latin-1`");
+        let d = problems("      header_from: 山田 <taro@example.org\n");
+        assert_eq!(d[0].2, "`山田 <taro@example.org` is not an address with a display name");
     }
 }
