@@ -12,7 +12,7 @@ pub mod interactive;
 pub mod raw;
 pub mod view;
 
-use crate::base::diag::{Diagnostic, Diagnostics};
+use crate::base::diag::{Diagnostic, Diagnostics, tr};
 use crate::lab::expect;
 use crate::scenario::raw::S;
 use crate::scenario::{self, Scenario, Text};
@@ -370,8 +370,11 @@ impl Checker {
             if answer::key(&sh.answer.value).is_empty() {
                 self.err(
                     &sh.answer,
-                    "the answer is empty",
-                    "write the expected answer after `answer:`; more accepted forms go under `accept:`",
+                    tr("the answer is empty", "答えが空です"),
+                    tr(
+                        "write the expected answer after `answer:`; more accepted forms go under `accept:`",
+                        "`answer:` の後に正解を書いてください。ほかに認める書き方は `accept:` に並べます",
+                    ),
                 );
             }
             let mut accept = Vec::new();
@@ -454,16 +457,33 @@ impl Checker {
                 let steps = describe_steps(sc);
                 self.err(
                     step,
-                    format!("step {} of the scenario is not {want}", step.value),
-                    format!("the scenario's steps: {steps}"),
+                    tr(
+                        format!("step {} of the scenario is not {want}", step.value),
+                        format!("シナリオのステップ {} は {want} ではありません", step.value),
+                    ),
+                    tr(format!("the scenario's steps: {steps}"), format!("シナリオのステップ: {steps}")),
                 );
                 false
             }
             None => {
                 self.err(
                     step,
-                    format!("the scenario has no step {}", step.value),
-                    format!("steps are numbered from 1; the scenario has {}: {}", sc.steps.len(), describe_steps(sc)),
+                    tr(
+                        format!("the scenario has no step {}", step.value),
+                        format!("シナリオにステップ {} はありません", step.value),
+                    ),
+                    tr(
+                        format!(
+                            "steps are numbered from 1; the scenario has {}: {}",
+                            sc.steps.len(),
+                            describe_steps(sc)
+                        ),
+                        format!(
+                            "ステップは 1 から数えます。シナリオのステップは {} 個: {}",
+                            sc.steps.len(),
+                            describe_steps(sc)
+                        ),
+                    ),
                 );
                 false
             }
@@ -538,10 +558,20 @@ impl Checker {
                 (Some(h), Some(sc)) if sc.host_by_name(&h.value).is_none() => {
                     let known: Vec<&str> = sc.hosts.iter().map(|h| h.name.as_str()).collect();
                     let hint = match crate::base::diag::nearest(&h.value, known.iter().copied()) {
-                        Some(k) => format!("did you mean `{k}`? (hosts are: {})", known.join(", ")),
-                        None => format!("hosts are: {}", known.join(", ")),
+                        Some(k) => tr(
+                            format!("did you mean `{k}`? (hosts are: {})", known.join(", ")),
+                            format!("`{k}` の書き間違いではありませんか? (ホスト: {})", known.join(", ")),
+                        ),
+                        None => tr(format!("hosts are: {}", known.join(", ")), format!("ホスト: {}", known.join(", "))),
                     };
-                    self.err(h, format!("there is no host named `{}`", h.value), hint);
+                    self.err(
+                        h,
+                        tr(
+                            format!("there is no host named `{}`", h.value),
+                            format!("`{}` という名前のホストはありません", h.value),
+                        ),
+                        hint,
+                    );
                     return None;
                 }
                 (Some(h), _) => Some(h.value.clone()),
@@ -813,7 +843,7 @@ pub fn unknown_answers(
     file: &str,
     src: &str,
 ) -> Diagnostics {
-    use crate::base::diag::{nearest, tr};
+    use crate::base::diag::nearest;
     let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
     let mut out = Vec::new();
     for k in given.keys().filter(|k| !ids.contains(&k.as_str())) {
