@@ -1,11 +1,12 @@
 //! Small helpers with no dependency on the rest of the crate, usable from
 //! every layer (`proto/` and `listserv/` included): diagnostics, reading
 //! message headers, RFC 2047, a poison-tolerant lock, header and log
-//! time formats.
+//! time formats; the lessons and scenarios built into the binary.
 
 pub mod diag;
 pub mod message;
 pub mod rfc2047;
 pub mod seed;
+pub mod shipped;
 pub mod sync;
 pub mod time;

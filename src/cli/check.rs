@@ -22,7 +22,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
 
 /// What the file holds, in a few words, or its problems.
 fn check_one(f: &Path) -> Result<String, Diagnostics> {
-    let is_lesson = std::fs::read_to_string(f).map(|s| lesson::is_lesson(&s)).unwrap_or(false);
+    let is_lesson = maillab::base::shipped::read(f).map(|s| lesson::is_lesson(&s)).unwrap_or(false);
     let answers_of = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".answers.yaml"));
     if let Some(stem) = answers_of {
         check_answers(f, stem)

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 pub fn lesson(cmd: LessonCmd) -> ExitCode {
     match cmd {
         LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart, redo, student, exam, submission } => {
-            run(&name, lang_of(lang), restart, &redo, student, exam.then_some(submission))
+        LessonCmd::Run { name, lang, restart, redo, student, exam, submission, no_pager } => {
+            run(&name, lang_of(lang), restart, &redo, student, exam.then_some(submission), no_pager)
         }
         LessonCmd::ExamCopy { name, out } => exam_copy(&name, &out),
         LessonCmd::Grade { name, answers, format, lang, student } => {
@@ -51,9 +51,10 @@ fn list(lang: Lang) -> ExitCode {
         eprintln!(
             "{}",
             match lang {
-                Lang::En => "maillab: no lessons in ./lessons (run maillab from the project folder)",
+                Lang::En =>
+                    "maillab: no lessons in ./lessons (without that folder, maillab lists its built-in lessons)",
                 Lang::Ja =>
-                    "maillab: ./lessons にレッスンがありません (maillab はプロジェクトのフォルダで実行してください)",
+                    "maillab: ./lessons にレッスンがありません (このフォルダがなければ、maillab に組み込まれたレッスンを使います)",
             }
         );
         return ExitCode::from(2);
@@ -126,6 +127,15 @@ pub(super) fn open_for_student(
     Ok((l, progress))
 }
 
+/// The pager's page: the terminal's height less a few lines (`LINES`, else
+/// 24), only when both stdin and stdout are a terminal and not `--no-pager`.
+fn view(no_pager: bool) -> lesson::view::View {
+    use std::io::IsTerminal;
+    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let rows = std::env::var("LINES").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(24);
+    lesson::view::View { page: (tty && !no_pager).then(|| rows.saturating_sub(4).max(5)) }
+}
+
 /// `exam`: Some(where to write the submission) in exam mode.
 fn run(
     name: &str,
@@ -134,6 +144,7 @@ fn run(
     redo: &[String],
     student: Option<String>,
     exam: Option<Option<PathBuf>>,
+    no_pager: bool,
 ) -> ExitCode {
     let (l, mut progress) = match open_for_student(name, student, restart, lang) {
         Ok(x) => x,
@@ -220,7 +231,17 @@ fn run(
             return ExitCode::from(2);
         }
     };
-    let result = interactive::run_with(&l, &ctx, lang, exam.is_some(), &mut input, &mut out, &mut progress, &mut save);
+    let result = interactive::run_with(
+        &l,
+        &ctx,
+        lang,
+        exam.is_some(),
+        view(no_pager),
+        &mut input,
+        &mut out,
+        &mut progress,
+        &mut save,
+    );
     if let (Some(file), Ok(Some(_)), Some(id)) = (&exam, &result, &student) {
         let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name).to_string();
         let file = file.clone().unwrap_or_else(|| PathBuf::from(format!("{stem}-{id}.submission.json")));
@@ -290,7 +311,7 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
 
 fn exam_copy(name: &str, out: &Path) -> ExitCode {
     let path = lesson::locate(name);
-    let src = match std::fs::read_to_string(&path) {
+    let src = match maillab::base::shipped::read(&path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("maillab: cannot read {}: {e}", path.display());

@@ -71,6 +71,10 @@ pub enum LessonCmd {
         /// With --exam: where to write the submission (default: NAME-ID.submission.json here).
         #[arg(long, value_name = "FILE", requires = "exam")]
         submission: Option<PathBuf>,
+        /// Print long trace excerpts at once instead of a page at a time (the
+        /// pager is used only when reading from and writing to a terminal).
+        #[arg(long)]
+        no_pager: bool,
     },
     /// For instructors: write a copy of a lesson without its keys, for an exam.
     ///

@@ -23,7 +23,7 @@ macro_rules! sayln {
 
 /// Each diagnostic on stderr, followed by the lines of `file` it points at.
 pub fn print_diags(d: &Diagnostics, file: &Path) {
-    let src = std::fs::read_to_string(file).unwrap_or_default();
+    let src = maillab::base::shipped::read(file).unwrap_or_default();
     let mut err = std::io::stderr().lock();
     for x in &d.0 {
         let _ = writeln!(err, "{x}");

@@ -90,9 +90,9 @@ pub fn files_hash(exam_src: &str, scenario_src: &str) -> String {
 
 /// The hash of a lesson's files as the student had them (the exam copy).
 pub fn lesson_hash(l: &Lesson) -> String {
-    let src = std::fs::read_to_string(&l.file).unwrap_or_default();
+    let src = crate::base::shipped::read(&l.file).unwrap_or_default();
     let copy = if src.contains(WITHHELD) { src } else { exam_copy(&src) };
-    files_hash(&copy, &std::fs::read_to_string(&l.scenario.file).unwrap_or_default())
+    files_hash(&copy, &crate::base::shipped::read(std::path::Path::new(&l.scenario.file)).unwrap_or_default())
 }
 
 /// One checkpoint of a submission.

@@ -6,9 +6,9 @@
 
 pub use super::attempt::Progress;
 use super::attempt::{self, Outcome};
+use super::view::{self, Command, View};
 use super::{Context, Kind, Lang, Lesson};
-use crate::trace::render::text_line;
-use crate::trace::{Field, Kind as EventKind};
+use crate::trace::{Event, Field, Kind as EventKind};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
@@ -57,7 +57,63 @@ pub fn run(
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
     let ctx = Context::run(l)?;
-    run_with(l, &ctx, lang, false, input, out, progress, save)
+    run_with(l, &ctx, lang, false, View::default(), input, out, progress, save)
+}
+
+/// A section's excerpt: the trace lines it shows, then the header sections
+/// of the messages delivered in it (as `maillab run` prints them).
+fn excerpt(s: &super::Section, part: &[&Event], all: &[&Event], lang: Lang) -> Vec<String> {
+    let shown = s.show.select(part, all);
+    let mut lines = view::lines(&shown, s.show.fold, lang);
+    for e in shown.iter().filter(|e| e.kind == EventKind::Deliver) {
+        lines.push(String::new());
+        lines.push(format!(
+            "{} {} ({})",
+            t(lang, "[delivered message]", "[配達されたメール]"),
+            e.field_str(Field::Mailbox).unwrap_or("?"),
+            e.host
+        ));
+        for l in e.field_str(Field::Message).unwrap_or("").split("\r\n").take_while(|l| !l.is_empty()) {
+            lines.push(format!("  {l}"));
+        }
+    }
+    lines
+}
+
+/// What `:t` and `:all` show: the current section's excerpt and the trace so far.
+struct Seen<'a> {
+    excerpt: Vec<String>,
+    so_far: &'a [&'a Event],
+}
+
+/// Answer a key typed at a prompt. Returns false if the input ended.
+fn command(
+    c: Command,
+    seen: &Seen,
+    stem: &str,
+    lang: Lang,
+    view: View,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
+    match c {
+        Command::Section if seen.excerpt.is_empty() => {
+            writeln!(out, "{}", t(lang, "(no trace shown yet)", "(まだトレースは表示されていません)"))?;
+            Ok(true)
+        }
+        Command::Section => {
+            writeln!(out, "\n{}", t(lang, "[trace]", "[トレース]"))?;
+            view::page(&seen.excerpt, view, lang, input, out)
+        }
+        Command::All => {
+            writeln!(out, "\n{}", t(lang, "[the whole trace so far]", "[ここまでのトレース全体]"))?;
+            view::page(&view::lines(seen.so_far, false, lang), view, lang, input, out)
+        }
+        Command::Help => {
+            writeln!(out, "{}", view::help(lang, stem))?;
+            Ok(true)
+        }
+    }
 }
 
 /// [`run`] on a run already made (a student's variant). In exam mode
@@ -68,12 +124,15 @@ pub fn run_with(
     ctx: &Context,
     lang: Lang,
     exam: bool,
+    view: View,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
     progress: &mut Progress,
     save: &mut dyn FnMut(&Progress) -> io::Result<()>,
 ) -> io::Result<Option<super::Report>> {
-    let events: Vec<&crate::trace::Event> = ctx.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
+    let events: Vec<&Event> = ctx.events.iter().filter(|e| e.kind != EventKind::Wire).collect();
+    let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name).to_string();
+    let mut seen = Seen { excerpt: Vec::new(), so_far: &events[..0] };
     let step_at: BTreeMap<u64, usize> = events
         .iter()
         .enumerate()
@@ -103,35 +162,45 @@ pub fn run_with(
         writeln!(out, "\n--- {}/{} ---\n{}", i + 1, total, lang.pick(&s.text))?;
         if let Some(k) = s.run_to_step {
             let cut = step_at.get(&(k as u64 + 1)).copied().unwrap_or(end).max(shown);
-            writeln!(out, "\n{}", t(lang, "[trace]", "[トレース]"))?;
-            for e in &events[shown..cut] {
-                writeln!(out, "{}", text_line(e, 10, false))?;
+            let header = if s.show.narrows() {
+                t(
+                    lang,
+                    "[trace: the part this section is about; :all shows everything]",
+                    "[トレース: このセクションに関係する部分。全体は :all]",
+                )
+            } else {
+                t(lang, "[trace]", "[トレース]")
+            };
+            writeln!(out, "\n{header}")?;
+            seen.excerpt = excerpt(s, &events[shown..cut], &events, lang);
+            seen.so_far = &events[..cut];
+            if !view::page(&seen.excerpt, view, lang, input, out)? {
+                stopped(out)?;
+                return Ok(None);
             }
-            // The header sections of messages delivered in this part, as `maillab run` prints them.
-            for e in events[shown..cut].iter().filter(|e| e.kind == EventKind::Deliver) {
-                writeln!(
-                    out,
-                    "\n{} {} ({})",
-                    t(lang, "[delivered message]", "[配達されたメール]"),
-                    e.field_str(Field::Mailbox).unwrap_or("?"),
-                    e.host
-                )?;
-                for l in e.field_str(Field::Message).unwrap_or("").split("\r\n").take_while(|l| !l.is_empty()) {
-                    writeln!(out, "  {l}")?;
-                }
-            }
+            writeln!(out, "{}", view::hint_line(lang))?;
             shown = cut;
         }
         if let Some(look) = &s.look_at {
             writeln!(out, "\n{} {}", t(lang, "Look at:", "注目:"), lang.pick(look))?;
         }
         if s.checkpoints.is_empty() && i + 1 < total {
-            write!(out, "\n{}", t(lang, "[Enter] to go on > ", "[Enter] で次へ > "))?;
-            out.flush()?;
-            let mut line = String::new();
-            if input.read_line(&mut line)? == 0 {
-                writeln!(out)?;
-                return Ok(None);
+            loop {
+                write!(out, "\n{}", t(lang, "[Enter] to go on > ", "[Enter] で次へ > "))?;
+                out.flush()?;
+                let mut line = String::new();
+                if input.read_line(&mut line)? == 0 {
+                    writeln!(out)?;
+                    return Ok(None);
+                }
+                match view::command(&line) {
+                    Some(c) => {
+                        if !command(c, &seen, &stem, lang, view, input, out)? {
+                            return Ok(None);
+                        }
+                    }
+                    None => break,
+                }
             }
         }
         for cp in &s.checkpoints {
@@ -162,6 +231,13 @@ pub fn run_with(
                 if input.read_line(&mut line)? == 0 {
                     stopped(out)?;
                     return Ok(None);
+                }
+                if let Some(c) = view::command(&line) {
+                    if !command(c, &seen, &stem, lang, view, input, out)? {
+                        stopped(out)?;
+                        return Ok(None);
+                    }
+                    continue;
                 }
                 let rec = progress.lang(lang).record(&cp.id);
                 if exam {
@@ -236,7 +312,6 @@ pub fn run_with(
         r.percent,
         if r.passed { t(lang, "passed", "合格") } else { t(lang, "not passed yet", "不合格") }
     )?;
-    let stem = l.file.file_stem().and_then(|s| s.to_str()).unwrap_or(&l.name);
     writeln!(
         out,
         "{}",

@@ -10,6 +10,7 @@ pub mod attempt;
 pub mod exam;
 pub mod interactive;
 pub mod raw;
+pub mod view;
 
 use crate::base::diag::{Diagnostic, Diagnostics};
 use crate::lab::expect;
@@ -75,6 +76,8 @@ pub struct Section {
     pub text: Text,
     pub run_to_step: Option<usize>,
     pub look_at: Option<Text>,
+    /// What the section's trace excerpt shows.
+    pub show: view::Show,
     pub checkpoints: Vec<Checkpoint>,
 }
 
@@ -114,7 +117,7 @@ impl Lesson {
     }
 }
 
-/// Find a lesson by name (in lessons/) or by path.
+/// Find a lesson by name (in lessons/, on disk or built in) or by path.
 pub fn locate(name: &str) -> PathBuf {
     let p = Path::new(name);
     if p.extension().is_some() || p.components().count() > 1 {
@@ -162,7 +165,7 @@ pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::va
     }
     let Ok(head) = serde_saphyr::from_str::<Head>(src) else { return Default::default() };
     let sc_path = scenario_path(path, &head.scenario);
-    let Ok(sc_src) = std::fs::read_to_string(&sc_path) else { return Default::default() };
+    let Ok(sc_src) = crate::base::shipped::read(&sc_path) else { return Default::default() };
     scenario::vary::source_for(&sc_src, &sc_path.display().to_string(), student).map(|(_, v)| v).unwrap_or_default()
 }
 
@@ -303,6 +306,7 @@ impl Checker {
                 text: s.text.value.clone(),
                 run_to_step: s.run_to_step.as_ref().map(|r| r.value),
                 look_at: s.look_at.as_ref().map(|l| l.value.clone()),
+                show: self.show(s.show.as_ref(), scenario.as_ref()),
                 checkpoints: cps,
             });
         }
@@ -400,6 +404,40 @@ impl Checker {
             kind,
             moment,
         })
+    }
+
+    /// A section's `show:`, checked against the scenario.
+    fn show(&mut self, raw: Option<&raw::RawShow>, sc: Option<&Scenario>) -> view::Show {
+        let Some(raw) = raw else { return view::Show::default() };
+        let mut show =
+            view::Show { fold: raw.fold.unwrap_or(true), sessions: raw.sessions.clone(), ..Default::default() };
+        for h in &raw.hosts {
+            if sc.is_some_and(|sc| sc.host_by_name(&h.value).is_none()) {
+                self.err(h, format!("there is no host named `{}`", h.value), "name a host of the scenario's hosts:");
+            } else {
+                show.hosts.push(h.value.clone());
+            }
+        }
+        for k in &raw.kinds {
+            match view::kinds_named(&k.value) {
+                Some(ks) => show.kinds.extend(ks),
+                None => {
+                    let (message, hint) = crate::trace::Kind::unknown(&k.value);
+                    self.err(
+                        k,
+                        message,
+                        format!("{hint}; or a category (smtp, dns, list, …) or a prefix such as list.*"),
+                    );
+                }
+            }
+        }
+        if let Some(st) = &raw.step_connection {
+            if sc.is_some_and(|sc| st.value == 0 || st.value > sc.steps.len()) {
+                self.err(st, format!("the scenario has no step {}", st.value), "steps are numbered from 1");
+            }
+            show.step_connection = Some(st.value);
+        }
+        show
     }
 
     fn step_ok(
@@ -859,21 +897,12 @@ pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, St
         .collect())
 }
 
-/// Every lesson in a folder, sorted by file name.
+/// Every lesson in a folder, sorted by file name (the built-in lessons for
+/// `lessons` when there is no such folder on disk).
 pub fn list(dir: &Path) -> Vec<(PathBuf, Result<Lesson, Diagnostics>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.extension().is_some_and(|x| x == "yaml") && !p.to_string_lossy().ends_with(".answers.yaml")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    crate::base::shipped::list(dir)
         .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".answers.yaml"))
         .map(|p| {
             let l = load_file(&p);
             (p, l)

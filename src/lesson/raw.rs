@@ -51,6 +51,10 @@ pub struct RawSection {
     #[serde(default)]
     #[schemars(with = "Option<Text>")]
     pub look_at: Option<S<Text>>,
+    /// Narrow the trace excerpt: hosts, sessions, kinds, a step's connection;
+    /// folding of EHLO capability lines and PTR look-ups.
+    #[serde(default)]
+    pub show: Option<RawShow>,
     #[serde(default)]
     #[schemars(with = "Vec<RawCheckpoint>")]
     pub checkpoints: Vec<S<RawCheckpoint>>,
@@ -172,4 +176,33 @@ pub struct RawEventCount {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub host: Option<S<String>>,
+}
+
+/// What a section's trace excerpt shows (every key optional; all given ones
+/// must hold for an event to be shown; step lines are always shown).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShow {
+    /// Only events of these hosts: recorded on one of them, or with one of
+    /// them as the peer (so a host's connections show from both ends).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub hosts: Vec<S<String>>,
+    /// Only these connections (the `#N` of the trace).
+    #[serde(default)]
+    pub sessions: Vec<u64>,
+    /// Only these kinds: a kind (`smtp.cmd`), a category (`smtp`, `dns`,
+    /// `list`, …) or a prefix with `*` (`list.*`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub kinds: Vec<S<String>>,
+    /// Only the connections this step of the scenario opened (a MUA's
+    /// submission or mailbox session).
+    #[serde(default)]
+    #[schemars(with = "Option<usize>")]
+    pub step_connection: Option<S<usize>>,
+    /// Fold a multi-line SMTP reply (EHLO's capability lines) and a reverse
+    /// look-up's (PTR) query and answer into one line each (default true).
+    #[serde(default)]
+    pub fold: Option<bool>,
 }

@@ -348,3 +348,146 @@ fn exam_copy_submissions_and_class_grades() {
     let first = summary.lines().nth(1).expect("a row");
     assert!(first.starts_with("06-mailing-lists,spam-copies,2,1,1,50,"), "{summary}");
 }
+
+/// The lessons and scenarios are built into the binary: from a folder with
+/// no lessons/ or scenarios/ every student command still finds them, and a
+/// lessons/ folder on disk overrides the built-in one.
+#[test]
+fn lessons_and_scenarios_work_from_any_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-anywhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key = dir.join("key.yaml");
+    std::fs::copy(root.join("lessons/01-addresses-and-messages.answers.yaml"), &key).expect("copy");
+    let maillab = |cwd: &Path, args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+            .current_dir(cwd)
+            .args(args)
+            .env("MAILLAB_HOME", dir.join("home"))
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child.wait_with_output().expect("finishes")
+    };
+    let out = maillab(&dir, &["lesson", "list", "--lang", "en"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("01-addresses-and-messages") && text.contains("08-list-server"), "{text}");
+    let out = maillab(&dir, &["lesson", "grade", "01-addresses-and-messages", "--answers", "key.yaml"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = maillab(&dir, &["lesson", "run", "01-addresses-and-messages", "--lang", "en"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("=== Mail addresses and the make-up of a message ==="), "{text}");
+    let out = maillab(&dir, &["run", "scenarios/relay-chain.yaml"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = maillab(&dir, &["check", "scenarios/relay-chain.yaml"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A lessons/ folder here wins over the built-in lessons (its scenario still built in).
+    std::fs::create_dir_all(dir.join("lessons")).expect("dir");
+    let src = std::fs::read_to_string(root.join("lessons/01-addresses-and-messages.yaml")).expect("shipped");
+    let title = "Mail addresses and the make-up of a message";
+    assert!(src.contains(title));
+    std::fs::write(dir.join("lessons/01-addresses-and-messages.yaml"), src.replace(title, "My own lesson"))
+        .expect("write");
+    let out = maillab(&dir, &["lesson", "list", "--lang", "en"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("My own lesson") && !text.contains("08-list-server"), "{text}");
+}
+
+/// A lesson fits about 30 minutes of a class: a bounded number of questions
+/// and of Japanese text to read (about 500 characters a minute), and its
+/// last screen names the next lesson.
+#[test]
+fn every_shipped_lesson_fits_a_class() {
+    use maillab::lesson::{Kind, Lang};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let all = maillab::lesson::list(&root.join("lessons"));
+    let n = all.len();
+    for (i, (path, l)) in all.into_iter().enumerate() {
+        let l = l.unwrap_or_else(|d| panic!("{} does not load:\n{d}", path.display()));
+        let ja = |t: &maillab::scenario::Text| t.ja.as_deref().map_or(0, |s| s.chars().count());
+        let mut chars = ja(&l.title) + ja(&l.summary);
+        for s in &l.sections {
+            chars += ja(&s.text) + s.look_at.as_ref().map_or(0, ja);
+            for c in &s.checkpoints {
+                chars += ja(&c.question) + c.explain.as_ref().map_or(0, ja) + c.hint.as_ref().map_or(0, ja);
+                if let Kind::Choice { options, .. } = &c.kind {
+                    chars += options.iter().map(ja).sum::<usize>();
+                }
+            }
+        }
+        let questions = l.checkpoints().count();
+        assert!(questions <= 10, "{}: {questions} checkpoints", path.display());
+        assert!(chars <= 7000, "{}: {chars} characters of Japanese to read", path.display());
+        let next = maillab::lesson::interactive::next_lesson(&l);
+        assert_eq!(next.is_some(), i + 1 < n, "{}: the next lesson", path.display());
+        if let Some((name, next)) = next {
+            assert!(!name.is_empty() && !Lang::Ja.pick(&next.title).is_empty());
+        }
+    }
+}
+
+/// A focused section: `show:` narrows the excerpt, capability lines and PTR
+/// look-ups are folded, `:t`, `:all` and `:h` at a prompt show the section's
+/// trace, the whole trace so far and the keys; `check` refuses a `show:` that
+/// names what the scenario does not have.
+#[test]
+fn a_section_shows_a_focused_trace_and_keys_show_it_again() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-show-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let src = std::fs::read_to_string(root.join("tests/fixtures/lesson-demo.yaml")).expect("fixture");
+    let src = src.replace(
+        "scenario: ../../scenarios/relay-chain.yaml",
+        &format!("scenario: {}", root.join("scenarios/relay-chain.yaml").display()),
+    );
+    let focused = src.replacen(
+        "    run_to_step: 1           # show the trace up to the end of step 1\n",
+        "    run_to_step: 1\n    show: { hosts: [pc1], kinds: [smtp, dns] }\n",
+        1,
+    );
+    assert_ne!(focused, src);
+    let lesson = dir.join("focused.yaml");
+    std::fs::write(&lesson, &focused).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(&dir)
+        .args(["lesson", "run"])
+        .arg(&lesson)
+        .args(["--lang", "en"])
+        .env("MAILLAB_HOME", dir.join("home"))
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(b":t\n:all\n:h\n").expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (first, rest) = text.split_once("(:t shows this trace again").expect("the keys are named");
+    assert!(first.contains("[trace: the part this section is about; :all shows everything]"), "{text}");
+    assert!(first.contains("C: EHLO pc1.cs.example.ac.jp") && !first.contains("maillog"), "narrowed: {first}");
+    assert!(first.contains("(+5 more lines: ENHANCEDSTATUSCODES"), "folded: {first}");
+    assert!(!first.contains("dept → hub"), "only pc1's connection: {first}");
+    let (again, rest) = rest.split_once("[the whole trace so far]").expect(":all");
+    assert!(again.contains("[trace]") && again.contains("C: EHLO pc1.cs.example.ac.jp"), ":t: {again}");
+    assert!(rest.contains("maillog") && rest.contains("S: 250-PIPELINING"), ":all is not narrowed or folded: {rest}");
+    assert!(rest.contains("maillab web --lesson focused"), ":h names the browser lab: {rest}");
+    // What the scenario does not have is refused.
+    let bad = src.replacen(
+        "    run_to_step: 1           # show the trace up to the end of step 1\n",
+        "    run_to_step: 1\n    show: { hosts: [pc9], kinds: [smtp.cmdd], step_connection: 9 }\n",
+        1,
+    );
+    std::fs::write(&lesson, bad).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_maillab")).arg("check").arg(&lesson).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no host named `pc9`") && err.contains("did you mean `smtp.cmd`?"), "{err}");
+    assert!(err.contains("the scenario has no step 9"), "{err}");
+}

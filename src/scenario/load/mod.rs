@@ -48,7 +48,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
 pub fn read_source(path: &std::path::Path, what: &str) -> Result<String, Diagnostics> {
     let file = path.display().to_string();
     let one = |d: Diagnostic| Diagnostics(vec![d]);
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::base::shipped::read_bytes(path).map_err(|e| {
         let hint = match what {
             "lesson" => tr(
                 "check the path; `maillab lesson list` shows the lessons in lessons/",
