@@ -199,11 +199,12 @@ pub fn pop3(data: &[u8]) {
     s.peer_closed();
 }
 
-/// Any bytes from an IMAP client (logged in, two messages, one multipart),
-/// including literals.
+/// Any bytes from an IMAP client (logged in, two messages, one multipart;
+/// the special-use mailboxes Sent, Drafts, Trash, Junk), including literals.
 pub fn imap(data: &[u8]) {
     let mut store = Store::new();
     store.add_account("alice@example.com", "pw");
+    let _ = store.add_special_mailboxes("alice@example.com");
     let t = fixed_time();
     let mime = b"Subject: m\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nAAAA\r\n--b--\r\n";
     store.deliver("alice@example.com", Arc::new(mime.to_vec()), t);

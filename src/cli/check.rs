@@ -81,7 +81,7 @@ fn in_variant(mut d: Diagnostics, v: &scenario::vary::Variant) -> Diagnostics {
 /// Every variant of a scenario loads, runs and meets its `expect:` list.
 fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
     let file = f.display().to_string();
-    let src = std::fs::read_to_string(f).unwrap_or_default();
+    let src = maillab::base::shipped::read(f).unwrap_or_default();
     let all = variants(&src, &file)?;
     for v in &all {
         let sc = scenario::vary::load_file_with(f, v).map_err(|d| in_variant(d, v))?;
@@ -104,8 +104,8 @@ fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
 /// trace question has an answer in it.
 fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnostics> {
     let file = f.display().to_string();
-    let src = std::fs::read_to_string(f).unwrap_or_default();
-    let sc_src = std::fs::read_to_string(&l.scenario.file).unwrap_or_default();
+    let src = maillab::base::shipped::read(f).unwrap_or_default();
+    let sc_src = maillab::base::shipped::read(Path::new(&l.scenario.file)).unwrap_or_default();
     let all = variants(&sc_src, &l.scenario.file)?;
     for v in &all {
         let lv = lesson::load_str_with(&src, f, v.clone()).map_err(|d| in_variant(d, v))?;
@@ -133,7 +133,7 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
     let given = lesson::load_answers(f)?;
     let lesson_path = f.with_file_name(format!("{stem}.yaml"));
     let l = lesson::load_file(&lesson_path)?;
-    let src = std::fs::read_to_string(f).unwrap_or_default();
+    let src = maillab::base::shipped::read(f).unwrap_or_default();
     let unknown = lesson::unknown_answers(&l, &given, &f.display().to_string(), &src);
     if !unknown.is_empty() {
         return Err(unknown);

@@ -154,7 +154,7 @@ trait Reader {
     fn waiting(&mut self, now: Duration);
     fn poll_timeout(&self) -> Option<Duration>;
     fn handle_timeout(&mut self, now: Duration);
-    /// New mail was delivered (IMAP reports it; POP3's maildrop is fixed at login).
+    /// The store changed (IMAP reports it; POP3's maildrop is fixed at login).
     fn mailbox_changed(&mut self) {}
 }
 
@@ -281,11 +281,24 @@ fn pop3_config(mta: &Mta) -> pop3::Pop3Config {
     pop3::Pop3Config { hostname: mta.ctx.hostname.clone(), show_secrets: mta.cfg.show_secrets }
 }
 
+/// The largest literal when `max_message_size` is 0 (SMTP then sets no
+/// limit, but an IMAP literal is held in memory whole).
+pub const MAX_LITERAL_UNLIMITED: usize = 64 * 1024 * 1024;
+
+/// The largest literal (an APPENDed message) the IMAP server takes: what
+/// the host's SMTP server takes, `max_message_size`.
+pub fn max_literal(max_message_size: u64) -> usize {
+    match max_message_size {
+        0 => MAX_LITERAL_UNLIMITED,
+        n => usize::try_from(n).unwrap_or(usize::MAX),
+    }
+}
+
 fn imap_config(mta: &Mta) -> imap::ImapConfig {
     imap::ImapConfig {
         hostname: mta.ctx.hostname.clone(),
         show_secrets: mta.cfg.show_secrets,
-        max_literal: 10 * 1024 * 1024,
+        max_literal: max_literal(mta.cfg.max_message_size),
     }
 }
 
@@ -399,6 +412,13 @@ mod tests {
         assert_eq!(secs, vec![2, 4, 8, 15, 15, 15]);
         assert_eq!(auth_delay(0), AUTH_DELAY);
         assert_eq!(auth_delay(usize::MAX), AUTH_DELAY_MAX);
+    }
+
+    #[test]
+    fn the_literal_limit_is_the_message_size_limit() {
+        assert_eq!(max_literal(2000), 2000);
+        assert_eq!(max_literal(10_240_000), 10_240_000);
+        assert_eq!(max_literal(0), MAX_LITERAL_UNLIMITED);
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub struct Mta {
     pub cfg: MtaConfig,
     /// Local mailboxes (accounts of the users whose domain this host serves).
     pub store: Arc<Mutex<Store>>,
-    /// Bumped on every local delivery, so IMAP sessions can report new mail.
+    /// Bumped on every change to the store (see [`Mta::with_store`]), so
+    /// IMAP sessions can report it.
     pub store_version: watch::Sender<u64>,
     /// SMTP AUTH accounts: user -> password.
     pub auth_users: BTreeMap<String, String>,
@@ -161,8 +162,22 @@ impl Mta {
         self.cfg.flavour.persona()
     }
 
+    /// Work on the mail store. When `f` changed something a session could
+    /// see (the store's version moved: a delivery, an APPEND, a flag, an
+    /// expunge, by any session of any protocol), every POP3 and IMAP
+    /// session of the host is woken (`store_version`), so an IMAP client in
+    /// IDLE hears of it at once.
     pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        f(&mut lock(&self.store))
+        let (r, changed) = {
+            let mut store = lock(&self.store);
+            let before = store.version();
+            let r = f(&mut store);
+            (r, store.version() != before)
+        };
+        if changed {
+            self.store_version.send_modify(|v| *v = v.wrapping_add(1));
+        }
+        r
     }
 
     pub fn has_local_user(&self, key: &str) -> bool {

@@ -312,7 +312,6 @@ impl Mta {
             let uid = s.deliver(&rcpt.key(), msg.clone(), now);
             (uid, s.mailbox(&rcpt.key(), crate::store::INBOX).map(|m| m.messages.len()).unwrap_or(0))
         });
-        self.store_version.send_modify(|v| *v += 1);
         self.ctx.emit(
             self.ctx
                 .ev(Kind::Deliver)

@@ -65,6 +65,9 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
                 let mut store = crate::store::Store::new();
                 for u in sc.users.iter().filter(|u| u.host == i) {
                     store.add_account(&u.address, u.password.as_deref().unwrap_or(""));
+                    if u.special_mailboxes {
+                        store.add_special_mailboxes(&u.address).map_err(std::io::Error::other)?;
+                    }
                 }
                 let auth_users: BTreeMap<String, String> =
                     sc.users.iter().filter_map(|u| u.password.clone().map(|p| (u.address.clone(), p))).collect();

@@ -94,6 +94,8 @@ pub struct Server {
     out: VecDeque<Output>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
+    /// The client sent something since the timer last started.
+    heard: bool,
 }
 
 /// Lowercase hex MD5 of `timestamp` followed by `secret` (RFC 1939 §7).
@@ -120,6 +122,7 @@ impl Server {
             maildrop: Vec::new(),
             out: VecDeque::new(),
             waiting_since: Duration::ZERO,
+            heard: true,
         }
     }
 
@@ -133,10 +136,15 @@ impl Server {
     }
 
     /// The host has written everything asked of it and waits for the
-    /// client from `now` on (time since the connection opened): the
-    /// autologout timer starts again.
+    /// client from `now` on (time since the connection opened). The
+    /// autologout timer counts from the client's last command: it starts
+    /// again only if the client sent something since it last started (the
+    /// host also wakes its sessions when the mail store changes, and that
+    /// must not keep a silent client).
     pub fn waiting(&mut self, now: Duration) {
-        self.waiting_since = now;
+        if std::mem::take(&mut self.heard) {
+            self.waiting_since = now;
+        }
     }
 
     /// When the autologout timer expires, unless the client sends
@@ -156,8 +164,9 @@ impl Server {
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
-        if self.state != State::Closed {
+        if self.state != State::Closed && !bytes.is_empty() {
             self.input.extend_from_slice(bytes);
+            self.heard = true;
         }
     }
 
@@ -1053,6 +1062,9 @@ mod tests {
         run(&mut s, &mut st, b"DELE 1\r\n");
         // The host waits from 70 s on: the timer runs from there, not from the start.
         s.waiting(Duration::from_secs(70));
+        assert_eq!(s.poll_timeout(), Some(Duration::from_secs(70) + AUTOLOGOUT));
+        // Woken without a word from the client (the store changed): the timer goes on.
+        s.waiting(Duration::from_secs(300));
         assert_eq!(s.poll_timeout(), Some(Duration::from_secs(70) + AUTOLOGOUT));
         assert_eq!(AUTOLOGOUT, Duration::from_secs(600), "RFC 1939: at least 10 minutes");
         s.handle_timeout(Duration::from_secs(669));

@@ -168,6 +168,9 @@ pub struct User {
     pub password: Option<String>,
     /// The MTA host whose local domain holds this mailbox.
     pub host: usize,
+    /// Sent, Drafts, Trash and Junk exist from the start, marked for IMAP
+    /// (RFC 6154 SPECIAL-USE).
+    pub special_mailboxes: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -277,6 +277,10 @@ pub struct RawUser {
     pub name: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
+    /// Give the mailbox Sent, Drafts, Trash and Junk folders, marked for
+    /// IMAP clients as RFC 6154 special-use mailboxes.
+    #[serde(default)]
+    pub special_mailboxes: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -4,6 +4,14 @@
 //! delivery. UIDs follow RFC 3501 §2.3.1.1: they only ever grow within a
 //! mailbox, and a mailbox that is deleted and created again gets a new
 //! UIDVALIDITY, so a client's cached UIDs can never point at the wrong mail.
+//!
+//! Every change another session could see (mail delivered or appended,
+//! flags stored, messages expunged, mailboxes created, deleted or renamed)
+//! raises the store's [`Store::version`]: the host compares it before and
+//! after each use and wakes the sessions that wait (an IMAP client in IDLE
+//! learns of it at once, whichever session or protocol made the change).
+//! The store's own methods raise it; code that changes a [`Mailbox`] it got
+//! from [`Store::mailbox_mut`] calls [`Store::touch`].
 
 use chrono::{DateTime, FixedOffset};
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,8 +59,45 @@ impl Message {
     }
 }
 
+/// What a mailbox is for (RFC 6154 SPECIAL-USE), shown to IMAP clients as
+/// a LIST attribute so that they file sent mail, drafts, deleted and junk
+/// mail where every other client of the account does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SpecialUse {
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+}
+
+impl SpecialUse {
+    pub const ALL: [SpecialUse; 4] = [SpecialUse::Sent, SpecialUse::Drafts, SpecialUse::Trash, SpecialUse::Junk];
+
+    /// The LIST attribute: `\Sent`, `\Drafts`, `\Trash`, `\Junk`.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Trash => "\\Trash",
+            SpecialUse::Junk => "\\Junk",
+        }
+    }
+
+    /// The mailbox name Thunderbird gives it.
+    pub fn default_name(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "Sent",
+            SpecialUse::Drafts => "Drafts",
+            SpecialUse::Trash => "Trash",
+            SpecialUse::Junk => "Junk",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Mailbox {
+    /// What the mailbox is for, if it is one of the special ones.
+    pub special_use: Option<SpecialUse>,
     pub uid_validity: u32,
     pub uid_next: u32,
     pub messages: Vec<Message>,
@@ -62,7 +107,7 @@ pub struct Mailbox {
 
 impl Mailbox {
     fn new(uid_validity: u32) -> Self {
-        Mailbox { uid_validity, uid_next: 1, messages: Vec::new(), recent: BTreeSet::new() }
+        Mailbox { special_use: None, uid_validity, uid_next: 1, messages: Vec::new(), recent: BTreeSet::new() }
     }
     pub fn append(&mut self, data: Arc<Vec<u8>>, flags: BTreeSet<String>, date: DateTime<FixedOffset>) -> u32 {
         let uid = self.uid_next;
@@ -98,6 +143,8 @@ pub struct Store {
     accounts: BTreeMap<String, Account>,
     /// Source of UIDVALIDITY values; grows with every mailbox created.
     next_validity: u32,
+    /// Raised by every change a session could see (see the module's text).
+    version: u64,
 }
 
 /// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
@@ -107,7 +154,19 @@ pub fn canonical(name: &str) -> String {
 
 impl Store {
     pub fn new() -> Self {
-        Store { accounts: BTreeMap::new(), next_validity: 1 }
+        Store { accounts: BTreeMap::new(), next_validity: 1, version: 0 }
+    }
+
+    /// How many changes the store has seen: compare two readings to know
+    /// whether anything changed in between.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Something in a mailbox changed (flags, messages): sessions waiting
+    /// on the store are to look again.
+    pub fn touch(&mut self) {
+        self.version = self.version.wrapping_add(1);
     }
 
     fn validity(&mut self) -> u32 {
@@ -165,7 +224,9 @@ impl Store {
     /// Local delivery into a user's INBOX; returns the new UID.
     pub fn deliver(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
         let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(INBOX)?;
-        Some(mb.append(data, BTreeSet::new(), date))
+        let uid = mb.append(data, BTreeSet::new(), date);
+        self.touch();
+        Some(uid)
     }
 
     pub fn mailbox(&self, user: &str, name: &str) -> Option<&Mailbox> {
@@ -183,6 +244,7 @@ impl Store {
             return Err(format!("mailbox {name} already exists"));
         }
         acct.mailboxes.insert(name, Mailbox::new(v));
+        self.touch();
         Ok(())
     }
 
@@ -192,7 +254,9 @@ impl Store {
             return Err("INBOX cannot be deleted".into());
         }
         let acct = self.accounts.get_mut(user).ok_or("no such user")?;
-        acct.mailboxes.remove(&name).map(|_| ()).ok_or_else(|| format!("no mailbox {name}"))
+        acct.mailboxes.remove(&name).ok_or_else(|| format!("no mailbox {name}"))?;
+        self.touch();
+        Ok(())
     }
 
     /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
@@ -217,7 +281,43 @@ impl Store {
         } else if let Some(mb) = acct.mailboxes.remove(&from) {
             acct.mailboxes.insert(to, mb);
         }
+        self.touch();
         Ok(())
+    }
+
+    /// Give `user` the special-use mailboxes under Thunderbird's names (Sent,
+    /// Drafts, Trash, Junk), subscribed; a mailbox of that name that exists
+    /// already is marked.
+    pub fn add_special_mailboxes(&mut self, user: &str) -> Result<(), String> {
+        for u in SpecialUse::ALL {
+            let name = u.default_name();
+            if self.mailbox(user, name).is_none() {
+                self.create(user, name)?;
+            }
+            let acct = self.accounts.get_mut(user).ok_or("no such user")?;
+            if let Some(mb) = acct.mailboxes.get_mut(name) {
+                mb.special_use = Some(u);
+            }
+            acct.subscribed.insert(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// Remove the messages with these UIDs, whatever their flags (UID
+    /// EXPUNGE picks the \Deleted ones first; MOVE removes what it moved);
+    /// returns how many went.
+    pub fn remove_uids(&mut self, user: &str, name: &str, uids: &BTreeSet<u32>) -> usize {
+        let Some(mb) = self.mailbox_mut(user, name) else {
+            return 0;
+        };
+        let before = mb.messages.len();
+        mb.messages.retain(|m| !uids.contains(&m.uid));
+        mb.recent.retain(|u| !uids.contains(u));
+        let gone = before - mb.messages.len();
+        if gone > 0 {
+            self.touch();
+        }
+        gone
     }
 
     /// Remove every message flagged \Deleted; returns their sequence numbers,
@@ -237,6 +337,9 @@ impl Store {
             } else {
                 i += 1;
             }
+        }
+        if !gone.is_empty() {
+            self.touch();
         }
         gone
     }

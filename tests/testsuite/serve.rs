@@ -4,8 +4,8 @@
 //!
 //! The tests that need only Rust speak SMTP, POP3 and HTTP with the small
 //! line client below; the others drive clients we did not write (Python's
-//! smtplib, poplib and imaplib, dig, curl, swaks, Postfix's smtp-sink) and
-//! are gated by [`crate::support::tools`].
+//! smtplib, poplib and imaplib, dig, curl, swaks, Postfix's smtp-sink,
+//! isync's mbsync) and are gated by [`crate::support::tools`].
 
 use crate::support::tools;
 use base64::Engine as _;
@@ -338,6 +338,50 @@ fn python_smtplib_poplib_and_imaplib_against_serve() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "client checks failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("all client checks passed"), "{stdout}");
+}
+
+/// The IMAP extensions a client library probes for (NAMESPACE, ID,
+/// ENABLE, SPECIAL-USE, UIDPLUS, MOVE, UNSELECT), spoken by imaplib.
+#[test]
+fn python_imaplib_uses_the_imap_extensions() {
+    if !tools("serve::python_imaplib_uses_the_imap_extensions", &["python3"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "imapext");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/imap_extensions.py"))
+        .arg(&server.ready_file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "imaplib checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all imap extension checks passed"), "{stdout}");
+}
+
+/// isync's mbsync syncs an account with a local Maildir both ways
+/// (NAMESPACE, LIST of the special-use folders, APPEND with APPENDUID,
+/// UID STORE and CLOSE to expunge).
+#[test]
+fn mbsync_syncs_a_maildir_with_serve() {
+    if !tools("serve::mbsync_syncs_a_maildir_with_serve", &["python3", "mbsync"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "mbsync");
+    let work = temp("mbsync", "d");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work directory");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/mbsync_sync.py"))
+        .arg(&server.ready_file)
+        .arg(&work)
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_dir_all(&work);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mbsync checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all mbsync checks passed"), "{stdout}");
 }
 
 #[test]

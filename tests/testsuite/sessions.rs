@@ -1,6 +1,7 @@
 //! The connection loops on a running mailstore host (SMTP, POP3, IMAP on
 //! the one session driver): sessions over the cap are refused by the
-//! cores and traced; silent clients are dropped when the cores' timers say so.
+//! cores and traced; silent clients are dropped when the cores' timers say so;
+//! an IMAP client in IDLE hears of every change other sessions make.
 
 use maillab::host::env::{Activity, Clock, Env, Streams};
 use maillab::host::mta::MAX_SESSIONS;
@@ -11,7 +12,7 @@ use maillab::trace::{Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 const SCENARIO: &str = r#"
@@ -20,7 +21,7 @@ name: wire
 start: 2026-04-01T10:00:00+09:00
 hosts:
   - { name: pc, role: mua, address: 192.0.2.31 }
-  - { name: mail, role: mailstore, address: 192.0.2.25, hostname: mail.example.com, domains: [example.com] }
+  - { name: mail, role: mailstore, address: 192.0.2.25, hostname: mail.example.com, domains: [example.com], max_message_size: 5000 }
 users:
   - { address: alice@example.com, password: wonderland }
 steps: []
@@ -92,7 +93,7 @@ async fn silent_clients_are_dropped_by_the_cores_timers() {
     for (port, after, last) in [
         (SMTP_PORT, 300, Some("421 4.4.2 mail.example.com Error: timeout exceeded")),
         (POP3_PORT, 600, None),
-        (IMAP_PORT, 1800, None),
+        (IMAP_PORT, 1800, Some("* BYE Disconnected for inactivity.")),
     ] {
         let mut c = net.connect(PC, SocketAddrV4::new(MAIL, port)).await.expect("connected");
         let greeting = first_line(&mut c.stream).await;
@@ -113,4 +114,145 @@ async fn silent_clients_are_dropped_by_the_cores_timers() {
         assert_eq!(kinds.first(), Some(&Kind::TcpAccept));
         assert_eq!(kinds.last(), Some(&Kind::TcpClose));
     }
+}
+
+async fn say(s: &mut Stream, line: &str) {
+    s.write_all(format!("{line}\r\n").as_bytes()).await.expect("written");
+}
+
+/// Lines from the server (CRLF removed) up to the first that starts with `until`.
+async fn lines_until(s: &mut Stream, until: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    loop {
+        let l = first_line(s).await;
+        assert!(!l.is_empty(), "closed before {until:?}: {v:?}");
+        let l = l.trim_end().to_string();
+        let done = l.starts_with(until);
+        v.push(l);
+        if done {
+            return v;
+        }
+    }
+}
+
+/// A command and its answer, which must be OK.
+async fn ok(s: &mut Stream, tag: &str, line: &str) -> Vec<String> {
+    say(s, &format!("{tag} {line}")).await;
+    let v = lines_until(s, &format!("{tag} ")).await;
+    assert!(v.last().is_some_and(|l| l.starts_with(&format!("{tag} OK"))), "{line}: {v:?}");
+    v
+}
+
+async fn imap_login(net: &Net) -> Stream {
+    let mut s = net.connect(PC, SocketAddrV4::new(MAIL, IMAP_PORT)).await.expect("connected").stream;
+    first_line(&mut s).await;
+    ok(&mut s, "l", "LOGIN alice@example.com wonderland").await;
+    ok(&mut s, "s", "SELECT INBOX").await;
+    s
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idling_imap_client_hears_what_other_imap_and_pop3_sessions_change() {
+    let (net, _trace) = start().await;
+    let mut a = imap_login(&net).await;
+    let mut b = imap_login(&net).await;
+    say(&mut a, "i IDLE").await;
+    assert_eq!(first_line(&mut a).await, "+ idling\r\n");
+    // B appends: A hears of the new message at once (B, which appended, holds its \Recent).
+    ok(&mut b, "b1", "APPEND INBOX {20+}\r\nSubject: one\r\n\r\nhi\r\n").await;
+    assert_eq!(lines_until(&mut a, "* 0 RECENT").await, ["* 1 EXISTS", "* 0 RECENT"]);
+    // B flags it.
+    ok(&mut b, "b2", "STORE 1 +FLAGS (\\Flagged)").await;
+    assert_eq!(first_line(&mut a).await, "* 1 FETCH (FLAGS (\\Flagged))\r\n");
+    ok(&mut b, "b3", "APPEND INBOX {20+}\r\nSubject: two\r\n\r\nhi\r\n").await;
+    assert_eq!(lines_until(&mut a, "* 0 RECENT").await, ["* 2 EXISTS", "* 0 RECENT"]);
+    // A POP3 client deletes the first message and quits.
+    let mut p = net.connect(PC, SocketAddrV4::new(MAIL, POP3_PORT)).await.expect("connected").stream;
+    first_line(&mut p).await;
+    for l in ["USER alice@example.com", "PASS wonderland", "DELE 1", "QUIT"] {
+        say(&mut p, l).await;
+        assert!(first_line(&mut p).await.starts_with("+OK"), "{l}");
+    }
+    assert_eq!(first_line(&mut a).await, "* 1 EXPUNGE\r\n");
+    assert_eq!(ok(&mut b, "b4", "NOOP").await, ["* 1 EXPUNGE", "b4 OK NOOP completed"]);
+    // B expunges the other one.
+    ok(&mut b, "b5", "STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    assert_eq!(first_line(&mut a).await, "* 1 FETCH (FLAGS (\\Deleted))\r\n");
+    let l = ok(&mut b, "b6", "EXPUNGE").await;
+    assert_eq!(l, ["* 1 EXPUNGE", "b6 OK EXPUNGE completed"]);
+    assert_eq!(first_line(&mut a).await, "* 1 EXPUNGE\r\n");
+    say(&mut a, "DONE").await;
+    assert_eq!(first_line(&mut a).await, "i OK IDLE terminated\r\n");
+    assert_eq!(ok(&mut a, "n", "NOOP").await, ["n OK NOOP completed"]);
+}
+
+/// The autologout timers run from the client's last command: another
+/// session's APPENDs every few minutes wake an idling IMAP client (which
+/// hears of them) and a silent POP3 client, but keep neither.
+#[tokio::test(start_paused = true)]
+async fn idle_timers_count_from_the_clients_last_command_not_from_mailbox_news() {
+    let (net, trace) = start().await;
+    let mut a = imap_login(&net).await;
+    say(&mut a, "i IDLE").await;
+    assert_eq!(first_line(&mut a).await, "+ idling\r\n");
+    let a_quiet = Instant::now();
+    let mut p = net.connect(PC, SocketAddrV4::new(MAIL, POP3_PORT)).await.expect("connected").stream;
+    first_line(&mut p).await;
+    for l in ["USER alice@example.com", "PASS wonderland"] {
+        say(&mut p, l).await;
+        assert!(first_line(&mut p).await.starts_with("+OK"), "{l}");
+    }
+    let p_quiet = Instant::now();
+    let mut b = imap_login(&net).await;
+    let appends = async {
+        for n in 0..8 {
+            tokio::time::sleep(Duration::from_secs(290)).await;
+            ok(&mut b, &format!("b{n}"), "APPEND INBOX {20+}\r\nSubject: more\r\n\r\nhi\r\n").await;
+        }
+    };
+    let idler = async {
+        let mut news = 0;
+        loop {
+            let l = first_line(&mut a).await;
+            if l.starts_with("* BYE") {
+                assert_eq!(l, "* BYE Disconnected for inactivity.\r\n");
+                assert_eq!(all(&mut a).await, "", "closed after the BYE");
+                return (news, a_quiet.elapsed());
+            }
+            assert!(!l.is_empty(), "closed without BYE");
+            news += usize::from(l.contains("EXISTS"));
+        }
+    };
+    let pop = async {
+        let rest = all(&mut p).await;
+        (rest, p_quiet.elapsed())
+    };
+    let ((news, a_after), (rest, p_after), ()) = tokio::join!(idler, pop, appends);
+    assert_eq!(news, 6, "the APPENDs before the autologout were announced");
+    assert!(a_after >= Duration::from_secs(1800) && a_after < Duration::from_secs(1801), "{a_after:?}");
+    assert_eq!(rest, "", "POP3 closes without a word");
+    assert!(p_after >= Duration::from_secs(600) && p_after < Duration::from_secs(601), "{p_after:?}");
+    assert!(
+        trace
+            .events()
+            .iter()
+            .any(|e| e.kind == Kind::ImapReply && e.line.as_deref() == Some("* BYE Disconnected for inactivity."))
+    );
+}
+
+/// The literal limit of IMAP is the host's `max_message_size` (5000 here).
+#[tokio::test(start_paused = true)]
+async fn the_imap_literal_limit_is_the_message_size_limit() {
+    let (net, _trace) = start().await;
+    let mut a = imap_login(&net).await;
+    say(&mut a, "t1 APPEND INBOX {5001}").await;
+    assert_eq!(first_line(&mut a).await, "t1 BAD [TOOBIG] Literal of 5001 octets is too big (limit 5000 octets)\r\n");
+    say(&mut a, "t2 APPEND INBOX {5000}").await;
+    assert_eq!(first_line(&mut a).await, "+ Ready for literal data\r\n");
+    let mut msg = b"Subject: big\r\n\r\n".to_vec();
+    msg.resize(5000, b'x');
+    a.write_all(&msg).await.expect("written");
+    say(&mut a, "").await;
+    let l = lines_until(&mut a, "t2 ").await;
+    assert!(l.last().is_some_and(|l| l.starts_with("t2 OK [APPENDUID")), "{l:?}");
 }

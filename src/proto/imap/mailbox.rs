@@ -301,6 +301,10 @@ impl Server {
                 let children = existing.iter().any(|d| d.starts_with(&below));
                 attrs.push(if children { "\\HasChildren" } else { "\\HasNoChildren" });
             }
+            // SPECIAL-USE (RFC 6154 §2): what the mailbox is for, in LIST and LSUB alike.
+            if let Some(u) = acct.mailboxes.get(n).and_then(|m| m.special_use) {
+                attrs.push(u.attribute());
+            }
             let mut w = W::new();
             w.text(&format!("* {verb} ({}) \"/\" ", attrs.join(" ")));
             w.string(n.as_bytes());
@@ -390,8 +394,11 @@ impl Server {
         let Some(mb) = store.mailbox_mut(&user, &name) else {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));
         };
-        mb.append(Arc::new(data), flags, date.unwrap_or(now));
-        Ok(Done::Ok("APPEND completed".into()))
+        let uid = mb.append(Arc::new(data), flags, date.unwrap_or(now));
+        let validity = mb.uid_validity;
+        store.touch();
+        // UIDPLUS (RFC 4315 §3).
+        Ok(Done::Ok(format!("[APPENDUID {validity} {uid}] APPEND completed")))
     }
 }
 

@@ -1,5 +1,7 @@
 //! The IMAP4rev1 server side (RFC 3501) as a sans-IO state machine, with
-//! IDLE (RFC 2177), LITERAL+ (RFC 7888) and AUTHENTICATE PLAIN (RFC 4616).
+//! IDLE (RFC 2177), LITERAL+ (RFC 7888), AUTHENTICATE PLAIN (RFC 4616),
+//! NAMESPACE (RFC 2342), UIDPLUS (RFC 4315), MOVE (RFC 6851), UNSELECT
+//! (RFC 3691), ID (RFC 2971), ENABLE (RFC 5161) and SPECIAL-USE (RFC 6154).
 //!
 //! Bytes go in with [`Server::feed`]; [`Server::poll`] hands back one output
 //! at a time: a client line for the trace, bytes to write, a login result,
@@ -17,6 +19,7 @@
 //! literals at `max_literal`, and a refused LITERAL+ literal is skipped
 //! without being stored.
 
+mod ext;
 mod mailbox;
 mod mime;
 mod parse;
@@ -34,7 +37,8 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 /// What CAPABILITY and the greeting announce.
-pub const CAPABILITIES: &str = "IMAP4rev1 AUTH=PLAIN IDLE LITERAL+";
+pub const CAPABILITIES: &str =
+    "IMAP4rev1 AUTH=PLAIN IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE";
 /// Longest line (without a literal) the server reads, in octets.
 pub const MAX_LINE: usize = 64 * 1024;
 /// After this many BAD replies the server gives up on the client.
@@ -168,6 +172,10 @@ pub struct Server {
     out: VecDeque<Output>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
+    /// The client sent something since the timer last started: the next
+    /// [`Server::waiting`] starts it again (news pushed to an idling client
+    /// does not).
+    heard: bool,
 }
 
 impl Server {
@@ -196,6 +204,7 @@ impl Server {
             changed: false,
             out,
             waiting_since: Duration::ZERO,
+            heard: true,
         }
     }
 
@@ -211,10 +220,14 @@ impl Server {
     }
 
     /// The host has written everything asked of it and waits for the
-    /// client from `now` on (time since the connection opened): the
-    /// autologout timer starts again.
+    /// client from `now` on (time since the connection opened). The
+    /// autologout timer counts from the client's last command: it starts
+    /// again only if the client sent something since it last started, not
+    /// after mail news the server pushed on its own.
     pub fn waiting(&mut self, now: Duration) {
-        self.waiting_since = now;
+        if std::mem::take(&mut self.heard) {
+            self.waiting_since = now;
+        }
     }
 
     /// When the autologout timer expires, unless the client sends
@@ -223,23 +236,28 @@ impl Server {
         (!self.closed).then(|| self.waiting_since.saturating_add(AUTOLOGOUT))
     }
 
-    /// The time is `now`: past the deadline, the server closes the
-    /// connection (silently; RFC 3501 §5.4 makes the `* BYE` optional).
+    /// The time is `now`: past the deadline, the server says `* BYE` (the
+    /// autologout of RFC 3501 §7.1.5, in Dovecot's words) and closes the
+    /// connection.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.poll_timeout().is_some_and(|d| now >= d) {
             self.peer_closed();
+            self.send("* BYE Disconnected for inactivity.");
             self.out.push_back(Output::Close);
         }
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
-        if !self.closed {
+        if !self.closed && !bytes.is_empty() {
             self.input.extend_from_slice(bytes);
+            self.heard = true;
         }
     }
 
-    /// Mail arrived (or the store changed otherwise): an idling session
-    /// reports it at once; otherwise it is reported with the next command.
+    /// The store changed (mail arrived, or another session or protocol
+    /// changed flags or messages; the host knows from [`Store::version`]):
+    /// an idling session reports it at once; otherwise it is reported with
+    /// the next command.
     pub fn mailbox_changed(&mut self) {
         self.changed = true;
     }
@@ -502,11 +520,11 @@ impl Server {
     /// May `name` run in the current state? (`Err` is the reply if not.)
     fn allowed(&self, name: &str) -> Result<(), Done> {
         let need = match name {
-            "CAPABILITY" | "NOOP" | "LOGOUT" => 0,
+            "CAPABILITY" | "NOOP" | "LOGOUT" | "ID" => 0,
             "LOGIN" | "AUTHENTICATE" => 1,
             "SELECT" | "EXAMINE" | "CREATE" | "DELETE" | "RENAME" | "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST" | "LSUB"
-            | "STATUS" | "APPEND" | "IDLE" => 2,
-            "CHECK" | "CLOSE" | "EXPUNGE" | "SEARCH" | "FETCH" | "STORE" | "COPY" | "UID" => 3,
+            | "STATUS" | "APPEND" | "IDLE" | "NAMESPACE" | "ENABLE" => 2,
+            "CHECK" | "CLOSE" | "EXPUNGE" | "SEARCH" | "FETCH" | "STORE" | "COPY" | "MOVE" | "UNSELECT" | "UID" => 3,
             "STARTTLS" => return Err(Done::Bad("STARTTLS is not available (no TLS in this lab)".into())),
             _ => return Err(Done::Bad(format!("Unknown command {}", shown(name)))),
         };
@@ -600,16 +618,22 @@ impl Server {
                 self.selected_cmd(&name, &mut p, store, false)
             }
             "COPY" => self.selected_cmd(&name, &mut p, store, false),
+            "MOVE" => self.cmd_move(&mut p, store, false),
+            "NAMESPACE" => self.cmd_namespace(&mut p),
+            "ID" => self.cmd_id(&mut p),
+            "ENABLE" => self.cmd_enable(&mut p),
+            "UNSELECT" => self.cmd_unselect(&mut p),
             "UID" => match p.sp().and_then(|_| p.atom()) {
                 Ok(sub) => {
                     let sub = sub.to_ascii_uppercase();
-                    if matches!(sub.as_str(), "SEARCH" | "FETCH" | "STORE" | "COPY") {
-                        self.selected_cmd(&sub, &mut p, store, true)
-                    } else {
-                        Ok(Done::Bad(format!("Unknown UID command {}", shown(&sub))))
+                    match sub.as_str() {
+                        "SEARCH" | "FETCH" | "STORE" | "COPY" => self.selected_cmd(&sub, &mut p, store, true),
+                        "MOVE" => self.cmd_move(&mut p, store, true),
+                        "EXPUNGE" => self.cmd_uid_expunge(&mut p, store),
+                        _ => Ok(Done::Bad(format!("Unknown UID command {}", shown(&sub)))),
                     }
                 }
-                Err(_) => Err("UID needs a command: FETCH, STORE, SEARCH or COPY".into()),
+                Err(_) => Err("UID needs a command: FETCH, STORE, SEARCH, COPY, MOVE or EXPUNGE".into()),
             },
             _ => Ok(Done::Bad(format!("Unknown command {}", shown(&name)))),
         };

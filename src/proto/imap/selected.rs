@@ -6,7 +6,7 @@ use super::parse::{PResult, Parser, SeqSet, in_ranges};
 use super::resp::W;
 use super::search::{Candidate, parse_keys};
 use super::{Done, Known, Output, Server, check_flags, find_pos, flag_list, shown};
-use crate::store::{Mailbox, Message, Store};
+use crate::store::{Message, Store};
 
 /// One FETCH data item asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,24 +131,14 @@ enum StoreMode {
     Remove,
 }
 
-/// Remove every \Deleted message from the store.
-fn expunge_deleted(mb: &mut Mailbox) {
-    let gone: Vec<u32> = mb.messages.iter().filter(|m| m.has("\\Deleted")).map(|m| m.uid).collect();
-    mb.messages.retain(|m| !m.has("\\Deleted"));
-    for uid in gone {
-        mb.recent.remove(&uid);
-    }
-}
-
 impl Server {
     pub(super) fn cmd_close(&mut self, p: &mut Parser, store: &mut Store) -> PResult<Done> {
         p.end()?;
         if let (Some(sel), Some(user)) = (self.sel.take(), self.user.as_deref())
             && !sel.read_only
-            && let Some(mb) = store.mailbox_mut(user, &sel.name)
         {
             // CLOSE expunges without EXPUNGE responses (RFC 3501 §6.4.2).
-            expunge_deleted(mb);
+            store.expunge(user, &sel.name);
         }
         Ok(Done::Ok("CLOSE completed".into()))
     }
@@ -161,15 +151,13 @@ impl Server {
         if sel.read_only {
             return Ok(Done::No("[READ-ONLY] Mailbox is read-only".into()));
         }
-        if let Some(mb) = store.mailbox_mut(user, &sel.name) {
-            expunge_deleted(mb);
-        }
+        store.expunge(user, &sel.name);
         // The EXPUNGE responses come from the sync before the tagged OK.
         Ok(Done::Ok("EXPUNGE completed".into()))
     }
 
     /// Indices into the session's view for a set of sequence numbers or UIDs.
-    fn resolve(&self, set: &SeqSet, uid: bool) -> PResult<Vec<usize>> {
+    pub(super) fn resolve(&self, set: &SeqSet, uid: bool) -> PResult<Vec<usize>> {
         let Some(sel) = self.sel.as_ref() else {
             return Ok(Vec::new());
         };
@@ -246,6 +234,7 @@ impl Server {
         };
         let set_seen = !sel.read_only && atts.iter().any(Att::sets_seen);
         let mut outs = Vec::new();
+        let mut touched = false;
         for i in idx {
             let Some(known) = sel.msgs.get_mut(i) else {
                 continue;
@@ -265,6 +254,10 @@ impl Server {
             if let Some(m) = mb.messages.get(pos) {
                 outs.push(fetch_one(i + 1, m, known, &atts, uid, seen_now));
             }
+            touched |= seen_now;
+        }
+        if touched {
+            store.touch();
         }
         self.out.extend(outs);
         Ok(Done::Ok(format!("{}FETCH completed", if uid { "UID " } else { "" })))
@@ -298,6 +291,7 @@ impl Server {
             return Ok(Done::Ok("STORE completed".into()));
         };
         let mut lines = Vec::new();
+        let mut touched = false;
         for i in idx {
             let Some(known) = sel.msgs.get_mut(i) else {
                 continue;
@@ -305,6 +299,7 @@ impl Server {
             let Some(m) = find_pos(mb, known.uid).and_then(|pos| mb.messages.get_mut(pos)) else {
                 continue;
             };
+            let before = m.flags.clone();
             match mode {
                 StoreMode::Replace => m.flags = flags.clone(),
                 StoreMode::Add => {
@@ -316,11 +311,15 @@ impl Server {
                 }
                 StoreMode::Remove => m.flags.retain(|x| !flags.iter().any(|f| f.eq_ignore_ascii_case(x))),
             }
+            touched |= m.flags != before;
             known.flags = m.flags.clone();
             if !silent {
                 let uid_part = if uid { format!(" UID {}", known.uid) } else { String::new() };
                 lines.push(format!("* {} FETCH (FLAGS {}{uid_part})", i + 1, flag_list(&known.flags, known.recent)));
             }
+        }
+        if touched {
+            store.touch();
         }
         for l in lines {
             self.send(l);
@@ -335,27 +334,17 @@ impl Server {
         let dest = crate::store::canonical(&p.astring_text()?);
         p.end()?;
         let idx = self.resolve(&set, uid)?;
-        let (Some(sel), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
+        let (Some(_), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };
         if store.mailbox(user, &dest).is_none() {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&dest))));
         }
-        let copies: Vec<Message> = match store.mailbox(user, &sel.name) {
-            Some(mb) => idx
-                .iter()
-                .filter_map(|&i| sel.msgs.get(i))
-                .filter_map(|k| find_pos(mb, k.uid).and_then(|pos| mb.messages.get(pos)))
-                .cloned()
-                .collect(),
-            None => Vec::new(),
+        let code = match self.copy_into(&idx, &dest, store).1 {
+            Some(c) => format!("[{c}] "),
+            None => String::new(),
         };
-        if let Some(d) = store.mailbox_mut(user, &dest) {
-            for m in copies {
-                d.append(m.data, m.flags, m.internal_date);
-            }
-        }
-        Ok(Done::Ok(format!("{}COPY completed", if uid { "UID " } else { "" })))
+        Ok(Done::Ok(format!("{code}{}COPY completed", if uid { "UID " } else { "" })))
     }
 }
 

@@ -111,7 +111,9 @@ fn session(st: &mut Store) -> Server {
     let g = lines(&mut s, st, "");
     assert_eq!(
         g,
-        vec!["* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] mail.example.com IMAP4rev1 maillab ready"]
+        vec![
+            "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE] mail.example.com IMAP4rev1 maillab ready"
+        ]
     );
     s
 }
@@ -150,7 +152,10 @@ fn greeting_capability_noop_logout() {
     let mut s = session(&mut st);
     assert_eq!(
         cmd(&mut s, &mut st, "A001 CAPABILITY", "OK"),
-        vec!["* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+", "A001 OK CAPABILITY completed"]
+        vec![
+            "* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE",
+            "A001 OK CAPABILITY completed"
+        ]
     );
     assert_eq!(cmd(&mut s, &mut st, "A002 noop", "OK"), vec!["A002 OK NOOP completed"]);
     let outs = run(&mut s, &mut st, b"A003 LOGOUT\r\nA004 NOOP\r\n");
@@ -321,7 +326,7 @@ fn rfc3501_sample_session() {
     let mut s = session(&mut st);
     assert_eq!(
         lines(&mut s, &mut st, "a001 login alice@example.com secret\r\n")[0],
-        "a001 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+] Logged in"
+        "a001 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE] Logged in"
     );
     let uv = st.mailbox(ALICE, INBOX).unwrap().uid_validity;
     assert_eq!(
@@ -501,7 +506,7 @@ fn append_with_literals() {
     );
     assert_eq!(sent(outs.clone()), vec!["+ Ready for literal data"]);
     let outs2 = run(&mut s, &mut st, format!("{msg}\r\n").as_bytes());
-    assert_eq!(sent(outs2.clone()), vec!["a OK APPEND completed"]);
+    assert_eq!(sent(outs2.clone()), vec!["a OK [APPENDUID 1 4] APPEND completed"]);
     assert_eq!(
         received(&outs),
         vec![format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}", msg.len())]
@@ -514,7 +519,8 @@ fn append_with_literals() {
     assert_eq!(m.internal_date, at("2026-04-01T10:00:00+09:00"));
     // LITERAL+: no continuation; no date: the time passed to poll.
     let l = lines(&mut s, &mut st, &format!("b APPEND Work {{{}+}}\r\n{msg}\r\n", msg.len()));
-    assert_eq!(l, vec!["b OK APPEND completed"]);
+    let vw = st.mailbox(ALICE, "Work").unwrap().uid_validity;
+    assert_eq!(l, vec![format!("b OK [APPENDUID {vw} 1] APPEND completed")]);
     assert_eq!(st.mailbox(ALICE, "Work").unwrap().messages[0].internal_date, now());
     // A missing mailbox: TRYCREATE, refused before the data is sent.
     assert_eq!(lines(&mut s, &mut st, "c APPEND Nope {5}\r\n"), vec!["c NO [TRYCREATE] Mailbox doesn't exist: Nope"]);
@@ -526,7 +532,7 @@ fn append_with_literals() {
     cmd(&mut s, &mut st, "h SELECT Work", "OK");
     assert_eq!(
         lines(&mut s, &mut st, &format!("i APPEND Work {{{}+}}\r\n{msg}\r\n", msg.len())),
-        vec!["* 2 EXISTS", "* 2 RECENT", "i OK APPEND completed"]
+        vec!["* 2 EXISTS".to_string(), "* 2 RECENT".into(), format!("i OK [APPENDUID {vw} 2] APPEND completed")]
     );
 }
 
@@ -589,7 +595,7 @@ fn fetch_items() {
     cmd(&mut s, &mut st, "j FETCH 1 (BODY[MIME])", "BAD");
     cmd(&mut s, &mut st, "k FETCH 1 (FLAGS", "BAD");
     cmd(&mut s, &mut st, "l FETCH 1 BINARY[1]", "BAD");
-    cmd(&mut s, &mut st, "l2 UID EXPUNGE 1", "BAD");
+    cmd(&mut s, &mut st, "l2 UID THREAD REFS UTF-8 ALL", "BAD");
     cmd(&mut s, &mut st, "m FETCH 4 FLAGS", "BAD");
     cmd(&mut s, &mut st, "n FETCH 1:* ()", "BAD");
     cmd(&mut s, &mut st, "o FETCH * (FLAGS)", "OK");
@@ -731,10 +737,152 @@ fn copy() {
     assert_eq!(work.messages[0].data.as_slice(), MULTI);
     assert_eq!(work.recent.len(), 2);
     cmd(&mut s, &mut st, "c COPY 1 Nope", "NO [TRYCREATE]");
-    cmd(&mut s, &mut st, "d UID COPY 3 Work", "OK UID COPY completed");
+    cmd(&mut s, &mut st, "d UID COPY 3 Work", "OK [COPYUID");
     assert_eq!(st.mailbox(ALICE, "Work").unwrap().messages.len(), 3);
     // Copying into the selected mailbox shows up as new messages.
     assert_eq!(cmd(&mut s, &mut st, "e COPY 1 INBOX", "OK")[..2], ["* 4 EXISTS", "* 4 RECENT"]);
+}
+
+#[test]
+fn namespace_id_enable_unselect() {
+    let mut st = store();
+    let mut s = session(&mut st);
+    // ID works in every state (RFC 2971 §3.1); the server names itself.
+    assert_eq!(
+        cmd(&mut s, &mut st, "i1 ID (\"name\" \"Thunderbird\" \"version\" \"128.0\")", "OK"),
+        vec!["* ID (\"name\" \"maillab\")", "i1 OK ID completed"]
+    );
+    assert_eq!(cmd(&mut s, &mut st, "i2 id nil", "OK").len(), 2);
+    assert_eq!(cmd(&mut s, &mut st, "i3 ID (\"os\" NIL)", "OK").len(), 2);
+    cmd(&mut s, &mut st, "i4 ID (\"name\")", "BAD");
+    cmd(&mut s, &mut st, "i5 ID", "BAD");
+    let long = format!("i6 ID (\"{}\" \"x\")", "f".repeat(31));
+    cmd(&mut s, &mut st, &long, "BAD");
+    let many = format!("i7 ID ({})", vec!["\"a\" \"b\""; 31].join(" "));
+    cmd(&mut s, &mut st, &many, "BAD");
+    cmd(&mut s, &mut st, "n0 NAMESPACE", "NO");
+    cmd(&mut s, &mut st, "e0 ENABLE CONDSTORE", "NO");
+    cmd(&mut s, &mut st, "a1 LOGIN alice@example.com secret", "OK");
+    assert_eq!(
+        cmd(&mut s, &mut st, "n1 NAMESPACE", "OK"),
+        vec!["* NAMESPACE ((\"\" \"/\")) NIL NIL", "n1 OK NAMESPACE completed"]
+    );
+    cmd(&mut s, &mut st, "n2 NAMESPACE x", "BAD");
+    // Nothing ENABLE could turn on is offered: ENABLED lists nothing.
+    assert_eq!(
+        cmd(&mut s, &mut st, "e1 ENABLE CONDSTORE UTF8=ACCEPT", "OK"),
+        vec!["* ENABLED", "e1 OK ENABLE completed"]
+    );
+    cmd(&mut s, &mut st, "e2 ENABLE", "BAD");
+    cmd(&mut s, &mut st, "u1 UNSELECT", "NO");
+    cmd(&mut s, &mut st, "s1 SELECT INBOX", "OK");
+    cmd(&mut s, &mut st, "s2 STORE 1 +FLAGS.SILENT (\\Deleted)", "OK");
+    // UNSELECT leaves the mailbox as it is (CLOSE would expunge).
+    assert_eq!(cmd(&mut s, &mut st, "u2 UNSELECT", "OK"), vec!["u2 OK UNSELECT completed"]);
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 3);
+    cmd(&mut s, &mut st, "f1 FETCH 1 FLAGS", "NO");
+    assert_eq!(cmd(&mut s, &mut st, "c1 CAPABILITY", "OK")[0], format!("* CAPABILITY {CAPABILITIES}"));
+}
+
+#[test]
+fn uidplus_appenduid_copyuid_uid_expunge() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    let (vi, vw) = (st.mailbox(ALICE, INBOX).unwrap().uid_validity, st.mailbox(ALICE, "Work").unwrap().uid_validity);
+    let l = cmd(&mut s, &mut st, "a1 APPEND Work {4+}\r\nhi\r\n", "OK");
+    assert_eq!(l, vec![format!("a1 OK [APPENDUID {vw} 1] APPEND completed")]);
+    let l = cmd(&mut s, &mut st, "a2 APPEND INBOX (\\Seen) {4+}\r\nho\r\n", "OK");
+    assert_eq!(l.last().unwrap(), &format!("a2 OK [APPENDUID {vi} 4] APPEND completed"));
+    // COPYUID: source UIDs and the new ones, in the same order.
+    let l = cmd(&mut s, &mut st, "c1 COPY 2:3 Work", "OK");
+    assert_eq!(l, vec![format!("c1 OK [COPYUID {vw} 2:3 2:3] COPY completed")]);
+    let l = cmd(&mut s, &mut st, "c2 UID COPY 1,3:4 Work", "OK");
+    assert_eq!(l, vec![format!("c2 OK [COPYUID {vw} 1,3:4 4:6] UID COPY completed")]);
+    // Nothing copied: no COPYUID.
+    assert_eq!(cmd(&mut s, &mut st, "c3 UID COPY 99 Work", "OK"), vec!["c3 OK UID COPY completed"]);
+    // UID EXPUNGE removes only the \Deleted messages among the UIDs given.
+    cmd(&mut s, &mut st, "d1 STORE 1:3 +FLAGS.SILENT (\\Deleted)", "OK");
+    assert_eq!(
+        cmd(&mut s, &mut st, "x1 UID EXPUNGE 2:4", "OK"),
+        vec!["* 2 EXPUNGE", "* 2 EXPUNGE", "x1 OK UID EXPUNGE completed"]
+    );
+    let uids: Vec<u32> = st.mailbox(ALICE, INBOX).unwrap().messages.iter().map(|m| m.uid).collect();
+    assert_eq!(uids, vec![1, 4]);
+    cmd(&mut s, &mut st, "x2 UID EXPUNGE", "BAD");
+    cmd(&mut s, &mut st, "x3 EXAMINE INBOX", "OK");
+    cmd(&mut s, &mut st, "x4 UID EXPUNGE 1", "NO [READ-ONLY]");
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 2);
+}
+
+#[test]
+fn move_copies_then_expunges() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    let mut other = selected(&mut st);
+    let vw = st.mailbox(ALICE, "Work").unwrap().uid_validity;
+    cmd(&mut s, &mut st, "f STORE 2 +FLAGS.SILENT (\\Flagged)", "OK");
+    assert_eq!(
+        cmd(&mut s, &mut st, "m1 MOVE 2 Work", "OK"),
+        vec![format!("* OK [COPYUID {vw} 2 1] Moved UIDs."), "* 2 EXPUNGE".into(), "m1 OK MOVE completed".into()]
+    );
+    assert!(st.mailbox(ALICE, "Work").unwrap().messages[0].has("\\Flagged"));
+    assert_eq!(
+        cmd(&mut s, &mut st, "m2 UID MOVE 1:* Work", "OK"),
+        vec![
+            format!("* OK [COPYUID {vw} 1,3 2:3] Moved UIDs."),
+            "* 1 EXPUNGE".into(),
+            "* 1 EXPUNGE".into(),
+            "m2 OK UID MOVE completed".into()
+        ]
+    );
+    assert!(st.mailbox(ALICE, INBOX).unwrap().messages.is_empty());
+    assert_eq!(st.mailbox(ALICE, "Work").unwrap().messages.len(), 3);
+    // Another session sees the moves as expunges, each number valid when sent.
+    assert_eq!(
+        cmd(&mut other, &mut st, "o NOOP", "OK"),
+        vec!["* 1 EXPUNGE", "* 1 EXPUNGE", "* 1 EXPUNGE", "o OK NOOP completed"]
+    );
+    cmd(&mut s, &mut st, "m3 SELECT Work", "OK");
+    cmd(&mut s, &mut st, "m4 MOVE 1 Nope", "NO [TRYCREATE]");
+    cmd(&mut s, &mut st, "m5 MOVE 9 INBOX", "BAD");
+    assert_eq!(cmd(&mut s, &mut st, "m6 UID MOVE 9 INBOX", "OK"), vec!["m6 OK UID MOVE completed"]);
+    cmd(&mut s, &mut st, "m7 EXAMINE Work", "OK");
+    cmd(&mut s, &mut st, "m8 MOVE 1 INBOX", "NO [READ-ONLY]");
+    cmd(&mut s, &mut st, "m9 UNSELECT", "OK");
+    cmd(&mut s, &mut st, "m10 MOVE 1 INBOX", "NO");
+}
+
+#[test]
+fn special_use_mailboxes_are_marked_in_list() {
+    let mut st = store();
+    st.create(ALICE, "Trash").unwrap();
+    st.add_special_mailboxes(ALICE).unwrap();
+    let mut s = logged_in(&mut st);
+    assert_eq!(
+        cmd(&mut s, &mut st, "a LIST \"\" *", "OK"),
+        vec![
+            "* LIST (\\HasNoChildren) \"/\" \"INBOX\"",
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
+            "* LIST (\\HasNoChildren \\Junk) \"/\" \"Junk\"",
+            "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"",
+            "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"",
+            "* LIST (\\HasNoChildren) \"/\" \"Work\"",
+            "a OK LIST completed",
+        ]
+    );
+    assert_eq!(
+        cmd(&mut s, &mut st, "b LSUB \"\" S*", "OK"),
+        vec!["* LSUB (\\Sent) \"/\" \"Sent\"", "b OK LSUB completed"]
+    );
+    // The use goes with the mailbox when it is renamed, and away when deleted.
+    cmd(&mut s, &mut st, "c RENAME Sent \"Sent Messages\"", "OK");
+    assert_eq!(
+        cmd(&mut s, &mut st, "d LIST \"\" Sent*", "OK")[0],
+        "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Messages\""
+    );
+    cmd(&mut s, &mut st, "e DELETE Junk", "OK");
+    cmd(&mut s, &mut st, "f CREATE Junk", "OK");
+    assert_eq!(cmd(&mut s, &mut st, "g LIST \"\" Junk", "OK")[0], "* LIST (\\HasNoChildren) \"/\" \"Junk\"");
 }
 
 #[test]
@@ -857,6 +1005,74 @@ fn idle_reports_new_mail() {
     assert_eq!(lines(&mut s, &mut st, "c idle\r\nd NOOP\r\n"), vec!["+ idling", "c BAD Expected DONE to end IDLE"]);
     cmd(&mut s, &mut st, "e CLOSE", "OK");
     assert_eq!(lines(&mut s, &mut st, "f IDLE\r\ndone\r\n"), vec!["+ idling", "f OK IDLE terminated"]);
+}
+
+/// What the host does after each use of the store: if its version moved,
+/// wake the idling session; returns what that session then says.
+fn wake(a: &mut Server, st: &mut Store, seen: &mut u64) -> Vec<String> {
+    assert_ne!(st.version(), *seen, "the change did not move the store's version");
+    *seen = st.version();
+    a.mailbox_changed();
+    let l = lines(a, st, "");
+    // Reporting changes is no change: idlers cannot wake each other for ever.
+    assert_eq!(st.version(), *seen, "reporting moved the version");
+    l
+}
+
+#[test]
+fn idle_sees_every_change_from_any_session_or_protocol() {
+    let mut st = store();
+    let mut a = selected(&mut st);
+    let mut b = selected(&mut st);
+    assert_eq!(lines(&mut a, &mut st, "i IDLE\r\n"), vec!["+ idling"]);
+    let mut v = st.version();
+    // Reading without changing anything wakes nobody.
+    cmd(&mut b, &mut st, "b1 FETCH 1:* (FLAGS BODY.PEEK[HEADER])", "OK");
+    cmd(&mut b, &mut st, "b2 STORE 1 -FLAGS (\\Seen)", "OK");
+    cmd(&mut b, &mut st, "b3 SEARCH ALL", "OK");
+    cmd(&mut b, &mut st, "b4 NOOP", "OK");
+    assert_eq!(st.version(), v, "nothing changed");
+    assert!(lines(&mut a, &mut st, "").is_empty());
+    // Another session APPENDs: EXISTS and RECENT (b, which appended, took its \Recent).
+    cmd(&mut b, &mut st, "b6 APPEND INBOX {8+}\r\nSubject:", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 4 EXISTS", "* 3 RECENT"]);
+    // Its STORE, and its FETCH that sets \Seen: FETCH FLAGS.
+    cmd(&mut b, &mut st, "b7 STORE 1 +FLAGS (\\Flagged)", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 1 FETCH (FLAGS (\\Flagged \\Recent))"]);
+    cmd(&mut b, &mut st, "b8 FETCH 2 BODY[TEXT]", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 2 FETCH (FLAGS (\\Seen \\Recent))"]);
+    // Its EXPUNGE of messages 2 and 4: the second number is counted after the first went.
+    cmd(&mut b, &mut st, "b9 STORE 2,4 +FLAGS.SILENT (\\Deleted)", "OK");
+    assert_eq!(
+        wake(&mut a, &mut st, &mut v),
+        vec!["* 2 FETCH (FLAGS (\\Deleted \\Seen \\Recent))", "* 4 FETCH (FLAGS (\\Deleted))"]
+    );
+    cmd(&mut b, &mut st, "b10 EXPUNGE", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 2 EXPUNGE", "* 3 EXPUNGE"]);
+    // New mail and an expunge at once: the expunge first, then EXISTS (b,
+    // which saw the new mail first, took its \Recent).
+    st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+    cmd(&mut b, &mut st, "b11 STORE 1 +FLAGS.SILENT (\\Deleted)", "OK");
+    cmd(&mut b, &mut st, "b12 CLOSE", "OK");
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 1 EXPUNGE", "* 2 EXISTS", "* 1 RECENT"]);
+    // A POP3 session deletes a message and quits.
+    let mut pop = crate::proto::pop3::Server::new(
+        crate::proto::pop3::Pop3Config { hostname: "mail.example.com".into(), show_secrets: false },
+        String::new(),
+    );
+    pop.feed(b"USER alice@example.com\r\nPASS secret\r\nDELE 1\r\n");
+    while pop.poll(&mut st).is_some() {}
+    assert_eq!(st.version(), v, "DELE alone changes nothing until QUIT");
+    pop.feed(b"QUIT\r\n");
+    while pop.poll(&mut st).is_some() {}
+    assert_eq!(wake(&mut a, &mut st, &mut v), vec!["* 1 EXPUNGE"]);
+    // Mailboxes created elsewhere move the version too (LIST would show them).
+    cmd(&mut b, &mut st, "b13 CREATE Later", "OK");
+    assert!(wake(&mut a, &mut st, &mut v).is_empty());
+    assert_eq!(lines(&mut a, &mut st, "DONE\r\n"), vec!["i OK IDLE terminated"]);
+    // Polling with NOOP from a third session sees the same mailbox.
+    let mut c = selected(&mut st);
+    assert_eq!(cmd(&mut c, &mut st, "c1 FETCH 1 (UID FLAGS)", "OK")[0], "* 1 FETCH (UID 5 FLAGS ())");
 }
 
 #[test]
@@ -1054,7 +1270,9 @@ fn thunderbird_and_imaplib_commands() {
 /// A whole session with both kinds of literal, IDLE and fetches.
 const SESSION: &[u8] = b"a1 CAPABILITY\r\na2 LOGIN {17}\r\nalice@example.com \"secret\"\r\na3 SELECT INBOX\r\n\
 a4 APPEND INBOX (\\Flagged) {12+}\r\nSubject: x\r\n\r\na5 FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n\
-a6 APPEND Work {9}\r\nhi\r\nbye\r\n\na7 IDLE\r\nDONE\nA8 SEARCH UNSEEN\r\na9 FETCH 2 BODY[1]<0.10>\r\na10 LOGOUT\r\n";
+a6 APPEND Work {9}\r\nhi\r\nbye\r\n\na7 IDLE\r\nDONE\nA8 SEARCH UNSEEN\r\na9 FETCH 2 BODY[1]<0.10>\r\n\
+b1 ID (\"name\" {4}\r\nmutt)\r\nb2 NAMESPACE\r\nb3 ENABLE CONDSTORE\r\nb4 UID MOVE 1 Work\r\n\
+b5 STORE 1 +FLAGS (\\Deleted)\r\nb6 UID EXPUNGE 1:*\r\nb7 UNSELECT\r\na10 LOGOUT\r\n";
 
 #[test]
 fn every_split_gives_the_same_outputs() {
@@ -1116,6 +1334,12 @@ fn random_input_does_not_panic() {
         "NOT",
         "UID",
         "COPY",
+        "MOVE",
+        "UNSELECT",
+        "NAMESPACE",
+        "ID",
+        "NIL",
+        "ENABLE",
         "Work",
         "APPEND",
         "IDLE",
@@ -1185,23 +1409,36 @@ fn random_input_does_not_panic() {
 }
 
 #[test]
-fn autologout_closes_silently() {
+fn autologout_counts_from_the_last_command_and_says_bye() {
     use std::time::Duration;
     let mut st = store();
-    let mut s = logged_in(&mut st);
+    let mut s = selected(&mut st);
     s.waiting(Duration::from_secs(5));
     assert_eq!(AUTOLOGOUT, Duration::from_secs(1800), "RFC 3501: at least 30 minutes");
     assert_eq!(s.poll_timeout(), Some(Duration::from_secs(5) + AUTOLOGOUT));
-    s.handle_timeout(Duration::from_secs(1804));
-    assert_eq!(s.poll(&mut st, now()), None, "not yet");
-    // Input counts once the host waits again.
-    let l = lines(&mut s, &mut st, "a2 NOOP\r\n");
-    assert_eq!(l.last().map(String::as_str), Some("a2 OK NOOP completed"));
-    s.waiting(Duration::from_secs(1000));
+    // News pushed to the client (the host wakes the session for every
+    // change to the store) does not keep a silent client: the timer goes on.
+    assert_eq!(lines(&mut s, &mut st, "i IDLE\r\n"), vec!["+ idling"]);
+    s.waiting(Duration::from_secs(6));
+    for t in [600, 1200] {
+        st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), now());
+        s.mailbox_changed();
+        assert_eq!(lines(&mut s, &mut st, "").len(), 2, "EXISTS and RECENT");
+        s.waiting(Duration::from_secs(t));
+        assert_eq!(s.poll_timeout(), Some(Duration::from_secs(6) + AUTOLOGOUT));
+    }
     s.handle_timeout(Duration::from_secs(1805));
+    assert_eq!(s.poll(&mut st, now()), None, "not yet");
+    // A command starts it again once the host waits again.
+    assert_eq!(lines(&mut s, &mut st, "DONE\r\n"), vec!["i OK IDLE terminated"]);
+    s.waiting(Duration::from_secs(1000));
+    s.handle_timeout(Duration::from_secs(1806));
     assert_eq!(s.poll(&mut st, now()), None, "the timer started again at 1000 s");
+    // Autologout: `* BYE` first (RFC 3501 §7.1.5), then the connection closes.
     s.handle_timeout(Duration::from_secs(2800));
-    assert_eq!(run(&mut s, &mut st, b"a3 NOOP\r\n"), vec![Output::Close]);
+    let outs = run(&mut s, &mut st, b"a3 NOOP\r\n");
+    assert_eq!(outs.last(), Some(&Output::Close));
+    assert_eq!(sent(outs), vec!["* BYE Disconnected for inactivity."]);
     assert!(s.is_closed());
     assert_eq!(s.poll_timeout(), None);
 }

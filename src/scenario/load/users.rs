@@ -32,9 +32,13 @@ impl Checker {
                 .map(|(i, _)| i)
                 .collect();
             match owners.as_slice() {
-                [i] => {
-                    users.push(User { address: mb.key(), name: u.name.clone(), password: u.password.clone(), host: *i })
-                }
+                [i] => users.push(User {
+                    address: mb.key(),
+                    name: u.name.clone(),
+                    password: u.password.clone(),
+                    host: *i,
+                    special_mailboxes: u.special_mailboxes,
+                }),
                 [] if hosts_ok => self.err(
                     &u.address,
                     format!("no host receives mail for the domain {} of this user", mb.domain),
