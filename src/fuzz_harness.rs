@@ -87,7 +87,8 @@ pub fn smtp_server(data: &[u8]) {
                 show_secrets: true,
                 tls,
             };
-            let mut s = server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None });
+            let mut s =
+                server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None, forged: false });
             let mut p = Accept;
             for part in [&data[..cut], &data[cut..]] {
                 s.feed(part);

@@ -7,19 +7,21 @@
 //! cannot go now and returns what can never go.
 
 use super::maillog::{Maillog, Program};
-use super::resolver::Resolver;
+use super::resolver::{ResolveError, Resolver};
 use super::session::{Core, Io, Lost, Note, Session};
 use super::spool::{HostedList, NextHop, QueueEntry, RetryPolicy};
 use crate::base::sync::lock;
 use crate::base::time::rfc5322;
 use crate::host::env::{ActivityGuard, HostCtx, Purpose};
 use crate::net::Conn;
+use crate::proto::dns::{self, QType, Rcode, RecordData};
 use crate::proto::ports;
-use crate::proto::smtp::persona::{Arrival, Source};
+use crate::proto::smtp::persona::{AccessCheck, Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
 use crate::proto::smtp::{Mailbox, Persona, Reply};
 use crate::proto::tls::TlsMode;
+use crate::scenario::access::{self, Action};
 use crate::scenario::{AuthMode, MtaConfig};
 use crate::store::Store;
 use crate::trace::{Field, Kind};
@@ -230,12 +232,79 @@ impl Mta {
 
     /// May this client relay to this recipient? (Local recipients never ask.)
     fn relay_allowed(&self, ip: Ipv4Addr, ptr: Option<&str>, rcpt: &Mailbox) -> bool {
-        let by_net = self.cfg.relay_networks.iter().any(|c| c.contains(ip));
+        let by_net = self.in_relay_networks(ip);
         let by_domain =
             ptr.is_some_and(|n| self.cfg.relay_client_domains.iter().any(|d| n == d || n.ends_with(&format!(".{d}"))));
         let to_domain =
             self.cfg.relay_to_domains.iter().any(|d| rcpt.domain == *d || rcpt.domain.ends_with(&format!(".{d}")));
         by_net || by_domain || to_domain
+    }
+
+    /// Is `ip` in the networks this host relays for (Postfix's `mynetworks`)?
+    fn in_relay_networks(&self, ip: Ipv4Addr) -> bool {
+        self.cfg.relay_networks.iter().any(|c| c.contains(ip))
+    }
+
+    /// Does a name decide anything here? Then the client's PTR name is
+    /// checked forwards at connect. (Real MTAs check at every connection;
+    /// the lab skips the query where no rule trusts a name.)
+    fn trusts_names(&self) -> bool {
+        !self.cfg.relay_client_domains.is_empty()
+            || self
+                .cfg
+                .access
+                .iter()
+                .any(|e| e.tag == access::Tag::Connect && !e.key.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    }
+
+    /// Forward-confirmed reverse DNS: does the PTR name `name` have an A
+    /// record leading back to `ip`? Returns (forged, trusted): a name that
+    /// leads elsewhere or does not exist is forged; one whose look-up fails
+    /// for now is neither forged nor trusted.
+    async fn confirm_name(&self, ip: Ipv4Addr, name: &str, program: Program, pid: u32) -> (bool, bool) {
+        let Some(r) = &self.resolver else { return (false, false) };
+        let why = match r.a(name).await {
+            Ok(ips) if ips.contains(&ip) => return (false, true),
+            Ok(ips) if ips.is_empty() => Some("No address associated with hostname"),
+            Ok(_) => None,
+            Err(ResolveError::Permanent(..)) => Some("Name or service not known"),
+            Err(ResolveError::Temporary(_)) => return (false, false),
+        };
+        if let Some(l) = self.persona().log_forged(name, ip, why) {
+            self.log.log(program, pid, &l);
+        }
+        (true, false)
+    }
+
+    /// Look the client up in the host's DNSBLs (RFC 5782), in order: the
+    /// first zone that has an A record for `d.c.b.a.zone` lists it (its
+    /// TXT record, when the flavour asks, is the reason). A list that does
+    /// not answer or fails lists nobody: the flavour logs it (Postfix) or
+    /// passes silently (sendmail's dnsbl without its third argument).
+    async fn dnsbl_lookup(&self, ip: Ipv4Addr, program: Program, pid: u32) -> Option<Listing> {
+        let r = self.resolver.as_ref()?;
+        let p = self.persona();
+        for zone in &self.cfg.dnsbl {
+            let q = dns::dnsbl_name(ip, zone);
+            let failed = match r.query(&q, QType::A).await {
+                Ok(a) if a.rcode == Rcode::NoError => {
+                    if a.answers.iter().any(|x| matches!(x.data, RecordData::A(_))) {
+                        let reason = if p.dnsbl_asks_reason() { dnsbl_reason(r, &q).await } else { None };
+                        return Some(Listing { zone: zone.clone(), reason });
+                    }
+                    None
+                }
+                Ok(a) if a.rcode == Rcode::NxDomain => None,
+                Ok(a) => Some(a.rcode == Rcode::ServFail),
+                Err(_) => Some(true),
+            };
+            if let Some(temporary) = failed
+                && let Some(l) = p.log_dnsbl_error(&q, temporary)
+            {
+                self.log.log(program, pid, &l);
+            }
+        }
+        None
     }
 
     /// Open the SMTP port, and the submission port when the host offers
@@ -335,11 +404,67 @@ impl Mta {
             None => None,
         };
         let pid = self.new_pid();
+        let p = self.persona();
+        let (forged, name_trusted) = match &ptr {
+            Some(n) if service == Service::Smtp && self.trusts_names() => {
+                self.confirm_name(ip, n, service.program(), pid).await
+            }
+            _ => (false, false),
+        };
+        // The access database's Connect: entry (by address, or by a
+        // forward-confirmed name). Port 25 only, like the DNSBLs.
+        let client_access = if service == Service::Smtp {
+            let name = ptr.as_deref().filter(|_| name_trusted);
+            access::client(&self.cfg.access, ip, name).map(|e| e.action.clone())
+        } else {
+            None
+        };
+        // sendmail's check_relay runs before the greeting: an access REJECT
+        // or a DNSBL listing makes a client that is greeted, then refused
+        // every command but HELO, EHLO, NOOP, RSET and QUIT. The lists guard
+        // port 25 only: submission is for users who log in.
+        let mut refusal = None;
+        let mut discard = false;
+        let peer0 = Peer { ip, name: ptr.clone(), forged };
+        if service == Service::Smtp && p.dnsbl_at_connect() {
+            match &client_access {
+                Some(a @ (Action::Reject | Action::Error { .. })) => {
+                    let r = p.access_reply(AccessCheck::Client, &peer0, "", custom(a));
+                    let line = p.log_access(AccessCheck::Client, &peer0, None, None, "", Some(&r));
+                    self.log.log(service.program(), pid, &line);
+                    refusal = Some(r);
+                }
+                Some(Action::Discard) => {
+                    discard = true;
+                    let line = p.log_access(AccessCheck::Client, &peer0, None, None, "", None);
+                    self.log.log(service.program(), pid, &line);
+                }
+                _ => {}
+            }
+            let trusted = matches!(client_access, Some(Action::Ok | Action::Relay));
+            if refusal.is_none()
+                && !trusted
+                && let Some(l) = self.dnsbl_lookup(ip, service.program(), pid).await
+            {
+                let r = p.dnsbl_reject(ip, &l.zone, l.reason.as_deref());
+                if let Some(line) = p.log_connect_reject(&peer0, &r) {
+                    self.log.log(service.program(), pid, &line);
+                }
+                refusal = Some(r);
+            }
+        }
         let pol = SessionPolicy {
+            refusal,
+            client_access,
+            sender_access: None,
+            discard,
+            dnsbl: Dnsbl::NotAsked,
             mta: &self,
             service,
             ip,
             ptr: ptr.clone(),
+            forged,
+            name_trusted,
             pid,
             qid: None,
             counts: BTreeMap::new(),
@@ -349,12 +474,16 @@ impl Mta {
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
-        let server = Server::new(self.server_config(service), Peer { ip, name: ptr });
+        let server = Server::new(self.server_config(service), Peer { ip, name: ptr, forged });
         let mut core = SmtpSession { server, pol, timed_out: false };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
         if service != Service::Submissions || s.handshake_first(&mut core).await {
-            s.run(&mut core).await;
+            // Postfix asks its DNSBLs at the first RCPT (smtpd_delay_reject).
+            while let Some(Ask::Dnsbl) = s.next(&mut core).await {
+                let l = self.dnsbl_lookup(ip, service.program(), pid).await;
+                core.pol.dnsbl = Dnsbl::Done(l);
+            }
         }
         let pol = core.pol;
         if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
@@ -368,7 +497,7 @@ impl Mta {
     async fn refuse_busy(&self, conn: Conn) {
         let ip = *conn.peer.ip();
         let cfg = self.server_config(Service::Smtp);
-        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None }));
+        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None, forged: false }));
         Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
     }
 
@@ -420,17 +549,30 @@ fn reply_notes(r: &Reply) -> Vec<Note> {
     r.wire_lines().into_iter().map(|l| Note::new(Kind::SmtpReply, l).field(Field::Code, r.code)).collect()
 }
 
+/// What the SMTP session asks of its host between commands.
+enum Ask {
+    /// Look the client up in the DNSBLs (before the RCPT just traced is answered).
+    Dnsbl,
+}
+
 impl Core for SmtpSession<'_> {
-    type Action = std::convert::Infallible;
+    type Action = Ask;
     fn feed(&mut self, _now: Duration, bytes: &[u8]) {
         self.server.feed(bytes);
     }
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        if matches!(self.pol.dnsbl, Dnsbl::Wanted) {
+            self.pol.dnsbl = Dnsbl::Asking;
+            return Some(Io::Host(Ask::Dnsbl));
+        }
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
                 // The lines answering AUTH's 334 challenges belong to AUTH.
                 if self.pol.last_verb != "auth" {
                     self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                    if self.pol.last_verb == "rcpt" && self.pol.dnsbl_due() {
+                        self.pol.dnsbl = Dnsbl::Wanted;
+                    }
                 }
                 Io::Trace(Note::new(Kind::SmtpCmd, l))
             }
@@ -553,12 +695,73 @@ impl Service {
     }
 }
 
+/// A client's listing in a DNSBL.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub zone: String,
+    /// The list's TXT record, when the flavour asked for it.
+    pub reason: Option<String>,
+}
+
+/// The TXT record at a listed name: the list's reason, on one line, at most
+/// 500 characters (Postfix's RBL_TXT_LIMIT).
+async fn dnsbl_reason(r: &Resolver, name: &str) -> Option<String> {
+    let a = r.query(name, QType::Txt).await.ok()?;
+    let texts: Vec<&str> = a
+        .answers
+        .iter()
+        .filter_map(|x| match &x.data {
+            RecordData::Txt(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    if texts.is_empty() {
+        return None;
+    }
+    let one: String = texts.join(" ").chars().map(|c| if c.is_control() { ' ' } else { c }).take(500).collect();
+    Some(one)
+}
+
+/// The (status, code, text) of an `ERROR:` entry.
+fn custom(a: &Action) -> Option<(&str, u16, &str)> {
+    match a {
+        Action::Error { status, code, text } => Some((status.as_str(), *code, text.as_str())),
+        _ => None,
+    }
+}
+
+fn refuses(a: &Option<Action>) -> bool {
+    matches!(a, Some(Action::Reject | Action::Error { .. }))
+}
+
+/// Where a Postfix session's DNSBL look-up stands (it is made once, at the first RCPT).
+enum Dnsbl {
+    NotAsked,
+    /// An RCPT arrived: ask the host before answering it.
+    Wanted,
+    Asking,
+    Done(Option<Listing>),
+}
+
 /// The mail system's decisions for one SMTP session.
 struct SessionPolicy<'a> {
+    /// sendmail's refusal of a client its check_relay rejected (a DNSBL listing).
+    refusal: Option<Reply>,
+    /// The access database's entry for the client (port 25).
+    client_access: Option<Action>,
+    /// The entry for this transaction's sender, for Postfix to use at RCPT.
+    sender_access: Option<Action>,
+    /// A DISCARD matched: accept the message and throw it away.
+    discard: bool,
+    dnsbl: Dnsbl,
     mta: &'a Mta,
     service: Service,
     ip: Ipv4Addr,
     ptr: Option<String>,
+    /// The PTR name does not lead back to the address.
+    forged: bool,
+    /// The PTR name was confirmed forwards: rules by client domain may use it.
+    name_trusted: bool,
     pid: u32,
     qid: Option<String>,
     /// Postfix's disconnect summary: verb -> (ok, total).
@@ -572,7 +775,20 @@ impl SessionPolicy<'_> {
         self.mta.persona()
     }
     fn peer(&self) -> Peer {
-        Peer { ip: self.ip, name: self.ptr.clone() }
+        Peer { ip: self.ip, name: self.ptr.clone(), forged: self.forged }
+    }
+    /// Should a Postfix session ask its DNSBLs now? Its restrictions are
+    /// modelled as `smtpd_client_restrictions = permit_mynetworks,
+    /// permit_sasl_authenticated, reject_rbl_client ZONE …`, evaluated at RCPT
+    /// (the look-up is made at the first RCPT even for a client that logged
+    /// in; its answer is not used for it).
+    fn dnsbl_due(&self) -> bool {
+        matches!(self.dnsbl, Dnsbl::NotAsked)
+            && self.service == Service::Smtp
+            && !self.mta.cfg.dnsbl.is_empty()
+            && !self.persona().dnsbl_at_connect()
+            && !matches!(self.client_access, Some(Action::Ok | Action::Relay))
+            && !self.mta.in_relay_networks(self.ip)
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
@@ -601,23 +817,85 @@ impl Policy for SessionPolicy<'_> {
             return r;
         }
         self.qid = if p.names_transaction_at_mail() { Some(self.mta.new_qid(self.pid)) } else { None };
-        p.mail_ok(&env.from.to_string())
+        let from = env.from.to_string();
+        let entry = match &env.from {
+            crate::proto::smtp::address::Path::Mailbox(m) if self.service == Service::Smtp => {
+                access::address(&self.mta.cfg.access, access::Tag::From, &m.local, &m.domain).map(|e| e.action.clone())
+            }
+            _ => None,
+        };
+        if p.dnsbl_at_connect() {
+            // sendmail's check_mail, at MAIL.
+            match &entry {
+                Some(a @ (Action::Reject | Action::Error { .. })) => {
+                    let r = p.access_reply(AccessCheck::Sender, &self.peer(), &from, custom(a));
+                    let l = p.log_access(AccessCheck::Sender, &self.peer(), self.qid.as_deref(), None, &from, Some(&r));
+                    self.mta.log.log(self.service.program(), self.pid, &l);
+                    return r;
+                }
+                Some(Action::Discard) if !self.discard => {
+                    self.discard = true;
+                    let l = p.log_access(AccessCheck::Sender, &self.peer(), self.qid.as_deref(), None, &from, None);
+                    self.mta.log.log(self.service.program(), self.pid, &l);
+                }
+                _ => {}
+            }
+        } else {
+            // Postfix: smtpd_sender_restrictions, evaluated at RCPT.
+            self.sender_access = entry;
+        }
+        p.mail_ok(&from)
     }
 
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
         let to = format!("<{rcpt}>");
         let p = self.persona();
-        let r = if self.mta.is_local_domain(&rcpt.domain) {
+        let listed = match &self.dnsbl {
+            Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.mta.in_relay_networks(self.ip) => Some(l),
+            _ => None,
+        };
+        let to_access = if self.service == Service::Smtp {
+            access::address(&self.mta.cfg.access, access::Tag::To, &rcpt.local, &rcpt.domain).map(|e| e.action.clone())
+        } else {
+            None
+        };
+        let postfix_order = !p.dnsbl_at_connect();
+        let outside = env.auth.is_none() && !self.mta.in_relay_networks(self.ip);
+        let from = env.from.to_string();
+        let peer = self.peer();
+        let access_relay = matches!(to_access, Some(Action::Relay))
+            || matches!(self.client_access, Some(Action::Relay))
+            || (postfix_order && matches!(self.client_access, Some(Action::Ok)));
+        // Postfix's order: client (check_client_access, reject_rbl_client),
+        // sender (check_sender_access), then recipient and relay rules.
+        let mut by_access = None;
+        let r = if postfix_order && outside && refuses(&self.client_access) {
+            by_access = Some((AccessCheck::Client, String::new()));
+            let a = self.client_access.as_ref().and_then(custom);
+            p.access_reply(AccessCheck::Client, &peer, "", a)
+        } else if let Some(l) = listed {
+            p.dnsbl_reject(self.ip, &l.zone, l.reason.as_deref())
+        } else if postfix_order && refuses(&self.sender_access) {
+            by_access = Some((AccessCheck::Sender, from.clone()));
+            let a = self.sender_access.as_ref().and_then(custom);
+            p.access_reply(AccessCheck::Sender, &peer, &from, a)
+        } else if refuses(&to_access) {
+            by_access = Some((AccessCheck::Recipient, to.clone()));
+            p.access_reply(AccessCheck::Recipient, &peer, &to, to_access.as_ref().and_then(custom))
+        } else if self.mta.is_local_domain(&rcpt.domain) {
             let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
             let list = self.mta.list_for(rcpt).is_some();
             if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
             || (!self.service.requires_auth()
-                && (self.mta.popauth_allows(self.ip) || self.mta.relay_allowed(self.ip, self.ptr.as_deref(), rcpt)))
+                && (access_relay
+                    || self.mta.popauth_allows(self.ip)
+                    || self.mta.relay_allowed(self.ip, self.ptr.as_deref().filter(|_| self.name_trusted), rcpt)))
         {
             p.rcpt_ok(&to)
         } else {
-            p.relay_denied(&to, self.mta.cfg.auth != AuthMode::Off)
+            let forged = if self.forged { p.relay_denied_forged(&to, self.ip) } else { None };
+            forged.unwrap_or_else(|| p.relay_denied(&to, self.mta.cfg.auth != AuthMode::Off))
         };
         if r.is_positive() {
             if self.qid.is_none() {
@@ -628,8 +906,31 @@ impl Policy for SessionPolicy<'_> {
                 }
                 self.qid = Some(qid);
             }
+            // DISCARD: the recipient is accepted, the message will be thrown away.
+            let discard = [
+                (AccessCheck::Client, &self.client_access, String::new()),
+                (AccessCheck::Sender, &self.sender_access, from.clone()),
+                (AccessCheck::Recipient, &to_access, to.clone()),
+            ]
+            .into_iter()
+            .find(|(what, a, _)| {
+                matches!(a, Some(Action::Discard)) && (postfix_order || *what == AccessCheck::Recipient)
+            })
+            .map(|(what, _, subject)| (what, subject));
+            if let Some((what, subject)) = discard
+                && !self.discard
+            {
+                self.discard = true;
+                let l = p.log_access(what, &peer, self.qid.as_deref(), Some((env, &to)), &subject, None);
+                self.mta.log.log(self.service.program(), self.pid, &l);
+            }
         } else {
-            let l = p.log_rcpt_reject(&self.peer(), self.qid.as_deref(), env, &to, &r);
+            let l = match &by_access {
+                Some((what, subject)) => {
+                    p.log_access(*what, &peer, self.qid.as_deref(), Some((env, &to)), subject, Some(&r))
+                }
+                None => p.log_rcpt_reject(&peer, self.qid.as_deref(), env, &to, &r),
+            };
             self.mta.log.log(self.service.program(), self.pid, &l);
         }
         r
@@ -643,6 +944,10 @@ impl Policy for SessionPolicy<'_> {
         format!("<{}.{}@{}>", self.pid, self.mta.ctx.now().timestamp(), self.mta.ctx.hostname)
     }
 
+    fn session_refusal(&mut self) -> Option<Reply> {
+        self.refusal.clone()
+    }
+
     fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {
         self.auth_mech = mech.to_string();
         if let Some(l) = self.persona().log_auth(&self.peer(), user, mech, ok) {
@@ -653,6 +958,11 @@ impl Policy for SessionPolicy<'_> {
     fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
         let p = self.persona();
         let qid = self.qid.take().unwrap_or_else(|| self.mta.new_qid(self.pid));
+        if self.discard {
+            // Accepted and thrown away; a client's DISCARD lasts the session.
+            self.discard = matches!(self.client_access, Some(Action::Discard));
+            return p.queued(&qid);
+        }
         let hs = crate::base::message::headers(&data);
         let hops = crate::base::message::values(&hs, "Received").len();
         if hops >= MAX_HOPS {

@@ -5,6 +5,7 @@
 //! resolved (host names to indices, addresses parsed, durations in
 //! `Duration`), so the simulator never meets a bad value.
 
+pub mod access;
 pub mod load;
 pub mod raw;
 pub mod vary;
@@ -116,6 +117,10 @@ pub struct MtaConfig {
     pub relay_networks: Vec<Cidr>,
     pub relay_client_domains: Vec<String>,
     pub relay_to_domains: Vec<String>,
+    /// DNS blocklist zones (RFC 5782) the client's address is looked up in.
+    pub dnsbl: Vec<String>,
+    /// The access database: `Connect:`, `From:` and `To:` entries.
+    pub access: Vec<access::Entry>,
     /// Host index of the smarthost; `None` = route by DNS MX.
     pub smarthost: Option<usize>,
     /// Host index of the DNS server this MTA asks.

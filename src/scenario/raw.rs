@@ -98,6 +98,17 @@ pub struct RawHost {
     pub domains: Vec<S<String>>,
     #[serde(default)]
     pub allow_relay: Option<RawRelay>,
+    /// DNS blocklists (RFC 5782): zones the client's address is looked up in
+    /// (`d.c.b.a.zone` A); a listed client is refused in the flavour's words.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub dnsbl: Vec<S<String>>,
+    /// The access database, one entry a line as in sendmail's /etc/mail/access:
+    /// `Connect:192.0.2 RELAY`, `From:spammer@example.com REJECT`,
+    /// `To:partner.example RELAY`, `Connect:bad.example ERROR:5.7.1:550 text`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub access: Vec<S<String>>,
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub smarthost: Option<S<String>>,

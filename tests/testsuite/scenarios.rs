@@ -9,9 +9,12 @@ use std::path::Path;
 
 /// Scenarios with a snapshot test below. A new scenario must be added here.
 const SHIPPED: &[&str] = &[
+    "access",
     "aliases-list",
     "bounce",
+    "dnsbl",
     "eavesdrop",
+    "forged-ptr",
     "list-digest",
     "list-join",
     "list-moderated",
@@ -86,6 +89,21 @@ fn snapshot_relay_chain() {
 #[test]
 fn snapshot_relay_denial() {
     snapshot("relay-denial");
+}
+
+#[test]
+fn snapshot_dnsbl() {
+    snapshot("dnsbl");
+}
+
+#[test]
+fn snapshot_forged_ptr() {
+    snapshot("forged-ptr");
+}
+
+#[test]
+fn snapshot_access() {
+    snapshot("access");
 }
 
 #[test]

@@ -9,6 +9,9 @@ pub struct Peer {
     pub ip: std::net::Ipv4Addr,
     /// Name from the reverse (PTR) look-up, if it gave one.
     pub name: Option<String>,
+    /// The name's forward (A) look-up does not lead back to `ip`: sendmail
+    /// writes it with "(may be forged)", Postfix calls the client `unknown`.
+    pub forged: bool,
 }
 
 /// One mail transaction as accepted so far.

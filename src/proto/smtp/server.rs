@@ -62,6 +62,12 @@ pub trait Policy {
     }
     /// AUTH finished, well or badly (for logs and policy).
     fn auth_done(&mut self, _user: &str, _mechanism: &str, _ok: bool) {}
+    /// A session refused as a whole but kept open, as sendmail does when its
+    /// check_relay ruleset rejects the client (srvrsmtp.c's "nullserver"):
+    /// every command but HELO, EHLO, NOOP, RSET and QUIT gets this reply.
+    fn session_refusal(&mut self) -> Option<Reply> {
+        None
+    }
 }
 
 /// Where an AUTH exchange stands while it waits for the client's next line.
@@ -368,6 +374,11 @@ impl Server {
                 self.error(st.bad_sequence());
             }
             return;
+        }
+        if !matches!(verb.as_str(), "HELO" | "EHLO" | "NOOP" | "RSET" | "QUIT")
+            && let Some(r) = policy.session_refusal()
+        {
+            return self.reply(r);
         }
         match verb.as_str() {
             "HELO" | "EHLO" => {

@@ -9,6 +9,8 @@ use std::net::Ipv4Addr;
 #[derive(Default)]
 struct TestPolicy {
     messages: Vec<(Envelope, Vec<u8>)>,
+    /// sendmail's "nullserver" refusal (a client check_relay rejected).
+    refusal: Option<Reply>,
 }
 
 impl Policy for TestPolicy {
@@ -37,6 +39,9 @@ impl Policy for TestPolicy {
     fn password(&mut self, user: &str) -> Option<String> {
         (user == "bob").then(|| "secret".to_string())
     }
+    fn session_refusal(&mut self) -> Option<Reply> {
+        self.refusal.clone()
+    }
 }
 
 fn server(flavour: Flavour) -> Server {
@@ -50,7 +55,7 @@ fn server(flavour: Flavour) -> Server {
             show_secrets: false,
             tls: crate::proto::tls::TlsMode::Off,
         },
-        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()) },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false },
     )
 }
 
@@ -255,6 +260,129 @@ fn every_split_gives_the_same_replies() {
 }
 
 #[test]
+fn a_refused_session_answers_only_helo_noop_rset_and_quit() {
+    let input: &[u8] =
+        b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nVRFY alice\r\nNOOP\r\nRSET\r\nQUIT\r\n";
+    let refusal = Flavour::Sendmail.persona().dnsbl_reject(Ipv4Addr::new(192, 0, 2, 7), "bl.example.org", None);
+    assert_eq!(refusal.wire_lines(), ["550 5.7.1 Rejected: 192.0.2.7 listed at bl.example.org"]);
+    let start = || {
+        let mut s = server(Flavour::Sendmail);
+        let mut p = TestPolicy { refusal: Some(refusal.clone()), ..Default::default() };
+        assert_eq!(run(&mut s, &mut p, b"").0, vec![220], "the greeting is not refused");
+        (s, p)
+    };
+    let (mut s0, mut p0) = start();
+    let (want, closed) = run(&mut s0, &mut p0, input);
+    assert_eq!(want, vec![250, 550, 550, 550, 550, 250, 250, 221]);
+    assert!(closed && p0.messages.is_empty());
+    for cut in 0..input.len() {
+        let (mut s, mut p) = start();
+        let mut got = run(&mut s, &mut p, &input[..cut]).0;
+        got.extend(run(&mut s, &mut p, &input[cut..]).0);
+        assert_eq!(got, want, "split at {cut}");
+    }
+}
+
+#[test]
+fn dnsbl_refusals_in_each_flavour() {
+    let ip = Ipv4Addr::new(198, 51, 100, 99);
+    let pf = Flavour::Postfix.persona();
+    assert_eq!(
+        pf.dnsbl_reject(ip, "bl.example.org", Some("spam source")).wire_lines(),
+        ["554 5.7.1 Service unavailable; Client host [198.51.100.99] blocked using bl.example.org; spam source"]
+    );
+    assert_eq!(
+        pf.dnsbl_reject(ip, "bl.example.org", None).wire_lines(),
+        ["554 5.7.1 Service unavailable; Client host [198.51.100.99] blocked using bl.example.org"]
+    );
+    assert!(!pf.dnsbl_at_connect() && pf.dnsbl_asks_reason());
+    let sm = Flavour::Sendmail.persona();
+    assert!(sm.dnsbl_at_connect() && !sm.dnsbl_asks_reason());
+    let r = sm.dnsbl_reject(ip, "bl.example.org", Some("ignored"));
+    let peer = Peer { ip, name: None, forged: false };
+    assert_eq!(
+        sm.log_connect_reject(&peer, &r).as_deref(),
+        Some(
+            "ruleset=check_relay, arg1=[198.51.100.99], arg2=198.51.100.99, relay=[198.51.100.99], reject=550 5.7.1 Rejected: 198.51.100.99 listed at bl.example.org"
+        )
+    );
+    assert_eq!(sm.log_dnsbl_error("99.100.51.198.bl.example.org", true), None);
+    assert_eq!(
+        pf.log_dnsbl_error("99.100.51.198.bl.example.org", true).as_deref(),
+        Some(
+            "warning: 99.100.51.198.bl.example.org: RBL lookup error: Host or domain name not found. Name service error for name=99.100.51.198.bl.example.org type=A: Host not found, try again"
+        )
+    );
+}
+
+#[test]
+fn a_forged_name_in_each_flavour() {
+    let ip = Ipv4Addr::new(203, 0, 113, 66);
+    let peer = Peer { ip, name: Some("lab66.cs.example.ac.jp".into()), forged: true };
+    let env = Envelope {
+        helo: "lab66".into(),
+        esmtp: true,
+        from: address::parse_path("<a@cs.example.ac.jp>").map(|p| p.0).unwrap_or_else(|_| unreachable!()),
+        rcpts: vec![],
+        declared_size: None,
+        auth: None,
+        tls: None,
+    };
+    let sm = Flavour::Sendmail.persona();
+    let r = sm.relay_denied_forged("<f@example.net>", ip).unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        r.wire_lines(),
+        ["550 5.7.1 <f@example.net>... Relaying denied. IP name possibly forged [203.0.113.66]"]
+    );
+    assert_eq!(
+        sm.log_rcpt_reject(&peer, Some("Q1"), &env, "<f@example.net>", &r),
+        "Q1: ruleset=check_rcpt, arg1=<f@example.net>, relay=lab66.cs.example.ac.jp [203.0.113.66] (may be forged), reject=550 5.7.1 <f@example.net>... Relaying denied. IP name possibly forged [203.0.113.66]"
+    );
+    assert!(sm.received_from("lab66", &peer).ends_with("(lab66.cs.example.ac.jp [203.0.113.66] (may be forged))"));
+    assert_eq!(sm.log_forged("lab66.cs.example.ac.jp", ip, None), None);
+    let pf = Flavour::Postfix.persona();
+    assert!(pf.relay_denied_forged("<f@example.net>", ip).is_none());
+    assert_eq!(pf.log_connect(&peer).as_deref(), Some("connect from unknown[203.0.113.66]"));
+    assert_eq!(pf.received_from("lab66", &peer), "lab66 (unknown [203.0.113.66])");
+    assert_eq!(
+        pf.log_forged("lab66.cs.example.ac.jp", ip, Some("Name or service not known")).as_deref(),
+        Some(
+            "warning: hostname lab66.cs.example.ac.jp does not resolve to address 203.0.113.66: Name or service not known"
+        )
+    );
+    assert_eq!(
+        pf.log_forged("lab66.cs.example.ac.jp", ip, None).as_deref(),
+        Some("warning: hostname lab66.cs.example.ac.jp does not resolve to address 203.0.113.66")
+    );
+}
+
+#[test]
+fn access_refusals_in_each_flavour() {
+    use super::persona::AccessCheck;
+    let ip = Ipv4Addr::new(198, 51, 100, 99);
+    let peer = Peer { ip, name: Some("host99.spam.example".into()), forged: false };
+    let sm = Flavour::Sendmail.persona();
+    let pf = Flavour::Postfix.persona();
+    assert_eq!(sm.access_reply(AccessCheck::Client, &peer, "", None).wire_lines(), ["550 5.7.1 Access denied"]);
+    assert_eq!(
+        sm.access_reply(AccessCheck::Sender, &peer, "<a@ads.example>", None).wire_lines(),
+        ["550 5.7.1 <a@ads.example>... Access denied"]
+    );
+    assert_eq!(
+        pf.access_reply(AccessCheck::Client, &peer, "", None).wire_lines(),
+        ["554 5.7.1 <host99.spam.example[198.51.100.99]>: Client host rejected: Access denied"]
+    );
+    assert_eq!(
+        pf.access_reply(AccessCheck::Recipient, &peer, "<b@x.example>", Some(("5.7.1", 550, "No thanks"))).wire_lines(),
+        ["550 5.7.1 <b@x.example>: Recipient address rejected: No thanks"]
+    );
+    assert_eq!(
+        sm.log_access(AccessCheck::Sender, &peer, Some("Q1"), None, "<a@ads.example>", None),
+        "Q1: ruleset=check_mail, arg1=<a@ads.example>, relay=host99.spam.example [198.51.100.99], discard"
+    );
+}
+
+#[test]
 fn too_many_errors_closes_with_421() {
     let (mut s, mut p) = session();
     let (codes, closed) = run(&mut s, &mut p, &b"BAD\r\n".repeat(25));
@@ -437,7 +565,7 @@ fn a_busy_server_refuses_with_421_and_closes() {
         show_secrets: false,
         tls: crate::proto::tls::TlsMode::Off,
     };
-    let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None });
+    let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
     let mut p = TestPolicy::default();
     s.feed(b"EHLO pc7\r\n");
     let outs: Vec<Output> = std::iter::from_fn(|| s.poll(&mut p)).collect();
@@ -522,7 +650,7 @@ fn tls_server(mode: crate::proto::tls::TlsMode) -> Server {
             show_secrets: false,
             tls: mode,
         },
-        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
     )
 }
 

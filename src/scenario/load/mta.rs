@@ -38,6 +38,25 @@ impl Checker {
             },
         };
         self.route(h, role, smarthost.is_some() || resolver.is_some(), dns_hosts);
+        let dnsbl: Vec<String> = h.dnsbl.iter().filter_map(|d| self.domain(d)).collect();
+        let access = h
+            .access
+            .iter()
+            .filter_map(|l| match crate::scenario::access::parse_line(&l.value) {
+                Ok(e) => Some(e),
+                Err((message, hint)) => {
+                    self.err(l, message, hint);
+                    None
+                }
+            })
+            .collect();
+        if let (Some(first), None) = (h.dnsbl.first(), resolver) {
+            self.err(
+                first,
+                "a DNSBL is asked through DNS, but this host has no DNS server to ask",
+                "add a host with role dns that serves the list's zone, or say which with `resolver: NAME`",
+            );
+        }
         let max_message_size = h.max_message_size.as_ref().map(|s| s.value).unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
         let queue = h.queue.as_ref().map(|q| self.queue(q)).unwrap_or_default();
         let auth = self.auth_mode(&h.auth);
@@ -50,6 +69,8 @@ impl Checker {
             relay_networks,
             relay_client_domains,
             relay_to_domains,
+            dnsbl,
+            access,
             smarthost,
             resolver,
             max_message_size,

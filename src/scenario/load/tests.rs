@@ -161,3 +161,29 @@ fn did_you_mean() {
     assert_eq!(nearest("alow_relay", ["allow_relay", "aliases"]), Some("allow_relay"));
     assert_eq!(nearest("zzz", ["mx", "relay"]), None);
 }
+
+#[test]
+fn a_dnsbl_needs_a_dns_server() {
+    let (src, d) =
+        problems("    domains: [example.com]\n", "    domains: [example.com]\n    dnsbl: [bl.example.org]\n");
+    assert_one(
+        &src,
+        &d,
+        "bl.example.org",
+        "a DNSBL is asked through DNS, but this host has no DNS server to ask",
+        "add a host with role dns that serves the list's zone, or say which with `resolver: NAME`",
+    );
+}
+
+#[test]
+fn an_access_line_needs_a_tag() {
+    let (src, d) =
+        problems("    domains: [example.com]\n", "    domains: [example.com]\n    access: [\"spam.example REJECT\"]\n");
+    assert_one(
+        &src,
+        &d,
+        "\"spam.example",
+        "access key `spam.example` has no tag",
+        "start it with Connect: (client), From: (sender) or To: (recipient)",
+    );
+}

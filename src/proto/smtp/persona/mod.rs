@@ -102,6 +102,14 @@ pub struct QueueTimes {
     pub lifetime: Duration,
 }
 
+/// What an access-database entry was about (Postfix names it in its reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessCheck {
+    Client,
+    Sender,
+    Recipient,
+}
+
 /// Everything an MTA says, in one flavour's words.
 pub trait Persona: Sync {
     fn flavour(&self) -> Flavour;
@@ -313,6 +321,49 @@ pub trait Persona: Sync {
     fn log_hops(&self, qid: &str, reply: &Reply) -> String {
         format!("{qid}: {}", reply.one_line())
     }
+
+    // --- DNS blocklists (RFC 5782) ---
+
+    /// Does the flavour look the client up in its DNSBLs when it connects
+    /// (sendmail: `FEATURE(dnsbl)` in the check_relay ruleset) rather than
+    /// at each RCPT (Postfix: `reject_rbl_client` with the default
+    /// `smtpd_delay_reject = yes`)?
+    fn dnsbl_at_connect(&self) -> bool;
+    /// Does it also ask the list's TXT record, to quote its reason?
+    fn dnsbl_asks_reason(&self) -> bool;
+    /// The refusal of a client whose address is listed at `zone`.
+    fn dnsbl_reject(&self, ip: Ipv4Addr, zone: &str, reason: Option<&str>) -> Reply;
+    /// The maillog line of a client refused when it connected (sendmail's
+    /// check_relay); `None` when the flavour logs refusals per command.
+    fn log_connect_reject(&self, peer: &Peer, reply: &Reply) -> Option<String>;
+    /// The refusal to relay for a client whose name is forged, when the
+    /// flavour words it apart from [`Persona::relay_denied`] (sendmail's
+    /// Relay_ok ruleset: `{client_resolve}` is FORGED).
+    fn relay_denied_forged(&self, _to: &str, _ip: Ipv4Addr) -> Option<Reply> {
+        None
+    }
+    /// The maillog line when a client's PTR name `name` does not lead back
+    /// to `ip`; `why`: the resolver's reason when the name has no address at all.
+    fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String>;
+    /// A refusal by the access database: `subject` is the address in angle
+    /// brackets (unused for the client); `custom` is an `ERROR:` entry's
+    /// (status, code, text).
+    fn access_reply(&self, what: AccessCheck, peer: &Peer, subject: &str, custom: Option<(&str, u16, &str)>) -> Reply;
+    /// The maillog line of a refusal (`reply`) or, with `None`, a DISCARD by
+    /// the access database, for `what` = `subject`; `env` is the transaction
+    /// and the recipient (`<a@b>`) being answered, at RCPT.
+    fn log_access(
+        &self,
+        what: AccessCheck,
+        peer: &Peer,
+        qid: Option<&str>,
+        env: Option<(&Envelope, &str)>,
+        subject: &str,
+        reply: Option<&Reply>,
+    ) -> String;
+    /// The maillog line when a DNSBL look-up of `query` fails: `temporary`
+    /// for a timeout or SERVFAIL, else a refusal such as REFUSED.
+    fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String>;
 
     // --- the queue ---
 

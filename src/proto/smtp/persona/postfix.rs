@@ -1,6 +1,6 @@
 //! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
 
-use super::{Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use super::{AccessCheck, Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, FixedOffset};
@@ -12,7 +12,16 @@ pub struct Postfix;
 
 /// Postfix's client form: `name[ip]` or `unknown[ip]`.
 pub fn client(peer: &Peer) -> String {
-    format!("{}[{}]", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
+    format!("{}[{}]", name(peer), peer.ip)
+}
+
+/// The client's name as Postfix uses it: `unknown` without a PTR name or
+/// when the name does not lead back to the address (smtpd_peer.c).
+fn name(peer: &Peer) -> &str {
+    match &peer.name {
+        Some(n) if !peer.forged => n,
+        _ => "unknown",
+    }
 }
 
 /// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com[192.0.2.1]`.
@@ -170,7 +179,7 @@ impl Persona for Postfix {
         "Postfix".into()
     }
     fn received_from(&self, helo: &str, peer: &Peer) -> String {
-        format!("{helo} ({} [{}])", peer.name.as_deref().unwrap_or("unknown"), peer.ip)
+        format!("{helo} ({} [{}])", name(peer), peer.ip)
     }
     fn received_tls_before_by(&self, tls: &crate::proto::tls::TlsInfo) -> Vec<String> {
         // smtpd.c, with smtpd_tls_received_header = yes.
@@ -244,6 +253,77 @@ impl Persona for Postfix {
             env.from,
             env.helo
         )
+    }
+    fn dnsbl_at_connect(&self) -> bool {
+        false
+    }
+    fn dnsbl_asks_reason(&self) -> bool {
+        true
+    }
+    fn dnsbl_reject(&self, ip: Ipv4Addr, zone: &str, reason: Option<&str>) -> Reply {
+        // default_rbl_reply: `$rbl_code Service unavailable; $rbl_class
+        // [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}`,
+        // maps_rbl_reject_code = 554 (postconf(5)).
+        let reason = reason.map(|r| format!("; {r}")).unwrap_or_default();
+        Reply::new(554, format!("5.7.1 Service unavailable; Client host [{ip}] blocked using {zone}{reason}"))
+    }
+    fn log_connect_reject(&self, _peer: &Peer, _reply: &Reply) -> Option<String> {
+        None
+    }
+    fn access_reply(&self, what: AccessCheck, peer: &Peer, subject: &str, custom: Option<(&str, u16, &str)>) -> Reply {
+        // smtpd_check.c check_table_result(): access_map_reject_code = 554,
+        // "<%s>: %s rejected: %s" with the class and the text (default
+        // "Access denied").
+        let (status, code, text) = custom.unwrap_or(("5.7.1", 554, "Access denied"));
+        let (who, class) = match what {
+            AccessCheck::Client => (format!("<{}>", client(peer)), "Client host"),
+            AccessCheck::Sender => (subject.to_string(), "Sender address"),
+            AccessCheck::Recipient => (subject.to_string(), "Recipient address"),
+        };
+        Reply::new(code, format!("{status} {who}: {class} rejected: {text}"))
+    }
+    fn log_access(
+        &self,
+        what: AccessCheck,
+        peer: &Peer,
+        _qid: Option<&str>,
+        env: Option<(&Envelope, &str)>,
+        subject: &str,
+        reply: Option<&Reply>,
+    ) -> String {
+        // log_whatsup(): "NOQUEUE: reject|discard: RCPT from NAME[ADDR]: …;
+        // from=<…> to=<…> proto=… helo=<…>"; a DISCARD says "<%s>: %s
+        // triggers DISCARD action".
+        let (class, who) = match what {
+            AccessCheck::Client => ("Client host", format!("<{}>", client(peer))),
+            AccessCheck::Sender => ("Sender address", subject.to_string()),
+            AccessCheck::Recipient => ("Recipient address", subject.to_string()),
+        };
+        let (verb, said) = match reply {
+            Some(r) => ("reject", r.one_line()),
+            None => ("discard", format!("{who}: {class} triggers DISCARD action")),
+        };
+        let tail = env
+            .map(|(e, to)| {
+                let proto = if e.esmtp { "ESMTP" } else { "SMTP" };
+                format!(" from={} to={to} proto={proto} helo=<{}>", e.from, e.helo)
+            })
+            .unwrap_or_default();
+        format!("NOQUEUE: {verb}: RCPT from {}: {said};{tail}", client(peer))
+    }
+    fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String> {
+        // smtpd_peer.c: the forward look-up failed (with getaddrinfo's
+        // reason), or gave other addresses.
+        let why = why.map(|w| format!(": {w}")).unwrap_or_default();
+        Some(format!("warning: hostname {name} does not resolve to address {ip}{why}"))
+    }
+    fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String> {
+        // smtpd_check.c rbl_lookup(): "%s: RBL lookup error: %s", the text of
+        // dns_lookup() with the resolver's h_errno (TRY_AGAIN, NO_RECOVERY).
+        let why = if temporary { "Host not found, try again" } else { "Non-recoverable error" };
+        Some(format!(
+            "warning: {query}: RBL lookup error: Host or domain name not found. Name service error for name={query} type=A: {why}"
+        ))
     }
     fn log_client(&self, qid: &str, peer: &Peer, sasl: Option<(&str, &str)>) -> Option<String> {
         let sasl = sasl.map(|(mech, u)| format!(", sasl_method={mech}, sasl_username={u}")).unwrap_or_default();

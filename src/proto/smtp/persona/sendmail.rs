@@ -1,6 +1,6 @@
 //! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
 
-use super::{Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use super::{AccessCheck, Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
@@ -15,6 +15,8 @@ pub struct Sendmail;
 /// sendmail's `relay=` value: `name [ip]` or `[ip]`.
 fn relay(peer: &Peer) -> String {
     match &peer.name {
+        // The `$_` macro: a name whose A record does not lead back is marked.
+        Some(n) if peer.forged => format!("{n} [{}] (may be forged)", peer.ip),
         Some(n) => format!("{n} [{}]", peer.ip),
         None => format!("[{}]", peer.ip),
     }
@@ -213,6 +215,83 @@ impl Persona for Sendmail {
         } else {
             format!("{qid}: {to}... User unknown")
         }
+    }
+    fn dnsbl_at_connect(&self) -> bool {
+        true
+    }
+    fn dnsbl_asks_reason(&self) -> bool {
+        false
+    }
+    fn dnsbl_reject(&self, ip: Ipv4Addr, zone: &str, _reason: Option<&str>) -> Reply {
+        // cf/feature/dnsbl.m4: `"550 Rejected: " $&{client_addr} " listed at " zone`, 5.7.1.
+        Reply::new(550, format!("5.7.1 Rejected: {ip} listed at {zone}"))
+    }
+    fn log_connect_reject(&self, peer: &Peer, reply: &Reply) -> Option<String> {
+        // parseaddr.c rscheck(): no queue id yet; arg1 is the client's name
+        // (`[ip]` without one), arg2 its address.
+        // `{client_name}` is `[ip]` when there is no name or it is forged.
+        let name = match &peer.name {
+            Some(n) if !peer.forged => n.clone(),
+            _ => format!("[{}]", peer.ip),
+        };
+        Some(format!(
+            "ruleset=check_relay, arg1={name}, arg2={}, relay={}, reject={}",
+            peer.ip,
+            relay(peer),
+            reply.one_line()
+        ))
+    }
+    fn access_reply(&self, what: AccessCheck, _peer: &Peer, subject: &str, custom: Option<(&str, u16, &str)>) -> Reply {
+        // proto.m4: REJECT is `$#error $@ 5.7.1 $: "550 Access denied"`
+        // (confREJECT_MSG); ERROR:d.s.n:text is `$#error $@ d.s.n $: text`.
+        // At MAIL and RCPT the reply names the address.
+        let (status, code, text) = custom.unwrap_or(("5.7.1", 550, "Access denied"));
+        match what {
+            AccessCheck::Client => Reply::new(code, format!("{status} {text}")),
+            AccessCheck::Sender | AccessCheck::Recipient => Reply::new(code, format!("{status} {subject}... {text}")),
+        }
+    }
+    fn log_access(
+        &self,
+        what: AccessCheck,
+        peer: &Peer,
+        qid: Option<&str>,
+        _env: Option<(&Envelope, &str)>,
+        subject: &str,
+        reply: Option<&Reply>,
+    ) -> String {
+        // parseaddr.c rscheck(): "ruleset=%s, arg1=%s%s, reject=%s", or
+        // ", discard" when the ruleset discards.
+        let end = match reply {
+            Some(r) => format!("reject={}", r.one_line()),
+            None => "discard".into(),
+        };
+        match what {
+            AccessCheck::Client => {
+                let name = match &peer.name {
+                    Some(n) if !peer.forged => n.clone(),
+                    _ => format!("[{}]", peer.ip),
+                };
+                format!("ruleset=check_relay, arg1={name}, arg2={}, relay={}, {end}", peer.ip, relay(peer))
+            }
+            AccessCheck::Sender | AccessCheck::Recipient => {
+                let rs = if what == AccessCheck::Sender { "check_mail" } else { "check_rcpt" };
+                format!("{}: ruleset={rs}, arg1={subject}, relay={}, {end}", qid.unwrap_or("NOQUEUE"), relay(peer))
+            }
+        }
+    }
+    fn relay_denied_forged(&self, to: &str, ip: Ipv4Addr) -> Option<Reply> {
+        // cf/m4/proto.m4, Relay_ok: `R<FORGED> $#error $@ 5.7.1 $: "550
+        // Relaying denied. IP name possibly forged " $&{client_name}`.
+        Some(Reply::new(550, format!("5.7.1 {to}... Relaying denied. IP name possibly forged [{ip}]")))
+    }
+    fn log_forged(&self, _name: &str, _ip: Ipv4Addr, _why: Option<&str>) -> Option<String> {
+        // No line of its own: `relay=` says "(may be forged)" wherever it appears.
+        None
+    }
+    fn log_dnsbl_error(&self, _query: &str, _temporary: bool) -> Option<String> {
+        // dnsbl.m4 without its third argument: a failed look-up is TMPOK, silently.
+        None
     }
     fn log_client(&self, _qid: &str, _peer: &Peer, _sasl: Option<(&str, &str)>) -> Option<String> {
         None
