@@ -12,6 +12,7 @@
 //! address forgets its failures. The cores only report the failure; the
 //! waiting is done here, on tokio's clock.
 
+use super::listen::{Gate, Refused, Refusing};
 use super::mta::Mta;
 use super::session::{Core, Io, Lost, Note, Session};
 use crate::host::env::ActivityGuard;
@@ -99,21 +100,27 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
         // Implicit TLS (RFC 8314): POP3S and IMAPS.
         services.extend([(ports::POP3S, "pop3", true), (ports::IMAPS, "imap", true)]);
     }
+    // One limit for POP3 (110 and 995), one for IMAP (143 and 993).
+    let (pop3_gate, imap_gate) = (Gate::new(mta.ctx.env.limits), Gate::new(mta.ctx.env.limits));
     for (port, proto, implicit) in services {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
         let penalties = penalties.clone();
-        let slots = Arc::new(tokio::sync::Semaphore::new(super::mta::MAX_SESSIONS));
+        let slots = if proto == "pop3" { pop3_gate.clone() } else { imap_gate.clone() };
+        let what = format!("{proto} on port {port}");
         tokio::spawn(async move {
-            while let Ok(conn) = l.accept().await {
-                let Ok(permit) = slots.clone().try_acquire_owned() else {
-                    // Too many at once: the core refuses, traced like any reply.
-                    if proto == "pop3" {
-                        refuse_busy(&m, conn, pop3::Server::refuse_busy(pop3_config(&m))).await;
-                    } else {
-                        refuse_busy(&m, conn, imap::Server::refuse_busy(imap_config(&m))).await;
+            while let Ok(conn) = super::listen::accept(&m.ctx, &mut l, &what).await {
+                let permit = match slots.enter(*conn.peer.ip()) {
+                    Ok(p) => p,
+                    Err(why) => {
+                        // Too many: the core refuses, traced like any reply.
+                        if proto == "pop3" {
+                            refuse(&m, conn, why, pop3::Server::refuse_busy(pop3_config(&m))).await;
+                        } else {
+                            refuse(&m, conn, why, imap::Server::refuse_busy(imap_config(&m))).await;
+                        }
+                        continue;
                     }
-                    continue;
                 };
                 let guard = m.ctx.env.activity.begin();
                 let m2 = m.clone();
@@ -289,11 +296,12 @@ fn imap_config(mta: &Mta) -> imap::ImapConfig {
     }
 }
 
-/// A connection over the session limit: the refusing core's reply, traced,
-/// then close (no session of its own: no `tcp.accept`, no process id).
-async fn refuse_busy<R: Reader>(mta: &Arc<Mta>, conn: Conn, srv: R) {
+/// A connection over a session limit: `tcp.refuse`, the refusing core's
+/// reply, traced, then close (no session of its own: no `tcp.accept`, no
+/// process id).
+async fn refuse<R: Reader>(mta: &Arc<Mta>, conn: Conn, why: Refused, srv: R) {
     let label = mta.ctx.peer_name(*conn.peer.ip());
-    let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
+    let mut core = Refusing::new(why, Reading { mta: mta.clone(), srv, method: "PLAIN" });
     let mut driver = Session::new(&mta.ctx, conn.stream, conn.session, label);
     // A refusing core logs nobody in.
     while driver.next(&mut core).await.is_some() {}

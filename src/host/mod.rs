@@ -6,6 +6,7 @@ pub mod dsn;
 pub mod env;
 pub mod fetch;
 pub mod list;
+pub mod listen;
 pub mod maillog;
 pub mod mailstore;
 pub mod mta;

@@ -6,6 +6,7 @@
 //! forwards to the smarthost or to the destination's MX, retries what
 //! cannot go now and returns what can never go.
 
+use super::listen::{Gate, Refused};
 use super::maillog::{Maillog, Program};
 use super::resolver::Resolver;
 use super::session::{Core, Io, Lost, Note, Session};
@@ -33,8 +34,8 @@ use tokio::time::Instant;
 
 /// More Received: fields than this means a loop (sendmail's MaxHopCount).
 pub const MAX_HOPS: usize = 25;
-/// Sessions served at once; more get 421 and are closed.
-pub const MAX_SESSIONS: usize = 100;
+/// Sessions served at once by default; more get 421 and are closed (see [`super::listen`]).
+pub use super::listen::MAX_SESSIONS;
 
 pub struct Mta {
     pub ctx: HostCtx,
@@ -254,7 +255,7 @@ impl Mta {
         let d = self.clone();
         tokio::spawn(async move { d.run_digests().await });
         // One limit for all the host's SMTP services, as one smtpd process limit.
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
+        let slots = Gate::new(self.ctx.env.limits);
         let mut first = None;
         for (service, l) in listeners {
             if first.is_none() {
@@ -282,14 +283,18 @@ impl Mta {
         self: &Arc<Self>,
         service: Service,
         mut l: crate::net::Listener,
-        slots: Arc<tokio::sync::Semaphore>,
+        slots: Arc<Gate>,
     ) -> std::io::Result<()> {
+        let what = format!("{} on port {}", service.name(), service.port());
         loop {
-            let conn = l.accept().await?;
-            let Ok(permit) = slots.clone().try_acquire_owned() else {
-                // Too many at once: say so and hang up, as Postfix's anvil limit does.
-                self.refuse_busy(conn).await;
-                continue;
+            let conn = super::listen::accept(&self.ctx, &mut l, &what).await?;
+            let permit = match slots.enter(*conn.peer.ip()) {
+                Ok(p) => p,
+                Err(why) => {
+                    // Too many: say so and hang up, as Postfix's anvil limit does.
+                    self.refuse(conn, why).await;
+                    continue;
+                }
             };
             let guard = self.ctx.env.activity.begin();
             let me = self.clone();
@@ -348,12 +353,18 @@ impl Mta {
         self.ctx.emit(self.ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
     }
 
-    /// A connection over the session limit: the core's 421, traced, then
-    /// close (no session of its own: no `tcp.accept`, no process id).
-    async fn refuse_busy(&self, conn: Conn) {
+    /// A connection over a session limit: `tcp.refuse`, the core's 421,
+    /// traced, then close (no session of its own: no `tcp.accept`, no
+    /// process id).
+    async fn refuse(&self, conn: Conn, why: Refused) {
         let ip = *conn.peer.ip();
         let cfg = self.server_config(Service::Smtp);
-        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None }));
+        let peer = Peer { ip, name: None };
+        let server = match why {
+            Refused::Busy(_) => Server::refuse_busy(cfg, peer),
+            Refused::Client(..) => Server::refuse_client(cfg, peer),
+        };
+        let mut core = SmtpRefusal(Some(why.note()), server);
         Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
     }
 
@@ -451,16 +462,20 @@ impl Core for SmtpSession<'_> {
     }
 }
 
-/// A server core that only refuses ([`Server::refuse_busy`]); its policy is never asked.
-struct SmtpRefusal(Server);
+/// A server core that only refuses ([`Server::refuse_busy`]), after the
+/// `tcp.refuse` line; its policy is never asked.
+struct SmtpRefusal(Option<Note>, Server);
 
 impl Core for SmtpRefusal {
     type Action = std::convert::Infallible;
     fn feed(&mut self, _now: Duration, bytes: &[u8]) {
-        self.0.feed(bytes);
+        self.1.feed(bytes);
     }
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
-        Some(match self.0.poll(&mut Refuse)? {
+        if let Some(n) = self.0.take() {
+            return Some(Io::Trace(n));
+        }
+        Some(match self.1.poll(&mut Refuse)? {
             Output::Reply(r) => Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() },
             Output::Command(l) => Io::Trace(Note::new(Kind::SmtpCmd, l)),
             Output::Data { .. } | Output::StartTls => return None,
@@ -468,13 +483,13 @@ impl Core for SmtpRefusal {
         })
     }
     fn poll_timeout(&self) -> Option<Duration> {
-        self.0.poll_timeout()
+        self.1.poll_timeout()
     }
     fn handle_timeout(&mut self, now: Duration) {
-        self.0.handle_timeout(now);
+        self.1.handle_timeout(now);
     }
     fn peer_closed(&mut self, _how: Lost) {
-        self.0.peer_closed();
+        self.1.peer_closed();
     }
 }
 

@@ -115,6 +115,7 @@ impl Lab {
                 rng: Streams::new(sc.seed),
                 activity: Activity::default(),
                 names: Arc::new(names),
+                limits: crate::host::listen::Limits::default(),
             };
             (env, net, Instant::now())
         });

@@ -74,6 +74,10 @@ kinds! {
         "a server accepted a connection";
     TcpClose = "tcp.close", Server, [],
         "the server closed the connection";
+    TcpRefuse = "tcp.refuse", Server, [Ip, Count],
+        "a server turned a connection away at once: too many sessions of the service (`count` at once), or too many from one client address (`ip`); the protocol's refusal follows (SMTP `421 4.7.0`, POP3 `-ERR [SYS/TEMP]`, IMAP `* BYE`; DNS over TCP closes unanswered)";
+    AcceptError = "tcp.accept_error", Server, [Failures],
+        "`maillab serve` only: a listener could not take a connection (e.g. the process is out of file descriptors); it waits 100 ms and tries again. One line when the trouble starts and one, with the number of `failures`, when connections are taken again";
     TlsHandshake = "tls.handshake", Server, [TlsVersion, Cipher, Subject],
         "a TLS handshake finished (after `STARTTLS`/`STLS`, or at once on an implicit-TLS port): version, cipher suite, the server certificate's subject; every later line of the connection carries `tls: true` (it crossed the network encrypted)";
     TlsError = "tls.error", Server, [],
@@ -281,9 +285,8 @@ impl Kind {
             SmtpCmd | SmtpReply | SmtpData => Category::Smtp,
             Pop3Cmd | Pop3Reply | PopauthAdd | PopauthExpire | AuthDelay => Category::Pop3,
             ImapCmd | ImapReply => Category::Imap,
-            TcpConnect | TcpAccept | TcpClose | TcpError | TlsHandshake | TlsError | HttpRequest | Wire => {
-                Category::Tcp
-            }
+            TcpConnect | TcpAccept | TcpClose | TcpRefuse | AcceptError | TcpError | TlsHandshake | TlsError
+            | HttpRequest | Wire => Category::Tcp,
             DnsQuery | DnsAnswer | DnsTimeout | DnsError => Category::Dns,
             Log => Category::Maillog,
             QueueAdd | QueueRetry | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce

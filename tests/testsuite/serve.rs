@@ -57,6 +57,11 @@ fn temp(tag: &str, ext: &str) -> PathBuf {
 /// Start `maillab serve FILE` with every port chosen by the system; wait
 /// until its ready file holds the endpoint table.
 fn spawn_serve(file: &Path, tag: &str, stdout: Stdio, format: &str) -> Server {
+    spawn_serve_with(file, tag, stdout, format, |_| {})
+}
+
+/// [`spawn_serve`], with more for the command (arguments, limits).
+fn spawn_serve_with(file: &Path, tag: &str, stdout: Stdio, format: &str, more: impl FnOnce(&mut Command)) -> Server {
     let ready_file = temp(tag, "ready.json");
     let _ = std::fs::remove_file(&ready_file);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
@@ -67,6 +72,7 @@ fn spawn_serve(file: &Path, tag: &str, stdout: Stdio, format: &str) -> Server {
     for svc in SERVICES {
         cmd.args(["--port", &format!("{svc}=0")]);
     }
+    more(&mut cmd);
     let child = cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null()).spawn().expect("maillab starts");
     let mut server = Server { child: Kill(child), ready: serde_json::Value::Null, ready_file };
     let t = Instant::now();
@@ -250,6 +256,110 @@ fn ready_file_lists_endpoints_and_client_settings() {
     assert!(xml.contains("<clientConfig version=\"1.1\">"), "{xml}");
     assert!(xml.contains(&format!("<port>{}</port>", server.port("mail", "imap"))), "{xml}");
     assert!(xml.contains(&format!("<port>{smtp}</port>")), "{xml}");
+}
+
+/// Ask `server` (a TCP stream, or a UDP socket when `udp`) for NAME's MX; the rcode and answer count.
+fn dns_mx(ep: &(String, u16), name: &str, udp: bool) -> (String, usize) {
+    use maillab::proto::dns::{QType, Question, decode_response, encode_query};
+    let q = encode_query(7, &Question { name: name.into(), qtype: QType::Mx });
+    let bytes = if udp {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        s.send_to(&q, (ep.0.as_str(), ep.1)).expect("sent");
+        let mut buf = vec![0u8; 4096];
+        let n = s.recv(&mut buf).expect("a UDP answer");
+        buf.truncate(n);
+        buf
+    } else {
+        let mut s = TcpStream::connect((ep.0.as_str(), ep.1)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut framed = u16::try_from(q.len()).expect("short").to_be_bytes().to_vec();
+        framed.extend(q);
+        s.write_all(&framed).expect("sent");
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).expect("a length");
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut body).expect("an answer");
+        body
+    };
+    let r = decode_response(&bytes).expect("a response");
+    (r.answer.rcode.to_string(), r.answer.answers.len())
+}
+
+/// Issue #19: a listener whose accept() fails (here: the process is out of
+/// file descriptors, EMFILE) says so once, waits and tries again, so every
+/// service answers again once descriptors are free.
+#[test]
+fn every_service_answers_again_after_the_process_ran_out_of_file_descriptors() {
+    use std::os::unix::process::CommandExt;
+    const FDS: u64 = 48;
+    let file = temp("emfile", "yaml");
+    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    let log = temp("emfile", "log");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve_with(&file, "emfile", out, "json", |cmd| {
+        // Limits high enough that descriptors, not sessions, run out first.
+        cmd.args(["--max-sessions", "1000", "--max-per-client", "1000"]);
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit { rlim_cur: FDS, rlim_max: FDS };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let smtp = server.endpoint("mail", "smtp");
+    // Far more connections than the process has descriptors: the kernel
+    // completes them, serve takes what it can and then fails to accept.
+    let hogs: Vec<TcpStream> = (0..2 * FDS)
+        .map(|_| TcpStream::connect((smtp.0.as_str(), smtp.1)).expect("the kernel takes the connection"))
+        .collect();
+    assert!(wait_for(&log, "tcp.accept_error", "smtp on port 25: cannot take a connection"), "no accept error traced");
+    // A second of failing attempts (one every 100 ms) is one line, not ten.
+    std::thread::sleep(Duration::from_secs(1));
+    let trace = std::fs::read_to_string(&log).expect("the trace");
+    let starts = trace.lines().filter(|l| l.contains("tcp.accept_error") && l.contains("cannot take")).count();
+    assert_eq!(starts, 1, "{trace}");
+    // Meanwhile every other listener meets the same failure.
+    let others = [("mail", "pop3", "pop3 on port 110"), ("mail", "imap", "imap on port 143")];
+    let others =
+        others.into_iter().chain([("mail", "http", "http on port 80"), ("ns", "dns", "dns over TCP on port 53")]);
+    let mut more = Vec::new();
+    for (host, service, what) in others {
+        let (a, p) = server.endpoint(host, service);
+        more.push(TcpStream::connect((a.as_str(), p)).expect("the kernel takes the connection"));
+        assert!(wait_for(&log, "tcp.accept_error", &format!("{what}: cannot take")), "{what}: no accept error");
+    }
+    drop(hogs);
+    drop(more);
+    assert!(
+        wait_for(&log, "tcp.accept_error", "smtp on port 25: taking connections again"),
+        "accepting did not resume"
+    );
+    // Every service answers.
+    let mut c = Client::connect(&smtp);
+    assert!(c.reply().starts_with("220 "));
+    c.smtp("QUIT", "221");
+    let (mut p, _) = pop_login(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret");
+    p.pop("QUIT");
+    let mut i = Client::connect(&server.endpoint("mail", "imap"));
+    assert!(i.line().starts_with("* OK"));
+    i.send("a LOGOUT");
+    assert!(i.line().starts_with("* BYE"));
+    let mut h = Client::connect(&server.endpoint("mail", "http"));
+    h.send("GET /mail/config-v1.1.xml?emailaddress=taro@example.ac.jp HTTP/1.0\r\n");
+    let status = h.line();
+    assert!(status.contains(" 200 "), "{status}");
+    let dns = server.endpoint("ns", "dns");
+    assert_eq!(dns_mx(&dns, "example.ac.jp", false), ("NOERROR".to_string(), 1));
+    assert_eq!(dns_mx(&dns, "example.ac.jp", true), ("NOERROR".to_string(), 1));
+    let mut c = Client::connect(&server.endpoint("mail-net", "smtp"));
+    assert!(c.reply().starts_with("220 "));
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&log);
 }
 
 #[test]
