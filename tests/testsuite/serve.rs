@@ -362,6 +362,60 @@ fn every_service_answers_again_after_the_process_ran_out_of_file_descriptors() {
     let _ = std::fs::remove_file(&log);
 }
 
+/// Issue #19: one address cannot take every session of a service: past
+/// `--max-per-client` each protocol refuses in its own words, the trace
+/// says why, and a place freed is taken again.
+#[test]
+fn one_client_address_cannot_hold_every_session() {
+    let file = temp("perclient", "yaml");
+    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    let log = temp("perclient", "log");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve_with(&file, "perclient", out, "json", |cmd| {
+        cmd.args(["--max-per-client", "3"]);
+    });
+    let ep = |svc| server.endpoint("mail", svc);
+    for (svc, greeting, refusal) in [
+        ("smtp", "220 ", "421 4.7.0 mail.example.ac.jp Error: too many connections from 127.0.0.1\r\n"),
+        ("pop3", "+OK", "-ERR [SYS/TEMP] too many connections\r\n"),
+        ("imap", "* OK", "* BYE too many connections\r\n"),
+    ] {
+        let held: Vec<Client> = (0..3)
+            .map(|_| {
+                let mut c = Client::connect(&ep(svc));
+                let l = c.line();
+                assert!(l.starts_with(greeting), "{svc}: {l}");
+                c
+            })
+            .collect();
+        let mut c = Client::connect(&ep(svc));
+        assert_eq!(c.line(), refusal, "{svc}");
+        assert_eq!(c.line(), "", "{svc}: closed after the refusal");
+        // One leaves: there is room again.
+        drop(held);
+        std::thread::sleep(Duration::from_millis(200));
+        let mut c = Client::connect(&ep(svc));
+        assert!(c.line().starts_with(greeting), "{svc}");
+    }
+    assert!(wait_for(
+        &log,
+        "tcp.refuse",
+        "too many connections from 127.0.0.1: 3 at once, the limit per client address"
+    ));
+    // DNS over TCP: closed unanswered.
+    let dns = server.endpoint("ns", "dns");
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect((dns.0.as_str(), dns.1)).expect("connect")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut c = TcpStream::connect((dns.0.as_str(), dns.1)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut buf = [0u8; 16];
+    assert_eq!(c.read(&mut buf).map_err(|e| e.kind()), Ok(0), "closed at once");
+    drop(held);
+    assert!(wait_for(&log, "dns.error", "too many TCP clients"));
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&log);
+}
+
 #[test]
 fn a_taken_port_is_a_clear_error() {
     let l = std::net::TcpListener::bind("127.0.2.25:0").expect("bind a port first");
