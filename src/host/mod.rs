@@ -11,6 +11,7 @@ pub mod maillog;
 pub mod mailstore;
 pub mod mta;
 pub mod mua;
+pub mod penalty;
 pub mod queue;
 pub mod resolver;
 pub mod session;

@@ -60,6 +60,9 @@ pub struct Mta {
     local_domains: std::collections::BTreeSet<String>,
     /// The server side of TLS (certificate from the lab CA), when `tls` is on.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Recent failed logins per client address: SMTP AUTH, POP3 and IMAP
+    /// share them (see [`super::penalty`]).
+    pub penalties: Arc<super::penalty::Penalties>,
 }
 
 #[derive(Default)]
@@ -115,6 +118,7 @@ impl Mta {
         };
         Arc::new(Mta {
             tls,
+            penalties: Arc::default(),
             lists,
             local_domains,
             retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
@@ -335,16 +339,21 @@ impl Mta {
             counts: BTreeMap::new(),
             last_verb: String::new(),
             auth_mech: String::new(),
+            auth_failed: false,
         };
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
         let server = Server::new(self.server_config(service), Peer { ip, name: ptr });
-        let mut core = SmtpSession { server, pol, timed_out: false };
+        let mut core = SmtpSession { server, pol, timed_out: false, held: None };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
         if service != Service::Submissions || s.handshake_first(&mut core).await {
-            s.run(&mut core).await;
+            while let Some(AuthFailed) = s.next(&mut core).await {
+                // The 535 waits in the core: it goes out when the delay is over.
+                let delay = self.penalties.failed(&self.ctx, session, &label, ip);
+                tokio::time::sleep(delay).await;
+            }
         }
         let pol = core.pol;
         if let Some(l) = self.persona().log_disconnect(&pol.peer(), &pol.counts) {
@@ -409,7 +418,12 @@ struct SmtpSession<'a> {
     pol: SessionPolicy<'a>,
     /// The idle timer fired: its 421 answers no command and is not counted.
     timed_out: bool,
+    /// The answer to a failed AUTH, held back while the host waits.
+    held: Option<Reply>,
 }
+
+/// What the SMTP session asks of its host: an AUTH failed, hold its answer back.
+struct AuthFailed;
 
 /// The trace lines of a reply, one per line on the wire.
 fn reply_notes(r: &Reply) -> Vec<Note> {
@@ -417,11 +431,14 @@ fn reply_notes(r: &Reply) -> Vec<Note> {
 }
 
 impl Core for SmtpSession<'_> {
-    type Action = std::convert::Infallible;
+    type Action = AuthFailed;
     fn feed(&mut self, _now: Duration, bytes: &[u8]) {
         self.server.feed(bytes);
     }
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
+        if let Some(r) = self.held.take() {
+            return Some(Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() });
+        }
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
                 // The lines answering AUTH's 334 challenges belong to AUTH.
@@ -437,6 +454,11 @@ impl Core for SmtpSession<'_> {
             Output::Reply(r) => {
                 if !self.timed_out {
                     self.pol.count(&r);
+                }
+                if std::mem::take(&mut self.pol.auth_failed) {
+                    // A failed AUTH's answer waits for the host's penalty.
+                    self.held = Some(r);
+                    return Some(Io::Host(AuthFailed));
                 }
                 Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() }
             }
@@ -565,6 +587,8 @@ struct SessionPolicy<'a> {
     counts: BTreeMap<String, (u32, u32)>,
     last_verb: String,
     auth_mech: String,
+    /// An AUTH just failed: its answer is held back (see [`super::penalty`]).
+    auth_failed: bool,
 }
 
 impl SessionPolicy<'_> {
@@ -645,6 +669,11 @@ impl Policy for SessionPolicy<'_> {
 
     fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {
         self.auth_mech = mech.to_string();
+        if ok {
+            self.mta.penalties.succeeded(self.ip);
+        } else {
+            self.auth_failed = true;
+        }
         if let Some(l) = self.persona().log_auth(&self.peer(), user, mech, ok) {
             self.mta.log.log(self.service.program(), self.pid, &l);
         }

@@ -167,7 +167,7 @@ kinds! {
     PopauthExpire = "popauth.expire", Host, [Ip],
         "that address's POP-before-SMTP window has closed";
     AuthDelay = "auth.delay", Server, [Ip, Failures, DelayMs],
-        "a POP3/IMAP login failed; the server holds back its negative answer (2 s, doubled for each recent failure from the same address, at most 15 s)";
+        "a POP3/IMAP login or an SMTP `AUTH` failed; the server holds back its negative answer (2 s, doubled for each recent failure from the same address on any of the three, at most 15 s)";
     MuaResult = "mua.result", Client, [Step, Accepted],
         "the outcome of a MUA's submission: recipients accepted, reasons for refusals";
     MuaFetch = "mua.fetch", Client, [Step, Count],

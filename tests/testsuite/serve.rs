@@ -136,6 +136,9 @@ impl Client {
         s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
         Client { r: BufReader::new(s.try_clone().expect("clone")), w: s }
     }
+    fn set_timeout(&mut self, secs: u64) {
+        self.w.set_read_timeout(Some(Duration::from_secs(secs))).expect("timeout");
+    }
     fn line(&mut self) -> String {
         let mut l = String::new();
         self.r.read_line(&mut l).expect("a line from the server");
@@ -414,6 +417,42 @@ fn one_client_address_cannot_hold_every_session() {
     assert!(wait_for(&log, "dns.error", "too many TCP clients"));
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_file(&log);
+}
+
+/// Issue #19: SMTP AUTH failures are held back in real time under serve,
+/// and count with POP3's: a wrong AUTH waits 2 s, the same address's next
+/// wrong password over POP3 waits 4 s.
+#[test]
+fn failed_smtp_auth_is_slowed_down_and_shared_with_pop3() {
+    let server = serve("tests/fixtures/serve-lab.yaml", "authdelay");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    c.set_timeout(30);
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
+    let token = base64::engine::general_purpose::STANDARD.encode("\0taro@example.ac.jp\0guess");
+    let t = Instant::now();
+    c.smtp(&format!("AUTH PLAIN {token}"), "535");
+    let smtp = t.elapsed();
+    assert!(smtp >= Duration::from_secs(2), "the 535 came after {smtp:?}");
+    c.smtp("QUIT", "221");
+    let mut p = Client::connect(&server.endpoint("mail", "pop3"));
+    p.set_timeout(30);
+    assert!(p.line().starts_with("+OK"));
+    p.pop("USER taro@example.ac.jp");
+    let t = Instant::now();
+    p.send("PASS guess");
+    let r = p.line();
+    let pop = t.elapsed();
+    assert!(r.starts_with("-ERR"), "{r}");
+    assert!(pop >= Duration::from_secs(4), "the second failure from the address waited only {pop:?}");
+    // The right password is answered at once (and forgets the failures).
+    let t = Instant::now();
+    let token = base64::engine::general_purpose::STANDARD.encode("\0taro@example.ac.jp\0s3cret");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
+    c.smtp(&format!("AUTH PLAIN {token}"), "235");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
 }
 
 #[test]
