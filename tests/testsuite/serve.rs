@@ -253,7 +253,9 @@ fn ready_file_lists_endpoints_and_client_settings() {
     assert!(p.line().starts_with("+OK"));
     // Autoconfig, as Thunderbird asks for it, names the chosen ports too.
     let mut h = Client::connect(&server.endpoint("mail", "http"));
-    h.send("GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp HTTP/1.0\r\nHost: x");
+    h.send(
+        "GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp HTTP/1.0\r\nHost: x\r\n",
+    );
     let mut xml = String::new();
     let _ = h.r.read_to_string(&mut xml);
     assert!(xml.contains("<clientConfig version=\"1.1\">"), "{xml}");
