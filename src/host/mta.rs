@@ -178,7 +178,8 @@ impl Mta {
     pub fn popauth_add(self: &Arc<Self>, ip: Ipv4Addr, user: &str, how: &str) {
         let Some(window) = self.cfg.pop_before_smtp else { return };
         let until = Instant::now() + window;
-        lock(&self.popauth).insert(ip, until);
+        // A window still open is only extended: its timer task follows the new end.
+        let timer_running = lock(&self.popauth).insert(ip, until).is_some();
         let wall = self.ctx.now() + chrono::Duration::from_std(window).unwrap_or_default();
         self.ctx.emit(
             self.ctx
@@ -187,26 +188,40 @@ impl Mta {
                 .line(format!("{ip} may relay until {} ({how} login by {user})", wall.format("%H:%M:%S")))
                 .field(Field::Ip, ip.to_string()),
         );
+        if timer_running {
+            // One task per address, not one per login: a busy client logging
+            // in every second would otherwise pile up a window's worth of them.
+            return;
+        }
         let me = self.clone();
         tokio::spawn(async move {
-            tokio::time::sleep_until(until).await;
-            let expired = {
-                let mut g = lock(&me.popauth);
-                let due = g.get(&ip).is_some_and(|t| *t <= Instant::now());
-                if due {
-                    g.remove(&ip);
+            let mut until = until;
+            loop {
+                tokio::time::sleep_until(until).await;
+                let next = {
+                    let mut g = lock(&me.popauth);
+                    match g.get(&ip).copied() {
+                        Some(t) if t <= Instant::now() => {
+                            g.remove(&ip);
+                            None
+                        }
+                        // Extended by a later login: wait for the new end.
+                        Some(t) => Some(t),
+                        None => return,
+                    }
+                };
+                match next {
+                    Some(t) => until = t,
+                    None => break,
                 }
-                due
-            };
-            if expired {
-                me.ctx.emit(
-                    me.ctx
-                        .ev(Kind::PopauthExpire)
-                        .peer(me.ctx.peer_name(ip))
-                        .line(format!("{ip} may no longer relay: its POP-before-SMTP window has passed"))
-                        .field(Field::Ip, ip.to_string()),
-                );
             }
+            me.ctx.emit(
+                me.ctx
+                    .ev(Kind::PopauthExpire)
+                    .peer(me.ctx.peer_name(ip))
+                    .line(format!("{ip} may no longer relay: its POP-before-SMTP window has passed"))
+                    .field(Field::Ip, ip.to_string()),
+            );
         });
     }
 
