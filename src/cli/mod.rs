@@ -274,6 +274,16 @@ pub struct ServeArgs {
     /// Port of the browser lab with --web (default 0: the system chooses a free one).
     #[arg(long, value_name = "PORT", default_value_t = 0, requires = "web")]
     pub web_port: u16,
+    /// Sessions each service of a host serves at once (as Postfix's default_process_limit);
+    /// one more is refused (SMTP 421 4.7.0, POP3 -ERR [SYS/TEMP], IMAP * BYE, DNS closes).
+    #[arg(long, value_name = "N", default_value_t = maillab::host::listen::MAX_SESSIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_sessions: usize,
+    /// Sessions one client address may hold open to a service at once (as Postfix's
+    /// smtpd_client_connection_count_limit); one more is refused the same way.
+    #[arg(long, value_name = "N", default_value_t = maillab::host::listen::MAX_PER_CLIENT,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_per_client: usize,
 }
 
 #[derive(Args)]

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 pub fn serve(args: ServeArgs) -> ExitCode {
-    let ServeArgs { file, format, ready_file, ports, listen, web, web_port } = args;
+    let ServeArgs { file, format, ready_file, ports, listen, web, web_port, max_sessions, max_per_client } = args;
     let sc = match load_scenario(&file) {
         Ok(s) => s,
         Err(code) => return code,
@@ -48,6 +48,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         json: matches!(format, Format::Json),
         color: color(),
         observer,
+        limits: maillab::host::listen::Limits { sessions: max_sessions, per_client: max_per_client },
     };
     match maillab::serve::serve(&sc, opt) {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! and TCP.
 
 use crate::host::env::HostCtx;
+use crate::host::listen::{Gate, Refused, Refusing};
 use crate::host::session::{Core, Io, Lost, Note, Session};
 use crate::net::Conn;
 use crate::proto::dns::tcp::{self, TcpServer};
@@ -25,9 +26,10 @@ use {
 /// how long the server waits for the whole of the next message, and for a
 /// client to take an answer.
 pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-/// TCP clients served at once, as many as the MTA's SMTP sessions; a
-/// client past the cap is closed at once, unanswered.
-pub const MAX_TCP_SESSIONS: usize = super::mta::MAX_SESSIONS;
+/// TCP clients served at once by default, as many as the MTA's SMTP
+/// sessions (the host's `limits`, per client address too); a client past
+/// a cap is closed at once, unanswered.
+pub const MAX_TCP_SESSIONS: usize = super::listen::MAX_SESSIONS;
 
 /// The zones of one dns host, plus PTR records for every host of the
 /// scenario when `reverse_dns` is on (like an ISP's reverse zone).
@@ -123,13 +125,16 @@ pub async fn run(ctx: HostCtx, mut db: DnsDb, servfail: Arc<AtomicBool>, sockets
     let db = Arc::new(db);
     {
         let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_SESSIONS));
+        let slots = Gate::new(ctx.env.limits);
         tokio::spawn(async move {
-            while let Ok(conn) = tcp.accept().await {
-                let Ok(permit) = slots.clone().try_acquire_owned() else {
-                    // Too many at once: hang up without reading, as BIND does past tcp-clients.
-                    refuse(&ctx, conn).await;
-                    continue;
+            while let Ok(conn) = super::listen::accept(&ctx, &mut tcp, "dns over TCP on port 53").await {
+                let permit = match slots.enter(*conn.peer.ip()) {
+                    Ok(p) => p,
+                    Err(why) => {
+                        // Too many: hang up without reading, as BIND does past tcp-clients.
+                        refuse(&ctx, conn, why).await;
+                        continue;
+                    }
                 };
                 let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());
                 tokio::spawn(async move {
@@ -140,7 +145,7 @@ pub async fn run(ctx: HostCtx, mut db: DnsDb, servfail: Arc<AtomicBool>, sockets
         });
     }
     loop {
-        let (pkt, from) = udp.recv_from().await?;
+        let (pkt, from) = super::listen::recv(&ctx, &mut udp, "dns over UDP on port 53").await?;
         let peer = ctx.peer_name(*from.ip());
         // An answer that cannot be sent (on real sockets, to port 0 or a
         // broadcast address) is lost like any datagram; the server goes on.
@@ -152,12 +157,12 @@ pub async fn run(ctx: HostCtx, mut db: DnsDb, servfail: Arc<AtomicBool>, sockets
     }
 }
 
-/// A TCP client over the session cap: traced, then closed unread.
-async fn refuse(ctx: &HostCtx, conn: Conn) {
-    let note =
-        Note::new(Kind::DnsError, format!("too many TCP clients ({MAX_TCP_SESSIONS} at once); connection closed"));
+/// A TCP client over a session cap: traced (`tcp.refuse`, and a `dns.error`
+/// saying what the client sees), then closed unread.
+async fn refuse(ctx: &HostCtx, conn: Conn, why: Refused) {
+    let note = Note::new(Kind::DnsError, "too many TCP clients; connection closed unanswered");
     let mut driver = Session::new(ctx, conn.stream, conn.session, ctx.peer_name(*conn.peer.ip()));
-    driver.run(&mut Refusal(Some(note))).await;
+    driver.run(&mut Refusing::new(why, Refusal(Some(note)))).await;
 }
 
 /// A core that traces its one line and closes, reading nothing.
@@ -275,6 +280,7 @@ mod tests {
             rng: Streams::new(1),
             activity: Activity::default(),
             names: Arc::new([(CLIENT, "client".to_string())].into_iter().collect()),
+            limits: crate::host::listen::Limits::default(),
         };
         let ctx = HostCtx { env, name: "dns".into(), ip: SERVER, hostname: "ns.example.com".into() };
         let mut db = DnsDb::new();
@@ -379,25 +385,46 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn tcp_sessions_are_capped() {
+    async fn tcp_sessions_are_capped_in_total_and_per_client() {
+        use crate::host::listen::MAX_PER_CLIENT;
         let (net, trace) = start().await;
+        let refusals = || -> Vec<String> {
+            trace.events().into_iter().filter(|e| e.kind == Kind::TcpRefuse).filter_map(|e| e.line).collect()
+        };
         let mut open = Vec::new();
-        for _ in 0..MAX_TCP_SESSIONS {
+        for _ in 0..MAX_PER_CLIENT {
             open.push(connect(&net).await);
         }
-        // One more is closed at once, long before the idle timeout.
+        // One more from the same address is closed at once, long before the idle timeout.
         let mut extra = connect(&net).await;
         let t = closed_after(&mut extra).await.expect("closed");
         assert!(t < Duration::from_secs(1), "{t:?}");
-        assert_eq!(errors(&trace), ["too many TCP clients (100 at once); connection closed"]);
-        // Those within the cap are served.
+        assert_eq!(
+            refusals(),
+            ["too many connections from 192.0.2.10: 50 at once, the limit per client address; refused"]
+        );
+        assert_eq!(errors(&trace), ["too many TCP clients; connection closed unanswered"]);
+        // Other addresses fill the service up to its total.
+        for i in 0..MAX_TCP_SESSIONS - MAX_PER_CLIENT {
+            let from = Ipv4Addr::new(192, 0, 2, 100 + (i % 50) as u8);
+            let to = SocketAddrV4::new(SERVER, crate::proto::ports::DNS);
+            open.push(net.connect(from, to).await.expect("connects").stream);
+        }
+        let mut extra = net
+            .connect(Ipv4Addr::new(192, 0, 2, 99), SocketAddrV4::new(SERVER, crate::proto::ports::DNS))
+            .await
+            .expect("connects")
+            .stream;
+        assert!(closed_after(&mut extra).await.expect("closed") < Duration::from_secs(1));
+        assert_eq!(refusals()[1], "too many connections: 100 sessions at once, the service's limit; refused");
+        // Those within the caps are served.
         ask(&mut open[0], 7).await;
         ask(&mut open[MAX_TCP_SESSIONS - 1], 8).await;
         // When one leaves, there is room for another.
-        drop(open.pop());
+        drop(open.swap_remove(0));
         tokio::time::sleep(Duration::from_millis(100)).await;
         let mut next = connect(&net).await;
         ask(&mut next, 9).await;
-        assert_eq!(errors(&trace).len(), 1);
+        assert_eq!(refusals().len(), 2);
     }
 }

@@ -165,6 +165,8 @@ pub struct Env {
     pub activity: Activity,
     /// Host names by address, to name the peer of a connection in the trace.
     pub names: Arc<BTreeMap<Ipv4Addr, String>>,
+    /// Every server's session limits (`serve --max-sessions`, `--max-per-client`).
+    pub limits: crate::host::listen::Limits,
 }
 
 /// One host's view of the environment.

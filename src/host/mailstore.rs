@@ -6,114 +6,52 @@
 //! goes to the maillog in the style of Dovecot.
 //!
 //! Password guessing is slowed down as Dovecot does it: the reply to a
-//! failed login is held back, 2 s for the first failure from a client
-//! address and twice as long for each further one in the last 10 minutes,
-//! up to 15 s (an `auth.delay` event says so). A successful login from the
-//! address forgets its failures. The cores only report the failure; the
+//! failed login is held back (see [`super::penalty`]; the table is the
+//! host's, shared with SMTP AUTH). The cores only report the failure; the
 //! waiting is done here, on tokio's clock.
 
+use super::listen::{Gate, Refused, Refusing};
 use super::mta::Mta;
+use super::penalty::Penalties;
 use super::session::{Core, Io, Lost, Note, Session};
 use crate::host::env::ActivityGuard;
 use crate::net::Conn;
 use crate::proto::ports;
 use crate::proto::{imap, pop3};
-use crate::scenario::format_duration;
-use crate::trace::{Field, Kind};
-use std::collections::{BTreeMap, VecDeque};
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::sync::{Arc, Mutex};
+use crate::trace::Kind;
+use std::net::SocketAddrV4;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
-
-/// How long the reply to the first failed login from an address is held
-/// back (Dovecot's `AUTH_PENALTY_INIT_SECS`).
-pub const AUTH_DELAY: Duration = Duration::from_secs(2);
-/// The longest hold-back, however many failures (`AUTH_PENALTY_MAX_SECS`).
-pub const AUTH_DELAY_MAX: Duration = Duration::from_secs(15);
-/// Failed logins older than this no longer count.
-pub const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(600);
-/// Failures remembered per address (the delay stops growing long before).
-const MAX_REMEMBERED: usize = 100;
-
-/// The hold-back for the `n`th failed login from an address in the window
-/// (counted from 1): 2 s, 4 s, 8 s, then 15 s.
-pub fn auth_delay(n: usize) -> Duration {
-    let doublings = u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
-    AUTH_DELAY.saturating_mul(1 << doublings).min(AUTH_DELAY_MAX)
-}
-
-/// Recent failed logins per client address, shared by the POP3 and IMAP
-/// servers of one host.
-#[derive(Default)]
-struct Penalties(Mutex<BTreeMap<Ipv4Addr, VecDeque<Instant>>>);
-
-impl Penalties {
-    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<Ipv4Addr, VecDeque<Instant>>) -> R) -> R {
-        f(&mut crate::base::sync::lock(&self.0))
-    }
-
-    /// Note a failed login from `ip` at `now`; returns how many failures
-    /// from `ip` the window now holds, this one included.
-    fn failed(&self, ip: Ipv4Addr, now: Instant) -> usize {
-        self.with(|m| {
-            // Forget what is too old, for every address, so the map stays small.
-            m.retain(|_, times| {
-                while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= AUTH_FAILURE_WINDOW) {
-                    times.pop_front();
-                }
-                !times.is_empty()
-            });
-            let times = m.entry(ip).or_default();
-            times.push_back(now);
-            if times.len() > MAX_REMEMBERED {
-                times.pop_front();
-            }
-            times.len()
-        })
-    }
-
-    /// A successful login from `ip`: its failures no longer count.
-    fn succeeded(&self, ip: Ipv4Addr) {
-        self.with(|m| m.remove(&ip));
-    }
-}
-
-/// `1st`, `2nd`, `3rd`, `4th`, … `11th`, … `21st`.
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
 
 /// Open the POP3 and IMAP ports, then serve them in background tasks.
 pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
-    let penalties = Arc::new(Penalties::default());
+    let penalties = mta.penalties.clone();
     let mut services = vec![(ports::POP3, "pop3", false), (ports::IMAP, "imap", false)];
     if mta.tls.is_some() {
         // Implicit TLS (RFC 8314): POP3S and IMAPS.
         services.extend([(ports::POP3S, "pop3", true), (ports::IMAPS, "imap", true)]);
     }
+    // One limit for POP3 (110 and 995), one for IMAP (143 and 993).
+    let (pop3_gate, imap_gate) = (Gate::new(mta.ctx.env.limits), Gate::new(mta.ctx.env.limits));
     for (port, proto, implicit) in services {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
         let penalties = penalties.clone();
-        let slots = Arc::new(tokio::sync::Semaphore::new(super::mta::MAX_SESSIONS));
+        let slots = if proto == "pop3" { pop3_gate.clone() } else { imap_gate.clone() };
+        let what = format!("{proto} on port {port}");
         tokio::spawn(async move {
-            while let Ok(conn) = l.accept().await {
-                let Ok(permit) = slots.clone().try_acquire_owned() else {
-                    // Too many at once: the core refuses, traced like any reply.
-                    if proto == "pop3" {
-                        refuse_busy(&m, conn, pop3::Server::refuse_busy(pop3_config(&m))).await;
-                    } else {
-                        refuse_busy(&m, conn, imap::Server::refuse_busy(imap_config(&m))).await;
+            while let Ok(conn) = super::listen::accept(&m.ctx, &mut l, &what).await {
+                let permit = match slots.enter(*conn.peer.ip()) {
+                    Ok(p) => p,
+                    Err(why) => {
+                        // Too many: the core refuses, traced like any reply.
+                        if proto == "pop3" {
+                            refuse(&m, conn, why, pop3::Server::refuse_busy(pop3_config(&m))).await;
+                        } else {
+                            refuse(&m, conn, why, imap::Server::refuse_busy(imap_config(&m))).await;
+                        }
+                        continue;
                     }
-                    continue;
                 };
                 let guard = m.ctx.env.activity.begin();
                 let m2 = m.clone();
@@ -302,11 +240,12 @@ fn imap_config(mta: &Mta) -> imap::ImapConfig {
     }
 }
 
-/// A connection over the session limit: the refusing core's reply, traced,
-/// then close (no session of its own: no `tcp.accept`, no process id).
-async fn refuse_busy<R: Reader>(mta: &Arc<Mta>, conn: Conn, srv: R) {
+/// A connection over a session limit: `tcp.refuse`, the refusing core's
+/// reply, traced, then close (no session of its own: no `tcp.accept`, no
+/// process id).
+async fn refuse<R: Reader>(mta: &Arc<Mta>, conn: Conn, why: Refused, srv: R) {
     let label = mta.ctx.peer_name(*conn.peer.ip());
-    let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
+    let mut core = Refusing::new(why, Reading { mta: mta.clone(), srv, method: "PLAIN" });
     let mut driver = Session::new(&mta.ctx, conn.stream, conn.session, label);
     // A refusing core logs nobody in.
     while driver.next(&mut core).await.is_some() {}
@@ -373,22 +312,7 @@ async fn session<R: Reader>(
             Act::LoginFailed(user, why) => {
                 // The core has queued the negative reply behind this
                 // output: it goes out when the delay is over.
-                let n = penalties.failed(ip, Instant::now());
-                let delay = auth_delay(n);
-                ctx.emit(
-                    ctx.ev(Kind::AuthDelay)
-                        .session(session)
-                        .peer(&label)
-                        .line(format!(
-                            "{} failed login from {ip} in the last {}: reply held back {}",
-                            ordinal(n),
-                            format_duration(AUTH_FAILURE_WINDOW),
-                            format_duration(delay)
-                        ))
-                        .field(Field::Ip, ip.to_string())
-                        .field(Field::Failures, n)
-                        .field(Field::DelayMs, u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
-                );
+                let delay = penalties.failed(&ctx, session, &label, ip);
                 tokio::time::sleep(delay).await;
                 let msg = format!(
                     "{}-login: Disconnected ({why}): user=<{user}>, method={method}, rip={ip}, lip={}",
@@ -407,50 +331,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delay_doubles_up_to_the_cap() {
-        let secs: Vec<u64> = (1..=6).map(|n| auth_delay(n).as_secs()).collect();
-        assert_eq!(secs, vec![2, 4, 8, 15, 15, 15]);
-        assert_eq!(auth_delay(0), AUTH_DELAY);
-        assert_eq!(auth_delay(usize::MAX), AUTH_DELAY_MAX);
-    }
-
-    #[test]
     fn the_literal_limit_is_the_message_size_limit() {
         assert_eq!(max_literal(2000), 2000);
         assert_eq!(max_literal(10_240_000), 10_240_000);
         assert_eq!(max_literal(0), MAX_LITERAL_UNLIMITED);
-    }
-
-    #[test]
-    fn ordinals() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].into_iter().map(ordinal).collect();
-        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn failures_count_per_address_within_the_window() {
-        let p = Penalties::default();
-        let (a, b) = (Ipv4Addr::new(192, 0, 2, 9), Ipv4Addr::new(192, 0, 2, 10));
-        let t0 = Instant::now();
-        assert_eq!(p.failed(a, t0), 1);
-        assert_eq!(p.failed(a, t0 + Duration::from_secs(60)), 2);
-        assert_eq!(p.failed(a, t0 + Duration::from_secs(120)), 3);
-        // Another address starts at one.
-        assert_eq!(p.failed(b, t0 + Duration::from_secs(120)), 1);
-        // Ten minutes after the first failure it no longer counts.
-        assert_eq!(p.failed(a, t0 + AUTH_FAILURE_WINDOW), 3);
-        // A quiet period forgets everything, and old addresses leave the map.
-        assert_eq!(p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW), 1);
-        assert_eq!(p.with(|m| m.len()), 1);
-        // A successful login forgets the address's failures, not another's.
-        p.failed(b, t0 + 3 * AUTH_FAILURE_WINDOW);
-        p.succeeded(a);
-        assert_eq!(p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW), 1);
-        assert_eq!(p.failed(b, t0 + 3 * AUTH_FAILURE_WINDOW), 2);
-        // Memory per address is bounded.
-        for _ in 0..2 * MAX_REMEMBERED {
-            p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW);
-        }
-        assert_eq!(p.failed(a, t0 + 3 * AUTH_FAILURE_WINDOW), MAX_REMEMBERED);
     }
 }

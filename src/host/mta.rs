@@ -6,6 +6,7 @@
 //! forwards to the smarthost or to the destination's MX, retries what
 //! cannot go now and returns what can never go.
 
+use super::listen::{Gate, Refused};
 use super::maillog::{Maillog, Program};
 use super::resolver::{ResolveError, Resolver};
 use super::session::{Core, Io, Lost, Note, Session};
@@ -35,8 +36,8 @@ use tokio::time::Instant;
 
 /// More Received: fields than this means a loop (sendmail's MaxHopCount).
 pub const MAX_HOPS: usize = 25;
-/// Sessions served at once; more get 421 and are closed.
-pub const MAX_SESSIONS: usize = 100;
+/// Sessions served at once by default; more get 421 and are closed (see [`super::listen`]).
+pub use super::listen::MAX_SESSIONS;
 
 pub struct Mta {
     pub ctx: HostCtx,
@@ -62,6 +63,9 @@ pub struct Mta {
     local_domains: std::collections::BTreeSet<String>,
     /// The server side of TLS (certificate from the lab CA), when `tls` is on.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Recent failed logins per client address: SMTP AUTH, POP3 and IMAP
+    /// share them (see [`super::penalty`]).
+    pub penalties: Arc<super::penalty::Penalties>,
 }
 
 #[derive(Default)]
@@ -117,6 +121,7 @@ impl Mta {
         };
         Arc::new(Mta {
             tls,
+            penalties: Arc::default(),
             lists,
             local_domains,
             retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
@@ -190,7 +195,8 @@ impl Mta {
     pub fn popauth_add(self: &Arc<Self>, ip: Ipv4Addr, user: &str, how: &str) {
         let Some(window) = self.cfg.pop_before_smtp else { return };
         let until = Instant::now() + window;
-        lock(&self.popauth).insert(ip, until);
+        // A window still open is only extended: its timer task follows the new end.
+        let timer_running = lock(&self.popauth).insert(ip, until).is_some();
         let wall = self.ctx.now() + chrono::Duration::from_std(window).unwrap_or_default();
         self.ctx.emit(
             self.ctx
@@ -199,26 +205,40 @@ impl Mta {
                 .line(format!("{ip} may relay until {} ({how} login by {user})", wall.format("%H:%M:%S")))
                 .field(Field::Ip, ip.to_string()),
         );
+        if timer_running {
+            // One task per address, not one per login: a busy client logging
+            // in every second would otherwise pile up a window's worth of them.
+            return;
+        }
         let me = self.clone();
         tokio::spawn(async move {
-            tokio::time::sleep_until(until).await;
-            let expired = {
-                let mut g = lock(&me.popauth);
-                let due = g.get(&ip).is_some_and(|t| *t <= Instant::now());
-                if due {
-                    g.remove(&ip);
+            let mut until = until;
+            loop {
+                tokio::time::sleep_until(until).await;
+                let next = {
+                    let mut g = lock(&me.popauth);
+                    match g.get(&ip).copied() {
+                        Some(t) if t <= Instant::now() => {
+                            g.remove(&ip);
+                            None
+                        }
+                        // Extended by a later login: wait for the new end.
+                        Some(t) => Some(t),
+                        None => return,
+                    }
+                };
+                match next {
+                    Some(t) => until = t,
+                    None => break,
                 }
-                due
-            };
-            if expired {
-                me.ctx.emit(
-                    me.ctx
-                        .ev(Kind::PopauthExpire)
-                        .peer(me.ctx.peer_name(ip))
-                        .line(format!("{ip} may no longer relay: its POP-before-SMTP window has passed"))
-                        .field(Field::Ip, ip.to_string()),
-                );
             }
+            me.ctx.emit(
+                me.ctx
+                    .ev(Kind::PopauthExpire)
+                    .peer(me.ctx.peer_name(ip))
+                    .line(format!("{ip} may no longer relay: its POP-before-SMTP window has passed"))
+                    .field(Field::Ip, ip.to_string()),
+            );
         });
     }
 
@@ -338,7 +358,7 @@ impl Mta {
         let d = self.clone();
         tokio::spawn(async move { d.run_digests().await });
         // One limit for all the host's SMTP services, as one smtpd process limit.
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
+        let slots = Gate::new(self.ctx.env.limits);
         let mut first = None;
         for (service, l) in listeners {
             if first.is_none() {
@@ -366,14 +386,18 @@ impl Mta {
         self: &Arc<Self>,
         service: Service,
         mut l: crate::net::Listener,
-        slots: Arc<tokio::sync::Semaphore>,
+        slots: Arc<Gate>,
     ) -> std::io::Result<()> {
+        let what = format!("{} on port {}", service.name(), service.port());
         loop {
-            let conn = l.accept().await?;
-            let Ok(permit) = slots.clone().try_acquire_owned() else {
-                // Too many at once: say so and hang up, as Postfix's anvil limit does.
-                self.refuse_busy(conn).await;
-                continue;
+            let conn = super::listen::accept(&self.ctx, &mut l, &what).await?;
+            let permit = match slots.enter(*conn.peer.ip()) {
+                Ok(p) => p,
+                Err(why) => {
+                    // Too many: say so and hang up, as Postfix's anvil limit does.
+                    self.refuse(conn, why).await;
+                    continue;
+                }
             };
             let guard = self.ctx.env.activity.begin();
             let me = self.clone();
@@ -470,19 +494,29 @@ impl Mta {
             counts: BTreeMap::new(),
             last_verb: String::new(),
             auth_mech: String::new(),
+            auth_failed: false,
         };
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
         let server = Server::new(self.server_config(service), Peer { ip, name: ptr, forged });
-        let mut core = SmtpSession { server, pol, timed_out: false };
+        let mut core = SmtpSession { server, pol, timed_out: false, held: None };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
         if service != Service::Submissions || s.handshake_first(&mut core).await {
-            // Postfix asks its DNSBLs at the first RCPT (smtpd_delay_reject).
-            while let Some(Ask::Dnsbl) = s.next(&mut core).await {
-                let l = self.dnsbl_lookup(ip, service.program(), pid).await;
-                core.pol.dnsbl = Dnsbl::Done(l);
+            while let Some(ask) = s.next(&mut core).await {
+                match ask {
+                    // Postfix asks its DNSBLs at the first RCPT (smtpd_delay_reject).
+                    Ask::Dnsbl => {
+                        let l = self.dnsbl_lookup(ip, service.program(), pid).await;
+                        core.pol.dnsbl = Dnsbl::Done(l);
+                    }
+                    // The 535 waits in the core: it goes out when the delay is over.
+                    Ask::AuthFailed => {
+                        let delay = self.penalties.failed(&self.ctx, session, &label, ip);
+                        tokio::time::sleep(delay).await;
+                    }
+                }
             }
         }
         let pol = core.pol;
@@ -492,12 +526,18 @@ impl Mta {
         self.ctx.emit(self.ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
     }
 
-    /// A connection over the session limit: the core's 421, traced, then
-    /// close (no session of its own: no `tcp.accept`, no process id).
-    async fn refuse_busy(&self, conn: Conn) {
+    /// A connection over a session limit: `tcp.refuse`, the core's 421,
+    /// traced, then close (no session of its own: no `tcp.accept`, no
+    /// process id).
+    async fn refuse(&self, conn: Conn, why: Refused) {
         let ip = *conn.peer.ip();
         let cfg = self.server_config(Service::Smtp);
-        let mut core = SmtpRefusal(Server::refuse_busy(cfg, Peer { ip, name: None, forged: false }));
+        let peer = Peer { ip, name: None, forged: false };
+        let server = match why {
+            Refused::Busy(_) => Server::refuse_busy(cfg, peer),
+            Refused::Client(..) => Server::refuse_client(cfg, peer),
+        };
+        let mut core = SmtpRefusal(Some(why.note()), server);
         Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
     }
 
@@ -542,6 +582,8 @@ struct SmtpSession<'a> {
     pol: SessionPolicy<'a>,
     /// The idle timer fired: its 421 answers no command and is not counted.
     timed_out: bool,
+    /// The answer to a failed AUTH, held back while the host waits.
+    held: Option<Reply>,
 }
 
 /// The trace lines of a reply, one per line on the wire.
@@ -553,6 +595,8 @@ fn reply_notes(r: &Reply) -> Vec<Note> {
 enum Ask {
     /// Look the client up in the DNSBLs (before the RCPT just traced is answered).
     Dnsbl,
+    /// An AUTH failed: its answer is held back while the host waits.
+    AuthFailed,
 }
 
 impl Core for SmtpSession<'_> {
@@ -564,6 +608,9 @@ impl Core for SmtpSession<'_> {
         if matches!(self.pol.dnsbl, Dnsbl::Wanted) {
             self.pol.dnsbl = Dnsbl::Asking;
             return Some(Io::Host(Ask::Dnsbl));
+        }
+        if let Some(r) = self.held.take() {
+            return Some(Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() });
         }
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
@@ -583,6 +630,11 @@ impl Core for SmtpSession<'_> {
             Output::Reply(r) => {
                 if !self.timed_out {
                     self.pol.count(&r);
+                }
+                if std::mem::take(&mut self.pol.auth_failed) {
+                    // A failed AUTH's answer waits for the host's penalty.
+                    self.held = Some(r);
+                    return Some(Io::Host(Ask::AuthFailed));
                 }
                 Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() }
             }
@@ -608,16 +660,20 @@ impl Core for SmtpSession<'_> {
     }
 }
 
-/// A server core that only refuses ([`Server::refuse_busy`]); its policy is never asked.
-struct SmtpRefusal(Server);
+/// A server core that only refuses ([`Server::refuse_busy`]), after the
+/// `tcp.refuse` line; its policy is never asked.
+struct SmtpRefusal(Option<Note>, Server);
 
 impl Core for SmtpRefusal {
     type Action = std::convert::Infallible;
     fn feed(&mut self, _now: Duration, bytes: &[u8]) {
-        self.0.feed(bytes);
+        self.1.feed(bytes);
     }
     fn poll(&mut self, _now: Duration) -> Option<Io<Self::Action>> {
-        Some(match self.0.poll(&mut Refuse)? {
+        if let Some(n) = self.0.take() {
+            return Some(Io::Trace(n));
+        }
+        Some(match self.1.poll(&mut Refuse)? {
             Output::Reply(r) => Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() },
             Output::Command(l) => Io::Trace(Note::new(Kind::SmtpCmd, l)),
             Output::Data { .. } | Output::StartTls => return None,
@@ -625,13 +681,13 @@ impl Core for SmtpRefusal {
         })
     }
     fn poll_timeout(&self) -> Option<Duration> {
-        self.0.poll_timeout()
+        self.1.poll_timeout()
     }
     fn handle_timeout(&mut self, now: Duration) {
-        self.0.handle_timeout(now);
+        self.1.handle_timeout(now);
     }
     fn peer_closed(&mut self, _how: Lost) {
-        self.0.peer_closed();
+        self.1.peer_closed();
     }
 }
 
@@ -768,6 +824,8 @@ struct SessionPolicy<'a> {
     counts: BTreeMap<String, (u32, u32)>,
     last_verb: String,
     auth_mech: String,
+    /// An AUTH just failed: its answer is held back (see [`super::penalty`]).
+    auth_failed: bool,
 }
 
 impl SessionPolicy<'_> {
@@ -950,6 +1008,11 @@ impl Policy for SessionPolicy<'_> {
 
     fn auth_done(&mut self, user: &str, mech: &str, ok: bool) {
         self.auth_mech = mech.to_string();
+        if ok {
+            self.mta.penalties.succeeded(self.ip);
+        } else {
+            self.auth_failed = true;
+        }
         if let Some(l) = self.persona().log_auth(&self.peer(), user, mech, ok) {
             self.mta.log.log(self.service.program(), self.pid, &l);
         }

@@ -408,6 +408,7 @@ mod tests {
             rng: Streams::new(1),
             activity: Activity::default(),
             names: Arc::new(Default::default()),
+            limits: crate::host::listen::Limits::default(),
         };
         (HostCtx { env, name: "mx".into(), ip: Ipv4Addr::new(192, 0, 2, 1), hostname: "mx.example".into() }, trace)
     }

@@ -122,6 +122,7 @@ impl Lab {
                 rng: Streams::new(sc.seed),
                 activity: Activity::default(),
                 names: Arc::new(names),
+                limits: crate::host::listen::Limits::default(),
             };
             (env, net, Instant::now())
         });

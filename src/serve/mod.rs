@@ -8,6 +8,7 @@
 pub mod autoconfig;
 
 use crate::host::env::{Activity, Clock, Env, Streams};
+use crate::host::listen::Gate;
 use crate::lab::start_hosts;
 use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
@@ -33,6 +34,8 @@ pub struct ServeOptions {
     pub color: bool,
     /// Someone else watching the hosts (the browser lab of `serve --web`).
     pub observer: Option<Observer>,
+    /// Every service's session limits (in total and per client address).
+    pub limits: crate::host::listen::Limits,
 }
 
 /// A hook for a viewer above this layer: every event as it is recorded
@@ -211,23 +214,52 @@ async fn start_autoconfig(
         let addr = std::net::SocketAddrV4::new(h.address, ports::HTTP);
         let mut l = env.net.listen(addr).await?;
         let (providers, trace, clock, name) = (providers.clone(), env.trace.clone(), env.clock.clone(), h.name.clone());
+        let ctx = crate::host::env::HostCtx {
+            env: env.clone(),
+            name: h.name.clone(),
+            ip: h.address,
+            hostname: h.hostname.clone(),
+        };
+        let gate = Gate::new(env.limits);
         tokio::spawn(async move {
-            while let Ok(conn) = l.accept().await {
+            while let Ok(conn) = crate::host::listen::accept(&ctx, &mut l, "http on port 80").await {
+                // Over a limit: traced and closed unanswered.
+                let pass = match gate.enter(*conn.peer.ip()) {
+                    Ok(p) => p,
+                    Err(why) => {
+                        let n = why.note();
+                        let mut e =
+                            ctx.ev(n.kind).session(conn.session).peer(ctx.peer_name(*conn.peer.ip())).line(n.line);
+                        for (k, v) in n.fields {
+                            e = e.field(k, v);
+                        }
+                        ctx.emit(e);
+                        continue;
+                    }
+                };
                 let (providers, trace, clock, name) = (providers.clone(), trace.clone(), clock.clone(), name.clone());
-                tokio::spawn(async move { http_once(conn, &providers, &trace, &clock, &name).await });
+                tokio::spawn(async move {
+                    http_once(conn, &providers, &trace, &clock, &name).await;
+                    drop(pass);
+                });
             }
         });
     }
     Ok(())
 }
 
+/// How long a client has to send its whole request, and to take the answer.
+const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn http_once(conn: crate::net::Conn, providers: &[Provider], trace: &Trace, clock: &Clock, host: &str) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let crate::net::Conn { mut stream, peer, session, .. } = conn;
     let mut req = Vec::new();
     let mut buf = [0u8; 2048];
+    // One deadline for the whole request, however slowly it trickles in.
+    let deadline = tokio::time::Instant::now() + HTTP_TIMEOUT;
     while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 8192 {
-        match tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf)).await {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => req.extend_from_slice(&buf[..n]),
             _ => break,
         }
@@ -241,8 +273,11 @@ async fn http_once(conn: crate::net::Conn, providers: &[Provider], trace: &Trace
             .line(format!("{first} -> {code}"))
             .field(Field::Code, code),
     );
-    let _ = stream.write_all(&resp).await;
-    let _ = stream.shutdown().await;
+    let _ = tokio::time::timeout(HTTP_TIMEOUT, async {
+        let _ = stream.write_all(&resp).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 pub fn table(r: &Ready) -> String {
@@ -341,6 +376,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             rng: Streams::new(sc.seed),
             activity: Activity::default(),
             names: Arc::new(names),
+            limits: opt.limits,
         };
         let started = start_hosts(sc, &env).await.map_err(|e| {
             std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc. (0: the system chooses)"))

@@ -74,6 +74,10 @@ kinds! {
         "a server accepted a connection";
     TcpClose = "tcp.close", Server, [],
         "the server closed the connection";
+    TcpRefuse = "tcp.refuse", Server, [Ip, Count],
+        "a server turned a connection away at once: too many sessions of the service (`count` at once), or too many from one client address (`ip`); the protocol's refusal follows (SMTP `421 4.7.0`, POP3 `-ERR [SYS/TEMP]`, IMAP `* BYE`; DNS over TCP closes unanswered)";
+    AcceptError = "tcp.accept_error", Server, [Failures],
+        "`maillab serve` only: a listener could not take a connection (e.g. the process is out of file descriptors); it waits 100 ms and tries again. One line when the trouble starts and one, with the number of `failures`, when connections are taken again";
     TlsHandshake = "tls.handshake", Server, [TlsVersion, Cipher, Subject],
         "a TLS handshake finished (after `STARTTLS`/`STLS`, or at once on an implicit-TLS port): version, cipher suite, the server certificate's subject; every later line of the connection carries `tls: true` (it crossed the network encrypted)";
     TlsError = "tls.error", Server, [],
@@ -163,7 +167,7 @@ kinds! {
     PopauthExpire = "popauth.expire", Host, [Ip],
         "that address's POP-before-SMTP window has closed";
     AuthDelay = "auth.delay", Server, [Ip, Failures, DelayMs],
-        "a POP3/IMAP login failed; the server holds back its negative answer (2 s, doubled for each recent failure from the same address, at most 15 s)";
+        "a POP3/IMAP login or an SMTP `AUTH` failed; the server holds back its negative answer (2 s, doubled for each recent failure from the same address on any of the three, at most 15 s)";
     MuaResult = "mua.result", Client, [Step, Accepted],
         "the outcome of a MUA's submission: recipients accepted, reasons for refusals";
     MuaFetch = "mua.fetch", Client, [Step, Count],
@@ -281,9 +285,8 @@ impl Kind {
             SmtpCmd | SmtpReply | SmtpData => Category::Smtp,
             Pop3Cmd | Pop3Reply | PopauthAdd | PopauthExpire | AuthDelay => Category::Pop3,
             ImapCmd | ImapReply => Category::Imap,
-            TcpConnect | TcpAccept | TcpClose | TcpError | TlsHandshake | TlsError | HttpRequest | Wire => {
-                Category::Tcp
-            }
+            TcpConnect | TcpAccept | TcpClose | TcpRefuse | AcceptError | TcpError | TlsHandshake | TlsError
+            | HttpRequest | Wire => Category::Tcp,
             DnsQuery | DnsAnswer | DnsTimeout | DnsError => Category::Dns,
             Log => Category::Maillog,
             QueueAdd | QueueRetry | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce

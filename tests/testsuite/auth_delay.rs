@@ -41,7 +41,11 @@ steps:
 "#;
 
 fn events() -> Vec<Event> {
-    let sc = load_str(SCENARIO, "brute-force.yaml").unwrap_or_else(|d| panic!("{d}"));
+    events_of(SCENARIO)
+}
+
+fn events_of(yaml: &str) -> Vec<Event> {
+    let sc = load_str(yaml, "brute-force.yaml").unwrap_or_else(|d| panic!("{d}"));
     run(&sc).expect("runs").events
 }
 
@@ -62,6 +66,7 @@ fn login_and_reply(events: &[Event], step: usize) -> (&Event, &Event) {
         let l = e.line.as_deref().unwrap_or("");
         (e.kind == Kind::Pop3Cmd && (l.starts_with("PASS") || l.starts_with("APOP")))
             || (e.kind == Kind::ImapCmd && l.contains(" LOGIN "))
+            || (e.kind == Kind::SmtpCmd && l.starts_with("AUTH"))
     };
     let i = mine.iter().position(is_login).unwrap_or_else(|| panic!("step {step}: no login command"));
     let reply =
@@ -77,7 +82,7 @@ fn answer_ms(events: &[Event], step: usize) -> i64 {
 
 fn refused(events: &[Event], step: usize) -> bool {
     let l = login_and_reply(events, step).1.line.clone().unwrap_or_default();
-    l.starts_with("-ERR") || l.contains(" NO ")
+    l.starts_with("-ERR") || l.contains(" NO ") || l.starts_with("535")
 }
 
 /// The `auth.delay` lines of a step's session.
@@ -153,4 +158,48 @@ fn ten_quiet_minutes_forget_the_failures() {
     let ev = events();
     assert_eq!(answer_ms(&ev, 12), 2000);
     assert_eq!(delay_lines(&ev, 12), vec!["1st failed login from 198.51.100.66 in the last 10m: reply held back 2s"]);
+}
+
+/// Issue #19: SMTP AUTH shares the table. `guesser` alternates between
+/// SMTP AUTH on the submission port, POP3 and IMAP: every failure counts
+/// towards the next delay, whichever protocol it came through.
+const SMTP_SCENARIO: &str = r#"
+version: 1
+name: smtp-guessing
+start: 2026-04-01T10:00:00+09:00
+hosts:
+  - { name: guesser, role: mua, address: 198.51.100.66 }
+  - name: mail
+    role: mailstore
+    address: 192.0.2.25
+    hostname: mail.example.com
+    domains: [example.com]
+    auth: offered
+    submission: true
+users:
+  - { address: alice@example.com, password: wonderland }
+  - { address: bob@example.com, password: builder }
+steps:
+  - send: { from_host: guesser, via: mail, port: 587, from: alice@example.com, to: [bob@example.com], subject: g1, body: x, auth: { user: alice@example.com, password: guess1 } }
+  - pop3: { from_host: guesser, server: mail, user: alice@example.com, password: guess2 }
+  - send: { from_host: guesser, via: mail, port: 587, from: alice@example.com, to: [bob@example.com], subject: g3, body: x, auth: { user: alice@example.com, password: guess3 } }
+  - imap: { from_host: guesser, server: mail, user: alice@example.com, password: guess4 }
+  - send: { from_host: guesser, via: mail, port: 587, from: alice@example.com, to: [bob@example.com], subject: ok, body: x, auth: { user: alice@example.com, password: wonderland } }
+  - pop3: { from_host: guesser, server: mail, user: alice@example.com, password: guess5 }
+"#;
+
+#[test]
+fn smtp_auth_failures_are_held_back_and_count_with_pop3_and_imap() {
+    let ev = events_of(SMTP_SCENARIO);
+    for step in [1, 2, 3, 4, 6] {
+        assert!(refused(&ev, step), "step {step} should fail");
+    }
+    assert!(!refused(&ev, 5), "the right password is accepted");
+    let ms: Vec<i64> = (1..=6).map(|s| answer_ms(&ev, s)).collect();
+    // Virtual time: 2 s, 4 s, 8 s, 15 s across the three protocols; the
+    // right password at once, and it forgets the failures.
+    assert_eq!(ms, vec![2000, 4000, 8000, 15000, 0, 2000]);
+    assert_eq!(delay_lines(&ev, 3), vec!["3rd failed login from 198.51.100.66 in the last 10m: reply held back 8s"]);
+    let (_, reply) = login_and_reply(&ev, 1);
+    assert_eq!(reply.line.as_deref(), Some("535 5.7.8 Error: authentication failed: authentication failure"));
 }

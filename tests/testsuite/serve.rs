@@ -57,6 +57,11 @@ fn temp(tag: &str, ext: &str) -> PathBuf {
 /// Start `maillab serve FILE` with every port chosen by the system; wait
 /// until its ready file holds the endpoint table.
 fn spawn_serve(file: &Path, tag: &str, stdout: Stdio, format: &str) -> Server {
+    spawn_serve_with(file, tag, stdout, format, |_| {})
+}
+
+/// [`spawn_serve`], with more for the command (arguments, limits).
+fn spawn_serve_with(file: &Path, tag: &str, stdout: Stdio, format: &str, more: impl FnOnce(&mut Command)) -> Server {
     let ready_file = temp(tag, "ready.json");
     let _ = std::fs::remove_file(&ready_file);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
@@ -67,6 +72,7 @@ fn spawn_serve(file: &Path, tag: &str, stdout: Stdio, format: &str) -> Server {
     for svc in SERVICES {
         cmd.args(["--port", &format!("{svc}=0")]);
     }
+    more(&mut cmd);
     let child = cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null()).spawn().expect("maillab starts");
     let mut server = Server { child: Kill(child), ready: serde_json::Value::Null, ready_file };
     let t = Instant::now();
@@ -129,6 +135,9 @@ impl Client {
             TcpStream::connect((address.as_str(), *port)).unwrap_or_else(|e| panic!("connect {address}:{port}: {e}"));
         s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
         Client { r: BufReader::new(s.try_clone().expect("clone")), w: s }
+    }
+    fn set_timeout(&mut self, secs: u64) {
+        self.w.set_read_timeout(Some(Duration::from_secs(secs))).expect("timeout");
     }
     fn line(&mut self) -> String {
         let mut l = String::new();
@@ -244,12 +253,208 @@ fn ready_file_lists_endpoints_and_client_settings() {
     assert!(p.line().starts_with("+OK"));
     // Autoconfig, as Thunderbird asks for it, names the chosen ports too.
     let mut h = Client::connect(&server.endpoint("mail", "http"));
-    h.send("GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp HTTP/1.0\r\nHost: x");
+    h.send(
+        "GET /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp HTTP/1.0\r\nHost: x\r\n",
+    );
     let mut xml = String::new();
     let _ = h.r.read_to_string(&mut xml);
     assert!(xml.contains("<clientConfig version=\"1.1\">"), "{xml}");
     assert!(xml.contains(&format!("<port>{}</port>", server.port("mail", "imap"))), "{xml}");
     assert!(xml.contains(&format!("<port>{smtp}</port>")), "{xml}");
+}
+
+/// Ask `server` (a TCP stream, or a UDP socket when `udp`) for NAME's MX; the rcode and answer count.
+fn dns_mx(ep: &(String, u16), name: &str, udp: bool) -> (String, usize) {
+    use maillab::proto::dns::{QType, Question, decode_response, encode_query};
+    let q = encode_query(7, &Question { name: name.into(), qtype: QType::Mx });
+    let bytes = if udp {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        s.send_to(&q, (ep.0.as_str(), ep.1)).expect("sent");
+        let mut buf = vec![0u8; 4096];
+        let n = s.recv(&mut buf).expect("a UDP answer");
+        buf.truncate(n);
+        buf
+    } else {
+        let mut s = TcpStream::connect((ep.0.as_str(), ep.1)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut framed = u16::try_from(q.len()).expect("short").to_be_bytes().to_vec();
+        framed.extend(q);
+        s.write_all(&framed).expect("sent");
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).expect("a length");
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut body).expect("an answer");
+        body
+    };
+    let r = decode_response(&bytes).expect("a response");
+    (r.answer.rcode.to_string(), r.answer.answers.len())
+}
+
+/// Issue #19: a listener whose accept() fails (here: the process is out of
+/// file descriptors, EMFILE) says so once, waits and tries again, so every
+/// service answers again once descriptors are free.
+#[test]
+fn every_service_answers_again_after_the_process_ran_out_of_file_descriptors() {
+    use std::os::unix::process::CommandExt;
+    const FDS: u64 = 48;
+    let file = temp("emfile", "yaml");
+    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    let log = temp("emfile", "log");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve_with(&file, "emfile", out, "json", |cmd| {
+        // Limits high enough that descriptors, not sessions, run out first.
+        cmd.args(["--max-sessions", "1000", "--max-per-client", "1000"]);
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit { rlim_cur: FDS, rlim_max: FDS };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let smtp = server.endpoint("mail", "smtp");
+    // Far more connections than the process has descriptors: the kernel
+    // completes them, serve takes what it can and then fails to accept.
+    let hogs: Vec<TcpStream> = (0..2 * FDS)
+        .map(|_| TcpStream::connect((smtp.0.as_str(), smtp.1)).expect("the kernel takes the connection"))
+        .collect();
+    assert!(wait_for(&log, "tcp.accept_error", "smtp on port 25: cannot take a connection"), "no accept error traced");
+    // A second of failing attempts (one every 100 ms) is one line, not ten.
+    std::thread::sleep(Duration::from_secs(1));
+    let trace = std::fs::read_to_string(&log).expect("the trace");
+    let starts = trace.lines().filter(|l| l.contains("tcp.accept_error") && l.contains("cannot take")).count();
+    assert_eq!(starts, 1, "{trace}");
+    // Meanwhile every other listener meets the same failure.
+    let others = [("mail", "pop3", "pop3 on port 110"), ("mail", "imap", "imap on port 143")];
+    let others =
+        others.into_iter().chain([("mail", "http", "http on port 80"), ("ns", "dns", "dns over TCP on port 53")]);
+    let mut more = Vec::new();
+    for (host, service, what) in others {
+        let (a, p) = server.endpoint(host, service);
+        more.push(TcpStream::connect((a.as_str(), p)).expect("the kernel takes the connection"));
+        assert!(wait_for(&log, "tcp.accept_error", &format!("{what}: cannot take")), "{what}: no accept error");
+    }
+    drop(hogs);
+    drop(more);
+    assert!(
+        wait_for(&log, "tcp.accept_error", "smtp on port 25: taking connections again"),
+        "accepting did not resume"
+    );
+    // Every service answers.
+    let mut c = Client::connect(&smtp);
+    assert!(c.reply().starts_with("220 "));
+    c.smtp("QUIT", "221");
+    let (mut p, _) = pop_login(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret");
+    p.pop("QUIT");
+    let mut i = Client::connect(&server.endpoint("mail", "imap"));
+    assert!(i.line().starts_with("* OK"));
+    i.send("a LOGOUT");
+    assert!(i.line().starts_with("* BYE"));
+    let mut h = Client::connect(&server.endpoint("mail", "http"));
+    h.send("GET /mail/config-v1.1.xml?emailaddress=taro@example.ac.jp HTTP/1.0\r\n");
+    let status = h.line();
+    assert!(status.contains(" 200 "), "{status}");
+    let dns = server.endpoint("ns", "dns");
+    assert_eq!(dns_mx(&dns, "example.ac.jp", false), ("NOERROR".to_string(), 1));
+    assert_eq!(dns_mx(&dns, "example.ac.jp", true), ("NOERROR".to_string(), 1));
+    let mut c = Client::connect(&server.endpoint("mail-net", "smtp"));
+    assert!(c.reply().starts_with("220 "));
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&log);
+}
+
+/// Issue #19: one address cannot take every session of a service: past
+/// `--max-per-client` each protocol refuses in its own words, the trace
+/// says why, and a place freed is taken again.
+#[test]
+fn one_client_address_cannot_hold_every_session() {
+    let file = temp("perclient", "yaml");
+    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    let log = temp("perclient", "log");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve_with(&file, "perclient", out, "json", |cmd| {
+        cmd.args(["--max-per-client", "3"]);
+    });
+    let ep = |svc| server.endpoint("mail", svc);
+    for (svc, greeting, refusal) in [
+        ("smtp", "220 ", "421 4.7.0 mail.example.ac.jp Error: too many connections from 127.0.0.1\r\n"),
+        ("pop3", "+OK", "-ERR [SYS/TEMP] too many connections\r\n"),
+        ("imap", "* OK", "* BYE too many connections\r\n"),
+    ] {
+        let held: Vec<Client> = (0..3)
+            .map(|_| {
+                let mut c = Client::connect(&ep(svc));
+                let l = c.line();
+                assert!(l.starts_with(greeting), "{svc}: {l}");
+                c
+            })
+            .collect();
+        let mut c = Client::connect(&ep(svc));
+        assert_eq!(c.line(), refusal, "{svc}");
+        assert_eq!(c.line(), "", "{svc}: closed after the refusal");
+        // One leaves: there is room again.
+        drop(held);
+        std::thread::sleep(Duration::from_millis(200));
+        let mut c = Client::connect(&ep(svc));
+        assert!(c.line().starts_with(greeting), "{svc}");
+    }
+    assert!(wait_for(
+        &log,
+        "tcp.refuse",
+        "too many connections from 127.0.0.1: 3 at once, the limit per client address"
+    ));
+    // DNS over TCP: closed unanswered.
+    let dns = server.endpoint("ns", "dns");
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect((dns.0.as_str(), dns.1)).expect("connect")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut c = TcpStream::connect((dns.0.as_str(), dns.1)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut buf = [0u8; 16];
+    assert_eq!(c.read(&mut buf).map_err(|e| e.kind()), Ok(0), "closed at once");
+    drop(held);
+    assert!(wait_for(&log, "dns.error", "too many TCP clients"));
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&log);
+}
+
+/// Issue #19: SMTP AUTH failures are held back in real time under serve,
+/// and count with POP3's: a wrong AUTH waits 2 s, the same address's next
+/// wrong password over POP3 waits 4 s.
+#[test]
+fn failed_smtp_auth_is_slowed_down_and_shared_with_pop3() {
+    let server = serve("tests/fixtures/serve-lab.yaml", "authdelay");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    c.set_timeout(30);
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
+    let token = base64::engine::general_purpose::STANDARD.encode("\0taro@example.ac.jp\0guess");
+    let t = Instant::now();
+    c.smtp(&format!("AUTH PLAIN {token}"), "535");
+    let smtp = t.elapsed();
+    assert!(smtp >= Duration::from_secs(2), "the 535 came after {smtp:?}");
+    c.smtp("QUIT", "221");
+    let mut p = Client::connect(&server.endpoint("mail", "pop3"));
+    p.set_timeout(30);
+    assert!(p.line().starts_with("+OK"));
+    p.pop("USER taro@example.ac.jp");
+    let t = Instant::now();
+    p.send("PASS guess");
+    let r = p.line();
+    let pop = t.elapsed();
+    assert!(r.starts_with("-ERR"), "{r}");
+    assert!(pop >= Duration::from_secs(4), "the second failure from the address waited only {pop:?}");
+    // The right password is answered at once (and forgets the failures).
+    let t = Instant::now();
+    let token = base64::engine::general_purpose::STANDARD.encode("\0taro@example.ac.jp\0s3cret");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
+    c.smtp(&format!("AUTH PLAIN {token}"), "235");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
 }
 
 #[test]

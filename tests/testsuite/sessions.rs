@@ -4,7 +4,7 @@
 //! an IMAP client in IDLE hears of every change other sessions make.
 
 use maillab::host::env::{Activity, Clock, Env, Streams};
-use maillab::host::mta::MAX_SESSIONS;
+use maillab::host::listen::{MAX_PER_CLIENT, MAX_SESSIONS};
 use maillab::net::sim::SimNet;
 use maillab::net::{Net, Stream};
 use maillab::proto::ports::{IMAP as IMAP_PORT, POP3 as POP3_PORT, SMTP as SMTP_PORT};
@@ -41,6 +41,7 @@ async fn start() -> (Net, Trace) {
         rng: Streams::new(1),
         activity: Activity::default(),
         names: Arc::new([(PC, "pc".to_string())].into_iter().collect()),
+        limits: maillab::host::listen::Limits::default(),
     };
     maillab::lab::start_hosts(&sc, &env).await.expect("started");
     (net, trace)
@@ -66,24 +67,50 @@ async fn first_line(s: &mut Stream) -> String {
 }
 
 #[tokio::test(start_paused = true)]
-async fn over_the_cap_the_cores_refuse_and_the_trace_says_so() {
-    for (port, kind, want) in [
-        (SMTP_PORT, Kind::SmtpReply, "421 4.7.0 mail.example.com Error: too many connections"),
-        (POP3_PORT, Kind::Pop3Reply, "-ERR [SYS/TEMP] too many connections"),
-        (IMAP_PORT, Kind::ImapReply, "* BYE too many connections"),
+async fn over_the_caps_the_cores_refuse_and_the_trace_says_so() {
+    for (port, kind, per_client, busy) in [
+        (
+            SMTP_PORT,
+            Kind::SmtpReply,
+            "421 4.7.0 mail.example.com Error: too many connections from 192.0.2.31",
+            "421 4.7.0 mail.example.com Error: too many connections",
+        ),
+        (POP3_PORT, Kind::Pop3Reply, "-ERR [SYS/TEMP] too many connections", "-ERR [SYS/TEMP] too many connections"),
+        (IMAP_PORT, Kind::ImapReply, "* BYE too many connections", "* BYE too many connections"),
     ] {
         let (net, trace) = start().await;
         let mut open = Vec::new();
-        for _ in 0..MAX_SESSIONS {
+        // One address may hold MAX_PER_CLIENT sessions …
+        for _ in 0..MAX_PER_CLIENT {
             let mut c = net.connect(PC, SocketAddrV4::new(MAIL, port)).await.expect("connected");
             assert!(!first_line(&mut c.stream).await.contains("too many"));
             open.push(c);
         }
         let mut c = net.connect(PC, SocketAddrV4::new(MAIL, port)).await.expect("connected");
-        assert_eq!(all(&mut c.stream).await, format!("{want}\r\n"));
+        assert_eq!(all(&mut c.stream).await, format!("{per_client}\r\n"));
         let ev = trace.events().into_iter().filter(|e| e.session == Some(c.session)).collect::<Vec<_>>();
-        assert_eq!(ev.len(), 1, "{ev:?}");
-        assert_eq!((ev[0].kind, ev[0].line.as_deref(), ev[0].peer.as_deref()), (kind, Some(want), Some("pc")));
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(
+            (ev[0].kind, ev[0].line.as_deref(), ev[0].peer.as_deref()),
+            (
+                Kind::TcpRefuse,
+                Some("too many connections from 192.0.2.31: 50 at once, the limit per client address; refused"),
+                Some("pc")
+            )
+        );
+        assert_eq!((ev[1].kind, ev[1].line.as_deref(), ev[1].peer.as_deref()), (kind, Some(per_client), Some("pc")));
+        // … and the service MAX_SESSIONS from everyone.
+        for i in 0..MAX_SESSIONS - MAX_PER_CLIENT {
+            let from = Ipv4Addr::new(198, 51, 100, 1 + (i % 40) as u8);
+            let mut c = net.connect(from, SocketAddrV4::new(MAIL, port)).await.expect("connected");
+            assert!(!first_line(&mut c.stream).await.contains("too many"));
+            open.push(c);
+        }
+        let mut c = net.connect(Ipv4Addr::new(203, 0, 113, 9), SocketAddrV4::new(MAIL, port)).await.expect("connected");
+        assert_eq!(all(&mut c.stream).await, format!("{busy}\r\n"));
+        let ev = trace.events().into_iter().filter(|e| e.session == Some(c.session)).collect::<Vec<_>>();
+        assert_eq!(ev[0].field_u64(maillab::trace::Field::Count), Some(MAX_SESSIONS as u64), "{ev:?}");
+        assert_eq!(ev[1].line.as_deref(), Some(busy));
     }
 }
 

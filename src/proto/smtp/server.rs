@@ -189,6 +189,17 @@ impl Server {
     /// wording of Postfix's anvil limit), then the order to close.
     pub fn refuse_busy(cfg: ServerConfig, peer: Peer) -> Self {
         let r = cfg.flavour.persona().too_many_connections(&cfg.hostname);
+        Server::refusing(cfg, peer, r)
+    }
+
+    /// A server refusing a client address that has too many sessions
+    /// already: `421 4.7.0 … too many connections from ADDRESS`, then close.
+    pub fn refuse_client(cfg: ServerConfig, peer: Peer) -> Self {
+        let r = cfg.flavour.persona().too_many_connections_from(&cfg.hostname, peer.ip);
+        Server::refusing(cfg, peer, r)
+    }
+
+    fn refusing(cfg: ServerConfig, peer: Peer, r: Reply) -> Self {
         let mut s = Server::new(cfg, peer);
         s.out.push_back(Output::Reply(r));
         s.out.push_back(Output::Close);

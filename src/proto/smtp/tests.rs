@@ -577,6 +577,33 @@ fn a_busy_server_refuses_with_421_and_closes() {
 }
 
 #[test]
+fn a_client_with_too_many_sessions_is_refused_by_address() {
+    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+        let cfg = ServerConfig {
+            hostname: "mx.example.com".into(),
+            flavour,
+            max_message_size: 2000,
+            max_recipients: 3,
+            auth: false,
+            show_secrets: false,
+            tls: crate::proto::tls::TlsMode::Off,
+        };
+        let mut s = Server::refuse_client(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
+        let mut p = TestPolicy::default();
+        s.feed(b"EHLO pc7\r\n");
+        let outs: Vec<Output> = std::iter::from_fn(|| s.poll(&mut p)).collect();
+        assert_eq!(
+            outs,
+            vec![
+                Output::Reply(Reply::new(421, "4.7.0 mx.example.com Error: too many connections from 192.0.2.7")),
+                Output::Close
+            ]
+        );
+        assert_eq!(s.poll_timeout(), None);
+    }
+}
+
+#[test]
 fn server_says_nothing_after_the_peer_closed() {
     let (mut s, mut p) = session();
     s.feed(b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nx\r\n.\r\n");

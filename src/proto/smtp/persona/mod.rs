@@ -259,6 +259,12 @@ pub trait Persona: Sync {
     fn too_many_connections(&self, host: &str) -> Reply {
         Reply::new(421, format!("4.7.0 {host} Error: too many connections"))
     }
+    /// The answer to a connection from an address that already has as
+    /// many sessions as one client may (Postfix's anvil and
+    /// `smtpd_client_connection_count_limit`).
+    fn too_many_connections_from(&self, host: &str, ip: std::net::Ipv4Addr) -> Reply {
+        Reply::new(421, format!("4.7.0 {host} Error: too many connections from {ip}"))
+    }
     /// The client stayed silent longer than the idle timeout.
     fn idle_timeout(&self, host: &str) -> Reply {
         Reply::new(421, format!("4.4.2 {host} Error: timeout exceeded"))
