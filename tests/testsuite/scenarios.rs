@@ -53,6 +53,16 @@ fn every_scenario_file_is_listed() {
 }
 
 #[test]
+fn shipped_scenarios_get_no_warning() {
+    for name in SHIPPED {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
+        let sc = maillab::scenario::load_file(&path).unwrap_or_else(|d| panic!("{name}: {d}"));
+        let w: Vec<String> = sc.warnings.iter().map(|w| w.as_warning().to_string()).collect();
+        assert!(w.is_empty(), "{name} gets warnings:\n{}", w.join("\n"));
+    }
+}
+
+#[test]
 fn runs_are_byte_identical() {
     for name in SHIPPED {
         let (a, ja, _) = text_of(name);

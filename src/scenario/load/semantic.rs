@@ -196,8 +196,12 @@ impl Checker {
             }
             let (Some(via), Some(mua)) = (hosts.get(s.via), hosts.get(s.mua)) else { continue };
             let Some(m) = &via.mta else { continue };
-            // Relaying by the client's reverse-DNS name or after a POP3/IMAP login depends on the run.
-            if !m.relay_client_domains.is_empty() || m.pop_before_smtp.is_some() {
+            // Relaying by the client's reverse-DNS name or after a POP3/IMAP login depends on the run,
+            // and access entries that grant relaying (RELAY, or OK) are the access database's to decide.
+            let grants = |e: &crate::scenario::access::Entry| {
+                matches!(e.action, crate::scenario::access::Action::Relay | crate::scenario::access::Action::Ok)
+            };
+            if !m.relay_client_domains.is_empty() || m.pop_before_smtp.is_some() || m.access.iter().any(grants) {
                 continue;
             }
             if m.relay_networks.iter().any(|c| c.contains(mua.address)) {
