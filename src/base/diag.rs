@@ -30,6 +30,19 @@ pub fn tr(en: impl Into<String>, ja: impl Into<String>) -> String {
     }
 }
 
+/// The message and hint for a host name that is not in `known`: "there is
+/// no host named …", with a "did you mean" when one is near.
+pub fn unknown_host(name: &str, known: &[&str]) -> (String, String) {
+    let hint = match nearest(name, known.iter().copied()) {
+        Some(k) => tr(
+            format!("did you mean `{k}`? (hosts are: {})", known.join(", ")),
+            format!("`{k}` の書き間違いではありませんか? (ホスト: {})", known.join(", ")),
+        ),
+        None => tr(format!("hosts are: {}", known.join(", ")), format!("ホスト: {}", known.join(", "))),
+    };
+    (tr(format!("there is no host named `{name}`"), format!("`{name}` という名前のホストはありません")), hint)
+}
+
 /// The closest of `known` to `word` (edit distance at most a third of its length, and at least 1),
 /// for "did you mean" hints.
 pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

@@ -557,21 +557,8 @@ impl Checker {
             let host = match (&e.host, sc) {
                 (Some(h), Some(sc)) if sc.host_by_name(&h.value).is_none() => {
                     let known: Vec<&str> = sc.hosts.iter().map(|h| h.name.as_str()).collect();
-                    let hint = match crate::base::diag::nearest(&h.value, known.iter().copied()) {
-                        Some(k) => tr(
-                            format!("did you mean `{k}`? (hosts are: {})", known.join(", ")),
-                            format!("`{k}` の書き間違いではありませんか? (ホスト: {})", known.join(", ")),
-                        ),
-                        None => tr(format!("hosts are: {}", known.join(", ")), format!("ホスト: {}", known.join(", "))),
-                    };
-                    self.err(
-                        h,
-                        tr(
-                            format!("there is no host named `{}`", h.value),
-                            format!("`{}` という名前のホストはありません", h.value),
-                        ),
-                        hint,
-                    );
+                    let (message, hint) = crate::base::diag::unknown_host(&h.value, &known);
+                    self.err(h, message, hint);
                     return None;
                 }
                 (Some(h), _) => Some(h.value.clone()),

@@ -412,21 +412,8 @@ impl Checker {
     ) -> Option<usize> {
         let Some(&i) = names.get(&s.value) else {
             let known: Vec<&str> = names.keys().map(String::as_str).collect();
-            let hint = match nearest(&s.value, known.iter().copied()) {
-                Some(k) => tr(
-                    format!("did you mean `{k}`? (hosts are: {})", known.join(", ")),
-                    format!("`{k}` の書き間違いではありませんか? (ホスト: {})", known.join(", ")),
-                ),
-                None => tr(format!("hosts are: {}", known.join(", ")), format!("ホスト: {}", known.join(", "))),
-            };
-            self.err(
-                s,
-                tr(
-                    format!("there is no host named `{}`", s.value),
-                    format!("`{}` という名前のホストはありません", s.value),
-                ),
-                hint,
-            );
+            let (message, hint) = crate::base::diag::unknown_host(&s.value, &known);
+            self.err(s, message, hint);
             return None;
         };
         let role = role_of(&hosts[i]);
