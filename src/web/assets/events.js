@@ -154,7 +154,7 @@ export class EventList {
           this.total = r.total;
           this.resize();
         }
-        this.count();
+        // The count changes in the same frame as the rows (render), never before them.
         this.schedule();
         return r.rows;
       },
@@ -208,6 +208,7 @@ export class EventList {
   }
 
   render() {
+    this.count();
     const h = this.rowH;
     const top = this.scroller.scrollTop;
     const height = this.scroller.clientHeight || 400;
