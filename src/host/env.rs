@@ -166,7 +166,7 @@ pub struct Env {
     /// Host names by address, to name the peer of a connection in the trace.
     pub names: Arc<BTreeMap<Ipv4Addr, String>>,
     /// Every server's session limits (`serve --max-sessions`, `--max-per-client`).
-    pub limits: crate::host::listen::Limits,
+    pub limits: Limits,
 }
 
 /// One host's view of the environment.
@@ -229,5 +229,26 @@ mod tests {
             "stream seeds changed: every snapshot would churn"
         );
         assert_ne!(stream_seed(1, "de", Purpose::Pid), stream_seed(1, "d", Purpose::Pid));
+    }
+}
+
+/// Session limits of a service (see [`super::listen::Gate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Sessions served at once (Postfix's `default_process_limit`: 100).
+    pub sessions: usize,
+    /// Sessions from one client address at once (Postfix's
+    /// `smtpd_client_connection_count_limit`: 50).
+    pub per_client: usize,
+}
+
+/// Postfix's `default_process_limit`.
+pub const MAX_SESSIONS: usize = 100;
+/// Postfix's `smtpd_client_connection_count_limit`.
+pub const MAX_PER_CLIENT: usize = 50;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { sessions: MAX_SESSIONS, per_client: MAX_PER_CLIENT }
     }
 }

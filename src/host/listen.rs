@@ -29,26 +29,7 @@ use std::time::Duration;
 /// How long a listener waits after a failed accept before trying again.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Session limits of a service (see [`Gate`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Sessions served at once (Postfix's `default_process_limit`: 100).
-    pub sessions: usize,
-    /// Sessions from one client address at once (Postfix's
-    /// `smtpd_client_connection_count_limit`: 50).
-    pub per_client: usize,
-}
-
-/// Postfix's `default_process_limit`.
-pub const MAX_SESSIONS: usize = 100;
-/// Postfix's `smtpd_client_connection_count_limit`.
-pub const MAX_PER_CLIENT: usize = 50;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { sessions: MAX_SESSIONS, per_client: MAX_PER_CLIENT }
-    }
-}
+pub use super::env::{Limits, MAX_PER_CLIENT, MAX_SESSIONS};
 
 /// Why a connection was turned away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
