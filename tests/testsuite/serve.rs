@@ -323,11 +323,14 @@ fn every_service_answers_again_after_the_process_ran_out_of_file_descriptors() {
         .map(|_| TcpStream::connect((smtp.0.as_str(), smtp.1)).expect("the kernel takes the connection"))
         .collect();
     assert!(wait_for(&log, "tcp.accept_error", "smtp on port 25: cannot take a connection"), "no accept error traced");
-    // A second of failing attempts (one every 100 ms) is one line, not ten.
+    // A second of failing attempts (one every 100 ms) is one line per burst,
+    // not one per attempt. On a loaded machine a session may free a
+    // descriptor in between (a burst ends and a new one starts), so a few
+    // bursts are allowed; ten lines would be one per attempt.
     std::thread::sleep(Duration::from_secs(1));
     let trace = std::fs::read_to_string(&log).expect("the trace");
     let starts = trace.lines().filter(|l| l.contains("tcp.accept_error") && l.contains("cannot take")).count();
-    assert_eq!(starts, 1, "{trace}");
+    assert!((1..=3).contains(&starts), "{starts} bursts of accept errors on port 25 in a second:\n{trace}");
     // Meanwhile every other listener meets the same failure.
     let others = [("mail", "pop3", "pop3 on port 110"), ("mail", "imap", "imap on port 143")];
     let others =
