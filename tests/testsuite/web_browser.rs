@@ -1,9 +1,11 @@
-//! The browser lab (`maillab web`) in a real browser: headless Chromium driven
-//! through WebDriver (Debian's `chromedriver`, the fantoccini client).
-//! Needs `chromium` and `chromedriver` (skipped without them unless the
-//! feature `external-tools` is on). The inspectors are checked against the
-//! CLI's trace (`maillab run --format json`); a screenshot of each view is
-//! kept in target/web-screenshots/ for people to look at.
+//! The browser lab (`maillab web`) in real browsers: headless Chromium and
+//! headless Firefox, each driven through WebDriver (Debian's `chromedriver`;
+//! Mozilla's `geckodriver`, which `.ci/run` builds with `cargo install`), with
+//! the fantoccini client. Each browser's test needs its browser and driver
+//! (skipped without them unless the feature `external-tools` is on). The
+//! inspectors are checked against the CLI's trace (`maillab run --format
+//! json`); a screenshot of each view is kept in
+//! target/web-screenshots/BROWSER/ for people to look at.
 
 use crate::support::{tools, which};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -59,44 +61,95 @@ fn start_web(args: &[&str], home: &Path) -> (Kill, String) {
     (child, url.trim_end_matches('/').to_string())
 }
 
-fn start_chromedriver() -> (Kill, String) {
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let child = Kill(child);
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(20), "chromedriver does not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, format!("http://127.0.0.1:{port}"))
+/// A browser the page is tried in, with its WebDriver server.
+#[derive(Clone, Copy)]
+enum Browser {
+    Chromium,
+    Firefox,
 }
 
-async fn browser(driver: &str, profile: &Path) -> Client {
-    let binary = which("chromium").map(|p| p.display().to_string()).unwrap_or_else(|| "chromium".into());
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": binary,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,900", "--lang=en-US", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     format!("--user-data-dir={}", profile.display())]
+impl Browser {
+    fn name(self) -> &'static str {
+        match self {
+            Browser::Chromium => "chromium",
+            Browser::Firefox => "firefox",
         }
-    });
-    let caps = match caps {
-        Value::Object(m) => m,
-        _ => unreachable!(),
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(driver)
-        .await
-        .expect("a WebDriver session with headless Chromium")
+    }
+
+    /// The browser and its WebDriver server, as the test gate names them.
+    fn programs(self) -> [&'static str; 2] {
+        match self {
+            Browser::Chromium => ["chromium", "chromedriver"],
+            Browser::Firefox => ["firefox", "geckodriver"],
+        }
+    }
+
+    /// Start the WebDriver server on a free port; returns it and its address.
+    fn start_driver(self) -> (Kill, String) {
+        let port = free_port();
+        let mut cmd = Command::new(self.programs()[1]);
+        match self {
+            Browser::Chromium => cmd.arg(format!("--port={port}")),
+            // geckodriver picks a free Marionette port itself, so runs side by side do not collide.
+            Browser::Firefox => cmd.args(["--port", &port.to_string(), "--log", "error"]),
+        };
+        let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the WebDriver server starts");
+        let child = Kill(child);
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "{} does not listen", self.programs()[1]);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (child, format!("http://127.0.0.1:{port}"))
+    }
+
+    /// A headless session, 1400×900, English first, no first-run screens.
+    async fn session(self, driver: &str, profile: &Path) -> Client {
+        let binary = which(self.programs()[0]).map(|p| p.display().to_string()).unwrap_or_else(|| self.name().into());
+        let caps = match self {
+            Browser::Chromium => json!({
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": binary,
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--window-size=1400,900", "--lang=en-US", "--no-first-run",
+                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                             format!("--user-data-dir={}", profile.display())]
+                }
+            }),
+            // geckodriver makes (and removes) a fresh profile; the prefs keep it off the network.
+            Browser::Firefox => json!({
+                "browserName": "firefox",
+                "moz:firefoxOptions": {
+                    "binary": binary,
+                    "args": ["-headless", "--width=1400", "--height=900"],
+                    "prefs": {
+                        "intl.accept_languages": "en-US",
+                        "app.update.enabled": false,
+                        "browser.shell.checkDefaultBrowser": false,
+                        "datareporting.policy.dataSubmissionEnabled": false,
+                        "network.captive-portal-service.enabled": false,
+                        "browser.safebrowsing.malware.enabled": false,
+                        "browser.safebrowsing.phishing.enabled": false
+                    }
+                }
+            }),
+        };
+        let caps = match caps {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(driver)
+            .await
+            .unwrap_or_else(|e| panic!("a WebDriver session with headless {}: {e}", self.name()));
+        if let Browser::Firefox = self {
+            // The window arguments set the outer size; make the window match Chromium's.
+            let _ = c.set_window_size(1400, 900).await;
+        }
+        c
+    }
 }
 
 /// The CLI's trace of the scenario: one JSON object per event.
@@ -187,13 +240,24 @@ impl Page {
 
 #[test]
 fn web_lab_in_chromium() {
-    if !tools("web_browser::web_lab_in_chromium", &["chromium", "chromedriver"]) {
+    web_lab(Browser::Chromium);
+}
+
+#[test]
+fn web_lab_in_firefox() {
+    web_lab(Browser::Firefox);
+}
+
+/// The whole walk through the page, in one browser.
+fn web_lab(browser: Browser) {
+    let test = format!("web_browser::web_lab_in_{}", browser.name());
+    if !tools(&test, &browser.programs()) {
         return;
     }
-    let shots = root().join("target/web-screenshots");
+    let shots = root().join("target/web-screenshots").join(browser.name());
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).expect("screenshot folder");
-    let work = std::env::temp_dir().join(format!("maillab-web-{}", std::process::id()));
+    let work = std::env::temp_dir().join(format!("maillab-web-{}-{}", browser.name(), std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("temp folder");
     let home = work.join("home");
@@ -201,18 +265,18 @@ fn web_lab_in_chromium() {
     let trace = cli_trace();
     let (_web, url) = start_web(&[SCENARIO], &home);
     let (_lesson_web, lesson_url) = start_web(&["--lesson", LESSON, "--lang", "en"], &home);
-    let (_driver, driver) = start_chromedriver();
+    let (_driver, driver) = browser.start_driver();
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
-        let page = Page { c: browser(&driver, &work.join("profile")).await, shots: shots.clone() };
+        let page = Page { c: browser.session(&driver, &work.join("profile")).await, shots: shots.clone() };
         let t0 = Instant::now();
         scenario_views(&page, &url, &trace).await;
         filters(&page, &url, &trace).await;
         keyboard(&page, &url, &trace).await;
         language_and_projector(&page, &url).await;
         lesson(&page, &lesson_url, &home).await;
-        eprintln!("web_browser: the browser part took {:.1} s", t0.elapsed().as_secs_f64());
+        eprintln!("{test}: the browser part took {:.1} s", t0.elapsed().as_secs_f64());
         let _ = page.c.close().await;
     });
     let _ = std::fs::remove_dir_all(&work);
