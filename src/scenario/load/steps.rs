@@ -164,8 +164,27 @@ impl Checker {
             );
             return None;
         }
+        use crate::proto::fetch::StartTls;
+        let starttls = match f.starttls.as_ref().map(|s| s.value.as_str()) {
+            None | Some("offered") => StartTls::IfOffered,
+            Some("off") => StartTls::Never,
+            Some("required") => StartTls::Required,
+            Some(other) => {
+                if let Some(s) = &f.starttls {
+                    self.err(s, format!("unknown starttls setting `{other}`"), "use off, offered or required");
+                }
+                return None;
+            }
+        };
+        if let Some(s) = &f.starttls
+            && tls
+        {
+            self.err(s, "`starttls` is for ports 110/143; with `tls: true` TLS starts at once", "remove one of them");
+            return None;
+        }
         Some(Fetch {
             tls,
+            starttls,
             protocol,
             mua: mua?,
             server: server?,
