@@ -271,7 +271,7 @@ pub struct Fetch {
     pub delete: bool,
     /// Over implicit TLS (995/993).
     pub tls: bool,
-    /// STLS/STARTTLS on 110/143: when offered (the default), never, or required.
+    /// STLS/STARTTLS on 110/143: when offered (the default if the server has TLS), never, or required.
     pub starttls: crate::proto::fetch::StartTls,
 }
 
