@@ -187,8 +187,6 @@ pub fn fetch_client(data: &[u8]) {
     assert!(c.is_done(), "a closed connection ends the session");
 }
 
-/// Any bytes from a POP3 client, logged in to a maildrop with two messages.
-
 /// Poll the mailbox client; a TLS handshake it asks for succeeds at once.
 fn poll_tls(c: &mut crate::proto::fetch::Client) -> Option<crate::proto::fetch::Output> {
     let o = c.poll();
@@ -198,6 +196,8 @@ fn poll_tls(c: &mut crate::proto::fetch::Client) -> Option<crate::proto::fetch::
     o
 }
 
+/// Any bytes from a POP3 client, logged in to a maildrop with two messages;
+/// then the same bytes before login on a host that requires TLS.
 pub fn pop3(data: &[u8]) {
     let mut store = Store::new();
     store.add_account("alice@example.com", "pw");
@@ -236,7 +236,8 @@ pub fn pop3(data: &[u8]) {
 }
 
 /// Any bytes from an IMAP client (logged in, two messages, one multipart;
-/// the special-use mailboxes Sent, Drafts, Trash, Junk), including literals.
+/// the special-use mailboxes Sent, Drafts, Trash, Junk), including literals;
+/// then the same bytes before login on a host that requires TLS.
 pub fn imap(data: &[u8]) {
     let mut store = Store::new();
     store.add_account("alice@example.com", "pw");
