@@ -147,9 +147,10 @@ pub fn smtp_client(data: &[u8]) {
 /// Any bytes from a POP3 or IMAP server to the mailbox client. The first
 /// byte picks the job: bit 0 IMAP, bit 1 APOP, bit 2 delete, bit 3 timeouts
 /// before pieces that start with NUL; the high nibble plus one is the size of
-/// the pieces fed.
+/// the pieces fed, and its top two bits also pick STLS/STARTTLS (never, when
+/// offered, required; the handshake "succeeds" whenever the client asks).
 pub fn fetch_client(data: &[u8]) {
-    use crate::proto::fetch::{Client, Job, Limits, Protocol};
+    use crate::proto::fetch::{Client, Job, Limits, Protocol, StartTls};
     use std::time::Duration;
     let Some((&sel, rest)) = data.split_first() else { return };
     let job = Job {
@@ -158,11 +159,16 @@ pub fn fetch_client(data: &[u8]) {
         password: "pw".into(),
         apop: sel & 2 != 0,
         delete: sel & 4 != 0,
+        starttls: match sel >> 6 {
+            0 => StartTls::Never,
+            1 => StartTls::IfOffered,
+            _ => StartTls::Required,
+        },
         limits: Limits { max_line: 256, max_message: 1024, max_total: 2048, max_messages: 8, ..Limits::default() },
     };
     let mut c = Client::new(job, Duration::ZERO);
     let mut now = Duration::ZERO;
-    settle(|| c.poll());
+    settle(|| poll_tls(&mut c));
     for piece in rest.chunks(1 + usize::from(sel >> 4)) {
         if sel & 8 != 0
             && piece.first() == Some(&0)
@@ -170,18 +176,28 @@ pub fn fetch_client(data: &[u8]) {
         {
             now = t;
             c.handle_timeout(now);
-            settle(|| c.poll());
+            settle(|| poll_tls(&mut c));
         }
         now += Duration::from_millis(10);
         c.feed(now, piece);
-        settle(|| c.poll());
+        settle(|| poll_tls(&mut c));
     }
     c.connection_lost("end of input");
-    settle(|| c.poll());
+    settle(|| poll_tls(&mut c));
     assert!(c.is_done(), "a closed connection ends the session");
 }
 
-/// Any bytes from a POP3 client, logged in to a maildrop with two messages.
+/// Poll the mailbox client; a TLS handshake it asks for succeeds at once.
+fn poll_tls(c: &mut crate::proto::fetch::Client) -> Option<crate::proto::fetch::Output> {
+    let o = c.poll();
+    if o == Some(crate::proto::fetch::Output::StartTls) {
+        c.tls_started();
+    }
+    o
+}
+
+/// Any bytes from a POP3 client, logged in to a maildrop with two messages;
+/// then the same bytes before login on a host that requires TLS.
 pub fn pop3(data: &[u8]) {
     let mut store = Store::new();
     store.add_account("alice@example.com", "pw");
@@ -199,10 +215,29 @@ pub fn pop3(data: &[u8]) {
         settle(|| s.poll(&mut store));
     }
     s.peer_closed();
+    // The same bytes before login on a host that requires TLS (STLS, the
+    // handshake "succeeds" whenever asked for).
+    let mut s = pop3::Server::new(
+        Pop3Config { hostname: "pop.example".into(), show_secrets: false },
+        "<1.2@pop.example>".into(),
+    )
+    .tls(crate::proto::tls::TlsMode::Required);
+    for chunk in data.chunks(11) {
+        s.feed(chunk);
+        settle(|| {
+            let o = s.poll(&mut store);
+            if o == Some(pop3::Output::StartTls) {
+                s.tls_started();
+            }
+            o
+        });
+    }
+    s.peer_closed();
 }
 
 /// Any bytes from an IMAP client (logged in, two messages, one multipart;
-/// the special-use mailboxes Sent, Drafts, Trash, Junk), including literals.
+/// the special-use mailboxes Sent, Drafts, Trash, Junk), including literals;
+/// then the same bytes before login on a host that requires TLS.
 pub fn imap(data: &[u8]) {
     let mut store = Store::new();
     store.add_account("alice@example.com", "pw");
@@ -221,6 +256,22 @@ pub fn imap(data: &[u8]) {
     }
     s.mailbox_changed();
     settle(|| s.poll(&mut store, t));
+    s.peer_closed();
+    // The same bytes before login on a host that requires TLS (STARTTLS, the
+    // handshake "succeeds" whenever asked for).
+    let mut s =
+        imap::Server::new(ImapConfig { hostname: "imap.example".into(), show_secrets: false, max_literal: 4096 })
+            .tls(crate::proto::tls::TlsMode::Required);
+    for chunk in data.chunks(13) {
+        s.feed(chunk);
+        settle(|| {
+            let o = s.poll(&mut store, t);
+            if o == Some(imap::Output::StartTls) {
+                s.tls_started();
+            }
+            o
+        });
+    }
     s.peer_closed();
 }
 

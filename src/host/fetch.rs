@@ -7,7 +7,7 @@
 use super::session::{Core, Io, Lost, Session};
 use super::smtp_client;
 use crate::host::env::HostCtx;
-use crate::proto::fetch::{Client, Job, Limits, Output, Protocol};
+use crate::proto::fetch::{Client, Job, Limits, Output, Protocol, StartTls};
 use crate::proto::ports;
 use crate::scenario::{Fetch, FetchProtocol};
 use crate::trace::{Field, Kind};
@@ -52,11 +52,14 @@ pub async fn fetch(ctx: &HostCtx, f: &Fetch, server: Ipv4Addr, server_name: &str
         password: f.password.clone(),
         apop: f.apop,
         delete: f.delete,
+        // On 995/993 TLS is up from the first byte: no STLS/STARTTLS there.
+        starttls: if f.tls { StartTls::Never } else { f.starttls },
         limits: Limits::default(),
     };
     // The client core's clock starts with the driver's.
     let mut core = Reading { client: Client::new(job, Duration::ZERO), messages: Vec::new(), result: None };
-    let tls = f.tls.then(|| super::session::Tls::Client(server_name.to_string()));
+    // The client can start TLS on either port: at once on 995/993, after STLS/STARTTLS on 110/143.
+    let tls = Some(super::session::Tls::Client(server_name.to_string()));
     let mut driver = Session::new(ctx, conn.stream, session, &label).tls(tls);
     if !f.tls || driver.handshake_first(&mut core).await {
         driver.run(&mut core).await;
@@ -132,8 +135,12 @@ impl Core for Reading {
                     self.result = Some(r.map(|note| Fetched { note, messages }));
                     return Some(Io::Close);
                 }
+                Output::StartTls => return Some(Io::StartTls),
             }
         }
+    }
+    fn tls_started(&mut self, _info: &crate::proto::tls::TlsInfo) {
+        self.client.tls_started();
     }
     fn poll_timeout(&self) -> Option<Duration> {
         self.client.poll_timeout()

@@ -17,6 +17,7 @@ use super::session::{Core, Io, Lost, Note, Session};
 use crate::host::env::ActivityGuard;
 use crate::net::Conn;
 use crate::proto::ports;
+use crate::proto::tls::TlsMode;
 use crate::proto::{imap, pop3};
 use crate::trace::Kind;
 use std::net::SocketAddrV4;
@@ -94,6 +95,8 @@ trait Reader {
     fn handle_timeout(&mut self, now: Duration);
     /// The store changed (IMAP reports it; POP3's maildrop is fixed at login).
     fn mailbox_changed(&mut self) {}
+    /// TLS is up (after STLS/STARTTLS, or on 995/993 from the start).
+    fn tls_started(&mut self);
 }
 
 /// A POP3 or IMAP output, in common terms.
@@ -103,6 +106,7 @@ enum Output {
     LoginOk(String),
     LoginFailed(String, String),
     Close,
+    StartTls,
 }
 
 impl Reader for pop3::Server {
@@ -116,6 +120,7 @@ impl Reader for pop3::Server {
             pop3::Output::LoginOk { user } => Output::LoginOk(user),
             pop3::Output::LoginFailed { user, reason } => Output::LoginFailed(user, format!("auth failed: {reason}")),
             pop3::Output::Close => Output::Close,
+            pop3::Output::StartTls => Output::StartTls,
         })
     }
     fn feed(&mut self, bytes: &[u8]) {
@@ -133,6 +138,9 @@ impl Reader for pop3::Server {
     fn handle_timeout(&mut self, now: Duration) {
         pop3::Server::handle_timeout(self, now)
     }
+    fn tls_started(&mut self) {
+        pop3::Server::tls_started(self)
+    }
 }
 
 impl Reader for imap::Server {
@@ -146,6 +154,7 @@ impl Reader for imap::Server {
             imap::Output::LoginOk { user } => Output::LoginOk(user),
             imap::Output::LoginFailed { user } => Output::LoginFailed(user, "auth failed".into()),
             imap::Output::Close => Output::Close,
+            imap::Output::StartTls => Output::StartTls,
         })
     }
     fn feed(&mut self, bytes: &[u8]) {
@@ -165,6 +174,9 @@ impl Reader for imap::Server {
     }
     fn mailbox_changed(&mut self) {
         imap::Server::mailbox_changed(self)
+    }
+    fn tls_started(&mut self) {
+        imap::Server::tls_started(self)
     }
 }
 
@@ -196,7 +208,11 @@ impl<R: Reader> Core for Reading<R> {
             Output::LoginOk(user) => Io::Host(Act::LoginOk(user)),
             Output::LoginFailed(user, why) => Io::Host(Act::LoginFailed(user, why)),
             Output::Close => Io::Close,
+            Output::StartTls => Io::StartTls,
         })
+    }
+    fn tls_started(&mut self, _info: &crate::proto::tls::TlsInfo) {
+        self.srv.tls_started();
     }
     fn waiting(&mut self, now: Duration) {
         self.srv.waiting(now);
@@ -213,6 +229,12 @@ impl<R: Reader> Core for Reading<R> {
     fn signalled(&mut self) {
         self.srv.mailbox_changed();
     }
+}
+
+/// How this host's POP3 and IMAP offer STLS/STARTTLS: the scenario's `tls`,
+/// if the host could set TLS up.
+fn tls_mode(mta: &Mta) -> TlsMode {
+    if mta.tls.is_some() { mta.cfg.tls } else { TlsMode::Off }
 }
 
 fn pop3_config(mta: &Mta) -> pop3::Pop3Config {
@@ -254,13 +276,13 @@ async fn refuse<R: Reader>(mta: &Arc<Mta>, conn: Conn, why: Refused, srv: R) {
 async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
     let timestamp = format!("<{pid}.{}@{}>", mta.ctx.now().timestamp(), mta.ctx.hostname);
-    let srv = pop3::Server::new(pop3_config(&mta), timestamp);
+    let srv = pop3::Server::new(pop3_config(&mta), timestamp).tls(tls_mode(&mta));
     session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
 async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
-    let srv = imap::Server::new(imap_config(&mta));
+    let srv = imap::Server::new(imap_config(&mta)).tls(tls_mode(&mta));
     session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
@@ -287,7 +309,9 @@ async fn session<R: Reader>(
             .peer(&label)
             .line(format!("connection from {label} [{ip}]:{}{on}", peer.port())),
     );
-    let tls = if implicit { mta.tls.clone().map(super::session::Tls::Server) } else { None };
+    // The driver can start TLS on any port of a host that has it: at once on
+    // 995/993, after STLS/STARTTLS on 110/143.
+    let tls = mta.tls.clone().map(super::session::Tls::Server);
     let mut driver = Session::new(&ctx, stream, session, &label).signal(mta.store_version.subscribe()).tls(tls);
     let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
     if implicit && !driver.handshake_first(&mut core).await {

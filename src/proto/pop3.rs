@@ -1,5 +1,5 @@
 //! The POP3 server side as a sans-IO state machine (RFC 1939, CAPA and
-//! response codes from RFC 2449, `[AUTH]` from RFC 3206).
+//! response codes from RFC 2449, `[AUTH]` from RFC 3206, STLS from RFC 2595).
 //!
 //! Bytes go in with [`Server::feed`]; [`Server::poll`] hands back one output
 //! at a time: a command line for the trace, bytes to write, a login result,
@@ -8,9 +8,19 @@
 //! marks, and the marked messages leave the store at QUIT (the UPDATE state).
 //! A dropped connection removes nothing (RFC 1939 §6).
 //!
+//! STLS (RFC 2595 §4) is offered in CAPA when the host has TLS
+//! ([`Server::tls`]) and the session is not encrypted yet. After its `+OK`
+//! the core hands out [`Output::StartTls`] and reads nothing more: whatever
+//! the client pipelined in the clear behind STLS is thrown away (a command
+//! injected there must not run inside TLS; CVE-2011-0411 was that bug in
+//! Postfix's SMTP), and [`Server::tls_started`] starts the session afresh.
+//! When the host requires TLS, USER, PASS and APOP are refused before it
+//! in Dovecot's words (`ssl = required`), and CAPA leaves out `USER`.
+//!
 //! Mailbox locking (`[IN-USE]`) is not done here: two sessions for one user
 //! each see their own snapshot, and each removes only what it deleted.
 
+use crate::proto::tls::TlsMode;
 use crate::store::{INBOX, Store};
 use md5::{Digest, Md5};
 use std::collections::{BTreeSet, VecDeque};
@@ -25,9 +35,20 @@ pub const MAX_AUTH_FAILURES: u32 = 3;
 /// asks for at least 10 minutes).
 pub const AUTOLOGOUT: Duration = Duration::from_secs(600);
 
-/// What the server announces to CAPA (RFC 2449 §6, RFC 3206 §6).
+/// What the server announces to CAPA (RFC 2449 §6, RFC 3206 §6); `STLS`
+/// comes after them when TLS can start, and `USER` is left out while TLS is
+/// required and not up.
 pub const CAPABILITIES: [&str; 7] =
     ["USER", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION maillab"];
+
+/// Dovecot's answer to STLS (`src/login-common/client-common.c`).
+pub const STLS_READY: &str = "+OK Begin TLS negotiation now.";
+/// Dovecot's answer to USER or PASS while TLS is required
+/// (`AUTH_PLAINTEXT_DISABLED_MSG`, with POP3's `[AUTH]` code).
+pub const PLAINTEXT_DISALLOWED: &str =
+    "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.";
+/// Dovecot's answer to any other login (APOP) while TLS is required.
+pub const AUTH_NEEDS_TLS: &str = "-ERR [AUTH] Authentication not allowed until SSL/TLS is enabled.";
 
 #[derive(Clone, Debug)]
 pub struct Pop3Config {
@@ -58,6 +79,9 @@ pub enum Output {
     },
     /// Close the connection (after writing everything before it).
     Close,
+    /// Start TLS now (after writing everything before it); the host calls
+    /// [`Server::tls_started`] when the handshake is done, or ends the session.
+    StartTls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +120,12 @@ pub struct Server {
     waiting_since: Duration,
     /// The client sent something since the timer last started.
     heard: bool,
+    /// STLS: off, offered, or required before any login.
+    tls_mode: TlsMode,
+    /// TLS is up.
+    tls: bool,
+    /// STLS was answered: nothing is read until TLS is up.
+    tls_pending: bool,
 }
 
 /// Lowercase hex MD5 of `timestamp` followed by `secret` (RFC 1939 §7).
@@ -123,7 +153,38 @@ impl Server {
             out: VecDeque::new(),
             waiting_since: Duration::ZERO,
             heard: true,
+            tls_mode: TlsMode::Off,
+            tls: false,
+            tls_pending: false,
         }
+    }
+
+    /// How the host offers TLS: STLS is offered unless `Off` (the host must
+    /// then be able to start TLS when asked, see [`Output::StartTls`]).
+    pub fn tls(mut self, mode: TlsMode) -> Self {
+        self.tls_mode = mode;
+        self
+    }
+
+    /// TLS is up (after [`Output::StartTls`], or from the start on port
+    /// 995): nothing the client sent before counts (RFC 2595 §4: the client
+    /// asks CAPA again, the server forgets a USER).
+    pub fn tls_started(&mut self) {
+        self.tls = true;
+        self.tls_pending = false;
+        self.pending_user = None;
+        self.input.clear();
+        self.discarding = false;
+    }
+
+    /// Is the session encrypted?
+    pub fn is_encrypted(&self) -> bool {
+        self.tls
+    }
+
+    /// TLS is required and not up yet.
+    fn must_stls(&self) -> bool {
+        self.tls_mode == TlsMode::Required && !self.tls
     }
 
     /// A server over its session limit: its only output is a negative
@@ -203,6 +264,8 @@ impl Server {
                     let g = format!("+OK {} POP3 server ready {}", self.cfg.hostname, self.timestamp);
                     self.send(g);
                 }
+                // After STLS's +OK nothing is read in the clear.
+                State::Authorization | State::Transaction if self.tls_pending => return None,
                 State::Authorization | State::Transaction => match self.take_line()? {
                     Line::TooLong => self.send("-ERR line too long"),
                     Line::Text(l) => {
@@ -305,6 +368,10 @@ impl Server {
 
     fn authorization(&mut self, verb: &str, rest: &str, args: &[&str], pending: Option<String>, store: &mut Store) {
         match verb {
+            // Dovecot refuses a plaintext login before TLS at USER already.
+            "USER" | "PASS" if self.must_stls() => self.send(PLAINTEXT_DISALLOWED),
+            "APOP" if self.must_stls() => self.send(AUTH_NEEDS_TLS),
+            "STLS" => self.stls(args),
             "USER" => {
                 let [name] = args else {
                     return self.send("-ERR syntax: USER name");
@@ -394,8 +461,33 @@ impl Server {
         if !args.is_empty() {
             return self.send("-ERR syntax: CAPA takes no argument");
         }
-        let items = CAPABILITIES.iter().map(|c| c.to_string()).collect();
+        let must = self.must_stls();
+        let mut items: Vec<String> =
+            CAPABILITIES.iter().filter(|c| !(must && **c == "USER")).map(|c| c.to_string()).collect();
+        if self.tls_mode != TlsMode::Off && !self.tls && self.state == State::Authorization {
+            items.push("STLS".into());
+        }
         self.send_list("+OK capability list follows".into(), items);
+    }
+
+    /// STLS (RFC 2595 §4), in the AUTHORIZATION state; Dovecot's wording.
+    fn stls(&mut self, args: &[&str]) {
+        if !args.is_empty() {
+            return self.send("-ERR syntax: STLS takes no argument");
+        }
+        if self.tls_mode == TlsMode::Off {
+            return self.send("-ERR TLS support isn't enabled.");
+        }
+        if self.tls {
+            return self.send("-ERR TLS is already active.");
+        }
+        self.send(STLS_READY);
+        self.out.push_back(Output::StartTls);
+        // What the client pipelined in the clear after STLS is dropped
+        // (RFC 2595 §4; the STARTTLS command-injection attack).
+        self.input.clear();
+        self.discarding = false;
+        self.tls_pending = true;
     }
 
     fn transaction(&mut self, verb: &str, args: &[&str], store: &mut Store) {
@@ -521,6 +613,7 @@ impl Server {
             }
             "CAPA" => self.capa(args),
             "USER" | "PASS" | "APOP" => self.send("-ERR already logged in"),
+            "STLS" => self.send("-ERR STLS is only allowed before login"),
             "" => self.send("-ERR empty command"),
             _ => self.send("-ERR unknown command"),
         }
@@ -1236,6 +1329,139 @@ mod tests {
         );
         let w = wire(&o);
         assert!(w.windows(2).all(|p| p[0] != b'\r' || p[1] == b'\n'));
+    }
+
+    fn tls_server(mode: TlsMode) -> Server {
+        server(false).tls(mode)
+    }
+
+    /// Run `input`; whenever the core asks for TLS, pretend the handshake worked.
+    fn run_tls(s: &mut Server, st: &mut Store, input: &[u8]) -> Vec<Output> {
+        s.feed(input);
+        let mut v = Vec::new();
+        while let Some(o) = s.poll(st) {
+            if o == Output::StartTls {
+                s.tls_started();
+            }
+            v.push(o);
+        }
+        v
+    }
+
+    #[test]
+    fn stls_is_offered_until_tls_is_up() {
+        let mut st = store();
+        let mut s = tls_server(TlsMode::Offered);
+        let o = run_tls(&mut s, &mut st, b"CAPA\r\nSTLS\r\n");
+        let l = lines(&o);
+        assert!(l.contains(&"STLS".to_string()) && l.contains(&"USER".to_string()), "{l:?}");
+        assert_eq!(firsts(&o).last().map(String::as_str), Some("+OK Begin TLS negotiation now."));
+        assert!(o.contains(&Output::StartTls));
+        assert!(s.is_encrypted());
+        // After TLS: CAPA again has no STLS, a second STLS is refused, login works.
+        let o = run_tls(&mut s, &mut st, b"CAPA\r\nSTLS\r\nUSER alice@example.com\r\nPASS secret\r\nSTLS\r\n");
+        assert!(!lines(&o).contains(&"STLS".to_string()));
+        assert_eq!(
+            firsts(&o)[1..],
+            [
+                "-ERR TLS is already active.",
+                "+OK send PASS for alice@example.com",
+                "+OK alice@example.com's maildrop has 3 messages (126 octets)",
+                "-ERR STLS is only allowed before login",
+            ]
+        );
+        // Without TLS on the host: not offered, refused in Dovecot's words.
+        let mut s = session(&mut st);
+        let o = run(&mut s, &mut st, b"CAPA\r\nSTLS\r\n");
+        assert!(!lines(&o).contains(&"STLS".to_string()));
+        assert_eq!(firsts(&o)[1], "-ERR TLS support isn't enabled.");
+        assert!(!o.contains(&Output::StartTls));
+    }
+
+    #[test]
+    fn nothing_pipelined_after_stls_survives_into_tls() {
+        // The injection: a client (or a man in the middle) sends commands in
+        // the clear right behind STLS; none of them may run inside TLS.
+        let mut st = store();
+        let mut s = tls_server(TlsMode::Offered);
+        run(&mut s, &mut st, b"");
+        s.feed(b"STLS\r\nUSER alice@example.com\r\nPASS secret\r\nDELE 1\r\n");
+        let mut o = Vec::new();
+        while let Some(x) = s.poll(&mut st) {
+            o.push(x);
+        }
+        assert_eq!(firsts(&o), vec!["+OK Begin TLS negotiation now."]);
+        assert_eq!(o.last(), Some(&Output::StartTls));
+        // More cleartext before the handshake is done: still nothing.
+        assert!(run(&mut s, &mut st, b"QUIT\r\n").is_empty());
+        s.tls_started();
+        assert!(run(&mut s, &mut st, b"").is_empty(), "the injected lines are gone");
+        let o = run(&mut s, &mut st, b"PASS secret\r\nSTAT\r\n");
+        assert_eq!(
+            firsts(&o),
+            vec!["-ERR give USER first", "-ERR STAT is not allowed before login: use USER and PASS, or APOP"]
+        );
+        assert_eq!(uids(&st, ALICE), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_host_that_requires_tls_refuses_logins_in_the_clear() {
+        let mut st = store();
+        let mut s = tls_server(TlsMode::Required);
+        run(&mut s, &mut st, b"");
+        let digest = apop_digest(TS, "secret");
+        let o = run(
+            &mut s,
+            &mut st,
+            format!("CAPA\r\nUSER alice@example.com\r\nPASS secret\r\nAPOP alice@example.com {digest}\r\n").as_bytes(),
+        );
+        let l = lines(&o);
+        assert!(!l.contains(&"USER".to_string()) && l.contains(&"STLS".to_string()), "{l:?}");
+        assert_eq!(
+            firsts(&o)[1..],
+            [
+                "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+                "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+                "-ERR [AUTH] Authentication not allowed until SSL/TLS is enabled.",
+            ]
+        );
+        assert!(!o.iter().any(|x| matches!(x, Output::LoginOk { .. } | Output::LoginFailed { .. })));
+        let o = run_tls(&mut s, &mut st, b"STLS\r\n");
+        assert!(o.contains(&Output::StartTls));
+        let o = run_tls(&mut s, &mut st, b"CAPA\r\nAPOP alice@example.com ");
+        assert!(lines(&o).contains(&"USER".to_string()));
+        let o = run_tls(&mut s, &mut st, format!("{digest}\r\nQUIT\r\n").as_bytes());
+        assert_eq!(ok_err(&o), vec!["+OK", "+OK"]);
+        // Implicit TLS (995): TLS is up before the greeting.
+        let mut s = tls_server(TlsMode::Required);
+        s.tls_started();
+        let o = run(&mut s, &mut st, b"CAPA\r\nUSER bob@example.com\r\nPASS bobpw\r\n");
+        assert!(!lines(&o).contains(&"STLS".to_string()));
+        assert_eq!(ok_err(&o), vec!["+OK", "+OK", "+OK", "+OK"]);
+    }
+
+    const TLS_SESSION: &[u8] = b"CAPA\r\nUSER alice@example.com\r\nSTLS\r\nUSER evil\r\nPASS x\r\n";
+
+    #[test]
+    fn every_split_around_stls_gives_the_same_output() {
+        // Both reads arrive in the clear, before the handshake: whatever
+        // follows STLS is dropped however the bytes were cut.
+        let play = |cut: usize| {
+            let mut st = store();
+            let mut s = tls_server(TlsMode::Required);
+            let mut got = run(&mut s, &mut st, &TLS_SESSION[..cut]);
+            got.extend(run(&mut s, &mut st, &TLS_SESSION[cut..]));
+            assert_eq!(got.last(), Some(&Output::StartTls), "split at {cut}");
+            s.tls_started();
+            got.extend(run(&mut s, &mut st, b"USER alice@example.com\r\nPASS secret\r\nQUIT\r\n"));
+            got
+        };
+        let want = play(TLS_SESSION.len());
+        assert_eq!(ok_err(&want), vec!["+OK", "+OK", "-ERR", "+OK", "+OK", "+OK", "+OK"]);
+        assert!(closed(&want));
+        for cut in 0..=TLS_SESSION.len() {
+            assert_eq!(play(cut), want, "split at {cut}");
+        }
     }
 
     const SESSION: &[u8] = b"CAPA\r\nUSER alice@example.com\r\nPASS secret\r\nSTAT\nLIST\r\nRETR 2\r\nTOP 3 1\r\nDELE 1\r\nDELE 1\r\nUIDL\r\nNOOP\r\nQUIT\r\n";

@@ -271,6 +271,8 @@ pub struct Fetch {
     pub delete: bool,
     /// Over implicit TLS (995/993).
     pub tls: bool,
+    /// STLS/STARTTLS on 110/143: when offered (the default if the server has TLS), never, or required.
+    pub starttls: crate::proto::fetch::StartTls,
 }
 
 #[derive(Clone, Debug)]

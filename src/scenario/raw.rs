@@ -484,6 +484,12 @@ pub struct RawFetch {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub tls: Option<S<bool>>,
+    /// STLS (POP3) / STARTTLS (IMAP) on port 110/143: `offered` (use it when the server offers it,
+    /// else read in the clear; the default when the server has `tls`), `off` (never; the default
+    /// otherwise), or `required` (leave a server that does not offer it before sending the password).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub starttls: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -3,19 +3,110 @@
 //! `/.well-known/autoconfig/mail/config-v1.1.xml` to fill in its account
 //! settings, and a minimal HTTP/1.1 exchange to serve it.
 
-/// One mail domain's servers, as a client must reach them.
+/// How a client secures one server connection: Thunderbird's `<socketType>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Socket {
+    /// No TLS.
+    Plain,
+    /// TLS from the first byte (RFC 8314: 993, 995, 465); Thunderbird calls it `SSL`.
+    Ssl,
+    /// In the clear first, then STLS/STARTTLS (110, 143, 587, 25).
+    StartTls,
+}
+
+impl Socket {
+    /// The value of `<socketType>` (`plain`, `SSL`, `STARTTLS`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Socket::Plain => "plain",
+            Socket::Ssl => "SSL",
+            Socket::StartTls => "STARTTLS",
+        }
+    }
+}
+
+/// One server a client may use: `imap`, `pop3` or `smtp`, where, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    pub kind: &'static str,
+    pub host: String,
+    pub port: u16,
+    pub socket: Socket,
+    /// `<authentication>`: `password-cleartext`, or for SMTP without AUTH `client-IP-address`.
+    pub auth: &'static str,
+}
+
+/// One mail domain's servers, as a client must reach them, in the order a
+/// client should prefer them (Thunderbird takes the first of each type and
+/// offers the rest as alternatives).
 #[derive(Clone, Debug)]
 pub struct Provider {
     pub domain: String,
-    pub imap: Option<(String, u16)>,
-    pub pop3: Option<(String, u16)>,
-    pub smtp: (String, u16),
-    /// `password-cleartext` when the SMTP server offers AUTH, else `client-IP-address`.
-    pub smtp_auth: &'static str,
+    pub incoming: Vec<Server>,
+    pub outgoing: Vec<Server>,
+}
+
+/// What a mailstore host offers, for [`Provider::of`].
+pub struct Offer<'a> {
+    pub domain: &'a str,
+    /// The address clients connect to.
+    pub host: &'a str,
+    /// The real port a scenario port is served on.
+    pub port: &'a dyn Fn(u16) -> u16,
+    /// The host has TLS (the lab CA's certificate).
+    pub tls: bool,
+    /// It serves submission on 587 (and 465 with TLS).
+    pub submission: bool,
+    /// Its SMTP server on port 25 offers AUTH.
+    pub smtp_auth: bool,
+}
+
+impl Provider {
+    /// The servers of a host: with TLS, implicit TLS first (993, 995, 465),
+    /// then STARTTLS (143, 110, 587, 25), as RFC 8314 §3 advises clients
+    /// to prefer; without TLS, the plain ports.
+    pub fn of(o: &Offer) -> Provider {
+        use crate::proto::ports;
+        let srv =
+            |kind, port, socket, auth| Server { kind, host: o.host.to_string(), port: (o.port)(port), socket, auth };
+        let cleartext = "password-cleartext";
+        let mut incoming = Vec::new();
+        let mut outgoing = Vec::new();
+        if o.tls {
+            incoming.push(srv("imap", ports::IMAPS, Socket::Ssl, cleartext));
+            incoming.push(srv("imap", ports::IMAP, Socket::StartTls, cleartext));
+            incoming.push(srv("pop3", ports::POP3S, Socket::Ssl, cleartext));
+            incoming.push(srv("pop3", ports::POP3, Socket::StartTls, cleartext));
+        } else {
+            incoming.push(srv("imap", ports::IMAP, Socket::Plain, cleartext));
+            incoming.push(srv("pop3", ports::POP3, Socket::Plain, cleartext));
+        }
+        let tls_or_plain = if o.tls { Socket::StartTls } else { Socket::Plain };
+        if o.submission {
+            if o.tls {
+                outgoing.push(srv("smtp", ports::SUBMISSIONS, Socket::Ssl, cleartext));
+            }
+            outgoing.push(srv("smtp", ports::SUBMISSION, tls_or_plain, cleartext));
+        }
+        let auth25 = if o.smtp_auth { cleartext } else { "client-IP-address" };
+        outgoing.push(srv("smtp", ports::SMTP, tls_or_plain, auth25));
+        Provider { domain: o.domain.to_string(), incoming, outgoing }
+    }
 }
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn server_xml(x: &mut String, tag: &str, s: &Server) {
+    x.push_str(&format!(
+        "    <{tag} type=\"{}\">\n      <hostname>{}</hostname>\n      <port>{}</port>\n      <socketType>{}</socketType>\n      <authentication>{}</authentication>\n      <username>%EMAILADDRESS%</username>\n    </{tag}>\n",
+        s.kind,
+        esc(&s.host),
+        s.port,
+        s.socket.name(),
+        s.auth
+    ));
 }
 
 pub fn client_config(p: &Provider) -> String {
@@ -25,20 +116,12 @@ pub fn client_config(p: &Provider) -> String {
         "    <displayName>maillab {}</displayName>\n    <displayShortName>maillab</displayShortName>\n",
         esc(&p.domain)
     ));
-    for (kind, server) in [("imap", &p.imap), ("pop3", &p.pop3)] {
-        if let Some((host, port)) = server {
-            x.push_str(&format!(
-                "    <incomingServer type=\"{kind}\">\n      <hostname>{}</hostname>\n      <port>{port}</port>\n      <socketType>plain</socketType>\n      <authentication>password-cleartext</authentication>\n      <username>%EMAILADDRESS%</username>\n    </incomingServer>\n",
-                esc(host)
-            ));
-        }
+    for s in &p.incoming {
+        server_xml(&mut x, "incomingServer", s);
     }
-    x.push_str(&format!(
-        "    <outgoingServer type=\"smtp\">\n      <hostname>{}</hostname>\n      <port>{}</port>\n      <socketType>plain</socketType>\n      <authentication>{}</authentication>\n      <username>%EMAILADDRESS%</username>\n    </outgoingServer>\n",
-        esc(&p.smtp.0),
-        p.smtp.1,
-        p.smtp_auth
-    ));
+    for s in &p.outgoing {
+        server_xml(&mut x, "outgoingServer", s);
+    }
     x.push_str("  </emailProvider>\n</clientConfig>\n");
     x
 }
@@ -116,14 +199,61 @@ pub fn respond(request: &[u8], providers: &[Provider]) -> (u16, Vec<u8>) {
 mod tests {
     use super::*;
 
+    fn offer(tls: bool) -> Provider {
+        let port = |p: u16| p + 1000;
+        Provider::of(&Offer {
+            domain: "example.ac.jp",
+            host: "127.0.2.25",
+            port: &port,
+            tls,
+            submission: true,
+            smtp_auth: false,
+        })
+    }
+
     fn lab() -> Vec<Provider> {
-        vec![Provider {
-            domain: "example.ac.jp".into(),
-            imap: Some(("127.0.2.25".into(), 1143)),
-            pop3: Some(("127.0.2.25".into(), 1110)),
-            smtp: ("127.0.2.25".into(), 2525),
-            smtp_auth: "password-cleartext",
-        }]
+        vec![offer(false)]
+    }
+
+    /// (type, port, socketType) of each server, in order.
+    fn servers(xml: &str) -> Vec<(String, String, String)> {
+        let field = |part: &str, tag: &str| {
+            let open = format!("<{tag}>");
+            let close = format!("</{tag}>");
+            part.split_once(&open)
+                .and_then(|(_, r)| r.split_once(&close))
+                .map(|(v, _)| v.to_string())
+                .unwrap_or_default()
+        };
+        xml.split("Server type=\"")
+            .skip(1)
+            .map(|part| {
+                let kind = part.split('"').next().unwrap_or_default().to_string();
+                (kind, field(part, "port"), field(part, "socketType"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tls_hosts_offer_ssl_first_then_starttls() {
+        let x = client_config(&offer(true));
+        let want = [
+            ("imap", "1993", "SSL"),
+            ("imap", "1143", "STARTTLS"),
+            ("pop3", "1995", "SSL"),
+            ("pop3", "1110", "STARTTLS"),
+            ("smtp", "1465", "SSL"),
+            ("smtp", "1587", "STARTTLS"),
+            ("smtp", "1025", "STARTTLS"),
+        ];
+        let want: Vec<(String, String, String)> =
+            want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+        assert_eq!(servers(&x), want);
+        assert!(x.contains("<authentication>client-IP-address</authentication>"), "port 25 without AUTH");
+        let x = client_config(&offer(false));
+        let got = servers(&x);
+        assert_eq!(got.len(), 4);
+        assert!(got.iter().all(|(_, _, s)| s == "plain"), "{got:?}");
     }
 
     #[test]

@@ -195,18 +195,16 @@ async fn start_autoconfig(
     for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
         let ip = plan.get(&h.address).copied().unwrap_or(h.address).to_string();
         let Some(m) = &h.mta else { continue };
+        let port = |p: u16| net.bound_port(h.address, p);
         for d in &m.domains {
-            providers.push(Provider {
-                domain: d.clone(),
-                imap: Some((ip.clone(), net.bound_port(h.address, ports::IMAP))),
-                pop3: Some((ip.clone(), net.bound_port(h.address, ports::POP3))),
-                smtp: (ip.clone(), net.bound_port(h.address, ports::SMTP)),
-                smtp_auth: if m.auth == crate::scenario::AuthMode::Off {
-                    "client-IP-address"
-                } else {
-                    "password-cleartext"
-                },
-            });
+            providers.push(Provider::of(&autoconfig::Offer {
+                domain: d,
+                host: &ip,
+                port: &port,
+                tls: m.tls != crate::proto::tls::TlsMode::Off,
+                submission: m.submission,
+                smtp_auth: m.auth != crate::scenario::AuthMode::Off,
+            }));
         }
     }
     let providers = Arc::new(providers);
@@ -316,11 +314,23 @@ pub fn table(r: &Ready) -> String {
             .find(|e| e.service == "submission")
             .or_else(|| r.endpoints.iter().find(|e| e.service == "smtp"));
         let (a, p) = host.map(|e| (e.address.as_str(), e.port)).unwrap_or(("127.0.0.1", 0));
+        // POP3 STLS and IMAP STARTTLS on a mailstore's 110 and 143.
+        let mut more = String::new();
+        for (svc, proto) in [("pop3", "pop3"), ("imap", "imap")] {
+            if let Some(e) = r.endpoints.iter().find(|e| e.service == svc)
+                && r.endpoints.iter().any(|x| x.host == e.host && x.service == format!("{svc}s"))
+            {
+                more.push_str(&format!(
+                    "  openssl s_client -starttls {proto} -CAfile {ca} -connect {}:{}\n",
+                    e.address, e.port
+                ));
+            }
+        }
         s.push_str(&format!(
             "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
              Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import\n  \
              curl --cacert {ca} ...\n  \
-             openssl s_client -starttls smtp -CAfile {ca} -connect {a}:{p}\n  \
+             openssl s_client -starttls smtp -CAfile {ca} -connect {a}:{p}\n{more}  \
              Python: ssl.create_default_context(cafile=\"{ca}\")\n\
              The certificates name the scenario's host names (e.g. mail.example.ac.jp), not 127.x.y.z: map the name to the address (/etc/hosts, curl --resolve) or set the name to check (openssl -verify_hostname, Python server_hostname=).\n"
         ));

@@ -1,8 +1,9 @@
 """Real TLS clients against `maillab serve tests/fixtures/serve-tls.yaml`.
 
 Argument: the ready file. Python's smtplib (STARTTLS on the submission
-port, and implicit TLS on 465), imaplib.IMAP4_SSL and poplib.POP3_SSL, each
-checking the server's certificate against the lab CA that serve wrote.
+port, and implicit TLS on 465), imaplib.IMAP4_SSL and IMAP4.starttls() on
+143, poplib.POP3_SSL and POP3.stls() on 110, each checking the server's
+certificate against the lab CA that serve wrote.
 """
 import imaplib
 import json
@@ -64,4 +65,27 @@ count, _ = p.stat()
 p.quit()
 assert count >= 2, count
 print("poplib POP3_SSL ok", count)
+
+# STARTTLS on 143 (RFC 3501 §6.2.1): offered before TLS, gone after it.
+host, port = ep("imap")
+m = imaplib.IMAP4(host, port, timeout=10)
+assert "STARTTLS" in m.capabilities, m.capabilities
+m.starttls(ssl_context=ctx)
+assert "STARTTLS" not in m.capabilities, m.capabilities
+m.login("taro@example.ac.jp", "s3cret")
+typ, data = m.select("INBOX")
+m.logout()
+print("imaplib starttls ok", int(data[0]))
+
+# STLS on 110 (RFC 2595 §4).
+host, port = ep("pop3")
+p = poplib.POP3(host, port, timeout=10)
+assert "STLS" in p.capa(), p.capa()
+p.stls(context=ctx)
+assert "STLS" not in p.capa(), p.capa()
+p.user("taro@example.ac.jp")
+p.pass_("s3cret")
+count, _ = p.stat()
+p.quit()
+print("poplib stls ok", count)
 print("all TLS client checks passed")

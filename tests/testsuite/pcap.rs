@@ -195,7 +195,8 @@ fn tshark_decodes_every_capture() {
 
 /// In the eavesdrop scenario's capture tshark reads the password of the
 /// AUTH PLAIN in the clear, and sees the TLS handshakes (the client's
-/// server name, the lab's TLS 1.3) but no AUTH in the session under STARTTLS.
+/// server name, the lab's TLS 1.3) but no AUTH in the session under STARTTLS;
+/// likewise POP3's PASS in the clear, and no IMAP LOGIN after STARTTLS.
 #[test]
 fn tshark_reads_the_clear_password_and_only_tls_after_starttls() {
     if !tools("pcap::tshark_reads_the_clear_password_and_only_tls_after_starttls", &["tshark"]) {
@@ -245,6 +246,14 @@ fn tshark_reads_the_clear_password_and_only_tls_after_starttls() {
     assert!(versions.lines().all(|l| l.trim() == "0x0304"), "TLS 1.3 everywhere: {versions}");
     let records = tshark(&["-r", path, "-Y", "tls.app_data && ip.dst == 192.0.2.11"]);
     assert!(!records.trim().is_empty(), "the session under STARTTLS carries TLS application data");
+    // Reading mail: POP3's PASS in the clear, IMAP's LOGIN only inside STARTTLS.
+    let pass =
+        tshark(&["-r", path, "-Y", "pop.request.command == \"PASS\"", "-T", "fields", "-e", "pop.request.parameter"]);
+    assert_eq!(pass.trim(), "hunter2", "{pass}");
+    let imap = tshark(&["-r", path, "-Y", "imap.request", "-T", "fields", "-e", "imap.request"]);
+    assert!(imap.contains("STARTTLS") && !imap.to_ascii_uppercase().contains("LOGIN"), "IMAP in the clear: {imap}");
+    let imap_tls = tshark(&["-r", path, "-Y", "tls.app_data && tcp.port == 143"]);
+    assert!(!imap_tls.trim().is_empty(), "the IMAP session under STARTTLS carries TLS application data");
     let _ = std::fs::remove_file(&file);
 }
 

@@ -783,3 +783,126 @@ fn real_tls_clients_against_serve() {
     assert!(text.contains("Verification: OK"), "{text}");
     assert!(text.contains("TLSv1.3"), "{text}");
 }
+
+/// curl (`--ssl-reqd` imap:// and pop3:// upgrade with STARTTLS/STLS,
+/// smtps:// is implicit TLS on 465), `openssl s_client -starttls pop3|imap`
+/// and swaks `--tls` against serve, each trusting the lab CA and checking
+/// the certificate for the host's name.
+#[test]
+fn curl_openssl_and_swaks_over_tls_against_serve() {
+    if !tools("serve::curl_openssl_and_swaks_over_tls_against_serve", &["curl", "openssl", "swaks"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-tls.yaml", "tls-tools");
+    let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
+    let name = "mail.example.ac.jp";
+    let (addr, submissions) = server.endpoint("mail", "submissions");
+    let (pop3, imap, submission) =
+        (server.port("mail", "pop3"), server.port("mail", "imap"), server.port("mail", "submission"));
+    // openssl: STLS and STARTTLS, the certificate verified for the name.
+    for (proto, port) in [("pop3", pop3), ("imap", imap)] {
+        let out = Command::new("openssl")
+            .args(["s_client", "-starttls", proto, "-CAfile", &ca, "-verify_hostname", name])
+            .args(["-verify_return_error", "-brief", "-connect", &format!("{addr}:{port}")])
+            .stdin(Stdio::null())
+            .output()
+            .expect("openssl runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("Verification: OK") && text.contains("TLSv1.3"), "openssl -starttls {proto}: {text}");
+    }
+    // swaks --tls on 587: STARTTLS, then AUTH inside TLS.
+    let (ok, out) = run(
+        "swaks",
+        &[
+            "--server",
+            &format!("{addr}:{submission}"),
+            "--tls",
+            "--tls-ca-path",
+            &ca,
+            "--tls-verify",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "taro@example.ac.jp",
+            "--auth-password",
+            "s3cret",
+            "--from",
+            "taro@example.ac.jp",
+            "--to",
+            "taro@example.ac.jp",
+            "--header",
+            "Subject: by swaks over TLS",
+        ],
+    );
+    assert!(ok && out.contains("220 2.0.0 Ready to start TLS") && out.contains("235 "), "swaks --tls: {out}");
+    let resolve = |port: u16| format!("{name}:{port}:{addr}");
+    let user = "taro@example.ac.jp:s3cret";
+    // curl smtps:// (implicit TLS on 465).
+    let msg = temp("curl-tls-msg", "txt");
+    std::fs::write(&msg, "From: taro@example.ac.jp\r\nTo: taro@example.ac.jp\r\nSubject: by curl smtps\r\n\r\nhi\r\n")
+        .expect("write");
+    let (ok, out) = run(
+        "curl",
+        &[
+            "-sS",
+            "--cacert",
+            &ca,
+            "--resolve",
+            &resolve(submissions),
+            "-u",
+            user,
+            &format!("smtps://{name}:{submissions}"),
+            "--mail-from",
+            "taro@example.ac.jp",
+            "--mail-rcpt",
+            "taro@example.ac.jp",
+            "--upload-file",
+            msg.to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(ok, "curl smtps: {out}");
+    // curl --ssl-reqd: STLS on 110 and STARTTLS on 143 (curl refuses to go on in the clear).
+    let t = Instant::now();
+    let list = loop {
+        let (ok, list) = run(
+            "curl",
+            &[
+                "-sS",
+                "--ssl-reqd",
+                "--cacert",
+                &ca,
+                "--resolve",
+                &resolve(pop3),
+                "-u",
+                user,
+                &format!("pop3://{name}:{pop3}/"),
+            ],
+        );
+        assert!(ok, "curl pop3 --ssl-reqd: {list}");
+        if list.lines().count() >= 2 || t.elapsed() > Duration::from_secs(15) {
+            break list;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(list.lines().count() >= 2, "{list}");
+    let (ok, found) = run(
+        "curl",
+        &[
+            "-sS",
+            "--ssl-reqd",
+            "--cacert",
+            &ca,
+            "--resolve",
+            &resolve(imap),
+            "-u",
+            user,
+            "-X",
+            "SEARCH SUBJECT swaks",
+            &format!("imap://{name}:{imap}/INBOX"),
+        ],
+    );
+    assert!(
+        ok && found.lines().any(|l| l.len() > "* SEARCH ".len() && l.starts_with("* SEARCH ")),
+        "curl imap --ssl-reqd: {found}"
+    );
+}

@@ -7,12 +7,21 @@
 //! of n octets, after which the same response goes on with another line.
 //! A refused login is answered with LOGOUT; the LOGOUT at the end may fail
 //! without spoiling what was read.
+//!
+//! When the job asks for STARTTLS (RFC 3501 §6.2.1) the client reads the
+//! capabilities from the greeting (or asks CAPABILITY), sends STARTTLS if
+//! they list it and, after the OK, hands out [`super::Output::StartTls`];
+//! once TLS is up it asks CAPABILITY again and logs in. It never sends
+//! LOGIN to a server that says `LOGINDISABLED` (§6.2.3), and when TLS is
+//! required it leaves a server without STARTTLS with LOGOUT.
 
-use super::{Io, Job, Read};
+use super::{Io, Job, Read, StartTls};
 
 /// Which command the tagged completion answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Cmd {
+    Capability,
+    StartTls,
     Login,
     Select,
     Flags,
@@ -25,6 +34,8 @@ enum Cmd {
 impl Cmd {
     fn tag(&self) -> &'static str {
         match self {
+            Cmd::Capability => "c1",
+            Cmd::StartTls => "s1",
             Cmd::Login => "a1",
             Cmd::Select => "a2",
             Cmd::Flags => "a3",
@@ -39,6 +50,8 @@ impl Cmd {
 enum State {
     Greeting,
     Command(Cmd),
+    /// STARTTLS answered OK: nothing is read until TLS is up.
+    TlsWait,
     Done,
 }
 
@@ -58,6 +71,10 @@ pub(super) struct Imap {
     exists: Option<usize>,
     unseen: usize,
     messages: usize,
+    /// The server's capabilities, upper case (from the greeting or CAPABILITY).
+    caps: Vec<String>,
+    /// TLS is up.
+    tls: bool,
 }
 
 /// The length of the literal a response line announces at its end: `{n}`
@@ -73,13 +90,72 @@ pub fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The capability list of a greeting `* OK [CAPABILITY ...] text`.
+fn greeting_caps(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("* OK [CAPABILITY ")?;
+    rest.get(..rest.find(']')?)
+}
+
 fn exists(line: &str) -> Option<usize> {
     line.strip_prefix("* ")?.strip_suffix(" EXISTS")?.parse().ok()
 }
 
 impl Imap {
     pub(super) fn new(job: Job) -> Self {
-        Imap { job, state: State::Greeting, resp: None, exists: None, unseen: 0, messages: 0 }
+        Imap {
+            job,
+            state: State::Greeting,
+            resp: None,
+            exists: None,
+            unseen: 0,
+            messages: 0,
+            caps: Vec::new(),
+            tls: false,
+        }
+    }
+
+    /// The TLS handshake after STARTTLS is done: forget the capabilities
+    /// (they came over an unprotected channel) and ask again.
+    pub(super) fn tls_started(&mut self, io: &mut Io) {
+        if self.state != State::TlsWait {
+            return;
+        }
+        // Anything the server sent in the clear behind its OK is not trusted.
+        io.input.buf.clear();
+        self.tls = true;
+        self.caps.clear();
+        self.command(io, Cmd::Capability, "CAPABILITY");
+    }
+
+    fn has(&self, cap: &str) -> bool {
+        self.caps.iter().any(|c| c == cap)
+    }
+
+    fn set_caps(&mut self, list: &str) {
+        self.caps = list.split_ascii_whitespace().map(str::to_ascii_uppercase).collect();
+    }
+
+    /// The capabilities are known: STARTTLS if wanted and offered, else log in.
+    fn after_caps(&mut self, io: &mut Io) {
+        if !self.tls && self.job.starttls != StartTls::Never {
+            if self.has("STARTTLS") {
+                return self.command(io, Cmd::StartTls, "STARTTLS");
+            }
+            if self.job.starttls == StartTls::Required {
+                let e = "no TLS: the server does not offer STARTTLS".to_string();
+                return self.command(io, Cmd::LoginLogout(e), "LOGOUT");
+            }
+        }
+        if self.has("LOGINDISABLED") {
+            let e = "the server refuses LOGIN here (LOGINDISABLED)".to_string();
+            return self.command(io, Cmd::LoginLogout(e), "LOGOUT");
+        }
+        self.login(io);
+    }
+
+    fn login(&mut self, io: &mut Io) {
+        let login = format!("LOGIN {} {}", quote(&self.job.user), quote(&self.job.password));
+        self.command(io, Cmd::Login, &login);
     }
 
     fn command(&mut self, io: &mut Io, cmd: Cmd, text: &str) {
@@ -104,11 +180,17 @@ impl Imap {
     /// Work through one line or piece of a literal; false if it has not come yet.
     pub(super) fn step(&mut self, io: &mut Io) -> bool {
         match &self.state {
-            State::Done => false,
+            State::Done | State::TlsWait => false,
             State::Greeting => match io.input.line() {
                 Read::Ready(l) if l.starts_with("* OK") => {
-                    let login = format!("LOGIN {} {}", quote(&self.job.user), quote(&self.job.password));
-                    self.command(io, Cmd::Login, &login);
+                    if self.job.starttls == StartTls::Never {
+                        self.login(io);
+                    } else if let Some(list) = greeting_caps(&l) {
+                        self.set_caps(list);
+                        self.after_caps(io);
+                    } else {
+                        self.command(io, Cmd::Capability, "CAPABILITY");
+                    }
                     true
                 }
                 Read::Ready(l) => {
@@ -183,6 +265,11 @@ impl Imap {
     /// A whole untagged response.
     fn untagged(&mut self, io: &mut Io, r: Resp) {
         match &self.state {
+            State::Command(Cmd::Capability) => {
+                if let Some(list) = r.line.strip_prefix("* CAPABILITY ") {
+                    self.set_caps(list);
+                }
+            }
             State::Command(Cmd::Select) if self.exists.is_none() => self.exists = exists(&r.line),
             State::Command(Cmd::Flags) if r.line.contains("FETCH") && !r.line.contains("\\Seen") => self.unseen += 1,
             State::Command(Cmd::Bodies) if !r.literal.is_empty() => {
@@ -199,6 +286,25 @@ impl Imap {
     fn completed(&mut self, io: &mut Io, rest: String) {
         let State::Command(cmd) = std::mem::replace(&mut self.state, State::Done) else { return };
         match cmd {
+            Cmd::Capability if self.tls => self.login(io),
+            Cmd::Capability => self.after_caps(io),
+            Cmd::StartTls if rest.starts_with("OK") => {
+                io.out.push_back(super::Output::StartTls);
+                self.state = State::TlsWait;
+            }
+            Cmd::StartTls if self.job.starttls == StartTls::Required => {
+                self.command(io, Cmd::LoginLogout(format!("no TLS: STARTTLS refused: {rest}")), "LOGOUT");
+            }
+            // Opportunistic: go on in the clear.
+            Cmd::StartTls => {
+                self.caps.retain(|c| c != "STARTTLS");
+                self.tls = false;
+                if self.has("LOGINDISABLED") {
+                    let e = "the server refuses LOGIN here (LOGINDISABLED)".to_string();
+                    return self.command(io, Cmd::LoginLogout(e), "LOGOUT");
+                }
+                self.login(io);
+            }
             Cmd::Login if rest.starts_with("OK") => self.command(io, Cmd::Select, "SELECT INBOX"),
             Cmd::Login => self.command(io, Cmd::LoginLogout(format!("login refused: {rest}")), "LOGOUT"),
             Cmd::Select if !rest.starts_with("OK") => self.finish(io, Err(format!("SELECT failed: {rest}"))),

@@ -16,6 +16,11 @@
 //! [`Limits::max_total`] octets and [`Limits::max_messages`] messages. Going
 //! over a limit ends the session with an error that says which limit.
 //!
+//! With [`Job::starttls`] the client upgrades the connection to TLS inside
+//! the session ([`StartTls`]): it hands out [`Output::StartTls`], the host
+//! runs the handshake and calls [`Client::tls_started`], and the script
+//! goes on (anything the server sent in the clear after its yes is dropped).
+//!
 //! The scripts themselves are in [`pop3`] and [`imap`]; this file holds what
 //! they share: the job, the outputs, the input buffer and the timer.
 
@@ -74,7 +79,23 @@ pub struct Job {
     pub apop: bool,
     /// POP3: delete each message after downloading it (IMAP leaves them on the server).
     pub delete: bool,
+    /// Whether to start TLS with STLS / STARTTLS.
+    pub starttls: StartTls,
     pub limits: Limits,
+}
+
+/// When the client starts TLS inside the session: POP3 `STLS` (RFC 2595
+/// §4), IMAP `STARTTLS` (RFC 3501 §6.2.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StartTls {
+    /// Never (a server without TLS, or TLS from the first byte on 995/993).
+    #[default]
+    Never,
+    /// When the server offers it (opportunistic, as most mail clients do);
+    /// otherwise the session goes on in the clear.
+    IfOffered,
+    /// Always: a server that does not offer it is left before any password is sent.
+    Required,
 }
 
 /// Everything the host must act on.
@@ -87,6 +108,9 @@ pub enum Output {
     /// The session is over: close the connection. `Ok` holds a note on what
     /// was done for the trace, `Err` why it failed.
     Done(Result<String, String>),
+    /// The server said yes to STLS/STARTTLS: run the TLS handshake, then
+    /// call [`Client::tls_started`].
+    StartTls,
 }
 
 /// What the timer reports.
@@ -250,6 +274,18 @@ impl Client {
         }
         self.last = now;
         self.io.input.buf.extend_from_slice(bytes);
+    }
+
+    /// The TLS handshake asked for by [`Output::StartTls`] is done: the
+    /// script asks for the capabilities again and logs in.
+    pub fn tls_started(&mut self) {
+        if self.io.done {
+            return;
+        }
+        match &mut self.script {
+            Script::Pop3(s) => s.tls_started(&mut self.io),
+            Script::Imap(s) => s.tls_started(&mut self.io),
+        }
     }
 
     /// No more bytes will come: the server closed the connection, or reading failed.

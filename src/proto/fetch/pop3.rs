@@ -1,16 +1,34 @@
 //! The POP3 script (RFC 1939): greeting, USER/PASS or APOP, STAT, UIDL,
 //! then RETR (and DELE if asked) for every message, QUIT.
 //!
+//! When the job asks for STLS (RFC 2595 §4), CAPA comes first; if the
+//! server lists `STLS` the client sends it and, after `+OK`, hands out
+//! [`super::Output::StartTls`]; once TLS is up it asks CAPA again (the old
+//! answer came over an unprotected channel) and logs in. A server that does
+//! not offer STLS is read in the clear, or, when TLS is required, left with
+//! QUIT before any password is sent.
+//!
 //! A refused login is answered with QUIT (its reply awaited, whatever it
 //! is); any other failure ends the session at once. The messages count only
 //! if QUIT is acknowledged: until then the server has deleted nothing.
 
-use super::{Io, Job, Read};
+use super::{Io, Job, Read, StartTls};
 use crate::proto::pop3::apop_digest;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
     Greeting,
+    /// CAPA sent (`list` once its +OK came; `stls` if STLS was listed).
+    Capa {
+        list: bool,
+        stls: bool,
+    },
+    /// STLS sent.
+    Stls,
+    /// STLS answered +OK: nothing is read until TLS is up.
+    TlsWait,
+    /// No TLS where it was required: QUIT sent, its reply awaited.
+    NoTlsQuit(String),
     /// USER sent.
     User,
     /// PASS or APOP sent.
@@ -40,6 +58,10 @@ pub(super) struct Pop3 {
     got: usize,
     /// The message being downloaded, lines unstuffed and ended by CRLF.
     message: String,
+    /// The greeting (its APOP timestamp is used after CAPA and STLS).
+    greeting: String,
+    /// TLS is up.
+    tls: bool,
 }
 
 fn ok(line: &str) -> bool {
@@ -55,12 +77,58 @@ fn timestamp(greeting: &str) -> Option<&str> {
 
 impl Pop3 {
     pub(super) fn new(job: Job) -> Self {
-        Pop3 { job, state: State::Greeting, count: 0, got: 0, message: String::new() }
+        Pop3 {
+            job,
+            state: State::Greeting,
+            count: 0,
+            got: 0,
+            message: String::new(),
+            greeting: String::new(),
+            tls: false,
+        }
+    }
+
+    /// The TLS handshake after STLS is done: forget what came before it and
+    /// ask CAPA again.
+    pub(super) fn tls_started(&mut self, io: &mut Io) {
+        if self.state != State::TlsWait {
+            return;
+        }
+        // Anything the server sent in the clear behind its +OK is not trusted.
+        io.input.buf.clear();
+        self.tls = true;
+        io.send("CAPA".into());
+        self.state = State::Capa { list: false, stls: false };
+    }
+
+    /// Log in: APOP with the greeting's timestamp, or USER.
+    fn login(&mut self, io: &mut Io) {
+        if self.job.apop {
+            let Some(ts) = timestamp(&self.greeting).map(str::to_string) else {
+                io.send("QUIT".into());
+                return self.finish(io, Err("the server offers no APOP timestamp".into()));
+            };
+            io.send(format!("APOP {} {}", self.job.user, apop_digest(&ts, &self.job.password)));
+            self.state = State::Login;
+        } else {
+            io.send(format!("USER {}", self.job.user));
+            self.state = State::User;
+        }
+    }
+
+    /// TLS cannot start: go on in the clear, or leave if it was required.
+    fn no_tls(&mut self, io: &mut Io, why: String) {
+        if self.job.starttls == StartTls::Required {
+            io.send("QUIT".into());
+            self.state = State::NoTlsQuit(why);
+        } else {
+            self.login(io);
+        }
     }
 
     /// Work through one line of input; false if it has not come yet.
     pub(super) fn step(&mut self, io: &mut Io) -> bool {
-        if self.state == State::Done {
+        if matches!(self.state, State::Done | State::TlsWait) {
             return false;
         }
         match io.input.line() {
@@ -95,19 +163,34 @@ impl Pop3 {
     fn line(&mut self, io: &mut Io, l: String) {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Greeting if ok(&l) => {
-                if self.job.apop {
-                    let Some(ts) = timestamp(&l) else {
-                        io.send("QUIT".into());
-                        return self.finish(io, Err("the server offers no APOP timestamp".into()));
-                    };
-                    io.send(format!("APOP {} {}", self.job.user, apop_digest(ts, &self.job.password)));
-                } else {
-                    io.send(format!("USER {}", self.job.user));
-                    self.state = State::User;
-                    return;
+                self.greeting = l;
+                if self.job.starttls == StartTls::Never {
+                    return self.login(io);
                 }
-                self.state = State::Login;
+                io.send("CAPA".into());
+                self.state = State::Capa { list: false, stls: false };
             }
+            State::Capa { list: false, .. } if ok(&l) => self.state = State::Capa { list: true, stls: false },
+            State::Capa { list: false, .. } if self.tls => self.login(io),
+            State::Capa { list: false, .. } => self.no_tls(io, format!("the server answers CAPA with: {l}")),
+            State::Capa { list: true, .. } if self.tls && l == "." => self.login(io),
+            State::Capa { list: true, stls: true } if l == "." => {
+                io.send("STLS".into());
+                self.state = State::Stls;
+            }
+            State::Capa { list: true, stls: false } if l == "." => {
+                self.no_tls(io, "the server does not offer STLS".into());
+            }
+            State::Capa { list: true, stls } => {
+                let stls = stls || l.trim().eq_ignore_ascii_case("STLS");
+                self.state = State::Capa { list: true, stls };
+            }
+            State::Stls if ok(&l) => {
+                io.out.push_back(super::Output::StartTls);
+                self.state = State::TlsWait;
+            }
+            State::Stls => self.no_tls(io, format!("STLS refused: {l}")),
+            State::NoTlsQuit(why) => self.finish(io, Err(format!("no TLS: {why}"))),
             State::User if ok(&l) => {
                 io.send(format!("PASS {}", self.job.password));
                 self.state = State::Login;
@@ -171,6 +254,7 @@ impl Pop3 {
         match std::mem::replace(&mut self.state, State::Done) {
             State::User | State::Login => self.login_refused(io, why),
             State::LoginQuit(refused) => self.finish(io, Err(format!("login refused: {refused}"))),
+            State::NoTlsQuit(no) => self.finish(io, Err(format!("no TLS: {no}"))),
             State::Done => {}
             _ => self.finish(io, Err(why)),
         }
@@ -180,7 +264,7 @@ impl Pop3 {
     /// courtesy, and its reply is awaited all the same.
     pub(super) fn send_failed(&mut self, io: &mut Io, why: String) {
         match self.state {
-            State::LoginQuit(_) | State::Done => {}
+            State::LoginQuit(_) | State::NoTlsQuit(_) | State::Done => {}
             _ => self.finish(io, Err(why)),
         }
     }

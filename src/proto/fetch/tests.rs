@@ -10,6 +10,7 @@ fn job(protocol: Protocol) -> Job {
         password: "pw".into(),
         apop: false,
         delete: false,
+        starttls: StartTls::Never,
         limits: Limits::default(),
     }
 }
@@ -34,6 +35,7 @@ fn transcript(outs: &[Output]) -> Vec<String> {
             Output::Message(m) => format!("message: {m}"),
             Output::Done(Ok(n)) => format!("ok: {n}"),
             Output::Done(Err(e)) => format!("err: {e}"),
+            Output::StartTls => "(TLS handshake)".into(),
         })
         .collect()
 }
@@ -41,6 +43,10 @@ fn transcript(outs: &[Output]) -> Vec<String> {
 fn drain(c: &mut Client, outs: &mut Vec<Output>) {
     let mut n = 0;
     while let Some(o) = c.poll() {
+        // The host's handshake: done as soon as the client asks.
+        if o == Output::StartTls {
+            c.tls_started();
+        }
         outs.push(o);
         n += 1;
         assert!(n < 100_000, "poll never settles");
@@ -254,6 +260,7 @@ fn pop3_against_the_server_core() {
                     Output::Send { bytes, .. } => s.feed(&bytes),
                     Output::Message(m) => got.push(m),
                     Output::Done(r) => result = Some(r),
+                    Output::StartTls => c.tls_started(),
                 }
             }
             if result.is_some() {
@@ -399,6 +406,7 @@ fn imap_against_the_server_core() {
                 Output::Send { bytes, .. } => s.feed(&bytes),
                 Output::Message(m) => got.push(m),
                 Output::Done(r) => result = Some(r),
+                Output::StartTls => c.tls_started(),
             }
         }
         if result.is_some() {
@@ -555,4 +563,300 @@ fn pop3_message_and_session_limits() {
     let m = "+OK\r\nx\r\n.\r\n".repeat(9);
     let t = run_pieces(&j, &[format!("{pre}{m}").as_bytes()]);
     assert_eq!(t.last().map(String::as_str), Some("err: the server offers more than 3 messages"));
+}
+
+// --- STLS / STARTTLS ---
+
+/// The session for a server stream that switches to TLS after `before`
+/// (which ends with the yes to STLS/STARTTLS): the same for every split of
+/// either part into two reads.
+fn every_split_tls(job: &Job, before: &[u8], after: &[u8]) -> Vec<String> {
+    let whole = run_pieces(job, &[before, after]);
+    for cut in 0..=before.len() {
+        let (a, b) = before.split_at(cut);
+        assert_eq!(run_pieces(job, &[a, b, after]), whole, "split at {cut} before TLS");
+    }
+    for cut in 0..=after.len() {
+        let (a, b) = after.split_at(cut);
+        assert_eq!(run_pieces(job, &[before, a, b]), whole, "split at {cut} after TLS");
+    }
+    whole
+}
+
+const POP3_CAPA_STLS: &str = "+OK capability list follows\r\nUSER\r\nUIDL\r\nSTLS\r\n.\r\n";
+
+#[test]
+fn pop3_uses_stls_when_offered() {
+    let before = [POP3_GREETING, POP3_CAPA_STLS, "+OK Begin TLS negotiation now.\r\n"].concat();
+    let after = [
+        "+OK capability list follows\r\nUSER\r\nUIDL\r\n.\r\n",
+        "+OK send PASS\r\n",
+        "+OK in\r\n",
+        "+OK 0 0\r\n",
+        "+OK\r\n.\r\n",
+        "+OK bye\r\n",
+    ]
+    .concat();
+    for mode in [StartTls::IfOffered, StartTls::Required] {
+        let j = Job { starttls: mode, ..pop3_job() };
+        assert_eq!(
+            every_split_tls(&j, before.as_bytes(), after.as_bytes()),
+            lines(&[
+                "> CAPA",
+                "> STLS",
+                "(TLS handshake)",
+                "> CAPA",
+                "> USER alice@example.com",
+                "> PASS pw",
+                "> STAT",
+                "> UIDL",
+                "> QUIT",
+                "ok: downloaded 0 message(s), left on the server",
+            ])
+        );
+    }
+    // APOP uses the greeting's timestamp, after TLS.
+    let j = Job { starttls: StartTls::IfOffered, apop: true, password: "tanstaaf".into(), ..pop3_job() };
+    let t = run_pieces(&j, &[before.as_bytes(), b"+OK\r\n.\r\n+OK in\r\n"]);
+    assert_eq!(t[4], "> APOP alice@example.com c4c9334bac560ecc979e58001b3e22fb");
+}
+
+#[test]
+fn pop3_without_stls_goes_on_in_the_clear_unless_tls_is_required() {
+    let capa = "+OK capability list follows\r\nUSER\r\n.\r\n";
+    let rest = ["+OK send PASS\r\n", "+OK in\r\n", "+OK 0 0\r\n", "+OK\r\n.\r\n", "+OK bye\r\n"].concat();
+    let j = Job { starttls: StartTls::IfOffered, ..pop3_job() };
+    let t = every_split(&j, [POP3_GREETING, capa, &rest].concat().as_bytes());
+    assert_eq!(t[..3], lines(&["> CAPA", "> USER alice@example.com", "> PASS pw"]));
+    // A server that does not know CAPA, or refuses STLS: the same.
+    let t = run_pieces(&j, &[POP3_GREETING.as_bytes(), b"-ERR unknown command\r\n", rest.as_bytes()]);
+    assert_eq!(t[..3], lines(&["> CAPA", "> USER alice@example.com", "> PASS pw"]));
+    let t = run_pieces(&j, &[POP3_GREETING.as_bytes(), POP3_CAPA_STLS.as_bytes(), b"-ERR no\r\n", rest.as_bytes()]);
+    assert_eq!(t[..4], lines(&["> CAPA", "> STLS", "> USER alice@example.com", "> PASS pw"]));
+    // Required: no password is sent.
+    let j = Job { starttls: StartTls::Required, ..pop3_job() };
+    let t = every_split(&j, [POP3_GREETING, capa, "+OK bye\r\n"].concat().as_bytes());
+    assert_eq!(t, lines(&["> CAPA", "> QUIT", "err: no TLS: the server does not offer STLS"]));
+    let t =
+        run_pieces(&j, &[POP3_GREETING.as_bytes(), POP3_CAPA_STLS.as_bytes(), b"-ERR TLS support isn't enabled.\r\n"]);
+    assert_eq!(t, lines(&["> CAPA", "> STLS", "> QUIT", "err: no TLS: STLS refused: -ERR TLS support isn't enabled."]));
+}
+
+#[test]
+fn what_the_server_sends_in_the_clear_after_its_yes_is_dropped() {
+    // A man in the middle appends answers behind the +OK to STLS; they
+    // arrive in the clear with it and must not be read as if inside TLS.
+    let j = Job { starttls: StartTls::IfOffered, ..pop3_job() };
+    let injected =
+        [POP3_GREETING, POP3_CAPA_STLS, "+OK Begin TLS negotiation now.\r\n+OK fake\r\n.\r\n-ERR x\r\n"].concat();
+    let t = run_pieces(&j, &[injected.as_bytes(), b"+OK\r\n.\r\n+OK send PASS\r\n"]);
+    assert_eq!(
+        t[..6],
+        lines(&["> CAPA", "> STLS", "(TLS handshake)", "> CAPA", "> USER alice@example.com", "> PASS pw"])
+    );
+    let j = Job { starttls: StartTls::IfOffered, ..imap_job() };
+    let injected = "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\ns1 OK Begin TLS negotiation now.\r\nc1 OK x\r\n";
+    let t = run_pieces(&j, &[injected.as_bytes(), b"* CAPABILITY IMAP4rev1\r\nc1 OK done\r\n"]);
+    assert_eq!(
+        t[..4],
+        lines(&["> s1 STARTTLS", "(TLS handshake)", "> c1 CAPABILITY", "> a1 LOGIN \"alice@example.com\" \"pw\""])
+    );
+}
+
+#[test]
+fn imap_uses_starttls_when_offered() {
+    let before =
+        "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] imap.example ready\r\ns1 OK Begin TLS negotiation now.\r\n";
+    let after = imap_session("")
+        .replace(IMAP_GREETING, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nc1 OK Pre-login capabilities listed\r\n")
+        .replace("* 2 EXISTS", "* 0 EXISTS")
+        .replace("* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n* 2 FETCH (UID 2 FLAGS ())\r\na3 OK FETCH completed\r\n", "");
+    for mode in [StartTls::IfOffered, StartTls::Required] {
+        let j = Job { starttls: mode, ..imap_job() };
+        let t = every_split_tls(&j, before.as_bytes(), after.as_bytes());
+        assert_eq!(
+            t[..5],
+            lines(&[
+                "> s1 STARTTLS",
+                "(TLS handshake)",
+                "> c1 CAPABILITY",
+                "> a1 LOGIN \"alice@example.com\" \"pw\"",
+                "> a2 SELECT INBOX"
+            ])
+        );
+        assert!(t.last().is_some_and(|l| l.starts_with("ok: 0 message(s)")), "{t:?}");
+    }
+    // No CAPABILITY in the greeting: the client asks.
+    let j = Job { starttls: StartTls::IfOffered, ..imap_job() };
+    let t = run_pieces(
+        &j,
+        &[
+            b"* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\nc1 OK done\r\ns1 OK go\r\n",
+            b"* CAPABILITY IMAP4rev1\r\nc1 OK\r\n",
+        ],
+    );
+    assert_eq!(
+        t[..5],
+        lines(&[
+            "> c1 CAPABILITY",
+            "> s1 STARTTLS",
+            "(TLS handshake)",
+            "> c1 CAPABILITY",
+            "> a1 LOGIN \"alice@example.com\" \"pw\""
+        ])
+    );
+}
+
+#[test]
+fn imap_without_starttls() {
+    // Opportunistic: in the clear. Required: LOGOUT before the password.
+    let j = Job { starttls: StartTls::IfOffered, ..imap_job() };
+    let t = run_pieces(&j, &[IMAP_GREETING.as_bytes()]);
+    assert_eq!(t[0], "> a1 LOGIN \"alice@example.com\" \"pw\"");
+    let j = Job { starttls: StartTls::Required, ..imap_job() };
+    let t = every_split(&j, b"* OK [CAPABILITY IMAP4rev1] ready\r\n* BYE bye\r\na9 OK LOGOUT completed\r\n");
+    assert_eq!(t, lines(&["> a9 LOGOUT", "err: no TLS: the server does not offer STARTTLS"]));
+    let t = run_pieces(
+        &j,
+        &[b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\ns1 BAD TLS support isn't enabled.\r\na9 OK\r\n"],
+    );
+    assert_eq!(
+        t,
+        lines(&["> s1 STARTTLS", "> a9 LOGOUT", "err: no TLS: STARTTLS refused: BAD TLS support isn't enabled."])
+    );
+    // LOGINDISABLED and no way to TLS: the password is never sent.
+    for mode in [StartTls::Never, StartTls::IfOffered] {
+        let j = Job { starttls: mode, ..imap_job() };
+        let t = run_pieces(&j, &[b"* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready\r\na9 OK\r\n"]);
+        if mode == StartTls::Never {
+            // A client that never looks at capabilities just tries.
+            assert_eq!(t[0], "> a1 LOGIN \"alice@example.com\" \"pw\"");
+        } else {
+            assert_eq!(t, lines(&["> a9 LOGOUT", "err: the server refuses LOGIN here (LOGINDISABLED)"]));
+        }
+    }
+}
+
+/// POP3 or IMAP client against the server core with the given TLS settings;
+/// the commands the client sent and its result.
+fn against_server(
+    protocol: Protocol,
+    server: crate::proto::tls::TlsMode,
+    client: StartTls,
+) -> (Vec<String>, Result<String, String>) {
+    use crate::proto::{imap, pop3};
+    use crate::store::Store;
+    use std::sync::Arc;
+    let mut store = Store::new();
+    store.add_account("alice@example.com", "pw");
+    let t = chrono::DateTime::from_timestamp(1_775_000_000, 0).unwrap_or_default().fixed_offset();
+    store.deliver("alice@example.com", Arc::new(b"Subject: a\r\n\r\nbody\r\n".to_vec()), t);
+    enum S {
+        P(pop3::Server),
+        I(imap::Server),
+    }
+    let mut s = match protocol {
+        Protocol::Pop3 => S::P(
+            pop3::Server::new(
+                pop3::Pop3Config { hostname: "pop.example".into(), show_secrets: false },
+                "<1.2@pop.example>".into(),
+            )
+            .tls(server),
+        ),
+        Protocol::Imap => S::I(
+            imap::Server::new(imap::ImapConfig {
+                hostname: "imap.example".into(),
+                show_secrets: false,
+                max_literal: 4096,
+            })
+            .tls(server),
+        ),
+    };
+    let mut c = Client::new(Job { starttls: client, ..job(protocol) }, Duration::ZERO);
+    let mut sent = Vec::new();
+    let mut result = None;
+    for _ in 0..100 {
+        loop {
+            let (bytes, tls) = match &mut s {
+                S::P(p) => match p.poll(&mut store) {
+                    None => break,
+                    Some(pop3::Output::Send { bytes, .. }) => (bytes, false),
+                    Some(pop3::Output::StartTls) => (Vec::new(), true),
+                    Some(_) => (Vec::new(), false),
+                },
+                S::I(i) => match i.poll(&mut store, t) {
+                    None => break,
+                    Some(imap::Output::Send { bytes, .. }) => (bytes, false),
+                    Some(imap::Output::StartTls) => (Vec::new(), true),
+                    Some(_) => (Vec::new(), false),
+                },
+            };
+            if tls {
+                match &mut s {
+                    S::P(p) => p.tls_started(),
+                    S::I(i) => i.tls_started(),
+                }
+            }
+            c.feed(Duration::ZERO, &bytes);
+        }
+        while let Some(o) = c.poll() {
+            match o {
+                Output::Send { bytes, line } => {
+                    sent.push(line);
+                    match &mut s {
+                        S::P(p) => p.feed(&bytes),
+                        S::I(i) => i.feed(&bytes),
+                    }
+                }
+                Output::Message(_) => {}
+                Output::Done(r) => result = Some(r),
+                Output::StartTls => {
+                    sent.push("(TLS)".into());
+                    c.tls_started();
+                }
+            }
+        }
+        if result.is_some() {
+            break;
+        }
+    }
+    (sent, result.unwrap_or_else(|| Err("no result".into())))
+}
+
+#[test]
+fn the_clients_tls_settings_against_the_servers() {
+    use crate::proto::tls::TlsMode;
+    let (sent, r) = against_server(Protocol::Pop3, TlsMode::Required, StartTls::IfOffered);
+    assert_eq!(sent[..5], ["CAPA", "STLS", "(TLS)", "CAPA", "USER alice@example.com"]);
+    assert_eq!(r, Ok("downloaded 1 message(s), left on the server".into()));
+    let (sent, r) = against_server(Protocol::Pop3, TlsMode::Off, StartTls::IfOffered);
+    assert_eq!(sent[..2], ["CAPA", "USER alice@example.com"]);
+    assert!(r.is_ok(), "{r:?}");
+    let (sent, r) = against_server(Protocol::Pop3, TlsMode::Off, StartTls::Required);
+    assert_eq!(sent, ["CAPA", "QUIT"]);
+    assert_eq!(r, Err("no TLS: the server does not offer STLS".into()));
+    // A client that never asks for TLS meets Dovecot's refusal.
+    let (sent, r) = against_server(Protocol::Pop3, TlsMode::Required, StartTls::Never);
+    assert_eq!(sent, ["USER alice@example.com", "QUIT"]);
+    assert_eq!(
+        r,
+        Err("login refused: -ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+            .into())
+    );
+
+    let (sent, r) = against_server(Protocol::Imap, TlsMode::Required, StartTls::Required);
+    assert_eq!(sent[..4], ["s1 STARTTLS", "(TLS)", "c1 CAPABILITY", "a1 LOGIN \"alice@example.com\" \"pw\""]);
+    assert!(r.is_ok(), "{r:?}");
+    let (sent, r) = against_server(Protocol::Imap, TlsMode::Offered, StartTls::IfOffered);
+    assert_eq!(sent[..2], ["s1 STARTTLS", "(TLS)"]);
+    assert!(r.is_ok(), "{r:?}");
+    let (sent, r) = against_server(Protocol::Imap, TlsMode::Off, StartTls::Required);
+    assert_eq!(sent, ["a9 LOGOUT"]);
+    assert_eq!(r, Err("no TLS: the server does not offer STARTTLS".into()));
+    let (sent, r) = against_server(Protocol::Imap, TlsMode::Required, StartTls::Never);
+    assert_eq!(sent, ["a1 LOGIN \"alice@example.com\" \"pw\"", "a9 LOGOUT"]);
+    assert_eq!(
+        r,
+        Err("login refused: NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.".into())
+    );
 }

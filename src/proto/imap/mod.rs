@@ -13,6 +13,15 @@
 //! (`EXISTS`, `RECENT`, `FETCH (FLAGS ..)`, and `EXPUNGE` where RFC 3501
 //! §7.4.1 allows it).
 //!
+//! STARTTLS (RFC 3501 §6.2.1) is offered when the host has TLS
+//! ([`Server::tls`]) and the session is not encrypted yet; after its tagged
+//! OK the core hands out [`Output::StartTls`] and reads nothing more, so a
+//! command pipelined in the clear behind STARTTLS never runs inside TLS,
+//! and [`Server::tls_started`] has the client start afresh (it must ask
+//! CAPABILITY again). When the host requires TLS the capabilities say
+//! `LOGINDISABLED` and leave out `AUTH=PLAIN` until TLS is up (RFC 3501
+//! §6.2.3), and LOGIN and AUTHENTICATE are refused with Dovecot's words.
+//!
 //! Commands are read as lines; a line ending in `{n}` announces a literal of
 //! n octets that belongs to the same command (`{n+}` without waiting for a
 //! `+` continuation). Memory stays bounded: lines are cut at [`MAX_LINE`],
@@ -29,6 +38,7 @@ mod selected;
 #[cfg(test)]
 mod tests;
 
+use crate::proto::tls::TlsMode;
 use crate::store::{Mailbox, SYSTEM_FLAGS, Store};
 use base64::Engine as _;
 use chrono::{DateTime, FixedOffset};
@@ -36,9 +46,20 @@ use parse::{PResult, Parser, literal_marker};
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
-/// What CAPABILITY and the greeting announce.
+/// What CAPABILITY and the greeting announce (on a host without TLS, and
+/// after login).
 pub const CAPABILITIES: &str =
     "IMAP4rev1 AUTH=PLAIN IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE";
+/// Dovecot's tagged answer to STARTTLS (`src/login-common/client-common.c`).
+pub const STARTTLS_READY: &str = "OK Begin TLS negotiation now.";
+/// Dovecot's untagged warning when LOGIN sent a password in the clear to a
+/// host that requires TLS (`client_check_plaintext_auth`).
+pub const PLAINTEXT_ALERT: &str = "* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did it anyway. If anyone was listening, the password was exposed.";
+/// Dovecot's tagged refusal of LOGIN then (`AUTH_PLAINTEXT_DISABLED_MSG`).
+pub const PLAINTEXT_DISALLOWED: &str =
+    "NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.";
+/// Dovecot's tagged refusal of AUTHENTICATE before TLS (`ssl = required`).
+pub const AUTH_NEEDS_TLS: &str = "NO [PRIVACYREQUIRED] Authentication not allowed until SSL/TLS is enabled.";
 /// Longest line (without a literal) the server reads, in octets.
 pub const MAX_LINE: usize = 64 * 1024;
 /// After this many BAD replies the server gives up on the client.
@@ -81,6 +102,9 @@ pub enum Output {
     },
     /// Close the connection after writing everything before it.
     Close,
+    /// Start TLS now (after writing everything before it); the host calls
+    /// [`Server::tls_started`] when the handshake is done, or ends the session.
+    StartTls,
 }
 
 /// A message as the client knows it.
@@ -176,14 +200,20 @@ pub struct Server {
     /// [`Server::waiting`] starts it again (news pushed to an idling client
     /// does not).
     heard: bool,
+    /// The greeting has been queued (it depends on TLS, so it waits for the first poll).
+    greeted: bool,
+    /// STARTTLS: off, offered, or required before any login.
+    tls_mode: TlsMode,
+    /// TLS is up.
+    tls: bool,
+    /// STARTTLS was answered: nothing is read until TLS is up.
+    tls_pending: bool,
 }
 
 impl Server {
     /// A new session; the first `poll` returns the greeting.
     pub fn new(cfg: ImapConfig) -> Self {
-        let greeting = format!("* OK [CAPABILITY {CAPABILITIES}] {} IMAP4rev1 maillab ready", cfg.hostname);
-        let mut out = VecDeque::new();
-        out.push_back(resp::line(greeting));
+        let out = VecDeque::new();
         Server {
             cfg,
             input: Vec::new(),
@@ -205,14 +235,71 @@ impl Server {
             out,
             waiting_since: Duration::ZERO,
             heard: true,
+            greeted: false,
+            tls_mode: TlsMode::Off,
+            tls: false,
+            tls_pending: false,
         }
+    }
+
+    /// How the host offers TLS: STARTTLS is offered unless `Off` (the host
+    /// must then be able to start TLS when asked, see [`Output::StartTls`]).
+    pub fn tls(mut self, mode: TlsMode) -> Self {
+        self.tls_mode = mode;
+        self
+    }
+
+    /// TLS is up (after [`Output::StartTls`], or from the start on port
+    /// 993): what the client sent before is forgotten (RFC 3501 §6.2.1).
+    pub fn tls_started(&mut self) {
+        self.tls = true;
+        self.tls_pending = false;
+        self.input.clear();
+        self.scanned = 0;
+        self.discard = None;
+        self.cmd.clear();
+        self.literal = 0;
+        self.skip = 0;
+        self.skipping = false;
+        self.note = None;
+        self.mask_next = false;
+    }
+
+    /// Is the session encrypted?
+    pub fn is_encrypted(&self) -> bool {
+        self.tls
+    }
+
+    /// TLS is required and not up yet.
+    fn must_starttls(&self) -> bool {
+        self.tls_mode == TlsMode::Required && !self.tls
+    }
+
+    /// What CAPABILITY says now: STARTTLS while it can be used, and while
+    /// TLS is required and not up LOGINDISABLED instead of AUTH=PLAIN (as
+    /// Dovecot hides its plaintext mechanisms).
+    pub fn capabilities(&self) -> String {
+        let mut c = String::from("IMAP4rev1");
+        if self.tls_mode != TlsMode::Off && !self.tls && self.user.is_none() {
+            c.push_str(" STARTTLS");
+        }
+        if self.must_starttls() {
+            c.push_str(" LOGINDISABLED");
+        }
+        let rest = CAPABILITIES.strip_prefix("IMAP4rev1").unwrap_or(CAPABILITIES);
+        if self.must_starttls() {
+            c.push_str(&rest.replace(" AUTH=PLAIN", ""));
+        } else {
+            c.push_str(rest);
+        }
+        c
     }
 
     /// A server over its session limit: its only output is `* BYE`
     /// instead of a greeting (RFC 3501 §7.1.5), then the order to close.
     pub fn refuse_busy(cfg: ImapConfig) -> Self {
         let mut s = Server::new(cfg);
-        s.out.clear();
+        s.greeted = true;
         s.out.push_back(resp::line("* BYE too many connections"));
         s.out.push_back(Output::Close);
         s.closed = true;
@@ -282,11 +369,17 @@ impl Server {
 
     /// Next thing to do, or `None` when more input is needed.
     pub fn poll(&mut self, store: &mut Store, now: DateTime<FixedOffset>) -> Option<Output> {
+        if !std::mem::replace(&mut self.greeted, true) && !self.closed {
+            let greeting =
+                format!("* OK [CAPABILITY {}] {} IMAP4rev1 maillab ready", self.capabilities(), self.cfg.hostname);
+            self.out.push_front(resp::line(greeting));
+        }
         loop {
             if let Some(o) = self.out.pop_front() {
                 return Some(o);
             }
-            if self.closed {
+            // After STARTTLS's OK nothing is read in the clear.
+            if self.closed || self.tls_pending {
                 return None;
             }
             if self.skip > 0 {
@@ -525,7 +618,11 @@ impl Server {
             "SELECT" | "EXAMINE" | "CREATE" | "DELETE" | "RENAME" | "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST" | "LSUB"
             | "STATUS" | "APPEND" | "IDLE" | "NAMESPACE" | "ENABLE" => 2,
             "CHECK" | "CLOSE" | "EXPUNGE" | "SEARCH" | "FETCH" | "STORE" | "COPY" | "MOVE" | "UNSELECT" | "UID" => 3,
-            "STARTTLS" => return Err(Done::Bad("STARTTLS is not available (no TLS in this lab)".into())),
+            // RFC 3501 §6.2.1: only in the not authenticated state.
+            "STARTTLS" if self.user.is_some() => {
+                return Err(Done::Bad("STARTTLS is only allowed before login".into()));
+            }
+            "STARTTLS" => 0,
             _ => return Err(Done::Bad(format!("Unknown command {}", shown(name)))),
         };
         match need {
@@ -577,7 +674,7 @@ impl Server {
         let mut allow_expunge = true;
         let result: PResult<Done> = match name.as_str() {
             "CAPABILITY" => p.end().map(|_| {
-                self.send(format!("* CAPABILITY {CAPABILITIES}"));
+                self.send(format!("* CAPABILITY {}", self.capabilities()));
                 Done::Ok("CAPABILITY completed".into())
             }),
             "NOOP" => p.end().map(|_| Done::Ok("NOOP completed".into())),
@@ -593,6 +690,10 @@ impl Server {
                 Err(e) => Err(e),
             },
             "LOGIN" => self.cmd_login(&mut p, store),
+            "STARTTLS" => match p.end() {
+                Ok(()) => return self.starttls(&tag),
+                Err(e) => Err(e),
+            },
             "AUTHENTICATE" => self.cmd_authenticate(&tag, &mut p, store),
             "IDLE" => p.end().map(|_| {
                 self.pending = Some(Pending::Idle(tag.clone()));
@@ -647,7 +748,30 @@ impl Server {
         p.sp()?;
         let pass = p.astring_text()?;
         p.end()?;
+        if self.must_starttls() {
+            // The password has crossed the network in the clear already.
+            self.send(PLAINTEXT_ALERT);
+            return Ok(Done::No(PLAINTEXT_DISALLOWED.trim_start_matches("NO ").into()));
+        }
         Ok(self.try_login(user, &pass, store))
+    }
+
+    /// STARTTLS (RFC 3501 §6.2.1), in Dovecot's words.
+    fn starttls(&mut self, tag: &str) {
+        if self.tls_mode == TlsMode::Off {
+            return self.bad(tag, "TLS support isn't enabled.");
+        }
+        if self.tls {
+            return self.bad(tag, "TLS is already active.");
+        }
+        self.send(format!("{tag} {STARTTLS_READY}"));
+        self.out.push_back(Output::StartTls);
+        // What the client pipelined in the clear after STARTTLS is dropped
+        // (the STARTTLS command-injection attack, CVE-2011-0411's kind).
+        self.input.clear();
+        self.scanned = 0;
+        self.discard = None;
+        self.tls_pending = true;
     }
 
     fn try_login(&mut self, user: String, pass: &str, store: &Store) -> Done {
@@ -681,6 +805,9 @@ impl Server {
             Some(p.atom()?)
         };
         p.end()?;
+        if self.must_starttls() {
+            return Ok(Done::No(AUTH_NEEDS_TLS.trim_start_matches("NO ").into()));
+        }
         if !mech.eq_ignore_ascii_case("PLAIN") {
             return Ok(Done::No(format!("Unsupported authentication mechanism {}", shown(&mech))));
         }

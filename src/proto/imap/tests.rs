@@ -1453,3 +1453,135 @@ fn a_busy_server_says_bye_instead_of_a_greeting() {
     assert!(s.is_closed());
     assert_eq!(s.poll_timeout(), None);
 }
+
+// --- STARTTLS ---
+
+fn tls_session(st: &mut Store, mode: TlsMode) -> (Server, String) {
+    let mut s = Server::new(cfg()).tls(mode);
+    let g = lines(&mut s, st, "");
+    assert_eq!(g.len(), 1);
+    (s, g[0].clone())
+}
+
+/// Run `input`; whenever the core asks for TLS, pretend the handshake worked.
+fn run_tls(s: &mut Server, st: &mut Store, input: &[u8]) -> Vec<Output> {
+    s.feed(input);
+    let mut v = Vec::new();
+    while let Some(o) = s.poll(st, now()) {
+        if o == Output::StartTls {
+            s.tls_started();
+        }
+        v.push(o);
+    }
+    v
+}
+
+#[test]
+fn starttls_is_offered_until_tls_is_up() {
+    let mut st = store();
+    let (mut s, greeting) = tls_session(&mut st, TlsMode::Offered);
+    assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN IDLE "), "{greeting}");
+    let o = run_tls(&mut s, &mut st, b"a STARTTLS\r\n");
+    assert_eq!(sent(o.clone()), vec!["a OK Begin TLS negotiation now."]);
+    assert_eq!(o.last(), Some(&Output::StartTls));
+    assert!(s.is_encrypted());
+    let l = lines(&mut s, &mut st, "b CAPABILITY\r\nc STARTTLS\r\nd LOGIN alice@example.com secret\r\ne STARTTLS\r\n");
+    assert_eq!(l[0], format!("* CAPABILITY {CAPABILITIES}"));
+    assert_eq!(l[2], "c BAD TLS is already active.");
+    assert!(l[3].starts_with("d OK [CAPABILITY"), "{l:?}");
+    assert_eq!(l[4], "e BAD STARTTLS is only allowed before login");
+    // Offered, not required: LOGIN in the clear still works.
+    let (mut s, _) = tls_session(&mut st, TlsMode::Offered);
+    assert!(lines(&mut s, &mut st, "d LOGIN alice@example.com secret\r\n")[0].starts_with("d OK"));
+    // Without TLS on the host: not offered, refused in Dovecot's words.
+    let mut s = session(&mut st);
+    assert_eq!(lines(&mut s, &mut st, "a STARTTLS\r\n"), vec!["a BAD TLS support isn't enabled."]);
+}
+
+#[test]
+fn nothing_pipelined_after_starttls_runs_inside_tls() {
+    let mut st = store();
+    let (mut s, _) = tls_session(&mut st, TlsMode::Offered);
+    let o = run(&mut s, &mut st, b"a STARTTLS\r\nb LOGIN alice@example.com secret\r\nc SELECT INBOX\r\n");
+    assert_eq!(sent(o.clone()), vec!["a OK Begin TLS negotiation now."]);
+    assert_eq!(received(&o), vec!["a STARTTLS"]);
+    assert_eq!(o.last(), Some(&Output::StartTls));
+    // More cleartext before the handshake: not read either.
+    assert!(run(&mut s, &mut st, b"d LOGOUT\r\n").is_empty());
+    s.tls_started();
+    assert!(run(&mut s, &mut st, b"").is_empty(), "the injected lines are gone");
+    assert_eq!(
+        lines(&mut s, &mut st, "e SELECT INBOX\r\n"),
+        vec!["e NO Not logged in: use LOGIN or AUTHENTICATE first"]
+    );
+    // A literal in progress is forgotten too.
+    let (mut s, _) = tls_session(&mut st, TlsMode::Offered);
+    run(&mut s, &mut st, b"a STARTTLS\r\nb LOGIN {17+}\r\nalice@exam");
+    s.tls_started();
+    assert_eq!(lines(&mut s, &mut st, "f NOOP\r\n"), vec!["f OK NOOP completed"]);
+}
+
+#[test]
+fn a_host_that_requires_tls_says_logindisabled_and_refuses_logins() {
+    let mut st = store();
+    let (mut s, greeting) = tls_session(&mut st, TlsMode::Required);
+    assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED IDLE "), "{greeting}");
+    assert!(!greeting.contains("AUTH=PLAIN"));
+    let o = run(&mut s, &mut st, b"a LOGIN alice@example.com secret\r\nb AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\nc AUTHENTICATE PLAIN\r\n");
+    assert_eq!(
+        sent(o.clone()),
+        vec![
+            "* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did it anyway. If anyone was listening, the password was exposed.",
+            "a NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+            "b NO [PRIVACYREQUIRED] Authentication not allowed until SSL/TLS is enabled.",
+            "c NO [PRIVACYREQUIRED] Authentication not allowed until SSL/TLS is enabled.",
+        ]
+    );
+    // The password is masked in the trace as always; nobody logged in, no failure counted.
+    assert_eq!(received(&o)[0], "a LOGIN alice@example.com ***");
+    assert!(!o.iter().any(|x| matches!(x, Output::LoginOk { .. } | Output::LoginFailed { .. })));
+    let l = lines(&mut s, &mut st, "d CAPABILITY\r\n");
+    assert!(l[0].contains(" LOGINDISABLED") && l[0].contains(" STARTTLS"), "{l:?}");
+    run_tls(&mut s, &mut st, b"e STARTTLS\r\n");
+    let l = lines(&mut s, &mut st, "f CAPABILITY\r\ng LOGIN alice@example.com secret\r\n");
+    assert_eq!(l[0], format!("* CAPABILITY {CAPABILITIES}"));
+    assert!(l[2].starts_with("g OK [CAPABILITY"), "{l:?}");
+    // Implicit TLS (993): TLS is up before the greeting.
+    let mut s = Server::new(cfg()).tls(TlsMode::Required);
+    s.tls_started();
+    let g = lines(&mut s, &mut st, "");
+    assert_eq!(g[0], format!("* OK [CAPABILITY {CAPABILITIES}] mail.example.com IMAP4rev1 maillab ready"));
+}
+
+const TLS_SESSION: &[u8] =
+    b"a CAPABILITY\r\nb LOGIN alice@example.com secret\r\nc STARTTLS\r\nd LOGIN evil x\r\ne SELECT INBOX\r\n";
+
+#[test]
+fn every_split_around_starttls_gives_the_same_outputs() {
+    // Both reads arrive in the clear, before the handshake.
+    let play = |cut: usize| {
+        let mut st = store();
+        let mut s = Server::new(cfg()).tls(TlsMode::Required);
+        let mut got = run(&mut s, &mut st, &TLS_SESSION[..cut]);
+        got.extend(run(&mut s, &mut st, &TLS_SESSION[cut..]));
+        assert_eq!(got.last(), Some(&Output::StartTls), "split at {cut}");
+        s.tls_started();
+        got.extend(run(&mut s, &mut st, b"f LOGIN alice@example.com secret\r\ng LOGOUT\r\n"));
+        got
+    };
+    let want = play(TLS_SESSION.len());
+    assert_eq!(want.last(), Some(&Output::Close));
+    assert_eq!(
+        received(&want),
+        vec![
+            "a CAPABILITY",
+            "b LOGIN alice@example.com ***",
+            "c STARTTLS",
+            "f LOGIN alice@example.com ***",
+            "g LOGOUT"
+        ]
+    );
+    for cut in 0..=TLS_SESSION.len() {
+        assert_eq!(play(cut), want, "split at {cut}");
+    }
+}

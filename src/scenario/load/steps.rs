@@ -164,8 +164,31 @@ impl Checker {
             );
             return None;
         }
+        use crate::proto::fetch::StartTls;
+        // Unset: a client set up for the server it reads, which asks CAPA
+        // and upgrades only where the scenario gave the server TLS.
+        let server_tls = server.is_some_and(|i| hosts[i].tls.as_ref().is_some_and(|m| m.value != "off"));
+        let starttls = match f.starttls.as_ref().map(|s| s.value.as_str()) {
+            None if !server_tls => StartTls::Never,
+            None | Some("offered") => StartTls::IfOffered,
+            Some("off") => StartTls::Never,
+            Some("required") => StartTls::Required,
+            Some(other) => {
+                if let Some(s) = &f.starttls {
+                    self.err(s, format!("unknown starttls setting `{other}`"), "use off, offered or required");
+                }
+                return None;
+            }
+        };
+        if let Some(s) = &f.starttls
+            && tls
+        {
+            self.err(s, "`starttls` is for ports 110/143; with `tls: true` TLS starts at once", "remove one of them");
+            return None;
+        }
         Some(Fetch {
             tls,
+            starttls,
             protocol,
             mua: mua?,
             server: server?,
