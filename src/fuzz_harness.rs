@@ -128,6 +128,8 @@ pub fn smtp_client(data: &[u8]) {
         data: b"x\r\n".to_vec(),
         auth,
         starttls: true,
+        chunking: data.len().is_multiple_of(3),
+        smtputf8: data.len().is_multiple_of(5),
     });
     for chunk in data.chunks(7) {
         c.feed(chunk);

@@ -23,6 +23,8 @@ w("smtp_server", "hand-auth-garbage", b"\x10EHLO x\r\nAUTH PLAIN\r\n!!!!\r\nAUTH
 w("smtp_server", "hand-bare-lf-cr-nul-pipelining", b"\xffEHLO \x00\rx\nMAIL FROM:<\x00@\xff>\nRCPT TO:<\"\\\x00\"@[1.2.3.999]>\r\r\n\rDATA\n.\nRSET\r\nVRFY\r\nEXPN \xc3\x28\r\nHELP HELP\r\nNOOP\r\nSTARTTLS\r\nBDAT 4294967295 LAST\r\nQUIT\r\nQUIT\r\n")
 w("smtp_server", "hand-dot-stuffing-and-early-end", b"\x1aEHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<ab@example.com>\r\nDATA\r\n..\r\n...\r\n.x\r\n\r\n.\r\n\r\nMAIL FROM:<>\r\nRCPT TO:<ab@example.com>\r\nDATA\r\n.\r")
 w("smtp_server", "hand-empty", b"")
+w("smtp_server", "hand-bdat-chunks-and-errors", b"\x2cEHLO x\r\nBDAT 5\r\nRSET\r\nMAIL FROM:<>\r\nRCPT TO:<ab@example.com>\r\nBDAT 4\r\n.\r\nBDAT 0\r\nDATA\r\nRCPT TO:<ab@example.com>\r\nBDAT 5000\r\n" + b"\n" * 5000 + b"BDAT 3 LAST\r\nabcBDAT 0 LAST\r\nMAIL FROM:<>\r\nRCPT TO:<ab@example.com>\r\nBDAT 4096 LAST\r\n" + b"\n" * 4096 + b"MAIL FROM:<\xe5\xa4\xaa@example.com> SMTPUTF8\r\nRCPT TO:<\xe8\x8a\xb1@example.com>\r\nBDAT 1 LAST\r\n\xffBDAT 18446744073709551616\r\n")
+w("smtp_server", "hand-bdat-no-end", b"\x20EHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<ab@example.com>\r\nBDAT 18446744073709551615\r\n" + b"\x00" * 3000)
 
 # smtp_client: auth (CRAM-MD5) is on when the input length is even
 def both(name, data):

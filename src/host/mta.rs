@@ -1051,8 +1051,12 @@ impl Policy for SessionPolicy<'_> {
         };
         self.mta.log.log_lines(self.pid, p.log_arrival(&arrival));
         let entry =
-            QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid);
+            QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid)
+                .with_params(env.params.clone());
         self.mta.enqueue(entry);
-        p.queued(&qid)
+        match env.chunked {
+            Some(octets) => p.queued_chunks(&qid, octets),
+            None => p.queued(&qid),
+        }
     }
 }

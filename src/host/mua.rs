@@ -109,7 +109,7 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, st
         Ok(m) => Path::Mailbox(m),
         Err(_) => Path::Null,
     };
-    let rcpts = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
+    let rcpts: Vec<crate::proto::smtp::Mailbox> = s.to.iter().filter_map(|t| parse_mailbox(t).ok()).collect();
     let conn = match smtp_client::connect(ctx, SocketAddrV4::new(via, s.port), &label, Some(step)).await {
         Ok(c) => c,
         Err(e) => {
@@ -129,13 +129,15 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, st
         password: a.password.clone(),
         mechanism: a.mechanism.clone(),
     });
+    // A UTF-8 address needs an SMTPUTF8 transaction (RFC 6531).
+    let smtputf8 = from.needs_smtputf8() || rcpts.iter().any(|r| r.needs_smtputf8());
     let out = smtp_client::transact(
         ctx,
         conn,
         &label,
         via_hostname,
         s.port == crate::proto::ports::SUBMISSIONS,
-        Job { helo, from, rcpts, data, auth, starttls: true },
+        Job { helo, smtputf8, from, rcpts, data, auth, starttls: true, chunking: false },
     )
     .await;
     let accepted = out.results.iter().filter(|(_, r)| matches!(r, RcptResult::Accepted(_))).count();

@@ -13,7 +13,8 @@ use super::smtp_client;
 use super::spool::QueueEntry;
 use crate::base::time::rfc5322;
 use crate::proto::ports;
-use crate::proto::smtp::client::{Job, RcptResult};
+use crate::proto::smtp::client::{Job, RcptResult, Stage};
+use crate::proto::smtp::envelope::MailParams;
 use crate::proto::smtp::persona::Attempt;
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::{Mailbox, Path};
@@ -69,10 +70,11 @@ impl Mta {
     }
 
     async fn attempt(&self, key: u64) {
-        let Some((qid, from, rcpts, data, attempts, pid, arrived)) = self.with_state(|s| {
-            s.queue
-                .get(&key)
-                .map(|e| (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone(), e.attempts, e.pid, e.arrived))
+        let Some((qid, from, rcpts, data, attempts, pid, arrived, params)) = self.with_state(|s| {
+            s.queue.get(&key).map(|e| {
+                let params = e.params.clone();
+                (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone(), e.attempts, e.pid, e.arrived, params)
+            })
         }) else {
             return;
         };
@@ -118,7 +120,7 @@ impl Mta {
                 None => self.mx_targets(&domain).await,
             };
             match targets {
-                Ok(ts) => fates.extend(self.send_remote(&from, &rs, &data, &ts).await),
+                Ok(ts) => fates.extend(self.send_remote(&from, &rs, &data, &params, &ts).await),
                 Err(ResolveError::Temporary(e)) => {
                     fates.extend(rs.into_iter().map(|r| (r, Fate::Deferred { reason: e.clone(), via: None })))
                 }
@@ -229,6 +231,7 @@ impl Mta {
         from: &Path,
         rcpts: &[Mailbox],
         data: &Arc<Vec<u8>>,
+        params: &MailParams,
         targets: &[Target],
     ) -> Vec<(Mailbox, Fate)> {
         let mut last = String::from("no mail exchanger could be reached");
@@ -253,10 +256,12 @@ impl Mta {
                 auth: None,
                 // Opportunistic STARTTLS between MTAs, as Postfix's `may` level.
                 starttls: true,
+                chunking: self.cfg.chunking,
+                smtputf8: params.smtputf8,
             };
             let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, false, job).await;
             // If the server failed the whole session for now before any recipient, try the next MX.
-            let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, crate::proto::smtp::client::Stage::Rcpt)));
+            let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, Stage::Rcpt)));
             if all_temp_early && !out.results.is_empty() {
                 last = out.results[0].1.reply().one_line();
                 last_via = Some(via);
@@ -270,6 +275,18 @@ impl Mta {
                         RcptResult::Accepted(reply) => {
                             Fate::Relayed { via: via.clone(), reply: reply.one_line(), started }
                         }
+                        // RFC 6531 §3.2: not sent at all; the words are this MTA's.
+                        RcptResult::Refused { stage: Stage::Smtputf8, .. } => Fate::Bounced(Failure {
+                            rcpt: m.to_string(),
+                            action: "failed",
+                            status: "5.6.7".into(),
+                            diagnostic: format!(
+                                "{}; {}",
+                                self.diag_type(),
+                                self.persona().smtputf8_not_offered(&format!("{}[{}]", t.name, t.ip))
+                            ),
+                            remote_mta: None,
+                        }),
                         RcptResult::Refused { reply, stage } if reply.is_permanent() => Fate::Bounced(Failure {
                             rcpt: m.to_string(),
                             action: "failed",

@@ -5,6 +5,7 @@
 
 use crate::host::env::{ActivityGuard, HostCtx};
 use crate::listserv::{List, ListConfig};
+use crate::proto::smtp::envelope::MailParams;
 use crate::proto::smtp::{Flavour, Mailbox, Path};
 use chrono::{DateTime, FixedOffset};
 use std::net::SocketAddrV4;
@@ -77,6 +78,8 @@ pub struct QueueEntry {
     pub pid: u32,
     /// A "delayed" notice has gone to the sender.
     pub warned: bool,
+    /// The sender's ESMTP parameters (SMTPUTF8, DSN), passed on to the next hop.
+    pub params: MailParams,
     _busy: ActivityGuard,
 }
 
@@ -102,8 +105,15 @@ impl QueueEntry {
             next_try: Instant::now(),
             pid,
             warned: false,
+            params: MailParams::default(),
             _busy: ctx.env.activity.begin(),
         }
+    }
+
+    /// The entry with the sender's ESMTP parameters.
+    pub fn with_params(mut self, params: MailParams) -> Self {
+        self.params = params;
+        self
     }
 }
 

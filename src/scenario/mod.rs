@@ -133,6 +133,8 @@ pub struct MtaConfig {
     pub submission: bool,
     /// STARTTLS (SMTP; POP3 STLS and IMAP STARTTLS on a mailstore).
     pub tls: crate::proto::tls::TlsMode,
+    /// Relay with BDAT (RFC 3030) to a next hop that offers CHUNKING.
+    pub chunking: bool,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).

@@ -141,6 +141,11 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub tls: Option<S<String>>,
+    /// Send relayed mail with BDAT (RFC 3030 CHUNKING) when the next hop offers it,
+    /// instead of DATA (default false).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub chunking: Option<S<bool>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,

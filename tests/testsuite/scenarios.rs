@@ -28,6 +28,7 @@ const SHIPPED: &[&str] = &[
     "relay-chain",
     "relay-denial",
     "smtp-auth",
+    "smtp-extensions",
 ];
 
 fn text_of(name: &str) -> (String, String, usize) {
@@ -120,6 +121,11 @@ fn snapshot_access() {
 #[test]
 fn snapshot_japanese_mail() {
     snapshot("japanese-mail");
+}
+
+#[test]
+fn snapshot_smtp_extensions() {
+    snapshot("smtp-extensions");
 }
 
 #[test]

@@ -548,6 +548,26 @@ fn python_smtplib_poplib_and_imaplib_against_serve() {
     assert!(stdout.contains("all client checks passed"), "{stdout}");
 }
 
+/// SMTPUTF8 and CHUNKING as Python's smtplib sees them: a Japanese address
+/// with `SMTPUTF8`, 553 5.6.7 without it, BDAT chunks written by hand, and a
+/// sendmail host that offers neither (smtplib then refuses to send).
+#[test]
+fn python_smtplib_uses_smtputf8_and_bdat() {
+    if !tools("serve::python_smtplib_uses_smtputf8_and_bdat", &["python3"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-smtpext.yaml", "smtpext");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/smtp_extensions.py"))
+        .arg(&server.ready_file)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "smtplib checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all smtp extension checks passed"), "{stdout}");
+}
+
 /// The IMAP extensions a client library probes for (NAMESPACE, ID,
 /// ENABLE, SPECIAL-USE, UIDPLUS, MOVE, UNSELECT), spoken by imaplib.
 #[test]

@@ -27,8 +27,29 @@ pub const MAX_LOCAL: usize = 64;
 pub const MAX_DOMAIN: usize = 255;
 pub const MAX_PATH: usize = 256;
 
+/// A character of an atom: RFC 5322's atext, and any non-ASCII character
+/// but a control or the replacement character of a broken UTF-8 sequence
+/// (RFC 6531 §3.3 extends atext with UTF8-non-ascii).
 fn atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || utf8_char(c)
+}
+
+fn utf8_char(c: char) -> bool {
+    !c.is_ascii() && !c.is_control() && c != char::REPLACEMENT_CHARACTER
+}
+
+impl Mailbox {
+    /// Only an SMTPUTF8 transaction (RFC 6531) may carry this address.
+    pub fn needs_smtputf8(&self) -> bool {
+        !self.local.is_ascii() || !self.domain.is_ascii()
+    }
+}
+
+impl Path {
+    /// Only an SMTPUTF8 transaction (RFC 6531) may carry this path.
+    pub fn needs_smtputf8(&self) -> bool {
+        matches!(self, Path::Mailbox(m) if m.needs_smtputf8())
+    }
 }
 
 fn is_dot_atom(s: &str) -> bool {
@@ -54,6 +75,8 @@ pub fn check_domain(d: &str) -> Result<(), String> {
         if label.len() > 63 {
             return Err(format!("a label of `{d}` is longer than 63 characters"));
         }
+        // Internationalised domains go as A-labels (`xn--…`): the lab's DNS
+        // knows no U-labels, so only local parts may be UTF-8 (RFC 6531).
         if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(format!("`{d}` may hold only letters, digits, hyphens and dots"));
         }
@@ -171,6 +194,23 @@ mod tests {
         assert_eq!(parse_mailbox("\"odd name\"@example.com").unwrap().local, "\"odd name\"");
         assert_eq!(parse_mailbox("\"a..b\"@example.com").unwrap().local, "\"a..b\"");
         assert_eq!(parse_mailbox("\"\"@example.com").unwrap().local, "\"\"");
+    }
+
+    #[test]
+    fn utf8_local_parts() {
+        let m = parse_mailbox("太郎@Example.JP").unwrap();
+        assert_eq!((m.local.as_str(), m.domain.as_str()), ("太郎", "example.jp"));
+        assert!(m.needs_smtputf8());
+        assert!(!parse_mailbox("taro@example.jp").unwrap().needs_smtputf8());
+        assert!(Path::Mailbox(m).needs_smtputf8());
+        assert!(!Path::Null.needs_smtputf8());
+        // A broken UTF-8 sequence (read as U+FFFD) or a control is no letter;
+        // domains stay ASCII (A-labels).
+        assert!(parse_mailbox("a\u{FFFD}b@example.jp").is_err());
+        assert!(parse_mailbox("a\u{85}b@example.jp").is_err());
+        assert!(parse_mailbox("taro@例え.jp").is_err());
+        // 64 octets, not characters: 22 kanji are 66 octets.
+        assert!(parse_mailbox(&format!("{}@example.jp", "太".repeat(22))).is_err());
     }
 
     #[test]

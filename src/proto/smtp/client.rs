@@ -1,7 +1,8 @@
 //! The SMTP client side as a sans-IO state machine (RFC 5321 §3, §4.5.2).
 //!
 //! It sends one message to one server: greeting, EHLO (falling back to
-//! HELO), MAIL, one RCPT per recipient, DATA with dot-stuffing, QUIT. Feed it
+//! HELO), MAIL, one RCPT per recipient, DATA with dot-stuffing (or, when
+//! asked and offered, one `BDAT n LAST` chunk), QUIT. Feed it
 //! the server's bytes with [`Client::feed`]; [`Client::poll`] returns bytes to
 //! write and, at the end, the [`Outcome`] for every recipient.
 
@@ -27,6 +28,12 @@ pub struct Job {
     pub auth: Option<ClientAuth>,
     /// Use STARTTLS (RFC 3207) when the server offers it (opportunistic TLS).
     pub starttls: bool,
+    /// Send the content with `BDAT n LAST` (RFC 3030) when the server
+    /// offers CHUNKING; otherwise (or when not offered) with DATA.
+    pub chunking: bool,
+    /// The message needs SMTPUTF8 (RFC 6531: a UTF-8 address): MAIL says
+    /// SMTPUTF8, and a server that does not offer it gets nothing.
+    pub smtputf8: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +72,8 @@ pub enum Stage {
     Data,
     EndOfData,
     Connection,
+    /// The message needs SMTPUTF8 and the server does not offer it: nothing was sent.
+    Smtputf8,
 }
 
 impl Stage {
@@ -78,6 +87,7 @@ impl Stage {
             Stage::Data => "DATA",
             Stage::EndOfData => "end of DATA",
             Stage::Connection => "connection",
+            Stage::Smtputf8 => "EHLO",
         }
     }
 }
@@ -126,6 +136,7 @@ pub struct Client {
     out: VecDeque<ClientOutput>,
     size_ok: bool,
     eightbit_ok: bool,
+    chunking_ok: bool,
     results: Vec<Option<RcptResult>>,
     /// Since when the client waits for the server (see [`Client::waiting`]).
     waiting_since: Duration,
@@ -143,6 +154,7 @@ impl Client {
             out: VecDeque::new(),
             size_ok: false,
             eightbit_ok: false,
+            chunking_ok: false,
             results: vec![None; n],
             waiting_since: Duration::ZERO,
             tls: false,
@@ -262,6 +274,15 @@ impl Client {
         }
     }
 
+    /// RFC 6531 §3.2: a message that needs SMTPUTF8 is not sent to a
+    /// server without it; every recipient fails (5.6.7) and the client quits.
+    fn smtputf8_missing(&mut self) {
+        let r = Reply::new(553, "5.6.7 The server does not offer SMTPUTF8");
+        self.settle_all(&r, Stage::Smtputf8);
+        self.send_line("QUIT".into());
+        self.state = State::Quit;
+    }
+
     fn auth_or_mail(&mut self) {
         match &self.job.auth {
             Some(a) if a.mechanism == "PLAIN" => {
@@ -286,6 +307,9 @@ impl Client {
         if self.eightbit_ok && self.job.data.iter().any(|b| *b >= 0x80) {
             cmd.push_str(" BODY=8BITMIME");
         }
+        if self.job.smtputf8 {
+            cmd.push_str(" SMTPUTF8");
+        }
         self.send_line(cmd);
         self.state = State::Mail;
     }
@@ -307,6 +331,10 @@ impl Client {
                     };
                     self.size_ok = has("SIZE");
                     self.eightbit_ok = has("8BITMIME");
+                    self.chunking_ok = has("CHUNKING");
+                    if self.job.smtputf8 && !has("SMTPUTF8") {
+                        return self.smtputf8_missing();
+                    }
                     if self.job.starttls && !self.tls && has("STARTTLS") {
                         self.send_line("STARTTLS".into());
                         self.state = State::StartTls;
@@ -334,7 +362,9 @@ impl Client {
             }
             State::Handshake => {}
             State::Helo => {
-                if r.code == 250 {
+                if r.code == 250 && self.job.smtputf8 {
+                    self.smtputf8_missing();
+                } else if r.code == 250 {
                     self.auth_or_mail();
                 } else {
                     self.give_up(&r, Stage::Helo);
@@ -409,6 +439,17 @@ impl Client {
             // Every recipient was refused: no DATA (RFC 5321 §3.3).
             self.send_line("QUIT".into());
             self.state = State::Quit;
+        } else if self.job.chunking && self.chunking_ok {
+            // The whole content as one last chunk: exact octets, no dot-stuffing.
+            let mut content = self.job.data.clone();
+            if !content.is_empty() && !content.ends_with(b"\r\n") {
+                content.extend_from_slice(b"\r\n");
+            }
+            let line = format!("BDAT {} LAST", content.len());
+            let mut bytes = format!("{line}\r\n").into_bytes();
+            bytes.extend_from_slice(&content);
+            self.out.push_back(ClientOutput::Send { bytes, line: Some(line) });
+            self.state = State::EndOfData;
         } else {
             self.send_line("DATA".into());
             self.state = State::Data;

@@ -26,6 +26,19 @@ pub struct Envelope {
     pub auth: Option<String>,
     /// The session's TLS, when STARTTLS (or an implicit-TLS port) set it up.
     pub tls: Option<crate::proto::tls::TlsInfo>,
+    /// The content came in BDAT chunks (RFC 3030): its size in octets.
+    pub chunked: Option<usize>,
+    /// What the sender asked with ESMTP parameters; travels with the message.
+    pub params: MailParams,
+}
+
+/// What the sender of a transaction asked with ESMTP parameters, kept with
+/// the message in the queue and passed on to the next hop.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailParams {
+    /// `MAIL FROM:<…> SMTPUTF8` (RFC 6531): addresses may be UTF-8, and the
+    /// message may go on only to servers that offer SMTPUTF8.
+    pub smtputf8: bool,
 }
 
 impl Envelope {

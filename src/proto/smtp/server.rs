@@ -8,7 +8,7 @@
 //! nothing about hosts, sockets or clocks.
 
 use super::address::{Mailbox, Path, parse_forward_path, parse_path};
-pub use super::envelope::{Envelope, Peer};
+pub use super::envelope::{Envelope, MailParams, Peer};
 use super::persona::{Flavour, Persona};
 use super::reply::Reply;
 use crate::proto::tls::{TlsInfo, TlsMode};
@@ -102,7 +102,32 @@ enum State {
     Refused,
     Command,
     Data,
+    /// Reading the octets of a BDAT chunk (RFC 3030): no lines, no dots.
+    Chunk,
     Closed,
+}
+
+/// Where a transaction stands with BDAT (Postfix's `bdat_state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bdat {
+    /// No BDAT yet in this transaction.
+    None,
+    /// Chunks are being collected.
+    Ok,
+    /// A chunk failed: later chunks are read and thrown away until BDAT LAST or RSET.
+    Error,
+}
+
+/// The BDAT chunk being read.
+#[derive(Clone, Debug)]
+struct Chunk {
+    /// Octets still to come.
+    remaining: u64,
+    /// The chunk's size as announced, for the reply.
+    size: u64,
+    last: bool,
+    /// The reply decided before the octets came: they are read and thrown away.
+    refusal: Option<Reply>,
 }
 
 pub struct Server {
@@ -137,6 +162,10 @@ pub struct Server {
     tls: Option<TlsInfo>,
     /// STARTTLS was answered with 220: nothing is read until TLS is up.
     tls_pending: bool,
+    /// BDAT in this transaction.
+    bdat: Bdat,
+    /// The chunk whose octets are being read.
+    chunk: Option<Chunk>,
 }
 
 impl Server {
@@ -164,6 +193,8 @@ impl Server {
             waiting_since: Duration::ZERO,
             tls: None,
             tls_pending: false,
+            bdat: Bdat::None,
+            chunk: None,
         }
     }
 
@@ -174,7 +205,7 @@ impl Server {
         self.tls = Some(info);
         self.tls_pending = false;
         self.helo = None;
-        self.tx = None;
+        self.reset_transaction();
         self.authed = None;
         self.auth_step = None;
         self.clear_input();
@@ -227,12 +258,28 @@ impl Server {
             self.out.push_back(Output::Reply(r));
             self.out.push_back(Output::Close);
             self.state = State::Closed;
-            self.tx = None;
-            self.data.clear();
+            self.reset_transaction();
             self.pending = None;
             self.pending_line = None;
             self.auth_step = None;
         }
+    }
+
+    /// Forget the transaction: envelope, collected content, BDAT state.
+    fn reset_transaction(&mut self) {
+        self.tx = None;
+        self.data.clear();
+        self.bdat = Bdat::None;
+        self.chunk = None;
+        self.data_too_big = false;
+    }
+
+    /// Does the flavour offer this EHLO keyword?
+    fn offers(&self, keyword: &str) -> bool {
+        self.persona()
+            .extensions(self.cfg.max_message_size)
+            .iter()
+            .any(|l| l.split(' ').next().is_some_and(|k| k.eq_ignore_ascii_case(keyword)))
     }
 
     /// The flavour's wording for every reply this core sends.
@@ -255,8 +302,7 @@ impl Server {
     /// answered is not taken: its sender cannot hear the reply).
     pub fn peer_closed(&mut self) {
         self.state = State::Closed;
-        self.tx = None;
-        self.data.clear();
+        self.reset_transaction();
         self.out.clear();
         self.pending = None;
         self.pending_line = None;
@@ -290,6 +336,11 @@ impl Server {
                 }
                 State::Data => {
                     if !self.step_data() {
+                        return None;
+                    }
+                }
+                State::Chunk => {
+                    if !self.step_chunk() {
                         return None;
                     }
                 }
@@ -398,19 +449,26 @@ impl Server {
                     return self.error(st.helo_syntax(&verb));
                 }
                 // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
-                self.tx = None;
+                self.reset_transaction();
                 self.helo = Some((arg.to_string(), esmtp));
                 let greet = st.helo_greet(&host, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
                     lines.extend(st.extensions(self.cfg.max_message_size));
+                    // STARTTLS and AUTH go before ENHANCEDSTATUSCODES (Postfix's
+                    // order in smtpd.c ehlo_cmd()), or before the last keyword
+                    // when that one comes first (sendmail's HELP stays last).
+                    let slot = |lines: &[String]| match lines.iter().position(|l| l == "ENHANCEDSTATUSCODES") {
+                        Some(i) if i > 1 => i,
+                        _ => lines.len().saturating_sub(1).max(1),
+                    };
+                    let mut at = slot(&lines);
                     if self.cfg.tls != TlsMode::Off && self.tls.is_none() {
-                        let at = lines.len().saturating_sub(1).max(1);
                         lines.insert(at, "STARTTLS".into());
+                        at += 1;
                     }
                     // AUTH only inside TLS when TLS is required (Postfix's smtpd_tls_auth_only).
                     if self.cfg.auth && !self.must_starttls() {
-                        let at = lines.len().saturating_sub(1).max(1);
                         lines.insert(at, format!("AUTH {}", super::auth::MECHANISMS));
                     }
                     self.reply(Reply::multi(250, lines));
@@ -426,6 +484,9 @@ impl Server {
                 if self.tx.is_some() {
                     return self.error(st.nested_mail());
                 }
+                if self.bdat != Bdat::None {
+                    return self.error(st.after_bdat("MAIL"));
+                }
                 let Some(rest) = strip_prefix_ci(arg, "FROM:") else {
                     return self.error(st.mail_syntax());
                 };
@@ -434,9 +495,13 @@ impl Server {
                     Err(e) => return self.error(st.bad_address(&e)),
                 };
                 let mut declared_size = None;
+                let mut mail_params = MailParams::default();
                 for p in params.split_whitespace() {
                     let (k, v) = p.split_once('=').unwrap_or((p, ""));
                     match k.to_ascii_uppercase().as_str() {
+                        "SMTPUTF8" if esmtp && v.is_empty() && !p.contains('=') && self.offers("SMTPUTF8") => {
+                            mail_params.smtputf8 = true;
+                        }
                         "SIZE" if esmtp => match v.parse::<u64>() {
                             Ok(n) => declared_size = Some(n),
                             Err(_) => {
@@ -448,6 +513,10 @@ impl Server {
                             return self.error(st.unsupported_option(p));
                         }
                     }
+                }
+                // Postfix with `strict_smtputf8 = yes` (smtpd.c mail_cmd()).
+                if path.needs_smtputf8() && !mail_params.smtputf8 {
+                    return self.error(st.needs_smtputf8());
                 }
                 if let Some(n) = declared_size
                     && self.cfg.max_message_size > 0
@@ -463,6 +532,8 @@ impl Server {
                     declared_size,
                     auth: self.authed.clone(),
                     tls: self.tls.clone(),
+                    chunked: None,
+                    params: mail_params,
                 };
                 let r = policy.mail(&env);
                 if r.is_positive() {
@@ -474,6 +545,9 @@ impl Server {
                 let Some(env) = self.tx.clone() else {
                     return self.error(st.need_mail());
                 };
+                if self.bdat != Bdat::None {
+                    return self.error(st.after_bdat("RCPT"));
+                }
                 let Some(rest) = strip_prefix_ci(arg, "TO:") else {
                     return self.error(st.rcpt_syntax());
                 };
@@ -487,6 +561,9 @@ impl Server {
                     }
                     Err(e) => return self.error(st.bad_address(&e)),
                 };
+                if mailbox.needs_smtputf8() && !env.params.smtputf8 {
+                    return self.error(st.needs_smtputf8());
+                }
                 if env.rcpts.len() >= self.cfg.max_recipients {
                     return self.reply(st.too_many_recipients());
                 }
@@ -506,6 +583,9 @@ impl Server {
                 if !arg.is_empty() {
                     return self.error(st.takes_no_argument("DATA"));
                 }
+                if self.bdat != Bdat::None {
+                    return self.error(st.after_bdat("DATA"));
+                }
                 match &self.tx {
                     None => self.error(st.data_needs_mail()),
                     Some(tx) if tx.rcpts.is_empty() => self.error(st.need_rcpt()),
@@ -524,9 +604,10 @@ impl Server {
                 if !arg.is_empty() {
                     return self.error(st.takes_no_argument("RSET"));
                 }
-                self.tx = None;
+                self.reset_transaction();
                 self.reply(st.rset());
             }
+            "BDAT" if self.offers("CHUNKING") => self.bdat_command(arg),
             "NOOP" => self.reply(st.noop()),
             "QUIT" => {
                 self.reply(st.quit(&host));
@@ -560,6 +641,140 @@ impl Server {
             }
             "" => self.error(st.empty_command()),
             _ => self.error(st.unknown(&verb)),
+        }
+    }
+
+    /// `BDAT size [LAST]` (RFC 3030), as Postfix's smtpd.c bdat_cmd() takes
+    /// it: a malformed command ends the session (what follows would be raw
+    /// content); every refusal still reads the chunk's octets, so client and
+    /// server stay in step; after a failed chunk later ones are thrown away
+    /// until BDAT LAST or RSET.
+    fn bdat_command(&mut self, arg: &str) {
+        let st = self.persona();
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        let size = match words.first() {
+            Some(w) if w.bytes().all(|b| b.is_ascii_digit()) => w.parse::<u64>().ok(),
+            _ => None,
+        };
+        let last = match words.get(1) {
+            None => Some(false),
+            Some(w) if w.eq_ignore_ascii_case("LAST") && words.len() == 2 => Some(true),
+            Some(_) => None,
+        };
+        let (Some(size), Some(last)) = (size, last) else {
+            self.reply(st.bdat_syntax());
+            self.out.push_back(Output::Close);
+            self.state = State::Closed;
+            return;
+        };
+        let refusal = if self.must_starttls() {
+            Some(st.must_starttls())
+        } else if size == 0 && !last {
+            Some(st.bdat_null())
+        } else if self.bdat == Bdat::Error {
+            Some(st.bdat_discarded(size))
+        } else if self.bdat == Bdat::None && self.tx.is_none() {
+            Some(st.data_needs_mail())
+        } else if self.bdat == Bdat::None && self.tx.as_ref().is_some_and(|t| t.rcpts.is_empty()) {
+            Some(st.need_rcpt())
+        } else if self.cfg.max_message_size > 0
+            && (self.data.len() as u64).saturating_add(size) > self.cfg.max_message_size
+        {
+            Some(st.bdat_too_big())
+        } else {
+            None
+        };
+        if refusal.is_none() && self.bdat == Bdat::None {
+            self.data.clear();
+            self.data_lines = 0;
+            self.data_too_big = false;
+            self.bdat = Bdat::Ok;
+        }
+        self.chunk = Some(Chunk { remaining: size, size, last, refusal });
+        self.state = State::Chunk;
+    }
+
+    /// Read the octets of a BDAT chunk; returns false when more input is needed.
+    fn step_chunk(&mut self) -> bool {
+        let Some(c) = self.chunk.as_mut() else {
+            self.state = State::Command;
+            return true;
+        };
+        if c.remaining > 0 {
+            let avail = self.input.len() - self.start;
+            if avail == 0 {
+                return false;
+            }
+            let n = usize::try_from(c.remaining).map_or(avail, |r| r.min(avail));
+            c.remaining -= n as u64;
+            let keep = c.refusal.is_none() && !self.data_too_big;
+            if keep {
+                let from = self.start;
+                for i in from..from + n {
+                    let b = self.input[i];
+                    // A bare LF is stored as CRLF, as for DATA (Postfix's
+                    // BDAT reader splits the chunks into lines as well).
+                    if b == b'\n' && self.data.last() != Some(&b'\r') {
+                        self.data.push(b'\r');
+                    }
+                    self.data.push(b);
+                }
+                if self.cfg.max_message_size > 0 && self.data.len() as u64 > self.cfg.max_message_size {
+                    self.data_too_big = true;
+                    self.data.clear();
+                }
+            }
+            self.consume(n);
+            if self.chunk.as_ref().is_some_and(|c| c.remaining > 0) {
+                return false;
+            }
+        }
+        if let Some(c) = self.chunk.take() {
+            self.state = State::Command;
+            self.end_chunk(c);
+        }
+        true
+    }
+
+    /// A whole chunk was read: answer it.
+    fn end_chunk(&mut self, c: Chunk) {
+        let st = self.persona();
+        if let Some(r) = c.refusal {
+            self.reply(r);
+            if c.last {
+                self.reset_transaction();
+            } else {
+                self.bdat = Bdat::Error;
+            }
+            return;
+        }
+        if self.data_too_big {
+            // The content outgrew the limit (bare LFs made CRLFs): the
+            // transaction ends, later chunks are thrown away.
+            self.reply(st.too_big());
+            self.reset_transaction();
+            if !c.last {
+                self.bdat = Bdat::Error;
+            }
+            return;
+        }
+        if !c.last {
+            return self.reply(st.bdat_ok(c.size));
+        }
+        let mut data = std::mem::take(&mut self.data);
+        if !data.is_empty() && !data.ends_with(b"\r\n") {
+            data.extend_from_slice(b"\r\n");
+        }
+        let lines = data.iter().filter(|&&b| b == b'\n').count();
+        let tx = self.tx.take();
+        self.reset_transaction();
+        self.out.push_back(Output::Data { octets: data.len(), lines });
+        match tx {
+            Some(mut env) => {
+                env.chunked = Some(data.len());
+                self.pending = Some((env, data));
+            }
+            None => self.reply(st.need_mail()),
         }
     }
 

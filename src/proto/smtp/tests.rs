@@ -1,7 +1,7 @@
 //! Transcript tests of the SMTP cores: a line in, the reply code out.
 
 use super::client::{Client, ClientOutput, Job, RcptResult, stuff};
-use super::server::{Envelope, Output, Peer, Policy, Server, ServerConfig};
+use super::server::{Envelope, MailParams, Output, Peer, Policy, Server, ServerConfig};
 use super::*;
 use std::net::Ipv4Addr;
 
@@ -327,6 +327,8 @@ fn a_forged_name_in_each_flavour() {
         declared_size: None,
         auth: None,
         tls: None,
+        chunked: None,
+        params: MailParams::default(),
     };
     let sm = Flavour::Sendmail.persona();
     let r = sm.relay_denied_forged("<f@example.net>", ip).unwrap_or_else(|| unreachable!());
@@ -463,6 +465,8 @@ fn client_and_server_agree() {
         data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
         auth: None,
         starttls: true,
+        chunking: false,
+        smtputf8: false,
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Accepted(_)));
@@ -483,6 +487,8 @@ fn client_skips_data_when_all_refused() {
         data: b"x\r\n".to_vec(),
         auth: None,
         starttls: true,
+        chunking: false,
+        smtputf8: false,
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Refused { ref reply, .. } if reply.code == 554));
@@ -499,6 +505,8 @@ fn client_connection_lost_is_temporary() {
         data: vec![],
         auth: None,
         starttls: true,
+        chunking: false,
+        smtputf8: false,
     });
     c.connection_lost("Connection reset");
     match c.poll() {
@@ -624,6 +632,8 @@ fn client_reply_timeout_fails_every_open_recipient_for_now() {
         data: vec![],
         auth: None,
         starttls: true,
+        chunking: false,
+        smtputf8: false,
     });
     c.waiting(Duration::from_secs(3));
     assert_eq!(c.poll_timeout(), Some(Duration::from_secs(3) + REPLY_TIMEOUT));
@@ -787,6 +797,8 @@ fn the_client_upgrades_with_starttls_before_auth() {
             mechanism: "PLAIN".into(),
         }),
         starttls: true,
+        chunking: false,
+        smtputf8: false,
     });
     let mut sent = Vec::new();
     let mut done = None;
@@ -817,4 +829,279 @@ fn the_client_upgrades_with_starttls_before_auth() {
     assert_eq!(verbs, ["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"]);
     assert!(matches!(done.map(|d| d.results[0].1.clone()), Some(RcptResult::Accepted(_))));
     assert_eq!(p.messages[0].0.protocol(), "ESMTPSA");
+}
+
+/// Replies (code and text) for `input` after EHLO, MAIL and one RCPT.
+fn bdat_run(input: &[u8]) -> (Vec<String>, TestPolicy, bool) {
+    let (mut s, mut p) = session();
+    let (codes, _) = run(&mut s, &mut p, b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\n");
+    assert_eq!(codes, vec![250, 250, 250]);
+    s.feed(input);
+    let mut replies = Vec::new();
+    let mut closed = false;
+    while let Some(o) = s.poll(&mut p) {
+        match o {
+            Output::Reply(r) => replies.push(r.one_line()),
+            Output::Close => closed = true,
+            _ => {}
+        }
+    }
+    (replies, p, closed)
+}
+
+#[test]
+fn chunking_is_offered_by_postfix_only() {
+    for (flavour, offered) in [(Flavour::Postfix, true), (Flavour::Sendmail, false)] {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        s.feed(b"EHLO pc7\r\nBDAT 3 LAST\r\n");
+        let mut replies = Vec::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                replies.push(r);
+            }
+        }
+        assert_eq!(replies[1].lines.iter().any(|l| l == "CHUNKING"), offered, "{flavour:?}");
+        if !offered {
+            // sendmail knows no BDAT: the command is unknown.
+            assert_eq!(replies[2].code, 500);
+        }
+    }
+}
+
+#[test]
+fn bdat_takes_exact_octets_without_dot_stuffing() {
+    // Dots, a lone "." line and what looks like a command are content.
+    let (replies, p, closed) = bdat_run(b"BDAT 7\r\nhello\r\nBDAT 19 LAST\r\n.\r\n..x\r\nQUIT\r\nbye\r\nQUIT\r\n");
+    assert_eq!(replies, vec!["250 2.0.0 Ok: 7 bytes", "250 2.0.0 Ok: queued as ABC123", "221 2.0.0 Bye"]);
+    assert!(closed);
+    assert_eq!(p.messages.len(), 1);
+    assert_eq!(p.messages[0].1, b"hello\r\n.\r\n..x\r\nQUIT\r\nbye\r\n");
+    assert_eq!(p.messages[0].0.chunked, Some(26));
+}
+
+#[test]
+fn bdat_content_keeps_its_bytes_and_gets_crlf_line_ends() {
+    let (replies, p, _) = bdat_run(b"BDAT 8 LAST\r\na\0b\nc\r\nd");
+    assert_eq!(replies, vec!["250 2.0.0 Ok: queued as ABC123"]);
+    assert_eq!(p.messages[0].1, b"a\0b\r\nc\r\nd\r\n");
+    // An empty last chunk ends a message sent in earlier chunks.
+    let (replies, p, _) = bdat_run(b"BDAT 3\r\nab\nBDAT 0 LAST\r\n");
+    assert_eq!(replies, vec!["250 2.0.0 Ok: 3 bytes", "250 2.0.0 Ok: queued as ABC123"]);
+    assert_eq!(p.messages[0].1, b"ab\r\n");
+}
+
+#[test]
+fn bdat_every_split_gives_the_same_replies() {
+    let input: &[u8] = b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nBDAT 4\r\nBDATBDAT 6 LAST\r\n\r\n.\r\n\nQUIT\r\n";
+    let (mut s0, mut p0) = session();
+    let want = run(&mut s0, &mut p0, input).0;
+    assert_eq!(want, vec![250, 250, 250, 250, 250, 221]);
+    for cut in 0..input.len() {
+        for cut2 in cut..input.len() {
+            let (mut s, mut p) = session();
+            let mut got = run(&mut s, &mut p, &input[..cut]).0;
+            got.extend(run(&mut s, &mut p, &input[cut..cut2]).0);
+            got.extend(run(&mut s, &mut p, &input[cut2..]).0);
+            assert_eq!(got, want, "split at {cut} and {cut2}");
+            assert_eq!(p.messages[0].1, b"BDAT\r\n.\r\n\r\n", "split at {cut} and {cut2}");
+        }
+    }
+}
+
+#[test]
+fn bdat_refusals_still_read_the_chunk() {
+    // Before MAIL: Postfix asks for RCPT; the octets are not taken as commands.
+    let (mut s, mut p) = session();
+    s.feed(b"EHLO pc7\r\nBDAT 6 LAST\r\nNOOP\r\nNOOP\r\n");
+    let mut replies = Vec::new();
+    while let Some(o) = s.poll(&mut p) {
+        if let Output::Reply(r) = o {
+            replies.push(r.one_line());
+        }
+    }
+    assert_eq!(replies[1..], ["503 5.5.1 Error: need RCPT command", "250 2.0.0 Ok"]);
+    // A transaction whose recipients were all refused.
+    let (mut s, mut p) = session();
+    let (codes, _) = run(&mut s, &mut p, b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<zoe@example.com>\r\n");
+    assert_eq!(codes, vec![250, 250, 550]);
+    assert_eq!(run(&mut s, &mut p, b"BDAT 6 LAST\r\nNOOP\r\nNOOP\r\n").0, vec![554, 250]);
+    // DATA, RCPT and MAIL while chunks are collected; RSET ends it all.
+    let (replies, p, _) = bdat_run(
+        b"BDAT 3\r\nabcDATA\r\nRCPT TO:<bob@example.com>\r\nRSET\r\nMAIL FROM:<y@example.net>\r\nRCPT TO:<bob@example.com>\r\nBDAT 3 LAST\r\nxyz",
+    );
+    assert_eq!(
+        replies,
+        vec![
+            "250 2.0.0 Ok: 3 bytes",
+            "503 5.5.1 Error: DATA after BDAT",
+            "503 5.5.1 Error: RCPT after BDAT",
+            "250 2.0.0 Ok",
+            "250 2.1.0 Ok",
+            "250 2.1.5 Ok",
+            "250 2.0.0 Ok: queued as ABC123",
+        ]
+    );
+    assert_eq!(p.messages[0].1, b"xyz\r\n", "nothing of the chunk before RSET");
+    assert_eq!(p.messages[0].0.rcpts, vec![mb("bob@example.com")]);
+}
+
+#[test]
+fn bdat_over_the_size_limit_discards_until_last() {
+    // The test server takes 2000 octets.
+    let mut input = b"BDAT 1500\r\n".to_vec();
+    input.extend_from_slice(&[b'a'; 1500]);
+    input.extend_from_slice(b"BDAT 600\r\n");
+    input.extend_from_slice(&[b'b'; 600]);
+    input.extend_from_slice(b"MAIL FROM:<y@example.net>\r\nBDAT 4 LAST\r\nccccMAIL FROM:<y@example.net>\r\n");
+    let (replies, p, closed) = bdat_run(&input);
+    assert_eq!(
+        replies,
+        vec![
+            "250 2.0.0 Ok: 1500 bytes",
+            "552 5.3.4 Chunk exceeds message size limit",
+            // The transaction is still open (Postfix's skip_bdat() keeps it).
+            "503 5.5.1 Error: nested MAIL command",
+            "551 5.0.0 Discarded 4 bytes after earlier error",
+            "250 2.1.0 Ok",
+        ]
+    );
+    assert!(!closed);
+    assert!(p.messages.is_empty());
+}
+
+#[test]
+fn bdat_null_and_malformed() {
+    let (replies, _, closed) = bdat_run(b"BDAT 0\r\nNOOP\r\n");
+    assert_eq!(replies, vec!["551 5.7.1 Null BDAT request", "250 2.0.0 Ok"]);
+    assert!(!closed);
+    for bad in [
+        "BDAT\r\n",
+        "BDAT x\r\n",
+        "BDAT 3 FIRST\r\n",
+        "BDAT 3 LAST more\r\n",
+        "BDAT -1\r\n",
+        "BDAT 99999999999999999999999\r\n",
+    ] {
+        let (replies, _, closed) = bdat_run(format!("{bad}NOOP\r\n").as_bytes());
+        assert_eq!(replies, vec!["521 5.5.4 Syntax: BDAT count [LAST]"], "{bad}");
+        assert!(closed, "{bad}");
+    }
+}
+
+#[test]
+fn the_client_sends_bdat_only_when_asked_and_offered() {
+    let job = |chunking| Job {
+        helo: "hub.example.org".into(),
+        from: Path::Mailbox(mb("x@example.org")),
+        rcpts: vec![mb("alice@example.com")],
+        data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
+        auth: None,
+        starttls: false,
+        chunking,
+        smtputf8: false,
+    };
+    let (results, p, sent) = converse(job(true));
+    assert!(matches!(&results[0].1, RcptResult::Accepted(r) if r.code == 250));
+    assert_eq!(p.messages[0].1, b"Subject: t\r\n\r\n.dot\r\nend\r\n");
+    assert_eq!(p.messages[0].0.chunked, Some(25));
+    assert!(sent.contains(&"BDAT 25 LAST".to_string()), "{sent:?}");
+    assert!(!sent.contains(&"DATA".to_string()));
+    let (_, p, sent) = converse(job(false));
+    assert!(sent.contains(&"DATA".to_string()));
+    assert_eq!(p.messages[0].0.chunked, None);
+}
+
+#[test]
+fn smtputf8_is_needed_for_a_utf8_address() {
+    let (mut s, mut p) = session();
+    let (codes, _) = run(&mut s, &mut p, b"EHLO pc7\r\n");
+    assert_eq!(codes, vec![250]);
+    let replies = |s: &mut Server, p: &mut TestPolicy, input: &str| {
+        s.feed(input.as_bytes());
+        let mut out = Vec::new();
+        while let Some(o) = s.poll(p) {
+            if let Output::Reply(r) = o {
+                out.push(r.one_line());
+            }
+        }
+        out
+    };
+    let must = "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
+    assert_eq!(replies(&mut s, &mut p, "MAIL FROM:<太郎@example.net>\r\n"), vec![must]);
+    assert_eq!(
+        replies(&mut s, &mut p, "MAIL FROM:<x@example.net>\r\nRCPT TO:<花子@example.com>\r\nRSET\r\n"),
+        vec!["250 2.1.0 Ok", must, "250 2.0.0 Ok"]
+    );
+    assert_eq!(
+        replies(
+            &mut s,
+            &mut p,
+            "MAIL FROM:<太郎@example.net> SMTPUTF8\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n"
+        ),
+        vec!["250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as ABC123"]
+    );
+    let env = &p.messages[0].0;
+    assert!(env.params.smtputf8);
+    assert_eq!(env.from.to_string(), "<太郎@example.net>");
+    // SMTPUTF8 takes no value; HELO knows no parameters.
+    assert_eq!(
+        replies(&mut s, &mut p, "MAIL FROM:<x@example.net> SMTPUTF8=yes\r\n")[0],
+        "555 5.5.4 Unsupported option: SMTPUTF8=yes"
+    );
+    assert_eq!(
+        replies(&mut s, &mut p, "HELO pc7\r\nMAIL FROM:<x@example.net> SMTPUTF8\r\n")[1],
+        "555 5.5.4 Unsupported option: SMTPUTF8"
+    );
+}
+
+#[test]
+fn sendmail_does_not_offer_smtputf8() {
+    let mut s = server(Flavour::Sendmail);
+    let mut p = TestPolicy::default();
+    s.feed("EHLO pc7\r\nMAIL FROM:<x@example.net> SMTPUTF8\r\nMAIL FROM:<太郎@example.net>\r\n".as_bytes());
+    let mut replies = Vec::new();
+    while let Some(o) = s.poll(&mut p) {
+        if let Output::Reply(r) = o {
+            replies.push(r);
+        }
+    }
+    assert!(!replies[1].lines.iter().any(|l| l == "SMTPUTF8"));
+    assert_eq!(replies[2].code, 555);
+    assert_eq!(replies[3].code, 553);
+}
+
+#[test]
+fn the_client_asks_for_smtputf8_and_gives_up_where_it_is_not_offered() {
+    let job = Job {
+        helo: "hub.example.org".into(),
+        from: Path::Mailbox(mb("x@example.org")),
+        rcpts: vec![mb("bob花子@example.com")],
+        data: b"Subject: t\r\n\r\nhi\r\n".to_vec(),
+        auth: None,
+        starttls: false,
+        chunking: false,
+        smtputf8: true,
+    };
+    let (results, p, sent) = converse(job.clone());
+    assert!(matches!(results[0].1, RcptResult::Accepted(_)), "{results:?}");
+    assert!(sent[1].ends_with(" SMTPUTF8"), "{sent:?}");
+    assert!(p.messages[0].0.params.smtputf8);
+    // A server without SMTPUTF8 (here: sendmail's EHLO) gets only QUIT.
+    let mut c = Client::new(job);
+    c.feed(b"220 mx ESMTP\r\n250-mx\r\n250-8BITMIME\r\n250 SIZE 1000\r\n221 bye\r\n");
+    let mut lines = Vec::new();
+    let mut outcome = None;
+    while let Some(o) = c.poll() {
+        match o {
+            ClientOutput::Send { line: Some(l), .. } => lines.push(l),
+            ClientOutput::Done(out) => outcome = Some(out),
+            _ => {}
+        }
+    }
+    assert_eq!(lines, vec!["EHLO hub.example.org", "QUIT"]);
+    let out = outcome.expect("the client is done");
+    assert!(
+        matches!(&out.results[0].1, RcptResult::Refused { reply, stage: client::Stage::Smtputf8 } if reply.enhanced() == Some("5.6.7"))
+    );
 }

@@ -79,6 +79,7 @@ impl Checker {
             show_secrets: h.show_secrets.unwrap_or(false),
             submission: h.submission.as_ref().is_some_and(|s| s.value),
             tls: self.tls_mode(&h.tls),
+            chunking: h.chunking.as_ref().is_some_and(|s| s.value),
             pop_before_smtp,
             aliases,
             lists,

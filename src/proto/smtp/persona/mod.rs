@@ -270,6 +270,52 @@ pub trait Persona: Sync {
         Reply::new(421, format!("4.4.2 {host} Error: timeout exceeded"))
     }
 
+    // --- SMTPUTF8 (RFC 6531) ---
+
+    /// A UTF-8 address in a transaction without the SMTPUTF8 parameter
+    /// (Postfix's smtpd.c with `strict_smtputf8 = yes`).
+    fn needs_smtputf8(&self) -> Reply {
+        Reply::new(553, "5.6.7 Must declare SMTPUTF8 to send unicode address")
+    }
+    /// The diagnostic of a message that needs SMTPUTF8 when the next hop
+    /// `server` (`name[ip]`) does not offer it (Postfix's smtp_proto.c).
+    fn smtputf8_not_offered(&self, server: &str) -> String {
+        format!(
+            "message requires SMTPUTF8, but no server was found that supports SMTPUTF8. The last attempted server was {server}"
+        )
+    }
+
+    // --- CHUNKING (RFC 3030): Postfix's smtpd.c bdat_cmd() and skip_bdat() ---
+
+    /// A malformed BDAT: the session ends (the next input would be raw content).
+    fn bdat_syntax(&self) -> Reply {
+        Reply::new(521, "5.5.4 Syntax: BDAT count [LAST]")
+    }
+    /// `BDAT 0` without LAST.
+    fn bdat_null(&self) -> Reply {
+        Reply::new(551, "5.7.1 Null BDAT request")
+    }
+    /// A chunk after a failed one in the same transaction.
+    fn bdat_discarded(&self, octets: u64) -> Reply {
+        Reply::new(551, format!("5.0.0 Discarded {octets} bytes after earlier error"))
+    }
+    /// A chunk that would take the message over the size limit.
+    fn bdat_too_big(&self) -> Reply {
+        Reply::new(552, "5.3.4 Chunk exceeds message size limit")
+    }
+    /// A chunk other than the last was taken.
+    fn bdat_ok(&self, octets: u64) -> Reply {
+        Reply::new(250, format!("2.0.0 Ok: {octets} bytes"))
+    }
+    /// MAIL, RCPT or DATA while BDAT chunks are being collected.
+    fn after_bdat(&self, verb: &str) -> Reply {
+        Reply::new(503, format!("5.5.1 Error: {verb} after BDAT"))
+    }
+    /// The message that came in BDAT chunks was queued.
+    fn queued_chunks(&self, qid: &str, octets: usize) -> Reply {
+        Reply::new(250, format!("2.0.0 Ok: {octets} bytes queued as {qid}"))
+    }
+
     // --- Received: header parts (see super::received) ---
 
     /// The `(…)` part of a Received: header's `by` clause.

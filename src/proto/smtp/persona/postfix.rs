@@ -51,8 +51,8 @@ pub fn delay(d: Duration) -> String {
 
 /// The verbs the disconnect summary names one by one, in its order.
 /// In the order of smtpd.c's command table (STARTTLS and AUTH after HELO/EHLO).
-const SUMMARY_VERBS: [&str; 11] =
-    ["ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"];
+const SUMMARY_VERBS: [&str; 12] =
+    ["ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "quit"];
 
 /// The ` ehlo=1 mail=1 … commands=5` summary of a disconnect line.
 pub fn command_counts(counts: &BTreeMap<String, (u32, u32)>) -> String {
@@ -98,6 +98,8 @@ impl Persona for Postfix {
             "VRFY".into(),
             "ENHANCEDSTATUSCODES".into(),
             "8BITMIME".into(),
+            "SMTPUTF8".into(),
+            "CHUNKING".into(),
         ]
     }
     fn helo_syntax(&self, verb: &str) -> Reply {
