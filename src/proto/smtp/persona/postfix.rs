@@ -51,6 +51,9 @@ pub fn delay(d: Duration) -> String {
 
 /// The verbs the disconnect summary names one by one, in its order.
 /// In the order of smtpd.c's command table (STARTTLS and AUTH after HELO/EHLO).
+/// The Postfix release whose lines the lab writes (Debian 12's).
+pub const VERSION: &str = "3.7.11";
+
 const SUMMARY_VERBS: [&str; 11] =
     ["ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "vrfy", "quit"];
 
@@ -208,6 +211,7 @@ impl Persona for Postfix {
             Program::Bounce => "postfix/bounce",
             Program::Pickup => "postfix/pickup",
             Program::SubmissionSmtpd => "postfix/submission/smtpd",
+            Program::Master => "postfix/master",
         }
     }
     fn log_pid(&self, prog: Program, pid: u32, daemon_pid: u32) -> u32 {
@@ -316,6 +320,12 @@ impl Persona for Postfix {
         // reason), or gave other addresses.
         let why = why.map(|w| format!(": {w}")).unwrap_or_default();
         Some(format!("warning: hostname {name} does not resolve to address {ip}{why}"))
+    }
+    fn log_reload(&self, _queue_interval: std::time::Duration) -> Vec<(Program, String)> {
+        // master/master.c: on SIGHUP (`postfix reload`) the master logs
+        // "reload -- version %s, configuration %s" and re-reads main.cf; the
+        // smtpd processes serving a session finish it with the old settings.
+        vec![(Program::Master, format!("reload -- version {VERSION}, configuration /etc/postfix"))]
     }
     fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String> {
         // smtpd_check.c rbl_lookup(): "%s: RBL lookup error: %s", the text of
