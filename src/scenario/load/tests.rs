@@ -250,3 +250,19 @@ fn configure_steps_build_on_each_other() {
     assert_eq!(cfg.auth, crate::scenario::AuthMode::Offered, "the first step's value stays");
     assert_eq!(cfg.max_message_size, 1000);
 }
+
+#[test]
+fn the_relay_warning_sees_the_settings_of_the_configure_steps_before() {
+    // The PC sends to another domain: mx refuses to relay for it, unless a
+    // configure step before the send opened the relay for its network.
+    let base = BASE.replace("to: [alice@example.com]", "to: [carol@example.net]");
+    let warned = load_str(&base, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(warned.warnings.len(), 1, "{:?}", warned.warnings);
+    let opened = base.replacen(
+        "steps:\n",
+        "steps:\n  - configure: { host: mx, set: { allow_relay: { networks: [192.0.2.0/24] } } }\n",
+        1,
+    );
+    let sc = load_str(&opened, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+}
