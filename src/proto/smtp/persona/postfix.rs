@@ -435,6 +435,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_reload_is_the_master_s_line() {
+        // master/master.c: msg_info("reload -- version %s, configuration %s", ...)
+        let l = Postfix.log_reload(Duration::from_secs(300));
+        assert_eq!(l.len(), 1);
+        assert!(matches!(l[0].0, Program::Master));
+        assert_eq!(l[0].1, "reload -- version 3.7.11, configuration /etc/postfix");
+        assert_eq!(Postfix.program_name(Program::Master), "postfix/master");
+    }
+
+    #[test]
     fn qid_shape() {
         assert_eq!(qid(0x3F2A41C0B5).len(), 10);
     }
