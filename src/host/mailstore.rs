@@ -238,7 +238,7 @@ fn tls_mode(mta: &Mta) -> TlsMode {
 }
 
 fn pop3_config(mta: &Mta) -> pop3::Pop3Config {
-    pop3::Pop3Config { hostname: mta.ctx.hostname.clone(), show_secrets: mta.cfg.show_secrets }
+    pop3::Pop3Config { hostname: mta.ctx.hostname.clone(), show_secrets: mta.cfg().show_secrets }
 }
 
 /// The largest literal when `max_message_size` is 0 (SMTP then sets no
@@ -257,8 +257,8 @@ pub fn max_literal(max_message_size: u64) -> usize {
 fn imap_config(mta: &Mta) -> imap::ImapConfig {
     imap::ImapConfig {
         hostname: mta.ctx.hostname.clone(),
-        show_secrets: mta.cfg.show_secrets,
-        max_literal: max_literal(mta.cfg.max_message_size),
+        show_secrets: mta.cfg().show_secrets,
+        max_literal: max_literal(mta.cfg().max_message_size),
     }
 }
 

@@ -41,7 +41,9 @@ pub use super::listen::MAX_SESSIONS;
 
 pub struct Mta {
     pub ctx: HostCtx,
-    pub cfg: MtaConfig,
+    /// The settings, as the last reload (a `configure` step) left them: see
+    /// [`Mta::cfg`] and [`Mta::reload`].
+    cfg: Mutex<Arc<MtaConfig>>,
     /// Local mailboxes (accounts of the users whose domain this host serves).
     pub store: Arc<Mutex<Store>>,
     /// Bumped on every change to the store (see [`Mta::with_store`]), so
@@ -126,7 +128,7 @@ impl Mta {
             local_domains,
             retry: RetryPolicy::configured(cfg.flavour, &cfg.queue),
             ctx,
-            cfg,
+            cfg: Mutex::new(Arc::new(cfg)),
             store: Arc::new(Mutex::new(store)),
             store_version: watch::channel(0).0,
             auth_users,
@@ -166,7 +168,25 @@ impl Mta {
 
     /// The words of this host's MTA flavour.
     pub fn persona(&self) -> &'static dyn Persona {
-        self.cfg.flavour.persona()
+        self.log.flavour.persona()
+    }
+
+    /// The host's settings now. An SMTP session takes them once, when it
+    /// starts, and keeps them to its end: a reload changes what the next
+    /// session sees, as a real daemon's reload does.
+    pub fn cfg(&self) -> Arc<MtaConfig> {
+        lock(&self.cfg).clone()
+    }
+
+    /// A `configure` step: the settings a reload may change (relay rules,
+    /// access database, DNSBLs, AUTH, size limit) are taken from `new`;
+    /// the maillog gets the flavour's reload lines (Postfix's master
+    /// re-reads main.cf; sendmail re-executes itself on SIGHUP).
+    pub fn reload(&self, new: &MtaConfig) {
+        let next = self.cfg().reloaded(new);
+        *lock(&self.cfg) = Arc::new(next);
+        let interval = self.retry.first;
+        self.log.log_lines(self.log.daemon_pid, self.persona().log_reload(interval));
     }
 
     /// Work on the mail store. When `f` changed something a session could
@@ -193,7 +213,7 @@ impl Mta {
 
     /// POP-before-SMTP: a login from `ip` lets it relay for the configured window.
     pub fn popauth_add(self: &Arc<Self>, ip: Ipv4Addr, user: &str, how: &str) {
-        let Some(window) = self.cfg.pop_before_smtp else { return };
+        let Some(window) = self.cfg().pop_before_smtp else { return };
         let until = Instant::now() + window;
         // A window still open is only extended: its timer task follows the new end.
         let timer_running = lock(&self.popauth).insert(ip, until).is_some();
@@ -250,33 +270,6 @@ impl Mta {
         self.local_domains.contains(d)
     }
 
-    /// May this client relay to this recipient? (Local recipients never ask.)
-    fn relay_allowed(&self, ip: Ipv4Addr, ptr: Option<&str>, rcpt: &Mailbox) -> bool {
-        let by_net = self.in_relay_networks(ip);
-        let by_domain =
-            ptr.is_some_and(|n| self.cfg.relay_client_domains.iter().any(|d| n == d || n.ends_with(&format!(".{d}"))));
-        let to_domain =
-            self.cfg.relay_to_domains.iter().any(|d| rcpt.domain == *d || rcpt.domain.ends_with(&format!(".{d}")));
-        by_net || by_domain || to_domain
-    }
-
-    /// Is `ip` in the networks this host relays for (Postfix's `mynetworks`)?
-    fn in_relay_networks(&self, ip: Ipv4Addr) -> bool {
-        self.cfg.relay_networks.iter().any(|c| c.contains(ip))
-    }
-
-    /// Does a name decide anything here? Then the client's PTR name is
-    /// checked forwards at connect. (Real MTAs check at every connection;
-    /// the lab skips the query where no rule trusts a name.)
-    fn trusts_names(&self) -> bool {
-        !self.cfg.relay_client_domains.is_empty()
-            || self
-                .cfg
-                .access
-                .iter()
-                .any(|e| e.tag == access::Tag::Connect && !e.key.chars().all(|c| c.is_ascii_digit() || c == '.'))
-    }
-
     /// Forward-confirmed reverse DNS: does the PTR name `name` have an A
     /// record leading back to `ip`? Returns (forged, trusted): a name that
     /// leads elsewhere or does not exist is forged; one whose look-up fails
@@ -301,10 +294,10 @@ impl Mta {
     /// TXT record, when the flavour asks, is the reason). A list that does
     /// not answer or fails lists nobody: the flavour logs it (Postfix) or
     /// passes silently (sendmail's dnsbl without its third argument).
-    async fn dnsbl_lookup(&self, ip: Ipv4Addr, program: Program, pid: u32) -> Option<Listing> {
+    async fn dnsbl_lookup(&self, zones: &[String], ip: Ipv4Addr, program: Program, pid: u32) -> Option<Listing> {
         let r = self.resolver.as_ref()?;
         let p = self.persona();
-        for zone in &self.cfg.dnsbl {
+        for zone in zones {
             let q = dns::dnsbl_name(ip, zone);
             let failed = match r.query(&q, QType::A).await {
                 Ok(a) if a.rcode == Rcode::NoError => {
@@ -342,7 +335,7 @@ impl Mta {
     /// `submission`, and 465 when it has TLS too.
     pub fn services(&self) -> Vec<Service> {
         let mut v = vec![Service::Smtp];
-        if self.cfg.submission {
+        if self.cfg().submission {
             v.push(Service::Submission);
             if self.tls.is_some() {
                 v.push(Service::Submissions);
@@ -423,6 +416,8 @@ impl Mta {
                 .peer(&label)
                 .line(format!("connection from {label} [{ip}]:{}{on}", peer.port())),
         );
+        // The settings of this session, whatever a reload does meanwhile.
+        let cfg = self.cfg();
         let ptr = match &self.resolver {
             Some(r) => r.ptr(ip).await,
             None => None,
@@ -430,7 +425,7 @@ impl Mta {
         let pid = self.new_pid();
         let p = self.persona();
         let (forged, name_trusted) = match &ptr {
-            Some(n) if service == Service::Smtp && self.trusts_names() => {
+            Some(n) if service == Service::Smtp && cfg.trusts_names() => {
                 self.confirm_name(ip, n, service.program(), pid).await
             }
             _ => (false, false),
@@ -439,7 +434,7 @@ impl Mta {
         // forward-confirmed name). Port 25 only, like the DNSBLs.
         let client_access = if service == Service::Smtp {
             let name = ptr.as_deref().filter(|_| name_trusted);
-            access::client(&self.cfg.access, ip, name).map(|e| e.action.clone())
+            access::client(&cfg.access, ip, name).map(|e| e.action.clone())
         } else {
             None
         };
@@ -468,7 +463,7 @@ impl Mta {
             let trusted = matches!(client_access, Some(Action::Ok | Action::Relay));
             if refusal.is_none()
                 && !trusted
-                && let Some(l) = self.dnsbl_lookup(ip, service.program(), pid).await
+                && let Some(l) = self.dnsbl_lookup(&cfg.dnsbl, ip, service.program(), pid).await
             {
                 let r = p.dnsbl_reject(ip, &l.zone, l.reason.as_deref());
                 if let Some(line) = p.log_connect_reject(&peer0, &r) {
@@ -484,6 +479,7 @@ impl Mta {
             discard,
             dnsbl: Dnsbl::NotAsked,
             mta: &self,
+            cfg: cfg.clone(),
             service,
             ip,
             ptr: ptr.clone(),
@@ -499,7 +495,7 @@ impl Mta {
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
-        let server = Server::new(self.server_config(service), Peer { ip, name: ptr, forged });
+        let server = Server::new(self.server_config(&cfg, service), Peer { ip, name: ptr, forged });
         let mut core = SmtpSession { server, pol, timed_out: false, held: None };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
@@ -508,7 +504,7 @@ impl Mta {
                 match ask {
                     // Postfix asks its DNSBLs at the first RCPT (smtpd_delay_reject).
                     Ask::Dnsbl => {
-                        let l = self.dnsbl_lookup(ip, service.program(), pid).await;
+                        let l = self.dnsbl_lookup(&cfg.dnsbl, ip, service.program(), pid).await;
                         core.pol.dnsbl = Dnsbl::Done(l);
                     }
                     // The 535 waits in the core: it goes out when the delay is over.
@@ -531,7 +527,7 @@ impl Mta {
     /// process id).
     async fn refuse(&self, conn: Conn, why: Refused) {
         let ip = *conn.peer.ip();
-        let cfg = self.server_config(Service::Smtp);
+        let cfg = self.server_config(&self.cfg(), Service::Smtp);
         let peer = Peer { ip, name: None, forged: false };
         let server = match why {
             Refused::Busy(_) => Server::refuse_busy(cfg, peer),
@@ -541,17 +537,17 @@ impl Mta {
         Session::new(&self.ctx, conn.stream, conn.session, self.ctx.peer_name(ip)).run(&mut core).await;
     }
 
-    fn server_config(&self, service: Service) -> ServerConfig {
+    fn server_config(&self, cfg: &MtaConfig, service: Service) -> ServerConfig {
         ServerConfig {
             hostname: self.ctx.hostname.clone(),
-            flavour: self.cfg.flavour,
-            max_message_size: self.cfg.max_message_size,
+            flavour: cfg.flavour,
+            max_message_size: cfg.max_message_size,
             max_recipients: 100,
             // Submission always offers AUTH (RFC 6409 §4.3 wants it authenticated).
-            auth: self.cfg.auth != crate::scenario::AuthMode::Off || service != Service::Smtp,
+            auth: cfg.auth != crate::scenario::AuthMode::Off || service != Service::Smtp,
             // On 465 TLS is up before the first word: no STARTTLS there.
-            show_secrets: self.cfg.show_secrets,
-            tls: if self.tls.is_some() && service != Service::Submissions { self.cfg.tls } else { TlsMode::Off },
+            show_secrets: cfg.show_secrets,
+            tls: if self.tls.is_some() && service != Service::Submissions { cfg.tls } else { TlsMode::Off },
         }
     }
 
@@ -811,6 +807,8 @@ struct SessionPolicy<'a> {
     discard: bool,
     dnsbl: Dnsbl,
     mta: &'a Mta,
+    /// The host's settings when the session started.
+    cfg: Arc<MtaConfig>,
     service: Service,
     ip: Ipv4Addr,
     ptr: Option<String>,
@@ -843,10 +841,10 @@ impl SessionPolicy<'_> {
     fn dnsbl_due(&self) -> bool {
         matches!(self.dnsbl, Dnsbl::NotAsked)
             && self.service == Service::Smtp
-            && !self.mta.cfg.dnsbl.is_empty()
+            && !self.cfg.dnsbl.is_empty()
             && !self.persona().dnsbl_at_connect()
             && !matches!(self.client_access, Some(Action::Ok | Action::Relay))
-            && !self.mta.in_relay_networks(self.ip)
+            && !self.cfg.in_relay_networks(self.ip)
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
@@ -869,7 +867,7 @@ impl Policy for SessionPolicy<'_> {
 
     fn mail(&mut self, env: &Envelope) -> Reply {
         let p = self.persona();
-        if (self.mta.cfg.auth == AuthMode::Required || self.service.requires_auth()) && env.auth.is_none() {
+        if (self.cfg.auth == AuthMode::Required || self.service.requires_auth()) && env.auth.is_none() {
             let r = p.auth_required();
             self.mta.log.log(self.service.program(), self.pid, &p.log_mail_reject(&self.peer(), env, &r));
             return r;
@@ -878,7 +876,7 @@ impl Policy for SessionPolicy<'_> {
         let from = env.from.to_string();
         let entry = match &env.from {
             crate::proto::smtp::address::Path::Mailbox(m) if self.service == Service::Smtp => {
-                access::address(&self.mta.cfg.access, access::Tag::From, &m.local, &m.domain).map(|e| e.action.clone())
+                access::address(&self.cfg.access, access::Tag::From, &m.local, &m.domain).map(|e| e.action.clone())
             }
             _ => None,
         };
@@ -909,16 +907,16 @@ impl Policy for SessionPolicy<'_> {
         let to = format!("<{rcpt}>");
         let p = self.persona();
         let listed = match &self.dnsbl {
-            Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.mta.in_relay_networks(self.ip) => Some(l),
+            Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.cfg.in_relay_networks(self.ip) => Some(l),
             _ => None,
         };
         let to_access = if self.service == Service::Smtp {
-            access::address(&self.mta.cfg.access, access::Tag::To, &rcpt.local, &rcpt.domain).map(|e| e.action.clone())
+            access::address(&self.cfg.access, access::Tag::To, &rcpt.local, &rcpt.domain).map(|e| e.action.clone())
         } else {
             None
         };
         let postfix_order = !p.dnsbl_at_connect();
-        let outside = env.auth.is_none() && !self.mta.in_relay_networks(self.ip);
+        let outside = env.auth.is_none() && !self.cfg.in_relay_networks(self.ip);
         let from = env.from.to_string();
         let peer = self.peer();
         let access_relay = matches!(to_access, Some(Action::Relay))
@@ -941,19 +939,19 @@ impl Policy for SessionPolicy<'_> {
             by_access = Some((AccessCheck::Recipient, to.clone()));
             p.access_reply(AccessCheck::Recipient, &peer, &to, to_access.as_ref().and_then(custom))
         } else if self.mta.is_local_domain(&rcpt.domain) {
-            let alias = self.mta.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
+            let alias = self.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
             let list = self.mta.list_for(rcpt).is_some();
             if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
             || (!self.service.requires_auth()
                 && (access_relay
                     || self.mta.popauth_allows(self.ip)
-                    || self.mta.relay_allowed(self.ip, self.ptr.as_deref().filter(|_| self.name_trusted), rcpt)))
+                    || self.cfg.relay_allowed(self.ip, self.ptr.as_deref().filter(|_| self.name_trusted), rcpt)))
         {
             p.rcpt_ok(&to)
         } else {
             let forged = if self.forged { p.relay_denied_forged(&to, self.ip) } else { None };
-            forged.unwrap_or_else(|| p.relay_denied(&to, self.mta.cfg.auth != AuthMode::Off))
+            forged.unwrap_or_else(|| p.relay_denied(&to, self.cfg.auth != AuthMode::Off))
         };
         if r.is_positive() {
             if self.qid.is_none() {

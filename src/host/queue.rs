@@ -154,7 +154,7 @@ impl Mta {
             return None;
         }
         let name = r.local.to_ascii_lowercase();
-        self.cfg.aliases.get(&name)?;
+        self.cfg().aliases.get(&name)?;
         let mut out: Vec<Mailbox> = Vec::new();
         let mut have = std::collections::BTreeSet::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -169,7 +169,7 @@ impl Mta {
                     remote_mta: None,
                 }));
             }
-            for t in self.cfg.aliases.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
+            for t in self.cfg().aliases.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
                 if t.contains('@') {
                     if let Ok(m) = crate::proto::smtp::address::parse_mailbox(t)
                         && have.insert(m.clone())
@@ -495,7 +495,7 @@ impl Mta {
         let now = self.ctx.now();
         let arrival = self.with_state(|s| s.queue.values().find(|e| e.qid == qid).map(|e| e.arrival)).unwrap_or(now);
         let body = dsn::build(&dsn::Report {
-            flavour: self.cfg.flavour,
+            flavour: self.log.flavour,
             reporting_mta: &self.ctx.hostname,
             qid,
             to: &sender.to_string(),

@@ -1,5 +1,5 @@
 //! The scenario's steps, run as one task beside the hosts: send, fetch,
-//! reply, wait and faults, then the end of the run (what is still queued,
+//! reply, wait, faults and configuration changes, then the end of the run (what is still queued,
 //! the per-MTA accounting).
 
 use super::accounting::accounting;
@@ -106,6 +106,19 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
             Action::Wait(d) => {
                 trace.push(started(format!("step {n}: wait {}", format_duration(*d))));
                 sleep(*d).await;
+            }
+            Action::Configure { host, cfg, changes } => {
+                let name = &sc.hosts[*host].name;
+                trace.push(started(format!("step {n}: the administrator of {name} changes its configuration")));
+                if let Some((_, mta)) = hosts.mtas.iter().find(|(i, _)| i == host) {
+                    let ctx = ctx_for(&env, &sc, *host);
+                    ctx.emit(
+                        ctx.ev(Kind::HostConfigure)
+                            .line(format!("configuration reloaded: {}", changes.join("; ")))
+                            .field(Field::Step, n),
+                    );
+                    mta.reload(cfg);
+                }
             }
             Action::Fault { fault, undo_after } => {
                 let mut what = format!("step {n}: {}", faults.describe(fault));

@@ -815,6 +815,7 @@ fn describe_steps(sc: &Scenario) -> String {
                 scenario::Action::Fetch(_) => "pop3",
                 scenario::Action::Wait(_) => "wait",
                 scenario::Action::Fault { .. } => "fault",
+                scenario::Action::Configure { .. } => "configure",
             };
             format!("{} {w}", i + 1)
         })

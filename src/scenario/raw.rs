@@ -9,10 +9,11 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
 
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     #[schemars(with = "u32")]
@@ -42,7 +43,7 @@ pub struct RawScenario {
     /// Per-student values: `${name}` elsewhere in the file is replaced by a
     /// student's value (see `maillab run --student`).
     #[serde(default)]
-    pub variants: Option<super::vary::RawVariants>,
+    pub variants: Option<RawVariants>,
 }
 
 /// A text in English and Japanese (either may be left out).
@@ -55,7 +56,7 @@ pub struct Text {
     pub ja: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     #[serde(default)]
@@ -68,7 +69,7 @@ pub struct RawNetwork {
     pub run_limit: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     #[schemars(with = "Vec<String>")]
@@ -77,7 +78,7 @@ pub struct RawLink {
     pub latency: S<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHost {
     #[schemars(with = "String")]
@@ -162,7 +163,7 @@ pub struct RawHost {
 }
 
 /// A mailing list on a `list` host: NAME@ posts, NAME-ctl@ takes command mail, NAME-admin@ reaches the admins.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawList {
     /// participatory (members post; the default) or moderated (only moderators post).
@@ -228,7 +229,7 @@ pub struct RawList {
 }
 
 /// When and how digests go out.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDigest {
     /// How often (default 1d).
@@ -242,7 +243,7 @@ pub struct RawDigest {
 }
 
 /// How an MTA retries what it cannot deliver now.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawQueue {
     /// Wait before the first retry.
@@ -263,7 +264,7 @@ pub struct RawQueue {
     pub warn_after: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRelay {
     /// Client networks (CIDR) allowed to relay.
@@ -284,7 +285,7 @@ pub struct RawRelay {
     pub pop_before_smtp: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUser {
     #[schemars(with = "String")]
@@ -299,7 +300,7 @@ pub struct RawUser {
     pub special_mailboxes: bool,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     #[serde(default)]
@@ -336,9 +337,69 @@ pub struct RawStep {
     /// A MUA reads mail with IMAP.
     #[serde(default)]
     pub imap: Option<RawFetch>,
+    /// Change a running MTA's settings, as an administrator who edits its
+    /// configuration and reloads the daemon.
+    #[serde(default)]
+    pub configure: Option<RawConfigure>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// `configure: {host: NAME, set: {...}}`: new values for some of an MTA
+/// host's own keys. A key given replaces the host's value of that key; the
+/// others stay. Sessions already open keep the old settings.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfigure {
+    #[schemars(with = "String")]
+    pub host: S<String>,
+    #[schemars(with = "RawSet")]
+    pub set: S<RawSet>,
+}
+
+/// The keys a `configure` step may set, written as on the host.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSet {
+    /// Who may relay (replaces the host's `allow_relay:` as a whole).
+    #[serde(default)]
+    pub allow_relay: Option<RawRelay>,
+    /// The access database (replaces every entry).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub access: Option<Vec<S<String>>>,
+    /// DNS blocklist zones (`[]`: none).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub dnsbl: Option<Vec<S<String>>>,
+    /// SMTP AUTH: off, offered or required.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub auth: Option<S<String>>,
+    /// The largest message accepted, in octets.
+    #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    pub max_message_size: Option<S<u64>>,
+}
+
+impl RawSet {
+    /// The names of the keys given, in the order of the host's keys.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut k = Vec::new();
+        for (name, given) in [
+            ("allow_relay", self.allow_relay.is_some()),
+            ("access", self.access.is_some()),
+            ("dnsbl", self.dnsbl.is_some()),
+            ("auth", self.auth.is_some()),
+            ("max_message_size", self.max_message_size.is_some()),
+        ] {
+            if given {
+                k.push(name);
+            }
+        }
+        k
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHostFault {
     #[schemars(with = "String")]
@@ -348,7 +409,7 @@ pub struct RawHostFault {
     pub duration: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLinkFault {
     #[schemars(with = "Vec<String>")]
@@ -361,7 +422,7 @@ pub struct RawLinkFault {
     pub duration: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSend {
     /// The MUA host that sends.
@@ -414,7 +475,7 @@ pub struct RawSend {
 }
 
 /// An attached file, filled with made-up content of the given size.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAttachment {
     #[schemars(with = "String")]
@@ -429,7 +490,7 @@ pub struct RawAttachment {
 }
 
 /// Reply to the newest message the MUA fetched with pop3/imap (that matches `subject`).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReply {
     #[schemars(with = "String")]
@@ -452,7 +513,7 @@ pub struct RawReply {
     pub auth: Option<RawAuth>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
     #[schemars(with = "String")]
@@ -467,7 +528,7 @@ pub struct RawAuth {
 }
 
 /// A mail client reads its mailbox.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFetch {
     #[schemars(with = "String")]
@@ -497,7 +558,7 @@ pub struct RawFetch {
     pub starttls: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     #[serde(default)]
@@ -517,7 +578,7 @@ pub struct RawExpect {
 }
 
 /// Any trace event of a kind, optionally on one host, whose line matches.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectTrace {
     #[schemars(with = "String")]
@@ -533,7 +594,7 @@ pub struct RawExpectTrace {
 }
 
 /// How many messages a POP3/IMAP step downloaded.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectFetched {
     #[schemars(with = "usize")]
@@ -541,7 +602,7 @@ pub struct RawExpectFetched {
     pub count: usize,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectReply {
     #[schemars(with = "usize")]
@@ -553,7 +614,7 @@ pub struct RawExpectReply {
     pub command: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectDelivered {
     #[schemars(with = "String")]
@@ -567,7 +628,7 @@ pub struct RawExpectDelivered {
     pub contains: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectHeader {
     #[schemars(with = "String")]
@@ -583,7 +644,7 @@ pub struct RawExpectHeader {
     pub contains: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectChain {
     #[schemars(with = "String")]
@@ -596,7 +657,7 @@ pub struct RawExpectChain {
     pub message: Option<S<usize>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpectLog {
     #[schemars(with = "String")]
@@ -605,4 +666,56 @@ pub struct RawExpectLog {
     pub matches: S<String>,
     #[serde(default)]
     pub absent: bool,
+}
+
+// --- Per-student variants (read and applied by [`super::vary`]) ---
+
+/// `variants:` as written.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariants {
+    /// The values, by name; `${name}` in the scenario (and its lessons) is replaced by the value.
+    pub vars: BTreeMap<String, RawVar>,
+    /// How many variants `maillab check` runs when there are more than 64 (default 16).
+    #[serde(default)]
+    pub sample: Option<usize>,
+}
+
+/// One value: exactly one of `choices` and `range`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVar {
+    /// The values to pick from; a choice may be a map, setting `${name.key}` for each key.
+    #[serde(default)]
+    pub choices: Option<Vec<RawChoice>>,
+    /// Whole numbers from the first to the second, both included.
+    #[serde(default)]
+    pub range: Option<[i64; 2]>,
+    /// The distance between numbers of the range (default 1).
+    #[serde(default)]
+    pub step: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawChoice {
+    Int(i64),
+    Text(String),
+    Group(BTreeMap<String, RawScalar>),
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawScalar {
+    Int(i64),
+    Text(String),
+}
+
+impl RawScalar {
+    pub fn text(&self) -> String {
+        match self {
+            RawScalar::Int(i) => i.to_string(),
+            RawScalar::Text(t) => t.clone(),
+        }
+    }
 }

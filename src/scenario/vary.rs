@@ -22,59 +22,10 @@ use super::Scenario;
 use crate::base::diag::{Diagnostic, Diagnostics};
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// `variants:` as written.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawVariants {
-    /// The values, by name; `${name}` in the scenario (and its lessons) is replaced by the value.
-    pub vars: BTreeMap<String, RawVar>,
-    /// How many variants `maillab check` runs when there are more than 64 (default 16).
-    #[serde(default)]
-    pub sample: Option<usize>,
-}
-
-/// One value: exactly one of `choices` and `range`.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawVar {
-    /// The values to pick from; a choice may be a map, setting `${name.key}` for each key.
-    #[serde(default)]
-    pub choices: Option<Vec<RawChoice>>,
-    /// Whole numbers from the first to the second, both included.
-    #[serde(default)]
-    pub range: Option<[i64; 2]>,
-    /// The distance between numbers of the range (default 1).
-    #[serde(default)]
-    pub step: Option<i64>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum RawChoice {
-    Int(i64),
-    Text(String),
-    Group(BTreeMap<String, RawScalar>),
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum RawScalar {
-    Int(i64),
-    Text(String),
-}
-
-impl RawScalar {
-    fn text(&self) -> String {
-        match self {
-            RawScalar::Int(i) => i.to_string(),
-            RawScalar::Text(t) => t.clone(),
-        }
-    }
-}
+pub use super::raw::{RawChoice, RawScalar, RawVar, RawVariants};
 
 /// The values one variant gives (`name` or `name.key` → text), and whose it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

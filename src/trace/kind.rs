@@ -184,6 +184,8 @@ kinds! {
         "a host is played by a real server (`external`) and is not started";
     HostError = "host.error", Host, [],
         "a host's service stopped unexpectedly";
+    HostConfigure = "host.configure", Host, [Step],
+        "a `configure` step changed an MTA's settings (relay rules, access entries, DNSBLs, AUTH, size limit) and the MTA reloaded them; sessions already open keep the old ones";
     HttpRequest = "http.request", Server, [Code],
         "`maillab serve` only: a request to the mail-client autoconfiguration service over HTTP, with its status";
     RunStart = "run.start", Scenario, [],
@@ -296,9 +298,8 @@ impl Kind {
             | ListCommand | ListSubscribe | ListConfirm | ListJoin | ListUnsubscribe | ListChaddr | ListDelivery
             | ListAdmin | ListDigest => Category::List,
             MuaResult | MuaFetch | MuaMessage => Category::Mua,
-            Fault | Step | HostExternal | HostError | RunStart | RunEnd | RunLimit | ExpectPass | ExpectFail => {
-                Category::Scenario
-            }
+            Fault | Step | HostExternal | HostError | HostConfigure | RunStart | RunEnd | RunLimit | ExpectPass
+            | ExpectFail => Category::Scenario,
         }
     }
     /// A kind by its dotted name.

@@ -21,6 +21,7 @@ const SHIPPED: &[&str] = &[
     "list-moderated",
     "list-security",
     "mx-fallback",
+    "open-relay",
     "pop-before-smtp",
     "pop-vs-imap",
     "queue-lifetime",
@@ -106,6 +107,11 @@ fn snapshot_relay_denial() {
 #[test]
 fn snapshot_dnsbl() {
     snapshot("dnsbl");
+}
+
+#[test]
+fn snapshot_open_relay() {
+    snapshot("open-relay");
 }
 
 #[test]

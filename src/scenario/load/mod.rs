@@ -10,6 +10,7 @@
 //! passwords steps log in with), `steps` (actions and faults), `send` (send
 //! and reply steps), `expect` (expectations).
 
+mod configure;
 mod expect;
 mod hosts;
 mod lists;
@@ -35,12 +36,6 @@ pub use semantic::{MAX_DURATION, MAX_STEPS_TIME};
 
 /// The roles that run an MTA: what a smarthost, a `via` or a hop must be.
 const MTA_ROLES: &[Role] = &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List];
-
-pub fn load_file(path: &std::path::Path) -> Result<Scenario, Diagnostics> {
-    let file = path.display().to_string();
-    let src = read_source(path, "scenario")?;
-    load_str(&src, &file)
-}
 
 /// A file's text, or why it cannot be had: unreadable (with the system's reason), or not
 /// UTF-8 text (with the position of the first byte that is not, and whether it looks binary).
@@ -298,12 +293,6 @@ pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) ->
     d(line, column, message, hint)
 }
 
-/// Load a scenario source; one with `variants:` gets its first values (see
-/// [`crate::scenario::vary`] for a student's).
-pub fn load_str(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
-    crate::scenario::vary::load_str(src, file, None)
-}
-
 /// Load a scenario source whose `${...}` values are already in place.
 pub fn load_plain(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
     let raw: RawScenario = match serde_saphyr::from_str_with_options(src, yaml_options()) {
@@ -316,6 +305,7 @@ pub fn load_plain(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
         diags: Vec::new(),
         warns: Vec::new(),
         passwords: BTreeMap::new(),
+        configured: BTreeMap::new(),
     };
     let sc = c.scenario(raw);
     if c.diags.is_empty()
@@ -340,6 +330,8 @@ struct Checker {
     warns: Vec<Diagnostic>,
     /// Users' passwords by address, for steps that log in.
     passwords: BTreeMap<String, Option<String>>,
+    /// Each MTA host as the `configure` steps checked so far left it.
+    configured: BTreeMap<usize, RawHost>,
 }
 
 impl Checker {

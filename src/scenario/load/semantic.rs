@@ -186,7 +186,13 @@ impl Checker {
         let refusal_expected = |n: usize| {
             expect.iter().any(|e| matches!(e.kind, ExpectKind::Reply { step, code, .. } if step == n && code >= 400))
         };
+        // Each MTA's settings as the `configure` steps so far left them.
+        let mut now: BTreeMap<usize, &crate::scenario::MtaConfig> = BTreeMap::new();
         for (i, (step, rs)) in steps.iter().zip(&raw.steps).enumerate() {
+            if let Action::Configure { host, cfg, .. } = &step.action {
+                now.insert(*host, cfg);
+                continue;
+            }
             if refusal_expected(i + 1) {
                 continue;
             }
@@ -195,7 +201,7 @@ impl Checker {
                 continue;
             }
             let (Some(via), Some(mua)) = (hosts.get(s.via), hosts.get(s.mua)) else { continue };
-            let Some(m) = &via.mta else { continue };
+            let Some(m) = now.get(&s.via).copied().or(via.mta.as_ref()) else { continue };
             // Relaying by the client's reverse-DNS name or after a POP3/IMAP login depends on the run,
             // and access entries that grant relaying (RELAY, or OK) are the access database's to decide.
             let grants = |e: &crate::scenario::access::Entry| {

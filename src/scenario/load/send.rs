@@ -331,9 +331,9 @@ impl Checker {
 
 #[cfg(test)]
 mod tests {
-    use super::super::load_str;
     use crate::base::rfc2047::Charset;
     use crate::scenario::Action;
+    use crate::scenario::load_str;
 
     const BASE: &str = "version: 1
 name: t

@@ -1,5 +1,5 @@
 //! Steps: exactly one action each (send, reply, pop3, imap, wait, or a fault:
-//! down, up, cut, slow, servfail), at an optional time.
+//! down, up, cut, slow, servfail; or configure), at an optional time.
 
 use super::super::raw::{RawFetch, RawHost, RawStep, S};
 use super::Checker;
@@ -33,6 +33,7 @@ impl Checker {
             s.servfail.is_some(),
             s.pop3.is_some(),
             s.imap.is_some(),
+            s.configure.is_some(),
         ]
         .iter()
         .filter(|b| **b)
@@ -48,7 +49,7 @@ impl Checker {
                     format!("step {n} has more than one action")
                 },
                 hint: Some(
-                    "give each step exactly one of send, reply, pop3, imap, wait, down, up, cut, slow, servfail".into(),
+                    "give each step exactly one of send, reply, pop3, imap, wait, down, up, cut, slow, servfail, configure".into(),
                 ),
             });
             return None;
@@ -73,6 +74,8 @@ impl Checker {
             self.host_fault(s, hosts, names)?
         } else if s.cut.is_some() || s.slow.is_some() {
             self.link_fault(s, hosts, names)?
+        } else if let Some(c) = &s.configure {
+            self.configure(c, hosts, names)?
         } else {
             return None;
         })

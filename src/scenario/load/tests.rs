@@ -1,8 +1,8 @@
 //! Diagnostics that no shipped scenario or fixture shows: each with its exact
 //! message and position.
 
-use super::load_str;
 use crate::base::diag::Diagnostic;
+use crate::scenario::load_str;
 
 /// A small valid scenario; each test changes one line of it.
 const BASE: &str = "version: 1
@@ -186,4 +186,83 @@ fn an_access_line_needs_a_tag() {
         "access key `spam.example` has no tag",
         "start it with Connect: (client), From: (sender) or To: (recipient)",
     );
+}
+
+/// `BASE` with a `configure` step of `set` (YAML flow text) on `host` before the send.
+fn with_configure(host: &str, set: &str) -> String {
+    BASE.replacen("steps:\n", &format!("steps:\n  - configure: {{ host: {host}, set: {set} }}\n"), 1)
+}
+
+#[test]
+fn a_configure_step_is_checked_like_the_host_s_own_keys() {
+    let ok = with_configure("mx", "{ allow_relay: { networks: [192.0.2.0/24] }, auth: offered }");
+    let sc = load_str(&ok, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let crate::scenario::Action::Configure { host, cfg, changes } = &sc.steps[0].action else {
+        panic!("not a configure step: {:?}", sc.steps[0].action)
+    };
+    assert_eq!(*host, 1);
+    assert_eq!(cfg.relay_networks.len(), 1);
+    assert_eq!(cfg.auth, crate::scenario::AuthMode::Offered);
+    assert_eq!(changes, &["allow_relay: networks 192.0.2.0/24", "auth: offered"]);
+
+    // A bad value: the same message as on the host, at the step's value.
+    let src = with_configure("mx", "{ auth: sometimes }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_one(&src, &d, "sometimes", "unknown auth mode `sometimes`", "use off, offered or required");
+    let src = with_configure("mx", "{ allow_relay: { networks: [192.0.2/33] } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(&src, "192.0.2/33"));
+
+    // A misspelt key: did you mean.
+    let src = with_configure("mx", "{ dnsbll: [bl.example] }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert!(d[0].message.contains("dnsbll"), "{d:?}");
+    assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("dnsbl")), "{d:?}");
+
+    // Only an MTA has these settings.
+    let src = with_configure("pc", "{ auth: offered }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("must be a host with role relay or hub or mx"), "{d:?}");
+
+    // An empty `set:`.
+    let src = with_configure("mx", "{}");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d[0].message, "this `configure` step sets nothing");
+
+    // POP-before-SMTP needs a mailstore, here as on the host.
+    let src = with_configure("mx", "{ allow_relay: { pop_before_smtp: 10m } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "POP-before-SMTP needs the POP3/IMAP server on the same host");
+}
+
+#[test]
+fn configure_steps_build_on_each_other() {
+    let src = BASE.replacen(
+        "steps:\n",
+        "steps:\n  - configure: { host: mx, set: { auth: offered } }\n  - configure: { host: mx, set: { max_message_size: 1000 } }\n",
+        1,
+    );
+    let sc = load_str(&src, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let crate::scenario::Action::Configure { cfg, .. } = &sc.steps[1].action else { panic!("not a configure step") };
+    assert_eq!(cfg.auth, crate::scenario::AuthMode::Offered, "the first step's value stays");
+    assert_eq!(cfg.max_message_size, 1000);
+}
+
+#[test]
+fn the_relay_warning_sees_the_settings_of_the_configure_steps_before() {
+    // The PC sends to another domain: mx refuses to relay for it, unless a
+    // configure step before the send opened the relay for its network.
+    let base = BASE.replace("to: [alice@example.com]", "to: [carol@example.net]");
+    let warned = load_str(&base, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(warned.warnings.len(), 1, "{:?}", warned.warnings);
+    let opened = base.replacen(
+        "steps:\n",
+        "steps:\n  - configure: { host: mx, set: { allow_relay: { networks: [192.0.2.0/24] } } }\n",
+        1,
+    );
+    let sc = load_str(&opened, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
 }

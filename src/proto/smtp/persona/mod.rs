@@ -61,6 +61,9 @@ pub enum Program {
     /// master.cf runs it with `syslog_name=postfix/submission`; sendmail's
     /// MSA is the same daemon.
     SubmissionSmtpd,
+    /// The daemon that starts the others: Postfix's master (it logs a
+    /// reload); sendmail's listening daemon (it logs its restart).
+    Master,
 }
 
 /// How a message entered the queue, for the maillog line that records it.
@@ -397,6 +400,9 @@ pub trait Persona: Sync {
     /// The maillog line when a client's PTR name `name` does not lead back
     /// to `ip`; `why`: the resolver's reason when the name has no address at all.
     fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String>;
+    /// The maillog lines of a configuration reload (a `configure` step);
+    /// `queue_interval`: how often the daemon runs its queue (sendmail's `-q`).
+    fn log_reload(&self, queue_interval: std::time::Duration) -> Vec<(Program, String)>;
     /// A refusal by the access database: `subject` is the address in angle
     /// brackets (unused for the client); `custom` is an `ERROR:` entry's
     /// (status, code, text).

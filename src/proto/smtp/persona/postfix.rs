@@ -51,6 +51,9 @@ pub fn delay(d: Duration) -> String {
 
 /// The verbs the disconnect summary names one by one, in its order.
 /// In the order of smtpd.c's command table (STARTTLS and AUTH after HELO/EHLO).
+/// The Postfix release whose lines the lab writes (Debian 12's).
+pub const VERSION: &str = "3.7.11";
+
 const SUMMARY_VERBS: [&str; 12] =
     ["ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "quit"];
 
@@ -210,6 +213,7 @@ impl Persona for Postfix {
             Program::Bounce => "postfix/bounce",
             Program::Pickup => "postfix/pickup",
             Program::SubmissionSmtpd => "postfix/submission/smtpd",
+            Program::Master => "postfix/master",
         }
     }
     fn log_pid(&self, prog: Program, pid: u32, daemon_pid: u32) -> u32 {
@@ -319,6 +323,12 @@ impl Persona for Postfix {
         let why = why.map(|w| format!(": {w}")).unwrap_or_default();
         Some(format!("warning: hostname {name} does not resolve to address {ip}{why}"))
     }
+    fn log_reload(&self, _queue_interval: std::time::Duration) -> Vec<(Program, String)> {
+        // master/master.c: on SIGHUP (`postfix reload`) the master logs
+        // "reload -- version %s, configuration %s" and re-reads main.cf; the
+        // smtpd processes serving a session finish it with the old settings.
+        vec![(Program::Master, format!("reload -- version {VERSION}, configuration /etc/postfix"))]
+    }
     fn log_dnsbl_error(&self, query: &str, temporary: bool) -> Option<String> {
         // smtpd_check.c rbl_lookup(): "%s: RBL lookup error: %s", the text of
         // dns_lookup() with the resolver's h_errno (TRY_AGAIN, NO_RECOVERY).
@@ -425,6 +435,16 @@ impl Persona for Postfix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_is_the_master_s_line() {
+        // master/master.c: msg_info("reload -- version %s, configuration %s", ...)
+        let l = Postfix.log_reload(Duration::from_secs(300));
+        assert_eq!(l.len(), 1);
+        assert!(matches!(l[0].0, Program::Master));
+        assert_eq!(l[0].1, "reload -- version 3.7.11, configuration /etc/postfix");
+        assert_eq!(Postfix.program_name(Program::Master), "postfix/master");
+    }
 
     #[test]
     fn qid_shape() {

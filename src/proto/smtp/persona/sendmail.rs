@@ -289,6 +289,20 @@ impl Persona for Sendmail {
         // No line of its own: `relay=` says "(may be forged)" wherever it appears.
         None
     }
+    fn log_reload(&self, queue_interval: std::time::Duration) -> Vec<(Program, String)> {
+        // sendmail/main.c restart_daemon(): on SIGHUP the daemon logs its
+        // restart and re-executes itself with its command line
+        // (`sendmail -bd -q…`), which reads sendmail.cf anew and logs its
+        // start; children serving a session finish it as they are.
+        let s = queue_interval.as_secs();
+        vec![
+            (Program::Master, "restarting /usr/sbin/sendmail due to signal".to_string()),
+            (
+                Program::Master,
+                format!("starting daemon ({VERSION}): SMTP+queueing@{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+            ),
+        ]
+    }
     fn log_dnsbl_error(&self, _query: &str, _temporary: bool) -> Option<String> {
         // dnsbl.m4 without its third argument: a failed look-up is TMPOK, silently.
         None

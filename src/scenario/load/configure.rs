@@ -1,0 +1,118 @@
+//! `configure` steps: new values for some of a running MTA's own keys,
+//! checked exactly as the host's keys are (the host's settings with the new
+//! values in place are checked whole), one step after another.
+
+use super::super::raw::{RawConfigure, RawHost};
+use super::{Checker, MTA_ROLES, role_of};
+use crate::scenario::{Action, Role};
+use std::collections::BTreeMap;
+
+impl Checker {
+    pub(super) fn configure(
+        &mut self,
+        c: &RawConfigure,
+        hosts: &[RawHost],
+        names: &BTreeMap<String, usize>,
+    ) -> Option<Action> {
+        let i = self.host_ref(names, hosts, &c.host, MTA_ROLES, "the host a `configure` step changes")?;
+        let set = &c.set.value;
+        let keys = set.keys();
+        if keys.is_empty() {
+            self.err(
+                &c.set,
+                "this `configure` step sets nothing",
+                "give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size",
+            );
+            return None;
+        }
+        // The host as the steps before left it, with this step's values in place.
+        let mut h = self.configured.get(&i).cloned().unwrap_or_else(|| hosts[i].clone());
+        if let Some(r) = &set.allow_relay {
+            h.allow_relay = Some(r.clone());
+        }
+        if let Some(a) = &set.access {
+            h.access = a.clone();
+        }
+        if let Some(d) = &set.dnsbl {
+            h.dnsbl = d.clone();
+        }
+        if let Some(a) = &set.auth {
+            h.auth = Some(a.clone());
+        }
+        if let Some(m) = &set.max_message_size {
+            h.max_message_size = Some(m.clone());
+        }
+        let role = role_of(&h)?;
+        let dns_hosts: Vec<usize> =
+            hosts.iter().enumerate().filter(|(_, h)| role_of(h) == Some(Role::Dns)).map(|(j, _)| j).collect();
+        // The host's own keys were checked already: only what this step adds is new.
+        let (diags, warns) = (self.diags.len(), self.warns.len());
+        let cfg = self.mta_config(&h, role, hosts, names, &dns_hosts);
+        dedup_after(&mut self.diags, diags);
+        dedup_after(&mut self.warns, warns);
+        if self.diags.len() > diags {
+            return None;
+        }
+        let cfg = cfg?;
+        let changes = describe(c);
+        self.configured.insert(i, h);
+        Some(Action::Configure { host: i, cfg: Box::new(cfg), changes })
+    }
+}
+
+/// Drop the diagnostics from `from` on that repeat one made before.
+fn dedup_after(d: &mut Vec<crate::base::diag::Diagnostic>, from: usize) {
+    let mut k = from;
+    while k < d.len() {
+        let same =
+            d[..from].iter().any(|o| o.line == d[k].line && o.column == d[k].column && o.message == d[k].message);
+        if same {
+            d.remove(k);
+        } else {
+            k += 1;
+        }
+    }
+}
+
+/// What the step sets, one `key: value` text a key, for the trace.
+fn describe(c: &RawConfigure) -> Vec<String> {
+    let set = &c.set.value;
+    let list = |v: &[serde_saphyr::Spanned<String>]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter().map(|s| s.value.as_str()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(r) = &set.allow_relay {
+        let mut parts = Vec::new();
+        for (name, v) in
+            [("networks", &r.networks), ("client_domains", &r.client_domains), ("to_domains", &r.to_domains)]
+        {
+            if !v.is_empty() {
+                parts.push(format!("{name} {}", list(v)));
+            }
+        }
+        if let Some(p) = &r.pop_before_smtp {
+            parts.push(format!("pop_before_smtp {}", p.value));
+        }
+        if parts.is_empty() {
+            parts.push("nobody".into());
+        }
+        out.push(format!("allow_relay: {}", parts.join("; ")));
+    }
+    if let Some(a) = &set.access {
+        out.push(format!("access: {}", list(a)));
+    }
+    if let Some(d) = &set.dnsbl {
+        out.push(format!("dnsbl: {}", list(d)));
+    }
+    if let Some(a) = &set.auth {
+        out.push(format!("auth: {}", a.value));
+    }
+    if let Some(m) = &set.max_message_size {
+        out.push(format!("max_message_size: {}", m.value));
+    }
+    out
+}
