@@ -49,11 +49,11 @@ pub fn delay(d: Duration) -> String {
     }
 }
 
-/// The verbs the disconnect summary names one by one, in its order.
-/// In the order of smtpd.c's command table (STARTTLS and AUTH after HELO/EHLO).
 /// The Postfix release whose lines the lab writes (Debian 12's).
 pub const VERSION: &str = "3.7.11";
 
+/// The verbs the disconnect summary names one by one, in its order.
+/// In the order of smtpd.c's command table (STARTTLS and AUTH after HELO/EHLO).
 const SUMMARY_VERBS: [&str; 12] =
     ["ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "quit"];
 
