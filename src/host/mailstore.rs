@@ -234,7 +234,7 @@ impl<R: Reader> Core for Reading<R> {
 /// How this host's POP3 and IMAP offer STLS/STARTTLS: the scenario's `tls`,
 /// if the host could set TLS up.
 fn tls_mode(mta: &Mta) -> TlsMode {
-    if mta.tls.is_some() { mta.cfg.tls } else { TlsMode::Off }
+    if mta.tls.is_some() { mta.cfg().tls } else { TlsMode::Off }
 }
 
 fn pop3_config(mta: &Mta) -> pop3::Pop3Config {

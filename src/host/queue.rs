@@ -256,7 +256,7 @@ impl Mta {
                 auth: None,
                 // Opportunistic STARTTLS between MTAs, as Postfix's `may` level.
                 starttls: true,
-                chunking: self.cfg.chunking,
+                chunking: self.cfg().chunking,
                 smtputf8: params.smtputf8,
             };
             let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, false, job).await;
