@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")"
 minutes=${1:-12}
 [ $# -gt 0 ] && shift
-targets=${*:-"smtp_server smtp_client fetch_client pop3 imap dns scenario scenario_run lesson listserv rfc2047"}
+targets=${*:-"smtp_server smtp_client fetch_client pop3 imap dns scenario scenario_run lesson listserv rfc2047 mailauth"}
 secs=$((minutes * 60))
 export RUSTC_BOOTSTRAP=1
 mkdir -p logs
