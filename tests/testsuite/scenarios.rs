@@ -28,6 +28,7 @@ const SHIPPED: &[&str] = &[
     "relay-chain",
     "relay-denial",
     "smtp-auth",
+    "spoofing",
 ];
 
 fn text_of(name: &str) -> (String, String, usize) {
@@ -215,4 +216,9 @@ fn list_mail_is_accounted_per_recipient() {
 #[test]
 fn snapshot_eavesdrop() {
     snapshot("eavesdrop");
+}
+
+#[test]
+fn snapshot_spoofing() {
+    snapshot("spoofing");
 }

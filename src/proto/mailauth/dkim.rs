@@ -59,10 +59,11 @@ impl DkimKey {
             cb: Canonicalization::Relaxed,
             ..Default::default()
         };
-        let (_len, headers, signed, body) = template.canonicalize(Fields::new(message));
-        if signed.is_empty() {
-            return Err("the message has none of the header fields a signature covers".into());
+        // RFC 6376 §5.4: From: must be signed; a message without one is not signed at all.
+        if crate::base::message::first_quick(message, "From").is_none() {
+            return Err("the message has no From: field".into());
         }
+        let (_len, headers, signed, body) = template.canonicalize(Fields::new(message));
         let mut sig = template.clone();
         sig.bh = base64(key.hash(body).as_ref());
         sig.t = now;
