@@ -34,7 +34,16 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("lesson", lesson),
     ("listserv", listserv),
     ("rfc2047", rfc2047),
+    ("mailauth", mailauth),
 ];
+
+/// SPF and DMARC records and From: fields from anywhere: the SPF evaluator
+/// (the text as a domain's TXT record, answered by a DNS database), the
+/// DMARC parser and decision, and the From: reader never panic, and the
+/// evaluator ends within its look-up limit.
+pub fn mailauth(data: &[u8]) {
+    crate::proto::mailauth::exercise(&String::from_utf8_lossy(data));
+}
 
 /// Poll until there is nothing more to do; a core that never settles panics
 /// (a finding for the fuzzer, a failure for the regression test).

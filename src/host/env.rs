@@ -35,6 +35,8 @@ pub enum Purpose {
     Tls,
     /// TLS key pairs: a server's certificate key, the lab CA's key.
     TlsKey,
+    /// DKIM signing keys (host/mailauth.rs).
+    DkimKey,
 }
 
 impl Purpose {
@@ -47,6 +49,7 @@ impl Purpose {
             Purpose::ListKey => "list-key",
             Purpose::Tls => "tls",
             Purpose::TlsKey => "tls-key",
+            Purpose::DkimKey => "dkim-key",
         }
     }
 }

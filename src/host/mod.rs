@@ -7,6 +7,7 @@ pub mod env;
 pub mod fetch;
 pub mod list;
 pub mod listen;
+pub mod mailauth;
 pub mod maillog;
 pub mod mailstore;
 pub mod mta;

@@ -491,6 +491,8 @@ impl Mta {
             last_verb: String::new(),
             auth_mech: String::new(),
             auth_failed: false,
+            auth_wanted: false,
+            checked: None,
         };
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
@@ -506,6 +508,27 @@ impl Mta {
                     Ask::Dnsbl => {
                         let l = self.dnsbl_lookup(&cfg.dnsbl, ip, service.program(), pid).await;
                         core.pol.dnsbl = Dnsbl::Done(l);
+                    }
+                    // SPF, DKIM and DMARC ask the DNS; the message waits in the core.
+                    Ask::MailAuth => {
+                        let checked = match core.server.pending_message() {
+                            Some((env, data)) => {
+                                let from = match &env.from {
+                                    crate::proto::smtp::address::Path::Mailbox(m) => m.to_string(),
+                                    crate::proto::smtp::address::Path::Null => String::new(),
+                                };
+                                let c = super::mailauth::Client {
+                                    session,
+                                    peer: &label,
+                                    ip,
+                                    helo: &env.helo,
+                                    mail_from: &from,
+                                };
+                                Some(super::mailauth::check(&self.ctx, self.resolver.as_ref(), &c, data).await)
+                            }
+                            None => None,
+                        };
+                        core.pol.checked = checked;
                     }
                     // The 535 waits in the core: it goes out when the delay is over.
                     Ask::AuthFailed => {
@@ -591,6 +614,8 @@ fn reply_notes(r: &Reply) -> Vec<Note> {
 enum Ask {
     /// Look the client up in the DNSBLs (before the RCPT just traced is answered).
     Dnsbl,
+    /// Check SPF, DKIM and DMARC of the message just received (before its DATA is answered).
+    MailAuth,
     /// An AUTH failed: its answer is held back while the host waits.
     AuthFailed,
 }
@@ -608,6 +633,12 @@ impl Core for SmtpSession<'_> {
         if let Some(r) = self.held.take() {
             return Some(Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() });
         }
+        // A client that logged in is one of ours: its mail is not checked.
+        if std::mem::take(&mut self.pol.auth_wanted)
+            && self.server.pending_message().is_some_and(|(env, _)| env.auth.is_none())
+        {
+            return Some(Io::Host(Ask::MailAuth));
+        }
         Some(match self.server.poll(&mut self.pol)? {
             Output::Command(l) => {
                 // The lines answering AUTH's 334 challenges belong to AUTH.
@@ -619,10 +650,13 @@ impl Core for SmtpSession<'_> {
                 }
                 Io::Trace(Note::new(Kind::SmtpCmd, l))
             }
-            Output::Data { octets, lines } => Io::Trace(
-                Note::new(Kind::SmtpData, format!("(message content: {lines} lines, {octets} octets)"))
-                    .field(Field::Octets, octets),
-            ),
+            Output::Data { octets, lines } => {
+                self.pol.auth_wanted = self.pol.checks_auth();
+                Io::Trace(
+                    Note::new(Kind::SmtpData, format!("(message content: {lines} lines, {octets} octets)"))
+                        .field(Field::Octets, octets),
+                )
+            }
             Output::Reply(r) => {
                 if !self.timed_out {
                     self.pol.count(&r);
@@ -824,6 +858,10 @@ struct SessionPolicy<'a> {
     auth_mech: String,
     /// An AUTH just failed: its answer is held back (see [`super::penalty`]).
     auth_failed: bool,
+    /// A message just arrived that `check_auth` must check before it is answered.
+    auth_wanted: bool,
+    /// What checking it found (see [`super::mailauth`]).
+    checked: Option<super::mailauth::Checked>,
 }
 
 impl SessionPolicy<'_> {
@@ -845,6 +883,16 @@ impl SessionPolicy<'_> {
             && !self.persona().dnsbl_at_connect()
             && !matches!(self.client_access, Some(Action::Ok | Action::Relay))
             && !self.cfg.in_relay_networks(self.ip)
+    }
+    /// Are this session's messages checked with SPF, DKIM and DMARC? Mail
+    /// arriving on port 25 from a client that is not one of ours (not
+    /// logged in, not in the relay networks) on a host with `check_auth`.
+    fn checks_auth(&self) -> bool {
+        self.mta.cfg.check_auth && self.service == Service::Smtp && !self.mta.in_relay_networks(self.ip)
+    }
+    /// Is the message from one of this host's own users, which it signs?
+    fn ours(&self, env: &Envelope) -> bool {
+        env.auth.is_some() || self.mta.in_relay_networks(self.ip) || self.mta.popauth_allows(self.ip)
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
@@ -1033,10 +1081,25 @@ impl Policy for SessionPolicy<'_> {
             return r;
         }
         let peer = self.peer();
+        // SPF, DKIM and DMARC (checked before this call, see Ask::MailAuth).
+        let checked = self.checked.take();
+        if let Some(domain) = checked.as_ref().and_then(|c| c.reject.as_deref()) {
+            let r = p.dmarc_reject(domain);
+            self.mta.log.log(Program::Cleanup, self.pid, &p.log_milter_reject(&qid, &peer, env, &r));
+            return r;
+        }
+        let signature = match &self.mta.cfg.dkim {
+            Some(d) if self.ours(env) => super::mailauth::sign(&self.mta.ctx, d, &qid, &data),
+            _ => None,
+        };
         let received =
             received(p, &self.mta.ctx.hostname, &qid, &Via::Smtp { env, peer: &peer }, &rfc5322(self.mta.ctx.now()));
-        let mut full = Vec::with_capacity(received.len() + data.len());
+        let results = checked.map(|c| c.header).unwrap_or_default();
+        let signature = signature.unwrap_or_default();
+        let mut full = Vec::with_capacity(signature.len() + received.len() + results.len() + data.len());
+        full.extend_from_slice(signature.as_bytes());
         full.extend_from_slice(received.as_bytes());
+        full.extend_from_slice(results.as_bytes());
         full.extend_from_slice(&data);
         let msgid = crate::base::message::message_id(&hs);
         let arrival = Arrival {

@@ -48,7 +48,8 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
         match h.role {
             Role::Dns => {
                 if let Some(cfg) = &h.dns {
-                    let db = dns::build_db(cfg, sc);
+                    let mut db = dns::build_db(cfg, sc);
+                    crate::host::mailauth::publish(&mut db, cfg, sc, &env.rng);
                     out.zones.insert(i, db.records().iter().map(|r| r.to_string()).collect());
                     let flag = Arc::new(AtomicBool::new(false));
                     out.servfail.insert(i, flag.clone());

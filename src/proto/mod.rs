@@ -3,6 +3,7 @@
 pub mod dns;
 pub mod fetch;
 pub mod imap;
+pub mod mailauth;
 pub mod pop3;
 pub mod ports;
 pub mod smtp;

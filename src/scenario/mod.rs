@@ -140,6 +140,18 @@ pub struct MtaConfig {
     pub aliases: std::collections::BTreeMap<String, Vec<String>>,
     /// Mailing lists (list hosts only).
     pub lists: Vec<crate::listserv::ListConfig>,
+    /// Sign outgoing mail with DKIM (RFC 6376) for this domain and selector.
+    pub dkim: Option<DkimSign>,
+    /// Check incoming mail on port 25 with SPF, DKIM and DMARC, add
+    /// `Authentication-Results:` and refuse what DMARC `p=reject` refuses.
+    pub check_auth: bool,
+}
+
+/// A DKIM signing identity: the key's record is `SELECTOR._domainkey.DOMAIN`.
+#[derive(Clone, Debug)]
+pub struct DkimSign {
+    pub domain: String,
+    pub selector: String,
 }
 
 impl MtaConfig {

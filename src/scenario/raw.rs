@@ -150,6 +150,15 @@ pub struct RawHost {
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,
+    /// Sign outgoing mail with DKIM: `{domain: example.com, selector: mail}`. The key
+    /// pair comes from the scenario seed; its record is published in the DNS host's zone.
+    #[serde(default)]
+    pub dkim: Option<RawDkim>,
+    /// Check incoming mail (port 25) with SPF, DKIM and DMARC, add
+    /// Authentication-Results: and refuse mail a DMARC p=reject policy refuses.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub check_auth: Option<S<bool>>,
     // --- DNS settings ---
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Vec<String>>")]
@@ -160,6 +169,18 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub external: Option<S<String>>,
+}
+
+/// A DKIM signing identity of an MTA.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDkim {
+    /// The signing domain (`d=`): the domain of the From: addresses signed.
+    #[schemars(with = "String")]
+    pub domain: S<String>,
+    /// The selector (`s=`): the key's record is SELECTOR._domainkey.DOMAIN.
+    #[schemars(with = "String")]
+    pub selector: S<String>,
 }
 
 /// A mailing list on a `list` host: NAME@ posts, NAME-ctl@ takes command mail, NAME-admin@ reaches the admins.

@@ -32,6 +32,8 @@ fields! {
     /// A wire segment's payload, hex.
     Data = "data",
     DelayMs = "delay_ms",
+    /// The domain a mail authentication result is about (SPF's MAIL FROM domain, DKIM's `d=`, DMARC's From: domain).
+    Domain = "domain",
     Delivered = "delivered",
     Dst = "dst",
     /// The line of an expectation in the scenario file.
@@ -53,6 +55,8 @@ fields! {
     /// The program that wrote a log line.
     Program = "program",
     Proto = "proto",
+    /// A DMARC policy published by the From: domain (`none`, `quarantine`, `reject`).
+    Policy = "policy",
     /// A queue id.
     Qid = "qid",
     Queued = "queued",
@@ -61,6 +65,8 @@ fields! {
     Rcpt = "rcpt",
     Rcpts = "rcpts",
     Relayed = "relayed",
+    /// The result of an SPF, DKIM or DMARC check (`pass`, `fail`, `none`, …; RFC 8601).
+    Result = "result",
     Src = "src",
     /// An RFC 3463 status code.
     Status = "status",

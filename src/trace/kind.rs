@@ -60,6 +60,14 @@ kinds! {
         "one reply line the SMTP server sent";
     SmtpData = "smtp.data", Server, [Octets, Tls],
         "the message content the SMTP server received after `DATA`";
+    AuthSpf = "auth.spf", Server, [Result, Domain],
+        "an MTA with `check_auth` checked SPF (RFC 7208) at the end of `DATA`: may the client's address send mail for the MAIL FROM domain? `result` (`pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`), the reason in the line";
+    AuthDkim = "auth.dkim", Server, [Result, Domain],
+        "an MTA with `check_auth` verified a `DKIM-Signature:` (RFC 6376) with the key published at `SELECTOR._domainkey.DOMAIN`: `result`, the signing `domain` (`d=`); `none` when the message is not signed";
+    AuthDmarc = "auth.dmarc", Server, [Result, Domain, Policy],
+        "an MTA with `check_auth` applied DMARC (RFC 7489): does an SPF or DKIM pass align with the From: `domain`? `result`, the `policy` the domain publishes and what the MTA does (`dis=`)";
+    AuthSign = "auth.sign", Host, [Qid, Domain],
+        "an MTA with `dkim:` signed a message it queued: the `DKIM-Signature:` field for `domain` (`d=`) was added";
     Pop3Cmd = "pop3.cmd", Server, [Tls],
         "a command line the POP3 server of a `mailstore` received (the password masked)";
     Pop3Reply = "pop3.reply", Server, [Tls],
@@ -284,7 +292,7 @@ impl Kind {
     pub fn category(self) -> Category {
         use Kind::*;
         match self {
-            SmtpCmd | SmtpReply | SmtpData => Category::Smtp,
+            SmtpCmd | SmtpReply | SmtpData | AuthSpf | AuthDkim | AuthDmarc | AuthSign => Category::Smtp,
             Pop3Cmd | Pop3Reply | PopauthAdd | PopauthExpire | AuthDelay => Category::Pop3,
             ImapCmd | ImapReply => Category::Imap,
             TcpConnect | TcpAccept | TcpClose | TcpRefuse | AcceptError | TcpError | TlsHandshake | TlsError

@@ -30,6 +30,7 @@ const SHIPPED: &[&str] = &[
     "relay-denial",
     "smtp-auth",
     "smtp-extensions",
+    "spoofing",
 ];
 
 fn text_of(name: &str) -> (String, String, usize) {
@@ -227,4 +228,9 @@ fn list_mail_is_accounted_per_recipient() {
 #[test]
 fn snapshot_eavesdrop() {
     snapshot("eavesdrop");
+}
+
+#[test]
+fn snapshot_spoofing() {
+    snapshot("spoofing");
 }

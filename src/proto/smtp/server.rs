@@ -309,6 +309,13 @@ impl Server {
         self.clear_input();
     }
 
+    /// The message just received, before [`Policy::message`] is asked about
+    /// it (the host may look things up first, between [`Output::Data`] and
+    /// the next `poll`).
+    pub fn pending_message(&self) -> Option<(&Envelope, &[u8])> {
+        self.pending.as_ref().map(|(e, d)| (e, d.as_slice()))
+    }
+
     /// Next thing to do, or `None` when more input is needed.
     pub fn poll(&mut self, policy: &mut dyn Policy) -> Option<Output> {
         loop {

@@ -63,6 +63,30 @@ impl Checker {
         let pop_before_smtp = self.pop_before_smtp(h, role);
         let aliases = self.aliases(h);
         let lists = self.lists(h, role, &domains, &aliases);
+        let dkim = h.dkim.as_ref().and_then(|d| {
+            let domain = self.domain(&d.domain)?;
+            let s = &d.selector.value;
+            let label = |l: &str| {
+                !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            };
+            if !s.split('.').all(label) {
+                self.err(
+                    &d.selector,
+                    format!("`{s}` is not a DKIM selector"),
+                    "use letters, digits and `-`, like `mail` or `2026a`",
+                );
+                return None;
+            }
+            Some(crate::scenario::DkimSign { domain, selector: s.to_ascii_lowercase() })
+        });
+        let check_auth = h.check_auth.as_ref().is_some_and(|s| s.value);
+        if let (Some(c), None) = (h.check_auth.as_ref().filter(|c| c.value), resolver) {
+            self.err(
+                c,
+                "SPF, DKIM and DMARC are checked through DNS, but this host has no DNS server to ask",
+                "add a host with role dns, or say which with `resolver: NAME`",
+            );
+        }
         Some(MtaConfig {
             flavour,
             domains,
@@ -83,6 +107,8 @@ impl Checker {
             pop_before_smtp,
             aliases,
             lists,
+            dkim,
+            check_auth,
         })
     }
 

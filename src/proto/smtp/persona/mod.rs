@@ -377,6 +377,18 @@ pub trait Persona: Sync {
         format!("{qid}: {}", reply.one_line())
     }
 
+    // --- Mail authentication (the OpenDMARC milter on either flavour) ---
+
+    /// The end-of-DATA refusal of a message whose From: domain's DMARC
+    /// policy is `p=reject` and that failed: OpenDMARC's `RejectFailures`
+    /// reply (opendmarc.c: `"rejected by DMARC policy for %s"` with
+    /// `DMARC_REJECT_SMTP` 550 and `DMARC_REJECT_ESC` 5.7.1).
+    fn dmarc_reject(&self, domain: &str) -> Reply {
+        Reply::new(550, format!("5.7.1 rejected by DMARC policy for {domain}"))
+    }
+    /// The MTA's log line for a message a milter refused at the end of DATA.
+    fn log_milter_reject(&self, qid: &str, peer: &Peer, env: &Envelope, reply: &Reply) -> String;
+
     // --- DNS blocklists (RFC 5782) ---
 
     /// Does the flavour look the client up in its DNSBLs when it connects

@@ -260,6 +260,19 @@ impl Persona for Postfix {
             env.helo
         )
     }
+    /// cleanup(8)'s line: `QID: milter-reject: END-OF-MESSAGE from CLIENT: 5.7.1 TEXT; from=<…> to=<…> proto=ESMTP helo=<…>`.
+    fn log_milter_reject(&self, qid: &str, peer: &Peer, env: &Envelope, reply: &Reply) -> String {
+        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+        let to = env.rcpts.first().map(|m| format!("<{m}>")).unwrap_or_default();
+        let text = reply.one_line();
+        let text = text.split_once(' ').map(|(_, t)| t).unwrap_or(&text);
+        format!(
+            "{qid}: milter-reject: END-OF-MESSAGE from {}: {text}; from={} to={to} proto={proto} helo=<{}>",
+            client(peer),
+            env.from,
+            env.helo
+        )
+    }
     fn dnsbl_at_connect(&self) -> bool {
         false
     }

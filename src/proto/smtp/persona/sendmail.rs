@@ -216,6 +216,10 @@ impl Persona for Sendmail {
             format!("{qid}: {to}... User unknown")
         }
     }
+    /// srvrsmtp.c: `Milter: data, reject=%s` (at MilterLogLevel above 3).
+    fn log_milter_reject(&self, qid: &str, _peer: &Peer, _env: &Envelope, reply: &Reply) -> String {
+        format!("{qid}: Milter: data, reject={}", reply.one_line())
+    }
     fn dnsbl_at_connect(&self) -> bool {
         true
     }
