@@ -888,11 +888,11 @@ impl SessionPolicy<'_> {
     /// arriving on port 25 from a client that is not one of ours (not
     /// logged in, not in the relay networks) on a host with `check_auth`.
     fn checks_auth(&self) -> bool {
-        self.mta.cfg.check_auth && self.service == Service::Smtp && !self.mta.in_relay_networks(self.ip)
+        self.cfg.check_auth && self.service == Service::Smtp && !self.cfg.in_relay_networks(self.ip)
     }
     /// Is the message from one of this host's own users, which it signs?
     fn ours(&self, env: &Envelope) -> bool {
-        env.auth.is_some() || self.mta.in_relay_networks(self.ip) || self.mta.popauth_allows(self.ip)
+        env.auth.is_some() || self.cfg.in_relay_networks(self.ip) || self.mta.popauth_allows(self.ip)
     }
     fn count(&mut self, r: &Reply) {
         let v = std::mem::take(&mut self.last_verb);
@@ -1088,7 +1088,7 @@ impl Policy for SessionPolicy<'_> {
             self.mta.log.log(Program::Cleanup, self.pid, &p.log_milter_reject(&qid, &peer, env, &r));
             return r;
         }
-        let signature = match &self.mta.cfg.dkim {
+        let signature = match &self.cfg.dkim {
             Some(d) if self.ours(env) => super::mailauth::sign(&self.mta.ctx, d, &qid, &data),
             _ => None,
         };

@@ -172,7 +172,7 @@ pub struct RawHost {
 }
 
 /// A DKIM signing identity of an MTA.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDkim {
     /// The signing domain (`d=`): the domain of the From: addresses signed.
