@@ -8,10 +8,13 @@
 #
 # What it measures:
 #   SMTP       Postfix's smtp-source -> maillab serve, Postfix's smtp-sink and
-#              Python's aiosmtpd; 1 KiB and 100 KiB messages, 1 and 20 sessions.
-#   POP3/IMAP  logins per second and a full fetch of one 100-message mailbox,
-#              maillab serve against a throwaway Dovecot (own config, own
-#              Maildir, own passwd-file, loopback ports; not the system service).
+#              Python's aiosmtpd; 1 KiB and 100 KiB messages, 1 and 20 sessions,
+#              a new connection per message, and 1 KiB x 20 with smtp-source -d.
+#   POP3/IMAP  logins per second, a full fetch of one 100-message mailbox and
+#              the headers of a 1,000-message one (cycles/s and p95),
+#              maillab serve and a throwaway Dovecot (own config, own
+#              Maildir, own passwd-file, loopback ports; not the system service)
+#              in turn, call by call.
 #
 # maillab serve's live trace goes to /dev/null, so printing it does not
 # dominate the figures; two extra SMTP columns show the same with the trace
@@ -25,6 +28,11 @@
 #
 # Knobs (environment): BENCH_ROUNDS=5  BENCH_SMALL_MSGS=5000  BENCH_BIG_MSGS=1000
 #   BENCH_LOGINS=300  BENCH_FETCH_ROUNDS=20  BENCH_MAILBOX_MSGS=100  BENCH_PORT_BASE=27400
+#   BENCH_MANY_MSGS=1000  BENCH_HEADER_ROUNDS=40 (the IMAP header fetch of issue 18)
+#   BENCH_SMTP_ONLY=1024x20,1024x20-d (only these SMTP configurations; -d: smtp-source -d)
+#
+# At the end it prints the rows of issue 18's table as maillab / reference ratios
+# from this one run.
 #
 # Results and how to read them: bench/RESULTS.md, "Serve mode against real servers".
 set -euo pipefail

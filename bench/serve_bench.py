@@ -40,6 +40,8 @@ BIG_MSGS = int(os.environ.get("BENCH_BIG_MSGS", "1000"))
 LOGINS = int(os.environ.get("BENCH_LOGINS", "300"))
 FETCH_ROUNDS = int(os.environ.get("BENCH_FETCH_ROUNDS", "20"))
 MAILBOX_MSGS = int(os.environ.get("BENCH_MAILBOX_MSGS", "100"))
+MANY_MSGS = int(os.environ.get("BENCH_MANY_MSGS", "1000"))
+HEADER_ROUNDS = int(os.environ.get("BENCH_HEADER_ROUNDS", "40"))
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "27400"))
 
 # Who listens where. maillab's address comes from the scenario (192.0.2.25 -> 127.0.2.25);
@@ -55,6 +57,8 @@ SINK_RCPT = "sink@bench.example"  # a user of bench/serve-bench.yaml
 SINK_PW = "sink-pw"
 READER = "reader@bench.example"
 READER_PW = "bench-pw"
+MANY = "many@bench.example"  # the 1,000-message mailbox of the IMAP header fetch
+MANY_PW = "many-pw"
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Pause before reading a server's CPU time, so that work it finishes just after
@@ -309,13 +313,13 @@ def _user_exists(name):
         return False
 
 
-def start_dovecot(args, messages):
-    """Write the messages into a fresh Maildir and start Dovecot in the foreground (-F)."""
+def start_dovecot(args, users):
+    """users: {address: (password, [message, ...])}. Write each user's messages into a
+    fresh Maildir of its own and start Dovecot in the foreground (-F)."""
     base = Path(args.tmp) / "dovecot"
     shutil.rmtree(base, ignore_errors=True)
     # Dovecot's unprivileged processes must reach the passwd-file and the Maildir.
     os.chmod(args.tmp, 0o711)
-    home = base / "home" / "reader"
     for d in ("run", "state"):
         (base / d).mkdir(parents=True)
     if os.geteuid() == 0:
@@ -324,20 +328,24 @@ def start_dovecot(args, messages):
         uid, gid = nobody.pw_uid, nobody.pw_gid
     else:
         uid, gid = os.geteuid(), os.getegid()
-    for sub in ("new", "cur", "tmp"):
-        (home / "Maildir" / sub).mkdir(parents=True)
-    # Maildir files hold LF line ends, as a local delivery agent writes them;
-    # Dovecot sends CRLF on the wire, so the sizes clients see match maillab's.
-    t0 = int(time.time()) - len(messages)
-    for i, m in enumerate(messages, 1):
-        (home / "Maildir" / "new" / f"{t0 + i}.M{i:06d}P{os.getpid()}.maillab-bench").write_bytes(
-            m.replace(b"\r\n", b"\n"))
+    passwd = []
+    for user, (pw, messages) in users.items():
+        home = base / "home" / user.split("@")[0]
+        for sub in ("new", "cur", "tmp"):
+            (home / "Maildir" / sub).mkdir(parents=True)
+        # Maildir files hold LF line ends, as a local delivery agent writes them;
+        # Dovecot sends CRLF on the wire, so the sizes clients see match maillab's.
+        t0 = int(time.time()) - len(messages)
+        for i, m in enumerate(messages, 1):
+            (home / "Maildir" / "new" / f"{t0 + i}.M{i:06d}P{os.getpid()}.maillab-bench").write_bytes(
+                m.replace(b"\r\n", b"\n"))
+        passwd.append(f"{user}:{{PLAIN}}{pw}:{uid}:{gid}::{home}::\n")
     if os.geteuid() == 0:
         for dirpath, _dirs, files in os.walk(base / "home"):
             os.chown(dirpath, uid, gid)
             for f in files:
                 os.chown(os.path.join(dirpath, f), uid, gid)
-    (base / "passwd").write_text(f"{READER}:{{PLAIN}}{READER_PW}:{uid}:{gid}::{home}::\n")
+    (base / "passwd").write_text("".join(passwd))
     conf = base / "dovecot.conf"
     conf.write_text(dovecot_conf(base))
     p = Proc("dovecot", [args.dovecot, "-F", "-c", str(conf)])
@@ -348,8 +356,9 @@ def start_dovecot(args, messages):
 
 # ---------------------------------------------------------------- SMTP
 
-def smtp_source(args, addr, sessions, msgs, size):
-    cmd = [args.smtp_source, "-s", str(sessions), "-m", str(msgs), "-l", str(size),
+def smtp_source(args, addr, sessions, msgs, size, keep=False):
+    """keep: -d, one connection per session for all its messages (else a new one per message)."""
+    cmd = [args.smtp_source] + (["-d"] if keep else []) + ["-s", str(sessions), "-m", str(msgs), "-l", str(size),
            "-M", "client.bench.example", "-f", SENDER, "-t", SINK_RCPT, f"{addr[0]}:{addr[1]}"]
     t = time.monotonic()
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -364,10 +373,17 @@ MAILLAB_VARIANTS = [("maillab", 0, "null"), ("maillab+text", 5, "text"), ("maill
 
 
 def bench_smtp(args):
-    configs = [(1024, 1, SMALL_MSGS), (1024, 20, SMALL_MSGS), (102400, 1, BIG_MSGS), (102400, 20, BIG_MSGS)]
+    # (size, sessions, messages, -d: one connection per session)
+    configs = [(1024, 1, SMALL_MSGS, False), (1024, 20, SMALL_MSGS, False), (1024, 20, SMALL_MSGS, True),
+               (102400, 1, BIG_MSGS, False), (102400, 20, BIG_MSGS, False)]
+    # e.g. BENCH_SMTP_ONLY=1024x20,1024x20-d: only these configurations (the issue's rows)
+    only = os.environ.get("BENCH_SMTP_ONLY")
+    if only:
+        configs = [c for c in configs if f"{c[0]}x{c[1]}{'-d' if c[3] else ''}" in only.split(",")]
     results = []
-    for size, sessions, msgs in configs:
-        say(f"SMTP {size // 1024} KiB, {sessions} session(s), {msgs} messages x {ROUNDS} rounds ...")
+    for size, sessions, msgs, keep in configs:
+        mode = "one connection per session (-d)" if keep else "a new connection per message"
+        say(f"SMTP {size // 1024} KiB, {sessions} session(s), {mode}, {msgs} messages x {ROUNDS} rounds ...")
         servers = {}
         try:
             for name, offset, trace in MAILLAB_VARIANTS:
@@ -383,7 +399,7 @@ def bench_smtp(args):
                 for name, addr in targets:
                     pid = servers[name].pid
                     c0 = tree_cpu(pid)
-                    secs = smtp_source(args, addr, sessions, msgs, size)
+                    secs = smtp_source(args, addr, sessions, msgs, size, keep)
                     time.sleep(SETTLE)
                     c1 = tree_cpu(pid)
                     per[name]["rate"].append(msgs / secs)
@@ -415,7 +431,7 @@ def bench_smtp(args):
                 if isinstance(srv, Maillab) and srv.trace_file != Path(os.devnull):
                     srv.trace_file.unlink(missing_ok=True)  # the JSON trace holds every message
         med = {k: {m: statistics.median(v[m]) for m in v} for k, v in per.items()}
-        results.append({"size": size, "sessions": sessions, "msgs": msgs, "median": med, "all": per,
+        results.append({"size": size, "sessions": sessions, "msgs": msgs, "keep": keep, "median": med, "all": per,
                         "maillab_peak_rss_kb": rss, "trace_bytes_per_msg": trace_bytes,
                         "big_mailbox": big_mailbox})
     return results
@@ -423,10 +439,10 @@ def bench_smtp(args):
 
 # ---------------------------------------------------------------- POP3 / IMAP
 
-def make_message(i):
+def make_message(i, to=READER):
     """About 4 KiB: a header section and 52 body lines of 72 characters."""
     head = (f"From: Bench Sender <{SENDER}>\r\n"
-            f"To: Reader <{READER}>\r\n"
+            f"To: Reader <{to}>\r\n"
             f"Subject: benchmark message {i:03d}\r\n"
             f"Date: Sun, 29 Nov 2026 03:00:{i % 60:02d} +0000\r\n"
             f"Message-ID: <bench-{i:03d}@client.bench.example>\r\n"
@@ -437,26 +453,26 @@ def make_message(i):
     return (head + body).encode()
 
 
-def load_mailbox(ml):
-    """Fill maillab's mailbox for READER over SMTP, then read back what it stores."""
+def load_mailbox(ml, user=READER, pw=READER_PW, count=MAILBOX_MSGS):
+    """Fill maillab's mailbox of USER over SMTP, then read back what it stores."""
     s = smtplib.SMTP(*ml.smtp, local_hostname="client.bench.example", timeout=60)
     try:
-        for i in range(1, MAILBOX_MSGS + 1):
-            refused = s.sendmail(SENDER, [READER], make_message(i))
+        for i in range(1, count + 1):
+            refused = s.sendmail(SENDER, [user], make_message(i, user))
             if refused:
                 raise BenchError(f"maillab refused a recipient: {refused}")
     finally:
         s.quit()
-    deadline = time.monotonic() + 30
-    while ml.count(READER, READER_PW) < MAILBOX_MSGS:
+    deadline = time.monotonic() + 60
+    while ml.count(user, pw) < count:
         if time.monotonic() > deadline:
-            raise BenchError("maillab did not deliver the mailbox's messages within 30 s")
+            raise BenchError(f"maillab did not deliver the {count} messages of {user} within 60 s")
         time.sleep(0.1)
     p = poplib.POP3(*ml.pop3, timeout=60)
     try:
-        p.user(READER)
-        p.pass_(READER_PW)
-        msgs = [b"\r\n".join(p.retr(i)[1]) + b"\r\n" for i in range(1, MAILBOX_MSGS + 1)]
+        p.user(user)
+        p.pass_(pw)
+        msgs = [b"\r\n".join(p.retr(i)[1]) + b"\r\n" for i in range(1, count + 1)]
     finally:
         p.quit()
     return msgs
@@ -505,6 +521,42 @@ def imap_fetch(addr):
     return len(got), sum(len(x[1]) for x in got)
 
 
+def imap_headers(addr):
+    """The issue's IMAP cycle: LOGIN, SELECT, FETCH 1:* (BODY.PEEK[HEADER]), LOGOUT."""
+    m = imaplib.IMAP4(*addr, timeout=60)
+    m.login(MANY, MANY_PW)
+    typ, data = m.select("INBOX")
+    n = int(data[0])
+    typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER])")
+    if typ != "OK":
+        raise BenchError(f"FETCH failed on {addr}")
+    got = [x for x in data if isinstance(x, tuple)]
+    m.logout()
+    return len(got), sum(len(x[1]) for x in got)
+
+
+def p95(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, -(-len(xs) * 95 // 100) - 1))]
+
+
+def interleaved(calls, reps):
+    """calls: {name: (fn, pid)}. Each repetition calls every server's fn in turn
+    (so that a burst of other work on the shared machine hits them alike).
+    Per server: every call's wall seconds, and server CPU seconds per call."""
+    walls = {name: [] for name in calls}
+    cpu = {name: 0.0 for name in calls}
+    for _ in range(reps):
+        for name, (fn, pid) in calls.items():
+            c0 = tree_cpu(pid)
+            t = time.monotonic()
+            fn()
+            walls[name].append(time.monotonic() - t)
+            time.sleep(SETTLE / 10)
+            cpu[name] += tree_cpu(pid) - c0
+    return walls, {name: c / reps for name, c in cpu.items()}
+
+
 def timed(fn, pid, reps):
     """Median wall seconds of one call, and the server's CPU seconds per call
     averaged over all calls (one call may take less than a clock tick)."""
@@ -519,12 +571,13 @@ def timed(fn, pid, reps):
 
 
 def bench_readers(args):
-    say(f"POP3/IMAP: {MAILBOX_MSGS} messages of ~4 KiB in one mailbox ...")
+    say(f"POP3/IMAP: {MAILBOX_MSGS} messages of ~4 KiB in one mailbox, {MANY_MSGS} in another ...")
     servers = {}
     try:
         ml = servers["maillab"] = Maillab(args, "maillab", 0)
         msgs = load_mailbox(ml)
-        servers["dovecot"] = start_dovecot(args, msgs)
+        many = load_mailbox(ml, MANY, MANY_PW, MANY_MSGS)
+        servers["dovecot"] = start_dovecot(args, {READER: (READER_PW, msgs), MANY: (MANY_PW, many)})
         targets = {"maillab": (ml.pop3, ml.imap), "dovecot": (DOVECOT_POP3, DOVECOT_IMAP)}
         # Same mailbox: same count and octets through POP3 STAT on both.
         stats = {name: pop3_login(t[0]) for name, t in targets.items()}
@@ -534,38 +587,53 @@ def bench_readers(args):
         for name, (pop, imap) in targets.items():
             pop3_fetch(pop)
             imap_fetch(imap)
-        rows = {}
-        for name, (pop, imap) in targets.items():
-            pid = servers[name].pid
+            n, _ = imap_headers(imap)
+            if n != MANY_MSGS:
+                raise BenchError(f"{name}: the header fetch returned {n} messages, expected {MANY_MSGS}")
 
-            def logins(fn, addr):
-                def run():
-                    for _ in range(LOGINS):
-                        fn(addr)
-                return run
+        def logins(fn, addr):
+            def run():
+                for _ in range(LOGINS):
+                    fn(addr)
+            return run
 
-            def fetch(fn, addr):
-                def run():
-                    n, octets = fn(addr)
-                    if n != MAILBOX_MSGS:
-                        raise BenchError(f"{name}: fetched {n} messages, expected {MAILBOX_MSGS}")
-                return run
+        def fetch(name, fn, addr, want):
+            def run():
+                n, octets = fn(addr)
+                if n != want:
+                    raise BenchError(f"{name}: fetched {n} messages, expected {want}")
+            return run
 
-            r = {}
-            w, c = timed(logins(pop3_login, pop), pid, ROUNDS)
-            r["pop3_logins_per_s"] = LOGINS / w
-            r["pop3_login_cpu_ms"] = c / LOGINS * 1e3
-            w, c = timed(logins(imap_login, imap), pid, ROUNDS)
-            r["imap_logins_per_s"] = LOGINS / w
-            r["imap_login_cpu_ms"] = c / LOGINS * 1e3
-            w, c = timed(fetch(pop3_fetch, pop), pid, FETCH_ROUNDS)
-            r["pop3_fetch_s"] = w
-            r["pop3_fetch_cpu_ms"] = c * 1e3
-            w, c = timed(fetch(imap_fetch, imap), pid, FETCH_ROUNDS)
-            r["imap_fetch_s"] = w
-            r["imap_fetch_cpu_ms"] = c * 1e3
+        def calls(make):
+            return {name: (make(name, t), servers[name].pid) for name, t in targets.items()}
+
+        rows = {name: {} for name in targets}
+
+        def record(walls, cpu, key, per=1):
+            for name in targets:
+                rows[name][key + "_walls"] = walls[name]
+                rows[name][key + "_s"] = statistics.median(walls[name])
+                rows[name][key + "_p95_s"] = p95(walls[name])
+                rows[name][key + "_cpu_ms"] = cpu[name] / per * 1e3
+
+        # Every figure: the two servers in turn, repetition by repetition.
+        w, c = interleaved(calls(lambda n, t: logins(pop3_login, t[0])), ROUNDS)
+        record(w, c, "pop3_logins", LOGINS)
+        w, c = interleaved(calls(lambda n, t: logins(imap_login, t[1])), ROUNDS)
+        record(w, c, "imap_logins", LOGINS)
+        w, c = interleaved(calls(lambda n, t: fetch(n, pop3_fetch, t[0], MAILBOX_MSGS)), FETCH_ROUNDS)
+        record(w, c, "pop3_fetch")
+        w, c = interleaved(calls(lambda n, t: fetch(n, imap_fetch, t[1], MAILBOX_MSGS)), FETCH_ROUNDS)
+        record(w, c, "imap_fetch")
+        w, c = interleaved(calls(lambda n, t: fetch(n, imap_headers, t[1], MANY_MSGS)), HEADER_ROUNDS)
+        record(w, c, "imap_headers")
+        for name in targets:
+            r = rows[name]
+            r["pop3_logins_per_s"] = LOGINS / r["pop3_logins_s"]
+            r["pop3_login_cpu_ms"] = r["pop3_logins_cpu_ms"]
+            r["imap_logins_per_s"] = LOGINS / r["imap_logins_s"]
+            r["imap_login_cpu_ms"] = r["imap_logins_cpu_ms"]
             servers[name].check_alive()
-            rows[name] = r
         rows["octets"] = stats["maillab"][1]
         return rows
     finally:
@@ -579,13 +647,18 @@ def _ratio(a, b):
     return f"{a / b:.2f}" if b > 0 else "n/a"
 
 
+def _label(r):
+    return f"{r['size'] // 1024:>4}KiB {r['sessions']:>4} {'-d' if r.get('keep') else 'new':>4} {r['msgs']:>6}"
+
+
 def report_smtp(res):
     cols = ["maillab", "maillab+text", "maillab+json", "smtp-sink", "aiosmtpd"]
-    print("== SMTP: Postfix smtp-source -> server, one connection per message (HELO, no pipelining)")
+    print("== SMTP: Postfix smtp-source -> server (HELO, no pipelining); conn 'new': a new connection per")
+    print("   message, '-d': one connection per session for all its messages")
     print(f"   median of {ROUNDS} rounds, the servers in turn within each round.")
     print("   maillab: serve's stdout (the live trace) to /dev/null; +text / +json: the same with the")
     print("   trace written to a file as text / as JSON lines (--format json).")
-    hdr = (f"{'size':>7} {'sess':>4} {'msgs':>6} | {'maillab':>8} {'+text':>7} {'+json':>7} {'smtp-sink':>9}"
+    hdr = (f"{'size':>7} {'sess':>4} {'conn':>4} {'msgs':>6} | {'maillab':>8} {'+text':>7} {'+json':>7} {'smtp-sink':>9}"
            f" {'aiosmtpd':>8} | {'ml/sink':>7} {'ml/aio':>7}")
 
     def table(metric, fmt):
@@ -593,7 +666,7 @@ def report_smtp(res):
         print("-" * len(hdr))
         for r in res:
             v = [r["median"][k][metric] for k in cols]
-            print(f"{r['size'] // 1024:>4}KiB {r['sessions']:>4} {r['msgs']:>6} | {v[0]:>8{fmt}} {v[1]:>7{fmt}}"
+            print(f"{_label(r)} | {v[0]:>8{fmt}} {v[1]:>7{fmt}}"
                   f" {v[2]:>7{fmt}} {v[3]:>9{fmt}} {v[4]:>8{fmt}} | {_ratio(v[0], v[3]):>7} {_ratio(v[0], v[4]):>7}")
         print()
 
@@ -607,7 +680,7 @@ def report_smtp(res):
     print("   one login on the mailbox smtp-source filled (POP3 USER/PASS/STAT/QUIT, IMAP LOGIN/SELECT/LOGOUT)")
     for r in res:
         b, tb = r["big_mailbox"], r["trace_bytes_per_msg"]
-        print(f"   {r['size'] // 1024:>3} KiB x {r['sessions']:>2}: peak RSS {r['maillab_peak_rss_kb'] / 1024:4.0f} MiB;"
+        print(f"   {_label(r)}: peak RSS {r['maillab_peak_rss_kb'] / 1024:4.0f} MiB;"
               f" trace {tb['maillab+text']:.0f} B (text), {tb['maillab+json']:.0f} B (json);"
               f" {b['messages']} messages: POP3 login {b['pop3_login_stat_s'] * 1e3:.1f} ms,"
               f" IMAP login {b['imap_login_select_s'] * 1e3:.1f} ms")
@@ -616,12 +689,13 @@ def report_smtp(res):
 
 def report_readers(rows):
     ml, dc = rows["maillab"], rows["dovecot"]
-    print(f"== POP3/IMAP: one mailbox of {MAILBOX_MSGS} messages, {rows['octets']} octets, on maillab serve and Dovecot;"
-          " Python poplib/imaplib, one client at a time")
+    print(f"== POP3/IMAP: one mailbox of {MAILBOX_MSGS} messages, {rows['octets']} octets, and one of {MANY_MSGS};"
+          " maillab serve and Dovecot in turn, Python poplib/imaplib, one client at a time")
     print(f"   logins: {LOGINS} sessions (connect, login, STAT or SELECT INBOX, QUIT/LOGOUT), median of {ROUNDS} rounds;")
-    print(f"   fetch: one session reading every message (POP3 RETR 1..N; IMAP FETCH 1:* BODY.PEEK[]), median of {FETCH_ROUNDS}")
+    print(f"   fetch: one session reading every message (POP3 RETR 1..N; IMAP FETCH 1:* BODY.PEEK[]), median of {FETCH_ROUNDS};")
+    print(f"   headers: LOGIN, SELECT, FETCH 1:* (BODY.PEEK[HEADER]) of {MANY_MSGS} messages, LOGOUT, {HEADER_ROUNDS} cycles")
     print()
-    hdr = f"{'':34} {'maillab':>9} {'Dovecot':>9} {'maillab/Dovecot':>16}"
+    hdr = f"{'':38} {'maillab':>9} {'Dovecot':>9} {'maillab/Dovecot':>16}"
     print(hdr)
     print("-" * len(hdr))
     lines = [
@@ -629,18 +703,64 @@ def report_readers(rows):
         ("IMAP logins/s (higher is better)", "imap_logins_per_s", "{:.0f}"),
         ("POP3 fetch all, s (lower better)", "pop3_fetch_s", "{:.4f}"),
         ("IMAP fetch all, s (lower better)", "imap_fetch_s", "{:.4f}"),
+        ("IMAP headers of 1000, s median", "imap_headers_s", "{:.4f}"),
+        ("IMAP headers of 1000, s p95", "imap_headers_p95_s", "{:.4f}"),
         ("server CPU ms per POP3 login", "pop3_login_cpu_ms", "{:.2f}"),
         ("server CPU ms per IMAP login", "imap_login_cpu_ms", "{:.2f}"),
         ("server CPU ms per POP3 fetch all", "pop3_fetch_cpu_ms", "{:.1f}"),
         ("server CPU ms per IMAP fetch all", "imap_fetch_cpu_ms", "{:.1f}"),
+        ("server CPU ms per IMAP header cycle", "imap_headers_cpu_ms", "{:.1f}"),
     ]
     for label, key, fmt in lines:
         a, b = ml[key], dc[key]
         ratio = _ratio(a, b)
-        print(f"{label:34} {fmt.format(a):>9} {fmt.format(b):>9} {ratio:>16}")
+        print(f"{label:38} {fmt.format(a):>9} {fmt.format(b):>9} {ratio:>16}")
     print()
     print(f"   (CPU is counted in clock ticks of 1/{CLK_TCK} s and averaged over every session of a figure;")
     print("   with few sessions a small cost can read 0)")
+    print()
+
+
+def report_issue(out):
+    """The table of issue 18: each row as maillab / reference from this one run."""
+    rows = []
+    smtp = {(r["size"], r["sessions"], bool(r.get("keep"))): r for r in out.get("smtp", [])}
+    for key, what, goal in [((1024, 20, False), "smtp-source 1 KiB, 20 sessions, new connection per message",
+                             ">= 1.0x sink, >= 8x aiosmtpd"),
+                            ((1024, 20, True), "smtp-source 1 KiB, 20 sessions, one connection each (-d)",
+                             ">= 1.0x sink, >= 8x aiosmtpd")]:
+        r = smtp.get(key)
+        if r:
+            m = r["median"]
+            rows.append((what + ", msg/s", f"{m['maillab']['rate']:.0f}",
+                         f"sink {m['smtp-sink']['rate']:.0f}; aiosmtpd {m['aiosmtpd']['rate']:.0f}",
+                         f"{m['maillab']['rate'] / m['smtp-sink']['rate']:.2f}x sink,"
+                         f" {m['maillab']['rate'] / m['aiosmtpd']['rate']:.1f}x aio", goal))
+            rows.append((what.split(",")[0] + (" -d" if key[2] else " new conn") + ": server CPU per 1,000 msgs",
+                         f"{m['maillab']['cpu']:.0f} ms", f"sink {m['smtp-sink']['cpu']:.0f} ms",
+                         f"{m['maillab']['cpu'] / max(m['smtp-sink']['cpu'], 1e-9):.2f}x", "<= 1.0x"))
+    rd = out.get("readers")
+    if rd:
+        ml, dc = rd["maillab"], rd["dovecot"]
+        rows.append((f"imaplib LOGIN, SELECT, FETCH 1:* (BODY.PEEK[HEADER]) of {MANY_MSGS}, LOGOUT: cycles/s",
+                     f"{1 / ml['imap_headers_s']:.1f}", f"Dovecot {1 / dc['imap_headers_s']:.1f}",
+                     f"{dc['imap_headers_s'] / ml['imap_headers_s']:.2f}x", ">= 1.5x"))
+        rows.append(("  the same: p95 of one cycle", f"{ml['imap_headers_p95_s'] * 1e3:.0f} ms",
+                      f"Dovecot {dc['imap_headers_p95_s'] * 1e3:.0f} ms",
+                      f"{ml['imap_headers_p95_s'] / dc['imap_headers_p95_s']:.2f}x", "<= 1.0x"))
+        rows.append(("imaplib LOGIN+SELECT+LOGOUT: cycles/s", f"{ml['imap_logins_per_s']:.0f}",
+                     f"Dovecot {dc['imap_logins_per_s']:.0f}",
+                     f"{ml['imap_logins_per_s'] / dc['imap_logins_per_s']:.1f}x", "keep (16.6x)"))
+        rows.append((f"poplib USER/PASS, STAT, RETR 1..{MAILBOX_MSGS}, QUIT: cycles/s", f"{1 / ml['pop3_fetch_s']:.1f}",
+                     f"Dovecot {1 / dc['pop3_fetch_s']:.1f}", f"{dc['pop3_fetch_s'] / ml['pop3_fetch_s']:.1f}x",
+                     "keep (2.3x)"))
+    if not rows:
+        return
+    print("== issue 18's table from this run (ratio: maillab / reference; for CPU and p95, lower is better)")
+    w = max(len(r[0]) for r in rows)
+    for what, a, b, ratio, goal in rows:
+        print(f"   {what:<{w}} | {a:>8} | {b:<28} | {ratio:<20} | goal {goal}")
+    print()
 
 
 INTERRUPTED = False
@@ -692,6 +812,7 @@ def main():
         report_smtp(out["smtp"])
     if "readers" in out:
         report_readers(out["readers"])
+    report_issue(out)
     return 0
 
 

@@ -127,6 +127,10 @@ pub trait Core {
     fn tls_started(&mut self, _info: &TlsInfo) {}
 }
 
+/// Gathered output beyond this is written at once (a large FETCH streams
+/// out instead of being held whole).
+const FLUSH_AT: usize = 64 * 1024;
+
 /// The default [`Core::write_timeout`].
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -139,6 +143,11 @@ pub struct Session {
     peer: String,
     start: Instant,
     buf: Vec<u8>,
+    /// Bytes the core has sent that are not written yet: replies are gathered
+    /// here and written together when the core has nothing more to say (or
+    /// before the host acts, TLS starts, or the connection closes), so a
+    /// response of many lines is one write, not one per line.
+    out: Vec<u8>,
     /// A host signal that wakes the core ([`Core::signalled`]), e.g. new mail.
     signal: Option<watch::Receiver<u64>>,
     /// The connection is gone: nothing more is written or read.
@@ -161,6 +170,7 @@ impl Session {
             peer: peer.into(),
             start: Instant::now(),
             buf: vec![0u8; 8192],
+            out: Vec::new(),
             signal: None,
             lost: false,
             done: false,
@@ -281,45 +291,53 @@ impl Session {
         while !self.done {
             while let Some(io) = core.poll(self.now()) {
                 match io {
-                    Io::Host(a) => return Some(a),
+                    Io::Host(a) => {
+                        // The host may take its time: what was said goes out first.
+                        self.flush(core).await;
+                        return Some(a);
+                    }
                     Io::Close => {
+                        self.flush(core).await;
                         self.finish().await;
                         return None;
                     }
                     // Once the connection is gone, a client core may still
                     // send; nothing reaches the peer or the trace.
                     Io::Send { .. } | Io::Trace(_) | Io::StartTls if self.lost => {}
-                    Io::StartTls => match self.start_tls(core.write_timeout()).await {
-                        Ok(info) => {
-                            self.trace_tls(&info);
-                            core.tls_started(&info);
+                    Io::StartTls => {
+                        self.flush(core).await;
+                        if self.lost {
+                            continue;
                         }
-                        Err(e) => {
-                            self.emit(Note::new(Kind::TlsError, format!("TLS handshake failed: {e}")));
-                            self.lost = true;
-                            core.peer_closed(Lost::Tls(e));
+                        match self.start_tls(core.write_timeout()).await {
+                            Ok(info) => {
+                                self.trace_tls(&info);
+                                core.tls_started(&info);
+                            }
+                            Err(e) => {
+                                self.emit(Note::new(Kind::TlsError, format!("TLS handshake failed: {e}")));
+                                self.lost = true;
+                                core.peer_closed(Lost::Tls(e));
+                            }
                         }
-                    },
+                    }
                     Io::Trace(n) => self.emit(n),
                     Io::Send { bytes, notes } => {
                         for n in notes {
                             self.emit(n);
                         }
-                        let limit = core.write_timeout();
-                        let written = match tokio::time::timeout(limit, self.stream.write_all(&bytes)).await {
-                            Ok(r) => r,
-                            Err(_) => Err(std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                "the peer did not read what was sent in time",
-                            )),
-                        };
-                        if let Err(e) = written {
-                            self.lost = true;
-                            core.peer_closed(Lost::Write(e));
+                        if self.out.is_empty() {
+                            self.out = bytes;
+                        } else {
+                            self.out.extend_from_slice(&bytes);
+                        }
+                        if self.out.len() >= FLUSH_AT {
+                            self.flush(core).await;
                         }
                     }
                 }
             }
+            self.flush(core).await;
             if self.lost {
                 self.finish().await;
                 return None;
@@ -350,6 +368,33 @@ impl Session {
             }
         }
         None
+    }
+
+    /// Write what the core has sent so far, in one write (within the core's
+    /// write timeout); a failure tells the core the peer is gone.
+    async fn flush<C: Core>(&mut self, core: &mut C) {
+        if self.out.is_empty() {
+            return;
+        }
+        if self.lost {
+            self.out.clear();
+            return;
+        }
+        let limit = core.write_timeout();
+        let written = match tokio::time::timeout(limit, self.stream.write_all(&self.out)).await {
+            Ok(r) => r,
+            Err(_) => {
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the peer did not read what was sent in time"))
+            }
+        };
+        self.out.clear();
+        if self.out.capacity() > FLUSH_AT * 2 {
+            self.out = Vec::new();
+        }
+        if let Err(e) = written {
+            self.lost = true;
+            core.peer_closed(Lost::Write(e));
+        }
     }
 
     /// Drive a core that never asks its host for anything to its end.

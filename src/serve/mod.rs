@@ -346,7 +346,9 @@ pub fn table(r: &Ready) -> String {
 }
 
 pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // Real sockets: sessions run on every core. (A simulation, `Lab`, keeps its
+    // deterministic current-thread runtime; the host code is the same.)
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("maillab-serve").build()?;
     rt.block_on(async move {
         let addrs: Vec<Ipv4Addr> = sc.hosts.iter().filter(|h| h.external.is_none()).map(|h| h.address).collect();
         let mut plan = loopback_plan(&addrs);
@@ -365,18 +367,19 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let net = RealNet::new(plan.clone(), external, opt.ports.clone());
         let real = net.clone();
         let (json, color) = (opt.json, opt.color);
-        let (mut on_event, snapshots) = match opt.observer {
-            Some(o) => (Some(o.on_event), Some(o.snapshots)),
+        let (on_event, snapshots) = match opt.observer {
+            Some(o) => (Some(std::sync::Mutex::new(o.on_event)), Some(o.snapshots)),
             None => (None, None),
         };
+        let out = LiveOut::start(TRACE_QUEUE, Box::new(std::io::stdout()))?;
+        let lines = out.sender();
         let trace = Trace::live(Box::new(move |e| {
-            if let Some(f) = on_event.as_mut() {
-                f(e);
+            if let Some(f) = &on_event {
+                (crate::base::sync::lock(f))(e);
             }
+            // Rendered here, on the session's own thread; written by the writer thread.
             let line = if json { serde_json::to_string(e).unwrap_or_default() } else { render::text_line(e, 10, color) };
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
+            lines.send(line);
         }));
         let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
         let env = Env {
@@ -427,7 +430,179 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             }
             left += n;
         }
+        out.finish();
         eprintln!("maillab serve: stopped ({left} recipient(s) left in queues)");
         Ok(())
     })
+}
+
+/// Lines of the live trace waiting for the terminal; beyond this, lines are
+/// dropped (and counted) rather than making a session wait.
+pub const TRACE_QUEUE: usize = 65_536;
+
+enum OutMsg {
+    Line(String),
+    /// Write everything queued, then answer.
+    Flush(std::sync::mpsc::SyncSender<()>),
+}
+
+/// The live trace's writer: a thread of its own that takes rendered lines
+/// from a bounded queue and writes them through a buffer, flushed whenever
+/// the queue runs empty. A session never waits for the terminal: when the
+/// queue is full its line is dropped and counted, and the writer says how
+/// many were dropped (on standard error, so `--format json` stays JSON lines).
+pub struct LiveOut {
+    tx: std::sync::mpsc::SyncSender<OutMsg>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// A handle that queues lines for a [`LiveOut`].
+#[derive(Clone)]
+pub struct LineSender {
+    tx: std::sync::mpsc::SyncSender<OutMsg>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl LineSender {
+    /// Queue a line (without its newline); drop and count it when the queue is full.
+    pub fn send(&self, line: String) {
+        if self.tx.try_send(OutMsg::Line(line)).is_err() {
+            self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl LiveOut {
+    pub fn start(queue: usize, out: Box<dyn Write + Send>) -> std::io::Result<Self> {
+        Self::start_with(queue, out, Box::new(std::io::stderr()))
+    }
+
+    /// `notices`: where "N trace lines dropped" goes.
+    pub fn start_with(
+        queue: usize,
+        out: Box<dyn Write + Send>,
+        mut notices: Box<dyn Write + Send>,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<OutMsg>(queue);
+        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = dropped.clone();
+        let thread = std::thread::Builder::new().name("maillab-trace".into()).spawn(move || {
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+            let mut told = 0u64;
+            let write = |m: OutMsg, out: &mut std::io::BufWriter<Box<dyn Write + Send>>| match m {
+                OutMsg::Line(l) => {
+                    let _ = out.write_all(l.as_bytes());
+                    let _ = out.write_all(b"\n");
+                    None
+                }
+                OutMsg::Flush(ack) => Some(ack),
+            };
+            while let Ok(m) = rx.recv() {
+                let mut acks: Vec<_> = write(m, &mut out).into_iter().collect();
+                // Everything queued meanwhile goes out in the same buffer.
+                while let Ok(m) = rx.try_recv() {
+                    acks.extend(write(m, &mut out));
+                }
+                let _ = out.flush();
+                let d = seen.load(std::sync::atomic::Ordering::Relaxed);
+                if d > told {
+                    let _ = writeln!(
+                        notices,
+                        "maillab serve: {} trace lines dropped (the output could not keep up)",
+                        d - told
+                    );
+                    told = d;
+                }
+                for a in acks {
+                    let _ = a.send(());
+                }
+            }
+        })?;
+        Ok(LiveOut { tx, dropped, thread: Some(thread) })
+    }
+
+    pub fn sender(&self) -> LineSender {
+        LineSender { tx: self.tx.clone(), dropped: self.dropped.clone() }
+    }
+
+    /// Lines dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Write out what is queued (waiting at most a few seconds for a stuck terminal).
+    pub fn finish(&self) {
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        if self.tx.send(OutMsg::Flush(ack)).is_ok() {
+            let _ = done.recv_timeout(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+impl Drop for LiveOut {
+    fn drop(&mut self) {
+        self.finish();
+        // The thread ends when the last sender is gone; the trace (holding one)
+        // may outlive this, so it is not joined.
+        drop(self.thread.take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A writer whose output the test can read.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            crate::base::sync::lock(&self.0).extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Shared {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&crate::base::sync::lock(&self.0)).into_owned()
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        // No writer: the queue of two fills up, and the third line is dropped at once.
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let s = LineSender { tx, dropped: dropped.clone() };
+        for l in ["a", "b", "c", "d"] {
+            s.send(l.into());
+        }
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::Relaxed), 2);
+        assert_eq!(rx.try_iter().count(), 2);
+    }
+
+    #[test]
+    fn the_writer_writes_every_line_and_says_how_many_were_dropped() {
+        let (out, notices) = (Shared::default(), Shared::default());
+        let w = LiveOut::start_with(16, Box::new(out.clone()), Box::new(notices.clone())).expect("a thread");
+        let s = w.sender();
+        s.send("one".into());
+        s.send("two".into());
+        w.finish();
+        assert_eq!(out.text(), "one\ntwo\n");
+        assert_eq!(notices.text(), "");
+        // Lines a full queue turned away are counted, and the writer says so once.
+        w.dropped.fetch_add(5, std::sync::atomic::Ordering::Relaxed);
+        s.send("three".into());
+        w.finish();
+        assert_eq!(w.dropped(), 5);
+        assert_eq!(out.text(), "one\ntwo\nthree\n");
+        assert_eq!(notices.text(), "maillab serve: 5 trace lines dropped (the output could not keep up)\n");
+        w.finish();
+        assert_eq!(notices.text().lines().count(), 1);
+    }
 }

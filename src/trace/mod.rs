@@ -13,6 +13,7 @@ pub use kind::{Category, Kind, Side};
 use crate::base::sync::lock;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The host name used for events of the scenario itself (steps, faults, expectations).
@@ -106,23 +107,26 @@ impl Event {
     }
 }
 
-type Sink = Box<dyn FnMut(&Event) + Send>;
+/// What a live trace hands every event to. It is called without any lock held,
+/// from whichever thread recorded the event (`serve` runs sessions on every core),
+/// so it must be cheap and must not block.
+pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 
 /// Shared recorder of events. Cheap to clone; all clones append to one list.
 #[derive(Clone, Default)]
 pub struct Trace {
-    inner: Arc<Mutex<TraceInner>>,
+    inner: Arc<Shared>,
 }
 
 #[derive(Default)]
-struct TraceInner {
-    events: Vec<Event>,
+struct Shared {
+    /// The events kept (none in a live trace).
+    events: Mutex<Vec<Event>>,
     /// Called for each event as it is recorded (the live view of `serve`).
-    sink: Option<Sink>,
     /// A live trace passes events to its sink and does not keep them.
-    live: bool,
+    sink: Option<Sink>,
     /// Events recorded so far (kept or not).
-    count: usize,
+    count: AtomicUsize,
     /// Told of every event, for whoever waits for the run to reach a point.
     progress: Option<Arc<tokio::sync::Notify>>,
 }
@@ -133,15 +137,15 @@ impl Trace {
     }
     /// A trace that hands every event to `sink` and keeps none (for long `serve` runs).
     pub fn live(sink: Sink) -> Self {
-        Trace { inner: Arc::new(Mutex::new(TraceInner { sink: Some(sink), live: true, ..Default::default() })) }
+        Trace { inner: Arc::new(Shared { sink: Some(sink), ..Default::default() }) }
     }
     /// A trace that wakes `progress` (one permit) whenever an event is recorded.
     pub fn with_progress(progress: Arc<tokio::sync::Notify>) -> Self {
-        Trace { inner: Arc::new(Mutex::new(TraceInner { progress: Some(progress), ..Default::default() })) }
+        Trace { inner: Arc::new(Shared { progress: Some(progress), ..Default::default() }) }
     }
     /// How many events have been recorded.
     pub fn len(&self) -> usize {
-        lock(&self.inner).count
+        self.inner.count.load(Ordering::SeqCst)
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -154,15 +158,20 @@ impl Trace {
             ev.fields
         );
         tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
-        let mut g = lock(&self.inner);
-        if let Some(s) = g.sink.as_mut() {
-            s(&ev);
+        match &self.inner.sink {
+            // Live: no lock, nothing kept (sessions on several threads do not wait for each other here).
+            Some(s) => {
+                s(&ev);
+                self.inner.count.fetch_add(1, Ordering::SeqCst);
+            }
+            None => {
+                let mut g = lock(&self.inner.events);
+                g.push(ev);
+                // Counted under the lock, so that `len` never runs ahead of the events.
+                self.inner.count.fetch_add(1, Ordering::SeqCst);
+            }
         }
-        if !g.live {
-            g.events.push(ev);
-        }
-        g.count += 1;
-        if let Some(p) = &g.progress {
+        if let Some(p) = &self.inner.progress {
             p.notify_one();
         }
     }
@@ -172,11 +181,11 @@ impl Trace {
     }
     /// Look at the events so far without copying them.
     pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
-        f(&lock(&self.inner).events)
+        f(&lock(&self.inner.events))
     }
     /// Move the events out (the end of a run: no copy of a large trace).
     pub fn take_events(&self) -> Vec<Event> {
-        std::mem::take(&mut lock(&self.inner).events)
+        std::mem::take(&mut *lock(&self.inner.events))
     }
 }
 

@@ -103,6 +103,75 @@ pub fn header_lines(msg: &str) -> Vec<(String, bool)> {
 
 /// One event as one line (multi-line content stays on one line).
 pub fn text_line(e: &Event, w: usize, color: bool) -> String {
+    // Written into one string (this runs once per event of `serve`'s live trace).
+    let line = e.line.as_deref().unwrap_or("");
+    let peer = e.peer.as_deref().unwrap_or("?");
+    let mut s = String::with_capacity(64 + 2 * w + line.len());
+    write_clock(&mut s, e.t);
+    s.push(' ');
+    match e.session {
+        Some(n) => {
+            let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
+            for _ in digits + 1..4 {
+                s.push(' ');
+            }
+            let _ = write!(s, "#{n}");
+        }
+        None => s.push_str("    "),
+    }
+    s.push(' ');
+    let (arrow, peer_first) = match e.kind {
+        Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd | Kind::DnsQuery => ("→", true),
+        Kind::Pop3Reply | Kind::ImapReply | Kind::SmtpReply | Kind::DnsAnswer => ("←", true),
+        Kind::TcpConnect | Kind::TcpError => ("→", false),
+        Kind::TcpAccept | Kind::TcpClose => ("·", true),
+        _ => (" ", false),
+    };
+    match (e.kind, peer_first) {
+        (Kind::TcpConnect | Kind::TcpError, _) => {
+            let _ = write!(s, "{:>w$} {arrow} {peer:<w$}", e.host);
+        }
+        (_, true) => {
+            let _ = write!(s, "{peer:>w$} {arrow} {:<w$}", e.host);
+        }
+        (Kind::Step, _) => {
+            let _ = write!(s, "{SCENARIO_HOST:>w$}   {:<w$}", "");
+        }
+        _ => {
+            let _ = write!(s, "{:>w$}   {:<w$}", e.host, "");
+        }
+    }
+    s.push_str("  ");
+    let (code, prefix) = match e.kind {
+        Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd => ("36", "C: "),
+        Kind::Pop3Reply | Kind::ImapReply => (if e.is_failure() { "31" } else { "32" }, "S: "),
+        Kind::SmtpReply => (reply_colour(e.field_u64(Field::Code).unwrap_or(0)), "S: "),
+        Kind::DnsQuery => ("35", "DNS query   "),
+        Kind::DnsAnswer => ("35", "DNS answer  "),
+        Kind::TcpConnect | Kind::TcpError | Kind::TcpAccept | Kind::TcpClose => ("2", ""),
+        Kind::Log => ("33", "maillog  "),
+        Kind::ExpectPass => ("32", "PASS  "),
+        Kind::ExpectFail => ("31;1", "FAIL  "),
+        Kind::Step => ("1", "▶ "),
+        Kind::Deliver => ("32", "delivered  "),
+        Kind::Bounce => ("31", "bounce  "),
+        k => {
+            let _ = write!(s, "{k}  {line}");
+            return s;
+        }
+    };
+    if color {
+        let _ = write!(s, "\x1b[{code}m{prefix}{line}{RESET}");
+    } else {
+        s.push_str(prefix);
+        s.push_str(line);
+    }
+    s
+}
+
+/// The previous, straightforward rendering: the reference [`text_line`] is tested against.
+#[cfg(test)]
+fn text_line_reference(e: &Event, w: usize, color: bool) -> String {
     let t = clock(e.t);
     let sess = e.session.map(|s| format!("#{s}")).unwrap_or_default();
     let line = e.line.as_deref().unwrap_or("");
@@ -139,8 +208,15 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
 /// `format` parses its pattern on every call, and the live trace of `serve`
 /// formats one per event).
 pub fn clock(t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    let mut s = String::with_capacity(12);
+    write_clock(&mut s, t);
+    s
+}
+
+/// [`clock`], written onto the end of `s`.
+fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
     use chrono::Timelike;
-    format!("{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.nanosecond() / 1_000_000 % 1000)
+    let _ = write!(s, "{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.nanosecond() / 1_000_000 % 1000);
 }
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
@@ -161,4 +237,40 @@ pub fn json_lines(events: &[Event]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_line_is_the_reference_rendering() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:07.089+09:00").expect("a date");
+        let mut n = 0;
+        for &kind in Kind::ALL {
+            for session in [None, Some(1), Some(9), Some(10), Some(99), Some(100), Some(999), Some(1000), Some(123456)]
+            {
+                for (line, code) in [("250 2.0.0 Ok", 250u64), ("a NO [AUTHENTICATIONFAILED] x", 535), ("", 421)] {
+                    for peer in [None, Some("pc"), Some("a-very-long-peer-name")] {
+                        let mut e = crate::trace::ev(t, "mail", kind);
+                        e.session = session;
+                        e.peer = peer.map(str::to_string);
+                        if !line.is_empty() {
+                            e.line = Some(line.into());
+                        }
+                        if kind.fields().contains(&Field::Code) {
+                            e = e.field(Field::Code, code);
+                        }
+                        for w in [6, 10, 14] {
+                            for color in [false, true] {
+                                assert_eq!(text_line(&e, w, color), text_line_reference(&e, w, color), "{e:?}");
+                                n += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 1000);
+    }
 }
