@@ -537,15 +537,7 @@ fn python_smtplib_poplib_and_imaplib_against_serve() {
         return;
     }
     let server = serve("tests/fixtures/serve-lab.yaml", "python");
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/clients.py"))
-        .arg(&server.ready_file)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "client checks failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("all client checks passed"), "{stdout}");
+    python_checks(&server, "clients.py", &[], "client checks failed", "all client checks passed");
 }
 
 /// SMTPUTF8 and CHUNKING as Python's smtplib sees them: a Japanese address
@@ -557,15 +549,7 @@ fn python_smtplib_uses_smtputf8_and_bdat() {
         return;
     }
     let server = serve("tests/fixtures/serve-smtpext.yaml", "smtpext");
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/smtp_extensions.py"))
-        .arg(&server.ready_file)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "smtplib checks failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("all smtp extension checks passed"), "{stdout}");
+    python_checks(&server, "smtp_extensions.py", &[], "smtplib checks failed", "all smtp extension checks passed");
 }
 
 /// The IMAP extensions a client library probes for (NAMESPACE, ID,
@@ -576,15 +560,7 @@ fn python_imaplib_uses_the_imap_extensions() {
         return;
     }
     let server = serve("tests/fixtures/serve-lab.yaml", "imapext");
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/imap_extensions.py"))
-        .arg(&server.ready_file)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "imaplib checks failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("all imap extension checks passed"), "{stdout}");
+    python_checks(&server, "imap_extensions.py", &[], "imaplib checks failed", "all imap extension checks passed");
 }
 
 /// isync's mbsync syncs an account with a local Maildir both ways
@@ -599,17 +575,8 @@ fn mbsync_syncs_a_maildir_with_serve() {
     let work = temp("mbsync", "d");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work directory");
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/mbsync_sync.py"))
-        .arg(&server.ready_file)
-        .arg(&work)
-        .output()
-        .expect("python3 runs");
+    python_checks(&server, "mbsync_sync.py", &[work.as_os_str()], "mbsync checks failed", "all mbsync checks passed");
     let _ = std::fs::remove_dir_all(&work);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "mbsync checks failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("all mbsync checks passed"), "{stdout}");
 }
 
 #[test]
@@ -618,15 +585,22 @@ fn a_list_server_is_joined_with_python_over_real_sockets() {
         return;
     }
     let server = serve("scenarios/list-join.yaml", "list");
+    python_checks(&server, "list_join.py", &[], "the join failed", "list join over real sockets passed");
+}
+
+/// Run the Python client script `tests/serve/SCRIPT` against `server` (its
+/// ready file first, then `args`): the script must succeed and print `done`.
+fn python_checks(server: &Server, script: &str, args: &[&std::ffi::OsStr], what: &str, done: &str) {
     let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/list_join.py"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve").join(script))
         .arg(&server.ready_file)
+        .args(args)
         .output()
         .expect("python3 runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the join failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("list join over real sockets passed"), "{stdout}");
+    assert!(out.status.success(), "{what}:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(done), "{stdout}");
 }
 
 fn run(cmd: &str, args: &[&str]) -> (bool, String) {
@@ -783,15 +757,7 @@ fn real_tls_clients_against_serve() {
     }
     let server = serve("tests/fixtures/serve-tls.yaml", "tls");
     let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve/tls_clients.py"))
-        .arg(&server.ready_file)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "TLS client checks failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("all TLS client checks passed"), "{stdout}");
+    python_checks(&server, "tls_clients.py", &[], "TLS client checks failed", "all TLS client checks passed");
     let (a, p) = server.endpoint("mail", "submission");
     let out = Command::new("openssl")
         .args(["s_client", "-starttls", "smtp", "-CAfile", &ca, "-verify_hostname", "mail.example.ac.jp"])
