@@ -3,8 +3,8 @@
 //!
 //! Tests that drive programs other than cargo's (Chromium, tshark, python3,
 //! swaks, dig, curl, Postfix's smtp-sink) go through [`support::tools`]:
-//! without the cargo feature `external-tools` a missing program skips the
-//! test with one line on stderr; with it, a missing program fails the test.
+//! a missing program skips the test with one line on stderr; with the
+//! environment variable `MAILLAB_REQUIRE_TOOLS=1`, it fails the test.
 
 mod auth_delay;
 mod book;

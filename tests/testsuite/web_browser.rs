@@ -2,7 +2,7 @@
 //! headless Firefox, each driven through WebDriver (Debian's `chromedriver`;
 //! Mozilla's `geckodriver`, which `.ci/run` builds with `cargo install`), with
 //! the fantoccini client. Each browser's test needs its browser and driver
-//! (skipped without them unless the feature `external-tools` is on). The
+//! (skipped without them unless `MAILLAB_REQUIRE_TOOLS=1`). The
 //! inspectors are checked against the CLI's trace (`maillab run --format
 //! json`); a screenshot of each view is kept in
 //! target/web-screenshots/BROWSER/ for people to look at.
