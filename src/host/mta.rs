@@ -184,6 +184,11 @@ impl Mta {
     /// re-reads main.cf; sendmail re-executes itself on SIGHUP).
     pub fn reload(&self, new: &MtaConfig) {
         let next = self.cfg().reloaded(new);
+        for hosted in &self.lists {
+            if let Some(l) = next.lists.iter().find(|l| l.name == hosted.cfg.name && l.domain == hosted.cfg.domain) {
+                hosted.with(|list| list.reconfigure(l.clone()));
+            }
+        }
         *lock(&self.cfg) = Arc::new(next);
         let interval = self.retry.first;
         self.log.log_lines(self.log.daemon_pid, self.persona().log_reload(interval));

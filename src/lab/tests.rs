@@ -174,3 +174,140 @@ fn an_endless_run_stops_at_the_event_budget() {
     assert!(line.contains("event budget of 2000 events reached"), "{line}");
     assert!(r.events.len() < 2_200, "{}", r.events.len());
 }
+
+/// Run a scenario given as text; every expectation in it must hold.
+fn run_text(src: &str) -> Vec<crate::trace::Event> {
+    let sc = match crate::scenario::load_str(src, "inline.yaml") {
+        Ok(sc) => sc,
+        Err(d) => panic!("{d}"),
+    };
+    let r = run_with(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+    let failed: Vec<String> =
+        r.events.iter().filter(|e| e.kind == crate::trace::Kind::ExpectFail).filter_map(|e| e.line.clone()).collect();
+    assert!(failed.is_empty() && r.failed == 0, "expectations failed: {failed:#?}");
+    assert!(r.passed > 0, "the scenario expects something");
+    r.events
+}
+
+const RELOAD_HOSTS: &str = r#"
+version: 1
+name: reload
+start: 2026-05-12T21:40:00+09:00
+seed: 3
+network:
+  links:
+    - between: [dept, mx-net]
+      latency: 1m
+hosts:
+  - { name: pc, role: mua, address: 192.0.2.23, hostname: pc23.cs.example.ac.jp }
+  - name: dept
+    role: relay
+    address: 192.0.2.25
+    hostname: mail.cs.example.ac.jp
+    domains: [cs.example.ac.jp]
+    allow_relay: { networks: [192.0.2.0/24] }
+  - name: ns
+    role: dns
+    address: 192.0.2.53
+    hostname: ns.example.ac.jp
+    zones:
+      example.net: ["@ MX 10 mx.example.net.", "mx A 198.51.100.30"]
+  - { name: mx-net, role: mx, address: 198.51.100.30, hostname: mx.example.net, domains: [example.net] }
+users:
+  - address: alice@example.net
+  - address: taro@cs.example.ac.jp
+"#;
+
+#[test]
+fn a_session_open_at_a_reload_keeps_the_old_settings() {
+    // One minute each way between the relay and the MX: the relay's session
+    // has been accepted, and is in its EHLO, when the MX's administrator
+    // lowers the size limit at 4m.
+    // That session goes on with the old limit (a running smtpd keeps the
+    // configuration it started with, in Postfix and sendmail alike); the
+    // next one is refused.
+    let src = format!(
+        "{RELOAD_HOSTS}{}",
+        r#"
+steps:
+  - send: { from_host: pc, via: dept, from: taro@cs.example.ac.jp, to: [alice@example.net], subject: one, body: one }
+  - at: 4m
+    configure: { host: mx-net, set: { max_message_size: 100 } }
+  - at: 1h
+    send: { from_host: pc, via: dept, from: taro@cs.example.ac.jp, to: [alice@example.net], subject: two, body: two }
+expect:
+  - delivered: { to: alice@example.net, count: 1, subject: one }
+  - trace: { kind: smtp.reply, host: mx-net, matches: "552 5.2.3 Message size exceeds maximum value" }
+"#
+    );
+    let events = run_text(&src);
+    use crate::trace::Kind;
+    let at = |pred: &dyn Fn(&crate::trace::Event) -> bool| events.iter().position(pred);
+    let reload = at(&|e| e.kind == Kind::HostConfigure).unwrap_or(usize::MAX);
+    let to_mx =
+        at(&|e| e.kind == Kind::TcpAccept && e.line.as_deref().is_some_and(|l| l.contains("connection from dept")))
+            .unwrap_or(usize::MAX);
+    let data = at(&|e| {
+        e.kind == Kind::SmtpReply && e.line.as_deref().is_some_and(|l| l.contains("354")) && e.host == "mx-net"
+    });
+    assert!(to_mx < reload, "the MX accepted the relay's session ({to_mx}) before the reload ({reload})");
+    assert!(data.is_some_and(|d| d > reload), "its DATA ({data:?}) came after the reload ({reload})");
+}
+
+#[test]
+fn a_reload_changes_a_running_list_and_keeps_its_members() {
+    let src = r#"
+version: 1
+name: list-reload
+start: 2026-04-01T10:00:00+09:00
+seed: 61
+hosts:
+  - { name: pc, role: mua, address: 192.0.2.31, hostname: pc.hogehoge.example }
+  - { name: spammer, role: mua, address: 203.0.113.66, hostname: bulk.spam.example }
+  - name: members-mx
+    role: mailstore
+    address: 192.0.2.30
+    hostname: mail.hogehoge.example
+    domains: [hogehoge.example]
+    allow_relay: { networks: [192.0.2.0/24] }
+  - name: mailsv
+    role: list
+    address: 198.51.100.10
+    hostname: mailsv.mailing-list.jp
+    domains: [mailing-list.jp]
+    lists:
+      ohanashi:
+        admin: [yamada@hogehoge.example]
+        members: [yamada@hogehoge.example, tora@hogehoge.example]
+        others: ignore
+  - name: ns
+    role: dns
+    address: 192.0.2.53
+    hostname: ns.example.net
+    zones:
+      mailing-list.jp: ["@ MX 10 mailsv.mailing-list.jp.", "mailsv A 198.51.100.10"]
+      hogehoge.example: ["@ MX 10 mail.hogehoge.example.", "mail A 192.0.2.30"]
+users:
+  - address: yamada@hogehoge.example
+  - address: tora@hogehoge.example
+steps:
+  - send: { from_host: spammer, via: mailsv, from: offers@spam.example, to: [ohanashi@mailing-list.jp], subject: Won, body: Click. }
+  - send: { from_host: pc, via: members-mx, from: yamada@hogehoge.example, to: [ohanashi@mailing-list.jp], subject: Before, body: One. }
+  - at: 1h
+    configure: { host: mailsv, set: { lists: { ohanashi: { others: hold, subject_tag: false } } } }
+  - send: { from_host: spammer, via: mailsv, from: offers@spam.example, to: [ohanashi@mailing-list.jp], subject: Won again, body: Click. }
+  - send: { from_host: pc, via: members-mx, from: yamada@hogehoge.example, to: [ohanashi@mailing-list.jp], subject: After, body: Two. }
+expect:
+  - trace: { kind: list.ignore, host: mailsv, matches: "offers@spam.example" }
+  - trace: { kind: host.configure, host: mailsv, matches: "list ohanashi: others hold, subject_tag false" }
+  - trace: { kind: list.hold, host: mailsv, matches: "offers@spam.example" }
+  - delivered: { to: tora@hogehoge.example, subject: "[ohanashi:00001] Before" }
+  - delivered: { to: tora@hogehoge.example, subject: "After" }
+"#;
+    let events = run_text(src);
+    let kinds: Vec<crate::trace::Kind> = events.iter().map(|e| e.kind).collect();
+    let ignore = kinds.iter().position(|k| *k == crate::trace::Kind::ListIgnore);
+    let reload = kinds.iter().position(|k| *k == crate::trace::Kind::HostConfigure);
+    let hold = kinds.iter().position(|k| *k == crate::trace::Kind::ListHold);
+    assert!(ignore < reload && reload < hold, "ignored before the reload, held after: {ignore:?} {reload:?} {hold:?}");
+}

@@ -232,6 +232,18 @@ impl List {
         }
     }
 
+    /// New settings for a running list (a `configure` step): the members,
+    /// held posts, pending subscriptions, archive and counters stay. The
+    /// moderators are replaced only when the new settings name others than
+    /// the old ones did (so a moderator added by command mail stays).
+    pub fn reconfigure(&mut self, mut cfg: ListConfig) {
+        cfg.members.clear();
+        if cfg.moderators != self.cfg.moderators {
+            self.moderators = cfg.moderators.clone();
+        }
+        self.cfg = cfg;
+    }
+
     pub fn members(&self) -> &[Member] {
         &self.members
     }

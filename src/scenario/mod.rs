@@ -156,8 +156,9 @@ pub struct DkimSign {
 
 impl MtaConfig {
     /// The settings a reload (a `configure` step) changes, taken from
-    /// `new`; the rest (flavour, domains, routes, queue, TLS, aliases,
-    /// lists) stay as the host started with them.
+    /// `new`; the rest (flavour, domains, routes, queue, TLS, aliases)
+    /// stay as the host started with them. Lists take their new settings;
+    /// their members, held posts and archives stay (see `List::reconfigure`).
     pub fn reloaded(&self, new: &MtaConfig) -> MtaConfig {
         MtaConfig {
             relay_networks: new.relay_networks.clone(),
@@ -168,6 +169,7 @@ impl MtaConfig {
             auth: new.auth,
             max_message_size: new.max_message_size,
             pop_before_smtp: new.pop_before_smtp,
+            lists: new.lists.clone(),
             ..self.clone()
         }
     }

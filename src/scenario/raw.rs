@@ -399,6 +399,138 @@ pub struct RawSet {
     #[serde(default)]
     #[schemars(with = "Option<u64>")]
     pub max_message_size: Option<S<u64>>,
+    /// Settings of the host's mailing lists: list name (as under the host's
+    /// `lists:`) -> the settings that change; the others stay, and so do the
+    /// members, held posts and archive.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawListSet>")]
+    pub lists: Option<S<IndexMap<String, RawListSet>>>,
+}
+
+/// The settings of a running list that a `configure` step may change
+/// (written as under `lists:`). Membership is not among them: members join
+/// and leave by command mail (`subscribe`, `admin add`), as on a real list.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawListSet {
+    /// participatory or moderated.
+    #[serde(default, rename = "type")]
+    #[schemars(with = "Option<String>")]
+    pub kind: Option<S<String>>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub admin: Option<S<Vec<S<String>>>>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub moderators: Option<Vec<S<String>>>,
+    /// reject, hold or ignore.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub others: Option<S<String>>,
+    #[serde(default)]
+    pub max_size: Option<u64>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub too_large: Option<S<String>>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub attachments: Option<S<String>>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub subscribe: Option<S<String>>,
+    #[serde(default)]
+    pub subject_tag: Option<bool>,
+    #[serde(default)]
+    pub reply_to_list: Option<bool>,
+    #[serde(default)]
+    pub guide: Option<String>,
+    #[serde(default)]
+    pub bounce_limit: Option<u32>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub language: Option<S<String>>,
+}
+
+impl RawListSet {
+    /// `key value` for each setting given, in the order of the keys, for the trace.
+    pub fn describe(&self) -> Vec<String> {
+        let list = |v: &[S<String>]| v.iter().map(|s| s.value.as_str()).collect::<Vec<_>>().join(", ");
+        let mut out = Vec::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push(format!("{k} {v}"));
+            }
+        };
+        put("type", self.kind.as_ref().map(|s| s.value.clone()));
+        put("title", self.title.clone());
+        put("admin", self.admin.as_ref().map(|a| list(&a.value)));
+        put("password", self.password.as_ref().map(|_| "(changed)".to_string()));
+        put("moderators", self.moderators.as_ref().map(|m| if m.is_empty() { "none".into() } else { list(m) }));
+        put("others", self.others.as_ref().map(|s| s.value.clone()));
+        put("max_size", self.max_size.map(|n| n.to_string()));
+        put("too_large", self.too_large.as_ref().map(|s| s.value.clone()));
+        put("attachments", self.attachments.as_ref().map(|s| s.value.clone()));
+        put("subscribe", self.subscribe.as_ref().map(|s| s.value.clone()));
+        put("subject_tag", self.subject_tag.map(|b| b.to_string()));
+        put("reply_to_list", self.reply_to_list.map(|b| b.to_string()));
+        put("guide", self.guide.as_ref().map(|_| "(changed)".to_string()));
+        put("bounce_limit", self.bounce_limit.map(|n| n.to_string()));
+        put("language", self.language.as_ref().map(|s| s.value.clone()));
+        out
+    }
+
+    /// Put the settings given into `l`, a list as the host declares it.
+    pub fn apply(&self, l: &mut RawList) {
+        if let Some(v) = &self.kind {
+            l.kind = Some(v.clone());
+        }
+        if let Some(v) = &self.title {
+            l.title = Some(v.clone());
+        }
+        if let Some(v) = &self.admin {
+            l.admin = v.clone();
+        }
+        if let Some(v) = &self.password {
+            l.password = Some(v.clone());
+        }
+        if let Some(v) = &self.moderators {
+            l.moderators = v.clone();
+        }
+        if let Some(v) = &self.others {
+            l.others = Some(v.clone());
+        }
+        if let Some(v) = self.max_size {
+            l.max_size = Some(v);
+        }
+        if let Some(v) = &self.too_large {
+            l.too_large = Some(v.clone());
+        }
+        if let Some(v) = &self.attachments {
+            l.attachments = Some(v.clone());
+        }
+        if let Some(v) = &self.subscribe {
+            l.subscribe = Some(v.clone());
+        }
+        if let Some(v) = self.subject_tag {
+            l.subject_tag = Some(v);
+        }
+        if let Some(v) = self.reply_to_list {
+            l.reply_to_list = Some(v);
+        }
+        if let Some(v) = &self.guide {
+            l.guide = Some(v.clone());
+        }
+        if let Some(v) = self.bounce_limit {
+            l.bounce_limit = Some(v);
+        }
+        if let Some(v) = &self.language {
+            l.language = Some(v.clone());
+        }
+    }
 }
 
 impl RawSet {
@@ -411,6 +543,7 @@ impl RawSet {
             ("dnsbl", self.dnsbl.is_some()),
             ("auth", self.auth.is_some()),
             ("max_message_size", self.max_message_size.is_some()),
+            ("lists", self.lists.is_some()),
         ] {
             if given {
                 k.push(name);

@@ -4,6 +4,7 @@
 
 use super::super::raw::{RawConfigure, RawHost};
 use super::{Checker, MTA_ROLES, role_of};
+use crate::base::diag::{nearest, tr};
 use crate::scenario::{Action, Role};
 use std::collections::BTreeMap;
 
@@ -21,7 +22,7 @@ impl Checker {
             self.err(
                 &c.set,
                 "this `configure` step sets nothing",
-                "give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size",
+                "give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, lists",
             );
             return None;
         }
@@ -41,6 +42,41 @@ impl Checker {
         }
         if let Some(m) = &set.max_message_size {
             h.max_message_size = Some(m.clone());
+        }
+        if let Some(ls) = &set.lists {
+            for (name, change) in &ls.value {
+                let Some(key) = h.lists.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned() else {
+                    let known: Vec<&str> = h.lists.keys().map(String::as_str).collect();
+                    let hint = match (nearest(name, known.iter().copied()), known.is_empty()) {
+                        (_, true) => tr(
+                            format!("`{}` serves no mailing list: give it one under `lists:` first", c.host.value),
+                            format!(
+                                "`{}` はメーリングリストを持っていません。まずホストの `lists:` に書いてください",
+                                c.host.value
+                            ),
+                        ),
+                        (Some(k), _) => tr(
+                            format!("did you mean `{k}`? (its lists are: {})", known.join(", ")),
+                            format!("`{k}` の書き間違いではありませんか? (リスト: {})", known.join(", ")),
+                        ),
+                        (None, _) => {
+                            tr(format!("its lists are: {}", known.join(", ")), format!("リスト: {}", known.join(", ")))
+                        }
+                    };
+                    self.err(
+                        ls,
+                        tr(
+                            format!("`{}` has no mailing list `{name}`", c.host.value),
+                            format!("`{}` に `{name}` というメーリングリストはありません", c.host.value),
+                        ),
+                        hint,
+                    );
+                    return None;
+                };
+                if let Some(l) = h.lists.get_mut(&key) {
+                    change.apply(l);
+                }
+            }
         }
         let role = role_of(&h)?;
         let dns_hosts: Vec<usize> =
@@ -113,6 +149,11 @@ fn describe(c: &RawConfigure) -> Vec<String> {
     }
     if let Some(m) = &set.max_message_size {
         out.push(format!("max_message_size: {}", m.value));
+    }
+    if let Some(ls) = &set.lists {
+        for (name, change) in &ls.value {
+            out.push(format!("list {name}: {}", change.describe().join(", ")));
+        }
     }
     out
 }

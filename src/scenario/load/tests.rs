@@ -266,3 +266,57 @@ fn the_relay_warning_sees_the_settings_of_the_configure_steps_before() {
     let sc = load_str(&opened, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
     assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
 }
+
+#[test]
+fn a_configure_step_changes_a_list_s_settings_not_its_members() {
+    let list_host = r#"version: 1
+name: t
+hosts:
+  - { name: pc, role: mua, address: 192.0.2.31, hostname: pc.example.com }
+  - name: ml
+    role: list
+    address: 198.51.100.10
+    hostname: ml.example.org
+    domains: [example.org]
+    lists:
+      ohanashi:
+        admin: [a@example.org]
+        members: [a@example.org]
+  - name: ns
+    role: dns
+    address: 192.0.2.53
+    hostname: ns.example.net
+    zones:
+      example.org: ["@ MX 10 ml.example.org.", "ml A 198.51.100.10"]
+users:
+  - address: a@example.org
+steps:
+"#;
+    let step = |set: &str| format!("{list_host}  - configure: {{ host: ml, set: {set} }}\n");
+    let ok = step("{ lists: { ohanashi: { type: moderated, moderators: [a@example.org], subject_tag: false } } }");
+    let sc = load_str(&ok, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let crate::scenario::Action::Configure { cfg, changes, .. } = &sc.steps[0].action else {
+        panic!("not a configure step: {:?}", sc.steps[0].action)
+    };
+    let l = &cfg.lists[0];
+    assert_eq!((l.kind, l.subject_tag), (crate::listserv::Kind::Moderated, false));
+    assert_eq!(l.moderators, ["a@example.org"]);
+    assert_eq!(changes, &["list ohanashi: type moderated, moderators a@example.org, subject_tag false"]);
+
+    // A bad value: the message the host's own key gets, at the step's value.
+    let src = step("{ lists: { ohanashi: { others: holdd } } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(&src, "holdd"));
+
+    // A list the host does not have: did you mean.
+    let src = step("{ lists: { ohanasi: { others: hold } } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d[0].message, "`ml` has no mailing list `ohanasi`");
+    assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("did you mean `ohanashi`")), "{d:?}");
+
+    // Members change by command mail, not by a reload.
+    let src = step("{ lists: { ohanashi: { members: [b@example.org] } } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert!(d[0].message.contains("members"), "{d:?}");
+}
