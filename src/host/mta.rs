@@ -49,8 +49,10 @@ pub struct Mta {
     /// Bumped on every change to the store (see [`Mta::with_store`]), so
     /// IMAP sessions can report it.
     pub store_version: watch::Sender<u64>,
-    /// SMTP AUTH accounts: user -> password.
-    pub auth_users: BTreeMap<String, String>,
+    /// SMTP AUTH accounts: user -> password (a `configure` step may change them).
+    auth_users: Mutex<BTreeMap<String, String>>,
+    /// Accounts locked by a `configure` step (`login: false`): SMTP AUTH refuses them.
+    locked: Mutex<std::collections::BTreeSet<String>>,
     /// POP-before-SMTP: client address -> until when it may relay.
     pub popauth: Mutex<BTreeMap<Ipv4Addr, Instant>>,
     pub resolver: Option<Resolver>,
@@ -131,7 +133,8 @@ impl Mta {
             cfg: Mutex::new(Arc::new(cfg)),
             store: Arc::new(Mutex::new(store)),
             store_version: watch::channel(0).0,
-            auth_users,
+            auth_users: Mutex::new(auth_users),
+            locked: Mutex::new(Default::default()),
             popauth: Mutex::new(BTreeMap::new()),
             resolver,
             smarthost,
@@ -192,6 +195,30 @@ impl Mta {
         *lock(&self.cfg) = Arc::new(next);
         let interval = self.retry.first;
         self.log.log_lines(self.log.daemon_pid, self.persona().log_reload(interval));
+    }
+
+    /// Accounts changed by a `configure` step: a new password, or the login
+    /// locked or opened, for SMTP AUTH and for the mailboxes this host keeps
+    /// (POP3 and IMAP). A session logged in already stays logged in.
+    pub fn change_users(&self, changes: &[crate::scenario::UserChange]) {
+        for c in changes {
+            {
+                let mut auth = lock(&self.auth_users);
+                if let Some(p) = &c.password {
+                    auth.insert(c.address.clone(), p.clone());
+                }
+            }
+            self.with_store(|s| s.change_account(&c.address, c.password.as_deref(), c.login));
+            match c.login {
+                Some(false) => {
+                    lock(&self.locked).insert(c.address.clone());
+                }
+                Some(true) => {
+                    lock(&self.locked).remove(&c.address);
+                }
+                None => {}
+            }
+        }
     }
 
     /// Work on the mail store. When `f` changed something a session could
@@ -1046,7 +1073,10 @@ impl Policy for SessionPolicy<'_> {
     }
 
     fn password(&mut self, user: &str) -> Option<String> {
-        self.mta.auth_users.get(user).cloned()
+        if lock(&self.mta.locked).contains(&user.to_ascii_lowercase()) {
+            return None;
+        }
+        lock(&self.mta.auth_users).get(user).cloned()
     }
 
     fn challenge(&mut self) -> String {

@@ -107,7 +107,7 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                 trace.push(started(format!("step {n}: wait {}", format_duration(*d))));
                 sleep(*d).await;
             }
-            Action::Configure { host, cfg, changes } => {
+            Action::Configure { host, cfg, changes, users } => {
                 let name = &sc.hosts[*host].name;
                 trace.push(started(format!("step {n}: the administrator of {name} changes its configuration")));
                 if let Some((_, mta)) = hosts.mtas.iter().find(|(i, _)| i == host) {
@@ -118,6 +118,7 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
                             .field(Field::Step, n),
                     );
                     mta.reload(cfg);
+                    mta.change_users(users);
                 }
             }
             Action::Fault { fault, undo_after } => {

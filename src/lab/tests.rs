@@ -311,3 +311,54 @@ expect:
     let hold = kinds.iter().position(|k| *k == crate::trace::Kind::ListHold);
     assert!(ignore < reload && reload < hold, "ignored before the reload, held after: {ignore:?} {reload:?} {hold:?}");
 }
+
+#[test]
+fn a_reload_changes_a_password_and_locks_an_account() {
+    // The password was read off the wire (see scenarios/eavesdrop.yaml): the
+    // administrator changes it, and the old one no longer opens the mailbox;
+    // then the account is locked, and no password does, while mail still comes.
+    let src = r#"
+version: 1
+name: password-change
+start: 2026-04-01T10:00:00+09:00
+seed: 5
+hosts:
+  - { name: laptop, role: mua, address: 192.0.2.31, hostname: laptop.example.com }
+  - { name: thief, role: mua, address: 203.0.113.9, hostname: thief.example.net }
+  - { name: mail, role: mailstore, address: 192.0.2.25, hostname: mail.example.com, domains: [example.com], allow_relay: { networks: [192.0.2.0/24] }, auth: offered }
+users:
+  - address: alice@example.com
+    password: wonderland
+steps:
+  - pop3: { from_host: thief, server: mail, user: alice@example.com, password: wonderland }
+  - configure: { host: mail, set: { users: { alice@example.com: { password: looking-glass } } } }
+  - pop3: { from_host: thief, server: mail, user: alice@example.com, password: wonderland }
+  - imap: { from_host: laptop, server: mail, user: alice@example.com }
+  - configure: { host: mail, set: { users: { alice@example.com: { login: false } } } }
+  - send: { from_host: laptop, via: mail, from: bob@example.com, to: [alice@example.com], subject: still delivered, body: Hi. }
+  - imap: { from_host: laptop, server: mail, user: alice@example.com }
+expect:
+  - trace: { kind: host.configure, host: mail, matches: "user alice@example.com: new password" }
+  - trace: { kind: host.configure, host: mail, matches: "user alice@example.com: login locked" }
+  - delivered: { to: alice@example.com, subject: still delivered }
+"#;
+    let events = run_text(src);
+    use crate::trace::Kind;
+    // What each fetch step came to (`mua.fetch`: "POP3 failed: login refused: …").
+    let result = |step: usize| {
+        events
+            .iter()
+            .find(|e| {
+                e.kind == Kind::MuaFetch && e.line.as_deref().is_some_and(|l| l.starts_with(&format!("step {step}:")))
+            })
+            .and_then(|e| e.line.clone())
+            .unwrap_or_default()
+    };
+    let (s1, s3, s4, s7) = (result(1), result(3), result(4), result(7));
+    assert!([&s1, &s3, &s4, &s7].iter().all(|l| !l.is_empty()), "every fetch step reports");
+    let failed = |l: &str| l.contains("failed: login refused");
+    assert!(!failed(&s1), "the old password worked before the change: {s1}");
+    assert!(failed(&s3), "the old password fails after it: {s3}");
+    assert!(!failed(&s4), "the new one (the user's default from now on) works: {s4}");
+    assert!(failed(&s7), "a locked account opens with no password: {s7}");
+}

@@ -261,7 +261,17 @@ pub enum Action {
         host: usize,
         cfg: Box<MtaConfig>,
         changes: Vec<String>,
+        users: Vec<UserChange>,
     },
+}
+
+/// A `configure` step's change to one account on the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserChange {
+    /// The address, lower case where case does not matter (the store's key).
+    pub address: String,
+    pub password: Option<String>,
+    pub login: Option<bool>,
 }
 
 /// A change to the network, made by a step and possibly undone later.

@@ -405,6 +405,24 @@ pub struct RawSet {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, RawListSet>")]
     pub lists: Option<S<IndexMap<String, RawListSet>>>,
+    /// Accounts of users in `users:` whose mailboxes or logins this host
+    /// keeps: address -> a new password, or `login: false` to lock the
+    /// account (mail is still delivered; POP3, IMAP and SMTP AUTH refuse it).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawUserSet>")]
+    pub users: Option<S<IndexMap<String, RawUserSet>>>,
+}
+
+/// A change to one account (a `configure` step's `users:`).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawUserSet {
+    /// The new password; later steps of this user log in with it.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `false` locks the account, `true` opens it again.
+    #[serde(default)]
+    pub login: Option<bool>,
 }
 
 /// The settings of a running list that a `configure` step may change
@@ -544,6 +562,7 @@ impl RawSet {
             ("auth", self.auth.is_some()),
             ("max_message_size", self.max_message_size.is_some()),
             ("lists", self.lists.is_some()),
+            ("users", self.users.is_some()),
         ] {
             if given {
                 k.push(name);

@@ -210,6 +210,19 @@ impl Store {
         self.accounts.keys().map(String::as_str)
     }
 
+    /// A new password and/or the login locked (`Some(false)`) or opened
+    /// again, for an account this store has (others are left alone).
+    pub fn change_account(&mut self, user: &str, password: Option<&str>, login: Option<bool>) {
+        if let Some(a) = self.accounts.get_mut(user) {
+            if let Some(p) = password {
+                a.password = p.to_string();
+            }
+            if let Some(l) = login {
+                a.login = l;
+            }
+        }
+    }
+
     /// Check a password; `None` if the user does not exist.
     pub fn check_password(&self, user: &str, password: &str) -> Option<bool> {
         self.accounts.get(user).map(|a| a.login && a.password == password)

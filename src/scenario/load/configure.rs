@@ -5,7 +5,8 @@
 use super::super::raw::{RawConfigure, RawHost};
 use super::{Checker, MTA_ROLES, role_of};
 use crate::base::diag::{nearest, tr};
-use crate::scenario::{Action, Role};
+use crate::proto::smtp::address::parse_mailbox;
+use crate::scenario::{Action, Role, UserChange};
 use std::collections::BTreeMap;
 
 impl Checker {
@@ -22,7 +23,7 @@ impl Checker {
             self.err(
                 &c.set,
                 "this `configure` step sets nothing",
-                "give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, lists",
+                "give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, lists, users",
             );
             return None;
         }
@@ -78,6 +79,50 @@ impl Checker {
                 }
             }
         }
+        let mut users = Vec::new();
+        if let Some(us) = &set.users {
+            for (address, change) in &us.value {
+                let key = parse_mailbox(address).map(|m| m.key()).unwrap_or_else(|_| address.clone());
+                if !self.passwords.contains_key(&key) {
+                    let known: Vec<&str> = self.passwords.keys().map(String::as_str).collect();
+                    let hint = match nearest(&key, known.iter().copied()) {
+                        Some(k) => tr(format!("did you mean `{k}`?"), format!("`{k}` の書き間違いではありませんか?")),
+                        None => tr(
+                            "an account belongs to a user listed under `users:`; add the user there first",
+                            "アカウントは `users:` に書いたユーザのものです。まずそこにユーザを加えてください",
+                        ),
+                    };
+                    self.err(
+                        us,
+                        tr(
+                            format!("`{address}` is not a user of this scenario"),
+                            format!("`{address}` はこのシナリオのユーザではありません"),
+                        ),
+                        hint,
+                    );
+                    return None;
+                }
+                if change.password.is_none() && change.login.is_none() {
+                    self.err(
+                        us,
+                        tr(
+                            format!("the change to `{address}` sets nothing"),
+                            format!("`{address}` への変更に何も書かれていません"),
+                        ),
+                        tr(
+                            "give `password: NEW` or `login: false`",
+                            "`password: 新しいパスワード` か `login: false` を書いてください",
+                        ),
+                    );
+                    return None;
+                }
+                if let Some(p) = &change.password {
+                    // Later steps of this user log in with the new password.
+                    self.passwords.insert(key.clone(), Some(p.clone()));
+                }
+                users.push(UserChange { address: key, password: change.password.clone(), login: change.login });
+            }
+        }
         let role = role_of(&h)?;
         let dns_hosts: Vec<usize> =
             hosts.iter().enumerate().filter(|(_, h)| role_of(h) == Some(Role::Dns)).map(|(j, _)| j).collect();
@@ -92,7 +137,7 @@ impl Checker {
         let cfg = cfg?;
         let changes = describe(c);
         self.configured.insert(i, h);
-        Some(Action::Configure { host: i, cfg: Box::new(cfg), changes })
+        Some(Action::Configure { host: i, cfg: Box::new(cfg), changes, users })
     }
 }
 
@@ -153,6 +198,20 @@ fn describe(c: &RawConfigure) -> Vec<String> {
     if let Some(ls) = &set.lists {
         for (name, change) in &ls.value {
             out.push(format!("list {name}: {}", change.describe().join(", ")));
+        }
+    }
+    if let Some(us) = &set.users {
+        for (address, change) in &us.value {
+            let mut what = Vec::new();
+            if change.password.is_some() {
+                what.push("new password");
+            }
+            match change.login {
+                Some(false) => what.push("login locked"),
+                Some(true) => what.push("login open"),
+                None => {}
+            }
+            out.push(format!("user {address}: {}", what.join(", ")));
         }
     }
     out

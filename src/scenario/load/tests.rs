@@ -197,7 +197,7 @@ fn with_configure(host: &str, set: &str) -> String {
 fn a_configure_step_is_checked_like_the_host_s_own_keys() {
     let ok = with_configure("mx", "{ allow_relay: { networks: [192.0.2.0/24] }, auth: offered }");
     let sc = load_str(&ok, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
-    let crate::scenario::Action::Configure { host, cfg, changes } = &sc.steps[0].action else {
+    let crate::scenario::Action::Configure { host, cfg, changes, .. } = &sc.steps[0].action else {
         panic!("not a configure step: {:?}", sc.steps[0].action)
     };
     assert_eq!(*host, 1);
@@ -319,4 +319,24 @@ steps:
     let src = step("{ lists: { ohanashi: { members: [b@example.org] } } }");
     let d = load_str(&src, "t.yaml").expect_err("refused").0;
     assert!(d[0].message.contains("members"), "{d:?}");
+}
+
+#[test]
+fn a_configure_step_changes_accounts_of_known_users() {
+    let ok = with_configure("mx", "{ users: { alice@example.com: { password: new-secret, login: true } } }");
+    let sc = load_str(&ok, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let crate::scenario::Action::Configure { changes, users, .. } = &sc.steps[0].action else {
+        panic!("not a configure step: {:?}", sc.steps[0].action)
+    };
+    assert_eq!(changes, &["user alice@example.com: new password, login open"]);
+    assert_eq!(users[0].password.as_deref(), Some("new-secret"));
+
+    let src = with_configure("mx", "{ users: { alise@example.com: { login: false } } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d[0].message, "`alise@example.com` is not a user of this scenario");
+    assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("alice@example.com")), "{d:?}");
+
+    let src = with_configure("mx", "{ users: { alice@example.com: {} } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d[0].message, "the change to `alice@example.com` sets nothing");
 }
