@@ -193,7 +193,7 @@ kinds! {
     HostError = "host.error", Host, [],
         "a host's service stopped unexpectedly";
     HostConfigure = "host.configure", Host, [Step],
-        "a `configure` step changed an MTA's settings (relay rules, access entries, DNSBLs, AUTH, size limit) and the MTA reloaded them; sessions already open keep the old ones";
+        "a `configure` step changed an MTA's settings (relay rules, access entries, DNSBLs, AUTH, size limit, list settings, accounts) and the MTA reloaded them; sessions already open keep the old ones";
     HttpRequest = "http.request", Server, [Code],
         "`maillab serve` only: a request to the mail-client autoconfiguration service over HTTP, with its status";
     RunStart = "run.start", Scenario, [],
