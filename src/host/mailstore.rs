@@ -33,7 +33,7 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
         services.extend([(ports::POP3S, "pop3", true), (ports::IMAPS, "imap", true)]);
     }
     // One limit for POP3 (110 and 995), one for IMAP (143 and 993).
-    let (pop3_gate, imap_gate) = (Gate::new(mta.ctx.env.limits), Gate::new(mta.ctx.env.limits));
+    let (pop3_gate, imap_gate) = (Gate::new(mta.ctx.env.limits.clone()), Gate::new(mta.ctx.env.limits.clone()));
     for (port, proto, implicit) in services {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
@@ -276,13 +276,19 @@ async fn refuse<R: Reader>(mta: &Arc<Mta>, conn: Conn, why: Refused, srv: R) {
 async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
     let timestamp = format!("<{pid}.{}@{}>", mta.ctx.now().timestamp(), mta.ctx.hostname);
-    let srv = pop3::Server::new(pop3_config(&mta), timestamp).tls(tls_mode(&mta));
+    let mut srv = pop3::Server::new(pop3_config(&mta), timestamp).tls(tls_mode(&mta));
+    if let Some(t) = mta.ctx.env.limits.idle_timeout {
+        srv.set_idle_timeout(t);
+    }
     session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
 async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
-    let srv = imap::Server::new(imap_config(&mta)).tls(tls_mode(&mta));
+    let mut srv = imap::Server::new(imap_config(&mta)).tls(tls_mode(&mta));
+    if let Some(t) = mta.ctx.env.limits.idle_timeout {
+        srv.set_idle_timeout(t);
+    }
     session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 

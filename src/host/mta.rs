@@ -351,7 +351,7 @@ impl Mta {
         let d = self.clone();
         tokio::spawn(async move { d.run_digests().await });
         // One limit for all the host's SMTP services, as one smtpd process limit.
-        let slots = Gate::new(self.ctx.env.limits);
+        let slots = Gate::new(self.ctx.env.limits.clone());
         let mut first = None;
         for (service, l) in listeners {
             if first.is_none() {
@@ -497,7 +497,10 @@ impl Mta {
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
-        let server = Server::new(self.server_config(&cfg, service), Peer { ip, name: ptr, forged });
+        let mut server = Server::new(self.server_config(&cfg, service), Peer { ip, name: ptr, forged });
+        if let Some(t) = self.ctx.env.limits.idle_timeout {
+            server.set_idle_timeout(t);
+        }
         let mut core = SmtpSession { server, pol, timed_out: false, held: None };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
