@@ -122,6 +122,8 @@ pub struct Server {
     heard: bool,
     /// How long the server waits for the next complete line ([`AUTOLOGOUT`] unless configured).
     idle_timeout: Duration,
+    /// USER or PASS was refused because TLS is required and not up.
+    plaintext_refused: bool,
     /// STLS: off, offered, or required before any login.
     tls_mode: TlsMode,
     /// TLS is up.
@@ -156,6 +158,7 @@ impl Server {
             waiting_since: Duration::ZERO,
             heard: true,
             idle_timeout: AUTOLOGOUT,
+            plaintext_refused: false,
             tls_mode: TlsMode::Off,
             tls: false,
             tls_pending: false,
@@ -183,6 +186,13 @@ impl Server {
     /// Is the session encrypted?
     pub fn is_encrypted(&self) -> bool {
         self.tls
+    }
+
+    /// Was a USER or PASS refused because TLS is required and was not up?
+    /// (Dovecot then logs `Aborted login (tried to use disallowed
+    /// plaintext auth)` when the session ends without a login.)
+    pub fn plaintext_refused(&self) -> bool {
+        self.plaintext_refused
     }
 
     /// TLS is required and not up yet.
@@ -379,7 +389,10 @@ impl Server {
     fn authorization(&mut self, verb: &str, rest: &str, args: &[&str], pending: Option<String>, store: &mut Store) {
         match verb {
             // Dovecot refuses a plaintext login before TLS at USER already.
-            "USER" | "PASS" if self.must_stls() => self.send(PLAINTEXT_DISALLOWED),
+            "USER" | "PASS" if self.must_stls() => {
+                self.plaintext_refused = true;
+                self.send(PLAINTEXT_DISALLOWED)
+            }
             "APOP" if self.must_stls() => self.send(AUTH_NEEDS_TLS),
             "STLS" => self.stls(args),
             "USER" => {

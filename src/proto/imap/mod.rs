@@ -203,6 +203,8 @@ pub struct Server {
     heard: bool,
     /// How long the server waits for the next complete line ([`AUTOLOGOUT`] unless configured).
     idle_timeout: Duration,
+    /// A LOGIN was refused under LOGINDISABLED (TLS required and not up).
+    plaintext_refused: bool,
     /// The greeting has been queued (it depends on TLS, so it waits for the first poll).
     greeted: bool,
     /// STARTTLS: off, offered, or required before any login.
@@ -239,6 +241,7 @@ impl Server {
             waiting_since: Duration::ZERO,
             heard: true,
             idle_timeout: AUTOLOGOUT,
+            plaintext_refused: false,
             greeted: false,
             tls_mode: TlsMode::Off,
             tls: false,
@@ -272,6 +275,13 @@ impl Server {
     /// Is the session encrypted?
     pub fn is_encrypted(&self) -> bool {
         self.tls
+    }
+
+    /// Was a LOGIN refused under LOGINDISABLED? (Dovecot then logs
+    /// `Aborted login (tried to use disallowed plaintext auth)` when the
+    /// session ends without a login.)
+    pub fn plaintext_refused(&self) -> bool {
+        self.plaintext_refused
     }
 
     /// TLS is required and not up yet.
@@ -768,6 +778,7 @@ impl Server {
         p.end()?;
         if self.must_starttls() {
             // The password has crossed the network in the clear already.
+            self.plaintext_refused = true;
             self.send(PLAINTEXT_ALERT);
             return Ok(Done::No(PLAINTEXT_DISALLOWED.trim_start_matches("NO ").into()));
         }
