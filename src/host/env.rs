@@ -37,6 +37,8 @@ pub enum Purpose {
     TlsKey,
     /// DKIM signing keys (host/mailauth.rs).
     DkimKey,
+    /// DMARC `pct=` sampling: which failing messages the policy applies to (host/mailauth.rs).
+    DmarcSample,
 }
 
 impl Purpose {
@@ -50,6 +52,7 @@ impl Purpose {
             Purpose::Tls => "tls",
             Purpose::TlsKey => "tls-key",
             Purpose::DkimKey => "dkim-key",
+            Purpose::DmarcSample => "dmarc-sample",
         }
     }
 }

@@ -1097,6 +1097,7 @@ impl Policy for SessionPolicy<'_> {
         };
         let received =
             received(p, &self.mta.ctx.hostname, &qid, &Via::Smtp { env, peer: &peer }, &rfc5322(self.mta.ctx.now()));
+        let junk = checked.as_ref().is_some_and(|c| c.quarantine);
         let results = checked.map(|c| c.header).unwrap_or_default();
         let signature = signature.unwrap_or_default();
         let mut full = Vec::with_capacity(signature.len() + received.len() + results.len() + data.len());
@@ -1116,7 +1117,8 @@ impl Policy for SessionPolicy<'_> {
         self.mta.log.log_lines(self.pid, p.log_arrival(&arrival));
         let entry =
             QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid)
-                .with_params(env.params.clone());
+                .with_params(env.params.clone())
+                .with_junk(junk);
         self.mta.enqueue(entry);
         match env.chunked {
             Some(octets) => p.queued_chunks(&qid, octets),
