@@ -1483,6 +1483,8 @@ mod tests {
             ]
         );
         assert!(!o.iter().any(|x| matches!(x, Output::LoginOk { .. } | Output::LoginFailed { .. })));
+        // The host logs Dovecot's "tried to use disallowed plaintext auth" at the end.
+        assert!(s.plaintext_refused());
         let o = run_tls(&mut s, &mut st, b"STLS\r\n");
         assert!(o.contains(&Output::StartTls));
         let o = run_tls(&mut s, &mut st, b"CAPA\r\nAPOP alice@example.com ");

@@ -1577,6 +1577,8 @@ fn a_host_that_requires_tls_says_logindisabled_and_refuses_logins() {
     // The password is masked in the trace as always; nobody logged in, no failure counted.
     assert_eq!(received(&o)[0], "a LOGIN alice@example.com ***");
     assert!(!o.iter().any(|x| matches!(x, Output::LoginOk { .. } | Output::LoginFailed { .. })));
+    // The host logs Dovecot's "tried to use disallowed plaintext auth" at the end.
+    assert!(s.plaintext_refused());
     let l = lines(&mut s, &mut st, "d CAPABILITY\r\n");
     assert!(l[0].contains(" LOGINDISABLED") && l[0].contains(" STARTTLS"), "{l:?}");
     run_tls(&mut s, &mut st, b"e STARTTLS\r\n");
@@ -1585,6 +1587,7 @@ fn a_host_that_requires_tls_says_logindisabled_and_refuses_logins() {
     assert!(l[2].starts_with("g OK [CAPABILITY"), "{l:?}");
     // Implicit TLS (993): TLS is up before the greeting.
     let mut s = Server::new(cfg()).tls(TlsMode::Required);
+    assert!(!s.plaintext_refused());
     s.tls_started();
     let g = lines(&mut s, &mut st, "");
     assert_eq!(g[0], format!("* OK [CAPABILITY {CAPABILITIES}] mail.example.com IMAP4rev1 maillab ready"));
