@@ -280,10 +280,25 @@ pub struct ServeArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_sessions: usize,
     /// Sessions one client address may hold open to a service at once (as Postfix's
-    /// smtpd_client_connection_count_limit); one more is refused the same way.
+    /// smtpd_client_connection_count_limit); one more is refused the same way. Networks
+    /// given with --limit-exempt are not held to it.
     #[arg(long, value_name = "N", default_value_t = maillab::host::listen::MAX_PER_CLIENT,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_per_client: usize,
+    /// A client network (ADDR/BITS, or one address) exempt from --max-per-client, as
+    /// Postfix's smtpd_client_event_limit_exceptions; repeatable. Default: none. Postfix's
+    /// default is $mynetworks (on Postfix 3.0 and later the server's own addresses, loopback
+    /// included), but serve's clients are nearly always on loopback, where exempting it
+    /// would switch the limit off: give --limit-exempt 127.0.0.0/8 to do as Postfix does.
+    #[arg(long, value_name = "CIDR")]
+    pub limit_exempt: Vec<String>,
+    /// Seconds SMTP, POP3 and IMAP servers wait for a client's next complete line before
+    /// they give up (SMTP 421 4.4.2, IMAP * BYE, POP3 closes); bytes that end no line do
+    /// not count, as with Postfix's smtpd_per_record_deadline. Default: each protocol's
+    /// own (SMTP 300 as Postfix's smtpd_timeout, POP3 600, IMAP 1800).
+    #[arg(long, value_name = "SECONDS",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=86_400))]
+    pub idle_timeout: Option<u64>,
 }
 
 #[derive(Args)]

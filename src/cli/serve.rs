@@ -8,7 +8,29 @@ use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 pub fn serve(args: ServeArgs) -> ExitCode {
-    let ServeArgs { file, format, ready_file, ports, listen, web, web_port, max_sessions, max_per_client } = args;
+    let ServeArgs {
+        file,
+        format,
+        ready_file,
+        ports,
+        listen,
+        web,
+        web_port,
+        max_sessions,
+        max_per_client,
+        limit_exempt,
+        idle_timeout,
+    } = args;
+    let mut exempt = Vec::new();
+    for n in &limit_exempt {
+        match maillab::scenario::load::parse_cidr(n) {
+            Ok(c) => exempt.push(c),
+            Err(e) => {
+                eprintln!("maillab: `--limit-exempt {n}`: {e}; write ADDR/BITS, e.g. 127.0.0.0/8");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let sc = match load_scenario(&file) {
         Ok(s) => s,
         Err(code) => return code,
@@ -48,7 +70,12 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         json: matches!(format, Format::Json),
         color: color(),
         observer,
-        limits: maillab::host::listen::Limits { sessions: max_sessions, per_client: max_per_client },
+        limits: maillab::host::listen::Limits {
+            sessions: max_sessions,
+            per_client: max_per_client,
+            exempt,
+            idle_timeout: idle_timeout.map(std::time::Duration::from_secs),
+        },
     };
     match maillab::serve::serve(&sc, opt) {
         Ok(()) => ExitCode::SUCCESS,

@@ -125,7 +125,7 @@ pub async fn run(ctx: HostCtx, mut db: DnsDb, servfail: Arc<AtomicBool>, sockets
     let db = Arc::new(db);
     {
         let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());
-        let slots = Gate::new(ctx.env.limits);
+        let slots = Gate::new(ctx.env.limits.clone());
         tokio::spawn(async move {
             while let Ok(conn) = super::listen::accept(&ctx, &mut tcp, "dns over TCP on port 53").await {
                 let permit = match slots.enter(*conn.peer.ip()) {

@@ -37,6 +37,8 @@ pub enum Purpose {
     TlsKey,
     /// DKIM signing keys (host/mailauth.rs).
     DkimKey,
+    /// DMARC `pct=` sampling: which failing messages the policy applies to (host/mailauth.rs).
+    DmarcSample,
 }
 
 impl Purpose {
@@ -50,6 +52,7 @@ impl Purpose {
             Purpose::Tls => "tls",
             Purpose::TlsKey => "tls-key",
             Purpose::DkimKey => "dkim-key",
+            Purpose::DmarcSample => "dmarc-sample",
         }
     }
 }
@@ -236,13 +239,20 @@ mod tests {
 }
 
 /// Session limits of a service (see [`super::listen::Gate`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Sessions served at once (Postfix's `default_process_limit`: 100).
     pub sessions: usize,
     /// Sessions from one client address at once (Postfix's
     /// `smtpd_client_connection_count_limit`: 50).
     pub per_client: usize,
+    /// Client networks the per-client limit does not apply to (Postfix's
+    /// `smtpd_client_event_limit_exceptions`; `serve --limit-exempt`).
+    pub exempt: Vec<crate::scenario::Cidr>,
+    /// How long SMTP, POP3 and IMAP servers wait for a client's next
+    /// complete line, instead of each protocol's own default
+    /// (`serve --idle-timeout`).
+    pub idle_timeout: Option<std::time::Duration>,
 }
 
 /// Postfix's `default_process_limit`.
@@ -252,6 +262,6 @@ pub const MAX_PER_CLIENT: usize = 50;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { sessions: MAX_SESSIONS, per_client: MAX_PER_CLIENT }
+        Limits { sessions: MAX_SESSIONS, per_client: MAX_PER_CLIENT, exempt: Vec::new(), idle_timeout: None }
     }
 }

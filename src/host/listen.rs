@@ -16,6 +16,9 @@
 //! as Postfix's `default_process_limit` (100) and anvil's
 //! `smtpd_client_connection_count_limit` (50) do. A connection over either
 //! is traced (`tcp.refuse`) and refused by the protocol's own core.
+//! Client networks in `Limits::exempt` are not held to the per-client
+//! limit (Postfix's `smtpd_client_event_limit_exceptions`), only to the
+//! total.
 
 use crate::host::env::HostCtx;
 use crate::host::session::{Core, Io, Lost, Note};
@@ -130,7 +133,7 @@ impl Gate {
             return Err(Refused::Busy(c.total));
         }
         let mine = c.by_client.get(&ip).copied().unwrap_or(0);
-        if mine >= self.limits.per_client {
+        if mine >= self.limits.per_client && !self.limits.exempt.iter().any(|n| n.contains(ip)) {
             return Err(Refused::Client(ip, mine));
         }
         c.total += 1;
@@ -245,7 +248,7 @@ mod tests {
 
     #[test]
     fn the_gate_counts_in_total_and_per_client() {
-        let g = Gate::new(Limits { sessions: 3, per_client: 2 });
+        let g = Gate::new(Limits { sessions: 3, per_client: 2, ..Limits::default() });
         let (a, b) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2));
         let a1 = g.enter(a).expect("first");
         let a2 = g.enter(a).expect("second");
@@ -259,6 +262,21 @@ mod tests {
         drop((a2, a3, b1));
         assert_eq!(g.open(a), (0, 0));
         assert!(crate::base::sync::lock(&g.counts).by_client.is_empty(), "no address is kept once gone");
+    }
+
+    #[test]
+    fn exempt_networks_are_held_to_the_total_only() {
+        use crate::scenario::Cidr;
+        let lan = Cidr { net: Ipv4Addr::new(192, 0, 2, 0), bits: 24 };
+        let g = Gate::new(Limits { sessions: 4, per_client: 1, exempt: vec![lan], ..Limits::default() });
+        let (inside, outside) = (Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(198, 51, 100, 7));
+        let o1 = g.enter(outside).expect("first from outside");
+        assert_eq!(g.enter(outside).err(), Some(Refused::Client(outside, 1)));
+        let i: Vec<Pass> = (0..3).map(|_| g.enter(inside).expect("an exempt network")).collect();
+        assert_eq!(g.open(inside), (4, 3));
+        assert_eq!(g.enter(inside).err(), Some(Refused::Busy(4)), "the total still applies");
+        drop((o1, i));
+        assert_eq!(g.open(inside), (0, 0));
     }
 
     #[test]

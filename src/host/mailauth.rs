@@ -57,6 +57,9 @@ pub struct Checked {
     pub header: String,
     /// DMARC says reject: the From: domain whose policy refuses the message.
     pub reject: Option<String>,
+    /// DMARC says quarantine: local delivery files the message into the
+    /// recipient's `Junk` mailbox (RFC 7489 §6.3: "place into spam folder").
+    pub quarantine: bool,
     pub dmarc: Option<DmarcVerdict>,
 }
 
@@ -108,12 +111,30 @@ pub async fn check(ctx: &HostCtx, resolver: Option<&Resolver>, c: &Client<'_>, d
             let found = dmarc_record(resolver, &from).await;
             let passes: Vec<DkimPass> =
                 dkim.iter().map(|d| DkimPass { pass: d.result == "pass", domain: d.domain.clone() }).collect();
-            let v = dmarc::evaluate(&from, found, &spf, &passes);
+            let mut v = dmarc::evaluate(&from, found, &spf, &passes);
+            // pct=: a draw from this host's own stream (seeded from the
+            // scenario's seed), taken only when the policy samples.
+            let draw = v.needs_draw().then(|| ctx.rng(Purpose::DmarcSample).below(100) as u8);
+            if let Some(d) = draw {
+                v.sample(d);
+            }
             let p = v.policy.map(|p| p.as_str()).unwrap_or("none");
+            let applied = match (v.result, draw) {
+                (dmarc::DmarcResult::Fail, None) => format!("; policy applied: {}", v.disposition.as_str()),
+                (dmarc::DmarcResult::Fail, Some(d)) if v.sampled_out => format!(
+                    "; pct={}, drew {d}: left out of the sample, so {} instead of {p}",
+                    v.pct,
+                    v.disposition.as_str()
+                ),
+                (dmarc::DmarcResult::Fail, Some(d)) => {
+                    format!("; pct={}, drew {d}: in the sample, policy applied: {p}", v.pct)
+                }
+                _ => String::new(),
+            };
             ctx.emit(
                 ev(Kind::AuthDmarc)
                     .line(format!(
-                        "dmarc={} (p={p} dis={}) header.from={}: {}",
+                        "dmarc={} (p={p} dis={}) header.from={}: {}{applied}",
                         v.result.as_str(),
                         v.disposition.as_str(),
                         v.from,
@@ -121,7 +142,8 @@ pub async fn check(ctx: &HostCtx, resolver: Option<&Resolver>, c: &Client<'_>, d
                     ))
                     .field(Field::Result, v.result.as_str())
                     .field(Field::Domain, v.from.clone())
-                    .field(Field::Policy, p),
+                    .field(Field::Policy, p)
+                    .field(Field::Disposition, v.disposition.as_str()),
             );
             Some(v)
         }
@@ -132,7 +154,8 @@ pub async fn check(ctx: &HostCtx, resolver: Option<&Resolver>, c: &Client<'_>, d
     };
     let header = authentication_results(&ctx.hostname, &spf, c.mail_from, &dkim, dmarc.as_ref());
     let reject = dmarc.as_ref().filter(|v| v.disposition == Policy::Reject).map(|v| v.from.clone());
-    Checked { header, reject, dmarc }
+    let quarantine = dmarc.as_ref().is_some_and(|v| v.disposition == Policy::Quarantine);
+    Checked { header, reject, quarantine, dmarc }
 }
 
 fn show_from(mail_from: &str, domain: &str) -> String {

@@ -33,7 +33,7 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
         services.extend([(ports::POP3S, "pop3", true), (ports::IMAPS, "imap", true)]);
     }
     // One limit for POP3 (110 and 995), one for IMAP (143 and 993).
-    let (pop3_gate, imap_gate) = (Gate::new(mta.ctx.env.limits), Gate::new(mta.ctx.env.limits));
+    let (pop3_gate, imap_gate) = (Gate::new(mta.ctx.env.limits.clone()), Gate::new(mta.ctx.env.limits.clone()));
     for (port, proto, implicit) in services {
         let mut l = mta.ctx.env.net.listen(SocketAddrV4::new(mta.ctx.ip, port)).await?;
         let m = mta.clone();
@@ -97,6 +97,8 @@ trait Reader {
     fn mailbox_changed(&mut self) {}
     /// TLS is up (after STLS/STARTTLS, or on 995/993 from the start).
     fn tls_started(&mut self);
+    /// A plaintext login was refused because TLS is required and not up.
+    fn plaintext_refused(&self) -> bool;
 }
 
 /// A POP3 or IMAP output, in common terms.
@@ -141,6 +143,9 @@ impl Reader for pop3::Server {
     fn tls_started(&mut self) {
         pop3::Server::tls_started(self)
     }
+    fn plaintext_refused(&self) -> bool {
+        pop3::Server::plaintext_refused(self)
+    }
 }
 
 impl Reader for imap::Server {
@@ -178,6 +183,9 @@ impl Reader for imap::Server {
     fn tls_started(&mut self) {
         imap::Server::tls_started(self)
     }
+    fn plaintext_refused(&self) -> bool {
+        imap::Server::plaintext_refused(self)
+    }
 }
 
 /// A POP3 or IMAP core on the host's store, as the session driver runs it.
@@ -186,6 +194,16 @@ struct Reading<R> {
     srv: R,
     /// How the client logs in, for the log: PLAIN unless it used APOP.
     method: &'static str,
+    /// How the session ended, in Dovecot's words for its login process:
+    /// `Aborted login` (the client said QUIT/LOGOUT), `Disconnected` (it
+    /// went away), `Disconnected: Inactivity` (the autologout).
+    ended: Option<&'static str>,
+}
+
+impl<R> Reading<R> {
+    fn new(mta: Arc<Mta>, srv: R) -> Self {
+        Reading { mta, srv, method: "PLAIN", ended: None }
+    }
 }
 
 impl<R: Reader> Core for Reading<R> {
@@ -207,7 +225,10 @@ impl<R: Reader> Core for Reading<R> {
             }
             Output::LoginOk(user) => Io::Host(Act::LoginOk(user)),
             Output::LoginFailed(user, why) => Io::Host(Act::LoginFailed(user, why)),
-            Output::Close => Io::Close,
+            Output::Close => {
+                self.ended.get_or_insert("Aborted login");
+                Io::Close
+            }
             Output::StartTls => Io::StartTls,
         })
     }
@@ -221,9 +242,13 @@ impl<R: Reader> Core for Reading<R> {
         self.srv.poll_timeout()
     }
     fn handle_timeout(&mut self, now: Duration) {
+        if self.srv.poll_timeout().is_some_and(|d| now >= d) {
+            self.ended.get_or_insert("Disconnected: Inactivity");
+        }
         self.srv.handle_timeout(now);
     }
     fn peer_closed(&mut self, _how: Lost) {
+        self.ended.get_or_insert("Disconnected");
         self.srv.peer_closed();
     }
     fn signalled(&mut self) {
@@ -267,7 +292,7 @@ fn imap_config(mta: &Mta) -> imap::ImapConfig {
 /// process id).
 async fn refuse<R: Reader>(mta: &Arc<Mta>, conn: Conn, why: Refused, srv: R) {
     let label = mta.ctx.peer_name(*conn.peer.ip());
-    let mut core = Refusing::new(why, Reading { mta: mta.clone(), srv, method: "PLAIN" });
+    let mut core = Refusing::new(why, Reading::new(mta.clone(), srv));
     let mut driver = Session::new(&mta.ctx, conn.stream, conn.session, label);
     // A refusing core logs nobody in.
     while driver.next(&mut core).await.is_some() {}
@@ -276,13 +301,19 @@ async fn refuse<R: Reader>(mta: &Arc<Mta>, conn: Conn, why: Refused, srv: R) {
 async fn pop3_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
     let timestamp = format!("<{pid}.{}@{}>", mta.ctx.now().timestamp(), mta.ctx.hostname);
-    let srv = pop3::Server::new(pop3_config(&mta), timestamp).tls(tls_mode(&mta));
+    let mut srv = pop3::Server::new(pop3_config(&mta), timestamp).tls(tls_mode(&mta));
+    if let Some(t) = mta.ctx.env.limits.idle_timeout {
+        srv.set_idle_timeout(t);
+    }
     session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
 async fn imap_session(mta: Arc<Mta>, penalties: Arc<Penalties>, conn: Conn, busy: ActivityGuard, implicit: bool) {
     let pid = mta.new_pid();
-    let srv = imap::Server::new(imap_config(&mta)).tls(tls_mode(&mta));
+    let mut srv = imap::Server::new(imap_config(&mta)).tls(tls_mode(&mta));
+    if let Some(t) = mta.ctx.env.limits.idle_timeout {
+        srv.set_idle_timeout(t);
+    }
     session(mta, penalties, conn, busy, pid, srv, implicit).await
 }
 
@@ -313,15 +344,17 @@ async fn session<R: Reader>(
     // 995/993, after STLS/STARTTLS on 110/143.
     let tls = mta.tls.clone().map(super::session::Tls::Server);
     let mut driver = Session::new(&ctx, stream, session, &label).signal(mta.store_version.subscribe()).tls(tls);
-    let mut core = Reading { mta: mta.clone(), srv, method: "PLAIN" };
+    let mut core = Reading::new(mta.clone(), srv);
     if implicit && !driver.handshake_first(&mut core).await {
         ctx.emit(ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
         return;
     }
+    let mut logged_in = false;
     while let Some(act) = driver.next(&mut core).await {
         let method = core.method;
         match act {
             Act::LoginOk(user) => {
+                logged_in = true;
                 // Dovecot adds `TLS` to the login line of an encrypted connection.
                 let tls = if driver.encrypted() { ", TLS" } else { "" };
                 let msg = format!(
@@ -346,6 +379,19 @@ async fn session<R: Reader>(
                 mta.log.log_as("dovecot", pid, &msg);
             }
         }
+    }
+    if !logged_in && core.srv.plaintext_refused() {
+        // Dovecot's login process refused the password before asking its
+        // auth process, and says so when the connection ends
+        // (`client_get_extra_disconnect_reason`, login-common/client-common.c).
+        // No auth penalty: that lives in the auth process, never asked.
+        let msg = format!(
+            "{}-login: {} (tried to use disallowed plaintext auth): user=<>, rip={ip}, lip={}",
+            R::NAME,
+            core.ended.unwrap_or("Disconnected"),
+            ctx.ip
+        );
+        mta.log.log_as("dovecot", pid, &msg);
     }
     ctx.emit(ctx.ev(Kind::TcpClose).session(session).peer(&label).line("connection closed"));
 }

@@ -383,7 +383,7 @@ impl Mta {
         let d = self.clone();
         tokio::spawn(async move { d.run_digests().await });
         // One limit for all the host's SMTP services, as one smtpd process limit.
-        let slots = Gate::new(self.ctx.env.limits);
+        let slots = Gate::new(self.ctx.env.limits.clone());
         let mut first = None;
         for (service, l) in listeners {
             if first.is_none() {
@@ -529,7 +529,10 @@ impl Mta {
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
         }
-        let server = Server::new(self.server_config(&cfg, service), Peer { ip, name: ptr, forged });
+        let mut server = Server::new(self.server_config(&cfg, service), Peer { ip, name: ptr, forged });
+        if let Some(t) = self.ctx.env.limits.idle_timeout {
+            server.set_idle_timeout(t);
+        }
         let mut core = SmtpSession { server, pol, timed_out: false, held: None };
         let tls = self.tls.clone().map(super::session::Tls::Server);
         let mut s = Session::new(&self.ctx, stream, session, &label).tls(tls);
@@ -1129,6 +1132,7 @@ impl Policy for SessionPolicy<'_> {
         };
         let received =
             received(p, &self.mta.ctx.hostname, &qid, &Via::Smtp { env, peer: &peer }, &rfc5322(self.mta.ctx.now()));
+        let junk = checked.as_ref().is_some_and(|c| c.quarantine);
         let results = checked.map(|c| c.header).unwrap_or_default();
         let signature = signature.unwrap_or_default();
         let mut full = Vec::with_capacity(signature.len() + received.len() + results.len() + data.len());
@@ -1148,7 +1152,8 @@ impl Policy for SessionPolicy<'_> {
         self.mta.log.log_lines(self.pid, p.log_arrival(&arrival));
         let entry =
             QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid)
-                .with_params(env.params.clone());
+                .with_params(env.params.clone())
+                .with_junk(junk);
         self.mta.enqueue(entry);
         match env.chunked {
             Some(octets) => p.queued_chunks(&qid, octets),

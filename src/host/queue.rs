@@ -70,10 +70,11 @@ impl Mta {
     }
 
     async fn attempt(&self, key: u64) {
-        let Some((qid, from, rcpts, data, attempts, pid, arrived, params)) = self.with_state(|s| {
+        let Some((qid, from, rcpts, data, attempts, pid, arrived, params, junk)) = self.with_state(|s| {
             s.queue.get(&key).map(|e| {
                 let params = e.params.clone();
-                (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone(), e.attempts, e.pid, e.arrived, params)
+                let (qid, from, rcpts, data) = (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone());
+                (qid, from, rcpts, data, e.attempts, e.pid, e.arrived, params, e.junk)
             })
         }) else {
             return;
@@ -107,7 +108,7 @@ impl Mta {
         }
         for r in expanded {
             if self.is_local_domain(&r.domain) {
-                let fate = self.deliver_local(&qid, &from, &r, &data);
+                let fate = self.deliver_local(&qid, &from, &r, &data, junk);
                 fates.push((r, fate));
             } else {
                 let group = if self.smarthost.is_some() { String::new() } else { r.domain.clone() };
@@ -305,7 +306,10 @@ impl Mta {
         rcpts.iter().map(|r| (r.clone(), Fate::Deferred { reason: last.clone(), via: last_via.clone() })).collect()
     }
 
-    fn deliver_local(&self, qid: &str, from: &Path, rcpt: &Mailbox, data: &Arc<Vec<u8>>) -> Fate {
+    /// Deliver to a local user's INBOX, or, for mail DMARC quarantined, to
+    /// the user's `Junk` mailbox (created if missing), as a receiver's
+    /// filter does with OpenDMARC's verdict (a Sieve `fileinto "Junk"`).
+    fn deliver_local(&self, qid: &str, from: &Path, rcpt: &Mailbox, data: &Arc<Vec<u8>>, junk: bool) -> Fate {
         if !self.has_local_user(&rcpt.key()) {
             return Fate::Bounced(Failure {
                 rcpt: rcpt.to_string(),
@@ -325,15 +329,21 @@ impl Mta {
         let size = msg.len();
         let msg = Arc::new(msg);
         let now = self.ctx.now();
+        let folder = if junk { crate::store::SpecialUse::Junk.default_name() } else { crate::store::INBOX };
         let (uid, n) = self.with_store(|s| {
-            let uid = s.deliver(&rcpt.key(), msg.clone(), now);
-            (uid, s.mailbox(&rcpt.key(), crate::store::INBOX).map(|m| m.messages.len()).unwrap_or(0))
+            let uid = if junk {
+                s.deliver_junk(&rcpt.key(), msg.clone(), now)
+            } else {
+                s.deliver(&rcpt.key(), msg.clone(), now)
+            };
+            (uid, s.mailbox(&rcpt.key(), folder).map(|m| m.messages.len()).unwrap_or(0))
         });
+        let why = if junk { " (quarantined by DMARC)" } else { "" };
         self.ctx.emit(
             self.ctx
                 .ev(Kind::Deliver)
                 .line(format!(
-                    "{qid}: <{rcpt}> INBOX now holds {n} message(s); this one is {size} octets, UID {}",
+                    "{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {}",
                     uid.unwrap_or(0)
                 ))
                 .field(Field::Mailbox, rcpt.key())

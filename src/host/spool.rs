@@ -80,6 +80,8 @@ pub struct QueueEntry {
     pub warned: bool,
     /// The sender's ESMTP parameters (SMTPUTF8, DSN), passed on to the next hop.
     pub params: MailParams,
+    /// DMARC said quarantine: local delivery files it into `Junk`.
+    pub junk: bool,
     _busy: ActivityGuard,
 }
 
@@ -106,6 +108,7 @@ impl QueueEntry {
             pid,
             warned: false,
             params: MailParams::default(),
+            junk: false,
             _busy: ctx.env.activity.begin(),
         }
     }
@@ -113,6 +116,12 @@ impl QueueEntry {
     /// The entry with the sender's ESMTP parameters.
     pub fn with_params(mut self, params: MailParams) -> Self {
         self.params = params;
+        self
+    }
+
+    /// The entry DMARC quarantined (or not): local delivery files it into `Junk`.
+    pub fn with_junk(mut self, junk: bool) -> Self {
+        self.junk = junk;
         self
     }
 }

@@ -118,8 +118,12 @@ pub struct Server {
     out: VecDeque<Output>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
-    /// The client sent something since the timer last started.
+    /// A complete line came from the client since the timer last started.
     heard: bool,
+    /// How long the server waits for the next complete line ([`AUTOLOGOUT`] unless configured).
+    idle_timeout: Duration,
+    /// USER or PASS was refused because TLS is required and not up.
+    plaintext_refused: bool,
     /// STLS: off, offered, or required before any login.
     tls_mode: TlsMode,
     /// TLS is up.
@@ -153,6 +157,8 @@ impl Server {
             out: VecDeque::new(),
             waiting_since: Duration::ZERO,
             heard: true,
+            idle_timeout: AUTOLOGOUT,
+            plaintext_refused: false,
             tls_mode: TlsMode::Off,
             tls: false,
             tls_pending: false,
@@ -182,6 +188,13 @@ impl Server {
         self.tls
     }
 
+    /// Was a USER or PASS refused because TLS is required and was not up?
+    /// (Dovecot then logs `Aborted login (tried to use disallowed
+    /// plaintext auth)` when the session ends without a login.)
+    pub fn plaintext_refused(&self) -> bool {
+        self.plaintext_refused
+    }
+
     /// TLS is required and not up yet.
     fn must_stls(&self) -> bool {
         self.tls_mode == TlsMode::Required && !self.tls
@@ -198,20 +211,27 @@ impl Server {
 
     /// The host has written everything asked of it and waits for the
     /// client from `now` on (time since the connection opened). The
-    /// autologout timer counts from the client's last command: it starts
-    /// again only if the client sent something since it last started (the
+    /// autologout timer counts from the client's last complete command
+    /// line: it starts again only if one came since it last started (the
     /// host also wakes its sessions when the mail store changes, and that
-    /// must not keep a silent client).
+    /// must not keep a silent client; bytes that end no line must not keep
+    /// a trickling one, as Postfix's `smtpd_per_record_deadline`).
     pub fn waiting(&mut self, now: Duration) {
         if std::mem::take(&mut self.heard) {
             self.waiting_since = now;
         }
     }
 
+    /// Wait this long for each complete line instead of [`AUTOLOGOUT`]
+    /// (`serve --idle-timeout`).
+    pub fn set_idle_timeout(&mut self, d: Duration) {
+        self.idle_timeout = d;
+    }
+
     /// When the autologout timer expires, unless the client sends
     /// something first; `None` once the session is over.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        (self.state != State::Closed).then(|| self.waiting_since.saturating_add(AUTOLOGOUT))
+        (self.state != State::Closed).then(|| self.waiting_since.saturating_add(self.idle_timeout))
     }
 
     /// The time is `now`: past the deadline, the server closes the
@@ -227,7 +247,6 @@ impl Server {
     pub fn feed(&mut self, bytes: &[u8]) {
         if self.state != State::Closed && !bytes.is_empty() {
             self.input.extend_from_slice(bytes);
-            self.heard = true;
         }
     }
 
@@ -287,6 +306,7 @@ impl Server {
             return None;
         };
         let mut l: Vec<u8> = self.input.drain(..=pos).collect();
+        self.heard = true;
         if std::mem::take(&mut self.discarding) || l.len() > MAX_COMMAND_LINE {
             return Some(Line::TooLong);
         }
@@ -369,7 +389,10 @@ impl Server {
     fn authorization(&mut self, verb: &str, rest: &str, args: &[&str], pending: Option<String>, store: &mut Store) {
         match verb {
             // Dovecot refuses a plaintext login before TLS at USER already.
-            "USER" | "PASS" if self.must_stls() => self.send(PLAINTEXT_DISALLOWED),
+            "USER" | "PASS" if self.must_stls() => {
+                self.plaintext_refused = true;
+                self.send(PLAINTEXT_DISALLOWED)
+            }
             "APOP" if self.must_stls() => self.send(AUTH_NEEDS_TLS),
             "STLS" => self.stls(args),
             "USER" => {
@@ -1148,6 +1171,40 @@ mod tests {
     }
 
     #[test]
+    fn a_client_trickling_bytes_without_a_line_end_is_cut_off() {
+        use std::time::Duration;
+        // Each byte comes just before the deadline: a byte that ends no
+        // line does not restart the timer (Postfix's
+        // smtpd_per_record_deadline), so the session ends one autologout
+        // after the last complete line all the same.
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let t0 = Duration::from_secs(3);
+        s.waiting(t0);
+        for &b in b"LIST 1 2 3 4 5" {
+            let now = s.poll_timeout().expect("open") - Duration::from_millis(1);
+            s.handle_timeout(now);
+            assert_eq!(run(&mut s, &mut st, &[b]), vec![]);
+            s.waiting(now);
+        }
+        assert_eq!(s.poll_timeout(), Some(t0 + AUTOLOGOUT));
+        s.handle_timeout(t0 + AUTOLOGOUT);
+        assert_eq!(run(&mut s, &mut st, b""), vec![Output::Close]);
+        // A complete line restarts it, however slowly it came.
+        let mut s = alice(&mut st);
+        s.waiting(t0);
+        run(&mut s, &mut st, b"NO");
+        s.waiting(t0 + Duration::from_secs(500));
+        assert_eq!(s.poll_timeout(), Some(t0 + AUTOLOGOUT));
+        assert_eq!(firsts(&run(&mut s, &mut st, b"OP\r\n")).len(), 1);
+        s.waiting(t0 + Duration::from_secs(599));
+        assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(599) + AUTOLOGOUT));
+        // And the timeout can be configured (`serve --idle-timeout`).
+        s.set_idle_timeout(Duration::from_secs(2));
+        assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(601)));
+    }
+
+    #[test]
     fn autologout_closes_silently_and_deletes_nothing() {
         use std::time::Duration;
         let mut st = store();
@@ -1426,6 +1483,8 @@ mod tests {
             ]
         );
         assert!(!o.iter().any(|x| matches!(x, Output::LoginOk { .. } | Output::LoginFailed { .. })));
+        // The host logs Dovecot's "tried to use disallowed plaintext auth" at the end.
+        assert!(s.plaintext_refused());
         let o = run_tls(&mut s, &mut st, b"STLS\r\n");
         assert!(o.contains(&Output::StartTls));
         let o = run_tls(&mut s, &mut st, b"CAPA\r\nAPOP alice@example.com ");

@@ -89,7 +89,7 @@ pub struct Host {
     pub external: Option<std::net::SocketAddrV4>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr {
     pub net: Ipv4Addr,
     pub bits: u8,

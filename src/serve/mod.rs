@@ -218,7 +218,7 @@ async fn start_autoconfig(
             ip: h.address,
             hostname: h.hostname.clone(),
         };
-        let gate = Gate::new(env.limits);
+        let gate = Gate::new(env.limits.clone());
         tokio::spawn(async move {
             while let Ok(conn) = crate::host::listen::accept(&ctx, &mut l, "http on port 80").await {
                 // Over a limit: traced and closed unanswered.

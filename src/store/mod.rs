@@ -242,6 +242,29 @@ impl Store {
         Some(uid)
     }
 
+    /// Local delivery into a user's junk mailbox (the one marked `\Junk`,
+    /// else `Junk`, created and marked if missing); returns the new UID.
+    pub fn deliver_junk(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
+        let acct = self.accounts.get(user)?;
+        let name = match acct.mailboxes.iter().find(|(_, m)| m.special_use == Some(SpecialUse::Junk)) {
+            Some((n, _)) => n.clone(),
+            None => {
+                let name = SpecialUse::Junk.default_name();
+                if self.mailbox(user, name).is_none() {
+                    self.create(user, name).ok()?;
+                }
+                if let Some(mb) = self.mailbox_mut(user, name) {
+                    mb.special_use = Some(SpecialUse::Junk);
+                }
+                name.to_string()
+            }
+        };
+        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(&name)?;
+        let uid = mb.append(data, BTreeSet::new(), date);
+        self.touch();
+        Some(uid)
+    }
+
     pub fn mailbox(&self, user: &str, name: &str) -> Option<&Mailbox> {
         self.accounts.get(user)?.mailboxes.get(&canonical(name))
     }

@@ -35,6 +35,9 @@ fields! {
     /// The domain a mail authentication result is about (SPF's MAIL FROM domain, DKIM's `d=`, DMARC's From: domain).
     Domain = "domain",
     Delivered = "delivered",
+    /// What a receiver did with mail failing DMARC (`none`, `quarantine`, `reject`): the policy, or a
+    /// step down when `pct=` left the message out of the sample.
+    Disposition = "disposition",
     Dst = "dst",
     /// The line of an expectation in the scenario file.
     ExpectLine = "expect_line",

@@ -64,8 +64,8 @@ kinds! {
         "an MTA with `check_auth` checked SPF (RFC 7208) at the end of `DATA`: may the client's address send mail for the MAIL FROM domain? `result` (`pass`, `fail`, `softfail`, `neutral`, `none`, `temperror`, `permerror`), the reason in the line";
     AuthDkim = "auth.dkim", Server, [Result, Domain],
         "an MTA with `check_auth` verified a `DKIM-Signature:` (RFC 6376) with the key published at `SELECTOR._domainkey.DOMAIN`: `result`, the signing `domain` (`d=`); `none` when the message is not signed";
-    AuthDmarc = "auth.dmarc", Server, [Result, Domain, Policy],
-        "an MTA with `check_auth` applied DMARC (RFC 7489): does an SPF or DKIM pass align with the From: `domain`? `result`, the `policy` the domain publishes and what the MTA does (`dis=`)";
+    AuthDmarc = "auth.dmarc", Server, [Result, Domain, Policy, Disposition],
+        "an MTA with `check_auth` applied DMARC (RFC 7489): does an SPF or DKIM pass align with the From: `domain`? `result`, the `policy` the domain publishes and what the MTA does (`dis=`, the `disposition`: the policy, or one step down when `pct=` left the message out of the sample; quarantined mail goes to the recipient's `Junk`)";
     AuthSign = "auth.sign", Host, [Qid, Domain],
         "an MTA with `dkim:` signed a message it queued: the `DKIM-Signature:` field for `domain` (`d=`) was added";
     Pop3Cmd = "pop3.cmd", Server, [Tls],

@@ -209,6 +209,18 @@ fn check_reads_answer_keys_against_their_lesson() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A password sent before STLS on a host that requires TLS: refused at
+/// once, no auth delay (Dovecot's login process never asks its auth
+/// process), and Dovecot's `Aborted login (tried to use disallowed
+/// plaintext auth)` line when the session ends.
+#[test]
+fn a_plaintext_login_before_tls_is_logged_as_dovecot_does() {
+    let (code, out, err) = maillab(&["run", "tests/fixtures/tls-plaintext-refused.yaml"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("3 expectation(s): 3 passed, 0 failed"), "{out}");
+    assert!(!out.contains("auth.delay"), "a refusal before TLS is not a failed login: {out}");
+}
+
 /// Implicit TLS (RFC 8314): submission on 465, IMAPS on 993, POP3S on 995;
 /// Dovecot's login lines say TLS.
 #[test]

@@ -424,6 +424,68 @@ fn one_client_address_cannot_hold_every_session() {
     let _ = std::fs::remove_file(&log);
 }
 
+/// Issue #19: a client that trickles bytes without ever ending a line
+/// (slowloris) is cut off one `--idle-timeout` after its last complete
+/// line, in each protocol's own words, however often a byte comes
+/// (Postfix's smtpd_per_record_deadline). `--limit-exempt` lets one
+/// address hold more sessions than `--max-per-client`.
+#[test]
+fn a_trickling_client_is_cut_off_within_the_idle_timeout() {
+    let file = temp("trickle", "yaml");
+    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    let log = temp("trickle", "log");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve_with(&file, "trickle", out, "json", |cmd| {
+        cmd.args(["--idle-timeout", "2", "--max-per-client", "1", "--limit-exempt", "127.0.0.0/8"]);
+    });
+    let deadline = Duration::from_secs(2);
+    let mut threads = Vec::new();
+    for (svc, greeting, last) in [
+        ("smtp", "220 ", "421 4.4.2 mail.example.ac.jp Error: timeout exceeded\r\n"),
+        ("pop3", "+OK", ""),
+        ("imap", "* OK", "* BYE Disconnected for inactivity.\r\n"),
+    ] {
+        let ep = server.endpoint("mail", svc);
+        threads.push(std::thread::spawn(move || {
+            let mut c = Client::connect(&ep);
+            assert!(c.line().starts_with(greeting), "{svc}");
+            // A second session from the same address: exempt from --max-per-client 1.
+            let mut other = Client::connect(&ep);
+            assert!(other.line().starts_with(greeting), "{svc}: 127.0.0.1 is exempt");
+            let start = Instant::now();
+            let mut w = c.w.try_clone().expect("clone");
+            let trickler = std::thread::spawn(move || {
+                // A byte every 300 ms, never a line end: for 10 s at most.
+                for b in b"NOOP-and-so-on-and-so-forth-for-ever-and-ever".iter().cycle().take(33) {
+                    if w.write_all(&[*b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            });
+            let mut said = String::new();
+            loop {
+                let l = c.line();
+                if l.is_empty() {
+                    break;
+                }
+                said.push_str(&l);
+            }
+            let took = start.elapsed();
+            assert_eq!(said, last, "{svc}");
+            assert!(took >= deadline - Duration::from_millis(100), "{svc}: cut off after {took:?}");
+            assert!(took < deadline + Duration::from_millis(1500), "{svc}: still open after {took:?}");
+            let _ = trickler.join();
+        }));
+    }
+    for t in threads {
+        t.join().expect("a service");
+    }
+    assert!(wait_for(&log, "smtp.reply", "421 4.4.2 mail.example.ac.jp Error: timeout exceeded"));
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&log);
+}
+
 /// Issue #19: SMTP AUTH failures are held back in real time under serve,
 /// and count with POP3's: a wrong AUTH waits 2 s, the same address's next
 /// wrong password over POP3 waits 4 s.

@@ -196,10 +196,15 @@ pub struct Server {
     out: VecDeque<Output>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
-    /// The client sent something since the timer last started: the next
+    /// A complete line (or a line within a literal, or a literal's end)
+    /// came from the client since the timer last started: the next
     /// [`Server::waiting`] starts it again (news pushed to an idling client
-    /// does not).
+    /// does not, nor bytes that end no line).
     heard: bool,
+    /// How long the server waits for the next complete line ([`AUTOLOGOUT`] unless configured).
+    idle_timeout: Duration,
+    /// A LOGIN was refused under LOGINDISABLED (TLS required and not up).
+    plaintext_refused: bool,
     /// The greeting has been queued (it depends on TLS, so it waits for the first poll).
     greeted: bool,
     /// STARTTLS: off, offered, or required before any login.
@@ -235,6 +240,8 @@ impl Server {
             out,
             waiting_since: Duration::ZERO,
             heard: true,
+            idle_timeout: AUTOLOGOUT,
+            plaintext_refused: false,
             greeted: false,
             tls_mode: TlsMode::Off,
             tls: false,
@@ -268,6 +275,13 @@ impl Server {
     /// Is the session encrypted?
     pub fn is_encrypted(&self) -> bool {
         self.tls
+    }
+
+    /// Was a LOGIN refused under LOGINDISABLED? (Dovecot then logs
+    /// `Aborted login (tried to use disallowed plaintext auth)` when the
+    /// session ends without a login.)
+    pub fn plaintext_refused(&self) -> bool {
+        self.plaintext_refused
     }
 
     /// TLS is required and not up yet.
@@ -308,19 +322,26 @@ impl Server {
 
     /// The host has written everything asked of it and waits for the
     /// client from `now` on (time since the connection opened). The
-    /// autologout timer counts from the client's last command: it starts
-    /// again only if the client sent something since it last started, not
-    /// after mail news the server pushed on its own.
+    /// autologout timer counts from the client's last complete line: it
+    /// starts again only if one came since it last started, not after mail
+    /// news the server pushed on its own, nor for bytes that end no line
+    /// (a trickling client, as Postfix's `smtpd_per_record_deadline`).
     pub fn waiting(&mut self, now: Duration) {
         if std::mem::take(&mut self.heard) {
             self.waiting_since = now;
         }
     }
 
+    /// Wait this long for each complete line instead of [`AUTOLOGOUT`]
+    /// (`serve --idle-timeout`).
+    pub fn set_idle_timeout(&mut self, d: Duration) {
+        self.idle_timeout = d;
+    }
+
     /// When the autologout timer expires, unless the client sends
     /// something first; `None` once the session is over.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        (!self.closed).then(|| self.waiting_since.saturating_add(AUTOLOGOUT))
+        (!self.closed).then(|| self.waiting_since.saturating_add(self.idle_timeout))
     }
 
     /// The time is `now`: past the deadline, the server says `* BYE` (the
@@ -337,7 +358,6 @@ impl Server {
     pub fn feed(&mut self, bytes: &[u8]) {
         if !self.closed && !bytes.is_empty() {
             self.input.extend_from_slice(bytes);
-            self.heard = true;
         }
     }
 
@@ -387,6 +407,9 @@ impl Server {
                 if n == 0 {
                     return None;
                 }
+                if n == self.skip || self.input[..n].contains(&b'\n') {
+                    self.heard = true;
+                }
                 self.input.drain(..n);
                 self.scanned = 0;
                 self.skip -= n;
@@ -396,6 +419,10 @@ impl Server {
                 let n = self.literal.min(self.input.len());
                 if n == 0 {
                     return None;
+                }
+                // A literal is read per line too: a line within it, or its end.
+                if n == self.literal || self.input[..n].contains(&b'\n') {
+                    self.heard = true;
                 }
                 self.cmd.extend(self.input.drain(..n));
                 self.scanned = 0;
@@ -435,6 +462,7 @@ impl Server {
             return None;
         };
         let mut l: Vec<u8> = self.input.drain(..=pos).collect();
+        self.heard = true;
         l.pop();
         if l.last() == Some(&b'\r') {
             l.pop();
@@ -750,6 +778,7 @@ impl Server {
         p.end()?;
         if self.must_starttls() {
             // The password has crossed the network in the clear already.
+            self.plaintext_refused = true;
             self.send(PLAINTEXT_ALERT);
             return Ok(Done::No(PLAINTEXT_DISALLOWED.trim_start_matches("NO ").into()));
         }

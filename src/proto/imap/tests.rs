@@ -1444,6 +1444,43 @@ fn autologout_counts_from_the_last_command_and_says_bye() {
 }
 
 #[test]
+fn a_client_trickling_a_command_or_a_literal_is_logged_out() {
+    use std::time::Duration;
+    let t0 = Duration::from_secs(5);
+    // A command line, then a literal with no line in it, each byte just
+    // before the deadline: only complete lines (or a literal's end)
+    // restart the timer (Postfix's smtpd_per_record_deadline).
+    for (setup, body) in [("", "a3 NOOP and then some"), ("a3 APPEND Work {40}\r\n", "Subject: trickled, no line end")]
+    {
+        let mut st = store();
+        let mut s = selected(&mut st);
+        let l = lines(&mut s, &mut st, setup);
+        assert!(setup.is_empty() || l == vec!["+ Ready for literal data"], "{l:?}");
+        s.waiting(t0);
+        for b in body.bytes() {
+            let now = s.poll_timeout().expect("open") - Duration::from_millis(1);
+            s.handle_timeout(now);
+            assert_eq!(run(&mut s, &mut st, &[b]), vec![]);
+            s.waiting(now);
+        }
+        assert_eq!(s.poll_timeout(), Some(t0 + AUTOLOGOUT));
+        s.handle_timeout(t0 + AUTOLOGOUT);
+        assert_eq!(sent(run(&mut s, &mut st, b"")), vec!["* BYE Disconnected for inactivity."]);
+        assert!(s.is_closed());
+    }
+    // A line within a literal restarts it.
+    let mut st = store();
+    let mut s = selected(&mut st);
+    lines(&mut s, &mut st, "a3 APPEND Work {40}\r\n");
+    s.waiting(t0);
+    lines(&mut s, &mut st, "Subject: x\r\n");
+    s.waiting(t0 + Duration::from_secs(60));
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(60) + AUTOLOGOUT));
+    s.set_idle_timeout(Duration::from_secs(1));
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(61)));
+}
+
+#[test]
 fn a_busy_server_says_bye_instead_of_a_greeting() {
     let mut st = store();
     let mut s = Server::refuse_busy(cfg());
@@ -1540,6 +1577,8 @@ fn a_host_that_requires_tls_says_logindisabled_and_refuses_logins() {
     // The password is masked in the trace as always; nobody logged in, no failure counted.
     assert_eq!(received(&o)[0], "a LOGIN alice@example.com ***");
     assert!(!o.iter().any(|x| matches!(x, Output::LoginOk { .. } | Output::LoginFailed { .. })));
+    // The host logs Dovecot's "tried to use disallowed plaintext auth" at the end.
+    assert!(s.plaintext_refused());
     let l = lines(&mut s, &mut st, "d CAPABILITY\r\n");
     assert!(l[0].contains(" LOGINDISABLED") && l[0].contains(" STARTTLS"), "{l:?}");
     run_tls(&mut s, &mut st, b"e STARTTLS\r\n");
@@ -1548,6 +1587,7 @@ fn a_host_that_requires_tls_says_logindisabled_and_refuses_logins() {
     assert!(l[2].starts_with("g OK [CAPABILITY"), "{l:?}");
     // Implicit TLS (993): TLS is up before the greeting.
     let mut s = Server::new(cfg()).tls(TlsMode::Required);
+    assert!(!s.plaintext_refused());
     s.tls_started();
     let g = lines(&mut s, &mut st, "");
     assert_eq!(g[0], format!("* OK [CAPABILITY {CAPABILITIES}] mail.example.com IMAP4rev1 maillab ready"));

@@ -24,6 +24,15 @@ impl Policy {
             Policy::Reject => "reject",
         }
     }
+    /// The next policy down in severity, for failing mail that `pct=` left
+    /// out of the sample (RFC 7489 §6.6.4: not rejected, then treated as
+    /// quarantine; not quarantined, then local classification as normal).
+    pub fn lenient(self) -> Policy {
+        match self {
+            Policy::Reject => Policy::Quarantine,
+            Policy::Quarantine | Policy::None => Policy::None,
+        }
+    }
     fn parse(s: &str) -> Option<Policy> {
         match s.to_ascii_lowercase().as_str() {
             "none" => Some(Policy::None),
@@ -204,6 +213,30 @@ pub struct DmarcVerdict {
     /// What the receiver does: reject, quarantine or nothing (`dis=`).
     pub disposition: Policy,
     pub reason: String,
+    /// The record's `pct=` (100 without a record).
+    pub pct: u8,
+    /// `pct=` left this failing message out of the sample: the disposition
+    /// is the policy's next step down ([`Policy::lenient`]).
+    pub sampled_out: bool,
+}
+
+impl DmarcVerdict {
+    /// Apply `pct=` with `draw`, a number in `0..100` from the receiver's
+    /// random stream: a failing message is in the sample when `draw < pct`
+    /// (so `pct=100` takes every one, `pct=0` none); one left out gets the
+    /// policy's next step down (RFC 7489 §6.3 `pct`, §6.6.4).
+    pub fn sample(&mut self, draw: u8) {
+        if self.result == DmarcResult::Fail && self.disposition != Policy::None && draw >= self.pct {
+            self.disposition = self.disposition.lenient();
+            self.sampled_out = true;
+        }
+    }
+
+    /// Does `pct=` call for a draw (a failing message under a policy, a
+    /// sample smaller than all)?
+    pub fn needs_draw(&self) -> bool {
+        self.result == DmarcResult::Fail && self.disposition != Policy::None && self.pct < 100
+    }
 }
 
 /// One DKIM result as DMARC needs it: did it pass, and for which `d=`.
@@ -230,12 +263,18 @@ pub enum Found {
 /// The decision of RFC 7489 §6.6.2: pass when an SPF pass or a DKIM pass
 /// is aligned with the From: domain; otherwise the published policy.
 pub fn evaluate(from: &str, found: Found, spf: &SpfVerdict, dkim: &[DkimPass]) -> DmarcVerdict {
+    let pct = match &found {
+        Found::Record(r, _) => r.pct,
+        _ => 100,
+    };
     let v = |result, policy, disposition, reason: String| DmarcVerdict {
         result,
         from: from.to_string(),
         policy,
         disposition,
         reason,
+        pct,
+        sampled_out: false,
     };
     let (record, at_org) = match found {
         Found::Record(r, o) => (r, o),
@@ -271,10 +310,9 @@ pub fn evaluate(from: &str, found: Found, spf: &SpfVerdict, dkim: &[DkimPass]) -
         (r, true) => format!("SPF {} and no DKIM signature aligned with {from}", r.as_str()),
         (r, false) => format!("SPF {} and no valid DKIM signature", r.as_str()),
     };
-    // pct= samples which failing messages the policy applies to; the lab
-    // applies it to all but pct=0 (a real receiver draws at random).
-    let disposition = if record.pct == 0 { Policy::None } else { policy };
-    v(DmarcResult::Fail, Some(policy), disposition, why)
+    // pct= is applied afterwards with a draw from the receiver's stream
+    // (DmarcVerdict::sample).
+    v(DmarcResult::Fail, Some(policy), policy, why)
 }
 
 #[cfg(test)]
@@ -330,6 +368,41 @@ mod tests {
         let sub = Found::Record(parse("v=DMARC1; p=reject; sp=none").unwrap(), true);
         let v = evaluate("news.bank.example", sub, &spf(SpfResult::Fail, "x.example"), &[]);
         assert_eq!((v.result, v.disposition), (DmarcResult::Fail, Policy::None));
+    }
+
+    #[test]
+    fn pct_samples_failing_mail_and_steps_the_rest_down() {
+        let fail = |rec: &str| {
+            evaluate("bank.example", Found::Record(parse(rec).unwrap(), false), &spf(SpfResult::Fail, "x"), &[])
+        };
+        // pct=100 (the default): every failing message; no draw needed.
+        let mut v = fail("v=DMARC1; p=quarantine");
+        assert!(!v.needs_draw());
+        v.sample(99);
+        assert_eq!((v.disposition, v.sampled_out), (Policy::Quarantine, false));
+        // pct=30: a draw below 30 is in the sample, one at or above is not.
+        let mut v = fail("v=DMARC1; p=quarantine; pct=30");
+        assert!(v.needs_draw());
+        v.sample(29);
+        assert_eq!((v.disposition, v.sampled_out), (Policy::Quarantine, false));
+        let mut v = fail("v=DMARC1; p=quarantine; pct=30");
+        v.sample(30);
+        assert_eq!((v.disposition, v.sampled_out), (Policy::None, true));
+        // reject left out of the sample is quarantined instead (RFC 7489 §6.6.4).
+        let mut v = fail("v=DMARC1; p=reject; pct=0");
+        v.sample(0);
+        assert_eq!((v.disposition, v.sampled_out), (Policy::Quarantine, true));
+        // A pass is never sampled.
+        let d = [DkimPass { pass: true, domain: "bank.example".into() }];
+        let mut v = evaluate(
+            "bank.example",
+            Found::Record(parse("v=DMARC1; p=reject; pct=10").unwrap(), false),
+            &spf(SpfResult::Fail, "x"),
+            &d,
+        );
+        assert!(!v.needs_draw());
+        v.sample(99);
+        assert_eq!((v.result, v.disposition, v.sampled_out), (DmarcResult::Pass, Policy::None, false));
     }
 
     #[test]

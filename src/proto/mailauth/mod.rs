@@ -87,7 +87,8 @@ pub fn exercise(text: &str) {
             Ok(r) => dmarc::Found::Record(r, false),
             Err(e) => dmarc::Found::Broken(e),
         };
-        let d = dmarc::evaluate("f.example", found, &verdict, &[]);
+        let mut d = dmarc::evaluate("f.example", found, &verdict, &[]);
+        d.sample(text.len().try_into().unwrap_or(u8::MAX) % 100);
         let _ = authentication_results("mx.example", &verdict, text, &[], Some(&d));
     }
     let _ = dmarc::from_domain(&[("From".to_string(), text.to_string())]);
@@ -115,6 +116,8 @@ mod tests {
             policy: Some(Policy::Reject),
             disposition: Policy::None,
             reason: String::new(),
+            pct: 100,
+            sampled_out: false,
         };
         assert_eq!(
             authentication_results("mx.example", &spf, "alice@bank.example", &dkim, Some(&dmarc)),

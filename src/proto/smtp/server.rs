@@ -21,8 +21,13 @@ pub const MAX_COMMAND_LINE: usize = 512;
 pub const MAX_TEXT_LINE: usize = 1000;
 /// After this many bad commands the server gives up on the client.
 pub const MAX_ERRORS: u32 = 20;
-/// How long the server waits for the client's next command or the rest of
-/// the message (RFC 5321 §4.5.3.2.7: at least 5 minutes).
+/// How long the server waits for the client's next complete line: a
+/// command, or a line of the message (RFC 5321 §4.5.3.2.7: at least 5
+/// minutes; Postfix's `smtpd_timeout` is 300s). The timer restarts only
+/// when a whole line (or a whole BDAT chunk, or a line within one) has
+/// come or the server has answered, as Postfix's
+/// `smtpd_per_record_deadline` has it: a client that trickles a byte
+/// at a time without ending a line is cut off all the same (slowloris).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Clone, Debug)]
@@ -158,6 +163,11 @@ pub struct Server {
     pending_line: Option<String>,
     /// Since when the server waits for the client (see [`Server::waiting`]).
     waiting_since: Duration,
+    /// A complete line (record) came or a reply went out since the timer
+    /// last started: the next [`Server::waiting`] starts it again.
+    progress: bool,
+    /// How long the server waits for a complete line ([`IDLE_TIMEOUT`] unless configured).
+    idle_timeout: Duration,
     /// The session's TLS, once the handshake after STARTTLS is done.
     tls: Option<TlsInfo>,
     /// STARTTLS was answered with 220: nothing is read until TLS is up.
@@ -191,6 +201,8 @@ impl Server {
             auth_step: None,
             pending_line: None,
             waiting_since: Duration::ZERO,
+            progress: true,
+            idle_timeout: IDLE_TIMEOUT,
             tls: None,
             tls_pending: false,
             bdat: Bdat::None,
@@ -204,6 +216,7 @@ impl Server {
     pub fn tls_started(&mut self, info: TlsInfo) {
         self.tls = Some(info);
         self.tls_pending = false;
+        self.progress = true;
         self.helo = None;
         self.reset_transaction();
         self.authed = None;
@@ -238,17 +251,27 @@ impl Server {
         s
     }
 
-    /// The host has written everything asked of it and waits for the
-    /// client from `now` on (time since the connection opened): the idle
-    /// timer starts again.
-    pub fn waiting(&mut self, now: Duration) {
-        self.waiting_since = now;
+    /// Wait this long for each complete line instead of [`IDLE_TIMEOUT`]
+    /// (`serve --idle-timeout`).
+    pub fn set_idle_timeout(&mut self, d: Duration) {
+        self.idle_timeout = d;
     }
 
-    /// When the server gives up on a silent client (RFC 5321 §4.5.3.2.7),
-    /// unless it sends something first; `None` once the session is over.
+    /// The host has written everything asked of it and waits for the
+    /// client from `now` on (time since the connection opened): the idle
+    /// timer starts again if a complete line came or a reply went out
+    /// since it last started — not for bytes that end no line.
+    pub fn waiting(&mut self, now: Duration) {
+        if std::mem::take(&mut self.progress) {
+            self.waiting_since = now;
+        }
+    }
+
+    /// When the server gives up on a silent or trickling client (RFC 5321
+    /// §4.5.3.2.7), unless a complete line comes first; `None` once the
+    /// session is over.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        (self.state != State::Closed).then(|| self.waiting_since.saturating_add(IDLE_TIMEOUT))
+        (self.state != State::Closed).then(|| self.waiting_since.saturating_add(self.idle_timeout))
     }
 
     /// The time is `now`: past the deadline, the server says 421 and closes.
@@ -320,6 +343,9 @@ impl Server {
     pub fn poll(&mut self, policy: &mut dyn Policy) -> Option<Output> {
         loop {
             if let Some(o) = self.out.pop_front() {
+                if matches!(o, Output::Reply(_)) {
+                    self.progress = true;
+                }
                 return Some(o);
             }
             if let Some(l) = self.pending_line.take() {
@@ -401,6 +427,7 @@ impl Server {
         };
         let mut l: Vec<u8> = self.input[self.start..=self.start + pos].to_vec();
         self.consume(pos + 1);
+        self.progress = true;
         if std::mem::take(&mut self.discarding) || l.len() > limit {
             return Some(Line::TooLong);
         }
@@ -714,6 +741,10 @@ impl Server {
             }
             let n = usize::try_from(c.remaining).map_or(avail, |r| r.min(avail));
             c.remaining -= n as u64;
+            // A line of the content within the chunk is a record too.
+            if self.input[self.start..self.start + n].contains(&b'\n') {
+                self.progress = true;
+            }
             let keep = c.refusal.is_none() && !self.data_too_big;
             if keep {
                 let from = self.start;
@@ -738,6 +769,7 @@ impl Server {
         }
         if let Some(c) = self.chunk.take() {
             self.state = State::Command;
+            self.progress = true;
             self.end_chunk(c);
         }
         true
@@ -909,6 +941,7 @@ impl Server {
             return false;
         };
         let (from, len) = (self.start, pos + 1);
+        self.progress = true;
         if std::mem::take(&mut self.discarding) {
             self.data_at_crlf = self.input[from..from + len].ends_with(b"\r\n");
             self.consume(len);

@@ -1105,3 +1105,107 @@ fn the_client_asks_for_smtputf8_and_gives_up_where_it_is_not_offered() {
         matches!(&out.results[0].1, RcptResult::Refused { reply, stage: client::Stage::Smtputf8 } if reply.enhanced() == Some("5.6.7"))
     );
 }
+
+/// Feed `bytes` one octet at a time, each just before the deadline, as
+/// the session driver would (poll, then `waiting(now)`); returns the time
+/// the server timed out and what it said.
+fn trickle(
+    s: &mut Server,
+    p: &mut TestPolicy,
+    bytes: &[u8],
+    from: std::time::Duration,
+) -> (std::time::Duration, Vec<u16>) {
+    use std::time::Duration;
+    s.waiting(from);
+    for &b in bytes {
+        let deadline = s.poll_timeout().expect("open");
+        let now = deadline - Duration::from_millis(1);
+        s.handle_timeout(now);
+        s.feed(&[b]);
+        let mut codes = Vec::new();
+        while let Some(o) = s.poll(p) {
+            if let Output::Reply(r) = o {
+                codes.push(r.code);
+            }
+        }
+        if s.is_closed() {
+            return (now, codes);
+        }
+        s.waiting(now);
+    }
+    let deadline = s.poll_timeout().expect("open");
+    s.handle_timeout(deadline);
+    let codes = std::iter::from_fn(|| s.poll(p))
+        .filter_map(|o| if let Output::Reply(r) = o { Some(r.code) } else { None })
+        .collect();
+    (deadline, codes)
+}
+
+#[test]
+fn a_client_trickling_a_command_is_cut_off_after_one_idle_timeout() {
+    use super::server::IDLE_TIMEOUT;
+    use std::time::Duration;
+    // Postfix's smtpd_per_record_deadline: bytes without a line end do
+    // not restart the timer; a complete line does.
+    let (mut s, mut p) = session();
+    let t0 = Duration::from_secs(1);
+    let (t, codes) = trickle(&mut s, &mut p, b"EHLO slow.example.net", t0);
+    assert_eq!(codes, vec![421]);
+    assert!(s.is_closed());
+    assert!(t <= t0 + IDLE_TIMEOUT, "cut off at {t:?}, later than one timeout after {t0:?}");
+    // Each complete line restarts the timer: a slow but honest client lives.
+    let (mut s, mut p) = session();
+    s.waiting(t0);
+    let mut now = t0;
+    for line in [&b"EHLO pc7\r\n"[..], b"NOOP\r\n", b"NOOP\r\n"] {
+        now += IDLE_TIMEOUT - Duration::from_secs(1);
+        s.handle_timeout(now);
+        assert_eq!(run(&mut s, &mut p, line).0, vec![250]);
+        s.waiting(now);
+    }
+    assert_eq!(s.poll_timeout(), Some(now + IDLE_TIMEOUT));
+}
+
+#[test]
+fn a_client_trickling_data_or_a_chunk_is_cut_off_after_one_idle_timeout() {
+    use super::server::IDLE_TIMEOUT;
+    use std::time::Duration;
+    let t0 = Duration::from_secs(5);
+    for (setup, body) in [
+        (
+            &b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"[..],
+            &b"Subject: a very long line"[..],
+        ),
+        (
+            b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nBDAT 100 LAST\r\n",
+            b"Subject: no line end",
+        ),
+    ] {
+        let (mut s, mut p) = session();
+        let codes = run(&mut s, &mut p, setup).0;
+        assert!(codes.iter().all(|&c| c < 400), "{codes:?}");
+        let (t, codes) = trickle(&mut s, &mut p, body, t0);
+        assert_eq!(codes, vec![421]);
+        assert!(t <= t0 + IDLE_TIMEOUT);
+        assert!(p.messages.is_empty());
+    }
+    // A line of the message restarts it.
+    let (mut s, mut p) = session();
+    run(&mut s, &mut p, b"EHLO pc7\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n");
+    s.waiting(t0);
+    s.feed(b"Subject: hi\r\n");
+    assert_eq!(s.poll(&mut p), None);
+    s.waiting(t0 + Duration::from_secs(100));
+    assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(100) + IDLE_TIMEOUT));
+}
+
+#[test]
+fn the_idle_timeout_can_be_configured() {
+    use std::time::Duration;
+    let (mut s, mut p) = session();
+    s.set_idle_timeout(Duration::from_secs(2));
+    s.waiting(Duration::ZERO);
+    assert_eq!(s.poll_timeout(), Some(Duration::from_secs(2)));
+    s.handle_timeout(Duration::from_secs(2));
+    assert_eq!(run(&mut s, &mut p, b"").0, vec![421]);
+}

@@ -2,7 +2,8 @@
 //! would make a run go wrong without any single value being malformed. Most
 //! are warnings (the file loads; `maillab check` prints
 //! `FILE:LINE:COLUMN: warning: …` and exits 0): steps timed out of order or
-//! after the run limit, an MX or A record that leads to no host, a send step
+//! after the run limit, an MX or A record that leads to no host, a `dkim:`
+//! signing domain no DNS zone can publish the key of, a send step
 //! through a relay that will refuse it. The steps' total time is an error
 //! (time arithmetic must not overflow).
 
@@ -109,6 +110,41 @@ impl Checker {
                 );
                 return;
             }
+        }
+    }
+
+    /// A `dkim:` signing domain whose key record no DNS host can publish:
+    /// no zone holds `SELECTOR._domainkey.DOMAIN`, so every receiver finds
+    /// no key and the signature fails.
+    pub(super) fn dkim_keys_published(&mut self, raw: &[RawHost], hosts: &[Host]) {
+        let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+        let origins: Vec<String> =
+            raw.iter().filter(|h| h.role.value == "dns").flat_map(|h| h.zones.keys().map(|o| norm(o))).collect();
+        for h in hosts {
+            let Some(sign) = h.mta.as_ref().and_then(|m| m.dkim.as_ref()) else { continue };
+            let Some(at) = raw.iter().find(|r| r.name.value == h.name).and_then(|r| r.dkim.as_ref()) else { continue };
+            let name = format!("{}._domainkey.{}", sign.selector, sign.domain);
+            if origins.iter().any(|o| name == *o || name.ends_with(&format!(".{o}"))) {
+                continue;
+            }
+            let d = &sign.domain;
+            self.warn(
+                &at.domain,
+                tr(
+                    format!(
+                        "`{}` signs for `{d}`, but no DNS host has a zone for `{name}`: the key cannot be published, so every receiver finds no key and the DKIM signature fails",
+                        h.name
+                    ),
+                    format!(
+                        "`{}` は `{d}` として署名しますが、`{name}` を含むゾーンを持つ DNS ホストがありません: 公開鍵を公開できないので、受信側は鍵を見つけられず DKIM 署名は失敗します",
+                        h.name
+                    ),
+                ),
+                tr(
+                    format!("add a zone for `{d}` under `zones:` of a `dns` host (maillab publishes the key there), or sign for a domain that has one"),
+                    format!("`dns` ホストの `zones:` に `{d}` のゾーンを加えるか (maillab が鍵をそこに公開します)、ゾーンのあるドメインで署名してください"),
+                ),
+            );
         }
     }
 

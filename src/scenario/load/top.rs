@@ -52,6 +52,7 @@ impl Checker {
         // The whole: only once every part is good (the indices line up).
         self.timeline(&raw, &steps, run_limit);
         self.dns_leads_somewhere(&raw.hosts, &hosts);
+        self.dkim_keys_published(&raw.hosts, &hosts);
         self.relays_accept(&raw, &hosts, &steps, &expect);
         if !self.diags.is_empty() {
             return None;
