@@ -298,6 +298,17 @@ pub struct Send {
     /// Fill in recipient, subject and body from a fetched message when the step runs.
     pub reply: Option<ReplyTo>,
     pub attachments: Vec<Attachment>,
+    /// The DSN the sender asks for (RFC 3461), if any.
+    pub dsn: Option<DsnRequest>,
+}
+
+/// What a send step asks of delivery status notifications (RFC 3461).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DsnRequest {
+    /// NOTIFY for every recipient; `None`: not given.
+    pub notify: Option<crate::proto::smtp::envelope::Notify>,
+    pub ret: Option<crate::proto::smtp::envelope::Ret>,
+    pub envid: Option<String>,
 }
 
 #[derive(Clone, Debug)]
