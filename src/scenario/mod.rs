@@ -134,6 +134,8 @@ pub struct MtaConfig {
     pub tls: crate::proto::tls::TlsMode,
     /// Relay with BDAT (RFC 3030) to a next hop that offers CHUNKING.
     pub chunking: bool,
+    /// Offer DSN (RFC 3461) in EHLO (default true).
+    pub offer_dsn: bool,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).

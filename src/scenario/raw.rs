@@ -147,6 +147,12 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub chunking: Option<S<bool>>,
+    /// Offer DSN (RFC 3461) in the EHLO reply (default true, as Postfix and sendmail do);
+    /// false: as Postfix with `smtpd_discard_ehlo_keywords = dsn` or sendmail with
+    /// `PrivacyOptions=noreceipts` (DSN parameters are then refused).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub offer_dsn: Option<S<bool>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,

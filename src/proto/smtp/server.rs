@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub show_secrets: bool,
     /// STARTTLS (RFC 3207): off, offered, or required before anything else.
     pub tls: TlsMode,
+    /// Offer DSN (RFC 3461); false: the keyword is left out of EHLO and
+    /// the parameters are refused with the flavour's "DSN disabled" reply.
+    pub dsn: bool,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -277,6 +280,9 @@ impl Server {
 
     /// Does the flavour offer this EHLO keyword?
     fn offers(&self, keyword: &str) -> bool {
+        if keyword.eq_ignore_ascii_case("DSN") && !self.cfg.dsn {
+            return false;
+        }
         self.persona()
             .extensions(self.cfg.max_message_size)
             .iter()
@@ -462,7 +468,8 @@ impl Server {
                 let greet = st.helo_greet(&host, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
-                    lines.extend(st.extensions(self.cfg.max_message_size));
+                    let dsn = self.cfg.dsn;
+                    lines.extend(st.extensions(self.cfg.max_message_size).into_iter().filter(|k| dsn || k != "DSN"));
                     // STARTTLS and AUTH go before ENHANCEDSTATUSCODES (Postfix's
                     // order in smtpd.c ehlo_cmd()), or before the last keyword
                     // when that one comes first (sendmail's HELP stays last).
@@ -522,6 +529,10 @@ impl Server {
                                 return self.error(r);
                             }
                         }
+                        "RET" | "ENVID" if esmtp && !self.cfg.dsn => {
+                            let param = if k.eq_ignore_ascii_case("RET") { DsnParam::Ret } else { DsnParam::Envid };
+                            return self.error(st.dsn_disabled(param));
+                        }
                         _ => {
                             return self.error(st.unsupported_option(p));
                         }
@@ -579,6 +590,11 @@ impl Server {
                             if let Err(r) = self.dsn_rcpt_param(p, &mut rcpt_params) {
                                 return self.error(r);
                             }
+                        }
+                        "NOTIFY" | "ORCPT" if env.esmtp && !self.cfg.dsn => {
+                            let param =
+                                if k.eq_ignore_ascii_case("NOTIFY") { DsnParam::Notify } else { DsnParam::Orcpt };
+                            return self.error(st.dsn_disabled(param));
                         }
                         _ => return self.error(st.unsupported_option(p)),
                     }

@@ -54,6 +54,7 @@ fn server(flavour: Flavour) -> Server {
             auth: false,
             show_secrets: false,
             tls: crate::proto::tls::TlsMode::Off,
+            dsn: true,
         },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false },
     )
@@ -575,6 +576,7 @@ fn a_busy_server_refuses_with_421_and_closes() {
         auth: false,
         show_secrets: false,
         tls: crate::proto::tls::TlsMode::Off,
+        dsn: true,
     };
     let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
     let mut p = TestPolicy::default();
@@ -598,6 +600,7 @@ fn a_client_with_too_many_sessions_is_refused_by_address() {
             auth: false,
             show_secrets: false,
             tls: crate::proto::tls::TlsMode::Off,
+            dsn: true,
         };
         let mut s = Server::refuse_client(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
         let mut p = TestPolicy::default();
@@ -690,6 +693,7 @@ fn tls_server(mode: crate::proto::tls::TlsMode) -> Server {
             auth: true,
             show_secrets: false,
             tls: mode,
+            dsn: true,
         },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
     )
@@ -1323,4 +1327,41 @@ fn the_client_passes_dsn_on_only_where_it_is_offered() {
         }
     }
     assert_eq!(lines[1..4], ["MAIL FROM:<x@example.org>", "RCPT TO:<alice@example.com>", "RCPT TO:<bob@example.com>"]);
+}
+
+#[test]
+fn a_server_with_dsn_switched_off_neither_offers_nor_takes_it() {
+    for (flavour, mail, rcpt) in [
+        (Flavour::Postfix, "501 5.7.1 DSN support is disabled", "501 5.7.1 DSN support is disabled"),
+        (
+            Flavour::Sendmail,
+            "504 5.7.0 Sorry, RET not supported, we do not allow DSN",
+            "504 5.7.0 Sorry, NOTIFY not supported, we do not allow DSN",
+        ),
+    ] {
+        let mut s = Server::new(
+            ServerConfig {
+                hostname: "mx.example.com".into(),
+                flavour,
+                max_message_size: 2000,
+                max_recipients: 3,
+                auth: false,
+                show_secrets: false,
+                tls: crate::proto::tls::TlsMode::Off,
+                dsn: false,
+            },
+            Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+        );
+        let mut p = TestPolicy::default();
+        s.feed(b"EHLO pc7\r\nMAIL FROM:<x@example.net> RET=FULL\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> NOTIFY=NEVER\r\n");
+        let mut replies = Vec::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                replies.push(r);
+            }
+        }
+        assert!(!replies[1].lines.iter().any(|l| l == "DSN"), "{flavour:?}");
+        assert_eq!(replies[2].one_line(), mail);
+        assert_eq!(replies[4].one_line(), rcpt);
+    }
 }

@@ -239,6 +239,8 @@ pub trait Persona: Sync {
     /// `None`: the flavour takes it (sendmail's second NOTIFY replaces the first).
     /// `option` is the whole `KEY=value` as written.
     fn dsn_param_error(&self, param: DsnParam, fault: DsnFault, option: &str) -> Option<Reply>;
+    /// A DSN parameter on a server whose DSN is switched off.
+    fn dsn_disabled(&self, param: DsnParam) -> Reply;
     fn too_many_recipients(&self) -> Reply {
         Reply::new(452, "4.5.3 Error: too many recipients")
     }

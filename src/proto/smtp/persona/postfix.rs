@@ -182,6 +182,11 @@ impl Persona for Postfix {
         })
     }
 
+    fn dsn_disabled(&self, _param: DsnParam) -> Reply {
+        // smtpd.c with `smtpd_discard_ehlo_keywords = dsn` (EHLO_MASK_DSN).
+        Reply::new(501, "5.7.1 DSN support is disabled")
+    }
+
     fn mail_ok(&self, _from: &str) -> Reply {
         Reply::new(250, "2.1.0 Ok")
     }

@@ -166,6 +166,11 @@ impl Persona for Sendmail {
         })
     }
 
+    fn dsn_disabled(&self, param: DsnParam) -> Reply {
+        // srvrsmtp.c with PrivacyOptions=noreceipts (PRIV_NORECEIPTS).
+        Reply::new(504, format!("5.7.0 Sorry, {} not supported, we do not allow DSN", param.name()))
+    }
+
     fn mail_ok(&self, from: &str) -> Reply {
         Reply::new(250, format!("2.1.0 {from}... Sender ok"))
     }
