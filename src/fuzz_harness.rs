@@ -96,6 +96,7 @@ pub fn smtp_server(data: &[u8]) {
                 auth: true,
                 show_secrets: true,
                 tls,
+                dsn: !data.len().is_multiple_of(7),
             };
             let mut s =
                 server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None, forged: false });
@@ -130,15 +131,17 @@ pub fn smtp_client(data: &[u8]) {
         password: "p".into(),
         mechanism: "CRAM-MD5".into(),
     });
+    let rcpt2 = rcpt.clone();
     let mut c = Client::new(Job {
         helo: "h.example".into(),
         from: SmtpPath::Null,
-        rcpts: vec![rcpt],
+        rcpts: vec![rcpt2],
         data: b"x\r\n".to_vec(),
         auth,
         starttls: true,
         chunking: data.len().is_multiple_of(3),
         smtputf8: data.len().is_multiple_of(5),
+        dsn: dsn_params(data.len().is_multiple_of(4), &rcpt),
     });
     for chunk in data.chunks(7) {
         c.feed(chunk);
@@ -153,6 +156,20 @@ pub fn smtp_client(data: &[u8]) {
     }
     c.connection_lost("end of input");
     settle(|| c.poll());
+}
+
+/// DSN parameters for the client's job (RFC 3461), or none.
+fn dsn_params(on: bool, rcpt: &crate::proto::smtp::Mailbox) -> crate::proto::smtp::envelope::MailParams {
+    use crate::proto::smtp::envelope::{MailParams, Notify, RcptParams, Ret};
+    let mut p = MailParams::default();
+    if on {
+        p.ret = Some(Ret::Hdrs);
+        p.envid = Some("id +=1".into());
+        let n = Notify { success: true, failure: true, delay: false };
+        p.rcpt
+            .insert(rcpt.to_string(), RcptParams { notify: Some(n), orcpt: Some(("rfc822".into(), rcpt.to_string())) });
+    }
+    p
 }
 
 /// Any bytes from a POP3 or IMAP server to the mailbox client. The first

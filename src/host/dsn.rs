@@ -1,12 +1,16 @@
 //! Delivery status notifications (RFC 3464): the bounce an MTA returns to
-//! the envelope sender when it gives up on a recipient.
+//! the envelope sender when it gives up on a recipient, the warning while it
+//! keeps trying, and the success report a sender asked for with
+//! `NOTIFY=SUCCESS` (RFC 3461).
 
 use crate::proto::smtp::Flavour;
+use crate::proto::smtp::envelope::{MailParams, Ret};
+pub use crate::proto::smtp::persona::DsnKind;
 
 #[derive(Clone, Debug)]
 pub struct Failure {
     pub rcpt: String,
-    /// `failed` or `delayed`.
+    /// `failed`, `delayed`, `delivered` or `relayed` (RFC 3464 §2.3.3).
     pub action: &'static str,
     /// RFC 3463 status, e.g. `5.1.1`.
     pub status: String,
@@ -25,8 +29,16 @@ pub struct Report<'a> {
     /// How long the message has waited (for the wording of a "delayed" notice).
     pub waited: std::time::Duration,
     pub message_id: &'a str,
+    /// What the report is about: failures, a delay, or successes.
+    pub kind: DsnKind,
+    /// One entry per recipient reported; `action` is `failed`, `delayed`,
+    /// `delivered` or `relayed`.
     pub failures: &'a [Failure],
-    /// The original message; only its header section is returned.
+    /// The sender's DSN parameters: `ENVID` and each recipient's `ORCPT`
+    /// are quoted back (RFC 3464 §2.2.1, §2.3.1), `RET` decides what of the
+    /// message a failure report returns.
+    pub params: &'a MailParams,
+    /// The original message.
     pub original: &'a [u8],
 }
 
@@ -44,12 +56,23 @@ pub fn header_section(msg: &[u8]) -> &[u8] {
     msg
 }
 
+/// Does the report return the whole message rather than its header section?
+/// Only a failure report does, as RET asks or, without RET, as the flavour
+/// does (RFC 3461 §4.3: other reports SHOULD return only the headers).
+pub fn returns_full(r: &Report) -> bool {
+    r.kind == DsnKind::Failure
+        && match r.params.ret {
+            Some(ret) => ret == Ret::Full,
+            None => r.flavour.persona().dsn_returns_full_by_default(),
+        }
+}
+
 pub fn build(r: &Report) -> Vec<u8> {
     let boundary = format!("{}.{}/{}", r.qid, r.message_id.len(), r.reporting_mta);
-    let delayed = r.failures.iter().all(|f| f.action == "delayed");
     let persona = r.flavour.persona();
     let from = persona.dsn_sender();
-    let subject = persona.dsn_subject(delayed, &crate::scenario::format_duration(r.waited));
+    let subject = persona.dsn_subject(r.kind, &crate::scenario::format_duration(r.waited));
+    let full = returns_full(r);
     let mut m = String::new();
     m.push_str(&format!("From: {from} <MAILER-DAEMON@{}>\r\n", r.reporting_mta));
     m.push_str(&format!("To: <{}>\r\n", r.to));
@@ -66,10 +89,12 @@ pub fn build(r: &Report) -> Vec<u8> {
         "--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
     ));
     m.push_str(&format!("This is the mail system at host {}.\r\n\r\n", r.reporting_mta));
-    if delayed {
-        m.push_str("Your message could not be delivered yet. The mail system will keep\r\ntrying; you do not need to send it again.\r\n\r\n");
-    } else {
-        m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; the headers of your message are attached.\r\n\r\n");
+    match r.kind {
+        DsnKind::Delay => m.push_str("Your message could not be delivered yet. The mail system will keep\r\ntrying; you do not need to send it again.\r\n\r\n"),
+        DsnKind::Failure if full => m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; your message is attached.\r\n\r\n"),
+        DsnKind::Failure => m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; the headers of your message are attached.\r\n\r\n"),
+        // Postfix's success template (bounce_templates.c), as both flavours' report says it.
+        DsnKind::Success => m.push_str("Your message was successfully delivered to the destination(s)\r\nlisted below. If the message was delivered to mailbox you will\r\nreceive no further notifications. Otherwise you may still receive\r\nnotifications of mail delivery errors from other systems.\r\n\r\n"),
     }
     for f in r.failures {
         m.push_str(&format!(
@@ -82,37 +107,59 @@ pub fn build(r: &Report) -> Vec<u8> {
         "\r\n--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
     ));
     m.push_str(&format!("Reporting-MTA: dns; {}\r\n", r.reporting_mta));
+    if let Some(id) = &r.params.envid {
+        m.push_str(&format!("Original-Envelope-Id: {id}\r\n"));
+    }
     m.push_str(&format!("Arrival-Date: {}\r\n", r.arrival_date));
     for f in r.failures {
-        m.push_str(&format!(
-            "\r\nFinal-Recipient: rfc822; {}\r\nAction: {}\r\nStatus: {}\r\n",
-            f.rcpt, f.action, f.status
-        ));
+        m.push_str(&format!("\r\nFinal-Recipient: rfc822; {}\r\n", f.rcpt));
+        if let Some((t, a)) = r.params.rcpt.get(&f.rcpt).and_then(|p| p.orcpt.as_ref()) {
+            m.push_str(&format!("Original-Recipient: {t}; {a}\r\n"));
+        }
+        m.push_str(&format!("Action: {}\r\nStatus: {}\r\n", f.action, f.status));
         if let Some(mta) = &f.remote_mta {
             m.push_str(&format!("Remote-MTA: dns; {mta}\r\n"));
         }
         m.push_str(&format!("Diagnostic-Code: {}\r\nLast-Attempt-Date: {}\r\n", f.diagnostic, r.date));
     }
-    m.push_str(&format!("\r\n--{boundary}\r\nContent-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\n\r\n"));
+    let (description, content_type) = match (r.kind, full) {
+        (DsnKind::Failure, true) => ("Undelivered Message", "message/rfc822"),
+        (DsnKind::Failure, false) => ("Undelivered Message Headers", "text/rfc822-headers"),
+        _ => ("Message Headers", "text/rfc822-headers"),
+    };
+    m.push_str(&format!(
+        "\r\n--{boundary}\r\nContent-Description: {description}\r\nContent-Type: {content_type}\r\n\r\n"
+    ));
     let mut out = m.into_bytes();
-    out.extend_from_slice(header_section(r.original));
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    if full {
+        out.extend_from_slice(r.original);
+        if !r.original.is_empty() && !r.original.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    } else {
+        out.extend_from_slice(header_section(r.original));
+        out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    }
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::smtp::envelope::{Notify, RcptParams};
 
-    #[test]
-    fn dsn_has_the_three_parts() {
-        let f = [Failure {
+    fn failure() -> Failure {
+        Failure {
             rcpt: "zoe@example.com".into(),
             action: "failed",
             status: "5.1.1".into(),
             diagnostic: "smtp; 550 5.1.1 <zoe@example.com>... User unknown".into(),
             remote_mta: Some("mx.example.com".into()),
-        }];
+        }
+    }
+
+    fn report(kind: DsnKind, f: &[Failure], params: &MailParams) -> String {
         let orig = b"Subject: hi\r\nFrom: a@b.example\r\n\r\nsecret body\r\n";
         let out = build(&Report {
             flavour: Flavour::Postfix,
@@ -123,17 +170,60 @@ mod tests {
             arrival_date: "Wed, 1 Apr 2026 09:59:00 +0900",
             waited: std::time::Duration::from_secs(60),
             message_id: "20260401.ABC",
-            failures: &f,
+            kind,
+            failures: f,
+            params,
             original: orig,
         });
-        let text = String::from_utf8(out.clone()).unwrap();
+        // mail-parser sees a multipart message with three parts.
+        let m = mail_parser::MessageParser::new().parse(&out).unwrap();
+        assert!(m.parts.len() >= 4, "{}", m.parts.len());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ret_hdrs_returns_only_the_headers() {
+        let params = MailParams { ret: Some(Ret::Hdrs), ..MailParams::default() };
+        let text = report(DsnKind::Failure, &[failure()], &params);
         assert!(text.contains("report-type=delivery-status"));
         assert!(text.contains("Final-Recipient: rfc822; zoe@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
         assert!(text.contains("Diagnostic-Code: smtp; 550 5.1.1"));
         assert!(text.contains("Content-Type: text/rfc822-headers\r\n\r\nSubject: hi\r\n"));
         assert!(!text.contains("secret body"), "only the headers come back");
-        // mail-parser sees a multipart message with three parts.
-        let m = mail_parser::MessageParser::new().parse(&out).unwrap();
-        assert_eq!(m.parts.len(), 4);
+        assert!(!text.contains("Original-Envelope-Id"));
+    }
+
+    #[test]
+    fn without_ret_a_failure_returns_the_whole_message() {
+        let text = report(DsnKind::Failure, &[failure()], &MailParams::default());
+        assert!(text.contains(
+            "Content-Description: Undelivered Message\r\nContent-Type: message/rfc822\r\n\r\nSubject: hi\r\n"
+        ));
+        assert!(text.contains("secret body"));
+    }
+
+    #[test]
+    fn envid_and_orcpt_are_quoted_back_and_success_returns_headers() {
+        let mut params = MailParams { ret: Some(Ret::Full), envid: Some("QQ 1".into()), ..MailParams::default() };
+        let rp = RcptParams {
+            notify: Some(Notify { success: true, failure: true, delay: false }),
+            orcpt: Some(("rfc822".into(), "Zoe@Example.com".into())),
+        };
+        params.rcpt.insert("zoe@example.com".into(), rp);
+        let ok = Failure {
+            action: "delivered",
+            status: "2.0.0".into(),
+            diagnostic: "X-Postfix; delivered to mailbox".into(),
+            remote_mta: None,
+            ..failure()
+        };
+        let text = report(DsnKind::Success, &[ok], &params);
+        assert!(text.contains("Subject: Successful Mail Delivery Report\r\n"), "{text}");
+        assert!(text.contains("Reporting-MTA: dns; hub.example.org\r\nOriginal-Envelope-Id: QQ 1\r\n"));
+        assert!(text.contains(
+            "Final-Recipient: rfc822; zoe@example.com\r\nOriginal-Recipient: rfc822; Zoe@Example.com\r\nAction: delivered\r\nStatus: 2.0.0\r\n"
+        ));
+        // RET applies to failure reports only (RFC 3461 §4.3).
+        assert!(!text.contains("secret body"));
     }
 }

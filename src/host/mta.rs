@@ -606,6 +606,7 @@ impl Mta {
             // On 465 TLS is up before the first word: no STARTTLS there.
             show_secrets: cfg.show_secrets,
             tls: if self.tls.is_some() && service != Service::Submissions { cfg.tls } else { TlsMode::Off },
+            dsn: cfg.offer_dsn,
         }
     }
 

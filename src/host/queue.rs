@@ -5,7 +5,7 @@
 //! MTA answered 250 and took over), or bounced (a DSN went back to the
 //! sender). Recipients that cannot be served now wait for the next retry.
 
-use super::dsn::{self, Failure};
+use super::dsn::{self, DsnKind, Failure};
 use super::maillog::Program;
 use super::mta::Mta;
 use super::resolver::{ResolveError, Target, Unroutable};
@@ -31,8 +31,14 @@ enum Fate {
     Program(String),
     Relayed {
         via: String,
+        /// The next hop's name, for a `relayed` report's Remote-MTA.
+        host: String,
         reply: String,
         started: Instant,
+        /// The next hop offered DSN, so the sender's NOTIFY went on with
+        /// the message (else this MTA reports `relayed` to a sender who
+        /// asked for SUCCESS: RFC 3461 §6.2.2).
+        dsn_passed: bool,
     },
     Deferred {
         reason: String,
@@ -140,7 +146,7 @@ impl Mta {
                 }
             }
         }
-        self.settle(key, &qid, &from, &data, attempts, pid, arrived, fates);
+        self.settle(key, &qid, &from, &data, attempts, pid, arrived, &params, fates);
     }
 
     /// The diagnostic type of a DSN for a failure that is not an SMTP reply.
@@ -259,8 +265,10 @@ impl Mta {
                 starttls: true,
                 chunking: self.cfg().chunking,
                 smtputf8: params.smtputf8,
+                dsn: params.clone(),
             };
             let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, false, job).await;
+            let dsn_passed = out.dsn_offered;
             // If the server failed the whole session for now before any recipient, try the next MX.
             let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, Stage::Rcpt)));
             if all_temp_early && !out.results.is_empty() {
@@ -273,9 +281,13 @@ impl Mta {
                 .into_iter()
                 .map(|(m, r)| {
                     let fate = match r {
-                        RcptResult::Accepted(reply) => {
-                            Fate::Relayed { via: via.clone(), reply: reply.one_line(), started }
-                        }
+                        RcptResult::Accepted(reply) => Fate::Relayed {
+                            via: via.clone(),
+                            host: t.name.clone(),
+                            reply: reply.one_line(),
+                            started,
+                            dsn_passed,
+                        },
                         // RFC 6531 §3.2: not sent at all; the words are this MTA's.
                         RcptResult::Refused { stage: Stage::Smtputf8, .. } => Fate::Bounced(Failure {
                             rcpt: m.to_string(),
@@ -363,6 +375,7 @@ impl Mta {
         attempts: u32,
         pid: u32,
         arrived: Instant,
+        params: &MailParams,
         fates: Vec<(Mailbox, Fate)>,
     ) {
         let now = Instant::now();
@@ -375,6 +388,7 @@ impl Mta {
         let mut still = Vec::new();
         let mut failures = Vec::new();
         let mut delayed = Vec::new();
+        let mut successes = Vec::new();
         let expired = delay >= self.retry.lifetime;
         for (r, fate) in fates {
             let fate = match fate {
@@ -403,11 +417,31 @@ impl Mta {
                     };
                     let (prog, msg) = persona.log_delivered(&attempt, cmd);
                     self.log.log(prog, run_pid, &msg);
+                    if params.of(&r).on_success() {
+                        let what =
+                            cmd.map_or("delivered to mailbox".to_string(), |c| format!("delivered to command: {c}"));
+                        successes.push(Failure {
+                            rcpt: r.to_string(),
+                            action: "delivered",
+                            status: "2.0.0".into(),
+                            diagnostic: format!("{}; {what}", self.diag_type()),
+                            remote_mta: None,
+                        });
+                    }
                 }
-                Fate::Relayed { via, reply, started } => {
+                Fate::Relayed { via, host, reply, started, dsn_passed } => {
                     let x = now.saturating_duration_since(started);
                     let msg = persona.log_relayed(&attempt, &via, x, &reply);
                     self.log.log(Program::Smtp, run_pid, &msg);
+                    if !dsn_passed && params.of(&r).on_success() {
+                        successes.push(Failure {
+                            rcpt: r.to_string(),
+                            action: "relayed",
+                            status: "2.0.0".into(),
+                            diagnostic: format!("smtp; {reply}"),
+                            remote_mta: Some(host),
+                        });
+                    }
                     self.ctx.emit(
                         self.ctx
                             .ev(Kind::Relay)
@@ -430,13 +464,15 @@ impl Mta {
                             .field(Field::Qid, qid)
                             .field(Field::Rcpt, r.to_string()),
                     );
-                    delayed.push(Failure {
-                        rcpt: r.to_string(),
-                        action: "delayed",
-                        status: "4.4.1".into(),
-                        diagnostic: format!("{}; {reason}", self.diag_type()),
-                        remote_mta: None,
-                    });
+                    if params.of(&r).on_delay() {
+                        delayed.push(Failure {
+                            rcpt: r.to_string(),
+                            action: "delayed",
+                            status: "4.4.1".into(),
+                            diagnostic: format!("{}; {reason}", self.diag_type()),
+                            remote_mta: None,
+                        });
+                    }
                     still.push(r);
                 }
                 Fate::Bounced(f) => {
@@ -451,12 +487,26 @@ impl Mta {
                             .field(Field::Rcpt, r.to_string())
                             .field(Field::Status, f.status.clone()),
                     );
-                    failures.push(f);
+                    let notify = params.of(&r).notify;
+                    if notify.is_none_or(|n| n.failure) {
+                        failures.push(f);
+                    } else if let Some(n) = notify {
+                        // RFC 3461 §4.1: no report the sender did not ask for.
+                        self.ctx.emit(
+                            self.ctx
+                                .ev(Kind::BounceDiscard)
+                                .line(format!("{qid}: no bounce for <{r}>: the sender asked NOTIFY={}", n.value()))
+                                .field(Field::Qid, qid),
+                        );
+                    }
                 }
             }
         }
         if !failures.is_empty() {
-            self.send_bounce(qid, from, data, &failures, run_pid);
+            self.send_bounce(qid, from, data, &failures, DsnKind::Failure, params, run_pid);
+        }
+        if !successes.is_empty() {
+            self.send_bounce(qid, from, data, &successes, DsnKind::Success, params, run_pid);
         }
         let warn_due = self.retry.warn_after.is_some_and(|w| delay >= w) && !delayed.is_empty();
         if warn_due && !self.with_state(|s| s.queue.get(&key).is_some_and(|e| e.warned)) {
@@ -465,7 +515,7 @@ impl Mta {
                     e.warned = true;
                 }
             });
-            self.send_bounce(qid, from, data, &delayed, run_pid);
+            self.send_bounce(qid, from, data, &delayed, DsnKind::Delay, params, run_pid);
         }
         let done = self.with_state(|s| {
             if still.is_empty() {
@@ -494,7 +544,17 @@ impl Mta {
     }
 
     /// Return a DSN to the sender; a bounce of a bounce goes nowhere (RFC 5321 §4.5.5).
-    fn send_bounce(&self, qid: &str, from: &Path, data: &Arc<Vec<u8>>, failures: &[Failure], pid: u32) {
+    #[allow(clippy::too_many_arguments)]
+    fn send_bounce(
+        &self,
+        qid: &str,
+        from: &Path,
+        data: &Arc<Vec<u8>>,
+        failures: &[Failure],
+        kind: DsnKind,
+        params: &MailParams,
+        pid: u32,
+    ) {
         let Path::Mailbox(sender) = from else {
             let msg = format!("{qid}: no bounce: the message came from the null sender <>");
             self.log.log(Program::Bounce, pid, &msg);
@@ -513,13 +573,14 @@ impl Mta {
             arrival_date: &rfc5322(arrival),
             waited: (now - arrival).to_std().unwrap_or_default(),
             message_id: &format!("{}.{new_qid}", now.format("%Y%m%d%H%M%S")),
+            kind,
             failures,
+            params,
             original: data,
         });
-        let delayed = failures.iter().all(|f| f.action == "delayed");
         let first =
             failures.first().map(|f| f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)).unwrap_or("");
-        let msg = self.persona().log_dsn(qid, &new_qid, delayed, first);
+        let msg = self.persona().log_dsn(qid, &new_qid, kind, first);
         self.log.log(Program::Bounce, pid, &msg);
         let mut full = received(self.persona(), &self.ctx.hostname, &new_qid, &Via::Bounce, &rfc5322(now)).into_bytes();
         full.extend_from_slice(&body);

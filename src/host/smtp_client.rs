@@ -67,7 +67,7 @@ pub async fn transact(
         core.client.connection_lost("the client stopped without a result");
         match core.client.poll() {
             Some(ClientOutput::Done(out)) => out,
-            _ => Outcome { results: Vec::new() },
+            _ => Outcome { results: Vec::new(), dsn_offered: false },
         }
     })
 }

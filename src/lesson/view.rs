@@ -297,7 +297,7 @@ mod tests {
         assert!(!folded.iter().any(|l| l.contains("S: 250-PIPELINING")), "capability lines are folded");
         let ehlo = folded.iter().find(|l| l.contains("pleased to meet you")).expect("the EHLO reply");
         assert!(
-            ehlo.contains("(+5 more lines: ENHANCEDSTATUSCODES, PIPELINING, 8BITMIME, SIZE 10240000, HELP)"),
+            ehlo.contains("(+6 more lines: ENHANCEDSTATUSCODES, PIPELINING, 8BITMIME, SIZE 10240000, DSN, HELP)"),
             "{ehlo}"
         );
         let ptr = folded.iter().find(|l| l.contains("23.2.0.192.in-addr.arpa. IN PTR")).expect("the PTR look-up");
@@ -306,7 +306,7 @@ mod tests {
         assert!(folded.iter().any(|l| l.contains("DNS answer") && l.contains("IN MX")), "other look-ups are not");
         assert!(folded.len() < plain.len());
         let ja = lines(&all, true, Lang::Ja);
-        assert!(ja.iter().any(|l| l.contains("(ほか 5 行: ENHANCEDSTATUSCODES")));
+        assert!(ja.iter().any(|l| l.contains("(ほか 6 行: ENHANCEDSTATUSCODES")));
     }
 
     #[test]

@@ -134,6 +134,8 @@ pub struct MtaConfig {
     pub tls: crate::proto::tls::TlsMode,
     /// Relay with BDAT (RFC 3030) to a next hop that offers CHUNKING.
     pub chunking: bool,
+    /// Offer DSN (RFC 3461) in EHLO (default true).
+    pub offer_dsn: bool,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).
@@ -310,6 +312,17 @@ pub struct Send {
     /// Fill in recipient, subject and body from a fetched message when the step runs.
     pub reply: Option<ReplyTo>,
     pub attachments: Vec<Attachment>,
+    /// The DSN the sender asks for (RFC 3461), if any.
+    pub dsn: Option<DsnRequest>,
+}
+
+/// What a send step asks of delivery status notifications (RFC 3461).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DsnRequest {
+    /// NOTIFY for every recipient; `None`: not given.
+    pub notify: Option<crate::proto::smtp::envelope::Notify>,
+    pub ret: Option<crate::proto::smtp::envelope::Ret>,
+    pub envid: Option<String>,
 }
 
 #[derive(Clone, Debug)]

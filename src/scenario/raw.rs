@@ -147,6 +147,12 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub chunking: Option<S<bool>>,
+    /// Offer DSN (RFC 3461) in the EHLO reply (default true, as Postfix and sendmail do);
+    /// false: as Postfix with `smtpd_discard_ehlo_keywords = dsn` or sendmail with
+    /// `PrivacyOptions=noreceipts` (DSN parameters are then refused).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub offer_dsn: Option<S<bool>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,
@@ -645,6 +651,31 @@ pub struct RawSend {
     /// Files to attach (the message becomes multipart/mixed).
     #[serde(default)]
     pub attachments: Vec<RawAttachment>,
+    /// Delivery status notifications the sender asks for (RFC 3461), sent
+    /// as `RET`/`ENVID` on MAIL and `NOTIFY`/`ORCPT` on each RCPT when the
+    /// server offers DSN.
+    #[serde(default)]
+    pub dsn: Option<RawDsn>,
+}
+
+/// `dsn:` of a send step: which reports come back, and with what.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDsn {
+    /// When to report on each recipient: `[never]`, or any of `success`, `failure`, `delay`
+    /// (without it the MTAs report failures and delays).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub notify: Option<S<Vec<S<String>>>>,
+    /// What a failure report returns of the message: `hdrs` (its header section) or `full`
+    /// (all of it; the MTAs' default).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub ret: Option<S<String>>,
+    /// The sender's own name for this message (ENVID), quoted back in every report.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub envid: Option<S<String>>,
 }
 
 /// An attached file, filled with made-up content of the given size.

@@ -119,7 +119,7 @@ kinds! {
     Bounce = "bounce", Host, [Qid, Rcpt, Status],
         "a recipient failed for good; a bounce goes to the sender";
     BounceDiscard = "bounce.discard", Host, [Qid],
-        "a bounce that could not be delivered, dropped instead of bounced again";
+        "no bounce sent: the message came from the null sender, or the sender asked NOTIFY without FAILURE (RFC 3461)";
     AliasExpand = "alias.expand", Host, [Qid, Rcpt, Added],
         "an MTA replaced a local alias by the addresses it stands for";
     ListReceive = "list.receive", Host, [Qid, Rcpt],

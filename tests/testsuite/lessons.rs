@@ -472,7 +472,7 @@ fn a_section_shows_a_focused_trace_and_keys_show_it_again() {
     let (first, rest) = text.split_once("(:t shows this trace again").expect("the keys are named");
     assert!(first.contains("[trace: the part this section is about; :all shows everything]"), "{text}");
     assert!(first.contains("C: EHLO pc1.cs.example.ac.jp") && !first.contains("maillog"), "narrowed: {first}");
-    assert!(first.contains("(+5 more lines: ENHANCEDSTATUSCODES"), "folded: {first}");
+    assert!(first.contains("(+6 more lines: ENHANCEDSTATUSCODES"), "folded: {first}");
     assert!(!first.contains("dept → hub"), "only pc1's connection: {first}");
     let (again, rest) = rest.split_once("[the whole trace so far]").expect(":all");
     assert!(again.contains("[trace]") && again.contains("C: EHLO pc1.cs.example.ac.jp"), ":t: {again}");

@@ -13,6 +13,7 @@ const SHIPPED: &[&str] = &[
     "aliases-list",
     "bounce",
     "dnsbl",
+    "dsn",
     "eavesdrop",
     "forged-ptr",
     "japanese-mail",
@@ -138,6 +139,11 @@ fn snapshot_smtp_extensions() {
 #[test]
 fn snapshot_bounce() {
     snapshot("bounce");
+}
+
+#[test]
+fn snapshot_dsn() {
+    snapshot("dsn");
 }
 
 #[test]

@@ -614,6 +614,18 @@ fn python_smtplib_uses_smtputf8_and_bdat() {
     python_checks(&server, "smtp_extensions.py", &[], "smtplib checks failed", "all smtp extension checks passed");
 }
 
+/// SMTP DSN (RFC 3461) as Python's smtplib asks for it: RET, ENVID, NOTIFY
+/// and ORCPT through `mail_options` and `rcpt_options`, and the success
+/// report that lands in the sender's mailbox, from a Postfix and a sendmail host.
+#[test]
+fn python_smtplib_asks_for_a_delivery_report() {
+    if !tools("serve::python_smtplib_asks_for_a_delivery_report", &["python3"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-smtpext.yaml", "dsn");
+    python_checks(&server, "dsn.py", &[], "smtplib DSN checks failed", "all dsn checks passed");
+}
+
 /// The IMAP extensions a client library probes for (NAMESPACE, ID,
 /// ENABLE, SPECIAL-USE, UIDPLUS, MOVE, UNSELECT), spoken by imaplib.
 #[test]

@@ -7,6 +7,7 @@
 //! write and, at the end, the [`Outcome`] for every recipient.
 
 use super::address::{Mailbox, Path};
+use super::envelope::{MailParams, xtext_encode};
 use super::reply::{Reply, ReplyParser};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -34,6 +35,10 @@ pub struct Job {
     /// The message needs SMTPUTF8 (RFC 6531: a UTF-8 address): MAIL says
     /// SMTPUTF8, and a server that does not offer it gets nothing.
     pub smtputf8: bool,
+    /// The DSN parameters (RFC 3461: RET and ENVID on MAIL, NOTIFY and
+    /// ORCPT on each RCPT); sent only when the server offers DSN
+    /// (`smtputf8` of it is not read: the field above says it).
+    pub dsn: MailParams,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +100,8 @@ impl Stage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     pub results: Vec<(Mailbox, RcptResult)>,
+    /// The server offered DSN (RFC 3461), so NOTIFY went on with the message.
+    pub dsn_offered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +144,8 @@ pub struct Client {
     size_ok: bool,
     eightbit_ok: bool,
     chunking_ok: bool,
+    /// The server offers DSN (RFC 3461).
+    dsn_ok: bool,
     results: Vec<Option<RcptResult>>,
     /// Since when the client waits for the server (see [`Client::waiting`]).
     waiting_since: Duration,
@@ -155,6 +164,7 @@ impl Client {
             size_ok: false,
             eightbit_ok: false,
             chunking_ok: false,
+            dsn_ok: false,
             results: vec![None; n],
             waiting_since: Duration::ZERO,
             tls: false,
@@ -260,7 +270,7 @@ impl Client {
                 (m, r)
             })
             .collect();
-        self.out.push_back(ClientOutput::Done(Outcome { results }));
+        self.out.push_back(ClientOutput::Done(Outcome { results, dsn_offered: self.dsn_ok }));
     }
 
     fn give_up(&mut self, r: &Reply, stage: Stage) {
@@ -310,6 +320,14 @@ impl Client {
         if self.job.smtputf8 {
             cmd.push_str(" SMTPUTF8");
         }
+        if self.dsn_ok {
+            if let Some(r) = self.job.dsn.ret {
+                cmd.push_str(&format!(" RET={}", r.as_str()));
+            }
+            if let Some(id) = &self.job.dsn.envid {
+                cmd.push_str(&format!(" ENVID={}", xtext_encode(id)));
+            }
+        }
         self.send_line(cmd);
         self.state = State::Mail;
     }
@@ -332,6 +350,7 @@ impl Client {
                     self.size_ok = has("SIZE");
                     self.eightbit_ok = has("8BITMIME");
                     self.chunking_ok = has("CHUNKING");
+                    self.dsn_ok = has("DSN");
                     if self.job.smtputf8 && !has("SMTPUTF8") {
                         return self.smtputf8_missing();
                     }
@@ -432,7 +451,16 @@ impl Client {
 
     fn next_rcpt(&mut self, i: usize) {
         if let Some(m) = self.job.rcpts.get(i) {
-            let line = format!("RCPT TO:<{m}>");
+            let mut line = format!("RCPT TO:<{m}>");
+            if self.dsn_ok {
+                let p = self.job.dsn.of(m);
+                if let Some(n) = p.notify {
+                    line.push_str(&format!(" NOTIFY={}", n.value()));
+                }
+                if let Some((t, a)) = &p.orcpt {
+                    line.push_str(&format!(" ORCPT={t};{}", xtext_encode(a)));
+                }
+            }
             self.send_line(line);
             self.state = State::Rcpt(i);
         } else if self.results.iter().all(|r| r.is_some()) {

@@ -2,6 +2,7 @@
 //! facts the server core collects and the persona's wording is built from.
 
 use super::address::{Mailbox, Path};
+use std::collections::BTreeMap;
 
 /// What is known about the client when the session starts.
 #[derive(Clone, Debug)]
@@ -39,6 +40,134 @@ pub struct MailParams {
     /// `MAIL FROM:<…> SMTPUTF8` (RFC 6531): addresses may be UTF-8, and the
     /// message may go on only to servers that offer SMTPUTF8.
     pub smtputf8: bool,
+    /// `RET=FULL|HDRS` (RFC 3461 §4.3): what a failure report returns of
+    /// the message; `None` leaves it to the MTA.
+    pub ret: Option<Ret>,
+    /// `ENVID=` (RFC 3461 §4.4), xtext-decoded: the sender's name for the
+    /// transaction, quoted back in every report as `Original-Envelope-Id`.
+    pub envid: Option<String>,
+    /// The recipients' `NOTIFY=` and `ORCPT=` (RFC 3461 §4.1, §4.2), by
+    /// recipient address (as [`Mailbox`] writes it); a recipient without
+    /// either has no entry.
+    pub rcpt: BTreeMap<String, RcptParams>,
+}
+
+impl MailParams {
+    /// The DSN parameters of recipient `m` (the defaults when it has none).
+    pub fn of(&self, m: &Mailbox) -> RcptParams {
+        self.rcpt.get(&m.to_string()).cloned().unwrap_or_default()
+    }
+    /// Does the transaction carry any DSN parameter (RFC 3461)?
+    pub fn has_dsn(&self) -> bool {
+        self.ret.is_some() || self.envid.is_some() || !self.rcpt.is_empty()
+    }
+}
+
+/// What a failure report returns of the message (RFC 3461 §4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ret {
+    Full,
+    Hdrs,
+}
+
+impl Ret {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ret::Full => "FULL",
+            Ret::Hdrs => "HDRS",
+        }
+    }
+}
+
+/// When the sender wants a report about one recipient (RFC 3461 §4.1).
+/// `NOTIFY=NEVER` is all three false.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Notify {
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+}
+
+impl Notify {
+    pub const NEVER: Notify = Notify { success: false, failure: false, delay: false };
+
+    /// The parameter's value: `NEVER` or a list such as `SUCCESS,FAILURE`.
+    pub fn value(self) -> String {
+        let words: Vec<&str> = [(self.success, "SUCCESS"), (self.failure, "FAILURE"), (self.delay, "DELAY")]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, w)| w)
+            .collect();
+        if words.is_empty() { "NEVER".into() } else { words.join(",") }
+    }
+}
+
+/// One recipient's DSN parameters (RFC 3461 §4.1, §4.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RcptParams {
+    /// `None`: no NOTIFY given; the MTA reports failures and (if it sends them) delays.
+    pub notify: Option<Notify>,
+    /// `ORCPT=type;address`: the address type (`rfc822`) and the decoded address.
+    pub orcpt: Option<(String, String)>,
+}
+
+impl RcptParams {
+    /// Is a failure reported (RFC 3461 §4.1: the default is FAILURE)?
+    pub fn on_failure(&self) -> bool {
+        self.notify.is_none_or(|n| n.failure)
+    }
+    /// Is a delay reported (the default lets the MTA decide: both flavours do)?
+    pub fn on_delay(&self) -> bool {
+        self.notify.is_none_or(|n| n.delay)
+    }
+    /// Is a success reported (only when asked)?
+    pub fn on_success(&self) -> bool {
+        self.notify.is_some_and(|n| n.success)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.notify.is_none() && self.orcpt.is_none()
+    }
+}
+
+/// Decode an xtext (RFC 3461 §4): printable ASCII but `+` and `=`, with
+/// `+XX` (two hex digits) for any other octet. `None` if malformed or if
+/// the result is not UTF-8.
+pub fn xtext_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => {
+                let hex = s.get(i + 1..i + 3)?;
+                if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'=' => return None,
+            c @ 0x21..=0x7e => {
+                out.push(c);
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Encode as xtext (RFC 3461 §4): `+`, `=`, space, controls and non-ASCII as `+XX`.
+pub fn xtext_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &c in s.as_bytes() {
+        if (0x21..=0x7e).contains(&c) && c != b'+' && c != b'=' {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("+{c:02X}"));
+        }
+    }
+    out
 }
 
 impl Envelope {

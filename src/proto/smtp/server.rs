@@ -8,8 +8,9 @@
 //! nothing about hosts, sockets or clocks.
 
 use super::address::{Mailbox, Path, parse_forward_path, parse_path};
-pub use super::envelope::{Envelope, MailParams, Peer};
-use super::persona::{Flavour, Persona};
+use super::envelope::xtext_decode;
+pub use super::envelope::{Envelope, MailParams, Notify, Peer, RcptParams, Ret};
+use super::persona::{DsnFault, DsnParam, Flavour, Persona};
 use super::reply::Reply;
 use crate::proto::tls::{TlsInfo, TlsMode};
 use std::collections::VecDeque;
@@ -44,6 +45,9 @@ pub struct ServerConfig {
     pub show_secrets: bool,
     /// STARTTLS (RFC 3207): off, offered, or required before anything else.
     pub tls: TlsMode,
+    /// Offer DSN (RFC 3461); false: the keyword is left out of EHLO and
+    /// the parameters are refused with the flavour's "DSN disabled" reply.
+    pub dsn: bool,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -299,6 +303,9 @@ impl Server {
 
     /// Does the flavour offer this EHLO keyword?
     fn offers(&self, keyword: &str) -> bool {
+        if keyword.eq_ignore_ascii_case("DSN") && !self.cfg.dsn {
+            return false;
+        }
         self.persona()
             .extensions(self.cfg.max_message_size)
             .iter()
@@ -488,7 +495,8 @@ impl Server {
                 let greet = st.helo_greet(&host, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
-                    lines.extend(st.extensions(self.cfg.max_message_size));
+                    let dsn = self.cfg.dsn;
+                    lines.extend(st.extensions(self.cfg.max_message_size).into_iter().filter(|k| dsn || k != "DSN"));
                     // STARTTLS and AUTH go before ENHANCEDSTATUSCODES (Postfix's
                     // order in smtpd.c ehlo_cmd()), or before the last keyword
                     // when that one comes first (sendmail's HELP stays last).
@@ -543,6 +551,15 @@ impl Server {
                             }
                         },
                         "BODY" if esmtp && matches!(v.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") => {}
+                        "RET" | "ENVID" if esmtp && self.offers("DSN") => {
+                            if let Err(r) = self.dsn_mail_param(p, &mut mail_params) {
+                                return self.error(r);
+                            }
+                        }
+                        "RET" | "ENVID" if esmtp && !self.cfg.dsn => {
+                            let param = if k.eq_ignore_ascii_case("RET") { DsnParam::Ret } else { DsnParam::Envid };
+                            return self.error(st.dsn_disabled(param));
+                        }
                         _ => {
                             return self.error(st.unsupported_option(p));
                         }
@@ -585,16 +602,30 @@ impl Server {
                 let Some(rest) = strip_prefix_ci(arg, "TO:") else {
                     return self.error(st.rcpt_syntax());
                 };
-                let mailbox = match parse_forward_path(rest, &self.cfg.hostname) {
-                    Ok((Path::Mailbox(m), params)) if params.trim().is_empty() => m,
-                    Ok((Path::Mailbox(_), params)) => {
-                        return self.error(st.unsupported_option(params.trim()));
-                    }
+                let (mailbox, params) = match parse_forward_path(rest, &self.cfg.hostname) {
+                    Ok((Path::Mailbox(m), params)) => (m, params),
                     Ok((Path::Null, _)) => {
                         return self.error(st.bad_address("the recipient may not be <>"));
                     }
                     Err(e) => return self.error(st.bad_address(&e)),
                 };
+                let mut rcpt_params = RcptParams::default();
+                for p in params.split_whitespace() {
+                    let k = p.split_once('=').map_or(p, |(k, _)| k);
+                    match k.to_ascii_uppercase().as_str() {
+                        "NOTIFY" | "ORCPT" if env.esmtp && self.offers("DSN") => {
+                            if let Err(r) = self.dsn_rcpt_param(p, &mut rcpt_params) {
+                                return self.error(r);
+                            }
+                        }
+                        "NOTIFY" | "ORCPT" if env.esmtp && !self.cfg.dsn => {
+                            let param =
+                                if k.eq_ignore_ascii_case("NOTIFY") { DsnParam::Notify } else { DsnParam::Orcpt };
+                            return self.error(st.dsn_disabled(param));
+                        }
+                        _ => return self.error(st.unsupported_option(p)),
+                    }
+                }
                 if mailbox.needs_smtputf8() && !env.params.smtputf8 {
                     return self.error(st.needs_smtputf8());
                 }
@@ -609,6 +640,9 @@ impl Server {
                     && let Some(tx) = self.tx.as_mut()
                     && !tx.rcpts.contains(&mailbox)
                 {
+                    if !rcpt_params.is_empty() {
+                        tx.params.rcpt.insert(mailbox.to_string(), rcpt_params);
+                    }
                     tx.rcpts.push(mailbox);
                 }
                 self.reply(r);
@@ -676,6 +710,74 @@ impl Server {
             "" => self.error(st.empty_command()),
             _ => self.error(st.unknown(&verb)),
         }
+    }
+
+    /// `RET=` or `ENVID=` on MAIL (RFC 3461 §4.3, §4.4), checked in the
+    /// order of sendmail's mail_esmtp_args(); the refusal is the flavour's.
+    fn dsn_mail_param(&self, option: &str, params: &mut MailParams) -> Result<(), Reply> {
+        let st = self.persona();
+        let fail = |param, fault| st.dsn_param_error(param, fault, option);
+        let Some((k, v)) = option.split_once('=') else {
+            let param = if option.eq_ignore_ascii_case("RET") { DsnParam::Ret } else { DsnParam::Envid };
+            return fail(param, DsnFault::NoValue).map_or(Ok(()), Err);
+        };
+        if k.eq_ignore_ascii_case("RET") {
+            if params.ret.is_some() {
+                return fail(DsnParam::Ret, DsnFault::Duplicate).map_or(Ok(()), Err);
+            }
+            params.ret = Some(match v.to_ascii_uppercase().as_str() {
+                "FULL" => Ret::Full,
+                "HDRS" => Ret::Hdrs,
+                _ => return fail(DsnParam::Ret, DsnFault::Bad(v)).map_or(Ok(()), Err),
+            });
+        } else {
+            // Postfix also wants the decoded value printable (smtpd.c: allprint()).
+            let decoded = xtext_decode(v).filter(|d| !d.is_empty() && d.chars().all(|c| !c.is_control()));
+            let Some(decoded) = decoded else {
+                return fail(DsnParam::Envid, DsnFault::Bad(v)).map_or(Ok(()), Err);
+            };
+            if params.envid.is_some() {
+                return fail(DsnParam::Envid, DsnFault::Duplicate).map_or(Ok(()), Err);
+            }
+            params.envid = Some(decoded);
+        }
+        Ok(())
+    }
+
+    /// `NOTIFY=` or `ORCPT=` on RCPT (RFC 3461 §4.1, §4.2), checked in the
+    /// order of sendmail's rcpt_esmtp_args(); the refusal is the flavour's.
+    fn dsn_rcpt_param(&self, option: &str, params: &mut RcptParams) -> Result<(), Reply> {
+        let st = self.persona();
+        let fail = |param, fault| st.dsn_param_error(param, fault, option);
+        let Some((k, v)) = option.split_once('=') else {
+            let param = if option.eq_ignore_ascii_case("NOTIFY") { DsnParam::Notify } else { DsnParam::Orcpt };
+            return fail(param, DsnFault::NoValue).map_or(Ok(()), Err);
+        };
+        if k.eq_ignore_ascii_case("NOTIFY") {
+            if params.notify.is_some()
+                && let Some(r) = fail(DsnParam::Notify, DsnFault::Duplicate)
+            {
+                return Err(r);
+            }
+            match parse_notify(v) {
+                Ok(n) => params.notify = Some(n),
+                Err(word) => return fail(DsnParam::Notify, DsnFault::Bad(word)).map_or(Ok(()), Err),
+            }
+        } else {
+            let parsed = v.split_once(';').and_then(|(t, a)| {
+                let type_ok = !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                type_ok.then_some(())?;
+                xtext_decode(a).filter(|a| !a.is_empty()).map(|a| (t.to_ascii_lowercase(), a))
+            });
+            let Some(orcpt) = parsed else {
+                return fail(DsnParam::Orcpt, DsnFault::Bad(v)).map_or(Ok(()), Err);
+            };
+            if params.orcpt.is_some() {
+                return fail(DsnParam::Orcpt, DsnFault::Duplicate).map_or(Ok(()), Err);
+            }
+            params.orcpt = Some(orcpt);
+        }
+        Ok(())
     }
 
     /// `BDAT size [LAST]` (RFC 3030), as Postfix's smtpd.c bdat_cmd() takes
@@ -997,6 +1099,24 @@ impl Server {
 enum Line {
     Text(String),
     TooLong,
+}
+
+/// A NOTIFY value (RFC 3461 §4.1): `NEVER` alone, or a comma list of
+/// SUCCESS, FAILURE and DELAY; `Err` holds the first word that is neither.
+fn parse_notify(v: &str) -> Result<Notify, &str> {
+    if v.eq_ignore_ascii_case("NEVER") {
+        return Ok(Notify::NEVER);
+    }
+    let mut n = Notify::NEVER;
+    for w in v.split(',') {
+        match w.to_ascii_uppercase().as_str() {
+            "SUCCESS" => n.success = true,
+            "FAILURE" => n.failure = true,
+            "DELAY" => n.delay = true,
+            _ => return Err(w),
+        }
+    }
+    Ok(n)
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {

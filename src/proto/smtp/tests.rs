@@ -1,7 +1,7 @@
 //! Transcript tests of the SMTP cores: a line in, the reply code out.
 
 use super::client::{Client, ClientOutput, Job, RcptResult, stuff};
-use super::server::{Envelope, MailParams, Output, Peer, Policy, Server, ServerConfig};
+use super::server::{Envelope, MailParams, Notify, Output, Peer, Policy, RcptParams, Ret, Server, ServerConfig};
 use super::*;
 use std::net::Ipv4Addr;
 
@@ -54,6 +54,7 @@ fn server(flavour: Flavour) -> Server {
             auth: false,
             show_secrets: false,
             tls: crate::proto::tls::TlsMode::Off,
+            dsn: true,
         },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false },
     )
@@ -467,6 +468,7 @@ fn client_and_server_agree() {
         starttls: true,
         chunking: false,
         smtputf8: false,
+        dsn: Default::default(),
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Accepted(_)));
@@ -489,6 +491,7 @@ fn client_skips_data_when_all_refused() {
         starttls: true,
         chunking: false,
         smtputf8: false,
+        dsn: Default::default(),
     };
     let (results, p, sent) = converse(job);
     assert!(matches!(results[0].1, RcptResult::Refused { ref reply, .. } if reply.code == 554));
@@ -507,6 +510,7 @@ fn client_connection_lost_is_temporary() {
         starttls: true,
         chunking: false,
         smtputf8: false,
+        dsn: Default::default(),
     });
     c.connection_lost("Connection reset");
     match c.poll() {
@@ -572,6 +576,7 @@ fn a_busy_server_refuses_with_421_and_closes() {
         auth: false,
         show_secrets: false,
         tls: crate::proto::tls::TlsMode::Off,
+        dsn: true,
     };
     let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
     let mut p = TestPolicy::default();
@@ -595,6 +600,7 @@ fn a_client_with_too_many_sessions_is_refused_by_address() {
             auth: false,
             show_secrets: false,
             tls: crate::proto::tls::TlsMode::Off,
+            dsn: true,
         };
         let mut s = Server::refuse_client(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
         let mut p = TestPolicy::default();
@@ -634,6 +640,7 @@ fn client_reply_timeout_fails_every_open_recipient_for_now() {
         starttls: true,
         chunking: false,
         smtputf8: false,
+        dsn: Default::default(),
     });
     c.waiting(Duration::from_secs(3));
     assert_eq!(c.poll_timeout(), Some(Duration::from_secs(3) + REPLY_TIMEOUT));
@@ -686,6 +693,7 @@ fn tls_server(mode: crate::proto::tls::TlsMode) -> Server {
             auth: true,
             show_secrets: false,
             tls: mode,
+            dsn: true,
         },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
     )
@@ -799,6 +807,7 @@ fn the_client_upgrades_with_starttls_before_auth() {
         starttls: true,
         chunking: false,
         smtputf8: false,
+        dsn: Default::default(),
     });
     let mut sent = Vec::new();
     let mut done = None;
@@ -1000,6 +1009,7 @@ fn the_client_sends_bdat_only_when_asked_and_offered() {
         starttls: false,
         chunking,
         smtputf8: false,
+        dsn: Default::default(),
     };
     let (results, p, sent) = converse(job(true));
     assert!(matches!(&results[0].1, RcptResult::Accepted(r) if r.code == 250));
@@ -1082,6 +1092,7 @@ fn the_client_asks_for_smtputf8_and_gives_up_where_it_is_not_offered() {
         starttls: false,
         chunking: false,
         smtputf8: true,
+        dsn: Default::default(),
     };
     let (results, p, sent) = converse(job.clone());
     assert!(matches!(results[0].1, RcptResult::Accepted(_)), "{results:?}");
@@ -1208,4 +1219,253 @@ fn the_idle_timeout_can_be_configured() {
     assert_eq!(s.poll_timeout(), Some(Duration::from_secs(2)));
     s.handle_timeout(Duration::from_secs(2));
     assert_eq!(run(&mut s, &mut p, b"").0, vec![421]);
+}
+
+/// The replies (one line each) to `input` after EHLO, in a fresh session of `flavour`.
+fn dsn_replies(flavour: Flavour, input: &str) -> (Vec<String>, TestPolicy) {
+    let mut s = server(flavour);
+    let mut p = TestPolicy::default();
+    s.feed(format!("EHLO pc7\r\n{input}").as_bytes());
+    let mut out = Vec::new();
+    while let Some(o) = s.poll(&mut p) {
+        if let Output::Reply(r) = o {
+            out.push(r.one_line());
+        }
+    }
+    out.drain(..2);
+    (out, p)
+}
+
+#[test]
+fn both_flavours_offer_dsn_in_their_order() {
+    // Postfix 3.7 smtpd.c ehlo_cmd() and sendmail 8.18 srvrsmtp.c list DSN by default.
+    for (flavour, before) in [(Flavour::Postfix, "8BITMIME"), (Flavour::Sendmail, "SIZE 2000")] {
+        let ext = flavour.persona().extensions(2000);
+        let at = ext.iter().position(|k| k == "DSN").expect("DSN offered");
+        assert_eq!(ext[at - 1], before, "{flavour:?}");
+    }
+}
+
+#[test]
+fn dsn_parameters_reach_the_envelope() {
+    let input = "MAIL FROM:<x@example.net> RET=hdrs ENVID=QQ+2B1+3Dx\r\n\
+                 RCPT TO:<alice@example.com> NOTIFY=SUCCESS,failure ORCPT=rfc822;Alice+40example.com\r\n\
+                 RCPT TO:<bob@example.com> NOTIFY=NEVER\r\n\
+                 RCPT TO:<bob2@example.com>\r\n\
+                 RCPT TO:<alice@example.com> NOTIFY=DELAY\r\n\
+                 DATA\r\nhi\r\n.\r\n";
+    for flavour in [Flavour::Postfix, Flavour::Sendmail] {
+        let (replies, p) = dsn_replies(flavour, input);
+        assert!(replies.iter().all(|r| !r.starts_with('5')), "{flavour:?} {replies:?}");
+        let env = &p.messages[0].0;
+        assert_eq!(env.params.ret, Some(Ret::Hdrs));
+        assert_eq!(env.params.envid.as_deref(), Some("QQ+1=x"));
+        let alice = env.params.of(&mb("alice@example.com"));
+        // The second RCPT of the same address keeps the first one's parameters.
+        assert_eq!(alice.notify, Some(Notify { success: true, failure: true, delay: false }));
+        assert_eq!(alice.orcpt, Some(("rfc822".to_string(), "Alice@example.com".to_string())));
+        let bob = env.params.of(&mb("bob@example.com"));
+        assert_eq!(bob.notify, Some(Notify::NEVER));
+        assert!(!bob.on_failure() && !bob.on_success() && !bob.on_delay());
+        let plain = env.params.of(&mb("bob2@example.com"));
+        assert!(plain.is_empty() && plain.on_failure() && plain.on_delay() && !plain.on_success());
+    }
+}
+
+#[test]
+fn malformed_and_repeated_dsn_parameters_get_each_flavour_s_reply() {
+    let cases: &[(&str, &str, &str)] = &[
+        // (command, Postfix's reply, sendmail's reply)
+        (
+            "MAIL FROM:<x@example.net> RET=BODY",
+            "501 5.5.4 Bad RET parameter syntax",
+            "501 5.5.2 Bad argument \"BODY\" to RET",
+        ),
+        ("MAIL FROM:<x@example.net> RET", "555 5.5.4 Unsupported option: RET", "501 5.5.2 RET requires a value"),
+        (
+            "MAIL FROM:<x@example.net> RET=FULL RET=HDRS",
+            "501 5.5.4 Bad RET parameter syntax",
+            "501 5.5.0 Duplicate RET parameter",
+        ),
+        (
+            "MAIL FROM:<x@example.net> ENVID=a+zz",
+            "501 5.5.4 Bad ENVID parameter syntax",
+            "501 5.5.4 Syntax error in ENVID parameter value",
+        ),
+        (
+            "MAIL FROM:<x@example.net> ENVID=a=b",
+            "501 5.5.4 Bad ENVID parameter syntax",
+            "501 5.5.4 Syntax error in ENVID parameter value",
+        ),
+        (
+            "MAIL FROM:<x@example.net> ENVID=a ENVID=b",
+            "501 5.5.4 Bad ENVID parameter syntax",
+            "501 5.5.0 Duplicate ENVID parameter",
+        ),
+        (
+            "MAIL FROM:<x@example.net> BY=120;R",
+            "555 5.5.4 Unsupported option: BY=120;R",
+            "555 5.5.4 BY parameter unrecognized",
+        ),
+    ];
+    for (cmd, postfix, sendmail) in cases {
+        for (flavour, want) in [(Flavour::Postfix, postfix), (Flavour::Sendmail, sendmail)] {
+            let (replies, _) = dsn_replies(flavour, &format!("{cmd}\r\n"));
+            assert_eq!(replies, vec![want.to_string()], "{flavour:?} {cmd}");
+        }
+    }
+    let rcpt_cases: &[(&str, &str, &str)] = &[
+        (
+            "NOTIFY=NEVER,SUCCESS",
+            "501 5.5.4 Error: Bad NOTIFY parameter syntax",
+            "501 5.5.4 Bad argument \"NEVER\"  to NOTIFY",
+        ),
+        ("NOTIFY=", "501 5.5.4 Error: Bad NOTIFY parameter syntax", "501 5.5.4 Bad argument \"\"  to NOTIFY"),
+        ("NOTIFY", "555 5.5.4 Unsupported option: NOTIFY", "501 5.5.2 NOTIFY requires a value"),
+        (
+            "ORCPT=alice@example.com",
+            "501 5.5.4 Error: Bad ORCPT parameter syntax",
+            "501 5.5.4 Syntax error in ORCPT parameter value",
+        ),
+        (
+            "ORCPT=;x@y",
+            "501 5.5.4 Error: Bad ORCPT parameter syntax",
+            "501 5.5.4 Syntax error in ORCPT parameter value",
+        ),
+        (
+            "ORCPT=rfc822;a@b ORCPT=rfc822;c@d",
+            "501 5.5.4 Error: Bad ORCPT parameter syntax",
+            "501 5.5.0 Duplicate ORCPT parameter",
+        ),
+        ("XFOO=1", "555 5.5.4 Unsupported option: XFOO=1", "555 5.5.4 XFOO parameter unrecognized"),
+    ];
+    for (params, postfix, sendmail) in rcpt_cases {
+        for (flavour, want) in [(Flavour::Postfix, postfix), (Flavour::Sendmail, sendmail)] {
+            let input = format!("MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> {params}\r\n");
+            let (replies, _) = dsn_replies(flavour, &input);
+            assert_eq!(replies[1], *want, "{flavour:?} {params}");
+        }
+    }
+    // sendmail takes a second NOTIFY (it replaces the first); Postfix refuses it.
+    let input =
+        "MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> NOTIFY=FAILURE NOTIFY=SUCCESS\r\nDATA\r\nx\r\n.\r\n";
+    let (replies, p) = dsn_replies(Flavour::Sendmail, input);
+    assert!(replies[1].starts_with("250"), "{replies:?}");
+    assert_eq!(
+        p.messages[0].0.params.of(&mb("alice@example.com")).notify,
+        Some(Notify { success: true, failure: false, delay: false })
+    );
+    let (replies, _) = dsn_replies(Flavour::Postfix, input);
+    assert_eq!(replies[1], "501 5.5.4 Error: Bad NOTIFY parameter syntax");
+}
+
+#[test]
+fn dsn_parameters_after_helo_are_unknown_options() {
+    let mut s = server(Flavour::Postfix);
+    let mut p = TestPolicy::default();
+    let (codes, _) = run(&mut s, &mut p, b"HELO pc7\r\nMAIL FROM:<x@example.net> RET=FULL\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> NOTIFY=NEVER\r\n");
+    assert_eq!(codes, vec![220, 250, 555, 250, 555]);
+}
+
+#[test]
+fn dsn_parameters_survive_every_split() {
+    let input: &[u8] = b"EHLO pc7\r\nMAIL FROM:<x@example.net> RET=FULL ENVID=id+2B\r\nRCPT TO:<alice@example.com> NOTIFY=SUCCESS ORCPT=rfc822;alice@example.com\r\nRCPT TO:<bob@example.com> NOTIFY=BAD\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n";
+    let (mut s0, mut p0) = session();
+    let want = run(&mut s0, &mut p0, input).0;
+    assert_eq!(want, vec![250, 250, 250, 501, 354, 250, 221]);
+    for cut in 0..input.len() {
+        let (mut s, mut p) = session();
+        let mut got = run(&mut s, &mut p, &input[..cut]).0;
+        got.extend(run(&mut s, &mut p, &input[cut..]).0);
+        assert_eq!(got, want, "split at {cut}");
+        assert_eq!(p.messages[0].0.params, p0.messages[0].0.params, "split at {cut}");
+    }
+}
+
+#[test]
+fn xtext_round_trips() {
+    use super::envelope::{xtext_decode, xtext_encode};
+    for s in ["plain", "a+b=c d", "Ünïcode", "+", "=", ""] {
+        assert_eq!(xtext_decode(&xtext_encode(s)).as_deref(), Some(s), "{s}");
+    }
+    assert_eq!(xtext_encode("a+b=c d"), "a+2Bb+3Dc+20d");
+    assert_eq!(xtext_decode("a+2bb"), Some("a+b".into()));
+    for bad in ["a+2", "a+zz", "a=b", "a b", "a\u{7f}"] {
+        assert_eq!(xtext_decode(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn the_client_passes_dsn_on_only_where_it_is_offered() {
+    let mut dsn = MailParams { ret: Some(Ret::Hdrs), envid: Some("id 1".into()), ..MailParams::default() };
+    dsn.rcpt.insert(
+        "alice@example.com".into(),
+        RcptParams { notify: Some(Notify::NEVER), orcpt: Some(("rfc822".into(), "alice+x@example.com".into())) },
+    );
+    let job = Job {
+        helo: "hub.example.org".into(),
+        from: Path::Mailbox(mb("x@example.org")),
+        rcpts: vec![mb("alice@example.com"), mb("bob@example.com")],
+        data: b"Subject: t\r\n\r\nhi\r\n".to_vec(),
+        auth: None,
+        starttls: false,
+        chunking: false,
+        smtputf8: false,
+        dsn,
+    };
+    let (results, p, sent) = converse(job.clone());
+    assert!(results.iter().all(|(_, r)| matches!(r, RcptResult::Accepted(_))), "{results:?}");
+    assert!(sent[1].ends_with(" RET=HDRS ENVID=id+201"), "{sent:?}");
+    assert_eq!(sent[2], "RCPT TO:<alice@example.com> NOTIFY=NEVER ORCPT=rfc822;alice+2Bx@example.com");
+    assert_eq!(sent[3], "RCPT TO:<bob@example.com>");
+    let env = &p.messages[0].0;
+    assert_eq!(env.params.envid.as_deref(), Some("id 1"));
+    assert_eq!(env.params.of(&mb("alice@example.com")).orcpt.map(|o| o.1).as_deref(), Some("alice+x@example.com"));
+    // A server without DSN hears none of it.
+    let mut c = Client::new(job);
+    c.feed(b"220 mx ESMTP\r\n250-mx\r\n250 8BITMIME\r\n250 ok\r\n250 ok\r\n250 ok\r\n");
+    let mut lines = Vec::new();
+    while let Some(o) = c.poll() {
+        if let ClientOutput::Send { line: Some(l), .. } = o {
+            lines.push(l);
+        }
+    }
+    assert_eq!(lines[1..4], ["MAIL FROM:<x@example.org>", "RCPT TO:<alice@example.com>", "RCPT TO:<bob@example.com>"]);
+}
+
+#[test]
+fn a_server_with_dsn_switched_off_neither_offers_nor_takes_it() {
+    for (flavour, mail, rcpt) in [
+        (Flavour::Postfix, "501 5.7.1 DSN support is disabled", "501 5.7.1 DSN support is disabled"),
+        (
+            Flavour::Sendmail,
+            "504 5.7.0 Sorry, RET not supported, we do not allow DSN",
+            "504 5.7.0 Sorry, NOTIFY not supported, we do not allow DSN",
+        ),
+    ] {
+        let mut s = Server::new(
+            ServerConfig {
+                hostname: "mx.example.com".into(),
+                flavour,
+                max_message_size: 2000,
+                max_recipients: 3,
+                auth: false,
+                show_secrets: false,
+                tls: crate::proto::tls::TlsMode::Off,
+                dsn: false,
+            },
+            Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+        );
+        let mut p = TestPolicy::default();
+        s.feed(b"EHLO pc7\r\nMAIL FROM:<x@example.net> RET=FULL\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> NOTIFY=NEVER\r\n");
+        let mut replies = Vec::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                replies.push(r);
+            }
+        }
+        assert!(!replies[1].lines.iter().any(|l| l == "DSN"), "{flavour:?}");
+        assert_eq!(replies[2].one_line(), mail);
+        assert_eq!(replies[4].one_line(), rcpt);
+    }
 }

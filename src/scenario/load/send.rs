@@ -1,11 +1,13 @@
 //! Steps that send mail: `send` (a new message, with attachments) and
 //! `reply` (an answer to a fetched message), with optional SMTP AUTH.
 
-use super::super::raw::{RawAttachment, RawAuth, RawHost, RawReply, RawSend, S};
+use super::super::raw::{RawAttachment, RawAuth, RawDsn, RawHost, RawReply, RawSend, S};
 use super::{Checker, MTA_ROLES};
+use crate::base::diag::tr;
 use crate::base::rfc2047::{Charset, Mailbox};
 use crate::proto::smtp::address::parse_mailbox;
-use crate::scenario::{Attachment, ReplyTo, Role, Send, SmtpAuth};
+use crate::proto::smtp::envelope::{Notify, Ret, xtext_encode};
+use crate::scenario::{Attachment, DsnRequest, ReplyTo, Role, Send, SmtpAuth};
 use std::collections::BTreeMap;
 
 /// A header field the MUA writes in every message, and what to write instead.
@@ -53,6 +55,7 @@ impl Checker {
         for a in &send.attachments {
             attachments.push(self.attachment(a, &mut ok));
         }
+        let dsn = send.dsn.as_ref().map(|d| self.dsn(d, &mut ok));
         if !ok {
             return None;
         }
@@ -78,7 +81,101 @@ impl Checker {
             port,
             reply: None,
             attachments,
+            dsn,
         })
+    }
+
+    /// `dsn:` — `notify` (`[never]` or any of success, failure, delay),
+    /// `ret` (hdrs or full) and `envid` (printable, at most 100 characters
+    /// as xtext: RFC 3461 §4.4).
+    fn dsn(&mut self, d: &RawDsn, ok: &mut bool) -> DsnRequest {
+        let mut out = DsnRequest::default();
+        if let Some(list) = &d.notify {
+            let mut n = Notify::NEVER;
+            let mut never = None;
+            for w in &list.value {
+                match w.value.to_ascii_lowercase().as_str() {
+                    "success" => n.success = true,
+                    "failure" => n.failure = true,
+                    "delay" => n.delay = true,
+                    "never" => never = Some(w),
+                    _ => {
+                        self.err(
+                            w,
+                            tr(
+                                format!("unknown notify word `{}`", w.value),
+                                format!("notify に `{}` は書けません", w.value),
+                            ),
+                            tr(
+                                "write [never], or any of success, failure, delay",
+                                "[never] か、success・failure・delay のどれか (いくつでも) を書いてください",
+                            ),
+                        );
+                        *ok = false;
+                    }
+                }
+            }
+            if list.value.is_empty() {
+                self.err(
+                    list,
+                    tr("`notify` needs at least one word", "notify が空です"),
+                    tr(
+                        "write [never], or e.g. [success, failure]",
+                        "[never] か、例えば [success, failure] と書いてください",
+                    ),
+                );
+                *ok = false;
+            } else if let Some(w) = never
+                && list.value.len() > 1
+            {
+                self.err(
+                    w,
+                    tr("`never` cannot stand with other words", "never は他の語と一緒に書けません"),
+                    tr(
+                        "NEVER means no report at all (RFC 3461 §4.1); write [never] alone",
+                        "NEVER は「報告は一切要らない」の意味です (RFC 3461 §4.1)。[never] だけを書いてください",
+                    ),
+                );
+                *ok = false;
+            }
+            out.notify = Some(n);
+        }
+        if let Some(r) = &d.ret {
+            out.ret = match r.value.to_ascii_lowercase().as_str() {
+                "hdrs" => Some(Ret::Hdrs),
+                "full" => Some(Ret::Full),
+                _ => {
+                    self.err(
+                        r,
+                        tr(format!("unknown ret `{}`", r.value), format!("ret に `{}` は書けません", r.value)),
+                        tr(
+                            "write hdrs (only the header section comes back) or full (the whole message)",
+                            "hdrs (ヘッダ部だけを返す) か full (メール全体を返す) と書いてください",
+                        ),
+                    );
+                    *ok = false;
+                    None
+                }
+            };
+        }
+        if let Some(e) = &d.envid {
+            if e.value.is_empty() || e.value.chars().any(char::is_control) || xtext_encode(&e.value).len() > 100 {
+                self.err(
+                    e,
+                    tr(
+                        "`envid` must be one line of at most 100 characters",
+                        "envid は 100 文字以内の1行にしてください",
+                    ),
+                    tr(
+                        "RFC 3461 §4.4 limits ENVID to 100 characters (as xtext); write e.g. envid: order-42",
+                        "RFC 3461 §4.4 は ENVID を (xtext で) 100 文字までとしています。例: envid: order-42",
+                    ),
+                );
+                *ok = false;
+            }
+            out.envid = Some(e.value.clone());
+        }
+        out
     }
 
     /// `port:` 25 (the default), 587 on a host that offers submission, 465 on one that has TLS too.
@@ -325,6 +422,7 @@ impl Checker {
             port: crate::proto::ports::SMTP,
             reply: Some(ReplyTo { subject: r.subject.clone(), keep: r.keep.clone() }),
             attachments: Vec::new(),
+            dsn: None,
         })
     }
 }
@@ -393,6 +491,30 @@ steps:
         assert!(d[0].3.contains("charset: iso-2022-jp"), "{}", d[0].3);
         let d = problems("      headers:\n        Subject: x\n        Message-ID: <1@x>\n");
         assert_eq!(d.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>(), [(21, 9), (22, 9)]);
+    }
+
+    #[test]
+    fn dsn_reaches_the_model_and_bad_values_are_shown_where_they_stand() {
+        use crate::proto::smtp::envelope::{Notify, Ret};
+        let src = format!("{BASE}      dsn: {{notify: [success, FAILURE], ret: hdrs, envid: order-42}}\n");
+        let sc = load_str(&src, "t.yaml").expect("valid");
+        let Action::Send(s) = &sc.steps[0].action else { panic!("a send step") };
+        let d = s.dsn.as_ref().expect("dsn");
+        assert_eq!(d.notify, Some(Notify { success: true, failure: true, delay: false }));
+        assert_eq!((d.ret, d.envid.as_deref()), (Some(Ret::Hdrs), Some("order-42")));
+        let d = problems("      dsn:\n        notify: [never, success]\n        ret: body\n");
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!((d[0].0, d[0].1), (21, 18));
+        assert_eq!(d[0].2, "`never` cannot stand with other words");
+        assert_eq!((d[1].0, d[1].1), (22, 14));
+        assert_eq!(d[1].2, "unknown ret `body`");
+        let d = problems("      dsn: {notify: [sometimes], envid: \"\"}\n");
+        assert_eq!(d[0].2, "unknown notify word `sometimes`");
+        assert_eq!(d[1].2, "`envid` must be one line of at most 100 characters");
+        let d = problems("      dsn: {notify: []}\n");
+        assert_eq!(d[0].2, "`notify` needs at least one word");
+        let d = problems("      dsn: {retrun: full}\n");
+        assert!(d[0].2.contains("retrun"), "{d:?}");
     }
 
     #[test]

@@ -113,6 +113,49 @@ pub enum AccessCheck {
     Recipient,
 }
 
+/// A DSN parameter of RFC 3461: two on MAIL, two on RCPT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnParam {
+    Ret,
+    Envid,
+    Notify,
+    Orcpt,
+}
+
+impl DsnParam {
+    pub fn name(self) -> &'static str {
+        match self {
+            DsnParam::Ret => "RET",
+            DsnParam::Envid => "ENVID",
+            DsnParam::Notify => "NOTIFY",
+            DsnParam::Orcpt => "ORCPT",
+        }
+    }
+}
+
+/// What is wrong with a DSN parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnFault<'a> {
+    /// `RET` with no `=value`.
+    NoValue,
+    /// The parameter came twice in one command (or one transaction, for RET and ENVID).
+    Duplicate,
+    /// A value that is not one of the parameter's: for NOTIFY the bad word.
+    Bad(&'a str),
+}
+
+/// What became of a recipient, as a delivery status notification reports it
+/// (RFC 3464 §2.3.3: the `Action:` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnKind {
+    /// Failure reports (`failed`).
+    Failure,
+    /// A delay warning (`delayed`).
+    Delay,
+    /// A success report (`delivered` into a mailbox, or `relayed` to a host without DSN).
+    Success,
+}
+
 /// Everything an MTA says, in one flavour's words.
 pub trait Persona: Sync {
     fn flavour(&self) -> Flavour;
@@ -187,9 +230,17 @@ pub trait Persona: Sync {
     fn bad_size_parameter(&self) -> Reply {
         Reply::new(501, "5.5.4 Bad SIZE parameter")
     }
+    /// A MAIL or RCPT parameter the server does not know or offer;
+    /// `option` as the client wrote it (`KEY=value`).
     fn unsupported_option(&self, option: &str) -> Reply {
         Reply::new(555, format!("5.5.4 Unsupported option: {option}"))
     }
+    /// The refusal of a malformed or repeated DSN parameter (RFC 3461);
+    /// `None`: the flavour takes it (sendmail's second NOTIFY replaces the first).
+    /// `option` is the whole `KEY=value` as written.
+    fn dsn_param_error(&self, param: DsnParam, fault: DsnFault, option: &str) -> Option<Reply>;
+    /// A DSN parameter on a server whose DSN is switched off.
+    fn dsn_disabled(&self, param: DsnParam) -> Reply;
     fn too_many_recipients(&self) -> Reply {
         Reply::new(452, "4.5.3 Error: too many recipients")
     }
@@ -454,12 +505,21 @@ pub trait Persona: Sync {
     /// The message left the queue.
     fn log_removed(&self, qid: &str) -> Option<String>;
     /// A DSN `new_qid` about `qid` was queued; `first` is the first reason.
-    fn log_dsn(&self, qid: &str, new_qid: &str, delayed: bool, first: &str) -> String;
+    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, first: &str) -> String;
 
     // --- delivery status notifications ---
 
     /// The display name of the DSN's From: (`MAILER-DAEMON@host`).
     fn dsn_sender(&self) -> &'static str;
     /// The Subject: of a DSN; `waited` is how long a delayed message has waited, as written.
-    fn dsn_subject(&self, delayed: bool, waited: &str) -> String;
+    fn dsn_subject(&self, kind: DsnKind, waited: &str) -> String;
+    /// Does a failure report without `RET=` return the whole message rather
+    /// than its header section? Both flavours do: Postfix's bounce(8) "a
+    /// full copy is sent to the originator", sendmail unless its
+    /// PrivacyOptions say `nobodyreturn`. Success reports return only the
+    /// headers in both (Postfix's bounce_trace_service.c, sendmail's
+    /// "Return receipt"; RFC 3461 §4.3).
+    fn dsn_returns_full_by_default(&self) -> bool {
+        true
+    }
 }

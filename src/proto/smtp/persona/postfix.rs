@@ -1,6 +1,8 @@
 //! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
 
-use super::{AccessCheck, Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use super::{
+    AccessCheck, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
+};
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, FixedOffset};
@@ -101,6 +103,7 @@ impl Persona for Postfix {
             "VRFY".into(),
             "ENHANCEDSTATUSCODES".into(),
             "8BITMIME".into(),
+            "DSN".into(),
             "SMTPUTF8".into(),
             "CHUNKING".into(),
         ]
@@ -162,6 +165,26 @@ impl Persona for Postfix {
     }
     fn auth_not_available(&self) -> Reply {
         Reply::new(503, "5.5.1 Error: authentication not enabled")
+    }
+
+    fn dsn_param_error(&self, param: DsnParam, fault: DsnFault, option: &str) -> Option<Reply> {
+        // smtpd.c mail_cmd() and rcpt_cmd() match `RET=`, `ENVID=`,
+        // `NOTIFY=`, `ORCPT=`: a bare keyword is an unknown option; a
+        // repeated or malformed one gets the parameter's syntax error.
+        if fault == DsnFault::NoValue {
+            return Some(self.unsupported_option(option));
+        }
+        Some(match param {
+            DsnParam::Ret => Reply::new(501, "5.5.4 Bad RET parameter syntax"),
+            DsnParam::Envid => Reply::new(501, "5.5.4 Bad ENVID parameter syntax"),
+            DsnParam::Notify => Reply::new(501, "5.5.4 Error: Bad NOTIFY parameter syntax"),
+            DsnParam::Orcpt => Reply::new(501, "5.5.4 Error: Bad ORCPT parameter syntax"),
+        })
+    }
+
+    fn dsn_disabled(&self, _param: DsnParam) -> Reply {
+        // smtpd.c with `smtpd_discard_ehlo_keywords = dsn` (EHLO_MASK_DSN).
+        Reply::new(501, "5.7.1 DSN support is disabled")
     }
 
     fn mail_ok(&self, _from: &str) -> Reply {
@@ -429,19 +452,25 @@ impl Persona for Postfix {
     fn log_removed(&self, qid: &str) -> Option<String> {
         Some(format!("{qid}: removed"))
     }
-    fn log_dsn(&self, qid: &str, new_qid: &str, delayed: bool, _first: &str) -> String {
-        if delayed {
-            format!("{qid}: sender delay notification: {new_qid}")
-        } else {
-            format!("{qid}: sender non-delivery notification: {new_qid}")
+    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, _first: &str) -> String {
+        // bounce_notify_service.c, bounce_warn_service.c, bounce_trace_service.c.
+        match kind {
+            DsnKind::Delay => format!("{qid}: sender delay notification: {new_qid}"),
+            DsnKind::Failure => format!("{qid}: sender non-delivery notification: {new_qid}"),
+            DsnKind::Success => format!("{qid}: sender delivery status notification: {new_qid}"),
         }
     }
 
     fn dsn_sender(&self) -> &'static str {
         "Mail Delivery System"
     }
-    fn dsn_subject(&self, delayed: bool, _waited: &str) -> String {
-        if delayed { "Delayed Mail (still being retried)".into() } else { "Undelivered Mail Returned to Sender".into() }
+    fn dsn_subject(&self, kind: DsnKind, _waited: &str) -> String {
+        // bounce_templates.c: the failure, delay and success templates.
+        match kind {
+            DsnKind::Delay => "Delayed Mail (still being retried)".into(),
+            DsnKind::Failure => "Undelivered Mail Returned to Sender".into(),
+            DsnKind::Success => "Successful Mail Delivery Report".into(),
+        }
     }
 }
 

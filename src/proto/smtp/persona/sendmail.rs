@@ -1,6 +1,8 @@
 //! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
 
-use super::{AccessCheck, Arrival, Attempt, Flavour, Persona, Program, QueueTimes, Source};
+use super::{
+    AccessCheck, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
+};
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
@@ -79,6 +81,7 @@ impl Persona for Sendmail {
             "PIPELINING".into(),
             "8BITMIME".into(),
             format!("SIZE {max_size}"),
+            "DSN".into(),
             "HELP".into(),
         ]
     }
@@ -139,6 +142,33 @@ impl Persona for Sendmail {
     }
     fn auth_not_available(&self) -> Reply {
         Reply::new(503, "5.3.3 AUTH not available")
+    }
+
+    fn unsupported_option(&self, option: &str) -> Reply {
+        // srvrsmtp.c mail_esmtp_args()/rcpt_esmtp_args(): "%s parameter unrecognized" with the keyword.
+        let key = option.split_once('=').map_or(option, |(k, _)| k);
+        Reply::new(555, format!("5.5.4 {key} parameter unrecognized"))
+    }
+    fn dsn_param_error(&self, param: DsnParam, fault: DsnFault, _option: &str) -> Option<Reply> {
+        // srvrsmtp.c mail_esmtp_args() and rcpt_esmtp_args().
+        let name = param.name();
+        Some(match (param, fault) {
+            (_, DsnFault::NoValue) => Reply::new(501, format!("5.5.2 {name} requires a value")),
+            // A second NOTIFY replaces the first: q_flags are reset and set anew.
+            (DsnParam::Notify, DsnFault::Duplicate) => return None,
+            (_, DsnFault::Duplicate) => Reply::new(501, format!("5.5.0 Duplicate {name} parameter")),
+            (DsnParam::Ret, DsnFault::Bad(v)) => Reply::new(501, format!("5.5.2 Bad argument \"{v}\" to RET")),
+            // Two spaces before "to", as in the source.
+            (DsnParam::Notify, DsnFault::Bad(w)) => Reply::new(501, format!("5.5.4 Bad argument \"{w}\"  to NOTIFY")),
+            (DsnParam::Envid | DsnParam::Orcpt, DsnFault::Bad(_)) => {
+                Reply::new(501, format!("5.5.4 Syntax error in {name} parameter value"))
+            }
+        })
+    }
+
+    fn dsn_disabled(&self, param: DsnParam) -> Reply {
+        // srvrsmtp.c with PrivacyOptions=noreceipts (PRIV_NORECEIPTS).
+        Reply::new(504, format!("5.7.0 Sorry, {} not supported, we do not allow DSN", param.name()))
     }
 
     fn mail_ok(&self, from: &str) -> Reply {
@@ -396,22 +426,26 @@ impl Persona for Sendmail {
     fn log_removed(&self, _qid: &str) -> Option<String> {
         None
     }
-    fn log_dsn(&self, qid: &str, new_qid: &str, delayed: bool, first: &str) -> String {
-        if delayed {
-            format!("{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}")
-        } else {
-            format!("{new_qid}: {qid}: DSN: {first}")
+    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, first: &str) -> String {
+        match kind {
+            DsnKind::Delay => {
+                format!("{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}")
+            }
+            DsnKind::Failure => format!("{new_qid}: {qid}: DSN: {first}"),
+            // savemail.c returntosender() with the message "Return receipt".
+            DsnKind::Success => format!("{new_qid}: {qid}: DSN: Return receipt"),
         }
     }
 
     fn dsn_sender(&self) -> &'static str {
         "Mail Delivery Subsystem"
     }
-    fn dsn_subject(&self, delayed: bool, waited: &str) -> String {
-        if delayed {
-            format!("Warning: could not send message for past {waited}")
-        } else {
-            "Returned mail: see transcript for details".into()
+    fn dsn_subject(&self, kind: DsnKind, waited: &str) -> String {
+        // savemail.c errbody(): "Warning: …", "Return receipt", "Returned mail: …".
+        match kind {
+            DsnKind::Delay => format!("Warning: could not send message for past {waited}"),
+            DsnKind::Failure => "Returned mail: see transcript for details".into(),
+            DsnKind::Success => "Return receipt".into(),
         }
     }
 }
