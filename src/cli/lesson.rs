@@ -7,16 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn lesson(cmd: LessonCmd) -> ExitCode {
+pub fn lesson(cmd: LessonCmd, lang: Lang) -> ExitCode {
     match cmd {
-        LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart, redo, student, exam, submission, no_pager } => {
-            run(&name, lang_of(lang), restart, &redo, student, exam.then_some(submission), no_pager)
+        LessonCmd::List => list(lang),
+        LessonCmd::Run { name, restart, redo, student, exam, submission, no_pager } => {
+            run(&name, lang, restart, &redo, student, exam.then_some(submission), no_pager)
         }
         LessonCmd::ExamCopy { name, out } => exam_copy(&name, &out),
-        LessonCmd::Grade { name, answers, format, lang, student } => {
-            grade(&name, &answers, format, lang_of(lang), student.as_deref())
-        }
+        LessonCmd::Grade { name, answers, format, student } => grade(&name, &answers, format, lang, student.as_deref()),
     }
 }
 

@@ -2,15 +2,15 @@
 //! checkpoints), served on loopback until Ctrl-C.
 
 use super::WebArgs;
-use super::lesson::{lang_of, open_for_student};
+use super::lesson::open_for_student;
 use super::output::load_scenario;
+use maillab::lesson::Lang;
 use maillab::web::{App, ServerOptions};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub fn web(args: WebArgs) -> ExitCode {
-    let lang = lang_of(args.lang);
+pub fn web(args: WebArgs, lang: Lang) -> ExitCode {
     let (sc, lesson) = match (&args.lesson, &args.file) {
         (Some(name), _) => match open_for_student(name, args.student.clone(), false, lang) {
             Ok((l, _)) => (l.scenario.clone(), Some(l)),
