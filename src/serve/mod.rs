@@ -688,6 +688,87 @@ mod tests {
         }
     }
 
+    fn ready() -> Ready {
+        let ep = |host: &str, role: &str, sa: &str, a: &str, service: &str, port: u16| Endpoint {
+            host: host.into(),
+            role: role.into(),
+            scenario_address: sa.into(),
+            address: a.into(),
+            service: service.into(),
+            port,
+        };
+        let client = |user: &str, server: &str, auth: &str| ClientSettings {
+            user: user.into(),
+            incoming_protocol: "IMAP".into(),
+            incoming_server: server.into(),
+            incoming_port: 1143,
+            outgoing_server: server.into(),
+            outgoing_port: 2525,
+            connection_security: SECURITY_NONE.into(),
+            authentication: auth.into(),
+            user_name: user.into(),
+        };
+        Ready {
+            scenario: "serve-lab".into(),
+            endpoints: vec![
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "smtp", 2525),
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "imap", 1143),
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "imaps", 9993),
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "http", 8080),
+                ep("mail-net", "mailstore", "198.51.100.30", "127.51.100.30", "smtp", 2525),
+            ],
+            clients: vec![
+                client("taro@example.ac.jp", "127.0.2.25", AUTH_PASSWORD),
+                client("friend@example.net", "127.51.100.30", AUTH_NONE),
+            ],
+            ca_file: Some("/tmp/maillab-serve-lab-ca.pem".into()),
+        }
+    }
+
+    #[test]
+    fn the_japanese_banner_says_all_the_english_one_says() {
+        let ja = table(&ready(), Lang::Ja);
+        let want = "maillab serve: シナリオ serve-lab
+
+ホスト       役割       シナリオのアドレス サービス    待ち受けアドレス ポート
+mail         mailstore  192.0.2.25         smtp        127.0.2.25       2525
+mail         mailstore  192.0.2.25         imap        127.0.2.25       1143
+mail         mailstore  192.0.2.25         imaps       127.0.2.25       9993
+mail         mailstore  192.0.2.25         http        127.0.2.25       8080
+mail-net     mailstore  198.51.100.30      smtp        127.51.100.30    2525
+
+taro@example.ac.jp のメールクライアントの設定:
+  受信サーバー: IMAP 127.0.2.25  ポート番号 1143  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: taro@example.ac.jp
+  送信サーバー (SMTP): 127.0.2.25  ポート番号 2525  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: taro@example.ac.jp
+
+friend@example.net のメールクライアントの設定:
+  受信サーバー: IMAP 127.51.100.30  ポート番号 1143  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: friend@example.net
+  送信サーバー (SMTP): 127.51.100.30  ポート番号 2525  接続の保護: なし  認証方式: 認証なし（サーバは接続元のアドレスを見て中継します）  ユーザー名: friend@example.net
+";
+        assert!(ja.starts_with(want), "{ja}");
+        for line in [
+            "TLS: サーバの証明書は、/tmp/maillab-serve-lab-ca.pem にある実験室の CA（認証局）が発行したものです。",
+            "  Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n",
+            "  openssl s_client -starttls smtp -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:2525\n",
+            "  openssl s_client -starttls imap -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:1143\n",
+            "\nメールクライアントの自動設定 (autoconfig): http://127.0.2.25:8080/mail/config-v1.1.xml?emailaddress=USER@DOMAIN\n",
+            "\n以下はトレースです。Ctrl-C ですべてのホストを止めます。\n",
+        ] {
+            assert!(ja.contains(line), "no {line:?} in\n{ja}");
+        }
+        // The same facts as the English banner: every number and address in one is in the other.
+        let en = table(&ready(), Lang::En);
+        let facts = |s: &str| -> std::collections::BTreeSet<String> {
+            s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '@' || c == '/'))
+                .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(facts(&ja), facts(&en));
+        assert_eq!(still_queued(Lang::Ja, "mail", 2), "mail: 宛先 2 件がまだキューに残っています");
+        assert_eq!(stopped(Lang::Ja, 2), "maillab serve: 停止しました（キューに残った宛先は 2 件）");
+    }
+
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
         // No writer: the queue of two fills up, and the third line is dropped at once.
