@@ -483,7 +483,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             Some(o) => (Some(std::sync::Mutex::new(o.on_event)), Some(o.snapshots)),
             None => (None, None),
         };
-        let out = LiveOut::start(TRACE_QUEUE, Box::new(std::io::stdout()))?;
+        let out = LiveOut::start(TRACE_QUEUE, Box::new(std::io::stdout()), lang)?;
         let lines = out.sender();
         let trace = Trace::live(Box::new(move |e| {
             if let Some(f) = &on_event {
@@ -590,15 +590,16 @@ impl LineSender {
 }
 
 impl LiveOut {
-    pub fn start(queue: usize, out: Box<dyn Write + Send>) -> std::io::Result<Self> {
-        Self::start_with(queue, out, Box::new(std::io::stderr()))
+    pub fn start(queue: usize, out: Box<dyn Write + Send>, lang: Lang) -> std::io::Result<Self> {
+        Self::start_with(queue, out, Box::new(std::io::stderr()), lang)
     }
 
-    /// `notices`: where "N trace lines dropped" goes.
+    /// `notices`: where "N trace lines dropped" goes (in `lang`).
     pub fn start_with(
         queue: usize,
         out: Box<dyn Write + Send>,
         mut notices: Box<dyn Write + Send>,
+        lang: Lang,
     ) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<OutMsg>(queue);
         let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -623,11 +624,15 @@ impl LiveOut {
                 let _ = out.flush();
                 let d = seen.load(std::sync::atomic::Ordering::Relaxed);
                 if d > told {
-                    let _ = writeln!(
-                        notices,
-                        "maillab serve: {} trace lines dropped (the output could not keep up)",
-                        d - told
-                    );
+                    let n = d - told;
+                    let _ = match lang {
+                        Lang::En => {
+                            writeln!(notices, "maillab serve: {n} trace lines dropped (the output could not keep up)")
+                        }
+                        Lang::Ja => {
+                            writeln!(notices, "maillab serve: 出力が追いつかず、トレースの行を {n} 行捨てました")
+                        }
+                    };
                     told = d;
                 }
                 for a in acks {
@@ -785,7 +790,7 @@ friend@example.net のメールクライアントの設定:
     #[test]
     fn the_writer_writes_every_line_and_says_how_many_were_dropped() {
         let (out, notices) = (Shared::default(), Shared::default());
-        let w = LiveOut::start_with(16, Box::new(out.clone()), Box::new(notices.clone())).expect("a thread");
+        let w = LiveOut::start_with(16, Box::new(out.clone()), Box::new(notices.clone()), Lang::En).expect("a thread");
         let s = w.sender();
         s.send("one".into());
         s.send("two".into());
