@@ -74,7 +74,7 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
         let _ = render::write_json_lines(&res.events, out);
         return pass_fail(res.failed == 0);
     }
-    let out = output(&args, &res, lang);
+    let out = output(&args, &sc, &res, lang);
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     pass_fail(res.failed == 0)
 }
@@ -91,7 +91,7 @@ fn write_pcap(path: &Path, res: &RunResult) -> Result<usize, String> {
 }
 
 /// What goes to stdout but the JSON lines: a sequence diagram, one host's maillog, or the text trace.
-fn output(args: &RunArgs, res: &RunResult, lang: Lang) -> String {
+fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lang: Lang) -> String {
     let z = match args.zoom {
         SeqZoom::Lines => seq::Zoom::Lines,
         SeqZoom::Sessions => seq::Zoom::Sessions,
@@ -121,7 +121,29 @@ fn output(args: &RunArgs, res: &RunResult, lang: Lang) -> String {
                     s
                 }
                 Lang::Ja => {
-                    let events: Vec<Event> = res.events.iter().map(japanese_summary).collect();
+                    // The expectations' outcomes again, worded in Japanese (same order as their events).
+                    let trace: Vec<Event> = res
+                        .events
+                        .iter()
+                        .filter(|e| !matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail))
+                        .cloned()
+                        .collect();
+                    let mut outcomes =
+                        maillab::lab::expect::check_in(sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
+                    let events: Vec<Event> = res
+                        .events
+                        .iter()
+                        .map(|e| match e.kind {
+                            Kind::ExpectPass | Kind::ExpectFail => {
+                                let mut e = e.clone();
+                                if let Some(o) = outcomes.next() {
+                                    e.line = Some(o.text);
+                                }
+                                e
+                            }
+                            _ => japanese_summary(e),
+                        })
+                        .collect();
                     let mut s = render::text(&events, render::TextOptions { color, messages: false });
                     if messages {
                         s.push_str(&render::delivered(&events, color, true));

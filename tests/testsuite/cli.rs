@@ -238,10 +238,13 @@ fn the_run_summary_is_japanese_with_lang_ja() {
         "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:",
         "== 10:00:00.700 · mx のメールボックス alice@example.com ==",
         "\n期待値 6 件: 成立 6 件、不成立 0 件\n",
+        "PASS  ステップ 1: DATA への 250 応答 — 受け取った応答 `250 2.0.0 ",
+        "PASS  alice@example.com に配送された件名に「Lunch」を含むメッセージ 1 通 — 見つかったのは 1 通\n",
+        "PASS  /stat=Sent/ に合う dept のログ行 — `Apr  1 10:00:00 dept sendmail",
     ] {
         assert!(out.contains(ja), "no `{ja}` in\n{out}");
     }
-    for en in ["expectation(s)", "Delivered messages", "recipient(s):", "virtual time elapsed"] {
+    for en in ["expectation(s)", "Delivered messages", "recipient(s):", "virtual time elapsed", "reply to DATA"] {
         assert!(!out.contains(en), "`{en}` in\n{out}");
     }
     // The locale does the same; JSON keeps the trace's own (English) lines.
@@ -251,6 +254,9 @@ fn the_run_summary_is_japanese_with_lang_ja() {
     assert!(out.contains("virtual time elapsed") && !out.contains("経過"), "{out}");
     let (_, out, _) = maillab(&["run", "scenarios/relay-chain.yaml"]);
     assert!(out.contains("\n6 expectation(s): 6 passed, 0 failed\n") && !out.contains("期待値"), "{out}");
+    let (code, out, _) = maillab(&["--lang", "ja", "run", "tests/fixtures/fail-expect.yaml"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL  ステップ 1: RCPT への 550 応答 — 期待は 550、実際は RCPT への 250\n"), "{out}");
 }
 
 #[test]
