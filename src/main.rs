@@ -3,16 +3,34 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use std::process::ExitCode;
 
+/// clap's answer that is not a command to run: help, the version, or a usage error.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
+
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The help is in `--lang`'s language (else the locale's), so it is chosen before parsing.
+    let lang = cli::lang_before_parsing(&args);
+    let matches = match cli::command(lang).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => return clap_exit(e),
+    };
+    // `maillab help COMMAND` of the Japanese help: the same as `maillab COMMAND --help`.
+    if let Some(rest) = cli::help_ja::help_request(&matches) {
+        let again = args.iter().take(1).cloned().chain(rest.into_iter().map(Into::into));
+        return match cli::command(lang).try_get_matches_from(again) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => clap_exit(e),
+        };
+    }
+    let cli = match cli::Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
-        }
+        Err(e) => return clap_exit(e),
     };
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -20,5 +38,5 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .try_init();
     }
-    cli::dispatch(cli.cmd)
+    cli::dispatch(cli)
 }

@@ -10,7 +10,7 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for f in files {
         match check_one(f) {
-            Ok(what) => sayln!("{}: ok ({what})", f.display()),
+            Ok(what) => sayln!("{}: {}", f.display(), tr(format!("ok ({what})"), format!("正しい（{what}）"))),
             Err(d) => {
                 print_diags(&d, f);
                 bad = true;
@@ -29,11 +29,10 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
     } else if is_lesson {
         let l = lesson::load_file(f)?;
         let n = check_lesson_variants(f, &l)?;
-        Ok(format!(
-            "lesson, {} sections, {} checkpoints{}",
-            l.sections.len(),
-            l.checkpoints().count(),
-            variants_note(n)
+        let (sections, checkpoints) = (l.sections.len(), l.checkpoints().count());
+        Ok(tr(
+            format!("lesson, {sections} sections, {checkpoints} checkpoints{}", variants_note(n)),
+            format!("レッスン、セクション {sections} 個、チェックポイント {checkpoints} 個{}", variants_note(n)),
         ))
     } else if std::fs::read_to_string(f).is_ok_and(|s| lesson::looks_like_answers(&s)) {
         Err(Diagnostics(vec![Diagnostic::whole_file(
@@ -51,18 +50,23 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
         let sc = scenario::load_file(f)?;
         print_warnings(&sc.warnings, f);
         let n = check_scenario_variants(f)?;
-        Ok(format!(
-            "{} hosts, {} steps, {} expectations{}",
-            sc.hosts.len(),
-            sc.steps.len(),
-            sc.expect.len(),
-            variants_note(n)
+        let (hosts, steps, expect) = (sc.hosts.len(), sc.steps.len(), sc.expect.len());
+        Ok(tr(
+            format!("{hosts} hosts, {steps} steps, {expect} expectations{}", variants_note(n)),
+            format!("ホスト {hosts} 台、ステップ {steps} 個、期待値 {expect} 件{}", variants_note(n)),
         ))
     }
 }
 
 fn variants_note(n: usize) -> String {
-    if n == 0 { String::new() } else { format!("; {n} variants load and meet their expectations") }
+    if n == 0 {
+        String::new()
+    } else {
+        tr(
+            format!("; {n} variants load and meet their expectations"),
+            format!("。バリアント {n} 個がすべて読み込め、期待値を満たします"),
+        )
+    }
 }
 
 /// The variants `maillab check` tries: every one, or the declared sample.
@@ -73,7 +77,10 @@ fn variants(src: &str, file: &str) -> Result<Vec<scenario::vary::Variant>, Diagn
 
 fn in_variant(mut d: Diagnostics, v: &scenario::vary::Variant) -> Diagnostics {
     for x in &mut d.0 {
-        x.message = format!("in the variant {}: {}", v.label(), x.message);
+        x.message = tr(
+            format!("in the variant {}: {}", v.label(), x.message),
+            format!("バリアント {} で: {}", v.label(), x.message),
+        );
     }
     d
 }
@@ -92,8 +99,14 @@ fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
                 file: file.clone(),
                 line: o.line,
                 column: 1,
-                message: format!("in the variant {}: the expectation fails: {}", v.label(), o.text),
-                hint: Some("`maillab run FILE --student ID` runs one student's variant".into()),
+                message: tr(
+                    format!("in the variant {}: the expectation fails: {}", v.label(), o.text),
+                    format!("バリアント {} で: 期待値が成り立ちません: {}", v.label(), o.text),
+                ),
+                hint: Some(tr(
+                    "`maillab run FILE --student ID` runs one student's variant",
+                    "`maillab run FILE --student ID` で一人の学生のバリアントを実行できます",
+                )),
             }]));
         }
     }
@@ -116,12 +129,22 @@ fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnost
         {
             return Err(Diagnostics(vec![Diagnostic::whole_file(
                 &file,
-                format!(
-                    "in the variant {}: checkpoint `{}` has no answer (the run never gets there)",
-                    v.label(),
-                    cp.id
+                tr(
+                    format!(
+                        "in the variant {}: checkpoint `{}` has no answer (the run never gets there)",
+                        v.label(),
+                        cp.id
+                    ),
+                    format!(
+                        "バリアント {} で: チェックポイント `{}` に答えがありません（実行がそこまで進みません）",
+                        v.label(),
+                        cp.id
+                    ),
                 ),
-                Some("`maillab lesson run NAME --student ID` runs one student's variant".into()),
+                Some(tr(
+                    "`maillab lesson run NAME --student ID` runs one student's variant",
+                    "`maillab lesson run NAME --student ID` で一人の学生のバリアントを実行できます",
+                )),
             )]));
         }
     }
@@ -138,5 +161,9 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    Ok(format!("answer key of lesson {}, {} of {} checkpoints answered", l.name, given.len(), l.checkpoints().count()))
+    let (name, n, all) = (&l.name, given.len(), l.checkpoints().count());
+    Ok(tr(
+        format!("answer key of lesson {name}, {n} of {all} checkpoints answered"),
+        format!("レッスン {name} の解答ファイル、チェックポイント {all} 個のうち {n} 個に解答"),
+    ))
 }

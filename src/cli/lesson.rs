@@ -2,21 +2,20 @@
 
 use super::output::{pass_fail, print_diags};
 use super::{ClassCmd, Format, LangArg, LessonCmd};
+use maillab::base::diag::tr;
 use maillab::lesson::{self, Lang, Lesson, interactive};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn lesson(cmd: LessonCmd) -> ExitCode {
+pub fn lesson(cmd: LessonCmd, lang: Lang) -> ExitCode {
     match cmd {
-        LessonCmd::List { lang } => list(lang_of(lang)),
-        LessonCmd::Run { name, lang, restart, redo, student, exam, submission, no_pager } => {
-            run(&name, lang_of(lang), restart, &redo, student, exam.then_some(submission), no_pager)
+        LessonCmd::List => list(lang),
+        LessonCmd::Run { name, restart, redo, student, exam, submission, no_pager } => {
+            run(&name, lang, restart, &redo, student, exam.then_some(submission), no_pager)
         }
         LessonCmd::ExamCopy { name, out } => exam_copy(&name, &out),
-        LessonCmd::Grade { name, answers, format, lang, student } => {
-            grade(&name, &answers, format, lang_of(lang), student.as_deref())
-        }
+        LessonCmd::Grade { name, answers, format, student } => grade(&name, &answers, format, lang, student.as_deref()),
     }
 }
 
@@ -261,7 +260,11 @@ fn run(
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("maillab: cannot write {}: {e}", file.display());
+                let f = file.display();
+                eprintln!(
+                    "{}",
+                    tr(format!("maillab: cannot write {f}: {e}"), format!("maillab: {f} に書き込めません: {e}"))
+                );
                 ExitCode::from(2)
             }
         };
@@ -314,7 +317,8 @@ fn exam_copy(name: &str, out: &Path) -> ExitCode {
     let src = match maillab::base::shipped::read(&path) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("maillab: cannot read {}: {e}", path.display());
+            let p = path.display();
+            eprintln!("{}", tr(format!("maillab: cannot read {p}: {e}"), format!("maillab: {p} を読めません: {e}")));
             return ExitCode::from(2);
         }
     };
@@ -325,10 +329,18 @@ fn exam_copy(name: &str, out: &Path) -> ExitCode {
     let file = out.join(path.file_name().unwrap_or_default());
     let copy = lesson::exam::exam_copy(&src);
     if let Err(e) = std::fs::create_dir_all(out).and_then(|_| std::fs::write(&file, copy)) {
-        eprintln!("maillab: cannot write {}: {e}", file.display());
+        let f = file.display();
+        eprintln!("{}", tr(format!("maillab: cannot write {f}: {e}"), format!("maillab: {f} に書き込めません: {e}")));
         return ExitCode::from(2);
     }
-    sayln!("{}: the lesson without its keys (give it to the students with the scenarios/ folder)", file.display());
+    let f = file.display();
+    sayln!(
+        "{}",
+        tr(
+            format!("{f}: the lesson without its keys (give it to the students with the scenarios/ folder)"),
+            format!("{f}: 答えを除いたレッスン（scenarios/ フォルダと一緒に学生に配ってください）"),
+        )
+    );
     ExitCode::SUCCESS
 }
 
@@ -342,7 +354,8 @@ pub fn class(cmd: ClassCmd) -> ExitCode {
             .filter(|p| p.to_string_lossy().ends_with(".submission.json"))
             .collect(),
         Err(e) => {
-            eprintln!("maillab: cannot read {}: {e}", submissions.display());
+            let p = submissions.display();
+            eprintln!("{}", tr(format!("maillab: cannot read {p}: {e}"), format!("maillab: {p} を読めません: {e}")));
             return ExitCode::from(2);
         }
     };
@@ -368,14 +381,21 @@ pub fn class(cmd: ClassCmd) -> ExitCode {
     let written = std::fs::write(&out, lesson::exam::grades_csv(&graded))
         .and_then(|_| std::fs::write(&summary_path, lesson::exam::question_summary(&graded)));
     if let Err(e) = written {
-        eprintln!("maillab: cannot write {}: {e}", out.display());
+        let o = out.display();
+        eprintln!("{}", tr(format!("maillab: cannot write {o}: {e}"), format!("maillab: {o} に書き込めません: {e}")));
         return ExitCode::from(2);
     }
+    let (n, o, q) = (graded.len(), out.display(), summary_path.display());
     sayln!(
-        "{} submissions graded: {} (Moodle grade import, column \"ID number\"), {} (per question, most missed first)",
-        graded.len(),
-        out.display(),
-        summary_path.display()
+        "{}",
+        tr(
+            format!(
+                "{n} submissions graded: {o} (Moodle grade import, column \"ID number\"), {q} (per question, most missed first)"
+            ),
+            format!(
+                "提出 {n} 件を採点しました: {o}（Moodle の評定のインポート用、列 \"ID number\"）、{q}（問題ごと、間違いの多い順）"
+            ),
+        )
     );
     if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }

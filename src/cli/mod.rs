@@ -6,6 +6,7 @@
 mod output;
 pub mod check;
 pub mod graph;
+pub mod help_ja;
 pub mod lesson;
 pub mod new;
 pub mod run;
@@ -13,7 +14,9 @@ pub mod schema;
 pub mod serve;
 pub mod web;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use maillab::lesson::Lang;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -26,6 +29,10 @@ use std::path::PathBuf;
     after_help = "Start with:  maillab run scenarios/relay-chain.yaml\nThe book (book/) explains every command and the scenario format."
 )]
 pub struct Cli {
+    /// Language of what maillab prints, help included: en or ja (default from the locale:
+    /// ja when LC_ALL, else LC_MESSAGES, else LANG starts with ja).
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<LangArg>,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -41,19 +48,13 @@ pub enum Format {
 #[derive(Subcommand)]
 pub enum LessonCmd {
     /// List the lessons in lessons/.
-    List {
-        /// Language (default from the locale: ja if LANG starts with ja).
-        #[arg(long, value_enum)]
-        lang: Option<LangArg>,
-    },
+    List,
     /// Work through a lesson in the terminal; answers are saved so you can resume.
     ///
     /// A wrong answer gets a hint and another try (the lesson says how many).
     Run {
         /// Lesson name (a file in lessons/) or path.
         name: String,
-        #[arg(long, value_enum)]
-        lang: Option<LangArg>,
         /// Forget your answers in this language and start again (asks first;
         /// the other language's answers are kept).
         #[arg(long)]
@@ -98,8 +99,6 @@ pub enum LessonCmd {
         answers: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        #[arg(long, value_enum)]
-        lang: Option<LangArg>,
         /// Grade against this student's variant of the lesson's scenario.
         #[arg(long, value_name = "ID")]
         student: Option<String>,
@@ -213,9 +212,6 @@ pub enum Cmd {
         /// One or more scenario, lesson or answer-key files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Language of the messages (default from the locale: ja if LANG starts with ja).
-        #[arg(long, value_enum)]
-        lang: Option<LangArg>,
     },
 }
 
@@ -315,9 +311,6 @@ pub struct WebArgs {
     /// repeat it.
     #[arg(long, value_name = "ID", requires = "lesson")]
     pub student: Option<String>,
-    /// Language of the page and the lesson (default from the locale: ja if LANG starts with ja).
-    #[arg(long, value_enum)]
-    pub lang: Option<LangArg>,
     /// Port to listen on; 0 (the default) lets the system choose a free one.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -330,22 +323,49 @@ pub struct WebArgs {
     pub open: bool,
 }
 
+/// The language of a command line before clap reads it (so that `--help`
+/// can be in it): `--lang` wherever it stands, else the locale's, decided by
+/// the same [`lesson::lang_of`] that [`dispatch`] uses.
+pub fn lang_before_parsing(args: &[OsString]) -> Lang {
+    let mut given = None;
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let value = if a == "--lang" {
+            it.next().map(|v| v.into_owned())
+        } else {
+            a.strip_prefix("--lang=").map(str::to_string)
+        };
+        if let Some(v) = value.and_then(|v| LangArg::from_str(&v, true).ok()) {
+            given = Some(v);
+        }
+    }
+    lesson::lang_of(given)
+}
+
+/// The command line's clap `Command`, its help in `lang`.
+pub fn command(lang: Lang) -> clap::Command {
+    match lang {
+        Lang::En => Cli::command(),
+        Lang::Ja => help_ja::localise(Cli::command()),
+    }
+}
+
 /// Run one subcommand; the exit code says how it went.
-pub fn dispatch(cmd: Cmd) -> std::process::ExitCode {
-    // Diagnostics in the locale's language; `--lang` of a command overrides it.
-    lesson::lang_of(None);
-    match cmd {
-        Cmd::Run(args) => run::run(args),
-        Cmd::Serve(args) => serve::serve(args),
-        Cmd::Web(args) => web::web(args),
+pub fn dispatch(cli: Cli) -> std::process::ExitCode {
+    // Everything in `--lang`'s language, else the locale's (diagnostics too).
+    let lang = lesson::lang_of(cli.lang);
+    match cli.cmd {
+        Cmd::Run(args) => run::run(args, lang),
+        Cmd::Serve(args) => serve::serve(args, lang),
+        Cmd::Web(args) => web::web(args, lang),
         Cmd::Graph { file, format } => graph::graph(&file, format),
-        Cmd::Lesson { cmd } => lesson::lesson(cmd),
+        Cmd::Lesson { cmd } => lesson::lesson(cmd, lang),
         Cmd::Class { cmd } => lesson::class(cmd),
         Cmd::Schema { what } => schema::schema(what),
         Cmd::New { what, name } => new::new(what, &name),
-        Cmd::Check { files, lang } => {
-            lesson::lang_of(lang);
-            check::check(&files)
-        }
+        Cmd::Check { files } => check::check(&files),
     }
 }

@@ -4,48 +4,69 @@
 
 use super::output::{color, load_scenario_for, pass_fail};
 use super::{Format, RunArgs, SeqFormat, SeqZoom};
+use maillab::base::diag::tr;
 use maillab::lab::RunResult;
-use maillab::trace::{Kind, render, seq};
+use maillab::lesson::Lang;
+use maillab::trace::{Event, Field, Kind, render, seq};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(args: RunArgs) -> ExitCode {
+pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
     let sc = match load_scenario_for(&args.file, args.student.as_deref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
     if !sc.variant.values.is_empty() {
+        let label = sc.variant.label();
         eprintln!(
-            "maillab: variant{}: {}",
-            sc.variant.student.as_deref().map(|s| format!(" of student {s}")).unwrap_or_default(),
-            sc.variant.label()
+            "{}",
+            match sc.variant.student.as_deref() {
+                Some(s) => tr(
+                    format!("maillab: variant of student {s}: {label}"),
+                    format!("maillab: 学生番号 {s} のバリアント: {label}")
+                ),
+                None => tr(format!("maillab: variant: {label}"), format!("maillab: バリアント: {label}")),
+            }
         );
     }
     if let Some(h) = &args.maillog
         && sc.host_by_name(h).is_none()
     {
-        eprintln!("maillab: there is no host named `{h}` in {}", args.file.display());
+        let f = args.file.display();
+        eprintln!(
+            "{}",
+            tr(
+                format!("maillab: there is no host named `{h}` in {f}"),
+                format!("maillab: {f} に `{h}` という名前のホストはありません")
+            )
+        );
         return ExitCode::from(2);
     }
     let opts = maillab::lab::RunOptions { wire: args.pcap.is_some() };
     let res = match maillab::lab::run_with(&sc, opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("maillab: could not start the simulator: {e}");
+            eprintln!(
+                "{}",
+                tr(
+                    format!("maillab: could not start the simulator: {e}"),
+                    format!("maillab: シミュレータを起動できません: {e}")
+                )
+            );
             return ExitCode::from(2);
         }
     };
     if let Some(path) = &args.html
         && let Err(e) = std::fs::write(path, maillab::report::html::report(&sc, &res.events))
     {
-        eprintln!("maillab: cannot write {}: {e}", path.display());
+        eprintln!("{}", cannot_write(path, &e));
         return ExitCode::from(2);
     }
     if let Some(path) = &args.pcap
         && let Err(e) = write_pcap(path, &res)
     {
-        eprintln!("maillab: cannot write {}: {e}", path.display());
+        eprintln!("{}", cannot_write(path, &e));
         return ExitCode::from(2);
     }
     if let (None, None, Format::Json) = (args.seq, &args.maillog, args.format) {
@@ -53,9 +74,14 @@ pub fn run(args: RunArgs) -> ExitCode {
         let _ = render::write_json_lines(&res.events, out);
         return pass_fail(res.failed == 0);
     }
-    let out = output(&args, &res);
+    let out = output(&args, &sc, &res, lang);
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     pass_fail(res.failed == 0)
+}
+
+fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> String {
+    let p = path.display();
+    tr(format!("maillab: cannot write {p}: {e}"), format!("maillab: {p} に書き込めません: {e}"))
 }
 
 fn write_pcap(path: &Path, res: &RunResult) -> Result<usize, String> {
@@ -65,7 +91,7 @@ fn write_pcap(path: &Path, res: &RunResult) -> Result<usize, String> {
 }
 
 /// What goes to stdout but the JSON lines: a sequence diagram, one host's maillog, or the text trace.
-fn output(args: &RunArgs, res: &RunResult) -> String {
+fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lang: Lang) -> String {
     let z = match args.zoom {
         SeqZoom::Lines => seq::Zoom::Lines,
         SeqZoom::Sessions => seq::Zoom::Sessions,
@@ -81,14 +107,99 @@ fn output(args: &RunArgs, res: &RunResult) -> String {
             .map(|l| l + "\n")
             .collect(),
         (None, None) => {
-            let mut s = render::text(&res.events, render::TextOptions { color: color(), messages: !args.no_messages });
-            s.push_str(&format!(
-                "\n{} expectation(s): {} passed, {} failed\n",
-                res.passed + res.failed,
-                res.passed,
-                res.failed
-            ));
-            s
+            let color = color();
+            let messages = !args.no_messages;
+            match lang {
+                Lang::En => {
+                    let mut s = render::text(&res.events, render::TextOptions { color, messages });
+                    s.push_str(&format!(
+                        "\n{} expectation(s): {} passed, {} failed\n",
+                        res.passed + res.failed,
+                        res.passed,
+                        res.failed
+                    ));
+                    s
+                }
+                Lang::Ja => {
+                    // The expectations' outcomes again, worded in Japanese (same order as their events).
+                    let trace: Vec<Event> = res
+                        .events
+                        .iter()
+                        .filter(|e| !matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail))
+                        .cloned()
+                        .collect();
+                    let mut outcomes =
+                        maillab::lab::expect::check_in(sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
+                    let events: Vec<Event> = res
+                        .events
+                        .iter()
+                        .map(|e| match e.kind {
+                            Kind::ExpectPass | Kind::ExpectFail => {
+                                let mut e = e.clone();
+                                if let Some(o) = outcomes.next() {
+                                    e.line = Some(o.text);
+                                }
+                                e
+                            }
+                            _ => japanese_summary(e),
+                        })
+                        .collect();
+                    let mut s = render::text(&events, render::TextOptions { color, messages: false });
+                    if messages {
+                        s.push_str(&render::delivered(&events, color, true));
+                    }
+                    s.push_str(&format!(
+                        "\n期待値 {} 件: 成立 {} 件、不成立 {} 件\n",
+                        res.passed + res.failed,
+                        res.passed,
+                        res.failed
+                    ));
+                    s
+                }
+            }
         }
     }
+}
+
+/// The end-of-run lines of the trace (what each MTA still holds, its
+/// accounting, the time elapsed) in Japanese; every other event as it is.
+/// The trace itself (`--format json`, the snapshots) keeps the English lines.
+pub(super) fn japanese_summary(e: &Event) -> Event {
+    let n = |f: Field| e.field_u64(f).unwrap_or(0);
+    let line = e.line.as_deref().unwrap_or("");
+    let ja = match e.kind {
+        Kind::Summary => {
+            // "(N of them to the list server)" has no field of its own.
+            let lists = line
+                .split_once(" (")
+                .and_then(|(_, r)| r.split_once(" of them to the list server)"))
+                .map(|(k, _)| format!("（うちリストサーバへ {k} 件）"))
+                .unwrap_or_default();
+            format!(
+                "受け付けた宛先 {} 件: ここで配送 {} 件{lists}、中継 {} 件、バウンス {} 件、キューに残り {} 件",
+                n(Field::Accepted),
+                n(Field::Delivered),
+                n(Field::Relayed),
+                n(Field::Bounced),
+                n(Field::Queued)
+            )
+        }
+        Kind::QueueLeft => format!(
+            "{}: 宛先 {} 件が、実行の終わりにまだキューに残っています",
+            e.field_str(Field::Qid).unwrap_or("?"),
+            n(Field::Rcpts)
+        ),
+        Kind::RunEnd => match line.strip_prefix("virtual time elapsed: ") {
+            Some(t) => format!("経過した仮想時間: {t}"),
+            None => return e.clone(),
+        },
+        Kind::RunLimit => match line.strip_prefix("run limit of ").and_then(|r| r.split_once(" reached")) {
+            Some((t, _)) => format!("実行の上限 {t} に達しました。仕事が残ったまま止めます"),
+            None => return e.clone(),
+        },
+        _ => return e.clone(),
+    };
+    let mut e = e.clone();
+    e.line = Some(ja);
+    e
 }

@@ -2,12 +2,14 @@
 
 use super::output::{color, load_scenario};
 use super::{Format, ServeArgs};
+use maillab::base::diag::tr;
+use maillab::lesson::Lang;
 use maillab::net::real::PortMap;
 use maillab::scenario::Scenario;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
-pub fn serve(args: ServeArgs) -> ExitCode {
+pub fn serve(args: ServeArgs, lang: Lang) -> ExitCode {
     let ServeArgs {
         file,
         format,
@@ -26,7 +28,15 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         match maillab::scenario::load::parse_cidr(n) {
             Ok(c) => exempt.push(c),
             Err(e) => {
-                eprintln!("maillab: `--limit-exempt {n}`: {e}; write ADDR/BITS, e.g. 127.0.0.0/8");
+                eprintln!(
+                    "{}",
+                    tr(
+                        format!("maillab: `--limit-exempt {n}`: {e}; write ADDR/BITS, e.g. 127.0.0.0/8"),
+                        format!(
+                            "maillab: `--limit-exempt {n}`: {e}。ADDR/BITS の形で書いてください（例: 127.0.0.0/8）"
+                        )
+                    )
+                );
                 return ExitCode::from(2);
             }
         }
@@ -44,10 +54,16 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         Err(code) => return code,
     };
     let observer = if web {
-        let (app, observer) = match maillab::web::live::start(sc.clone(), super::lesson::lang_of(None)) {
+        let (app, observer) = match maillab::web::live::start(sc.clone(), lang) {
             Ok(x) => x,
             Err(e) => {
-                eprintln!("maillab serve: cannot start the browser lab: {e}");
+                eprintln!(
+                    "{}",
+                    tr(
+                        format!("maillab serve: cannot start the browser lab: {e}"),
+                        format!("maillab serve: ブラウザの実験室を起動できません: {e}")
+                    )
+                );
                 return ExitCode::from(1);
             }
         };
@@ -55,7 +71,13 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         match maillab::web::spawn(app, bind) {
             Ok(addr) => sayln!("maillab web: http://{addr}/"),
             Err(e) => {
-                eprintln!("maillab serve: cannot listen on {bind} for the browser lab: {e}");
+                eprintln!(
+                    "{}",
+                    tr(
+                        format!("maillab serve: cannot listen on {bind} for the browser lab: {e}"),
+                        format!("maillab serve: ブラウザの実験室のために {bind} で待ち受けられません: {e}")
+                    )
+                );
                 return ExitCode::from(1);
             }
         }
@@ -76,6 +98,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             exempt,
             idle_timeout: idle_timeout.map(std::time::Duration::from_secs),
         },
+        lang,
     };
     match maillab::serve::serve(&sc, opt) {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,7 +134,15 @@ fn port_map(ports: &[String]) -> Result<PortMap, ExitCode> {
             }
             None => {
                 eprintln!(
-                    "maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns, http, submission, submissions, imaps, pop3s"
+                    "{}",
+                    tr(
+                        format!(
+                            "maillab: `--port {p}`: write SERVICE=PORT with SERVICE one of smtp, pop3, imap, dns, http, submission, submissions, imaps, pop3s"
+                        ),
+                        format!(
+                            "maillab: `--port {p}`: SERVICE=PORT の形で書いてください。SERVICE は smtp、pop3、imap、dns、http、submission、submissions、imaps、pop3s のどれかです"
+                        ),
+                    )
                 );
                 return Err(ExitCode::from(2));
             }
@@ -127,7 +158,17 @@ fn listen_on(sc: &Scenario, listen: &[String]) -> Result<Vec<(String, Ipv4Addr)>
         match l.split_once('=').and_then(|(h, a)| a.parse::<Ipv4Addr>().ok().map(|a| (h.to_string(), a))) {
             Some((h, a)) if sc.host_by_name(&h).is_some() => listen_on.push((h, a)),
             _ => {
-                eprintln!("maillab: `--listen {l}`: write HOST=ADDR with a host of the scenario and an IPv4 address");
+                eprintln!(
+                    "{}",
+                    tr(
+                        format!(
+                            "maillab: `--listen {l}`: write HOST=ADDR with a host of the scenario and an IPv4 address"
+                        ),
+                        format!(
+                            "maillab: `--listen {l}`: HOST=ADDR の形で、シナリオのホストと IPv4 アドレスを書いてください"
+                        ),
+                    )
+                );
                 return Err(ExitCode::from(2));
             }
         }

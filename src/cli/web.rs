@@ -2,15 +2,16 @@
 //! checkpoints), served on loopback until Ctrl-C.
 
 use super::WebArgs;
-use super::lesson::{lang_of, open_for_student};
+use super::lesson::open_for_student;
 use super::output::load_scenario;
+use maillab::base::diag::tr;
+use maillab::lesson::Lang;
 use maillab::web::{App, ServerOptions};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub fn web(args: WebArgs) -> ExitCode {
-    let lang = lang_of(args.lang);
+pub fn web(args: WebArgs, lang: Lang) -> ExitCode {
     let (sc, lesson) = match (&args.lesson, &args.file) {
         (Some(name), _) => match open_for_student(name, args.student.clone(), false, lang) {
             Ok((l, _)) => (l.scenario.clone(), Some(l)),
@@ -21,7 +22,13 @@ pub fn web(args: WebArgs) -> ExitCode {
             Err(code) => return code,
         },
         (None, None) => {
-            eprintln!("maillab web: give a scenario file or --lesson NAME");
+            eprintln!(
+                "{}",
+                tr(
+                    "maillab web: give a scenario file or --lesson NAME",
+                    "maillab web: シナリオファイルか --lesson NAME を指定してください"
+                )
+            );
             return ExitCode::from(2);
         }
     };
@@ -29,7 +36,13 @@ pub fn web(args: WebArgs) -> ExitCode {
     let app = match App::simulate(sc, lang, lesson) {
         Ok(a) => Arc::new(a),
         Err(e) => {
-            eprintln!("maillab web: could not run the scenario: {e}");
+            eprintln!(
+                "{}",
+                tr(
+                    format!("maillab web: could not run the scenario: {e}"),
+                    format!("maillab web: シナリオを実行できません: {e}")
+                )
+            );
             return ExitCode::from(2);
         }
     };
@@ -45,7 +58,14 @@ pub fn web(args: WebArgs) -> ExitCode {
         let listener = match maillab::web::bind(&opt).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("maillab web: cannot listen on {}: {e}", opt.bind);
+                let b = opt.bind;
+                eprintln!(
+                    "{}",
+                    tr(
+                        format!("maillab web: cannot listen on {b}: {e}"),
+                        format!("maillab web: {b} で待ち受けられません: {e}")
+                    )
+                );
                 return ExitCode::from(2);
             }
         };
@@ -74,7 +94,15 @@ pub fn web(args: WebArgs) -> ExitCode {
 pub(super) fn warn_if_exposed(bind: std::net::IpAddr) {
     if !bind.is_loopback() {
         eprintln!(
-            "warning: maillab web listens on {bind}, outside loopback: anyone who can reach that address can use the lab and read its messages"
+            "{}",
+            tr(
+                format!(
+                    "warning: maillab web listens on {bind}, outside loopback: anyone who can reach that address can use the lab and read its messages"
+                ),
+                format!(
+                    "警告: maillab web はループバックの外の {bind} で待ち受けます。そのアドレスに届く人はだれでも実験室を使い、メッセージを読めます"
+                ),
+            )
         );
     }
 }
@@ -90,6 +118,12 @@ fn open_browser(url: &str) {
         .spawn()
     {
         Ok(_) => {}
-        Err(e) => eprintln!("warning: could not open a browser with {opener}: {e}; open {url} yourself"),
+        Err(e) => eprintln!(
+            "{}",
+            tr(
+                format!("warning: could not open a browser with {opener}: {e}; open {url} yourself"),
+                format!("警告: {opener} でブラウザを開けません: {e}。{url} を自分で開いてください"),
+            )
+        ),
     }
 }

@@ -1,5 +1,6 @@
 //! Checking a scenario's expectations against the trace of its run.
 
+use crate::base::diag::Lang;
 use crate::base::message;
 use crate::scenario::{ExpectKind, Scenario};
 use crate::trace::Event;
@@ -16,10 +17,17 @@ pub struct Outcome {
 }
 
 pub fn check(sc: &Scenario, events: &[Event]) -> Vec<Outcome> {
+    check_in(sc, events, Lang::En)
+}
+
+/// [`check`], the outcomes' texts in `lang` (`maillab --lang ja run` shows
+/// them; the trace keeps the English ones).
+pub fn check_in(sc: &Scenario, events: &[Event], lang: Lang) -> Vec<Outcome> {
+    let ja = lang == Lang::Ja;
     sc.expect
         .iter()
         .map(|e| {
-            let (ok, text) = one(sc, events, &e.kind);
+            let (ok, text) = one(sc, events, &e.kind, ja);
             Outcome { ok, text, line: e.line }
         })
         .collect()
@@ -69,12 +77,21 @@ pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)>
     out
 }
 
-fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
+/// The English or (with `ja`) the Japanese text.
+fn tr(ja: bool, en: String, j: String) -> String {
+    if ja { j } else { en }
+}
+
+fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, String) {
     match k {
         ExpectKind::Trace { kind, host, pattern, absent } => {
             let name = host.map(|h| sc.hosts[h].name.as_str());
-            let what = format!("`{kind}` event{}", name.map(|n| format!(" on {n}")).unwrap_or_default());
-            find_line(events, *kind, name, pattern, *absent, &what)
+            let what = tr(
+                ja,
+                format!("`{kind}` event{}", name.map(|n| format!(" on {n}")).unwrap_or_default()),
+                format!("{}`{kind}` イベント", name.map(|n| format!("{n} の ")).unwrap_or_default()),
+            );
+            find_line(events, *kind, name, pattern, *absent, &what, ja)
         }
         ExpectKind::Fetched { step, count } => {
             let got = events
@@ -82,8 +99,22 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                 .find(|e| e.kind == Kind::MuaFetch && e.field_u64(Field::Step) == Some(*step as u64))
                 .and_then(|e| e.field_u64(Field::Count));
             match got {
-                Some(n) => (n == *count as u64, format!("step {step}: {count} message(s) read — read {n}")),
-                None => (false, format!("step {step}: {count} message(s) read — the step did not run")),
+                Some(n) => (
+                    n == *count as u64,
+                    tr(
+                        ja,
+                        format!("step {step}: {count} message(s) read — read {n}"),
+                        format!("ステップ {step}: {count} 通を読む — 読んだのは {n} 通"),
+                    ),
+                ),
+                None => (
+                    false,
+                    tr(
+                        ja,
+                        format!("step {step}: {count} message(s) read — the step did not run"),
+                        format!("ステップ {step}: {count} 通を読む — ステップが実行されなかった"),
+                    ),
+                ),
             }
         }
         ExpectKind::Reply { step, code, command } => {
@@ -91,15 +122,35 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
             let relevant: Vec<&(String, u16, String)> =
                 replies.iter().filter(|(c, _, _)| command.as_ref().is_none_or(|want| c == want)).collect();
             let what = match command {
-                Some(c) => format!("step {step}: a {code} reply to {c}"),
-                None => format!("step {step}: a {code} reply"),
+                Some(c) => tr(
+                    ja,
+                    format!("step {step}: a {code} reply to {c}"),
+                    format!("ステップ {step}: {c} への {code} 応答"),
+                ),
+                None => tr(ja, format!("step {step}: a {code} reply"), format!("ステップ {step}: {code} 応答")),
             };
             match relevant.iter().find(|(_, c, _)| c == code) {
-                Some((_, _, line)) => (true, format!("{what} — got `{line}`")),
+                Some((_, _, line)) => {
+                    (true, tr(ja, format!("{what} — got `{line}`"), format!("{what} — 受け取った応答 `{line}`")))
+                }
                 None => {
-                    let seen: Vec<String> = relevant.iter().map(|(c, code, _)| format!("{code} to {c}")).collect();
-                    let seen = if seen.is_empty() { "no reply at all".to_string() } else { seen.join(", ") };
-                    (false, format!("{what} — expected {code}, saw {seen}"))
+                    let seen: Vec<String> = relevant
+                        .iter()
+                        .map(|(c, code, _)| tr(ja, format!("{code} to {c}"), format!("{c} への {code}")))
+                        .collect();
+                    let seen = if seen.is_empty() {
+                        tr(ja, "no reply at all".into(), "応答なし".into())
+                    } else {
+                        seen.join(if ja { "、" } else { ", " })
+                    };
+                    (
+                        false,
+                        tr(
+                            ja,
+                            format!("{what} — expected {code}, saw {seen}"),
+                            format!("{what} — 期待は {code}、実際は {seen}"),
+                        ),
+                    )
                 }
             }
         }
@@ -119,22 +170,40 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
             if let Some(c) = contains {
                 about.push_str(&format!(" containing {c:?}"));
             }
+            let mut about_ja: Vec<String> = subject.iter().map(|s| format!("件名に「{s}」を含む")).collect();
+            about_ja.extend(contains.iter().map(|c| format!("{c:?} を含む")));
+            let about_ja = about_ja.join("、");
+            let found = matching.len();
             match count {
                 Some(n) => (
-                    matching.len() == *n,
-                    format!("{n} message(s){about} delivered to {to} — found {}", matching.len()),
+                    found == *n,
+                    tr(
+                        ja,
+                        format!("{n} message(s){about} delivered to {to} — found {found}"),
+                        format!("{to} に配送された{about_ja}メッセージ {n} 通 — 見つかったのは {found} 通"),
+                    ),
                 ),
-                None => {
-                    (!matching.is_empty(), format!("a message{about} delivered to {to} — found {}", matching.len()))
-                }
+                None => (
+                    !matching.is_empty(),
+                    tr(
+                        ja,
+                        format!("a message{about} delivered to {to} — found {found}"),
+                        format!("{to} に配送された{about_ja}メッセージ — 見つかったのは {found} 通"),
+                    ),
+                ),
             }
         }
         ExpectKind::Header { to, name, message: n, count, contains } => {
             let msgs = delivered(events, to);
             let Some(m) = msgs.get(n - 1) else {
+                let k = msgs.len();
                 return (
                     false,
-                    format!("header {name} in message {n} to {to} — only {} message(s) were delivered", msgs.len()),
+                    tr(
+                        ja,
+                        format!("header {name} in message {n} to {to} — only {k} message(s) were delivered"),
+                        format!("{to} 宛ての {n} 通目のヘッダ {name} — 配送されたのは {k} 通だけ"),
+                    ),
                 );
             };
             let hs = message::headers(m.as_bytes());
@@ -143,25 +212,51 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
             let mut parts = Vec::new();
             if let Some(c) = count {
                 ok &= vals.len() == *c;
-                parts.push(format!("{c} field(s), found {}", vals.len()));
+                let k = vals.len();
+                parts.push(tr(
+                    ja,
+                    format!("{c} field(s), found {k}"),
+                    format!("フィールド {c} 個（見つかったのは {k} 個）"),
+                ));
             }
             if let Some(s) = contains {
                 let hit = vals.iter().any(|v| v.contains(s.as_str()));
                 ok &= hit;
-                parts.push(format!("one containing \"{s}\": {}", if hit { "yes" } else { "no" }));
+                parts.push(tr(
+                    ja,
+                    format!("one containing \"{s}\": {}", if hit { "yes" } else { "no" }),
+                    format!("「{s}」を含むもの: {}", if hit { "あり" } else { "なし" }),
+                ));
             }
             if count.is_none() && contains.is_none() {
                 ok = !vals.is_empty();
-                parts.push(format!("present: {}", if ok { "yes" } else { "no" }));
+                parts.push(tr(
+                    ja,
+                    format!("present: {}", if ok { "yes" } else { "no" }),
+                    format!("あるか: {}", if ok { "ある" } else { "ない" }),
+                ));
             }
-            (ok, format!("{name}: in message {n} to {to} — {}", parts.join("; ")))
+            let parts = parts.join(if ja { "、" } else { "; " });
+            (
+                ok,
+                tr(
+                    ja,
+                    format!("{name}: in message {n} to {to} — {parts}"),
+                    format!("{to} 宛ての {n} 通目の {name} — {parts}"),
+                ),
+            )
         }
         ExpectKind::ReceivedChain { to, hops, message: n } => {
             let msgs = delivered(events, to);
             let Some(m) = msgs.get(n - 1) else {
+                let k = msgs.len();
                 return (
                     false,
-                    format!("Received: chain of message {n} to {to} — only {} message(s) were delivered", msgs.len()),
+                    tr(
+                        ja,
+                        format!("Received: chain of message {n} to {to} — only {k} message(s) were delivered"),
+                        format!("{to} 宛ての {n} 通目の Received: の連なり — 配送されたのは {k} 通だけ"),
+                    ),
                 );
             };
             let hs = message::headers(m.as_bytes());
@@ -170,18 +265,26 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, String) {
                 .map(|v| message::received_by(v).unwrap_or_else(|| "?".into()))
                 .collect();
             let want: Vec<String> = hops.iter().map(|&i| sc.hosts[i].hostname.clone()).collect();
+            let ok = seen == want;
+            let (want, seen) = (
+                want.join(" ← "),
+                if seen.is_empty() { tr(ja, "(none)".into(), "（なし）".into()) } else { seen.join(" ← ") },
+            );
             (
-                seen == want,
-                format!(
-                    "Received: chain of message {n} to {to}, newest first — expected by {}, found by {}",
-                    want.join(" ← "),
-                    if seen.is_empty() { "(none)".into() } else { seen.join(" ← ") }
+                ok,
+                tr(
+                    ja,
+                    format!(
+                        "Received: chain of message {n} to {to}, newest first — expected by {want}, found by {seen}"
+                    ),
+                    format!("{to} 宛ての {n} 通目の Received: の連なり（新しい順） — 期待は {want}、実際は {seen}"),
                 ),
             )
         }
         ExpectKind::Log { host, pattern, absent } => {
             let name = sc.hosts[*host].name.as_str();
-            find_line(events, Kind::Log, Some(name), pattern, *absent, &format!("log line of {name}"))
+            let what = tr(ja, format!("log line of {name}"), format!("{name} のログ行"));
+            find_line(events, Kind::Log, Some(name), pattern, *absent, &what, ja)
         }
     }
 }
@@ -194,19 +297,35 @@ fn find_line(
     pattern: &str,
     absent: bool,
     what: &str,
+    ja: bool,
 ) -> (bool, String) {
     let Ok(re) = regex::Regex::new(pattern) else {
-        return (false, format!("a {what}: bad pattern {pattern}"));
+        return (
+            false,
+            tr(ja, format!("a {what}: bad pattern {pattern}"), format!("{what}: パターン {pattern} が正しくない")),
+        );
     };
     let hit = events
         .iter()
         .filter(|e| e.kind == kind && host.is_none_or(|n| e.host == n))
         .find_map(|e| e.line.as_deref().filter(|l| re.is_match(l)));
+    let p = pattern;
     match (hit, absent) {
-        (Some(l), false) => (true, format!("a {what} matching /{pattern}/ — `{l}`")),
-        (None, false) => (false, format!("a {what} matching /{pattern}/ — none")),
-        (None, true) => (true, format!("no {what} matching /{pattern}/")),
-        (Some(l), true) => (false, format!("no {what} matching /{pattern}/ — but found `{l}`")),
+        (Some(l), false) => {
+            (true, tr(ja, format!("a {what} matching /{p}/ — `{l}`"), format!("/{p}/ に合う {what} — `{l}`")))
+        }
+        (None, false) => {
+            (false, tr(ja, format!("a {what} matching /{p}/ — none"), format!("/{p}/ に合う {what} — なし")))
+        }
+        (None, true) => (true, tr(ja, format!("no {what} matching /{p}/"), format!("/{p}/ に合う {what} はない"))),
+        (Some(l), true) => (
+            false,
+            tr(
+                ja,
+                format!("no {what} matching /{p}/ — but found `{l}`"),
+                format!("/{p}/ に合う {what} はない — ところが `{l}` があった"),
+            ),
+        ),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod autoconfig;
 use crate::host::env::{Activity, Clock, Env, Streams};
 use crate::host::listen::Gate;
 use crate::lab::start_hosts;
+use crate::lesson::Lang;
 use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
 use crate::proto::ports;
@@ -36,6 +37,8 @@ pub struct ServeOptions {
     pub observer: Option<Observer>,
     /// Every service's session limits (in total and per client address).
     pub limits: crate::host::listen::Limits,
+    /// The language of the endpoint table, the client settings and the shutdown summary.
+    pub lang: Lang,
 }
 
 /// A hook for a viewer above this layer: every event as it is recorded
@@ -132,6 +135,13 @@ pub fn endpoints(
     out
 }
 
+/// `ClientSettings::authentication`: the outgoing server takes a password.
+pub const AUTH_PASSWORD: &str = "normal password";
+/// `ClientSettings::authentication`: the outgoing server wants no password.
+pub const AUTH_NONE: &str = "none (the server relays by address)";
+/// `ClientSettings::connection_security`: neither STARTTLS nor TLS.
+pub const SECURITY_NONE: &str = "none";
+
 /// The settings a user types into a mail client's manual setup screen.
 pub fn client_settings(sc: &Scenario, eps: &[Endpoint]) -> Vec<ClientSettings> {
     let mut out = Vec::new();
@@ -143,8 +153,8 @@ pub fn client_settings(sc: &Scenario, eps: &[Endpoint]) -> Vec<ClientSettings> {
         let find = |host: &str, svc: &str| eps.iter().find(|e| e.host == host && e.service == svc);
         let (Some(imap), Some(smtp)) = (find(&store.name, "imap"), find(&store.name, "smtp")) else { continue };
         let auth = match store.mta.as_ref().map(|m| m.auth) {
-            Some(crate::scenario::AuthMode::Off) | None => "none (the server relays by address)",
-            _ => "normal password",
+            Some(crate::scenario::AuthMode::Off) | None => AUTH_NONE,
+            _ => AUTH_PASSWORD,
         };
         out.push(ClientSettings {
             user: u.address.clone(),
@@ -153,7 +163,7 @@ pub fn client_settings(sc: &Scenario, eps: &[Endpoint]) -> Vec<ClientSettings> {
             incoming_port: imap.port,
             outgoing_server: smtp.address.clone(),
             outgoing_port: smtp.port,
-            connection_security: "none".into(),
+            connection_security: SECURITY_NONE.into(),
             authentication: auth.into(),
             user_name: u.address.clone(),
         });
@@ -278,7 +288,16 @@ async fn http_once(conn: crate::net::Conn, providers: &[Provider], trace: &Trace
     .await;
 }
 
-pub fn table(r: &Ready) -> String {
+/// What `maillab serve` prints once every host listens: the endpoint table,
+/// each user's mail client settings, how to trust the lab CA, the autoconfig address.
+pub fn table(r: &Ready, lang: Lang) -> String {
+    match lang {
+        Lang::En => table_en(r),
+        Lang::Ja => table_ja(r),
+    }
+}
+
+fn table_en(r: &Ready) -> String {
     let mut s = String::new();
     s.push_str(&format!("maillab serve: scenario {}\n\n", r.scenario));
     s.push_str(&format!(
@@ -308,24 +327,7 @@ pub fn table(r: &Ready) -> String {
         ));
     }
     if let Some(ca) = &r.ca_file {
-        let host = r
-            .endpoints
-            .iter()
-            .find(|e| e.service == "submission")
-            .or_else(|| r.endpoints.iter().find(|e| e.service == "smtp"));
-        let (a, p) = host.map(|e| (e.address.as_str(), e.port)).unwrap_or(("127.0.0.1", 0));
-        // POP3 STLS and IMAP STARTTLS on a mailstore's 110 and 143.
-        let mut more = String::new();
-        for (svc, proto) in [("pop3", "pop3"), ("imap", "imap")] {
-            if let Some(e) = r.endpoints.iter().find(|e| e.service == svc)
-                && r.endpoints.iter().any(|x| x.host == e.host && x.service == format!("{svc}s"))
-            {
-                more.push_str(&format!(
-                    "  openssl s_client -starttls {proto} -CAfile {ca} -connect {}:{}\n",
-                    e.address, e.port
-                ));
-            }
-        }
+        let ((a, p), more) = tls_targets(r, ca);
         s.push_str(&format!(
             "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
              Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import\n  \
@@ -345,6 +347,114 @@ pub fn table(r: &Ready) -> String {
     s
 }
 
+/// The columns a terminal gives `s`: two for a full-width character.
+fn columns(s: &str) -> usize {
+    s.chars()
+        .map(|c| if matches!(c, '\u{1100}'..='\u{115f}' | '\u{2e80}'..='\u{a4cf}' | '\u{ac00}'..='\u{d7a3}' | '\u{f900}'..='\u{faff}' | '\u{fe30}'..='\u{fe4f}' | '\u{ff00}'..='\u{ff60}' | '\u{ffe0}'..='\u{ffe6}') { 2 } else { 1 })
+        .sum()
+}
+
+/// `s` padded with spaces to `w` terminal columns.
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(columns(s))))
+}
+
+/// The table in Japanese: headings and settings as a Japanese mail client
+/// (Thunderbird) names them; host names, roles and services as in the scenario.
+fn table_ja(r: &Ready) -> String {
+    const W: [usize; 5] = [12, 10, 18, 11, 16];
+    let row = |cells: [&str; 6]| {
+        let mut l: String = cells[..5].iter().zip(W).map(|(c, w)| pad(c, w) + " ").collect();
+        l.push_str(cells[5]);
+        l + "\n"
+    };
+    let mut s = format!("maillab serve: シナリオ {}\n\n", r.scenario);
+    s.push_str(&row(["ホスト", "役割", "シナリオのアドレス", "サービス", "待ち受けアドレス", "ポート"]));
+    for e in &r.endpoints {
+        let port = e.port.to_string();
+        s.push_str(&row([&e.host, &e.role, &e.scenario_address, &e.service, &e.address, &port]));
+    }
+    let security = |v: &str| if v == SECURITY_NONE { "なし".to_string() } else { v.to_string() };
+    for c in &r.clients {
+        let auth = match c.authentication.as_str() {
+            AUTH_PASSWORD => "通常のパスワード認証",
+            AUTH_NONE => "認証なし（サーバは接続元のアドレスを見て中継します）",
+            other => other,
+        };
+        s.push_str(&format!(
+            "\n{} のメールクライアントの設定:\n  受信サーバー: {} {}  ポート番号 {}  接続の保護: {}  認証方式: 通常のパスワード認証  ユーザー名: {}\n  送信サーバー (SMTP): {}  ポート番号 {}  接続の保護: {}  認証方式: {auth}  ユーザー名: {}\n",
+            c.user,
+            c.incoming_protocol,
+            c.incoming_server,
+            c.incoming_port,
+            security(&c.connection_security),
+            c.user_name,
+            c.outgoing_server,
+            c.outgoing_port,
+            security(&c.connection_security),
+            c.user_name
+        ));
+    }
+    if let Some(ca) = &r.ca_file {
+        let ((a, p), more) = tls_targets(r, ca);
+        s.push_str(&format!(
+            "\nTLS: サーバの証明書は、{ca} にある実験室の CA（認証局）が発行したものです。接続するには、この CA を信頼させます:\n  \
+             Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n  \
+             curl --cacert {ca} ...\n  \
+             openssl s_client -starttls smtp -CAfile {ca} -connect {a}:{p}\n{more}  \
+             Python: ssl.create_default_context(cafile=\"{ca}\")\n\
+             証明書に書かれているのはシナリオのホスト名（例: mail.example.ac.jp）で、127.x.y.z ではありません。名前をアドレスに対応させる（/etc/hosts、curl --resolve）か、確かめる名前を指定してください（openssl -verify_hostname、Python の server_hostname=）。\n"
+        ));
+    }
+    if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
+        s.push_str(&format!(
+            "\nメールクライアントの自動設定 (autoconfig): http://{}:{}/mail/config-v1.1.xml?emailaddress=USER@DOMAIN\n",
+            h.address, h.port
+        ));
+    }
+    s.push_str("\n以下はトレースです。Ctrl-C ですべてのホストを止めます。\n");
+    s
+}
+
+/// Where the TLS instructions point `openssl s_client` (a submission or SMTP
+/// service), and the lines for POP3 STLS and IMAP STARTTLS on a mailstore's 110 and 143.
+fn tls_targets<'a>(r: &'a Ready, ca: &str) -> ((&'a str, u16), String) {
+    let host = r
+        .endpoints
+        .iter()
+        .find(|e| e.service == "submission")
+        .or_else(|| r.endpoints.iter().find(|e| e.service == "smtp"));
+    let target = host.map(|e| (e.address.as_str(), e.port)).unwrap_or(("127.0.0.1", 0));
+    let mut more = String::new();
+    for (svc, proto) in [("pop3", "pop3"), ("imap", "imap")] {
+        if let Some(e) = r.endpoints.iter().find(|e| e.service == svc)
+            && r.endpoints.iter().any(|x| x.host == e.host && x.service == format!("{svc}s"))
+        {
+            more.push_str(&format!(
+                "  openssl s_client -starttls {proto} -CAfile {ca} -connect {}:{}\n",
+                e.address, e.port
+            ));
+        }
+    }
+    (target, more)
+}
+
+/// The shutdown summary's line for a host that still holds mail.
+fn still_queued(lang: Lang, host: &str, n: usize) -> String {
+    match lang {
+        Lang::En => format!("{host}: {n} recipient(s) still queued"),
+        Lang::Ja => format!("{host}: 宛先 {n} 件がまだキューに残っています"),
+    }
+}
+
+/// The shutdown summary's last line.
+fn stopped(lang: Lang, left: usize) -> String {
+    match lang {
+        Lang::En => format!("maillab serve: stopped ({left} recipient(s) left in queues)"),
+        Lang::Ja => format!("maillab serve: 停止しました（キューに残った宛先は {left} 件）"),
+    }
+}
+
 pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
     // Real sockets: sessions run on every core. (A simulation, `Lab`, keeps its
     // deterministic current-thread runtime; the host code is the same.)
@@ -352,13 +462,15 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
     rt.block_on(async move {
         let addrs: Vec<Ipv4Addr> = sc.hosts.iter().filter(|h| h.external.is_none()).map(|h| h.address).collect();
         let mut plan = loopback_plan(&addrs);
+        let lang = opt.lang;
         for (host, ip) in &opt.listen {
             if let Some(h) = sc.hosts.iter().find(|h| &h.name == host) {
                 plan.insert(h.address, *ip);
                 if !ip.is_loopback() {
-                    eprintln!(
-                        "warning: host {host} listens on {ip}, outside loopback: anyone who can reach that address can use it (an open lab server on a campus network is a risk)"
-                    );
+                    eprintln!("{}", match lang {
+                        Lang::En => format!("warning: host {host} listens on {ip}, outside loopback: anyone who can reach that address can use it (an open lab server on a campus network is a risk)"),
+                        Lang::Ja => format!("警告: ホスト {host} はループバックの外の {ip} で待ち受けます。そのアドレスに届く人はだれでも使えます（学内ネットワークに開いた実験用サーバは危険です）"),
+                    });
                 }
             }
         }
@@ -371,7 +483,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             Some(o) => (Some(std::sync::Mutex::new(o.on_event)), Some(o.snapshots)),
             None => (None, None),
         };
-        let out = LiveOut::start(TRACE_QUEUE, Box::new(std::io::stdout()))?;
+        let out = LiveOut::start(TRACE_QUEUE, Box::new(std::io::stdout()), lang)?;
         let lines = out.sender();
         let trace = Trace::live(Box::new(move |e| {
             if let Some(f) = &on_event {
@@ -392,7 +504,11 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             limits: opt.limits,
         };
         let started = start_hosts(sc, &env).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("{e}\n  hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc. (0: the system chooses)"))
+            let hint = match lang {
+                Lang::En => "hint: another program (or another maillab serve) uses that port; choose others with --port smtp=2526 etc. (0: the system chooses)",
+                Lang::Ja => "ヒント: ほかのプログラム（または別の maillab serve）がそのポートを使っています。--port smtp=2526 などで別のポートを選んでください（0 ならシステムが選びます）",
+            };
+            std::io::Error::new(e.kind(), format!("{e}\n  {hint}"))
         })?;
         let started = Arc::new(started);
         if let Some(mut rx) = snapshots {
@@ -416,7 +532,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let ca_file = write_ca(sc, &env)?;
         let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps, ca_file };
         if !json {
-            print!("{}", table(&ready));
+            print!("{}", table(&ready, lang));
         }
         if let Some(p) = &opt.ready_file {
             std::fs::write(p, serde_json::to_string_pretty(&ready).unwrap_or_default())?;
@@ -426,12 +542,12 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         for (i, queued) in started.queued() {
             let n: usize = queued.iter().map(|(_, n)| n).sum();
             if n > 0 {
-                eprintln!("{}: {n} recipient(s) still queued", sc.hosts[i].name);
+                eprintln!("{}", still_queued(lang, &sc.hosts[i].name, n));
             }
             left += n;
         }
         out.finish();
-        eprintln!("maillab serve: stopped ({left} recipient(s) left in queues)");
+        eprintln!("{}", stopped(lang, left));
         Ok(())
     })
 }
@@ -474,15 +590,16 @@ impl LineSender {
 }
 
 impl LiveOut {
-    pub fn start(queue: usize, out: Box<dyn Write + Send>) -> std::io::Result<Self> {
-        Self::start_with(queue, out, Box::new(std::io::stderr()))
+    pub fn start(queue: usize, out: Box<dyn Write + Send>, lang: Lang) -> std::io::Result<Self> {
+        Self::start_with(queue, out, Box::new(std::io::stderr()), lang)
     }
 
-    /// `notices`: where "N trace lines dropped" goes.
+    /// `notices`: where "N trace lines dropped" goes (in `lang`).
     pub fn start_with(
         queue: usize,
         out: Box<dyn Write + Send>,
         mut notices: Box<dyn Write + Send>,
+        lang: Lang,
     ) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<OutMsg>(queue);
         let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -507,11 +624,15 @@ impl LiveOut {
                 let _ = out.flush();
                 let d = seen.load(std::sync::atomic::Ordering::Relaxed);
                 if d > told {
-                    let _ = writeln!(
-                        notices,
-                        "maillab serve: {} trace lines dropped (the output could not keep up)",
-                        d - told
-                    );
+                    let n = d - told;
+                    let _ = match lang {
+                        Lang::En => {
+                            writeln!(notices, "maillab serve: {n} trace lines dropped (the output could not keep up)")
+                        }
+                        Lang::Ja => {
+                            writeln!(notices, "maillab serve: 出力が追いつかず、トレースの行を {n} 行捨てました")
+                        }
+                    };
                     told = d;
                 }
                 for a in acks {
@@ -572,6 +693,87 @@ mod tests {
         }
     }
 
+    fn ready() -> Ready {
+        let ep = |host: &str, role: &str, sa: &str, a: &str, service: &str, port: u16| Endpoint {
+            host: host.into(),
+            role: role.into(),
+            scenario_address: sa.into(),
+            address: a.into(),
+            service: service.into(),
+            port,
+        };
+        let client = |user: &str, server: &str, auth: &str| ClientSettings {
+            user: user.into(),
+            incoming_protocol: "IMAP".into(),
+            incoming_server: server.into(),
+            incoming_port: 1143,
+            outgoing_server: server.into(),
+            outgoing_port: 2525,
+            connection_security: SECURITY_NONE.into(),
+            authentication: auth.into(),
+            user_name: user.into(),
+        };
+        Ready {
+            scenario: "serve-lab".into(),
+            endpoints: vec![
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "smtp", 2525),
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "imap", 1143),
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "imaps", 9993),
+                ep("mail", "mailstore", "192.0.2.25", "127.0.2.25", "http", 8080),
+                ep("mail-net", "mailstore", "198.51.100.30", "127.51.100.30", "smtp", 2525),
+            ],
+            clients: vec![
+                client("taro@example.ac.jp", "127.0.2.25", AUTH_PASSWORD),
+                client("friend@example.net", "127.51.100.30", AUTH_NONE),
+            ],
+            ca_file: Some("/tmp/maillab-serve-lab-ca.pem".into()),
+        }
+    }
+
+    #[test]
+    fn the_japanese_banner_says_all_the_english_one_says() {
+        let ja = table(&ready(), Lang::Ja);
+        let want = "maillab serve: シナリオ serve-lab
+
+ホスト       役割       シナリオのアドレス サービス    待ち受けアドレス ポート
+mail         mailstore  192.0.2.25         smtp        127.0.2.25       2525
+mail         mailstore  192.0.2.25         imap        127.0.2.25       1143
+mail         mailstore  192.0.2.25         imaps       127.0.2.25       9993
+mail         mailstore  192.0.2.25         http        127.0.2.25       8080
+mail-net     mailstore  198.51.100.30      smtp        127.51.100.30    2525
+
+taro@example.ac.jp のメールクライアントの設定:
+  受信サーバー: IMAP 127.0.2.25  ポート番号 1143  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: taro@example.ac.jp
+  送信サーバー (SMTP): 127.0.2.25  ポート番号 2525  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: taro@example.ac.jp
+
+friend@example.net のメールクライアントの設定:
+  受信サーバー: IMAP 127.51.100.30  ポート番号 1143  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: friend@example.net
+  送信サーバー (SMTP): 127.51.100.30  ポート番号 2525  接続の保護: なし  認証方式: 認証なし（サーバは接続元のアドレスを見て中継します）  ユーザー名: friend@example.net
+";
+        assert!(ja.starts_with(want), "{ja}");
+        for line in [
+            "TLS: サーバの証明書は、/tmp/maillab-serve-lab-ca.pem にある実験室の CA（認証局）が発行したものです。",
+            "  Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n",
+            "  openssl s_client -starttls smtp -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:2525\n",
+            "  openssl s_client -starttls imap -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:1143\n",
+            "\nメールクライアントの自動設定 (autoconfig): http://127.0.2.25:8080/mail/config-v1.1.xml?emailaddress=USER@DOMAIN\n",
+            "\n以下はトレースです。Ctrl-C ですべてのホストを止めます。\n",
+        ] {
+            assert!(ja.contains(line), "no {line:?} in\n{ja}");
+        }
+        // The same facts as the English banner: every number and address in one is in the other.
+        let en = table(&ready(), Lang::En);
+        let facts = |s: &str| -> std::collections::BTreeSet<String> {
+            s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '@' || c == '/'))
+                .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(facts(&ja), facts(&en));
+        assert_eq!(still_queued(Lang::Ja, "mail", 2), "mail: 宛先 2 件がまだキューに残っています");
+        assert_eq!(stopped(Lang::Ja, 2), "maillab serve: 停止しました（キューに残った宛先は 2 件）");
+    }
+
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
         // No writer: the queue of two fills up, and the third line is dropped at once.
@@ -588,7 +790,7 @@ mod tests {
     #[test]
     fn the_writer_writes_every_line_and_says_how_many_were_dropped() {
         let (out, notices) = (Shared::default(), Shared::default());
-        let w = LiveOut::start_with(16, Box::new(out.clone()), Box::new(notices.clone())).expect("a thread");
+        let w = LiveOut::start_with(16, Box::new(out.clone()), Box::new(notices.clone()), Lang::En).expect("a thread");
         let s = w.sender();
         s.send("one".into());
         s.send("two".into());

@@ -44,28 +44,42 @@ pub fn text(events: &[Event], opt: TextOptions) -> String {
         let _ = writeln!(out, "{}", text_line(e, w, opt.color));
     }
     if opt.messages {
-        let delivered: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Deliver).collect();
-        if !delivered.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n{}",
-                paint(
-                    opt.color,
-                    "1",
-                    "Delivered messages (header section; Received: fields read bottom-up give the path):"
-                )
-            );
-            for e in delivered {
-                let mailbox = e.field_str(Field::Mailbox).unwrap_or("?");
-                let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", clock(e.t), e.host);
-                let msg = e.field_str(Field::Message).unwrap_or("");
-                for (l, decoded) in header_lines(msg) {
-                    if decoded {
-                        let _ = writeln!(out, "  {}", paint(opt.color, "2", &l));
-                    } else {
-                        let _ = writeln!(out, "  {l}");
-                    }
-                }
+        out.push_str(&delivered(events, opt.color, false));
+    }
+    out
+}
+
+/// The header section of every delivered message, after a heading (empty
+/// when nothing was delivered); in Japanese with `ja`.
+pub fn delivered(events: &[Event], color: bool, ja: bool) -> String {
+    let mut out = String::new();
+    let delivered: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Deliver).collect();
+    if delivered.is_empty() {
+        return out;
+    }
+    let heading = if ja {
+        "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:"
+    } else {
+        "Delivered messages (header section; Received: fields read bottom-up give the path):"
+    };
+    let _ = writeln!(out, "\n{}", paint(color, "1", heading));
+    for e in delivered {
+        let mailbox = e.field_str(Field::Mailbox).unwrap_or("?");
+        if ja {
+            let _ = writeln!(out, "\n== {} · {} のメールボックス {mailbox} ==", clock(e.t), e.host);
+        } else {
+            let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", clock(e.t), e.host);
+        }
+        let msg = e.field_str(Field::Message).unwrap_or("");
+        for (l, decoded) in header_lines(msg) {
+            if decoded {
+                let l = match (ja, l.strip_prefix("↳ decoded: ")) {
+                    (true, Some(text)) => format!("↳ デコードすると: {text}"),
+                    _ => l,
+                };
+                let _ = writeln!(out, "  {}", paint(color, "2", &l));
+            } else {
+                let _ = writeln!(out, "  {l}");
             }
         }
     }

@@ -94,7 +94,7 @@ fn named_files_and_commands_exist() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let file_re = regex::Regex::new(r"(scenarios|tests/fixtures|lessons)/[A-Za-z0-9_./-]+\.ya?ml").expect("regex");
     let cmd_re = regex::Regex::new(r"(?:^|[\s$])(?:maillab|cargo run --) ([a-z][a-z-]*)").expect("regex");
-    let commands = ["run", "check", "serve", "graph", "lesson", "class", "new", "schema", "web"];
+    let commands = ["run", "check", "serve", "graph", "lesson", "class", "new", "schema", "web", "help"];
     for (path, text) in chapters() {
         for m in file_re.find_iter(&text) {
             // Placeholders, and the files the tutorial has the reader create.

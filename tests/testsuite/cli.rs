@@ -3,13 +3,20 @@
 use std::path::Path;
 use std::process::Command;
 
+/// `maillab ARGS` in an English (C) locale.
 fn maillab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the maillab binary runs");
+    maillab_in(&[("LANG", "C")], args)
+}
+
+/// `maillab ARGS` with these locale variables (the others unset).
+fn maillab_in(locale: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+    for v in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(locale.iter().copied());
+    let out = cmd.output().expect("the maillab binary runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -155,6 +162,108 @@ fn every_command_has_help() {
         assert_eq!(code, 0);
         assert!(out.contains("Usage:"), "{args:?}");
     }
+}
+
+/// Japanese help: clap's own words too, none of the English left.
+fn assert_japanese_help(out: &str, what: &str) {
+    assert!(out.contains("使い方: maillab") && out.contains("オプション:"), "{what}:\n{out}");
+    assert!(out.contains("-h, --help") && out.contains("ヘルプを表示します"), "{what}:\n{out}");
+    for en in ["Usage:", "Options:", "Arguments:", "Commands:", "Print help", "[default:", "possible values"] {
+        assert!(!out.contains(en), "{what}: `{en}` in\n{out}");
+    }
+}
+
+#[test]
+fn help_is_japanese_with_lang_ja_or_a_japanese_locale() {
+    let (code, out, _) = maillab(&["--lang", "ja", "run", "--help"]);
+    assert_eq!(code, 0);
+    assert_japanese_help(&out, "--lang ja run --help");
+    assert!(out.contains("引数:") && out.contains("シナリオファイル（YAML）") && out.contains("[既定: text]"), "{out}");
+    assert!(out.contains("- json: トレースのイベントごとに一つの JSON オブジェクト"), "{out}");
+    // `--lang` after the subcommand, and `--lang=ja`, count the same.
+    for args in [&["run", "--help", "--lang", "ja"][..], &["--lang=ja", "run", "-h"]] {
+        let (code, out, _) = maillab(args);
+        assert_eq!(code, 0);
+        assert_japanese_help(&out, &format!("{args:?}"));
+    }
+    let (code, out, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &["lesson", "--help"]);
+    assert_eq!(code, 0);
+    assert_japanese_help(&out, "LANG=ja_JP.UTF-8 lesson --help");
+    assert!(out.contains("コマンド:") && out.contains("レッスンの一覧を表示します"), "{out}");
+    // LC_ALL before LC_MESSAGES before LANG, and --lang before all of them.
+    let (_, out, _) = maillab_in(&[("LC_ALL", "C"), ("LANG", "ja_JP.UTF-8")], &["--help"]);
+    assert!(out.contains("Usage:"), "{out}");
+    let (_, out, _) = maillab_in(&[("LC_MESSAGES", "ja_JP.UTF-8"), ("LANG", "C")], &["--help"]);
+    assert_japanese_help(&out, "LC_MESSAGES=ja_JP.UTF-8");
+    let (_, out, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &["--lang", "en", "--help"]);
+    assert!(out.contains("Usage:"), "{out}");
+    // Every student command, and the help subcommand at both levels.
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["web", "--help"],
+        &["check", "--help"],
+        &["lesson", "run", "--help"],
+        &["lesson", "grade", "--help"],
+        &["lesson", "list", "--help"],
+        &["help", "serve"],
+        &["lesson", "help", "run"],
+    ] {
+        let (code, out, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], args);
+        assert_eq!(code, 0, "{args:?}");
+        assert_japanese_help(&out, &format!("{args:?}"));
+    }
+    let (_, out, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &["help", "lesson", "run"]);
+    assert!(out.contains("使い方: maillab lesson run"), "{out}");
+}
+
+#[test]
+fn english_help_is_claps_own() {
+    let (code, out, _) = maillab(&["run", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage: maillab run [OPTIONS] <FILE>") && out.contains("[default: text]"), "{out}");
+    assert!(out.contains("--lang <LANG>") && !out.contains("使い方"), "{out}");
+    let (code, out, _) = maillab(&["help", "lesson", "run"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage: maillab lesson run"), "{out}");
+}
+
+#[test]
+fn the_run_summary_is_japanese_with_lang_ja() {
+    let (code, out, _) = maillab(&["--lang", "ja", "run", "scenarios/relay-chain.yaml"]);
+    assert_eq!(code, 0);
+    for ja in [
+        "summary  受け付けた宛先 1 件: ここで配送 0 件、中継 1 件、バウンス 0 件、キューに残り 0 件",
+        "run.end  経過した仮想時間: ",
+        "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:",
+        "== 10:00:00.700 · mx のメールボックス alice@example.com ==",
+        "\n期待値 6 件: 成立 6 件、不成立 0 件\n",
+        "PASS  ステップ 1: DATA への 250 応答 — 受け取った応答 `250 2.0.0 ",
+        "PASS  alice@example.com に配送された件名に「Lunch」を含むメッセージ 1 通 — 見つかったのは 1 通\n",
+        "PASS  /stat=Sent/ に合う dept のログ行 — `Apr  1 10:00:00 dept sendmail",
+    ] {
+        assert!(out.contains(ja), "no `{ja}` in\n{out}");
+    }
+    for en in ["expectation(s)", "Delivered messages", "recipient(s):", "virtual time elapsed", "reply to DATA"] {
+        assert!(!out.contains(en), "`{en}` in\n{out}");
+    }
+    // The locale does the same; JSON keeps the trace's own (English) lines.
+    let (_, out, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &["run", "scenarios/bounce.yaml"]);
+    assert!(out.contains("期待値 ") && out.contains("バウンス 3 件"), "{out}");
+    let (_, out, _) = maillab(&["--lang", "ja", "run", "scenarios/relay-chain.yaml", "--format", "json"]);
+    assert!(out.contains("virtual time elapsed") && !out.contains("経過"), "{out}");
+    let (_, out, _) = maillab(&["run", "scenarios/relay-chain.yaml"]);
+    assert!(out.contains("\n6 expectation(s): 6 passed, 0 failed\n") && !out.contains("期待値"), "{out}");
+    let (code, out, _) = maillab(&["--lang", "ja", "run", "tests/fixtures/fail-expect.yaml"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL  ステップ 1: RCPT への 550 応答 — 期待は 550、実際は RCPT への 250\n"), "{out}");
+}
+
+#[test]
+fn check_says_ok_in_japanese() {
+    let (code, out, _) = maillab(&["check", "--lang", "ja", "scenarios/relay-chain.yaml"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "scenarios/relay-chain.yaml: 正しい（ホスト 5 台、ステップ 1 個、期待値 6 件）\n");
 }
 
 #[test]
