@@ -213,7 +213,7 @@ mod tests {
         let ok = Failure {
             action: "delivered",
             status: "2.0.0".into(),
-            diagnostic: "X-Postfix; delivered to mailbox".into(),
+            diagnostic: "X-Postfix; delivery via local: delivered to mailbox".into(),
             remote_mta: None,
             ..failure()
         };
