@@ -1077,7 +1077,7 @@ impl Policy for SessionPolicy<'_> {
     }
 
     fn password(&mut self, user: &str) -> Option<String> {
-        if lock(&self.mta.locked).contains(&user.to_ascii_lowercase()) {
+        if lock(&self.mta.locked).contains(user) {
             return None;
         }
         lock(&self.mta.auth_users).get(user).cloned()

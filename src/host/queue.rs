@@ -420,10 +420,7 @@ impl Mta {
                     if params.of(&r).on_success() {
                         let what =
                             cmd.map_or("delivered to mailbox".to_string(), |c| format!("delivered to command: {c}"));
-                        // Postfix names the delivery agent: `X-Postfix; delivery via local:
-                        // delivered to mailbox` (as in its success reports).
-                        let what =
-                            if self.diag_type() == "X-Postfix" { format!("delivery via local: {what}") } else { what };
+                        let what = persona.delivered_diagnostic(&what);
                         successes.push(Failure {
                             rcpt: r.to_string(),
                             action: "delivered",

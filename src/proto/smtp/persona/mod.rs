@@ -491,6 +491,11 @@ pub trait Persona: Sync {
     fn queue_times(&self) -> QueueTimes;
     /// The diagnostic type of a DSN for a failure that is not an SMTP reply.
     fn diagnostic_type(&self) -> &'static str;
+    /// What a success report says of a local delivery (`what`: "delivered
+    /// to mailbox", "delivered to command: …"), after the diagnostic type.
+    fn delivered_diagnostic(&self, what: &str) -> String {
+        what.to_string()
+    }
     /// Why a connection to the next hop failed.
     fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String;
     /// Local delivery adds `Delivered-To:` under `Return-Path:`.

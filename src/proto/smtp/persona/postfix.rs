@@ -407,6 +407,11 @@ impl Persona for Postfix {
     fn diagnostic_type(&self) -> &'static str {
         "X-Postfix"
     }
+    /// Postfix names the delivery agent: `X-Postfix; delivery via local:
+    /// delivered to mailbox`, as its success reports say.
+    fn delivered_diagnostic(&self, what: &str) -> String {
+        format!("delivery via local: {what}")
+    }
     fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String {
         format!("connect to {name}[{ip}]:{port}: {err}")
     }
