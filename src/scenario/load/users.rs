@@ -14,6 +14,17 @@ impl Checker {
     pub(super) fn users(&mut self, raw: &[RawUser], hosts: &[Host], hosts_ok: bool) -> Vec<User> {
         let mut users = Vec::new();
         let mut seen_users = BTreeMap::new();
+        // Which hosts receive mail for each domain, worked out once: a host
+        // can list a thousand domains and a scenario a hundred thousand users.
+        let mut owners_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, h) in hosts.iter().enumerate() {
+            for d in h.mta.iter().flat_map(|m| m.domains.iter()) {
+                let owners = owners_of.entry(d.as_str()).or_default();
+                if owners.last() != Some(&i) {
+                    owners.push(i);
+                }
+            }
+        }
         for u in raw {
             if !self.mailbox(&u.address) {
                 continue;
@@ -25,13 +36,8 @@ impl Checker {
                 self.err(&u.address, format!("user {} is listed twice", u.address.value), "list each user once");
                 continue;
             }
-            let owners: Vec<usize> = hosts
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| h.mta.as_ref().is_some_and(|m| m.domains.contains(&mb.domain)))
-                .map(|(i, _)| i)
-                .collect();
-            match owners.as_slice() {
+            let owners: &[usize] = owners_of.get(mb.domain.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            match owners {
                 [i] => users.push(User {
                     address: mb.key(),
                     name: u.name.clone(),
