@@ -41,6 +41,13 @@ const CACHE_BYTES: usize = 64 << 20;
 /// While the page rests at a position, idle time fills the cache with the
 /// states of this many positions before it, so steps back are cache hits.
 const TRAIL: usize = 48;
+/// A rewind (a step back the cache cannot answer) stops a little before
+/// the position asked for and walks the last events one by one, caching
+/// the state of each position on the way: the steps back that follow are
+/// cache hits. It caches at most this many positions…
+const REWIND_TRAIL: usize = 32;
+/// …and spends about this long on the extra states (their cost is measured).
+const REWIND_TRAIL_BUDGET: Duration = Duration::from_millis(25);
 /// A state sends at most this many mailboxes of a host (the page draws as
 /// many), list members, maillog lines (the last ones) and zone lines; the
 /// totals say how many there are.
@@ -161,6 +168,8 @@ pub struct Labs {
     last_at: usize,
     /// A Lab on its way through the trail.
     trail: Option<Lab>,
+    /// What making one state has cost lately (a moving average).
+    state_cost: Duration,
 }
 
 fn opts() -> RunOptions {
@@ -194,6 +203,7 @@ impl Labs {
             logs,
             last_at: 0,
             trail: None,
+            state_cost: Duration::ZERO,
         }
     }
 
@@ -274,9 +284,62 @@ impl Labs {
         if let Some(s) = self.cached(at) {
             return s;
         }
+        let rewind = self.current.as_ref().is_none_or(|l| l.events_len() > at);
+        if rewind && at > 0 {
+            self.rewind_trail(at);
+            if let Some(s) = self.cached(at) {
+                return s;
+            }
+        }
+        self.make_state(at)
+    }
+
+    /// Make the state at `at` with the current Lab (moving it there) and cache it.
+    fn make_state(&mut self, at: usize) -> Arc<String> {
+        // Run there first: only the snapshot and its JSON count as the state's cost.
+        let _ = self.lab_at(at);
+        let t = std::time::Instant::now();
         let s = Arc::new(serde_json::to_string(&self.state(at)).unwrap_or_else(|_| "{}".into()));
+        self.state_cost = (self.state_cost * 3 + t.elapsed().min(Duration::from_secs(1))) / 4;
         self.remember(at, s.clone());
         s
+    }
+
+    /// A rewind to `at`: bring a Lab to a few positions before it and walk
+    /// to `at` one position at a time, caching each state (as many as
+    /// [`REWIND_TRAIL_BUDGET`] allows at the measured cost of a state).
+    fn rewind_trail(&mut self, at: usize) {
+        let per = self.state_cost.max(Duration::from_micros(50));
+        let room = (REWIND_TRAIL_BUDGET.as_micros() / per.as_micros()) as usize;
+        let from = at.saturating_sub(room.clamp(1, REWIND_TRAIL));
+        if self.lab_at(from).is_none() {
+            return;
+        }
+        let events = self.events.clone();
+        let logs = std::mem::take(&mut self.logs);
+        let mut made = Vec::new();
+        let mut cost = self.state_cost;
+        if let Some(lab) = self.current.as_mut() {
+            for p in from..=at {
+                // A Lab that ran to `from` and paused at `q` is what a new Lab
+                // run to any position up to `q` would be (see `trail_step`).
+                if lab.events_len() < p {
+                    lab.run_until(Until::Event(p));
+                }
+                if self.cache.iter().any(|(c, _)| *c == p) {
+                    continue;
+                }
+                let t = std::time::Instant::now();
+                let st = state_of(lab, p, &events, &logs);
+                made.push((p, Arc::new(serde_json::to_string(&st).unwrap_or_else(|_| "{}".into()))));
+                cost = (cost * 3 + t.elapsed().min(Duration::from_secs(1))) / 4;
+            }
+        }
+        self.state_cost = cost;
+        self.logs = logs;
+        for (p, s) in made {
+            self.remember(p, s);
+        }
     }
 
     fn cached(&self, at: usize) -> Option<Arc<String>> {
@@ -482,6 +545,29 @@ mod tests {
             labs.state_json(p);
             assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
         }
+    }
+
+    #[test]
+    fn a_rewind_caches_exact_states_of_the_positions_before_it() {
+        let sc = scenario("list-digest");
+        let events = Arc::new(crate::lab::run_with(&sc, opts()).map(|r| r.events).unwrap_or_default());
+        let n = events.len();
+        let mut labs = Labs::new(sc.clone(), events.clone());
+        labs.state_json(n * 3 / 4);
+        // A step back: the current Lab is past it, so this rewinds.
+        let at = n / 2;
+        labs.state_json(at);
+        let trail: Vec<usize> = (at - REWIND_TRAIL..at).filter(|p| labs.cached(*p).is_some()).collect();
+        assert!(!trail.is_empty(), "the rewind cached nothing before {at}");
+        for p in trail {
+            let cached = labs.cached(p).unwrap_or_default();
+            let fresh = serde_json::to_string(&fresh(&sc, &events, p)).unwrap_or_default();
+            assert_eq!(*cached, fresh, "state at {p} cached by the rewind");
+        }
+        // The next step back is answered from the cache: no Lab moves.
+        let before = labs.current.as_ref().map(Lab::events_len);
+        labs.state_json(at - 1);
+        assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
     }
 
     #[test]
