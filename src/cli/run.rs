@@ -44,16 +44,21 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
         return ExitCode::from(2);
     }
     let opts = maillab::lab::RunOptions { wire: args.pcap.is_some() };
+    // JSON lines and nothing else that reads the whole trace afterwards:
+    // each event is printed as it happens and the trace is not kept.
+    if let (None, None, Format::Json, None, None) = (args.seq, &args.maillog, args.format, &args.html, &args.pcap) {
+        return match stream_json(&sc, opts) {
+            Ok(failed) => pass_fail(failed == 0),
+            Err(e) => {
+                eprintln!("{}", cannot_start(&e));
+                ExitCode::from(2)
+            }
+        };
+    }
     let res = match maillab::lab::run_with(&sc, opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "{}",
-                tr(
-                    format!("maillab: could not start the simulator: {e}"),
-                    format!("maillab: シミュレータを起動できません: {e}")
-                )
-            );
+            eprintln!("{}", cannot_start(&e));
             return ExitCode::from(2);
         }
     };
@@ -77,6 +82,30 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
     let out = output(&args, &sc, &res, lang);
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     pass_fail(res.failed == 0)
+}
+
+fn cannot_start(e: &dyn std::fmt::Display) -> String {
+    tr(format!("maillab: could not start the simulator: {e}"), format!("maillab: シミュレータを起動できません: {e}"))
+}
+
+/// Run with every event printed as a JSON line when it is recorded (the
+/// same lines `render::write_json_lines` writes for the whole trace);
+/// returns how many expectations failed.
+fn stream_json(sc: &maillab::scenario::Scenario, opts: maillab::lab::RunOptions) -> std::io::Result<usize> {
+    let out = std::sync::Mutex::new(std::io::BufWriter::new(std::io::stdout()));
+    let out = std::sync::Arc::new(out);
+    let w = out.clone();
+    let sink: maillab::trace::Sink = Box::new(move |e: &Event| {
+        if let Ok(mut w) = w.lock() {
+            // A closed stdout (`| head`) is not the run's failure: it runs on.
+            let _ = render::write_json_line(e, &mut *w);
+        }
+    });
+    let res = maillab::lab::run_streaming(sc, opts, sink)?;
+    if let Ok(mut w) = out.lock() {
+        let _ = w.flush();
+    }
+    Ok(res.failed)
 }
 
 fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> String {

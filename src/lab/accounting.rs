@@ -42,3 +42,21 @@ pub fn accounting(events: &[Event], host: &str) -> Accounting {
     }
     a
 }
+
+/// What [`accounting`] reads of an event, or `None` if it reads nothing:
+/// a streamed run keeps these small copies instead of the events.
+pub fn slim(e: &Event) -> Option<Event> {
+    let field = match e.kind {
+        Kind::QueueAdd | Kind::QueueLeft => Some(Field::Rcpts),
+        Kind::AliasExpand => Some(Field::Added),
+        Kind::Deliver | Kind::ListReceive | Kind::Relay | Kind::Bounce => None,
+        _ => return None,
+    };
+    let mut s = crate::trace::ev(e.t, &e.host, e.kind);
+    if let Some(f) = field
+        && let Some(v) = e.field_u64(f)
+    {
+        s = s.field(f, v);
+    }
+    Some(s)
+}

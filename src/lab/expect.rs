@@ -33,6 +33,71 @@ pub fn check_in(sc: &Scenario, events: &[Event], lang: Lang) -> Vec<Outcome> {
         .collect()
 }
 
+/// What a scenario's expectations read of a trace, so that a run whose
+/// trace is streamed keeps only those events (see [`crate::trace::Trace::streaming`]).
+/// A superset is fine; a miss would change an outcome (a test checks every
+/// shipped scenario against its whole trace).
+pub struct Needs {
+    /// Events of a kind, on one host or (`None`) on any.
+    kinds: Vec<(Kind, Option<String>)>,
+    mailboxes: BTreeSet<String>,
+    steps: BTreeSet<u64>,
+    /// Sessions opened by a step whose replies are expected.
+    sessions: BTreeSet<u64>,
+}
+
+impl Needs {
+    pub fn of(sc: &Scenario) -> Needs {
+        let mut n =
+            Needs { kinds: Vec::new(), mailboxes: BTreeSet::new(), steps: BTreeSet::new(), sessions: BTreeSet::new() };
+        let name = |h: &usize| sc.hosts.get(*h).map(|h| h.name.clone());
+        for e in &sc.expect {
+            match &e.kind {
+                ExpectKind::Trace { kind, host, .. } => {
+                    n.kinds.push((*kind, host.as_ref().and_then(name)));
+                }
+                ExpectKind::Log { host, .. } => {
+                    n.kinds.push((Kind::Log, name(host)));
+                }
+                ExpectKind::Fetched { .. } => {
+                    n.kinds.push((Kind::MuaFetch, None));
+                }
+                ExpectKind::Reply { step, .. } => {
+                    n.steps.insert(*step as u64);
+                }
+                ExpectKind::Delivered { to, .. }
+                | ExpectKind::Header { to, .. }
+                | ExpectKind::ReceivedChain { to, .. } => {
+                    n.mailboxes.insert(to.clone());
+                }
+            }
+        }
+        n
+    }
+
+    /// Does an expectation read this event? Called on every event in order
+    /// (it follows the sessions the expected steps open).
+    pub fn wants(&mut self, e: &Event) -> bool {
+        if self.kinds.iter().any(|(k, h)| *k == e.kind && h.as_ref().is_none_or(|h| *h == e.host)) {
+            return true;
+        }
+        if e.kind == Kind::Deliver && e.field_str(Field::Mailbox).is_some_and(|m| self.mailboxes.contains(m)) {
+            return true;
+        }
+        if !self.steps.is_empty() {
+            if e.kind == Kind::TcpConnect
+                && let (Some(s), Some(step)) = (e.session, e.field_u64(Field::Step))
+                && self.steps.contains(&step)
+            {
+                self.sessions.insert(s);
+                return true;
+            }
+            return e.session.is_some_and(|s| self.sessions.contains(&s));
+        }
+        false
+    }
+}
+
 /// The messages delivered to a mailbox, in order.
 pub fn delivered<'a>(events: &'a [Event], mailbox: &str) -> Vec<&'a str> {
     events

@@ -98,14 +98,51 @@ pub fn run_with(sc: &Scenario, opts: RunOptions) -> std::io::Result<RunResult> {
     Ok(Lab::new(sc, opts)?.finish())
 }
 
+/// Run to the end, handing every event to `sink` as it is recorded (the
+/// expectations' results included, last), and check the expectations.
+/// The trace is not kept: the result's `events` are only those the
+/// expectations and the end-of-run accounting read (small copies for the
+/// accounting), so a run of a million events needs little memory.
+pub fn run_streaming(sc: &Scenario, opts: RunOptions, sink: crate::trace::Sink) -> std::io::Result<RunResult> {
+    Ok(Lab::build(sc, opts, Some(sink))?.finish())
+}
+
 impl Lab {
     /// Start the scenario's hosts (nothing has happened yet but their start).
     pub fn new(sc: &Scenario, opts: RunOptions) -> std::io::Result<Lab> {
+        Lab::build(sc, opts, None)
+    }
+
+    /// A Lab whose trace is kept whole, or streamed to `sink` keeping only
+    /// what the Lab itself, the expectations and the accounting read.
+    fn build(sc: &Scenario, opts: RunOptions, sink: Option<crate::trace::Sink>) -> std::io::Result<Lab> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
         let sc = Arc::new(sc.clone());
         let progress = Arc::new(Notify::new());
+        let trace = match sink {
+            None => Trace::with_progress(progress.clone()),
+            Some(sink) => {
+                let mut needs = expect::Needs::of(&sc);
+                let keep = move |e: Event| {
+                    // `wants` follows sessions: it sees every event.
+                    let wanted = needs.wants(&e);
+                    let run = matches!(
+                        e.kind,
+                        Kind::Step
+                            | Kind::RunStart
+                            | Kind::RunEnd
+                            | Kind::RunLimit
+                            | Kind::HostError
+                            | Kind::Summary
+                            | Kind::ExpectPass
+                            | Kind::ExpectFail
+                    );
+                    if wanted || run { Some(e) } else { accounting::slim(&e) }
+                };
+                Trace::streaming(progress.clone(), sink, Box::new(keep))
+            }
+        };
         let (env, sim, t0) = rt.block_on(async {
-            let trace = Trace::with_progress(progress.clone());
             let clock = Clock::new(sc.start);
             let mut net = SimNet::new(sc.latency);
             if opts.wire {
@@ -280,13 +317,13 @@ impl Lab {
     /// Run to the end and check the expectations.
     pub fn finish(mut self) -> RunResult {
         self.run_until(Until::End);
-        let events = self.env.trace.take_events();
+        let trace = self.env.trace.clone();
         let sc = self.sc.clone();
         // The hosts' tasks end with the runtime.
         drop(self);
+        let end = trace.last_time().unwrap_or(sc.start);
+        let mut events = trace.take_events();
         let results = expect::check(&sc, &events);
-        let mut events = events;
-        let end = events.last().map(|e| e.t).unwrap_or(sc.start);
         let (mut passed, mut failed) = (0, 0);
         for r in results {
             let kind = if r.ok {
@@ -296,8 +333,10 @@ impl Lab {
                 failed += 1;
                 Kind::ExpectFail
             };
-            events.push(ev(end, SCENARIO_HOST, kind).line(r.text).field(Field::ExpectLine, r.line));
+            // Through the trace, so that a streamed run's sink gets them too.
+            trace.push(ev(end, SCENARIO_HOST, kind).line(r.text).field(Field::ExpectLine, r.line));
         }
+        events.extend(trace.take_events());
         RunResult { events, passed, failed }
     }
 }

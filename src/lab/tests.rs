@@ -362,3 +362,44 @@ expect:
     assert!(!failed(&s4), "the new one (the user's default from now on) works: {s4}");
     assert!(failed(&s7), "a locked account opens with no password: {s7}");
 }
+
+#[test]
+fn a_streamed_run_prints_the_same_trace_and_keeps_little_of_it() {
+    let mut lessons_scenarios = 0;
+    for name in shipped() {
+        let sc = scenario(&name);
+        let whole = run_with(&sc, opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut want = Vec::new();
+        crate::trace::render::write_json_lines(&whole.events, &mut want).unwrap_or_default();
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let g = got.clone();
+        let sink: crate::trace::Sink = Box::new(move |e: &Event| {
+            if let Ok(mut g) = g.lock() {
+                let _ = crate::trace::render::write_json_line(e, &mut *g);
+            }
+        });
+        let streamed = run_streaming(&sc, opts(), sink).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = got.lock().map(|g| g.clone()).unwrap_or_default();
+        // The same lines, the expectations' outcomes (worked out from the events kept) included.
+        assert!(got == want, "{name}: the streamed trace differs from the whole one");
+        assert_eq!((streamed.passed, streamed.failed), (whole.passed, whole.failed), "{name}");
+        assert!(streamed.events.len() < whole.events.len(), "{name}: a streamed run kept every event");
+        lessons_scenarios += 1;
+    }
+    assert!(lessons_scenarios >= 10);
+}
+
+#[test]
+fn expectations_read_only_the_events_a_streamed_run_keeps() {
+    // Every expectation kind, over every shipped scenario: the outcome from
+    // the kept events is the outcome from the whole trace.
+    for name in shipped() {
+        let sc = scenario(&name);
+        let whole = run_with(&sc, opts()).map(|r| r.events).unwrap_or_default();
+        let mut needs = expect::Needs::of(&sc);
+        let kept: Vec<Event> = whole.iter().filter(|e| needs.wants(e)).cloned().collect();
+        let a: Vec<(bool, String)> = expect::check(&sc, &whole).into_iter().map(|o| (o.ok, o.text)).collect();
+        let b: Vec<(bool, String)> = expect::check(&sc, &kept).into_iter().map(|o| (o.ok, o.text)).collect();
+        assert_eq!(a, b, "{name}");
+    }
+}

@@ -112,6 +112,11 @@ impl Event {
 /// so it must be cheap and must not block.
 pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 
+/// What a streaming trace keeps of an event it has handed to its sink:
+/// the event, a smaller copy of it, or nothing. Called under the trace's
+/// lock, in the order the events are recorded.
+pub type Keep = Box<dyn FnMut(Event) -> Option<Event> + Send>;
+
 /// Shared recorder of events. Cheap to clone; all clones append to one list.
 #[derive(Clone, Default)]
 pub struct Trace {
@@ -129,6 +134,10 @@ struct Shared {
     count: AtomicUsize,
     /// Told of every event, for whoever waits for the run to reach a point.
     progress: Option<Arc<tokio::sync::Notify>>,
+    /// Streaming: every event goes to `sink`, and only what this returns is kept.
+    keep: Option<Mutex<Keep>>,
+    /// Streaming: the time of the last event recorded (kept or not).
+    last_t: Mutex<Option<DateTime<FixedOffset>>>,
 }
 
 impl Trace {
@@ -142,6 +151,26 @@ impl Trace {
     /// A trace that wakes `progress` (one permit) whenever an event is recorded.
     pub fn with_progress(progress: Arc<tokio::sync::Notify>) -> Self {
         Trace { inner: Arc::new(Shared { progress: Some(progress), ..Default::default() }) }
+    }
+    /// A trace that hands every event to `sink`, in order, and keeps only
+    /// what `keep` returns (a run whose whole trace nothing reads afterwards:
+    /// `maillab run --format json` prints each event as it happens).
+    pub fn streaming(progress: Arc<tokio::sync::Notify>, sink: Sink, keep: Keep) -> Self {
+        Trace {
+            inner: Arc::new(Shared {
+                progress: Some(progress),
+                sink: Some(sink),
+                keep: Some(Mutex::new(keep)),
+                ..Default::default()
+            }),
+        }
+    }
+    /// The time of the last event recorded, kept or not (`None` before the first).
+    pub fn last_time(&self) -> Option<DateTime<FixedOffset>> {
+        match self.inner.keep {
+            Some(_) => *lock(&self.inner.last_t),
+            None => lock(&self.inner.events).last().map(|e| e.t),
+        }
     }
     /// How many events have been recorded.
     pub fn len(&self) -> usize {
@@ -158,13 +187,24 @@ impl Trace {
             ev.fields
         );
         tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
-        match &self.inner.sink {
+        match (&self.inner.sink, &self.inner.keep) {
             // Live: no lock, nothing kept (sessions on several threads do not wait for each other here).
-            Some(s) => {
+            (Some(s), None) => {
                 s(&ev);
                 self.inner.count.fetch_add(1, Ordering::SeqCst);
             }
-            None => {
+            // Streaming: one thread (a simulated run); the sink sees every
+            // event in order, under the lock, and `keep` decides what stays.
+            (Some(s), Some(keep)) => {
+                let mut g = lock(&self.inner.events);
+                s(&ev);
+                *lock(&self.inner.last_t) = Some(ev.t);
+                if let Some(kept) = (lock(keep))(ev) {
+                    g.push(kept);
+                }
+                self.inner.count.fetch_add(1, Ordering::SeqCst);
+            }
+            (None, _) => {
                 let mut g = lock(&self.inner.events);
                 g.push(ev);
                 // Counted under the lock, so that `len` never runs ahead of the events.

@@ -235,11 +235,19 @@ fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
 pub fn write_json_lines(events: &[Event], mut w: impl std::io::Write) -> std::io::Result<()> {
-    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
-        serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
-        w.write_all(b"\n")?;
+    for e in events {
+        write_json_line(e, &mut w)?;
     }
     w.flush()
+}
+
+/// One event as a JSON line (nothing for a `wire` event, which only the pcap shows).
+pub fn write_json_line(e: &Event, mut w: impl std::io::Write) -> std::io::Result<()> {
+    if e.kind == Kind::Wire {
+        return Ok(());
+    }
+    serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 pub fn json_lines(events: &[Event]) -> String {
