@@ -967,6 +967,45 @@ fn curl_openssl_and_swaks_over_tls_against_serve() {
     );
 }
 
+/// BDAT (RFC 3030) over a real socket, spoken by hand: no client CI can
+/// install beside Postfix sends it (Postfix's own SMTP client, smtp(8),
+/// knows no CHUNKING; swaks, curl, smtplib and mutt have no BDAT), so this
+/// test and Python's are the real-socket checks of what the SMTP core's
+/// split-input tests check byte by byte. A chunk arrives in pieces, a
+/// command and its chunk in one write, and a line that is a lone dot or
+/// starts with one is content (BDAT has no dot-stuffing).
+#[test]
+fn bdat_chunks_over_a_real_socket() {
+    let server = serve("tests/fixtures/serve-smtpext.yaml", "bdat");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    assert!(c.reply().starts_with("220"));
+    let ehlo = c.smtp("EHLO pc.example", "250");
+    assert!(ehlo.contains("250-CHUNKING") || ehlo.contains("250 CHUNKING"), "{ehlo}");
+    c.smtp("MAIL FROM:<x@example.org>", "250");
+    c.smtp("RCPT TO:<taro@example.ac.jp>", "250");
+    let first: &[u8] = b"Subject: by BDAT\r\nFrom: x@example.org\r\n\r\n.\r\n..two dots\r\n";
+    // The command, then its chunk in two pieces a moment apart.
+    c.w.write_all(format!("BDAT {}\r\n", first.len()).as_bytes()).expect("write");
+    c.w.write_all(&first[..20]).expect("write");
+    c.w.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(50));
+    c.w.write_all(&first[20..]).expect("write");
+    let r = c.reply();
+    assert!(r.starts_with("250"), "first chunk: {r}");
+    // The last chunk in the same write as its command.
+    let last: &[u8] = b"the end\r\n";
+    let mut both = format!("BDAT {} LAST\r\n", last.len()).into_bytes();
+    both.extend_from_slice(last);
+    c.w.write_all(&both).expect("write");
+    let r = c.reply();
+    assert!(r.starts_with("250") && r.contains("queued as"), "last chunk: {r}");
+    c.smtp("QUIT", "221");
+    let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 1);
+    // POP3 dot-stuffs what it sends (RFC 1939 §3): undo it to see the stored octets.
+    let stored: String = text.split_inclusive("\r\n").map(|l| l.strip_prefix('.').unwrap_or(l)).collect();
+    assert!(stored.contains("\r\n\r\n.\r\n..two dots\r\nthe end\r\n"), "{stored}");
+}
+
 /// A muttrc for Taro on `mail` of serve-lab: SMTP with `smtp_url` and AUTH
 /// PLAIN, IMAP with `imap_pass`, no TLS (the fixture offers none).
 fn muttrc(server: &Server, home: &Path) -> PathBuf {
