@@ -4,8 +4,24 @@
 //! `NOTIFY=SUCCESS` (RFC 3461).
 
 use crate::proto::smtp::Flavour;
-use crate::proto::smtp::envelope::{MailParams, Ret};
-pub use crate::proto::smtp::persona::DsnKind;
+use crate::proto::smtp::envelope::{MailParams, Notify, RcptParams, Ret};
+pub use crate::proto::smtp::persona::{AliasDsn, DsnKind};
+
+/// What recipient `alias`'s DSN request `rp` becomes for the addresses a
+/// local alias stands for (RFC 3461 §5.2.7), and whether the sender gets an
+/// `expanded` report for the alias. NOTIFY goes on whole ([`AliasDsn::PassOn`],
+/// §5.2.7.2) or without SUCCESS ([`AliasDsn::Expanded`], §5.2.7.3 (c):
+/// `NEVER` when SUCCESS was all; the report only if SUCCESS was asked).
+/// ORCPT goes on as the sender gave it or, if none was given, names the
+/// alias: an ORCPT an MTA adds carries the recipient it received (§5.2.1 (d)).
+pub fn through_alias(mode: AliasDsn, alias: &str, rp: &RcptParams) -> (RcptParams, bool) {
+    let mut out = rp.clone();
+    if mode == AliasDsn::Expanded {
+        out.notify = rp.notify.map(|n| Notify { success: false, ..n });
+    }
+    out.orcpt.get_or_insert_with(|| ("rfc822".into(), alias.to_string()));
+    (out, mode == AliasDsn::Expanded && rp.on_success())
+}
 
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -97,11 +113,14 @@ pub fn build(r: &Report) -> Vec<u8> {
         DsnKind::Success => m.push_str("Your message was successfully delivered to the destination(s)\r\nlisted below. If the message was delivered to mailbox you will\r\nreceive no further notifications. Otherwise you may still receive\r\nnotifications of mail delivery errors from other systems.\r\n\r\n"),
     }
     for f in r.failures {
-        m.push_str(&format!(
-            "<{}>: {}\r\n",
-            f.rcpt,
-            f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)
-        ));
+        let why = f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic);
+        // Postfix names the address an alias was expanded from (here the
+        // ORCPT the expansion passed on, or the sender's).
+        let from = r.params.rcpt.get(&f.rcpt).and_then(|p| p.orcpt.as_ref()).map(|(_, a)| a.as_str());
+        match from.filter(|a| persona.dsn_names_expansion() && !a.eq_ignore_ascii_case(&f.rcpt)) {
+            Some(a) => m.push_str(&format!("<{}> (expanded from <{a}>): {why}\r\n", f.rcpt)),
+            None => m.push_str(&format!("<{}>: {why}\r\n", f.rcpt)),
+        }
     }
     m.push_str(&format!(
         "\r\n--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
@@ -147,7 +166,65 @@ pub fn build(r: &Report) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::smtp::envelope::{Notify, RcptParams};
+
+    const SF: Notify = Notify { success: true, failure: true, delay: false };
+
+    #[test]
+    fn an_expanded_alias_drops_success_and_reports_it() {
+        let rp = RcptParams { notify: Some(SF), orcpt: Some(("rfc822".into(), "Team@Example.com".into())) };
+        let (out, report) = through_alias(AliasDsn::Expanded, "team@example.com", &rp);
+        assert!(report);
+        assert_eq!(out.notify, Some(Notify { success: false, failure: true, delay: false }));
+        // The sender's ORCPT goes on exactly as given (RFC 3461 §5.2.1 (d)).
+        assert_eq!(out.orcpt, Some(("rfc822".into(), "Team@Example.com".into())));
+        // SUCCESS alone becomes NEVER.
+        let only = RcptParams { notify: Some(Notify { success: true, failure: false, delay: false }), orcpt: None };
+        let (out, report) = through_alias(AliasDsn::Expanded, "team@example.com", &only);
+        assert!(report);
+        assert_eq!(out.notify, Some(Notify::NEVER));
+        assert_eq!(out.notify.map(Notify::value).as_deref(), Some("NEVER"));
+    }
+
+    #[test]
+    fn an_alias_adds_the_orcpt_the_sender_left_out() {
+        let rp = RcptParams { notify: Some(Notify { success: false, failure: true, delay: true }), orcpt: None };
+        for mode in [AliasDsn::PassOn, AliasDsn::Expanded] {
+            let (out, report) = through_alias(mode, "team@example.com", &rp);
+            assert!(!report, "no SUCCESS asked, no report");
+            assert_eq!(out.notify, rp.notify);
+            assert_eq!(out.orcpt, Some(("rfc822".into(), "team@example.com".into())));
+        }
+        // No NOTIFY given stays no NOTIFY (the next MTA's default).
+        let (out, report) = through_alias(AliasDsn::Expanded, "team@example.com", &RcptParams::default());
+        assert!(!report && out.notify.is_none());
+    }
+
+    #[test]
+    fn an_alias_of_one_address_passes_success_on() {
+        let rp = RcptParams { notify: Some(SF), orcpt: None };
+        let (out, report) = through_alias(AliasDsn::PassOn, "one@example.com", &rp);
+        assert!(!report, "the new address reports success itself");
+        assert_eq!(out.notify, Some(SF));
+    }
+
+    #[test]
+    fn postfix_names_the_alias_a_failed_address_came_from() {
+        let mut params = MailParams::default();
+        params.rcpt.insert(
+            "zoe@example.com".into(),
+            RcptParams { notify: None, orcpt: Some(("rfc822".into(), "team@example.com".into())) },
+        );
+        let text = report(DsnKind::Failure, &[failure()], &params);
+        assert!(text.contains("<zoe@example.com> (expanded from <team@example.com>): 550 5.1.1"), "{text}");
+        assert!(text.contains("Original-Recipient: rfc822; team@example.com\r\n"), "{text}");
+        // An ORCPT naming the recipient itself (any case) is no expansion.
+        params.rcpt.insert(
+            "zoe@example.com".into(),
+            RcptParams { notify: None, orcpt: Some(("rfc822".into(), "Zoe@example.com".into())) },
+        );
+        let text = report(DsnKind::Failure, &[failure()], &params);
+        assert!(text.contains("\r\n<zoe@example.com>: 550 5.1.1"), "{text}");
+    }
 
     fn failure() -> Failure {
         Failure {

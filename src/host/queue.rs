@@ -15,7 +15,7 @@ use crate::base::time::rfc5322;
 use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult, Stage};
 use crate::proto::smtp::envelope::MailParams;
-use crate::proto::smtp::persona::Attempt;
+use crate::proto::smtp::persona::{AliasDsn, Attempt};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
@@ -37,7 +37,7 @@ enum Fate {
         started: Instant,
         /// The next hop offered DSN, so the sender's NOTIFY went on with
         /// the message (else this MTA reports `relayed` to a sender who
-        /// asked for SUCCESS: RFC 3461 §6.2.2).
+        /// asked for SUCCESS: RFC 3461 §5.2.2).
         dsn_passed: bool,
     },
     Deferred {
@@ -45,6 +45,9 @@ enum Fate {
         via: Option<String>,
     },
     Bounced(Failure),
+    /// A local alias became several addresses and the sender asked for
+    /// SUCCESS: an `expanded` report for the alias (RFC 3461 §5.2.7.3).
+    Expanded,
 }
 
 impl Mta {
@@ -76,7 +79,7 @@ impl Mta {
     }
 
     async fn attempt(&self, key: u64) {
-        let Some((qid, from, rcpts, data, attempts, pid, arrived, params, junk)) = self.with_state(|s| {
+        let Some((qid, from, rcpts, data, attempts, pid, arrived, mut params, junk)) = self.with_state(|s| {
             s.queue.get(&key).map(|e| {
                 let params = e.params.clone();
                 let (qid, from, rcpts, data) = (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone());
@@ -106,8 +109,13 @@ impl Mta {
                 fates.push((r, Fate::Program(prog)));
                 continue;
             }
-            match self.expand_alias(&qid, &r) {
-                Some(Ok(targets)) => expanded.extend(targets),
+            match self.expand_alias(&qid, &r, &mut params) {
+                Some(Ok((targets, report))) => {
+                    if report {
+                        fates.push((r, Fate::Expanded));
+                    }
+                    expanded.extend(targets)
+                }
                 Some(Err(f)) => fates.push((r, Fate::Bounced(f))),
                 None => expanded.push(r),
             }
@@ -156,7 +164,17 @@ impl Mta {
 
     /// Expand a local alias (like /etc/aliases), following nested aliases.
     /// `None`: not an alias. The envelope sender stays as it was (RFC 5321 §3.9).
-    fn expand_alias(&self, qid: &str, r: &Mailbox) -> Option<Result<Vec<Mailbox>, Failure>> {
+    /// The recipient's DSN request goes on to the new addresses in `params`
+    /// as the flavour does it ([`Persona::alias_dsn`]); `true` beside the
+    /// addresses: the sender gets an `expanded` report for the alias.
+    ///
+    /// [`Persona::alias_dsn`]: crate::proto::smtp::persona::Persona::alias_dsn
+    fn expand_alias(
+        &self,
+        qid: &str,
+        r: &Mailbox,
+        params: &mut MailParams,
+    ) -> Option<Result<(Vec<Mailbox>, bool), Failure>> {
         if !self.is_local_domain(&r.domain) || self.has_local_user(&r.key()) {
             return None;
         }
@@ -198,17 +216,45 @@ impl Mta {
             }));
         }
         let list: Vec<String> = out.iter().map(|m| format!("<{m}>")).collect();
+        let (report, dsn_note) = self.alias_dsn(r, &out, params);
         self.ctx.emit(
             self.ctx
                 .ev(Kind::AliasExpand)
-                .line(format!("{qid}: <{r}> expands to {}", list.join(", ")))
+                .line(format!("{qid}: <{r}> expands to {}{dsn_note}", list.join(", ")))
                 .field(Field::Qid, qid)
                 .field(Field::Rcpt, r.to_string())
                 .field(Field::Added, out.len().saturating_sub(1)),
         );
         let msg = format!("{qid}: alias <{r}> => {}", list.join(", "));
         self.log.log(super::maillog::Program::Local, self.log.daemon_pid, &msg);
-        Some(Ok(out))
+        Some(Ok((out, report)))
+    }
+
+    /// Carry recipient `r`'s DSN request over to the addresses its alias
+    /// became, as the flavour does it ([`dsn::through_alias`]). Only for a
+    /// sender who used DSN at all: without it nothing is passed on.
+    /// Returns whether the sender gets an `expanded` report, and the words
+    /// the trace adds to the expansion line.
+    fn alias_dsn(&self, r: &Mailbox, targets: &[Mailbox], params: &mut MailParams) -> (bool, String) {
+        if !params.has_dsn() {
+            return (false, String::new());
+        }
+        let mode = self.persona().alias_dsn(targets.len());
+        let (rp, report) = dsn::through_alias(mode, &r.to_string(), &params.of(r));
+        for t in targets {
+            params.rcpt.entry(t.to_string()).or_insert_with(|| rp.clone());
+        }
+        let notify = rp.notify.map(|n| format!("NOTIFY={} ", n.value())).unwrap_or_default();
+        let orcpt = rp.orcpt.as_ref().map(|(t, a)| format!("ORCPT={t};{a}")).unwrap_or_default();
+        let note = match mode {
+            AliasDsn::PassOn => format!(" with {notify}{orcpt} (RFC 3461 §5.2.7.2)"),
+            AliasDsn::Expanded => {
+                let who = if targets.len() == 1 { "it gets" } else { "each gets" };
+                let asked = if report { "; the sender asked SUCCESS: an \"expanded\" report" } else { "" };
+                format!("; {who} {notify}{orcpt}{asked} (RFC 3461 §5.2.7.3)")
+            }
+        };
+        (report, note)
     }
 
     async fn mx_targets(&self, domain: &str) -> Result<Vec<Target>, ResolveError> {
@@ -382,7 +428,7 @@ impl Mta {
         let delay = now.saturating_duration_since(arrived);
         let persona = self.persona();
         let size = data.len();
-        let nrcpt = fates.len().max(1);
+        let nrcpt = fates.iter().filter(|(_, f)| !matches!(f, Fate::Expanded)).count().max(1);
         let pri = size + 30000 * nrcpt + 90000 * attempts as usize;
         let run_pid = if attempts == 0 { pid } else { self.log.daemon_pid + 5 };
         let mut still = Vec::new();
@@ -430,6 +476,13 @@ impl Mta {
                         });
                     }
                 }
+                Fate::Expanded => successes.push(Failure {
+                    rcpt: r.to_string(),
+                    action: "expanded",
+                    status: "2.0.0".into(),
+                    diagnostic: format!("{}; {}", self.diag_type(), persona.alias_expanded_diagnostic()),
+                    remote_mta: None,
+                }),
                 Fate::Relayed { via, host, reply, started, dsn_passed } => {
                     let x = now.saturating_duration_since(started);
                     let msg = persona.log_relayed(&attempt, &via, x, &reply);
@@ -525,6 +578,8 @@ impl Mta {
             } else {
                 if let Some(e) = s.queue.get_mut(&key) {
                     e.rcpts = still;
+                    // What an alias expansion passed on to its addresses stays with them.
+                    e.params = params.clone();
                     e.attempts += 1;
                     e.next_try = now + self.retry.backoff(e.attempts);
                 }

@@ -11,6 +11,7 @@ mod book;
 mod broken;
 mod cli;
 mod common;
+mod dsn_alias;
 mod faults;
 mod fuzz_regressions;
 mod html;

@@ -5,7 +5,7 @@
 //! The tests that need only Rust speak SMTP, POP3 and HTTP with the small
 //! line client below; the others drive clients we did not write (Python's
 //! smtplib, poplib and imaplib, dig, curl, swaks, Postfix's smtp-sink,
-//! isync's mbsync) and are gated by [`crate::support::tools`].
+//! isync's mbsync, mutt) and are gated by [`crate::support::tools`].
 
 use crate::support::tools;
 use base64::Engine as _;
@@ -965,4 +965,162 @@ fn curl_openssl_and_swaks_over_tls_against_serve() {
         ok && found.lines().any(|l| l.len() > "* SEARCH ".len() && l.starts_with("* SEARCH ")),
         "curl imap --ssl-reqd: {found}"
     );
+}
+
+/// BDAT (RFC 3030) over a real socket, spoken by hand: no client CI can
+/// install beside Postfix sends it (Postfix's own SMTP client, smtp(8),
+/// knows no CHUNKING; swaks, curl, smtplib and mutt have no BDAT), so this
+/// test and Python's are the real-socket checks of what the SMTP core's
+/// split-input tests check byte by byte. A chunk arrives in pieces, a
+/// command and its chunk in one write, and a line that is a lone dot or
+/// starts with one is content (BDAT has no dot-stuffing).
+#[test]
+fn bdat_chunks_over_a_real_socket() {
+    let server = serve("tests/fixtures/serve-smtpext.yaml", "bdat");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    assert!(c.reply().starts_with("220"));
+    let ehlo = c.smtp("EHLO pc.example", "250");
+    assert!(ehlo.contains("250-CHUNKING") || ehlo.contains("250 CHUNKING"), "{ehlo}");
+    c.smtp("MAIL FROM:<x@example.org>", "250");
+    c.smtp("RCPT TO:<taro@example.ac.jp>", "250");
+    let first: &[u8] = b"Subject: by BDAT\r\nFrom: x@example.org\r\n\r\n.\r\n..two dots\r\n";
+    // The command, then its chunk in two pieces a moment apart.
+    c.w.write_all(format!("BDAT {}\r\n", first.len()).as_bytes()).expect("write");
+    c.w.write_all(&first[..20]).expect("write");
+    c.w.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(50));
+    c.w.write_all(&first[20..]).expect("write");
+    let r = c.reply();
+    assert!(r.starts_with("250"), "first chunk: {r}");
+    // The last chunk in the same write as its command.
+    let last: &[u8] = b"the end\r\n";
+    let mut both = format!("BDAT {} LAST\r\n", last.len()).into_bytes();
+    both.extend_from_slice(last);
+    c.w.write_all(&both).expect("write");
+    let r = c.reply();
+    assert!(r.starts_with("250") && r.contains("queued as"), "last chunk: {r}");
+    c.smtp("QUIT", "221");
+    let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 1);
+    // POP3 dot-stuffs what it sends (RFC 1939 §3): undo it to see the stored octets.
+    let stored: String = text.split_inclusive("\r\n").map(|l| l.strip_prefix('.').unwrap_or(l)).collect();
+    assert!(stored.contains("\r\n\r\n.\r\n..two dots\r\nthe end\r\n"), "{stored}");
+}
+
+/// A muttrc for Taro on `mail` of serve-lab: SMTP with `smtp_url` and AUTH
+/// PLAIN, IMAP with `imap_pass`, no TLS (the fixture offers none).
+fn muttrc(server: &Server, home: &Path) -> PathBuf {
+    let (addr, smtp) = server.endpoint("mail", "smtp");
+    let rc = home.join("muttrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "set smtp_url = \"smtp://taro%40example.ac.jp@{addr}:{smtp}/\"\n\
+             set smtp_pass = \"s3cret\"\n\
+             set smtp_authenticators = \"plain\"\n\
+             set imap_user = \"taro@example.ac.jp\"\n\
+             set imap_pass = \"s3cret\"\n\
+             set ssl_starttls = no\n\
+             set ssl_force_tls = no\n\
+             set from = \"taro@example.ac.jp\"\n\
+             set realname = \"Taro\"\n\
+             set use_from = yes\n\
+             set copy = no\n\
+             set folder = \"{}\"\n",
+            home.display()
+        ),
+    )
+    .expect("muttrc");
+    rc
+}
+
+fn mutt_home(tag: &str) -> PathBuf {
+    let home = temp(tag, "d");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("mutt's home");
+    home
+}
+
+/// mutt in batch mode (`mutt -s SUBJECT -- ADDRESS < body`) sends through
+/// serve with `smtp_url` and SMTP AUTH: relaying to another domain from
+/// 127.0.0.1 needs the login, and the message arrives in the other host's
+/// mailbox, read back by POP3.
+#[test]
+fn mutt_sends_with_smtp_url_and_auth() {
+    if !tools("serve::mutt_sends_with_smtp_url_and_auth", &["mutt"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "mutt");
+    let home = mutt_home("mutt");
+    let rc = muttrc(&server, &home);
+    let mut child = Command::new("mutt")
+        .env("HOME", &home)
+        .env("MAIL", home.join("spool"))
+        .args(["-n", "-F"])
+        .arg(&rc)
+        .args(["-s", "by mutt", "--", "friend@example.net"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mutt runs");
+    child.stdin.take().expect("stdin").write_all(b"Hello from mutt.\n").expect("body");
+    let out = child.wait_with_output().expect("mutt ends");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "mutt failed: {said}");
+    let text = wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
+    assert!(text.contains("Subject: by mutt") && text.contains("Hello from mutt."), "{text}");
+    assert!(text.contains("From: Taro <taro@example.ac.jp>"), "{text}");
+    // The server saw the login: its Received: field says ESMTPA (RFC 3848).
+    assert!(text.contains("with ESMTPA"), "{text}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// mutt reads over IMAP: it needs a terminal, so `script` (util-linux)
+/// gives it one, and keys pushed with `-e 'push …'` pipe the first message
+/// to a file and quit. mutt logs in with AUTHENTICATE PLAIN, asks ENABLE
+/// UTF8=ACCEPT, SELECTs, FETCHes the headers, then the message with
+/// `UID FETCH … BODY.PEEK[]`.
+#[test]
+fn mutt_reads_over_imap_in_a_terminal() {
+    if !tools("serve::mutt_reads_over_imap_in_a_terminal", &["mutt", "script"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "mutt-imap");
+    submit(
+        &server.endpoint("mail", "smtp"),
+        "taro@example.ac.jp",
+        "s3cret",
+        "x@example.org",
+        "taro@example.ac.jp",
+        "Subject: for mutt\r\n\r\nread me",
+    );
+    let (addr, imap) = server.endpoint("mail", "imap");
+    let home = mutt_home("mutt-imap");
+    let rc = muttrc(&server, &home);
+    let piped = home.join("piped");
+    let cmd = format!(
+        "timeout 20 mutt -n -F '{}' -f 'imap://taro%40example.ac.jp@{addr}:{imap}/INBOX' -e 'push \"<pipe-message>cat > {}<enter><quit>\"'",
+        rc.display(),
+        piped.display()
+    );
+    let t = Instant::now();
+    let text = loop {
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("HOME", &home)
+            .env("TERM", "vt100")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("script runs mutt");
+        let text = std::fs::read_to_string(&piped).unwrap_or_default();
+        // Local delivery can take a moment: an empty INBOX pipes nothing.
+        if (out.status.success() && text.contains("read me")) || t.elapsed() > Duration::from_secs(15) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(text.contains("Subject: for mutt") && text.contains("read me"), "mutt piped: {text:?}");
+    let _ = std::fs::remove_dir_all(&home);
 }

@@ -156,6 +156,20 @@ pub enum DsnKind {
     Success,
 }
 
+/// How an MTA carries a recipient's DSN request through a local alias
+/// (RFC 3461 §5.2.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AliasDsn {
+    /// The new address takes the recipient's `NOTIFY` and `ORCPT` as they
+    /// were and no report is written for the alias (§5.2.7.2, an alias to
+    /// one address).
+    PassOn,
+    /// The new addresses get `NOTIFY` without `SUCCESS` (`NEVER` if that was
+    /// all) and the same `ORCPT`; a sender who asked for `SUCCESS` gets an
+    /// `expanded` report for the alias itself (§5.2.7.3 (c)).
+    Expanded,
+}
+
 /// Everything an MTA says, in one flavour's words.
 pub trait Persona: Sync {
     fn flavour(&self) -> Flavour;
@@ -495,6 +509,17 @@ pub trait Persona: Sync {
     /// to mailbox", "delivered to command: …"), after the diagnostic type.
     fn delivered_diagnostic(&self, what: &str) -> String {
         what.to_string()
+    }
+    /// How a local alias expanding to `targets` addresses carries the
+    /// recipient's DSN request (RFC 3461 §5.2.7).
+    fn alias_dsn(&self, targets: usize) -> AliasDsn;
+    /// What an `expanded` success report says of an alias, after the
+    /// diagnostic type.
+    fn alias_expanded_diagnostic(&self) -> String;
+    /// Does a report's text name the address a recipient was expanded from
+    /// (`<a@x> (expanded from <team@x>): …`)?
+    fn dsn_names_expansion(&self) -> bool {
+        false
     }
     /// Why a connection to the next hop failed.
     fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String;

@@ -1,7 +1,7 @@
 //! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
 
 use super::{
-    AccessCheck, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
+    AccessCheck, AliasDsn, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
 };
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
@@ -411,6 +411,23 @@ impl Persona for Postfix {
     /// delivered to mailbox`, as its success reports say.
     fn delivered_diagnostic(&self, what: &str) -> String {
         format!("delivery via local: {what}")
+    }
+    /// local(8) (src/local/alias.c) treats every alias alike, whether it
+    /// names one address or many: the new recipients get NOTIFY without
+    /// SUCCESS (`DSN_NOTIFY_NEVER` if SUCCESS was all), ENVID, RET and
+    /// ORCPT go on, and NOTIFY=SUCCESS is answered with an "expanded"
+    /// report (a list with an `owner-` alias gets "delivered" instead).
+    fn alias_dsn(&self, _targets: usize) -> AliasDsn {
+        AliasDsn::Expanded
+    }
+    /// alias.c's `dsb_update(…, "expanded", …, "alias expanded")`, to
+    /// which trace_append() puts "delivery via local: " in front.
+    fn alias_expanded_diagnostic(&self) -> String {
+        self.delivered_diagnostic("alias expanded")
+    }
+    /// bounce(8)'s templates write `<rcpt> (expanded from <orig_rcpt>): reason`.
+    fn dsn_names_expansion(&self) -> bool {
+        true
     }
     fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String {
         format!("connect to {name}[{ip}]:{port}: {err}")

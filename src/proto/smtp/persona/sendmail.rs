@@ -1,7 +1,7 @@
 //! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
 
 use super::{
-    AccessCheck, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
+    AccessCheck, AliasDsn, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
 };
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
@@ -376,6 +376,20 @@ impl Persona for Sendmail {
     }
     fn diagnostic_type(&self) -> &'static str {
         "X-Unix"
+    }
+    /// recipient.c: every address of an alias inherits the alias's NOTIFY
+    /// flags and ORCPT (sendtolist()); an alias that became exactly one
+    /// address hands it its "primaryness", so that address reports success
+    /// itself; one that became several is marked QEXPANDED, its addresses
+    /// report no success (errbody() skips non-primary addresses) and the
+    /// alias gets the "expanded" report.
+    fn alias_dsn(&self, targets: usize) -> AliasDsn {
+        if targets == 1 { AliasDsn::PassOn } else { AliasDsn::Expanded }
+    }
+    /// recipient.c writes "<alias>... expanded to multiple addresses" into
+    /// the transcript the return receipt carries.
+    fn alias_expanded_diagnostic(&self) -> String {
+        "expanded to multiple addresses".into()
     }
     fn connect_failure(&self, err: &std::io::Error, name: &str, _ip: Ipv4Addr, _port: u16) -> String {
         if err.kind() == std::io::ErrorKind::ConnectionRefused {
