@@ -1,7 +1,9 @@
 //! Starting a scenario's hosts on a network (simulated or real), and
 //! looking inside them while they run.
 
-use super::snapshot::{HostSnapshot, ListMember, ListSnapshot, MailboxSnapshot, PopAuth, QueuedMessage, StoredMessage};
+use super::snapshot::{
+    HostSnapshot, Limits, ListMember, ListSnapshot, MailboxSnapshot, PopAuth, QueuedMessage, StoredMessage, Totals,
+};
 use crate::host::env::{Clock, Env, HostCtx};
 use crate::host::mta::Mta;
 use crate::host::resolver::Resolver;
@@ -108,6 +110,18 @@ impl Hosts {
 
     /// Every host as it is now. `events` is the trace so far (for the maillog).
     pub fn snapshot(&self, sc: &Scenario, net: &Net, clock: &Clock, events: &[Event]) -> Vec<HostSnapshot> {
+        self.snapshot_limited(sc, net, clock, events, &Limits::ALL)
+    }
+
+    /// [`Hosts::snapshot`], listing only as much as `limits` allow.
+    pub fn snapshot_limited(
+        &self,
+        sc: &Scenario,
+        net: &Net,
+        clock: &Clock,
+        events: &[Event],
+        limits: &Limits,
+    ) -> Vec<HostSnapshot> {
         let now = tokio::time::Instant::now();
         let at = |i: tokio::time::Instant| {
             let wall = clock.now();
@@ -118,6 +132,7 @@ impl Hosts {
             .iter()
             .enumerate()
             .map(|(i, h)| {
+                let zone = self.zones.get(&i).map(Vec::as_slice).unwrap_or(&[]);
                 let mut s = HostSnapshot {
                     name: h.name.clone(),
                     role: h.role.name().to_string(),
@@ -127,15 +142,24 @@ impl Hosts {
                     mailboxes: Vec::new(),
                     popauth: Vec::new(),
                     lists: Vec::new(),
-                    dns: self.zones.get(&i).cloned().unwrap_or_default(),
-                    maillog: events
-                        .iter()
-                        .filter(|e| e.kind == Kind::Log && e.host == h.name)
-                        .filter_map(|e| e.line.clone())
-                        .collect(),
+                    dns: zone.iter().take(limits.dns).cloned().collect(),
+                    maillog: if limits.maillog {
+                        events
+                            .iter()
+                            .filter(|e| e.kind == Kind::Log && e.host == h.name)
+                            .filter_map(|e| e.line.clone())
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                    totals: None,
                 };
+                let mut totals = Totals { dns: zone.len(), ..Totals::default() };
                 if let Some((_, m)) = self.mtas.iter().find(|(j, _)| *j == i) {
-                    fill_mta(&mut s, m, &at);
+                    fill_mta(&mut s, m, &at, limits, &mut totals);
+                }
+                if *limits != Limits::ALL {
+                    s.totals = Some(totals);
                 }
                 s
             })
@@ -168,7 +192,13 @@ impl Hosts {
     }
 }
 
-fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> String) {
+fn fill_mta(
+    s: &mut HostSnapshot,
+    m: &Mta,
+    at: &dyn Fn(tokio::time::Instant) -> String,
+    limits: &Limits,
+    totals: &mut Totals,
+) {
     s.queue = m.with_state(|st| {
         st.queue
             .values()
@@ -188,6 +218,11 @@ fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> 
         for user in st.users().map(str::to_string).collect::<Vec<_>>() {
             let Some(acc) = st.account(&user) else { continue };
             for (name, mb) in &acc.mailboxes {
+                totals.mailboxes += 1;
+                totals.messages += mb.messages.len();
+                if out.len() >= limits.mailboxes {
+                    continue;
+                }
                 out.push(MailboxSnapshot {
                     user: user.clone(),
                     mailbox: name.clone(),
@@ -221,6 +256,7 @@ fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> 
                 members: l
                     .members()
                     .iter()
+                    .take(limits.members)
                     .map(|mem| ListMember {
                         address: mem.address.clone(),
                         delivery: match mem.delivery {
@@ -235,4 +271,5 @@ fn fill_mta(s: &mut HostSnapshot, m: &Mta, at: &dyn Fn(tokio::time::Instant) -> 
             })
         })
         .collect();
+    totals.members = m.lists.iter().map(|hl| hl.with(|l| l.members().len())).collect();
 }

@@ -298,11 +298,19 @@ impl Lab {
 
     /// Every host as it is now.
     pub fn snapshot(&mut self) -> Snapshot {
+        self.snapshot_with(&snapshot::Limits::ALL)
+    }
+
+    /// Every host as it is now, listing only as much as `limits` allow
+    /// (each host's `totals` say how much there is).
+    pub fn snapshot_with(&mut self, limits: &snapshot::Limits) -> Snapshot {
         self.scan_steps();
         let _rt = self.rt.enter();
         let time = self.env.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         let hosts = match &self.hosts {
-            Some(h) => self.env.trace.with_events(|e| h.snapshot(&self.sc, &self.env.net, &self.env.clock, e)),
+            Some(h) => {
+                self.env.trace.with_events(|e| h.snapshot_limited(&self.sc, &self.env.net, &self.env.clock, e, limits))
+            }
             None => Vec::new(),
         };
         Snapshot { events: self.events_len(), time, step: self.step, finished: self.is_finished(), hosts }

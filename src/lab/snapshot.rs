@@ -39,6 +39,36 @@ pub struct HostSnapshot {
     /// This host's maillog lines so far.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub maillog: Vec<String>,
+    /// How much there is in all when a [`Limits`] snapshot lists only the
+    /// first mailboxes, members and zone lines (`None`: the lists are whole).
+    #[serde(skip)]
+    pub totals: Option<Totals>,
+}
+
+/// The sizes of what a limited snapshot cut short.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    pub mailboxes: usize,
+    pub messages: usize,
+    /// Members of each list, in the order of `lists`.
+    pub members: Vec<usize>,
+    pub dns: usize,
+}
+
+/// How much of each host a snapshot lists: a view that draws the first
+/// few hundred of a host's 10,000 mailboxes need not copy them all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// The maillog lines (read from the trace).
+    pub maillog: bool,
+    pub mailboxes: usize,
+    pub members: usize,
+    pub dns: usize,
+}
+
+impl Limits {
+    /// Everything.
+    pub const ALL: Limits = Limits { maillog: true, mailboxes: usize::MAX, members: usize::MAX, dns: usize::MAX };
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -19,7 +19,7 @@
 //! are recorded at one moment of the scheduler; the answer says `events`.
 //! A Lab's state is reported with the maillog of exactly the first N events.
 
-use crate::lab::snapshot::HostSnapshot;
+use crate::lab::snapshot::{HostSnapshot, Limits, Totals};
 use crate::lab::{Lab, MessageRef, RunOptions, Until};
 use crate::scenario::Scenario;
 use crate::trace::{Event, Kind};
@@ -34,8 +34,10 @@ use tokio::sync::oneshot;
 const CHECKPOINT_MIN_SPACING: usize = 4_000;
 /// At most this many checkpoint Labs.
 const MAX_CHECKPOINTS: usize = 12;
-/// Idle work runs this many events before looking for requests again.
+/// Idle work runs this many events before looking for requests again…
 const IDLE_CHUNK: usize = 2_000;
+/// …or makes trail states for about this long.
+const IDLE_SLICE: Duration = Duration::from_millis(15);
 /// Cached answers, by total size.
 const CACHE_BYTES: usize = 64 << 20;
 /// While the page rests at a position, idle time fills the cache with the
@@ -55,6 +57,7 @@ pub const MAX_BOXES: usize = 50;
 pub const MAX_MEMBERS: usize = 500;
 pub const MAX_LOG: usize = 1_000;
 pub const MAX_ZONE: usize = 1_000;
+const LIMITS: Limits = Limits { maillog: false, mailboxes: MAX_BOXES, members: MAX_MEMBERS, dns: MAX_ZONE };
 
 /// The lab after N events, as `/api/state` sends it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -90,17 +93,26 @@ impl HostState {
     /// Cut a host's snapshot to what the page draws. `maillog` is the host's
     /// last lines and `maillog_total` how many it has logged.
     pub fn cut(mut host: HostSnapshot, maillog: Vec<String>, maillog_total: usize) -> HostState {
-        let mailboxes_total = host.mailboxes.len();
-        let messages_total = host.mailboxes.iter().map(|b| b.messages.len()).sum();
+        let totals = host.totals.take().unwrap_or_else(|| Totals {
+            mailboxes: host.mailboxes.len(),
+            messages: host.mailboxes.iter().map(|b| b.messages.len()).sum(),
+            members: host.lists.iter().map(|l| l.members.len()).collect(),
+            dns: host.dns.len(),
+        });
         host.mailboxes.truncate(MAX_BOXES);
-        let dns_total = host.dns.len();
         host.dns.truncate(MAX_ZONE);
-        let members_total = host.lists.iter().map(|l| l.members.len()).collect();
         for l in &mut host.lists {
             l.members.truncate(MAX_MEMBERS);
         }
         host.maillog = maillog;
-        HostState { host, mailboxes_total, messages_total, maillog_total, dns_total, members_total }
+        HostState {
+            host,
+            mailboxes_total: totals.mailboxes,
+            messages_total: totals.messages,
+            maillog_total,
+            dns_total: totals.dns,
+            members_total: totals.members,
+        }
     }
 
     /// Cut a snapshot whose maillog holds every line.
@@ -168,6 +180,9 @@ pub struct Labs {
     last_at: usize,
     /// A Lab on its way through the trail.
     trail: Option<Lab>,
+    /// The lowest position the trail Lab stands for (it ran to it and
+    /// paused at `events_len`, standing for every position in between).
+    trail_from: usize,
     /// What making one state has cost lately (a moving average).
     state_cost: Duration,
 }
@@ -203,6 +218,7 @@ impl Labs {
             logs,
             last_at: 0,
             trail: None,
+            trail_from: usize::MAX,
             state_cost: Duration::ZERO,
         }
     }
@@ -248,7 +264,10 @@ impl Labs {
             let best = [from_ckpt, from_builder, from_trail].into_iter().flatten().max();
             let lab = match best {
                 None => None,
-                Some(p) if from_trail == Some(p) => self.trail.take(),
+                Some(p) if from_trail == Some(p) => {
+                    self.trail_from = usize::MAX;
+                    self.trail.take()
+                }
                 Some(p) if from_builder == Some(p) => self.builder.take().map(|(_, l)| l),
                 Some(p) => self.checkpoints.remove(&p),
             };
@@ -387,8 +406,10 @@ impl Labs {
     /// states of every position that Lab stands for. False: nothing to do.
     fn trail_step(&mut self) -> bool {
         let Some(want) = self.trail_missing() else { return false };
-        let usable = self.trail.as_ref().is_some_and(|l| l.events_len() <= want);
+        let stands_for = |l: &Lab| l.events_len() <= want || (self.trail_from <= want && want <= l.events_len());
+        let usable = self.trail.as_ref().is_some_and(stands_for);
         if !usable {
+            self.trail_from = usize::MAX;
             // The nearest paused Lab at or before `want`, as for a rewind.
             let from_ckpt = self.checkpoints.range(..=want).next_back().map(|(p, _)| *p);
             let from_builder =
@@ -413,10 +434,17 @@ impl Labs {
         // A Lab that ran to `want` and paused at `q` is what a new Lab run to
         // any position in want..=q would be: it stopped at the first moment
         // with at least `want` events.
+        self.trail_from = self.trail_from.min(want);
         let q = lab.events_len().min(self.last_at.saturating_sub(1)).max(want);
         let logs = std::mem::take(&mut self.logs);
         let mut made = Vec::new();
+        // A slice of idle work stays short, so a request never waits long
+        // behind it: states of a large run cost milliseconds each.
+        let t = std::time::Instant::now();
         for p in want..=q {
+            if t.elapsed() > IDLE_SLICE {
+                break;
+            }
             if self.cache.iter().all(|(c, _)| *c != p) {
                 let st = state_of(lab, p, &events, &logs);
                 made.push((p, Arc::new(serde_json::to_string(&st).unwrap_or_else(|_| "{}".into()))));
@@ -477,7 +505,8 @@ impl Labs {
 /// The state of a Lab paused after (at least) `at` events, with each host's
 /// maillog of exactly the first `at` events (`logs`: where each host's lines are).
 fn state_of(lab: &mut Lab, at: usize, events: &[Event], logs: &BTreeMap<String, Vec<usize>>) -> State {
-    let snap = lab.snapshot();
+    // Only what the page draws: the maillog comes from the trace index below.
+    let snap = lab.snapshot_with(&LIMITS);
     let hosts = snap
         .hosts
         .into_iter()
@@ -568,6 +597,34 @@ mod tests {
         let before = labs.current.as_ref().map(Lab::events_len);
         labs.state_json(at - 1);
         assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
+    }
+
+    #[test]
+    fn a_limited_snapshot_cuts_like_the_whole_one() {
+        for name in ["list-digest", "relay-chain", "pop-vs-imap"] {
+            let sc = scenario(name);
+            let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            lab.run_until(Until::End);
+            let tiny = Limits { maillog: false, mailboxes: 1, members: 1, dns: 1 };
+            let whole = lab.snapshot();
+            let limited = lab.snapshot_with(&tiny);
+            for (w, l) in whole.hosts.into_iter().zip(limited.hosts) {
+                let (mut w, mut l) = (HostState::cut(w, Vec::new(), 0), HostState::cut(l, Vec::new(), 0));
+                assert_eq!(
+                    (w.mailboxes_total, w.messages_total, &w.members_total, w.dns_total),
+                    (l.mailboxes_total, l.messages_total, &l.members_total, l.dns_total),
+                    "{name}: totals of {}",
+                    w.host.name
+                );
+                w.host.mailboxes.truncate(1);
+                w.host.dns.truncate(1);
+                for list in &mut w.host.lists {
+                    list.members.truncate(1);
+                }
+                l.host.totals = None;
+                assert_eq!(w, l, "{name}: {}", l.host.name);
+            }
+        }
     }
 
     #[test]
