@@ -200,8 +200,10 @@ fn fill_mta(
     totals: &mut Totals,
 ) {
     s.queue = m.with_state(|st| {
+        totals.queue = st.queue.len();
         st.queue
             .values()
+            .take(limits.queue)
             .map(|e| QueuedMessage {
                 qid: e.qid.clone(),
                 from: e.from.to_string(),

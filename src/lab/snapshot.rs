@@ -48,6 +48,7 @@ pub struct HostSnapshot {
 /// The sizes of what a limited snapshot cut short.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
+    pub queue: usize,
     pub mailboxes: usize,
     pub messages: usize,
     /// Members of each list, in the order of `lists`.
@@ -61,6 +62,7 @@ pub struct Totals {
 pub struct Limits {
     /// The maillog lines (read from the trace).
     pub maillog: bool,
+    pub queue: usize,
     pub mailboxes: usize,
     pub members: usize,
     pub dns: usize,
@@ -68,7 +70,8 @@ pub struct Limits {
 
 impl Limits {
     /// Everything.
-    pub const ALL: Limits = Limits { maillog: true, mailboxes: usize::MAX, members: usize::MAX, dns: usize::MAX };
+    pub const ALL: Limits =
+        Limits { maillog: true, queue: usize::MAX, mailboxes: usize::MAX, members: usize::MAX, dns: usize::MAX };
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

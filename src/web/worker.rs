@@ -49,15 +49,17 @@ const TRAIL: usize = 48;
 /// cache hits. It caches at most this many positions…
 const REWIND_TRAIL: usize = 32;
 /// …and spends about this long on the extra states (their cost is measured).
-const REWIND_TRAIL_BUDGET: Duration = Duration::from_millis(25);
-/// A state sends at most this many mailboxes of a host (the page draws as
-/// many), list members, maillog lines (the last ones) and zone lines; the
+const REWIND_TRAIL_BUDGET: Duration = Duration::from_millis(50);
+/// A state sends at most this many mailboxes and queue entries of a host
+/// (the page draws as many), list members, maillog lines (the last ones) and zone lines; the
 /// totals say how many there are.
 pub const MAX_BOXES: usize = 50;
+pub const MAX_QUEUE: usize = 200;
 pub const MAX_MEMBERS: usize = 500;
 pub const MAX_LOG: usize = 1_000;
 pub const MAX_ZONE: usize = 1_000;
-const LIMITS: Limits = Limits { maillog: false, mailboxes: MAX_BOXES, members: MAX_MEMBERS, dns: MAX_ZONE };
+const LIMITS: Limits =
+    Limits { maillog: false, queue: MAX_QUEUE, mailboxes: MAX_BOXES, members: MAX_MEMBERS, dns: MAX_ZONE };
 
 /// The lab after N events, as `/api/state` sends it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -76,6 +78,8 @@ pub struct State {
 pub struct HostState {
     #[serde(flatten)]
     pub host: HostSnapshot,
+    /// Queue entries in all (the first [`MAX_QUEUE`] are sent).
+    pub queue_total: usize,
     /// Mailboxes in all (the first [`MAX_BOXES`] are sent).
     pub mailboxes_total: usize,
     /// Messages in all the host's mailboxes.
@@ -94,11 +98,13 @@ impl HostState {
     /// last lines and `maillog_total` how many it has logged.
     pub fn cut(mut host: HostSnapshot, maillog: Vec<String>, maillog_total: usize) -> HostState {
         let totals = host.totals.take().unwrap_or_else(|| Totals {
+            queue: host.queue.len(),
             mailboxes: host.mailboxes.len(),
             messages: host.mailboxes.iter().map(|b| b.messages.len()).sum(),
             members: host.lists.iter().map(|l| l.members.len()).collect(),
             dns: host.dns.len(),
         });
+        host.queue.truncate(MAX_QUEUE);
         host.mailboxes.truncate(MAX_BOXES);
         host.dns.truncate(MAX_ZONE);
         for l in &mut host.lists {
@@ -107,6 +113,7 @@ impl HostState {
         host.maillog = maillog;
         HostState {
             host,
+            queue_total: totals.queue,
             mailboxes_total: totals.mailboxes,
             messages_total: totals.messages,
             maillog_total,
@@ -605,17 +612,18 @@ mod tests {
             let sc = scenario(name);
             let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
             lab.run_until(Until::End);
-            let tiny = Limits { maillog: false, mailboxes: 1, members: 1, dns: 1 };
+            let tiny = Limits { maillog: false, queue: 1, mailboxes: 1, members: 1, dns: 1 };
             let whole = lab.snapshot();
             let limited = lab.snapshot_with(&tiny);
             for (w, l) in whole.hosts.into_iter().zip(limited.hosts) {
                 let (mut w, mut l) = (HostState::cut(w, Vec::new(), 0), HostState::cut(l, Vec::new(), 0));
                 assert_eq!(
-                    (w.mailboxes_total, w.messages_total, &w.members_total, w.dns_total),
-                    (l.mailboxes_total, l.messages_total, &l.members_total, l.dns_total),
+                    (w.queue_total, w.mailboxes_total, w.messages_total, &w.members_total, w.dns_total),
+                    (l.queue_total, l.mailboxes_total, l.messages_total, &l.members_total, l.dns_total),
                     "{name}: totals of {}",
                     w.host.name
                 );
+                w.host.queue.truncate(1);
                 w.host.mailboxes.truncate(1);
                 w.host.dns.truncate(1);
                 for list in &mut w.host.lists {

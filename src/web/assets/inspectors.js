@@ -154,9 +154,9 @@ export class Inspectors {
         section(
           "queue",
           "insp.queue",
-          queue.length,
+          x.queue_total ?? queue.length,
           queue.length
-            ? table(
+            ? [table(
                 cols,
                 queue.map((q) =>
                   h(
@@ -172,7 +172,9 @@ export class Inspectors {
                     errors ? h("td", { class: q.last_error ? "fail-text" : "" }, q.last_error || "") : null,
                   ),
                 ),
-              )
+              ),
+              // A big run can queue thousands: the server sends the first ones and how many there are.
+              (x.queue_total ?? queue.length) > queue.length ? h("p", { class: "muted" }, t("insp.more", { n: x.queue_total - queue.length })) : null]
             : empty("insp.queue.empty"),
         ),
       );
@@ -295,7 +297,7 @@ export class Inspectors {
 // A small mark after a host's name: down, or how many queued.
 function badge(x) {
   if (x.down) return h("span", { class: "tab-badge down" }, "✕");
-  const q = (x.queue || []).length;
+  const q = x.queue_total ?? (x.queue || []).length;
   if (q) return h("span", { class: "tab-badge" }, String(q));
   return null;
 }
