@@ -1,13 +1,62 @@
 //! How times are written in mail headers and logs.
+//!
+//! Written by hand rather than with chrono's `format` (which interprets its
+//! format string every call): `serve` writes several of these per message.
+//! The tests hold them to chrono's rendering.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+use std::fmt::Write as _;
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// RFC 5322 date-time, as in Date: and Received: headers.
 pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
-    t.format("%a, %-d %b %Y %H:%M:%S %z").to_string()
+    let mut s = String::with_capacity(32);
+    let off = t.offset().local_minus_utc();
+    let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
+    let _ = write!(
+        s,
+        "{}, {} {} {:04} {:02}:{:02}:{:02} {sign}{:02}{:02}",
+        DAYS[t.weekday().num_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        off / 3600,
+        off / 60 % 60
+    );
+    s
 }
 
 /// Syslog's timestamp: `Apr  1 10:00:00`.
 pub fn syslog_time(t: DateTime<FixedOffset>) -> String {
-    t.format("%b %e %H:%M:%S").to_string()
+    let mut s = String::with_capacity(16);
+    let _ =
+        write!(s, "{} {:>2} {:02}:{:02}:{:02}", MONTHS[t.month0() as usize], t.day(), t.hour(), t.minute(), t.second());
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_as_chrono_writes_them() {
+        let zones = [0, 9 * 3600, -5 * 3600, 5 * 3600 + 30 * 60, -(3 * 3600 + 30 * 60), 45 * 60];
+        let times = [0i64, 86_399, 951_782_400, 1_712_000_000, 1_796_000_000, 4_102_444_799, 33_000_000_000];
+        for secs in times {
+            for off in zones {
+                for extra in [0, 3_600 * 24 * 17 + 61, 3_600 * 24 * 200 + 7] {
+                    let Some(tz) = FixedOffset::east_opt(off) else { continue };
+                    let Some(t) = DateTime::from_timestamp(secs + extra, 0) else { continue };
+                    let t = t.with_timezone(&tz);
+                    assert_eq!(rfc5322(t), t.format("%a, %-d %b %Y %H:%M:%S %z").to_string());
+                    assert_eq!(syslog_time(t), t.format("%b %e %H:%M:%S").to_string());
+                }
+            }
+        }
+    }
 }

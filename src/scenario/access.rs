@@ -125,6 +125,10 @@ fn parse_error(rhs: &str) -> Option<Action> {
 /// The client's entry: its address by octets (most specific first), then
 /// its name and each parent domain.
 pub fn client<'a>(entries: &'a [Entry], ip: Ipv4Addr, name: Option<&str>) -> Option<&'a Entry> {
+    // Most hosts have no access database: nothing to build keys for (every SMTP session asks).
+    if entries.is_empty() {
+        return None;
+    }
     let o = ip.octets();
     let prefixes = [
         format!("{}.{}.{}.{}", o[0], o[1], o[2], o[3]),
@@ -142,6 +146,9 @@ pub fn client<'a>(entries: &'a [Entry], ip: Ipv4Addr, name: Option<&str>) -> Opt
 /// A sender's or recipient's entry: the address, then `user@`, then its
 /// domain and each parent domain.
 pub fn address<'a>(entries: &'a [Entry], tag: Tag, local: &str, domain: &str) -> Option<&'a Entry> {
+    if entries.is_empty() {
+        return None;
+    }
     let (local, domain) = (local.to_ascii_lowercase(), domain.to_ascii_lowercase());
     let mut keys = vec![format!("{local}@{domain}"), format!("{local}@")];
     keys.extend(domains(&domain));

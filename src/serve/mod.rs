@@ -556,6 +556,12 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
 /// dropped (and counted) rather than making a session wait.
 pub const TRACE_QUEUE: usize = 65_536;
 
+/// While lines come, the writer looks at its queue this often (a line
+/// reaches the terminal at most this late) ...
+const WRITER_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+/// ... and after this many looks that found nothing it blocks until the next line.
+const QUIET_ROUNDS: u32 = 25;
+
 enum OutMsg {
     Line(String),
     /// Write everything queued, then answer.
@@ -563,8 +569,9 @@ enum OutMsg {
 }
 
 /// The live trace's writer: a thread of its own that takes rendered lines
-/// from a bounded queue and writes them through a buffer, flushed whenever
-/// the queue runs empty. A session never waits for the terminal: when the
+/// from a bounded queue and writes them through a buffer, flushed each time
+/// it has drained the queue (while lines come it looks every
+/// `WRITER_PAUSE` instead of waiting to be woken). A session never waits for the terminal: when the
 /// queue is full its line is dropped and counted, and the writer says how
 /// many were dropped (on standard error, so `--format json` stays JSON lines).
 pub struct LiveOut {
@@ -615,28 +622,61 @@ impl LiveOut {
                 }
                 OutMsg::Flush(ack) => Some(ack),
             };
-            while let Ok(m) = rx.recv() {
-                let mut acks: Vec<_> = write(m, &mut out).into_iter().collect();
-                // Everything queued meanwhile goes out in the same buffer.
-                while let Ok(m) = rx.try_recv() {
-                    acks.extend(write(m, &mut out));
-                }
-                let _ = out.flush();
-                let d = seen.load(std::sync::atomic::Ordering::Relaxed);
-                if d > told {
-                    let n = d - told;
-                    let _ = match lang {
-                        Lang::En => {
-                            writeln!(notices, "maillab serve: {n} trace lines dropped (the output could not keep up)")
+            // Idle, the writer blocks in `recv`. Once lines come it stops
+            // blocking: it drains the queue, writes, and pauses a moment before
+            // looking again, so that a session queueing a line does not have to
+            // wake it (a futex call per line was a fifth of `serve`'s CPU under
+            // load); only after a quiet spell does it block again.
+            'run: while let Ok(first) = rx.recv() {
+                let mut next = Some(first);
+                let mut quiet = 0;
+                loop {
+                    let mut acks = Vec::new();
+                    let mut got = next.is_some();
+                    if let Some(m) = next.take() {
+                        acks.extend(write(m, &mut out));
+                    }
+                    let mut gone = false;
+                    // Everything queued meanwhile goes out in the same buffer.
+                    loop {
+                        match rx.try_recv() {
+                            Ok(m) => {
+                                got = true;
+                                acks.extend(write(m, &mut out));
+                            }
+                            Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                                gone = true;
+                                break;
+                            }
                         }
-                        Lang::Ja => {
-                            writeln!(notices, "maillab serve: 出力が追いつかず、トレースの行を {n} 行捨てました")
-                        }
-                    };
-                    told = d;
-                }
-                for a in acks {
-                    let _ = a.send(());
+                    }
+                    let _ = out.flush();
+                    let d = seen.load(std::sync::atomic::Ordering::Relaxed);
+                    if d > told {
+                        let n = d - told;
+                        let _ = match lang {
+                            Lang::En => writeln!(
+                                notices,
+                                "maillab serve: {n} trace lines dropped (the output could not keep up)"
+                            ),
+                            Lang::Ja => {
+                                writeln!(notices, "maillab serve: 出力が追いつかず、トレースの行を {n} 行捨てました")
+                            }
+                        };
+                        told = d;
+                    }
+                    for a in acks {
+                        let _ = a.send(());
+                    }
+                    if gone {
+                        break 'run;
+                    }
+                    quiet = if got { 0 } else { quiet + 1 };
+                    if quiet >= QUIET_ROUNDS {
+                        break;
+                    }
+                    std::thread::sleep(WRITER_PAUSE);
                 }
             }
         })?;

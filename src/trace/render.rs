@@ -141,20 +141,22 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
         Kind::TcpAccept | Kind::TcpClose => ("·", true),
         _ => (" ", false),
     };
-    match (e.kind, peer_first) {
-        (Kind::TcpConnect | Kind::TcpError, _) => {
-            let _ = write!(s, "{:>w$} {arrow} {peer:<w$}", e.host);
-        }
-        (_, true) => {
-            let _ = write!(s, "{peer:>w$} {arrow} {:<w$}", e.host);
-        }
-        (Kind::Step, _) => {
-            let _ = write!(s, "{SCENARIO_HOST:>w$}   {:<w$}", "");
-        }
-        _ => {
-            let _ = write!(s, "{:>w$}   {:<w$}", e.host, "");
-        }
-    }
+    // The two host columns, padded by hand (as `{:>w$}` and `{:<w$}` would: by characters).
+    let (left, right) = match (e.kind, peer_first) {
+        (Kind::TcpConnect | Kind::TcpError, _) => (e.host.as_str(), peer),
+        (_, true) => (peer, e.host.as_str()),
+        (Kind::Step, _) => (SCENARIO_HOST, ""),
+        _ => (e.host.as_str(), ""),
+    };
+    let sep =
+        if matches!((e.kind, peer_first), (Kind::TcpConnect | Kind::TcpError, _) | (_, true)) { arrow } else { " " };
+    pad_to(&mut s, w, left);
+    s.push_str(left);
+    s.push(' ');
+    s.push_str(sep);
+    s.push(' ');
+    s.push_str(right);
+    pad_to(&mut s, w, right);
     s.push_str("  ");
     let (code, prefix) = match e.kind {
         Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd => ("36", "C: "),
@@ -181,6 +183,14 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
         s.push_str(line);
     }
     s
+}
+
+/// Spaces that pad `text` to `w` characters.
+fn pad_to(s: &mut String, w: usize, text: &str) {
+    let n = if text.is_ascii() { text.len() } else { text.chars().count() };
+    for _ in n..w {
+        s.push(' ');
+    }
 }
 
 /// The previous, straightforward rendering: the reference [`text_line`] is tested against.
@@ -230,7 +240,20 @@ pub fn clock(t: chrono::DateTime<chrono::FixedOffset>) -> String {
 /// [`clock`], written onto the end of `s`.
 fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
     use chrono::Timelike;
-    let _ = write!(s, "{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.nanosecond() / 1_000_000 % 1000);
+    // By hand: this runs for every event of `serve`'s live trace.
+    let two = |s: &mut String, n: u32| {
+        s.push(char::from(b'0' + (n / 10 % 10) as u8));
+        s.push(char::from(b'0' + (n % 10) as u8));
+    };
+    two(s, t.hour());
+    s.push(':');
+    two(s, t.minute());
+    s.push(':');
+    two(s, t.second());
+    s.push('.');
+    let ms = t.nanosecond() / 1_000_000 % 1000;
+    s.push(char::from(b'0' + (ms / 100) as u8));
+    two(s, ms % 100);
 }
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
@@ -273,7 +296,7 @@ mod tests {
             for session in [None, Some(1), Some(9), Some(10), Some(99), Some(100), Some(999), Some(1000), Some(123456)]
             {
                 for (line, code) in [("250 2.0.0 Ok", 250u64), ("a NO [AUTHENTICATIONFAILED] x", 535), ("", 421)] {
-                    for peer in [None, Some("pc"), Some("a-very-long-peer-name")] {
+                    for peer in [None, Some("pc"), Some("a-very-long-peer-name"), Some("サーバ")] {
                         let mut e = crate::trace::ev(t, "mail", kind);
                         e.session = session;
                         e.peer = peer.map(str::to_string);
@@ -294,5 +317,16 @@ mod tests {
             }
         }
         assert!(n > 1000);
+    }
+
+    #[test]
+    fn the_clock_is_written_as_chrono_writes_it() {
+        for s in ["2026-04-01T10:00:07.089+09:00", "2026-12-31T23:59:59.999-05:00", "2027-01-01T00:00:00.000Z"] {
+            let t = chrono::DateTime::parse_from_rfc3339(s).expect("a date");
+            for extra in [0, 1, 9, 10, 99, 100, 999, 61_001, 3_599_999, 86_399_999] {
+                let t = t + chrono::Duration::milliseconds(extra);
+                assert_eq!(clock(t), t.format("%H:%M:%S%.3f").to_string());
+            }
+        }
     }
 }

@@ -357,18 +357,28 @@ pub(super) fn find<'e>(root: &'e Entity, path: &[u32]) -> Option<&'e Entity> {
     Some(cur)
 }
 
+/// A section of the message itself (no part number): `[]`, `[HEADER]`,
+/// `[TEXT]`, `[HEADER.FIELDS …]`, given where its header ends
+/// ([`split_header`] of the whole message, which is where the parsed root's
+/// body starts). Needs no MIME parse: a FETCH of `BODY.PEEK[HEADER]` over a
+/// large mailbox reads each message's header and nothing more.
+pub(super) fn top_section_bytes(data: &[u8], hdr_end: usize, text: &SectionText) -> Option<Vec<u8>> {
+    let hdr = data.get(..hdr_end);
+    match text {
+        SectionText::Whole => Some(data.to_vec()),
+        SectionText::Header => hdr.map(<[u8]>::to_vec),
+        SectionText::Text => data.get(hdr_end..).map(<[u8]>::to_vec),
+        SectionText::Fields(n) => Some(filter_fields(hdr?, n, false)),
+        SectionText::FieldsNot(n) => Some(filter_fields(hdr?, n, true)),
+        SectionText::Mime => None,
+    }
+}
+
 /// The octets of a section; `None` when the message has no such part.
 pub(super) fn section_bytes(data: &[u8], root: &Entity, sec: &Section) -> Option<Vec<u8>> {
     let get = |r: &Range<usize>| data.get(r.clone()).map(<[u8]>::to_vec);
     if sec.path.is_empty() {
-        return match &sec.text {
-            SectionText::Whole => Some(data.to_vec()),
-            SectionText::Header => get(&root.hdr),
-            SectionText::Text => get(&root.body),
-            SectionText::Fields(n) => Some(filter_fields(data.get(root.hdr.clone())?, n, false)),
-            SectionText::FieldsNot(n) => Some(filter_fields(data.get(root.hdr.clone())?, n, true)),
-            SectionText::Mime => None,
-        };
+        return top_section_bytes(data, root.body.start, &sec.text);
     }
     let e = find(root, &sec.path)?;
     match &sec.text {
@@ -671,6 +681,29 @@ mod tests {
         let root = parse(data);
         section_bytes(data, &root, &Section { path: path.to_vec(), text: t })
             .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    #[test]
+    fn top_level_sections_need_no_parse() {
+        let msgs: [&[u8]; 5] = [NESTED, b"A: 1\r\nB: 2\r\n\r\nbody\r\n", b"A: 1", b"", b"\r\nbody only"];
+        let texts = [
+            SectionText::Whole,
+            SectionText::Header,
+            SectionText::Text,
+            SectionText::Mime,
+            SectionText::Fields(vec!["content-type".into(), "a".into()]),
+            SectionText::FieldsNot(vec!["content-type".into()]),
+        ];
+        for d in msgs {
+            let root = parse(d);
+            let end = split_header(d, 0..d.len());
+            assert_eq!(end, root.body.start);
+            assert_eq!(root.hdr, 0..end);
+            for t in &texts {
+                let sec = Section { path: vec![], text: t.clone() };
+                assert_eq!(top_section_bytes(d, end, t), section_bytes(d, &root, &sec), "{t:?}");
+            }
+        }
     }
 
     #[test]

@@ -30,8 +30,14 @@ impl Att {
         matches!(self, Att::Rfc822 | Att::Rfc822Text | Att::Section { peek: false, .. })
     }
 
+    /// Does answering it take the message's MIME structure? A section of
+    /// the message itself (`BODY[HEADER]`, `BODY[TEXT]`, …) does not.
     fn needs_mime(&self) -> bool {
-        matches!(self, Att::Envelope | Att::Body | Att::BodyStructure | Att::Section { .. })
+        match self {
+            Att::Envelope | Att::Body | Att::BodyStructure => true,
+            Att::Section { section, .. } => !section.path.is_empty() || section.text == SectionText::Mime,
+            _ => false,
+        }
     }
 }
 
@@ -407,7 +413,12 @@ fn fetch_one(seq: usize, m: &Message, known: &mut Known, atts: &[Att], uid: bool
             Att::Section { section, partial, .. } => {
                 let origin = partial.map(|(s, _)| format!("<{s}>")).unwrap_or_default();
                 item(&mut w, &format!("BODY[{}]{origin} ", section.spec()));
-                match tree.as_ref().and_then(|t| mime::section_bytes(data, t, section)) {
+                let bytes = match &tree {
+                    Some(t) => mime::section_bytes(data, t, section),
+                    None if section.path.is_empty() => mime::top_section_bytes(data, hdr_end, &section.text),
+                    None => None,
+                };
+                match bytes {
                     None => w.text("NIL"),
                     Some(bytes) => match partial {
                         Some((start, count)) => {
