@@ -8,6 +8,12 @@
 #
 # More libFuzzer options can be given in FUZZ_ARGS, e.g.
 #   FUZZ_ARGS=-max_len=65536 fuzz/run-all.sh 12
+# FUZZ_RUNS=N stops each target after N executions (or MINUTES, whichever
+# comes first): FUZZ_RUNS=10000000 fuzz/run-all.sh 60
+# The targets are built without a sanitizer and with debug assertions
+# (overflow checks) on: the code is safe Rust, where AddressSanitizer finds
+# little, and it runs several times faster without it. FUZZ_BUILD_ARGS
+# changes that (FUZZ_BUILD_ARGS="-s address" for AddressSanitizer).
 set -u
 cd "$(dirname "$0")"
 minutes=${1:-12}
@@ -19,13 +25,14 @@ targets=${*:-$all}
 secs=$((minutes * 60))
 export RUSTC_BOOTSTRAP=1
 mkdir -p logs
-nice -n 19 cargo fuzz build || exit 1
+build_args=${FUZZ_BUILD_ARGS:--s none -a}
+nice -n 19 cargo fuzz build $build_args || exit 1
 status=0
 for t in $targets; do
     mkdir -p "corpus/$t"
     echo "== $t: $minutes min, started $(date -u +%H:%M:%SZ)"
-    nice -n 19 cargo fuzz run "$t" -- \
-        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 ${FUZZ_ARGS:-} \
+    nice -n 19 cargo fuzz run $build_args "$t" "corpus/$t" "regressions/$t" -- \
+        -max_total_time="$secs" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -rss_limit_mb=2048 -timeout=10 ${FUZZ_ARGS:-} \
         >"logs/$t.log" 2>&1
     rc=$?
     [ $rc -ne 0 ] && status=1
