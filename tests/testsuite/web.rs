@@ -128,7 +128,8 @@ fn web_serves_meta_events_and_exact_states_forward_and_back() {
                     .and_then(|v| v.as_array())
                     .map(|ls| ls.iter().map(|l| l["members"].as_array().map_or(0, Vec::len)).collect())
                     .unwrap_or_default();
-                let (nboxes, ndns) = (len("mailboxes"), len("dns"));
+                let (nqueue, nboxes, ndns) = (len("queue"), len("mailboxes"), len("dns"));
+                o.insert("queue_total".into(), serde_json::json!(nqueue));
                 o.insert("mailboxes_total".into(), serde_json::json!(nboxes));
                 o.insert("messages_total".into(), serde_json::json!(messages));
                 o.insert("maillog_total".into(), serde_json::json!(log.len()));
