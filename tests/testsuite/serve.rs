@@ -5,7 +5,8 @@
 //! The tests that need only Rust speak SMTP, POP3 and HTTP with the small
 //! line client below; the others drive clients we did not write (Python's
 //! smtplib, poplib and imaplib, dig, curl, swaks, Postfix's smtp-sink,
-//! isync's mbsync, mutt) and are gated by [`crate::support::tools`].
+//! isync's mbsync, mutt, fetchmail, getmail6, offlineimap3, msmtp) and are
+//! gated by [`crate::support::tools`].
 
 use crate::support::tools;
 use base64::Engine as _;
@@ -1122,5 +1123,370 @@ fn mutt_reads_over_imap_in_a_terminal() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(text.contains("Subject: for mutt") && text.contains("read me"), "mutt piped: {text:?}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A fresh directory for one real client's files (its HOME, its rc file,
+/// what it fetched); open to everyone, so that getmail run as root can
+/// hand delivery to `nobody` (see [`getmail_rc`]).
+fn client_dir(tag: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp(tag, "d");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("client directory");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    dir
+}
+
+/// Whether the tests run as root (CI does): getmail refuses to deliver as root.
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// One IMAP command over the line client: every line up to the tagged reply.
+fn imap(c: &mut Client, tag: &str, command: &str) -> String {
+    c.send(&format!("{tag} {command}"));
+    let mut all = String::new();
+    loop {
+        let l = c.line();
+        all.push_str(&l);
+        if l.starts_with(&format!("{tag} ")) || l.is_empty() {
+            assert!(l.starts_with(&format!("{tag} OK")), "{command} -> {all}");
+            return all;
+        }
+    }
+}
+
+/// The number of messages in an IMAP mailbox (the EXISTS of SELECT).
+fn imap_count(ep: &(String, u16), user: &str, password: &str, mailbox: &str) -> usize {
+    let mut c = Client::connect(ep);
+    assert!(c.line().starts_with("* OK"));
+    imap(&mut c, "a1", &format!("LOGIN \"{user}\" \"{password}\""));
+    let selected = imap(&mut c, "a2", &format!("SELECT \"{mailbox}\""));
+    imap(&mut c, "a3", "LOGOUT");
+    selected
+        .lines()
+        .find_map(|l| l.strip_prefix("* ").and_then(|l| l.strip_suffix(" EXISTS")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no EXISTS in {selected}"))
+}
+
+/// fetchmail 6.4 in both its protocols, with an rc file (`-f`): POP3 with
+/// `keep` (the messages stay; a second run finds nothing new, by UIDL) and
+/// IMAP with `nokeep` (`STORE +FLAGS (\Seen \Deleted)`, `EXPUNGE`), each
+/// message handed to an mda that appends it to a file.
+#[test]
+fn fetchmail_fetches_by_pop3_and_imap() {
+    if !tools("serve::fetchmail_fetches_by_pop3_and_imap", &["fetchmail"]) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = serve("tests/fixtures/serve-lab.yaml", "fetchmail");
+    let smtp = server.endpoint("mail", "smtp");
+    for (to, subject) in [
+        ("taro@example.ac.jp", "one for POP3"),
+        ("taro@example.ac.jp", "two for POP3"),
+        ("friend@example.net", "one for IMAP"),
+    ] {
+        submit(
+            &smtp,
+            "taro@example.ac.jp",
+            "s3cret",
+            "taro@example.ac.jp",
+            to,
+            &format!("Subject: {subject}\r\n\r\n{subject}, fetched"),
+        );
+    }
+    wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 2);
+    wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
+    let home = client_dir("fetchmail");
+    // fetchmail reads only an rc file that its user alone may read.
+    let fetch = |name: &str, host: &str, protocol: &str, user: &str, password: &str, keep: &str| {
+        let (addr, port) = server.endpoint(host, &protocol.to_lowercase());
+        let (rc, out) = (home.join(format!("{name}.rc")), home.join(format!("{name}.mbox")));
+        std::fs::write(
+            &rc,
+            format!(
+                "set no syslog\nset no bouncemail\n\
+                 poll {addr} service {port} protocol {protocol}\n  \
+                 user \"{user}\" there with password \"{password}\" is \"nobody\" here\n  \
+                 {keep}\n  sslproto '' no sslcertck\n  mda \"cat >> {}\"\n",
+                out.display()
+            ),
+        )
+        .expect("fetchmailrc");
+        std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let status = Command::new("fetchmail")
+            .env("HOME", &home)
+            .env("FETCHMAILHOME", &home)
+            .arg("-f")
+            .arg(&rc)
+            .stdin(Stdio::null())
+            .output()
+            .expect("fetchmail runs");
+        let said = format!("{}{}", String::from_utf8_lossy(&status.stdout), String::from_utf8_lossy(&status.stderr));
+        (status.status.code(), std::fs::read_to_string(&out).unwrap_or_default(), said)
+    };
+    // POP3, keep: both messages arrive, both stay on the server.
+    let (code, text, said) = fetch("pop3", "mail", "POP3", "taro@example.ac.jp", "s3cret", "keep");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(text.contains("Subject: one for POP3") && text.contains("two for POP3, fetched"), "{text}");
+    assert!(text.contains("with POP3 (fetchmail-"), "fetchmail adds its Received: field: {text}");
+    assert_eq!(pop_login(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret").1, 2, "keep");
+    // Run again: nothing new (exit status 1), by the UIDs it remembered.
+    let (code, text, said) = fetch("pop3", "mail", "POP3", "taro@example.ac.jp", "s3cret", "keep");
+    assert_eq!(code, Some(1), "{said}");
+    assert_eq!(text.matches("Subject: one for POP3").count(), 1, "{text}");
+    // IMAP, nokeep: the message arrives and is expunged on the server.
+    let (code, text, said) = fetch("imap", "mail-net", "IMAP", "friend@example.net", "fr1end", "nokeep");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(text.contains("Subject: one for IMAP") && text.contains("with IMAP (fetchmail-"), "{text}");
+    assert_eq!(pop_login(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end").1, 0, "nokeep");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A getmail6 rc file: `retriever` lines, then a destination (its
+/// `user = nobody` only when running as root, which getmail refuses), then
+/// `options`.
+fn getmail_rc(dir: &Path, name: &str, retriever: &str, destination: &str, options: &str) -> PathBuf {
+    let rc = dir.join(name);
+    let user = if running_as_root() { "user = nobody\n" } else { "" };
+    std::fs::write(&rc, format!("[retriever]\n{retriever}\n[destination]\n{destination}{user}\n[options]\n{options}"))
+        .expect("getmailrc");
+    rc
+}
+
+/// getmail6 (the `getmail` command): SimplePOP3Retriever into a Maildir,
+/// leaving the mail on the server and fetching only what is new on a
+/// second run; SimpleIMAPRetriever into an mboxrd file, deleting on the
+/// server.
+#[test]
+fn getmail_retrieves_by_pop3_and_imap() {
+    if !tools("serve::getmail_retrieves_by_pop3_and_imap", &["getmail"]) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let server = serve("tests/fixtures/serve-lab.yaml", "getmail");
+    let smtp = server.endpoint("mail", "smtp");
+    let pop3 = server.endpoint("mail", "pop3");
+    let (addr, imap_port) = server.endpoint("mail-net", "imap");
+    submit(
+        &smtp,
+        "taro@example.ac.jp",
+        "s3cret",
+        "taro@example.ac.jp",
+        "taro@example.ac.jp",
+        "Subject: for getmail by POP3\r\n\r\nhello",
+    );
+    submit(
+        &smtp,
+        "taro@example.ac.jp",
+        "s3cret",
+        "taro@example.ac.jp",
+        "friend@example.net",
+        "Subject: for getmail by IMAP\r\n\r\nhello",
+    );
+    wait_for_mail(&pop3, "taro@example.ac.jp", "s3cret", 1);
+    wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
+    let dir = client_dir("getmail");
+    let maildir = dir.join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("Maildir");
+        std::fs::set_permissions(maildir.join(sub), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    }
+    std::fs::set_permissions(&maildir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mbox = dir.join("mbox");
+    std::fs::write(&mbox, "").expect("mbox");
+    std::fs::set_permissions(&mbox, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let pop_rc = getmail_rc(
+        &dir,
+        "pop3.rc",
+        &format!(
+            "type = SimplePOP3Retriever\nserver = {}\nport = {}\nusername = taro@example.ac.jp\npassword = s3cret\n",
+            pop3.0, pop3.1
+        ),
+        &format!("type = Maildir\npath = {}/\n", maildir.display()),
+        "read_all = false\ndelete = false\n",
+    );
+    let imap_rc = getmail_rc(
+        &dir,
+        "imap.rc",
+        &format!(
+            "type = SimpleIMAPRetriever\nserver = {addr}\nport = {imap_port}\nusername = friend@example.net\npassword = fr1end\nmailboxes = (\"INBOX\",)\n"
+        ),
+        &format!("type = Mboxrd\npath = {}\n", mbox.display()),
+        "read_all = true\ndelete = true\n",
+    );
+    let getmail = |rc: &Path| {
+        let out = Command::new("getmail")
+            .env("HOME", &dir)
+            .arg("--getmaildir")
+            .arg(&dir)
+            .arg("--rcfile")
+            .arg(rc)
+            .stdin(Stdio::null())
+            .output()
+            .expect("getmail runs");
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && !said.contains("error"), "getmail failed: {said}");
+        said
+    };
+    let in_maildir = || -> Vec<String> {
+        let mut texts = Vec::new();
+        for sub in ["new", "cur"] {
+            for e in std::fs::read_dir(maildir.join(sub)).expect("Maildir").flatten() {
+                texts.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        texts
+    };
+    // POP3 into the Maildir: one message, left on the server.
+    let said = getmail(&pop_rc);
+    assert!(said.contains("1 messages"), "{said}");
+    let texts = in_maildir();
+    assert!(texts.len() == 1 && texts[0].contains("Subject: for getmail by POP3"), "{texts:?}");
+    assert_eq!(pop_login(&pop3, "taro@example.ac.jp", "s3cret").1, 1, "delete = false");
+    // Again: getmail remembers the UIDL and takes nothing.
+    let said = getmail(&pop_rc);
+    assert!(said.contains("0 messages"), "{said}");
+    assert_eq!(in_maildir().len(), 1);
+    // IMAP into the mbox file, deleted on the server.
+    let said = getmail(&imap_rc);
+    assert!(said.contains("1 messages") && said.contains("deleted"), "{said}");
+    let text = std::fs::read_to_string(&mbox).unwrap_or_default();
+    assert!(text.starts_with("From taro@example.ac.jp ") && text.contains("Subject: for getmail by IMAP"), "{text}");
+    assert_eq!(imap_count(&(addr.clone(), imap_port), "friend@example.net", "fr1end", "INBOX"), 0, "delete = true");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// offlineimap3 syncs an account with a local Maildir (`-o`, one sync):
+/// the INBOX and the special-use folders come down; then a message deleted
+/// locally is expunged on the server and one written into the local Sent
+/// folder is uploaded (APPENDUID gives offlineimap its UID).
+#[test]
+fn offlineimap_syncs_a_maildir_with_serve() {
+    if !tools("serve::offlineimap_syncs_a_maildir_with_serve", &["offlineimap"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "offlineimap");
+    let imap_ep = server.endpoint("mail", "imap");
+    let pop3 = server.endpoint("mail", "pop3");
+    submit(
+        &server.endpoint("mail", "smtp"),
+        "taro@example.ac.jp",
+        "s3cret",
+        "x@example.org",
+        "taro@example.ac.jp",
+        "Subject: for offlineimap\r\n\r\nsynced",
+    );
+    wait_for_mail(&pop3, "taro@example.ac.jp", "s3cret", 1);
+    let dir = client_dir("offlineimap");
+    let mail = dir.join("mail");
+    let rc = dir.join("offlineimaprc");
+    std::fs::write(
+        &rc,
+        format!(
+            "[general]\naccounts = lab\nmetadata = {}\n\n\
+             [Account lab]\nlocalrepository = near\nremoterepository = far\n\n\
+             [Repository near]\ntype = Maildir\nlocalfolders = {}\n\n\
+             [Repository far]\ntype = IMAP\nremotehost = {}\nremoteport = {}\n\
+             remoteuser = taro@example.ac.jp\nremotepass = s3cret\nssl = no\nstarttls = no\n",
+            dir.join("meta").display(),
+            mail.display(),
+            imap_ep.0,
+            imap_ep.1
+        ),
+    )
+    .expect("offlineimaprc");
+    let sync = || {
+        let out = Command::new("offlineimap")
+            .env("HOME", &dir)
+            .arg("-c")
+            .arg(&rc)
+            .args(["-o", "-u", "basic"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("offlineimap runs");
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && !said.contains("ERROR"), "offlineimap failed: {said}");
+    };
+    let files = |folder: &str| -> Vec<PathBuf> {
+        let mut all = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(d) = std::fs::read_dir(mail.join(folder).join(sub)) {
+                all.extend(d.flatten().map(|e| e.path()));
+            }
+        }
+        all
+    };
+    sync();
+    let inbox = files("INBOX");
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    let text = std::fs::read_to_string(&inbox[0]).unwrap_or_default();
+    assert!(text.contains("Subject: for offlineimap") && text.contains("synced"), "{text}");
+    for folder in ["Sent", "Drafts", "Trash", "Junk"] {
+        assert!(mail.join(folder).join("cur").is_dir(), "{folder} not created locally");
+    }
+    // Offline: delete the message, write one into Sent; sync again.
+    std::fs::remove_file(&inbox[0]).expect("delete locally");
+    std::fs::write(
+        mail.join("Sent/new/1.written-offline"),
+        "Subject: written offline\nFrom: taro@example.ac.jp\n\nup\n",
+    )
+    .expect("write into Sent");
+    sync();
+    assert_eq!(pop_login(&pop3, "taro@example.ac.jp", "s3cret").1, 0, "the deletion reached the server");
+    assert_eq!(imap_count(&imap_ep, "taro@example.ac.jp", "s3cret", "Sent"), 1, "the upload reached Sent");
+    let sent = files("Sent");
+    // offlineimap renames the file with the UID the server gave (APPENDUID).
+    assert!(sent.len() == 1 && sent[0].to_string_lossy().contains(",U=1,"), "{sent:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// msmtp sends with everything on its command line (no config file):
+/// `--auth=plain` with the password from `--passwordeval`, `--tls=off`;
+/// relaying to another domain is allowed after the login and the message is
+/// read back by POP3.
+#[test]
+fn msmtp_sends_with_auth() {
+    if !tools("serve::msmtp_sends_with_auth", &["msmtp"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "msmtp");
+    let (addr, port) = server.endpoint("mail", "smtp");
+    let home = client_dir("msmtp");
+    let mut child = Command::new("msmtp")
+        .env("HOME", &home)
+        .args([
+            &format!("--host={addr}"),
+            &format!("--port={port}"),
+            "--auth=plain",
+            "--user=taro@example.ac.jp",
+            "--passwordeval=echo s3cret",
+            "--tls=off",
+            "--from=taro@example.ac.jp",
+            "--",
+            "friend@example.net",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("msmtp runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"From: taro@example.ac.jp\nTo: friend@example.net\nSubject: by msmtp\n\nHello from msmtp.\n")
+        .expect("message");
+    let out = child.wait_with_output().expect("msmtp ends");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "msmtp failed: {said}");
+    let text = wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
+    assert!(text.contains("Subject: by msmtp") && text.contains("Hello from msmtp."), "{text}");
+    assert!(text.contains("with ESMTPA"), "{text}");
+    // msmtp adds the fields a message needs (RFC 5322 §3.6): Date and Message-ID.
+    assert!(text.contains("Date: ") && text.contains("Message-ID: <"), "{text}");
     let _ = std::fs::remove_dir_all(&home);
 }
