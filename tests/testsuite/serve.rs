@@ -1490,3 +1490,24 @@ fn msmtp_sends_with_auth() {
     assert!(text.contains("Date: ") && text.contains("Message-ID: <"), "{text}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Postfix's own SMTP test client, smtp-source, as the sender: two
+/// sessions, four messages of 1 KB to a local mailbox (the load bench/serve.sh
+/// drives at scale), all stored and readable over POP3.
+#[test]
+fn postfix_smtp_source_sends_to_serve() {
+    if !tools("serve::postfix_smtp_source_sends_to_serve", &["smtp-source"]) {
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "smtp-source");
+    let (addr, port) = server.endpoint("mail", "smtp");
+    let out = Command::new("smtp-source")
+        .args(["-s", "2", "-m", "4", "-l", "1024", "-f", "friend@example.net", "-t", "taro@example.ac.jp"])
+        .args(["-S", "from smtp-source", &format!("{addr}:{port}")])
+        .output()
+        .expect("smtp-source runs");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "smtp-source failed: {said}");
+    let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 4);
+    assert!(text.contains("Subject: from smtp-source"), "{text}");
+}
