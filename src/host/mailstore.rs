@@ -90,6 +90,9 @@ trait Reader {
     fn poll(&mut self, store: &mut crate::store::Store, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Output>;
     fn feed(&mut self, bytes: &[u8]);
     fn peer_closed(&mut self);
+    /// The session is over: what the protocol changes in the store at its
+    /// end (POP3: `\Seen` on what RETR sent).
+    fn end(&mut self, _store: &mut crate::store::Store) {}
     fn waiting(&mut self, now: Duration);
     fn poll_timeout(&self) -> Option<Duration>;
     fn handle_timeout(&mut self, now: Duration);
@@ -130,6 +133,9 @@ impl Reader for pop3::Server {
     }
     fn peer_closed(&mut self) {
         pop3::Server::peer_closed(self)
+    }
+    fn end(&mut self, store: &mut crate::store::Store) {
+        pop3::Server::end(self, store)
     }
     fn waiting(&mut self, now: Duration) {
         pop3::Server::waiting(self, now)
@@ -242,14 +248,19 @@ impl<R: Reader> Core for Reading<R> {
         self.srv.poll_timeout()
     }
     fn handle_timeout(&mut self, now: Duration) {
-        if self.srv.poll_timeout().is_some_and(|d| now >= d) {
+        let over = self.srv.poll_timeout().is_some_and(|d| now >= d);
+        if over {
             self.ended.get_or_insert("Disconnected: Inactivity");
         }
         self.srv.handle_timeout(now);
+        if over {
+            self.mta.with_store(|st| self.srv.end(st));
+        }
     }
     fn peer_closed(&mut self, _how: Lost) {
         self.ended.get_or_insert("Disconnected");
         self.srv.peer_closed();
+        self.mta.with_store(|st| self.srv.end(st));
     }
     fn signalled(&mut self) {
         self.srv.mailbox_changed();

@@ -8,6 +8,12 @@
 //! marks, and the marked messages leave the store at QUIT (the UPDATE state).
 //! A dropped connection removes nothing (RFC 1939 §6).
 //!
+//! A message sent whole with RETR gets the IMAP flag `\Seen` when the
+//! session ends, with QUIT or without (what Dovecot does by default,
+//! `pop3_no_flag_updates = no`: its `client_update_mails` at the end of
+//! every session); TOP leaves it unseen. So an IMAP client on another
+//! device sees the mail a POP3 client downloaded as read.
+//!
 //! STLS (RFC 2595 §4) is offered in CAPA when the host has TLS
 //! ([`Server::tls`]) and the session is not encrypted yet. After its `+OK`
 //! the core hands out [`Output::StartTls`] and reads nothing more: whatever
@@ -100,6 +106,8 @@ struct Entry {
     /// Octets with every line ended by CRLF, before dot-stuffing.
     size: usize,
     deleted: bool,
+    /// Sent whole with RETR: `\Seen` when the session ends.
+    retrieved: bool,
 }
 
 pub struct Server {
@@ -258,6 +266,38 @@ impl Server {
         self.out.clear();
         for e in &mut self.maildrop {
             e.deleted = false;
+        }
+    }
+
+    /// The session is over (QUIT, a dropped connection, the autologout):
+    /// the messages it sent whole with RETR get `\Seen` in the store, as
+    /// Dovecot marks them (see the module's documentation). Each message
+    /// once; the host calls this when the connection ends.
+    pub fn end(&mut self, store: &mut Store) {
+        let Some(user) = self.user.as_deref() else { return };
+        let seen: BTreeSet<u32> = self
+            .maildrop
+            .iter_mut()
+            .filter(|e| e.retrieved)
+            .map(|e| {
+                e.retrieved = false;
+                e.uid
+            })
+            .collect();
+        if seen.is_empty() {
+            return;
+        }
+        let mut changed = false;
+        if let Some(mb) = store.mailbox_mut(user, INBOX) {
+            for m in mb.messages.iter_mut().filter(|m| seen.contains(&m.uid)) {
+                if !m.has("\\Seen") {
+                    m.flags.insert("\\Seen".into());
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            store.touch();
         }
     }
 
@@ -459,7 +499,13 @@ impl Server {
         if let Some(mb) = store.mailbox(&user, INBOX) {
             self.uid_validity = mb.uid_validity;
             for m in &mb.messages {
-                self.maildrop.push(Entry { uid: m.uid, size: m.wire_size, data: m.data.clone(), deleted: false });
+                self.maildrop.push(Entry {
+                    uid: m.uid,
+                    size: m.wire_size,
+                    data: m.data.clone(),
+                    deleted: false,
+                    retrieved: false,
+                });
             }
         }
         self.state = State::Transaction;
@@ -562,6 +608,9 @@ impl Server {
                         };
                         let data = e.data.clone();
                         let first = format!("+OK {} octets", e.size);
+                        if let Some(e) = self.maildrop.get_mut(i - 1) {
+                            e.retrieved = true;
+                        }
                         self.send_text(first, "message", &lines_of(&data));
                     }
                     Err(e) => self.send(e),
@@ -665,6 +714,7 @@ impl Server {
     /// The UPDATE state: remove the messages this session deleted; returns
     /// how many messages the INBOX keeps.
     fn update(&mut self, store: &mut Store) -> usize {
+        self.end(store);
         let Some(user) = self.user.clone() else {
             return 0;
         };
@@ -1249,6 +1299,35 @@ mod tests {
         assert!(matches!(s.poll(&mut st), Some(Output::Received(_))));
         s.peer_closed();
         assert_eq!(s.poll(&mut st), None);
+    }
+
+    fn seen(st: &Store) -> Vec<bool> {
+        st.mailbox(ALICE, INBOX).map(|mb| mb.messages.iter().map(|m| m.has("\\Seen")).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn retr_marks_seen_when_the_session_ends_top_does_not() {
+        // QUIT ends it: RETR 2 is seen, TOP 1 and the untouched 3 are not.
+        let mut st = store();
+        let mut s = alice(&mut st);
+        run(&mut s, &mut st, b"TOP 1 0\r\nRETR 2\r\n");
+        assert_eq!(seen(&st), vec![false, false, false], "not before the session ends");
+        run(&mut s, &mut st, b"QUIT\r\n");
+        assert_eq!(seen(&st), vec![false, true, false]);
+        // A dropped connection ends it too (Dovecot marks them at any end).
+        let mut st = store();
+        let mut s = alice(&mut st);
+        run(&mut s, &mut st, b"RETR 3\r\n");
+        s.peer_closed();
+        s.end(&mut st);
+        assert_eq!(seen(&st), vec![false, false, true]);
+        // Retrieved and deleted: gone at QUIT, and the store's version moved for IDLE.
+        let mut st = store();
+        let mut s = alice(&mut st);
+        let before = st.version();
+        run(&mut s, &mut st, b"RETR 1\r\nDELE 1\r\nQUIT\r\n");
+        assert_eq!(uids(&st, ALICE), vec![2, 3]);
+        assert_ne!(st.version(), before);
     }
 
     #[test]
