@@ -4,7 +4,7 @@
 //! is kept in target/report-screenshots/ for people to look at.
 
 use crate::common;
-use crate::support::tools;
+use crate::support::{bounded, tools};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,23 +35,24 @@ fn reports_are_self_contained_and_complete() {
 }
 
 fn browser(args: &[&str], profile: &Path) -> (String, String) {
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("chromium runs");
+    let mut cmd = Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(args);
+    // A headless Chromium that waits on something never seen must fail the test, not hang the run.
+    let out = bounded(&mut cmd, None, std::time::Duration::from_secs(120));
+    assert!(!out.killed, "chromium {args:?} did not finish within 120 s");
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

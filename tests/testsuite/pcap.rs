@@ -6,7 +6,7 @@
 //! decode with no malformed packets, and tshark sees the same SMTP commands.
 
 use crate::common;
-use crate::support::tools;
+use crate::support::{bounded, tools};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use maillab::trace::Kind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -138,8 +138,14 @@ fn captures_parse_and_carry_the_traced_smtp_commands() {
 }
 
 fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark").args(args).output().expect("tshark runs");
-    assert!(out.status.success(), "tshark {args:?} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let out = bounded(Command::new("tshark").args(args), None, std::time::Duration::from_secs(120));
+    assert!(
+        out.ok,
+        "tshark {args:?} failed ({:?}, killed: {}):\n{}",
+        out.code,
+        out.killed,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

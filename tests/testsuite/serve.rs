@@ -8,7 +8,7 @@
 //! isync's mbsync, mutt, fetchmail, getmail6, offlineimap3, msmtp) and are
 //! gated by [`crate::support::tools`].
 
-use crate::support::tools;
+use crate::support::{bounded, tools};
 use base64::Engine as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -666,22 +666,27 @@ fn a_list_server_is_joined_with_python_over_real_sockets() {
 /// Run the Python client script `tests/serve/SCRIPT` against `server` (its
 /// ready file first, then `args`): the script must succeed and print `done`.
 fn python_checks(server: &Server, script: &str, args: &[&std::ffi::OsStr], what: &str, done: &str) {
-    let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve").join(script))
-        .arg(&server.ready_file)
-        .args(args)
-        .output()
-        .expect("python3 runs");
+    let out = bounded(
+        Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/serve").join(script))
+            .arg(&server.ready_file)
+            .args(args),
+        None,
+        TOOL_LIMIT,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{what}:\n{stdout}\n{stderr}");
+    assert!(out.ok, "{what} (killed after {TOOL_LIMIT:?}: {}):\n{stdout}\n{stderr}", out.killed);
     assert!(stdout.contains(done), "{stdout}");
 }
 
+/// How long a real client may take in one of these tests before it is
+/// killed and its test fails (see [`bounded`]).
+const TOOL_LIMIT: Duration = Duration::from_secs(60);
+
 fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} runs: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
+    let out = bounded(Command::new(cmd).args(args), None, TOOL_LIMIT);
+    (out.ok, out.said())
 }
 
 #[test]
@@ -834,13 +839,14 @@ fn real_tls_clients_against_serve() {
     let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
     python_checks(&server, "tls_clients.py", &[], "TLS client checks failed", "all TLS client checks passed");
     let (a, p) = server.endpoint("mail", "submission");
-    let out = Command::new("openssl")
-        .args(["s_client", "-starttls", "smtp", "-CAfile", &ca, "-verify_hostname", "mail.example.ac.jp"])
-        .args(["-verify_return_error", "-brief", "-connect", &format!("{a}:{p}")])
-        .stdin(Stdio::null())
-        .output()
-        .expect("openssl runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = bounded(
+        Command::new("openssl")
+            .args(["s_client", "-starttls", "smtp", "-CAfile", &ca, "-verify_hostname", "mail.example.ac.jp"])
+            .args(["-verify_return_error", "-brief", "-connect", &format!("{a}:{p}")]),
+        None,
+        TOOL_LIMIT,
+    )
+    .said();
     assert!(text.contains("Verification: OK"), "{text}");
     assert!(text.contains("TLSv1.3"), "{text}");
 }
@@ -862,13 +868,14 @@ fn curl_openssl_and_swaks_over_tls_against_serve() {
         (server.port("mail", "pop3"), server.port("mail", "imap"), server.port("mail", "submission"));
     // openssl: STLS and STARTTLS, the certificate verified for the name.
     for (proto, port) in [("pop3", pop3), ("imap", imap)] {
-        let out = Command::new("openssl")
-            .args(["s_client", "-starttls", proto, "-CAfile", &ca, "-verify_hostname", name])
-            .args(["-verify_return_error", "-brief", "-connect", &format!("{addr}:{port}")])
-            .stdin(Stdio::null())
-            .output()
-            .expect("openssl runs");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = bounded(
+            Command::new("openssl")
+                .args(["s_client", "-starttls", proto, "-CAfile", &ca, "-verify_hostname", name])
+                .args(["-verify_return_error", "-brief", "-connect", &format!("{addr}:{port}")]),
+            None,
+            TOOL_LIMIT,
+        )
+        .said();
         assert!(text.contains("Verification: OK") && text.contains("TLSv1.3"), "openssl -starttls {proto}: {text}");
     }
     // swaks --tls on 587: STARTTLS, then AUTH inside TLS.
@@ -1053,21 +1060,17 @@ fn mutt_sends_with_smtp_url_and_auth() {
     let server = serve("tests/fixtures/serve-lab.yaml", "mutt");
     let home = mutt_home("mutt");
     let rc = muttrc(&server, &home);
-    let mut child = Command::new("mutt")
-        .env("HOME", &home)
-        .env("MAIL", home.join("spool"))
-        .args(["-n", "-F"])
-        .arg(&rc)
-        .args(["-s", "by mutt", "--", "friend@example.net"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mutt runs");
-    child.stdin.take().expect("stdin").write_all(b"Hello from mutt.\n").expect("body");
-    let out = child.wait_with_output().expect("mutt ends");
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "mutt failed: {said}");
+    let out = bounded(
+        Command::new("mutt").env("HOME", &home).env("MAIL", home.join("spool")).args(["-n", "-F"]).arg(&rc).args([
+            "-s",
+            "by mutt",
+            "--",
+            "friend@example.net",
+        ]),
+        Some(b"Hello from mutt.\n"),
+        TOOL_LIMIT,
+    );
+    assert!(out.ok, "mutt failed: {}", out.said());
     let text = wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
     assert!(text.contains("Subject: by mutt") && text.contains("Hello from mutt."), "{text}");
     assert!(text.contains("From: Taro <taro@example.ac.jp>"), "{text}");
@@ -1106,18 +1109,17 @@ fn mutt_reads_over_imap_in_a_terminal() {
     );
     let t = Instant::now();
     let text = loop {
-        let out = Command::new("script")
-            .args(["-qec", &cmd, "/dev/null"])
-            .env("HOME", &home)
-            .env("TERM", "vt100")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .expect("script runs mutt");
+        // Bounded from outside as well: util-linux's `script` has been seen
+        // to hang after its child ended (util-linux issue #2562); what mutt
+        // piped is in the file either way.
+        bounded(
+            Command::new("script").args(["-qec", &cmd, "/dev/null"]).env("HOME", &home).env("TERM", "vt100"),
+            None,
+            Duration::from_secs(30),
+        );
         let text = std::fs::read_to_string(&piped).unwrap_or_default();
         // Local delivery can take a moment: an empty INBOX pipes nothing.
-        if (out.status.success() && text.contains("read me")) || t.elapsed() > Duration::from_secs(15) {
+        if text.contains("read me") || t.elapsed() > Duration::from_secs(15) {
             break text;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -1223,16 +1225,12 @@ fn fetchmail_fetches_by_pop3_and_imap() {
         )
         .expect("fetchmailrc");
         std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        let status = Command::new("fetchmail")
-            .env("HOME", &home)
-            .env("FETCHMAILHOME", &home)
-            .arg("-f")
-            .arg(&rc)
-            .stdin(Stdio::null())
-            .output()
-            .expect("fetchmail runs");
-        let said = format!("{}{}", String::from_utf8_lossy(&status.stdout), String::from_utf8_lossy(&status.stderr));
-        (status.status.code(), std::fs::read_to_string(&out).unwrap_or_default(), said)
+        let ran = bounded(
+            Command::new("fetchmail").env("HOME", &home).env("FETCHMAILHOME", &home).arg("-f").arg(&rc),
+            None,
+            TOOL_LIMIT,
+        );
+        (ran.code, std::fs::read_to_string(&out).unwrap_or_default(), ran.said())
     };
     // POP3, keep: both messages arrive, both stay on the server.
     let (code, text, said) = fetch("pop3", "mail", "POP3", "taro@example.ac.jp", "s3cret", "keep");
@@ -1325,17 +1323,13 @@ fn getmail_retrieves_by_pop3_and_imap() {
         "read_all = true\ndelete = true\n",
     );
     let getmail = |rc: &Path| {
-        let out = Command::new("getmail")
-            .env("HOME", &dir)
-            .arg("--getmaildir")
-            .arg(&dir)
-            .arg("--rcfile")
-            .arg(rc)
-            .stdin(Stdio::null())
-            .output()
-            .expect("getmail runs");
-        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success() && !said.contains("error"), "getmail failed: {said}");
+        let out = bounded(
+            Command::new("getmail").env("HOME", &dir).arg("--getmaildir").arg(&dir).arg("--rcfile").arg(rc),
+            None,
+            TOOL_LIMIT,
+        );
+        let said = out.said();
+        assert!(out.ok && !said.contains("error"), "getmail failed: {said}");
         said
     };
     let in_maildir = || -> Vec<String> {
@@ -1406,16 +1400,13 @@ fn offlineimap_syncs_a_maildir_with_serve() {
     )
     .expect("offlineimaprc");
     let sync = || {
-        let out = Command::new("offlineimap")
-            .env("HOME", &dir)
-            .arg("-c")
-            .arg(&rc)
-            .args(["-o", "-u", "basic"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("offlineimap runs");
-        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success() && !said.contains("ERROR"), "offlineimap failed: {said}");
+        let out = bounded(
+            Command::new("offlineimap").env("HOME", &dir).arg("-c").arg(&rc).args(["-o", "-u", "basic"]),
+            None,
+            TOOL_LIMIT,
+        );
+        let said = out.said();
+        assert!(out.ok && !said.contains("ERROR"), "offlineimap failed: {said}");
     };
     let files = |folder: &str| -> Vec<PathBuf> {
         let mut all = Vec::new();
@@ -1462,9 +1453,8 @@ fn msmtp_sends_with_auth() {
     let server = serve("tests/fixtures/serve-lab.yaml", "msmtp");
     let (addr, port) = server.endpoint("mail", "smtp");
     let home = client_dir("msmtp");
-    let mut child = Command::new("msmtp")
-        .env("HOME", &home)
-        .args([
+    let out = bounded(
+        Command::new("msmtp").env("HOME", &home).args([
             &format!("--host={addr}"),
             &format!("--port={port}"),
             "--auth=plain",
@@ -1474,21 +1464,11 @@ fn msmtp_sends_with_auth() {
             "--from=taro@example.ac.jp",
             "--",
             "friend@example.net",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("msmtp runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"From: taro@example.ac.jp\nTo: friend@example.net\nSubject: by msmtp\n\nHello from msmtp.\n")
-        .expect("message");
-    let out = child.wait_with_output().expect("msmtp ends");
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "msmtp failed: {said}");
+        ]),
+        Some(b"From: taro@example.ac.jp\nTo: friend@example.net\nSubject: by msmtp\n\nHello from msmtp.\n"),
+        TOOL_LIMIT,
+    );
+    assert!(out.ok, "msmtp failed: {}", out.said());
     let text = wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
     assert!(text.contains("Subject: by msmtp") && text.contains("Hello from msmtp."), "{text}");
     assert!(text.contains("with ESMTPA"), "{text}");
@@ -1507,13 +1487,14 @@ fn postfix_smtp_source_sends_to_serve() {
     }
     let server = serve("tests/fixtures/serve-lab.yaml", "smtp-source");
     let (addr, port) = server.endpoint("mail", "smtp");
-    let out = Command::new("smtp-source")
-        .args(["-s", "2", "-m", "4", "-l", "1024", "-f", "friend@example.net", "-t", "taro@example.ac.jp"])
-        .args(["-S", "from smtp-source", &format!("{addr}:{port}")])
-        .output()
-        .expect("smtp-source runs");
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "smtp-source failed: {said}");
+    let out = bounded(
+        Command::new("smtp-source")
+            .args(["-s", "2", "-m", "4", "-l", "1024", "-f", "friend@example.net", "-t", "taro@example.ac.jp"])
+            .args(["-S", "from smtp-source", &format!("{addr}:{port}")]),
+        None,
+        TOOL_LIMIT,
+    );
+    assert!(out.ok, "smtp-source failed: {}", out.said());
     let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 4);
     assert!(text.contains("Subject: from smtp-source"), "{text}");
 }

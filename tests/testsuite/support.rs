@@ -43,3 +43,82 @@ pub fn tools(test: &str, programs: &[&str]) -> bool {
     let _ = writeln!(std::io::stderr(), "skipped: {test} needs {missing} (MAILLAB_REQUIRE_TOOLS=1 makes it a failure)");
     false
 }
+
+/// How a real program run by [`bounded`] ended.
+pub struct Ran {
+    /// Whether it exited with status 0 (false when it was killed).
+    pub ok: bool,
+    /// Its exit status (none when a signal ended it).
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Whether it was still running at the deadline and was killed.
+    pub killed: bool,
+}
+
+impl Ran {
+    /// What it wrote, stdout then stderr, for an assertion message.
+    pub fn said(&self) -> String {
+        format!("{}{}", String::from_utf8_lossy(&self.stdout), String::from_utf8_lossy(&self.stderr))
+    }
+}
+
+/// Runs a real program to its end, or for at most `limit`: a program that
+/// waits for something that never comes (a prompt, a terminal, a peer) must
+/// fail its test, never hang the run. `stdin` is what it reads (nothing when
+/// `None`). Its output goes to files rather than pipes, which a left-over
+/// grandchild could hold open; at the deadline its whole process group is
+/// killed.
+pub fn bounded(cmd: &mut std::process::Command, stdin: Option<&[u8]>, limit: std::time::Duration) -> Ran {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = std::env::temp_dir().join(format!(
+        "maillab-bounded-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let path = |ext: &str| base.with_extension(ext);
+    let file = |ext: &str| std::fs::File::create(path(ext)).expect("a file for a program's output");
+    let input = match stdin {
+        Some(bytes) => {
+            std::fs::write(path("in"), bytes).expect("a file for a program's input");
+            Stdio::from(std::fs::File::open(path("in")).expect("the input file"))
+        }
+        None => Stdio::null(),
+    };
+    let program = format!("{:?}", cmd.get_program());
+    let mut child = cmd
+        .stdin(input)
+        .stdout(file("out"))
+        .stderr(file("err"))
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} does not start: {e}"));
+    let deadline = std::time::Instant::now() + limit;
+    let (code, killed) = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break (status.code(), false),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            _ => {
+                // The whole group: `script`, a shell, `timeout` and what they started.
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .stderr(Stdio::null())
+                    .status();
+                let _ = child.kill();
+                let _ = child.wait();
+                break (None, true);
+            }
+        }
+    };
+    let read = |ext: &str| std::fs::read(path(ext)).unwrap_or_default();
+    let ran = Ran { ok: code == Some(0), code, stdout: read("out"), stderr: read("err"), killed };
+    for ext in ["in", "out", "err"] {
+        let _ = std::fs::remove_file(path(ext));
+    }
+    ran
+}
