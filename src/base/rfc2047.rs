@@ -359,9 +359,11 @@ pub fn charset_of(raw: &str) -> Option<Charset> {
     let mut rest = raw;
     while let Some(i) = rest.find("=?") {
         let after = &rest[i + 2..];
+        // `=?charset?E?`: compared as bytes, since the byte after the
+        // charset's `?` may begin a multi-byte character in a peer's header.
         if let Some(q) = after.find('?')
-            && after[q + 1..].len() > 2
-            && after[q + 2..].starts_with('?')
+            && after.len() > q + 3
+            && after.as_bytes()[q + 2] == b'?'
         {
             return Charset::from_label(&after[..q]);
         }
@@ -388,6 +390,16 @@ pub fn decode(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn charset_of_takes_any_text() {
+        // Found by fuzzing: a multi-byte character right after `=?x?`.
+        assert_eq!(charset_of("=?x?é?="), None);
+        assert_eq!(charset_of("=?x?\u{3042}?a"), None);
+        assert_eq!(charset_of("=?UTF-8?B?aGk=?="), Some(Charset::Utf8));
+        assert_eq!(charset_of("=?iso-2022-jp?B?GyRC?="), Some(Charset::Iso2022Jp));
+        assert_eq!(charset_of("=?UTF-8?"), None);
+    }
 
     #[test]
     fn ascii_passes() {
