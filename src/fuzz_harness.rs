@@ -270,6 +270,9 @@ pub fn imap(data: &[u8]) {
     let mut store = Store::new();
     store.add_account("alice@example.com", "pw");
     let _ = store.add_special_mailboxes("alice@example.com");
+    // Small, so that `COPY 1:* INBOX` again and again meets it soon (the
+    // default lets a mailbox grow to 100,000 messages).
+    store.set_quota(crate::store::Quota { messages: 1_000, bytes: 1 << 20 });
     let t = fixed_time();
     let mime = b"Subject: m\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nAAAA\r\n--b--\r\n";
     store.deliver("alice@example.com", Arc::new(mime.to_vec()), t);
@@ -345,6 +348,9 @@ pub fn dns_tcp(data: &[u8]) {
     let bound = rest.len() + 10;
     let run = |reads: Vec<&[u8]>| {
         let mut s = TcpServer::new(IDLE);
+        // The connection is open: the idle timer runs, as the session
+        // driver starts it, even if the client never sends an octet.
+        s.waiting(Duration::ZERO);
         let (mut queries, mut n) = (Vec::new(), 0);
         let mut drain = |s: &mut TcpServer, now: Duration| {
             while let Some(o) = s.poll(now) {
