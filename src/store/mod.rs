@@ -137,10 +137,39 @@ pub struct Account {
     pub subscribed: BTreeSet<String>,
 }
 
+/// What an account may hold when a client saves mail into it over IMAP
+/// (APPEND, COPY), as Dovecot's quota plugin enforces a
+/// `quota_rule = *:storage=…:messages=…`: a save that would go over is
+/// refused with `NO [OVERQUOTA]`. Mail delivered by the MTA is not checked
+/// (Postfix's local(8) knows only `mailbox_size_limit`), and MOVE within the
+/// account changes nothing. Dovecot has no quota unless one is set up; the
+/// lab always has one, since its mail lives in memory and a client that
+/// copies `1:*` into the same mailbox again and again doubles it each time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Messages in all the account's mailboxes together.
+    pub messages: usize,
+    /// Octets of those messages.
+    pub bytes: u64,
+}
+
+impl Default for Quota {
+    /// 100,000 messages and 1 GiB (Dovecot's example rule is `*:storage=1G`).
+    fn default() -> Self {
+        Quota { messages: 100_000, bytes: 1 << 30 }
+    }
+}
+
+/// The text of a refused save: Dovecot's default `quota_exceeded_message`
+/// (src/plugins/quota/quota.c), after the `[OVERQUOTA]` code of RFC 5530.
+pub const QUOTA_EXCEEDED: &str = "Quota exceeded (mailbox for user is full)";
+
 /// All accounts of one mailstore host.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     accounts: BTreeMap<String, Account>,
+    /// What each account may hold by IMAP saves.
+    quota: Quota,
     /// Source of UIDVALIDITY values; grows with every mailbox created.
     next_validity: u32,
     /// Raised by every change a session could see (see the module's text).
@@ -154,7 +183,28 @@ pub fn canonical(name: &str) -> String {
 
 impl Store {
     pub fn new() -> Self {
-        Store { accounts: BTreeMap::new(), next_validity: 1, version: 0 }
+        Store { accounts: BTreeMap::new(), quota: Quota::default(), next_validity: 1, version: 0 }
+    }
+
+    /// Every account's limit for IMAP saves from now on.
+    pub fn set_quota(&mut self, quota: Quota) {
+        self.quota = quota;
+    }
+    pub fn quota(&self) -> Quota {
+        self.quota
+    }
+
+    /// Messages and octets in all of a user's mailboxes.
+    pub fn usage(&self, user: &str) -> (usize, u64) {
+        let Some(a) = self.accounts.get(user) else { return (0, 0) };
+        a.mailboxes.values().flat_map(|mb| &mb.messages).fold((0, 0), |(n, b), m| (n + 1, b + m.size() as u64))
+    }
+
+    /// Whether `messages` more messages of `bytes` octets in all fit in the
+    /// user's quota.
+    pub fn fits(&self, user: &str, messages: usize, bytes: u64) -> bool {
+        let (n, b) = self.usage(user);
+        n.saturating_add(messages) <= self.quota.messages && b.saturating_add(bytes) <= self.quota.bytes
     }
 
     /// How many changes the store has seen: compare two readings to know

@@ -130,26 +130,38 @@ impl Server {
 
     /// Copy the messages at `idx` of the client's view into `dest` (which
     /// exists); returns their UIDs and the `COPYUID` response code, or
-    /// `None` when nothing was copied.
-    pub(super) fn copy_into(&self, idx: &[usize], dest: &str, store: &mut Store) -> (Vec<u32>, Option<String>) {
+    /// `None` when nothing was copied. A copy (not a move, which leaves the
+    /// account's usage as it was) that would go over the quota copies
+    /// nothing: `Err` with the refusal.
+    pub(super) fn copy_into(
+        &self,
+        idx: &[usize],
+        dest: &str,
+        store: &mut Store,
+        moving: bool,
+    ) -> Result<(Vec<u32>, Option<String>), Done> {
         let (Some(sel), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
-            return (Vec::new(), None);
+            return Ok((Vec::new(), None));
         };
         let copies: Vec<Message> = match store.mailbox(user, &sel.name) {
             Some(mb) => idx.iter().filter_map(|&i| sel.msgs.get(i)).filter_map(|k| mb.by_uid(k.uid)).cloned().collect(),
             None => Vec::new(),
         };
+        let bytes = copies.iter().map(|m| m.size() as u64).sum();
+        if !moving && !store.fits(user, copies.len(), bytes) {
+            return Err(Done::No(format!("[OVERQUOTA] {}", crate::store::QUOTA_EXCEEDED)));
+        }
         let Some(d) = store.mailbox_mut(user, dest) else {
-            return (Vec::new(), None);
+            return Ok((Vec::new(), None));
         };
         if copies.is_empty() {
-            return (Vec::new(), None);
+            return Ok((Vec::new(), None));
         }
         let src: Vec<u32> = copies.iter().map(|m| m.uid).collect();
         let dst: Vec<u32> = copies.into_iter().map(|m| d.append(m.data, m.flags, m.internal_date)).collect();
         let code = format!("COPYUID {} {} {}", d.uid_validity, uid_set(&src), uid_set(&dst));
         store.touch();
-        (src, Some(code))
+        Ok((src, Some(code)))
     }
 
     /// MOVE and UID MOVE: COPY, then the originals are expunged; the
@@ -171,7 +183,10 @@ impl Server {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&dest))));
         }
         let (name, user) = (sel.name.clone(), user.to_string());
-        let (moved, code) = self.copy_into(&idx, &dest, store);
+        let (moved, code) = match self.copy_into(&idx, &dest, store, true) {
+            Ok(done) => done,
+            Err(refused) => return Ok(refused),
+        };
         if let Some(code) = code {
             self.send(format!("* OK [{code}] Moved UIDs."));
         }

@@ -391,6 +391,9 @@ impl Server {
             return Ok(Done::No("Refusing to store an empty message".into()));
         }
         let user = self.user_name();
+        if store.mailbox(&user, &name).is_some() && !store.fits(&user, 1, data.len() as u64) {
+            return Ok(Done::No(format!("[OVERQUOTA] {}", crate::store::QUOTA_EXCEEDED)));
+        }
         let Some(mb) = store.mailbox_mut(&user, &name) else {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));
         };

@@ -346,9 +346,10 @@ impl Server {
         if store.mailbox(user, &dest).is_none() {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&dest))));
         }
-        let code = match self.copy_into(&idx, &dest, store).1 {
-            Some(c) => format!("[{c}] "),
-            None => String::new(),
+        let code = match self.copy_into(&idx, &dest, store, false) {
+            Ok((_, Some(c))) => format!("[{c}] "),
+            Ok((_, None)) => String::new(),
+            Err(refused) => return Ok(refused),
         };
         Ok(Done::Ok(format!("{code}{}COPY completed", if uid { "UID " } else { "" })))
     }

@@ -815,6 +815,35 @@ fn uidplus_appenduid_copyuid_uid_expunge() {
 }
 
 #[test]
+fn saves_over_the_quota_are_refused_and_moves_pass() {
+    let mut st = store();
+    let (n, b) = st.usage(ALICE);
+    assert_eq!(n, 3);
+    // Room for two more messages, and octets for any of them.
+    st.set_quota(crate::store::Quota { messages: 5, bytes: b + 10_000 });
+    let mut s = selected(&mut st);
+    let full = "NO [OVERQUOTA] Quota exceeded (mailbox for user is full)";
+    // COPY 1:* into the mailbox itself would double it: refused whole, nothing copied.
+    assert_eq!(cmd(&mut s, &mut st, "c1 COPY 1:* INBOX", "NO"), vec![format!("c1 {full}")]);
+    assert_eq!(st.usage(ALICE).0, 3);
+    cmd(&mut s, &mut st, "c2 COPY 1:2 Work", "OK [COPYUID");
+    cmd(&mut s, &mut st, "c3 UID COPY 3 Work", "NO [OVERQUOTA]");
+    // MOVE leaves the usage as it was: it passes at the limit.
+    cmd(&mut s, &mut st, "m1 MOVE 3 Work", "OK");
+    assert_eq!(st.usage(ALICE).0, 5);
+    // APPEND: by count, then by octets.
+    cmd(&mut s, &mut st, "a1 APPEND Work {3+}\r\nhi!", "NO [OVERQUOTA]");
+    st.mailbox_mut(ALICE, INBOX).unwrap().messages[0].flags.insert("\\Deleted".into());
+    cmd(&mut s, &mut st, "x2 EXPUNGE", "OK");
+    assert_eq!(st.usage(ALICE).0, 4);
+    st.set_quota(crate::store::Quota { messages: 5, bytes: st.usage(ALICE).1 + 2 });
+    cmd(&mut s, &mut st, "a2 APPEND Work {3+}\r\nhi!", "NO [OVERQUOTA]");
+    cmd(&mut s, &mut st, "a3 APPEND Work {2+}\r\nhi", "OK [APPENDUID");
+    // Delivery by the MTA is not an IMAP save: it is not refused.
+    assert!(st.deliver(ALICE, Arc::new(b"Subject: more\r\n\r\nx\r\n".to_vec()), now()).is_some());
+}
+
+#[test]
 fn move_copies_then_expunges() {
     let mut st = store();
     let mut s = selected(&mut st);
