@@ -73,6 +73,13 @@ pub struct State {
     pub hosts: Vec<HostState>,
 }
 
+impl State {
+    /// Nothing to show (the scenario did not start).
+    fn empty(at: usize) -> State {
+        State { at, events: 0, time: String::new(), step: 0, finished: false, hosts: Vec::new() }
+    }
+}
+
 /// One host as the page gets it: what the page draws, and how much there is.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct HostState {
@@ -322,11 +329,21 @@ impl Labs {
 
     /// Make the state at `at` with the current Lab (moving it there) and cache it.
     fn make_state(&mut self, at: usize) -> Arc<String> {
-        // Run there first: only the snapshot and its JSON count as the state's cost.
-        let _ = self.lab_at(at);
-        let t = std::time::Instant::now();
-        let s = Arc::new(serde_json::to_string(&self.state(at)).unwrap_or_else(|_| "{}".into()));
-        self.state_cost = (self.state_cost * 3 + t.elapsed().min(Duration::from_secs(1))) / 4;
+        let events = self.events.clone();
+        let logs = std::mem::take(&mut self.logs);
+        let (s, took) = match self.lab_at(at) {
+            // Run there first: only the snapshot and its JSON count as the state's cost.
+            Some(lab) => {
+                let t = std::time::Instant::now();
+                let s = json(&state_of(lab, at, &events, &logs));
+                (s, Some(t.elapsed()))
+            }
+            None => (json(&State::empty(at)), None),
+        };
+        self.logs = logs;
+        if let Some(took) = took {
+            note_cost(&mut self.state_cost, took);
+        }
         self.remember(at, s.clone());
         s
     }
@@ -356,9 +373,8 @@ impl Labs {
                     continue;
                 }
                 let t = std::time::Instant::now();
-                let st = state_of(lab, p, &events, &logs);
-                made.push((p, Arc::new(serde_json::to_string(&st).unwrap_or_else(|_| "{}".into()))));
-                cost = (cost * 3 + t.elapsed().min(Duration::from_secs(1))) / 4;
+                made.push((p, json(&state_of(lab, p, &events, &logs))));
+                note_cost(&mut cost, t.elapsed());
             }
         }
         self.state_cost = cost;
@@ -390,7 +406,7 @@ impl Labs {
         let logs = std::mem::take(&mut self.logs);
         let s = match self.lab_at(at) {
             Some(lab) => state_of(lab, at, &events, &logs),
-            None => State { at, events: 0, time: String::new(), step: 0, finished: false, hosts: Vec::new() },
+            None => State::empty(at),
         };
         self.logs = logs;
         s
@@ -453,8 +469,7 @@ impl Labs {
                 break;
             }
             if self.cache.iter().all(|(c, _)| *c != p) {
-                let st = state_of(lab, p, &events, &logs);
-                made.push((p, Arc::new(serde_json::to_string(&st).unwrap_or_else(|_| "{}".into()))));
+                made.push((p, json(&state_of(lab, p, &events, &logs))));
             }
         }
         self.logs = logs;
@@ -507,6 +522,18 @@ impl Labs {
             self.idle();
         }
     }
+}
+
+/// A state as the page reads it.
+fn json(st: &State) -> Arc<String> {
+    Arc::new(serde_json::to_string(st).unwrap_or_else(|_| "{}".into()))
+}
+
+/// Folds one measured cost of making a state into the running estimate
+/// (an average that weighs the newest quarter; one slow outlier counts as
+/// at most a second).
+fn note_cost(estimate: &mut Duration, took: Duration) {
+    *estimate = (*estimate * 3 + took.min(Duration::from_secs(1))) / 4;
 }
 
 /// The state of a Lab paused after (at least) `at` events, with each host's
