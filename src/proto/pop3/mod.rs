@@ -494,9 +494,15 @@ impl Server {
         }
     }
 
-    fn login(&mut self, user: String, store: &Store) {
+    /// The maildrop is this session's from now on. Like Dovecot's POP3
+    /// (`MAILBOX_FLAG_DROP_RECENT` unless `pop3_no_flag_updates`, in
+    /// pop3-client.c), opening it takes \Recent away from its messages, as
+    /// an IMAP SELECT does: an IMAP client that looks later counts them as
+    /// old.
+    fn login(&mut self, user: String, store: &mut Store) {
         self.maildrop.clear();
-        if let Some(mb) = store.mailbox(&user, INBOX) {
+        if let Some(mb) = store.mailbox_mut(&user, INBOX) {
+            mb.recent.clear();
             self.uid_validity = mb.uid_validity;
             for m in &mb.messages {
                 self.maildrop.push(Entry {

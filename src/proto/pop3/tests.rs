@@ -534,6 +534,18 @@ fn retr_marks_seen_when_the_session_ends_top_does_not() {
 }
 
 #[test]
+fn a_pop3_login_takes_recent_away() {
+    let mut st = store();
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().recent.len(), 3, "new mail is \\Recent");
+    // A failed login leaves it.
+    let mut s = session(&mut st);
+    run(&mut s, &mut st, b"USER alice@example.com\r\nPASS wrong\r\n");
+    assert_eq!(st.mailbox(ALICE, INBOX).unwrap().recent.len(), 3);
+    let _s = alice(&mut st);
+    assert!(st.mailbox(ALICE, INBOX).unwrap().recent.is_empty());
+}
+
+#[test]
 fn other_clients_deleted_marks_are_not_expunged() {
     let mut st = store();
     // An IMAP client marked message 3 \Deleted (in its own spelling) but has not expunged.
