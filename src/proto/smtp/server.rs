@@ -592,61 +592,15 @@ impl Server {
                 }
                 self.reply(r);
             }
-            "RCPT" => {
-                let Some(env) = self.tx.clone() else {
-                    return self.error(st.need_mail());
-                };
-                if self.bdat != Bdat::None {
-                    return self.error(st.after_bdat("RCPT"));
+            "RCPT" => match self.tx.take() {
+                None => self.error(st.need_mail()),
+                // Out of `self` while the command is checked (no copy of the
+                // recipients so far per RCPT), and back afterwards.
+                Some(mut env) => {
+                    self.rcpt_command(arg, &mut env, policy);
+                    self.tx = Some(env);
                 }
-                let Some(rest) = strip_prefix_ci(arg, "TO:") else {
-                    return self.error(st.rcpt_syntax());
-                };
-                let (mailbox, params) = match parse_forward_path(rest, &self.cfg.hostname) {
-                    Ok((Path::Mailbox(m), params)) => (m, params),
-                    Ok((Path::Null, _)) => {
-                        return self.error(st.bad_address("the recipient may not be <>"));
-                    }
-                    Err(e) => return self.error(st.bad_address(&e)),
-                };
-                let mut rcpt_params = RcptParams::default();
-                for p in params.split_whitespace() {
-                    let k = p.split_once('=').map_or(p, |(k, _)| k);
-                    match k.to_ascii_uppercase().as_str() {
-                        "NOTIFY" | "ORCPT" if env.esmtp && self.offers("DSN") => {
-                            if let Err(r) = self.dsn_rcpt_param(p, &mut rcpt_params) {
-                                return self.error(r);
-                            }
-                        }
-                        "NOTIFY" | "ORCPT" if env.esmtp && !self.cfg.dsn => {
-                            let param =
-                                if k.eq_ignore_ascii_case("NOTIFY") { DsnParam::Notify } else { DsnParam::Orcpt };
-                            return self.error(st.dsn_disabled(param));
-                        }
-                        _ => return self.error(st.unsupported_option(p)),
-                    }
-                }
-                if mailbox.needs_smtputf8() && !env.params.smtputf8 {
-                    return self.error(st.needs_smtputf8());
-                }
-                if env.rcpts.len() >= self.cfg.max_recipients {
-                    return self.reply(st.too_many_recipients());
-                }
-                let r = policy.rcpt(&env, &mailbox);
-                // A recipient given twice is accepted twice and kept once, so
-                // it gets one copy (Postfix's cleanup and sendmail's recipient
-                // list drop such duplicates without a log line).
-                if r.is_positive()
-                    && let Some(tx) = self.tx.as_mut()
-                    && !tx.rcpts.contains(&mailbox)
-                {
-                    if !rcpt_params.is_empty() {
-                        tx.params.rcpt.insert(mailbox.to_string(), rcpt_params);
-                    }
-                    tx.rcpts.push(mailbox);
-                }
-                self.reply(r);
-            }
+            },
             "DATA" => {
                 if !arg.is_empty() {
                     return self.error(st.takes_no_argument("DATA"));
@@ -742,6 +696,57 @@ impl Server {
             params.envid = Some(decoded);
         }
         Ok(())
+    }
+
+    /// RCPT TO within the transaction `env` (taken out of `self.tx` by the caller).
+    fn rcpt_command(&mut self, arg: &str, env: &mut Envelope, policy: &mut dyn Policy) {
+        let st = self.persona();
+        if self.bdat != Bdat::None {
+            return self.error(st.after_bdat("RCPT"));
+        }
+        let Some(rest) = strip_prefix_ci(arg, "TO:") else {
+            return self.error(st.rcpt_syntax());
+        };
+        let (mailbox, params) = match parse_forward_path(rest, &self.cfg.hostname) {
+            Ok((Path::Mailbox(m), params)) => (m, params),
+            Ok((Path::Null, _)) => {
+                return self.error(st.bad_address("the recipient may not be <>"));
+            }
+            Err(e) => return self.error(st.bad_address(&e)),
+        };
+        let mut rcpt_params = RcptParams::default();
+        for p in params.split_whitespace() {
+            let k = p.split_once('=').map_or(p, |(k, _)| k);
+            match k.to_ascii_uppercase().as_str() {
+                "NOTIFY" | "ORCPT" if env.esmtp && self.offers("DSN") => {
+                    if let Err(r) = self.dsn_rcpt_param(p, &mut rcpt_params) {
+                        return self.error(r);
+                    }
+                }
+                "NOTIFY" | "ORCPT" if env.esmtp && !self.cfg.dsn => {
+                    let param = if k.eq_ignore_ascii_case("NOTIFY") { DsnParam::Notify } else { DsnParam::Orcpt };
+                    return self.error(st.dsn_disabled(param));
+                }
+                _ => return self.error(st.unsupported_option(p)),
+            }
+        }
+        if mailbox.needs_smtputf8() && !env.params.smtputf8 {
+            return self.error(st.needs_smtputf8());
+        }
+        if env.rcpts.len() >= self.cfg.max_recipients {
+            return self.reply(st.too_many_recipients());
+        }
+        let r = policy.rcpt(env, &mailbox);
+        // A recipient given twice is accepted twice and kept once, so
+        // it gets one copy (Postfix's cleanup and sendmail's recipient
+        // list drop such duplicates without a log line).
+        if r.is_positive() && !env.rcpts.contains(&mailbox) {
+            if !rcpt_params.is_empty() {
+                env.params.rcpt.insert(mailbox.to_string(), rcpt_params);
+            }
+            env.rcpts.push(mailbox);
+        }
+        self.reply(r);
     }
 
     /// `NOTIFY=` or `ORCPT=` on RCPT (RFC 3461 §4.1, §4.2), checked in the
