@@ -28,19 +28,22 @@ impl Maillog {
     }
 
     pub fn line(&self, prog: Program, pid: u32, msg: &str) -> String {
-        let t = self.ctx.now();
-        let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname).to_string();
         let p = self.persona();
-        let name = p.program_name(prog);
-        let pid = p.log_pid(prog, pid, self.daemon_pid);
-        format!("{} {short} {name}[{pid}]: {msg}", syslog_time(t))
+        self.syslog_line(p.program_name(prog), p.log_pid(prog, pid, self.daemon_pid), msg)
+    }
+
+    /// `Apr  1 10:00:00 host program[pid]: msg`, the host's short name, written once.
+    fn syslog_line(&self, program: &str, pid: u32, msg: &str) -> String {
+        use std::fmt::Write as _;
+        let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname);
+        let mut l = String::with_capacity(32 + short.len() + program.len() + msg.len());
+        let _ = write!(l, "{} {short} {program}[{pid}]: {msg}", syslog_time(self.ctx.now()));
+        l
     }
 
     /// A line from another program on the same host (e.g. the POP3/IMAP server).
     pub fn log_as(&self, program: &str, pid: u32, msg: &str) {
-        let t = self.ctx.now();
-        let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname).to_string();
-        let l = format!("{} {short} {program}[{pid}]: {msg}", syslog_time(t));
+        let l = self.syslog_line(program, pid, msg);
         self.ctx.emit(self.ctx.ev(Kind::Log).line(l).field(Field::Program, program));
     }
 

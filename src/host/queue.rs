@@ -368,15 +368,7 @@ impl Mta {
     /// the user's `Junk` mailbox (created if missing), as a receiver's
     /// filter does with OpenDMARC's verdict (a Sieve `fileinto "Junk"`).
     fn deliver_local(&self, qid: &str, from: &Path, rcpt: &Mailbox, data: &Arc<Vec<u8>>, junk: bool) -> Fate {
-        if !self.has_local_user(&rcpt.key()) {
-            return Fate::Bounced(Failure {
-                rcpt: rcpt.to_string(),
-                action: "failed",
-                status: "5.1.1".into(),
-                diagnostic: format!("{}; unknown user: \"{}\"", self.diag_type(), rcpt.local),
-                remote_mta: None,
-            });
-        }
+        let key = rcpt.key();
         let mut head = format!("Return-Path: {from}\r\n");
         if self.persona().writes_delivered_to() {
             head.push_str(&format!("Delivered-To: {rcpt}\r\n"));
@@ -388,14 +380,23 @@ impl Mta {
         let msg = Arc::new(msg);
         let now = self.ctx.now();
         let folder = if junk { crate::store::SpecialUse::Junk.default_name() } else { crate::store::INBOX };
-        let (uid, n) = self.with_store(|s| {
-            let uid = if junk {
-                s.deliver_junk(&rcpt.key(), msg.clone(), now)
-            } else {
-                s.deliver(&rcpt.key(), msg.clone(), now)
-            };
-            (uid, s.mailbox(&rcpt.key(), folder).map(|m| m.messages.len()).unwrap_or(0))
+        // One look-up of the account for the check, the delivery and the count.
+        let stored = self.with_store(|s| {
+            if !s.has_user(&key) {
+                return None;
+            }
+            let uid = if junk { s.deliver_junk(&key, msg.clone(), now) } else { s.deliver(&key, msg.clone(), now) };
+            Some((uid, s.mailbox(&key, folder).map(|m| m.messages.len()).unwrap_or(0)))
         });
+        let Some((uid, n)) = stored else {
+            return Fate::Bounced(Failure {
+                rcpt: rcpt.to_string(),
+                action: "failed",
+                status: "5.1.1".into(),
+                diagnostic: format!("{}; unknown user: \"{}\"", self.diag_type(), rcpt.local),
+                remote_mta: None,
+            });
+        };
         let why = if junk { " (quarantined by DMARC)" } else { "" };
         self.ctx.emit(
             self.ctx
@@ -404,7 +405,7 @@ impl Mta {
                     "{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {}",
                     uid.unwrap_or(0)
                 ))
-                .field(Field::Mailbox, rcpt.key())
+                .field(Field::Mailbox, key)
                 .field(Field::Qid, qid)
                 .field(Field::Message, String::from_utf8_lossy(&msg).into_owned()),
         );
