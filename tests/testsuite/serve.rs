@@ -1103,7 +1103,7 @@ fn mutt_reads_over_imap_in_a_terminal() {
     let rc = muttrc(&server, &home);
     let piped = home.join("piped");
     let cmd = format!(
-        "timeout 20 mutt -n -F '{}' -f 'imap://taro%40example.ac.jp@{addr}:{imap}/INBOX' -e 'push \"<pipe-message>cat > {}<enter><quit>\"'",
+        "timeout -k 5 20 mutt -n -F '{}' -f 'imap://taro%40example.ac.jp@{addr}:{imap}/INBOX' -e 'push \"<pipe-message>cat > {}<enter><quit>\"'",
         rc.display(),
         piped.display()
     );
