@@ -317,9 +317,19 @@ impl Labs {
         if let Some(s) = self.cached(at) {
             return s;
         }
-        let rewind = self.current.as_ref().is_none_or(|l| l.events_len() > at);
-        if rewind && at > 0 {
-            self.rewind_trail(at);
+        let cur = self.current.as_ref().map(Lab::events_len);
+        // A step back the cache cannot answer rewinds; a jump forward (more
+        // than one event) runs the current Lab on. Either way the last events
+        // are walked one at a time, so the steps back that follow are cache
+        // hits (a jump and then a step back is the common case).
+        let floor = match cur {
+            Some(c) if c <= at => (at > c + 1).then_some(c),
+            _ => Some(0),
+        };
+        if let Some(floor) = floor
+            && at > 0
+        {
+            self.walk_trail(at, floor);
             if let Some(s) = self.cached(at) {
                 return s;
             }
@@ -348,13 +358,14 @@ impl Labs {
         s
     }
 
-    /// A rewind to `at`: bring a Lab to a few positions before it and walk
-    /// to `at` one position at a time, caching each state (as many as
-    /// [`REWIND_TRAIL_BUDGET`] allows at the measured cost of a state).
-    fn rewind_trail(&mut self, at: usize) {
+    /// A rewind or a jump to `at`: bring a Lab to a few positions before it
+    /// (not before `floor`, where the current Lab stands on a jump forward)
+    /// and walk to `at` one position at a time, caching each state (as many
+    /// as [`REWIND_TRAIL_BUDGET`] allows at the measured cost of a state).
+    fn walk_trail(&mut self, at: usize, floor: usize) {
         let per = self.state_cost.max(Duration::from_micros(50));
         let room = (REWIND_TRAIL_BUDGET.as_micros() / per.as_micros()) as usize;
-        let from = at.saturating_sub(room.clamp(1, REWIND_TRAIL));
+        let from = at.saturating_sub(room.clamp(1, REWIND_TRAIL)).max(floor);
         if self.lab_at(from).is_none() {
             return;
         }
@@ -631,6 +642,32 @@ mod tests {
         let before = labs.current.as_ref().map(Lab::events_len);
         labs.state_json(at - 1);
         assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
+    }
+
+    #[test]
+    fn a_jump_forward_caches_exact_states_of_the_positions_before_it() {
+        let sc = scenario("list-digest");
+        let events = Arc::new(crate::lab::run_with(&sc, opts()).map(|r| r.events).unwrap_or_default());
+        let n = events.len();
+        let mut labs = Labs::new(sc.clone(), events.clone());
+        labs.state_json(10);
+        let at = n / 2;
+        labs.state_json(at);
+        let trail: Vec<usize> = (at - REWIND_TRAIL..at).filter(|p| labs.cached(*p).is_some()).collect();
+        assert!(!trail.is_empty(), "the jump cached nothing before {at}");
+        for p in trail {
+            let cached = labs.cached(p).unwrap_or_default();
+            let fresh = serde_json::to_string(&fresh(&sc, &events, p)).unwrap_or_default();
+            assert_eq!(*cached, fresh, "state at {p} cached by the jump");
+        }
+        // A step back after the jump is a cache hit: no Lab moves.
+        let before = labs.current.as_ref().map(Lab::events_len);
+        labs.state_json(at - 1);
+        assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
+        // A step forward by one event walks nothing extra.
+        let cached = labs.cache.len();
+        labs.state_json(at + 1);
+        assert_eq!(labs.cache.len(), cached + 1);
     }
 
     #[test]
