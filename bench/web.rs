@@ -108,6 +108,8 @@ fn main() {
                 jumps.0.push(ms(t));
             }
             println!("  jump anywhere (random):      {}", jumps.show());
+            let end = w.state(total).await.unwrap_or_default();
+            println!("  state at the end: {} KB", end.len() / 1024);
         });
     }
 }
