@@ -3,6 +3,8 @@
 # priority, for MINUTES each (default 12). Logs go to fuzz/logs/TARGET.log;
 # a summary line per target (from libFuzzer's last status line) is printed
 # at the end. Crashes are left in fuzz/artifacts/TARGET/ as usual.
+# A checkout without fuzz/corpus/ starts from the corpus kept in git,
+# fuzz/corpus.tar.xz (see fuzz/README.md, "The kept corpus").
 #
 #   fuzz/run-all.sh [MINUTES] [TARGET...]
 #
@@ -28,6 +30,10 @@ targets=${*:-$all}
 secs=$((minutes * 60))
 export RUSTC_BOOTSTRAP=1
 mkdir -p logs
+# The kept corpus (minimised, every target) seeds a fresh checkout.
+if [ ! -d corpus ] && [ -f corpus.tar.xz ]; then
+    tar -xJf corpus.tar.xz || exit 1
+fi
 build_args=${FUZZ_BUILD_ARGS:--s none -a}
 nice -n 19 cargo fuzz build $build_args || exit 1
 status=0
