@@ -621,49 +621,39 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_rewind_caches_exact_states_of_the_positions_before_it() {
+    /// Go from position `from` to the middle of list-digest's run: the
+    /// states cached before it are exact, and a step back from there is a
+    /// cache hit (no Lab moves). Returns the Labs and the position.
+    fn walk_from(from: impl Fn(usize) -> usize, what: &str) -> (Labs, usize) {
         let sc = scenario("list-digest");
         let events = Arc::new(crate::lab::run_with(&sc, opts()).map(|r| r.events).unwrap_or_default());
         let n = events.len();
         let mut labs = Labs::new(sc.clone(), events.clone());
-        labs.state_json(n * 3 / 4);
-        // A step back: the current Lab is past it, so this rewinds.
+        labs.state_json(from(n));
         let at = n / 2;
         labs.state_json(at);
         let trail: Vec<usize> = (at - REWIND_TRAIL..at).filter(|p| labs.cached(*p).is_some()).collect();
-        assert!(!trail.is_empty(), "the rewind cached nothing before {at}");
+        assert!(!trail.is_empty(), "the {what} cached nothing before {at}");
         for p in trail {
             let cached = labs.cached(p).unwrap_or_default();
             let fresh = serde_json::to_string(&fresh(&sc, &events, p)).unwrap_or_default();
-            assert_eq!(*cached, fresh, "state at {p} cached by the rewind");
+            assert_eq!(*cached, fresh, "state at {p} cached by the {what}");
         }
-        // The next step back is answered from the cache: no Lab moves.
         let before = labs.current.as_ref().map(Lab::events_len);
         labs.state_json(at - 1);
-        assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
+        assert_eq!(labs.current.as_ref().map(Lab::events_len), before, "a step back after the {what}");
+        (labs, at)
+    }
+
+    #[test]
+    fn a_rewind_caches_exact_states_of_the_positions_before_it() {
+        // From three quarters of the run back to the middle: a rewind.
+        walk_from(|n| n * 3 / 4, "rewind");
     }
 
     #[test]
     fn a_jump_forward_caches_exact_states_of_the_positions_before_it() {
-        let sc = scenario("list-digest");
-        let events = Arc::new(crate::lab::run_with(&sc, opts()).map(|r| r.events).unwrap_or_default());
-        let n = events.len();
-        let mut labs = Labs::new(sc.clone(), events.clone());
-        labs.state_json(10);
-        let at = n / 2;
-        labs.state_json(at);
-        let trail: Vec<usize> = (at - REWIND_TRAIL..at).filter(|p| labs.cached(*p).is_some()).collect();
-        assert!(!trail.is_empty(), "the jump cached nothing before {at}");
-        for p in trail {
-            let cached = labs.cached(p).unwrap_or_default();
-            let fresh = serde_json::to_string(&fresh(&sc, &events, p)).unwrap_or_default();
-            assert_eq!(*cached, fresh, "state at {p} cached by the jump");
-        }
-        // A step back after the jump is a cache hit: no Lab moves.
-        let before = labs.current.as_ref().map(Lab::events_len);
-        labs.state_json(at - 1);
-        assert_eq!(labs.current.as_ref().map(Lab::events_len), before);
+        let (mut labs, at) = walk_from(|_| 10, "jump");
         // A step forward by one event walks nothing extra.
         let cached = labs.cache.len();
         labs.state_json(at + 1);
