@@ -38,8 +38,10 @@ const MAX_CHECKPOINTS: usize = 12;
 const IDLE_CHUNK: usize = 2_000;
 /// …or makes trail states for about this long.
 const IDLE_SLICE: Duration = Duration::from_millis(15);
-/// Cached answers, by total size.
+/// Cached answers, by total size…
 const CACHE_BYTES: usize = 64 << 20;
+/// …and by number.
+const CACHE_ENTRIES: usize = 256;
 /// While the page rests at a position, idle time fills the cache with the
 /// states of this many positions before it, so steps back are cache hits.
 const TRAIL: usize = 48;
@@ -399,11 +401,16 @@ impl Labs {
         self.cache.iter().find(|(p, _)| *p == at).map(|(_, s)| s.clone())
     }
 
+    /// Cache a state; when the cache is full, the states farthest from the
+    /// position last asked for go first (not the oldest: idle work that fills
+    /// the trail would otherwise push out the states a rewind or a jump just
+    /// walked, which the next steps need).
     fn remember(&mut self, at: usize, s: Arc<String>) {
         self.cache_bytes += s.len();
         self.cache.push_back((at, s));
-        while self.cache_bytes > CACHE_BYTES || self.cache.len() > 256 {
-            match self.cache.pop_front() {
+        while self.cache_bytes > CACHE_BYTES || self.cache.len() > CACHE_ENTRIES {
+            let far = self.cache.iter().enumerate().max_by_key(|(_, (p, _))| p.abs_diff(self.last_at)).map(|(i, _)| i);
+            match far.and_then(|i| self.cache.remove(i)) {
                 Some((_, old)) => self.cache_bytes -= old.len(),
                 None => break,
             }
@@ -658,6 +665,20 @@ mod tests {
         let cached = labs.cache.len();
         labs.state_json(at + 1);
         assert_eq!(labs.cache.len(), cached + 1);
+    }
+
+    #[test]
+    fn a_full_cache_lets_go_of_the_states_farthest_from_the_position() {
+        let sc = scenario("relay-chain");
+        let mut labs = Labs::new(sc, Arc::new(Vec::new()));
+        labs.last_at = 1_000;
+        // Near the position first, then far behind it, then more than fits.
+        for p in (900..1_000).chain(0..CACHE_ENTRIES) {
+            labs.remember(p, Arc::new(String::from("{}")));
+        }
+        assert_eq!(labs.cache.len(), CACHE_ENTRIES);
+        assert!((900..1_000).all(|p| labs.cached(p).is_some()), "the states near 1,000 stay");
+        assert!(labs.cached(0).is_none(), "the farthest went first");
     }
 
     #[test]
