@@ -103,16 +103,27 @@ pub struct Mailbox {
     pub messages: Vec<Message>,
     /// UIDs that are \Recent: arrived since the last session that selected the mailbox.
     pub recent: BTreeSet<u32>,
+    /// Octets of `messages`, kept as they come and go (the quota reads it
+    /// at every save); the store's methods add and remove messages.
+    bytes: u64,
 }
 
 impl Mailbox {
     fn new(uid_validity: u32) -> Self {
-        Mailbox { special_use: None, uid_validity, uid_next: 1, messages: Vec::new(), recent: BTreeSet::new() }
+        Mailbox {
+            special_use: None,
+            uid_validity,
+            uid_next: 1,
+            messages: Vec::new(),
+            recent: BTreeSet::new(),
+            bytes: 0,
+        }
     }
     pub fn append(&mut self, data: Arc<Vec<u8>>, flags: BTreeSet<String>, date: DateTime<FixedOffset>) -> u32 {
         let uid = self.uid_next;
         self.uid_next += 1;
         let wire_size = crlf_size(&data);
+        self.bytes += data.len() as u64;
         self.messages.push(Message { uid, flags, internal_date: date, data, wire_size });
         self.recent.insert(uid);
         uid
@@ -190,14 +201,11 @@ impl Store {
     pub fn set_quota(&mut self, quota: Quota) {
         self.quota = quota;
     }
-    pub fn quota(&self) -> Quota {
-        self.quota
-    }
 
     /// Messages and octets in all of a user's mailboxes.
     pub fn usage(&self, user: &str) -> (usize, u64) {
         let Some(a) = self.accounts.get(user) else { return (0, 0) };
-        a.mailboxes.values().flat_map(|mb| &mb.messages).fold((0, 0), |(n, b), m| (n + 1, b + m.size() as u64))
+        a.mailboxes.values().fold((0, 0), |(n, b), mb| (n + mb.messages.len(), b + mb.bytes))
     }
 
     /// Whether `messages` more messages of `bytes` octets in all fit in the
@@ -397,7 +405,15 @@ impl Store {
             return 0;
         };
         let before = mb.messages.len();
-        mb.messages.retain(|m| !uids.contains(&m.uid));
+        let mut freed = 0;
+        mb.messages.retain(|m| {
+            let keep = !uids.contains(&m.uid);
+            if !keep {
+                freed += m.size() as u64;
+            }
+            keep
+        });
+        mb.bytes -= freed;
         mb.recent.retain(|u| !uids.contains(u));
         let gone = before - mb.messages.len();
         if gone > 0 {
@@ -418,6 +434,7 @@ impl Store {
         while i < mb.messages.len() {
             if mb.messages[i].has("\\Deleted") {
                 let m = mb.messages.remove(i);
+                mb.bytes -= m.size() as u64;
                 mb.recent.remove(&m.uid);
                 gone.push(i as u32 + 1);
             } else {
@@ -471,6 +488,33 @@ mod tests {
         assert_eq!(uids, vec![1, 4]);
         // New mail never reuses a UID.
         assert_eq!(s.deliver("u", Arc::new(b"y\r\n".to_vec()), t()), Some(5));
+    }
+
+    #[test]
+    fn usage_follows_every_change() {
+        let mut s = Store::new();
+        s.add_account("u", "p");
+        let recount = |s: &Store| {
+            let a = s.account("u").unwrap();
+            let all = a.mailboxes.values().flat_map(|mb| &mb.messages);
+            all.fold((0, 0), |(n, b), m| (n + 1, b + m.size() as u64))
+        };
+        for body in ["a\r\n", "bb\r\n", "ccc\r\n", "dddd\r\n"] {
+            s.deliver("u", Arc::new(body.as_bytes().to_vec()), t());
+        }
+        assert_eq!(s.usage("u"), (4, 18));
+        s.mailbox_mut("u", INBOX).unwrap().messages[0].flags.insert("\\Deleted".into());
+        s.expunge("u", INBOX);
+        assert_eq!(s.usage("u"), (3, 15));
+        s.remove_uids("u", INBOX, &BTreeSet::from([3]));
+        assert_eq!(s.usage("u"), (2, 10));
+        s.rename("u", INBOX, "Old").unwrap();
+        s.deliver("u", Arc::new(b"e\r\n".to_vec()), t());
+        assert_eq!(s.usage("u"), (3, 13));
+        assert_eq!(s.usage("u"), recount(&s));
+        s.delete("u", "Old").unwrap();
+        assert_eq!(s.usage("u"), (1, 3));
+        assert_eq!(s.usage("u"), recount(&s));
     }
 
     #[test]

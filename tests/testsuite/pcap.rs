@@ -140,7 +140,7 @@ fn captures_parse_and_carry_the_traced_smtp_commands() {
 fn tshark(args: &[&str]) -> String {
     let out = bounded(Command::new("tshark").args(args), None, std::time::Duration::from_secs(120));
     assert!(
-        out.ok,
+        out.ok(),
         "tshark {args:?} failed ({:?}, killed: {}):\n{}",
         out.code,
         out.killed,

@@ -676,7 +676,7 @@ fn python_checks(server: &Server, script: &str, args: &[&std::ffi::OsStr], what:
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.ok, "{what} (killed after {TOOL_LIMIT:?}: {}):\n{stdout}\n{stderr}", out.killed);
+    assert!(out.ok(), "{what} (killed after {TOOL_LIMIT:?}: {}):\n{stdout}\n{stderr}", out.killed);
     assert!(stdout.contains(done), "{stdout}");
 }
 
@@ -686,7 +686,7 @@ const TOOL_LIMIT: Duration = Duration::from_secs(60);
 
 fn run(cmd: &str, args: &[&str]) -> (bool, String) {
     let out = bounded(Command::new(cmd).args(args), None, TOOL_LIMIT);
-    (out.ok, out.said())
+    (out.ok(), out.said())
 }
 
 #[test]
@@ -1070,7 +1070,7 @@ fn mutt_sends_with_smtp_url_and_auth() {
         Some(b"Hello from mutt.\n"),
         TOOL_LIMIT,
     );
-    assert!(out.ok, "mutt failed: {}", out.said());
+    assert!(out.ok(), "mutt failed: {}", out.said());
     let text = wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
     assert!(text.contains("Subject: by mutt") && text.contains("Hello from mutt."), "{text}");
     assert!(text.contains("From: Taro <taro@example.ac.jp>"), "{text}");
@@ -1329,7 +1329,7 @@ fn getmail_retrieves_by_pop3_and_imap() {
             TOOL_LIMIT,
         );
         let said = out.said();
-        assert!(out.ok && !said.contains("error"), "getmail failed: {said}");
+        assert!(out.ok() && !said.contains("error"), "getmail failed: {said}");
         said
     };
     let in_maildir = || -> Vec<String> {
@@ -1406,7 +1406,7 @@ fn offlineimap_syncs_a_maildir_with_serve() {
             TOOL_LIMIT,
         );
         let said = out.said();
-        assert!(out.ok && !said.contains("ERROR"), "offlineimap failed: {said}");
+        assert!(out.ok() && !said.contains("ERROR"), "offlineimap failed: {said}");
     };
     let files = |folder: &str| -> Vec<PathBuf> {
         let mut all = Vec::new();
@@ -1468,7 +1468,7 @@ fn msmtp_sends_with_auth() {
         Some(b"From: taro@example.ac.jp\nTo: friend@example.net\nSubject: by msmtp\n\nHello from msmtp.\n"),
         TOOL_LIMIT,
     );
-    assert!(out.ok, "msmtp failed: {}", out.said());
+    assert!(out.ok(), "msmtp failed: {}", out.said());
     let text = wait_for_mail(&server.endpoint("mail-net", "pop3"), "friend@example.net", "fr1end", 1);
     assert!(text.contains("Subject: by msmtp") && text.contains("Hello from msmtp."), "{text}");
     assert!(text.contains("with ESMTPA"), "{text}");
@@ -1494,7 +1494,7 @@ fn postfix_smtp_source_sends_to_serve() {
         None,
         TOOL_LIMIT,
     );
-    assert!(out.ok, "smtp-source failed: {}", out.said());
+    assert!(out.ok(), "smtp-source failed: {}", out.said());
     let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 4);
     assert!(text.contains("Subject: from smtp-source"), "{text}");
 }

@@ -46,8 +46,6 @@ pub fn tools(test: &str, programs: &[&str]) -> bool {
 
 /// How a real program run by [`bounded`] ended.
 pub struct Ran {
-    /// Whether it exited with status 0 (false when it was killed).
-    pub ok: bool,
     /// Its exit status (none when a signal ended it).
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
@@ -57,6 +55,11 @@ pub struct Ran {
 }
 
 impl Ran {
+    /// Whether it exited with status 0 (false when it was killed).
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+
     /// What it wrote, stdout then stderr, for an assertion message.
     pub fn said(&self) -> String {
         format!("{}{}", String::from_utf8_lossy(&self.stdout), String::from_utf8_lossy(&self.stderr))
@@ -116,7 +119,7 @@ pub fn bounded(cmd: &mut std::process::Command, stdin: Option<&[u8]>, limit: std
         }
     };
     let read = |ext: &str| std::fs::read(path(ext)).unwrap_or_default();
-    let ran = Ran { ok: code == Some(0), code, stdout: read("out"), stderr: read("err"), killed };
+    let ran = Ran { code, stdout: read("out"), stderr: read("err"), killed };
     for ext in ["in", "out", "err"] {
         let _ = std::fs::remove_file(path(ext));
     }

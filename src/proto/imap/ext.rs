@@ -5,7 +5,7 @@
 //! a LIST attribute (`mailbox.rs`).
 
 use super::parse::{PResult, Parser};
-use super::{Done, Server, shown};
+use super::{Done, Server, over_quota, shown};
 use crate::store::{Message, Store, canonical};
 use std::collections::BTreeSet;
 
@@ -147,9 +147,8 @@ impl Server {
             Some(mb) => idx.iter().filter_map(|&i| sel.msgs.get(i)).filter_map(|k| mb.by_uid(k.uid)).cloned().collect(),
             None => Vec::new(),
         };
-        let bytes = copies.iter().map(|m| m.size() as u64).sum();
-        if !moving && !store.fits(user, copies.len(), bytes) {
-            return Err(Done::No(format!("[OVERQUOTA] {}", crate::store::QUOTA_EXCEEDED)));
+        if !moving && !store.fits(user, copies.len(), copies.iter().map(|m| m.size() as u64).sum()) {
+            return Err(over_quota());
         }
         let Some(d) = store.mailbox_mut(user, dest) else {
             return Ok((Vec::new(), None));

@@ -4,7 +4,7 @@
 
 use super::parse::{PResult, Parser};
 use super::resp::W;
-use super::{Done, Known, Selected, Server, check_flags, shown};
+use super::{Done, Known, Selected, Server, check_flags, over_quota, shown};
 use crate::store::{INBOX, SYSTEM_FLAGS, Store, canonical};
 use chrono::{DateTime, FixedOffset};
 use std::collections::{BTreeMap, BTreeSet};
@@ -392,7 +392,7 @@ impl Server {
         }
         let user = self.user_name();
         if store.mailbox(&user, &name).is_some() && !store.fits(&user, 1, data.len() as u64) {
-            return Ok(Done::No(format!("[OVERQUOTA] {}", crate::store::QUOTA_EXCEEDED)));
+            return Ok(over_quota());
         }
         let Some(mb) = store.mailbox_mut(&user, &name) else {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));

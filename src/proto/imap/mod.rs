@@ -977,6 +977,11 @@ fn tag_of(cmd: &[u8]) -> String {
     }
 }
 
+/// A save that does not fit the account's quota, in Dovecot's words.
+fn over_quota() -> Done {
+    Done::No(format!("[OVERQUOTA] {}", crate::store::QUOTA_EXCEEDED))
+}
+
 /// A client word for an error text: printable and short.
 fn shown(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(40).collect()
