@@ -1103,28 +1103,42 @@ fn mutt_reads_over_imap_in_a_terminal() {
     let rc = muttrc(&server, &home);
     let piped = home.join("piped");
     let cmd = format!(
-        "timeout -k 5 20 mutt -n -F '{}' -f 'imap://taro%40example.ac.jp@{addr}:{imap}/INBOX' -e 'push \"<pipe-message>cat > {}<enter><quit>\"'",
+        "timeout --foreground -k 5 20 mutt -n -F '{}' -f 'imap://taro%40example.ac.jp@{addr}:{imap}/INBOX' -e 'push \"<pipe-message>cat > {}<enter><quit>\"'",
         rc.display(),
         piped.display()
     );
     let t = Instant::now();
-    let text = loop {
+    let (text, ran) = loop {
         // Bounded from outside as well: util-linux's `script` has been seen
         // to hang after its child ended (util-linux issue #2562); what mutt
         // piped is in the file either way.
-        bounded(
-            Command::new("script").args(["-qec", &cmd, "/dev/null"]).env("HOME", &home).env("TERM", "vt100"),
+        let ran = bounded(
+            Command::new("script")
+                .args(["-qec", &cmd, "/dev/null"])
+                .env("HOME", &home)
+                .env("TERM", "vt100")
+                // script runs the command with $SHELL, else /bin/sh: with
+                // dash, timeout is not the session leader and, without
+                // --foreground, puts mutt in a background process group,
+                // where reading the terminal stops it (SIGTTIN).
+                .env("SHELL", "/bin/sh"),
             None,
             Duration::from_secs(30),
         );
         let text = std::fs::read_to_string(&piped).unwrap_or_default();
         // Local delivery can take a moment: an empty INBOX pipes nothing.
         if text.contains("read me") || t.elapsed() > Duration::from_secs(15) {
-            break text;
+            break (text, ran);
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(text.contains("Subject: for mutt") && text.contains("read me"), "mutt piped: {text:?}");
+    assert!(
+        text.contains("Subject: for mutt") && text.contains("read me"),
+        "mutt piped: {text:?}\nscript (exit {:?}, killed: {}) showed: {:?}",
+        ran.code,
+        ran.killed,
+        ran.said()
+    );
     let _ = std::fs::remove_dir_all(&home);
 }
 
