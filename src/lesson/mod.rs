@@ -163,7 +163,12 @@ pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::va
     struct Head {
         scenario: String,
     }
-    let Ok(head) = serde_saphyr::from_str::<Head>(src) else { return Default::default() };
+    // Only the top-level `scenario:` line is read: the rest is checked (and
+    // its aliases expanded) once, by the full parse.
+    let Some(line) = src.lines().find(|l| l.starts_with("scenario:")) else { return Default::default() };
+    let Ok(head) = serde_saphyr::from_str_with_options::<Head>(line, scenario::load::yaml_options()) else {
+        return Default::default();
+    };
     let sc_path = scenario_path(path, &head.scenario);
     let Ok(sc_src) = crate::base::shipped::read(&sc_path) else { return Default::default() };
     scenario::vary::source_for(&sc_src, &sc_path.display().to_string(), student).map(|(_, v)| v).unwrap_or_default()
@@ -177,7 +182,7 @@ pub fn load_str_for(src: &str, path: &Path, student: Option<&str>) -> Result<Les
 pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
     let text = variant.apply(src);
-    let raw: RawLesson = serde_saphyr::from_str(&text)
+    let raw: RawLesson = serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options())
         .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
     let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
     let lesson = c.lesson(raw, path);
@@ -900,8 +905,9 @@ pub fn load_answers(path: &Path) -> Result<std::collections::BTreeMap<String, St
         Float(f64),
         Text(String),
     }
-    let raw: std::collections::BTreeMap<String, Answer> = serde_saphyr::from_str(&src)
-        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &src, &e, "answers")]))?;
+    let raw: std::collections::BTreeMap<String, Answer> =
+        serde_saphyr::from_str_with_options(&src, scenario::load::yaml_options())
+            .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &src, &e, "answers")]))?;
     Ok(raw
         .into_iter()
         .map(|(k, v)| {

@@ -111,14 +111,20 @@ fn ja_what(what: &str) -> &'static str {
     }
 }
 
+/// The most YAML events that aliases (`*name`) may repeat in one file.
+pub const MAX_ALIAS_REPLAY: usize = 100_000;
+
 /// The reader's safety limits, raised for big generated labs (a list of
-/// 100,000 members) while still stopping runaway input.
+/// 100,000 members) while still stopping runaway input. Aliases may repeat at
+/// most [`MAX_ALIAS_REPLAY`] events in all (the reader's default is a million,
+/// which a "billion laughs" file reaches in a second of work).
 pub fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_nodes = 5_000_000;
     budget.max_events = 20_000_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     options
 }
 
@@ -210,6 +216,20 @@ pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) ->
             ),
         );
     }
+    if message.starts_with("alias replay") || message.starts_with("alias expansion") {
+        return d(
+            line,
+            column,
+            tr(
+                "aliases (`*name`) repeat more than maillab reads: at most 100,000 values in all, so that a few lines cannot expand into millions of values",
+                "エイリアス (`*名前`) による繰り返しが多すぎます: 数行が何百万もの値に膨らまないよう、繰り返せるのは全体で 100,000 個の値までです",
+            ),
+            tr(
+                "write the values out instead of repeating them with aliases, or split the file",
+                "エイリアスで繰り返さずに値を書き出すか、ファイルを分けてください",
+            ),
+        );
+    }
     if let Some(rest) = message.strip_prefix("budget breached: ") {
         let kind = rest.split([' ', '{']).next().unwrap_or("");
         let (en, ja) = match kind {
@@ -243,6 +263,20 @@ pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) ->
             tr(
                 "write the values out instead of repeating them with aliases, or split the file",
                 "エイリアスで繰り返さずに値を書き出すか、ファイルを分けてください",
+            ),
+        );
+    }
+    if message.contains("did not match any variant of untagged enum Answer") {
+        return d(
+            line,
+            column,
+            tr(
+                "an answer is one value (a word, a sentence or a number), not a list or a map",
+                "答えは 1 つの値 (語、文、数) です。リストやマップは書けません",
+            ),
+            tr(
+                "write `checkpoint-id: answer` on one line; quote an answer that starts with `[`, `{`, `&` or `*`",
+                "`チェックポイントID: 答え` を 1 行に書いてください。`[`、`{`、`&`、`*` で始まる答えは引用符で囲みます",
             ),
         );
     }

@@ -340,3 +340,27 @@ fn a_configure_step_changes_accounts_of_known_users() {
     let d = load_str(&src, "t.yaml").expect_err("refused").0;
     assert_eq!(d[0].message, "the change to `alice@example.com` sets nothing");
 }
+
+/// A "laughs" file: five levels of ten aliases, some 120,000 repeated events
+/// (the reader's own default limit, a million, would let it through). The
+/// reader stops after `MAX_ALIAS_REPLAY` and says so, in words; a file that
+/// repeats a thousand values fifty times is read.
+#[test]
+fn aliases_repeat_a_bounded_number_of_values() {
+    use super::{MAX_ALIAS_REPLAY, yaml_error, yaml_options};
+    let mut src = String::from("l0: &l0 lol\n");
+    for i in 1..6 {
+        src.push_str(&format!("l{i}: &l{i} [{}]\n", vec![format!("*l{}", i - 1); 10].join(", ")));
+    }
+    let e = serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(&src, yaml_options()).expect_err("refused");
+    let d = yaml_error("t.yaml", &src, &e, "scenario");
+    assert!(d.message.starts_with("aliases (`*name`) repeat more than maillab reads: at most 100,000 values"), "{d:?}");
+    assert!(d.line >= 2, "{d:?}");
+
+    let many: Vec<String> = (0..1000).map(|i| format!("v{i}")).collect();
+    let mut ok = format!("a: &a [{}]\n", many.join(", "));
+    for i in 0..(MAX_ALIAS_REPLAY / 2_000) {
+        ok.push_str(&format!("b{i}: *a\n"));
+    }
+    serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(&ok, yaml_options()).expect("read");
+}
