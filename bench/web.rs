@@ -85,12 +85,26 @@ fn main() {
                         let t = Instant::now();
                         let _ = w.state(p.saturating_sub(k)).await;
                         back.0.push(ms(t));
+                        if ms(t) > 50.0 {
+                            println!(
+                                "    slow: back to {} ({label}, {frac} of the run, step {k}): {:.1} ms",
+                                p.saturating_sub(k),
+                                ms(t)
+                            );
+                        }
                     }
                     for k in (0..10).rev() {
                         tokio::time::sleep(pause).await;
                         let t = Instant::now();
                         let _ = w.state(p.saturating_sub(k)).await;
                         fwd.0.push(ms(t));
+                        if ms(t) > 50.0 {
+                            println!(
+                                "    slow: forward to {} ({label}, {frac} of the run): {:.1} ms",
+                                p.saturating_sub(k),
+                                ms(t)
+                            );
+                        }
                     }
                 }
                 println!("  step back by one ({label}):    {}", back.show());

@@ -217,8 +217,9 @@ fn fill_mta(
     });
     s.mailboxes = m.with_store(|st| {
         let mut out = Vec::new();
-        for user in st.users().map(str::to_string).collect::<Vec<_>>() {
-            let Some(acc) = st.account(&user) else { continue };
+        // Every account is counted; only the first few are copied (a list
+        // host of 10,000 members is snapshot at every step of the lab).
+        for acc in st.accounts() {
             for (name, mb) in &acc.mailboxes {
                 totals.mailboxes += 1;
                 totals.messages += mb.messages.len();
@@ -226,7 +227,7 @@ fn fill_mta(
                     continue;
                 }
                 out.push(MailboxSnapshot {
-                    user: user.clone(),
+                    user: acc.user.clone(),
                     mailbox: name.clone(),
                     uid_validity: mb.uid_validity,
                     uid_next: mb.uid_next,

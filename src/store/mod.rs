@@ -267,6 +267,10 @@ impl Store {
     pub fn users(&self) -> impl Iterator<Item = &str> {
         self.accounts.keys().map(String::as_str)
     }
+    /// Every account, in the order of their users.
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
 
     /// A new password and/or the login locked (`Some(false)`) or opened
     /// again, for an account this store has (others are left alone).

@@ -58,7 +58,7 @@ const REWIND_TRAIL_BUDGET: Duration = Duration::from_millis(50);
 pub const MAX_BOXES: usize = 50;
 pub const MAX_QUEUE: usize = 200;
 pub const MAX_MEMBERS: usize = 500;
-pub const MAX_LOG: usize = 1_000;
+pub const MAX_LOG: usize = 200;
 pub const MAX_ZONE: usize = 1_000;
 const LIMITS: Limits =
     Limits { maillog: false, queue: MAX_QUEUE, mailboxes: MAX_BOXES, members: MAX_MEMBERS, dns: MAX_ZONE };

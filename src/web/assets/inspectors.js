@@ -55,7 +55,8 @@ const empty = (key) => h("p", { class: "empty" }, t(key));
 
 // How much of a big host is drawn at once (the counts always tell the whole).
 const MAX_BOXES = 50;
-const MAX_LOG = 1000;
+const MAX_LOG = 200;
+const MAX_ZONE = 1000;
 
 export class Inspectors {
   // app: { openMessage(params), openSession(s), selectHost(name), at }
@@ -197,7 +198,7 @@ export class Inspectors {
     (x.lists || []).forEach((l, i) => parts.push(this.list(l, (x.members_total || [])[i])));
     if ((x.dns || []).length) {
       const nzone = x.dns_total ?? x.dns.length;
-      const lines = x.dns.slice(0, MAX_LOG);
+      const lines = x.dns.slice(0, MAX_ZONE);
       const zone = nzone > lines.length ? lines.concat([t("insp.more", { n: nzone - lines.length })]) : lines;
       parts.push(section("dns", "insp.dns", nzone, h("pre", { class: "zone", tabindex: "0" }, zone.join("\n"))));
     }
