@@ -24,6 +24,9 @@ use std::net::SocketAddrV4;
 use std::sync::Arc;
 use tokio::time::Instant;
 
+/// `settle` lets other tasks run after this many recipients.
+const SETTLE_BATCH: usize = 256;
+
 /// How one recipient fared in one attempt.
 enum Fate {
     Delivered,
@@ -154,7 +157,7 @@ impl Mta {
                 }
             }
         }
-        self.settle(key, &qid, &from, &data, attempts, pid, arrived, &params, fates);
+        self.settle(key, &qid, &from, &data, attempts, pid, arrived, &params, fates).await;
     }
 
     /// The diagnostic type of a DSN for a failure that is not an SMTP reply.
@@ -413,7 +416,7 @@ impl Mta {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn settle(
+    async fn settle(
         &self,
         key: u64,
         qid: &str,
@@ -437,7 +440,15 @@ impl Mta {
         let mut delayed = Vec::new();
         let mut successes = Vec::new();
         let expired = delay >= self.retry.lifetime;
-        for (r, fate) in fates {
+        for (i, (r, fate)) in fates.into_iter().enumerate() {
+            // A post to a big list settles thousands of recipients, a log
+            // line and an event each: let the other tasks (and a Lab, which
+            // can pause only between polls) in now and then. Virtual time
+            // does not move, and the queue runner is this one task, so no
+            // other attempt touches the entry meanwhile.
+            if i % SETTLE_BATCH == SETTLE_BATCH - 1 {
+                tokio::task::yield_now().await;
+            }
             let fate = match fate {
                 Fate::Deferred { reason, via } if expired => Fate::Bounced(Failure {
                     rcpt: r.to_string(),
