@@ -163,10 +163,21 @@ pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::va
     struct Head {
         scenario: String,
     }
-    // Only the top-level `scenario:` line is read: the rest is checked (and
-    // its aliases expanded) once, by the full parse.
-    let Some(line) = src.lines().find(|l| l.starts_with("scenario:")) else { return Default::default() };
-    let Ok(head) = serde_saphyr::from_str_with_options::<Head>(line, scenario::load::yaml_options()) else {
+    // Only the top-level `scenario:` key (and any lines that continue its
+    // value) is read: the rest is checked, and its aliases expanded, once,
+    // by the full parse.
+    let mut head_src = String::new();
+    let mut inside = false;
+    for line in src.lines() {
+        if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
+            inside = line.starts_with("scenario:");
+        }
+        if inside {
+            head_src.push_str(line);
+            head_src.push('\n');
+        }
+    }
+    let Ok(head) = serde_saphyr::from_str_with_options::<Head>(&head_src, scenario::load::yaml_options()) else {
         return Default::default();
     };
     let sc_path = scenario_path(path, &head.scenario);
@@ -950,5 +961,27 @@ mod tests {
         let d = d.0.iter().find(|d| d.message.contains("dns.qeury")).expect("a diagnostic names the kind");
         assert_eq!(d.message, "`dns.qeury` is not an event kind");
         assert!(d.hint.as_deref().is_some_and(|h| h.contains("did you mean `dns.query`?")), "{d:?}");
+    }
+
+    /// The variant look-up reads only the `scenario:` key, written inline,
+    /// quoted or on a line of its own, and nothing else of the lesson.
+    #[test]
+    fn the_variant_follows_the_scenario_key_however_it_is_written() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/03-relay-security.yaml"));
+        let src = std::fs::read_to_string(path).expect("lesson 03 is shipped");
+        assert!(src.contains("\nscenario: relay-denial\n"));
+        let want = variant_of(&src, path, Some("s1234567"));
+        assert!(!want.values.is_empty(), "relay-denial has variants");
+        for key in ["scenario: \"relay-denial\"  # the lab\n", "scenario:\n  relay-denial\n"] {
+            let other = src.replacen("scenario: relay-denial\n", key, 1);
+            assert_eq!(variant_of(&other, path, Some("s1234567")), want, "{key}");
+        }
+        // An alias bomb elsewhere in the lesson is not expanded here.
+        let mut bomb = String::from("l0: &l0 lol\n");
+        for i in 1..9 {
+            bomb.push_str(&format!("l{i}: &l{i} [{}]\n", vec![format!("*l{}", i - 1); 10].join(", ")));
+        }
+        assert_eq!(variant_of(&format!("{src}{bomb}"), path, Some("s1234567")), want);
+        assert_eq!(variant_of("title: no scenario\n", path, None), Default::default());
     }
 }
