@@ -166,17 +166,7 @@ pub fn variant_of(src: &str, path: &Path, student: Option<&str>) -> scenario::va
     // Only the top-level `scenario:` key (and any lines that continue its
     // value) is read: the rest is checked, and its aliases expanded, once,
     // by the full parse.
-    let mut head_src = String::new();
-    let mut inside = false;
-    for line in src.lines() {
-        if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
-            inside = line.starts_with("scenario:");
-        }
-        if inside {
-            head_src.push_str(line);
-            head_src.push('\n');
-        }
-    }
+    let head_src = scenario::vary::top_level_keys(src, &["scenario:"]);
     let Ok(head) = serde_saphyr::from_str_with_options::<Head>(&head_src, scenario::load::yaml_options()) else {
         return Default::default();
     };

@@ -67,6 +67,25 @@ impl Variant {
     }
 }
 
+/// The lines of `src` that belong to the top-level keys named (each given
+/// with its colon, e.g. `"seed:"`): the key's own line and the indented,
+/// comment and blank lines that continue its value. Every other line is
+/// left blank, so line numbers in diagnostics stay those of `src`.
+pub fn top_level_keys(src: &str, keys: &[&str]) -> String {
+    let mut out = String::with_capacity(src.len().min(4096));
+    let mut inside = false;
+    for line in src.lines() {
+        if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
+            inside = keys.iter().any(|k| line.starts_with(k));
+        }
+        if inside {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// What the head of a scenario file says about variants (the rest is not read).
 #[derive(Deserialize)]
 struct Head {
@@ -83,20 +102,8 @@ pub fn declared(src: &str, file: &str) -> Result<(u64, Option<RawVariants>), Dia
         return Ok((1, None));
     }
     // Only the top-level `seed:` and `variants:` are read here: `${...}`
-    // elsewhere need not be valid YAML before it is replaced. Blank lines
-    // keep the line numbers of diagnostics.
-    let mut head_src = String::new();
-    let mut inside = false;
-    for line in src.lines() {
-        let top = !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty();
-        if top {
-            inside = line.starts_with("variants:");
-        }
-        if inside || (top && line.starts_with("seed:")) {
-            head_src.push_str(line);
-        }
-        head_src.push('\n');
-    }
+    // elsewhere need not be valid YAML before it is replaced.
+    let head_src = top_level_keys(src, &["seed:", "variants:"]);
     let head: Head = serde_saphyr::from_str_with_options(&head_src, super::load::yaml_options())
         .map_err(|e| Diagnostics(vec![super::load::yaml_error(file, &head_src, &e, "scenario")]))?;
     if let Some(v) = &head.variants {

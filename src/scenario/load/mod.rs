@@ -114,6 +114,19 @@ fn ja_what(what: &str) -> &'static str {
 /// The most YAML events that aliases (`*name`) may repeat in one file.
 pub const MAX_ALIAS_REPLAY: usize = 100_000;
 
+/// `n` with a comma between groups of three digits, as messages write it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The reader's safety limits, raised for big generated labs (a list of
 /// 100,000 members) while still stopping runaway input. Aliases may repeat at
 /// most [`MAX_ALIAS_REPLAY`] events in all (the reader's default is a million,
@@ -217,12 +230,17 @@ pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) ->
         );
     }
     if message.starts_with("alias replay") || message.starts_with("alias expansion") {
+        let limit = thousands(MAX_ALIAS_REPLAY);
         return d(
             line,
             column,
             tr(
-                "aliases (`*name`) repeat more than maillab reads: at most 100,000 values in all, so that a few lines cannot expand into millions of values",
-                "エイリアス (`*名前`) による繰り返しが多すぎます: 数行が何百万もの値に膨らまないよう、繰り返せるのは全体で 100,000 個の値までです",
+                format!(
+                    "aliases (`*name`) repeat more than maillab reads: at most {limit} values in all, so that a few lines cannot expand into millions of values"
+                ),
+                format!(
+                    "エイリアス (`*名前`) による繰り返しが多すぎます: 数行が何百万もの値に膨らまないよう、繰り返せるのは全体で {limit} 個の値までです"
+                ),
             ),
             tr(
                 "write the values out instead of repeating them with aliases, or split the file",
