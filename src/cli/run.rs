@@ -90,22 +90,56 @@ fn cannot_start(e: &dyn std::fmt::Display) -> String {
 
 /// Run with every event printed as a JSON line when it is recorded (the
 /// same lines `render::write_json_lines` writes for the whole trace);
-/// returns how many expectations failed.
+/// returns how many expectations failed. The run writes the lines into
+/// buffers of about [`JSON_CHUNK`] octets that a thread of its own hands to
+/// stdout (at most [`JSON_CHUNKS`] waiting), so the run does not wait for
+/// the terminal or the pipe.
 fn stream_json(sc: &maillab::scenario::Scenario, opts: maillab::lab::RunOptions) -> std::io::Result<usize> {
-    let out = std::sync::Mutex::new(std::io::BufWriter::new(std::io::stdout()));
-    let out = std::sync::Arc::new(out);
-    let w = out.clone();
-    let sink: maillab::trace::Sink = Box::new(move |e: &Event| {
-        if let Ok(mut w) = w.lock() {
-            // A closed stdout (`| head`) is not the run's failure: it runs on.
-            let _ = render::write_json_line(e, &mut *w);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(JSON_CHUNKS);
+    let writer = std::thread::Builder::new().name("json-out".into()).spawn(move || {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (`| head`) is not the run's failure: it runs on,
+        // and what it records is dropped here.
+        let mut open = true;
+        for chunk in rx {
+            open = open && out.write_all(&chunk).is_ok();
         }
-    });
-    let res = maillab::lab::run_streaming(sc, opts, sink)?;
-    if let Ok(mut w) = out.lock() {
-        let _ = w.flush();
+        let _ = out.flush();
+    })?;
+    let mut chunks = Chunks { buf: Vec::with_capacity(JSON_CHUNK + 4096), tx };
+    let res = maillab::lab::run_streaming(sc, opts, Box::new(move |e| chunks.push(&e)));
+    // The run is over and its sink dropped (the last chunk sent): wait for the lines.
+    let _ = writer.join();
+    Ok(res?.failed)
+}
+
+const JSON_CHUNK: usize = 1 << 16;
+const JSON_CHUNKS: usize = 16;
+
+/// JSON lines gathered for the writer thread; sends what it holds when dropped.
+struct Chunks {
+    buf: Vec<u8>,
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl Chunks {
+    fn push(&mut self, e: &Event) {
+        // Writing into a Vec cannot fail.
+        let _ = render::write_json_line(e, &mut self.buf);
+        if self.buf.len() >= JSON_CHUNK {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(JSON_CHUNK + 4096));
+            // Only fails if the writer is gone, and then nothing can be printed anyway.
+            let _ = self.tx.send(full);
+        }
     }
-    Ok(res.failed)
+}
+
+impl Drop for Chunks {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.tx.send(std::mem::take(&mut self.buf));
+        }
+    }
 }
 
 fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> String {

@@ -103,7 +103,7 @@ pub fn run_with(sc: &Scenario, opts: RunOptions) -> std::io::Result<RunResult> {
 /// The trace is not kept: the result's `events` are only those the
 /// expectations and the end-of-run accounting read (small copies for the
 /// accounting), so a run of a million events needs little memory.
-pub fn run_streaming(sc: &Scenario, opts: RunOptions, sink: crate::trace::Sink) -> std::io::Result<RunResult> {
+pub fn run_streaming(sc: &Scenario, opts: RunOptions, sink: crate::trace::StreamSink) -> std::io::Result<RunResult> {
     Ok(Lab::build(sc, opts, Some(sink))?.finish())
 }
 
@@ -115,7 +115,7 @@ impl Lab {
 
     /// A Lab whose trace is kept whole, or streamed to `sink` keeping only
     /// what the Lab itself, the expectations and the accounting read.
-    fn build(sc: &Scenario, opts: RunOptions, sink: Option<crate::trace::Sink>) -> std::io::Result<Lab> {
+    fn build(sc: &Scenario, opts: RunOptions, sink: Option<crate::trace::StreamSink>) -> std::io::Result<Lab> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
         let sc = Arc::new(sc.clone());
         let progress = Arc::new(Notify::new());
@@ -123,9 +123,9 @@ impl Lab {
             None => Trace::with_progress(progress.clone()),
             Some(sink) => {
                 let mut needs = expect::Needs::of(&sc);
-                let keep = move |e: Event| {
+                let keep = move |e: &Event| {
                     // `wants` follows sessions: it sees every event.
-                    let wanted = needs.wants(&e);
+                    let wanted = needs.wants(e);
                     let run = matches!(
                         e.kind,
                         Kind::Step
@@ -137,7 +137,7 @@ impl Lab {
                             | Kind::ExpectPass
                             | Kind::ExpectFail
                     );
-                    if wanted || run { Some(e) } else { accounting::slim(&e) }
+                    if wanted || run { Some(e.clone()) } else { accounting::slim(e) }
                 };
                 Trace::streaming(progress.clone(), sink, Box::new(keep))
             }
@@ -327,8 +327,16 @@ impl Lab {
         self.run_until(Until::End);
         let trace = self.env.trace.clone();
         let sc = self.sc.clone();
-        // The hosts' tasks end with the runtime.
-        drop(self);
+        // The hosts' tasks end with the runtime. Freeing a big run's hosts
+        // (a list of 100,000 accounts) takes a while and nothing waits for
+        // it, so another thread does it (here if none can be started); no
+        // host records an event as it is dropped.
+        let Lab { rt, env, hosts, driver, .. } = self;
+        drop(driver);
+        let rest = (rt, env, hosts);
+        if let Err(e) = std::thread::Builder::new().name("lab-drop".into()).spawn(move || drop(rest)) {
+            tracing::debug!("dropping the lab here: {e}");
+        }
         let end = trace.last_time().unwrap_or(sc.start);
         let mut events = trace.take_events();
         let results = expect::check(&sc, &events);
@@ -345,6 +353,7 @@ impl Lab {
             trace.push(ev(end, SCENARIO_HOST, kind).line(r.text).field(Field::ExpectLine, r.line));
         }
         events.extend(trace.take_events());
+        trace.end_stream();
         RunResult { events, passed, failed }
     }
 }

@@ -373,9 +373,9 @@ fn a_streamed_run_prints_the_same_trace_and_keeps_little_of_it() {
         crate::trace::render::write_json_lines(&whole.events, &mut want).unwrap_or_default();
         let got = Arc::new(std::sync::Mutex::new(Vec::new()));
         let g = got.clone();
-        let sink: crate::trace::Sink = Box::new(move |e: &Event| {
+        let sink: crate::trace::StreamSink = Box::new(move |e: Event| {
             if let Ok(mut g) = g.lock() {
-                let _ = crate::trace::render::write_json_line(e, &mut *g);
+                let _ = crate::trace::render::write_json_line(&e, &mut *g);
             }
         });
         let streamed = run_streaming(&sc, opts(), sink).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -112,10 +112,16 @@ impl Event {
 /// so it must be cheap and must not block.
 pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 
-/// What a streaming trace keeps of an event it has handed to its sink:
-/// the event, a smaller copy of it, or nothing. Called under the trace's
-/// lock, in the order the events are recorded.
-pub type Keep = Box<dyn FnMut(Event) -> Option<Event> + Send>;
+/// What a streaming trace hands every event to, by value, in the order
+/// the events are recorded (under the trace's lock: a simulated run). It
+/// is dropped when the run ends ([`Trace::end_stream`]), so a sink that
+/// writes on another thread can hand over what it still holds.
+pub type StreamSink = Box<dyn FnMut(Event) + Send>;
+
+/// What a streaming trace keeps of an event before handing it to its sink:
+/// a copy of the event, a smaller one, or nothing. Called under the
+/// trace's lock, in the order the events are recorded.
+pub type Keep = Box<dyn FnMut(&Event) -> Option<Event> + Send>;
 
 /// Shared recorder of events. Cheap to clone; all clones append to one list.
 #[derive(Clone, Default)]
@@ -134,10 +140,16 @@ struct Shared {
     count: AtomicUsize,
     /// Told of every event, for whoever waits for the run to reach a point.
     progress: Option<Arc<tokio::sync::Notify>>,
-    /// Streaming: every event goes to `sink`, and only what this returns is kept.
-    keep: Option<Mutex<Keep>>,
-    /// Streaming: the time of the last event recorded (kept or not).
-    last_t: Mutex<Option<DateTime<FixedOffset>>>,
+    /// Streaming: every event goes to its sink, and only what `keep` returns is kept.
+    stream: Option<Mutex<Stream>>,
+}
+
+struct Stream {
+    /// `None` once the stream has ended.
+    sink: Option<StreamSink>,
+    keep: Keep,
+    /// The time of the last event recorded (kept or not).
+    last_t: Option<DateTime<FixedOffset>>,
 }
 
 impl Trace {
@@ -155,20 +167,27 @@ impl Trace {
     /// A trace that hands every event to `sink`, in order, and keeps only
     /// what `keep` returns (a run whose whole trace nothing reads afterwards:
     /// `maillab run --format json` prints each event as it happens).
-    pub fn streaming(progress: Arc<tokio::sync::Notify>, sink: Sink, keep: Keep) -> Self {
+    pub fn streaming(progress: Arc<tokio::sync::Notify>, sink: StreamSink, keep: Keep) -> Self {
+        let stream = Stream { sink: Some(sink), keep, last_t: None };
         Trace {
             inner: Arc::new(Shared {
                 progress: Some(progress),
-                sink: Some(sink),
-                keep: Some(Mutex::new(keep)),
+                stream: Some(Mutex::new(stream)),
                 ..Default::default()
             }),
         }
     }
+    /// The end of a streamed run: the sink is dropped (events recorded
+    /// afterwards are only kept, as `keep` says). Nothing for other traces.
+    pub fn end_stream(&self) {
+        let sink = self.inner.stream.as_ref().and_then(|st| lock(st).sink.take());
+        // Dropped outside the lock: a sink may wait for its writer here.
+        drop(sink);
+    }
     /// The time of the last event recorded, kept or not (`None` before the first).
     pub fn last_time(&self) -> Option<DateTime<FixedOffset>> {
-        match self.inner.keep {
-            Some(_) => *lock(&self.inner.last_t),
+        match &self.inner.stream {
+            Some(st) => lock(st).last_t,
             None => lock(&self.inner.events).last().map(|e| e.t),
         }
     }
@@ -187,24 +206,27 @@ impl Trace {
             ev.fields
         );
         tracing::debug!(target: "maillab::trace", host = %ev.host, kind = %ev.kind, session = ?ev.session, line = ?ev.line);
-        match (&self.inner.sink, &self.inner.keep) {
+        match (&self.inner.sink, &self.inner.stream) {
             // Live: no lock, nothing kept (sessions on several threads do not wait for each other here).
-            (Some(s), None) => {
+            (Some(s), _) => {
                 s(&ev);
                 self.inner.count.fetch_add(1, Ordering::SeqCst);
             }
-            // Streaming: one thread (a simulated run); the sink sees every
-            // event in order, under the lock, and `keep` decides what stays.
-            (Some(s), Some(keep)) => {
+            // Streaming: one thread (a simulated run); `keep` decides what
+            // stays, then the sink gets the event, in order, under the lock.
+            (None, Some(st)) => {
                 let mut g = lock(&self.inner.events);
-                s(&ev);
-                *lock(&self.inner.last_t) = Some(ev.t);
-                if let Some(kept) = (lock(keep))(ev) {
+                let mut st = lock(st);
+                st.last_t = Some(ev.t);
+                if let Some(kept) = (st.keep)(&ev) {
                     g.push(kept);
+                }
+                if let Some(sink) = &mut st.sink {
+                    sink(ev);
                 }
                 self.inner.count.fetch_add(1, Ordering::SeqCst);
             }
-            (None, _) => {
+            (None, None) => {
                 let mut g = lock(&self.inner.events);
                 g.push(ev);
                 // Counted under the lock, so that `len` never runs ahead of the events.

@@ -340,3 +340,57 @@ fn implicit_tls_ports_carry_submission_imap_and_pop3() {
     assert!(out.contains("on port 993 (TLS)") && out.contains("on port 995 (TLS)"), "{out}");
     assert_eq!(out.matches("tls.handshake  TLS established: TLSv1.3").count(), 3, "{out}");
 }
+
+/// `run --format json` prints each event as it happens, from a thread of its
+/// own, in chunks: the output is the whole trace's JSON lines, in order,
+/// the last (partial) chunk and the expectations' results included.
+#[test]
+fn streamed_json_lines_are_the_whole_trace() {
+    let dir = std::env::temp_dir().join(format!("maillab-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    // A post to an alias of 700 members: several chunks of the writer.
+    let members: Vec<String> = (0..700).map(|i| format!("m{i}@d{}.example", i % 4)).collect();
+    let big = format!(
+        "version: 1
+name: stream-batches
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.23 }}
+  - {{ name: lists, role: mx, address: 192.0.2.25, hostname: lists.example.org, domains: [lists.example.org],
+      aliases: {{ big: [{}] }} }}
+  - {{ name: ns, role: dns, address: 192.0.2.53, zones: {{ members.example: [\"mx A 198.51.100.20\"],
+      d0.example: [\"@ MX 10 mx.members.example.\"], d1.example: [\"@ MX 10 mx.members.example.\"],
+      d2.example: [\"@ MX 10 mx.members.example.\"], d3.example: [\"@ MX 10 mx.members.example.\"] }} }}
+  - {{ name: members, role: mx, address: 198.51.100.20, hostname: mx.members.example,
+      domains: [d0.example, d1.example, d2.example, d3.example] }}
+users:
+{}
+steps:
+  - send: {{ from_host: pc, via: lists, from: a@lists.example.org, to: [big@lists.example.org], subject: hello }}
+expect:
+  - delivered: {{ to: m699@d3.example, count: 1 }}
+",
+        members.join(", "),
+        members.iter().map(|m| format!("  - {{ address: {m} }}")).collect::<Vec<_>>().join("\n")
+    );
+    let big_path = dir.join("big.yaml");
+    std::fs::write(&big_path, big).expect("write the scenario");
+    let mut files = vec![big_path];
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).expect("scenarios/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            files.push(path);
+        }
+    }
+    let mut longest = 0;
+    for path in files {
+        let sc = maillab::scenario::load_file(&path).unwrap_or_else(|d| panic!("{}:\n{d}", path.display()));
+        let whole = maillab::lab::run_with(&sc, maillab::lab::RunOptions { wire: false }).expect("runtime starts");
+        let want = maillab::trace::render::json_lines(&whole.events);
+        let (code, out, err) = maillab(&["run", &path.display().to_string(), "--format", "json"]);
+        assert_eq!(code, if whole.failed == 0 { 0 } else { 1 }, "{}: {err}", path.display());
+        assert!(out == want, "{}: the streamed lines differ from the whole trace's", path.display());
+        longest = longest.max(whole.events.len());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(longest > 3 * 1024, "the longest run has only {longest} events: one chunk or two");
+}
