@@ -14,7 +14,7 @@
 //! from [`Store::mailbox_mut`] calls [`Store::touch`].
 
 use chrono::{DateTime, FixedOffset};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 pub const INBOX: &str = "INBOX";
@@ -178,7 +178,11 @@ pub const QUOTA_EXCEEDED: &str = "Quota exceeded (mailbox for user is full)";
 /// All accounts of one mailstore host.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    accounts: BTreeMap<String, Account>,
+    /// Found by name in one hash (a list host has 100,000 accounts, looked
+    /// up for every recipient); never iterated, so its order never shows.
+    accounts: HashMap<String, Account>,
+    /// The users in their order, for everything that lists them.
+    names: BTreeSet<String>,
     /// What each account may hold by IMAP saves.
     quota: Quota,
     /// Source of UIDVALIDITY values; grows with every mailbox created.
@@ -194,7 +198,13 @@ pub fn canonical(name: &str) -> String {
 
 impl Store {
     pub fn new() -> Self {
-        Store { accounts: BTreeMap::new(), quota: Quota::default(), next_validity: 1, version: 0 }
+        Store {
+            accounts: HashMap::new(),
+            names: BTreeSet::new(),
+            quota: Quota::default(),
+            next_validity: 1,
+            version: 0,
+        }
     }
 
     /// Every account's limit for IMAP saves from now on.
@@ -249,6 +259,7 @@ impl Store {
         mailboxes.insert(INBOX.to_string(), Mailbox::new(v));
         let mut subscribed = BTreeSet::new();
         subscribed.insert(INBOX.to_string());
+        self.names.insert(user.to_string());
         self.accounts.insert(
             user.to_string(),
             Account { user: user.to_string(), password: password.to_string(), login, mailboxes, subscribed },
@@ -265,11 +276,11 @@ impl Store {
         self.accounts.contains_key(user)
     }
     pub fn users(&self) -> impl Iterator<Item = &str> {
-        self.accounts.keys().map(String::as_str)
+        self.names.iter().map(String::as_str)
     }
     /// Every account, in the order of their users.
     pub fn accounts(&self) -> impl Iterator<Item = &Account> {
-        self.accounts.values()
+        self.names.iter().filter_map(|n| self.accounts.get(n))
     }
 
     /// A new password and/or the login locked (`Some(false)`) or opened
