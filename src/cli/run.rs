@@ -97,14 +97,15 @@ fn cannot_start(e: &dyn std::fmt::Display) -> String {
 fn stream_json(sc: &maillab::scenario::Scenario, opts: maillab::lab::RunOptions) -> std::io::Result<usize> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(JSON_CHUNKS);
     let writer = std::thread::Builder::new().name("json-out".into()).spawn(move || {
-        let mut out = std::io::stdout().lock();
+        let out = std::io::stdout();
         // A closed stdout (`| head`) is not the run's failure: it runs on,
-        // and what it records is dropped here.
+        // and what it records is dropped here. Locked per chunk, so that
+        // nothing else that prints meanwhile can wait for the whole run.
         let mut open = true;
         for chunk in rx {
-            open = open && out.write_all(&chunk).is_ok();
+            open = open && out.lock().write_all(&chunk).is_ok();
         }
-        let _ = out.flush();
+        let _ = out.lock().flush();
     })?;
     let mut chunks = Chunks { buf: Vec::with_capacity(JSON_CHUNK + 4096), tx };
     let res = maillab::lab::run_streaming(sc, opts, Box::new(move |e| chunks.push(&e)));
