@@ -410,7 +410,7 @@ impl Mta {
                 ))
                 .field(Field::Mailbox, key)
                 .field(Field::Qid, qid)
-                .field(Field::Message, String::from_utf8_lossy(&msg).into_owned()),
+                .shared_text(Field::Message, &msg),
         );
         Fate::Delivered
     }

@@ -43,19 +43,19 @@ pub struct Event {
 /// a BTreeMap: events have a handful of fields, and a large trace holds
 /// hundreds of thousands of events.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fields(Vec<(Field, serde_json::Value)>);
+pub struct Fields(Vec<(Field, Value)>);
 
 impl Fields {
-    pub fn get(&self, k: Field) -> Option<&serde_json::Value> {
+    pub fn get(&self, k: Field) -> Option<&Value> {
         self.0.binary_search_by(|(n, _)| n.name().cmp(k.name())).ok().map(|i| &self.0[i].1)
     }
-    pub fn insert(&mut self, k: Field, v: serde_json::Value) {
+    pub fn insert(&mut self, k: Field, v: Value) {
         match self.0.binary_search_by(|(n, _)| n.name().cmp(k.name())) {
             Ok(i) => self.0[i].1 = v,
             Err(i) => self.0.insert(i, (k, v)),
         }
     }
-    pub fn iter(&self) -> impl Iterator<Item = (Field, &serde_json::Value)> {
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &Value)> {
         self.0.iter().map(|(k, v)| (*k, v))
     }
 }
@@ -68,6 +68,74 @@ impl Serialize for Fields {
             m.serialize_entry(k.name(), v)?;
         }
         m.end()
+    }
+}
+
+/// A field's value: JSON, or a text shared with the place that keeps it
+/// (a delivered message and its copy in the mailbox), so that recording it
+/// copies nothing. Both serialise alike: a shared text is a JSON string.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Json(serde_json::Value),
+    Shared(SharedText),
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Json(v) => v.as_str(),
+            Value::Shared(t) => Some(t.as_str()),
+        }
+    }
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Json(v) => v.as_u64(),
+            Value::Shared(_) => None,
+        }
+    }
+    /// The value as JSON (a shared text copied into a string).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Json(v) => v.clone(),
+            Value::Shared(t) => serde_json::Value::String(t.as_str().to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Self {
+        Value::Json(v)
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Json(v) => v.serialize(s),
+            Value::Shared(t) => s.serialize_str(t.as_str()),
+        }
+    }
+}
+
+/// Octets that are known to be UTF-8, shared (an `Arc`) with whoever else
+/// holds them. Made only by [`SharedText::new`], which checks them once.
+#[derive(Clone, Debug)]
+pub struct SharedText(Arc<Vec<u8>>);
+
+impl SharedText {
+    /// The octets as a shared text, or `None` when they are not UTF-8.
+    pub fn new(octets: Arc<Vec<u8>>) -> Option<SharedText> {
+        std::str::from_utf8(&octets).is_ok().then_some(SharedText(octets))
+    }
+    pub fn as_str(&self) -> &str {
+        // Checked in `new`; the octets cannot change (shared, never mutated).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl PartialEq for SharedText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
     }
 }
 
@@ -270,7 +338,19 @@ impl Event {
         self
     }
     pub fn field(mut self, k: Field, v: impl Into<serde_json::Value>) -> Self {
-        self.fields.insert(k, v.into());
+        self.fields.insert(k, Value::Json(v.into()));
+        self
+    }
+    /// A text field that shares `octets` with where they are kept (a
+    /// delivered message and its stored copy) instead of copying them;
+    /// octets that are not UTF-8 are copied, each bad sequence replaced by
+    /// U+FFFD, as a JSON string.
+    pub fn shared_text(mut self, k: Field, octets: &Arc<Vec<u8>>) -> Self {
+        let v = match SharedText::new(octets.clone()) {
+            Some(t) => Value::Shared(t),
+            None => Value::Json(String::from_utf8_lossy(octets).into_owned().into()),
+        };
+        self.fields.insert(k, v);
         self
     }
 }

@@ -169,7 +169,7 @@ async fn event(State(app): State<Arc<App>>, Path(i): Path<String>) -> ApiResult 
     let events = read(&app.events);
     let e = events.get(i).ok_or_else(|| not_found(format!("there is no event {i}")))?;
     let fields: serde_json::Map<String, serde_json::Value> =
-        e.fields.iter().map(|(k, v)| (k.name().to_string(), v.clone())).collect();
+        e.fields.iter().map(|(k, v)| (k.name().to_string(), v.to_json())).collect();
     let mut v = serde_json::to_value(&row).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     if let Some(o) = v.as_object_mut() {
         o.insert("fields".into(), serde_json::Value::Object(fields));
