@@ -125,8 +125,7 @@ struct Chunks {
 
 impl Chunks {
     fn push(&mut self, e: &Event) {
-        // Writing into a Vec cannot fail.
-        let _ = render::write_json_line(e, &mut self.buf);
+        render::push_json_line(e, &mut self.buf);
         if self.buf.len() >= JSON_CHUNK {
             let full = std::mem::replace(&mut self.buf, Vec::with_capacity(JSON_CHUNK + 4096));
             // Only fails if the writer is gone, and then nothing can be printed anyway.

@@ -490,7 +490,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
                 (crate::base::sync::lock(f))(e);
             }
             // Rendered here, on the session's own thread; written by the writer thread.
-            let line = if json { serde_json::to_string(e).unwrap_or_default() } else { render::text_line(e, 10, color) };
+            let line = if json { crate::trace::json::to_string(e) } else { render::text_line(e, 10, color) };
             lines.send(line);
         }));
         let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();

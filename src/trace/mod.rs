@@ -2,6 +2,7 @@
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
 pub mod field;
+pub mod json;
 pub mod kind;
 pub mod pcap;
 pub mod render;

@@ -227,7 +227,6 @@ fn text_line_reference(e: &Event, w: usize, color: bool) -> String {
     format!("{t} {sess:>4} {who}  {body}")
 }
 
-/// One JSON object per line. `wire` events (raw segments, for `--pcap`) are left out.
 /// `10:00:00.123`: the time of day with milliseconds (by hand: chrono's
 /// `format` parses its pattern on every call, and the live trace of `serve`
 /// formats one per event).
@@ -258,30 +257,41 @@ fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
 pub fn write_json_lines(events: &[Event], mut w: impl std::io::Write) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 16);
     for e in events {
-        write_json_line(e, &mut w)?;
+        push_json_line(e, &mut buf);
+        if buf.len() >= 1 << 16 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
     }
+    w.write_all(&buf)?;
     w.flush()
 }
 
 /// One event as a JSON line (nothing for a `wire` event, which only the pcap shows).
 pub fn write_json_line(e: &Event, mut w: impl std::io::Write) -> std::io::Result<()> {
-    if e.kind == Kind::Wire {
-        return Ok(());
-    }
-    serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
-    w.write_all(b"\n")
+    let mut buf = Vec::with_capacity(256);
+    push_json_line(e, &mut buf);
+    w.write_all(&buf)
 }
 
-pub fn json_lines(events: &[Event]) -> String {
-    let mut out = String::new();
-    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
-        if let Ok(s) = serde_json::to_string(e) {
-            out.push_str(&s);
-            out.push('\n');
-        }
+/// [`write_json_line`], appended to `out`.
+pub fn push_json_line(e: &Event, out: &mut Vec<u8>) {
+    if e.kind == Kind::Wire {
+        return;
     }
-    out
+    super::json::write_event(e, out);
+    out.push(b'\n');
+}
+
+/// One JSON object per line. `wire` events (raw segments, for `--pcap`) are left out.
+pub fn json_lines(events: &[Event]) -> String {
+    let mut out = Vec::new();
+    for e in events {
+        push_json_line(e, &mut out);
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
