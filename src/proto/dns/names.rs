@@ -22,6 +22,13 @@ pub(super) fn is_under(name: &str, origin: &str) -> bool {
     origin.is_empty() || name == origin || name.strip_suffix(origin).is_some_and(|p| p.ends_with('.'))
 }
 
+/// The names `name` lies under, as [`is_under`] counts them, longest
+/// first: the name itself, what follows each of its dots, and the root "".
+pub(super) fn suffixes(name: &str) -> impl Iterator<Item = &str> {
+    let after_dots = name.match_indices('.').map(move |(i, _)| &name[i + 1..]);
+    std::iter::once(name).chain(after_dots).chain(std::iter::once(""))
+}
+
 /// `192.0.1.23` -> `23.1.0.192.in-addr.arpa`
 pub fn reverse_name(ip: Ipv4Addr) -> String {
     let [a, b, c, d] = ip.octets();
@@ -40,6 +47,16 @@ mod tests {
     use super::*;
     use crate::proto::dns::test_util::*;
     use crate::proto::dns::{DEFAULT_TTL, DnsDb, QType, RecordData, ZoneRecord, dig_answer};
+
+    #[test]
+    fn the_suffixes_are_what_a_name_lies_under() {
+        let names = ["", "example", "example.org", "mx.example.org", "a\\.b.example.org", "xexample.org", "a..b", "."];
+        for n in names {
+            for o in names {
+                assert_eq!(suffixes(n).any(|s| s == o), is_under(n, o), "{n:?} under {o:?}");
+            }
+        }
+    }
 
     #[test]
     fn reverse_and_dnsbl_names() {
