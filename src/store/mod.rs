@@ -13,8 +13,11 @@
 //! The store's own methods raise it; code that changes a [`Mailbox`] it got
 //! from [`Store::mailbox_mut`] calls [`Store::touch`].
 
+pub mod small;
+
 use chrono::{DateTime, FixedOffset};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use small::{SmallMap, SmallSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 pub const INBOX: &str = "INBOX";
@@ -144,8 +147,8 @@ pub struct Account {
     /// False for a system mailbox (such as `postmaster`): mail is delivered
     /// to it, but no password opens it over POP3 or IMAP.
     pub login: bool,
-    pub mailboxes: BTreeMap<String, Mailbox>,
-    pub subscribed: BTreeSet<String>,
+    pub mailboxes: SmallMap<String, Mailbox>,
+    pub subscribed: SmallSet<String>,
 }
 
 /// What an account may hold when a client saves mail into it over IMAP
@@ -255,9 +258,9 @@ impl Store {
 
     fn add(&mut self, user: &str, password: &str, login: bool) {
         let v = self.validity();
-        let mut mailboxes = BTreeMap::new();
+        let mut mailboxes = SmallMap::new();
         mailboxes.insert(INBOX.to_string(), Mailbox::new(v));
-        let mut subscribed = BTreeSet::new();
+        let mut subscribed = SmallSet::new();
         subscribed.insert(INBOX.to_string());
         self.names.insert(user.to_string());
         self.accounts.insert(
@@ -319,8 +322,10 @@ impl Store {
     /// else `Junk`, created and marked if missing); returns the new UID.
     pub fn deliver_junk(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
         let acct = self.accounts.get(user)?;
-        let name = match acct.mailboxes.iter().find(|(_, m)| m.special_use == Some(SpecialUse::Junk)) {
-            Some((n, _)) => n.clone(),
+        let marked =
+            acct.mailboxes.iter().find(|(_, m)| m.special_use == Some(SpecialUse::Junk)).map(|(n, _)| n.clone());
+        let name = match marked {
+            Some(n) => n,
             None => {
                 let name = SpecialUse::Junk.default_name();
                 if self.mailbox(user, name).is_none() {
