@@ -34,9 +34,29 @@ pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
 /// Syslog's timestamp: `Apr  1 10:00:00`.
 pub fn syslog_time(t: DateTime<FixedOffset>) -> String {
     let mut s = String::with_capacity(16);
-    let _ =
-        write!(s, "{} {:>2} {:02}:{:02}:{:02}", MONTHS[t.month0() as usize], t.day(), t.hour(), t.minute(), t.second());
+    push_syslog_time(&mut s, t);
     s
+}
+
+/// [`syslog_time`], written onto the end of `s` (every maillog line starts with one).
+pub fn push_syslog_time(s: &mut String, t: DateTime<FixedOffset>) {
+    // The local date and time worked out once (each accessor would add the offset again).
+    let n = t.naive_local();
+    let two = |s: &mut String, v: u32| {
+        s.push(char::from(b'0' + (v / 10 % 10) as u8));
+        s.push(char::from(b'0' + (v % 10) as u8));
+    };
+    s.push_str(MONTHS[n.month0() as usize]);
+    s.push(' ');
+    let day = n.day();
+    s.push(if day < 10 { ' ' } else { char::from(b'0' + (day / 10) as u8) });
+    s.push(char::from(b'0' + (day % 10) as u8));
+    s.push(' ');
+    two(s, n.hour());
+    s.push(':');
+    two(s, n.minute());
+    s.push(':');
+    two(s, n.second());
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! queue ids. Both are rendered as syslog lines so a student can compare
 //! them with a real `/var/log/maillog`.
 
-use crate::base::time::syslog_time;
+use crate::base::time::push_syslog_time;
 use crate::host::env::HostCtx;
 pub use crate::proto::smtp::persona::Program;
 use crate::proto::smtp::{Flavour, Persona};
@@ -36,8 +36,15 @@ impl Maillog {
     fn syslog_line(&self, program: &str, pid: u32, msg: &str) -> String {
         use std::fmt::Write as _;
         let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname);
+        // `Apr  1 10:00:00 host program[pid]: msg`, pieced together (one line per delivery and more).
         let mut l = String::with_capacity(32 + short.len() + program.len() + msg.len());
-        let _ = write!(l, "{} {short} {program}[{pid}]: {msg}", syslog_time(self.ctx.now()));
+        push_syslog_time(&mut l, self.ctx.now());
+        l.push(' ');
+        l.push_str(short);
+        l.push(' ');
+        l.push_str(program);
+        let _ = write!(l, "[{pid}]: ");
+        l.push_str(msg);
         l
     }
 

@@ -57,8 +57,16 @@ pub fn qid(t: DateTime<FixedOffset>, seq: u32, pid: u32) -> String {
 pub fn delay(d: Duration) -> String {
     let s = d.as_secs();
     let (days, s) = (s / 86400, s % 86400);
-    let hms = format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60);
-    if days > 0 { format!("{days}+{hms}") } else { hms }
+    // By hand: three of these per delivered recipient.
+    let mut out = if days > 0 { format!("{days}+") } else { String::with_capacity(8) };
+    for (i, v) in [s / 3600, s % 3600 / 60, s % 60].into_iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(char::from(b'0' + (v / 10) as u8));
+        out.push(char::from(b'0' + (v % 10) as u8));
+    }
+    out
 }
 
 impl Persona for Sendmail {
