@@ -124,6 +124,11 @@ impl Mailbox {
         self.uid_next += 1;
         let wire_size = crlf_size(&data);
         self.bytes += data.len() as u64;
+        // Most mailboxes of a large run hold one message: room for one, not
+        // the four a vector's first growth makes (the next ones grow as usual).
+        if self.messages.capacity() == 0 {
+            self.messages.reserve_exact(1);
+        }
         self.messages.push(Message { uid, flags, internal_date: date, data, wire_size });
         self.recent.insert(uid);
         uid
