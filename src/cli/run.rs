@@ -55,6 +55,11 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
             }
         };
     }
+    // The text trace and nothing else that reads the whole trace: each
+    // event's line is made as it happens and the events are not kept.
+    if let (None, None, Format::Text, None, None) = (args.seq, &args.maillog, args.format, &args.html, &args.pcap) {
+        return stream_text(&sc, opts, lang, !args.no_messages);
+    }
     let res = match maillab::lab::run_with(&sc, opts) {
         Ok(r) => r,
         Err(e) => {
@@ -112,6 +117,67 @@ fn stream_json(sc: &maillab::scenario::Scenario, opts: maillab::lab::RunOptions)
     // The run is over and its sink dropped (the last chunk sent): wait for the lines.
     let _ = writer.join();
     Ok(res?.failed)
+}
+
+/// Run with each event's text line made as it is recorded ([`render::TextStream`]:
+/// the lines are kept, not the events), then print what [`output`] prints
+/// for the whole trace: the same text, in much less memory.
+fn stream_text(
+    sc: &maillab::scenario::Scenario,
+    opts: maillab::lab::RunOptions,
+    lang: Lang,
+    messages: bool,
+) -> ExitCode {
+    let ja = lang == Lang::Ja;
+    let st = render::TextStream::new(render::TextOptions { color: color(), messages });
+    // The lines, and (in Japanese) the expectations' events, worded once the run is over.
+    let shared = std::sync::Arc::new(std::sync::Mutex::new((st, Vec::new())));
+    let into = shared.clone();
+    let sink = move |e: Event| {
+        let mut g = maillab::base::sync::lock(&into);
+        match (ja, e.kind) {
+            (false, _) => g.0.push(&e),
+            (true, Kind::ExpectPass | Kind::ExpectFail) => g.1.push(e),
+            (true, _) => g.0.push(&japanese_summary(&e)),
+        }
+    };
+    let res = match maillab::lab::run_streaming(sc, opts, Box::new(sink)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}", cannot_start(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let Ok(m) = std::sync::Arc::try_unwrap(shared) else {
+        // The sink is dropped when the run ends; nothing else holds it.
+        eprintln!("maillab: internal error: the trace's text is still in use");
+        return ExitCode::from(2);
+    };
+    let (mut st, held) = m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut out = std::io::stdout().lock();
+    let (done, summary) = if ja {
+        // The expectations' outcomes in Japanese, read from the events the run
+        // kept for them (their events come last, so the order is the trace's).
+        let trace: Vec<Event> =
+            res.events.iter().filter(|e| !matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail)).cloned().collect();
+        let mut outcomes = maillab::lab::expect::check_in(sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
+        for mut e in held {
+            if let Some(o) = outcomes.next() {
+                e.line = Some(o.text);
+            }
+            st.push(&e);
+        }
+        let (n, ok, failed) = (res.passed + res.failed, res.passed, res.failed);
+        (st.finish_into(true, &mut out), format!("\n期待値 {n} 件: 成立 {ok} 件、不成立 {failed} 件\n"))
+    } else {
+        let (n, ok, failed) = (res.passed + res.failed, res.passed, res.failed);
+        (st.finish_into(false, &mut out), format!("\n{n} expectation(s): {ok} passed, {failed} failed\n"))
+    };
+    // A closed stdout (`| head`) is not the run's failure.
+    if done.is_ok() {
+        let _ = out.write_all(summary.as_bytes());
+    }
+    pass_fail(res.failed == 0)
 }
 
 const JSON_CHUNK: usize = 1 << 16;

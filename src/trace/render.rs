@@ -3,6 +3,7 @@
 use super::Event;
 use super::SCENARIO_HOST;
 use super::{Field, Kind};
+use chrono::{DateTime, FixedOffset};
 use std::fmt::Write as _;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,64 +27,57 @@ fn reply_colour(code: u64) -> &'static str {
     }
 }
 
-/// Width of the host columns, from the longest host name.
-fn width(events: &[Event]) -> usize {
-    events
-        .iter()
-        .filter(|e| e.kind != Kind::Wire)
-        .map(|e| e.host.len().max(e.peer.as_deref().map(str::len).unwrap_or(0)))
-        .max()
-        .unwrap_or(8)
-        .clamp(6, 14)
-}
-
+/// The text trace: one line per event (not `wire` ones), the host columns
+/// as wide as the longest host or peer name (6 to 14), then, with
+/// `messages`, the header section of every delivered message.
 pub fn text(events: &[Event], opt: TextOptions) -> String {
-    let w = width(events);
-    let mut out = String::new();
-    for e in events.iter().filter(|e| e.kind != Kind::Wire) {
-        let _ = writeln!(out, "{}", text_line(e, w, opt.color));
+    let mut st = TextStream::new(opt);
+    for e in events {
+        st.push(e);
     }
-    if opt.messages {
-        out.push_str(&delivered(events, opt.color, false));
-    }
-    out
+    st.finish(false)
 }
 
 /// The header section of every delivered message, after a heading (empty
 /// when nothing was delivered); in Japanese with `ja`.
 pub fn delivered(events: &[Event], color: bool, ja: bool) -> String {
     let mut out = String::new();
-    let delivered: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Deliver).collect();
-    if delivered.is_empty() {
-        return out;
-    }
-    let heading = if ja {
-        "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:"
-    } else {
-        "Delivered messages (header section; Received: fields read bottom-up give the path):"
-    };
-    let _ = writeln!(out, "\n{}", paint(color, "1", heading));
-    for e in delivered {
+    for (i, e) in events.iter().filter(|e| e.kind == Kind::Deliver).enumerate() {
         let mailbox = e.field_str(Field::Mailbox).unwrap_or("?");
-        if ja {
-            let _ = writeln!(out, "\n== {} · {} のメールボックス {mailbox} ==", clock(e.t), e.host);
-        } else {
-            let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {} ==", clock(e.t), e.host);
-        }
         let msg = e.field_str(Field::Message).unwrap_or("");
-        for (l, decoded) in header_lines(msg) {
-            if decoded {
-                let l = match (ja, l.strip_prefix("↳ decoded: ")) {
-                    (true, Some(text)) => format!("↳ デコードすると: {text}"),
-                    _ => l,
-                };
-                let _ = writeln!(out, "  {}", paint(color, "2", &l));
-            } else {
-                let _ = writeln!(out, "  {l}");
-            }
-        }
+        delivered_one(&mut out, i == 0, (e.t, &e.host, mailbox, msg), color, ja);
     }
     out
+}
+
+/// One delivered message of [`delivered`] (after the heading when `first`):
+/// when, where, which mailbox and the message.
+fn delivered_one(out: &mut String, first: bool, d: (DateTime<FixedOffset>, &str, &str, &str), color: bool, ja: bool) {
+    let (t, host, mailbox, msg) = d;
+    if first {
+        let heading = if ja {
+            "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:"
+        } else {
+            "Delivered messages (header section; Received: fields read bottom-up give the path):"
+        };
+        let _ = writeln!(out, "\n{}", paint(color, "1", heading));
+    }
+    if ja {
+        let _ = writeln!(out, "\n== {} · {host} のメールボックス {mailbox} ==", clock(t));
+    } else {
+        let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {host} ==", clock(t));
+    }
+    for (l, decoded) in header_lines(msg) {
+        if decoded {
+            let l = match (ja, l.strip_prefix("↳ decoded: ")) {
+                (true, Some(text)) => format!("↳ デコードすると: {text}"),
+                _ => l,
+            };
+            let _ = writeln!(out, "  {}", paint(color, "2", &l));
+        } else {
+            let _ = writeln!(out, "  {l}");
+        }
+    }
 }
 
 /// The lines of a message's header section, each field that holds RFC 2047
@@ -117,11 +111,45 @@ pub fn header_lines(msg: &str) -> Vec<(String, bool)> {
 
 /// One event as one line (multi-line content stays on one line).
 pub fn text_line(e: &Event, w: usize, color: bool) -> String {
-    // Written into one string (this runs once per event of `serve`'s live trace).
+    let mut row = String::with_capacity(64 + e.line.as_deref().map_or(0, str::len));
+    let cut = unpadded_line(e, color, &mut row);
+    let mut s = String::with_capacity(row.len() + 2 * w);
+    cut.write(&row, w, &mut s);
+    s
+}
+
+/// Where the two host columns are in an event's text line written without
+/// their padding (the width is known only at the end of a run, from its
+/// longest host name): octet offsets from the start of the line.
+#[derive(Clone, Copy)]
+struct Cut {
+    /// The left column's name (padded on its left).
+    left: (usize, usize),
+    /// The right column's name (padded on its right).
+    right: (usize, usize),
+}
+
+impl Cut {
+    /// `line` with its host columns padded to `w` characters, onto the end of `out`.
+    fn write(self, line: &str, w: usize, out: &mut String) {
+        let ((l0, l1), (r0, r1)) = (self.left, self.right);
+        out.push_str(&line[..l0]);
+        pad_to(out, w, &line[l0..l1]);
+        out.push_str(&line[l0..r1]);
+        pad_to(out, w, &line[r0..r1]);
+        out.push_str(&line[r1..]);
+    }
+}
+
+/// An event's text line without the padding of its host columns, onto the
+/// end of `s`; returns where the columns are in it.
+fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
+    // Written into one string (this runs once per event of `serve`'s live trace and of a text run).
+    let base = s.len();
+    let at = |s: &String| s.len() - base;
     let line = e.line.as_deref().unwrap_or("");
     let peer = e.peer.as_deref().unwrap_or("?");
-    let mut s = String::with_capacity(64 + 2 * w + line.len());
-    write_clock(&mut s, e.t);
+    write_clock(s, e.t);
     s.push(' ');
     match e.session {
         Some(n) => {
@@ -141,7 +169,7 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
         Kind::TcpAccept | Kind::TcpClose => ("·", true),
         _ => (" ", false),
     };
-    // The two host columns, padded by hand (as `{:>w$}` and `{:<w$}` would: by characters).
+    // The two host columns, padded later (as `{:>w$}` and `{:<w$}` would: by characters).
     let (left, right) = match (e.kind, peer_first) {
         (Kind::TcpConnect | Kind::TcpError, _) => (e.host.as_str(), peer),
         (_, true) => (peer, e.host.as_str()),
@@ -150,13 +178,15 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
     };
     let sep =
         if matches!((e.kind, peer_first), (Kind::TcpConnect | Kind::TcpError, _) | (_, true)) { arrow } else { " " };
-    pad_to(&mut s, w, left);
+    let left_start = at(s);
     s.push_str(left);
+    let left_end = at(s);
     s.push(' ');
     s.push_str(sep);
     s.push(' ');
+    let right_start = at(s);
     s.push_str(right);
-    pad_to(&mut s, w, right);
+    let cut = Cut { left: (left_start, left_end), right: (right_start, at(s)) };
     s.push_str("  ");
     let (code, prefix) = match e.kind {
         Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd => ("36", "C: "),
@@ -173,7 +203,7 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
         Kind::Bounce => ("31", "bounce  "),
         k => {
             let _ = write!(s, "{k}  {line}");
-            return s;
+            return cut;
         }
     };
     if color {
@@ -182,7 +212,101 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
         s.push_str(prefix);
         s.push_str(line);
     }
-    s
+    cut
+}
+
+/// What [`TextStream`] keeps of a `deliver` event: time, host (an index
+/// into its host names), mailbox and the message.
+type Kept = (DateTime<FixedOffset>, usize, Box<str>, Option<super::Value>);
+
+/// The text trace of a run rendered as its events come (`maillab run`
+/// without `--format json`), keeping the lines' text rather than the
+/// events: the same text [`text`] makes of the whole trace, in much less
+/// memory. The delivered messages are kept as the events share them with
+/// the mailboxes (nothing copied).
+pub struct TextStream {
+    color: bool,
+    messages: bool,
+    /// The longest host or peer name so far, in octets.
+    widest: usize,
+    /// Every line so far, unpadded, one after another.
+    text: String,
+    /// Where each line starts in `text`, and its columns.
+    rows: Vec<(usize, Cut)>,
+    /// What the list of delivered messages reads of each `deliver` event:
+    /// time, host (an index into `hosts`), mailbox and the message (shared
+    /// with the mailbox, not copied).
+    delivered: Vec<Kept>,
+    hosts: Vec<String>,
+}
+
+impl TextStream {
+    pub fn new(opt: TextOptions) -> TextStream {
+        TextStream {
+            color: opt.color,
+            messages: opt.messages,
+            widest: 0,
+            text: String::new(),
+            rows: Vec::new(),
+            delivered: Vec::new(),
+            hosts: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, e: &Event) {
+        if e.kind == Kind::Wire {
+            return;
+        }
+        self.widest = self.widest.max(e.host.len().max(e.peer.as_deref().map(str::len).unwrap_or(0)));
+        let start = self.text.len();
+        let cut = unpadded_line(e, self.color, &mut self.text);
+        self.rows.push((start, cut));
+        if self.messages && e.kind == Kind::Deliver {
+            let host = match self.hosts.iter().position(|h| *h == e.host) {
+                Some(i) => i,
+                None => {
+                    self.hosts.push(e.host.clone());
+                    self.hosts.len() - 1
+                }
+            };
+            let mailbox = e.field_str(Field::Mailbox).unwrap_or("?").into();
+            self.delivered.push((e.t, host, mailbox, e.fields.get(Field::Message).cloned()));
+        }
+    }
+
+    /// Write the whole text to `out`, as [`text`] makes it; the delivered
+    /// messages' heading in Japanese with `ja`.
+    pub fn finish_into(self, ja: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let w = if self.rows.is_empty() { 8 } else { self.widest }.clamp(6, 14);
+        let mut buf = String::with_capacity(1 << 16);
+        for (i, &(start, cut)) in self.rows.iter().enumerate() {
+            let end = self.rows.get(i + 1).map_or(self.text.len(), |r| r.0);
+            cut.write(&self.text[start..end], w, &mut buf);
+            buf.push('\n');
+            if buf.len() >= 1 << 16 {
+                out.write_all(buf.as_bytes())?;
+                buf.clear();
+            }
+        }
+        for (i, (t, host, mailbox, msg)) in self.delivered.iter().enumerate() {
+            let host = self.hosts.get(*host).map_or("?", String::as_str);
+            let msg = msg.as_ref().and_then(super::Value::as_str).unwrap_or("");
+            delivered_one(&mut buf, i == 0, (*t, host, mailbox, msg), self.color, ja);
+            if buf.len() >= 1 << 16 {
+                out.write_all(buf.as_bytes())?;
+                buf.clear();
+            }
+        }
+        out.write_all(buf.as_bytes())
+    }
+
+    /// [`TextStream::finish_into`] a string.
+    pub fn finish(self, ja: bool) -> String {
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail; only `&str`s were written.
+        let _ = self.finish_into(ja, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
 }
 
 /// Spaces that pad `text` to `w` characters.

@@ -394,3 +394,42 @@ expect:
     let _ = std::fs::remove_dir_all(&dir);
     assert!(longest > 3 * 1024, "the longest run has only {longest} events: one chunk or two");
 }
+
+/// `maillab run` with the text trace makes each line as its event happens
+/// and keeps lines, not events; what it prints is what the whole trace
+/// gives (the path `--html` takes, which keeps the trace), in English and
+/// Japanese, with and without the delivered messages, for every shipped
+/// scenario.
+#[test]
+fn streamed_text_is_the_whole_traces_text() {
+    let dir = std::env::temp_dir().join(format!("maillab-stream-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let html = dir.join("report.html").display().to_string();
+    let mut n = 0;
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).expect("scenarios/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let file = path.display().to_string();
+        for (lang, extra) in [("en", &[][..]), ("ja", &[][..]), ("en", &["--no-messages"][..])] {
+            {
+                let mut streamed = vec!["--lang", lang, "run", &file];
+                streamed.extend_from_slice(extra);
+                let mut whole = streamed.clone();
+                whole.extend_from_slice(&["--html", &html]);
+                let (code_s, out_s, err_s) = maillab(&streamed);
+                let (code_w, out_w, _) = maillab(&whole);
+                assert_eq!(code_s, code_w, "{file} {lang}: {err_s}");
+                assert!(
+                    out_s == out_w,
+                    "{file} --lang {lang} {extra:?}: the streamed text differs from the whole trace's"
+                );
+                assert!(out_s.lines().count() > 20, "{file}: hardly any text");
+                n += 1;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(n >= 3 * 20, "only {n} runs compared");
+}
