@@ -47,7 +47,7 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
     // JSON lines and nothing else that reads the whole trace afterwards:
     // each event is printed as it happens and the trace is not kept.
     if let (None, None, Format::Json, None, None) = (args.seq, &args.maillog, args.format, &args.html, &args.pcap) {
-        return match stream_json(&sc, opts) {
+        return match stream_json(std::sync::Arc::new(sc), opts) {
             Ok(failed) => pass_fail(failed == 0),
             Err(e) => {
                 eprintln!("{}", cannot_start(&e));
@@ -58,7 +58,7 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
     // The text trace and nothing else that reads the whole trace: each
     // event's line is made as it happens and the events are not kept.
     if let (None, None, Format::Text, None, None) = (args.seq, &args.maillog, args.format, &args.html, &args.pcap) {
-        return stream_text(&sc, opts, lang, !args.no_messages);
+        return stream_text(std::sync::Arc::new(sc), opts, lang, !args.no_messages);
     }
     let res = match maillab::lab::run_with(&sc, opts) {
         Ok(r) => r,
@@ -99,7 +99,10 @@ fn cannot_start(e: &dyn std::fmt::Display) -> String {
 /// buffers of about [`JSON_CHUNK`] octets that a thread of its own hands to
 /// stdout (at most [`JSON_CHUNKS`] waiting), so the run does not wait for
 /// the terminal or the pipe.
-fn stream_json(sc: &maillab::scenario::Scenario, opts: maillab::lab::RunOptions) -> std::io::Result<usize> {
+fn stream_json(
+    sc: std::sync::Arc<maillab::scenario::Scenario>,
+    opts: maillab::lab::RunOptions,
+) -> std::io::Result<usize> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(JSON_CHUNKS);
     let writer = std::thread::Builder::new().name("json-out".into()).spawn(move || {
         let out = std::io::stdout();
@@ -123,7 +126,7 @@ fn stream_json(sc: &maillab::scenario::Scenario, opts: maillab::lab::RunOptions)
 /// the lines are kept, not the events), then print what [`output`] prints
 /// for the whole trace: the same text, in much less memory.
 fn stream_text(
-    sc: &maillab::scenario::Scenario,
+    sc: std::sync::Arc<maillab::scenario::Scenario>,
     opts: maillab::lab::RunOptions,
     lang: Lang,
     messages: bool,
@@ -141,7 +144,7 @@ fn stream_text(
             (true, _) => g.0.push(&japanese_summary(&e)),
         }
     };
-    let res = match maillab::lab::run_streaming(sc, opts, Box::new(sink)) {
+    let res = match maillab::lab::run_streaming(sc.clone(), opts, Box::new(sink)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{}", cannot_start(&e));
@@ -160,7 +163,7 @@ fn stream_text(
         // kept for them (their events come last, so the order is the trace's).
         let trace: Vec<Event> =
             res.events.iter().filter(|e| !matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail)).cloned().collect();
-        let mut outcomes = maillab::lab::expect::check_in(sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
+        let mut outcomes = maillab::lab::expect::check_in(&sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
         for mut e in held {
             if let Some(o) = outcomes.next() {
                 e.line = Some(o.text);

@@ -103,21 +103,26 @@ pub fn run_with(sc: &Scenario, opts: RunOptions) -> std::io::Result<RunResult> {
 /// The trace is not kept: the result's `events` are only those the
 /// expectations and the end-of-run accounting read (small copies for the
 /// accounting), so a run of a million events needs little memory.
-pub fn run_streaming(sc: &Scenario, opts: RunOptions, sink: crate::trace::StreamSink) -> std::io::Result<RunResult> {
+/// The scenario is shared with the caller rather than copied (a scenario
+/// of 100,000 users is tens of megabytes).
+pub fn run_streaming(
+    sc: Arc<Scenario>,
+    opts: RunOptions,
+    sink: crate::trace::StreamSink,
+) -> std::io::Result<RunResult> {
     Ok(Lab::build(sc, opts, Some(sink))?.finish())
 }
 
 impl Lab {
     /// Start the scenario's hosts (nothing has happened yet but their start).
     pub fn new(sc: &Scenario, opts: RunOptions) -> std::io::Result<Lab> {
-        Lab::build(sc, opts, None)
+        Lab::build(Arc::new(sc.clone()), opts, None)
     }
 
     /// A Lab whose trace is kept whole, or streamed to `sink` keeping only
     /// what the Lab itself, the expectations and the accounting read.
-    fn build(sc: &Scenario, opts: RunOptions, sink: Option<crate::trace::StreamSink>) -> std::io::Result<Lab> {
+    fn build(sc: Arc<Scenario>, opts: RunOptions, sink: Option<crate::trace::StreamSink>) -> std::io::Result<Lab> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
-        let sc = Arc::new(sc.clone());
         let progress = Arc::new(Notify::new());
         let trace = match sink {
             None => Trace::with_progress(progress.clone()),

@@ -378,7 +378,7 @@ fn a_streamed_run_prints_the_same_trace_and_keeps_little_of_it() {
                 let _ = crate::trace::render::write_json_line(&e, &mut *g);
             }
         });
-        let streamed = run_streaming(&sc, opts(), sink).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let streamed = run_streaming(Arc::new(sc.clone()), opts(), sink).unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = got.lock().map(|g| g.clone()).unwrap_or_default();
         // The same lines, the expectations' outcomes (worked out from the events kept) included.
         assert!(got == want, "{name}: the streamed trace differs from the whole one");

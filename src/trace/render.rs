@@ -124,20 +124,22 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
 #[derive(Clone, Copy)]
 struct Cut {
     /// The left column's name (padded on its left).
-    left: (usize, usize),
+    left: (u32, u32),
     /// The right column's name (padded on its right).
-    right: (usize, usize),
+    right: (u32, u32),
 }
 
 impl Cut {
     /// `line` with its host columns padded to `w` characters, onto the end of `out`.
     fn write(self, line: &str, w: usize, out: &mut String) {
         let ((l0, l1), (r0, r1)) = (self.left, self.right);
-        out.push_str(&line[..l0]);
-        pad_to(out, w, &line[l0..l1]);
-        out.push_str(&line[l0..r1]);
-        pad_to(out, w, &line[r0..r1]);
-        out.push_str(&line[r1..]);
+        let (l0, l1, r0, r1) = (l0 as usize, l1 as usize, r0 as usize, r1 as usize);
+        let part = |a: usize, b: usize| line.get(a..b).unwrap_or("");
+        out.push_str(part(0, l0));
+        pad_to(out, w, part(l0, l1));
+        out.push_str(part(l0, r1));
+        pad_to(out, w, part(r0, r1));
+        out.push_str(line.get(r1..).unwrap_or(""));
     }
 }
 
@@ -146,7 +148,8 @@ impl Cut {
 fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
     // Written into one string (this runs once per event of `serve`'s live trace and of a text run).
     let base = s.len();
-    let at = |s: &String| s.len() - base;
+    // Offsets in one line (u32: a large run keeps hundreds of thousands of these).
+    let at = |s: &String| u32::try_from(s.len() - base).unwrap_or(u32::MAX);
     let line = e.line.as_deref().unwrap_or("");
     let peer = e.peer.as_deref().unwrap_or("?");
     write_clock(s, e.t);
