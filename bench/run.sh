@@ -10,8 +10,12 @@ bin=target/release/maillab
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-measure() { # prints "seconds peak-KB" for a maillab run
-  /usr/bin/time -f "%e %M" "$bin" run "$1" --format json 2>&1 >/dev/null | tail -1
+measure() { # prints "seconds peak-KB" for a maillab run (JSON lines; "text": the text trace)
+  if [[ "${2:-json}" == text ]]; then
+    /usr/bin/time -f "%e %M" "$bin" run "$1" 2>&1 >/dev/null | tail -1
+  else
+    /usr/bin/time -f "%e %M" "$bin" run "$1" --format json 2>&1 >/dev/null | tail -1
+  fi
 }
 
 only=${1:-all}
@@ -33,6 +37,8 @@ scale() { # MODE LABEL
     kbs[$n]=$kb
     printf 'N=%-7s wall %6ss  peak %8s KB\n' "$n" "$s" "$kb"
   done
+  read -r ts tkb < <(measure "$tmp/$1-100000.yaml" text)
+  printf 'N=%-7s wall %6ss  peak %8s KB  (text trace, without --format json)\n' 100000 "$ts" "$tkb"
   python3 -c "
 s10, s100, kb = ${secs[10000]}, ${secs[100000]}, ${kbs[100000]}
 print('ratio 100k/10k wall time: %.1f (linear would be 10; goal <= 11)' % (s100 / max(s10, 0.001)))
