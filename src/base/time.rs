@@ -40,8 +40,20 @@ pub fn syslog_time(t: DateTime<FixedOffset>) -> String {
 
 /// [`syslog_time`], written onto the end of `s` (every maillog line starts with one).
 pub fn push_syslog_time(s: &mut String, t: DateTime<FixedOffset>) {
-    // The local date and time worked out once (each accessor would add the offset again).
-    let n = t.naive_local();
+    // The local date and time worked out once (each accessor would add the
+    // offset again); at the very end of chrono's range, the accessors.
+    let Some(n) = t.naive_utc().checked_add_offset(*t.offset()) else {
+        let _ = write!(
+            s,
+            "{} {:>2} {:02}:{:02}:{:02}",
+            MONTHS[t.month0() as usize],
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        return;
+    };
     let two = |s: &mut String, v: u32| {
         s.push(char::from(b'0' + (v / 10 % 10) as u8));
         s.push(char::from(b'0' + (v % 10) as u8));
@@ -62,6 +74,13 @@ pub fn push_syslog_time(s: &mut String, t: DateTime<FixedOffset>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_end_of_chronos_range_does_not_panic() {
+        // The local time of the last UTC instant is past chrono's range east of Greenwich.
+        let t = DateTime::<chrono::Utc>::MAX_UTC.with_timezone(&FixedOffset::east_opt(9 * 3600).expect("offset"));
+        assert!(syslog_time(t).ends_with(":59"), "{}", syslog_time(t));
+    }
 
     #[test]
     fn written_as_chrono_writes_them() {

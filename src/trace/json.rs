@@ -1,7 +1,7 @@
 //! An event as one line of JSON, written by hand. The text is exactly what
-//! serde_json writes for the derived `Serialize` of [`Event`] (a test
-//! compares the two on every shipped scenario and on every character that
-//! needs escaping); written here because a large run prints hundreds of
+//! serde_json writes for the derived `Serialize` of [`Event`] (tests compare
+//! the two on every character that needs escaping, here, and on every event
+//! of every shipped scenario, in tests/testsuite/cli.rs); written here because a large run prints hundreds of
 //! thousands of events, most of their octets in strings with nothing to
 //! escape, which this skips eight octets at a time.
 
@@ -59,13 +59,14 @@ fn time(out: &mut Vec<u8>, t: DateTime<FixedOffset>) {
     let off = t.offset().local_minus_utc();
     // The local date and time worked out once (each accessor of a
     // `DateTime<FixedOffset>` would add the offset again).
-    let n = t.naive_local();
+    let local = t.naive_utc().checked_add_offset(*t.offset());
     // What the fast path cannot write the same way (years of other than
     // four digits, offsets with seconds, a leap second) goes to chrono.
-    if !(0..=9999).contains(&n.year()) || off % 60 != 0 || n.nanosecond() >= 1_000_000_000 {
+    let Some(n) = local.filter(|n| (0..=9999).contains(&n.year()) && off % 60 == 0 && n.nanosecond() < 1_000_000_000)
+    else {
         string(out, &t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false));
         return;
-    }
+    };
     let two = |out: &mut Vec<u8>, n: u32| out.extend_from_slice(&[b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]);
     out.push(b'"');
     let y = n.year() as u32;

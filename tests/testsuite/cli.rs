@@ -386,6 +386,14 @@ expect:
         let sc = maillab::scenario::load_file(&path).unwrap_or_else(|d| panic!("{}:\n{d}", path.display()));
         let whole = maillab::lab::run_with(&sc, maillab::lab::RunOptions { wire: false }).expect("runtime starts");
         let want = maillab::trace::render::json_lines(&whole.events);
+        // The hand-written lines are serde_json's text of the derived Serialize.
+        let by_serde: String = whole
+            .events
+            .iter()
+            .filter(|e| e.kind != maillab::trace::Kind::Wire)
+            .map(|e| serde_json::to_string(e).expect("serialises") + "\n")
+            .collect();
+        assert!(want == by_serde, "{}: the JSON lines differ from serde_json's", path.display());
         let (code, out, err) = maillab(&["run", &path.display().to_string(), "--format", "json"]);
         assert_eq!(code, if whole.failed == 0 { 0 } else { 1 }, "{}: {err}", path.display());
         assert!(out == want, "{}: the streamed lines differ from the whole trace's", path.display());
@@ -412,6 +420,25 @@ fn streamed_text_is_the_whole_traces_text() {
             continue;
         }
         let file = path.display().to_string();
+        // The whole trace's text as it was made before the text was streamed:
+        // the width from every event, each line padded to it, then the messages.
+        let sc = maillab::scenario::load_file(&path).unwrap_or_else(|d| panic!("{file}:\n{d}"));
+        let whole = maillab::lab::run_with(&sc, maillab::lab::RunOptions { wire: false }).expect("runtime starts");
+        let shown: Vec<_> = whole.events.iter().filter(|e| e.kind != maillab::trace::Kind::Wire).collect();
+        let w = shown
+            .iter()
+            .map(|e| e.host.len().max(e.peer.as_deref().map_or(0, str::len)))
+            .max()
+            .unwrap_or(8)
+            .clamp(6, 14);
+        let mut reference: String =
+            shown.iter().map(|e| maillab::trace::render::text_line(e, w, false) + "\n").collect();
+        reference.push_str(&maillab::trace::render::delivered(&whole.events, false, false));
+        let opts = maillab::trace::render::TextOptions { color: false, messages: true };
+        assert!(
+            maillab::trace::render::text(&whole.events, opts) == reference,
+            "{file}: the text differs from the reference"
+        );
         for (lang, extra) in [("en", &[][..]), ("ja", &[][..]), ("en", &["--no-messages"][..])] {
             {
                 let mut streamed = vec!["--lang", lang, "run", &file];
