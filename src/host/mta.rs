@@ -1001,8 +1001,8 @@ impl Policy for SessionPolicy<'_> {
         };
         let postfix_order = !p.dnsbl_at_connect();
         let outside = env.auth.is_none() && !self.cfg.in_relay_networks(self.ip);
-        let from = env.from.to_string();
-        let peer = self.peer();
+        // Written out only where a refusal or a log line needs it (not for every accepted recipient).
+        let from = || env.from.to_string();
         let access_relay = matches!(to_access, Some(Action::Relay))
             || matches!(self.client_access, Some(Action::Relay))
             || (postfix_order && matches!(self.client_access, Some(Action::Ok)));
@@ -1012,16 +1012,18 @@ impl Policy for SessionPolicy<'_> {
         let r = if postfix_order && outside && refuses(&self.client_access) {
             by_access = Some((AccessCheck::Client, String::new()));
             let a = self.client_access.as_ref().and_then(custom);
-            p.access_reply(AccessCheck::Client, &peer, "", a)
+            p.access_reply(AccessCheck::Client, &self.peer(), "", a)
         } else if let Some(l) = listed {
             p.dnsbl_reject(self.ip, &l.zone, l.reason.as_deref())
         } else if postfix_order && refuses(&self.sender_access) {
-            by_access = Some((AccessCheck::Sender, from.clone()));
+            let from = from();
             let a = self.sender_access.as_ref().and_then(custom);
-            p.access_reply(AccessCheck::Sender, &peer, &from, a)
+            let r = p.access_reply(AccessCheck::Sender, &self.peer(), &from, a);
+            by_access = Some((AccessCheck::Sender, from));
+            r
         } else if refuses(&to_access) {
             by_access = Some((AccessCheck::Recipient, to.clone()));
-            p.access_reply(AccessCheck::Recipient, &peer, &to, to_access.as_ref().and_then(custom))
+            p.access_reply(AccessCheck::Recipient, &self.peer(), &to, to_access.as_ref().and_then(custom))
         } else if self.mta.is_local_domain(&rcpt.domain) {
             let alias = self.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
             let list = self.mta.list_for(rcpt).is_some();
@@ -1048,23 +1050,27 @@ impl Policy for SessionPolicy<'_> {
             }
             // DISCARD: the recipient is accepted, the message will be thrown away.
             let discard = [
-                (AccessCheck::Client, &self.client_access, String::new()),
-                (AccessCheck::Sender, &self.sender_access, from.clone()),
-                (AccessCheck::Recipient, &to_access, to.clone()),
+                (AccessCheck::Client, &self.client_access),
+                (AccessCheck::Sender, &self.sender_access),
+                (AccessCheck::Recipient, &to_access),
             ]
             .into_iter()
-            .find(|(what, a, _)| {
-                matches!(a, Some(Action::Discard)) && (postfix_order || *what == AccessCheck::Recipient)
-            })
-            .map(|(what, _, subject)| (what, subject));
-            if let Some((what, subject)) = discard
+            .find(|(what, a)| matches!(a, Some(Action::Discard)) && (postfix_order || *what == AccessCheck::Recipient))
+            .map(|(what, _)| what);
+            if let Some(what) = discard
                 && !self.discard
             {
                 self.discard = true;
-                let l = p.log_access(what, &peer, self.qid.as_deref(), Some((env, &to)), &subject, None);
+                let subject = match what {
+                    AccessCheck::Client => String::new(),
+                    AccessCheck::Sender => from(),
+                    _ => to.clone(),
+                };
+                let l = p.log_access(what, &self.peer(), self.qid.as_deref(), Some((env, &to)), &subject, None);
                 self.mta.log.log(self.service.program(), self.pid, &l);
             }
         } else {
+            let peer = self.peer();
             let l = match &by_access {
                 Some((what, subject)) => {
                     p.log_access(*what, &peer, self.qid.as_deref(), Some((env, &to)), subject, Some(&r))
