@@ -237,9 +237,12 @@ fn pump(
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Option<Vec<u8>>)>();
     tokio::spawn(async move {
-        let mut buf = vec![0u8; 16 * 1024];
+        // Read into spare capacity: a zeroed 16 KiB per direction and
+        // connection was 2 % of a 10,000-recipient post's instructions.
+        let mut buf = Vec::with_capacity(16 * 1024);
         loop {
-            match r.read(&mut buf).await {
+            buf.clear();
+            match r.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => {
                     if let Some((t, src, dst, s)) = &tap {
                         t.record("tcp", *src, *dst, "F", &[], Some(*s));
