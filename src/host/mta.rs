@@ -75,6 +75,8 @@ pub struct Mta {
 #[derive(Default)]
 pub struct MtaState {
     pub queue: BTreeMap<u64, QueueEntry>,
+    /// Octets of the queued messages (with `disk_space`, see [`Mta::free_octets`]).
+    pub queued_octets: u64,
     pub next_entry: u64,
     pub next_pid: u32,
     pub qid_seq: u32,
@@ -237,6 +239,18 @@ impl Mta {
             self.store_version.send_modify(|v| *v = v.wrapping_add(1));
         }
         r
+    }
+
+    /// Octets of `disk_space` left for new mail: the setting less what the
+    /// queue and the mailboxes hold; None without a limit.
+    pub fn free_octets(&self) -> Option<u64> {
+        let space = self.cfg().disk_space;
+        if space == 0 {
+            return None;
+        }
+        let queued = self.with_state(|s| s.queued_octets);
+        let stored = lock(&self.store).octets();
+        Some(space.saturating_sub(queued.saturating_add(stored)))
     }
 
     pub fn has_local_user(&self, key: &str) -> bool {
@@ -623,6 +637,7 @@ impl Mta {
         self.with_state(|s| {
             s.next_entry += 1;
             let k = s.next_entry;
+            s.queued_octets = s.queued_octets.saturating_add(e.data.len() as u64);
             s.queue.insert(k, e);
         });
         self.wake.notify_one();
@@ -984,6 +999,13 @@ impl Policy for SessionPolicy<'_> {
             // Postfix: smtpd_sender_restrictions, evaluated at RCPT.
             self.sender_access = entry;
         }
+        // The queue's disk (`disk_space`): checked last, as smtpd and sendmail do.
+        if let Some(free) = self.mta.free_octets()
+            && p.storage_short(free, self.cfg.max_message_size, env.declared_size.unwrap_or(0))
+        {
+            self.mta.log.log_lines(self.pid, p.log_insufficient_storage(&self.peer(), env, free));
+            return p.insufficient_storage();
+        }
         p.mail_ok(&from)
     }
 
@@ -1147,6 +1169,12 @@ impl Policy for SessionPolicy<'_> {
         full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(results.as_bytes());
         full.extend_from_slice(&data);
+        // A message bigger than what is left of the disk is not taken (the
+        // queue file cannot be written): refused whole, nothing half-kept.
+        if self.mta.free_octets().is_some_and(|free| full.len() as u64 > free) {
+            self.mta.log.log_lines(self.pid, p.log_out_of_space(&qid));
+            return p.out_of_space();
+        }
         let msgid = crate::base::message::message_id(&hs);
         let arrival = Arrival {
             qid: &qid,

@@ -585,7 +585,9 @@ impl Mta {
         }
         let done = self.with_state(|s| {
             if still.is_empty() {
-                s.queue.remove(&key);
+                if let Some(e) = s.queue.remove(&key) {
+                    s.queued_octets = s.queued_octets.saturating_sub(e.data.len() as u64);
+                }
                 true
             } else {
                 if let Some(e) = s.queue.get_mut(&key) {

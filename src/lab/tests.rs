@@ -403,3 +403,102 @@ fn expectations_read_only_the_events_a_streamed_run_keeps() {
         assert_eq!(a, b, "{name}");
     }
 }
+
+/// A scenario where `pc` sends `sends` messages of about 62 KB straight
+/// to `mx` (flavour and its extra settings given), one a minute.
+fn disk_scenario(flavour: &str, settings: &str, sends: usize, expect: &str) -> String {
+    let line = "x".repeat(99);
+    // 600 lines of 100 octets with CRLF: 61,800 octets of body.
+    let body: String = (0..600).map(|_| format!("{line}\\n")).collect();
+    let steps: String = (1..=sends)
+        .map(|i| {
+            format!(
+                "  - at: {i}m\n    send: {{ from_host: pc, via: mx, from: taro@example.com, to: [alice@example.net], subject: \"n{i}\", body: \"{body}\" }}\n"
+            )
+        })
+        .collect();
+    format!(
+        r#"
+version: 1
+name: disk
+start: 2026-05-12T21:40:00+09:00
+seed: 5
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.23 }}
+  - name: mx
+    role: mx
+    flavour: {flavour}
+    address: 198.51.100.30
+    hostname: mx.example.net
+    domains: [example.net]
+{settings}
+users:
+  - address: alice@example.net
+steps:
+{steps}expect:
+{expect}"#
+    )
+}
+
+#[test]
+fn postfix_refuses_mail_when_the_disk_has_less_than_one_and_a_half_messages_left() {
+    // 420,000 octets of disk and a 100,000-octet size limit: after five
+    // messages of about 62 KB less than 150,000 octets are left, and the
+    // sixth MAIL gets smtpd_check_queue()'s 452; nothing accepted is lost.
+    let src = disk_scenario(
+        "postfix",
+        "    max_message_size: 100000\n    disk_space: 420000",
+        6,
+        r#"  - delivered: { to: alice@example.net, count: 5 }
+  - trace: { kind: smtp.reply, host: mx, matches: "^452 4.3.1 Insufficient system storage$" }
+  - trace: { kind: log, host: mx, matches: "NOQUEUE: reject: MAIL from unknown\\[192.0.2.23\\]: 452 4.3.1 Insufficient system storage; proto=ESMTP helo=<" }
+  - trace: { kind: log, host: mx, matches: "postfix/smtpd\\[[0-9]+\\]: warning: not enough free space in mail queue: [0-9]+ bytes < 1.5\\*message size limit" }
+"#,
+    );
+    let events = run_text(&src);
+    let refusals = events
+        .iter()
+        .filter(|e| e.kind == crate::trace::Kind::SmtpReply && e.field_u64(crate::trace::Field::Code) == Some(452))
+        .count();
+    assert_eq!(refusals, 1, "only the sixth MAIL is refused");
+}
+
+#[test]
+fn sendmail_refuses_mail_below_its_minimum_free_blocks() {
+    // 680,000 octets: the client announces SIZE=60829 (14 whole blocks of 4,096
+    // octets), so 114 blocks must be free (MinFreeBlocks 100 besides);
+    // after four messages of 61,020 octets only 106 are, and the fifth
+    // MAIL is refused.
+    let src = disk_scenario(
+        "sendmail",
+        "    disk_space: 680000",
+        5,
+        r#"  - delivered: { to: alice@example.net, count: 4 }
+  - trace: { kind: smtp.reply, host: mx, matches: "^452 4.4.5 Insufficient disk space; try again later$" }
+"#,
+    );
+    run_text(&src);
+}
+
+#[test]
+fn a_message_bigger_than_the_disk_left_is_refused_at_the_end_of_data() {
+    // No size limit, so MAIL passes (Postfix only asks for 1.5 times the
+    // limit); the 62 KB message does not fit in 40,000 octets, and cleanup
+    // cannot write the queue file: 451, nothing queued. A later small
+    // message still fits.
+    let mut src = disk_scenario(
+        "postfix",
+        "    max_message_size: 0\n    disk_space: 40000",
+        1,
+        r#"  - delivered: { to: alice@example.net, count: 1, subject: small }
+  - trace: { kind: smtp.reply, host: mx, matches: "^451 4.3.0 Error: queue file write error$" }
+  - trace: { kind: log, host: mx, matches: "postfix/cleanup\\[[0-9]+\\]: warning: [0-9A-F]+: write queue file: No space left on device" }
+"#,
+    );
+    let small = "  - at: 5m\n    send: { from_host: pc, via: mx, from: taro@example.com, to: [alice@example.net], subject: small, body: tiny }\n";
+    let at = src.find("expect:").unwrap_or(src.len());
+    src.insert_str(at, small);
+    let events = run_text(&src);
+    let queued = events.iter().filter(|e| e.kind == crate::trace::Kind::QueueAdd && e.host == "mx").count();
+    assert_eq!(queued, 1, "only the small message entered the queue");
+}

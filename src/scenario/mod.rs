@@ -125,6 +125,11 @@ pub struct MtaConfig {
     /// Host index of the DNS server this MTA asks.
     pub resolver: Option<usize>,
     pub max_message_size: u64,
+    /// Octets the host's queue and mailboxes may hold together, the lab's
+    /// stand-in for the disk they live on (0: no limit). MAIL is refused
+    /// when it runs short, as Postfix and sendmail refuse it when the
+    /// queue's file system is nearly full.
+    pub disk_space: u64,
     pub queue: QueueConfig,
     pub auth: AuthMode,
     pub show_secrets: bool,

@@ -119,6 +119,10 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<u64>")]
     pub max_message_size: Option<S<u64>>,
+    /// Octets of disk for the host's queue and mailboxes (0: no limit).
+    #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    pub disk_space: Option<S<u64>>,
     #[serde(default)]
     pub queue: Option<RawQueue>,
     /// Like /etc/aliases: a local name expands to other addresses or names.

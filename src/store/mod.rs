@@ -217,6 +217,12 @@ impl Store {
         self.quota = quota;
     }
 
+    /// Octets of every message in every account (what the host's
+    /// `disk_space` holds besides its queue).
+    pub fn octets(&self) -> u64 {
+        self.accounts.values().flat_map(|a| a.mailboxes.values()).map(|mb| mb.bytes).sum()
+    }
+
     /// Messages and octets in all of a user's mailboxes.
     pub fn usage(&self, user: &str) -> (usize, u64) {
         let Some(a) = self.accounts.get(user) else { return (0, 0) };

@@ -425,6 +425,66 @@ fn one_client_address_cannot_hold_every_session() {
     let _ = std::fs::remove_file(&log);
 }
 
+/// A client that only sends cannot fill the machine: the host's
+/// `disk_space` runs short and MAIL gets Postfix's 452; every message
+/// accepted before is in the mailbox, and deleting two over POP3 makes
+/// room again.
+#[test]
+fn a_full_disk_refuses_mail_and_loses_nothing() {
+    let yaml = "version: 1
+name: disk-full
+hosts:
+  - name: mail
+    role: mailstore
+    flavour: postfix
+    address: 192.0.2.25
+    hostname: mail.example.org
+    domains: [example.org]
+    max_message_size: 100000
+    disk_space: 400000
+users:
+  - address: alice@example.org
+    password: pw
+";
+    let (server, log) = serve_json(yaml, "diskfull");
+    let smtp = server.endpoint("mail", "smtp");
+    // About 58.5 KB stored per message: after five, less than 1.5 times
+    // the size limit (150,000 octets) of the 400,000 is left.
+    let body: String = (0..580).map(|_| format!("{}\r\n", "y".repeat(98))).collect();
+    let mut c = Client::connect(&smtp);
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO flood.example", "250");
+    let mut accepted = 0;
+    let refusal = loop {
+        c.send("MAIL FROM:<flood@flood.example>");
+        let r = c.reply();
+        if !r.starts_with("250") {
+            break r;
+        }
+        c.smtp("RCPT TO:<alice@example.org>", "250");
+        c.smtp("DATA", "354");
+        c.w.write_all(format!("Subject: {accepted}\r\n\r\n{body}").as_bytes()).expect("write");
+        c.smtp(".", "250");
+        accepted += 1;
+        assert!(accepted < 20, "never refused");
+    };
+    assert_eq!(refusal, "452 4.3.1 Insufficient system storage\r\n");
+    assert_eq!(accepted, 5);
+    assert!(wait_for(&log, "log", "warning: not enough free space in mail queue"));
+    // Nothing accepted is lost.
+    let pop = server.endpoint("mail", "pop3");
+    wait_for_mail(&pop, "alice@example.org", "pw", 5);
+    let (mut p, n) = pop_login(&pop, "alice@example.org", "pw");
+    assert_eq!(n, 5);
+    p.pop("DELE 1");
+    p.pop("DELE 2");
+    p.pop("QUIT");
+    // Room again.
+    c.smtp("MAIL FROM:<flood@flood.example>", "250");
+    c.smtp("QUIT", "221");
+    let _ = std::fs::remove_file(&log);
+}
+
 /// Issue #19: a client that trickles bytes without ever ending a line
 /// (slowloris) is cut off one `--idle-timeout` after its last complete
 /// line, in each protocol's own words, however often a byte comes

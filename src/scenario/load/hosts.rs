@@ -110,6 +110,7 @@ impl Checker {
             );
         }
         mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
+        mta_only(self, h.disk_space.is_some(), None, "disk_space");
         if role != Role::Dns && (!h.zones.is_empty() || h.reverse_dns.is_some()) {
             self.err(
                 &h.role,

@@ -32,6 +32,9 @@ pub const DEFAULT_START: &str = "2026-04-01T10:00:00+09:00";
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(5);
 pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 86400);
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 10_240_000;
+/// What an MTA host's queue and mailboxes may hold together (`disk_space`):
+/// 1 GiB, as much as one account's IMAP quota.
+pub const DEFAULT_DISK_SPACE: u64 = 1 << 30;
 pub use semantic::{MAX_DURATION, MAX_STEPS_TIME};
 
 /// The roles that run an MTA: what a smarthost, a `via` or a hop must be.

@@ -2,7 +2,8 @@
 //! resolver), size limit, queue, AUTH, POP-before-SMTP and aliases.
 
 use super::super::raw::{RawHost, RawQueue, RawRelay, S};
-use super::{Checker, DEFAULT_MAX_MESSAGE_SIZE, MTA_ROLES, parse_cidr};
+use super::{Checker, DEFAULT_DISK_SPACE, DEFAULT_MAX_MESSAGE_SIZE, MTA_ROLES, parse_cidr};
+use crate::base::diag::tr;
 use crate::proto::smtp::Flavour;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::scenario::{AuthMode, Cidr, MtaConfig, QueueConfig, Role};
@@ -58,6 +59,31 @@ impl Checker {
             );
         }
         let max_message_size = h.max_message_size.as_ref().map(|s| s.value).unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
+        let disk_space = h.disk_space.as_ref().map(|s| s.value).unwrap_or(DEFAULT_DISK_SPACE);
+        if let Some(d) = &h.disk_space
+            && d.value > 0
+            && flavour.persona().storage_short(d.value, max_message_size, 0)
+        {
+            self.warn(
+                d,
+                tr(
+                    format!(
+                        "with {} octets of disk_space this {} host refuses every MAIL (452: insufficient storage)",
+                        d.value,
+                        flavour.name()
+                    ),
+                    format!(
+                        "disk_space が {} オクテットでは、この {} ホストはすべての MAIL を拒否します (452: 空き容量不足)",
+                        d.value,
+                        flavour.name()
+                    ),
+                ),
+                tr(
+                    "give it more: Postfix wants more than 1.5 times max_message_size free, sendmail 100 blocks of 4,096 octets (leave it if the lesson is about a full disk)",
+                    "増やしてください: Postfix は max_message_size の 1.5 倍を超える空き、sendmail は 4,096 オクテットのブロック 100 個の空きを求めます (ディスクが一杯の状況を教えるのなら、このままで構いません)",
+                ),
+            );
+        }
         let queue = h.queue.as_ref().map(|q| self.queue(q)).unwrap_or_default();
         let auth = self.auth_mode(&h.auth);
         let pop_before_smtp = self.pop_before_smtp(h, role);
@@ -98,6 +124,7 @@ impl Checker {
             smarthost,
             resolver,
             max_message_size,
+            disk_space,
             queue,
             auth,
             show_secrets: h.show_secrets.unwrap_or(false),

@@ -364,3 +364,25 @@ fn aliases_repeat_a_bounded_number_of_values() {
     }
     serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(&ok, yaml_options()).expect("read");
 }
+
+#[test]
+fn a_disk_too_small_for_any_mail_is_a_warning() {
+    let with = |flavour: &str, space: u64| {
+        let src = BASE.replace(
+            "    domains: [example.com]\n",
+            &format!("    flavour: {flavour}\n    domains: [example.com]\n    disk_space: {space}\n"),
+        );
+        load_str(&src, "t.yaml").unwrap_or_else(|d| panic!("{d}")).warnings
+    };
+    // Postfix wants more than 1.5 times the size limit (10,240,000) free.
+    let w = with("postfix", 15_360_000);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].message.starts_with("with 15360000 octets of disk_space this postfix host refuses every MAIL"));
+    assert!(w[0].as_warning().to_string().starts_with("t.yaml:12:17: warning:"), "{}", w[0].as_warning());
+    assert!(with("postfix", 15_360_001).is_empty());
+    // sendmail, 100 blocks of 4,096 octets.
+    assert_eq!(with("sendmail", 409_599).len(), 1);
+    assert!(with("sendmail", 409_600).is_empty());
+    // 0: no limit.
+    assert!(with("postfix", 0).is_empty());
+}

@@ -216,6 +216,21 @@ pub trait Persona: Sync {
     fn relay_denied(&self, to: &str, auth_offered: bool) -> Reply;
     fn user_unknown(&self, to: &str) -> Reply;
 
+    // --- A full disk (the host's `disk_space`: its queue and mailboxes) ---
+
+    /// Is MAIL refused for want of space? `free`: octets left; `limit`:
+    /// the host's message size limit (0: none); `declared`: the SIZE the
+    /// client announced (0 without one).
+    fn storage_short(&self, free: u64, limit: u64, declared: u64) -> bool;
+    /// The reply to that MAIL.
+    fn insufficient_storage(&self) -> Reply;
+    /// Its maillog lines (`free` as above).
+    fn log_insufficient_storage(&self, peer: &Peer, env: &Envelope, free: u64) -> Vec<(Program, String)>;
+    /// The reply at the end of DATA when the message does not fit in what is left.
+    fn out_of_space(&self) -> Reply;
+    /// Its maillog lines.
+    fn log_out_of_space(&self, qid: &str) -> Vec<(Program, String)>;
+
     // --- SMTP replies both flavours word alike ---
 
     fn bad_address(&self, why: &str) -> Reply {

@@ -203,6 +203,45 @@ impl Persona for Postfix {
         Reply::new(550, format!("5.1.1 {to}: Recipient address rejected: User unknown in local recipient table"))
     }
 
+    /// smtpd_check.c `smtpd_check_queue()`, at MAIL: the free space must be
+    /// more than `queue_minfree` (0 by default) and more than 1.5 times
+    /// `message_size_limit` (`smtpd_space_multf`); the SIZE announced is
+    /// checked only against the size limit.
+    fn storage_short(&self, free: u64, limit: u64, _declared: u64) -> bool {
+        free == 0 || u128::from(limit) * 3 >= u128::from(free) * 2
+    }
+    fn insufficient_storage(&self) -> Reply {
+        Reply::new(452, "4.3.1 Insufficient system storage")
+    }
+    /// The reject line (`log_whatsup()`: no `from=`, the sender is not yet
+    /// known there), then smtpd's warning.
+    fn log_insufficient_storage(&self, peer: &Peer, env: &Envelope, free: u64) -> Vec<(Program, String)> {
+        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+        vec![
+            (
+                Program::Smtpd,
+                format!(
+                    "NOQUEUE: reject: MAIL from {}: {}; proto={proto} helo=<{}>",
+                    client(peer),
+                    self.insufficient_storage().one_line(),
+                    env.helo
+                ),
+            ),
+            (
+                Program::Smtpd,
+                format!("warning: not enough free space in mail queue: {free} bytes < 1.5*message size limit"),
+            ),
+        ]
+    }
+    /// cleanup_strerror.c `CLEANUP_STAT_WRITE`, as smtpd words it.
+    fn out_of_space(&self) -> Reply {
+        Reply::new(451, "4.3.0 Error: queue file write error")
+    }
+    /// cleanup_out.c: `%s: write queue file: %m` with ENOSPC.
+    fn log_out_of_space(&self, qid: &str) -> Vec<(Program, String)> {
+        vec![(Program::Cleanup, format!("warning: {qid}: write queue file: No space left on device"))]
+    }
+
     fn software(&self) -> String {
         "Postfix".into()
     }

@@ -200,6 +200,30 @@ impl Persona for Sendmail {
         Reply::new(550, format!("5.1.1 {to}... User unknown"))
     }
 
+    /// queue.c `enoughdiskspace()`: at least `MinFreeBlocks` blocks (100,
+    /// the cf default) plus the SIZE announced must be free; blocks of
+    /// 4,096 octets, as on an ext4 queue directory.
+    fn storage_short(&self, free: u64, _limit: u64, declared: u64) -> bool {
+        const BLOCK: u64 = 4096;
+        const MIN_FREE_BLOCKS: u64 = 100;
+        free / BLOCK < MIN_FREE_BLOCKS.saturating_add(declared / BLOCK)
+    }
+    /// srvrsmtp.c, MAIL.
+    fn insufficient_storage(&self) -> Reply {
+        Reply::new(452, "4.4.5 Insufficient disk space; try again later")
+    }
+    /// A user error at MAIL before `LogUsrErrs` is set: sendmail logs nothing.
+    fn log_insufficient_storage(&self, _peer: &Peer, _env: &Envelope, _free: u64) -> Vec<(Program, String)> {
+        Vec::new()
+    }
+    /// collect.c `tferror()` with ENOSPC: status 4.3.1.
+    fn out_of_space(&self) -> Reply {
+        Reply::new(452, "4.3.1 Out of disk space for temp file")
+    }
+    fn log_out_of_space(&self, _qid: &str) -> Vec<(Program, String)> {
+        Vec::new()
+    }
+
     fn software(&self) -> String {
         format!("{VERSION}/{VERSION}")
     }
