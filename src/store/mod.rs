@@ -194,6 +194,9 @@ pub struct Store {
     next_validity: u32,
     /// Raised by every change a session could see (see the module's text).
     version: u64,
+    /// Octets of every message in every account, kept as they come and go
+    /// (the MTA reads it at every MAIL: its `disk_space`).
+    octets: u64,
 }
 
 /// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
@@ -209,6 +212,7 @@ impl Store {
             quota: Quota::default(),
             next_validity: 1,
             version: 0,
+            octets: 0,
         }
     }
 
@@ -220,7 +224,12 @@ impl Store {
     /// Octets of every message in every account (what the host's
     /// `disk_space` holds besides its queue).
     pub fn octets(&self) -> u64 {
-        self.accounts.values().flat_map(|a| a.mailboxes.values()).map(|mb| mb.bytes).sum()
+        debug_assert_eq!(
+            self.octets,
+            self.accounts.values().flat_map(|a| a.mailboxes.values()).map(|mb| mb.bytes).sum::<u64>(),
+            "the running total drifted from the mailboxes"
+        );
+        self.octets
     }
 
     /// Messages and octets in all of a user's mailboxes.
@@ -320,10 +329,27 @@ impl Store {
 
     /// Local delivery into a user's INBOX; returns the new UID.
     pub fn deliver(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
-        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(INBOX)?;
-        let uid = mb.append(data, BTreeSet::new(), date);
+        let (uid, _) = self.append(user, INBOX, data, BTreeSet::new(), date)?;
         self.touch();
         Some(uid)
+    }
+
+    /// Add a message to a mailbox (delivery, IMAP APPEND and COPY); its UID
+    /// and the mailbox's UIDVALIDITY. The caller raises the version.
+    pub fn append(
+        &mut self,
+        user: &str,
+        name: &str,
+        data: Arc<Vec<u8>>,
+        flags: BTreeSet<String>,
+        date: DateTime<FixedOffset>,
+    ) -> Option<(u32, u32)> {
+        let len = data.len() as u64;
+        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(&canonical(name))?;
+        let uid = mb.append(data, flags, date);
+        let validity = mb.uid_validity;
+        self.octets += len;
+        Some((uid, validity))
     }
 
     /// Local delivery into a user's junk mailbox (the one marked `\Junk`,
@@ -345,8 +371,7 @@ impl Store {
                 name.to_string()
             }
         };
-        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(&name)?;
-        let uid = mb.append(data, BTreeSet::new(), date);
+        let (uid, _) = self.append(user, &name, data, BTreeSet::new(), date)?;
         self.touch();
         Some(uid)
     }
@@ -376,7 +401,8 @@ impl Store {
             return Err("INBOX cannot be deleted".into());
         }
         let acct = self.accounts.get_mut(user).ok_or("no such user")?;
-        acct.mailboxes.remove(&name).ok_or_else(|| format!("no mailbox {name}"))?;
+        let gone = acct.mailboxes.remove(&name).ok_or_else(|| format!("no mailbox {name}"))?;
+        self.octets -= gone.bytes;
         self.touch();
         Ok(())
     }
@@ -444,6 +470,7 @@ impl Store {
         mb.bytes -= freed;
         mb.recent.retain(|u| !uids.contains(u));
         let gone = before - mb.messages.len();
+        self.octets -= freed;
         if gone > 0 {
             self.touch();
         }
@@ -458,17 +485,20 @@ impl Store {
             return Vec::new();
         };
         let mut gone = Vec::new();
+        let mut freed = 0;
         let mut i = 0;
         while i < mb.messages.len() {
             if mb.messages[i].has("\\Deleted") {
                 let m = mb.messages.remove(i);
                 mb.bytes -= m.size() as u64;
+                freed += m.size() as u64;
                 mb.recent.remove(&m.uid);
                 gone.push(i as u32 + 1);
             } else {
                 i += 1;
             }
         }
+        self.octets -= freed;
         if !gone.is_empty() {
             self.touch();
         }
@@ -543,6 +573,33 @@ mod tests {
         s.delete("u", "Old").unwrap();
         assert_eq!(s.usage("u"), (1, 3));
         assert_eq!(s.usage("u"), recount(&s));
+    }
+
+    #[test]
+    fn the_store_total_follows_every_change_of_every_account() {
+        let mut s = Store::new();
+        let scan = |s: &Store| s.accounts().flat_map(|a| a.mailboxes.values()).map(|mb| mb.bytes).sum::<u64>();
+        for u in ["u", "v"] {
+            s.add_account(u, "p");
+            for body in ["a\r\n", "bb\r\n", "ccc\r\n"] {
+                s.deliver(u, Arc::new(body.as_bytes().to_vec()), t());
+            }
+        }
+        assert_eq!(s.octets(), 24);
+        s.create("v", "Work").unwrap();
+        assert_eq!(s.append("v", "work", Arc::new(b"nope\r\n".to_vec()), BTreeSet::new(), t()), None, "case matters");
+        let (uid, _) = s.append("v", "Work", Arc::new(b"12345\r\n".to_vec()), BTreeSet::new(), t()).unwrap();
+        assert_eq!((uid, s.octets()), (1, 31));
+        s.deliver_junk("u", Arc::new(b"spam\r\n".to_vec()), t());
+        assert_eq!(s.octets(), 37);
+        s.mailbox_mut("u", INBOX).unwrap().messages[0].flags.insert("\\Deleted".into());
+        s.expunge("u", INBOX);
+        s.remove_uids("v", INBOX, &BTreeSet::from([2, 3]));
+        assert_eq!(s.octets(), 25);
+        s.rename("v", INBOX, "Old").unwrap();
+        s.delete("v", "Work").unwrap();
+        assert_eq!(s.octets(), 18);
+        assert_eq!(s.octets(), scan(&s));
     }
 
     #[test]

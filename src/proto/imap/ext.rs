@@ -150,15 +150,18 @@ impl Server {
         if !moving && !store.fits(user, copies.len(), copies.iter().map(|m| m.size() as u64).sum()) {
             return Err(over_quota());
         }
-        let Some(d) = store.mailbox_mut(user, dest) else {
+        let Some(validity) = store.mailbox(user, dest).map(|d| d.uid_validity) else {
             return Ok((Vec::new(), None));
         };
         if copies.is_empty() {
             return Ok((Vec::new(), None));
         }
         let src: Vec<u32> = copies.iter().map(|m| m.uid).collect();
-        let dst: Vec<u32> = copies.into_iter().map(|m| d.append(m.data, m.flags, m.internal_date)).collect();
-        let code = format!("COPYUID {} {} {}", d.uid_validity, uid_set(&src), uid_set(&dst));
+        let dst: Vec<u32> = copies
+            .into_iter()
+            .filter_map(|m| store.append(user, dest, m.data, m.flags, m.internal_date).map(|(uid, _)| uid))
+            .collect();
+        let code = format!("COPYUID {validity} {} {}", uid_set(&src), uid_set(&dst));
         store.touch();
         Ok((src, Some(code)))
     }

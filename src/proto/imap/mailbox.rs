@@ -394,11 +394,9 @@ impl Server {
         if store.mailbox(&user, &name).is_some() && !store.fits(&user, 1, data.len() as u64) {
             return Ok(over_quota());
         }
-        let Some(mb) = store.mailbox_mut(&user, &name) else {
+        let Some((uid, validity)) = store.append(&user, &name, Arc::new(data), flags, date.unwrap_or(now)) else {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));
         };
-        let uid = mb.append(Arc::new(data), flags, date.unwrap_or(now));
-        let validity = mb.uid_validity;
         store.touch();
         // UIDPLUS (RFC 4315 §3).
         Ok(Done::Ok(format!("[APPENDUID {validity} {uid}] APPEND completed")))
