@@ -1003,7 +1003,9 @@ impl Policy for SessionPolicy<'_> {
         if let Some(free) = self.mta.free_octets()
             && p.storage_short(free, self.cfg.max_message_size, env.declared_size.unwrap_or(0))
         {
-            self.mta.log.log_lines(self.pid, p.log_insufficient_storage(&self.peer(), env, free));
+            let sasl = env.auth.as_deref().map(|u| (self.auth_mech.as_str(), u));
+            let lines = p.log_insufficient_storage(self.service.program(), &self.peer(), env, sasl, free);
+            self.mta.log.log_lines(self.pid, lines);
             return p.insufficient_storage();
         }
         p.mail_ok(&from)
@@ -1171,7 +1173,11 @@ impl Policy for SessionPolicy<'_> {
         full.extend_from_slice(&data);
         // A message bigger than what is left of the disk is not taken (the
         // queue file cannot be written): refused whole, nothing half-kept.
-        if self.mta.free_octets().is_some_and(|free| full.len() as u64 > free) {
+        // The lab counts the queue's copy and one per local recipient's
+        // mailbox (where a real local delivery would later fail and defer).
+        let local = env.rcpts.iter().filter(|r| self.mta.is_local_domain(&r.domain)).count() as u64;
+        let needed = (full.len() as u64).saturating_mul(local.saturating_add(1));
+        if self.mta.free_octets().is_some_and(|free| needed > free) {
             self.mta.log.log_lines(self.pid, p.log_out_of_space(&qid));
             return p.out_of_space();
         }

@@ -66,6 +66,7 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
             Role::Relay | Role::Hub | Role::Mx | Role::Mailstore | Role::List => {
                 let Some(cfg) = h.mta.clone() else { continue };
                 let mut store = crate::store::Store::new();
+                store.set_disk_space(cfg.disk_space);
                 for u in sc.users.iter().filter(|u| u.host == i) {
                     store.add_account(&u.address, u.password.as_deref().unwrap_or(""));
                     if u.special_mailboxes {

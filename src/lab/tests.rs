@@ -502,3 +502,55 @@ fn a_message_bigger_than_the_disk_left_is_refused_at_the_end_of_data() {
     let queued = events.iter().filter(|e| e.kind == crate::trace::Kind::QueueAdd && e.host == "mx").count();
     assert_eq!(queued, 1, "only the small message entered the queue");
 }
+
+#[test]
+fn mail_waiting_in_the_queue_counts_against_the_disk() {
+    // The relay's smarthost is down: what the relay accepts stays in its
+    // queue, and the queue alone fills its 420,000 octets (Postfix: more
+    // than 150,000 must stay free), so the sixth MAIL is refused.
+    let line = "x".repeat(99);
+    let body: String = (0..600).map(|_| format!("{line}\\n")).collect();
+    let steps: String = (1..=6)
+        .map(|i| {
+            format!(
+                "  - at: {i}m\n    send: {{ from_host: pc, via: relay, from: taro@example.com, to: [alice@example.net], subject: \"n{i}\", body: \"{body}\" }}\n"
+            )
+        })
+        .collect();
+    let src = format!(
+        r#"
+version: 1
+name: queued
+start: 2026-05-12T21:40:00+09:00
+seed: 5
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.23 }}
+  - name: relay
+    role: relay
+    flavour: postfix
+    address: 192.0.2.25
+    hostname: relay.example.com
+    domains: [example.com]
+    allow_relay: {{ networks: [192.0.2.0/24] }}
+    smarthost: hub
+    max_message_size: 100000
+    disk_space: 420000
+  - {{ name: hub, role: mx, address: 198.51.100.30, hostname: mx.example.net, domains: [example.net] }}
+users:
+  - address: alice@example.net
+steps:
+  - down: {{ host: hub }}
+{steps}expect:
+  - delivered: {{ to: alice@example.net, count: 0 }}
+  - trace: {{ kind: smtp.reply, host: relay, matches: "^452 4.3.1 Insufficient system storage$" }}
+"#
+    );
+    let events = run_text(&src);
+    // (Later, when the messages have waited too long, bounces join them.)
+    let accepted = events
+        .iter()
+        .filter(|e| e.kind == crate::trace::Kind::QueueAdd && e.host == "relay")
+        .filter(|e| e.line.as_deref().is_some_and(|l| l.contains("from=<taro@example.com>")))
+        .count();
+    assert_eq!(accepted, 5, "five messages wait in the relay's queue");
+}

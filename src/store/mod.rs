@@ -197,6 +197,8 @@ pub struct Store {
     /// Octets of every message in every account, kept as they come and go
     /// (the MTA reads it at every MAIL: its `disk_space`).
     octets: u64,
+    /// The host's `disk_space` (0: no limit): what IMAP saves may fill.
+    disk: u64,
 }
 
 /// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
@@ -213,7 +215,20 @@ impl Store {
             next_validity: 1,
             version: 0,
             octets: 0,
+            disk: 0,
         }
+    }
+
+    /// The host's `disk_space` (0: no limit), which IMAP saves
+    /// (`APPEND`, `COPY`) must fit in besides the quota.
+    pub fn set_disk_space(&mut self, octets: u64) {
+        self.disk = octets;
+    }
+
+    /// Do `bytes` more octets fit on the disk? The mailboxes' share only:
+    /// the queue's is the MTA's (see `Mta::free_octets`).
+    pub fn disk_fits(&self, bytes: u64) -> bool {
+        self.disk == 0 || self.octets.saturating_add(bytes) <= self.disk
     }
 
     /// Every account's limit for IMAP saves from now on.

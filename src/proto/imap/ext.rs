@@ -5,7 +5,7 @@
 //! a LIST attribute (`mailbox.rs`).
 
 use super::parse::{PResult, Parser};
-use super::{Done, Server, over_quota, shown};
+use super::{Done, Server, no_space, over_quota, shown};
 use crate::store::{Message, Store, canonical};
 use std::collections::BTreeSet;
 
@@ -149,6 +149,9 @@ impl Server {
         };
         if !moving && !store.fits(user, copies.len(), copies.iter().map(|m| m.size() as u64).sum()) {
             return Err(over_quota());
+        }
+        if !moving && !store.disk_fits(copies.iter().map(|m| m.size() as u64).sum()) {
+            return Err(no_space());
         }
         let Some(validity) = store.mailbox(user, dest).map(|d| d.uid_validity) else {
             return Ok((Vec::new(), None));

@@ -4,7 +4,7 @@
 
 use super::parse::{PResult, Parser};
 use super::resp::W;
-use super::{Done, Known, Selected, Server, check_flags, over_quota, shown};
+use super::{Done, Known, Selected, Server, check_flags, no_space, over_quota, shown};
 use crate::store::{INBOX, SYSTEM_FLAGS, Store, canonical};
 use chrono::{DateTime, FixedOffset};
 use std::collections::{BTreeMap, BTreeSet};
@@ -393,6 +393,9 @@ impl Server {
         let user = self.user_name();
         if store.mailbox(&user, &name).is_some() && !store.fits(&user, 1, data.len() as u64) {
             return Ok(over_quota());
+        }
+        if store.mailbox(&user, &name).is_some() && !store.disk_fits(data.len() as u64) {
+            return Ok(no_space());
         }
         let Some((uid, validity)) = store.append(&user, &name, Arc::new(data), flags, date.unwrap_or(now)) else {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));

@@ -982,6 +982,13 @@ fn over_quota() -> Done {
     Done::No(format!("[OVERQUOTA] {}", crate::store::QUOTA_EXCEEDED))
 }
 
+/// A save that does not fit on the host's disk (`disk_space`): Dovecot's
+/// `MAIL_ERROR_NOSPACE`, whose response code is `OVERQUOTA` too
+/// (imap-commands-util.c) and whose text is `MAIL_ERRSTR_NO_SPACE`.
+fn no_space() -> Done {
+    Done::No("[OVERQUOTA] Not enough disk space".into())
+}
+
 /// A client word for an error text: printable and short.
 fn shown(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(40).collect()

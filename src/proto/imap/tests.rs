@@ -844,6 +844,21 @@ fn saves_over_the_quota_are_refused_and_moves_pass() {
 }
 
 #[test]
+fn saves_that_do_not_fit_on_the_disk_are_refused_as_dovecot_words_it() {
+    let mut st = store();
+    // Room on the disk for two more octets than the mailboxes hold.
+    st.set_disk_space(st.octets() + 2);
+    let mut s = selected(&mut st);
+    let full = "NO [OVERQUOTA] Not enough disk space";
+    assert_eq!(cmd(&mut s, &mut st, "a1 APPEND Work {3+}\r\nhi!", "NO"), vec![format!("a1 {full}")]);
+    assert_eq!(cmd(&mut s, &mut st, "c1 COPY 1 Work", "NO"), vec![format!("c1 {full}")]);
+    // MOVE takes no more room.
+    cmd(&mut s, &mut st, "m1 MOVE 1 Work", "OK");
+    cmd(&mut s, &mut st, "a2 APPEND Work {2+}\r\nhi", "OK [APPENDUID");
+    assert_eq!(st.octets(), st.usage(ALICE).1);
+}
+
+#[test]
 fn move_copies_then_expunges() {
     let mut st = store();
     let mut s = selected(&mut st);

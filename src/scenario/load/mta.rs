@@ -60,27 +60,35 @@ impl Checker {
         }
         let max_message_size = h.max_message_size.as_ref().map(|s| s.value).unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
         let disk_space = h.disk_space.as_ref().map(|s| s.value).unwrap_or(DEFAULT_DISK_SPACE);
-        if let Some(d) = &h.disk_space
-            && d.value > 0
-            && flavour.persona().storage_short(d.value, max_message_size, 0)
+        // Where a warning points: at `disk_space`, or at `max_message_size`
+        // when the disk is the default one (1 GiB is too small for Postfix
+        // with a size limit above about 715 MB).
+        let at = match (&h.disk_space, &h.max_message_size) {
+            (Some(d), _) => Some((d, true)),
+            (None, Some(m)) => Some((m, false)),
+            (None, None) => None,
+        };
+        if let Some((at, written)) = at
+            && disk_space > 0
+            && flavour.persona().storage_short(disk_space, max_message_size, 0)
         {
+            let (en, ja) =
+                if written { ("", "") } else { (" (the default disk_space)", "（disk_space の既定値）") };
             self.warn(
-                d,
+                at,
                 tr(
                     format!(
-                        "with {} octets of disk_space this {} host refuses every MAIL (452: insufficient storage)",
-                        d.value,
+                        "with {disk_space} octets of disk_space{en} this {} host refuses every MAIL (452: insufficient storage)",
                         flavour.name()
                     ),
                     format!(
-                        "disk_space が {} オクテットでは、この {} ホストはすべての MAIL を拒否します (452: 空き容量不足)",
-                        d.value,
+                        "disk_space が {disk_space} オクテット{ja}では、この {} ホストはすべての MAIL を拒否します (452: 空き容量不足)",
                         flavour.name()
                     ),
                 ),
                 tr(
-                    "give it more: Postfix wants more than 1.5 times max_message_size free, sendmail 100 blocks of 4,096 octets (leave it if the lesson is about a full disk)",
-                    "増やしてください: Postfix は max_message_size の 1.5 倍を超える空き、sendmail は 4,096 オクテットのブロック 100 個の空きを求めます (ディスクが一杯の状況を教えるのなら、このままで構いません)",
+                    "give it more disk_space: Postfix wants more than 1.5 times max_message_size free, sendmail 100 blocks of 4,096 octets (leave it if the lesson is about a full disk)",
+                    "disk_space を増やしてください: Postfix は max_message_size の 1.5 倍を超える空き、sendmail は 4,096 オクテットのブロック 100 個の空きを求めます (ディスクが一杯の状況を教えるのなら、このままで構いません)",
                 ),
             );
         }

@@ -385,4 +385,14 @@ fn a_disk_too_small_for_any_mail_is_a_warning() {
     assert!(with("sendmail", 409_600).is_empty());
     // 0: no limit.
     assert!(with("postfix", 0).is_empty());
+    // The default 1 GiB and a size limit above 715,827,882: the warning
+    // points at the size limit.
+    let src = BASE.replace(
+        "    domains: [example.com]\n",
+        "    flavour: postfix\n    domains: [example.com]\n    max_message_size: 800000000\n",
+    );
+    let w = load_str(&src, "t.yaml").unwrap_or_else(|d| panic!("{d}")).warnings;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].message.contains("1073741824 octets of disk_space (the default disk_space)"), "{}", w[0].message);
+    assert!(w[0].as_warning().to_string().starts_with("t.yaml:12:23: warning:"), "{}", w[0].as_warning());
 }

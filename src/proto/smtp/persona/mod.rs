@@ -224,8 +224,17 @@ pub trait Persona: Sync {
     fn storage_short(&self, free: u64, limit: u64, declared: u64) -> bool;
     /// The reply to that MAIL.
     fn insufficient_storage(&self) -> Reply;
-    /// Its maillog lines (`free` as above).
-    fn log_insufficient_storage(&self, peer: &Peer, env: &Envelope, free: u64) -> Vec<(Program, String)>;
+    /// Its maillog lines (`free` as above; `prog`: the session's SMTP
+    /// server, smtpd or the submission service; `sasl`: mechanism and user
+    /// of an authenticated client).
+    fn log_insufficient_storage(
+        &self,
+        prog: Program,
+        peer: &Peer,
+        env: &Envelope,
+        sasl: Option<(&str, &str)>,
+        free: u64,
+    ) -> Vec<(Program, String)>;
     /// The reply at the end of DATA when the message does not fit in what is left.
     fn out_of_space(&self) -> Reply;
     /// Its maillog lines.

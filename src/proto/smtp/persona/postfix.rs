@@ -214,23 +214,29 @@ impl Persona for Postfix {
         Reply::new(452, "4.3.1 Insufficient system storage")
     }
     /// The reject line (`log_whatsup()`: no `from=`, the sender is not yet
-    /// known there), then smtpd's warning.
-    fn log_insufficient_storage(&self, peer: &Peer, env: &Envelope, free: u64) -> Vec<(Program, String)> {
+    /// known there; `helo=` only after a HELO; the SASL login if any), then
+    /// smtpd's warning.
+    fn log_insufficient_storage(
+        &self,
+        prog: Program,
+        peer: &Peer,
+        env: &Envelope,
+        sasl: Option<(&str, &str)>,
+        free: u64,
+    ) -> Vec<(Program, String)> {
         let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+        let helo = if env.helo.is_empty() { String::new() } else { format!(" helo=<{}>", env.helo) };
+        let sasl = sasl.map(|(mech, u)| format!(" sasl_method={mech} sasl_username={u}")).unwrap_or_default();
         vec![
             (
-                Program::Smtpd,
+                prog,
                 format!(
-                    "NOQUEUE: reject: MAIL from {}: {}; proto={proto} helo=<{}>",
+                    "NOQUEUE: reject: MAIL from {}: {}; proto={proto}{helo}{sasl}",
                     client(peer),
                     self.insufficient_storage().one_line(),
-                    env.helo
                 ),
             ),
-            (
-                Program::Smtpd,
-                format!("warning: not enough free space in mail queue: {free} bytes < 1.5*message size limit"),
-            ),
+            (prog, format!("warning: not enough free space in mail queue: {free} bytes < 1.5*message size limit")),
         ]
     }
     /// cleanup_strerror.c `CLEANUP_STAT_WRITE`, as smtpd words it.
@@ -538,6 +544,49 @@ impl Persona for Postfix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_needs_more_than_one_and_a_half_size_limits_free() {
+        // smtpd_check_queue(): BLOCKS(message_size_limit) >= block_free / 1.5, or nothing free.
+        assert!(Postfix.storage_short(15_000, 10_000, 0));
+        assert!(!Postfix.storage_short(15_001, 10_000, 0));
+        // The SIZE announced counts only against the size limit (smtpd_check_size).
+        assert!(!Postfix.storage_short(15_001, 10_000, 15_000));
+        // No size limit: only a full disk.
+        assert!(Postfix.storage_short(0, 0, 0));
+        assert!(!Postfix.storage_short(1, 0, 0));
+        assert!(!Postfix.storage_short(u64::MAX, u64::MAX / 2, 0), "no overflow");
+    }
+
+    #[test]
+    fn a_full_disk_is_logged_as_log_whatsup_words_it() {
+        let peer = Peer { name: None, ip: std::net::Ipv4Addr::new(192, 0, 2, 23), forged: false };
+        let mut env = Envelope {
+            helo: String::new(),
+            esmtp: true,
+            from: crate::proto::smtp::address::Path::Null,
+            rcpts: vec![],
+            declared_size: None,
+            auth: None,
+            tls: None,
+            chunked: None,
+            params: crate::proto::smtp::envelope::MailParams::default(),
+        };
+        let lines = Postfix.log_insufficient_storage(Program::SubmissionSmtpd, &peer, &env, None, 42);
+        assert_eq!(
+            lines[0].1,
+            "NOQUEUE: reject: MAIL from unknown[192.0.2.23]: 452 4.3.1 Insufficient system storage; proto=ESMTP"
+        );
+        assert!(matches!(lines[0].0, Program::SubmissionSmtpd));
+        assert_eq!(lines[1].1, "warning: not enough free space in mail queue: 42 bytes < 1.5*message size limit");
+        env.helo = "pc".into();
+        let lines = Postfix.log_insufficient_storage(Program::Smtpd, &peer, &env, Some(("PLAIN", "alice")), 42);
+        assert!(
+            lines[0].1.ends_with("; proto=ESMTP helo=<pc> sasl_method=PLAIN sasl_username=alice"),
+            "{}",
+            lines[0].1
+        );
+    }
 
     #[test]
     fn a_reload_is_the_master_s_line() {

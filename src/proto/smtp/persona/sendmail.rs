@@ -200,23 +200,35 @@ impl Persona for Sendmail {
         Reply::new(550, format!("5.1.1 {to}... User unknown"))
     }
 
-    /// queue.c `enoughdiskspace()`: at least `MinFreeBlocks` blocks (100,
-    /// the cf default) plus the SIZE announced must be free; blocks of
-    /// 4,096 octets, as on an ext4 queue directory.
+    /// queue.c `enoughdiskspace()` and `pickqdir()`: at least
+    /// `MinFreeBlocks` blocks (100, the cf default) plus the SIZE announced,
+    /// rounded up to whole blocks, must be free; blocks of 4,096 octets, as
+    /// on an ext4 queue directory.
     fn storage_short(&self, free: u64, _limit: u64, declared: u64) -> bool {
         const BLOCK: u64 = 4096;
         const MIN_FREE_BLOCKS: u64 = 100;
-        free / BLOCK < MIN_FREE_BLOCKS.saturating_add(declared / BLOCK)
+        free / BLOCK < MIN_FREE_BLOCKS.saturating_add(declared.div_ceil(BLOCK))
     }
     /// srvrsmtp.c, MAIL.
     fn insufficient_storage(&self) -> Reply {
         Reply::new(452, "4.4.5 Insufficient disk space; try again later")
     }
-    /// A user error at MAIL before `LogUsrErrs` is set: sendmail logs nothing.
-    fn log_insufficient_storage(&self, _peer: &Peer, _env: &Envelope, _free: u64) -> Vec<(Program, String)> {
+    /// The refusal itself is a user error before `LogUsrErrs` is set;
+    /// sendmail's `pickqdir()` also writes a LOG_ALERT "low on space" line,
+    /// which the lab does not imitate.
+    fn log_insufficient_storage(
+        &self,
+        _prog: Program,
+        _peer: &Peer,
+        _env: &Envelope,
+        _sasl: Option<(&str, &str)>,
+        _free: u64,
+    ) -> Vec<(Program, String)> {
         Vec::new()
     }
-    /// collect.c `tferror()` with ENOSPC: status 4.3.1.
+    /// collect.c `dferror()` with ENOSPC: `usrerrenh("4.3.1", "452 Out of
+    /// disk space for temp file")`. (It is also logged, as a user error
+    /// after MAIL; the lab does not imitate that line.)
     fn out_of_space(&self) -> Reply {
         Reply::new(452, "4.3.1 Out of disk space for temp file")
     }
@@ -499,6 +511,18 @@ impl Persona for Sendmail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_needs_min_free_blocks_and_the_announced_size_in_whole_blocks() {
+        const B: u64 = 4096;
+        assert!(Sendmail.storage_short(100 * B - 1, 0, 0));
+        assert!(!Sendmail.storage_short(100 * B, 0, 0));
+        // SIZE=4097 is two blocks (pickqdir rounds up).
+        assert!(Sendmail.storage_short(102 * B - 1, 0, B + 1));
+        assert!(!Sendmail.storage_short(102 * B, 0, B + 1));
+        assert!(!Sendmail.storage_short(101 * B, 0, B));
+        assert!(Sendmail.storage_short(u64::MAX, 0, u64::MAX), "no overflow");
+    }
 
     #[test]
     fn qid_shape() {
