@@ -166,6 +166,11 @@ fn s<'a>(e: &'a Value, k: &str) -> &'a str {
     e.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
+/// The element was replaced in the page after it was found.
+fn stale(e: &fantoccini::error::CmdError) -> bool {
+    matches!(e, fantoccini::error::CmdError::Standard(w) if w.error == fantoccini::error::ErrorStatus::StaleElementReference)
+}
+
 struct Page {
     c: Client,
     shots: PathBuf,
@@ -195,12 +200,31 @@ impl Page {
         self.until(&format!("document.body.dataset.at === '{n}' && document.body.dataset.busy === 'no'"), what).await;
     }
 
+    /// The text of the element `css` finds. The lab redraws its panels
+    /// as events come: an element found a moment ago may have been
+    /// replaced (StaleElementReference), and is then found again.
     async fn text(&self, css: &str) -> String {
-        self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+        for _ in 0..100 {
+            let el = self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+            match el.text().await {
+                Ok(t) => return t,
+                Err(e) if stale(&e) => tokio::time::sleep(Duration::from_millis(30)).await,
+                Err(e) => panic!("text of {css}: {e}"),
+            }
+        }
+        panic!("{css}: replaced on every one of 100 reads");
     }
 
     async fn click(&self, css: &str) {
-        self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+        for _ in 0..100 {
+            let el = self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) if stale(&e) => tokio::time::sleep(Duration::from_millis(30)).await,
+                Err(e) => panic!("click on {css}: {e}"),
+            }
+        }
+        panic!("{css}: replaced on every one of 100 clicks");
     }
 
     async fn keys(&self, keys: &[char]) {
