@@ -404,19 +404,25 @@ fn expectations_read_only_the_events_a_streamed_run_keeps() {
     }
 }
 
-/// A scenario where `pc` sends `sends` messages of about 62 KB straight
-/// to `mx` (flavour and its extra settings given), one a minute.
-fn disk_scenario(flavour: &str, settings: &str, sends: usize, expect: &str) -> String {
+/// `sends` steps, one a minute, in which `pc` sends a message through
+/// `via` to alice@example.net: 600 lines of 99 octets and CRLF, 60,600
+/// octets of body (61,020 stored with the header fields).
+fn big_sends(via: &str, sends: usize) -> String {
     let line = "x".repeat(99);
-    // 600 lines of 100 octets with CRLF: 61,800 octets of body.
     let body: String = (0..600).map(|_| format!("{line}\\n")).collect();
-    let steps: String = (1..=sends)
+    (1..=sends)
         .map(|i| {
             format!(
-                "  - at: {i}m\n    send: {{ from_host: pc, via: mx, from: taro@example.com, to: [alice@example.net], subject: \"n{i}\", body: \"{body}\" }}\n"
+                "  - at: {i}m\n    send: {{ from_host: pc, via: {via}, from: taro@example.com, to: [alice@example.net], subject: \"n{i}\", body: \"{body}\" }}\n"
             )
         })
-        .collect();
+        .collect()
+}
+
+/// A scenario where `pc` sends `sends` such messages straight to `mx`
+/// (flavour and its extra settings given).
+fn disk_scenario(flavour: &str, settings: &str, sends: usize, expect: &str) -> String {
+    let steps = big_sends("mx", sends);
     format!(
         r#"
 version: 1
@@ -443,7 +449,7 @@ steps:
 #[test]
 fn postfix_refuses_mail_when_the_disk_has_less_than_one_and_a_half_messages_left() {
     // 420,000 octets of disk and a 100,000-octet size limit: after five
-    // messages of about 62 KB less than 150,000 octets are left, and the
+    // messages of 61,020 octets less than 150,000 octets are left, and the
     // sixth MAIL gets smtpd_check_queue()'s 452; nothing accepted is lost.
     let src = disk_scenario(
         "postfix",
@@ -483,7 +489,7 @@ fn sendmail_refuses_mail_below_its_minimum_free_blocks() {
 #[test]
 fn a_message_bigger_than_the_disk_left_is_refused_at_the_end_of_data() {
     // No size limit, so MAIL passes (Postfix only asks for 1.5 times the
-    // limit); the 62 KB message does not fit in 40,000 octets, and cleanup
+    // limit); the 61,020-octet message does not fit in 40,000 octets, and cleanup
     // cannot write the queue file: 451, nothing queued. A later small
     // message still fits.
     let mut src = disk_scenario(
@@ -508,15 +514,7 @@ fn mail_waiting_in_the_queue_counts_against_the_disk() {
     // The relay's smarthost is down: what the relay accepts stays in its
     // queue, and the queue alone fills its 420,000 octets (Postfix: more
     // than 150,000 must stay free), so the sixth MAIL is refused.
-    let line = "x".repeat(99);
-    let body: String = (0..600).map(|_| format!("{line}\\n")).collect();
-    let steps: String = (1..=6)
-        .map(|i| {
-            format!(
-                "  - at: {i}m\n    send: {{ from_host: pc, via: relay, from: taro@example.com, to: [alice@example.net], subject: \"n{i}\", body: \"{body}\" }}\n"
-            )
-        })
-        .collect();
+    let steps = big_sends("relay", 6);
     let src = format!(
         r#"
 version: 1
