@@ -124,7 +124,7 @@ impl Mta {
         let received = received(p, &self.ctx.hostname, &qid, &Via::Submit { user }, &rfc5322(now));
         let mut full = received.into_bytes();
         full.extend_from_slice(&data);
-        let msgid = crate::base::message::message_id(&crate::base::message::headers(&data));
+        let msgid = crate::base::message::hops_and_id(&data).1;
         let arrival = Arrival {
             qid: &qid,
             from: &from.to_string(),

@@ -657,8 +657,17 @@ struct SmtpSession<'a> {
 }
 
 /// The trace lines of a reply, one per line on the wire.
-fn reply_notes(r: &Reply) -> Vec<Note> {
-    r.wire_lines().into_iter().map(|l| Note::new(Kind::SmtpReply, l).field(Field::Code, r.code)).collect()
+/// A reply to send: its lines on the wire, and one traced note per line
+/// (each line is made once, for both).
+fn reply_io<A>(r: &Reply) -> Io<A> {
+    let lines = r.wire_lines();
+    let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 2).sum());
+    for l in &lines {
+        bytes.extend_from_slice(l.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+    }
+    let notes = lines.into_iter().map(|l| Note::new(Kind::SmtpReply, l).field(Field::Code, r.code)).collect();
+    Io::Send { bytes, notes }
 }
 
 /// What the SMTP session asks of its host between commands.
@@ -682,7 +691,7 @@ impl Core for SmtpSession<'_> {
             return Some(Io::Host(Ask::Dnsbl));
         }
         if let Some(r) = self.held.take() {
-            return Some(Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() });
+            return Some(reply_io(&r));
         }
         // A client that logged in is one of ours: its mail is not checked.
         if std::mem::take(&mut self.pol.auth_wanted)
@@ -717,7 +726,7 @@ impl Core for SmtpSession<'_> {
                     self.held = Some(r);
                     return Some(Io::Host(Ask::AuthFailed));
                 }
-                Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() }
+                reply_io(&r)
             }
             Output::Close => Io::Close,
             Output::StartTls => Io::StartTls,
@@ -755,7 +764,7 @@ impl Core for SmtpRefusal {
             return Some(Io::Trace(n));
         }
         Some(match self.1.poll(&mut Refuse)? {
-            Output::Reply(r) => Io::Send { notes: reply_notes(&r), bytes: r.to_bytes() },
+            Output::Reply(r) => reply_io(&r),
             Output::Command(l) => Io::Trace(Note::new(Kind::SmtpCmd, l)),
             Output::Data { .. } | Output::StartTls => return None,
             Output::Close => Io::Close,
@@ -1141,8 +1150,7 @@ impl Policy for SessionPolicy<'_> {
             self.discard = matches!(self.client_access, Some(Action::Discard));
             return p.queued(&qid);
         }
-        let hs = crate::base::message::headers(&data);
-        let hops = crate::base::message::values(&hs, "Received").len();
+        let (hops, msgid) = crate::base::message::hops_and_id(&data);
         if hops >= MAX_HOPS {
             let to = env.rcpts.first().map(|m| m.to_string()).unwrap_or_default();
             let r = p.too_many_hops(hops, MAX_HOPS, &env.from.to_string(), &self.mta.ctx.hostname, &to);
@@ -1181,7 +1189,6 @@ impl Policy for SessionPolicy<'_> {
             self.mta.log.log_lines(self.pid, p.log_out_of_space(&qid));
             return p.out_of_space();
         }
-        let msgid = crate::base::message::message_id(&hs);
         let arrival = Arrival {
             qid: &qid,
             from: &env.from.to_string(),

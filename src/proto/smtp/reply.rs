@@ -33,8 +33,14 @@ impl Reply {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let sep = if i + 1 == n { ' ' } else { '-' };
-                if t.is_empty() && i + 1 == n { format!("{}", self.code) } else { format!("{}{sep}{t}", self.code) }
+                let last = i + 1 == n;
+                let mut l = String::with_capacity(4 + t.len());
+                push_code(&mut l, self.code);
+                if !(t.is_empty() && last) {
+                    l.push(if last { ' ' } else { '-' });
+                    l.push_str(t);
+                }
+                l
             })
             .collect()
     }
@@ -58,6 +64,17 @@ impl Reply {
             && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
             && matches!(parts[0], "2" | "4" | "5");
         ok.then_some(first)
+    }
+}
+
+/// The code's digits (every reply has three; anything else as it is).
+fn push_code(out: &mut String, code: u16) {
+    if (100..1000).contains(&code) {
+        for d in [code / 100, code / 10 % 10, code % 10] {
+            out.push(char::from(b'0' + d as u8));
+        }
+    } else {
+        out.push_str(&code.to_string());
     }
 }
 
@@ -139,6 +156,28 @@ mod tests {
         assert_eq!(String::from_utf8(r.to_bytes()).unwrap(), "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n");
         assert_eq!(Reply::new(550, "5.1.1 nope").enhanced(), Some("5.1.1"));
         assert_eq!(Reply::new(250, "OK").enhanced(), None);
+    }
+
+    #[test]
+    fn wire_lines_as_formatted() {
+        // The old rendering, `format!`, is the oracle for the hand-written one.
+        for code in [0u16, 7, 99, 100, 220, 354, 999, 1000, 65535] {
+            for lines in [vec![""], vec!["x"], vec!["", ""], vec!["a", ""], vec!["a b", "c"]] {
+                let r = Reply::multi(code, lines.iter().map(|s| s.to_string()).collect());
+                let n = r.lines.len();
+                let want: Vec<String> = r
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| match (t.is_empty() && i + 1 == n, i + 1 == n) {
+                        (true, _) => format!("{code}"),
+                        (false, true) => format!("{code} {t}"),
+                        (false, false) => format!("{code}-{t}"),
+                    })
+                    .collect();
+                assert_eq!(r.wire_lines(), want, "{code} {lines:?}");
+            }
+        }
     }
 
     #[test]
