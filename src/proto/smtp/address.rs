@@ -31,7 +31,13 @@ pub const MAX_PATH: usize = 256;
 /// but a control or the replacement character of a broken UTF-8 sequence
 /// (RFC 6531 §3.3 extends atext with UTF8-non-ascii).
 fn atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || utf8_char(c)
+    c.is_ascii_alphanumeric() || (c.is_ascii() && b"!#$%&'*+-/=?^_`{|}~".contains(&(c as u8))) || utf8_char(c)
+}
+
+/// Two dots in a row (a byte scan: a substring search costs more to set up
+/// than a short address does to read).
+fn double_dot(s: &str) -> bool {
+    s.as_bytes().windows(2).any(|w| w == b"..")
 }
 
 fn utf8_char(c: char) -> bool {
@@ -56,7 +62,7 @@ fn is_dot_atom(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
         && !s.ends_with('.')
-        && !s.contains("..")
+        && !double_dot(s)
         && s.chars().all(|c| atext(c) || c == '.')
 }
 
@@ -100,7 +106,7 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
     }
     let dot_atom = !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !double_dot(local)
         && local.chars().all(|c| atext(c) || c == '.');
     let quoted = local.len() >= 2
         && local.starts_with('"')
