@@ -12,22 +12,30 @@ const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Au
 
 /// RFC 5322 date-time, as in Date: and Received: headers.
 pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
+    fn put(s: &mut String, d: &(impl Datelike + Timelike), sign: char, off: i32) {
+        let _ = write!(
+            s,
+            "{}, {} {} {:04} {:02}:{:02}:{:02} {sign}{:02}{:02}",
+            DAYS[d.weekday().num_days_from_monday() as usize],
+            d.day(),
+            MONTHS[d.month0() as usize],
+            d.year(),
+            d.hour(),
+            d.minute(),
+            d.second(),
+            off / 3600,
+            off / 60 % 60
+        );
+    }
     let mut s = String::with_capacity(32);
     let off = t.offset().local_minus_utc();
     let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
-    let _ = write!(
-        s,
-        "{}, {} {} {:04} {:02}:{:02}:{:02} {sign}{:02}{:02}",
-        DAYS[t.weekday().num_days_from_monday() as usize],
-        t.day(),
-        MONTHS[t.month0() as usize],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        off / 3600,
-        off / 60 % 60
-    );
+    // The local date and time worked out once (each of chrono's accessors
+    // would add the offset again); at the very end of its range, the accessors.
+    match t.naive_utc().checked_add_offset(*t.offset()) {
+        Some(n) => put(&mut s, &n, sign, off),
+        None => put(&mut s, &t, sign, off),
+    }
     s
 }
 
@@ -80,12 +88,23 @@ mod tests {
         // The local time of the last UTC instant is past chrono's range east of Greenwich.
         let t = DateTime::<chrono::Utc>::MAX_UTC.with_timezone(&FixedOffset::east_opt(9 * 3600).expect("offset"));
         assert!(syslog_time(t).ends_with(":59"), "{}", syslog_time(t));
+        assert!(rfc5322(t).ends_with(":59 +0900"), "{}", rfc5322(t));
     }
 
     #[test]
     fn written_as_chrono_writes_them() {
         let zones = [0, 9 * 3600, -5 * 3600, 5 * 3600 + 30 * 60, -(3 * 3600 + 30 * 60), 45 * 60];
-        let times = [0i64, 86_399, 951_782_400, 1_712_000_000, 1_796_000_000, 4_102_444_799, 33_000_000_000];
+        let times = [
+            -2_208_988_800i64,
+            -1,
+            0,
+            86_399,
+            951_782_400,
+            1_712_000_000,
+            1_796_000_000,
+            4_102_444_799,
+            33_000_000_000,
+        ];
         for secs in times {
             for off in zones {
                 for extra in [0, 3_600 * 24 * 17 + 61, 3_600 * 24 * 200 + 7] {

@@ -444,7 +444,7 @@ impl Server {
 
     fn take_line(&mut self) -> Option<Line> {
         let from = self.scanned.min(self.input.len());
-        let found = self.input.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'\n'));
+        let found = self.input.get(from..).and_then(|rest| memchr::memchr(b'\n', rest));
         self.scanned = 0;
         let Some(pos) = found.map(|p| from + p) else {
             self.scanned = self.input.len();

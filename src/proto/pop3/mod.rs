@@ -337,7 +337,7 @@ impl Server {
     }
 
     fn take_line(&mut self) -> Option<Line> {
-        let Some(pos) = self.input.iter().position(|&b| b == b'\n') else {
+        let Some(pos) = memchr::memchr(b'\n', &self.input) else {
             // Keep memory bounded for a line with no end.
             if self.input.len() > MAX_COMMAND_LINE {
                 self.input.clear();

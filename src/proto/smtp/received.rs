@@ -20,21 +20,25 @@ pub enum Via<'a> {
 pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> String {
     match via {
         Via::Smtp { env, peer } => {
-            let mut f = format!("Received: from {}", p.received_from(&env.helo, peer));
+            use std::fmt::Write as _;
+            // One string written in place (every message accepted over SMTP gets one).
+            let mut f = String::with_capacity(256);
+            f.push_str("Received: from ");
+            f.push_str(&p.received_from(&env.helo, peer));
             for t in env.tls.as_ref().map(|t| p.received_tls_before_by(t)).unwrap_or_default() {
-                f.push_str(&format!("\r\n\t{t}"));
+                let _ = write!(f, "\r\n\t{t}");
             }
             if let Some(a) = env.auth.as_deref().and_then(|u| p.received_auth(u)) {
-                f.push_str(&format!("\r\n\t{a}"));
+                let _ = write!(f, "\r\n\t{a}");
             }
-            f.push_str(&format!("\r\n\tby {by} ({}) with {} id {qid}", p.software(), env.protocol()));
+            let _ = write!(f, "\r\n\tby {by} ({}) with {} id {qid}", p.software(), env.protocol());
             if let Some(t) = env.tls.as_ref().and_then(|t| p.received_tls_after_by(t)) {
-                f.push_str(&format!("\r\n\t{t}"));
+                let _ = write!(f, "\r\n\t{t}");
             }
             if let [one] = env.rcpts.as_slice() {
-                f.push_str(&format!("\r\n\tfor <{one}>"));
+                let _ = write!(f, "\r\n\tfor <{one}>");
             }
-            f.push_str(&format!("; {date}\r\n"));
+            let _ = write!(f, "; {date}\r\n");
             f
         }
         Via::Submit { user } => p.received_submit(by, qid, user, date),

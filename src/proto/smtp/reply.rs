@@ -105,7 +105,7 @@ impl ReplyParser {
     /// The next complete reply, if one has arrived.
     pub fn next_reply(&mut self) -> Result<Option<Reply>, BadReply> {
         loop {
-            let Some(pos) = self.buf.iter().position(|&b| b == b'\n') else {
+            let Some(pos) = memchr::memchr(b'\n', &self.buf) else {
                 if self.buf.len() > MAX_REPLY_LINE {
                     // Drop the bytes reported, or every later call reports them again.
                     self.buf.clear();

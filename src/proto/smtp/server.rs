@@ -425,7 +425,7 @@ impl Server {
     }
 
     fn take_line(&mut self, limit: usize) -> Option<Line> {
-        let Some(pos) = self.input[self.start..].iter().position(|&b| b == b'\n') else {
+        let Some(pos) = memchr::memchr(b'\n', &self.input[self.start..]) else {
             if self.input.len() - self.start > limit {
                 self.clear_input();
                 self.discarding = true;
@@ -1038,7 +1038,7 @@ impl Server {
 
     /// Consume DATA lines; returns false when more input is needed.
     fn step_data(&mut self) -> bool {
-        let Some(pos) = self.input[self.start..].iter().position(|&b| b == b'\n') else {
+        let Some(pos) = memchr::memchr(b'\n', &self.input[self.start..]) else {
             // Keep memory bounded for a line with no end.
             if self.input.len() - self.start > MAX_TEXT_LINE {
                 self.data_long_line = true;
