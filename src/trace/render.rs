@@ -218,6 +218,9 @@ fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
     cut
 }
 
+/// The size of one chunk of [`TextStream`]'s kept text.
+const CHUNK: usize = 1 << 20;
+
 /// What [`TextStream`] keeps of a `deliver` event: time, host (an index
 /// into its host names), mailbox and the message.
 type Kept = (DateTime<FixedOffset>, usize, Box<str>, Option<super::Value>);
@@ -232,10 +235,14 @@ pub struct TextStream {
     messages: bool,
     /// The longest host or peer name so far, in octets.
     widest: usize,
-    /// Every line so far, unpadded, one after another.
-    text: String,
-    /// Where each line starts in `text`, and its columns.
-    rows: Vec<(usize, Cut)>,
+    /// Every line so far, unpadded, one after another, in chunks of about
+    /// [`CHUNK`] octets (one string holding a large run's whole text would be
+    /// copied whenever it grew, the old and the new copy held at once).
+    chunks: Vec<String>,
+    /// [`CHUNK`]; smaller in tests.
+    chunk: usize,
+    /// Each line's chunk, where it starts there, and its columns.
+    rows: Vec<(u32, u32, Cut)>,
     /// What the list of delivered messages reads of each `deliver` event:
     /// time, host (an index into `hosts`), mailbox and the message (shared
     /// with the mailbox, not copied).
@@ -249,7 +256,8 @@ impl TextStream {
             color: opt.color,
             messages: opt.messages,
             widest: 0,
-            text: String::new(),
+            chunks: Vec::new(),
+            chunk: CHUNK,
             rows: Vec::new(),
             delivered: Vec::new(),
             hosts: Vec::new(),
@@ -261,9 +269,15 @@ impl TextStream {
             return;
         }
         self.widest = self.widest.max(e.host.len().max(e.peer.as_deref().map(str::len).unwrap_or(0)));
-        let start = self.text.len();
-        let cut = unpadded_line(e, self.color, &mut self.text);
-        self.rows.push((start, cut));
+        if self.chunks.last().is_none_or(|c| c.len() >= self.chunk) {
+            self.chunks.push(String::with_capacity(self.chunk + self.chunk / 8));
+        }
+        let n = self.chunks.len() - 1;
+        let Some(chunk) = self.chunks.last_mut() else { return };
+        let start = chunk.len();
+        let cut = unpadded_line(e, self.color, chunk);
+        // A line starts before the chunk's first `self.chunk` octets end.
+        self.rows.push((n as u32, u32::try_from(start).unwrap_or(u32::MAX), cut));
         if self.messages && e.kind == Kind::Deliver {
             let host = match self.hosts.iter().position(|h| *h == e.host) {
                 Some(i) => i,
@@ -282,9 +296,13 @@ impl TextStream {
     pub fn finish_into(self, ja: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let w = if self.rows.is_empty() { 8 } else { self.widest }.clamp(6, 14);
         let mut buf = String::with_capacity(1 << 16);
-        for (i, &(start, cut)) in self.rows.iter().enumerate() {
-            let end = self.rows.get(i + 1).map_or(self.text.len(), |r| r.0);
-            cut.write(&self.text[start..end], w, &mut buf);
+        for (i, &(chunk, start, cut)) in self.rows.iter().enumerate() {
+            let text = self.chunks.get(chunk as usize).map_or("", String::as_str);
+            let end = match self.rows.get(i + 1) {
+                Some(&(next, end, _)) if next == chunk => end as usize,
+                _ => text.len(),
+            };
+            cut.write(text.get(start as usize..end).unwrap_or(""), w, &mut buf);
             buf.push('\n');
             if buf.len() >= 1 << 16 {
                 out.write_all(buf.as_bytes())?;
@@ -456,6 +474,39 @@ mod tests {
             }
         }
         assert!(n > 1000);
+    }
+
+    #[test]
+    fn the_kept_text_is_the_same_in_chunks_of_any_size() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:07.089+09:00").expect("a date");
+        let msg = std::sync::Arc::new(b"Subject: hi\r\n\r\nbody\r\n".to_vec());
+        let events: Vec<Event> = (0..40u64)
+            .map(|i| {
+                let kind = Kind::ALL[i as usize % Kind::ALL.len()];
+                let mut e = crate::trace::ev(t, if i % 3 == 0 { "mx" } else { "a-long-host" }, kind)
+                    .line("x".repeat(i as usize * 7 % 90));
+                e.session = (i % 2 == 0).then_some(i);
+                e.peer = (i % 4 != 0).then(|| "pc".to_string());
+                if kind == Kind::Deliver {
+                    e = e.field(Field::Mailbox, "alice").shared_text(Field::Message, &msg);
+                }
+                e
+            })
+            .collect();
+        let whole = |chunk: usize| {
+            let mut st = TextStream::new(TextOptions { color: false, messages: true });
+            st.chunk = chunk;
+            for e in &events {
+                st.push(e);
+            }
+            assert!(chunk > 4000 || st.chunks.len() > 1, "{chunk}: {} chunks", st.chunks.len());
+            st.finish(false)
+        };
+        let one = whole(CHUNK);
+        for chunk in [1, 2, 7, 64, 100, 1000] {
+            assert_eq!(whole(chunk), one, "chunks of {chunk}");
+        }
+        assert!(one.lines().count() > 40);
     }
 
     #[test]
