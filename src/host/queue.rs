@@ -123,9 +123,11 @@ impl Mta {
                 None => expanded.push(r),
             }
         }
+        // The stored copy local recipients can share (see `deliver_local`).
+        let mut shared = None;
         for r in expanded {
             if self.is_local_domain(&r.domain) {
-                let fate = self.deliver_local(&qid, &from, &r, &data, junk);
+                let fate = self.deliver_local(&qid, &from, &r, &data, junk, &mut shared);
                 fates.push((r, fate));
             } else {
                 let group = if self.smarthost.is_some() { String::new() } else { r.domain.clone() };
@@ -370,17 +372,44 @@ impl Mta {
     /// Deliver to a local user's INBOX, or, for mail DMARC quarantined, to
     /// the user's `Junk` mailbox (created if missing), as a receiver's
     /// filter does with OpenDMARC's verdict (a Sieve `fileinto "Junk"`).
-    fn deliver_local(&self, qid: &str, from: &Path, rcpt: &Mailbox, data: &Arc<Vec<u8>>, junk: bool) -> Fate {
+    ///
+    /// The stored copy is the message after a `Return-Path:` field, and with
+    /// Postfix a `Delivered-To:` naming the recipient. Without the latter
+    /// (sendmail) every local recipient of one attempt gets the same octets:
+    /// they share one copy (`shared`), as the mailboxes share it with the
+    /// `deliver` events, instead of one copy each (a post to 100,000 members
+    /// held 100,000 copies of the same message).
+    fn deliver_local(
+        &self,
+        qid: &str,
+        from: &Path,
+        rcpt: &Mailbox,
+        data: &Arc<Vec<u8>>,
+        junk: bool,
+        shared: &mut Option<Arc<Vec<u8>>>,
+    ) -> Fate {
+        use std::fmt::Write as _;
         let key = rcpt.key();
-        let mut head = format!("Return-Path: {from}\r\n");
-        if self.persona().writes_delivered_to() {
-            head.push_str(&format!("Delivered-To: {rcpt}\r\n"));
-        }
-        let mut msg = Vec::with_capacity(head.len() + data.len());
-        msg.extend_from_slice(head.as_bytes());
-        msg.extend_from_slice(data);
+        let per_recipient = self.persona().writes_delivered_to();
+        let msg = match shared {
+            Some(m) if !per_recipient => m.clone(),
+            _ => {
+                let mut head = String::with_capacity(64);
+                let _ = write!(head, "Return-Path: {from}\r\n");
+                if per_recipient {
+                    let _ = write!(head, "Delivered-To: {rcpt}\r\n");
+                }
+                let mut msg = Vec::with_capacity(head.len() + data.len());
+                msg.extend_from_slice(head.as_bytes());
+                msg.extend_from_slice(data);
+                let msg = Arc::new(msg);
+                if !per_recipient {
+                    *shared = Some(msg.clone());
+                }
+                msg
+            }
+        };
         let size = msg.len();
-        let msg = Arc::new(msg);
         let now = self.ctx.now();
         let folder = if junk { crate::store::SpecialUse::Junk.default_name() } else { crate::store::INBOX };
         // One look-up of the account for the check, the delivery and the count.

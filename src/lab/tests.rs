@@ -552,3 +552,53 @@ steps:
         .count();
     assert_eq!(accepted, 5, "five messages wait in the relay's queue");
 }
+
+/// The local recipients of one message share its stored copy when their
+/// copies are the same octets (sendmail: `Return-Path:` only); with
+/// Postfix's `Delivered-To:` each mailbox has its own.
+#[test]
+fn local_recipients_share_a_stored_copy_unless_each_names_its_recipient() {
+    for (flavour, shared) in [("sendmail", true), ("postfix", false)] {
+        let src = format!(
+            r#"
+version: 1
+name: shared-copy
+start: 2026-05-12T21:40:00+09:00
+seed: 5
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.23 }}
+  - {{ name: mx, role: mx, flavour: {flavour}, address: 198.51.100.30, hostname: mx.example.net, domains: [example.net], aliases: {{ team: [alice@example.net, bob@example.net] }} }}
+users:
+  - address: alice@example.net
+  - address: bob@example.net
+  - address: carol@example.net
+steps:
+  - send: {{ from_host: pc, via: mx, from: taro@example.com, to: [team@example.net, carol@example.net], subject: hi }}
+expect:
+  - delivered: {{ to: carol@example.net, count: 1 }}
+"#
+        );
+        let sc = crate::scenario::load_str(&src, "shared-copy.yaml").unwrap_or_else(|d| panic!("{d}"));
+        let mut lab = Lab::new(&sc, opts()).unwrap_or_else(|e| panic!("{e}"));
+        lab.run_until(Until::End);
+        let hosts = lab.hosts.clone().unwrap_or_else(|| panic!("no hosts"));
+        let mta = &hosts.mtas.first().unwrap_or_else(|| panic!("no MTA")).1;
+        let copies: Vec<Arc<Vec<u8>>> = mta.with_store(|s| {
+            ["alice@example.net", "bob@example.net", "carol@example.net"]
+                .iter()
+                .map(|u| {
+                    let m = s.mailbox(u, crate::store::INBOX).and_then(|m| m.messages.first());
+                    m.unwrap_or_else(|| panic!("{flavour}: nothing for {u}")).data.clone()
+                })
+                .collect()
+        });
+        for (u, c) in ["alice", "bob", "carol"].iter().zip(&copies) {
+            let text = String::from_utf8_lossy(c);
+            assert!(text.starts_with("Return-Path: <taro@example.com>\r\n"), "{flavour}: {text}");
+            let named = text.contains(&format!("Delivered-To: {u}@example.net\r\n"));
+            assert_eq!(named, !shared, "{flavour}: {text}");
+        }
+        let same = copies.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1]));
+        assert_eq!(same, shared, "{flavour}");
+    }
+}
