@@ -33,6 +33,36 @@ pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
     // The local date and time worked out once (each of chrono's accessors
     // would add the offset again); at the very end of its range, the accessors.
     match t.naive_utc().checked_add_offset(*t.offset()) {
+        // By hand in the common case (every message gets a Received: field).
+        Some(n) if (1000..=9999).contains(&n.year()) => {
+            let two = |s: &mut String, v: u32| {
+                s.push(char::from(b'0' + (v / 10 % 10) as u8));
+                s.push(char::from(b'0' + (v % 10) as u8));
+            };
+            s.push_str(DAYS[n.weekday().num_days_from_monday() as usize]);
+            s.push_str(", ");
+            let day = n.day();
+            if day >= 10 {
+                s.push(char::from(b'0' + (day / 10) as u8));
+            }
+            s.push(char::from(b'0' + (day % 10) as u8));
+            s.push(' ');
+            s.push_str(MONTHS[n.month0() as usize]);
+            s.push(' ');
+            let y = n.year() as u32;
+            two(&mut s, y / 100);
+            two(&mut s, y % 100);
+            s.push(' ');
+            two(&mut s, n.hour());
+            s.push(':');
+            two(&mut s, n.minute());
+            s.push(':');
+            two(&mut s, n.second());
+            s.push(' ');
+            s.push(sign);
+            two(&mut s, (off / 3600) as u32);
+            two(&mut s, (off / 60 % 60) as u32);
+        }
         Some(n) => put(&mut s, &n, sign, off),
         None => put(&mut s, &t, sign, off),
     }

@@ -430,13 +430,16 @@ impl Mta {
             });
         };
         let why = if junk { " (quarantined by DMARC)" } else { "" };
+        let mut line = String::with_capacity(96 + qid.len() + key.len());
+        let _ = write!(
+            line,
+            "{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {}",
+            uid.unwrap_or(0)
+        );
         self.ctx.emit(
             self.ctx
                 .ev(Kind::Deliver)
-                .line(format!(
-                    "{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {}",
-                    uid.unwrap_or(0)
-                ))
+                .line(line)
                 .field(Field::Mailbox, key)
                 .field(Field::Qid, qid)
                 .shared_text(Field::Message, &msg),

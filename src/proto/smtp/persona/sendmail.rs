@@ -16,11 +16,23 @@ pub struct Sendmail;
 
 /// sendmail's `relay=` value: `name [ip]` or `[ip]`.
 fn relay(peer: &Peer) -> String {
-    match &peer.name {
-        // The `$_` macro: a name whose A record does not lead back is marked.
-        Some(n) if peer.forged => format!("{n} [{}] (may be forged)", peer.ip),
-        Some(n) => format!("{n} [{}]", peer.ip),
-        None => format!("[{}]", peer.ip),
+    let mut s = String::with_capacity(48);
+    push_relay(&mut s, peer);
+    s
+}
+
+/// [`relay`] onto the end of `s` (written by hand: every message and
+/// recipient of a busy server logs it).
+fn push_relay(s: &mut String, peer: &Peer) {
+    use std::fmt::Write as _;
+    if let Some(n) = &peer.name {
+        s.push_str(n);
+        s.push(' ');
+    }
+    let _ = write!(s, "[{}]", peer.ip);
+    // The `$_` macro: a name whose A record does not lead back is marked.
+    if peer.name.is_some() && peer.forged {
+        s.push_str(" (may be forged)");
     }
 }
 
@@ -38,19 +50,18 @@ const QID_CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 pub fn qid(t: DateTime<FixedOffset>, seq: u32, pid: u32) -> String {
     let u = t.with_timezone(&Utc);
     let c = |n: u32| QID_CHARS[(n % 60) as usize] as char;
-    let year = (u.year() - 1900).max(0) as u32;
-    format!(
-        "{}{}{}{}{}{}{}{}{:06}",
-        c(year),
-        c(u.month0()),
-        c(u.day()),
-        c(u.hour()),
-        c(u.minute()),
-        c(u.second()),
-        c(seq / 60),
-        c(seq),
-        pid % 1_000_000
-    )
+    let n = u.naive_utc();
+    let year = (n.year() - 1900).max(0) as u32;
+    // By hand (every message gets one): eight base-60 digits, six decimal ones.
+    let mut s = String::with_capacity(14);
+    for v in [year, n.month0(), n.day(), n.hour(), n.minute(), n.second(), seq / 60, seq] {
+        s.push(c(v));
+    }
+    let pid = pid % 1_000_000;
+    for d in [100_000, 10_000, 1_000, 100, 10, 1] {
+        s.push(char::from(b'0' + (pid / d % 10) as u8));
+    }
+    s
 }
 
 /// sendmail's `delay=` form: `HH:MM:SS`, with `D+` for days.
@@ -237,10 +248,15 @@ impl Persona for Sendmail {
     }
 
     fn software(&self) -> String {
-        format!("{VERSION}/{VERSION}")
+        [VERSION, "/", VERSION].concat()
     }
     fn received_from(&self, helo: &str, peer: &Peer) -> String {
-        format!("{helo} ({})", relay(peer))
+        let mut s = String::with_capacity(helo.len() + 52);
+        s.push_str(helo);
+        s.push_str(" (");
+        push_relay(&mut s, peer);
+        s.push(')');
+        s
     }
     fn received_tls_after_by(&self, tls: &crate::proto::tls::TlsInfo) -> Option<String> {
         // cf/m4/cfhead.m4's confRECEIVED_HEADER: ${tls_version}, ${cipher},
@@ -400,14 +416,22 @@ impl Persona for Sendmail {
     }
     fn log_arrival(&self, a: &Arrival) -> Vec<(Program, String)> {
         let Arrival { qid, from, size, nrcpts, msgid, .. } = a;
-        let tail = match &a.source {
-            Source::Smtp { peer, protocol } => format!("proto={protocol}, daemon=MTA, relay={}", relay(peer)),
-            Source::Local { user } => format!("relay={user}@localhost"),
-        };
-        vec![(
-            Program::Smtpd,
-            format!("{qid}: from={from}, size={size}, class=0, nrcpts={nrcpts}, msgid=<{msgid}>, {tail}"),
-        )]
+        use std::fmt::Write as _;
+        // Pieced together by hand (every message gets this line).
+        let mut l = String::with_capacity(160 + from.len() + msgid.len());
+        let _ = write!(l, "{qid}: from={from}, size={size}, class=0, nrcpts={nrcpts}, msgid=<");
+        l.push_str(msgid);
+        l.push_str(">, ");
+        match &a.source {
+            Source::Smtp { peer, protocol } => {
+                let _ = write!(l, "proto={protocol}, daemon=MTA, relay=");
+                push_relay(&mut l, peer);
+            }
+            Source::Local { user } => {
+                let _ = write!(l, "relay={user}@localhost");
+            }
+        }
+        vec![(Program::Smtpd, l)]
     }
 
     fn queue_times(&self) -> QueueTimes {
