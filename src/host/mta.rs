@@ -626,13 +626,15 @@ impl Mta {
 
     /// Queue an accepted message and wake the queue runner.
     pub fn enqueue(&self, e: QueueEntry) {
-        let rcpts: Vec<String> = e.rcpts.iter().map(|r| format!("<{r}>")).collect();
+        use std::fmt::Write as _;
+        // `QID: from=<a> to=<b>,<c>`, written into one string (every message is queued).
+        let mut line = String::with_capacity(64 + 40 * e.rcpts.len());
+        let _ = write!(line, "{}: from={} to=", e.qid, e.from);
+        for (i, r) in e.rcpts.iter().enumerate() {
+            let _ = write!(line, "{}<{r}>", if i == 0 { "" } else { "," });
+        }
         self.ctx.emit(
-            self.ctx
-                .ev(Kind::QueueAdd)
-                .line(format!("{}: from={} to={}", e.qid, e.from, rcpts.join(",")))
-                .field(Field::Qid, e.qid.clone())
-                .field(Field::Rcpts, e.rcpts.len()),
+            self.ctx.ev(Kind::QueueAdd).line(line).field(Field::Qid, e.qid.clone()).field(Field::Rcpts, e.rcpts.len()),
         );
         self.with_state(|s| {
             s.next_entry += 1;
@@ -656,7 +658,6 @@ struct SmtpSession<'a> {
     held: Option<Reply>,
 }
 
-/// The trace lines of a reply, one per line on the wire.
 /// A reply to send: its lines on the wire, and one traced note per line
 /// (each line is made once, for both).
 fn reply_io<A>(r: &Reply) -> Io<A> {

@@ -111,11 +111,18 @@ pub fn header_lines(msg: &str) -> Vec<(String, bool)> {
 
 /// One event as one line (multi-line content stays on one line).
 pub fn text_line(e: &Event, w: usize, color: bool) -> String {
-    let mut row = String::with_capacity(64 + e.line.as_deref().map_or(0, str::len));
-    let cut = unpadded_line(e, color, &mut row);
-    let mut s = String::with_capacity(row.len() + 2 * w);
-    cut.write(&row, w, &mut s);
-    s
+    thread_local! {
+        /// The unpadded line, kept from one event to the next (`serve`
+        /// renders every event of its live trace with this).
+        static ROW: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    ROW.with_borrow_mut(|row| {
+        row.clear();
+        let cut = unpadded_line(e, color, row);
+        let mut s = String::with_capacity(row.len() + 2 * w);
+        cut.write(row, w, &mut s);
+        s
+    })
 }
 
 /// Where the two host columns are in an event's text line written without
@@ -383,23 +390,17 @@ pub fn clock(t: chrono::DateTime<chrono::FixedOffset>) -> String {
 
 /// [`clock`], written onto the end of `s`.
 fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
-    // By hand: this runs for every event of `serve`'s live trace.
-    let two = |s: &mut String, n: u32| {
-        s.push(char::from(b'0' + (n / 10 % 10) as u8));
-        s.push(char::from(b'0' + (n % 10) as u8));
-    };
-    // The local second of the day from the time stamp, once (each of
-    // chrono's accessors would work out the local date and time again).
+    // By hand, into twelve octets pushed at once: this runs for every event
+    // of `serve`'s live trace. The local second of the day comes from the
+    // time stamp, once (each of chrono's accessors would work out the local
+    // date and time again).
     let day = (t.timestamp() + i64::from(t.offset().local_minus_utc())).rem_euclid(86_400) as u32;
-    two(s, day / 3600);
-    s.push(':');
-    two(s, day / 60 % 60);
-    s.push(':');
-    two(s, day % 60);
-    s.push('.');
     let ms = chrono::Timelike::nanosecond(&t) / 1_000_000 % 1000;
-    s.push(char::from(b'0' + (ms / 100) as u8));
-    two(s, ms % 100);
+    let d = |n: u32| b'0' + (n % 10) as u8;
+    let (h, m, sec) = (day / 3600, day / 60 % 60, day % 60);
+    let out = [d(h / 10), d(h), b':', d(m / 10), d(m), b':', d(sec / 10), d(sec), b'.', d(ms / 100), d(ms / 10), d(ms)];
+    // Only ASCII digits and punctuation were written.
+    s.push_str(std::str::from_utf8(&out).unwrap_or("??:??:??.???"));
 }
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
