@@ -111,18 +111,9 @@ pub fn header_lines(msg: &str) -> Vec<(String, bool)> {
 
 /// One event as one line (multi-line content stays on one line).
 pub fn text_line(e: &Event, w: usize, color: bool) -> String {
-    thread_local! {
-        /// The unpadded line, kept from one event to the next (`serve`
-        /// renders every event of its live trace with this).
-        static ROW: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
-    ROW.with_borrow_mut(|row| {
-        row.clear();
-        let cut = unpadded_line(e, color, row);
-        let mut s = String::with_capacity(row.len() + 2 * w);
-        cut.write(row, w, &mut s);
-        s
-    })
+    let mut s = String::with_capacity(64 + 2 * w + e.line.as_deref().map_or(0, str::len));
+    line_into(e, color, Some(w), &mut s);
+    s
 }
 
 /// Where the two host columns are in an event's text line written without
@@ -153,6 +144,13 @@ impl Cut {
 /// An event's text line without the padding of its host columns, onto the
 /// end of `s`; returns where the columns are in it.
 fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
+    line_into(e, color, None, s)
+}
+
+/// An event's text line onto the end of `s`: with `pad`, its host columns
+/// padded to that many characters (the line is then complete); without, left
+/// unpadded, the returned [`Cut`] saying where they are.
+fn line_into(e: &Event, color: bool, pad: Option<usize>, s: &mut String) -> Cut {
     // Written into one string (this runs once per event of `serve`'s live trace and of a text run).
     let base = s.len();
     // Offsets in one line (u32: a large run keeps hundreds of thousands of these).
@@ -188,6 +186,10 @@ fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
     };
     let sep =
         if matches!((e.kind, peer_first), (Kind::TcpConnect | Kind::TcpError, _) | (_, true)) { arrow } else { " " };
+    // Padded as [`Cut::write`] pads: the left name to the right, the right name to the left.
+    if let Some(w) = pad {
+        pad_to(s, w, left);
+    }
     let left_start = at(s);
     s.push_str(left);
     let left_end = at(s);
@@ -197,6 +199,9 @@ fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
     let right_start = at(s);
     s.push_str(right);
     let cut = Cut { left: (left_start, left_end), right: (right_start, at(s)) };
+    if let Some(w) = pad {
+        pad_to(s, w, right);
+    }
     s.push_str("  ");
     let (code, prefix) = match e.kind {
         Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd => ("36", "C: "),
