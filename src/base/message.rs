@@ -68,7 +68,12 @@ pub fn hops_and_id(data: &[u8]) -> (usize, String) {
     let mut id: Option<Vec<u8>> = None;
     // The field whose continuation lines (starting with white space) follow.
     let mut in_id = false;
-    for line in data.split(|&c| c == b'\n') {
+    // Lines found by memchr (the header section is read for every message accepted).
+    let mut start = 0;
+    while start <= data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
+        let line = &data[start..end];
+        start = end + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             break;
@@ -81,7 +86,7 @@ pub fn hops_and_id(data: &[u8]) -> (usize, String) {
             continue;
         }
         in_id = false;
-        let Some(colon) = line.iter().position(|&c| c == b':') else { continue };
+        let Some(colon) = memchr::memchr(b':', line) else { continue };
         let name = line[..colon].trim_ascii();
         if name.eq_ignore_ascii_case(b"Received") {
             hops += 1;
