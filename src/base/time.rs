@@ -10,6 +10,12 @@ use std::fmt::Write as _;
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+/// The last two decimal digits of `v` (the fields of the dates below).
+fn two(s: &mut String, v: u32) {
+    s.push(char::from(b'0' + (v / 10 % 10) as u8));
+    s.push(char::from(b'0' + (v % 10) as u8));
+}
+
 /// RFC 5322 date-time, as in Date: and Received: headers.
 pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
     fn put(s: &mut String, d: &(impl Datelike + Timelike), sign: char, off: i32) {
@@ -35,10 +41,6 @@ pub fn rfc5322(t: DateTime<FixedOffset>) -> String {
     match t.naive_utc().checked_add_offset(*t.offset()) {
         // By hand in the common case (every message gets a Received: field).
         Some(n) if (1000..=9999).contains(&n.year()) => {
-            let two = |s: &mut String, v: u32| {
-                s.push(char::from(b'0' + (v / 10 % 10) as u8));
-                s.push(char::from(b'0' + (v % 10) as u8));
-            };
             s.push_str(DAYS[n.weekday().num_days_from_monday() as usize]);
             s.push_str(", ");
             let day = n.day();
@@ -91,10 +93,6 @@ pub fn push_syslog_time(s: &mut String, t: DateTime<FixedOffset>) {
             t.second()
         );
         return;
-    };
-    let two = |s: &mut String, v: u32| {
-        s.push(char::from(b'0' + (v / 10 % 10) as u8));
-        s.push(char::from(b'0' + (v % 10) as u8));
     };
     s.push_str(MONTHS[n.month0() as usize]);
     s.push(' ');

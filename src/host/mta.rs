@@ -1184,11 +1184,12 @@ impl Policy for SessionPolicy<'_> {
         // queue file cannot be written): refused whole, nothing half-kept.
         // The lab counts the queue's copy and one per local recipient's
         // mailbox (where a real local delivery would later fail and defer).
-        let local = env.rcpts.iter().filter(|r| self.mta.is_local_domain(&r.domain)).count() as u64;
-        let needed = (full.len() as u64).saturating_mul(local.saturating_add(1));
-        if self.mta.free_octets().is_some_and(|free| needed > free) {
-            self.mta.log.log_lines(self.pid, p.log_out_of_space(&qid));
-            return p.out_of_space();
+        if let Some(free) = self.mta.free_octets() {
+            let local = env.rcpts.iter().filter(|r| self.mta.is_local_domain(&r.domain)).count() as u64;
+            if (full.len() as u64).saturating_mul(local.saturating_add(1)) > free {
+                self.mta.log.log_lines(self.pid, p.log_out_of_space(&qid));
+                return p.out_of_space();
+            }
         }
         let arrival = Arrival {
             qid: &qid,

@@ -391,11 +391,14 @@ impl Server {
             return Ok(Done::No("Refusing to store an empty message".into()));
         }
         let user = self.user_name();
-        if store.mailbox(&user, &name).is_some() && !store.fits(&user, 1, data.len() as u64) {
-            return Ok(over_quota());
-        }
-        if store.mailbox(&user, &name).is_some() && !store.disk_fits(data.len() as u64) {
-            return Ok(no_space());
+        // A missing mailbox is answered below (TRYCREATE), before any room is counted.
+        if store.mailbox(&user, &name).is_some() {
+            if !store.fits(&user, 1, data.len() as u64) {
+                return Ok(over_quota());
+            }
+            if !store.disk_fits(data.len() as u64) {
+                return Ok(no_space());
+            }
         }
         let Some((uid, validity)) = store.append(&user, &name, Arc::new(data), flags, date.unwrap_or(now)) else {
             return Ok(Done::No(format!("[TRYCREATE] Mailbox doesn't exist: {}", shown(&name))));
