@@ -43,6 +43,8 @@ MAILBOX_MSGS = int(os.environ.get("BENCH_MAILBOX_MSGS", "100"))
 MANY_MSGS = int(os.environ.get("BENCH_MANY_MSGS", "1000"))
 HEADER_ROUNDS = int(os.environ.get("BENCH_HEADER_ROUNDS", "40"))
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "27400"))
+# maillab serve --threads (empty: serve's default, one per core)
+SERVE_THREADS = os.environ.get("BENCH_SERVE_THREADS", "")
 
 # Who listens where. maillab's address comes from the scenario (192.0.2.25 -> 127.0.2.25);
 # several maillab instances (one per way of handling the trace) differ in their ports.
@@ -191,6 +193,8 @@ class Maillab:
         cmd = [args.maillab, "serve", args.scenario, "--format", fmt, "--ready-file", str(ready)]
         for i, svc in enumerate(["smtp", "pop3", "imap", "dns", "http"]):
             cmd += ["--port", f"{svc}={base + i}"]
+        if SERVE_THREADS:
+            cmd += ["--threads", SERVE_THREADS]
         with open(self.trace_file, "wb") as out:
             self.proc = Proc(name, cmd, stdout=out, env=dict(os.environ, NO_COLOR="1"))
         deadline = time.monotonic() + 20

@@ -188,6 +188,15 @@ const ARGS: &[(&str, &str, &str, Option<&str>)] = &[
          smtpd_timeout、POP3 600、IMAP 1800）。",
         None,
     ),
+    (
+        "serve",
+        "threads",
+        "セッションを動かすスレッドの数。セッションは始まったスレッドで最後まで動きます。\
+         既定の 0 では、マシンのコア数より一つ少なく（最低一つ）します（serve のクライアントはふつう同じ\
+         マシンで動くため。2 コアでは、セッションのスレッドを二つにすると smtp-source の 20 セッションが\
+         かえって遅くなりました。bench/RESULTS.md を参照）。",
+        None,
+    ),
     ("web", "file", "シナリオファイル（YAML）。--lesson のときは不要です。", None),
     (
         "web",

@@ -295,6 +295,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS",
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=86_400))]
     pub idle_timeout: Option<u64>,
+    /// Threads that run sessions; each session stays on the one it started on.
+    /// Default 0: one fewer than the machine's cores, at least one (serve's clients
+    /// usually run on the same machine: on two cores, a second session thread made
+    /// smtp-source's 20 sessions slower, see bench/RESULTS.md).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
+    pub threads: usize,
 }
 
 #[derive(Args)]

@@ -22,6 +22,7 @@ pub fn serve(args: ServeArgs, lang: Lang) -> ExitCode {
         max_per_client,
         limit_exempt,
         idle_timeout,
+        threads,
     } = args;
     let mut exempt = Vec::new();
     for n in &limit_exempt {
@@ -99,6 +100,11 @@ pub fn serve(args: ServeArgs, lang: Lang) -> ExitCode {
             idle_timeout: idle_timeout.map(std::time::Duration::from_secs),
         },
         lang,
+        threads: match threads {
+            // A core for the clients, which usually run on this machine too.
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            n => n,
+        },
     };
     match maillab::serve::serve(&sc, opt) {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,12 +58,12 @@ pub async fn start(mta: Arc<Mta>) -> std::io::Result<()> {
                 let m2 = m.clone();
                 let p2 = penalties.clone();
                 if proto == "pop3" {
-                    tokio::spawn(async move {
+                    m.ctx.env.net.spawn_session(async move {
                         pop3_session(m2, p2, conn, guard, implicit).await;
                         drop(permit);
                     });
                 } else {
-                    tokio::spawn(async move {
+                    m.ctx.env.net.spawn_session(async move {
                         imap_session(m2, p2, conn, guard, implicit).await;
                         drop(permit);
                     });

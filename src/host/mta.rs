@@ -440,7 +440,7 @@ impl Mta {
             };
             let guard = self.ctx.env.activity.begin();
             let me = self.clone();
-            tokio::spawn(async move {
+            self.ctx.env.net.spawn_session(async move {
                 me.session(conn, guard, service).await;
                 drop(permit);
             });

@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod real;
+pub mod shards;
 pub mod sim;
 
 use std::io;
@@ -55,6 +56,17 @@ impl Net {
         match self {
             Net::Sim(n) => n.listen(addr).map(Listener::Sim),
             Net::Real(n) => n.listen(addr).await.map(Listener::Real),
+        }
+    }
+    /// Run an accepted session to its end: in the simulation on its one
+    /// thread; on real sockets on one of `serve`'s session threads.
+    pub fn spawn_session<F>(&self, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match self {
+            Net::Sim(_) => drop(tokio::spawn(fut)),
+            Net::Real(n) => n.spawn_session(fut),
         }
     }
     pub async fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<UdpSocket> {

@@ -7,12 +7,17 @@
 //! networks act on real connections unchanged. A client from a loopback
 //! address that belongs to no host is seen as that 127.x.y.z address.
 
+use super::shards::Shards;
 use super::{Conn, Stream};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Scenario port → real port. A real port of 0 means "let the OS choose":
 /// each host's listener then gets a port of its own, which
@@ -52,6 +57,8 @@ struct Inner {
     /// (real address, scenario port) → the port bound.
     bound: Mutex<BTreeMap<(Ipv4Addr, u16), u16>>,
     next_session: AtomicU64,
+    /// The threads accepted sessions run on (none: the current runtime).
+    shards: Option<Arc<Shards>>,
 }
 
 /// Loopback addresses for each scenario address: 127.b.c.d from a.b.c.d,
@@ -80,6 +87,7 @@ impl RealNet {
         to_real: BTreeMap<Ipv4Addr, Ipv4Addr>,
         external: BTreeMap<Ipv4Addr, SocketAddrV4>,
         ports: PortMap,
+        shards: Option<Arc<Shards>>,
     ) -> Self {
         let mut to_scenario: BTreeMap<Ipv4Addr, Ipv4Addr> = to_real.iter().map(|(s, r)| (*r, *s)).collect();
         for (s, x) in &external {
@@ -93,6 +101,7 @@ impl RealNet {
                 ports,
                 bound: Mutex::new(BTreeMap::new()),
                 next_session: AtomicU64::new(0),
+                shards,
             }),
         }
     }
@@ -142,6 +151,18 @@ impl RealNet {
         self.inner.next_session.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// Run an accepted session: on the next session thread (see
+    /// [`Shards`]), or on the current runtime when there are none.
+    pub fn spawn_session<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match &self.inner.shards {
+            Some(s) => s.spawn(fut),
+            None => drop(tokio::spawn(fut)),
+        }
+    }
+
     pub async fn connect(&self, from: Ipv4Addr, to: SocketAddrV4) -> io::Result<Conn> {
         let sock = tokio::net::TcpSocket::new_v4()?;
         let local_ip = self.real_ip(from);
@@ -189,7 +210,76 @@ impl RealListener {
     pub async fn accept(&mut self) -> io::Result<Conn> {
         let (s, peer) = self.l.accept().await?;
         let _ = s.set_nodelay(true);
+        let s = match &self.net.inner.shards {
+            // Registered again with the runtime of the thread that runs
+            // its session (`into_std` leaves it non-blocking).
+            Some(shards) if shards.len() > 1 => Accepted::Waiting(Some(s.into_std()?)),
+            _ => Accepted::Ready(s),
+        };
         Ok(Conn { stream: Box::new(s), local: self.local, peer: self.net.scenario(peer), session: self.net.session() })
+    }
+}
+
+/// An accepted connection, registered with the runtime that first reads
+/// or writes it: the one of the thread its session runs on.
+enum Accepted {
+    Waiting(Option<std::net::TcpStream>),
+    Ready(tokio::net::TcpStream),
+}
+
+impl Accepted {
+    fn stream(&mut self) -> io::Result<Pin<&mut tokio::net::TcpStream>> {
+        if let Accepted::Waiting(s) = self {
+            let s = s.take().ok_or_else(|| io::Error::other("the connection could not be registered"))?;
+            *self = Accepted::Ready(tokio::net::TcpStream::from_std(s)?);
+        }
+        match self {
+            Accepted::Ready(s) => Ok(Pin::new(s)),
+            Accepted::Waiting(_) => Err(io::Error::other("the connection could not be registered")),
+        }
+    }
+}
+
+impl AsyncRead for Accepted {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().stream() {
+            Ok(s) => s.poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl AsyncWrite for Accepted {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut().stream() {
+            Ok(s) => s.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().stream() {
+            Ok(s) => s.poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().stream() {
+            Ok(s) => s.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().stream() {
+            Ok(s) => s.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::lab::start_hosts;
 use crate::lesson::Lang;
 use crate::net::Net;
 use crate::net::real::{PortMap, RealNet, loopback_plan};
+use crate::net::shards::Shards;
 use crate::proto::ports;
 use crate::scenario::{Role, Scenario};
 use crate::trace::{Field, Kind};
@@ -39,6 +40,9 @@ pub struct ServeOptions {
     pub limits: crate::host::listen::Limits,
     /// The language of the endpoint table, the client settings and the shutdown summary.
     pub lang: Lang,
+    /// Threads that run sessions, the first being the one `serve` runs on
+    /// (see [`crate::net::shards`]); 0 counts as 1.
+    pub threads: usize,
 }
 
 /// A hook for a viewer above this layer: every event as it is recorded
@@ -456,10 +460,12 @@ fn stopped(lang: Lang, left: usize) -> String {
 }
 
 pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
-    // Real sockets: sessions run on every core. (A simulation, `Lab`, keeps its
-    // deterministic current-thread runtime; the host code is the same.)
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("maillab-serve").build()?;
+    // Real sockets: sessions run on `threads` threads, this one and more (see
+    // `net::shards`). (A simulation, `Lab`, keeps its deterministic
+    // current-thread runtime; the host code is the same.)
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
+        let shards = Arc::new(Shards::start(opt.threads.saturating_sub(1))?);
         let addrs: Vec<Ipv4Addr> = sc.hosts.iter().filter(|h| h.external.is_none()).map(|h| h.address).collect();
         let mut plan = loopback_plan(&addrs);
         let lang = opt.lang;
@@ -476,7 +482,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         }
         let external: BTreeMap<Ipv4Addr, std::net::SocketAddrV4> =
             sc.hosts.iter().filter_map(|h| h.external.map(|x| (h.address, x))).collect();
-        let net = RealNet::new(plan.clone(), external, opt.ports.clone());
+        let net = RealNet::new(plan.clone(), external, opt.ports.clone(), Some(shards.clone()));
         let real = net.clone();
         let (json, color) = (opt.json, opt.color);
         let (on_event, snapshots) = match opt.observer {
@@ -538,6 +544,8 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             std::fs::write(p, serde_json::to_string_pretty(&ready).unwrap_or_default())?;
         }
         let _ = tokio::signal::ctrl_c().await;
+        // The sessions still open end here, as they do when a server stops.
+        shards.stop();
         let mut left = 0;
         for (i, queued) in started.queued() {
             let n: usize = queued.iter().map(|(_, n)| n).sum();

@@ -187,7 +187,7 @@ impl Event {
 }
 
 /// What a live trace hands every event to. It is called without any lock held,
-/// from whichever thread recorded the event (`serve` runs sessions on every core),
+/// from whichever thread recorded the event (`serve` runs sessions on several threads),
 /// so it must be cheap and must not block.
 pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 

@@ -485,6 +485,70 @@ users:
     let _ = std::fs::remove_file(&log);
 }
 
+/// `--threads 3`: sessions run on three threads, each session on one of
+/// them from start to end; nine concurrent SMTP sessions all deliver,
+/// POP3 on whichever thread it lands reads all nine, and the process has
+/// the two extra session threads it was asked for.
+#[test]
+fn sessions_on_several_threads_deliver_everything() {
+    let yaml = "version: 1
+name: threads
+hosts:
+  - name: mail
+    role: mailstore
+    address: 192.0.2.25
+    hostname: mail.example.org
+    domains: [example.org]
+users:
+  - address: alice@example.org
+    password: pw
+";
+    let file = temp("threads", "yaml");
+    std::fs::write(&file, yaml).expect("write scenario");
+    let server = spawn_serve_with(&file, "threads", Stdio::null(), "text", |cmd| {
+        cmd.args(["--threads", "3"]);
+    });
+    let smtp = server.endpoint("mail", "smtp");
+    // Nine sessions open at once, so that every thread holds some.
+    let mut open: Vec<Client> = (0..9)
+        .map(|_| {
+            let mut c = Client::connect(&smtp);
+            assert!(c.reply().starts_with("220"));
+            c
+        })
+        .collect();
+    for (i, c) in open.iter_mut().enumerate() {
+        c.smtp(&format!("HELO pc{i}.example"), "250");
+        c.smtp(&format!("MAIL FROM:<pc{i}@pc.example>"), "250");
+        c.smtp("RCPT TO:<alice@example.org>", "250");
+        c.smtp("DATA", "354");
+    }
+    for (i, c) in open.iter_mut().enumerate() {
+        c.w.write_all(format!("Subject: from pc{i}\r\n\r\nhello\r\n").as_bytes()).expect("write");
+        c.smtp(".", "250");
+        c.smtp("QUIT", "221");
+    }
+    let pop = server.endpoint("mail", "pop3");
+    wait_for_mail(&pop, "alice@example.org", "pw", 9);
+    let (mut p, n) = pop_login(&pop, "alice@example.org", "pw");
+    assert_eq!(n, 9);
+    p.pop("QUIT");
+    #[cfg(target_os = "linux")]
+    {
+        let pid = server.child.0.id();
+        let names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("the process's threads")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|n| n.trim().to_string())
+            .collect();
+        for want in ["maillab-serve-1", "maillab-serve-2"] {
+            assert!(names.iter().any(|n| n == want), "no thread {want} in {names:?}");
+        }
+        assert!(!names.iter().any(|n| n == "maillab-serve-3"), "{names:?}");
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
 /// Issue #19: a client that trickles bytes without ever ending a line
 /// (slowloris) is cut off one `--idle-timeout` after its last complete
 /// line, in each protocol's own words, however often a byte comes
