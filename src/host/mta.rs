@@ -631,7 +631,9 @@ impl Mta {
         let mut line = String::with_capacity(64 + 40 * e.rcpts.len());
         let _ = write!(line, "{}: from={} to=", e.qid, e.from);
         for (i, r) in e.rcpts.iter().enumerate() {
-            let _ = write!(line, "{}<{r}>", if i == 0 { "" } else { "," });
+            for part in [if i == 0 { "<" } else { ",<" }, &r.local, "@", &r.domain, ">"] {
+                line.push_str(part);
+            }
         }
         self.ctx.emit(
             self.ctx.ev(Kind::QueueAdd).line(line).field(Field::Qid, e.qid.clone()).field(Field::Rcpts, e.rcpts.len()),
@@ -1022,7 +1024,7 @@ impl Policy for SessionPolicy<'_> {
     }
 
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
-        let to = format!("<{rcpt}>");
+        let to = rcpt.bracketed();
         let p = self.persona();
         let listed = match &self.dnsbl {
             Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.cfg.in_relay_networks(self.ip) => Some(l),

@@ -11,6 +11,7 @@ use super::mta::Mta;
 use super::resolver::{ResolveError, Target, Unroutable};
 use super::smtp_client;
 use super::spool::QueueEntry;
+use crate::base::decimal::push_u64;
 use crate::base::time::rfc5322;
 use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult, Stage};
@@ -397,7 +398,9 @@ impl Mta {
                 let mut head = String::with_capacity(64);
                 let _ = write!(head, "Return-Path: {from}\r\n");
                 if per_recipient {
-                    let _ = write!(head, "Delivered-To: {rcpt}\r\n");
+                    for part in ["Delivered-To: ", &rcpt.local, "@", &rcpt.domain, "\r\n"] {
+                        head.push_str(part);
+                    }
                 }
                 let mut msg = Vec::with_capacity(head.len() + data.len());
                 msg.extend_from_slice(head.as_bytes());
@@ -430,12 +433,18 @@ impl Mta {
             });
         };
         let why = if junk { " (quarantined by DMARC)" } else { "" };
+        // `{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {uid}`, by hand.
         let mut line = String::with_capacity(96 + qid.len() + key.len());
-        let _ = write!(
-            line,
-            "{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {}",
-            uid.unwrap_or(0)
-        );
+        for part in [qid, ": <", &rcpt.local, "@", &rcpt.domain, "> ", folder, " now holds "] {
+            line.push_str(part);
+        }
+        push_u64(&mut line, n as u64);
+        line.push_str(" message(s)");
+        line.push_str(why);
+        line.push_str("; this one is ");
+        push_u64(&mut line, size as u64);
+        line.push_str(" octets, UID ");
+        push_u64(&mut line, u64::from(uid.unwrap_or(0)));
         self.ctx.emit(
             self.ctx
                 .ev(Kind::Deliver)

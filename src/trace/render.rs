@@ -165,7 +165,8 @@ fn line_into(e: &Event, color: bool, pad: Option<usize>, s: &mut String) -> Cut 
             for _ in digits + 1..4 {
                 s.push(' ');
             }
-            let _ = write!(s, "#{n}");
+            s.push('#');
+            crate::base::decimal::push_u64(s, n);
         }
         None => s.push_str("    "),
     }
@@ -217,7 +218,9 @@ fn line_into(e: &Event, color: bool, pad: Option<usize>, s: &mut String) -> Cut 
         Kind::Deliver => ("32", "delivered  "),
         Kind::Bounce => ("31", "bounce  "),
         k => {
-            let _ = write!(s, "{k}  {line}");
+            s.push_str(k.name());
+            s.push_str("  ");
+            s.push_str(line);
             return cut;
         }
     };
@@ -400,7 +403,8 @@ fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
     // time stamp, once (each of chrono's accessors would work out the local
     // date and time again).
     let day = (t.timestamp() + i64::from(t.offset().local_minus_utc())).rem_euclid(86_400) as u32;
-    let ms = chrono::Timelike::nanosecond(&t) / 1_000_000 % 1000;
+    // Offsets are whole seconds: the UTC fraction is the local one.
+    let ms = t.timestamp_subsec_millis() % 1000;
     let d = |n: u32| b'0' + (n % 10) as u8;
     let (h, m, sec) = (day / 3600, day / 60 % 60, day % 60);
     let out = [d(h / 10), d(h), b':', d(m / 10), d(m), b':', d(sec / 10), d(sec), b'.', d(ms / 100), d(ms / 10), d(ms)];
@@ -453,10 +457,15 @@ mod tests {
 
     #[test]
     fn text_line_is_the_reference_rendering() {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:07.089+09:00").expect("a date");
+        let times = ["2026-04-01T10:00:07.089+09:00", "1999-12-31T23:59:59.999-03:30", "2026-04-01T00:00:00+00:00"]
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).expect("a date"));
         let mut n = 0;
-        for &kind in Kind::ALL {
-            for session in [None, Some(1), Some(9), Some(10), Some(99), Some(100), Some(999), Some(1000), Some(123456)]
+        for (i, &kind) in Kind::ALL.iter().enumerate() {
+            let t = times[i % times.len()];
+            for session in
+                [None, Some(0), Some(1), Some(9), Some(10), Some(99), Some(100), Some(999), Some(1000), Some(123456)]
+                    .into_iter()
+                    .chain([Some(u64::MAX)])
             {
                 for (line, code) in [("250 2.0.0 Ok", 250u64), ("a NO [AUTHENTICATIONFAILED] x", 535), ("", 421)] {
                     for peer in [None, Some("pc"), Some("a-very-long-peer-name"), Some("サーバ")] {

@@ -19,7 +19,24 @@ impl Mailbox {
 
 impl fmt::Display for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.local, self.domain)
+        // Three writes, not `write!`'s argument list: an address is written
+        // several times for every message.
+        f.write_str(&self.local)?;
+        f.write_str("@")?;
+        f.write_str(&self.domain)
+    }
+}
+
+impl Mailbox {
+    /// `<local@domain>`, as in a reply or a log line.
+    pub fn bracketed(&self) -> String {
+        let mut s = String::with_capacity(self.local.len() + self.domain.len() + 3);
+        s.push('<');
+        s.push_str(&self.local);
+        s.push('@');
+        s.push_str(&self.domain);
+        s.push('>');
+        s
     }
 }
 
@@ -186,6 +203,16 @@ pub fn parse_path(arg: &str) -> Result<(Path, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bracketed_and_display_write_the_address() {
+        for (l, d) in [("a", "b"), ("taro.yamada", "example.ac.jp"), ("\"x y\"", "[192.0.2.1]"), ("ユーザ", "例え.jp")]
+        {
+            let m = Mailbox { local: l.into(), domain: d.into() };
+            assert_eq!(m.to_string(), format!("{l}@{d}"));
+            assert_eq!(m.bracketed(), format!("<{l}@{d}>"));
+        }
+    }
 
     #[test]
     fn mailbox_ok_and_domain_lowered() {

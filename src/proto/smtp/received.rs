@@ -31,14 +31,20 @@ pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> 
             if let Some(a) = env.auth.as_deref().and_then(|u| p.received_auth(u)) {
                 let _ = write!(f, "\r\n\t{a}");
             }
-            let _ = write!(f, "\r\n\tby {by} ({}) with {} id {qid}", p.software(), env.protocol());
+            for part in ["\r\n\tby ", by, " (", &p.software(), ") with ", env.protocol(), " id ", qid] {
+                f.push_str(part);
+            }
             if let Some(t) = env.tls.as_ref().and_then(|t| p.received_tls_after_by(t)) {
                 let _ = write!(f, "\r\n\t{t}");
             }
             if let [one] = env.rcpts.as_slice() {
-                let _ = write!(f, "\r\n\tfor <{one}>");
+                for part in ["\r\n\tfor <", &one.local, "@", &one.domain, ">"] {
+                    f.push_str(part);
+                }
             }
-            let _ = write!(f, "; {date}\r\n");
+            for part in ["; ", date, "\r\n"] {
+                f.push_str(part);
+            }
             f
         }
         Via::Submit { user } => p.received_submit(by, qid, user, date),

@@ -3,6 +3,7 @@
 use super::{
     AccessCheck, AliasDsn, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
 };
+use crate::base::decimal::push_u64;
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
@@ -24,12 +25,13 @@ fn relay(peer: &Peer) -> String {
 /// [`relay`] onto the end of `s` (written by hand: every message and
 /// recipient of a busy server logs it).
 fn push_relay(s: &mut String, peer: &Peer) {
-    use std::fmt::Write as _;
     if let Some(n) = &peer.name {
         s.push_str(n);
         s.push(' ');
     }
-    let _ = write!(s, "[{}]", peer.ip);
+    s.push('[');
+    crate::base::decimal::push_ipv4(s, peer.ip);
+    s.push(']');
     // The `$_` macro: a name whose A record does not lead back is marked.
     if peer.name.is_some() && peer.forged {
         s.push_str(" (may be forged)");
@@ -191,13 +193,13 @@ impl Persona for Sendmail {
     }
 
     fn mail_ok(&self, from: &str) -> Reply {
-        Reply::new(250, format!("2.1.0 {from}... Sender ok"))
+        Reply::new(250, ["2.1.0 ", from, "... Sender ok"].concat())
     }
     fn rcpt_ok(&self, to: &str) -> Reply {
-        Reply::new(250, format!("2.1.5 {to}... Recipient ok"))
+        Reply::new(250, ["2.1.5 ", to, "... Recipient ok"].concat())
     }
     fn queued(&self, qid: &str) -> Reply {
-        Reply::new(250, format!("2.0.0 {qid} Message accepted for delivery"))
+        Reply::new(250, ["2.0.0 ", qid, " Message accepted for delivery"].concat())
     }
     fn relay_denied(&self, to: &str, auth_offered: bool) -> Reply {
         if auth_offered {
@@ -419,7 +421,13 @@ impl Persona for Sendmail {
         use std::fmt::Write as _;
         // Pieced together by hand (every message gets this line).
         let mut l = String::with_capacity(160 + from.len() + msgid.len());
-        let _ = write!(l, "{qid}: from={from}, size={size}, class=0, nrcpts={nrcpts}, msgid=<");
+        for part in [qid, ": from=", from, ", size="] {
+            l.push_str(part);
+        }
+        push_u64(&mut l, *size as u64);
+        l.push_str(", class=0, nrcpts=");
+        push_u64(&mut l, *nrcpts as u64);
+        l.push_str(", msgid=<");
         l.push_str(msgid);
         l.push_str(">, ");
         match &a.source {
@@ -474,7 +482,11 @@ impl Persona for Sendmail {
         let d = delay(a.delay);
         let msg = match program {
             None => {
-                format!("{qid}: to=<{rcpt}>, delay={d}, xdelay=00:00:00, mailer=local, pri={pri}, dsn=2.0.0, stat=Sent")
+                // `{qid}: to=<{rcpt}>, delay={d}, xdelay=00:00:00, mailer=local, pri={pri}, dsn=2.0.0, stat=Sent`
+                let mut s = [qid, ": to=<", rcpt, ">, delay=", &d, ", xdelay=00:00:00, mailer=local, pri="].concat();
+                push_u64(&mut s, *pri as u64);
+                s.push_str(", dsn=2.0.0, stat=Sent");
+                s
             }
             Some(cmd) => format!(
                 "{qid}: to=\"|{cmd}\", ctladdr=<{rcpt}> (1001/1001), delay={d}, xdelay=00:00:00, mailer=prog, pri={pri}, dsn=2.0.0, stat=Sent"
