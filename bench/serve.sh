@@ -30,7 +30,7 @@
 #   BENCH_LOGINS=300  BENCH_FETCH_ROUNDS=20  BENCH_MAILBOX_MSGS=100  BENCH_PORT_BASE=27400
 #   BENCH_MANY_MSGS=1000  BENCH_HEADER_ROUNDS=40 (the IMAP header fetch of issue 18)
 #   BENCH_SMTP_ONLY=1024x20,1024x20-d (only these SMTP configurations; -d: smtp-source -d)
-#   BENCH_SERVE_THREADS=N (maillab serve --threads N; default: serve's own, one per core)
+#   BENCH_SERVE_THREADS=N (maillab serve --threads N; default: serve's own, one fewer than the cores)
 #
 # At the end it prints the rows of issue 18's table as maillab / reference ratios
 # from this one run.

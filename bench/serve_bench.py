@@ -43,7 +43,7 @@ MAILBOX_MSGS = int(os.environ.get("BENCH_MAILBOX_MSGS", "100"))
 MANY_MSGS = int(os.environ.get("BENCH_MANY_MSGS", "1000"))
 HEADER_ROUNDS = int(os.environ.get("BENCH_HEADER_ROUNDS", "40"))
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "27400"))
-# maillab serve --threads (empty: serve's default, one per core)
+# maillab serve --threads (empty: serve's default, one fewer than the cores)
 SERVE_THREADS = os.environ.get("BENCH_SERVE_THREADS", "")
 
 # Who listens where. maillab's address comes from the scenario (192.0.2.25 -> 127.0.2.25);
