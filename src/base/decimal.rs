@@ -2,9 +2,8 @@
 //! trace lines and log lines write several for every message `serve`
 //! takes, and `write!` costs some hundred instructions each.
 
-/// Append `n` in decimal, as `n.to_string()` would write it.
-pub fn push_u64(s: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
+/// The decimal digits of `n`, written at the end of `buf`.
+pub fn digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -14,8 +13,14 @@ pub fn push_u64(s: &mut String, mut n: u64) {
             break;
         }
     }
+    &buf[i..]
+}
+
+/// Append `n` in decimal, as `n.to_string()` would write it.
+pub fn push_u64(s: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
     // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("?"));
+    s.push_str(std::str::from_utf8(digits(n, &mut buf)).unwrap_or("?"));
 }
 
 /// Append an IPv4 address in dotted decimal, as its `Display` writes it.

@@ -95,18 +95,7 @@ fn time(out: &mut Vec<u8>, t: DateTime<FixedOffset>) {
 }
 
 fn number(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+    out.extend_from_slice(crate::base::decimal::digits(n, &mut [0u8; 20]));
 }
 
 /// How serde_json escapes each octet: 0 for none, `u` for `\u00XX`, else
