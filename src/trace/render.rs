@@ -398,18 +398,23 @@ pub fn clock(t: chrono::DateTime<chrono::FixedOffset>) -> String {
 
 /// [`clock`], written onto the end of `s`.
 fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
-    // By hand, into twelve octets pushed at once: this runs for every event
-    // of `serve`'s live trace. The local second of the day comes from the
-    // time stamp, once (each of chrono's accessors would work out the local
-    // date and time again).
-    let day = (t.timestamp() + i64::from(t.offset().local_minus_utc())).rem_euclid(86_400) as u32;
-    // Offsets are whole seconds: the UTC fraction is the local one.
-    let ms = t.timestamp_subsec_millis() % 1000;
+    // By hand, twelve ASCII octets: this runs for every event
+    // of `serve`'s live trace. The local second of the day is the UTC time
+    // of day moved by the offset: no date is worked out (each of chrono's
+    // local accessors, and a time stamp, would work out a date first).
+    let utc = t.naive_utc().time();
+    let day = (i64::from(chrono::Timelike::num_seconds_from_midnight(&utc)) + i64::from(t.offset().local_minus_utc()))
+        .rem_euclid(86_400) as u32;
+    // Offsets are whole seconds: the UTC fraction is the local one (a leap second's is 1000 ms or more).
+    let ms = chrono::Timelike::nanosecond(&utc) / 1_000_000 % 1000;
     let d = |n: u32| b'0' + (n % 10) as u8;
     let (h, m, sec) = (day / 3600, day / 60 % 60, day % 60);
     let out = [d(h / 10), d(h), b':', d(m / 10), d(m), b':', d(sec / 10), d(sec), b'.', d(ms / 100), d(ms / 10), d(ms)];
-    // Only ASCII digits and punctuation were written.
-    s.push_str(std::str::from_utf8(&out).unwrap_or("??:??:??.???"));
+    // ASCII only: pushed as characters, without validating the octets as UTF-8.
+    s.reserve(out.len());
+    for b in out {
+        s.push(char::from(b));
+    }
 }
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
