@@ -299,7 +299,7 @@ pub struct ServeArgs {
     /// Default 0: one fewer than the machine's cores, at least one (serve's clients
     /// usually run on the same machine: on two cores, a second session thread made
     /// smtp-source's 20 sessions slower, see bench/RESULTS.md).
-    #[arg(long, value_name = "N", default_value_t = 0,
+    #[arg(long, value_name = "N", default_value_t = 0, overrides_with = "threads",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
 }

@@ -73,6 +73,11 @@ fn spawn_serve_with(file: &Path, tag: &str, stdout: Stdio, format: &str, more: i
     for svc in SERVICES {
         cmd.args(["--port", &format!("{svc}=0")]);
     }
+    // Two session threads whatever the machine's cores (the default would be
+    // one on two cores), so every test here also runs sessions off the
+    // thread that accepted them; a test may give another `--threads` (the
+    // last one counts).
+    cmd.args(["--threads", "2"]);
     more(&mut cmd);
     let child = cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null()).spawn().expect("maillab starts");
     let mut server = Server { child: Kill(child), ready: serde_json::Value::Null, ready_file };
