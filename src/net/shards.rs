@@ -33,13 +33,14 @@ pub struct Shards {
 }
 
 impl Shards {
-    /// The current runtime plus `extra` threads of their own. Call from
-    /// within the runtime that will be the first shard.
-    pub fn start(extra: usize) -> io::Result<Shards> {
+    /// The current runtime plus `extra` threads of their own, each running
+    /// `on_park` whenever it is about to wait. Call from within the runtime
+    /// that will be the first shard.
+    pub fn start(extra: usize, on_park: fn()) -> io::Result<Shards> {
         let mut handles = vec![Handle::current()];
         let (mut stops, mut threads) = (Vec::new(), Vec::new());
         for i in 0..extra {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().on_thread_park(on_park).build()?;
             handles.push(rt.handle().clone());
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             stops.push(stop);
@@ -96,7 +97,7 @@ mod tests {
     fn sessions_go_to_every_shard_in_turn_and_stay_there() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
-            let shards = Arc::new(Shards::start(2).expect("threads"));
+            let shards = Arc::new(Shards::start(2, || {}).expect("threads"));
             assert_eq!(shards.len(), 3);
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             for n in 0..6 {

@@ -6,6 +6,7 @@
 //! at "the department relay" or "the mail store" and meet the same policies.
 
 pub mod autoconfig;
+pub mod liveout;
 
 use crate::host::env::{Activity, Clock, Env, Streams};
 use crate::host::listen::Gate;
@@ -20,9 +21,9 @@ use crate::trace::{Field, Kind};
 use crate::trace::{Trace, render};
 use autoconfig::Provider;
 use chrono::{DateTime, FixedOffset};
+use liveout::{LiveOut, TRACE_QUEUE};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -463,9 +464,11 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
     // Real sockets: sessions run on `threads` threads, this one and more (see
     // `net::shards`). (A simulation, `Lab`, keeps its deterministic
     // current-thread runtime; the host code is the same.)
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // Each runtime hands its thread's trace lines to the writer as it parks.
+    let rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().on_thread_park(liveout::flush_thread).build()?;
     rt.block_on(async move {
-        let shards = Arc::new(Shards::start(opt.threads.saturating_sub(1))?);
+        let shards = Arc::new(Shards::start(opt.threads.saturating_sub(1), liveout::flush_thread)?);
         let addrs: Vec<Ipv4Addr> = sc.hosts.iter().filter(|h| h.external.is_none()).map(|h| h.address).collect();
         let mut plan = loopback_plan(&addrs);
         let lang = opt.lang;
@@ -495,9 +498,14 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             if let Some(f) = &on_event {
                 (crate::base::sync::lock(f))(e);
             }
-            // Rendered here, on the session's own thread; written by the writer thread.
-            let line = if json { crate::trace::json::to_string(e) } else { render::text_line(e, 10, color) };
-            lines.send(line);
+            // Rendered here, on the session's own thread, into its batch; written by the writer thread.
+            lines.batch(|s| {
+                if json {
+                    s.push_str(&crate::trace::json::to_string(e));
+                } else {
+                    render::push_text_line(e, 10, color, s);
+                }
+            });
         }));
         let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
         let env = Env {
@@ -560,186 +568,9 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
     })
 }
 
-/// Lines of the live trace waiting for the terminal; beyond this, lines are
-/// dropped (and counted) rather than making a session wait.
-pub const TRACE_QUEUE: usize = 65_536;
-
-/// While lines come, the writer looks at its queue this often (a line
-/// reaches the terminal at most this late) ...
-const WRITER_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
-/// ... and after this many looks that found nothing it blocks until the next line.
-const QUIET_ROUNDS: u32 = 25;
-
-enum OutMsg {
-    Line(String),
-    /// Write everything queued, then answer.
-    Flush(std::sync::mpsc::SyncSender<()>),
-}
-
-/// The live trace's writer: a thread of its own that takes rendered lines
-/// from a bounded queue and writes them through a buffer, flushed each time
-/// it has drained the queue (while lines come it looks every
-/// `WRITER_PAUSE` instead of waiting to be woken). A session never waits for the terminal: when the
-/// queue is full its line is dropped and counted, and the writer says how
-/// many were dropped (on standard error, so `--format json` stays JSON lines).
-pub struct LiveOut {
-    tx: std::sync::mpsc::SyncSender<OutMsg>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// A handle that queues lines for a [`LiveOut`].
-#[derive(Clone)]
-pub struct LineSender {
-    tx: std::sync::mpsc::SyncSender<OutMsg>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl LineSender {
-    /// Queue a line (without its newline); drop and count it when the queue is full.
-    pub fn send(&self, line: String) {
-        if self.tx.try_send(OutMsg::Line(line)).is_err() {
-            self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-}
-
-impl LiveOut {
-    pub fn start(queue: usize, out: Box<dyn Write + Send>, lang: Lang) -> std::io::Result<Self> {
-        Self::start_with(queue, out, Box::new(std::io::stderr()), lang)
-    }
-
-    /// `notices`: where "N trace lines dropped" goes (in `lang`).
-    pub fn start_with(
-        queue: usize,
-        out: Box<dyn Write + Send>,
-        mut notices: Box<dyn Write + Send>,
-        lang: Lang,
-    ) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<OutMsg>(queue);
-        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let seen = dropped.clone();
-        let thread = std::thread::Builder::new().name("maillab-trace".into()).spawn(move || {
-            let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
-            let mut told = 0u64;
-            let write = |m: OutMsg, out: &mut std::io::BufWriter<Box<dyn Write + Send>>| match m {
-                OutMsg::Line(l) => {
-                    let _ = out.write_all(l.as_bytes());
-                    let _ = out.write_all(b"\n");
-                    None
-                }
-                OutMsg::Flush(ack) => Some(ack),
-            };
-            // Idle, the writer blocks in `recv`. Once lines come it stops
-            // blocking: it drains the queue, writes, and pauses a moment before
-            // looking again, so that a session queueing a line does not have to
-            // wake it (a futex call per line was a fifth of `serve`'s CPU under
-            // load); only after a quiet spell does it block again.
-            'run: while let Ok(first) = rx.recv() {
-                let mut next = Some(first);
-                let mut quiet = 0;
-                loop {
-                    let mut acks = Vec::new();
-                    let mut got = next.is_some();
-                    if let Some(m) = next.take() {
-                        acks.extend(write(m, &mut out));
-                    }
-                    let mut gone = false;
-                    // Everything queued meanwhile goes out in the same buffer.
-                    loop {
-                        match rx.try_recv() {
-                            Ok(m) => {
-                                got = true;
-                                acks.extend(write(m, &mut out));
-                            }
-                            Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                                gone = true;
-                                break;
-                            }
-                        }
-                    }
-                    let _ = out.flush();
-                    let d = seen.load(std::sync::atomic::Ordering::Relaxed);
-                    if d > told {
-                        let n = d - told;
-                        let _ = match lang {
-                            Lang::En => writeln!(
-                                notices,
-                                "maillab serve: {n} trace lines dropped (the output could not keep up)"
-                            ),
-                            Lang::Ja => {
-                                writeln!(notices, "maillab serve: 出力が追いつかず、トレースの行を {n} 行捨てました")
-                            }
-                        };
-                        told = d;
-                    }
-                    for a in acks {
-                        let _ = a.send(());
-                    }
-                    if gone {
-                        break 'run;
-                    }
-                    quiet = if got { 0 } else { quiet + 1 };
-                    if quiet >= QUIET_ROUNDS {
-                        break;
-                    }
-                    std::thread::sleep(WRITER_PAUSE);
-                }
-            }
-        })?;
-        Ok(LiveOut { tx, dropped, thread: Some(thread) })
-    }
-
-    pub fn sender(&self) -> LineSender {
-        LineSender { tx: self.tx.clone(), dropped: self.dropped.clone() }
-    }
-
-    /// Lines dropped so far.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Write out what is queued (waiting at most a few seconds for a stuck terminal).
-    pub fn finish(&self) {
-        let (ack, done) = std::sync::mpsc::sync_channel(1);
-        if self.tx.send(OutMsg::Flush(ack)).is_ok() {
-            let _ = done.recv_timeout(std::time::Duration::from_secs(5));
-        }
-    }
-}
-
-impl Drop for LiveOut {
-    fn drop(&mut self) {
-        self.finish();
-        // The thread ends when the last sender is gone; the trace (holding one)
-        // may outlive this, so it is not joined.
-        drop(self.thread.take());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    /// A writer whose output the test can read.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            crate::base::sync::lock(&self.0).extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl Shared {
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&crate::base::sync::lock(&self.0)).into_owned()
-        }
-    }
 
     fn ready() -> Ready {
         let ep = |host: &str, role: &str, sa: &str, a: &str, service: &str, port: u16| Endpoint {
@@ -820,39 +651,5 @@ friend@example.net のメールクライアントの設定:
         assert_eq!(facts(&ja), facts(&en));
         assert_eq!(still_queued(Lang::Ja, "mail", 2), "mail: 宛先 2 件がまだキューに残っています");
         assert_eq!(stopped(Lang::Ja, 2), "maillab serve: 停止しました（キューに残った宛先は 2 件）");
-    }
-
-    #[test]
-    fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        // No writer: the queue of two fills up, and the third line is dropped at once.
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let s = LineSender { tx, dropped: dropped.clone() };
-        for l in ["a", "b", "c", "d"] {
-            s.send(l.into());
-        }
-        assert_eq!(dropped.load(std::sync::atomic::Ordering::Relaxed), 2);
-        assert_eq!(rx.try_iter().count(), 2);
-    }
-
-    #[test]
-    fn the_writer_writes_every_line_and_says_how_many_were_dropped() {
-        let (out, notices) = (Shared::default(), Shared::default());
-        let w = LiveOut::start_with(16, Box::new(out.clone()), Box::new(notices.clone()), Lang::En).expect("a thread");
-        let s = w.sender();
-        s.send("one".into());
-        s.send("two".into());
-        w.finish();
-        assert_eq!(out.text(), "one\ntwo\n");
-        assert_eq!(notices.text(), "");
-        // Lines a full queue turned away are counted, and the writer says so once.
-        w.dropped.fetch_add(5, std::sync::atomic::Ordering::Relaxed);
-        s.send("three".into());
-        w.finish();
-        assert_eq!(w.dropped(), 5);
-        assert_eq!(out.text(), "one\ntwo\nthree\n");
-        assert_eq!(notices.text(), "maillab serve: 5 trace lines dropped (the output could not keep up)\n");
-        w.finish();
-        assert_eq!(notices.text().lines().count(), 1);
     }
 }

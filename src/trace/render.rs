@@ -116,6 +116,11 @@ pub fn text_line(e: &Event, w: usize, color: bool) -> String {
     s
 }
 
+/// [`text_line`], written onto the end of `s`.
+pub fn push_text_line(e: &Event, w: usize, color: bool, s: &mut String) {
+    line_into(e, color, Some(w), s);
+}
+
 /// Where the two host columns are in an event's text line written without
 /// their padding (the width is known only at the end of a run, from its
 /// longest host name): octet offsets from the start of the line.
