@@ -34,7 +34,6 @@ impl Maillog {
 
     /// `Apr  1 10:00:00 host program[pid]: msg`, the host's short name, written once.
     fn syslog_line(&self, program: &str, pid: u32, msg: &str) -> String {
-        use std::fmt::Write as _;
         let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname);
         // `Apr  1 10:00:00 host program[pid]: msg`, pieced together (one line per delivery and more).
         let mut l = String::with_capacity(32 + short.len() + program.len() + msg.len());
@@ -43,7 +42,9 @@ impl Maillog {
         l.push_str(short);
         l.push(' ');
         l.push_str(program);
-        let _ = write!(l, "[{pid}]: ");
+        l.push('[');
+        crate::base::decimal::push_u64(&mut l, u64::from(pid));
+        l.push_str("]: ");
         l.push_str(msg);
         l
     }
