@@ -40,15 +40,27 @@ impl Shards {
         let mut handles = vec![Handle::current()];
         let (mut stops, mut threads) = (Vec::new(), Vec::new());
         for i in 0..extra {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().on_thread_park(on_park).build()?;
-            handles.push(rt.handle().clone());
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            stops.push(stop);
+            let (handle_tx, handle_rx) = std::sync::mpsc::sync_channel(1);
+            // The runtime is made, run and dropped on its own thread (a
+            // runtime must not be dropped inside another one).
             let t = std::thread::Builder::new().name(format!("maillab-serve-{}", i + 1)).spawn(move || {
+                let rt =
+                    match tokio::runtime::Builder::new_current_thread().enable_all().on_thread_park(on_park).build() {
+                        Ok(rt) => rt,
+                        Err(e) => {
+                            let _ = handle_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                let _ = handle_tx.send(Ok(rt.handle().clone()));
                 // Runs its sessions until told to stop; dropping the
                 // runtime then ends the sessions still open.
                 let _ = rt.block_on(stopped);
             })?;
+            let handle = handle_rx.recv().map_err(|_| io::Error::other("a session thread ended at its start"))??;
+            handles.push(handle);
+            stops.push(stop);
             threads.push(t);
         }
         Ok(Shards { handles, next: AtomicUsize::new(0), stops: Mutex::new(stops), threads: Mutex::new(threads) })
@@ -76,8 +88,12 @@ impl Shards {
     /// End the extra threads (their open sessions are dropped) and wait for them.
     pub fn stop(&self) {
         crate::base::sync::lock(&self.stops).clear();
+        let me = std::thread::current().id();
         for t in crate::base::sync::lock(&self.threads).drain(..) {
-            let _ = t.join();
+            // A thread cannot wait for itself (the last holder dropped there).
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
         }
     }
 }

@@ -1,20 +1,23 @@
 //! `serve`'s live trace on its way to the terminal: lines rendered on the
-//! threads that run the sessions, gathered per thread into batches, and
-//! written by one writer thread.
+//! threads that run the sessions and written by one writer thread.
 //!
-//! **Batches.** A session thread writes each line into a batch of its own
-//! (a thread-local string) instead of queueing it alone; the batch is
-//! handed to the writer when it reaches [`BATCH`] octets, when the thread's
-//! runtime is about to wait for something to happen ([`flush_thread`], run
-//! by `serve`'s runtimes as they park) and when the thread ends. A line is
-//! therefore on its way as soon as its thread has nothing more to do, and
-//! under load a thread hands over many lines at once: one allocation and
-//! one queue operation for some eighty lines instead of one each.
+//! **Batches.** When every event is recorded on one thread (`serve
+//! --threads 1`, the default on two cores), that thread writes each line
+//! into a batch (a thread-local string) instead of queueing it alone; the
+//! batch is handed to the writer when it reaches [`BATCH`] octets, when the
+//! thread's runtime is about to wait for something to happen
+//! ([`flush_thread`], run by `serve`'s runtimes as they park) and when the
+//! thread ends. A line is therefore on its way as soon as its thread has
+//! nothing more to do, and under load many lines go at once: one queue
+//! operation for some eighty lines instead of one each. With several
+//! threads, lines are queued one by one ([`LineSender::send`]): batches
+//! handed over as each thread parks would put one thread's lines after
+//! another's that they caused (a delivery before its `queue.add`).
 //!
-//! **Never waiting.** The queue to the writer is bounded ([`TRACE_QUEUE`]
-//! batches). A batch that finds it full is dropped and its lines counted,
-//! rather than making a session wait; the writer says how many lines were
-//! dropped (on standard error, so `--format json` stays JSON lines).
+//! **Never waiting.** The queue to the writer holds at most [`TRACE_QUEUE`]
+//! lines. Lines that would go beyond are dropped and counted, rather than
+//! making a session wait; the writer says how many were dropped (on
+//! standard error, so `--format json` stays JSON lines).
 
 use crate::lesson::Lang;
 use std::cell::RefCell;
@@ -22,10 +25,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Batches waiting for the terminal; beyond this, batches are dropped
-/// (and their lines counted) rather than making a session wait. With
-/// [`BATCH`], at most about 16 MiB of text.
-pub const TRACE_QUEUE: usize = 2048;
+/// Lines waiting for the terminal; beyond this, lines are dropped (and
+/// counted) rather than making a session wait.
+pub const TRACE_QUEUE: usize = 65_536;
 
 /// A thread's batch is handed to the writer once it holds this many octets.
 pub const BATCH: usize = 8 * 1024;
@@ -38,8 +40,8 @@ const WRITER_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 const QUIET_ROUNDS: u32 = 25;
 
 enum OutMsg {
-    /// Lines, each ended by a newline.
-    Lines(String),
+    /// Lines, each ended by a newline, and how many.
+    Lines(String, u64),
     /// Write everything queued, then answer.
     Flush(std::sync::mpsc::SyncSender<()>),
 }
@@ -49,8 +51,10 @@ enum OutMsg {
 /// flushed each time it has drained the queue (while lines come it looks
 /// every `WRITER_PAUSE` instead of waiting to be woken).
 pub struct LiveOut {
-    tx: std::sync::mpsc::SyncSender<OutMsg>,
+    tx: std::sync::mpsc::Sender<OutMsg>,
     dropped: Arc<AtomicU64>,
+    queued: Arc<AtomicU64>,
+    limit: u64,
     id: u64,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -58,8 +62,11 @@ pub struct LiveOut {
 /// A handle that queues lines for a [`LiveOut`].
 #[derive(Clone)]
 pub struct LineSender {
-    tx: std::sync::mpsc::SyncSender<OutMsg>,
+    tx: std::sync::mpsc::Sender<OutMsg>,
     dropped: Arc<AtomicU64>,
+    /// Lines queued and not yet written, and how many may be.
+    queued: Arc<AtomicU64>,
+    limit: u64,
     /// Which [`LiveOut`] (a thread's batches are kept per writer).
     id: u64,
 }
@@ -74,7 +81,7 @@ struct Pending {
 impl Pending {
     fn hand_over(&mut self) {
         if self.lines > 0 {
-            let text = std::mem::replace(&mut self.text, String::with_capacity(BATCH + 1024));
+            let text = std::mem::replace(&mut self.text, String::with_capacity(1024));
             self.to.send_lines(text, std::mem::take(&mut self.lines));
         }
     }
@@ -129,7 +136,7 @@ impl LineSender {
             let i = match p.iter().position(|b| b.to.id == self.id) {
                 Some(i) => i,
                 None => {
-                    p.push(Pending { to: self.clone(), text: String::with_capacity(BATCH + 1024), lines: 0 });
+                    p.push(Pending { to: self.clone(), text: String::with_capacity(1024), lines: 0 });
                     p.len() - 1
                 }
             };
@@ -150,7 +157,9 @@ impl LineSender {
     }
 
     fn send_lines(&self, text: String, lines: u64) {
-        if self.tx.try_send(OutMsg::Lines(text)).is_err() {
+        let before = self.queued.fetch_add(lines, Ordering::Relaxed);
+        if before + lines > self.limit || self.tx.send(OutMsg::Lines(text, lines)).is_err() {
+            self.queued.fetch_sub(lines, Ordering::Relaxed);
             self.dropped.fetch_add(lines, Ordering::Relaxed);
         }
     }
@@ -168,15 +177,19 @@ impl LiveOut {
         mut notices: Box<dyn Write + Send>,
         lang: Lang,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<OutMsg>(queue);
+        // Unbounded as a channel, bounded in lines by `queued`.
+        let (tx, rx) = std::sync::mpsc::channel::<OutMsg>();
         let dropped = Arc::new(AtomicU64::new(0));
+        let queued = Arc::new(AtomicU64::new(0));
         let seen = dropped.clone();
+        let written = queued.clone();
         let thread = std::thread::Builder::new().name("maillab-trace".into()).spawn(move || {
             let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
             let mut told = 0u64;
             let write = |m: OutMsg, out: &mut std::io::BufWriter<Box<dyn Write + Send>>| match m {
-                OutMsg::Lines(text) => {
+                OutMsg::Lines(text, n) => {
                     let _ = out.write_all(text.as_bytes());
+                    written.fetch_sub(n, Ordering::Relaxed);
                     None
                 }
                 OutMsg::Flush(ack) => Some(ack),
@@ -240,11 +253,17 @@ impl LiveOut {
             }
         })?;
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        Ok(LiveOut { tx, dropped, id, thread: Some(thread) })
+        Ok(LiveOut { tx, dropped, queued, limit: queue as u64, id, thread: Some(thread) })
     }
 
     pub fn sender(&self) -> LineSender {
-        LineSender { tx: self.tx.clone(), dropped: self.dropped.clone(), id: self.id }
+        LineSender {
+            tx: self.tx.clone(),
+            dropped: self.dropped.clone(),
+            queued: self.queued.clone(),
+            limit: self.limit,
+            id: self.id,
+        }
     }
 
     /// Lines dropped so far.
@@ -298,18 +317,20 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        // No writer: the queue of two fills up, and what comes next is dropped at once.
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let s = LineSender { tx, dropped: dropped.clone(), id: u64::MAX };
-        for l in ["a", "b", "c", "d"] {
-            s.send(l.into());
-        }
-        assert_eq!(dropped.load(Ordering::Relaxed), 2);
-        // A dropped batch counts all its lines.
-        s.send_lines("e\nf\ng\n".into(), 3);
-        assert_eq!(dropped.load(Ordering::Relaxed), 5);
-        assert_eq!(rx.try_iter().count(), 2);
+        // No writer: the queue of four lines fills up, and what comes next is dropped at once.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (dropped, queued) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let s = LineSender { tx, dropped: dropped.clone(), queued: queued.clone(), limit: 4, id: u64::MAX };
+        s.send_lines("a\nb\n".into(), 2);
+        s.send("c".into());
+        // Three lines would make five: all three are dropped and counted.
+        s.send_lines("d\ne\nf\n".into(), 3);
+        assert_eq!(dropped.load(Ordering::Relaxed), 3);
+        s.send("g".into());
+        s.send("h".into());
+        assert_eq!(dropped.load(Ordering::Relaxed), 4);
+        assert_eq!(queued.load(Ordering::Relaxed), 4);
+        assert_eq!(rx.try_iter().count(), 3);
     }
 
     #[test]
@@ -322,6 +343,7 @@ mod tests {
         w.finish();
         assert_eq!(out.text(), "one\ntwo\n");
         assert_eq!(notices.text(), "");
+        assert_eq!(w.queued.load(Ordering::Relaxed), 0, "written lines leave the count");
         // Lines a full queue turned away are counted, and the writer says so once.
         w.dropped.fetch_add(5, Ordering::Relaxed);
         s.send("three".into());

@@ -494,18 +494,28 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         };
         let out = LiveOut::start(TRACE_QUEUE, Box::new(std::io::stdout()), lang)?;
         let lines = out.sender();
+        let one_thread = opt.threads <= 1;
         let trace = Trace::live(Box::new(move |e| {
             if let Some(f) = &on_event {
                 (crate::base::sync::lock(f))(e);
             }
-            // Rendered here, on the session's own thread, into its batch; written by the writer thread.
-            lines.batch(|s| {
+            // Rendered here, on the session's own thread; written by the writer
+            // thread. On one thread, into its batch (see `liveout`: with several,
+            // batches would not keep the lines of different threads in order).
+            let render = |s: &mut String| {
                 if json {
                     s.push_str(&crate::trace::json::to_string(e));
                 } else {
                     render::push_text_line(e, 10, color, s);
                 }
-            });
+            };
+            if one_thread {
+                lines.batch(render);
+            } else {
+                let mut s = String::with_capacity(128);
+                render(&mut s);
+                lines.send(s);
+            }
         }));
         let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
         let env = Env {
@@ -552,7 +562,8 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
             std::fs::write(p, serde_json::to_string_pretty(&ready).unwrap_or_default())?;
         }
         let _ = tokio::signal::ctrl_c().await;
-        // The sessions still open end here, as they do when a server stops.
+        // The sessions still open on the other threads end here, as they do
+        // when a server stops (those on this one when its runtime is dropped).
         shards.stop();
         let mut left = 0;
         for (i, queued) in started.queued() {
