@@ -157,6 +157,12 @@ pub struct Session {
     tls: Option<Tls>,
     /// TLS is up: later lines are traced with `tls: true`.
     encrypted: bool,
+    /// The timer of the core's deadline, set lazily: a deadline that moved
+    /// later (each line a client sends moves the idle deadline) leaves it
+    /// where it is, and when it goes off early it is set again; only an
+    /// earlier deadline moves it at once. (Setting a timer for every wait
+    /// was a timer-wheel insertion and removal for every line.)
+    timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Session {
@@ -176,6 +182,7 @@ impl Session {
             done: false,
             tls: None,
             encrypted: false,
+            timer: None,
         }
     }
 
@@ -344,12 +351,39 @@ impl Session {
             }
             core.waiting(self.now());
             let deadline = core.poll_timeout().map(|d| self.start + d);
-            let Session { stream, buf, signal, .. } = self;
-            let woke = tokio::select! {
-                biased;
-                r = stream.read(buf) => Woke::Read(r),
-                _ = until(deadline) => Woke::Timer,
-                c = changed(signal) => Woke::Signal(c),
+            if let Some(d) = deadline {
+                match &mut self.timer {
+                    Some(t) if t.deadline() <= d => {}
+                    Some(t) => t.as_mut().reset(d),
+                    None => self.timer = Some(Box::pin(tokio::time::sleep_until(d))),
+                }
+            }
+            let woke = loop {
+                let Session { stream, buf, signal, timer, .. } = self;
+                let woke = tokio::select! {
+                    biased;
+                    r = stream.read(buf) => Woke::Read(r),
+                    _ = fire(timer) => Woke::Timer,
+                    c = changed(signal) => Woke::Signal(c),
+                };
+                if let Woke::Timer = woke {
+                    match deadline {
+                        // Set for a deadline that has since moved on: set again.
+                        Some(d) if Instant::now() < d => {
+                            if let Some(t) = &mut self.timer {
+                                t.as_mut().reset(d);
+                            }
+                            continue;
+                        }
+                        // The core has no deadline now.
+                        None => {
+                            self.timer = None;
+                            continue;
+                        }
+                        Some(_) => self.timer = None,
+                    }
+                }
+                break woke;
             };
             match woke {
                 Woke::Read(Ok(0)) => {
@@ -417,9 +451,9 @@ enum Woke {
     Signal(bool),
 }
 
-async fn until(deadline: Option<Instant>) {
-    match deadline {
-        Some(t) => tokio::time::sleep_until(t).await,
+async fn fire(timer: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>) {
+    match timer {
+        Some(t) => t.as_mut().await,
         None => std::future::pending().await,
     }
 }
