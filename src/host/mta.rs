@@ -631,9 +631,9 @@ impl Mta {
         let mut line = String::with_capacity(64 + 40 * e.rcpts.len());
         let _ = write!(line, "{}: from={} to=", e.qid, e.from);
         for (i, r) in e.rcpts.iter().enumerate() {
-            for part in [if i == 0 { "<" } else { ",<" }, &r.local, "@", &r.domain, ">"] {
-                line.push_str(part);
-            }
+            line.push_str(if i == 0 { "<" } else { ",<" });
+            r.push_to(&mut line);
+            line.push('>');
         }
         self.ctx.emit(
             self.ctx.ev(Kind::QueueAdd).line(line).field(Field::Qid, e.qid.clone()).field(Field::Rcpts, e.rcpts.len()),

@@ -398,9 +398,9 @@ impl Mta {
                 let mut head = String::with_capacity(64);
                 let _ = write!(head, "Return-Path: {from}\r\n");
                 if per_recipient {
-                    for part in ["Delivered-To: ", &rcpt.local, "@", &rcpt.domain, "\r\n"] {
-                        head.push_str(part);
-                    }
+                    head.push_str("Delivered-To: ");
+                    rcpt.push_to(&mut head);
+                    head.push_str("\r\n");
                 }
                 let mut msg = Vec::with_capacity(head.len() + data.len());
                 msg.extend_from_slice(head.as_bytes());
@@ -435,7 +435,10 @@ impl Mta {
         let why = if junk { " (quarantined by DMARC)" } else { "" };
         // `{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {uid}`, by hand.
         let mut line = String::with_capacity(96 + qid.len() + key.len());
-        for part in [qid, ": <", &rcpt.local, "@", &rcpt.domain, "> ", folder, " now holds "] {
+        line.push_str(qid);
+        line.push_str(": <");
+        rcpt.push_to(&mut line);
+        for part in ["> ", folder, " now holds "] {
             line.push_str(part);
         }
         push_u64(&mut line, n as u64);

@@ -28,13 +28,18 @@ impl fmt::Display for Mailbox {
 }
 
 impl Mailbox {
+    /// `local@domain` onto the end of `s` (as `Display` writes it, without `fmt`).
+    pub fn push_to(&self, s: &mut String) {
+        s.push_str(&self.local);
+        s.push('@');
+        s.push_str(&self.domain);
+    }
+
     /// `<local@domain>`, as in a reply or a log line.
     pub fn bracketed(&self) -> String {
         let mut s = String::with_capacity(self.local.len() + self.domain.len() + 3);
         s.push('<');
-        s.push_str(&self.local);
-        s.push('@');
-        s.push_str(&self.domain);
+        self.push_to(&mut s);
         s.push('>');
         s
     }
@@ -211,6 +216,9 @@ mod tests {
             let m = Mailbox { local: l.into(), domain: d.into() };
             assert_eq!(m.to_string(), format!("{l}@{d}"));
             assert_eq!(m.bracketed(), format!("<{l}@{d}>"));
+            let mut s = String::from("x ");
+            m.push_to(&mut s);
+            assert_eq!(s, format!("x {l}@{d}"));
         }
     }
 

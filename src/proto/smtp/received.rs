@@ -38,9 +38,9 @@ pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> 
                 let _ = write!(f, "\r\n\t{t}");
             }
             if let [one] = env.rcpts.as_slice() {
-                for part in ["\r\n\tfor <", &one.local, "@", &one.domain, ">"] {
-                    f.push_str(part);
-                }
+                f.push_str("\r\n\tfor <");
+                one.push_to(&mut f);
+                f.push('>');
             }
             for part in ["; ", date, "\r\n"] {
                 f.push_str(part);

@@ -35,7 +35,7 @@ impl Reply {
             .map(|(i, t)| {
                 let last = i + 1 == n;
                 let mut l = String::with_capacity(4 + t.len());
-                push_code(&mut l, self.code);
+                crate::base::decimal::push_u64(&mut l, u64::from(self.code));
                 if !(t.is_empty() && last) {
                     l.push(if last { ' ' } else { '-' });
                     l.push_str(t);
@@ -64,17 +64,6 @@ impl Reply {
             && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
             && matches!(parts[0], "2" | "4" | "5");
         ok.then_some(first)
-    }
-}
-
-/// The code's digits (every reply has three; anything else as it is).
-fn push_code(out: &mut String, code: u16) {
-    if (100..1000).contains(&code) {
-        for d in [code / 100, code / 10 % 10, code % 10] {
-            out.push(char::from(b'0' + d as u8));
-        }
-    } else {
-        out.push_str(&code.to_string());
     }
 }
 

@@ -418,7 +418,6 @@ impl Persona for Sendmail {
     }
     fn log_arrival(&self, a: &Arrival) -> Vec<(Program, String)> {
         let Arrival { qid, from, size, nrcpts, msgid, .. } = a;
-        use std::fmt::Write as _;
         // Pieced together by hand (every message gets this line).
         let mut l = String::with_capacity(160 + from.len() + msgid.len());
         for part in [qid, ": from=", from, ", size="] {
@@ -432,11 +431,15 @@ impl Persona for Sendmail {
         l.push_str(">, ");
         match &a.source {
             Source::Smtp { peer, protocol } => {
-                let _ = write!(l, "proto={protocol}, daemon=MTA, relay=");
+                for part in ["proto=", protocol, ", daemon=MTA, relay="] {
+                    l.push_str(part);
+                }
                 push_relay(&mut l, peer);
             }
             Source::Local { user } => {
-                let _ = write!(l, "relay={user}@localhost");
+                for part in ["relay=", user, "@localhost"] {
+                    l.push_str(part);
+                }
             }
         }
         vec![(Program::Smtpd, l)]
