@@ -496,7 +496,7 @@ users:
 /// `queue.add` before its `deliver` whatever thread wrote them, and the
 /// process has exactly the N − 1 extra session threads asked for, each of
 /// which served sessions (it woke up for them).
-fn nine_sessions_on(threads: usize) {
+fn nine_sessions_on(test: &str, threads: usize) {
     let yaml = "version: 1
 name: threads
 hosts:
@@ -572,11 +572,11 @@ users:
         }
     }
     // Ctrl-C: what every thread traced reaches the output before the process ends.
-    let interrupted = Command::new("kill").args(["-INT", &pid.to_string()]).status().is_ok_and(|s| s.success());
-    if !interrupted {
-        eprintln!("skipped the Ctrl-C part: no `kill` command here");
+    if !tools(&format!("{test} (its Ctrl-C part)"), &["kill"]) {
         return;
     }
+    let interrupted = Command::new("kill").args(["-INT", &pid.to_string()]).status().is_ok_and(|s| s.success());
+    assert!(interrupted, "kill -INT {pid} failed");
     let t = Instant::now();
     let status = loop {
         if let Some(status) = server.child.0.try_wait().expect("wait") {
@@ -606,12 +606,12 @@ users:
 
 #[test]
 fn sessions_on_three_threads_deliver_and_trace_everything() {
-    nine_sessions_on(3);
+    nine_sessions_on("serve::sessions_on_three_threads_deliver_and_trace_everything", 3);
 }
 
 #[test]
 fn sessions_on_one_thread_deliver_and_trace_everything() {
-    nine_sessions_on(1);
+    nine_sessions_on("serve::sessions_on_one_thread_deliver_and_trace_everything", 1);
 }
 
 /// Issue #19: a client that trickles bytes without ever ending a line
