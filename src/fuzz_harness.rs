@@ -70,7 +70,7 @@ impl Policy for Accept {
     fn rcpt(&mut self, _: &Envelope, m: &Mailbox) -> Reply {
         if m.local.len().is_multiple_of(2) { Reply::new(250, "2.1.5 Ok") } else { Reply::new(550, "5.1.1 no") }
     }
-    fn message(&mut self, _: &Envelope, data: Vec<u8>) -> Reply {
+    fn message(&mut self, _: &Envelope, data: &[u8]) -> Reply {
         assert!(data.len() <= 4096 + 1002);
         Reply::new(250, "2.0.0 queued")
     }

@@ -279,7 +279,7 @@ mod tests {
             clock: Clock::new(start),
             rng: Streams::new(1),
             activity: Activity::default(),
-            names: Arc::new([(CLIENT, "client".to_string())].into_iter().collect()),
+            names: Arc::new([(CLIENT, "client".into())].into_iter().collect()),
             limits: crate::host::listen::Limits::default(),
         };
         let ctx = HostCtx { env, name: "dns".into(), ip: SERVER, hostname: "ns.example.com".into() };

@@ -7,7 +7,7 @@
 
 use crate::net::Net;
 pub use crate::net::clock::Clock;
-use crate::trace::{Event, Kind, Trace, ev};
+use crate::trace::{Event, Kind, Name, Trace, ev_named};
 use chrono::{DateTime, FixedOffset};
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -170,7 +170,7 @@ pub struct Env {
     pub rng: Streams,
     pub activity: Activity,
     /// Host names by address, to name the peer of a connection in the trace.
-    pub names: Arc<BTreeMap<Ipv4Addr, String>>,
+    pub names: Arc<BTreeMap<Ipv4Addr, Name>>,
     /// Every server's session limits (`serve --max-sessions`, `--max-per-client`).
     pub limits: Limits,
 }
@@ -179,7 +179,8 @@ pub struct Env {
 #[derive(Clone)]
 pub struct HostCtx {
     pub env: Env,
-    pub name: String,
+    /// The scenario's name for the host (shared by all of its events).
+    pub name: Name,
     pub ip: Ipv4Addr,
     pub hostname: String,
 }
@@ -193,14 +194,14 @@ impl HostCtx {
         self.env.rng.stream(&self.name, purpose)
     }
     pub fn ev(&self, kind: Kind) -> Event {
-        ev(self.now(), &self.name, kind)
+        ev_named(self.now(), self.name.clone(), kind)
     }
     pub fn emit(&self, e: Event) {
         self.env.trace.push(e);
     }
     /// The scenario name of the host at `ip`, or the address itself.
-    pub fn peer_name(&self, ip: Ipv4Addr) -> String {
-        self.env.names.get(&ip).cloned().unwrap_or_else(|| ip.to_string())
+    pub fn peer_name(&self, ip: Ipv4Addr) -> Name {
+        self.env.names.get(&ip).cloned().unwrap_or_else(|| Name::from(ip.to_string()))
     }
 }
 

@@ -797,7 +797,7 @@ impl Policy for Refuse {
     fn rcpt(&mut self, _env: &Envelope, _rcpt: &Mailbox) -> Reply {
         Reply::new(503, "5.5.1 Bad sequence of commands")
     }
-    fn message(&mut self, _env: &Envelope, _data: Vec<u8>) -> Reply {
+    fn message(&mut self, _env: &Envelope, _data: &[u8]) -> Reply {
         Reply::new(554, "5.3.2 Service not available")
     }
 }
@@ -984,7 +984,7 @@ impl Policy for SessionPolicy<'_> {
             return r;
         }
         self.qid = if p.names_transaction_at_mail() { Some(self.mta.new_qid(self.pid)) } else { None };
-        let from = env.from.to_string();
+        let from = env.from.bracketed();
         let entry = match &env.from {
             crate::proto::smtp::address::Path::Mailbox(m) if self.service == Service::Smtp => {
                 access::address(&self.cfg.access, access::Tag::From, &m.local, &m.domain).map(|e| e.action.clone())
@@ -1038,7 +1038,7 @@ impl Policy for SessionPolicy<'_> {
         let postfix_order = !p.dnsbl_at_connect();
         let outside = env.auth.is_none() && !self.cfg.in_relay_networks(self.ip);
         // Written out only where a refusal or a log line needs it (not for every accepted recipient).
-        let from = || env.from.to_string();
+        let from = || env.from.bracketed();
         let access_relay = matches!(to_access, Some(Action::Relay))
             || matches!(self.client_access, Some(Action::Relay))
             || (postfix_order && matches!(self.client_access, Some(Action::Ok)));
@@ -1145,7 +1145,7 @@ impl Policy for SessionPolicy<'_> {
         }
     }
 
-    fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
+    fn message(&mut self, env: &Envelope, data: &[u8]) -> Reply {
         let p = self.persona();
         let qid = self.qid.take().unwrap_or_else(|| self.mta.new_qid(self.pid));
         if self.discard {
@@ -1153,10 +1153,10 @@ impl Policy for SessionPolicy<'_> {
             self.discard = matches!(self.client_access, Some(Action::Discard));
             return p.queued(&qid);
         }
-        let (hops, msgid) = crate::base::message::hops_and_id(&data);
+        let (hops, msgid) = crate::base::message::hops_and_id(data);
         if hops >= MAX_HOPS {
             let to = env.rcpts.first().map(|m| m.to_string()).unwrap_or_default();
-            let r = p.too_many_hops(hops, MAX_HOPS, &env.from.to_string(), &self.mta.ctx.hostname, &to);
+            let r = p.too_many_hops(hops, MAX_HOPS, &env.from.bracketed(), &self.mta.ctx.hostname, &to);
             self.mta.log.log(self.service.program(), self.pid, &p.log_hops(&qid, &r));
             return r;
         }
@@ -1169,7 +1169,7 @@ impl Policy for SessionPolicy<'_> {
             return r;
         }
         let signature = match &self.cfg.dkim {
-            Some(d) if self.ours(env) => super::mailauth::sign(&self.mta.ctx, d, &qid, &data),
+            Some(d) if self.ours(env) => super::mailauth::sign(&self.mta.ctx, d, &qid, data),
             _ => None,
         };
         let received =
@@ -1181,7 +1181,7 @@ impl Policy for SessionPolicy<'_> {
         full.extend_from_slice(signature.as_bytes());
         full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(results.as_bytes());
-        full.extend_from_slice(&data);
+        full.extend_from_slice(data);
         // A message bigger than what is left of the disk is not taken (the
         // queue file cannot be written): refused whole, nothing half-kept.
         // The lab counts the queue's copy and one per local recipient's
@@ -1195,7 +1195,7 @@ impl Policy for SessionPolicy<'_> {
         }
         let arrival = Arrival {
             qid: &qid,
-            from: &env.from.to_string(),
+            from: &env.from.bracketed(),
             size: full.len(),
             nrcpts: env.rcpts.len(),
             msgid: &msgid,

@@ -30,7 +30,7 @@
 use crate::host::env::HostCtx;
 use crate::host::tls::{TlsInfo, info as tls_info};
 use crate::net::Stream;
-use crate::trace::{Field, Kind};
+use crate::trace::{Field, Kind, Name};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -140,7 +140,7 @@ pub struct Session {
     /// The byte stream. (Replaced by a TLS stream around it when TLS comes.)
     stream: Stream,
     session: u64,
-    peer: String,
+    peer: Name,
     start: Instant,
     buf: Vec<u8>,
     /// Bytes the core has sent that are not written yet: replies are gathered
@@ -168,7 +168,7 @@ pub struct Session {
 impl Session {
     /// Drive `stream`, traced as connection `session` with the peer `peer`;
     /// the core's time starts now.
-    pub fn new(ctx: &HostCtx, stream: Stream, session: u64, peer: impl Into<String>) -> Self {
+    pub fn new(ctx: &HostCtx, stream: Stream, session: u64, peer: impl Into<Name>) -> Self {
         Session {
             ctx: ctx.clone(),
             stream,
@@ -296,7 +296,10 @@ impl Session {
     /// session is over (`None`, the stream shut down).
     pub async fn next<C: Core>(&mut self, core: &mut C) -> Option<C::Action> {
         while !self.done {
-            while let Some(io) = core.poll(self.now()) {
+            // The time, read again after anything that awaits (polls in a row
+            // take no time worth a clock read each).
+            let mut now = self.now();
+            while let Some(io) = core.poll(now) {
                 match io {
                     Io::Host(a) => {
                         // The host may take its time: what was said goes out first.
@@ -327,6 +330,7 @@ impl Session {
                                 core.peer_closed(Lost::Tls(e));
                             }
                         }
+                        now = self.now();
                     }
                     Io::Trace(n) => self.emit(n),
                     Io::Send { bytes, notes } => {
@@ -340,6 +344,7 @@ impl Session {
                         }
                         if self.out.len() >= FLUSH_AT {
                             self.flush(core).await;
+                            now = self.now();
                         }
                     }
                 }

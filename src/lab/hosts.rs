@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicBool;
 
 pub(crate) fn ctx_for(env: &Env, sc: &Scenario, i: usize) -> HostCtx {
     let h = &sc.hosts[i];
-    HostCtx { env: env.clone(), name: h.name.clone(), ip: h.address, hostname: h.hostname.clone() }
+    HostCtx { env: env.clone(), name: h.name.as_str().into(), ip: h.address, hostname: h.hostname.clone() }
 }
 
 /// The running hosts of a scenario, for whoever drives them.

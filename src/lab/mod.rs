@@ -156,7 +156,8 @@ impl Lab {
             for (a, b, d) in &sc.links {
                 net.set_link_latency(sc.hosts[*a].address, sc.hosts[*b].address, *d);
             }
-            let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
+            let names: BTreeMap<_, _> =
+                sc.hosts.iter().map(|h| (h.address, crate::trace::Name::from(&h.name))).collect();
             let env = Env {
                 net: Net::Sim(net.clone()),
                 trace,

@@ -140,7 +140,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
     for (s, evs) in &sessions {
         // Server-side events: the host is the server, the peer the client.
         let Some(first) = evs.first() else { continue };
-        let (client, server) = (first.peer.clone().unwrap_or_default(), first.host.clone());
+        let (client, server) = (first.peer.as_deref().unwrap_or_default().to_string(), first.host.to_string());
         let _ = writeln!(
             h,
             "<details><summary>#{s} {} → {} ({} lines)</summary><pre>",

@@ -229,7 +229,7 @@ async fn start_autoconfig(
         let (providers, trace, clock, name) = (providers.clone(), env.trace.clone(), env.clock.clone(), h.name.clone());
         let ctx = crate::host::env::HostCtx {
             env: env.clone(),
-            name: h.name.clone(),
+            name: h.name.as_str().into(),
             ip: h.address,
             hostname: h.hostname.clone(),
         };
@@ -517,7 +517,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
                 lines.send(s);
             }
         }));
-        let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, h.name.clone())).collect();
+        let names: BTreeMap<_, _> = sc.hosts.iter().map(|h| (h.address, crate::trace::Name::from(&h.name))).collect();
         let env = Env {
             net: Net::Real(net),
             trace: trace.clone(),

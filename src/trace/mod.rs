@@ -4,12 +4,14 @@
 pub mod field;
 pub mod json;
 pub mod kind;
+pub mod name;
 pub mod pcap;
 pub mod render;
 pub mod seq;
 
 pub use field::Field;
 pub use kind::{Category, Kind, Side};
+pub use name::Name;
 
 use crate::base::sync::lock;
 use chrono::{DateTime, FixedOffset};
@@ -26,13 +28,13 @@ pub struct Event {
     /// Virtual (or, when serving, real) wall-clock time.
     #[serde(serialize_with = "ser_time")]
     pub t: DateTime<FixedOffset>,
-    pub host: String,
+    pub host: Name,
     /// What happened; serialised dotted: `smtp.cmd`, `smtp.reply`, `dns.query`, `log`, `deliver`, …
     pub kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub peer: Option<String>,
+    pub peer: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<String>,
     /// Further structured facts (mailbox, queue id, the delivered message, …).
@@ -332,7 +334,12 @@ impl Trace {
 
 /// Builder used by hosts: `ev(t, host, kind).session(s).line(l)`.
 pub fn ev(t: DateTime<FixedOffset>, host: &str, kind: Kind) -> Event {
-    Event { t, host: host.to_string(), kind, session: None, peer: None, line: None, fields: Fields::default() }
+    ev_named(t, Name::from(host), kind)
+}
+
+/// An event of the host whose (shared) name is `host`.
+pub fn ev_named(t: DateTime<FixedOffset>, host: Name, kind: Kind) -> Event {
+    Event { t, host, kind, session: None, peer: None, line: None, fields: Fields::default() }
 }
 
 impl Event {
@@ -340,7 +347,7 @@ impl Event {
         self.session = Some(s);
         self
     }
-    pub fn peer(mut self, p: impl Into<String>) -> Self {
+    pub fn peer(mut self, p: impl Into<Name>) -> Self {
         self.peer = Some(p.into());
         self
     }

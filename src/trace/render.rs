@@ -302,7 +302,7 @@ impl TextStream {
             let host = match self.hosts.iter().position(|h| *h == e.host) {
                 Some(i) => i,
                 None => {
-                    self.hosts.push(e.host.clone());
+                    self.hosts.push(e.host.to_string());
                     self.hosts.len() - 1
                 }
             };
@@ -481,7 +481,7 @@ mod tests {
                     for peer in [None, Some("pc"), Some("a-very-long-peer-name"), Some("サーバ")] {
                         let mut e = crate::trace::ev(t, "mail", kind);
                         e.session = session;
-                        e.peer = peer.map(str::to_string);
+                        e.peer = peer.map(crate::trace::Name::from);
                         if !line.is_empty() {
                             e.line = Some(line.into());
                         }
@@ -511,7 +511,7 @@ mod tests {
                 let mut e = crate::trace::ev(t, if i % 3 == 0 { "mx" } else { "a-long-host" }, kind)
                     .line("x".repeat(i as usize * 7 % 90));
                 e.session = (i % 2 == 0).then_some(i);
-                e.peer = (i % 4 != 0).then(|| "pc".to_string());
+                e.peer = (i % 4 != 0).then(|| crate::trace::Name::from("pc"));
                 if kind == Kind::Deliver {
                     e = e.field(Field::Mailbox, "alice").shared_text(Field::Message, &msg);
                 }

@@ -32,26 +32,26 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
     let mut open: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
     for e in events {
         let line = e.line.clone().unwrap_or_default();
-        let peer = e.peer.clone().unwrap_or_default();
+        let peer = e.peer.as_deref().unwrap_or_default().to_string();
         match (zoom, e.kind) {
             (Zoom::Lines, Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd) => {
-                out.push(Arrow { time: t(e), from: peer, to: e.host.clone(), text: line, failure: false })
+                out.push(Arrow { time: t(e), from: peer, to: e.host.to_string(), text: line, failure: false })
             }
             (Zoom::Lines, Kind::SmtpReply | Kind::Pop3Reply | Kind::ImapReply) => {
                 let failure = e.is_failure();
-                out.push(Arrow { time: t(e), from: e.host.clone(), to: peer, text: line, failure })
+                out.push(Arrow { time: t(e), from: e.host.to_string(), to: peer, text: line, failure })
             }
             (_, Kind::DnsQuery) if zoom == Zoom::Lines => out.push(Arrow {
                 time: t(e),
                 from: peer,
-                to: e.host.clone(),
+                to: e.host.to_string(),
                 text: format!("DNS? {line}"),
                 failure: false,
             }),
             (_, Kind::DnsAnswer) => {
                 let failure = e.is_failure();
                 let text = if zoom == Zoom::Lines { line } else { format!("DNS {line}") };
-                out.push(Arrow { time: t(e), from: e.host.clone(), to: peer, text, failure })
+                out.push(Arrow { time: t(e), from: e.host.to_string(), to: peer, text, failure })
             }
             (Zoom::Sessions, Kind::TcpAccept) => {
                 if let Some(s) = e.session {
@@ -59,7 +59,7 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                     out.push(Arrow {
                         time: t(e),
                         from: peer,
-                        to: e.host.clone(),
+                        to: e.host.to_string(),
                         text: String::from("connect"),
                         failure: false,
                     });
@@ -81,7 +81,7 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                 }
             }
             (_, Kind::TcpError) => {
-                out.push(Arrow { time: t(e), from: e.host.clone(), to: peer, text: line, failure: true })
+                out.push(Arrow { time: t(e), from: e.host.to_string(), to: peer, text: line, failure: true })
             }
             _ => {}
         }

@@ -143,7 +143,7 @@ impl Index {
         {
             self.step = s as usize;
         }
-        let peer = e.peer.as_ref().map(|p| self.names.get(p).cloned().unwrap_or_else(|| p.clone()));
+        let peer = e.peer.as_ref().map(|p| self.names.get(p.as_str()).cloned().unwrap_or_else(|| p.to_string()));
         if let Some(s) = e.session {
             let info = self.sessions.entry(s).or_insert(SessionInfo {
                 session: s,
@@ -155,13 +155,13 @@ impl Index {
             });
             match e.kind {
                 Kind::TcpConnect => {
-                    info.client.get_or_insert_with(|| e.host.clone());
+                    info.client.get_or_insert_with(|| e.host.to_string());
                     if let Some(p) = &peer {
                         info.server.get_or_insert_with(|| p.clone());
                     }
                 }
                 Kind::TcpAccept => {
-                    info.server = Some(e.host.clone());
+                    info.server = Some(e.host.to_string());
                     if let Some(p) = &peer {
                         info.client.get_or_insert_with(|| p.clone());
                     }
@@ -174,7 +174,7 @@ impl Index {
                         info.proto = p;
                     }
                     if k.side() == Side::Server {
-                        info.server.get_or_insert_with(|| e.host.clone());
+                        info.server.get_or_insert_with(|| e.host.to_string());
                         if let Some(p) = &peer {
                             info.client.get_or_insert_with(|| p.clone());
                         }
@@ -190,7 +190,7 @@ impl Index {
             i,
             t: e.t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
             ms: (e.t - self.start).num_milliseconds(),
-            host: e.host.clone(),
+            host: e.host.to_string(),
             peer,
             session: e.session,
             kind: e.kind.name(),

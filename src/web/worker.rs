@@ -219,7 +219,7 @@ impl Labs {
         let mut logs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
             if e.kind == Kind::Log {
-                logs.entry(e.host.clone()).or_default().push(i);
+                logs.entry(e.host.to_string()).or_default().push(i);
             }
         }
         Labs {

@@ -40,7 +40,7 @@ async fn start() -> (Net, Trace) {
         clock: Clock::new(start),
         rng: Streams::new(1),
         activity: Activity::default(),
-        names: Arc::new([(PC, "pc".to_string())].into_iter().collect()),
+        names: Arc::new([(PC, "pc".into())].into_iter().collect()),
         limits: maillab::host::listen::Limits::default(),
     };
     maillab::lab::start_hosts(&sc, &env).await.expect("started");

@@ -165,6 +165,17 @@ impl fmt::Display for Path {
     }
 }
 
+impl Path {
+    /// `<>` or `<local@domain>`: what [`Display`](fmt::Display) writes,
+    /// made without the formatter (this runs for every MAIL FROM).
+    pub fn bracketed(&self) -> String {
+        match self {
+            Path::Null => "<>".to_string(),
+            Path::Mailbox(m) => m.bracketed(),
+        }
+    }
+}
+
 /// Parse the argument of `RCPT TO:`: a path as `parse_path` reads it, or
 /// the bare `<Postmaster>` (any case) that RFC 5321 §4.1.1.3 allows without
 /// a domain, which means the postmaster of the server's own host:
@@ -219,7 +230,11 @@ mod tests {
             let mut s = String::from("x ");
             m.push_to(&mut s);
             assert_eq!(s, format!("x {l}@{d}"));
+            let p = Path::Mailbox(m);
+            assert_eq!(p.bracketed(), p.to_string());
         }
+        assert_eq!(Path::Null.bracketed(), "<>");
+        assert_eq!(Path::Null.bracketed(), Path::Null.to_string());
     }
 
     #[test]

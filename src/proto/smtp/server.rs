@@ -22,6 +22,9 @@ pub const MAX_COMMAND_LINE: usize = 512;
 pub const MAX_TEXT_LINE: usize = 1000;
 /// After this many bad commands the server gives up on the client.
 pub const MAX_ERRORS: u32 = 20;
+/// A message buffer bigger than this is given back once its message is
+/// done; smaller ones are kept for the session's next message.
+const KEEP_BUFFER: usize = 64 * 1024;
 /// How long the server waits for the client's next complete line: a
 /// command, or a line of the message (RFC 5321 §4.5.3.2.7: at least 5
 /// minutes; Postfix's `smtpd_timeout` is 300s). The timer restarts only
@@ -60,7 +63,7 @@ pub trait Policy {
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply;
     /// The whole message arrived (dot-unstuffed, CRLF line ends). The
     /// reply to the final dot: 250 means the system is now responsible.
-    fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply;
+    fn message(&mut self, env: &Envelope, data: &[u8]) -> Reply;
     /// The password of a user, to check AUTH; `None` if there is no such user.
     fn password(&mut self, _user: &str) -> Option<String> {
         None
@@ -160,7 +163,10 @@ pub struct Server {
     out: VecDeque<Output>,
     /// A finished message waiting for the policy, asked only after the
     /// `Data` output has been handed out (so the trace shows it first).
-    pending: Option<(Envelope, Vec<u8>)>,
+    pending: Option<Envelope>,
+    /// The content of the `pending` message. The two buffers swap when a
+    /// message ends, so both keep their capacity from message to message.
+    pending_data: Vec<u8>,
     authed: Option<String>,
     auth_step: Option<AuthStep>,
     /// A line handed out for the trace and not yet acted on.
@@ -201,6 +207,7 @@ impl Server {
             errors: 0,
             out: VecDeque::new(),
             pending: None,
+            pending_data: Vec::new(),
             authed: None,
             auth_step: None,
             pending_line: None,
@@ -296,6 +303,9 @@ impl Server {
     fn reset_transaction(&mut self) {
         self.tx = None;
         self.data.clear();
+        if self.data.capacity() > KEEP_BUFFER {
+            self.data = Vec::new();
+        }
         self.bdat = Bdat::None;
         self.chunk = None;
         self.data_too_big = false;
@@ -343,7 +353,7 @@ impl Server {
     /// it (the host may look things up first, between [`Output::Data`] and
     /// the next `poll`).
     pub fn pending_message(&self) -> Option<(&Envelope, &[u8])> {
-        self.pending.as_ref().map(|(e, d)| (e, d.as_slice()))
+        self.pending.as_ref().map(|e| (e, self.pending_data.as_slice()))
     }
 
     /// Next thing to do, or `None` when more input is needed.
@@ -362,8 +372,12 @@ impl Server {
                 }
                 continue;
             }
-            if let Some((env, data)) = self.pending.take() {
-                let r = policy.message(&env, data);
+            if let Some(env) = self.pending.take() {
+                let r = policy.message(&env, &self.pending_data);
+                self.pending_data.clear();
+                if self.pending_data.capacity() > KEEP_BUFFER {
+                    self.pending_data = Vec::new();
+                }
                 self.reply(r);
                 continue;
             }
@@ -907,18 +921,19 @@ impl Server {
         if !c.last {
             return self.reply(st.bdat_ok(c.size));
         }
-        let mut data = std::mem::take(&mut self.data);
-        if !data.is_empty() && !data.ends_with(b"\r\n") {
-            data.extend_from_slice(b"\r\n");
+        if !self.data.is_empty() && !self.data.ends_with(b"\r\n") {
+            self.data.extend_from_slice(b"\r\n");
         }
-        let lines = data.iter().filter(|&&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', &self.data).count();
+        let octets = self.data.len();
+        self.take_data();
         let tx = self.tx.take();
         self.reset_transaction();
-        self.out.push_back(Output::Data { octets: data.len(), lines });
+        self.out.push_back(Output::Data { octets, lines });
         match tx {
             Some(mut env) => {
-                env.chunked = Some(data.len());
-                self.pending = Some((env, data));
+                env.chunked = Some(octets);
+                self.pending = Some(env);
             }
             None => self.reply(st.need_mail()),
         }
@@ -1082,11 +1097,19 @@ impl Server {
         true
     }
 
+    /// Move the collected content to `pending_data` (for the policy), and
+    /// leave `data` empty with the other buffer's capacity.
+    fn take_data(&mut self) {
+        self.pending_data.clear();
+        std::mem::swap(&mut self.data, &mut self.pending_data);
+    }
+
     fn finish_data(&mut self) {
         self.state = State::Command;
-        let data = std::mem::take(&mut self.data);
+        let octets = self.data.len();
+        self.take_data();
         let tx = self.tx.take();
-        self.out.push_back(Output::Data { octets: data.len(), lines: self.data_lines });
+        self.out.push_back(Output::Data { octets, lines: self.data_lines });
         let st = self.persona();
         if self.data_too_big {
             self.reply(st.too_big());
@@ -1094,7 +1117,7 @@ impl Server {
             self.reply(st.long_line_in_data());
         } else {
             match tx {
-                Some(env) => self.pending = Some((env, data)),
+                Some(env) => self.pending = Some(env),
                 None => self.reply(st.need_mail()),
             }
         }

@@ -32,8 +32,8 @@ impl Policy for TestPolicy {
             Flavour::Postfix.persona().user_unknown(&to)
         }
     }
-    fn message(&mut self, env: &Envelope, data: Vec<u8>) -> Reply {
-        self.messages.push((env.clone(), data));
+    fn message(&mut self, env: &Envelope, data: &[u8]) -> Reply {
+        self.messages.push((env.clone(), data.to_vec()));
         Flavour::Postfix.persona().queued("ABC123")
     }
     fn password(&mut self, user: &str) -> Option<String> {
@@ -407,7 +407,7 @@ fn refused_greeting_allows_only_quit() {
         fn rcpt(&mut self, _: &Envelope, _: &Mailbox) -> Reply {
             unreachable!()
         }
-        fn message(&mut self, _: &Envelope, _: Vec<u8>) -> Reply {
+        fn message(&mut self, _: &Envelope, _: &[u8]) -> Reply {
             unreachable!()
         }
     }
