@@ -96,6 +96,43 @@ fn happy_path_with_dot_stuffing() {
     assert_eq!(p.messages[0].0.rcpts.len(), 1);
 }
 
+/// The core keeps its message buffers from one message to the next: each
+/// message the policy sees is its own content, whatever came before it
+/// (a longer one, a refused one, one sent with BDAT), and the pending
+/// message is the one just received.
+#[test]
+fn messages_in_one_session_keep_their_own_content() {
+    let (mut s, mut p) = session();
+    let tx = b"MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\n";
+    let long = [b"Subject: one\r\n\r\n".as_slice(), &[b'a'; 900], b"\r\n.\r\n"].concat();
+    let mut input = [b"EHLO pc7\r\n".as_slice(), tx, b"DATA\r\n", &long].concat();
+    // Too big (the limit is 2000 octets): refused, nothing of it kept.
+    input.extend_from_slice(tx);
+    input.extend_from_slice(b"DATA\r\n");
+    input.extend_from_slice(&[[b'b'; 990].as_slice(), b"\r\n"].concat().repeat(3));
+    input.extend_from_slice(b".\r\n");
+    input.extend_from_slice(tx);
+    input.extend_from_slice(b"DATA\r\nSubject: two\r\n\r\nshort\r\n.\r\n");
+    input.extend_from_slice(tx);
+    input.extend_from_slice(b"BDAT 5 LAST\r\nthree");
+    let (codes, _) = run(&mut s, &mut p, &input);
+    assert_eq!(codes, vec![250, 250, 250, 354, 250, 250, 250, 354, 552, 250, 250, 354, 250, 250, 250, 250]);
+    let got: Vec<&[u8]> = p.messages.iter().map(|(_, d)| d.as_slice()).collect();
+    let first = [b"Subject: one\r\n\r\n".as_slice(), &[b'a'; 900], b"\r\n"].concat();
+    assert_eq!(got, [first.as_slice(), b"Subject: two\r\n\r\nshort\r\n", b"three\r\n"]);
+    // The message the host may look at before the policy hears of it.
+    run(&mut s, &mut p, tx);
+    s.feed(b"DATA\r\nSubject: four\r\n\r\n.\r\n");
+    let mut seen = None;
+    while let Some(o) = s.poll(&mut p) {
+        if let Output::Data { .. } = o {
+            seen = s.pending_message().map(|(_, d)| d.to_vec());
+        }
+    }
+    assert_eq!(seen.as_deref(), Some(b"Subject: four\r\n\r\n".as_slice()));
+    assert_eq!(p.messages.last().map(|(_, d)| d.as_slice()), Some(b"Subject: four\r\n\r\n".as_slice()));
+}
+
 #[test]
 fn sequence_errors() {
     let (mut s, mut p) = session();
