@@ -19,8 +19,12 @@ pub fn digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// Append `n` in decimal, as `n.to_string()` would write it.
 pub fn push_u64(s: &mut String, n: u64) {
     let mut buf = [0u8; 20];
-    // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(digits(n, &mut buf)).unwrap_or("?"));
+    let d = digits(n, &mut buf);
+    // ASCII digits, pushed as characters (no UTF-8 check of the octets).
+    s.reserve(d.len());
+    for &b in d {
+        s.push(char::from(b));
+    }
 }
 
 /// Append an IPv4 address in dotted decimal, as its `Display` writes it.

@@ -660,6 +660,18 @@ struct SmtpSession<'a> {
     held: Option<Reply>,
 }
 
+/// The trace's line for a message's content: `(message content: N lines, M octets)`.
+fn data_line(lines: usize, octets: usize) -> String {
+    use crate::base::decimal::push_u64;
+    let mut l = String::with_capacity(56);
+    l.push_str("(message content: ");
+    push_u64(&mut l, lines as u64);
+    l.push_str(" lines, ");
+    push_u64(&mut l, octets as u64);
+    l.push_str(" octets)");
+    l
+}
+
 /// A reply to send: its lines on the wire, and one traced note per line
 /// (each line is made once, for both).
 fn reply_io<A>(r: &Reply) -> Io<A> {
@@ -706,7 +718,11 @@ impl Core for SmtpSession<'_> {
             Output::Command(l) => {
                 // The lines answering AUTH's 334 challenges belong to AUTH.
                 if self.pol.last_verb != "auth" {
-                    self.pol.last_verb = l.split(' ').next().unwrap_or("").to_ascii_lowercase();
+                    // Into the same String each time (no allocation a command).
+                    let verb = &mut self.pol.last_verb;
+                    verb.clear();
+                    verb.push_str(l.split(' ').next().unwrap_or(""));
+                    verb.make_ascii_lowercase();
                     if self.pol.last_verb == "rcpt" && self.pol.dnsbl_due() {
                         self.pol.dnsbl = Dnsbl::Wanted;
                     }
@@ -715,10 +731,7 @@ impl Core for SmtpSession<'_> {
             }
             Output::Data { octets, lines } => {
                 self.pol.auth_wanted = self.pol.checks_auth();
-                Io::Trace(
-                    Note::new(Kind::SmtpData, format!("(message content: {lines} lines, {octets} octets)"))
-                        .field(Field::Octets, octets),
-                )
+                Io::Trace(Note::new(Kind::SmtpData, data_line(lines, octets)).field(Field::Octets, octets))
             }
             Output::Reply(r) => {
                 if !self.timed_out {

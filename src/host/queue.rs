@@ -389,14 +389,15 @@ impl Mta {
         junk: bool,
         shared: &mut Option<Arc<Vec<u8>>>,
     ) -> Fate {
-        use std::fmt::Write as _;
         let key = rcpt.key();
         let per_recipient = self.persona().writes_delivered_to();
         let msg = match shared {
             Some(m) if !per_recipient => m.clone(),
             _ => {
                 let mut head = String::with_capacity(64);
-                let _ = write!(head, "Return-Path: {from}\r\n");
+                head.push_str("Return-Path: ");
+                from.push_bracketed(&mut head);
+                head.push_str("\r\n");
                 if per_recipient {
                     head.push_str("Delivered-To: ");
                     rcpt.push_to(&mut head);
@@ -651,7 +652,7 @@ impl Mta {
             self.ctx.emit(
                 self.ctx
                     .ev(Kind::QueueDone)
-                    .line(format!("{qid}: done, removed from the queue"))
+                    .line([qid, ": done, removed from the queue"].concat())
                     .field(Field::Qid, qid),
             );
         }

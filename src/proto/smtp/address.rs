@@ -13,7 +13,9 @@ pub struct Mailbox {
 impl Mailbox {
     /// The form used to look a user up: local part as written, domain lower-cased.
     pub fn key(&self) -> String {
-        format!("{}@{}", self.local, self.domain)
+        let mut s = String::with_capacity(self.local.len() + 1 + self.domain.len());
+        self.push_to(&mut s);
+        s
     }
 }
 
@@ -174,6 +176,14 @@ impl Path {
             Path::Mailbox(m) => m.bracketed(),
         }
     }
+    /// [`Path::bracketed`], appended to `s`.
+    pub fn push_bracketed(&self, s: &mut String) {
+        s.push('<');
+        if let Path::Mailbox(m) = self {
+            m.push_to(s);
+        }
+        s.push('>');
+    }
 }
 
 /// Parse the argument of `RCPT TO:`: a path as `parse_path` reads it, or
@@ -234,6 +244,11 @@ mod tests {
             assert_eq!(p.bracketed(), p.to_string());
         }
         assert_eq!(Path::Null.bracketed(), "<>");
+        let mut s = String::from("x ");
+        Path::Null.push_bracketed(&mut s);
+        Path::Mailbox(Mailbox { local: "a".into(), domain: "b.example".into() }).push_bracketed(&mut s);
+        assert_eq!(s, "x <><a@b.example>");
+        assert_eq!(Mailbox { local: "Ab".into(), domain: "c.example".into() }.key(), "Ab@c.example");
         assert_eq!(Path::Null.bracketed(), Path::Null.to_string());
     }
 

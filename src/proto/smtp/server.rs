@@ -446,17 +446,21 @@ impl Server {
             }
             return None;
         };
-        let mut l: Vec<u8> = self.input[self.start..=self.start + pos].to_vec();
-        self.consume(pos + 1);
+        let (from, len) = (self.start, pos + 1);
         self.progress = true;
-        if std::mem::take(&mut self.discarding) || l.len() > limit {
+        if std::mem::take(&mut self.discarding) || len > limit {
+            self.consume(len);
             return Some(Line::TooLong);
         }
-        l.pop();
-        if l.last() == Some(&b'\r') {
-            l.pop();
-        }
-        Some(Line::Text(String::from_utf8_lossy(&l).into_owned()))
+        let raw = &self.input[from..from + pos];
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // One copy: the line as it came when it is UTF-8 (nearly always).
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t.to_string(),
+            Err(_) => String::from_utf8_lossy(raw).into_owned(),
+        };
+        self.consume(len);
+        Some(Line::Text(text))
     }
 
     fn reply(&mut self, r: Reply) {
@@ -479,12 +483,14 @@ impl Server {
             Some(i) => (&line[..i], line[i + 1..].trim()),
             None => (line, ""),
         };
-        let verb = verb.to_ascii_uppercase();
+        // Clients mostly write verbs in capitals already: no copy then.
+        let verb: std::borrow::Cow<str> =
+            if verb.bytes().any(|b| b.is_ascii_lowercase()) { verb.to_ascii_uppercase().into() } else { verb.into() };
         let st = self.persona();
-        let host = self.cfg.hostname.clone();
         if self.state == State::Refused {
             if verb == "QUIT" {
-                self.reply(st.quit(&host));
+                let r = st.quit(&self.cfg.hostname);
+                self.reply(r);
                 self.out.push_back(Output::Close);
                 self.state = State::Closed;
             } else {
@@ -492,12 +498,12 @@ impl Server {
             }
             return;
         }
-        if !matches!(verb.as_str(), "HELO" | "EHLO" | "NOOP" | "RSET" | "QUIT")
+        if !matches!(&*verb, "HELO" | "EHLO" | "NOOP" | "RSET" | "QUIT")
             && let Some(r) = policy.session_refusal()
         {
             return self.reply(r);
         }
-        match verb.as_str() {
+        match &*verb {
             "HELO" | "EHLO" => {
                 let esmtp = verb == "EHLO";
                 if arg.is_empty() || arg.contains(' ') {
@@ -506,7 +512,7 @@ impl Server {
                 // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
                 self.reset_transaction();
                 self.helo = Some((arg.to_string(), esmtp));
-                let greet = st.helo_greet(&host, &self.peer);
+                let greet = st.helo_greet(&self.cfg.hostname, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
                     let dsn = self.cfg.dsn;
@@ -646,7 +652,8 @@ impl Server {
             "BDAT" if self.offers("CHUNKING") => self.bdat_command(arg),
             "NOOP" => self.reply(st.noop()),
             "QUIT" => {
-                self.reply(st.quit(&host));
+                let r = st.quit(&self.cfg.hostname);
+                self.reply(r);
                 self.out.push_back(Output::Close);
                 self.state = State::Closed;
             }
