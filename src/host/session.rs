@@ -30,7 +30,7 @@
 use crate::host::env::HostCtx;
 use crate::host::tls::{TlsInfo, info as tls_info};
 use crate::net::Stream;
-use crate::trace::{Field, Kind, Name};
+use crate::trace::{Field, Fields, Kind, Name, Value};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -42,15 +42,16 @@ use tokio::time::Instant;
 pub struct Note {
     pub kind: Kind,
     pub line: String,
-    pub fields: Vec<(Field, serde_json::Value)>,
+    /// Kept as the event keeps them, so that they move into it whole.
+    pub fields: Fields,
 }
 
 impl Note {
     pub fn new(kind: Kind, line: impl Into<String>) -> Self {
-        Note { kind, line: line.into(), fields: Vec::new() }
+        Note { kind, line: line.into(), fields: Fields::default() }
     }
     pub fn field(mut self, k: Field, v: impl Into<serde_json::Value>) -> Self {
-        self.fields.push((k, v.into()));
+        self.fields.insert(k, Value::Json(v.into()));
         self
     }
 }
@@ -209,12 +210,13 @@ impl Session {
     }
 
     fn emit(&self, n: Note) {
-        let mut e = self.ctx.ev(n.kind).session(self.session).peer(&self.peer).line(n.line);
-        for (k, v) in n.fields {
-            e = e.field(k, v);
-        }
+        let mut e = self.ctx.ev(n.kind);
+        e.session = Some(self.session);
+        e.peer = Some(self.peer.clone());
+        e.line = Some(n.line);
+        e.fields = n.fields;
         if self.encrypted && n.kind.fields().contains(&Field::Tls) {
-            e = e.field(Field::Tls, true);
+            e.fields.insert(Field::Tls, Value::Json(true.into()));
         }
         self.ctx.emit(e);
     }

@@ -243,9 +243,7 @@ async fn start_autoconfig(
                         let n = why.note();
                         let mut e =
                             ctx.ev(n.kind).session(conn.session).peer(ctx.peer_name(*conn.peer.ip())).line(n.line);
-                        for (k, v) in n.fields {
-                            e = e.field(k, v);
-                        }
+                        e.fields = n.fields;
                         ctx.emit(e);
                         continue;
                     }

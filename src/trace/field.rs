@@ -7,7 +7,9 @@ use std::fmt;
 macro_rules! fields {
     ($( $(#[$m:meta])* $v:ident = $name:literal ),* $(,)?) => {
         /// A field's name, serialised as written here (`rcpts`, `delay_ms`).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        /// Declared in the order of their names, so that comparing two
+        /// fields compares their names (an event's fields are kept sorted).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Field { $( $(#[$m])* $v ),* }
 
         impl Field {
@@ -25,6 +27,8 @@ fields! {
     /// Addresses an alias added.
     Added = "added",
     Bounced = "bounced",
+    /// A TLS cipher suite (IANA name).
+    Cipher = "cipher",
     /// A reply code (SMTP, HTTP).
     Code = "code",
     /// Messages a fetch read.
@@ -32,12 +36,12 @@ fields! {
     /// A wire segment's payload, hex.
     Data = "data",
     DelayMs = "delay_ms",
-    /// The domain a mail authentication result is about (SPF's MAIL FROM domain, DKIM's `d=`, DMARC's From: domain).
-    Domain = "domain",
     Delivered = "delivered",
     /// What a receiver did with mail failing DMARC (`none`, `quarantine`, `reject`): the policy, or a
     /// step down when `pct=` left the message out of the sample.
     Disposition = "disposition",
+    /// The domain a mail authentication result is about (SPF's MAIL FROM domain, DKIM's `d=`, DMARC's From: domain).
+    Domain = "domain",
     Dst = "dst",
     /// The line of an expectation in the scenario file.
     ExpectLine = "expect_line",
@@ -55,11 +59,11 @@ fields! {
     /// A whole message.
     Message = "message",
     Octets = "octets",
+    /// A DMARC policy published by the From: domain (`none`, `quarantine`, `reject`).
+    Policy = "policy",
     /// The program that wrote a log line.
     Program = "program",
     Proto = "proto",
-    /// A DMARC policy published by the From: domain (`none`, `quarantine`, `reject`).
-    Policy = "policy",
     /// A queue id.
     Qid = "qid",
     Queued = "queued",
@@ -75,8 +79,6 @@ fields! {
     Status = "status",
     /// The scenario step that caused an event.
     Step = "step",
-    /// A TLS cipher suite (IANA name).
-    Cipher = "cipher",
     /// The subject (common name) of a TLS server certificate.
     Subject = "subject",
     /// `true` on a line that crossed the network inside TLS (encrypted).
@@ -96,6 +98,14 @@ impl fmt::Display for Field {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_in_the_order_of_their_names() {
+        for w in Field::ALL.windows(2) {
+            assert!(w[0].name() < w[1].name(), "{} before {}: keep the list sorted by name", w[0], w[1]);
+            assert!(w[0] < w[1]);
+        }
+    }
 
     #[test]
     fn names_are_unique() {

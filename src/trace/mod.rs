@@ -49,11 +49,12 @@ pub struct Event {
 pub struct Fields(Vec<(Field, Value)>);
 
 impl Fields {
+    // `Field`'s order is its names' order (a test in field.rs keeps it so).
     pub fn get(&self, k: Field) -> Option<&Value> {
-        self.0.binary_search_by(|(n, _)| n.name().cmp(k.name())).ok().map(|i| &self.0[i].1)
+        self.0.binary_search_by(|(n, _)| n.cmp(&k)).ok().map(|i| &self.0[i].1)
     }
     pub fn insert(&mut self, k: Field, v: Value) {
-        match self.0.binary_search_by(|(n, _)| n.name().cmp(k.name())) {
+        match self.0.binary_search_by(|(n, _)| n.cmp(&k)) {
             Ok(i) => self.0[i].1 = v,
             Err(i) => self.0.insert(i, (k, v)),
         }

@@ -352,9 +352,13 @@ impl TextStream {
 
 /// Spaces that pad `text` to `w` characters.
 fn pad_to(s: &mut String, w: usize, text: &str) {
+    const SPACES: &str = "                                ";
     let n = if text.is_ascii() { text.len() } else { text.chars().count() };
-    for _ in n..w {
-        s.push(' ');
+    let mut k = w.saturating_sub(n);
+    while k > 0 {
+        let m = k.min(SPACES.len());
+        s.push_str(&SPACES[..m]);
+        k -= m;
     }
 }
 
