@@ -412,18 +412,30 @@ fn write_clock(s: &mut String, t: chrono::DateTime<chrono::FixedOffset>) {
     // of day moved by the offset: no date is worked out (each of chrono's
     // local accessors, and a time stamp, would work out a date first).
     let utc = t.naive_utc().time();
-    let day = (i64::from(chrono::Timelike::num_seconds_from_midnight(&utc)) + i64::from(t.offset().local_minus_utc()))
-        .rem_euclid(86_400) as u32;
+    let (secs, nanos) = (chrono::Timelike::num_seconds_from_midnight(&utc), chrono::Timelike::nanosecond(&utc));
+    let offset = t.offset().local_minus_utc();
     // Offsets are whole seconds: the UTC fraction is the local one (a leap second's is 1000 ms or more).
-    let ms = chrono::Timelike::nanosecond(&utc) / 1_000_000 % 1000;
-    let d = |n: u32| b'0' + (n % 10) as u8;
-    let (h, m, sec) = (day / 3600, day / 60 % 60, day % 60);
-    let out = [d(h / 10), d(h), b':', d(m / 10), d(m), b':', d(sec / 10), d(sec), b'.', d(ms / 100), d(ms / 10), d(ms)];
-    // ASCII only: pushed as characters, without validating the octets as UTF-8.
-    s.reserve(out.len());
-    for b in out {
-        s.push(char::from(b));
-    }
+    let ms = nanos / 1_000_000;
+    // Many events share a millisecond: the text of the last one is kept (per thread) and copied.
+    let key = (u64::from(secs) << 43) | (u64::from(ms) << 32) | u64::from(offset as u32);
+    LAST_CLOCK.with_borrow_mut(|(last, text)| {
+        if *last != key {
+            let day = (i64::from(secs) + i64::from(offset)).rem_euclid(86_400) as u32;
+            let ms = ms % 1000;
+            let d = |n: u32| char::from(b'0' + (n % 10) as u8);
+            let (h, m, sec) = (day / 3600, day / 60 % 60, day % 60);
+            text.clear();
+            text.extend([d(h / 10), d(h), ':', d(m / 10), d(m), ':', d(sec / 10), d(sec), '.']);
+            text.extend([d(ms / 100), d(ms / 10), d(ms)]);
+            *last = key;
+        }
+        s.push_str(text);
+    });
+}
+
+thread_local! {
+    /// The key (UTC second of the day, millisecond, offset) and text of the last clock written.
+    static LAST_CLOCK: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
 }
 
 /// JSON lines written straight to `w` (a large trace is never held twice).
@@ -551,6 +563,12 @@ mod tests {
             for extra in [0, 1, 9, 10, 99, 100, 999, 61_001, 3_599_999, 86_399_999] {
                 let t = t + chrono::Duration::milliseconds(extra);
                 assert_eq!(clock(t), t.format("%H:%M:%S%.3f").to_string());
+                // Again (the kept text), and the same instant at another offset (not the kept text).
+                assert_eq!(clock(t), t.format("%H:%M:%S%.3f").to_string());
+                let there = t.with_timezone(&chrono::FixedOffset::east_opt(5 * 3600 + 1800).expect("an offset"));
+                assert_eq!(clock(there), there.format("%H:%M:%S%.3f").to_string());
+                let later = t + chrono::Duration::microseconds(1);
+                assert_eq!(clock(later), later.format("%H:%M:%S%.3f").to_string());
             }
         }
     }
