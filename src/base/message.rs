@@ -65,7 +65,8 @@ pub fn first_quick(data: &[u8], name: &str) -> Option<String> {
 /// instructions a message, 3.6 % of `serve`'s CPU kernel included (perf).
 pub fn hops_and_id(data: &[u8]) -> (usize, String) {
     let mut hops = 0;
-    let mut id: Option<Vec<u8>> = None;
+    // Borrowed from `data` unless continuation lines join it.
+    let mut id: Option<std::borrow::Cow<[u8]>> = None;
     // The field whose continuation lines (starting with white space) follow.
     let mut in_id = false;
     // Lines found by memchr (the header section is read for every message accepted).
@@ -80,6 +81,7 @@ pub fn hops_and_id(data: &[u8]) -> (usize, String) {
         }
         if line[0] == b' ' || line[0] == b'\t' {
             if in_id && let Some(v) = id.as_mut() {
+                let v = v.to_mut();
                 v.push(b'\n');
                 v.extend_from_slice(line);
             }
@@ -91,11 +93,20 @@ pub fn hops_and_id(data: &[u8]) -> (usize, String) {
         if name.eq_ignore_ascii_case(b"Received") {
             hops += 1;
         } else if name.eq_ignore_ascii_case(b"Message-ID") && id.is_none() {
-            id = Some(line[colon + 1..].to_vec());
+            id = Some(std::borrow::Cow::Borrowed(&line[colon + 1..]));
             in_id = true;
         }
     }
-    let id = id.map(|v| unfold(&String::from_utf8_lossy(&v))).unwrap_or_default();
+    let Some(id) = id else { return (hops, String::new()) };
+    let text = String::from_utf8_lossy(&id);
+    let unfolded;
+    let id = if id.contains(&b'\n') {
+        unfolded = unfold(&text);
+        unfolded.as_str()
+    } else {
+        // One line: what `unfold` would make of it, without its copies.
+        text.trim()
+    };
     (hops, id.trim_matches(|c| c == '<' || c == '>').to_string())
 }
 

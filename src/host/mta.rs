@@ -626,10 +626,12 @@ impl Mta {
 
     /// Queue an accepted message and wake the queue runner.
     pub fn enqueue(&self, e: QueueEntry) {
-        use std::fmt::Write as _;
         // `QID: from=<a> to=<b>,<c>`, written into one string (every message is queued).
         let mut line = String::with_capacity(64 + 40 * e.rcpts.len());
-        let _ = write!(line, "{}: from={} to=", e.qid, e.from);
+        line.push_str(&e.qid);
+        line.push_str(": from=");
+        e.from.push_bracketed(&mut line);
+        line.push_str(" to=");
         for (i, r) in e.rcpts.iter().enumerate() {
             line.push_str(if i == 0 { "<" } else { ",<" });
             r.push_to(&mut line);
@@ -675,13 +677,14 @@ fn data_line(lines: usize, octets: usize) -> String {
 /// A reply to send: its lines on the wire, and one traced note per line
 /// (each line is made once, for both).
 fn reply_io<A>(r: &Reply) -> Io<A> {
-    let lines = r.wire_lines();
-    let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 2).sum());
-    for l in &lines {
+    let mut bytes = Vec::with_capacity(r.lines.iter().map(|l| l.len() + 6).sum());
+    let mut notes = Vec::with_capacity(r.lines.len());
+    for i in 0..r.lines.len() {
+        let l = r.wire_line(i);
         bytes.extend_from_slice(l.as_bytes());
         bytes.extend_from_slice(b"\r\n");
+        notes.push(Note::new(Kind::SmtpReply, l).field(Field::Code, r.code));
     }
-    let notes = lines.into_iter().map(|l| Note::new(Kind::SmtpReply, l).field(Field::Code, r.code)).collect();
     Io::Send { bytes, notes }
 }
 

@@ -31,6 +31,7 @@ use crate::host::env::HostCtx;
 use crate::host::tls::{TlsInfo, info as tls_info};
 use crate::net::Stream;
 use crate::trace::{Field, Fields, Kind, Name, Value};
+use chrono::{DateTime, FixedOffset};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -164,6 +165,12 @@ pub struct Session {
     /// earlier deadline moves it at once. (Setting a timer for every wait
     /// was a timer-wheel insertion and removal for every line.)
     timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// The wall-clock time of the events traced since the driver last read
+    /// its clock: the notes of one burst of polls (a reply's lines, a
+    /// command and its answer) take no time between them, and reading the
+    /// clock for each was most of an event's cost. Cleared whenever the
+    /// driver reads its clock ([`Session::now`]) and after it awaits.
+    stamp: std::cell::Cell<Option<DateTime<FixedOffset>>>,
 }
 
 impl Session {
@@ -184,6 +191,7 @@ impl Session {
             tls: None,
             encrypted: false,
             timer: None,
+            stamp: std::cell::Cell::new(None),
         }
     }
 
@@ -206,11 +214,24 @@ impl Session {
 
     /// The core's clock: time since the driver started.
     pub fn now(&self) -> Duration {
+        self.stamp.set(None);
         self.start.elapsed()
     }
 
+    /// The time of an event now (see `stamp`).
+    fn wall(&self) -> DateTime<FixedOffset> {
+        match self.stamp.get() {
+            Some(t) => t,
+            None => {
+                let t = self.ctx.now();
+                self.stamp.set(Some(t));
+                t
+            }
+        }
+    }
+
     fn emit(&self, n: Note) {
-        let mut e = self.ctx.ev(n.kind);
+        let mut e = crate::trace::ev_named(self.wall(), self.ctx.name.clone(), n.kind);
         e.session = Some(self.session);
         e.peer = Some(self.peer.clone());
         e.line = Some(n.line);
@@ -247,7 +268,9 @@ impl Session {
                 }
             }
         };
-        let (stream, info) = match tokio::time::timeout(limit, shake).await {
+        let shaken = tokio::time::timeout(limit, shake).await;
+        self.stamp.set(None);
+        let (stream, info) = match shaken {
             Ok(r) => r?,
             Err(_) => return Err("the TLS handshake timed out".into()),
         };
@@ -428,6 +451,7 @@ impl Session {
                 Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the peer did not read what was sent in time"))
             }
         };
+        self.stamp.set(None);
         self.out.clear();
         if self.out.capacity() > FLUSH_AT * 2 {
             self.out = Vec::new();
@@ -448,6 +472,7 @@ impl Session {
             self.done = true;
             // A peer that reads nothing cannot hold the close up for long either.
             let _ = tokio::time::timeout(WRITE_TIMEOUT, self.stream.shutdown()).await;
+            self.stamp.set(None);
         }
     }
 }

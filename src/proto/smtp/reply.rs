@@ -28,21 +28,19 @@ impl Reply {
     }
     /// The lines as they go on the wire, each without CRLF.
     pub fn wire_lines(&self) -> Vec<String> {
-        let n = self.lines.len();
-        self.lines
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let last = i + 1 == n;
-                let mut l = String::with_capacity(4 + t.len());
-                crate::base::decimal::push_u64(&mut l, u64::from(self.code));
-                if !(t.is_empty() && last) {
-                    l.push(if last { ' ' } else { '-' });
-                    l.push_str(t);
-                }
-                l
-            })
-            .collect()
+        (0..self.lines.len()).map(|i| self.wire_line(i)).collect()
+    }
+    /// Line `i` of [`Reply::wire_lines`] (an empty string past the last).
+    pub fn wire_line(&self, i: usize) -> String {
+        let Some(t) = self.lines.get(i) else { return String::new() };
+        let last = i + 1 == self.lines.len();
+        let mut l = String::with_capacity(4 + t.len());
+        crate::base::decimal::push_u64(&mut l, u64::from(self.code));
+        if !(t.is_empty() && last) {
+            l.push(if last { ' ' } else { '-' });
+            l.push_str(t);
+        }
+        l
     }
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
