@@ -455,13 +455,12 @@ impl Mta {
             Service::Smtp => String::new(),
             s => format!(" on port {} ({})", s.port(), s.name()),
         };
-        self.ctx.emit(
-            self.ctx
-                .ev(Kind::TcpAccept)
-                .session(session)
-                .peer(&label)
-                .line(format!("connection from {label} [{ip}]:{}{on}", peer.port())),
-        );
+        self.ctx.emit(self.ctx.ev(Kind::TcpAccept).session(session).peer(&label).line(accept_line(
+            &label,
+            ip,
+            peer.port(),
+            &on,
+        )));
         // The settings of this session, whatever a reload does meanwhile.
         let cfg = self.cfg();
         let ptr = match &self.resolver {
@@ -660,6 +659,20 @@ struct SmtpSession<'a> {
     timed_out: bool,
     /// The answer to a failed AUTH, held back while the host waits.
     held: Option<Reply>,
+}
+
+/// The trace's line for a connection taken: `connection from {label} [{ip}]:{port}{on}`.
+fn accept_line(label: &str, ip: std::net::Ipv4Addr, port: u16, on: &str) -> String {
+    use crate::base::decimal::{push_ipv4, push_u64};
+    let mut l = String::with_capacity(40 + label.len() + on.len());
+    l.push_str("connection from ");
+    l.push_str(label);
+    l.push_str(" [");
+    push_ipv4(&mut l, ip);
+    l.push_str("]:");
+    push_u64(&mut l, u64::from(port));
+    l.push_str(on);
+    l
 }
 
 /// The trace's line for a message's content: `(message content: N lines, M octets)`.

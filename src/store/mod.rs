@@ -202,7 +202,12 @@ pub struct Store {
 
 /// Mailbox names are case-sensitive except INBOX (RFC 3501 §5.1).
 pub fn canonical(name: &str) -> String {
-    if name.eq_ignore_ascii_case(INBOX) { INBOX.to_string() } else { name.to_string() }
+    canonical_str(name).to_string()
+}
+
+/// [`canonical`] without a copy (for a look-up).
+fn canonical_str(name: &str) -> &str {
+    if name.eq_ignore_ascii_case(INBOX) { INBOX } else { name }
 }
 
 impl Store {
@@ -359,7 +364,7 @@ impl Store {
         date: DateTime<FixedOffset>,
     ) -> Option<(u32, u32)> {
         let len = data.len() as u64;
-        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(&canonical(name))?;
+        let mb = self.accounts.get_mut(user)?.mailboxes.get_mut(canonical_str(name))?;
         let uid = mb.append(data, flags, date);
         let validity = mb.uid_validity;
         self.octets += len;
@@ -391,10 +396,10 @@ impl Store {
     }
 
     pub fn mailbox(&self, user: &str, name: &str) -> Option<&Mailbox> {
-        self.accounts.get(user)?.mailboxes.get(&canonical(name))
+        self.accounts.get(user)?.mailboxes.get(canonical_str(name))
     }
     pub fn mailbox_mut(&mut self, user: &str, name: &str) -> Option<&mut Mailbox> {
-        self.accounts.get_mut(user)?.mailboxes.get_mut(&canonical(name))
+        self.accounts.get_mut(user)?.mailboxes.get_mut(canonical_str(name))
     }
 
     pub fn create(&mut self, user: &str, name: &str) -> Result<(), String> {

@@ -55,7 +55,34 @@ pub const MAX_PATH: usize = 256;
 /// but a control or the replacement character of a broken UTF-8 sequence
 /// (RFC 6531 §3.3 extends atext with UTF8-non-ascii).
 fn atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || (c.is_ascii() && b"!#$%&'*+-/=?^_`{|}~".contains(&(c as u8))) || utf8_char(c)
+    if c.is_ascii() { ATEXT[c as usize] } else { utf8_char(c) }
+}
+
+/// RFC 5322's atext among the ASCII octets: letters, digits and ``!#$%&'*+-/=?^_`{|}~``.
+const ATEXT: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric();
+        i += 1;
+    }
+    let specials = b"!#$%&'*+-/=?^_`{|}~";
+    let mut j = 0;
+    while j < specials.len() {
+        t[specials[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
+
+/// A dot-atom's characters (atext and dots), read octet by octet when ASCII.
+fn dot_atom_text(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().all(|b| b == b'.' || ATEXT[usize::from(b)])
+    } else {
+        s.chars().all(|c| atext(c) || c == '.')
+    }
 }
 
 /// Two dots in a row (a byte scan: a substring search costs more to set up
@@ -83,11 +110,7 @@ impl Path {
 }
 
 fn is_dot_atom(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with('.')
-        && !s.ends_with('.')
-        && !double_dot(s)
-        && s.chars().all(|c| atext(c) || c == '.')
+    !s.is_empty() && !s.starts_with('.') && !s.ends_with('.') && !double_dot(s) && dot_atom_text(s)
 }
 
 /// Check a domain name: dot-separated labels of letters, digits and hyphens.
@@ -107,7 +130,8 @@ pub fn check_domain(d: &str) -> Result<(), String> {
         }
         // Internationalised domains go as A-labels (`xn--…`): the lab's DNS
         // knows no U-labels, so only local parts may be UTF-8 (RFC 6531).
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        // Octets, not characters: a UTF-8 sequence's octets are none of these either.
+        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(format!("`{d}` may hold only letters, digits, hyphens and dots"));
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -128,10 +152,7 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
     if local.len() > MAX_LOCAL {
         return Err(format!("the local part of `{s}` is longer than {MAX_LOCAL} octets"));
     }
-    let dot_atom = !local.starts_with('.')
-        && !local.ends_with('.')
-        && !double_dot(local)
-        && local.chars().all(|c| atext(c) || c == '.');
+    let dot_atom = !local.starts_with('.') && !local.ends_with('.') && !double_dot(local) && dot_atom_text(local);
     let quoted = local.len() >= 2
         && local.starts_with('"')
         && local.ends_with('"')
@@ -229,6 +250,19 @@ pub fn parse_path(arg: &str) -> Result<(Path, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atext_is_rfc_5322_s() {
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            let old = c.is_ascii_alphanumeric()
+                || (c.is_ascii() && b"!#$%&'*+-/=?^_`{|}~".contains(&(c as u8)))
+                || utf8_char(c);
+            assert_eq!(atext(c), old, "{c:?}");
+        }
+        for s in ["a.b", "a b", "x+y=z", "ユーザ.x", "a\u{7f}", "\"q\"", ".", "a@b"] {
+            assert_eq!(dot_atom_text(s), s.chars().all(|c| atext(c) || c == '.'), "{s:?}");
+        }
+    }
 
     #[test]
     fn bracketed_and_display_write_the_address() {

@@ -91,7 +91,7 @@ impl Persona for Postfix {
     }
 
     fn greeting(&self, host: &str, _date: &str) -> Reply {
-        Reply::new(220, format!("{host} ESMTP Postfix"))
+        Reply::new(220, [host, " ESMTP Postfix"].concat())
     }
     fn helo_greet(&self, host: &str, _peer: &Peer) -> String {
         host.to_string()

@@ -91,10 +91,16 @@ impl Persona for Sendmail {
     }
 
     fn greeting(&self, host: &str, date: &str) -> Reply {
-        Reply::new(220, format!("{host} ESMTP Sendmail {VERSION}/{VERSION}; {date}"))
+        // Pieced together (one for every connection), as `{host} ESMTP Sendmail {VERSION}/{VERSION}; {date}`.
+        Reply::new(220, [host, " ESMTP Sendmail ", VERSION, "/", VERSION, "; ", date].concat())
     }
     fn helo_greet(&self, host: &str, peer: &Peer) -> String {
-        format!("{host} Hello {}, pleased to meet you", relay(peer))
+        let mut s = String::with_capacity(host.len() + 80);
+        s.push_str(host);
+        s.push_str(" Hello ");
+        push_relay(&mut s, peer);
+        s.push_str(", pleased to meet you");
+        s
     }
     fn extensions(&self, max_size: u64) -> Vec<String> {
         vec![
@@ -144,7 +150,7 @@ impl Persona for Sendmail {
         Reply::new(250, "2.0.0 OK")
     }
     fn quit(&self, host: &str) -> Reply {
-        Reply::new(221, format!("2.0.0 {host} closing connection"))
+        Reply::new(221, ["2.0.0 ", host, " closing connection"].concat())
     }
     fn vrfy(&self, _arg: &str) -> Reply {
         Reply::new(252, "2.5.2 Cannot VRFY user; try RCPT to attempt delivery (or try finger)")
