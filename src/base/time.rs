@@ -79,7 +79,26 @@ pub fn syslog_time(t: DateTime<FixedOffset>) -> String {
 }
 
 /// [`syslog_time`], written onto the end of `s` (every maillog line starts with one).
+/// Lines come many to a second: the text of the last second is kept (per thread) and copied.
 pub fn push_syslog_time(s: &mut String, t: DateTime<FixedOffset>) {
+    let key = (t.timestamp(), t.offset().local_minus_utc());
+    LAST_SYSLOG_TIME.with_borrow_mut(|(last, text)| {
+        if *last != Some(key) {
+            text.clear();
+            write_syslog_time(text, t);
+            *last = Some(key);
+        }
+        s.push_str(text);
+    });
+}
+
+thread_local! {
+    /// The (second, offset) and text of the last syslog time written on this thread.
+    static LAST_SYSLOG_TIME: std::cell::RefCell<(Option<(i64, i32)>, String)> =
+        const { std::cell::RefCell::new((None, String::new())) };
+}
+
+fn write_syslog_time(s: &mut String, t: DateTime<FixedOffset>) {
     // The local date and time worked out once (each accessor would add the
     // offset again); at the very end of chrono's range, the accessors.
     let Some(n) = t.naive_utc().checked_add_offset(*t.offset()) else {
@@ -141,6 +160,18 @@ mod tests {
                     let t = t.with_timezone(&tz);
                     assert_eq!(rfc5322(t), t.format("%a, %-d %b %Y %H:%M:%S %z").to_string());
                     assert_eq!(syslog_time(t), t.format("%b %e %H:%M:%S").to_string());
+                    // Again (the kept text), a fraction later (the same second) and a second later.
+                    assert_eq!(syslog_time(t), t.format("%b %e %H:%M:%S").to_string());
+                    let frac = t + chrono::Duration::milliseconds(999);
+                    assert_eq!(syslog_time(frac), frac.format("%b %e %H:%M:%S").to_string());
+                    let next = t + chrono::Duration::seconds(1);
+                    assert_eq!(syslog_time(next), next.format("%b %e %H:%M:%S").to_string());
+                }
+                // The same instant at the next zone (not the kept text).
+                if let (Some(tz), Some(t)) = (FixedOffset::east_opt(3_600), DateTime::from_timestamp(secs, 0)) {
+                    let (a, b) = (t.with_timezone(&tz), t.fixed_offset());
+                    assert_eq!(syslog_time(a), a.format("%b %e %H:%M:%S").to_string());
+                    assert_eq!(syslog_time(b), b.format("%b %e %H:%M:%S").to_string());
                 }
             }
         }

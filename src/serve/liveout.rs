@@ -31,6 +31,9 @@ pub const TRACE_QUEUE: usize = 65_536;
 
 /// A thread's batch is handed to the writer once it holds this many octets.
 pub const BATCH: usize = 8 * 1024;
+/// A batch's first allocation: a full batch and a long line more, so that a
+/// batch filling up under load is never copied to a bigger one.
+const BATCH_ROOM: usize = BATCH + 1024;
 
 /// While lines come, the writer looks at its queue this often (a line
 /// reaches the terminal at most this late once its thread has handed it
@@ -81,7 +84,7 @@ struct Pending {
 impl Pending {
     fn hand_over(&mut self) {
         if self.lines > 0 {
-            let text = std::mem::replace(&mut self.text, String::with_capacity(1024));
+            let text = std::mem::replace(&mut self.text, String::with_capacity(BATCH_ROOM));
             self.to.send_lines(text, std::mem::take(&mut self.lines));
         }
     }
@@ -136,7 +139,7 @@ impl LineSender {
             let i = match p.iter().position(|b| b.to.id == self.id) {
                 Some(i) => i,
                 None => {
-                    p.push(Pending { to: self.clone(), text: String::with_capacity(1024), lines: 0 });
+                    p.push(Pending { to: self.clone(), text: String::with_capacity(BATCH_ROOM), lines: 0 });
                     p.len() - 1
                 }
             };
