@@ -11,7 +11,8 @@ use crate::base::time::push_syslog_time;
 use crate::host::env::HostCtx;
 pub use crate::proto::smtp::persona::Program;
 use crate::proto::smtp::{Flavour, Persona};
-use crate::trace::{Field, Kind};
+use crate::trace::{Field, Kind, ev_named};
+use chrono::{DateTime, FixedOffset};
 
 /// Writes `log` events for one MTA host.
 #[derive(Clone)]
@@ -28,16 +29,20 @@ impl Maillog {
     }
 
     pub fn line(&self, prog: Program, pid: u32, msg: &str) -> String {
+        self.line_at(self.ctx.now(), prog, pid, msg)
+    }
+
+    fn line_at(&self, t: DateTime<FixedOffset>, prog: Program, pid: u32, msg: &str) -> String {
         let p = self.persona();
-        self.syslog_line(p.program_name(prog), p.log_pid(prog, pid, self.daemon_pid), msg)
+        self.syslog_line(t, p.program_name(prog), p.log_pid(prog, pid, self.daemon_pid), msg)
     }
 
     /// `Apr  1 10:00:00 host program[pid]: msg`, the host's short name, written once.
-    fn syslog_line(&self, program: &str, pid: u32, msg: &str) -> String {
+    fn syslog_line(&self, t: DateTime<FixedOffset>, program: &str, pid: u32, msg: &str) -> String {
         let short = self.ctx.hostname.split('.').next().unwrap_or(&self.ctx.hostname);
         // `Apr  1 10:00:00 host program[pid]: msg`, pieced together (one line per delivery and more).
         let mut l = String::with_capacity(32 + short.len() + program.len() + msg.len());
-        push_syslog_time(&mut l, self.ctx.now());
+        push_syslog_time(&mut l, t);
         l.push(' ');
         l.push_str(short);
         l.push(' ');
@@ -51,13 +56,16 @@ impl Maillog {
 
     /// A line from another program on the same host (e.g. the POP3/IMAP server).
     pub fn log_as(&self, program: &str, pid: u32, msg: &str) {
-        let l = self.syslog_line(program, pid, msg);
-        self.ctx.emit(self.ctx.ev(Kind::Log).line(l).field(Field::Program, program));
+        // One clock reading for the line and its event.
+        let t = self.ctx.now();
+        let l = self.syslog_line(t, program, pid, msg);
+        self.ctx.emit(ev_named(t, self.ctx.name.clone(), Kind::Log).line(l).field(Field::Program, program));
     }
 
     pub fn log(&self, prog: Program, pid: u32, msg: &str) {
-        let l = self.line(prog, pid, msg);
-        self.ctx.emit(self.ctx.ev(Kind::Log).line(l).field(Field::Flavour, self.flavour.name()));
+        let t = self.ctx.now();
+        let l = self.line_at(t, prog, pid, msg);
+        self.ctx.emit(ev_named(t, self.ctx.name.clone(), Kind::Log).line(l).field(Field::Flavour, self.flavour.name()));
     }
 
     /// Several lines of one event, as the persona words them.

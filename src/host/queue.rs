@@ -509,7 +509,7 @@ impl Mta {
                 }),
                 f => f,
             };
-            let rcpt = r.to_string();
+            let rcpt = r.key();
             let attempt = Attempt { qid, rcpt: &rcpt, delay, pri };
             match fate {
                 Fate::Delivered | Fate::Program(_) => {

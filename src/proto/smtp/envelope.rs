@@ -55,7 +55,11 @@ pub struct MailParams {
 impl MailParams {
     /// The DSN parameters of recipient `m` (the defaults when it has none).
     pub fn of(&self, m: &Mailbox) -> RcptParams {
-        self.rcpt.get(&m.to_string()).cloned().unwrap_or_default()
+        // Most messages carry none: then no key is written out.
+        if self.rcpt.is_empty() {
+            return RcptParams::default();
+        }
+        self.rcpt.get(&m.key()).cloned().unwrap_or_default()
     }
     /// Does the transaction carry any DSN parameter (RFC 3461)?
     pub fn has_dsn(&self) -> bool {
