@@ -987,16 +987,19 @@ impl SessionPolicy<'_> {
         env.auth.is_some() || self.cfg.in_relay_networks(self.ip) || self.mta.popauth_allows(self.ip)
     }
     fn count(&mut self, r: &Reply) {
-        let v = std::mem::take(&mut self.last_verb);
-        if v.is_empty() || r.code == 354 || r.code == 334 {
-            self.last_verb = v;
+        if self.last_verb.is_empty() || r.code == 354 || r.code == 334 {
             return;
         }
-        let e = self.counts.entry(v).or_insert((0, 0));
+        // The verb's own String stays for the next command (a copy only for a new key).
+        let e = match self.counts.get_mut(self.last_verb.as_str()) {
+            Some(e) => e,
+            None => self.counts.entry(self.last_verb.clone()).or_insert((0, 0)),
+        };
         e.1 += 1;
         if r.is_positive() {
             e.0 += 1;
         }
+        self.last_verb.clear();
     }
 }
 
