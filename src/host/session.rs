@@ -166,10 +166,11 @@ pub struct Session {
     /// was a timer-wheel insertion and removal for every line.)
     timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     /// The wall-clock time of the events traced since the driver last read
-    /// its clock: the notes of one burst of polls (a reply's lines, a
-    /// command and its answer) take no time between them, and reading the
+    /// it: the lines of one reply, and a command with the lines traced
+    /// before the next reply, take no time between them, and reading the
     /// clock for each was most of an event's cost. Cleared whenever the
-    /// driver reads its clock ([`Session::now`]) and after it awaits.
+    /// driver reads its clock ([`Session::now`]), after it awaits, and
+    /// before a reply's lines (the host may have traced events meanwhile).
     stamp: std::cell::Cell<Option<DateTime<FixedOffset>>>,
 }
 
@@ -359,6 +360,10 @@ impl Session {
                     }
                     Io::Trace(n) => self.emit(n),
                     Io::Send { bytes, notes } => {
+                        // A reply may follow work of the host's own (a message
+                        // queued, its log lines, with times of their own): its
+                        // lines take a new reading, never one from before that.
+                        self.stamp.set(None);
                         for n in notes {
                             self.emit(n);
                         }

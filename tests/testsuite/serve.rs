@@ -600,6 +600,18 @@ users:
         let delivered = events.iter().position(|x| std::ptr::eq(x, e));
         assert!(added.is_some() && added < delivered, "{qid}: deliver before queue.add");
     }
+    if threads == 1 {
+        // One thread records every event, so the trace's times never go back
+        // (a session's events share clock readings; never one older than an
+        // event of the host traced before them).
+        let times: Vec<_> = events
+            .iter()
+            .map(|e| chrono::DateTime::parse_from_rfc3339(e["t"].as_str().unwrap_or("")).expect("a time"))
+            .collect();
+        for (i, w) in times.windows(2).enumerate() {
+            assert!(w[0] <= w[1], "the time goes back at event {}: {} then {}", i + 1, events[i], events[i + 1]);
+        }
+    }
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_file(&log);
 }

@@ -294,6 +294,7 @@ impl Server {
             self.state = State::Closed;
             self.reset_transaction();
             self.pending = None;
+            self.pending_data = Vec::new();
             self.pending_line = None;
             self.auth_step = None;
         }
@@ -302,10 +303,7 @@ impl Server {
     /// Forget the transaction: envelope, collected content, BDAT state.
     fn reset_transaction(&mut self) {
         self.tx = None;
-        self.data.clear();
-        if self.data.capacity() > KEEP_BUFFER {
-            self.data = Vec::new();
-        }
+        self.clear_data();
         self.bdat = Bdat::None;
         self.chunk = None;
         self.data_too_big = false;
@@ -345,8 +343,16 @@ impl Server {
         self.reset_transaction();
         self.out.clear();
         self.pending = None;
+        self.pending_data = Vec::new();
         self.pending_line = None;
         self.clear_input();
+    }
+
+    /// The octets the session holds in its message buffers (their
+    /// capacity): what a test checks is given back.
+    #[cfg(test)]
+    pub(crate) fn buffered(&self) -> usize {
+        self.data.capacity() + self.pending_data.capacity()
     }
 
     /// The message just received, before [`Policy::message`] is asked about
@@ -933,8 +939,11 @@ impl Server {
         }
         let lines = memchr::memchr_iter(b'\n', &self.data).count();
         let octets = self.data.len();
-        self.take_data();
         let tx = self.tx.take();
+        // Only content the policy will see moves on; the rest goes now.
+        if tx.is_some() {
+            self.take_data();
+        }
         self.reset_transaction();
         self.out.push_back(Output::Data { octets, lines });
         match tx {
@@ -1104,6 +1113,14 @@ impl Server {
         true
     }
 
+    /// Forget the collected content; a buffer grown big is given back.
+    fn clear_data(&mut self) {
+        self.data.clear();
+        if self.data.capacity() > KEEP_BUFFER {
+            self.data = Vec::new();
+        }
+    }
+
     /// Move the collected content to `pending_data` (for the policy), and
     /// leave `data` empty with the other buffer's capacity.
     fn take_data(&mut self) {
@@ -1114,7 +1131,6 @@ impl Server {
     fn finish_data(&mut self) {
         self.state = State::Command;
         let octets = self.data.len();
-        self.take_data();
         let tx = self.tx.take();
         self.out.push_back(Output::Data { octets, lines: self.data_lines });
         let st = self.persona();
@@ -1124,9 +1140,16 @@ impl Server {
             self.reply(st.long_line_in_data());
         } else {
             match tx {
-                Some(env) => self.pending = Some(env),
+                Some(env) => {
+                    self.take_data();
+                    self.pending = Some(env);
+                }
                 None => self.reply(st.need_mail()),
             }
+        }
+        // A refused message's content is not kept (nor a big buffer for it).
+        if self.pending.is_none() {
+            self.clear_data();
         }
     }
 }

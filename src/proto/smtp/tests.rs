@@ -133,6 +133,48 @@ fn messages_in_one_session_keep_their_own_content() {
     assert_eq!(p.messages.last().map(|(_, d)| d.as_slice()), Some(b"Subject: four\r\n\r\n".as_slice()));
 }
 
+/// A big message's buffer is given back once the message is done with,
+/// refused (too big, a line too long) or taken: a session that stays
+/// connected does not keep a megabyte for nothing.
+#[test]
+fn big_message_buffers_are_given_back() {
+    let mut s = Server::new(
+        ServerConfig {
+            hostname: "mx.example.com".into(),
+            flavour: Flavour::Postfix,
+            max_message_size: 1_000_000,
+            max_recipients: 3,
+            auth: false,
+            show_secrets: false,
+            tls: crate::proto::tls::TlsMode::Off,
+            dsn: true,
+        },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+    );
+    let mut p = TestPolicy::default();
+    let kept = 2 * 64 * 1024;
+    let tx = b"MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n".as_slice();
+    let line = [[b'a'; 998].as_slice(), b"\r\n"].concat();
+    assert_eq!(run(&mut s, &mut p, b"EHLO pc7\r\n").0, vec![220, 250]);
+    // Too big: refused.
+    let too_big = [tx, &line.repeat(1100), b".\r\n"].concat();
+    assert_eq!(run(&mut s, &mut p, &too_big).0, vec![250, 250, 354, 552]);
+    assert!(s.buffered() <= kept, "after a refused big message: {} octets held", s.buffered());
+    // A line too long: refused.
+    let long = [tx, &line.repeat(400), &[b'b'; 1500], b"\r\n.\r\n"].concat();
+    assert_eq!(run(&mut s, &mut p, &long).0, vec![250, 250, 354, 554]);
+    assert!(s.buffered() <= kept, "after a refused long line: {} octets held", s.buffered());
+    // Taken, then a small one: neither buffer stays big.
+    let taken = [tx, &line.repeat(500), b".\r\n"].concat();
+    assert_eq!(run(&mut s, &mut p, &taken).0, vec![250, 250, 354, 250]);
+    assert!(s.buffered() <= kept, "after a big message: {} octets held", s.buffered());
+    let small = [tx, b"Subject: x\r\n\r\nhi\r\n.\r\n"].concat();
+    assert_eq!(run(&mut s, &mut p, &small).0, vec![250, 250, 354, 250]);
+    assert!(s.buffered() <= kept, "after the next small one: {} octets held", s.buffered());
+    assert_eq!(p.messages.len(), 2);
+    assert_eq!(p.messages[0].1.len(), 500 * 1000);
+}
+
 #[test]
 fn sequence_errors() {
     let (mut s, mut p) = session();
