@@ -44,18 +44,24 @@ impl Policy for TestPolicy {
     }
 }
 
+/// The tests' server settings: mx.example.com, messages up to 2000 octets,
+/// three recipients, DSN on, no AUTH, no TLS.
+fn config(flavour: Flavour) -> ServerConfig {
+    ServerConfig {
+        hostname: "mx.example.com".into(),
+        flavour,
+        max_message_size: 2000,
+        max_recipients: 3,
+        auth: false,
+        show_secrets: false,
+        tls: crate::proto::tls::TlsMode::Off,
+        dsn: true,
+    }
+}
+
 fn server(flavour: Flavour) -> Server {
     Server::new(
-        ServerConfig {
-            hostname: "mx.example.com".into(),
-            flavour,
-            max_message_size: 2000,
-            max_recipients: 3,
-            auth: false,
-            show_secrets: false,
-            tls: crate::proto::tls::TlsMode::Off,
-            dsn: true,
-        },
+        config(flavour),
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false },
     )
 }
@@ -139,16 +145,7 @@ fn messages_in_one_session_keep_their_own_content() {
 #[test]
 fn big_message_buffers_are_given_back() {
     let mut s = Server::new(
-        ServerConfig {
-            hostname: "mx.example.com".into(),
-            flavour: Flavour::Postfix,
-            max_message_size: 1_000_000,
-            max_recipients: 3,
-            auth: false,
-            show_secrets: false,
-            tls: crate::proto::tls::TlsMode::Off,
-            dsn: true,
-        },
+        ServerConfig { max_message_size: 1_000_000, ..config(Flavour::Postfix) },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
     );
     let mut p = TestPolicy::default();
@@ -647,16 +644,7 @@ fn server_input_restarts_the_idle_timer_only_when_the_host_waits_again() {
 
 #[test]
 fn a_busy_server_refuses_with_421_and_closes() {
-    let cfg = ServerConfig {
-        hostname: "mx.example.com".into(),
-        flavour: Flavour::Sendmail,
-        max_message_size: 2000,
-        max_recipients: 3,
-        auth: false,
-        show_secrets: false,
-        tls: crate::proto::tls::TlsMode::Off,
-        dsn: true,
-    };
+    let cfg = config(Flavour::Sendmail);
     let mut s = Server::refuse_busy(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
     let mut p = TestPolicy::default();
     s.feed(b"EHLO pc7\r\n");
@@ -671,16 +659,7 @@ fn a_busy_server_refuses_with_421_and_closes() {
 #[test]
 fn a_client_with_too_many_sessions_is_refused_by_address() {
     for flavour in [Flavour::Sendmail, Flavour::Postfix] {
-        let cfg = ServerConfig {
-            hostname: "mx.example.com".into(),
-            flavour,
-            max_message_size: 2000,
-            max_recipients: 3,
-            auth: false,
-            show_secrets: false,
-            tls: crate::proto::tls::TlsMode::Off,
-            dsn: true,
-        };
+        let cfg = config(flavour);
         let mut s = Server::refuse_client(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
         let mut p = TestPolicy::default();
         s.feed(b"EHLO pc7\r\n");
@@ -764,16 +743,7 @@ fn tls_info() -> crate::proto::tls::TlsInfo {
 
 fn tls_server(mode: crate::proto::tls::TlsMode) -> Server {
     Server::new(
-        ServerConfig {
-            hostname: "mx.example.com".into(),
-            flavour: Flavour::Postfix,
-            max_message_size: 2000,
-            max_recipients: 3,
-            auth: true,
-            show_secrets: false,
-            tls: mode,
-            dsn: true,
-        },
+        ServerConfig { auth: true, tls: mode, ..config(Flavour::Postfix) },
         Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
     )
 }
@@ -1523,16 +1493,7 @@ fn a_server_with_dsn_switched_off_neither_offers_nor_takes_it() {
         ),
     ] {
         let mut s = Server::new(
-            ServerConfig {
-                hostname: "mx.example.com".into(),
-                flavour,
-                max_message_size: 2000,
-                max_recipients: 3,
-                auth: false,
-                show_secrets: false,
-                tls: crate::proto::tls::TlsMode::Off,
-                dsn: false,
-            },
+            ServerConfig { dsn: false, ..config(flavour) },
             Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
         );
         let mut p = TestPolicy::default();
