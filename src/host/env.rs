@@ -194,7 +194,11 @@ impl HostCtx {
         self.env.rng.stream(&self.name, purpose)
     }
     pub fn ev(&self, kind: Kind) -> Event {
-        ev_named(self.now(), self.name.clone(), kind)
+        self.ev_at(self.now(), kind)
+    }
+    /// An event of this host as of `t` (one clock reading for several).
+    pub fn ev_at(&self, t: DateTime<FixedOffset>, kind: Kind) -> Event {
+        ev_named(t, self.name.clone(), kind)
     }
     pub fn emit(&self, e: Event) {
         self.env.trace.push(e);

@@ -11,7 +11,7 @@ use crate::base::time::push_syslog_time;
 use crate::host::env::HostCtx;
 pub use crate::proto::smtp::persona::Program;
 use crate::proto::smtp::{Flavour, Persona};
-use crate::trace::{Field, Kind, ev_named};
+use crate::trace::{Field, Kind};
 use chrono::{DateTime, FixedOffset};
 
 /// Writes `log` events for one MTA host.
@@ -59,13 +59,13 @@ impl Maillog {
         // One clock reading for the line and its event.
         let t = self.ctx.now();
         let l = self.syslog_line(t, program, pid, msg);
-        self.ctx.emit(ev_named(t, self.ctx.name.clone(), Kind::Log).line(l).field(Field::Program, program));
+        self.ctx.emit(self.ctx.ev_at(t, Kind::Log).line(l).field(Field::Program, program));
     }
 
     pub fn log(&self, prog: Program, pid: u32, msg: &str) {
         let t = self.ctx.now();
         let l = self.line_at(t, prog, pid, msg);
-        self.ctx.emit(ev_named(t, self.ctx.name.clone(), Kind::Log).line(l).field(Field::Flavour, self.flavour.name()));
+        self.ctx.emit(self.ctx.ev_at(t, Kind::Log).line(l).field(Field::Flavour, self.flavour.name()));
     }
 
     /// Several lines of one event, as the persona words them.

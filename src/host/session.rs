@@ -232,7 +232,7 @@ impl Session {
     }
 
     fn emit(&self, n: Note) {
-        let mut e = crate::trace::ev_named(self.wall(), self.ctx.name.clone(), n.kind);
+        let mut e = self.ctx.ev_at(self.wall(), n.kind);
         e.session = Some(self.session);
         e.peer = Some(self.peer.clone());
         e.line = Some(n.line);

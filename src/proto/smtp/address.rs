@@ -10,15 +10,6 @@ pub struct Mailbox {
     pub domain: String,
 }
 
-impl Mailbox {
-    /// The form used to look a user up: local part as written, domain lower-cased.
-    pub fn key(&self) -> String {
-        let mut s = String::with_capacity(self.local.len() + 1 + self.domain.len());
-        self.push_to(&mut s);
-        s
-    }
-}
-
 impl fmt::Display for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Three writes, not `write!`'s argument list: an address is written
@@ -30,6 +21,13 @@ impl fmt::Display for Mailbox {
 }
 
 impl Mailbox {
+    /// The form used to look a user up: local part as written, domain lower-cased.
+    pub fn key(&self) -> String {
+        let mut s = String::with_capacity(self.local.len() + 1 + self.domain.len());
+        self.push_to(&mut s);
+        s
+    }
+
     /// `local@domain` onto the end of `s` (as `Display` writes it, without `fmt`).
     pub fn push_to(&self, s: &mut String) {
         s.push_str(&self.local);
@@ -192,10 +190,9 @@ impl Path {
     /// `<>` or `<local@domain>`: what [`Display`](fmt::Display) writes,
     /// made without the formatter (this runs for every MAIL FROM).
     pub fn bracketed(&self) -> String {
-        match self {
-            Path::Null => "<>".to_string(),
-            Path::Mailbox(m) => m.bracketed(),
-        }
+        let mut s = String::new();
+        self.push_bracketed(&mut s);
+        s
     }
     /// [`Path::bracketed`], appended to `s`.
     pub fn push_bracketed(&self, s: &mut String) {
