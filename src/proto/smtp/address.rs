@@ -190,7 +190,11 @@ impl Path {
     /// `<>` or `<local@domain>`: what [`Display`](fmt::Display) writes,
     /// made without the formatter (this runs for every MAIL FROM).
     pub fn bracketed(&self) -> String {
-        let mut s = String::new();
+        let len = match self {
+            Path::Null => 0,
+            Path::Mailbox(m) => m.local.len() + 1 + m.domain.len(),
+        };
+        let mut s = String::with_capacity(len + 2);
         self.push_bracketed(&mut s);
         s
     }
