@@ -165,13 +165,6 @@ pub struct Session {
     /// earlier deadline moves it at once. (Setting a timer for every wait
     /// was a timer-wheel insertion and removal for every line.)
     timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
-    /// The wall-clock time of the events traced since the driver last read
-    /// it: the lines of one reply, and a command with the lines traced
-    /// before the next reply, take no time between them, and reading the
-    /// clock for each was most of an event's cost. Cleared whenever the
-    /// driver reads its clock ([`Session::now`]), after it awaits, and
-    /// before a reply's lines (the host may have traced events meanwhile).
-    stamp: std::cell::Cell<Option<DateTime<FixedOffset>>>,
 }
 
 impl Session {
@@ -192,7 +185,6 @@ impl Session {
             tls: None,
             encrypted: false,
             timer: None,
-            stamp: std::cell::Cell::new(None),
         }
     }
 
@@ -215,24 +207,16 @@ impl Session {
 
     /// The core's clock: time since the driver started.
     pub fn now(&self) -> Duration {
-        self.stamp.set(None);
         self.start.elapsed()
     }
 
-    /// The time of an event now (see `stamp`).
-    fn wall(&self) -> DateTime<FixedOffset> {
-        match self.stamp.get() {
-            Some(t) => t,
-            None => {
-                let t = self.ctx.now();
-                self.stamp.set(Some(t));
-                t
-            }
-        }
+    fn emit(&self, n: Note) {
+        self.emit_at(self.ctx.now(), n);
     }
 
-    fn emit(&self, n: Note) {
-        let mut e = self.ctx.ev_at(self.wall(), n.kind);
+    /// Trace `n` as of `t` (the lines of one reply share one clock reading).
+    fn emit_at(&self, t: DateTime<FixedOffset>, n: Note) {
+        let mut e = self.ctx.ev_at(t, n.kind);
         e.session = Some(self.session);
         e.peer = Some(self.peer.clone());
         e.line = Some(n.line);
@@ -269,9 +253,7 @@ impl Session {
                 }
             }
         };
-        let shaken = tokio::time::timeout(limit, shake).await;
-        self.stamp.set(None);
-        let (stream, info) = match shaken {
+        let (stream, info) = match tokio::time::timeout(limit, shake).await {
             Ok(r) => r?,
             Err(_) => return Err("the TLS handshake timed out".into()),
         };
@@ -360,12 +342,10 @@ impl Session {
                     }
                     Io::Trace(n) => self.emit(n),
                     Io::Send { bytes, notes } => {
-                        // A reply may follow work of the host's own (a message
-                        // queued, its log lines, with times of their own): its
-                        // lines take a new reading, never one from before that.
-                        self.stamp.set(None);
+                        // One clock reading for all the lines of a reply.
+                        let t = self.ctx.now();
                         for n in notes {
-                            self.emit(n);
+                            self.emit_at(t, n);
                         }
                         if self.out.is_empty() {
                             self.out = bytes;
@@ -456,7 +436,6 @@ impl Session {
                 Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the peer did not read what was sent in time"))
             }
         };
-        self.stamp.set(None);
         self.out.clear();
         if self.out.capacity() > FLUSH_AT * 2 {
             self.out = Vec::new();
@@ -477,7 +456,6 @@ impl Session {
             self.done = true;
             // A peer that reads nothing cannot hold the close up for long either.
             let _ = tokio::time::timeout(WRITE_TIMEOUT, self.stream.shutdown()).await;
-            self.stamp.set(None);
         }
     }
 }
