@@ -1,20 +1,15 @@
 //! The `maillab` command line: parse the arguments (clap) and hand the
 //! subcommand to its module under `cli/`.
 
+mod alloc;
 mod cli;
 
 use clap::FromArgMatches;
 use std::process::ExitCode;
 
-/// The program's allocator: mimalloc, not glibc's malloc. A run allocates
-/// and frees many small strings per traced event (about 200 allocations a
-/// recipient in a list post), and `serve` frees on one thread what another
-/// allocated (trace lines, messages); glibc's malloc and free were a fifth of
-/// the instructions of a 10,000-member post (callgrind) and its arena locks
-/// showed in serve's profile. Measured in bench/RESULTS.md ("eleventh
-/// round"). The library (tests, fuzz targets) keeps the system allocator.
+/// The program's allocator: mimalloc (see `alloc.rs` for why and how).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: alloc::MiMalloc = alloc::MiMalloc;
 
 /// clap's answer that is not a command to run: help, the version, or a usage error.
 fn clap_exit(e: clap::Error) -> ExitCode {

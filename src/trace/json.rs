@@ -95,7 +95,7 @@ fn time(out: &mut Vec<u8>, t: DateTime<FixedOffset>) {
 }
 
 fn number(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(crate::base::decimal::digits(n, &mut [0u8; 20]));
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// How serde_json escapes each octet: 0 for none, `u` for `\u00XX`, else
