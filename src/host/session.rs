@@ -303,10 +303,13 @@ impl Session {
     /// Drive `core` until it asks the host for something (`Some`) or the
     /// session is over (`None`, the stream shut down).
     pub async fn next<C: Core>(&mut self, core: &mut C) -> Option<C::Action> {
+        // The reading the core was last woken with, if nothing awaited since.
+        let mut woken_at = None;
         while !self.done {
             // The time, read again after anything that awaits (polls in a row
-            // take no time worth a clock read each).
-            let mut now = self.now();
+            // take no time worth a clock read each, nor do the polls that
+            // follow a wake-up: the core was woken with this reading).
+            let mut now = woken_at.take().unwrap_or_else(|| self.now());
             while let Some(io) = core.poll(now) {
                 match io {
                     Io::Host(a) => {
@@ -405,12 +408,20 @@ impl Session {
                     self.lost = true;
                     core.peer_closed(Lost::Closed);
                 }
-                Woke::Read(Ok(n)) => core.feed(self.now(), &self.buf[..n]),
+                Woke::Read(Ok(n)) => {
+                    let now = self.now();
+                    core.feed(now, &self.buf[..n]);
+                    woken_at = Some(now);
+                }
                 Woke::Read(Err(e)) => {
                     self.lost = true;
                     core.peer_closed(Lost::Read(e));
                 }
-                Woke::Timer => core.handle_timeout(self.now()),
+                Woke::Timer => {
+                    let now = self.now();
+                    core.handle_timeout(now);
+                    woken_at = Some(now);
+                }
                 Woke::Signal(true) => core.signalled(),
                 // The sender is gone: no more signals.
                 Woke::Signal(false) => self.signal = None,

@@ -962,6 +962,10 @@ impl Server {
 
     /// The trace form of a command: AUTH's initial response is masked.
     fn mask_command(&self, line: &str) -> String {
+        // Only AUTH is masked: any other command is shown as it came.
+        if !line.as_bytes().get(..5).is_some_and(|v| v.eq_ignore_ascii_case(b"AUTH ")) {
+            return line.to_string();
+        }
         let mut words = line.splitn(3, ' ');
         let (verb, mech, rest) = (words.next().unwrap_or(""), words.next(), words.next());
         match (verb.eq_ignore_ascii_case("AUTH"), mech, rest) {
