@@ -171,11 +171,18 @@ impl Session {
     /// Drive `stream`, traced as connection `session` with the peer `peer`;
     /// the core's time starts now.
     pub fn new(ctx: &HostCtx, stream: Stream, session: u64, peer: impl Into<Name>) -> Self {
+        // The session's events carry copies of the host's and the peer's
+        // names made for this session (two small allocations): with several
+        // session threads (`serve --threads`), sessions on different cores
+        // would otherwise change the reference counts of the same two names
+        // for every event, taking the counts' cache line from core to core.
+        let mut ctx = ctx.clone();
+        ctx.name = Name::from(ctx.name.as_str());
         Session {
-            ctx: ctx.clone(),
+            ctx,
             stream,
             session,
-            peer: peer.into(),
+            peer: Name::from(peer.into().as_str()),
             start: Instant::now(),
             buf: vec![0u8; 8192],
             out: Vec::new(),
