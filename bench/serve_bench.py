@@ -651,6 +651,11 @@ def _ratio(a, b):
     return f"{a / b:.2f}" if b > 0 else "n/a"
 
 
+def _rounds(r, metric, ref="smtp-sink"):
+    """maillab / `ref` in each round (the servers ran in turn within a round)."""
+    return [a / b for a, b in zip(r["all"]["maillab"][metric], r["all"][ref][metric]) if b > 0]
+
+
 def _label(r):
     return f"{r['size'] // 1024:>4}KiB {r['sessions']:>4} {'-d' if r.get('keep') else 'new':>4} {r['msgs']:>6}"
 
@@ -672,6 +677,11 @@ def report_smtp(res):
             v = [r["median"][k][metric] for k in cols]
             print(f"{_label(r)} | {v[0]:>8{fmt}} {v[1]:>7{fmt}}"
                   f" {v[2]:>7{fmt}} {v[3]:>9{fmt}} {v[4]:>8{fmt}} | {_ratio(v[0], v[3]):>7} {_ratio(v[0], v[4]):>7}")
+        # How far one round is from the next: a ratio of medians means little
+        # when the rounds' own ratios spread wider than its distance from 1.
+        print("   ml/sink in each round:")
+        for r in res:
+            print(f"{_label(r)} | " + " ".join(f"{x:.2f}" for x in _rounds(r, metric)))
         print()
 
     print()
@@ -736,13 +746,18 @@ def report_issue(out):
         r = smtp.get(key)
         if r:
             m = r["median"]
+
+            def spread(metric):
+                x = _rounds(r, metric)
+                return f" (rounds {min(x):.2f}-{max(x):.2f})" if x else ""
+
             rows.append((what + ", msg/s", f"{m['maillab']['rate']:.0f}",
                          f"sink {m['smtp-sink']['rate']:.0f}; aiosmtpd {m['aiosmtpd']['rate']:.0f}",
-                         f"{m['maillab']['rate'] / m['smtp-sink']['rate']:.2f}x sink,"
+                         f"{m['maillab']['rate'] / m['smtp-sink']['rate']:.2f}x sink{spread('rate')},"
                          f" {m['maillab']['rate'] / m['aiosmtpd']['rate']:.1f}x aio", goal))
             rows.append((what.split(",")[0] + (" -d" if key[2] else " new conn") + ": server CPU per 1,000 msgs",
                          f"{m['maillab']['cpu']:.0f} ms", f"sink {m['smtp-sink']['cpu']:.0f} ms",
-                         f"{m['maillab']['cpu'] / max(m['smtp-sink']['cpu'], 1e-9):.2f}x", "<= 1.0x"))
+                         f"{m['maillab']['cpu'] / max(m['smtp-sink']['cpu'], 1e-9):.2f}x{spread('cpu')}", "<= 1.0x"))
     rd = out.get("readers")
     if rd:
         ml, dc = rd["maillab"], rd["dovecot"]
@@ -763,7 +778,7 @@ def report_issue(out):
     print("== issue 18's table from this run (ratio: maillab / reference; for CPU and p95, lower is better)")
     w = max(len(r[0]) for r in rows)
     for what, a, b, ratio, goal in rows:
-        print(f"   {what:<{w}} | {a:>8} | {b:<28} | {ratio:<20} | goal {goal}")
+        print(f"   {what:<{w}} | {a:>8} | {b:<28} | {ratio:<38} | goal {goal}")
     print()
 
 
