@@ -962,18 +962,24 @@ impl Server {
 
     /// The trace form of a command: AUTH's initial response is masked.
     fn mask_command(&self, line: &str) -> String {
-        // Only AUTH is masked: any other command is shown as it came.
-        if !line.as_bytes().get(..5).is_some_and(|v| v.eq_ignore_ascii_case(b"AUTH ")) {
+        // Only AUTH carries a secret: any other command is shown as it came.
+        let auth = line
+            .as_bytes()
+            .get(..5)
+            .is_some_and(|v| v[..4].eq_ignore_ascii_case(b"AUTH") && v[4].is_ascii_whitespace());
+        if !auth {
             return line.to_string();
         }
-        let mut words = line.splitn(3, ' ');
-        let (verb, mech, rest) = (words.next().unwrap_or(""), words.next(), words.next());
-        match (verb.eq_ignore_ascii_case("AUTH"), mech, rest) {
-            (true, Some(m), Some(r)) => {
+        // Words split at any white space, as `auth_command` splits them (a
+        // tab before the response logs in as a space does; a tab after AUTH
+        // makes an unknown command, its secret masked all the same).
+        let mut words = line[5..].split_whitespace();
+        match (words.next(), words.next()) {
+            (Some(mech), Some(response)) => {
                 if self.cfg.show_secrets {
-                    format!("{line}{}", decoded_note(r))
+                    format!("{line}{}", decoded_note(response))
                 } else {
-                    format!("{verb} {m} ****")
+                    format!("{} {mech} ****", &line[..4])
                 }
             }
             _ => line.to_string(),

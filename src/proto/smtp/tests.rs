@@ -828,6 +828,40 @@ fn starttls_required_refuses_auth_and_mail_before_it() {
     assert!(out[8].starts_with("250"), "{out:?}");
 }
 
+/// AUTH's initial response is masked in the trace however the client
+/// separates the words: a tab before the response logs in as a space does.
+#[test]
+fn auth_responses_are_masked_after_any_white_space() {
+    let cases = [
+        ("AUTH PLAIN AGJvYgBzZWNyZXQ=", "AUTH PLAIN ****", Some(235)),
+        ("AUTH PLAIN\tAGJvYgBzZWNyZXQ=", "AUTH PLAIN ****", Some(235)),
+        ("auth  plain AGJvYgBzZWNyZXQ=", "auth plain ****", Some(235)),
+        ("AUTH\tPLAIN AGJvYgBzZWNyZXQ=", "AUTH PLAIN ****", None),
+        ("AUTH PLAIN", "AUTH PLAIN", Some(334)),
+        ("AUTHX PLAIN AGJvYgBzZWNyZXQ=", "AUTHX PLAIN AGJvYgBzZWNyZXQ=", None),
+    ];
+    for (line, shown, code) in cases {
+        let mut s = Server::new(
+            ServerConfig { auth: true, ..config(Flavour::Postfix) },
+            Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+        );
+        let mut p = TestPolicy::default();
+        s.feed(format!("EHLO pc\r\n{line}\r\n").as_bytes());
+        let (mut commands, mut codes) = (Vec::new(), Vec::new());
+        while let Some(o) = s.poll(&mut p) {
+            match o {
+                Output::Command(c) => commands.push(c),
+                Output::Reply(r) => codes.push(r.code),
+                _ => {}
+            }
+        }
+        assert_eq!(commands, ["EHLO pc", shown], "{line:?}");
+        if let Some(code) = code {
+            assert_eq!(codes.last(), Some(&code), "{line:?}: {codes:?}");
+        }
+    }
+}
+
 #[test]
 fn starttls_off_is_an_unknown_command_as_before() {
     use crate::proto::tls::TlsMode;
