@@ -26,6 +26,20 @@ const WORD: usize = std::mem::size_of::<usize>();
 
 pub struct MiMalloc;
 
+/// `plain(size)` when every mimalloc block has the alignment asked for,
+/// else `aligned(size, alignment)`.
+#[inline(always)]
+unsafe fn by_alignment(
+    layout: Layout,
+    plain: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    // SAFETY: the callers pass mimalloc's own allocation functions.
+    let block =
+        unsafe { if layout.align() <= WORD { plain(layout.size()) } else { aligned(layout.size(), layout.align()) } };
+    block as *mut u8
+}
+
 // SAFETY: every call passes mimalloc a size and, where it matters, an
 // alignment from the Layout; blocks of alignment up to WORD come from the
 // unaligned calls, whose blocks are word-aligned (mimalloc's size classes are
@@ -33,26 +47,14 @@ pub struct MiMalloc;
 unsafe impl GlobalAlloc for MiMalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: plain FFI calls into mimalloc with the Layout's values.
-        unsafe {
-            if layout.align() <= WORD {
-                mi::mi_malloc(layout.size()) as *mut u8
-            } else {
-                mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
-            }
-        }
+        // SAFETY: mimalloc's allocation calls, given the Layout's values.
+        unsafe { by_alignment(layout, mi::mi_malloc, mi::mi_malloc_aligned) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as in `alloc`.
-        unsafe {
-            if layout.align() <= WORD {
-                mi::mi_zalloc(layout.size()) as *mut u8
-            } else {
-                mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
-            }
-        }
+        unsafe { by_alignment(layout, mi::mi_zalloc, mi::mi_zalloc_aligned) }
     }
 
     #[inline]
@@ -79,8 +81,11 @@ unsafe impl GlobalAlloc for MiMalloc {
 mod tests {
     use super::*;
 
-    /// Blocks of every size class up to 64 KiB, asked for at every alignment
-    /// from 1 to 4 KiB, come back aligned, writable, resizable and freeable.
+    /// Blocks of 1 to 160 octets and eight larger sizes up to 64 KiB, asked
+    /// for at alignments of 1 to 128 octets and 4 KiB, come back aligned,
+    /// writable, resizable (contents kept), zeroed when asked and freeable.
+    /// (A cut-off of 16 fails here: the second block of a page of 8-octet
+    /// blocks is not 16-aligned.)
     #[test]
     fn blocks_are_aligned_as_asked() {
         let a = MiMalloc;

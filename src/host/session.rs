@@ -172,17 +172,17 @@ impl Session {
     /// the core's time starts now.
     pub fn new(ctx: &HostCtx, stream: Stream, session: u64, peer: impl Into<Name>) -> Self {
         // The session's events carry copies of the host's and the peer's
-        // names made for this session (two small allocations): with several
+        // names made for this session (at most two small allocations): with several
         // session threads (`serve --threads`), sessions on different cores
         // would otherwise change the reference counts of the same two names
         // for every event, taking the counts' cache line from core to core.
         let mut ctx = ctx.clone();
-        ctx.name = Name::from(ctx.name.as_str());
+        ctx.name = ctx.name.clone().own();
         Session {
             ctx,
             stream,
             session,
-            peer: Name::from(peer.into().as_str()),
+            peer: peer.into().own(),
             start: Instant::now(),
             buf: vec![0u8; 8192],
             out: Vec::new(),

@@ -15,6 +15,11 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// This name if nothing else holds it, else a copy of its own (whose
+    /// reference count no other thread changes).
+    pub fn own(self) -> Name {
+        if Arc::strong_count(&self.0) == 1 { self } else { Name::from(self.as_str()) }
+    }
 }
 
 impl Deref for Name {
@@ -123,6 +128,18 @@ impl Serialize for Name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_of_its_own_is_copied_only_when_shared() {
+        let alone = Name::from("dept");
+        let at = alone.as_str().as_ptr();
+        assert_eq!(alone.own().as_str().as_ptr(), at, "nothing else held it: no copy");
+        let shared = Name::from("hub");
+        let other = shared.clone();
+        let own = shared.own();
+        assert_eq!(own, other);
+        assert_ne!(own.as_str().as_ptr(), other.as_str().as_ptr(), "held elsewhere: a copy");
+    }
 
     #[test]
     fn a_name_is_its_text_everywhere() {
