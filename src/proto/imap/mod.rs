@@ -1034,8 +1034,10 @@ fn check_flags(flags: Vec<String>) -> PResult<BTreeSet<String>> {
 
 /// The first word of `s` and what follows it, leading spaces skipped.
 fn word(s: &str) -> (&str, &str) {
-    let s = s.trim_start_matches(' ');
-    s.split_once(' ').unwrap_or((s, ""))
+    // At any white space, not only at the spaces IMAP's grammar has: a line
+    // with a tab is refused, but its secret must not show in the trace.
+    let s = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    s.split_once(|c: char| c.is_ascii_whitespace()).unwrap_or((s, ""))
 }
 
 /// Mask the password of LOGIN and the initial response of AUTHENTICATE.
@@ -1043,7 +1045,7 @@ fn word(s: &str) -> (&str, &str) {
 fn mask_command(line: &str, show: bool) -> (String, bool) {
     let (tag, rest) = word(line);
     let (verb, rest) = word(rest);
-    let rest = rest.trim_start_matches(' ');
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
     if verb.eq_ignore_ascii_case("LOGIN") && !rest.is_empty() {
         let (user, after) = rest.split_at_checked(astring_len(rest)).unwrap_or((rest, ""));
         let after = after.trim();
@@ -1096,7 +1098,8 @@ fn astring_len(s: &str) -> usize {
             s.len()
         }
         Some(b'{') => b.iter().position(|&c| c == b'}').map_or(s.len(), |p| p + 1),
-        _ => b.iter().position(|&c| c == b' ').unwrap_or(s.len()),
+        // An atom ends at white space (a tab too, for the mask: see `word`).
+        _ => b.iter().position(|c| c.is_ascii_whitespace()).unwrap_or(s.len()),
     }
 }
 

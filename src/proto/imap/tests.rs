@@ -250,6 +250,18 @@ fn secrets_are_masked_in_the_trace() {
     let outs = run(&mut s, &mut st, b"c2  login   alice@example.com   secret\r\n");
     assert_eq!(received(&outs), vec!["c2 login alice@example.com ***"]);
     assert_eq!(s.user(), Some(ALICE));
+    // Nor do tabs: whether the server takes such a line or not, its secret stays hidden.
+    for line in [
+        "t1 LOGIN\talice@example.com secret\r\n",
+        "t2 LOGIN alice@example.com\tsecret\r\n",
+        "t3\tLOGIN alice@example.com secret\r\n",
+        "t4 AUTHENTICATE PLAIN\tAGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n",
+        "t5 AUTHENTICATE\tPLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n",
+    ] {
+        let mut s = session(&mut st);
+        let shown = received(&run(&mut s, &mut st, line.as_bytes())).join("\n");
+        assert!(!shown.contains("secret") && !shown.contains("AGFs"), "{line:?} shown as {shown:?}");
+    }
     // A literal user name: the password on the next line is masked too.
     let mut s = session(&mut st);
     let outs = run(&mut s, &mut st, b"d LOGIN {17+}\r\nalice@example.com secret\r\n");
