@@ -177,7 +177,7 @@ impl Session {
         // would otherwise change the reference counts of the same two names
         // for every event, taking the counts' cache line from core to core.
         let mut ctx = ctx.clone();
-        ctx.name = ctx.name.clone().own();
+        ctx.name = Name::from(ctx.name.as_str());
         Session {
             ctx,
             stream,

@@ -112,7 +112,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// host name's count; the machine's noise hid what padding changed.)
 #[derive(Default)]
 #[repr(align(128))]
-pub struct Counter(AtomicU64);
+struct Counter(AtomicU64);
 
 impl std::ops::Deref for Counter {
     type Target = AtomicU64;
