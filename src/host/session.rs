@@ -133,6 +133,9 @@ pub trait Core {
 /// out instead of being held whole).
 const FLUSH_AT: usize = 64 * 1024;
 
+/// At most this much is read from the peer at once (and fed to the core).
+const READ_BUF: usize = 8 * 1024;
+
 /// The default [`Core::write_timeout`].
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -184,7 +187,8 @@ impl Session {
             session,
             peer: peer.into().own(),
             start: Instant::now(),
-            buf: vec![0u8; 8192],
+            // Read into its spare room (`read_buf`): nothing to zero first.
+            buf: Vec::with_capacity(READ_BUF),
             out: Vec::new(),
             signal: None,
             lost: false,
@@ -387,7 +391,7 @@ impl Session {
                 let Session { stream, buf, signal, timer, .. } = self;
                 let woke = tokio::select! {
                     biased;
-                    r = stream.read(buf) => Woke::Read(r),
+                    r = stream.read_buf(buf) => Woke::Read(r),
                     _ = fire(timer) => Woke::Timer,
                     c = changed(signal) => Woke::Signal(c),
                 };
@@ -415,9 +419,10 @@ impl Session {
                     self.lost = true;
                     core.peer_closed(Lost::Closed);
                 }
-                Woke::Read(Ok(n)) => {
+                Woke::Read(Ok(_)) => {
                     let now = self.now();
-                    core.feed(now, &self.buf[..n]);
+                    core.feed(now, &self.buf);
+                    self.buf.clear();
                     woken_at = Some(now);
                 }
                 Woke::Read(Err(e)) => {
