@@ -63,11 +63,16 @@ pub enum SnapshotRequest {
 #[derive(Serialize, Clone, Debug)]
 pub struct Endpoint {
     pub host: String,
+    /// The host's full name: its greeting's and its certificate's.
+    pub hostname: String,
     pub role: String,
     pub scenario_address: String,
     pub address: String,
     pub service: String,
     pub port: u16,
+    /// The service offers TLS: STARTTLS (smtp, submission, imap), STLS
+    /// (pop3), or TLS from the first octet (submissions, pop3s, imaps).
+    pub tls: bool,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -129,6 +134,8 @@ pub fn endpoints(
         for (service, port) in services {
             out.push(Endpoint {
                 host: h.name.clone(),
+                hostname: h.hostname.clone(),
+                tls: tls && !matches!(service, "dns" | "http"),
                 role: h.role.name().to_string(),
                 scenario_address: h.address.to_string(),
                 address: plan.get(&h.address).copied().unwrap_or(h.address).to_string(),
@@ -330,14 +337,23 @@ fn table_en(r: &Ready) -> String {
         ));
     }
     if let Some(ca) = &r.ca_file {
-        let ((a, p), more) = tls_targets(r, ca);
+        let (target, mut more) = tls_targets(r, ca);
+        if let Some(e) = target {
+            more.insert_str(
+                0,
+                &format!(
+                    "  openssl s_client -starttls smtp -CAfile {ca} -connect {}:{} -verify_hostname {}\n",
+                    e.address, e.port, e.hostname
+                ),
+            );
+        }
+        let name = target.map_or("mail.example.ac.jp", |e| e.hostname.as_str());
         s.push_str(&format!(
             "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
              Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import\n  \
-             curl --cacert {ca} ...\n  \
-             openssl s_client -starttls smtp -CAfile {ca} -connect {a}:{p}\n{more}  \
+             curl --cacert {ca} ...\n{more}  \
              Python: ssl.create_default_context(cafile=\"{ca}\")\n\
-             The certificates name the scenario's host names (e.g. mail.example.ac.jp), not 127.x.y.z: map the name to the address (/etc/hosts, curl --resolve) or set the name to check (openssl -verify_hostname, Python server_hostname=).\n"
+             The certificates name the scenario's host names (e.g. {name}), not 127.x.y.z: map the name to the address (/etc/hosts, curl --resolve) or set the name to check (openssl -verify_hostname, Python server_hostname=).\n"
         ));
     }
     if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
@@ -399,14 +415,23 @@ fn table_ja(r: &Ready) -> String {
         ));
     }
     if let Some(ca) = &r.ca_file {
-        let ((a, p), more) = tls_targets(r, ca);
+        let (target, mut more) = tls_targets(r, ca);
+        if let Some(e) = target {
+            more.insert_str(
+                0,
+                &format!(
+                    "  openssl s_client -starttls smtp -CAfile {ca} -connect {}:{} -verify_hostname {}\n",
+                    e.address, e.port, e.hostname
+                ),
+            );
+        }
+        let name = target.map_or("mail.example.ac.jp", |e| e.hostname.as_str());
         s.push_str(&format!(
             "\nTLS: サーバの証明書は、{ca} にある実験室の CA（認証局）が発行したものです。接続するには、この CA を信頼させます:\n  \
              Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n  \
-             curl --cacert {ca} ...\n  \
-             openssl s_client -starttls smtp -CAfile {ca} -connect {a}:{p}\n{more}  \
+             curl --cacert {ca} ...\n{more}  \
              Python: ssl.create_default_context(cafile=\"{ca}\")\n\
-             証明書に書かれているのはシナリオのホスト名（例: mail.example.ac.jp）で、127.x.y.z ではありません。名前をアドレスに対応させる（/etc/hosts、curl --resolve）か、確かめる名前を指定してください（openssl -verify_hostname、Python の server_hostname=）。\n"
+             証明書に書かれているのはシナリオのホスト名（例: {name}）で、127.x.y.z ではありません。名前をアドレスに対応させる（/etc/hosts、curl --resolve）か、確かめる名前を指定してください（openssl -verify_hostname、Python の server_hostname=）。\n"
         ));
     }
     if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
@@ -419,23 +444,19 @@ fn table_ja(r: &Ready) -> String {
     s
 }
 
-/// Where the TLS instructions point `openssl s_client` (a submission or SMTP
-/// service), and the lines for POP3 STLS and IMAP STARTTLS on a mailstore's 110 and 143.
-fn tls_targets<'a>(r: &'a Ready, ca: &str) -> ((&'a str, u16), String) {
-    let host = r
-        .endpoints
-        .iter()
-        .find(|e| e.service == "submission")
-        .or_else(|| r.endpoints.iter().find(|e| e.service == "smtp"));
-    let target = host.map(|e| (e.address.as_str(), e.port)).unwrap_or(("127.0.0.1", 0));
+/// Where the TLS instructions point `openssl s_client`: a submission or
+/// SMTP service that offers STARTTLS (address, port and the name its
+/// certificate carries), and the lines for POP3 STLS and IMAP STARTTLS on a
+/// mailstore that offers them.
+fn tls_targets<'a>(r: &'a Ready, ca: &str) -> (Option<&'a Endpoint>, String) {
+    let starttls = |svc: &str| r.endpoints.iter().find(|e| e.service == svc && e.tls);
+    let target = starttls("submission").or_else(|| starttls("smtp"));
     let mut more = String::new();
     for (svc, proto) in [("pop3", "pop3"), ("imap", "imap")] {
-        if let Some(e) = r.endpoints.iter().find(|e| e.service == svc)
-            && r.endpoints.iter().any(|x| x.host == e.host && x.service == format!("{svc}s"))
-        {
+        if let Some(e) = starttls(svc) {
             more.push_str(&format!(
-                "  openssl s_client -starttls {proto} -CAfile {ca} -connect {}:{}\n",
-                e.address, e.port
+                "  openssl s_client -starttls {proto} -CAfile {ca} -connect {}:{} -verify_hostname {}\n",
+                e.address, e.port, e.hostname
             ));
         }
     }
@@ -584,6 +605,9 @@ mod tests {
     fn ready() -> Ready {
         let ep = |host: &str, role: &str, sa: &str, a: &str, service: &str, port: u16| Endpoint {
             host: host.into(),
+            hostname: format!("{host}.example.ac.jp"),
+            // mail has TLS (imaps), mail-net none.
+            tls: host == "mail" && service != "http",
             role: role.into(),
             scenario_address: sa.into(),
             address: a.into(),
@@ -642,8 +666,8 @@ friend@example.net のメールクライアントの設定:
         for line in [
             "TLS: サーバの証明書は、/tmp/maillab-serve-lab-ca.pem にある実験室の CA（認証局）が発行したものです。",
             "  Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n",
-            "  openssl s_client -starttls smtp -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:2525\n",
-            "  openssl s_client -starttls imap -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:1143\n",
+            "  openssl s_client -starttls smtp -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:2525 -verify_hostname mail.example.ac.jp\n",
+            "  openssl s_client -starttls imap -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:1143 -verify_hostname mail.example.ac.jp\n",
             "\nメールクライアントの自動設定 (autoconfig): http://127.0.2.25:8080/mail/config-v1.1.xml?emailaddress=USER@DOMAIN\n",
             "\n以下はトレースです。Ctrl-C ですべてのホストを止めます。\n",
         ] {
@@ -660,5 +684,19 @@ friend@example.net のメールクライアントの設定:
         assert_eq!(facts(&ja), facts(&en));
         assert_eq!(still_queued(Lang::Ja, "mail", 2), "mail: 宛先 2 件がまだキューに残っています");
         assert_eq!(stopped(Lang::Ja, 2), "maillab serve: 停止しました（キューに残った宛先は 2 件）");
+    }
+
+    /// openssl is pointed at a host that offers STARTTLS, not at the first
+    /// SMTP service listed (a host without TLS answered "wrong version number").
+    #[test]
+    fn the_openssl_line_names_a_host_with_tls() {
+        let mut r = ready();
+        r.endpoints.rotate_right(1); // mail-net (no TLS) first
+        for lang in [Lang::En, Lang::Ja] {
+            let t = table(&r, lang);
+            assert!(t.contains("-starttls smtp -CAfile /tmp/maillab-serve-lab-ca.pem -connect 127.0.2.25:2525 -verify_hostname mail.example.ac.jp\n"), "{t}");
+            assert!(!t.contains("-connect 127.51.100.30"), "{t}");
+            assert!(t.contains("(e.g. mail.example.ac.jp)") || t.contains("（例: mail.example.ac.jp）"), "{t}");
+        }
     }
 }

@@ -1012,7 +1012,8 @@ impl Server {
             return self.error(st.auth_in_transaction());
         }
         let mut words = arg.split_whitespace();
-        let mech = words.next().unwrap_or("").to_ascii_uppercase();
+        let word = words.next().unwrap_or("");
+        let mech = word.to_ascii_uppercase();
         let initial = words.next();
         match (mech.as_str(), initial) {
             ("PLAIN", Some(r)) => self.auth_line(AuthStep::Plain, r, policy),
@@ -1031,7 +1032,7 @@ impl Server {
                 self.auth_step = Some(AuthStep::Cram(c));
             }
             ("", _) => self.error(st.auth_syntax()),
-            _ => self.error(st.auth_mechanism_unknown()),
+            _ => self.error(st.auth_mechanism_unknown(word)),
         }
     }
 

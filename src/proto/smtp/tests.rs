@@ -1543,3 +1543,67 @@ fn a_server_with_dsn_switched_off_neither_offers_nor_takes_it() {
         assert_eq!(replies[4].one_line(), rcpt);
     }
 }
+
+/// The AUTH replies in each flavour's words (sendmail: srvrsmtp.c's
+/// `message()` calls in its AUTH case; Postfix: smtpd_sasl_proto.c).
+#[test]
+fn auth_reply_texts_follow_the_flavour() {
+    let cases: [(&[u8], &str, &str); 7] = [
+        (b"AUTH\r\n", "501 5.5.2 AUTH mechanism must be specified", "501 5.5.4 Syntax: AUTH mechanism"),
+        (
+            b"AUTH Gssapi\r\n",
+            "504 5.3.3 AUTH mechanism Gssapi not available",
+            "504 5.5.4 Unrecognized authentication type",
+        ),
+        (b"AUTH PLAIN\r\n*\r\n", "501 5.0.0 AUTH aborted", "501 5.7.0 Authentication aborted"),
+        (b"AUTH PLAIN %%%\r\n", "501 5.5.4 cannot decode AUTH parameter", "501 5.5.2 Cannot decode response"),
+        (
+            b"AUTH PLAIN AGJvYgB3cm9uZw==\r\n",
+            "535 5.7.0 authentication failed",
+            "535 5.7.8 Error: authentication failed: authentication failure",
+        ),
+        (b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n", "235 2.0.0 OK Authenticated", "235 2.7.0 Authentication successful"),
+        (
+            b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n",
+            "503 5.5.0 Already Authenticated",
+            "503 5.5.1 Error: already authenticated",
+        ),
+    ];
+    for (input, sendmail, postfix) in cases {
+        for (flavour, want) in [(Flavour::Sendmail, sendmail), (Flavour::Postfix, postfix)] {
+            let mut s = Server::new(
+                ServerConfig { auth: true, ..config(flavour) },
+                Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+            );
+            let mut p = TestPolicy::default();
+            s.feed(b"EHLO pc7\r\n");
+            s.feed(input);
+            let mut last = None;
+            while let Some(o) = s.poll(&mut p) {
+                if let Output::Reply(r) = o {
+                    last = Some(r.one_line());
+                }
+            }
+            assert_eq!(last.as_deref(), Some(want), "{flavour:?} {}", String::from_utf8_lossy(input));
+        }
+    }
+    // During a transaction.
+    for (flavour, want) in [
+        (Flavour::Sendmail, "503 5.5.0 AUTH not permitted during a mail transaction"),
+        (Flavour::Postfix, "503 5.5.1 Error: MAIL transaction in progress"),
+    ] {
+        let mut s = Server::new(
+            ServerConfig { auth: true, ..config(flavour) },
+            Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+        );
+        let mut p = TestPolicy::default();
+        s.feed(b"EHLO pc7\r\nMAIL FROM:<a@example.com>\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n");
+        let mut last = None;
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                last = Some(r.one_line());
+            }
+        }
+        assert_eq!(last.as_deref(), Some(want), "{flavour:?}");
+    }
+}

@@ -301,7 +301,8 @@ pub trait Persona: Sync {
     fn auth_syntax(&self) -> Reply {
         Reply::new(501, "5.5.4 Syntax: AUTH mechanism")
     }
-    fn auth_mechanism_unknown(&self) -> Reply {
+    /// AUTH with a mechanism not offered (`mech` as the client wrote it).
+    fn auth_mechanism_unknown(&self, _mech: &str) -> Reply {
         Reply::new(504, "5.5.4 Unrecognized authentication type")
     }
     fn auth_aborted(&self) -> Reply {

@@ -170,6 +170,41 @@ impl Persona for Sendmail {
     fn auth_not_available(&self) -> Reply {
         Reply::new(503, "5.3.3 AUTH not available")
     }
+    // The AUTH replies of srvrsmtp.c (its `message(...)` calls in the AUTH case).
+    fn already_authenticated(&self) -> Reply {
+        Reply::new(503, "5.5.0 Already Authenticated")
+    }
+    fn auth_in_transaction(&self) -> Reply {
+        Reply::new(503, "5.5.0 AUTH not permitted during a mail transaction")
+    }
+    fn auth_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.2 AUTH mechanism must be specified")
+    }
+    fn auth_mechanism_unknown(&self, mech: &str) -> Reply {
+        // "504 5.3.3 AUTH mechanism %.32s not available"
+        let mech: String = mech.chars().take(32).collect();
+        Reply::new(504, format!("5.3.3 AUTH mechanism {mech} not available"))
+    }
+    fn auth_aborted(&self) -> Reply {
+        Reply::new(501, "5.0.0 AUTH aborted")
+    }
+    fn auth_undecodable(&self) -> Reply {
+        // sendmail adds what it could not decode ("... AUTH parameter %s");
+        // left out here, so that a password typed without base64 never
+        // shows in the trace.
+        Reply::new(501, "5.5.4 cannot decode AUTH parameter")
+    }
+    fn auth_invalid_data(&self) -> Reply {
+        // Decoded, but not what the mechanism expects: the SASL library
+        // fails the step, and sendmail answers as for a wrong password.
+        self.auth_failed()
+    }
+    fn auth_ok(&self) -> Reply {
+        Reply::new(235, "2.0.0 OK Authenticated")
+    }
+    fn auth_failed(&self) -> Reply {
+        Reply::new(535, "5.7.0 authentication failed")
+    }
 
     fn unsupported_option(&self, option: &str) -> Reply {
         // srvrsmtp.c mail_esmtp_args()/rcpt_esmtp_args(): "%s parameter unrecognized" with the keyword.
