@@ -60,9 +60,10 @@ const NOT_AN_OPTION: Verdict = Verdict::Invalid(
 );
 
 /// Rule 1, width and case: full-width ASCII (`ＳＭＴＰ`, `５８７`, `：`) and the
-/// ideographic space become ASCII, circled numbers (`③`) become digits,
-/// letters are lower-cased, runs of white space become one space, and the
-/// ends are trimmed.
+/// ideographic space become ASCII, half-width katakana become full-width
+/// (`ﾒｰﾘﾝｸﾞﾘｽﾄ` is `メーリングリスト`, a voiced mark joining its kana),
+/// circled numbers (`③`) become digits, letters are lower-cased, runs of
+/// white space become one space, and the ends are trimmed.
 pub fn fold(s: &str) -> String {
     let s = s.trim();
     if s.is_ascii() {
@@ -70,6 +71,9 @@ pub fn fold(s: &str) -> String {
     }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        if kana(&mut out, c) {
+            continue;
+        }
         let c = match c {
             '\u{3000}' => ' ',
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -90,6 +94,53 @@ pub fn fold(s: &str) -> String {
         }
     }
     out.trim().to_string()
+}
+
+/// Half-width katakana go into `out` in full width, and a voiced or
+/// semi-voiced mark (half-width, spacing or combining) joins the kana before
+/// it where that has a voiced form: true when `c` was taken so.
+fn kana(out: &mut String, c: char) -> bool {
+    match c {
+        '\u{FF61}'..='\u{FF9D}' => out.push(HALF_KANA[(c as u32 - 0xFF61) as usize]),
+        '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}' | '\u{309B}' | '\u{309C}' => {
+            let semi = matches!(c, '\u{FF9F}' | '\u{309A}' | '\u{309C}');
+            match out.chars().next_back().and_then(|k| voiced(k, semi)) {
+                Some(v) => {
+                    out.pop();
+                    out.push(v);
+                }
+                None => return false,
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// U+FF61 (｡) to U+FF9D (ﾝ) in full width.
+const HALF_KANA: [char; 61] = [
+    '。', '「', '」', '、', '・', 'ヲ', 'ァ', 'ィ', 'ゥ', 'ェ', 'ォ', 'ャ', 'ュ', 'ョ', 'ッ', 'ー', 'ア', 'イ', 'ウ',
+    'エ', 'オ', 'カ', 'キ', 'ク', 'ケ', 'コ', 'サ', 'シ', 'ス', 'セ', 'ソ', 'タ', 'チ', 'ツ', 'テ', 'ト', 'ナ', 'ニ',
+    'ヌ', 'ネ', 'ノ', 'ハ', 'ヒ', 'フ', 'ヘ', 'ホ', 'マ', 'ミ', 'ム', 'メ', 'モ', 'ヤ', 'ユ', 'ヨ', 'ラ', 'リ', 'ル',
+    'レ', 'ロ', 'ワ', 'ン',
+];
+
+/// The voiced (`ガ`) or, with `semi`, semi-voiced (`パ`) form of a kana
+/// (katakana or hiragana), if it has one.
+fn voiced(k: char, semi: bool) -> Option<char> {
+    // Hiragana sit 0x60 below their katakana, in the same order.
+    let hira = ('\u{3041}'..='\u{3096}').contains(&k);
+    let kata = if hira { char::from_u32(k as u32 + 0x60)? } else { k };
+    let v = match (kata, semi) {
+        // カ, キ, … チ: the voiced form is the next code point.
+        ('カ'..='チ', false) if (kata as u32 - 'カ' as u32) % 2 == 0 => kata as u32 + 1,
+        ('ツ' | 'テ' | 'ト', false) => kata as u32 + 1,
+        // ハ, ヒ, フ, ヘ, ホ: voiced next, semi-voiced the one after.
+        ('ハ' | 'ヒ' | 'フ' | 'ヘ' | 'ホ', _) => kata as u32 + if semi { 2 } else { 1 },
+        ('ウ', false) if !hira => 'ヴ' as u32,
+        _ => return None,
+    };
+    char::from_u32(if hira { v - 0x60 } else { v })
 }
 
 /// [`fold`] of trimmed ASCII, the common case, octet by octet: the same
@@ -497,9 +548,10 @@ pub fn option_index(options: &[crate::scenario::Text], given: &str, names: &Name
 
 fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Names) -> Option<usize> {
     let t = given.folded.trim_matches(is_edge_punct);
-    if let Some(n) = number(t).filter(|n| n.fract() == 0.0 && *n >= 1.0) {
-        let n = n as usize;
-        return (n <= options.len()).then_some(n - 1);
+    // An option's number; a number beyond the last may be an option's text
+    // (`993` among ports).
+    if let Some(n) = number(t).filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= options.len() as f64) {
+        return Some(n as usize - 1);
     }
     if t.len() == 1 && t.as_bytes()[0].is_ascii_lowercase() {
         let n = usize::from(t.as_bytes()[0] - b'a');
@@ -543,6 +595,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_number_beyond_the_options_is_an_options_text() {
+        let ports = opts(&["143", "993", "995", "465"]);
+        let n = names();
+        assert_eq!(option_index(&ports, "993", &n), Some(1));
+        assert_eq!(option_index(&ports, "２", &n), Some(1));
+        assert_eq!(option_index(&ports, "4", &n), Some(3));
+        assert_eq!(option_index(&ports, "25", &n), None);
+        assert_eq!(choice(&ports, 2, "993", &n), Verdict::Right);
+        assert_eq!(choice(&ports, 2, "995", &n), Verdict::Wrong);
+    }
+
+    #[test]
+    fn half_width_katakana_and_voiced_marks_fold_to_full_width() {
+        assert_eq!(fold("ﾒｰﾘﾝｸﾞﾘｽﾄ"), "メーリングリスト");
+        assert_eq!(fold("ﾒｰﾗｰ"), "メーラー");
+        assert_eq!(fold("ﾊﾟｽﾜｰﾄﾞ ﾍﾞｰｽ"), "パスワード ベース");
+        assert_eq!(fold("ｳﾞｨ"), "ヴィ");
+        // A mark after a kana with no voiced form, or alone, stays.
+        assert_eq!(fold("ｯﾞ"), "ッ\u{FF9E}");
+        assert_eq!(fold("ﾞ"), "\u{FF9E}");
+        // Combining and spacing marks join full-width kana too.
+        assert_eq!(fold("カ\u{3099}"), "ガ");
+        assert_eq!(fold("は\u{309C}"), "ぱ");
+        assert_eq!(fold("ち\u{309B}"), "ぢ");
+        assert_eq!(fold("つ\u{3099}"), "づ");
+        assert_eq!(fold("ｦ｡｢｣､･"), "ヲ。「」、・");
+    }
+
     /// The matchers as they were before each string was folded once
     /// (`Form`), kept to show that the new ones give the same verdicts.
     mod reference {
@@ -558,6 +639,10 @@ mod tests {
         pub fn fold(s: &str) -> String {
             let mut out = String::new();
             for c in s.trim().chars() {
+                // Half-width katakana came later, as a rule of its own.
+                if super::super::kana(&mut out, c) {
+                    continue;
+                }
                 let c = match c {
                     '\u{3000}' => ' ',
                     '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -673,9 +758,9 @@ mod tests {
         fn option_index(options: &[crate::scenario::Text], given: &str, names: &Names) -> Option<usize> {
             let f = fold(given);
             let t = f.trim_matches(is_edge_punct);
-            if let Some(n) = number(t).filter(|n| n.fract() == 0.0 && *n >= 1.0) {
-                let n = n as usize;
-                return (n <= options.len()).then_some(n - 1);
+            // (Later: a number beyond the last option may be an option's text.)
+            if let Some(n) = number(t).filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= options.len() as f64) {
+                return Some(n as usize - 1);
             }
             if t.len() == 1 && t.as_bytes()[0].is_ascii_lowercase() {
                 let n = usize::from(t.as_bytes()[0] - b'a');

@@ -113,6 +113,14 @@ fn command(
             writeln!(out, "{}", view::help(lang, stem))?;
             Ok(true)
         }
+        Command::Unknown => {
+            let (en, ja) = (
+                "(not a key maillab knows; it was not taken as an answer)",
+                "(maillab の知らないキーです。答えとしては数えていません)",
+            );
+            writeln!(out, "{}\n{}", t(lang, en, ja), view::help(lang, stem))?;
+            Ok(true)
+        }
     }
 }
 

@@ -244,13 +244,20 @@ pub enum Command {
     All,
     /// `:h` or `:?` — what the keys do.
     Help,
+    /// Any other line that starts with a colon: a mistyped key, not an
+    /// answer (it uses up no attempt).
+    Unknown,
 }
 
+/// The key typed, if the line is one: folded as answers are, so that `：ｈ`
+/// typed with the input method on is `:h`.
 pub fn command(line: &str) -> Option<Command> {
-    match line.trim() {
+    let line = super::answer::fold(line);
+    match line.as_str() {
         ":t" | ":trace" => Some(Command::Section),
         ":all" | ":a" => Some(Command::All),
         ":h" | ":help" | ":?" => Some(Command::Help),
+        l if l.starts_with(':') => Some(Command::Unknown),
         _ => None,
     }
 }
@@ -345,6 +352,10 @@ mod tests {
         assert!(page(&lines, View { page: None }, Lang::Ja, &mut none, &mut out).expect("writes"));
         assert_eq!(String::from_utf8(out).expect("utf-8").lines().count(), 25, "no pager: everything");
         assert_eq!(command(" :t \n"), Some(Command::Section));
+        assert_eq!(command("：Ｈ"), Some(Command::Help));
+        assert_eq!(command("：ａｌｌ"), Some(Command::All));
+        assert_eq!(command(":xyz"), Some(Command::Unknown));
+        assert_eq!(command("587"), None);
         assert_eq!(command("250"), None);
     }
 }
