@@ -133,7 +133,7 @@ fn voiced(k: char, semi: bool) -> Option<char> {
     let kata = if hira { char::from_u32(k as u32 + 0x60)? } else { k };
     let v = match (kata, semi) {
         // カ, キ, … チ: the voiced form is the next code point.
-        ('カ'..='チ', false) if (kata as u32 - 'カ' as u32) % 2 == 0 => kata as u32 + 1,
+        ('カ'..='チ', false) if (kata as u32 - 'カ' as u32).is_multiple_of(2) => kata as u32 + 1,
         ('ツ' | 'テ' | 'ト', false) => kata as u32 + 1,
         // ハ, ヒ, フ, ヘ, ホ: voiced next, semi-voiced the one after.
         ('ハ' | 'ヒ' | 'フ' | 'ヘ' | 'ホ', _) => kata as u32 + if semi { 2 } else { 1 },
