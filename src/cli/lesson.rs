@@ -89,18 +89,21 @@ fn list(lang: Lang) -> ExitCode {
 /// --lesson`) need not repeat it; answers saved for another student's variant
 /// do not carry over: without `restart` that is an error, with it they are
 /// dropped (when saved again).
+/// The lesson and the student's progress in it (an exam's own, with `exam`).
 pub(super) fn open_for_student(
     name: &str,
     student: Option<String>,
     restart: bool,
+    exam: bool,
     lang: Lang,
 ) -> Result<(Lesson, interactive::Progress), ExitCode> {
     let name_only = lesson::locate(name);
-    let saved =
-        lesson::load_file(&name_only).ok().map(|l| interactive::load_progress(&interactive::progress_path(&l.name)));
+    let saved = lesson::load_file(&name_only)
+        .ok()
+        .map(|l| interactive::load_progress(&interactive::progress_path(&l.name, exam)));
     let student = student.or_else(|| saved.and_then(|p| p.student));
     let l = load_lesson(name, student.as_deref())?;
-    let ppath = interactive::progress_path(&l.name);
+    let ppath = interactive::progress_path(&l.name, exam);
     let mut progress = interactive::load_progress(&ppath);
     if progress.student != student {
         if !restart && (!progress.langs.is_empty() || !progress.answers.is_empty()) {
@@ -145,26 +148,29 @@ fn run(
     exam: Option<Option<PathBuf>>,
     no_pager: bool,
 ) -> ExitCode {
-    let (l, mut progress) = match open_for_student(name, student, restart, lang) {
+    let (l, mut progress) = match open_for_student(name, student, restart, exam.is_some(), lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let student = progress.student.clone();
-    let ppath = interactive::progress_path(&l.name);
-    let unknown: Vec<&String> = redo.iter().filter(|id| !l.checkpoints().any(|c| &c.id == *id)).collect();
+    let ppath = interactive::progress_path(&l.name, exam.is_some());
+    let unknown: Vec<&str> =
+        redo.iter().filter(|id| !l.checkpoints().any(|c| &c.id == *id)).map(String::as_str).collect();
     if !unknown.is_empty() {
         let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
         eprintln!(
             "{}",
             match lang {
                 Lang::En => format!(
-                    "maillab: lesson {} has no checkpoint {unknown:?}; its checkpoints are: {}",
+                    "maillab: lesson {} has no checkpoint {}; its checkpoints are: {}",
                     l.name,
+                    unknown.join(", "),
                     ids.join(", ")
                 ),
                 Lang::Ja => format!(
-                    "maillab: レッスン {} にチェックポイント {unknown:?} はありません。チェックポイントは次のとおりです: {}",
+                    "maillab: レッスン {} にチェックポイント {} はありません。チェックポイントは次のとおりです: {}",
                     l.name,
+                    unknown.join(", "),
                     ids.join(", ")
                 ),
             }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub fn web(args: WebArgs, lang: Lang) -> ExitCode {
     let (sc, lesson) = match (&args.lesson, &args.file) {
-        (Some(name), _) => match open_for_student(name, args.student.clone(), false, lang) {
+        (Some(name), _) => match open_for_student(name, args.student.clone(), false, false, lang) {
             Ok((l, _)) => (l.scenario.clone(), Some(l)),
             Err(code) => return code,
         },

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 
 /// Where a student's progress in a lesson is kept:
 /// `$MAILLAB_HOME/progress/<user>/<lesson>.json` (MAILLAB_HOME defaults to ~/.local/share/maillab).
-pub fn progress_path(lesson: &str) -> PathBuf {
+/// An exam keeps its own, `<lesson>.exam.json`: practice answers are
+/// never carried into a submission.
+pub fn progress_path(lesson: &str, exam: bool) -> PathBuf {
     let home = std::env::var_os("MAILLAB_HOME").map(PathBuf::from).unwrap_or_else(|| {
         let h = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
         h.join(".local/share/maillab")
@@ -24,7 +26,7 @@ pub fn progress_path(lesson: &str) -> PathBuf {
         .ok()
         .filter(|u| !u.is_empty() && u.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_'))
         .unwrap_or_else(|| "student".into());
-    home.join("progress").join(user).join(format!("{lesson}.json"))
+    home.join("progress").join(user).join(format!("{lesson}{}.json", if exam { ".exam" } else { "" }))
 }
 
 /// Read a progress file (either format); a missing or unreadable one is empty progress.

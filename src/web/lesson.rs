@@ -81,7 +81,7 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
 impl LessonState {
     /// `events` is the whole run of the lesson's scenario.
     pub fn new(lesson: Lesson, events: &[Event]) -> LessonState {
-        let path = progress_path(&lesson.name);
+        let path = progress_path(&lesson.name, false);
         Self::with_progress_file(lesson, events, path)
     }
 

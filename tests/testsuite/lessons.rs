@@ -310,6 +310,11 @@ fn exam_copy_submissions_and_class_grades() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let copy = std::fs::read_to_string(lessons.join("06-mailing-lists.yaml")).expect("copy written");
     assert!(!copy.contains("explain:") && !copy.contains("answer: 2") && copy.contains("answer: 1"), "{copy}");
+    // d4 practised the same lesson first, answering wrong: an exam keeps its
+    // own answers, so none of these may reach the submission.
+    let out =
+        maillab(&["lesson", "run", "06-mailing-lists", "--student", "d4", "--lang", "ja"], &"3\n".repeat(40), "d4");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✗"), "{}", String::from_utf8_lossy(&out.stdout));
     // Student d4 has five members (10 copies), b2 three (6); both answer 10.
     let answers = "\n2\n\n1\n\n2\n\n10\n\n2\n\n1\n\n3\n\n1\n";
     for student in ["d4", "b2"] {
