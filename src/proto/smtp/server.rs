@@ -469,7 +469,18 @@ impl Server {
         Some(Line::Text(text))
     }
 
-    fn reply(&mut self, r: Reply) {
+    /// A reply to a command. What it quotes of the client's input (an
+    /// address, a verb, a mechanism) goes back as printable US-ASCII only
+    /// (RFC 5321 4.2: reply text is printable US-ASCII and tabs, with no
+    /// SMTPUTF8 offered): a NUL, a control or an 8-bit octet becomes `?`,
+    /// as Postfix's `printable()` makes it.
+    fn reply(&mut self, mut r: Reply) {
+        let printable = |b: u8| b == b'\t' || (0x20..=0x7e).contains(&b);
+        for l in &mut r.lines {
+            if !l.bytes().all(printable) {
+                *l = l.chars().map(|c| if c.is_ascii() && printable(c as u8) { c } else { '?' }).collect();
+            }
+        }
         self.out.push_back(Output::Reply(r));
     }
 

@@ -1607,3 +1607,24 @@ fn auth_reply_texts_follow_the_flavour() {
         assert_eq!(last.as_deref(), Some(want), "{flavour:?}");
     }
 }
+
+/// What a reply quotes of the client's input is printable US-ASCII: a NUL,
+/// a control or an 8-bit octet comes back as `?` (RFC 5321 4.2).
+#[test]
+fn replies_quote_client_input_printably() {
+    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        s.feed(b"HELO pc7\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<al\x00ice@example.com>\r\nRCPT TO:<\xe3\x81\x82\x01@example.com x\r\nFOO\x1b[2J\xff\r\n");
+        let mut lines = Vec::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                lines.extend(r.wire_lines());
+            }
+        }
+        assert!(lines.len() >= 5, "{flavour:?}: {lines:?}");
+        for l in &lines {
+            assert!(l.bytes().all(|b| b == b'\t' || (0x20..=0x7e).contains(&b)), "{flavour:?}: {l:?}");
+        }
+    }
+}
