@@ -772,7 +772,7 @@ impl Server {
             return self.error(st.needs_smtputf8());
         }
         if env.rcpts.len() >= self.cfg.max_recipients {
-            return self.reply(st.too_many_recipients());
+            return self.refused(st.too_many_recipients());
         }
         let r = policy.rcpt(env, &mailbox);
         // A recipient given twice is accepted twice and kept once, so
@@ -784,7 +784,14 @@ impl Server {
             }
             env.rcpts.push(mailbox);
         }
-        self.reply(r);
+        if r.is_positive() { self.reply(r) } else { self.refused(r) }
+    }
+
+    /// A refused recipient: one more error where the flavour counts it so
+    /// (Postfix: any command whose action fails, toward
+    /// `smtpd_hard_error_limit`), else just the reply.
+    fn refused(&mut self, r: Reply) {
+        if self.persona().refusal_counts_as_error() { self.error(r) } else { self.reply(r) }
     }
 
     /// `NOTIFY=` or `ORCPT=` on RCPT (RFC 3461 §4.1, §4.2), checked in the

@@ -286,6 +286,28 @@ fn recipient_limit() {
     assert_eq!(run(&mut s, &mut p, &cmds).0, vec![250, 250, 250, 452]);
 }
 
+/// Postfix counts every refused RCPT toward its hard error limit (20) and
+/// then says 421 and closes; the sendmail-style server keeps answering.
+#[test]
+fn refused_recipients_count_as_errors_in_postfix() {
+    for (flavour, closes) in [(Flavour::Postfix, true), (Flavour::Sendmail, false)] {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        let mut cmds = b"EHLO a\r\nMAIL FROM:<a@b.example>\r\n".to_vec();
+        for i in 0..30 {
+            cmds.extend_from_slice(format!("RCPT TO:<nobody{i}@example.com>\r\n").as_bytes());
+        }
+        let (codes, closed) = run(&mut s, &mut p, &cmds);
+        assert_eq!(closed, closes, "{flavour:?}: {codes:?}");
+        if closes {
+            assert_eq!(codes.iter().filter(|c| **c == 550).count(), 20, "{codes:?}");
+            assert_eq!(codes.last(), Some(&421));
+        } else {
+            assert_eq!(codes.iter().filter(|c| **c == 550).count(), 30, "{codes:?}");
+        }
+    }
+}
+
 #[test]
 fn a_recipient_given_twice_is_kept_once() {
     let (mut s, mut p) = session();

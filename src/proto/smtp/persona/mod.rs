@@ -279,6 +279,11 @@ pub trait Persona: Sync {
     fn dsn_param_error(&self, param: DsnParam, fault: DsnFault, option: &str) -> Option<Reply>;
     /// A DSN parameter on a server whose DSN is switched off.
     fn dsn_disabled(&self, param: DsnParam) -> Reply;
+    /// Whether a refused RCPT counts toward the errors after which the
+    /// server gives up on the client ([`super::server::MAX_ERRORS`]).
+    fn refusal_counts_as_error(&self) -> bool {
+        false
+    }
     fn too_many_recipients(&self) -> Reply {
         Reply::new(452, "4.5.3 Error: too many recipients")
     }

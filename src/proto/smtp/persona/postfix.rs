@@ -86,6 +86,11 @@ impl Persona for Postfix {
     fn flavour(&self) -> Flavour {
         Flavour::Postfix
     }
+    // smtpd.c: `if (cmdp->action(state, argc, argv) != 0) state->error_count++;`,
+    // and rcpt_cmd() fails for a refused recipient.
+    fn refusal_counts_as_error(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         "postfix"
     }
