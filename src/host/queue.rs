@@ -126,7 +126,14 @@ impl Mta {
         }
         // The stored copy local recipients can share (see `deliver_local`).
         let mut shared = None;
+        // An address reached twice (`Postmaster` and `postmaster@domain`, or
+        // a recipient that is also on an alias given) gets one copy, as
+        // sendmail's send queue and Postfix's duplicate filter keep one.
+        let mut once = std::collections::BTreeSet::new();
         for r in expanded {
+            if !once.insert(r.key().to_ascii_lowercase()) {
+                continue;
+            }
             if self.is_local_domain(&r.domain) {
                 let fate = self.deliver_local(&qid, &from, &r, &data, junk, &mut shared);
                 fates.push((r, fate));

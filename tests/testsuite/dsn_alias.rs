@@ -203,3 +203,19 @@ fn without_dsn_nothing_is_passed_on() {
         "no parameters on the relayed RCPT"
     );
 }
+
+/// An address reached more than once (given itself and through two
+/// aliases) gets one copy, in both flavours.
+#[test]
+fn an_address_reached_twice_gets_one_copy() {
+    for flavour in ["postfix", "sendmail"] {
+        let ev = events(&scenario(
+            flavour,
+            "one@example.com, two@example.com, Alice@example.com",
+            "never",
+            "  - delivered: { to: bob@example.com, count: 1 }",
+        ));
+        assert_eq!(mailbox(&ev, "alice@example.com").len(), 1, "{flavour}");
+        assert_eq!(mailbox(&ev, "bob@example.com").len(), 1, "{flavour}");
+    }
+}
