@@ -183,7 +183,7 @@ const ARGS: &[(&str, &str, &str, Option<&str>)] = &[
         "serve",
         "idle_timeout",
         "SMTP・POP3・IMAP のサーバが、クライアントの次の完全な行を待つ秒数。過ぎると切断します（SMTP は \
-         421 4.4.2、IMAP は * BYE、POP3 は黙って閉じる）。行を終えないバイトは数えません（Postfix の \
+         421、IMAP は * BYE、POP3 は黙って閉じる）。行を終えないバイトは数えません（Postfix の \
          smtpd_per_record_deadline と同じ）。既定は各プロトコルのもの（SMTP 300 は Postfix の \
          smtpd_timeout、POP3 600、IMAP 1800）。",
         None,

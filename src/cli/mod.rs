@@ -289,7 +289,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "CIDR")]
     pub limit_exempt: Vec<String>,
     /// Seconds SMTP, POP3 and IMAP servers wait for a client's next complete line before
-    /// they give up (SMTP 421 4.4.2, IMAP * BYE, POP3 closes); bytes that end no line do
+    /// they give up (SMTP 421, IMAP * BYE, POP3 closes); bytes that end no line do
     /// not count, as with Postfix's smtpd_per_record_deadline. Default: each protocol's
     /// own (SMTP 300 as Postfix's smtpd_timeout, POP3 600, IMAP 1800).
     #[arg(long, value_name = "SECONDS",

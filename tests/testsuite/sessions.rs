@@ -118,7 +118,7 @@ async fn over_the_caps_the_cores_refuse_and_the_trace_says_so() {
 async fn silent_clients_are_dropped_by_the_cores_timers() {
     let (net, trace) = start().await;
     for (port, after, last) in [
-        (SMTP_PORT, 300, Some("421 4.4.2 mail.example.com Error: timeout exceeded")),
+        (SMTP_PORT, 300, Some("421 4.4.1 mail.example.com Lost input channel from [192.0.2.31]")),
         (POP3_PORT, 600, None),
         (IMAP_PORT, 1800, Some("* BYE Disconnected for inactivity.")),
     ] {

@@ -160,6 +160,8 @@ pub struct Server {
     /// The previous DATA line ended in CRLF (or DATA just started).
     data_at_crlf: bool,
     errors: u32,
+    /// Unknown commands so far, where only they count ([`Persona::counts_every_error`]).
+    bad_commands: u32,
     out: VecDeque<Output>,
     /// A finished message waiting for the policy, asked only after the
     /// `Data` output has been handed out (so the trace shows it first).
@@ -205,6 +207,7 @@ impl Server {
             data_long_line: false,
             data_at_crlf: true,
             errors: 0,
+            bad_commands: 0,
             out: VecDeque::new(),
             pending: None,
             pending_data: Vec::new(),
@@ -288,7 +291,9 @@ impl Server {
     /// The time is `now`: past the deadline, the server says 421 and closes.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.poll_timeout().is_some_and(|d| now >= d) {
-            let r = self.persona().idle_timeout(&self.cfg.hostname);
+            // In DATA: the sender of the message cut short.
+            let from = (self.state == State::Data).then(|| self.tx.as_ref().map(|e| e.from.to_string())).flatten();
+            let r = self.persona().idle_timeout(&self.cfg.hostname, &self.peer, from.as_deref());
             self.out.push_back(Output::Reply(r));
             self.out.push_back(Output::Close);
             self.state = State::Closed;
@@ -485,6 +490,9 @@ impl Server {
     }
 
     fn error(&mut self, r: Reply) {
+        if !self.persona().counts_every_error() {
+            return self.reply(r);
+        }
         self.errors += 1;
         self.reply(r);
         if self.errors >= MAX_ERRORS {
@@ -492,6 +500,25 @@ impl Server {
             self.reply(r);
             self.out.push_back(Output::Close);
             self.state = State::Closed;
+        }
+    }
+
+    /// An unknown (or empty) command. Where only these count (sendmail:
+    /// `if (++n_badcmds > MAXBADCOMMANDS)`), the one past the limit gets
+    /// the closing 421 instead of its own reply.
+    fn bad_command(&mut self, r: Reply) {
+        let st = self.persona();
+        if st.counts_every_error() {
+            return self.error(r);
+        }
+        self.bad_commands += 1;
+        if self.bad_commands > st.bad_command_limit() {
+            let r = st.too_many_errors(&self.cfg.hostname);
+            self.reply(r);
+            self.out.push_back(Output::Close);
+            self.state = State::Closed;
+        } else {
+            self.reply(r);
         }
     }
 
@@ -699,8 +726,8 @@ impl Server {
                 self.clear_input();
                 self.tls_pending = true;
             }
-            "" => self.error(st.empty_command()),
-            _ => self.error(st.unknown(&verb)),
+            "" => self.bad_command(st.empty_command()),
+            _ => self.bad_command(st.unknown(&verb)),
         }
     }
 

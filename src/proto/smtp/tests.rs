@@ -622,7 +622,10 @@ fn server_idle_timeout_says_421_and_closes() {
     use super::server::IDLE_TIMEOUT;
     use std::time::Duration;
     assert_eq!(IDLE_TIMEOUT, Duration::from_secs(300), "RFC 5321 §4.5.3.2.7: 5 minutes");
-    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+    for (flavour, want) in [
+        (Flavour::Sendmail, "4.4.1 collect: read timeout on connection from pc7.example.net, from=<x@example.net>"),
+        (Flavour::Postfix, "4.4.2 mx.example.com Error: timeout exceeded"),
+    ] {
         let mut s = server(flavour);
         let mut p = TestPolicy::default();
         run(
@@ -637,10 +640,7 @@ fn server_idle_timeout_says_421_and_closes() {
         assert_eq!(s.poll(&mut p), None, "not yet");
         s.handle_timeout(t + IDLE_TIMEOUT);
         let outs: Vec<Output> = std::iter::from_fn(|| s.poll(&mut p)).collect();
-        assert_eq!(
-            outs,
-            vec![Output::Reply(Reply::new(421, "4.4.2 mx.example.com Error: timeout exceeded")), Output::Close]
-        );
+        assert_eq!(outs, vec![Output::Reply(Reply::new(421, want)), Output::Close], "{flavour:?}");
         assert!(s.is_closed());
         assert_eq!(s.poll_timeout(), None);
         // The half message is dropped, and nothing more is read.
@@ -1649,4 +1649,34 @@ fn replies_quote_client_input_printably() {
             assert!(l.bytes().all(|b| b == b'\t' || (0x20..=0x7e).contains(&b)), "{flavour:?}: {l:?}");
         }
     }
+}
+
+/// sendmail counts only unknown commands (MAXBADCOMMANDS, 25): the 26th
+/// gets the 421 instead of its 500; syntax errors do not count. Postfix
+/// closes after 20 errors of any kind.
+#[test]
+fn bad_commands_close_the_session_as_each_flavour_counts() {
+    let unknown: Vec<u8> = (0..30).flat_map(|i| format!("FROB{i}\r\n").into_bytes()).collect();
+    let mut s = server(Flavour::Sendmail);
+    let mut p = TestPolicy::default();
+    let (codes, closed) = run(&mut s, &mut p, &unknown);
+    assert!(closed);
+    assert_eq!(codes.iter().filter(|c| **c == 500).count(), 25, "{codes:?}");
+    assert_eq!(codes.last(), Some(&421));
+    let mut s = server(Flavour::Sendmail);
+    let syntax: Vec<u8> =
+        b"HELO pc7\r\n".iter().copied().chain((0..30).flat_map(|_| b"MAIL FROM:bad\r\n".to_vec())).collect();
+    let (codes, closed) = run(&mut s, &mut p, &syntax);
+    assert!(!closed, "{codes:?}");
+    assert_eq!(codes.len(), 32, "{codes:?}");
+    let mut s = server(Flavour::Postfix);
+    let (codes, closed) = run(&mut s, &mut p, &unknown);
+    assert!(closed);
+    assert_eq!(codes.iter().filter(|c| **c == 502 || **c == 500).count(), 20, "{codes:?}");
+    assert_eq!(codes.last(), Some(&421));
+    assert_eq!(
+        Flavour::Sendmail.persona().too_many_errors("mx.example.com").one_line(),
+        "421 4.7.0 mx.example.com Too many bad commands; closing connection"
+    );
+    assert_eq!(Flavour::Sendmail.persona().too_many_recipients().one_line(), "452 4.5.3 Too many recipients");
 }

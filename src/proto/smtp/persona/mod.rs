@@ -284,6 +284,17 @@ pub trait Persona: Sync {
     fn refusal_counts_as_error(&self) -> bool {
         false
     }
+    /// Whether every error reply counts toward that limit (Postfix's
+    /// `smtpd_hard_error_limit`, 20), or only unknown commands toward
+    /// [`Persona::bad_command_limit`] (sendmail's MAXBADCOMMANDS).
+    fn counts_every_error(&self) -> bool {
+        true
+    }
+    /// Unknown commands after which the server says
+    /// [`Persona::too_many_errors`] instead of answering the next one.
+    fn bad_command_limit(&self) -> u32 {
+        super::server::MAX_ERRORS
+    }
     fn too_many_recipients(&self) -> Reply {
         Reply::new(452, "4.5.3 Error: too many recipients")
     }
@@ -363,8 +374,9 @@ pub trait Persona: Sync {
     fn too_many_connections_from(&self, host: &str, ip: std::net::Ipv4Addr) -> Reply {
         Reply::new(421, format!("4.7.0 {host} Error: too many connections from {ip}"))
     }
-    /// The client stayed silent longer than the idle timeout.
-    fn idle_timeout(&self, host: &str) -> Reply {
+    /// The client stayed silent longer than the idle timeout (`data_from`:
+    /// the sender as MAIL gave it, `<...>`, when it happened inside a message).
+    fn idle_timeout(&self, host: &str, _peer: &Peer, _data_from: Option<&str>) -> Reply {
         Reply::new(421, format!("4.4.2 {host} Error: timeout exceeded"))
     }
 

@@ -170,6 +170,37 @@ impl Persona for Sendmail {
     fn auth_not_available(&self) -> Reply {
         Reply::new(503, "5.3.3 AUTH not available")
     }
+    // srvrsmtp.c counts only unknown commands (`++n_badcmds > MAXBADCOMMANDS`, 25).
+    fn counts_every_error(&self) -> bool {
+        false
+    }
+    fn bad_command_limit(&self) -> u32 {
+        25
+    }
+    fn too_many_errors(&self, host: &str) -> Reply {
+        Reply::new(421, format!("4.7.0 {host} Too many bad commands; closing connection"))
+    }
+    fn too_many_recipients(&self) -> Reply {
+        Reply::new(452, "4.5.3 Too many recipients")
+    }
+    /// A command read that timed out: srvrsmtp.c reports it as the lost
+    /// input channel it gets from sfgets(); inside a message, collect.c's
+    /// read timeout.
+    fn idle_timeout(&self, host: &str, peer: &Peer, data_from: Option<&str>) -> Reply {
+        match data_from {
+            Some(from) => {
+                let name = peer.name.clone().unwrap_or_else(|| format!("[{}]", peer.ip));
+                Reply::new(421, format!("4.4.1 collect: read timeout on connection from {name}, from={from}"))
+            }
+            None => Reply::new(421, format!("4.4.1 {host} Lost input channel from {}", relay(peer))),
+        }
+    }
+    fn starttls_syntax(&self) -> Reply {
+        Reply::new(501, "5.5.2 Syntax error (no parameters allowed)")
+    }
+    fn tls_already_active(&self) -> Reply {
+        Reply::new(454, "4.3.3 TLS not available after start")
+    }
     // The AUTH replies of srvrsmtp.c (its `message(...)` calls in the AUTH case).
     fn already_authenticated(&self) -> Reply {
         Reply::new(503, "5.5.0 Already Authenticated")
