@@ -132,7 +132,7 @@ fn stream_text(
     messages: bool,
 ) -> ExitCode {
     let ja = lang == Lang::Ja;
-    let st = render::TextStream::new(render::TextOptions { color: color(), messages });
+    let st = render::TextStream::new(render::TextOptions { color: color(), messages, ja });
     // The lines, and (in Japanese) the expectations' events, worded once the run is over.
     let shared = std::sync::Arc::new(std::sync::Mutex::new((st, Vec::new())));
     let into = shared.clone();
@@ -243,7 +243,7 @@ fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lan
             let messages = !args.no_messages;
             match lang {
                 Lang::En => {
-                    let mut s = render::text(&res.events, render::TextOptions { color, messages });
+                    let mut s = render::text(&res.events, render::TextOptions { color, messages, ja: false });
                     s.push_str(&format!(
                         "\n{} expectation(s): {} passed, {} failed\n",
                         res.passed + res.failed,
@@ -276,7 +276,7 @@ fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lan
                             _ => japanese_summary(e),
                         })
                         .collect();
-                    let mut s = render::text(&events, render::TextOptions { color, messages: false });
+                    let mut s = render::text(&events, render::TextOptions { color, messages: false, ja: true });
                     if messages {
                         s.push_str(&render::delivered(&events, color, true));
                     }

@@ -37,9 +37,17 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
         if let Some(at) = step.at {
             sleep_until(t0 + at).await;
         }
+        // The line carries the English note (else the Japanese); a view in
+        // Japanese shows the Japanese one (`Event::line_in`).
         let note = step.note.en.clone().or_else(|| step.note.ja.clone());
         let started = |what: String| {
-            scen(Kind::Step).line(note.clone().map(|t| format!("{what} — {t}")).unwrap_or(what)).field(Field::Step, n)
+            let mut e = scen(Kind::Step)
+                .line(note.clone().map(|t| format!("{what} — {t}")).unwrap_or(what))
+                .field(Field::Step, n);
+            if let (Some(en), Some(ja)) = (&step.note.en, &step.note.ja) {
+                e = e.field(Field::Note, en.as_str()).field(Field::NoteJa, ja.as_str());
+            }
+            e
         };
         match &step.action {
             Action::Send(s) if s.reply.is_some() => {

@@ -130,7 +130,7 @@ pub fn lines(events: &[&Event], fold: bool, lang: Lang) -> Vec<String> {
                     Lang::Ja => format!("  (ほか {} 行: {})", rest.len(), rest.join(", ")),
                 };
                 first.line = Some(format!("{}{note}", e.line.as_deref().unwrap_or("")));
-                out.push(text_line(&first, 10, false));
+                out.push(text_line(&first, 10, false, lang == Lang::Ja));
                 continue;
             }
         }
@@ -155,11 +155,11 @@ pub fn lines(events: &[&Event], fold: bool, lang: Lang) -> Vec<String> {
                 };
                 let mut q = (*e).clone();
                 q.line = Some(format!("{} → {result}", e.line.as_deref().unwrap_or("").trim_end()));
-                out.push(text_line(&q, 10, false));
+                out.push(text_line(&q, 10, false, lang == Lang::Ja));
                 continue;
             }
         }
-        out.push(text_line(e, 10, false));
+        out.push(text_line(e, 10, false, lang == Lang::Ja));
     }
     out
 }

@@ -525,7 +525,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
                 if json {
                     s.push_str(&crate::trace::json::to_string(e));
                 } else {
-                    render::push_text_line(e, 10, color, s);
+                    render::push_text_line(e, 10, color, lang == Lang::Ja, s);
                 }
             };
             if one_thread {

@@ -58,6 +58,10 @@ fields! {
     Mailbox = "mailbox",
     /// A whole message.
     Message = "message",
+    /// A step's note, in English, as its line ends (`… — NOTE`).
+    Note = "note",
+    /// The same note in Japanese, for a view in Japanese.
+    NoteJa = "note_ja",
     Octets = "octets",
     /// A DMARC policy published by the From: domain (`none`, `quarantine`, `reject`).
     Policy = "policy",

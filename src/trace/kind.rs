@@ -184,7 +184,7 @@ kinds! {
         "one message a POP3/IMAP client read: subject, sender, size";
     Fault = "fault", Scenario, [],
         "a step changed the network (a host down or up, a link cut or slowed, a DNS server failing), or such a change was undone";
-    Step = "step", Scenario, [Step],
+    Step = "step", Scenario, [Step, Note, NoteJa],
         "a step started";
     Summary = "summary", Host, [Accepted, Delivered, Relayed, Bounced, Queued],
         "per-MTA accounting at the end";

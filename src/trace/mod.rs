@@ -158,6 +158,20 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::
 }
 
 impl Event {
+    /// The event's line for a reader of `ja`anese or English: a step's
+    /// note in the reader's language where the scenario gives it in both
+    /// (the line itself is written with the English one).
+    pub fn line_in(&self, ja: bool) -> std::borrow::Cow<'_, str> {
+        let line = self.line.as_deref().unwrap_or("");
+        if ja
+            && self.kind == Kind::Step
+            && let (Some(en), Some(jp)) = (self.field_str(Field::Note), self.field_str(Field::NoteJa))
+            && let Some(head) = line.strip_suffix(en)
+        {
+            return std::borrow::Cow::Owned(format!("{head}{jp}"));
+        }
+        std::borrow::Cow::Borrowed(line)
+    }
     pub fn field_str(&self, k: Field) -> Option<&str> {
         self.fields.get(k).and_then(|v| v.as_str())
     }

@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TextOptions {
     pub color: bool,
+    /// For a reader of Japanese: a step's note in Japanese where the
+    /// scenario gives one ([`Event::line_in`]).
+    pub ja: bool,
     /// Print the header section of every delivered message at the end.
     pub messages: bool,
 }
@@ -110,15 +113,15 @@ pub fn header_lines(msg: &str) -> Vec<(String, bool)> {
 }
 
 /// One event as one line (multi-line content stays on one line).
-pub fn text_line(e: &Event, w: usize, color: bool) -> String {
+pub fn text_line(e: &Event, w: usize, color: bool, ja: bool) -> String {
     let mut s = String::with_capacity(64 + 2 * w + e.line.as_deref().map_or(0, str::len));
-    line_into(e, color, Some(w), &mut s);
+    line_into(e, color, ja, Some(w), &mut s);
     s
 }
 
 /// [`text_line`], written onto the end of `s`.
-pub fn push_text_line(e: &Event, w: usize, color: bool, s: &mut String) {
-    line_into(e, color, Some(w), s);
+pub fn push_text_line(e: &Event, w: usize, color: bool, ja: bool, s: &mut String) {
+    line_into(e, color, ja, Some(w), s);
 }
 
 /// Where the two host columns are in an event's text line written without
@@ -148,19 +151,20 @@ impl Cut {
 
 /// An event's text line without the padding of its host columns, onto the
 /// end of `s`; returns where the columns are in it.
-fn unpadded_line(e: &Event, color: bool, s: &mut String) -> Cut {
-    line_into(e, color, None, s)
+fn unpadded_line(e: &Event, color: bool, ja: bool, s: &mut String) -> Cut {
+    line_into(e, color, ja, None, s)
 }
 
 /// An event's text line onto the end of `s`: with `pad`, its host columns
 /// padded to that many characters (the line is then complete); without, left
 /// unpadded, the returned [`Cut`] saying where they are.
-fn line_into(e: &Event, color: bool, pad: Option<usize>, s: &mut String) -> Cut {
+fn line_into(e: &Event, color: bool, ja: bool, pad: Option<usize>, s: &mut String) -> Cut {
     // Written into one string (this runs once per event of `serve`'s live trace and of a text run).
     let base = s.len();
     // Offsets in one line (u32: a large run keeps hundreds of thousands of these).
     let at = |s: &String| u32::try_from(s.len() - base).unwrap_or(u32::MAX);
-    let line = e.line.as_deref().unwrap_or("");
+    let line = e.line_in(ja);
+    let line = line.as_ref();
     let peer = e.peer.as_deref().unwrap_or("?");
     write_clock(s, e.t);
     s.push(' ');
@@ -252,6 +256,7 @@ type Kept = (DateTime<FixedOffset>, usize, Box<str>, Option<super::Value>);
 /// the mailboxes (nothing copied).
 pub struct TextStream {
     color: bool,
+    ja: bool,
     messages: bool,
     /// The longest host or peer name so far, in octets.
     widest: usize,
@@ -274,6 +279,7 @@ impl TextStream {
     pub fn new(opt: TextOptions) -> TextStream {
         TextStream {
             color: opt.color,
+            ja: opt.ja,
             messages: opt.messages,
             widest: 0,
             chunks: Vec::new(),
@@ -295,7 +301,7 @@ impl TextStream {
         let n = self.chunks.len() - 1;
         let Some(chunk) = self.chunks.last_mut() else { return };
         let start = chunk.len();
-        let cut = unpadded_line(e, self.color, chunk);
+        let cut = unpadded_line(e, self.color, self.ja, chunk);
         // A line starts before the chunk's first `self.chunk` octets end.
         self.rows.push((n as u32, u32::try_from(start).unwrap_or(u32::MAX), cut));
         if self.messages && e.kind == Kind::Deliver {
@@ -481,6 +487,34 @@ pub fn json_lines(events: &[Event]) -> String {
 mod tests {
     use super::*;
 
+    /// A step's note is shown in the reader's language where the scenario
+    /// gives both; the line (and JSON) keep the English one.
+    #[test]
+    fn a_steps_note_follows_the_readers_language() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+        let e = Event {
+            t,
+            host: crate::trace::SCENARIO_HOST.into(),
+            session: None,
+            peer: None,
+            kind: Kind::Step,
+            line: Some("step 1: pc1 sends — the MUA submits".into()),
+            fields: Default::default(),
+        }
+        .field(Field::Step, 1)
+        .field(Field::Note, "the MUA submits")
+        .field(Field::NoteJa, "MUA が送信を依頼する");
+        assert!(text_line(&e, 8, false, false).ends_with("▶ step 1: pc1 sends — the MUA submits"));
+        assert!(text_line(&e, 8, false, true).ends_with("▶ step 1: pc1 sends — MUA が送信を依頼する"));
+        let mut st = TextStream::new(TextOptions { color: false, messages: false, ja: true });
+        st.push(&e);
+        assert!(st.finish(true).contains("— MUA が送信を依頼する"));
+        // Without a Japanese note, the line as it is.
+        let mut plain = e.clone();
+        plain.fields = Default::default();
+        assert!(text_line(&plain, 8, false, true).ends_with("— the MUA submits"));
+    }
+
     #[test]
     fn text_line_is_the_reference_rendering() {
         let times = ["2026-04-01T10:00:07.089+09:00", "1999-12-31T23:59:59.999-03:30", "2026-04-01T00:00:00+00:00"]
@@ -506,7 +540,7 @@ mod tests {
                         }
                         for w in [6, 10, 14] {
                             for color in [false, true] {
-                                assert_eq!(text_line(&e, w, color), text_line_reference(&e, w, color), "{e:?}");
+                                assert_eq!(text_line(&e, w, color, false), text_line_reference(&e, w, color), "{e:?}");
                                 n += 1;
                             }
                         }
@@ -535,7 +569,7 @@ mod tests {
             })
             .collect();
         let whole = |chunk: usize| {
-            let mut st = TextStream::new(TextOptions { color: false, messages: true });
+            let mut st = TextStream::new(TextOptions { color: false, messages: true, ja: false });
             st.chunk = chunk;
             for e in &events {
                 st.push(e);

@@ -432,9 +432,9 @@ fn streamed_text_is_the_whole_traces_text() {
             .unwrap_or(8)
             .clamp(6, 14);
         let mut reference: String =
-            shown.iter().map(|e| maillab::trace::render::text_line(e, w, false) + "\n").collect();
+            shown.iter().map(|e| maillab::trace::render::text_line(e, w, false, false) + "\n").collect();
         reference.push_str(&maillab::trace::render::delivered(&whole.events, false, false));
-        let opts = maillab::trace::render::TextOptions { color: false, messages: true };
+        let opts = maillab::trace::render::TextOptions { color: false, messages: true, ja: false };
         assert!(
             maillab::trace::render::text(&whole.events, opts) == reference,
             "{file}: the text differs from the reference"

@@ -38,7 +38,7 @@ fn text_of(name: &str) -> (String, String, usize) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
     let sc = load_file(&path).unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
     let r = run(&sc).expect("runtime starts");
-    let text = render::text(&r.events, render::TextOptions { color: false, messages: true });
+    let text = render::text(&r.events, render::TextOptions { color: false, messages: true, ja: false });
     (text, render::json_lines(&r.events), r.failed)
 }
 
