@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 
 const SCENARIO: &str = "scenarios/mx-fallback.yaml";
 const LESSON: &str = "02-mta-roles-and-mx";
+/// A lesson whose text has indented lines (a port table, commands to type).
+const LESSON_PRE: &str = "05-mail-client-setup";
+/// A scenario with `code` in its description and a host whose role label is long.
+const SCENARIO_CODE: &str = "scenarios/eavesdrop.yaml";
 
 /// A child process killed when the test ends, however it ends.
 struct Kill(Child);
@@ -256,6 +260,47 @@ impl Page {
         std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
     }
 
+    /// Nothing in the network picture overlaps: a host's texts stay in its
+    /// box, its name clear of its role (or "down") label, and an edge's label
+    /// clear of every box and of the other edge labels.
+    async fn picture_clear(&self, when: &str) {
+        let bad = self
+            .js(
+                "// Boxes in the picture's units (getBBox: Firefox's client rectangle of an SVG text is not its glyphs' box).
+                 const svg = document.querySelector('#topology');
+                 const r = (e) => {
+                   const b = e.getBBox();
+                   const m = svg.getScreenCTM().inverse().multiply(e.getScreenCTM());
+                   const p = (x, y) => new DOMPoint(x, y).matrixTransform(m);
+                   const a = p(b.x, b.y), c = p(b.x + b.width, b.y + b.height);
+                   return { left: a.x, top: a.y, right: c.x, bottom: c.y };
+                 };
+                 const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+                 const shown = (e) => getComputedStyle(e).display !== 'none' && e.textContent.trim() !== '';
+                 const bad = [];
+                 const boxes = [...document.querySelectorAll('#topology g.host')].map((g) => [g.dataset.host, r(g.querySelector('.box'))]);
+                 for (const g of document.querySelectorAll('#topology g.host')) {
+                   const box = r(g.querySelector('.box'));
+                   const texts = [...g.querySelectorAll('text')].filter(shown);
+                   for (const t of texts) {
+                     const b = r(t);
+                     if (b.left < box.left || b.right > box.right) bad.push(`${g.dataset.host}: '${t.textContent}' leaves its box`);
+                   }
+                   const name = r(g.querySelector('.host-name'));
+                   for (const t of texts.filter((t) => t.matches('.host-role, .host-down')))
+                     if (hit(name, r(t))) bad.push(`${g.dataset.host}: its name overlaps '${t.textContent}'`);
+                 }
+                 const labels = [...document.querySelectorAll('#topology .edge-label')];
+                 labels.forEach((l, i) => {
+                   for (const [host, b] of boxes) if (hit(r(l), b)) bad.push(`edge label '${l.textContent}' overlaps ${host}`);
+                   for (const o of labels.slice(i + 1)) if (hit(r(l), r(o))) bad.push(`edge labels '${l.textContent}' and '${o.textContent}' overlap`);
+                 });
+                 return bad;",
+            )
+            .await;
+        assert_eq!(bad, json!([]), "the network picture {when}");
+    }
+
     async fn no_script_errors(&self, when: &str) {
         let errs = self.js("return window.maillabErrors || [];").await;
         assert_eq!(errs, json!([]), "script errors {when}");
@@ -289,6 +334,8 @@ fn web_lab(browser: Browser) {
     let trace = cli_trace();
     let (_web, url) = start_web(&[SCENARIO], &home);
     let (_lesson_web, lesson_url) = start_web(&["--lesson", LESSON, "--lang", "en"], &home);
+    let (_pre_web, pre_url) = start_web(&["--lesson", LESSON_PRE, "--lang", "en"], &home);
+    let (_code_web, code_url) = start_web(&[SCENARIO_CODE], &home);
     let (_driver, driver) = browser.start_driver();
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -300,6 +347,8 @@ fn web_lab(browser: Browser) {
         keyboard(&page, &url, &trace).await;
         language_and_projector(&page, &url).await;
         lesson(&page, &lesson_url, &home).await;
+        lesson_text(&page, &pre_url).await;
+        picture_and_description(&page, &code_url).await;
         eprintln!("{test}: the browser part took {:.1} s", t0.elapsed().as_secs_f64());
         let _ = page.c.close().await;
     });
@@ -316,6 +365,7 @@ async fn scenario_views(p: &Page, url: &str, trace: &[Value]) {
     assert_eq!(hosts, json!(5), "mx-fallback has five hosts in the picture");
     let mx = p.js("return [...document.querySelectorAll('#topology .host-mx')].map(e => e.textContent);").await;
     assert_eq!(mx, json!(["MX 10 example.com", "MX 20 example.com"]), "the MX records are shown at their hosts");
+    p.picture_clear("at the start, with a host down").await;
     p.shot("01-start").await;
 
     // The message reaches mx1's mailbox at the first `deliver` event. The Lab pauses
@@ -604,4 +654,66 @@ async fn lesson(p: &Page, url: &str, home: &Path) {
     p.until("document.querySelector('#result-score') !== null", "the result").await;
     p.shot("13-lesson-result").await;
     p.no_script_errors("in the lesson").await;
+}
+
+/// Lesson text as the terminal shows it: indented lines (lesson 5's port
+/// table, its commands) are preformatted, each on its own line, while the
+/// wrapped prose around them joins into paragraphs; `code` in the summary.
+async fn lesson_text(p: &Page, url: &str) {
+    p.c.goto(&format!("{url}/?lang=en")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes' && document.querySelector('#lesson-sec-1')", "the lesson").await;
+    // Section 2's indented lines, from the text the page was given.
+    let text = p.js("return window.maillab.lesson.data.sections[1].text;").await;
+    let text = text.as_str().expect("section 2's text");
+    let table: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("  ")).collect();
+    assert!(table.len() >= 3, "lesson 5's section 2 has an indented port table: {text}");
+    let got = p
+        .js("return [...document.querySelectorAll('#lesson-sec-1 pre.lesson-pre code')].map((c) => [c.textContent, getComputedStyle(c.parentNode).whiteSpace]);")
+        .await;
+    assert_eq!(got[0][0], json!(table.join("\n")), "the port table is one preformatted block, line by line: {got}");
+    assert!(got[0][1].as_str().is_some_and(|w| w.starts_with("pre")), "kept as lines: {got}");
+    let paras =
+        p.js("return [...document.querySelectorAll('#lesson-sec-1 p')].map((e) => e.textContent).join('\\n');").await;
+    let paras = paras.as_str().unwrap_or("");
+    for line in &table {
+        assert!(!paras.contains(line.trim()), "{line:?} is not in a paragraph:\n{paras}");
+    }
+    // The prose before and after the table: two paragraphs, their wrapped lines joined.
+    let n = p.js("return document.querySelectorAll('#lesson-sec-1 > p:not(.look-at)').length;").await;
+    assert_eq!(n, json!(2), "prose, table, prose");
+    // A command to type, in a later section.
+    let cmds =
+        p.js("return [...document.querySelectorAll('.lesson-sec pre.lesson-pre')].map((e) => e.textContent);").await;
+    assert!(
+        cmds.as_array().is_some_and(|a| a.iter().any(|c| c.as_str().is_some_and(|c| c.starts_with("maillab run ")))),
+        "`maillab run ...` lines are preformatted: {cmds}"
+    );
+    // `code` in the summary is code, without its backticks.
+    let summary = p.js("const s = document.querySelector('.lesson-summary'); return [s.textContent, s.querySelectorAll('code').length];").await;
+    assert!(!summary[0].as_str().unwrap_or("`").contains('`') && summary[1].as_u64() >= Some(1), "{summary}");
+    p.picture_clear("of the lesson's scenario").await;
+    p.shot("14-lesson-text").await;
+    p.no_script_errors("in the lesson text").await;
+}
+
+/// `code` in the scenario's description; the picture clear of overlaps, in
+/// both languages and in projector mode.
+async fn picture_and_description(p: &Page, url: &str) {
+    p.c.goto(&format!("{url}/?lang=en")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes'", "the page").await;
+    let desc = p.js("const d = document.querySelector('#scenario-desc'); return [d.textContent, d.querySelectorAll('code').length];").await;
+    assert!(!desc[0].as_str().unwrap_or("`").contains('`') && desc[1].as_u64() >= Some(1), "{desc}");
+    p.picture_clear("in English").await;
+    p.shot("15-picture").await;
+    p.click("#projector").await;
+    p.until("document.body.classList.contains('projector')", "projector mode").await;
+    p.picture_clear("in projector mode").await;
+    p.click("#lang-ja").await;
+    p.until("document.documentElement.lang === 'ja'", "Japanese").await;
+    p.picture_clear("in projector mode, in Japanese").await;
+    p.shot("16-picture-projector-ja").await;
+    p.click("#projector").await;
+    p.click("#lang-en").await;
+    p.until("document.documentElement.lang === 'en' && !document.body.classList.contains('projector')", "back").await;
+    p.no_script_errors("in the picture").await;
 }

@@ -401,6 +401,11 @@ export function apply(root = document) {
   document.title = t("app.title");
 }
 
+// A text in every language, for room that must fit whichever is shown.
+export function everyLang(key) {
+  return Object.values(STRINGS).map((s) => s[key] ?? "");
+}
+
 // Both tables have the same keys (checked by the browser test through this).
 export function missingKeys() {
   const en = Object.keys(STRINGS.en);

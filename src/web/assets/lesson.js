@@ -7,16 +7,64 @@ import { api } from "./api.js";
 import { t, lang } from "./i18n.js";
 import { h } from "./inspectors.js";
 
-// Paragraphs of the lesson's plain text (blank lines split; `code` kept).
-function prose(text, l) {
-  const paras = String(text || "")
-    .split(/\n\s*\n/)
-    .map((p) => p.trim())
-    .filter(Boolean);
-  return paras.map((p) => h("p", { lang: l }, inline(p)));
+// The blocks of a lesson's plain text, laid out as the terminal runner
+// (`maillab lesson run`) prints it, verbatim: wrapped lines of prose join
+// into a paragraph (a blank line ends one), and a line indented two or more
+// spaces past the text's own left margin (a port table, a command to type, a
+// quoted mail) keeps its line and its indentation: such lines, with any blank
+// lines between them, make one preformatted block. Returns
+// [{ pre: bool, text }], a block's lines joined with "\n" (a preformatted
+// block without the indentation its lines share).
+export function blocks(text) {
+  const lines = String(text || "").replace(/\r\n?/g, "\n").split("\n");
+  const indent = (line) => /^ */.exec(line)[0].length;
+  const filled = lines.filter((line) => line.trim());
+  const margin = filled.length ? Math.min(...filled.map(indent)) : 0;
+  const out = [];
+  let cur = null;
+  let blank = 0;
+  for (const line of lines) {
+    if (!line.trim()) {
+      if (cur && cur.pre) blank++;
+      else cur = null;
+      continue;
+    }
+    const pre = indent(line) >= margin + 2;
+    if (cur && cur.pre === pre && (pre || !blank)) {
+      for (; blank > 0; blank--) cur.lines.push("");
+    } else {
+      cur = { pre, lines: [] };
+      out.push(cur);
+    }
+    blank = 0;
+    cur.lines.push(pre ? line.trimEnd() : line.trim());
+  }
+  return out.map((b) => {
+    if (!b.pre) return { pre: false, text: b.lines.join("\n") };
+    const cut = Math.min(...b.lines.filter(Boolean).map(indent));
+    return { pre: true, text: b.lines.map((line) => line.slice(cut)).join("\n") };
+  });
 }
 
-function inline(p) {
+// The elements of a lesson's plain text: <p> for prose (`code` kept),
+// <pre><code> for preformatted lines (each line in a span, so that a line too
+// long for the panel wraps with a hanging indent). With `label`, a bold label
+// begins the first paragraph (or stands in a paragraph of its own before a block).
+export function prose(text, l, label) {
+  const lines = (text) => text.split("\n").flatMap((line, i) => [i ? "\n" : null, h("span", { class: "ln" }, line)]);
+  const els = blocks(text).map((b) =>
+    b.pre ? h("pre", { class: "lesson-pre", lang: l }, h("code", {}, lines(b.text))) : h("p", { lang: l }, inline(b.text)),
+  );
+  if (label) {
+    const strong = h("strong", {}, label + ": ");
+    if (els[0] && els[0].tagName === "P") els[0].prepend(strong);
+    else els.unshift(h("p", {}, strong));
+  }
+  return els;
+}
+
+// A line of prose with `code` as <code>.
+export function inline(p) {
   const out = [];
   const re = /`([^`]+)`/g;
   let last = 0;
@@ -53,7 +101,7 @@ export class LessonPanel {
     const pct = p.total ? Math.round((100 * p.answered) / p.total) : 0;
     this.root.replaceChildren(
       h("h2", { lang: l, class: "lesson-title" }, d.title),
-      h("p", { lang: l, class: "lesson-summary" }, d.summary),
+      h("div", { lang: l, class: "lesson-summary" }, prose(d.summary, l)),
       h(
         "div",
         { class: "progress-wrap" },
@@ -89,7 +137,7 @@ export class LessonPanel {
           : null,
       ),
       prose(s.text, l),
-      s.look_at ? h("p", { class: "look-at", lang: l }, h("strong", {}, t("lesson.lookat") + ": "), s.look_at) : null,
+      s.look_at ? h("p", { class: "look-at", lang: l }, h("strong", {}, t("lesson.lookat") + ": "), inline(s.look_at)) : null,
       (s.checkpoints || []).map((cp) => this.checkpoint(cp, l)),
     );
   }
@@ -108,7 +156,7 @@ export class LessonPanel {
             "label",
             { class: "choice" },
             h("input", { type: "radio", name: id, value: String(k + 1), checked: st.given === String(k + 1) ? true : null }),
-            h("span", { lang: l }, ` ${k + 1}. ${o}`),
+            h("span", { lang: l }, ` ${k + 1}. `, inline(String(o))),
           ),
         ),
       );
@@ -136,7 +184,7 @@ export class LessonPanel {
           this.submit(cp, form, feedback);
         },
       },
-      h("p", { class: "question", lang: l }, h("span", { class: "points" }, t("lesson.points", { n: cp.points })), " ", cp.question),
+      h("p", { class: "question", lang: l }, h("span", { class: "points" }, t("lesson.points", { n: cp.points })), " ", inline(String(cp.question ?? ""))),
       input,
       h("div", { class: "cp-actions" }, h("button", { type: "submit", class: "check" }, t("lesson.check")), st.attempts ? h("span", { class: "muted attempts" }, t("lesson.attempts", { n: st.attempts })) : null),
       feedback,
@@ -151,9 +199,9 @@ export class LessonPanel {
       const cls = o === "correct" ? "ok" : o === "invalid" ? "warn" : o === "revealed" ? "info" : "bad";
       parts.push(h("p", { class: `verdict ${cls}` }, t("lesson." + o)));
     }
-    if (st.hint && !st.correct) parts.push(h("p", { class: "hint answer-only", lang: l }, h("strong", {}, t("lesson.hint") + ": "), st.hint));
+    if (st.hint && !st.correct) parts.push(h("div", { class: "hint answer-only", lang: l }, prose(st.hint, l, t("lesson.hint"))));
     if (st.expected) parts.push(h("p", { class: "expected answer-only", lang: l }, h("strong", {}, t("lesson.expected") + ": "), st.expected));
-    if (st.explain) parts.push(h("p", { class: "explain answer-only", lang: l }, h("strong", {}, t("lesson.explain") + ": "), st.explain));
+    if (st.explain) parts.push(h("div", { class: "explain answer-only", lang: l }, prose(st.explain, l, t("lesson.explain"))));
     if (parts.some((p) => p.classList.contains("answer-only"))) parts.push(h("p", { class: "presenter-note" }, t("presenter.hidden")));
     el.replaceChildren(...parts);
   }
@@ -169,7 +217,7 @@ export class LessonPanel {
       cp.state = r.state;
       const l = (this.data && this.data.lang) || lang();
       this.fillFeedback(feedback, r.state || {}, r.outcome, l);
-      if (r.message) feedback.append(h("p", { class: "message", lang: l }, r.message));
+      if (r.message) feedback.append(h("p", { class: "message", lang: l }, inline(String(r.message))));
       form.classList.toggle("is-correct", r.outcome === "correct");
       form.classList.toggle("is-wrong", r.outcome === "wrong");
       form.dataset.outcome = r.outcome;
@@ -215,7 +263,7 @@ export class LessonPanel {
                 "tr",
                 { class: it.correct ? "ok" : "bad" },
                 h("td", {}, it.correct ? "✓" : "✗"),
-                h("td", { lang: l }, titles.get(it.id) || it.id),
+                h("td", { lang: l }, inline(String(titles.get(it.id) || it.id))),
                 h("td", {}, h("span", { class: "muted" }, t("lesson.result.given") + ": "), it.given ?? t("lesson.result.none")),
                 h("td", { class: "answer-only", lang: l }, it.expected),
                 h("td", { class: "num" }, `${it.earned}/${it.points}`),

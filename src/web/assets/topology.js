@@ -2,14 +2,65 @@
 // destinations on the right, DNS servers in a row below), the scenario's
 // edges between them, and the current event's exchange moving along its link.
 
-import { t } from "./i18n.js";
+import { t, everyLang } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const COLUMN = { mua: 0, relay: 1, hub: 2, mx: 3, list: 3, mailstore: 4 };
-const BOX_W = 178;
-const COL_W = 250;
+const BOX_W = 178; // the least width of a host's box
+const GAP = 72; // the least room between two columns (and between two DNS boxes)
 const ROW_GAP = 26;
 const MARGIN = 24;
+const PAD_L = 12; // where a box's text starts
+const PAD_R = 10; // room right of the role label
+const NAME_GAP = 14; // room between a host's name and its role label
+const LABEL_PAD = 12; // room either side of an edge label between two columns
+
+// The width of a text in the picture's units, in the stylesheet's fonts
+// (app.css: .host text, .edge-label). A canvas measures it; without one, a
+// generous guess (a wide character counts as one em).
+function measurer() {
+  const css = getComputedStyle(document.documentElement);
+  const family = {
+    font: css.getPropertyValue("--font").trim() || "sans-serif",
+    mono: css.getPropertyValue("--mono").trim() || "monospace",
+  };
+  let ctx = null;
+  try {
+    ctx = document.createElement("canvas").getContext("2d");
+  } catch {
+    ctx = null;
+  }
+  return (text, weight, size, fam = "font") => {
+    const s = String(text ?? "");
+    if (!s) return 0;
+    if (ctx) {
+      ctx.font = `${weight} ${size}px ${family[fam]}`;
+      const w = ctx.measureText(s).width;
+      if (w > 0) return w;
+    }
+    let n = 0;
+    for (const ch of s) n += ch.codePointAt(0) > 0x2e7f ? 1 : 0.65;
+    return n * size;
+  };
+}
+
+// A host box's text, each with the largest size it is drawn at: projector mode
+// (body.projector .host text: 14px, the name 17px) is larger than normal mode
+// throughout, so a box measured for it fits both.
+const TEXT = {
+  name: [700, 17],
+  nameNormal: [700, 14],
+  role: [400, 14],
+  down: [700, 14],
+  addr: [400, 14, "mono"],
+  small: [400, 14],
+  mx: [600, 14],
+  edge: [400, 11],
+};
+
+function roleText(h) {
+  return h.role + (h.flavour ? " · " + h.flavour : "");
+}
 
 function el(name, attrs = {}, text) {
   const e = document.createElementNS(NS, name);
@@ -54,10 +105,13 @@ export class Topology {
 
   layout() {
     const hosts = this.meta.hosts;
+    const measure = measurer();
+    const m = (text, [weight, size, fam]) => measure(text, weight, size, fam);
+    this.m = m;
     const mxOf = new Map();
-    for (const m of this.meta.mx || []) {
-      if (!mxOf.has(m.host)) mxOf.set(m.host, []);
-      mxOf.get(m.host).push(m);
+    for (const x of this.meta.mx || []) {
+      if (!mxOf.has(x.host)) mxOf.set(x.host, []);
+      mxOf.get(x.host).push(x);
     }
     this.mxOf = mxOf;
     const lines = (h) => {
@@ -65,6 +119,38 @@ export class Topology {
       return n;
     };
     const height = (h) => 18 + lines(h) * 16;
+    // Wide enough for its longest line: the name with the role (or the
+    // "down" label, in either language) right of it, then each line below.
+    const rightLabel = (h) => Math.max(m(roleText(h), TEXT.role), ...everyLang("topo.down").map((d) => m(d, TEXT.down)));
+    const width = (h) =>
+      Math.ceil(
+        Math.max(
+          BOX_W,
+          PAD_L + m(h.name, TEXT.name) + NAME_GAP + rightLabel(h) + PAD_R,
+          PAD_L + m(h.address, TEXT.addr) + PAD_R,
+          PAD_L + m((h.domains || []).join(", "), TEXT.small) + PAD_R,
+          PAD_L + m((h.services || []).join(" "), TEXT.small) + PAD_R,
+          ...(mxOf.get(h.name) || []).map((x) => PAD_L + m(`MX ${x.preference} ${x.domain}`, TEXT.mx) + PAD_R),
+        ),
+      );
+
+    // The edges: one line per pair of hosts, the labels of every edge between them joined.
+    const pairs = new Map();
+    const names = new Set(hosts.map((h) => h.name));
+    for (const e of this.meta.edges || []) {
+      if (!names.has(e.from) || !names.has(e.to) || e.from === e.to) continue;
+      const key = [e.from, e.to].sort().join("\u0000");
+      if (!pairs.has(key)) pairs.set(key, { a: e.from, b: e.to, kinds: new Set(), labels: [] });
+      const p = pairs.get(key);
+      p.kinds.add(e.kind);
+      if (e.label && !p.labels.includes(e.label)) p.labels.push(e.label);
+    }
+    for (const p of pairs.values()) {
+      p.text = p.labels.join(" · ");
+      p.textW = m(p.text, TEXT.edge);
+    }
+    this.pairs = pairs;
+
     const cols = new Map();
     const dns = [];
     for (const h of hosts) {
@@ -77,32 +163,76 @@ export class Topology {
       cols.get(c).push(h);
     }
     const used = [...cols.keys()].sort((a, b) => a - b);
+    const colOf = new Map();
+    used.forEach((c, ci) => cols.get(c).forEach((h) => colOf.set(h.name, ci)));
+    // A column is as wide as its widest box; the room between two columns
+    // holds the widest label of an edge between them.
+    const colW = used.map((c) => Math.max(...cols.get(c).map(width)));
+    const gaps = used.map(() => GAP);
+    for (const p of pairs.values()) {
+      const ca = colOf.get(p.a);
+      const cb = colOf.get(p.b);
+      if (ca === undefined || cb === undefined || Math.abs(ca - cb) !== 1 || !p.text) continue;
+      const i = Math.min(ca, cb);
+      gaps[i] = Math.max(gaps[i], Math.ceil(p.textW + 2 * LABEL_PAD));
+    }
+    const colsWidth = colW.reduce((s, w, i) => s + w + (i ? gaps[i - 1] : 0), 0);
+    const dnsW = dns.map(width);
+    const dnsWidth = dnsW.reduce((s, w) => s + w, 0) + GAP * Math.max(0, dns.length - 1);
+    const inner = Math.max(colsWidth, dnsWidth, BOX_W);
+    const total = inner + 2 * MARGIN;
+
     const colHeight = (list) => list.reduce((s, h) => s + height(h) + ROW_GAP, -ROW_GAP);
     const tallest = Math.max(0, ...used.map((c) => colHeight(cols.get(c))));
+    let x = MARGIN + (inner - colsWidth) / 2;
     used.forEach((c, ci) => {
       const list = cols.get(c);
       let y = MARGIN + (tallest - colHeight(list)) / 2;
       for (const h of list) {
-        this.boxes.set(h.name, { x: MARGIN + ci * COL_W, y, w: BOX_W, h: height(h) });
+        this.boxes.set(h.name, { x, y, w: colW[ci], h: height(h) });
         y += height(h) + ROW_GAP;
       }
+      x += colW[ci] + gaps[ci];
     });
-    const width = Math.max(used.length, dns.length, 1) * COL_W - (COL_W - BOX_W) + 2 * MARGIN;
     let bottom = MARGIN + tallest;
     if (dns.length) {
       const top = bottom + (used.length ? 48 : 0);
-      const row = dns.length * COL_W - (COL_W - BOX_W);
-      let x = (width - row) / 2;
+      let dx = MARGIN + (inner - dnsWidth) / 2;
       let maxh = 0;
-      for (const h of dns) {
-        this.boxes.set(h.name, { x, y: top, w: BOX_W, h: height(h) });
-        x += COL_W;
+      dns.forEach((h, i) => {
+        this.boxes.set(h.name, { x: dx, y: top, w: dnsW[i], h: height(h) });
+        dx += dnsW[i] + GAP;
         maxh = Math.max(maxh, height(h));
-      }
+      });
       bottom = top + maxh;
     }
-    this.width = width;
+    this.width = total;
     this.height = bottom + MARGIN;
+  }
+
+  // Where an edge's label goes: on its line, clear of every box and of the
+  // labels placed before it. Tried at the middle first, then further out
+  // along the line, above it and then below it; where nowhere is clear, the
+  // place that overlaps least.
+  labelPlace(a, b, w, taken) {
+    const half = w / 2 + 3;
+    const overlap = (r, o) => Math.max(0, Math.min(r.x2, o.x2) - Math.max(r.x1, o.x1)) * Math.max(0, Math.min(r.y2, o.y2) - Math.max(r.y1, o.y1));
+    let best = null;
+    for (let k = 0; k <= 16; k++) {
+      const f = 0.5 + (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 0.05;
+      for (const dy of [-5, 15, -18, 28]) {
+        const x = a.x + (b.x - a.x) * f;
+        const y = a.y + (b.y - a.y) * f + dy;
+        const r = { x1: x - half, x2: x + half, y1: y - 13, y2: y + 5 };
+        if (r.x1 < 0 || r.x2 > this.width || r.y1 < 0 || r.y2 > this.height) continue;
+        const cost = taken.reduce((s, o) => s + overlap(r, o), 0);
+        if (!best || cost < best.cost) best = { x, y, r, cost };
+        if (cost === 0) break;
+      }
+      if (best && best.cost === 0) break;
+    }
+    if (best) taken.push(best.r);
+    return best;
   }
 
   center(name) {
@@ -141,32 +271,25 @@ export class Topology {
     }
     svg.append(defs);
 
-    // Edges: one line per pair of hosts, the labels of every edge between them joined.
-    const pairs = new Map();
-    for (const e of this.meta.edges || []) {
-      if (!this.boxes.has(e.from) || !this.boxes.has(e.to) || e.from === e.to) continue;
-      const key = [e.from, e.to].sort().join("\u0000");
-      if (!pairs.has(key)) pairs.set(key, { a: e.from, b: e.to, kinds: new Set(), labels: [] });
-      const p = pairs.get(key);
-      p.kinds.add(e.kind);
-      if (e.label && !p.labels.includes(e.label)) p.labels.push(e.label);
-    }
+    // Edges, with their labels clear of the boxes (and of a relay's shadow box).
+    const taken = [...this.boxes.values()].map((b) => ({ x1: b.x - 2, y1: b.y - 2, x2: b.x + b.w + 6, y2: b.y + b.h + 6 }));
     const edges = el("g", { class: "edges" });
+    const labels = [];
     this.edgeEls = new Map();
-    for (const [key, p] of pairs) {
+    for (const [key, p] of this.pairs) {
       const a = this.edgePoint(p.a, p.b);
       const b = this.edgePoint(p.b, p.a);
       const kind = [...p.kinds][0];
       const line = el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: `edge edge-${kind}`, "marker-end": "url(#arrow)" });
       edges.append(line);
-      const mx = (a.x + b.x) / 2;
-      const my = (a.y + b.y) / 2;
-      if (p.labels.length) {
-        const label = el("text", { x: mx, y: my - 5, class: "edge-label", "text-anchor": "middle" }, p.labels.join(" · "));
-        edges.append(label);
+      if (p.text) {
+        const at = this.labelPlace(a, b, p.textW, taken) || { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 5 };
+        labels.push(el("text", { x: at.x, y: at.y, class: "edge-label", "text-anchor": "middle" }, p.text));
       }
       this.edgeEls.set(key, line);
     }
+    // The labels over every line, so that no line crosses one.
+    edges.append(...labels);
     svg.append(edges);
     this.openLayer = el("g", { class: "open" });
     svg.append(this.openLayer);
@@ -187,7 +310,7 @@ export class Topology {
       let y = 22;
       const name = el("text", { x: 12, y, class: "host-name" }, h.name);
       g.append(name);
-      g.append(el("text", { x: b.w - 10, y, class: "host-role", "text-anchor": "end" }, h.role + (h.flavour ? " · " + h.flavour : "")));
+      g.append(el("text", { x: b.w - PAD_R, y, class: "host-role", "text-anchor": "end" }, roleText(h)));
       y += 17;
       g.append(el("text", { x: 12, y, class: "host-addr" }, h.address));
       y += 16;
@@ -202,9 +325,10 @@ export class Topology {
         g.append(el("text", { x: 12, y, class: "host-mx" }, `MX ${m.preference} ${m.domain}`));
         y += 16;
       }
-      const strike = el("line", { x1: 8, y1: 17, x2: 12 + h.name.length * 9, y2: 17, class: "host-strike" });
-      g.append(strike);
-      g.append(el("text", { x: b.w - 10, y: 22, class: "host-down", "text-anchor": "end" }, t("topo.down")));
+      // The name struck through when the host is down: one line for each size the name is drawn at.
+      g.append(el("line", { x1: 8, y1: 17, x2: PAD_L + 4 + this.m(h.name, TEXT.nameNormal), y2: 17, class: "host-strike" }));
+      g.append(el("line", { x1: 8, y1: 17, x2: PAD_L + 4 + this.m(h.name, TEXT.name), y2: 17, class: "host-strike host-strike-big" }));
+      g.append(el("text", { x: b.w - PAD_R, y: 22, class: "host-down", "text-anchor": "end" }, t("topo.down")));
       const title = el("title", {}, `${h.name} — ${h.role} ${h.address}`);
       g.append(title);
       g.addEventListener("click", () => this.onHost(h.name));
