@@ -24,6 +24,9 @@ pub struct Row {
     pub cat: &'static str,
     pub side: &'static str,
     pub line: String,
+    /// The line for a reader of Japanese, where it differs (a step's note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_ja: Option<String>,
     pub fail: bool,
     /// The last scenario step started at or before this event (0 before the first).
     pub step: usize,
@@ -183,7 +186,17 @@ impl Index {
             }
         }
         let line = e.line.clone().unwrap_or_default();
-        self.lower.push(format!("{} {} {}", line, e.kind.name(), e.host).to_lowercase());
+        let line_ja = match e.line_in(true) {
+            std::borrow::Cow::Owned(ja) => Some(ja),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        // Found by either language's words.
+        let mut lower = format!("{} {} {}", line, e.kind.name(), e.host);
+        if let Some(ja) = &line_ja {
+            lower.push(' ');
+            lower.push_str(ja);
+        }
+        self.lower.push(lower.to_lowercase());
         self.kinds.push(e.kind);
         self.times.push(e.t);
         self.rows.push(Row {
@@ -196,6 +209,7 @@ impl Index {
             kind: e.kind.name(),
             cat: e.kind.category().name(),
             side: side_name(e.kind.side()),
+            line_ja,
             line,
             fail: e.is_failure(),
             step: self.step,
@@ -312,7 +326,11 @@ mod tests {
             ev(t(35), "dept", Kind::SmtpCmd).session(1).peer("pc").line("EHLO pc"),
             ev(t(35), "dept", Kind::SmtpReply).session(1).peer("pc").line("550 no").field(Field::Code, 550),
             ev(t(40), "dept", Kind::TcpClose).session(1).peer("pc").line("closed"),
-            ev(t(60_000), "scenario", Kind::Step).line("step 2").field(Field::Step, 2),
+            ev(t(60_000), "scenario", Kind::Step)
+                .line("step 2 — the relay refuses")
+                .field(Field::Step, 2)
+                .field(Field::Note, "the relay refuses")
+                .field(Field::NoteJa, "中継を断る"),
             ev(t(60_010), "dept", Kind::Log).line("Apr  1 10:01:00 dept sendmail[1]: hello"),
         ]
     }
@@ -320,6 +338,17 @@ mod tests {
     fn index() -> Index {
         let names = BTreeMap::from([("192.0.2.10".to_string(), "dept".to_string())]);
         Index::build(t0(), names, &sample())
+    }
+
+    /// A step's line for a reader of Japanese rides along, and either
+    /// language's words find it.
+    #[test]
+    fn a_steps_japanese_note_rides_along() {
+        let ix = index();
+        assert_eq!(ix.rows[10].line_ja.as_deref(), Some("step 2 — 中継を断る"));
+        assert_eq!(ix.rows[1].line_ja, None);
+        let f = Filter { q: Some("中継".into()), ..Filter::default() };
+        assert_eq!(ix.page(&f, 0, None, 100).0, 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 // body[data-at] says which position every part shows (the browser tests wait on it).
 
 import { api, rowAt, forgetRowsFrom } from "./api.js";
-import { t, setLang, lang, apply } from "./i18n.js";
+import { t, setLang, lang, apply, lineOf } from "./i18n.js";
 import { Topology } from "./topology.js";
 import { TimeControls, parseJump } from "./timectl.js";
 import { EventList } from "./events.js";
@@ -284,7 +284,7 @@ class App {
       return;
     }
     el.className = `current-line cat-${row.cat}` + (row.fail ? " fail" : "");
-    el.textContent = `#${row.i + 1}  ${row.host}${row.peer ? " ↔ " + row.peer : ""}  ${row.kind}  ${row.line ?? ""}`;
+    el.textContent = `#${row.i + 1}  ${row.host}${row.peer ? " ↔ " + row.peer : ""}  ${row.kind}  ${lineOf(row) ?? ""}`;
   }
 
   // The state of the hosts at `at`; when several moves come quickly only the last is shown.

@@ -3,7 +3,7 @@
 // highlighted and kept in view; a click (or Enter) moves time to a row.
 
 import { api } from "./api.js";
-import { t, catLabel } from "./i18n.js";
+import { t, catLabel, lineOf } from "./i18n.js";
 
 const PAGE = 200;
 const OVERSCAN = 8;
@@ -245,7 +245,7 @@ export class EventList {
       ["host", row.host],
       ["peer", row.peer ?? ""],
       ["kind", row.kind],
-      ["line", row.line ?? ""],
+      ["line", lineOf(row) ?? ""],
     ];
     for (const [c, v] of cells) {
       const s = document.createElement("span");

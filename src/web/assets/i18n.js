@@ -372,6 +372,11 @@ export function setLang(l) {
   document.documentElement.lang = current;
 }
 
+/** An event row's line in the page's language (a step's note in Japanese). */
+export function lineOf(row) {
+  return (current === "ja" && row.line_ja) || row.line;
+}
+
 export function t(key, vars) {
   let s = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   if (vars) {

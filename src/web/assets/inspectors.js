@@ -4,7 +4,7 @@
 // client and server lines in two colours; the current event's fields.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { t, lineOf } from "./i18n.js";
 
 export function h(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -316,7 +316,7 @@ export async function renderSession(root, s, at) {
       },
       h("span", { class: "tr-who" }, fromClient ? "C:" : "S:"),
       h("span", { class: "tr-time" }, clockOf(row.t)),
-      h("span", { class: "tr-text" }, row.line ?? row.kind),
+      h("span", { class: "tr-text" }, lineOf(row) ?? row.kind),
     );
   });
   root.replaceChildren(
@@ -357,7 +357,7 @@ export async function renderEvent(root, i) {
       ].map(([k, v]) => [h("dt", {}, t(k)), h("dd", {}, v)]),
       e.session != null ? [h("dt", {}, "session"), h("dd", {}, String(e.session))] : null,
     ),
-    h("pre", { class: "ev-line" + (e.fail ? " fail-text" : "") }, e.line ?? ""),
+    h("pre", { class: "ev-line" + (e.fail ? " fail-text" : "") }, lineOf(e) ?? ""),
     fields.length ? h("h4", {}, t("ev.fields")) : null,
     fields.length
       ? h(
