@@ -250,7 +250,7 @@ pub fn number(s: &str) -> Option<f64> {
     for end in ["です", "でした"] {
         t = t.strip_suffix(end).unwrap_or(t).trim_end();
     }
-    for pre in ["port ", "port", "ポート", "約", "about ", "およそ"] {
+    for pre in ["port ", "port", "ポート", "mx ", "preference ", "優先度", "約", "about ", "およそ"] {
         t = t.strip_prefix(pre).unwrap_or(t).trim_start();
     }
     const UNITS: &[&str] = &[
@@ -306,6 +306,13 @@ pub fn number(s: &str) -> Option<f64> {
         "日",
         "s",
     ];
+    // A number written as an English word (`three`, `three hops`).
+    let (word, after) = t.split_once(' ').unwrap_or((t, ""));
+    if let Some(n) = english_number(word)
+        && (after.is_empty() || UNITS.contains(&after.trim()))
+    {
+        return Some(n);
+    }
     let digits_end = t
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || is_kanji_digit(*c)))
@@ -320,6 +327,38 @@ pub fn number(s: &str) -> Option<f64> {
         return kanji_number(num);
     }
     num.trim_end_matches('.').parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// `zero` … `twenty`, and the tens to `ninety`.
+fn english_number(w: &str) -> Option<f64> {
+    const SMALL: [&str; 21] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+    ];
+    const TENS: [&str; 7] = ["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    if let Some(n) = SMALL.iter().position(|x| *x == w) {
+        return Some(n as f64);
+    }
+    TENS.iter().position(|x| *x == w).map(|n| (n as f64 + 3.0) * 10.0)
 }
 
 fn is_kanji_digit(c: char) -> bool {
@@ -550,7 +589,11 @@ fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Name
     let t = given.folded.trim_matches(is_edge_punct);
     // An option's number; a number beyond the last may be an option's text
     // (`993` among ports).
-    if let Some(n) = number(t).filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= options.len() as f64) {
+    // (In digits or kanji: `three` is an option's text, if anything.)
+    if let Some(n) = number(t)
+        .filter(|n| t.starts_with(|c: char| c.is_ascii_digit() || is_kanji_digit(c)) && n.fract() == 0.0 && *n >= 1.0)
+        .filter(|n| *n <= options.len() as f64)
+    {
         return Some(n as usize - 1);
     }
     if t.len() == 1 && t.as_bytes()[0].is_ascii_lowercase() {
@@ -562,10 +605,16 @@ fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Name
     }
     let forms: Vec<Vec<Form>> =
         options.iter().map(|o| [&o.en, &o.ja].into_iter().flatten().map(|x| Form::new(x, names)).collect()).collect();
-    // Exact text first, then synonyms and host names.
+    // Exact text first, then without a leading backslash (`Seen` for an
+    // IMAP flag `\Seen`), then synonyms and host names.
+    let bare = |k: &str| k.trim_start_matches('\\').to_string();
     forms
         .iter()
         .position(|o| o.iter().any(|x| x.key == given.key))
+        .or_else(|| {
+            let g = bare(&given.key);
+            forms.iter().position(|o| o.iter().any(|x| !g.is_empty() && bare(&x.key) == g))
+        })
         .or_else(|| forms.iter().position(|o| o.iter().any(|x| form_matches(x, given, names))))
 }
 
@@ -605,6 +654,23 @@ mod tests {
         assert_eq!(option_index(&ports, "25", &n), None);
         assert_eq!(choice(&ports, 2, "993", &n), Verdict::Right);
         assert_eq!(choice(&ports, 2, "995", &n), Verdict::Wrong);
+    }
+
+    #[test]
+    fn number_words_and_flags_without_their_backslash() {
+        assert_eq!(number("three"), Some(3.0));
+        assert_eq!(number("Three hops"), Some(3.0));
+        assert_eq!(number("twenty"), Some(20.0));
+        assert_eq!(number("forty"), Some(40.0));
+        assert_eq!(number("threes"), None);
+        assert_eq!(number("MX 10"), Some(10.0));
+        assert_eq!(number("優先度10"), Some(10.0));
+        assert_eq!(number("one two"), None);
+        let flags = opts(&["\\Recent", "\\Seen", "\\Deleted"]);
+        let n = names();
+        assert_eq!(choice(&flags, 2, "Seen", &n), Verdict::Right);
+        assert_eq!(choice(&flags, 2, "\\seen", &n), Verdict::Right);
+        assert_eq!(choice(&flags, 2, "Deleted", &n), Verdict::Wrong);
     }
 
     #[test]
@@ -772,10 +838,16 @@ mod tests {
             }
             let texts =
                 |o: &crate::scenario::Text| [o.en.clone(), o.ja.clone()].into_iter().flatten().collect::<Vec<_>>();
-            // Exact text first, then synonyms and host names.
+            // Exact text first, then synonyms and host names. (Later: a
+            // leading backslash may be left out, between the two.)
+            let bare = |k: &str| k.trim_start_matches('\\').to_string();
             options
                 .iter()
                 .position(|o| texts(o).iter().any(|x| key(x) == k))
+                .or_else(|| {
+                    let g = bare(&k);
+                    options.iter().position(|o| texts(o).iter().any(|x| !g.is_empty() && bare(&key(x)) == g))
+                })
                 .or_else(|| options.iter().position(|o| texts(o).iter().any(|x| form_matches(x, given, names))))
         }
 
