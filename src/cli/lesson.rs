@@ -58,26 +58,29 @@ fn list(lang: Lang) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let stem_of = |p: &std::path::Path| p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+    // The names' column as wide as the longest name.
+    let w = all.iter().map(|(p, _)| stem_of(p).chars().count()).max().unwrap_or(0);
     for (p, l) in all {
-        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+        let stem = format!("{:<w$}", stem_of(&p));
         match l {
             Ok(l) => match lang {
                 Lang::En => sayln!(
-                    "{stem:<22} {}  ({} checkpoints, scenario {})",
+                    "{stem} {}  ({} checkpoints, scenario {})",
                     lang.pick(&l.title),
                     l.checkpoints().count(),
                     l.scenario.name
                 ),
                 Lang::Ja => sayln!(
-                    "{stem:<22} {}  (問題 {} 問、シナリオ {})",
+                    "{stem} {}  (問題 {} 問、シナリオ {})",
                     lang.pick(&l.title),
                     l.checkpoints().count(),
                     l.scenario.name
                 ),
             },
             Err(_) => match lang {
-                Lang::En => sayln!("{stem:<22} (has errors: run `maillab check {}`)", p.display()),
-                Lang::Ja => sayln!("{stem:<22} (誤りがあります: `maillab check {}` で確かめてください)", p.display()),
+                Lang::En => sayln!("{stem} (has errors: run `maillab check {}`)", p.display()),
+                Lang::Ja => sayln!("{stem} (誤りがあります: `maillab check {}` で確かめてください)", p.display()),
             },
         }
     }

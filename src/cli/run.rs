@@ -308,7 +308,7 @@ pub(super) fn japanese_summary(e: &Event) -> Event {
                 .map(|(k, _)| format!("（うちリストサーバへ {k} 件）"))
                 .unwrap_or_default();
             format!(
-                "受け付けた宛先 {} 件: ここで配送 {} 件{lists}、中継 {} 件、バウンス {} 件、キューに残り {} 件",
+                "受け付けた宛先 {} 件: ここで配送 {} 件{lists}、中継 {} 件、エラーメール {} 件、キューに残り {} 件",
                 n(Field::Accepted),
                 n(Field::Delivered),
                 n(Field::Relayed),

@@ -233,7 +233,7 @@ fn the_run_summary_is_japanese_with_lang_ja() {
     let (code, out, _) = maillab(&["--lang", "ja", "run", "scenarios/relay-chain.yaml"]);
     assert_eq!(code, 0);
     for ja in [
-        "summary  受け付けた宛先 1 件: ここで配送 0 件、中継 1 件、バウンス 0 件、キューに残り 0 件",
+        "summary  受け付けた宛先 1 件: ここで配送 0 件、中継 1 件、エラーメール 0 件、キューに残り 0 件",
         "run.end  経過した仮想時間: ",
         "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:",
         "== 10:00:00.700 · mx のメールボックス alice@example.com ==",
@@ -249,7 +249,7 @@ fn the_run_summary_is_japanese_with_lang_ja() {
     }
     // The locale does the same; JSON keeps the trace's own (English) lines.
     let (_, out, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &["run", "scenarios/bounce.yaml"]);
-    assert!(out.contains("期待値 ") && out.contains("バウンス 3 件"), "{out}");
+    assert!(out.contains("期待値 ") && out.contains("エラーメール 3 件"), "{out}");
     let (_, out, _) = maillab(&["--lang", "ja", "run", "scenarios/relay-chain.yaml", "--format", "json"]);
     assert!(out.contains("virtual time elapsed") && !out.contains("経過"), "{out}");
     let (_, out, _) = maillab(&["run", "scenarios/relay-chain.yaml"]);

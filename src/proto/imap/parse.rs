@@ -254,6 +254,8 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek() {
                 None | Some(b'\r') | Some(b'\n') => return Err("Unterminated quoted string".into()),
+                // RFC 9051's CHAR starts at %x01.
+                Some(0) => return Err("NUL in a quoted string".into()),
                 Some(b'"') => {
                     self.i += 1;
                     return Ok(out);

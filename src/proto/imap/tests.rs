@@ -330,6 +330,8 @@ fn commands_in_the_wrong_state() {
     assert_eq!(lines(&mut s, &mut st, "a(b NOOP {3}\r\n"), vec!["* BAD Missing or invalid tag"]);
     // A blank line (Enter in telnet) is ignored.
     assert!(lines(&mut s, &mut st, "\r\n  \r\n").is_empty());
+    // A NUL is no CHAR (RFC 9051): not a mailbox name that does not exist.
+    assert_eq!(cmd(&mut s, &mut st, "n SELECT \"IN\0BOX\"", "BAD").len(), 1);
 }
 
 #[test]
