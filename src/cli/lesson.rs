@@ -44,6 +44,30 @@ pub(super) fn load_lesson(name: &str, student: Option<&str>) -> Result<Lesson, E
     })
 }
 
+/// An exam copy's answers are placeholders: it is run in exam mode only,
+/// never practised or used as a key.
+fn refuse_exam_copy(l: &Lesson, lang: Lang) -> Result<(), ExitCode> {
+    let src = maillab::base::shipped::read(&l.file).unwrap_or_default();
+    if !lesson::exam::is_exam_copy(&src) {
+        return Ok(());
+    }
+    let f = l.file.display();
+    eprintln!(
+        "{}",
+        match lang {
+            Lang::En => format!(
+                "maillab: {f} is an exam copy: its answers are withheld, so it cannot tell right from wrong.\n  \
+                 hint: run it with --exam (answers are recorded, not graded), or practise with the full lesson"
+            ),
+            Lang::Ja => format!(
+                "maillab: {f} は試験用のコピーです。答えが伏せてあるので、正誤を判定できません。\n  \
+                 ヒント: --exam を付けて実行するか（答えは記録され、採点はされません）、元のレッスンで練習してください"
+            ),
+        }
+    );
+    Err(ExitCode::from(2))
+}
+
 fn list(lang: Lang) -> ExitCode {
     let all = lesson::list(Path::new("lessons"));
     if all.is_empty() {
@@ -106,6 +130,9 @@ pub(super) fn open_for_student(
         .map(|l| interactive::load_progress(&interactive::progress_path(&l.name, exam)));
     let student = student.or_else(|| saved.and_then(|p| p.student));
     let l = load_lesson(name, student.as_deref())?;
+    if !exam {
+        refuse_exam_copy(&l, lang)?;
+    }
     let ppath = interactive::progress_path(&l.name, exam);
     let mut progress = interactive::load_progress(&ppath);
     if progress.student != student {
@@ -294,6 +321,9 @@ fn grade(name: &str, answers: &Path, format: Format, lang: Lang, student: Option
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Err(code) = refuse_exam_copy(&l, lang) {
+        return code;
+    }
     let given = match lesson::load_answers(answers) {
         Ok(a) => a,
         Err(d) => {

@@ -23,9 +23,23 @@ use std::path::{Path, PathBuf};
 /// What a withheld short answer reads in the exam copy.
 pub const WITHHELD: &str = "(withheld)";
 
-/// The lesson source without its keys.
+/// The first line of every exam copy: its `answer:` values are placeholders,
+/// so it is run only in exam mode (and never graded as a key).
+pub const EXAM_HEADER: &str =
+    "# maillab exam copy: the answers are withheld (every answer: here is a placeholder). Run it with --exam.";
+
+/// Whether a lesson's source is an exam copy ([`EXAM_HEADER`]).
+pub fn is_exam_copy(src: &str) -> bool {
+    src.lines().next() == Some(EXAM_HEADER)
+}
+
+/// The lesson source without its keys, under [`EXAM_HEADER`] (an exam copy
+/// is its own copy).
 pub fn exam_copy(src: &str) -> String {
-    let mut out = String::new();
+    if is_exam_copy(src) {
+        return src.to_string();
+    }
+    let mut out = format!("{EXAM_HEADER}\n");
     // While Some(indent): lines indented deeper than it are dropped.
     let mut skipping: Option<usize> = None;
     let mut kind: Option<&str> = None;
@@ -91,7 +105,7 @@ pub fn files_hash(exam_src: &str, scenario_src: &str) -> String {
 /// The hash of a lesson's files as the student had them (the exam copy).
 pub fn lesson_hash(l: &Lesson) -> String {
     let src = crate::base::shipped::read(&l.file).unwrap_or_default();
-    let copy = if src.contains(WITHHELD) { src } else { exam_copy(&src) };
+    let copy = if src.contains(WITHHELD) && !is_exam_copy(&src) { src } else { exam_copy(&src) };
     files_hash(&copy, &crate::base::shipped::read(std::path::Path::new(&l.scenario.file)).unwrap_or_default())
 }
 
@@ -152,6 +166,20 @@ pub fn grade_submission(file: &Path, keys: &Path) -> Result<GradedSubmission, Di
     let text = std::fs::read_to_string(file).map_err(|e| bad(format!("cannot read the submission: {e}")))?;
     let s: Submission = serde_json::from_str(&text).map_err(|e| bad(format!("not a submission file: {e}")))?;
     let lesson_file = keys.join(format!("{}.yaml", s.lesson));
+    if std::fs::read_to_string(&lesson_file).is_ok_and(|src| is_exam_copy(&src)) {
+        let key = lesson_file.display().to_string();
+        return Err(Diagnostics(vec![Diagnostic::whole_file(
+            &key,
+            crate::base::diag::tr(
+                format!("{key} is an exam copy, not a key: its answers are withheld"),
+                format!("{key} は試験用のコピーで、答えの鍵ではありません。答えが伏せてあります"),
+            ),
+            Some(crate::base::diag::tr(
+                "give --keys the folder of the full lessons (the ones exam-copy was made from)",
+                "--keys には元のレッスン（exam-copy の元にしたもの）のフォルダを指定してください",
+            )),
+        )]));
+    }
     let l = super::load_file_for(&lesson_file, Some(&s.student))?;
     let ctx = Context::run(&l).map_err(|e| bad(e.to_string()))?;
     let mut p = LangProgress::default();
@@ -268,6 +296,7 @@ mod tests {
         let l = super::super::load_str(&copy, path).unwrap_or_else(|d| panic!("{d}"));
         assert_eq!(l.checkpoints().count(), 7);
         assert_eq!(exam_copy(&copy), copy, "stripping twice changes nothing");
+        assert!(is_exam_copy(&copy) && !is_exam_copy(&src));
     }
 
     #[test]

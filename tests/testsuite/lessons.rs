@@ -309,6 +309,17 @@ fn exam_copy_submissions_and_class_grades() {
     let out = maillab(&["lesson", "exam-copy", "06-mailing-lists", "--out", lessons.to_str().unwrap()], "", "x");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let copy = std::fs::read_to_string(lessons.join("06-mailing-lists.yaml")).expect("copy written");
+    // Its answers are placeholders: practising with it is refused (and
+    // grading with it as a key, below).
+    let copy_file = lessons.join("06-mailing-lists.yaml");
+    let run = ["lesson", "run", copy_file.to_str().unwrap(), "--lang", "en"];
+    let out = maillab(&run, "1\n", "x");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is an exam copy"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!copy.contains("explain:") && !copy.contains("answer: 2") && copy.contains("answer: 1"), "{copy}");
     // d4 practised the same lesson first, answering wrong: an exam keeps its
     // own answers, so none of these may reach the submission.
@@ -340,6 +351,15 @@ fn exam_copy_submissions_and_class_grades() {
         assert!(text.contains("回答を記録しました。") && text.contains("提出用ファイル"), "{text}");
         assert!(!text.contains("正解") && !text.contains("得点"), "no feedback in exam mode: {text}");
     }
+    let wrong = dir.join("wrong.csv");
+    let (subs, keys) = (dir.join("subs"), lessons.to_str().unwrap().to_string());
+    let args = ["class", "grade", subs.to_str().unwrap(), "--keys", &keys, "--out", wrong.to_str().unwrap()];
+    let out = maillab(&args, "", "x");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is an exam copy, not a key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let grades = dir.join("grades.csv");
     let out = maillab(
         &["class", "grade", dir.join("subs").to_str().unwrap(), "--keys", "lessons", "--out", grades.to_str().unwrap()],
