@@ -12,6 +12,7 @@ pub mod new;
 pub mod run;
 pub mod schema;
 pub mod serve;
+pub mod usage_error_ja;
 pub mod web;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -306,8 +307,7 @@ pub struct ServeArgs {
 
 #[derive(Args)]
 pub struct WebArgs {
-    /// The scenario file (YAML); not needed with --lesson.
-    #[arg(required_unless_present = "lesson")]
+    /// The scenario file (YAML); not needed with --lesson (without either, maillab says so).
     pub file: Option<PathBuf>,
     /// Work through a lesson on the page (a name in lessons/ or a path); answers are saved
     /// where `maillab lesson run` saves them.

@@ -132,11 +132,25 @@ fn port_map(ports: &[String]) -> Result<PortMap, ExitCode> {
                 "pop3s" => 995,
                 _ => return None,
             };
-            port.parse::<u16>().ok().map(|p| (scenario_port, p))
+            Some((scenario_port, port))
         });
-        match parsed {
-            Some((s, r)) => {
+        match parsed.map(|(s, port)| (s, port, port.parse::<u16>())) {
+            Some((s, _, Ok(r))) => {
                 map.0.insert(s, r);
+            }
+            Some((_, port, Err(_))) => {
+                eprintln!(
+                    "{}",
+                    tr(
+                        format!(
+                            "maillab: `--port {p}`: `{port}` is not a port; give a number from 0 to 65535 (0: the system chooses)"
+                        ),
+                        format!(
+                            "maillab: `--port {p}`: `{port}` はポート番号ではありません。0 から 65535 の数を指定してください（0 ならシステムが選びます）"
+                        ),
+                    )
+                );
+                return Err(ExitCode::from(2));
             }
             None => {
                 eprintln!(
