@@ -30,127 +30,136 @@ pub async fn drive(sc: Arc<Scenario>, env: Env, sim: SimNet, hosts: Arc<Hosts>, 
         clock: env.clock.clone(),
     };
 
-    // What each MUA has downloaded, for `reply` steps.
-    let mut fetched: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    for (n, step) in sc.steps.iter().enumerate() {
-        let n = n + 1;
-        if let Some(at) = step.at {
-            sleep_until(t0 + at).await;
-        }
-        // The line carries the English note (else the Japanese); a view in
-        // Japanese shows the Japanese one (`Event::line_in`).
-        let note = step.note.en.clone().or_else(|| step.note.ja.clone());
-        let started = |what: String| {
-            let mut e = scen(Kind::Step)
-                .line(note.clone().map(|t| format!("{what} — {t}")).unwrap_or(what))
-                .field(Field::Step, n);
-            if let (Some(en), Some(ja)) = (&step.note.en, &step.note.ja) {
-                e = e.field(Field::Note, en.as_str()).field(Field::NoteJa, ja.as_str());
+    // The steps, then the wait for a quiet network, all within the run
+    // limit: a step that outlasts it (a reply held up for a year by a slow
+    // link) is cut short too.
+    let steps = async {
+        // What each MUA has downloaded, for `reply` steps.
+        let mut fetched: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+        for (n, step) in sc.steps.iter().enumerate() {
+            let n = n + 1;
+            if let Some(at) = step.at {
+                sleep_until(t0 + at).await;
             }
-            e
-        };
-        match &step.action {
-            Action::Send(s) if s.reply.is_some() => {
-                // The replying user's own mailbox, as downloaded by this MUA; else anything it downloaded.
-                let all = fetched.get(&s.mua).map(Vec::as_slice).unwrap_or(&[]);
-                let own: Vec<String> =
-                    all.iter().filter(|(u, _)| u.eq_ignore_ascii_case(&s.from)).map(|(_, m)| m.clone()).collect();
-                let got: Vec<String> = if own.is_empty() { all.iter().map(|(_, m)| m.clone()).collect() } else { own };
-                let ctx = ctx_for(&env, &sc, s.mua);
-                match mua::reply_to(s, &got) {
-                    Some(r) => {
-                        trace.push(started(format!(
-                            "step {n}: {} replies to \"{}\" (to {}) via {}",
-                            sc.hosts[s.mua].name,
-                            r.subject,
-                            r.to.join(", "),
-                            sc.hosts[s.via].name
-                        )));
-                        mua::send(&ctx, &r, sc.hosts[r.via].address, &sc.hosts[r.via].hostname, n).await;
+            // The line carries the English note (else the Japanese); a view in
+            // Japanese shows the Japanese one (`Event::line_in`).
+            let note = step.note.en.clone().or_else(|| step.note.ja.clone());
+            let started = |what: String| {
+                let mut e = scen(Kind::Step)
+                    .line(note.clone().map(|t| format!("{what} — {t}")).unwrap_or(what))
+                    .field(Field::Step, n);
+                if let (Some(en), Some(ja)) = (&step.note.en, &step.note.ja) {
+                    e = e.field(Field::Note, en.as_str()).field(Field::NoteJa, ja.as_str());
+                }
+                e
+            };
+            match &step.action {
+                Action::Send(s) if s.reply.is_some() => {
+                    // The replying user's own mailbox, as downloaded by this MUA; else anything it downloaded.
+                    let all = fetched.get(&s.mua).map(Vec::as_slice).unwrap_or(&[]);
+                    let own: Vec<String> =
+                        all.iter().filter(|(u, _)| u.eq_ignore_ascii_case(&s.from)).map(|(_, m)| m.clone()).collect();
+                    let got: Vec<String> =
+                        if own.is_empty() { all.iter().map(|(_, m)| m.clone()).collect() } else { own };
+                    let ctx = ctx_for(&env, &sc, s.mua);
+                    match mua::reply_to(s, &got) {
+                        Some(r) => {
+                            trace.push(started(format!(
+                                "step {n}: {} replies to \"{}\" (to {}) via {}",
+                                sc.hosts[s.mua].name,
+                                r.subject,
+                                r.to.join(", "),
+                                sc.hosts[s.via].name
+                            )));
+                            mua::send(&ctx, &r, sc.hosts[r.via].address, &sc.hosts[r.via].hostname, n).await;
+                        }
+                        None => {
+                            let what = format!(
+                                "step {n}: {} has fetched no message to reply to{}",
+                                sc.hosts[s.mua].name,
+                                s.reply
+                                    .as_ref()
+                                    .and_then(|r| r.subject.as_ref())
+                                    .map(|x| format!(" with \"{x}\" in the subject"))
+                                    .unwrap_or_default()
+                            );
+                            trace.push(scen(Kind::Step).line(what.clone()).field(Field::Step, n));
+                            ctx.emit(
+                                ctx.ev(Kind::MuaResult).line(format!("{what}; nothing sent")).field(Field::Step, n),
+                            );
+                        }
                     }
-                    None => {
-                        let what = format!(
-                            "step {n}: {} has fetched no message to reply to{}",
-                            sc.hosts[s.mua].name,
-                            s.reply
-                                .as_ref()
-                                .and_then(|r| r.subject.as_ref())
-                                .map(|x| format!(" with \"{x}\" in the subject"))
-                                .unwrap_or_default()
+                }
+                Action::Send(s) => {
+                    trace.push(started(format!(
+                        "step {n}: {} sends to {} via {}",
+                        sc.hosts[s.mua].name,
+                        s.to.join(", "),
+                        sc.hosts[s.via].name
+                    )));
+                    let ctx = ctx_for(&env, &sc, s.mua);
+                    mua::send(&ctx, s, sc.hosts[s.via].address, &sc.hosts[s.via].hostname, n).await;
+                }
+                Action::Fetch(f) => {
+                    trace.push(started(format!(
+                        "step {n}: {} reads the mailbox of {} on {} with {}",
+                        sc.hosts[f.mua].name,
+                        f.user,
+                        sc.hosts[f.server].name,
+                        match f.protocol {
+                            crate::scenario::FetchProtocol::Pop3 if f.apop => "POP3 (APOP)",
+                            crate::scenario::FetchProtocol::Pop3 => "POP3",
+                            crate::scenario::FetchProtocol::Imap => "IMAP",
+                        }
+                    )));
+                    let ctx = ctx_for(&env, &sc, f.mua);
+                    let got =
+                        crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, &sc.hosts[f.server].hostname, n)
+                            .await;
+                    fetched.entry(f.mua).or_default().extend(got.into_iter().map(|m| (f.user.clone(), m)));
+                }
+                Action::Wait(d) => {
+                    trace.push(started(format!("step {n}: wait {}", format_duration(*d))));
+                    sleep(*d).await;
+                }
+                Action::Configure { host, cfg, changes, users } => {
+                    let name = &sc.hosts[*host].name;
+                    trace.push(started(format!("step {n}: the administrator of {name} changes its configuration")));
+                    if let Some((_, mta)) = hosts.mtas.iter().find(|(i, _)| i == host) {
+                        let ctx = ctx_for(&env, &sc, *host);
+                        ctx.emit(
+                            ctx.ev(Kind::HostConfigure)
+                                .line(format!("configuration reloaded: {}", changes.join("; ")))
+                                .field(Field::Step, n),
                         );
-                        trace.push(scen(Kind::Step).line(what.clone()).field(Field::Step, n));
-                        ctx.emit(ctx.ev(Kind::MuaResult).line(format!("{what}; nothing sent")).field(Field::Step, n));
+                        mta.reload(cfg);
+                        mta.change_users(users);
                     }
                 }
-            }
-            Action::Send(s) => {
-                trace.push(started(format!(
-                    "step {n}: {} sends to {} via {}",
-                    sc.hosts[s.mua].name,
-                    s.to.join(", "),
-                    sc.hosts[s.via].name
-                )));
-                let ctx = ctx_for(&env, &sc, s.mua);
-                mua::send(&ctx, s, sc.hosts[s.via].address, &sc.hosts[s.via].hostname, n).await;
-            }
-            Action::Fetch(f) => {
-                trace.push(started(format!(
-                    "step {n}: {} reads the mailbox of {} on {} with {}",
-                    sc.hosts[f.mua].name,
-                    f.user,
-                    sc.hosts[f.server].name,
-                    match f.protocol {
-                        crate::scenario::FetchProtocol::Pop3 if f.apop => "POP3 (APOP)",
-                        crate::scenario::FetchProtocol::Pop3 => "POP3",
-                        crate::scenario::FetchProtocol::Imap => "IMAP",
+                Action::Fault { fault, undo_after } => {
+                    let mut what = format!("step {n}: {}", faults.describe(fault));
+                    if let Some(d) = undo_after {
+                        what.push_str(&format!(" for {}", format_duration(*d)));
                     }
-                )));
-                let ctx = ctx_for(&env, &sc, f.mua);
-                let got =
-                    crate::host::fetch::fetch(&ctx, f, sc.hosts[f.server].address, &sc.hosts[f.server].hostname, n)
-                        .await;
-                fetched.entry(f.mua).or_default().extend(got.into_iter().map(|m| (f.user.clone(), m)));
-            }
-            Action::Wait(d) => {
-                trace.push(started(format!("step {n}: wait {}", format_duration(*d))));
-                sleep(*d).await;
-            }
-            Action::Configure { host, cfg, changes, users } => {
-                let name = &sc.hosts[*host].name;
-                trace.push(started(format!("step {n}: the administrator of {name} changes its configuration")));
-                if let Some((_, mta)) = hosts.mtas.iter().find(|(i, _)| i == host) {
-                    let ctx = ctx_for(&env, &sc, *host);
-                    ctx.emit(
-                        ctx.ev(Kind::HostConfigure)
-                            .line(format!("configuration reloaded: {}", changes.join("; ")))
-                            .field(Field::Step, n),
-                    );
-                    mta.reload(cfg);
-                    mta.change_users(users);
-                }
-            }
-            Action::Fault { fault, undo_after } => {
-                let mut what = format!("step {n}: {}", faults.describe(fault));
-                if let Some(d) = undo_after {
-                    what.push_str(&format!(" for {}", format_duration(*d)));
-                }
-                trace.push(started(what));
-                faults.apply(fault);
-                if let Some(d) = *undo_after {
-                    let undo = faults.inverse(fault);
-                    let f = faults.clone();
-                    tokio::spawn(async move {
-                        sleep(d).await;
-                        f.apply(&undo);
-                    });
+                    trace.push(started(what));
+                    faults.apply(fault);
+                    if let Some(d) = *undo_after {
+                        let undo = faults.inverse(fault);
+                        let f = faults.clone();
+                        tokio::spawn(async move {
+                            sleep(d).await;
+                            f.apply(&undo);
+                        });
+                    }
                 }
             }
         }
-    }
+        env.activity.wait_idle().await;
+    };
     let limit = t0 + sc.run_limit;
     tokio::select! {
         biased;
-        _ = env.activity.wait_idle() => {}
+        _ = steps => {}
         _ = sleep_until(limit) => {
             trace.push(scen(Kind::RunLimit).line(format!("run limit of {} reached; stopping with work still pending", format_duration(sc.run_limit))));
         }

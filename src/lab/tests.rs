@@ -602,3 +602,18 @@ expect:
         assert_eq!(same, shared, "{flavour}");
     }
 }
+
+/// The run limit holds for the steps too: a step held up for a year (a link
+/// of 365 days) is cut short when the limit comes, not a year later.
+#[test]
+fn the_run_limit_cuts_a_step_short() {
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/relay-chain.yaml"))
+        .expect("shipped");
+    let slow = src.replacen("network:\n  latency: 5ms", "network:\n  latency: 365d", 1);
+    assert_ne!(slow, src, "relay-chain.yaml sets its latency as expected");
+    let sc = crate::scenario::load_str(&slow, "slow.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let events = run_with(&sc, opts()).map(|r| r.events).unwrap_or_default();
+    assert!(events.iter().any(|e| e.kind == Kind::RunLimit), "no run.limit");
+    let end = events.iter().find(|e| e.kind == Kind::RunEnd).and_then(|e| e.line.clone()).unwrap_or_default();
+    assert_eq!(end, format!("virtual time elapsed: {}", crate::scenario::format_duration(sc.run_limit)));
+}
