@@ -204,7 +204,26 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
                         .map(|(c, code, _)| tr(ja, format!("{code} to {c}"), format!("{c} への {code}")))
                         .collect();
                     let seen = if seen.is_empty() {
-                        tr(ja, "no reply at all".into(), "応答なし".into())
+                        // No reply to that command: say where the session went
+                        // instead (a refused RCPT leaves no DATA to answer).
+                        let refusal = replies.iter().rev().find(|(_, code, _)| *code >= 400);
+                        let result = events
+                            .iter()
+                            .find(|e| e.kind == Kind::MuaResult && e.field_u64(Field::Step) == Some(*step as u64))
+                            .and_then(|e| e.line.as_deref());
+                        match (command, refusal, result) {
+                            (Some(c), Some((last_cmd, _, line)), _) => tr(
+                                ja,
+                                format!("no reply to {c}; the step's last refusal was `{line}` to {last_cmd}"),
+                                format!("{c} への応答なし。このステップの最後の拒否は {last_cmd} への `{line}`"),
+                            ),
+                            (Some(c), None, Some(r)) => tr(
+                                ja,
+                                format!("no reply to {c}; the client's result: {r}"),
+                                format!("{c} への応答なし。クライアントの結果: {r}"),
+                            ),
+                            _ => tr(ja, "no reply at all".into(), "応答なし".into()),
+                        }
                     } else {
                         seen.join(if ja { "、" } else { ", " })
                     };

@@ -617,3 +617,22 @@ fn the_run_limit_cuts_a_step_short() {
     let end = events.iter().find(|e| e.kind == Kind::RunEnd).and_then(|e| e.line.clone()).unwrap_or_default();
     assert_eq!(end, format!("virtual time elapsed: {}", crate::scenario::format_duration(sc.run_limit)));
 }
+
+/// A reply expectation that finds no reply to its command says where the
+/// session went instead: here the client refused the recipient itself (an
+/// address that needs SMTPUTF8, which the server does not offer).
+#[test]
+fn a_missing_reply_says_what_happened_instead() {
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/relay-chain.yaml"))
+        .expect("shipped");
+    let sc = crate::scenario::load_str(&src.replace("alice@example.com", "アリス@example.com"), "utf8.yaml")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let events = run_with(&sc, opts()).map(|r| r.events).unwrap_or_default();
+    let fail = events
+        .iter()
+        .find(|e| e.kind == Kind::ExpectFail && e.line.as_deref().is_some_and(|l| l.contains("reply to DATA")))
+        .and_then(|e| e.line.clone())
+        .unwrap_or_default();
+    assert!(fail.contains("no reply to DATA; the client's result: step 1: 0 of 1 recipient(s)"), "{fail}");
+    assert!(fail.contains("553 5.6.7"), "{fail}");
+}
