@@ -161,6 +161,45 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
     if !unknown.is_empty() {
         return Err(unknown);
     }
+    // The key is graded as a student's answers would be: each wrong one is
+    // an error at its line.
+    let lang = match maillab::base::diag::lang() {
+        maillab::base::diag::Lang::Ja => lesson::Lang::Ja,
+        maillab::base::diag::Lang::En => lesson::Lang::En,
+    };
+    let file = f.display().to_string();
+    let report = lesson::grade(&l, &given, lang)
+        .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, e.to_string(), None)]))?;
+    let wrong: Vec<Diagnostic> = report
+        .items
+        .iter()
+        .filter(|g| g.given.is_some() && !g.correct)
+        .map(|g| {
+            let given = g.given.as_deref().unwrap_or("");
+            let line = src
+                .lines()
+                .position(|l| {
+                    l.trim_start().strip_prefix(g.id.as_str()).is_some_and(|r| r.trim_start().starts_with(':'))
+                })
+                .map_or(0, |i| i as u64 + 1);
+            Diagnostic {
+                file: file.clone(),
+                line,
+                column: 1,
+                message: tr(
+                    format!("`{}`: `{given}` is graded wrong: the lesson expects {}", g.id, g.expected),
+                    format!("`{}`: `{given}` は不正解と採点されます。レッスンの正解は {}", g.id, g.expected),
+                ),
+                hint: Some(tr(
+                    "mend the key, or the lesson's answer (and accept:) if the key is right",
+                    "解答ファイルを直すか、解答ファイルが正しければレッスンの answer（と accept:）を直してください",
+                )),
+            }
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(Diagnostics(wrong));
+    }
     let (name, n, all) = (&l.name, given.len(), l.checkpoints().count());
     Ok(tr(
         format!("answer key of lesson {name}, {n} of {all} checkpoints answered"),

@@ -315,6 +315,12 @@ fn check_reads_answer_keys_against_their_lesson() {
     let (code, _, err) = maillab(&["check", dir.join("lessons/x.answers.yaml").to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("x.answers.yaml:2:1: `no-such-checkpoint` is not a checkpoint of lesson"), "{err}");
+    // A key is graded as a student's answers are: a wrong answer is an error at its line.
+    std::fs::write(dir.join("lessons/x.answers.yaml"), "# key\ndata-code: 250\nreceived-count: 4\n").unwrap();
+    let (code, _, err) = maillab(&["check", dir.join("lessons/x.answers.yaml").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("x.answers.yaml:3:1: `received-count`: `4` is graded wrong: the lesson expects 3"), "{err}");
+    assert!(!err.contains("data-code"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
