@@ -727,7 +727,7 @@ impl Server {
                 self.tls_pending = true;
             }
             "" => self.bad_command(st.empty_command()),
-            _ => self.bad_command(st.unknown(&verb)),
+            _ => self.bad_command(st.unknown(line)),
         }
     }
 

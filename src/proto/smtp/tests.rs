@@ -1680,3 +1680,23 @@ fn bad_commands_close_the_session_as_each_flavour_counts() {
     );
     assert_eq!(Flavour::Sendmail.persona().too_many_recipients().one_line(), "452 4.5.3 Too many recipients");
 }
+
+/// sendmail quotes the whole line it did not recognise, as typed, shortened
+/// to 203 characters (shortenstring); Postfix quotes nothing.
+#[test]
+fn an_unknown_command_is_quoted_as_sendmail_quotes_it() {
+    let mut s = server(Flavour::Sendmail);
+    let mut p = TestPolicy::default();
+    let long = format!("frob {}", "x".repeat(300));
+    s.feed(format!("frob the widget\r\n{long}\r\n").as_bytes());
+    let mut lines = Vec::new();
+    while let Some(o) = s.poll(&mut p) {
+        if let Output::Reply(r) = o {
+            lines.push(r.one_line());
+        }
+    }
+    assert_eq!(lines[1], "500 5.5.1 Command unrecognized: \"frob the widget\"");
+    let want = format!("500 5.5.1 Command unrecognized: \"{}...{}\"", &long[..100], &long[long.len() - 100..]);
+    assert_eq!(lines[2], want);
+    assert_eq!(Flavour::Postfix.persona().unknown("frob x").one_line(), "502 5.5.2 Error: command not recognized");
+}

@@ -202,7 +202,8 @@ pub trait Persona: Sync {
     fn quit(&self, host: &str) -> Reply;
     fn vrfy(&self, arg: &str) -> Reply;
     fn expn(&self) -> Reply;
-    fn unknown(&self, verb: &str) -> Reply;
+    /// An unknown command (`line`: the whole command line as the client sent it).
+    fn unknown(&self, line: &str) -> Reply;
     fn empty_command(&self) -> Reply;
     fn not_implemented(&self, verb: &str) -> Reply;
     fn auth_not_available(&self) -> Reply;

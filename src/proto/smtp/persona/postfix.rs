@@ -159,7 +159,7 @@ impl Persona for Postfix {
     fn expn(&self) -> Reply {
         Reply::new(502, "5.5.1 Error: command not implemented")
     }
-    fn unknown(&self, _verb: &str) -> Reply {
+    fn unknown(&self, _line: &str) -> Reply {
         Reply::new(502, "5.5.2 Error: command not recognized")
     }
     fn empty_command(&self) -> Reply {

@@ -38,6 +38,19 @@ fn push_relay(s: &mut String, peer: &Peer) {
     }
 }
 
+/// sendmail's shortenstring(): a string of `m` characters or more keeps
+/// its first and last (m - 3) / 2 with `...` between.
+fn shorten(s: &str, m: usize) -> std::borrow::Cow<'_, str> {
+    let n = s.chars().count();
+    if n < m {
+        return s.into();
+    }
+    let keep = (m - 3) / 2;
+    let head: String = s.chars().take(keep).collect();
+    let tail: String = s.chars().skip(n - keep).collect();
+    format!("{head}...{tail}").into()
+}
+
 /// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com. [192.0.2.1]`.
 fn relay_host(via: &str) -> String {
     match via.split_once(' ') {
@@ -158,8 +171,10 @@ impl Persona for Sendmail {
     fn expn(&self) -> Reply {
         Reply::new(502, "5.7.0 Sorry, we do not allow this operation")
     }
-    fn unknown(&self, verb: &str) -> Reply {
-        Reply::new(500, format!("5.5.1 Command unrecognized: \"{verb}\""))
+    /// srvrsmtp.c: `"500 5.5.1 Command unrecognized: \"%s\"", SHOWSHRTCMDINREPLY(inp)`:
+    /// the line as typed, shortened as shortenstring() does to 203 characters.
+    fn unknown(&self, line: &str) -> Reply {
+        Reply::new(500, format!("5.5.1 Command unrecognized: \"{}\"", shorten(line, 203)))
     }
     fn empty_command(&self) -> Reply {
         Reply::new(500, "5.5.1 Command unrecognized: \"\"")
