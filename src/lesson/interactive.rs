@@ -234,6 +234,19 @@ pub fn run_with(
                 writeln!(out, "{} {before} {mark}", t(lang, "(answered before:)", "(前回の回答:)"))?;
                 continue;
             }
+            // Half answered when the lesson stopped: say so, and how many tries are left.
+            if !rec.answers.is_empty() {
+                let left = l.attempts.saturating_sub(rec.attempts());
+                let before = rec.answers.join(" → ");
+                match lang {
+                    Lang::En => writeln!(
+                        out,
+                        "(answered before: {before} ✗; {left} more {} left)",
+                        if left == 1 { "try" } else { "tries" }
+                    )?,
+                    Lang::Ja => writeln!(out, "(前回の回答: {before} ✗。あと {left} 回答えられます)")?,
+                }
+            }
             loop {
                 write!(out, "> ")?;
                 out.flush()?;

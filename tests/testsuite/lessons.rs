@@ -516,3 +516,30 @@ fn a_section_shows_a_focused_trace_and_keys_show_it_again() {
     assert!(err.contains("no host named `pc9`") && err.contains("did you mean `smtp.cmd`?"), "{err}");
     assert!(err.contains("the scenario has no step 9"), "{err}");
 }
+
+/// A question left half answered (one wrong try, then the input ended) says
+/// so when the lesson resumes, with the tries left.
+#[test]
+fn a_half_answered_question_says_so_on_resume() {
+    let home = std::env::temp_dir().join(format!("maillab-half-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let start = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "ja"])
+            .env("MAILLAB_HOME", &home)
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child.wait_with_output().expect("finishes")
+    };
+    let out = start("250\nSMTP\n9\n");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✗ 違います。あと 1 回答えられます。"));
+    let out = start("");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(前回の回答: 9 ✗。あと 1 回答えられます)"), "{text}");
+    let _ = std::fs::remove_dir_all(&home);
+}
