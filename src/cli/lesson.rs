@@ -221,7 +221,9 @@ fn run(
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout().lock();
-    if restart {
+    // Nothing saved in this language: nothing to forget, nothing to ask.
+    let saved = progress.lang(lang).checkpoints.values().any(|r| !r.answers.is_empty());
+    if restart && saved {
         let _ = write!(
             out,
             "{}",
