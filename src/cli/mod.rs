@@ -234,7 +234,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub seq: Option<SeqFormat>,
     /// With --seq: an arrow per protocol line, or one per connection.
-    #[arg(long, value_enum, default_value = "lines")]
+    #[arg(long, value_enum, default_value = "lines", requires = "seq")]
     pub zoom: SeqZoom,
     /// Also write a self-contained HTML report (network, sequence diagram, events, messages).
     #[arg(long, value_name = "FILE")]
