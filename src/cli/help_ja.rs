@@ -324,7 +324,18 @@ fn localise_at(mut cmd: Command, path: &str) -> Command {
     if let Some((about, long)) = command_text(path) {
         cmd = cmd.about(about).long_about(long);
     }
-    cmd = cmd.mut_args(|a| localise_arg(a, path));
+    // Under the Japanese heading clap sorts arguments by display order, then
+    // by name; the positional ones keep their order (`new <WHAT> <NAME>`).
+    let mut position = 0;
+    cmd = cmd.mut_args(|a| {
+        let a = if a.is_positional() {
+            position += 1;
+            a.display_order(position)
+        } else {
+            a
+        };
+        localise_arg(a, path)
+    });
     let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
     for n in &names {
         let sub_path = join(path, n);

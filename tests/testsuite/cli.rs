@@ -466,3 +466,18 @@ fn streamed_text_is_the_whole_traces_text() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(n >= 3 * 20, "only {n} runs compared");
 }
+
+/// `maillab new --help` lists the arguments in the order of its usage line,
+/// in Japanese as in English.
+#[test]
+fn new_help_lists_its_arguments_in_usage_order() {
+    for lang in ["en", "ja"] {
+        for flag in ["-h", "--help"] {
+            let (code, out, _) = maillab(&["new", flag, "--lang", lang]);
+            assert_eq!(code, 0, "{out}");
+            assert!(out.contains("maillab new [OPTIONS] <WHAT> <NAME>"), "{out}");
+            let (what, name) = (out.rfind("  <WHAT>"), out.rfind("  <NAME>"));
+            assert!(what.is_some() && what < name, "--lang {lang} {flag}: <WHAT> is not listed before <NAME>:\n{out}");
+        }
+    }
+}
