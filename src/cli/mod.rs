@@ -197,12 +197,16 @@ pub enum Cmd {
         #[arg(value_enum)]
         what: NewKind,
     },
-    /// Write a commented starting file for a new scenario or lesson.
+    /// Write a commented starting file for a new scenario, or a new lesson and its answer key.
+    ///
+    /// The comments are in the language of --lang (or of the locale); the YAML is the same in both.
+    /// A lesson's answer key NAME.answers.yaml is written beside it, right for the lesson's scenario.
+    /// An existing file is never overwritten. Exit status: 0 when written, 2 otherwise.
     New {
         /// What to create.
         #[arg(value_enum)]
         what: NewKind,
-        /// Its name; the file NAME.yaml is written in scenarios/ or lessons/ (or give a path ending in .yaml).
+        /// Its name (letters, digits, -, _ and .); the file NAME.yaml is written in scenarios/ or lessons/ (or give a path ending in .yaml).
         name: String,
     },
     /// Check scenario and lesson files and report every problem as FILE:LINE:COLUMN.

@@ -481,3 +481,121 @@ fn new_help_lists_its_arguments_in_usage_order() {
         }
     }
 }
+
+/// `maillab ARGS` in `dir`, with these locale variables (the others unset).
+fn maillab_at(dir: &Path, locale: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("MAILLAB_HOME", dir.join("home"));
+    for v in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(locale.iter().copied());
+    let out = cmd.output().expect("the maillab binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn has_japanese(s: &str) -> bool {
+    s.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
+}
+
+/// The comment lines of a file.
+fn comment_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.trim_start().starts_with('#')).collect()
+}
+
+/// `maillab new scenario` and `maillab new lesson` write the same YAML with
+/// English or Japanese comments (by `--lang` or the locale); every file passes
+/// `maillab check`, and the lesson's answer key is right: graded 100%.
+#[test]
+fn new_writes_the_same_files_with_comments_in_the_readers_language() {
+    let root = std::env::temp_dir().join(format!("maillab-new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let files = ["scenarios/t.yaml", "lessons/t.yaml", "lessons/t.answers.yaml"];
+    let mut written: Vec<Vec<String>> = Vec::new();
+    for (lang, locale, flag) in
+        [("en", ("LANG", "C"), None), ("ja", ("LANG", "C"), Some("ja")), ("ja-locale", ("LANG", "ja_JP.UTF-8"), None)]
+    {
+        let dir = root.join(lang);
+        std::fs::create_dir_all(&dir).unwrap();
+        for what in ["scenario", "lesson"] {
+            let mut args = vec!["new", what, "t"];
+            args.extend(flag.iter().flat_map(|l| ["--lang", *l]));
+            let (code, out, err) = maillab_at(&dir, &[locale], &args);
+            assert_eq!(code, 0, "{lang} {what}: {out}{err}");
+        }
+        let (code, out, err) = maillab_at(&dir, &[("LANG", "C")], &["check", files[0], files[1], files[2]]);
+        assert_eq!(code, 0, "{lang}: {out}{err}");
+        assert!(out.contains("answer key of lesson t, 4 of 4 checkpoints answered"), "{lang}: {out}");
+        let (code, out, err) =
+            maillab_at(&dir, &[("LANG", "C")], &["lesson", "grade", "t", "--answers", "lessons/t.answers.yaml"]);
+        assert_eq!(code, 0, "{lang}: {out}{err}");
+        assert!(out.contains("4 of 4 points (100%)"), "{lang}: the template's answer key is not right:\n{out}");
+        let texts: Vec<String> = files.iter().map(|f| std::fs::read_to_string(dir.join(f)).unwrap()).collect();
+        for (f, t) in files.iter().zip(&texts) {
+            let comments = comment_lines(t);
+            assert!(!comments.is_empty(), "{lang} {f}");
+            let japanese = comments.iter().filter(|c| has_japanese(c)).count();
+            if lang == "en" {
+                assert_eq!(japanese, 0, "{f}: Japanese comments in English:\n{t}");
+            } else {
+                assert!(japanese * 2 > comments.len(), "{lang} {f}: the comments are not Japanese:\n{t}");
+            }
+        }
+        written.push(texts);
+    }
+    // The same keys and values in every language.
+    for (i, f) in files.iter().enumerate() {
+        let v = |t: &str| serde_saphyr::from_str::<serde_json::Value>(t).expect("YAML");
+        assert_eq!(v(&written[0][i]), v(&written[1][i]), "{f}: the English and the Japanese YAML differ");
+        assert_eq!(written[1][i], written[2][i], "{f}: --lang ja and a Japanese locale differ");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `maillab new` never overwrites a file (a lesson's answer key included:
+/// then nothing is written), and refuses a name unfit for a file or lesson.
+#[test]
+fn new_overwrites_nothing_and_refuses_unfit_names() {
+    let dir = std::env::temp_dir().join(format!("maillab-new-refused-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = [("LANG", "C")];
+    assert_eq!(maillab_at(&dir, &c, &["new", "lesson", "t"]).0, 0);
+    std::fs::write(dir.join("lessons/t.answers.yaml"), "mine: 1\n").unwrap();
+    let (code, _, err) = maillab_at(&dir, &c, &["new", "lesson", "t"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lessons/t.yaml, lessons/t.answers.yaml exist already; nothing written"), "{err}");
+    std::fs::remove_file(dir.join("lessons/t.yaml")).unwrap();
+    let (code, _, err) = maillab_at(&dir, &[("LANG", "ja_JP.UTF-8")], &["new", "lesson", "t"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lessons/t.answers.yaml はもうあります。何も書き出していません"), "{err}");
+    assert!(!dir.join("lessons/t.yaml").exists(), "the lesson was written without its key");
+    assert_eq!(std::fs::read_to_string(dir.join("lessons/t.answers.yaml")).unwrap(), "mine: 1\n");
+    for (what, name) in [
+        ("scenario", "bad name"),
+        ("lesson", "bad name"),
+        ("scenario", "a/b"),
+        ("scenario", ".hidden"),
+        ("lesson", "t.answers"),
+        ("lesson", "sub/bad name.yaml"),
+        ("scenario", "x;y"),
+        ("scenario", ""),
+    ] {
+        let (code, out, err) = maillab_at(&dir, &c, &["new", what, name]);
+        assert_eq!(code, 2, "{name:?}: {out}");
+        assert!(err.contains(&format!("cannot be the name of a {what}")) && err.contains("hint:"), "{name:?}: {err}");
+        let (code, _, err) = maillab_at(&dir, &c, &["new", what, name, "--lang", "ja"]);
+        assert_eq!(code, 2);
+        assert!(err.contains("の名前に使えません") && err.contains("ヒント:"), "{name:?}: {err}");
+    }
+    assert!(!dir.join("scenarios").exists() && !dir.join("sub").exists(), "a refused name wrote a file");
+    // A path ending in .yaml names the file; the key goes beside it.
+    let (code, out, _) = maillab_at(&dir, &c, &["new", "lesson", "sub/ok.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(dir.join("sub/ok.answers.yaml").exists() && out.contains("sub/ok.answers.yaml"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
