@@ -337,17 +337,7 @@ fn table_en(r: &Ready) -> String {
         ));
     }
     if let Some(ca) = &r.ca_file {
-        let (target, mut more) = tls_targets(r, ca);
-        if let Some(e) = target {
-            more.insert_str(
-                0,
-                &format!(
-                    "  openssl s_client -starttls smtp -CAfile {ca} -connect {}:{} -verify_hostname {}\n",
-                    e.address, e.port, e.hostname
-                ),
-            );
-        }
-        let name = target.map_or("mail.example.ac.jp", |e| e.hostname.as_str());
+        let (more, name) = tls_targets(r, ca);
         s.push_str(&format!(
             "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
              Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import\n  \
@@ -415,17 +405,7 @@ fn table_ja(r: &Ready) -> String {
         ));
     }
     if let Some(ca) = &r.ca_file {
-        let (target, mut more) = tls_targets(r, ca);
-        if let Some(e) = target {
-            more.insert_str(
-                0,
-                &format!(
-                    "  openssl s_client -starttls smtp -CAfile {ca} -connect {}:{} -verify_hostname {}\n",
-                    e.address, e.port, e.hostname
-                ),
-            );
-        }
-        let name = target.map_or("mail.example.ac.jp", |e| e.hostname.as_str());
+        let (more, name) = tls_targets(r, ca);
         s.push_str(&format!(
             "\nTLS: サーバの証明書は、{ca} にある実験室の CA（認証局）が発行したものです。接続するには、この CA を信頼させます:\n  \
              Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n  \
@@ -444,23 +424,23 @@ fn table_ja(r: &Ready) -> String {
     s
 }
 
-/// Where the TLS instructions point `openssl s_client`: a submission or
-/// SMTP service that offers STARTTLS (address, port and the name its
-/// certificate carries), and the lines for POP3 STLS and IMAP STARTTLS on a
-/// mailstore that offers them.
-fn tls_targets<'a>(r: &'a Ready, ca: &str) -> (Option<&'a Endpoint>, String) {
+/// The `openssl s_client` lines of the TLS instructions: a submission or
+/// SMTP service that offers STARTTLS, then POP3 STLS and IMAP STARTTLS on a
+/// mailstore that offers them (address, port and the name the certificate
+/// carries); and that name, for the example of the text.
+fn tls_targets<'a>(r: &'a Ready, ca: &str) -> (String, &'a str) {
     let starttls = |svc: &str| r.endpoints.iter().find(|e| e.service == svc && e.tls);
-    let target = starttls("submission").or_else(|| starttls("smtp"));
-    let mut more = String::new();
-    for (svc, proto) in [("pop3", "pop3"), ("imap", "imap")] {
-        if let Some(e) = starttls(svc) {
-            more.push_str(&format!(
+    let smtp = starttls("submission").or_else(|| starttls("smtp"));
+    let mut lines = String::new();
+    for (e, proto) in [(smtp, "smtp"), (starttls("pop3"), "pop3"), (starttls("imap"), "imap")] {
+        if let Some(e) = e {
+            lines.push_str(&format!(
                 "  openssl s_client -starttls {proto} -CAfile {ca} -connect {}:{} -verify_hostname {}\n",
                 e.address, e.port, e.hostname
             ));
         }
     }
-    (target, more)
+    (lines, smtp.map_or("mail.example.ac.jp", |e| e.hostname.as_str()))
 }
 
 /// The shutdown summary's line for a host that still holds mail.

@@ -71,24 +71,28 @@ fn grade_command_exit_codes_and_json() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch"));
 }
 
+/// `maillab lesson run` of the demo lesson in `lang` with `extra`
+/// arguments, progress under `home`, `input` typed.
+fn demo_run(home: &Path, lang: &str, extra: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", lang])
+        .args(extra)
+        .env("MAILLAB_HOME", home)
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+    child.wait_with_output().expect("finishes")
+}
+
 #[test]
 fn interactive_run_from_stdin_and_resume() {
     let home = std::env::temp_dir().join(format!("maillab-home-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
-    let start = |input: &str, extra: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "ja"])
-            .args(extra)
-            .env("MAILLAB_HOME", &home)
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("runs");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
-        child.wait_with_output().expect("finishes")
-    };
+    let start = |input: &str, extra: &[&str]| demo_run(&home, "ja", extra, input);
     // Two answers, then the input ends: progress is saved.
     let out = start("250\nSMTP\n", &[]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -142,17 +146,7 @@ fn an_old_progress_file_is_read() {
     std::fs::create_dir_all(home.join("progress/tester")).expect("dir");
     std::fs::write(home.join("progress/tester/demo.json"), r#"{"answers":{"data-code":"250","protocol":"SMTP"}}"#)
         .expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "en"])
-        .env("MAILLAB_HOME", &home)
-        .env("USER", "tester")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    child.stdin.take().expect("stdin").write_all(b"3\nc\n").expect("write");
-    let out = child.wait_with_output().expect("finishes");
+    let out = demo_run(&home, "en", &[], "3\nc\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(answered before:) 250 ✓") && text.contains("Score: 4/4"), "{text}");
 }
@@ -523,19 +517,7 @@ fn a_section_shows_a_focused_trace_and_keys_show_it_again() {
 fn a_half_answered_question_says_so_on_resume() {
     let home = std::env::temp_dir().join(format!("maillab-half-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
-    let start = |input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["lesson", "run", "tests/fixtures/lesson-demo.yaml", "--lang", "ja"])
-            .env("MAILLAB_HOME", &home)
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("runs");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
-        child.wait_with_output().expect("finishes")
-    };
+    let start = |input: &str| demo_run(&home, "ja", &[], input);
     let out = start("250\nSMTP\n9\n");
     assert!(String::from_utf8_lossy(&out.stdout).contains("✗ 違います。あと 1 回答えられます。"));
     let out = start("");
