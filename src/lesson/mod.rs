@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_PASS_MARK: u32 = 60;
 /// Tries at each question before the answer is shown.
 pub const DEFAULT_ATTEMPTS: u32 = 2;
+/// The most points one checkpoint may be worth (`points:`).
+pub const MAX_POINTS: u32 = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -341,6 +343,24 @@ impl Checker {
         if let Some(h) = &cp.hint {
             self.both(h, "a hint");
         }
+        let points = match &cp.points {
+            Some(p) if !(1..=MAX_POINTS).contains(&p.value) => {
+                self.err(
+                    p,
+                    tr(
+                        format!("`points: {}` is out of range: a checkpoint is worth 1 to {MAX_POINTS} points", p.value),
+                        format!("`points: {}` は範囲外です: チェックポイントの点数は 1 から {MAX_POINTS} までです", p.value),
+                    ),
+                    tr(
+                        "points weigh the questions against each other: give a harder one e.g. 2 or 3, and leave `points:` out for 1",
+                        "点数は問題どうしの重みです。難しい問題には例えば 2 や 3 を付け、1 点なら `points:` を省いてください",
+                    ),
+                );
+                1
+            }
+            Some(p) => p.value,
+            None => 1,
+        };
         let mut moment = seen;
         let n = [cp.choice.is_some(), cp.short.is_some(), cp.number.is_some(), cp.from_trace.is_some()]
             .iter()
@@ -407,7 +427,7 @@ impl Checker {
         Some(Checkpoint {
             id: cp.id.value.clone(),
             question: cp.question.value.clone(),
-            points: cp.points.unwrap_or(1),
+            points,
             explain: cp.explain.as_ref().map(|e| e.value.clone()),
             hint: cp.hint.as_ref().map(|h| h.value.clone()),
             kind,
@@ -705,7 +725,8 @@ pub struct Graded {
 /// Points earned for a right answer after `attempts` tries.
 pub fn earned(l: &Lesson, points: u32, attempts: u32) -> u32 {
     let off = l.retry_penalty.saturating_mul(attempts.saturating_sub(1)).min(100);
-    points * (100 - off) / 100
+    // In u64: points × 100 does not fit in a u32 for every u32.
+    u32::try_from(u64::from(points) * u64::from(100 - off) / 100).unwrap_or(u32::MAX)
 }
 
 /// Grade one checkpoint from the answers a student gave (in order; the last counts).
@@ -752,17 +773,20 @@ pub fn grade(l: &Lesson, answers: &std::collections::BTreeMap<String, String>, l
 }
 
 pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
-    let score: u32 = items.iter().map(|g| g.earned).sum();
-    let max: u32 = items.iter().map(|g| g.points).sum();
-    let percent = (score * 100).checked_div(max).unwrap_or(100);
+    // Summed in u64 (a u32 sum of points could wrap), the percentage taken
+    // from the sums, and each shown as a u32, the largest if it does not fit.
+    let score: u64 = items.iter().map(|g| u64::from(g.earned)).sum();
+    let max: u64 = items.iter().map(|g| u64::from(g.points)).sum();
+    let percent = score.saturating_mul(100).checked_div(max).unwrap_or(100).min(100);
+    let shown = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     Report {
         lesson: l.name.clone(),
         lang,
-        score,
-        max,
-        percent,
+        score: shown(score),
+        max: shown(max),
+        percent: shown(percent),
         pass_mark: l.pass_mark,
-        passed: percent >= l.pass_mark,
+        passed: percent >= u64::from(l.pass_mark),
         items,
     }
 }
@@ -951,6 +975,93 @@ mod tests {
         let d = d.0.iter().find(|d| d.message.contains("dns.qeury")).expect("a diagnostic names the kind");
         assert_eq!(d.message, "`dns.qeury` is not an event kind");
         assert!(d.hint.as_deref().is_some_and(|h| h.contains("did you mean `dns.query`?")), "{d:?}");
+    }
+
+    /// A small lesson on relay-chain with one short question and one choice;
+    /// each test changes a line of it.
+    const SMALL: &str = "lesson: 1
+name: t
+title: { en: T, ja: T }
+scenario: relay-chain
+sections:
+  - text: { en: x, ja: x }
+    checkpoints:
+      - id: proto
+        question: { en: q, ja: q }
+        short: { answer: SMTP }
+      - id: role
+        question: { en: q, ja: q }
+        choice:
+          options:
+            - { en: relay, ja: 中継 }
+            - { en: mailbox, ja: メールボックス }
+          answer: 2
+";
+
+    fn small(old: &str, new: &str) -> (String, Result<Lesson, Diagnostics>) {
+        assert!(SMALL.contains(old), "`{old}` is not in the small lesson");
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/t.yaml"));
+        let src = SMALL.replacen(old, new, 1);
+        let l = load_str(&src, path);
+        (src, l)
+    }
+
+    /// (line, column) of the first `needle` in `src`, from 1.
+    fn pos(src: &str, needle: &str) -> (u64, u64) {
+        let at = src.find(needle).expect("the needle is in the source");
+        let line = src[..at].matches('\n').count() as u64 + 1;
+        let col = at - src[..at].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+        (line, col as u64)
+    }
+
+    #[test]
+    fn the_small_lesson_is_valid() {
+        assert!(small("", "").1.is_ok());
+    }
+
+    #[test]
+    fn points_out_of_range_are_refused_where_they_stand() {
+        for bad in ["0", "1001", "4294967295"] {
+            let (src, l) = small("        short:", &format!("        points: {bad}\n        short:"));
+            let Err(d) = l else { panic!("points: {bad} was accepted") };
+            assert_eq!(d.0.len(), 1, "{d:?}");
+            assert_eq!((d.0[0].line, d.0[0].column), pos(&src, &format!("{bad}\n")));
+            assert_eq!(
+                d.0[0].message,
+                format!("`points: {bad}` is out of range: a checkpoint is worth 1 to 1000 points")
+            );
+            assert!(d.0[0].hint.as_deref().is_some_and(|h| h.contains("leave `points:` out for 1")), "{d:?}");
+        }
+        let (_, l) = small("        short:", "        points: 1000\n        short:");
+        assert_eq!(l.expect("1000 points is allowed").sections[0].checkpoints[0].points, 1000);
+    }
+
+    /// Points that do not fit in a u32 when summed, or when multiplied by
+    /// 100, still give a score no larger than the maximum, and a failed
+    /// lesson fails.
+    #[test]
+    fn scores_do_not_overflow() {
+        let (_, l) = small("", "");
+        let mut l = l.expect("valid");
+        let item = |earned: u32| Graded {
+            id: "x".into(),
+            correct: earned > 0,
+            given: None,
+            expected: String::new(),
+            attempts: 1,
+            points: u32::MAX,
+            earned,
+            explain: None,
+        };
+        let r = report(&l, vec![item(0), item(0)], Lang::En);
+        assert_eq!((r.score, r.max, r.percent, r.passed), (0, u32::MAX, 0, false));
+        let r = report(&l, vec![item(u32::MAX), item(0)], Lang::En);
+        assert_eq!((r.score, r.percent, r.passed), (u32::MAX, 50, false));
+        let r = report(&l, vec![item(u32::MAX), item(u32::MAX)], Lang::En);
+        assert_eq!((r.score, r.percent, r.passed), (u32::MAX, 100, true));
+        assert_eq!(earned(&l, u32::MAX, 1), u32::MAX);
+        l.retry_penalty = 50;
+        assert_eq!(earned(&l, u32::MAX, 2), u32::MAX / 2);
     }
 
     /// The variant look-up reads only the `scenario:` key, written inline,

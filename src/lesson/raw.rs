@@ -67,8 +67,10 @@ pub struct RawCheckpoint {
     pub id: S<String>,
     #[schemars(with = "Text")]
     pub question: S<Text>,
+    /// Points for a right answer: 1 to 1000 (default 1).
     #[serde(default)]
-    pub points: Option<u32>,
+    #[schemars(with = "Option<u32>", range(min = 1, max = 1000))]
+    pub points: Option<S<u32>>,
     #[serde(default)]
     #[schemars(with = "Option<Text>")]
     pub explain: Option<S<Text>>,
