@@ -375,14 +375,40 @@ impl Checker {
             return None;
         }
         let kind = if let Some(c) = &cp.choice {
+            // The texts of the options so far, as a typed answer is compared
+            // (`answer::key`), with the option's number.
+            let mut texts: Vec<(String, usize)> = Vec::new();
             for (i, o) in c.options.value.iter().enumerate() {
-                if o.en.is_none() || o.ja.is_none() {
+                if o.value.en.is_none() || o.value.ja.is_none() {
                     self.err(
-                        &c.options,
+                        o,
                         format!("option {} has no en or no ja text", i + 1),
                         "write each option as {en: ..., ja: ...}",
                     );
                 }
+                let mine: Vec<(String, &String)> = [&o.value.en, &o.value.ja]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| (answer::key(t), t))
+                    .filter(|(k, _)| !k.is_empty())
+                    .collect();
+                if let Some((t, j)) =
+                    mine.iter().find_map(|(k, t)| texts.iter().find(|(x, _)| x == k).map(|(_, j)| (*t, *j)))
+                {
+                    let t = t.trim();
+                    self.err(
+                        o,
+                        tr(
+                            format!("options {j} and {} read the same: `{t}`", i + 1),
+                            format!("選択肢 {j} と {} が同じ文です: `{t}`", i + 1),
+                        ),
+                        tr(
+                            "a student who answers with the text cannot be told which option is meant, so a right answer would be graded wrong; give every option a text of its own, in en and in ja",
+                            "文で答えた学生がどちらの選択肢を選んだのか区別できず、正しい答えが不正解になります。選択肢の文は en でも ja でもそれぞれ違うものにしてください",
+                        ),
+                    );
+                }
+                texts.extend(mine.into_iter().map(|(k, _)| (k, i + 1)));
             }
             if c.answer.value == 0 || c.answer.value > c.options.value.len() {
                 self.err(
@@ -391,7 +417,7 @@ impl Checker {
                     "options are numbered from 1",
                 );
             }
-            Kind::Choice { options: c.options.value.clone(), answer: c.answer.value }
+            Kind::Choice { options: c.options.value.iter().map(|o| o.value.clone()).collect(), answer: c.answer.value }
         } else if let Some(sh) = &cp.short {
             if answer::key(&sh.answer.value).is_empty() {
                 self.err(
@@ -1062,6 +1088,28 @@ sections:
         assert_eq!(earned(&l, u32::MAX, 1), u32::MAX);
         l.retry_penalty = 50;
         assert_eq!(earned(&l, u32::MAX, 2), u32::MAX / 2);
+    }
+
+    /// Two options with the same text (as answers are compared: case, width
+    /// and edge punctuation aside), in one language or across the two, are
+    /// refused at the second of them.
+    #[test]
+    fn options_with_the_same_text_are_refused() {
+        for (second, shown) in [
+            ("{ en: relay, ja: メールボックス }", "relay"),
+            ("{ en: \"Relay.\", ja: メールボックス }", "Relay."),
+            ("{ en: mailbox, ja: 中継 }", "中継"),
+            ("{ en: mailbox, ja: relay }", "relay"),
+        ] {
+            let (src, l) = small("{ en: mailbox, ja: メールボックス }", second);
+            let Err(d) = l else { panic!("{second} was accepted") };
+            assert_eq!(d.0.len(), 1, "{d:?}");
+            assert_eq!((d.0[0].line, d.0[0].column), pos(&src, second));
+            assert_eq!(d.0[0].message, format!("options 1 and 2 read the same: `{shown}`"));
+            assert!(d.0[0].hint.as_deref().is_some_and(|h| h.contains("a right answer would be graded wrong")));
+        }
+        // One option may say the same in both languages.
+        assert!(small("{ en: mailbox, ja: メールボックス }", "{ en: MX, ja: MX }").1.is_ok());
     }
 
     /// The variant look-up reads only the `scenario:` key, written inline,

@@ -92,7 +92,7 @@ pub struct RawCheckpoint {
 #[serde(deny_unknown_fields)]
 pub struct RawChoice {
     #[schemars(with = "Vec<Text>")]
-    pub options: S<Vec<Text>>,
+    pub options: S<Vec<S<Text>>>,
     /// 1-based number of the right option.
     #[schemars(with = "usize")]
     pub answer: S<usize>,
