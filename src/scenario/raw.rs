@@ -201,9 +201,10 @@ pub struct RawList {
     #[serde(default, rename = "type")]
     #[schemars(with = "Option<String>")]
     pub kind: Option<S<String>>,
-    /// A description, shown in List-Id: and the guide.
+    /// A description, shown in List-Id: and the guide (one line).
     #[serde(default)]
-    pub title: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub title: Option<S<String>>,
     /// Addresses of the people who run the list (mail to NAME-admin goes to them).
     #[schemars(with = "Vec<String>")]
     pub admin: S<Vec<S<String>>>,
@@ -446,7 +447,8 @@ pub struct RawListSet {
     #[schemars(with = "Option<String>")]
     pub kind: Option<S<String>>,
     #[serde(default)]
-    pub title: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub title: Option<S<String>>,
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub admin: Option<S<Vec<S<String>>>>,
@@ -494,7 +496,7 @@ impl RawListSet {
             }
         };
         put("type", self.kind.as_ref().map(|s| s.value.clone()));
-        put("title", self.title.clone());
+        put("title", self.title.as_ref().map(|s| s.value.clone()));
         put("admin", self.admin.as_ref().map(|a| list(&a.value)));
         put("password", self.password.as_ref().map(|_| "(changed)".to_string()));
         put("moderators", self.moderators.as_ref().map(|m| if m.is_empty() { "none".into() } else { list(m) }));
@@ -632,8 +634,10 @@ pub struct RawSend {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub charset: Option<S<String>>,
+    /// The `Subject:` field: one line.
     #[serde(default)]
-    pub subject: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub subject: Option<S<String>>,
     #[serde(default)]
     pub body: Option<String>,
     #[serde(default)]
@@ -643,7 +647,7 @@ pub struct RawSend {
     /// Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding).
     #[serde(default)]
     #[schemars(with = "IndexMap<String, String>")]
-    pub headers: IndexMap<S<String>, String>,
+    pub headers: IndexMap<S<String>, S<String>>,
     /// Authenticate with SMTP AUTH before sending.
     #[serde(default)]
     pub auth: Option<RawAuth>,
@@ -710,7 +714,8 @@ pub struct RawReply {
     pub from: S<String>,
     /// Only a message whose Subject: contains this text.
     #[serde(default)]
-    pub subject: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub subject: Option<S<String>>,
     /// Copy the body lines of that message that start with this word (e.g. `confirm`, `approve`).
     #[serde(default)]
     pub keep: Option<String>,

@@ -39,7 +39,11 @@ impl Checker {
                 continue;
             };
             let mut c = ListConfig::new(&name, &domain);
-            c.title = l.title.clone();
+            if let Some(t) = &l.title
+                && self.one_line(t, ("a list's title (it goes into List-Id:)", "リストの title (List-Id: に入ります) "))
+            {
+                c.title = Some(t.value.clone());
+            }
             self.list_people(&mut c, l);
             self.list_policies(&mut c, l, h);
             if let Some(d) = &l.digest {

@@ -398,6 +398,30 @@ impl Checker {
         self.warns.push(Diagnostic::at(&self.file, at, message, hint));
     }
 
+    /// A value that becomes one line of a message (a subject, a header
+    /// field's value, an address): false, after a diagnostic naming what it
+    /// holds, when it has a line break or another control character (a tab
+    /// is allowed). `what` is (English, Japanese), e.g. ("a subject", "件名").
+    fn one_line(&mut self, s: &S<String>, what: (&str, &str)) -> bool {
+        let Some(c) = s.value.chars().find(|c| c.is_ascii_control() && *c != '\t') else { return true };
+        let (en, ja) = match c {
+            '\n' => ("a line break (LF, `\\n`)".to_string(), "改行 (LF、`\\n`)".to_string()),
+            '\r' => ("a carriage return (CR, `\\r`)".to_string(), "復帰 (CR、`\\r`)".to_string()),
+            '\0' => ("a NUL character (`\\0`)".to_string(), "NUL 文字 (`\\0`)".to_string()),
+            c => (format!("the control character U+{:04X}", u32::from(c)), format!("制御文字 U+{:04X}", u32::from(c))),
+        };
+        let (what_en, what_ja) = what;
+        self.err(
+            s,
+            tr(format!("{what_en} is one line; this one holds {en}"), format!("{what_ja}は 1 行です: {ja} が入っています")),
+            tr(
+                "a line break would end the header field and start another one (header injection): write it on one line, without `\\r`, `\\n` or other control characters (a tab is allowed); in YAML, `|` keeps line breaks and `\\n` in double quotes is one",
+                "改行があるとヘッダフィールドがそこで終わり、別のフィールドが始まってしまいます (ヘッダインジェクション)。`\\r`、`\\n` などの制御文字を入れずに 1 行で書いてください (タブは使えます)。YAML では `|` は改行を残し、二重引用符の中の `\\n` は改行になります",
+            ),
+        );
+        false
+    }
+
     fn duration(&mut self, s: &S<String>) -> Option<Duration> {
         match parse_duration(&s.value) {
             Ok(d) if d > MAX_DURATION => {

@@ -73,10 +73,10 @@ impl Checker {
             to: to.into_iter().map(|m| m.addr).collect(),
             header_from: send.header_from.as_ref().map(|h| h.value.clone()),
             charset,
-            subject: send.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+            subject: send.subject.as_ref().map(|s| s.value.clone()).unwrap_or_else(|| "(no subject)".into()),
             body: send.body.clone().unwrap_or_default(),
             helo: send.helo.as_ref().map(|h| h.value.clone()),
-            headers: send.headers.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect(),
+            headers: send.headers.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
             auth,
             port,
             reply: None,
@@ -229,6 +229,9 @@ impl Checker {
     /// An address with an optional display name (`Name <user@example>`); `None`
     /// after a diagnostic when it is malformed.
     fn named_mailbox(&mut self, s: &S<String>) -> Option<Mailbox> {
+        if !self.one_line(s, ("an address", "アドレス")) {
+            return None;
+        }
         let Some(m) = Mailbox::parse(&s.value) else {
             self.err(
                 s,
@@ -237,10 +240,6 @@ impl Checker {
             );
             return None;
         };
-        if m.name.as_deref().is_some_and(|n| n.contains(['\r', '\n'])) {
-            self.err(s, "a display name cannot span lines", "write the name on one line");
-            return None;
-        }
         match parse_mailbox(&m.addr) {
             Ok(_) => Some(m),
             Err(e) => {
@@ -266,11 +265,11 @@ impl Checker {
         let hf = send.header_from.as_ref().and_then(|h| Mailbox::parse(&h.value)).and_then(|m| m.name);
         let names =
             from.and_then(|m| m.name.clone()).into_iter().chain(hf).chain(to.iter().filter_map(|m| m.name.clone()));
-        let texts = [("the subject", send.subject.clone()), ("the body", send.body.clone())]
+        let texts = [("the subject", send.subject.as_ref().map(|s| s.value.clone())), ("the body", send.body.clone())]
             .into_iter()
             .filter_map(|(w, t)| Some((w.to_string(), t?)))
             .chain(names.map(|n| (format!("the display name `{n}`"), n)))
-            .chain(send.headers.iter().map(|(k, v)| (format!("the header field {}", k.value), v.clone())));
+            .chain(send.headers.iter().map(|(k, v)| (format!("the header field {}", k.value), v.value.clone())));
         for (what, text) in texts {
             if let Some(bad) = cs.unwritable(&text) {
                 self.err(
@@ -285,12 +284,14 @@ impl Checker {
         cs
     }
 
-    /// `header_from`, `helo` and the extra `headers`; false when one is bad.
+    /// `subject`, `header_from`, `helo` and the extra `headers`; false when one is bad.
     fn send_header_fields(&mut self, send: &RawSend) -> bool {
         let mut ok = true;
+        if let Some(s) = &send.subject {
+            ok &= self.one_line(s, ("a subject", "件名"));
+        }
         if let Some(hf) = &send.header_from {
-            if hf.value.contains('\n') {
-                self.err(hf, "a header value cannot span lines here", "");
+            if !self.one_line(hf, ("`header_from`", "`header_from` ")) {
                 ok = false;
             } else if Mailbox::parse(&hf.value).is_none() {
                 self.err(
@@ -321,17 +322,16 @@ impl Checker {
                 );
                 ok = false;
             }
-            if v.contains(['\r', '\n']) {
-                self.err(k, format!("the value of `{name}` spans lines"), "write a header value on one line");
-                ok = false;
-            }
+            ok &= self.one_line(v, (&format!("the value of `{name}`"), &format!("`{name}` の値")));
         }
         ok
     }
 
     /// One made-up attachment; `ok` turns false when it is bad.
     fn attachment(&mut self, a: &RawAttachment, ok: &mut bool) -> Attachment {
-        let name_ok = !a.name.value.is_empty() && !a.name.value.contains(['"', '\r', '\n', '/', '\\']);
+        let name_ok = !a.name.value.is_empty()
+            && !a.name.value.contains(['"', '/', '\\'])
+            && !a.name.value.chars().any(|c| c.is_ascii_control());
         if !name_ok {
             self.err(
                 &a.name,
@@ -393,6 +393,9 @@ impl Checker {
         let mua = self.host_ref(names, hosts, &r.from_host, &[Role::Mua], "the replying host (from_host)");
         let via = self.host_ref(names, hosts, &r.via, MTA_ROLES, "the server the reply is sent via");
         let mut ok = self.mailbox(&r.from);
+        if let Some(s) = &r.subject {
+            ok &= self.one_line(s, ("a subject", "件名"));
+        }
         if r.keep.is_none() && r.body.is_none() {
             self.err(
                 &r.from_host,
@@ -420,7 +423,7 @@ impl Checker {
             headers: Vec::new(),
             auth,
             port: crate::proto::ports::SMTP,
-            reply: Some(ReplyTo { subject: r.subject.clone(), keep: r.keep.clone() }),
+            reply: Some(ReplyTo { subject: r.subject.as_ref().map(|s| s.value.clone()), keep: r.keep.clone() }),
             attachments: Vec::new(),
             dsn: None,
         })
@@ -515,6 +518,39 @@ steps:
         assert_eq!(d[0].2, "`notify` needs at least one word");
         let d = problems("      dsn: {retrun: full}\n");
         assert!(d[0].2.contains("retrun"), "{d:?}");
+    }
+
+    /// A line break in a value the client writes into the header would
+    /// start a field of its own (`Bcc:` here); other control characters
+    /// (a tab aside) are refused with it, each at its value.
+    #[test]
+    fn header_values_are_one_line() {
+        let d = problems("      subject: \"Hel\\r\\nBcc: x@evil\\r\\nlo\"\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0, d[0].1), (20, 16));
+        assert_eq!(d[0].2, "a subject is one line; this one holds a carriage return (CR, `\\r`)");
+        assert!(d[0].3.contains("header injection"), "{}", d[0].3);
+        let d = problems("      subject: |\n        two\n        lines\n");
+        assert_eq!(d[0].2, "a subject is one line; this one holds a line break (LF, `\\n`)");
+        let d = problems("      headers:\n        X-Course: \"a\\0b\"\n        X-Esc: \"\\e[31m\"\n");
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(
+            (d[0].0, d[0].1, d[0].2.as_str()),
+            (21, 19, "the value of `X-Course` is one line; this one holds a NUL character (`\\0`)")
+        );
+        assert_eq!(
+            (d[1].0, d[1].1, d[1].2.as_str()),
+            (22, 16, "the value of `X-Esc` is one line; this one holds the control character U+001B")
+        );
+        let d = problems("      header_from: \"Taro\\r <taro@example.org>\"\n");
+        assert_eq!((d[0].0, d[0].1), (20, 20));
+        assert_eq!(d[0].2, "`header_from` is one line; this one holds a carriage return (CR, `\\r`)");
+        let src = BASE.replace("      to: [alice@example.com]\n", "      to: [\"Alice\\n <alice@example.com>\"]\n");
+        let Err(d) = load_str(&src, "t.yaml") else { panic!("accepted") };
+        assert_eq!(d.0[0].message, "an address is one line; this one holds a line break (LF, `\\n`)");
+        // A tab is allowed.
+        let src = format!("{BASE}      subject: \"a\\tb\"\n      headers: {{ X-Course: \"a\\tb\" }}\n");
+        assert!(load_str(&src, "t.yaml").is_ok());
     }
 
     #[test]

@@ -315,6 +315,20 @@ steps:
     assert_eq!(d[0].message, "`ml` has no mailing list `ohanasi`");
     assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("did you mean `ohanashi`")), "{d:?}");
 
+    // A title goes into List-Id:, so it is one line, on the host and in a step.
+    let src = list_host.replace("        admin:", "        title: \"Chat\\r\\nBcc: x@evil\"\n        admin:");
+    let d = load_str(&format!("{src}  - wait: 1m\n"), "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(&src, "\"Chat"));
+    assert_eq!(
+        d[0].message,
+        "a list's title (it goes into List-Id:) is one line; this one holds a carriage return (CR, `\\r`)"
+    );
+    let src = step("{ lists: { ohanashi: { title: \"a\\nb\" } } }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(&src, "\"a\\nb"));
+
     // Members change by command mail, not by a reload.
     let src = step("{ lists: { ohanashi: { members: [b@example.org] } } }");
     let d = load_str(&src, "t.yaml").expect_err("refused").0;
