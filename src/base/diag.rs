@@ -55,20 +55,30 @@ pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         .map(|(_, k)| k)
 }
 
-/// Levenshtein distance over characters.
+/// Edit distance over characters: insertions, deletions, substitutions and
+/// swaps of two neighbours (`relya` is one edit from `relay`), each 1 (the
+/// optimal string alignment distance).
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
-            prev = cur;
+    // Three rows: two back (for a swap), the last, and the one being filled.
+    let mut back: Vec<usize> = vec![0; b.len() + 1];
+    let mut last: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (last[j] + 1).min(row[j - 1] + 1).min(last[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(back[j - 2] + 1);
+            }
+            row[j] = d;
         }
+        std::mem::swap(&mut back, &mut last);
+        std::mem::swap(&mut last, &mut row);
     }
-    row[b.len()]
+    last[b.len()]
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,4 +180,21 @@ pub fn snippet(source: &str, d: &Diagnostic) -> Option<String> {
     let col = usize::try_from(d.column.max(1) - 1).ok()?;
     let pad: String = text.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     Some(format!("{:>5} | {text}\n      | {pad}^", d.line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_swap_of_neighbours_is_one_edit() {
+        assert_eq!(edit_distance("relya", "relay"), 1);
+        assert_eq!(edit_distance("relay-chian", "relay-chain"), 1);
+        assert_eq!(edit_distance("pcc", "pc"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("abc", "ca"), 3);
+        assert_eq!(nearest("relya", ["mua", "relay", "hub", "mx"]), Some("relay"));
+    }
 }

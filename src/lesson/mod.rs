@@ -241,12 +241,26 @@ impl Checker {
         let sc_path = scenario_path(path, &raw.scenario.value);
         let scenario = match scenario::vary::load_file_with(&sc_path, &self.variant) {
             Ok(s) => Some(s),
+            Err(_)
+                if crate::base::shipped::read_bytes(&sc_path)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                self.no_scenario(&raw.scenario, &sc_path);
+                None
+            }
             Err(d) => {
                 let first = d.0.first().map(|x| x.to_string()).unwrap_or_default();
+                let (v, p, first) = (&raw.scenario.value, sc_path.display(), first.lines().next().unwrap_or(""));
                 self.err(
                     &raw.scenario,
-                    format!("the scenario `{}` ({}) cannot be used: {}", raw.scenario.value, sc_path.display(), first.lines().next().unwrap_or("")),
-                    "name a file of scenarios/ without .yaml (e.g. relay-chain), or a path ending in .yaml relative to this lesson; run `maillab check` on it",
+                    tr(
+                        format!("the scenario `{v}` ({p}) cannot be used: {first}"),
+                        format!("シナリオ `{v}` ({p}) を使えません: {first}"),
+                    ),
+                    tr(
+                        "run `maillab check` on the scenario and mend what it reports",
+                        "シナリオに `maillab check` をかけ、報告されたところを直してください",
+                    ),
                 );
                 None
             }
@@ -332,6 +346,41 @@ impl Checker {
             retry_penalty,
             sections,
         })
+    }
+
+    /// `scenario:` names a file that is neither on disk nor built in: say
+    /// which file was looked for, with the nearest name in that folder.
+    fn no_scenario(&mut self, at: &S<String>, path: &Path) {
+        let v = &at.value;
+        let by_name = !v.ends_with(".yaml");
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let files = crate::base::shipped::list(dir);
+        let names: Vec<String> = files
+            .iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".answers.yaml"))
+            .filter_map(|p| if by_name { p.file_stem() } else { p.file_name() })
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let written = if by_name { v.as_str() } else { v.rsplit('/').next().unwrap_or(v) };
+        let near = crate::base::diag::nearest(written, names.iter().map(String::as_str))
+            .map(|n| if by_name { n.to_string() } else { format!("{}{n}", &v[..v.len() - written.len()]) });
+        let p = path.display();
+        let ways = tr(
+            "name a file of scenarios/ without .yaml (e.g. relay-chain), or give a path ending in .yaml relative to this lesson",
+            "scenarios/ のファイル名を .yaml を付けずに書くか (例: relay-chain)、このレッスンからの相対パスを .yaml で終えて書いてください",
+        );
+        let hint = match near {
+            Some(n) => tr(format!("did you mean `{n}`?"), format!("`{n}` の書き間違いではありませんか?")),
+            None => ways,
+        };
+        self.err(
+            at,
+            tr(
+                format!("the scenario `{v}` does not exist: no file {p}"),
+                format!("シナリオ `{v}` はありません: {p} というファイルがありません"),
+            ),
+            hint,
+        );
     }
 
     fn checkpoint(&mut self, s: &S<RawCheckpoint>, sc: Option<&Scenario>, seen: Option<usize>) -> Option<Checkpoint> {
@@ -1110,6 +1159,26 @@ sections:
         }
         // One option may say the same in both languages.
         assert!(small("{ en: mailbox, ja: メールボックス }", "{ en: MX, ja: MX }").1.is_ok());
+    }
+
+    /// A scenario that is not there, by name or by path: the file looked
+    /// for and the nearest name, without the system's "(os error 2)".
+    #[test]
+    fn a_misspelt_scenario_gets_a_did_you_mean() {
+        let (src, l) = small("scenario: relay-chain", "scenario: relay-chian");
+        let Err(d) = l else { panic!("accepted") };
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!((d.0[0].line, d.0[0].column), pos(&src, "relay-chian"));
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/../scenarios/relay-chian.yaml");
+        assert_eq!(d.0[0].message, format!("the scenario `relay-chian` does not exist: no file {file}"));
+        assert_eq!(d.0[0].hint.as_deref(), Some("did you mean `relay-chain`?"));
+        let (_, l) = small("scenario: relay-chain", "scenario: ../scenarios/relay-chian.yaml");
+        let Err(d) = l else { panic!("accepted") };
+        assert_eq!(d.0[0].hint.as_deref(), Some("did you mean `../scenarios/relay-chain.yaml`?"));
+        let (_, l) = small("scenario: relay-chain", "scenario: nothing-like-it");
+        let Err(d) = l else { panic!("accepted") };
+        assert!(!d.0[0].message.contains("os error"), "{d:?}");
+        assert!(d.0[0].hint.as_deref().is_some_and(|h| h.starts_with("name a file of scenarios/")), "{d:?}");
     }
 
     /// The variant look-up reads only the `scenario:` key, written inline,

@@ -72,6 +72,8 @@ fn broken_files_are_explained_in_japanese_too() {
         ("relay-refuses.yaml", "relay-refuses.yaml:32:12: 警告: ホスト `relay` は"),
         ("huge-at.yaml", "huge-at.yaml:28:9: `99999999999999999d` は長すぎます: 最長 365 日です"),
         ("misspelt-host.yaml", "`relay` の書き間違いではありませんか?"),
+        ("misspelt-role.yaml", "misspelt-role.yaml:9:11: `relya` という役割はありません"),
+        ("lesson-misspelt-scenario.yaml", "`../../../scenarios/relay-chain.yaml` の書き間違いではありませんか?"),
         ("subject-injection.yaml", "subject-injection.yaml:34:16: 件名は 1 行です: 復帰 (CR、`\\r`) が入っています"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);

@@ -3,6 +3,7 @@
 
 use super::super::raw::{RawHost, S};
 use super::{Checker, role_of};
+use crate::base::diag::{nearest, tr};
 use crate::scenario::{Host, Role};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -42,7 +43,15 @@ impl Checker {
             }
             if role_of(h).is_none() {
                 let all: Vec<&str> = Role::ALL.iter().map(|(n, _)| *n).collect();
-                self.err(&h.role, format!("unknown role `{}`", h.role.value), format!("roles are: {}", all.join(", ")));
+                let r = &h.role.value;
+                let hint = match nearest(r, all.iter().copied()) {
+                    Some(k) => tr(
+                        format!("did you mean `{k}`? (roles are: {})", all.join(", ")),
+                        format!("`{k}` の書き間違いではありませんか? (役割: {})", all.join(", ")),
+                    ),
+                    None => tr(format!("roles are: {}", all.join(", ")), format!("役割: {}", all.join(", "))),
+                };
+                self.err(&h.role, tr(format!("unknown role `{r}`"), format!("`{r}` という役割はありません")), hint);
             }
         }
         names

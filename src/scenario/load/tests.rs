@@ -163,6 +163,28 @@ fn did_you_mean() {
 }
 
 #[test]
+fn a_misspelt_role_gets_a_did_you_mean() {
+    let (src, d) = problems("    role: mx\n", "    role: mxx\n");
+    assert_one(
+        &src,
+        &d,
+        "mxx",
+        "unknown role `mxx`",
+        "did you mean `mx`? (roles are: mua, relay, hub, mx, mailstore, list, dns)",
+    );
+    let (src, d) = problems("    role: mua\n", "    role: relya\n");
+    assert_one(
+        &src,
+        &d,
+        "relya",
+        "unknown role `relya`",
+        "did you mean `relay`? (roles are: mua, relay, hub, mx, mailstore, list, dns)",
+    );
+    let (src, d) = problems("    role: mua\n", "    role: client\n");
+    assert_one(&src, &d, "client", "unknown role `client`", "roles are: mua, relay, hub, mx, mailstore, list, dns");
+}
+
+#[test]
 fn a_dnsbl_needs_a_dns_server() {
     let (src, d) =
         problems("    domains: [example.com]\n", "    domains: [example.com]\n    dnsbl: [bl.example.org]\n");
