@@ -74,6 +74,10 @@ fn broken_files_are_explained_in_japanese_too() {
         ("misspelt-host.yaml", "`relay` の書き間違いではありませんか?"),
         ("misspelt-role.yaml", "misspelt-role.yaml:9:11: `relya` という役割はありません"),
         ("lesson-misspelt-scenario.yaml", "`../../../scenarios/relay-chain.yaml` の書き間違いではありませんか?"),
+        ("duplicate-key.yaml", "duplicate-key.yaml:26:5: `domains` が 2 回書かれています (1 回目は 25 行目)"),
+        ("missing-address.yaml", "missing-address.yaml:21:5: 必須のキー `address` がありません"),
+        ("negative-seed.yaml", "negative-seed.yaml:3:7: `-1` は 0 から 18,446,744,073,709,551,615 までの整数"),
+        ("unclosed-quote.yaml", "unclosed-quote.yaml:3:7: この引用符はこの行で閉じられていません"),
         ("subject-injection.yaml", "subject-injection.yaml:34:16: 件名は 1 行です: 復帰 (CR、`\\r`) が入っています"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);

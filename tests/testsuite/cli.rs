@@ -85,7 +85,7 @@ fn check_reports_problems_with_positions() {
     let cases: &[(&str, &[&str])] = &[
         ("bad-unknown-field.yaml", &["bad-unknown-field.yaml:6:5: unknown key `adress`", "did you mean `address`?"]),
         ("bad-syntax.yaml", &["bad-syntax.yaml:6:", "hint:"]),
-        ("bad-type.yaml", &["bad-type.yaml:10:23: invalid", "hint:"]),
+        ("bad-type.yaml", &["bad-type.yaml:10:23: `ten megabytes` is not a whole number", "hint:"]),
         (
             "bad-refs.yaml",
             &[

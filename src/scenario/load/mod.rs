@@ -330,22 +330,515 @@ pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) ->
         };
         return d(line, column, tr(format!("unknown key `{key}`"), format!("`{key}` というキーはありません")), hint);
     }
-    let hint = if message.starts_with("missing field") {
-        tr("add the missing key here", "足りないキーをここに書き足してください")
-    } else if message.starts_with("unknown variant") {
+    if let Some((line, column, message, hint)) = plain_words(src, e.without_snippet(), line, column) {
+        return d(line, column, message, hint);
+    }
+    let hint = if message.starts_with("unknown variant") {
         tr("use one of the values listed", "挙げられた値のどれかを使ってください")
-    } else if message.starts_with("invalid") || message.starts_with("expected") {
+    } else if matches!(
+        e.without_snippet(),
+        serde_saphyr::Error::SerdeInvalidType { .. }
+            | serde_saphyr::Error::SerdeInvalidValue { .. }
+            | serde_saphyr::Error::SerdeInvalidLength { .. }
+    ) {
         tr(
             "this value has the wrong type: check quoting, and whether a list or a single value is wanted",
             "値の型が違います: 引用符と、リストか単独の値かを確かめてください",
         )
     } else {
-        tr(
-            "check the YAML syntax near here: indentation, a missing `:` or an unclosed bracket or quote",
-            "この近くの YAML の書き方を確かめてください: 字下げ、`:` の抜け、閉じていない括弧や引用符",
-        )
+        syntax_hint()
     };
     d(line, column, message, hint)
+}
+
+fn syntax_hint() -> String {
+    tr(
+        "check the YAML syntax near here: indentation, a missing `:` or an unclosed bracket or quote",
+        "この近くの YAML の書き方を確かめてください: 字下げ、`:` の抜け、閉じていない括弧や引用符",
+    )
+}
+
+/// The reader's errors that instructors meet most, in plain words: (line,
+/// column, message, hint), or None for the others.
+fn plain_words(src: &str, e: &serde_saphyr::Error, line: u64, column: u64) -> Option<(u64, u64, String, String)> {
+    use serde_saphyr::Error as E;
+    let at = Spot::new(src, line, column);
+    match e {
+        E::SerdeMissingField { field, .. } => {
+            let (line, column) = at.mapping_start().unwrap_or((line, column));
+            Some((
+                line,
+                column,
+                tr(format!("a required key `{field}` is missing"), format!("必須のキー `{field}` がありません")),
+                tr(
+                    format!("add `{field}: …` to the mapping that starts here, beside its other keys"),
+                    format!("ここから始まるキーの並びに `{field}: …` を書き足してください"),
+                ),
+            ))
+        }
+        E::DuplicateMappingKey { key, .. } => {
+            let key = key.as_deref().map(str::to_string).or_else(|| at.key_here())?;
+            let message = match at.earlier_key(&key) {
+                Some(first) => tr(
+                    format!("`{key}` is given twice (first at line {first})"),
+                    format!("`{key}` が 2 回書かれています (1 回目は {first} 行目)"),
+                ),
+                None => tr(format!("`{key}` is given twice"), format!("`{key}` が 2 回書かれています")),
+            };
+            Some((
+                line,
+                column,
+                message,
+                tr(
+                    "a key may appear once in a mapping: remove one of them, or put their values together",
+                    "キーは 1 つの並びに 1 回しか書けません。どちらかを消すか、値を 1 つにまとめてください",
+                ),
+            ))
+        }
+        E::NullIntoString { .. } => Some(at.missing_value(
+            line,
+            column,
+            tr("a text", "文字列"),
+            tr(
+                "write the text after the colon; an empty text is written \"\"",
+                "コロンの後に文字列を書いてください。空の文字列は \"\" と書きます",
+            ),
+        )),
+        E::InvalidScalar { ty, .. } => {
+            let (what, hint) = scalar_kind(ty)?;
+            if let Some(found) = at.continued() {
+                return Some(found);
+            }
+            if at.value().is_empty() {
+                return Some(at.missing_value(line, column, what, hint));
+            }
+            let v = at.value();
+            Some((line, column, tr(format!("`{v}` is not {what}"), format!("`{v}` は {what}ではありません")), hint))
+        }
+        E::Unexpected { expected, .. } => {
+            let (en, ja, hint_en, hint_ja) = match *expected {
+                "mapping start" => (
+                    "a mapping (`key: value` lines) is expected here",
+                    "ここにはキーと値の並び (`キー: 値` の行) が来るはずです",
+                    "write `key: value`, with a space after the colon, one key a line (or `{ key: value, … }` on one line)",
+                    "`キー: 値` の形で 1 行に 1 つ書いてください (コロンの後に空白が要ります。1 行なら `{ キー: 値, … }`)",
+                ),
+                "sequence start" => (
+                    "a list is expected here",
+                    "ここにはリストが来るはずです",
+                    "write the items on the lines below, each after `- `, or on one line in brackets: `[a, b]`",
+                    "項目を次の行から `- ` に続けて書くか、1 行に角括弧で `[a, b]` と書いてください",
+                ),
+                "string scalar" | "scalar" => (
+                    "a single text is expected here",
+                    "ここには 1 つの文字列が来るはずです",
+                    "write one value; a text that starts with `[`, `{`, `&`, `*` or `-` must be quoted",
+                    "値を 1 つ書いてください。`[`、`{`、`&`、`*`、`-` で始まる文字列は引用符で囲みます",
+                ),
+                _ => return None,
+            };
+            if let Some(found) = at.continued() {
+                return Some(found);
+            }
+            if at.value().is_empty() {
+                let what = match *expected {
+                    "mapping start" => tr("a mapping (`key: value` lines)", "キーと値の並び (`キー: 値` の行)"),
+                    "sequence start" => tr("a list", "リスト"),
+                    _ => tr("a text", "文字列"),
+                };
+                return Some(at.missing_value(line, column, what, tr(hint_en, hint_ja)));
+            }
+            let found = at.found();
+            Some((
+                line,
+                column,
+                tr(format!("{en}, not {}", found.0), format!("{ja} ({})", found.1)),
+                tr(hint_en, hint_ja),
+            ))
+        }
+        E::UnknownAnchor { .. } => {
+            let name = at.value();
+            let name = name.trim_start_matches('*');
+            Some((
+                line,
+                column,
+                tr(
+                    format!("`*{name}` repeats a value marked `&{name}`, but there is no such mark before it"),
+                    format!("`*{name}` は `&{name}` の印を付けた値の繰り返しですが、その前にその印がありません"),
+                ),
+                tr(
+                    format!(
+                        "in YAML `&{name}` marks a value and a later `*{name}` repeats it; mark the value first, or quote a text that starts with `*`: \"*{name}\""
+                    ),
+                    format!(
+                        "YAML では `&{name}` で値に印を付け、後の `*{name}` でその値を繰り返します。先に印を付けるか、`*` で始まる文字列なら \"*{name}\" のように引用符で囲んでください"
+                    ),
+                ),
+            ))
+        }
+        E::ExternalMessage { msg, .. } => at.syntax(msg),
+        _ => None,
+    }
+}
+
+/// What a scalar type holds, in words, and how to write it: None for a type
+/// the files do not use.
+fn scalar_kind(ty: &str) -> Option<(String, String)> {
+    let whole = |max: u64| {
+        let max = thousands(max as usize);
+        (
+            tr(format!("a whole number from 0 to {max}"), format!("0 から {max} までの整数")),
+            tr(
+                format!(
+                    "write a whole number from 0 to {max} in digits, without a sign, a decimal point, words or quotes"
+                ),
+                format!("0 から {max} までの整数を数字で書いてください (符号、小数点、語、引用符は付けません)"),
+            ),
+        )
+    };
+    Some(match ty {
+        "u8" => whole(u8::MAX.into()),
+        "u16" => whole(u16::MAX.into()),
+        "u32" => whole(u32::MAX.into()),
+        "u64" | "usize" => whole(u64::MAX),
+        "floating point" | "f64" | "f32" => (
+            tr("a number", "数"),
+            tr(
+                "write a number such as 3 or 0.5, without words or quotes",
+                "3 や 0.5 のような数を書いてください (語や引用符は付けません)",
+            ),
+        ),
+        "boolean" | "bool" => {
+            (tr("true or false", "true か false"), tr("write true or false", "true か false と書いてください"))
+        }
+        _ => return None,
+    })
+}
+
+/// A position in the source text, and what can be read around it.
+struct Spot<'a> {
+    lines: Vec<&'a str>,
+    /// Line and column, from 1 (0: unknown).
+    line: u64,
+    column: u64,
+}
+
+impl<'a> Spot<'a> {
+    fn new(src: &'a str, line: u64, column: u64) -> Self {
+        Spot { lines: src.lines().collect(), line, column }
+    }
+
+    fn text(&self) -> Option<&'a str> {
+        self.lines.get(usize::try_from(self.line).ok()?.checked_sub(1)?).copied()
+    }
+
+    /// The line before and from the column (in characters).
+    fn split(&self) -> Option<(&'a str, &'a str)> {
+        let text = self.text()?;
+        let col = usize::try_from(self.column.max(1) - 1).ok()?;
+        let at = text.char_indices().nth(col).map(|(i, _)| i).unwrap_or(text.len());
+        Some(text.split_at(at))
+    }
+
+    /// The key whose value starts here (`seed` in `seed: -1`, `step` in
+    /// `{ step: x }`): the text before the position, up to a colon.
+    fn key_before(&self) -> Option<String> {
+        let (before, rest) = self.split()?;
+        // The position of an empty value may be its key's colon.
+        let before = if rest.starts_with(':') { before } else { before.trim_end().strip_suffix(':')? };
+        let key = before.rsplit(['{', ',']).next()?.trim().trim_start_matches("- ").trim();
+        let key = key.trim_matches(['"', '\'']);
+        (!key.is_empty()).then(|| key.to_string())
+    }
+
+    /// The key that starts here (a duplicate's).
+    fn key_here(&self) -> Option<String> {
+        let (_, rest) = self.split()?;
+        let key = rest.split(':').next()?.trim().trim_matches(['"', '\'']);
+        (!key.is_empty()).then(|| key.to_string())
+    }
+
+    /// The value written here, as far as one line shows it: a quoted text
+    /// whole, a plain one up to a comment (and, in brackets, up to `,`).
+    fn value(&self) -> String {
+        let Some((before, rest)) = self.split() else { return String::new() };
+        let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+        if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
+            let end = rest[1..].find(q).map(|i| i + 2).unwrap_or(rest.len());
+            return rest[..end].to_string();
+        }
+        let flow = before.contains(['{', '[']);
+        let mut end = rest.find(" #").unwrap_or(rest.len());
+        if rest.starts_with('#') {
+            end = 0;
+        }
+        if flow && let Some(i) = rest[..end].find([',', '}', ']']) {
+            end = i;
+        }
+        rest[..end].trim().to_string()
+    }
+
+    /// What stands here, in words (English, Japanese).
+    fn found(&self) -> (String, String) {
+        let v = self.value();
+        if v.is_empty() {
+            ("nothing".into(), "値がありません".into())
+        } else if v.starts_with('{') {
+            ("a mapping `{ … }`".into(), "`{ … }` の並びがあります".into())
+        } else if v.starts_with('[') {
+            ("a list `[ … ]`".into(), "`[ … ]` のリストがあります".into())
+        } else if v.starts_with("- ") || v == "-" {
+            ("a list (`- …`)".into(), "リスト (`- …`) があります".into())
+        } else if let Some((k, _)) = v.split_once(": ") {
+            (format!("a mapping (`{k}: …`)"), format!("キーと値の並び (`{k}: …`) があります"))
+        } else {
+            (format!("`{v}`"), format!("`{v}` があります"))
+        }
+    }
+
+    /// A value that is missing: `key:` with nothing after it.
+    fn missing_value(&self, line: u64, column: u64, what: String, hint: String) -> (u64, u64, String, String) {
+        let message = match self.key_before() {
+            Some(k) => tr(
+                format!("`{k}` has no value: {what} is expected after it"),
+                format!("`{k}` に値がありません: {what}を書きます"),
+            ),
+            None => tr(
+                format!("a value is missing here: {what} is expected"),
+                format!("ここに値がありません: {what}を書きます"),
+            ),
+        };
+        (line, column, message, hint)
+    }
+
+    /// The leading spaces of a line.
+    fn indent(text: &str) -> usize {
+        text.len() - text.trim_start_matches(' ').len()
+    }
+
+    /// A value on a key's line with lines indented under the key below it
+    /// (`users: x` over `  - address: …`, or `version: 1` over a key
+    /// indented by mistake): YAML reads those lines as the rest of the value.
+    fn continued(&self) -> Option<(u64, u64, String, String)> {
+        let text = self.text()?;
+        let (_, rest) = self.split()?;
+        let rest = rest.trim();
+        if rest.is_empty() || rest.ends_with([':', '|', '>']) || rest.starts_with(['"', '\'', '[', '{', '#']) {
+            return None;
+        }
+        let key = self.key_before()?;
+        let key_col = text.find(&key)?;
+        let start = usize::try_from(self.line).ok()?;
+        let (i, next) = self
+            .lines
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        if Spot::indent(next) <= key_col {
+            return None;
+        }
+        let (n, v) = (i + 1, self.value());
+        Some((
+            self.line,
+            self.column,
+            tr(
+                format!(
+                    "`{key}` has a value on its line (`{v}`) and a line indented under it (line {n}): YAML reads that line as the rest of the value"
+                ),
+                format!(
+                    "`{key}` には同じ行の値 (`{v}`) と、その下に深く字下げした行 ({n} 行目) があります: YAML はその行を値の続きとして読みます"
+                ),
+            ),
+            tr(
+                format!(
+                    "a key has either a value on its line or indented lines below it: remove `{v}`, or move line {n} back to the column of `{key}`"
+                ),
+                format!(
+                    "キーの値は同じ行に書くか、下の行に字下げして書くかのどちらかです。`{v}` を消すか、{n} 行目を `{key}` と同じ列まで戻してください"
+                ),
+            ),
+        ))
+    }
+
+    /// The first key of the mapping whose key is here (where a missing
+    /// key is to be added): the `{` of a mapping on one line, or the first
+    /// of the keys at this column above, up to the `- ` of a list item.
+    fn mapping_start(&self) -> Option<(u64, u64)> {
+        let (before, _) = self.split()?;
+        let mut open = Vec::new();
+        let mut quote = None;
+        for (i, c) in before.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '{') => open.push(i),
+                (None, '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        if let Some(i) = open.last() {
+            return Some((self.line, *i as u64 + 1));
+        }
+        let col = usize::try_from(self.column).ok()?.checked_sub(1)?;
+        let mut first = (self.line, self.column);
+        let upto = usize::try_from(self.line).ok()?.checked_sub(1)?;
+        for i in (0..upto).rev() {
+            let t = self.lines[i];
+            let body = t.trim_start();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            if t.starts_with("---") {
+                break;
+            }
+            let indent = Spot::indent(t);
+            // Where the key of this line starts, after any `- `.
+            let mut k = indent;
+            while t[k..].starts_with("- ") {
+                k += 2;
+                k += Spot::indent(&t[k..]);
+            }
+            if k == col {
+                first = (i as u64 + 1, self.column);
+                if k > indent {
+                    break;
+                }
+            } else if indent < col {
+                break;
+            }
+        }
+        Some(first)
+    }
+
+    /// The line of the same key earlier in the same mapping (a duplicate's first).
+    fn earlier_key(&self, key: &str) -> Option<u64> {
+        let (before, _) = self.split()?;
+        let is_key = |s: &str| {
+            let s = s.trim_start().trim_start_matches("- ").trim_start();
+            [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
+                .iter()
+                .any(|k| s.strip_prefix(k.as_str()).is_some_and(|r| r.trim_start().starts_with(':')))
+        };
+        // On one line, in braces.
+        if before.contains('{') && before.rsplit('{').next()?.split(',').any(is_key) {
+            return Some(self.line);
+        }
+        let (start, _) = self.mapping_start()?;
+        let col = usize::try_from(self.column).ok()?.checked_sub(1)?;
+        (start..self.line).find(|&n| {
+            let t = self.lines[n as usize - 1];
+            t.char_indices()
+                .nth(col)
+                .is_some_and(|(i, _)| is_key(&t[i..]) && t[..i].trim_start_matches([' ', '-']).is_empty())
+        })
+    }
+
+    /// A syntax error of the reader, in plain words where it is a common one.
+    fn syntax(&self, msg: &str) -> Option<(u64, u64, String, String)> {
+        if msg.starts_with("invalid trailing content after") && msg.contains("quoted scalar") {
+            return self.after_quote();
+        }
+        let (en, ja, hint_en, hint_ja) = if msg.starts_with("unclosed quote")
+            || msg.contains("while scanning a quoted scalar")
+        {
+            (
+                "this quote is never closed",
+                "この引用符が閉じられていません",
+                "end the quoted text with the same quote mark it starts with",
+                "引用した文字列を、始めと同じ引用符で閉じてください",
+            )
+        } else if msg.starts_with("simple key expected") || msg.contains("could not find expected ':'") {
+            (
+                "a key without `:` (or a line that does not belong here)",
+                "`:` のないキーがあります (またはここに来るはずのない行です)",
+                "write `key: value` with a colon and a space, and indent the line as the keys beside it",
+                "`キー: 値` のようにコロンと空白を書き、隣のキーと同じ深さに字下げしてください",
+            )
+        } else if msg.contains("did not find expected key") || msg.contains("mapping values are not allowed") {
+            (
+                "this line does not fit the mapping it is in",
+                "この行は、それを含むキーと値の並びに合いません",
+                "check the indentation (the keys of one mapping start in the same column) and that every key is followed by `: `",
+                "字下げ (同じ並びのキーは同じ列から始まります) と、どのキーにも `: ` が続くことを確かめてください",
+            )
+        } else {
+            return Some((self.line, self.column, msg.to_string(), syntax_hint()));
+        };
+        Some((self.line, self.column, tr(en, ja), tr(hint_en, hint_ja)))
+    }
+
+    /// Text right after a closing quote: a quote opened lines earlier and
+    /// closed by the next quote mark (say so at the opening one), or text
+    /// after a quoted value on one line.
+    fn after_quote(&self) -> Option<(u64, u64, String, String)> {
+        let (before, _) = self.split()?;
+        let trimmed = before.trim_end();
+        let q = trimmed.chars().last().filter(|c| *c == '"' || *c == '\'')?;
+        // Back from the closing quote to the opening one, over earlier lines too.
+        let upto = usize::try_from(self.line).ok()? - 1;
+        let mut text: Vec<(usize, &str)> = self.lines[..upto].iter().copied().enumerate().collect();
+        text.push((upto, &trimmed[..trimmed.len() - 1]));
+        for (n, t) in text.iter().rev() {
+            let chars: Vec<(usize, char)> = t.char_indices().collect();
+            let mut j = chars.len();
+            while j > 0 {
+                j -= 1;
+                let (_, c) = chars[j];
+                if c != q {
+                    continue;
+                }
+                // An escaped quote (\" in double quotes, '' in single ones) is text.
+                if q == '"' && j > 0 && chars[j - 1].1 == '\\' {
+                    continue;
+                }
+                if q == '\'' && j > 0 && chars[j - 1].1 == '\'' {
+                    j -= 1;
+                    continue;
+                }
+                let line = *n as u64 + 1;
+                let column = j as u64 + 1;
+                if line == self.line {
+                    let whole: String = self.text()?.chars().skip(j).collect();
+                    let whole = whole.split(" #").next().unwrap_or(&whole).trim_end();
+                    return Some((
+                        self.line,
+                        self.column,
+                        tr(
+                            format!("text after the closing quote: `{whole}`"),
+                            format!("閉じる引用符の後に文字があります: `{whole}`"),
+                        ),
+                        tr(
+                            "quote the whole value, or leave the quotes out; a quote inside a quoted text is written \\\" (or '' in single quotes)",
+                            "値全体を引用符で囲むか、引用符を外してください。引用符の中の引用符は \\\" (一重引用符の中では '') と書きます",
+                        ),
+                    ));
+                }
+                return Some((
+                    line,
+                    column,
+                    tr(
+                        format!(
+                            "this quote is not closed on its line: YAML reads on to the next {q}, at line {}",
+                            self.line
+                        ),
+                        format!(
+                            "この引用符はこの行で閉じられていません: YAML は次の {q} ({} 行目) まで読み進めます",
+                            self.line
+                        ),
+                    ),
+                    tr(
+                        format!("close the quote at the end of this value with {q}"),
+                        format!("この値の終わりを {q} で閉じてください"),
+                    ),
+                ));
+            }
+        }
+        None
+    }
 }
 
 /// Load a scenario source whose `${...}` values are already in place.

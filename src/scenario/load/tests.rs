@@ -432,3 +432,111 @@ fn a_disk_too_small_for_any_mail_is_a_warning() {
     assert!(w[0].message.contains("1073741824 octets of disk_space (the default disk_space)"), "{}", w[0].message);
     assert!(w[0].as_warning().to_string().starts_with("t.yaml:12:23: warning:"), "{}", w[0].as_warning());
 }
+
+/// The message and hint of the one diagnostic, and its position.
+fn one(src: &str, d: &[Diagnostic]) -> (u64, u64, String, String) {
+    assert_eq!(d.len(), 1, "{src}\n{d:?}");
+    (d[0].line, d[0].column, d[0].message.clone(), d[0].hint.clone().unwrap_or_default())
+}
+
+/// The reader's own words ("duplicate mapping key: …, set
+/// DuplicateKeyPolicy in Options", "use Option<String>", "invalid u64",
+/// "expected mapping start") never reach an instructor.
+#[test]
+fn reader_errors_are_in_plain_words() {
+    let (src, d) = problems("    domains: [example.com]\n", "    domains: [example.com]\n    domains: [example.org]\n");
+    let (line, col, message, hint) = one(&src, &d);
+    assert_eq!((line, col), pos(&src, "domains: [example.org]"));
+    assert_eq!(message, "`domains` is given twice (first at line 10)");
+    assert_eq!(hint, "a key may appear once in a mapping: remove one of them, or put their values together");
+    let (src, d) = problems("    role: mua\n", "    role: mua\n    address: 192.0.2.9\n");
+    assert_eq!(one(&src, &d).2, "`address` is given twice (first at line 6)");
+    let (_, d) = problems("  - delivered:\n      to: alice@example.com\n", "  - delivered: { to: a@b, to: c@d }\n");
+    assert_eq!(d[0].message, "`to` is given twice (first at line 21)");
+
+    let (src, d) = problems("name: t\n", "name:\n");
+    let (line, col, message, hint) = one(&src, &d);
+    assert_eq!((line, col), pos(&src, ":\nhosts"));
+    assert_eq!(message, "`name` has no value: a text is expected after it");
+    assert_eq!(hint, "write the text after the colon; an empty text is written \"\"");
+
+    for v in ["-1", "1.5", "one", "99999999999999999999"] {
+        let (src, d) = problems("version: 1\n", &format!("version: 1\nseed: {v}\n"));
+        let (line, col, message, hint) = one(&src, &d);
+        assert_eq!((line, col), (2, 7));
+        assert_eq!(message, format!("`{v}` is not a whole number from 0 to 18,446,744,073,709,551,615"));
+        assert!(hint.starts_with("write a whole number from 0 to 18,446,744,073,709,551,615 in digits"), "{hint}");
+    }
+    let (src, d) = problems("version: 1\n", "version: true\n");
+    assert_eq!(one(&src, &d).2, "`true` is not a whole number from 0 to 4,294,967,295");
+    let (src, d) = problems("version: 1\n", "version:\n");
+    assert_eq!(one(&src, &d).2, "`version` has no value: a whole number from 0 to 4,294,967,295 is expected after it");
+
+    let (src, d) = problems("  - address: alice@example.com\n    password: pw\n", "  - alice@example.com\n");
+    let (line, col, message, _) = one(&src, &d);
+    assert_eq!((line, col), pos(&src, "alice@example.com\nsteps"));
+    assert_eq!(message, "a mapping (`key: value` lines) is expected here, not `alice@example.com`");
+    let (src, d) = problems("    address: 192.0.2.1\n", "    address: [192.0.2.1]\n");
+    let (_, _, message, hint) = one(&src, &d);
+    assert_eq!(message, "a single text is expected here, not a list `[ … ]`");
+    assert_eq!(hint, "write one value; a text that starts with `[`, `{`, `&`, `*` or `-` must be quoted");
+    let (src, d) = problems("users:\n  - address: alice@example.com\n    password: pw\n", "users: alice@example.com\n");
+    assert_eq!(one(&src, &d).2, "a list is expected here, not `alice@example.com`");
+
+    let (src, d) = problems("      from: bob@example.org\n", "      from: *bob\n");
+    let (line, col, message, hint) = one(&src, &d);
+    assert_eq!((line, col), pos(&src, "*bob"));
+    assert_eq!(message, "`*bob` repeats a value marked `&bob`, but there is no such mark before it");
+    assert!(hint.starts_with("in YAML `&bob` marks a value and a later `*bob` repeats it"), "{hint}");
+}
+
+/// A syntax error gets a hint about syntax, never "this value has the wrong type".
+#[test]
+fn syntax_errors_get_syntax_hints() {
+    // A quote left open runs on to the next quote mark, lines below.
+    let (src, d) = problems("name: t\n", "name: \"t\n");
+    let src2 = src.replace("bob@example.org", "\"bob@example.org\"");
+    let (line, col, message, hint) = one(&src, &d);
+    assert_eq!((line, col), pos(&src, "\"t"));
+    assert_eq!(message, "this quote is never closed");
+    assert_eq!(hint, "end the quoted text with the same quote mark it starts with");
+    let Err(d) = load_str(&src2, "t.yaml") else { panic!("accepted") };
+    let (line, col, message, hint) = one(&src2, &d.0);
+    assert_eq!((line, col), pos(&src2, "\"t"));
+    assert_eq!(message, "this quote is not closed on its line: YAML reads on to the next \", at line 18");
+    assert_eq!(hint, "close the quote at the end of this value with \"");
+    let (src, d) = problems("name: t\n", "name: \"t\"x\n");
+    let (_, _, message, hint) = one(&src, &d);
+    assert_eq!(message, "text after the closing quote: `\"t\"x`");
+    assert!(!hint.contains("wrong type"), "{hint}");
+    let (src, d) = problems("name: t\n", "name t\n");
+    let (_, _, message, hint) = one(&src, &d);
+    assert_eq!(message, "a key without `:` (or a line that does not belong here)");
+    assert!(hint.contains("colon"), "{hint}");
+    // A key indented under the one above becomes part of its value.
+    let (src, d) = problems("name: t\n", "  name: t\n");
+    let (line, col, message, _) = one(&src, &d);
+    assert_eq!((line, col), (1, 10));
+    assert_eq!(
+        message,
+        "`version` has a value on its line (`1`) and a line indented under it (line 2): YAML reads that line as the rest of the value"
+    );
+}
+
+/// A missing key is reported where its mapping starts, not at its last key.
+#[test]
+fn a_missing_key_is_shown_at_the_start_of_its_mapping() {
+    let (src, d) = problems("version: 1\n", "");
+    let (line, col, message, hint) = one(&src, &d);
+    assert_eq!((line, col), (1, 1));
+    assert_eq!(message, "a required key `version` is missing");
+    assert_eq!(hint, "add `version: …` to the mapping that starts here, beside its other keys");
+    let (src, d) = problems("    address: 192.0.2.2\n", "");
+    let (line, col, message, _) = one(&src, &d);
+    assert_eq!((line, col), pos(&src, "name: mx"));
+    assert_eq!(message, "a required key `address` is missing");
+    let (src, d) = problems("      from_host: pc\n", "");
+    assert_eq!(one(&src, &d).0, pos(&src, "via: mx").0);
+    let (src, d) = problems("  - delivered:\n      to: alice@example.com\n", "  - delivered: { count: 1 }\n");
+    assert_eq!((one(&src, &d).0, one(&src, &d).1), pos(&src, "{ count"));
+}
