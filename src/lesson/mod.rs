@@ -482,7 +482,22 @@ impl Checker {
             for a in &sh.accept {
                 match Accept::parse(&a.value) {
                     Ok(x) => accept.push(x),
-                    Err(e) => self.err(a, e, "write a pattern as /regex/, e.g. /relay(ing)? denied/"),
+                    Err(e) => {
+                        // The regex crate's message is several lines (the
+                        // pattern as compiled, a caret); its reason is enough.
+                        let reason = scenario::load::regex_reason(&e);
+                        self.err(
+                            a,
+                            tr(
+                                format!("`{}` is not a regular expression: {reason}", a.value),
+                                format!("`{}` は正規表現として読めません: {reason}", a.value),
+                            ),
+                            tr(
+                                "write a pattern as /regex/, e.g. /relay(ing)? denied/; write \\( \\[ \\. for the characters themselves",
+                                "パターンは /正規表現/ の形で書きます。例: /relay(ing)? denied/。文字そのものは \\( \\[ \\. と書きます",
+                            ),
+                        )
+                    }
                 }
             }
             Kind::Short { answer: sh.answer.value.clone(), accept }
@@ -1179,6 +1194,18 @@ sections:
         let Err(d) = l else { panic!("accepted") };
         assert!(!d.0[0].message.contains("os error"), "{d:?}");
         assert!(d.0[0].hint.as_deref().is_some_and(|h| h.starts_with("name a file of scenarios/")), "{d:?}");
+    }
+
+    /// A bad `/regex/` under `accept:` is one line: the pattern and the
+    /// regex crate's short reason, not its multi-line dump.
+    #[test]
+    fn a_bad_pattern_is_reported_in_one_line() {
+        let (src, l) = small("short: { answer: SMTP }", "short: { answer: SMTP, accept: [\"/(relay/\"] }");
+        let Err(d) = l else { panic!("accepted") };
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!((d.0[0].line, d.0[0].column), pos(&src, "\"/(relay/\""));
+        assert_eq!(d.0[0].message, "`/(relay/` is not a regular expression: unclosed group");
+        assert!(!d.0[0].to_string().contains("(?i)"), "{}", d.0[0]);
     }
 
     /// The variant look-up reads only the `scenario:` key, written inline,

@@ -78,6 +78,7 @@ fn broken_files_are_explained_in_japanese_too() {
         ("missing-address.yaml", "missing-address.yaml:21:5: 必須のキー `address` がありません"),
         ("negative-seed.yaml", "negative-seed.yaml:3:7: `-1` は 0 から 18,446,744,073,709,551,615 までの整数"),
         ("unclosed-quote.yaml", "unclosed-quote.yaml:3:7: この引用符はこの行で閉じられていません"),
+        ("lesson-bad-pattern.yaml", "13:20: `/(e)?smtp(s/` は正規表現として読めません: unclosed group"),
         ("subject-injection.yaml", "subject-injection.yaml:34:16: 件名は 1 行です: 復帰 (CR、`\\r`) が入っています"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);

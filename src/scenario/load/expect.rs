@@ -197,7 +197,7 @@ impl Checker {
     fn expect_log(&mut self, l: &RawExpectLog, hosts: &[RawHost], names: &BTreeMap<String, usize>, kinds: &mut Kinds) {
         let host = self.host_ref(names, hosts, &l.host, &Role::ALL.map(|r| r.1), "a log's host");
         if let Err(err) = regex::Regex::new(&l.matches.value) {
-            let first = err.to_string().lines().last().unwrap_or("").to_string();
+            let first = super::regex_reason(&err.to_string());
             self.err(
                 &l.matches,
                 format!("`{}` is not a valid regular expression: {first}", l.matches.value),
@@ -246,7 +246,7 @@ impl Checker {
                         format!(
                             "`{}` is not a valid regular expression: {}",
                             m.value,
-                            err.to_string().lines().last().unwrap_or("")
+                            super::regex_reason(&err.to_string())
                         ),
                         "escape special characters with a backslash",
                     );

@@ -130,6 +130,18 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// The short reason a regular expression is refused (the regex crate's
+/// `error: …` line, without the pattern and caret lines above it), so that
+/// a diagnostic stays one line.
+pub fn regex_reason(err: &str) -> String {
+    err.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .or_else(|| err.lines().map(str::trim).rfind(|l| !l.is_empty()))
+        .unwrap_or("")
+        .to_string()
+}
+
 /// The reader's safety limits, raised for big generated labs (a list of
 /// 100,000 members) while still stopping runaway input. Aliases may repeat at
 /// most [`MAX_ALIAS_REPLAY`] events in all (the reader's default is a million,
