@@ -171,15 +171,36 @@ impl fmt::Display for Diagnostics {
     }
 }
 
-/// Show the offending source line with a caret under the column.
+/// The most characters of a source line a snippet shows.
+pub const SNIPPET_WIDTH: usize = 160;
+
+/// Show the offending source line with a caret under the column. A line
+/// longer than [`SNIPPET_WIDTH`] characters is cut to that many around the
+/// column, with `…` where text is left out.
 pub fn snippet(source: &str, d: &Diagnostic) -> Option<String> {
     if d.line == 0 {
         return None;
     }
     let text = source.lines().nth(usize::try_from(d.line - 1).ok()?)?;
     let col = usize::try_from(d.column.max(1) - 1).ok()?;
-    let pad: String = text.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    Some(format!("{:>5} | {text}\n      | {pad}^", d.line))
+    let chars: Vec<char> = text.chars().collect();
+    let (from, to) = if chars.len() <= SNIPPET_WIDTH {
+        (0, chars.len())
+    } else {
+        let from = col.saturating_sub(SNIPPET_WIDTH / 2).min(chars.len() - SNIPPET_WIDTH);
+        (from, from + SNIPPET_WIDTH)
+    };
+    let mut shown: String = chars[from..to].iter().collect();
+    let mut pad: String =
+        chars[from..col.clamp(from, to)].iter().map(|c| if *c == '\t' { '\t' } else { ' ' }).collect();
+    if from > 0 {
+        shown.insert(0, '…');
+        pad.insert(0, ' ');
+    }
+    if to < chars.len() {
+        shown.push('…');
+    }
+    Some(format!("{:>5} | {shown}\n      | {pad}^", d.line))
 }
 
 #[cfg(test)]
@@ -196,5 +217,27 @@ mod tests {
         assert_eq!(edit_distance("ab", "ba"), 1);
         assert_eq!(edit_distance("abc", "ca"), 3);
         assert_eq!(nearest("relya", ["mua", "relay", "hub", "mx"]), Some("relay"));
+    }
+
+    fn at(line: u64, column: u64) -> Diagnostic {
+        Diagnostic { file: "f".into(), line, column, message: String::new(), hint: None }
+    }
+
+    /// A long line is cut around the column, the caret still under it.
+    #[test]
+    fn a_long_line_is_shown_in_part() {
+        let long = format!("name: {}X{}\n", "a".repeat(10_000), "b".repeat(10_000));
+        let s = snippet(&long, &at(1, 10_007)).expect("a snippet");
+        let (text, caret) = s.split_once('\n').expect("two lines");
+        assert_eq!(text.chars().count(), "    1 | ".len() + 1 + SNIPPET_WIDTH + 1, "{text}");
+        assert!(text.starts_with("    1 | …a") && text.ends_with("b…"), "{text}");
+        assert_eq!(caret.chars().count(), text.chars().position(|c| c == 'X').expect("X shown") + 1);
+        // At the start and at the end of a long line, one side is cut.
+        let s = snippet(&long, &at(1, 1)).expect("a snippet");
+        assert!(s.starts_with("    1 | name: a") && s.contains("a…\n      | ^"), "{s}");
+        let s = snippet(&long, &at(1, 20_007)).expect("a snippet");
+        assert!(s.starts_with("    1 | …b") && s.lines().next().is_some_and(|l| l.ends_with('b')), "{s}");
+        // A short line is shown whole.
+        assert_eq!(snippet("a: b\n", &at(1, 4)).as_deref(), Some("    1 | a: b\n      |    ^"));
     }
 }
