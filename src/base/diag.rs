@@ -30,6 +30,12 @@ pub fn tr(en: impl Into<String>, ja: impl Into<String>) -> String {
     }
 }
 
+/// `n` with an English noun, in the singular for one: `1 step`, `2 steps`, `0 steps`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The message and hint for a host name that is not in `known`: "there is
 /// no host named …", with a "did you mean" when one is near.
 pub fn unknown_host(name: &str, known: &[&str]) -> (String, String) {
@@ -217,6 +223,13 @@ mod tests {
         assert_eq!(edit_distance("ab", "ba"), 1);
         assert_eq!(edit_distance("abc", "ca"), 3);
         assert_eq!(nearest("relya", ["mua", "relay", "hub", "mx"]), Some("relay"));
+    }
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(count(1u32, "step", "steps"), "1 step");
+        assert_eq!(count(0u32, "step", "steps"), "0 steps");
+        assert_eq!(count(2u64, "submission", "submissions"), "2 submissions");
     }
 
     fn at(line: u64, column: u64) -> Diagnostic {

@@ -1,7 +1,7 @@
 //! `maillab check`: scenario, lesson and answer-key files, every problem as FILE:LINE:COLUMN.
 
 use super::output::{print_diags, print_warnings};
-use maillab::base::diag::{Diagnostic, Diagnostics, tr};
+use maillab::base::diag::{Diagnostic, Diagnostics, count, tr};
 use maillab::{lesson, scenario};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,7 +31,12 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
         let n = check_lesson_variants(f, &l)?;
         let (sections, checkpoints) = (l.sections.len(), l.checkpoints().count());
         Ok(tr(
-            format!("lesson, {sections} sections, {checkpoints} checkpoints{}", variants_note(n)),
+            format!(
+                "lesson, {}, {}{}",
+                count(sections as u64, "section", "sections"),
+                count(checkpoints as u64, "checkpoint", "checkpoints"),
+                variants_note(n)
+            ),
             format!("レッスン、セクション {sections} 個、チェックポイント {checkpoints} 個{}", variants_note(n)),
         ))
     } else if std::fs::read_to_string(f).is_ok_and(|s| lesson::looks_like_answers(&s)) {
@@ -52,7 +57,13 @@ fn check_one(f: &Path) -> Result<String, Diagnostics> {
         let n = check_scenario_variants(f)?;
         let (hosts, steps, expect) = (sc.hosts.len(), sc.steps.len(), sc.expect.len());
         Ok(tr(
-            format!("{hosts} hosts, {steps} steps, {expect} expectations{}", variants_note(n)),
+            format!(
+                "{}, {}, {}{}",
+                count(hosts as u64, "host", "hosts"),
+                count(steps as u64, "step", "steps"),
+                count(expect as u64, "expectation", "expectations"),
+                variants_note(n)
+            ),
             format!("ホスト {hosts} 台、ステップ {steps} 個、期待値 {expect} 件{}", variants_note(n)),
         ))
     }
@@ -63,7 +74,11 @@ fn variants_note(n: usize) -> String {
         String::new()
     } else {
         tr(
-            format!("; {n} variants load and meet their expectations"),
+            if n == 1 {
+                "; 1 variant loads and meets its expectations".to_string()
+            } else {
+                format!("; {n} variants load and meet their expectations")
+            },
             format!("。バリアント {n} 個がすべて読み込め、期待値を満たします"),
         )
     }
@@ -202,7 +217,7 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
     }
     let (name, n, all) = (&l.name, given.len(), l.checkpoints().count());
     Ok(tr(
-        format!("answer key of lesson {name}, {n} of {all} checkpoints answered"),
+        format!("answer key of lesson {name}, {n} of {} answered", count(all as u64, "checkpoint", "checkpoints")),
         format!("レッスン {name} の解答ファイル、チェックポイント {all} 個のうち {n} 個に解答"),
     ))
 }

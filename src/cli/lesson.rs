@@ -90,9 +90,9 @@ fn list(lang: Lang) -> ExitCode {
         match l {
             Ok(l) => match lang {
                 Lang::En => sayln!(
-                    "{stem} {}  ({} checkpoints, scenario {})",
+                    "{stem} {}  ({}, scenario {})",
                     lang.pick(&l.title),
-                    l.checkpoints().count(),
+                    maillab::base::diag::count(l.checkpoints().count() as u64, "checkpoint", "checkpoints"),
                     l.scenario.name
                 ),
                 Lang::Ja => sayln!(
@@ -431,7 +431,8 @@ pub fn class(cmd: ClassCmd) -> ExitCode {
         "{}",
         tr(
             format!(
-                "{n} submissions graded: {o} (Moodle grade import, column \"ID number\"), {q} (per question, most missed first)"
+                "{} graded: {o} (Moodle grade import, column \"ID number\"), {q} (per question, most missed first)",
+                maillab::base::diag::count(n as u64, "submission", "submissions")
             ),
             format!(
                 "提出 {n} 件を採点しました: {o}（Moodle の評定のインポート用、列 \"ID number\"）、{q}（問題ごと、間違いの多い順）"

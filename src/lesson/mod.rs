@@ -884,10 +884,10 @@ pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
 pub fn report_text(r: &Report) -> String {
     let mut s = match r.lang {
         Lang::En => format!(
-            "lesson {}: {} of {} points ({}%), pass mark {}%: {}\n",
+            "lesson {}: {} of {} ({}%), pass mark {}%: {}\n",
             r.lesson,
             r.score,
-            r.max,
+            crate::base::diag::count(r.max, "point", "points"),
             r.percent,
             r.pass_mark,
             if r.passed { "PASSED" } else { "not passed" }
