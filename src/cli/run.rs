@@ -7,7 +7,7 @@ use super::{Format, RunArgs, SeqFormat, SeqZoom};
 use maillab::base::diag::tr;
 use maillab::lab::RunResult;
 use maillab::lesson::Lang;
-use maillab::trace::{Event, Field, Kind, render, seq};
+use maillab::trace::{Event, Kind, render, seq};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -139,9 +139,8 @@ fn stream_text(
     let sink = move |e: Event| {
         let mut g = maillab::base::sync::lock(&into);
         match (ja, e.kind) {
-            (false, _) => g.0.push(&e),
             (true, Kind::ExpectPass | Kind::ExpectFail) => g.1.push(e),
-            (true, _) => g.0.push(&japanese_summary(&e)),
+            _ => g.0.push(&e),
         }
     };
     let res = match maillab::lab::run_streaming(sc.clone(), opts, Box::new(sink)) {
@@ -273,7 +272,7 @@ fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lan
                                 }
                                 e
                             }
-                            _ => japanese_summary(e),
+                            _ => e.clone(),
                         })
                         .collect();
                     let mut s = render::text(&events, render::TextOptions { color, messages: false, ja: true });
@@ -291,47 +290,4 @@ fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lan
             }
         }
     }
-}
-
-/// The end-of-run lines of the trace (what each MTA still holds, its
-/// accounting, the time elapsed) in Japanese; every other event as it is.
-/// The trace itself (`--format json`, the snapshots) keeps the English lines.
-pub(super) fn japanese_summary(e: &Event) -> Event {
-    let n = |f: Field| e.field_u64(f).unwrap_or(0);
-    let line = e.line.as_deref().unwrap_or("");
-    let ja = match e.kind {
-        Kind::Summary => {
-            // "(N of them to the list server)" has no field of its own.
-            let lists = line
-                .split_once(" (")
-                .and_then(|(_, r)| r.split_once(" of them to the list server)"))
-                .map(|(k, _)| format!("（うちリストサーバへ {k} 件）"))
-                .unwrap_or_default();
-            format!(
-                "受け付けた宛先 {} 件: ここで配送 {} 件{lists}、中継 {} 件、エラーメール {} 件、キューに残り {} 件",
-                n(Field::Accepted),
-                n(Field::Delivered),
-                n(Field::Relayed),
-                n(Field::Bounced),
-                n(Field::Queued)
-            )
-        }
-        Kind::QueueLeft => format!(
-            "{}: 宛先 {} 件が、実行の終わりにまだキューに残っています",
-            e.field_str(Field::Qid).unwrap_or("?"),
-            n(Field::Rcpts)
-        ),
-        Kind::RunEnd => match line.strip_prefix("virtual time elapsed: ") {
-            Some(t) => format!("経過した仮想時間: {t}"),
-            None => return e.clone(),
-        },
-        Kind::RunLimit => match line.strip_prefix("run limit of ").and_then(|r| r.split_once(" reached")) {
-            Some((t, _)) => format!("実行の上限 {t} に達しました。仕事が残ったまま止めます"),
-            None => return e.clone(),
-        },
-        _ => return e.clone(),
-    };
-    let mut e = e.clone();
-    e.line = Some(ja);
-    e
 }

@@ -2,6 +2,7 @@
 //! (text log, JSON lines, maillog, expectations) is rendered from it.
 
 pub mod field;
+pub mod ja;
 pub mod json;
 pub mod kind;
 pub mod name;
@@ -158,19 +159,16 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::
 }
 
 impl Event {
-    /// The event's line for a reader of `ja`anese or English: a step's
-    /// note in the reader's language where the scenario gives it in both
-    /// (the line itself is written with the English one).
+    /// The event's line for a reader of `ja`anese or English: for a
+    /// Japanese reader, maillab's own narration in Japanese and a step's note
+    /// in Japanese where the scenario gives one ([`ja::line`]); what the
+    /// hosts said (protocol lines, DNS, maillog) stays as they said it. The
+    /// trace itself keeps the English line; borrowed when nothing is translated.
     pub fn line_in(&self, ja: bool) -> std::borrow::Cow<'_, str> {
-        let line = self.line.as_deref().unwrap_or("");
-        if ja
-            && self.kind == Kind::Step
-            && let (Some(en), Some(jp)) = (self.field_str(Field::Note), self.field_str(Field::NoteJa))
-            && let Some(head) = line.strip_suffix(en)
-        {
-            return std::borrow::Cow::Owned(format!("{head}{jp}"));
+        if ja && let Some(l) = ja::line(self) {
+            return std::borrow::Cow::Owned(l);
         }
-        std::borrow::Cow::Borrowed(line)
+        std::borrow::Cow::Borrowed(self.line.as_deref().unwrap_or(""))
     }
     pub fn field_str(&self, k: Field) -> Option<&str> {
         self.fields.get(k).and_then(|v| v.as_str())

@@ -240,3 +240,149 @@ fn snapshot_eavesdrop() {
 fn snapshot_spoofing() {
     snapshot("spoofing");
 }
+
+/// Does the text hold Japanese (kana or kanji)?
+fn has_japanese(s: &str) -> bool {
+    s.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
+}
+
+/// A Japanese reader of any shipped scenario sees maillab's own narration in
+/// Japanese (`Event::line_in(true)`), every event of every narrative kind;
+/// what the hosts said (protocol lines, DNS, maillog) stays as they wrote it.
+#[test]
+fn a_japanese_reader_sees_the_narration_in_japanese() {
+    use std::collections::BTreeMap;
+    // Narrative kinds that must always get a Japanese line.
+    const NARRATED: &[Kind] = &[
+        Kind::RunStart,
+        Kind::Step,
+        Kind::RunEnd,
+        Kind::RunLimit,
+        Kind::Summary,
+        Kind::Fault,
+        Kind::HostConfigure,
+        Kind::TcpConnect,
+        Kind::TcpAccept,
+        Kind::TcpClose,
+        Kind::TcpError,
+        Kind::TcpRefuse,
+        Kind::TlsHandshake,
+        Kind::TlsError,
+        Kind::SmtpData,
+        Kind::MuaResult,
+        Kind::MuaFetch,
+        Kind::MuaMessage,
+        Kind::QueueAdd,
+        Kind::QueueRetry,
+        Kind::QueueDeferred,
+        Kind::QueueDone,
+        Kind::QueueLeft,
+        Kind::Relay,
+        Kind::Deliver,
+        Kind::Bounce,
+        Kind::BounceDiscard,
+        Kind::AliasExpand,
+        Kind::PopauthAdd,
+        Kind::PopauthExpire,
+        Kind::AuthDelay,
+        Kind::ListReceive,
+        Kind::ListSend,
+        Kind::ListDistribute,
+        Kind::ListCommand,
+        Kind::ListBounce,
+        Kind::ListDisable,
+        Kind::ListDigest,
+        Kind::ListSubscribe,
+        Kind::ListJoin,
+        Kind::ListHold,
+        Kind::ListApprove,
+        Kind::ListDecline,
+        Kind::ListIgnore,
+        Kind::ListSize,
+        Kind::ListStrip,
+        Kind::ListDelivery,
+    ];
+    // What the hosts wrote: never translated.
+    const AS_WRITTEN: &[Kind] = &[
+        Kind::SmtpCmd,
+        Kind::SmtpReply,
+        Kind::Pop3Cmd,
+        Kind::Pop3Reply,
+        Kind::ImapCmd,
+        Kind::ImapReply,
+        Kind::DnsQuery,
+        Kind::DnsAnswer,
+        Kind::Log,
+    ];
+    // English words of maillab's narration that a Japanese line must not keep.
+    const ENGLISH: &[&str] = &[
+        "recipient(s)",
+        "message(s)",
+        "member(s)",
+        "connection from",
+        "connection closed",
+        "handed to",
+        "now holds",
+        "removed from the queue",
+        "virtual time",
+        "TLS established",
+        "message content",
+        "deferred:",
+    ];
+    let mut seen: BTreeMap<Kind, usize> = BTreeMap::new();
+    let mut left: BTreeMap<Kind, usize> = BTreeMap::new();
+    for name in SHIPPED {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
+        let sc = load_file(&path).expect("loads");
+        let r = run(&sc).expect("runs");
+        for e in &r.events {
+            let en = e.line.as_deref().unwrap_or("");
+            let ja = e.line_in(true);
+            assert_eq!(e.line_in(false), en, "{name}: an English reader's line changed");
+            if AS_WRITTEN.contains(&e.kind) {
+                assert_eq!(ja, en, "{name}: a {} line was translated", e.kind);
+                continue;
+            }
+            if NARRATED.contains(&e.kind) {
+                *seen.entry(e.kind).or_default() += 1;
+                assert!(
+                    ja != en && has_japanese(&ja),
+                    "{name}: a {} line stays English for a Japanese reader: {en}",
+                    e.kind
+                );
+                if let Some(w) = ENGLISH.iter().find(|w| ja.contains(*w)) {
+                    panic!("{name}: the Japanese {} line keeps `{w}`: {ja}", e.kind);
+                }
+            } else if ja == en && e.kind != Kind::Wire {
+                *left.entry(e.kind).or_default() += 1;
+            }
+        }
+    }
+    let left: Vec<String> = left.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+    println!("left as written for a Japanese reader: {}", left.join(", "));
+    // The common kinds of the shipped scenarios are there to be checked.
+    for k in [
+        Kind::RunStart,
+        Kind::RunEnd,
+        Kind::Summary,
+        Kind::TcpConnect,
+        Kind::TcpAccept,
+        Kind::TcpClose,
+        Kind::TcpError,
+        Kind::SmtpData,
+        Kind::MuaResult,
+        Kind::QueueAdd,
+        Kind::QueueDone,
+        Kind::QueueRetry,
+        Kind::QueueDeferred,
+        Kind::Relay,
+        Kind::Deliver,
+        Kind::Bounce,
+        Kind::AliasExpand,
+        Kind::TlsHandshake,
+        Kind::ListReceive,
+        Kind::ListSend,
+    ] {
+        assert!(seen.get(&k).is_some_and(|n| *n > 0), "no {k} event in the shipped scenarios");
+    }
+}
