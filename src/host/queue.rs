@@ -132,6 +132,13 @@ impl Mta {
         let mut once = std::collections::BTreeSet::new();
         for r in expanded {
             if !once.insert(r.key().to_ascii_lowercase()) {
+                self.ctx.emit(
+                    self.ctx
+                        .ev(Kind::RcptDuplicate)
+                        .line(format!("{qid}: <{r}> reached twice: one copy"))
+                        .field(Field::Qid, qid.clone())
+                        .field(Field::Rcpt, r.to_string()),
+                );
                 continue;
             }
             if self.is_local_domain(&r.domain) {

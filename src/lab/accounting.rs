@@ -28,6 +28,8 @@ pub fn accounting(events: &[Event], host: &str) -> Accounting {
             Kind::QueueAdd => a.accepted += e.field_u64(Field::Rcpts).unwrap_or(0),
             // One alias becomes several recipients, each with its own end.
             Kind::AliasExpand => a.accepted += e.field_u64(Field::Added).unwrap_or(0),
+            // A recipient reached twice is one recipient.
+            Kind::RcptDuplicate => a.accepted = a.accepted.saturating_sub(1),
             // Into a mailbox, or piped to the list server, which then submits its own mail.
             Kind::Deliver => a.delivered += 1,
             Kind::ListReceive => {
@@ -49,7 +51,7 @@ pub fn slim(e: &Event) -> Option<Event> {
     let field = match e.kind {
         Kind::QueueAdd | Kind::QueueLeft => Some(Field::Rcpts),
         Kind::AliasExpand => Some(Field::Added),
-        Kind::Deliver | Kind::ListReceive | Kind::Relay | Kind::Bounce => None,
+        Kind::Deliver | Kind::ListReceive | Kind::Relay | Kind::Bounce | Kind::RcptDuplicate => None,
         _ => return None,
     };
     let mut s = crate::trace::ev(e.t, &e.host, e.kind);

@@ -97,6 +97,11 @@ pub fn line(e: &Event) -> Option<String> {
         }
         Kind::BounceDiscard => bounce_discard(e, l),
         Kind::AliasExpand => alias_expand(e, l),
+        Kind::RcptDuplicate => {
+            let (qid, rest) = qid_and(e, l)?;
+            let r = rest.strip_prefix('<')?.strip_suffix("> reached twice: one copy")?;
+            Some(format!("{qid}: <{r}> には二度届くので、1 通だけ配送します"))
+        }
         Kind::PopauthAdd => {
             let c = re!(r"^(\S+) may relay until (\S+) \((\S+) login by (.+)\)$").captures(l)?;
             Some(format!("{} からの中継を {} まで許可します（{} による {} のログイン）", &c[1], &c[2], &c[4], &c[3]))

@@ -122,6 +122,8 @@ kinds! {
         "no bounce sent: the message came from the null sender, or the sender asked NOTIFY without FAILURE (RFC 3461)";
     AliasExpand = "alias.expand", Host, [Qid, Rcpt, Added],
         "an MTA replaced a local alias by the addresses it stands for";
+    RcptDuplicate = "rcpt.duplicate", Host, [Qid, Rcpt],
+        "a recipient reached twice in one message (given itself and through an alias, say) gets one copy; the second is dropped";
     ListReceive = "list.receive", Host, [Qid, Rcpt],
         "a `list` host's MTA handed a message to the list server; the line says which of the list's addresses it came to (`posting address`, `command address`, `administrator address`)";
     ListSend = "list.send", Host, [List, What, Qid, Rcpts],
@@ -300,7 +302,7 @@ impl Kind {
             DnsQuery | DnsAnswer | DnsTimeout | DnsError => Category::Dns,
             Log => Category::Maillog,
             QueueAdd | QueueRetry | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce
-            | BounceDiscard | AliasExpand | Summary => Category::Queue,
+            | BounceDiscard | AliasExpand | RcptDuplicate | Summary => Category::Queue,
             ListReceive | ListSend | ListDistribute | ListHold | ListApprove | ListReject | ListContent
             | ListDecline | ListIgnore | ListSize | ListStrip | ListLoop | ListForward | ListBounce | ListDisable
             | ListCommand | ListSubscribe | ListConfirm | ListJoin | ListUnsubscribe | ListChaddr | ListDelivery

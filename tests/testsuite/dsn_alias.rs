@@ -217,5 +217,13 @@ fn an_address_reached_twice_gets_one_copy() {
         ));
         assert_eq!(mailbox(&ev, "alice@example.com").len(), 1, "{flavour}");
         assert_eq!(mailbox(&ev, "bob@example.com").len(), 1, "{flavour}");
+        // The dropped copy is said, and every accepted recipient has one end.
+        let dup: Vec<&Event> = ev.iter().filter(|e| e.kind == Kind::RcptDuplicate).collect();
+        assert_eq!(dup.len(), 1, "{flavour}");
+        assert!(dup[0].line.as_deref().is_some_and(|l| l.ends_with("<alice@example.com> reached twice: one copy")));
+        assert!(dup[0].line_in(true).contains("二度届く"), "{flavour}");
+        let a = maillab::lab::accounting::accounting(&ev, "mx");
+        assert!(a.balanced(), "{flavour}: {a:?}");
+        assert_eq!((a.accepted, a.delivered), (2, 2), "{flavour}: {a:?}");
     }
 }

@@ -22,6 +22,9 @@ pub const MAX_COMMAND_LINE: usize = 512;
 pub const MAX_TEXT_LINE: usize = 1000;
 /// After this many bad commands the server gives up on the client.
 pub const MAX_ERRORS: u32 = 20;
+/// RCPTs past the recipient limit answered 452 before they count as errors
+/// (Postfix's `smtpd_recipient_overshoot_limit`).
+const RCPT_OVERSHOOT_LIMIT: u32 = 1000;
 /// A message buffer bigger than this is given back once its message is
 /// done; smaller ones are kept for the session's next message.
 const KEEP_BUFFER: usize = 64 * 1024;
@@ -162,6 +165,11 @@ pub struct Server {
     errors: u32,
     /// Unknown commands so far, where only they count ([`Persona::counts_every_error`]).
     bad_commands: u32,
+    /// RCPTs past the recipient limit in this transaction.
+    rcpt_overshoot: u32,
+    /// A RCPT of a transaction that declared SMTPUTF8 is being answered
+    /// (the transaction is out of `tx` meanwhile).
+    utf8_replies: bool,
     out: VecDeque<Output>,
     /// A finished message waiting for the policy, asked only after the
     /// `Data` output has been handed out (so the trace shows it first).
@@ -208,6 +216,8 @@ impl Server {
             data_at_crlf: true,
             errors: 0,
             bad_commands: 0,
+            rcpt_overshoot: 0,
+            utf8_replies: false,
             out: VecDeque::new(),
             pending: None,
             pending_data: Vec::new(),
@@ -308,6 +318,7 @@ impl Server {
     /// Forget the transaction: envelope, collected content, BDAT state.
     fn reset_transaction(&mut self) {
         self.tx = None;
+        self.rcpt_overshoot = 0;
         self.clear_data();
         self.bdat = Bdat::None;
         self.chunk = None;
@@ -477,13 +488,17 @@ impl Server {
     /// A reply to a command. What it quotes of the client's input (an
     /// address, a verb, a mechanism) goes back as printable US-ASCII only
     /// (RFC 5321 4.2: reply text is printable US-ASCII and tabs, with no
-    /// SMTPUTF8 offered): a NUL, a control or an 8-bit octet becomes `?`,
+    /// SMTPUTF8 in use): a NUL, a control or an 8-bit octet becomes `?`,
     /// as Postfix's `printable()` makes it.
     fn reply(&mut self, mut r: Reply) {
         let printable = |b: u8| b == b'\t' || (0x20..=0x7e).contains(&b);
+        // In a transaction that declared SMTPUTF8 (RFC 6531), UTF-8 may be
+        // quoted back as it came.
+        let utf8 = self.utf8_replies || self.tx.as_ref().is_some_and(|e| e.params.smtputf8);
+        let keep = |c: char| if c.is_ascii() { printable(c as u8) } else { utf8 && !c.is_control() };
         for l in &mut r.lines {
             if !l.bytes().all(printable) {
-                *l = l.chars().map(|c| if c.is_ascii() && printable(c as u8) { c } else { '?' }).collect();
+                *l = l.chars().map(|c| if keep(c) { c } else { '?' }).collect();
             }
         }
         self.out.push_back(Output::Reply(r));
@@ -523,7 +538,9 @@ impl Server {
     }
 
     fn command(&mut self, line: &str, policy: &mut dyn Policy) {
-        let (verb, arg) = match line.find(' ') {
+        // The verb ends at any white space, as sendmail's and Postfix's
+        // tokenisers end it (a tab after AUTH is AUTH's separator too).
+        let (verb, arg) = match line.find([' ', '\t']) {
             Some(i) => (&line[..i], line[i + 1..].trim()),
             None => (line, ""),
         };
@@ -538,14 +555,16 @@ impl Server {
                 self.out.push_back(Output::Close);
                 self.state = State::Closed;
             } else {
-                self.error(st.bad_sequence());
+                // Refused from the start: every command but QUIT is a bad one
+                // (sendmail's nullserver counts them toward MAXBADCOMMANDS).
+                self.bad_command(st.bad_sequence());
             }
             return;
         }
         if !matches!(&*verb, "HELO" | "EHLO" | "NOOP" | "RSET" | "QUIT")
             && let Some(r) = policy.session_refusal()
         {
-            return self.reply(r);
+            return self.bad_command(r);
         }
         match &*verb {
             "HELO" | "EHLO" => {
@@ -661,7 +680,10 @@ impl Server {
                 // Out of `self` while the command is checked (no copy of the
                 // recipients so far per RCPT), and back afterwards.
                 Some(mut env) => {
+                    // (Its SMTPUTF8 still decides how replies quote.)
+                    self.utf8_replies = env.params.smtputf8;
                     self.rcpt_command(arg, &mut env, policy);
+                    self.utf8_replies = false;
                     self.tx = Some(env);
                 }
             },
@@ -727,7 +749,8 @@ impl Server {
                 self.tls_pending = true;
             }
             "" => self.bad_command(st.empty_command()),
-            _ => self.bad_command(st.unknown(line)),
+            // Quoted back as the trace shows it: masked, should it be AUTH.
+            _ => self.bad_command(st.unknown(&self.mask_command(line))),
         }
     }
 
@@ -799,7 +822,11 @@ impl Server {
             return self.error(st.needs_smtputf8());
         }
         if env.rcpts.len() >= self.cfg.max_recipients {
-            return self.refused(st.too_many_recipients());
+            // Postfix counts an error only past smtpd_recipient_overshoot_limit
+            // (1000) of these in one transaction.
+            self.rcpt_overshoot += 1;
+            let r = st.too_many_recipients();
+            return if self.rcpt_overshoot > RCPT_OVERSHOOT_LIMIT { self.refused(r) } else { self.reply(r) };
         }
         let r = policy.rcpt(env, &mailbox);
         // A recipient given twice is accepted twice and kept once, so
@@ -1015,9 +1042,8 @@ impl Server {
         if !auth {
             return line.to_string();
         }
-        // Words split at any white space, as `auth_command` splits them (a
-        // tab before the response logs in as a space does; a tab after AUTH
-        // makes an unknown command, its secret masked all the same).
+        // Words split at any white space, as `command` and `auth_command`
+        // split them (a tab logs in as a space does).
         let mut words = line[5..].split_whitespace();
         match (words.next(), words.next()) {
             (Some(mech), Some(response)) => {

@@ -284,6 +284,12 @@ fn recipient_limit() {
         cmds.extend_from_slice(format!("RCPT TO:<bob{i}@example.com>\r\n").as_bytes());
     }
     assert_eq!(run(&mut s, &mut p, &cmds).0, vec![250, 250, 250, 452]);
+    // Past the limit, 452s do not count as errors until 1000 of them
+    // (smtpd_recipient_overshoot_limit): 40 more keep the session open.
+    let more: Vec<u8> = (0..40).flat_map(|i| format!("RCPT TO:<x{i}@example.com>\r\n").into_bytes()).collect();
+    let (codes, closed) = run(&mut s, &mut p, &more);
+    assert!(!closed && codes.iter().all(|c| *c == 452), "{codes:?}");
+    assert_eq!(run(&mut s, &mut p, b"DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n").0, vec![354, 250]);
 }
 
 /// Postfix counts every refused RCPT toward its hard error limit (20) and
@@ -1699,4 +1705,70 @@ fn an_unknown_command_is_quoted_as_sendmail_quotes_it() {
     let want = format!("500 5.5.1 Command unrecognized: \"{}...{}\"", &long[..100], &long[long.len() - 100..]);
     assert_eq!(lines[2], want);
     assert_eq!(Flavour::Postfix.persona().unknown("frob x").one_line(), "502 5.5.2 Error: command not recognized");
+}
+
+/// No reply quotes a secret back: `AUTH<TAB>PLAIN response` is AUTH (the
+/// verb ends at any white space), and an unknown command is quoted as the
+/// trace shows it, masked.
+#[test]
+fn no_reply_quotes_an_auth_secret() {
+    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+        for input in [&b"AUTH\tPLAIN AGJvYgBzZWNyZXQ=\r\n"[..], b"AUTH\tNOSUCH AGJvYgBzZWNyZXQ=\r\n"] {
+            let mut s = Server::new(
+                ServerConfig { auth: true, ..config(flavour) },
+                Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+            );
+            let mut p = TestPolicy::default();
+            s.feed(b"EHLO pc7\r\n");
+            s.feed(input);
+            let mut replies = Vec::new();
+            while let Some(o) = s.poll(&mut p) {
+                if let Output::Reply(r) = o {
+                    replies.push(r.one_line());
+                }
+            }
+            assert!(replies.iter().all(|r| !r.contains("AGJvYgBzZWNyZXQ")), "{flavour:?}: {replies:?}");
+        }
+    }
+}
+
+/// A client refused for the whole session (sendmail's nullserver) cannot
+/// keep it open for ever: each refused command is a bad one, and the
+/// session ends as the flavour counts them (sendmail after 25, Postfix 20).
+#[test]
+fn a_refused_session_ends_after_enough_bad_commands() {
+    for (flavour, limit) in [(Flavour::Sendmail, 25), (Flavour::Postfix, 20)] {
+        let mut s = server(flavour);
+        let mut p = TestPolicy { refusal: Some(Reply::new(550, "5.0.0 go away")), ..TestPolicy::default() };
+        let cmds: Vec<u8> = b"HELO pc7\r\n"
+            .iter()
+            .copied()
+            .chain((0..40).flat_map(|_| b"MAIL FROM:<a@b.example>\r\n".to_vec()))
+            .collect();
+        let (codes, closed) = run(&mut s, &mut p, &cmds);
+        assert!(closed, "{flavour:?}: {codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 550).count(), limit, "{flavour:?}: {codes:?}");
+        assert_eq!(codes.last(), Some(&421), "{flavour:?}");
+    }
+}
+
+/// In a transaction that declared SMTPUTF8, a reply quotes a UTF-8 address
+/// as it came (without it, such an address is refused outright).
+#[test]
+fn utf8_is_quoted_back_only_under_smtputf8() {
+    for (mail, want) in [
+        ("MAIL FROM:<a@b.example> SMTPUTF8", "ユーザ@elsewhere.example"),
+        ("MAIL FROM:<a@b.example>", "5.6.7 Must declare SMTPUTF8"),
+    ] {
+        let mut s = server(Flavour::Postfix);
+        let mut p = TestPolicy::default();
+        s.feed(format!("EHLO pc7\r\n{mail}\r\nRCPT TO:<ユーザ@elsewhere.example>\r\n").as_bytes());
+        let mut last = String::new();
+        while let Some(o) = s.poll(&mut p) {
+            if let Output::Reply(r) = o {
+                last = r.one_line();
+            }
+        }
+        assert!(last.contains(want), "{mail}: {last}");
+    }
 }
