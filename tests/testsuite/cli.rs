@@ -11,7 +11,13 @@ fn maillab(args: &[&str]) -> (i32, String, String) {
 /// `maillab ARGS` with these locale variables (the others unset).
 fn maillab_in(locale: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    run_with_locale(cmd, locale, args)
+}
+
+/// Run `cmd` with `args`, these locale variables (the others unset) and no colours.
+fn run_with_locale(mut cmd: Command, locale: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    cmd.args(args).env("NO_COLOR", "1");
     for v in ["LC_ALL", "LC_MESSAGES", "LANG"] {
         cmd.env_remove(v);
     }
@@ -485,17 +491,8 @@ fn new_help_lists_its_arguments_in_usage_order() {
 /// `maillab ARGS` in `dir`, with these locale variables (the others unset).
 fn maillab_at(dir: &Path, locale: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("MAILLAB_HOME", dir.join("home"));
-    for v in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-        cmd.env_remove(v);
-    }
-    cmd.envs(locale.iter().copied());
-    let out = cmd.output().expect("the maillab binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cmd.current_dir(dir).env("MAILLAB_HOME", dir.join("home"));
+    run_with_locale(cmd, locale, args)
 }
 
 fn has_japanese(s: &str) -> bool {

@@ -66,6 +66,17 @@ fn server(flavour: Flavour) -> Server {
     )
 }
 
+/// Every reply the server has for the input fed so far, one line each.
+fn replies_of(s: &mut Server, p: &mut TestPolicy) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(o) = s.poll(p) {
+        if let Output::Reply(r) = o {
+            out.push(r.one_line());
+        }
+    }
+    out
+}
+
 /// Feeds `input`, returns the reply codes produced and whether the server closed.
 fn run(s: &mut Server, p: &mut TestPolicy, input: &[u8]) -> (Vec<u16>, bool) {
     s.feed(input);
@@ -196,12 +207,7 @@ fn data_before_mail_texts() {
         let mut s = server(flavour);
         let mut p = TestPolicy::default();
         s.feed(b"HELO pc7\r\nDATA\r\n");
-        let mut replies = Vec::new();
-        while let Some(o) = s.poll(&mut p) {
-            if let Output::Reply(r) = o {
-                replies.push(r.one_line());
-            }
-        }
+        let replies = replies_of(&mut s, &mut p);
         assert_eq!(replies.last().map(String::as_str), Some(want), "{flavour:?}");
     }
 }
@@ -1034,12 +1040,7 @@ fn bdat_refusals_still_read_the_chunk() {
     // Before MAIL: Postfix asks for RCPT; the octets are not taken as commands.
     let (mut s, mut p) = session();
     s.feed(b"EHLO pc7\r\nBDAT 6 LAST\r\nNOOP\r\nNOOP\r\n");
-    let mut replies = Vec::new();
-    while let Some(o) = s.poll(&mut p) {
-        if let Output::Reply(r) = o {
-            replies.push(r.one_line());
-        }
-    }
+    let replies = replies_of(&mut s, &mut p);
     assert_eq!(replies[1..], ["503 5.5.1 Error: need RCPT command", "250 2.0.0 Ok"]);
     // A transaction whose recipients were all refused.
     let (mut s, mut p) = session();
@@ -1606,12 +1607,7 @@ fn auth_reply_texts_follow_the_flavour() {
             let mut p = TestPolicy::default();
             s.feed(b"EHLO pc7\r\n");
             s.feed(input);
-            let mut last = None;
-            while let Some(o) = s.poll(&mut p) {
-                if let Output::Reply(r) = o {
-                    last = Some(r.one_line());
-                }
-            }
+            let last = replies_of(&mut s, &mut p).pop();
             assert_eq!(last.as_deref(), Some(want), "{flavour:?} {}", String::from_utf8_lossy(input));
         }
     }
@@ -1626,12 +1622,7 @@ fn auth_reply_texts_follow_the_flavour() {
         );
         let mut p = TestPolicy::default();
         s.feed(b"EHLO pc7\r\nMAIL FROM:<a@example.com>\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\n");
-        let mut last = None;
-        while let Some(o) = s.poll(&mut p) {
-            if let Output::Reply(r) = o {
-                last = Some(r.one_line());
-            }
-        }
+        let last = replies_of(&mut s, &mut p).pop();
         assert_eq!(last.as_deref(), Some(want), "{flavour:?}");
     }
 }
@@ -1695,12 +1686,7 @@ fn an_unknown_command_is_quoted_as_sendmail_quotes_it() {
     let mut p = TestPolicy::default();
     let long = format!("frob {}", "x".repeat(300));
     s.feed(format!("frob the widget\r\n{long}\r\n").as_bytes());
-    let mut lines = Vec::new();
-    while let Some(o) = s.poll(&mut p) {
-        if let Output::Reply(r) = o {
-            lines.push(r.one_line());
-        }
-    }
+    let lines = replies_of(&mut s, &mut p);
     assert_eq!(lines[1], "500 5.5.1 Command unrecognized: \"frob the widget\"");
     let want = format!("500 5.5.1 Command unrecognized: \"{}...{}\"", &long[..100], &long[long.len() - 100..]);
     assert_eq!(lines[2], want);
@@ -1721,12 +1707,7 @@ fn no_reply_quotes_an_auth_secret() {
             let mut p = TestPolicy::default();
             s.feed(b"EHLO pc7\r\n");
             s.feed(input);
-            let mut replies = Vec::new();
-            while let Some(o) = s.poll(&mut p) {
-                if let Output::Reply(r) = o {
-                    replies.push(r.one_line());
-                }
-            }
+            let replies = replies_of(&mut s, &mut p);
             assert!(replies.iter().all(|r| !r.contains("AGJvYgBzZWNyZXQ")), "{flavour:?}: {replies:?}");
         }
     }
@@ -1763,12 +1744,7 @@ fn utf8_is_quoted_back_only_under_smtputf8() {
         let mut s = server(Flavour::Postfix);
         let mut p = TestPolicy::default();
         s.feed(format!("EHLO pc7\r\n{mail}\r\nRCPT TO:<ユーザ@elsewhere.example>\r\n").as_bytes());
-        let mut last = String::new();
-        while let Some(o) = s.poll(&mut p) {
-            if let Output::Reply(r) = o {
-                last = r.one_line();
-            }
-        }
+        let last = replies_of(&mut s, &mut p).pop().unwrap_or_default();
         assert!(last.contains(want), "{mail}: {last}");
     }
 }
