@@ -77,6 +77,18 @@ fn replies_of(s: &mut Server, p: &mut TestPolicy) -> Vec<String> {
     out
 }
 
+/// The replies of a server that offers AUTH to `EHLO pc7` and then `input`.
+fn auth_session(flavour: Flavour, input: &[u8]) -> Vec<String> {
+    let mut s = Server::new(
+        ServerConfig { auth: true, ..config(flavour) },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+    );
+    let mut p = TestPolicy::default();
+    s.feed(b"EHLO pc7\r\n");
+    s.feed(input);
+    replies_of(&mut s, &mut p)
+}
+
 /// Feeds `input`, returns the reply codes produced and whether the server closed.
 fn run(s: &mut Server, p: &mut TestPolicy, input: &[u8]) -> (Vec<u16>, bool) {
     s.feed(input);
@@ -1600,14 +1612,7 @@ fn auth_reply_texts_follow_the_flavour() {
     ];
     for (input, sendmail, postfix) in cases {
         for (flavour, want) in [(Flavour::Sendmail, sendmail), (Flavour::Postfix, postfix)] {
-            let mut s = Server::new(
-                ServerConfig { auth: true, ..config(flavour) },
-                Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
-            );
-            let mut p = TestPolicy::default();
-            s.feed(b"EHLO pc7\r\n");
-            s.feed(input);
-            let last = replies_of(&mut s, &mut p).pop();
+            let last = auth_session(flavour, input).pop();
             assert_eq!(last.as_deref(), Some(want), "{flavour:?} {}", String::from_utf8_lossy(input));
         }
     }
@@ -1700,14 +1705,7 @@ fn an_unknown_command_is_quoted_as_sendmail_quotes_it() {
 fn no_reply_quotes_an_auth_secret() {
     for flavour in [Flavour::Sendmail, Flavour::Postfix] {
         for input in [&b"AUTH\tPLAIN AGJvYgBzZWNyZXQ=\r\n"[..], b"AUTH\tNOSUCH AGJvYgBzZWNyZXQ=\r\n"] {
-            let mut s = Server::new(
-                ServerConfig { auth: true, ..config(flavour) },
-                Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
-            );
-            let mut p = TestPolicy::default();
-            s.feed(b"EHLO pc7\r\n");
-            s.feed(input);
-            let replies = replies_of(&mut s, &mut p);
+            let replies = auth_session(flavour, input);
             assert!(replies.iter().all(|r| !r.contains("AGJvYgBzZWNyZXQ")), "{flavour:?}: {replies:?}");
         }
     }
