@@ -21,7 +21,7 @@ pub const MAX_COMMAND_LINE: usize = 512;
 /// Longest text line in DATA, CRLF included (RFC 5321 §4.5.3.1.6).
 pub const MAX_TEXT_LINE: usize = 1000;
 /// After this many bad commands the server gives up on the client.
-pub const MAX_ERRORS: u32 = 20;
+pub const MAX_ERRORS: u32 = super::persona::HARD_ERROR_LIMIT;
 /// RCPTs past the recipient limit answered 452 before they count as errors
 /// (Postfix's `smtpd_recipient_overshoot_limit`).
 const RCPT_OVERSHOOT_LIMIT: u32 = 1000;

@@ -170,6 +170,10 @@ pub enum AliasDsn {
     Expanded,
 }
 
+/// Errors after which a server gives up on its client (Postfix's
+/// `smtpd_hard_error_limit`, 20); the server's `MAX_ERRORS`.
+pub const HARD_ERROR_LIMIT: u32 = 20;
+
 /// Everything an MTA says, in one flavour's words.
 pub trait Persona: Sync {
     fn flavour(&self) -> Flavour;
@@ -281,7 +285,7 @@ pub trait Persona: Sync {
     /// A DSN parameter on a server whose DSN is switched off.
     fn dsn_disabled(&self, param: DsnParam) -> Reply;
     /// Whether a refused RCPT counts toward the errors after which the
-    /// server gives up on the client ([`super::server::MAX_ERRORS`]).
+    /// server gives up on the client ([`HARD_ERROR_LIMIT`]).
     fn refusal_counts_as_error(&self) -> bool {
         false
     }
@@ -294,7 +298,7 @@ pub trait Persona: Sync {
     /// Unknown commands after which the server says
     /// [`Persona::too_many_errors`] instead of answering the next one.
     fn bad_command_limit(&self) -> u32 {
-        super::server::MAX_ERRORS
+        HARD_ERROR_LIMIT
     }
     fn too_many_recipients(&self) -> Reply {
         Reply::new(452, "4.5.3 Error: too many recipients")
