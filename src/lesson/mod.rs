@@ -220,8 +220,14 @@ impl Checker {
         if !missing.is_empty() {
             self.err(
                 t,
-                format!("{what} has no `{}` text", missing.join("` or `")),
-                "give every text in English (en:) and Japanese (ja:)",
+                tr(
+                    format!("{what} has no `{}` text", missing.join("` or `")),
+                    format!("{}に `{}` の文がありません", ja_what(what), missing.join("` か `")),
+                ),
+                tr(
+                    "give every text in English (en:) and Japanese (ja:)",
+                    "すべての文を英語 (en:) と日本語 (ja:) の両方で書いてください",
+                ),
             );
         }
     }
@@ -230,8 +236,11 @@ impl Checker {
         if raw.lesson.value != 1 {
             self.err(
                 &raw.lesson,
-                format!("unknown lesson format {}", raw.lesson.value),
-                "this maillab reads `lesson: 1`",
+                tr(
+                    format!("unknown lesson format {}", raw.lesson.value),
+                    format!("レッスンの形式 {} は知りません", raw.lesson.value),
+                ),
+                tr("this maillab reads `lesson: 1`", "この maillab が読めるのは `lesson: 1` です"),
             );
         }
         self.both(&raw.title, "the title");
@@ -258,7 +267,10 @@ impl Checker {
                         format!("シナリオ `{v}` ({p}) を使えません: {first}"),
                     ),
                     tr(
-                        "run `maillab check` on the scenario and mend what it reports",
+                        tr(
+                            "run `maillab check` on the scenario and mend what it reports",
+                            "シナリオに `maillab check` をかけて、報告された問題を直してください",
+                        ),
                         "シナリオに `maillab check` をかけ、報告されたところを直してください",
                     ),
                 );
@@ -267,7 +279,11 @@ impl Checker {
         };
         let pass_mark = match &raw.pass_mark {
             Some(p) if p.value > 100 => {
-                self.err(p, "the pass mark is a percentage", "use a number from 0 to 100");
+                self.err(
+                    p,
+                    tr("the pass mark is a percentage", "合格点は百分率です"),
+                    tr("use a number from 0 to 100", "0 から 100 までの数を書いてください"),
+                );
                 DEFAULT_PASS_MARK
             }
             Some(p) => p.value,
@@ -283,7 +299,11 @@ impl Checker {
         };
         let retry_penalty = match &raw.retry_penalty {
             Some(p) if p.value > 100 => {
-                self.err(p, "the penalty is a percentage", "use a number from 0 to 100");
+                self.err(
+                    p,
+                    tr("the penalty is a percentage", "減点は百分率です"),
+                    tr("use a number from 0 to 100", "0 から 100 までの数を書いてください"),
+                );
                 0
             }
             Some(p) => p.value,
@@ -304,8 +324,11 @@ impl Checker {
             {
                 self.err(
                     r,
-                    format!("the scenario has no step {} (it has {})", r.value, sc.steps.len()),
-                    "steps are numbered from 1",
+                    tr(
+                        format!("the scenario has no step {} (it has {})", r.value, sc.steps.len()),
+                        format!("シナリオにステップ {} はありません (ステップは {} 個です)", r.value, sc.steps.len()),
+                    ),
+                    tr("steps are numbered from 1", "ステップは 1 から数えます"),
                 );
             }
             if let Some(r) = &s.run_to_step {
@@ -316,8 +339,14 @@ impl Checker {
                 if !ids.insert(cp.value.id.value.clone()) {
                     self.err(
                         &cp.value.id,
-                        format!("a second checkpoint is called `{}`", cp.value.id.value),
-                        "checkpoint ids must be unique in a lesson (answer files use them)",
+                        tr(
+                            format!("a second checkpoint is called `{}`", cp.value.id.value),
+                            format!("`{}` という名前のチェックポイントが 2 つあります", cp.value.id.value),
+                        ),
+                        tr(
+                            "checkpoint ids must be unique in a lesson (answer files use them)",
+                            "チェックポイントの ID はレッスンの中で重複できません (解答ファイルが使います)",
+                        ),
                     );
                 }
                 if let Some(c) = self.checkpoint(cp, scenario.as_ref(), seen) {
@@ -333,7 +362,14 @@ impl Checker {
             });
         }
         if raw.sections.is_empty() {
-            self.err(&raw.name, "the lesson has no sections", "add `sections:` with text and checkpoints");
+            self.err(
+                &raw.name,
+                tr("the lesson has no sections", "レッスンにセクションがありません"),
+                tr(
+                    "add `sections:` with text and checkpoints",
+                    "文とチェックポイントを持つ `sections:` を加えてください",
+                ),
+            );
         }
         Some(Lesson {
             file: path.to_path_buf(),
@@ -401,7 +437,7 @@ impl Checker {
                         format!("`points: {}` は範囲外です: チェックポイントの点数は 1 から {MAX_POINTS} までです", p.value),
                     ),
                     tr(
-                        "points weigh the questions against each other: give a harder one e.g. 2 or 3, and leave `points:` out for 1",
+                        tr("points weigh the questions against each other: give a harder one e.g. 2 or 3, and leave `points:` out for 1", "points は問題どうしの重みです: 難しい問題には例えば 2 や 3 を付け、1 なら `points:` を省いてください"),
                         "点数は問題どうしの重みです。難しい問題には例えば 2 や 3 を付け、1 点なら `points:` を省いてください",
                     ),
                 );
@@ -418,7 +454,13 @@ impl Checker {
         if n != 1 {
             self.err(
                 &cp.id,
-                format!("checkpoint `{}` needs exactly one of choice, short, number, from_trace", cp.id.value),
+                tr(
+                    format!("checkpoint `{}` needs exactly one of choice, short, number, from_trace", cp.id.value),
+                    format!(
+                        "チェックポイント `{}` には choice・short・number・from_trace のどれか 1 つだけが要ります",
+                        cp.id.value
+                    ),
+                ),
                 "",
             );
             return None;
@@ -431,8 +473,11 @@ impl Checker {
                 if o.value.en.is_none() || o.value.ja.is_none() {
                     self.err(
                         o,
-                        format!("option {} has no en or no ja text", i + 1),
-                        "write each option as {en: ..., ja: ...}",
+                        tr(
+                            format!("option {} has no en or no ja text", i + 1),
+                            format!("選択肢 {} に en か ja の文がありません", i + 1),
+                        ),
+                        tr("write each option as {en: ..., ja: ...}", "各選択肢は {en: ..., ja: ...} と書いてください"),
                     );
                 }
                 let mine: Vec<(String, &String)> = [&o.value.en, &o.value.ja]
@@ -452,7 +497,7 @@ impl Checker {
                             format!("選択肢 {j} と {} が同じ文です: `{t}`", i + 1),
                         ),
                         tr(
-                            "a student who answers with the text cannot be told which option is meant, so a right answer would be graded wrong; give every option a text of its own, in en and in ja",
+                            tr("a student who answers with the text cannot be told which option is meant, so a right answer would be graded wrong; give every option a text of its own, in en and in ja", "文で答えた学生の解答がどの選択肢か決められず、正しい答えが誤りと採点されてしまいます。どの選択肢にも en と ja で別々の文を付けてください"),
                             "文で答えた学生がどちらの選択肢を選んだのか区別できず、正しい答えが不正解になります。選択肢の文は en でも ja でもそれぞれ違うものにしてください",
                         ),
                     );
@@ -462,8 +507,11 @@ impl Checker {
             if c.answer.value == 0 || c.answer.value > c.options.value.len() {
                 self.err(
                     &c.answer,
-                    format!("answer {} is not one of the {} options", c.answer.value, c.options.value.len()),
-                    "options are numbered from 1",
+                    tr(
+                        format!("answer {} is not one of the {} options", c.answer.value, c.options.value.len()),
+                        format!("答え {} は {} 個の選択肢のどれでもありません", c.answer.value, c.options.value.len()),
+                    ),
+                    tr("options are numbered from 1", "選択肢は 1 から数えます"),
                 );
             }
             Kind::Choice { options: c.options.value.iter().map(|o| o.value.clone()).collect(), answer: c.answer.value }
@@ -493,7 +541,7 @@ impl Checker {
                                 format!("`{}` は正規表現として読めません: {reason}", a.value),
                             ),
                             tr(
-                                "write a pattern as /regex/, e.g. /relay(ing)? denied/; write \\( \\[ \\. for the characters themselves",
+                                tr("write a pattern as /regex/, e.g. /relay(ing)? denied/; write \\( \\[ \\. for the characters themselves", "パターンは /regex/ と書きます (例: /relay(ing)? denied/)。文字そのものは \\( \\[ \\. と書いてください"),
                                 "パターンは /正規表現/ の形で書きます。例: /relay(ing)? denied/。文字そのものは \\( \\[ \\. と書きます",
                             ),
                         )
@@ -506,7 +554,14 @@ impl Checker {
         } else if let Some(t) = &cp.from_trace {
             if let Some(at) = &t.at_step {
                 if sc.is_some_and(|sc| at.value == 0 || at.value > sc.steps.len()) {
-                    self.err(at, format!("the scenario has no step {}", at.value), "steps are numbered from 1");
+                    self.err(
+                        at,
+                        tr(
+                            format!("the scenario has no step {}", at.value),
+                            format!("シナリオにステップ {} はありません", at.value),
+                        ),
+                        tr("steps are numbered from 1", "ステップは 1 から数えます"),
+                    );
                 }
                 moment = Some(at.value);
             }
@@ -532,7 +587,14 @@ impl Checker {
             view::Show { fold: raw.fold.unwrap_or(true), sessions: raw.sessions.clone(), ..Default::default() };
         for h in &raw.hosts {
             if sc.is_some_and(|sc| sc.host_by_name(&h.value).is_none()) {
-                self.err(h, format!("there is no host named `{}`", h.value), "name a host of the scenario's hosts:");
+                self.err(
+                    h,
+                    tr(
+                        format!("there is no host named `{}`", h.value),
+                        format!("`{}` という名前のホストはありません", h.value),
+                    ),
+                    tr("name a host of the scenario's hosts:", "シナリオの hosts: にあるホストを書いてください"),
+                );
             } else {
                 show.hosts.push(h.value.clone());
             }
@@ -545,14 +607,24 @@ impl Checker {
                     self.err(
                         k,
                         message,
-                        format!("{hint}; or a category (smtp, dns, list, …) or a prefix such as list.*"),
+                        tr(
+                            format!("{hint}; or a category (smtp, dns, list, …) or a prefix such as list.*"),
+                            format!("{hint}。または分類 (smtp、dns、list など) か list.* のような接頭辞"),
+                        ),
                     );
                 }
             }
         }
         if let Some(st) = &raw.step_connection {
             if sc.is_some_and(|sc| st.value == 0 || st.value > sc.steps.len()) {
-                self.err(st, format!("the scenario has no step {}", st.value), "steps are numbered from 1");
+                self.err(
+                    st,
+                    tr(
+                        format!("the scenario has no step {}", st.value),
+                        format!("シナリオにステップ {} はありません", st.value),
+                    ),
+                    tr("steps are numbered from 1", "ステップは 1 から数えます"),
+                );
             }
             show.step_connection = Some(st.value);
         }
@@ -575,7 +647,7 @@ impl Checker {
                     step,
                     tr(
                         format!("step {} of the scenario is not {want}", step.value),
-                        format!("シナリオのステップ {} は {want} ではありません", step.value),
+                        format!("シナリオのステップ {} は {} ではありません", step.value, ja_what(want)),
                     ),
                     tr(format!("the scenario's steps: {steps}"), format!("シナリオのステップ: {steps}")),
                 );
@@ -625,8 +697,11 @@ impl Checker {
         if n != 1 {
             self.err(
                 id,
-                "`from_trace` needs exactly one question",
-                "use one of reply_code, received_count, delivered_count, fetched_count, event_count",
+                tr("`from_trace` needs exactly one question", "`from_trace` には問いがちょうど 1 つ要ります"),
+                tr(
+                    "use one of reply_code, received_count, delivered_count, fetched_count, event_count",
+                    "reply_code・received_count・delivered_count・fetched_count・event_count のどれかを使ってください",
+                ),
             );
             return None;
         }
@@ -637,8 +712,14 @@ impl Checker {
                 (Some(_), Some(_)) => {
                     c.err(
                         to,
-                        format!("{} is not a user of the scenario", to.value),
-                        "name a mailbox listed under the scenario's users:",
+                        tr(
+                            format!("{} is not a user of the scenario", to.value),
+                            format!("{} はシナリオのユーザーではありません", to.value),
+                        ),
+                        tr(
+                            "name a mailbox listed under the scenario's users:",
+                            "シナリオの users: にあるメールボックスを書いてください",
+                        ),
                     );
                     None
                 }
@@ -651,8 +732,14 @@ impl Checker {
             if !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"].contains(&cmd.as_str()) {
                 self.err(
                     &r.command,
-                    format!("`{}` is not an SMTP command", r.command.value),
-                    "use CONNECT, EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT",
+                    tr(
+                        format!("`{}` is not an SMTP command", r.command.value),
+                        format!("`{}` は SMTP のコマンドではありません", r.command.value),
+                    ),
+                    tr(
+                        "use CONNECT, EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT",
+                        "CONNECT・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT のどれかを使ってください",
+                    ),
                 );
                 return None;
             }
@@ -974,7 +1061,10 @@ pub fn unknown_answers(
             line,
             column,
             message: tr(
-                format!("`{k}` is not a checkpoint of lesson {}", l.name),
+                tr(
+                    format!("`{k}` is not a checkpoint of lesson {}", l.name),
+                    format!("`{k}` はレッスン {} のチェックポイントではありません", l.name),
+                ),
                 format!("`{k}` はレッスン {} のチェックポイントではありません", l.name),
             ),
             hint: Some(hint),
@@ -1047,6 +1137,21 @@ pub fn list(dir: &Path) -> Vec<(PathBuf, Result<Lesson, Diagnostics>)> {
             (p, l)
         })
         .collect()
+}
+
+/// The Japanese for the `what` of a lesson's texts and steps, in messages.
+fn ja_what(what: &str) -> &str {
+    match what {
+        "the title" => "タイトル",
+        "the summary" => "要約",
+        "a section's text" => "セクションの本文",
+        "a question" => "問題文",
+        "an explanation" => "解説",
+        "a hint" => "ヒント",
+        "a send step" => "送信 (send) のステップ",
+        "a pop3 or imap step" => "pop3 か imap のステップ",
+        other => other,
+    }
 }
 
 #[cfg(test)]

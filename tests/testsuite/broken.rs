@@ -86,3 +86,28 @@ fn broken_files_are_explained_in_japanese_too() {
         assert!(got.contains("ヒント: "), "{file}: {got}");
     }
 }
+
+/// In Japanese, no message or hint of these files falls back to an English sentence.
+#[test]
+fn japanese_diagnostics_do_not_mix_in_english() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR);
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .expect("the corpus folder")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".yaml"))
+        // Still English: the address parser's reasons and trace::Kind::unknown.
+        .filter(|n| n != "long-line.yaml" && n != "misspelt-kind.yaml")
+        .collect();
+    names.sort();
+    let english = [" is not ", "unknown ", "write ", " has no ", "must be ", "did you mean", "give ", " use "];
+    let mut mixed = Vec::new();
+    for n in &names {
+        let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{n}")]);
+        for line in got.lines().filter(|l| l.contains(": ") && !l.starts_with("  ")) {
+            if let Some(w) = english.iter().find(|w| line.contains(*w)) {
+                mixed.push(format!("{n}: `{w}` in {line}"));
+            }
+        }
+    }
+    assert!(mixed.is_empty(), "English in the Japanese diagnostics:\n{}", mixed.join("\n"));
+}

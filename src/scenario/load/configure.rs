@@ -22,8 +22,8 @@ impl Checker {
         if keys.is_empty() {
             self.err(
                 &c.set,
-                "this `configure` step sets nothing",
-                "give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, lists, users",
+                tr("this `configure` step sets nothing", "この `configure` ステップは何も設定していません"),
+                tr("give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, lists, users", "`set:` に allow_relay・access・dnsbl・auth・max_message_size・lists・users のどれか 1 つ以上を書いてください"),
             );
             return None;
         }

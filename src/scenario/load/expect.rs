@@ -6,7 +6,7 @@ use super::super::raw::{
     RawHost, RawStep, S,
 };
 use super::{Checker, MTA_ROLES, norm};
-use crate::base::diag::Diagnostic;
+use crate::base::diag::{Diagnostic, tr};
 use crate::scenario::{Expect, ExpectKind, Role};
 use std::collections::BTreeMap;
 
@@ -79,10 +79,11 @@ impl Checker {
                     file: self.file.clone(),
                     line: spanned.referenced.line(),
                     column: spanned.referenced.column(),
-                    message: "an expectation is empty".into(),
-                    hint: Some(
-                        "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace".into(),
-                    ),
+                    message: tr("an expectation is empty", "期待値が空です"),
+                    hint: Some(tr(
+                        "each item under `expect:` needs one of reply, delivered, header, received_chain, log, fetched, trace",
+                        "`expect:` の各項目には reply・delivered・header・received_chain・log・fetched・trace のどれか 1 つが要ります",
+                    )),
                 });
                 None
             }
@@ -93,8 +94,11 @@ impl Checker {
                     file: self.file.clone(),
                     line,
                     column: 1,
-                    message: "one expectation has several kinds".into(),
-                    hint: Some("start each with its own `- ` list item".into()),
+                    message: tr("one expectation has several kinds", "1 つの期待値に複数の種類が書かれています"),
+                    hint: Some(tr(
+                        "start each with its own `- ` list item",
+                        "それぞれを別の `- ` のリスト項目で始めてください",
+                    )),
                 });
                 None
             }
@@ -108,18 +112,28 @@ impl Checker {
             Some(_) => {
                 self.err(
                     &r.step,
-                    format!("step {} sends nothing, so it has no SMTP replies", r.step.value),
-                    "point at a step with `send:`",
+                    tr(
+                        format!("step {} sends nothing, so it has no SMTP replies", r.step.value),
+                        format!("ステップ {} は何も送らないので、SMTP の応答がありません", r.step.value),
+                    ),
+                    tr("point at a step with `send:`", "`send:` のあるステップを指してください"),
                 );
                 false
             }
             None => {
                 self.err(
                     &r.step,
-                    format!(
-                        "there is no step {} (steps are numbered from 1; this scenario has {})",
-                        r.step.value,
-                        steps.len()
+                    tr(
+                        format!(
+                            "there is no step {} (steps are numbered from 1; this scenario has {})",
+                            r.step.value,
+                            steps.len()
+                        ),
+                        format!(
+                            "ステップ {} はありません (ステップは 1 から数えます。このシナリオには {} あります)",
+                            r.step.value,
+                            steps.len()
+                        ),
                     ),
                     "",
                 );
@@ -129,15 +143,28 @@ impl Checker {
         if !(200..=599).contains(&r.code.value) {
             self.err(
                 &r.code,
-                format!("{} is not an SMTP reply code", r.code.value),
-                "reply codes run from 200 to 599, e.g. 250 or 550",
+                tr(
+                    format!("{} is not an SMTP reply code", r.code.value),
+                    format!("{} は SMTP の応答コードではありません", r.code.value),
+                ),
+                tr(
+                    "reply codes run from 200 to 599, e.g. 250 or 550",
+                    "応答コードは 200 から 599 までです (例: 250、550)",
+                ),
             );
         }
         let command = r.command.as_ref().map(|c| c.value.to_ascii_uppercase());
         if let (Some(c), Some(raw)) = (&command, &r.command)
             && !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET"].contains(&c.as_str())
         {
-            self.err(raw, format!("`{c}` is not an SMTP command"), "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too");
+            self.err(
+                raw,
+                tr(format!("`{c}` is not an SMTP command"), format!("`{c}` は SMTP のコマンドではありません")),
+                tr(
+                    "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too",
+                    "CONNECT (グリーティング)・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT のどれかを使ってください。メッセージ本体への応答も DATA です",
+                ),
+            );
         }
         if ok_step {
             kinds.push((ExpectKind::Reply { step: r.step.value, code: r.code.value, command }, line));
@@ -150,8 +177,14 @@ impl Checker {
         if h.name.value.is_empty() || h.name.value.contains(':') || h.name.value.contains(' ') {
             self.err(
                 &h.name,
-                format!("`{}` is not a header field name", h.name.value),
-                "write the name without the colon, e.g. Received",
+                tr(
+                    format!("`{}` is not a header field name", h.name.value),
+                    format!("`{}` はヘッダフィールドの名前ではありません", h.name.value),
+                ),
+                tr(
+                    "write the name without the colon, e.g. Received",
+                    "コロンを付けずに名前を書いてください (例: Received)",
+                ),
             );
         } else if ok {
             kinds.push((
@@ -184,7 +217,11 @@ impl Checker {
             }
         }
         if c.hops.value.is_empty() {
-            self.err(&c.hops, "the chain names no hops", "list the MTAs, newest first: [mx, hub, dept]");
+            self.err(
+                &c.hops,
+                tr("the chain names no hops", "チェーンに中継 (hop) が 1 つも書かれていません"),
+                tr("list the MTAs, newest first: [mx, hub, dept]", "MTA を新しい順に並べてください: [mx, hub, dept]"),
+            );
         } else if ok && hops.len() == c.hops.value.len() {
             kinds.push((
                 ExpectKind::ReceivedChain { to: norm(&c.to.value), hops, message: self.index(&c.message)? },
@@ -200,8 +237,14 @@ impl Checker {
             let first = super::regex_reason(&err.to_string());
             self.err(
                 &l.matches,
-                format!("`{}` is not a valid regular expression: {first}", l.matches.value),
-                "escape special characters such as . ( [ with a backslash, or quote the text",
+                tr(
+                    format!("`{}` is not a valid regular expression: {first}", l.matches.value),
+                    format!("`{}` は正規表現として読めません: {first}", l.matches.value),
+                ),
+                tr(
+                    "escape special characters such as . ( [ with a backslash, or quote the text",
+                    ". ( [ などの特殊文字はバックスラッシュでエスケープするか、文字列を引用符で囲んでください",
+                ),
             );
         } else if let Some(h) = host {
             kinds.push((
@@ -218,10 +261,17 @@ impl Checker {
             }
             Some(_) => self.err(
                 &f.step,
-                format!("step {} reads no mail", f.step.value),
-                "point at a step with `pop3:` or `imap:`",
+                tr(
+                    format!("step {} reads no mail", f.step.value),
+                    format!("ステップ {} はメールを読みません", f.step.value),
+                ),
+                tr("point at a step with `pop3:` or `imap:`", "`pop3:` か `imap:` のあるステップを指してください"),
             ),
-            None => self.err(&f.step, format!("there is no step {}", f.step.value), ""),
+            None => self.err(
+                &f.step,
+                tr(format!("there is no step {}", f.step.value), format!("ステップ {} はありません", f.step.value)),
+                "",
+            ),
         }
     }
 
@@ -243,12 +293,22 @@ impl Checker {
                 Err(err) => {
                     self.err(
                         m,
-                        format!(
-                            "`{}` is not a valid regular expression: {}",
-                            m.value,
-                            super::regex_reason(&err.to_string())
+                        tr(
+                            format!(
+                                "`{}` is not a valid regular expression: {}",
+                                m.value,
+                                super::regex_reason(&err.to_string())
+                            ),
+                            format!(
+                                "`{}` は正規表現として読めません: {}",
+                                m.value,
+                                super::regex_reason(&err.to_string())
+                            ),
                         ),
-                        "escape special characters with a backslash",
+                        tr(
+                            "escape special characters with a backslash",
+                            "特殊文字はバックスラッシュでエスケープしてください",
+                        ),
                     );
                     false
                 }
@@ -273,7 +333,14 @@ impl Checker {
             None => Some(1),
             Some(s) if s.value >= 1 => Some(s.value),
             Some(s) => {
-                self.err(s, "messages are counted from 1", "write message: 1 for the first message delivered");
+                self.err(
+                    s,
+                    tr("messages are counted from 1", "メッセージは 1 から数えます"),
+                    tr(
+                        "write message: 1 for the first message delivered",
+                        "最初に配送されたメッセージは message: 1 と書きます",
+                    ),
+                );
                 None
             }
         }

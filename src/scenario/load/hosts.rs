@@ -18,27 +18,43 @@ impl Checker {
             if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 self.err(
                     &h.name,
-                    format!("`{n}` is not a usable host name"),
-                    "use letters, digits, `-` and `_` only, e.g. dept-relay",
+                    tr(format!("`{n}` is not a usable host name"), format!("`{n}` はホスト名に使えません")),
+                    tr(
+                        "use letters, digits, `-` and `_` only, e.g. dept-relay",
+                        "英字・数字・`-`・`_` だけを使ってください (例: dept-relay)",
+                    ),
                 );
             }
             if names.insert(n.clone(), i).is_some() {
-                self.err(&h.name, format!("a second host is named `{n}`"), "host names must be unique");
+                self.err(
+                    &h.name,
+                    tr(format!("a second host is named `{n}`"), format!("`{n}` という名前のホストが 2 つあります")),
+                    tr("host names must be unique", "ホスト名は重複できません"),
+                );
             }
             match h.address.value.parse::<Ipv4Addr>() {
                 Ok(a) => {
                     if let Some(other) = addrs.insert(a, n.clone()) {
                         self.err(
                             &h.address,
-                            format!("address {a} is already used by host `{other}`"),
-                            "give every host its own address",
+                            tr(
+                                format!("address {a} is already used by host `{other}`"),
+                                format!("アドレス {a} はすでにホスト `{other}` が使っています"),
+                            ),
+                            tr("give every host its own address", "ホストごとに別のアドレスを付けてください"),
                         );
                     }
                 }
                 Err(_) => self.err(
                     &h.address,
-                    format!("`{}` is not an IPv4 address", h.address.value),
-                    "write four numbers 0-255 with dots, e.g. 192.0.2.10",
+                    tr(
+                        format!("`{}` is not an IPv4 address", h.address.value),
+                        format!("`{}` は IPv4 アドレスではありません", h.address.value),
+                    ),
+                    tr(
+                        "write four numbers 0-255 with dots, e.g. 192.0.2.10",
+                        "0〜255 の数 4 つをドットで区切って書いてください (例: 192.0.2.10)",
+                    ),
                 ),
             }
             if role_of(h).is_none() {
@@ -82,13 +98,20 @@ impl Checker {
     fn settings_fit_role(&mut self, h: &RawHost, role: Role) {
         let mta_only = |c: &mut Checker, present: bool, at: Option<&S<String>>, key: &str| {
             if present && !role.is_mta() {
-                let message = format!(
-                    "`{key}` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
-                    role.name()
+                let message = tr(
+                    format!(
+                        "`{key}` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
+                        role.name()
+                    ),
+                    format!(
+                        "`{key}` は relay・hub・mx・mailstore・list ホストの設定で、{} には書けません",
+                        role.name()
+                    ),
                 );
+                let hint = tr("remove it, or change the role", "削除するか、役割を変えてください");
                 match at {
-                    Some(at) => c.err(at, message, "remove it, or change the role"),
-                    None => c.err(&h.role, message, "remove it, or change the role"),
+                    Some(at) => c.err(at, message, hint),
+                    None => c.err(&h.role, message, hint),
                 }
             }
         };
@@ -111,11 +134,17 @@ impl Checker {
         {
             self.err(
                 sub,
-                format!(
-                    "`submission` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
-                    role.name()
+                tr(
+                    format!(
+                        "`submission` is a setting of relay, hub, mx, mailstore and list hosts, not of a {}",
+                        role.name()
+                    ),
+                    format!(
+                        "`submission` は relay・hub・mx・mailstore・list ホストの設定で、{} には書けません",
+                        role.name()
+                    ),
                 ),
-                "remove it, or change the role",
+                tr("remove it, or change the role", "削除するか、役割を変えてください"),
             );
         }
         mta_only(self, h.max_message_size.is_some(), None, "max_message_size");
@@ -123,8 +152,11 @@ impl Checker {
         if role != Role::Dns && (!h.zones.is_empty() || h.reverse_dns.is_some()) {
             self.err(
                 &h.role,
-                format!("`zones` and `reverse_dns` are settings of a dns host, not of a {}", role.name()),
-                "move the zones to the dns host",
+                tr(
+                    format!("`zones` and `reverse_dns` are settings of a dns host, not of a {}", role.name()),
+                    format!("`zones` と `reverse_dns` は dns ホストの設定で、{} には書けません", role.name()),
+                ),
+                tr("move the zones to the dns host", "ゾーンは dns ホストに移してください"),
             );
         }
     }
@@ -136,8 +168,11 @@ impl Checker {
             Ok(_) if role == Role::Mua => {
                 self.err(
                     x,
-                    "a mua host cannot be external",
-                    "external hosts stand for servers: relay, hub, mx, mailstore or dns",
+                    tr("a mua host cannot be external", "mua ホストは external にできません"),
+                    tr(
+                        "external hosts stand for servers: relay, hub, mx, mailstore or dns",
+                        "external にできるのはサーバー (relay・hub・mx・mailstore・dns) です",
+                    ),
                 );
                 None
             }
@@ -145,8 +180,14 @@ impl Checker {
             Err(_) => {
                 self.err(
                     x,
-                    format!("`{}` is not an address:port", x.value),
-                    "write the real server's IPv4 address and port, e.g. 10.1.2.3:2525",
+                    tr(
+                        format!("`{}` is not an address:port", x.value),
+                        format!("`{}` は アドレス:ポート の形ではありません", x.value),
+                    ),
+                    tr(
+                        "write the real server's IPv4 address and port, e.g. 10.1.2.3:2525",
+                        "実際のサーバーの IPv4 アドレスとポートを書いてください (例: 10.1.2.3:2525)",
+                    ),
                 );
                 None
             }

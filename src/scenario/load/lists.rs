@@ -2,6 +2,7 @@
 
 use super::super::raw::{RawDigest, RawHost, RawList, S};
 use super::Checker;
+use crate::base::diag::tr;
 use crate::listserv::{Attachments, Delivery, DigestFormat, Kind, ListConfig, Member, Others, Subscribe, TooLarge};
 use crate::scenario::Role;
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,8 +21,14 @@ impl Checker {
             if !h.lists.is_empty() {
                 self.err(
                     &h.role,
-                    format!("`lists` belong on a host with role list, not {}", role.name()),
-                    "write `role: list` for the host that runs the lists",
+                    tr(
+                        format!("`lists` belong on a host with role list, not {}", role.name()),
+                        format!("`lists` は役割が list のホストに書きます ({} ではありません)", role.name()),
+                    ),
+                    tr(
+                        "write `role: list` for the host that runs the lists",
+                        "リストを動かすホストに `role: list` と書いてください",
+                    ),
                 );
             }
             return Vec::new();
@@ -29,8 +36,11 @@ impl Checker {
         if h.lists.is_empty() {
             self.err(
                 &h.role,
-                "a list host needs at least one list",
-                "add e.g. `lists: { ohanashi: { admin: [you@example.com], members: [...] } }`",
+                tr("a list host needs at least one list", "list ホストにはリストが 1 つ以上必要です"),
+                tr(
+                    "add e.g. `lists: { ohanashi: { admin: [you@example.com], members: [...] } }`",
+                    "例えば `lists: { ohanashi: { admin: [you@example.com], members: [...] } }` を加えてください",
+                ),
             );
         }
         let mut out = Vec::new();
@@ -56,7 +66,14 @@ impl Checker {
             if let Some(lang) = &l.language {
                 match crate::listserv::Lang::from_name(&lang.value) {
                     Some(x) => c.language = x,
-                    None => self.err(lang, format!("unknown language `{}`", lang.value), "use en or ja"),
+                    None => self.err(
+                        lang,
+                        tr(
+                            format!("unknown language `{}`", lang.value),
+                            format!("`{}` という言語は知りません", lang.value),
+                        ),
+                        tr("use en or ja", "en か ja を使ってください"),
+                    ),
                 }
             }
             out.push(c);
@@ -79,16 +96,25 @@ impl Checker {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
             self.err(
                 &l.admin,
-                format!("list name `{key}` must be a local part such as `ohanashi`"),
-                "use letters, digits, `.`, `_` and `-`",
+                tr(
+                    format!("list name `{key}` must be a local part such as `ohanashi`"),
+                    format!("リスト名 `{key}` は `ohanashi` のようなローカルパートでなければなりません"),
+                ),
+                tr("use letters, digits, `.`, `_` and `-`", "英字・数字・`.`・`_`・`-` を使ってください"),
             );
             return None;
         }
         if !domains.contains(&domain) {
             self.err(
                 &l.admin,
-                format!("the list `{key}` is in domain `{domain}`, which is not among this host's domains"),
-                "add the domain to `domains:` or write the list as name@one-of-the-domains",
+                tr(
+                    format!("the list `{key}` is in domain `{domain}`, which is not among this host's domains"),
+                    format!("リスト `{key}` のドメイン `{domain}` は、このホストのドメインにありません"),
+                ),
+                tr(
+                    "add the domain to `domains:` or write the list as name@one-of-the-domains",
+                    "そのドメインを `domains:` に加えるか、リストを 名前@このホストのドメイン と書いてください",
+                ),
             );
             return None;
         }
@@ -96,8 +122,14 @@ impl Checker {
             if aliases.contains_key(&format!("{name}{suffix}")) {
                 self.err(
                     &l.admin,
-                    format!("`{name}{suffix}` is both an alias and an address of the list `{name}`"),
-                    "remove the alias: the list server answers at that address",
+                    tr(
+                        format!("`{name}{suffix}` is both an alias and an address of the list `{name}`"),
+                        format!("`{name}{suffix}` は別名 (alias) であり、リスト `{name}` のアドレスでもあります"),
+                    ),
+                    tr(
+                        "remove the alias: the list server answers at that address",
+                        "別名を削除してください: そのアドレスにはリストサーバーが応えます",
+                    ),
                 );
             }
         }
@@ -113,8 +145,11 @@ impl Checker {
         if l.admin.value.is_empty() {
             self.err(
                 &l.admin,
-                "a list needs at least one administrator",
-                "write `admin: [you@example.com]`: mail to NAME-admin and the list's notices go there",
+                tr("a list needs at least one administrator", "リストには管理者が 1 人以上必要です"),
+                tr(
+                    "write `admin: [you@example.com]`: mail to NAME-admin and the list's notices go there",
+                    "`admin: [you@example.com]` と書いてください: NAME-admin 宛のメールとリストの通知はそこへ届きます",
+                ),
             );
         }
         c.moderators = addr_list(self, &l.moderators);
@@ -123,7 +158,11 @@ impl Checker {
         for m in &l.members {
             if self.mailbox(m) {
                 if !seen.insert(m.value.to_ascii_lowercase()) {
-                    self.err(m, format!("`{}` is listed twice", m.value), "list each member once");
+                    self.err(
+                        m,
+                        tr(format!("`{}` is listed twice", m.value), format!("`{}` が 2 回書かれています", m.value)),
+                        tr("list each member once", "メンバーは 1 回ずつ書いてください"),
+                    );
                     continue;
                 }
                 c.members.push(Member { address: m.value.clone(), name: String::new(), delivery: Delivery::Each });
@@ -135,7 +174,11 @@ impl Checker {
                 "digest" => Delivery::Digest,
                 "nomail" => Delivery::NoMail,
                 other => {
-                    self.err(mode, format!("unknown delivery `{other}`"), "use each, digest or nomail");
+                    self.err(
+                        mode,
+                        tr(format!("unknown delivery `{other}`"), format!("`{other}` という配送方法はありません")),
+                        tr("use each, digest or nomail", "each・digest・nomail のどれかを使ってください"),
+                    );
                     continue;
                 }
             };
@@ -143,8 +186,14 @@ impl Checker {
                 Some(m) => m.delivery = d,
                 None => self.err(
                     mode,
-                    format!("`{addr}` has a delivery mode but is not in `members`"),
-                    "add the address to members, or remove this line",
+                    tr(
+                        format!("`{addr}` has a delivery mode but is not in `members`"),
+                        format!("`{addr}` には配送方法がありますが、`members` にいません"),
+                    ),
+                    tr(
+                        "add the address to members, or remove this line",
+                        "アドレスを members に加えるか、この行を削除してください",
+                    ),
                 ),
             }
         }
@@ -152,11 +201,15 @@ impl Checker {
 
     /// Who may post, size and attachment limits, how people subscribe, and the tags.
     fn list_policies(&mut self, c: &mut ListConfig, l: &RawList, h: &RawHost) {
-        c.kind = match self.choice(&l.kind, "list type", &["participatory", "moderated"]) {
+        c.kind = match self.choice(&l.kind, ("list type", "リストの種類"), &["participatory", "moderated"]) {
             Some(1) => Kind::Moderated,
             _ => Kind::Participatory,
         };
-        c.others = match self.choice(&l.others, "setting for others' posts", &["reject", "hold", "ignore"]) {
+        c.others = match self.choice(
+            &l.others,
+            ("setting for others' posts", "メンバー以外の投稿の設定"),
+            &["reject", "hold", "ignore"],
+        ) {
             Some(0) => Others::Reject,
             Some(1) => Others::Hold,
             Some(_) => Others::Ignore,
@@ -164,17 +217,23 @@ impl Checker {
             None => Others::Reject,
         };
         c.max_size = l.max_size.map(|n| n as usize);
-        c.too_large = match self.choice(&l.too_large, "setting for large posts", &["reject", "ignore"]) {
-            Some(1) => TooLarge::Ignore,
-            _ => TooLarge::Reject,
-        };
-        c.attachments = match self.choice(&l.attachments, "attachment setting", &["keep", "strip", "reject"]) {
+        c.too_large =
+            match self.choice(&l.too_large, ("setting for large posts", "大きすぎる投稿の設定"), &["reject", "ignore"])
+            {
+                Some(1) => TooLarge::Ignore,
+                _ => TooLarge::Reject,
+            };
+        c.attachments = match self.choice(
+            &l.attachments,
+            ("attachment setting", "添付ファイルの設定"),
+            &["keep", "strip", "reject"],
+        ) {
             Some(1) => Attachments::Strip,
             Some(2) => Attachments::Reject,
             _ => Attachments::Keep,
         };
         let subscribe = ["confirm", "confirm_then_approve", "admin_only"];
-        c.subscribe = match self.choice(&l.subscribe, "subscribe policy", &subscribe) {
+        c.subscribe = match self.choice(&l.subscribe, ("subscribe policy", "購読の方針"), &subscribe) {
             Some(1) => Subscribe::ConfirmThenApprove,
             Some(2) => Subscribe::AdminOnly,
             _ => Subscribe::Confirm,
@@ -182,8 +241,14 @@ impl Checker {
         if c.password.is_none() && c.subscribe != Subscribe::Confirm {
             self.err(
                 l.subscribe.as_ref().unwrap_or(&h.role),
-                "the administrator adds members by `admin add`, which needs a `password:`",
-                "give the list a password for remote administration",
+                tr(
+                    "the administrator adds members by `admin add`, which needs a `password:`",
+                    "管理者は `admin add` でメンバーを加えますが、それには `password:` が要ります",
+                ),
+                tr(
+                    "give the list a password for remote administration",
+                    "遠隔管理のためにリストにパスワードを付けてください",
+                ),
             );
         }
         c.subject_tag = l.subject_tag.unwrap_or(true);
@@ -193,26 +258,42 @@ impl Checker {
     fn list_digest(&mut self, c: &mut ListConfig, d: &RawDigest) {
         if let Some(e) = &d.every {
             match self.duration(e) {
-                Some(x) if x < Duration::from_secs(60) => {
-                    self.err(e, "digests more often than once a minute make no sense", "use e.g. 1h or 1d")
-                }
+                Some(x) if x < Duration::from_secs(60) => self.err(
+                    e,
+                    tr(
+                        "digests more often than once a minute make no sense",
+                        "1 分より短い間隔のダイジェストは意味がありません",
+                    ),
+                    tr("use e.g. 1h or 1d", "例えば 1h や 1d を使ってください"),
+                ),
                 Some(x) => c.digest_every = x,
                 None => {}
             }
         }
-        c.digest_format = match self.choice(&d.format, "digest format", &["mime", "rfc1153"]) {
+        c.digest_format = match self.choice(&d.format, ("digest format", "ダイジェストの形式"), &["mime", "rfc1153"])
+        {
             Some(1) => DigestFormat::Rfc1153,
             _ => DigestFormat::Mime,
         };
     }
 
     /// The index of a setting's value among its choices; `None` when absent or unknown (reported).
-    fn choice(&mut self, v: &Option<S<String>>, what: &str, choices: &[&str]) -> Option<usize> {
+    fn choice(&mut self, v: &Option<S<String>>, what: (&str, &str), choices: &[&str]) -> Option<usize> {
         let v = v.as_ref()?;
         match choices.iter().position(|c| *c == v.value) {
             Some(i) => Some(i),
             None => {
-                self.err(v, format!("unknown {what} `{}`", v.value), format!("use {}", choices.join(", ")));
+                self.err(
+                    v,
+                    tr(
+                        format!("unknown {} `{}`", what.0, v.value),
+                        format!("`{}` という{}はありません", v.value, what.1),
+                    ),
+                    tr(
+                        format!("use {}", choices.join(", ")),
+                        format!("{} のどれかを使ってください", choices.join("・")),
+                    ),
+                );
                 None
             }
         }

@@ -999,8 +999,25 @@ impl Checker {
             let wanted: Vec<&str> = want.iter().map(|r| r.name()).collect();
             self.err(
                 s,
-                format!("{what} must be a host with role {}, but `{}` is a {}", wanted.join(" or "), s.value, r.name()),
-                "name another host, or change that host's role",
+                tr(
+                    format!(
+                        "{what} must be a host with role {}, but `{}` is a {}",
+                        wanted.join(" or "),
+                        s.value,
+                        r.name()
+                    ),
+                    format!(
+                        "{} は役割が {} のホストでなければなりませんが、`{}` は {} です",
+                        ja_role_what(what),
+                        wanted.join(" か "),
+                        s.value,
+                        r.name()
+                    ),
+                ),
+                tr(
+                    "name another host, or change that host's role",
+                    "別のホストを書くか、そのホストの役割を変えてください",
+                ),
             );
             return None;
         }
@@ -1013,15 +1030,42 @@ fn norm(addr: &str) -> String {
     parse_mailbox(addr).map(|m| m.key()).unwrap_or_else(|_| addr.to_string())
 }
 
+/// The Japanese for the `what` of [`Checker::host_ref`].
+fn ja_role_what(what: &str) -> &str {
+    match what {
+        "a hop of a Received: chain" => "Received: チェーンの中継 (hop)",
+        "a link end" => "リンクの端",
+        "a log's host" => "ログのホスト",
+        "a smarthost" => "smarthost",
+        "the POP3/IMAP server" => "POP3/IMAP サーバー",
+        "the host a `configure` step changes" => "`configure` ステップが変えるホスト",
+        "the reading host (from_host)" => "メールを読むホスト (from_host)",
+        "the replying host (from_host)" => "返信するホスト (from_host)",
+        "the resolver" => "リゾルバ (resolver)",
+        "the sending host (from_host)" => "送信するホスト (from_host)",
+        "the server a message is sent via" => "メッセージを送る先のサーバー",
+        "the server the reply is sent via" => "返信を送る先のサーバー",
+        "the trace event's host" => "トレースのイベントのホスト",
+        "this step's host" => "このステップのホスト",
+        other => other,
+    }
+}
+
 fn role_of(h: &RawHost) -> Option<Role> {
     Role::ALL.iter().find(|(n, _)| *n == h.role.value).map(|(_, r)| *r)
 }
 
 pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
     let (a, b) = s.split_once('/').unwrap_or((s, "32"));
-    let net = a.parse::<Ipv4Addr>().map_err(|_| format!("`{s}` is not a network: `{a}` is not an IPv4 address"))?;
-    let bits =
-        b.parse::<u8>().ok().filter(|b| *b <= 32).ok_or_else(|| format!("`{s}`: the prefix length must be 0 to 32"))?;
+    let net = a.parse::<Ipv4Addr>().map_err(|_| {
+        tr(
+            format!("`{s}` is not a network: `{a}` is not an IPv4 address"),
+            format!("`{s}` はネットワークではありません: `{a}` は IPv4 アドレスではありません"),
+        )
+    })?;
+    let bits = b.parse::<u8>().ok().filter(|b| *b <= 32).ok_or_else(|| {
+        tr(format!("`{s}`: the prefix length must be 0 to 32"), format!("`{s}`: プレフィックス長は 0 から 32 です"))
+    })?;
     Ok(Cidr { net, bits })
 }
 

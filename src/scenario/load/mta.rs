@@ -27,7 +27,14 @@ impl Checker {
         let flavour = self.flavour(&h.flavour);
         let domains: Vec<String> = h.domains.iter().filter_map(|d| self.domain(d)).collect();
         if role.is_final() && h.domains.is_empty() {
-            self.err(&h.role, "an mx host needs the domains it receives mail for", "add e.g. `domains: [example.com]`");
+            self.err(
+                &h.role,
+                tr(
+                    "an mx host needs the domains it receives mail for",
+                    "mx ホストには、メールを受け取るドメインが必要です",
+                ),
+                tr("add e.g. `domains: [example.com]`", "例えば `domains: [example.com]` を加えてください"),
+            );
         }
         let (relay_networks, relay_client_domains, relay_to_domains) = self.relay_rules(&h.allow_relay);
         let smarthost = self.smarthost(h, all, names)?;
@@ -54,8 +61,14 @@ impl Checker {
         if let (Some(first), None) = (h.dnsbl.first(), resolver) {
             self.err(
                 first,
-                "a DNSBL is asked through DNS, but this host has no DNS server to ask",
-                "add a host with role dns that serves the list's zone, or say which with `resolver: NAME`",
+                tr(
+                    "a DNSBL is asked through DNS, but this host has no DNS server to ask",
+                    "DNSBL は DNS で問い合わせますが、このホストには問い合わせる DNS サーバーがありません",
+                ),
+                tr(
+                    "add a host with role dns that serves the list's zone, or say which with `resolver: NAME`",
+                    "そのリストのゾーンを持つ役割 dns のホストを加えるか、`resolver: NAME` でどれかを指定してください",
+                ),
             );
         }
         let max_message_size = h.max_message_size.as_ref().map(|s| s.value).unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
@@ -106,8 +119,11 @@ impl Checker {
             if !s.split('.').all(label) {
                 self.err(
                     &d.selector,
-                    format!("`{s}` is not a DKIM selector"),
-                    "use letters, digits and `-`, like `mail` or `2026a`",
+                    tr(format!("`{s}` is not a DKIM selector"), format!("`{s}` は DKIM のセレクタではありません")),
+                    tr(
+                        "use letters, digits and `-`, like `mail` or `2026a`",
+                        "`mail` や `2026a` のように英字・数字・`-` を使ってください",
+                    ),
                 );
                 return None;
             }
@@ -117,8 +133,14 @@ impl Checker {
         if let (Some(c), None) = (h.check_auth.as_ref().filter(|c| c.value), resolver) {
             self.err(
                 c,
-                "SPF, DKIM and DMARC are checked through DNS, but this host has no DNS server to ask",
-                "add a host with role dns, or say which with `resolver: NAME`",
+                tr(
+                    "SPF, DKIM and DMARC are checked through DNS, but this host has no DNS server to ask",
+                    "SPF・DKIM・DMARC は DNS で確かめますが、このホストには問い合わせる DNS サーバーがありません",
+                ),
+                tr(
+                    "add a host with role dns, or say which with `resolver: NAME`",
+                    "役割 dns のホストを加えるか、`resolver: NAME` でどれかを指定してください",
+                ),
             );
         }
         Some(MtaConfig {
@@ -154,7 +176,14 @@ impl Checker {
             Some("postfix") => Flavour::Postfix,
             Some(other) => {
                 if let Some(f) = flavour {
-                    self.err(f, format!("unknown MTA flavour `{other}`"), "use sendmail or postfix");
+                    self.err(
+                        f,
+                        tr(
+                            format!("unknown MTA flavour `{other}`"),
+                            format!("`{other}` という MTA の種類 (flavour) はありません"),
+                        ),
+                        tr("use sendmail or postfix", "sendmail か postfix を使ってください"),
+                    );
                 }
                 Flavour::Sendmail
             }
@@ -167,7 +196,11 @@ impl Checker {
             for n in &r.networks {
                 match parse_cidr(&n.value) {
                     Ok(c) => nets.push(c),
-                    Err(e) => self.err(n, e, "write a network as 192.0.2.0/24"),
+                    Err(e) => self.err(
+                        n,
+                        e,
+                        tr("write a network as 192.0.2.0/24", "ネットワークは 192.0.2.0/24 のように書いてください"),
+                    ),
                 }
             }
             cds = r.client_domains.iter().filter_map(|d| self.domain(d)).collect();
@@ -183,7 +216,11 @@ impl Checker {
         };
         let i = self.host_ref(names, all, s, MTA_ROLES, "a smarthost")?;
         if all[i].name.value == h.name.value {
-            self.err(s, "a host cannot be its own smarthost", "name the hub it forwards to");
+            self.err(
+                s,
+                tr("a host cannot be its own smarthost", "ホストは自分自身を smarthost にできません"),
+                tr("name the hub it forwards to", "転送先の hub を書いてください"),
+            );
             return None;
         }
         Some(Some(i))
@@ -194,13 +231,25 @@ impl Checker {
     fn route(&mut self, h: &RawHost, role: Role, has_route: bool, dns_hosts: &[usize]) {
         if !has_route && (!role.is_final() || role == Role::List) {
             let hint = if dns_hosts.is_empty() {
-                "add a host with role dns (and its zones), or give this host a `smarthost:`"
+                tr(
+                    "add a host with role dns (and its zones), or give this host a `smarthost:`",
+                    "役割 dns のホスト (とそのゾーン) を加えるか、このホストに `smarthost:` を付けてください",
+                )
             } else {
-                "there are several dns hosts: say which with `resolver: NAME`"
+                tr(
+                    "there are several dns hosts: say which with `resolver: NAME`",
+                    "dns ホストが複数あります: `resolver: NAME` でどれかを指定してください",
+                )
             };
             self.err(
                 &h.role,
-                format!("host `{}` sends mail by DNS MX look-up but has no DNS server to ask", h.name.value),
+                tr(
+                    format!("host `{}` sends mail by DNS MX look-up but has no DNS server to ask", h.name.value),
+                    format!(
+                        "ホスト `{}` は DNS の MX 検索でメールを送りますが、問い合わせる DNS サーバーがありません",
+                        h.name.value
+                    ),
+                ),
                 hint,
             );
         }
@@ -220,14 +269,21 @@ impl Checker {
         {
             self.err(
                 at,
-                "max_backoff is shorter than retry",
-                "the first wait is `retry`; later waits double up to `max_backoff`",
+                tr("max_backoff is shorter than retry", "max_backoff が retry より短くなっています"),
+                tr(
+                    "the first wait is `retry`; later waits double up to `max_backoff`",
+                    "最初の待ち時間は `retry` で、その後は `max_backoff` まで倍になっていきます",
+                ),
             );
         }
         if queue.retry.is_some_and(|r| r.is_zero())
             && let Some(at) = &q.retry
         {
-            self.err(at, "a retry interval of zero would retry without pause", "use at least a few seconds, e.g. 5m");
+            self.err(
+                at,
+                tr("a retry interval of zero would retry without pause", "再送間隔が 0 だと休みなく再送します"),
+                tr("use at least a few seconds, e.g. 5m", "少なくとも数秒にしてください (例: 5m)"),
+            );
         }
         queue
     }
@@ -239,7 +295,11 @@ impl Checker {
             Some("required") => AuthMode::Required,
             Some(other) => {
                 if let Some(a) = auth {
-                    self.err(a, format!("unknown auth mode `{other}`"), "use off, offered or required");
+                    self.err(
+                        a,
+                        tr(format!("unknown auth mode `{other}`"), format!("`{other}` という auth の設定はありません")),
+                        tr("use off, offered or required", "off・offered・required のどれかを使ってください"),
+                    );
                 }
                 AuthMode::Off
             }
@@ -254,7 +314,11 @@ impl Checker {
             Some("required") => TlsMode::Required,
             Some(other) => {
                 if let Some(a) = tls {
-                    self.err(a, format!("unknown tls mode `{other}`"), "use off, offered or required");
+                    self.err(
+                        a,
+                        tr(format!("unknown tls mode `{other}`"), format!("`{other}` という tls の設定はありません")),
+                        tr("use off, offered or required", "off・offered・required のどれかを使ってください"),
+                    );
                 }
                 TlsMode::Off
             }
@@ -266,8 +330,14 @@ impl Checker {
         if role != Role::Mailstore {
             self.err(
                 p,
-                "POP-before-SMTP needs the POP3/IMAP server on the same host",
-                "give this host the role mailstore, so that its own logins open the relay",
+                tr(
+                    "POP-before-SMTP needs the POP3/IMAP server on the same host",
+                    "POP-before-SMTP には同じホストに POP3/IMAP サーバーが必要です",
+                ),
+                tr(
+                    "give this host the role mailstore, so that its own logins open the relay",
+                    "このホストの役割を mailstore にして、自分へのログインで中継が開くようにしてください",
+                ),
             );
         }
         self.duration(p)
@@ -283,19 +353,36 @@ impl Checker {
             {
                 self.err(
                     targets,
-                    format!("alias name `{name}` must be a local part (no @)"),
-                    "write e.g. `ohanashi: [yamada@example.com]`",
+                    tr(
+                        format!("alias name `{name}` must be a local part (no @)"),
+                        format!("別名 `{name}` はローカルパートでなければなりません (@ は書けません)"),
+                    ),
+                    tr(
+                        "write e.g. `ohanashi: [yamada@example.com]`",
+                        "例えば `ohanashi: [yamada@example.com]` と書いてください",
+                    ),
                 );
                 continue;
             }
             let list = self.alias_targets(h, targets);
             if list.is_empty() {
-                self.err(targets, format!("alias `{name}` has no targets"), "list at least one address");
+                self.err(
+                    targets,
+                    tr(format!("alias `{name}` has no targets"), format!("別名 `{name}` に転送先がありません")),
+                    tr("list at least one address", "アドレスを 1 つ以上書いてください"),
+                );
             }
             aliases.insert(name.to_ascii_lowercase(), list);
         }
         if !h.aliases.is_empty() && h.domains.is_empty() {
-            self.err(&h.role, "aliases need the local domains they apply to", "add `domains:` to this host");
+            self.err(
+                &h.role,
+                tr(
+                    "aliases need the local domains they apply to",
+                    "別名 (aliases) には、それが適用されるローカルドメインが必要です",
+                ),
+                tr("add `domains:` to this host", "このホストに `domains:` を加えてください"),
+            );
         }
         aliases
     }
@@ -312,8 +399,14 @@ impl Checker {
             } else {
                 self.err(
                     t,
-                    format!("`{}` is neither a mail address nor another alias of this host", t.value),
-                    "write a full address (user@domain) or the name of an alias defined here",
+                    tr(
+                        format!("`{}` is neither a mail address nor another alias of this host", t.value),
+                        format!("`{}` はメールアドレスでも、このホストの別名でもありません", t.value),
+                    ),
+                    tr(
+                        "write a full address (user@domain) or the name of an alias defined here",
+                        "完全なアドレス (user@domain) か、ここで定義した別名を書いてください",
+                    ),
                 );
             }
         }

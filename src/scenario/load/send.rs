@@ -37,7 +37,11 @@ impl Checker {
         let from = self.named_mailbox(&send.from);
         let mut ok = from.is_some();
         if send.to.value.is_empty() {
-            self.err(&send.to, "a message needs at least one recipient", "write to: [user@example.com]");
+            self.err(
+                &send.to,
+                tr("a message needs at least one recipient", "メッセージには宛先が 1 つ以上必要です"),
+                tr("write to: [user@example.com]", "to: [user@example.com] と書いてください"),
+            );
             ok = false;
         }
         let mut to = Vec::new();
@@ -191,11 +195,11 @@ impl Checker {
                 {
                     self.err(
                         p,
-                        format!("host `{}` does not listen on port 465", h.name.value),
-                        format!(
+                        tr(format!("host `{}` does not listen on port 465", h.name.value), format!("ホスト `{}` はポート 465 で待ち受けていません", h.name.value)),
+                        tr(format!(
                             "port 465 (submission over TLS) needs `submission: true` and `tls: offered` or `required` on host `{}`",
                             h.name.value
-                        ),
+                        ), format!("ポート 465 (TLS 上のサブミッション) には、ホスト `{}` に `submission: true` と `tls: offered` または `required` が必要です", h.name.value)),
                     );
                     *ok = false;
                 }
@@ -207,8 +211,17 @@ impl Checker {
                 {
                     self.err(
                         p,
-                        format!("host `{}` does not listen on port 587", h.name.value),
-                        format!("give host `{}` the setting `submission: true`, or send to port 25", h.name.value),
+                        tr(
+                            format!("host `{}` does not listen on port 587", h.name.value),
+                            format!("ホスト `{}` はポート 587 で待ち受けていません", h.name.value),
+                        ),
+                        tr(
+                            format!("give host `{}` the setting `submission: true`, or send to port 25", h.name.value),
+                            format!(
+                                "ホスト `{}` に `submission: true` を設定するか、ポート 25 に送ってください",
+                                h.name.value
+                            ),
+                        ),
                     );
                     *ok = false;
                 }
@@ -217,8 +230,14 @@ impl Checker {
             other => {
                 self.err(
                     p,
-                    format!("port {other} is not an SMTP port here"),
-                    "use 25 (SMTP), 587 (submission) or 465 (submission over TLS)",
+                    tr(
+                        format!("port {other} is not an SMTP port here"),
+                        format!("ポート {other} はここでは SMTP のポートではありません"),
+                    ),
+                    tr(
+                        "use 25 (SMTP), 587 (submission) or 465 (submission over TLS)",
+                        "25 (SMTP)・587 (サブミッション)・465 (TLS 上のサブミッション) のどれかを使ってください",
+                    ),
                 );
                 *ok = false;
                 SMTP
@@ -235,7 +254,10 @@ impl Checker {
         let Some(m) = Mailbox::parse(&s.value) else {
             self.err(
                 s,
-                format!("`{}` is not an address with a display name", s.value),
+                tr(
+                    format!("`{}` is not an address with a display name", s.value),
+                    format!("`{}` は表示名付きのアドレスではありません", s.value),
+                ),
                 "write user@example.com or Display Name <user@example.com>",
             );
             return None;
@@ -243,7 +265,11 @@ impl Checker {
         match parse_mailbox(&m.addr) {
             Ok(_) => Some(m),
             Err(e) => {
-                self.err(s, format!("malformed mail address: {e}"), "write it as user@example.com");
+                self.err(
+                    s,
+                    tr(format!("malformed mail address: {e}"), format!("メールアドレスの形が正しくありません: {e}")),
+                    tr("write it as user@example.com", "user@example.com のように書いてください"),
+                );
                 None
             }
         }
@@ -256,8 +282,11 @@ impl Checker {
         let Some(cs) = Charset::from_label(&c.value) else {
             self.err(
                 c,
-                format!("unknown charset `{}`", c.value),
-                "use utf-8 (the default) or iso-2022-jp (Japanese mail as clients long wrote it)",
+                tr(format!("unknown charset `{}`", c.value), format!("`{}` という文字コードはありません", c.value)),
+                tr(
+                    "use utf-8 (the default) or iso-2022-jp (Japanese mail as clients long wrote it)",
+                    "utf-8 (既定) か iso-2022-jp (長く使われてきた日本語メールの形) を使ってください",
+                ),
             );
             *ok = false;
             return Charset::Utf8;
@@ -296,7 +325,10 @@ impl Checker {
             } else if Mailbox::parse(&hf.value).is_none() {
                 self.err(
                     hf,
-                    format!("`{}` is not an address with a display name", hf.value),
+                    tr(
+                        format!("`{}` is not an address with a display name", hf.value),
+                        format!("`{}` は表示名付きのアドレスではありません", hf.value),
+                    ),
                     "write user@example.com or Display Name <user@example.com>",
                 );
                 ok = false;
@@ -310,14 +342,25 @@ impl Checker {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic() && c != ':') {
                 self.err(
                     k,
-                    format!("`{name}` is not a header field name"),
-                    "use letters, digits and hyphens, e.g. X-Course",
+                    tr(
+                        format!("`{name}` is not a header field name"),
+                        format!("`{name}` はヘッダフィールドの名前ではありません"),
+                    ),
+                    tr(
+                        "use letters, digits and hyphens, e.g. X-Course",
+                        "英字・数字・ハイフンを使ってください (例: X-Course)",
+                    ),
                 );
                 ok = false;
             } else if let Some(hint) = written_by_the_client(name) {
                 self.err(
                     k,
-                    format!("the mail client writes `{name}:` itself; a second one would make the message malformed"),
+                    tr(
+                        format!(
+                            "the mail client writes `{name}:` itself; a second one would make the message malformed"
+                        ),
+                        format!("`{name}:` はメールクライアント自身が書きます。2 つ目があるとメッセージの形が壊れます"),
+                    ),
                     hint,
                 );
                 ok = false;
@@ -335,8 +378,11 @@ impl Checker {
         if !name_ok {
             self.err(
                 &a.name,
-                format!("`{}` is not a file name", a.name.value),
-                "write a plain name such as minutes.pdf",
+                tr(
+                    format!("`{}` is not a file name", a.name.value),
+                    format!("`{}` はファイル名ではありません", a.name.value),
+                ),
+                tr("write a plain name such as minutes.pdf", "minutes.pdf のような単純な名前を書いてください"),
             );
             *ok = false;
         }
@@ -353,8 +399,14 @@ impl Checker {
             if let Some(t) = &a.content_type {
                 self.err(
                     t,
-                    format!("`{}` is not a MIME type for a file", t.value),
-                    "write e.g. application/pdf or image/png",
+                    tr(
+                        format!("`{}` is not a MIME type for a file", t.value),
+                        format!("`{}` はファイルの MIME タイプではありません", t.value),
+                    ),
+                    tr(
+                        "write e.g. application/pdf or image/png",
+                        "例えば application/pdf や image/png と書いてください",
+                    ),
                 );
             }
             *ok = false;
@@ -363,8 +415,14 @@ impl Checker {
         if octets > MAX_ATTACHMENT {
             self.err(
                 &a.name,
-                format!("{octets} octets is too large for an attachment here"),
-                format!("use at most {MAX_ATTACHMENT} octets"),
+                tr(
+                    format!("{octets} octets is too large for an attachment here"),
+                    format!("{octets} オクテットは、ここでは添付ファイルとして大きすぎます"),
+                ),
+                tr(
+                    format!("use at most {MAX_ATTACHMENT} octets"),
+                    format!("{MAX_ATTACHMENT} オクテット以下にしてください"),
+                ),
             );
             *ok = false;
         }
@@ -376,7 +434,14 @@ impl Checker {
         let mechanism = a.mechanism.as_ref().map(|m| m.value.to_ascii_uppercase()).unwrap_or_else(|| "PLAIN".into());
         if !["PLAIN", "LOGIN", "CRAM-MD5"].contains(&mechanism.as_str()) {
             if let Some(m) = &a.mechanism {
-                self.err(m, format!("unknown AUTH mechanism `{}`", m.value), "use PLAIN, LOGIN or CRAM-MD5");
+                self.err(
+                    m,
+                    tr(
+                        format!("unknown AUTH mechanism `{}`", m.value),
+                        format!("`{}` という AUTH 方式はありません", m.value),
+                    ),
+                    tr("use PLAIN, LOGIN or CRAM-MD5", "PLAIN・LOGIN・CRAM-MD5 のどれかを使ってください"),
+                );
             }
             *ok = false;
         }

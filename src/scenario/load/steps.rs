@@ -3,7 +3,7 @@
 
 use super::super::raw::{RawFetch, RawHost, RawStep, S};
 use super::Checker;
-use crate::base::diag::Diagnostic;
+use crate::base::diag::{Diagnostic, tr};
 use crate::proto::smtp::address::parse_mailbox;
 use crate::scenario::{Action, Fault, Fetch, FetchProtocol, Role, Step};
 use std::collections::BTreeMap;
@@ -44,12 +44,12 @@ impl Checker {
                 line,
                 column: if line == spanned.referenced.line() { spanned.referenced.column() } else { 1 },
                 message: if set == 0 {
-                    format!("step {n} does nothing")
+                    tr(format!("step {n} does nothing"), format!("ステップ {n} は何もしません"))
                 } else {
-                    format!("step {n} has more than one action")
+                    tr(format!("step {n} has more than one action"), format!("ステップ {n} に動作が 2 つ以上あります"))
                 },
                 hint: Some(
-                    "give each step exactly one of send, reply, pop3, imap, wait, down, up, cut, slow, servfail, configure".into(),
+                    tr("give each step exactly one of send, reply, pop3, imap, wait, down, up, cut, slow, servfail, configure", "各ステップには send・reply・pop3・imap・wait・down・up・cut・slow・servfail・configure のどれか 1 つだけを書いてください"),
                 ),
             });
             return None;
@@ -92,7 +92,14 @@ impl Checker {
             None => None,
         };
         if s.up.is_some() && undo_after.is_some() {
-            self.err(&f.host, "`up` takes no `for`", "to bring a host back for a while, use `down` with `for`");
+            self.err(
+                &f.host,
+                tr("`up` takes no `for`", "`up` には `for` を付けられません"),
+                tr(
+                    "to bring a host back for a while, use `down` with `for`",
+                    "ホストを一時的に止めるには `down` に `for` を付けてください",
+                ),
+            );
             return None;
         }
         let fault = if s.down.is_some() {
@@ -109,7 +116,11 @@ impl Checker {
     fn link_fault(&mut self, s: &RawStep, hosts: &[RawHost], names: &BTreeMap<String, usize>) -> Option<Action> {
         let f = s.cut.as_ref().or(s.slow.as_ref())?;
         if f.between.value.len() != 2 {
-            self.err(&f.between, "a link is between exactly two hosts", "write between: [a, b]");
+            self.err(
+                &f.between,
+                tr("a link is between exactly two hosts", "リンクはちょうど 2 つのホストの間に張ります"),
+                tr("write between: [a, b]", "between: [a, b] と書いてください"),
+            );
             return None;
         }
         let any = Role::ALL.map(|r| r.1);
@@ -122,13 +133,21 @@ impl Checker {
         };
         let fault = if s.cut.is_some() {
             if let Some(l) = &f.latency {
-                self.err(l, "`cut` takes no latency", "use `slow` to change a link's latency");
+                self.err(
+                    l,
+                    tr("`cut` takes no latency", "`cut` には latency を付けられません"),
+                    tr("use `slow` to change a link's latency", "リンクの遅延を変えるには `slow` を使ってください"),
+                );
                 return None;
             }
             Fault::Cut(a, b)
         } else {
             let Some(l) = &f.latency else {
-                self.err(&f.between, "`slow` needs a `latency`", "add e.g. latency: 2s");
+                self.err(
+                    &f.between,
+                    tr("`slow` needs a `latency`", "`slow` には `latency` が必要です"),
+                    tr("add e.g. latency: 2s", "例えば latency: 2s を加えてください"),
+                );
                 return None;
             };
             Fault::Latency(a, b, self.duration(l)?)
@@ -150,8 +169,11 @@ impl Checker {
         if protocol == FetchProtocol::Imap && (f.apop || f.delete.is_some()) {
             self.err(
                 &f.from_host,
-                "`apop` and `delete` are POP3 settings",
-                "IMAP leaves mail on the server; remove them",
+                tr("`apop` and `delete` are POP3 settings", "`apop` と `delete` は POP3 の設定です"),
+                tr(
+                    "IMAP leaves mail on the server; remove them",
+                    "IMAP はメールをサーバーに残します。これらを削除してください",
+                ),
             );
             return None;
         }
@@ -162,8 +184,14 @@ impl Checker {
         {
             self.err(
                 t,
-                format!("host `{}` has no TLS", hosts[i].name.value),
-                format!("give host `{}` the setting `tls: offered` (or required)", hosts[i].name.value),
+                tr(
+                    format!("host `{}` has no TLS", hosts[i].name.value),
+                    format!("ホスト `{}` には TLS がありません", hosts[i].name.value),
+                ),
+                tr(
+                    format!("give host `{}` the setting `tls: offered` (or required)", hosts[i].name.value),
+                    format!("ホスト `{}` に `tls: offered` (または required) を設定してください", hosts[i].name.value),
+                ),
             );
             return None;
         }
@@ -178,7 +206,14 @@ impl Checker {
             Some("required") => StartTls::Required,
             Some(other) => {
                 if let Some(s) = &f.starttls {
-                    self.err(s, format!("unknown starttls setting `{other}`"), "use off, offered or required");
+                    self.err(
+                        s,
+                        tr(
+                            format!("unknown starttls setting `{other}`"),
+                            format!("`{other}` という starttls の設定はありません"),
+                        ),
+                        tr("use off, offered or required", "off・offered・required のどれかを使ってください"),
+                    );
                 }
                 return None;
             }
@@ -186,7 +221,14 @@ impl Checker {
         if let Some(s) = &f.starttls
             && tls
         {
-            self.err(s, "`starttls` is for ports 110/143; with `tls: true` TLS starts at once", "remove one of them");
+            self.err(
+                s,
+                tr(
+                    "`starttls` is for ports 110/143; with `tls: true` TLS starts at once",
+                    "`starttls` はポート 110/143 用です。`tls: true` なら TLS はすぐに始まります",
+                ),
+                tr("remove one of them", "どちらかを削除してください"),
+            );
             return None;
         }
         Some(Fetch {

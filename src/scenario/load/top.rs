@@ -3,6 +3,7 @@
 
 use super::super::raw::{RawHost, RawNetwork, RawScenario, S};
 use super::{Checker, DEFAULT_LATENCY, DEFAULT_RUN_LIMIT, DEFAULT_START};
+use crate::base::diag::tr;
 use crate::scenario::{Role, Scenario};
 use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeMap;
@@ -80,12 +81,19 @@ impl Checker {
         if raw.version.value != 1 {
             self.err(
                 &raw.version,
-                format!("unknown scenario version {}", raw.version.value),
-                "this maillab reads `version: 1`",
+                tr(
+                    format!("unknown scenario version {}", raw.version.value),
+                    format!("シナリオのバージョン {} は知りません", raw.version.value),
+                ),
+                tr("this maillab reads `version: 1`", "この maillab が読めるのは `version: 1` です"),
             );
         }
         if raw.name.value.trim().is_empty() {
-            self.err(&raw.name, "the scenario name is empty", "give it a short name, e.g. relay-chain");
+            self.err(
+                &raw.name,
+                tr("the scenario name is empty", "シナリオの名前が空です"),
+                tr("give it a short name, e.g. relay-chain", "短い名前を付けてください (例: relay-chain)"),
+            );
         }
     }
 
@@ -97,8 +105,14 @@ impl Checker {
                 Err(e) => {
                     self.err(
                         s,
-                        format!("`{}` is not a date and time: {e}", s.value),
-                        "write it as 2026-04-01T10:00:00+09:00 (RFC 3339, with a zone offset)",
+                        tr(
+                            format!("`{}` is not a date and time: {e}", s.value),
+                            format!("`{}` は日時として読めません: {e}", s.value),
+                        ),
+                        tr(
+                            "write it as 2026-04-01T10:00:00+09:00 (RFC 3339, with a zone offset)",
+                            "2026-04-01T10:00:00+09:00 のように書いてください (RFC 3339、時差付き)",
+                        ),
                     );
                     None
                 }
@@ -134,7 +148,11 @@ impl Checker {
         let any = Role::ALL.map(|r| r.1);
         for l in &n.links {
             if l.between.value.len() != 2 {
-                self.err(&l.between, "a link is between exactly two hosts", "write between: [a, b]");
+                self.err(
+                    &l.between,
+                    tr("a link is between exactly two hosts", "リンクはちょうど 2 つのホストの間に張ります"),
+                    tr("write between: [a, b]", "between: [a, b] と書いてください"),
+                );
                 continue;
             }
             let a = self.host_ref(names, hosts, &l.between.value[0], &any, "a link end");

@@ -33,7 +33,14 @@ impl Checker {
                 continue;
             };
             if seen_users.insert(mb.key(), ()).is_some() {
-                self.err(&u.address, format!("user {} is listed twice", u.address.value), "list each user once");
+                self.err(
+                    &u.address,
+                    tr(
+                        format!("user {} is listed twice", u.address.value),
+                        format!("ユーザー {} が 2 回書かれています", u.address.value),
+                    ),
+                    tr("list each user once", "ユーザーは 1 回ずつ書いてください"),
+                );
                 continue;
             }
             let owners: &[usize] = owners_of.get(mb.domain.as_str()).map(Vec::as_slice).unwrap_or(&[]);
@@ -47,8 +54,14 @@ impl Checker {
                 }),
                 [] if hosts_ok => self.err(
                     &u.address,
-                    format!("no host receives mail for the domain {} of this user", mb.domain),
-                    format!("add `{}` to the `domains:` of the mx host that keeps this mailbox", mb.domain),
+                    tr(
+                        format!("no host receives mail for the domain {} of this user", mb.domain),
+                        format!("このユーザーのドメイン {} 宛のメールを受け取るホストがありません", mb.domain),
+                    ),
+                    tr(
+                        format!("add `{}` to the `domains:` of the mx host that keeps this mailbox", mb.domain),
+                        format!("このメールボックスを持つ mx ホストの `domains:` に `{}` を加えてください", mb.domain),
+                    ),
                 ),
                 [] => {}
                 _ => {
@@ -82,16 +95,28 @@ impl Checker {
             Some(None) => {
                 self.err(
                     user,
-                    format!("user {} has no password", user.value),
-                    "add `password:` to the user in `users:`, or to this step",
+                    tr(
+                        format!("user {} has no password", user.value),
+                        format!("ユーザー {} にはパスワードがありません", user.value),
+                    ),
+                    tr(
+                        "add `password:` to the user in `users:`, or to this step",
+                        "`users:` のそのユーザーか、このステップに `password:` を加えてください",
+                    ),
                 );
                 None
             }
             None => {
                 self.err(
                     user,
-                    format!("{} is not a user of this scenario", user.value),
-                    "list the user under `users:` with a password, or give `password:` in this step",
+                    tr(
+                        format!("{} is not a user of this scenario", user.value),
+                        format!("{} はこのシナリオのユーザーではありません", user.value),
+                    ),
+                    tr(
+                        "list the user under `users:` with a password, or give `password:` in this step",
+                        "ユーザーをパスワード付きで `users:` に書くか、このステップに `password:` を書いてください",
+                    ),
                 );
                 None
             }

@@ -2,7 +2,7 @@
 
 use super::super::raw::{RawHost, S};
 use super::Checker;
-use crate::base::diag::Diagnostic;
+use crate::base::diag::{Diagnostic, tr};
 use crate::proto::dns;
 use crate::proto::dns::ZoneRecord;
 use crate::proto::smtp::address::check_domain;
@@ -22,8 +22,14 @@ impl Checker {
                     file: self.file.clone(),
                     line: at.0,
                     column: at.1,
-                    message: format!("zone `{origin}` is not a domain name: {e}"),
-                    hint: Some("zones are keyed by their origin, e.g. `example.com:`".into()),
+                    message: tr(
+                        format!("zone `{origin}` is not a domain name: {e}"),
+                        format!("ゾーン `{origin}` はドメイン名ではありません: {e}"),
+                    ),
+                    hint: Some(tr(
+                        "zones are keyed by their origin, e.g. `example.com:`",
+                        "ゾーンのキーはその起点 (origin) です (例: `example.com:`)",
+                    )),
                 });
                 continue;
             }
@@ -43,7 +49,10 @@ impl Checker {
                     file: self.file.clone(),
                     line: r.referenced.line(),
                     column: r.referenced.column() + e.column as u64,
-                    message: format!("bad DNS record `{}`: {}", r.value, e.message),
+                    message: tr(
+                        format!("bad DNS record `{}`: {}", r.value, e.message),
+                        format!("DNS レコード `{}` が正しくありません: {}", r.value, e.message),
+                    ),
                     hint: Some(e.hint),
                 }),
             }
