@@ -565,6 +565,37 @@ impl Checker {
                 }
                 moment = Some(at.value);
             }
+            // A question about a step the run has not reached when it is asked
+            // has no answer (the student would see "the run did not get this far").
+            let step = t.reply_code.as_ref().map(|r| &r.step).or(t.fetched_count.as_ref().map(|f| &f.step));
+            if let (Some(st), Some(m)) = (step, moment)
+                && st.value > m
+                && sc.is_some_and(|sc| st.value <= sc.steps.len())
+            {
+                self.err(
+                    st,
+                    tr(
+                        format!(
+                            "step {} has not run yet when this is asked: the trace is read up to step {m}",
+                            st.value
+                        ),
+                        format!(
+                            "この問いの時点ではステップ {} はまだ実行されていません（トレースはステップ {m} まで）",
+                            st.value
+                        ),
+                    ),
+                    tr(
+                        format!(
+                            "put the question in a section whose run_to_step reaches step {}, or give it at_step: {}",
+                            st.value, st.value
+                        ),
+                        format!(
+                            "run_to_step がステップ {} に届くセクションに移すか、at_step: {} を付けてください",
+                            st.value, st.value
+                        ),
+                    ),
+                );
+            }
             Kind::FromTrace(self.trace_question(t, sc, &cp.id)?)
         } else {
             return None;
