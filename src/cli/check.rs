@@ -191,16 +191,11 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
         .filter(|g| g.given.is_some() && !g.correct)
         .map(|g| {
             let given = g.given.as_deref().unwrap_or("");
-            let line = src
-                .lines()
-                .position(|l| {
-                    l.trim_start().strip_prefix(g.id.as_str()).is_some_and(|r| r.trim_start().starts_with(':'))
-                })
-                .map_or(0, |i| i as u64 + 1);
+            let (line, column) = lesson::answer_position(&src, &g.id);
             Diagnostic {
                 file: file.clone(),
                 line,
-                column: 1,
+                column,
                 message: tr(
                     format!("`{}`: `{given}` is graded wrong: the lesson expects {}", g.id, g.expected),
                     format!("`{}`: `{given}` は不正解と採点されます。レッスンの正解は {}", g.id, g.expected),

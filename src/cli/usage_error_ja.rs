@@ -62,7 +62,7 @@ fn text(v: &ContextValue) -> String {
         ContextValue::StyledStrs(v) => v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
         ContextValue::Number(n) => n.to_string(),
         ContextValue::Bool(b) => b.to_string(),
-        ContextValue::None => String::new(),
+        // `None`, and any kind a later clap adds.
         _ => String::new(),
     }
 }

@@ -104,9 +104,17 @@ pub fn files_hash(exam_src: &str, scenario_src: &str) -> String {
 
 /// The hash of a lesson's files as the student had them (the exam copy).
 pub fn lesson_hash(l: &Lesson) -> String {
+    lesson_hashes(l).0
+}
+
+/// [`lesson_hash`], and the hash of the same copy without its first-line
+/// mark: a copy made before exam copies carried it holds the same questions.
+fn lesson_hashes(l: &Lesson) -> (String, String) {
     let src = crate::base::shipped::read(&l.file).unwrap_or_default();
+    let scenario = crate::base::shipped::read(std::path::Path::new(&l.scenario.file)).unwrap_or_default();
     let copy = if src.contains(WITHHELD) && !is_exam_copy(&src) { src } else { exam_copy(&src) };
-    files_hash(&copy, &crate::base::shipped::read(std::path::Path::new(&l.scenario.file)).unwrap_or_default())
+    let unmarked = copy.strip_prefix(EXAM_HEADER).map_or(copy.as_str(), |b| b.strip_prefix('\n').unwrap_or(b));
+    (files_hash(&copy, &scenario), files_hash(unmarked, &scenario))
 }
 
 /// One checkpoint of a submission.
@@ -188,15 +196,9 @@ pub fn grade_submission(file: &Path, keys: &Path) -> Result<GradedSubmission, Di
     }
     let report = super::attempt::grade(&l, &p, &ctx, s.lang);
     let mut notes = Vec::new();
-    // (Also the hash of a copy made before exam copies carried their
-    // first-line mark: those copies are the same questions.)
-    let legacy = {
-        let src = crate::base::shipped::read(&l.file).unwrap_or_default();
-        let copy = exam_copy(&src);
-        let body = copy.strip_prefix(EXAM_HEADER).map_or(copy.as_str(), |b| b.strip_prefix('\n').unwrap_or(b));
-        files_hash(body, &crate::base::shipped::read(Path::new(&l.scenario.file)).unwrap_or_default())
-    };
-    if s.lesson_hash != lesson_hash(&l) && s.lesson_hash != legacy {
+    // (A copy made before exam copies carried their mark matches too.)
+    let (now, unmarked) = lesson_hashes(&l);
+    if s.lesson_hash != now && s.lesson_hash != unmarked {
         notes.push("the student's lesson or scenario files differ from the key's".to_string());
     }
     if s.variant != l.scenario.variant.label() {

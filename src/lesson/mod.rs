@@ -1063,6 +1063,17 @@ fn describe_steps(sc: &Scenario) -> String {
 
 /// Answers to checkpoints a lesson does not have, each at its line in the
 /// answers file (`src`), with the nearest checkpoint id as a "did you mean".
+/// Where checkpoint `id` is answered in an answer key's source (line and
+/// column, 1-based; the first line if it cannot be found).
+pub fn answer_position(src: &str, id: &str) -> (u64, u64) {
+    let quoted = format!("\"{id}\"");
+    let at = src.lines().enumerate().find(|(_, x)| {
+        let x = x.trim_start();
+        [id, quoted.as_str()].iter().any(|k| x.strip_prefix(k).is_some_and(|r| r.trim_start().starts_with(':')))
+    });
+    at.map(|(i, x)| (i as u64 + 1, (x.len() - x.trim_start().len()) as u64 + 1)).unwrap_or((1, 1))
+}
+
 pub fn unknown_answers(
     l: &Lesson,
     given: &std::collections::BTreeMap<String, String>,
@@ -1073,13 +1084,7 @@ pub fn unknown_answers(
     let ids: Vec<&str> = l.checkpoints().map(|c| c.id.as_str()).collect();
     let mut out = Vec::new();
     for k in given.keys().filter(|k| !ids.contains(&k.as_str())) {
-        let at = src.lines().enumerate().find(|(_, x)| {
-            let x = x.trim_start();
-            x.strip_prefix(k.as_str()).is_some_and(|r| r.trim_start().starts_with(':'))
-                || x.strip_prefix(&format!("\"{k}\"")).is_some_and(|r| r.trim_start().starts_with(':'))
-        });
-        let (line, column) =
-            at.map(|(i, x)| (i as u64 + 1, (x.len() - x.trim_start().len()) as u64 + 1)).unwrap_or((1, 1));
+        let (line, column) = answer_position(src, k);
         let hint = match nearest(k, ids.iter().copied()) {
             Some(n) => tr(format!("did you mean `{n}`?"), format!("`{n}` の書き間違いではありませんか?")),
             None => tr(
