@@ -64,6 +64,9 @@ impl Net {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
+        // A session's future is several kilobytes; boxed once here, it
+        // is not copied again on its way into the runtime's task.
+        let fut = Box::pin(fut);
         match self {
             Net::Sim(_) => drop(tokio::spawn(fut)),
             Net::Real(n) => n.spawn_session(fut),
