@@ -254,7 +254,7 @@ impl Mta {
     }
 
     pub fn has_local_user(&self, key: &str) -> bool {
-        self.with_store(|s| s.has_user(key))
+        self.with_store(|s| s.resolve_user(key).is_some())
     }
 
     /// POP-before-SMTP: a login from `ip` lets it relay for the configured window.

@@ -432,13 +432,17 @@ impl Mta {
         let folder = if junk { crate::store::SpecialUse::Junk.default_name() } else { crate::store::INBOX };
         // One look-up of the account for the check, the delivery and the count.
         let stored = self.with_store(|s| {
-            if !s.has_user(&key) {
-                return None;
-            }
-            let uid = if junk { s.deliver_junk(&key, msg.clone(), now) } else { s.deliver(&key, msg.clone(), now) };
-            Some((uid, s.mailbox(&key, folder).map(|m| m.messages.len()).unwrap_or(0)))
+            // `Alice@` reaches the account alice@ (see `Store::resolve_user`).
+            let folded = match s.resolve_user(&key) {
+                None => return None,
+                Some(k) if k == key => None,
+                Some(k) => Some(k.to_string()),
+            };
+            let key = folded.as_deref().unwrap_or(&key);
+            let uid = if junk { s.deliver_junk(key, msg.clone(), now) } else { s.deliver(key, msg.clone(), now) };
+            Some((uid, s.mailbox(key, folder).map(|m| m.messages.len()).unwrap_or(0), folded))
         });
-        let Some((uid, n)) = stored else {
+        let Some((uid, n, folded)) = stored else {
             return Fate::Bounced(Failure {
                 rcpt: rcpt.to_string(),
                 action: "failed",
@@ -463,11 +467,16 @@ impl Mta {
         push_u64(&mut line, size as u64);
         line.push_str(" octets, UID ");
         push_u64(&mut line, u64::from(uid.unwrap_or(0)));
+        if let Some(account) = &folded {
+            line.push_str("; the mailbox of ");
+            line.push_str(account);
+            line.push_str(" (a local part matches in any case)");
+        }
         self.ctx.emit(
             self.ctx
                 .ev(Kind::Deliver)
                 .line(line)
-                .field(Field::Mailbox, key)
+                .field(Field::Mailbox, folded.unwrap_or(key))
                 .field(Field::Qid, qid)
                 .shared_text(Field::Message, &msg),
         );

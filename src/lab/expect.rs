@@ -81,7 +81,9 @@ impl Needs {
         if self.kinds.iter().any(|(k, h)| *k == e.kind && h.as_ref().is_none_or(|h| *h == e.host)) {
             return true;
         }
-        if e.kind == Kind::Deliver && e.field_str(Field::Mailbox).is_some_and(|m| self.mailboxes.contains(m)) {
+        if e.kind == Kind::Deliver
+            && e.field_str(Field::Mailbox).is_some_and(|m| self.mailboxes.iter().any(|x| same_mailbox(x, m)))
+        {
             return true;
         }
         if !self.steps.is_empty() {
@@ -98,11 +100,18 @@ impl Needs {
     }
 }
 
+/// One mailbox: a local part is matched without regard to case, as the
+/// MTAs deliver (see `Store::resolve_user`), and a scenario cannot have two
+/// users that differ only in case.
+fn same_mailbox(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
 /// The messages delivered to a mailbox, in order.
 pub fn delivered<'a>(events: &'a [Event], mailbox: &str) -> Vec<&'a str> {
     events
         .iter()
-        .filter(|e| e.kind == Kind::Deliver && e.field_str(Field::Mailbox) == Some(mailbox))
+        .filter(|e| e.kind == Kind::Deliver && e.field_str(Field::Mailbox).is_some_and(|m| same_mailbox(m, mailbox)))
         .filter_map(|e| e.field_str(Field::Message))
         .collect()
 }

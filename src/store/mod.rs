@@ -187,6 +187,9 @@ pub struct Store {
     accounts: HashMap<String, Account>,
     /// The users in their order, for everything that lists them.
     names: BTreeSet<String>,
+    /// Accounts whose names have capital letters, by their names in lower
+    /// case (see [`Store::resolve_user`]); empty in the usual store.
+    folded: HashMap<String, String>,
     /// What each account may hold by IMAP saves.
     quota: Quota,
     /// Source of UIDVALIDITY values; grows with every mailbox created.
@@ -215,6 +218,7 @@ impl Store {
         Store {
             accounts: HashMap::new(),
             names: BTreeSet::new(),
+            folded: HashMap::new(),
             quota: Quota::default(),
             next_validity: 1,
             version: 0,
@@ -299,6 +303,10 @@ impl Store {
         let mut subscribed = SmallSet::new();
         subscribed.insert(INBOX.to_string());
         self.names.insert(user.to_string());
+        let lower = user.to_ascii_lowercase();
+        if lower != user {
+            self.folded.insert(lower, user.to_string());
+        }
         self.accounts.insert(
             user.to_string(),
             Account { user: user.to_string(), password: password.to_string(), login, mailboxes, subscribed },
@@ -313,6 +321,21 @@ impl Store {
     }
     pub fn has_user(&self, user: &str) -> bool {
         self.accounts.contains_key(user)
+    }
+    /// The account an address or login name reaches: its own name, else
+    /// one that differs only in the case of its letters. Mail systems
+    /// match a local part without regard to case: Postfix's local(8) folds
+    /// it to lower case before every decision, and sendmail's local mailer
+    /// (no `F=u`) does the same; a login name here is an address too.
+    pub fn resolve_user(&self, name: &str) -> Option<&str> {
+        if let Some((k, _)) = self.accounts.get_key_value(name) {
+            return Some(k);
+        }
+        let lower = name.to_ascii_lowercase();
+        match self.accounts.get_key_value(&lower) {
+            Some((k, _)) => Some(k),
+            None => self.folded.get(&lower).map(String::as_str),
+        }
     }
     pub fn users(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(String::as_str)
@@ -619,6 +642,18 @@ mod tests {
         s.delete("v", "Work").unwrap();
         assert_eq!(s.octets(), 18);
         assert_eq!(s.octets(), scan(&s));
+    }
+
+    #[test]
+    fn a_user_is_found_whatever_the_case_of_its_letters() {
+        let mut s = Store::new();
+        s.add_account("alice@example.com", "pw");
+        s.add_account("Carol@example.com", "pw");
+        assert_eq!(s.resolve_user("alice@example.com"), Some("alice@example.com"));
+        assert_eq!(s.resolve_user("ALICE@Example.COM"), Some("alice@example.com"));
+        assert_eq!(s.resolve_user("Carol@example.com"), Some("Carol@example.com"));
+        assert_eq!(s.resolve_user("carol@example.com"), Some("Carol@example.com"));
+        assert_eq!(s.resolve_user("bob@example.com"), None);
     }
 
     #[test]

@@ -335,13 +335,17 @@ fn mua_message(e: &Event, l: &str) -> Option<String> {
 fn deliver(e: &Event, l: &str) -> Option<String> {
     let (qid, rest) = qid_and(e, l)?;
     let c = re!(
-        r"^<(.*)> (\S+) now holds (\d+) message\(s\)( \(quarantined by DMARC\))?; this one is (\d+) octets, UID (\d+)$"
+        r"^<(.*)> (\S+) now holds (\d+) message\(s\)( \(quarantined by DMARC\))?; this one is (\d+) octets, UID (\d+)(?:; the mailbox of (\S+) \(a local part matches in any case\))?$"
     )
     .captures(rest)?;
     let why = if c.get(4).is_some() { "（DMARC による隔離）" } else { "" };
     let folder = &c[2];
+    let account = c
+        .get(7)
+        .map(|a| format!("。{} のメールボックスです（ローカル部は大文字・小文字を区別せずに照合します）", a.as_str()))
+        .unwrap_or_default();
     Some(format!(
-        "{qid}: <{}> の {folder} に配送しました{why}。{folder} には {} 通、この 1 通は {} オクテット、UID {}",
+        "{qid}: <{}> の {folder} に配送しました{why}。{folder} には {} 通、この 1 通は {} オクテット、UID {}{account}",
         &c[1], &c[3], &c[5], &c[6]
     ))
 }
@@ -556,6 +560,14 @@ mod tests {
                 at(Kind::Deliver, "63110001018500: <alice@example.com> INBOX now holds 1 message(s); this one is 952 octets, UID 1")
                     .field(Field::Qid, "63110001018500"),
                 "63110001018500: <alice@example.com> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1",
+            ),
+            (
+                at(
+                    Kind::Deliver,
+                    "63110001018500: <Alice@example.com> INBOX now holds 1 message(s); this one is 952 octets, UID 1; the mailbox of alice@example.com (a local part matches in any case)",
+                )
+                .field(Field::Qid, "63110001018500"),
+                "63110001018500: <Alice@example.com> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1。alice@example.com のメールボックスです（ローカル部は大文字・小文字を区別せずに照合します）",
             ),
             (
                 at(Kind::Relay, "63110001018500: <alice@example.com> handed to hub.example.ac.jp [192.0.2.20]")

@@ -16,6 +16,7 @@ mod faults;
 mod fuzz_regressions;
 mod html;
 mod lessons;
+mod local_part_case;
 mod pcap;
 mod pictures;
 mod scenarios;

@@ -805,8 +805,10 @@ impl Server {
 
     fn try_login(&mut self, user: String, pass: &str, store: &Store) -> Done {
         // Login names are mail addresses: let Alice@Example.COM find alice@example.com.
-        let user =
-            if store.has_user(&user) || !store.has_user(&user.to_lowercase()) { user } else { user.to_lowercase() };
+        let user = match store.resolve_user(&user) {
+            Some(u) if u != user => u.to_string(),
+            _ => user,
+        };
         if store.check_password(&user, pass) == Some(true) {
             self.out.push_back(Output::LoginOk { user: user.clone() });
             self.user = Some(user);

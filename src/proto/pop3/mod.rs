@@ -783,10 +783,7 @@ fn printable(s: &str) -> String {
 
 /// The account a login name refers to: an exact key, else one that differs only in case.
 fn find_user(store: &Store, name: &str) -> Option<String> {
-    if store.has_user(name) {
-        return Some(name.to_string());
-    }
-    store.users().find(|u| u.eq_ignore_ascii_case(name)).map(str::to_string)
+    store.resolve_user(name).map(str::to_string)
 }
 
 /// Message text split into lines without their ends (CRLF or bare LF).

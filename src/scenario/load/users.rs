@@ -32,15 +32,27 @@ impl Checker {
             let Ok(mb) = parse_mailbox(&u.address.value) else {
                 continue;
             };
-            if seen_users.insert(mb.key(), ()).is_some() {
-                self.err(
-                    &u.address,
-                    tr(
+            // Alice@ and alice@ are one mailbox: MTAs fold a local part's
+            // case (see `Store::resolve_user`).
+            if let Some(first) = seen_users.insert(mb.key().to_ascii_lowercase(), mb.key()) {
+                let (en, ja) = if first == mb.key() {
+                    (
                         format!("user {} is listed twice", u.address.value),
                         format!("ユーザー {} が 2 回書かれています", u.address.value),
-                    ),
-                    tr("list each user once", "ユーザーは 1 回ずつ書いてください"),
-                );
+                    )
+                } else {
+                    (
+                        format!(
+                            "user {} is listed twice: {first} differs only in capital letters, and mail servers treat the two as one mailbox",
+                            u.address.value
+                        ),
+                        format!(
+                            "ユーザー {} が 2 回書かれています: {first} とは大文字・小文字が違うだけで、メールサーバは同じメールボックスとして扱います",
+                            u.address.value
+                        ),
+                    )
+                };
+                self.err(&u.address, tr(en, ja), tr("list each user once", "ユーザーは 1 回ずつ書いてください"));
                 continue;
             }
             let owners: &[usize] = owners_of.get(mb.domain.as_str()).map(Vec::as_slice).unwrap_or(&[]);

@@ -1,0 +1,95 @@
+//! A local part reaches its mailbox whatever the case of its letters, as
+//! Postfix's local(8) ("folded to lower case") and sendmail's local mailer
+//! (no `F=u`) deliver: `Alice@` is alice's mailbox, and a user the
+//! scenario writes `Carol@` gets mail for `carol@`.
+
+use maillab::lab::run;
+use maillab::scenario::load_str;
+use maillab::trace::Kind;
+
+fn scenario(flavour: &str) -> String {
+    format!(
+        r#"
+version: 1
+name: local-part-case
+start: 2026-04-01T10:00:00+09:00
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.23 }}
+  - name: mail
+    role: mailstore
+    flavour: postfix
+    address: 192.0.2.25
+    hostname: mail.example.ac.jp
+    domains: [example.ac.jp]
+    allow_relay: {{ networks: [192.0.2.0/24] }}
+  - name: ns
+    role: dns
+    address: 192.0.2.53
+    hostname: ns.example.ac.jp
+    zones:
+      example.ac.jp: ["@ MX 10 mail.example.ac.jp.", "mail A 192.0.2.25"]
+      example.com: ["@ MX 10 mx.example.com.", "mx A 198.51.100.25"]
+  - name: mx
+    role: mx
+    flavour: {flavour}
+    address: 198.51.100.25
+    hostname: mx.example.com
+    domains: [example.com]
+users:
+  - address: taro@example.ac.jp
+  - address: alice@example.com
+  - address: Carol@example.com
+steps:
+  - send:
+      from_host: pc
+      via: mail
+      from: taro@example.ac.jp
+      to: [Alice@example.com, carol@example.com, ALICE@Example.COM]
+      subject: Hello
+      body: hi
+expect:
+  - delivered: {{ to: alice@example.com, count: 1 }}
+  - delivered: {{ to: Carol@example.com, count: 1 }}
+  - delivered: {{ to: ALICE@example.com, count: 1 }}
+  - delivered: {{ to: taro@example.ac.jp, count: 0 }}
+"#
+    )
+}
+
+#[test]
+fn a_local_part_reaches_its_mailbox_in_any_case_at_both_flavours() {
+    for flavour in ["postfix", "sendmail"] {
+        let sc = load_str(&scenario(flavour), "local-part-case.yaml").unwrap_or_else(|d| panic!("{d}"));
+        let r = run(&sc).expect("runs");
+        let failed: Vec<String> = r
+            .events
+            .iter()
+            .filter(|e| e.kind == Kind::ExpectFail)
+            .map(|e| e.line.clone().unwrap_or_default())
+            .collect();
+        assert!(failed.is_empty(), "{flavour}: {}", failed.join("\n"));
+        let refused: Vec<&str> = r
+            .events
+            .iter()
+            .filter_map(|e| e.line.as_deref())
+            .filter(|l| l.contains("User unknown") || l.contains("unknown user"))
+            .collect();
+        assert!(refused.is_empty(), "{flavour}: {refused:?}");
+        // The two spellings of alice are one recipient: one copy.
+        assert!(r.events.iter().any(|e| e.kind == Kind::RcptDuplicate), "{flavour}: no rcpt.duplicate");
+    }
+}
+
+#[test]
+fn users_that_differ_only_in_case_are_refused_as_one_user_twice() {
+    let yaml = scenario("postfix").replace(
+        "  - address: Carol@example.com\n",
+        "  - address: Carol@example.com\n  - address: carol@example.com\n",
+    );
+    let d = load_str(&yaml, "local-part-case.yaml").expect_err("two spellings of one user");
+    let text = d.to_string();
+    assert!(
+        text.contains("user carol@example.com is listed twice: Carol@example.com differs only in capital letters"),
+        "{text}"
+    );
+}
