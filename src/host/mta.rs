@@ -1151,10 +1151,17 @@ impl Policy for SessionPolicy<'_> {
     }
 
     fn password(&mut self, user: &str) -> Option<String> {
-        if lock(&self.mta.locked).contains(user) {
+        // A user name is an address, found in any case as the POP3 and
+        // IMAP logins find it (Dovecot's SASL lower-cases it: `%Lu`).
+        let users = lock(&self.mta.auth_users);
+        let (name, pw) = users
+            .get_key_value(user)
+            .or_else(|| users.get_key_value(&user.to_ascii_lowercase()))
+            .or_else(|| users.iter().find(|(k, _)| k.eq_ignore_ascii_case(user)))?;
+        if lock(&self.mta.locked).contains(name) {
             return None;
         }
-        lock(&self.mta.auth_users).get(user).cloned()
+        Some(pw.clone())
     }
 
     fn challenge(&mut self) -> String {

@@ -93,3 +93,29 @@ fn users_that_differ_only_in_case_are_refused_as_one_user_twice() {
         "{text}"
     );
 }
+
+/// An SMTP AUTH user name is an address too, found in any case as the POP3
+/// and IMAP logins find it (Dovecot's SASL lower-cases it by default).
+#[test]
+fn an_auth_user_name_is_found_in_any_case() {
+    for flavour in ["postfix", "sendmail"] {
+        let base = scenario(flavour);
+        let (head, _) = base.split_once("expect:\n").expect("the scenario has expectations");
+        let yaml = head
+            .replace(
+                "    allow_relay: { networks: [192.0.2.0/24] }\n",
+                "    allow_relay: { networks: [192.0.2.0/24] }\n    auth: offered\n",
+            )
+            .replace("  - address: taro@example.ac.jp\n", "  - { address: taro@example.ac.jp, password: pw }\n")
+            + "  - send:\n      from_host: pc\n      via: mail\n      from: taro@example.ac.jp\n      to: [alice@example.com]\n      auth: { user: TARO@Example.AC.JP, password: pw }\n      subject: Again\n      body: hi\nexpect:\n  - reply: { step: 2, code: 235, command: AUTH }\n";
+        let sc = load_str(&yaml, "local-part-case.yaml").unwrap_or_else(|d| panic!("{d}"));
+        let r = run(&sc).expect("runs");
+        let failed: Vec<String> = r
+            .events
+            .iter()
+            .filter(|e| e.kind == Kind::ExpectFail)
+            .map(|e| e.line.clone().unwrap_or_default())
+            .collect();
+        assert!(failed.is_empty(), "{flavour}: {}", failed.join("\n"));
+    }
+}
