@@ -36,10 +36,10 @@ impl Reply {
         let last = i + 1 == self.lines.len();
         let mut l = String::with_capacity(4 + t.len());
         crate::base::decimal::push_u64(&mut l, u64::from(self.code));
-        if !(t.is_empty() && last) {
-            l.push(if last { ' ' } else { '-' });
-            l.push_str(t);
-        }
+        // The separator even before an empty text, as Postfix's `"%d %s"`
+        // writes it: an empty AUTH challenge is `334 ` (RFC 4954 §4).
+        l.push(if last { ' ' } else { '-' });
+        l.push_str(t);
         l
     }
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -156,11 +156,7 @@ mod tests {
                     .lines
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| match (t.is_empty() && i + 1 == n, i + 1 == n) {
-                        (true, _) => format!("{code}"),
-                        (false, true) => format!("{code} {t}"),
-                        (false, false) => format!("{code}-{t}"),
-                    })
+                    .map(|(i, t)| if i + 1 == n { format!("{code} {t}") } else { format!("{code}-{t}") })
                     .collect();
                 assert_eq!(r.wire_lines(), want, "{code} {lines:?}");
             }
