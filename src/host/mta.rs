@@ -1111,7 +1111,7 @@ impl Policy for SessionPolicy<'_> {
             if self.qid.is_none() {
                 let qid = self.mta.new_qid(self.pid);
                 let sasl = env.auth.as_deref().map(|u| (self.auth_mech.as_str(), u));
-                if let Some(l) = p.log_client(&qid, &self.peer(), sasl) {
+                if let Some(l) = p.log_client(&qid, &self.peer(), sasl, env.params.auth.as_deref()) {
                     self.mta.log.log(self.service.program(), self.pid, &l);
                 }
                 self.qid = Some(qid);

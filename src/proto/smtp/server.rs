@@ -621,6 +621,7 @@ impl Server {
                 };
                 let mut declared_size = None;
                 let mut mail_params = MailParams::default();
+                let mut auth_seen = false;
                 for p in params.split_whitespace() {
                     let (k, v) = p.split_once('=').unwrap_or((p, ""));
                     match k.to_ascii_uppercase().as_str() {
@@ -638,6 +639,17 @@ impl Server {
                             if let Err(r) = self.dsn_mail_param(p, &mut mail_params) {
                                 return self.error(r);
                             }
+                        }
+                        // A server that offers AUTH MUST take the parameter,
+                        // logged in or not (RFC 4954 §5).
+                        "AUTH" if esmtp && self.cfg.auth => {
+                            let value = p.split_once('=').map(|(_, v)| v);
+                            if let Err(r) = st.auth_param(value, auth_seen) {
+                                return self.error(r);
+                            }
+                            auth_seen = true;
+                            let decoded = value.and_then(xtext_decode).unwrap_or_default();
+                            mail_params.auth = (decoded != "<>" && !decoded.is_empty()).then_some(decoded);
                         }
                         "RET" | "ENVID" if esmtp && !self.cfg.dsn => {
                             let param = if k.eq_ignore_ascii_case("RET") { DsnParam::Ret } else { DsnParam::Envid };

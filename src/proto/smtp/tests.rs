@@ -1746,3 +1746,50 @@ fn utf8_is_quoted_back_only_under_smtputf8() {
         assert!(last.contains(want), "{mail}: {last}");
     }
 }
+
+/// `MAIL FROM:<…> AUTH=…` (RFC 4954 §5): a server that offers AUTH takes it,
+/// logged in or not; each flavour refuses a malformed one in its words.
+#[test]
+fn the_auth_parameter_of_mail_is_taken_where_auth_is_offered() {
+    let last = |flavour, mail: &str| {
+        let r = auth_session(flavour, format!("{mail}\r\n").as_bytes());
+        r.last().cloned().unwrap_or_default()
+    };
+    for flavour in [Flavour::Postfix, Flavour::Sendmail] {
+        for ok in ["AUTH=<>", "AUTH=taro+40example.ac.jp", "SIZE=10 AUTH=<>"] {
+            let r = last(flavour, &format!("MAIL FROM:<a@b.example> {ok}"));
+            assert!(r.starts_with("250 "), "{flavour:?} {ok}: {r}");
+        }
+    }
+    let cases = [
+        ("AUTH", "555 5.5.4 Unsupported option: AUTH", "501 5.5.2 AUTH= requires a value"),
+        ("AUTH=<> AUTH=<>", "503 5.5.4 Error: multiple AUTH= options", "501 5.5.0 Duplicate AUTH parameter"),
+    ];
+    for (params, postfix, sendmail) in cases {
+        assert_eq!(last(Flavour::Postfix, &format!("MAIL FROM:<a@b.example> {params}")), postfix);
+        assert_eq!(last(Flavour::Sendmail, &format!("MAIL FROM:<a@b.example> {params}")), sendmail);
+    }
+    // sendmail checks the xtext (xtextok()); Postfix only stores it.
+    assert_eq!(
+        last(Flavour::Sendmail, "MAIL FROM:<a@b.example> AUTH=a+zz"),
+        "501 5.5.4 Syntax error in AUTH parameter value"
+    );
+    assert!(last(Flavour::Postfix, "MAIL FROM:<a@b.example> AUTH=a+zz").starts_with("250 "));
+    // The mailbox reaches the envelope, xtext-decoded; `<>` is no one.
+    let mut s = Server::new(
+        ServerConfig { auth: true, ..config(Flavour::Postfix) },
+        Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false },
+    );
+    let mut p = TestPolicy::default();
+    let (codes, _) = run(
+        &mut s,
+        &mut p,
+        b"EHLO pc7\r\nMAIL FROM:<a@b.example> AUTH=taro+40example.ac.jp\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nx\r\n.\r\n",
+    );
+    assert_eq!(codes, vec![220, 250, 250, 250, 354, 250]);
+    assert_eq!(p.messages[0].0.params.auth.as_deref(), Some("taro@example.ac.jp"));
+    // Where AUTH is not offered, it stays an unknown option.
+    let (mut s, mut p) = session();
+    s.feed(b"EHLO pc7\r\nMAIL FROM:<a@b.example> AUTH=<>\r\n");
+    assert_eq!(replies_of(&mut s, &mut p).last().map(String::as_str), Some("555 5.5.4 Unsupported option: AUTH=<>"));
+}

@@ -284,6 +284,18 @@ pub trait Persona: Sync {
     fn dsn_param_error(&self, param: DsnParam, fault: DsnFault, option: &str) -> Option<Reply>;
     /// A DSN parameter on a server whose DSN is switched off.
     fn dsn_disabled(&self, param: DsnParam) -> Reply;
+    /// `MAIL FROM:<…> AUTH=<mailbox>` (RFC 4954 §5) on a server that offers
+    /// AUTH: `value` is `None` for `AUTH` without `=`, `twice` says an
+    /// earlier AUTH= came in the same command. `Err` refuses the MAIL.
+    /// Postfix (smtpd_sasl_mail_opt()) takes any value once: a bare `AUTH`
+    /// is an option it does not know.
+    fn auth_param(&self, value: Option<&str>, twice: bool) -> Result<(), Reply> {
+        match value {
+            None => Err(self.unsupported_option("AUTH")),
+            Some(_) if twice => Err(Reply::new(503, "5.5.4 Error: multiple AUTH= options")),
+            Some(_) => Ok(()),
+        }
+    }
     /// Whether a refused RCPT counts toward the errors after which the
     /// server gives up on the client ([`HARD_ERROR_LIMIT`]).
     fn refusal_counts_as_error(&self) -> bool {
@@ -478,8 +490,15 @@ pub trait Persona: Sync {
     /// RCPT refused; `to` with angle brackets, `qid` if the transaction has one.
     fn log_rcpt_reject(&self, peer: &Peer, qid: Option<&str>, env: &Envelope, to: &str, reply: &Reply) -> String;
     /// The transaction got its queue id at the first accepted recipient;
-    /// `sasl` is `(mechanism, user)` of an authenticated client.
-    fn log_client(&self, qid: &str, peer: &Peer, sasl: Option<(&str, &str)>) -> Option<String>;
+    /// `sasl` is `(mechanism, user)` of an authenticated client,
+    /// `sasl_sender` the MAIL command's `AUTH=` mailbox.
+    fn log_client(
+        &self,
+        qid: &str,
+        peer: &Peer,
+        sasl: Option<(&str, &str)>,
+        sasl_sender: Option<&str>,
+    ) -> Option<String>;
     /// An AUTH exchange ended.
     fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String>;
     /// A message entered the queue.

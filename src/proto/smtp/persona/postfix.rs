@@ -423,9 +423,17 @@ impl Persona for Postfix {
             "warning: {query}: RBL lookup error: Host or domain name not found. Name service error for name={query} type=A: {why}"
         ))
     }
-    fn log_client(&self, qid: &str, peer: &Peer, sasl: Option<(&str, &str)>) -> Option<String> {
+    fn log_client(
+        &self,
+        qid: &str,
+        peer: &Peer,
+        sasl: Option<(&str, &str)>,
+        sasl_sender: Option<&str>,
+    ) -> Option<String> {
+        // smtpd_sasl_mail_log(): each part only when it is known.
         let sasl = sasl.map(|(mech, u)| format!(", sasl_method={mech}, sasl_username={u}")).unwrap_or_default();
-        Some(format!("{qid}: client={}{sasl}", client(peer)))
+        let sender = sasl_sender.map(|s| format!(", sasl_sender={s}")).unwrap_or_default();
+        Some(format!("{qid}: client={}{sasl}{sender}", client(peer)))
     }
     fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String> {
         (!ok).then(|| {

@@ -252,6 +252,17 @@ impl Persona for Sendmail {
         Reply::new(535, "5.7.0 authentication failed")
     }
 
+    fn auth_param(&self, value: Option<&str>, twice: bool) -> Result<(), Reply> {
+        // srvrsmtp.c mail_esmtp_args(), "auth", in its order.
+        match value {
+            None => Err(Reply::new(501, "5.5.2 AUTH= requires a value")),
+            Some(_) if twice => Err(Reply::new(501, "5.5.0 Duplicate AUTH parameter")),
+            Some(v) if crate::proto::smtp::envelope::xtext_decode(v).is_none() => {
+                Err(Reply::new(501, "5.5.4 Syntax error in AUTH parameter value"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
     fn unsupported_option(&self, option: &str) -> Reply {
         // srvrsmtp.c mail_esmtp_args()/rcpt_esmtp_args(): "%s parameter unrecognized" with the keyword.
         let key = option.split_once('=').map_or(option, |(k, _)| k);
@@ -490,7 +501,13 @@ impl Persona for Sendmail {
         // dnsbl.m4 without its third argument: a failed look-up is TMPOK, silently.
         None
     }
-    fn log_client(&self, _qid: &str, _peer: &Peer, _sasl: Option<(&str, &str)>) -> Option<String> {
+    fn log_client(
+        &self,
+        _qid: &str,
+        _peer: &Peer,
+        _sasl: Option<(&str, &str)>,
+        _sasl_sender: Option<&str>,
+    ) -> Option<String> {
         None
     }
     fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String> {
