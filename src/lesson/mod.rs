@@ -291,7 +291,11 @@ impl Checker {
         };
         let attempts = match &raw.attempts {
             Some(a) if a.value == 0 => {
-                self.err(a, "a student needs at least one try", "use `attempts: 1` for no second try");
+                self.err(
+                    a,
+                    tr("a student needs at least one try", "学生には少なくとも 1 回は答える機会が必要です"),
+                    tr("use `attempts: 1` for no second try", "やり直しをさせないなら `attempts: 1` にしてください"),
+                );
                 1
             }
             Some(a) => a.value,

@@ -5,22 +5,26 @@
 //! it lives here, in the lowest layer that uses it, so that `listserv` needs
 //! nothing from `scenario` (which re-exports both functions).
 
+use crate::base::diag::tr;
 use std::time::Duration;
 
-/// `30s`, `5m`, `2h`, `5d`, `20ms`, or a combination such as `1h30m`.
+/// `30s`, `5m`, `2h`, `5d`, `20ms`, or a combination such as `1h30m`;
+/// `Err` says why not, in the diagnostics' language.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
-        return Err("empty duration".into());
+        return Err(tr("empty duration", "時間の長さが空です"));
     }
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!("`{s}` is not a duration"));
+            return Err(tr(format!("`{s}` is not a duration"), format!("`{s}` は時間の長さではありません")));
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| format!("`{s}`: number too large"))?;
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| tr(format!("`{s}`: number too large"), format!("`{s}` は数が大きすぎます")))?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
         let unit = &rest[..unit_len];
@@ -31,8 +35,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "m" => Duration::from_secs(n.saturating_mul(60)),
             "h" => Duration::from_secs(n.saturating_mul(3600)),
             "d" => Duration::from_secs(n.saturating_mul(86400)),
-            "" => return Err(format!("`{s}` needs a unit after {n}")),
-            u => return Err(format!("`{u}` is not a unit of time")),
+            "" => {
+                return Err(tr(
+                    format!("`{s}` needs a unit after {n}"),
+                    format!("`{s}` には {n} の後に単位が必要です"),
+                ));
+            }
+            u => return Err(tr(format!("`{u}` is not a unit of time"), format!("`{u}` は時間の単位ではありません"))),
         };
         total = total.saturating_add(d);
     }

@@ -9,6 +9,7 @@
 //! `192`), a host name or mail domain by itself and then each parent domain,
 //! a mail address in full, then `user@`, then its domain.
 
+use crate::base::diag::tr;
 use std::net::Ipv4Addr;
 
 /// What an entry is about: the client, the envelope sender or a recipient.
@@ -45,16 +46,29 @@ pub struct Entry {
     pub action: Action,
 }
 
-/// Parse one line `TAG:KEY ACTION`; `Err` has the message and a hint.
+/// Parse one line `TAG:KEY ACTION`; `Err` has the message and a hint, in
+/// the diagnostics' language.
 pub fn parse_line(line: &str) -> Result<Entry, (String, String)> {
     let line = line.trim();
     let (lhs, rhs) = line.split_once(char::is_whitespace).ok_or_else(|| {
-        (format!("access entry `{line}` has no action"), "write `TAG:KEY ACTION`, e.g. `Connect:192.0.2 RELAY`".into())
+        (
+            tr(
+                format!("access entry `{line}` has no action"),
+                format!("アクセスの行 `{line}` に動作 (ACTION) がありません"),
+            ),
+            tr(
+                "write `TAG:KEY ACTION`, e.g. `Connect:192.0.2 RELAY`",
+                "`TAG:KEY ACTION` の形で書いてください (例: `Connect:192.0.2 RELAY`)",
+            ),
+        )
     })?;
     let (tag, key) = lhs.split_once(':').ok_or_else(|| {
         (
-            format!("access key `{lhs}` has no tag"),
-            "start it with Connect: (client), From: (sender) or To: (recipient)".into(),
+            tr(format!("access key `{lhs}` has no tag"), format!("アクセスのキー `{lhs}` にタグがありません")),
+            tr(
+                "start it with Connect: (client), From: (sender) or To: (recipient)",
+                "Connect: (クライアント)、From: (送信者)、To: (受信者) のどれかで始めてください",
+            ),
         )
     })?;
     let tag = match tag.to_ascii_lowercase().as_str() {
@@ -63,20 +77,32 @@ pub fn parse_line(line: &str) -> Result<Entry, (String, String)> {
         "to" => Tag::To,
         other => {
             return Err((
-                format!("unknown access tag `{other}:`"),
-                "use Connect: (client), From: (sender) or To: (recipient)".into(),
+                tr(format!("unknown access tag `{other}:`"), format!("`{other}:` というアクセスのタグはありません")),
+                tr(
+                    "use Connect: (client), From: (sender) or To: (recipient)",
+                    "Connect: (クライアント)、From: (送信者)、To: (受信者) のどれかを使ってください",
+                ),
             ));
         }
     };
     let key = key.trim().to_ascii_lowercase();
     if key.is_empty() || key.contains(char::is_whitespace) {
-        return Err((format!("access key `{lhs}` is empty"), "write e.g. `From:example.com REJECT`".into()));
+        return Err((
+            tr(format!("access key `{lhs}` is empty"), format!("アクセスのキー `{lhs}` が空です")),
+            tr("write e.g. `From:example.com REJECT`", "例えば `From:example.com REJECT` のように書いてください"),
+        ));
     }
     if tag == Tag::Connect && key.contains('@') {
         return Err((
-            format!("`Connect:{key}` names a mail address"),
-            "Connect: takes a client address (192.0.2 or 192.0.2.9) or host name; use From: or To: for addresses"
-                .into(),
+            tr(
+                format!("`Connect:{key}` names a mail address"),
+                format!("`Connect:{key}` はメールアドレスを指しています"),
+            ),
+            tr(
+                "Connect: takes a client address (192.0.2 or 192.0.2.9) or host name; use From: or To: for addresses",
+                "Connect: にはクライアントのアドレス (192.0.2 や 192.0.2.9) かホスト名を書きます。\
+                 メールアドレスには From: か To: を使ってください",
+            ),
         ));
     }
     let rhs = rhs.trim();
@@ -86,13 +112,25 @@ pub fn parse_line(line: &str) -> Result<Entry, (String, String)> {
         "REJECT" => Action::Reject,
         "DISCARD" => Action::Discard,
         _ => parse_error(rhs).ok_or_else(|| {
-            (format!("unknown access action `{rhs}`"), "use OK, RELAY, REJECT, DISCARD or ERROR:5.7.1:550 text".into())
+            (
+                tr(format!("unknown access action `{rhs}`"), format!("`{rhs}` というアクセスの動作はありません")),
+                tr(
+                    "use OK, RELAY, REJECT, DISCARD or ERROR:5.7.1:550 text",
+                    "OK、RELAY、REJECT、DISCARD、ERROR:5.7.1:550 テキスト のどれかを使ってください",
+                ),
+            )
         })?,
     };
     if action == Action::Relay && tag == Tag::From {
         return Err((
-            "RELAY for a sender would let anyone who writes that address relay".into(),
-            "relay by client (Connect:) or by destination (To:) instead".into(),
+            tr(
+                "RELAY for a sender would let anyone who writes that address relay",
+                "送信者に RELAY を付けると、そのアドレスを名乗るだれもが中継できてしまいます",
+            ),
+            tr(
+                "relay by client (Connect:) or by destination (To:) instead",
+                "中継はクライアント (Connect:) か宛先 (To:) で許してください",
+            ),
         ));
     }
     Ok(Entry { tag, key, action })

@@ -5,6 +5,7 @@
 //! kinds against [`Kind::from_name`].
 
 use super::field::Field;
+use crate::base::diag::tr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -329,13 +330,26 @@ impl Kind {
             .map(|(_, k)| k)
     }
 
-    /// The error text and hint for a name that is not a kind.
+    /// The error text and hint for a name that is not a kind, in the diagnostics' language.
     pub fn unknown(s: &str) -> (String, String) {
         let hint = match Kind::nearest(s) {
-            Some(k) => format!("did you mean `{}`? (every kind is listed in the book, Running a scenario → Event kinds)", k.name()),
-            None => "kinds look like smtp.reply, dns.answer, popauth.add, mua.fetch; every kind is listed in the book (Running a scenario → Event kinds)".into(),
+            Some(k) => tr(
+                format!(
+                    "did you mean `{}`? (every kind is listed in the book, Running a scenario → Event kinds)",
+                    k.name()
+                ),
+                format!(
+                    "`{}` の書き間違いではありませんか? (種類はすべて本の「シナリオを実行する → イベントの種類」にあります)",
+                    k.name()
+                ),
+            ),
+            None => tr(
+                "kinds look like smtp.reply, dns.answer, popauth.add, mua.fetch; every kind is listed in the book (Running a scenario → Event kinds)",
+                "種類は smtp.reply、dns.answer、popauth.add、mua.fetch のような名前です。\
+                 すべての種類は本の「シナリオを実行する → イベントの種類」にあります",
+            ),
         };
-        (format!("`{s}` is not an event kind"), hint)
+        (tr(not_a_kind(s), format!("`{s}` はイベントの種類ではありません")), hint)
     }
 
     /// The book's table of kinds (book/src/running.md), made from this enum.
@@ -389,8 +403,13 @@ impl Serialize for Kind {
 impl<'de> Deserialize<'de> for Kind {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Kind::from_name(&s).ok_or_else(|| serde::de::Error::custom(Kind::unknown(&s).0))
+        Kind::from_name(&s).ok_or_else(|| serde::de::Error::custom(not_a_kind(&s)))
     }
+}
+
+/// A trace read back names a kind this build does not know (always English, as serde's own errors are).
+fn not_a_kind(s: &str) -> String {
+    format!("`{s}` is not an event kind")
 }
 
 #[cfg(test)]

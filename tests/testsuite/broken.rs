@@ -80,6 +80,16 @@ fn broken_files_are_explained_in_japanese_too() {
         ("unclosed-quote.yaml", "unclosed-quote.yaml:3:7: この引用符はこの行で閉じられていません"),
         ("lesson-bad-pattern.yaml", "13:20: `/(e)?smtp(s/` は正規表現として読めません: unclosed group"),
         ("subject-injection.yaml", "subject-injection.yaml:34:16: 件名は 1 行です: 復帰 (CR、`\\r`) が入っています"),
+        (
+            "long-line.yaml",
+            "メールアドレスの形が正しくありません: `u601@@example.com` のローカル部に使えない文字があります",
+        ),
+        (
+            "bad-dns.yaml",
+            "bad-dns.yaml:20:11: DNS レコード `mx.example.com A 198.51.100.25` が正しくありません: `mx.example.com` は最後にドットがない",
+        ),
+        ("misspelt-kind.yaml", "misspelt-kind.yaml:34:20: `delivr` はイベントの種類ではありません"),
+        ("client-header.yaml", "ヒント: 件名は `subject:` に書いてください"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);
         assert!(got.contains(want), "{file}: expected `{want}` in:\n{got}");
@@ -95,17 +105,26 @@ fn japanese_diagnostics_do_not_mix_in_english() {
         .expect("the corpus folder")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .filter(|n| n.ends_with(".yaml"))
-        // Still English: the address parser's reasons and trace::Kind::unknown.
-        .filter(|n| n != "long-line.yaml" && n != "misspelt-kind.yaml")
         .collect();
     names.sort();
-    let english = [" is not ", "unknown ", "write ", " has no ", "must be ", "did you mean", "give ", " use "];
+    let english =
+        [" is not ", "unknown ", "write ", " has no ", "must be ", "did you mean", "give ", " use ", " needs "];
+    let japanese = |c: char| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}');
     let mut mixed = Vec::new();
     for n in &names {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{n}")]);
-        for line in got.lines().filter(|l| l.contains(": ") && !l.starts_with("  ")) {
-            if let Some(w) = english.iter().find(|w| line.contains(*w)) {
-                mixed.push(format!("{n}: `{w}` in {line}"));
+        // Each message (`FILE:LINE:COLUMN: …`, what follows the position) and
+        // each hint; not the exit status, the stream headings or the quoted source lines.
+        let said = got.lines().filter_map(|l| match l.strip_prefix("  ヒント: ") {
+            Some(hint) => Some(hint),
+            None if l.starts_with(DIR) => l.split_once(": ").map(|(_, m)| m),
+            None => None,
+        });
+        for text in said {
+            if let Some(w) = english.iter().find(|w| text.contains(*w)) {
+                mixed.push(format!("{n}: `{w}` in {text}"));
+            } else if !text.chars().any(japanese) {
+                mixed.push(format!("{n}: no Japanese in {text}"));
             }
         }
     }

@@ -1,13 +1,16 @@
 //! Zone-file-like lines (`NAME [TTL] [IN] TYPE RDATA`) and the diagnostics
-//! that say where a line is wrong and how to mend it.
+//! that say where a line is wrong and how to mend it, in the diagnostics'
+//! language ([`tr`]): only a scenario's `zones:` are read with them.
 
 use super::dig::dotted;
 use super::model::SUPPORTED_TYPES;
 use super::names::{MAX_LABEL_LEN, MAX_NAME_LEN, is_under, normalize_name};
 use super::{DEFAULT_TTL, RecordData, ZoneRecord};
+use crate::base::diag::tr;
 use std::fmt;
 use std::net::Ipv4Addr;
 
+/// Where a record line is wrong; the message and hint are in the diagnostics' language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordError {
     pub message: String,
@@ -54,6 +57,9 @@ fn split_words(line: &str) -> Vec<Word<'_>> {
     out
 }
 
+/// [`SUPPORTED_TYPES`] in Japanese.
+const SUPPORTED_TYPES_JA: &str = "A、MX、TXT、PTR、CNAME、NS";
+
 fn label_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
@@ -65,34 +71,68 @@ fn check_labels(body: &str) -> Result<(), (String, String, usize)> {
     for label in body.split('.') {
         if label.is_empty() {
             return Err((
-                format!("`{body}` has an empty label (two dots in a row, or a dot at the start)"),
-                "separate labels with single dots, e.g. `mx.example.com.`".into(),
+                tr(
+                    format!("`{body}` has an empty label (two dots in a row, or a dot at the start)"),
+                    format!("`{body}` に空のラベルがあります (ドットが 2 つ続いているか、先頭にドットがあります)"),
+                ),
+                tr(
+                    "separate labels with single dots, e.g. `mx.example.com.`",
+                    "ラベルはドット 1 つで区切ってください (例: `mx.example.com.`)",
+                ),
                 offset,
             ));
         }
         if let Some((i, c)) = label.char_indices().find(|&(_, c)| !label_char_ok(c)) {
             let hint = if c == '@' {
-                "`@` alone stands for the zone itself; it cannot be part of a longer name"
+                tr(
+                    "`@` alone stands for the zone itself; it cannot be part of a longer name",
+                    "`@` は単独でゾーンそのものを表します。長い名前の一部には使えません",
+                )
             } else if c == '*' {
-                "wildcard names are not supported; write each name out"
+                tr(
+                    "wildcard names are not supported; write each name out",
+                    "ワイルドカードの名前は使えません。名前を 1 つずつ書いてください",
+                )
             } else if !c.is_ascii() {
-                "use letters, digits, `-` and `_`; write an internationalised name in its xn-- (punycode) form"
+                tr(
+                    "use letters, digits, `-` and `_`; write an internationalised name in its xn-- (punycode) form",
+                    "英字・数字・`-`・`_` を使ってください。国際化ドメイン名は xn-- で始まる形 (Punycode) で書きます",
+                )
             } else {
-                "use only letters, digits, `-` and `_` between the dots"
+                tr(
+                    "use only letters, digits, `-` and `_` between the dots",
+                    "ドットの間には英字・数字・`-`・`_` だけを使ってください",
+                )
             };
-            return Err((format!("`{body}` contains `{c}`, which is not allowed in a name"), hint.into(), offset + i));
+            let message = tr(
+                format!("`{body}` contains `{c}`, which is not allowed in a name"),
+                format!("`{body}` に、名前には使えない `{c}` があります"),
+            );
+            return Err((message, hint, offset + i));
         }
         if label.len() > MAX_LABEL_LEN {
             return Err((
-                format!("the label `{label}` is {} characters long; at most {MAX_LABEL_LEN} are allowed", label.len()),
-                "shorten that part of the name".into(),
+                tr(
+                    format!(
+                        "the label `{label}` is {} characters long; at most {MAX_LABEL_LEN} are allowed",
+                        label.len()
+                    ),
+                    format!("ラベル `{label}` は {} 文字あります。最長 {MAX_LABEL_LEN} 文字です", label.len()),
+                ),
+                tr("shorten that part of the name", "名前のその部分を短くしてください"),
                 offset,
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err((
-                format!("the label `{label}` begins or ends with `-`"),
-                "a hyphen may only stand inside a label, e.g. `mail-1`".into(),
+                tr(
+                    format!("the label `{label}` begins or ends with `-`"),
+                    format!("ラベル `{label}` が `-` で始まるか終わっています"),
+                ),
+                tr(
+                    "a hyphen may only stand inside a label, e.g. `mail-1`",
+                    "ハイフンはラベルの途中にだけ置けます (例: `mail-1`)",
+                ),
                 offset,
             ));
         }
@@ -121,16 +161,25 @@ fn zone_name(w: Word<'_>, origin: &str) -> Result<String, RecordError> {
         // `mx.example.com` in zone example.com means mx.example.com.example.com:
         // almost always a forgotten final dot.
         return Err(rerr(
-            format!("`{text}` has no final dot, so it is relative to the zone and would mean `{lower}.{origin}`"),
-            format!("end a full name with a dot: `{text}.`"),
+            tr(
+                format!("`{text}` has no final dot, so it is relative to the zone and would mean `{lower}.{origin}`"),
+                format!("`{text}` は最後にドットがないのでゾーンからの相対名になり、`{lower}.{origin}` を指します"),
+            ),
+            tr(
+                format!("end a full name with a dot: `{text}.`"),
+                format!("完全な名前はドットで終えてください: `{text}.`"),
+            ),
             w.at,
         ));
     }
     let full = if absolute || origin.is_empty() { lower } else { format!("{lower}.{origin}") };
     if full.len() > MAX_NAME_LEN {
         return Err(rerr(
-            format!("the name `{full}` is {} characters long; at most {MAX_NAME_LEN} are allowed", full.len()),
-            "use a shorter name",
+            tr(
+                format!("the name `{full}` is {} characters long; at most {MAX_NAME_LEN} are allowed", full.len()),
+                format!("名前 `{full}` は {} 文字あります。最長 {MAX_NAME_LEN} 文字です", full.len()),
+            ),
+            tr("use a shorter name", "もっと短い名前にしてください"),
             w.at,
         ));
     }
@@ -169,16 +218,27 @@ fn parse_ttl(t: &str) -> Result<u32, TtlError> {
     u32::try_from(total).map_err(|_| TtlError::TooLarge)
 }
 
-/// Error for a word left over after the data.
-fn extra_word(w: Word<'_>, after: &str, hint: &str) -> RecordError {
+/// Error for a word left over after the data; `after` names the data and
+/// `hint` says what the record holds, each as (English, Japanese).
+fn extra_word(w: Word<'_>, after: (&str, &str), hint: (String, String)) -> RecordError {
     if w.text.starts_with(';') {
         rerr(
-            "comments are not allowed inside a record",
-            "remove the `;` and what follows; a YAML comment (`#`) goes outside the quotes",
+            tr("comments are not allowed inside a record", "レコードの中にはコメントを書けません"),
+            tr(
+                "remove the `;` and what follows; a YAML comment (`#`) goes outside the quotes",
+                "`;` とその後ろを消してください。YAML のコメント (`#`) は引用符の外に書きます",
+            ),
             w.at,
         )
     } else {
-        rerr(format!("unexpected `{}` after the {after}", w.text), hint, w.at)
+        rerr(
+            tr(
+                format!("unexpected `{}` after the {}", w.text, after.0),
+                format!("{}の後に余計な `{}` があります", after.1, w.text),
+            ),
+            tr(hint.0, hint.1),
+            w.at,
+        )
     }
 }
 
@@ -191,8 +251,11 @@ fn parse_quoted(raw: &str, base: usize) -> Result<String, RecordError> {
         let Some((qi, c)) = chars.next() else { break };
         if c != '"' {
             return Err(rerr(
-                "unexpected text after the closing `\"`",
-                "put all of the text inside the quotes, e.g. `@ TXT \"v=spf1 mx -all\"`",
+                tr("unexpected text after the closing `\"`", "閉じる `\"` の後に余計な文字があります"),
+                tr(
+                    "put all of the text inside the quotes, e.g. `@ TXT \"v=spf1 mx -all\"`",
+                    "テキストはすべて引用符の中に入れてください (例: `@ TXT \"v=spf1 mx -all\"`)",
+                ),
                 base + qi,
             ));
         }
@@ -212,8 +275,11 @@ fn parse_quoted(raw: &str, base: usize) -> Result<String, RecordError> {
         }
         if !closed {
             return Err(rerr(
-                "the text has no closing `\"`",
-                "end the text with a double quote, e.g. `@ TXT \"v=spf1 mx -all\"`; write `\\\"` for a quote inside it",
+                tr("the text has no closing `\"`", "テキストを閉じる `\"` がありません"),
+                tr(
+                    "end the text with a double quote, e.g. `@ TXT \"v=spf1 mx -all\"`; write `\\\"` for a quote inside it",
+                    "テキストは二重引用符で閉じてください (例: `@ TXT \"v=spf1 mx -all\"`)。中の引用符は `\\\"` と書きます",
+                ),
                 base + qi,
             ));
         }
@@ -232,22 +298,40 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
         && let Err((m, _, _)) = check_labels(&origin)
     {
         return Err(rerr(
-            format!("the zone `{origin}` is not a valid domain name: {m}"),
-            "name the zone like `example.com`",
+            tr(
+                format!("the zone `{origin}` is not a valid domain name: {m}"),
+                format!("ゾーン `{origin}` は正しいドメイン名ではありません: {m}"),
+            ),
+            tr("name the zone like `example.com`", "ゾーンは `example.com` のように名付けてください"),
             0,
         ));
     }
     let words = split_words(line);
     let end = line.trim_end().len();
     let Some(&name_word) = words.first() else {
-        return Err(rerr("the record is empty", "write it as `NAME [TTL] [IN] TYPE DATA`, e.g. `mx A 192.0.2.25`", 0));
+        return Err(rerr(
+            tr("the record is empty", "レコードが空です"),
+            tr(
+                "write it as `NAME [TTL] [IN] TYPE DATA`, e.g. `mx A 192.0.2.25`",
+                "`NAME [TTL] [IN] TYPE DATA` (名前、TTL、クラス、型、データ) の形で書いてください (例: `mx A 192.0.2.25`)",
+            ),
+            0,
+        ));
     };
     let name = zone_name(name_word, &origin)?;
     if !is_under(&name, &origin) {
         return Err(rerr(
-            format!("`{}` is outside the zone {origin}", dotted(&name)),
-            format!(
-                "name records inside the zone: `@`, a short name such as `mx`, or a full name ending in `.{origin}.`"
+            tr(
+                format!("`{}` is outside the zone {origin}", dotted(&name)),
+                format!("`{}` はゾーン {origin} の外にあります", dotted(&name)),
+            ),
+            tr(
+                format!(
+                    "name records inside the zone: `@`, a short name such as `mx`, or a full name ending in `.{origin}.`"
+                ),
+                format!(
+                    "レコードにはゾーンの中の名前を付けてください: `@`、`mx` のような短い名前、または `.{origin}.` で終わる完全な名前"
+                ),
             ),
             name_word.at,
         ));
@@ -261,35 +345,58 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
         if w.text.starts_with(|c: char| c.is_ascii_digit()) {
             if w.text.parse::<Ipv4Addr>().is_ok() {
                 return Err(rerr(
-                    format!("the record has no type before `{}`", w.text),
-                    format!("put the type before the data, e.g. `{} A {}`", name_word.text, w.text),
+                    tr(
+                        format!("the record has no type before `{}`", w.text),
+                        format!("`{}` の前にレコードの型がありません", w.text),
+                    ),
+                    tr(
+                        format!("put the type before the data, e.g. `{} A {}`", name_word.text, w.text),
+                        format!("データの前に型を書いてください (例: `{} A {}`)", name_word.text, w.text),
+                    ),
                     w.at,
                 ));
             }
             if ttl.is_some() {
-                return Err(rerr(format!("a second TTL `{}`", w.text), "write one TTL, right after the name", w.at));
+                return Err(rerr(
+                    tr(format!("a second TTL `{}`", w.text), format!("2 つ目の TTL `{}` があります", w.text)),
+                    tr("write one TTL, right after the name", "TTL は名前のすぐ後に 1 つだけ書いてください"),
+                    w.at,
+                ));
             }
             ttl = Some(parse_ttl(w.text).map_err(|e| match e {
                 TtlError::Syntax => rerr(
-                    format!("`{}` is not a TTL", w.text),
-                    "a TTL is a number of seconds such as 3600, or a time such as 1h, 30m or 1d",
+                    tr(format!("`{}` is not a TTL", w.text), format!("`{}` は TTL ではありません", w.text)),
+                    tr(
+                        "a TTL is a number of seconds such as 3600, or a time such as 1h, 30m or 1d",
+                        "TTL は 3600 のような秒数か、1h、30m、1d のような時間です",
+                    ),
                     w.at,
                 ),
                 TtlError::TooLarge => rerr(
-                    format!("the TTL `{}` is too large", w.text),
-                    format!("a TTL is at most {} seconds; 3600 (an hour) is usual", u32::MAX),
+                    tr(format!("the TTL `{}` is too large", w.text), format!("TTL `{}` が大きすぎます", w.text)),
+                    tr(
+                        format!("a TTL is at most {} seconds; 3600 (an hour) is usual", u32::MAX),
+                        format!("TTL は最大 {} 秒です。ふつうは 3600 (1 時間) です", u32::MAX),
+                    ),
                     w.at,
                 ),
             })?);
         } else if w.text.eq_ignore_ascii_case("IN") {
             if class_seen {
-                return Err(rerr("the class `IN` is written twice", "write `IN` once, before the type", w.at));
+                return Err(rerr(
+                    tr("the class `IN` is written twice", "クラス `IN` が 2 回書かれています"),
+                    tr("write `IN` once, before the type", "`IN` は型の前に 1 回だけ書いてください"),
+                    w.at,
+                ));
             }
             class_seen = true;
         } else if ["CH", "CS", "HS"].iter().any(|c| w.text.eq_ignore_ascii_case(c)) {
             return Err(rerr(
-                format!("class `{}` is not supported", w.text),
-                "only the Internet class `IN` is supported; it may be left out",
+                tr(format!("class `{}` is not supported", w.text), format!("クラス `{}` は使えません", w.text)),
+                tr(
+                    "only the Internet class `IN` is supported; it may be left out",
+                    "使えるのはインターネットのクラス `IN` だけです。省略してもかまいません",
+                ),
                 w.at,
             ));
         } else {
@@ -301,9 +408,14 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
 
     let Some(&type_word) = words.get(i) else {
         return Err(rerr(
-            "the record has no type",
-            format!(
-                "after the name write a type and its data, e.g. `mx A 192.0.2.25`; the types are {SUPPORTED_TYPES}"
+            tr("the record has no type", "レコードに型がありません"),
+            tr(
+                format!(
+                    "after the name write a type and its data, e.g. `mx A 192.0.2.25`; the types are {SUPPORTED_TYPES}"
+                ),
+                format!(
+                    "名前の後に型とそのデータを書いてください (例: `mx A 192.0.2.25`)。型は {SUPPORTED_TYPES_JA} です"
+                ),
             ),
             end,
         ));
@@ -313,17 +425,34 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
     let data = match kind.as_str() {
         "A" => {
             let Some(&w) = rest.first() else {
-                return Err(rerr("A record needs an IPv4 address", "write it as `mx A 192.0.2.25`", end));
+                return Err(rerr(
+                    tr("A record needs an IPv4 address", "A レコードには IPv4 アドレスが必要です"),
+                    tr("write it as `mx A 192.0.2.25`", "`mx A 192.0.2.25` のように書いてください"),
+                    end,
+                ));
             };
             let ip = w.text.parse::<Ipv4Addr>().map_err(|_| {
                 rerr(
-                    format!("`{}` is not an IPv4 address", w.text),
-                    "write four numbers from 0 to 255 separated by dots, e.g. `192.0.2.25`",
+                    tr(
+                        format!("`{}` is not an IPv4 address", w.text),
+                        format!("`{}` は IPv4 アドレスではありません", w.text),
+                    ),
+                    tr(
+                        "write four numbers from 0 to 255 separated by dots, e.g. `192.0.2.25`",
+                        "0 から 255 までの数 4 つをドットで区切って書いてください (例: `192.0.2.25`)",
+                    ),
                     w.at,
                 )
             })?;
             if let Some(&x) = rest.get(1) {
-                return Err(extra_word(x, "address", "an A record holds one address; write one record per address"));
+                return Err(extra_word(
+                    x,
+                    ("address", "アドレス"),
+                    (
+                        "an A record holds one address; write one record per address".into(),
+                        "A レコードに書けるアドレスは 1 つです。アドレスごとにレコードを 1 つ書いてください".into(),
+                    ),
+                ));
             }
             RecordData::A(ip)
         }
@@ -334,25 +463,42 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
                     _ => end,
                 };
                 return Err(rerr(
-                    "MX record needs a preference and a mail exchanger",
-                    "write it as `@ MX 10 mx.example.com.`",
+                    tr(
+                        "MX record needs a preference and a mail exchanger",
+                        "MX レコードには優先度とメールサーバの名前が必要です",
+                    ),
+                    tr("write it as `@ MX 10 mx.example.com.`", "`@ MX 10 mx.example.com.` のように書いてください"),
                     at,
                 ));
             };
-            let pref_hint =
-                "the preference is a number from 0 to 65535 (lower is tried first), e.g. `@ MX 10 mx.example.com.`";
+            let pref_hint = || {
+                tr(
+                    "the preference is a number from 0 to 65535 (lower is tried first), e.g. `@ MX 10 mx.example.com.`",
+                    "優先度は 0 から 65535 までの数です (小さいほうが先に試されます)。例: `@ MX 10 mx.example.com.`",
+                )
+            };
             if !p.text.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(rerr(format!("`{}` is not a preference", p.text), pref_hint, p.at));
+                return Err(rerr(
+                    tr(format!("`{}` is not a preference", p.text), format!("`{}` は優先度ではありません", p.text)),
+                    pref_hint(),
+                    p.at,
+                ));
             }
-            let preference = p
-                .text
-                .parse::<u16>()
-                .map_err(|_| rerr(format!("the preference `{}` is too large", p.text), pref_hint, p.at))?;
+            let preference = p.text.parse::<u16>().map_err(|_| {
+                rerr(
+                    tr(
+                        format!("the preference `{}` is too large", p.text),
+                        format!("優先度 `{}` が大きすぎます", p.text),
+                    ),
+                    pref_hint(),
+                    p.at,
+                )
+            })?;
             let exchange = if e.text == "." {
                 if preference != 0 {
                     return Err(rerr(
-                        "a null MX (`.`) must have preference 0",
-                        "write it as `@ MX 0 .` (RFC 7505)",
+                        tr("a null MX (`.`) must have preference 0", "null MX (`.`) の優先度は 0 でなければなりません"),
+                        tr("write it as `@ MX 0 .` (RFC 7505)", "`@ MX 0 .` と書いてください (RFC 7505)"),
                         p.at,
                     ));
                 }
@@ -363,15 +509,23 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
             if let Some(&x) = rest.get(2) {
                 return Err(extra_word(
                     x,
-                    "mail exchanger",
-                    "an MX record holds one preference and one name; write one record per mail exchanger",
+                    ("mail exchanger", "メールサーバの名前"),
+                    (
+                        "an MX record holds one preference and one name; write one record per mail exchanger".into(),
+                        "MX レコードに書けるのは優先度 1 つと名前 1 つです。メールサーバごとにレコードを 1 つ書いてください"
+                            .into(),
+                    ),
                 ));
             }
             RecordData::Mx { preference, exchange }
         }
         "TXT" => {
             let Some(&w) = rest.first() else {
-                return Err(rerr("TXT record needs some text", "write it as `@ TXT \"v=spf1 mx -all\"`", end));
+                return Err(rerr(
+                    tr("TXT record needs some text", "TXT レコードにはテキストが必要です"),
+                    tr("write it as `@ TXT \"v=spf1 mx -all\"`", "`@ TXT \"v=spf1 mx -all\"` のように書いてください"),
+                    end,
+                ));
             };
             let raw = line.get(w.at..).unwrap_or_default().trim_end();
             if raw.starts_with('"') {
@@ -386,15 +540,31 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
                 "CNAME" => "`www CNAME web.example.com.`",
                 _ => "`@ NS ns.example.com.`",
             };
+            let write_it = || tr(format!("write it as {example}"), format!("{example} のように書いてください"));
             let Some(&w) = rest.first() else {
-                return Err(rerr(format!("{kind} record needs a host name"), format!("write it as {example}"), end));
+                return Err(rerr(
+                    tr(format!("{kind} record needs a host name"), format!("{kind} レコードにはホスト名が必要です")),
+                    write_it(),
+                    end,
+                ));
             };
             if w.text == "." {
-                return Err(rerr("the root `.` is not a host name", format!("write it as {example}"), w.at));
+                return Err(rerr(
+                    tr("the root `.` is not a host name", "ルート `.` はホスト名ではありません"),
+                    write_it(),
+                    w.at,
+                ));
             }
             let target = zone_name(w, &origin)?;
             if let Some(&x) = rest.get(1) {
-                return Err(extra_word(x, "name", &format!("a {kind} record holds one name; write it as {example}")));
+                return Err(extra_word(
+                    x,
+                    ("name", "名前"),
+                    (
+                        format!("a {kind} record holds one name; write it as {example}"),
+                        format!("{kind} レコードに書ける名前は 1 つです。{example} のように書いてください"),
+                    ),
+                ));
             }
             match kind.as_str() {
                 "PTR" => RecordData::Ptr(target),
@@ -404,8 +574,14 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
         }
         "SOA" => {
             return Err(rerr(
-                "a zone's SOA record is not written in the scenario",
-                "the DNS host writes the SOA of each zone it serves itself (primary server, `hostmaster.` mailbox, a negative-answer TTL of 300 s); delete this line",
+                tr(
+                    "a zone's SOA record is not written in the scenario",
+                    "ゾーンの SOA レコードはシナリオには書きません",
+                ),
+                tr(
+                    "the DNS host writes the SOA of each zone it serves itself (primary server, `hostmaster.` mailbox, a negative-answer TTL of 300 s); delete this line",
+                    "受け持つ各ゾーンの SOA は DNS ホストが自分で書きます (プライマリサーバ、`hostmaster.` のメールボックス、否定応答の TTL 300 秒)。この行は消してください",
+                ),
                 type_word.at,
             ));
         }
@@ -413,13 +589,28 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
             let starts_with_type =
                 ["A", "MX", "TXT", "PTR", "CNAME", "NS"].iter().any(|t| name_word.text.eq_ignore_ascii_case(t));
             let hint = if starts_with_type {
-                format!(
-                    "a record starts with its name (`@` for the zone itself), e.g. `@ MX 10 mx.example.com.`; the types are {SUPPORTED_TYPES}"
+                tr(
+                    format!(
+                        "a record starts with its name (`@` for the zone itself), e.g. `@ MX 10 mx.example.com.`; the types are {SUPPORTED_TYPES}"
+                    ),
+                    format!(
+                        "レコードは名前で始まります (ゾーンそのものは `@`)。例: `@ MX 10 mx.example.com.`。型は {SUPPORTED_TYPES_JA} です"
+                    ),
                 )
             } else {
-                format!("the supported types are {SUPPORTED_TYPES}")
+                tr(
+                    format!("the supported types are {SUPPORTED_TYPES}"),
+                    format!("使える型は {SUPPORTED_TYPES_JA} です"),
+                )
             };
-            return Err(rerr(format!("unknown record type `{}`", type_word.text), hint, type_word.at));
+            return Err(rerr(
+                tr(
+                    format!("unknown record type `{}`", type_word.text),
+                    format!("`{}` というレコードの型はありません", type_word.text),
+                ),
+                hint,
+                type_word.at,
+            ));
         }
     };
     Ok(ZoneRecord { name, ttl, data })

@@ -107,48 +107,140 @@ impl Path {
     }
 }
 
+/// Why an address, a path or a domain is refused. [`Display`](fmt::Display)
+/// writes the English reason ([`AddressError::en`]), which SMTP replies carry
+/// on the wire; a diagnostic for a person takes [`AddressError::ja`] in Japanese.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddressError {
+    DomainEmpty,
+    DomainTooLong,
+    /// The domain, which has an empty label.
+    EmptyLabel(String),
+    /// The domain, one of whose labels is too long.
+    LabelTooLong(String),
+    /// The domain, which holds a character not allowed in a name.
+    DomainCharacter(String),
+    /// The domain, a label of which starts or ends with a hyphen.
+    LabelHyphen(String),
+    /// The text, which has no `@`.
+    NoAt(String),
+    /// The address, with nothing before its `@`.
+    EmptyLocal(String),
+    /// The address, whose local part is too long.
+    LocalTooLong(String),
+    /// The address, whose local part has a character not allowed there.
+    LocalCharacter(String),
+    /// The address, and what is wrong with its domain.
+    Domain(String, Box<AddressError>),
+    NoAngleBrackets,
+    NoClosingBracket,
+    PathTooLong,
+}
+
+impl AddressError {
+    /// The reason in English, as SMTP replies and English diagnostics give it.
+    pub fn en(&self) -> String {
+        match self {
+            AddressError::DomainEmpty => "the domain is empty".into(),
+            AddressError::DomainTooLong => format!("the domain is longer than {MAX_DOMAIN} octets"),
+            AddressError::EmptyLabel(d) => {
+                format!("`{d}` has an empty label (two dots in a row, or a dot at an end)")
+            }
+            AddressError::LabelTooLong(d) => format!("a label of `{d}` is longer than 63 characters"),
+            AddressError::DomainCharacter(d) => format!("`{d}` may hold only letters, digits, hyphens and dots"),
+            AddressError::LabelHyphen(d) => format!("a label of `{d}` starts or ends with a hyphen"),
+            AddressError::NoAt(s) => format!("`{s}` is not a mail address: it has no `@`"),
+            AddressError::EmptyLocal(s) => format!("`{s}` has nothing before the `@`"),
+            AddressError::LocalTooLong(s) => format!("the local part of `{s}` is longer than {MAX_LOCAL} octets"),
+            AddressError::LocalCharacter(s) => {
+                format!("the local part of `{s}` has a character that is not allowed there")
+            }
+            AddressError::Domain(s, e) => format!("in `{s}`: {}", e.en()),
+            AddressError::NoAngleBrackets => {
+                "the address must be written in angle brackets, like <user@example.com>".into()
+            }
+            AddressError::NoClosingBracket => "the address has no closing `>`".into(),
+            AddressError::PathTooLong => format!("path longer than {MAX_PATH} octets"),
+        }
+    }
+
+    /// The reason in Japanese, for a diagnostic shown to a person (never on the wire).
+    pub fn ja(&self) -> String {
+        match self {
+            AddressError::DomainEmpty => "ドメインが空です".into(),
+            AddressError::DomainTooLong => format!("ドメインが {MAX_DOMAIN} オクテットを超えています"),
+            AddressError::EmptyLabel(d) => {
+                format!("`{d}` に空のラベルがあります (ドットが 2 つ続いているか、端にドットがあります)")
+            }
+            AddressError::LabelTooLong(d) => format!("`{d}` に 63 文字を超えるラベルがあります"),
+            AddressError::DomainCharacter(d) => {
+                format!("`{d}` に使えるのは英字・数字・ハイフン・ドットだけです")
+            }
+            AddressError::LabelHyphen(d) => format!("`{d}` にハイフンで始まるか終わるラベルがあります"),
+            AddressError::NoAt(s) => format!("`{s}` はメールアドレスではありません: `@` がありません"),
+            AddressError::EmptyLocal(s) => format!("`{s}` は `@` の前 (ローカル部) が空です"),
+            AddressError::LocalTooLong(s) => format!("`{s}` のローカル部が {MAX_LOCAL} オクテットを超えています"),
+            AddressError::LocalCharacter(s) => format!("`{s}` のローカル部に使えない文字があります"),
+            AddressError::Domain(s, e) => format!("`{s}` のドメイン: {}", e.ja()),
+            AddressError::NoAngleBrackets => {
+                "アドレスは <user@example.com> のように山かっこ <> で囲んで書きます".into()
+            }
+            AddressError::NoClosingBracket => "アドレスを閉じる `>` がありません".into(),
+            AddressError::PathTooLong => format!("パスが {MAX_PATH} オクテットを超えています"),
+        }
+    }
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.en())
+    }
+}
+
+impl std::error::Error for AddressError {}
+
 fn is_dot_atom(s: &str) -> bool {
     !s.is_empty() && !s.starts_with('.') && !s.ends_with('.') && !double_dot(s) && dot_atom_text(s)
 }
 
 /// Check a domain name: dot-separated labels of letters, digits and hyphens.
-pub fn check_domain(d: &str) -> Result<(), String> {
+pub fn check_domain(d: &str) -> Result<(), AddressError> {
     if d.is_empty() {
-        return Err("the domain is empty".into());
+        return Err(AddressError::DomainEmpty);
     }
     if d.len() > MAX_DOMAIN {
-        return Err(format!("the domain is longer than {MAX_DOMAIN} octets"));
+        return Err(AddressError::DomainTooLong);
     }
     for label in d.split('.') {
         if label.is_empty() {
-            return Err(format!("`{d}` has an empty label (two dots in a row, or a dot at an end)"));
+            return Err(AddressError::EmptyLabel(d.to_string()));
         }
         if label.len() > 63 {
-            return Err(format!("a label of `{d}` is longer than 63 characters"));
+            return Err(AddressError::LabelTooLong(d.to_string()));
         }
         // Internationalised domains go as A-labels (`xn--…`): the lab's DNS
         // knows no U-labels, so only local parts may be UTF-8 (RFC 6531).
         // Octets, not characters: a UTF-8 sequence's octets are none of these either.
         if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(format!("`{d}` may hold only letters, digits, hyphens and dots"));
+            return Err(AddressError::DomainCharacter(d.to_string()));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("a label of `{d}` starts or ends with a hyphen"));
+            return Err(AddressError::LabelHyphen(d.to_string()));
         }
     }
     Ok(())
 }
 
 /// Parse `local@domain` (no angle brackets).
-pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
+pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
     let Some((local, domain)) = s.rsplit_once('@') else {
-        return Err(format!("`{s}` is not a mail address: it has no `@`"));
+        return Err(AddressError::NoAt(s.to_string()));
     };
     if local.is_empty() {
-        return Err(format!("`{s}` has nothing before the `@`"));
+        return Err(AddressError::EmptyLocal(s.to_string()));
     }
     if local.len() > MAX_LOCAL {
-        return Err(format!("the local part of `{s}` is longer than {MAX_LOCAL} octets"));
+        return Err(AddressError::LocalTooLong(s.to_string()));
     }
     let dot_atom = !local.starts_with('.') && !local.ends_with('.') && !double_dot(local) && dot_atom_text(local);
     let quoted = local.len() >= 2
@@ -156,9 +248,9 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, String> {
         && local.ends_with('"')
         && local[1..local.len() - 1].chars().all(|c| (' '..='~').contains(&c) && c != '"' && c != '\\');
     if !dot_atom && !quoted {
-        return Err(format!("the local part of `{s}` has a character that is not allowed there"));
+        return Err(AddressError::LocalCharacter(s.to_string()));
     }
-    check_domain(domain).map_err(|e| format!("in `{s}`: {e}"))?;
+    check_domain(domain).map_err(|e| AddressError::Domain(s.to_string(), Box::new(e)))?;
     // `"taro"@example.com` is `taro@example.com`: quotes around a local part
     // that needs none are dropped, the form RFC 5321 §4.1.2 asks senders to
     // use and RFC 5322 §3.2.4 makes equivalent.
@@ -212,7 +304,7 @@ impl Path {
 /// the bare `<Postmaster>` (any case) that RFC 5321 §4.1.1.3 allows without
 /// a domain, which means the postmaster of the server's own host:
 /// `postmaster_domain`. The local part keeps the case it was written in.
-pub fn parse_forward_path<'a>(arg: &'a str, postmaster_domain: &str) -> Result<(Path, &'a str), String> {
+pub fn parse_forward_path<'a>(arg: &'a str, postmaster_domain: &str) -> Result<(Path, &'a str), AddressError> {
     let trimmed = arg.trim_start();
     if let Some(inner) = trimmed.strip_prefix('<').and_then(|r| r.split_once('>'))
         && inner.0.eq_ignore_ascii_case("postmaster")
@@ -225,18 +317,18 @@ pub fn parse_forward_path<'a>(arg: &'a str, postmaster_domain: &str) -> Result<(
 
 /// Parse a path in angle brackets; returns the path and the rest of the
 /// argument (ESMTP parameters).
-pub fn parse_path(arg: &str) -> Result<(Path, &str), String> {
+pub fn parse_path(arg: &str) -> Result<(Path, &str), AddressError> {
     let arg = arg.trim_start();
     if !arg.starts_with('<') {
-        return Err("the address must be written in angle brackets, like <user@example.com>".into());
+        return Err(AddressError::NoAngleBrackets);
     }
     let Some(end) = arg.find('>') else {
-        return Err("the address has no closing `>`".into());
+        return Err(AddressError::NoClosingBracket);
     };
     let inner = &arg[1..end];
     let rest = &arg[end + 1..];
     if end + 1 > MAX_PATH {
-        return Err(format!("path longer than {MAX_PATH} octets"));
+        return Err(AddressError::PathTooLong);
     }
     if inner.is_empty() {
         return Ok((Path::Null, rest));
@@ -350,6 +442,37 @@ mod tests {
         }
         let long = format!("{}@example.com", "x".repeat(65));
         assert!(parse_mailbox(&long).is_err());
+    }
+
+    /// Each reason in English (as SMTP replies carry it) and in Japanese (for diagnostics).
+    #[test]
+    fn reasons_in_english_and_japanese() {
+        let japanese = |s: &str| s.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'));
+        let (long_local, long_label) = (format!("{}@example.com", "x".repeat(65)), format!("{}.com", "x".repeat(64)));
+        let cases = [
+            (parse_mailbox("nobody").err(), "`nobody` is not a mail address: it has no `@`"),
+            (parse_mailbox("@example.com").err(), "`@example.com` has nothing before the `@`"),
+            (parse_mailbox(&long_local).err(), &format!("the local part of `{long_local}` is longer than 64 octets")),
+            (
+                parse_mailbox("a b@example.com").err(),
+                "the local part of `a b@example.com` has a character that is not allowed there",
+            ),
+            (parse_mailbox("a@").err(), "in `a@`: the domain is empty"),
+            (check_domain(&"x.".repeat(130)).err(), "the domain is longer than 255 octets"),
+            (check_domain("x..com").err(), "`x..com` has an empty label (two dots in a row, or a dot at an end)"),
+            (check_domain(&long_label).err(), &format!("a label of `{long_label}` is longer than 63 characters")),
+            (check_domain("exa mple.com").err(), "`exa mple.com` may hold only letters, digits, hyphens and dots"),
+            (check_domain("-x.com").err(), "a label of `-x.com` starts or ends with a hyphen"),
+            (parse_path("a@b.example").err(), "the address must be written in angle brackets, like <user@example.com>"),
+            (parse_path("<a@b.example").err(), "the address has no closing `>`"),
+            (parse_path(&format!("<{}@b.example>", "a".repeat(260))).err(), "path longer than 256 octets"),
+        ];
+        for (e, en) in cases {
+            let Some(e) = e else { panic!("`{en}` was not refused") };
+            assert_eq!(e.to_string(), e.en());
+            assert_eq!(e.en(), en);
+            assert!(japanese(&e.ja()), "{}", e.ja());
+        }
     }
 
     #[test]

@@ -617,7 +617,7 @@ impl Server {
                 };
                 let (path, params) = match parse_path(rest) {
                     Ok(p) => p,
-                    Err(e) => return self.error(st.bad_address(&e)),
+                    Err(e) => return self.error(st.bad_address(&e.en())),
                 };
                 let mut declared_size = None;
                 let mut mail_params = MailParams::default();
@@ -812,7 +812,7 @@ impl Server {
             Ok((Path::Null, _)) => {
                 return self.error(st.bad_address("the recipient may not be <>"));
             }
-            Err(e) => return self.error(st.bad_address(&e)),
+            Err(e) => return self.error(st.bad_address(&e.en())),
         };
         let mut rcpt_params = RcptParams::default();
         for p in params.split_whitespace() {

@@ -240,6 +240,25 @@ fn syntax_errors_and_unknown_commands() {
     assert_eq!(run(&mut sm, &mut p, b"XYZZY\r\n").0, vec![500]);
 }
 
+/// The address parser's reasons go on the wire in English, whatever language diagnostics are in.
+#[test]
+fn bad_address_replies_give_the_english_reason() {
+    let (mut s, mut p) = session();
+    s.feed(
+        b"EHLO pc7\r\nMAIL FROM:x@y.example\r\nMAIL FROM:<x@y..example>\r\nMAIL FROM:<>\r\nRCPT TO:<a b@y.example>\r\n",
+    );
+    let replies = replies_of(&mut s, &mut p);
+    assert_eq!(
+        replies[1..],
+        [
+            "501 5.1.3 Bad address syntax: the address must be written in angle brackets, like <user@example.com>",
+            "501 5.1.3 Bad address syntax: in `x@y..example`: `y..example` has an empty label (two dots in a row, or a dot at an end)",
+            "250 2.1.0 Ok",
+            "501 5.1.3 Bad address syntax: the local part of `a b@y.example` has a character that is not allowed there",
+        ]
+    );
+}
+
 #[test]
 fn relay_denied_and_unknown_user_texts() {
     let (mut s, mut p) = session();

@@ -962,7 +962,14 @@ impl Checker {
         match parse_mailbox(&s.value) {
             Ok(_) => true,
             Err(e) => {
-                self.err(s, format!("malformed mail address: {e}"), "write it as user@example.com");
+                self.err(
+                    s,
+                    tr(
+                        format!("malformed mail address: {}", e.en()),
+                        format!("メールアドレスの形が正しくありません: {}", e.ja()),
+                    ),
+                    tr("write it as user@example.com", "user@example.com のように書いてください"),
+                );
                 false
             }
         }
@@ -972,7 +979,14 @@ impl Checker {
         match check_domain(&s.value) {
             Ok(()) => Some(s.value.to_ascii_lowercase()),
             Err(e) => {
-                self.err(s, format!("malformed domain name: {e}"), "write it as example.com");
+                self.err(
+                    s,
+                    tr(
+                        format!("malformed domain name: {}", e.en()),
+                        format!("ドメイン名の形が正しくありません: {}", e.ja()),
+                    ),
+                    tr("write it as example.com", "example.com のように書いてください"),
+                );
                 None
             }
         }

@@ -10,18 +10,27 @@ use crate::proto::smtp::envelope::{Notify, Ret, xtext_encode};
 use crate::scenario::{Attachment, DsnRequest, ReplyTo, Role, Send, SmtpAuth};
 use std::collections::BTreeMap;
 
-/// A header field the MUA writes in every message, and what to write instead.
-fn written_by_the_client(name: &str) -> Option<&'static str> {
+/// A header field the MUA writes in every message, and what to write instead
+/// (in the diagnostics' language).
+fn written_by_the_client(name: &str) -> Option<String> {
     let hint = match name.to_ascii_lowercase().as_str() {
-        "from" => {
-            "write the sender (with a display name if you like) under `from:`, or a different one under `header_from:`"
-        }
-        "to" => "write the recipients (with display names if you like) under `to:`",
-        "subject" => "write it under `subject:`",
-        "date" | "message-id" => "the client writes it from the run's clock and its host name; leave this line out",
-        "mime-version" | "content-type" | "content-transfer-encoding" => {
-            "choose the body's charset with `charset: iso-2022-jp` or `charset: utf-8`; the client writes the MIME fields to match"
-        }
+        "from" => tr(
+            "write the sender (with a display name if you like) under `from:`, or a different one under `header_from:`",
+            "送信者は `from:` に書いてください (表示名を付けてもかまいません)。別の From: にしたいときは `header_from:` に書きます",
+        ),
+        "to" => tr(
+            "write the recipients (with display names if you like) under `to:`",
+            "受信者は `to:` に書いてください (表示名を付けてもかまいません)",
+        ),
+        "subject" => tr("write it under `subject:`", "件名は `subject:` に書いてください"),
+        "date" | "message-id" => tr(
+            "the client writes it from the run's clock and its host name; leave this line out",
+            "クライアントが実行の時計と自分のホスト名から書きます。この行は消してください",
+        ),
+        "mime-version" | "content-type" | "content-transfer-encoding" => tr(
+            "choose the body's charset with `charset: iso-2022-jp` or `charset: utf-8`; the client writes the MIME fields to match",
+            "本文の文字コードは `charset: iso-2022-jp` か `charset: utf-8` で選んでください。クライアントがそれに合う MIME のフィールドを書きます",
+        ),
         _ => return None,
     };
     Some(hint)
@@ -258,7 +267,10 @@ impl Checker {
                     format!("`{}` is not an address with a display name", s.value),
                     format!("`{}` は表示名付きのアドレスではありません", s.value),
                 ),
-                "write user@example.com or Display Name <user@example.com>",
+                tr(
+                    "write user@example.com or Display Name <user@example.com>",
+                    "user@example.com か 表示名 <user@example.com> の形で書いてください",
+                ),
             );
             return None;
         };
@@ -267,7 +279,10 @@ impl Checker {
             Err(e) => {
                 self.err(
                     s,
-                    tr(format!("malformed mail address: {e}"), format!("メールアドレスの形が正しくありません: {e}")),
+                    tr(
+                        format!("malformed mail address: {}", e.en()),
+                        format!("メールアドレスの形が正しくありません: {}", e.ja()),
+                    ),
                     tr("write it as user@example.com", "user@example.com のように書いてください"),
                 );
                 None
@@ -294,18 +309,31 @@ impl Checker {
         let hf = send.header_from.as_ref().and_then(|h| Mailbox::parse(&h.value)).and_then(|m| m.name);
         let names =
             from.and_then(|m| m.name.clone()).into_iter().chain(hf).chain(to.iter().filter_map(|m| m.name.clone()));
-        let texts = [("the subject", send.subject.as_ref().map(|s| s.value.clone())), ("the body", send.body.clone())]
-            .into_iter()
-            .filter_map(|(w, t)| Some((w.to_string(), t?)))
-            .chain(names.map(|n| (format!("the display name `{n}`"), n)))
-            .chain(send.headers.iter().map(|(k, v)| (format!("the header field {}", k.value), v.value.clone())));
+        let texts = [
+            (("the subject", "件名"), send.subject.as_ref().map(|s| s.value.clone())),
+            (("the body", "本文"), send.body.clone()),
+        ]
+        .into_iter()
+        .filter_map(|((en, ja), t)| Some((tr(en, ja), t?)))
+        .chain(names.map(|n| (tr(format!("the display name `{n}`"), format!("表示名 `{n}` ")), n)))
+        .chain(send.headers.iter().map(|(k, v)| {
+            (tr(format!("the header field {}", k.value), format!("ヘッダフィールド {} ", k.value)), v.value.clone())
+        }));
         for (what, text) in texts {
             if let Some(bad) = cs.unwritable(&text) {
+                let (label, code) = (cs.label(), u32::from(bad));
                 self.err(
                     c,
-                    format!("{} cannot write `{bad}` (U+{:04X}), found in {what}", cs.label(), u32::from(bad)),
-                    "ISO-2022-JP has only ASCII and the JIS X 0208 characters (kana, kanji, full-width symbols); \
-                     leave the character out or write `charset: utf-8`",
+                    tr(
+                        format!("{label} cannot write `{bad}` (U+{code:04X}), found in {what}"),
+                        format!("{what}にある `{bad}` (U+{code:04X}) は {label} では書けません"),
+                    ),
+                    tr(
+                        "ISO-2022-JP has only ASCII and the JIS X 0208 characters (kana, kanji, full-width symbols); \
+                         leave the character out or write `charset: utf-8`",
+                        "ISO-2022-JP で書けるのは ASCII と JIS X 0208 の文字 (かな・漢字・全角記号) だけです。\
+                         その文字を消すか、`charset: utf-8` と書いてください",
+                    ),
                 );
                 *ok = false;
             }
@@ -329,7 +357,10 @@ impl Checker {
                         format!("`{}` is not an address with a display name", hf.value),
                         format!("`{}` は表示名付きのアドレスではありません", hf.value),
                     ),
-                    "write user@example.com or Display Name <user@example.com>",
+                    tr(
+                        "write user@example.com or Display Name <user@example.com>",
+                        "user@example.com か 表示名 <user@example.com> の形で書いてください",
+                    ),
                 );
                 ok = false;
             }
@@ -464,8 +495,11 @@ impl Checker {
         if r.keep.is_none() && r.body.is_none() {
             self.err(
                 &r.from_host,
-                "a reply needs `keep` (lines to copy) or `body`",
-                "write e.g. `keep: confirm` to answer a confirmation request",
+                tr("a reply needs `keep` (lines to copy) or `body`", "返信には `keep` (写す行) か `body` が必要です"),
+                tr(
+                    "write e.g. `keep: confirm` to answer a confirmation request",
+                    "確認の依頼に答えるなら、例えば `keep: confirm` と書いてください",
+                ),
             );
             ok = false;
         }

@@ -23,8 +23,8 @@ impl Checker {
                     line: at.0,
                     column: at.1,
                     message: tr(
-                        format!("zone `{origin}` is not a domain name: {e}"),
-                        format!("ゾーン `{origin}` はドメイン名ではありません: {e}"),
+                        format!("zone `{origin}` is not a domain name: {}", e.en()),
+                        format!("ゾーン `{origin}` はドメイン名ではありません: {}", e.ja()),
                     ),
                     hint: Some(tr(
                         "zones are keyed by their origin, e.g. `example.com:`",
