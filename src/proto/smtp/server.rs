@@ -1114,6 +1114,12 @@ impl Server {
                 self.reply(Reply::new(334, super::auth::b64(c.as_bytes())));
                 self.auth_step = Some(AuthStep::Cram(c));
             }
+            // The server speaks first in CRAM-MD5: an initial response MUST
+            // be refused with 501, 5.7.0 (RFC 4954 §4), not called unknown.
+            ("CRAM-MD5", Some(_)) => self.error(Reply::new(
+                501,
+                "5.7.0 CRAM-MD5 takes no initial response: send AUTH CRAM-MD5 alone and answer the challenge",
+            )),
             ("", _) => self.error(st.auth_syntax()),
             _ => self.error(st.auth_mechanism_unknown(word)),
         }
@@ -1124,7 +1130,9 @@ impl Server {
         if line.trim() == "*" {
             return self.error(self.persona().auth_aborted());
         }
-        let Ok(raw) = unb64(line) else {
+        // `=` is a response of no octets (RFC 4954 §4).
+        let decoded = if line.trim() == "=" { Ok(Vec::new()) } else { unb64(line) };
+        let Ok(raw) = decoded else {
             return self.error(self.persona().auth_undecodable());
         };
         let text = String::from_utf8_lossy(&raw).into_owned();

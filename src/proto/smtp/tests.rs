@@ -1812,3 +1812,21 @@ fn the_auth_parameter_of_mail_is_taken_where_auth_is_offered() {
     s.feed(b"EHLO pc7\r\nMAIL FROM:<a@b.example> AUTH=<>\r\n");
     assert_eq!(replies_of(&mut s, &mut p).last().map(String::as_str), Some("555 5.5.4 Unsupported option: AUTH=<>"));
 }
+
+/// RFC 4954 §4: `=` is an empty response (PLAIN then fails on its
+/// content, not on its encoding), and an initial response to CRAM-MD5,
+/// where the server speaks first, is refused with 501 5.7.0.
+#[test]
+fn auth_takes_an_empty_response_and_refuses_an_initial_one_for_cram_md5() {
+    for flavour in [Flavour::Postfix, Flavour::Sendmail] {
+        let r = auth_session(flavour, b"AUTH PLAIN =\r\n");
+        let last = r.last().cloned().unwrap_or_default();
+        assert!(!last.to_ascii_lowercase().contains("decode"), "{flavour:?}: {last}");
+        assert!(last.starts_with("501 ") || last.starts_with("535 "), "{flavour:?}: {last}");
+        let r = auth_session(flavour, b"AUTH PLAIN\r\n=\r\n");
+        assert_eq!(r[2], "334 ", "{flavour:?}");
+        assert!(!r[3].to_ascii_lowercase().contains("decode"), "{flavour:?}: {}", r[3]);
+        let r = auth_session(flavour, b"AUTH CRAM-MD5 dGVzdA==\r\n");
+        assert!(r.last().is_some_and(|l| l.starts_with("501 5.7.0 ")), "{flavour:?}: {r:?}");
+    }
+}
