@@ -322,9 +322,6 @@ pub trait Persona: Sync {
     fn vrfy_syntax(&self) -> Reply {
         Reply::new(501, "5.5.4 Syntax: VRFY address")
     }
-    fn long_line_in_data(&self) -> Reply {
-        Reply::new(554, "5.6.0 Message has a line longer than 1000 octets")
-    }
     fn already_authenticated(&self) -> Reply {
         Reply::new(503, "5.5.1 Error: already authenticated")
     }
