@@ -291,7 +291,8 @@ impl Server {
 
     /// What CAPABILITY says now: STARTTLS while it can be used, and while
     /// TLS is required and not up LOGINDISABLED instead of AUTH=PLAIN (as
-    /// Dovecot hides its plaintext mechanisms).
+    /// Dovecot hides its plaintext mechanisms); after login no AUTH=, as
+    /// in Dovecot's post-login list (AUTHENTICATE is over by then).
     pub fn capabilities(&self) -> String {
         let mut c = String::from("IMAP4rev1");
         if self.tls_mode != TlsMode::Off && !self.tls && self.user.is_none() {
@@ -301,7 +302,7 @@ impl Server {
             c.push_str(" LOGINDISABLED");
         }
         let rest = CAPABILITIES.strip_prefix("IMAP4rev1").unwrap_or(CAPABILITIES);
-        if self.must_starttls() {
+        if self.must_starttls() || self.user.is_some() {
             c.push_str(&rest.replace(" AUTH=PLAIN", ""));
         } else {
             c.push_str(rest);
@@ -812,7 +813,7 @@ impl Server {
         if store.check_password(&user, pass) == Some(true) {
             self.out.push_back(Output::LoginOk { user: user.clone() });
             self.user = Some(user);
-            Done::Ok(format!("[CAPABILITY {CAPABILITIES}] Logged in"))
+            Done::Ok(format!("[CAPABILITY {}] Logged in", self.capabilities()))
         } else {
             self.login_failed(user);
             Done::No("[AUTHENTICATIONFAILED] Authentication failed".into())

@@ -340,7 +340,8 @@ fn rfc3501_sample_session() {
     let mut s = session(&mut st);
     assert_eq!(
         lines(&mut s, &mut st, "a001 login alice@example.com secret\r\n")[0],
-        "a001 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE] Logged in"
+        // No AUTH= once logged in, as in Dovecot's post-login list.
+        "a001 OK [CAPABILITY IMAP4rev1 IDLE LITERAL+ NAMESPACE UIDPLUS MOVE UNSELECT ID ENABLE SPECIAL-USE] Logged in"
     );
     let uv = st.mailbox(ALICE, INBOX).unwrap().uid_validity;
     assert_eq!(
@@ -795,7 +796,10 @@ fn namespace_id_enable_unselect() {
     assert_eq!(cmd(&mut s, &mut st, "u2 UNSELECT", "OK"), vec!["u2 OK UNSELECT completed"]);
     assert_eq!(st.mailbox(ALICE, INBOX).unwrap().messages.len(), 3);
     cmd(&mut s, &mut st, "f1 FETCH 1 FLAGS", "NO");
-    assert_eq!(cmd(&mut s, &mut st, "c1 CAPABILITY", "OK")[0], format!("* CAPABILITY {CAPABILITIES}"));
+    assert_eq!(
+        cmd(&mut s, &mut st, "c1 CAPABILITY", "OK")[0],
+        format!("* CAPABILITY {}", CAPABILITIES.replace(" AUTH=PLAIN", ""))
+    );
 }
 
 #[test]
