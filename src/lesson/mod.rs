@@ -267,11 +267,8 @@ impl Checker {
                         format!("シナリオ `{v}` ({p}) を使えません: {first}"),
                     ),
                     tr(
-                        tr(
-                            "run `maillab check` on the scenario and mend what it reports",
-                            "シナリオに `maillab check` をかけて、報告された問題を直してください",
-                        ),
-                        "シナリオに `maillab check` をかけ、報告されたところを直してください",
+                        "run `maillab check` on the scenario and mend what it reports",
+                        "シナリオに `maillab check` をかけて、報告された問題を直してください",
                     ),
                 );
                 None
