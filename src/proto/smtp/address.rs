@@ -232,6 +232,26 @@ pub fn check_domain(d: &str) -> Result<(), AddressError> {
 }
 
 /// Parse `local@domain` (no angle brackets).
+/// The inside of a quoted local part (RFC 5321 §4.1.2): printable US-ASCII
+/// but `"` and `\` (`qtextSMTP`), or `\` before any printable character
+/// (`quoted-pairSMTP`), as in `"x\\y"` or `"say \"hi\""`.
+fn qcontent(inner: &str) -> bool {
+    let mut b = inner.bytes();
+    while let Some(c) = b.next() {
+        match c {
+            b'\\' => {
+                if !b.next().is_some_and(|n| (32..=126).contains(&n)) {
+                    return false;
+                }
+            }
+            b'"' => return false,
+            32..=126 => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return Err(AddressError::NoAt(s.to_string()));
@@ -243,10 +263,8 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
         return Err(AddressError::LocalTooLong(s.to_string()));
     }
     let dot_atom = !local.starts_with('.') && !local.ends_with('.') && !double_dot(local) && dot_atom_text(local);
-    let quoted = local.len() >= 2
-        && local.starts_with('"')
-        && local.ends_with('"')
-        && local[1..local.len() - 1].chars().all(|c| (' '..='~').contains(&c) && c != '"' && c != '\\');
+    let quoted =
+        local.len() >= 2 && local.starts_with('"') && local.ends_with('"') && qcontent(&local[1..local.len() - 1]);
     if !dot_atom && !quoted {
         return Err(AddressError::LocalCharacter(s.to_string()));
     }
@@ -377,6 +395,21 @@ mod tests {
         assert_eq!(s, "x <><a@b.example>");
         assert_eq!(Mailbox { local: "Ab".into(), domain: "c.example".into() }.key(), "Ab@c.example");
         assert_eq!(Path::Null.bracketed(), Path::Null.to_string());
+    }
+
+    /// RFC 5321 §4.1.2: a quoted local part may hold quoted-pairs.
+    #[test]
+    fn quoted_local_parts_take_quoted_pairs() {
+        for ok in
+            [r#""x\\y"@example.ac.jp"#, r#""say \"hi\""@example.com"#, r#""a@b"@example.com"#, r#""x y"@example.com"#]
+        {
+            let m = parse_mailbox(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(m.to_string(), ok);
+        }
+        for bad in [r#""x\"@example.com"#, r#""a"b"@example.com"#, "\"tab\there\"@example.com", r#""x\é"@example.com"#]
+        {
+            assert!(parse_mailbox(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
