@@ -156,6 +156,36 @@ impl Input {
         }
     }
 
+    /// In a message body, where a line may be longer than `max_line` (SMTP
+    /// servers keep such lines, as Postfix and sendmail do): the next line
+    /// as [`Input::line`] gives it, with `true`; or, once a line without
+    /// its end has run past `max_line`, the part that has come, with
+    /// `false`, cut before a CR (it may begin the CRLF) and between UTF-8
+    /// characters. The message's own size limit still holds.
+    fn body_piece(&mut self) -> Read<(String, bool)> {
+        if let Some(p) = self.buf.iter().position(|b| *b == b'\n') {
+            let mut l: Vec<u8> = self.buf.drain(..=p).collect();
+            l.pop();
+            if l.last() == Some(&b'\r') {
+                l.pop();
+            }
+            return Read::Ready((String::from_utf8_lossy(&l).into_owned(), true));
+        }
+        if self.buf.len() <= self.max_line + 1 {
+            return self.pending();
+        }
+        let mut k = self.buf.len();
+        if self.buf.last() == Some(&b'\r') {
+            k -= 1;
+        }
+        let k = char_cut(&self.buf[..k]);
+        if k == 0 {
+            return self.pending();
+        }
+        let piece: Vec<u8> = self.buf.drain(..k).collect();
+        Read::Ready((String::from_utf8_lossy(&piece).into_owned(), false))
+    }
+
     /// Up to `n` octets, at least one.
     fn some_bytes(&mut self, n: usize) -> Read<Vec<u8>> {
         if self.buf.is_empty() {
@@ -183,6 +213,26 @@ impl Input {
         self.gone = Some(why.clone());
         why
     }
+}
+
+/// Where `b` can be cut without splitting a UTF-8 character at its end:
+/// before a last character whose octets have not all come.
+fn char_cut(b: &[u8]) -> usize {
+    let n = b.len();
+    for back in 1..=n.min(4) {
+        let i = n - back;
+        let c = b[i];
+        if c & 0xC0 != 0x80 {
+            let need = match c {
+                0xF0..=0xF7 => 4,
+                0xE0..=0xEF => 3,
+                0xC0..=0xDF => 2,
+                _ => 1,
+            };
+            return if back < need { i } else { n };
+        }
+    }
+    n
 }
 
 /// What the protocol scripts write to.

@@ -62,6 +62,8 @@ pub(super) struct Pop3 {
     greeting: String,
     /// TLS is up.
     tls: bool,
+    /// The start of a long line of the message is in `message`, its rest to come.
+    mid_line: bool,
 }
 
 fn ok(line: &str) -> bool {
@@ -85,6 +87,7 @@ impl Pop3 {
             message: String::new(),
             greeting: String::new(),
             tls: false,
+            mid_line: false,
         }
     }
 
@@ -131,12 +134,33 @@ impl Pop3 {
         if matches!(self.state, State::Done | State::TlsWait) {
             return false;
         }
+        // A message's lines may be longer than any other line (see `Input::body_piece`).
+        if matches!(self.state, State::Retr { body: true }) {
+            match io.input.body_piece() {
+                Read::Ready((l, true)) => self.line(io, l),
+                Read::Ready((part, false)) => self.part_of_line(io, &part),
+                Read::Failed(e) => self.fail(io, e),
+                Read::Pending => return false,
+            }
+            return true;
+        }
         match io.input.line() {
             Read::Ready(l) => self.line(io, l),
             Read::Failed(e) => self.fail(io, e),
             Read::Pending => return false,
         }
         true
+    }
+
+    /// The start, or a further part, of a long line of the message being
+    /// downloaded: content, to be ended by the line's rest.
+    fn part_of_line(&mut self, io: &mut Io, part: &str) {
+        let text = if self.mid_line { part } else { part.strip_prefix('.').unwrap_or(part) };
+        if let Err(e) = io.check_size(self.message.len().saturating_add(text.len())) {
+            return self.finish(io, Err(e));
+        }
+        self.message.push_str(text);
+        self.mid_line = true;
     }
 
     fn finish(&mut self, io: &mut Io, r: Result<String, String>) {
@@ -211,7 +235,7 @@ impl Pop3 {
             // The unique ids are not kept: every message is downloaded.
             State::Uidl { body: true } => self.state = State::Uidl { body: true },
             State::Retr { body: false } if ok(&l) => self.state = State::Retr { body: true },
-            State::Retr { body: true } if l == "." => {
+            State::Retr { body: true } if l == "." && !self.mid_line => {
                 self.got += 1;
                 let mut m = std::mem::take(&mut self.message);
                 if m.is_empty() {
@@ -229,7 +253,8 @@ impl Pop3 {
                 }
             }
             State::Retr { body: true } => {
-                let text = l.strip_prefix('.').unwrap_or(&l);
+                let mid = std::mem::take(&mut self.mid_line);
+                let text = if mid { &l } else { l.strip_prefix('.').unwrap_or(&l) };
                 if let Err(e) = io.check_size(self.message.len().saturating_add(text.len() + 2)) {
                     return self.finish(io, Err(e));
                 }

@@ -526,6 +526,35 @@ fn an_endless_line_is_cut_at_the_limit() {
     assert_eq!(t, lines(&["err: a line from the server is longer than 100 octets"]));
 }
 
+/// A message line longer than `max_line` (SMTP servers keep such lines)
+/// is read in parts, for every split of the stream: unstuffed at its start
+/// only, a `.` after a long line's start is content, UTF-8 characters stay
+/// whole, and the message size limit still holds.
+#[test]
+fn pop3_reads_a_message_line_longer_than_the_line_limit() {
+    let long = format!(".{}é{}", "a".repeat(150), "b".repeat(120));
+    let server = [
+        POP3_GREETING,
+        "+OK send PASS\r\n",
+        "+OK in\r\n",
+        "+OK 1 500\r\n",
+        "+OK\r\n1 u1\r\n.\r\n",
+        &format!("+OK\r\nSubject: long\r\n\r\n.{long}\r\n{}.\r\n.\r\n", "c".repeat(130)),
+        "+OK bye\r\n",
+    ]
+    .concat();
+    let j = Job { limits: Limits { max_line: 100, ..Limits::default() }, ..pop3_job() };
+    let t = every_split(&j, server.as_bytes());
+    assert_eq!(t[5], format!("message: Subject: long\r\n\r\n{long}\r\n{}.\r\n", "c".repeat(130)));
+    assert_eq!(t.last().map(String::as_str), Some("ok: downloaded 1 message(s), left on the server"));
+    // Parts count toward the message limit as lines do.
+    let j = Job { limits: small(), ..pop3_job() };
+    let big = format!("+OK\r\n{}\r\n.\r\n", "z".repeat(1200));
+    let server = [POP3_GREETING, "+OK\r\n", "+OK\r\n", "+OK 1 5\r\n", "+OK\r\n.\r\n", &big].concat();
+    let t = run_pieces(&j, &[server.as_bytes()]);
+    assert_eq!(t.last().map(String::as_str), Some("err: a message from the server is larger than 1000 octets"));
+}
+
 #[test]
 fn a_huge_literal_is_refused_before_it_comes() {
     let j = Job { limits: small(), ..imap_job() };
