@@ -74,8 +74,8 @@ impl Policy for Accept {
         assert!(data.len() <= 4096 + 1002);
         Reply::new(250, "2.0.0 queued")
     }
-    fn password(&mut self, u: &str) -> Option<String> {
-        (u == "bob").then(|| "secret".to_string())
+    fn password(&mut self, u: &str) -> Option<(String, String)> {
+        (u == "bob").then(|| ("bob".to_string(), "secret".to_string()))
     }
 }
 

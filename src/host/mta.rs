@@ -49,8 +49,10 @@ pub struct Mta {
     /// Bumped on every change to the store (see [`Mta::with_store`]), so
     /// IMAP sessions can report it.
     pub store_version: watch::Sender<u64>,
-    /// SMTP AUTH accounts: user -> password (a `configure` step may change them).
-    auth_users: Mutex<BTreeMap<String, String>>,
+    /// SMTP AUTH accounts by their names in lower case (a user name is
+    /// found in any case): (the name as the scenario writes it, password).
+    /// A `configure` step may change the passwords.
+    auth_users: Mutex<BTreeMap<String, (String, String)>>,
     /// Accounts locked by a `configure` step (`login: false`): SMTP AUTH refuses them.
     locked: Mutex<std::collections::BTreeSet<String>>,
     /// POP-before-SMTP: client address -> until when it may relay.
@@ -109,9 +111,14 @@ impl Mta {
         // `postmaster` to root.
         if !cfg.aliases.contains_key(POSTMASTER) {
             let mailbox = format!("{POSTMASTER}@{own}");
-            if !store.has_user(&mailbox) {
-                store.add_system_account(&mailbox);
-            }
+            // A scenario's user `Postmaster@…` is that mailbox, in any case.
+            let mailbox = match store.resolve_user(&mailbox) {
+                Some(u) => u.to_string(),
+                None => {
+                    store.add_system_account(&mailbox);
+                    mailbox
+                }
+            };
             cfg.aliases.insert(POSTMASTER.to_string(), vec![mailbox]);
         }
         let tls = match cfg.tls {
@@ -135,7 +142,9 @@ impl Mta {
             cfg: Mutex::new(Arc::new(cfg)),
             store: Arc::new(Mutex::new(store)),
             store_version: watch::channel(0).0,
-            auth_users: Mutex::new(auth_users),
+            auth_users: Mutex::new(
+                auth_users.into_iter().map(|(name, pw)| (name.to_ascii_lowercase(), (name, pw))).collect(),
+            ),
             locked: Mutex::new(Default::default()),
             popauth: Mutex::new(BTreeMap::new()),
             resolver,
@@ -207,7 +216,7 @@ impl Mta {
             {
                 let mut auth = lock(&self.auth_users);
                 if let Some(p) = &c.password {
-                    auth.insert(c.address.clone(), p.clone());
+                    auth.insert(c.address.to_ascii_lowercase(), (c.address.clone(), p.clone()));
                 }
             }
             self.with_store(|s| s.change_account(&c.address, c.password.as_deref(), c.login));
@@ -1150,18 +1159,14 @@ impl Policy for SessionPolicy<'_> {
         r
     }
 
-    fn password(&mut self, user: &str) -> Option<String> {
+    fn password(&mut self, user: &str) -> Option<(String, String)> {
         // A user name is an address, found in any case as the POP3 and
         // IMAP logins find it (Dovecot's SASL lower-cases it: `%Lu`).
-        let users = lock(&self.mta.auth_users);
-        let (name, pw) = users
-            .get_key_value(user)
-            .or_else(|| users.get_key_value(&user.to_ascii_lowercase()))
-            .or_else(|| users.iter().find(|(k, _)| k.eq_ignore_ascii_case(user)))?;
-        if lock(&self.mta.locked).contains(name) {
+        let (name, pw) = lock(&self.mta.auth_users).get(&user.to_ascii_lowercase()).cloned()?;
+        if lock(&self.mta.locked).contains(&name) {
             return None;
         }
-        Some(pw.clone())
+        Some((name, pw))
     }
 
     fn challenge(&mut self) -> String {

@@ -335,7 +335,7 @@ fn mua_message(e: &Event, l: &str) -> Option<String> {
 fn deliver(e: &Event, l: &str) -> Option<String> {
     let (qid, rest) = qid_and(e, l)?;
     let c = re!(
-        r"^<(.*)> (\S+) now holds (\d+) message\(s\)( \(quarantined by DMARC\))?; this one is (\d+) octets, UID (\d+)(?:; the mailbox of (\S+) \(a local part matches in any case\))?$"
+        r"^<(.*)> (\S+) now holds (\d+) message\(s\)( \(quarantined by DMARC\))?; this one is (\d+) octets, UID (\d+)(?:; the mailbox of (.+) \(a local part matches in any case\))?$"
     )
     .captures(rest)?;
     let why = if c.get(4).is_some() { "（DMARC による隔離）" } else { "" };
@@ -568,6 +568,14 @@ mod tests {
                 )
                 .field(Field::Qid, "63110001018500"),
                 "63110001018500: <Alice@example.com> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1。alice@example.com のメールボックスです（ローカル部は大文字・小文字を区別せずに照合します）",
+            ),
+            (
+                at(
+                    Kind::Deliver,
+                    "63110001018500: <\"X Y\"@example.com> INBOX now holds 1 message(s); this one is 952 octets, UID 1; the mailbox of \"x y\"@example.com (a local part matches in any case)",
+                )
+                .field(Field::Qid, "63110001018500"),
+                "63110001018500: <\"X Y\"@example.com> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1。\"x y\"@example.com のメールボックスです（ローカル部は大文字・小文字を区別せずに照合します）",
             ),
             (
                 at(Kind::Relay, "63110001018500: <alice@example.com> handed to hub.example.ac.jp [192.0.2.20]")

@@ -110,6 +110,29 @@ fn an_auth_user_name_is_found_in_any_case() {
             )
             .replace("  - address: taro@example.ac.jp\n", "  - { address: taro@example.ac.jp, password: pw }\n")
             + "  - send:\n      from_host: pc\n      via: mail\n      from: taro@example.ac.jp\n      to: [alice@example.com]\n      auth: { user: TARO@Example.AC.JP, password: pw }\n      subject: Again\n      body: hi\nexpect:\n  - reply: { step: 2, code: 235, command: AUTH }\n";
-        passing_run(&yaml, flavour);
+        let r = passing_run(&yaml, flavour);
+        // Logged in as the account: logs and headers name taro@example.ac.jp.
+        let typed: Vec<&str> =
+            r.events.iter().filter_map(|e| e.line.as_deref()).filter(|l| l.contains("TARO@Example.AC.JP")).collect();
+        assert!(typed.is_empty(), "{flavour}: {typed:?}");
     }
+}
+
+/// Logins name a user in any case in `check` too (the password comes from
+/// `users:`), and a user `Postmaster@HOST` is the host's postmaster
+/// mailbox, not a second one beside it.
+#[test]
+fn logins_and_the_postmaster_reach_users_in_any_case() {
+    let base = scenario("postfix");
+    let (head, _) = base.split_once("steps:\n").expect("the scenario has steps");
+    let yaml = head
+        .replace("    role: mx\n", "    role: mailstore\n")
+        .replace("    domains: [example.com]\n", "    domains: [example.com, mx.example.com]\n")
+        .replace("  - address: alice@example.com\n", "  - { address: alice@example.com, password: a1 }\n")
+        .replace(
+            "  - address: Carol@example.com\n",
+            "  - { address: Carol@example.com, password: c1 }\n  - { address: Postmaster@mx.example.com, password: p1 }\n",
+        )
+        + "steps:\n  - send:\n      from_host: pc\n      via: mail\n      from: taro@example.ac.jp\n      to: [alice@example.com, carol@example.com, postmaster@example.com]\n      subject: Hello\n      body: hi\n  - wait: 1m\n  - pop3: { from_host: pc, server: mx, user: ALICE@Example.com }\n  - imap: { from_host: pc, server: mx, user: CAROL@example.com }\n  - pop3: { from_host: pc, server: mx, user: postmaster@mx.example.com }\nexpect:\n  - fetched: { step: 3, count: 1 }\n  - fetched: { step: 4, count: 1 }\n  - fetched: { step: 5, count: 1 }\n";
+    passing_run(&yaml, "postfix");
 }

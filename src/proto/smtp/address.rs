@@ -252,6 +252,19 @@ fn qcontent(inner: &str) -> bool {
     true
 }
 
+/// A quoted local part's inside with each quoted-pair `\x` made `x`.
+fn unquote_pairs(inner: &str) -> String {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return Err(AddressError::NoAt(s.to_string()));
@@ -272,11 +285,15 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
     // `"taro"@example.com` is `taro@example.com`: quotes around a local part
     // that needs none are dropped, the form RFC 5321 §4.1.2 asks senders to
     // use and RFC 5322 §3.2.4 makes equivalent.
+    // So is `"\a"@example.com`: a quoted-pair stands for its character.
     let local = match local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
-        Some(inner) if is_dot_atom(inner) => inner,
-        _ => local,
+        Some(inner) => {
+            let plain = unquote_pairs(inner);
+            if is_dot_atom(&plain) { plain } else { local.to_string() }
+        }
+        None => local.to_string(),
     };
-    Ok(Mailbox { local: local.to_string(), domain: domain.to_ascii_lowercase() })
+    Ok(Mailbox { local, domain: domain.to_ascii_lowercase() })
 }
 
 /// A reverse-path or forward-path: `<>` (null, only for MAIL) or `<mailbox>`.
@@ -406,6 +423,9 @@ mod tests {
             let m = parse_mailbox(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
             assert_eq!(m.to_string(), ok);
         }
+        // A quoted-pair that needs no quoting is its character: `"\a"` is `a`.
+        assert_eq!(parse_mailbox(r#""\a"@example.com"#).map(|m| m.local), Ok("a".to_string()));
+        assert_eq!(parse_mailbox(r#""t\aro.x"@example.com"#).map(|m| m.local), Ok("taro.x".to_string()));
         for bad in [r#""x\"@example.com"#, r#""a"b"@example.com"#, "\"tab\there\"@example.com", r#""x\é"@example.com"#]
         {
             assert!(parse_mailbox(bad).is_err(), "{bad}");

@@ -50,8 +50,8 @@ pub struct MailParams {
     /// recipient address (as [`Mailbox`] writes it); a recipient without
     /// either has no entry.
     pub rcpt: BTreeMap<String, RcptParams>,
-    /// `AUTH=` (RFC 4954 §5), xtext-decoded: who the client says submitted
-    /// the message; `None` without it or for `AUTH=<>` (not known).
+    /// `AUTH=` (RFC 4954 §5) as sent, in xtext: who the client says
+    /// submitted the message; `None` without it or for `AUTH=<>` (not known).
     pub auth: Option<String>,
 }
 

@@ -73,8 +73,9 @@ pub trait Policy {
     /// The whole message arrived (dot-unstuffed, CRLF line ends). The
     /// reply to the final dot: 250 means the system is now responsible.
     fn message(&mut self, env: &Envelope, data: &[u8]) -> Reply;
-    /// The password of a user, to check AUTH; `None` if there is no such user.
-    fn password(&mut self, _user: &str) -> Option<String> {
+    /// The account a user name reaches (its name as the host keeps it) and
+    /// its password, to check AUTH; `None` if there is no such user.
+    fn password(&mut self, _user: &str) -> Option<(String, String)> {
         None
     }
     /// A fresh CRAM-MD5 challenge such as `<12345.1712000000@mail.example>`.
@@ -635,7 +636,7 @@ impl Server {
                 };
                 let mut declared_size = None;
                 let mut mail_params = MailParams::default();
-                let mut auth_seen = false;
+                let mut auth_earlier: Option<&str> = None;
                 for p in params.split_whitespace() {
                     let (k, v) = p.split_once('=').unwrap_or((p, ""));
                     match k.to_ascii_uppercase().as_str() {
@@ -658,12 +659,14 @@ impl Server {
                         // logged in or not (RFC 4954 §5).
                         "AUTH" if esmtp && self.cfg.auth => {
                             let value = p.split_once('=').map(|(_, v)| v);
-                            if let Err(r) = st.auth_param(value, auth_seen) {
+                            if let Err(r) = st.auth_param(value, auth_earlier) {
                                 return self.error(r);
                             }
-                            auth_seen = true;
-                            let decoded = value.and_then(xtext_decode).unwrap_or_default();
-                            mail_params.auth = (decoded != "<>" && !decoded.is_empty()).then_some(decoded);
+                            auth_earlier = value;
+                            // As sent (xtext, not decoded): what Postfix logs.
+                            if let Some(v) = value.filter(|v| *v != "<>") {
+                                mail_params.auth = Some(v.to_string());
+                            }
                         }
                         "RET" | "ENVID" if esmtp && !self.cfg.dsn => {
                             let param = if k.eq_ignore_ascii_case("RET") { DsnParam::Ret } else { DsnParam::Envid };
@@ -1128,12 +1131,7 @@ impl Server {
                 self.reply(Reply::new(334, super::auth::b64(c.as_bytes())));
                 self.auth_step = Some(AuthStep::Cram(c));
             }
-            // The server speaks first in CRAM-MD5: an initial response MUST
-            // be refused with 501, 5.7.0 (RFC 4954 §4), not called unknown.
-            ("CRAM-MD5", Some(_)) => self.error(Reply::new(
-                501,
-                "5.7.0 CRAM-MD5 takes no initial response: send AUTH CRAM-MD5 alone and answer the challenge",
-            )),
+            ("CRAM-MD5", Some(_)) => self.error(st.auth_initial_response_refused("CRAM-MD5")),
             ("", _) => self.error(st.auth_syntax()),
             _ => self.error(st.auth_mechanism_unknown(word)),
         }
@@ -1150,28 +1148,26 @@ impl Server {
             return self.error(self.persona().auth_undecodable());
         };
         let text = String::from_utf8_lossy(&raw).into_owned();
-        let (user, ok, mech) = match step {
+        // Logged in, the user is the account the name reached (as Dovecot's
+        // SASL hands Postfix the name lower-cased); refused, the name as sent.
+        let check = |policy: &mut dyn Policy, u: String, right: &dyn Fn(&str) -> bool| match policy.password(&u) {
+            Some((account, p)) if right(&p) => (account, true),
+            _ => (u, false),
+        };
+        let ((user, ok), mech) = match step {
             AuthStep::Plain => match parse_plain(&raw) {
-                Ok((u, p)) => {
-                    let ok = policy.password(&u).is_some_and(|want| want == p);
-                    (u, ok, "PLAIN")
-                }
+                Ok((u, p)) => (check(policy, u, &|want| want == p), "PLAIN"),
                 Err(_) => return self.error(self.persona().auth_invalid_data()),
             },
             AuthStep::LoginUser => {
                 self.auth_step = Some(AuthStep::LoginPass(text));
                 return self.reply(Reply::new(334, super::auth::b64(b"Password:")));
             }
-            AuthStep::LoginPass(u) => {
-                let ok = policy.password(&u).is_some_and(|want| want == text);
-                (u, ok, "LOGIN")
-            }
+            AuthStep::LoginPass(u) => (check(policy, u, &|want| want == text), "LOGIN"),
             AuthStep::Cram(challenge) => {
                 let (u, digest) = text.rsplit_once(' ').unwrap_or((&text, ""));
-                let ok = policy
-                    .password(u)
-                    .is_some_and(|p| hex(&hmac_md5(p.as_bytes(), challenge.as_bytes())).eq_ignore_ascii_case(digest));
-                (u.to_string(), ok, "CRAM-MD5")
+                let right = |p: &str| hex(&hmac_md5(p.as_bytes(), challenge.as_bytes())).eq_ignore_ascii_case(digest);
+                (check(policy, u.to_string(), &right), "CRAM-MD5")
             }
         };
         policy.auth_done(&user, mech, ok);
@@ -1202,16 +1198,17 @@ impl Server {
                 self.push_content(from + skip, from + take, false);
                 self.consume(take);
                 self.data_mid_line = true;
+                // A record of at least MAX_TEXT_LINE octets came: the idle
+                // timer starts again, as for a line (Postfix's records are
+                // at most `line_length_limit` octets long).
+                self.progress = true;
             }
             return false;
         };
         let (from, len) = (self.start, pos + 1);
         self.progress = true;
-        if std::mem::take(&mut self.discarding) {
-            self.data_at_crlf = self.input[from..from + len].ends_with(b"\r\n");
-            self.consume(len);
-            return true;
-        }
+        // (No line is skipped here: only an over-long command is discarded,
+        // and a command that was never read cannot start a DATA section.)
         let raw = &self.input[from..from + len];
         let crlf = raw.ends_with(b"\r\n");
         let body_len = raw.len() - if crlf { 2 } else { 1 };

@@ -36,8 +36,8 @@ impl Policy for TestPolicy {
         self.messages.push((env.clone(), data.to_vec()));
         Flavour::Postfix.persona().queued("ABC123")
     }
-    fn password(&mut self, user: &str) -> Option<String> {
-        (user == "bob").then(|| "secret".to_string())
+    fn password(&mut self, user: &str) -> Option<(String, String)> {
+        user.eq_ignore_ascii_case("bob").then(|| ("bob".to_string(), "secret".to_string()))
     }
     fn session_refusal(&mut self) -> Option<Reply> {
         self.refusal.clone()
@@ -1408,6 +1408,21 @@ fn a_client_trickling_data_or_a_chunk_is_cut_off_after_one_idle_timeout() {
     assert_eq!(s.poll(&mut p), None);
     s.waiting(t0 + Duration::from_secs(100));
     assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(100) + IDLE_TIMEOUT));
+    // So does each record of a line longer than 1000 octets (2,000 octets
+    // a minute is a steady sender, not a trickle), but not a few octets.
+    let mut now = t0 + Duration::from_secs(100);
+    for _ in 0..10 {
+        now += Duration::from_secs(60);
+        s.handle_timeout(now);
+        s.feed(&[b'q'; 2000]);
+        assert_eq!(s.poll(&mut p), None);
+        s.waiting(now);
+        assert_eq!(s.poll_timeout(), Some(now + IDLE_TIMEOUT), "a steady long line keeps the session");
+    }
+    s.feed(b"qq");
+    assert_eq!(s.poll(&mut p), None);
+    s.waiting(now + Duration::from_secs(30));
+    assert_eq!(s.poll_timeout(), Some(now + IDLE_TIMEOUT), "two octets restart nothing");
 }
 
 #[test]
@@ -1839,7 +1854,7 @@ fn the_auth_parameter_of_mail_is_taken_where_auth_is_offered() {
     }
     let cases = [
         ("AUTH", "555 5.5.4 Unsupported option: AUTH", "501 5.5.2 AUTH= requires a value"),
-        ("AUTH=<> AUTH=<>", "503 5.5.4 Error: multiple AUTH= options", "501 5.5.0 Duplicate AUTH parameter"),
+        ("AUTH=a AUTH=b", "503 5.5.4 Error: multiple AUTH= options", "501 5.5.0 Duplicate AUTH parameter"),
     ];
     for (params, postfix, sendmail) in cases {
         assert_eq!(last(Flavour::Postfix, &format!("MAIL FROM:<a@b.example> {params}")), postfix);
@@ -1851,6 +1866,9 @@ fn the_auth_parameter_of_mail_is_taken_where_auth_is_offered() {
         "501 5.5.4 Syntax error in AUTH parameter value"
     );
     assert!(last(Flavour::Postfix, "MAIL FROM:<a@b.example> AUTH=a+zz").starts_with("250 "));
+    // Postfix keeps no `<>`, so a second AUTH= after one is no duplicate there.
+    assert!(last(Flavour::Postfix, "MAIL FROM:<a@b.example> AUTH=<> AUTH=x").starts_with("250 "));
+    assert_eq!(last(Flavour::Sendmail, "MAIL FROM:<a@b.example> AUTH=<> AUTH=x"), "501 5.5.0 Duplicate AUTH parameter");
     // The mailbox reaches the envelope, xtext-decoded; `<>` is no one.
     let mut s = Server::new(
         ServerConfig { auth: true, ..config(Flavour::Postfix) },
@@ -1863,7 +1881,12 @@ fn the_auth_parameter_of_mail_is_taken_where_auth_is_offered() {
         b"EHLO pc7\r\nMAIL FROM:<a@b.example> AUTH=taro+40example.ac.jp\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nx\r\n.\r\n",
     );
     assert_eq!(codes, vec![220, 250, 250, 250, 354, 250]);
-    assert_eq!(p.messages[0].0.params.auth.as_deref(), Some("taro@example.ac.jp"));
+    // Kept as sent (Postfix logs it so, made printable: no client writes a
+    // log line of its own with an xtext-encoded line break).
+    assert_eq!(p.messages[0].0.params.auth.as_deref(), Some("taro+40example.ac.jp"));
+    let peer = Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false };
+    let line = Flavour::Postfix.persona().log_client("Q1", &peer, None, Some("evil+0A\nApr 1\u{1}x"));
+    assert_eq!(line.as_deref(), Some("Q1: client=unknown[192.0.2.7], sasl_sender=evil+0A?Apr 1?x"));
     // Where AUTH is not offered, it stays an unknown option.
     let (mut s, mut p) = session();
     s.feed(b"EHLO pc7\r\nMAIL FROM:<a@b.example> AUTH=<>\r\n");

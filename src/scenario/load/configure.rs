@@ -82,10 +82,10 @@ impl Checker {
         let mut users = Vec::new();
         if let Some(us) = &set.users {
             for (address, change) in &us.value {
-                let key = parse_mailbox(address).map(|m| m.key()).unwrap_or_else(|_| address.clone());
-                if !self.passwords.contains_key(&key) {
-                    let known: Vec<&str> = self.passwords.keys().map(String::as_str).collect();
-                    let hint = match nearest(&key, known.iter().copied()) {
+                let written = parse_mailbox(address).map(|m| m.key()).unwrap_or_else(|_| address.clone());
+                let Some(key) = self.passwords.get(&written.to_ascii_lowercase()).map(|(k, _)| k.clone()) else {
+                    let known: Vec<&str> = self.passwords.values().map(|(k, _)| k.as_str()).collect();
+                    let hint = match nearest(&written, known.iter().copied()) {
                         Some(k) => tr(format!("did you mean `{k}`?"), format!("`{k}` の書き間違いではありませんか?")),
                         None => tr(
                             "an account belongs to a user listed under `users:`; add the user there first",
@@ -101,7 +101,7 @@ impl Checker {
                         hint,
                     );
                     return None;
-                }
+                };
                 if change.password.is_none() && change.login.is_none() {
                     self.err(
                         us,
@@ -118,7 +118,7 @@ impl Checker {
                 }
                 if let Some(p) = &change.password {
                     // Later steps of this user log in with the new password.
-                    self.passwords.insert(key.clone(), Some(p.clone()));
+                    self.passwords.insert(key.to_ascii_lowercase(), (key.clone(), Some(p.clone())));
                 }
                 users.push(UserChange { address: key, password: change.password.clone(), login: change.login });
             }

@@ -888,8 +888,9 @@ struct Checker {
     diags: Vec<Diagnostic>,
     /// Problems that do not stop the file from loading.
     warns: Vec<Diagnostic>,
-    /// Users' passwords by address, for steps that log in.
-    passwords: BTreeMap<String, Option<String>>,
+    /// Users' addresses as written and passwords, by address in lower case
+    /// (see `users::passwords`), for steps that log in.
+    passwords: BTreeMap<String, (String, Option<String>)>,
     /// Each MTA host as the `configure` steps checked so far left it.
     configured: BTreeMap<usize, RawHost>,
 }

@@ -102,7 +102,7 @@ impl Checker {
             return Some(p.clone());
         }
         let key = parse_mailbox(&user.value).map(|m| m.key()).unwrap_or_else(|_| user.value.clone());
-        match self.passwords.get(&key) {
+        match self.passwords.get(&key.to_ascii_lowercase()).map(|(_, p)| p) {
             Some(Some(p)) => Some(p.clone()),
             Some(None) => {
                 self.err(
@@ -136,7 +136,14 @@ impl Checker {
     }
 }
 
-/// Every user's password by address (the last one wins for a user listed twice).
-pub(super) fn passwords(raw: &[RawUser]) -> BTreeMap<String, Option<String>> {
-    raw.iter().filter_map(|u| parse_mailbox(&u.address.value).ok().map(|m| (m.key(), u.password.clone()))).collect()
+/// Every user's address as written and password, by the address in lower
+/// case: a login name or a `configure` step reaches a user in any case, as
+/// the servers find it (the last one wins for a user listed twice).
+pub(super) fn passwords(raw: &[RawUser]) -> BTreeMap<String, (String, Option<String>)> {
+    raw.iter()
+        .filter_map(|u| {
+            let m = parse_mailbox(&u.address.value).ok()?;
+            Some((m.key().to_ascii_lowercase(), (m.key(), u.password.clone())))
+        })
+        .collect()
 }

@@ -285,14 +285,17 @@ pub trait Persona: Sync {
     /// A DSN parameter on a server whose DSN is switched off.
     fn dsn_disabled(&self, param: DsnParam) -> Reply;
     /// `MAIL FROM:<…> AUTH=<mailbox>` (RFC 4954 §5) on a server that offers
-    /// AUTH: `value` is `None` for `AUTH` without `=`, `twice` says an
-    /// earlier AUTH= came in the same command. `Err` refuses the MAIL.
-    /// Postfix (smtpd_sasl_mail_opt()) takes any value once: a bare `AUTH`
-    /// is an option it does not know.
-    fn auth_param(&self, value: Option<&str>, twice: bool) -> Result<(), Reply> {
+    /// AUTH: `value` is `None` for `AUTH` without `=`, `earlier` the value
+    /// of an AUTH= before it in the same command. `Err` refuses the MAIL.
+    /// Postfix (smtpd_sasl_mail_opt()) keeps any value but `<>`, and
+    /// refuses a second only after one it kept; a bare `AUTH` is an option
+    /// it does not know.
+    fn auth_param(&self, value: Option<&str>, earlier: Option<&str>) -> Result<(), Reply> {
         match value {
             None => Err(self.unsupported_option("AUTH")),
-            Some(_) if twice => Err(Reply::new(503, "5.5.4 Error: multiple AUTH= options")),
+            Some(_) if earlier.is_some_and(|e| e != "<>") => {
+                Err(Reply::new(503, "5.5.4 Error: multiple AUTH= options"))
+            }
             Some(_) => Ok(()),
         }
     }
@@ -334,6 +337,17 @@ pub trait Persona: Sync {
     /// AUTH with a mechanism not offered (`mech` as the client wrote it).
     fn auth_mechanism_unknown(&self, _mech: &str) -> Reply {
         Reply::new(504, "5.5.4 Unrecognized authentication type")
+    }
+    /// An initial response to a mechanism in which the server speaks first
+    /// (CRAM-MD5): RFC 4954 §4 says the server MUST refuse the AUTH with
+    /// 501, enhanced code 5.7.0, rather than call the mechanism unknown.
+    /// (Real servers differ here: Dovecot's CRAM-MD5 ignores the response
+    /// and sends its challenge; the lab keeps to the RFC in both flavours.)
+    fn auth_initial_response_refused(&self, mech: &str) -> Reply {
+        Reply::new(
+            501,
+            format!("5.7.0 {mech} takes no initial response: send AUTH {mech} alone and answer the challenge"),
+        )
     }
     fn auth_aborted(&self) -> Reply {
         Reply::new(501, "5.7.0 Authentication aborted")

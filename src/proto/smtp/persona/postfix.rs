@@ -432,7 +432,14 @@ impl Persona for Postfix {
     ) -> Option<String> {
         // smtpd_sasl_mail_log(): each part only when it is known.
         let sasl = sasl.map(|(mech, u)| format!(", sasl_method={mech}, sasl_username={u}")).unwrap_or_default();
-        let sender = sasl_sender.map(|s| format!(", sasl_sender={s}")).unwrap_or_default();
+        // Kept as the client sent it, made printable (`printable(…, '?')`):
+        // no client can start a log line of its own.
+        let sender = sasl_sender
+            .map(|s| {
+                let s: String = s.chars().map(|c| if (' '..='~').contains(&c) { c } else { '?' }).collect();
+                format!(", sasl_sender={s}")
+            })
+            .unwrap_or_default();
         Some(format!("{qid}: client={}{sasl}{sender}", client(peer)))
     }
     fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String> {

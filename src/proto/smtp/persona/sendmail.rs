@@ -252,11 +252,11 @@ impl Persona for Sendmail {
         Reply::new(535, "5.7.0 authentication failed")
     }
 
-    fn auth_param(&self, value: Option<&str>, twice: bool) -> Result<(), Reply> {
+    fn auth_param(&self, value: Option<&str>, earlier: Option<&str>) -> Result<(), Reply> {
         // srvrsmtp.c mail_esmtp_args(), "auth", in its order.
         match value {
             None => Err(Reply::new(501, "5.5.2 AUTH= requires a value")),
-            Some(_) if twice => Err(Reply::new(501, "5.5.0 Duplicate AUTH parameter")),
+            Some(_) if earlier.is_some() => Err(Reply::new(501, "5.5.0 Duplicate AUTH parameter")),
             Some(v) if crate::proto::smtp::envelope::xtext_decode(v).is_none() => {
                 Err(Reply::new(501, "5.5.4 Syntax error in AUTH parameter value"))
             }
