@@ -90,6 +90,7 @@ fn broken_files_are_explained_in_japanese_too() {
         ),
         ("misspelt-kind.yaml", "misspelt-kind.yaml:34:20: `delivr` はイベントの種類ではありません"),
         ("client-header.yaml", "ヒント: 件名は `subject:` に書いてください"),
+        ("bad-start.yaml", "は日時として読めません: 範囲外の値があります"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);
         assert!(got.contains(want), "{file}: expected `{want}` in:\n{got}");
@@ -107,8 +108,18 @@ fn japanese_diagnostics_do_not_mix_in_english() {
         .filter(|n| n.ends_with(".yaml"))
         .collect();
     names.sort();
-    let english =
-        [" is not ", "unknown ", "write ", " has no ", "must be ", "did you mean", "give ", " use ", " needs "];
+    let english = [
+        " is not ",
+        "unknown ",
+        "write ",
+        " has no ",
+        "must be ",
+        "did you mean",
+        "give ",
+        " use ",
+        " needs ",
+        "input ",
+    ];
     let japanese = |c: char| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}');
     let mut mixed = Vec::new();
     for n in &names {

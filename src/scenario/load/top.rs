@@ -107,7 +107,7 @@ impl Checker {
                         s,
                         tr(
                             format!("`{}` is not a date and time: {e}", s.value),
-                            format!("`{}` は日時として読めません: {e}", s.value),
+                            format!("`{}` は日時として読めません: {}", s.value, chrono_reason_ja(&e)),
                         ),
                         tr(
                             "write it as 2026-04-01T10:00:00+09:00 (RFC 3339, with a zone offset)",
@@ -163,5 +163,19 @@ impl Checker {
             }
         }
         links
+    }
+}
+
+/// chrono's reason for a date it cannot read, in Japanese (its own text is English).
+fn chrono_reason_ja(e: &chrono::ParseError) -> &'static str {
+    use chrono::format::ParseErrorKind as K;
+    match e.kind() {
+        K::OutOfRange => "範囲外の値があります",
+        K::Impossible => "ありえない日時です",
+        K::NotEnough => "日時を決めるのに足りない部分があります",
+        K::Invalid => "書式に合わない文字があります",
+        K::TooShort => "途中で終わっています",
+        K::TooLong => "後ろに余分な文字があります",
+        _ => "書式に合いません",
     }
 }
