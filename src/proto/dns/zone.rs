@@ -57,7 +57,7 @@ fn split_words(line: &str) -> Vec<Word<'_>> {
     out
 }
 
-/// [`SUPPORTED_TYPES`] in Japanese.
+/// [`SUPPORTED_TYPES`] in Japanese (a test keeps the two lists one).
 const SUPPORTED_TYPES_JA: &str = "A、MX、TXT、PTR、CNAME、NS";
 
 fn label_char_ok(c: char) -> bool {
@@ -621,6 +621,13 @@ mod tests {
     use super::*;
     use crate::proto::dns::dig_record;
     use crate::proto::dns::test_util::*;
+
+    #[test]
+    fn the_japanese_list_of_types_is_the_english_one() {
+        let en: Vec<&str> = SUPPORTED_TYPES.split([',', ' ']).filter(|w| !w.is_empty() && *w != "and").collect();
+        let ja: Vec<&str> = SUPPORTED_TYPES_JA.split('、').collect();
+        assert_eq!(en, ja);
+    }
 
     fn err(line: &str) -> RecordError {
         match parse_record(line, ORIGIN) {
