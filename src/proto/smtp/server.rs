@@ -759,7 +759,20 @@ impl Server {
                 self.reply(st.vrfy(arg));
             }
             "EXPN" => self.reply(st.expn()),
-            "HELP" => self.reply(st.help()),
+            "HELP" => {
+                // What this session could use now, as EHLO would list it.
+                let mut extra = Vec::new();
+                if self.cfg.tls != TlsMode::Off && self.tls.is_none() {
+                    extra.push("STARTTLS");
+                }
+                if self.cfg.auth && !self.must_starttls() {
+                    extra.push("AUTH");
+                }
+                if self.offers("CHUNKING") {
+                    extra.push("BDAT");
+                }
+                self.reply(st.help(&extra))
+            }
             "AUTH" if self.must_starttls() => self.error(st.must_starttls()),
             "AUTH" => self.auth_command(arg, policy),
             "STARTTLS" if self.cfg.tls == TlsMode::Off => self.error(st.not_implemented("STARTTLS")),

@@ -1910,3 +1910,19 @@ fn auth_takes_an_empty_response_and_refuses_an_initial_one_for_cram_md5() {
         assert!(r.last().is_some_and(|l| l.starts_with("501 5.7.0 ")), "{flavour:?}: {r:?}");
     }
 }
+
+/// HELP lists the extension commands the session could use now, as EHLO does.
+#[test]
+fn help_lists_the_extension_commands_offered() {
+    let r = auth_session(Flavour::Postfix, b"HELP\r\n");
+    let help = r.last().cloned().unwrap_or_default();
+    assert!(help.contains("AUTH") && help.contains("BDAT"), "{help}");
+    assert!(!help.contains("STARTTLS"), "no TLS here: {help}");
+    let r = auth_session(Flavour::Sendmail, b"HELP\r\n");
+    let help = r.last().cloned().unwrap_or_default();
+    assert!(help.contains("AUTH") && !help.contains("BDAT"), "{help}");
+    let (mut s, mut p) = session();
+    s.feed(b"HELP\r\n");
+    let help = replies_of(&mut s, &mut p).last().cloned().unwrap_or_default();
+    assert!(!help.contains("AUTH"), "{help}");
+}

@@ -250,15 +250,24 @@ pub trait Persona: Sync {
     fn bad_address(&self, why: &str) -> Reply {
         Reply::new(501, format!("5.1.3 Bad address syntax: {why}"))
     }
-    fn help(&self) -> Reply {
-        let lines = [
+    /// `extra`: the commands of the extensions this session offers now
+    /// (STARTTLS, AUTH, BDAT), listed after the base ones.
+    fn help(&self, extra: &[&str]) -> Reply {
+        let mut lines: Vec<String> = [
             "2.0.0 This is a maillab teaching server.",
             "2.0.0 Commands:",
             "2.0.0     HELO    EHLO    MAIL    RCPT    DATA",
             "2.0.0     RSET    NOOP    QUIT    HELP    VRFY",
-            "2.0.0 End of HELP info",
-        ];
-        Reply::multi(214, lines.iter().map(|s| s.to_string()).collect())
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if !extra.is_empty() {
+            let cmds: Vec<String> = extra.iter().map(|c| format!("{c:<8}")).collect();
+            lines.push(format!("2.0.0     {}", cmds.join("").trim_end()));
+        }
+        lines.push("2.0.0 End of HELP info".into());
+        Reply::multi(214, lines)
     }
     /// Any command but QUIT after a refusing greeting (RFC 5321 §3.1).
     fn bad_sequence(&self) -> Reply {
