@@ -325,7 +325,8 @@ impl Mta {
                 helo: self.ctx.hostname.clone(),
                 from: from.clone(),
                 rcpts: rcpts.to_vec(),
-                data: data.as_ref().clone(),
+                // Lines longer than this MTA sends are broken, as its client breaks them.
+                data: self.persona().fold_for_relay(data).unwrap_or_else(|| data.as_ref().clone()),
                 auth: None,
                 // Opportunistic STARTTLS between MTAs, as Postfix's `may` level.
                 starttls: true,

@@ -17,6 +17,7 @@ mod fuzz_regressions;
 mod html;
 mod lessons;
 mod local_part_case;
+mod long_lines;
 mod pcap;
 mod pictures;
 mod scenarios;

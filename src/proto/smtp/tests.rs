@@ -1926,3 +1926,49 @@ fn help_lists_the_extension_commands_offered() {
     let help = replies_of(&mut s, &mut p).last().cloned().unwrap_or_default();
     assert!(!help.contains("AUTH"), "{help}");
 }
+
+/// A message relayed on has no line longer than the client sends: Postfix
+/// breaks at 998 octets with CRLF SPACE (smtp_line_length_limit), sendmail
+/// at its esmtp mailer's L=990 with `!` CRLF SPACE (putxline()).
+#[test]
+fn relayed_lines_are_folded_as_each_flavour_folds_them() {
+    let line = |c: u8, n: usize| vec![c; n];
+    let data =
+        [b"Subject: x\r\n\r\n".as_slice(), &line(b'a', 2500), b"\r\n", &line(b'b', 998), b"\r\nend\r\n"].concat();
+    let pf = Flavour::Postfix.persona().fold_for_relay(&data).expect("a long line");
+    let want = [
+        b"Subject: x\r\n\r\n".as_slice(),
+        &line(b'a', 998),
+        b"\r\n ",
+        &line(b'a', 997),
+        b"\r\n ",
+        &line(b'a', 505),
+        b"\r\n",
+        &line(b'b', 998),
+        b"\r\nend\r\n",
+    ]
+    .concat();
+    assert_eq!(pf, want);
+    let sm = Flavour::Sendmail.persona().fold_for_relay(&data).expect("a long line");
+    let want = [
+        b"Subject: x\r\n\r\n".as_slice(),
+        &line(b'a', 989),
+        b"!\r\n ",
+        &line(b'a', 988),
+        b"!\r\n ",
+        &line(b'a', 523),
+        b"\r\n",
+        &line(b'b', 989),
+        b"!\r\n ",
+        &line(b'b', 9),
+        b"\r\nend\r\n",
+    ]
+    .concat();
+    assert_eq!(sm, want);
+    for out in [&pf, &sm] {
+        assert!(out.split(|&b| b == b'\n').all(|l| l.len() <= 1000), "every line within 1000 octets with its CRLF");
+    }
+    // Nothing long: sent as it is.
+    assert_eq!(Flavour::Postfix.persona().fold_for_relay(b"short\r\n"), None);
+    assert_eq!(Flavour::Sendmail.persona().fold_for_relay(&[&line(b'c', 990)[..], b"\r\n"].concat()), None);
+}

@@ -250,6 +250,14 @@ pub trait Persona: Sync {
     fn bad_address(&self, why: &str) -> Reply {
         Reply::new(501, format!("5.1.3 Bad address syntax: {why}"))
     }
+    /// The message as this MTA's SMTP client sends it on: lines longer than
+    /// it sends are broken (RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF).
+    /// Postfix's `smtp_line_length_limit = 998`: "Longer lines are broken
+    /// by inserting `<CR><LF><SPACE>`, to minimize the damage to MIME
+    /// formatted mail" (postconf(5)). `None`: every line fits, send as is.
+    fn fold_for_relay(&self, data: &[u8]) -> Option<Vec<u8>> {
+        fold_lines(data, 998, b"")
+    }
     /// `extra`: the commands of the extensions this session offers now
     /// (STARTTLS, AUTH, BDAT), listed after the base ones.
     fn help(&self, extra: &[&str]) -> Reply {
@@ -638,4 +646,35 @@ pub trait Persona: Sync {
     fn dsn_returns_full_by_default(&self) -> bool {
         true
     }
+}
+
+/// `data` as an MTA's client sends it with a line limit of `limit` octets
+/// (CRLF not counted): a longer line is cut, `mark` ends the part cut off,
+/// and the rest goes on in a new line that starts with a space (which
+/// counts toward that line's limit). `None` if no line is that long.
+pub fn fold_lines(data: &[u8], limit: usize, mark: &[u8]) -> Option<Vec<u8>> {
+    let eol_len = |l: &[u8]| {
+        if l.ends_with(b"\r\n") { 2 } else { usize::from(l.ends_with(b"\n")) }
+    };
+    let long = data.split_inclusive(|&b| b == b'\n').any(|l| l.len() - eol_len(l) > limit);
+    if !long || limit <= mark.len() + 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() + 2 * data.len() / limit * (mark.len() + 3));
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        let (mut body, eol) = line.split_at(line.len() - eol_len(line));
+        // `slop`: the space that begins a continuation line.
+        let mut slop = 0;
+        while body.len() + slop > limit {
+            let (head, rest) = body.split_at(limit - slop - mark.len());
+            out.extend_from_slice(head);
+            out.extend_from_slice(mark);
+            out.extend_from_slice(b"\r\n ");
+            body = rest;
+            slop = 1;
+        }
+        out.extend_from_slice(body);
+        out.extend_from_slice(eol);
+    }
+    Some(out)
 }

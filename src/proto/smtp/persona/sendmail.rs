@@ -252,6 +252,12 @@ impl Persona for Sendmail {
         Reply::new(535, "5.7.0 authentication failed")
     }
 
+    fn fold_for_relay(&self, data: &[u8]) -> Option<Vec<u8>> {
+        // The esmtp mailer's `L=990` (cf/README: SMTP_MAILER_LL); putxline()
+        // in util.c ends each part cut off with `!` and begins the rest with
+        // a space.
+        super::fold_lines(data, 990, b"!")
+    }
     fn auth_param(&self, value: Option<&str>, earlier: Option<&str>) -> Result<(), Reply> {
         // srvrsmtp.c mail_esmtp_args(), "auth", in its order.
         match value {
