@@ -25,6 +25,21 @@ pub fn run(name: &str) -> (maillab::scenario::Scenario, maillab::lab::RunResult)
     (sc, r)
 }
 
+/// Load and run a scenario written in a test; every expectation must pass
+/// (`what` names the run in the failure message).
+pub fn run_passing(yaml: &str, what: &str) -> maillab::lab::RunResult {
+    let sc = maillab::scenario::load_str(yaml, &format!("{what}.yaml")).unwrap_or_else(|d| panic!("{d}"));
+    let r = maillab::lab::run(&sc).expect("the runtime starts");
+    let failed: Vec<String> = r
+        .events
+        .iter()
+        .filter(|e| e.kind == maillab::trace::Kind::ExpectFail)
+        .map(|e| e.line.clone().unwrap_or_default())
+        .collect();
+    assert!(failed.is_empty(), "{what}: {}", failed.join("\n"));
+    r
+}
+
 pub fn scenario_path(name: &str) -> PathBuf {
     root().join("scenarios").join(format!("{name}.yaml"))
 }

@@ -5,8 +5,6 @@
 //! address (which then reports `delivered` itself) and reports `expanded`
 //! only for an alias of several.
 
-use maillab::lab::run;
-use maillab::scenario::load_str;
 use maillab::trace::{Event, Field, Kind};
 
 /// Taro (on `mail`, the MUA's server) writes to aliases on `mx`, whose
@@ -71,12 +69,7 @@ expect:
 }
 
 fn events(yaml: &str) -> Vec<Event> {
-    let sc = load_str(yaml, "dsn-alias.yaml").unwrap_or_else(|d| panic!("{d}"));
-    let r = run(&sc).expect("runs");
-    let failed: Vec<String> =
-        r.events.iter().filter(|e| e.kind == Kind::ExpectFail).map(|e| e.line.clone().unwrap_or_default()).collect();
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
-    r.events
+    crate::common::run_passing(yaml, "dsn-alias").events
 }
 
 /// The messages put into `mailbox`, in order.

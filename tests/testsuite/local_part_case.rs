@@ -3,7 +3,7 @@
 //! (no `F=u`) deliver: `Alice@` is alice's mailbox, and a user the
 //! scenario writes `Carol@` gets mail for `carol@`.
 
-use maillab::lab::{RunResult, run};
+use crate::common::run_passing;
 use maillab::scenario::load_str;
 use maillab::trace::Kind;
 
@@ -56,20 +56,10 @@ expect:
     )
 }
 
-/// The run of `yaml`, whose expectations must all pass.
-fn passing_run(yaml: &str, flavour: &str) -> RunResult {
-    let sc = load_str(yaml, "local-part-case.yaml").unwrap_or_else(|d| panic!("{d}"));
-    let r = run(&sc).expect("runs");
-    let failed: Vec<String> =
-        r.events.iter().filter(|e| e.kind == Kind::ExpectFail).map(|e| e.line.clone().unwrap_or_default()).collect();
-    assert!(failed.is_empty(), "{flavour}: {}", failed.join("\n"));
-    r
-}
-
 #[test]
 fn a_local_part_reaches_its_mailbox_in_any_case_at_both_flavours() {
     for flavour in ["postfix", "sendmail"] {
-        let r = passing_run(&scenario(flavour), flavour);
+        let r = run_passing(&scenario(flavour), &format!("local-part-case-{flavour}"));
         let refused: Vec<&str> = r
             .events
             .iter()
@@ -110,7 +100,7 @@ fn an_auth_user_name_is_found_in_any_case() {
             )
             .replace("  - address: taro@example.ac.jp\n", "  - { address: taro@example.ac.jp, password: pw }\n")
             + "  - send:\n      from_host: pc\n      via: mail\n      from: taro@example.ac.jp\n      to: [alice@example.com]\n      auth: { user: TARO@Example.AC.JP, password: pw }\n      subject: Again\n      body: hi\nexpect:\n  - reply: { step: 2, code: 235, command: AUTH }\n";
-        let r = passing_run(&yaml, flavour);
+        let r = run_passing(&yaml, &format!("local-part-case-{flavour}"));
         // Logged in as the account: logs and headers name taro@example.ac.jp.
         let typed: Vec<&str> =
             r.events.iter().filter_map(|e| e.line.as_deref()).filter(|l| l.contains("TARO@Example.AC.JP")).collect();
@@ -134,5 +124,5 @@ fn logins_and_the_postmaster_reach_users_in_any_case() {
             "  - { address: Carol@example.com, password: c1 }\n  - { address: Postmaster@mx.example.com, password: p1 }\n",
         )
         + "steps:\n  - send:\n      from_host: pc\n      via: mail\n      from: taro@example.ac.jp\n      to: [alice@example.com, carol@example.com, postmaster@example.com]\n      subject: Hello\n      body: hi\n  - wait: 1m\n  - pop3: { from_host: pc, server: mx, user: ALICE@Example.com }\n  - imap: { from_host: pc, server: mx, user: CAROL@example.com }\n  - pop3: { from_host: pc, server: mx, user: postmaster@mx.example.com }\nexpect:\n  - fetched: { step: 3, count: 1 }\n  - fetched: { step: 4, count: 1 }\n  - fetched: { step: 5, count: 1 }\n";
-    passing_run(&yaml, "postfix");
+    run_passing(&yaml, "local-part-case-postfix");
 }
