@@ -139,11 +139,7 @@ impl Input {
     fn line(&mut self) -> Read<String> {
         match self.buf.iter().position(|b| *b == b'\n') {
             Some(p) if p <= self.max_line + 1 => {
-                let mut l: Vec<u8> = self.buf.drain(..=p).collect();
-                l.pop();
-                if l.last() == Some(&b'\r') {
-                    l.pop();
-                }
+                let l = self.take_line(p);
                 if l.len() > self.max_line {
                     return Read::Failed(self.broken(self.too_long()));
                 }
@@ -164,11 +160,7 @@ impl Input {
     /// characters. The message's own size limit still holds.
     fn body_piece(&mut self) -> Read<(String, bool)> {
         if let Some(p) = self.buf.iter().position(|b| *b == b'\n') {
-            let mut l: Vec<u8> = self.buf.drain(..=p).collect();
-            l.pop();
-            if l.last() == Some(&b'\r') {
-                l.pop();
-            }
+            let l = self.take_line(p);
             return Read::Ready((String::from_utf8_lossy(&l).into_owned(), true));
         }
         if self.buf.len() <= self.max_line + 1 {
@@ -184,6 +176,16 @@ impl Input {
         }
         let piece: Vec<u8> = self.buf.drain(..k).collect();
         Read::Ready((String::from_utf8_lossy(&piece).into_owned(), false))
+    }
+
+    /// The buffered line whose LF is at `p`, taken out without its CRLF (or LF).
+    fn take_line(&mut self, p: usize) -> Vec<u8> {
+        let mut l: Vec<u8> = self.buf.drain(..=p).collect();
+        l.pop();
+        if l.last() == Some(&b'\r') {
+            l.pop();
+        }
+        l
     }
 
     /// Up to `n` octets, at least one.
