@@ -335,6 +335,17 @@ impl Server {
     }
 
     /// Does the flavour offer this EHLO keyword?
+    /// STARTTLS is offered until TLS is up.
+    fn offers_starttls(&self) -> bool {
+        self.cfg.tls != TlsMode::Off && self.tls.is_none()
+    }
+
+    /// AUTH is offered, but only inside TLS when TLS is required (Postfix's
+    /// `smtpd_tls_auth_only`).
+    fn offers_auth(&self) -> bool {
+        self.cfg.auth && !self.must_starttls()
+    }
+
     fn offers(&self, keyword: &str) -> bool {
         if keyword.eq_ignore_ascii_case("DSN") && !self.cfg.dsn {
             return false;
@@ -603,12 +614,11 @@ impl Server {
                         _ => lines.len().saturating_sub(1).max(1),
                     };
                     let mut at = slot(&lines);
-                    if self.cfg.tls != TlsMode::Off && self.tls.is_none() {
+                    if self.offers_starttls() {
                         lines.insert(at, "STARTTLS".into());
                         at += 1;
                     }
-                    // AUTH only inside TLS when TLS is required (Postfix's smtpd_tls_auth_only).
-                    if self.cfg.auth && !self.must_starttls() {
+                    if self.offers_auth() {
                         lines.insert(at, format!("AUTH {}", super::auth::MECHANISMS));
                     }
                     self.reply(Reply::multi(250, lines));
@@ -762,10 +772,10 @@ impl Server {
             "HELP" => {
                 // What this session could use now, as EHLO would list it.
                 let mut extra = Vec::new();
-                if self.cfg.tls != TlsMode::Off && self.tls.is_none() {
+                if self.offers_starttls() {
                     extra.push("STARTTLS");
                 }
-                if self.cfg.auth && !self.must_starttls() {
+                if self.offers_auth() {
                     extra.push("AUTH");
                 }
                 if self.offers("CHUNKING") {
