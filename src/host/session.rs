@@ -329,6 +329,7 @@ impl Session {
                         return Some(a);
                     }
                     Io::Close => {
+                        self.stream.closing();
                         self.flush(core).await;
                         self.finish().await;
                         return None;

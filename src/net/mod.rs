@@ -15,8 +15,25 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
+pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {
+    /// What is written from now on is the last before the stream is shut
+    /// down. An accepted TCP connection then holds it back until the
+    /// shutdown, so that a session's last reply (`221`) leaves in the
+    /// segment that carries the FIN: one segment fewer a connection, which
+    /// the sender pays for on loopback (see bench/RESULTS.md). Other
+    /// streams write as before.
+    fn closing(&mut self) {}
+}
+impl AsyncStream for tokio::net::TcpStream {}
+impl AsyncStream for tokio::io::DuplexStream {}
+impl AsyncStream for tokio::io::Join<tokio::io::Empty, tokio::io::Sink> {}
+impl AsyncStream for tokio_rustls::server::TlsStream<Stream> {
+    /// The reply, TLS's close_notify and the FIN in one segment.
+    fn closing(&mut self) {
+        self.get_mut().0.closing();
+    }
+}
+impl AsyncStream for tokio_rustls::client::TlsStream<Stream> {}
 
 pub type Stream = Box<dyn AsyncStream>;
 

@@ -213,29 +213,67 @@ impl RealListener {
         let s = match &self.net.inner.shards {
             // Registered again with the runtime of the thread that runs
             // its session (`into_std` leaves it non-blocking).
-            Some(shards) if shards.len() > 1 => Accepted::Waiting(Some(s.into_std()?)),
-            _ => Accepted::Ready(s),
+            Some(shards) if shards.len() > 1 => Registered::Waiting(Some(s.into_std()?)),
+            _ => Registered::Ready(s),
         };
+        let s = Accepted { s, closing: false };
         Ok(Conn { stream: Box::new(s), local: self.local, peer: self.net.scenario(peer), session: self.net.session() })
     }
 }
 
 /// An accepted connection, registered with the runtime that first reads
 /// or writes it: the one of the thread its session runs on.
-enum Accepted {
+struct Accepted {
+    s: Registered,
+    /// The session is closing: writes wait for the shutdown ([`AsyncStream::closing`]).
+    closing: bool,
+}
+
+enum Registered {
     Waiting(Option<std::net::TcpStream>),
     Ready(tokio::net::TcpStream),
 }
 
+impl super::AsyncStream for Accepted {
+    fn closing(&mut self) {
+        self.closing = true;
+    }
+}
+
+/// Write `buf` with `MSG_MORE`: the kernel keeps it until more is written
+/// without the flag or the connection is shut down, and `tcp_send_fin`
+/// then sets the FIN on that last unsent segment instead of sending one of
+/// its own.
+#[cfg(target_os = "linux")]
+fn poll_write_more(
+    s: &tokio::net::TcpStream,
+    cx: &mut Context<'_>,
+    bufs: &[io::IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    loop {
+        match s.poll_write_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return other.map(|r| r.map(|()| 0)),
+        }
+        let sent = s.try_io(tokio::io::Interest::WRITABLE, || {
+            socket2::SockRef::from(s).send_vectored_with_flags(bufs, libc::MSG_MORE)
+        });
+        match sent {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            r => return Poll::Ready(r),
+        }
+    }
+}
+
 impl Accepted {
     fn stream(&mut self) -> io::Result<Pin<&mut tokio::net::TcpStream>> {
-        if let Accepted::Waiting(s) = self {
+        if let Registered::Waiting(s) = &mut self.s {
             let s = s.take().ok_or_else(|| io::Error::other("the connection could not be registered"))?;
-            *self = Accepted::Ready(tokio::net::TcpStream::from_std(s)?);
+            self.s = Registered::Ready(tokio::net::TcpStream::from_std(s)?);
         }
-        match self {
-            Accepted::Ready(s) => Ok(Pin::new(s)),
-            Accepted::Waiting(_) => Err(io::Error::other("the connection could not be registered")),
+        match &mut self.s {
+            Registered::Ready(s) => Ok(Pin::new(s)),
+            Registered::Waiting(_) => Err(io::Error::other("the connection could not be registered")),
         }
     }
 }
@@ -251,7 +289,11 @@ impl AsyncRead for Accepted {
 
 impl AsyncWrite for Accepted {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut().stream() {
+        let this = self.get_mut();
+        let closing = this.closing;
+        match this.stream() {
+            #[cfg(target_os = "linux")]
+            Ok(s) if closing => poll_write_more(&s, cx, &[io::IoSlice::new(buf)]),
             Ok(s) => s.poll_write(cx, buf),
             Err(e) => Poll::Ready(Err(e)),
         }
@@ -261,7 +303,11 @@ impl AsyncWrite for Accepted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut().stream() {
+        let this = self.get_mut();
+        let closing = this.closing;
+        match this.stream() {
+            #[cfg(target_os = "linux")]
+            Ok(s) if closing => poll_write_more(&s, cx, bufs),
             Ok(s) => s.poll_write_vectored(cx, bufs),
             Err(e) => Poll::Ready(Err(e)),
         }

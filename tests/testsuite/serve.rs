@@ -1713,3 +1713,82 @@ fn postfix_smtp_source_sends_to_serve() {
     let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 4);
     assert!(text.contains("Subject: from smtp-source"), "{text}");
 }
+
+/// A session's last reply is held back only until the close: after QUIT
+/// the client reads the 221 and then the end of the stream, with nothing
+/// left waiting (see `AsyncStream::closing`).
+#[test]
+fn the_reply_to_quit_arrives_and_then_the_close() {
+    let server = serve("tests/fixtures/serve-lab.yaml", "quit-close");
+    let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+    assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
+    c.send("QUIT");
+    let mut rest = String::new();
+    c.r.read_to_string(&mut rest).expect("the reply and the end of the stream, within the read timeout");
+    assert!(rest.starts_with("221 ") && rest.ends_with("\r\n") && rest.lines().count() == 1, "{rest:?}");
+}
+
+/// The 221 and the FIN leave in one segment (tshark on loopback, as root):
+/// one segment fewer a connection than a reply and a FIN of its own.
+#[test]
+fn the_reply_to_quit_carries_the_fin() {
+    if !tools("serve::the_reply_to_quit_carries_the_fin", &["tshark"]) {
+        return;
+    }
+    if !running_as_root() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: serve::the_reply_to_quit_carries_the_fin captures on loopback, which needs root"
+        );
+        return;
+    }
+    let server = serve("tests/fixtures/serve-lab.yaml", "quit-fin");
+    let (address, port) = server.endpoint("mail", "smtp");
+    let pcap = temp("quit-fin", "pcap");
+    let mut shark = Kill(
+        Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("tcp port {port}"), "-w"])
+            .arg(&pcap)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tshark starts"),
+    );
+    // tshark says "Capture started." once dumpcap captures ("Capturing on
+    // 'Loopback: lo'" comes before that).
+    let mut said = BufReader::new(shark.0.stderr.take().expect("tshark's stderr"));
+    let mut line = String::new();
+    while !line.contains("Capture started") {
+        line.clear();
+        if said.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("tshark ended before it captured");
+        }
+    }
+    let mut c = Client::connect(&(address, port));
+    assert!(c.reply().starts_with("220"));
+    c.smtp("QUIT", "221");
+    let mut rest = Vec::new();
+    let _ = c.r.read_to_end(&mut rest);
+    drop(c);
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGINT: tshark writes out what it captured and ends.
+    let pid = libc::pid_t::try_from(shark.0.id()).expect("pid");
+    // SAFETY: kill(2) with a child's pid and a signal number; no memory is touched.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let _ = shark.0.wait();
+    let ran = bounded(
+        Command::new("tshark")
+            .arg("-r")
+            .arg(&pcap)
+            .args(["-Y", &format!("tcp.srcport == {port} && tcp.len > 0"), "-T", "fields"])
+            .args(["-e", "tcp.flags.fin", "-e", "tcp.payload"]),
+        None,
+        TOOL_LIMIT,
+    );
+    let _ = std::fs::remove_file(&pcap);
+    let fields = String::from_utf8_lossy(&ran.stdout);
+    // 221 is 32 32 31 in hex: the last segment with data is the reply, with the FIN set.
+    let last = fields.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default().to_string();
+    assert!(last.contains("323231") && (last.starts_with("1\t") || last.starts_with("True\t")), "{fields}");
+}
