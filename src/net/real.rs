@@ -184,6 +184,7 @@ impl RealNet {
             .await
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {real} (scenario {addr}): {e}")))?;
         self.note_bound(addr, real, l.local_addr());
+        no_delay_for_accepted(&l);
         Ok(RealListener { net: self.clone(), l, local: addr })
     }
 
@@ -206,10 +207,23 @@ pub struct RealListener {
     local: SocketAddrV4,
 }
 
+/// Replies go out at once (`TCP_NODELAY`): a reply written in pieces (an
+/// IMAP response) must not wait for the client's delayed ACK. On Linux an
+/// accepted socket inherits the option from its listener, so it is set
+/// once on the listener instead of once a connection (a system call fewer
+/// a session; a test checks the inheritance).
+fn no_delay_for_accepted(l: &tokio::net::TcpListener) {
+    if cfg!(target_os = "linux") {
+        let _ = socket2::SockRef::from(l).set_tcp_nodelay(true);
+    }
+}
+
 impl RealListener {
     pub async fn accept(&mut self) -> io::Result<Conn> {
         let (s, peer) = self.l.accept().await?;
-        let _ = s.set_nodelay(true);
+        if !cfg!(target_os = "linux") {
+            let _ = s.set_nodelay(true);
+        }
         let s = match &self.net.inner.shards {
             // Registered again with the runtime of the thread that runs
             // its session (`into_std` leaves it non-blocking).
@@ -371,5 +385,20 @@ mod tests {
         assert_eq!(plan[&a], Ipv4Addr::new(127, 0, 2, 10));
         assert_ne!(plan[&b], plan[&a], "a collision gets a spare address");
         assert!(plan[&c].is_loopback() && plan[&c].octets()[3] != 0);
+    }
+
+    #[test]
+    fn accepted_connections_send_without_delay() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            no_delay_for_accepted(&l);
+            let addr = l.local_addr().expect("address");
+            let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let (s, _) = l.accept().await.expect("accept");
+            if cfg!(target_os = "linux") {
+                assert!(s.nodelay().expect("TCP_NODELAY"), "the accepted socket did not inherit TCP_NODELAY");
+            }
+        });
     }
 }
