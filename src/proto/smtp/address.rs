@@ -1,9 +1,13 @@
-//! Mail addresses (RFC 5321 §4.1.2) as the lab uses them: `local@domain`.
+//! Mail addresses (RFC 5321 §4.1.2) as the lab uses them: `local@domain`,
+//! where the domain may be an address literal (§4.1.3): `taro@[192.0.2.25]`,
+//! `taro@[IPv6:2001:db8::1]`.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A mailbox `local@domain`. The local part keeps its case (RFC 5321 §2.4);
-/// the domain is stored in lower case, since domains are not case-sensitive.
+/// the domain is stored in lower case, since domains are not case-sensitive,
+/// and an address literal in its one written form (see [`literal_text`]).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Mailbox {
     pub local: String,
@@ -98,6 +102,12 @@ impl Mailbox {
     pub fn needs_smtputf8(&self) -> bool {
         !self.local.is_ascii() || !self.domain.is_ascii()
     }
+
+    /// The IP address the domain names when it is an address literal
+    /// (`taro@[192.0.2.25]`); `None` for a domain name.
+    pub fn literal(&self) -> Option<IpAddr> {
+        literal_ip(&self.domain)
+    }
 }
 
 impl Path {
@@ -132,6 +142,20 @@ pub enum AddressError {
     LocalCharacter(String),
     /// The address, and what is wrong with its domain.
     Domain(String, Box<AddressError>),
+    /// The domain, which opens an address literal with `[` and does not close it.
+    LiteralUnclosed(String),
+    /// The literal, which is neither an IPv4 address nor a tagged one.
+    LiteralNotIp(String),
+    /// The literal, and how many numbers its IPv4 address has (not four).
+    Ipv4Count(String, usize),
+    /// The literal, and the part of its IPv4 address that is no number from 0 to 255.
+    Ipv4Number(String, String),
+    /// The literal, whose address after `IPv6:` is not an IPv6 address.
+    Ipv6(String),
+    /// The literal, an IPv6 address written without its `IPv6:` tag.
+    Ipv6NoTag(String),
+    /// The literal, and its tag (before the colon), which is not `IPv6`.
+    LiteralTag(String, String),
     NoAngleBrackets,
     NoClosingBracket,
     PathTooLong,
@@ -156,6 +180,26 @@ impl AddressError {
                 format!("the local part of `{s}` has a character that is not allowed there")
             }
             AddressError::Domain(s, e) => format!("in `{s}`: {}", e.en()),
+            AddressError::LiteralUnclosed(d) => format!("the address literal `{d}` has no closing `]`"),
+            AddressError::LiteralNotIp(l) => format!(
+                "the address literal `{l}` holds no IP address: an IPv4 address is four numbers from 0 to 255 with dots between them"
+            ),
+            AddressError::Ipv4Count(l, n) => {
+                format!("the address literal `{l}` has {n} number(s); an IPv4 address has 4")
+            }
+            AddressError::Ipv4Number(l, p) if p.is_empty() => {
+                format!("the address literal `{l}` has an empty number (two dots in a row, or a dot at an end)")
+            }
+            AddressError::Ipv4Number(l, p) => {
+                format!("in the address literal `{l}`, `{p}` is not a number from 0 to 255 (of at most 3 digits)")
+            }
+            AddressError::Ipv6(l) => format!("the address literal `{l}` has no valid IPv6 address after `IPv6:`"),
+            AddressError::Ipv6NoTag(l) => {
+                format!("the address literal `{l}` is an IPv6 address without the tag `IPv6:` in front of it")
+            }
+            AddressError::LiteralTag(l, t) => {
+                format!("the address literal `{l}` has the tag `{t}:`, but `IPv6:` is the only tag defined")
+            }
             AddressError::NoAngleBrackets => {
                 "the address must be written in angle brackets, like <user@example.com>".into()
             }
@@ -182,11 +226,51 @@ impl AddressError {
             AddressError::LocalTooLong(s) => format!("`{s}` のローカル部が {MAX_LOCAL} オクテットを超えています"),
             AddressError::LocalCharacter(s) => format!("`{s}` のローカル部に使えない文字があります"),
             AddressError::Domain(s, e) => format!("`{s}` のドメイン: {}", e.ja()),
+            AddressError::LiteralUnclosed(d) => format!("アドレスリテラル `{d}` を閉じる `]` がありません"),
+            AddressError::LiteralNotIp(l) => format!(
+                "アドレスリテラル `{l}` に IP アドレスがありません: IPv4 アドレスは 0 から 255 までの数 4 つをドットでつないだものです"
+            ),
+            AddressError::Ipv4Count(l, n) => {
+                format!("アドレスリテラル `{l}` には数が {n} つあります。IPv4 アドレスの数は 4 つです")
+            }
+            AddressError::Ipv4Number(l, p) if p.is_empty() => {
+                format!("アドレスリテラル `{l}` に空の数があります (ドットが 2 つ続いているか、端にドットがあります)")
+            }
+            AddressError::Ipv4Number(l, p) => {
+                format!("アドレスリテラル `{l}` の `{p}` は 0 から 255 までの数 (3 桁まで) ではありません")
+            }
+            AddressError::Ipv6(l) => {
+                format!("アドレスリテラル `{l}` の `IPv6:` の後ろが正しい IPv6 アドレスではありません")
+            }
+            AddressError::Ipv6NoTag(l) => {
+                format!("アドレスリテラル `{l}` は IPv6 アドレスですが、前にタグ `IPv6:` がありません")
+            }
+            AddressError::LiteralTag(l, t) => {
+                format!("アドレスリテラル `{l}` のタグは `{t}:` です。使えるタグは `IPv6:` だけです")
+            }
             AddressError::NoAngleBrackets => {
                 "アドレスは <user@example.com> のように山かっこ <> で囲んで書きます".into()
             }
             AddressError::NoClosingBracket => "アドレスを閉じる `>` がありません".into(),
             AddressError::PathTooLong => format!("パスが {MAX_PATH} オクテットを超えています"),
+        }
+    }
+}
+
+impl AddressError {
+    /// Is this about an address literal (the domain in brackets)? Then the
+    /// way to mend it is to write the literal right, not a domain name.
+    pub fn is_literal(&self) -> bool {
+        match self {
+            AddressError::Domain(_, e) => e.is_literal(),
+            AddressError::LiteralUnclosed(_)
+            | AddressError::LiteralNotIp(_)
+            | AddressError::Ipv4Count(..)
+            | AddressError::Ipv4Number(..)
+            | AddressError::Ipv6(_)
+            | AddressError::Ipv6NoTag(_)
+            | AddressError::LiteralTag(..) => true,
+            _ => false,
         }
     }
 }
@@ -229,6 +313,59 @@ pub fn check_domain(d: &str) -> Result<(), AddressError> {
         }
     }
     Ok(())
+}
+
+/// Read an address literal, brackets and all (RFC 5321 §4.1.3):
+/// `[192.0.2.25]` (`IPv4-address-literal`: four `Snum`s, numbers from 0 to
+/// 255 of one to three digits) or `[IPv6:2001:db8::1]` (the tag in any
+/// case, then an RFC 4291 address). A `General-address-literal` with any
+/// other tag is refused, as Postfix's `valid_mailhost_literal()` refuses it:
+/// no other tag has been standardised.
+pub fn parse_literal(d: &str) -> Result<IpAddr, AddressError> {
+    let inner = d.strip_prefix('[').unwrap_or(d);
+    let Some(inner) = inner.strip_suffix(']') else {
+        return Err(AddressError::LiteralUnclosed(d.to_string()));
+    };
+    if let Some((tag, addr)) = inner.split_once(':') {
+        if tag.eq_ignore_ascii_case("IPv6") {
+            return addr.parse::<Ipv6Addr>().map(IpAddr::V6).map_err(|_| AddressError::Ipv6(d.to_string()));
+        }
+        if tag.is_empty() || inner.parse::<Ipv6Addr>().is_ok() {
+            return Err(AddressError::Ipv6NoTag(d.to_string()));
+        }
+        return Err(AddressError::LiteralTag(d.to_string(), tag.to_string()));
+    }
+    if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(AddressError::LiteralNotIp(d.to_string()));
+    }
+    let parts: Vec<&str> = inner.split('.').collect();
+    if parts.len() != 4 {
+        return Err(AddressError::Ipv4Count(d.to_string(), parts.len()));
+    }
+    let mut octets = [0u8; 4];
+    for (o, p) in octets.iter_mut().zip(&parts) {
+        match p.parse::<u8>() {
+            Ok(n) if !p.is_empty() && p.len() <= 3 => *o = n,
+            _ => return Err(AddressError::Ipv4Number(d.to_string(), p.to_string())),
+        }
+    }
+    Ok(IpAddr::V4(Ipv4Addr::from(octets)))
+}
+
+/// The IP address of an address literal as [`parse_mailbox`] keeps it;
+/// `None` for a domain name (which never starts with `[`).
+pub fn literal_ip(domain: &str) -> Option<IpAddr> {
+    if domain.starts_with('[') { parse_literal(domain).ok() } else { None }
+}
+
+/// An address literal in the one form the lab writes it: `[192.0.2.25]`,
+/// `[IPv6:2001:db8::1]` (the tag as RFC 5321 spells it, the address in
+/// RFC 5952's short form), whatever form it was written in.
+pub fn literal_text(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("[{v4}]"),
+        IpAddr::V6(v6) => format!("[IPv6:{v6}]"),
+    }
 }
 
 /// Parse `local@domain` (no angle brackets).
@@ -281,7 +418,14 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
     if !dot_atom && !quoted {
         return Err(AddressError::LocalCharacter(s.to_string()));
     }
-    check_domain(domain).map_err(|e| AddressError::Domain(s.to_string(), Box::new(e)))?;
+    // `Domain / address-literal` (RFC 5321 §4.1.2): a literal is kept in
+    // its one form, so that `[192.0.2.025]` and `[192.0.2.25]` are one.
+    let domain = if domain.starts_with('[') {
+        parse_literal(domain).map(literal_text).map_err(|e| AddressError::Domain(s.to_string(), Box::new(e)))?
+    } else {
+        check_domain(domain).map_err(|e| AddressError::Domain(s.to_string(), Box::new(e)))?;
+        domain.to_ascii_lowercase()
+    };
     // `"taro"@example.com` is `taro@example.com`: quotes around a local part
     // that needs none are dropped, the form RFC 5321 §4.1.2 asks senders to
     // use and RFC 5322 §3.2.4 makes equivalent.
@@ -293,7 +437,7 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox, AddressError> {
         }
         None => local.to_string(),
     };
-    Ok(Mailbox { local, domain: domain.to_ascii_lowercase() })
+    Ok(Mailbox { local, domain })
 }
 
 /// A reverse-path or forward-path: `<>` (null, only for MAIL) or `<mailbox>`.
@@ -524,6 +668,108 @@ mod tests {
             let Some(e) = e else { panic!("`{en}` was not refused") };
             assert_eq!(e.to_string(), e.en());
             assert_eq!(e.en(), en);
+            assert!(japanese(&e.ja()), "{}", e.ja());
+        }
+    }
+
+    /// RFC 5321 §4.1.3: `Mailbox = Local-part "@" ( Domain / address-literal )`.
+    #[test]
+    fn address_literals() {
+        let m = parse_mailbox("taro@[192.0.2.25]").unwrap();
+        assert_eq!((m.local.as_str(), m.domain.as_str()), ("taro", "[192.0.2.25]"));
+        assert_eq!(m.literal(), Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 25))));
+        assert_eq!(m.to_string(), "taro@[192.0.2.25]");
+        assert!(!m.needs_smtputf8());
+        // One written form: the tag as RFC 5321 spells it, the address in
+        // RFC 5952's short form, an IPv4 number without leading zeros.
+        for (written, kept) in [
+            ("a@[IPv6:2001:DB8:0:0:0:0:0:1]", "a@[IPv6:2001:db8::1]"),
+            ("a@[ipv6:2001:db8::1]", "a@[IPv6:2001:db8::1]"),
+            ("a@[IPv6:::ffff:192.0.2.1]", "a@[IPv6:::ffff:192.0.2.1]"),
+            ("a@[192.0.2.025]", "a@[192.0.2.25]"),
+            ("a@[0.0.0.0]", "a@[0.0.0.0]"),
+        ] {
+            assert_eq!(parse_mailbox(written).map(|m| m.to_string()), Ok(kept.to_string()), "{written}");
+        }
+        assert_eq!(
+            parse_mailbox("a@[IPv6:2001:db8::1]").unwrap().literal(),
+            Some(IpAddr::V6("2001:db8::1".parse().unwrap()))
+        );
+        // The local part's rules are the same as with a domain name.
+        assert_eq!(parse_mailbox("\"x y\"@[192.0.2.1]").unwrap().to_string(), "\"x y\"@[192.0.2.1]");
+        assert_eq!(parse_mailbox("\"taro\"@[192.0.2.1]").unwrap().local, "taro");
+        assert!(parse_mailbox("a b@[192.0.2.1]").is_err());
+        assert!(parse_mailbox("@[192.0.2.1]").is_err());
+        // In a path, with parameters, after a source route.
+        let (p, rest) = parse_path("<taro@[IPv6:2001:db8::1]> SIZE=10").unwrap();
+        assert_eq!((p.to_string().as_str(), rest), ("<taro@[IPv6:2001:db8::1]>", " SIZE=10"));
+        let (p, _) = parse_path("<@hub.example:joe@[192.0.2.9]>").unwrap();
+        assert_eq!(p.to_string(), "<joe@[192.0.2.9]>");
+        // A domain name is no literal.
+        assert_eq!(literal_ip("example.com"), None);
+        assert_eq!(parse_mailbox("a@example.com").unwrap().literal(), None);
+        assert_eq!(literal_text(IpAddr::V4(Ipv4Addr::LOCALHOST)), "[127.0.0.1]");
+    }
+
+    #[test]
+    fn malformed_address_literals() {
+        for bad in [
+            "a@[300.1.1.1]",
+            "a@[IPv6:zz]",
+            "a@[1.2.3]",
+            "a@[192.0.2.25",
+            "a@[1.2.3.4.5]",
+            "a@[1..2.3]",
+            "a@[1.2.3.]",
+            "a@[0001.2.3.4]",
+            "a@[]",
+            "a@[example.com]",
+            "a@[2001:db8::1]",
+            "a@[x400:c=jp]",
+            "a@[IPv6:2001:db8::1%eth0]",
+            "a@[IPv6:192.0.2.1]",
+            "a@[192.0.2.1]x",
+        ] {
+            let e = parse_mailbox(bad).err().unwrap_or_else(|| panic!("{bad} should be refused"));
+            assert!(e.is_literal(), "{bad}: {e}");
+        }
+        assert!(!parse_mailbox("a@x..com").unwrap_err().is_literal());
+    }
+
+    /// Each reason in English (as SMTP replies carry it) and in Japanese (for diagnostics).
+    #[test]
+    fn literal_reasons_in_english_and_japanese() {
+        let japanese = |s: &str| s.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'));
+        for (bad, en) in [
+            (
+                "a@[300.1.1.1]",
+                "in `a@[300.1.1.1]`: in the address literal `[300.1.1.1]`, `300` is not a number from 0 to 255 (of at most 3 digits)",
+            ),
+            ("a@[1.2.3]", "in `a@[1.2.3]`: the address literal `[1.2.3]` has 3 number(s); an IPv4 address has 4"),
+            (
+                "a@[1..2.3]",
+                "in `a@[1..2.3]`: the address literal `[1..2.3]` has an empty number (two dots in a row, or a dot at an end)",
+            ),
+            ("a@[192.0.2.25", "in `a@[192.0.2.25`: the address literal `[192.0.2.25` has no closing `]`"),
+            (
+                "a@[IPv6:zz]",
+                "in `a@[IPv6:zz]`: the address literal `[IPv6:zz]` has no valid IPv6 address after `IPv6:`",
+            ),
+            (
+                "a@[2001:db8::1]",
+                "in `a@[2001:db8::1]`: the address literal `[2001:db8::1]` is an IPv6 address without the tag `IPv6:` in front of it",
+            ),
+            (
+                "a@[x400:c=jp]",
+                "in `a@[x400:c=jp]`: the address literal `[x400:c=jp]` has the tag `x400:`, but `IPv6:` is the only tag defined",
+            ),
+            (
+                "a@[mx.example]",
+                "in `a@[mx.example]`: the address literal `[mx.example]` holds no IP address: an IPv4 address is four numbers from 0 to 255 with dots between them",
+            ),
+        ] {
+            let e = parse_mailbox(bad).unwrap_err();
+            assert_eq!(e.to_string(), en);
             assert!(japanese(&e.ja()), "{}", e.ja());
         }
     }
