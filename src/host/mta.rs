@@ -321,8 +321,49 @@ impl Mta {
         lock(&self.popauth).get(&ip).is_some_and(|t| *t > Instant::now())
     }
 
+    /// Is mail for `d` delivered here? One of the host's domains or its own
+    /// name, or an address literal of one of its addresses (see
+    /// [`Mta::is_own_literal`]).
     pub fn is_local_domain(&self, d: &str) -> bool {
-        self.local_domains.contains(d)
+        self.local_domains.contains(d) || self.is_own_literal(d)
+    }
+
+    /// Is `d` an address literal of this host: its address or the loopback
+    /// address, `[192.0.2.25]`, `[127.0.0.1]`? Postfix delivers
+    /// `user@[ip]` locally when the address is one of `inet_interfaces`
+    /// (default `all`) or `proxy_interfaces` (resolve_local.c; postconf(5):
+    /// "The parameter also controls delivery of mail to user@[ip.address]");
+    /// sendmail puts `[ip]` of every interface into class `$=w`
+    /// (conf.c `load_if_names()`), and its canonify rules turn a literal in
+    /// `$=w` into the host's name (proto.m4: "self-literal"). The lab's hosts
+    /// have IPv4 addresses only, so no IPv6 literal is ever one of theirs.
+    pub fn is_own_literal(&self, d: &str) -> bool {
+        match crate::proto::smtp::address::literal_ip(d) {
+            Some(std::net::IpAddr::V4(ip)) => ip == self.ctx.ip || ip == Ipv4Addr::LOCALHOST,
+            _ => false,
+        }
+    }
+
+    /// The address local delivery knows recipient `r` by. For one at this
+    /// host's own address literal (`taro@[192.0.2.25]`) the local part is
+    /// what counts, as for Postfix's local(8) and sendmail's local mailer,
+    /// which look a user up by the local part alone: a user written with the
+    /// literal itself, else the first of the host's domains (in the order of
+    /// `domains:`, then its host name) where that local part is a user or a
+    /// list. Any other recipient, or a local part found nowhere, is itself.
+    pub fn local_address<'a>(&self, r: &'a Mailbox) -> std::borrow::Cow<'a, Mailbox> {
+        use std::borrow::Cow;
+        if !r.domain.starts_with('[') || !self.is_own_literal(&r.domain) || self.has_local_user(&r.key()) {
+            return Cow::Borrowed(r);
+        }
+        let cfg = self.cfg();
+        let own = self.ctx.hostname.to_ascii_lowercase();
+        cfg.domains
+            .iter()
+            .chain(std::iter::once(&own))
+            .map(|d| Mailbox { local: r.local.clone(), domain: d.clone() })
+            .find(|m| self.has_local_user(&m.key()) || self.list_for(m).is_some())
+            .map_or(Cow::Borrowed(r), Cow::Owned)
     }
 
     /// Forward-confirmed reverse DNS: does the PTR name `name` have an A
@@ -1102,9 +1143,11 @@ impl Policy for SessionPolicy<'_> {
             by_access = Some((AccessCheck::Recipient, to.clone()));
             p.access_reply(AccessCheck::Recipient, &self.peer(), &to, to_access.as_ref().and_then(custom))
         } else if self.mta.is_local_domain(&rcpt.domain) {
+            // At the host's own address literal, the local part finds its user or list.
+            let local = self.mta.local_address(rcpt);
             let alias = self.cfg.aliases.contains_key(&rcpt.local.to_ascii_lowercase());
-            let list = self.mta.list_for(rcpt).is_some();
-            if alias || list || self.mta.has_local_user(&rcpt.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
+            let list = self.mta.list_for(&local).is_some();
+            if alias || list || self.mta.has_local_user(&local.key()) { p.rcpt_ok(&to) } else { p.user_unknown(&to) }
         } else if env.auth.is_some()
             || (!self.service.requires_auth()
                 && (access_relay

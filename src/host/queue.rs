@@ -106,7 +106,7 @@ impl Mta {
         let mut expanded = Vec::new();
         for r in rcpts {
             if self.is_local_domain(&r.domain)
-                && let Some((i, dest)) = self.list_for(&r)
+                && let Some((i, dest)) = self.list_for(&self.local_address(&r))
             {
                 self.to_list(&qid, &from, &r, i, dest, &data);
                 let prog = self.list_program(i, dest);
@@ -151,7 +151,10 @@ impl Mta {
         }
         for (domain, rs) in remote {
             let targets = match &self.smarthost {
-                Some(h) => Ok(vec![Target { name: h.hostname.clone(), ip: *h.addr.ip(), preference: 0 }]),
+                Some(h) => {
+                    Ok(vec![Target { name: h.hostname.clone(), ip: *h.addr.ip(), preference: 0, by_address: false }])
+                }
+                None if domain.starts_with('[') => self.literal_target(&qid, &domain),
                 None => self.mx_targets(&domain).await,
             };
             match targets {
@@ -195,7 +198,7 @@ impl Mta {
         r: &Mailbox,
         params: &mut MailParams,
     ) -> Option<Result<(Vec<Mailbox>, bool), Failure>> {
-        if !self.is_local_domain(&r.domain) || self.has_local_user(&r.key()) {
+        if !self.is_local_domain(&r.domain) || self.has_local_user(&self.local_address(r).key()) {
             return None;
         }
         let name = r.local.to_ascii_lowercase();
@@ -277,6 +280,44 @@ impl Mta {
         (report, note)
     }
 
+    /// Where mail for an address literal goes: to that address, with no MX
+    /// or A look-up, so even a host without a DNS server can send it.
+    /// Postfix's smtp(8) skips the MX look-up for a `[bracketed]` next hop
+    /// (smtp_connect.c: `*dest == '['`) and takes the numeric host as its
+    /// address (smtp_addr.c `smtp_addr_one()`); sendmail's ruleset 0 hands
+    /// `[ip]` to the esmtp mailer with `$@ [ip]` as the host (proto.m4,
+    /// "numeric internet spec"), which it connects to without MX. A
+    /// smarthost, when there is one, takes the mail instead, in both (the
+    /// caller's choice). The lab's network carries IPv4 only: an IPv6
+    /// literal has no route, as on a Postfix with `inet_protocols = ipv4`.
+    fn literal_target(&self, qid: &str, domain: &str) -> Result<Vec<Target>, ResolveError> {
+        let ip = match crate::proto::smtp::address::literal_ip(domain) {
+            Some(std::net::IpAddr::V4(ip)) => ip,
+            _ => {
+                return Err(ResolveError::Permanent(
+                    Unroutable::NoIpv6,
+                    format!("no route to {domain}: this host has no IPv6 (the lab's network carries IPv4 only)"),
+                ));
+            }
+        };
+        let name = self.persona().literal_host(ip);
+        let mut line = String::with_capacity(160);
+        for part in [qid, ": mail for ", domain, " goes straight to ", &ip.to_string()] {
+            line.push_str(part);
+        }
+        line.push_str(": an address literal names the host itself, so there is no MX or A look-up");
+        self.ctx.emit(
+            self.ctx
+                .ev(Kind::QueueRoute)
+                .peer(self.ctx.peer_name(ip))
+                .line(line)
+                .field(Field::Qid, qid)
+                .field(Field::Domain, domain)
+                .field(Field::Ip, ip.to_string()),
+        );
+        Ok(vec![Target { name, ip, preference: 0, by_address: true }])
+    }
+
     async fn mx_targets(&self, domain: &str) -> Result<Vec<Target>, ResolveError> {
         let Some(res) = &self.resolver else {
             return Err(ResolveError::Permanent(
@@ -334,7 +375,9 @@ impl Mta {
                 smtputf8: params.smtputf8,
                 dsn: params.clone(),
             };
-            let out = smtp_client::transact(&self.ctx, conn, &label, &t.name, false, job).await;
+            // The name its certificate is checked against: its address, for a literal's host.
+            let tls_name = if t.by_address { t.ip.to_string() } else { t.name.clone() };
+            let out = smtp_client::transact(&self.ctx, conn, &label, &tls_name, false, job).await;
             let dsn_passed = out.dsn_offered;
             // If the server failed the whole session for now before any recipient, try the next MX.
             let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, Stage::Rcpt)));
@@ -404,7 +447,10 @@ impl Mta {
         junk: bool,
         shared: &mut Option<Arc<Vec<u8>>>,
     ) -> Fate {
-        let key = rcpt.key();
+        // At the host's own address literal, the mailbox its local part finds.
+        let at = self.local_address(rcpt);
+        let by_literal = !matches!(at, std::borrow::Cow::Borrowed(_));
+        let key = at.key();
         let per_recipient = self.persona().writes_delivered_to();
         let msg = match shared {
             Some(m) if !per_recipient => m.clone(),
@@ -439,6 +485,7 @@ impl Mta {
                 Some(k) if k == key => None,
                 Some(k) => Some(k.to_string()),
             };
+            let folded = folded.or_else(|| by_literal.then(|| key.clone()));
             let key = folded.as_deref().unwrap_or(&key);
             let uid = if junk { s.deliver_junk(key, msg.clone(), now) } else { s.deliver(key, msg.clone(), now) };
             Some((uid, s.mailbox(key, folder).map(|m| m.messages.len()).unwrap_or(0), folded))
@@ -471,7 +518,19 @@ impl Mta {
         if let Some(account) = &folded {
             line.push_str("; the mailbox of ");
             line.push_str(account);
-            line.push_str(" (a local part matches in any case)");
+            line.push_str(" (");
+            if by_literal {
+                line.push_str(&rcpt.domain);
+                line.push_str(" is this host's own address");
+            }
+            if !account.eq(&key) {
+                line.push_str(if by_literal {
+                    ", and a local part matches in any case"
+                } else {
+                    "a local part matches in any case"
+                });
+            }
+            line.push(')');
         }
         self.ctx.emit(
             self.ctx

@@ -30,6 +30,8 @@ pub enum Unroutable {
     LoopsBack,
     /// This host has no way to look the domain up (no smarthost, no DNS server).
     NoRoute,
+    /// An IPv6 address literal: the lab's hosts and network have IPv4 only.
+    NoIpv6,
 }
 
 impl Unroutable {
@@ -40,6 +42,8 @@ impl Unroutable {
             // RFC 7505 §4.2.
             Unroutable::NullMx => "5.1.10",
             Unroutable::LoopsBack => "5.4.6",
+            // RFC 3463 X.4.4, "Unable to route".
+            Unroutable::NoIpv6 => "5.4.4",
         }
     }
 }
@@ -56,6 +60,9 @@ pub struct Target {
     pub name: String,
     pub ip: Ipv4Addr,
     pub preference: u16,
+    /// Known by its address only (an address literal): no name to check its
+    /// TLS certificate against.
+    pub by_address: bool,
 }
 
 impl Resolver {
@@ -178,7 +185,10 @@ impl Resolver {
                     format!("Host or domain name not found. Name service error for name={domain} type=A: No data"),
                 ));
             }
-            return Ok(ips.into_iter().map(|ip| Target { name: domain.to_string(), ip, preference: 0 }).collect());
+            return Ok(ips
+                .into_iter()
+                .map(|ip| Target { name: domain.to_string(), ip, preference: 0, by_address: false })
+                .collect());
         }
         let rng = self.ctx.rng(Purpose::MxOrder);
         let order = order_mx(&mut mx, |n| rng.below(n));
@@ -186,7 +196,12 @@ impl Resolver {
         let mut temp = None;
         for (pref, name) in order {
             match self.a(&name).await {
-                Ok(ips) => out.extend(ips.into_iter().map(|ip| Target { name: name.clone(), ip, preference: pref })),
+                Ok(ips) => out.extend(ips.into_iter().map(|ip| Target {
+                    name: name.clone(),
+                    ip,
+                    preference: pref,
+                    by_address: false,
+                })),
                 Err(ResolveError::Temporary(e)) => temp = Some(e),
                 Err(ResolveError::Permanent(..)) => {}
             }

@@ -80,7 +80,9 @@ pub enum Tls {
     /// The server, with its certificate.
     Server(std::sync::Arc<rustls::ServerConfig>),
     /// The client, checking the server's certificate against this name
-    /// (the configuration is made when TLS starts: most sessions never do).
+    /// (the configuration is made when TLS starts: most sessions never do);
+    /// an IP address instead of a name checks the certificate's chain only
+    /// ([`crate::host::tls::client_config_by_address`]).
     Client(String),
 }
 
@@ -255,7 +257,14 @@ impl Session {
                     Ok::<_, String>((Box::new(s) as Stream, info))
                 }
                 Tls::Client(subject) => {
-                    let cfg = crate::host::tls::client_config(&self.ctx).map_err(|e| e.to_string())?;
+                    // A server known by its address only (an address literal's next hop).
+                    let by_address = subject.parse::<std::net::IpAddr>().is_ok();
+                    let cfg = if by_address {
+                        crate::host::tls::client_config_by_address(&self.ctx)
+                    } else {
+                        crate::host::tls::client_config(&self.ctx)
+                    };
+                    let cfg = cfg.map_err(|e| e.to_string())?;
                     let name = crate::host::tls::server_name(&subject).map_err(|e| e.to_string())?;
                     let s =
                         tokio_rustls::TlsConnector::from(cfg).connect(name, plain).await.map_err(|e| e.to_string())?;

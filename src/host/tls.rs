@@ -146,6 +146,77 @@ pub fn client_config(ctx: &HostCtx) -> Result<Arc<ClientConfig>, SetupError> {
     Ok(Arc::new(cfg))
 }
 
+/// The client side for a server known by its address only: an MTA sending
+/// to an address literal (`user@[192.0.2.25]`) has no name to check the
+/// certificate against. The chain must still lead to the lab CA; only the
+/// name is not asked for. (Real MTAs ask less: Postfix's opportunistic
+/// `smtp_tls_security_level = may` checks no certificate at all, and
+/// sendmail goes on whatever its `${verify}` says.)
+pub fn client_config_by_address(ctx: &HostCtx) -> Result<Arc<ClientConfig>, SetupError> {
+    let ca = LabCa::of(ctx).map_err(err)?;
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.cert).map_err(err)?;
+    let provider = provider(ctx);
+    let chain = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(err)?;
+    let mut cfg = ClientConfig::builder_with_details(provider, Arc::new(ScenarioTime(ctx.env.clock.clone())))
+        .with_safe_default_protocol_versions()
+        .map_err(err)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ChainOnly(chain)))
+        .with_no_client_auth();
+    cfg.resumption = rustls::client::Resumption::disabled();
+    cfg.key_log = Arc::new(rustls::KeyLogFile::new());
+    Ok(Arc::new(cfg))
+}
+
+/// A verifier that checks the chain (to the lab CA, valid at the scenario's
+/// time) and the handshake's signatures, but takes a certificate whose
+/// names do not include the address the client connected to.
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl rustls::client::danger::ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+        // webpki checks the chain first and the name last: a name error
+        // means everything before it held.
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. })) => {
+                Ok(rustls::client::danger::ServerCertVerified::assertion())
+            }
+            r => r,
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
 /// The name a client checks the server's certificate against.
 pub fn server_name(hostname: &str) -> Result<ServerName<'static>, SetupError> {
     ServerName::try_from(hostname.to_string()).map_err(err)

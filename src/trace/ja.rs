@@ -69,6 +69,18 @@ pub fn line(e: &Event) -> Option<String> {
             let c = re!(r"^attempt (\d+) for (\d+) recipient\(s\)$").captures(rest)?;
             Some(format!("{qid}: {} 回目の配送の試み（宛先 {} 件）", &c[1], &c[2]))
         }
+        Kind::QueueRoute => {
+            let (qid, rest) = qid_and(e, l)?;
+            let (d, ip) = (e.field_str(Field::Domain)?, e.field_str(Field::Ip)?);
+            let en = format!(
+                "mail for {d} goes straight to {ip}: an address literal names the host itself, so there is no MX or A look-up"
+            );
+            (rest == en).then(|| {
+                format!(
+                    "{qid}: {d} 宛のメールは {ip} へ直接送ります: アドレスリテラルはホストそのものを指すので、MX も A も引きません"
+                )
+            })
+        }
         Kind::QueueDeferred => {
             let (qid, rest) = qid_and(e, l)?;
             let c = re!(r"^<(.*)> deferred: (.*); next try in (\S+)$").captures(rest)?;
@@ -335,14 +347,23 @@ fn mua_message(e: &Event, l: &str) -> Option<String> {
 fn deliver(e: &Event, l: &str) -> Option<String> {
     let (qid, rest) = qid_and(e, l)?;
     let c = re!(
-        r"^<(.*)> (\S+) now holds (\d+) message\(s\)( \(quarantined by DMARC\))?; this one is (\d+) octets, UID (\d+)(?:; the mailbox of (.+) \(a local part matches in any case\))?$"
+        r"^<(.*)> (\S+) now holds (\d+) message\(s\)( \(quarantined by DMARC\))?; this one is (\d+) octets, UID (\d+)(?:; the mailbox of (.+) \((?:(\[[^\[\]]+\]) is this host's own address(, and a local part matches in any case)?|(a local part matches in any case))\))?$"
     )
     .captures(rest)?;
     let why = if c.get(4).is_some() { "（DMARC による隔離）" } else { "" };
     let folder = &c[2];
     let account = c
         .get(7)
-        .map(|a| format!("。{} のメールボックスです（ローカル部は大文字・小文字を区別せずに照合します）", a.as_str()))
+        .map(|a| {
+            let mut why = Vec::new();
+            if let Some(l) = c.get(8) {
+                why.push(format!("{} はこのホスト自身のアドレスです", l.as_str()));
+            }
+            if c.get(9).or(c.get(10)).is_some() {
+                why.push("ローカル部は大文字・小文字を区別せずに照合します".to_string());
+            }
+            format!("。{} のメールボックスです（{}）", a.as_str(), why.join("。"))
+        })
         .unwrap_or_default();
     Some(format!(
         "{qid}: <{}> の {folder} に配送しました{why}。{folder} には {} 通、この 1 通は {} オクテット、UID {}{account}",
@@ -576,6 +597,32 @@ mod tests {
                 )
                 .field(Field::Qid, "63110001018500"),
                 "63110001018500: <\"X Y\"@example.com> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1。\"x y\"@example.com のメールボックスです（ローカル部は大文字・小文字を区別せずに照合します）",
+            ),
+            (
+                at(
+                    Kind::Deliver,
+                    "63110001018500: <taro@[192.0.2.25]> INBOX now holds 1 message(s); this one is 952 octets, UID 1; the mailbox of taro@example.ac.jp ([192.0.2.25] is this host's own address)",
+                )
+                .field(Field::Qid, "63110001018500"),
+                "63110001018500: <taro@[192.0.2.25]> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1。taro@example.ac.jp のメールボックスです（[192.0.2.25] はこのホスト自身のアドレスです）",
+            ),
+            (
+                at(
+                    Kind::Deliver,
+                    "63110001018500: <Taro@[127.0.0.1]> INBOX now holds 1 message(s); this one is 952 octets, UID 1; the mailbox of taro@example.ac.jp ([127.0.0.1] is this host's own address, and a local part matches in any case)",
+                )
+                .field(Field::Qid, "63110001018500"),
+                "63110001018500: <Taro@[127.0.0.1]> の INBOX に配送しました。INBOX には 1 通、この 1 通は 952 オクテット、UID 1。taro@example.ac.jp のメールボックスです（[127.0.0.1] はこのホスト自身のアドレスです。ローカル部は大文字・小文字を区別せずに照合します）",
+            ),
+            (
+                at(
+                    Kind::QueueRoute,
+                    "E2F0DD828C: mail for [198.51.100.25] goes straight to 198.51.100.25: an address literal names the host itself, so there is no MX or A look-up",
+                )
+                .field(Field::Qid, "E2F0DD828C")
+                .field(Field::Domain, "[198.51.100.25]")
+                .field(Field::Ip, "198.51.100.25"),
+                "E2F0DD828C: [198.51.100.25] 宛のメールは 198.51.100.25 へ直接送ります: アドレスリテラルはホストそのものを指すので、MX も A も引きません",
             ),
             (
                 at(Kind::Relay, "63110001018500: <alice@example.com> handed to hub.example.ac.jp [192.0.2.20]")

@@ -107,6 +107,8 @@ kinds! {
         "a message entered an MTA's queue";
     QueueRetry = "queue.retry", Host, [Qid],
         "a new delivery attempt for a queued message";
+    QueueRoute = "queue.route", Host, [Qid, Domain, Ip],
+        "the queue sends mail for an address literal (`user@[192.0.2.25]`, the `domain`) straight to its address (`ip`): no MX or A look-up (RFC 5321 §4.1.3; Postfix and sendmail alike, when no smarthost takes the mail)";
     QueueDeferred = "queue.deferred", Host, [Qid, Rcpt],
         "a recipient must wait for a retry; the line gives the reason and the wait";
     QueueDone = "queue.done", Host, [Qid],
@@ -302,7 +304,7 @@ impl Kind {
             | HttpRequest | Wire => Category::Tcp,
             DnsQuery | DnsAnswer | DnsTimeout | DnsError => Category::Dns,
             Log => Category::Maillog,
-            QueueAdd | QueueRetry | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce
+            QueueAdd | QueueRetry | QueueRoute | QueueDeferred | QueueDone | QueueLeft | Relay | Deliver | Bounce
             | BounceDiscard | AliasExpand | RcptDuplicate | Summary => Category::Queue,
             ListReceive | ListSend | ListDistribute | ListHold | ListApprove | ListReject | ListContent
             | ListDecline | ListIgnore | ListSize | ListStrip | ListLoop | ListForward | ListBounce | ListDisable

@@ -6,6 +6,7 @@
 //! a missing program skips the test with one line on stderr; with the
 //! environment variable `MAILLAB_REQUIRE_TOOLS=1`, it fails the test.
 
+mod address_literal;
 mod auth_delay;
 mod book;
 mod broken;

@@ -274,6 +274,7 @@ fn a_japanese_reader_sees_the_narration_in_japanese() {
         Kind::MuaMessage,
         Kind::QueueAdd,
         Kind::QueueRetry,
+        Kind::QueueRoute,
         Kind::QueueDeferred,
         Kind::QueueDone,
         Kind::QueueLeft,

@@ -615,6 +615,9 @@ pub trait Persona: Sync {
     fn dsn_names_expansion(&self) -> bool {
         false
     }
+    /// The name of the next hop an address literal (`user@[ip]`) leads to,
+    /// as the delivery lines write it before `[ip]`.
+    fn literal_host(&self, ip: Ipv4Addr) -> String;
     /// Why a connection to the next hop failed.
     fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String;
     /// Local delivery adds `Delivered-To:` under `Return-Path:`.

@@ -494,6 +494,13 @@ impl Persona for Postfix {
     fn dsn_names_expansion(&self) -> bool {
         true
     }
+    /// smtp(8) takes the host of a `[bracketed]` next hop without its
+    /// brackets (host_port.c) and, a numeric host, makes it its own name
+    /// (smtp_addr.c `smtp_addr_one()`: `dns_sa_to_rr(host, …)`), so the
+    /// delivery line reads `relay=192.0.2.25[192.0.2.25]:25`.
+    fn literal_host(&self, ip: Ipv4Addr) -> String {
+        ip.to_string()
+    }
     fn connect_failure(&self, err: &std::io::Error, name: &str, ip: Ipv4Addr, port: u16) -> String {
         format!("connect to {name}[{ip}]:{port}: {err}")
     }

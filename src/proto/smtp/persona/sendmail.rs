@@ -51,9 +51,12 @@ fn shorten(s: &str, m: usize) -> std::borrow::Cow<'_, str> {
     format!("{head}...{tail}").into()
 }
 
-/// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com. [192.0.2.1]`.
+/// A next hop `mx.example.com [192.0.2.1]` as `mx.example.com. [192.0.2.1]`
+/// (an MX name, absolute); an address literal's host `[192.0.2.1]` is no
+/// name and gets no dot: `[192.0.2.1] [192.0.2.1]`.
 fn relay_host(via: &str) -> String {
     match via.split_once(' ') {
+        Some((n, ip)) if n.starts_with('[') => format!("{n} {ip}"),
         Some((n, ip)) => format!("{n}. {ip}"),
         None => via.to_string(),
     }
@@ -579,6 +582,12 @@ impl Persona for Sendmail {
     /// the transcript the return receipt carries.
     fn alias_expanded_diagnostic(&self) -> String {
         "expanded to multiple addresses".into()
+    }
+    /// The esmtp mailer's host is `$@ [ip]`, brackets and all (proto.m4,
+    /// "numeric internet spec"), and deliver.c's logdelivery() writes that
+    /// host, then the address: `relay=[192.0.2.25] [192.0.2.25]`.
+    fn literal_host(&self, ip: Ipv4Addr) -> String {
+        format!("[{ip}]")
     }
     fn connect_failure(&self, err: &std::io::Error, name: &str, _ip: Ipv4Addr, _port: u16) -> String {
         if err.kind() == std::io::ErrorKind::ConnectionRefused {
