@@ -160,3 +160,27 @@ fn a_literal_goes_straight_to_its_host_or_is_local() {
         }
     }
 }
+
+/// A user written with a literal lives on the host with that address, and
+/// `check` explains a malformed literal where it is written.
+#[test]
+fn scenario_addresses_take_literals() {
+    let yaml = scenario("postfix").replace(
+        "users:\n  - address: taro@example.ac.jp",
+        "users:\n  - address: taro@example.ac.jp\n  - address: \"hanako@[192.0.2.25]\"",
+    );
+    let sc = maillab::scenario::load_str(&yaml, "literal-user.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert!(sc.users.iter().any(|u| u.address == "hanako@[192.0.2.25]" && sc.hosts[u.host].name == "mail"));
+
+    let bad = scenario("postfix").replace("- taro@[192.0.2.25]", "- taro@[192.0.2.256]");
+    let d = maillab::scenario::load_str(&bad, "bad-literal.yaml").expect_err("refused").to_string();
+    assert!(
+        d.contains("malformed mail address: in `taro@[192.0.2.256]`: in the address literal `[192.0.2.256]`, `256` is not a number from 0 to 255"),
+        "{d}"
+    );
+    assert!(d.contains("user@[192.0.2.25]") && d.contains("user@[IPv6:2001:db8::1]"), "{d}");
+
+    let nobody = yaml.replace("hanako@[192.0.2.25]", "hanako@[192.0.2.99]");
+    let d = maillab::scenario::load_str(&nobody, "nobody.yaml").expect_err("refused").to_string();
+    assert!(d.contains("no mail server of this scenario has the address 192.0.2.99"), "{d}");
+}

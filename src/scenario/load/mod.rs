@@ -777,6 +777,18 @@ impl<'a> Spot<'a> {
                 "check the indentation (the keys of one mapping start in the same column) and that every key is followed by `: `",
                 "字下げ (同じ並びのキーは同じ列から始まります) と、どのキーにも `: ` が続くことを確かめてください",
             )
+        } else if msg.contains("flow sequence") && self.text().is_some_and(|l| l.contains("@[")) {
+            // `to: [user@[192.0.2.25]]`: in a `[ ]` list, the `[` of an
+            // address literal opens a list of its own (a flow indicator).
+            let message = tr(
+                "an address literal in a [ ] list without quotes: its `[` starts a list of its own",
+                "[ ] のリストの中に引用符なしのアドレスリテラルがあります: その `[` が別のリストを始めてしまいます",
+            );
+            let hint = tr(
+                "put the address in quotes, [\"user@[192.0.2.25]\"], or each address on a `- ` line of its own",
+                "アドレスを [\"user@[192.0.2.25]\"] のように引用符で囲むか、アドレスを 1 つずつ `- ` の行に書いてください",
+            );
+            return Some((self.line, self.column, message, hint));
         } else {
             return Some((self.line, self.column, msg.to_string(), syntax_hint()));
         };
@@ -969,7 +981,7 @@ impl Checker {
                         format!("malformed mail address: {}", e.en()),
                         format!("メールアドレスの形が正しくありません: {}", e.ja()),
                     ),
-                    tr("write it as user@example.com", "user@example.com のように書いてください"),
+                    address_hint(&e),
                 );
                 false
             }
@@ -1037,6 +1049,19 @@ impl Checker {
             return None;
         }
         Some(i)
+    }
+}
+
+/// How to mend a malformed address: write it as a name-based address, or,
+/// when the mistake is in an address literal, write the literal right.
+pub(super) fn address_hint(e: &crate::proto::smtp::address::AddressError) -> String {
+    if e.is_literal() {
+        tr(
+            "write an address literal as user@[192.0.2.25] (four numbers from 0 to 255) or user@[IPv6:2001:db8::1]; in a [ ] list, put it in quotes",
+            "アドレスリテラルは user@[192.0.2.25] (0 から 255 までの数を 4 つ) か user@[IPv6:2001:db8::1] のように書いてください。[ ] のリストの中では引用符で囲みます",
+        )
+    } else {
+        tr("write it as user@example.com", "user@example.com のように書いてください")
     }
 }
 

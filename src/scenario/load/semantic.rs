@@ -253,7 +253,9 @@ impl Checker {
                 let Ok(mb) = parse_mailbox(to) else { continue };
                 let d = &mb.domain;
                 let under = |x: &String| d == x || d.ends_with(&format!(".{x}"));
-                if m.domains.contains(d) || m.relay_to_domains.iter().any(under) {
+                // The relay's own address literal is local there (`Mta::is_own_literal`).
+                let own = mb.literal().is_some_and(|ip| ip == via.address || ip == std::net::Ipv4Addr::LOCALHOST);
+                if own || m.domains.contains(d) || m.relay_to_domains.iter().any(under) {
                     continue;
                 }
                 let nets: Vec<String> = m.relay_networks.iter().map(|c| c.to_string()).collect();

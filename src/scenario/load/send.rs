@@ -283,7 +283,7 @@ impl Checker {
                         format!("malformed mail address: {}", e.en()),
                         format!("メールアドレスの形が正しくありません: {}", e.ja()),
                     ),
-                    tr("write it as user@example.com", "user@example.com のように書いてください"),
+                    super::address_hint(&e),
                 );
                 None
             }

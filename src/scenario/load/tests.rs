@@ -540,3 +540,16 @@ fn a_missing_key_is_shown_at_the_start_of_its_mapping() {
     let (src, d) = problems("  - delivered:\n      to: alice@example.com\n", "  - delivered: { count: 1 }\n");
     assert_eq!((one(&src, &d).0, one(&src, &d).1), pos(&src, "{ count"));
 }
+
+#[test]
+fn the_relay_warning_knows_the_host_s_own_address_literal() {
+    // The host's own literal is local there (as its domains are): no warning.
+    let own = BASE.replace("to: [alice@example.com]", "to: [\"alice@[192.0.2.2]\"]");
+    let sc = load_str(&own, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    // Another host's literal is relaying, refused for this client.
+    let other = BASE.replace("to: [alice@example.com]", "to: [\"alice@[198.51.100.25]\"]");
+    let sc = load_str(&other, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
+    assert!(sc.warnings[0].message.contains("refuse to relay"), "{:?}", sc.warnings);
+}

@@ -55,7 +55,35 @@ impl Checker {
                 self.err(&u.address, tr(en, ja), tr("list each user once", "ユーザーは 1 回ずつ書いてください"));
                 continue;
             }
-            let owners: &[usize] = owners_of.get(mb.domain.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            // A user at an address literal (`taro@[192.0.2.25]`) lives on the
+            // MTA with that address: mail to its own literal is local there.
+            let literal_owner: Vec<usize>;
+            let owners: &[usize] = match mb.literal() {
+                Some(ip) => {
+                    literal_owner = hosts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, h)| h.mta.is_some() && std::net::IpAddr::V4(h.address) == ip)
+                        .map(|(i, _)| i)
+                        .collect();
+                    if literal_owner.is_empty() && hosts_ok {
+                        self.err(
+                            &u.address,
+                            tr(
+                                format!("no mail server of this scenario has the address {ip} of this user's address literal"),
+                                format!("このユーザーのアドレスリテラルのアドレス {ip} を持つメールサーバがこのシナリオにありません"),
+                            ),
+                            tr(
+                                "write the `address:` of the mail server (relay, hub, mx, mailstore or list host) that keeps this mailbox in the brackets, or use one of its domains",
+                                "このメールボックスを持つメールサーバ (relay, hub, mx, mailstore, list のホスト) の `address:` を [ ] の中に書くか、そのホストのドメインを使ってください",
+                            ),
+                        );
+                        continue;
+                    }
+                    &literal_owner
+                }
+                None => owners_of.get(mb.domain.as_str()).map(Vec::as_slice).unwrap_or(&[]),
+            };
             match owners {
                 [i] => users.push(User {
                     address: mb.key(),
