@@ -97,6 +97,7 @@ pub fn smtp_server(data: &[u8]) {
                 show_secrets: true,
                 tls,
                 dsn: !data.len().is_multiple_of(7),
+                helo_required: data.len().is_multiple_of(3),
             };
             let mut s =
                 server::Server::new(cfg, Peer { ip: std::net::Ipv4Addr::new(192, 0, 2, 1), name: None, forged: false });

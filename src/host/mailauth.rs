@@ -68,6 +68,8 @@ pub struct Client<'a> {
     pub session: u64,
     pub peer: &'a str,
     pub ip: Ipv4Addr,
+    /// The HELO name; empty when the client gave none (for the null sender
+    /// SPF then has no domain to check: `none`).
     pub helo: &'a str,
     /// The envelope sender without brackets; empty for the null sender.
     pub mail_from: &'a str,

@@ -588,6 +588,7 @@ impl Mta {
             auth_failed: false,
             auth_wanted: false,
             checked: None,
+            no_helo: None,
         };
         if let Some(l) = self.persona().log_connect(&pol.peer()) {
             self.log.log(service.program(), pid, &l);
@@ -619,7 +620,7 @@ impl Mta {
                                     session,
                                     peer: &label,
                                     ip,
-                                    helo: &env.helo,
+                                    helo: env.helo.as_deref().unwrap_or(""),
                                     mail_from: &from,
                                 };
                                 Some(super::mailauth::check(&self.ctx, self.resolver.as_ref(), &c, data).await)
@@ -670,6 +671,7 @@ impl Mta {
             show_secrets: cfg.show_secrets,
             tls: if self.tls.is_some() && service != Service::Submissions { cfg.tls } else { TlsMode::Off },
             dsn: cfg.offer_dsn,
+            helo_required: cfg.helo_required,
         }
     }
 
@@ -1004,6 +1006,9 @@ struct SessionPolicy<'a> {
     auth_wanted: bool,
     /// What checking it found (see [`super::mailauth`]).
     checked: Option<super::mailauth::Checked>,
+    /// The header field the flavour adds to this transaction's message
+    /// because the client gave MAIL without HELO (see [`Persona::no_helo_warning`]).
+    no_helo: Option<String>,
 }
 
 impl SessionPolicy<'_> {
@@ -1066,6 +1071,16 @@ impl Policy for SessionPolicy<'_> {
             return r;
         }
         self.qid = if p.names_transaction_at_mail() { Some(self.mta.new_qid(self.pid)) } else { None };
+        // A client that gave no HELO: the flavour's warning, logged now
+        // and added to this transaction's message (sendmail's
+        // X-Authentication-Warning; Postfix says nothing).
+        self.no_helo = None;
+        if env.helo.is_none()
+            && let Some((field, line)) = p.no_helo_warning(&self.mta.ctx.hostname, &self.peer(), self.qid.as_deref())
+        {
+            self.mta.log.log(self.service.program(), self.pid, &line);
+            self.no_helo = Some(field);
+        }
         let from = env.from.bracketed();
         let entry = match &env.from {
             crate::proto::smtp::address::Path::Mailbox(m) if self.service == Service::Smtp => {
@@ -1264,10 +1279,17 @@ impl Policy for SessionPolicy<'_> {
         let junk = checked.as_ref().is_some_and(|c| c.quarantine);
         let results = checked.map(|c| c.header).unwrap_or_default();
         let signature = signature.unwrap_or_default();
-        let mut full = Vec::with_capacity(signature.len() + received.len() + results.len() + data.len());
+        // sendmail's X-Authentication-Warning: addheader() puts it at MAIL
+        // at the end of the envelope's header list, which holds the cf's
+        // Received: so far; the message's own fields come after it when
+        // DATA is read (headers.c, envelope.c clearenvelope()).
+        let warning = self.no_helo.take().unwrap_or_default();
+        let mut full =
+            Vec::with_capacity(signature.len() + received.len() + results.len() + warning.len() + data.len());
         full.extend_from_slice(signature.as_bytes());
         full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(results.as_bytes());
+        full.extend_from_slice(warning.as_bytes());
         full.extend_from_slice(data);
         // A message bigger than what is left of the disk is not taken (the
         // queue file cannot be written): refused whole, nothing half-kept.

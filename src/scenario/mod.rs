@@ -141,6 +141,9 @@ pub struct MtaConfig {
     pub chunking: bool,
     /// Offer DSN (RFC 3461) in EHLO (default true).
     pub offer_dsn: bool,
+    /// Refuse MAIL before HELO/EHLO (Postfix's `smtpd_helo_required`,
+    /// sendmail's `needmailhelo`); default false, as both ship.
+    pub helo_required: bool,
     /// Relay for a client address this long after a POP3/IMAP login from it.
     pub pop_before_smtp: Option<Duration>,
     /// Local name -> targets (full addresses, or other local names).

@@ -157,6 +157,13 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub offer_dsn: Option<S<bool>>,
+    /// Refuse MAIL before HELO/EHLO with 503 (default false: both flavours take it,
+    /// as they ship): Postfix with `smtpd_helo_required = yes` (`503 5.5.1 Error: send
+    /// HELO/EHLO first`, also to AUTH), sendmail with `PrivacyOptions=needmailhelo`
+    /// (`503 5.0.0 Polite people say HELO first`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub helo_required: Option<S<bool>>,
     /// Mailing lists served by a list host: name (or name@domain) -> settings.
     #[serde(default)]
     pub lists: IndexMap<String, RawList>,

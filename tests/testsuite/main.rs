@@ -15,6 +15,7 @@ mod common;
 mod dsn_alias;
 mod faults;
 mod fuzz_regressions;
+mod helo;
 mod html;
 mod lessons;
 mod local_part_case;

@@ -18,7 +18,10 @@ pub struct Peer {
 /// One mail transaction as accepted so far.
 #[derive(Clone, Debug)]
 pub struct Envelope {
-    pub helo: String,
+    /// The name the client gave with HELO or EHLO, as the flavour keeps
+    /// it; `None`: MAIL came without either, which both flavours take by
+    /// default.
+    pub helo: Option<String>,
     pub esmtp: bool,
     pub from: Path,
     pub rcpts: Vec<Mailbox>,

@@ -24,7 +24,7 @@ pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> 
             // One string written in place (every message accepted over SMTP gets one).
             let mut f = String::with_capacity(256);
             f.push_str("Received: from ");
-            f.push_str(&p.received_from(&env.helo, peer));
+            f.push_str(&p.received_from(env.helo.as_deref(), peer));
             for t in env.tls.as_ref().map(|t| p.received_tls_before_by(t)).unwrap_or_default() {
                 let _ = write!(f, "\r\n\t{t}");
             }

@@ -60,6 +60,12 @@ pub struct ServerConfig {
     /// Offer DSN (RFC 3461); false: the keyword is left out of EHLO and
     /// the parameters are refused with the flavour's "DSN disabled" reply.
     pub dsn: bool,
+    /// Refuse MAIL before HELO/EHLO with the flavour's 503 (Postfix's
+    /// `smtpd_helo_required = yes`, which refuses AUTH too; sendmail's
+    /// `PrivacyOptions=needmailhelo`). Both ship with it off: RFC 5321
+    /// §4.1.1.1 says a client MUST say HELO or EHLO first, but neither
+    /// server insists.
+    pub helo_required: bool,
 }
 
 /// What the mail system decides; each method returns the reply to send.
@@ -628,8 +634,12 @@ impl Server {
             }
             "MAIL" | "RCPT" | "DATA" if self.must_starttls() => self.error(st.must_starttls()),
             "MAIL" => {
-                let Some((helo, esmtp)) = self.helo.clone() else {
-                    return self.error(st.need_helo());
+                // Without HELO/EHLO the session is plain SMTP (Postfix's
+                // `state->protocol` starts as SMTP; sendmail's `$r` is SMTP).
+                let (helo, esmtp) = match &self.helo {
+                    Some((h, esmtp)) => (Some(h.clone()), *esmtp),
+                    None if self.cfg.helo_required => return self.error(st.need_helo()),
+                    None => (None, false),
                 };
                 if self.tx.is_some() {
                     return self.error(st.nested_mail());
@@ -1125,7 +1135,9 @@ impl Server {
         if !self.cfg.auth {
             return self.error(st.auth_not_available());
         }
-        if self.helo.is_none() {
+        // Both flavours take AUTH before HELO by default; Postfix's
+        // smtpd_helo_required refuses it too.
+        if self.helo.is_none() && self.cfg.helo_required && st.helo_required_covers_auth() {
             return self.error(st.need_helo());
         }
         if self.authed.is_some() {

@@ -56,6 +56,7 @@ fn config(flavour: Flavour) -> ServerConfig {
         show_secrets: false,
         tls: crate::proto::tls::TlsMode::Off,
         dsn: true,
+        helo_required: false,
     }
 }
 
@@ -194,7 +195,6 @@ fn big_message_buffers_are_given_back() {
 #[test]
 fn sequence_errors() {
     let (mut s, mut p) = session();
-    assert_eq!(run(&mut s, &mut p, b"MAIL FROM:<a@b.example>\r\n").0, vec![503]);
     assert_eq!(run(&mut s, &mut p, b"RCPT TO:<alice@example.com>\r\n").0, vec![503]);
     assert_eq!(run(&mut s, &mut p, b"HELO\r\n").0, vec![501]);
     assert_eq!(run(&mut s, &mut p, b"HELO pc7\r\nDATA\r\n").0, vec![250, 503]);
@@ -203,6 +203,126 @@ fn sequence_errors() {
     assert_eq!(run(&mut s, &mut p, b"RCPT TO:<zoe@example.com>\r\nDATA\r\n").0, vec![550, 554]);
     assert_eq!(run(&mut s, &mut p, b"RSET\r\nNOOP\r\nVRFY alice\r\n").0, vec![250, 250, 252]);
     assert_eq!(run(&mut s, &mut p, b"DATA extra\r\nRSET now\r\n").0, vec![501, 501]);
+}
+
+/// A new server of `cfg` (client pc7.example.net, 192.0.2.7) fed `input`
+/// whole, and then in two reads at every split: each split must give the
+/// same replies and the same messages. The replies (one line each, the
+/// greeting first) and the messages.
+fn at_every_split(cfg: &ServerConfig, input: &[u8]) -> (Vec<String>, Vec<(Envelope, Vec<u8>)>) {
+    let peer = Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false };
+    let mut s = Server::new(cfg.clone(), peer.clone());
+    let mut p = TestPolicy::default();
+    s.feed(input);
+    let want = replies_of(&mut s, &mut p);
+    for cut in 0..input.len() {
+        let mut s = Server::new(cfg.clone(), peer.clone());
+        let mut q = TestPolicy::default();
+        s.feed(&input[..cut]);
+        let mut got = replies_of(&mut s, &mut q);
+        s.feed(&input[cut..]);
+        got.extend(replies_of(&mut s, &mut q));
+        assert_eq!(got, want, "split at {cut}");
+        assert_eq!(format!("{:?}", q.messages), format!("{:?}", p.messages), "split at {cut}");
+    }
+    (want, p.messages)
+}
+
+/// The reply codes of `replies`.
+fn codes_of(replies: &[String]) -> Vec<&str> {
+    replies.iter().map(|r| r.get(..3).unwrap_or(r)).collect()
+}
+
+/// MAIL before HELO/EHLO is taken by both flavours as they ship (Postfix:
+/// `smtpd_helo_required = no`, postconf(5), smtpd.c mail_cmd(); sendmail:
+/// only `PrivacyOptions=needmailhelo` refuses it, srvrsmtp.c), and the
+/// session is plain SMTP with no HELO name. So is AUTH before HELO.
+#[test]
+fn mail_and_auth_before_helo_are_taken_by_default() {
+    let input = b"MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n";
+    for flavour in [Flavour::Sendmail, Flavour::Postfix] {
+        let (replies, messages) = at_every_split(&config(flavour), input);
+        assert_eq!(codes_of(&replies), ["220", "250", "250", "354", "250", "221"], "{flavour:?}: {replies:?}");
+        let env = &messages[0].0;
+        assert_eq!((env.helo.as_deref(), env.esmtp, env.protocol()), (None, false, "SMTP"), "{flavour:?}");
+        let auth = b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\nMAIL FROM:<x@example.net>\r\n";
+        let (replies, _) = at_every_split(&ServerConfig { auth: true, ..config(flavour) }, auth);
+        assert_eq!(codes_of(&replies), ["220", "235", "250"], "{flavour:?}: {replies:?}");
+    }
+}
+
+/// With the host's `helo_required`, MAIL before HELO gets the flavour's 503
+/// (Postfix `smtpd_helo_required = yes`, smtpd.c mail_cmd(); sendmail
+/// `needmailhelo`, srvrsmtp.c); Postfix refuses AUTH the same way
+/// (smtpd_sasl_proto.c), sendmail does not. HELO then opens the way.
+#[test]
+fn helo_required_refuses_mail_before_helo_in_each_flavour() {
+    let input =
+        b"MAIL FROM:<x@example.net>\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\nHELO pc7\r\nMAIL FROM:<x@example.net>\r\n";
+    for (flavour, mail, auth) in [
+        (Flavour::Sendmail, "503 5.0.0 Polite people say HELO first", "235 2.0.0 OK Authenticated"),
+        (Flavour::Postfix, "503 5.5.1 Error: send HELO/EHLO first", "503 5.5.1 Error: send HELO/EHLO first"),
+    ] {
+        let cfg = ServerConfig { helo_required: true, auth: true, ..config(flavour) };
+        let (replies, _) = at_every_split(&cfg, input);
+        assert_eq!(replies[1..3], [mail, auth], "{flavour:?}");
+        assert_eq!(codes_of(&replies[3..]), ["250", "250"], "{flavour:?}: {replies:?}");
+    }
+}
+
+/// What each flavour writes of a client that gave MAIL without HELO: the
+/// `Received:` from clause (Postfix smtpd.c: the client's name, `unknown`
+/// without one; sendmail cfhead.m4 `from $s ($_)` with `$s` the PTR name
+/// or `[ADDRESS]`), sendmail's X-Authentication-Warning and its log line
+/// (main.c auth_warning()), and Postfix's reject lines (smtpd_whatsup():
+/// `proto=SMTP`, no `helo=`).
+#[test]
+fn what_each_flavour_records_of_a_client_without_helo() {
+    let ip = Ipv4Addr::new(192, 0, 2, 7);
+    let named = Peer { ip, name: Some("pc7.example.net".into()), forged: false };
+    let bare = Peer { ip, name: None, forged: false };
+    let forged = Peer { ip, name: Some("pc7.example.net".into()), forged: true };
+    let (sm, pf) = (Flavour::Sendmail.persona(), Flavour::Postfix.persona());
+    assert_eq!(sm.received_from(None, &named), "pc7.example.net (pc7.example.net [192.0.2.7])");
+    assert_eq!(sm.received_from(None, &bare), "[192.0.2.7] ([192.0.2.7])");
+    assert_eq!(sm.received_from(None, &forged), "pc7.example.net (pc7.example.net [192.0.2.7] (may be forged))");
+    assert_eq!(sm.received_from(Some("pc7"), &bare), "pc7 ([192.0.2.7])");
+    assert_eq!(pf.received_from(None, &named), "pc7.example.net (pc7.example.net [192.0.2.7])");
+    assert_eq!(pf.received_from(None, &bare), "unknown (unknown [192.0.2.7])");
+    assert_eq!(pf.received_from(None, &forged), "unknown (unknown [192.0.2.7])");
+    assert_eq!(pf.received_from(Some("pc7"), &bare), "pc7 (unknown [192.0.2.7])");
+    assert_eq!(
+        sm.no_helo_warning("mx.example.com", &named, Some("g487XY01015258")),
+        Some((
+            "X-Authentication-Warning: mx.example.com: pc7.example.net [192.0.2.7] didn't use HELO protocol\r\n".into(),
+            "g487XY01015258: Authentication-Warning: mx.example.com: pc7.example.net [192.0.2.7] didn't use HELO protocol"
+                .into()
+        ))
+    );
+    assert_eq!(pf.no_helo_warning("mx.example.com", &named, None), None);
+    let mut env = Envelope {
+        helo: None,
+        esmtp: false,
+        from: Path::Mailbox(mb("x@example.net")),
+        rcpts: vec![],
+        declared_size: None,
+        auth: None,
+        tls: None,
+        chunked: None,
+        params: MailParams::default(),
+    };
+    let r = pf.user_unknown("<zoe@example.com>");
+    let line = pf.log_rcpt_reject(&named, None, &env, "<zoe@example.com>", &r);
+    assert!(line.ends_with("; from=<x@example.net> to=<zoe@example.com> proto=SMTP"), "{line}");
+    let line = pf.log_mail_reject(&named, &env, &pf.auth_required());
+    assert!(line.ends_with("; from=<x@example.net> proto=SMTP"), "{line}");
+    // After HELO (not EHLO) Postfix's protocol is still SMTP.
+    env.helo = Some("pc7".into());
+    let line = pf.log_mail_reject(&named, &env, &pf.auth_required());
+    assert!(line.ends_with("; from=<x@example.net> proto=SMTP helo=<pc7>"), "{line}");
+    env.esmtp = true;
+    let line = pf.log_rcpt_reject(&named, None, &env, "<zoe@example.com>", &r);
+    assert!(line.ends_with(" proto=ESMTP helo=<pc7>"), "{line}");
 }
 
 /// DATA before MAIL has its own text, not RCPT-before-MAIL's (sendmail's
@@ -519,7 +639,7 @@ fn a_forged_name_in_each_flavour() {
     let ip = Ipv4Addr::new(203, 0, 113, 66);
     let peer = Peer { ip, name: Some("lab66.cs.example.ac.jp".into()), forged: true };
     let env = Envelope {
-        helo: "lab66".into(),
+        helo: Some("lab66".into()),
         esmtp: true,
         from: address::parse_path("<a@cs.example.ac.jp>").map(|p| p.0).unwrap_or_else(|_| unreachable!()),
         rcpts: vec![],
@@ -539,12 +659,14 @@ fn a_forged_name_in_each_flavour() {
         sm.log_rcpt_reject(&peer, Some("Q1"), &env, "<f@example.net>", &r),
         "Q1: ruleset=check_rcpt, arg1=<f@example.net>, relay=lab66.cs.example.ac.jp [203.0.113.66] (may be forged), reject=550 5.7.1 <f@example.net>... Relaying denied. IP name possibly forged [203.0.113.66]"
     );
-    assert!(sm.received_from("lab66", &peer).ends_with("(lab66.cs.example.ac.jp [203.0.113.66] (may be forged))"));
+    assert!(
+        sm.received_from(Some("lab66"), &peer).ends_with("(lab66.cs.example.ac.jp [203.0.113.66] (may be forged))")
+    );
     assert_eq!(sm.log_forged("lab66.cs.example.ac.jp", ip, None), None);
     let pf = Flavour::Postfix.persona();
     assert!(pf.relay_denied_forged("<f@example.net>", ip).is_none());
     assert_eq!(pf.log_connect(&peer).as_deref(), Some("connect from unknown[203.0.113.66]"));
-    assert_eq!(pf.received_from("lab66", &peer), "lab66 (unknown [203.0.113.66])");
+    assert_eq!(pf.received_from(Some("lab66"), &peer), "lab66 (unknown [203.0.113.66])");
     assert_eq!(
         pf.log_forged("lab66.cs.example.ac.jp", ip, Some("Name or service not known")).as_deref(),
         Some(
@@ -918,13 +1040,15 @@ fn starttls_is_offered_then_the_session_starts_afresh() {
         TlsMode::Offered,
         b"EHLO pc\r\nSTARTTLS\r\n",
         b"MAIL FROM:<evil@example.net>\r\n",
-        b"MAIL FROM:<a@example.net>\r\nEHLO pc\r\nSTARTTLS\r\nSTARTTLS now\r\n",
+        b"MAIL FROM:<a@example.net> SIZE=10\r\nEHLO pc\r\nSTARTTLS\r\nSTARTTLS now\r\n",
     );
     assert!(out[1].contains("|250-STARTTLS|") && out[1].contains("AUTH PLAIN"), "{out:?}");
     assert_eq!(out[2], "220 2.0.0 Ready to start TLS");
     assert_eq!(out[3], "<TLS>");
-    // After TLS: the EHLO of before no longer counts.
-    assert!(out[4].starts_with("503"), "{out:?}");
+    // After TLS: the EHLO of before no longer counts. MAIL itself would
+    // be taken, as without HELO, but the session is plain SMTP again and
+    // SIZE (an EHLO extension) is not known.
+    assert!(out[4].starts_with("555"), "{out:?}");
     assert!(!out[5].contains("STARTTLS") && out[5].contains("AUTH"), "{out:?}");
     assert_eq!(out[6], "554 5.5.1 Error: TLS already active");
     assert_eq!(out[7], "501 5.5.4 Syntax: STARTTLS");

@@ -127,6 +127,7 @@ impl Checker {
         mta_only(self, h.tls.is_some(), h.tls.as_ref(), "tls");
         mta_only(self, h.chunking.is_some(), None, "chunking");
         mta_only(self, h.offer_dsn.is_some(), None, "offer_dsn");
+        mta_only(self, h.helo_required.is_some(), None, "helo_required");
         mta_only(self, h.dkim.is_some(), h.dkim.as_ref().map(|d| &d.domain), "dkim");
         mta_only(self, h.check_auth.is_some(), None, "check_auth");
         if let Some(sub) = &h.submission

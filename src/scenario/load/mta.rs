@@ -162,6 +162,7 @@ impl Checker {
             tls: self.tls_mode(&h.tls),
             chunking: h.chunking.as_ref().is_some_and(|s| s.value),
             offer_dsn: h.offer_dsn.as_ref().is_none_or(|s| s.value),
+            helo_required: h.helo_required.as_ref().is_some_and(|s| s.value),
             pop_before_smtp,
             aliases,
             lists,

@@ -210,6 +210,27 @@ fn an_access_line_needs_a_tag() {
     );
 }
 
+/// `helo_required` reaches the MTA's settings (off unless given, as both
+/// flavours ship) and belongs to MTA hosts only.
+#[test]
+fn helo_required_is_an_mta_setting_off_by_default() {
+    let required = |src: &str| {
+        let sc = load_str(src, "t.yaml").expect("valid");
+        sc.hosts.iter().find(|h| h.name == "mx").and_then(|h| h.mta.as_ref()).map(|m| m.helo_required)
+    };
+    assert_eq!(required(BASE), Some(false));
+    let on = BASE.replacen("    domains: [example.com]\n", "    domains: [example.com]\n    helo_required: true\n", 1);
+    assert_eq!(required(&on), Some(true));
+    let (src, d) = problems("    address: 192.0.2.1\n", "    address: 192.0.2.1\n    helo_required: true\n");
+    assert_one(
+        &src,
+        &d,
+        "mua",
+        "`helo_required` is a setting of relay, hub, mx, mailstore and list hosts, not of a mua",
+        "remove it, or change the role",
+    );
+}
+
 /// `BASE` with a `configure` step of `set` (YAML flow text) on `host` before the send.
 fn with_configure(host: &str, set: &str) -> String {
     BASE.replacen("steps:\n", &format!("steps:\n  - configure: {{ host: {host}, set: {set} }}\n"), 1)

@@ -189,7 +189,13 @@ pub trait Persona: Sync {
     /// EHLO keywords in the order the flavour lists them (AUTH is added by the core).
     fn extensions(&self, max_size: u64) -> Vec<String>;
     fn helo_syntax(&self, verb: &str) -> Reply;
+    /// MAIL (and, where [`Persona::helo_required_covers_auth`], AUTH) before
+    /// HELO/EHLO on a host that requires HELO (the host's `helo_required`).
     fn need_helo(&self) -> Reply;
+    /// Does requiring HELO refuse AUTH before it as well as MAIL?
+    fn helo_required_covers_auth(&self) -> bool {
+        false
+    }
     fn nested_mail(&self) -> Reply;
     /// RCPT before MAIL.
     fn need_mail(&self) -> Reply;
@@ -485,8 +491,16 @@ pub trait Persona: Sync {
     fn received_tls_after_by(&self, _tls: &crate::proto::tls::TlsInfo) -> Option<String> {
         None
     }
-    /// The `from` clause after `from `: the HELO name and what is known of the client.
-    fn received_from(&self, helo: &str, peer: &Peer) -> String;
+    /// The `from` clause after `from `: the HELO name (`None`: the client
+    /// gave none) and what is known of the client.
+    fn received_from(&self, helo: Option<&str>, peer: &Peer) -> String;
+    /// What the MTA records of a client that gave MAIL without HELO or
+    /// EHLO, when it records anything: a header field for the message (its
+    /// whole line, CRLF included) and a maillog line (`qid`: the
+    /// transaction's, if it has one yet).
+    fn no_helo_warning(&self, _host: &str, _peer: &Peer, _qid: Option<&str>) -> Option<(String, String)> {
+        None
+    }
     /// A comment line naming the authenticated sender, if the flavour writes one.
     fn received_auth(&self, user: &str) -> Option<String>;
     /// The whole field for mail a local program submitted as `user`.

@@ -34,6 +34,18 @@ fn relay_host(via: &str) -> String {
     }
 }
 
+/// The end of smtpd's reject and milter lines, as smtpd_whatsup() (smtpd.c)
+/// writes it after the sender and recipient: ` proto=SMTP` or ` proto=ESMTP`
+/// (`state->protocol`: SMTP from the start of the session, ESMTP after
+/// EHLO), then ` helo=<NAME>` only when the client gave HELO or EHLO.
+fn proto_helo(env: &Envelope) -> String {
+    let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+    match &env.helo {
+        Some(h) => format!(" proto={proto} helo=<{h}>"),
+        None => format!(" proto={proto}"),
+    }
+}
+
 /// A Postfix (short format) queue id: ten hexadecimal digits.
 pub fn qid(r: u64) -> String {
     format!("{:010X}", r & 0xFF_FFFF_FFFF)
@@ -116,6 +128,13 @@ impl Persona for Postfix {
     fn helo_syntax(&self, verb: &str) -> Reply {
         Reply::new(501, format!("Syntax: {verb} hostname"))
     }
+    /// With `smtpd_helo_required = yes` the 503 answers AUTH before HELO
+    /// too (smtpd_sasl_proto.c smtpd_sasl_auth_cmd()), not only MAIL.
+    fn helo_required_covers_auth(&self) -> bool {
+        true
+    }
+    /// smtpd.c mail_cmd(), only with `smtpd_helo_required = yes` (the
+    /// default is no, postconf(5)).
     fn need_helo(&self) -> Reply {
         Reply::new(503, "5.5.1 Error: send HELO/EHLO first")
     }
@@ -229,16 +248,15 @@ impl Persona for Postfix {
         sasl: Option<(&str, &str)>,
         free: u64,
     ) -> Vec<(Program, String)> {
-        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
-        let helo = if env.helo.is_empty() { String::new() } else { format!(" helo=<{}>", env.helo) };
         let sasl = sasl.map(|(mech, u)| format!(" sasl_method={mech} sasl_username={u}")).unwrap_or_default();
         vec![
             (
                 prog,
                 format!(
-                    "NOQUEUE: reject: MAIL from {}: {}; proto={proto}{helo}{sasl}",
+                    "NOQUEUE: reject: MAIL from {}: {};{}{sasl}",
                     client(peer),
                     self.insufficient_storage().one_line(),
+                    proto_helo(env),
                 ),
             ),
             (prog, format!("warning: not enough free space in mail queue: {free} bytes < 1.5*message size limit")),
@@ -256,8 +274,12 @@ impl Persona for Postfix {
     fn software(&self) -> String {
         "Postfix".into()
     }
-    fn received_from(&self, helo: &str, peer: &Peer) -> String {
-        format!("{helo} ({} [{}])", name(peer), peer.ip)
+    /// smtpd.c: `"Received: from %s (%s [%s])"` with `state->helo_name ?
+    /// state->helo_name : state->name`: without HELO, the client's name
+    /// (`unknown` when it has none or it is forged) stands in both places.
+    fn received_from(&self, helo: Option<&str>, peer: &Peer) -> String {
+        let name = name(peer);
+        format!("{} ({name} [{}])", helo.unwrap_or(name), peer.ip)
     }
     fn received_tls_before_by(&self, tls: &crate::proto::tls::TlsInfo) -> Vec<String> {
         // smtpd.c, with smtpd_tls_received_header = yes.
@@ -316,34 +338,32 @@ impl Persona for Postfix {
     }
     fn log_mail_reject(&self, peer: &Peer, env: &Envelope, reply: &Reply) -> String {
         format!(
-            "NOQUEUE: reject: MAIL from {}: {}; from={} proto=ESMTP helo=<{}>",
+            "NOQUEUE: reject: MAIL from {}: {}; from={}{}",
             client(peer),
             reply.one_line(),
             env.from,
-            env.helo
+            proto_helo(env)
         )
     }
     fn log_rcpt_reject(&self, peer: &Peer, _qid: Option<&str>, env: &Envelope, to: &str, reply: &Reply) -> String {
-        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
         format!(
-            "NOQUEUE: reject: RCPT from {}: {}; from={} to={to} proto={proto} helo=<{}>",
+            "NOQUEUE: reject: RCPT from {}: {}; from={} to={to}{}",
             client(peer),
             reply.one_line(),
             env.from,
-            env.helo
+            proto_helo(env)
         )
     }
     /// cleanup(8)'s line: `QID: milter-reject: END-OF-MESSAGE from CLIENT: 5.7.1 TEXT; from=<…> to=<…> proto=ESMTP helo=<…>`.
     fn log_milter_reject(&self, qid: &str, peer: &Peer, env: &Envelope, reply: &Reply) -> String {
-        let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
         let to = env.rcpts.first().map(|m| format!("<{m}>")).unwrap_or_default();
         let text = reply.one_line();
         let text = text.split_once(' ').map(|(_, t)| t).unwrap_or(&text);
         format!(
-            "{qid}: milter-reject: END-OF-MESSAGE from {}: {text}; from={} to={to} proto={proto} helo=<{}>",
+            "{qid}: milter-reject: END-OF-MESSAGE from {}: {text}; from={} to={to}{}",
             client(peer),
             env.from,
-            env.helo
+            proto_helo(env)
         )
     }
     fn dnsbl_at_connect(&self) -> bool {
@@ -395,12 +415,7 @@ impl Persona for Postfix {
             Some(r) => ("reject", r.one_line()),
             None => ("discard", format!("{who}: {class} triggers DISCARD action")),
         };
-        let tail = env
-            .map(|(e, to)| {
-                let proto = if e.esmtp { "ESMTP" } else { "SMTP" };
-                format!(" from={} to={to} proto={proto} helo=<{}>", e.from, e.helo)
-            })
-            .unwrap_or_default();
+        let tail = env.map(|(e, to)| format!(" from={} to={to}{}", e.from, proto_helo(e))).unwrap_or_default();
         format!("NOQUEUE: {verb}: RCPT from {}: {said};{tail}", client(peer))
     }
     fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String> {
@@ -589,7 +604,7 @@ mod tests {
     fn a_full_disk_is_logged_as_log_whatsup_words_it() {
         let peer = Peer { name: None, ip: std::net::Ipv4Addr::new(192, 0, 2, 23), forged: false };
         let mut env = Envelope {
-            helo: String::new(),
+            helo: None,
             esmtp: true,
             from: crate::proto::smtp::address::Path::Null,
             rcpts: vec![],
@@ -606,7 +621,7 @@ mod tests {
         );
         assert!(matches!(lines[0].0, Program::SubmissionSmtpd));
         assert_eq!(lines[1].1, "warning: not enough free space in mail queue: 42 bytes < 1.5*message size limit");
-        env.helo = "pc".into();
+        env.helo = Some("pc".into());
         let lines = Postfix.log_insufficient_storage(Program::Smtpd, &peer, &env, Some(("PLAIN", "alice")), 42);
         assert!(
             lines[0].1.ends_with("; proto=ESMTP helo=<pc> sasl_method=PLAIN sasl_username=alice"),

@@ -131,6 +131,8 @@ impl Persona for Sendmail {
     fn helo_syntax(&self, verb: &str) -> Reply {
         Reply::new(501, format!("5.0.0 {verb} requires domain address"))
     }
+    /// srvrsmtp.c, MAIL, only with `PrivacyOptions=needmailhelo` (or
+    /// `goaway`); AUTH before HELO is not refused by it.
     fn need_helo(&self) -> Reply {
         Reply::new(503, "5.0.0 Polite people say HELO first")
     }
@@ -359,9 +361,20 @@ impl Persona for Sendmail {
     fn software(&self) -> String {
         [VERSION, "/", VERSION].concat()
     }
-    fn received_from(&self, helo: &str, peer: &Peer) -> String {
-        let mut s = String::with_capacity(helo.len() + 52);
-        s.push_str(helo);
+    /// confRECEIVED_HEADER: `from $s ($_)`. `$s` is the HELO name; a
+    /// client that gave none gets `peerhostname` there (srvrsmtp.c, MAIL:
+    /// "make sure we know who the sending host is"): its PTR name, or
+    /// `[ADDRESS]` without one.
+    fn received_from(&self, helo: Option<&str>, peer: &Peer) -> String {
+        let mut s = String::with_capacity(helo.map_or(48, str::len) + 52);
+        match (helo, peer.name.as_deref()) {
+            (Some(h), _) | (None, Some(h)) => s.push_str(h),
+            (None, None) => {
+                s.push('[');
+                crate::base::decimal::push_ipv4(&mut s, peer.ip);
+                s.push(']');
+            }
+        }
         s.push_str(" (");
         push_relay(&mut s, peer);
         s.push(')');
@@ -374,6 +387,22 @@ impl Persona for Sendmail {
     }
     fn received_auth(&self, _user: &str) -> Option<String> {
         None
+    }
+    /// srvrsmtp.c, MAIL: `if (!gothello) auth_warning(e, "%s didn't use
+    /// HELO protocol", CurSmtpClient)`; auth_warning() (main.c), with
+    /// `PrivacyOptions=authwarnings` (the m4 default, cf/m4/cfhead.m4
+    /// confPRIVACY_FLAGS), adds `X-Authentication-Warning: HOST: TEXT` to
+    /// the message and logs `Authentication-Warning: %.400s` (LogLevel 9 >
+    /// 3). HOST is myhostname() in a buffer of 48 octets; CurSmtpClient is
+    /// the `$_` macro, the `relay=` form.
+    fn no_helo_warning(&self, host: &str, peer: &Peer, qid: Option<&str>) -> Option<(String, String)> {
+        let host: String = host.chars().take(47).collect();
+        let text = format!("{host}: {} didn't use HELO protocol", relay(peer));
+        let logged: String = text.chars().take(400).collect();
+        Some((
+            format!("X-Authentication-Warning: {text}\r\n"),
+            format!("{}: Authentication-Warning: {logged}", qid.unwrap_or("NOQUEUE")),
+        ))
     }
     fn received_submit(&self, by: &str, qid: &str, user: &str, date: &str) -> String {
         format!("Received: (from {user}@localhost)\r\n\tby {by} ({}/Submit) id {qid};\r\n\t{date}\r\n", self.software())

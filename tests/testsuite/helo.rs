@@ -1,0 +1,198 @@
+//! A client that skips HELO, or gives it several words, talking to real
+//! host code on the simulated network: what each flavour answers, and what
+//! it writes into the message and the maillog (the words are tested in the
+//! SMTP core's unit tests; here, that the host puts them where they go).
+
+use maillab::host::env::{Activity, Clock, Env, Streams};
+use maillab::net::sim::SimNet;
+use maillab::net::{Net, Stream};
+use maillab::proto::ports::SMTP;
+use maillab::trace::{Field, Kind, Trace};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A sendmail and a Postfix mail store as they ship, and one of each that
+/// requires HELO (`helo_required: true`).
+const SCENARIO: &str = r#"
+version: 1
+name: helo
+start: 2026-04-01T10:00:00+09:00
+hosts:
+  - { name: pc, role: mua, address: 192.0.2.31 }
+  - { name: sm, role: mailstore, flavour: sendmail, address: 192.0.2.25, hostname: sm.example.com, domains: [example.com] }
+  - { name: pf, role: mailstore, flavour: postfix, address: 192.0.2.26, hostname: pf.example.net, domains: [example.net] }
+  - { name: sm-strict, role: mailstore, flavour: sendmail, helo_required: true, address: 192.0.2.27, hostname: sm.example.org, domains: [example.org] }
+  - { name: pf-strict, role: mailstore, flavour: postfix, helo_required: true, address: 192.0.2.28, hostname: pf.example.org, domains: [example.edu] }
+users:
+  - { address: alice@example.com, password: a }
+  - { address: bob@example.net, password: b }
+steps: []
+"#;
+const PC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
+
+async fn start() -> (Net, Trace) {
+    let sc = maillab::scenario::load_str(SCENARIO, "helo.yaml").expect("a scenario");
+    let trace = Trace::new();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+    let net = Net::Sim(SimNet::new(Duration::from_millis(5)));
+    let env = Env {
+        net: net.clone(),
+        trace: trace.clone(),
+        clock: Clock::new(start),
+        rng: Streams::new(1),
+        activity: Activity::default(),
+        names: Arc::new([(PC, "pc".into())].into_iter().collect()),
+        limits: maillab::host::listen::Limits::default(),
+    };
+    maillab::lab::start_hosts(&sc, &env).await.expect("started");
+    (net, trace)
+}
+
+/// One reply of the server, all its lines (CRLF removed, joined with `|`).
+async fn reply(s: &mut Stream) -> String {
+    let mut lines = Vec::new();
+    loop {
+        let mut v = Vec::new();
+        let mut b = [0u8; 1];
+        while s.read(&mut b).await.is_ok_and(|n| n == 1) {
+            v.push(b[0]);
+            if b[0] == b'\n' {
+                break;
+            }
+        }
+        let l = String::from_utf8_lossy(&v).trim_end().to_string();
+        let last = l.len() < 4 || l.as_bytes()[3] != b'-';
+        lines.push(l);
+        if last {
+            return lines.join("|");
+        }
+    }
+}
+
+/// Says each line to `ip`'s SMTP port (after the greeting); their replies.
+async fn talk(net: &Net, ip: Ipv4Addr, lines: &[&str]) -> Vec<String> {
+    let mut s = net.connect(PC, SocketAddrV4::new(ip, SMTP)).await.expect("connected").stream;
+    assert!(reply(&mut s).await.starts_with("220"));
+    let mut out = Vec::new();
+    for l in lines {
+        s.write_all(format!("{l}\r\n").as_bytes()).await.expect("written");
+        // The message's lines have no reply of their own.
+        if out.last().is_some_and(|r: &String| r.starts_with("354")) && *l != "." {
+            continue;
+        }
+        out.push(reply(&mut s).await);
+    }
+    out
+}
+
+/// The message delivered on `host` (waiting for it), and the host's maillog lines.
+async fn delivered(trace: &Trace, host: &str) -> (String, Vec<String>) {
+    for _ in 0..600 {
+        let found = trace.with_events(|ev| {
+            ev.iter()
+                .find(|e| e.kind == Kind::Deliver && e.host == host)
+                .and_then(|e| e.field_str(Field::Message).map(str::to_string))
+        });
+        if let Some(m) = found {
+            let log = trace.with_events(|ev| {
+                ev.iter()
+                    .filter(|e| e.kind == Kind::Log && e.host == host)
+                    .filter_map(|e| e.line.as_deref().map(str::to_string))
+                    .collect()
+            });
+            return (m, log);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    panic!("nothing delivered on {host}");
+}
+
+const NO_HELO: [&str; 6] = [
+    "MAIL FROM:<x@example.org>",
+    "RCPT TO:<zoe@DOMAIN>",
+    "RCPT TO:<USER@DOMAIN>",
+    "DATA",
+    "Subject: no helo\r\n\r\nhi",
+    ".",
+];
+
+fn no_helo(user: &str, domain: &str) -> Vec<String> {
+    NO_HELO.iter().map(|l| l.replace("USER", user).replace("DOMAIN", domain)).collect()
+}
+
+/// sendmail as it ships takes MAIL without HELO, writes `from [ADDRESS]
+/// ([ADDRESS])` with SMTP, and adds and logs its X-Authentication-Warning.
+#[tokio::test(start_paused = true)]
+async fn sendmail_takes_mail_without_helo_and_warns() {
+    let (net, trace) = start().await;
+    let lines = no_helo("alice", "example.com");
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = talk(&net, Ipv4Addr::new(192, 0, 2, 25), &lines).await;
+    assert_eq!(r[0], "250 2.1.0 <x@example.org>... Sender ok");
+    assert_eq!(r[1], "550 5.1.1 <zoe@example.com>... User unknown");
+    assert!(r[4].starts_with("250 2.0.0 ") && r[4].ends_with(" Message accepted for delivery"), "{r:?}");
+    let (msg, log) = delivered(&trace, "sm").await;
+    let fields: Vec<&str> = msg.split("\r\n").collect();
+    let at = fields.iter().position(|f| f.starts_with("Received: ")).expect("a Received: field");
+    assert_eq!(fields[at], "Received: from [192.0.2.31] ([192.0.2.31])", "{msg}");
+    assert!(fields[at + 1].starts_with("\tby sm.example.com (8.18.1/8.18.1) with SMTP id "), "{msg}");
+    assert!(fields[at + 2].starts_with("\tfor <alice@example.com>; "), "{msg}");
+    // Below Received:, above the message's own fields.
+    assert_eq!(
+        fields[at + 3],
+        "X-Authentication-Warning: sm.example.com: [192.0.2.31] didn't use HELO protocol",
+        "{msg}"
+    );
+    assert_eq!(fields[at + 4], "Subject: no helo", "{msg}");
+    let warned: Vec<&String> = log.iter().filter(|l| l.contains("Authentication-Warning")).collect();
+    assert_eq!(warned.len(), 1, "{log:#?}");
+    assert!(
+        warned[0].ends_with(": Authentication-Warning: sm.example.com: [192.0.2.31] didn't use HELO protocol"),
+        "{log:#?}"
+    );
+    // The line names the transaction (its queue id), as the later ones do.
+    let qid = warned[0].split("]: ").nth(1).and_then(|l| l.split(':').next()).expect("a queue id");
+    assert!(
+        log.iter().any(|l| l.contains(&format!("{qid}: from=<x@example.org>")) && l.contains("proto=SMTP")),
+        "{log:#?}"
+    );
+}
+
+/// Postfix as it ships takes MAIL without HELO and adds nothing: `from
+/// unknown (unknown [ADDRESS])` with SMTP; its reject line says
+/// `proto=SMTP` and has no `helo=`.
+#[tokio::test(start_paused = true)]
+async fn postfix_takes_mail_without_helo_and_says_proto_smtp() {
+    let (net, trace) = start().await;
+    let lines = no_helo("bob", "example.net");
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = talk(&net, Ipv4Addr::new(192, 0, 2, 26), &lines).await;
+    assert_eq!(r[0], "250 2.1.0 Ok");
+    assert!(r[1].starts_with("550 5.1.1 <zoe@example.net>: Recipient address rejected"), "{r:?}");
+    assert!(r[4].starts_with("250 2.0.0 Ok: queued as "), "{r:?}");
+    let (msg, log) = delivered(&trace, "pf").await;
+    let fields: Vec<&str> = msg.split("\r\n").collect();
+    let at = fields.iter().position(|f| f.starts_with("Received: ")).expect("a Received: field");
+    assert_eq!(fields[at], "Received: from unknown (unknown [192.0.2.31])", "{msg}");
+    assert!(fields[at + 1].starts_with("\tby pf.example.net (Postfix) with SMTP id "), "{msg}");
+    assert!(!msg.contains("X-Authentication-Warning"), "{msg}");
+    let reject = log.iter().find(|l| l.contains("NOQUEUE: reject: RCPT")).expect("a reject line");
+    assert!(reject.ends_with("; from=<x@example.org> to=<zoe@example.net> proto=SMTP"), "{reject}");
+}
+
+/// With `helo_required: true`, MAIL before HELO gets each flavour's 503;
+/// after HELO it is taken.
+#[tokio::test(start_paused = true)]
+async fn helo_required_hosts_refuse_mail_before_helo() {
+    let (net, _trace) = start().await;
+    for (ip, refusal) in [
+        (Ipv4Addr::new(192, 0, 2, 27), "503 5.0.0 Polite people say HELO first"),
+        (Ipv4Addr::new(192, 0, 2, 28), "503 5.5.1 Error: send HELO/EHLO first"),
+    ] {
+        let r = talk(&net, ip, &["MAIL FROM:<x@example.org>", "HELO pc", "MAIL FROM:<x@example.org>", "QUIT"]).await;
+        assert_eq!(r[0], refusal);
+        assert!(r[1].starts_with("250 ") && r[2].starts_with("250 2.1.0"), "{r:?}");
+    }
+}
