@@ -196,3 +196,42 @@ async fn helo_required_hosts_refuse_mail_before_helo() {
         assert!(r[1].starts_with("250 ") && r[2].starts_with("250 2.1.0"), "{r:?}");
     }
 }
+
+/// `EHLO my pc`: Postfix takes it and the client is `my?pc` in
+/// `Received:`; sendmail refuses it (`501 5.0.0 Invalid domain name`), and
+/// the client that goes on without HELO gets the warning.
+#[tokio::test(start_paused = true)]
+async fn ehlo_with_two_words_in_each_flavour() {
+    let (net, trace) = start().await;
+    let send = |to: &str| {
+        [
+            "EHLO my pc",
+            "MAIL FROM:<x@example.org>",
+            &format!("RCPT TO:<{to}>"),
+            "DATA",
+            "Subject: two words\r\n\r\nhi",
+            ".",
+        ]
+        .map(str::to_string)
+    };
+    let pf = send("bob@example.net");
+    let r = talk(&net, Ipv4Addr::new(192, 0, 2, 26), &pf.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(r[0].starts_with("250-pf.example.net|"), "{r:?}");
+    let (msg, _) = delivered(&trace, "pf").await;
+    assert!(
+        msg.contains("Received: from my?pc (unknown [192.0.2.31])\r\n\tby pf.example.net (Postfix) with ESMTP id "),
+        "{msg}"
+    );
+    let sm = send("alice@example.com");
+    let r = talk(&net, Ipv4Addr::new(192, 0, 2, 25), &sm.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(r[0], "501 5.0.0 Invalid domain name");
+    let (msg, _) = delivered(&trace, "sm").await;
+    assert!(
+        msg.contains("Received: from [192.0.2.31] ([192.0.2.31])\r\n\tby sm.example.com (8.18.1/8.18.1) with SMTP id "),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\r\nX-Authentication-Warning: sm.example.com: [192.0.2.31] didn't use HELO protocol\r\n"),
+        "{msg}"
+    );
+}

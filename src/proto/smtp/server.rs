@@ -601,12 +601,15 @@ impl Server {
         match &*verb {
             "HELO" | "EHLO" => {
                 let esmtp = verb == "EHLO";
-                if arg.is_empty() || arg.contains(' ') {
-                    return self.error(st.helo_syntax(&verb));
-                }
+                // The flavour's check of the name (several words: Postfix
+                // joins them, sendmail refuses them).
+                let name = match st.helo_name(&verb, arg) {
+                    Ok(name) => name,
+                    Err(r) => return self.error(r),
+                };
                 // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
                 self.reset_transaction();
-                self.helo = Some((arg.to_string(), esmtp));
+                self.helo = Some((name, esmtp));
                 let greet = st.helo_greet(&self.cfg.hostname, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];

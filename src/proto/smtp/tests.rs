@@ -270,6 +270,60 @@ fn helo_required_refuses_mail_before_helo_in_each_flavour() {
     }
 }
 
+/// `EHLO` with several words, or with characters no domain has. RFC 5321
+/// §4.1.1.1 allows one domain or address literal. Postfix's smtpd.c takes
+/// anything: collapse_args() joins the words with a space, printable() and
+/// neuter() make controls and ` <>()\";@` `?`. sendmail's srvrsmtp.c
+/// refuses what is not letters, digits and `[].-_#:` (or longer than
+/// MAXNAME, 256) with "501 Invalid domain name", and the client has given
+/// no HELO.
+#[test]
+fn helo_names_as_each_flavour_takes_them() {
+    let input = b"EHLO my  pc\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n";
+    let (replies, messages) = at_every_split(&config(Flavour::Postfix), input);
+    assert_eq!(codes_of(&replies), ["220", "250", "250", "250", "354", "250"], "{replies:?}");
+    assert_eq!((messages[0].0.helo.as_deref(), messages[0].0.esmtp), (Some("my?pc"), true));
+    let (replies, messages) = at_every_split(&config(Flavour::Sendmail), input);
+    assert_eq!(replies[1], "501 5.0.0 Invalid domain name");
+    // A refused EHLO leaves the session without HELO: MAIL is still taken.
+    assert_eq!(codes_of(&replies[2..]), ["250", "250", "354", "250"], "{replies:?}");
+    assert_eq!((messages[0].0.helo.as_deref(), messages[0].0.esmtp), (None, false));
+    let long = "a".repeat(257);
+    for (arg, postfix, sendmail) in [
+        ("pc7.example.net", Some("pc7.example.net"), true),
+        ("[192.0.2.7]", Some("[192.0.2.7]"), true),
+        ("[IPv6:2001:db8::7]", Some("[IPv6:2001:db8::7]"), true),
+        ("pc_7#2.example", Some("pc_7#2.example"), true),
+        ("\tpc7.example.net  ", Some("pc7.example.net"), true),
+        ("<pc7@example.net>", Some("?pc7?example.net?"), false),
+        ("\"my pc\"", Some("?my?pc?"), false),
+        ("pc\x017", Some("pc?7"), false),
+        ("pc7!example", Some("pc7!example"), false),
+        ("bücher.example", Some("bücher.example"), false),
+        (&long[1..], Some(&long[1..]), true),
+        (&long, Some(&long), false),
+        ("", None, false),
+    ] {
+        for (flavour, kept) in [(Flavour::Postfix, postfix), (Flavour::Sendmail, sendmail.then_some(arg.trim()))] {
+            let line =
+                format!("EHLO {arg}\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n.\r\n");
+            let mut s = server(flavour);
+            let mut p = TestPolicy::default();
+            s.feed(line.as_bytes());
+            let replies = replies_of(&mut s, &mut p);
+            let helo = p.messages.first().and_then(|m| m.0.helo.as_deref());
+            assert_eq!(helo, kept, "{flavour:?} EHLO {arg:?}: {replies:?}");
+            let refusal = match flavour {
+                _ if kept.is_some() => "250",
+                _ if arg.is_empty() => "501",
+                Flavour::Sendmail => "501 5.0.0 Invalid domain name",
+                Flavour::Postfix => "none",
+            };
+            assert!(replies[1].starts_with(refusal), "{flavour:?} EHLO {arg:?}: {replies:?}");
+        }
+    }
+}
+
 /// What each flavour writes of a client that gave MAIL without HELO: the
 /// `Received:` from clause (Postfix smtpd.c: the client's name, `unknown`
 /// without one; sendmail cfhead.m4 `from $s ($_)` with `$s` the PTR name

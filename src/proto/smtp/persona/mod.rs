@@ -189,6 +189,11 @@ pub trait Persona: Sync {
     /// EHLO keywords in the order the flavour lists them (AUTH is added by the core).
     fn extensions(&self, max_size: u64) -> Vec<String>;
     fn helo_syntax(&self, verb: &str) -> Reply;
+    /// The name a client gives with HELO or EHLO (`arg`: the rest of the
+    /// line, white space trimmed), as this flavour keeps it for Received:
+    /// and the log, or its refusal. RFC 5321 §4.1.1.1 allows one domain or
+    /// address literal; each flavour checks its own way.
+    fn helo_name(&self, verb: &str, arg: &str) -> Result<String, Reply>;
     /// MAIL (and, where [`Persona::helo_required_covers_auth`], AUTH) before
     /// HELO/EHLO on a host that requires HELO (the host's `helo_required`).
     fn need_helo(&self) -> Reply;

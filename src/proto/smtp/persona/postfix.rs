@@ -46,6 +46,9 @@ fn proto_helo(env: &Envelope) -> String {
     }
 }
 
+/// smtpd.c's NEUTER_CHARACTERS: made `?` in a HELO name, after printable().
+const NEUTER_CHARACTERS: &str = " <>()\\\";@";
+
 /// A Postfix (short format) queue id: ten hexadecimal digits.
 pub fn qid(r: u64) -> String {
     format!("{:010X}", r & 0xFF_FFFF_FFFF)
@@ -127,6 +130,30 @@ impl Persona for Postfix {
     }
     fn helo_syntax(&self, verb: &str) -> Reply {
         Reply::new(501, format!("Syntax: {verb} hostname"))
+    }
+    /// smtpd.c helo_cmd() and ehlo_cmd(): no argument is `501 Syntax: EHLO
+    /// hostname`; anything else is taken (no smtpd_helo_restrictions by
+    /// default). RFC 5321 §4.1.1.1 wants one domain or address literal,
+    /// but smtpd's tokeniser splits the line at white space and
+    /// collapse_args() puts the words together again with one space
+    /// between them; the name is then made printable (printable(): an
+    /// ASCII control character becomes `?`, UTF-8 stays, as
+    /// `smtputf8_enable = yes` has it) and neuter() makes the
+    /// NEUTER_CHARACTERS `?` too, the space among them. So `EHLO a b` is
+    /// answered 250 and the client is `a?b` in Received: and in `helo=<…>`.
+    /// (The tokeniser keeps white space inside `"…"` as it came, where
+    /// this joins with one space: `"a  b"` is `?a??b?` there, `?a?b?` here.)
+    fn helo_name(&self, verb: &str, arg: &str) -> Result<String, Reply> {
+        let mut name = String::with_capacity(arg.len());
+        for (i, word) in arg.split_ascii_whitespace().enumerate() {
+            if i > 0 {
+                name.push('?');
+            }
+            name.extend(
+                word.chars().map(|c| if c.is_ascii_control() || NEUTER_CHARACTERS.contains(c) { '?' } else { c }),
+            );
+        }
+        if name.is_empty() { Err(self.helo_syntax(verb)) } else { Ok(name) }
     }
     /// With `smtpd_helo_required = yes` the 503 answers AUTH before HELO
     /// too (smtpd_sasl_proto.c smtpd_sasl_auth_cmd()), not only MAIL.

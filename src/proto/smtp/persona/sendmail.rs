@@ -131,6 +131,22 @@ impl Persona for Sendmail {
     fn helo_syntax(&self, verb: &str) -> Reply {
         Reply::new(501, format!("5.0.0 {verb} requires domain address"))
     }
+    /// srvrsmtp.c, HELO/EHLO: no argument is "501 %s requires domain
+    /// address"; a name longer than MAXNAME (256, conf.h), or with any
+    /// character but letters, digits and `[].-_#:` (a space followed by a
+    /// second word, an octet past ASCII), is "501 Invalid domain name"
+    /// (`confALLOW_BOGUS_HELO` is False by default; only white space at the
+    /// end is allowed). usrerr() gives both the default 5.0.0. So sendmail
+    /// keeps to RFC 5321's one domain or address literal, roughly: `EHLO a
+    /// b` is refused and the client must say HELO again (or do without).
+    fn helo_name(&self, verb: &str, arg: &str) -> Result<String, Reply> {
+        const MAXNAME: usize = 256;
+        if arg.is_empty() {
+            return Err(self.helo_syntax(verb));
+        }
+        let fits = arg.len() <= MAXNAME && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"[].-_#:".contains(&b));
+        if fits { Ok(arg.to_string()) } else { Err(Reply::new(501, "5.0.0 Invalid domain name")) }
+    }
     /// srvrsmtp.c, MAIL, only with `PrivacyOptions=needmailhelo` (or
     /// `goaway`); AUTH before HELO is not refused by it.
     fn need_helo(&self) -> Reply {
