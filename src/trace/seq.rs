@@ -22,6 +22,23 @@ pub struct Arrow {
     pub to: String,
     pub text: String,
     pub failure: bool,
+    /// Sent by the end that opened the exchange (a command, a DNS query,
+    /// a connection), not by the server answering it.
+    pub request: bool,
+    /// Which way mail goes in the exchange, for ordering the lifelines.
+    pub flow: Flow,
+}
+
+/// Which way the exchange an arrow belongs to moves mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// SMTP (or a connection not known to be anything else): from the
+    /// client to the server.
+    Send,
+    /// POP3 and IMAP: from the server to the client that reads.
+    Fetch,
+    /// DNS: no mail; servers that only answer DNS go to the right.
+    Dns,
 }
 
 /// The arrows of a trace, in order.
@@ -34,12 +51,26 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
         let line = e.line.clone().unwrap_or_default();
         let peer = e.peer.as_deref().unwrap_or_default().to_string();
         match (zoom, e.kind) {
-            (Zoom::Lines, Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd) => {
-                out.push(Arrow { time: t(e), from: peer, to: e.host.to_string(), text: line, failure: false })
-            }
+            (Zoom::Lines, Kind::SmtpCmd | Kind::SmtpData | Kind::Pop3Cmd | Kind::ImapCmd) => out.push(Arrow {
+                time: t(e),
+                from: peer,
+                to: e.host.to_string(),
+                text: line,
+                failure: false,
+                request: true,
+                flow: fetch_if(e.kind == Kind::Pop3Cmd || e.kind == Kind::ImapCmd),
+            }),
             (Zoom::Lines, Kind::SmtpReply | Kind::Pop3Reply | Kind::ImapReply) => {
                 let failure = e.is_failure();
-                out.push(Arrow { time: t(e), from: e.host.to_string(), to: peer, text: line, failure })
+                out.push(Arrow {
+                    time: t(e),
+                    from: e.host.to_string(),
+                    to: peer,
+                    text: line,
+                    failure,
+                    request: false,
+                    flow: fetch_if(e.kind != Kind::SmtpReply),
+                })
             }
             (_, Kind::DnsQuery) if zoom == Zoom::Lines => out.push(Arrow {
                 time: t(e),
@@ -47,11 +78,21 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                 to: e.host.to_string(),
                 text: format!("DNS? {line}"),
                 failure: false,
+                request: true,
+                flow: Flow::Dns,
             }),
             (_, Kind::DnsAnswer) => {
                 let failure = e.is_failure();
                 let text = if zoom == Zoom::Lines { line } else { format!("DNS {line}") };
-                out.push(Arrow { time: t(e), from: e.host.to_string(), to: peer, text, failure })
+                out.push(Arrow {
+                    time: t(e),
+                    from: e.host.to_string(),
+                    to: peer,
+                    text,
+                    failure,
+                    request: false,
+                    flow: Flow::Dns,
+                })
             }
             (Zoom::Sessions, Kind::TcpAccept) => {
                 if let Some(s) = e.session {
@@ -62,6 +103,8 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                         to: e.host.to_string(),
                         text: String::from("connect"),
                         failure: false,
+                        request: true,
+                        flow: Flow::Send,
                     });
                 }
             }
@@ -73,6 +116,7 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                     let proto = k.name().split('.').next().unwrap_or("").to_ascii_uppercase();
                     if a.text == "connect" {
                         a.text = format!("{proto} session");
+                        a.flow = fetch_if(k != Kind::SmtpReply);
                     }
                     if failure && !a.failure {
                         a.failure = true;
@@ -81,7 +125,16 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                 }
             }
             (_, Kind::TcpError) => {
-                out.push(Arrow { time: t(e), from: e.host.to_string(), to: peer, text: line, failure: true })
+                // The host that could not connect is the client.
+                out.push(Arrow {
+                    time: t(e),
+                    from: e.host.to_string(),
+                    to: peer,
+                    text: line,
+                    failure: true,
+                    request: true,
+                    flow: Flow::Send,
+                })
             }
             _ => {}
         }
@@ -89,17 +142,68 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
     out
 }
 
-/// Hosts in order of first appearance.
+fn fetch_if(fetch: bool) -> Flow {
+    if fetch { Flow::Fetch } else { Flow::Send }
+}
+
+/// The hosts, left to right, in the order mail travels: an SMTP client
+/// left of its server, a POP3 or IMAP server left of the client that
+/// reads from it (the sender's PC, its relay, the hub, the MX, the
+/// mailstore, the reader's PC). The pairs are taken in the order they
+/// first talk, skipping a pair that would turn an earlier one round (a
+/// bounce going back, a list server posting on); hosts that only answer
+/// DNS go to the right. Among hosts the pairs leave free, the first to
+/// appear comes first.
 fn lifelines(arrows: &[Arrow]) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
+    let mut hosts: Vec<&str> = Vec::new();
     for a in arrows {
-        for h in [&a.from, &a.to] {
-            if !v.contains(h) {
-                v.push(h.clone());
+        for h in [a.from.as_str(), a.to.as_str()] {
+            if !hosts.contains(&h) {
+                hosts.push(h);
             }
         }
     }
-    v
+    let at = |h: &str| hosts.iter().position(|x| *x == h).unwrap_or(0);
+    let n = hosts.len();
+    // before[i][j]: host i goes left of host j.
+    let mut before = vec![vec![false; n]; n];
+    let mut mail = vec![false; n];
+    for a in arrows {
+        let (client, server) = if a.request { (at(&a.from), at(&a.to)) } else { (at(&a.to), at(&a.from)) };
+        if a.flow != Flow::Dns {
+            mail[client] = true;
+            mail[server] = true;
+        }
+        let (l, r) = if a.flow == Flow::Fetch { (server, client) } else { (client, server) };
+        if l == r || before[l][r] || before[r][l] {
+            continue;
+        }
+        // Keep the order whole: what is left of `l` is left of `r` and of
+        // everything right of it.
+        let left: Vec<usize> = (0..n).filter(|&i| i == l || before[i][l]).collect();
+        let right: Vec<usize> = (0..n).filter(|&j| j == r || before[r][j]).collect();
+        for &i in &left {
+            for &j in &right {
+                before[i][j] = true;
+            }
+        }
+    }
+    // Hosts that take part in mail first, then those that only answer DNS.
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for pass_mail in [true, false] {
+        loop {
+            let next = (0..n).find(|&j| {
+                !placed[j] && mail[j] == pass_mail && (0..n).all(|i| placed[i] || !before[i][j] || mail[i] != pass_mail)
+            });
+            let Some(j) = next else { break };
+            placed[j] = true;
+            order.push(hosts[j].to_string());
+        }
+    }
+    // The order has no circles, so every host is placed; this is only a guard.
+    order.extend((0..n).filter(|&j| !placed[j]).map(|j| hosts[j].to_string()));
+    order
 }
 
 fn mm(s: &str) -> String {

@@ -278,6 +278,18 @@ fn pictures_sequence_diagrams_and_graphs() {
     assert_eq!(code, 0);
     assert!(out.starts_with("sequenceDiagram\n"));
     assert!(out.contains("outsider->>dept:") && out.contains("dept--xoutsider:"), "refusals are drawn as failures");
+    // Lifelines in the order mail travels: the sender's PC, its relay, the
+    // hub, the MX; a reader right of the mailstore it reads from; the DNS
+    // server, which carries no mail, at the right.
+    let participants = |file: &str, zoom: &str| {
+        let (code, out, _) = maillab(&["run", file, "--seq", "mermaid", "--zoom", zoom]);
+        assert_eq!(code, 0);
+        out.lines().filter_map(|l| l.strip_prefix("  participant ")?.split(' ').next()).collect::<Vec<_>>().join(" ")
+    };
+    for zoom in ["lines", "sessions"] {
+        assert_eq!(participants("scenarios/relay-chain.yaml", zoom), "pc1 dept hub mx ns", "{zoom}");
+        assert_eq!(participants("scenarios/japanese-mail.yaml", zoom), "taro_pc mail ml hanako_pc ns", "{zoom}");
+    }
     let (code, out, _) = maillab(&["run", "scenarios/relay-denial.yaml", "--seq", "svg", "--zoom", "sessions"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("<svg") && out.contains("Relaying denied") && out.contains("#c5221f"));
