@@ -23,7 +23,21 @@ impl Socket {
             Socket::StartTls => "STARTTLS",
         }
     }
+
+    /// The choice of "Connection security" in a mail client's manual setup
+    /// (Thunderbird's None, STARTTLS, SSL/TLS), as `serve` prints it and
+    /// writes it into the ready file.
+    pub fn security(self) -> &'static str {
+        match self {
+            Socket::Plain => SECURITY_NONE,
+            Socket::Ssl => "SSL/TLS",
+            Socket::StartTls => "STARTTLS",
+        }
+    }
 }
+
+/// [`Socket::security`] of a connection without TLS.
+pub const SECURITY_NONE: &str = "none";
 
 /// One server a client may use: `imap`, `pop3` or `smtp`, where, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +45,8 @@ pub struct Server {
     pub kind: &'static str,
     pub host: String,
     pub port: u16,
+    /// The port in the scenario (`port` is where it is served).
+    pub scenario_port: u16,
     pub socket: Socket,
     /// `<authentication>`: `password-cleartext`, or for SMTP without AUTH `client-IP-address`.
     pub auth: &'static str,
@@ -41,6 +57,8 @@ pub struct Server {
 /// offers the rest as alternatives).
 #[derive(Clone, Debug)]
 pub struct Provider {
+    /// The scenario host (a mailstore) that serves the domain.
+    pub store: String,
     pub domain: String,
     pub incoming: Vec<Server>,
     pub outgoing: Vec<Server>,
@@ -48,6 +66,8 @@ pub struct Provider {
 
 /// What a mailstore host offers, for [`Provider::of`].
 pub struct Offer<'a> {
+    /// The scenario host's name.
+    pub store: &'a str,
     pub domain: &'a str,
     /// The address clients connect to.
     pub host: &'a str,
@@ -64,11 +84,20 @@ pub struct Offer<'a> {
 impl Provider {
     /// The servers of a host: with TLS, implicit TLS first (993, 995, 465),
     /// then STARTTLS (143, 110, 587, 25), as RFC 8314 §3 advises clients
-    /// to prefer; without TLS, the plain ports.
+    /// to prefer; without TLS, the plain ports. Submission (587, 465) comes
+    /// before port 25, which is for mail between MTAs (RFC 6409 §1).
+    /// This order is the one source of what `serve` recommends: its printed
+    /// client settings are the first IMAP and the first SMTP server here.
     pub fn of(o: &Offer) -> Provider {
         use crate::proto::ports;
-        let srv =
-            |kind, port, socket, auth| Server { kind, host: o.host.to_string(), port: (o.port)(port), socket, auth };
+        let srv = |kind, port, socket, auth| Server {
+            kind,
+            host: o.host.to_string(),
+            port: (o.port)(port),
+            scenario_port: port,
+            socket,
+            auth,
+        };
         let cleartext = "password-cleartext";
         let mut incoming = Vec::new();
         let mut outgoing = Vec::new();
@@ -90,7 +119,7 @@ impl Provider {
         }
         let auth25 = if o.smtp_auth { cleartext } else { "client-IP-address" };
         outgoing.push(srv("smtp", ports::SMTP, tls_or_plain, auth25));
-        Provider { domain: o.domain.to_string(), incoming, outgoing }
+        Provider { store: o.store.to_string(), domain: o.domain.to_string(), incoming, outgoing }
     }
 }
 
@@ -202,6 +231,7 @@ mod tests {
     fn offer(tls: bool) -> Provider {
         let port = |p: u16| p + 1000;
         Provider::of(&Offer {
+            store: "mail",
             domain: "example.ac.jp",
             host: "127.0.2.25",
             port: &port,

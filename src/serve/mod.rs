@@ -75,17 +75,35 @@ pub struct Endpoint {
     pub tls: bool,
 }
 
+/// What a user types into a mail client's manual setup screen: the first
+/// IMAP server and the first SMTP server of the autoconfig file that the
+/// same `serve` answers with ([`autoconfig::Provider`]), so the two never
+/// disagree; on a host with TLS they are protected ones.
 #[derive(Serialize, Clone, Debug)]
 pub struct ClientSettings {
     pub user: String,
     pub incoming_protocol: String,
     pub incoming_server: String,
     pub incoming_port: u16,
+    /// "none", "STARTTLS" or "SSL/TLS" ([`autoconfig::Socket::security`]).
+    pub incoming_security: String,
     pub outgoing_server: String,
     pub outgoing_port: u16,
-    pub connection_security: String,
+    pub outgoing_security: String,
+    /// Of the outgoing server: [`AUTH_PASSWORD`] or [`AUTH_NONE`].
     pub authentication: String,
     pub user_name: String,
+    /// The other IMAP and SMTP servers of the autoconfig file, in its order
+    /// (port 25 left out when the user can submit on 587 or 465).
+    pub also: Vec<OtherServer>,
+}
+
+/// One more server a client could use instead ([`ClientSettings::also`]).
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct OtherServer {
+    pub protocol: String,
+    pub port: u16,
+    pub security: String,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -151,33 +169,81 @@ pub fn endpoints(
 pub const AUTH_PASSWORD: &str = "normal password";
 /// `ClientSettings::authentication`: the outgoing server wants no password.
 pub const AUTH_NONE: &str = "none (the server relays by address)";
-/// `ClientSettings::connection_security`: neither STARTTLS nor TLS.
-pub const SECURITY_NONE: &str = "none";
+pub use autoconfig::SECURITY_NONE;
 
-/// The settings a user types into a mail client's manual setup screen.
-pub fn client_settings(sc: &Scenario, eps: &[Endpoint]) -> Vec<ClientSettings> {
+/// Every served mailstore's autoconfig: one [`Provider`] per domain, with
+/// the addresses and ports it listens on (`real(scenario address, scenario
+/// port)`). Both the autoconfig service and [`client_settings`] read these.
+pub fn providers(
+    sc: &Scenario,
+    plan: &BTreeMap<Ipv4Addr, Ipv4Addr>,
+    real: impl Fn(Ipv4Addr, u16) -> u16,
+) -> Vec<Provider> {
+    let mut out = Vec::new();
+    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
+        let Some(m) = &h.mta else { continue };
+        let ip = plan.get(&h.address).copied().unwrap_or(h.address).to_string();
+        let port = |p: u16| real(h.address, p);
+        for d in &m.domains {
+            out.push(Provider::of(&autoconfig::Offer {
+                store: &h.name,
+                domain: d,
+                host: &ip,
+                port: &port,
+                tls: m.tls != crate::proto::tls::TlsMode::Off,
+                submission: m.submission,
+                smtp_auth: m.auth != crate::scenario::AuthMode::Off,
+            }));
+        }
+    }
+    out
+}
+
+/// The settings a user types into a mail client's manual setup screen: for
+/// each user with a password on a mailstore, the first IMAP and the first
+/// SMTP server of the autoconfig of the user's domain (RFC 8314's order:
+/// on a host with TLS the protected ports, implicit TLS first).
+pub fn client_settings(sc: &Scenario, providers: &[Provider]) -> Vec<ClientSettings> {
     let mut out = Vec::new();
     for u in &sc.users {
         let store = &sc.hosts[u.host];
         if store.role != Role::Mailstore || u.password.is_none() {
             continue;
         }
-        let find = |host: &str, svc: &str| eps.iter().find(|e| e.host == host && e.service == svc);
-        let (Some(imap), Some(smtp)) = (find(&store.name, "imap"), find(&store.name, "smtp")) else { continue };
-        let auth = match store.mta.as_ref().map(|m| m.auth) {
-            Some(crate::scenario::AuthMode::Off) | None => AUTH_NONE,
-            _ => AUTH_PASSWORD,
+        let domain = u.address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+        let mine = || providers.iter().filter(|p| p.store == store.name);
+        let Some(p) = mine().find(|p| p.domain.eq_ignore_ascii_case(&domain)).or_else(|| mine().next()) else {
+            continue;
+        };
+        let imap: Vec<_> = p.incoming.iter().filter(|s| s.kind == "imap").collect();
+        let (Some(inc), Some(outg)) = (imap.first(), p.outgoing.first()) else { continue };
+        // Port 25 is for mail between MTAs: a client that can submit (587,
+        // 465) is not pointed at it (RFC 6409 §1), though the autoconfig
+        // file lists it last.
+        let relay_port = outg.scenario_port != ports::SMTP;
+        let other = |s: &autoconfig::Server| OtherServer {
+            protocol: s.kind.to_ascii_uppercase(),
+            port: s.port,
+            security: s.socket.security().into(),
         };
         out.push(ClientSettings {
             user: u.address.clone(),
             incoming_protocol: "IMAP".into(),
-            incoming_server: imap.address.clone(),
-            incoming_port: imap.port,
-            outgoing_server: smtp.address.clone(),
-            outgoing_port: smtp.port,
-            connection_security: SECURITY_NONE.into(),
-            authentication: auth.into(),
+            incoming_server: inc.host.clone(),
+            incoming_port: inc.port,
+            incoming_security: inc.socket.security().into(),
+            outgoing_server: outg.host.clone(),
+            outgoing_port: outg.port,
+            outgoing_security: outg.socket.security().into(),
+            authentication: if outg.auth == "client-IP-address" { AUTH_NONE } else { AUTH_PASSWORD }.into(),
             user_name: u.address.clone(),
+            also: imap[1..]
+                .iter()
+                .copied()
+                .chain(&p.outgoing[1..])
+                .filter(|s| !(relay_port && s.scenario_port == ports::SMTP))
+                .map(other)
+                .collect(),
         });
     }
     out
@@ -206,29 +272,8 @@ fn now() -> DateTime<FixedOffset> {
     DateTime::from_timestamp(secs as i64, 0).unwrap_or_default().fixed_offset()
 }
 
-/// Serve Thunderbird autoconfig from every mailstore host's address.
-async fn start_autoconfig(
-    sc: &Scenario,
-    plan: &BTreeMap<Ipv4Addr, Ipv4Addr>,
-    net: &RealNet,
-    env: &Env,
-) -> std::io::Result<()> {
-    let mut providers = Vec::new();
-    for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
-        let ip = plan.get(&h.address).copied().unwrap_or(h.address).to_string();
-        let Some(m) = &h.mta else { continue };
-        let port = |p: u16| net.bound_port(h.address, p);
-        for d in &m.domains {
-            providers.push(Provider::of(&autoconfig::Offer {
-                domain: d,
-                host: &ip,
-                port: &port,
-                tls: m.tls != crate::proto::tls::TlsMode::Off,
-                submission: m.submission,
-                smtp_auth: m.auth != crate::scenario::AuthMode::Off,
-            }));
-        }
-    }
+/// Serve Thunderbird autoconfig (`providers`, see [`providers`]) from every mailstore host's address.
+async fn start_autoconfig(sc: &Scenario, providers: Vec<Provider>, env: &Env) -> std::io::Result<()> {
     let providers = Arc::new(providers);
     for h in sc.hosts.iter().filter(|h| h.role == Role::Mailstore && h.external.is_none()) {
         let addr = std::net::SocketAddrV4::new(h.address, ports::HTTP);
@@ -327,14 +372,19 @@ fn table_en(r: &Ready) -> String {
             c.incoming_protocol,
             c.incoming_server,
             c.incoming_port,
-            c.connection_security,
+            c.incoming_security,
             c.user_name,
             c.outgoing_server,
             c.outgoing_port,
-            c.connection_security,
+            c.outgoing_security,
             c.authentication,
             c.user_name
         ));
+        if !c.also.is_empty() {
+            let also: Vec<String> =
+                c.also.iter().map(|o| format!("{} port {} {}", o.protocol, o.port, o.security)).collect();
+            s.push_str(&format!("  Also offered (the autoconfig file lists them too): {}\n", also.join(", ")));
+        }
     }
     if let Some(ca) = &r.ca_file {
         let (more, name) = tls_targets(r, ca);
@@ -396,13 +446,21 @@ fn table_ja(r: &Ready) -> String {
             c.incoming_protocol,
             c.incoming_server,
             c.incoming_port,
-            security(&c.connection_security),
+            security(&c.incoming_security),
             c.user_name,
             c.outgoing_server,
             c.outgoing_port,
-            security(&c.connection_security),
+            security(&c.outgoing_security),
             c.user_name
         ));
+        if !c.also.is_empty() {
+            let also: Vec<String> = c
+                .also
+                .iter()
+                .map(|o| format!("{} ポート番号 {} {}", o.protocol, o.port, security(&o.security)))
+                .collect();
+            s.push_str(&format!("  ほかに使えるサーバー（自動設定ファイルにも載っています）: {}\n", also.join("、")));
+        }
     }
     if let Some(ca) = &r.ca_file {
         let (more, name) = tls_targets(r, ca);
@@ -549,11 +607,13 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
                 }
             });
         }
-        start_autoconfig(sc, &plan, &real, &env).await?;
         // Only now are the ports known that the OS chose (a service given port 0).
+        let providers = providers(sc, &plan, |a, p| real.bound_port(a, p));
+        let clients = client_settings(sc, &providers);
+        start_autoconfig(sc, providers, &env).await?;
         let eps = endpoints(sc, &plan, |a, p| real.bound_port(a, p));
         let ca_file = write_ca(sc, &env)?;
-        let ready = Ready { scenario: sc.name.clone(), clients: client_settings(sc, &eps), endpoints: eps, ca_file };
+        let ready = Ready { scenario: sc.name.clone(), clients, endpoints: eps, ca_file };
         if !json {
             print!("{}", table(&ready, lang));
         }
@@ -601,9 +661,11 @@ mod tests {
             incoming_port: 1143,
             outgoing_server: server.into(),
             outgoing_port: 2525,
-            connection_security: SECURITY_NONE.into(),
+            incoming_security: SECURITY_NONE.into(),
+            outgoing_security: SECURITY_NONE.into(),
             authentication: auth.into(),
             user_name: user.into(),
+            also: vec![],
         };
         Ready {
             scenario: "serve-lab".into(),
@@ -678,5 +740,79 @@ friend@example.net のメールクライアントの設定:
             assert!(!t.contains("-connect 127.51.100.30"), "{t}");
             assert!(t.contains("(e.g. mail.example.ac.jp)") || t.contains("（例: mail.example.ac.jp）"), "{t}");
         }
+    }
+
+    /// A scenario's client settings and autoconfig, with real port = scenario port + 1000.
+    fn settings_of(yaml: &str) -> (Vec<ClientSettings>, Vec<Provider>) {
+        let sc = crate::scenario::load_str(yaml, "t.yaml").expect("a good scenario");
+        let plan = loopback_plan(&sc.hosts.iter().map(|h| h.address).collect::<Vec<_>>());
+        let providers = providers(&sc, &plan, |_, p| p + 1000);
+        (client_settings(&sc, &providers), providers)
+    }
+
+    const TLS_HOST: &str = "version: 1
+name: t
+hosts:
+  - { name: mail, role: mailstore, address: 192.0.2.25, hostname: mail.example.ac.jp, domains: [example.ac.jp], submission: true, tls: offered }
+users:
+  - { address: taro@example.ac.jp, password: s3cret }
+";
+
+    /// A user trial: on a host with TLS, serve printed IMAP 1143 and SMTP
+    /// 2525 with no connection security, while its own autoconfig listed
+    /// 9993 SSL first. The printed settings are now the autoconfig's first
+    /// IMAP and SMTP servers: implicit TLS (RFC 8314 §3), STARTTLS after.
+    #[test]
+    fn a_tls_host_gets_protected_client_settings_from_its_autoconfig() {
+        let (clients, providers) = settings_of(TLS_HOST);
+        let [c] = clients.as_slice() else { panic!("{clients:?}") };
+        assert_eq!((c.incoming_port, c.incoming_security.as_str()), (1993, "SSL/TLS"));
+        assert_eq!((c.outgoing_port, c.outgoing_security.as_str()), (1465, "SSL/TLS"));
+        assert_eq!(c.authentication, AUTH_PASSWORD);
+        let also: Vec<_> = c.also.iter().map(|o| (o.protocol.as_str(), o.port, o.security.as_str())).collect();
+        assert_eq!(also, [("IMAP", 1143, "STARTTLS"), ("SMTP", 1587, "STARTTLS")]);
+        // One source: the autoconfig file's first servers are the printed ones.
+        let xml = autoconfig::client_config(&providers[0]);
+        let first = |tag: &str| xml.split(tag).nth(1).unwrap_or_default().to_string();
+        assert!(first("<incomingServer type=\"imap\">").contains("<port>1993</port>"), "{xml}");
+        assert!(first("<outgoingServer type=\"smtp\">").contains("<port>1465</port>"), "{xml}");
+        let r = Ready { scenario: "t".into(), endpoints: vec![], clients, ca_file: None };
+        let en = table(&r, Lang::En);
+        assert!(en.contains("Incoming server: IMAP 127.0.2.25  port 1993  connection security: SSL/TLS  authentication: normal password"), "{en}");
+        assert!(en.contains("Outgoing server (SMTP): 127.0.2.25  port 1465  connection security: SSL/TLS  authentication: normal password"), "{en}");
+        assert!(en.contains("  Also offered (the autoconfig file lists them too): IMAP port 1143 STARTTLS, SMTP port 1587 STARTTLS\n"), "{en}");
+        let ja = table(&r, Lang::Ja);
+        assert!(
+            ja.contains(
+                "受信サーバー: IMAP 127.0.2.25  ポート番号 1993  接続の保護: SSL/TLS  認証方式: 通常のパスワード認証"
+            ),
+            "{ja}"
+        );
+        assert!(
+            ja.contains(
+                "送信サーバー (SMTP): 127.0.2.25  ポート番号 1465  接続の保護: SSL/TLS  認証方式: 通常のパスワード認証"
+            ),
+            "{ja}"
+        );
+        assert!(ja.contains("  ほかに使えるサーバー（自動設定ファイルにも載っています）: IMAP ポート番号 1143 STARTTLS、SMTP ポート番号 1587 STARTTLS\n"), "{ja}");
+        assert!(!en.contains("security: none") && !ja.contains("保護: なし"), "{en}{ja}");
+    }
+
+    /// Without TLS the plain ports; a host with submission is used on 587
+    /// (RFC 6409), port 25 being for mail between MTAs; without AUTH on
+    /// port 25 the server relays by address.
+    #[test]
+    fn a_host_without_tls_gets_the_plain_ports() {
+        let (clients, _) = settings_of(&TLS_HOST.replace(", tls: offered", ""));
+        let c = &clients[0];
+        assert_eq!((c.incoming_port, c.incoming_security.as_str()), (1143, SECURITY_NONE));
+        assert_eq!(
+            (c.outgoing_port, c.outgoing_security.as_str(), c.authentication.as_str()),
+            (1587, SECURITY_NONE, AUTH_PASSWORD)
+        );
+        let (clients, _) = settings_of(&TLS_HOST.replace(", submission: true, tls: offered", ""));
+        let c = &clients[0];
+        assert_eq!((c.outgoing_port, c.authentication.as_str()), (1025, AUTH_NONE));
+        assert!(c.also.is_empty(), "{:?}", c.also);
     }
 }

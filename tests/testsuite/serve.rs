@@ -269,6 +269,57 @@ fn ready_file_lists_endpoints_and_client_settings() {
     assert!(xml.contains(&format!("<port>{smtp}</port>")), "{xml}");
 }
 
+/// A user trial: on a mailstore with `submission: true` and `tls: offered`
+/// serve printed IMAP and SMTP with no connection security, while its own
+/// autoconfig listed 993 SSL first. Both now say the same, protected ports:
+/// the printed settings, the ready file and the autoconfig file.
+#[test]
+fn a_tls_host_gets_the_client_settings_its_autoconfig_gives() {
+    let log = temp("tls-settings", "txt");
+    let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+    let server = spawn_serve(Path::new("tests/fixtures/serve-tls.yaml"), "tls-settings", out, "text");
+    let (imaps, submissions) = (server.port("mail", "imaps"), server.port("mail", "submissions"));
+    let taro = &server.ready["clients"][0];
+    assert_eq!(taro["user"], "taro@example.ac.jp");
+    assert_eq!(
+        (taro["incoming_port"].as_u64(), taro["incoming_security"].as_str()),
+        (Some(imaps.into()), Some("SSL/TLS"))
+    );
+    assert_eq!(
+        (taro["outgoing_port"].as_u64(), taro["outgoing_security"].as_str()),
+        (Some(submissions.into()), Some("SSL/TLS"))
+    );
+    let also: Vec<(u64, String)> = taro["also"]
+        .as_array()
+        .expect("also")
+        .iter()
+        .map(|o| (o["port"].as_u64().unwrap_or(0), o["security"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let starttls = |svc: &str| (u64::from(server.port("mail", svc)), "STARTTLS".to_string());
+    // Port 25, for mail between MTAs, is not suggested to a client that can submit.
+    assert_eq!(also, [starttls("imap"), starttls("submission")]);
+    // The autoconfig file names the same servers first.
+    let mut h = Client::connect(&server.endpoint("mail", "http"));
+    h.send("GET /mail/config-v1.1.xml?emailaddress=taro%40example.ac.jp HTTP/1.0\r\nHost: x\r\n");
+    let mut xml = String::new();
+    let _ = h.r.read_to_string(&mut xml);
+    let first = |tag: &str| xml.split(tag).nth(1).unwrap_or_default().to_string();
+    assert!(first("<incomingServer type=\"imap\">").contains(&format!("<port>{imaps}</port>")), "{xml}");
+    assert!(first("<outgoingServer type=\"smtp\">").contains(&format!("<port>{submissions}</port>")), "{xml}");
+    // And so does the table serve prints.
+    let t = Instant::now();
+    let table = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("Ctrl-C") || t.elapsed() > Duration::from_secs(15) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(table.contains(&format!("port {imaps}  connection security: SSL/TLS")), "{table}");
+    assert!(table.contains(&format!("port {submissions}  connection security: SSL/TLS")), "{table}");
+    assert!(!table.contains("connection security: none"), "{table}");
+}
+
 /// Ask `server` (a TCP stream, or a UDP socket when `udp`) for NAME's MX; the rcode and answer count.
 fn dns_mx(ep: &(String, u16), name: &str, udp: bool) -> (String, usize) {
     use maillab::proto::dns::{QType, Question, decode_response, encode_query};
