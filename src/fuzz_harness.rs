@@ -421,7 +421,7 @@ pub fn lesson(data: &[u8]) {
     let _ = crate::lesson::load_str(&src, path);
     // What a student types, and the keyless exam copy: never a panic.
     answers(&src);
-    let _ = crate::lesson::exam::exam_copy(&src);
+    let _ = crate::lesson::exam::exam_copy(&src, "fuzz.yaml");
 }
 
 /// The longest line handed to the answer matchers (a student's answer to a

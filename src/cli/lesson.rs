@@ -368,7 +368,13 @@ fn exam_copy(name: &str, out: &Path) -> ExitCode {
         return ExitCode::from(2);
     }
     let file = out.join(path.file_name().unwrap_or_default());
-    let copy = lesson::exam::exam_copy(&src);
+    let copy = match lesson::exam::exam_copy(&src, &path.display().to_string()) {
+        Ok(c) => c,
+        Err(d) => {
+            print_diags(&d, &path);
+            return ExitCode::from(2);
+        }
+    };
     if let Err(e) = std::fs::create_dir_all(out).and_then(|_| std::fs::write(&file, copy)) {
         let f = file.display();
         eprintln!("{}", tr(format!("maillab: cannot write {f}: {e}"), format!("maillab: {f} に書き込めません: {e}")));

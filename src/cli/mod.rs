@@ -80,8 +80,9 @@ pub enum LessonCmd {
     },
     /// For instructors: write a copy of a lesson without its keys, for an exam.
     ///
-    /// Answers of short, number and choice questions are withheld; accept: and
-    /// explain: are left out. Trace questions are computed from the run.
+    /// Answers of short, number and choice questions are withheld, in any form
+    /// YAML allows; accept:, explain:, hint: and every comment are left out.
+    /// Trace questions are computed from the run.
     ExamCopy {
         /// Lesson name (a file in lessons/) or path.
         name: String,

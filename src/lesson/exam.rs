@@ -4,9 +4,10 @@
 //! that Moodle's grade import reads.
 //!
 //! - [`exam_copy`] writes a lesson without its keys: every `answer:` of a
-//!   `short`, `number` or `choice` checkpoint is withheld, `accept:` and
-//!   `explain:` are left out. Trace questions need no key: their answer is
-//!   computed from the run, on the instructor's side too.
+//!   `short`, `number` or `choice` checkpoint is withheld, `accept:`,
+//!   `explain:` and `hint:` are left out, and so is every comment, in any
+//!   form YAML allows ([`super::keyless`]). Trace questions need no key:
+//!   their answer is computed from the run, on the instructor's side too.
 //! - [`Submission`] is what the student hands in: ID, lesson, variant, every
 //!   answer with its attempts, the tool's version and a hash of the lesson
 //!   and scenario files the student had.
@@ -20,78 +21,29 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// What a withheld short answer reads in the exam copy.
-pub const WITHHELD: &str = "(withheld)";
+pub use super::keyless::WITHHELD;
 
 /// The first line of every exam copy: its `answer:` values are placeholders,
 /// so it is run only in exam mode (and never graded as a key).
 pub const EXAM_HEADER: &str =
     "# maillab exam copy: the answers are withheld (every answer: here is a placeholder). Run it with --exam.";
+/// The second line, the first in Japanese: the copy goes to students of either language.
+pub const EXAM_HEADER_JA: &str = "# maillab 試験用コピー: 答えは伏せてあります (ここの answer: はすべて仮の値です)。--exam を付けて実行してください。";
 
 /// Whether a lesson's source is an exam copy ([`EXAM_HEADER`]).
 pub fn is_exam_copy(src: &str) -> bool {
     src.lines().next() == Some(EXAM_HEADER)
 }
 
-/// The lesson source without its keys, under [`EXAM_HEADER`] (an exam copy
-/// is its own copy).
-pub fn exam_copy(src: &str) -> String {
+/// The lesson source without its keys and its comments, under
+/// [`EXAM_HEADER`] and [`EXAM_HEADER_JA`] (an exam copy is its own copy);
+/// what it cannot withhold is an error of `file` (see [`super::keyless`]).
+pub fn exam_copy(src: &str, file: &str) -> Result<String, Diagnostics> {
     if is_exam_copy(src) {
-        return src.to_string();
+        return Ok(src.to_string());
     }
-    let mut out = format!("{EXAM_HEADER}\n");
-    // While Some(indent): lines indented deeper than it are dropped.
-    let mut skipping: Option<usize> = None;
-    let mut kind: Option<&str> = None;
-    let mut kind_indent = 0;
-    for line in src.lines() {
-        let indent = line.len() - line.trim_start().len();
-        let t = line.trim_start();
-        if let Some(i) = skipping {
-            if t.is_empty() || indent > i {
-                continue;
-            }
-            skipping = None;
-        }
-        if kind.is_some() && !t.is_empty() && indent <= kind_indent {
-            kind = None;
-        }
-        let key = t.trim_start_matches("- ").split(':').next().unwrap_or("");
-        match key {
-            "short" | "number" if t.contains(": {") => {
-                let value = if key == "short" { format!("\"{WITHHELD}\"") } else { "0".into() };
-                out.push_str(&format!("{}{key}: {{ answer: {value} }}\n", &line[..indent]));
-                continue;
-            }
-            "short" | "number" | "choice" if t.ends_with(':') || t.contains(": {") => {
-                kind = Some(if key == "short" {
-                    "short"
-                } else if key == "number" {
-                    "number"
-                } else {
-                    "choice"
-                });
-                kind_indent = indent;
-            }
-            "explain" | "accept" => {
-                skipping = Some(indent);
-                continue;
-            }
-            "answer" if kind.is_some() => {
-                let value = match kind {
-                    Some("short") => format!("\"{WITHHELD}\""),
-                    Some("number") => "0".into(),
-                    _ => "1".into(),
-                };
-                out.push_str(&format!("{}answer: {value}\n", &line[..indent]));
-                continue;
-            }
-            _ => {}
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
+    let body = super::keyless::strip(src, file)?;
+    Ok(format!("{EXAM_HEADER}\n{EXAM_HEADER_JA}\n{body}"))
 }
 
 /// A hash of the files a lesson is made of (the exam copy and the scenario),
@@ -112,8 +64,13 @@ pub fn lesson_hash(l: &Lesson) -> String {
 fn lesson_hashes(l: &Lesson) -> (String, String) {
     let src = crate::base::shipped::read(&l.file).unwrap_or_default();
     let scenario = crate::base::shipped::read(std::path::Path::new(&l.scenario.file)).unwrap_or_default();
-    let copy = if src.contains(WITHHELD) && !is_exam_copy(&src) { src } else { exam_copy(&src) };
+    let copy = if src.contains(WITHHELD) && !is_exam_copy(&src) {
+        src
+    } else {
+        exam_copy(&src, &l.file.display().to_string()).unwrap_or(src)
+    };
     let unmarked = copy.strip_prefix(EXAM_HEADER).map_or(copy.as_str(), |b| b.strip_prefix('\n').unwrap_or(b));
+    let unmarked = unmarked.strip_prefix(EXAM_HEADER_JA).map_or(unmarked, |b| b.strip_prefix('\n').unwrap_or(b));
     (files_hash(&copy, &scenario), files_hash(unmarked, &scenario))
 }
 
@@ -289,7 +246,7 @@ mod tests {
     fn the_exam_copy_has_no_keys() {
         let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/07-review-quiz.yaml"))
             .expect("shipped");
-        let copy = exam_copy(&src);
+        let copy = exam_copy(&src, "07-review-quiz.yaml").unwrap_or_else(|d| panic!("{d}"));
         for key in [
             "answer: SMTP",
             "answer: MTA",
@@ -305,8 +262,142 @@ mod tests {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/07-review-quiz.yaml"));
         let l = super::super::load_str(&copy, path).unwrap_or_else(|d| panic!("{d}"));
         assert_eq!(l.checkpoints().count(), 7);
-        assert_eq!(exam_copy(&copy), copy, "stripping twice changes nothing");
+        assert_eq!(exam_copy(&copy, "x").ok(), Some(copy.clone()), "stripping twice changes nothing");
         assert!(is_exam_copy(&copy) && !is_exam_copy(&src));
+    }
+
+    /// A lesson in every form YAML allows a checkpoint, with the author's
+    /// notes in comments (a user trial found a one-line choice and a
+    /// `# 正解は 3 の MX` line kept in the exam copy).
+    const FORMS: &str = r##"# Answers: mx-type is 3 (MX), protocol SMTP
+lesson: 1
+name: forms
+title: { en: Forms, ja: 形 }
+scenario: relay-chain
+sections:
+  - text:
+      en: | # the answers are below
+        # A heading, not a comment
+        Look at "# this" too.
+      ja: 見てください
+    checkpoints:
+      # 正解は 3 の MX
+      - id: mx-type
+        question: { en: "Which type? # not a comment", ja: "どの型？" }
+        choice: { options: [{ en: A, ja: A }, { en: CNAME, ja: CNAME }, { en: MX, ja: MX }], answer: 3 }   # MX
+      - { id: proto, question: { en: Protocol?, ja: プロトコル？ }, short: { answer: SMTP, accept: [smtp, "Simple Mail Transfer Protocol"] }, explain: { en: SMTP it is, ja: SMTP です } }
+      - id: port
+        question:
+          en: Port?
+          ja: ポート？
+        number: {
+          answer: 587,
+          tolerance: 0 }
+        hint: { en: "five eight seven", ja: "ごーはちなな" }
+      - id: folded
+        question: { en: Software?, ja: ソフトウェア？ }
+        short:
+          answer: >-
+            MTA
+          accept:
+            - Mail Transfer Agent
+        explain:
+          en: |
+            The MTA.
+          ja: |
+            MTA です。
+      - id: last
+        question: { en: Choice?, ja: 選択？ }
+        choice:
+          options:
+            - { en: POP3, ja: POP3 }
+            - { en: IMAP, ja: IMAP }
+          answer: "2" # IMAP
+"##;
+
+    fn lesson_path() -> PathBuf {
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/forms.yaml")).to_path_buf()
+    }
+
+    #[test]
+    fn the_exam_copy_withholds_every_form_and_drops_every_comment() {
+        let l = super::super::load_str(FORMS, &lesson_path()).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(l.checkpoints().count(), 5);
+        let copy = exam_copy(FORMS, "forms.yaml").unwrap_or_else(|d| panic!("{d}"));
+        for key in [
+            "answer: 3",
+            "MX\n",
+            "# MX",
+            "正解は",
+            "Answers:",
+            "SMTP",
+            "smtp",
+            "587",
+            "five eight seven",
+            "Mail Transfer Agent",
+            "MTA",
+            "# IMAP",
+            "\"2\"",
+            "explain",
+            "hint",
+            "accept",
+            "the answers are below",
+        ] {
+            assert!(!copy.contains(key), "{key:?} is left in\n{copy}");
+        }
+        // What the student needs stays, `#` inside texts too.
+        for kept in [
+            "choice: { options: [{ en: A, ja: A }, { en: CNAME, ja: CNAME }, { en: MX, ja: MX }], answer: 1 }\n",
+            "short: { answer: \"(withheld)\" }",
+            "answer: 0,\n          tolerance: 0 }",
+            "answer: \"(withheld)\"\n",
+            "IMAP }\n          answer: 1\n",
+            "# A heading, not a comment",
+            "Look at \"# this\" too.",
+            "Which type? # not a comment",
+        ] {
+            assert!(copy.contains(kept), "no {kept:?} in\n{copy}");
+        }
+        let mut lines = copy.lines();
+        assert_eq!(lines.next(), Some(EXAM_HEADER));
+        assert_eq!(lines.next(), Some(EXAM_HEADER_JA));
+        assert!(lines.all(|l| !l.trim_start().starts_with('#') || l.contains("A heading")), "{copy}");
+        // It runs: the same questions, every key a placeholder.
+        let c = super::super::load_str(&copy, &lesson_path()).unwrap_or_else(|d| panic!("{d}\n{copy}"));
+        let ids = |l: &Lesson| l.checkpoints().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&c), ids(&l));
+        for cp in c.checkpoints() {
+            assert!(cp.explain.is_none() && cp.hint.is_none(), "{}", cp.id);
+            match &cp.kind {
+                super::super::Kind::Short { answer, accept } => assert!(answer == WITHHELD && accept.is_empty()),
+                super::super::Kind::Number { answer, .. } => assert_eq!(*answer, 0.0),
+                super::super::Kind::Choice { answer, options } => assert!(*answer == 1 && options.len() > 1),
+                super::super::Kind::FromTrace(_) => {}
+            }
+        }
+        assert_eq!(exam_copy(&copy, "x").ok(), Some(copy.clone()));
+    }
+
+    /// An answer written through a YAML alias stands elsewhere: the lesson
+    /// is refused where it is written (so `maillab check` says so), and so
+    /// is its exam copy.
+    #[test]
+    fn an_answer_through_an_alias_is_refused_with_its_place() {
+        let src = FORMS
+            .replace("title: { en: Forms, ja: 形 }", "title: { en: &a Forms, ja: 形 }")
+            .replace("answer: >-\n            MTA", "answer: *a");
+        let d = super::super::load_str(&src, &lesson_path()).expect_err("refused");
+        let text = d.to_string();
+        assert!(
+            text.contains("forms.yaml:29:19: exam-copy cannot withhold this `answer`: it is a YAML alias"),
+            "{text}"
+        );
+        assert!(text.contains("write the `answer` out in place, without `*`"), "{text}");
+        let d = exam_copy(&src, "forms.yaml").expect_err("refused");
+        assert!(d.to_string().contains("forms.yaml:29:19:"), "{d}");
+        let src = FORMS.replace("answer: 587,", "answer: &n 587,");
+        let d = exam_copy(&src, "forms.yaml").expect_err("refused");
+        assert!(d.to_string().contains("it carries a YAML anchor (`&name`)"), "{d}");
     }
 
     #[test]

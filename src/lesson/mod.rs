@@ -9,6 +9,7 @@ pub mod answer;
 pub mod attempt;
 pub mod exam;
 pub mod interactive;
+pub mod keyless;
 pub mod raw;
 pub mod view;
 
@@ -188,6 +189,8 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     let raw: RawLesson = serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options())
         .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
     let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
+    // Answers an exam copy could not withhold (aliases, anchors, merge keys).
+    c.diags.extend(keyless::problems(&text, &file));
     let lesson = c.lesson(raw, path);
     match lesson {
         Some(l) if c.diags.is_empty() => Ok(l),
