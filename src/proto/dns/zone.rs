@@ -287,6 +287,43 @@ fn parse_quoted(raw: &str, base: usize) -> Result<String, RecordError> {
     Ok(out)
 }
 
+/// An IPv4 address where a record of `kind` (MX, CNAME, NS, PTR) needs a
+/// host name. The digits would pass as labels and the record would name
+/// `198.51.100.25.example.com`; but MX, CNAME, NS and PTR data are domain
+/// names (RFC 1035 §3.3), and for MX RFC 5321 §5.1 says the data MUST be a
+/// domain name whose look-up returns the address.
+fn address_for_name(w: Word<'_>, kind: &str) -> Option<RecordError> {
+    let ip = w.text.strip_suffix('.').unwrap_or(w.text).parse::<Ipv4Addr>().ok()?;
+    let (message, hint) = if kind == "MX" {
+        (
+            tr(
+                format!("an MX names a host, not an address: `{ip}` is an IPv4 address"),
+                format!("MX に書くのはホスト名で、アドレスではありません: `{ip}` は IPv4 アドレスです"),
+            ),
+            tr(
+                format!(
+                    "give the mail host a name with an A record and point the MX at the name: `mail A {ip}` and `@ MX 10 mail` (RFC 5321 §5.1)"
+                ),
+                format!(
+                    "メールサーバに名前を付けて A レコードを書き、MX にはその名前を書いてください: `mail A {ip}` と `@ MX 10 mail` (RFC 5321 §5.1)"
+                ),
+            ),
+        )
+    } else {
+        (
+            tr(
+                format!("a {kind} record names a host, not an address: `{ip}` is an IPv4 address"),
+                format!("{kind} レコードに書くのはホスト名で、アドレスではありません: `{ip}` は IPv4 アドレスです"),
+            ),
+            tr(
+                format!("write the name of the host; an address belongs in an A record, e.g. `host A {ip}`"),
+                format!("ホストの名前を書いてください。アドレスは A レコードに書きます (例: `host A {ip}`)"),
+            ),
+        )
+    };
+    Some(rerr(message, hint, w.at))
+}
+
 /// Parses one zone-file-like line: `NAME [TTL] [IN] TYPE RDATA`.
 ///
 /// NAME is `@` for the origin, absolute when it ends in a dot, and relative
@@ -494,6 +531,9 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
                     p.at,
                 )
             })?;
+            if let Some(err) = address_for_name(e, "MX") {
+                return Err(err);
+            }
             let exchange = if e.text == "." {
                 if preference != 0 {
                     return Err(rerr(
@@ -555,6 +595,9 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
                     w.at,
                 ));
             }
+            if let Some(err) = address_for_name(w, &kind) {
+                return Err(err);
+            }
             let target = zone_name(w, &origin)?;
             if let Some(&x) = rest.get(1) {
                 return Err(extra_word(
@@ -614,6 +657,76 @@ pub fn parse_record(line: &str, origin: &str) -> Result<ZoneRecord, RecordError>
         }
     };
     Ok(ZoneRecord { name, ttl, data })
+}
+
+/// What no single line of a zone shows, found over all its records (in
+/// the order of `lines`: each line's text and what it parsed to): a name
+/// with a CNAME may hold no other data (RFC 1034 §3.6.2, RFC 2181 §10.1),
+/// not even a second CNAME, and so the zone's own name, which holds its SOA
+/// and NS records, cannot be an alias. The resolver would follow the alias
+/// and a server answer from the other records, so the run would quietly use
+/// one of the two. Each problem is given with the index of the CNAME line it
+/// is reported at; the column is that of the word `CNAME`.
+pub fn zone_errors(origin: &str, lines: &[(&str, &ZoneRecord)]) -> Vec<(usize, RecordError)> {
+    let origin = normalize_name(origin);
+    let column = |line: &str| {
+        split_words(line).iter().skip(1).find(|w| w.text.eq_ignore_ascii_case("CNAME")).map_or(0, |w| w.at)
+    };
+    let mut out = Vec::new();
+    for (i, (line, rec)) in lines.iter().enumerate() {
+        if !matches!(rec.data, RecordData::Cname(_)) {
+            continue;
+        }
+        let name = normalize_name(&rec.name);
+        let shown = dotted(&name);
+        if name == origin {
+            out.push((
+                i,
+                rerr(
+                    tr(
+                        format!("`{shown}` is the zone itself, which cannot be an alias (CNAME): it holds the zone's SOA and NS records"),
+                        format!("`{shown}` はゾーンそのものなので別名 (CNAME) にはできません: ゾーンの SOA と NS レコードがあります"),
+                    ),
+                    tr(
+                        "give the zone's name the records themselves (e.g. `@ MX 10 mail` and `mail A 192.0.2.25`), and put a CNAME only on a name of its own, such as `www` (RFC 1034 §3.6.2, RFC 2181 §10.1)",
+                        "ゾーンの名前にはレコードそのものを書き (例: `@ MX 10 mail` と `mail A 192.0.2.25`)、CNAME は `www` のような別の名前にだけ付けてください (RFC 1034 §3.6.2、RFC 2181 §10.1)",
+                    ),
+                    column(line),
+                ),
+            ));
+            continue;
+        }
+        let others: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|&(j, (_, r))| {
+                j != i && normalize_name(&r.name) == name && r.data.normalized() != rec.data.normalized()
+            })
+            .map(|(_, (l, _))| l.trim())
+            .collect();
+        let Some(first) = others.first() else { continue };
+        let more = others.len() - 1;
+        let (also_en, also_ja) = if more == 0 {
+            (format!("`{first}`"), format!("`{first}`"))
+        } else {
+            (format!("`{first}` and {more} more"), format!("`{first}` ほか {more} 件"))
+        };
+        out.push((
+            i,
+            rerr(
+                tr(
+                    format!("`{shown}` is an alias (CNAME) and has other records too ({also_en}); a name with a CNAME may have no other data"),
+                    format!("`{shown}` は別名 (CNAME) なのに、ほかのレコードもあります ({also_ja})。CNAME のある名前にはほかのデータを置けません"),
+                ),
+                tr(
+                    "keep either the CNAME or the other records: remove the CNAME, or move the records to the name it points to (RFC 1034 §3.6.2, RFC 2181 §10.1)",
+                    "CNAME かほかのレコードか、どちらかだけにしてください: CNAME を消すか、レコードを CNAME の指す先の名前に移します (RFC 1034 §3.6.2、RFC 2181 §10.1)",
+                ),
+                column(line),
+            ),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1012,5 +1125,59 @@ mod tests {
             let _ = parse_record(&format!("@ TXT {line}"), ORIGIN);
             let _ = parse_record(&format!("@ MX {line}"), ORIGIN);
         }
+    }
+
+    /// A user trial: `mx CNAME …` beside `mx A …`, and `@ CNAME …` beside
+    /// the apex MX, passed `check`, and the run quietly used one of the two.
+    #[test]
+    fn a_cname_stands_alone_and_never_at_the_apex() {
+        let zone = |lines: &[&str]| {
+            let recs: Vec<ZoneRecord> = lines.iter().map(|l| rec(l)).collect();
+            let pairs: Vec<(&str, &ZoneRecord)> = lines.iter().copied().zip(recs.iter()).collect();
+            zone_errors(ORIGIN, &pairs)
+        };
+        let lines = ["@ MX 10 mx", "mx A 192.0.2.25", "mx CNAME mail.example.com."];
+        let errs = zone(&lines);
+        let [(i, e)] = errs.as_slice() else { panic!("{errs:?}") };
+        assert_eq!((*i, e.column), (2, at(lines[2], "CNAME")));
+        assert!(
+            e.message.contains("`mx.example.com.` is an alias (CNAME) and has other records too (`mx A 192.0.2.25`)"),
+            "{e}"
+        );
+        assert!(e.hint.contains("RFC 1034 §3.6.2, RFC 2181 §10.1"), "{e}");
+        let lines = ["@ MX 10 mx", "mx A 192.0.2.25", "@ 60 IN CNAME other.example.net."];
+        let errs = zone(&lines);
+        let [(i, e)] = errs.as_slice() else { panic!("{errs:?}") };
+        assert_eq!((*i, e.column), (2, at(lines[2], "CNAME")));
+        assert!(e.message.contains("`example.com.` is the zone itself"), "{e}");
+        // Even alone: the apex holds the SOA and NS.
+        assert_eq!(zone(&["@ CNAME other.example.net."]).len(), 1);
+        // Two different CNAMEs of one name are two aliases at once.
+        assert_eq!(zone(&["www CNAME a", "www CNAME b"]).len(), 2);
+        // Fine: a CNAME alone, written twice alike, and other names beside it.
+        assert!(zone(&["www CNAME a", "www 60 CNAME a.example.com.", "a A 192.0.2.1", "@ MX 10 a"]).is_empty());
+        assert!(zone(&["Mx A 192.0.2.1", "mail CNAME mx"]).is_empty());
+        let errs = zone(&["WWW CNAME a", "www TXT hello", "www.example.com. MX 10 a"]);
+        assert!(errs[0].1.message.contains("(`www TXT hello` and 1 more)"), "{:?}", errs);
+    }
+
+    /// A user trial: `@ MX 10 198.51.100.25` only got the warning that
+    /// `198.51.100.25.example.com` has no address.
+    #[test]
+    fn an_mx_names_a_host_not_an_address() {
+        for line in ["@ MX 10 198.51.100.25", "@ MX 10 198.51.100.25."] {
+            let e = err(line);
+            assert_eq!(e.column, at(line, "198"), "{line}");
+            assert_eq!(e.message, "an MX names a host, not an address: `198.51.100.25` is an IPv4 address");
+            assert!(e.hint.contains("`mail A 198.51.100.25` and `@ MX 10 mail` (RFC 5321 §5.1)"), "{e}");
+        }
+        for line in ["www CNAME 192.0.2.1", "@ NS 192.0.2.53"] {
+            let e = err(line);
+            assert_eq!(e.column, at(line, "192"), "{line}");
+            assert!(e.message.contains("names a host, not an address"), "{e}");
+        }
+        // Digits in a name are fine.
+        assert_eq!(rec("@ MX 10 mx1").data, mx(10, "mx1.example.com"));
+        assert_eq!(rec("@ MX 10 10.example.net.").data, mx(10, "10.example.net"));
     }
 }

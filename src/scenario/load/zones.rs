@@ -40,11 +40,16 @@ impl Checker {
     }
 
     /// The record lines of one zone; a bad line is reported at the column of its problem.
+    /// A CNAME beside other data of its name is reported at the CNAME's line.
     fn zone_records(&mut self, recs: &[S<String>], origin: &str) -> Vec<ZoneRecord> {
         let mut out = Vec::new();
+        let mut parsed: Vec<(&S<String>, ZoneRecord)> = Vec::new();
         for r in recs {
             match dns::parse_record(&r.value, origin) {
-                Ok(rec) => out.push(rec),
+                Ok(rec) => {
+                    out.push(rec.clone());
+                    parsed.push((r, rec));
+                }
                 Err(e) => self.diags.push(Diagnostic {
                     file: self.file.clone(),
                     line: r.referenced.line(),
@@ -56,6 +61,20 @@ impl Checker {
                     hint: Some(e.hint),
                 }),
             }
+        }
+        let lines: Vec<(&str, &ZoneRecord)> = parsed.iter().map(|(r, rec)| (r.value.as_str(), rec)).collect();
+        for (i, e) in dns::zone_errors(origin, &lines) {
+            let r = parsed[i].0;
+            self.diags.push(Diagnostic {
+                file: self.file.clone(),
+                line: r.referenced.line(),
+                column: r.referenced.column() + e.column as u64,
+                message: tr(
+                    format!("bad DNS record `{}`: {}", r.value, e.message),
+                    format!("DNS レコード `{}` が正しくありません: {}", r.value, e.message),
+                ),
+                hint: Some(e.hint),
+            });
         }
         out
     }
