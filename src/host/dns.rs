@@ -122,6 +122,7 @@ fn handle(ctx: &HostCtx, db: &DnsDb, servfail: &AtomicBool, pkt: &[u8], peer: &s
 pub async fn run(ctx: HostCtx, mut db: DnsDb, servfail: Arc<AtomicBool>, sockets: Sockets) -> std::io::Result<()> {
     let Sockets { mut udp, mut tcp } = sockets;
     db.set_server_name(&ctx.hostname);
+    db.set_server_address(ctx.ip);
     let db = Arc::new(db);
     {
         let (ctx, db, servfail) = (ctx.clone(), db.clone(), servfail.clone());

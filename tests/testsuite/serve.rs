@@ -975,6 +975,13 @@ fn dig_curl_and_swaks_against_serve() {
     assert!(out.contains("EDNS: version: 0, flags: do; udp: 1232"), "EDNS: {out}");
     let (ok, out) = dig(&["+short", "example.net", "SOA"]);
     assert!(ok && out.contains("hostmaster.example.net. 1 3600 900 604800 300"), "{out}");
+    // The zones list no NS: each answers with the name its SOA gives (the
+    // DNS host), and that name has the host's address (a user trial found
+    // NOERROR with no answer).
+    let (ok, out) = dig(&["example.ac.jp", "NS"]);
+    assert!(ok && out.contains("status: NOERROR") && out.contains("IN\tNS\tns.example.ac.jp."), "{out}");
+    let (ok, out) = dig(&["+short", "ns.example.ac.jp", "A"]);
+    assert!(ok && out.trim() == "192.0.2.53", "{out}");
     let (ok, out) = dig(&["+noall", "+comments", "+edns=1", "example.net", "MX"]);
     // dig reads BADVERS and asks again with version 0 (RFC 6891 §6.1.3).
     assert!(ok && out.contains("BADVERS, retrying with EDNS version 0"), "EDNS version 1: {out}");

@@ -3,7 +3,9 @@
 
 use super::names::{is_under, normalize_name, suffixes};
 use super::{Answer, QType, Question, Rcode, RecordData, Soa, ZoneRecord};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 
 /// Longest CNAME chain that `DnsDb::answer` follows.
 const MAX_CNAME_HOPS: usize = 8;
@@ -16,6 +18,9 @@ pub struct DnsDb {
     origins: BTreeSet<String>,
     /// The server's own name, the primary (`MNAME`) of a zone without NS records.
     server: String,
+    /// The server's own address: its name's A record when a zone of its
+    /// own holds the name without one (see [`DnsDb::node`]).
+    server_address: Option<Ipv4Addr>,
 }
 
 /// The SOA timers the lab's zones use: BIND's example values of RFC 1912
@@ -43,6 +48,51 @@ impl DnsDb {
     /// in the SOA when the zone has no NS record.
     pub fn set_server_name(&mut self, name: &str) {
         self.server = normalize_name(name);
+    }
+
+    /// The server's own address (see [`DnsDb::node`]).
+    pub fn set_server_address(&mut self, ip: Ipv4Addr) {
+        self.server_address = Some(ip);
+    }
+
+    /// The records of a name as the server answers them: the zone's own,
+    /// and what every real zone has that a scenario need not write.
+    /// - A zone's apex without NS records gets one, naming the SOA's
+    ///   primary (the server itself): every zone has NS records at its apex
+    ///   (RFC 1034 §4.2.1; BIND refuses to load a zone without them), and a
+    ///   server that answers for a zone is its name server. So `dig zone NS`
+    ///   answers with the name the SOA gives, not "no such data".
+    /// - The server's own name, when one of its zones holds it with neither
+    ///   an A record nor a CNAME, gets an A record with the server's
+    ///   address, so the name server the NS and the SOA name has an address
+    ///   (BIND refuses an in-zone NS target without one).
+    ///
+    /// What was written always wins: a zone that lists NS records, or an
+    /// A record for the server's name, gets nothing added.
+    fn node(&self, name: &str) -> Option<Cow<'_, BTreeMap<RecordData, u32>>> {
+        let written = self.records.get(name);
+        let has = |f: &dyn Fn(&RecordData) -> bool| written.is_some_and(|set| set.keys().any(f));
+        let mut added = Vec::new();
+        if self.origins.contains(name)
+            && !has(&|d| matches!(d, RecordData::Ns(_)))
+            && let RecordData::Soa(soa) = self.soa(name).data
+        {
+            added.push((RecordData::Ns(soa.mname), super::DEFAULT_TTL));
+        }
+        if let Some(ip) = self.server_address
+            && !self.server.is_empty()
+            && name == self.server
+            && self.is_authoritative_for(name)
+            && !has(&|d| matches!(d, RecordData::A(_) | RecordData::Cname(_)))
+        {
+            added.push((RecordData::A(ip), super::DEFAULT_TTL));
+        }
+        if added.is_empty() {
+            return written.map(Cow::Borrowed);
+        }
+        let mut set = written.cloned().unwrap_or_default();
+        set.extend(added);
+        Some(Cow::Owned(set))
     }
 
     /// The zone that holds `name`: the longest origin it lies under.
@@ -162,7 +212,7 @@ impl DnsDb {
         let mut seen = BTreeSet::new();
         let mut cur = name;
         loop {
-            let Some(set) = self.records.get(&cur) else {
+            let Some(set) = self.node(&cur) else {
                 if !self.node_exists(&cur) {
                     rcode = Rcode::NxDomain;
                 }
@@ -359,7 +409,7 @@ mod tests {
         let d = db();
         let a = d.answer(&q("example.com", QType::Any));
         let types: Vec<_> = a.answers.iter().map(|r| r.data.qtype()).collect();
-        assert_eq!(types, vec![QType::Soa, QType::Mx, QType::Mx, QType::Txt], "the apex's SOA first");
+        assert_eq!(types, vec![QType::Soa, QType::Mx, QType::Mx, QType::Txt, QType::Ns], "the apex's SOA first");
         // ANY at an alias gives the alias only.
         assert_eq!(d.answer(&q("www.example.com", QType::Any)).answers.len(), 1);
         assert_eq!(d.answer(&q("y.example.com", QType::Any)).rcode, Rcode::NoError);
@@ -425,5 +475,55 @@ mod tests {
         assert_eq!(d.records()[0].ttl, DEFAULT_TTL);
         assert_eq!(d.records()[1].data, RecordData::Ptr("pc1.example.com".into()));
         assert_eq!(d.zones().collect::<Vec<_>>(), ["example.com"]);
+    }
+
+    /// A user trial: under serve, `dig example.ac.jp NS` said NOERROR with
+    /// no answer while the SOA named ns.example.ac.jp. A zone without NS
+    /// lines now answers with the NS its SOA names (the server), and the
+    /// server's name, inside the zone without an A record, has its address.
+    #[test]
+    fn a_zone_without_ns_lines_names_its_server() {
+        let mut d = DnsDb::new();
+        d.add_zone("example.ac.jp");
+        d.add(ZoneRecord { name: "example.ac.jp".into(), ttl: 60, data: mx(10, "mail.example.ac.jp") });
+        d.set_server_name("ns.example.ac.jp");
+        d.set_server_address(ip("192.0.2.53"));
+        let a = d.answer(&q("example.ac.jp", QType::Ns));
+        assert_eq!(a.rcode, Rcode::NoError);
+        assert_eq!(
+            a.answers,
+            vec![ZoneRecord {
+                name: "example.ac.jp".into(),
+                ttl: DEFAULT_TTL,
+                data: RecordData::Ns("ns.example.ac.jp".into())
+            }]
+        );
+        let RecordData::Soa(soa) = d.soa("example.ac.jp").data else { panic!() };
+        assert_eq!(a.answers[0].data, RecordData::Ns(soa.mname), "the NS is the SOA's primary");
+        assert!(a.authority.is_empty(), "a positive answer, not NODATA");
+        let a = d.answer(&q("ns.example.ac.jp", QType::A));
+        assert_eq!((a.rcode, a.answers.len()), (Rcode::NoError, 1));
+        assert_eq!(a.answers[0].data, RecordData::A(ip("192.0.2.53")));
+        assert_eq!(
+            dig_answer(&q("example.ac.jp", QType::Ns), &d.answer(&q("example.ac.jp", QType::Ns))),
+            "NOERROR example.ac.jp. IN NS: example.ac.jp. 3600 IN NS ns.example.ac.jp."
+        );
+        // The MX is still what it was, and written records are not listed twice.
+        assert_eq!(d.answer(&q("example.ac.jp", QType::Mx)).answers.len(), 1);
+        assert_eq!(d.len(), 1, "nothing is added to the zone's own records");
+        // What is written wins: the zone's own NS, the name's own A.
+        d.add(ZoneRecord { name: "example.ac.jp".into(), ttl: 60, data: RecordData::Ns("ns2.example.net".into()) });
+        d.add(ZoneRecord { name: "ns.example.ac.jp".into(), ttl: 60, data: RecordData::A(ip("192.0.2.99")) });
+        let ns: Vec<_> = d.answer(&q("example.ac.jp", QType::Ns)).answers.into_iter().map(|r| r.data).collect();
+        assert_eq!(ns, [RecordData::Ns("ns2.example.net".into())]);
+        let a = d.answer(&q("ns.example.ac.jp", QType::A));
+        assert_eq!(a.answers.iter().map(|r| r.data.clone()).collect::<Vec<_>>(), [RecordData::A(ip("192.0.2.99"))]);
+        // A server whose name lies outside its zones adds no address.
+        let mut z = DnsDb::new();
+        z.add_zone("example.com");
+        z.set_server_name("ns.isp.example");
+        z.set_server_address(ip("192.0.2.53"));
+        assert_eq!(z.answer(&q("ns.isp.example", QType::A)).rcode, Rcode::Refused);
+        assert_eq!(z.answer(&q("example.com", QType::Ns)).answers[0].data, RecordData::Ns("ns.isp.example".into()));
     }
 }
