@@ -68,7 +68,7 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
         }
     };
     if let Some(path) = &args.html
-        && let Err(e) = std::fs::write(path, maillab::report::html::report(&sc, &res.events))
+        && let Err(e) = std::fs::write(path, maillab::report::html::report(&sc, &res.events, lang == Lang::Ja))
     {
         eprintln!("{}", cannot_write(path, &e));
         return ExitCode::from(2);
@@ -84,7 +84,7 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
         let _ = render::write_json_lines(&res.events, out);
         return pass_fail(res.failed == 0);
     }
-    let out = output(&args, &sc, &res, lang);
+    let out = output(&args, &res, lang);
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     pass_fail(res.failed == 0)
 }
@@ -133,16 +133,9 @@ fn stream_text(
 ) -> ExitCode {
     let ja = lang == Lang::Ja;
     let st = render::TextStream::new(render::TextOptions { color: color(), messages, ja });
-    // The lines, and (in Japanese) the expectations' events, worded once the run is over.
-    let shared = std::sync::Arc::new(std::sync::Mutex::new((st, Vec::new())));
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(st));
     let into = shared.clone();
-    let sink = move |e: Event| {
-        let mut g = maillab::base::sync::lock(&into);
-        match (ja, e.kind) {
-            (true, Kind::ExpectPass | Kind::ExpectFail) => g.1.push(e),
-            _ => g.0.push(&e),
-        }
-    };
+    let sink = move |e: Event| maillab::base::sync::lock(&into).push(&e);
     let res = match maillab::lab::run_streaming(sc.clone(), opts, Box::new(sink)) {
         Ok(r) => r,
         Err(e) => {
@@ -155,20 +148,9 @@ fn stream_text(
         eprintln!("maillab: internal error: the trace's text is still in use");
         return ExitCode::from(2);
     };
-    let (mut st, held) = m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let st = m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut out = std::io::stdout().lock();
     let (done, summary) = if ja {
-        // The expectations' outcomes in Japanese, read from the events the run
-        // kept for them (their events come last, so the order is the trace's).
-        let trace: Vec<Event> =
-            res.events.iter().filter(|e| !matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail)).cloned().collect();
-        let mut outcomes = maillab::lab::expect::check_in(&sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
-        for mut e in held {
-            if let Some(o) = outcomes.next() {
-                e.line = Some(o.text);
-            }
-            st.push(&e);
-        }
         let (n, ok, failed) = (res.passed + res.failed, res.passed, res.failed);
         (st.finish_into(true, &mut out), format!("\n期待値 {n} 件: 成立 {ok} 件、不成立 {failed} 件\n"))
     } else {
@@ -222,7 +204,7 @@ fn write_pcap(path: &Path, res: &RunResult) -> Result<usize, String> {
 }
 
 /// What goes to stdout but the JSON lines: a sequence diagram, one host's maillog, or the text trace.
-fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lang: Lang) -> String {
+fn output(args: &RunArgs, res: &RunResult, lang: Lang) -> String {
     let z = match args.zoom {
         SeqZoom::Lines => seq::Zoom::Lines,
         SeqZoom::Sessions => seq::Zoom::Sessions,
@@ -252,32 +234,9 @@ fn output(args: &RunArgs, sc: &maillab::scenario::Scenario, res: &RunResult, lan
                     s
                 }
                 Lang::Ja => {
-                    // The expectations' outcomes again, worded in Japanese (same order as their events).
-                    let trace: Vec<Event> = res
-                        .events
-                        .iter()
-                        .filter(|e| !matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail))
-                        .cloned()
-                        .collect();
-                    let mut outcomes =
-                        maillab::lab::expect::check_in(sc, &trace, maillab::base::diag::Lang::Ja).into_iter();
-                    let events: Vec<Event> = res
-                        .events
-                        .iter()
-                        .map(|e| match e.kind {
-                            Kind::ExpectPass | Kind::ExpectFail => {
-                                let mut e = e.clone();
-                                if let Some(o) = outcomes.next() {
-                                    e.line = Some(o.text);
-                                }
-                                e
-                            }
-                            _ => e.clone(),
-                        })
-                        .collect();
-                    let mut s = render::text(&events, render::TextOptions { color, messages: false, ja: true });
+                    let mut s = render::text(&res.events, render::TextOptions { color, messages: false, ja: true });
                     if messages {
-                        s.push_str(&render::delivered(&events, color, true));
+                        s.push_str(&render::delivered(&res.events, color, true));
                     }
                     s.push_str(&format!(
                         "\n期待値 {} 件: 成立 {} 件、不成立 {} 件\n",

@@ -1,6 +1,5 @@
 //! Checking a scenario's expectations against the trace of its run.
 
-use crate::base::diag::Lang;
 use crate::base::message;
 use crate::scenario::{ExpectKind, Scenario};
 use crate::trace::Event;
@@ -10,25 +9,23 @@ use std::collections::BTreeSet;
 const SMTP_VERBS: [&str; 13] =
     ["HELO", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS"];
 
+/// One expectation's result, worded in English and in Japanese. The
+/// expectation's event carries both (`Lab::finish`: the line, and
+/// [`Field::LineJa`]), and every view reads its language from there
+/// ([`Event::line_in`]).
 pub struct Outcome {
     pub ok: bool,
     pub text: String,
+    pub text_ja: String,
     pub line: u64,
 }
 
 pub fn check(sc: &Scenario, events: &[Event]) -> Vec<Outcome> {
-    check_in(sc, events, Lang::En)
-}
-
-/// [`check`], the outcomes' texts in `lang` (`maillab --lang ja run` shows
-/// them; the trace keeps the English ones).
-pub fn check_in(sc: &Scenario, events: &[Event], lang: Lang) -> Vec<Outcome> {
-    let ja = lang == Lang::Ja;
     sc.expect
         .iter()
         .map(|e| {
-            let (ok, text) = one(sc, events, &e.kind, ja);
-            Outcome { ok, text, line: e.line }
+            let (ok, t) = one(sc, events, &e.kind);
+            Outcome { ok, text: t.en, text_ja: t.ja, line: e.line }
         })
         .collect()
 }
@@ -151,21 +148,25 @@ pub fn step_replies(events: &[Event], step: usize) -> Vec<(String, u16, String)>
     out
 }
 
-/// The English or (with `ja`) the Japanese text.
-fn tr(ja: bool, en: String, j: String) -> String {
-    if ja { j } else { en }
+/// A text in English and in Japanese.
+struct Two {
+    en: String,
+    ja: String,
 }
 
-fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, String) {
+fn two(en: String, ja: String) -> Two {
+    Two { en, ja }
+}
+
+fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, Two) {
     match k {
         ExpectKind::Trace { kind, host, pattern, absent } => {
             let name = host.map(|h| sc.hosts[h].name.as_str());
-            let what = tr(
-                ja,
+            let what = two(
                 format!("`{kind}` event{}", name.map(|n| format!(" on {n}")).unwrap_or_default()),
                 format!("{}`{kind}` イベント", name.map(|n| format!("{n} の ")).unwrap_or_default()),
             );
-            find_line(events, *kind, name, pattern, *absent, &what, ja)
+            find_line(events, *kind, name, pattern, *absent, &what)
         }
         ExpectKind::Fetched { step, count } => {
             let got = events
@@ -175,16 +176,14 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
             match got {
                 Some(n) => (
                     n == *count as u64,
-                    tr(
-                        ja,
+                    two(
                         format!("step {step}: {count} message(s) read — read {n}"),
                         format!("ステップ {step}: {count} 通を読む — 読んだのは {n} 通"),
                     ),
                 ),
                 None => (
                     false,
-                    tr(
-                        ja,
+                    two(
                         format!("step {step}: {count} message(s) read — the step did not run"),
                         format!("ステップ {step}: {count} 通を読む — ステップが実行されなかった"),
                     ),
@@ -196,23 +195,18 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
             let relevant: Vec<&(String, u16, String)> =
                 replies.iter().filter(|(c, _, _)| command.as_ref().is_none_or(|want| c == want)).collect();
             let what = match command {
-                Some(c) => tr(
-                    ja,
-                    format!("step {step}: a {code} reply to {c}"),
-                    format!("ステップ {step}: {c} への {code} 応答"),
-                ),
-                None => tr(ja, format!("step {step}: a {code} reply"), format!("ステップ {step}: {code} 応答")),
+                Some(c) => {
+                    two(format!("step {step}: a {code} reply to {c}"), format!("ステップ {step}: {c} への {code} 応答"))
+                }
+                None => two(format!("step {step}: a {code} reply"), format!("ステップ {step}: {code} 応答")),
             };
             match relevant.iter().find(|(_, c, _)| c == code) {
-                Some((_, _, line)) => {
-                    (true, tr(ja, format!("{what} — got `{line}`"), format!("{what} — 受け取った応答 `{line}`")))
-                }
+                Some((_, _, line)) => (
+                    true,
+                    two(format!("{} — got `{line}`", what.en), format!("{} — 受け取った応答 `{line}`", what.ja)),
+                ),
                 None => {
-                    let seen: Vec<String> = relevant
-                        .iter()
-                        .map(|(c, code, _)| tr(ja, format!("{code} to {c}"), format!("{c} への {code}")))
-                        .collect();
-                    let seen = if seen.is_empty() {
+                    let seen = if relevant.is_empty() {
                         // No reply to that command: say where the session went
                         // instead (a refused RCPT leaves no DATA to answer).
                         let refusal = replies.iter().rev().find(|(_, code, _)| *code >= 400);
@@ -221,27 +215,26 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
                             .find(|e| e.kind == Kind::MuaResult && e.field_u64(Field::Step) == Some(*step as u64))
                             .and_then(|e| e.line.as_deref());
                         match (command, refusal, result) {
-                            (Some(c), Some((last_cmd, _, line)), _) => tr(
-                                ja,
+                            (Some(c), Some((last_cmd, _, line)), _) => two(
                                 format!("no reply to {c}; the step's last refusal was `{line}` to {last_cmd}"),
                                 format!("{c} への応答なし。このステップの最後の拒否は {last_cmd} への `{line}`"),
                             ),
-                            (Some(c), None, Some(r)) => tr(
-                                ja,
+                            (Some(c), None, Some(r)) => two(
                                 format!("no reply to {c}; the client's result: {r}"),
                                 format!("{c} への応答なし。クライアントの結果: {r}"),
                             ),
-                            _ => tr(ja, "no reply at all".into(), "応答なし".into()),
+                            _ => two("no reply at all".into(), "応答なし".into()),
                         }
                     } else {
-                        seen.join(if ja { "、" } else { ", " })
+                        let en: Vec<String> = relevant.iter().map(|(c, code, _)| format!("{code} to {c}")).collect();
+                        let ja: Vec<String> = relevant.iter().map(|(c, code, _)| format!("{c} への {code}")).collect();
+                        two(en.join(", "), ja.join("、"))
                     };
                     (
                         false,
-                        tr(
-                            ja,
-                            format!("{what} — expected {code}, saw {seen}"),
-                            format!("{what} — 期待は {code}、実際は {seen}"),
+                        two(
+                            format!("{} — expected {code}, saw {}", what.en, seen.en),
+                            format!("{} — 期待は {code}、実際は {}", what.ja, seen.ja),
                         ),
                     )
                 }
@@ -270,16 +263,14 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
             match count {
                 Some(n) => (
                     found == *n,
-                    tr(
-                        ja,
+                    two(
                         format!("{n} message(s){about} delivered to {to} — found {found}"),
                         format!("{to} に配送された{about_ja}メッセージ {n} 通 — 見つかったのは {found} 通"),
                     ),
                 ),
                 None => (
                     !matching.is_empty(),
-                    tr(
-                        ja,
+                    two(
                         format!("a message{about} delivered to {to} — found {found}"),
                         format!("{to} に配送された{about_ja}メッセージ — 見つかったのは {found} 通"),
                     ),
@@ -292,8 +283,7 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
                 let k = msgs.len();
                 return (
                     false,
-                    tr(
-                        ja,
+                    two(
                         format!("header {name} in message {n} to {to} — only {k} message(s) were delivered"),
                         format!("{to} 宛ての {n} 通目のヘッダ {name} — 配送されたのは {k} 通だけ"),
                     ),
@@ -302,40 +292,29 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
             let hs = message::headers(m.as_bytes());
             let vals = message::values(&hs, name);
             let mut ok = true;
-            let mut parts = Vec::new();
+            let (mut en, mut ja) = (Vec::new(), Vec::new());
             if let Some(c) = count {
                 ok &= vals.len() == *c;
                 let k = vals.len();
-                parts.push(tr(
-                    ja,
-                    format!("{c} field(s), found {k}"),
-                    format!("フィールド {c} 個（見つかったのは {k} 個）"),
-                ));
+                en.push(format!("{c} field(s), found {k}"));
+                ja.push(format!("フィールド {c} 個（見つかったのは {k} 個）"));
             }
             if let Some(s) = contains {
                 let hit = vals.iter().any(|v| v.contains(s.as_str()));
                 ok &= hit;
-                parts.push(tr(
-                    ja,
-                    format!("one containing \"{s}\": {}", if hit { "yes" } else { "no" }),
-                    format!("「{s}」を含むもの: {}", if hit { "あり" } else { "なし" }),
-                ));
+                en.push(format!("one containing \"{s}\": {}", if hit { "yes" } else { "no" }));
+                ja.push(format!("「{s}」を含むもの: {}", if hit { "あり" } else { "なし" }));
             }
             if count.is_none() && contains.is_none() {
                 ok = !vals.is_empty();
-                parts.push(tr(
-                    ja,
-                    format!("present: {}", if ok { "yes" } else { "no" }),
-                    format!("あるか: {}", if ok { "ある" } else { "ない" }),
-                ));
+                en.push(format!("present: {}", if ok { "yes" } else { "no" }));
+                ja.push(format!("あるか: {}", if ok { "ある" } else { "ない" }));
             }
-            let parts = parts.join(if ja { "、" } else { "; " });
             (
                 ok,
-                tr(
-                    ja,
-                    format!("{name}: in message {n} to {to} — {parts}"),
-                    format!("{to} 宛ての {n} 通目の {name} — {parts}"),
+                two(
+                    format!("{name}: in message {n} to {to} — {}", en.join("; ")),
+                    format!("{to} 宛ての {n} 通目の {name} — {}", ja.join("、")),
                 ),
             )
         }
@@ -345,8 +324,7 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
                 let k = msgs.len();
                 return (
                     false,
-                    tr(
-                        ja,
+                    two(
                         format!("Received: chain of message {n} to {to} — only {k} message(s) were delivered"),
                         format!("{to} 宛ての {n} 通目の Received: の連なり — 配送されたのは {k} 通だけ"),
                     ),
@@ -359,25 +337,23 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind, ja: bool) -> (bool, Stri
                 .collect();
             let want: Vec<String> = hops.iter().map(|&i| sc.hosts[i].hostname.clone()).collect();
             let ok = seen == want;
-            let (want, seen) = (
-                want.join(" ← "),
-                if seen.is_empty() { tr(ja, "(none)".into(), "（なし）".into()) } else { seen.join(" ← ") },
-            );
+            let want = want.join(" ← ");
+            let seen = if seen.is_empty() { two("(none)".into(), "（なし）".into()) } else { two(seen.join(" ← "), seen.join(" ← ")) };
             (
                 ok,
-                tr(
-                    ja,
+                two(
                     format!(
-                        "Received: chain of message {n} to {to}, newest first — expected by {want}, found by {seen}"
+                        "Received: chain of message {n} to {to}, newest first — expected by {want}, found by {}",
+                        seen.en
                     ),
-                    format!("{to} 宛ての {n} 通目の Received: の連なり（新しい順） — 期待は {want}、実際は {seen}"),
+                    format!("{to} 宛ての {n} 通目の Received: の連なり（新しい順） — 期待は {want}、実際は {}", seen.ja),
                 ),
             )
         }
         ExpectKind::Log { host, pattern, absent } => {
             let name = sc.hosts[*host].name.as_str();
-            let what = tr(ja, format!("log line of {name}"), format!("{name} のログ行"));
-            find_line(events, Kind::Log, Some(name), pattern, *absent, &what, ja)
+            let what = two(format!("log line of {name}"), format!("{name} のログ行"));
+            find_line(events, Kind::Log, Some(name), pattern, *absent, &what)
         }
     }
 }
@@ -389,14 +365,11 @@ fn find_line(
     host: Option<&str>,
     pattern: &str,
     absent: bool,
-    what: &str,
-    ja: bool,
-) -> (bool, String) {
+    what: &Two,
+) -> (bool, Two) {
+    let (w, wj) = (&what.en, &what.ja);
     let Ok(re) = regex::Regex::new(pattern) else {
-        return (
-            false,
-            tr(ja, format!("a {what}: bad pattern {pattern}"), format!("{what}: パターン {pattern} が正しくない")),
-        );
+        return (false, two(format!("a {w}: bad pattern {pattern}"), format!("{wj}: パターン {pattern} が正しくない")));
     };
     let hit = events
         .iter()
@@ -404,19 +377,14 @@ fn find_line(
         .find_map(|e| e.line.as_deref().filter(|l| re.is_match(l)));
     let p = pattern;
     match (hit, absent) {
-        (Some(l), false) => {
-            (true, tr(ja, format!("a {what} matching /{p}/ — `{l}`"), format!("/{p}/ に合う {what} — `{l}`")))
-        }
-        (None, false) => {
-            (false, tr(ja, format!("a {what} matching /{p}/ — none"), format!("/{p}/ に合う {what} — なし")))
-        }
-        (None, true) => (true, tr(ja, format!("no {what} matching /{p}/"), format!("/{p}/ に合う {what} はない"))),
+        (Some(l), false) => (true, two(format!("a {w} matching /{p}/ — `{l}`"), format!("/{p}/ に合う {wj} — `{l}`"))),
+        (None, false) => (false, two(format!("a {w} matching /{p}/ — none"), format!("/{p}/ に合う {wj} — なし"))),
+        (None, true) => (true, two(format!("no {w} matching /{p}/"), format!("/{p}/ に合う {wj} はない"))),
         (Some(l), true) => (
             false,
-            tr(
-                ja,
-                format!("no {what} matching /{p}/ — but found `{l}`"),
-                format!("/{p}/ に合う {what} はない — ところが `{l}` があった"),
+            two(
+                format!("no {w} matching /{p}/ — but found `{l}`"),
+                format!("/{p}/ に合う {wj} はない — ところが `{l}` があった"),
             ),
         ),
     }

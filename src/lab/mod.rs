@@ -356,7 +356,13 @@ impl Lab {
                 Kind::ExpectFail
             };
             // Through the trace, so that a streamed run's sink gets them too.
-            trace.push(ev(end, SCENARIO_HOST, kind).line(r.text).field(Field::ExpectLine, r.line));
+            // The result in both languages: every view in Japanese reads `line_ja` (`Event::line_in`).
+            trace.push(
+                ev(end, SCENARIO_HOST, kind)
+                    .line(r.text)
+                    .field(Field::ExpectLine, r.line)
+                    .field(Field::LineJa, r.text_ja),
+            );
         }
         events.extend(trace.take_events());
         trace.end_stream();

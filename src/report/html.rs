@@ -2,6 +2,10 @@
 //! a filterable table of every event, the transcript of each connection,
 //! and each delivered message with its Received: chain read hop by hop.
 //! Everything is inline (CSS, script, SVG): the file opens without a network.
+//! In English or (`ja`, `maillab run --lang ja --html`) in Japanese: the
+//! page's words, and each event's line as [`Event::line_in`] gives it (the
+//! expectations' results and maillab's narration; what the hosts said stays
+//! as they said it).
 
 use crate::scenario::Scenario;
 use crate::trace::Event;
@@ -30,6 +34,12 @@ details { margin: 0.4em 0; } summary { cursor: pointer; font-weight: bold; }
 #filter { width: 30em; padding: 4px; }
 "#;
 
+/// The page's words in English or Japanese.
+fn t(ja: bool, en: &'static str, j: &'static str) -> &'static str {
+    if ja { j } else { en }
+}
+
+/// The filter of the event table and its count (`N of M events`, in the page's language).
 const SCRIPT: &str = r#"
 (function () {
   var input = document.getElementById('filter');
@@ -44,7 +54,10 @@ const SCRIPT: &str = r#"
       r.style.display = ok ? '' : 'none';
       if (ok) { shown++; }
     });
-    document.getElementById('count').textContent = shown + ' of ' + rows.length + ' events';
+    var ja = document.documentElement.lang === 'ja';
+    document.getElementById('count').textContent = ja
+      ? rows.length + ' 件中 ' + shown + ' 件'
+      : shown + ' of ' + rows.length + ' events';
   }
   input.addEventListener('input', apply);
   kind.addEventListener('change', apply);
@@ -61,60 +74,90 @@ fn hops(msg: &str) -> Vec<String> {
     v
 }
 
-pub fn report(sc: &Scenario, events: &[Event]) -> String {
+/// The report of a run, in English or (`ja`) in Japanese.
+pub fn report(sc: &Scenario, events: &[Event], ja: bool) -> String {
     let mut h = String::new();
-    let title = sc.title.en.clone().or_else(|| sc.title.ja.clone()).unwrap_or_else(|| sc.name.clone());
+    let (title, other, description) = if ja {
+        (
+            sc.title.ja.clone().or_else(|| sc.title.en.clone()).unwrap_or_else(|| sc.name.clone()),
+            None,
+            sc.description.ja.as_ref().or(sc.description.en.as_ref()),
+        )
+    } else {
+        (
+            sc.title.en.clone().or_else(|| sc.title.ja.clone()).unwrap_or_else(|| sc.name.clone()),
+            sc.title.ja.as_ref(),
+            sc.description.en.as_ref().or(sc.description.ja.as_ref()),
+        )
+    };
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>maillab: {}</title><style>{STYLE}</style></head><body>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>maillab: {}</title><style>{STYLE}</style></head><body>\n",
+        t(ja, "en", "ja"),
         esc(&sc.name)
     );
     let _ = writeln!(h, "<h1>{}</h1>", esc(&title));
-    if let Some(ja) = &sc.title.ja {
-        let _ = writeln!(h, "<p lang=\"ja\">{}</p>", esc(ja));
+    if let Some(o) = other {
+        let _ = writeln!(h, "<p lang=\"ja\">{}</p>", esc(o));
     }
-    if let Some(d) = sc.description.en.as_ref().or(sc.description.ja.as_ref()) {
+    if let Some(d) = description {
         let _ = writeln!(h, "<p>{}</p>", esc(d));
     }
     let (pass, fail) = (
         events.iter().filter(|e| e.kind == Kind::ExpectPass).count(),
         events.iter().filter(|e| e.kind == Kind::ExpectFail).count(),
     );
-    let _ = writeln!(
-        h,
-        "<p><b>Expectations:</b> <span class=\"pass\">{pass} passed</span>, <span class=\"{}\">{fail} failed</span></p><ul>",
-        if fail > 0 { "fail" } else { "pass" }
-    );
+    let cls = if fail > 0 { "fail" } else { "pass" };
+    let _ = if ja {
+        writeln!(
+            h,
+            "<p><b>期待値:</b> <span class=\"pass\">成立 {pass} 件</span>、<span class=\"{cls}\">不成立 {fail} 件</span></p><ul>"
+        )
+    } else {
+        writeln!(
+            h,
+            "<p><b>Expectations:</b> <span class=\"pass\">{pass} passed</span>, <span class=\"{cls}\">{fail} failed</span></p><ul>"
+        )
+    };
     for e in events.iter().filter(|e| matches!(e.kind, Kind::ExpectPass | Kind::ExpectFail)) {
         let cls = if e.kind == Kind::ExpectPass { "pass" } else { "fail" };
-        let _ = writeln!(h, "<li class=\"{cls}\">{}</li>", esc(e.line.as_deref().unwrap_or("")));
+        let _ = writeln!(h, "<li class=\"{cls}\">{}</li>", esc(&e.line_in(ja)));
     }
-    h.push_str("</ul>\n<h2>Network</h2>\n<div class=\"scroll\">");
+    let _ = write!(h, "</ul>\n<h2>{}</h2>\n<div class=\"scroll\">", t(ja, "Network", "ネットワーク"));
     h.push_str(&crate::report::graph::svg(sc));
-    h.push_str("</div>\n<h2>Sequence of connections</h2>\n<div class=\"scroll\">");
+    let _ = write!(h, "</div>\n<h2>{}</h2>\n<div class=\"scroll\">", t(ja, "Sequence of connections", "接続の順序"));
     h.push_str(&seq::svg(events, Zoom::Sessions));
-    h.push_str("</div>\n<details><summary>Every protocol line</summary><div class=\"scroll\">");
+    let _ = write!(
+        h,
+        "</div>\n<details><summary>{}</summary><div class=\"scroll\">",
+        t(ja, "Every protocol line", "プロトコルのすべての行")
+    );
     h.push_str(&seq::svg(events, Zoom::Lines));
     h.push_str("</div></details>\n");
 
     // Delivered messages with their path.
-    h.push_str("<h2>Delivered messages</h2>\n");
+    let _ = writeln!(h, "<h2>{}</h2>", t(ja, "Delivered messages", "配送されたメッセージ"));
     for e in events.iter().filter(|e| e.kind == Kind::Deliver) {
         let msg = e.field_str(Field::Message).unwrap_or("");
+        let (mailbox, host) = (esc(e.field_str(Field::Mailbox).unwrap_or("?")), esc(&e.host));
+        let where_ = if ja { format!("{host} のメールボックス {mailbox}") } else { format!("mailbox {mailbox} on {host}") };
+        let _ = writeln!(h, "<details open><summary>{} · {where_}</summary>", crate::trace::render::clock(e.t));
         let _ = writeln!(
             h,
-            "<details open><summary>{} · mailbox {} on {}</summary>",
-            crate::trace::render::clock(e.t),
-            esc(e.field_str(Field::Mailbox).unwrap_or("?")),
-            esc(&e.host)
+            "<p>{}</p>",
+            t(
+                ja,
+                "The path, read from the Received: fields bottom-up (oldest hop first):",
+                "経路（Received: フィールドを下から読んだもの、古い中継から）:"
+            )
         );
-        h.push_str("<p>The path, read from the Received: fields bottom-up (oldest hop first):</p>\n");
         for (i, r) in hops(msg).iter().enumerate() {
             let by = crate::base::message::received_by(r).unwrap_or_else(|| "?".into());
             let from = r.split_whitespace().nth(1).unwrap_or("?");
             let _ = writeln!(
                 h,
-                "<div class=\"hop\">hop {}: <b>{}</b> → <b>{}</b> <small>{}</small></div>",
+                "<div class=\"hop\">{} {}: <b>{}</b> → <b>{}</b> <small>{}</small></div>",
+                t(ja, "hop", "中継"),
                 i + 1,
                 esc(from),
                 esc(&by),
@@ -129,7 +172,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
     }
 
     // Transcripts per connection.
-    h.push_str("<h2>Transcripts</h2>\n");
+    let _ = writeln!(h, "<h2>{}</h2>", t(ja, "Transcripts", "接続ごとのやりとり"));
     let mut sessions: BTreeMap<u64, Vec<&Event>> = BTreeMap::new();
     for e in events
         .iter()
@@ -141,16 +184,12 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
         // Server-side events: the host is the server, the peer the client.
         let Some(first) = evs.first() else { continue };
         let (client, server) = (first.peer.as_deref().unwrap_or_default().to_string(), first.host.to_string());
-        let _ = writeln!(
-            h,
-            "<details><summary>#{s} {} → {} ({} lines)</summary><pre>",
-            esc(&client),
-            esc(&server),
-            evs.len()
-        );
+        let n = evs.len();
+        let lines = if ja { format!("{n} 行") } else { format!("{n} lines") };
+        let _ = writeln!(h, "<details><summary>#{s} {} → {} ({lines})</summary><pre>", esc(&client), esc(&server));
         for e in evs {
             let who = if e.kind.is_reply() { "S" } else { "C" };
-            let _ = writeln!(h, "{who}: {}", esc(e.line.as_deref().unwrap_or("")));
+            let _ = writeln!(h, "{who}: {}", esc(&e.line_in(ja)));
         }
         h.push_str("</pre></details>\n");
     }
@@ -159,11 +198,26 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
     let mut kinds: Vec<&str> = events.iter().filter(|e| e.kind != Kind::Wire).map(|e| e.kind.name()).collect();
     kinds.sort();
     kinds.dedup();
-    h.push_str("<h2>Every event</h2>\n<p><input id=\"filter\" placeholder=\"filter: host, text, code…\"> <select id=\"kind\"><option value=\"\">all kinds</option>");
+    let _ = write!(
+        h,
+        "<h2>{}</h2>\n<p><input id=\"filter\" placeholder=\"{}\"> <select id=\"kind\"><option value=\"\">{}</option>",
+        t(ja, "Every event", "すべてのイベント"),
+        t(ja, "filter: host, text, code…", "絞り込み: ホスト、文字列、コード…"),
+        t(ja, "all kinds", "すべての種類")
+    );
     for k in &kinds {
         let _ = write!(h, "<option>{}</option>", esc(k));
     }
-    h.push_str("</select> <span id=\"count\"></span></p>\n<table id=\"events\"><thead><tr><th>time</th><th>#</th><th>host</th><th>peer</th><th>kind</th><th>line</th></tr></thead><tbody>\n");
+    let heads = if ja {
+        ["時刻", "#", "ホスト", "相手", "種類", "行"]
+    } else {
+        ["time", "#", "host", "peer", "kind", "line"]
+    };
+    let _ = write!(h, "</select> <span id=\"count\"></span></p>\n<table id=\"events\"><thead><tr>");
+    for x in heads {
+        let _ = write!(h, "<th>{x}</th>");
+    }
+    h.push_str("</tr></thead><tbody>\n");
     for e in events.iter().filter(|e| e.kind != Kind::Wire) {
         let _ = writeln!(
             h,
@@ -175,7 +229,7 @@ pub fn report(sc: &Scenario, events: &[Event]) -> String {
             esc(&e.host),
             esc(e.peer.as_deref().unwrap_or("")),
             e.kind,
-            esc(e.line.as_deref().unwrap_or(""))
+            esc(&e.line_in(ja))
         );
     }
     let _ = write!(h, "</tbody></table>\n<script>{SCRIPT}</script>\n</body></html>\n");

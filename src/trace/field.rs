@@ -53,6 +53,9 @@ fields! {
     /// A DNS message id.
     Id = "id",
     Ip = "ip",
+    /// The event's line in Japanese, where maillab words it when it makes
+    /// the event (an expectation's result), for a view in Japanese.
+    LineJa = "line_ja",
     /// A mailing list's name.
     List = "list",
     Mailbox = "mailbox",

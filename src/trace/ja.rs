@@ -31,6 +31,7 @@ pub fn line(e: &Event) -> Option<String> {
             let c = re!(r"^scenario (.+) \((\d+) hosts\), virtual time starts (\S+)$").captures(l)?;
             Some(format!("シナリオ {} を開始（ホスト {} 台）、仮想時間は {} から", &c[1], &c[2], &c[3]))
         }
+        Kind::ExpectPass | Kind::ExpectFail => e.field_str(Field::LineJa).map(str::to_string),
         Kind::RunEnd => l.strip_prefix("virtual time elapsed: ").map(|t| format!("経過した仮想時間: {t}")),
         Kind::RunLimit => run_limit(l),
         Kind::Summary => summary(e, l),

@@ -207,9 +207,9 @@ kinds! {
         "the run ended, with the virtual time it took";
     RunLimit = "run.limit", Scenario, [],
         "the run stopped at its `run_limit` with work still pending";
-    ExpectPass = "expect.pass", Scenario, [ExpectLine],
+    ExpectPass = "expect.pass", Scenario, [ExpectLine, LineJa],
         "one expectation held";
-    ExpectFail = "expect.fail", Scenario, [ExpectLine],
+    ExpectFail = "expect.fail", Scenario, [ExpectLine, LineJa],
         "one expectation did not hold";
     /// Raw segments and datagrams, kept only for `--pcap`; never shown.
     Wire = "wire", Network, [Src, Dst, Proto, Flags, Data],
@@ -227,7 +227,9 @@ fn book_fields(k: Kind) -> Vec<&'static str> {
         }
         Kind::Deliver => vec!["`qid`", "`mailbox`", "`message` (the whole message)"],
         Kind::MuaMessage => vec!["`step`", "`message` (the whole message)"],
-        Kind::ExpectPass | Kind::ExpectFail => vec!["`expect_line` (its line in the scenario file)"],
+        Kind::ExpectPass | Kind::ExpectFail => {
+            vec!["`expect_line` (its line in the scenario file)", "`line_ja` (the result in Japanese)"]
+        },
         _ => f,
     }
 }

@@ -608,3 +608,40 @@ fn new_overwrites_nothing_and_refuses_unfit_names() {
     assert!(dir.join("sub/ok.answers.yaml").exists() && out.contains("sub/ok.answers.yaml"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An expectation's result is worded in the reader's language wherever it
+/// is shown: the text trace, the HTML report, and `check` when one
+/// student's variant fails it.
+#[test]
+fn expectation_results_are_japanese_in_every_view() {
+    let dir = std::env::temp_dir().join(format!("maillab-expect-ja-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    let html = dir.join("r.html");
+    let (code, _, err) =
+        maillab(&["--lang", "ja", "run", "scenarios/relay-chain.yaml", "--html", html.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).expect("the report");
+    assert!(page.contains("<html lang=\"ja\">"), "{page}");
+    assert!(page.contains("<li class=\"pass\">/stat=Sent/ に合う dept のログ行 — "), "{page}");
+    assert!(!page.contains("a log line of dept"), "{page}");
+    let (_, out, _) = maillab(&["run", "scenarios/relay-chain.yaml", "--html", html.to_str().expect("utf-8")]);
+    assert!(out.contains("passed, 0 failed"), "{out}");
+    let page = std::fs::read_to_string(&html).expect("the report");
+    assert!(page.contains("<li class=\"pass\">a log line of dept matching /stat=Sent/"), "{page}");
+
+    // The second variant expects a second message that never comes.
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fail-expect.yaml"))
+        .expect("fixture")
+        .replace("  - reply: { step: 1, code: 550, command: RCPT }\n", "")
+        .replace("delivered: { to: alice@example.com }", "delivered: { to: alice@example.com, count: ${n} }")
+        + "variants:\n  vars:\n    n: { choices: [1, 2] }\n";
+    let file = dir.join("variants.yaml");
+    std::fs::write(&file, src).expect("write");
+    let (code, _, err) = maillab(&["--lang", "ja", "check", file.to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("期待値が成り立ちません: alice@example.com に配送されたメッセージ 2 通 — 見つかったのは 1 通"), "{err}");
+    let (code, _, err) = maillab(&["check", file.to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the expectation fails: 2 message(s) delivered to alice@example.com — found 1"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,7 +14,7 @@ fn reports() -> Vec<(String, String)> {
         .into_iter()
         .map(|name| {
             let (sc, r) = common::run(&name);
-            let html = maillab::report::html::report(&sc, &r.events);
+            let html = maillab::report::html::report(&sc, &r.events, false);
             (name, html)
         })
         .collect()

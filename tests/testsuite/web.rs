@@ -201,3 +201,26 @@ fn web_with_a_lesson_grades_and_saves_answers() {
     let r = get_json(&w.addr, "/api/lesson/result?lang=ja");
     assert_eq!(r["lang"], "ja");
 }
+
+/// The expectations' results come with their Japanese line, as every other
+/// narrated event does: the page shows `line_ja` to a Japanese reader.
+#[test]
+fn web_rows_of_expectations_carry_their_japanese_line() {
+    let w = start(&["--lesson", "04-pop-and-imap", "--lang", "ja"]);
+    let total = get_json(&w.addr, "/api/meta")["total"].as_u64().expect("total");
+    let ev = get_json(&w.addr, &format!("/api/events?offset={}&limit=50", total.saturating_sub(50)));
+    let rows: Vec<&serde_json::Value> = ev["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["kind"] == "expect.pass" || r["kind"] == "expect.fail")
+        .collect();
+    assert!(!rows.is_empty(), "no expectation rows in {ev}");
+    for r in &rows {
+        assert!(r["line_ja"].as_str().is_some_and(|l| !l.is_empty() && l != r["line"]), "no Japanese line: {r}");
+    }
+    assert!(
+        rows.iter().any(|r| r["line_ja"].as_str().is_some_and(|l| l.contains("/imap-login") && l.contains("mail のログ行"))),
+        "{rows:?}"
+    );
+}
