@@ -525,3 +525,98 @@ fn a_half_answered_question_says_so_on_resume() {
     assert!(text.contains("(前回の回答: 9 ✗。あと 1 回答えられます)"), "{text}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// The quoted pieces (「…」, "…", `…`) of a text that hold a Latin letter.
+fn quoted(text: &str) -> Vec<String> {
+    let re = regex::Regex::new(r#"「([^「」]*)」|"([^"]+)"|`([^`]+)`"#).expect("regex");
+    re.captures_iter(text)
+        .filter_map(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str().to_string()))
+        .filter(|q| q.chars().any(|c| c.is_ascii_alphabetic()))
+        .collect()
+}
+
+/// Every Japanese text of a lesson file (the `ja:` values, at any depth).
+fn japanese_texts(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("ja", serde_json::Value::String(s)) => out.push(s.clone()),
+                    _ => japanese_texts(x, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| japanese_texts(x, out)),
+        _ => {}
+    }
+}
+
+/// A quoted piece of a lesson as a pattern: `...`, `…`, a lone `N` and a
+/// variant's `${name}` stand for anything, with the spaces around them.
+fn piece_pattern(q: &str) -> regex::Regex {
+    let gap = regex::Regex::new(r"\s*(?:\.\.\.|…|\$\{[^}]*\}|\bN\b)\s*").expect("regex");
+    let parts: Vec<String> = gap.split(q).map(regex::escape).collect();
+    regex::Regex::new(&parts.join(".*?")).expect("an escaped pattern")
+}
+
+/// A lesson's Japanese text may quote the trace only as a Japanese reader
+/// sees it: a piece quoted from maillab's English narration (a line the
+/// Japanese trace words differently, `Event::line_in`) is not there for
+/// them. Each quoted piece that matches the English line of a narrated event
+/// must also match the Japanese text line of some event of that kind, or
+/// what the text view puts around every line (a label such as `delivered`).
+#[test]
+fn japanese_lesson_texts_quote_the_japanese_trace() {
+    use maillab::trace::render::text_line;
+    // Per kind: the English lines that the Japanese view words differently, and every Japanese text line.
+    let mut english: BTreeMap<maillab::trace::Kind, Vec<String>> = BTreeMap::new();
+    let mut japanese: BTreeMap<maillab::trace::Kind, Vec<String>> = BTreeMap::new();
+    let mut frames = std::collections::BTreeSet::new();
+    for name in crate::common::scenario_names() {
+        let (_, r) = crate::common::run(&name);
+        for e in &r.events {
+            let ja = e.line_in(true);
+            if let (std::borrow::Cow::Owned(ja), Some(en)) = (&ja, &e.line)
+                && ja != en
+            {
+                english.entry(e.kind).or_default().push(en.clone());
+            }
+            let text = text_line(e, 0, false, true);
+            frames.insert(text.replacen(ja.as_ref(), "", 1));
+            japanese.entry(e.kind).or_default().push(text);
+        }
+    }
+    let mut wrong = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("lessons/").flatten().map(|e| e.path()).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "yaml")) {
+        if f.to_string_lossy().ends_with(".answers.yaml") {
+            continue;
+        }
+        let src = std::fs::read_to_string(f).expect("a lesson");
+        let v: serde_json::Value = serde_saphyr::from_str(&src).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let mut texts = Vec::new();
+        japanese_texts(&v, &mut texts);
+        for q in texts.iter().flat_map(|t| quoted(t)) {
+            let p = piece_pattern(&q);
+            if frames.iter().any(|f| p.is_match(f)) {
+                continue;
+            }
+            for (kind, lines) in &english {
+                let in_ja = japanese.get(kind).is_some_and(|ls| ls.iter().any(|l| p.is_match(l)));
+                if let Some(l) = lines.iter().find(|l| p.is_match(l))
+                    && !in_ja
+                {
+                    wrong.push(format!("{}: 「{q}」 is in the English `{kind}` line `{l}`", f.display()));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "Japanese lesson texts quote English narration that the Japanese trace words differently:\n{}",
+        wrong.join("\n")
+    );
+}
