@@ -201,10 +201,9 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, Two) {
                 None => two(format!("step {step}: a {code} reply"), format!("ステップ {step}: {code} 応答")),
             };
             match relevant.iter().find(|(_, c, _)| c == code) {
-                Some((_, _, line)) => (
-                    true,
-                    two(format!("{} — got `{line}`", what.en), format!("{} — 受け取った応答 `{line}`", what.ja)),
-                ),
+                Some((_, _, line)) => {
+                    (true, two(format!("{} — got `{line}`", what.en), format!("{} — 受け取った応答 `{line}`", what.ja)))
+                }
                 None => {
                     let seen = if relevant.is_empty() {
                         // No reply to that command: say where the session went
@@ -338,7 +337,11 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, Two) {
             let want: Vec<String> = hops.iter().map(|&i| sc.hosts[i].hostname.clone()).collect();
             let ok = seen == want;
             let want = want.join(" ← ");
-            let seen = if seen.is_empty() { two("(none)".into(), "（なし）".into()) } else { two(seen.join(" ← "), seen.join(" ← ")) };
+            let seen = if seen.is_empty() {
+                two("(none)".into(), "（なし）".into())
+            } else {
+                two(seen.join(" ← "), seen.join(" ← "))
+            };
             (
                 ok,
                 two(
@@ -346,7 +349,10 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, Two) {
                         "Received: chain of message {n} to {to}, newest first — expected by {want}, found by {}",
                         seen.en
                     ),
-                    format!("{to} 宛ての {n} 通目の Received: の連なり（新しい順） — 期待は {want}、実際は {}", seen.ja),
+                    format!(
+                        "{to} 宛ての {n} 通目の Received: の連なり（新しい順） — 期待は {want}、実際は {}",
+                        seen.ja
+                    ),
                 ),
             )
         }
@@ -359,14 +365,7 @@ fn one(sc: &Scenario, events: &[Event], k: &ExpectKind) -> (bool, Two) {
 }
 
 /// Is there an event of `kind` (on `host`) whose line matches `pattern`?
-fn find_line(
-    events: &[Event],
-    kind: Kind,
-    host: Option<&str>,
-    pattern: &str,
-    absent: bool,
-    what: &Two,
-) -> (bool, Two) {
+fn find_line(events: &[Event], kind: Kind, host: Option<&str>, pattern: &str, absent: bool, what: &Two) -> (bool, Two) {
     let (w, wj) = (&what.en, &what.ja);
     let Ok(re) = regex::Regex::new(pattern) else {
         return (false, two(format!("a {w}: bad pattern {pattern}"), format!("{wj}: パターン {pattern} が正しくない")));

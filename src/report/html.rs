@@ -140,7 +140,11 @@ pub fn report(sc: &Scenario, events: &[Event], ja: bool) -> String {
     for e in events.iter().filter(|e| e.kind == Kind::Deliver) {
         let msg = e.field_str(Field::Message).unwrap_or("");
         let (mailbox, host) = (esc(e.field_str(Field::Mailbox).unwrap_or("?")), esc(&e.host));
-        let where_ = if ja { format!("{host} のメールボックス {mailbox}") } else { format!("mailbox {mailbox} on {host}") };
+        let where_ = if ja {
+            format!("{host} のメールボックス {mailbox}")
+        } else {
+            format!("mailbox {mailbox} on {host}")
+        };
         let _ = writeln!(h, "<details open><summary>{} · {where_}</summary>", crate::trace::render::clock(e.t));
         let _ = writeln!(
             h,

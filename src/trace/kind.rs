@@ -229,7 +229,7 @@ fn book_fields(k: Kind) -> Vec<&'static str> {
         Kind::MuaMessage => vec!["`step`", "`message` (the whole message)"],
         Kind::ExpectPass | Kind::ExpectFail => {
             vec!["`expect_line` (its line in the scenario file)", "`line_ja` (the result in Japanese)"]
-        },
+        }
         _ => f,
     }
 }

@@ -220,7 +220,8 @@ fn web_rows_of_expectations_carry_their_japanese_line() {
         assert!(r["line_ja"].as_str().is_some_and(|l| !l.is_empty() && l != r["line"]), "no Japanese line: {r}");
     }
     assert!(
-        rows.iter().any(|r| r["line_ja"].as_str().is_some_and(|l| l.contains("/imap-login") && l.contains("mail のログ行"))),
+        rows.iter()
+            .any(|r| r["line_ja"].as_str().is_some_and(|l| l.contains("/imap-login") && l.contains("mail のログ行"))),
         "{rows:?}"
     );
 }
