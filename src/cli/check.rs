@@ -8,11 +8,36 @@ use std::process::ExitCode;
 
 pub fn check(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
+    // The files whose problems have been printed: an answer key's lesson
+    // that does not load is reported once, whether it is checked itself
+    // (`maillab check x.yaml x.answers.yaml`) or only through its key.
+    let mut shown = std::collections::BTreeSet::new();
     for f in files {
         match check_one(f) {
             Ok(what) => sayln!("{}: {}", f.display(), tr(format!("ok ({what})"), format!("正しい（{what}）"))),
-            Err(d) => {
-                print_diags(&d, f);
+            Err((source, d)) => {
+                let first = shown.insert(source.canonicalize().unwrap_or_else(|_| source.clone()));
+                if first {
+                    print_diags(&d, &source);
+                }
+                let (name, s) = (f.display(), source.display());
+                if source != *f {
+                    eprintln!(
+                        "{}",
+                        tr(
+                            format!("{name}: not checked: its lesson {s} has the problems listed above"),
+                            format!("{name}: 確かめられません: レッスン {s} に上に示した問題があります"),
+                        )
+                    );
+                } else if !first {
+                    eprintln!(
+                        "{}",
+                        tr(
+                            format!("{name}: its problems are listed above"),
+                            format!("{name}: 問題は上に示したとおりです")
+                        )
+                    );
+                }
                 bad = true;
             }
         }
@@ -20,13 +45,22 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }
 
-/// What the file holds, in a few words, or its problems.
-fn check_one(f: &Path) -> Result<String, Diagnostics> {
-    let is_lesson = maillab::base::shipped::read(f).map(|s| lesson::is_lesson(&s)).unwrap_or(false);
+/// What the file holds, in a few words, or its problems with the file they
+/// are in (an answer key's may be in its lesson).
+fn check_one(f: &Path) -> Result<String, (PathBuf, Diagnostics)> {
     let answers_of = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".answers.yaml"));
     if let Some(stem) = answers_of {
-        check_answers(f, stem)
-    } else if is_lesson {
+        let lesson_path = f.with_file_name(format!("{stem}.yaml"));
+        let l = lesson::load_file(&lesson_path).map_err(|d| (lesson_path.clone(), d))?;
+        return check_answers(f, &l).map_err(|d| (f.to_path_buf(), d));
+    }
+    check_file(f).map_err(|d| (f.to_path_buf(), d))
+}
+
+/// A scenario or a lesson file: what it holds, or its problems.
+fn check_file(f: &Path) -> Result<String, Diagnostics> {
+    let is_lesson = maillab::base::shipped::read(f).map(|s| lesson::is_lesson(&s)).unwrap_or(false);
+    if is_lesson {
         let l = lesson::load_file(f)?;
         let n = check_lesson_variants(f, &l)?;
         let (sections, checkpoints) = (l.sections.len(), l.checkpoints().count());
@@ -167,13 +201,11 @@ fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnost
     Ok(all.len())
 }
 
-/// An answer key `NAME.answers.yaml`: it must read, and name only checkpoints of the lesson `NAME.yaml` beside it.
-fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
+/// An answer key `NAME.answers.yaml`: it must read, and name only checkpoints of its lesson `l` (`NAME.yaml` beside it).
+fn check_answers(f: &Path, l: &lesson::Lesson) -> Result<String, Diagnostics> {
     let given = lesson::load_answers(f)?;
-    let lesson_path = f.with_file_name(format!("{stem}.yaml"));
-    let l = lesson::load_file(&lesson_path)?;
     let src = maillab::base::shipped::read(f).unwrap_or_default();
-    let unknown = lesson::unknown_answers(&l, &given, &f.display().to_string(), &src);
+    let unknown = lesson::unknown_answers(l, &given, &f.display().to_string(), &src);
     if !unknown.is_empty() {
         return Err(unknown);
     }
@@ -184,7 +216,7 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
         maillab::base::diag::Lang::En => lesson::Lang::En,
     };
     let file = f.display().to_string();
-    let report = lesson::grade(&l, &given, lang)
+    let report = lesson::grade(l, &given, lang)
         .map_err(|e| Diagnostics(vec![Diagnostic::whole_file(&file, e.to_string(), None)]))?;
     let wrong: Vec<Diagnostic> = report
         .items
@@ -210,6 +242,25 @@ fn check_answers(f: &Path, stem: &str) -> Result<String, Diagnostics> {
         .collect();
     if !wrong.is_empty() {
         return Err(Diagnostics(wrong));
+    }
+    // A key that leaves checkpoints out still reads (it may be half
+    // written), but it would not score 100%: say which ones it leaves out.
+    let missing: Vec<String> =
+        l.checkpoints().filter(|c| !given.contains_key(&c.id)).map(|c| format!("`{}`", c.id)).collect();
+    if !missing.is_empty() {
+        let (n, ids) = (missing.len(), missing.join(", "));
+        let warning = Diagnostic::whole_file(
+            &file,
+            tr(
+                format!("no answer to {}: {ids}", count(n as u64, "checkpoint", "checkpoints")),
+                format!("チェックポイント {n} 個に答えがありません: {ids}"),
+            ),
+            Some(tr(
+                "add a `checkpoint-id: answer` line for each; `maillab lesson grade` counts a missing answer as wrong",
+                "それぞれに `チェックポイントID: 答え` の行を足してください。`maillab lesson grade` は答えのないものを不正解と数えます",
+            )),
+        );
+        print_warnings(&[warning], f);
     }
     let (name, n, all) = (&l.name, given.len(), l.checkpoints().count());
     Ok(tr(

@@ -47,13 +47,66 @@ pub struct RawScenario {
 }
 
 /// A text in English and Japanese (either may be left out).
-#[derive(Debug, Deserialize, Clone, Default, JsonSchema)]
+#[derive(Debug, Clone, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     #[serde(default)]
     pub en: Option<String>,
     #[serde(default)]
     pub ja: Option<String>,
+}
+
+/// The start of the reader's error for a plain value where a [`Text`] is
+/// expected (`title: Hello`, `options: ["25", "587"]`), the value after it;
+/// the loader words it (`load::yaml_error`).
+pub const PLAIN_TEXT: &str = "a plain value where a text with its languages is expected: ";
+
+/// A [`Text`] is a mapping of `en` and `ja`; anything else is refused with
+/// [`PLAIN_TEXT`] and the value, so that the message can show how to write it.
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Both {
+            #[serde(default)]
+            en: Option<String>,
+            #[serde(default)]
+            ja: Option<String>,
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a text with its languages (`en: …`, `ja: …`)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Text, A::Error> {
+                let b = Both::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Text { en: b.en, ja: b.ja })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Err(E::custom(format!("{PLAIN_TEXT}{v}")))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Text, E> {
+                self.visit_str("")
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Text, E> {
+                self.visit_str("")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Text, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -91,6 +91,10 @@ fn broken_files_are_explained_in_japanese_too() {
         ("misspelt-kind.yaml", "misspelt-kind.yaml:34:20: `delivr` はイベントの種類ではありません"),
         ("client-header.yaml", "ヒント: 件名は `subject:` に書いてください"),
         ("bad-start.yaml", "は日時として読めません: 範囲外の値があります"),
+        (
+            "lesson-plain-options.yaml",
+            "lesson-plain-options.yaml:12:21: `options` の各項目は言語ごとの文 (`en:`、`ja:`) で書きます (`25` だけでは書けません)",
+        ),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);
         assert!(got.contains(want), "{file}: expected `{want}` in:\n{got}");

@@ -339,6 +339,18 @@ fn check_reads_answer_keys_against_their_lesson() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("x.answers.yaml:3:1: `received-count`: `4` is graded wrong: the lesson expects 3"), "{err}");
     assert!(!err.contains("data-code"), "{err}");
+    // A key that leaves checkpoints out still reads, with a warning naming them.
+    let key = std::fs::read_to_string(root.join("lessons/01-addresses-and-messages.answers.yaml")).unwrap();
+    let key: String = key.lines().filter(|l| !l.starts_with("first-hop:")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("lessons/x.answers.yaml"), key).unwrap();
+    let x = dir.join("lessons/x.answers.yaml");
+    let (code, out, err) = maillab(&["check", x.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("8 of 9 checkpoints answered"), "{out}");
+    assert!(err.contains("x.answers.yaml: warning: no answer to 1 checkpoint: `first-hop`\n"), "{err}");
+    let (code, _, err) = maillab(&["--lang", "ja", "check", x.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("x.answers.yaml: 警告: チェックポイント 1 個に答えがありません: `first-hop`\n"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -639,7 +651,10 @@ fn expectation_results_are_japanese_in_every_view() {
     std::fs::write(&file, src).expect("write");
     let (code, _, err) = maillab(&["--lang", "ja", "check", file.to_str().expect("utf-8")]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("期待値が成り立ちません: alice@example.com に配送されたメッセージ 2 通 — 見つかったのは 1 通"), "{err}");
+    assert!(
+        err.contains("期待値が成り立ちません: alice@example.com に配送されたメッセージ 2 通 — 見つかったのは 1 通"),
+        "{err}"
+    );
     let (code, _, err) = maillab(&["check", file.to_str().expect("utf-8")]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("the expectation fails: 2 message(s) delivered to alice@example.com — found 1"), "{err}");

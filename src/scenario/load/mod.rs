@@ -313,6 +313,11 @@ pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) ->
             ),
         );
     }
+    if let Some(i) = message.find(super::raw::PLAIN_TEXT) {
+        let v = &message[i + super::raw::PLAIN_TEXT.len()..];
+        let (line, column, message, hint) = Spot::new(src, line, column).plain_text(line, column, v);
+        return d(line, column, message, hint);
+    }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (key, tail) = rest.split_once('`').unwrap_or((rest, ""));
         let expected: Vec<&str> = tail
@@ -606,6 +611,112 @@ impl<'a> Spot<'a> {
         } else {
             (format!("`{v}`"), format!("`{v}` があります"))
         }
+    }
+
+    /// The key of the list this is an item of: `options` for `"25"` in
+    /// `options: ["25", "587"]`, or for `25` in a `- 25` line under `options:`.
+    fn list_of(&self) -> Option<String> {
+        let (before, _) = self.split()?;
+        // In brackets on this line: the innermost open one.
+        let mut open = Vec::new();
+        let mut quote = None;
+        for (i, c) in before.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '[' | '{') => open.push((i, c)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        if let Some(&(i, c)) = open.last() {
+            if c != '[' {
+                return None;
+            }
+            let key = before[..i].trim_end().strip_suffix(':')?;
+            let key = key.rsplit(['{', ',']).next()?.trim().trim_start_matches("- ").trim().trim_matches(['"', '\'']);
+            return (!key.is_empty()).then(|| key.to_string());
+        }
+        // A `- ` item: the key on the nearest line above that is not a sibling item.
+        if !before.trim_end().ends_with('-') || before.trim_start_matches([' ', '-']).trim() != "" {
+            return None;
+        }
+        let indent = Spot::indent(before);
+        let upto = usize::try_from(self.line).ok()?.checked_sub(1)?;
+        for i in (0..upto).rev() {
+            let t = self.lines[i];
+            let body = t.trim_start();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            let at = Spot::indent(t);
+            if at > indent || (at == indent && body.starts_with('-')) {
+                continue;
+            }
+            let key = body.trim_start_matches("- ").trim_end().strip_suffix(':')?.trim().trim_matches(['"', '\'']);
+            return (!key.is_empty()).then(|| key.to_string());
+        }
+        None
+    }
+
+    /// A plain value (`v`, empty for none) where a text with its languages is expected.
+    fn plain_text(&self, line: u64, column: u64, v: &str) -> (u64, u64, String, String) {
+        let example = if v.is_empty() {
+            "{ en: \"…\", ja: \"…\" }".to_string()
+        } else {
+            format!("{{ en: {v:?}, ja: \"…\" }}")
+        };
+        let either = tr("either language may be left out", "どちらかの言語は省けます");
+        if let Some(list) = self.list_of() {
+            let (what, what_ja) = if v.is_empty() {
+                ("an empty item".to_string(), "空の項目があります".to_string())
+            } else {
+                (format!("a plain `{v}`"), format!("`{v}` だけでは書けません"))
+            };
+            return (
+                line,
+                column,
+                tr(
+                    format!("each item of `{list}` is a text with its languages (`en:`, `ja:`), not {what}"),
+                    format!("`{list}` の各項目は言語ごとの文 (`en:`、`ja:`) で書きます ({what_ja})"),
+                ),
+                tr(
+                    format!("write each item as `- {example}` ({either})"),
+                    format!("各項目を `- {example}` のように書いてください ({either})"),
+                ),
+            );
+        }
+        if let Some(found) = self.continued() {
+            return found;
+        }
+        let hint = match self.key_before() {
+            Some(k) => tr(
+                format!("write `{k}: {example}`, or `en:` and `ja:` on lines indented under `{k}:` ({either})"),
+                format!(
+                    "`{k}: {example}` と書くか、`{k}:` の下の字下げした行に `en:` と `ja:` を書いてください ({either})"
+                ),
+            ),
+            None => {
+                tr(format!("write `{example}` ({either})"), format!("`{example}` のように書いてください ({either})"))
+            }
+        };
+        if v.is_empty() {
+            return self.missing_value(line, column, tr("a text with its languages", "言語ごとの文"), hint);
+        }
+        let message = match self.key_before() {
+            Some(k) => tr(
+                format!("`{k}` is a text with its languages (`en:`, `ja:`), not a plain `{v}`"),
+                format!("`{k}` は言語ごとの文 (`en:`、`ja:`) で書きます (`{v}` だけでは書けません)"),
+            ),
+            None => tr(
+                format!("a text with its languages (`en:`, `ja:`) is expected here, not a plain `{v}`"),
+                format!("ここには言語ごとの文 (`en:`、`ja:`) が来るはずです (`{v}` だけでは書けません)"),
+            ),
+        };
+        (line, column, message, hint)
     }
 
     /// A value that is missing: `key:` with nothing after it.
