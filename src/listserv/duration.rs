@@ -26,9 +26,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             .parse()
             .map_err(|_| tr(format!("`{s}`: number too large"), format!("`{s}` は数が大きすぎます")))?;
         rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
+        // A word after a space is a unit too (`1 minute`), to be named in the message.
+        let word = rest.trim_start_matches(' ');
+        let gap = rest.len() - word.len();
+        let unit_len: usize = word.chars().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum();
+        let unit = &word[..unit_len];
+        rest = &word[unit_len..];
         let d = match unit {
             "ms" => Duration::from_millis(n),
             "s" => Duration::from_secs(n),
@@ -37,15 +40,51 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" => Duration::from_secs(n.saturating_mul(86400)),
             "" => {
                 return Err(tr(
-                    format!("`{s}` needs a unit after {n}"),
-                    format!("`{s}` には {n} の後に単位が必要です"),
+                    format!("`{s}` needs a unit after {n}: {UNITS_EN}"),
+                    format!("`{s}` には {n} の後に単位が必要です: {UNITS_JA}"),
                 ));
             }
-            u => return Err(tr(format!("`{u}` is not a unit of time"), format!("`{u}` は時間の単位ではありません"))),
+            u => {
+                let Some(right) = meant(u, n) else {
+                    return Err(tr(
+                        format!("`{u}` is not a unit of time; the units are {UNITS_EN}"),
+                        format!("`{u}` は時間の単位ではありません。単位は {UNITS_JA} です"),
+                    ));
+                };
+                return Err(tr(
+                    format!("`{u}` is not a unit of time; the units are {UNITS_EN}: write `{right}`"),
+                    format!("`{u}` は時間の単位ではありません。単位は {UNITS_JA} です: `{right}` と書いてください"),
+                ));
+            }
         };
+        if gap > 0 {
+            return Err(tr(
+                format!("`{s}`: the unit comes right after the number, without a space: `{n}{unit}`"),
+                format!("`{s}`: 単位は数の直後に空白なしで書きます: `{n}{unit}`"),
+            ));
+        }
         total = total.saturating_add(d);
     }
     Ok(total)
+}
+
+/// The units of a duration, in the diagnostics' two languages.
+const UNITS_EN: &str = "ms (milliseconds), s (seconds), m (minutes), h (hours) and d (days)";
+const UNITS_JA: &str = "ms (ミリ秒)、s (秒)、m (分)、h (時間)、d (日)";
+
+/// What a word that is not a unit most likely meant, written as maillab
+/// writes it (`1 minute` → `1m`, `2 weeks` → `14d`), if it is a word for one.
+fn meant(word: &str, n: u64) -> Option<String> {
+    let unit = match word.to_lowercase().as_str() {
+        "msec" | "msecs" | "millisecond" | "milliseconds" | "ミリ秒" => "ms",
+        "sec" | "secs" | "second" | "seconds" | "秒" => "s",
+        "min" | "mins" | "minute" | "minutes" | "分" => "m",
+        "hr" | "hrs" | "hour" | "hours" | "時間" => "h",
+        "day" | "days" | "日" => "d",
+        "w" | "wk" | "wks" | "week" | "weeks" | "週" | "週間" => return Some(format!("{}d", n.saturating_mul(7))),
+        _ => return None,
+    };
+    Some(format!("{n}{unit}"))
 }
 
 /// `1h30m` style text for a duration (used in the trace and reports).
@@ -78,6 +117,23 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("3 weeks").is_err());
+        assert!(parse_duration("1 m").is_err());
+        assert!(parse_duration("1h 30m").is_err());
+    }
+
+    /// A unit that is there but not one of maillab's is named, with the
+    /// units and, for a word for one, how to write it.
+    #[test]
+    fn a_wrong_unit_is_named_with_the_right_ones() {
+        let e = parse_duration("1 minute").unwrap_err();
+        assert!(e.contains("`minute` is not a unit of time; the units are ms (milliseconds), s (seconds)"), "{e}");
+        assert!(e.ends_with("write `1m`"), "{e}");
+        assert!(parse_duration("2weeks").unwrap_err().ends_with("write `14d`"));
+        assert!(parse_duration("5 fortnights").unwrap_err().ends_with("and d (days)"));
+        assert!(parse_duration("1分").unwrap_err().contains("`分` is not a unit of time"));
+        let e = parse_duration("1 m").unwrap_err();
+        assert!(e.contains("without a space: `1m`"), "{e}");
+        assert!(parse_duration("5").unwrap_err().contains("needs a unit after 5: ms (milliseconds)"));
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(format_duration(Duration::from_millis(20)), "20ms");
     }
