@@ -113,7 +113,7 @@ fn variants_note(n: usize) -> String {
             } else {
                 format!("; {n} variants load and meet their expectations")
             },
-            format!("。バリアント {n} 個がすべて読み込め、期待値を満たします"),
+            format!("。{n} 個の版がすべて読み込め、期待値を満たします"),
         )
     }
 }
@@ -126,10 +126,8 @@ fn variants(src: &str, file: &str) -> Result<Vec<scenario::vary::Variant>, Diagn
 
 fn in_variant(mut d: Diagnostics, v: &scenario::vary::Variant) -> Diagnostics {
     for x in &mut d.0 {
-        x.message = tr(
-            format!("in the variant {}: {}", v.label(), x.message),
-            format!("バリアント {} で: {}", v.label(), x.message),
-        );
+        x.message =
+            tr(format!("in the variant {}: {}", v.label(), x.message), format!("版 {} で: {}", v.label(), x.message));
     }
     d
 }
@@ -151,11 +149,11 @@ fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
                 column: 1,
                 message: tr(
                     format!("in the variant {}: the expectation fails: {}", v.label(), e.line_in(false)),
-                    format!("バリアント {} で: 期待値が成り立ちません: {}", v.label(), e.line_in(true)),
+                    format!("版 {} で: 期待値が成り立ちません: {}", v.label(), e.line_in(true)),
                 ),
                 hint: Some(tr(
                     "`maillab run FILE --student ID` runs one student's variant",
-                    "`maillab run FILE --student ID` で一人の学生のバリアントを実行できます",
+                    "`maillab run FILE --student ID` で一人の学生の版を実行できます",
                 )),
             }]));
         }
@@ -186,14 +184,14 @@ fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnost
                         cp.id
                     ),
                     format!(
-                        "バリアント {} で: チェックポイント `{}` に答えがありません（実行がそこまで進みません）",
+                        "版 {} で: チェックポイント `{}` に答えがありません（実行がそこまで進みません）",
                         v.label(),
                         cp.id
                     ),
                 ),
                 Some(tr(
                     "`maillab lesson run NAME --student ID` runs one student's variant",
-                    "`maillab lesson run NAME --student ID` で一人の学生のバリアントを実行できます",
+                    "`maillab lesson run NAME --student ID` で一人の学生の版を実行できます",
                 )),
             )]));
         }

@@ -126,7 +126,7 @@ const ARGS: &[(&str, &str, &str, Option<&str>)] = &[
     (
         "run",
         "student",
-        "variants: を持つシナリオで、この学生のバリアントを実行します（同じ ID なら同じネットワークとトレース）。",
+        "variants: を持つシナリオで、この学生の版を実行します（同じ ID なら同じネットワークとトレース）。",
         None,
     ),
     ("serve", "file", "シナリオファイル（YAML）。", None),
@@ -246,7 +246,7 @@ const ARGS: &[(&str, &str, &str, Option<&str>)] = &[
     (
         "lesson run",
         "student",
-        "学生番号: シナリオにバリアントがあるレッスンでは、自分専用のネットワークと答えになります（進み具合と一緒に記憶されます）。",
+        "学生番号: シナリオに版 (variants) があるレッスンでは、自分専用のネットワークと答えになります（進み具合と一緒に記憶されます）。",
         None,
     ),
     (
@@ -272,7 +272,7 @@ const ARGS: &[(&str, &str, &str, Option<&str>)] = &[
     ("lesson grade", "name", "レッスンの名前（lessons/ の中のファイル）またはパス。", None),
     ("lesson grade", "answers", "チェックポイントID から答えへの対応を書いた YAML ファイル。", None),
     ("lesson grade", "format", "出力の形式。", None),
-    ("lesson grade", "student", "この学生のバリアントのシナリオで採点します。", None),
+    ("lesson grade", "student", "この学生の版のシナリオで採点します。", None),
     ("class grade", "submissions", "提出ファイルのフォルダ。", None),
     ("class grade", "keys", "答えを含む完全なレッスンのフォルダ（例: lessons/）。", None),
     (

@@ -211,7 +211,7 @@ fn run(
         sayln!(
             "{}",
             match (lang, &student) {
-                (Lang::Ja, Some(s)) => format!("(学生番号 {s} のバリアント: {})", l.scenario.variant.label()),
+                (Lang::Ja, Some(s)) => format!("(学生番号 {s} の版: {})", l.scenario.variant.label()),
                 (Lang::En, Some(s)) => format!("(the variant of student {s}: {})", l.scenario.variant.label()),
                 (Lang::Ja, None) => "(--student 学生番号 を付けると、自分専用のネットワークで取り組めます)".to_string(),
                 (Lang::En, None) => "(with --student ID you get a network of your own)".to_string(),

@@ -24,9 +24,9 @@ pub fn run(args: RunArgs, lang: Lang) -> ExitCode {
             match sc.variant.student.as_deref() {
                 Some(s) => tr(
                     format!("maillab: variant of student {s}: {label}"),
-                    format!("maillab: 学生番号 {s} のバリアント: {label}")
+                    format!("maillab: 学生番号 {s} の版: {label}")
                 ),
-                None => tr(format!("maillab: variant: {label}"), format!("maillab: バリアント: {label}")),
+                None => tr(format!("maillab: variant: {label}"), format!("maillab: 版: {label}")),
             }
         );
     }

@@ -287,3 +287,34 @@ fn japanese_pages_show_the_english_examples() {
         }
     }
 }
+
+/// The Japanese book calls a student's variant 版 (`## 版（variants）`);
+/// every Japanese text the program and the shipped files show uses the
+/// same word, not the katakana バリアント.
+#[test]
+fn a_variant_is_the_japanese_books_word_everywhere() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let book = std::fs::read_to_string(root.join("book/ja/src/scenario-format.md")).expect("the Japanese chapter");
+    assert!(
+        book.contains("## 版（variants）"),
+        "the book's word for a variant changed: change this test and the texts"
+    );
+    let mut found = Vec::new();
+    let mut dirs = vec![root.join("src"), root.join("lessons"), root.join("scenarios"), root.join("book/ja/src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("a folder").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                found.extend(
+                    text.lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.contains("バリアント"))
+                        .map(|(i, _)| format!("{}:{}", p.display(), i + 1)),
+                );
+            }
+        }
+    }
+    assert!(found.is_empty(), "write 版 for a variant:\n{}", found.join("\n"));
+}
