@@ -40,6 +40,9 @@ pub enum EdgeKind {
 pub struct Edge {
     pub kind: EdgeKind,
     pub label: String,
+    /// The label in Japanese where it has words of its own (a link's latency);
+    /// `None` where the label is names alone (`SMTP`, `MX 10 example.com.`).
+    pub label_ja: Option<String>,
 }
 
 pub fn build(sc: &Scenario) -> DiGraph<Node, Edge> {
@@ -58,10 +61,14 @@ pub fn build(sc: &Scenario) -> DiGraph<Node, Edge> {
         })
         .collect();
     let mut seen = std::collections::BTreeSet::new();
+    let mut add_in =
+        |g: &mut DiGraph<Node, Edge>, a: usize, b: usize, kind: EdgeKind, label: String, ja: Option<String>| {
+            if seen.insert((a, b, kind, label.clone())) {
+                g.add_edge(idx[a], idx[b], Edge { kind, label, label_ja: ja });
+            }
+        };
     let mut add = |g: &mut DiGraph<Node, Edge>, a: usize, b: usize, kind: EdgeKind, label: String| {
-        if seen.insert((a, b, kind, label.clone())) {
-            g.add_edge(idx[a], idx[b], Edge { kind, label });
-        }
+        add_in(g, a, b, kind, label, None)
     };
     for step in &sc.steps {
         match &step.action {
@@ -104,7 +111,8 @@ pub fn build(sc: &Scenario) -> DiGraph<Node, Edge> {
         }
     }
     for (a, b, d) in &sc.links {
-        add(&mut g, *a, *b, EdgeKind::Link, format!("latency {}", crate::scenario::format_duration(*d)));
+        let d = crate::scenario::format_duration(*d);
+        add_in(&mut g, *a, *b, EdgeKind::Link, format!("latency {d}"), Some(format!("遅延 {d}")));
     }
     g
 }

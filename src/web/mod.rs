@@ -60,6 +60,9 @@ pub struct MetaEdge {
     pub to: String,
     pub kind: String,
     pub label: String,
+    /// The label in Japanese, where it differs (a link's latency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_ja: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -205,6 +208,7 @@ impl App {
                     to: g[b].name.clone(),
                     kind: kind.into(),
                     label: w.label.clone(),
+                    label_ja: w.label_ja.clone(),
                 })
             })
             .collect();

@@ -91,6 +91,13 @@ fn web_serves_meta_events_and_exact_states_forward_and_back() {
     assert!(total > 50, "{total}");
     assert!(meta["hosts"].as_array().is_some_and(|h| h.len() == 5));
     assert!(meta["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    // The picture's link label has words, so it comes in Japanese too.
+    let link = meta["edges"].as_array().into_iter().flatten().find(|e| e["kind"] == "link").expect("a link edge");
+    assert_eq!(
+        (link["label"].as_str(), link["label_ja"].as_str()),
+        (Some("latency 40ms"), Some("遅延 40ms")),
+        "{link}"
+    );
 
     let ev = get_json(&w.addr, "/api/events?offset=0&limit=10");
     assert_eq!(ev["all"].as_u64(), Some(total as u64));

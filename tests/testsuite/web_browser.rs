@@ -649,6 +649,14 @@ async fn lesson(p: &Page, url: &str, home: &Path) {
     // The lesson in Japanese.
     p.click("#lang-ja").await;
     p.until("document.querySelector('.lesson-title') && document.querySelector('.lesson-title').textContent.includes('MTA とその役割')", "the lesson in Japanese").await;
+    // The picture's link latency and the expectations' results are Japanese too.
+    let edges = p.js("return [...document.querySelectorAll('.edge-label')].map(e => e.textContent).join(' | ');").await;
+    let edges = edges.as_str().unwrap_or_default();
+    assert!(edges.contains("遅延 40ms") && !edges.contains("latency"), "{edges}");
+    let total = p.js("return window.maillab.total;").await.as_u64().expect("total") as usize;
+    p.jump(total).await;
+    let last = p.text("#current-line").await;
+    assert!(last.contains("expect.pass") && last.contains("のログ行"), "{last}");
     p.shot("12-lesson-ja").await;
     p.click("#lesson-result").await;
     p.until("document.querySelector('#result-score') !== null", "the result").await;

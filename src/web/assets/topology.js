@@ -2,7 +2,7 @@
 // destinations on the right, DNS servers in a row below), the scenario's
 // edges between them, and the current event's exchange moving along its link.
 
-import { t, everyLang } from "./i18n.js";
+import { t, everyLang, lang } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const COLUMN = { mua: 0, relay: 1, hub: 2, mx: 3, list: 3, mailstore: 4 };
@@ -140,14 +140,19 @@ export class Topology {
     for (const e of this.meta.edges || []) {
       if (!names.has(e.from) || !names.has(e.to) || e.from === e.to) continue;
       const key = [e.from, e.to].sort().join("\u0000");
-      if (!pairs.has(key)) pairs.set(key, { a: e.from, b: e.to, kinds: new Set(), labels: [] });
+      if (!pairs.has(key)) pairs.set(key, { a: e.from, b: e.to, kinds: new Set(), labels: [], labelsJa: [] });
       const p = pairs.get(key);
       p.kinds.add(e.kind);
-      if (e.label && !p.labels.includes(e.label)) p.labels.push(e.label);
+      if (e.label && !p.labels.includes(e.label)) {
+        p.labels.push(e.label);
+        p.labelsJa.push(e.label_ja || e.label);
+      }
     }
+    // Each label in both languages, with room for the wider (the language can change later).
     for (const p of pairs.values()) {
-      p.text = p.labels.join(" · ");
-      p.textW = m(p.text, TEXT.edge);
+      p.texts = { en: p.labels.join(" · "), ja: p.labelsJa.join(" · ") };
+      p.text = this.edgeText(p);
+      p.textW = Math.max(m(p.texts.en, TEXT.edge), m(p.texts.ja, TEXT.edge));
     }
     this.pairs = pairs;
 
@@ -284,7 +289,8 @@ export class Topology {
       edges.append(line);
       if (p.text) {
         const at = this.labelPlace(a, b, p.textW, taken) || { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 5 };
-        labels.push(el("text", { x: at.x, y: at.y, class: "edge-label", "text-anchor": "middle" }, p.text));
+        p.labelEl = el("text", { x: at.x, y: at.y, class: "edge-label", "text-anchor": "middle" }, p.text);
+        labels.push(p.labelEl);
       }
       this.edgeEls.set(key, line);
     }
@@ -372,10 +378,18 @@ export class Topology {
     return g;
   }
 
+  // An edge's label in the page's language.
+  edgeText(p) {
+    return p.texts[lang()] || p.texts.en;
+  }
+
   setLabels() {
     for (const g of this.hostEls.values()) {
       const d = g.querySelector(".host-down");
       if (d) d.textContent = t("topo.down");
+    }
+    for (const p of (this.pairs || new Map()).values()) {
+      if (p.labelEl) p.labelEl.textContent = this.edgeText(p);
     }
   }
 
