@@ -243,7 +243,7 @@ fn is_kana(c: char) -> bool {
 /// dropped (つ 個 通 件 番 回 行 秒 分 本 台 人 日 時間 and "messages",
 /// "lines", "times", "seconds", "minutes", "hops", "fields", "queries", …), so
 /// are `port`/`ポート` and `約`/`about` before it; kanji numerals up to 99
-/// (`三つ`, `十二`) are read as numbers.
+/// (`三つ`, `十二`, zero as `〇` or `零`) and `ゼロ` are read as numbers.
 pub fn number(s: &str) -> Option<f64> {
     let f = fold(s);
     let mut t: &str = f.trim_matches(|c: char| is_edge_punct(c) && c != '.').trim_end_matches(['.', '。']);
@@ -313,6 +313,12 @@ pub fn number(s: &str) -> Option<f64> {
     {
         return Some(n);
     }
+    // Zero as a word (`〇` and `零` are kanji digits below; `０` is folded to `0`).
+    if let Some(rest) = t.strip_prefix("ゼロ")
+        && (rest.trim().is_empty() || UNITS.contains(&rest.trim()))
+    {
+        return Some(0.0);
+    }
     let digits_end = t
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || is_kanji_digit(*c)))
@@ -362,12 +368,15 @@ fn english_number(w: &str) -> Option<f64> {
 }
 
 fn is_kanji_digit(c: char) -> bool {
-    "〇一二三四五六七八九十".contains(c)
+    "〇零一二三四五六七八九十".contains(c)
 }
 
-/// 一 … 九十九.
+/// 〇 (or 零) … 九十九.
 fn kanji_number(s: &str) -> Option<f64> {
-    let d = |c: char| "〇一二三四五六七八九".chars().position(|x| x == c).map(|n| n as u32);
+    let d = |c: char| match c {
+        '零' => Some(0),
+        c => "〇一二三四五六七八九".chars().position(|x| x == c).map(|n| n as u32),
+    };
     let cs: Vec<char> = s.chars().collect();
     let v = match cs.as_slice() {
         [a] if *a == '十' => 10,
@@ -1005,6 +1014,16 @@ mod tests {
             ("6件", 6.0),
             ("三つ", 3.0),
             ("十二", 12.0),
+            ("四", 4.0),
+            ("ゼロ", 0.0),
+            ("ｾﾞﾛ", 0.0),
+            ("ゼロ個", 0.0),
+            ("零", 0.0),
+            ("〇", 0.0),
+            ("〇通", 0.0),
+            ("０", 0.0),
+            ("0", 0.0),
+            ("zero", 0.0),
             ("3つです", 3.0),
             ("３.", 3.0),
             ("1.5", 1.5),
@@ -1020,6 +1039,7 @@ mod tests {
         assert_eq!(numeric(3.0, 0.0, "3通"), Verdict::Right);
         assert_eq!(numeric(3.0, 0.0, "4つ"), Verdict::Wrong);
         assert_eq!(numeric(3.0, 0.0, "たくさん"), NOT_A_NUMBER);
+        assert_eq!(numeric(0.0, 0.0, "ゼロ"), Verdict::Right);
         assert_eq!(numeric(3.0, 0.0, "  "), EMPTY);
     }
 
