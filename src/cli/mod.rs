@@ -241,7 +241,7 @@ pub struct RunArgs {
     /// With --seq: an arrow per protocol line, or one per connection.
     #[arg(long, value_enum, default_value = "lines", requires = "seq")]
     pub zoom: SeqZoom,
-    /// Also write a self-contained HTML report (network, sequence diagram, events, messages).
+    /// Also write a self-contained HTML report (network, sequence diagram, events, messages), in the language of --lang.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Also write the run's traffic as a pcap file for Wireshark/tshark.
