@@ -339,7 +339,11 @@ impl Mta {
     /// have IPv4 addresses only, so no IPv6 literal is ever one of theirs.
     pub fn is_own_literal(&self, d: &str) -> bool {
         match crate::proto::smtp::address::literal_ip(d) {
-            Some(std::net::IpAddr::V4(ip)) => ip == self.ctx.ip || ip == Ipv4Addr::LOCALHOST,
+            // Under `serve`, also the real address the host listens on
+            // (Postfix: every interface's address, resolve_local.c).
+            Some(std::net::IpAddr::V4(ip)) => {
+                ip == self.ctx.ip || ip == Ipv4Addr::LOCALHOST || self.ctx.env.net.real_ip_of(self.ctx.ip) == Some(ip)
+            }
             _ => false,
         }
     }

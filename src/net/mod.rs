@@ -89,6 +89,14 @@ impl Net {
             Net::Real(n) => n.spawn_session(fut),
         }
     }
+    /// The real address a scenario address has on real sockets (none in
+    /// the simulation).
+    pub fn real_ip_of(&self, scenario: Ipv4Addr) -> Option<Ipv4Addr> {
+        match self {
+            Net::Sim(_) => None,
+            Net::Real(n) => Some(n.real_ip(scenario)),
+        }
+    }
     pub async fn bind_udp(&self, addr: SocketAddrV4) -> io::Result<UdpSocket> {
         match self {
             Net::Sim(n) => n.bind_udp(addr).map(UdpSocket::Sim),

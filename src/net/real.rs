@@ -164,6 +164,14 @@ impl RealNet {
     }
 
     pub async fn connect(&self, from: Ipv4Addr, to: SocketAddrV4) -> io::Result<Conn> {
+        // Only the scenario's hosts (and the real servers that play some of
+        // them) are reachable: an address from a client (an address
+        // literal, `taro@[127.0.0.77]`) or a zone that names no host of
+        // the lab is refused, as in the simulation, and never becomes a
+        // connection to some other real machine or back into serve itself.
+        if !self.inner.to_real.contains_key(to.ip()) && !self.inner.external.contains_key(to.ip()) {
+            return Err(io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused"));
+        }
         let sock = tokio::net::TcpSocket::new_v4()?;
         let local_ip = self.real_ip(from);
         // Speak from the host's own loopback address, so the peer sees who it is.

@@ -1850,3 +1850,26 @@ fn the_reply_to_quit_carries_the_fin() {
     let last = fields.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default().to_string();
     assert!(last.contains("323231") && (last.starts_with("1\t") || last.starts_with("True\t")), "{fields}");
 }
+
+/// Under serve, an address literal reaches only the lab: the host's own
+/// real address is the host itself (local delivery, no loop through its
+/// own port), and an address of no lab host is refused instead of becoming
+/// a connection to another real machine.
+#[test]
+fn literals_under_serve_stay_inside_the_lab() {
+    let yaml = std::fs::read_to_string("tests/fixtures/serve-lab.yaml").expect("fixture");
+    let (server, log) = serve_json(&yaml, "literal-lab");
+    let smtp = server.endpoint("mail", "smtp");
+    let own = format!("taro@[{}]", smtp.0);
+    submit(&smtp, "taro@example.ac.jp", "s3cret", "taro@example.ac.jp", &own, "Subject: own\r\n\r\nhi\r\n");
+    let text = wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 1);
+    assert!(text.contains("Subject: own"), "{text}");
+    submit(&smtp, "taro@example.ac.jp", "s3cret", "taro@example.ac.jp", "x@[127.0.0.77]", "Subject: out\r\n\r\nhi\r\n");
+    assert!(wait_for(&log, "tcp.error", "127.0.0.77"), "no refused connection to 127.0.0.77 in the trace");
+    let trace = std::fs::read_to_string(&log).expect("trace");
+    assert!(!trace.contains("Too many hops"), "a loop through the host's own port");
+    assert!(
+        !trace.lines().any(|l| l.contains("\"tcp.connect\"") && l.contains("127.0.0.77")),
+        "connected to an address outside the lab"
+    );
+}
