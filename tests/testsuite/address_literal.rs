@@ -184,3 +184,17 @@ fn scenario_addresses_take_literals() {
     let d = maillab::scenario::load_str(&nobody, "nobody.yaml").expect_err("refused").to_string();
     assert!(d.contains("no mail server of this scenario has the address 192.0.2.99"), "{d}");
 }
+
+/// A `delivered:` expectation names a mailbox: written with a literal (and
+/// no user written so) it could never match, so `check` says to write the
+/// user's address.
+#[test]
+fn an_expectation_names_the_user_not_the_literal() {
+    let yaml = scenario("postfix").replace(
+        "- delivered: { to: taro@example.ac.jp, count: 3 }",
+        "- delivered: { to: \"taro@[192.0.2.25]\", count: 3 }",
+    );
+    let d = maillab::scenario::load_str(&yaml, "expect-literal.yaml").expect_err("refused").to_string();
+    assert!(d.contains("`taro@[192.0.2.25]` is an address literal, not a mailbox"), "{d}");
+    assert!(d.contains("write the user's address as in `users:`"), "{d}");
+}

@@ -3,7 +3,7 @@
 
 use super::super::raw::{
     RawExpect, RawExpectChain, RawExpectFetched, RawExpectHeader, RawExpectLog, RawExpectReply, RawExpectTrace,
-    RawHost, RawStep, S,
+    RawHost, RawStep, RawUser, S,
 };
 use super::{Checker, MTA_ROLES, norm};
 use crate::base::diag::{Diagnostic, tr};
@@ -19,6 +19,7 @@ impl Checker {
         spanned: &S<RawExpect>,
         steps: &[S<RawStep>],
         hosts: &[RawHost],
+        users: &[RawUser],
         names: &BTreeMap<String, usize>,
     ) -> Option<Expect> {
         let e = &spanned.value;
@@ -29,6 +30,7 @@ impl Checker {
         }
         if let Some(d) = &e.delivered
             && self.mailbox(&d.to)
+            && self.names_a_mailbox(&d.to, users)
         {
             kinds.push((
                 ExpectKind::Delivered {
@@ -325,6 +327,30 @@ impl Checker {
             }
             Some(_) => {}
         }
+    }
+
+    /// A `delivered:` expectation names a mailbox. An address literal
+    /// (`taro@[192.0.2.25]`) reaches the mailbox of a user of that host, and
+    /// the delivery is recorded under the user's address, so an expectation
+    /// written with the literal would never match, unless a user is
+    /// written with that very literal.
+    fn names_a_mailbox(&mut self, to: &S<String>, users: &[RawUser]) -> bool {
+        let Some((_, domain)) = to.value.rsplit_once('@') else { return true };
+        if !domain.starts_with('[') || users.iter().any(|u| u.address.value.eq_ignore_ascii_case(&to.value)) {
+            return true;
+        }
+        self.err(
+            to,
+            tr(
+                format!("`{}` is an address literal, not a mailbox: mail sent to it is delivered to the mailbox of the host's user with that local part", to.value),
+                format!("`{}` はアドレスリテラルで、メールボックスの名前ではありません: これに送ったメールは、そのホストのユーザーのうち同じローカル部を持つ人のメールボックスに配送されます", to.value),
+            ),
+            tr(
+                "write the user's address as in `users:` (e.g. taro@example.ac.jp)",
+                "`users:` にあるとおりのユーザーのアドレスを書いてください（例: taro@example.ac.jp）",
+            ),
+        );
+        false
     }
 
     /// `message:` of a header or chain expectation: which delivered message, from 1.

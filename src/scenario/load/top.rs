@@ -42,7 +42,7 @@ impl Checker {
         }
         let mut expect = Vec::new();
         for e in &raw.expect {
-            if let Some(x) = self.expect(e, &raw.steps, &raw.hosts, &names) {
+            if let Some(x) = self.expect(e, &raw.steps, &raw.hosts, &raw.users, &names) {
                 expect.push(x);
             }
         }
