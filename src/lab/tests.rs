@@ -237,7 +237,7 @@ steps:
     send: { from_host: pc, via: dept, from: taro@cs.example.ac.jp, to: [alice@example.net], subject: two, body: two }
 expect:
   - delivered: { to: alice@example.net, count: 1, subject: one }
-  - trace: { kind: smtp.reply, host: mx-net, matches: "552 5.2.3 Message size exceeds maximum value" }
+  - trace: { kind: smtp.reply, host: mx-net, matches: "552 5.2.3 Message size exceeds fixed maximum message size \\(100\\)" }
 "#
     );
     let events = run_text(&src);

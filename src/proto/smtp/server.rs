@@ -708,7 +708,7 @@ impl Server {
                     && self.cfg.max_message_size > 0
                     && n > self.cfg.max_message_size
                 {
-                    return self.reply(st.too_big());
+                    return self.reply(st.too_big(self.cfg.max_message_size));
                 }
                 let env = Envelope {
                     helo,
@@ -1061,7 +1061,7 @@ impl Server {
         if self.data_too_big {
             // The content outgrew the limit (bare LFs made CRLFs): the
             // transaction ends, later chunks are thrown away.
-            self.reply(st.too_big());
+            self.reply(st.too_big_data(self.cfg.max_message_size));
             self.reset_transaction();
             if !c.last {
                 self.bdat = Bdat::Error;
@@ -1304,7 +1304,7 @@ impl Server {
         self.out.push_back(Output::Data { octets, lines: self.data_lines });
         let st = self.persona();
         if self.data_too_big {
-            self.reply(st.too_big());
+            self.reply(st.too_big_data(self.cfg.max_message_size));
         } else {
             match tx {
                 Some(env) => {

@@ -543,6 +543,42 @@ fn size_limit_in_data() {
     assert!(p.messages.is_empty());
 }
 
+/// sendmail words the size refusal at MAIL (srvrsmtp.c) and after the
+/// content (collect.c) apart, each with its `MaxMessageSize`; Postfix has
+/// one text for both (smtpd.c).
+#[test]
+fn size_refusals_in_each_flavour_s_words() {
+    let texts = |flavour| {
+        let mut s = server(flavour);
+        let mut p = TestPolicy::default();
+        s.feed(b"EHLO a\r\nMAIL FROM:<a@b.example> SIZE=5000\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n");
+        let mut body = [b'z'; 98].repeat(40).chunks(98).flat_map(|l| [l, b"\r\n"].concat()).collect::<Vec<u8>>();
+        body.extend_from_slice(b".\r\n");
+        let mut out = Vec::new();
+        let mut drain = |s: &mut Server, out: &mut Vec<String>| {
+            while let Some(o) = s.poll(&mut p) {
+                if let Output::Reply(r) = o
+                    && r.code == 552
+                {
+                    out.push(r.one_line());
+                }
+            }
+        };
+        drain(&mut s, &mut out);
+        s.feed(&body);
+        drain(&mut s, &mut out);
+        out
+    };
+    assert_eq!(
+        texts(Flavour::Sendmail),
+        [
+            "552 5.2.3 Message size exceeds fixed maximum message size (2000)",
+            "552 5.2.3 Message exceeds maximum fixed size (2000)"
+        ]
+    );
+    assert_eq!(texts(Flavour::Postfix), ["552 5.3.4 Message size exceeds fixed limit"; 2]);
+}
+
 #[test]
 fn recipient_limit() {
     let (mut s, mut p) = session();

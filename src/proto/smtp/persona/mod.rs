@@ -210,7 +210,12 @@ pub trait Persona: Sync {
     fn need_rcpt(&self) -> Reply;
     fn mail_syntax(&self) -> Reply;
     fn rcpt_syntax(&self) -> Reply;
-    fn too_big(&self) -> Reply;
+    /// MAIL announced a SIZE over the host's `limit` (octets).
+    fn too_big(&self, limit: u64) -> Reply;
+    /// The content outgrew `limit` (refused after DATA or the last BDAT chunk).
+    fn too_big_data(&self, limit: u64) -> Reply {
+        self.too_big(limit)
+    }
     fn data_go(&self) -> Reply;
     fn rset(&self) -> Reply;
     fn noop(&self) -> Reply;

@@ -184,7 +184,7 @@ impl Persona for Postfix {
     fn rcpt_syntax(&self) -> Reply {
         Reply::new(501, "5.5.4 Syntax: RCPT TO:<address>")
     }
-    fn too_big(&self) -> Reply {
+    fn too_big(&self, _limit: u64) -> Reply {
         Reply::new(552, "5.3.4 Message size exceeds fixed limit")
     }
     fn data_go(&self) -> Reply {

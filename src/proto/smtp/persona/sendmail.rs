@@ -171,8 +171,16 @@ impl Persona for Sendmail {
     fn rcpt_syntax(&self) -> Reply {
         Reply::new(501, "5.5.2 Syntax error in parameters scanning \"to\"")
     }
-    fn too_big(&self) -> Reply {
-        Reply::new(552, "5.2.3 Message size exceeds maximum value")
+    /// srvrsmtp.c, MAIL: `usrerr("552 5.2.3 Message size exceeds fixed
+    /// maximum message size (%ld)", MaxMessageSize)`. (Its "Message size
+    /// exceeds maximum value" is for a SIZE= too large to be a number.)
+    fn too_big(&self, limit: u64) -> Reply {
+        Reply::new(552, format!("5.2.3 Message size exceeds fixed maximum message size ({limit})"))
+    }
+    /// collect.c: `usrerrenh("5.2.3", "552 Message exceeds maximum fixed
+    /// size (%ld)", MaxMessageSize)`.
+    fn too_big_data(&self, limit: u64) -> Reply {
+        Reply::new(552, format!("5.2.3 Message exceeds maximum fixed size ({limit})"))
     }
     fn data_go(&self) -> Reply {
         Reply::new(354, "Enter mail, end with \".\" on a line by itself")
