@@ -642,7 +642,7 @@ impl Server {
                 let (helo, esmtp) = match &self.helo {
                     Some((h, esmtp)) => (Some(h.clone()), *esmtp),
                     None if self.cfg.helo_required => return self.error(st.need_helo()),
-                    None => (None, false),
+                    None => (None, self.authed.is_some() && st.auth_makes_esmtp()),
                 };
                 if self.tx.is_some() {
                     return self.error(st.nested_mail());

@@ -233,6 +233,19 @@ fn codes_of(replies: &[String]) -> Vec<&str> {
     replies.iter().map(|r| r.get(..3).unwrap_or(r)).collect()
 }
 
+/// AUTH without HELO: sendmail's session is ESMTP from the `235` on
+/// (srvrsmtp.c sets `protocol = GET_PROTOCOL()`), so `with ESMTPA`;
+/// Postfix's stays SMTP (smtpd.c: only EHLO makes it ESMTP).
+#[test]
+fn auth_without_helo_is_esmtpa_for_sendmail_only() {
+    let input = b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n";
+    for (flavour, want) in [(Flavour::Sendmail, "ESMTPA"), (Flavour::Postfix, "SMTP")] {
+        let (replies, messages) = at_every_split(&ServerConfig { auth: true, ..config(flavour) }, input);
+        assert_eq!(codes_of(&replies), ["220", "235", "250", "250", "354", "250"], "{flavour:?}: {replies:?}");
+        assert_eq!(messages[0].0.protocol(), want, "{flavour:?}");
+    }
+}
+
 /// MAIL before HELO/EHLO is taken by both flavours as they ship (Postfix:
 /// `smtpd_helo_required = no`, postconf(5), smtpd.c mail_cmd(); sendmail:
 /// only `PrivacyOptions=needmailhelo` refuses it, srvrsmtp.c), and the

@@ -511,6 +511,13 @@ pub trait Persona: Sync {
     fn no_helo_warning(&self, _host: &str, _peer: &Peer, _qid: Option<&str>) -> Option<(String, String)> {
         None
     }
+    /// Whether a client that logged in with AUTH but gave no HELO or EHLO
+    /// speaks ESMTP (`with ESMTPA`): sendmail sets its protocol on `235`
+    /// (srvrsmtp.c, `protocol = GET_PROTOCOL()`); Postfix keeps the SMTP a
+    /// session without EHLO starts with (smtpd.c).
+    fn auth_makes_esmtp(&self) -> bool {
+        false
+    }
     /// A comment line naming the authenticated sender, if the flavour writes one.
     fn received_auth(&self, user: &str) -> Option<String>;
     /// The whole field for mail a local program submitted as `user`.

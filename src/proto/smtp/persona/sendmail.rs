@@ -419,6 +419,9 @@ impl Persona for Sendmail {
     /// the message and logs `Authentication-Warning: %.400s` (LogLevel 9 >
     /// 3). HOST is myhostname() in a buffer of 48 octets; CurSmtpClient is
     /// the `$_` macro, the `relay=` form.
+    fn auth_makes_esmtp(&self) -> bool {
+        true
+    }
     fn no_helo_warning(&self, host: &str, peer: &Peer, qid: Option<&str>) -> Option<(String, String)> {
         let host: String = host.chars().take(47).collect();
         let text = format!("{host}: {} didn't use HELO protocol", relay(peer));
