@@ -339,6 +339,11 @@ pub fn parse_literal(d: &str) -> Result<IpAddr, AddressError> {
         return Err(AddressError::LiteralNotIp(d.to_string()));
     }
     let parts: Vec<&str> = inner.split('.').collect();
+    // An empty piece (`[192.0.2.25.]`, `[192..2.25]`) is a missing number,
+    // not one number too many.
+    if let Some(empty) = parts.iter().find(|p| p.is_empty()) {
+        return Err(AddressError::Ipv4Number(d.to_string(), (*empty).to_string()));
+    }
     if parts.len() != 4 {
         return Err(AddressError::Ipv4Count(d.to_string(), parts.len()));
     }
@@ -749,6 +754,10 @@ mod tests {
             (
                 "a@[1..2.3]",
                 "in `a@[1..2.3]`: the address literal `[1..2.3]` has an empty number (two dots in a row, or a dot at an end)",
+            ),
+            (
+                "a@[192.0.2.25.]",
+                "in `a@[192.0.2.25.]`: the address literal `[192.0.2.25.]` has an empty number (two dots in a row, or a dot at an end)",
             ),
             ("a@[192.0.2.25", "in `a@[192.0.2.25`: the address literal `[192.0.2.25` has no closing `]`"),
             (

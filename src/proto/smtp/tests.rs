@@ -313,6 +313,9 @@ fn helo_names_as_each_flavour_takes_them() {
         ("pc\x017", Some("pc?7"), false),
         ("pc7!example", Some("pc7!example"), false),
         ("bücher.example", Some("bücher.example"), false),
+        // Octets that are no UTF-8 (the core reads them as U+FFFD):
+        // Postfix's printable() writes `?` for them too.
+        ("pc\u{FFFD}7", Some("pc?7"), false),
         (&long[1..], Some(&long[1..]), true),
         (&long, Some(&long), false),
         ("", None, false),

@@ -149,9 +149,13 @@ impl Persona for Postfix {
             if i > 0 {
                 name.push('?');
             }
-            name.extend(
-                word.chars().map(|c| if c.is_ascii_control() || NEUTER_CHARACTERS.contains(c) { '?' } else { c }),
-            );
+            name.extend(word.chars().map(|c| {
+                if c.is_ascii_control() || c == char::REPLACEMENT_CHARACTER || NEUTER_CHARACTERS.contains(c) {
+                    '?'
+                } else {
+                    c
+                }
+            }));
         }
         if name.is_empty() { Err(self.helo_syntax(verb)) } else { Ok(name) }
     }
