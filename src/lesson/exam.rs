@@ -39,9 +39,9 @@ pub fn is_exam_copy(src: &str) -> bool {
 /// [`EXAM_HEADER`] and [`EXAM_HEADER_JA`] (an exam copy is its own copy);
 /// what it cannot withhold is an error of `file` (see [`super::keyless`]).
 pub fn exam_copy(src: &str, file: &str) -> Result<String, Diagnostics> {
-    if is_exam_copy(src) {
-        return Ok(src.to_string());
-    }
+    // An exam copy is stripped again all the same: one whose answers were
+    // filled back in under its header must not pass through. Its header
+    // lines are comments, which the strip drops, so they are not doubled.
     let body = super::keyless::strip(src, file)?;
     Ok(format!("{EXAM_HEADER}\n{EXAM_HEADER_JA}\n{body}"))
 }
@@ -314,6 +314,30 @@ sections:
             - { en: IMAP, ja: IMAP }
           answer: "2" # IMAP
 "##;
+
+    /// Three leaks a review found: a key written as an alias, a comment
+    /// after a byte-order mark, and answers filled back into an exam copy.
+    #[test]
+    fn the_exam_copy_leaks_no_answer_through_aliases_a_bom_or_its_own_header() {
+        let alias = FORMS.replace("title: { en: Forms, ja: 形 }", "title: { en: Forms, ja: &ans answer }").replace(
+            "short: { answer: SMTP, accept: [smtp, \"Simple Mail Transfer Protocol\"] }",
+            "short: { *ans : SECRETSMTP }",
+        );
+        let d = exam_copy(&alias, "forms.yaml").expect_err("refused").to_string();
+        assert!(d.contains("a key written as a YAML alias"), "{d}");
+        assert!(!super::super::keyless::problems(&alias, "forms.yaml").is_empty(), "check reports it too");
+
+        let bom = format!("\u{FEFF}{FORMS}");
+        let copy = exam_copy(&bom, "forms.yaml").unwrap_or_else(|d| panic!("{d}"));
+        assert!(!copy.contains("Answers:") && !copy.contains('\u{FEFF}'), "{copy}");
+
+        let copy = exam_copy(FORMS, "forms.yaml").unwrap_or_else(|d| panic!("{d}"));
+        let filled = copy.replace("short: { answer: \"(withheld)\" }", "short: { answer: SECRETFILLED }");
+        assert!(filled.contains("SECRETFILLED") && is_exam_copy(&filled));
+        let again = exam_copy(&filled, "forms.yaml").unwrap_or_else(|d| panic!("{d}"));
+        assert!(!again.contains("SECRETFILLED"), "{again}");
+        assert_eq!(again.matches(EXAM_HEADER).count(), 1, "the header is not doubled");
+    }
 
     fn lesson_path() -> PathBuf {
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/forms.yaml")).to_path_buf()

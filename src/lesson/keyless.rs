@@ -245,9 +245,26 @@ fn find_problems(root: &Node) -> Vec<Problem> {
         ),
         hint: tr("write the checkpoint's keys out in place", "チェックポイントのキーはその場所に書き出してください"),
     };
+    // A key that is no plain text (an alias, `*ans : SECRET`, standing for
+    // `answer`, `short` or `explain`) could be anything the loader reads.
+    let alias_key = |k: &Node| Problem {
+        line: k.line,
+        column: k.column,
+        message: tr(
+            "exam-copy cannot withhold what follows a key written as a YAML alias (`*name`) in a checkpoint: it may stand for `answer`",
+            "チェックポイントの中で YAML のエイリアス (`*名前`) で書いたキーのあとは exam-copy で伏せられません: それが `answer` を表しているかもしれません",
+        ),
+        hint: tr(
+            "write the key out (answer:, accept:, explain:, …)",
+            "キーは文字で書いてください（answer:、accept:、explain: など）",
+        ),
+    };
     for cp in checkpoints(root) {
         for (k, v) in cp.entries() {
-            let Some(key) = k.text() else { continue };
+            let Some(key) = k.text() else {
+                out.push(alias_key(k));
+                continue;
+            };
             if key == "<<" {
                 out.push(merge(k));
             } else if dropped(key, false) {
@@ -259,6 +276,7 @@ fn find_problems(root: &Node) -> Vec<Problem> {
                 }
                 for (k2, v2) in v.entries() {
                     match k2.text() {
+                        None => out.push(alias_key(k2)),
                         Some("<<") => out.push(merge(k2)),
                         Some(key2 @ ("answer" | "accept")) => out.extend(alias_problem(v2, key2)),
                         _ => {}
@@ -465,6 +483,9 @@ fn whole(file: &str, message: String, hint: String) -> Diagnostics {
 
 /// The lesson source without its keys and comments (no header line).
 pub fn strip(src: &str, file: &str) -> Result<String, Diagnostics> {
+    // A byte-order mark is no part of the first line (a comment there
+    // starts after it); the copy is written without one.
+    let src = src.strip_prefix('\u{FEFF}').unwrap_or(src);
     let unreadable = |e: String| {
         whole(
             file,
