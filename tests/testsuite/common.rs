@@ -43,3 +43,25 @@ pub fn run_passing(yaml: &str, what: &str) -> maillab::lab::RunResult {
 pub fn scenario_path(name: &str) -> PathBuf {
     root().join("scenarios").join(format!("{name}.yaml"))
 }
+
+/// Start a scenario's hosts on the simulated network (5 ms links, seed 1,
+/// 2026-04-01 10:00 JST), with `pc` named `pc` for a test that speaks
+/// from that address itself; the network and the trace.
+pub async fn start_sim(yaml: &str, file: &str, pc: std::net::Ipv4Addr) -> (maillab::net::Net, maillab::trace::Trace) {
+    use maillab::host::env::{Activity, Clock, Env, Streams};
+    let sc = maillab::scenario::load_str(yaml, file).expect("a scenario");
+    let trace = maillab::trace::Trace::new();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+    let net = maillab::net::Net::Sim(maillab::net::sim::SimNet::new(std::time::Duration::from_millis(5)));
+    let env = Env {
+        net: net.clone(),
+        trace: trace.clone(),
+        clock: Clock::new(start),
+        rng: Streams::new(1),
+        activity: Activity::default(),
+        names: std::sync::Arc::new([(pc, "pc".into())].into_iter().collect()),
+        limits: maillab::host::listen::Limits::default(),
+    };
+    maillab::lab::start_hosts(&sc, &env).await.expect("started");
+    (net, trace)
+}

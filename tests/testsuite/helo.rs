@@ -3,13 +3,10 @@
 //! it writes into the message and the maillog (the words are tested in the
 //! SMTP core's unit tests; here, that the host puts them where they go).
 
-use maillab::host::env::{Activity, Clock, Env, Streams};
-use maillab::net::sim::SimNet;
 use maillab::net::{Net, Stream};
 use maillab::proto::ports::SMTP;
 use maillab::trace::{Field, Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -33,21 +30,7 @@ steps: []
 const PC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
 
 async fn start() -> (Net, Trace) {
-    let sc = maillab::scenario::load_str(SCENARIO, "helo.yaml").expect("a scenario");
-    let trace = Trace::new();
-    let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
-    let net = Net::Sim(SimNet::new(Duration::from_millis(5)));
-    let env = Env {
-        net: net.clone(),
-        trace: trace.clone(),
-        clock: Clock::new(start),
-        rng: Streams::new(1),
-        activity: Activity::default(),
-        names: Arc::new([(PC, "pc".into())].into_iter().collect()),
-        limits: maillab::host::listen::Limits::default(),
-    };
-    maillab::lab::start_hosts(&sc, &env).await.expect("started");
-    (net, trace)
+    crate::common::start_sim(SCENARIO, "helo.yaml", PC).await
 }
 
 /// One reply of the server, all its lines (CRLF removed, joined with `|`).

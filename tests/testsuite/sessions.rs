@@ -3,14 +3,11 @@
 //! cores and traced; silent clients are dropped when the cores' timers say so;
 //! an IMAP client in IDLE hears of every change other sessions make.
 
-use maillab::host::env::{Activity, Clock, Env, Streams};
 use maillab::host::listen::{MAX_PER_CLIENT, MAX_SESSIONS};
-use maillab::net::sim::SimNet;
 use maillab::net::{Net, Stream};
 use maillab::proto::ports::{IMAP as IMAP_PORT, POP3 as POP3_PORT, SMTP as SMTP_PORT};
 use maillab::trace::{Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
@@ -30,21 +27,7 @@ const PC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
 const MAIL: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
 
 async fn start() -> (Net, Trace) {
-    let sc = maillab::scenario::load_str(SCENARIO, "wire.yaml").expect("a scenario");
-    let trace = Trace::new();
-    let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
-    let net = Net::Sim(SimNet::new(Duration::from_millis(5)));
-    let env = Env {
-        net: net.clone(),
-        trace: trace.clone(),
-        clock: Clock::new(start),
-        rng: Streams::new(1),
-        activity: Activity::default(),
-        names: Arc::new([(PC, "pc".into())].into_iter().collect()),
-        limits: maillab::host::listen::Limits::default(),
-    };
-    maillab::lab::start_hosts(&sc, &env).await.expect("started");
-    (net, trace)
+    crate::common::start_sim(SCENARIO, "wire.yaml", PC).await
 }
 
 /// Everything the server sends until it closes.

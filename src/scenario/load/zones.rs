@@ -50,32 +50,27 @@ impl Checker {
                     out.push(rec.clone());
                     parsed.push((r, rec));
                 }
-                Err(e) => self.diags.push(Diagnostic {
-                    file: self.file.clone(),
-                    line: r.referenced.line(),
-                    column: r.referenced.column() + e.column as u64,
-                    message: tr(
-                        format!("bad DNS record `{}`: {}", r.value, e.message),
-                        format!("DNS レコード `{}` が正しくありません: {}", r.value, e.message),
-                    ),
-                    hint: Some(e.hint),
-                }),
+                Err(e) => self.diags.push(bad_record(&self.file, r, e)),
             }
         }
         let lines: Vec<(&str, &ZoneRecord)> = parsed.iter().map(|(r, rec)| (r.value.as_str(), rec)).collect();
         for (i, e) in dns::zone_errors(origin, &lines) {
-            let r = parsed[i].0;
-            self.diags.push(Diagnostic {
-                file: self.file.clone(),
-                line: r.referenced.line(),
-                column: r.referenced.column() + e.column as u64,
-                message: tr(
-                    format!("bad DNS record `{}`: {}", r.value, e.message),
-                    format!("DNS レコード `{}` が正しくありません: {}", r.value, e.message),
-                ),
-                hint: Some(e.hint),
-            });
+            self.diags.push(bad_record(&self.file, parsed[i].0, e));
         }
         out
+    }
+}
+
+/// A zone line `r` that is wrong as `e` says, at the column of its problem.
+fn bad_record(file: &str, r: &S<String>, e: dns::RecordError) -> Diagnostic {
+    Diagnostic {
+        file: file.to_string(),
+        line: r.referenced.line(),
+        column: r.referenced.column() + e.column as u64,
+        message: tr(
+            format!("bad DNS record `{}`: {}", r.value, e.message),
+            format!("DNS レコード `{}` が正しくありません: {}", r.value, e.message),
+        ),
+        hint: Some(e.hint),
     }
 }
