@@ -110,6 +110,28 @@ pub fn hops_and_id(data: &[u8]) -> (usize, String) {
     (hops, id.trim_matches(|c| c == '<' || c == '>').to_string())
 }
 
+/// The header section of `data`: its lines up to (not with) the empty
+/// line that ends it, or all of `data` when there is none.
+pub fn header_section_of(data: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p + 1);
+        let line = &data[start..end];
+        if line == b"\r\n" || line == b"\n" {
+            return &data[..start];
+        }
+        start = end;
+    }
+    data
+}
+
+/// Does header section `head` have a field called `name` (any case)?
+pub fn has_field(head: &[u8], name: &str) -> bool {
+    head.split(|&b| b == b'\n').any(|line| {
+        line.len() > name.len() && line[name.len()] == b':' && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+    })
+}
+
 /// Values of every field called `name` (case-insensitive), top to bottom.
 pub fn values<'a>(hs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     hs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()

@@ -5,7 +5,9 @@
 
 use crate::proto::smtp::Flavour;
 use crate::proto::smtp::envelope::{MailParams, Notify, RcptParams, Ret};
-pub use crate::proto::smtp::persona::{AliasDsn, DsnKind};
+pub use crate::proto::smtp::persona::{AliasDsn, DsnKind, Words};
+use crate::proto::smtp::persona::{DsnFacts, DsnRcpt, Origin, ReportTo};
+use chrono::{DateTime, FixedOffset};
 
 /// What recipient `alias`'s DSN request `rp` becomes for the addresses a
 /// local alias stands for (RFC 3461 §5.2.7), and whether the sender gets an
@@ -30,21 +32,64 @@ pub struct Failure {
     pub action: &'static str,
     /// RFC 3463 status, e.g. `5.1.1`.
     pub status: String,
-    /// `smtp; 550 5.1.1 ...` or a local reason.
-    pub diagnostic: String,
+    /// The `Diagnostic-Code:` value (`smtp; 550 5.1.1 ...`), if any.
+    pub diagnostic: Option<String>,
+    /// The reason in the flavour's words, as the report's text gives it.
+    pub reason: String,
     pub remote_mta: Option<String>,
+    /// The next hop's reply (sendmail's `(reason: …)`).
+    pub reply: Option<String>,
+    /// The lines of the session transcript a sendmail report quotes.
+    pub transcript: Vec<String>,
+}
+
+impl Failure {
+    /// A recipient's entry in a report, in the words `w` of its fate.
+    pub fn new(rcpt: &str, action: &'static str, w: &Words, remote_mta: Option<String>) -> Self {
+        Failure {
+            rcpt: rcpt.to_string(),
+            action,
+            status: w.status.clone(),
+            diagnostic: w.diagnostic.clone(),
+            reason: w.reason.clone(),
+            remote_mta,
+            reply: w.reply.clone(),
+            transcript: w.transcript.clone(),
+        }
+    }
+    /// An entry whose diagnostic is of type `dtype` with text `text`.
+    pub fn plain(rcpt: &str, action: &'static str, status: &str, dtype: &str, text: &str) -> Self {
+        Failure {
+            rcpt: rcpt.to_string(),
+            action,
+            status: status.to_string(),
+            diagnostic: Some(format!("{dtype}; {text}")),
+            reason: text.to_string(),
+            remote_mta: None,
+            reply: None,
+            transcript: Vec::new(),
+        }
+    }
 }
 
 pub struct Report<'a> {
     pub flavour: Flavour,
     pub reporting_mta: &'a str,
+    /// The queue id of the message reported on, and of the report.
     pub qid: &'a str,
+    pub new_qid: &'a str,
+    /// The report's recipient (the sender, or the postmaster).
     pub to: &'a str,
-    pub date: &'a str,
+    pub report_to: ReportTo,
+    pub now: DateTime<FixedOffset>,
     pub arrival_date: &'a str,
-    /// How long the message has waited (for the wording of a "delayed" notice).
+    /// How long the message has waited (a delay warning: the warning interval).
     pub waited: std::time::Duration,
+    /// The queue lifetime (sendmail's "Will keep trying until …").
+    pub lifetime: std::time::Duration,
+    /// The report's Message-ID, without angle brackets.
     pub message_id: &'a str,
+    pub origin: Option<&'a Origin>,
     /// What the report is about: failures, a delay, or successes.
     pub kind: DsnKind,
     /// One entry per recipient reported; `action` is `failed`, `delayed`,
@@ -59,18 +104,7 @@ pub struct Report<'a> {
 }
 
 /// The header section of a message (up to the first empty line).
-pub fn header_section(msg: &[u8]) -> &[u8] {
-    let mut i = 0;
-    while i < msg.len() {
-        let end = msg[i..].iter().position(|&b| b == b'\n').map(|p| i + p + 1).unwrap_or(msg.len());
-        let line = &msg[i..end];
-        if line == b"\r\n" || line == b"\n" {
-            return &msg[..i];
-        }
-        i = end;
-    }
-    msg
-}
+pub use crate::proto::smtp::persona::header_section;
 
 /// Does the report return the whole message rather than its header section?
 /// Only a failure report does, as RET asks or, without RET, as the flavour
@@ -83,89 +117,47 @@ pub fn returns_full(r: &Report) -> bool {
         }
 }
 
+/// The report, in the flavour's words (`Persona::dsn_message`).
 pub fn build(r: &Report) -> Vec<u8> {
-    let boundary = format!("{}.{}/{}", r.qid, r.message_id.len(), r.reporting_mta);
-    let persona = r.flavour.persona();
-    let from = persona.dsn_sender();
-    let subject = persona.dsn_subject(r.kind, &crate::scenario::format_duration(r.waited));
-    let full = returns_full(r);
-    let mut m = String::new();
-    m.push_str(&format!("From: {from} <MAILER-DAEMON@{}>\r\n", r.reporting_mta));
-    m.push_str(&format!("To: <{}>\r\n", r.to));
-    m.push_str(&format!("Subject: {subject}\r\n"));
-    m.push_str(&format!("Date: {}\r\n", r.date));
-    m.push_str(&format!("Message-ID: <{}@{}>\r\n", r.message_id, r.reporting_mta));
-    m.push_str("Auto-Submitted: auto-replied\r\n");
-    m.push_str("MIME-Version: 1.0\r\n");
-    m.push_str(&format!(
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"
-    ));
-    m.push_str("\r\nThis is a MIME-encapsulated message.\r\n\r\n");
-    m.push_str(&format!(
-        "--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
-    ));
-    m.push_str(&format!("This is the mail system at host {}.\r\n\r\n", r.reporting_mta));
-    match r.kind {
-        DsnKind::Delay => m.push_str("Your message could not be delivered yet. The mail system will keep\r\ntrying; you do not need to send it again.\r\n\r\n"),
-        DsnKind::Failure if full => m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; your message is attached.\r\n\r\n"),
-        DsnKind::Failure => m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; the headers of your message are attached.\r\n\r\n"),
-        // Postfix's success template (bounce_templates.c), as both flavours' report says it.
-        DsnKind::Success => m.push_str("Your message was successfully delivered to the destination(s)\r\nlisted below. If the message was delivered to mailbox you will\r\nreceive no further notifications. Otherwise you may still receive\r\nnotifications of mail delivery errors from other systems.\r\n\r\n"),
-    }
-    for f in r.failures {
-        let why = f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic);
-        // Postfix names the address an alias was expanded from (here the
-        // ORCPT the expansion passed on, or the sender's).
-        let from = r.params.rcpt.get(&f.rcpt).and_then(|p| p.orcpt.as_ref()).map(|(_, a)| a.as_str());
-        match from.filter(|a| persona.dsn_names_expansion() && !a.eq_ignore_ascii_case(&f.rcpt)) {
-            Some(a) => m.push_str(&format!("<{}> (expanded from <{a}>): {why}\r\n", f.rcpt)),
-            None => m.push_str(&format!("<{}>: {why}\r\n", f.rcpt)),
-        }
-    }
-    m.push_str(&format!(
-        "\r\n--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
-    ));
-    m.push_str(&format!("Reporting-MTA: dns; {}\r\n", r.reporting_mta));
-    if let Some(id) = &r.params.envid {
-        m.push_str(&format!("Original-Envelope-Id: {id}\r\n"));
-    }
-    m.push_str(&format!("Arrival-Date: {}\r\n", r.arrival_date));
-    for f in r.failures {
-        m.push_str(&format!("\r\nFinal-Recipient: rfc822; {}\r\n", f.rcpt));
-        if let Some((t, a)) = r.params.rcpt.get(&f.rcpt).and_then(|p| p.orcpt.as_ref()) {
-            m.push_str(&format!("Original-Recipient: {t}; {a}\r\n"));
-        }
-        m.push_str(&format!("Action: {}\r\nStatus: {}\r\n", f.action, f.status));
-        if let Some(mta) = &f.remote_mta {
-            m.push_str(&format!("Remote-MTA: dns; {mta}\r\n"));
-        }
-        m.push_str(&format!("Diagnostic-Code: {}\r\nLast-Attempt-Date: {}\r\n", f.diagnostic, r.date));
-    }
-    let (description, content_type) = match (r.kind, full) {
-        (DsnKind::Failure, true) => ("Undelivered Message", "message/rfc822"),
-        (DsnKind::Failure, false) => ("Undelivered Message Headers", "text/rfc822-headers"),
-        _ => ("Message Headers", "text/rfc822-headers"),
-    };
-    m.push_str(&format!(
-        "\r\n--{boundary}\r\nContent-Description: {description}\r\nContent-Type: {content_type}\r\n\r\n"
-    ));
-    let mut out = m.into_bytes();
-    if full {
-        out.extend_from_slice(r.original);
-        if !r.original.is_empty() && !r.original.ends_with(b"\r\n") {
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    } else {
-        out.extend_from_slice(header_section(r.original));
-        out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    }
-    out
+    let recipients = r
+        .failures
+        .iter()
+        .map(|f| DsnRcpt {
+            rcpt: &f.rcpt,
+            orcpt: r.params.rcpt.get(&f.rcpt).and_then(|p| p.orcpt.as_ref()).map(|(t, a)| (t.as_str(), a.as_str())),
+            action: f.action,
+            status: &f.status,
+            diagnostic: f.diagnostic.as_deref(),
+            reason: &f.reason,
+            remote_mta: f.remote_mta.as_deref(),
+            reply: f.reply.as_deref(),
+            transcript: &f.transcript,
+        })
+        .collect();
+    r.flavour.persona().dsn_message(&DsnFacts {
+        kind: r.kind,
+        to: r.report_to,
+        reporting_mta: r.reporting_mta,
+        qid: r.qid,
+        new_qid: r.new_qid,
+        rcpt_to: r.to,
+        now: r.now,
+        arrival_date: r.arrival_date,
+        waited: r.waited,
+        lifetime: r.lifetime,
+        message_id: r.message_id,
+        origin: r.origin,
+        envid: r.params.envid.as_deref(),
+        full: returns_full(r),
+        original: r.original,
+        recipients,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::smtp::persona::{Persona, Trouble};
 
     const SF: Notify = Notify { success: true, failure: true, delay: false };
 
@@ -227,26 +219,38 @@ mod tests {
     }
 
     fn failure() -> Failure {
-        Failure {
-            rcpt: "zoe@example.com".into(),
-            action: "failed",
-            status: "5.1.1".into(),
-            diagnostic: "smtp; 550 5.1.1 <zoe@example.com>... User unknown".into(),
-            remote_mta: Some("mx.example.com".into()),
-        }
+        let mut f =
+            Failure::plain("zoe@example.com", "failed", "5.1.1", "smtp", "550 5.1.1 <zoe@example.com>... User unknown");
+        f.remote_mta = Some("mx.example.com".into());
+        f
     }
 
     fn report(kind: DsnKind, f: &[Failure], params: &MailParams) -> String {
+        report_in(Flavour::Postfix, kind, f, params, ReportTo::Sender)
+    }
+
+    fn report_in(flavour: Flavour, kind: DsnKind, f: &[Failure], params: &MailParams, to: ReportTo) -> String {
         let orig = b"Subject: hi\r\nFrom: a@b.example\r\n\r\nsecret body\r\n";
+        let now = DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").unwrap();
+        let peer = crate::proto::smtp::envelope::Peer {
+            name: Some("pc1.example.ac.jp".into()),
+            ip: std::net::Ipv4Addr::new(192, 0, 2, 23),
+            forged: false,
+        };
+        let origin = Origin::Smtp(peer);
         let out = build(&Report {
-            flavour: Flavour::Postfix,
+            flavour,
             reporting_mta: "hub.example.org",
             qid: "ABC",
+            new_qid: "DEF",
             to: "a@b.example",
-            date: "Wed, 1 Apr 2026 10:00:00 +0900",
+            report_to: to,
+            now,
             arrival_date: "Wed, 1 Apr 2026 09:59:00 +0900",
-            waited: std::time::Duration::from_secs(60),
+            waited: std::time::Duration::from_secs(4 * 3600),
+            lifetime: std::time::Duration::from_secs(5 * 86400),
             message_id: "20260401.ABC",
+            origin: Some(&origin),
             kind,
             failures: f,
             params,
@@ -287,13 +291,13 @@ mod tests {
             orcpt: Some(("rfc822".into(), "Zoe@Example.com".into())),
         };
         params.rcpt.insert("zoe@example.com".into(), rp);
-        let ok = Failure {
-            action: "delivered",
-            status: "2.0.0".into(),
-            diagnostic: "X-Postfix; delivery via local: delivered to mailbox".into(),
-            remote_mta: None,
-            ..failure()
-        };
+        let ok = Failure::plain(
+            "zoe@example.com",
+            "delivered",
+            "2.0.0",
+            "X-Postfix",
+            "delivery via local: delivered to mailbox",
+        );
         let text = report(DsnKind::Success, &[ok], &params);
         assert!(text.contains("Subject: Successful Mail Delivery Report\r\n"), "{text}");
         assert!(text.contains("Reporting-MTA: dns; hub.example.org\r\nOriginal-Envelope-Id: QQ 1\r\n"));
@@ -302,5 +306,78 @@ mod tests {
         ));
         // RET applies to failure reports only (RFC 3461 §4.3).
         assert!(!text.contains("secret body"));
+    }
+
+    /// sendmail's failure report: savemail.c errbody()'s text, its
+    /// delivery-status fields (Original-Envelope-Id first, the types as the
+    /// mailer's T=DNS/RFC822/SMTP spells them), the header in
+    /// returntosender()'s order.
+    #[test]
+    fn sendmail_writes_its_own_failure_report() {
+        let mut f = failure();
+        let sm = crate::proto::smtp::persona::sendmail::Sendmail;
+        let reply = crate::proto::smtp::Reply::new(550, "5.1.1 <zoe@example.com>... User unknown");
+        let w = sm.trouble(
+            &Trouble::Refused {
+                host: "mx.example.com",
+                ip: std::net::Ipv4Addr::new(198, 51, 100, 25),
+                reply: &reply,
+                stage: crate::proto::smtp::client::Stage::Rcpt,
+                command: Some("RCPT TO:<zoe@example.com>"),
+            },
+            "zoe@example.com",
+            false,
+        );
+        f = Failure::new(&f.rcpt, "failed", &w, f.remote_mta);
+        let text = report_in(Flavour::Sendmail, DsnKind::Failure, &[f], &MailParams::default(), ReportTo::Sender);
+        for want in [
+            "Date: Wed, 1 Apr 2026 10:00:00 +0900\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@hub.example.org>\r\nMessage-Id: <20260401.ABC>\r\nTo: <a@b.example>\r\nMIME-Version: 1.0\r\n",
+            "Subject: Returned mail: see transcript for details\r\nAuto-Submitted: auto-generated (failure)\r\n",
+            "boundary=\"DEF.1775005200/hub.example.org\"",
+            "This is a MIME-encapsulated message\r\n\r\n--DEF.1775005200/hub.example.org\r\n\r\nThe original message was received at Wed, 1 Apr 2026 09:59:00 +0900\r\nfrom pc1.example.ac.jp [192.0.2.23]\r\n\r\n",
+            "   ----- The following addresses had permanent fatal errors -----\r\n<zoe@example.com>\r\n    (reason: 550 5.1.1 <zoe@example.com>... User unknown)\r\n\r\n",
+            "   ----- Transcript of session follows -----\r\n... while talking to mx.example.com.:\r\n>>> RCPT TO:<zoe@example.com>\r\n<<< 550 5.1.1 <zoe@example.com>... User unknown\r\n550 5.1.1 <zoe@example.com>... User unknown\r\n",
+            "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; hub.example.org\r\nReceived-From-MTA: DNS; pc1.example.ac.jp\r\nArrival-Date: Wed, 1 Apr 2026 09:59:00 +0900\r\n",
+            "\r\nFinal-Recipient: RFC822; zoe@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: DNS; mx.example.com\r\nDiagnostic-Code: SMTP; 550 5.1.1 <zoe@example.com>... User unknown\r\n",
+            "Content-Type: message/rfc822\r\n\r\nSubject: hi\r\n",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+        assert!(!text.contains("This is the mail system"), "Postfix's template: {text}");
+        assert!(!text.contains("in reply to"), "Postfix's words: {text}");
+        // The postmaster's copy of a failed report says so.
+        let pm = report_in(
+            Flavour::Sendmail,
+            DsnKind::Failure,
+            &[failure()],
+            &MailParams::default(),
+            ReportTo::PostmasterOfNullSender,
+        );
+        assert!(pm.contains("Subject: Postmaster notify: see transcript for details\r\nAuto-Submitted: auto-generated (postmaster-notification)\r\n"), "{pm}");
+        assert!(pm.contains("from pc1.example.ac.jp [192.0.2.23]\r\nwith id ABC\r\n"), "{pm}");
+    }
+
+    #[test]
+    fn postfix_s_diagnostic_code_is_the_reply_alone() {
+        let reply = crate::proto::smtp::Reply::new(550, "5.1.1 <zoe@example.com>: Recipient address rejected");
+        let w = crate::proto::smtp::persona::postfix::Postfix.trouble(
+            &Trouble::Refused {
+                host: "mx.example.com",
+                ip: std::net::Ipv4Addr::new(198, 51, 100, 25),
+                reply: &reply,
+                stage: crate::proto::smtp::client::Stage::Rcpt,
+                command: None,
+            },
+            "zoe@example.com",
+            false,
+        );
+        let f = Failure::new("zoe@example.com", "failed", &w, Some("mx.example.com".into()));
+        let text = report(DsnKind::Failure, &[f], &MailParams::default());
+        // smtp_trouble.c: dsb_update(…, DSB_DTYPE_SMTP, reply): the command is in the text only.
+        assert!(
+            text.contains("Diagnostic-Code: smtp; 550 5.1.1 <zoe@example.com>: Recipient address rejected\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("<zoe@example.com>: 550 5.1.1 <zoe@example.com>: Recipient address rejected (in reply to RCPT TO command)\r\n"), "{text}");
     }
 }

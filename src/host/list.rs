@@ -134,7 +134,8 @@ impl Mta {
             source: Source::Local { user },
         };
         self.log.log_lines(pid, p.log_arrival(&arrival));
-        let e = QueueEntry::new(&self.ctx, qid.clone(), from, rcpts, full, msgid, pid);
+        let e = QueueEntry::new(&self.ctx, qid.clone(), from, rcpts, full, msgid, pid)
+            .with_origin(crate::proto::smtp::persona::Origin::Local { user: user.to_string() });
         self.enqueue(e);
         qid
     }

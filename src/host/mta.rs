@@ -1259,7 +1259,7 @@ impl Policy for SessionPolicy<'_> {
             self.discard = matches!(self.client_access, Some(Action::Discard));
             return p.queued(&qid);
         }
-        let (hops, msgid) = crate::base::message::hops_and_id(data);
+        let (hops, mut msgid) = crate::base::message::hops_and_id(data);
         if hops >= MAX_HOPS {
             let to = env.rcpts.first().map(|m| m.to_string()).unwrap_or_default();
             let r = p.too_many_hops(hops, MAX_HOPS, &env.from.bracketed(), &self.mta.ctx.hostname, &to);
@@ -1280,21 +1280,45 @@ impl Policy for SessionPolicy<'_> {
         };
         let received =
             received(p, &self.mta.ctx.hostname, &qid, &Via::Smtp { env, peer: &peer }, &rfc5322(self.mta.ctx.now()));
+        // A message without Date: or Message-ID: gets them as the flavour
+        // adds them (sendmail's default headers, Postfix's cleanup).
+        let head = crate::base::message::header_section_of(data);
+        let has = |name: &str| crate::base::message::has_field(head, name);
+        let own_client = peer.ip == self.mta.ctx.ip || peer.ip.is_loopback();
+        let now = self.mta.ctx.now();
+        let (added, on_top) =
+            p.missing_headers(!has("Date"), !has("Message-ID"), own_client, now, &qid, &self.mta.ctx.hostname);
+        if msgid.is_empty()
+            && let Some(id) = added.iter().find_map(|f| f.strip_prefix("Message-Id: <"))
+        {
+            msgid = id.trim_end().trim_end_matches('>').to_string();
+        }
+        let added = added.concat();
         let junk = checked.as_ref().is_some_and(|c| c.quarantine);
         let results = checked.map(|c| c.header).unwrap_or_default();
         let signature = signature.unwrap_or_default();
         // sendmail's X-Authentication-Warning: addheader() puts it at MAIL
         // at the end of the envelope's header list, which holds the cf's
-        // Received: so far; the message's own fields come after it when
+        // headers (Received:, and the H?D?/H?M? defaults it adds when the
+        // message lacks them); the message's own fields come after it when
         // DATA is read (headers.c, envelope.c clearenvelope()).
         let warning = self.no_helo.take().unwrap_or_default();
-        let mut full =
-            Vec::with_capacity(signature.len() + received.len() + results.len() + warning.len() + data.len());
+        let mut full = Vec::with_capacity(
+            signature.len() + received.len() + results.len() + added.len() + warning.len() + data.len(),
+        );
         full.extend_from_slice(signature.as_bytes());
         full.extend_from_slice(received.as_bytes());
         full.extend_from_slice(results.as_bytes());
-        full.extend_from_slice(warning.as_bytes());
-        full.extend_from_slice(data);
+        if on_top {
+            full.extend_from_slice(added.as_bytes());
+            full.extend_from_slice(warning.as_bytes());
+            full.extend_from_slice(data);
+        } else {
+            full.extend_from_slice(warning.as_bytes());
+            full.extend_from_slice(head);
+            full.extend_from_slice(added.as_bytes());
+            full.extend_from_slice(&data[head.len()..]);
+        }
         // A message bigger than what is left of the disk is not taken (the
         // queue file cannot be written): refused whole, nothing half-kept.
         // The lab counts the queue's copy and one per local recipient's
@@ -1318,7 +1342,8 @@ impl Policy for SessionPolicy<'_> {
         let entry =
             QueueEntry::new(&self.mta.ctx, qid.clone(), env.from.clone(), env.rcpts.clone(), full, msgid, self.pid)
                 .with_params(env.params.clone())
-                .with_junk(junk);
+                .with_junk(junk)
+                .with_origin(crate::proto::smtp::persona::Origin::Smtp(peer.clone()));
         self.mta.enqueue(entry);
         match env.chunked {
             Some(octets) => p.queued_chunks(&qid, octets),

@@ -8,7 +8,7 @@
 use super::dsn::{self, DsnKind, Failure};
 use super::maillog::Program;
 use super::mta::Mta;
-use super::resolver::{ResolveError, Target, Unroutable};
+use super::resolver::{DnsFault, ResolveError, Target, Unroutable};
 use super::smtp_client;
 use super::spool::QueueEntry;
 use crate::base::decimal::push_u64;
@@ -16,7 +16,7 @@ use crate::base::time::rfc5322;
 use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult, Stage};
 use crate::proto::smtp::envelope::MailParams;
-use crate::proto::smtp::persona::{AliasDsn, Attempt};
+use crate::proto::smtp::persona::{AliasDsn, Attempt, DoubleBounce, ReportTo, Trouble, Words};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
@@ -45,13 +45,42 @@ enum Fate {
         dsn_passed: bool,
     },
     Deferred {
-        reason: String,
+        /// The failure in the flavour's words.
+        words: Words,
+        /// The next hop last tried (`name [ip]`).
         via: Option<String>,
+        /// How long the attempt took (sendmail's `xdelay=`).
+        xdelay: std::time::Duration,
     },
-    Bounced(Failure),
+    Bounced {
+        words: Words,
+        /// The host that refused it, for the report's Remote-MTA.
+        remote_mta: Option<String>,
+        xdelay: std::time::Duration,
+    },
     /// A local alias became several addresses and the sender asked for
     /// SUCCESS: an `expanded` report for the alias (RFC 3461 §5.2.7.3).
     Expanded,
+}
+
+/// What the last next hop tried did with a transaction it did not take.
+enum Last {
+    Connect { host: String, ip: std::net::Ipv4Addr, text: String },
+    Refused { host: String, ip: std::net::Ipv4Addr, reply: crate::proto::smtp::Reply, stage: Stage },
+}
+
+/// The command a reply at `stage` answered, as this MTA's client sent it
+/// (without its ESMTP parameters), for the transcript a sendmail report
+/// quotes. Greeting and EHLO replies answer no command of the transaction.
+fn command_for(stage: Stage, from: &Path, rcpt: Option<&Mailbox>) -> Option<String> {
+    match stage {
+        Stage::Mail => Some(format!("MAIL FROM:{}", from.bracketed())),
+        Stage::Rcpt => rcpt.map(|m| format!("RCPT TO:<{m}>")),
+        // The reply after the content answers the DATA transaction, as
+        // sendmail's transcript writes it (`>>> DATA`).
+        Stage::Data | Stage::EndOfData => Some("DATA".into()),
+        _ => None,
+    }
 }
 
 impl Mta {
@@ -120,7 +149,7 @@ impl Mta {
                     }
                     expanded.extend(targets)
                 }
-                Some(Err(f)) => fates.push((r, Fate::Bounced(f))),
+                Some(Err(f)) => fates.push((r, f)),
                 None => expanded.push(r),
             }
         }
@@ -159,20 +188,15 @@ impl Mta {
             };
             match targets {
                 Ok(ts) => fates.extend(self.send_remote(&from, &rs, &data, &params, &ts).await),
-                Err(ResolveError::Temporary(e)) => {
-                    fates.extend(rs.into_iter().map(|r| (r, Fate::Deferred { reason: e.clone(), via: None })))
-                }
+                Err(ResolveError::Temporary(e)) => fates.extend(rs.into_iter().map(|r| {
+                    let words = self.persona().trouble(&Trouble::Dns { fault: &e, status: "" }, &r.key(), true);
+                    (r, Fate::Deferred { words, via: None, xdelay: Default::default() })
+                })),
                 Err(ResolveError::Permanent(why, e)) => {
                     let status = why.status();
                     fates.extend(rs.into_iter().map(|r| {
-                        let f = Failure {
-                            rcpt: r.to_string(),
-                            action: "failed",
-                            status: status.into(),
-                            diagnostic: format!("{}; {e}", self.diag_type()),
-                            remote_mta: None,
-                        };
-                        (r, Fate::Bounced(f))
+                        let words = self.persona().trouble(&Trouble::Dns { fault: &e, status }, &r.key(), false);
+                        (r, Fate::Bounced { words, remote_mta: None, xdelay: Default::default() })
                     }));
                 }
             }
@@ -183,6 +207,13 @@ impl Mta {
     /// The diagnostic type of a DSN for a failure that is not an SMTP reply.
     fn diag_type(&self) -> &'static str {
         self.persona().diagnostic_type()
+    }
+
+    /// A local recipient that failed for a reason of the lab's own (an
+    /// alias loop, no such user), in the flavour's words.
+    fn local_failure(&self, r: &Mailbox, status: &str, text: &str) -> Fate {
+        let words = self.persona().trouble(&Trouble::Other { status, text, local: true }, &r.key(), false);
+        Fate::Bounced { words, remote_mta: None, xdelay: Default::default() }
     }
 
     /// Expand a local alias (like /etc/aliases), following nested aliases.
@@ -197,7 +228,7 @@ impl Mta {
         qid: &str,
         r: &Mailbox,
         params: &mut MailParams,
-    ) -> Option<Result<(Vec<Mailbox>, bool), Failure>> {
+    ) -> Option<Result<(Vec<Mailbox>, bool), Fate>> {
         if !self.is_local_domain(&r.domain) || self.has_local_user(&self.local_address(r).key()) {
             return None;
         }
@@ -209,13 +240,7 @@ impl Mta {
         let mut todo = vec![(name.clone(), 0usize)];
         while let Some((n, depth)) = todo.pop() {
             if !seen.insert(n.clone()) || depth > 10 {
-                return Some(Err(Failure {
-                    rcpt: r.to_string(),
-                    action: "failed",
-                    status: "5.4.6".into(),
-                    diagnostic: format!("{}; alias loop: `{n}` expands to itself", self.diag_type()),
-                    remote_mta: None,
-                }));
+                return Some(Err(self.local_failure(r, "5.4.6", &format!("alias loop: `{n}` expands to itself"))));
             }
             for t in self.cfg().aliases.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
                 if t.contains('@') {
@@ -230,13 +255,7 @@ impl Mta {
             }
         }
         if out.is_empty() {
-            return Some(Err(Failure {
-                rcpt: r.to_string(),
-                action: "failed",
-                status: "5.2.4".into(),
-                diagnostic: format!("{}; alias `{name}` names no address", self.diag_type()),
-                remote_mta: None,
-            }));
+            return Some(Err(self.local_failure(r, "5.2.4", &format!("alias `{name}` names no address"))));
         }
         let list: Vec<String> = out.iter().map(|m| format!("<{m}>")).collect();
         let (report, dsn_note) = self.alias_dsn(r, &out, params);
@@ -296,7 +315,9 @@ impl Mta {
             _ => {
                 return Err(ResolveError::Permanent(
                     Unroutable::NoIpv6,
-                    format!("no route to {domain}: this host has no IPv6 (the lab's network carries IPv4 only)"),
+                    DnsFault::Other(format!(
+                        "no route to {domain}: this host has no IPv6 (the lab's network carries IPv4 only)"
+                    )),
                 ));
             }
         };
@@ -322,7 +343,7 @@ impl Mta {
         let Some(res) = &self.resolver else {
             return Err(ResolveError::Permanent(
                 Unroutable::NoRoute,
-                format!("no route to {domain}: this host has neither a smarthost nor a DNS server"),
+                DnsFault::Other(format!("no route to {domain}: this host has neither a smarthost nor a DNS server")),
             ));
         };
         let mut ts = res.mx_targets(domain).await?;
@@ -332,7 +353,7 @@ impl Mta {
             if ts.is_empty() {
                 return Err(ResolveError::Permanent(
                     Unroutable::LoopsBack,
-                    format!("mail for {domain} loops back to myself"),
+                    DnsFault::Other(format!("mail for {domain} loops back to myself")),
                 ));
             }
         }
@@ -348,8 +369,10 @@ impl Mta {
         params: &MailParams,
         targets: &[Target],
     ) -> Vec<(Mailbox, Fate)> {
-        let mut last = String::from("no mail exchanger could be reached");
-        let mut last_via = None;
+        let persona = self.persona();
+        // What the last next hop tried did, for every recipient if none takes them.
+        let mut last: Option<(Last, String)> = None;
+        let attempt_start = Instant::now();
         for t in targets {
             let label = self.ctx.peer_name(t.ip);
             let via = format!("{} [{}]", t.name, t.ip);
@@ -357,8 +380,8 @@ impl Mta {
             let conn = match smtp_client::connect(&self.ctx, SocketAddrV4::new(t.ip, ports::SMTP), &label, None).await {
                 Ok(c) => c,
                 Err(e) => {
-                    last = self.persona().connect_failure(&e, &t.name, t.ip, ports::SMTP);
-                    last_via = Some(via);
+                    let text = persona.connect_failure(&e, &t.name, t.ip, ports::SMTP);
+                    last = Some((Last::Connect { host: t.name.clone(), ip: t.ip, text }, via));
                     continue;
                 }
             };
@@ -382,14 +405,18 @@ impl Mta {
             // If the server failed the whole session for now before any recipient, try the next MX.
             let all_temp_early = out.results.iter().all(|(_, r)| matches!(r, RcptResult::Refused { reply, stage } if reply.is_transient() && !matches!(stage, Stage::Rcpt)));
             if all_temp_early && !out.results.is_empty() {
-                last = out.results[0].1.reply().one_line();
-                last_via = Some(via);
+                if let RcptResult::Refused { reply, stage } = &out.results[0].1 {
+                    let refused = Last::Refused { host: t.name.clone(), ip: t.ip, reply: reply.clone(), stage: *stage };
+                    last = Some((refused, via));
+                }
                 continue;
             }
+            let xdelay = Instant::now().saturating_duration_since(attempt_start);
             return out
                 .results
                 .into_iter()
                 .map(|(m, r)| {
+                    let rcpt = m.key();
                     let fate = match r {
                         RcptResult::Accepted(reply) => Fate::Relayed {
                             via: via.clone(),
@@ -399,33 +426,55 @@ impl Mta {
                             dsn_passed,
                         },
                         // RFC 6531 §3.2: not sent at all; the words are this MTA's.
-                        RcptResult::Refused { stage: Stage::Smtputf8, .. } => Fate::Bounced(Failure {
-                            rcpt: m.to_string(),
-                            action: "failed",
-                            status: "5.6.7".into(),
-                            diagnostic: format!(
-                                "{}; {}",
-                                self.diag_type(),
-                                self.persona().smtputf8_not_offered(&format!("{}[{}]", t.name, t.ip))
-                            ),
-                            remote_mta: None,
-                        }),
-                        RcptResult::Refused { reply, stage } if reply.is_permanent() => Fate::Bounced(Failure {
-                            rcpt: m.to_string(),
-                            action: "failed",
-                            status: reply.enhanced().unwrap_or("5.0.0").to_string(),
-                            diagnostic: format!("smtp; {} (in reply to {} command)", reply.one_line(), stage.as_str()),
-                            remote_mta: Some(t.name.clone()),
-                        }),
-                        RcptResult::Refused { reply, .. } => {
-                            Fate::Deferred { reason: reply.one_line(), via: Some(via.clone()) }
+                        RcptResult::Refused { stage: Stage::Smtputf8, .. } => {
+                            let text = persona.smtputf8_not_offered(&format!("{}[{}]", t.name, t.ip));
+                            let trouble = Trouble::Other { status: "5.6.7", text: &text, local: false };
+                            Fate::Bounced { words: persona.trouble(&trouble, &rcpt, false), remote_mta: None, xdelay }
+                        }
+                        RcptResult::Refused { reply, stage } => {
+                            let command = command_for(stage, from, Some(&m));
+                            let trouble = Trouble::Refused {
+                                host: &t.name,
+                                ip: t.ip,
+                                reply: &reply,
+                                stage,
+                                command: command.as_deref(),
+                            };
+                            let words = persona.trouble(&trouble, &rcpt, reply.is_transient());
+                            if reply.is_permanent() {
+                                Fate::Bounced { words, remote_mta: Some(t.name.clone()), xdelay }
+                            } else {
+                                Fate::Deferred { words, via: Some(via.clone()), xdelay }
+                            }
                         }
                     };
                     (m, fate)
                 })
                 .collect();
         }
-        rcpts.iter().map(|r| (r.clone(), Fate::Deferred { reason: last.clone(), via: last_via.clone() })).collect()
+        let xdelay = Instant::now().saturating_duration_since(attempt_start);
+        rcpts
+            .iter()
+            .map(|r| {
+                let (words, via) = match &last {
+                    Some((Last::Connect { host, ip, text }, via)) => {
+                        let trouble = Trouble::Connect { host, ip: *ip, text };
+                        (persona.trouble(&trouble, &r.key(), true), Some(via.clone()))
+                    }
+                    Some((Last::Refused { host, ip, reply, stage }, via)) => {
+                        let command = command_for(*stage, from, Some(r));
+                        let trouble =
+                            Trouble::Refused { host, ip: *ip, reply, stage: *stage, command: command.as_deref() };
+                        (persona.trouble(&trouble, &r.key(), true), Some(via.clone()))
+                    }
+                    None => {
+                        let text = "no mail exchanger could be reached";
+                        (persona.trouble(&Trouble::Other { status: "4.4.1", text, local: false }, &r.key(), true), None)
+                    }
+                };
+                (r.clone(), Fate::Deferred { words, via, xdelay })
+            })
+            .collect()
     }
 
     /// Deliver to a local user's INBOX, or, for mail DMARC quarantined, to
@@ -491,13 +540,7 @@ impl Mta {
             Some((uid, s.mailbox(key, folder).map(|m| m.messages.len()).unwrap_or(0), folded))
         });
         let Some((uid, n, folded)) = stored else {
-            return Fate::Bounced(Failure {
-                rcpt: rcpt.to_string(),
-                action: "failed",
-                status: "5.1.1".into(),
-                diagnostic: format!("{}; unknown user: \"{}\"", self.diag_type(), rcpt.local),
-                remote_mta: None,
-            });
+            return self.local_failure(rcpt, "5.1.1", &format!("unknown user: \"{}\"", rcpt.local));
         };
         let why = if junk { " (quarantined by DMARC)" } else { "" };
         // `{qid}: <{rcpt}> {folder} now holds {n} message(s){why}; this one is {size} octets, UID {uid}`, by hand.
@@ -577,23 +620,20 @@ impl Mta {
             if i % SETTLE_BATCH == SETTLE_BATCH - 1 {
                 tokio::task::yield_now().await;
             }
-            let fate = match fate {
-                Fate::Deferred { reason, via } if expired => Fate::Bounced(Failure {
-                    rcpt: r.to_string(),
-                    action: "failed",
-                    status: "4.4.7".into(),
-                    diagnostic: format!(
-                        "{}; message could not be delivered for {} days: {reason}{}",
-                        self.diag_type(),
-                        self.retry.lifetime.as_secs() / 86400,
-                        via.map(|v| format!(" ({v})")).unwrap_or_default()
-                    ),
-                    remote_mta: None,
-                }),
-                f => f,
-            };
             let rcpt = r.key();
             let attempt = Attempt { qid, rcpt: &rcpt, delay, pri };
+            let fate = match fate {
+                Fate::Deferred { words, via, xdelay } if expired => {
+                    // sendmail logs the last attempt as the deferral it was
+                    // and returns the message afterwards (dropenvelope()).
+                    if persona.logs_expiry_as_deferral() {
+                        self.log.log(Program::Smtp, run_pid, &persona.log_deferred(&attempt, &words, xdelay));
+                    }
+                    let words = persona.expired(&words, self.retry.lifetime, via.as_deref(), &rcpt);
+                    Fate::Bounced { words, remote_mta: None, xdelay }
+                }
+                f => f,
+            };
             match fate {
                 Fate::Delivered | Fate::Program(_) => {
                     // Into a mailbox, or piped to a program (the list server) as an aliases line would.
@@ -607,34 +647,24 @@ impl Mta {
                         let what =
                             cmd.map_or("delivered to mailbox".to_string(), |c| format!("delivered to command: {c}"));
                         let what = persona.delivered_diagnostic(&what);
-                        successes.push(Failure {
-                            rcpt: r.to_string(),
-                            action: "delivered",
-                            status: "2.0.0".into(),
-                            diagnostic: format!("{}; {what}", self.diag_type()),
-                            remote_mta: None,
-                        });
+                        successes.push(Failure::plain(&r.to_string(), "delivered", "2.0.0", self.diag_type(), &what));
                     }
                 }
-                Fate::Expanded => successes.push(Failure {
-                    rcpt: r.to_string(),
-                    action: "expanded",
-                    status: "2.0.0".into(),
-                    diagnostic: format!("{}; {}", self.diag_type(), persona.alias_expanded_diagnostic()),
-                    remote_mta: None,
-                }),
+                Fate::Expanded => successes.push(Failure::plain(
+                    &r.to_string(),
+                    "expanded",
+                    "2.0.0",
+                    self.diag_type(),
+                    &persona.alias_expanded_diagnostic(),
+                )),
                 Fate::Relayed { via, host, reply, started, dsn_passed } => {
                     let x = now.saturating_duration_since(started);
                     let msg = persona.log_relayed(&attempt, &via, x, &reply);
                     self.log.log(Program::Smtp, run_pid, &msg);
                     if !dsn_passed && params.of(&r).on_success() {
-                        successes.push(Failure {
-                            rcpt: r.to_string(),
-                            action: "relayed",
-                            status: "2.0.0".into(),
-                            diagnostic: format!("smtp; {reply}"),
-                            remote_mta: Some(host),
-                        });
+                        let mut f = Failure::plain(&r.to_string(), "relayed", "2.0.0", "smtp", &reply);
+                        f.remote_mta = Some(host);
+                        successes.push(f);
                     }
                     self.ctx.emit(
                         self.ctx
@@ -644,10 +674,11 @@ impl Mta {
                             .field(Field::Rcpt, r.to_string()),
                     );
                 }
-                Fate::Deferred { reason, via } => {
+                Fate::Deferred { words, via: _, xdelay } => {
                     let next = self.retry.backoff(attempts + 1);
-                    let msg = persona.log_deferred(&attempt, via.as_deref(), &reason);
+                    let msg = persona.log_deferred(&attempt, &words, xdelay);
                     self.log.log(Program::Smtp, run_pid, &msg);
+                    let reason = &words.reason;
                     self.ctx.emit(
                         self.ctx
                             .ev(Kind::QueueDeferred)
@@ -659,24 +690,23 @@ impl Mta {
                             .field(Field::Rcpt, r.to_string()),
                     );
                     if params.of(&r).on_delay() {
-                        delayed.push(Failure {
-                            rcpt: r.to_string(),
-                            action: "delayed",
-                            status: "4.4.1".into(),
-                            diagnostic: format!("{}; {reason}", self.diag_type()),
-                            remote_mta: None,
-                        });
+                        delayed.push(Failure::new(&r.to_string(), "delayed", &words, None));
                     }
                     still.push(r);
                 }
-                Fate::Bounced(f) => {
-                    let reason = f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic);
-                    let msg = persona.log_bounced(&attempt, &f.status, f.remote_mta.as_deref(), reason);
-                    self.log.log(Program::Smtp, run_pid, &msg);
+                Fate::Bounced { words, remote_mta, xdelay } => {
+                    let f = Failure::new(&r.to_string(), "failed", &words, remote_mta);
+                    if !(expired && persona.logs_expiry_as_deferral()) {
+                        let msg = persona.log_bounced(&attempt, &words, f.remote_mta.as_deref(), xdelay);
+                        self.log.log(Program::Smtp, run_pid, &msg);
+                    }
                     self.ctx.emit(
                         self.ctx
                             .ev(Kind::Bounce)
-                            .line(format!("{qid}: <{r}> failed: {} {}", f.status, f.diagnostic))
+                            .line(match &f.reply {
+                                Some(reply) => format!("{qid}: <{r}> failed: {} {} ({reply})", f.status, f.reason),
+                                None => format!("{qid}: <{r}> failed: {} {}", f.status, f.reason),
+                            })
                             .field(Field::Qid, qid)
                             .field(Field::Rcpt, r.to_string())
                             .field(Field::Status, f.status.clone()),
@@ -741,7 +771,13 @@ impl Mta {
         }
     }
 
-    /// Return a DSN to the sender; a bounce of a bounce goes nowhere (RFC 5321 §4.5.5).
+    /// Return a DSN to the sender. A message from the null sender has no
+    /// one to return to (RFC 5321 §4.5.5): what becomes of its failure is
+    /// the flavour's ([`Persona::double_bounce`]); delay warnings and
+    /// receipts for it are never sent (sendmail's dropenvelope() skips
+    /// `<>`, Postfix's bounce(8) has no sender to write to).
+    ///
+    /// [`Persona::double_bounce`]: crate::proto::smtp::persona::Persona::double_bounce
     #[allow(clippy::too_many_arguments)]
     fn send_bounce(
         &self,
@@ -753,37 +789,77 @@ impl Mta {
         params: &MailParams,
         pid: u32,
     ) {
-        let Path::Mailbox(sender) = from else {
-            let msg = format!("{qid}: no bounce: the message came from the null sender <>");
-            self.log.log(Program::Bounce, pid, &msg);
-            self.ctx.emit(self.ctx.ev(Kind::BounceDiscard).line(msg).field(Field::Qid, qid));
-            return;
+        let persona = self.persona();
+        let (arrival, report_of) = self
+            .with_state(|s| s.queue.values().find(|e| e.qid == qid).map(|e| (e.arrival, e.report)))
+            .unwrap_or((self.ctx.now(), None));
+        let (rcpt, to) = match from {
+            Path::Mailbox(sender) => (sender.clone(), ReportTo::Sender),
+            Path::Null => {
+                let discard = |why: &str| {
+                    let line = format!("{qid}: no bounce: the message came from the null sender <>{why}");
+                    self.ctx.emit(self.ctx.ev(Kind::BounceDiscard).line(line).field(Field::Qid, qid));
+                };
+                if kind != DsnKind::Failure {
+                    return discard("");
+                }
+                let to = match (persona.double_bounce(), report_of) {
+                    (DoubleBounce::Discard, _) => {
+                        return discard("; discarded (Postfix: notify_classes has no 2bounce)");
+                    }
+                    // savemail.c: "got an error sending a response -- can it".
+                    (
+                        DoubleBounce::Postmaster,
+                        Some(ReportTo::PostmasterOfReport | ReportTo::PostmasterOfNullSender),
+                    ) => {
+                        return discard("; discarded (it was itself a notice to the postmaster)");
+                    }
+                    (DoubleBounce::Postmaster, Some(ReportTo::Sender)) => ReportTo::PostmasterOfReport,
+                    (DoubleBounce::Postmaster, None) => ReportTo::PostmasterOfNullSender,
+                };
+                let Ok(postmaster) = crate::proto::smtp::address::parse_mailbox(&format!(
+                    "{}@{}",
+                    super::mta::POSTMASTER,
+                    self.ctx.hostname
+                )) else {
+                    return discard("");
+                };
+                (postmaster, to)
+            }
         };
         let new_qid = self.new_qid(pid);
         let now = self.ctx.now();
-        let arrival = self.with_state(|s| s.queue.values().find(|e| e.qid == qid).map(|e| e.arrival)).unwrap_or(now);
+        let waited = match kind {
+            // sendmail's warning names Timeout.queuewarn, not the age.
+            DsnKind::Delay => self.retry.warn_after.unwrap_or_default(),
+            _ => (now - arrival).to_std().unwrap_or_default(),
+        };
+        let msgid = persona.message_id(now, &new_qid, &self.ctx.hostname);
+        let origin = self.with_state(|s| s.queue.values().find(|e| e.qid == qid).and_then(|e| e.origin.clone()));
         let body = dsn::build(&dsn::Report {
             flavour: self.log.flavour,
             reporting_mta: &self.ctx.hostname,
             qid,
-            to: &sender.to_string(),
-            date: &rfc5322(now),
+            new_qid: &new_qid,
+            to: &rcpt.to_string(),
+            report_to: to,
+            now,
             arrival_date: &rfc5322(arrival),
-            waited: (now - arrival).to_std().unwrap_or_default(),
-            message_id: &format!("{}.{new_qid}", now.format("%Y%m%d%H%M%S")),
+            waited,
+            lifetime: self.retry.lifetime,
+            message_id: &msgid,
+            origin: origin.as_ref(),
             kind,
             failures,
             params,
             original: data,
         });
-        let first =
-            failures.first().map(|f| f.diagnostic.split_once("; ").map(|x| x.1).unwrap_or(&f.diagnostic)).unwrap_or("");
-        let msg = self.persona().log_dsn(qid, &new_qid, kind, first);
+        let reason = failures.last().map(|f| f.reason.as_str()).unwrap_or("");
+        let msg = persona.log_dsn(qid, &new_qid, kind, to, reason, waited);
         self.log.log(Program::Bounce, pid, &msg);
-        let mut full = received(self.persona(), &self.ctx.hostname, &new_qid, &Via::Bounce, &rfc5322(now)).into_bytes();
+        let mut full = received(persona, &self.ctx.hostname, &new_qid, &Via::Bounce, &rfc5322(now)).into_bytes();
         full.extend_from_slice(&body);
-        let msgid = format!("{}.{new_qid}@{}", now.format("%Y%m%d%H%M%S"), self.ctx.hostname);
-        let e = QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![sender.clone()], full, msgid, pid);
+        let e = QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![rcpt], full, msgid, pid).with_report(to);
         self.enqueue(e);
     }
 }

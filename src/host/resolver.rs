@@ -3,6 +3,7 @@
 
 use crate::host::env::{HostCtx, Purpose};
 use crate::proto::dns::{self, Answer, QType, Question, Rcode, RecordData};
+pub use crate::proto::smtp::persona::DnsFault;
 use crate::trace::Kind;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -14,9 +15,10 @@ pub const QUERY_TRIES: usize = 2;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResolveError {
     /// No answer in time, or SERVFAIL: try again later.
-    Temporary(String),
-    /// The name does not exist, or refuses mail: give up.
-    Permanent(Unroutable, String),
+    Temporary(DnsFault),
+    /// The name does not exist, or refuses mail: give up. (The facts: each
+    /// flavour words them, `Persona::trouble`.)
+    Permanent(Unroutable, DnsFault),
 }
 
 /// Why mail for a domain can never be delivered; decides the DSN status.
@@ -74,7 +76,7 @@ impl Resolver {
             let mut sock = net
                 .bind_udp(SocketAddrV4::new(self.ctx.ip, 0))
                 .await
-                .map_err(|e| ResolveError::Temporary(e.to_string()))?;
+                .map_err(|e| ResolveError::Temporary(DnsFault::Other(e.to_string())))?;
             // EDNS (RFC 6891) with a 1232-octet payload, as stub resolvers
             // send today, so that answers up to that size come over UDP.
             let query = dns::try_encode_query_edns(id, &q, Some(dns::Edns::ours()))
@@ -92,11 +94,11 @@ impl Resolver {
                         // The lab's zones stay far below 1232 octets per
                         // answer; a larger one is a lab this resolver cannot
                         // serve (it does not retry over TCP), said plainly.
-                        return Err(ResolveError::Temporary(format!(
+                        return Err(ResolveError::Temporary(DnsFault::Other(format!(
                             "the answer to {} was truncated (larger than {} octets) and this resolver does not retry over TCP",
                             dns::dig_question(&q),
                             dns::EDNS_PAYLOAD
-                        )));
+                        ))));
                     }
                     Ok(r) if r.id == id => return Ok(r.answer),
                     _ => continue,
@@ -109,7 +111,11 @@ impl Resolver {
                     .line(format!(";; connection timed out; no servers could be reached ({})", dns::dig_question(&q))),
             );
         }
-        Err(ResolveError::Temporary(format!("DNS server {} did not answer", self.server.ip())))
+        Err(ResolveError::Temporary(DnsFault::NoAnswer {
+            name: q.name.clone(),
+            qtype: qtype_name(q.qtype),
+            server: *self.server.ip(),
+        }))
     }
 
     /// Reverse look-up of a client address; `None` when there is no PTR.
@@ -134,11 +140,11 @@ impl Resolver {
                 .collect()),
             Rcode::NxDomain => Err(ResolveError::Permanent(
                 Unroutable::NoSuchDomain,
-                format!("Host or domain name not found. Name service error for name={name} type=A: Host not found"),
+                DnsFault::NotFound { name: name.into(), qtype: "A" },
             )),
-            rc => Err(ResolveError::Temporary(format!(
-                "Host or domain name not found. Name service error for name={name} type=A: {rc}"
-            ))),
+            rc => {
+                Err(ResolveError::Temporary(DnsFault::Failed { name: name.into(), qtype: "A", rcode: rc.to_string() }))
+            }
         }
     }
 
@@ -151,15 +157,15 @@ impl Resolver {
             Rcode::NxDomain => {
                 return Err(ResolveError::Permanent(
                     Unroutable::NoSuchDomain,
-                    format!(
-                        "Host or domain name not found. Name service error for name={domain} type=MX: Host not found"
-                    ),
+                    DnsFault::NotFound { name: domain.into(), qtype: "MX" },
                 ));
             }
             rc => {
-                return Err(ResolveError::Temporary(format!(
-                    "Host or domain name not found. Name service error for name={domain} type=MX: {rc}, try again"
-                )));
+                return Err(ResolveError::Temporary(DnsFault::Failed {
+                    name: domain.into(),
+                    qtype: "MX",
+                    rcode: rc.to_string(),
+                }));
             }
         }
         let mut mx: Vec<(u16, String)> = a
@@ -171,10 +177,7 @@ impl Resolver {
             })
             .collect();
         if mx.iter().any(|(_, e)| e.is_empty()) {
-            return Err(ResolveError::Permanent(
-                Unroutable::NullMx,
-                format!("Domain {domain} does not accept mail (nullMX)"),
-            ));
+            return Err(ResolveError::Permanent(Unroutable::NullMx, DnsFault::NullMx { domain: domain.into() }));
         }
         if mx.is_empty() {
             // Implicit MX: the domain's own address (RFC 5321 §5.1).
@@ -182,7 +185,7 @@ impl Resolver {
             if ips.is_empty() {
                 return Err(ResolveError::Permanent(
                     Unroutable::NoSuchDomain,
-                    format!("Host or domain name not found. Name service error for name={domain} type=A: No data"),
+                    DnsFault::NoData { name: domain.into(), qtype: "A" },
                 ));
             }
             return Ok(ips
@@ -194,7 +197,9 @@ impl Resolver {
         let order = order_mx(&mut mx, |n| rng.below(n));
         let mut out = Vec::new();
         let mut temp = None;
+        let mut last = String::new();
         for (pref, name) in order {
+            last.clone_from(&name);
             match self.a(&name).await {
                 Ok(ips) => out.extend(ips.into_iter().map(|ip| Target {
                     name: name.clone(),
@@ -209,12 +214,24 @@ impl Resolver {
         if out.is_empty() {
             return Err(match temp {
                 Some(e) => ResolveError::Temporary(e),
-                None => {
-                    ResolveError::Permanent(Unroutable::NoSuchDomain, format!("no MX host of {domain} has an address"))
-                }
+                None => ResolveError::Permanent(
+                    Unroutable::NoSuchDomain,
+                    DnsFault::NoMxAddress { domain: domain.into(), host: last },
+                ),
             });
         }
         Ok(out)
+    }
+}
+
+/// The name of a query type as the failure texts give it.
+fn qtype_name(q: QType) -> &'static str {
+    match q {
+        QType::Mx => "MX",
+        QType::A => "A",
+        QType::Ptr => "PTR",
+        QType::Txt => "TXT",
+        _ => "ANY",
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::host::env::{ActivityGuard, HostCtx};
 use crate::listserv::{List, ListConfig};
 use crate::proto::smtp::envelope::MailParams;
+pub use crate::proto::smtp::persona::{Origin, ReportTo};
 use crate::proto::smtp::{Flavour, Mailbox, Path};
 use chrono::{DateTime, FixedOffset};
 use std::net::SocketAddrV4;
@@ -82,6 +83,11 @@ pub struct QueueEntry {
     pub params: MailParams,
     /// DMARC said quarantine: local delivery files it into `Junk`.
     pub junk: bool,
+    /// A report this MTA wrote, and to whom (sendmail's EF_RESPONSE):
+    /// what becomes of it if it fails.
+    pub report: Option<ReportTo>,
+    /// Where the message came from, for a sendmail report's "from …".
+    pub origin: Option<Origin>,
     _busy: ActivityGuard,
 }
 
@@ -109,6 +115,8 @@ impl QueueEntry {
             warned: false,
             params: MailParams::default(),
             junk: false,
+            report: None,
+            origin: None,
             _busy: ctx.env.activity.begin(),
         }
     }
@@ -116,6 +124,18 @@ impl QueueEntry {
     /// The entry with the sender's ESMTP parameters.
     pub fn with_params(mut self, params: MailParams) -> Self {
         self.params = params;
+        self
+    }
+
+    /// The entry is a report this MTA wrote for `to`.
+    pub fn with_report(mut self, to: ReportTo) -> Self {
+        self.report = Some(to);
+        self
+    }
+
+    /// The entry came from `origin`.
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = Some(origin);
         self
     }
 

@@ -15,6 +15,7 @@
 pub mod postfix;
 pub mod sendmail;
 
+use super::client::Stage;
 use super::envelope::{Envelope, Peer};
 use super::reply::Reply;
 use chrono::{DateTime, FixedOffset};
@@ -168,6 +169,175 @@ pub enum AliasDsn {
     /// all) and the same `ORCPT`; a sender who asked for `SUCCESS` gets an
     /// `expanded` report for the alias itself (§5.2.7.3 (c)).
     Expanded,
+}
+
+/// Why a DNS look-up gave the queue no place to deliver to: facts the
+/// persona words ([`Persona::trouble`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DnsFault {
+    /// NXDOMAIN for `name` asked as `qtype` (`MX` or `A`).
+    NotFound { name: String, qtype: &'static str },
+    /// The name exists but has no `qtype` record.
+    NoData { name: String, qtype: &'static str },
+    /// The server answered with an error `rcode` (SERVFAIL…): try again.
+    Failed { name: String, qtype: &'static str, rcode: String },
+    /// The DNS server `server` did not answer.
+    NoAnswer { name: String, qtype: &'static str, server: Ipv4Addr },
+    /// The domain publishes a null MX (RFC 7505).
+    NullMx { domain: String },
+    /// None of the domain's MX hosts has an address; `host` is the last tried.
+    NoMxAddress { domain: String, host: String },
+    /// A reason in the lab's own words (a truncated answer, a loop, no route).
+    Other(String),
+}
+
+impl DnsFault {
+    /// The name the look-up was about.
+    pub fn name(&self) -> &str {
+        match self {
+            DnsFault::NotFound { name, .. }
+            | DnsFault::NoData { name, .. }
+            | DnsFault::Failed { name, .. }
+            | DnsFault::NoAnswer { name, .. } => name,
+            DnsFault::NullMx { domain } => domain,
+            DnsFault::NoMxAddress { host, .. } => host,
+            DnsFault::Other(_) => "",
+        }
+    }
+}
+
+/// What went wrong with one recipient in one delivery attempt.
+pub enum Trouble<'a> {
+    /// The next hop `host` (its name, as the MX record or smarthost gives
+    /// it) at `ip` answered `reply` to `command` (as sent, if any) at `stage`.
+    Refused { host: &'a str, ip: Ipv4Addr, reply: &'a Reply, stage: Stage, command: Option<&'a str> },
+    /// No connection to `host` at `ip`: `text` from [`Persona::connect_failure`].
+    Connect { host: &'a str, ip: Ipv4Addr, text: &'a str },
+    /// The DNS gave no next hop; `status` is the report's for a permanent failure.
+    Dns { fault: &'a DnsFault, status: &'a str },
+    /// A failure in the lab's words (an alias loop, no such local user),
+    /// with its status; `local`: at local delivery.
+    Other { status: &'a str, text: &'a str, local: bool },
+}
+
+/// A recipient's failure in one flavour's words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Words {
+    /// The RFC 3463 status (`dsn=`, `Status:`).
+    pub status: String,
+    /// The reason as the maillog line gives it (sendmail's `stat=`,
+    /// Postfix's `status=… (reason)`) and the report's text.
+    pub reason: String,
+    /// The report's `Diagnostic-Code:` (type and text), if it has one.
+    pub diagnostic: Option<String>,
+    /// The next hop's reply (sendmail's `(reason: …)`, and `reply=` when
+    /// `reply_logged`).
+    pub reply: Option<String>,
+    /// The maillog line names `reply` (sendmail logs the recipient's own
+    /// reply only; a DNS failure's status is the envelope's).
+    pub reply_logged: bool,
+    /// The `relay=` value of the maillog line.
+    pub relay: Option<String>,
+    /// sendmail's mailer (`esmtp`, `local`).
+    pub mailer: &'static str,
+    /// Lines of the session transcript a sendmail report quotes.
+    pub transcript: Vec<String>,
+}
+
+/// Who a report goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportTo {
+    /// The envelope sender.
+    Sender,
+    /// The postmaster, because the message that failed was itself a
+    /// report this MTA wrote (sendmail's EF_RESPONSE).
+    PostmasterOfReport,
+    /// The postmaster, because the message came from the null sender.
+    PostmasterOfNullSender,
+}
+
+/// What an MTA does with a failed message that came from the null sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DoubleBounce {
+    /// Throws it away (Postfix: `notify_classes` has no `2bounce` by default).
+    Discard,
+    /// Sends it to the postmaster (sendmail's `DoubleBounceAddress`,
+    /// `postmaster` by default), unless it was that notice itself.
+    Postmaster,
+}
+
+/// Where a queued message came from, for a sendmail report's "from …" and
+/// `Received-From-MTA:`.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    Smtp(Peer),
+    Local { user: String },
+}
+
+/// One recipient of a delivery status notification.
+pub struct DsnRcpt<'a> {
+    pub rcpt: &'a str,
+    /// The sender's ORCPT: type and address.
+    pub orcpt: Option<(&'a str, &'a str)>,
+    pub action: &'a str,
+    pub status: &'a str,
+    pub diagnostic: Option<&'a str>,
+    pub reason: &'a str,
+    pub remote_mta: Option<&'a str>,
+    pub reply: Option<&'a str>,
+    pub transcript: &'a [String],
+}
+
+/// Everything a delivery status notification (RFC 3464) says, as facts.
+pub struct DsnFacts<'a> {
+    pub kind: DsnKind,
+    pub to: ReportTo,
+    pub reporting_mta: &'a str,
+    /// The queue id of the message reported on, and of the report.
+    pub qid: &'a str,
+    pub new_qid: &'a str,
+    /// The report's recipient.
+    pub rcpt_to: &'a str,
+    pub now: DateTime<FixedOffset>,
+    pub arrival_date: &'a str,
+    /// How long it waited (a delay warning: the warning interval).
+    pub waited: Duration,
+    pub lifetime: Duration,
+    /// The report's own Message-ID, without angle brackets.
+    pub message_id: &'a str,
+    pub origin: Option<&'a Origin>,
+    pub envid: Option<&'a str>,
+    /// The whole message comes back, else its header section.
+    pub full: bool,
+    pub original: &'a [u8],
+    pub recipients: Vec<DsnRcpt<'a>>,
+}
+
+/// The header section of a message (up to the first empty line).
+pub fn header_section(msg: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < msg.len() {
+        let end = msg[i..].iter().position(|&b| b == b'\n').map(|p| i + p + 1).unwrap_or(msg.len());
+        let line = &msg[i..end];
+        if line == b"\r\n" || line == b"\n" {
+            return &msg[..i];
+        }
+        i = end;
+    }
+    msg
+}
+
+/// The returned message or its headers, and the closing boundary.
+pub fn dsn_tail(out: &mut Vec<u8>, boundary: &str, full: bool, original: &[u8]) {
+    if full {
+        out.extend_from_slice(original);
+        if !original.is_empty() && !original.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+    } else {
+        out.extend_from_slice(header_section(original));
+    }
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
 }
 
 /// Errors after which a server gives up on its client (Postfix's
@@ -657,18 +827,56 @@ pub trait Persona: Sync {
     fn log_delivered(&self, a: &Attempt, program: Option<&str>) -> (Program, String);
     /// The next hop `via` (`name [ip]`) took it after `xdelay` with `reply`.
     fn log_relayed(&self, a: &Attempt, via: &str, xdelay: Duration, reply: &str) -> String;
-    fn log_deferred(&self, a: &Attempt, via: Option<&str>, reason: &str) -> String;
-    /// `reason` is the diagnostic without its type.
-    fn log_bounced(&self, a: &Attempt, status: &str, remote_mta: Option<&str>, reason: &str) -> String;
+    /// How the flavour words a recipient's failure, permanent or (with
+    /// `transient`) for now: its status, reason, diagnostic and the rest.
+    fn trouble(&self, t: &Trouble, rcpt: &str, transient: bool) -> Words;
+    /// A recipient deferred until the queue lifetime ran out: the words of
+    /// its failure (`w`: those of its last deferral; `via`: the next hop
+    /// it last tried, `name [ip]`).
+    fn expired(&self, w: &Words, lifetime: Duration, via: Option<&str>, rcpt: &str) -> Words;
+    /// Does the last attempt of an expired recipient log as a deferral
+    /// (sendmail: the bounce comes from dropenvelope(), after it) rather
+    /// than as a bounce?
+    fn logs_expiry_as_deferral(&self) -> bool {
+        false
+    }
+    /// A recipient waits for the next try; `w` from [`Persona::trouble`].
+    fn log_deferred(&self, a: &Attempt, w: &Words, xdelay: Duration) -> String;
+    /// A recipient failed for good; `remote_mta` is the host that refused it.
+    fn log_bounced(&self, a: &Attempt, w: &Words, remote_mta: Option<&str>, xdelay: Duration) -> String;
     /// The message left the queue.
     fn log_removed(&self, qid: &str) -> Option<String>;
-    /// A DSN `new_qid` about `qid` was queued; `first` is the first reason.
-    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, first: &str) -> String;
+    /// A report `new_qid` about `qid` was queued for `to`; `reason` is what
+    /// the report is about (the last failure's reason); `waited`: a delay
+    /// warning's interval.
+    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, to: ReportTo, reason: &str, waited: Duration) -> String;
+    /// What becomes of a failure report that cannot be delivered: it came
+    /// from the null sender, so no bounce can go back (RFC 5321 §4.5.5).
+    fn double_bounce(&self) -> DoubleBounce;
 
     // --- delivery status notifications ---
 
     /// The display name of the DSN's From: (`MAILER-DAEMON@host`).
     fn dsn_sender(&self) -> &'static str;
+    /// A Message-ID the MTA makes for message `qid` at `now`, without
+    /// angle brackets.
+    fn message_id(&self, now: DateTime<FixedOffset>, qid: &str, host: &str) -> String;
+    /// The fields (each with its CRLF) the MTA adds to a message that has
+    /// no `Date:` (`no_date`) or no `Message-ID:` (`no_msgid`), received at
+    /// `arrival` as `qid` from a client on the host itself (`own_client`)
+    /// or elsewhere; and whether they go at the top, under the MTA's
+    /// `Received:`, rather than at the end of the header section.
+    fn missing_headers(
+        &self,
+        no_date: bool,
+        no_msgid: bool,
+        own_client: bool,
+        arrival: DateTime<FixedOffset>,
+        qid: &str,
+        host: &str,
+    ) -> (Vec<String>, bool);
+    /// The whole report, header and body (without `Received:`).
+    fn dsn_message(&self, r: &DsnFacts) -> Vec<u8>;
     /// The Subject: of a DSN; `waited` is how long a delayed message has waited, as written.
     fn dsn_subject(&self, kind: DsnKind, waited: &str) -> String;
     /// Does a failure report without `RET=` return the whole message rather

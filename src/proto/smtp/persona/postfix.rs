@@ -1,7 +1,8 @@
 //! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
 
 use super::{
-    AccessCheck, AliasDsn, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
+    AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Flavour,
+    Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
 };
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
@@ -48,6 +49,25 @@ fn proto_helo(env: &Envelope) -> String {
 
 /// smtpd.c's NEUTER_CHARACTERS: made `?` in a HELO name, after printable().
 const NEUTER_CHARACTERS: &str = " <>()\\\";@";
+
+/// A DNS failure as Postfix's smtp(8) words it (dns_lookup.c's
+/// `Name service error for name=%s type=%s: %s` after smtp_addr.c's
+/// "Host or domain name not found").
+fn dns_text(f: &DnsFault) -> String {
+    let ns = |name: &str, qtype: &str, why: &str| {
+        format!("Host or domain name not found. Name service error for name={name} type={qtype}: {why}")
+    };
+    match f {
+        DnsFault::NotFound { name, qtype } => ns(name, qtype, "Host not found"),
+        DnsFault::NoData { name, qtype } => ns(name, qtype, "No data"),
+        DnsFault::Failed { name, qtype, rcode } if *qtype == "MX" => ns(name, qtype, &format!("{rcode}, try again")),
+        DnsFault::Failed { name, qtype, rcode } => ns(name, qtype, rcode),
+        DnsFault::NoAnswer { server, .. } => format!("DNS server {server} did not answer"),
+        DnsFault::NullMx { domain } => format!("Domain {domain} does not accept mail (nullMX)"),
+        DnsFault::NoMxAddress { domain, .. } => format!("no MX host of {domain} has an address"),
+        DnsFault::Other(text) => text.clone(),
+    }
+}
 
 /// A Postfix (short format) queue id: ten hexadecimal digits.
 pub fn qid(r: u64) -> String {
@@ -573,36 +593,214 @@ impl Persona for Postfix {
             delay(xdelay)
         )
     }
-    fn log_deferred(&self, a: &Attempt, via: Option<&str>, reason: &str) -> String {
+    fn trouble(&self, t: &Trouble, _rcpt: &str, transient: bool) -> Words {
+        let diag = |text: &str| Some(format!("{}; {text}", self.diagnostic_type()));
+        match t {
+            Trouble::Refused { host, ip, reply, stage, .. } => {
+                let line = reply.one_line();
+                let default = if transient { "4.0.0" } else { "5.0.0" };
+                Words {
+                    status: reply.enhanced().unwrap_or(default).to_string(),
+                    // smtp_trouble.c: the report's text and the log say
+                    // which command it answered; the Diagnostic-Code is
+                    // the reply alone (dsb_update(…, DSB_DTYPE_SMTP, reply)).
+                    reason: if transient {
+                        line.clone()
+                    } else {
+                        format!("{line} (in reply to {} command)", stage.as_str())
+                    },
+                    diagnostic: Some(format!("smtp; {line}")),
+                    relay: Some(format!("{host}[{ip}]")),
+                    ..Words::default()
+                }
+            }
+            Trouble::Connect { host, ip, text } => Words {
+                status: "4.4.1".into(),
+                reason: text.to_string(),
+                diagnostic: diag(text),
+                relay: Some(format!("{host}[{ip}]")),
+                ..Words::default()
+            },
+            Trouble::Dns { fault, status } => {
+                let text = dns_text(fault);
+                Words {
+                    status: if transient { "4.4.3".into() } else { status.to_string() },
+                    diagnostic: diag(&text),
+                    reason: text,
+                    ..Words::default()
+                }
+            }
+            Trouble::Other { status, text, .. } => Words {
+                status: status.to_string(),
+                reason: text.to_string(),
+                diagnostic: diag(text),
+                ..Words::default()
+            },
+        }
+    }
+    fn expired(&self, w: &Words, lifetime: Duration, via: Option<&str>, _rcpt: &str) -> Words {
+        let text = format!(
+            "message could not be delivered for {} days: {}{}",
+            lifetime.as_secs() / 86400,
+            w.reason,
+            via.map(|v| format!(" ({v})")).unwrap_or_default()
+        );
+        Words {
+            status: "4.4.7".into(),
+            diagnostic: Some(format!("{}; {text}", self.diagnostic_type())),
+            reason: text,
+            ..Words::default()
+        }
+    }
+    fn log_deferred(&self, a: &Attempt, w: &Words, _xdelay: Duration) -> String {
         let Attempt { qid, rcpt, .. } = a;
         let d = delay(a.delay);
         format!(
-            "{qid}: to=<{rcpt}>, relay={}, delay={d}, delays={d}/0/0/0, dsn=4.4.1, status=deferred ({reason})",
-            via.map(relay_host).unwrap_or_else(|| "none".into()),
+            "{qid}: to=<{rcpt}>, relay={}, delay={d}, delays={d}/0/0/0, dsn=4.4.1, status=deferred ({})",
+            w.relay.as_deref().unwrap_or("none"),
+            w.reason
         )
     }
-    fn log_bounced(&self, a: &Attempt, status: &str, remote_mta: Option<&str>, reason: &str) -> String {
+    fn log_bounced(&self, a: &Attempt, w: &Words, remote_mta: Option<&str>, _xdelay: Duration) -> String {
         let Attempt { qid, rcpt, .. } = a;
         format!(
-            "{qid}: to=<{rcpt}>, relay={}, delay={}, dsn={status}, status=bounced ({reason})",
+            "{qid}: to=<{rcpt}>, relay={}, delay={}, dsn={}, status=bounced ({})",
             remote_mta.unwrap_or("none"),
-            delay(a.delay)
+            delay(a.delay),
+            w.status,
+            w.reason
         )
     }
     fn log_removed(&self, qid: &str) -> Option<String> {
         Some(format!("{qid}: removed"))
     }
-    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, _first: &str) -> String {
+    fn log_dsn(
+        &self,
+        qid: &str,
+        new_qid: &str,
+        kind: DsnKind,
+        to: ReportTo,
+        _reason: &str,
+        _waited: Duration,
+    ) -> String {
         // bounce_notify_service.c, bounce_warn_service.c, bounce_trace_service.c.
-        match kind {
-            DsnKind::Delay => format!("{qid}: sender delay notification: {new_qid}"),
-            DsnKind::Failure => format!("{qid}: sender non-delivery notification: {new_qid}"),
-            DsnKind::Success => format!("{qid}: sender delivery status notification: {new_qid}"),
+        match (kind, to) {
+            (DsnKind::Delay, _) => format!("{qid}: sender delay notification: {new_qid}"),
+            (DsnKind::Failure, ReportTo::Sender) => format!("{qid}: sender non-delivery notification: {new_qid}"),
+            (DsnKind::Failure, _) => format!("{qid}: postmaster non-delivery notification: {new_qid}"),
+            (DsnKind::Success, _) => format!("{qid}: sender delivery status notification: {new_qid}"),
         }
+    }
+    /// bounce_notify_service.c: a failed bounce (`*recipient == 0`) goes
+    /// to `2bounce_notice_recipient` only when `notify_classes` has
+    /// `bounce` or `2bounce`; its default, `resource, software`, has
+    /// neither (postconf(5)), so the bounce is dropped, with no log line
+    /// of bounce(8)'s own.
+    fn double_bounce(&self) -> DoubleBounce {
+        DoubleBounce::Discard
     }
 
     fn dsn_sender(&self) -> &'static str {
         "Mail Delivery System"
+    }
+    /// cleanup_message.c: a message without Message-Id gets
+    /// `<%Y%m%d%H%M%S.QUEUEID@myhostname>` (GMT), as bounce(8)'s reports do
+    /// (they write none of their own).
+    fn message_id(&self, now: DateTime<FixedOffset>, qid: &str, host: &str) -> String {
+        format!("{}.{qid}@{host}", now.with_timezone(&chrono::Utc).format("%Y%m%d%H%M%S"))
+    }
+    /// cleanup_message.c cleanup_header_done_callback(): a missing
+    /// Message-Id and then Date are added at the end of the header section
+    /// only when `always_add_missing_headers = yes` (default no) or the
+    /// client gets local header rewriting: `local_header_rewrite_clients
+    /// = permit_inet_interfaces` (postconf(5)), a client at one of the
+    /// host's own addresses. Mail from anywhere else keeps its header.
+    fn missing_headers(
+        &self,
+        no_date: bool,
+        no_msgid: bool,
+        own_client: bool,
+        arrival: DateTime<FixedOffset>,
+        qid: &str,
+        host: &str,
+    ) -> (Vec<String>, bool) {
+        let mut out = Vec::new();
+        if own_client && no_msgid {
+            out.push(format!("Message-Id: <{}>\r\n", self.message_id(arrival, qid, host)));
+        }
+        if own_client && no_date {
+            out.push(format!("Date: {}\r\n", crate::base::time::rfc5322(arrival)));
+        }
+        (out, false)
+    }
+    /// bounce_notify_util.c and bounce_templates.c.
+    fn dsn_message(&self, r: &DsnFacts) -> Vec<u8> {
+        let boundary = format!("{}.{}/{}", r.qid, r.message_id.len(), r.reporting_mta);
+        let subject = self.dsn_subject(r.kind, "");
+        let mut m = String::new();
+        m.push_str(&format!("From: {} <MAILER-DAEMON@{}>\r\n", self.dsn_sender(), r.reporting_mta));
+        m.push_str(&format!("To: <{}>\r\n", r.rcpt_to));
+        m.push_str(&format!("Subject: {subject}\r\n"));
+        m.push_str(&format!("Date: {}\r\n", crate::base::time::rfc5322(r.now)));
+        m.push_str(&format!("Message-ID: <{}>\r\n", r.message_id));
+        m.push_str("Auto-Submitted: auto-replied\r\n");
+        m.push_str("MIME-Version: 1.0\r\n");
+        m.push_str(&format!(
+            "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"
+        ));
+        m.push_str("\r\nThis is a MIME-encapsulated message.\r\n\r\n");
+        m.push_str(&format!(
+            "--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        ));
+        m.push_str(&format!("This is the mail system at host {}.\r\n\r\n", r.reporting_mta));
+        match r.kind {
+            DsnKind::Delay => m.push_str("Your message could not be delivered yet. The mail system will keep\r\ntrying; you do not need to send it again.\r\n\r\n"),
+            DsnKind::Failure if r.full => m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; your message is attached.\r\n\r\n"),
+            DsnKind::Failure => m.push_str("Your message could not be delivered to one or more recipients.\r\nThe reasons are given below; the headers of your message are attached.\r\n\r\n"),
+            DsnKind::Success => m.push_str("Your message was successfully delivered to the destination(s)\r\nlisted below. If the message was delivered to mailbox you will\r\nreceive no further notifications. Otherwise you may still receive\r\nnotifications of mail delivery errors from other systems.\r\n\r\n"),
+        }
+        for f in &r.recipients {
+            // The address an alias was expanded from (here the ORCPT the
+            // expansion passed on, or the sender's).
+            match f.orcpt.map(|(_, a)| a).filter(|a| !a.eq_ignore_ascii_case(f.rcpt)) {
+                Some(a) => m.push_str(&format!("<{}> (expanded from <{a}>): {}\r\n", f.rcpt, f.reason)),
+                None => m.push_str(&format!("<{}>: {}\r\n", f.rcpt, f.reason)),
+            }
+        }
+        m.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
+        ));
+        m.push_str(&format!("Reporting-MTA: dns; {}\r\n", r.reporting_mta));
+        if let Some(id) = r.envid {
+            m.push_str(&format!("Original-Envelope-Id: {id}\r\n"));
+        }
+        m.push_str(&format!("Arrival-Date: {}\r\n", r.arrival_date));
+        let date = crate::base::time::rfc5322(r.now);
+        for f in &r.recipients {
+            m.push_str(&format!("\r\nFinal-Recipient: rfc822; {}\r\n", f.rcpt));
+            if let Some((t, a)) = f.orcpt {
+                m.push_str(&format!("Original-Recipient: {t}; {a}\r\n"));
+            }
+            m.push_str(&format!("Action: {}\r\nStatus: {}\r\n", f.action, f.status));
+            if let Some(mta) = f.remote_mta {
+                m.push_str(&format!("Remote-MTA: dns; {mta}\r\n"));
+            }
+            if let Some(d) = f.diagnostic {
+                m.push_str(&format!("Diagnostic-Code: {d}\r\n"));
+            }
+            m.push_str(&format!("Last-Attempt-Date: {date}\r\n"));
+        }
+        let (description, content_type) = match (r.kind, r.full) {
+            (DsnKind::Failure, true) => ("Undelivered Message", "message/rfc822"),
+            (DsnKind::Failure, false) => ("Undelivered Message Headers", "text/rfc822-headers"),
+            _ => ("Message Headers", "text/rfc822-headers"),
+        };
+        m.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Description: {description}\r\nContent-Type: {content_type}\r\n\r\n"
+        ));
+        let mut out = m.into_bytes();
+        super::dsn_tail(&mut out, &boundary, r.full, r.original);
+        out
     }
     fn dsn_subject(&self, kind: DsnKind, _waited: &str) -> String {
         // bounce_templates.c: the failure, delay and success templates.

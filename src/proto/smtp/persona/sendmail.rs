@@ -1,9 +1,11 @@
 //! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
 
 use super::{
-    AccessCheck, AliasDsn, Arrival, Attempt, DsnFault, DsnKind, DsnParam, Flavour, Persona, Program, QueueTimes, Source,
+    AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Flavour,
+    Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
 };
 use crate::base::decimal::push_u64;
+use crate::proto::smtp::client::Stage;
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
@@ -59,6 +61,147 @@ fn relay_host(via: &str) -> String {
         Some((n, ip)) if n.starts_with('[') => format!("{n} {ip}"),
         Some((n, ip)) => format!("{n}. {ip}"),
         None => via.to_string(),
+    }
+}
+
+/// The host "... while talking to" names: an MX host absolute, with its
+/// dot; an address literal's `[ip]` as it is.
+fn talking_to(host: &str) -> String {
+    if host.starts_with('[') || host.ends_with('.') { host.to_string() } else { format!("{host}.") }
+}
+
+/// deliver.c logdelivery(): `to=`, `delay=`, `xdelay=`, `mailer=`,
+/// `pri=`, `relay=`, `dsn=`, `reply=` (the server's reply, since 8.17),
+/// `stat=`, in that order; `relay=` and `reply=` only when known.
+fn delivery_line(a: &Attempt, w: &Words, xdelay: Duration) -> String {
+    let Attempt { qid, rcpt, pri, .. } = a;
+    let mut l = format!(
+        "{qid}: to=<{rcpt}>, delay={}, xdelay={}, mailer={}, pri={pri}",
+        delay(a.delay),
+        delay(xdelay),
+        w.mailer
+    );
+    if let Some(r) = &w.relay {
+        l.push_str(", relay=");
+        l.push_str(r);
+    }
+    l.push_str(", dsn=");
+    l.push_str(&w.status);
+    if let Some(r) = w.reply.as_ref().filter(|_| w.reply_logged) {
+        l.push_str(", reply=");
+        l.push_str(r);
+    }
+    l.push_str(", stat=");
+    l.push_str(&w.reason);
+    l
+}
+
+/// A DNS failure as sendmail reports it: hostsignature() and getmxrr()
+/// (deliver.c, domain.c) leave a host with no address EX_NOHOST with
+/// status 5.1.2 and "550 Host unknown", a null MX (RFC 7505) EX_UNAVAILABLE
+/// with 5.1.10 and "556 Host does not accept mail: MX 0 ."; giveresponse()
+/// adds sm_errstring() of the resolver's h_errno: "Name server: NAME: host
+/// not found" (HOST_NOT_FOUND), "no data known" (NO_DATA), "host name
+/// lookup failure" (TRY_AGAIN, also a look-up that timed out), the last a
+/// deferral (4.4.3 from makeconnection() for an address, 4.0.0 for the MX
+/// look-up itself).
+fn dns_words(f: &DnsFault, status: &str, rcpt: &str, transient: bool) -> Words {
+    let name = match f {
+        DnsFault::NoMxAddress { host, .. } => talking_to(host),
+        f => f.name().to_string(),
+    };
+    let base = Words { relay: (!name.is_empty()).then(|| name.clone()), mailer: "esmtp", ..Words::default() };
+    if transient {
+        let (status, reason) = match f {
+            DnsFault::Failed { qtype, .. } | DnsFault::NoAnswer { qtype, .. } => (
+                if *qtype == "A" { "4.4.3" } else { "4.0.0" },
+                format!("Deferred: Name server: {name}: host name lookup failure"),
+            ),
+            DnsFault::Other(text) => ("4.0.0", format!("Deferred: {text}")),
+            // Not found is never for now; worded as a deferral all the same.
+            _ => ("4.0.0", format!("Deferred: Name server: {name}: host not found")),
+        };
+        return Words { status: status.into(), transcript: vec![format!("<{rcpt}>... {reason}")], reason, ..base };
+    }
+    let host_unknown = |why: &str| {
+        let reason = format!("Host unknown (Name server: {name}: {why})");
+        Words {
+            status: status.into(),
+            transcript: vec![format!("550 5.1.2 <{rcpt}>... {reason}")],
+            reason,
+            reply: Some("550 Host unknown".into()),
+            diagnostic: Some("SMTP; 550 Host unknown".into()),
+            ..base.clone()
+        }
+    };
+    match f {
+        DnsFault::NullMx { .. } => Words {
+            status: status.into(),
+            reason: "Service unavailable".into(),
+            reply: Some("556 Host does not accept mail: MX 0 .".into()),
+            diagnostic: Some("SMTP; 556 Host does not accept mail: MX 0 .".into()),
+            transcript: vec![format!("554 5.0.0 <{rcpt}>... Service unavailable")],
+            ..base
+        },
+        DnsFault::NoData { .. } => host_unknown("no data known"),
+        DnsFault::Other(text) => Words {
+            status: status.into(),
+            reason: text.clone(),
+            diagnostic: Some(format!("X-Unix; {text}")),
+            transcript: vec![format!("<{rcpt}>... {text}")],
+            relay: None,
+            ..base
+        },
+        _ => host_unknown("host not found"),
+    }
+}
+
+/// convtime.c pintvl() in its long form: "5 days", "4 hours", "1 week, 2 days".
+pub fn pintvl(d: Duration) -> String {
+    let s = d.as_secs();
+    if s == 0 {
+        return "zero seconds".into();
+    }
+    let parts = [
+        (s / 604_800, "week"),
+        (s / 86_400 % 7, "day"),
+        (s / 3600 % 24, "hour"),
+        (s / 60 % 60, "minute"),
+        (s % 60, "second"),
+    ];
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}{}", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// errbody(): the `Action:` of a report, with sendmail's comment.
+fn action_text(action: &str) -> &str {
+    match action {
+        "delivered" => "delivered (to mailbox)",
+        "relayed" => "relayed (to non-DSN-aware mailer)",
+        "expanded" => "expanded (to multi-recipient alias)",
+        a => a,
+    }
+}
+
+/// errbody(): what the list of successful deliveries says of each.
+fn success_note(action: &str) -> &str {
+    match action {
+        "relayed" => "relayed to non-DSN-aware mailer",
+        "expanded" => "expanded by alias",
+        _ => "successfully delivered to mailbox",
+    }
+}
+
+/// deliver.c: what the transcript of a return receipt says of each.
+fn success_transcript(action: &str) -> &str {
+    match action {
+        "relayed" => "relayed; expect no further notifications",
+        "expanded" => "expanded to multiple addresses",
+        _ => "Successfully delivered",
     }
 }
 
@@ -683,34 +826,311 @@ impl Persona for Sendmail {
             text.trim_start_matches("2.0.0 ")
         )
     }
-    fn log_deferred(&self, a: &Attempt, via: Option<&str>, reason: &str) -> String {
-        let Attempt { qid, rcpt, pri, .. } = a;
-        format!(
-            "{qid}: to=<{rcpt}>, delay={}, xdelay=00:00:00, mailer=esmtp, pri={pri}, {}dsn=4.0.0, stat=Deferred: {reason}",
-            delay(a.delay),
-            via.map(|v| format!("relay={}, ", relay_host(v))).unwrap_or_default()
-        )
+    /// deliver.c giveresponse() and markfailure(), with the texts of
+    /// sm_sysexmsg() (libsm/strexit.c) and sm_errstring() (err.c).
+    fn trouble(&self, t: &Trouble, rcpt: &str, transient: bool) -> Words {
+        // usrerr()'s line in the transcript: `CODE D.S.N <rcpt>... text`
+        // (fmtmsg() puts the recipient, e_to, in front).
+        let usrerr = |code_dsn: &str, text: &str| format!("{code_dsn} <{rcpt}>... {text}");
+        // message() for a deferral: `<rcpt>... Deferred: …` (MsgBuf past its code).
+        let deferred = |text: &str| format!("<{rcpt}>... {text}");
+        match t {
+            Trouble::Refused { host, ip, reply, stage, command } => {
+                // q_rstatus: the reply's first line (usersmtp.c reply()).
+                let line = reply.wire_line(0);
+                let relay = relay_host(&format!("{host} [{ip}]"));
+                // usersmtp.c reply(): a 4xx or 5xx reply goes into the
+                // transcript after the command it answered.
+                let mut transcript = vec![format!("... while talking to {}:", talking_to(host))];
+                if let Some(c) = command {
+                    transcript.push(format!(">>> {c}"));
+                }
+                transcript.extend(reply.wire_lines().into_iter().map(|l| format!("<<< {l}")));
+                if transient {
+                    let reason = format!("Deferred: {line}");
+                    transcript.push(deferred(&reason));
+                    return Words {
+                        status: reply.enhanced().unwrap_or("4.0.0").to_string(),
+                        reason,
+                        diagnostic: Some(format!("SMTP; {line}")),
+                        reply: Some(line),
+                        reply_logged: true,
+                        relay: Some(relay),
+                        mailer: "esmtp",
+                        transcript,
+                    };
+                }
+                // usersmtp.c: smtprcptstat() makes 550, 551 and 553 to RCPT
+                // EX_NOUSER, any other 5xx EX_UNAVAILABLE; smtpmailfrom()
+                // makes 501 and 553 to MAIL EX_DATAERR; DATA's 5xx is
+                // EX_UNAVAILABLE.
+                let (code_dsn, text, default) = match (stage, reply.code) {
+                    (Stage::Rcpt, 550) => ("550 5.1.1", "User unknown", "5.1.1"),
+                    (Stage::Rcpt, 551) => ("550 5.1.1", "User unknown", "5.1.6"),
+                    (Stage::Rcpt, 553) => ("550 5.1.1", "User unknown", "5.1.3"),
+                    (Stage::Mail, 501) => ("501 5.6.0", "Data format error", "5.5.2"),
+                    (Stage::Mail, 553) => ("501 5.6.0", "Data format error", "5.1.3"),
+                    _ => ("554 5.0.0", "Service unavailable", "5.0.0"),
+                };
+                transcript.push(usrerr(code_dsn, text));
+                Words {
+                    status: reply.enhanced().unwrap_or(default).to_string(),
+                    reason: text.into(),
+                    diagnostic: Some(format!("SMTP; {line}")),
+                    reply: Some(line),
+                    reply_logged: true,
+                    relay: Some(relay),
+                    mailer: "esmtp",
+                    transcript,
+                }
+            }
+            Trouble::Connect { host, ip, text } => {
+                let reason = format!("Deferred: {text}");
+                Words {
+                    status: "4.0.0".into(),
+                    transcript: vec![deferred(&reason)],
+                    reason,
+                    relay: Some(relay_host(&format!("{host} [{ip}]"))),
+                    mailer: "esmtp",
+                    ..Words::default()
+                }
+            }
+            Trouble::Dns { fault, status } => dns_words(fault, status, rcpt, transient),
+            Trouble::Other { status, text, local } => Words {
+                status: status.to_string(),
+                reason: text.to_string(),
+                diagnostic: Some(format!("{}; {text}", self.diagnostic_type())),
+                mailer: if *local { "local" } else { "esmtp" },
+                transcript: vec![deferred(text)],
+                ..Words::default()
+            },
+        }
     }
-    fn log_bounced(&self, a: &Attempt, status: &str, _remote_mta: Option<&str>, reason: &str) -> String {
-        let Attempt { qid, rcpt, pri, .. } = a;
-        format!("{qid}: to=<{rcpt}>, delay={}, pri={pri}, dsn={status}, stat={reason}", delay(a.delay))
+    /// envelope.c dropenvelope(): the message is older than
+    /// Timeout.queuereturn; its undelivered recipients become 4.4.7 and the
+    /// report says "Cannot send message for 5 days", its transcript
+    /// "Message could not be delivered for 5 days" and "Message will be
+    /// deleted from queue".
+    fn expired(&self, w: &Words, lifetime: Duration, _via: Option<&str>, _rcpt: &str) -> Words {
+        let span = pintvl(lifetime);
+        let mut transcript = w.transcript.clone();
+        transcript.push(format!("Message could not be delivered for {span}"));
+        transcript.push("Message will be deleted from queue".into());
+        Words { status: "4.4.7".into(), reason: format!("Cannot send message for {span}"), transcript, ..w.clone() }
+    }
+    fn logs_expiry_as_deferral(&self) -> bool {
+        true
+    }
+    fn log_deferred(&self, a: &Attempt, w: &Words, xdelay: Duration) -> String {
+        delivery_line(a, w, xdelay)
+    }
+    fn log_bounced(&self, a: &Attempt, w: &Words, _remote_mta: Option<&str>, xdelay: Duration) -> String {
+        delivery_line(a, w, xdelay)
     }
     fn log_removed(&self, _qid: &str) -> Option<String> {
         None
     }
-    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, first: &str) -> String {
-        match kind {
-            DsnKind::Delay => {
-                format!("{new_qid}: {qid}: postmaster notify: Warning: could not send message yet: {first}")
-            }
-            DsnKind::Failure => format!("{new_qid}: {qid}: DSN: {first}"),
-            // savemail.c returntosender() with the message "Return receipt".
-            DsnKind::Success => format!("{new_qid}: {qid}: DSN: Return receipt"),
-        }
+    /// savemail.c returntosender(): `sm_syslog(LOG_INFO, e->e_id, "%s: %s: %s",
+    /// ee->e_id, p, msg)`: the line is the original message's (its id
+    /// first), then the report's id, then what kind of report (`p`: "return
+    /// to sender" for a report about a report, "sender notify" for a delay
+    /// warning, "postmaster notify" for a postmaster bounce, else "DSN"),
+    /// then `e_message`, the reason giveresponse() last gave.
+    fn log_dsn(&self, qid: &str, new_qid: &str, kind: DsnKind, to: ReportTo, reason: &str, waited: Duration) -> String {
+        let what = match (to, kind) {
+            (ReportTo::PostmasterOfReport, _) => "return to sender",
+            (_, DsnKind::Delay) => "sender notify",
+            (ReportTo::PostmasterOfNullSender, _) => "postmaster notify",
+            (ReportTo::Sender, _) => "DSN",
+        };
+        let msg = match kind {
+            DsnKind::Delay => self.dsn_subject(kind, &pintvl(waited)),
+            DsnKind::Success => "Return receipt".into(),
+            DsnKind::Failure => reason.to_string(),
+        };
+        format!("{qid}: {new_qid}: {what}: {msg}")
+    }
+    /// savemail.c savemail(): a message from the null sender has no one to
+    /// return to ("this is an error-error"), and a report that fails
+    /// (EF_RESPONSE) goes to the postmaster: state ESM_POSTMASTER sends it
+    /// to `DoubleBounceAddress`, `postmaster` by default (conf.c); only a
+    /// report about a report is dropped.
+    fn double_bounce(&self) -> DoubleBounce {
+        DoubleBounce::Postmaster
     }
 
     fn dsn_sender(&self) -> &'static str {
         "Mail Delivery Subsystem"
+    }
+    /// cf/m4/proto.m4: `H?M?Message-Id: <$t.$i@$j>`, with `$t` the time as
+    /// YYYYMMDDhhmm in GMT (envelope.c settime()) and `$i` the queue id.
+    fn message_id(&self, now: DateTime<FixedOffset>, qid: &str, host: &str) -> String {
+        format!("{}.{qid}@{host}", now.with_timezone(&Utc).format("%Y%m%d%H%M"))
+    }
+    /// cf/m4/proto.m4's default headers `H?D?Date: $a` and
+    /// `H?M?Message-Id: <$t.$i@$j>`: both the local and the esmtp mailer
+    /// have flags D and M, so a message that lacks either gets it, from
+    /// any client. The defaults head the envelope's header list (headers.c
+    /// chompheader()), so they come out under the new `Received:`, Date
+    /// before Message-Id.
+    fn missing_headers(
+        &self,
+        no_date: bool,
+        no_msgid: bool,
+        _own_client: bool,
+        arrival: DateTime<FixedOffset>,
+        qid: &str,
+        host: &str,
+    ) -> (Vec<String>, bool) {
+        let mut out = Vec::new();
+        if no_date {
+            out.push(format!("Date: {}\r\n", crate::base::time::rfc5322(arrival)));
+        }
+        if no_msgid {
+            out.push(format!("Message-Id: <{}>\r\n", self.message_id(arrival, qid, host)));
+        }
+        (out, true)
+    }
+    /// savemail.c returntosender() (the header, in the order sendmail
+    /// writes it) and errbody() (the body).
+    fn dsn_message(&self, r: &DsnFacts) -> Vec<u8> {
+        let pm = r.to != ReportTo::Sender;
+        let boundary = format!("{}.{}/{}", r.new_qid, r.now.timestamp(), r.reporting_mta);
+        let (subject, auto) = match (r.kind, pm) {
+            (DsnKind::Delay, _) => (self.dsn_subject(r.kind, &pintvl(r.waited)), "warning-timeout"),
+            (DsnKind::Success, _) => ("Return receipt".to_string(), "return-receipt"),
+            (DsnKind::Failure, true) => {
+                ("Postmaster notify: see transcript for details".into(), "postmaster-notification")
+            }
+            (DsnKind::Failure, false) => (self.dsn_subject(r.kind, ""), "failure"),
+        };
+        let mut m = String::new();
+        let date = crate::base::time::rfc5322(r.now);
+        m.push_str(&format!("Date: {date}\r\n"));
+        m.push_str(&format!("From: {} <MAILER-DAEMON@{}>\r\n", self.dsn_sender(), r.reporting_mta));
+        m.push_str(&format!("Message-Id: <{}>\r\n", r.message_id));
+        m.push_str(&format!("To: <{}>\r\n", r.rcpt_to));
+        m.push_str("MIME-Version: 1.0\r\n");
+        m.push_str(&format!(
+            "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"
+        ));
+        m.push_str(&format!("Subject: {subject}\r\n"));
+        m.push_str(&format!("Auto-Submitted: auto-generated ({auto})\r\n"));
+        m.push_str(&format!("\r\nThis is a MIME-encapsulated message\r\n\r\n--{boundary}\r\n\r\n"));
+        if r.kind == DsnKind::Delay {
+            for l in [
+                "    **********************************************",
+                "    **      THIS IS A WARNING MESSAGE ONLY      **",
+                "    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **",
+                "    **********************************************",
+                "",
+            ] {
+                m.push_str(l);
+                m.push_str("\r\n");
+            }
+        }
+        m.push_str(&format!("The original message was received at {}\r\n", r.arrival_date));
+        // `from $_`: the client as the SMTP server knew it, or the local user.
+        match r.origin {
+            Some(super::Origin::Smtp(peer)) => m.push_str(&format!("from {}\r\n", relay(peer))),
+            Some(super::Origin::Local { user }) => m.push_str(&format!("from {user}@localhost\r\n")),
+            None => m.push_str("from localhost\r\n"),
+        }
+        if pm {
+            m.push_str(&format!("with id {}\r\n", r.qid));
+        }
+        m.push_str("\r\n");
+        let section = |m: &mut String, title: &str, lines: Vec<String>| {
+            if !lines.is_empty() {
+                m.push_str(&format!("   ----- The following addresses had {title} -----\r\n"));
+                for l in lines {
+                    m.push_str(&l);
+                    m.push_str("\r\n");
+                }
+                m.push_str("\r\n");
+            }
+        };
+        match r.kind {
+            DsnKind::Failure => {
+                let lines = r
+                    .recipients
+                    .iter()
+                    .flat_map(|f| {
+                        let mut v = vec![format!("<{}>", f.rcpt)];
+                        if let Some(reply) = f.reply {
+                            v.push(format!("    (reason: {reply})"));
+                        }
+                        v
+                    })
+                    .collect();
+                section(&mut m, "permanent fatal errors", lines);
+            }
+            DsnKind::Success => {
+                let lines =
+                    r.recipients.iter().map(|f| format!("<{}>  ({})", f.rcpt, success_note(f.action))).collect();
+                section(&mut m, "successful delivery notifications", lines);
+            }
+            // A delay lists its addresses only for Deliver-By (QBYNDELAY).
+            DsnKind::Delay => {}
+        }
+        let mut transcript: Vec<String> = r.recipients.iter().flat_map(|f| f.transcript.iter().cloned()).collect();
+        match r.kind {
+            DsnKind::Delay => {
+                transcript.push(format!("Warning: message still undelivered after {}", pintvl(r.waited)));
+                transcript.push(format!("Will keep trying until message is {} old", pintvl(r.lifetime)));
+            }
+            DsnKind::Success => {
+                transcript
+                    .extend(r.recipients.iter().map(|f| format!("<{}>... {}", f.rcpt, success_transcript(f.action))));
+            }
+            DsnKind::Failure => {}
+        }
+        if !transcript.is_empty() {
+            m.push_str("   ----- Transcript of session follows -----\r\n");
+            for l in transcript {
+                m.push_str(&l);
+                m.push_str("\r\n");
+            }
+        }
+        m.push_str(&format!("\r\n--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"));
+        if let Some(id) = r.envid {
+            m.push_str(&format!("Original-Envelope-Id: {id}\r\n"));
+        }
+        m.push_str(&format!("Reporting-MTA: dns; {}\r\n", r.reporting_mta));
+        // Received-From-MTA: the client's name (RealHostName), of the
+        // sender's mailer's MTA type, `DNS` (T=DNS/RFC822/SMTP).
+        if let Some(super::Origin::Smtp(peer)) = r.origin {
+            let name = match &peer.name {
+                Some(n) => n.clone(),
+                None => format!("[{}]", peer.ip),
+            };
+            m.push_str(&format!("Received-From-MTA: DNS; {name}\r\n"));
+        }
+        m.push_str(&format!("Arrival-Date: {}\r\n", r.arrival_date));
+        for f in &r.recipients {
+            m.push_str("\r\n");
+            if let Some((t, a)) = f.orcpt {
+                m.push_str(&format!("Original-Recipient: {t};{a}\r\n"));
+            }
+            m.push_str(&format!("Final-Recipient: RFC822; {}\r\n", f.rcpt));
+            m.push_str(&format!("Action: {}\r\nStatus: {}\r\n", action_text(f.action), f.status));
+            if let Some(mta) = f.remote_mta {
+                m.push_str(&format!("Remote-MTA: DNS; {}\r\n", mta.trim_end_matches('.')));
+            }
+            if let Some(d) = f.diagnostic {
+                m.push_str(&format!("Diagnostic-Code: {d}\r\n"));
+            }
+            m.push_str(&format!("Last-Attempt-Date: {date}\r\n"));
+            if r.kind == DsnKind::Delay {
+                let until = r.now + chrono::Duration::from_std(r.lifetime.saturating_sub(r.waited)).unwrap_or_default();
+                m.push_str(&format!("Will-Retry-Until: {}\r\n", crate::base::time::rfc5322(until)));
+            }
+        }
+        let content_type = if r.full { "message/rfc822" } else { "text/rfc822-headers" };
+        m.push_str(&format!("\r\n--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"));
+        let mut out = m.into_bytes();
+        super::dsn_tail(&mut out, &boundary, r.full, r.original);
+        out
     }
     fn dsn_subject(&self, kind: DsnKind, waited: &str) -> String {
         // savemail.c errbody(): "Warning: …", "Return receipt", "Returned mail: …".
