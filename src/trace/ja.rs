@@ -374,8 +374,18 @@ fn deliver(e: &Event, l: &str) -> Option<String> {
 
 fn bounce_discard(e: &Event, l: &str) -> Option<String> {
     let (qid, rest) = qid_and(e, l)?;
-    if rest == "no bounce: the message came from the null sender <>" {
-        return Some(format!("{qid}: エラーメールは送りません: 空の差出人 <> からのメッセージです"));
+    if let Some(why) = rest.strip_prefix("no bounce: the message came from the null sender <>") {
+        let why = match why {
+            "" => "",
+            "; discarded (Postfix: notify_classes has no 2bounce)" => {
+                "。捨てます（Postfix: notify_classes に 2bounce がありません）"
+            }
+            "; discarded (it was itself a notice to the postmaster)" => {
+                "。捨てます（それ自体が postmaster への知らせでした）"
+            }
+            _ => return None,
+        };
+        return Some(format!("{qid}: エラーメールは送りません: 空の差出人 <> からのメッセージです{why}"));
     }
     let c = re!(r"^no bounce for <(.*)>: the sender asked NOTIFY=(\S+)$").captures(rest)?;
     Some(format!("{qid}: <{}> についてのエラーメールは送りません: 差出人が NOTIFY={} を求めました", &c[1], &c[2]))

@@ -122,13 +122,16 @@ async fn sendmail_takes_mail_without_helo_and_warns() {
     assert_eq!(fields[at], "Received: from [192.0.2.31] ([192.0.2.31])", "{msg}");
     assert!(fields[at + 1].starts_with("\tby sm.example.com (8.18.1/8.18.1) with SMTP id "), "{msg}");
     assert!(fields[at + 2].starts_with("\tfor <alice@example.com>; "), "{msg}");
-    // Below Received:, above the message's own fields.
+    // Below Received: and the cf's default Date:/Message-Id: (this message
+    // has neither), above the message's own fields.
+    assert!(fields[at + 3].starts_with("Date: "), "{msg}");
+    assert!(fields[at + 4].starts_with("Message-Id: <"), "{msg}");
     assert_eq!(
-        fields[at + 3],
+        fields[at + 5],
         "X-Authentication-Warning: sm.example.com: [192.0.2.31] didn't use HELO protocol",
         "{msg}"
     );
-    assert_eq!(fields[at + 4], "Subject: no helo", "{msg}");
+    assert_eq!(fields[at + 6], "Subject: no helo", "{msg}");
     let warned: Vec<&String> = log.iter().filter(|l| l.contains("Authentication-Warning")).collect();
     assert_eq!(warned.len(), 1, "{log:#?}");
     assert!(

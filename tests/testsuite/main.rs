@@ -6,12 +6,14 @@
 //! a missing program skips the test with one line on stderr; with the
 //! environment variable `MAILLAB_REQUIRE_TOOLS=1`, it fails the test.
 
+mod added_headers;
 mod address_literal;
 mod auth_delay;
 mod book;
 mod broken;
 mod cli;
 mod common;
+mod double_bounce;
 mod dsn_alias;
 mod faults;
 mod fuzz_regressions;
