@@ -692,6 +692,34 @@ mod tests {
     }
 
     #[test]
+    fn a_discarded_double_bounce_is_japanese() {
+        for (why, want) in [
+            ("", ""),
+            (
+                "; discarded (Postfix: notify_classes has no 2bounce)",
+                "。捨てます（Postfix: notify_classes に 2bounce がありません）",
+            ),
+            (
+                "; discarded (it was itself a notice to the postmaster)",
+                "。捨てます（それ自体が postmaster への知らせでした）",
+            ),
+        ] {
+            let e = at(
+                Kind::BounceDiscard,
+                &format!("593FE9B866: no bounce: the message came from the null sender <>{why}"),
+            )
+            .field(Field::Qid, "593FE9B866");
+            assert_eq!(
+                ja(&e),
+                format!("593FE9B866: エラーメールは送りません: 空の差出人 <> からのメッセージです{want}")
+            );
+        }
+        let e = at(Kind::BounceDiscard, "593FE9B866: no bounce: the message came from the null sender <>; who knows")
+            .field(Field::Qid, "593FE9B866");
+        assert!(matches!(e.line_in(true), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn what_the_hosts_wrote_stays() {
         for (k, l) in [
             (Kind::SmtpReply, "250 2.0.0 63110001018500 Message accepted for delivery"),

@@ -81,6 +81,6 @@ ok("the success report reached the sender's mailbox, with ENVID and ORCPT quoted
 code, text = send("old", "jiro@old.example.ac.jp", "jiro@old.example.ac.jp", "receipt from sendmail", "py-sendmail")
 assert (code, text) == (501, b'5.5.4 Bad argument "SOMETIMES"  to NOTIFY'), (code, text)
 lines = retr("old", "jiro@old.example.ac.jp", "j1ro", "Return receipt")
-assert b"Original-Envelope-Id: py-sendmail" in lines and b"Action: delivered" in lines, lines
+assert b"Original-Envelope-Id: py-sendmail" in lines and b"Action: delivered (to mailbox)" in lines, lines
 ok("sendmail offers DSN and sends a Return receipt")
 print("all dsn checks passed")
