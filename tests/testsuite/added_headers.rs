@@ -5,15 +5,12 @@
 //! (local_header_rewrite_clients = permit_inet_interfaces), Message-Id then
 //! Date at the end of the header.
 
-use maillab::host::env::{Activity, Clock, Env, Streams};
-use maillab::net::sim::SimNet;
 use maillab::net::{Net, Stream};
 use maillab::proto::ports::SMTP;
 use maillab::trace::{Field, Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 const SCENARIO: &str = r#"
 version: 1
@@ -33,42 +30,11 @@ const SM: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
 const PF: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 26);
 
 async fn start() -> (Net, Trace) {
-    let sc = maillab::scenario::load_str(SCENARIO, "added-headers.yaml").expect("a scenario");
-    let trace = Trace::new();
-    let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
-    let net = Net::Sim(SimNet::new(Duration::from_millis(5)));
-    let env = Env {
-        net: net.clone(),
-        trace: trace.clone(),
-        clock: Clock::new(start),
-        rng: Streams::new(1),
-        activity: Activity::default(),
-        names: Arc::new([(PC, "pc".into())].into_iter().collect()),
-        limits: maillab::host::listen::Limits::default(),
-    };
-    maillab::lab::start_hosts(&sc, &env).await.expect("started");
-    (net, trace)
+    crate::common::start_sim(SCENARIO, "added-headers.yaml", PC).await
 }
 
-/// One reply of the server, all its lines (CRLF removed, joined with `|`).
 async fn reply(s: &mut Stream) -> String {
-    let mut lines = Vec::new();
-    loop {
-        let mut v = Vec::new();
-        let mut b = [0u8; 1];
-        while s.read(&mut b).await.is_ok_and(|n| n == 1) {
-            v.push(b[0]);
-            if b[0] == b'\n' {
-                break;
-            }
-        }
-        let l = String::from_utf8_lossy(&v).trim_end().to_string();
-        let last = l.len() < 4 || l.as_bytes()[3] != b'-';
-        lines.push(l);
-        if last {
-            return lines.join("|");
-        }
-    }
+    crate::common::smtp_reply(s).await
 }
 
 /// Sends `header` (CRLF-separated fields) and a short body from `from` to

@@ -65,3 +65,25 @@ pub async fn start_sim(yaml: &str, file: &str, pc: std::net::Ipv4Addr) -> (maill
     maillab::lab::start_hosts(&sc, &env).await.expect("started");
     (net, trace)
 }
+
+/// One SMTP reply read from `s`, all its lines (CRLF removed, joined with `|`).
+pub async fn smtp_reply(s: &mut maillab::net::Stream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut lines = Vec::new();
+    loop {
+        let mut v = Vec::new();
+        let mut b = [0u8; 1];
+        while s.read(&mut b).await.is_ok_and(|n| n == 1) {
+            v.push(b[0]);
+            if b[0] == b'\n' {
+                break;
+            }
+        }
+        let l = String::from_utf8_lossy(&v).trim_end().to_string();
+        let last = l.len() < 4 || l.as_bytes()[3] != b'-';
+        lines.push(l);
+        if last {
+            return lines.join("|");
+        }
+    }
+}

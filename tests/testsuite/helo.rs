@@ -8,7 +8,7 @@ use maillab::proto::ports::SMTP;
 use maillab::trace::{Field, Kind, Trace};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 /// A sendmail and a Postfix mail store as they ship, and one of each that
 /// requires HELO (`helo_required: true`).
@@ -33,25 +33,8 @@ async fn start() -> (Net, Trace) {
     crate::common::start_sim(SCENARIO, "helo.yaml", PC).await
 }
 
-/// One reply of the server, all its lines (CRLF removed, joined with `|`).
 async fn reply(s: &mut Stream) -> String {
-    let mut lines = Vec::new();
-    loop {
-        let mut v = Vec::new();
-        let mut b = [0u8; 1];
-        while s.read(&mut b).await.is_ok_and(|n| n == 1) {
-            v.push(b[0]);
-            if b[0] == b'\n' {
-                break;
-            }
-        }
-        let l = String::from_utf8_lossy(&v).trim_end().to_string();
-        let last = l.len() < 4 || l.as_bytes()[3] != b'-';
-        lines.push(l);
-        if last {
-            return lines.join("|");
-        }
-    }
+    crate::common::smtp_reply(s).await
 }
 
 /// Says each line to `ip`'s SMTP port (after the greeting); their replies.
