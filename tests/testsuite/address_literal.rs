@@ -79,7 +79,7 @@ expect:
 }
 
 fn lines(r: &maillab::lab::RunResult, kind: Kind, host: &str) -> Vec<String> {
-    r.events.iter().filter(|e| e.kind == kind && &*e.host == host).filter_map(|e| e.line.clone()).collect()
+    crate::common::lines_of(r, kind, host)
 }
 
 #[test]

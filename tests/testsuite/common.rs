@@ -87,3 +87,45 @@ pub async fn smtp_reply(s: &mut maillab::net::Stream) -> String {
         }
     }
 }
+
+/// The start of a scenario (everything up to `steps:`) that many
+/// end-to-end tests share: taro's PC, his relay `mail` of `flavour`
+/// (relaying for 192.0.2.0/24), a DNS server with example.com's MX, and
+/// that MX (`mx`, alice's mailbox), named `name`.
+pub fn relay_and_mx(name: &str, flavour: &str) -> String {
+    format!(
+        r#"
+version: 1
+name: {name}
+start: 2026-04-01T10:00:00+09:00
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.23 }}
+  - name: mail
+    role: mailstore
+    flavour: {flavour}
+    address: 192.0.2.25
+    hostname: mail.example.ac.jp
+    domains: [example.ac.jp]
+    allow_relay: {{ networks: [192.0.2.0/24] }}
+  - name: ns
+    role: dns
+    address: 192.0.2.53
+    hostname: ns.example.ac.jp
+    zones:
+      example.com: ["@ MX 10 mx.example.com.", "mx A 198.51.100.25"]
+  - name: mx
+    role: mx
+    address: 198.51.100.25
+    hostname: mx.example.com
+    domains: [example.com]
+users:
+  - address: taro@example.ac.jp
+  - address: alice@example.com
+"#
+    )
+}
+
+/// The lines of the events of `kind` that `host` recorded.
+pub fn lines_of(r: &maillab::lab::RunResult, kind: maillab::trace::Kind, host: &str) -> Vec<String> {
+    r.events.iter().filter(|e| e.kind == kind && &*e.host == host).filter_map(|e| e.line.clone()).collect()
+}

@@ -9,35 +9,8 @@ use maillab::trace::{Field, Kind};
 /// Taro's message to a user the MX does not have, sent with an envelope
 /// sender in a domain that does not exist: its bounce cannot be delivered.
 fn scenario(flavour: &str) -> String {
-    format!(
-        r#"
-version: 1
-name: double-bounce
-start: 2026-04-01T10:00:00+09:00
-hosts:
-  - {{ name: pc, role: mua, address: 192.0.2.23 }}
-  - name: mail
-    role: mailstore
-    flavour: {flavour}
-    address: 192.0.2.25
-    hostname: mail.example.ac.jp
-    domains: [example.ac.jp]
-    allow_relay: {{ networks: [192.0.2.0/24] }}
-  - name: ns
-    role: dns
-    address: 192.0.2.53
-    hostname: ns.example.ac.jp
-    zones:
-      example.com: ["@ MX 10 mx.example.com.", "mx A 198.51.100.25"]
-  - name: mx
-    role: mx
-    address: 198.51.100.25
-    hostname: mx.example.com
-    domains: [example.com]
-users:
-  - address: taro@example.ac.jp
-  - address: alice@example.com
-steps:
+    crate::common::relay_and_mx("double-bounce", flavour)
+        + r#"steps:
   - send:
       from_host: pc
       via: mail
@@ -45,11 +18,10 @@ steps:
       to: [zoe@example.com]
       subject: Nobody to bounce to
 "#
-    )
 }
 
 fn lines(r: &maillab::lab::RunResult, kind: Kind) -> Vec<String> {
-    r.events.iter().filter(|e| e.kind == kind && e.host == "mail").filter_map(|e| e.line.clone()).collect()
+    crate::common::lines_of(r, kind, "mail")
 }
 
 #[test]

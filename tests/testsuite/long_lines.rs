@@ -7,35 +7,9 @@ use crate::common::run_passing;
 use maillab::trace::{Field, Kind};
 
 fn scenario(flavour: &str, body: &str) -> String {
-    format!(
-        r#"
-version: 1
-name: long-lines
-start: 2026-04-01T10:00:00+09:00
-hosts:
-  - {{ name: pc, role: mua, address: 192.0.2.23 }}
-  - name: mail
-    role: mailstore
-    flavour: {flavour}
-    address: 192.0.2.25
-    hostname: mail.example.ac.jp
-    domains: [example.ac.jp]
-    allow_relay: {{ networks: [192.0.2.0/24] }}
-  - name: ns
-    role: dns
-    address: 192.0.2.53
-    hostname: ns.example.ac.jp
-    zones:
-      example.com: ["@ MX 10 mx.example.com.", "mx A 198.51.100.25"]
-  - name: mx
-    role: mx
-    address: 198.51.100.25
-    hostname: mx.example.com
-    domains: [example.com]
-users:
-  - address: taro@example.ac.jp
-  - address: alice@example.com
-steps:
+    crate::common::relay_and_mx("long-lines", flavour)
+        + &format!(
+            r#"steps:
   - send:
       from_host: pc
       via: mail
@@ -46,7 +20,7 @@ steps:
 expect:
   - delivered: {{ to: alice@example.com, count: 1 }}
 "#
-    )
+        )
 }
 
 #[test]
