@@ -1787,21 +1787,23 @@ fn the_reply_to_quit_arrives_and_then_the_close() {
     assert!(rest.starts_with("221 ") && rest.ends_with("\r\n") && rest.lines().count() == 1, "{rest:?}");
 }
 
-/// The 221 and the FIN leave in one segment (tshark on loopback, as root):
-/// one segment fewer a connection than a reply and a FIN of its own.
+/// No segment the server can spare (tshark on loopback, as root): the
+/// 221 and the FIN leave in one segment, not a reply and a FIN of its own,
+/// and the client's first command is acknowledged by the reply to it, not
+/// by an empty ACK first.
 #[test]
-fn the_reply_to_quit_carries_the_fin() {
-    if !tools("serve::the_reply_to_quit_carries_the_fin", &["tshark"]) {
+fn serve_sends_no_spare_segments() {
+    if !tools("serve::serve_sends_no_spare_segments", &["tshark"]) {
         return;
     }
     if !running_as_root() {
         let _ = writeln!(
             std::io::stderr(),
-            "skipped: serve::the_reply_to_quit_carries_the_fin captures on loopback, which needs root"
+            "skipped: serve::serve_sends_no_spare_segments captures on loopback, which needs root"
         );
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "quit-fin");
+    let server = serve("tests/fixtures/serve-lab.yaml", "spare-segments");
     let (address, port) = server.endpoint("mail", "smtp");
     let pcap = temp("quit-fin", "pcap");
     let mut shark = Kill(
@@ -1825,6 +1827,7 @@ fn the_reply_to_quit_carries_the_fin() {
     }
     let mut c = Client::connect(&(address, port));
     assert!(c.reply().starts_with("220"));
+    c.smtp("EHLO pc.example", "250");
     c.smtp("QUIT", "221");
     let mut rest = Vec::new();
     let _ = c.r.read_to_end(&mut rest);
@@ -1839,16 +1842,23 @@ fn the_reply_to_quit_carries_the_fin() {
         Command::new("tshark")
             .arg("-r")
             .arg(&pcap)
-            .args(["-Y", &format!("tcp.srcport == {port} && tcp.len > 0"), "-T", "fields"])
-            .args(["-e", "tcp.flags.fin", "-e", "tcp.payload"]),
+            .args(["-Y", &format!("tcp.srcport == {port} && tcp.flags.syn == 0"), "-T", "fields"])
+            .args(["-e", "tcp.flags.fin", "-e", "tcp.len", "-e", "tcp.payload"]),
         None,
         TOOL_LIMIT,
     );
     let _ = std::fs::remove_file(&pcap);
     let fields = String::from_utf8_lossy(&ran.stdout);
+    let segments: Vec<Vec<&str>> =
+        fields.lines().filter(|l| !l.trim().is_empty()).map(|l| l.split('\t').collect()).collect();
+    let fin = |s: &[&str]| s.first().is_some_and(|f| *f == "1" || *f == "True");
+    // Up to the FIN every segment of the server carries a reply: 220, 250, 221.
+    let upto = segments.iter().position(|s| fin(s)).map_or(segments.len(), |i| i + 1);
+    let empty = segments[..upto].iter().filter(|s| s.get(1) == Some(&"0")).count();
+    assert_eq!(empty, 0, "empty ACKs from the server before its FIN:\n{fields}");
     // 221 is 32 32 31 in hex: the last segment with data is the reply, with the FIN set.
-    let last = fields.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default().to_string();
-    assert!(last.contains("323231") && (last.starts_with("1\t") || last.starts_with("True\t")), "{fields}");
+    let last = segments.iter().rfind(|s| s.get(1).is_some_and(|n| *n != "0")).cloned().unwrap_or_default();
+    assert!(fin(&last) && last.get(2).is_some_and(|p| p.starts_with("323231")), "{fields}");
 }
 
 /// Under serve, an address literal reaches only the lab: the host's own
