@@ -63,6 +63,9 @@ fn check_file(f: &Path) -> Result<String, Diagnostics> {
     if is_lesson {
         let l = lesson::load_file(f)?;
         let n = check_lesson_variants(f, &l)?;
+        // Its scenario's expectations hold in every variant too (the
+        // diagnostics name the scenario's file and line).
+        check_scenario_variants(Path::new(&l.scenario.file))?;
         let (sections, checkpoints) = (l.sections.len(), l.checkpoints().count());
         Ok(tr(
             format!(

@@ -660,5 +660,17 @@ fn expectation_results_are_japanese_in_every_view() {
     let (code, _, err) = maillab(&["check", file.to_str().expect("utf-8")]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("the expectation fails: 2 message(s) delivered to alice@example.com — found 1"), "{err}");
+    // A lesson over that scenario does not say its variants meet their
+    // expectations: its check fails the same way, at the scenario's line.
+    let lesson = dir.join("over-variants.yaml");
+    std::fs::write(
+        &lesson,
+        "lesson: 1\nname: over-variants\ntitle: { en: t, ja: t }\nscenario: variants.yaml\nsections:\n  - text: { en: a, ja: a }\n    checkpoints:\n      - id: q\n        question: { en: q, ja: q }\n        choice: { options: [{ en: a, ja: a }, { en: b, ja: b }], answer: 1 }\n",
+    )
+    .expect("write");
+    let (code, out, err) = maillab(&["check", lesson.to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!out.contains("meet their expectations"), "{out}");
+    assert!(err.contains("variants.yaml:") && err.contains("the expectation fails: 2 message(s)"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
