@@ -186,6 +186,12 @@ pub fn load_str_for(src: &str, path: &Path, student: Option<&str>) -> Result<Les
 pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -> Result<Lesson, Diagnostics> {
     let file = path.display().to_string();
     let text = variant.apply(src);
+    // A `${name}` the variant has no value for is named as such, not left
+    // to the parser (which would see `${pol.n}` as a number gone wrong).
+    let unresolved = scenario::placeholders::unresolved(src, &file, &variant, "lesson");
+    if !unresolved.is_empty() {
+        return Err(Diagnostics(unresolved));
+    }
     let raw: RawLesson = serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options())
         .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
     let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod load;
+pub mod placeholders;
 pub mod raw;
 pub mod vary;
 

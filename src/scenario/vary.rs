@@ -221,14 +221,26 @@ pub fn load_file(path: &std::path::Path, student: Option<&str>) -> Result<Scenar
 pub fn load_file_with(path: &std::path::Path, v: &Variant) -> Result<Scenario, Diagnostics> {
     let file = path.display().to_string();
     let src = super::load::read_source(path, "scenario")?;
+    resolved(&src, &file, v)?;
     let mut sc = super::load::load_plain(&v.apply(&src), &file)?;
     sc.variant = v.clone();
     Ok(sc)
 }
 
+/// A scenario that declares variants uses only the values they give
+/// (`src`: before they are applied).
+fn resolved(src: &str, file: &str, v: &Variant) -> Result<(), Diagnostics> {
+    if v.picks.is_empty() {
+        return Ok(());
+    }
+    let d = super::placeholders::unresolved(src, file, v, "scenario");
+    if d.is_empty() { Ok(()) } else { Err(Diagnostics(d)) }
+}
+
 /// Load a scenario source as a student's variant.
 pub fn load_str(src: &str, file: &str, student: Option<&str>) -> Result<Scenario, Diagnostics> {
     let (text, v) = source_for(src, file, student)?;
+    resolved(src, file, &v)?;
     let mut sc = super::load::load_plain(&text, file)?;
     sc.variant = v;
     Ok(sc)
