@@ -176,6 +176,9 @@ pub enum Cmd {
     /// from the Internet.
     Web(WebArgs),
     /// Draw a scenario's network: hosts by role, who forwards to whom, MX records, DNS.
+    ///
+    /// Its words (a link's latency, a host played by a real server) are in the language of
+    /// --lang; host names, roles, protocols and MX records stay as the scenario writes them.
     Graph {
         /// The scenario file (YAML).
         file: PathBuf,
@@ -373,7 +376,7 @@ pub fn dispatch(cli: Cli) -> std::process::ExitCode {
         Cmd::Run(args) => run::run(args, lang),
         Cmd::Serve(args) => serve::serve(args, lang),
         Cmd::Web(args) => web::web(args, lang),
-        Cmd::Graph { file, format } => graph::graph(&file, format),
+        Cmd::Graph { file, format } => graph::graph(&file, format, lang),
         Cmd::Lesson { cmd } => lesson::lesson(cmd, lang),
         Cmd::Class { cmd } => lesson::class(cmd),
         Cmd::Schema { what } => schema::schema(what),

@@ -2,7 +2,11 @@
 //! DNS server, which MX records point where, which clients use which server.
 //!
 //! The network is built once as a petgraph graph; Graphviz DOT, Mermaid and
-//! a self-contained SVG (no Graphviz needed) are rendered from it.
+//! a self-contained SVG (no Graphviz needed) are rendered from it, in English
+//! or (`ja`: `maillab graph --lang ja`, the HTML report of `run --lang ja`) in
+//! Japanese. Only the words are translated: host names, roles (the values of
+//! `role:`), protocol names, `smarthost` (the key) and MX records stay as the
+//! scenario writes them, as in the browser lab's picture.
 
 use crate::proto::dns::RecordData;
 use crate::scenario::{Action, Role, Scenario};
@@ -117,8 +121,20 @@ pub fn build(sc: &Scenario) -> DiGraph<Node, Edge> {
     g
 }
 
-fn node_label(n: &Node) -> String {
-    let ext = if n.external { " (external)" } else { "" };
+/// An edge's label in the picture's language.
+fn edge_label(e: &Edge, ja: bool) -> &str {
+    match (&e.label_ja, ja) {
+        (Some(j), true) => j,
+        _ => &e.label,
+    }
+}
+
+fn node_label(n: &Node, ja: bool) -> String {
+    let ext = match (n.external, ja) {
+        (false, _) => "",
+        (true, false) => " (external)",
+        (true, true) => "（外部）",
+    };
     format!("{} [{}{ext}]\\n{}\\n{}", n.name, n.role.name(), n.hostname, n.address)
 }
 
@@ -143,13 +159,14 @@ fn edge_style(k: EdgeKind) -> &'static str {
     }
 }
 
-pub fn dot(sc: &Scenario) -> String {
+/// The picture as Graphviz DOT, its words in English or (`ja`) Japanese.
+pub fn dot(sc: &Scenario, ja: bool) -> String {
     let g = build(sc);
     let mut s = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\", style=filled];\n", sc.name);
     for n in g.node_indices() {
         let node = &g[n];
         let (sh, fill) = shape(node.role);
-        let _ = writeln!(s, "  n{} [label=\"{}\", shape={sh}, fillcolor=\"{fill}\"];", n.index(), node_label(node));
+        let _ = writeln!(s, "  n{} [label=\"{}\", shape={sh}, fillcolor=\"{fill}\"];", n.index(), node_label(node, ja));
     }
     for e in g.edge_references() {
         let _ = writeln!(
@@ -157,7 +174,7 @@ pub fn dot(sc: &Scenario) -> String {
             "  n{} -> n{} [label=\"{}\", style={}];",
             e.source().index(),
             e.target().index(),
-            e.weight().label,
+            edge_label(e.weight(), ja),
             edge_style(e.weight().kind)
         );
     }
@@ -165,12 +182,13 @@ pub fn dot(sc: &Scenario) -> String {
     s
 }
 
-pub fn mermaid(sc: &Scenario) -> String {
+/// The picture as a Mermaid flowchart, its words in English or (`ja`) Japanese.
+pub fn mermaid(sc: &Scenario, ja: bool) -> String {
     let g = build(sc);
     let mut s = String::from("flowchart LR\n");
     for n in g.node_indices() {
         let node = &g[n];
-        let label = node_label(node).replace("\\n", "<br/>");
+        let label = node_label(node, ja).replace("\\n", "<br/>");
         let (open, close) = match node.role {
             Role::Mua => ("[", "]"),
             Role::Relay | Role::Hub => ("[[", "]]"),
@@ -187,7 +205,13 @@ pub fn mermaid(sc: &Scenario) -> String {
             EdgeKind::Reads => "==>",
             _ => "-->",
         };
-        let _ = writeln!(s, "  n{} {arrow}|\"{}\"| n{}", e.source().index(), e.weight().label, e.target().index());
+        let _ = writeln!(
+            s,
+            "  n{} {arrow}|\"{}\"| n{}",
+            e.source().index(),
+            edge_label(e.weight(), ja),
+            e.target().index()
+        );
     }
     s
 }
@@ -196,10 +220,22 @@ fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// How wide a label is drawn at font size 11: 6.2 px a character, a wide one
+/// (kana, kanji, full-width forms) 11 px.
+fn label_width(text: &str) -> f64 {
+    let wide = text.chars().filter(|c| is_wide(*c)).count();
+    6.2 * (text.chars().count() - wide) as f64 + 11.0 * wide as f64
+}
+
+/// Characters drawn about one em wide: CJK punctuation, kana, kanji, full-width forms.
+fn is_wide(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ff60}')
+}
+
 /// A left-to-right layered SVG: clients, relays, hubs, then MX hosts and
 /// mailstores, then list servers; DNS servers in a band above, with the look-ups and MX
-/// records as curves up and down.
-pub fn svg(sc: &Scenario) -> String {
+/// records as curves up and down. Its words are in English or (`ja`) Japanese.
+pub fn svg(sc: &Scenario, ja: bool) -> String {
     let g = build(sc);
     let band = |r: Role| match r {
         Role::Mua => 0,
@@ -277,8 +313,8 @@ pub fn svg(sc: &Scenario) -> String {
             (1.0 - t).powi(3) * p0 + 3.0 * (1.0 - t).powi(2) * t * p1 + 3.0 * (1.0 - t) * t * t * p2 + t.powi(3) * p3
         };
         let (lx, ly) = (bez(ax, c1.0, c2.0, bx), bez(ay, c1.1, c2.1, by));
-        let text = &e.weight().label;
-        let tw = 6.2 * text.chars().count() as f64 + 6.0;
+        let text = edge_label(e.weight(), ja);
+        let tw = label_width(text) + 6.0;
         let _ = writeln!(
             labels,
             "  <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{tw:.1}\" height=\"15\" fill=\"white\" opacity=\"0.85\"/><text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\" font-size=\"11\">{}</text>",
@@ -333,12 +369,44 @@ mod tests {
         assert!(edges.contains(&("dept".into(), "hub".into(), EdgeKind::Smarthost)));
         assert!(edges.contains(&("ns".into(), "mx".into(), EdgeKind::Mx)));
         assert!(edges.contains(&("hub".into(), "ns".into(), EdgeKind::Resolver)));
-        let d = dot(&sc);
+        let d = dot(&sc, false);
         assert!(d.starts_with("digraph \"relay-chain\"") && d.contains("MX 10 example.com"));
-        assert!(mermaid(&sc).starts_with("flowchart LR"));
-        let svg = svg(&sc);
+        assert!(mermaid(&sc, false).starts_with("flowchart LR"));
+        let svg = svg(&sc, false);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         // One box per host (labels have white patches of their own).
         assert_eq!(svg.matches("rx=").count(), sc.hosts.len());
+    }
+
+    /// In Japanese every format words a link's latency and an external host
+    /// in Japanese, and nothing else changes: names, roles, protocols and MX
+    /// records are the scenario's.
+    #[test]
+    fn the_japanese_picture_has_japanese_words() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sc = crate::scenario::load_file(&root.join("scenarios/relay-chain.yaml")).expect("loads");
+        for (en, ja) in [(dot(&sc, false), dot(&sc, true)), (mermaid(&sc, false), mermaid(&sc, true))] {
+            assert!(en.contains("latency 40ms") && !en.contains("遅延"), "{en}");
+            assert!(ja.contains("遅延 40ms") && !ja.contains("latency"), "{ja}");
+            assert_eq!(en.replace("latency 40ms", "遅延 40ms"), ja);
+        }
+        let (en, ja) = (svg(&sc, false), svg(&sc, true));
+        assert!(ja.contains(">遅延 40ms</text>") && !ja.contains("latency"), "{ja}");
+        // The white patch under the label is as wide as its two kanji and five letters.
+        let patch = |s: &str, label: &str| -> f64 {
+            let line = s.lines().find(|l| l.contains(&format!(">{label}</text>"))).expect("the label");
+            let w = line.split("width=\"").nth(1).and_then(|r| r.split('"').next()).expect("a width");
+            w.parse().expect("a number")
+        };
+        assert_eq!(patch(&en, "latency 40ms"), 6.2 * 12.0 + 6.0);
+        assert_eq!(patch(&ja, "遅延 40ms"), 11.0 * 2.0 + 6.2 * 5.0 + 6.0);
+
+        // A host played by a real server (the fixture's placeholder filled in, as its test does).
+        let src = std::fs::read_to_string(root.join("tests/fixtures/join-a.yaml")).expect("the fixture");
+        let sc = crate::scenario::load_str(&src.replace("EXTERNAL", "127.0.0.1:2525"), "join-a.yaml").expect("loads");
+        for (en, ja) in [(dot(&sc, false), dot(&sc, true)), (mermaid(&sc, false), mermaid(&sc, true))] {
+            assert!(en.contains("mail-net [mx (external)]") && !en.contains("外部"), "{en}");
+            assert!(ja.contains("mail-net [mx（外部）]") && !ja.contains("external"), "{ja}");
+        }
     }
 }

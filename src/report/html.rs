@@ -124,7 +124,7 @@ pub fn report(sc: &Scenario, events: &[Event], ja: bool) -> String {
         let _ = writeln!(h, "<li class=\"{cls}\">{}</li>", esc(&e.line_in(ja)));
     }
     let _ = write!(h, "</ul>\n<h2>{}</h2>\n<div class=\"scroll\">", t(ja, "Network", "ネットワーク"));
-    h.push_str(&crate::report::graph::svg(sc));
+    h.push_str(&crate::report::graph::svg(sc, ja));
     let _ = write!(h, "</div>\n<h2>{}</h2>\n<div class=\"scroll\">", t(ja, "Sequence of connections", "接続の順序"));
     h.push_str(&seq::svg(events, Zoom::Sessions));
     let _ = write!(

@@ -318,3 +318,19 @@ fn a_variant_is_the_japanese_books_word_everywhere() {
     }
     assert!(found.is_empty(), "write 版 for a variant:\n{}", found.join("\n"));
 }
+
+/// The network picture the book prints (`maillab graph
+/// scenarios/relay-chain.yaml --format mermaid`) is what the command prints:
+/// in English on both pages, and in Japanese (`--lang ja`) on the Japanese one.
+#[test]
+fn the_graph_example_is_what_graph_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sc = maillab::scenario::load_file(&root.join("scenarios/relay-chain.yaml")).expect("relay-chain loads");
+    let block = |ja: bool| format!("```text\n{}```", maillab::report::graph::mermaid(&sc, ja));
+    let en = std::fs::read_to_string(root.join("book/src/running.md")).expect("the chapter");
+    let ja = std::fs::read_to_string(root.join("book/ja/src/running.md")).expect("the Japanese chapter");
+    assert!(en.contains(&block(false)), "book/src/running.md lacks:\n{}", block(false));
+    assert!(ja.contains(&block(false)), "book/ja/src/running.md lacks:\n{}", block(false));
+    assert!(ja.contains(&block(true)), "book/ja/src/running.md lacks:\n{}", block(true));
+    assert!(block(true).contains("遅延 40ms"), "{}", block(true));
+}

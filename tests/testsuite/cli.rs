@@ -303,6 +303,42 @@ fn pictures_sequence_diagrams_and_graphs() {
     assert!(err.contains("bad-refs.yaml:10:16"));
 }
 
+/// `graph` draws its words in the language of `--lang` or the locale, and so
+/// does the network picture of a Japanese HTML report; English stays English.
+#[test]
+fn the_network_picture_is_japanese_in_japanese() {
+    for f in ["dot", "mermaid", "svg"] {
+        let args = ["graph", "scenarios/relay-chain.yaml", "--format", f];
+        let (code, en, _) = maillab(&args);
+        assert_eq!(code, 0);
+        assert!(en.contains("latency 40ms") && !en.contains("遅延"), "{f}: {en}");
+        let (code, ja, _) = maillab(&[&args[..], &["--lang", "ja"]].concat());
+        assert_eq!(code, 0);
+        assert!(ja.contains("遅延 40ms") && !ja.contains("latency"), "{f}: {ja}");
+        let (_, by_locale, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &args);
+        assert_eq!(by_locale, ja, "{f}");
+    }
+    let (_, help, _) = maillab(&["--lang", "ja", "graph", "--help"]);
+    assert!(
+        help.contains("図の言葉（回線の遅延、本物のサーバが演じるホストの印）は --lang の言語になります"),
+        "{help}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("maillab-graph-ja-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    let html = dir.join("r.html");
+    let path = html.to_str().expect("utf-8");
+    let (code, _, err) = maillab(&["--lang", "ja", "run", "scenarios/relay-chain.yaml", "--html", path]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).expect("the report");
+    assert!(page.contains(">遅延 40ms</text>") && !page.contains("latency"), "{page}");
+    let (code, _, err) = maillab(&["run", "scenarios/relay-chain.yaml", "--html", path]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).expect("the report");
+    assert!(page.contains(">latency 40ms</text>") && !page.contains("遅延"), "{page}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn committed_schemas_match_the_code() {
     for (what, file) in [("scenario", "schemas/scenario.schema.json"), ("lesson", "schemas/lesson.schema.json")] {

@@ -1,6 +1,11 @@
 //! The pictures in the book are generated from the shipped scenarios. This
 //! test fails when a committed picture no longer matches its scenario; run
 //! `UPDATE_PICTURES=1 cargo test --test testsuite pictures::` to draw them again.
+//!
+//! A network picture whose Japanese words differ (`maillab graph --lang ja`:
+//! a link's latency) has a Japanese twin, `NAME-network-ja.svg`, which the
+//! Japanese gallery shows in its place; where the two are the same, there is
+//! no twin and both galleries show the one picture.
 
 use crate::common;
 
@@ -16,16 +21,29 @@ fn committed_pictures_are_fresh() {
     let mut stale = Vec::new();
     for name in names {
         let (sc, r) = common::run(&name);
+        let network = maillab::report::graph::svg(&sc, false);
+        let network_ja = maillab::report::graph::svg(&sc, true);
+        let twin = (network_ja != network).then_some(network_ja);
         let pictures = [
-            (format!("{name}-network.svg"), maillab::report::graph::svg(&sc)),
-            (format!("{name}-sequence.svg"), maillab::trace::seq::svg(&r.events, maillab::trace::seq::Zoom::Sessions)),
+            (format!("{name}-network.svg"), Some(network)),
+            (format!("{name}-network-ja.svg"), twin),
+            (
+                format!("{name}-sequence.svg"),
+                Some(maillab::trace::seq::svg(&r.events, maillab::trace::seq::Zoom::Sessions)),
+            ),
         ];
         for (file, fresh) in pictures {
             let path = dir.join(&file);
-            if update {
-                std::fs::write(&path, &fresh).expect("write picture");
-            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(fresh.as_str()) {
-                stale.push(file);
+            match (update, fresh) {
+                (true, Some(fresh)) => std::fs::write(&path, &fresh).expect("write picture"),
+                (true, None) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                (false, fresh) => {
+                    if std::fs::read_to_string(&path).ok() != fresh {
+                        stale.push(file);
+                    }
+                }
             }
         }
     }
@@ -33,4 +51,23 @@ fn committed_pictures_are_fresh() {
         stale.is_empty(),
         "stale pictures in book/src/pictures (run UPDATE_PICTURES=1 cargo test --test testsuite pictures::): {stale:?}"
     );
+}
+
+/// The Japanese gallery shows a network picture's Japanese twin where there
+/// is one, and the shared picture where there is none.
+#[test]
+fn the_japanese_gallery_shows_the_japanese_network_pictures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let gallery = std::fs::read_to_string(root.join("book/ja/src/gallery.md")).expect("the Japanese gallery");
+    let mut wrong = Vec::new();
+    for name in common::scenario_names() {
+        let twin = format!("{name}-network-ja.svg");
+        let shared = format!("{name}-network.svg");
+        let want = if root.join("book/src/pictures").join(&twin).exists() { &twin } else { &shared };
+        let shown = |f: &str| gallery.contains(&format!("(../../src/pictures/{f})"));
+        if (shown(&twin) || shown(&shared)) && !shown(want) {
+            wrong.push(format!("{name}: show {want}"));
+        }
+    }
+    assert!(wrong.is_empty(), "book/ja/src/gallery.md: {wrong:?}");
 }
