@@ -1,11 +1,13 @@
 //! Small helpers with no dependency on the rest of the crate, usable from
 //! every layer (`proto/` and `listserv/` included): diagnostics, decimal numbers, reading
 //! message headers, RFC 2047, a poison-tolerant lock, header and log
-//! time formats; the lessons and scenarios built into the binary.
+//! time formats, the regular expressions people write; the lessons and
+//! scenarios built into the binary.
 
 pub mod decimal;
 pub mod diag;
 pub mod message;
+pub mod pattern;
 pub mod rfc2047;
 pub mod seed;
 pub mod shipped;

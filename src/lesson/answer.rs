@@ -472,12 +472,14 @@ pub enum Accept {
 }
 
 impl Accept {
-    /// Read an `accept:` entry; a pattern that does not compile is an error.
-    pub fn parse(s: &str) -> Result<Accept, String> {
+    /// Read an `accept:` entry; a pattern that does not compile is an error
+    /// (its place counted in characters after the opening `/`), and so is
+    /// one that would close the group it is matched in (`/a)|(b/`).
+    pub fn parse(s: &str) -> Result<Accept, crate::base::pattern::PatternError> {
         match s.strip_prefix('/').and_then(|x| x.strip_suffix('/')) {
-            Some(p) if !p.is_empty() => regex::Regex::new(&format!("(?i)^(?:{p})$"))
-                .map(Accept::Pattern)
-                .map_err(|e| format!("`{s}` is not a regular expression: {e}")),
+            Some(p) if !p.is_empty() => {
+                crate::base::pattern::compile_in(p, &format!("(?i)^(?:{p})$")).map(Accept::Pattern)
+            }
             _ => Ok(Accept::Text(s.to_string())),
         }
     }

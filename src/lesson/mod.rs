@@ -194,7 +194,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     }
     let raw: RawLesson = serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options())
         .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
-    let mut c = Checker { file: file.clone(), diags: Vec::new(), variant };
+    let mut c = Checker { file: file.clone(), src: text.clone(), diags: Vec::new(), variant };
     // Answers an exam copy could not withhold (aliases, anchors, merge keys).
     c.diags.extend(keyless::problems(&text, &file));
     let lesson = c.lesson(raw, path);
@@ -210,6 +210,8 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
 
 struct Checker {
     file: String,
+    /// The text read (with the variant's values in place), for positions inside a value.
+    src: String,
     diags: Vec<Diagnostic>,
     variant: scenario::vary::Variant,
 }
@@ -541,20 +543,8 @@ impl Checker {
                 match Accept::parse(&a.value) {
                     Ok(x) => accept.push(x),
                     Err(e) => {
-                        // The regex crate's message is several lines (the
-                        // pattern as compiled, a caret); its reason is enough.
-                        let reason = scenario::load::regex_reason(&e);
-                        self.err(
-                            a,
-                            tr(
-                                format!("`{}` is not a regular expression: {reason}", a.value),
-                                format!("`{}` は正規表現として読めません: {reason}", a.value),
-                            ),
-                            tr(
-                                tr("write a pattern as /regex/, e.g. /relay(ing)? denied/; write \\( \\[ \\. for the characters themselves", "パターンは /regex/ と書きます (例: /relay(ing)? denied/)。文字そのものは \\( \\[ \\. と書いてください"),
-                                "パターンは /正規表現/ の形で書きます。例: /relay(ing)? denied/。文字そのものは \\( \\[ \\. と書きます",
-                            ),
-                        )
+                        let d = scenario::load::bad_pattern(&self.file, &self.src, a, 1, &a.value, &e);
+                        self.diags.push(d);
                     }
                 }
             }
@@ -1347,16 +1337,32 @@ sections:
         assert!(d.0[0].hint.as_deref().is_some_and(|h| h.starts_with("name a file of scenarios/")), "{d:?}");
     }
 
-    /// A bad `/regex/` under `accept:` is one line: the pattern and the
-    /// regex crate's short reason, not its multi-line dump.
+    /// A bad `/regex/` under `accept:` is one line, at the character of
+    /// the mistake: the pattern and what is wrong, not the regex crate's
+    /// multi-line dump of the pattern as compiled.
     #[test]
     fn a_bad_pattern_is_reported_in_one_line() {
         let (src, l) = small("short: { answer: SMTP }", "short: { answer: SMTP, accept: [\"/(relay/\"] }");
         let Err(d) = l else { panic!("accepted") };
         assert_eq!(d.0.len(), 1, "{d:?}");
-        assert_eq!((d.0[0].line, d.0[0].column), pos(&src, "\"/(relay/\""));
-        assert_eq!(d.0[0].message, "`/(relay/` is not a regular expression: unclosed group");
+        assert_eq!((d.0[0].line, d.0[0].column), pos(&src, "(relay/\""));
+        assert_eq!(
+            d.0[0].message,
+            "`/(relay/` is not a valid regular expression: the group opened by this `(` is never closed"
+        );
         assert!(!d.0[0].to_string().contains("(?i)"), "{}", d.0[0]);
+        // In double quotes the hint writes the backslash as YAML wants it there.
+        assert!(d.0[0].hint.as_deref().is_some_and(|h| h.contains("write `\\\\(` for a bracket itself")), "{d:?}");
+        // Plain, in single quotes, and with an escape before it, the caret still finds the bracket.
+        for (accept, at) in [("[/smtp(s/]", "(s/]"), ("['/it''s (/']", "(/'"), ("[\"/\\u0041\\\\d (/\"]", "(/\"")] {
+            let (src, l) = small("short: { answer: SMTP }", &format!("short: {{ answer: SMTP, accept: {accept} }}"));
+            let Err(d) = l else { panic!("{accept}: accepted") };
+            assert_eq!((d.0[0].line, d.0[0].column), pos(&src, at), "{accept}: {d:?}");
+        }
+        // A pattern that would close the group it is matched in is refused.
+        let (_, l) = small("short: { answer: SMTP }", "short: { answer: SMTP, accept: [\"/x)|(.*/\"] }");
+        let Err(d) = l else { panic!("accepted: it would match any answer") };
+        assert!(d.0[0].message.ends_with("this `)` closes no group"), "{d:?}");
     }
 
     /// The variant look-up reads only the `scenario:` key, written inline,

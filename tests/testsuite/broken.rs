@@ -78,7 +78,19 @@ fn broken_files_are_explained_in_japanese_too() {
         ("missing-address.yaml", "missing-address.yaml:21:5: 必須のキー `address` がありません"),
         ("negative-seed.yaml", "negative-seed.yaml:3:7: `-1` は 0 から 18,446,744,073,709,551,615 までの整数"),
         ("unclosed-quote.yaml", "unclosed-quote.yaml:3:7: この引用符はこの行で閉じられていません"),
-        ("lesson-bad-pattern.yaml", "13:20: `/(e)?smtp(s/` は正規表現として読めません: unclosed group"),
+        (
+            "lesson-bad-pattern.yaml",
+            "13:30: `/(e)?smtp(s/` は正規表現として読めません: この `(` で始まるグループが閉じられていません",
+        ),
+        (
+            "regex-bad-expect.yaml",
+            "regex-bad-expect.yaml:36:32: `*@example.com` は正規表現として読めません: `*` は直前のものを繰り返す記号ですが",
+        ),
+        (
+            "regex-bad-expect.yaml",
+            "ヒント: `)` で閉じるか、括弧そのものなら `\\\\(` と書いてください (二重引用符の中では",
+        ),
+        ("yaml-escape.yaml", "yaml-escape.yaml:35:45: `\\(` は二重引用符の中のエスケープではありません"),
         ("subject-injection.yaml", "subject-injection.yaml:34:16: 件名は 1 行です: 復帰 (CR、`\\r`) が入っています"),
         (
             "long-line.yaml",

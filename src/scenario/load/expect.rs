@@ -235,19 +235,9 @@ impl Checker {
 
     fn expect_log(&mut self, l: &RawExpectLog, hosts: &[RawHost], names: &BTreeMap<String, usize>, kinds: &mut Kinds) {
         let host = self.host_ref(names, hosts, &l.host, &Role::ALL.map(|r| r.1), "a log's host");
-        if let Err(err) = regex::Regex::new(&l.matches.value) {
-            let first = super::regex_reason(&err.to_string());
-            self.err(
-                &l.matches,
-                tr(
-                    format!("`{}` is not a valid regular expression: {first}", l.matches.value),
-                    format!("`{}` は正規表現として読めません: {first}", l.matches.value),
-                ),
-                tr(
-                    "escape special characters such as . ( [ with a backslash, or quote the text",
-                    ". ( [ などの特殊文字はバックスラッシュでエスケープするか、文字列を引用符で囲んでください",
-                ),
-            );
+        if let Err(e) = crate::base::pattern::compile(&l.matches.value) {
+            let d = super::bad_pattern(&self.file, &self.src, &l.matches, 0, &l.matches.value, &e);
+            self.diags.push(d);
         } else if let Some(h) = host {
             kinds.push((
                 ExpectKind::Log { host: h, pattern: l.matches.value.clone(), absent: l.absent },
@@ -290,28 +280,11 @@ impl Checker {
         };
         let pattern = t.matches.as_ref().map(|m| m.value.clone()).unwrap_or_default();
         let re_ok = match &t.matches {
-            Some(m) => match regex::Regex::new(&m.value) {
+            Some(m) => match crate::base::pattern::compile(&m.value) {
                 Ok(_) => true,
-                Err(err) => {
-                    self.err(
-                        m,
-                        tr(
-                            format!(
-                                "`{}` is not a valid regular expression: {}",
-                                m.value,
-                                super::regex_reason(&err.to_string())
-                            ),
-                            format!(
-                                "`{}` は正規表現として読めません: {}",
-                                m.value,
-                                super::regex_reason(&err.to_string())
-                            ),
-                        ),
-                        tr(
-                            "escape special characters with a backslash",
-                            "特殊文字はバックスラッシュでエスケープしてください",
-                        ),
-                    );
+                Err(e) => {
+                    let d = super::bad_pattern(&self.file, &self.src, m, 0, &m.value, &e);
+                    self.diags.push(d);
                     false
                 }
             },

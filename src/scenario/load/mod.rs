@@ -25,6 +25,7 @@ mod zones;
 use super::raw::{RawHost, RawScenario, S};
 use super::*;
 use crate::base::diag::{Diagnostic, Diagnostics, nearest, tr};
+use crate::base::pattern::{PatternError, Written};
 use crate::proto::smtp::address::{check_domain, parse_mailbox};
 use std::collections::BTreeMap;
 
@@ -130,16 +131,62 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// The short reason a regular expression is refused (the regex crate's
-/// `error: …` line, without the pattern and caret lines above it), so that
-/// a diagnostic stays one line.
-pub fn regex_reason(err: &str) -> String {
-    err.lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("error: "))
-        .or_else(|| err.lines().map(str::trim).rfind(|l| !l.is_empty()))
-        .unwrap_or("")
-        .to_string()
+/// A regular expression that does not compile, reported at the character
+/// of its mistake: `at` is the string value it is written in (`src` the text
+/// that was read), `before` the characters of that value before the pattern
+/// (1 for a lesson's `/…/`), `shown` the pattern as the message quotes it.
+pub fn bad_pattern(file: &str, src: &str, at: &S<String>, before: usize, shown: &str, e: &PatternError) -> Diagnostic {
+    let (column, written) = char_column(src, at, before + e.at);
+    Diagnostic {
+        file: file.to_string(),
+        line: at.referenced.line(),
+        column,
+        message: e.message(shown),
+        hint: Some(e.hint(written)),
+    }
+}
+
+/// The column of character `n` of a string value written on one line
+/// (plain, or in single or double quotes, whose escapes are one character
+/// each), and how it is written; the value's own column when the source
+/// does not line up with it (a value over several lines, a block scalar).
+fn char_column(src: &str, at: &S<String>, n: usize) -> (u64, Written) {
+    let column = at.referenced.column();
+    let line = usize::try_from(at.referenced.line()).ok().and_then(|l| src.lines().nth(l.checked_sub(1)?));
+    let Some(line) = line else { return (column, Written::AsIs) };
+    let from = usize::try_from(column.max(1) - 1).unwrap_or(usize::MAX);
+    let source: Vec<char> = line.chars().skip(from).collect();
+    let want: Vec<char> = at.value.chars().take(n + 1).collect();
+    let (quote, written) = match source.first() {
+        Some('"') => (Some('"'), Written::DoubleQuoted),
+        Some('\'') => (Some('\''), Written::AsIs),
+        _ => (None, Written::AsIs),
+    };
+    // Walk the source, one value character at a time, up to character `n`.
+    let mut i = usize::from(quote.is_some());
+    for (k, &c) in want.iter().enumerate() {
+        if k == n {
+            return (column + i as u64, written);
+        }
+        let width = match (quote, source.get(i)) {
+            (Some('"'), Some('\\')) => match source.get(i + 1) {
+                Some('x') => 4,
+                Some('u') => 6,
+                Some('U') => 10,
+                Some(_) => 2,
+                None => break,
+            },
+            (Some('\''), Some('\'')) if source.get(i + 1) == Some(&'\'') => 2,
+            (_, Some(&s)) if s == c && Some(s) != quote => 1,
+            _ => break,
+        };
+        i += width;
+    }
+    if want.len() == n {
+        // The mistake is at the end of the pattern.
+        return (column + i as u64, written);
+    }
+    (column, written)
 }
 
 /// The reader's safety limits, raised for big generated labs (a list of
@@ -545,6 +592,54 @@ impl<'a> Spot<'a> {
         Spot { lines: src.lines().collect(), line, column }
     }
 
+    /// A backslash in double quotes that starts no escape: at that
+    /// backslash, with how to write it (a regular expression's `\(`, the
+    /// usual case, wants it doubled there or single quotes).
+    fn bad_escape(&self) -> (u64, u64, String, String) {
+        let (column, escape) = self.unknown_escape().unwrap_or((self.column, "\\".into()));
+        (
+            self.line,
+            column,
+            tr(
+                format!(
+                    "`{escape}` is no escape of a text in double quotes, where a backslash starts one such as `\\n` or `\\\\`"
+                ),
+                format!(
+                    "`{escape}` は二重引用符の中のエスケープではありません。二重引用符の中のバックスラッシュは `\\n` や `\\\\` のようなエスケープの始まりです"
+                ),
+            ),
+            tr(
+                format!(
+                    "write the backslash twice (`\\{escape}`), or put the text in single quotes ('…'), where a backslash is just a backslash (as a regular expression's `\\(` wants)"
+                ),
+                format!(
+                    "バックスラッシュを 2 つ重ねる (`\\{escape}`) か、文字列を単一引用符 ('…') で囲んでください。単一引用符の中ではバックスラッシュはそのまま書けます (正規表現の `\\(` など)"
+                ),
+            ),
+        )
+    }
+
+    /// The first backslash from here on (in a double-quoted text on this
+    /// line) that starts no escape YAML knows: its column and the two
+    /// characters (`\(`).
+    fn unknown_escape(&self) -> Option<(u64, String)> {
+        let (_, rest) = self.split()?;
+        let mut chars = rest.chars().enumerate().skip_while(|&(_, c)| c != '"').skip(1);
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => return None,
+                '\\' => {
+                    let (_, next) = chars.next()?;
+                    if !"0abt\tnvfre \"/\\N_LPxuU".contains(next) {
+                        return Some((self.column + i as u64, format!("\\{next}")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     fn text(&self) -> Option<&'a str> {
         self.lines.get(usize::try_from(self.line).ok()?.checked_sub(1)?).copied()
     }
@@ -864,6 +959,9 @@ impl<'a> Spot<'a> {
     fn syntax(&self, msg: &str) -> Option<(u64, u64, String, String)> {
         if msg.starts_with("invalid trailing content after") && msg.contains("quoted scalar") {
             return self.after_quote();
+        }
+        if msg.contains("found unknown escape character") {
+            return Some(self.bad_escape());
         }
         let (en, ja, hint_en, hint_ja) = if msg.starts_with("unclosed quote")
             || msg.contains("while scanning a quoted scalar")
