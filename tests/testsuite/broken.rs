@@ -98,7 +98,7 @@ fn broken_files_are_explained_in_japanese_too() {
         ),
         (
             "bad-dns.yaml",
-            "bad-dns.yaml:20:11: DNS レコード `mx.example.com A 198.51.100.25` が正しくありません: `mx.example.com` は最後にドットがない",
+            "bad-dns.yaml:20:12: DNS レコード `mx.example.com A 198.51.100.25` が正しくありません: `mx.example.com` は最後にドットがない",
         ),
         ("misspelt-kind.yaml", "misspelt-kind.yaml:34:20: `delivr` はイベントの種類ではありません"),
         ("client-header.yaml", "ヒント: 件名は `subject:` に書いてください"),

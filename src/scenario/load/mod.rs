@@ -146,6 +146,13 @@ pub fn bad_pattern(file: &str, src: &str, at: &S<String>, before: usize, shown: 
     }
 }
 
+/// The column of the byte offset `at_byte` of a string value in its source
+/// line (a zone record's word), quotes and escapes counted as they are written.
+fn value_column(src: &str, at: &S<String>, at_byte: usize) -> u64 {
+    let n = at.value.get(..at_byte).map_or(0, |v| v.chars().count());
+    char_column(src, at, n).0
+}
+
 /// The column of character `n` of a string value written on one line
 /// (plain, or in single or double quotes, whose escapes are one character
 /// each), and how it is written; the value's own column when the source

@@ -50,23 +50,24 @@ impl Checker {
                     out.push(rec.clone());
                     parsed.push((r, rec));
                 }
-                Err(e) => self.diags.push(bad_record(&self.file, r, e)),
+                Err(e) => self.diags.push(bad_record(&self.file, &self.src, r, e)),
             }
         }
         let lines: Vec<(&str, &ZoneRecord)> = parsed.iter().map(|(r, rec)| (r.value.as_str(), rec)).collect();
         for (i, e) in dns::zone_errors(origin, &lines) {
-            self.diags.push(bad_record(&self.file, parsed[i].0, e));
+            self.diags.push(bad_record(&self.file, &self.src, parsed[i].0, e));
         }
         out
     }
 }
 
-/// A zone line `r` that is wrong as `e` says, at the column of its problem.
-fn bad_record(file: &str, r: &S<String>, e: dns::RecordError) -> Diagnostic {
+/// A zone line `r` that is wrong as `e` says, at the column of its problem
+/// (`src` the text read: a quoted line's words start one column further in).
+fn bad_record(file: &str, src: &str, r: &S<String>, e: dns::RecordError) -> Diagnostic {
     Diagnostic {
         file: file.to_string(),
         line: r.referenced.line(),
-        column: r.referenced.column() + e.column as u64,
+        column: super::value_column(src, r, e.column),
         message: tr(
             format!("bad DNS record `{}`: {}", r.value, e.message),
             format!("DNS レコード `{}` が正しくありません: {}", r.value, e.message),
