@@ -91,6 +91,11 @@ fn broken_files_are_explained_in_japanese_too() {
             "ヒント: `)` で閉じるか、括弧そのものなら `\\\\(` と書いてください (二重引用符の中では",
         ),
         ("yaml-escape.yaml", "yaml-escape.yaml:35:45: `\\(` は二重引用符の中のエスケープではありません"),
+        (
+            "dns-mx-cname.yaml",
+            "dns-mx-cname.yaml:20:21: 警告: MX が指す `mail.example.com.` は別名 (`mx.example.com.` の CNAME) です",
+        ),
+        ("dns-mx-cname.yaml", "dns-mx-cname.yaml:21:18: 警告: NS が指す `dns.example.com.` は別名"),
         ("subject-injection.yaml", "subject-injection.yaml:34:16: 件名は 1 行です: 復帰 (CR、`\\r`) が入っています"),
         (
             "long-line.yaml",

@@ -22,6 +22,7 @@ mod html;
 mod lessons;
 mod local_part_case;
 mod long_lines;
+mod mx_alias;
 mod pcap;
 mod pictures;
 mod scenarios;

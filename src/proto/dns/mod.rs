@@ -34,6 +34,6 @@ pub use wire::{
     encode_formerr, encode_query, encode_rejection, encode_response, encode_udp_response, try_encode_query,
     try_encode_query_edns, udp_limit,
 };
-pub use zone::{RecordError, parse_record, zone_errors};
+pub use zone::{RecordError, alias_targets, parse_record, zone_errors};
 
 pub const DEFAULT_TTL: u32 = 3600;

@@ -7,6 +7,7 @@ use super::model::SUPPORTED_TYPES;
 use super::names::{MAX_LABEL_LEN, MAX_NAME_LEN, is_under, normalize_name};
 use super::{DEFAULT_TTL, RecordData, ZoneRecord};
 use crate::base::diag::tr;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -729,6 +730,80 @@ pub fn zone_errors(origin: &str, lines: &[(&str, &ZoneRecord)]) -> Vec<(usize, R
     out
 }
 
+/// MX and NS records that name an alias: a name with a CNAME among `lines`
+/// (every zone the lab's DNS serves). RFC 2181 §10.3: the name in an NS
+/// record, or in an MX record, "must not be an alias", since the answer's
+/// additional section carries no address for an alias and every resolver
+/// must ask again; RFC 5321 §5.1 puts an MX whose name leads to a CNAME
+/// outside SMTP. The lab's resolver follows the alias (its server answers
+/// the A question with the CNAME and the address behind it), as Postfix's
+/// `dns_lookup()` and sendmail's `getmxrr()` and host look-up do without a
+/// word in the log, so this is a warning, not an error. Each is given with
+/// the index of its line and the column of the name.
+pub fn alias_targets(lines: &[(&str, &ZoneRecord)]) -> Vec<(usize, RecordError)> {
+    let aliases: BTreeMap<String, String> = lines
+        .iter()
+        .filter_map(|(_, r)| match &r.data {
+            RecordData::Cname(t) => Some((normalize_name(&r.name), normalize_name(t))),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (i, (line, rec)) in lines.iter().enumerate() {
+        let (kind, name) = match &rec.data {
+            RecordData::Mx { exchange, .. } => ("MX", exchange),
+            RecordData::Ns(n) => ("NS", n),
+            _ => continue,
+        };
+        let Some(target) = aliases.get(&normalize_name(name)) else { continue };
+        let (name, target) = (dotted(&normalize_name(name)), dotted(target));
+        let column = split_words(line).last().map_or(0, |w| w.at);
+        let e = if kind == "MX" {
+            rerr(
+                tr(
+                    format!(
+                        "the MX names `{name}`, which is an alias (a CNAME for `{target}`): an MX must name the mail host by its own name (RFC 2181 §10.3; RFC 5321 §5.1 leaves an MX that leads to a CNAME outside SMTP)"
+                    ),
+                    format!(
+                        "MX が指す `{name}` は別名 (`{target}` の CNAME) です: MX にはメールホストの本当の名前を書きます (RFC 2181 §10.3。RFC 5321 §5.1 も CNAME に行き着く MX を SMTP の範囲外としています)"
+                    ),
+                ),
+                tr(
+                    format!(
+                        "write `{target}` in the MX instead. The lab's MTAs follow the alias and deliver, as Postfix and sendmail do without a word in their logs, but an MX answer carries no address for an alias, so every sender has to ask again"
+                    ),
+                    format!(
+                        "MX には `{target}` を書いてください。この実験室の MTA は、Postfix や sendmail と同じく別名をたどって配送し、ログにも何も書きません。しかし MX の応答には別名のアドレスが付かないので、送る側はみな問い合わせをやり直すことになります"
+                    ),
+                ),
+                column,
+            )
+        } else {
+            rerr(
+                tr(
+                    format!(
+                        "the NS names `{name}`, which is an alias (a CNAME for `{target}`): a name server must be named by its own name (RFC 2181 §10.3)"
+                    ),
+                    format!(
+                        "NS が指す `{name}` は別名 (`{target}` の CNAME) です: ネームサーバにはその本当の名前を書きます (RFC 2181 §10.3)"
+                    ),
+                ),
+                tr(
+                    format!(
+                        "write `{target}` in the NS instead: an NS answer carries no address for an alias, so every resolver has to ask again"
+                    ),
+                    format!(
+                        "NS には `{target}` を書いてください。NS の応答には別名のアドレスが付かないので、リゾルバはみな問い合わせをやり直すことになります"
+                    ),
+                ),
+                column,
+            )
+        };
+        out.push((i, e));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1179,5 +1254,37 @@ mod tests {
         // Digits in a name are fine.
         assert_eq!(rec("@ MX 10 mx1").data, mx(10, "mx1.example.com"));
         assert_eq!(rec("@ MX 10 10.example.net.").data, mx(10, "10.example.net"));
+    }
+
+    /// An MX or NS that names an alias is found at the name, with the name
+    /// to write instead (RFC 2181 §10.3); the alias may be written in any case.
+    #[test]
+    fn an_mx_or_ns_that_names_an_alias_is_found() {
+        let found = |lines: &[&str]| {
+            let recs: Vec<ZoneRecord> = lines.iter().map(|l| rec(l)).collect();
+            let pairs: Vec<(&str, &ZoneRecord)> = lines.iter().copied().zip(recs.iter()).collect();
+            alias_targets(&pairs)
+        };
+        let lines = ["@ MX 10 mail", "@ NS ns1.example.com.", "mail CNAME mx", "NS1 CNAME dns", "mx A 192.0.2.25"];
+        let got = found(&lines);
+        let [(0, mx), (1, ns)] = got.as_slice() else { panic!("{got:?}") };
+        assert_eq!(mx.column, at(lines[0], "mail"));
+        assert!(
+            mx.message
+                .starts_with("the MX names `mail.example.com.`, which is an alias (a CNAME for `mx.example.com.`)"),
+            "{mx}"
+        );
+        assert!(mx.message.contains("RFC 2181 §10.3; RFC 5321 §5.1"), "{mx}");
+        assert!(mx.hint.starts_with("write `mx.example.com.` in the MX instead"), "{mx}");
+        assert_eq!(ns.column, at(lines[1], "ns1"));
+        assert!(
+            ns.message
+                .starts_with("the NS names `ns1.example.com.`, which is an alias (a CNAME for `dns.example.com.`)")
+        );
+        // A host's own name, a null MX, and a CNAME nothing names are fine.
+        assert!(
+            found(&["@ MX 10 mx", "mx A 192.0.2.25", "www CNAME mx", "@ NS dns", "other.example.com. MX 0 ."])
+                .is_empty()
+        );
     }
 }

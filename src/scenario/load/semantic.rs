@@ -2,7 +2,8 @@
 //! would make a run go wrong without any single value being malformed. Most
 //! are warnings (the file loads; `maillab check` prints
 //! `FILE:LINE:COLUMN: warning: …` and exits 0): steps timed out of order or
-//! after the run limit, an MX or A record that leads to no host, a `dkim:`
+//! after the run limit, an MX or A record that leads to no host, an MX or
+//! NS record that names an alias (CNAME), a `dkim:`
 //! signing domain no DNS zone can publish the key of, a send step
 //! through a relay that will refuse it. The steps' total time is an error
 //! (time arithmetic must not overflow).
@@ -148,7 +149,9 @@ impl Checker {
         }
     }
 
-    /// An MX that names a host name with no A record; an A record whose address no host has.
+    /// An MX that names a host name with no A record, or an alias (an MX or
+    /// NS naming a CNAME, in any DNS host's zones); an A record whose address
+    /// no host has.
     pub(super) fn dns_leads_somewhere(&mut self, raw: &[RawHost], hosts: &[Host]) {
         let mut recs: Vec<(&S<String>, dns::ZoneRecord)> = Vec::new();
         for h in raw.iter().filter(|h| h.role.value == "dns") {
@@ -160,6 +163,17 @@ impl Checker {
                     }
                 }
             }
+        }
+        let lines: Vec<(&str, &dns::ZoneRecord)> = recs.iter().map(|(l, r)| (l.value.as_str(), r)).collect();
+        for (i, e) in dns::alias_targets(&lines) {
+            let at = recs[i].0;
+            self.warns.push(crate::base::diag::Diagnostic {
+                file: self.file.clone(),
+                line: at.referenced.line(),
+                column: super::value_column(&self.src, at, e.column),
+                message: e.message,
+                hint: Some(e.hint),
+            });
         }
         let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
         let with_address: BTreeSet<String> = recs
