@@ -193,7 +193,7 @@ impl Mta {
     }
 
     /// A `configure` step: the settings a reload may change (relay rules,
-    /// access database, DNSBLs, AUTH, size limit) are taken from `new`;
+    /// access database, DNSBLs, AUTH, size limit, HELO required) are taken from `new`;
     /// the maillog gets the flavour's reload lines (Postfix's master
     /// re-reads main.cf; sendmail re-executes itself on SIGHUP).
     pub fn reload(&self, new: &MtaConfig) {

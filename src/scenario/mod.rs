@@ -179,6 +179,7 @@ impl MtaConfig {
             access: new.access.clone(),
             auth: new.auth,
             max_message_size: new.max_message_size,
+            helo_required: new.helo_required,
             pop_before_smtp: new.pop_before_smtp,
             lists: new.lists.clone(),
             ..self.clone()

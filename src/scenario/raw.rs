@@ -470,6 +470,10 @@ pub struct RawSet {
     #[serde(default)]
     #[schemars(with = "Option<u64>")]
     pub max_message_size: Option<S<u64>>,
+    /// Refuse MAIL before HELO/EHLO with 503 (as the host's `helo_required`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub helo_required: Option<S<bool>>,
     /// Settings of the host's mailing lists: list name (as under the host's
     /// `lists:`) -> the settings that change; the others stay, and so do the
     /// members, held posts and archive.
@@ -633,6 +637,7 @@ impl RawSet {
             ("dnsbl", self.dnsbl.is_some()),
             ("auth", self.auth.is_some()),
             ("max_message_size", self.max_message_size.is_some()),
+            ("helo_required", self.helo_required.is_some()),
             ("lists", self.lists.is_some()),
             ("users", self.users.is_some()),
         ] {

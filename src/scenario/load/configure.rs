@@ -23,7 +23,7 @@ impl Checker {
             self.err(
                 &c.set,
                 tr("this `configure` step sets nothing", "この `configure` ステップは何も設定していません"),
-                tr("give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, lists, users", "`set:` に allow_relay・access・dnsbl・auth・max_message_size・lists・users のどれか 1 つ以上を書いてください"),
+                tr("give `set:` one or more of allow_relay, access, dnsbl, auth, max_message_size, helo_required, lists, users", "`set:` に allow_relay・access・dnsbl・auth・max_message_size・helo_required・lists・users のどれか 1 つ以上を書いてください"),
             );
             return None;
         }
@@ -43,6 +43,9 @@ impl Checker {
         }
         if let Some(m) = &set.max_message_size {
             h.max_message_size = Some(m.clone());
+        }
+        if let Some(r) = &set.helo_required {
+            h.helo_required = Some(r.clone());
         }
         if let Some(ls) = &set.lists {
             for (name, change) in &ls.value {
@@ -194,6 +197,9 @@ fn describe(c: &RawConfigure) -> Vec<String> {
     }
     if let Some(m) = &set.max_message_size {
         out.push(format!("max_message_size: {}", m.value));
+    }
+    if let Some(r) = &set.helo_required {
+        out.push(format!("helo_required: {}", r.value));
     }
     if let Some(ls) = &set.lists {
         for (name, change) in &ls.value {

@@ -281,6 +281,40 @@ fn a_configure_step_is_checked_like_the_host_s_own_keys() {
     assert_eq!(d[0].message, "POP-before-SMTP needs the POP3/IMAP server on the same host");
 }
 
+/// `helo_required` is set by a `configure` step as the host's other SMTP
+/// settings are: checked as on the host, named in the trace line, and
+/// taken by the running host's reload.
+#[test]
+fn a_configure_step_sets_helo_required() {
+    let src = with_configure("mx", "{ helo_required: true }");
+    let sc = load_str(&src, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let crate::scenario::Action::Configure { host, cfg, changes, .. } = &sc.steps[0].action else {
+        panic!("not a configure step: {:?}", sc.steps[0].action)
+    };
+    assert!(cfg.helo_required);
+    assert_eq!(changes, &["helo_required: true"]);
+    let before = sc.hosts[*host].mta.as_ref().expect("an MTA");
+    assert!(!before.helo_required);
+    assert!(before.reloaded(cfg).helo_required, "the reload takes it");
+    // And a later step turns it off again.
+    let off = BASE.replacen(
+        "steps:\n",
+        "steps:\n  - configure: { host: mx, set: { helo_required: true } }\n  - configure: { host: mx, set: { max_message_size: 1000 } }\n  - configure: { host: mx, set: { helo_required: false } }\n",
+        1,
+    );
+    let sc = load_str(&off, "t.yaml").unwrap_or_else(|d| panic!("{d}"));
+    let on_still = |i: usize| match &sc.steps[i].action {
+        crate::scenario::Action::Configure { cfg, .. } => cfg.helo_required,
+        other => panic!("not a configure step: {other:?}"),
+    };
+    assert_eq!((on_still(0), on_still(1), on_still(2)), (true, true, false));
+    // A value that is no boolean: refused where it is written.
+    let src = with_configure("mx", "{ helo_required: sometimes }");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), pos(&src, "sometimes"));
+}
+
 #[test]
 fn configure_steps_build_on_each_other() {
     let src = BASE.replacen(
