@@ -44,26 +44,42 @@ pub fn scenario_path(name: &str) -> PathBuf {
     root().join("scenarios").join(format!("{name}.yaml"))
 }
 
-/// Start a scenario's hosts on the simulated network (5 ms links, seed 1,
-/// 2026-04-01 10:00 JST), with `pc` named `pc` for a test that speaks
-/// from that address itself; the network and the trace.
-pub async fn start_sim(yaml: &str, file: &str, pc: std::net::Ipv4Addr) -> (maillab::net::Net, maillab::trace::Trace) {
+/// The hosts' environment of [`start_sim`]: a simulated network of 5 ms
+/// links, seed 1, 2026-04-01 10:00 JST, `pc` named `pc`.
+fn sim_env(pc: std::net::Ipv4Addr) -> maillab::host::env::Env {
     use maillab::host::env::{Activity, Clock, Env, Streams};
-    let sc = maillab::scenario::load_str(yaml, file).expect("a scenario");
-    let trace = maillab::trace::Trace::new();
     let start = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
-    let net = maillab::net::Net::Sim(maillab::net::sim::SimNet::new(std::time::Duration::from_millis(5)));
-    let env = Env {
-        net: net.clone(),
-        trace: trace.clone(),
+    Env {
+        net: maillab::net::Net::Sim(maillab::net::sim::SimNet::new(std::time::Duration::from_millis(5))),
+        trace: maillab::trace::Trace::new(),
         clock: Clock::new(start),
         rng: Streams::new(1),
         activity: Activity::default(),
         names: std::sync::Arc::new([(pc, "pc".into())].into_iter().collect()),
         limits: maillab::host::listen::Limits::default(),
-    };
+    }
+}
+
+/// Start a scenario's hosts on the simulated network (5 ms links, seed 1,
+/// 2026-04-01 10:00 JST), with `pc` named `pc` for a test that speaks
+/// from that address itself; the network and the trace.
+pub async fn start_sim(yaml: &str, file: &str, pc: std::net::Ipv4Addr) -> (maillab::net::Net, maillab::trace::Trace) {
+    let sc = maillab::scenario::load_str(yaml, file).expect("a scenario");
+    let env = sim_env(pc);
     maillab::lab::start_hosts(&sc, &env).await.expect("started");
-    (net, trace)
+    (env.net, env.trace)
+}
+
+/// The client's side of a TLS handshake over `s` (a connection from `pc`
+/// that has just had `220` to STARTTLS) with the host named `hostname` of
+/// a network [`start_sim`] started: the certificate is checked against
+/// that run's lab CA. The stream inside TLS.
+pub async fn tls_client(s: maillab::net::Stream, pc: std::net::Ipv4Addr, hostname: &str) -> maillab::net::Stream {
+    let ctx = maillab::host::env::HostCtx { env: sim_env(pc), name: "pc".into(), ip: pc, hostname: "pc".into() };
+    let cfg = maillab::host::tls::client_config(&ctx).expect("a TLS client");
+    let name = maillab::host::tls::server_name(hostname).expect("a server name");
+    let tls = tokio_rustls::TlsConnector::from(cfg).connect(name, s).await.expect("a TLS handshake");
+    Box::new(tls)
 }
 
 /// One SMTP reply read from `s`, all its lines (CRLF removed, joined with `|`).

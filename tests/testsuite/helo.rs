@@ -1,7 +1,8 @@
-//! A client that skips HELO, or gives it several words, talking to real
-//! host code on the simulated network: what each flavour answers, and what
-//! it writes into the message and the maillog (the words are tested in the
-//! SMTP core's unit tests; here, that the host puts them where they go).
+//! A client that skips HELO, gives it several words, or goes on after
+//! STARTTLS without a new EHLO, talking to real host code on the simulated
+//! network: what each flavour answers, and what it writes into the message
+//! and the maillog (the words are tested in the SMTP core's unit tests;
+//! here, that the host puts them where they go).
 
 use maillab::net::{Net, Stream};
 use maillab::proto::ports::SMTP;
@@ -10,18 +11,18 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-/// A sendmail and a Postfix mail store as they ship, and one of each that
-/// requires HELO (`helo_required: true`).
+/// A sendmail and a Postfix mail store as they ship (with STARTTLS), and
+/// one of each that requires HELO (`helo_required: true`).
 const SCENARIO: &str = r#"
 version: 1
 name: helo
 start: 2026-04-01T10:00:00+09:00
 hosts:
   - { name: pc, role: mua, address: 192.0.2.31 }
-  - { name: sm, role: mailstore, flavour: sendmail, address: 192.0.2.25, hostname: sm.example.com, domains: [example.com] }
-  - { name: pf, role: mailstore, flavour: postfix, address: 192.0.2.26, hostname: pf.example.net, domains: [example.net] }
-  - { name: sm-strict, role: mailstore, flavour: sendmail, helo_required: true, address: 192.0.2.27, hostname: sm.example.org, domains: [example.org] }
-  - { name: pf-strict, role: mailstore, flavour: postfix, helo_required: true, address: 192.0.2.28, hostname: pf.example.org, domains: [example.edu] }
+  - { name: sm, role: mailstore, flavour: sendmail, tls: offered, address: 192.0.2.25, hostname: sm.example.com, domains: [example.com] }
+  - { name: pf, role: mailstore, flavour: postfix, tls: offered, address: 192.0.2.26, hostname: pf.example.net, domains: [example.net] }
+  - { name: sm-strict, role: mailstore, flavour: sendmail, tls: offered, helo_required: true, address: 192.0.2.27, hostname: sm.example.org, domains: [example.org] }
+  - { name: pf-strict, role: mailstore, flavour: postfix, tls: offered, helo_required: true, address: 192.0.2.28, hostname: pf.example.org, domains: [example.edu] }
 users:
   - { address: alice@example.com, password: a }
   - { address: bob@example.net, password: b }
@@ -41,6 +42,22 @@ async fn reply(s: &mut Stream) -> String {
 async fn talk(net: &Net, ip: Ipv4Addr, lines: &[&str]) -> Vec<String> {
     let mut s = net.connect(PC, SocketAddrV4::new(ip, SMTP)).await.expect("connected").stream;
     assert!(reply(&mut s).await.starts_with("220"));
+    say(&mut s, lines).await
+}
+
+/// As [`talk`], but the lines go after `EHLO pc.example.org` and STARTTLS,
+/// inside TLS with the host named `hostname`, with no EHLO of their own.
+async fn talk_after_starttls(net: &Net, ip: Ipv4Addr, hostname: &str, lines: &[&str]) -> Vec<String> {
+    let mut s = net.connect(PC, SocketAddrV4::new(ip, SMTP)).await.expect("connected").stream;
+    assert!(reply(&mut s).await.starts_with("220"));
+    let r = say(&mut s, &["EHLO pc.example.org", "STARTTLS"]).await;
+    assert!(r[0].contains("|250-STARTTLS|") && r[1].starts_with("220 "), "{r:?}");
+    let mut s = crate::common::tls_client(s, PC, hostname).await;
+    say(&mut s, lines).await
+}
+
+/// Says each line on `s`; their replies.
+async fn say(s: &mut Stream, lines: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for l in lines {
         s.write_all(format!("{l}\r\n").as_bytes()).await.expect("written");
@@ -48,7 +65,7 @@ async fn talk(net: &Net, ip: Ipv4Addr, lines: &[&str]) -> Vec<String> {
         if out.last().is_some_and(|r: &String| r.starts_with("354")) && *l != "." {
             continue;
         }
-        out.push(reply(&mut s).await);
+        out.push(reply(s).await);
     }
     out
 }
@@ -203,4 +220,131 @@ async fn ehlo_with_two_words_in_each_flavour() {
         msg.contains("\r\nX-Authentication-Warning: sm.example.com: [192.0.2.31] didn't use HELO protocol\r\n"),
         "{msg}"
     );
+}
+
+/// The message of a session after STARTTLS with no new EHLO, and the
+/// replies to it: one refused recipient (`zoe`), one taken (`user`).
+fn after_tls(user: &str, domain: &str) -> Vec<String> {
+    [
+        "MAIL FROM:<x@example.org>".to_string(),
+        format!("RCPT TO:<zoe@{domain}>"),
+        format!("RCPT TO:<{user}@{domain}>"),
+        "DATA".into(),
+        "Subject: after STARTTLS\r\n\r\nhi".into(),
+        ".".into(),
+        "QUIT".into(),
+    ]
+    .to_vec()
+}
+
+/// The `Received:` field of `msg` (its lines joined with `|`).
+fn received(msg: &str) -> String {
+    let fields: Vec<&str> = msg.split("\r\n").collect();
+    let at = fields.iter().position(|f| f.starts_with("Received: ")).expect("a Received: field");
+    let n = fields[at + 1..].iter().take_while(|f| f.starts_with([' ', '\t'])).count();
+    fields[at..=at + n].join("|")
+}
+
+/// After STARTTLS a client should say EHLO again (RFC 3207 §4.2). sendmail
+/// takes MAIL without it and still knows the name the EHLO before TLS
+/// gave: `from pc.example.org`, `with ESMTP` (its protocol was worked out
+/// at that EHLO, before TLS), no X-Authentication-Warning.
+#[tokio::test(start_paused = true)]
+async fn sendmail_keeps_the_helo_name_through_starttls() {
+    let (net, trace) = start().await;
+    let lines = after_tls("alice", "example.com");
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = talk_after_starttls(&net, Ipv4Addr::new(192, 0, 2, 25), "sm.example.com", &lines).await;
+    assert_eq!(r[0], "250 2.1.0 <x@example.org>... Sender ok");
+    assert!(r[4].ends_with(" Message accepted for delivery"), "{r:?}");
+    let (msg, log) = delivered(&trace, "sm").await;
+    let rcvd = received(&msg);
+    assert!(
+        rcvd.starts_with(
+            "Received: from pc.example.org ([192.0.2.31])|\tby sm.example.com (8.18.1/8.18.1) with ESMTP id "
+        ),
+        "{rcvd}"
+    );
+    assert!(rcvd.contains("|\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=NO)|"), "{rcvd}");
+    assert!(!msg.contains("X-Authentication-Warning"), "{msg}");
+    assert!(!log.iter().any(|l| l.contains("Authentication-Warning")), "{log:#?}");
+    assert!(log.iter().any(|l| l.contains(": from=<x@example.org>") && l.contains(", proto=ESMTP,")), "{log:#?}");
+}
+
+/// Postfix forgets the EHLO name at STARTTLS (smtpd.c: helo_reset()) but
+/// not its protocol: `from unknown (unknown [ADDRESS])` as without HELO,
+/// yet `with ESMTPS`; its reject line says `proto=ESMTP` and has no `helo=`.
+#[tokio::test(start_paused = true)]
+async fn postfix_forgets_the_helo_name_at_starttls_but_not_esmtp() {
+    let (net, trace) = start().await;
+    let lines = after_tls("bob", "example.net");
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let r = talk_after_starttls(&net, Ipv4Addr::new(192, 0, 2, 26), "pf.example.net", &lines).await;
+    assert_eq!(r[0], "250 2.1.0 Ok");
+    assert!(r[4].starts_with("250 2.0.0 Ok: queued as "), "{r:?}");
+    let (msg, log) = delivered(&trace, "pf").await;
+    let rcvd = received(&msg);
+    assert!(rcvd.starts_with("Received: from unknown (unknown [192.0.2.31])|\t(using TLSv1.3 with cipher "), "{rcvd}");
+    assert!(rcvd.contains("|\tby pf.example.net (Postfix) with ESMTPS id "), "{rcvd}");
+    let reject = log.iter().find(|l| l.contains("NOQUEUE: reject: RCPT")).expect("a reject line");
+    assert!(reject.ends_with("; from=<x@example.org> to=<zoe@example.net> proto=ESMTP"), "{reject}");
+}
+
+/// On a host that requires HELO, MAIL after STARTTLS with no new EHLO:
+/// Postfix refuses it (and AUTH) as it refuses MAIL before any HELO
+/// (smtpd.c mail_cmd(): `state->helo_name == 0`); sendmail, which still
+/// has the name, takes it.
+#[tokio::test(start_paused = true)]
+async fn helo_required_after_starttls_in_each_flavour() {
+    let (net, _trace) = start().await;
+    let lines =
+        ["MAIL FROM:<x@example.org>", "AUTH PLAIN AGFsaWNlAGE=", "EHLO pc.example.org", "MAIL FROM:<x@example.org>"];
+    let r = talk_after_starttls(&net, Ipv4Addr::new(192, 0, 2, 28), "pf.example.org", &lines).await;
+    assert_eq!(r[..2], ["503 5.5.1 Error: send HELO/EHLO first"; 2]);
+    assert!(r[2].starts_with("250-pf.example.org|") && r[3] == "250 2.1.0 Ok", "{r:?}");
+    let r = talk_after_starttls(&net, Ipv4Addr::new(192, 0, 2, 27), "sm.example.org", &lines[..1]).await;
+    assert_eq!(r[0], "250 2.1.0 <x@example.org>... Sender ok");
+}
+
+/// The parameters of the extensions a server offers work after HELO, or
+/// with no HELO at all, in both flavours (Postfix's mail_cmd() and
+/// rcpt_cmd(), sendmail's mail_esmtp_args() and rcpt_esmtp_args() do not
+/// ask which the client said); the session is still plain SMTP.
+#[tokio::test(start_paused = true)]
+async fn esmtp_parameters_after_helo_or_none() {
+    let (net, trace) = start().await;
+    for (ip, host, rcpt, sender_ok, rcpt_ok) in [
+        (
+            25,
+            "sm",
+            "alice@example.com",
+            "250 2.1.0 <x@example.org>... Sender ok",
+            "250 2.1.5 <alice@example.com>... Recipient ok",
+        ),
+        (26, "pf", "bob@example.net", "250 2.1.0 Ok", "250 2.1.5 Ok"),
+    ] {
+        for helo in [Some("HELO pc.example.org"), None] {
+            let mut lines: Vec<String> = helo.into_iter().map(str::to_string).collect();
+            lines.push("MAIL FROM:<x@example.org> SIZE=40 BODY=8BITMIME RET=HDRS ENVID=t1".into());
+            lines.push(format!("RCPT TO:<{rcpt}> NOTIFY=FAILURE,DELAY ORCPT=rfc822;{rcpt}"));
+            lines.push("QUIT".into());
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let r = talk(&net, Ipv4Addr::new(192, 0, 2, ip), &lines).await;
+            let r = &r[usize::from(helo.is_some())..];
+            assert_eq!(r[..2], [sender_ok, rcpt_ok], "{host} {helo:?}");
+        }
+        // And a message goes through with them, with SMTP.
+        let lines = [
+            "HELO pc.example.org",
+            "MAIL FROM:<x@example.org> SIZE=40",
+            &format!("RCPT TO:<{rcpt}>"),
+            "DATA",
+            "Subject: s\r\n\r\nhi",
+            ".",
+        ];
+        let r = talk(&net, Ipv4Addr::new(192, 0, 2, ip), &lines).await;
+        assert!(r[4].starts_with("250 2.0.0 "), "{host}: {r:?}");
+        let (msg, _) = delivered(&trace, host).await;
+        assert!(received(&msg).contains(" with SMTP id "), "{host}: {msg}");
+    }
 }

@@ -22,7 +22,9 @@ pub struct Envelope {
     /// it; `None`: MAIL came without either, which both flavours take by
     /// default.
     pub helo: Option<String>,
-    pub esmtp: bool,
+    /// The protocol the transaction came in, as the flavour counts it
+    /// (see [`Protocol`]).
+    pub proto: Protocol,
     pub from: Path,
     pub rcpts: Vec<Mailbox>,
     pub declared_size: Option<u64>,
@@ -180,15 +182,35 @@ pub fn xtext_encode(s: &str) -> String {
     out
 }
 
-impl Envelope {
-    /// The `with` protocol of a Received: field and the maillog (RFC 3848).
-    pub fn protocol(&self) -> &'static str {
-        match (self.esmtp, self.tls.is_some(), self.auth.is_some()) {
+/// The protocol a transaction came in: what an MTA writes after `with` in
+/// `Received:` and as `proto=` in its log (RFC 3848). Which facts count
+/// is the flavour's: see [`Persona::protocol_fixed_by_commands`](super::persona::Persona::protocol_fixed_by_commands).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Protocol {
+    /// ESMTP (the client said EHLO), not plain SMTP.
+    pub esmtp: bool,
+    /// `S`: under TLS. Only ESMTP has it.
+    pub tls: bool,
+    /// `A`: the client logged in with AUTH. Only ESMTP has it.
+    pub auth: bool,
+}
+
+impl Protocol {
+    /// `SMTP`, `ESMTP`, `ESMTPS`, `ESMTPA` or `ESMTPSA`.
+    pub fn name(self) -> &'static str {
+        match (self.esmtp, self.tls, self.auth) {
             (true, true, true) => "ESMTPSA",
             (true, true, false) => "ESMTPS",
             (true, false, true) => "ESMTPA",
             (true, false, false) => "ESMTP",
             (false, _, _) => "SMTP",
         }
+    }
+}
+
+impl Envelope {
+    /// The `with` protocol of a Received: field and the maillog (RFC 3848).
+    pub fn protocol(&self) -> &'static str {
+        self.proto.name()
     }
 }

@@ -9,7 +9,7 @@
 
 use super::address::{Mailbox, Path, parse_forward_path, parse_path};
 use super::envelope::xtext_decode;
-pub use super::envelope::{Envelope, MailParams, Notify, Peer, RcptParams, Ret};
+pub use super::envelope::{Envelope, MailParams, Notify, Peer, Protocol, RcptParams, Ret};
 use super::persona::{DsnFault, DsnParam, Flavour, Persona};
 use super::reply::Reply;
 use crate::proto::tls::{TlsInfo, TlsMode};
@@ -167,7 +167,12 @@ pub struct Server {
     start: usize,
     /// Skipping the rest of an over-long line.
     discarding: bool,
-    helo: Option<(String, bool)>,
+    /// The name the client gave with HELO or EHLO, as the flavour keeps it
+    /// (Postfix's `helo_name`, sendmail's `$s`).
+    helo: Option<String>,
+    /// The session's protocol as the flavour keeps it between commands
+    /// (see [`Persona::protocol_fixed_by_commands`]).
+    proto: Protocol,
     tx: Option<Envelope>,
     data: Vec<u8>,
     data_lines: usize,
@@ -223,6 +228,7 @@ impl Server {
             start: 0,
             discarding: false,
             helo: None,
+            proto: Protocol::default(),
             tx: None,
             data: Vec::new(),
             data_lines: 0,
@@ -250,17 +256,33 @@ impl Server {
     }
 
     /// TLS is up (after [`Output::StartTls`], or from the start on an
-    /// implicit-TLS port): the session starts afresh (RFC 3207 §4.2: the
-    /// client says EHLO again and nothing it said before counts).
+    /// implicit-TLS port). RFC 3207 §4.2: the client says EHLO again, and
+    /// nothing it said before counts: the transaction and a login are
+    /// gone, and so is the HELO name unless the flavour keeps it
+    /// ([`Persona::keeps_helo_through_starttls`]). Neither flavour changes
+    /// its protocol here (only the `A` of a login that is gone goes).
     pub fn tls_started(&mut self, info: TlsInfo) {
         self.tls = Some(info);
         self.tls_pending = false;
         self.progress = true;
-        self.helo = None;
+        if !self.persona().keeps_helo_through_starttls() {
+            self.helo = None;
+        }
+        self.proto.auth = false;
         self.reset_transaction();
         self.authed = None;
         self.auth_step = None;
         self.clear_input();
+    }
+
+    /// The protocol of a transaction that starts now, as the flavour
+    /// counts it (see [`Persona::protocol_fixed_by_commands`]).
+    fn transaction_protocol(&self) -> Protocol {
+        let p = self.proto;
+        if self.persona().protocol_fixed_by_commands() {
+            return p;
+        }
+        Protocol { esmtp: p.esmtp, tls: p.esmtp && self.tls.is_some(), auth: p.esmtp && self.authed.is_some() }
     }
 
     /// The session's TLS, if any.
@@ -609,7 +631,15 @@ impl Server {
                 };
                 // EHLO mid-session resets the transaction (RFC 5321 §4.1.4).
                 self.reset_transaction();
-                self.helo = Some((name, esmtp));
+                self.helo = Some(name);
+                self.proto = if st.protocol_fixed_by_commands() {
+                    // sendmail: EHLO works its protocol out now, HELO is SMTP.
+                    let (tls, auth) = (self.tls.is_some(), self.authed.is_some());
+                    Protocol { esmtp, tls: esmtp && tls, auth: esmtp && auth }
+                } else {
+                    // Postfix: EHLO makes it ESMTP, and HELO does not make it SMTP again.
+                    Protocol { esmtp: esmtp || self.proto.esmtp, ..Protocol::default() }
+                };
                 let greet = st.helo_greet(&self.cfg.hostname, &self.peer);
                 if esmtp {
                     let mut lines = vec![greet];
@@ -638,12 +668,11 @@ impl Server {
             "MAIL" | "RCPT" | "DATA" if self.must_starttls() => self.error(st.must_starttls()),
             "MAIL" => {
                 // Without HELO/EHLO the session is plain SMTP (Postfix's
-                // `state->protocol` starts as SMTP; sendmail's `$r` is SMTP).
-                let (helo, esmtp) = match &self.helo {
-                    Some((h, esmtp)) => (Some(h.clone()), *esmtp),
-                    None if self.cfg.helo_required => return self.error(st.need_helo()),
-                    None => (None, self.authed.is_some() && st.auth_makes_esmtp()),
-                };
+                // `state->protocol` starts as SMTP; sendmail's `$r` is SMTP),
+                // unless a login made it ESMTP where the flavour counts so.
+                if self.helo.is_none() && self.cfg.helo_required {
+                    return self.error(st.need_helo());
+                }
                 if self.tx.is_some() {
                     return self.error(st.nested_mail());
                 }
@@ -657,30 +686,34 @@ impl Server {
                     Ok(p) => p,
                     Err(e) => return self.error(st.bad_address(&e.en())),
                 };
+                // Both flavours take the parameters of the extensions they
+                // offer whether the client said EHLO, HELO or nothing
+                // (Postfix's mail_cmd(), sendmail's mail_esmtp_args()
+                // check no protocol): a client that knows them may use them.
                 let mut declared_size = None;
                 let mut mail_params = MailParams::default();
                 let mut auth_earlier: Option<&str> = None;
                 for p in params.split_whitespace() {
                     let (k, v) = p.split_once('=').unwrap_or((p, ""));
                     match k.to_ascii_uppercase().as_str() {
-                        "SMTPUTF8" if esmtp && v.is_empty() && !p.contains('=') && self.offers("SMTPUTF8") => {
+                        "SMTPUTF8" if v.is_empty() && !p.contains('=') && self.offers("SMTPUTF8") => {
                             mail_params.smtputf8 = true;
                         }
-                        "SIZE" if esmtp => match v.parse::<u64>() {
+                        "SIZE" => match v.parse::<u64>() {
                             Ok(n) => declared_size = Some(n),
                             Err(_) => {
                                 return self.error(st.bad_size_parameter());
                             }
                         },
-                        "BODY" if esmtp && matches!(v.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") => {}
-                        "RET" | "ENVID" if esmtp && self.offers("DSN") => {
+                        "BODY" if matches!(v.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") => {}
+                        "RET" | "ENVID" if self.offers("DSN") => {
                             if let Err(r) = self.dsn_mail_param(p, &mut mail_params) {
                                 return self.error(r);
                             }
                         }
                         // A server that offers AUTH MUST take the parameter,
                         // logged in or not (RFC 4954 §5).
-                        "AUTH" if esmtp && self.cfg.auth => {
+                        "AUTH" if self.cfg.auth => {
                             let value = p.split_once('=').map(|(_, v)| v);
                             if let Err(r) = st.auth_param(value, auth_earlier) {
                                 return self.error(r);
@@ -691,7 +724,7 @@ impl Server {
                                 mail_params.auth = Some(v.to_string());
                             }
                         }
-                        "RET" | "ENVID" if esmtp && !self.cfg.dsn => {
+                        "RET" | "ENVID" if !self.cfg.dsn => {
                             let param = if k.eq_ignore_ascii_case("RET") { DsnParam::Ret } else { DsnParam::Envid };
                             return self.error(st.dsn_disabled(param));
                         }
@@ -711,8 +744,8 @@ impl Server {
                     return self.reply(st.too_big(self.cfg.max_message_size));
                 }
                 let env = Envelope {
-                    helo,
-                    esmtp,
+                    helo: self.helo.clone(),
+                    proto: self.transaction_protocol(),
                     from: path,
                     rcpts: Vec::new(),
                     declared_size,
@@ -871,12 +904,12 @@ impl Server {
         for p in params.split_whitespace() {
             let k = p.split_once('=').map_or(p, |(k, _)| k);
             match k.to_ascii_uppercase().as_str() {
-                "NOTIFY" | "ORCPT" if env.esmtp && self.offers("DSN") => {
+                "NOTIFY" | "ORCPT" if self.offers("DSN") => {
                     if let Err(r) = self.dsn_rcpt_param(p, &mut rcpt_params) {
                         return self.error(r);
                     }
                 }
-                "NOTIFY" | "ORCPT" if env.esmtp && !self.cfg.dsn => {
+                "NOTIFY" | "ORCPT" if !self.cfg.dsn => {
                     let param = if k.eq_ignore_ascii_case("NOTIFY") { DsnParam::Notify } else { DsnParam::Orcpt };
                     return self.error(st.dsn_disabled(param));
                 }
@@ -1135,13 +1168,14 @@ impl Server {
 
     fn auth_command(&mut self, arg: &str, policy: &mut dyn Policy) {
         let st = self.persona();
-        if !self.cfg.auth {
-            return self.error(st.auth_not_available());
-        }
         // Both flavours take AUTH before HELO by default; Postfix's
-        // smtpd_helo_required refuses it too.
+        // smtpd_helo_required refuses it too, before it asks whether AUTH
+        // is on at all (smtpd_sasl_proto.c smtpd_sasl_auth_cmd()).
         if self.helo.is_none() && self.cfg.helo_required && st.helo_required_covers_auth() {
             return self.error(st.need_helo());
+        }
+        if !self.cfg.auth {
+            return self.error(st.auth_not_available());
         }
         if self.authed.is_some() {
             return self.error(st.already_authenticated());
@@ -1211,6 +1245,11 @@ impl Server {
         policy.auth_done(&user, mech, ok);
         if ok {
             self.authed = Some(user);
+            // sendmail works its protocol out again at `235` (srvrsmtp.c:
+            // `protocol = GET_PROTOCOL()`), after HELO or none too.
+            if self.persona().protocol_fixed_by_commands() {
+                self.proto = Protocol { esmtp: true, tls: self.tls.is_some(), auth: true };
+            }
             self.reply(self.persona().auth_ok());
         } else {
             self.error(self.persona().auth_failed());

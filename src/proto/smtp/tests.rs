@@ -1,7 +1,9 @@
 //! Transcript tests of the SMTP cores: a line in, the reply code out.
 
 use super::client::{Client, ClientOutput, Job, RcptResult, stuff};
-use super::server::{Envelope, MailParams, Notify, Output, Peer, Policy, RcptParams, Ret, Server, ServerConfig};
+use super::server::{
+    Envelope, MailParams, Notify, Output, Peer, Policy, Protocol, RcptParams, Ret, Server, ServerConfig,
+};
 use super::*;
 use std::net::Ipv4Addr;
 
@@ -257,7 +259,7 @@ fn mail_and_auth_before_helo_are_taken_by_default() {
         let (replies, messages) = at_every_split(&config(flavour), input);
         assert_eq!(codes_of(&replies), ["220", "250", "250", "354", "250", "221"], "{flavour:?}: {replies:?}");
         let env = &messages[0].0;
-        assert_eq!((env.helo.as_deref(), env.esmtp, env.protocol()), (None, false, "SMTP"), "{flavour:?}");
+        assert_eq!((env.helo.as_deref(), env.proto.esmtp, env.protocol()), (None, false, "SMTP"), "{flavour:?}");
         let auth = b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\nMAIL FROM:<x@example.net>\r\n";
         let (replies, _) = at_every_split(&ServerConfig { auth: true, ..config(flavour) }, auth);
         assert_eq!(codes_of(&replies), ["220", "235", "250"], "{flavour:?}: {replies:?}");
@@ -295,12 +297,12 @@ fn helo_names_as_each_flavour_takes_them() {
     let input = b"EHLO my  pc\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n";
     let (replies, messages) = at_every_split(&config(Flavour::Postfix), input);
     assert_eq!(codes_of(&replies), ["220", "250", "250", "250", "354", "250"], "{replies:?}");
-    assert_eq!((messages[0].0.helo.as_deref(), messages[0].0.esmtp), (Some("my?pc"), true));
+    assert_eq!((messages[0].0.helo.as_deref(), messages[0].0.proto.esmtp), (Some("my?pc"), true));
     let (replies, messages) = at_every_split(&config(Flavour::Sendmail), input);
     assert_eq!(replies[1], "501 5.0.0 Invalid domain name");
     // A refused EHLO leaves the session without HELO: MAIL is still taken.
     assert_eq!(codes_of(&replies[2..]), ["250", "250", "354", "250"], "{replies:?}");
-    assert_eq!((messages[0].0.helo.as_deref(), messages[0].0.esmtp), (None, false));
+    assert_eq!((messages[0].0.helo.as_deref(), messages[0].0.proto.esmtp), (None, false));
     let long = "a".repeat(257);
     for (arg, postfix, sendmail) in [
         ("pc7.example.net", Some("pc7.example.net"), true),
@@ -372,7 +374,7 @@ fn what_each_flavour_records_of_a_client_without_helo() {
     assert_eq!(pf.no_helo_warning("mx.example.com", &named, None), None);
     let mut env = Envelope {
         helo: None,
-        esmtp: false,
+        proto: Protocol::default(),
         from: Path::Mailbox(mb("x@example.net")),
         rcpts: vec![],
         declared_size: None,
@@ -390,7 +392,7 @@ fn what_each_flavour_records_of_a_client_without_helo() {
     env.helo = Some("pc7".into());
     let line = pf.log_mail_reject(&named, &env, &pf.auth_required());
     assert!(line.ends_with("; from=<x@example.net> proto=SMTP helo=<pc7>"), "{line}");
-    env.esmtp = true;
+    env.proto.esmtp = true;
     let line = pf.log_rcpt_reject(&named, None, &env, "<zoe@example.com>", &r);
     assert!(line.ends_with(" proto=ESMTP helo=<pc7>"), "{line}");
 }
@@ -746,7 +748,7 @@ fn a_forged_name_in_each_flavour() {
     let peer = Peer { ip, name: Some("lab66.cs.example.ac.jp".into()), forged: true };
     let env = Envelope {
         helo: Some("lab66".into()),
-        esmtp: true,
+        proto: Protocol { esmtp: true, ..Protocol::default() },
         from: address::parse_path("<a@cs.example.ac.jp>").map(|p| p.0).unwrap_or_else(|_| unreachable!()),
         rcpts: vec![],
         declared_size: None,
@@ -1151,10 +1153,10 @@ fn starttls_is_offered_then_the_session_starts_afresh() {
     assert!(out[1].contains("|250-STARTTLS|") && out[1].contains("AUTH PLAIN"), "{out:?}");
     assert_eq!(out[2], "220 2.0.0 Ready to start TLS");
     assert_eq!(out[3], "<TLS>");
-    // After TLS: the EHLO of before no longer counts. MAIL itself would
-    // be taken, as without HELO, but the session is plain SMTP again and
-    // SIZE (an EHLO extension) is not known.
-    assert!(out[4].starts_with("555"), "{out:?}");
+    // After TLS Postfix no longer knows the EHLO of before, but its
+    // session is still ESMTP, and MAIL with SIZE is taken (see
+    // starttls_without_a_new_ehlo_in_each_flavour).
+    assert_eq!(out[4], "250 2.1.0 Ok", "{out:?}");
     assert!(!out[5].contains("STARTTLS") && out[5].contains("AUTH"), "{out:?}");
     assert_eq!(out[6], "554 5.5.1 Error: TLS already active");
     assert_eq!(out[7], "501 5.5.4 Syntax: STARTTLS");
@@ -1220,6 +1222,89 @@ fn starttls_off_is_an_unknown_command_as_before() {
     let out = tls_run(TlsMode::Off, b"EHLO pc\r\nSTARTTLS\r\n", b"", b"");
     assert!(!out[1].contains("STARTTLS"));
     assert!(out[2].starts_with("502"), "{out:?}");
+}
+
+/// A server of `flavour` offering STARTTLS and AUTH (and requiring HELO
+/// with `helo_required`) fed `EHLO pc7` and STARTTLS, then, once TLS is
+/// up, `after`: the replies after the handshake and the messages.
+fn after_starttls(flavour: Flavour, helo_required: bool, after: &[u8]) -> (Vec<String>, Vec<(Envelope, Vec<u8>)>) {
+    use crate::proto::tls::TlsMode;
+    let cfg = ServerConfig { auth: true, tls: TlsMode::Offered, helo_required, ..config(flavour) };
+    let mut s = Server::new(cfg, Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: None, forged: false });
+    let mut p = TestPolicy::default();
+    s.feed(b"EHLO pc7\r\nSTARTTLS\r\n");
+    let mut started = false;
+    while let Some(o) = s.poll(&mut p) {
+        if o == Output::StartTls {
+            s.tls_started(tls_info());
+            started = true;
+        }
+    }
+    assert!(started, "{flavour:?}: no TLS");
+    s.feed(after);
+    (replies_of(&mut s, &mut p), p.messages)
+}
+
+/// MAIL after STARTTLS with no new EHLO. RFC 3207 §4.2 wants the server to
+/// forget what the client said before; Postfix does (smtpd.c
+/// starttls_cmd(): helo_reset(), so no HELO name, and with
+/// `smtpd_helo_required = yes` a 503 for MAIL and AUTH), but keeps its
+/// protocol ESMTP and adds the `S` when it writes `Received:`: `with
+/// ESMTPS`. sendmail keeps all of it (srvrsmtp.c, STARTTLS: `gothello`,
+/// `$s` and `protocol` stay): the HELO name, no warning, and the `with
+/// ESMTP` it worked out at the EHLO before TLS.
+#[test]
+fn starttls_without_a_new_ehlo_in_each_flavour() {
+    let tx = b"MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n";
+    for (flavour, helo, protocol) in [(Flavour::Postfix, None, "ESMTPS"), (Flavour::Sendmail, Some("pc7"), "ESMTP")] {
+        let (replies, messages) = after_starttls(flavour, false, tx);
+        assert_eq!(codes_of(&replies), ["250", "250", "354", "250"], "{flavour:?}: {replies:?}");
+        let env = &messages[0].0;
+        assert_eq!((env.helo.as_deref(), env.protocol()), (helo, protocol), "{flavour:?}");
+        assert!(env.tls.is_some(), "{flavour:?}");
+        // A login inside TLS, still without EHLO: ESMTPSA in both.
+        let login = [b"AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n".as_slice(), tx].concat();
+        let (replies, messages) = after_starttls(flavour, false, &login);
+        assert_eq!(codes_of(&replies), ["235", "250", "250", "354", "250"], "{flavour:?}: {replies:?}");
+        assert_eq!(messages[0].0.protocol(), "ESMTPSA", "{flavour:?}");
+    }
+    // A host that requires HELO: Postfix wants a new one, sendmail has it.
+    let (replies, _) = after_starttls(
+        Flavour::Postfix,
+        true,
+        b"MAIL FROM:<x@example.net>\r\nAUTH PLAIN AGJvYgBzZWNyZXQ=\r\nEHLO pc7\r\nMAIL FROM:<x@example.net>\r\n",
+    );
+    assert_eq!(replies[0], "503 5.5.1 Error: send HELO/EHLO first");
+    assert_eq!(replies[1], "503 5.5.1 Error: send HELO/EHLO first");
+    assert_eq!(replies.last().map(String::as_str), Some("250 2.1.0 Ok"), "{replies:?}");
+    let (replies, _) = after_starttls(Flavour::Sendmail, true, b"MAIL FROM:<x@example.net>\r\n");
+    assert_eq!(codes_of(&replies), ["250"], "{replies:?}");
+}
+
+/// Which protocol a transaction came in, flavour by flavour. sendmail
+/// works it out at EHLO, HELO and AUTH's `235` and keeps it (srvrsmtp.c:
+/// `protocol = GET_PROTOCOL()` or `"SMTP"`): HELO and then AUTH is
+/// `ESMTPA`, and EHLO and then HELO is `SMTP`. Postfix has SMTP until
+/// EHLO and ESMTP from then on, HELO or not (smtpd.c helo_cmd(): "Downgrading
+/// the protocol name breaks the unauthorized pipelining test"), and adds
+/// `A` to ESMTP only.
+#[test]
+fn the_protocol_as_each_flavour_keeps_it() {
+    let tx = "MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n";
+    let login = "AUTH PLAIN AGJvYgBzZWNyZXQ=\r\n";
+    for (start, sendmail, postfix) in [
+        (format!("HELO pc7\r\n{login}"), "ESMTPA", "SMTP"),
+        ("EHLO pc7\r\nHELO pc7\r\n".to_string(), "SMTP", "ESMTP"),
+        (format!("EHLO pc7\r\n{login}HELO pc7\r\n"), "SMTP", "ESMTPA"),
+        (format!("HELO pc7\r\n{login}EHLO pc7\r\n"), "ESMTPA", "ESMTPA"),
+    ] {
+        for (flavour, want) in [(Flavour::Sendmail, sendmail), (Flavour::Postfix, postfix)] {
+            let input = format!("{start}{tx}");
+            let (replies, messages) = at_every_split(&ServerConfig { auth: true, ..config(flavour) }, input.as_bytes());
+            assert_eq!(messages.len(), 1, "{flavour:?} {start:?}: {replies:?}");
+            assert_eq!(messages[0].0.protocol(), want, "{flavour:?} {start:?}");
+        }
+    }
 }
 
 /// The client core says STARTTLS when offered, EHLO again after the
@@ -1484,14 +1569,15 @@ fn smtputf8_is_needed_for_a_utf8_address() {
     let env = &p.messages[0].0;
     assert!(env.params.smtputf8);
     assert_eq!(env.from.to_string(), "<太郎@example.net>");
-    // SMTPUTF8 takes no value; HELO knows no parameters.
+    // SMTPUTF8 takes no value; after HELO it is taken as after EHLO
+    // (smtpd.c mail_cmd() does not ask which the client said).
     assert_eq!(
         replies(&mut s, &mut p, "MAIL FROM:<x@example.net> SMTPUTF8=yes\r\n")[0],
         "555 5.5.4 Unsupported option: SMTPUTF8=yes"
     );
     assert_eq!(
-        replies(&mut s, &mut p, "HELO pc7\r\nMAIL FROM:<x@example.net> SMTPUTF8\r\n")[1],
-        "555 5.5.4 Unsupported option: SMTPUTF8"
+        replies(&mut s, &mut p, "HELO pc7\r\nMAIL FROM:<太郎@example.net> SMTPUTF8\r\n"),
+        vec!["250 mx.example.com", "250 2.1.0 Ok"]
     );
 }
 
@@ -1804,12 +1890,37 @@ fn malformed_and_repeated_dsn_parameters_get_each_flavour_s_reply() {
     assert_eq!(replies[1], "501 5.5.4 Error: Bad NOTIFY parameter syntax");
 }
 
+/// The parameters of the extensions a server offers are taken after HELO,
+/// or with no HELO at all, as after EHLO: neither Postfix's mail_cmd() and
+/// rcpt_cmd() (smtpd.c) nor sendmail's mail_esmtp_args() and
+/// rcpt_esmtp_args() (srvrsmtp.c) look at the protocol. The session stays
+/// plain SMTP all the same.
 #[test]
-fn dsn_parameters_after_helo_are_unknown_options() {
-    let mut s = server(Flavour::Postfix);
-    let mut p = TestPolicy::default();
-    let (codes, _) = run(&mut s, &mut p, b"HELO pc7\r\nMAIL FROM:<x@example.net> RET=FULL\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> NOTIFY=NEVER\r\n");
-    assert_eq!(codes, vec![220, 250, 555, 250, 555]);
+fn esmtp_parameters_are_taken_after_helo_or_none() {
+    for flavour in [Flavour::Postfix, Flavour::Sendmail] {
+        for helo in ["HELO pc7\r\n", ""] {
+            let input = format!(
+                "{helo}MAIL FROM:<x@example.net> SIZE=100 BODY=8BITMIME RET=HDRS ENVID=e1\r\nRCPT TO:<alice@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;alice@example.com\r\nDATA\r\nhi\r\n.\r\n"
+            );
+            let (replies, messages) = at_every_split(&config(flavour), input.as_bytes());
+            let want = if helo.is_empty() {
+                vec!["220", "250", "250", "354", "250"]
+            } else {
+                vec!["220", "250", "250", "250", "354", "250"]
+            };
+            assert_eq!(codes_of(&replies), want, "{flavour:?} {helo:?}: {replies:?}");
+            let env = &messages[0].0;
+            assert_eq!(env.protocol(), "SMTP", "{flavour:?} {helo:?}");
+            assert_eq!(env.declared_size, Some(100));
+            assert_eq!((env.params.ret, env.params.envid.as_deref()), (Some(Ret::Hdrs), Some("e1")));
+            let rcpt = env.params.of(&mb("alice@example.com"));
+            assert_eq!(rcpt.notify, Some(Notify { success: true, failure: true, delay: false }));
+            assert_eq!(rcpt.orcpt, Some(("rfc822".into(), "alice@example.com".into())));
+        }
+        // SIZE over the limit is refused after HELO as after EHLO.
+        let (replies, _) = at_every_split(&config(flavour), b"HELO pc7\r\nMAIL FROM:<x@example.net> SIZE=5000\r\n");
+        assert_eq!(codes_of(&replies), ["220", "250", "552"], "{flavour:?}: {replies:?}");
+    }
 }
 
 #[test]

@@ -681,11 +681,26 @@ pub trait Persona: Sync {
     fn no_helo_warning(&self, _host: &str, _peer: &Peer, _qid: Option<&str>) -> Option<(String, String)> {
         None
     }
-    /// Whether a client that logged in with AUTH but gave no HELO or EHLO
-    /// speaks ESMTP (`with ESMTPA`): sendmail sets its protocol on `235`
-    /// (srvrsmtp.c, `protocol = GET_PROTOCOL()`); Postfix keeps the SMTP a
-    /// session without EHLO starts with (smtpd.c).
-    fn auth_makes_esmtp(&self) -> bool {
+    /// Is the protocol (`with …`, RFC 3848) worked out when the MTA answers
+    /// EHLO, HELO or AUTH, and kept as it was then, rather than when the
+    /// message comes? sendmail's is (srvrsmtp.c: `protocol =
+    /// GET_PROTOCOL()` at EHLO and at AUTH's `235`, with the `S` and `A` of
+    /// that moment; `"SMTP"` at HELO; nothing else changes it, STARTTLS
+    /// included): after HELO, or AUTH without HELO, `with ESMTPA`. Postfix
+    /// keeps only SMTP or ESMTP (smtpd.c `state->protocol`: SMTP at the
+    /// start, ESMTP from EHLO on, and HELO does not downgrade it) and adds
+    /// `S` and `A` to ESMTP as it writes the field, for the TLS and the
+    /// login the session has then (common_pre_message_handling()).
+    fn protocol_fixed_by_commands(&self) -> bool {
+        false
+    }
+    /// Does the MTA still know the client's HELO/EHLO name after STARTTLS,
+    /// when the client goes on without a new EHLO? RFC 3207 §4.2 says the
+    /// server must forget it, and Postfix does (smtpd.c starttls_cmd():
+    /// helo_reset(); its protocol stays ESMTP). sendmail does not: its
+    /// STARTTLS starts only `first` and `n_helo` again (srvrsmtp.c), and
+    /// `gothello`, the name in `$s` and `protocol` stay.
+    fn keeps_helo_through_starttls(&self) -> bool {
         false
     }
     /// A comment line naming the authenticated sender, if the flavour writes one.

@@ -40,7 +40,7 @@ fn relay_host(via: &str) -> String {
 /// (`state->protocol`: SMTP from the start of the session, ESMTP after
 /// EHLO), then ` helo=<NAME>` only when the client gave HELO or EHLO.
 fn proto_helo(env: &Envelope) -> String {
-    let proto = if env.esmtp { "ESMTP" } else { "SMTP" };
+    let proto = if env.proto.esmtp { "ESMTP" } else { "SMTP" };
     match &env.helo {
         Some(h) => format!(" proto={proto} helo=<{h}>"),
         None => format!(" proto={proto}"),
@@ -834,7 +834,7 @@ mod tests {
         let peer = Peer { name: None, ip: std::net::Ipv4Addr::new(192, 0, 2, 23), forged: false };
         let mut env = Envelope {
             helo: None,
-            esmtp: true,
+            proto: crate::proto::smtp::envelope::Protocol { esmtp: true, ..Default::default() },
             from: crate::proto::smtp::address::Path::Null,
             rcpts: vec![],
             declared_size: None,

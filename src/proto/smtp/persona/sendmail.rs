@@ -555,6 +555,12 @@ impl Persona for Sendmail {
     fn received_auth(&self, _user: &str) -> Option<String> {
         None
     }
+    fn protocol_fixed_by_commands(&self) -> bool {
+        true
+    }
+    fn keeps_helo_through_starttls(&self) -> bool {
+        true
+    }
     /// srvrsmtp.c, MAIL: `if (!gothello) auth_warning(e, "%s didn't use
     /// HELO protocol", CurSmtpClient)`; auth_warning() (main.c), with
     /// `PrivacyOptions=authwarnings` (the m4 default, cf/m4/cfhead.m4
@@ -562,9 +568,6 @@ impl Persona for Sendmail {
     /// the message and logs `Authentication-Warning: %.400s` (LogLevel 9 >
     /// 3). HOST is myhostname() in a buffer of 48 octets; CurSmtpClient is
     /// the `$_` macro, the `relay=` form.
-    fn auth_makes_esmtp(&self) -> bool {
-        true
-    }
     fn no_helo_warning(&self, host: &str, peer: &Peer, qid: Option<&str>) -> Option<(String, String)> {
         let host: String = host.chars().take(47).collect();
         let text = format!("{host}: {} didn't use HELO protocol", relay(peer));
