@@ -67,7 +67,7 @@ impl Policy for Accept {
     fn mail(&mut self, _: &Envelope) -> Reply {
         Reply::new(250, "2.1.0 Ok")
     }
-    fn rcpt(&mut self, _: &Envelope, m: &Mailbox) -> Reply {
+    fn rcpt(&mut self, _: &Envelope, m: &Mailbox, _: &str) -> Reply {
         if m.local.len().is_multiple_of(2) { Reply::new(250, "2.1.5 Ok") } else { Reply::new(550, "5.1.1 no") }
     }
     fn message(&mut self, _: &Envelope, data: &[u8]) -> Reply {

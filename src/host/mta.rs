@@ -879,7 +879,7 @@ impl Policy for Refuse {
     fn mail(&mut self, _env: &Envelope) -> Reply {
         Reply::new(503, "5.5.1 Bad sequence of commands")
     }
-    fn rcpt(&mut self, _env: &Envelope, _rcpt: &Mailbox) -> Reply {
+    fn rcpt(&mut self, _env: &Envelope, _rcpt: &Mailbox, _as_sent: &str) -> Reply {
         Reply::new(503, "5.5.1 Bad sequence of commands")
     }
     fn message(&mut self, _env: &Envelope, _data: &[u8]) -> Reply {
@@ -1085,7 +1085,8 @@ impl Policy for SessionPolicy<'_> {
             self.mta.log.log(self.service.program(), self.pid, &line);
             self.no_helo = Some(field);
         }
-        let from = env.from.bracketed();
+        // Replies quote the address as the client wrote it (the lab's form is `env.from`).
+        let from = p.quoted_path(&env.from_as_sent);
         let entry = match &env.from {
             crate::proto::smtp::address::Path::Mailbox(m) if self.service == Service::Smtp => {
                 access::address(&self.cfg.access, access::Tag::From, &m.local, &m.domain).map(|e| e.action.clone())
@@ -1124,9 +1125,11 @@ impl Policy for SessionPolicy<'_> {
         p.mail_ok(&from)
     }
 
-    fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply {
-        let to = rcpt.bracketed();
+    fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox, as_sent: &str) -> Reply {
         let p = self.persona();
+        // Replies and these log lines quote the address as the client wrote
+        // it; the checks read the lab's form, `rcpt`.
+        let to = p.quoted_path(as_sent);
         let listed = match &self.dnsbl {
             Dnsbl::Done(Some(l)) if env.auth.is_none() && !self.cfg.in_relay_networks(self.ip) => Some(l),
             _ => None,
@@ -1139,7 +1142,7 @@ impl Policy for SessionPolicy<'_> {
         let postfix_order = !p.dnsbl_at_connect();
         let outside = env.auth.is_none() && !self.cfg.in_relay_networks(self.ip);
         // Written out only where a refusal or a log line needs it (not for every accepted recipient).
-        let from = || env.from.bracketed();
+        let from = || p.quoted_path(&env.from_as_sent);
         let access_relay = matches!(to_access, Some(Action::Relay))
             || matches!(self.client_access, Some(Action::Relay))
             || (postfix_order && matches!(self.client_access, Some(Action::Ok)));

@@ -198,3 +198,67 @@ fn an_expectation_names_the_user_not_the_literal() {
     assert!(d.contains("`taro@[192.0.2.25]` is an address literal, not a mailbox"), "{d}");
     assert!(d.contains("write the user's address as in `users:`"), "{d}");
 }
+
+/// Replies quote an address as the client wrote it, a literal too
+/// (`[198.51.100.025]`, where the lab keeps `[198.51.100.25]`), and the
+/// case of a domain: sendmail the path as it came (its `e_to`), Postfix
+/// inside `<…>` (its `state->recipient`); so do the log lines of the
+/// refusals. Said by hand from outside the relay's networks.
+#[tokio::test(start_paused = true)]
+async fn replies_quote_addresses_as_written() {
+    use maillab::proto::ports::SMTP;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    use tokio::io::AsyncWriteExt;
+    let outsider = Ipv4Addr::new(203, 0, 113, 9);
+    for (flavour, want, logged) in [
+        (
+            "sendmail",
+            [
+                "250 2.1.0 <Eve@Example.NET>... Sender ok",
+                "550 5.7.1 <alice@[198.51.100.025]>... Relaying denied",
+                "550 5.1.1 <nobody@EXAMPLE.AC.JP>... User unknown",
+            ],
+            [
+                "ruleset=check_rcpt, arg1=<alice@[198.51.100.025]>, relay=[203.0.113.9], reject=550 5.7.1 <alice@[198.51.100.025]>... Relaying denied",
+                ": <nobody@EXAMPLE.AC.JP>... User unknown",
+            ],
+        ),
+        (
+            "postfix",
+            [
+                "250 2.1.0 Ok",
+                "554 5.7.1 <alice@[198.51.100.025]>: Relay access denied",
+                "550 5.1.1 <nobody@EXAMPLE.AC.JP>: Recipient address rejected: User unknown in local recipient table",
+            ],
+            [
+                "554 5.7.1 <alice@[198.51.100.025]>: Relay access denied; from=<Eve@Example.NET> to=<alice@[198.51.100.025]> proto=ESMTP helo=<outsider.example.net>",
+                "; from=<Eve@Example.NET> to=<nobody@EXAMPLE.AC.JP> proto=ESMTP helo=<outsider.example.net>",
+            ],
+        ),
+    ] {
+        let (net, trace) = crate::common::start_sim(&scenario(flavour), "quoted.yaml", outsider).await;
+        let mut s = net
+            .connect(outsider, SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 25), SMTP))
+            .await
+            .expect("connected")
+            .stream;
+        assert!(crate::common::smtp_reply(&mut s).await.starts_with("220"));
+        let mut got = Vec::new();
+        for l in [
+            "EHLO outsider.example.net",
+            "MAIL FROM:<Eve@Example.NET>",
+            "RCPT TO:<alice@[198.51.100.025]>",
+            "RCPT TO:<nobody@EXAMPLE.AC.JP>",
+        ] {
+            s.write_all(format!("{l}\r\n").as_bytes()).await.expect("written");
+            got.push(crate::common::smtp_reply(&mut s).await);
+        }
+        assert_eq!(got[1..], want, "{flavour}");
+        let log: Vec<String> = trace.with_events(|ev| {
+            ev.iter().filter(|e| e.kind == Kind::Log && &*e.host == "mail").filter_map(|e| e.line.clone()).collect()
+        });
+        for l in logged {
+            assert!(log.iter().any(|x| x.contains(l)), "{flavour}: {l}\n{log:#?}");
+        }
+    }
+}

@@ -26,6 +26,12 @@ pub struct Envelope {
     /// (see [`Protocol`]).
     pub proto: Protocol,
     pub from: Path,
+    /// The reverse-path as the client wrote it, angle brackets included
+    /// (`<Taro@[192.0.2.025]>`): what replies and the lines logged at MAIL
+    /// and RCPT quote, each flavour its way
+    /// ([`Persona::quoted_path`](super::persona::Persona::quoted_path));
+    /// `from` is the lab's own form of it.
+    pub from_as_sent: String,
     pub rcpts: Vec<Mailbox>,
     pub declared_size: Option<u64>,
     /// The user who authenticated with AUTH before this transaction.

@@ -74,8 +74,10 @@ pub trait Policy {
     fn greeting(&mut self) -> Reply;
     /// MAIL FROM was well formed; accept (2xx) or refuse.
     fn mail(&mut self, env: &Envelope) -> Reply;
-    /// RCPT TO was well formed; accept (2xx) or refuse.
-    fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox) -> Reply;
+    /// RCPT TO was well formed; accept (2xx) or refuse. `as_sent` is the
+    /// path as the client wrote it (`<Taro@[192.0.2.025]>`), which replies
+    /// quote ([`Persona::quoted_path`]); `rcpt` is the lab's form of it.
+    fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox, as_sent: &str) -> Reply;
     /// The whole message arrived (dot-unstuffed, CRLF line ends). The
     /// reply to the final dot: 250 means the system is now responsible.
     fn message(&mut self, env: &Envelope, data: &[u8]) -> Reply;
@@ -686,6 +688,8 @@ impl Server {
                     Ok(p) => p,
                     Err(e) => return self.error(st.bad_address(&e.en())),
                 };
+                // The path as written (the parameters are the rest of `rest`).
+                let from_as_sent = rest.strip_suffix(params).unwrap_or(rest).trim_start().to_string();
                 // Both flavours take the parameters of the extensions they
                 // offer whether the client said EHLO, HELO or nothing
                 // (Postfix's mail_cmd(), sendmail's mail_esmtp_args()
@@ -747,6 +751,7 @@ impl Server {
                     helo: self.helo.clone(),
                     proto: self.transaction_protocol(),
                     from: path,
+                    from_as_sent,
                     rcpts: Vec::new(),
                     declared_size,
                     auth: self.authed.clone(),
@@ -926,7 +931,9 @@ impl Server {
             let r = st.too_many_recipients();
             return if self.rcpt_overshoot > RCPT_OVERSHOOT_LIMIT { self.refused(r) } else { self.reply(r) };
         }
-        let r = policy.rcpt(env, &mailbox);
+        // The path as written (the parameters are the rest of `rest`).
+        let as_sent = rest.strip_suffix(params).unwrap_or(rest).trim_start();
+        let r = policy.rcpt(env, &mailbox, as_sent);
         // A recipient given twice is accepted twice and kept once, so
         // it gets one copy (Postfix's cleanup and sendmail's recipient
         // list drop such duplicates without a log line).

@@ -13,6 +13,8 @@ struct TestPolicy {
     messages: Vec<(Envelope, Vec<u8>)>,
     /// sendmail's "nullserver" refusal (a client check_relay rejected).
     refusal: Option<Reply>,
+    /// Each RCPT's path as the client wrote it.
+    rcpts_as_sent: Vec<String>,
 }
 
 impl Policy for TestPolicy {
@@ -22,7 +24,8 @@ impl Policy for TestPolicy {
     fn mail(&mut self, env: &Envelope) -> Reply {
         Flavour::Postfix.persona().mail_ok(&env.from.to_string())
     }
-    fn rcpt(&mut self, _env: &Envelope, rcpt: &Mailbox) -> Reply {
+    fn rcpt(&mut self, _env: &Envelope, rcpt: &Mailbox, as_sent: &str) -> Reply {
+        self.rcpts_as_sent.push(as_sent.to_string());
         let to = format!("<{rcpt}>");
         if rcpt.local.eq_ignore_ascii_case("postmaster") && rcpt.domain == "mx.example.com" {
             Flavour::Postfix.persona().rcpt_ok(&to)
@@ -376,6 +379,7 @@ fn what_each_flavour_records_of_a_client_without_helo() {
         helo: None,
         proto: Protocol::default(),
         from: Path::Mailbox(mb("x@example.net")),
+        from_as_sent: "<x@example.net>".into(),
         rcpts: vec![],
         declared_size: None,
         auth: None,
@@ -750,6 +754,7 @@ fn a_forged_name_in_each_flavour() {
         helo: Some("lab66".into()),
         proto: Protocol { esmtp: true, ..Protocol::default() },
         from: address::parse_path("<a@cs.example.ac.jp>").map(|p| p.0).unwrap_or_else(|_| unreachable!()),
+        from_as_sent: "<a@cs.example.ac.jp>".into(),
         rcpts: vec![],
         declared_size: None,
         auth: None,
@@ -832,7 +837,7 @@ fn refused_greeting_allows_only_quit() {
         fn mail(&mut self, _: &Envelope) -> Reply {
             unreachable!()
         }
-        fn rcpt(&mut self, _: &Envelope, _: &Mailbox) -> Reply {
+        fn rcpt(&mut self, _: &Envelope, _: &Mailbox, _: &str) -> Reply {
             unreachable!()
         }
         fn message(&mut self, _: &Envelope, _: &[u8]) -> Reply {
@@ -1304,6 +1309,41 @@ fn the_protocol_as_each_flavour_keeps_it() {
             assert_eq!(messages.len(), 1, "{flavour:?} {start:?}: {replies:?}");
             assert_eq!(messages[0].0.protocol(), want, "{flavour:?} {start:?}");
         }
+    }
+}
+
+/// The core hands the policy each path as the client wrote it, for
+/// replies to quote, beside the lab's own form of it (a literal in one
+/// form, the domain in lower case).
+#[test]
+fn paths_reach_the_policy_as_written() {
+    let (mut s, mut p) = session();
+    let input = b"EHLO pc7\r\nMAIL FROM:  <X@Example.NET> SIZE=10\r\nRCPT TO:<alice@EXAMPLE.com> NOTIFY=NEVER\r\nRCPT TO: <@a.example:Bob@[192.0.2.025]>\r\nRCPT TO:<Postmaster>\r\nDATA\r\nhi\r\n.\r\n";
+    assert_eq!(run(&mut s, &mut p, input).0, vec![250, 250, 250, 554, 250, 354, 250]);
+    assert_eq!(p.rcpts_as_sent, ["<alice@EXAMPLE.com>", "<@a.example:Bob@[192.0.2.025]>", "<Postmaster>"]);
+    let env = &p.messages[0].0;
+    assert_eq!((env.from_as_sent.as_str(), env.from.to_string().as_str()), ("<X@Example.NET>", "<X@example.net>"));
+    assert_eq!(env.rcpts, [mb("alice@example.com"), mb("Postmaster@mx.example.com")]);
+}
+
+/// How each flavour quotes a path the client wrote: sendmail as it came
+/// (parseaddr.c: `e->e_to = addr`), Postfix in its internal form between
+/// `<` and `>` (smtpd.c extract_addr(): no brackets, no source route, a
+/// quoted local part unquoted), both keeping the client's literal and case.
+#[test]
+fn quoted_paths_in_each_flavour() {
+    let (sm, pf) = (Flavour::Sendmail.persona(), Flavour::Postfix.persona());
+    for (sent, postfix) in [
+        ("<Taro@[192.0.2.025]>", "<Taro@[192.0.2.025]>"),
+        ("<alice@Example.COM>", "<alice@Example.COM>"),
+        ("<@relay.example,@hub.example:bob@example.com>", "<bob@example.com>"),
+        ("<\"odd name\"@example.com>", "<odd name@example.com>"),
+        ("<\"say \\\"hi\\\"\"@example.com>", "<say \"hi\"@example.com>"),
+        ("<Postmaster>", "<Postmaster>"),
+        ("<>", "<>"),
+    ] {
+        assert_eq!(sm.quoted_path(sent), sent);
+        assert_eq!(pf.quoted_path(sent), postfix, "{sent}");
     }
 }
 

@@ -400,6 +400,13 @@ pub trait Persona: Sync {
 
     // --- SMTP replies chosen by the mail system's policy ---
 
+    /// How a reply, or a line logged at MAIL or RCPT, writes an address
+    /// the client sent as `as_sent` (the path as written, angle brackets
+    /// included). Both MTAs quote the client's own writing, not a
+    /// normalised form: an address literal `[192.0.2.025]` stays so, and so
+    /// does the case of a domain (the lab keeps `[192.0.2.25]` and lower
+    /// case inside, [`Mailbox`](super::address::Mailbox)).
+    fn quoted_path(&self, as_sent: &str) -> String;
     fn mail_ok(&self, from: &str) -> Reply;
     fn rcpt_ok(&self, to: &str) -> Reply;
     fn queued(&self, qid: &str) -> Reply;

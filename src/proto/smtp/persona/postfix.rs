@@ -262,6 +262,34 @@ impl Persona for Postfix {
         Reply::new(501, "5.7.1 DSN support is disabled")
     }
 
+    /// smtpd.c extract_addr(): the address in its internal form, without
+    /// the angle brackets and a source route, a quoted local part without
+    /// its quotes and backslashes (tok822_internalize()), but otherwise as
+    /// written; smtpd_check.c quotes it in `<%s>` (`state->recipient`,
+    /// `state->sender`), in replies and in the `from=`/`to=` of its log lines.
+    fn quoted_path(&self, as_sent: &str) -> String {
+        let s = as_sent.trim();
+        let inner = s.strip_prefix('<').and_then(|i| i.strip_suffix('>')).unwrap_or(s);
+        let inner = match inner.split_once(':') {
+            Some((route, mailbox)) if route.starts_with('@') => mailbox,
+            _ => inner,
+        };
+        let mut out = String::with_capacity(inner.len() + 2);
+        out.push('<');
+        match inner.strip_prefix('"').and_then(|i| i.rsplit_once("\"@")) {
+            Some((quoted, domain)) => {
+                let mut chars = quoted.chars();
+                while let Some(c) = chars.next() {
+                    out.extend(if c == '\\' { chars.next() } else { Some(c) });
+                }
+                out.push('@');
+                out.push_str(domain);
+            }
+            None => out.push_str(inner),
+        }
+        out.push('>');
+        out
+    }
     fn mail_ok(&self, _from: &str) -> Reply {
         Reply::new(250, "2.1.0 Ok")
     }
@@ -392,7 +420,7 @@ impl Persona for Postfix {
             "NOQUEUE: reject: MAIL from {}: {}; from={}{}",
             client(peer),
             reply.one_line(),
-            env.from,
+            self.quoted_path(&env.from_as_sent),
             proto_helo(env)
         )
     }
@@ -401,7 +429,7 @@ impl Persona for Postfix {
             "NOQUEUE: reject: RCPT from {}: {}; from={} to={to}{}",
             client(peer),
             reply.one_line(),
-            env.from,
+            self.quoted_path(&env.from_as_sent),
             proto_helo(env)
         )
     }
@@ -466,7 +494,9 @@ impl Persona for Postfix {
             Some(r) => ("reject", r.one_line()),
             None => ("discard", format!("{who}: {class} triggers DISCARD action")),
         };
-        let tail = env.map(|(e, to)| format!(" from={} to={to}{}", e.from, proto_helo(e))).unwrap_or_default();
+        let tail = env
+            .map(|(e, to)| format!(" from={} to={to}{}", self.quoted_path(&e.from_as_sent), proto_helo(e)))
+            .unwrap_or_default();
         format!("NOQUEUE: {verb}: RCPT from {}: {said};{tail}", client(peer))
     }
     fn log_forged(&self, name: &str, ip: Ipv4Addr, why: Option<&str>) -> Option<String> {
@@ -836,6 +866,7 @@ mod tests {
             helo: None,
             proto: crate::proto::smtp::envelope::Protocol { esmtp: true, ..Default::default() },
             from: crate::proto::smtp::address::Path::Null,
+            from_as_sent: "<>".into(),
             rcpts: vec![],
             declared_size: None,
             auth: None,

@@ -468,6 +468,13 @@ impl Persona for Sendmail {
         Reply::new(504, format!("5.7.0 Sorry, {} not supported, we do not allow DSN", param.name()))
     }
 
+    /// parseaddr.c parseaddr(): `e->e_to = addr`, the address as the
+    /// client wrote it (copied up to its delimiter, brackets and all, and
+    /// kept as the recipient's `q_paddr`); err.c fmtmsg() writes it before
+    /// `... ` in a reply, and rscheck() logs it as `arg1=`.
+    fn quoted_path(&self, as_sent: &str) -> String {
+        as_sent.to_string()
+    }
     fn mail_ok(&self, from: &str) -> Reply {
         Reply::new(250, ["2.1.0 ", from, "... Sender ok"].concat())
     }
