@@ -208,14 +208,7 @@ pub fn key(s: &str) -> String {
 
 /// [`key`] of a string already [`fold`]ed.
 fn key_of_folded(f: &str) -> String {
-    let mut t = f.trim_matches(is_edge_punct).to_string();
-    for end in ["です", "でした", "だ"] {
-        if t.chars().count() > end.chars().count() + 1
-            && let Some(x) = t.strip_suffix(end)
-        {
-            t = x.trim_end_matches(is_edge_punct).to_string();
-        }
-    }
+    let t = unwrap(f).trim_start_matches(is_edge_punct);
     let addressy = t.contains('@') || t.contains('.');
     let chars: Vec<char> = t.chars().collect();
     let mut out = String::new();
@@ -229,6 +222,35 @@ fn key_of_folded(f: &str) -> String {
         }
     }
     out
+}
+
+/// Rule 2's end of an answer, the one step every kind of answer (word,
+/// number, reply code, header name, host, option) goes through: trailing
+/// punctuation, closing quotes and brackets and a polite ending (`です`,
+/// `でした`, `だ`) are dropped, in any order and as often as they come
+/// (`「550」です。`, `Authentication-Resultsヘッダです`, `993番です`). The start
+/// is left to the caller: a number keeps a leading `.` (`.5`).
+/// `です` and `でした` leave at least one character, `だ` two (`まだ` stays).
+fn unwrap(folded: &str) -> &str {
+    let mut t = folded.trim_end_matches(is_edge_punct);
+    loop {
+        let before = t.len();
+        for (end, keep) in [("です", 1), ("でした", 1), ("だ", 2)] {
+            if let Some(x) = t.strip_suffix(end)
+                && x.trim_end_matches(is_edge_punct).chars().count() >= keep
+            {
+                t = x.trim_end_matches(is_edge_punct);
+            }
+        }
+        if t.len() == before {
+            return t;
+        }
+    }
+}
+
+/// [`unwrap`], and the opening quotes and brackets too: the answer itself.
+fn plain(folded: &str) -> &str {
+    unwrap(folded).trim_start_matches(is_edge_punct)
 }
 
 fn is_edge_punct_but_bracket(c: char) -> bool {
@@ -246,10 +268,7 @@ fn is_kana(c: char) -> bool {
 /// (`三つ`, `十二`, zero as `〇` or `零`) and `ゼロ` are read as numbers.
 pub fn number(s: &str) -> Option<f64> {
     let f = fold(s);
-    let mut t: &str = f.trim_matches(|c: char| is_edge_punct(c) && c != '.').trim_end_matches(['.', '。']);
-    for end in ["です", "でした"] {
-        t = t.strip_suffix(end).unwrap_or(t).trim_end();
-    }
+    let mut t: &str = unwrap(&f).trim_start_matches(|c: char| is_edge_punct(c) && c != '.');
     for pre in ["port ", "port", "ポート", "mx ", "preference ", "優先度", "約", "about ", "およそ"] {
         t = t.strip_prefix(pre).unwrap_or(t).trim_start();
     }
@@ -390,13 +409,18 @@ fn kanji_number(s: &str) -> Option<f64> {
 }
 
 /// Rule 4, reply codes: the three digits, with or without the enhanced status
-/// code or the text after them (`250`, `250 2.0.0`, `250-2.1.5 Ok`, `２５０`).
+/// code or the text after them (`250`, `250 2.0.0`, `250-2.1.5 Ok`, `２５０`,
+/// `「550」です`). A second, different code after the first (`550 or 554`)
+/// is two answers, not one: none.
 pub fn reply_code(s: &str) -> Option<u64> {
     let f = fold(s);
-    let t = f.trim_matches(is_edge_punct);
+    let t = plain(&f);
     let (code, rest) = t.split_at(t.char_indices().nth(3).map(|(i, _)| i).unwrap_or(t.len()));
     let ok = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) && matches!(code.as_bytes()[0], b'1'..=b'5');
-    (ok && (rest.is_empty() || rest.starts_with([' ', '-']))).then(|| code.parse().ok()).flatten()
+    let is_code =
+        |w: &str| w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()) && matches!(w.as_bytes()[0], b'1'..=b'5');
+    let another = rest.split_whitespace().map(|w| w.trim_matches(is_edge_punct)).any(|w| is_code(w) && w != code);
+    (ok && (rest.is_empty() || rest.starts_with([' ', '-'])) && !another).then(|| code.parse().ok()).flatten()
 }
 
 /// Rule 5, synonyms: terms of the lecture that mean the same, in Japanese and
@@ -446,7 +470,8 @@ fn same_group(a: &str, b: &str) -> bool {
 
 /// Rule 6, header names: `Received`, `Received:`, `received:` and "the
 /// Received header" (`Receivedヘッダ`, `Received: field`) name the same field.
-/// Both strings are [`fold`]ed.
+/// Both strings are [`fold`]ed; `given` has been through [`plain`] (so
+/// `Receivedヘッダです` is `Receivedヘッダ` here).
 fn header_name(expected: &str, given: &str) -> bool {
     let Some(name) = expected.strip_suffix(':') else { return false };
     let mut g = given;
@@ -459,7 +484,8 @@ fn header_name(expected: &str, given: &str) -> bool {
             break;
         }
     }
-    g.trim_end_matches(':').trim() == name.trim()
+    let g = g.trim_matches(is_edge_punct);
+    !g.is_empty() && g == name.trim()
 }
 
 /// An author's other accepted answer: a literal (compared by [`key`]) or,
@@ -496,6 +522,8 @@ impl Accept {
 /// times over (the `lesson` fuzz target spent 40 % of its time in [`fold`]).
 struct Form {
     folded: String,
+    /// [`plain`] of `folded`: without the punctuation, quotes and `です` around it.
+    plain: String,
     key: String,
     /// The host one of whose names this is (rule 7).
     host: Option<usize>,
@@ -507,10 +535,11 @@ struct Form {
 impl Form {
     fn new(s: &str, names: &Names) -> Form {
         let folded = fold(s);
+        let plain = plain(&folded).to_string();
         let key = key_of_folded(&folded);
-        let host = names.host_index(&folded);
+        let host = names.host_index(&plain);
         let parts = term_and_reading(&folded).map(|(a, b)| Box::new((Form::new(&a, names), Form::new(&b, names))));
-        Form { folded, key, host, parts }
+        Form { folded, plain, key, host, parts }
     }
 }
 
@@ -532,7 +561,7 @@ fn form_matches(form: &Form, given: &Form, names: &Names) -> bool {
     if f.is_empty() || g.is_empty() {
         return false;
     }
-    if same_group(f, g) || header_name(&form.folded, &given.folded) {
+    if same_group(f, g) || header_name(&form.folded, &given.plain) {
         return true;
     }
     // Rule 7, hosts: a host's short name, FQDN or address stand for each other.
@@ -561,7 +590,7 @@ pub fn short(answer: &str, accept: &[Accept], given: &str, names: &Names) -> Ver
     let ok = form_matches(&Form::new(answer, names), &g, names)
         || accept.iter().any(|a| match a {
             Accept::Text(t) => form_matches(&Form::new(t, names), &g, names),
-            Accept::Pattern(p) => p.is_match(&g.folded),
+            Accept::Pattern(p) => p.is_match(&g.folded) || p.is_match(&g.plain),
         });
     Verdict::of(ok)
 }
@@ -597,15 +626,34 @@ pub fn option_index(options: &[crate::scenario::Text], given: &str, names: &Name
 }
 
 fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Names) -> Option<usize> {
-    let t = given.folded.trim_matches(is_edge_punct);
-    // An option's number; a number beyond the last may be an option's text
-    // (`993` among ports).
-    // (In digits or kanji: `three` is an option's text, if anything.)
-    if let Some(n) = number(t)
+    let t = given.plain.as_str();
+    let forms: Vec<Vec<Form>> =
+        options.iter().map(|o| [&o.en, &o.ja].into_iter().flatten().map(|x| Form::new(x, names)).collect()).collect();
+    // A number, in the forms of rule 3 (`993`, `993番`, `ポート993`, `port
+    // 993`), picks the one option whose text is that number. A bare number
+    // within the options is the option's number first (`2` is option 2
+    // among ports); one with a counter or `port` is a value first (`3通`
+    // among `0通`…`3通` is the fourth option, not the third).
+    let n = number(t);
+    let only_digits = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || is_kanji_digit(c));
+    let by_value = || {
+        let n = n?;
+        let mut hits = forms.iter().enumerate().filter(|(_, o)| o.iter().any(|x| number(&x.folded) == Some(n)));
+        let (i, _) = hits.next()?;
+        hits.next().is_none().then_some(i)
+    };
+    if !only_digits && let Some(i) = by_value() {
+        return Some(i);
+    }
+    // An option's number, in digits or kanji (`three` is an option's text, if anything).
+    if let Some(n) = n
         .filter(|n| t.starts_with(|c: char| c.is_ascii_digit() || is_kanji_digit(c)) && n.fract() == 0.0 && *n >= 1.0)
         .filter(|n| *n <= options.len() as f64)
     {
         return Some(n as usize - 1);
+    }
+    if let Some(i) = by_value() {
+        return Some(i);
     }
     if t.len() == 1 && t.as_bytes()[0].is_ascii_lowercase() {
         let n = usize::from(t.as_bytes()[0] - b'a');
@@ -614,10 +662,9 @@ fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Name
     if given.key.is_empty() {
         return None;
     }
-    let forms: Vec<Vec<Form>> =
-        options.iter().map(|o| [&o.en, &o.ja].into_iter().flatten().map(|x| Form::new(x, names)).collect()).collect();
     // Exact text first, then without a leading backslash (`Seen` for an
-    // IMAP flag `\Seen`), then synonyms and host names.
+    // IMAP flag `\Seen`), then synonyms and host names, then a part of
+    // one option only.
     let bare = |k: &str| k.trim_start_matches('\\').to_string();
     forms
         .iter()
@@ -627,6 +674,33 @@ fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Name
             forms.iter().position(|o| o.iter().any(|x| !g.is_empty() && bare(&x.key) == g))
         })
         .or_else(|| forms.iter().position(|o| o.iter().any(|x| form_matches(x, given, names))))
+        .or_else(|| clause_of_one_option(&forms, &given.key))
+}
+
+/// An option written in clauses (`base64 を元に戻して、ユーザ名とパスワード`,
+/// `the user name and the password, by decoding the base64`) is also
+/// picked by one whole clause of it, as the author wrote it
+/// (`ユーザ名とパスワード`) — but only when the clause is of one option and no
+/// other option's text has those words in it at all; otherwise none (asked
+/// again). Clauses end at `、` `。` `,` `，` `;` `；` and `: `, and have three
+/// characters or more. A few words of a clause never pick anything, so a
+/// student's words pick an option only where they are that option's own.
+fn clause_of_one_option(forms: &[Vec<Form>], given: &str) -> Option<usize> {
+    if given.chars().count() < 3 {
+        return None;
+    }
+    let is_clause = |x: &Form| {
+        x.folded
+            .replace(": ", "、")
+            .split(['、', '。', ',', '，', ';', '；'])
+            .map(key_of_folded)
+            .filter(|c| *c != x.key)
+            .any(|c| c == given)
+    };
+    let mut hits = forms.iter().enumerate().filter(|(_, o)| o.iter().any(is_clause));
+    let (i, _) = hits.next()?;
+    let elsewhere = forms.iter().enumerate().any(|(j, o)| j != i && o.iter().any(|x| x.key.contains(given)));
+    (hits.next().is_none() && !elsewhere).then_some(i)
 }
 
 /// A choice: right when the picked option is the answer (1-based).
@@ -665,6 +739,275 @@ mod tests {
         assert_eq!(option_index(&ports, "25", &n), None);
         assert_eq!(choice(&ports, 2, "993", &n), Verdict::Right);
         assert_eq!(choice(&ports, 2, "995", &n), Verdict::Wrong);
+    }
+
+    #[test]
+    fn a_reply_code_with_desu_is_the_code() {
+        // Trial h19 item 2: 「550」です and ５５０です were asked again.
+        for s in ["550です", "「550」です", "550です。", "５５０です", "550 です", "550でした", "「550 5.7.1」です。"]
+        {
+            assert_eq!(code(550, s), Verdict::Right, "{s}");
+        }
+        assert_eq!(code(550, "554です"), Verdict::Wrong);
+    }
+
+    #[test]
+    fn a_port_with_a_counter_picks_the_option_that_is_that_port() {
+        // Trial h19 item 3: lesson 05 `imaps-port`.
+        let ports = opts(&["143", "993", "995", "465"]);
+        let n = names();
+        for g in ["993番", "ポート993", "993番ポート", "993番です", "９９３番ポート", "port 993", "ポート 993 です。"]
+        {
+            assert_eq!(choice(&ports, 2, g, &n), Verdict::Right, "{g}");
+        }
+        assert_eq!(choice(&ports, 2, "995番", &n), Verdict::Wrong);
+        // A counted value is a value first: `3通` is the option `3通`.
+        let counts = opts(&["0通", "1通", "2通", "3通"]);
+        assert_eq!(choice(&counts, 4, "3通", &n), Verdict::Right);
+        assert_eq!(choice(&counts, 4, "3つ", &n), Verdict::Right);
+        assert_eq!(choice(&counts, 3, "3通", &n), Verdict::Wrong);
+    }
+
+    #[test]
+    fn polite_endings_and_header_words_come_off_together() {
+        // Trial h19 item 4: lesson 11 `results-header`.
+        let n = Names::default();
+        for g in [
+            "authentication-resultsヘッダです",
+            "Authentication-Resultsヘッダーです。",
+            "the Authentication-Results header です",
+            "「Authentication-Results:」ヘッダです",
+            "Authentication-Results フィールドでした",
+        ] {
+            assert_eq!(short("Authentication-Results:", &[], g, &n), Verdict::Right, "{g}");
+        }
+    }
+
+    #[test]
+    fn a_whole_clause_of_one_option_picks_it() {
+        // Trial h19 item 18: lesson 11 `plain-visible`.
+        let o = vec![
+            Text {
+                en: Some("nothing: base64 is a cipher".into()),
+                ja: Some("何も分からない。base64 は暗号だから".into()),
+            },
+            Text {
+                en: Some("the user name and the password, by decoding the base64".into()),
+                ja: Some("base64 を元に戻して、ユーザ名とパスワード".into()),
+            },
+            Text { en: Some("only the user name".into()), ja: Some("ユーザ名だけ".into()) },
+            Text {
+                en: Some("only that a login happened".into()), ja: Some("ログインがあったことだけ".into())
+            },
+        ];
+        let n = Names::default();
+        for g in ["ユーザ名とパスワード", "「ユーザ名とパスワード」です。", "the user name and the password"]
+        {
+            assert_eq!(choice(&o, 2, g, &n), Verdict::Right, "{g}");
+        }
+        // A clause of the wrong option picks it.
+        assert_eq!(choice(&o, 2, "何も分からない", &n), Verdict::Wrong);
+        // Words that are only part of a clause, or in two options, pick nothing.
+        for g in ["パスワード", "ユーザ名", "base64", "the user name", "by decoding"] {
+            assert!(matches!(choice(&o, 2, g, &n), Verdict::Invalid(..)), "{g}");
+        }
+        // A clause whose words another option has too picks nothing.
+        let o = opts(&["ユーザ名とパスワード、平文で", "暗号化された、ユーザ名とパスワードのハッシュ"]);
+        assert!(matches!(choice(&o, 1, "平文で", &n), Verdict::Right));
+        assert!(matches!(choice(&o, 1, "ユーザ名とパスワード", &n), Verdict::Invalid(..)));
+    }
+
+    /// Realistic spellings of right and wrong answers for every kind of
+    /// question, in English and Japanese writing habits: each right one is
+    /// right, and no wrong one is made right by the normalisation. `I` is
+    /// "not an answer" (asked again, nothing stored).
+    #[test]
+    fn many_spellings_right_wrong_and_not_an_answer() {
+        use Verdict::{Right as R, Wrong as W};
+        let inv = |v: &Verdict| matches!(v, Verdict::Invalid(..));
+        let failed = std::cell::RefCell::new(Vec::new());
+        let check = |kind: &str, expected: &str, given: &str, got: Verdict, want: Option<Verdict>| {
+            let ok = match &want {
+                Some(w) => got == *w,
+                None => inv(&got),
+            };
+            if !ok {
+                failed.borrow_mut().push(format!("{kind} {expected:?} <- {given:?}: {got:?}, wanted {want:?}"));
+            }
+        };
+        let n = names();
+        // Numbers.
+        let numbers: &[(f64, &str, Option<Verdict>)] = &[
+            (587.0, "587", Some(R)),
+            (587.0, "５８７", Some(R)),
+            (587.0, "587番", Some(R)),
+            (587.0, "587番です。", Some(R)),
+            (587.0, "「587」", Some(R)),
+            (587.0, "ポート587です", Some(R)),
+            (587.0, "port 587.", Some(R)),
+            (587.0, "Port 587", Some(R)),
+            (587.0, "587番ポートです", Some(R)),
+            (587.0, "「587番」です。", Some(R)),
+            (587.0, " ５８７ 番 ", Some(R)),
+            (3.0, "3通です", Some(R)),
+            (3.0, "三つです。", Some(R)),
+            (3.0, "３ 通", Some(R)),
+            (3.0, "three messages", Some(R)),
+            (3.0, "3 hops.", Some(R)),
+            (3.0, "3です", Some(R)),
+            (993.0, "99", Some(W)),
+            (993.0, "9930", Some(W)),
+            (993.0, "993.5", Some(W)),
+            (550.0, "5500", Some(W)),
+            (587.0, "25", Some(W)),
+            (3.0, "4通です", Some(W)),
+            (3.0, "30", Some(W)),
+            (3.0, "3 4", None),
+            (3.0, "3通か4通", None),
+            (587.0, "587と465", None),
+            (587.0, "587 or 465", None),
+            (587.0, "587を使います", None),
+            (3.0, "たくさん", None),
+            (3.0, "です", None),
+            (3.0, "。", None),
+        ];
+        for (a, g, w) in numbers {
+            check("number", &a.to_string(), g, numeric(*a, 0.0, g), w.clone());
+        }
+        // Reply codes.
+        let codes: &[(u64, &str, Option<Verdict>)] = &[
+            (550, "550", Some(R)),
+            (550, "５５０", Some(R)),
+            (550, "550です", Some(R)),
+            (550, "「550」です。", Some(R)),
+            (550, "550 5.7.1", Some(R)),
+            (550, "550 5.7.1 Relay access denied", Some(R)),
+            (550, "550-5.1.1", Some(R)),
+            (550, "`550`", Some(R)),
+            (550, "550。", Some(R)),
+            (550, "550 です", Some(R)),
+            (250, "250 2.0.0 Ok: queued as 4FB2B3A6C1", Some(R)),
+            (550, "554です", Some(W)),
+            (550, "553 5.7.1", Some(W)),
+            (550, "450", Some(W)),
+            (550, "5500", None),
+            (550, "55", None),
+            (550, "5.7.1", None),
+            (550, "550 or 554", None),
+            (550, "550 または 554", None),
+            (550, "550 か 554", None),
+            (550, "550か554", None),
+            (550, "550と554です", None),
+            (550, "拒否", None),
+            (550, "650", None),
+        ];
+        for (a, g, w) in codes {
+            check("code", &a.to_string(), g, code(*a, g), w.clone());
+        }
+        // Short answers: header names, hosts and domains, terms, `accept:`.
+        let acc = vec![
+            Accept::parse("/relay(ing)? (access )?denied/").expect("compiles"),
+            Accept::parse("中継拒否").expect("text"),
+        ];
+        let shorts: &[(&str, &[Accept], &str, Option<Verdict>)] = &[
+            ("Authentication-Results:", &[], "Authentication-Results", Some(R)),
+            ("Authentication-Results:", &[], "ＡＵＴＨＥＮＴＩＣＡＴＩＯＮ－ＲＥＳＵＬＴＳ", Some(R)),
+            ("Authentication-Results:", &[], "authentication-resultsヘッダです", Some(R)),
+            ("Authentication-Results:", &[], "Authentication-Results: ヘッダー", Some(R)),
+            ("Authentication-Results:", &[], "the Authentication-Results header.", Some(R)),
+            ("Authentication-Results:", &[], "「Authentication-Results」です", Some(R)),
+            ("Authentication-Results:", &[], "Authentication-Results欄です。", Some(R)),
+            ("Authentication-Results:", &[], "Received-SPF", Some(W)),
+            ("Authentication-Results:", &[], "Authentication-Results-Extra", Some(W)),
+            ("Authentication-Results:", &[], "ARC-Authentication-Results", Some(W)),
+            ("Authentication-Results:", &[], "ヘッダです", Some(W)),
+            ("Authentication-Results:", &[], "the header", Some(W)),
+            ("Received:", &[], "Received ヘッダ です", Some(R)),
+            ("Received:", &[], "Return-Path", Some(W)),
+            ("dept", &[], "dept.cs.example.ac.jp.", Some(R)),
+            ("dept", &[], "「dept.cs.example.ac.jp」です", Some(R)),
+            ("dept", &[], "DEPT.CS.EXAMPLE.AC.JP.", Some(R)),
+            ("dept", &[], "192.0.2.25です。", Some(R)),
+            ("dept", &[], "ｄｅｐｔ", Some(R)),
+            ("dept", &[], "hub", Some(W)),
+            ("dept", &[], "hub.example.ac.jp.", Some(W)),
+            ("dept", &[], "192.0.2.250", Some(W)),
+            ("dept", &[], "dept.cs.example.ac.jp.evil", Some(W)),
+            ("mail._domainkey.bank.example", &[], "MAIL._DOMAINKEY.BANK.EXAMPLE.", Some(R)),
+            ("mail._domainkey.bank.example", &[], "「mail._domainkey.bank.example」です。", Some(R)),
+            ("mail._domainkey.bank.example", &[], "mail.domainkey.bank.example", Some(W)),
+            ("mail._domainkey.bank.example", &[], "bank.example", Some(W)),
+            ("NXDOMAIN", &[], "ＮＸＤＯＭＡＩＮです。", Some(R)),
+            ("NXDOMAIN", &[], "nxdomainでした", Some(R)),
+            ("NXDOMAIN", &[], "NOERROR", Some(W)),
+            ("MUA", &[], "メーラーです", Some(R)),
+            ("MUA", &[], "「メールクライアント」です。", Some(R)),
+            ("MUA", &[], "MTAです", Some(W)),
+            ("Relaying denied", &acc, "Relay access denied", Some(R)),
+            ("Relaying denied", &acc, "「relay access denied」です", Some(R)),
+            ("Relaying denied", &acc, "中継拒否です。", Some(R)),
+            ("Relaying denied", &acc, "「中継拒否」", Some(R)),
+            ("Relaying denied", &acc, "relaying denied.", Some(R)),
+            ("Relaying denied", &acc, "relay allowed", Some(W)),
+            ("Relaying denied", &acc, "relay denied? no, accepted", Some(W)),
+            ("Relaying denied", &acc, "中継", Some(W)),
+            ("Relaying denied", &acc, "拒否", Some(W)),
+            ("Relaying denied", &acc, "", None),
+            ("Relaying denied", &acc, "「」。", None),
+        ];
+        for (a, acc, g, w) in shorts {
+            check("short", a, g, short(a, acc, g, &n), w.clone());
+        }
+        // Choices: ports, counts, words, hosts.
+        let ports = opts(&["143", "993", "995", "465"]);
+        let words = opts(&["the MUA", "the hub", "the MX", "the DNS server"]);
+        let hosts = opts(&["pc1", "dept", "hub"]);
+        let choices: &[(&Vec<Text>, usize, &str, Option<Verdict>)] = &[
+            (&ports, 2, "993", Some(R)),
+            (&ports, 2, "９９３", Some(R)),
+            (&ports, 2, "2", Some(R)),
+            (&ports, 2, "b", Some(R)),
+            (&ports, 2, "Ｂ）", Some(R)),
+            (&ports, 2, "②", Some(R)),
+            (&ports, 2, "2番", Some(R)),
+            (&ports, 2, "2番です", Some(R)),
+            (&ports, 2, "bです", Some(R)),
+            (&ports, 2, "993番", Some(R)),
+            (&ports, 2, "ポート993", Some(R)),
+            (&ports, 2, "993番ポート", Some(R)),
+            (&ports, 2, "９９３番です", Some(R)),
+            (&ports, 2, "port 993", Some(R)),
+            (&ports, 2, "「993」です。", Some(R)),
+            (&ports, 2, "「993番」です。", Some(R)),
+            (&ports, 2, "995", Some(W)),
+            (&ports, 2, "ポート995", Some(W)),
+            (&ports, 2, "1", Some(W)),
+            (&ports, 2, "d", Some(W)),
+            (&ports, 2, "99", None),
+            (&ports, 2, "9930", None),
+            (&ports, 2, "993 995", None),
+            (&ports, 2, "993か995", None),
+            (&ports, 2, "ポート2", None),
+            (&ports, 2, "5", None),
+            (&ports, 2, "e", None),
+            (&words, 3, "the MX", Some(R)),
+            (&words, 3, "「the MX」です。", Some(R)),
+            (&words, 3, "ＴＨＥ ＭＸ", Some(R)),
+            (&words, 3, "the MX（日本語）です", Some(R)),
+            (&words, 3, "3です", Some(R)),
+            (&words, 3, "the hub", Some(W)),
+            (&words, 3, "the", None),
+            (&words, 3, "MX and DNS", None),
+            (&hosts, 2, "dept.cs.example.ac.jp.", Some(R)),
+            (&hosts, 2, "「192.0.2.25」です", Some(R)),
+            (&hosts, 2, "hub.example.ac.jp", Some(W)),
+            (&hosts, 2, "192.0.2.250", None),
+        ];
+        for (o, a, g, w) in choices {
+            check("choice", &a.to_string(), g, choice(o, *a, g, &n), w.clone());
+        }
+        let failed = failed.into_inner();
+        assert!(failed.is_empty(), "{} of the spellings:\n{}", failed.len(), failed.join("\n"));
     }
 
     #[test]
