@@ -136,13 +136,13 @@ pub fn smtp_client(data: &[u8]) {
     let mut c = Client::new(Job {
         helo: "h.example".into(),
         from: SmtpPath::Null,
-        rcpts: vec![rcpt2],
+        rcpts: vec![rcpt_params(data.len().is_multiple_of(4), rcpt2)],
         data: b"x\r\n".to_vec(),
         auth,
         starttls: true,
         chunking: data.len().is_multiple_of(3),
         smtputf8: data.len().is_multiple_of(5),
-        dsn: dsn_params(data.len().is_multiple_of(4), &rcpt),
+        dsn: dsn_params(data.len().is_multiple_of(4)),
     });
     for chunk in data.chunks(7) {
         c.feed(chunk);
@@ -159,18 +159,27 @@ pub fn smtp_client(data: &[u8]) {
     settle(|| c.poll());
 }
 
-/// DSN parameters for the client's job (RFC 3461), or none.
-fn dsn_params(on: bool, rcpt: &crate::proto::smtp::Mailbox) -> crate::proto::smtp::envelope::MailParams {
-    use crate::proto::smtp::envelope::{MailParams, Notify, RcptParams, Ret};
+/// DSN parameters of MAIL for the client's job (RFC 3461), or none.
+fn dsn_params(on: bool) -> crate::proto::smtp::envelope::MailParams {
+    use crate::proto::smtp::envelope::{MailParams, Ret};
     let mut p = MailParams::default();
     if on {
         p.ret = Some(Ret::Hdrs);
         p.envid = Some("id +=1".into());
-        let n = Notify { success: true, failure: true, delay: false };
-        p.rcpt
-            .insert(rcpt.to_string(), RcptParams { notify: Some(n), orcpt: Some(("rfc822".into(), rcpt.to_string())) });
     }
     p
+}
+
+/// The recipient with its NOTIFY and ORCPT (RFC 3461), or without.
+fn rcpt_params(on: bool, addr: crate::proto::smtp::Mailbox) -> crate::proto::smtp::envelope::Rcpt {
+    use crate::proto::smtp::envelope::{Notify, Rcpt, RcptParams};
+    let n = Notify { success: true, failure: true, delay: false };
+    let dsn = if on {
+        RcptParams { notify: Some(n), orcpt: Some(("rfc822".into(), addr.to_string())) }
+    } else {
+        RcptParams::default()
+    };
+    Rcpt { addr, dsn }
 }
 
 /// Any bytes from a POP3 or IMAP server to the mailbox client. The first

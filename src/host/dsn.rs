@@ -25,9 +25,28 @@ pub fn through_alias(mode: AliasDsn, alias: &str, rp: &RcptParams) -> (RcptParam
     (out, mode == AliasDsn::Expanded && rp.on_success())
 }
 
+/// sendmail's NOTIFY of an address that came through an alias once a
+/// duplicate of it is dropped: the two requests joined, as recipient()
+/// ORs the dropped address's flags into the kept one's (recipient.c,
+/// `q->q_flags |= new->q_flags`). An address given without NOTIFY has the
+/// default FAILURE and DELAY flags (parseaddr.c: `a->q_flags |=
+/// DefaultNotify`, main.c: `QPINGONFAILURE|QPINGONDELAY`) but no
+/// QHASNOTIFY: joined with one that has NOTIFY, those count.
+pub fn join_notify(kept: Option<Notify>, dropped: Option<Notify>) -> Option<Notify> {
+    if kept.is_none() && dropped.is_none() {
+        return None;
+    }
+    let bits = |n: Option<Notify>| n.unwrap_or(Notify { success: false, failure: true, delay: true });
+    let (a, b) = (bits(kept), bits(dropped));
+    Some(Notify { success: a.success || b.success, failure: a.failure || b.failure, delay: a.delay || b.delay })
+}
+
 #[derive(Clone, Debug)]
 pub struct Failure {
     pub rcpt: String,
+    /// The recipient's `ORCPT` (type, address), quoted back as
+    /// `Original-Recipient:` (RFC 3464 §2.3.1).
+    pub orcpt: Option<(String, String)>,
     /// `failed`, `delayed`, `delivered` or `relayed` (RFC 3464 §2.3.3).
     pub action: &'static str,
     /// RFC 3463 status, e.g. `5.1.1`.
@@ -48,6 +67,7 @@ impl Failure {
     pub fn new(rcpt: &str, action: &'static str, w: &Words, remote_mta: Option<String>) -> Self {
         Failure {
             rcpt: rcpt.to_string(),
+            orcpt: None,
             action,
             status: w.status.clone(),
             diagnostic: w.diagnostic.clone(),
@@ -61,6 +81,7 @@ impl Failure {
     pub fn plain(rcpt: &str, action: &'static str, status: &str, dtype: &str, text: &str) -> Self {
         Failure {
             rcpt: rcpt.to_string(),
+            orcpt: None,
             action,
             status: status.to_string(),
             diagnostic: Some(format!("{dtype}; {text}")),
@@ -69,6 +90,11 @@ impl Failure {
             reply: None,
             transcript: Vec::new(),
         }
+    }
+    /// The entry with the recipient's ORCPT.
+    pub fn with_orcpt(mut self, orcpt: Option<(String, String)>) -> Self {
+        self.orcpt = orcpt;
+        self
     }
 }
 
@@ -95,9 +121,9 @@ pub struct Report<'a> {
     /// One entry per recipient reported; `action` is `failed`, `delayed`,
     /// `delivered` or `relayed`.
     pub failures: &'a [Failure],
-    /// The sender's DSN parameters: `ENVID` and each recipient's `ORCPT`
-    /// are quoted back (RFC 3464 §2.2.1, §2.3.1), `RET` decides what of the
-    /// message a failure report returns.
+    /// The sender's DSN parameters of MAIL: `ENVID` is quoted back (RFC
+    /// 3464 §2.2.1; each recipient's `ORCPT` is in its [`Failure`]), `RET`
+    /// decides what of the message a failure report returns.
     pub params: &'a MailParams,
     /// The original message.
     pub original: &'a [u8],
@@ -124,7 +150,7 @@ pub fn build(r: &Report) -> Vec<u8> {
         .iter()
         .map(|f| DsnRcpt {
             rcpt: &f.rcpt,
-            orcpt: r.params.rcpt.get(&f.rcpt).and_then(|p| p.orcpt.as_ref()).map(|(t, a)| (t.as_str(), a.as_str())),
+            orcpt: f.orcpt.as_ref().map(|(t, a)| (t.as_str(), a.as_str())),
             action: f.action,
             status: &f.status,
             diagnostic: f.diagnostic.as_deref(),
@@ -201,20 +227,14 @@ mod tests {
 
     #[test]
     fn postfix_names_the_alias_a_failed_address_came_from() {
-        let mut params = MailParams::default();
-        params.rcpt.insert(
-            "zoe@example.com".into(),
-            RcptParams { notify: None, orcpt: Some(("rfc822".into(), "team@example.com".into())) },
-        );
-        let text = report(DsnKind::Failure, &[failure()], &params);
+        let params = MailParams::default();
+        let f = failure().with_orcpt(Some(("rfc822".into(), "team@example.com".into())));
+        let text = report(DsnKind::Failure, &[f], &params);
         assert!(text.contains("<zoe@example.com> (expanded from <team@example.com>): 550 5.1.1"), "{text}");
         assert!(text.contains("Original-Recipient: rfc822; team@example.com\r\n"), "{text}");
         // An ORCPT naming the recipient itself (any case) is no expansion.
-        params.rcpt.insert(
-            "zoe@example.com".into(),
-            RcptParams { notify: None, orcpt: Some(("rfc822".into(), "Zoe@example.com".into())) },
-        );
-        let text = report(DsnKind::Failure, &[failure()], &params);
+        let f = failure().with_orcpt(Some(("rfc822".into(), "Zoe@example.com".into())));
+        let text = report(DsnKind::Failure, &[f], &params);
         assert!(text.contains("\r\n<zoe@example.com>: 550 5.1.1"), "{text}");
     }
 
@@ -285,19 +305,15 @@ mod tests {
 
     #[test]
     fn envid_and_orcpt_are_quoted_back_and_success_returns_headers() {
-        let mut params = MailParams { ret: Some(Ret::Full), envid: Some("QQ 1".into()), ..MailParams::default() };
-        let rp = RcptParams {
-            notify: Some(Notify { success: true, failure: true, delay: false }),
-            orcpt: Some(("rfc822".into(), "Zoe@Example.com".into())),
-        };
-        params.rcpt.insert("zoe@example.com".into(), rp);
+        let params = MailParams { ret: Some(Ret::Full), envid: Some("QQ 1".into()), ..MailParams::default() };
         let ok = Failure::plain(
             "zoe@example.com",
             "delivered",
             "2.0.0",
             "X-Postfix",
             "delivery via local: delivered to mailbox",
-        );
+        )
+        .with_orcpt(Some(("rfc822".into(), "Zoe@Example.com".into())));
         let text = report(DsnKind::Success, &[ok], &params);
         assert!(text.contains("Subject: Successful Mail Delivery Report\r\n"), "{text}");
         assert!(text.contains("Reporting-MTA: dns; hub.example.org\r\nOriginal-Envelope-Id: QQ 1\r\n"));

@@ -9,6 +9,7 @@ use crate::base::time::rfc5322;
 use crate::host::env::Purpose;
 use crate::listserv::{Cx, Dest, NoteKind, Out};
 use crate::proto::smtp::address::parse_mailbox;
+use crate::proto::smtp::envelope::Rcpt;
 use crate::proto::smtp::persona::{Arrival, Source};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::{Mailbox, Path};
@@ -134,6 +135,7 @@ impl Mta {
             source: Source::Local { user },
         };
         self.log.log_lines(pid, p.log_arrival(&arrival));
+        let rcpts = rcpts.into_iter().map(Rcpt::plain).collect();
         let e = QueueEntry::new(&self.ctx, qid.clone(), from, rcpts, full, msgid, pid)
             .with_origin(crate::proto::smtp::persona::Origin::Local { user: user.to_string() });
         self.enqueue(e);

@@ -689,7 +689,7 @@ impl Mta {
         line.push_str(" to=");
         for (i, r) in e.rcpts.iter().enumerate() {
             line.push_str(if i == 0 { "<" } else { ",<" });
-            r.push_to(&mut line);
+            r.addr.push_to(&mut line);
             line.push('>');
         }
         self.ctx.emit(
@@ -1327,7 +1327,7 @@ impl Policy for SessionPolicy<'_> {
         // The lab counts the queue's copy and one per local recipient's
         // mailbox (where a real local delivery would later fail and defer).
         if let Some(free) = self.mta.free_octets() {
-            let local = env.rcpts.iter().filter(|r| self.mta.is_local_domain(&r.domain)).count() as u64;
+            let local = env.rcpts.iter().filter(|r| self.mta.is_local_domain(&r.addr.domain)).count() as u64;
             if (full.len() as u64).saturating_mul(local.saturating_add(1)) > free {
                 self.mta.log.log_lines(self.pid, p.log_out_of_space(&qid));
                 return p.out_of_space();

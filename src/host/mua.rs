@@ -7,7 +7,7 @@ use crate::host::env::HostCtx;
 use crate::proto::smtp::Path;
 use crate::proto::smtp::address::parse_mailbox;
 use crate::proto::smtp::client::{ClientAuth, Job, RcptResult};
-use crate::proto::smtp::envelope::{MailParams, RcptParams};
+use crate::proto::smtp::envelope::{MailParams, Rcpt, RcptParams};
 use crate::scenario::Send;
 use crate::trace::{Field, Kind};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -130,9 +130,9 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, st
         password: a.password.clone(),
         mechanism: a.mechanism.clone(),
     });
-    let dsn = dsn_params(s.dsn.as_ref(), &rcpts);
+    let (dsn, rcpts) = dsn_params(s.dsn.as_ref(), rcpts);
     // A UTF-8 address needs an SMTPUTF8 transaction (RFC 6531).
-    let smtputf8 = from.needs_smtputf8() || rcpts.iter().any(|r| r.needs_smtputf8());
+    let smtputf8 = from.needs_smtputf8() || rcpts.iter().any(|r| r.addr.needs_smtputf8());
     let out = smtp_client::transact(
         ctx,
         conn,
@@ -162,14 +162,20 @@ pub async fn send(ctx: &HostCtx, s: &Send, via: Ipv4Addr, via_hostname: &str, st
 /// The step's `dsn:` as ESMTP parameters: RET and ENVID, and for each
 /// recipient its NOTIFY and an ORCPT naming it as the client wrote it (as
 /// Thunderbird does when a delivery report is asked for).
-fn dsn_params(d: Option<&crate::scenario::DsnRequest>, rcpts: &[crate::proto::smtp::Mailbox]) -> MailParams {
-    let Some(d) = d else { return MailParams::default() };
-    let mut p = MailParams { ret: d.ret, envid: d.envid.clone(), ..MailParams::default() };
-    for r in rcpts {
-        let rp = RcptParams { notify: d.notify, orcpt: Some(("rfc822".into(), r.to_string())) };
-        p.rcpt.insert(r.to_string(), rp);
-    }
-    p
+fn dsn_params(
+    d: Option<&crate::scenario::DsnRequest>,
+    rcpts: Vec<crate::proto::smtp::Mailbox>,
+) -> (MailParams, Vec<Rcpt>) {
+    let Some(d) = d else { return (MailParams::default(), rcpts.into_iter().map(Rcpt::plain).collect()) };
+    let p = MailParams { ret: d.ret, envid: d.envid.clone(), ..MailParams::default() };
+    let rcpts = rcpts
+        .into_iter()
+        .map(|addr| {
+            let dsn = RcptParams { notify: d.notify, orcpt: Some(("rfc822".into(), addr.to_string())) };
+            Rcpt { addr, dsn }
+        })
+        .collect();
+    (p, rcpts)
 }
 
 /// Turn a `reply` step into a message: answer the newest fetched message

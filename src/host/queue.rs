@@ -15,8 +15,8 @@ use crate::base::decimal::push_u64;
 use crate::base::time::rfc5322;
 use crate::proto::ports;
 use crate::proto::smtp::client::{Job, RcptResult, Stage};
-use crate::proto::smtp::envelope::MailParams;
-use crate::proto::smtp::persona::{AliasDsn, Attempt, DoubleBounce, ReportTo, Trouble, Words};
+use crate::proto::smtp::envelope::{MailParams, Rcpt, RcptParams};
+use crate::proto::smtp::persona::{AliasDsn, Attempt, DoubleBounce, Duplicates, ReportTo, Trouble, Words};
 use crate::proto::smtp::received::{Via, received};
 use crate::proto::smtp::{Mailbox, Path};
 use crate::trace::{Field, Kind};
@@ -112,7 +112,7 @@ impl Mta {
     }
 
     async fn attempt(&self, key: u64) {
-        let Some((qid, from, rcpts, data, attempts, pid, arrived, mut params, junk)) = self.with_state(|s| {
+        let Some((qid, from, rcpts, data, attempts, pid, arrived, params, junk)) = self.with_state(|s| {
             s.queue.get(&key).map(|e| {
                 let params = e.params.clone();
                 let (qid, from, rcpts, data) = (e.qid.clone(), e.from.clone(), e.rcpts.clone(), e.data.clone());
@@ -130,51 +130,40 @@ impl Mta {
             );
         }
         // Group recipients: local ones, and remote ones by next hop.
-        let mut fates: Vec<(Mailbox, Fate)> = Vec::new();
-        let mut remote: BTreeMap<String, Vec<Mailbox>> = BTreeMap::new();
-        let mut expanded = Vec::new();
+        let mut fates: Vec<(Rcpt, Fate)> = Vec::new();
+        let mut remote: BTreeMap<String, Vec<Rcpt>> = BTreeMap::new();
+        // Each address to deliver to, and the alias it came through (None: given itself).
+        let mut expanded: Vec<(Rcpt, Option<Mailbox>)> = Vec::new();
+        // An alias passes a DSN request on only for a sender who used DSN at all.
+        let dsn_used = params.has_dsn() || rcpts.iter().any(|r| !r.dsn.is_empty());
         for r in rcpts {
-            if self.is_local_domain(&r.domain)
-                && let Some((i, dest)) = self.list_for(&self.local_address(&r))
+            if self.is_local_domain(&r.addr.domain)
+                && let Some((i, dest)) = self.list_for(&self.local_address(&r.addr))
             {
-                self.to_list(&qid, &from, &r, i, dest, &data);
+                self.to_list(&qid, &from, &r.addr, i, dest, &data);
                 let prog = self.list_program(i, dest);
                 fates.push((r, Fate::Program(prog)));
                 continue;
             }
-            match self.expand_alias(&qid, &r, &mut params) {
+            match self.expand_alias(&qid, &r, dsn_used) {
                 Some(Ok((targets, report))) => {
+                    expanded.extend(targets.into_iter().map(|t| (t, Some(r.addr.clone()))));
                     if report {
                         fates.push((r, Fate::Expanded));
                     }
-                    expanded.extend(targets)
                 }
                 Some(Err(f)) => fates.push((r, f)),
-                None => expanded.push(r),
+                None => expanded.push((r, None)),
             }
         }
         // The stored copy local recipients can share (see `deliver_local`).
         let mut shared = None;
-        // An address reached twice (`Postmaster` and `postmaster@domain`, or
-        // a recipient that is also on an alias given) gets one copy, as
-        // sendmail's send queue and Postfix's duplicate filter keep one.
-        let mut once = std::collections::BTreeSet::new();
-        for r in expanded {
-            if !once.insert(r.key().to_ascii_lowercase()) {
-                self.ctx.emit(
-                    self.ctx
-                        .ev(Kind::RcptDuplicate)
-                        .line(format!("{qid}: <{r}> reached twice: one copy"))
-                        .field(Field::Qid, qid.clone())
-                        .field(Field::Rcpt, r.to_string()),
-                );
-                continue;
-            }
-            if self.is_local_domain(&r.domain) {
-                let fate = self.deliver_local(&qid, &from, &r, &data, junk, &mut shared);
+        for r in self.drop_duplicates(&qid, expanded) {
+            if self.is_local_domain(&r.addr.domain) {
+                let fate = self.deliver_local(&qid, &from, &r.addr, &data, junk, &mut shared);
                 fates.push((r, fate));
             } else {
-                let group = if self.smarthost.is_some() { String::new() } else { r.domain.clone() };
+                let group = if self.smarthost.is_some() { String::new() } else { r.addr.domain.clone() };
                 remote.entry(group).or_default().push(r);
             }
         }
@@ -189,13 +178,13 @@ impl Mta {
             match targets {
                 Ok(ts) => fates.extend(self.send_remote(&from, &rs, &data, &params, &ts).await),
                 Err(ResolveError::Temporary(e)) => fates.extend(rs.into_iter().map(|r| {
-                    let words = self.persona().trouble(&Trouble::Dns { fault: &e, status: "" }, &r.key(), true);
+                    let words = self.persona().trouble(&Trouble::Dns { fault: &e, status: "" }, &r.addr.key(), true);
                     (r, Fate::Deferred { words, via: None, xdelay: Default::default() })
                 })),
                 Err(ResolveError::Permanent(why, e)) => {
                     let status = why.status();
                     fates.extend(rs.into_iter().map(|r| {
-                        let words = self.persona().trouble(&Trouble::Dns { fault: &e, status }, &r.key(), false);
+                        let words = self.persona().trouble(&Trouble::Dns { fault: &e, status }, &r.addr.key(), false);
                         (r, Fate::Bounced { words, remote_mta: None, xdelay: Default::default() })
                     }));
                 }
@@ -216,19 +205,59 @@ impl Mta {
         Fate::Bounced { words, remote_mta: None, xdelay: Default::default() }
     }
 
+    /// One copy per recipient, as the flavour tells duplicates apart
+    /// ([`Persona::duplicates`]): a later duplicate is dropped, said in the
+    /// trace (`rcpt.duplicate`), and with sendmail its NOTIFY joins that of
+    /// a kept address that came through an alias ([`dsn::join_notify`]).
+    /// `expanded` holds each address and the alias it came through.
+    ///
+    /// [`Persona::duplicates`]: crate::proto::smtp::persona::Persona::duplicates
+    fn drop_duplicates(&self, qid: &str, expanded: Vec<(Rcpt, Option<Mailbox>)>) -> Vec<Rcpt> {
+        let dups = self.persona().duplicates();
+        // Each kept recipient, and whether it came through an alias (for
+        // sendmail: not QPRIMARY, so a duplicate's flags join its own).
+        let mut kept: Vec<(Rcpt, bool)> = Vec::with_capacity(expanded.len());
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        for (r, via) in expanded {
+            let key = dups.key(&r, via.as_ref());
+            let Some(&i) = index.get(&key) else {
+                index.insert(key, kept.len());
+                kept.push((r, via.is_some()));
+                continue;
+            };
+            let mut line = format!("{qid}: <{r}> reached twice: one copy");
+            if let Some((k, through_alias)) = kept.get_mut(i)
+                && dups == Duplicates::ByAddress
+                && *through_alias
+            {
+                let joined = dsn::join_notify(k.dsn.notify, r.dsn.notify);
+                if joined != k.dsn.notify {
+                    k.dsn.notify = joined;
+                    line.push_str(&format!(
+                        ", which now asks NOTIFY={}",
+                        joined.map(|n| n.value()).unwrap_or_default()
+                    ));
+                }
+                // Given itself (QPRIMARY) it is now: later duplicates join it no more.
+                *through_alias = via.is_some();
+            }
+            self.ctx.emit(
+                self.ctx.ev(Kind::RcptDuplicate).line(line).field(Field::Qid, qid).field(Field::Rcpt, r.to_string()),
+            );
+        }
+        kept.into_iter().map(|(r, _)| r).collect()
+    }
+
     /// Expand a local alias (like /etc/aliases), following nested aliases.
     /// `None`: not an alias. The envelope sender stays as it was (RFC 5321 §3.9).
-    /// The recipient's DSN request goes on to the new addresses in `params`
-    /// as the flavour does it ([`Persona::alias_dsn`]); `true` beside the
-    /// addresses: the sender gets an `expanded` report for the alias.
+    /// For a sender who used DSN (`dsn_used`) the recipient's request goes
+    /// on to the new addresses as the flavour does it
+    /// ([`Persona::alias_dsn`]); `true` beside the addresses: the sender
+    /// gets an `expanded` report for the alias.
     ///
     /// [`Persona::alias_dsn`]: crate::proto::smtp::persona::Persona::alias_dsn
-    fn expand_alias(
-        &self,
-        qid: &str,
-        r: &Mailbox,
-        params: &mut MailParams,
-    ) -> Option<Result<(Vec<Mailbox>, bool), Fate>> {
+    fn expand_alias(&self, qid: &str, rcpt: &Rcpt, dsn_used: bool) -> Option<Result<(Vec<Rcpt>, bool), Fate>> {
+        let r = &rcpt.addr;
         if !self.is_local_domain(&r.domain) || self.has_local_user(&self.local_address(r).key()) {
             return None;
         }
@@ -258,7 +287,7 @@ impl Mta {
             return Some(Err(self.local_failure(r, "5.2.4", &format!("alias `{name}` names no address"))));
         }
         let list: Vec<String> = out.iter().map(|m| format!("<{m}>")).collect();
-        let (report, dsn_note) = self.alias_dsn(r, &out, params);
+        let (rp, report, dsn_note) = self.alias_dsn(rcpt, out.len(), dsn_used);
         self.ctx.emit(
             self.ctx
                 .ev(Kind::AliasExpand)
@@ -269,34 +298,32 @@ impl Mta {
         );
         let msg = format!("{qid}: alias <{r}> => {}", list.join(", "));
         self.log.log(super::maillog::Program::Local, self.log.daemon_pid, &msg);
-        Some(Ok((out, report)))
+        Some(Ok((out.into_iter().map(|addr| Rcpt { addr, dsn: rp.clone() }).collect(), report)))
     }
 
-    /// Carry recipient `r`'s DSN request over to the addresses its alias
-    /// became, as the flavour does it ([`dsn::through_alias`]). Only for a
-    /// sender who used DSN at all: without it nothing is passed on.
-    /// Returns whether the sender gets an `expanded` report, and the words
-    /// the trace adds to the expansion line.
-    fn alias_dsn(&self, r: &Mailbox, targets: &[Mailbox], params: &mut MailParams) -> (bool, String) {
-        if !params.has_dsn() {
-            return (false, String::new());
+    /// Carry recipient `r`'s DSN request over to the `targets` addresses
+    /// its alias became, as the flavour does it ([`dsn::through_alias`]).
+    /// Only for a sender who used DSN at all (`dsn_used`): without it
+    /// nothing is passed on. Returns the request each new address gets,
+    /// whether the sender gets an `expanded` report, and the words the
+    /// trace adds to the expansion line.
+    fn alias_dsn(&self, r: &Rcpt, targets: usize, dsn_used: bool) -> (RcptParams, bool, String) {
+        if !dsn_used {
+            return (RcptParams::default(), false, String::new());
         }
-        let mode = self.persona().alias_dsn(targets.len());
-        let (rp, report) = dsn::through_alias(mode, &r.to_string(), &params.of(r));
-        for t in targets {
-            params.rcpt.entry(t.to_string()).or_insert_with(|| rp.clone());
-        }
+        let mode = self.persona().alias_dsn(targets);
+        let (rp, report) = dsn::through_alias(mode, &r.to_string(), &r.dsn);
         let notify = rp.notify.map(|n| format!("NOTIFY={} ", n.value())).unwrap_or_default();
         let orcpt = rp.orcpt.as_ref().map(|(t, a)| format!("ORCPT={t};{a}")).unwrap_or_default();
         let note = match mode {
             AliasDsn::PassOn => format!(" with {notify}{orcpt} (RFC 3461 §5.2.7.2)"),
             AliasDsn::Expanded => {
-                let who = if targets.len() == 1 { "it gets" } else { "each gets" };
+                let who = if targets == 1 { "it gets" } else { "each gets" };
                 let asked = if report { "; the sender asked SUCCESS: an \"expanded\" report" } else { "" };
                 format!("; {who} {notify}{orcpt}{asked} (RFC 3461 §5.2.7.3)")
             }
         };
-        (report, note)
+        (rp, report, note)
     }
 
     /// Where mail for an address literal goes: to that address, with no MX
@@ -364,11 +391,11 @@ impl Mta {
     async fn send_remote(
         &self,
         from: &Path,
-        rcpts: &[Mailbox],
+        rcpts: &[Rcpt],
         data: &Arc<Vec<u8>>,
         params: &MailParams,
         targets: &[Target],
-    ) -> Vec<(Mailbox, Fate)> {
+    ) -> Vec<(Rcpt, Fate)> {
         let persona = self.persona();
         // What the last next hop tried did, for every recipient if none takes them.
         let mut last: Option<(Last, String)> = None;
@@ -416,7 +443,7 @@ impl Mta {
                 .results
                 .into_iter()
                 .map(|(m, r)| {
-                    let rcpt = m.key();
+                    let rcpt = m.addr.key();
                     let fate = match r {
                         RcptResult::Accepted(reply) => Fate::Relayed {
                             via: via.clone(),
@@ -432,7 +459,7 @@ impl Mta {
                             Fate::Bounced { words: persona.trouble(&trouble, &rcpt, false), remote_mta: None, xdelay }
                         }
                         RcptResult::Refused { reply, stage } => {
-                            let command = command_for(stage, from, Some(&m));
+                            let command = command_for(stage, from, Some(&m.addr));
                             let trouble = Trouble::Refused {
                                 host: &t.name,
                                 ip: t.ip,
@@ -459,17 +486,18 @@ impl Mta {
                 let (words, via) = match &last {
                     Some((Last::Connect { host, ip, text }, via)) => {
                         let trouble = Trouble::Connect { host, ip: *ip, text };
-                        (persona.trouble(&trouble, &r.key(), true), Some(via.clone()))
+                        (persona.trouble(&trouble, &r.addr.key(), true), Some(via.clone()))
                     }
                     Some((Last::Refused { host, ip, reply, stage }, via)) => {
-                        let command = command_for(*stage, from, Some(r));
+                        let command = command_for(*stage, from, Some(&r.addr));
                         let trouble =
                             Trouble::Refused { host, ip: *ip, reply, stage: *stage, command: command.as_deref() };
-                        (persona.trouble(&trouble, &r.key(), true), Some(via.clone()))
+                        (persona.trouble(&trouble, &r.addr.key(), true), Some(via.clone()))
                     }
                     None => {
                         let text = "no mail exchanger could be reached";
-                        (persona.trouble(&Trouble::Other { status: "4.4.1", text, local: false }, &r.key(), true), None)
+                        let trouble = Trouble::Other { status: "4.4.1", text, local: false };
+                        (persona.trouble(&trouble, &r.addr.key(), true), None)
                     }
                 };
                 (r.clone(), Fate::Deferred { words, via, xdelay })
@@ -597,7 +625,7 @@ impl Mta {
         pid: u32,
         arrived: Instant,
         params: &MailParams,
-        fates: Vec<(Mailbox, Fate)>,
+        fates: Vec<(Rcpt, Fate)>,
     ) {
         let now = Instant::now();
         let delay = now.saturating_duration_since(arrived);
@@ -620,7 +648,7 @@ impl Mta {
             if i % SETTLE_BATCH == SETTLE_BATCH - 1 {
                 tokio::task::yield_now().await;
             }
-            let rcpt = r.key();
+            let rcpt = r.addr.key();
             let attempt = Attempt { qid, rcpt: &rcpt, delay, pri };
             let fate = match fate {
                 Fate::Deferred { words, via, xdelay } if expired => {
@@ -643,26 +671,31 @@ impl Mta {
                     };
                     let (prog, msg) = persona.log_delivered(&attempt, cmd);
                     self.log.log(prog, run_pid, &msg);
-                    if params.of(&r).on_success() {
+                    if r.dsn.on_success() {
                         let what =
                             cmd.map_or("delivered to mailbox".to_string(), |c| format!("delivered to command: {c}"));
                         let what = persona.delivered_diagnostic(&what);
-                        successes.push(Failure::plain(&r.to_string(), "delivered", "2.0.0", self.diag_type(), &what));
+                        let f = Failure::plain(&r.to_string(), "delivered", "2.0.0", self.diag_type(), &what);
+                        successes.push(f.with_orcpt(r.dsn.orcpt.clone()));
                     }
                 }
-                Fate::Expanded => successes.push(Failure::plain(
-                    &r.to_string(),
-                    "expanded",
-                    "2.0.0",
-                    self.diag_type(),
-                    &persona.alias_expanded_diagnostic(),
-                )),
+                Fate::Expanded => successes.push(
+                    Failure::plain(
+                        &r.to_string(),
+                        "expanded",
+                        "2.0.0",
+                        self.diag_type(),
+                        &persona.alias_expanded_diagnostic(),
+                    )
+                    .with_orcpt(r.dsn.orcpt.clone()),
+                ),
                 Fate::Relayed { via, host, reply, started, dsn_passed } => {
                     let x = now.saturating_duration_since(started);
                     let msg = persona.log_relayed(&attempt, &via, x, &reply);
                     self.log.log(Program::Smtp, run_pid, &msg);
-                    if !dsn_passed && params.of(&r).on_success() {
-                        let mut f = Failure::plain(&r.to_string(), "relayed", "2.0.0", "smtp", &reply);
+                    if !dsn_passed && r.dsn.on_success() {
+                        let mut f = Failure::plain(&r.to_string(), "relayed", "2.0.0", "smtp", &reply)
+                            .with_orcpt(r.dsn.orcpt.clone());
                         f.remote_mta = Some(host);
                         successes.push(f);
                     }
@@ -689,13 +722,15 @@ impl Mta {
                             .field(Field::Qid, qid)
                             .field(Field::Rcpt, r.to_string()),
                     );
-                    if params.of(&r).on_delay() {
-                        delayed.push(Failure::new(&r.to_string(), "delayed", &words, None));
+                    if r.dsn.on_delay() {
+                        delayed.push(
+                            Failure::new(&r.to_string(), "delayed", &words, None).with_orcpt(r.dsn.orcpt.clone()),
+                        );
                     }
                     still.push(r);
                 }
                 Fate::Bounced { words, remote_mta, xdelay } => {
-                    let f = Failure::new(&r.to_string(), "failed", &words, remote_mta);
+                    let f = Failure::new(&r.to_string(), "failed", &words, remote_mta).with_orcpt(r.dsn.orcpt.clone());
                     if !(expired && persona.logs_expiry_as_deferral()) {
                         let msg = persona.log_bounced(&attempt, &words, f.remote_mta.as_deref(), xdelay);
                         self.log.log(Program::Smtp, run_pid, &msg);
@@ -711,7 +746,7 @@ impl Mta {
                             .field(Field::Rcpt, r.to_string())
                             .field(Field::Status, f.status.clone()),
                     );
-                    let notify = params.of(&r).notify;
+                    let notify = r.dsn.notify;
                     if notify.is_none_or(|n| n.failure) {
                         failures.push(f);
                     } else if let Some(n) = notify {
@@ -749,9 +784,8 @@ impl Mta {
                 true
             } else {
                 if let Some(e) = s.queue.get_mut(&key) {
+                    // An address an alias became keeps the request it passed on.
                     e.rcpts = still;
-                    // What an alias expansion passed on to its addresses stays with them.
-                    e.params = params.clone();
                     e.attempts += 1;
                     e.next_try = now + self.retry.backoff(e.attempts);
                 }
@@ -859,7 +893,8 @@ impl Mta {
         self.log.log(Program::Bounce, pid, &msg);
         let mut full = received(persona, &self.ctx.hostname, &new_qid, &Via::Bounce, &rfc5322(now)).into_bytes();
         full.extend_from_slice(&body);
-        let e = QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![rcpt], full, msgid, pid).with_report(to);
+        let e =
+            QueueEntry::new(&self.ctx, new_qid, Path::Null, vec![Rcpt::plain(rcpt)], full, msgid, pid).with_report(to);
         self.enqueue(e);
     }
 }

@@ -5,9 +5,9 @@
 
 use crate::host::env::{ActivityGuard, HostCtx};
 use crate::listserv::{List, ListConfig};
-use crate::proto::smtp::envelope::MailParams;
+use crate::proto::smtp::envelope::{MailParams, Rcpt};
 pub use crate::proto::smtp::persona::{Origin, ReportTo};
-use crate::proto::smtp::{Flavour, Mailbox, Path};
+use crate::proto::smtp::{Flavour, Path};
 use chrono::{DateTime, FixedOffset};
 use std::net::SocketAddrV4;
 use std::sync::{Arc, Mutex};
@@ -69,7 +69,8 @@ impl RetryPolicy {
 pub struct QueueEntry {
     pub qid: String,
     pub from: Path,
-    pub rcpts: Vec<Mailbox>,
+    /// The recipients, each with its DSN request.
+    pub rcpts: Vec<Rcpt>,
     pub data: Arc<Vec<u8>>,
     pub msgid: String,
     pub arrival: DateTime<FixedOffset>,
@@ -79,7 +80,8 @@ pub struct QueueEntry {
     pub pid: u32,
     /// A "delayed" notice has gone to the sender.
     pub warned: bool,
-    /// The sender's ESMTP parameters (SMTPUTF8, DSN), passed on to the next hop.
+    /// The sender's ESMTP parameters of MAIL (SMTPUTF8, RET, ENVID),
+    /// passed on to the next hop.
     pub params: MailParams,
     /// DMARC said quarantine: local delivery files it into `Junk`.
     pub junk: bool,
@@ -96,7 +98,7 @@ impl QueueEntry {
         ctx: &HostCtx,
         qid: String,
         from: Path,
-        rcpts: Vec<Mailbox>,
+        rcpts: Vec<Rcpt>,
         data: Vec<u8>,
         msgid: String,
         pid: u32,

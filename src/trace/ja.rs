@@ -112,7 +112,13 @@ pub fn line(e: &Event) -> Option<String> {
         Kind::AliasExpand => alias_expand(e, l),
         Kind::RcptDuplicate => {
             let (qid, rest) = qid_and(e, l)?;
-            let r = rest.strip_prefix('<')?.strip_suffix("> reached twice: one copy")?;
+            let rest = rest.strip_prefix('<')?;
+            if let Some((r, n)) = rest.split_once("> reached twice: one copy, which now asks NOTIFY=") {
+                return Some(format!(
+                    "{qid}: <{r}> には二度届くので、1 通だけ配送します。その 1 通は二つの要求を合わせて NOTIFY={n} になります"
+                ));
+            }
+            let r = rest.strip_suffix("> reached twice: one copy")?;
             Some(format!("{qid}: <{r}> には二度届くので、1 通だけ配送します"))
         }
         Kind::PopauthAdd => {

@@ -126,7 +126,7 @@ kinds! {
     AliasExpand = "alias.expand", Host, [Qid, Rcpt, Added],
         "an MTA replaced a local alias by the addresses it stands for";
     RcptDuplicate = "rcpt.duplicate", Host, [Qid, Rcpt],
-        "a recipient reached twice in one message (given itself and through an alias, say) gets one copy; the second is dropped";
+        "a recipient reached twice in one message gets one copy; the second is dropped (sendmail: the same address, given itself or through an alias, and a NOTIFY it asked may join a kept address an alias gave; Postfix: the same address, given as the same recipient with the same DSN request)";
     ListReceive = "list.receive", Host, [Qid, Rcpt],
         "a `list` host's MTA handed a message to the list server; the line says which of the list's addresses it came to (`posting address`, `command address`, `administrator address`)";
     ListSend = "list.send", Host, [List, What, Qid, Rcpts],

@@ -82,6 +82,35 @@ pub async fn tls_client(s: maillab::net::Stream, pc: std::net::Ipv4Addr, hostnam
     Box::new(tls)
 }
 
+/// Says each line, from `from`, to `to`'s SMTP port (after the greeting);
+/// their replies. The lines of a message after `354` have none of their
+/// own: the reply after its `.` is the one listed.
+pub async fn smtp_talk(
+    net: &maillab::net::Net,
+    from: std::net::Ipv4Addr,
+    to: std::net::Ipv4Addr,
+    lines: &[&str],
+) -> Vec<String> {
+    let addr = std::net::SocketAddrV4::new(to, maillab::proto::ports::SMTP);
+    let mut s = net.connect(from, addr).await.expect("connected").stream;
+    assert!(smtp_reply(&mut s).await.starts_with("220"));
+    smtp_say(&mut s, lines).await
+}
+
+/// Says each line on `s`; their replies (none for a message's lines after `354`).
+pub async fn smtp_say(s: &mut maillab::net::Stream, lines: &[&str]) -> Vec<String> {
+    use tokio::io::AsyncWriteExt;
+    let mut out = Vec::new();
+    for l in lines {
+        s.write_all(format!("{l}\r\n").as_bytes()).await.expect("written");
+        if out.last().is_some_and(|r: &String| r.starts_with("354")) && *l != "." {
+            continue;
+        }
+        out.push(smtp_reply(s).await);
+    }
+    out
+}
+
 /// One SMTP reply read from `s`, all its lines (CRLF removed, joined with `|`).
 pub async fn smtp_reply(s: &mut maillab::net::Stream) -> String {
     use tokio::io::AsyncReadExt;

@@ -4,12 +4,10 @@
 //! and the maillog (the words are tested in the SMTP core's unit tests;
 //! here, that the host puts them where they go).
 
-use maillab::net::{Net, Stream};
-use maillab::proto::ports::SMTP;
+use maillab::net::Net;
 use maillab::trace::{Field, Kind, Trace};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 
 /// A sendmail and a Postfix mail store as they ship (with STARTTLS), and
 /// one of each that requires HELO (`helo_required: true`).
@@ -34,40 +32,21 @@ async fn start() -> (Net, Trace) {
     crate::common::start_sim(SCENARIO, "helo.yaml", PC).await
 }
 
-async fn reply(s: &mut Stream) -> String {
-    crate::common::smtp_reply(s).await
-}
-
 /// Says each line to `ip`'s SMTP port (after the greeting); their replies.
 async fn talk(net: &Net, ip: Ipv4Addr, lines: &[&str]) -> Vec<String> {
-    let mut s = net.connect(PC, SocketAddrV4::new(ip, SMTP)).await.expect("connected").stream;
-    assert!(reply(&mut s).await.starts_with("220"));
-    say(&mut s, lines).await
+    crate::common::smtp_talk(net, PC, ip, lines).await
 }
 
 /// As [`talk`], but the lines go after `EHLO pc.example.org` and STARTTLS,
 /// inside TLS with the host named `hostname`, with no EHLO of their own.
 async fn talk_after_starttls(net: &Net, ip: Ipv4Addr, hostname: &str, lines: &[&str]) -> Vec<String> {
-    let mut s = net.connect(PC, SocketAddrV4::new(ip, SMTP)).await.expect("connected").stream;
-    assert!(reply(&mut s).await.starts_with("220"));
-    let r = say(&mut s, &["EHLO pc.example.org", "STARTTLS"]).await;
+    let addr = std::net::SocketAddrV4::new(ip, maillab::proto::ports::SMTP);
+    let mut s = net.connect(PC, addr).await.expect("connected").stream;
+    assert!(crate::common::smtp_reply(&mut s).await.starts_with("220"));
+    let r = crate::common::smtp_say(&mut s, &["EHLO pc.example.org", "STARTTLS"]).await;
     assert!(r[0].contains("|250-STARTTLS|") && r[1].starts_with("220 "), "{r:?}");
     let mut s = crate::common::tls_client(s, PC, hostname).await;
-    say(&mut s, lines).await
-}
-
-/// Says each line on `s`; their replies.
-async fn say(s: &mut Stream, lines: &[&str]) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in lines {
-        s.write_all(format!("{l}\r\n").as_bytes()).await.expect("written");
-        // The message's lines have no reply of their own.
-        if out.last().is_some_and(|r: &String| r.starts_with("354")) && *l != "." {
-            continue;
-        }
-        out.push(reply(s).await);
-    }
-    out
+    crate::common::smtp_say(&mut s, lines).await
 }
 
 /// The message delivered on `host` (waiting for it), and the host's maillog lines.

@@ -15,6 +15,7 @@ mod cli;
 mod common;
 mod double_bounce;
 mod dsn_alias;
+mod duplicate_rcpt;
 mod faults;
 mod fuzz_regressions;
 mod helo;

@@ -6,8 +6,8 @@
 //! the server's bytes with [`Client::feed`]; [`Client::poll`] returns bytes to
 //! write and, at the end, the [`Outcome`] for every recipient.
 
-use super::address::{Mailbox, Path};
-use super::envelope::{MailParams, xtext_encode};
+use super::address::Path;
+use super::envelope::{MailParams, Rcpt, xtext_encode};
 use super::reply::{Reply, ReplyParser};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -22,7 +22,8 @@ pub const TIMED_OUT: &str = "Timed out waiting for a reply";
 pub struct Job {
     pub helo: String,
     pub from: Path,
-    pub rcpts: Vec<Mailbox>,
+    /// The recipients, each with its DSN request (NOTIFY, ORCPT).
+    pub rcpts: Vec<Rcpt>,
     /// The message, lines ending in CRLF, not yet dot-stuffed.
     pub data: Vec<u8>,
     /// Authenticate (RFC 4954) after EHLO.
@@ -35,9 +36,9 @@ pub struct Job {
     /// The message needs SMTPUTF8 (RFC 6531: a UTF-8 address): MAIL says
     /// SMTPUTF8, and a server that does not offer it gets nothing.
     pub smtputf8: bool,
-    /// The DSN parameters (RFC 3461: RET and ENVID on MAIL, NOTIFY and
-    /// ORCPT on each RCPT); sent only when the server offers DSN
-    /// (`smtputf8` of it is not read: the field above says it).
+    /// The DSN parameters of MAIL (RFC 3461: RET and ENVID; a recipient's
+    /// NOTIFY and ORCPT are in its [`Rcpt`]); sent only when the server
+    /// offers DSN (`smtputf8` of it is not read: the field above says it).
     pub dsn: MailParams,
 }
 
@@ -99,7 +100,7 @@ impl Stage {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    pub results: Vec<(Mailbox, RcptResult)>,
+    pub results: Vec<(Rcpt, RcptResult)>,
     /// The server offered DSN (RFC 3461), so NOTIFY went on with the message.
     pub dsn_offered: bool,
 }
@@ -451,9 +452,9 @@ impl Client {
 
     fn next_rcpt(&mut self, i: usize) {
         if let Some(m) = self.job.rcpts.get(i) {
-            let mut line = format!("RCPT TO:<{m}>");
+            let mut line = format!("RCPT TO:<{}>", m.addr);
             if self.dsn_ok {
-                let p = self.job.dsn.of(m);
+                let p = &m.dsn;
                 if let Some(n) = p.notify {
                     line.push_str(&format!(" NOTIFY={}", n.value()));
                 }

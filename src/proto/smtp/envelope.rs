@@ -2,7 +2,7 @@
 //! facts the server core collects and the persona's wording is built from.
 
 use super::address::{Mailbox, Path};
-use std::collections::BTreeMap;
+use std::fmt;
 
 /// What is known about the client when the session starts.
 #[derive(Clone, Debug)]
@@ -32,7 +32,7 @@ pub struct Envelope {
     /// ([`Persona::quoted_path`](super::persona::Persona::quoted_path));
     /// `from` is the lab's own form of it.
     pub from_as_sent: String,
-    pub rcpts: Vec<Mailbox>,
+    pub rcpts: Vec<Rcpt>,
     pub declared_size: Option<u64>,
     /// The user who authenticated with AUTH before this transaction.
     pub auth: Option<String>,
@@ -57,27 +57,39 @@ pub struct MailParams {
     /// `ENVID=` (RFC 3461 §4.4), xtext-decoded: the sender's name for the
     /// transaction, quoted back in every report as `Original-Envelope-Id`.
     pub envid: Option<String>,
-    /// The recipients' `NOTIFY=` and `ORCPT=` (RFC 3461 §4.1, §4.2), by
-    /// recipient address (as [`Mailbox`] writes it); a recipient without
-    /// either has no entry.
-    pub rcpt: BTreeMap<String, RcptParams>,
     /// `AUTH=` (RFC 4954 §5) as sent, in xtext: who the client says
     /// submitted the message; `None` without it or for `AUTH=<>` (not known).
     pub auth: Option<String>,
 }
 
 impl MailParams {
-    /// The DSN parameters of recipient `m` (the defaults when it has none).
-    pub fn of(&self, m: &Mailbox) -> RcptParams {
-        // Most messages carry none: then no key is written out.
-        if self.rcpt.is_empty() {
-            return RcptParams::default();
-        }
-        self.rcpt.get(&m.key()).cloned().unwrap_or_default()
-    }
-    /// Does the transaction carry any DSN parameter (RFC 3461)?
+    /// Does the transaction carry a DSN parameter of its own (RFC 3461
+    /// `RET` or `ENVID`; each recipient's are in its [`Rcpt`])?
     pub fn has_dsn(&self) -> bool {
-        self.ret.is_some() || self.envid.is_some() || !self.rcpt.is_empty()
+        self.ret.is_some() || self.envid.is_some()
+    }
+}
+
+/// One recipient of a transaction: the address and what the sender asked
+/// about it (RFC 3461 `NOTIFY=`, `ORCPT=`). Each recipient carries its own
+/// request, so one address given twice with different requests, which
+/// Postfix keeps as two recipients, is two of these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rcpt {
+    pub addr: Mailbox,
+    pub dsn: RcptParams,
+}
+
+impl Rcpt {
+    /// A recipient without a DSN request.
+    pub fn plain(addr: Mailbox) -> Rcpt {
+        Rcpt { addr, dsn: RcptParams::default() }
+    }
+}
+
+impl fmt::Display for Rcpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.addr.fmt(f)
     }
 }
 

@@ -39,7 +39,7 @@ pub fn received(p: &dyn Persona, by: &str, qid: &str, via: &Via, date: &str) -> 
             }
             if let [one] = env.rcpts.as_slice() {
                 f.push_str("\r\n\tfor <");
-                one.push_to(&mut f);
+                one.addr.push_to(&mut f);
                 f.push('>');
             }
             for part in ["; ", date, "\r\n"] {

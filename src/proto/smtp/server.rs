@@ -9,7 +9,7 @@
 
 use super::address::{Mailbox, Path, parse_forward_path, parse_path};
 use super::envelope::xtext_decode;
-pub use super::envelope::{Envelope, MailParams, Notify, Peer, Protocol, RcptParams, Ret};
+pub use super::envelope::{Envelope, MailParams, Notify, Peer, Protocol, Rcpt, RcptParams, Ret};
 use super::persona::{DsnFault, DsnParam, Flavour, Persona};
 use super::reply::Reply;
 use crate::proto::tls::{TlsInfo, TlsMode};
@@ -934,14 +934,18 @@ impl Server {
         // The path as written (the parameters are the rest of `rest`).
         let as_sent = rest.strip_suffix(params).unwrap_or(rest).trim_start();
         let r = policy.rcpt(env, &mailbox, as_sent);
-        // A recipient given twice is accepted twice and kept once, so
-        // it gets one copy (Postfix's cleanup and sendmail's recipient
-        // list drop such duplicates without a log line).
-        if r.is_positive() && !env.rcpts.contains(&mailbox) {
-            if !rcpt_params.is_empty() {
-                env.params.rcpt.insert(mailbox.to_string(), rcpt_params);
-            }
-            env.rcpts.push(mailbox);
+        // A recipient given twice is accepted twice and kept once, so it
+        // gets one copy; Postfix's cleanup and sendmail's recipient list
+        // drop such duplicates without a log line. What a duplicate is
+        // is the flavour's: sendmail keeps the first and its DSN request,
+        // Postfix keeps both when their NOTIFY or ORCPT differ
+        // (`persona::Duplicates`). The same address in other letters is left to
+        // the queue, which says so in the trace.
+        let new = Rcpt { addr: mailbox, dsn: rcpt_params };
+        let dups = st.duplicates();
+        let key = dups.key(&new, None);
+        if r.is_positive() && !env.rcpts.iter().any(|k| k.addr == new.addr && dups.key(k, None) == key) {
+            env.rcpts.push(new);
         }
         if r.is_positive() { self.reply(r) } else { self.refused(r) }
     }

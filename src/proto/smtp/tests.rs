@@ -2,7 +2,7 @@
 
 use super::client::{Client, ClientOutput, Job, RcptResult, stuff};
 use super::server::{
-    Envelope, MailParams, Notify, Output, Peer, Policy, Protocol, RcptParams, Ret, Server, ServerConfig,
+    Envelope, MailParams, Notify, Output, Peer, Policy, Protocol, Rcpt, RcptParams, Ret, Server, ServerConfig,
 };
 use super::*;
 use std::net::Ipv4Addr;
@@ -856,7 +856,7 @@ fn refused_greeting_allows_only_quit() {
 }
 
 /// Runs the client core against the server core, byte for byte.
-fn converse(job: Job) -> (Vec<(Mailbox, RcptResult)>, TestPolicy, Vec<String>) {
+fn converse(job: Job) -> (Vec<(Rcpt, RcptResult)>, TestPolicy, Vec<String>) {
     let mut s = server(Flavour::Postfix);
     let mut p = TestPolicy::default();
     let mut c = Client::new(job);
@@ -890,12 +890,17 @@ fn mb(s: &str) -> Mailbox {
     address::parse_mailbox(s).unwrap()
 }
 
+/// A recipient without a DSN request.
+fn rc(s: &str) -> Rcpt {
+    Rcpt::plain(mb(s))
+}
+
 #[test]
 fn client_and_server_agree() {
     let job = Job {
         helo: "hub.example.org".into(),
         from: Path::Mailbox(mb("x@example.org")),
-        rcpts: vec![mb("alice@example.com"), mb("zoe@example.com"), mb("bob@example.com")],
+        rcpts: vec![rc("alice@example.com"), rc("zoe@example.com"), rc("bob@example.com")],
         data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
         auth: None,
         starttls: true,
@@ -918,7 +923,7 @@ fn client_skips_data_when_all_refused() {
     let job = Job {
         helo: "h.example".into(),
         from: Path::Null,
-        rcpts: vec![mb("v@elsewhere.example")],
+        rcpts: vec![rc("v@elsewhere.example")],
         data: b"x\r\n".to_vec(),
         auth: None,
         starttls: true,
@@ -937,7 +942,7 @@ fn client_connection_lost_is_temporary() {
     let mut c = Client::new(Job {
         helo: "h".into(),
         from: Path::Null,
-        rcpts: vec![mb("a@b.example")],
+        rcpts: vec![rc("a@b.example")],
         data: vec![],
         auth: None,
         starttls: true,
@@ -1049,7 +1054,7 @@ fn client_reply_timeout_fails_every_open_recipient_for_now() {
     let mut c = Client::new(Job {
         helo: "h".into(),
         from: Path::Null,
-        rcpts: vec![mb("a@b.example"), mb("c@b.example")],
+        rcpts: vec![rc("a@b.example"), rc("c@b.example")],
         data: vec![],
         auth: None,
         starttls: true,
@@ -1323,7 +1328,8 @@ fn paths_reach_the_policy_as_written() {
     assert_eq!(p.rcpts_as_sent, ["<alice@EXAMPLE.com>", "<@a.example:Bob@[192.0.2.025]>", "<Postmaster>"]);
     let env = &p.messages[0].0;
     assert_eq!((env.from_as_sent.as_str(), env.from.to_string().as_str()), ("<X@Example.NET>", "<X@example.net>"));
-    assert_eq!(env.rcpts, [mb("alice@example.com"), mb("Postmaster@mx.example.com")]);
+    let addrs: Vec<_> = env.rcpts.iter().map(|r| r.addr.clone()).collect();
+    assert_eq!(addrs, [mb("alice@example.com"), mb("Postmaster@mx.example.com")]);
 }
 
 /// How each flavour quotes a path the client wrote: sendmail as it came
@@ -1357,7 +1363,7 @@ fn the_client_upgrades_with_starttls_before_auth() {
     let mut c = Client::new(Job {
         helo: "pc.example.net".into(),
         from: Path::Mailbox(mb("bob@example.net")),
-        rcpts: vec![mb("alice@example.com")],
+        rcpts: vec![rc("alice@example.com")],
         data: b"Subject: x\r\n\r\nhi\r\n".to_vec(),
         auth: Some(crate::proto::smtp::client::ClientAuth {
             user: "bob".into(),
@@ -1507,7 +1513,7 @@ fn bdat_refusals_still_read_the_chunk() {
         ]
     );
     assert_eq!(p.messages[0].1, b"xyz\r\n", "nothing of the chunk before RSET");
-    assert_eq!(p.messages[0].0.rcpts, vec![mb("bob@example.com")]);
+    assert_eq!(p.messages[0].0.rcpts, vec![rc("bob@example.com")]);
 }
 
 #[test]
@@ -1558,7 +1564,7 @@ fn the_client_sends_bdat_only_when_asked_and_offered() {
     let job = |chunking| Job {
         helo: "hub.example.org".into(),
         from: Path::Mailbox(mb("x@example.org")),
-        rcpts: vec![mb("alice@example.com")],
+        rcpts: vec![rc("alice@example.com")],
         data: b"Subject: t\r\n\r\n.dot\r\nend".to_vec(),
         auth: None,
         starttls: false,
@@ -1642,7 +1648,7 @@ fn the_client_asks_for_smtputf8_and_gives_up_where_it_is_not_offered() {
     let job = Job {
         helo: "hub.example.org".into(),
         from: Path::Mailbox(mb("x@example.org")),
-        rcpts: vec![mb("bob花子@example.com")],
+        rcpts: vec![rc("bob花子@example.com")],
         data: b"Subject: t\r\n\r\nhi\r\n".to_vec(),
         auth: None,
         starttls: false,
@@ -1794,7 +1800,9 @@ fn the_idle_timeout_can_be_configured() {
 
 /// The replies (one line each) to `input` after EHLO, in a fresh session of `flavour`.
 fn dsn_replies(flavour: Flavour, input: &str) -> (Vec<String>, TestPolicy) {
-    let mut s = server(flavour);
+    // Room for a recipient given twice beside three others.
+    let peer = Peer { ip: Ipv4Addr::new(192, 0, 2, 7), name: Some("pc7.example.net".into()), forged: false };
+    let mut s = Server::new(ServerConfig { max_recipients: 5, ..config(flavour) }, peer);
     let mut p = TestPolicy::default();
     s.feed(format!("EHLO pc7\r\n{input}").as_bytes());
     let mut out = Vec::new();
@@ -1831,15 +1839,42 @@ fn dsn_parameters_reach_the_envelope() {
         let env = &p.messages[0].0;
         assert_eq!(env.params.ret, Some(Ret::Hdrs));
         assert_eq!(env.params.envid.as_deref(), Some("QQ+1=x"));
-        let alice = env.params.of(&mb("alice@example.com"));
-        // The second RCPT of the same address keeps the first one's parameters.
-        assert_eq!(alice.notify, Some(Notify { success: true, failure: true, delay: false }));
-        assert_eq!(alice.orcpt, Some(("rfc822".to_string(), "Alice@example.com".to_string())));
-        let bob = env.params.of(&mb("bob@example.com"));
+        let of = |a: &str| env.rcpts.iter().filter(|r| r.addr == mb(a)).map(|r| r.dsn.clone()).collect::<Vec<_>>();
+        let alice = of("alice@example.com");
+        assert_eq!(alice[0].notify, Some(Notify { success: true, failure: true, delay: false }));
+        assert_eq!(alice[0].orcpt, Some(("rfc822".to_string(), "Alice@example.com".to_string())));
+        match flavour {
+            // The second RCPT of the same address is dropped, and its
+            // parameters with it (recipient.c: the first is kept as it was).
+            Flavour::Sendmail => assert_eq!(alice.len(), 1),
+            // Another DSN request makes another recipient (cleanup's duplicate filter).
+            Flavour::Postfix => {
+                assert_eq!(alice.len(), 2);
+                assert_eq!(alice[1].notify, Some(Notify { success: false, failure: false, delay: true }));
+                assert_eq!(alice[1].orcpt, None);
+            }
+        }
+        let bob = &of("bob@example.com")[0];
         assert_eq!(bob.notify, Some(Notify::NEVER));
         assert!(!bob.on_failure() && !bob.on_success() && !bob.on_delay());
-        let plain = env.params.of(&mb("bob2@example.com"));
+        let plain = &of("bob2@example.com")[0];
         assert!(plain.is_empty() && plain.on_failure() && plain.on_delay() && !plain.on_success());
+    }
+}
+
+/// The same recipient with the same request twice is one recipient in both
+/// flavours; Postfix compares the request's letters in any case
+/// (cleanup_out_recipient.c: been_here() with BH_FLAG_FOLD).
+#[test]
+fn the_same_recipient_and_request_twice_is_one_recipient() {
+    let input = "MAIL FROM:<x@example.net>\r\n\
+                 RCPT TO:<alice@example.com> NOTIFY=SUCCESS ORCPT=rfc822;Alice@example.com\r\n\
+                 RCPT TO:<alice@example.com> NOTIFY=success ORCPT=RFC822;alice@EXAMPLE.com\r\n\
+                 DATA\r\nhi\r\n.\r\n";
+    for flavour in [Flavour::Postfix, Flavour::Sendmail] {
+        let (replies, p) = dsn_replies(flavour, input);
+        assert!(replies[1].starts_with("250") && replies[2].starts_with("250"), "{flavour:?} {replies:?}");
+        assert_eq!(p.messages[0].0.rcpts.len(), 1, "{flavour:?}");
     }
 }
 
@@ -1922,10 +1957,7 @@ fn malformed_and_repeated_dsn_parameters_get_each_flavour_s_reply() {
         "MAIL FROM:<x@example.net>\r\nRCPT TO:<alice@example.com> NOTIFY=FAILURE NOTIFY=SUCCESS\r\nDATA\r\nx\r\n.\r\n";
     let (replies, p) = dsn_replies(Flavour::Sendmail, input);
     assert!(replies[1].starts_with("250"), "{replies:?}");
-    assert_eq!(
-        p.messages[0].0.params.of(&mb("alice@example.com")).notify,
-        Some(Notify { success: true, failure: false, delay: false })
-    );
+    assert_eq!(p.messages[0].0.rcpts[0].dsn.notify, Some(Notify { success: true, failure: false, delay: false }));
     let (replies, _) = dsn_replies(Flavour::Postfix, input);
     assert_eq!(replies[1], "501 5.5.4 Error: Bad NOTIFY parameter syntax");
 }
@@ -1953,7 +1985,7 @@ fn esmtp_parameters_are_taken_after_helo_or_none() {
             assert_eq!(env.protocol(), "SMTP", "{flavour:?} {helo:?}");
             assert_eq!(env.declared_size, Some(100));
             assert_eq!((env.params.ret, env.params.envid.as_deref()), (Some(Ret::Hdrs), Some("e1")));
-            let rcpt = env.params.of(&mb("alice@example.com"));
+            let rcpt = &env.rcpts.iter().find(|r| r.addr == mb("alice@example.com")).expect("alice is a recipient").dsn;
             assert_eq!(rcpt.notify, Some(Notify { success: true, failure: true, delay: false }));
             assert_eq!(rcpt.orcpt, Some(("rfc822".into(), "alice@example.com".into())));
         }
@@ -1993,15 +2025,15 @@ fn xtext_round_trips() {
 
 #[test]
 fn the_client_passes_dsn_on_only_where_it_is_offered() {
-    let mut dsn = MailParams { ret: Some(Ret::Hdrs), envid: Some("id 1".into()), ..MailParams::default() };
-    dsn.rcpt.insert(
-        "alice@example.com".into(),
-        RcptParams { notify: Some(Notify::NEVER), orcpt: Some(("rfc822".into(), "alice+x@example.com".into())) },
-    );
+    let dsn = MailParams { ret: Some(Ret::Hdrs), envid: Some("id 1".into()), ..MailParams::default() };
+    let alice = Rcpt {
+        addr: mb("alice@example.com"),
+        dsn: RcptParams { notify: Some(Notify::NEVER), orcpt: Some(("rfc822".into(), "alice+x@example.com".into())) },
+    };
     let job = Job {
         helo: "hub.example.org".into(),
         from: Path::Mailbox(mb("x@example.org")),
-        rcpts: vec![mb("alice@example.com"), mb("bob@example.com")],
+        rcpts: vec![alice, rc("bob@example.com")],
         data: b"Subject: t\r\n\r\nhi\r\n".to_vec(),
         auth: None,
         starttls: false,
@@ -2016,7 +2048,7 @@ fn the_client_passes_dsn_on_only_where_it_is_offered() {
     assert_eq!(sent[3], "RCPT TO:<bob@example.com>");
     let env = &p.messages[0].0;
     assert_eq!(env.params.envid.as_deref(), Some("id 1"));
-    assert_eq!(env.params.of(&mb("alice@example.com")).orcpt.map(|o| o.1).as_deref(), Some("alice+x@example.com"));
+    assert_eq!(env.rcpts[0].dsn.orcpt.clone().map(|o| o.1).as_deref(), Some("alice+x@example.com"));
     // A server without DSN hears none of it.
     let mut c = Client::new(job);
     c.feed(b"220 mx ESMTP\r\n250-mx\r\n250 8BITMIME\r\n250 ok\r\n250 ok\r\n250 ok\r\n");

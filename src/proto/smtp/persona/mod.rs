@@ -171,6 +171,49 @@ pub enum AliasDsn {
     Expanded,
 }
 
+/// Which later recipient of one message an MTA drops as a duplicate of an
+/// earlier one, and what becomes of the dropped one's DSN request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duplicates {
+    /// One copy per address (a local part in any case), the first kept:
+    /// sendmail's recipient() (recipient.c) drops a later address that
+    /// sameaddr() (parseaddr.c: mailer, user and host, never the DSN flags)
+    /// matches. The kept one's DSN request stays as it was when it was
+    /// given on RCPT (it is QPRIMARY and QRCPTOK: `new = q`); when it came
+    /// through an alias, the dropped one's NOTIFY is added to it
+    /// (`q->q_flags |= new->q_flags`), its ORCPT is not.
+    ByAddress,
+    /// A duplicate only when the address, the recipient it was given as
+    /// (the alias, for an address an alias expanded to) and the DSN request
+    /// (NOTIFY, ORCPT) are all the same, letters in any case: the key of
+    /// Postfix's duplicate filter (cleanup_out_recipient.c: been_here() on
+    /// `dsn_orcpt, dsn_notify, orcpt, recip`, folded, with the default
+    /// enable_original_recipient = yes; local(8) delivers one recipient at
+    /// a time, its duplicate filter new for each). Otherwise both are kept:
+    /// each gets its own copy and its own report.
+    ByAddressAndRequest,
+}
+
+impl Duplicates {
+    /// What two recipients share when one is a duplicate of the other:
+    /// `r`, given itself or through the alias `via`.
+    pub fn key(self, r: &super::envelope::Rcpt, via: Option<&super::Mailbox>) -> String {
+        let addr = r.addr.key().to_ascii_lowercase();
+        match self {
+            Duplicates::ByAddress => addr,
+            // Given itself, with no request: the address alone, as a list's
+            // thousands of recipients are (no address holds a line feed).
+            Duplicates::ByAddressAndRequest if r.dsn.is_empty() && via.is_none() => addr,
+            Duplicates::ByAddressAndRequest => {
+                let notify = r.dsn.notify.map(|n| n.value()).unwrap_or_default();
+                let orcpt = r.dsn.orcpt.as_ref().map(|(t, a)| format!("{t};{a}")).unwrap_or_default();
+                let given_as = via.map_or_else(|| addr.clone(), |v| v.key().to_ascii_lowercase());
+                format!("{}\n{notify}\n{given_as}\n{addr}", orcpt.to_ascii_lowercase())
+            }
+        }
+    }
+}
+
 /// Why a DNS look-up gave the queue no place to deliver to: facts the
 /// persona words ([`Persona::trouble`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -830,6 +873,8 @@ pub trait Persona: Sync {
     /// How a local alias expanding to `targets` addresses carries the
     /// recipient's DSN request (RFC 3461 §5.2.7).
     fn alias_dsn(&self, targets: usize) -> AliasDsn;
+    /// Which later recipient of a message is a duplicate of an earlier one.
+    fn duplicates(&self) -> Duplicates;
     /// What an `expanded` success report says of an alias, after the
     /// diagnostic type.
     fn alias_expanded_diagnostic(&self) -> String;

@@ -1,8 +1,8 @@
 //! Postfix 3.x: its replies, maillog lines, Received: header and DSN wording.
 
 use super::{
-    AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Flavour,
-    Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
+    AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Duplicates,
+    Flavour, Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
 };
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
@@ -580,6 +580,9 @@ impl Persona for Postfix {
     /// report (a list with an `owner-` alias gets "delivered" instead).
     fn alias_dsn(&self, _targets: usize) -> AliasDsn {
         AliasDsn::Expanded
+    }
+    fn duplicates(&self) -> Duplicates {
+        Duplicates::ByAddressAndRequest
     }
     /// alias.c's `dsb_update(…, "expanded", …, "alias expanded")`, to
     /// which trace_append() puts "delivery via local: " in front.

@@ -1,8 +1,8 @@
 //! sendmail 8.18: its replies, maillog lines, Received: header and DSN wording.
 
 use super::{
-    AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Flavour,
-    Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
+    AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Duplicates,
+    Flavour, Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
 };
 use crate::base::decimal::push_u64;
 use crate::proto::smtp::client::Stage;
@@ -786,6 +786,9 @@ impl Persona for Sendmail {
     /// alias gets the "expanded" report.
     fn alias_dsn(&self, targets: usize) -> AliasDsn {
         if targets == 1 { AliasDsn::PassOn } else { AliasDsn::Expanded }
+    }
+    fn duplicates(&self) -> Duplicates {
+        Duplicates::ByAddress
     }
     /// recipient.c writes "<alias>... expanded to multiple addresses" into
     /// the transcript the return receipt carries.
