@@ -13,3 +13,4 @@ pub mod seed;
 pub mod shipped;
 pub mod sync;
 pub mod time;
+pub mod yaml_tree;

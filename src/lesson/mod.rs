@@ -193,7 +193,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
         return Err(Diagnostics(unresolved));
     }
     let raw: RawLesson = serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options())
-        .map_err(|e| Diagnostics(vec![scenario::load::yaml_error(&file, &text, &e, "lesson")]))?;
+        .map_err(|e| Diagnostics(isolated(&file, &text, scenario::load::yaml_error(&file, &text, &e, "lesson"))))?;
     let mut c = Checker { file: file.clone(), src: text.clone(), diags: Vec::new(), variant };
     // Answers an exam copy could not withhold (aliases, anchors, merge keys).
     c.diags.extend(keyless::problems(&text, &file));
@@ -206,6 +206,14 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
             Err(d)
         }
     }
+}
+
+/// The problems of a lesson the reader refused: `first`, the whole file's
+/// first, and the first of each section and each checkpoint, read on its own.
+fn isolated(file: &str, src: &str, first: Diagnostic) -> Vec<Diagnostic> {
+    let Some(mut iso) = scenario::load::isolate::Isolated::new(file, src, "lesson") else { return vec![first] };
+    iso.items::<raw::RawSection>(&["sections"]).items::<S<raw::RawCheckpoint>>(&["sections", "checkpoints"]);
+    iso.finish(first)
 }
 
 struct Checker {

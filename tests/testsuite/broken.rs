@@ -112,6 +112,8 @@ fn broken_files_are_explained_in_japanese_too() {
             "duration-word.yaml",
             "duration-word.yaml:29:9: `minute` は時間の単位ではありません。単位は ms (ミリ秒)、s (秒)、m (分)、h (時間)、d (日) です: `1m` と書いてください",
         ),
+        ("several-items.yaml", "several-items.yaml:29:7: `too` というキーはありません"),
+        ("lesson-several-items.yaml", "lesson-several-items.yaml:13:32: `acept` というキーはありません"),
         (
             "lesson-plain-options.yaml",
             "lesson-plain-options.yaml:12:21: `options` の各項目は言語ごとの文 (`en:`、`ja:`) で書きます (`25` だけでは書けません)",

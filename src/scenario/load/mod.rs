@@ -8,11 +8,14 @@
 //! MTA's flavour, relay rules, routes, queue, AUTH, aliases), `zones` (a dns
 //! host's zones), `lists` (a list host's lists), `users` (users and the
 //! passwords steps log in with), `steps` (actions and faults), `send` (send
-//! and reply steps), `expect` (expectations).
+//! and reply steps), `expect` (expectations). `isolate` reads the items of
+//! a file the reader refused one by one, so that `check` reports each
+//! item's first problem, not only the file's.
 
 mod configure;
 mod expect;
 mod hosts;
+pub mod isolate;
 mod lists;
 mod mta;
 mod semantic;
@@ -213,7 +216,13 @@ pub fn yaml_options() -> serde_saphyr::Options {
 /// Turn a serde-saphyr error into a diagnostic with a hint. `src` is the text that was read
 /// (for errors the reader places badly: a tab, a second document, an empty file).
 pub fn yaml_error(file: &str, src: &str, e: &serde_saphyr::Error, what: &str) -> Diagnostic {
-    let (mut line, mut column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+    yaml_error_at(file, src, e, what, 0)
+}
+
+/// [`yaml_error`] for an error the reader found in a part of `src` read on
+/// its own ([`isolate`]), whose first line is line `lines_before + 1` of `src`.
+pub fn yaml_error_at(file: &str, src: &str, e: &serde_saphyr::Error, what: &str, lines_before: u64) -> Diagnostic {
+    let (mut line, mut column) = e.location().map(|l| (l.line() + lines_before, l.column())).unwrap_or((0, 0));
     let raw = e.without_snippet().to_string();
     // The reader ends its message with "at line L column C"; positions inside it stay.
     let message = match raw.rfind(" at line ") {
@@ -1085,7 +1094,8 @@ impl<'a> Spot<'a> {
 pub fn load_plain(src: &str, file: &str) -> Result<Scenario, Diagnostics> {
     let raw: RawScenario = match serde_saphyr::from_str_with_options(src, yaml_options()) {
         Ok(r) => r,
-        Err(e) => return Err(Diagnostics(vec![yaml_error(file, src, &e, "scenario")])),
+        // Every host's, user's, step's and expectation's first problem, not only the file's.
+        Err(e) => return Err(Diagnostics(isolate::scenario(file, src, yaml_error(file, src, &e, "scenario")))),
     };
     let mut c = Checker {
         file: file.to_string(),

@@ -608,3 +608,52 @@ fn the_relay_warning_knows_the_host_s_own_address_literal() {
     assert_eq!(sc.warnings.len(), 1, "{:?}", sc.warnings);
     assert!(sc.warnings[0].message.contains("refuse to relay"), "{:?}", sc.warnings);
 }
+
+/// When the reader refuses the file, each host, user, step and expectation
+/// is read on its own: the first problem of every item is reported in one
+/// run, at its place in the file, each once.
+#[test]
+fn the_first_problem_of_every_item_is_reported_in_one_run() {
+    let src = BASE
+        .replace("    address: 192.0.2.1\n", "    adress: 192.0.2.1\n")
+        .replace("    password: pw\n", "    password: [pw]\n")
+        .replace("      via: mx\n", "      via: mx\n      subjet: hi\n")
+        .replace("      to: alice@example.com\n", "      to: alice@example.com\n      count: two\n");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    let at: Vec<(u64, u64, &str)> = d.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(
+        at,
+        vec![
+            (6, 5, "unknown key `adress`"),
+            (13, 15, "a single text is expected here, not a list `[ … ]`"),
+            (18, 7, "unknown key `subjet`"),
+            (24, 14, "`two` is not a whole number from 0 to 18,446,744,073,709,551,615"),
+        ],
+        "{d:?}"
+    );
+}
+
+/// An alias may lean on an anchor in another item: such a file is not
+/// read item by item, and its first problem is all that is reported.
+#[test]
+fn a_file_with_an_alias_reports_its_first_problem_only() {
+    let src = BASE
+        .replace("    address: 192.0.2.1\n", "    adress: 192.0.2.1\n")
+        .replace("    password: pw\n", "    password: [pw]\n")
+        .replace("  - name: mx\n", "  - name: &mx mx\n")
+        .replace("      via: mx\n", "      via: *mx\n");
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].column), (6, 5));
+}
+
+/// Past 50 items with a problem, the rest are counted in a note.
+#[test]
+fn past_fifty_items_the_rest_are_counted() {
+    let users: String = (0..60).map(|i| format!("  - address: u{i}@example.com\n    pasword: x\n")).collect();
+    let src = BASE.replace("  - address: alice@example.com\n    password: pw\n", &users);
+    let d = load_str(&src, "t.yaml").expect_err("refused").0;
+    assert_eq!(d.len(), 51, "{d:?}");
+    assert_eq!(d[50].line, 0);
+    assert_eq!(d[50].message, "10 more item(s) of the scenario have a problem too");
+}
