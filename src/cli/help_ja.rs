@@ -122,7 +122,7 @@ const ARGS: &[(&str, &str, &str, Option<&str>)] = &[
     ("run", "format", "出力の形式。", None),
     ("run", "no_messages", "トレースの後に、配送されたメッセージのヘッダ部を表示しません（text 形式）。", None),
     ("run", "maillog", "このホストのログの行（maillog）だけを表示します。", None),
-    ("run", "seq", "トレースの代わりに、実行のシーケンス図を表示します。", None),
+    ("run", "seq", "トレースの代わりに、実行のシーケンス図を --lang の言語で表示します。", None),
     ("run", "zoom", "--seq と一緒に: プロトコルの 1 行ごとに 1 本の矢印か、接続ごとに 1 本か。", None),
     (
         "run",

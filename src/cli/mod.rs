@@ -238,7 +238,7 @@ pub struct RunArgs {
     /// Print only the log lines (maillog) of this host.
     #[arg(long, value_name = "HOST")]
     pub maillog: Option<String>,
-    /// Print a sequence diagram of the run instead of the trace.
+    /// Print a sequence diagram of the run instead of the trace, its words in the language of --lang.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub seq: Option<SeqFormat>,
     /// With --seq: an arrow per protocol line, or one per connection.

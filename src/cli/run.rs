@@ -210,8 +210,8 @@ fn output(args: &RunArgs, res: &RunResult, lang: Lang) -> String {
         SeqZoom::Sessions => seq::Zoom::Sessions,
     };
     match (args.seq, &args.maillog) {
-        (Some(SeqFormat::Svg), _) => seq::svg(&res.events, z),
-        (Some(SeqFormat::Mermaid), _) => seq::mermaid(&res.events, z),
+        (Some(SeqFormat::Svg), _) => seq::svg(&res.events, z, lang == Lang::Ja),
+        (Some(SeqFormat::Mermaid), _) => seq::mermaid(&res.events, z, lang == Lang::Ja),
         (None, Some(h)) => res
             .events
             .iter()

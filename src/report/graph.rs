@@ -220,18 +220,6 @@ fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// How wide a label is drawn at font size 11: 6.2 px a character, a wide one
-/// (kana, kanji, full-width forms) 11 px.
-fn label_width(text: &str) -> f64 {
-    let wide = text.chars().filter(|c| is_wide(*c)).count();
-    6.2 * (text.chars().count() - wide) as f64 + 11.0 * wide as f64
-}
-
-/// Characters drawn about one em wide: CJK punctuation, kana, kanji, full-width forms.
-fn is_wide(c: char) -> bool {
-    matches!(c, '\u{3000}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ff60}')
-}
-
 /// A left-to-right layered SVG: clients, relays, hubs, then MX hosts and
 /// mailstores, then list servers; DNS servers in a band above, with the look-ups and MX
 /// records as curves up and down. Its words are in English or (`ja`) Japanese.
@@ -314,7 +302,7 @@ pub fn svg(sc: &Scenario, ja: bool) -> String {
         };
         let (lx, ly) = (bez(ax, c1.0, c2.0, bx), bez(ay, c1.1, c2.1, by));
         let text = edge_label(e.weight(), ja);
-        let tw = label_width(text) + 6.0;
+        let tw = crate::base::textwidth::width(text) + 6.0;
         let _ = writeln!(
             labels,
             "  <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{tw:.1}\" height=\"15\" fill=\"white\" opacity=\"0.85\"/><text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\" font-size=\"11\">{}</text>",

@@ -126,13 +126,13 @@ pub fn report(sc: &Scenario, events: &[Event], ja: bool) -> String {
     let _ = write!(h, "</ul>\n<h2>{}</h2>\n<div class=\"scroll\">", t(ja, "Network", "ネットワーク"));
     h.push_str(&crate::report::graph::svg(sc, ja));
     let _ = write!(h, "</div>\n<h2>{}</h2>\n<div class=\"scroll\">", t(ja, "Sequence of connections", "接続の順序"));
-    h.push_str(&seq::svg(events, Zoom::Sessions));
+    h.push_str(&seq::svg(events, Zoom::Sessions, ja));
     let _ = write!(
         h,
         "</div>\n<details><summary>{}</summary><div class=\"scroll\">",
         t(ja, "Every protocol line", "プロトコルのすべての行")
     );
-    h.push_str(&seq::svg(events, Zoom::Lines));
+    h.push_str(&seq::svg(events, Zoom::Lines, ja));
     h.push_str("</div></details>\n");
 
     // Delivered messages with their path.

@@ -1,6 +1,11 @@
 //! Sequence diagrams of a run: one lifeline per host, one arrow per
 //! protocol line (or per connection), virtual time on the left, failures
 //! (4xx/5xx replies, -ERR, NO/BAD, refused connections, bounces) in red.
+//!
+//! The words the diagram adds (a connection, a session, a connection that
+//! failed) are in English or (`ja`) Japanese, worded as [`super::ja`] words
+//! the same events; what the hosts said (commands, replies, DNS) stays as it
+//! was on the wire.
 
 use super::Event;
 use super::Kind;
@@ -41,8 +46,19 @@ pub enum Flow {
     Dns,
 }
 
-/// The arrows of a trace, in order.
-pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
+/// An accepted connection before any reply tells what it is.
+fn connect_word(ja: bool) -> &'static str {
+    if ja { "接続" } else { "connect" }
+}
+
+/// A connection once its protocol is known (`SMTP session`, `SMTP セッション`).
+fn session_word(proto: &str, ja: bool) -> String {
+    if ja { format!("{proto} セッション") } else { format!("{proto} session") }
+}
+
+/// The arrows of a trace, in order, the diagram's own words in English or
+/// (`ja`) Japanese.
+pub fn arrows(events: &[Event], zoom: Zoom, ja: bool) -> Vec<Arrow> {
     let mut out = Vec::new();
     let t = |e: &Event| super::render::clock(e.t);
     // For the session view: per connection, the first and the worst reply.
@@ -101,7 +117,7 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                         time: t(e),
                         from: peer,
                         to: e.host.to_string(),
-                        text: String::from("connect"),
+                        text: connect_word(ja).to_string(),
                         failure: false,
                         request: true,
                         flow: Flow::Send,
@@ -114,23 +130,25 @@ pub fn arrows(events: &[Event], zoom: Zoom) -> Vec<Arrow> {
                 {
                     let failure = e.is_failure();
                     let proto = k.name().split('.').next().unwrap_or("").to_ascii_uppercase();
-                    if a.text == "connect" {
-                        a.text = format!("{proto} session");
+                    if a.text == connect_word(ja) {
+                        a.text = session_word(&proto, ja);
                         a.flow = fetch_if(k != Kind::SmtpReply);
                     }
                     if failure && !a.failure {
                         a.failure = true;
-                        a.text = format!("{proto} session: {line}");
+                        a.text = format!("{}: {line}", session_word(&proto, ja));
                     }
                 }
             }
             (_, Kind::TcpError) => {
-                // The host that could not connect is the client.
+                // The host that could not connect is the client; the line is
+                // maillab's (`connect to hub [192.0.2.20]:25: …`), so it is read
+                // in the diagram's language, the socket's reason as it was.
                 out.push(Arrow {
                     time: t(e),
                     from: e.host.to_string(),
                     to: peer,
-                    text: line,
+                    text: e.line_in(ja).into_owned(),
                     failure: true,
                     request: true,
                     flow: Flow::Send,
@@ -210,8 +228,9 @@ fn mm(s: &str) -> String {
     s.replace(';', "#59;").replace('#', "#35;").replace("#35;59;", "#59;").replace('<', "#lt;").replace('>', "#gt;")
 }
 
-pub fn mermaid(events: &[Event], zoom: Zoom) -> String {
-    let arrows = arrows(events, zoom);
+/// The diagram as a Mermaid `sequenceDiagram`, its words in English or (`ja`) Japanese.
+pub fn mermaid(events: &[Event], zoom: Zoom, ja: bool) -> String {
+    let arrows = arrows(events, zoom, ja);
     let mut s = String::from("sequenceDiagram\n");
     for h in lifelines(&arrows) {
         let _ = writeln!(s, "  participant {}", h.replace(['.', ' ', '-'], "_") + " as " + &h);
@@ -234,8 +253,15 @@ fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-pub fn svg(events: &[Event], zoom: Zoom) -> String {
-    let arrows = arrows(events, zoom);
+/// The start of an arrow's text that fits the width of 70 Latin characters,
+/// so a Japanese label is cut where an English one as wide would be.
+fn fitted(text: &str) -> &str {
+    crate::base::textwidth::fit(text, 70.0 * 6.2)
+}
+
+/// The diagram as SVG, its words in English or (`ja`) Japanese.
+pub fn svg(events: &[Event], zoom: Zoom, ja: bool) -> String {
+    let arrows = arrows(events, zoom, ja);
     let lines = lifelines(&arrows);
     let (left, col, row, top) = (110.0, 230.0, 22.0, 70.0);
     let x = |h: &str| left + lines.iter().position(|l| l == h).unwrap_or(0) as f64 * col + col / 2.0;
@@ -270,15 +296,89 @@ pub fn svg(events: &[Event], zoom: Zoom) -> String {
             s,
             "  <line x1=\"{x1:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"1.3\" marker-end=\"url(#{marker})\"/>"
         );
-        let text: String = a.text.chars().take(70).collect();
+        let text = fitted(&a.text);
         let _ = writeln!(
             s,
             "  <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{colour}\">{}</text>",
             (x1 + x2) / 2.0,
             y - 4.0,
-            xml(&text)
+            xml(text)
         );
     }
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Field, Kind, ev};
+    use super::*;
+
+    /// Two connections: one accepted and answered with a refusal, one that
+    /// could not be made, and a connection accepted that never got a reply.
+    fn run() -> Vec<Event> {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a time");
+        vec![
+            ev(t, "dept", Kind::TcpAccept).session(1).peer("pc1").line("connection from pc1 [192.0.2.23]:49152"),
+            ev(t, "dept", Kind::SmtpReply)
+                .session(1)
+                .peer("pc1")
+                .line("220 dept.example ESMTP")
+                .field(Field::Code, 220),
+            ev(t, "dept", Kind::SmtpReply)
+                .session(1)
+                .peer("pc1")
+                .line("554 5.7.1 Relay access denied")
+                .field(Field::Code, 554),
+            ev(t, "dept", Kind::TcpError).peer("hub").line("connect to hub [192.0.2.20]:25: Connection timed out"),
+            ev(t, "hub", Kind::TcpAccept).session(2).peer("dept").line("connection from dept [192.0.2.10]:49153"),
+        ]
+    }
+
+    fn texts(ja: bool) -> Vec<String> {
+        arrows(&run(), Zoom::Sessions, ja).into_iter().map(|a| a.text).collect()
+    }
+
+    /// In Japanese the diagram's own words are Japanese, worded as the
+    /// Japanese trace words the same events; the reply and the socket's
+    /// reason stay as they were.
+    #[test]
+    fn the_diagrams_words_follow_the_language() {
+        assert_eq!(
+            texts(false),
+            [
+                "SMTP session: 554 5.7.1 Relay access denied",
+                "connect to hub [192.0.2.20]:25: Connection timed out",
+                "connect"
+            ]
+        );
+        assert_eq!(
+            texts(true),
+            [
+                "SMTP セッション: 554 5.7.1 Relay access denied",
+                "hub [192.0.2.20]:25 に接続できません: Connection timed out",
+                "接続"
+            ]
+        );
+        let (en, ja) = (mermaid(&run(), Zoom::Sessions, false), mermaid(&run(), Zoom::Sessions, true));
+        assert!(
+            en.contains("pc1--xdept:") && ja.contains("pc1--xdept:") && ja.contains("SMTP セッション: 554"),
+            "{ja}"
+        );
+        // A session that went well is just its protocol.
+        let fine: Vec<Event> = run().into_iter().take(2).collect();
+        assert!(svg(&fine, Zoom::Sessions, true).contains(">SMTP セッション</text>"));
+        assert!(svg(&fine, Zoom::Sessions, false).contains(">SMTP session</text>"));
+    }
+
+    /// An arrow's text is cut at the width of 70 Latin characters: a
+    /// Japanese one earlier, as its characters are wider.
+    #[test]
+    fn a_long_text_is_cut_by_its_width() {
+        assert_eq!(fitted(&"a".repeat(90)), "a".repeat(70));
+        let ja = format!("SMTP セッション: {}", "拒".repeat(60));
+        let cut = fitted(&ja);
+        assert!(ja.starts_with(cut) && cut.chars().count() < 70, "{cut}");
+        assert!(crate::base::textwidth::width(cut) <= 70.0 * 6.2);
+    }
 }

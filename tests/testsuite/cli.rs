@@ -339,6 +339,54 @@ fn the_network_picture_is_japanese_in_japanese() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `run --seq` draws its words in the language of `--lang` or the locale
+/// (a session, a connection that failed), and so do both sequence diagrams
+/// of a Japanese HTML report; protocol lines stay as on the wire, English
+/// stays English.
+#[test]
+fn the_sequence_diagrams_are_japanese_in_japanese() {
+    let failed = (
+        "mx1 [198.51.100.25]:25: Connection timed out",
+        "mx1 [198.51.100.25]:25 に接続できません: Connection timed out",
+    );
+    for f in ["mermaid", "svg"] {
+        for zoom in ["lines", "sessions"] {
+            let args = ["run", "scenarios/mx-fallback.yaml", "--seq", f, "--zoom", zoom];
+            let (code, en, _) = maillab(&args);
+            assert_eq!(code, 0);
+            assert!(en.contains(&format!("connect to {}", failed.0)) && !en.contains("接続"), "{f} {zoom}: {en}");
+            let (code, ja, _) = maillab(&[&args[..], &["--lang", "ja"]].concat());
+            assert_eq!(code, 0);
+            assert!(ja.contains(failed.1) && !ja.contains("connect to"), "{f} {zoom}: {ja}");
+            let (_, by_locale, _) = maillab_in(&[("LANG", "ja_JP.UTF-8")], &args);
+            assert_eq!(by_locale, ja, "{f} {zoom}");
+            if zoom == "sessions" {
+                assert!(en.contains("SMTP session") && !en.contains("セッション"), "{f}: {en}");
+                assert!(ja.contains("SMTP セッション") && !ja.contains("session"), "{f}: {ja}");
+            } else {
+                assert!(ja.contains("EHLO ") && ja.contains("250 "), "{f}: protocol lines as on the wire: {ja}");
+            }
+        }
+    }
+    let (_, help, _) = maillab(&["--lang", "ja", "run", "--help"]);
+    assert!(help.contains("トレースの代わりに、実行のシーケンス図を --lang の言語で表示します。"), "{help}");
+
+    let dir = std::env::temp_dir().join(format!("maillab-seq-ja-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    let html = dir.join("r.html");
+    let path = html.to_str().expect("utf-8");
+    let (code, _, err) = maillab(&["--lang", "ja", "run", "scenarios/mx-fallback.yaml", "--html", path]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).expect("the report");
+    assert!(page.contains(">SMTP セッション</text>") && page.contains(&format!(">{}</text>", failed.1)), "{page}");
+    assert!(!page.contains("SMTP session") && !page.contains("connect to"), "{page}");
+    let (code, _, err) = maillab(&["run", "scenarios/mx-fallback.yaml", "--html", path]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).expect("the report");
+    assert!(page.contains(">SMTP session</text>") && !page.contains("セッション"), "{page}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn committed_schemas_match_the_code() {
     for (what, file) in [("scenario", "schemas/scenario.schema.json"), ("lesson", "schemas/lesson.schema.json")] {

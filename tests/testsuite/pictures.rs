@@ -2,10 +2,12 @@
 //! test fails when a committed picture no longer matches its scenario; run
 //! `UPDATE_PICTURES=1 cargo test --test testsuite pictures::` to draw them again.
 //!
-//! A network picture whose Japanese words differ (`maillab graph --lang ja`:
-//! a link's latency) has a Japanese twin, `NAME-network-ja.svg`, which the
-//! Japanese gallery shows in its place; where the two are the same, there is
-//! no twin and both galleries show the one picture.
+//! A picture whose Japanese words differ (`maillab graph --lang ja`: a
+//! link's latency; `maillab run --seq svg --lang ja`: `SMTP セッション`, a
+//! connection that failed) has a Japanese twin, `NAME-network-ja.svg` or
+//! `NAME-sequence-ja.svg`, which the Japanese gallery shows in its place;
+//! where the two are the same, there is no twin and both galleries show the
+//! one picture.
 
 use crate::common;
 
@@ -24,13 +26,14 @@ fn committed_pictures_are_fresh() {
         let network = maillab::report::graph::svg(&sc, false);
         let network_ja = maillab::report::graph::svg(&sc, true);
         let twin = (network_ja != network).then_some(network_ja);
+        let sequence = maillab::trace::seq::svg(&r.events, maillab::trace::seq::Zoom::Sessions, false);
+        let sequence_ja = maillab::trace::seq::svg(&r.events, maillab::trace::seq::Zoom::Sessions, true);
+        let sequence_twin = (sequence_ja != sequence).then_some(sequence_ja);
         let pictures = [
             (format!("{name}-network.svg"), Some(network)),
             (format!("{name}-network-ja.svg"), twin),
-            (
-                format!("{name}-sequence.svg"),
-                Some(maillab::trace::seq::svg(&r.events, maillab::trace::seq::Zoom::Sessions)),
-            ),
+            (format!("{name}-sequence.svg"), Some(sequence)),
+            (format!("{name}-sequence-ja.svg"), sequence_twin),
         ];
         for (file, fresh) in pictures {
             let path = dir.join(&file);
@@ -53,16 +56,16 @@ fn committed_pictures_are_fresh() {
     );
 }
 
-/// The Japanese gallery shows a network picture's Japanese twin where there
-/// is one, and the shared picture where there is none.
+/// The Japanese gallery shows a picture's Japanese twin where there is one,
+/// and the shared picture where there is none.
 #[test]
-fn the_japanese_gallery_shows_the_japanese_network_pictures() {
+fn the_japanese_gallery_shows_the_japanese_pictures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let gallery = std::fs::read_to_string(root.join("book/ja/src/gallery.md")).expect("the Japanese gallery");
     let mut wrong = Vec::new();
-    for name in common::scenario_names() {
-        let twin = format!("{name}-network-ja.svg");
-        let shared = format!("{name}-network.svg");
+    for (name, what) in common::scenario_names().iter().flat_map(|n| [(n, "network"), (n, "sequence")]) {
+        let twin = format!("{name}-{what}-ja.svg");
+        let shared = format!("{name}-{what}.svg");
         let want = if root.join("book/src/pictures").join(&twin).exists() { &twin } else { &shared };
         let shown = |f: &str| gallery.contains(&format!("(../../src/pictures/{f})"));
         if (shown(&twin) || shown(&shared)) && !shown(want) {
