@@ -31,8 +31,15 @@ pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// a cap is closed at once, unanswered.
 pub const MAX_TCP_SESSIONS: usize = super::listen::MAX_SESSIONS;
 
-/// The zones of one dns host, plus PTR records for every host of the
-/// scenario when `reverse_dns` is on (like an ISP's reverse zone).
+/// The zones of one dns host, plus, when `reverse_dns` is on, the pair of
+/// records a provider publishes for each host of the scenario (like an
+/// ISP's reverse zone): the PTR of its address naming its `hostname`, and
+/// the A record of that name leading back to the address, so that an MTA's
+/// forward check of the name (made at every connection) confirms it.
+/// What the scenario writes wins: a host whose PTR is written in a zone
+/// gets no automatic pair (its reverse DNS is the author's, as in
+/// scenarios/forged-ptr.yaml), and a name with written records gets no
+/// automatic A.
 pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
     let mut db = DnsDb::new();
     for (origin, recs) in &cfg.zones {
@@ -42,13 +49,29 @@ pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
         }
     }
     if cfg.reverse {
+        // Every name any dns host of the scenario writes records for.
+        let key = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
+        let written: std::collections::BTreeSet<String> = sc
+            .hosts
+            .iter()
+            .filter_map(|h| h.dns.as_ref())
+            .flat_map(|d| &d.zones)
+            .flat_map(|(_, recs)| recs)
+            .map(|r| key(&r.name))
+            .collect();
         db.add_zone("in-addr.arpa");
         for h in &sc.hosts {
-            db.add(ZoneRecord {
-                name: dns::reverse_name(h.address),
-                ttl: dns::DEFAULT_TTL,
-                data: RecordData::Ptr(h.hostname.clone()),
-            });
+            let reverse = dns::reverse_name(h.address);
+            if written.contains(&key(&reverse)) {
+                continue;
+            }
+            db.add(ZoneRecord { name: reverse, ttl: dns::DEFAULT_TTL, data: RecordData::Ptr(h.hostname.clone()) });
+            if !written.contains(&key(&h.hostname)) {
+                if db.zone_of(&h.hostname).is_none() {
+                    db.add_zone(&h.hostname);
+                }
+                db.add(ZoneRecord { name: h.hostname.clone(), ttl: dns::DEFAULT_TTL, data: RecordData::A(h.address) });
+            }
         }
     }
     db

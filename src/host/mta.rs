@@ -370,10 +370,15 @@ impl Mta {
             .map_or(Cow::Borrowed(r), Cow::Owned)
     }
 
-    /// Forward-confirmed reverse DNS: does the PTR name `name` have an A
-    /// record leading back to `ip`? Returns (forged, trusted): a name that
-    /// leads elsewhere or does not exist is forged; one whose look-up fails
-    /// for now is neither forged nor trusted.
+    /// Forward-confirmed reverse DNS, done at every connection as both
+    /// real MTAs do: does the PTR name `name` have an A record leading back
+    /// to `ip`? Returns (forged, trusted). A name that leads elsewhere, does
+    /// not exist, or whose look-up fails even for now is not kept:
+    /// Postfix's smtpd_peer.c (smtpd_peer_sockaddr_to_hostname) logs
+    /// "hostname %s does not resolve to address %s[: reason]" and calls the
+    /// client `unknown` (name_status TEMP or FORGED); sendmail's daemon.c
+    /// (getauthinfo) sets may_be_forged whenever sm_gethostbyname() gives
+    /// nothing, a temporary failure included.
     async fn confirm_name(&self, ip: Ipv4Addr, name: &str, program: Program, pid: u32) -> (bool, bool) {
         let Some(r) = &self.resolver else { return (false, false) };
         let why = match r.a(name).await {
@@ -381,7 +386,8 @@ impl Mta {
             Ok(ips) if ips.is_empty() => Some("No address associated with hostname"),
             Ok(_) => None,
             Err(ResolveError::Permanent(..)) => Some("Name or service not known"),
-            Err(ResolveError::Temporary(_)) => return (false, false),
+            // getaddrinfo's EAI_AGAIN, as glibc's gai_strerror() words it.
+            Err(ResolveError::Temporary(_)) => Some("Temporary failure in name resolution"),
         };
         if let Some(l) = self.persona().log_forged(name, ip, why) {
             self.log.log(program, pid, &l);
@@ -524,10 +530,8 @@ impl Mta {
         let pid = self.new_pid();
         let p = self.persona();
         let (forged, name_trusted) = match &ptr {
-            Some(n) if service == Service::Smtp && cfg.trusts_names() => {
-                self.confirm_name(ip, n, service.program(), pid).await
-            }
-            _ => (false, false),
+            Some(n) => self.confirm_name(ip, n, service.program(), pid).await,
+            None => (false, false),
         };
         // The access database's Connect: entry (by address, or by a
         // forward-confirmed name). Port 25 only, like the DNSBLs.

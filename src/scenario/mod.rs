@@ -199,17 +199,6 @@ impl MtaConfig {
     pub fn in_relay_networks(&self, ip: Ipv4Addr) -> bool {
         self.relay_networks.iter().any(|c| c.contains(ip))
     }
-
-    /// Does a name decide anything here? Then the client's PTR name is
-    /// checked forwards at connect. (Real MTAs check at every connection;
-    /// the lab skips the query where no rule trusts a name.)
-    pub fn trusts_names(&self) -> bool {
-        !self.relay_client_domains.is_empty()
-            || self
-                .access
-                .iter()
-                .any(|e| e.tag == access::Tag::Connect && !e.key.chars().all(|c| c.is_ascii_digit() || c == '.'))
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

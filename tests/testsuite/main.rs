@@ -26,6 +26,7 @@ mod long_lines;
 mod mx_alias;
 mod pcap;
 mod pictures;
+mod reverse_dns;
 mod scenarios;
 mod serve;
 mod sessions;
