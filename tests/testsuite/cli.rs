@@ -242,7 +242,7 @@ fn the_run_summary_is_japanese_with_lang_ja() {
         "summary  受け付けた宛先 1 件: ここで配送 0 件、中継 1 件、エラーメール 0 件、キューに残り 0 件",
         "run.end  経過した仮想時間: ",
         "配送されたメッセージ（ヘッダ部。Received: フィールドを下から上へ読むと経路がわかります）:",
-        "== 10:00:00.700 · mx のメールボックス alice@example.com ==",
+        "== 10:00:00.730 · mx のメールボックス alice@example.com ==",
         "\n期待値 6 件: 成立 6 件、不成立 0 件\n",
         "PASS  ステップ 1: DATA への 250 応答 — 受け取った応答 `250 2.0.0 ",
         "PASS  alice@example.com に配送された件名に「Lunch」を含むメッセージ 1 通 — 見つかったのは 1 通\n",
