@@ -13,15 +13,17 @@
 
 use super::{Event, Field, Kind};
 use regex::{Captures, Regex};
-use std::sync::LazyLock;
 
 /// A pattern compiled once.
 macro_rules! re {
     ($p:literal) => {{
-        static RE: LazyLock<Regex> = LazyLock::new(|| Regex::new($p).unwrap_or_else(|e| panic!("{e}")));
+        static RE: ::std::sync::LazyLock<::regex::Regex> =
+            ::std::sync::LazyLock::new(|| ::regex::Regex::new($p).unwrap_or_else(|e| panic!("{e}")));
         &*RE
     }};
 }
+
+mod auth;
 
 /// The event's line in Japanese, or `None` when it stays as written.
 pub fn line(e: &Event) -> Option<String> {
@@ -148,6 +150,10 @@ pub fn line(e: &Event) -> Option<String> {
             };
             Some(format!("{qid}: <{}> をリストサーバに渡しました（{which}）", &c[1]))
         }
+        Kind::AuthSign => auth::sign(e, l),
+        Kind::AuthSpf => auth::spf(l),
+        Kind::AuthDkim => auth::dkim(l),
+        Kind::AuthDmarc => auth::dmarc(l),
         k if k.category() == super::Category::List => list(e, l),
         _ => None,
     }

@@ -286,6 +286,10 @@ fn a_japanese_reader_sees_the_narration_in_japanese() {
         Kind::PopauthAdd,
         Kind::PopauthExpire,
         Kind::AuthDelay,
+        Kind::AuthSign,
+        Kind::AuthSpf,
+        Kind::AuthDkim,
+        Kind::AuthDmarc,
         Kind::ListReceive,
         Kind::ListSend,
         Kind::ListDistribute,
@@ -329,6 +333,13 @@ fn a_japanese_reader_sees_the_narration_in_japanese() {
         "TLS established",
         "message content",
         "deferred:",
+        "field added",
+        "permitted sender",
+        "publishes no",
+        "signature verified",
+        "no valid DKIM signature",
+        "policy applied",
+        "of the sample",
     ];
     let mut seen: BTreeMap<Kind, usize> = BTreeMap::new();
     let mut left: BTreeMap<Kind, usize> = BTreeMap::new();
