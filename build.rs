@@ -1,4 +1,4 @@
-//! Puts the shipped lessons and scenarios into the binary (`base::shipped`),
+//! Puts the shipped lessons, scenarios and `serve` labs into the binary (`base::shipped`),
 //! so `maillab lesson run 01-…` works from any folder after `cargo install`.
 //! Answer keys (`*.answers.yaml`) stay out: no command needs them at run time.
 
@@ -10,7 +10,7 @@ fn main() {
     let mut out = String::from(
         "/// The shipped files: (path relative to the project, contents), sorted by path.\npub static FILES: &[(&str, &str)] = &[\n",
     );
-    for folder in ["lessons", "scenarios"] {
+    for folder in ["lessons", "scenarios", "labs"] {
         let dir = Path::new(&root).join(folder);
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut names: Vec<String> = std::fs::read_dir(&dir)

@@ -6,7 +6,7 @@ Not part of `cargo test`: it runs for minutes. Usage:
     cargo build --release            # or use the debug build with --maillab
     python3 bench/soak.py --minutes 10 [--maillab target/release/maillab]
 
-It starts `maillab serve tests/fixtures/serve-lab.yaml` (ports chosen by
+It starts `maillab serve labs/serve-lab.yaml` (ports chosen by
 the system), then runs side by side, from their own loopback addresses:
 
   well-behaved clients (127.9.0.x)
@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "tests/fixtures/serve-lab.yaml"
+SCENARIO = ROOT / "labs/serve-lab.yaml"
 SERVICES = ["smtp", "pop3", "imap", "dns", "http", "submission", "submissions", "imaps", "pop3s"]
 
 # Pause of each sender between messages: a steady load, not a flood (the

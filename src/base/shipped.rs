@@ -1,9 +1,10 @@
-//! The lessons and scenarios that ship with maillab, built into the binary
-//! (see `build.rs`), so every command finds them from any folder after
-//! `cargo install`. A file on disk always wins: [`read`] looks on disk first
-//! and falls back to the built-in copy only for a relative path that names a
-//! shipped file (`lessons/NAME.yaml`, `scenarios/NAME.yaml`, also reached as
-//! `lessons/../scenarios/NAME.yaml`). Answer keys are not built in.
+//! The lessons, scenarios and `serve` labs that ship with maillab, built
+//! into the binary (see `build.rs`), so every command finds them from any
+//! folder after `cargo install`. A file on disk always wins: [`read`] looks
+//! on disk first and falls back to the built-in copy only for a relative path
+//! that names a shipped file (`lessons/NAME.yaml`, `scenarios/NAME.yaml`,
+//! `labs/NAME.yaml`, also reached as `lessons/../scenarios/NAME.yaml`).
+//! Answer keys are not built in.
 
 use std::path::{Component, Path};
 
@@ -85,12 +86,14 @@ mod tests {
         assert!(builtin(Path::new("/lessons/01-addresses-and-messages.yaml")).is_none());
         assert!(files_in("lessons").iter().all(|p| p.starts_with("lessons/") && p.ends_with(".yaml")));
         assert!(files_in("scenarios").contains(&"scenarios/relay-chain.yaml"));
+        assert!(builtin(Path::new("labs/serve-lab.yaml")).is_some(), "the labs lesson 05 and serve.md name");
+        assert!(builtin(Path::new("labs/serve-tls.yaml")).is_some());
     }
 
     #[test]
     fn every_file_of_the_folders_is_built_in() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for folder in ["lessons", "scenarios"] {
+        for folder in ["lessons", "scenarios", "labs"] {
             for e in std::fs::read_dir(root.join(folder)).expect("folder").flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
                 if name.ends_with(".yaml") && !name.ends_with(".answers.yaml") {

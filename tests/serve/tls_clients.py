@@ -1,4 +1,4 @@
-"""Real TLS clients against `maillab serve tests/fixtures/serve-tls.yaml`.
+"""Real TLS clients against `maillab serve labs/serve-tls.yaml`.
 
 Argument: the ready file. Python's smtplib (STARTTLS on the submission
 port, and implicit TLS on 465), imaplib.IMAP4_SSL and IMAP4.starttls() on

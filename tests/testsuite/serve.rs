@@ -236,7 +236,7 @@ fn wait_for_mail(ep: &(String, u16), user: &str, password: &str, want: usize) ->
 
 #[test]
 fn ready_file_lists_endpoints_and_client_settings() {
-    let server = serve("tests/fixtures/serve-lab.yaml", "ready");
+    let server = serve("labs/serve-lab.yaml", "ready");
     let v = &server.ready;
     let (address, smtp) = server.endpoint("mail", "smtp");
     assert_eq!(address, "127.0.2.25");
@@ -269,6 +269,35 @@ fn ready_file_lists_endpoints_and_client_settings() {
     assert!(xml.contains(&format!("<port>{smtp}</port>")), "{xml}");
 }
 
+/// A user trial: lesson 05 sent students to `maillab serve
+/// tests/fixtures/serve-lab.yaml`, a file only the source tree has. The
+/// labs the lesson and the book name are built in (`labs/`), so the command
+/// the lesson gives, and the TLS lab of serve.md, start from an empty folder.
+#[test]
+fn the_lessons_serve_command_works_from_an_empty_folder() {
+    let lesson =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/05-mail-client-setup.yaml"))
+            .expect("lesson 05");
+    let re = regex::Regex::new(r"(?m)^\s*maillab serve (\S+)\s*$").expect("regex");
+    let mut files: Vec<String> = re.captures_iter(&lesson).map(|c| c[1].to_string()).collect();
+    assert!(!files.is_empty(), "lesson 05 gives no `maillab serve FILE` line");
+    files.push("labs/serve-tls.yaml".into());
+    files.sort();
+    files.dedup();
+    let empty = temp("empty-folder", "d");
+    std::fs::create_dir_all(&empty).expect("an empty folder");
+    for f in files {
+        let server = spawn_serve_with(Path::new(&f), "empty-folder", Stdio::null(), "text", |c| {
+            c.current_dir(&empty);
+        });
+        let mut c = Client::connect(&server.endpoint("mail", "smtp"));
+        let greeting = c.reply();
+        assert!(greeting.starts_with("220 mail.example.ac.jp"), "{f}: {greeting}");
+        c.smtp("QUIT", "221");
+    }
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
 /// A user trial: on a mailstore with `submission: true` and `tls: offered`
 /// serve printed IMAP and SMTP with no connection security, while its own
 /// autoconfig listed 993 SSL first. Both now say the same, protected ports:
@@ -277,7 +306,7 @@ fn ready_file_lists_endpoints_and_client_settings() {
 fn a_tls_host_gets_the_client_settings_its_autoconfig_gives() {
     let log = temp("tls-settings", "txt");
     let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
-    let server = spawn_serve(Path::new("tests/fixtures/serve-tls.yaml"), "tls-settings", out, "text");
+    let server = spawn_serve(Path::new("labs/serve-tls.yaml"), "tls-settings", out, "text");
     let (imaps, submissions) = (server.port("mail", "imaps"), server.port("mail", "submissions"));
     let taro = &server.ready["clients"][0];
     assert_eq!(taro["user"], "taro@example.ac.jp");
@@ -356,7 +385,7 @@ fn every_service_answers_again_after_the_process_ran_out_of_file_descriptors() {
     use std::os::unix::process::CommandExt;
     const FDS: u64 = 48;
     let file = temp("emfile", "yaml");
-    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    std::fs::copy("labs/serve-lab.yaml", &file).expect("copy the fixture");
     let log = temp("emfile", "log");
     let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
     let server = spawn_serve_with(&file, "emfile", out, "json", |cmd| {
@@ -433,7 +462,7 @@ fn every_service_answers_again_after_the_process_ran_out_of_file_descriptors() {
 #[test]
 fn one_client_address_cannot_hold_every_session() {
     let file = temp("perclient", "yaml");
-    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    std::fs::copy("labs/serve-lab.yaml", &file).expect("copy the fixture");
     let log = temp("perclient", "log");
     let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
     let server = spawn_serve_with(&file, "perclient", out, "json", |cmd| {
@@ -685,7 +714,7 @@ fn sessions_on_one_thread_deliver_and_trace_everything() {
 #[test]
 fn a_trickling_client_is_cut_off_within_the_idle_timeout() {
     let file = temp("trickle", "yaml");
-    std::fs::copy("tests/fixtures/serve-lab.yaml", &file).expect("copy the fixture");
+    std::fs::copy("labs/serve-lab.yaml", &file).expect("copy the fixture");
     let log = temp("trickle", "log");
     let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
     let server = spawn_serve_with(&file, "trickle", out, "json", |cmd| {
@@ -744,7 +773,7 @@ fn a_trickling_client_is_cut_off_within_the_idle_timeout() {
 /// wrong password over POP3 waits 4 s.
 #[test]
 fn failed_smtp_auth_is_slowed_down_and_shared_with_pop3() {
-    let server = serve("tests/fixtures/serve-lab.yaml", "authdelay");
+    let server = serve("labs/serve-lab.yaml", "authdelay");
     let mut c = Client::connect(&server.endpoint("mail", "smtp"));
     c.set_timeout(30);
     assert!(c.reply().starts_with("220"));
@@ -781,7 +810,7 @@ fn a_taken_port_is_a_clear_error() {
     let port = l.local_addr().expect("bound").port();
     let out = Command::new(env!("CARGO_BIN_EXE_maillab"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["serve", "tests/fixtures/serve-lab.yaml", "--port", &format!("smtp={port}"), "--port", "pop3=0"])
+        .args(["serve", "labs/serve-lab.yaml", "--port", &format!("smtp={port}"), "--port", "pop3=0"])
         .args(["--port", "imap=0", "--port", "dns=0", "--port", "http=0"])
         .output()
         .expect("runs");
@@ -794,7 +823,7 @@ fn a_taken_port_is_a_clear_error() {
 
 #[test]
 fn clients_that_hang_up_mid_command_or_mid_data_do_no_harm() {
-    let server = serve("tests/fixtures/serve-lab.yaml", "hangup");
+    let server = serve("labs/serve-lab.yaml", "hangup");
     let smtp = server.endpoint("mail", "smtp");
     let talk = |parts: &[&[u8]]| {
         let mut c = Client::connect(&smtp);
@@ -851,7 +880,7 @@ fn python_smtplib_poplib_and_imaplib_against_serve() {
     if !tools("serve::python_smtplib_poplib_and_imaplib_against_serve", &["python3"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "python");
+    let server = serve("labs/serve-lab.yaml", "python");
     python_checks(&server, "clients.py", &[], "client checks failed", "all client checks passed");
 }
 
@@ -886,7 +915,7 @@ fn python_imaplib_uses_the_imap_extensions() {
     if !tools("serve::python_imaplib_uses_the_imap_extensions", &["python3"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "imapext");
+    let server = serve("labs/serve-lab.yaml", "imapext");
     python_checks(&server, "imap_extensions.py", &[], "imaplib checks failed", "all imap extension checks passed");
 }
 
@@ -898,7 +927,7 @@ fn mbsync_syncs_a_maildir_with_serve() {
     if !tools("serve::mbsync_syncs_a_maildir_with_serve", &["python3", "mbsync"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "mbsync");
+    let server = serve("labs/serve-lab.yaml", "mbsync");
     let work = temp("mbsync", "d");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work directory");
@@ -946,7 +975,7 @@ fn dig_curl_and_swaks_against_serve() {
     if !tools("serve::dig_curl_and_swaks_against_serve", &["dig", "curl", "swaks"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "tools");
+    let server = serve("labs/serve-lab.yaml", "tools");
     let (ns, dns) = server.endpoint("ns", "dns");
     let (mail, smtp) = server.endpoint("mail", "smtp");
     let (pop3, imap, http) = (server.port("mail", "pop3"), server.port("mail", "imap"), server.port("mail", "http"));
@@ -1094,7 +1123,7 @@ fn real_tls_clients_against_serve() {
     if !tools("serve::real_tls_clients_against_serve", &["python3", "openssl"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-tls.yaml", "tls");
+    let server = serve("labs/serve-tls.yaml", "tls");
     let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
     python_checks(&server, "tls_clients.py", &[], "TLS client checks failed", "all TLS client checks passed");
     let (a, p) = server.endpoint("mail", "submission");
@@ -1119,7 +1148,7 @@ fn curl_openssl_and_swaks_over_tls_against_serve() {
     if !tools("serve::curl_openssl_and_swaks_over_tls_against_serve", &["curl", "openssl", "swaks"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-tls.yaml", "tls-tools");
+    let server = serve("labs/serve-tls.yaml", "tls-tools");
     let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
     let name = "mail.example.ac.jp";
     let (addr, submissions) = server.endpoint("mail", "submissions");
@@ -1316,7 +1345,7 @@ fn mutt_sends_with_smtp_url_and_auth() {
     if !tools("serve::mutt_sends_with_smtp_url_and_auth", &["mutt"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "mutt");
+    let server = serve("labs/serve-lab.yaml", "mutt");
     let home = mutt_home("mutt");
     let rc = muttrc(&server, &home);
     let out = bounded(
@@ -1348,7 +1377,7 @@ fn mutt_reads_over_imap_in_a_terminal() {
     if !tools("serve::mutt_reads_over_imap_in_a_terminal", &["mutt", "script"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "mutt-imap");
+    let server = serve("labs/serve-lab.yaml", "mutt-imap");
     submit(
         &server.endpoint("mail", "smtp"),
         "taro@example.ac.jp",
@@ -1457,7 +1486,7 @@ fn fetchmail_fetches_by_pop3_and_imap() {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
-    let server = serve("tests/fixtures/serve-lab.yaml", "fetchmail");
+    let server = serve("labs/serve-lab.yaml", "fetchmail");
     let smtp = server.endpoint("mail", "smtp");
     for (to, subject) in [
         ("taro@example.ac.jp", "one for POP3"),
@@ -1544,7 +1573,7 @@ fn getmail_retrieves_by_pop3_and_imap() {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
-    let server = serve("tests/fixtures/serve-lab.yaml", "getmail");
+    let server = serve("labs/serve-lab.yaml", "getmail");
     let smtp = server.endpoint("mail", "smtp");
     let pop3 = server.endpoint("mail", "pop3");
     let (addr, imap_port) = server.endpoint("mail-net", "imap");
@@ -1642,7 +1671,7 @@ fn offlineimap_syncs_a_maildir_with_serve() {
     if !tools("serve::offlineimap_syncs_a_maildir_with_serve", &["offlineimap"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "offlineimap");
+    let server = serve("labs/serve-lab.yaml", "offlineimap");
     let imap_ep = server.endpoint("mail", "imap");
     let pop3 = server.endpoint("mail", "pop3");
     submit(
@@ -1723,7 +1752,7 @@ fn msmtp_sends_with_auth() {
     if !tools("serve::msmtp_sends_with_auth", &["msmtp"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "msmtp");
+    let server = serve("labs/serve-lab.yaml", "msmtp");
     let (addr, port) = server.endpoint("mail", "smtp");
     let home = client_dir("msmtp");
     let out = bounded(
@@ -1758,7 +1787,7 @@ fn postfix_smtp_source_sends_to_serve() {
     if !tools("serve::postfix_smtp_source_sends_to_serve", &["smtp-source"]) {
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "smtp-source");
+    let server = serve("labs/serve-lab.yaml", "smtp-source");
     let (addr, port) = server.endpoint("mail", "smtp");
     let out = bounded(
         Command::new("smtp-source")
@@ -1777,7 +1806,7 @@ fn postfix_smtp_source_sends_to_serve() {
 /// left waiting (see `AsyncStream::closing`).
 #[test]
 fn the_reply_to_quit_arrives_and_then_the_close() {
-    let server = serve("tests/fixtures/serve-lab.yaml", "quit-close");
+    let server = serve("labs/serve-lab.yaml", "quit-close");
     let mut c = Client::connect(&server.endpoint("mail", "smtp"));
     assert!(c.reply().starts_with("220"));
     c.smtp("EHLO pc.example", "250");
@@ -1803,7 +1832,7 @@ fn serve_sends_no_spare_segments() {
         );
         return;
     }
-    let server = serve("tests/fixtures/serve-lab.yaml", "spare-segments");
+    let server = serve("labs/serve-lab.yaml", "spare-segments");
     let (address, port) = server.endpoint("mail", "smtp");
     let pcap = temp("quit-fin", "pcap");
     let mut shark = Kill(
@@ -1867,7 +1896,7 @@ fn serve_sends_no_spare_segments() {
 /// a connection to another real machine.
 #[test]
 fn literals_under_serve_stay_inside_the_lab() {
-    let yaml = std::fs::read_to_string("tests/fixtures/serve-lab.yaml").expect("fixture");
+    let yaml = std::fs::read_to_string("labs/serve-lab.yaml").expect("fixture");
     let (server, log) = serve_json(&yaml, "literal-lab");
     let smtp = server.endpoint("mail", "smtp");
     let own = format!("taro@[{}]", smtp.0);
