@@ -970,6 +970,25 @@ fn run(cmd: &str, args: &[&str]) -> (bool, String) {
     (out.ok(), out.said())
 }
 
+/// A user trial: `dig … example.com MX` got an empty ADDITIONAL section,
+/// where BIND and NSD put the in-zone address of the MX host (RFC 1035
+/// §3.3.9); NS answers get their name servers' addresses the same way.
+#[test]
+fn dig_sees_the_additional_section() {
+    if !tools("serve::dig_sees_the_additional_section", &["dig"]) {
+        return;
+    }
+    let server = serve("labs/serve-lab.yaml", "dig-additional");
+    let (ns, dns) = server.endpoint("ns", "dns");
+    let (at_ns, dns) = (format!("@{ns}"), dns.to_string());
+    let dig = |q: &[&str]| run("dig", &[&[at_ns.as_str(), "-p", dns.as_str(), "+noall", "+additional"], q].concat());
+    let (ok, out) = dig(&["example.ac.jp", "MX"]);
+    let lines: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    assert!(ok && lines == ["mail.example.ac.jp. 3600 IN A 192.0.2.25"], "{out}");
+    let (ok, out) = dig(&["+tcp", "example.ac.jp", "NS"]);
+    assert!(ok && out.contains("192.0.2.53"), "{out}");
+}
+
 #[test]
 fn dig_curl_and_swaks_against_serve() {
     if !tools("serve::dig_curl_and_swaks_against_serve", &["dig", "curl", "swaks"]) {

@@ -204,6 +204,7 @@ impl DnsDb {
                 answers: vec![self.soa(&name)],
                 authoritative: true,
                 authority: vec![],
+                additional: vec![],
             };
         }
         let apex_soa = (qtype == QType::Any && apex).then(|| self.soa(&name));
@@ -254,7 +255,37 @@ impl DnsDb {
         } else {
             Vec::new()
         };
-        Answer { rcode, answers, authoritative: true, authority }
+        let additional = if rcode == Rcode::NoError { self.additional(&answers) } else { Vec::new() };
+        Answer { rcode, answers, authoritative: true, authority, additional }
+    }
+
+    /// Additional section processing (RFC 1035 §3.3.9: MX "causes type A
+    /// additional section processing for the host specified by EXCHANGE";
+    /// §3.3.11 the same for NS): the A records of each target, once, in the
+    /// order of the answer, when the target is in one of our zones. A name
+    /// elsewhere gets nothing: this server has no data for it (RFC 2181
+    /// §5.4.1 ranks such glue low; the lab has no cache to take it from).
+    fn additional(&self, answers: &[ZoneRecord]) -> Vec<ZoneRecord> {
+        let mut out: Vec<ZoneRecord> = Vec::new();
+        let mut done = BTreeSet::new();
+        for r in answers {
+            let target = match &r.data {
+                RecordData::Mx { exchange, .. } if !exchange.is_empty() => exchange,
+                RecordData::Ns(n) => n,
+                _ => continue,
+            };
+            let target = normalize_name(target);
+            if !done.insert(target.clone()) || !self.is_authoritative_for(&target) {
+                continue;
+            }
+            let Some(set) = self.node(&target) else { continue };
+            out.extend(set.iter().filter(|(d, _)| d.qtype() == QType::A).map(|(d, ttl)| ZoneRecord {
+                name: target.clone(),
+                ttl: *ttl,
+                data: d.clone(),
+            }));
+        }
+        out
     }
 }
 
@@ -389,6 +420,44 @@ mod tests {
         // Asking for the CNAME itself does not follow it.
         let a = d.answer(&q("www.example.com", QType::Cname));
         assert_eq!(a.answers, vec![rec("www CNAME a")]);
+    }
+
+    /// RFC 1035 §3.3.9/§3.3.11: an MX or NS answer carries the A records of
+    /// its targets that are in our zones (as BIND and NSD do), each target
+    /// once; a target outside our zones, and any other answer, gets none.
+    #[test]
+    fn mx_and_ns_answers_carry_the_targets_addresses() {
+        let mut d = db();
+        d.add(rec("@ MX 30 mail.example.org."));
+        d.add(rec("@ MX 40 a"));
+        let a = d.answer(&q("example.com", QType::Mx));
+        let extra: Vec<(&str, &RecordData)> = a.additional.iter().map(|r| (r.name.as_str(), &r.data)).collect();
+        assert_eq!(
+            extra,
+            [
+                ("a.example.com", &RecordData::A(ip("192.0.2.1"))),
+                ("b.example.com", &RecordData::A(ip("192.0.2.2"))),
+                ("b.example.com", &RecordData::A(ip("192.0.2.3"))),
+            ]
+        );
+        // NS: the zone's own name server (from the SOA) is in the zone too.
+        d.add(rec("ns A 192.0.2.53"));
+        d.add(rec("@ NS ns"));
+        let a = d.answer(&q("example.com", QType::Ns));
+        assert!(a.additional.iter().any(|r| r.name == "ns.example.com" && r.data == RecordData::A(ip("192.0.2.53"))));
+        assert!(d.answer(&q("a.example.com", QType::A)).additional.is_empty());
+        assert!(d.answer(&q("nosuch.example.com", QType::Mx)).additional.is_empty());
+        // On the wire, and back.
+        let query = crate::proto::dns::Query {
+            id: 7,
+            question: q("example.com", QType::Mx),
+            recursion_desired: false,
+            edns: None,
+        };
+        let wire =
+            crate::proto::dns::decode_response(&crate::proto::dns::encode_response(&query, &d.answer(&query.question)))
+                .expect("decodes");
+        assert_eq!(wire.answer.additional.len(), 3);
     }
 
     #[test]

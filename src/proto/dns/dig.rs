@@ -132,7 +132,13 @@ mod tests {
         assert_eq!(dig_answer(&eq, &d.answer(&eq)), "NOERROR (no records) a.example.com. IN TYPE28");
         let rq = q("example.org", QType::A);
         assert_eq!(dig_answer(&rq, &d.answer(&rq)), "REFUSED example.org. IN A");
-        let sf = Answer { rcode: Rcode::ServFail, answers: vec![], authoritative: false, authority: vec![] };
+        let sf = Answer {
+            rcode: Rcode::ServFail,
+            answers: vec![],
+            authoritative: false,
+            authority: vec![],
+            additional: vec![],
+        };
         assert_eq!(dig_answer(&rq, &sf), "SERVFAIL example.org. IN A");
     }
 }

@@ -233,12 +233,19 @@ pub struct Answer {
     /// The authority section: the zone's SOA in a negative answer (NXDOMAIN,
     /// or NOERROR with no records), as RFC 2308 §3 asks.
     pub authority: Vec<ZoneRecord>,
+    /// The additional section: the addresses of the MX and NS targets of
+    /// the answer that are in the server's own zones (RFC 1035 §3.3.9 and
+    /// §3.3.11, "additional section processing"), as BIND and NSD give them.
+    /// The lab's resolver does not use it: an MTA looks each MX host's
+    /// address up itself (Postfix `smtp_addr_one()` asks for the host's A
+    /// records), so no glue is ever trusted.
+    pub additional: Vec<ZoneRecord>,
 }
 
 impl Answer {
     /// An answer with no records.
     pub fn empty(rcode: Rcode, authoritative: bool) -> Answer {
-        Answer { rcode, answers: Vec::new(), authoritative, authority: Vec::new() }
+        Answer { rcode, answers: Vec::new(), authoritative, authority: Vec::new(), additional: Vec::new() }
     }
 }
 

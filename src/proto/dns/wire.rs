@@ -311,6 +311,7 @@ pub fn edns_refusal(q: &Query) -> Option<Answer> {
 struct Sections {
     answers: Vec<Record>,
     authority: Vec<Record>,
+    additional: Vec<Record>,
 }
 
 fn build_response(q: &Query, rcode: Rcode, aa: bool, s: Sections, truncated: bool) -> Option<Vec<u8>> {
@@ -326,6 +327,7 @@ fn build_response(q: &Query, rcode: Rcode, aa: bool, s: Sections, truncated: boo
     m.add_query(wire_question(&q.question).ok()?);
     m.insert_answers(s.answers);
     m.insert_name_servers(s.authority);
+    m.insert_additionals(s.additional);
     if let Some(e) = q.edns {
         // Our OPT record: version 0, our payload size, the DO bit copied.
         m.set_edns(Edns { payload: EDNS_PAYLOAD, version: 0, dnssec_ok: e.dnssec_ok }.wire());
@@ -344,24 +346,37 @@ pub fn encode_response(q: &Query, a: &Answer) -> Vec<u8> {
 
 /// The response to `q` over UDP: when it is larger than the client can take
 /// (`udp_limit`), the records are left out and the TC bit set, so that the
-/// client asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
+/// client asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5); an answer
+/// that fits without its additional section goes without it and without TC
+/// (RFC 2181 §9: TC only when required data is missing).
 pub fn encode_udp_response(q: &Query, a: &Answer) -> Vec<u8> {
     encode_limited(q, a, udp_limit(q))
 }
 
 fn encode_limited(q: &Query, a: &Answer, limit: usize) -> Vec<u8> {
-    let sections = || -> Result<Sections, String> {
+    let sections = |additional: bool| -> Result<Sections, String> {
         Ok(Sections {
             answers: a.answers.iter().map(to_record).collect::<Result<_, _>>()?,
             authority: a.authority.iter().map(to_record).collect::<Result<_, _>>()?,
+            additional: if additional {
+                a.additional.iter().map(to_record).collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            },
         })
     };
-    let empty = || Sections { answers: Vec::new(), authority: Vec::new() };
-    sections()
+    let empty = || Sections { answers: Vec::new(), authority: Vec::new(), additional: Vec::new() };
+    let fits = |r: Vec<u8>| (r.len() <= limit).then_some(r);
+    sections(true)
         .ok()
         .and_then(|s| build_response(q, a.rcode, a.authoritative, s, false))
         .and_then(|full| {
-            if full.len() <= limit { Some(full) } else { build_response(q, a.rcode, a.authoritative, empty(), true) }
+            fits(full)
+                .or_else(|| {
+                    let s = sections(false).ok()?;
+                    build_response(q, a.rcode, a.authoritative, s, false).and_then(fits)
+                })
+                .or_else(|| build_response(q, a.rcode, a.authoritative, empty(), true))
         })
         .or_else(|| build_response(q, Rcode::ServFail, false, empty(), false))
         .unwrap_or_else(|| {
@@ -437,6 +452,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, String> {
             answers: m.answers().iter().filter_map(from_record).collect(),
             authoritative: m.authoritative(),
             authority: m.name_servers().iter().filter_map(from_record).collect(),
+            additional: m.additionals().iter().filter_map(from_record).collect(),
         },
         truncated: m.truncated(),
     })
@@ -611,7 +627,7 @@ mod tests {
         assert!(!m.recursion_desired());
         assert_eq!(m.response_code(), ResponseCode::Refused);
         for rcode in [Rcode::NoError, Rcode::FormErr, Rcode::ServFail, Rcode::NxDomain, Rcode::NotImp, Rcode::Refused] {
-            let a = Answer { rcode, answers: Vec::new(), authoritative: false, authority: vec![] };
+            let a = Answer { rcode, answers: Vec::new(), authoritative: false, authority: vec![], additional: vec![] };
             assert_eq!(decode_response(&encode_response(&qq, &a)).unwrap().answer.rcode, rcode);
         }
     }
@@ -620,18 +636,36 @@ mod tests {
     fn unencodable_answers_become_servfail() {
         let qq = wire_q(3, "example.com", QType::Mx);
         let bad = ZoneRecord { name: "example.com".into(), ttl: 1, data: mx(10, "a..b") };
-        let a = Answer { rcode: Rcode::NoError, answers: vec![bad], authoritative: true, authority: vec![] };
+        let a = Answer {
+            rcode: Rcode::NoError,
+            answers: vec![bad],
+            authoritative: true,
+            authority: vec![],
+            additional: vec![],
+        };
         let r = decode_response(&encode_response(&qq, &a)).unwrap();
         assert_eq!(
             r.answer,
-            Answer { rcode: Rcode::ServFail, answers: Vec::new(), authoritative: false, authority: vec![] }
+            Answer {
+                rcode: Rcode::ServFail,
+                answers: Vec::new(),
+                authoritative: false,
+                authority: vec![],
+                additional: vec![]
+            }
         );
         assert_eq!(r.question, Some(qq.question.clone()));
         // Even the question is bad: a bare SERVFAIL header.
         let qq = wire_q(4, &"x".repeat(70), QType::A);
         let r = decode_response(&encode_response(
             &qq,
-            &Answer { rcode: Rcode::NoError, answers: vec![], authoritative: true, authority: vec![] },
+            &Answer {
+                rcode: Rcode::NoError,
+                answers: vec![],
+                authoritative: true,
+                authority: vec![],
+                additional: vec![],
+            },
         ))
         .unwrap();
         assert_eq!((r.id, r.question, r.answer.rcode), (4, None, Rcode::ServFail));
@@ -725,7 +759,13 @@ mod tests {
             Response {
                 id: 0x1234,
                 question: None,
-                answer: Answer { rcode: Rcode::FormErr, answers: vec![], authoritative: false, authority: vec![] },
+                answer: Answer {
+                    rcode: Rcode::FormErr,
+                    answers: vec![],
+                    authoritative: false,
+                    authority: vec![],
+                    additional: vec![]
+                },
                 truncated: false,
             }
         );
