@@ -109,7 +109,7 @@ impl Server {
         p.sp()?;
         let set = p.seq_set()?;
         p.end()?;
-        let idx = self.resolve(&set, true)?;
+        let idx = self.resolve(&set, true, "UID EXPUNGE")?;
         let (Some(sel), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };
@@ -177,7 +177,7 @@ impl Server {
         p.sp()?;
         let dest = canonical(&p.astring_text()?);
         p.end()?;
-        let idx = self.resolve(&set, uid)?;
+        let idx = self.resolve(&set, uid, "MOVE")?;
         let (Some(sel), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };

@@ -163,7 +163,12 @@ impl Server {
     }
 
     /// Indices into the session's view for a set of sequence numbers or UIDs.
-    pub(super) fn resolve(&self, set: &SeqSet, uid: bool) -> PResult<Vec<usize>> {
+    /// A sequence number past the last message (or `*` in an empty mailbox)
+    /// is refused as Dovecot 2.3 refuses it: `imap_search_get_msgset_arg()`
+    /// (src/imap/imap-search-args.c) fails `msgset_is_valid()` with "Invalid
+    /// messageset", which `client_send_command_error()` sends as `BAD Error
+    /// in IMAP command FETCH: Invalid messageset` (`cmd` is the command's name).
+    pub(super) fn resolve(&self, set: &SeqSet, uid: bool, cmd: &str) -> PResult<Vec<usize>> {
         let Some(sel) = self.sel.as_ref() else {
             return Ok(Vec::new());
         };
@@ -175,7 +180,7 @@ impl Server {
         }
         let n = u32::try_from(sel.msgs.len()).unwrap_or(u32::MAX);
         if set.max_explicit() > n || (set.has_star() && n == 0) {
-            return Err(format!("Invalid message sequence number (the mailbox has {n} messages)"));
+            return Err(format!("Error in IMAP command {cmd}: Invalid messageset"));
         }
         let r = set.ranges(n);
         Ok((1..=n).filter(|s| in_ranges(&r, *s)).map(|s| s as usize - 1).collect())
@@ -231,7 +236,7 @@ impl Server {
         p.sp()?;
         let atts = fetch_atts(p)?;
         p.end()?;
-        let idx = self.resolve(&set, uid)?;
+        let idx = self.resolve(&set, uid, "FETCH")?;
         let (Some(sel), Some(user)) = (self.sel.as_mut(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };
@@ -286,7 +291,7 @@ impl Server {
             "-FLAGS.SILENT" => (StoreMode::Remove, true),
             other => return Err(format!("Unknown STORE item {}", shown(other))),
         };
-        let idx = self.resolve(&set, uid)?;
+        let idx = self.resolve(&set, uid, "STORE")?;
         let (Some(sel), Some(user)) = (self.sel.as_mut(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };
@@ -339,7 +344,7 @@ impl Server {
         p.sp()?;
         let dest = crate::store::canonical(&p.astring_text()?);
         p.end()?;
-        let idx = self.resolve(&set, uid)?;
+        let idx = self.resolve(&set, uid, "COPY")?;
         let (Some(_), Some(user)) = (self.sel.as_ref(), self.user.as_deref()) else {
             return Ok(Done::No("No mailbox selected".into()));
         };

@@ -551,6 +551,29 @@ fn append_with_literals() {
     );
 }
 
+/// A user trial: `FETCH 99` in a small mailbox got "… (the mailbox has 1
+/// messages)". Dovecot 2.3 says `BAD Error in IMAP command FETCH: Invalid
+/// messageset` (imap-search-args.c, imap-client.c), for STORE, COPY and
+/// MOVE too; unknown UIDs are no error.
+#[test]
+fn a_sequence_number_past_the_end_is_dovecots_invalid_messageset() {
+    let mut st = store();
+    let mut s = selected(&mut st);
+    for (line, name) in [
+        ("a FETCH 99 (FLAGS)", "FETCH"),
+        ("b STORE 4 +FLAGS (\\Seen)", "STORE"),
+        ("c COPY 1:9 Work", "COPY"),
+        ("d MOVE 7 Work", "MOVE"),
+    ] {
+        let tag = &line[..1];
+        assert_eq!(
+            cmd(&mut s, &mut st, line, "BAD"),
+            vec![format!("{tag} BAD Error in IMAP command {name}: Invalid messageset")]
+        );
+    }
+    cmd(&mut s, &mut st, "e UID FETCH 99 (FLAGS)", "OK");
+}
+
 #[test]
 fn fetch_items() {
     let mut st = store();
