@@ -748,17 +748,22 @@ impl Checker {
             let key = crate::proto::smtp::address::parse_mailbox(&to.value).map(|m| m.key()).ok();
             match (key, sc) {
                 (Some(k), Some(sc)) if sc.users.iter().any(|u| u.address == k) => Some(k),
-                (Some(_), Some(_)) => {
+                (Some(k), Some(sc)) => {
+                    // A slip of the keyboard gets the near address, as host names and keys do.
+                    let hint = match crate::base::diag::nearest(&k, sc.users.iter().map(|u| u.address.as_str())) {
+                        Some(u) => tr(format!("did you mean `{u}`?"), format!("`{u}` の書き間違いではありませんか?")),
+                        None => tr(
+                            "name a mailbox listed under the scenario's users:",
+                            "シナリオの users: にあるメールボックスを書いてください",
+                        ),
+                    };
                     c.err(
                         to,
                         tr(
                             format!("{} is not a user of the scenario", to.value),
-                            format!("{} はシナリオのユーザーではありません", to.value),
+                            format!("{} はシナリオのユーザではありません", to.value),
                         ),
-                        tr(
-                            "name a mailbox listed under the scenario's users:",
-                            "シナリオの users: にあるメールボックスを書いてください",
-                        ),
+                        hint,
                     );
                     None
                 }

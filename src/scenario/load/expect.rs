@@ -316,11 +316,11 @@ impl Checker {
             to,
             tr(
                 format!("`{}` is an address literal, not a mailbox: mail sent to it is delivered to the mailbox of the host's user with that local part", to.value),
-                format!("`{}` はアドレスリテラルで、メールボックスの名前ではありません: これに送ったメールは、そのホストのユーザーのうち同じローカル部を持つ人のメールボックスに配送されます", to.value),
+                format!("`{}` はアドレスリテラルで、メールボックスの名前ではありません: これに送ったメールは、そのホストのユーザのうち同じローカル部を持つ人のメールボックスに配送されます", to.value),
             ),
             tr(
                 "write the user's address as in `users:` (e.g. taro@example.ac.jp)",
-                "`users:` にあるとおりのユーザーのアドレスを書いてください（例: taro@example.ac.jp）",
+                "`users:` にあるとおりのユーザのアドレスを書いてください（例: taro@example.ac.jp）",
             ),
         );
         false

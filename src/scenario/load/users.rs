@@ -38,7 +38,7 @@ impl Checker {
                 let (en, ja) = if first == mb.key() {
                     (
                         format!("user {} is listed twice", u.address.value),
-                        format!("ユーザー {} が 2 回書かれています", u.address.value),
+                        format!("ユーザ {} が 2 回書かれています", u.address.value),
                     )
                 } else {
                     (
@@ -47,12 +47,12 @@ impl Checker {
                             u.address.value
                         ),
                         format!(
-                            "ユーザー {} が 2 回書かれています: {first} とは大文字・小文字が違うだけで、メールサーバは同じメールボックスとして扱います",
+                            "ユーザ {} が 2 回書かれています: {first} とは大文字・小文字が違うだけで、メールサーバは同じメールボックスとして扱います",
                             u.address.value
                         ),
                     )
                 };
-                self.err(&u.address, tr(en, ja), tr("list each user once", "ユーザーは 1 回ずつ書いてください"));
+                self.err(&u.address, tr(en, ja), tr("list each user once", "ユーザは 1 回ずつ書いてください"));
                 continue;
             }
             // A user at an address literal (`taro@[192.0.2.25]`) lives on the
@@ -71,7 +71,7 @@ impl Checker {
                             &u.address,
                             tr(
                                 format!("no mail server of this scenario has the address {ip} of this user's address literal"),
-                                format!("このユーザーのアドレスリテラルのアドレス {ip} を持つメールサーバがこのシナリオにありません"),
+                                format!("このユーザのアドレスリテラルのアドレス {ip} を持つメールサーバがこのシナリオにありません"),
                             ),
                             tr(
                                 "write the `address:` of the mail server (relay, hub, mx, mailstore or list host) that keeps this mailbox in the brackets, or use one of its domains",
@@ -96,7 +96,7 @@ impl Checker {
                     &u.address,
                     tr(
                         format!("no host receives mail for the domain {} of this user", mb.domain),
-                        format!("このユーザーのドメイン {} 宛のメールを受け取るホストがありません", mb.domain),
+                        format!("このユーザのドメイン {} 宛のメールを受け取るホストがありません", mb.domain),
                     ),
                     tr(
                         format!("add `{}` to the `domains:` of the mx host that keeps this mailbox", mb.domain),
@@ -137,26 +137,32 @@ impl Checker {
                     user,
                     tr(
                         format!("user {} has no password", user.value),
-                        format!("ユーザー {} にはパスワードがありません", user.value),
+                        format!("ユーザ {} にはパスワードがありません", user.value),
                     ),
                     tr(
                         "add `password:` to the user in `users:`, or to this step",
-                        "`users:` のそのユーザーか、このステップに `password:` を加えてください",
+                        "`users:` のそのユーザか、このステップに `password:` を加えてください",
                     ),
                 );
                 None
             }
             None => {
+                let near =
+                    crate::base::diag::nearest(&key.to_ascii_lowercase(), self.passwords.keys().map(String::as_str));
+                let hint = match near {
+                    Some(u) => tr(format!("did you mean `{u}`?"), format!("`{u}` の書き間違いではありませんか?")),
+                    None => tr(
+                        "list the user under `users:` with a password, or give `password:` in this step",
+                        "ユーザをパスワード付きで `users:` に書くか、このステップに `password:` を書いてください",
+                    ),
+                };
                 self.err(
                     user,
                     tr(
                         format!("{} is not a user of this scenario", user.value),
-                        format!("{} はこのシナリオのユーザーではありません", user.value),
+                        format!("{} はこのシナリオのユーザではありません", user.value),
                     ),
-                    tr(
-                        "list the user under `users:` with a password, or give `password:` in this step",
-                        "ユーザーをパスワード付きで `users:` に書くか、このステップに `password:` を書いてください",
-                    ),
+                    hint,
                 );
                 None
             }
