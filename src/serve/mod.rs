@@ -366,8 +366,12 @@ fn table_en(r: &Ready) -> String {
         ));
     }
     for c in &r.clients {
+        // A client that does not authenticate sends no user name: with "No
+        // authentication" a client such as Thunderbird has none to fill in.
+        let out_user =
+            if c.authentication == AUTH_NONE { String::new() } else { format!("  user name: {}", c.user_name) };
         s.push_str(&format!(
-            "\nMail client settings for {}:\n  Incoming server: {} {}  port {}  connection security: {}  authentication: normal password  user name: {}\n  Outgoing server (SMTP): {}  port {}  connection security: {}  authentication: {}  user name: {}\n",
+            "\nMail client settings for {}:\n  Incoming server: {} {}  port {}  connection security: {}  authentication: normal password  user name: {}\n  Outgoing server (SMTP): {}  port {}  connection security: {}  authentication: {}{out_user}\n",
             c.user,
             c.incoming_protocol,
             c.incoming_server,
@@ -378,7 +382,6 @@ fn table_en(r: &Ready) -> String {
             c.outgoing_port,
             c.outgoing_security,
             c.authentication,
-            c.user_name
         ));
         if !c.also.is_empty() {
             let also: Vec<String> =
@@ -440,8 +443,10 @@ fn table_ja(r: &Ready) -> String {
             AUTH_NONE => "認証なし（サーバは接続元のアドレスを見て中継します）",
             other => other,
         };
+        let out_user =
+            if c.authentication == AUTH_NONE { String::new() } else { format!("  ユーザー名: {}", c.user_name) };
         s.push_str(&format!(
-            "\n{} のメールクライアントの設定:\n  受信サーバー: {} {}  ポート番号 {}  接続の保護: {}  認証方式: 通常のパスワード認証  ユーザー名: {}\n  送信サーバー (SMTP): {}  ポート番号 {}  接続の保護: {}  認証方式: {auth}  ユーザー名: {}\n",
+            "\n{} のメールクライアントの設定:\n  受信サーバー: {} {}  ポート番号 {}  接続の保護: {}  認証方式: 通常のパスワード認証  ユーザー名: {}\n  送信サーバー (SMTP): {}  ポート番号 {}  接続の保護: {}  認証方式: {auth}{out_user}\n",
             c.user,
             c.incoming_protocol,
             c.incoming_server,
@@ -451,7 +456,6 @@ fn table_ja(r: &Ready) -> String {
             c.outgoing_server,
             c.outgoing_port,
             security(&c.outgoing_security),
-            c.user_name
         ));
         if !c.also.is_empty() {
             let also: Vec<String> = c
@@ -702,7 +706,7 @@ taro@example.ac.jp のメールクライアントの設定:
 
 friend@example.net のメールクライアントの設定:
   受信サーバー: IMAP 127.51.100.30  ポート番号 1143  接続の保護: なし  認証方式: 通常のパスワード認証  ユーザー名: friend@example.net
-  送信サーバー (SMTP): 127.51.100.30  ポート番号 2525  接続の保護: なし  認証方式: 認証なし（サーバは接続元のアドレスを見て中継します）  ユーザー名: friend@example.net
+  送信サーバー (SMTP): 127.51.100.30  ポート番号 2525  接続の保護: なし  認証方式: 認証なし（サーバは接続元のアドレスを見て中継します）
 ";
         assert!(ja.starts_with(want), "{ja}");
         for line in [
