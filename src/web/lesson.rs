@@ -63,6 +63,37 @@ pub struct LessonView {
     pub progress: ProgressView,
 }
 
+/// The result page: the grader's report of each checkpoint, its answer and
+/// explanation only once it is done.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultView {
+    pub lesson: String,
+    pub lang: Lang,
+    pub score: u32,
+    pub max: u32,
+    pub percent: u32,
+    pub pass_mark: u32,
+    pub passed: bool,
+    pub items: Vec<ResultItem>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultItem {
+    pub id: String,
+    /// Right, or out of tries: no more answers are taken.
+    pub done: bool,
+    pub correct: bool,
+    /// The last answer given.
+    pub given: Option<String>,
+    /// Only when `done`.
+    pub expected: Option<String>,
+    /// Only when `done`.
+    pub explain: Option<String>,
+    pub attempts: u32,
+    pub points: u32,
+    pub earned: u32,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct AnswerOut {
     /// `invalid`, `correct`, `wrong` (another try left) or `revealed` (the answer shown).
@@ -205,10 +236,43 @@ impl LessonState {
         Some(Ok(AnswerOut { outcome, message, state }))
     }
 
-    /// The result page: every checkpoint graded as it stands (unanswered ones score nothing).
-    pub fn result(&self, lang: Lang) -> crate::lesson::Report {
+    /// The result page: every checkpoint graded as it stands (unanswered
+    /// ones score nothing). As in `maillab lesson run` and [`Self::view`], a
+    /// checkpoint's answer and explanation are shown only once it is done
+    /// (right, or out of tries): the grader's report has them for every
+    /// checkpoint, so they are withheld here.
+    pub fn result(&self, lang: Lang) -> ResultView {
         let mut p = lock(&self.progress);
-        attempt::grade(&self.lesson, p.lang(lang), &self.ctx, lang)
+        let lp = p.lang(lang);
+        let r = attempt::grade(&self.lesson, lp, &self.ctx, lang);
+        let items = r
+            .items
+            .into_iter()
+            .map(|g| {
+                let done = lp.checkpoints.get(&g.id).is_some_and(|rec| rec.done);
+                ResultItem {
+                    id: g.id,
+                    done,
+                    correct: g.correct,
+                    given: g.given,
+                    expected: done.then_some(g.expected),
+                    explain: if done { g.explain } else { None },
+                    attempts: g.attempts,
+                    points: g.points,
+                    earned: g.earned,
+                }
+            })
+            .collect();
+        ResultView {
+            lesson: r.lesson,
+            lang: r.lang,
+            score: r.score,
+            max: r.max,
+            percent: r.percent,
+            pass_mark: r.pass_mark,
+            passed: r.passed,
+            items,
+        }
     }
 }
 

@@ -21,11 +21,16 @@ impl Drop for Web {
 }
 
 fn start(args: &[&str]) -> Web {
+    start_in(args, &std::env::temp_dir().join(format!("maillab-web-test-{}", std::process::id())))
+}
+
+/// With a `MAILLAB_HOME` of its own (progress files no other test touches).
+fn start_in(args: &[&str], home: &std::path::Path) -> Web {
     let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
         .arg("web")
         .args(args)
         .args(["--port", "0"])
-        .env("MAILLAB_HOME", std::env::temp_dir().join(format!("maillab-web-test-{}", std::process::id())))
+        .env("MAILLAB_HOME", home)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -231,4 +236,100 @@ fn web_rows_of_expectations_carry_their_japanese_line() {
             .any(|r| r["line_ja"].as_str().is_some_and(|l| l.contains("/imap-login") && l.contains("mail のログ行"))),
         "{rows:?}"
     );
+}
+
+/// No route of the page gives a checkpoint's answer or explanation before
+/// the checkpoint is done (a user trial read every answer off the result
+/// table before answering anything); once it is done, its own are shown.
+#[test]
+fn web_withholds_answers_until_a_checkpoint_is_done() {
+    let name = "04-pop-and-imap";
+    let l = maillab::lesson::load_file(&maillab::lesson::locate(name)).expect("the lesson loads");
+    // The first line of each explanation, in both languages, as the page would carry it.
+    let explains: Vec<(String, String)> = l
+        .checkpoints()
+        .filter_map(|cp| cp.explain.as_ref().map(|e| (cp.id.clone(), e)))
+        .flat_map(|(id, e)| {
+            [maillab::lesson::Lang::En, maillab::lesson::Lang::Ja]
+                .map(|lang| (id.clone(), lang.pick(e).lines().next().unwrap_or("").trim().to_string()))
+        })
+        .filter(|(_, e)| e.chars().count() >= 8)
+        .collect();
+    assert!(explains.len() >= 8, "lesson 04 explains its answers: {explains:?}");
+    let home = std::env::temp_dir().join(format!("maillab-web-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let w = start_in(&["--lesson", name, "--lang", "ja"], &home);
+    let routes = [
+        "/",
+        "/api/meta",
+        "/api/lesson",
+        "/api/lesson?lang=en",
+        "/api/lesson/result",
+        "/api/lesson/result?lang=en",
+        "/api/events?limit=1000",
+    ];
+    let bodies = |w: &Web| -> Vec<(String, String)> {
+        routes.iter().map(|r| (r.to_string(), http(&w.addr, "GET", r, None).1)).collect()
+    };
+    for (route, body) in bodies(&w) {
+        for (id, e) in &explains {
+            assert!(!body.contains(e.as_str()), "{route} shows the explanation of {id} before it is answered");
+        }
+    }
+    for lang in ["ja", "en"] {
+        let r = get_json(&w.addr, &format!("/api/lesson/result?lang={lang}"));
+        let items = r["items"].as_array().expect("items");
+        assert_eq!(items.len(), l.checkpoints().count());
+        for it in items {
+            assert!(it["expected"].is_null() && it["explain"].is_null(), "{lang}: {it}");
+            assert_eq!(it["done"], false, "{it}");
+        }
+    }
+    // One checkpoint answered wrong twice (in Japanese): its answer is shown, in
+    // Japanese only; a wrong answer with a try left shows nothing yet.
+    let cps: Vec<&maillab::lesson::Checkpoint> = l.checkpoints().collect();
+    let ctx = maillab::lesson::Context::run(&l).expect("runs");
+    let wrong = |cp: &maillab::lesson::Checkpoint| {
+        // An option number that is not the answer, or a number, or words: whichever the question takes.
+        ["1", "2", "3", "7", "surely not this"]
+            .iter()
+            .find(|a| maillab::lesson::check(cp, a, &ctx) == maillab::lesson::answer::Verdict::Wrong)
+            .map(|a| a.to_string())
+            .expect("a wrong answer")
+    };
+    let (done, pending) = (cps[0], cps[1]);
+    let post = |id: &str, a: &str| {
+        let (status, body) = http(
+            &w.addr,
+            "POST",
+            "/api/lesson/answer",
+            Some(&format!(r#"{{"id":"{id}","answer":"{a}","lang":"ja"}}"#)),
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let a = wrong(done);
+    post(&done.id, &a);
+    post(&done.id, &a);
+    post(&pending.id, &wrong(pending));
+    let r = get_json(&w.addr, "/api/lesson/result?lang=ja");
+    for it in r["items"].as_array().expect("items") {
+        if it["id"] == done.id.as_str() {
+            assert_eq!(it["done"], true, "{it}");
+            assert!(it["expected"].is_string(), "{it}");
+        } else {
+            assert!(it["expected"].is_null() && it["explain"].is_null(), "{it}");
+        }
+    }
+    let en = get_json(&w.addr, "/api/lesson/result?lang=en");
+    assert!(en["items"].as_array().expect("items").iter().all(|it| it["expected"].is_null()), "{en}");
+    for (route, body) in bodies(&w) {
+        for (id, e) in &explains {
+            if id != &done.id {
+                assert!(!body.contains(e.as_str()), "{route} shows the explanation of {id} before it is done");
+            }
+        }
+    }
+    drop(w);
+    let _ = std::fs::remove_dir_all(&home);
 }
