@@ -111,12 +111,13 @@ fn list(lang: Lang) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Load a lesson for a student and the progress saved for it. The student ID
-/// is remembered with the progress, so later runs (and `maillab web
+/// Load a lesson for a student and the progress saved for it (an exam's own,
+/// with `exam`). The student ID is remembered with the progress as soon as it
+/// is given (saved at once when no answers are saved yet, so a student who
+/// stops before the first answer keeps it), and later runs (and `maillab web
 /// --lesson`) need not repeat it; answers saved for another student's variant
 /// do not carry over: without `restart` that is an error, with it they are
 /// dropped (when saved again).
-/// The lesson and the student's progress in it (an exam's own, with `exam`).
 pub(super) fn open_for_student(
     name: &str,
     student: Option<String>,
@@ -136,27 +137,47 @@ pub(super) fn open_for_student(
     let ppath = interactive::progress_path(&l.name, exam);
     let mut progress = interactive::load_progress(&ppath);
     if progress.student != student {
-        if !restart && (!progress.langs.is_empty() || !progress.answers.is_empty()) {
-            let was = progress.student.clone().unwrap_or_else(|| "-".into());
-            eprintln!(
-                "{}",
-                match lang {
-                    Lang::En => format!(
-                        "maillab: your saved answers are for student ID {was}; add --restart to start again as {}",
-                        student.as_deref().unwrap_or("-")
-                    ),
-                    Lang::Ja => format!(
-                        "maillab: 保存されている回答は学生番号 {was} のものです。{} としてやり直すには --restart を付けてください",
-                        student.as_deref().unwrap_or("-")
-                    ),
-                }
-            );
+        let answered = !progress.langs.is_empty() || !progress.answers.is_empty();
+        if !restart && answered {
+            eprintln!("{}", other_student(progress.student.as_deref(), student.as_deref(), lang));
             return Err(ExitCode::from(2));
         }
         progress = Default::default();
         progress.student = student;
+        // Nothing is lost by saving now: the ID is remembered even if the
+        // student stops before the first answer.
+        if !answered && let Err(e) = interactive::save_progress(&ppath, &progress) {
+            eprintln!("maillab: {}: {e}", ppath.display());
+            return Err(ExitCode::from(2));
+        }
     }
     Ok((l, progress))
+}
+
+/// The refusal to mix answers of two variants: saved under `was` (None:
+/// without a student ID), asked for as `now`.
+fn other_student(was: Option<&str>, now: Option<&str>, lang: Lang) -> String {
+    match (lang, was, now) {
+        (Lang::En, Some(was), Some(now)) => {
+            format!("maillab: your saved answers are for student ID {was}; add --restart to start again as {now}")
+        }
+        (Lang::En, None, Some(now)) => format!(
+            "maillab: your saved answers were given without a student ID; add --restart to start again as {now}"
+        ),
+        (Lang::En, Some(was), None) => format!(
+            "maillab: your saved answers are for student ID {was}; add --student {was} to go on with them, or --restart to start again without a student ID"
+        ),
+        (Lang::Ja, Some(was), Some(now)) => format!(
+            "maillab: 保存されている回答は学生番号 {was} のものです。{now} としてやり直すには --restart を付けてください"
+        ),
+        (Lang::Ja, None, Some(now)) => format!(
+            "maillab: 保存されている回答は学生番号なしで答えたものです。{now} としてやり直すには --restart を付けてください"
+        ),
+        (Lang::Ja, Some(was), None) => format!(
+            "maillab: 保存されている回答は学生番号 {was} のものです。続けるには --student {was} を、学生番号なしでやり直すには --restart を付けてください"
+        ),
+        (_, None, None) => String::new(),
+    }
 }
 
 /// The pager's page: the terminal's height less a few lines (`LINES`, else

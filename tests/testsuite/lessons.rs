@@ -620,3 +620,52 @@ fn japanese_lesson_texts_quote_the_japanese_trace() {
         wrong.join("\n")
     );
 }
+
+/// The student ID is remembered as soon as it is given: a student who stops
+/// before the first answer gets the same variant on the next run without
+/// `--student`, and the ID given again is not refused (a user trial lost it
+/// and was then told the answers were for student "-"). Answers saved
+/// without an ID are refused for an ID with a message that says so.
+#[test]
+fn a_student_id_is_remembered_before_the_first_answer() {
+    let dir = std::env::temp_dir().join(format!("maillab-student-id-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let maillab = |home: &str, args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+            .current_dir(&dir)
+            .args(["lesson", "run", "06-mailing-lists", "--no-pager"])
+            .args(args)
+            .env("MAILLAB_HOME", dir.join(home))
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("finishes");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Stopped at once (end of input) before any answer.
+    let (_, first, err) = maillab("a", &["--student", "s2026001", "--lang", "en"], "");
+    assert!(first.contains("the variant of student s2026001"), "{first}{err}");
+    let (_, again, err) = maillab("a", &["--lang", "en"], "");
+    assert!(again.contains("the variant of student s2026001"), "the ID is remembered: {again}{err}");
+    let (code, _, err) = maillab("a", &["--student", "s2026001", "--lang", "ja"], "");
+    assert!(!err.contains("学生番号 -") && code != Some(2), "{err}");
+    // Answers saved without an ID, then an ID: refused, saying the answers have none.
+    let (_, _, err) = maillab("b", &["--lang", "en"], "1\n");
+    assert!(err.is_empty() || !err.contains("student ID"), "{err}");
+    let (code, _, err) = maillab("b", &["--student", "s2026001", "--lang", "ja"], "");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("学生番号なしで答えたもの") && err.contains("s2026001"), "{err}");
+    let (code, _, err) = maillab("b", &["--student", "s2026001", "--lang", "en"], "");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("given without a student ID") && !err.contains(" - "), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
