@@ -704,6 +704,16 @@ fn clause_of_one_option(forms: &[Vec<Form>], given: &str) -> Option<usize> {
 }
 
 /// A choice: right when the picked option is the answer (1-based).
+/// The option (0-based) an answer picks, by the same rules as [`choice`]
+/// (`2`, `b`, `２`, an option's text); None when it picks none.
+pub fn picked(options: &[crate::scenario::Text], given: &str, names: &Names) -> Option<usize> {
+    let g = Form::new(given, names);
+    if g.folded.is_empty() {
+        return None;
+    }
+    option_index_of(options, &g, names)
+}
+
 pub fn choice(options: &[crate::scenario::Text], answer: usize, given: &str, names: &Names) -> Verdict {
     let g = Form::new(given, names);
     if g.folded.is_empty() {

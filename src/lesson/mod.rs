@@ -913,6 +913,15 @@ pub fn check(cp: &Checkpoint, given: &str, ctx: &Context) -> Verdict {
     }
 }
 
+/// The option (1-based) a choice question's answer picks, as graded; None
+/// for other questions or an answer that picks none.
+pub fn picked_option(cp: &Checkpoint, given: &str, ctx: &Context) -> Option<usize> {
+    match &cp.kind {
+        Kind::Choice { options, .. } => answer::picked(options, given, &ctx.names).map(|i| i + 1),
+        _ => None,
+    }
+}
+
 /// The expected answer, as shown to the student.
 pub fn expected(cp: &Checkpoint, ctx: &Context, lang: Lang) -> String {
     match &cp.kind {

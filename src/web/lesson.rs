@@ -33,6 +33,9 @@ pub struct CpView {
     pub options: Option<Vec<String>>,
     pub points: u32,
     pub state: State,
+    /// A choice question: the option (1-based) the last answer picked, however
+    /// it was written (`2`, `b`, the option's text, in the terminal or here).
+    pub picked: Option<usize>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -159,13 +162,17 @@ impl LessonState {
                             Kind::Number { .. } => ("number", None),
                             Kind::FromTrace(_) => ("trace", None),
                         };
+                        let state = self.state(cp, lang);
+                        let picked =
+                            state.given.as_deref().and_then(|g| crate::lesson::picked_option(cp, g, &self.ctx));
                         CpView {
                             id: cp.id.clone(),
                             question: lang.pick(&cp.question),
                             kind,
                             options,
                             points: cp.points,
-                            state: self.state(cp, lang),
+                            state,
+                            picked,
                         }
                     })
                     .collect(),

@@ -257,6 +257,14 @@ fn a_students_variant_changes_the_network_the_texts_and_the_answers() {
     assert_eq!(five.0, Some(10), "{five:?}");
     assert!(five.1.contains("these 5 people"), "{}", five.1);
     assert_eq!(copies(Some("b2")).0, Some(6));
+    // The variant's sentence joins the Japanese text without a space (and the English with one).
+    let l = maillab::lesson::load_file_for(&path, Some("d4")).expect("loads");
+    let texts = |lang: maillab::lesson::Lang| -> String {
+        l.sections.iter().map(|s| lang.pick(&s.text)).collect::<Vec<_>>().join("\n")
+    };
+    let (ja, en) = (texts(maillab::lesson::Lang::Ja), texts(maillab::lesson::Lang::En));
+    assert!(ja.contains("あります。あなたの版では"), "{ja}");
+    assert!(en.contains("provider. In your variant"), "{en}");
     // `lesson grade --student` grades against that variant.
     let dir = std::env::temp_dir().join(format!("maillab-variant-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");

@@ -641,6 +641,11 @@ async fn lesson(p: &Page, url: &str, home: &Path) {
     p.until("document.querySelector('form[data-id=not-an-mta]').dataset.outcome === 'correct'", "a choice graded")
         .await;
     p.until("document.querySelector('#lesson-progress').textContent.startsWith('2 of')", "the progress").await;
+    // A finished question takes no more answers: its button is gone, its choice stays.
+    let done = p
+        .js("const f = document.querySelector('form[data-id=not-an-mta]'); return [!!f.querySelector('button.check'), f.querySelector('input[value=\"4\"]').checked, [...f.querySelectorAll('input[type=radio]')].every((i) => i.disabled)];")
+        .await;
+    assert_eq!(done, json!([false, true, true]), "button, choice kept, inputs closed");
     p.shot("11-lesson").await;
     // Saved where `maillab lesson run` keeps it.
     let saved = home.join("progress/webtest").join(format!("{LESSON}.json"));
@@ -658,9 +663,42 @@ async fn lesson(p: &Page, url: &str, home: &Path) {
     let last = p.text("#current-line").await;
     assert!(last.contains("expect.pass") && last.contains("のログ行"), "{last}");
     p.shot("12-lesson-ja").await;
+    // A choice answered as the terminal takes it (a letter): shown as that option.
+    let out = p
+        .js("return fetch('/api/lesson/answer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: 'role-mx', answer: 'c', lang: 'ja' }) }).then((r) => r.json()).then((j) => j.outcome);")
+        .await;
+    assert_eq!(out, json!("correct"));
+    p.c.refresh().await.expect("reload");
+    p.until(
+        "document.body.dataset.ready === 'yes' && document.querySelector('form[data-id=role-mx]')",
+        "the lesson again",
+    )
+    .await;
+    let picked = p
+        .js("const f = document.querySelector('form[data-id=role-mx]'); return [f.querySelector('input[value=\"3\"]').checked, !!f.querySelector('button.check')];")
+        .await;
+    assert_eq!(picked, json!([true, false]), "`c` picks option 3; no button");
     p.click("#lesson-result").await;
     p.until("document.querySelector('#result-score') !== null", "the result").await;
+    // Headed columns; the answers of finished questions only.
+    let heads = p.js("return [...document.querySelectorAll('table.result thead th')].map((e) => e.textContent);").await;
+    assert_eq!(heads, json!(["正誤", "問題", "あなたの回答", "正解", "得点"]), "{heads}");
+    let shown = p
+        .js("return [...document.querySelectorAll('table.result tbody tr')].map((r) => [r.dataset.id, r.querySelector('td.expected').textContent]);")
+        .await;
+    for row in shown.as_array().expect("rows") {
+        let (id, expected) = (row[0].as_str().unwrap_or(""), row[1].as_str().unwrap_or(""));
+        // (Answered in Japanese: only role-mx; the others were answered in English.)
+        let finished = id == "role-mx";
+        assert_eq!(expected != "(答え終えると表示)", finished, "{id}: {expected}");
+    }
+    // The answer column is wide enough for a word a line, not a character,
+    // and every row's cells stand under their headings (in presenter mode too).
+    let w = p
+        .js("const c = (s) => document.querySelector(s).getBoundingClientRect(); return [c('table.result tbody td.given').width / c('table.result').width, [...document.querySelectorAll('table.result tr')].every((r) => r.children.length === 5 && [...r.children].every((td) => getComputedStyle(td).display === 'table-cell'))];")
+        .await;
     p.shot("13-lesson-result").await;
+    assert!(w[0].as_f64() > Some(0.18) && w[1] == json!(true), "the answer column: {w}");
     p.no_script_errors("in the lesson").await;
 }
 
@@ -701,6 +739,26 @@ async fn lesson_text(p: &Page, url: &str) {
     assert!(!summary[0].as_str().unwrap_or("`").contains('`') && summary[1].as_u64() >= Some(1), "{summary}");
     p.picture_clear("of the lesson's scenario").await;
     p.shot("14-lesson-text").await;
+    // Japanese prose wrapped in the source joins without a space where the
+    // line break falls between two Japanese characters (and with one elsewhere).
+    p.c.goto(&format!("{url}/?lang=ja")).await.expect("open");
+    p.until("document.body.dataset.ready === 'yes' && document.querySelector('#lesson-sec-1') && window.maillab.lesson.data.lang === 'ja'", "the lesson in Japanese").await;
+    let seams = p
+        .js(r#"const wide = /[\u3040-\u30ff\u3400-\u9fff\u3000-\u303f\uff00-\uffef]/u;
+            const d = window.maillab.lesson.data; const out = [];
+            for (const t of [d.summary, ...d.sections.map((s) => s.text)]) {
+              const ls = t.split("\n").map((x) => x.trim());
+              for (let i = 1; i < ls.length; i++) {
+                const a = ls[i - 1], b = ls[i];
+                if (a && b && wide.test(a.slice(-1)) && wide.test(b[0])) out.push(a.slice(-4) + b.slice(0, 4));
+              }
+            }
+            const text = document.querySelector('#view-lesson').textContent;
+            return [out.length, out.filter((s) => !text.includes(s))];"#)
+        .await;
+    assert!(seams[0].as_u64() > Some(0) && seams[1] == json!([]), "Japanese lines joined with a space: {seams}");
+    let desc = p.text("#scenario-desc").await;
+    assert!(!desc.contains("。 "), "{desc}");
     p.no_script_errors("in the lesson text").await;
 }
 

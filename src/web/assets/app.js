@@ -10,7 +10,7 @@ import { TimeControls, parseJump } from "./timectl.js";
 import { EventList } from "./events.js";
 import { Inspectors, renderSession, renderEvent } from "./inspectors.js";
 import { renderMessage } from "./message.js";
-import { LessonPanel, inline } from "./lesson.js";
+import { LessonPanel, inline, flow } from "./lesson.js";
 
 // Script errors are kept for the browser tests (window.maillabErrors) as well as logged.
 window.maillabErrors = [];
@@ -40,7 +40,7 @@ class App {
     this.selectedHost = null;
 
     $("#scenario-name").textContent = meta.scenario.name;
-    const desc = meta.scenario.description || "";
+    const desc = flow(meta.scenario.description || "", meta.lang);
     $("#scenario-desc").replaceChildren(...inline(desc));
     $("#scenario-desc").title = desc.replace(/`([^`]+)`/g, "$1");
     document.body.classList.toggle("live", this.live);

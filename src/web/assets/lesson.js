@@ -7,15 +7,44 @@ import { api } from "./api.js";
 import { t, lang } from "./i18n.js";
 import { h } from "./inspectors.js";
 
+// A character Japanese text is set in without spaces (kana, kanji, CJK and
+// full-width punctuation and forms).
+const WIDE = /[\u2e80-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]/u;
+
+// Lines of wrapped prose joined into one, as the language wants them: a
+// Japanese line break between two Japanese characters becomes nothing
+// (「…あります。」「このレッスン…」 is one sentence run), any other break a
+// space ("…provider." "In your…"; 「を」「`maillab run`」 keeps its space, as
+// Japanese text here spaces Latin words). The one place the page joins a
+// text's lines: the lesson's prose, its questions and options, and the
+// scenario's description. (The CSS Text rule for segment breaks, which
+// browsers do not all apply.)
+export function joinLines(lines, l) {
+  let out = "";
+  for (const line of lines) {
+    if (!out) out = line;
+    else if (!line) continue;
+    else if (l === "ja" && WIDE.test(out.slice(-1)) && WIDE.test(line[0])) out += line;
+    else out += " " + line;
+  }
+  return out;
+}
+
+// A short text (a question, an option, a description) on one line.
+export function flow(text, l) {
+  return joinLines(String(text ?? "").split(/\r\n?|\n/).map((line) => line.trim()).filter(Boolean), l);
+}
+
 // The blocks of a lesson's plain text, laid out as the terminal runner
 // (`maillab lesson run`) prints it, verbatim: wrapped lines of prose join
 // into a paragraph (a blank line ends one), and a line indented two or more
 // spaces past the text's own left margin (a port table, a command to type, a
 // quoted mail) keeps its line and its indentation: such lines, with any blank
 // lines between them, make one preformatted block. Returns
-// [{ pre: bool, text }], a block's lines joined with "\n" (a preformatted
-// block without the indentation its lines share).
-export function blocks(text) {
+// [{ pre: bool, text }]: a paragraph's lines joined by `joinLines` for the
+// language `l`, a preformatted block's with "\n" (without the indentation
+// its lines share).
+export function blocks(text, l) {
   const lines = String(text || "").replace(/\r\n?/g, "\n").split("\n");
   const indent = (line) => /^ */.exec(line)[0].length;
   const filled = lines.filter((line) => line.trim());
@@ -40,7 +69,7 @@ export function blocks(text) {
     cur.lines.push(pre ? line.trimEnd() : line.trim());
   }
   return out.map((b) => {
-    if (!b.pre) return { pre: false, text: b.lines.join("\n") };
+    if (!b.pre) return { pre: false, text: joinLines(b.lines, l) };
     const cut = Math.min(...b.lines.filter(Boolean).map(indent));
     return { pre: true, text: b.lines.map((line) => line.slice(cut)).join("\n") };
   });
@@ -52,7 +81,7 @@ export function blocks(text) {
 // begins the first paragraph (or stands in a paragraph of its own before a block).
 export function prose(text, l, label) {
   const lines = (text) => text.split("\n").flatMap((line, i) => [i ? "\n" : null, h("span", { class: "ln" }, line)]);
-  const els = blocks(text).map((b) =>
+  const els = blocks(text, l).map((b) =>
     b.pre ? h("pre", { class: "lesson-pre", lang: l }, h("code", {}, lines(b.text))) : h("p", { lang: l }, inline(b.text)),
   );
   if (label) {
@@ -155,8 +184,8 @@ export class LessonPanel {
           h(
             "label",
             { class: "choice" },
-            h("input", { type: "radio", name: id, value: String(k + 1), checked: st.given === String(k + 1) ? true : null }),
-            h("span", { lang: l }, ` ${k + 1}. `, inline(String(o))),
+            h("input", { type: "radio", name: id, value: String(k + 1), checked: cp.picked === k + 1 ? true : null, disabled: st.answered ? true : null }),
+            h("span", { lang: l }, ` ${k + 1}. `, inline(flow(o, l))),
           ),
         ),
       );
@@ -168,6 +197,7 @@ export class LessonPanel {
         name: id,
         id: `${id}-input`,
         value: st.given ?? "",
+        readonly: st.answered ? true : null,
         "aria-label": t("lesson.answer.label"),
         autocomplete: "off",
       });
@@ -184,9 +214,10 @@ export class LessonPanel {
           this.submit(cp, form, feedback);
         },
       },
-      h("p", { class: "question", lang: l }, h("span", { class: "points" }, t("lesson.points", { n: cp.points })), " ", inline(String(cp.question ?? ""))),
+      h("p", { class: "question", lang: l }, h("span", { class: "points" }, t("lesson.points", { n: cp.points })), " ", inline(flow(cp.question, l))),
       input,
-      h("div", { class: "cp-actions" }, h("button", { type: "submit", class: "check" }, t("lesson.check")), st.attempts ? h("span", { class: "muted attempts" }, t("lesson.attempts", { n: st.attempts })) : null),
+      // A finished question takes no more answers (as in the terminal): no button.
+      h("div", { class: "cp-actions" }, st.answered ? null : h("button", { type: "submit", class: "check" }, t("lesson.check")), st.attempts ? h("span", { class: "muted attempts" }, t("lesson.attempts", { n: st.attempts })) : null),
       feedback,
     );
     return form;
@@ -221,6 +252,7 @@ export class LessonPanel {
       form.classList.toggle("is-correct", r.outcome === "correct");
       form.classList.toggle("is-wrong", r.outcome === "wrong");
       form.dataset.outcome = r.outcome;
+      if (r.state && r.state.answered) this.finish(form);
       // The progress line.
       const fresh = await api.lesson(lang());
       this.data.progress = fresh.progress;
@@ -240,6 +272,14 @@ export class LessonPanel {
     }
   }
 
+  // A question just finished: its inputs stay as answered, its button goes.
+  finish(form) {
+    for (const i of form.querySelectorAll("input[type=radio]")) i.disabled = true;
+    for (const i of form.querySelectorAll(".answer-input")) i.readOnly = true;
+    const b = form.querySelector("button.check");
+    if (b) b.remove();
+  }
+
   async result() {
     this.view = "result";
     await this.showResult();
@@ -257,15 +297,29 @@ export class LessonPanel {
         h(
           "table",
           { class: "grid result" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              h("th", { class: "mark" }, h("span", { class: "sr-only" }, t("lesson.result.mark"))),
+              h("th", { class: "question" }, t("lesson.result.question")),
+              h("th", { class: "given" }, t("lesson.result.given")),
+              h("th", { class: "expected" }, t("lesson.expected")),
+              h("th", { class: "num" }, t("lesson.result.points")),
+            ),
+          ),
           h("tbody", {},
             (r.items || []).map((it) =>
               h(
                 "tr",
-                { class: it.correct ? "ok" : "bad" },
-                h("td", {}, it.correct ? "✓" : "✗"),
-                h("td", { lang: l }, inline(String(titles.get(it.id) || it.id))),
-                h("td", {}, h("span", { class: "muted" }, t("lesson.result.given") + ": "), it.given ?? t("lesson.result.none")),
-                h("td", { class: "answer-only", lang: l }, it.expected),
+                { class: it.correct ? "ok" : "bad", "data-id": it.id },
+                h("td", { class: "mark" }, it.done || it.correct ? (it.correct ? "✓" : "✗") : "–"),
+                h("td", { class: "question", lang: l }, inline(flow(titles.get(it.id) || it.id, l))),
+                h("td", { class: "given" }, it.given ?? h("span", { class: "muted" }, t("lesson.result.none"))),
+                // The answer only of a finished question (the server sends none of the others).
+                h("td", { class: "expected answer-only", lang: l }, it.expected ?? h("span", { class: "muted" }, t("lesson.result.open"))),
                 h("td", { class: "num" }, `${it.earned}/${it.points}`),
               ),
             ),
