@@ -61,9 +61,34 @@ impl Variant {
         out.push_str(rest);
         out
     }
-    /// A short label: `user=carol members=#2`.
+    /// The label shown to students and instructors (`lesson run`, `run`,
+    /// `check`, exam submissions): each value as chosen, a group of values as
+    /// its short ones, `user=carol pol={code: 550, p: quarantine}` (a group
+    /// whose values are all long texts stays `#N`, the N-th choice).
     pub fn label(&self) -> String {
+        self.picks.iter().map(|(k, v)| format!("{k}={}", self.shown(k, v))).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The label as it was written before it showed groups' values
+    /// (`pol=#2`): exam submissions of older versions carry it.
+    pub fn code(&self) -> String {
         self.picks.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    }
+
+    /// One pick: a group's (`#N`) short values in braces; anything else as is.
+    fn shown(&self, name: &str, pick: &str) -> String {
+        if !pick.starts_with('#') || self.values.contains_key(name) {
+            return pick.to_string();
+        }
+        let prefix = format!("{name}.");
+        let short: Vec<String> = self
+            .values
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(_, v)| !v.is_empty() && v.chars().count() <= 24 && !v.contains(char::is_whitespace))
+            .map(|(k, v)| format!("{}: {v}", &k[prefix.len()..]))
+            .collect();
+        if short.is_empty() { pick.to_string() } else { format!("{{{}}}", short.join(", ")) }
     }
 }
 
@@ -256,7 +281,17 @@ mod tests {
     fn no_student_gets_the_first_values() {
         let (text, v) = source_for(SRC, "t", None).expect("reads");
         assert!(text.ends_with("x: alice 3 mx1 20 ${other}\n"), "{text}");
-        assert_eq!(v.label(), "down=#1 n=3 user=alice");
+        assert_eq!(v.label(), "down={host: mx1, minutes: 20} n=3 user=alice");
+        assert_eq!(v.code(), "down=#1 n=3 user=alice");
+    }
+
+    /// A group shows its short values; long texts (a sentence, a list of
+    /// addresses) are left out, and a group of only those stays `#N`.
+    #[test]
+    fn a_group_is_labelled_by_its_short_values() {
+        let src = "variants:\n  vars:\n    members: { choices: [{ count: 3, line: \"a@x, b@y\" }, { count: 4, line: \"a@x, b@y, c@z\" }] }\n    say: { choices: [{ en: \"Hello there\" }] }\nx: ${members.count}\n";
+        let (_, v) = source_for(src, "t", None).expect("reads");
+        assert_eq!(v.label(), "members={count: 3} say=#1");
     }
 
     #[test]

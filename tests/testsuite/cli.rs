@@ -758,3 +758,25 @@ fn expectation_results_are_japanese_in_every_view() {
     assert!(err.contains("variants.yaml:") && err.contains("the expectation fails: 2 message(s)"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A variant is named by its values wherever it is shown (`run`, `check`;
+/// `lesson run` in lessons.rs), not as the N-th choice (`members=#2`).
+#[test]
+fn variants_are_shown_by_their_values() {
+    let dir = std::env::temp_dir().join(format!("maillab-variant-label-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/aliases-list.yaml"))
+        .expect("shipped");
+    // An expectation that holds only for the lecture's three members.
+    let src = src.replacen("expect:\n", "expect:\n  - delivered: { to: neko@pp.nyaoon.example, count: 0 }\n", 1);
+    let file = dir.join("v.yaml");
+    std::fs::write(&file, src).expect("write");
+    let file = file.to_str().expect("utf-8");
+    let (code, _, err) = maillab(&["check", "--lang", "ja", file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("版 members={count: 4, deliveries: 8} で: 期待値が成り立ちません"), "{err}");
+    assert!(!err.contains("=#"), "{err}");
+    let (_, _, err) = maillab(&["run", file, "--student", "s123", "--lang", "en"]);
+    assert!(err.contains("maillab: variant of student s123: members={count: 5, deliveries: 10}"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

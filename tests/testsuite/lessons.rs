@@ -661,7 +661,8 @@ fn a_student_id_is_remembered_before_the_first_answer() {
     std::fs::create_dir_all(&dir).expect("dir");
     // Stopped at once (end of input) before any answer.
     let (_, first, err) = maillab("a", &["--student", "s2026001", "--lang", "en"], "");
-    assert!(first.contains("the variant of student s2026001"), "{first}{err}");
+    // The variant shown by its values, not as "the second choice" (`members=#2`).
+    assert!(first.contains("the variant of student s2026001: members={count: 4, deliveries: 8})"), "{first}{err}");
     let (_, again, err) = maillab("a", &["--lang", "en"], "");
     assert!(again.contains("the variant of student s2026001"), "the ID is remembered: {again}{err}");
     let (code, _, err) = maillab("a", &["--student", "s2026001", "--lang", "ja"], "");
