@@ -293,20 +293,8 @@ fn exam_copy_submissions_and_class_grades() {
     std::fs::create_dir_all(dir.join("scenarios")).expect("dir");
     std::fs::create_dir_all(dir.join("subs")).expect("dir");
     std::fs::copy(root.join("scenarios/aliases-list.yaml"), dir.join("scenarios/aliases-list.yaml")).expect("copy");
-    let maillab = |args: &[&str], input: &str, student: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-            .current_dir(root)
-            .args(args)
-            .env("MAILLAB_HOME", dir.join(format!("home-{student}")))
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("runs");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
-        child.wait_with_output().expect("finishes")
-    };
+    let maillab =
+        |args: &[&str], input: &str, student: &str| maillab_in(root, &dir.join(format!("home-{student}")), args, input);
     let lessons = dir.join("lessons");
     let out = maillab(&["lesson", "exam-copy", "06-mailing-lists", "--out", lessons.to_str().unwrap()], "", "x");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -387,20 +375,7 @@ fn lessons_and_scenarios_work_from_any_folder() {
     std::fs::create_dir_all(&dir).expect("dir");
     let key = dir.join("key.yaml");
     std::fs::copy(root.join("lessons/01-addresses-and-messages.answers.yaml"), &key).expect("copy");
-    let maillab = |cwd: &Path, args: &[&str], input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-            .current_dir(cwd)
-            .args(args)
-            .env("MAILLAB_HOME", dir.join("home"))
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("runs");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
-        child.wait_with_output().expect("finishes")
-    };
+    let maillab = |cwd: &Path, args: &[&str], input: &str| maillab_in(cwd, &dir.join("home"), args, input);
     let out = maillab(&dir, &["lesson", "list", "--lang", "en"], "");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -639,19 +614,8 @@ fn a_student_id_is_remembered_before_the_first_answer() {
     let dir = std::env::temp_dir().join(format!("maillab-student-id-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let maillab = |home: &str, args: &[&str], input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
-            .current_dir(&dir)
-            .args(["lesson", "run", "06-mailing-lists", "--no-pager"])
-            .args(args)
-            .env("MAILLAB_HOME", dir.join(home))
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("runs");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
-        let out = child.wait_with_output().expect("finishes");
+        let args = [&["lesson", "run", "06-mailing-lists", "--no-pager"], args].concat();
+        let out = maillab_in(&dir, &dir.join(home), &args, input);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).to_string(),
@@ -677,4 +641,20 @@ fn a_student_id_is_remembered_before_the_first_answer() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("given without a student ID") && !err.contains(" - "), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs maillab in `cwd` with `home` as MAILLAB_HOME and `input` on its standard input.
+fn maillab_in(cwd: &Path, home: &Path, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maillab"))
+        .current_dir(cwd)
+        .args(args)
+        .env("MAILLAB_HOME", home)
+        .env("USER", "tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+    child.wait_with_output().expect("finishes")
 }
