@@ -188,7 +188,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     let text = variant.apply(src);
     // A `${name}` the variant has no value for is named as such, not left
     // to the parser (which would see `${pol.n}` as a number gone wrong).
-    let unresolved = scenario::placeholders::unresolved(src, &file, &variant, "lesson");
+    let unresolved = scenario::placeholders::unresolved(src, &file, &variant.values_of(), "lesson");
     if !unresolved.is_empty() {
         return Err(Diagnostics(unresolved));
     }

@@ -5,13 +5,21 @@
 //! (`${pol.code` "is not a whole number": a flow map ate the `}`); this
 //! names the placeholder, where it is and what the variant has instead.
 
-use super::vary::Variant;
 use crate::base::diag::{Diagnostic, nearest, tr};
+use std::collections::BTreeMap;
+
+/// What a variant gives (`vary::Variant`'s maps, passed in so that this
+/// module does not import `vary`, which calls it): `name` or `name.key` →
+/// value, and each declared name → what was picked.
+pub struct Values<'a> {
+    pub values: &'a BTreeMap<String, String>,
+    pub picks: &'a BTreeMap<String, String>,
+}
 
 /// Every placeholder in `src` (a source before `v` is applied, so that
 /// lines and columns are the file's) that `v` gives no value for. `what`:
 /// "scenario" or "lesson", for the hint.
-pub fn unresolved(src: &str, file: &str, v: &Variant, what: &str) -> Vec<Diagnostic> {
+pub fn unresolved(src: &str, file: &str, v: &Values<'_>, what: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(i) = src[from..].find("${").map(|i| i + from) {
@@ -48,7 +56,7 @@ fn position(text: &str, at: usize) -> (u64, u64) {
     (line, before[start..].chars().count() as u64 + 1)
 }
 
-fn explain(name: &str, v: &Variant, what: &str) -> (String, String) {
+fn explain(name: &str, v: &Values<'_>, what: &str) -> (String, String) {
     if v.picks.is_empty() {
         let hint = if what == "lesson" {
             tr(
@@ -136,17 +144,15 @@ fn explain(name: &str, v: &Variant, what: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
-    fn variant(values: &[(&str, &str)], picks: &[(&str, &str)]) -> Variant {
-        let m =
-            |xs: &[(&str, &str)]| xs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
-        Variant { student: None, values: m(values), picks: m(picks) }
+    fn m(xs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        xs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn a_missing_key_of_a_group_is_named_at_its_place() {
-        let v = variant(&[("pol.p", "reject"), ("pol.num", "3")], &[("pol", "#1")]);
+        let (values, picks) = (m(&[("pol.p", "reject"), ("pol.num", "3")]), m(&[("pol", "#1")]));
+        let v = Values { values: &values, picks: &picks };
         let d = unresolved("a: 1\nreply: { step: 2, code: ${pol.code} }\n", "f.yaml", &v, "scenario");
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].line, d[0].column), (2, 25));
@@ -155,7 +161,8 @@ mod tests {
 
     #[test]
     fn unknown_names_single_values_and_groups_without_a_key() {
-        let v = variant(&[("members", "3"), ("pol.p", "reject")], &[("members", "3"), ("pol", "#1")]);
+        let (values, picks) = (m(&[("members", "3"), ("pol.p", "reject")]), m(&[("members", "3"), ("pol", "#1")]));
+        let v = Values { values: &values, picks: &picks };
         let d = unresolved("${member} ${members.n} ${pol}", "f", &v, "scenario");
         assert_eq!(d.len(), 3, "{d:?}");
         assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("did you mean `members`")), "{d:?}");
@@ -174,7 +181,9 @@ mod tests {
 
     #[test]
     fn without_variants_every_placeholder_is_named_and_other_dollars_are_text() {
-        let d = unresolved("cost: \"$5 ${x} ${not a name} ${\"", "l.yaml", &Variant::default(), "lesson");
+        let none = BTreeMap::new();
+        let v = Values { values: &none, picks: &none };
+        let d = unresolved("cost: \"$5 ${x} ${not a name} ${\"", "l.yaml", &v, "lesson");
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].message.contains("declares no `variants:`"), "{d:?}");
         assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("maillab check")), "{d:?}");

@@ -37,6 +37,10 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// Its values, as `placeholders` reads them.
+    pub fn values_of(&self) -> super::placeholders::Values<'_> {
+        super::placeholders::Values { values: &self.values, picks: &self.picks }
+    }
     /// Replace every `${name}` this variant has a value for.
     pub fn apply(&self, src: &str) -> String {
         if self.values.is_empty() || !src.contains("${") {
@@ -258,7 +262,7 @@ fn resolved(src: &str, file: &str, v: &Variant) -> Result<(), Diagnostics> {
     if v.picks.is_empty() {
         return Ok(());
     }
-    let d = super::placeholders::unresolved(src, file, v, "scenario");
+    let d = super::placeholders::unresolved(src, file, &v.values_of(), "scenario");
     if d.is_empty() { Ok(()) } else { Err(Diagnostics(d)) }
 }
 
