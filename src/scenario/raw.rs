@@ -974,7 +974,13 @@ pub struct RawVar {
     pub step: Option<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+// A choice: a number, a word, or a map of them. Read by hand (below) rather
+// than as an untagged enum: serde buffers an untagged enum's map, and there a
+// key such as `n` or `y` is already YAML 1.1's false or true and no longer
+// fits a text key (the reader then says only "did not match any variant of
+// untagged enum RawChoice"). Here each key is read as the text it is written
+// as. (A plain comment: a doc comment would go into the JSON schema.)
+#[derive(Clone, Debug, JsonSchema)]
 #[serde(untagged)]
 pub enum RawChoice {
     Int(i64),
@@ -982,11 +988,104 @@ pub enum RawChoice {
     Group(BTreeMap<String, RawScalar>),
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, JsonSchema)]
 #[serde(untagged)]
 pub enum RawScalar {
     Int(i64),
     Text(String),
+}
+
+/// The start of the reader's error for a choice (or a value in a choice's
+/// map) that is not a number or a word, then its kind: `bool`, `empty`,
+/// `list` or `nested`; the loader words it (`load::yaml_error`).
+pub const BAD_CHOICE: &str = "a variant's choice that is not a number, a word or a map of them: ";
+
+/// Numbers and words, shared by a choice and a value in a choice's map.
+struct Scalar<T>(fn(i64) -> T, fn(String) -> T, &'static str);
+
+impl<'de, T> serde::de::Visitor<'de> for Scalar<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a number or a word")
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        Ok((self.0)(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(i64::try_from(v).map_or_else(|_| (self.1)(v.to_string()), self.0))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        Ok((self.1)(v.to_string()))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.1)(v.to_string()))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<T, E> {
+        Err(E::custom(format!("{BAD_CHOICE}bool")))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<T, E> {
+        Err(E::custom(format!("{BAD_CHOICE}empty")))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<T, E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<T, A::Error> {
+        Err(serde::de::Error::custom(format!("{BAD_CHOICE}{}", self.2)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<T, A::Error> {
+        Err(serde::de::Error::custom(format!("{BAD_CHOICE}nested")))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawScalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Scalar(RawScalar::Int, RawScalar::Text, "nested"))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, a word or a map of them")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawChoice, A::Error> {
+                let mut group = BTreeMap::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let v = map.next_value::<RawScalar>()?;
+                    group.insert(k, v);
+                }
+                Ok(RawChoice::Group(group))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawChoice, E> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_i64(v)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawChoice, E> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_u64(v)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawChoice, E> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_f64(v)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawChoice, E> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_str(v)
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawChoice, E> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_bool(v)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<RawChoice, E> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_unit()
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<RawChoice, E> {
+                self.visit_unit()
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, s: A) -> Result<RawChoice, A::Error> {
+                Scalar(RawChoice::Int, RawChoice::Text, "list").visit_seq(s)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl RawScalar {

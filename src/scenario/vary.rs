@@ -320,6 +320,15 @@ mod tests {
         assert_eq!(all(seed, &big).len(), 5);
     }
 
+    /// Keys that YAML 1.1 reads as true or false (`n`, `y`, `on`, `no`) are
+    /// keys of a choice's map like any other (trial h19, item 8).
+    #[test]
+    fn a_choice_map_takes_keys_that_look_like_booleans() {
+        let src = "variants:\n  vars:\n    pol:\n      choices:\n        - { p: reject, n: 3, y: 550, on: a, no: b }\nx: ${pol.p} ${pol.n} ${pol.y} ${pol.on} ${pol.no}\n";
+        let (text, _) = source_for(src, "t", None).expect("reads");
+        assert!(text.ends_with("x: reject 3 550 a b\n"), "{text}");
+    }
+
     #[test]
     fn bad_declarations_are_refused() {
         for bad in [

@@ -118,6 +118,19 @@ fn broken_files_are_explained_in_japanese_too() {
             "lesson-plain-options.yaml",
             "lesson-plain-options.yaml:12:21: `options` の各項目は言語ごとの文 (`en:`、`ja:`) で書きます (`25` だけでは書けません)",
         ),
+        (
+            "under-indent.yaml",
+            "under-indent.yaml:25:4: この行は 4 列目から始まっていて、前のキーとそろっていません: それらのキーは 5 列目から始まります",
+        ),
+        (
+            "unclosed-flow-list.yaml",
+            "unclosed-flow-list.yaml:33:11: この `[` で始まるリストが `]` で閉じられていません: YAML は 34 行目まで続きとして読みます",
+        ),
+        (
+            "unclosed-flow-map.yaml",
+            "unclosed-flow-map.yaml:35:16: この `{` で始まるキーと値の並びが `}` で閉じられていません",
+        ),
+        ("variant-choice-bool.yaml", "variant-choice-bool.yaml:33:31: YAML は `no` を true か false と読みます"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);
         assert!(got.contains(want), "{file}: expected `{want}` in:\n{got}");

@@ -376,6 +376,78 @@ pub fn yaml_error_at(file: &str, src: &str, e: &serde_saphyr::Error, what: &str,
             ),
         );
     }
+    if let Some(i) = message.find(super::raw::BAD_CHOICE) {
+        // The word as written (`yes`, `n`), where the reader points at it.
+        let word: String = usize::try_from(line.max(1) - 1)
+            .ok()
+            .and_then(|n| src.lines().nth(n))
+            .map(|l| {
+                l.chars()
+                    .skip(usize::try_from(column.max(1) - 1).unwrap_or(0))
+                    .take_while(|c| !matches!(c, ',' | ']' | '}' | ' ' | '#'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kind = &message[i + super::raw::BAD_CHOICE.len()..];
+        if kind == "bool" && !word.is_empty() {
+            return d(
+                line,
+                column,
+                tr(
+                    format!(
+                        "YAML reads `{word}` as true or false (as it reads `yes`, `no`, `on`, `off`, `y` and `n`), and a choice is a number or a word"
+                    ),
+                    format!(
+                        "YAML は `{word}` を true か false と読みます (`yes`、`no`、`on`、`off`、`y`、`n` も同じです)。選択肢は数か語です"
+                    ),
+                ),
+                tr(
+                    format!("put it in quotes: \"{word}\""),
+                    format!("語として使うなら \"{word}\" のように引用符で囲んでください"),
+                ),
+            );
+        }
+        let (en, ja, hint_en, hint_ja) = match kind {
+            "bool" => (
+                "YAML reads this value as true or false (as it reads `yes`, `no`, `on`, `off`, `y` and `n`), and a choice is a number or a word",
+                "YAML はこの値を true か false と読みます (`yes`、`no`、`on`、`off`、`y`、`n` も同じです)。選択肢は数か語です",
+                "put the word in quotes, such as \"yes\" or \"n\"",
+                "語として使うなら \"yes\" や \"n\" のように引用符で囲んでください",
+            ),
+            "empty" => (
+                "a choice of a variant is empty",
+                "版の選択肢が空です",
+                "write a number, a word or a map after `- ` (or between the commas), or remove the empty item",
+                "`- ` の後 (またはカンマの間) に数、語、マップのどれかを書くか、空の項目を消してください",
+            ),
+            "list" => (
+                "a choice of a variant is a number, a word or a map, not a list",
+                "版の選択肢は数、語、マップのどれかです。リストは書けません",
+                "to set several values with one choice, write a map: `- { host: mx1, minutes: 20 }`",
+                "1 つの選択肢で複数の値を決めるなら、`- { host: mx1, minutes: 20 }` のようにマップで書いてください",
+            ),
+            _ => (
+                "a value in a choice's map is a number or a word, not a list or a map",
+                "選択肢のマップの値は数か語です。リストやマップは書けません",
+                "write one number or word after each key: `- { host: mx1, minutes: 20 }`",
+                "各キーの後に数か語を 1 つ書いてください: `- { host: mx1, minutes: 20 }`",
+            ),
+        };
+        return d(line, column, tr(en, ja), tr(hint_en, hint_ja));
+    }
+    if message.contains("did not match any variant of untagged enum") {
+        // Another value of several forms (none is left in the files' types; a
+        // Rust type name must not reach the instructor if one comes back).
+        return d(
+            line,
+            column,
+            tr("this value has none of the forms allowed here", "この値は、ここで書ける形のどれにも当たりません"),
+            tr(
+                "compare it with the format in the book (`book/src/`); a word that YAML reads as a number, true or false (`yes`, `no`, `on`, `off`) must be quoted",
+                "本 (`book/src/`) の書式と見比べてください。YAML が数や true、false と読む語 (`yes`、`no`、`on`、`off`) は引用符で囲みます",
+            ),
+        );
+    }
     if let Some(i) = message.find(super::raw::PLAIN_TEXT) {
         let v = &message[i + super::raw::PLAIN_TEXT.len()..];
         let (line, column, message, hint) = Spot::new(src, line, column).plain_text(line, column, v);
@@ -486,6 +558,9 @@ fn plain_words(src: &str, e: &serde_saphyr::Error, line: u64, column: u64) -> Op
         )),
         E::InvalidScalar { ty, .. } => {
             let (what, hint) = scalar_kind(ty)?;
+            if let Some(found) = at.unclosed_on_line() {
+                return Some(found);
+            }
             if let Some(found) = at.continued() {
                 return Some(found);
             }
@@ -979,6 +1054,25 @@ impl<'a> Spot<'a> {
         if msg.contains("found unknown escape character") {
             return Some(self.bad_escape());
         }
+        // A `[` or `{` left open: the reader stops later, often at the next line's `key:`.
+        if [
+            "illegal placement of ':' indicator",
+            "while parsing a flow",
+            "EOF while parsing a flow",
+            "EOF while parsing an implicit flow",
+            "invalid indentation in flow construct",
+        ]
+        .iter()
+        .any(|m| msg.contains(m))
+            && let Some(found) = self.unclosed_flow()
+        {
+            return Some(found);
+        }
+        if (msg.contains("did not find expected '-' indicator") || msg.contains("did not find expected key"))
+            && let Some(found) = self.out_of_step()
+        {
+            return Some(found);
+        }
         let (en, ja, hint_en, hint_ja) = if msg.starts_with("unclosed quote")
             || msg.contains("while scanning a quoted scalar")
         {
@@ -994,6 +1088,13 @@ impl<'a> Spot<'a> {
                 "`:` のないキーがあります (またはここに来るはずのない行です)",
                 "write `key: value` with a colon and a space, and indent the line as the keys beside it",
                 "`キー: 値` のようにコロンと空白を書き、隣のキーと同じ深さに字下げしてください",
+            )
+        } else if msg.contains("did not find expected '-' indicator") {
+            (
+                "this line does not fit the list it is in",
+                "この行は、それを含むリストに合いません",
+                "check the indentation: the items of one list start with `- ` in the same column, and a key of an item lines up with the item's first key",
+                "字下げを確かめてください: 1 つのリストの項目は同じ列の `- ` で始まり、項目の中のキーはその項目の最初のキーと同じ列から始まります",
             )
         } else if msg.contains("did not find expected key") || msg.contains("mapping values are not allowed") {
             (
@@ -1018,6 +1119,183 @@ impl<'a> Spot<'a> {
             return Some((self.line, self.column, msg.to_string(), syntax_hint()));
         };
         Some((self.line, self.column, tr(en, ja), tr(hint_en, hint_ja)))
+    }
+
+    /// A key indented less than the keys before it but more than the mapping
+    /// around them (`   domains:` under keys at four spaces): no mapping starts
+    /// in its column, so YAML cannot tell where it belongs. The line and the
+    /// column its siblings start at.
+    fn out_of_step(&self) -> Option<(u64, u64, String, String)> {
+        let text = self.text()?;
+        let body = text.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            return None;
+        }
+        let col = Spot::indent(text);
+        let upto = usize::try_from(self.line).ok()?.checked_sub(1)?;
+        // The smallest key column above that is deeper than this line, up to the line it belongs under.
+        let mut siblings: Option<usize> = None;
+        for i in (0..upto).rev() {
+            let t = self.lines[i];
+            let b = t.trim_start_matches(' ');
+            if b.is_empty() || b.starts_with('#') {
+                continue;
+            }
+            let indent = Spot::indent(t);
+            let mut k = indent;
+            while t[k..].starts_with("- ") {
+                k += 2;
+                k += Spot::indent(&t[k..]);
+            }
+            if indent == col || k == col || t.starts_with("---") {
+                return None;
+            }
+            if indent < col {
+                break;
+            }
+            siblings = Some(siblings.map_or(k, |s| s.min(k)));
+        }
+        let s = siblings? as u64 + 1;
+        let here = col as u64 + 1;
+        let key = body.trim_start_matches("- ").split(':').next().unwrap_or("").trim();
+        let key = if key.is_empty() || key.starts_with(['[', '{', '"', '\'']) {
+            tr("this line", "この行")
+        } else {
+            format!("`{key}:`")
+        };
+        Some((
+            self.line,
+            here,
+            tr(
+                format!(
+                    "this line starts in column {here}, out of step with the keys before it: they start in column {s}"
+                ),
+                format!(
+                    "この行は {here} 列目から始まっていて、前のキーとそろっていません: それらのキーは {s} 列目から始まります"
+                ),
+            ),
+            tr(
+                format!(
+                    "indent {key} to column {s}, like the keys beside it (or back to the column of an outer key, if it belongs there); the keys of one mapping start in the same column"
+                ),
+                format!(
+                    "{key} を隣のキーと同じ {s} 列目まで字下げしてください (外側の並びのキーなら、その列まで戻します)。同じ並びのキーは同じ列から始まります"
+                ),
+            ),
+        ))
+    }
+
+    /// A `[` or `{` before this position that is never closed: where it
+    /// opens, when that is on an earlier line (on the same line the reader's
+    /// position is already near it).
+    fn unclosed_flow(&self) -> Option<(u64, u64, String, String)> {
+        self.open_flow(false)
+    }
+
+    /// A value the reader refuses inside a `[` or `{` that its line leaves
+    /// open while the next line starts a new key or item (`count: 1` at the
+    /// end of a `{ … ` line): the value ran on into that line.
+    fn unclosed_on_line(&self) -> Option<(u64, u64, String, String)> {
+        let n = usize::try_from(self.line).ok()?;
+        let indent = Spot::indent(self.text()?);
+        let next = self.lines.iter().skip(n).find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        (Spot::indent(next) <= indent).then(|| self.open_flow(true))?
+    }
+
+    /// The innermost `[` or `{` left open before this position (through the
+    /// whole of this line with `whole_line`), and the words for it.
+    fn open_flow(&self, whole_line: bool) -> Option<(u64, u64, String, String)> {
+        let upto = usize::try_from(self.line).ok()?;
+        let mut open: Vec<(usize, usize, char)> = Vec::new();
+        // Lines of a block scalar (`key: |`) deeper than its key are text.
+        let mut block: Option<usize> = None;
+        for (n, t) in self.lines.iter().enumerate().take(upto) {
+            let indent = Spot::indent(t);
+            if let Some(b) = block {
+                if t.trim().is_empty() || indent > b {
+                    continue;
+                }
+                block = None;
+            }
+            let chars: Vec<char> = t.chars().collect();
+            let end = if n + 1 == upto && !whole_line {
+                usize::try_from(self.column).unwrap_or(0).saturating_sub(1).min(chars.len())
+            } else {
+                chars.len()
+            };
+            let mut quote: Option<char> = None;
+            let mut j = 0;
+            while j < end {
+                let c = chars[j];
+                match (quote, c) {
+                    (Some('"'), '\\') => j += 1,
+                    (Some('\''), '\'') if chars.get(j + 1) == Some(&'\'') => j += 1,
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '#') if j == 0 || chars[j - 1] == ' ' => break,
+                    (None, '"' | '\'') => {
+                        let before: String = chars[..j].iter().collect();
+                        let before = before.trim_end();
+                        if !open.is_empty() || before.is_empty() || before.ends_with([':', '-', ',', '[', '{']) {
+                            quote = Some(c);
+                        }
+                    }
+                    (None, '[' | '{') => {
+                        let before: String = chars[..j].iter().collect();
+                        let before = before.trim_end();
+                        if !open.is_empty() || before.is_empty() || before.ends_with(':') || before.ends_with('-') {
+                            open.push((n, j, c));
+                        }
+                    }
+                    (None, ']' | '}') if !open.is_empty() => {
+                        open.pop();
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            if open.is_empty() && quote.is_none() {
+                let v = t.split(" #").next().unwrap_or(t).trim_end();
+                if v.ends_with(": |") || v.ends_with(": >") || v.contains(": |") || v.contains(": >") {
+                    let after = v.rsplit(": ").next().unwrap_or("");
+                    if after.starts_with(['|', '>']) && after.len() <= 3 {
+                        block = Some(indent);
+                    }
+                }
+            }
+        }
+        let &(n, j, c) = open.last()?;
+        if n + 1 >= upto && !whole_line {
+            return None;
+        }
+        let (line, column) = (n as u64 + 1, j as u64 + 1);
+        let into = if whole_line {
+            let next = self.lines.iter().enumerate().skip(upto);
+            next.filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i as u64 + 1).next().unwrap_or(self.line)
+        } else {
+            self.line
+        };
+        let (what, what_ja, close, items, items_ja) = if c == '[' {
+            ("list", "リスト", ']', "its items on lines of their own after `- `", "項目を 1 行に 1 つ `- ` に続けて")
+        } else {
+            ("mapping", "キーと値の並び", '}', "its keys on lines of their own", "キーを 1 行に 1 つ")
+        };
+        Some((
+            line,
+            column,
+            tr(
+                format!(
+                    "this `{c}` starts a {what} that is never closed with `{close}`: YAML reads on into line {into}"
+                ),
+                format!(
+                    "この `{c}` で始まる{what_ja}が `{close}` で閉じられていません: YAML は {into} 行目まで続きとして読みます"
+                ),
+            ),
+            tr(
+                format!("end the {what} with `{close}` on this line, or write {items}, without brackets"),
+                format!("この行の{what_ja}の終わりに `{close}` を書くか、括弧を使わずに{items_ja}書いてください"),
+            ),
+        ))
     }
 
     /// Text right after a closing quote: a quote opened lines earlier and
