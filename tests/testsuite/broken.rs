@@ -130,6 +130,15 @@ fn broken_files_are_explained_in_japanese_too() {
             "unclosed-flow-map.yaml",
             "unclosed-flow-map.yaml:35:16: この `{` で始まるキーと値の並びが `}` で閉じられていません",
         ),
+        (
+            "unclosed-flow-at-end.yaml",
+            "unclosed-flow-at-end.yaml:35:16: この `{` で始まるキーと値の並びが `}` で閉じられないまま",
+        ),
+        ("anchor-without-name.yaml", "anchor-without-name.yaml:3:7: 値の先頭の `&` と `*` は"),
+        ("reserved-character.yaml", "reserved-character.yaml:11:15: 引用符のない値は `@` で始められません"),
+        ("block-scalar-indent.yaml", "block-scalar-indent.yaml:4:2: この文章のブロック (`|` や `>`) の行が"),
+        ("hex-escape.yaml", "hex-escape.yaml:3:7: 二重引用符の中の `\\x`、`\\u`、`\\U` の後には"),
+        ("directive.yaml", "directive.yaml:1:1: `%` で始まる行は YAML の指示で"),
         ("variant-choice-bool.yaml", "variant-choice-bool.yaml:33:31: YAML は `no` を true か false と読みます"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);

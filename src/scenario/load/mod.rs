@@ -1073,9 +1073,84 @@ impl<'a> Spot<'a> {
         {
             return Some(found);
         }
-        let (en, ja, hint_en, hint_ja) = if msg.starts_with("unclosed quote")
-            || msg.contains("while scanning a quoted scalar")
+        if msg.starts_with("unclosed bracket") {
+            let c = if msg.contains('[') { '[' } else { '{' };
+            let (close, what, what_ja) =
+                if c == '[' { (']', "list", "リスト") } else { ('}', "mapping", "キーと値の並び") };
+            return Some((
+                self.line,
+                self.column,
+                tr(
+                    format!("this `{c}` starts a {what} that is never closed with `{close}`: the file ends first"),
+                    format!("この `{c}` で始まる{what_ja}が `{close}` で閉じられないまま、ファイルが終わっています"),
+                ),
+                tr(format!("end the {what} with `{close}`"), format!("{what_ja}の終わりに `{close}` を書いてください")),
+            ));
+        }
+        if let Some(c) = msg.strip_prefix("unexpected character: `").and_then(|r| r.chars().next()) {
+            return Some((
+                self.line,
+                self.column,
+                tr(
+                    format!(
+                        "a value without quotes cannot start with `{c}`: YAML keeps the marks @ and ` (and % at the start of a line) for itself"
+                    ),
+                    format!(
+                        "引用符のない値は `{c}` で始められません: @ と ` (行頭では % も) は YAML が別の意味に取っておく記号です"
+                    ),
+                ),
+                tr(
+                    format!("put the value in quotes: \"{c}…\""),
+                    format!("値を \"{c}…\" のように引用符で囲んでください"),
+                ),
+            ));
+        }
+        if msg.contains("did not find expected <document start>")
+            && let Some(n) = self.lines.iter().position(|l| l.starts_with('%'))
         {
+            // Point at the directive, not at the first line of content after it.
+            return Some((
+                n as u64 + 1,
+                1,
+                tr(
+                    "a line that starts with `%` is a YAML directive, and YAML then wants a line `---` before the content",
+                    "`%` で始まる行は YAML の指示で、その後には内容の前に `---` の行が要ります",
+                ),
+                tr(
+                    "remove the `%` line (maillab needs no directives), or put a value that starts with `%` in quotes",
+                    "`%` の行を消すか (maillab に指示は要りません)、`%` で始まる値なら引用符で囲んでください",
+                ),
+            ));
+        }
+        let (en, ja, hint_en, hint_ja) = if msg.contains("while scanning an anchor or alias") {
+            (
+                "`&` or `*` at the start of a value marks or repeats a value (an anchor or an alias), and a name must follow it at once",
+                "値の先頭の `&` と `*` は値に印を付けたり繰り返したりする記号 (アンカー、エイリアス) で、すぐ後に名前が要ります",
+                "put a text that starts with `&` or `*` in quotes: \"& more\"",
+                "`&` や `*` で始まる文字列は \"& more\" のように引用符で囲んでください",
+            )
+        } else if msg.contains("did not find expected hexadecimal number") {
+            (
+                "an escape `\\x`, `\\u` or `\\U` in double quotes needs 2, 4 or 8 hexadecimal digits after it",
+                "二重引用符の中の `\\x`、`\\u`、`\\U` の後には 16 進数の数字が 2 桁、4 桁、8 桁要ります",
+                "write the digits in full, write a backslash itself as `\\\\`, or use single quotes, where `\\` is plain text",
+                "数字をすべて書くか、バックスラッシュそのものは `\\\\` と書くか、`\\` がただの文字になる一重引用符を使ってください",
+            )
+        } else if msg.contains("wrongly indented line in block scalar") {
+            (
+                "a line of this text block (`|` or `>`) is indented less than the block's first line",
+                "この文章のブロック (`|` や `>`) の行が、ブロックの最初の行より浅く字下げされています",
+                "indent every line of the block at least as far as its first line",
+                "ブロックのどの行も、最初の行と同じかそれより深く字下げしてください",
+            )
+        } else if msg.contains("did not find expected <document start>") {
+            (
+                "a line that starts with `%` is a YAML directive, and YAML then wants a line `---` before the content",
+                "`%` で始まる行は YAML の指示で、その後には内容の前に `---` の行が要ります",
+                "remove the `%` line (maillab needs no directives), or put a value that starts with `%` in quotes",
+                "`%` の行を消すか (maillab に指示は要りません)、`%` で始まる値なら引用符で囲んでください",
+            )
+        } else if msg.starts_with("unclosed quote") || msg.contains("while scanning a quoted scalar") {
             (
                 "this quote is never closed",
                 "この引用符が閉じられていません",
