@@ -139,6 +139,11 @@ fn broken_files_are_explained_in_japanese_too() {
         ("block-scalar-indent.yaml", "block-scalar-indent.yaml:4:2: この文章のブロック (`|` や `>`) の行が"),
         ("hex-escape.yaml", "hex-escape.yaml:3:7: 二重引用符の中の `\\x`、`\\u`、`\\U` の後には"),
         ("directive.yaml", "directive.yaml:1:1: `%` で始まる行は YAML の指示で"),
+        (
+            "variant-range-length.yaml",
+            "variant-range-length.yaml:30:16: このリストには項目が 1 個ありますが、ここには 2 個書きます",
+        ),
+        ("variant-range-words.yaml", "variant-range-words.yaml:30:24: `ten` は 整数ではありません"),
         ("variant-choice-bool.yaml", "variant-choice-bool.yaml:33:31: YAML は `no` を true か false と読みます"),
     ] {
         let got = run(&["check".into(), "--lang".into(), "ja".into(), format!("{DIR}/{file}")]);

@@ -631,6 +631,22 @@ fn plain_words(src: &str, e: &serde_saphyr::Error, line: u64, column: u64) -> Op
                 ),
             ))
         }
+        E::SerdeInvalidLength { len, expected, .. } => {
+            // serde's words for a fixed-size array (`range: [1, 5]`).
+            let n: usize = expected.strip_prefix("an array of length ")?.parse().ok()?;
+            Some((
+                line,
+                column,
+                tr(
+                    format!("this list has {len} items, and {n} are expected here"),
+                    format!("このリストには項目が {len} 個ありますが、ここには {n} 個書きます"),
+                ),
+                tr(
+                    format!("write exactly {n} items, such as `[10, 40]`"),
+                    format!("`[10, 40]` のように、ちょうど {n} 個の項目を書いてください"),
+                ),
+            ))
+        }
         E::ExternalMessage { msg, .. } => at.syntax(msg),
         _ => None,
     }
@@ -656,6 +672,13 @@ fn scalar_kind(ty: &str) -> Option<(String, String)> {
         "u16" => whole(u16::MAX.into()),
         "u32" => whole(u32::MAX.into()),
         "u64" | "usize" => whole(u64::MAX),
+        "i64" | "i32" => (
+            tr("a whole number", "整数"),
+            tr(
+                "write a whole number in digits, such as 10 or -5, without a decimal point, words or quotes",
+                "10 や -5 のような整数を数字で書いてください (小数点、語、引用符は付けません)",
+            ),
+        ),
         "floating point" | "f64" | "f32" => (
             tr("a number", "数"),
             tr(
