@@ -419,7 +419,11 @@ pub fn reply_code(s: &str) -> Option<u64> {
     let ok = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) && matches!(code.as_bytes()[0], b'1'..=b'5');
     let is_code =
         |w: &str| w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()) && matches!(w.as_bytes()[0], b'1'..=b'5');
-    let another = rest.split_whitespace().map(|w| w.trim_matches(is_edge_punct)).any(|w| is_code(w) && w != code);
+    // A second code, also in a range (`550-554`, `550〜554`), is no answer.
+    let another = rest
+        .split(|c: char| c.is_whitespace() || "-~〜～/,、・".contains(c))
+        .map(|w| w.trim_matches(is_edge_punct))
+        .any(|w| is_code(w) && w != code);
     (ok && (rest.is_empty() || rest.starts_with([' ', '-'])) && !another).then(|| code.parse().ok()).flatten()
 }
 
@@ -636,13 +640,24 @@ fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Name
     // among `0通`…`3通` is the fourth option, not the third).
     let n = number(t);
     let only_digits = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || is_kanji_digit(c));
+    // Only where the units agree: `30分` does not pick `30秒`, nor `5日`
+    // `5 hours`; a number alone, or with `番` or `port`, picks a plain one.
+    let unit = unit_of(t);
     let by_value = || {
         let n = n?;
-        let mut hits = forms.iter().enumerate().filter(|(_, o)| o.iter().any(|x| number(&x.folded) == Some(n)));
+        let mut hits = forms.iter().enumerate().filter(|(_, o)| {
+            o.iter().any(|x| number(&x.folded) == Some(n) && (unit.is_empty() || unit_of(&x.folded) == unit))
+        });
         let (i, _) = hits.next()?;
         hits.next().is_none().then_some(i)
     };
-    if !only_digits && let Some(i) = by_value() {
+    // `2番` (`2番目`) within the options is the second option, as a
+    // Japanese reader means it; `993番` past them is the port.
+    let ordinal = unit.is_empty() && (t.ends_with('番') || t.ends_with("番目"));
+    if !only_digits
+        && !ordinal
+        && let Some(i) = by_value()
+    {
         return Some(i);
     }
     // An option's number, in digits or kanji (`three` is an option's text, if anything).
@@ -674,36 +689,23 @@ fn option_index_of(options: &[crate::scenario::Text], given: &Form, names: &Name
             forms.iter().position(|o| o.iter().any(|x| !g.is_empty() && bare(&x.key) == g))
         })
         .or_else(|| forms.iter().position(|o| o.iter().any(|x| form_matches(x, given, names))))
-        .or_else(|| clause_of_one_option(&forms, &given.key))
 }
 
-/// An option written in clauses (`base64 を元に戻して、ユーザ名とパスワード`,
-/// `the user name and the password, by decoding the base64`) is also
-/// picked by one whole clause of it, as the author wrote it
-/// (`ユーザ名とパスワード`) — but only when the clause is of one option and no
-/// other option's text has those words in it at all; otherwise none (asked
-/// again). Clauses end at `、` `。` `,` `，` `;` `；` and `: `, and have three
-/// characters or more. A few words of a clause never pick anything, so a
-/// student's words pick an option only where they are that option's own.
-fn clause_of_one_option(forms: &[Vec<Form>], given: &str) -> Option<usize> {
-    if given.chars().count() < 3 {
-        return None;
+/// What a number is counted in: the text without its digits, spaces and
+/// the words that only say "number" or "port" (`30秒` → `秒`, `5 hours` →
+/// `hours`, `993番ポート` and `port 993` → nothing).
+fn unit_of(folded: &str) -> String {
+    let mut t: String = folded
+        .chars()
+        .filter(|c| !(c.is_ascii_digit() || is_kanji_digit(*c) || c.is_whitespace() || matches!(c, '.' | ',')))
+        .collect::<String>()
+        .to_lowercase();
+    for w in ["ポート番号", "番ポート", "ポート", "番目", "番", "port", "number", "no", "つ", "個"] {
+        t = t.replace(w, "");
     }
-    let is_clause = |x: &Form| {
-        x.folded
-            .replace(": ", "、")
-            .split(['、', '。', ',', '，', ';', '；'])
-            .map(key_of_folded)
-            .filter(|c| *c != x.key)
-            .any(|c| c == given)
-    };
-    let mut hits = forms.iter().enumerate().filter(|(_, o)| o.iter().any(is_clause));
-    let (i, _) = hits.next()?;
-    let elsewhere = forms.iter().enumerate().any(|(j, o)| j != i && o.iter().any(|x| x.key.contains(given)));
-    (hits.next().is_none() && !elsewhere).then_some(i)
+    t.trim_matches(is_edge_punct).to_string()
 }
 
-/// A choice: right when the picked option is the answer (1-based).
 /// The option (0-based) an answer picks, by the same rules as [`choice`]
 /// (`2`, `b`, `２`, an option's text); None when it picks none.
 pub fn picked(options: &[crate::scenario::Text], given: &str, names: &Names) -> Option<usize> {
@@ -714,6 +716,7 @@ pub fn picked(options: &[crate::scenario::Text], given: &str, names: &Names) -> 
     option_index_of(options, &g, names)
 }
 
+/// A choice: right when the picked option is the answer (1-based).
 pub fn choice(options: &[crate::scenario::Text], answer: usize, given: &str, names: &Names) -> Verdict {
     let g = Form::new(given, names);
     if g.folded.is_empty() {
@@ -794,37 +797,42 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_clause_of_one_option_picks_it() {
-        // Trial h19 item 18: lesson 11 `plain-visible`.
-        let o = vec![
-            Text {
-                en: Some("nothing: base64 is a cipher".into()),
-                ja: Some("何も分からない。base64 は暗号だから".into()),
-            },
-            Text {
-                en: Some("the user name and the password, by decoding the base64".into()),
-                ja: Some("base64 を元に戻して、ユーザ名とパスワード".into()),
-            },
-            Text { en: Some("only the user name".into()), ja: Some("ユーザ名だけ".into()) },
-            Text {
-                en: Some("only that a login happened".into()), ja: Some("ログインがあったことだけ".into())
-            },
-        ];
+    fn a_clause_of_an_option_picks_nothing_and_units_must_agree() {
+        // A clause alone is half an option ("A, or B"): asked again, never
+        // graded as the whole (review of trial h19 item 18).
+        let o = opts(&[
+            "何も分からない。base64 は暗号だから",
+            "base64 を元に戻して、ユーザ名とパスワード",
+            "192.0.2.0/24 の中のクライアント、または逆引き名が cs.example.ac.jp のもの",
+        ]);
         let n = Names::default();
-        for g in ["ユーザ名とパスワード", "「ユーザ名とパスワード」です。", "the user name and the password"]
+        for g in ["ユーザ名とパスワード", "192.0.2.0/24 の中のクライアント", "何も分からない"]
         {
-            assert_eq!(choice(&o, 2, g, &n), Verdict::Right, "{g}");
-        }
-        // A clause of the wrong option picks it.
-        assert_eq!(choice(&o, 2, "何も分からない", &n), Verdict::Wrong);
-        // Words that are only part of a clause, or in two options, pick nothing.
-        for g in ["パスワード", "ユーザ名", "base64", "the user name", "by decoding"] {
             assert!(matches!(choice(&o, 2, g, &n), Verdict::Invalid(..)), "{g}");
         }
-        // A clause whose words another option has too picks nothing.
-        let o = opts(&["ユーザ名とパスワード、平文で", "暗号化された、ユーザ名とパスワードのハッシュ"]);
-        assert!(matches!(choice(&o, 1, "平文で", &n), Verdict::Right));
-        assert!(matches!(choice(&o, 1, "ユーザ名とパスワード", &n), Verdict::Invalid(..)));
+        // A number with a unit picks an option only in the same unit.
+        let o = opts(&["30秒", "5分", "4時間", "5日"]);
+        assert_eq!(choice(&o, 1, "30秒", &n), Verdict::Right);
+        assert!(matches!(choice(&o, 1, "30分", &n), Verdict::Invalid(..)));
+        assert!(matches!(choice(&o, 3, "5 hours", &n), Verdict::Invalid(..)));
+        assert_eq!(choice(&o, 4, "５日です", &n), Verdict::Right);
+        // `番` and `port` say nothing of a unit: `993番` picks port 993.
+        let o = opts(&["143", "993", "995", "465"]);
+        assert_eq!(choice(&o, 2, "993番ポート", &n), Verdict::Right);
+        assert_eq!(choice(&o, 2, "2番", &n), Verdict::Right);
+        // Among `0通`…`3通`, `3通` is the value and `2番` the second option.
+        let o = opts(&["0通", "1通", "2通", "3通"]);
+        assert_eq!(choice(&o, 4, "3通", &n), Verdict::Right);
+        assert_eq!(choice(&o, 2, "2番", &n), Verdict::Right);
+    }
+
+    #[test]
+    fn a_range_of_reply_codes_is_no_answer() {
+        for g in ["550-554", "550〜554", "550~554", "550/554", "550・554"] {
+            assert_eq!(reply_code(g), None, "{g}");
+        }
+        assert_eq!(reply_code("550-5.7.1"), Some(550));
+        assert_eq!(reply_code("550 5.7.1 Relaying denied"), Some(550));
     }
 
     /// Realistic spellings of right and wrong answers for every kind of
