@@ -38,8 +38,9 @@ pub const MAX_TCP_SESSIONS: usize = super::listen::MAX_SESSIONS;
 /// forward check of the name (made at every connection) confirms it.
 /// What the scenario writes wins: a host whose PTR is written in a zone
 /// gets no automatic pair (its reverse DNS is the author's, as in
-/// scenarios/forged-ptr.yaml), and a name with written records gets no
-/// automatic A.
+/// scenarios/forged-ptr.yaml), and a name with a written address (A) or
+/// alias (CNAME) gets no automatic A; other records at the name (TXT, MX)
+/// leave it its A.
 pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
     let mut db = DnsDb::new();
     for (origin, recs) in &cfg.zones {
@@ -49,14 +50,14 @@ pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
         }
     }
     if cfg.reverse {
-        // Every name any dns host of the scenario writes records for.
+        // Every name any dns host of the scenario writes records for, and
+        // those it gives an address or an alias.
         let key = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
-        let written: std::collections::BTreeSet<String> = sc
-            .hosts
-            .iter()
-            .filter_map(|h| h.dns.as_ref())
-            .flat_map(|d| &d.zones)
-            .flat_map(|(_, recs)| recs)
+        let records =
+            || sc.hosts.iter().filter_map(|h| h.dns.as_ref()).flat_map(|d| &d.zones).flat_map(|(_, recs)| recs);
+        let written: std::collections::BTreeSet<String> = records().map(|r| key(&r.name)).collect();
+        let addressed: std::collections::BTreeSet<String> = records()
+            .filter(|r| matches!(r.data, RecordData::A(_) | RecordData::Cname(_)))
             .map(|r| key(&r.name))
             .collect();
         db.add_zone("in-addr.arpa");
@@ -66,7 +67,7 @@ pub fn build_db(cfg: &DnsConfig, sc: &Scenario) -> DnsDb {
                 continue;
             }
             db.add(ZoneRecord { name: reverse, ttl: dns::DEFAULT_TTL, data: RecordData::Ptr(h.hostname.clone()) });
-            if !written.contains(&key(&h.hostname)) {
+            if !addressed.contains(&key(&h.hostname)) {
                 if db.zone_of(&h.hostname).is_none() {
                     db.add_zone(&h.hostname);
                 }
