@@ -187,13 +187,19 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     let file = path.display().to_string();
     let text = variant.apply(src);
     // A `${name}` the variant has no value for is named as such, not left
-    // to the parser (which would see `${pol.n}` as a number gone wrong).
+    // to the parser (which would see `${pol.n}` as a number gone wrong):
+    // always when the scenario declares variants (as its own check does),
+    // and otherwise when the lesson does not read (the scenario may declare
+    // them and not load), so that `${…}` stays text in a lesson without.
     let unresolved = scenario::placeholders::unresolved(src, &file, &variant.values_of(), "lesson");
-    if !unresolved.is_empty() {
+    if !unresolved.is_empty() && !variant.picks.is_empty() {
         return Err(Diagnostics(unresolved));
     }
-    let raw: RawLesson = serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options())
-        .map_err(|e| Diagnostics(isolated(&file, &text, scenario::load::yaml_error(&file, &text, &e, "lesson"))))?;
+    let raw: RawLesson =
+        serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options()).map_err(|e| match unresolved {
+            ref u if !u.is_empty() => Diagnostics(u.clone()),
+            _ => Diagnostics(isolated(&file, &text, scenario::load::yaml_error(&file, &text, &e, "lesson"))),
+        })?;
     let mut c = Checker { file: file.clone(), src: text.clone(), diags: Vec::new(), variant };
     // Answers an exam copy could not withhold (aliases, anchors, merge keys).
     c.diags.extend(keyless::problems(&text, &file));

@@ -25,7 +25,7 @@ pub fn unresolved(src: &str, file: &str, v: &Values<'_>, what: &str) -> Vec<Diag
     while let Some(i) = src[from..].find("${").map(|i| i + from) {
         from = i + 2;
         let Some(name) = placeholder(&src[i + 2..]) else { continue };
-        if v.values.contains_key(name) {
+        if v.values.contains_key(name) || in_comment(src, i) {
             continue;
         }
         let (line, column) = position(src, i);
@@ -46,6 +46,15 @@ fn placeholder(rest: &str) -> Option<&str> {
         None => word(name),
     };
     ok.then_some(name)
+}
+
+/// Is byte `at` inside a YAML comment (after a `#` that starts its line or
+/// follows a space)? A `#` inside a quoted text is taken for one too: such
+/// a placeholder is then left to the parser, as before.
+fn in_comment(src: &str, at: usize) -> bool {
+    let start = src[..at].rfind('\n').map_or(0, |n| n + 1);
+    let line = &src[start..at];
+    line.char_indices().any(|(i, c)| c == '#' && (i == 0 || line[..i].ends_with([' ', '\t'])))
 }
 
 /// Line and column (1-based, in characters) of byte `at`.
@@ -183,7 +192,7 @@ mod tests {
     fn without_variants_every_placeholder_is_named_and_other_dollars_are_text() {
         let none = BTreeMap::new();
         let v = Values { values: &none, picks: &none };
-        let d = unresolved("cost: \"$5 ${x} ${not a name} ${\"", "l.yaml", &v, "lesson");
+        let d = unresolved("cost: \"$5 ${x} ${not a name} ${\" # ${y}\n# ${z}\n", "l.yaml", &v, "lesson");
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].message.contains("declares no `variants:`"), "{d:?}");
         assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("maillab check")), "{d:?}");

@@ -658,3 +658,19 @@ fn maillab_in(cwd: &Path, home: &Path, args: &[&str], input: &str) -> std::proce
     child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
     child.wait_with_output().expect("finishes")
 }
+
+/// `${…}` in a lesson whose scenario declares no variants is text, as in a
+/// scenario without them (a review found it refused, comments included);
+/// it is named as a placeholder only when the lesson would not read.
+#[test]
+fn placeholders_without_variants_are_text_unless_the_lesson_breaks() {
+    let lesson = |answer: &str| {
+        format!(
+            "lesson: 1\nname: dollars\ntitle: {{ en: t, ja: t }}\nscenario: ../../scenarios/pop-vs-imap.yaml\n# ${{not}} a placeholder\nsections:\n  - text: {{ en: \"echo ${{HOME}}\", ja: \"echo ${{HOME}}\" }}\n    checkpoints:\n      - id: q\n        question: {{ en: q, ja: q }}\n        short: {{ answer: {answer} }}\n"
+        )
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dollars.yaml");
+    assert!(maillab::lesson::load_str(&lesson("SMTP"), &path).is_ok());
+    let d = maillab::lesson::load_str(&lesson("${pol.n}"), &path).expect_err("refused");
+    assert!(d.to_string().contains("`${pol.n}` has no value"), "{d}");
+}
