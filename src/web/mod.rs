@@ -3,8 +3,8 @@
 //! JSON API over one run: its events (an index with filters and
 //! navigation), the state of every host after any number of events (a lab
 //! worker that re-runs the scenario to rewind), a message inspector and a
-//! lesson's checkpoints. The API is described in the book (Running a
-//! scenario → The lab in your browser) and ARCHITECTURE.md.
+//! lesson's checkpoints. The API is described route by route in the book
+//! (`book/src/web.md`, "The JSON API") and in ARCHITECTURE.md.
 //!
 //! The top layer: it uses lab/, lesson/, report/, trace/ and serve/; nothing
 //! below uses it.

@@ -433,3 +433,21 @@ fn trace_excerpts_are_what_runs_print() {
     // the check: a new one is counted here.
     assert!(marked <= 24, "{marked} marked trace excerpts: check a new one against a file instead");
 }
+
+/// The browser lab's JSON API is documented route by route ("The JSON API"
+/// in the web chapter, English and Japanese): every route that
+/// `src/web/routes.rs` registers is named there as a code span (`` `/api/state` ``),
+/// so a new route cannot go undocumented.
+#[test]
+fn the_web_chapter_names_every_route() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let routes_rs = std::fs::read_to_string(root.join("src/web/routes.rs")).expect("src/web/routes.rs exists");
+    let route = regex::Regex::new(r#"\.route\(\s*"([^"]+)""#).expect("regex");
+    let routes: Vec<String> = route.captures_iter(&routes_rs).map(|c| c[1].to_string()).collect();
+    assert!(routes.len() >= 14, "the routes of src/web/routes.rs were not found: {routes:?}");
+    for chapter in ["book/src/web.md", "book/ja/src/web.md"] {
+        let text = std::fs::read_to_string(root.join(chapter)).expect("the web chapter");
+        let missing: Vec<&String> = routes.iter().filter(|r| !text.contains(&format!("`{r}`"))).collect();
+        assert!(missing.is_empty(), "{chapter} does not document the route(s) {missing:?} (see \"The JSON API\")");
+    }
+}
