@@ -94,7 +94,7 @@ fn filter(q: &BTreeMap<String, String>) -> Result<Filter, ApiError> {
         Some(v) => return Err(bad(format!("`fail` must be 1 or 0, not `{v}`"))),
     };
     let q_text = q.get("q").map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    if q_text.as_ref().is_some_and(|s| s.len() > 200) {
+    if q_text.as_ref().is_some_and(|s| s.chars().count() > 200) {
         return Err(bad("`q` is too long (200 characters at most)"));
     }
     Ok(Filter { cats, hosts: list("host").into_iter().collect(), session: num(q, "session")?, q: q_text, fail })
@@ -410,6 +410,16 @@ mod tests {
             assert!(asset_bytes(p).is_none(), "{p}");
         }
         assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+    }
+
+    /// The limit of `q` is in characters, as its message says: a Japanese
+    /// search of 200 characters (600 octets of UTF-8) is taken.
+    #[test]
+    fn a_search_is_limited_in_characters() {
+        let q = |s: String| filter(&BTreeMap::from([("q".to_string(), s)])).map(|f| f.q);
+        assert!(q("配".repeat(200)).is_ok_and(|t| t.is_some_and(|t| t.chars().count() == 200)));
+        assert!(q("配".repeat(201)).is_err());
+        assert!(q("a".repeat(201)).is_err());
     }
 
     #[test]
