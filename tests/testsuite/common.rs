@@ -170,6 +170,19 @@ users:
     )
 }
 
+/// The steps and expectation that end a [`relay_and_mx`] scenario when a
+/// test only needs one message through: taro sends alice a message through
+/// his relay, and it is delivered.
+pub const SEND_TARO_TO_ALICE: &str = r#"steps:
+  - send:
+      from_host: pc
+      via: mail
+      from: taro@example.ac.jp
+      to: [alice@example.com]
+expect:
+  - delivered: { to: alice@example.com, count: 1 }
+"#;
+
 /// The lines of the events of `kind` that `host` recorded.
 pub fn lines_of(r: &maillab::lab::RunResult, kind: maillab::trace::Kind, host: &str) -> Vec<String> {
     r.events.iter().filter(|e| e.kind == kind && &*e.host == host).filter_map(|e| e.line.clone()).collect()

@@ -7,22 +7,14 @@
 //! sendmail's getmxrr() takes the MX names as given and its host look-up
 //! follows the alias the same way.
 
-use crate::common::{lines_of, relay_and_mx, run_passing};
+use crate::common::{SEND_TARO_TO_ALICE, lines_of, relay_and_mx, run_passing};
 use maillab::trace::Kind;
 
 fn scenario(flavour: &str) -> String {
     relay_and_mx("mx-alias", flavour).replace(
         r#"example.com: ["@ MX 10 mx.example.com.", "mx A 198.51.100.25"]"#,
         r#"example.com: ["@ MX 10 mail.example.com.", "mail CNAME mx", "mx A 198.51.100.25"]"#,
-    ) + r#"steps:
-  - send:
-      from_host: pc
-      via: mail
-      from: taro@example.ac.jp
-      to: [alice@example.com]
-expect:
-  - delivered: { to: alice@example.com, count: 1 }
-"#
+    ) + SEND_TARO_TO_ALICE
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! `unknown`; sendmail's daemon.c getauthinfo() does the same look-up and
 //! marks the name "(may be forged)". A name that leads back is kept.
 
-use crate::common::{lines_of, relay_and_mx, run_passing};
+use crate::common::{SEND_TARO_TO_ALICE, lines_of, relay_and_mx, run_passing};
 use maillab::trace::Kind;
 
 /// taro's relay of `flavour` (no `client_domains`, relaying by address);
@@ -14,15 +14,7 @@ fn scenario(flavour: &str, reverse: &str) -> String {
     relay_and_mx("reverse-dns", flavour).replace(
         r#"      example.com: ["@ MX 10 mx.example.com.", "mx A 198.51.100.25"]"#,
         &format!("      example.com: [\"@ MX 10 mx.example.com.\", \"mx A 198.51.100.25\"]\n{reverse}"),
-    ) + r#"steps:
-  - send:
-      from_host: pc
-      via: mail
-      from: taro@example.ac.jp
-      to: [alice@example.com]
-expect:
-  - delivered: { to: alice@example.com, count: 1 }
-"#
+    ) + SEND_TARO_TO_ALICE
 }
 
 /// The DNS questions the server `ns` had from the relay `mail`.
