@@ -197,7 +197,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
     }
     let raw: RawLesson =
         serde_saphyr::from_str_with_options(&text, scenario::load::yaml_options()).map_err(|e| match unresolved {
-            ref u if !u.is_empty() => Diagnostics(u.clone()),
+            ref u if !u.is_empty() => Diagnostics(scenario_first(src, path).unwrap_or_else(|| u.clone())),
             _ => Diagnostics(isolated(&file, &text, scenario::load::yaml_error(&file, &text, &e, "lesson"))),
         })?;
     let mut c = Checker { file: file.clone(), src: text.clone(), diags: Vec::new(), variant };
@@ -211,6 +211,27 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
             d.sort();
             Err(d)
         }
+    }
+}
+
+/// When a lesson with `${…}` does not read because its `scenario:` leads to
+/// no file, or to one that does not load, that is its problem, and the
+/// placeholders (which have no values without the scenario's variants) are
+/// not: the scenario's diagnostic alone, with its did-you-mean. None when
+/// the scenario loads, or `scenario:` itself cannot be read.
+fn scenario_first(src: &str, path: &Path) -> Option<Vec<Diagnostic>> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        scenario: S<String>,
+    }
+    let head_src = scenario::vary::top_level_keys(src, &["scenario:"]);
+    let head: Head = serde_saphyr::from_str_with_options(&head_src, scenario::load::yaml_options()).ok()?;
+    let file = path.display().to_string();
+    let mut c = Checker { file, src: src.to_string(), diags: Vec::new(), variant: Default::default() };
+    let sc_path = scenario_path(path, &head.scenario.value);
+    match c.scenario(&head.scenario, &sc_path) {
+        Some(_) => None,
+        None => Some(c.diags),
     }
 }
 
@@ -273,32 +294,7 @@ impl Checker {
             self.both(s, "the summary");
         }
         let sc_path = scenario_path(path, &raw.scenario.value);
-        let scenario = match scenario::vary::load_file_with(&sc_path, &self.variant) {
-            Ok(s) => Some(s),
-            Err(_)
-                if crate::base::shipped::read_bytes(&sc_path)
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-            {
-                self.no_scenario(&raw.scenario, &sc_path);
-                None
-            }
-            Err(d) => {
-                let first = d.0.first().map(|x| x.to_string()).unwrap_or_default();
-                let (v, p, first) = (&raw.scenario.value, sc_path.display(), first.lines().next().unwrap_or(""));
-                self.err(
-                    &raw.scenario,
-                    tr(
-                        format!("the scenario `{v}` ({p}) cannot be used: {first}"),
-                        format!("シナリオ `{v}` ({p}) を使えません: {first}"),
-                    ),
-                    tr(
-                        "run `maillab check` on the scenario and mend what it reports",
-                        "シナリオに `maillab check` をかけて、報告された問題を直してください",
-                    ),
-                );
-                None
-            }
-        };
+        let scenario = self.scenario(&raw.scenario, &sc_path);
         let pass_mark = match &raw.pass_mark {
             Some(p) if p.value > 100 => {
                 self.err(
@@ -412,6 +408,38 @@ impl Checker {
 
     /// `scenario:` names a file that is neither on disk nor built in: say
     /// which file was looked for, with the nearest name in that folder.
+    /// The lesson's scenario (`at`: its `scenario:` value, leading to
+    /// `sc_path`) with the variant's values; None, with a diagnostic, when
+    /// there is no such file or it does not load.
+    fn scenario(&mut self, at: &S<String>, sc_path: &Path) -> Option<Scenario> {
+        match scenario::vary::load_file_with(sc_path, &self.variant) {
+            Ok(s) => Some(s),
+            Err(_)
+                if crate::base::shipped::read_bytes(sc_path)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                self.no_scenario(at, sc_path);
+                None
+            }
+            Err(d) => {
+                let first = d.0.first().map(|x| x.to_string()).unwrap_or_default();
+                let (v, p, first) = (&at.value, sc_path.display(), first.lines().next().unwrap_or(""));
+                self.err(
+                    at,
+                    tr(
+                        format!("the scenario `{v}` ({p}) cannot be used: {first}"),
+                        format!("シナリオ `{v}` ({p}) を使えません: {first}"),
+                    ),
+                    tr(
+                        "run `maillab check` on the scenario and mend what it reports",
+                        "シナリオに `maillab check` をかけて、報告された問題を直してください",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     fn no_scenario(&mut self, at: &S<String>, path: &Path) {
         let v = &at.value;
         let by_name = !v.ends_with(".yaml");
@@ -1363,6 +1391,27 @@ sections:
         let Err(d) = l else { panic!("accepted") };
         assert!(!d.0[0].message.contains("os error"), "{d:?}");
         assert!(d.0[0].hint.as_deref().is_some_and(|h| h.starts_with("name a file of scenarios/")), "{d:?}");
+    }
+
+    /// A lesson with a `${…}` where a number goes does not read without its
+    /// scenario's values; when `scenario:` is misspelt, the misspelling is
+    /// what is reported (with its did-you-mean), not every placeholder as
+    /// "no value" (user trial h20: eight such errors hid `campsu`).
+    #[test]
+    fn a_misspelt_scenario_is_named_before_placeholders() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/lessons");
+        let path = Path::new(dir).join("03-relay-security.yaml");
+        let src = std::fs::read_to_string(&path).expect("lesson 03 is shipped");
+        let src = src.replacen("scenario: relay-denial", "scenario: relay-denail", 1).replacen(
+            "reply_code: { step: 1, command: RCPT }",
+            "reply_code: { step: ${lab.step}, command: RCPT }",
+            1,
+        );
+        assert!(src.contains("relay-denail") && src.contains("${lab.step}"));
+        let Err(d) = load_str(&src, &path) else { panic!("accepted") };
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!((d.0[0].line, d.0[0].column), pos(&src, "relay-denail"));
+        assert_eq!(d.0[0].hint.as_deref(), Some("did you mean `relay-denial`?"));
     }
 
     /// A bad `/regex/` under `accept:` is one line, at the character of
