@@ -127,6 +127,39 @@ fn variants(src: &str, file: &str) -> Result<Vec<scenario::vary::Variant>, Diagn
     Ok(vars.map(|v| scenario::vary::all(seed, &v)).unwrap_or_default())
 }
 
+/// How to run the variant `v` of the scenario source `src`: `command` with
+/// a student ID that gets it (`maillab run FILE --student student-7`).
+fn run_variant_hint(src: &str, file: &str, v: &scenario::vary::Variant, command: &str) -> String {
+    let id =
+        scenario::vary::declared(src, file).ok().and_then(|(seed, vars)| scenario::vary::student_for(seed, &vars?, v));
+    match id {
+        Some(id) => tr(
+            format!("`{command} --student {id}` runs this variant"),
+            format!("`{command} --student {id}` でこの版を実行できます"),
+        ),
+        None => tr(
+            format!("`{command} --student ID` runs one student's variant"),
+            format!("`{command} --student ID` で一人の学生の版を実行できます"),
+        ),
+    }
+}
+
+/// Where the checkpoint `id` is declared in a lesson's source (`id: NAME`),
+/// at its name; (1, 1) if it is not found.
+fn checkpoint_position(src: &str, id: &str) -> (u64, u64) {
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        if let Some(rest) = t.strip_prefix("id:") {
+            let v = rest.trim();
+            if v.trim_matches(['"', '\'']) == id {
+                let col = line.len() - rest.len() + (rest.len() - rest.trim_start().len());
+                return (i as u64 + 1, col as u64 + 1);
+            }
+        }
+    }
+    (1, 1)
+}
+
 fn in_variant(mut d: Diagnostics, v: &scenario::vary::Variant) -> Diagnostics {
     for x in &mut d.0 {
         x.message =
@@ -154,10 +187,7 @@ fn check_scenario_variants(f: &Path) -> Result<usize, Diagnostics> {
                     format!("in the variant {}: the expectation fails: {}", v.label(), e.line_in(false)),
                     format!("版 {} で: 期待値が成り立ちません: {}", v.label(), e.line_in(true)),
                 ),
-                hint: Some(tr(
-                    "`maillab run FILE --student ID` runs one student's variant",
-                    "`maillab run FILE --student ID` で一人の学生の版を実行できます",
-                )),
+                hint: Some(run_variant_hint(&src, &file, v, &format!("maillab run {file}"))),
             }]));
         }
     }
@@ -178,25 +208,34 @@ fn check_lesson_variants(f: &Path, l: &lesson::Lesson) -> Result<usize, Diagnost
         if let Some(cp) =
             lv.checkpoints().find(|cp| matches!(cp.kind, lesson::Kind::FromTrace(_)) && ctx.trace_value(cp).is_none())
         {
-            return Err(Diagnostics(vec![Diagnostic::whole_file(
-                &file,
-                tr(
+            let (line, column) = checkpoint_position(&src, &cp.id);
+            let (when_en, when_ja) = match cp.moment {
+                Some(n) => (
+                    format!("what it asks about has not happened by the end of step {n}, where its trace ends"),
                     format!(
-                        "in the variant {}: checkpoint `{}` has no answer (the run never gets there)",
-                        v.label(),
-                        cp.id
-                    ),
-                    format!(
-                        "版 {} で: チェックポイント `{}` に答えがありません（実行がそこまで進みません）",
-                        v.label(),
-                        cp.id
+                        "問われていることがステップ {n} の終わり（この問いが読むトレースの終わり）までに起きていません"
                     ),
                 ),
-                Some(tr(
-                    "`maillab lesson run NAME --student ID` runs one student's variant",
-                    "`maillab lesson run NAME --student ID` で一人の学生の版を実行できます",
-                )),
-            )]));
+                None => (
+                    "what it asks about never happens in the run".to_string(),
+                    "問われていることが実行の中で起きません".to_string(),
+                ),
+            };
+            let run = run_variant_hint(&sc_src, &l.scenario.file, v, &format!("maillab lesson run {file}"));
+            let fix = tr(
+                "move the question to a later section (one whose run_to_step comes after it happens), or give it a later at_step",
+                "起きた後のステップまで進むセクション（run_to_step）に移すか、もっと後の at_step を付けてください",
+            );
+            return Err(Diagnostics(vec![Diagnostic {
+                file: file.clone(),
+                line,
+                column,
+                message: tr(
+                    format!("in the variant {}: checkpoint `{}` has no answer: {when_en}", v.label(), cp.id),
+                    format!("版 {} で: チェックポイント `{}` に答えがありません: {when_ja}", v.label(), cp.id),
+                ),
+                hint: Some(tr(format!("{}; {}", fix, run), format!("{}。{}", fix, run))),
+            }]));
         }
     }
     Ok(all.len())

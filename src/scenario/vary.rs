@@ -208,6 +208,16 @@ pub fn pick(seed: u64, vars: &RawVariants, student: Option<&str>) -> Variant {
     Variant { student: student.map(str::to_string), values, picks }
 }
 
+/// A student ID that gets the variant `v`, for a hint that shows how to
+/// run it (`--student ID`): its own when it is a student's, else the first
+/// of `student-1`, `student-2`, … (up to 5,000) whose variant it is.
+pub fn student_for(seed: u64, vars: &RawVariants, v: &Variant) -> Option<String> {
+    if let Some(s) = &v.student {
+        return Some(s.clone());
+    }
+    (1..=5000).map(|i| format!("student-{i}")).find(|id| pick(seed, vars, Some(id)).values == v.values)
+}
+
 /// Every variant (when there are at most 64), else `sample` (default 16)
 /// students' variants: what `maillab check` runs.
 pub fn all(seed: u64, vars: &RawVariants) -> Vec<Variant> {
@@ -306,6 +316,18 @@ mod tests {
         let labels: std::collections::BTreeSet<String> =
             (0..20).map(|i| source_for(SRC, "t", Some(&format!("s{i}"))).expect("reads").1.label()).collect();
         assert!(labels.len() > 5, "{labels:?}");
+    }
+
+    /// Every variant `check` tries has a student ID that gets it, and that
+    /// ID gets exactly that variant.
+    #[test]
+    fn every_variant_has_a_student_who_gets_it() {
+        let (seed, vars) = declared(SRC, "t").expect("reads");
+        let vars = vars.expect("declared");
+        for v in all(seed, &vars) {
+            let id = student_for(seed, &vars, &v).unwrap_or_else(|| panic!("no student gets {}", v.label()));
+            assert_eq!(pick(seed, &vars, Some(&id)).values, v.values, "{id}");
+        }
     }
 
     #[test]

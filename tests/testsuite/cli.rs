@@ -400,6 +400,34 @@ fn committed_schemas_match_the_code() {
     }
 }
 
+/// A question a variant's run cannot answer yet (aliases-list's copies
+/// are still being delivered when step 1 ends) is named at its checkpoint's
+/// line, with why and a student ID that gets the variant (user trial h20:
+/// the message had no position and said only "the run never gets there").
+#[test]
+fn check_names_a_question_asked_too_early_at_its_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("maillab-early-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lessons")).unwrap();
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    std::fs::copy(root.join("scenarios/aliases-list.yaml"), dir.join("scenarios/aliases-list.yaml")).unwrap();
+    let lesson = "lesson: 1\nname: early\ntitle: { en: T, ja: T }\nscenario: aliases-list\nsections:\n  - text: { en: x, ja: x }\n    run_to_step: 1\n    checkpoints:\n      - id: tora-hops\n        question: { en: q, ja: q }\n        from_trace:\n          received_count: { to: tora@pp.nyaoon.example }\n";
+    let file = dir.join("lessons/early.yaml");
+    std::fs::write(&file, lesson).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, _, err) = maillab(&["check", f]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{f}:9:13: in the variant ")), "{err}");
+    assert!(
+        err.contains("checkpoint `tora-hops` has no answer: what it asks about has not happened by the end of step 1"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("`maillab lesson run {f} --student student-")), "{err}");
+    let (_, _, err) = maillab(&["--lang", "ja", "check", f]);
+    assert!(err.contains("問われていることがステップ 1 の終わり"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn check_reads_answer_keys_against_their_lesson() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
