@@ -65,12 +65,14 @@ fn delivered_one(out: &mut String, first: bool, d: (DateTime<FixedOffset>, &str,
         };
         let _ = writeln!(out, "\n{}", paint(color, "1", heading));
     }
+    let mailbox = printable(mailbox);
     if ja {
         let _ = writeln!(out, "\n== {} · {host} のメールボックス {mailbox} ==", clock(t));
     } else {
         let _ = writeln!(out, "\n== {} · mailbox {mailbox} on {host} ==", clock(t));
     }
     for (l, decoded) in header_lines(msg) {
+        let l = printable(&l).into_owned();
         if decoded {
             let l = match (ja, l.strip_prefix("↳ decoded: ")) {
                 (true, Some(text)) => format!("↳ デコードすると: {text}"),
@@ -229,17 +231,70 @@ fn line_into(e: &Event, color: bool, ja: bool, pad: Option<usize>, s: &mut Strin
         k => {
             s.push_str(k.name());
             s.push_str("  ");
-            s.push_str(line);
+            push_printable(s, line);
             return cut;
         }
     };
     if color {
-        let _ = write!(s, "\x1b[{code}m{prefix}{line}{RESET}");
+        let _ = write!(s, "\x1b[{code}m{prefix}");
+        push_printable(s, line);
+        s.push_str(RESET);
     } else {
         s.push_str(prefix);
-        s.push_str(line);
+        push_printable(s, line);
     }
     cut
+}
+
+/// Does `text` hold a character a terminal would act on rather than show:
+/// a C0 control other than tab (ESC starts escape sequences, CR returns to
+/// the start of the line), DEL, or a C1 control (U+0080-U+009F; U+009B is
+/// a one-character CSI)?
+fn has_controls(text: &str) -> bool {
+    // C1 controls are 0xC2 0x80-0x9F in UTF-8: look for the lead octet only.
+    text.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f || b == 0xc2) && text.chars().any(is_control)
+}
+
+fn is_control(c: char) -> bool {
+    (c.is_control() && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c)
+}
+
+/// `text` onto `s` with every control character shown, not obeyed: what a
+/// peer sent (a command, a HELO name, a header) reaches the terminal of
+/// whoever watches the trace, and `ESC ] 0 ; … BEL` would set its title,
+/// `ESC [ 2 J` clear its screen. They are written as `cat -v` writes them
+/// (`^[`, `^M`, `^?`, `M-^[` for a C1 control), the way a student would
+/// see them in a capture; JSON escapes them by itself.
+fn push_printable(s: &mut String, text: &str) {
+    if !has_controls(text) {
+        s.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '\u{7f}' => s.push_str("^?"),
+            c if c < ' ' && c != '\t' => {
+                s.push('^');
+                s.push(char::from(c as u8 ^ 0x40));
+            }
+            c if ('\u{80}'..='\u{9f}').contains(&c) => {
+                s.push_str("M-^");
+                s.push(char::from((c as u32 - 0x80) as u8 ^ 0x40));
+            }
+            c => s.push(c),
+        }
+    }
+}
+
+/// [`push_printable`] into a new string (the same text when there is nothing to show).
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if has_controls(text) {
+        let mut s = String::with_capacity(text.len() + 8);
+        push_printable(&mut s, text);
+        std::borrow::Cow::Owned(s)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// The size of one chunk of [`TextStream`]'s kept text.
@@ -513,6 +568,48 @@ mod tests {
         let mut plain = e.clone();
         plain.fields = Default::default();
         assert!(text_line(&plain, 8, false, true).ends_with("— the MUA submits"));
+    }
+
+    /// What a peer sent reaches the terminal shown, not obeyed (user trial
+    /// h20: a client's `ESC ] 0 ; … BEL ESC [ 2 J` as an SMTP command set the
+    /// instructor's window title and cleared the screen): in every text line,
+    /// coloured or not, and in the delivered messages' headers.
+    #[test]
+    fn control_characters_from_a_peer_are_shown_not_obeyed() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-04-01T10:00:00+09:00").expect("a date");
+        let e = Event {
+            t,
+            host: "mail".into(),
+            session: Some(1),
+            peer: Some("pc".into()),
+            kind: Kind::SmtpCmd,
+            line: Some("\x1b]0;PWNED\x07\x1b[2J\r\0x\ty\u{7f}\u{9b}31m é 日本".into()),
+            fields: Default::default(),
+        };
+        for color in [false, true] {
+            let l = text_line(&e, 4, color, false);
+            assert!(l.contains("C: ^[]0;PWNED^G^[[2J^M^@x\ty^?M-^[31m é 日本"), "{l:?}");
+            // The only escape left is maillab's own colour.
+            assert_eq!(l.matches('\x1b').count(), if color { 2 } else { 0 }, "{l:?}");
+        }
+        let mut st = TextStream::new(TextOptions { color: false, messages: false, ja: false });
+        st.push(&e);
+        assert!(!st.finish(false).contains('\x1b'));
+        let mut d = String::new();
+        delivered_one(
+            &mut d,
+            true,
+            (t, "mx", "INBOX\x1b[2J", "Subject: \x1b]0;x\x07hi\r\n\tmore\r\n\r\nbody"),
+            false,
+            false,
+        );
+        assert!(d.contains("mailbox INBOX^[[2J on mx") && d.contains("  Subject: ^[]0;x^Ghi\n  \tmore\n"), "{d:?}");
+        assert!(!d.contains('\x1b') && !d.contains('\x07'), "{d:?}");
+        // Ordinary text is written as it is.
+        assert_eq!(
+            printable("250 2.0.0 Ok: queued as 4D97B068D5 — 日本語"),
+            "250 2.0.0 Ok: queued as 4D97B068D5 — 日本語"
+        );
     }
 
     #[test]
