@@ -475,7 +475,8 @@ fn answers(src: &str) {
         let _ = answer::reply_code(line);
         let _ = answer::short(line, &accept, "smtp (simple mail transfer protocol)", &names);
         let _ = answer::short("Received:", &accept, line, &names);
-        let _ = answer::numeric(3.0, 0.0, line);
+        let _ = answer::numeric(3.0, 0.0, None, line);
+        let _ = answer::numeric(40.0, 0.5, Some(answer::Unit::Minutes), line);
         let _ = answer::code(250, line);
         let _ = answer::choice(&options, options.len().max(1), line, &names);
     }

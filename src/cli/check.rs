@@ -62,6 +62,7 @@ fn check_file(f: &Path) -> Result<String, Diagnostics> {
     let is_lesson = maillab::base::shipped::read(f).map(|s| lesson::is_lesson(&s)).unwrap_or(false);
     if is_lesson {
         let l = lesson::load_file(f)?;
+        print_warnings(&l.warnings, f);
         let n = check_lesson_variants(f, &l)?;
         // Its scenario's expectations hold in every variant too (the
         // diagnostics name the scenario's file and line).

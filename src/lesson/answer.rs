@@ -261,82 +261,217 @@ fn is_kana(c: char) -> bool {
     ('\u{3040}'..='\u{30FF}').contains(&c)
 }
 
+/// What a `number` question counts in (`unit:`): a unit of time. An
+/// answer with no unit is in this unit; one in another unit of time is
+/// converted (`2400秒` is 40 minutes); one with a counter of another kind
+/// (`40通`) is not an answer to the question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl Unit {
+    /// The units as a lesson writes them (`unit: minutes`).
+    pub const ALL: [(&'static str, Unit); 4] =
+        [("seconds", Unit::Seconds), ("minutes", Unit::Minutes), ("hours", Unit::Hours), ("days", Unit::Days)];
+    pub fn named(s: &str) -> Option<Unit> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, u)| *u)
+    }
+    /// How an amount in this unit is shown: `40 minutes`, `40分`.
+    pub fn show(self, n: f64, lang: super::Lang) -> String {
+        let (en, ja) = match self {
+            Unit::Seconds => ("seconds", "秒"),
+            Unit::Minutes => ("minutes", "分"),
+            Unit::Hours => ("hours", "時間"),
+            Unit::Days => ("days", "日"),
+        };
+        match lang {
+            super::Lang::En => format!("{n} {en}"),
+            super::Lang::Ja => format!("{n}{ja}"),
+        }
+    }
+    fn seconds(self) -> f64 {
+        match self {
+            Unit::Seconds => 1.0,
+            Unit::Minutes => 60.0,
+            Unit::Hours => 3600.0,
+            Unit::Days => 86400.0,
+        }
+    }
+    /// An answer that is no number of this unit: asked again.
+    fn not_in(self) -> Verdict {
+        match self {
+            Unit::Seconds => Verdict::Invalid(
+                "Answer with a number of seconds (for example 30 or 30 seconds).",
+                "何秒かを数で答えてください (例: 30 や 30秒)。",
+            ),
+            Unit::Minutes => Verdict::Invalid(
+                "Answer with a number of minutes (for example 5 or 5 minutes).",
+                "何分かを数で答えてください (例: 5 や 5分)。",
+            ),
+            Unit::Hours => Verdict::Invalid(
+                "Answer with a number of hours (for example 2 or 2 hours).",
+                "何時間かを数で答えてください (例: 2 や 2時間)。",
+            ),
+            Unit::Days => Verdict::Invalid(
+                "Answer with a number of days (for example 3 or 3 days).",
+                "何日かを数で答えてください (例: 3 や 3日)。",
+            ),
+        }
+    }
+}
+
+/// A number question without a `unit:` given an amount of time.
+const NOT_UNITLESS: Verdict = Verdict::Invalid(
+    "Answer with the number alone, without a unit of time (for example 3).",
+    "時間の単位を付けずに、数だけで答えてください (例: 3)。",
+);
+
+/// What a typed number is counted in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Counted {
+    /// Nothing, or only words around it (`約`, `about`, `です`).
+    Plain,
+    /// A unit of time: how many seconds one of it is.
+    Time(f64),
+    /// A counter or word of another kind (`通`, `hops`, `番`, `port`).
+    Other,
+}
+
+/// Units of time an answer may carry, with their length in seconds: the
+/// Japanese ones, the English words and their short forms, and the trace's
+/// and scenarios' own (`40m`, `2h`, `5d`, `30s`).
+const TIME_UNITS: &[(&str, f64)] = &[
+    ("秒", 1.0),
+    ("秒間", 1.0),
+    ("s", 1.0),
+    ("sec", 1.0),
+    ("secs", 1.0),
+    ("second", 1.0),
+    ("seconds", 1.0),
+    ("分", 60.0),
+    ("分間", 60.0),
+    ("m", 60.0),
+    ("min", 60.0),
+    ("mins", 60.0),
+    ("minute", 60.0),
+    ("minutes", 60.0),
+    ("時間", 3600.0),
+    ("h", 3600.0),
+    ("hr", 3600.0),
+    ("hrs", 3600.0),
+    ("hour", 3600.0),
+    ("hours", 3600.0),
+    ("日", 86400.0),
+    ("日間", 86400.0),
+    ("d", 86400.0),
+    ("day", 86400.0),
+    ("days", 86400.0),
+];
+
+/// Counters and words of other kinds that may follow a number.
+const COUNTERS: &[&str] = &[
+    "番ポート",
+    "番目",
+    "messages",
+    "message",
+    "emails",
+    "email",
+    "mails",
+    "mail",
+    "lines",
+    "line",
+    "times",
+    "time",
+    "hops",
+    "hop",
+    "fields",
+    "field",
+    "queries",
+    "query",
+    "replies",
+    "reply",
+    "headers",
+    "header",
+    "events",
+    "event",
+    "hosts",
+    "host",
+    "people",
+    "members",
+    "member",
+    "つ",
+    "個",
+    "通",
+    "件",
+    "番",
+    "回",
+    "行",
+    "本",
+    "台",
+    "人",
+];
+
+/// What the words after a number count in; None when they are no unit.
+fn counted(rest: &str) -> Option<Counted> {
+    if rest.is_empty() {
+        return Some(Counted::Plain);
+    }
+    if let Some((_, s)) = TIME_UNITS.iter().find(|(u, _)| *u == rest) {
+        return Some(Counted::Time(*s));
+    }
+    COUNTERS.contains(&rest).then_some(Counted::Other)
+}
+
 /// Rule 3, numbers: [`fold`], then a counter or unit after the number is
 /// dropped (つ 個 通 件 番 回 行 秒 分 本 台 人 日 時間 and "messages",
 /// "lines", "times", "seconds", "minutes", "hops", "fields", "queries", …), so
 /// are `port`/`ポート` and `約`/`about` before it; kanji numerals up to 99
 /// (`三つ`, `十二`, zero as `〇` or `零`) and `ゼロ` are read as numbers.
 pub fn number(s: &str) -> Option<f64> {
+    amount(s).map(|(n, _)| n)
+}
+
+/// [`number`], and what the number is counted in. An amount of time in
+/// several units (`1h30m`, `1時間30分`) is read as seconds.
+fn amount(s: &str) -> Option<(f64, Counted)> {
     let f = fold(s);
     let mut t: &str = unwrap(&f).trim_start_matches(|c: char| is_edge_punct(c) && c != '.');
+    let mut kind = Counted::Plain;
     for pre in ["port ", "port", "ポート", "mx ", "preference ", "優先度", "約", "about ", "およそ"] {
-        t = t.strip_prefix(pre).unwrap_or(t).trim_start();
+        if let Some(x) = t.strip_prefix(pre) {
+            t = x.trim_start();
+            if !matches!(pre, "約" | "about " | "およそ") {
+                kind = Counted::Other;
+            }
+        }
     }
-    const UNITS: &[&str] = &[
-        "番ポート",
-        "時間",
-        "messages",
-        "message",
-        "emails",
-        "email",
-        "mails",
-        "mail",
-        "lines",
-        "line",
-        "times",
-        "time",
-        "seconds",
-        "second",
-        "secs",
-        "sec",
-        "minutes",
-        "minute",
-        "mins",
-        "min",
-        "hops",
-        "hop",
-        "fields",
-        "field",
-        "queries",
-        "query",
-        "replies",
-        "reply",
-        "headers",
-        "header",
-        "events",
-        "event",
-        "hosts",
-        "host",
-        "people",
-        "members",
-        "member",
-        "つ",
-        "個",
-        "通",
-        "件",
-        "番",
-        "回",
-        "行",
-        "秒",
-        "分",
-        "本",
-        "台",
-        "人",
-        "日",
-        "s",
-    ];
+    // A prefix of another kind and a unit after the number: not an amount.
+    let with = |c: Counted| match (kind, c) {
+        (Counted::Other, Counted::Time(_)) => None,
+        (Counted::Other, _) | (_, Counted::Plain) => Some(kind),
+        (_, c) => Some(c),
+    };
+    if kind == Counted::Plain
+        && let Some(secs) = compound_duration(t)
+    {
+        return Some((secs, Counted::Time(1.0)));
+    }
     // A number written as an English word (`three`, `three hops`).
     let (word, after) = t.split_once(' ').unwrap_or((t, ""));
     if let Some(n) = english_number(word)
-        && (after.is_empty() || UNITS.contains(&after.trim()))
+        && let Some(c) = counted(after.trim())
     {
-        return Some(n);
+        return with(c).map(|c| (n, c));
     }
     // Zero as a word (`〇` and `零` are kanji digits below; `０` is folded to `0`).
     if let Some(rest) = t.strip_prefix("ゼロ")
-        && (rest.trim().is_empty() || UNITS.contains(&rest.trim()))
+        && let Some(c) = counted(rest.trim())
     {
-        return Some(0.0);
+        return with(c).map(|c| (0.0, c));
     }
     let digits_end = t
         .char_indices()
@@ -344,14 +479,30 @@ pub fn number(s: &str) -> Option<f64> {
         .map(|(i, _)| i)
         .unwrap_or(t.len());
     let (num, rest) = t.split_at(digits_end);
-    let rest = rest.trim();
-    if !rest.is_empty() && !UNITS.contains(&rest) {
-        return None;
-    }
+    let c = with(counted(rest.trim())?)?;
     if num.chars().all(is_kanji_digit) && !num.is_empty() {
-        return kanji_number(num);
+        return kanji_number(num).map(|n| (n, c));
     }
-    num.trim_end_matches('.').parse::<f64>().ok().filter(|n| n.is_finite())
+    num.trim_end_matches('.').parse::<f64>().ok().filter(|n| n.is_finite()).map(|n| (n, c))
+}
+
+/// An amount of time in two or more units, as the trace and scenarios
+/// write it (`1h30m`, `1h 30m`) or in words (`1時間30分`, `1 hour 30
+/// minutes`): its length in seconds.
+fn compound_duration(t: &str) -> Option<f64> {
+    let mut rest = t;
+    let (mut total, mut pieces) = (0.0, 0);
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n: f64 = rest[..digits].parse().ok().filter(|n: &f64| n.is_finite())?;
+        let after = rest[digits..].trim_start();
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c.is_whitespace()).unwrap_or(after.len());
+        let (_, secs) = TIME_UNITS.iter().find(|(u, _)| *u == &after[..unit_end])?;
+        total += n * secs;
+        pieces += 1;
+        rest = after[unit_end..].trim_start();
+    }
+    (pieces >= 2).then_some(total)
 }
 
 /// `zero` … `twenty`, and the tens to `ninety`.
@@ -599,15 +750,23 @@ pub fn short(answer: &str, accept: &[Accept], given: &str, names: &Names) -> Ver
     Verdict::of(ok)
 }
 
-/// A number, with a tolerance.
-pub fn numeric(answer: f64, tolerance: f64, given: &str) -> Verdict {
+/// A number, with a tolerance, counted in `unit` if the question says so:
+/// an answer in another unit of time is converted first, and the
+/// tolerance applies to the converted value (rule 3).
+pub fn numeric(answer: f64, tolerance: f64, unit: Option<Unit>, given: &str) -> Verdict {
     if fold(given).is_empty() {
         return EMPTY;
     }
-    match number(given) {
-        Some(g) => Verdict::of((g - answer).abs() <= tolerance + f64::EPSILON),
-        None => NOT_A_NUMBER,
-    }
+    let Some((n, counted)) = amount(given) else { return unit.map_or(NOT_A_NUMBER, Unit::not_in) };
+    let value = match (counted, unit) {
+        // `40分` where no unit is asked for: the question counts something
+        // else, or its author left `unit:` out; either way not a number of it.
+        (Counted::Time(_), None) => return NOT_UNITLESS,
+        (Counted::Other, Some(u)) => return u.not_in(),
+        (Counted::Time(s), Some(u)) => n * s / u.seconds(),
+        (_, _) => n,
+    };
+    Verdict::of((value - answer).abs() <= tolerance + f64::EPSILON * answer.abs().max(1.0))
 }
 
 /// A reply code.
@@ -890,7 +1049,7 @@ mod tests {
             (3.0, "。", None),
         ];
         for (a, g, w) in numbers {
-            check("number", &a.to_string(), g, numeric(*a, 0.0, g), w.clone());
+            check("number", &a.to_string(), g, numeric(*a, 0.0, None, g), w.clone());
         }
         // Reply codes.
         let codes: &[(u64, &str, Option<Verdict>)] = &[
@@ -1399,11 +1558,89 @@ mod tests {
         for s in ["", "three apples", "3 4", "abc", "3x"] {
             assert_eq!(number(s), None, "{s}");
         }
-        assert_eq!(numeric(3.0, 0.0, "3通"), Verdict::Right);
-        assert_eq!(numeric(3.0, 0.0, "4つ"), Verdict::Wrong);
-        assert_eq!(numeric(3.0, 0.0, "たくさん"), NOT_A_NUMBER);
-        assert_eq!(numeric(0.0, 0.0, "ゼロ"), Verdict::Right);
-        assert_eq!(numeric(3.0, 0.0, "  "), EMPTY);
+        assert_eq!(numeric(3.0, 0.0, None, "3通"), Verdict::Right);
+        assert_eq!(numeric(3.0, 0.0, None, "4つ"), Verdict::Wrong);
+        assert_eq!(numeric(3.0, 0.0, None, "たくさん"), NOT_A_NUMBER);
+        assert_eq!(numeric(0.0, 0.0, None, "ゼロ"), Verdict::Right);
+        assert_eq!(numeric(3.0, 0.0, None, "  "), EMPTY);
+    }
+
+    #[test]
+    fn rule3_a_declared_unit_of_time_converts_the_answer() {
+        // Trial a (wait-min, 40 minutes): `40時間`, `40日`, `40 seconds` and
+        // `40秒` were right and `40分間`, `2400秒` and `40m` not.
+        let min = Some(Unit::Minutes);
+        let inv = |v: Verdict| matches!(v, Verdict::Invalid(..));
+        for g in [
+            "40",
+            "40分",
+            "40分間",
+            "４０分",
+            "40分です。",
+            "約40分",
+            "40 minutes",
+            "40 min",
+            "40mins",
+            "forty minutes",
+            "40m",
+            "2400秒",
+            "2400 seconds",
+            "2400s",
+            "0h40m",
+        ] {
+            assert_eq!(numeric(40.0, 0.0, min, g), Verdict::Right, "{g}");
+        }
+        for g in ["40時間", "40日", "40 seconds", "40秒", "40h", "40 hours", "40d", "41分", "4000秒"] {
+            assert_eq!(numeric(40.0, 0.0, min, g), Verdict::Wrong, "{g}");
+        }
+        // A counter of another kind, or no number: asked again, in the unit.
+        for g in ["40通", "40回", "40番", "40 hops", "port 40", "たくさん", "40分か41分"] {
+            assert!(inv(numeric(40.0, 0.0, min, g)), "{g}");
+        }
+        assert_eq!(numeric(40.0, 0.0, min, "40通"), Unit::Minutes.not_in());
+        // Fractions and several units together (the trace's `1h30m`).
+        assert_eq!(numeric(30.0, 0.0, min, "0.5時間"), Verdict::Right);
+        assert_eq!(numeric(30.0, 0.0, min, "0.5 hours"), Verdict::Right);
+        for g in ["1h30m", "1h 30m", "1時間30分", "1 hour 30 minutes", "5400秒", "1.5時間", "90"] {
+            assert_eq!(numeric(90.0, 0.0, min, g), Verdict::Right, "{g}");
+        }
+        assert_eq!(numeric(90.0, 0.0, min, "1h20m"), Verdict::Wrong);
+        assert_eq!(numeric(90.0, 0.0, Some(Unit::Seconds), "1分30秒"), Verdict::Right);
+        assert_eq!(numeric(90.0, 0.0, Some(Unit::Seconds), "1.5分"), Verdict::Right);
+        assert_eq!(numeric(90.0, 0.0, Some(Unit::Seconds), "90秒間"), Verdict::Right);
+        assert_eq!(numeric(5.0, 0.0, Some(Unit::Days), "120時間"), Verdict::Right);
+        assert_eq!(numeric(5.0, 0.0, Some(Unit::Days), "5日間"), Verdict::Right);
+        assert_eq!(numeric(5.0, 0.0, Some(Unit::Days), "5 days"), Verdict::Right);
+        assert_eq!(numeric(2.0, 0.0, Some(Unit::Hours), "120分"), Verdict::Right);
+        assert_eq!(numeric(2.0, 0.0, Some(Unit::Hours), "2 hrs"), Verdict::Right);
+        // The tolerance applies after the conversion.
+        assert_eq!(numeric(40.0, 1.0, min, "2430秒"), Verdict::Right);
+        assert_eq!(numeric(40.0, 1.0, min, "2500秒"), Verdict::Wrong);
+        assert_eq!(numeric(40.0, 1.0, min, "41分"), Verdict::Right);
+    }
+
+    #[test]
+    fn rule3_without_a_unit_an_amount_of_time_is_asked_again() {
+        for g in ["40分", "40分間", "40m", "2400秒", "40 minutes", "1h30m", "40時間", "40日"] {
+            assert_eq!(numeric(40.0, 0.0, None, g), NOT_UNITLESS, "{g}");
+        }
+        assert_eq!(numeric(40.0, 0.0, None, "40"), Verdict::Right);
+        // Counters count as before.
+        for g in ["3通", "3 hops", "3回", "3つ", "三つ", "3 messages", "3件"] {
+            assert_eq!(numeric(3.0, 0.0, None, g), Verdict::Right, "{g}");
+        }
+    }
+
+    #[test]
+    fn an_ordinal_picks_the_option() {
+        // Trial a: `2番目` was asked again where `2番` picked option 2.
+        let n = Names::default();
+        let ports = opts(&["143", "993", "995", "465"]);
+        assert_eq!(choice(&ports, 2, "2番目", &n), Verdict::Right);
+        assert_eq!(choice(&ports, 2, "２番目です", &n), Verdict::Right);
+        assert_eq!(choice(&ports, 2, "3番目", &n), Verdict::Wrong);
+        let counts = opts(&["0通", "1通", "2通", "3通"]);
+        assert_eq!(choice(&counts, 2, "2番目", &n), Verdict::Right);
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct Lesson {
     /// Percent of a question's points taken off per try after the first.
     pub retry_penalty: u32,
     pub sections: Vec<Section>,
+    /// What `maillab check` warns the author of (a number question about
+    /// time with no `unit:`).
+    pub warnings: Vec<Diagnostic>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,7 +104,7 @@ pub struct Checkpoint {
 pub enum Kind {
     Choice { options: Vec<Text>, answer: usize },
     Short { answer: String, accept: Vec<Accept> },
-    Number { answer: f64, tolerance: f64 },
+    Number { answer: f64, tolerance: f64, unit: Option<answer::Unit> },
     FromTrace(TraceQuestion),
 }
 
@@ -200,7 +203,7 @@ pub fn load_str_with(src: &str, path: &Path, variant: scenario::vary::Variant) -
             ref u if !u.is_empty() => Diagnostics(scenario_first(src, path).unwrap_or_else(|| u.clone())),
             _ => Diagnostics(isolated(&file, &text, scenario::load::yaml_error(&file, &text, &e, "lesson"))),
         })?;
-    let mut c = Checker { file: file.clone(), src: text.clone(), diags: Vec::new(), variant };
+    let mut c = Checker { file: file.clone(), src: text.clone(), diags: Vec::new(), warnings: Vec::new(), variant };
     // Answers an exam copy could not withhold (aliases, anchors, merge keys).
     c.diags.extend(keyless::problems(&text, &file));
     let lesson = c.lesson(raw, path);
@@ -248,7 +251,19 @@ struct Checker {
     /// The text read (with the variant's values in place), for positions inside a value.
     src: String,
     diags: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
     variant: scenario::vary::Variant,
+}
+
+/// The unit a short or Japanese spelling of `unit:` means (`min`, `分`).
+fn units_meant(s: &str) -> Option<&'static str> {
+    match s.trim().to_lowercase().as_str() {
+        "s" | "sec" | "secs" | "second" | "秒" => Some("seconds"),
+        "m" | "min" | "mins" | "minute" | "分" => Some("minutes"),
+        "h" | "hr" | "hrs" | "hour" | "時間" => Some("hours"),
+        "d" | "day" | "日" => Some("days"),
+        _ => None,
+    }
 }
 
 impl Checker {
@@ -403,7 +418,64 @@ impl Checker {
             attempts,
             retry_penalty,
             sections,
+            warnings: std::mem::take(&mut self.warnings),
         })
+    }
+
+    /// A number question's `unit:`: one of [`answer::Unit::ALL`].
+    fn unit(&mut self, u: &S<String>) -> Option<answer::Unit> {
+        if let Some(unit) = answer::Unit::named(&u.value) {
+            return Some(unit);
+        }
+        let names: Vec<&str> = answer::Unit::ALL.iter().map(|(n, _)| *n).collect();
+        let list = names.join(", ");
+        let near = crate::base::diag::nearest(&u.value, names.iter().copied())
+            .or_else(|| units_meant(&u.value))
+            .filter(|n| *n != u.value);
+        self.err(
+            u,
+            tr(
+                format!("`{}` is not a unit a number question counts in", u.value),
+                format!("`{}` は数の問いの単位 (unit:) に使えません", u.value),
+            ),
+            match near {
+                Some(n) => tr(
+                    format!("write `unit: {n}`; the units are {list}"),
+                    format!("`unit: {n}` と書いてください。単位は {list} のどれかです"),
+                ),
+                None => tr(
+                    format!("maillab converts units of time only: use one of {list}, or leave `unit:` out for a count (of octets, messages, …)"),
+                    format!("maillab が換算するのは時間の単位だけです。{list} のどれかを書くか、数 (オクテット数・通数など) を問うなら `unit:` を省いてください"),
+                ),
+            },
+        );
+        None
+    }
+
+    /// A number question without `unit:` whose text asks about time: an
+    /// answer with a unit of time (`40分`) would be asked again as no plain
+    /// number, so the author is told to declare it.
+    fn unit_missing(&mut self, cp: &RawCheckpoint) {
+        let q = &cp.question.value;
+        let en = q.en.as_deref().unwrap_or("").to_lowercase();
+        let ja = q.ja.as_deref().unwrap_or("");
+        const EN: [&str; 7] = ["seconds", "minute", "hour", "how long", " days", "how many days", "how much time"];
+        const JA: [&str; 10] = ["何秒", "秒間", "秒後", "何分", "分間", "分後", "時間", "何日", "日間", "日後"];
+        if !(EN.iter().any(|w| en.contains(w)) || JA.iter().any(|w| ja.contains(w))) {
+            return;
+        }
+        self.warnings.push(Diagnostic::at(
+            &self.file,
+            &cp.question,
+            tr(
+                format!("checkpoint `{}` asks about time, and its number has no `unit:`", cp.id.value),
+                format!("チェックポイント `{}` は時間を尋ねていますが、number に `unit:` がありません", cp.id.value),
+            ),
+            tr(
+                "add `unit: minutes` (or seconds, hours, days) under `number:`: then `40`, `40分`, `2400秒` and `40m` are all read as 40 minutes; without it an answer with a unit of time is asked again",
+                "`number:` に `unit: minutes` (または seconds・hours・days) を加えてください。そうすれば `40`・`40分`・`2400秒`・`40m` がどれも 40 分と読まれます。加えないと、時間の単位を付けた答えは聞き直されます",
+            ),
+        ));
     }
 
     /// `scenario:` names a file that is neither on disk nor built in: say
@@ -592,7 +664,11 @@ impl Checker {
             }
             Kind::Short { answer: sh.answer.value.clone(), accept }
         } else if let Some(nu) = &cp.number {
-            Kind::Number { answer: nu.answer.value, tolerance: nu.tolerance.unwrap_or(0.0).abs() }
+            let unit = nu.unit.as_ref().and_then(|u| self.unit(u));
+            if unit.is_none() {
+                self.unit_missing(cp);
+            }
+            Kind::Number { answer: nu.answer.value, tolerance: nu.tolerance.unwrap_or(0.0).abs(), unit }
         } else if let Some(t) = &cp.from_trace {
             if let Some(at) = &t.at_step {
                 if sc.is_some_and(|sc| at.value == 0 || at.value > sc.steps.len()) {
@@ -937,10 +1013,10 @@ pub fn check(cp: &Checkpoint, given: &str, ctx: &Context) -> Verdict {
     match &cp.kind {
         Kind::Choice { options, answer } => answer::choice(options, *answer, given, &ctx.names),
         Kind::Short { answer, accept } => answer::short(answer, accept, given, &ctx.names),
-        Kind::Number { answer, tolerance } => answer::numeric(*answer, *tolerance, given),
+        Kind::Number { answer, tolerance, unit } => answer::numeric(*answer, *tolerance, *unit, given),
         Kind::FromTrace(q) => match (ctx.trace_value(cp), q) {
             (Some(v), TraceQuestion::ReplyCode { .. }) => answer::code(v, given),
-            (Some(v), _) => answer::numeric(v as f64, 0.0, given),
+            (Some(v), _) => answer::numeric(v as f64, 0.0, None, given),
             (None, _) if answer::fold(given).is_empty() => answer::EMPTY,
             (None, _) => Verdict::Wrong,
         },
@@ -961,7 +1037,8 @@ pub fn expected(cp: &Checkpoint, ctx: &Context, lang: Lang) -> String {
     match &cp.kind {
         Kind::Choice { options, answer } => format!("{answer} ({})", lang.pick(&options[answer - 1])),
         Kind::Short { answer, .. } => answer.clone(),
-        Kind::Number { answer, .. } => answer.to_string(),
+        Kind::Number { answer, unit: None, .. } => answer.to_string(),
+        Kind::Number { answer, unit: Some(u), .. } => u.show(*answer, lang),
         Kind::FromTrace(_) => match ctx.trace_value(cp) {
             Some(v) => v.to_string(),
             None => match lang {

@@ -117,6 +117,24 @@ pub struct RawNumber {
     pub answer: S<f64>,
     #[serde(default)]
     pub tolerance: Option<f64>,
+    /// What the number counts in: an answer with no unit is in it, one in
+    /// another unit of time is converted (`2400秒` is 40 minutes), one with a
+    /// counter of another kind (`40通`) is asked again.
+    #[serde(default)]
+    #[schemars(with = "Option<RawUnit>")]
+    pub unit: Option<S<String>>,
+}
+
+/// The units a `number` question may count in (only for the schema: the
+/// value is read as text, so a wrong one is named at its place).
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RawUnit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
 }
 
 /// An answer computed from the scenario's trace (exactly one key).
