@@ -295,7 +295,7 @@ pub fn run_with(
                                     "Not quite. {tries_left} more {} left.",
                                     if tries_left == 1 { "try" } else { "tries" }
                                 ),
-                                Lang::Ja => format!("違います。あと {tries_left} 回答えられます。"),
+                                Lang::Ja => format!("不正解です。あと {tries_left} 回答えられます。"),
                             }
                         )?;
                         if let Some(h) = hint {

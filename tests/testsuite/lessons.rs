@@ -112,7 +112,7 @@ fn interactive_run_from_stdin_and_resume() {
     let out = start("POP\nSMTP\n", &["--redo", "protocol"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(前回の回答:) 250 ✓"), "{text}");
-    assert!(text.contains("✗ 違います。あと 1 回答えられます。") && text.contains("ヒント: いま読んだ"), "{text}");
+    assert!(text.contains("✗ 不正解です。あと 1 回答えられます。") && text.contains("ヒント: いま読んだ"), "{text}");
     assert!(text.contains("得点: 4/4 (100%) — 合格"), "{text}");
     // Empty input and a choice that does not exist are asked again, not stored.
     let out = start("\n7\n3\n", &["--redo", "role"]);
@@ -502,7 +502,7 @@ fn a_half_answered_question_says_so_on_resume() {
     let _ = std::fs::remove_dir_all(&home);
     let start = |input: &str| demo_run(&home, "ja", &[], input);
     let out = start("250\nSMTP\n9\n");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("✗ 違います。あと 1 回答えられます。"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✗ 不正解です。あと 1 回答えられます。"));
     let out = start("");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(前回の回答: 9 ✗。あと 1 回答えられます)"), "{text}");
