@@ -16,7 +16,7 @@
 
 use super::attempt::LangProgress;
 use super::{Context, Lang, Lesson, Report};
-use crate::base::diag::{Diagnostic, Diagnostics};
+use crate::base::diag::{Diagnostic, Diagnostics, tr};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -128,18 +128,20 @@ pub struct GradedSubmission {
 pub fn grade_submission(file: &Path, keys: &Path) -> Result<GradedSubmission, Diagnostics> {
     let name = file.display().to_string();
     let bad = |m: String| Diagnostics(vec![Diagnostic::whole_file(&name, m, None)]);
-    let text = std::fs::read_to_string(file).map_err(|e| bad(format!("cannot read the submission: {e}")))?;
-    let s: Submission = serde_json::from_str(&text).map_err(|e| bad(format!("not a submission file: {e}")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| bad(tr(format!("cannot read the submission: {e}"), format!("提出ファイルを読めません: {e}"))))?;
+    let s: Submission = serde_json::from_str(&text)
+        .map_err(|e| bad(tr(format!("not a submission file: {e}"), format!("提出ファイルではありません: {e}"))))?;
     let lesson_file = keys.join(format!("{}.yaml", s.lesson));
     if std::fs::read_to_string(&lesson_file).is_ok_and(|src| is_exam_copy(&src)) {
         let key = lesson_file.display().to_string();
         return Err(Diagnostics(vec![Diagnostic::whole_file(
             &key,
-            crate::base::diag::tr(
+            tr(
                 format!("{key} is an exam copy, not a key: its answers are withheld"),
                 format!("{key} は試験用のコピーで、答えの鍵ではありません。答えが伏せてあります"),
             ),
-            Some(crate::base::diag::tr(
+            Some(tr(
                 "give --keys the folder of the full lessons (the ones exam-copy was made from)",
                 "--keys には元のレッスン（exam-copy の元にしたもの）のフォルダを指定してください",
             )),
@@ -152,19 +154,32 @@ pub fn grade_submission(file: &Path, keys: &Path) -> Result<GradedSubmission, Di
         p.record(id).answers = a.answers.clone();
     }
     let report = super::attempt::grade(&l, &p, &ctx, s.lang);
+    // The notes are in the language of the run (`--lang`): the instructor
+    // who graded in Japanese reads them in Japanese, on the terminal and in
+    // the CSV's `notes` column alike.
     let mut notes = Vec::new();
     // (A copy made before exam copies carried their mark matches too.)
     let (now, unmarked) = lesson_hashes(&l);
     if s.lesson_hash != now && s.lesson_hash != unmarked {
-        notes.push("the student's lesson or scenario files differ from the key's".to_string());
+        notes.push(tr(
+            "the student's lesson or scenario files differ from the key's",
+            "学生のレッスンかシナリオのファイルが、答えの鍵のものと違います",
+        ));
     }
     // (Older versions wrote a group of values as `#N`.)
     if s.variant != l.scenario.variant.label() && s.variant != l.scenario.variant.code() {
-        notes.push(format!("variant {} submitted, {} expected", s.variant, l.scenario.variant.label()));
+        let (given, expected) = (&s.variant, l.scenario.variant.label());
+        notes.push(tr(
+            format!("variant {given} submitted, {expected} expected"),
+            format!("提出された版は {given} ですが、この学生番号の版は {expected} です"),
+        ));
     }
     let unknown: Vec<&String> = s.answers.keys().filter(|k| !l.checkpoints().any(|c| &c.id == *k)).collect();
     if !unknown.is_empty() {
-        notes.push(format!("answers to unknown checkpoints {unknown:?}"));
+        notes.push(tr(
+            format!("answers to unknown checkpoints {unknown:?}"),
+            format!("レッスンにない問題への回答があります {unknown:?}"),
+        ));
     }
     Ok(GradedSubmission { file: file.to_path_buf(), submission: s, report, notes })
 }
@@ -233,7 +248,7 @@ pub fn question_summary(all: &[GradedSubmission]) -> String {
             csv(&l),
             csv(&id),
             n - right,
-            (n - right) * 100 / n.max(1)
+            super::percent(u64::from(n - right), u64::from(n))
         ));
     }
     out
@@ -423,6 +438,49 @@ sections:
         let src = FORMS.replace("answer: 587,", "answer: &n 587,");
         let d = exam_copy(&src, "forms.yaml").expect_err("refused");
         assert!(d.to_string().contains("it carries a YAML anchor (`&name`)"), "{d}");
+    }
+
+    /// A trial found 4 of 6 students shown as 66: the question summary
+    /// rounds half up, as every percentage does.
+    #[test]
+    fn the_question_summary_rounds_half_up() {
+        let graded = |student: &str, right: bool| {
+            let item = super::super::Graded {
+                id: "q".into(),
+                correct: right,
+                given: None,
+                expected: String::new(),
+                attempts: 1,
+                points: 1,
+                earned: u32::from(right),
+                explain: None,
+            };
+            let report = super::super::Report {
+                lesson: "l".into(),
+                lang: Lang::En,
+                score: u32::from(right),
+                max: 1,
+                percent: if right { 100 } else { 0 },
+                pass_mark: 60,
+                passed: right,
+                items: vec![item],
+            };
+            let submission = Submission {
+                format: 1,
+                student: student.into(),
+                lesson: "l".into(),
+                lang: Lang::En,
+                variant: String::new(),
+                answers: BTreeMap::new(),
+                tool_version: String::new(),
+                lesson_hash: String::new(),
+            };
+            GradedSubmission { file: PathBuf::new(), submission, report, notes: vec![] }
+        };
+        let all: Vec<_> = (0..6).map(|i| graded(&format!("s{i}"), i < 2)).collect();
+        assert_eq!(question_summary(&all).lines().nth(1), Some("l,q,6,2,4,67,0"));
+        let all: Vec<_> = (0..8).map(|i| graded(&format!("s{i}"), i > 0)).collect();
+        assert_eq!(question_summary(&all).lines().nth(1), Some("l,q,8,7,1,13,0"));
     }
 
     #[test]

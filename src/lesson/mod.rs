@@ -1113,12 +1113,25 @@ pub fn grade(l: &Lesson, answers: &std::collections::BTreeMap<String, String>, l
     Ok(report(l, items, lang))
 }
 
+/// `part` of `whole` in whole percent, rounded half up (4 of 6 is 67, 1 of
+/// 8 is 13), 100 when `whole` is 0. Every percentage maillab shows (a score,
+/// the class's grades, a question's misses) is this one.
+pub fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        return 100;
+    }
+    // In u128: 200 times a u64 does not fit a u64.
+    let (part, whole) = (u128::from(part.min(whole)), u128::from(whole));
+    u64::try_from((part * 200 + whole) / (whole * 2)).unwrap_or(100)
+}
+
 pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
     // Summed in u64 (a u32 sum of points could wrap), the percentage taken
     // from the sums, and each shown as a u32, the largest if it does not fit.
+    // The pass mark is compared with the percentage as it is shown (rounded).
     let score: u64 = items.iter().map(|g| u64::from(g.earned)).sum();
     let max: u64 = items.iter().map(|g| u64::from(g.points)).sum();
-    let percent = score.saturating_mul(100).checked_div(max).unwrap_or(100).min(100);
+    let percent = percent(score, max);
     let shown = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     Report {
         lesson: l.name.clone(),
@@ -1400,6 +1413,17 @@ sections:
         assert_eq!(l.expect("1000 points is allowed").sections[0].checkpoints[0].points, 1000);
     }
 
+    /// A trial found 4 of 6 shown as 66%: percentages round half up.
+    #[test]
+    fn percentages_round_half_up() {
+        let cases = [(4, 6, 67), (1, 6, 17), (1, 3, 33), (1, 8, 13), (7, 8, 88), (5, 5, 100), (0, 9, 0), (0, 0, 100)];
+        for (part, whole, want) in cases {
+            assert_eq!(percent(part, whole), want, "{part} of {whole}");
+        }
+        assert_eq!(percent(u64::MAX, u64::MAX), 100);
+        assert_eq!(percent(u64::MAX / 2, u64::MAX), 50);
+    }
+
     /// Points that do not fit in a u32 when summed, or when multiplied by
     /// 100, still give a score no larger than the maximum, and a failed
     /// lesson fails.
@@ -1424,6 +1448,10 @@ sections:
         let r = report(&l, vec![item(u32::MAX), item(u32::MAX)], Lang::En);
         assert_eq!((r.score, r.percent, r.passed), (u32::MAX, 100, true));
         assert_eq!(earned(&l, u32::MAX, 1), u32::MAX);
+        // Half a percent rounds up, in the score and in whether it passes.
+        l.pass_mark = 67;
+        let r = report(&l, vec![item(u32::MAX), item(u32::MAX), item(0)], Lang::En);
+        assert_eq!((r.percent, r.passed), (67, true), "2 of 3 is 66.67%");
         l.retry_penalty = 50;
         assert_eq!(earned(&l, u32::MAX, 2), u32::MAX / 2);
     }

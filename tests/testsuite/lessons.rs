@@ -358,10 +358,48 @@ fn exam_copy_submissions_and_class_grades() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let csv = std::fs::read_to_string(&grades).expect("grades");
-    assert_eq!(csv, "ID number,06-mailing-lists,notes\nb2,87,\nd4,100,\n", "{csv}");
+    assert_eq!(csv, "ID number,06-mailing-lists,notes\nb2,88,\nd4,100,\n", "{csv}");
     let summary = std::fs::read_to_string(dir.join("grades-questions.csv")).expect("summary");
     let first = summary.lines().nth(1).expect("a row");
     assert!(first.starts_with("06-mailing-lists,spam-copies,2,1,1,50,"), "{summary}");
+    // Graded in Japanese, the notes about a submission are Japanese on the
+    // terminal and in the CSV (a trial found them English): b2 handed in
+    // another variant, from edited files.
+    std::fs::create_dir_all(dir.join("subs-ja")).expect("dir");
+    let sub = std::fs::read_to_string(dir.join("subs/b2.submission.json")).expect("b2's");
+    let v: serde_json::Value = serde_json::from_str(&sub).expect("json");
+    let (variant, hash) = (v["variant"].as_str().expect("variant"), v["lesson_hash"].as_str().expect("hash"));
+    let d4 = maillab::lesson::load_file_for(&root.join("lessons/06-mailing-lists.yaml"), Some("d4")).expect("loads");
+    let d4_variant = d4.scenario.variant.label();
+    assert_ne!(variant, d4_variant);
+    let tampered = sub.replace(variant, &d4_variant).replace(hash, "0000000000000000");
+    std::fs::write(dir.join("subs-ja/b2.submission.json"), tampered).expect("write");
+    let grades = dir.join("grades-ja.csv");
+    let out = maillab(
+        &[
+            "class",
+            "grade",
+            dir.join("subs-ja").to_str().unwrap(),
+            "--keys",
+            "lessons",
+            "--out",
+            grades.to_str().unwrap(),
+            "--lang",
+            "ja",
+        ],
+        "",
+        "x",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let expected = format!("提出された版は {d4_variant} ですが、この学生番号の版は {variant} です");
+    for note in ["学生のレッスンかシナリオのファイルが、答えの鍵のものと違います", expected.as_str()]
+    {
+        assert!(err.contains(note), "{err}");
+        assert!(std::fs::read_to_string(&grades).expect("grades").contains(note), "{note}");
+    }
+    assert!(!err.contains("differ") && !err.contains("submitted"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("提出 1 件を採点しました"));
 }
 
 /// The lessons and scenarios are built into the binary: from a folder with
