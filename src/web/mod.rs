@@ -40,6 +40,12 @@ pub enum Mode {
 #[derive(Clone, Debug, Serialize)]
 pub struct MetaScenario {
     pub name: String,
+    /// The one-line `title:`, in English (the Japanese if it has only that),
+    /// empty without one; the page shows it after the name.
+    pub title: String,
+    /// The title in Japanese, where it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_ja: Option<String>,
     pub description: String,
     pub file: String,
 }
@@ -78,6 +84,9 @@ pub struct MetaStep {
     pub at: String,
     pub event: usize,
     pub summary: String,
+    /// The summary in Japanese, where it differs (the step event's `line_ja`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_ja: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -237,6 +246,7 @@ impl App {
                 at: ix.rows.get(i).map(|r| r.t.clone()).unwrap_or_default(),
                 event: i,
                 summary: ix.rows.get(i).map(|r| r.line.clone()).unwrap_or_default(),
+                summary_ja: ix.rows.get(i).and_then(|r| r.line_ja.clone()),
             })
             .collect();
         let end = events.last().map(|e| e.t).unwrap_or(sc.start);
@@ -244,6 +254,8 @@ impl App {
             mode: self.mode,
             scenario: MetaScenario {
                 name: sc.name.clone(),
+                title: Lang::En.pick(&sc.title),
+                title_ja: Some(Lang::Ja.pick(&sc.title)).filter(|ja| *ja != Lang::En.pick(&sc.title)),
                 description: self.lang.pick(&sc.description),
                 file: sc.file.clone(),
             },

@@ -363,6 +363,18 @@ mod tests {
         let total = meta["total"].as_u64().unwrap_or(0);
         assert_eq!(meta["categories"].as_array().map(Vec::len), Some(10));
         assert!(meta["mx"].as_array().is_some_and(|m| !m.is_empty()), "{}", meta["mx"]);
+        // The title in both languages, and each step's summary in Japanese
+        // too (a trial found "step 2: wait 40m" on a Japanese page).
+        let sc = &meta["scenario"];
+        assert_eq!(sc["title"], "Relay chain: MUA → department relay → hub → MX → mailbox", "{sc}");
+        assert_eq!(sc["title_ja"], "中継の連鎖: MUA → 部門Relay → Hub → MX → メールボックス", "{sc}");
+        let steps = meta["steps"].as_array().cloned().unwrap_or_default();
+        assert!(!steps.is_empty());
+        for s in &steps {
+            let (en, ja) = (s["summary"].as_str().unwrap_or(""), s["summary_ja"].as_str().unwrap_or(""));
+            assert!(en.starts_with(&format!("step {}: ", s["n"])), "{s}");
+            assert!(ja.starts_with(&format!("ステップ {}: ", s["n"])), "{s}");
+        }
         let (s, ev) = get(&app, "/api/events?limit=99999&cat=smtp,dns").await;
         assert_eq!(s, StatusCode::OK);
         assert!(

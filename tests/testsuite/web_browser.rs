@@ -590,6 +590,13 @@ async fn language_and_projector(p: &Page, url: &str) {
     p.until("document.documentElement.lang === 'ja'", "lang=ja on <html>").await;
     assert_eq!(p.text("#topo-h").await, "ネットワーク");
     assert_eq!(p.text("#tab-hosts").await, "ホスト");
+    // The scenario's title and the step marks' tooltips follow the language
+    // (a trial found "step 2: wait 40m" on a Japanese page).
+    let marks = "return [...document.querySelectorAll('#steps-marks .mark')].map((m) => m.title);";
+    let titles = p.js(marks).await;
+    let titles: Vec<&str> = titles.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    assert!(!titles.is_empty() && titles.iter().all(|t| t.starts_with("ステップ ")), "{titles:?}");
+    assert!(p.text("#scenario-title").await.starts_with("MX の予備"));
     // The Japanese text is drawn with a font that has the glyphs: its width differs from the
     // same number of missing-glyph boxes, and a Japanese font is installed.
     if which("fc-list").is_some() {
@@ -599,6 +606,9 @@ async fn language_and_projector(p: &Page, url: &str) {
     p.shot("08-japanese").await;
     p.click("#lang-en").await;
     p.until("document.documentElement.lang === 'en'", "back to English").await;
+    let titles = p.js(marks).await;
+    assert!(titles.as_array().into_iter().flatten().all(|t| t.as_str().is_some_and(|t| t.starts_with("step "))));
+    assert!(p.text("#scenario-title").await.starts_with("MX fallback"));
     p.click("#projector").await;
     p.until("document.body.classList.contains('projector')", "projector mode").await;
     assert_eq!(p.js("return getComputedStyle(document.body).fontSize;").await, json!("19px"));

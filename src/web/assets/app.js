@@ -4,7 +4,7 @@
 // body[data-at] says which position every part shows (the browser tests wait on it).
 
 import { api, rowAt, forgetRowsFrom } from "./api.js";
-import { t, setLang, lang, apply, lineOf } from "./i18n.js";
+import { t, setLang, lang, apply, lineOf, inLang } from "./i18n.js";
 import { Topology } from "./topology.js";
 import { TimeControls, parseJump } from "./timectl.js";
 import { EventList } from "./events.js";
@@ -50,7 +50,6 @@ class App {
     this.events = new EventList($("#events"), this);
     this.inspectors = new Inspectors($("#view-hosts"), this);
     this.bindChrome();
-    this.stepMarks();
     if (meta.lesson) {
       $("#tab-lesson").hidden = false;
       this.lesson = new LessonPanel($("#view-lesson"), this);
@@ -200,6 +199,8 @@ class App {
     apply();
     for (const b of document.querySelectorAll(".lang-switch button")) b.setAttribute("aria-pressed", b.dataset.lang === lang() ? "true" : "false");
     $("#mode").textContent = t(this.live ? "mode.live" : "mode.sim");
+    $("#scenario-title").textContent = inLang(this.meta.scenario.title, this.meta.scenario.title_ja);
+    this.stepMarks();
     this.topology.setLabels();
     this.events.relabel();
     this.time.render();
@@ -213,7 +214,8 @@ class App {
       const m = document.createElement("span");
       m.className = "mark";
       m.style.left = `${(100 * (s.event + 1)) / this.total}%`;
-      m.title = `${s.n}: ${s.summary}`;
+      // The summary starts with the step's number ("step 2: wait 40m", 「ステップ 2: 40m 待つ」).
+      m.title = inLang(s.summary, s.summary_ja);
       m.textContent = String(s.n);
       box.append(m);
     }

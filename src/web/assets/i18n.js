@@ -385,6 +385,12 @@ export function lineOf(row) {
   return (current === "ja" && row.line_ja) || row.line;
 }
 
+/** A text the API gives in English with its Japanese beside it where that differs
+ * (a step's `summary` and `summary_ja`, the scenario's `title` and `title_ja`), in the page's language. */
+export function inLang(en, ja) {
+  return (current === "ja" && ja) || en || "";
+}
+
 export function t(key, vars) {
   let s = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   if (vars) {
