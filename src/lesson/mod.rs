@@ -230,7 +230,8 @@ fn scenario_first(src: &str, path: &Path) -> Option<Vec<Diagnostic>> {
     let head_src = scenario::vary::top_level_keys(src, &["scenario:"]);
     let head: Head = serde_saphyr::from_str_with_options(&head_src, scenario::load::yaml_options()).ok()?;
     let file = path.display().to_string();
-    let mut c = Checker { file, src: src.to_string(), diags: Vec::new(), variant: Default::default() };
+    let mut c =
+        Checker { file, src: src.to_string(), diags: Vec::new(), warnings: Vec::new(), variant: Default::default() };
     let sc_path = scenario_path(path, &head.scenario.value);
     match c.scenario(&head.scenario, &sc_path) {
         Some(_) => None,
