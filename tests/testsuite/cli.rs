@@ -428,6 +428,19 @@ fn check_names_a_question_asked_too_early_at_its_line() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A missing answers file is named as one, not with the scenarios' hint
+/// (user trial h20: 「シナリオは scenarios/ フォルダにあります」).
+#[test]
+fn a_missing_answers_file_gets_its_own_hint() {
+    let nope = std::env::temp_dir().join(format!("maillab-no-answers-{}.yaml", std::process::id()));
+    let nope = nope.to_str().unwrap();
+    let (code, _, err) = maillab(&["lesson", "grade", "01-addresses-and-messages", "--answers", nope]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("hint: check the path of the answers file") && !err.contains("scenarios/"), "{err}");
+    let (_, _, err) = maillab(&["--lang", "ja", "lesson", "grade", "01-addresses-and-messages", "--answers", nope]);
+    assert!(err.contains("解答ファイルのパスを確かめてください") && !err.contains("シナリオ"), "{err}");
+}
+
 #[test]
 fn check_reads_answer_keys_against_their_lesson() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -56,6 +56,10 @@ pub fn read_source(path: &std::path::Path, what: &str) -> Result<String, Diagnos
                 "check the path; `maillab lesson list` shows the lessons in lessons/",
                 "パスを確かめてください。`maillab lesson list` で lessons/ のレッスンが一覧できます",
             ),
+            "answers" => tr(
+                "check the path of the answers file (lines `CHECKPOINT: ANSWER`, like a lesson's NAME.answers.yaml)",
+                "解答ファイルのパスを確かめてください（`チェックポイント: 答え` の行を並べたファイル。レッスンの NAME.answers.yaml と同じ形です）",
+            ),
             _ => tr(
                 "check the path; scenarios ship in the scenarios/ folder",
                 "パスを確かめてください。シナリオは scenarios/ フォルダにあります",
