@@ -68,6 +68,7 @@ fn every_broken_file_gets_its_expected_message() {
 fn broken_files_are_explained_in_japanese_too() {
     for (file, want) in [
         ("tab.yaml", "tab.yaml:5:1: タブ文字があります"),
+        ("not-indented-under.yaml", "すぐ上の `allow_relay:` に値がありません。`networks` がその中身なら"),
         ("empty.yaml", "ファイルが空です"),
         ("relay-refuses.yaml", "relay-refuses.yaml:32:12: 警告: ホスト `relay` は"),
         ("huge-at.yaml", "huge-at.yaml:28:9: `99999999999999999d` は長すぎます: 最長 365 日です"),

@@ -44,6 +44,19 @@ pub use semantic::{MAX_DURATION, MAX_STEPS_TIME};
 /// The roles that run an MTA: what a smarthost, a `via` or a hop must be.
 const MTA_ROLES: &[Role] = &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List];
 
+/// The key just above line `line` (1-based) when it stands at the same
+/// indentation and has no value (`allow_relay:` then ` networks: ...` at
+/// its level): the mistake of a key that was meant to be indented under it.
+fn empty_key_above(src: &str, line: u64) -> Option<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let at = usize::try_from(line).ok()?.checked_sub(1)?;
+    let here = lines.get(at)?;
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '-']).len();
+    let above = lines[..at].iter().rev().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let key = above.trim_start_matches([' ', '-']).split(" #").next()?.trim_end().strip_suffix(':')?;
+    (indent(above) == indent(here) && !key.is_empty() && !key.contains([' ', ':'])).then(|| key.to_string())
+}
+
 /// A file's text, or why it cannot be had: unreadable (with the system's reason), or not
 /// UTF-8 text (with the position of the first byte that is not, and whether it looks binary).
 /// `what` is `scenario`, `lesson` or `answers`, for the hint.
@@ -472,6 +485,14 @@ pub fn yaml_error_at(file: &str, src: &str, e: &serde_saphyr::Error, what: &str,
             Some(k) => tr(
                 format!("did you mean `{k}`? (the keys here are: {keys})"),
                 format!("`{k}` の書き間違いではありませんか? (ここで使えるキー: {keys})"),
+            ),
+            None if let Some(above) = empty_key_above(src, line) => tr(
+                format!(
+                    "`{above}:` just above has no value: if `{key}` belongs to it, indent it (and the lines that go with it) further than `{above}`; the keys here are: {keys}"
+                ),
+                format!(
+                    "すぐ上の `{above}:` に値がありません。`{key}` がその中身なら、`{above}` より深く字下げしてください（一緒に書いた行も）。ここで使えるキー: {keys}"
+                ),
             ),
             None if keys.is_empty() => tr(
                 format!(
