@@ -238,8 +238,8 @@ fn poll_tls(c: &mut crate::proto::fetch::Client) -> Option<crate::proto::fetch::
 /// then the same bytes before login on a host that requires TLS.
 pub fn pop3(data: &[u8]) {
     let mut store = Store::new();
-    store.add_account("alice@example.com", "pw");
     let t = fixed_time();
+    store.add_account("alice@example.com", "pw", t);
     store.deliver("alice@example.com", Arc::new(b"Subject: a\r\n\r\n.dot\r\nbody\r\n".to_vec()), t);
     store.deliver("alice@example.com", Arc::new(b"Subject: b\r\n\r\nx\r\n".to_vec()), t);
     let mut s = pop3::Server::new(
@@ -278,14 +278,14 @@ pub fn pop3(data: &[u8]) {
 /// then the same bytes before login on a host that requires TLS.
 pub fn imap(data: &[u8]) {
     let mut store = Store::new();
-    store.add_account("alice@example.com", "pw");
-    let _ = store.add_special_mailboxes("alice@example.com");
+    let t = fixed_time();
+    store.add_account("alice@example.com", "pw", t);
+    let _ = store.add_special_mailboxes("alice@example.com", t);
     // Small, so that `COPY 1:* INBOX` again and again meets it soon (the
     // default lets a mailbox grow to 100,000 messages) and an input that
     // fills it and then fetches everything still runs in a millisecond: with
     // room for 1,000 messages the fuzzer ran 170 inputs a second.
     store.set_quota(crate::store::Quota { messages: 64, bytes: 64 << 10 });
-    let t = fixed_time();
     let mime = b"Subject: m\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nAAAA\r\n--b--\r\n";
     store.deliver("alice@example.com", Arc::new(mime.to_vec()), t);
     store.deliver("alice@example.com", Arc::new(b"Subject: b\r\n\r\nx\r\n".to_vec()), t);

@@ -115,7 +115,7 @@ impl Mta {
             let mailbox = match store.resolve_user(&mailbox) {
                 Some(u) => u.to_string(),
                 None => {
-                    store.add_system_account(&mailbox);
+                    store.add_system_account(&mailbox, ctx.now());
                     mailbox
                 }
             };

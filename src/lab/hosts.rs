@@ -67,10 +67,14 @@ pub async fn start_hosts(sc: &Scenario, env: &Env) -> std::io::Result<Hosts> {
                 let Some(cfg) = h.mta.clone() else { continue };
                 let mut store = crate::store::Store::new();
                 store.set_disk_space(cfg.disk_space);
+                // The mailboxes are created now, on the host's clock: their
+                // UIDVALIDITY is this time (Dovecot's), so a lab started
+                // again gives new ones and clients drop what they cached.
+                let created = ctx.now();
                 for u in sc.users.iter().filter(|u| u.host == i) {
-                    store.add_account(&u.address, u.password.as_deref().unwrap_or(""));
+                    store.add_account(&u.address, u.password.as_deref().unwrap_or(""), created);
                     if u.special_mailboxes {
-                        store.add_special_mailboxes(&u.address).map_err(std::io::Error::other)?;
+                        store.add_special_mailboxes(&u.address, created).map_err(std::io::Error::other)?;
                     }
                 }
                 let auth_users: BTreeMap<String, String> =

@@ -5,6 +5,15 @@
 //! mailbox, and a mailbox that is deleted and created again gets a new
 //! UIDVALIDITY, so a client's cached UIDs can never point at the wrong mail.
 //!
+//! The store lives in memory and starts empty whenever the lab starts, so
+//! UIDs cannot persist from one run to the next: RFC 3501 then wants the
+//! UIDVALIDITY to be greater each time. As Dovecot does, a mailbox's
+//! UIDVALIDITY is the time it was created, in seconds since the epoch (or
+//! one more than the account's last one, when the time is not larger). The
+//! time is always the host's clock, handed in by the caller: real time in
+//! `serve`, the scenario's start plus virtual time in `run`, so that runs
+//! stay the same from one to the next.
+//!
 //! Every change another session could see (mail delivered or appended,
 //! flags stored, messages expunged, mailboxes created, deleted or renamed)
 //! raises the store's [`Store::version`]: the host compares it before and
@@ -150,6 +159,30 @@ pub struct Account {
     pub login: bool,
     pub mailboxes: SmallMap<String, Mailbox>,
     pub subscribed: SmallSet<String>,
+    /// The smallest UIDVALIDITY the account's next mailbox may get: one
+    /// more than the last one given. A new mailbox gets the time it is
+    /// created (seconds since the epoch), or this when the time is not
+    /// larger (two mailboxes created in the same second, or one deleted
+    /// and created again), as Dovecot's `mailbox_uidvalidity_next_fallback()`
+    /// does (src/lib-storage/mailbox-uidvalidity.c; Dovecot keeps the last
+    /// value per user in its `dovecot-uidvalidity` file).
+    next_validity: u32,
+}
+
+impl Account {
+    /// The UIDVALIDITY of a mailbox the account gets at `now`.
+    fn validity(&mut self, now: DateTime<FixedOffset>) -> u32 {
+        let v = validity_at(now).max(self.next_validity);
+        self.next_validity = v.saturating_add(1);
+        v
+    }
+}
+
+/// The UIDVALIDITY a mailbox created at `now` starts from: the time in
+/// seconds since the epoch, as Dovecot's `ioloop_time` (never 0, which is
+/// no UIDVALIDITY: RFC 3501's nz-number).
+pub fn validity_at(now: DateTime<FixedOffset>) -> u32 {
+    u32::try_from(now.timestamp().max(1)).unwrap_or(u32::MAX)
 }
 
 /// What an account may hold when a client saves mail into it over IMAP
@@ -192,8 +225,6 @@ pub struct Store {
     folded: HashMap<String, String>,
     /// What each account may hold by IMAP saves.
     quota: Quota,
-    /// Source of UIDVALIDITY values; grows with every mailbox created.
-    next_validity: u32,
     /// Raised by every change a session could see (see the module's text).
     version: u64,
     /// Octets of every message in every account, kept as they come and go
@@ -220,7 +251,6 @@ impl Store {
             names: BTreeSet::new(),
             folded: HashMap::new(),
             quota: Quota::default(),
-            next_validity: 1,
             version: 0,
             octets: 0,
             disk: 0,
@@ -280,24 +310,19 @@ impl Store {
         self.version = self.version.wrapping_add(1);
     }
 
-    fn validity(&mut self) -> u32 {
-        let v = self.next_validity;
-        self.next_validity += 1;
-        v
-    }
-
-    pub fn add_account(&mut self, user: &str, password: &str) {
-        self.add(user, password, true);
+    /// An account with its INBOX, created at `now` (the host's clock).
+    pub fn add_account(&mut self, user: &str, password: &str, now: DateTime<FixedOffset>) {
+        self.add(user, password, true, now);
     }
 
     /// A mailbox that receives mail but cannot be logged into, like root's
     /// mailbox on a Unix host (the MTA's `postmaster`).
-    pub fn add_system_account(&mut self, user: &str) {
-        self.add(user, "", false);
+    pub fn add_system_account(&mut self, user: &str, now: DateTime<FixedOffset>) {
+        self.add(user, "", false, now);
     }
 
-    fn add(&mut self, user: &str, password: &str, login: bool) {
-        let v = self.validity();
+    fn add(&mut self, user: &str, password: &str, login: bool, now: DateTime<FixedOffset>) {
+        let v = validity_at(now);
         let mut mailboxes = SmallMap::new();
         mailboxes.insert(INBOX.to_string(), Mailbox::new(v));
         let mut subscribed = SmallSet::new();
@@ -309,7 +334,14 @@ impl Store {
         }
         self.accounts.insert(
             user.to_string(),
-            Account { user: user.to_string(), password: password.to_string(), login, mailboxes, subscribed },
+            Account {
+                user: user.to_string(),
+                password: password.to_string(),
+                login,
+                mailboxes,
+                subscribed,
+                next_validity: v.saturating_add(1),
+            },
         );
     }
 
@@ -396,6 +428,8 @@ impl Store {
 
     /// Local delivery into a user's junk mailbox (the one marked `\Junk`,
     /// else `Junk`, created and marked if missing); returns the new UID.
+    /// `date` is the time of delivery (the host's clock): a `Junk` made
+    /// for it is created then.
     pub fn deliver_junk(&mut self, user: &str, data: Arc<Vec<u8>>, date: DateTime<FixedOffset>) -> Option<u32> {
         let acct = self.accounts.get(user)?;
         let marked =
@@ -405,7 +439,7 @@ impl Store {
             None => {
                 let name = SpecialUse::Junk.default_name();
                 if self.mailbox(user, name).is_none() {
-                    self.create(user, name).ok()?;
+                    self.create(user, name, date).ok()?;
                 }
                 if let Some(mb) = self.mailbox_mut(user, name) {
                     mb.special_use = Some(SpecialUse::Junk);
@@ -425,13 +459,14 @@ impl Store {
         self.accounts.get_mut(user)?.mailboxes.get_mut(canonical_str(name))
     }
 
-    pub fn create(&mut self, user: &str, name: &str) -> Result<(), String> {
+    /// A new mailbox, created at `now` (the host's clock).
+    pub fn create(&mut self, user: &str, name: &str, now: DateTime<FixedOffset>) -> Result<(), String> {
         let name = canonical(name);
-        let v = self.validity();
         let acct = self.accounts.get_mut(user).ok_or("no such user")?;
         if acct.mailboxes.contains_key(&name) {
             return Err(format!("mailbox {name} already exists"));
         }
+        let v = acct.validity(now);
         acct.mailboxes.insert(name, Mailbox::new(v));
         self.touch();
         Ok(())
@@ -449,11 +484,10 @@ impl Store {
         Ok(())
     }
 
-    /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX empty (RFC 3501 §6.3.5).
-    pub fn rename(&mut self, user: &str, from: &str, to: &str) -> Result<(), String> {
+    /// Renaming INBOX moves its messages to the new mailbox and leaves INBOX
+    /// empty (RFC 3501 §6.3.5): both are new mailboxes, created at `now`.
+    pub fn rename(&mut self, user: &str, from: &str, to: &str, now: DateTime<FixedOffset>) -> Result<(), String> {
         let (from, to) = (canonical(from), canonical(to));
-        let v = self.validity();
-        let v2 = self.validity();
         let acct = self.accounts.get_mut(user).ok_or("no such user")?;
         if !acct.mailboxes.contains_key(&from) {
             return Err(format!("no mailbox {from}"));
@@ -462,6 +496,8 @@ impl Store {
             return Err(format!("mailbox {to} already exists"));
         }
         if from == INBOX {
+            let v = acct.validity(now);
+            let v2 = acct.validity(now);
             let old = acct.mailboxes.insert(INBOX.to_string(), Mailbox::new(v2)).ok_or("no INBOX")?;
             let mut moved = Mailbox::new(v);
             for m in old.messages {
@@ -476,13 +512,13 @@ impl Store {
     }
 
     /// Give `user` the special-use mailboxes under Thunderbird's names (Sent,
-    /// Drafts, Trash, Junk), subscribed; a mailbox of that name that exists
-    /// already is marked.
-    pub fn add_special_mailboxes(&mut self, user: &str) -> Result<(), String> {
+    /// Drafts, Trash, Junk), subscribed, created at `now`; a mailbox of that
+    /// name that exists already is marked.
+    pub fn add_special_mailboxes(&mut self, user: &str, now: DateTime<FixedOffset>) -> Result<(), String> {
         for u in SpecialUse::ALL {
             let name = u.default_name();
             if self.mailbox(user, name).is_none() {
-                self.create(user, name)?;
+                self.create(user, name, now)?;
             }
             let acct = self.accounts.get_mut(user).ok_or("no such user")?;
             if let Some(mb) = acct.mailboxes.get_mut(name) {
@@ -559,23 +595,69 @@ mod tests {
     #[test]
     fn uids_grow_and_validity_changes_on_recreate() {
         let mut s = Store::new();
-        s.add_account("alice@example.com", "pw");
+        s.add_account("alice@example.com", "pw", t());
         let d = Arc::new(b"Subject: x\r\n\r\nhi\r\n".to_vec());
         assert_eq!(s.deliver("alice@example.com", d.clone(), t()), Some(1));
         assert_eq!(s.deliver("alice@example.com", d.clone(), t()), Some(2));
-        s.create("alice@example.com", "Work").unwrap();
+        s.create("alice@example.com", "Work", t()).unwrap();
         let v1 = s.mailbox("alice@example.com", "Work").unwrap().uid_validity;
         s.delete("alice@example.com", "Work").unwrap();
-        s.create("alice@example.com", "Work").unwrap();
+        s.create("alice@example.com", "Work", t()).unwrap();
         assert_ne!(v1, s.mailbox("alice@example.com", "Work").unwrap().uid_validity);
         assert!(s.delete("alice@example.com", "inbox").is_err());
         assert_eq!(s.mailbox("alice@example.com", "inbox").unwrap().messages.len(), 2);
     }
 
     #[test]
+    fn uidvalidity_is_the_time_a_mailbox_is_created() {
+        let later = |secs| t() + chrono::Duration::seconds(secs);
+        let mut s = Store::new();
+        s.add_account("u", "p", t());
+        s.add_special_mailboxes("u", t()).unwrap();
+        let v = |s: &Store, name| s.mailbox("u", name).unwrap().uid_validity;
+        // 2026-04-01T01:00:00Z in seconds since the epoch.
+        assert_eq!(v(&s, INBOX), 1_775_005_200);
+        // Mailboxes made in the same second take the next values.
+        let made: Vec<u32> = ["Sent", "Drafts", "Trash", "Junk"].iter().map(|n| v(&s, n)).collect();
+        assert_eq!(made, vec![1_775_005_201, 1_775_005_202, 1_775_005_203, 1_775_005_204]);
+        s.create("u", "Work", later(60)).unwrap();
+        assert_eq!(v(&s, "Work"), 1_775_005_260);
+        // Deleted and made again in the same second: a greater one still.
+        s.delete("u", "Work").unwrap();
+        s.create("u", "Work", later(60)).unwrap();
+        assert_eq!(v(&s, "Work"), 1_775_005_261);
+        // A renamed INBOX: the moved mail and the new INBOX are new mailboxes.
+        s.rename("u", INBOX, "Old", later(120)).unwrap();
+        assert_eq!((v(&s, "Old"), v(&s, INBOX)), (1_775_005_320, 1_775_005_321));
+        // Another account counts on its own; a junk folder made for
+        // delivery has the time of the delivery.
+        s.add_account("w", "p", t());
+        s.deliver_junk("w", Arc::new(b"x\r\n".to_vec()), later(5));
+        assert_eq!(s.mailbox("w", INBOX).unwrap().uid_validity, 1_775_005_200);
+        assert_eq!(s.mailbox("w", "Junk").unwrap().uid_validity, 1_775_005_205);
+    }
+
+    #[test]
+    fn a_store_made_again_later_has_greater_uidvalidities() {
+        // The lab keeps mail in memory: started again, it starts empty, and
+        // the clients' cached UIDs must not fit its mailboxes (RFC 3501 §2.3.1.1).
+        let make = |at| {
+            let mut s = Store::new();
+            s.add_account("u", "p", at);
+            s.add_special_mailboxes("u", at).unwrap();
+            s
+        };
+        let (first, again) = (make(t()), make(t() + chrono::Duration::seconds(1)));
+        for name in [INBOX, "Drafts", "Junk", "Sent", "Trash"] {
+            let (a, b) = (first.mailbox("u", name).unwrap(), again.mailbox("u", name).unwrap());
+            assert!(b.uid_validity > a.uid_validity, "{name}: {} then {}", a.uid_validity, b.uid_validity);
+        }
+    }
+
+    #[test]
     fn expunge_reports_sequence_numbers_as_sent() {
         let mut s = Store::new();
-        s.add_account("u", "p");
+        s.add_account("u", "p", t());
         for _ in 0..4 {
             s.deliver("u", Arc::new(b"x\r\n".to_vec()), t());
         }
@@ -593,7 +675,7 @@ mod tests {
     #[test]
     fn usage_follows_every_change() {
         let mut s = Store::new();
-        s.add_account("u", "p");
+        s.add_account("u", "p", t());
         let recount = |s: &Store| {
             let a = s.account("u").unwrap();
             let all = a.mailboxes.values().flat_map(|mb| &mb.messages);
@@ -608,7 +690,7 @@ mod tests {
         assert_eq!(s.usage("u"), (3, 15));
         s.remove_uids("u", INBOX, &BTreeSet::from([3]));
         assert_eq!(s.usage("u"), (2, 10));
-        s.rename("u", INBOX, "Old").unwrap();
+        s.rename("u", INBOX, "Old", t()).unwrap();
         s.deliver("u", Arc::new(b"e\r\n".to_vec()), t());
         assert_eq!(s.usage("u"), (3, 13));
         assert_eq!(s.usage("u"), recount(&s));
@@ -622,13 +704,13 @@ mod tests {
         let mut s = Store::new();
         let scan = |s: &Store| s.accounts().flat_map(|a| a.mailboxes.values()).map(|mb| mb.bytes).sum::<u64>();
         for u in ["u", "v"] {
-            s.add_account(u, "p");
+            s.add_account(u, "p", t());
             for body in ["a\r\n", "bb\r\n", "ccc\r\n"] {
                 s.deliver(u, Arc::new(body.as_bytes().to_vec()), t());
             }
         }
         assert_eq!(s.octets(), 24);
-        s.create("v", "Work").unwrap();
+        s.create("v", "Work", t()).unwrap();
         assert_eq!(s.append("v", "work", Arc::new(b"nope\r\n".to_vec()), BTreeSet::new(), t()), None, "case matters");
         let (uid, _) = s.append("v", "Work", Arc::new(b"12345\r\n".to_vec()), BTreeSet::new(), t()).unwrap();
         assert_eq!((uid, s.octets()), (1, 31));
@@ -638,7 +720,7 @@ mod tests {
         s.expunge("u", INBOX);
         s.remove_uids("v", INBOX, &BTreeSet::from([2, 3]));
         assert_eq!(s.octets(), 25);
-        s.rename("v", INBOX, "Old").unwrap();
+        s.rename("v", INBOX, "Old", t()).unwrap();
         s.delete("v", "Work").unwrap();
         assert_eq!(s.octets(), 18);
         assert_eq!(s.octets(), scan(&s));
@@ -647,8 +729,8 @@ mod tests {
     #[test]
     fn a_user_is_found_whatever_the_case_of_its_letters() {
         let mut s = Store::new();
-        s.add_account("alice@example.com", "pw");
-        s.add_account("Carol@example.com", "pw");
+        s.add_account("alice@example.com", "pw", t());
+        s.add_account("Carol@example.com", "pw", t());
         assert_eq!(s.resolve_user("alice@example.com"), Some("alice@example.com"));
         assert_eq!(s.resolve_user("ALICE@Example.COM"), Some("alice@example.com"));
         assert_eq!(s.resolve_user("Carol@example.com"), Some("Carol@example.com"));
@@ -659,9 +741,9 @@ mod tests {
     #[test]
     fn rename_inbox_moves_mail() {
         let mut s = Store::new();
-        s.add_account("u", "p");
+        s.add_account("u", "p", t());
         s.deliver("u", Arc::new(b"x\r\n".to_vec()), t());
-        s.rename("u", "INBOX", "Old").unwrap();
+        s.rename("u", "INBOX", "Old", t()).unwrap();
         assert_eq!(s.mailbox("u", "Old").unwrap().messages.len(), 1);
         assert!(s.mailbox("u", INBOX).unwrap().messages.is_empty());
     }

@@ -1931,3 +1931,54 @@ fn literals_under_serve_stay_inside_the_lab() {
         "connected to an address outside the lab"
     );
 }
+
+/// Mail for taro in a fresh serve of serve-lab: its POP3 unique-id and the
+/// INBOX's UIDVALIDITY as IMAP SELECT gives it, and the real time (in
+/// seconds) before the lab started.
+fn uidl_and_uidvalidity_of_a_fresh_lab(tag: &str) -> (String, u32, u64) {
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let server = serve("labs/serve-lab.yaml", tag);
+    let smtp = server.endpoint("mail", "smtp");
+    submit(&smtp, "taro@example.ac.jp", "s3cret", "taro@example.ac.jp", "taro@example.ac.jp", "Subject: x\r\n\r\nhi");
+    wait_for_mail(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret", 1);
+    let (mut p, _) = pop_login(&server.endpoint("mail", "pop3"), "taro@example.ac.jp", "s3cret");
+    p.pop("UIDL");
+    let uidl = p.pop_lines();
+    p.pop("QUIT");
+    let mut i = Client::connect(&server.endpoint("mail", "imap"));
+    assert!(i.line().starts_with("* OK"));
+    i.send("a LOGIN taro@example.ac.jp s3cret");
+    while !i.line().starts_with("a ") {}
+    i.send("b SELECT INBOX");
+    let mut validity = None;
+    loop {
+        let l = i.line();
+        if let Some(v) = l.strip_prefix("* OK [UIDVALIDITY ").and_then(|r| r.split(']').next()) {
+            validity = v.parse().ok();
+        }
+        if l.starts_with("b ") || l.is_empty() {
+            break;
+        }
+    }
+    (uidl.trim_end().to_string(), validity.expect("SELECT gives a UIDVALIDITY"), started)
+}
+
+/// A lab started again must not give a new message the unique-id of one a
+/// client saw before (RFC 1939 §7), and its mailboxes a greater UIDVALIDITY
+/// (RFC 3501 §2.3.1.1): fetchmail with `keep` skipped new mail after every
+/// restart when both started at 1. The UIDVALIDITY is the real time the
+/// lab started, as Dovecot's is the time a mailbox was created.
+#[test]
+fn a_restarted_lab_gives_new_uidvalidity_and_unique_ids() {
+    let (uidl1, v1, t1) = uidl_and_uidvalidity_of_a_fresh_lab("restart1");
+    assert!(v1 as u64 >= t1 && (v1 as u64) < t1 + 60, "UIDVALIDITY {v1} is not the time the lab started ({t1})");
+    assert_eq!(uidl1, format!("1 00000001{v1:08X}"), "Dovecot's %08Xu%08Xv");
+    // The next start falls in a later second.
+    while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() <= v1 as u64 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (uidl2, v2, _) = uidl_and_uidvalidity_of_a_fresh_lab("restart2");
+    assert!(v2 > v1, "UIDVALIDITY {v2} after a restart, {v1} before");
+    assert_ne!(uidl2, uidl1, "the new message has the old one's unique-id");
+    assert_eq!(uidl2, format!("1 00000001{v2:08X}"));
+}

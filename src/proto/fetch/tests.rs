@@ -237,8 +237,8 @@ fn pop3_against_the_server_core() {
     use crate::store::Store;
     use std::sync::Arc;
     let mut store = Store::new();
-    store.add_account("alice@example.com", "pw");
     let t = chrono::DateTime::from_timestamp(1_775_000_000, 0).unwrap_or_default().fixed_offset();
+    store.add_account("alice@example.com", "pw", t);
     store.deliver("alice@example.com", Arc::new(b"Subject: a\r\n\r\n.dot\r\nbody\r\n".to_vec()), t);
     store.deliver("alice@example.com", Arc::new(b"Subject: b\r\n\r\nx\r\n".to_vec()), t);
     for apop in [false, true] {
@@ -386,8 +386,8 @@ fn imap_against_the_server_core() {
     use crate::store::Store;
     use std::sync::Arc;
     let mut store = Store::new();
-    store.add_account("alice@example.com", "pw");
     let t = chrono::DateTime::from_timestamp(1_775_000_000, 0).unwrap_or_default().fixed_offset();
+    store.add_account("alice@example.com", "pw", t);
     store.deliver("alice@example.com", Arc::new(b"Subject: a\r\n\r\n.dot\r\nbody\r\n".to_vec()), t);
     store.deliver("alice@example.com", Arc::new(b"Subject: b\r\n\r\nx\r\n".to_vec()), t);
     let mut s =
@@ -777,8 +777,8 @@ fn against_server(
     use crate::store::Store;
     use std::sync::Arc;
     let mut store = Store::new();
-    store.add_account("alice@example.com", "pw");
     let t = chrono::DateTime::from_timestamp(1_775_000_000, 0).unwrap_or_default().fixed_offset();
+    store.add_account("alice@example.com", "pw", t);
     store.deliver("alice@example.com", Arc::new(b"Subject: a\r\n\r\nbody\r\n".to_vec()), t);
     enum S {
         P(pop3::Server),

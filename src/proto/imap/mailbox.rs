@@ -137,7 +137,12 @@ impl Server {
         }))
     }
 
-    pub(super) fn cmd_create(&mut self, p: &mut Parser, store: &mut Store) -> PResult<Done> {
+    pub(super) fn cmd_create(
+        &mut self,
+        p: &mut Parser,
+        store: &mut Store,
+        now: DateTime<FixedOffset>,
+    ) -> PResult<Done> {
         p.sp()?;
         let raw = p.astring_text()?;
         p.end()?;
@@ -153,10 +158,10 @@ impl Server {
         // Superior levels are created too (RFC 3501 §6.3.3).
         for a in ancestors(&name) {
             if store.mailbox(&user, a).is_none() {
-                let _ = store.create(&user, a);
+                let _ = store.create(&user, a, now);
             }
         }
-        Ok(match store.create(&user, &name) {
+        Ok(match store.create(&user, &name, now) {
             Ok(()) => Done::Ok("CREATE completed".into()),
             Err(e) => Done::No(e),
         })
@@ -182,7 +187,12 @@ impl Server {
         })
     }
 
-    pub(super) fn cmd_rename(&mut self, p: &mut Parser, store: &mut Store) -> PResult<Done> {
+    pub(super) fn cmd_rename(
+        &mut self,
+        p: &mut Parser,
+        store: &mut Store,
+        now: DateTime<FixedOffset>,
+    ) -> PResult<Done> {
         p.sp()?;
         let from = mailbox_arg(p)?;
         p.sp()?;
@@ -209,12 +219,12 @@ impl Server {
         } else {
             acct.mailboxes.keys().filter(|n| n.starts_with(&prefix)).cloned().collect()
         };
-        if let Err(e) = store.rename(&user, &from, &to) {
+        if let Err(e) = store.rename(&user, &from, &to, now) {
             return Ok(Done::No(e));
         }
         for old in &inferiors {
             let new = format!("{to}/{}", old.get(prefix.len()..).unwrap_or_default());
-            let _ = store.rename(&user, old, &new);
+            let _ = store.rename(&user, old, &new, now);
         }
         if let Some(sel) = self.sel.as_mut() {
             if sel.name == from {

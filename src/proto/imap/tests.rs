@@ -49,6 +49,11 @@ fn now() -> DateTime<FixedOffset> {
     at("2026-04-03T10:00:00+09:00")
 }
 
+/// When the test store's accounts and their mailboxes were made.
+fn created() -> DateTime<FixedOffset> {
+    at("2026-04-01T09:00:00+09:00")
+}
+
 fn cfg() -> ImapConfig {
     ImapConfig { hostname: "mail.example.com".into(), show_secrets: false, max_literal: 4096 }
 }
@@ -56,14 +61,14 @@ fn cfg() -> ImapConfig {
 /// Alice has SIMPLE, MULTI and THIRD in INBOX (UIDs 1-3, all \Recent) and a folder Work.
 fn store() -> Store {
     let mut st = Store::new();
-    st.add_account(ALICE, "secret");
-    st.add_account("bob@example.com", "pw");
-    st.add_account("FRED FOOBAR", "fat man");
-    st.add_account("quote@example.com", "a\"b\\c");
+    st.add_account(ALICE, "secret", created());
+    st.add_account("bob@example.com", "pw", created());
+    st.add_account("FRED FOOBAR", "fat man", created());
+    st.add_account("quote@example.com", "a\"b\\c", created());
     st.deliver(ALICE, Arc::new(SIMPLE.to_vec()), at("2026-04-01T09:00:05+09:00"));
     st.deliver(ALICE, Arc::new(MULTI.to_vec()), at("2026-04-02T21:30:05+09:00"));
     st.deliver(ALICE, Arc::new(THIRD.to_vec()), at("2026-04-03T08:00:00+09:00"));
-    st.create(ALICE, "Work").unwrap();
+    st.create(ALICE, "Work", created()).unwrap();
     st
 }
 
@@ -521,7 +526,7 @@ fn append_with_literals() {
     );
     assert_eq!(sent(outs.clone()), vec!["+ Ready for literal data"]);
     let outs2 = run(&mut s, &mut st, format!("{msg}\r\n").as_bytes());
-    assert_eq!(sent(outs2.clone()), vec!["a OK [APPENDUID 1 4] APPEND completed"]);
+    assert_eq!(sent(outs2.clone()), vec!["a OK [APPENDUID 1775001600 4] APPEND completed"]);
     assert_eq!(
         received(&outs),
         vec![format!("a APPEND INBOX (\\Seen) \"01-Apr-2026 10:00:00 +0900\" {{{}}}", msg.len())]
@@ -940,8 +945,8 @@ fn move_copies_then_expunges() {
 #[test]
 fn special_use_mailboxes_are_marked_in_list() {
     let mut st = store();
-    st.create(ALICE, "Trash").unwrap();
-    st.add_special_mailboxes(ALICE).unwrap();
+    st.create(ALICE, "Trash", created()).unwrap();
+    st.add_special_mailboxes(ALICE, created()).unwrap();
     let mut s = logged_in(&mut st);
     assert_eq!(
         cmd(&mut s, &mut st, "a LIST \"\" *", "OK"),
@@ -1709,4 +1714,25 @@ fn every_split_around_starttls_gives_the_same_outputs() {
     for cut in 0..=TLS_SESSION.len() {
         assert_eq!(play(cut), want, "split at {cut}");
     }
+}
+
+#[test]
+fn uidvalidity_is_the_time_the_mailbox_was_created() {
+    // As Dovecot: seconds since the epoch at creation, on the clock the
+    // host hands the core (created() for the store, now() for commands).
+    let mut st = store();
+    let mut s = logged_in(&mut st);
+    let status = |s: &mut Server, st: &mut Store, tag: &str, name: &str| {
+        cmd(s, st, &format!("{tag} STATUS {name} (UIDVALIDITY)"), "OK")[0].clone()
+    };
+    assert_eq!(status(&mut s, &mut st, "a", "INBOX"), "* STATUS \"INBOX\" (UIDVALIDITY 1775001600)");
+    assert_eq!(status(&mut s, &mut st, "b", "Work"), "* STATUS \"Work\" (UIDVALIDITY 1775001601)");
+    cmd(&mut s, &mut st, "c CREATE Project", "OK");
+    assert_eq!(status(&mut s, &mut st, "d", "Project"), "* STATUS \"Project\" (UIDVALIDITY 1775178000)");
+    cmd(&mut s, &mut st, "e RENAME INBOX Archive", "OK");
+    assert_eq!(status(&mut s, &mut st, "f", "Archive"), "* STATUS \"Archive\" (UIDVALIDITY 1775178001)");
+    assert_eq!(status(&mut s, &mut st, "g", "INBOX"), "* STATUS \"INBOX\" (UIDVALIDITY 1775178002)");
+    // A renamed mailbox other than INBOX keeps its UIDs and UIDVALIDITY.
+    cmd(&mut s, &mut st, "h RENAME Work Jobs", "OK");
+    assert_eq!(status(&mut s, &mut st, "i", "Jobs"), "* STATUS \"Jobs\" (UIDVALIDITY 1775001601)");
 }

@@ -140,6 +140,19 @@ pub struct Server {
     tls_pending: bool,
 }
 
+/// The unique-id UIDL gives a message (RFC 1939 §7): Dovecot's default
+/// `pop3_uidl_format = %08Xu%08Xv`, the message's IMAP UID and then its
+/// mailbox's UIDVALIDITY, each as 8 upper-case hex digits (the default in
+/// src/lib-storage/mail-storage-settings.c; %u and %v as
+/// doc/example-config/conf.d/20-pop3.conf explains them). RFC 1939 wants a
+/// unique-id never given to another message of the maildrop, even across
+/// sessions: UIDs never come back within one UIDVALIDITY, and the
+/// UIDVALIDITY is the time the mailbox was created (see [`crate::store`]),
+/// so a lab started again does not give a new message an old one's id.
+pub fn unique_id(uid: u32, uid_validity: u32) -> String {
+    format!("{uid:08X}{uid_validity:08X}")
+}
+
 /// Lowercase hex MD5 of `timestamp` followed by `secret` (RFC 1939 §7).
 pub fn apop_digest(timestamp: &str, secret: &str) -> String {
     let mut h = Md5::new();
@@ -591,13 +604,14 @@ impl Server {
             },
             "UIDL" => match args {
                 [] => {
-                    let items = self.live().map(|(i, e)| format!("{i} {}.{}", self.uid_validity, e.uid)).collect();
+                    let items =
+                        self.live().map(|(i, e)| format!("{i} {}", unique_id(e.uid, self.uid_validity))).collect();
                     self.send_list("+OK unique-id listing follows".into(), items);
                 }
                 [m] => match self.message(m) {
                     Ok(i) => {
                         let uid = self.maildrop.get(i - 1).map_or(0, |e| e.uid);
-                        self.send(format!("+OK {i} {}.{uid}", self.uid_validity));
+                        self.send(format!("+OK {i} {}", unique_id(uid, self.uid_validity)));
                     }
                     Err(e) => self.send(e),
                 },

@@ -28,8 +28,8 @@ fn deliver(st: &mut Store, user: &str, data: &[u8]) -> u32 {
 /// alice has three messages, bob none.
 fn store() -> Store {
     let mut st = Store::new();
-    st.add_account(ALICE, "secret");
-    st.add_account("bob@example.com", "bobpw");
+    st.add_account(ALICE, "secret", date());
+    st.add_account("bob@example.com", "bobpw", date());
     for m in [M1, M2, M3] {
         deliver(&mut st, ALICE, m);
     }
@@ -132,7 +132,7 @@ fn sized(size: usize) -> Vec<u8> {
 #[test]
 fn rfc_1939_example_session() {
     let mut st = Store::new();
-    st.add_account("mrose", "tanstaaf");
+    st.add_account("mrose", "tanstaaf", date());
     deliver(&mut st, "mrose", &sized(120));
     deliver(&mut st, "mrose", &sized(200));
     let mut s = Server::new(Pop3Config { hostname: "dbc.mtview.ca.us".into(), show_secrets: false }, TS.into());
@@ -284,7 +284,7 @@ fn pass_is_masked_unless_configured() {
 #[test]
 fn passwords_may_contain_spaces() {
     let mut st = store();
-    st.add_account("c@example.com", "two words");
+    st.add_account("c@example.com", "two words", date());
     let mut s = session(&mut st);
     let o = run(&mut s, &mut st, b"USER c@example.com\r\nPASS two words\r\n");
     assert_eq!(ok_err(&o), vec!["+OK", "+OK"]);
@@ -314,11 +314,11 @@ fn transaction_state_commands() {
             "-ERR invalid message number",
             "-ERR syntax: LIST [msg]",
             "+OK unique-id listing follows",
-            "1 1.1",
-            "2 1.2",
-            "3 1.3",
+            "1 0000000169CC6E10",
+            "2 0000000269CC6E10",
+            "3 0000000369CC6E10",
             ".",
-            "+OK 3 1.3",
+            "+OK 3 0000000369CC6E10",
             "-ERR no such message",
         ]
     );
@@ -390,7 +390,7 @@ fn deletions_happen_only_at_quit() {
             "2 34",
             ".",
             "+OK unique-id listing follows",
-            "2 1.2",
+            "2 0000000269CC6E10",
             ".",
         ]
     );
@@ -569,7 +569,7 @@ fn maildrop_is_fixed_at_login_and_uids_are_stable() {
         vec![
             "+OK 3 126",
             "-ERR no such message",
-            "+OK 3 1.3",
+            "+OK 3 0000000369CC6E10",
             "+OK message 2 deleted",
             "+OK pop.example.com POP3 server signing off (3 messages left)"
         ]
@@ -578,7 +578,10 @@ fn maildrop_is_fixed_at_login_and_uids_are_stable() {
     // The next session sees the new message; message 3 keeps its unique-id.
     let mut s = alice(&mut st);
     let o = run(&mut s, &mut st, b"UIDL\r\n");
-    assert_eq!(lines(&o), vec!["+OK unique-id listing follows", "1 1.1", "2 1.3", "3 1.4", "."]);
+    assert_eq!(
+        lines(&o),
+        vec!["+OK unique-id listing follows", "1 0000000169CC6E10", "2 0000000369CC6E10", "3 0000000469CC6E10", "."]
+    );
 }
 
 #[test]
@@ -604,7 +607,7 @@ fn retr_is_dot_stuffed() {
 #[test]
 fn bare_lf_and_unterminated_messages_go_out_with_crlf() {
     let mut st = Store::new();
-    st.add_account("u", "p");
+    st.add_account("u", "p", date());
     deliver(&mut st, "u", b"Subject: lf\n\n.x\nlast");
     deliver(&mut st, "u", b"");
     let mut s = session(&mut st);
@@ -622,7 +625,7 @@ fn bare_lf_and_unterminated_messages_go_out_with_crlf() {
 #[test]
 fn top_sends_header_and_n_body_lines() {
     let mut st = store();
-    st.add_account("h@example.com", "p");
+    st.add_account("h@example.com", "p", date());
     deliver(&mut st, "h@example.com", b"Subject: header only\r\nX: y\r\n");
     let mut s = alice(&mut st);
     let top = |s: &mut Server, st: &mut Store, cmd: &[u8]| -> Vec<u8> {
@@ -911,4 +914,28 @@ fn random_input_never_panics() {
         }
         assert!(s.is_closed());
     }
+}
+
+#[test]
+fn unique_ids_are_dovecots_default_format() {
+    // pop3_uidl_format = %08Xu%08Xv: the UID, then the UIDVALIDITY.
+    assert_eq!(super::unique_id(1, 1_775_005_200), "0000000169CC6E10");
+    assert_eq!(super::unique_id(0x2a, 1), "0000002A00000001");
+    assert_eq!(super::unique_id(u32::MAX, u32::MAX), "FFFFFFFFFFFFFFFF");
+}
+
+#[test]
+fn a_maildrop_made_again_later_gives_new_unique_ids() {
+    // The same first message in a store made a second later (the lab
+    // started again) must not have the unique-id a client kept (RFC 1939 §7).
+    let uidl = |created: DateTime<FixedOffset>| {
+        let mut st = Store::new();
+        st.add_account(ALICE, "secret", created);
+        deliver(&mut st, ALICE, M1);
+        let mut s = server(false);
+        run(&mut s, &mut st, b"USER alice@example.com\r\nPASS secret\r\n");
+        lines(&run(&mut s, &mut st, b"UIDL 1\r\n"))
+    };
+    assert_eq!(uidl(date()), vec!["+OK 1 0000000169CC6E10"]);
+    assert_eq!(uidl(date() + chrono::Duration::seconds(1)), vec!["+OK 1 0000000169CC6E11"]);
 }
