@@ -68,6 +68,7 @@ fn every_broken_file_gets_its_expected_message() {
 fn broken_files_are_explained_in_japanese_too() {
     for (file, want) in [
         ("tab.yaml", "tab.yaml:5:1: タブ文字があります"),
+        ("over-indented-key.yaml", "over-indented-key.yaml:11:6: このキーは 6 列目から始まり、すぐ上の `address:`"),
         ("not-indented-under.yaml", "すぐ上の `allow_relay:` に値がありません。`networks` がその中身なら"),
         ("empty.yaml", "ファイルが空です"),
         ("relay-refuses.yaml", "relay-refuses.yaml:32:12: 警告: ホスト `relay` は"),

@@ -779,6 +779,39 @@ impl<'a> Spot<'a> {
         None
     }
 
+    /// A `key: value` line indented further than the `key: value` line
+    /// above it (`    address: …` then `     hostname: …`): YAML reads it as
+    /// the rest of the value above, and its scanner points at the colon.
+    /// At the key instead, with the column it should start at.
+    fn indented_under_a_value(&self) -> Option<(u64, u64, String, String)> {
+        let at = usize::try_from(self.line).ok()?.checked_sub(1)?;
+        let here = self.lines.get(at)?;
+        let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+        let above = self.lines[..at].iter().rev().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        let (key, value) = above.trim_start().trim_start_matches("- ").split_once(": ")?;
+        let col = above.len() - above.trim_start().trim_start_matches("- ").len();
+        if indent(here) <= col || value.trim().is_empty() || value.trim_start().starts_with('#') || key.contains(' ') {
+            return None;
+        }
+        let (have, want) = (indent(here) + 1, col + 1);
+        Some((
+            self.line,
+            have as u64,
+            tr(
+                format!(
+                    "this key starts in column {have}, further right than `{key}:` above it (column {want}), whose value is on its line: YAML reads this line as the rest of that value"
+                ),
+                format!(
+                    "このキーは {have} 列目から始まり、すぐ上の `{key}:`（{want} 列目、値が同じ行にあります）より右にあります。YAML はこの行をその値の続きとして読みます"
+                ),
+            ),
+            tr(
+                format!("start it in column {want}, like `{key}`"),
+                format!("`{key}` と同じ {want} 列目から書き始めてください"),
+            ),
+        ))
+    }
+
     fn text(&self) -> Option<&'a str> {
         self.lines.get(usize::try_from(self.line).ok()?.checked_sub(1)?).copied()
     }
@@ -1219,6 +1252,10 @@ impl<'a> Spot<'a> {
                 "check the indentation: the items of one list start with `- ` in the same column, and a key of an item lines up with the item's first key",
                 "字下げを確かめてください: 1 つのリストの項目は同じ列の `- ` で始まり、項目の中のキーはその項目の最初のキーと同じ列から始まります",
             )
+        } else if let Some(found) =
+            msg.contains("mapping values are not allowed").then(|| self.indented_under_a_value()).flatten()
+        {
+            return Some(found);
         } else if msg.contains("did not find expected key") || msg.contains("mapping values are not allowed") {
             (
                 "this line does not fit the mapping it is in",
