@@ -49,6 +49,17 @@ pub fn unknown_host(name: &str, known: &[&str]) -> (String, String) {
     (tr(format!("there is no host named `{name}`"), format!("`{name}` という名前のホストはありません")), hint)
 }
 
+/// `otherwise` (a hint already in the reader's language), led by "did you
+/// mean `K`?" when one of `known` is near `word`.
+pub fn did_you_mean(word: &str, known: &[&str], otherwise: String) -> String {
+    match nearest(word, known.iter().copied()) {
+        Some(k) => {
+            tr(format!("did you mean `{k}`? {otherwise}"), format!("`{k}` の書き間違いではありませんか? {otherwise}"))
+        }
+        None => otherwise,
+    }
+}
+
 /// The closest of `known` to `word` (edit distance at most a third of its length, and at least 1),
 /// for "did you mean" hints.
 pub fn nearest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

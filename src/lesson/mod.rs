@@ -884,17 +884,18 @@ impl Checker {
         if let Some(r) = &t.reply_code {
             let ok = self.step_ok(&r.step, sc, "a send step", |a| matches!(a, scenario::Action::Send(_)));
             let cmd = r.command.value.to_ascii_uppercase();
-            if !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"].contains(&cmd.as_str()) {
+            if !scenario::load::SMTP_COMMANDS.contains(&cmd.as_str()) {
+                let hint = tr(
+                    "use CONNECT, EHLO, HELO, AUTH, MAIL, RCPT, DATA, QUIT or RSET",
+                    "CONNECT・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT・RSET のどれかを使ってください",
+                );
                 self.err(
                     &r.command,
                     tr(
                         format!("`{}` is not an SMTP command", r.command.value),
                         format!("`{}` は SMTP のコマンドではありません", r.command.value),
                     ),
-                    tr(
-                        "use CONNECT, EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT",
-                        "CONNECT・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT のどれかを使ってください",
-                    ),
+                    crate::base::diag::did_you_mean(&cmd, scenario::load::SMTP_COMMANDS, hint),
                 );
                 return None;
             }

@@ -5,7 +5,7 @@ use super::super::raw::{
     RawExpect, RawExpectChain, RawExpectFetched, RawExpectHeader, RawExpectLog, RawExpectReply, RawExpectTrace,
     RawHost, RawStep, RawUser, S,
 };
-use super::{Checker, MTA_ROLES, norm};
+use super::{Checker, MTA_ROLES, SMTP_COMMANDS, norm};
 use crate::base::diag::{Diagnostic, tr};
 use crate::scenario::{Expect, ExpectKind, Role};
 use std::collections::BTreeMap;
@@ -157,15 +157,16 @@ impl Checker {
         }
         let command = r.command.as_ref().map(|c| c.value.to_ascii_uppercase());
         if let (Some(c), Some(raw)) = (&command, &r.command)
-            && !["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET"].contains(&c.as_str())
+            && !SMTP_COMMANDS.contains(&c.as_str())
         {
+            let hint = tr(
+                "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too",
+                "CONNECT (グリーティング)・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT のどれかを使ってください。メッセージ本体への応答も DATA です",
+            );
             self.err(
                 raw,
                 tr(format!("`{c}` is not an SMTP command"), format!("`{c}` は SMTP のコマンドではありません")),
-                tr(
-                    "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too",
-                    "CONNECT (グリーティング)・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT のどれかを使ってください。メッセージ本体への応答も DATA です",
-                ),
+                crate::base::diag::did_you_mean(c, SMTP_COMMANDS, hint),
             );
         }
         if ok_step {

@@ -41,6 +41,10 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 10_240_000;
 pub const DEFAULT_DISK_SPACE: u64 = 1 << 30;
 pub use semantic::{MAX_DURATION, MAX_STEPS_TIME};
 
+/// The commands a `reply:` expectation (and a lesson's `reply_code`) can
+/// name; CONNECT stands for the greeting.
+pub const SMTP_COMMANDS: &[&str] = &["CONNECT", "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET"];
+
 /// The roles that run an MTA: what a smarthost, a `via` or a hop must be.
 const MTA_ROLES: &[Role] = &[Role::Relay, Role::Hub, Role::Mx, Role::Mailstore, Role::List];
 
