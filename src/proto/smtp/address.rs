@@ -156,8 +156,12 @@ pub enum AddressError {
     Ipv6NoTag(String),
     /// The literal, and its tag (before the colon), which is not `IPv6`.
     LiteralTag(String, String),
-    NoAngleBrackets,
+    /// Nothing after `FROM:` or `TO:`.
+    NoPath,
+    /// A `<` without its `>`.
     NoClosingBracket,
+    /// `<>` as a recipient (the null path is only a sender).
+    NullRecipient,
     PathTooLong,
 }
 
@@ -200,10 +204,9 @@ impl AddressError {
             AddressError::LiteralTag(l, t) => {
                 format!("the address literal `{l}` has the tag `{t}:`, but `IPv6:` is the only tag defined")
             }
-            AddressError::NoAngleBrackets => {
-                "the address must be written in angle brackets, like <user@example.com>".into()
-            }
+            AddressError::NoPath => "no address is given".into(),
             AddressError::NoClosingBracket => "the address has no closing `>`".into(),
+            AddressError::NullRecipient => "the recipient may not be <>".into(),
             AddressError::PathTooLong => format!("path longer than {MAX_PATH} octets"),
         }
     }
@@ -248,10 +251,9 @@ impl AddressError {
             AddressError::LiteralTag(l, t) => {
                 format!("アドレスリテラル `{l}` のタグは `{t}:` です。使えるタグは `IPv6:` だけです")
             }
-            AddressError::NoAngleBrackets => {
-                "アドレスは <user@example.com> のように山かっこ <> で囲んで書きます".into()
-            }
+            AddressError::NoPath => "アドレスがありません".into(),
             AddressError::NoClosingBracket => "アドレスを閉じる `>` がありません".into(),
+            AddressError::NullRecipient => "受信者を <> にはできません".into(),
             AddressError::PathTooLong => format!("パスが {MAX_PATH} オクテットを超えています"),
         }
     }
@@ -487,33 +489,73 @@ impl Path {
 /// Parse the argument of `RCPT TO:`: a path as `parse_path` reads it, or
 /// the bare `<Postmaster>` (any case) that RFC 5321 §4.1.1.3 allows without
 /// a domain, which means the postmaster of the server's own host:
-/// `postmaster_domain`. The local part keeps the case it was written in.
+/// `postmaster_domain`; written without brackets too (`RCPT TO:postmaster`),
+/// as both servers take any path (see [`split_path`]). The local part keeps
+/// the case it was written in.
 pub fn parse_forward_path<'a>(arg: &'a str, postmaster_domain: &str) -> Result<(Path, &'a str), AddressError> {
-    let trimmed = arg.trim_start();
-    if let Some(inner) = trimmed.strip_prefix('<').and_then(|r| r.split_once('>'))
-        && inner.0.eq_ignore_ascii_case("postmaster")
-    {
-        let local = inner.0.to_string();
-        return Ok((Path::Mailbox(Mailbox { local, domain: postmaster_domain.to_ascii_lowercase() }), inner.1));
+    let (written, rest) = split_path(arg)?;
+    let inner = written.strip_prefix('<').and_then(|w| w.strip_suffix('>')).unwrap_or(written);
+    if inner.eq_ignore_ascii_case("postmaster") {
+        let local = inner.to_string();
+        return Ok((Path::Mailbox(Mailbox { local, domain: postmaster_domain.to_ascii_lowercase() }), rest));
     }
     parse_path(arg)
 }
 
-/// Parse a path in angle brackets; returns the path and the rest of the
-/// argument (ESMTP parameters).
-pub fn parse_path(arg: &str) -> Result<(Path, &str), AddressError> {
+/// The path at the start of a `MAIL FROM:` or `RCPT TO:` argument as the
+/// client wrote it, and the rest (ESMTP parameters): `<…>` up to the first
+/// `>`, or a path written without angle brackets up to the first white space
+/// outside quotes. RFC 5321 §4.1.2 writes a Path in angle brackets, but
+/// neither server insists:
+///
+/// - Postfix: smtpd_token.c smtp_next_token() ends the argument at white
+///   space (a quoted string or `<…>` kept whole); smtpd.c extract_addr()
+///   takes it with or without brackets and refuses the bare form only with
+///   `strict_rfc821_envelopes = yes` (default `no`, postconf(5)).
+/// - sendmail: srvrsmtp.c hands the rest of the line to parseaddr.c
+///   parseaddr(), whose prescan() ends an address at a space outside
+///   `<…>` and quotes, brackets or not.
+///
+/// An empty argument is [`AddressError::NoPath`]; a `<` without `>`,
+/// [`AddressError::NoClosingBracket`].
+pub fn split_path(arg: &str) -> Result<(&str, &str), AddressError> {
     let arg = arg.trim_start();
-    if !arg.starts_with('<') {
-        return Err(AddressError::NoAngleBrackets);
+    if arg.is_empty() {
+        return Err(AddressError::NoPath);
     }
-    let Some(end) = arg.find('>') else {
-        return Err(AddressError::NoClosingBracket);
+    let end = if arg.starts_with('<') {
+        arg.find('>').ok_or(AddressError::NoClosingBracket)? + 1
+    } else {
+        let (mut quoted, mut escaped) = (false, false);
+        arg.char_indices()
+            .find(|&(_, c)| {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    quoted = !quoted;
+                } else if !quoted && (c == ' ' || c == '\t') {
+                    return true;
+                }
+                false
+            })
+            .map_or(arg.len(), |(i, _)| i)
     };
-    let inner = &arg[1..end];
-    let rest = &arg[end + 1..];
-    if end + 1 > MAX_PATH {
+    Ok(arg.split_at(end))
+}
+
+/// Parse a path (see [`split_path`]: in angle brackets or without them);
+/// returns the path and the rest of the argument (ESMTP parameters).
+pub fn parse_path(arg: &str) -> Result<(Path, &str), AddressError> {
+    let (written, rest) = split_path(arg)?;
+    if written.len() > MAX_PATH {
         return Err(AddressError::PathTooLong);
     }
+    let inner = match written.strip_prefix('<') {
+        Some(w) => w.strip_suffix('>').unwrap_or(w),
+        None => written,
+    };
     if inner.is_empty() {
         return Ok((Path::Null, rest));
     }
@@ -665,8 +707,9 @@ mod tests {
             (check_domain(&long_label).err(), &format!("a label of `{long_label}` is longer than 63 characters")),
             (check_domain("exa mple.com").err(), "`exa mple.com` may hold only letters, digits, hyphens and dots"),
             (check_domain("-x.com").err(), "a label of `-x.com` starts or ends with a hyphen"),
-            (parse_path("a@b.example").err(), "the address must be written in angle brackets, like <user@example.com>"),
+            (parse_path("").err(), "no address is given"),
             (parse_path("<a@b.example").err(), "the address has no closing `>`"),
+            (Some(AddressError::NullRecipient), "the recipient may not be <>"),
             (parse_path(&format!("<{}@b.example>", "a".repeat(260))).err(), "path longer than 256 octets"),
         ];
         for (e, en) in cases {
@@ -791,7 +834,33 @@ mod tests {
         assert_eq!(rest, " SIZE=100");
         let (p, _) = parse_path("<@hub.example,@relay.example:joe@c.example>").unwrap();
         assert_eq!(p.to_string(), "<joe@c.example>");
-        assert!(parse_path("a@b.example").is_err());
         assert!(parse_path("<a@b.example").is_err());
+    }
+
+    /// A path without angle brackets is taken (Postfix's
+    /// `strict_rfc821_envelopes = no`, sendmail's prescan()); it ends at
+    /// white space outside quotes, as the servers' tokenisers end it.
+    #[test]
+    fn paths_without_angle_brackets() {
+        for (arg, path, rest) in [
+            ("x@example.org", "<x@example.org>", ""),
+            ("  Taro@Example.AC.JP SIZE=10", "<Taro@example.ac.jp>", " SIZE=10"),
+            ("a@b.example\tNOTIFY=NEVER", "<a@b.example>", "\tNOTIFY=NEVER"),
+            ("\"x y\"@example.com BODY=8BITMIME", "<\"x y\"@example.com>", " BODY=8BITMIME"),
+            ("\"a\\\" b\"@example.com", "<\"a\\\" b\"@example.com>", ""),
+            ("@hub.example:joe@c.example", "<joe@c.example>", ""),
+        ] {
+            let (p, r) = parse_path(arg).unwrap_or_else(|e| panic!("{arg}: {e}"));
+            assert_eq!((p.to_string().as_str(), r), (path, rest), "{arg}");
+        }
+        assert_eq!(split_path(" x@example.org SIZE=1"), Ok(("x@example.org", " SIZE=1")));
+        assert_eq!(split_path(" <x@example.org SIZE=1"), Err(AddressError::NoClosingBracket));
+        assert_eq!(split_path("  "), Err(AddressError::NoPath));
+        assert_eq!(parse_path("nobody").err(), Some(AddressError::NoAt("nobody".into())));
+        assert_eq!(parse_path(&format!("{}@b.example", "a".repeat(250))).err(), Some(AddressError::PathTooLong));
+        for (arg, local) in [("postmaster", "postmaster"), ("PostMaster SIZE=1", "PostMaster")] {
+            let (p, _) = parse_forward_path(arg, "mx.example.net").unwrap();
+            assert_eq!(p, Path::Mailbox(Mailbox { local: local.into(), domain: "mx.example.net".into() }), "{arg}");
+        }
     }
 }

@@ -26,8 +26,8 @@ pub struct Envelope {
     /// (see [`Protocol`]).
     pub proto: Protocol,
     pub from: Path,
-    /// The reverse-path as the client wrote it, angle brackets included
-    /// (`<Taro@[192.0.2.025]>`): what replies and the lines logged at MAIL
+    /// The reverse-path as the client wrote it, with its angle brackets
+    /// if it had them (`<Taro@[192.0.2.025]>`, `taro@example.ac.jp`): what replies and the lines logged at MAIL
     /// and RCPT quote, each flavour its way
     /// ([`Persona::quoted_path`](super::persona::Persona::quoted_path));
     /// `from` is the lab's own form of it.

@@ -7,7 +7,7 @@
 //! are asked of a [`Policy`] passed to `poll`, so this file knows SMTP and
 //! nothing about hosts, sockets or clocks.
 
-use super::address::{Mailbox, Path, parse_forward_path, parse_path};
+use super::address::{AddressError, Mailbox, Path, parse_forward_path, parse_path, split_path};
 use super::envelope::xtext_decode;
 pub use super::envelope::{Envelope, MailParams, Notify, Peer, Protocol, Rcpt, RcptParams, Ret};
 use super::persona::{DsnFault, DsnParam, Flavour, Persona};
@@ -75,7 +75,8 @@ pub trait Policy {
     /// MAIL FROM was well formed; accept (2xx) or refuse.
     fn mail(&mut self, env: &Envelope) -> Reply;
     /// RCPT TO was well formed; accept (2xx) or refuse. `as_sent` is the
-    /// path as the client wrote it (`<Taro@[192.0.2.025]>`), which replies
+    /// path as the client wrote it (`<Taro@[192.0.2.025]>`, or without
+    /// angle brackets: `taro@example.ac.jp`), which replies
     /// quote ([`Persona::quoted_path`]); `rcpt` is the lab's form of it.
     fn rcpt(&mut self, env: &Envelope, rcpt: &Mailbox, as_sent: &str) -> Reply;
     /// The whole message arrived (dot-unstuffed, CRLF line ends). The
@@ -682,11 +683,12 @@ impl Server {
                     return self.error(st.after_bdat("MAIL"));
                 }
                 let Some(rest) = strip_prefix_ci(arg, "FROM:") else {
-                    return self.error(st.mail_syntax());
+                    return self.error(st.mail_syntax(keyword_as_written(arg)));
                 };
                 let (path, params) = match parse_path(rest) {
                     Ok(p) => p,
-                    Err(e) => return self.error(st.bad_address(&e.en())),
+                    Err(AddressError::NoPath) => return self.error(st.mail_syntax(keyword_as_written(arg))),
+                    Err(e) => return self.error(st.bad_path(false, path_as_written(rest), &e)),
                 };
                 // The path as written (the parameters are the rest of `rest`).
                 let from_as_sent = rest.strip_suffix(params).unwrap_or(rest).trim_start().to_string();
@@ -896,14 +898,15 @@ impl Server {
             return self.error(st.after_bdat("RCPT"));
         }
         let Some(rest) = strip_prefix_ci(arg, "TO:") else {
-            return self.error(st.rcpt_syntax());
+            return self.error(st.rcpt_syntax(keyword_as_written(arg)));
         };
         let (mailbox, params) = match parse_forward_path(rest, &self.cfg.hostname) {
             Ok((Path::Mailbox(m), params)) => (m, params),
             Ok((Path::Null, _)) => {
-                return self.error(st.bad_address("the recipient may not be <>"));
+                return self.error(st.bad_path(true, path_as_written(rest), &AddressError::NullRecipient));
             }
-            Err(e) => return self.error(st.bad_address(&e.en())),
+            Err(AddressError::NoPath) => return self.error(st.rcpt_syntax(keyword_as_written(arg))),
+            Err(e) => return self.error(st.bad_path(true, path_as_written(rest), &e)),
         };
         let mut rcpt_params = RcptParams::default();
         for p in params.split_whitespace() {
@@ -1392,6 +1395,19 @@ fn parse_notify(v: &str) -> Result<Notify, &str> {
         }
     }
     Ok(n)
+}
+
+/// The word of a `MAIL` or `RCPT` argument where `FROM` or `TO` belongs,
+/// as written: up to a colon or white space (sendmail's skipword() quotes it).
+fn keyword_as_written(arg: &str) -> &str {
+    arg.find([':', ' ', '\t']).map_or(arg, |i| &arg[..i])
+}
+
+/// The path of a refused `MAIL FROM:`/`RCPT TO:` argument as the client
+/// wrote it (see [`split_path`]), or all of it when no path can be told
+/// apart (a `<` without `>`: the servers read to the end of the line).
+fn path_as_written(rest: &str) -> &str {
+    split_path(rest).map_or(rest.trim_start(), |(path, _)| path)
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {

@@ -421,8 +421,17 @@ pub trait Persona: Sync {
     fn data_needs_mail(&self) -> Reply;
     /// DATA in a transaction with no accepted recipient.
     fn need_rcpt(&self) -> Reply;
-    fn mail_syntax(&self) -> Reply;
-    fn rcpt_syntax(&self) -> Reply;
+    /// `MAIL` without `FROM:` and a path; `word` is what the client wrote
+    /// where `FROM` belongs (up to a colon or white space).
+    fn mail_syntax(&self, word: &str) -> Reply;
+    /// `RCPT` without `TO:` and a path; `word` as for [`Persona::mail_syntax`].
+    fn rcpt_syntax(&self, word: &str) -> Reply;
+    /// A path refused at `MAIL FROM` (`rcpt` false) or `RCPT TO` (true):
+    /// `written` is the path as the client wrote it (for a `<` without `>`,
+    /// the whole rest of the line), `e` what is wrong with it (never
+    /// [`AddressError::NoPath`](super::address::AddressError::NoPath), which
+    /// gets the syntax reply above).
+    fn bad_path(&self, rcpt: bool, written: &str, e: &super::address::AddressError) -> Reply;
     /// MAIL announced a SIZE over the host's `limit` (octets).
     fn too_big(&self, limit: u64) -> Reply;
     /// The content outgrew `limit` (refused after DATA or the last BDAT chunk).
@@ -444,8 +453,8 @@ pub trait Persona: Sync {
     // --- SMTP replies chosen by the mail system's policy ---
 
     /// How a reply, or a line logged at MAIL or RCPT, writes an address
-    /// the client sent as `as_sent` (the path as written, angle brackets
-    /// included). Both MTAs quote the client's own writing, not a
+    /// the client sent as `as_sent` (the path as written, with its angle
+    /// brackets if it had them: both take a path without). Both MTAs quote the client's own writing, not a
     /// normalised form: an address literal `[192.0.2.025]` stays so, and so
     /// does the case of a domain (the lab keeps `[192.0.2.25]` and lower
     /// case inside, [`Mailbox`](super::address::Mailbox)).
@@ -483,9 +492,6 @@ pub trait Persona: Sync {
 
     // --- SMTP replies both flavours word alike ---
 
-    fn bad_address(&self, why: &str) -> Reply {
-        Reply::new(501, format!("5.1.3 Bad address syntax: {why}"))
-    }
     /// The message as this MTA's SMTP client sends it on: lines longer than
     /// it sends are broken (RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF).
     /// Postfix's `smtp_line_length_limit = 998`: "Longer lines are broken

@@ -4,6 +4,7 @@ use super::{
     AccessCheck, AliasDsn, Arrival, Attempt, DnsFault, DoubleBounce, DsnFacts, DsnFault, DsnKind, DsnParam, Duplicates,
     Flavour, Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
 };
+use crate::proto::smtp::address::AddressError;
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
 use chrono::{DateTime, FixedOffset};
@@ -202,11 +203,28 @@ impl Persona for Postfix {
     fn need_rcpt(&self) -> Reply {
         Reply::new(554, "5.5.1 Error: no valid recipients")
     }
-    fn mail_syntax(&self) -> Reply {
+    /// smtpd.c mail_cmd(): fewer than three tokens (`MAIL FROM:` and
+    /// nothing), or a second one that is not `from:`.
+    fn mail_syntax(&self, _word: &str) -> Reply {
         Reply::new(501, "5.5.4 Syntax: MAIL FROM:<address>")
     }
-    fn rcpt_syntax(&self) -> Reply {
+    /// smtpd.c rcpt_cmd(), as mail_cmd() for `to:`.
+    fn rcpt_syntax(&self, _word: &str) -> Reply {
         Reply::new(501, "5.5.4 Syntax: RCPT TO:<address>")
+    }
+    /// smtpd.c mail_cmd() and rcpt_cmd() give one reply to every path they
+    /// cannot use: a `<` without `>` (smtpd_token.c marks the token
+    /// SMTPD_TOK_ERROR), and whatever extract_addr() refuses (`<>` as a
+    /// recipient, REJECT_EMPTY_ADDR; a domain trivial-rewrite finds no
+    /// valid host name or address literal in, RESOLVE_FLAG_ERROR).
+    /// A path without angle brackets is not refused: extract_addr() takes
+    /// it unless `strict_rfc821_envelopes = yes` (default `no`).
+    fn bad_path(&self, rcpt: bool, _written: &str, _e: &AddressError) -> Reply {
+        if rcpt {
+            Reply::new(501, "5.1.3 Bad recipient address syntax")
+        } else {
+            Reply::new(501, "5.1.7 Bad sender address syntax")
+        }
     }
     fn too_big(&self, _limit: u64) -> Reply {
         Reply::new(552, "5.3.4 Message size exceeds fixed limit")

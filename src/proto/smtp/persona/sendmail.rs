@@ -5,6 +5,7 @@ use super::{
     Flavour, Persona, Program, QueueTimes, ReportTo, Source, Trouble, Words,
 };
 use crate::base::decimal::push_u64;
+use crate::proto::smtp::address::AddressError;
 use crate::proto::smtp::client::Stage;
 use crate::proto::smtp::envelope::{Envelope, Peer};
 use crate::proto::smtp::reply::Reply;
@@ -308,11 +309,49 @@ impl Persona for Sendmail {
     fn need_rcpt(&self) -> Reply {
         Reply::new(503, "5.0.0 Need RCPT (recipient)")
     }
-    fn mail_syntax(&self) -> Reply {
-        Reply::new(501, "5.5.2 Syntax error in parameters scanning \"from\"")
+    /// srvrsmtp.c skipword(): no colon after the word, a word that is not
+    /// `from`, or nothing after the colon, is `usrerr("501 5.5.2 Syntax
+    /// error in parameters scanning \"%s\"", SHOWSHRTCMDINREPLY(firstp))`,
+    /// where firstp is the word as the client wrote it (the colon and the
+    /// spaces after it made NULs): `"FROM"` for `MAIL FROM:`.
+    fn mail_syntax(&self, word: &str) -> Reply {
+        Reply::new(501, format!("5.5.2 Syntax error in parameters scanning \"{}\"", shorten(word, 203)))
     }
-    fn rcpt_syntax(&self) -> Reply {
-        Reply::new(501, "5.5.2 Syntax error in parameters scanning \"to\"")
+    fn rcpt_syntax(&self, word: &str) -> Reply {
+        self.mail_syntax(word)
+    }
+    /// What sendmail 8.18 answers, with the default rule sets of
+    /// cf/m4/proto.m4; err.c fmtmsg() puts the address as written (`e_to`)
+    /// and `... ` before the text of a 553:
+    /// - a `<` without `>`: parseaddr.c prescan() `usrerr("553 Unbalanced
+    ///   '<'")`, usrerr() adding 5.0.0; `e_to` is then all that follows the
+    ///   colon, parameters included;
+    /// - `RCPT TO:<>`: Basic_check_rcpt `R<> $#error $@ nouser $: "553
+    ///   User address required"` (buildaddr() → usrerr(), 5.0.0);
+    /// - a sender without `@domain`: Basic_check_mail, for a client that
+    ///   has an address: `"553 Domain name required for sender address "
+    ///   $&f`, with 5.5.4;
+    /// - a domain that starts with a dot or has two in a row: Parse0 (rule
+    ///   set 0, which parseaddr() runs) `$#error $@ 5.1.2 $: "553 Invalid
+    ///   host name"`.
+    ///
+    /// The rest of what maillab cannot read as an address (a local part
+    /// with a space, a malformed address literal, …) passes sendmail's
+    /// syntax checks or fails in ways the lab does not model (rule sets,
+    /// DNS); those keep maillab's own 501 with the reason.
+    fn bad_path(&self, rcpt: bool, written: &str, e: &AddressError) -> Reply {
+        let written = shorten(written, 203);
+        match e {
+            AddressError::NoClosingBracket => Reply::new(553, format!("5.0.0 {written}... Unbalanced '<'")),
+            AddressError::NullRecipient => Reply::new(553, format!("5.0.0 {written}... User address required")),
+            AddressError::NoAt(addr) if !rcpt => {
+                Reply::new(553, format!("5.5.4 {written}... Domain name required for sender address {addr}"))
+            }
+            AddressError::Domain(_, d) if matches!(&**d, AddressError::EmptyLabel(name) if name.starts_with('.') || name.contains("..")) => {
+                Reply::new(553, format!("5.1.2 {written}... Invalid host name"))
+            }
+            _ => Reply::new(501, format!("5.1.3 Bad address syntax: {}", e.en())),
+        }
     }
     /// srvrsmtp.c, MAIL: `usrerr("552 5.2.3 Message size exceeds fixed
     /// maximum message size (%ld)", MaxMessageSize)`. (Its "Message size
