@@ -1339,7 +1339,7 @@ impl Policy for SessionPolicy<'_> {
         }
         let arrival = Arrival {
             qid: &qid,
-            from: &env.from.bracketed(),
+            from: &p.arrival_from(env),
             size: full.len(),
             nrcpts: env.rcpts.len(),
             msgid: &msgid,

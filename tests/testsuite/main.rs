@@ -9,6 +9,7 @@
 mod added_headers;
 mod address_literal;
 mod auth_delay;
+mod bare_path;
 mod book;
 mod broken;
 mod cli;

@@ -803,6 +803,11 @@ pub trait Persona: Sync {
     fn log_auth(&self, peer: &Peer, user: &str, mechanism: &str, ok: bool) -> Option<String>;
     /// A message entered the queue.
     fn log_arrival(&self, a: &Arrival) -> Vec<(Program, String)>;
+    /// The sender of a message that came by SMTP as [`Persona::log_arrival`]
+    /// writes it (`from=`): `<>` or `<local@domain>`, the lab's form.
+    fn arrival_from(&self, env: &Envelope) -> String {
+        env.from.bracketed()
+    }
     /// A message refused for its hop count.
     fn log_hops(&self, qid: &str, reply: &Reply) -> String {
         format!("{qid}: {}", reply.one_line())

@@ -777,6 +777,12 @@ impl Persona for Sendmail {
             )
         })
     }
+    /// headers.c logsender(): `from=%.200s` of `e->e_from.q_paddr`, the
+    /// path as parseaddr() copied it from the MAIL command: as the client
+    /// wrote it, with or without angle brackets.
+    fn arrival_from(&self, env: &Envelope) -> String {
+        self.quoted_path(&env.from_as_sent)
+    }
     fn log_arrival(&self, a: &Arrival) -> Vec<(Program, String)> {
         let Arrival { qid, from, size, nrcpts, msgid, .. } = a;
         // Pieced together by hand (every message gets this line).
