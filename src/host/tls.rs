@@ -10,7 +10,8 @@
 //!   host name, `TlsKey`) — derived afresh each time, so every host computes
 //!   the same CA. Ed25519 signatures are deterministic (RFC 8032), so the
 //!   certificates (fixed serial numbers, validity 2020–2049) and every
-//!   handshake signature are too.
+//!   handshake signature are too. A certificate names its host's name; under
+//!   `maillab serve` also the real address the host listens on.
 //! - **Handshake randomness**: rustls asks its `CryptoProvider` for the
 //!   client and server randoms, session ids and the ephemeral key-exchange
 //!   keys. maillab's provider is ring's (cipher suites, signature checks,
@@ -85,9 +86,20 @@ impl LabCa {
     }
 
     /// A certificate for `hostname`, with its key, derived from `host`'s stream.
+    ///
+    /// On real sockets (`maillab serve`) it also names the address the host
+    /// listens on (an iPAddress subjectAltName, RFC 5280 §4.2.1.6): serve
+    /// prints that address as the server of the client settings and the
+    /// autoconfig file, and a client that checks names (Python's default
+    /// context, `openssl s_client -verify_ip`) checks the address it
+    /// connected to. A simulation's certificates name the host only (its
+    /// clients connect by name), so its captures keep their bytes.
     fn issue(&self, ctx: &HostCtx) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), rcgen::Error> {
         let (key, der) = key_from(ctx, &ctx.name)?;
         let mut p = rcgen::CertificateParams::new(vec![ctx.hostname.clone()])?;
+        if let Some(ip) = ctx.env.net.real_ip_of(ctx.ip).filter(|ip| !ip.is_unspecified()) {
+            p.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::IpAddr::V4(ip)));
+        }
         p.distinguished_name = rcgen::DistinguishedName::new();
         p.distinguished_name.push(rcgen::DnType::CommonName, ctx.hostname.clone());
         p.serial_number = Some(rcgen::SerialNumber::from_slice(&u32::from(ctx.ip).to_be_bytes()));

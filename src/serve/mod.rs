@@ -390,13 +390,13 @@ fn table_en(r: &Ready) -> String {
         }
     }
     if let Some(ca) = &r.ca_file {
-        let (more, name) = tls_targets(r, ca);
+        let (more, name, address) = tls_targets(r, ca);
         s.push_str(&format!(
             "\nTLS: the servers' certificates come from the lab CA in {ca}. Trust it to connect:\n  \
              Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import\n  \
              curl --cacert {ca} ...\n{more}  \
-             Python: ssl.create_default_context(cafile=\"{ca}\")\n\
-             The certificates name the scenario's host names (e.g. {name}), not 127.x.y.z: map the name to the address (/etc/hosts, curl --resolve) or set the name to check (openssl -verify_hostname, Python server_hostname=).\n"
+             Python (smtplib, imaplib, poplib): ssl.create_default_context(cafile=\"{ca}\")\n\
+             A certificate names its host twice: by its host name (e.g. {name}) and by the address it listens on (e.g. {address}). Connect to the address shown above, or to the name once it leads there (/etc/hosts, curl --resolve NAME:PORT:ADDRESS); openssl s_client checks a name only when told (-verify_hostname NAME or -verify_ip ADDRESS).\n"
         ));
     }
     if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
@@ -467,13 +467,13 @@ fn table_ja(r: &Ready) -> String {
         }
     }
     if let Some(ca) = &r.ca_file {
-        let (more, name) = tls_targets(r, ca);
+        let (more, name, address) = tls_targets(r, ca);
         s.push_str(&format!(
             "\nTLS: サーバの証明書は、{ca} にある実験室の CA（認証局）が発行したものです。接続するには、この CA を信頼させます:\n  \
              Thunderbird: 設定 > プライバシーとセキュリティ > 証明書 > 証明書を管理 > 認証局証明書 > インポート\n  \
              curl --cacert {ca} ...\n{more}  \
-             Python: ssl.create_default_context(cafile=\"{ca}\")\n\
-             証明書に書かれているのはシナリオのホスト名（例: {name}）で、127.x.y.z ではありません。名前をアドレスに対応させる（/etc/hosts、curl --resolve）か、確かめる名前を指定してください（openssl -verify_hostname、Python の server_hostname=）。\n"
+             Python（smtplib、imaplib、poplib）: ssl.create_default_context(cafile=\"{ca}\")\n\
+             証明書にはホストが二通りに書かれています。ホスト名（例: {name}）と、待ち受けアドレス（例: {address}）です。上に示したアドレスに接続するか、名前がそのアドレスに届くようにしてから名前で接続してください（/etc/hosts、curl --resolve NAME:PORT:ADDRESS）。openssl s_client は、指定したときだけ名前を確かめます（-verify_hostname NAME か -verify_ip ADDRESS）。\n"
         ));
     }
     if let Some(h) = r.endpoints.iter().find(|e| e.service == "http") {
@@ -489,8 +489,8 @@ fn table_ja(r: &Ready) -> String {
 /// The `openssl s_client` lines of the TLS instructions: a submission or
 /// SMTP service that offers STARTTLS, then POP3 STLS and IMAP STARTTLS on a
 /// mailstore that offers them (address, port and the name the certificate
-/// carries); and that name, for the example of the text.
-fn tls_targets<'a>(r: &'a Ready, ca: &str) -> (String, &'a str) {
+/// carries); and that name and address, for the example of the text.
+fn tls_targets<'a>(r: &'a Ready, ca: &str) -> (String, &'a str, &'a str) {
     let starttls = |svc: &str| r.endpoints.iter().find(|e| e.service == svc && e.tls);
     let smtp = starttls("submission").or_else(|| starttls("smtp"));
     let mut lines = String::new();
@@ -502,7 +502,11 @@ fn tls_targets<'a>(r: &'a Ready, ca: &str) -> (String, &'a str) {
             ));
         }
     }
-    (lines, smtp.map_or("mail.example.ac.jp", |e| e.hostname.as_str()))
+    (
+        lines,
+        smtp.map_or("mail.example.ac.jp", |e| e.hostname.as_str()),
+        smtp.map_or("127.0.2.25", |e| e.address.as_str()),
+    )
 }
 
 /// The shutdown summary's line for a host that still holds mail.
