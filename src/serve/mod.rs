@@ -249,9 +249,9 @@ pub fn client_settings(sc: &Scenario, providers: &[Provider]) -> Vec<ClientSetti
     out
 }
 
-/// Write the lab CA's certificate to a file in the temp folder when a host
-/// has TLS; its path.
-fn write_ca(sc: &Scenario, env: &Env) -> std::io::Result<Option<String>> {
+/// Write the lab CA's certificate when a host has TLS: `NAME-ca.pem` in
+/// [`own_dir`]; its path. An error names the path and what to do.
+fn write_ca(sc: &Scenario, env: &Env, lang: Lang) -> std::io::Result<Option<String>> {
     if !sc.hosts.iter().any(|h| h.mta.as_ref().is_some_and(|m| m.tls != crate::proto::tls::TlsMode::Off)) {
         return Ok(None);
     }
@@ -262,9 +262,72 @@ fn write_ca(sc: &Scenario, env: &Env) -> std::io::Result<Option<String>> {
         hostname: "localhost".into(),
     };
     let ca = crate::host::tls::LabCa::of(&ctx).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let path = std::env::temp_dir().join(format!("maillab-{}-ca.pem", sc.name));
-    std::fs::write(&path, &ca.pem)?;
-    Ok(Some(path.display().to_string()))
+    let dir = own_dir(std::env::temp_dir());
+    let path = dir.join(ca_file_name(&sc.name));
+    let written = make_own_dir(&dir).and_then(|()| std::fs::write(&path, &ca.pem));
+    match written {
+        Ok(()) => Ok(Some(path.display().to_string())),
+        Err(e) => {
+            let (p, d) = (path.display(), dir.display());
+            let text = match lang {
+                Lang::En => format!(
+                    "cannot write the lab CA's certificate to {p}: {e}\n  hint: {d} must be a folder of yours (serve makes it, readable by you alone); if another user's is in the way, or the temp folder cannot be written, set TMPDIR to a folder of yours, e.g. TMPDIR=$HOME/tmp maillab serve …"
+                ),
+                Lang::Ja => format!(
+                    "実験室の CA の証明書を {p} に書き込めません: {e}\n  ヒント: {d} はあなたのフォルダでなければなりません（serve があなただけが読めるように作ります）。ほかのユーザーのものがあってじゃまなときや、一時フォルダに書き込めないときは、TMPDIR にあなたのフォルダを指定してください（例: TMPDIR=$HOME/tmp maillab serve …）"
+                ),
+            };
+            Err(std::io::Error::new(e.kind(), text))
+        }
+    }
+}
+
+/// The folder, inside `temp` (the temp folder: `$TMPDIR`, else `/tmp`),
+/// for the files serve writes for the user's clients: `maillab-UID`, one
+/// per user as tmux's `tmux-UID`, so that users of one machine neither
+/// share a file nor find it taken by someone else.
+fn own_dir(temp: PathBuf) -> PathBuf {
+    // SAFETY: getuid(2) takes no argument, touches no memory and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    temp.join(format!("maillab-{uid}"))
+}
+
+/// Make `dir` for this user alone (mode 0700), or check that it is one:
+/// a folder (not a link to one) owned by this user. A file written in it
+/// then cannot be a link another user planted, nor read by them.
+fn make_own_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    let m = std::fs::symlink_metadata(dir)?;
+    // SAFETY: as in `own_dir`.
+    let uid = unsafe { libc::getuid() };
+    if !m.is_dir() || m.uid() != uid {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            crate::base::diag::tr(
+                format!("{} is not a folder of yours (user id {uid}): another user's, or a link", dir.display()),
+                format!(
+                    "{} はあなた（ユーザー ID {uid}）のフォルダではありません（ほかのユーザーのものか、リンクです）",
+                    dir.display()
+                ),
+            ),
+        ));
+    }
+    if m.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// `NAME-ca.pem` for a scenario's name, with anything but letters, digits,
+/// `-`, `_` and `.` made `_` (a name is free text: no `/` leads elsewhere).
+fn ca_file_name(scenario: &str) -> String {
+    let name: String =
+        scenario.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    format!("{}-ca.pem", name.trim_start_matches('.'))
 }
 
 fn now() -> DateTime<FixedOffset> {
@@ -620,7 +683,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         let clients = client_settings(sc, &providers);
         start_autoconfig(sc, providers, &env).await?;
         let eps = endpoints(sc, &plan, |a, p| real.bound_port(a, p));
-        let ca_file = write_ca(sc, &env)?;
+        let ca_file = write_ca(sc, &env, lang)?;
         let ready = Ready { scenario: sc.name.clone(), clients, endpoints: eps, ca_file };
         if !json {
             print!("{}", table(&ready, lang));

@@ -821,6 +821,67 @@ fn a_taken_port_is_a_clear_error() {
     assert!(err.contains("hint:"), "{err}");
 }
 
+/// A temp folder of the test's own, standing for `$TMPDIR` of a shared machine.
+fn temp_folder(tag: &str) -> PathBuf {
+    let dir = temp(tag, "tmpdir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("make the folder");
+    dir
+}
+
+/// A user trial on a shared machine: `/tmp/maillab-NAME-ca.pem` was
+/// another user's, and serve stopped with only "Permission denied". The
+/// CA file is now the user's own, in `maillab-UID` (mode 0700) of the temp
+/// folder; a file in the old place (here a folder, which even root cannot
+/// write as a file) is no longer in the way.
+#[test]
+fn the_ca_file_is_per_user_and_another_users_file_is_not_in_the_way() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = temp_folder("ca-own");
+    std::fs::create_dir(tmp.join("maillab-serve-tls-ca.pem")).expect("the other user's file");
+    let server = spawn_serve_with(Path::new("labs/serve-tls.yaml"), "ca-own", Stdio::null(), "text", |cmd| {
+        cmd.env("TMPDIR", &tmp);
+    });
+    // SAFETY: getuid(2) takes no argument and touches no memory.
+    let uid = unsafe { libc::getuid() };
+    let dir = tmp.join(format!("maillab-{uid}"));
+    let ca = server.ready["ca_file"].as_str().expect("serve names its CA file").to_string();
+    assert_eq!(Path::new(&ca), dir.join("serve-tls-ca.pem"));
+    assert!(std::fs::read_to_string(&ca).is_ok_and(|pem| pem.starts_with("-----BEGIN CERTIFICATE-----")), "{ca}");
+    let m = std::fs::symlink_metadata(&dir).expect("the folder");
+    assert!(m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o777 == 0o700, "{:o}", m.mode());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// When the user's folder is not theirs to use (here a link to another
+/// folder, as a link or a folder another user made would be), serve stops
+/// with the path and what to do, in English and in Japanese.
+#[test]
+fn a_ca_folder_that_is_not_ones_own_is_a_clear_error() {
+    let tmp = temp_folder("ca-link");
+    // SAFETY: getuid(2) takes no argument and touches no memory.
+    let uid = unsafe { libc::getuid() };
+    std::fs::create_dir(tmp.join("elsewhere")).expect("a folder");
+    std::os::unix::fs::symlink(tmp.join("elsewhere"), tmp.join(format!("maillab-{uid}"))).expect("a link");
+    for (lang, hint) in [("en", "hint: "), ("ja", "ヒント: ")] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_maillab"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("TMPDIR", &tmp);
+        cmd.args(["--lang", lang, "serve", "labs/serve-tls.yaml"]);
+        for svc in SERVICES {
+            cmd.args(["--port", &format!("{svc}=0")]);
+        }
+        let out = bounded(&mut cmd, None, Duration::from_secs(20));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.code, Some(1), "{lang}: {}", out.said());
+        let path = tmp.join(format!("maillab-{uid}/serve-tls-ca.pem"));
+        assert!(err.contains(&path.display().to_string()), "{lang}: {err}");
+        assert!(err.contains(hint) && err.contains("TMPDIR"), "{lang}: {err}");
+        assert!(!tmp.join("elsewhere/serve-tls-ca.pem").exists(), "written through the link");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn clients_that_hang_up_mid_command_or_mid_data_do_no_harm() {
     let server = serve("labs/serve-lab.yaml", "hangup");
