@@ -166,7 +166,8 @@ pub enum Cmd {
     ///
     /// Talk to them with telnet/nc (use `nc -C`: only CRLF.CRLF ends DATA), Python's
     /// smtplib/poplib/imaplib, curl, swaks or a mail client. The scenario's steps are not run.
-    /// Ctrl-C stops the hosts and reports what is still queued.
+    /// Ctrl-C (or SIGTERM, or SIGHUP) stops the hosts and reports the mail that goes with them
+    /// (queued recipients and messages in mailboxes: the lab keeps mail in memory only).
     Serve(ServeArgs),
     /// Open the lab in a web browser: step through a run forward and back, look inside every host.
     ///

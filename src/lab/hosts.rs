@@ -113,6 +113,21 @@ impl Hosts {
             .collect()
     }
 
+    /// Messages in every account's mailboxes, per MTA (in scenario order).
+    pub fn stored(&self) -> Vec<(usize, usize)> {
+        self.mtas
+            .iter()
+            .map(|(i, m)| {
+                (
+                    *i,
+                    m.with_store(|st| {
+                        st.accounts().flat_map(|a| a.mailboxes.values()).map(|mb| mb.messages.len()).sum()
+                    }),
+                )
+            })
+            .collect()
+    }
+
     /// Every host as it is now. `events` is the trace so far (for the maillog).
     pub fn snapshot(&self, sc: &Scenario, net: &Net, clock: &Clock, events: &[Event]) -> Vec<HostSnapshot> {
         self.snapshot_limited(sc, net, clock, events, &Limits::ALL)

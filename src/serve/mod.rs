@@ -580,11 +580,76 @@ fn still_queued(lang: Lang, host: &str, n: usize) -> String {
     }
 }
 
-/// The shutdown summary's last line.
-fn stopped(lang: Lang, left: usize) -> String {
+/// The shutdown summary's line for a host whose mailboxes hold messages.
+fn still_stored(lang: Lang, host: &str, n: usize) -> String {
     match lang {
-        Lang::En => format!("maillab serve: stopped ({left} recipient(s) left in queues)"),
-        Lang::Ja => format!("maillab serve: 停止しました（キューに残った宛先は {left} 件）"),
+        Lang::En => format!("{host}: {n} message(s) in mailboxes"),
+        Lang::Ja => format!("{host}: メールボックスにメッセージ {n} 通"),
+    }
+}
+
+/// The shutdown summary's last line: what stopped serve, and what goes
+/// with the process (the lab keeps mail in memory only).
+fn stopped(lang: Lang, signal: &str, queued: usize, stored: usize) -> String {
+    match (lang, queued + stored) {
+        (Lang::En, 0) => format!("maillab serve: stopped on {signal}; no mail was left in queues or mailboxes"),
+        (Lang::En, _) => format!(
+            "maillab serve: stopped on {signal}; mail lives in memory only, so {queued} queued recipient(s) and {stored} message(s) in mailboxes are discarded"
+        ),
+        (Lang::Ja, 0) => {
+            format!("maillab serve: {signal} で停止しました。キューにもメールボックスにもメールは残っていませんでした")
+        }
+        (Lang::Ja, _) => format!(
+            "maillab serve: {signal} で停止しました。メールはメモリの中にしかないので、キューの宛先 {queued} 件とメールボックスのメッセージ {stored} 通は破棄されます"
+        ),
+    }
+}
+
+/// The signals that stop serve, as Ctrl-C does: SIGINT (Ctrl-C), SIGTERM
+/// (`kill`, systemd, `timeout`) and SIGHUP (the terminal closed) — the
+/// last not when it was ignored at the start (`nohup`), so that a server
+/// started to outlive its terminal still does. Made before serve says it
+/// is ready, so that no signal sent after that is missed.
+struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: if ignored(libc::SIGHUP) { None } else { Some(signal(SignalKind::hangup())?) },
+        })
+    }
+
+    /// The name of the first of them to come (SIGINT first when several did).
+    async fn recv(mut self) -> &'static str {
+        let hup = async {
+            match &mut self.hup {
+                Some(h) => h.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+            _ = hup => "SIGHUP",
+        }
+    }
+}
+
+/// Whether `sig` is ignored (SIG_IGN), as `nohup` leaves SIGHUP.
+fn ignored(sig: libc::c_int) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current
+    // one into `old`, a zeroed `sigaction` that lives through the call.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
     }
 }
 
@@ -684,6 +749,7 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         start_autoconfig(sc, providers, &env).await?;
         let eps = endpoints(sc, &plan, |a, p| real.bound_port(a, p));
         let ca_file = write_ca(sc, &env, lang)?;
+        let signals = StopSignals::new()?;
         let ready = Ready { scenario: sc.name.clone(), clients, endpoints: eps, ca_file };
         if !json {
             print!("{}", table(&ready, lang));
@@ -691,20 +757,35 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         if let Some(p) = &opt.ready_file {
             std::fs::write(p, serde_json::to_string_pretty(&ready).unwrap_or_default())?;
         }
-        let _ = tokio::signal::ctrl_c().await;
+        let signal = signals.recv().await;
         // The sessions still open on the other threads end here, as they do
         // when a server stops (those on this one when its runtime is dropped).
         shards.stop();
-        let mut left = 0;
+        // Written whether or not stderr is still there (after SIGHUP the
+        // terminal may be gone).
+        let mut summary = String::new();
+        let stored: BTreeMap<usize, usize> = started.stored().into_iter().collect();
+        let (mut queued_total, mut stored_total) = (0, 0);
         for (i, queued) in started.queued() {
             let n: usize = queued.iter().map(|(_, n)| n).sum();
             if n > 0 {
-                eprintln!("{}", still_queued(lang, &sc.hosts[i].name, n));
+                summary.push_str(&still_queued(lang, &sc.hosts[i].name, n));
+                summary.push('\n');
             }
-            left += n;
+            queued_total += n;
+        }
+        for (i, n) in &stored {
+            if *n > 0 {
+                summary.push_str(&still_stored(lang, &sc.hosts[*i].name, *n));
+                summary.push('\n');
+            }
+            stored_total += n;
         }
         out.finish();
-        eprintln!("{}", stopped(lang, left));
+        summary.push_str(&stopped(lang, signal, queued_total, stored_total));
+        summary.push('\n');
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(summary.as_bytes());
         Ok(())
     })
 }
@@ -796,7 +877,11 @@ friend@example.net のメールクライアントの設定:
         };
         assert_eq!(facts(&ja), facts(&en));
         assert_eq!(still_queued(Lang::Ja, "mail", 2), "mail: 宛先 2 件がまだキューに残っています");
-        assert_eq!(stopped(Lang::Ja, 2), "maillab serve: 停止しました（キューに残った宛先は 2 件）");
+        assert_eq!(
+            stopped(Lang::Ja, "SIGTERM", 2, 3),
+            "maillab serve: SIGTERM で停止しました。メールはメモリの中にしかないので、キューの宛先 2 件とメールボックスのメッセージ 3 通は破棄されます"
+        );
+        assert_eq!(still_stored(Lang::Ja, "mail", 3), "mail: メールボックスにメッセージ 3 通");
     }
 
     /// openssl is pointed at a host that offers STARTTLS, not at the first

@@ -61,7 +61,7 @@ fn spawn_serve(file: &Path, tag: &str, stdout: Stdio, format: &str) -> Server {
     spawn_serve_with(file, tag, stdout, format, |_| {})
 }
 
-/// [`spawn_serve`], with more for the command (arguments, limits).
+/// [`spawn_serve`], with more for the command (arguments, limits, where stderr goes).
 fn spawn_serve_with(file: &Path, tag: &str, stdout: Stdio, format: &str, more: impl FnOnce(&mut Command)) -> Server {
     let ready_file = temp(tag, "ready.json");
     let _ = std::fs::remove_file(&ready_file);
@@ -78,8 +78,9 @@ fn spawn_serve_with(file: &Path, tag: &str, stdout: Stdio, format: &str, more: i
     // thread that accepted them; a test may give another `--threads` (the
     // last one counts).
     cmd.args(["--threads", "2"]);
+    cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null());
     more(&mut cmd);
-    let child = cmd.env("NO_COLOR", "1").stdout(stdout).stderr(Stdio::null()).spawn().expect("maillab starts");
+    let child = cmd.spawn().expect("maillab starts");
     let mut server = Server { child: Kill(child), ready: serde_json::Value::Null, ready_file };
     let t = Instant::now();
     loop {
@@ -694,6 +695,111 @@ users:
     }
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_file(&log);
+}
+
+/// One message in alice's mailbox and one recipient queued for an MX that
+/// refuses (an external host at a closed port of 127.0.0.2; not of
+/// 127.0.0.1, since serve takes a client from an external host's address
+/// for that host, and the test's client speaks from 127.0.0.1).
+const STOP_LAB: &str = "version: 1
+name: stop
+hosts:
+  - name: mail
+    role: mailstore
+    address: 192.0.2.25
+    hostname: mail.example.org
+    domains: [example.org]
+    allow_relay: { networks: [127.0.0.0/8] }
+  - name: ns
+    role: dns
+    address: 192.0.2.53
+    hostname: ns.example.org
+    zones:
+      example.net: [\"@ MX 10 mail.example.net.\", \"mail A 198.51.100.30\"]
+  - name: far
+    role: mx
+    address: 198.51.100.30
+    hostname: mail.example.net
+    domains: [example.net]
+    external: \"127.0.0.2:1\"
+users:
+  - address: alice@example.org
+    password: pw
+";
+
+/// A user trial: `kill PID` (SIGTERM, what systemd and `timeout` send)
+/// ended serve with status 143 and no word, while Ctrl-C said what was
+/// still queued. SIGTERM and SIGHUP (the terminal closed) now stop it as
+/// Ctrl-C does: status 0, and a summary on stderr that names the signal,
+/// the queued recipients and the messages in mailboxes, which go with the
+/// process (the lab keeps mail in memory only).
+#[test]
+fn sigterm_and_sighup_stop_serve_as_ctrl_c_does() {
+    let mut signals = vec![(libc::SIGTERM, "SIGTERM")];
+    if sighup_ignored_here() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "serve::sigterm_and_sighup_stop_serve_as_ctrl_c_does: SIGHUP is ignored here (nohup?), so serve keeps it ignored: SIGTERM only"
+        );
+    } else {
+        signals.push((libc::SIGHUP, "SIGHUP"));
+    }
+    for (sig, name) in signals {
+        let tag = format!("stop-{name}");
+        let file = temp(&tag, "yaml");
+        let (log, err) = (temp(&tag, "log"), temp(&tag, "err"));
+        std::fs::write(&file, STOP_LAB).expect("write scenario");
+        let out = Stdio::from(std::fs::File::create(&log).expect("log file"));
+        let mut server = spawn_serve_with(&file, &tag, out, "json", |cmd| {
+            cmd.stderr(Stdio::from(std::fs::File::create(&err).expect("stderr file")));
+        });
+        let smtp = server.endpoint("mail", "smtp");
+        let mut c = Client::connect(&smtp);
+        assert!(c.reply().starts_with("220"));
+        c.smtp("HELO pc.example", "250");
+        c.smtp("MAIL FROM:<pc@pc.example>", "250");
+        c.smtp("RCPT TO:<alice@example.org>", "250");
+        c.smtp("RCPT TO:<bob@example.net>", "250");
+        c.smtp("DATA", "354");
+        c.w.write_all(b"Subject: left behind\r\n\r\nhello\r\n").expect("write");
+        c.smtp(".", "250");
+        c.smtp("QUIT", "221");
+        assert!(wait_for(&log, "deliver", "alice@example.org"), "no delivery to alice");
+        assert!(wait_for(&log, "queue.deferred", ""), "bob's copy was not deferred");
+        let pid = libc::pid_t::try_from(server.child.0.id()).expect("a pid");
+        // SAFETY: kill(2) with a child's pid and a signal number; no memory is touched.
+        unsafe { libc::kill(pid, sig) };
+        let t = Instant::now();
+        let status = loop {
+            if let Some(status) = server.child.0.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(t.elapsed() < Duration::from_secs(15), "serve did not stop on {name}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let said = std::fs::read_to_string(&err).unwrap_or_default();
+        assert_eq!(status.code(), Some(0), "{name}: {status}\n{said}");
+        assert!(said.contains("mail: 1 recipient(s) still queued\n"), "{name}: {said}");
+        assert!(said.contains("mail: 1 message(s) in mailboxes\n"), "{name}: {said}");
+        assert!(
+            said.ends_with(&format!("maillab serve: stopped on {name}; mail lives in memory only, so 1 queued recipient(s) and 1 message(s) in mailboxes are discarded\n")),
+            "{name}: {said}"
+        );
+        for f in [&file, &log, &err] {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// Whether this process ignores SIGHUP (a child inherits that, and serve
+/// then leaves it ignored, as `nohup` asks).
+fn sighup_ignored_here() -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current
+    // one into `old`, a zeroed `sigaction` that lives through the call.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 #[test]
