@@ -88,6 +88,8 @@ mod tests {
         assert!(files_in("scenarios").contains(&"scenarios/relay-chain.yaml"));
         assert!(builtin(Path::new("labs/serve-lab.yaml")).is_some(), "the labs lesson 05 and serve.md name");
         assert!(builtin(Path::new("labs/serve-tls.yaml")).is_some());
+        assert!(builtin(Path::new("labs/join-a.yaml")).is_some(), "serve.md's two machines");
+        assert!(builtin(Path::new("labs/join-b.yaml")).is_some());
     }
 
     #[test]

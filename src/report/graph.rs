@@ -389,9 +389,9 @@ mod tests {
         assert_eq!(patch(&en, "latency 40ms"), 6.2 * 12.0 + 6.0);
         assert_eq!(patch(&ja, "遅延 40ms"), 11.0 * 2.0 + 6.2 * 5.0 + 6.0);
 
-        // A host played by a real server (the fixture's placeholder filled in, as its test does).
-        let src = std::fs::read_to_string(root.join("tests/fixtures/join-a.yaml")).expect("the fixture");
-        let sc = crate::scenario::load_str(&src.replace("EXTERNAL", "127.0.0.1:2525"), "join-a.yaml").expect("loads");
+        // A host played by a real server (the shipped lab of serve.md's "Joining two machines").
+        let src = std::fs::read_to_string(root.join("labs/join-a.yaml")).expect("the lab");
+        let sc = crate::scenario::load_str(&src, "join-a.yaml").expect("loads");
         for (en, ja) in [(dot(&sc, false), dot(&sc, true)), (mermaid(&sc, false), mermaid(&sc, true))] {
             assert!(en.contains("mail-net [mx (external)]") && !en.contains("外部"), "{en}");
             assert!(ja.contains("mail-net [mx（外部）]") && !ja.contains("external"), "{ja}");

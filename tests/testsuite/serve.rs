@@ -1017,16 +1017,28 @@ fn clients_that_hang_up_mid_command_or_mid_data_do_no_harm() {
     assert_eq!(n, 0, "a message cut off before its end was delivered");
 }
 
+/// Where the shipped `labs/join-a.yaml` sends example.net's mail: join-b's
+/// mail store with the default ports (the tests put the real port there).
+const JOIN_A_EXTERNAL: &str = "\"127.51.100.30:2525\"";
+
+/// The two halves of serve.md's "Joining two machines" are built in
+/// (`labs/`) since a user trial found `maillab serve
+/// tests/fixtures/join-b.yaml` failing from an installed binary: B's half
+/// starts by that name from an empty folder, A's is a copy with B's real
+/// address and port, and A's mail for example.net goes to B's mail store.
 #[test]
 fn two_serve_processes_join_into_one_mail_network() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let b_yaml = std::fs::read_to_string(root.join("tests/fixtures/join-b.yaml")).expect("join-b");
-    let (b, _log_b) = serve_json(&b_yaml, "join-b");
+    let empty = temp("join-empty", "d");
+    std::fs::create_dir_all(&empty).expect("an empty folder");
+    let b = spawn_serve_with(Path::new("labs/join-b.yaml"), "join-b", Stdio::null(), "text", |c| {
+        c.current_dir(&empty);
+    });
     // A's scenario points its external host at B's mail store.
     let (b_addr, b_smtp) = b.endpoint("mail-net", "smtp");
-    let a_yaml = std::fs::read_to_string(root.join("tests/fixtures/join-a.yaml"))
+    let a_yaml = std::fs::read_to_string(root.join("labs/join-a.yaml"))
         .expect("join-a")
-        .replace("EXTERNAL", &format!("{b_addr}:{b_smtp}"));
+        .replace(JOIN_A_EXTERNAL, &format!("\"{b_addr}:{b_smtp}\""));
     let (a, log_a) = serve_json(&a_yaml, "join-a");
     submit(
         &a.endpoint("mail", "smtp"),
@@ -1040,6 +1052,7 @@ fn two_serve_processes_join_into_one_mail_network() {
     let (by_b, by_a) = (text.find("by mail.example.net"), text.find("by mail.example.ac.jp"));
     assert!(by_b.is_some() && by_a.is_some() && by_b < by_a, "{text}");
     assert!(wait_for(&log_a, "relay", "handed to mail.example.net [198.51.100.30]"), "A's trace shows no relay to B");
+    let _ = std::fs::remove_dir_all(&empty);
 }
 
 #[test]
@@ -1285,9 +1298,9 @@ fn relays_to_postfix_smtp_sink_as_an_external_mx() {
         assert!(t.elapsed() < Duration::from_secs(15), "smtp-sink does not listen on 127.0.0.77:{port}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let a_yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/join-a.yaml"))
+    let a_yaml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/join-a.yaml"))
         .expect("join-a")
-        .replace("EXTERNAL", &format!("127.0.0.77:{port}"));
+        .replace(JOIN_A_EXTERNAL, &format!("\"127.0.0.77:{port}\""));
     let (a, log) = serve_json(&a_yaml, "sink");
     submit(
         &a.endpoint("mail", "smtp"),
