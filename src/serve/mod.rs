@@ -643,6 +643,28 @@ impl StopSignals {
     }
 }
 
+/// Connections from a real address are taken as coming from the scenario
+/// host that address stands for, an external host's too (so that mail from
+/// another student's lab is its host's). An external host at 127.0.0.1
+/// therefore takes over every client of this machine that connects from
+/// 127.0.0.1, the user's own mail programs included: say so, and how to
+/// avoid it.
+fn external_warnings(sc: &Scenario, lang: Lang) -> Vec<String> {
+    sc.hosts
+        .iter()
+        .filter_map(|h| h.external.map(|x| (&h.name, x)))
+        .filter(|(_, x)| *x.ip() == Ipv4Addr::LOCALHOST)
+        .map(|(name, x)| match lang {
+            Lang::En => format!(
+                "warning: host {name} is played by the real server at {x}: every connection from 127.0.0.1, your own mail programs' too, is taken as coming from {name} (give that server another loopback address such as 127.51.100.30, as labs/join-a.yaml does)"
+            ),
+            Lang::Ja => format!(
+                "警告: ホスト {name} は {x} の実際のサーバが受け持ちます。127.0.0.1 からの接続は、自分のメールソフトからのものも含めて、すべて {name} からの接続とみなされます（そのサーバには labs/join-a.yaml のように 127.51.100.30 などの別のループバックアドレスを使ってください）"
+            ),
+        })
+        .collect()
+}
+
 /// Whether `sig` is ignored (SIG_IGN), as `nohup` leaves SIGHUP.
 fn ignored(sig: libc::c_int) -> bool {
     // SAFETY: sigaction(2) with a null new action only reads the current
@@ -678,6 +700,9 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
         }
         let external: BTreeMap<Ipv4Addr, std::net::SocketAddrV4> =
             sc.hosts.iter().filter_map(|h| h.external.map(|x| (h.address, x))).collect();
+        for w in external_warnings(sc, lang) {
+            eprintln!("{w}");
+        }
         let net = RealNet::new(plan.clone(), external, opt.ports.clone(), Some(shards.clone()));
         let real = net.clone();
         let (json, color) = (opt.json, opt.color);
@@ -793,6 +818,25 @@ pub fn serve(sc: &Scenario, opt: ServeOptions) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An external host at 127.0.0.1 is warned about (every local client
+    /// would be taken for it); one at another loopback address is not.
+    #[test]
+    fn an_external_host_at_127_0_0_1_is_warned_about() {
+        let lab =
+            crate::base::shipped::read(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/labs/join-a.yaml")))
+                .expect("join-a is shipped");
+        let load = |src: &str| match crate::scenario::load_str(src, "join-a.yaml") {
+            Ok(sc) => sc,
+            Err(d) => panic!("{d}"),
+        };
+        assert!(external_warnings(&load(&lab), Lang::En).is_empty());
+        let local = load(&lab.replace("127.51.100.30:2525", "127.0.0.1:2525"));
+        let w = external_warnings(&local, Lang::En);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("every connection from 127.0.0.1, your own mail programs' too"), "{w:?}");
+        assert!(external_warnings(&local, Lang::Ja)[0].contains("自分のメールソフトからのものも含めて"));
+    }
 
     fn ready() -> Ready {
         let ep = |host: &str, role: &str, sa: &str, a: &str, service: &str, port: u16| Endpoint {
