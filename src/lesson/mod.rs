@@ -1130,10 +1130,16 @@ pub fn percent(part: u64, whole: u64) -> u64 {
 pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
     // Summed in u64 (a u32 sum of points could wrap), the percentage taken
     // from the sums, and each shown as a u32, the largest if it does not fit.
-    // The pass mark is compared with the percentage as it is shown (rounded).
     let score: u64 = items.iter().map(|g| u64::from(g.earned)).sum();
     let max: u64 = items.iter().map(|g| u64::from(g.points)).sum();
-    let percent = percent(score, max);
+    // Passed on the exact score (199 of 200 is not 100%); the percentage
+    // shown is rounded, and rounded down when rounding up would reach a
+    // pass mark the score does not (59.5% against 60 shows 59%).
+    let passed = max == 0 || u128::from(score.min(max)) * 100 >= u128::from(l.pass_mark) * u128::from(max);
+    let mut percent = percent(score, max);
+    if !passed && percent >= u64::from(l.pass_mark) {
+        percent = u64::try_from(u128::from(score.min(max)) * 100 / u128::from(max)).unwrap_or(0);
+    }
     let shown = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     Report {
         lesson: l.name.clone(),
@@ -1142,7 +1148,7 @@ pub fn report(l: &Lesson, items: Vec<Graded>, lang: Lang) -> Report {
         max: shown(max),
         percent: shown(percent),
         pass_mark: l.pass_mark,
-        passed: percent >= u64::from(l.pass_mark),
+        passed,
         items,
     }
 }
@@ -1426,6 +1432,36 @@ sections:
         assert_eq!(percent(u64::MAX / 2, u64::MAX), 50);
     }
 
+    /// The pass mark is met by the exact score, not the rounded one (review
+    /// h20: 199 of 200 passed a pass mark of 100, shown as 100%); a score
+    /// below it is never shown at or above it.
+    #[test]
+    fn the_pass_mark_is_met_by_the_exact_score() {
+        let (_, l) = small("", "");
+        let mut l = l.expect("valid");
+        let item = |points: u32, earned: u32| Graded {
+            id: "x".into(),
+            correct: earned == points,
+            given: None,
+            expected: String::new(),
+            explain: None,
+            attempts: 1,
+            points,
+            earned,
+        };
+        for (mark, items, passed, shown) in [
+            (100, vec![item(199, 199), item(1, 0)], false, 99),
+            (60, vec![item(119, 119), item(81, 0)], false, 59),
+            (60, vec![item(120, 120), item(80, 0)], true, 60),
+            (67, vec![item(4, 4), item(2, 0)], false, 66),
+            (66, vec![item(4, 4), item(2, 0)], true, 67),
+        ] {
+            l.pass_mark = mark;
+            let r = report(&l, items, Lang::En);
+            assert_eq!((r.passed, r.percent), (passed, shown), "pass mark {mark}");
+        }
+    }
+
     /// Points that do not fit in a u32 when summed, or when multiplied by
     /// 100, still give a score no larger than the maximum, and a failed
     /// lesson fails.
@@ -1450,10 +1486,13 @@ sections:
         let r = report(&l, vec![item(u32::MAX), item(u32::MAX)], Lang::En);
         assert_eq!((r.score, r.percent, r.passed), (u32::MAX, 100, true));
         assert_eq!(earned(&l, u32::MAX, 1), u32::MAX);
-        // Half a percent rounds up, in the score and in whether it passes.
-        l.pass_mark = 67;
+        // 66.67% is shown as 67%, and passes 66, not 67 (the exact score counts).
+        l.pass_mark = 66;
         let r = report(&l, vec![item(u32::MAX), item(u32::MAX), item(0)], Lang::En);
         assert_eq!((r.percent, r.passed), (67, true), "2 of 3 is 66.67%");
+        l.pass_mark = 67;
+        let r = report(&l, vec![item(u32::MAX), item(u32::MAX), item(0)], Lang::En);
+        assert_eq!((r.percent, r.passed), (66, false), "2 of 3 is 66.67%");
         l.retry_penalty = 50;
         assert_eq!(earned(&l, u32::MAX, 2), u32::MAX / 2);
     }
