@@ -149,9 +149,10 @@ fn run_variant_hint(src: &str, file: &str, v: &scenario::vary::Variant, command:
 /// at its name; (1, 1) if it is not found.
 fn checkpoint_position(src: &str, id: &str) -> (u64, u64) {
     for (i, line) in src.lines().enumerate() {
-        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let t = line.trim_start().trim_start_matches("- ").trim_start().trim_start_matches('{').trim_start();
         if let Some(rest) = t.strip_prefix("id:") {
-            let v = rest.trim();
+            // The value up to a comment, or to the next item of a `{ id: x, … }` line.
+            let v = rest.split(" #").next().unwrap_or("").split([',', '}']).next().unwrap_or("").trim();
             if v.trim_matches(['"', '\'']) == id {
                 let col = line.len() - rest.len() + (rest.len() - rest.trim_start().len());
                 return (i as u64 + 1, col as u64 + 1);

@@ -8,6 +8,7 @@ pub use super::attempt::Progress;
 use super::attempt::{self, Outcome};
 use super::view::{self, Command, View};
 use super::{Context, Kind, Lang, Lesson};
+use crate::trace::render::printable;
 use crate::trace::{Event, Field, Kind as EventKind};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -72,11 +73,11 @@ fn excerpt(s: &super::Section, part: &[&Event], all: &[&Event], lang: Lang) -> V
         lines.push(format!(
             "{} {} ({})",
             t(lang, "[delivered message]", "[配達されたメール]"),
-            e.field_str(Field::Mailbox).unwrap_or("?"),
+            printable(e.field_str(Field::Mailbox).unwrap_or("?")),
             e.host
         ));
         for l in e.field_str(Field::Message).unwrap_or("").split("\r\n").take_while(|l| !l.is_empty()) {
-            lines.push(format!("  {l}"));
+            lines.push(format!("  {}", printable(l)));
         }
     }
     lines

@@ -287,7 +287,7 @@ fn push_printable(s: &mut String, text: &str) {
 }
 
 /// [`push_printable`] into a new string (the same text when there is nothing to show).
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     if has_controls(text) {
         let mut s = String::with_capacity(text.len() + 8);
         push_printable(&mut s, text);

@@ -93,10 +93,11 @@ fn filter(q: &BTreeMap<String, String>) -> Result<Filter, ApiError> {
         Some("1" | "true") => true,
         Some(v) => return Err(bad(format!("`fail` must be 1 or 0, not `{v}`"))),
     };
-    let q_text = q.get("q").map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    if q_text.as_ref().is_some_and(|s| s.chars().count() > 200) {
+    // Counted as typed: lower-casing can lengthen a text (`İ` is two characters lower-cased).
+    if q.get("q").is_some_and(|s| s.trim().chars().count() > 200) {
         return Err(bad("`q` is too long (200 characters at most)"));
     }
+    let q_text = q.get("q").map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     Ok(Filter { cats, hosts: list("host").into_iter().collect(), session: num(q, "session")?, q: q_text, fail })
 }
 
@@ -432,6 +433,8 @@ mod tests {
         assert!(q("配".repeat(200)).is_ok_and(|t| t.is_some_and(|t| t.chars().count() == 200)));
         assert!(q("配".repeat(201)).is_err());
         assert!(q("a".repeat(201)).is_err());
+        // Counted as typed, not lower-cased (`İ` lower-cases to two characters).
+        assert!(q("İ".repeat(150)).is_ok());
     }
 
     #[test]

@@ -160,8 +160,8 @@ impl Checker {
             && !SMTP_COMMANDS.contains(&c.as_str())
         {
             let hint = tr(
-                "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA or QUIT; the reply to the message itself is under DATA too",
-                "CONNECT (グリーティング)・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT のどれかを使ってください。メッセージ本体への応答も DATA です",
+                "use CONNECT (the greeting), EHLO, HELO, AUTH, MAIL, RCPT, DATA, QUIT or RSET; the reply to the message itself is under DATA too",
+                "CONNECT (グリーティング)・EHLO・HELO・AUTH・MAIL・RCPT・DATA・QUIT・RSET のどれかを使ってください。メッセージ本体への応答も DATA です",
             );
             self.err(
                 raw,

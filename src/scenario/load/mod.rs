@@ -55,6 +55,10 @@ fn empty_key_above(src: &str, line: u64) -> Option<String> {
     let lines: Vec<&str> = src.lines().collect();
     let at = usize::try_from(line).ok()?.checked_sub(1)?;
     let here = lines.get(at)?;
+    // A line that starts a list item starts something new (the next host), not the key above's value.
+    if here.trim_start().starts_with('-') {
+        return None;
+    }
     let indent = |l: &str| l.len() - l.trim_start_matches([' ', '-']).len();
     let above = lines[..at].iter().rev().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
     let key = above.trim_start_matches([' ', '-']).split(" #").next()?.trim_end().strip_suffix(':')?;
@@ -792,8 +796,8 @@ impl<'a> Spot<'a> {
         let here = self.lines.get(at)?;
         let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
         let above = self.lines[..at].iter().rev().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
-        let (key, value) = above.trim_start().trim_start_matches("- ").split_once(": ")?;
-        let col = above.len() - above.trim_start().trim_start_matches("- ").len();
+        let (key, value) = above.trim_start_matches(' ').trim_start_matches("- ").split_once(": ")?;
+        let col = above.len() - above.trim_start_matches(' ').trim_start_matches("- ").len();
         if indent(here) <= col || value.trim().is_empty() || value.trim_start().starts_with('#') || key.contains(' ') {
             return None;
         }

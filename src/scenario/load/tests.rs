@@ -657,3 +657,18 @@ fn past_fifty_items_the_rest_are_counted() {
     assert_eq!(d[50].line, 0);
     assert_eq!(d[50].message, "10 more item(s) of the scenario have a problem too");
 }
+
+/// The "indent it under the key above" hint is for a key at the level of
+/// an empty key, not for a new list item after one (review h20), and the
+/// over-indented key is reported at the key, with the column it belongs in.
+#[test]
+fn indentation_hints_name_the_right_key() {
+    assert_eq!(super::empty_key_above("a:\n  allow_relay:\n  networks: x\n", 3).as_deref(), Some("allow_relay"));
+    assert_eq!(super::empty_key_above("hosts:\n  - name: a\n    allow_relay:\n  - foo: x\n", 4), None);
+    assert_eq!(super::empty_key_above("  address: 1\n  networks: x\n", 2), None);
+    let src =
+        "version: 1\nname: t\nhosts:\n  - name: pc\n    role: mua\n    address: 192.0.2.1\n     hostname: pc.example\n";
+    let d = load_str(src, "t.yaml").expect_err("refused").0;
+    assert_eq!((d[0].line, d[0].column), (7, 6), "{d:?}");
+    assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("column 5, like `address`")), "{d:?}");
+}
