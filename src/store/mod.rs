@@ -173,16 +173,19 @@ impl Account {
     /// The UIDVALIDITY of a mailbox the account gets at `now`.
     fn validity(&mut self, now: DateTime<FixedOffset>) -> u32 {
         let v = validity_at(now).max(self.next_validity);
-        self.next_validity = v.saturating_add(1);
+        // Past u32::MAX the count starts again at 1 (a UIDVALIDITY is a nz-number).
+        self.next_validity = v.checked_add(1).unwrap_or(1);
         v
     }
 }
 
 /// The UIDVALIDITY a mailbox created at `now` starts from: the time in
-/// seconds since the epoch, as Dovecot's `ioloop_time` (never 0, which is
-/// no UIDVALIDITY: RFC 3501's nz-number).
+/// seconds since the epoch, taken to 32 bits as Dovecot stores
+/// `ioloop_time` in a `uint32_t` (so a run dated after February 2106 counts
+/// from small numbers again instead of sticking at the largest), and never 0,
+/// which is no UIDVALIDITY (RFC 3501's nz-number).
 pub fn validity_at(now: DateTime<FixedOffset>) -> u32 {
-    u32::try_from(now.timestamp().max(1)).unwrap_or(u32::MAX)
+    u32::try_from(now.timestamp().rem_euclid(1 << 32)).unwrap_or(1).max(1)
 }
 
 /// What an account may hold when a client saves mail into it over IMAP
@@ -606,6 +609,23 @@ mod tests {
         assert_ne!(v1, s.mailbox("alice@example.com", "Work").unwrap().uid_validity);
         assert!(s.delete("alice@example.com", "inbox").is_err());
         assert_eq!(s.mailbox("alice@example.com", "inbox").unwrap().messages.len(), 2);
+    }
+
+    /// A run dated after 2106 (the scenario loader takes it) counts the
+    /// seconds in 32 bits as Dovecot does, instead of giving every mailbox
+    /// the largest value (review h20); never 0.
+    #[test]
+    fn uidvalidity_past_2106_wraps_and_is_never_zero() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+        assert_eq!(validity_at(at("2110-01-01T00:00:00Z")), (4_417_977_600u64 % (1 << 32)) as u32);
+        assert_eq!(validity_at(at("2106-02-07T06:28:16Z")), 1, "2^32 seconds is 0, which is no UIDVALIDITY");
+        assert!(validity_at(at("1960-01-01T00:00:00Z")) > 0);
+        let mut s = Store::new();
+        s.add_account("u", "p", at("2110-01-01T00:00:00Z"));
+        s.create("u", "A", at("2110-01-01T00:00:00Z")).unwrap();
+        s.create("u", "B", at("2110-01-01T00:00:00Z")).unwrap();
+        let v = |n| s.mailbox("u", n).unwrap().uid_validity;
+        assert!(v("A") < v("B") && v("A") < 200_000_000, "{} {}", v("A"), v("B"));
     }
 
     #[test]
