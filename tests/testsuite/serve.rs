@@ -929,7 +929,12 @@ fn a_taken_port_is_a_clear_error() {
 
 /// A temp folder of the test's own, standing for `$TMPDIR` of a shared machine.
 fn temp_folder(tag: &str) -> PathBuf {
-    let dir = temp(tag, "tmpdir");
+    empty_folder(tag, "tmpdir")
+}
+
+/// A folder of [`temp`]'s, made anew and empty.
+fn empty_folder(tag: &str, what: &str) -> PathBuf {
+    let dir = temp(tag, what);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("make the folder");
     dir
@@ -1536,10 +1541,7 @@ fn muttrc(server: &Server, home: &Path) -> PathBuf {
 }
 
 fn mutt_home(tag: &str) -> PathBuf {
-    let home = temp(tag, "d");
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).expect("mutt's home");
-    home
+    empty_folder(tag, "d")
 }
 
 /// mutt in batch mode (`mutt -s SUBJECT -- ADDRESS < body`) sends through
