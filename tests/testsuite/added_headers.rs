@@ -12,25 +12,12 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-const SCENARIO: &str = r#"
-version: 1
-name: added-headers
-start: 2026-04-01T10:00:00+09:00
-hosts:
-  - { name: pc, role: mua, address: 192.0.2.31 }
-  - { name: sm, role: mailstore, flavour: sendmail, address: 192.0.2.25, hostname: sm.example.com, domains: [example.com] }
-  - { name: pf, role: mailstore, flavour: postfix, address: 192.0.2.26, hostname: pf.example.net, domains: [example.net] }
-users:
-  - { address: alice@example.com, password: a }
-  - { address: bob@example.net, password: b }
-steps: []
-"#;
 const PC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
 const SM: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
 const PF: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 26);
 
 async fn start() -> (Net, Trace) {
-    crate::common::start_sim(SCENARIO, "added-headers.yaml", PC).await
+    crate::common::start_sim(&crate::common::two_stores("added-headers"), "added-headers.yaml", PC).await
 }
 
 async fn reply(s: &mut Stream) -> String {

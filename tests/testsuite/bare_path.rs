@@ -9,19 +9,6 @@ use maillab::trace::{Field, Kind, Trace};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-const SCENARIO: &str = r#"
-version: 1
-name: bare-path
-start: 2026-04-01T10:00:00+09:00
-hosts:
-  - { name: pc, role: mua, address: 192.0.2.31 }
-  - { name: sm, role: mailstore, flavour: sendmail, address: 192.0.2.25, hostname: sm.example.com, domains: [example.com] }
-  - { name: pf, role: mailstore, flavour: postfix, address: 192.0.2.26, hostname: pf.example.net, domains: [example.net] }
-users:
-  - { address: alice@example.com, password: a }
-  - { address: bob@example.net, password: b }
-steps: []
-"#;
 const PC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
 
 /// The maillog lines of `host` once a message has been delivered there.
@@ -55,7 +42,7 @@ async fn session(net: &Net, ip: Ipv4Addr, to: &[&str]) -> Vec<String> {
 /// the address as parseaddr() copied it.
 #[tokio::test(start_paused = true)]
 async fn sendmail_takes_and_logs_a_path_without_brackets() {
-    let (net, trace) = crate::common::start_sim(SCENARIO, "bare-path.yaml", PC).await;
+    let (net, trace) = crate::common::start_sim(&crate::common::two_stores("bare-path"), "bare-path.yaml", PC).await;
     let r = session(&net, Ipv4Addr::new(192, 0, 2, 25), &["alice@example.com"]).await;
     assert_eq!(r[1..3], ["250 2.1.0 x@Example.ORG... Sender ok", "250 2.1.5 alice@example.com... Recipient ok"]);
     assert!(r[4].ends_with(" Message accepted for delivery"), "{r:?}");
@@ -72,7 +59,7 @@ async fn sendmail_takes_and_logs_a_path_without_brackets() {
 /// one sent with brackets (smtpd_check.c, qmgr).
 #[tokio::test(start_paused = true)]
 async fn postfix_takes_a_path_without_brackets_and_logs_it_bracketed() {
-    let (net, trace) = crate::common::start_sim(SCENARIO, "bare-path.yaml", PC).await;
+    let (net, trace) = crate::common::start_sim(&crate::common::two_stores("bare-path"), "bare-path.yaml", PC).await;
     let r = session(&net, Ipv4Addr::new(192, 0, 2, 26), &["zoe@example.net", "bob@example.net"]).await;
     assert_eq!(r[1], "250 2.1.0 Ok");
     assert!(r[2].starts_with("550 5.1.1 <zoe@example.net>: Recipient address rejected"), "{r:?}");

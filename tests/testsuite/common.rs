@@ -183,6 +183,27 @@ expect:
   - delivered: { to: alice@example.com, count: 1 }
 "#;
 
+/// A scenario named `name` with taro's PC and two mail stores as they
+/// ship, a sendmail (`sm`, example.com, alice) and a Postfix (`pf`,
+/// example.net, bob), and no steps: for tests that talk to both flavours.
+pub fn two_stores(name: &str) -> String {
+    format!(
+        r#"
+version: 1
+name: {name}
+start: 2026-04-01T10:00:00+09:00
+hosts:
+  - {{ name: pc, role: mua, address: 192.0.2.31 }}
+  - {{ name: sm, role: mailstore, flavour: sendmail, address: 192.0.2.25, hostname: sm.example.com, domains: [example.com] }}
+  - {{ name: pf, role: mailstore, flavour: postfix, address: 192.0.2.26, hostname: pf.example.net, domains: [example.net] }}
+users:
+  - {{ address: alice@example.com, password: a }}
+  - {{ address: bob@example.net, password: b }}
+steps: []
+"#
+    )
+}
+
 /// The lines of the events of `kind` that `host` recorded.
 pub fn lines_of(r: &maillab::lab::RunResult, kind: maillab::trace::Kind, host: &str) -> Vec<String> {
     r.events.iter().filter(|e| e.kind == kind && &*e.host == host).filter_map(|e| e.line.clone()).collect()

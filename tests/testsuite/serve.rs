@@ -36,6 +36,18 @@ struct Server {
 }
 
 impl Server {
+    /// How serve ended after `signal` was sent: it must end within 15 s.
+    fn stops_within_15s(&mut self, signal: &str) -> std::process::ExitStatus {
+        let t = Instant::now();
+        loop {
+            if let Some(status) = self.child.0.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(t.elapsed() < Duration::from_secs(15), "serve did not stop on {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The real address and port of a host's service, from the ready file.
     fn endpoint(&self, host: &str, service: &str) -> (String, u16) {
         let e = self.ready["endpoints"]
@@ -658,14 +670,7 @@ users:
     }
     let interrupted = Command::new("kill").args(["-INT", &pid.to_string()]).status().is_ok_and(|s| s.success());
     assert!(interrupted, "kill -INT {pid} failed");
-    let t = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(t.elapsed() < Duration::from_secs(15), "serve did not stop on SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = server.stops_within_15s("SIGINT");
     assert!(status.success(), "{status}");
     let events: Vec<serde_json::Value> = std::fs::read_to_string(&log)
         .expect("the trace")
@@ -769,14 +774,7 @@ fn sigterm_and_sighup_stop_serve_as_ctrl_c_does() {
         let pid = libc::pid_t::try_from(server.child.0.id()).expect("a pid");
         // SAFETY: kill(2) with a child's pid and a signal number; no memory is touched.
         unsafe { libc::kill(pid, sig) };
-        let t = Instant::now();
-        let status = loop {
-            if let Some(status) = server.child.0.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(t.elapsed() < Duration::from_secs(15), "serve did not stop on {name}");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = server.stops_within_15s(name);
         let said = std::fs::read_to_string(&err).unwrap_or_default();
         assert_eq!(status.code(), Some(0), "{name}: {status}\n{said}");
         assert!(said.contains("mail: 1 recipient(s) still queued\n"), "{name}: {said}");
